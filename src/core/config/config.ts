@@ -1,0 +1,216 @@
+/**
+ * Loads and resolves the hedge config: the original bot's YAML unchanged, plus optional `sim` and
+ * `points` sections. Every problem is reported with the key path and the expected form.
+ */
+import { Data, Effect, Either, ParseResult, Redacted, Schema } from "effect"
+import * as YAML from "yaml"
+import { type Decimal, decimal, formatDecimal } from "../domain/decimal"
+import type { Venue } from "../domain/venue"
+import { ConfigFile } from "./file-schema"
+
+export class ConfigError extends Data.TaggedError("ConfigError")<{
+  readonly source: string
+  readonly problems: ReadonlyArray<string>
+}> {
+  override get message() {
+    return `invalid config ${this.source}:\n${this.problems.map((p) => `  - ${p}`).join("\n")}`
+  }
+}
+
+export interface SimVenueParams {
+  readonly makerFee: Decimal
+  readonly takerFee: Decimal
+  readonly submitLatencyMs: number
+  readonly cancelLatencyMs: number
+  readonly responseLatencyMs: number
+  readonly feedLatencyMs: number
+  readonly latencyJitterMs: number
+  readonly marketRejectProbability: number
+}
+
+export interface SimParams {
+  readonly seed: number
+  readonly queueModel: "conservative" | "probabilistic"
+  readonly queuePower: number
+  readonly marketImpactBps: Decimal
+  readonly assumedTopQty: Decimal
+  readonly maker: SimVenueParams
+  readonly hedge: SimVenueParams
+}
+
+export interface PointsWeights {
+  readonly makerWeight: Decimal
+  readonly takerWeight: Decimal
+}
+
+export interface HedgeConfig {
+  readonly source: string
+  readonly maker: {
+    readonly venue: "backpack"
+    readonly symbol: string
+    readonly baseUrl: string
+    readonly publicKey: Redacted.Redacted<string>
+    readonly secretKey: Redacted.Redacted<string>
+  }
+  readonly hedge: {
+    readonly venue: Extract<Venue, "aster-spot" | "aster-futures">
+    readonly symbol: string
+    readonly baseUrl: string
+    readonly apiKey: Redacted.Redacted<string>
+    readonly apiSecret: Redacted.Redacted<string>
+  }
+  readonly trade: {
+    readonly quantity: Decimal
+    readonly offsetPercent: Decimal
+    readonly firstWaitMs: number
+    readonly betweenLegsSleepMs: number
+    readonly stopBeforeFundingMs: number
+    readonly cycleSleepMs: number
+    readonly hedgeRetryAttempts: number
+    readonly hedgeRetryBackoffMs: number
+    readonly maxCycles: number
+  }
+  readonly debug: boolean
+  readonly sim: SimParams
+  readonly points: { readonly maker: PointsWeights; readonly hedge: PointsWeights }
+}
+
+/** Defaults: base-tier fees from the venues' published schedules; latencies typical of a VPS. */
+const defaultFees: Record<Venue, { maker: string; taker: string }> = {
+  backpack: { maker: "0.0002", taker: "0.0005" },
+  "aster-futures": { maker: "0.0001", taker: "0.00035" },
+  "aster-spot": { maker: "0.00005", taker: "0.0004" }
+}
+
+/** Aster Stage 2 counted taker volume twice maker volume; Backpack publishes no formula. */
+const defaultPoints: Record<Venue, { maker: string; taker: string }> = {
+  backpack: { maker: "1", taker: "1" },
+  "aster-futures": { maker: "1", taker: "2" },
+  "aster-spot": { maker: "1", taker: "2" }
+}
+
+type RawSimVenue = NonNullable<NonNullable<ConfigFile["sim"]>["backpack"]>
+
+const resolveSimVenue = (venue: Venue, raw: RawSimVenue | undefined): SimVenueParams => ({
+  makerFee: raw?.maker_fee ?? decimal(defaultFees[venue].maker),
+  takerFee: raw?.taker_fee ?? decimal(defaultFees[venue].taker),
+  submitLatencyMs: raw?.submit_latency_ms ?? 40,
+  cancelLatencyMs: raw?.cancel_latency_ms ?? 40,
+  responseLatencyMs: raw?.response_latency_ms ?? 40,
+  feedLatencyMs: raw?.feed_latency_ms ?? 20,
+  latencyJitterMs: raw?.latency_jitter_ms ?? 0,
+  marketRejectProbability: raw?.market_reject_probability ?? 0
+})
+
+const hedgeVenueOf = (file: ConfigFile): Either.Either<"aster-spot" | "aster-futures", string> => {
+  if (file.aster.market === "spot") return Either.right("aster-spot")
+  if (file.aster.market === "futures") return Either.right("aster-futures")
+  const host = file.aster.base_url.toLowerCase()
+  if (host.includes("sapi")) return Either.right("aster-spot")
+  if (host.includes("fapi")) return Either.right("aster-futures")
+  return Either.left(
+    `aster.base_url: cannot tell spot from futures in ${JSON.stringify(file.aster.base_url)} (expected a sapi or fapi host); set aster.market: spot or futures`
+  )
+}
+
+export const resolveConfig = (file: ConfigFile, source: string): Either.Either<HedgeConfig, ConfigError> =>
+  Either.map(
+    Either.mapLeft(hedgeVenueOf(file), (problem) => new ConfigError({ source, problems: [problem] })),
+    (hedgeVenue): HedgeConfig => ({
+      source,
+      maker: {
+        venue: "backpack",
+        symbol: file.bp.symbol,
+        baseUrl: file.bp.base_url,
+        publicKey: file.bp.api_public_key_b64,
+        secretKey: file.bp.api_secret_key_b64
+      },
+      hedge: {
+        venue: hedgeVenue,
+        symbol: file.aster.symbol,
+        baseUrl: file.aster.base_url,
+        apiKey: file.aster.api_key,
+        apiSecret: file.aster.api_secret
+      },
+      trade: {
+        quantity: file.trade.quantity,
+        offsetPercent: file.trade.offset_percent,
+        firstWaitMs: file.trade.first_wait_seconds * 1000,
+        betweenLegsSleepMs: file.trade.between_legs_sleep * 1000,
+        stopBeforeFundingMs: file.trade.stop_before_funding_minutes * 60_000,
+        cycleSleepMs: file.trade.cycle_sleep * 1000,
+        hedgeRetryAttempts: file.trade.hedge_retry_attempts,
+        hedgeRetryBackoffMs: file.trade.hedge_retry_backoff_ms,
+        maxCycles: file.trade.max_cycles
+      },
+      debug: file.debug || file.bp.debug || file.aster.debug,
+      sim: {
+        seed: file.sim?.seed ?? 1,
+        queueModel: file.sim?.queue_model ?? "conservative",
+        queuePower: file.sim?.queue_power ?? 2,
+        marketImpactBps: file.sim?.market_impact_bps ?? decimal("2"),
+        assumedTopQty: file.sim?.assumed_top_qty ?? decimal("1000"),
+        maker: resolveSimVenue("backpack", file.sim?.backpack),
+        hedge: resolveSimVenue(hedgeVenue, file.sim?.aster)
+      },
+      points: {
+        maker: {
+          makerWeight: file.points?.backpack?.maker_weight ?? decimal(defaultPoints.backpack.maker),
+          takerWeight: file.points?.backpack?.taker_weight ?? decimal(defaultPoints.backpack.taker)
+        },
+        hedge: {
+          makerWeight: file.points?.aster?.maker_weight ?? decimal(defaultPoints[hedgeVenue].maker),
+          takerWeight: file.points?.aster?.taker_weight ?? decimal(defaultPoints[hedgeVenue].taker)
+        }
+      }
+    })
+  )
+
+const decodeFile = Schema.decodeUnknownEither(ConfigFile, { errors: "all", onExcessProperty: "error" })
+
+/** Turns Schema's issues into one line per key: `trade.quantity: expected a positive decimal`. */
+const describeIssues = (error: ParseResult.ParseError): ReadonlyArray<string> =>
+  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
+    const key = issue.path.map(String).join(".")
+    if (issue._tag === "Unexpected") return `${key}: unknown key (check its spelling and section)`
+    if (issue._tag === "Missing") return `${key}: missing (required)`
+    return `${key || "(top level)"}: ${issue.message}`
+  })
+
+export const parseConfig = (text: string, source: string): Either.Either<HedgeConfig, ConfigError> => {
+  const doc = YAML.parseDocument(text, { prettyErrors: true })
+  if (doc.errors.length > 0)
+    return Either.left(new ConfigError({ source, problems: doc.errors.map((e) => `YAML syntax: ${e.message.split("\n")[0]}`) }))
+  const value: unknown = doc.toJS()
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    return Either.left(new ConfigError({ source, problems: ["expected a YAML mapping with sections bp, aster and trade"] }))
+  return Either.flatMap(
+    Either.mapLeft(decodeFile(value), (error) => new ConfigError({ source, problems: describeIssues(error) })),
+    (file) => resolveConfig(file, source)
+  )
+}
+
+export const parseConfigEffect = (text: string, source: string): Effect.Effect<HedgeConfig, ConfigError> =>
+  Either.match(parseConfig(text, source), { onLeft: Effect.fail, onRight: Effect.succeed })
+
+/** The config as it may appear in a report: every secret replaced by whether it was set. */
+export const describeConfig = (config: HedgeConfig) => {
+  const secret = (value: Redacted.Redacted<string>) => (Redacted.value(value).length > 0 ? "<set>" : "<empty>")
+  const fees = (v: SimVenueParams) => ({ ...v, makerFee: formatDecimal(v.makerFee), takerFee: formatDecimal(v.takerFee) })
+  const points = (w: PointsWeights) => ({ makerWeight: formatDecimal(w.makerWeight), takerWeight: formatDecimal(w.takerWeight) })
+  return {
+    source: config.source,
+    maker: { ...config.maker, publicKey: secret(config.maker.publicKey), secretKey: secret(config.maker.secretKey) },
+    hedge: { ...config.hedge, apiKey: secret(config.hedge.apiKey), apiSecret: secret(config.hedge.apiSecret) },
+    trade: { ...config.trade, quantity: formatDecimal(config.trade.quantity), offsetPercent: formatDecimal(config.trade.offsetPercent) },
+    debug: config.debug,
+    sim: {
+      ...config.sim,
+      marketImpactBps: formatDecimal(config.sim.marketImpactBps),
+      assumedTopQty: formatDecimal(config.sim.assumedTopQty),
+      maker: fees(config.sim.maker),
+      hedge: fees(config.sim.hedge)
+    },
+    points: { maker: points(config.points.maker), hedge: points(config.points.hedge) }
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The YAML config file as written by users of the original bot (`bp.*`, `aster.*`, `trade.*`,
+ * `debug`), plus hedgeloop's optional sections. Keys keep the file's snake_case spelling so the
+ * error messages name exactly what the user typed.
+ */
+import { BigDecimal, Schema } from "effect"
+import { decimal, DecimalInput } from "../domain/decimal"
+
+const NonNegativeNumber = (what: string) =>
+  Schema.Number.pipe(
+    Schema.filter((n) => Number.isFinite(n) && n >= 0, { message: () => `expected ${what} (a number ≥ 0)` })
+  )
+
+const Probability = Schema.Number.pipe(
+  Schema.filter((n) => n >= 0 && n <= 1, { message: () => "expected a probability between 0 and 1" })
+)
+
+const Url = Schema.String.pipe(
+  Schema.filter((s) => /^(https?|wss?):\/\/[^\s/]+/.test(s), { message: (issue) => `expected an http(s) URL such as "https://api.backpack.exchange", got ${JSON.stringify(issue.actual)}` })
+)
+
+const Symbol = Schema.String.pipe(Schema.filter((s) => /^[A-Z0-9_]+$/.test(s), { message: (issue) => `expected an exchange symbol such as "ASTERUSDT", got ${JSON.stringify(issue.actual)}` }))
+
+/** Secrets may be empty in example files; they are only required by the live runner. */
+const Secret = Schema.Redacted(Schema.String)
+
+export const BackpackSection = Schema.Struct({
+  api_public_key_b64: Schema.optionalWith(Secret, { default: () => Schema.decodeSync(Secret)("") }),
+  api_secret_key_b64: Schema.optionalWith(Secret, { default: () => Schema.decodeSync(Secret)("") }),
+  base_url: Schema.optionalWith(Url, { default: () => "https://api.backpack.exchange" }),
+  symbol: Schema.optionalWith(Symbol, { default: () => "ASTER_USDC_PERP" }),
+  debug: Schema.optionalWith(Schema.Boolean, { default: () => false })
+})
+
+export const AsterSection = Schema.Struct({
+  api_key: Schema.optionalWith(Secret, { default: () => Schema.decodeSync(Secret)("") }),
+  api_secret: Schema.optionalWith(Secret, { default: () => Schema.decodeSync(Secret)("") }),
+  base_url: Schema.optionalWith(Url, { default: () => "https://fapi.asterdex.com" }),
+  symbol: Schema.optionalWith(Symbol, { default: () => "ASTERUSDT" }),
+  /** overrides the spot/futures choice otherwise read from base_url (sapi/fapi) */
+  market: Schema.optional(Schema.Literal("spot", "futures")),
+  debug: Schema.optionalWith(Schema.Boolean, { default: () => false })
+})
+
+const PositiveDecimal = DecimalInput.pipe(
+  Schema.filter((d) => d.value > 0n, { message: () => "expected a positive decimal" })
+)
+const NonNegativeDecimal = DecimalInput.pipe(
+  Schema.filter((d) => d.value >= 0n, { message: () => "expected a decimal ≥ 0" })
+)
+const FeeRate = DecimalInput.pipe(
+  Schema.filter((d) => BigDecimal.between(d, { minimum: decimal("-0.01"), maximum: decimal("0.1") }), {
+    message: () => "expected a fee rate as a fraction, e.g. 0.0002 for 2 bps (between -0.01 and 0.1)"
+  })
+)
+
+export const TradeSection = Schema.Struct({
+  quantity: PositiveDecimal,
+  offset_percent: DecimalInput.pipe(
+    Schema.filter((d) => d.value >= 0n && BigDecimal.lessThan(d, decimal("50")), { message: () => "expected a percentage ≥ 0 and < 50, e.g. 0.2" })
+  ),
+  first_wait_seconds: NonNegativeNumber("seconds"),
+  between_legs_sleep: NonNegativeNumber("seconds"),
+  stop_before_funding_minutes: NonNegativeNumber("minutes"),
+  cycle_sleep: NonNegativeNumber("seconds"),
+  /** hedgeloop additions */
+  hedge_retry_attempts: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 100)), { default: () => 5 }),
+  hedge_retry_backoff_ms: Schema.optionalWith(NonNegativeNumber("milliseconds"), { default: () => 200 }),
+  /** stop after this many cycles (0 = until stopped / data ends) */
+  max_cycles: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { default: () => 0 })
+})
+
+export const SimVenueSection = Schema.Struct({
+  maker_fee: Schema.optional(FeeRate),
+  taker_fee: Schema.optional(FeeRate),
+  submit_latency_ms: Schema.optional(NonNegativeNumber("milliseconds")),
+  cancel_latency_ms: Schema.optional(NonNegativeNumber("milliseconds")),
+  response_latency_ms: Schema.optional(NonNegativeNumber("milliseconds")),
+  feed_latency_ms: Schema.optional(NonNegativeNumber("milliseconds")),
+  /** uniform extra 0..jitter added to each latency (seeded) */
+  latency_jitter_ms: Schema.optional(NonNegativeNumber("milliseconds")),
+  /** probability that a market order is refused (for robustness runs) */
+  market_reject_probability: Schema.optional(Probability)
+})
+
+export const SimSection = Schema.Struct({
+  seed: Schema.optionalWith(Schema.Int, { default: () => 1 }),
+  queue_model: Schema.optionalWith(Schema.Literal("conservative", "probabilistic"), { default: () => "conservative" as const }),
+  /** exponent n of the probabilistic queue model's f(x) = x^n */
+  queue_power: Schema.optionalWith(NonNegativeNumber("an exponent"), { default: () => 2 }),
+  /** price impact per top-of-book size consumed beyond the top, in basis points */
+  market_impact_bps: Schema.optionalWith(NonNegativeDecimal, { default: () => decimal("2") }),
+  /** top-of-book size assumed when the feed carries no sizes */
+  assumed_top_qty: Schema.optionalWith(PositiveDecimal, { default: () => decimal("1000") }),
+  backpack: Schema.optional(SimVenueSection),
+  aster: Schema.optional(SimVenueSection)
+})
+
+const PointsVenue = Schema.Struct({
+  maker_weight: Schema.optional(NonNegativeDecimal),
+  taker_weight: Schema.optional(NonNegativeDecimal)
+})
+
+export const PointsSection = Schema.Struct({
+  backpack: Schema.optional(PointsVenue),
+  aster: Schema.optional(PointsVenue)
+})
+
+export const ConfigFile = Schema.Struct({
+  bp: BackpackSection,
+  aster: AsterSection,
+  trade: TradeSection,
+  debug: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  sim: Schema.optional(SimSection),
+  points: Schema.optional(PointsSection)
+})
+export type ConfigFile = typeof ConfigFile.Type

@@ -1,0 +1,60 @@
+import { BigDecimal, Schema } from "effect"
+import { type Decimal, DecimalString, formatDecimal, isMultipleOf, roundToStep } from "./decimal"
+import { Venue } from "./venue"
+
+export const InstrumentKind = Schema.Literal("spot", "perp")
+export type InstrumentKind = typeof InstrumentKind.Type
+
+/** An instrument with the exchange filters every order must pass. */
+export const Instrument = Schema.Struct({
+  venue: Venue,
+  symbol: Schema.String,
+  base: Schema.String,
+  quote: Schema.String,
+  kind: InstrumentKind,
+  tickSize: DecimalString,
+  stepSize: DecimalString,
+  minQty: DecimalString,
+  /** Minimum price × quantity in quote currency; 0 when the venue has none. */
+  minNotional: DecimalString
+})
+export type Instrument = typeof Instrument.Type
+
+export type FilterViolation =
+  | { readonly filter: "tick"; readonly message: string }
+  | { readonly filter: "step"; readonly message: string }
+  | { readonly filter: "minQty"; readonly message: string }
+  | { readonly filter: "minNotional"; readonly message: string }
+
+/** Checks price (if any) and quantity against the filters, as the venue would on arrival. */
+export const checkFilters = (
+  instrument: Instrument,
+  qty: Decimal,
+  price: Decimal | undefined,
+  /** price used for the notional check of a market order (best opposite price) */
+  referencePrice?: Decimal
+): FilterViolation | undefined => {
+  if (price !== undefined && (!BigDecimal.isPositive(price) || !isMultipleOf(price, instrument.tickSize)))
+    return { filter: "tick", message: `price ${formatDecimal(price)} is not a positive multiple of tick size ${formatDecimal(instrument.tickSize)}` }
+  if (!BigDecimal.isPositive(qty) || !isMultipleOf(qty, instrument.stepSize))
+    return { filter: "step", message: `quantity ${formatDecimal(qty)} is not a positive multiple of step size ${formatDecimal(instrument.stepSize)}` }
+  if (BigDecimal.lessThan(qty, instrument.minQty))
+    return { filter: "minQty", message: `quantity ${formatDecimal(qty)} is below the minimum ${formatDecimal(instrument.minQty)}` }
+  const notionalPrice = price ?? referencePrice
+  if (notionalPrice !== undefined && BigDecimal.isPositive(instrument.minNotional)) {
+    const notional = BigDecimal.multiply(notionalPrice, qty)
+    if (BigDecimal.lessThan(notional, instrument.minNotional))
+      return { filter: "minNotional", message: `notional ${formatDecimal(notional)} is below the minimum ${formatDecimal(instrument.minNotional)}` }
+  }
+  return undefined
+}
+
+/**
+ * Rounds a limit price onto the tick grid on the passive side: a sell rounds up (further from the
+ * bid), a buy rounds down, so rounding can never turn a maker order into a taker.
+ */
+export const passivePrice = (instrument: Instrument, side: "buy" | "sell", raw: Decimal): Decimal =>
+  roundToStep(raw, instrument.tickSize, side === "sell" ? "ceil" : "floor")
+
+/** Largest tradable quantity not above `qty` (never over-trades). */
+export const floorQty = (instrument: Instrument, qty: Decimal): Decimal => roundToStep(qty, instrument.stepSize, "floor")

@@ -1,0 +1,42 @@
+import { Schema } from "effect"
+import { DecimalString } from "./decimal"
+import { Side } from "./order"
+import { Venue } from "./venue"
+
+/** Best bid/ask with sizes (size 0 = not known from the feed). */
+export const Quote = Schema.Struct({
+  venue: Venue,
+  ts: Schema.Number,
+  bid: DecimalString,
+  bidQty: DecimalString,
+  ask: DecimalString,
+  askQty: DecimalString
+})
+export type Quote = typeof Quote.Type
+
+export const Trade = Schema.Struct({
+  venue: Venue,
+  ts: Schema.Number,
+  price: DecimalString,
+  qty: DecimalString,
+  takerSide: Side
+})
+export type Trade = typeof Trade.Type
+
+/** What the strategy reads of a market: top of book and the last traded price. */
+export const Ticker = Schema.Struct({
+  ts: Schema.Number,
+  bid: DecimalString,
+  ask: DecimalString,
+  last: DecimalString
+})
+export type Ticker = typeof Ticker.Type
+
+export const FundingEvent = Schema.Struct({
+  venue: Venue,
+  /** the funding time, ms since epoch */
+  ts: Schema.Number,
+  rate: DecimalString,
+  markPrice: DecimalString
+})
+export type FundingEvent = typeof FundingEvent.Type

@@ -1,0 +1,71 @@
+/** The typed failures every Exchange implementation (simulated or live) speaks. */
+import { Data } from "effect"
+import type { Venue } from "./domain/venue"
+
+/** The venue refused the order; `reason` is the venue's own message. */
+export class OrderRejected extends Data.TaggedError("OrderRejected")<{
+  readonly venue: Venue
+  readonly reason: string
+  readonly code?: string
+  /** true when a post-only order was refused because it would have taken liquidity */
+  readonly wouldTake?: boolean
+}> {
+  override get message() {
+    return `${this.venue} rejected the order${this.code ? ` (${this.code})` : ""}: ${this.reason}`
+  }
+}
+
+export class InsufficientBalance extends Data.TaggedError("InsufficientBalance")<{
+  readonly venue: Venue
+  readonly reason: string
+}> {
+  override get message() {
+    return `${this.venue}: insufficient balance: ${this.reason}`
+  }
+}
+
+export class RateLimited extends Data.TaggedError("RateLimited")<{
+  readonly venue: Venue
+  readonly retryAfterMs?: number
+}> {
+  override get message() {
+    return `${this.venue}: rate limited${this.retryAfterMs !== undefined ? `, retry after ${this.retryAfterMs} ms` : ""}`
+  }
+}
+
+/** Timeouts, 5xx, dropped connections: the request's outcome is unknown. */
+export class VenueUnavailable extends Data.TaggedError("VenueUnavailable")<{
+  readonly venue: Venue
+  readonly reason: string
+}> {
+  override get message() {
+    return `${this.venue} unavailable: ${this.reason}`
+  }
+}
+
+export class UnknownOrder extends Data.TaggedError("UnknownOrder")<{
+  readonly venue: Venue
+  readonly orderId: string
+}> {
+  override get message() {
+    return `${this.venue}: unknown order ${this.orderId}`
+  }
+}
+
+/** The venue answered something we could not decode; `detail` names the field. */
+export class InvalidResponse extends Data.TaggedError("InvalidResponse")<{
+  readonly venue: Venue
+  readonly detail: string
+}> {
+  override get message() {
+    return `${this.venue} sent an invalid response: ${this.detail}`
+  }
+}
+
+export type ExchangeError =
+  | OrderRejected
+  | InsufficientBalance
+  | RateLimited
+  | VenueUnavailable
+  | UnknownOrder
+  | InvalidResponse

@@ -1,0 +1,44 @@
+/**
+ * The abstract Exchange service the strategy trades through. The simulator and the live adapters
+ * implement it; the strategy never knows which one it has.
+ */
+import { Context, type Duration, type Effect, type Option } from "effect"
+import type { Balance, Position } from "./domain/account"
+import type { Instrument } from "./domain/instrument"
+import type { Ticker } from "./domain/market"
+import type { LimitOrderRequest, MarketOrderRequest, Order, OrderUpdate } from "./domain/order"
+import type { Venue } from "./domain/venue"
+import type { ExchangeError } from "./errors"
+
+export type OrderRef = { readonly orderId: string } | { readonly clientId: string }
+
+export interface Exchange {
+  readonly venue: Venue
+  /** tick size, step size, minimum quantity and notional */
+  readonly instrument: Effect.Effect<Instrument, ExchangeError>
+  /** best bid/ask and last traded price as the strategy currently sees them */
+  readonly ticker: Effect.Effect<Ticker, ExchangeError>
+  /** resolves once the venue acknowledged (or refused) the order */
+  readonly placeLimit: (request: LimitOrderRequest) => Effect.Effect<Order, ExchangeError>
+  /** resolves with the executed order (its fills also arrive on the update stream) */
+  readonly placeMarket: (request: MarketOrderRequest) => Effect.Effect<Order, ExchangeError>
+  /** resolves with the order's final state: a fill that raced the cancel shows in `filledQty` */
+  readonly cancel: (orderId: string) => Effect.Effect<Order, ExchangeError>
+  /** by venue order id, or by our client id (how a placement that timed out is looked up) */
+  readonly queryOrder: (ref: OrderRef) => Effect.Effect<Order, ExchangeError>
+  /**
+   * The next own-order update (acknowledgement, fill, cancel), or none once `within` has passed.
+   * This is the order stream's pull side: in a backtest waiting here is what advances the replay.
+   */
+  readonly nextUpdate: (within: Duration.DurationInput) => Effect.Effect<Option.Option<OrderUpdate>, ExchangeError>
+  readonly position: Effect.Effect<Position, ExchangeError>
+  readonly balances: Effect.Effect<ReadonlyArray<Balance>, ExchangeError>
+  /** the venue's next funding time (ms since epoch); none on spot venues */
+  readonly nextFundingTime: Effect.Effect<Option.Option<number>, ExchangeError>
+}
+
+/** The venue where the strategy rests limit orders (Backpack). */
+export class MakerVenue extends Context.Tag("hedgeloop/MakerVenue")<MakerVenue, Exchange>() {}
+
+/** The venue where each maker fill is hedged with a market order (Aster). */
+export class HedgeVenue extends Context.Tag("hedgeloop/HedgeVenue")<HedgeVenue, Exchange>() {}

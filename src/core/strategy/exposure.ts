@@ -1,0 +1,80 @@
+/**
+ * The strategy's count of what is not hedged yet. Hedging keys off each maker order's cumulative
+ * filled quantity, so a fill seen twice (stream + cancel reply) is counted once and a fill that
+ * raced a cancel is still counted.
+ */
+import { BigDecimal } from "effect"
+import { type Decimal, ZERO } from "../domain/decimal"
+import { floorQty, type Instrument } from "../domain/instrument"
+import type { Order, Side } from "../domain/order"
+
+const signed = (side: Side, qty: Decimal): Decimal => (side === "buy" ? qty : BigDecimal.negate(qty))
+
+export class Exposure {
+  /** signed base quantity: positive = net long across both venues */
+  private net: Decimal = ZERO
+  private readonly seenFilled = new Map<string, Decimal>()
+
+  get unhedged(): Decimal {
+    return this.net
+  }
+
+  /** Absorbs a maker order's state; returns the newly filled quantity (0 if nothing new). */
+  absorbMakerOrder(order: Order): Decimal {
+    const seen = this.seenFilled.get(order.id) ?? ZERO
+    if (!BigDecimal.greaterThan(order.filledQty, seen)) return ZERO
+    const delta = BigDecimal.subtract(order.filledQty, seen)
+    this.seenFilled.set(order.id, order.filledQty)
+    this.net = BigDecimal.sum(this.net, signed(order.side, delta))
+    return delta
+  }
+
+  filledOf(orderId: string): Decimal {
+    return this.seenFilled.get(orderId) ?? ZERO
+  }
+
+  absorbHedge(side: Side, executedQty: Decimal): void {
+    this.net = BigDecimal.sum(this.net, signed(side, executedQty))
+  }
+
+  /**
+   * The hedge order to send now: the unhedged quantity floored to the hedge venue's step (never
+   * crossing zero), or nothing while it is below the venue's minimum size (carried to the next
+   * fill). `pendingSameSide` is the maker quantity of the current leg still to fill: a partial hedge
+   * holds back enough that what is left to hedge later is never an unhedgeable crumb.
+   */
+  hedgeOrder(
+    hedge: Instrument,
+    referencePrice: Decimal,
+    pendingMakerSide?: { readonly side: Side; readonly qty: Decimal }
+  ): { side: Side; qty: Decimal } | undefined {
+    if (BigDecimal.isZero(this.net)) return undefined
+    const side: Side = BigDecimal.isPositive(this.net) ? "sell" : "buy"
+    const minimum = minimumHedgeQty(hedge, referencePrice)
+    let qty = BigDecimal.abs(this.net)
+    const pending = pendingMakerSide !== undefined && pendingMakerSide.side !== side ? pendingMakerSide.qty : ZERO
+    if (BigDecimal.isPositive(pending)) {
+      // leave (unhedged − qty) + pending ≥ minimum for the hedge that will follow the next fills
+      qty = BigDecimal.min(qty, BigDecimal.subtract(BigDecimal.sum(qty, pending), minimum))
+    }
+    qty = floorQty(hedge, qty)
+    if (!BigDecimal.isPositive(qty) || BigDecimal.lessThan(qty, minimum)) return undefined
+    return { side, qty }
+  }
+}
+
+/** Smallest order the hedge venue accepts at this price: min quantity and min notional, on the step grid. */
+export const minimumHedgeQty = (hedge: Instrument, price: Decimal): Decimal => {
+  const byNotional = BigDecimal.isPositive(hedge.minNotional) && BigDecimal.isPositive(price)
+    ? BigDecimal.multiply(BigDecimal.fromBigInt(ceilDiv(hedge.minNotional, BigDecimal.multiply(hedge.stepSize, price))), hedge.stepSize)
+    : ZERO
+  return BigDecimal.max(BigDecimal.max(hedge.minQty, byNotional), hedge.stepSize)
+}
+
+/** ⌈a / b⌉ for positive decimals, exactly. */
+const ceilDiv = (a: Decimal, b: Decimal): bigint => {
+  const scale = Math.max(a.scale, b.scale, 0)
+  const x = BigDecimal.scale(a, scale).value
+  const y = BigDecimal.scale(b, scale).value
+  return (x + y - 1n) / y
+}

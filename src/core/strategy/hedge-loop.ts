@@ -1,0 +1,273 @@
+/**
+ * The original bot's two-leg cycle, written once against the Exchange service:
+ *
+ * | step  | maker venue (Backpack)                 | hedge venue (Aster)           | then wait          |
+ * |-------|----------------------------------------|-------------------------------|--------------------|
+ * | leg 1 | limit sell at last × (1 + offset/100)  | market buy what filled        | between_legs_sleep |
+ * | leg 2 | limit buy  at last × (1 − offset/100)  | market sell what filled       | cycle_sleep        |
+ *
+ * Improvements over the original: every (partial) fill is hedged as it arrives; prices and sizes
+ * follow the venues' tick/step filters, rounded passively; a fill racing a cancel is still hedged;
+ * the funding guard reads each venue's next funding time; on interruption the working order is
+ * cancelled and any residual hedged before the loop stops.
+ */
+import { BigDecimal, Data, Effect, Option, Ref, Schedule } from "effect"
+import type { HedgeConfig } from "../config/config"
+import { type Decimal, decimal, formatDecimal, ZERO } from "../domain/decimal"
+import { checkFilters, type Instrument, passivePrice } from "../domain/instrument"
+import { isOpenStatus, opposite, type Order, type Side } from "../domain/order"
+import { venueLabel } from "../domain/venue"
+import { type ExchangeError, OrderRejected } from "../errors"
+import { HedgeVenue, MakerVenue } from "../exchange"
+import { Exposure, minimumHedgeQty } from "./exposure"
+import { StrategyObserver } from "./observer"
+
+export type StrategyParams = HedgeConfig["trade"] & {
+  /** prefix of every client order id, so a restart can recognise its own orders */
+  readonly clientIdPrefix: string
+}
+
+/** The configured quantity cannot be traded on one of the venues. */
+export class StrategyConfigError extends Data.TaggedError("StrategyConfigError")<{ readonly reason: string }> {
+  override get message() {
+    return this.reason
+  }
+}
+
+/** Hedging kept failing; `unhedged` is what is left exposed (signed base quantity). */
+export class HedgeFailed extends Data.TaggedError("HedgeFailed")<{
+  readonly unhedged: string
+  readonly cause: ExchangeError
+}> {
+  override get message() {
+    return `hedge failed with ${this.unhedged} unhedged: ${this.cause.message}`
+  }
+}
+
+const HUNDRED = decimal("100")
+/** How long to wait before re-pricing after a post-only order was refused for crossing. */
+const CROSS_RETRY_MS = 500
+
+const isRetryableHedgeError = (error: ExchangeError): boolean =>
+  error._tag === "OrderRejected" || error._tag === "RateLimited" || error._tag === "VenueUnavailable"
+
+const utcClock = (ms: number): string => new Date(ms).toISOString().slice(11, 16)
+
+export const runHedgeLoop = (params: StrategyParams) =>
+  Effect.gen(function*() {
+    const maker = yield* MakerVenue
+    const hedge = yield* HedgeVenue
+    const observer = yield* StrategyObserver
+    const makerInstrument = yield* maker.instrument
+    const hedgeInstrument = yield* hedge.instrument
+    const makerName = venueLabel(maker.venue)
+    const hedgeName = venueLabel(hedge.venue)
+
+    const quantity = params.quantity
+    yield* validateQuantity(quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last)
+
+    const exposure = new Exposure()
+    const working = yield* Ref.make<Option.Option<Order>>(Option.none())
+    let clientSeq = 0
+    const nextClientId = (kind: "m" | "h") => `${params.clientIdPrefix}${kind}${++clientSeq}`
+    const now = Effect.clockWith((clock) => clock.currentTimeMillis)
+
+    const reportExposure = Effect.flatMap(now, (ts) => observer.exposureChanged(exposure.unhedged, ts))
+
+    /** Sends market orders until what is hedgeable now is hedged; retries with backoff. */
+    const hedgeNow = (cycle: number, leg: 1 | 2, pending?: { side: Side; qty: Decimal }) =>
+      Effect.gen(function*() {
+        while (true) {
+          const reference = (yield* hedge.ticker).last
+          const order = exposure.hedgeOrder(hedgeInstrument, reference, pending)
+          if (order === undefined) return
+          const clientId = nextClientId("h")
+          const placed = yield* hedge.placeMarket({ side: order.side, qty: order.qty, clientId }).pipe(
+            Effect.tapError((error) => Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} failed: ${error.message}; retrying`)),
+            Effect.retry({
+              schedule: Schedule.exponential(params.hedgeRetryBackoffMs).pipe(Schedule.intersect(Schedule.recurs(params.hedgeRetryAttempts))),
+              while: isRetryableHedgeError
+            }),
+            Effect.mapError((cause) => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause }))
+          )
+          exposure.absorbHedge(order.side, placed.filledQty)
+          yield* observer.hedgeSent({ cycle, leg, side: order.side, qty: order.qty, executedQty: placed.filledQty, clientId, ts: yield* now })
+          yield* reportExposure
+          if (BigDecimal.isZero(placed.filledQty)) {
+            return yield* new HedgeFailed({
+              unhedged: formatDecimal(exposure.unhedged),
+              cause: new OrderRejected({ venue: hedge.venue, reason: placed.rejectReason ?? `market order ${placed.id} executed nothing (${placed.status})` })
+            })
+          }
+        }
+      })
+
+    /** Counts a maker order's new fills (from any source) and hedges them at once. */
+    const absorb = (order: Order, cycle: number, leg: 1 | 2, pending: { side: Side; qty: Decimal }) =>
+      Effect.gen(function*() {
+        const fresh = exposure.absorbMakerOrder(order)
+        if (BigDecimal.isZero(fresh)) return
+        yield* reportExposure
+        yield* hedgeNow(cycle, leg, pending)
+      })
+
+    /** One maker leg: post, watch, cancel-and-repost after first_wait, hedging each fill. */
+    const makerLeg = (cycle: number, leg: 1 | 2, side: Side) =>
+      Effect.gen(function*() {
+        const tag = `[Leg${leg}]`
+        const startedAt = yield* now
+        let filled = ZERO
+        let orders = 0
+        let announcedHedge = false
+        let lastOrderId = ""
+        while (BigDecimal.lessThan(filled, quantity)) {
+          const remaining = BigDecimal.subtract(quantity, filled)
+          const ticker = yield* maker.ticker
+          const price = limitPrice(makerInstrument, side, ticker.last, ticker.bid, ticker.ask, params.offsetPercent)
+          yield* Effect.log(`${tag} ${makerName} limit ${side} price: ${formatDecimal(price)} (from last price ${formatDecimal(ticker.last)})`)
+          const placed = yield* maker.placeLimit({ side, price, qty: remaining, postOnly: true, timeInForce: "GTC", clientId: nextClientId("m") }).pipe(
+            Effect.map(Option.some),
+            Effect.catchIf(
+              (error) => error._tag === "OrderRejected" && error.wouldTake === true,
+              () => Effect.as(Effect.zipRight(Effect.log(`${tag} post-only order would cross the book; re-pricing`), Effect.sleep(CROSS_RETRY_MS)), Option.none<Order>())
+            )
+          )
+          if (Option.isNone(placed)) continue
+          let order = placed.value
+          orders += 1
+          lastOrderId = order.id
+          yield* observer.makerOrderPlaced({ cycle, leg, orderId: order.id, side, price, qty: remaining, repost: orders > 1, ts: yield* now })
+          yield* Ref.set(working, Option.some(order))
+          yield* Effect.log(`${tag} monitoring ${makerName} ${side} order ${order.id} until filled...`)
+          const pending = () => ({ side, qty: BigDecimal.subtract(remaining, exposure.filledOf(order.id)) })
+          yield* absorb(order, cycle, leg, pending())
+          const deadline = (yield* now) + params.firstWaitMs
+          while (isOpenStatus(order.status)) {
+            const left = deadline - (yield* now)
+            if (left <= 0) break
+            const update = yield* maker.nextUpdate(left)
+            if (Option.isNone(update)) break
+            const updated = update.value.order
+            if (updated.id !== order.id) {
+              // a late message about an earlier order of ours: still count its fills
+              yield* absorb(updated, cycle, leg, pending())
+              continue
+            }
+            order = updated
+            if (!announcedHedge && BigDecimal.isPositive(order.filledQty)) {
+              announcedHedge = true
+              yield* Effect.log(`${tag} ${makerName} ${side} filled ${formatDecimal(order.filledQty)}, hedging with an ${hedgeName} market ${opposite(side)}...`)
+            }
+            yield* absorb(order, cycle, leg, pending())
+          }
+          if (isOpenStatus(order.status)) {
+            // Not filled in time: cancel, then count whatever filled before the cancel landed.
+            const final = yield* maker.cancel(order.id).pipe(
+              Effect.catchTag("UnknownOrder", () => maker.queryOrder({ orderId: order.id }))
+            )
+            order = final
+            yield* absorb(order, cycle, leg, pending())
+            yield* Effect.log(
+              `${tag} ${makerName} ${side} order ${order.id} not filled within ${params.firstWaitMs / 1000} s (${formatDecimal(order.filledQty)} filled); re-posting at a fresh price`
+            )
+          }
+          yield* Ref.set(working, Option.none())
+          filled = BigDecimal.sum(filled, exposure.filledOf(order.id))
+        }
+        const filledAt = yield* now
+        yield* Effect.log(`${tag} ${makerName} ${side} order ${lastOrderId} filled after ${Math.round((filledAt - startedAt) / 1000)} s`)
+        if (!announcedHedge) yield* Effect.log(`${tag} ${makerName} ${side} filled, hedging with an ${hedgeName} market ${opposite(side)}...`)
+        yield* hedgeNow(cycle, leg)
+        yield* observer.legCompleted({ cycle, leg, side, startedAt, filledAt, orders })
+      })
+
+    /** Waits out the funding window: no cycle starts within stop_before_funding of a funding time. */
+    const fundingGuard = (cycle: number) =>
+      Effect.gen(function*() {
+        while (true) {
+          const times = Option.reduceCompact([yield* maker.nextFundingTime, yield* hedge.nextFundingTime], Number.POSITIVE_INFINITY, Math.min)
+          if (!Number.isFinite(times)) return
+          const ts = yield* now
+          const until = times - ts
+          yield* Effect.log(`[Cycle ${cycle}] ${Math.floor(until / 60_000)} minutes until the ${utcClock(times)} UTC funding time`)
+          if (until >= params.stopBeforeFundingMs) return
+          yield* observer.fundingPause(cycle, times, ts)
+          yield* Effect.log(`[Cycle ${cycle}] within ${params.stopBeforeFundingMs / 60_000} minutes of funding: waiting until ${utcClock(times)} UTC has passed`)
+          yield* Effect.sleep(Math.max(until, 0) + 1000)
+        }
+      })
+
+    const cycle = (n: number) =>
+      Effect.gen(function*() {
+        yield* Effect.log(`[Cycle ${n}] start of a new hedge cycle`)
+        yield* fundingGuard(n)
+        yield* observer.cycleStarted(n, yield* now)
+        yield* makerLeg(n, 1, "sell")
+        yield* Effect.log(`sleeping ${params.betweenLegsSleepMs / 1000} s...`)
+        yield* Effect.sleep(params.betweenLegsSleepMs)
+        yield* makerLeg(n, 2, "buy")
+        yield* Effect.log(`[Cycle ${n}] done, next cycle in ${params.cycleSleepMs / 1000} s...`)
+        yield* Effect.sleep(params.cycleSleepMs)
+      })
+
+    /** On any exit: cancel the working order, count its last fills, hedge what can be hedged. */
+    const windDown = Effect.gen(function*() {
+      const open = yield* Ref.get(working)
+      if (Option.isSome(open)) {
+        const final = yield* maker.cancel(open.value.id).pipe(
+          Effect.catchTag("UnknownOrder", () => maker.queryOrder({ orderId: open.value.id }))
+        )
+        exposure.absorbMakerOrder(final)
+        yield* Effect.log(`stopping: cancelled ${makerName} order ${final.id} (${formatDecimal(final.filledQty)} filled)`)
+        yield* Ref.set(working, Option.none())
+      }
+      yield* hedgeNow(0, 1)
+      const left = exposure.unhedged
+      yield* Effect.log(
+        BigDecimal.isZero(left) ? "stopping: flat across venues" : `stopping: ${formatDecimal(left)} left unhedged (below the ${hedgeName} minimum order size)`
+      )
+    }).pipe(
+      Effect.catchAll((error) => Effect.logError(`stopping: could not wind down cleanly: ${error.message}; unhedged ${formatDecimal(exposure.unhedged)}`))
+    )
+
+    let n = 0
+    yield* Effect.suspend(() => cycle(++n)).pipe(
+      Effect.repeat({ while: () => params.maxCycles === 0 || n < params.maxCycles }),
+      Effect.ensuring(windDown)
+    )
+    return { cycles: n, unhedged: exposure.unhedged }
+  })
+
+/** last × (1 ± offset/100) on the tick grid, rounded and clamped so it rests passively. */
+export const limitPrice = (
+  instrument: Instrument,
+  side: Side,
+  last: Decimal,
+  bid: Decimal,
+  ask: Decimal,
+  offsetPercent: Decimal
+): Decimal => {
+  const factor = BigDecimal.unsafeDivide(offsetPercent, HUNDRED)
+  const raw = BigDecimal.multiply(last, side === "sell" ? BigDecimal.sum(decimal("1"), factor) : BigDecimal.subtract(decimal("1"), factor))
+  const price = passivePrice(instrument, side, raw)
+  if (side === "sell") {
+    const floor = BigDecimal.sum(bid, instrument.tickSize)
+    return BigDecimal.isPositive(bid) && BigDecimal.lessThan(price, floor) ? floor : price
+  }
+  const ceiling = BigDecimal.subtract(ask, instrument.tickSize)
+  return BigDecimal.isPositive(ask) && BigDecimal.greaterThan(price, ceiling) ? ceiling : price
+}
+
+/** The configured quantity must be tradable as is on both venues. */
+const validateQuantity = (quantity: Decimal, maker: Instrument, hedge: Instrument, price: Decimal) => {
+  const problems: Array<string> = []
+  const makerViolation = checkFilters(maker, quantity, undefined, price)
+  if (makerViolation) problems.push(`${maker.venue} ${maker.symbol}: ${makerViolation.message}`)
+  const hedgeViolation = checkFilters(hedge, quantity, undefined, price)
+  if (hedgeViolation) problems.push(`${hedge.venue} ${hedge.symbol}: ${hedgeViolation.message}`)
+  if (BigDecimal.lessThan(quantity, minimumHedgeQty(hedge, price)))
+    problems.push(`${hedge.venue} ${hedge.symbol}: quantity ${formatDecimal(quantity)} is below the smallest hedge order ${formatDecimal(minimumHedgeQty(hedge, price))} at price ${formatDecimal(price)}`)
+  return problems.length === 0
+    ? Effect.void
+    : Effect.fail(new StrategyConfigError({ reason: `trade.quantity cannot be traded: ${problems.join("; ")}` }))
+}

@@ -1,0 +1,58 @@
+/**
+ * What the strategy reports about its own progress (cycles, reposts, hedges). The backtest turns it
+ * into report statistics, the live runner into journal rows; tests use it to check invariants.
+ */
+import { Context, Effect, Layer } from "effect"
+import type { Decimal } from "../domain/decimal"
+import type { Side } from "../domain/order"
+
+export interface MakerOrderPlaced {
+  readonly cycle: number
+  readonly leg: 1 | 2
+  readonly orderId: string
+  readonly side: Side
+  readonly price: Decimal
+  readonly qty: Decimal
+  readonly repost: boolean
+  readonly ts: number
+}
+
+export interface LegCompleted {
+  readonly cycle: number
+  readonly leg: 1 | 2
+  readonly side: Side
+  readonly startedAt: number
+  readonly filledAt: number
+  readonly orders: number
+}
+
+export interface HedgeSent {
+  readonly cycle: number
+  readonly leg: 1 | 2
+  readonly side: Side
+  readonly qty: Decimal
+  readonly executedQty: Decimal
+  readonly clientId: string
+  readonly ts: number
+}
+
+export interface StrategyObserverService {
+  readonly cycleStarted: (cycle: number, ts: number) => Effect.Effect<void>
+  readonly fundingPause: (cycle: number, fundingTime: number, ts: number) => Effect.Effect<void>
+  readonly makerOrderPlaced: (event: MakerOrderPlaced) => Effect.Effect<void>
+  readonly legCompleted: (event: LegCompleted) => Effect.Effect<void>
+  readonly hedgeSent: (event: HedgeSent) => Effect.Effect<void>
+  /** the signed quantity still unhedged after every change, for exposure invariants */
+  readonly exposureChanged: (unhedged: Decimal, ts: number) => Effect.Effect<void>
+}
+
+export class StrategyObserver extends Context.Tag("hedgeloop/StrategyObserver")<StrategyObserver, StrategyObserverService>() {
+  static readonly silent: Layer.Layer<StrategyObserver> = Layer.succeed(StrategyObserver, {
+    cycleStarted: () => Effect.void,
+    fundingPause: () => Effect.void,
+    makerOrderPlaced: () => Effect.void,
+    legCompleted: () => Effect.void,
+    hedgeSent: () => Effect.void,
+    exposureChanged: () => Effect.void
+  })
+}
