@@ -1,0 +1,73 @@
+/**
+ * `npm run backtest -- [DB] [--config FILE] [--report-json FILE] [--quiet]`
+ * Replays a tick file through the hedge loop and prints (and optionally writes) the report.
+ */
+import { Args, Command, Options } from "@effect/cli"
+import { FileSystem, Path } from "@effect/platform"
+import { Console, Effect, Option } from "effect"
+import { parseConfigEffect } from "../core/config/config"
+import { runBacktest } from "../sim/backtest"
+import { formatSummary } from "./summary"
+import { runCli } from "./run-cli"
+
+const db = Args.file({ name: "DB", exists: "yes" }).pipe(
+  Args.withDescription("tick file (SQLite) to replay"),
+  Args.withDefault("data/sample.db")
+)
+const config = Options.file("config", { exists: "yes" }).pipe(
+  Options.withDescription("hedge config (the original bot's YAML, optionally with sim/points sections)"),
+  Options.withDefault("config/hedge_futures.example.yaml")
+)
+const reportJson = Options.file("report-json").pipe(Options.withDescription("write the full report as JSON to this file"), Options.optional)
+const quiet = Options.boolean("quiet").pipe(Options.withDescription("no strategy log lines, only the summary"))
+
+/** A one-line progress bar on stderr, redrawn at most every 100 ms. */
+const progressBar = () => {
+  let last = 0
+  let lastPercent = -1
+  const tty = process.stderr.isTTY === true
+  return {
+    update: (fraction: number, nowMs: number) => {
+      const percent = Math.floor(fraction * 100)
+      const wall = Date.now()
+      if (tty) {
+        if (wall - last < 100 && fraction < 1) return
+        last = wall
+        const width = 30
+        const filled = Math.round(fraction * width)
+        process.stderr.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${String(percent).padStart(3)}% ${new Date(nowMs).toISOString().slice(0, 19)}Z`)
+        if (fraction >= 1) process.stderr.write("\n")
+      } else if (percent >= lastPercent + 25 || (fraction >= 1 && lastPercent < 100)) {
+        lastPercent = fraction >= 1 ? 100 : percent - (percent % 25)
+        process.stderr.write(`replay ${lastPercent}% (${new Date(nowMs).toISOString().slice(0, 19)}Z)\n`)
+      }
+    }
+  }
+}
+
+const command = Command.make("backtest", { db, config, reportJson, quiet }, (args) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const text = yield* fs.readFileString(args.config)
+    const hedgeConfig = yield* parseConfigEffect(text, args.config)
+    const bar = progressBar()
+    const report = yield* runBacktest({
+      dbPath: args.db,
+      config: hedgeConfig,
+      ...(args.quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }),
+      onProgress: bar.update
+    })
+    yield* Console.log(formatSummary(report))
+    if (Option.isSome(args.reportJson)) {
+      yield* fs.makeDirectory(path.dirname(args.reportJson.value), { recursive: true })
+      yield* fs.writeFileString(args.reportJson.value, JSON.stringify(report, null, 2) + "\n")
+      yield* Console.log(`report written to ${args.reportJson.value}`)
+    }
+    if (report.run.outcome === "failed") {
+      return yield* Effect.fail(new Error(`the strategy stopped with an error: ${report.run.message ?? "unknown"}`))
+    }
+  })
+).pipe(Command.withDescription("Backtest the Backpack-maker / Aster-hedge loop on a recorded or synthetic tick file"))
+
+runCli(command)

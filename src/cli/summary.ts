@@ -1,0 +1,29 @@
+/** The human-readable summary printed after a run (the JSON report has everything). */
+import type { RunReport } from "../core/report/report"
+
+const row = (cells: ReadonlyArray<string>, widths: ReadonlyArray<number>) =>
+  cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")
+
+export const formatSummary = (report: RunReport): string => {
+  const lines: Array<string> = []
+  const flags = [report.data.synthetic ? "SYNTHETIC DATA" : "", report.data.proxy ? `PROXY FEED (${report.data.proxyVenues.map((p) => `${p.venue} from ${p.from}`).join(", ")})` : ""].filter(Boolean)
+  lines.push("")
+  lines.push(`== ${report.kind} report: ${report.data.file} (${report.data.from} → ${report.data.to}, ${report.data.ticks} ticks)`)
+  if (flags.length > 0) lines.push(`   ${flags.join("; ")}: results are not evidence about the real market`)
+  for (const w of report.data.warnings) lines.push(`   warning: ${w}`)
+  lines.push(`   run ${report.run.from} → ${report.run.to}: ${report.run.outcome}${report.run.message ? ` (${report.run.message})` : ""}`)
+  const widths = [14, 14, 14, 12, 12, 12, 12]
+  lines.push("")
+  lines.push(row(["venue", "maker volume", "taker volume", "fees", "funding", "pnl", "position"], widths))
+  for (const [venue, v] of Object.entries(report.venues)) {
+    lines.push(row([venue, v.makerVolume, v.takerVolume, v.fees, v.funding, v.pnl, v.position], widths))
+  }
+  const t = report.totals
+  lines.push(row(["total", t.makerVolume, t.takerVolume, t.fees, t.funding, t.pnl, report.exposure.finalNetPosition], widths))
+  lines.push("")
+  lines.push(`volume ${t.volume}  points ${report.points.total} (${Object.entries(report.points.venues).map(([v, p]) => `${v} ${p.points}`).join(", ")})`)
+  const c = report.cycles
+  lines.push(`cycles ${c.count}, legs filled ${c.completedLegs}, maker orders ${c.makerOrders} (reposts ${c.reposts}), hedges ${c.hedgeOrders}, mean time to fill ${c.meanTimeToFillSeconds ?? "n/a"} s, funding pauses ${c.fundingPauses}`)
+  lines.push(`exposure: max |net| ${report.exposure.maxAbsNetDelta}, unhedged qty×s ${report.exposure.unhedgedQtySeconds}, fills ${report.fills.length}`)
+  return lines.join("\n")
+}

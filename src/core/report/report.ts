@@ -1,0 +1,209 @@
+/**
+ * The run report, the same for backtests and (later) live runs: volume, fees, funding, PnL and
+ * points per venue, exposure, every fill and the cycle statistics. Money is written as exact
+ * decimal strings; the PnL reconciles with the listed fills, fees and funding to the last digit.
+ */
+import { BigDecimal, Schema } from "effect"
+import type { Ledger } from "../accounting/ledger"
+import type { PointsWeights } from "../config/config"
+import { type Decimal, formatDecimal, ZERO } from "../domain/decimal"
+import type { Venue } from "../domain/venue"
+
+const Money = Schema.String
+const VenueReport = Schema.Struct({
+  symbol: Schema.String,
+  quoteAsset: Schema.String,
+  makerVolume: Money,
+  takerVolume: Money,
+  makerQty: Money,
+  takerQty: Money,
+  fees: Money,
+  funding: Money,
+  cashFlow: Money,
+  realizedPnl: Money,
+  unrealizedPnl: Money,
+  position: Money,
+  markPrice: Money,
+  pnl: Money,
+  fillCount: Schema.Number
+})
+
+export const RunReport = Schema.Struct({
+  kind: Schema.Literal("backtest", "live", "paper"),
+  data: Schema.Struct({
+    file: Schema.String,
+    source: Schema.String,
+    synthetic: Schema.Boolean,
+    proxy: Schema.Boolean,
+    proxyVenues: Schema.Array(Schema.Struct({ venue: Schema.String, symbol: Schema.String, from: Schema.String, parameters: Schema.Record({ key: Schema.String, value: Schema.Union(Schema.String, Schema.Number) }) })),
+    from: Schema.String,
+    to: Schema.String,
+    ticks: Schema.Number,
+    warnings: Schema.Array(Schema.String)
+  }),
+  config: Schema.Unknown,
+  run: Schema.Struct({ from: Schema.String, to: Schema.String, outcome: Schema.String, message: Schema.optional(Schema.String) }),
+  venues: Schema.Record({ key: Schema.String, value: VenueReport }),
+  totals: Schema.Struct({
+    volume: Money,
+    makerVolume: Money,
+    takerVolume: Money,
+    fees: Money,
+    funding: Money,
+    realizedPnl: Money,
+    unrealizedPnl: Money,
+    pnl: Money,
+    note: Schema.String
+  }),
+  exposure: Schema.Struct({ maxAbsNetDelta: Money, unhedgedQtySeconds: Money, finalNetPosition: Money }),
+  fills: Schema.Array(Schema.Struct({
+    venue: Schema.String,
+    orderId: Schema.String,
+    side: Schema.String,
+    price: Money,
+    qty: Money,
+    fee: Money,
+    feeAsset: Schema.String,
+    liquidity: Schema.String,
+    ts: Schema.Number
+  })),
+  funding: Schema.Array(Schema.Struct({ venue: Schema.String, ts: Schema.Number, rate: Money, markPrice: Money, position: Money, amount: Money })),
+  cycles: Schema.Struct({
+    count: Schema.Number,
+    completedLegs: Schema.Number,
+    makerOrders: Schema.Number,
+    reposts: Schema.Number,
+    meanTimeToFillSeconds: Schema.NullOr(Schema.Number),
+    hedgeOrders: Schema.Number,
+    fundingPauses: Schema.Number
+  }),
+  points: Schema.Struct({
+    model: Schema.String,
+    venues: Schema.Record({ key: Schema.String, value: Schema.Struct({ makerWeight: Money, takerWeight: Money, points: Money }) }),
+    total: Money
+  })
+})
+export type RunReport = typeof RunReport.Type
+
+export interface CycleStats {
+  readonly count: number
+  readonly completedLegs: number
+  readonly makerOrders: number
+  readonly reposts: number
+  readonly totalTimeToFillMs: number
+  readonly hedgeOrders: number
+  readonly fundingPauses: number
+}
+
+export interface ReportInput {
+  readonly kind: RunReport["kind"]
+  readonly data: RunReport["data"]
+  readonly config: unknown
+  readonly run: RunReport["run"]
+  readonly ledger: Ledger
+  readonly venues: ReadonlyArray<{ readonly venue: Venue; readonly symbol: string; readonly quoteAsset: string; readonly markPrice: Decimal; readonly points: PointsWeights }>
+  readonly cycles: CycleStats
+}
+
+const fmt = formatDecimal
+
+export const buildReport = (input: ReportInput): RunReport => {
+  const { ledger } = input
+  const venues: Record<string, typeof VenueReport.Type> = {}
+  const points: Record<string, { makerWeight: string; takerWeight: string; points: string }> = {}
+  let totalMaker = ZERO
+  let totalTaker = ZERO
+  let totalFees = ZERO
+  let totalFunding = ZERO
+  let totalRealized = ZERO
+  let totalUnrealized = ZERO
+  let totalPoints = ZERO
+  for (const v of input.venues) {
+    const book = ledger.book(v.venue)
+    const unrealized = ledger.unrealizedPnl(v.venue, v.markPrice)
+    const pnl = BigDecimal.sum(BigDecimal.subtract(BigDecimal.sum(book.realizedPnl, unrealized), book.fees), book.funding)
+    venues[v.venue] = {
+      symbol: v.symbol,
+      quoteAsset: v.quoteAsset,
+      makerVolume: fmt(book.makerVolume),
+      takerVolume: fmt(book.takerVolume),
+      makerQty: fmt(book.makerQty),
+      takerQty: fmt(book.takerQty),
+      fees: fmt(book.fees),
+      funding: fmt(book.funding),
+      cashFlow: fmt(book.cashFlow),
+      realizedPnl: fmt(book.realizedPnl),
+      unrealizedPnl: fmt(unrealized),
+      position: fmt(book.position),
+      markPrice: fmt(v.markPrice),
+      pnl: fmt(pnl),
+      fillCount: book.fillCount
+    }
+    const venuePoints = BigDecimal.sum(BigDecimal.multiply(book.makerVolume, v.points.makerWeight), BigDecimal.multiply(book.takerVolume, v.points.takerWeight))
+    points[v.venue] = { makerWeight: fmt(v.points.makerWeight), takerWeight: fmt(v.points.takerWeight), points: fmt(venuePoints) }
+    totalPoints = BigDecimal.sum(totalPoints, venuePoints)
+    totalMaker = BigDecimal.sum(totalMaker, book.makerVolume)
+    totalTaker = BigDecimal.sum(totalTaker, book.takerVolume)
+    totalFees = BigDecimal.sum(totalFees, book.fees)
+    totalFunding = BigDecimal.sum(totalFunding, book.funding)
+    totalRealized = BigDecimal.sum(totalRealized, book.realizedPnl)
+    totalUnrealized = BigDecimal.sum(totalUnrealized, unrealized)
+  }
+  const quoteAssets = [...new Set(input.venues.map((v) => v.quoteAsset))]
+  return {
+    kind: input.kind,
+    data: input.data,
+    config: input.config,
+    run: input.run,
+    venues,
+    totals: {
+      volume: fmt(BigDecimal.sum(totalMaker, totalTaker)),
+      makerVolume: fmt(totalMaker),
+      takerVolume: fmt(totalTaker),
+      fees: fmt(totalFees),
+      funding: fmt(totalFunding),
+      realizedPnl: fmt(totalRealized),
+      unrealizedPnl: fmt(totalUnrealized),
+      pnl: fmt(BigDecimal.sum(BigDecimal.subtract(BigDecimal.sum(totalRealized, totalUnrealized), totalFees), totalFunding)),
+      note: `pnl = realizedPnl + unrealizedPnl − fees + funding = Σ(sell − buy notional) + Σ position × markPrice − fees + funding; ${quoteAssets.join(" and ")} counted at par`
+    },
+    exposure: {
+      maxAbsNetDelta: fmt(ledger.maxAbsNetDelta),
+      unhedgedQtySeconds: fmt(ledger.unhedgedQtySeconds),
+      finalNetPosition: fmt(ledger.netPosition)
+    },
+    fills: ledger.fills.map((f) => ({
+      venue: f.venue,
+      orderId: f.orderId,
+      side: f.side,
+      price: fmt(f.price),
+      qty: fmt(f.qty),
+      fee: fmt(f.fee),
+      feeAsset: f.feeAsset,
+      liquidity: f.liquidity,
+      ts: f.ts
+    })),
+    funding: ledger.funding.map((p) => ({
+      venue: p.venue,
+      ts: p.ts,
+      rate: fmt(p.rate),
+      markPrice: fmt(p.markPrice),
+      position: fmt(p.position),
+      amount: fmt(p.amount)
+    })),
+    cycles: {
+      count: input.cycles.count,
+      completedLegs: input.cycles.completedLegs,
+      makerOrders: input.cycles.makerOrders,
+      reposts: input.cycles.reposts,
+      meanTimeToFillSeconds: input.cycles.completedLegs > 0 ? Math.round(input.cycles.totalTimeToFillMs / input.cycles.completedLegs) / 1000 : null,
+      hedgeOrders: input.cycles.hedgeOrders,
+      fundingPauses: input.cycles.fundingPauses
+    },
+    points: {
+      model: "points = makerWeight × maker volume + takerWeight × taker volume (quote units); an estimate: Aster Stage 2 counted taker volume 2× maker, Backpack publishes no formula",
+      venues: points,
+      total: fmt(totalPoints)
+    }
+  }
+}

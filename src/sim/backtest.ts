@@ -1,0 +1,185 @@
+/**
+ * A backtest: the hedge loop from src/core run against two simulated venues replaying a tick
+ * file, then the report. Backtest and live differ only in the Layers given to the strategy.
+ */
+import { BigDecimal, Cause, Data, Effect, Exit, Layer, Logger, LogLevel, Option } from "effect"
+import { type HedgeConfig, describeConfig, type SimVenueParams } from "../core/config/config"
+import { decimal, fromUnits } from "../core/domain/decimal"
+import type { Venue } from "../core/domain/venue"
+import { buildReport, type CycleStats, type RunReport } from "../core/report/report"
+import { runHedgeLoop } from "../core/strategy/hedge-loop"
+import { StrategyObserver } from "../core/strategy/observer"
+import { type KernelVenueConfig, SimKernel, type VenueSlot } from "./kernel"
+import { flatFees } from "./models/fees"
+import { linearImpact } from "./models/impact"
+import { constantLatency, jitteredLatency } from "./models/latency"
+import { conservativeQueue, probabilisticQueue } from "./models/queue"
+import { type Rng, seededRng } from "./models/rng"
+import { simClock, simVenues } from "./sim-exchange"
+import { openTickFile, type TickFile } from "./tickstore/reader"
+
+export class BacktestError extends Data.TaggedError("BacktestError")<{ readonly reason: string }> {
+  override get message() {
+    return this.reason
+  }
+}
+
+export interface BacktestOptions {
+  readonly dbPath: string
+  readonly config: HedgeConfig
+  /** strategy log lines; none when omitted */
+  readonly log?: (line: string) => void
+  /** called as the replay advances: fraction of the file's time range done */
+  readonly onProgress?: (fraction: number, nowMs: number) => void
+  /** extra per-run overrides used by property tests */
+  readonly rng?: Rng
+  readonly observer?: Layer.Layer<StrategyObserver>
+}
+
+const ms = (us: number) => Math.floor(us / 1000)
+const iso = (us: number) => (Number.isFinite(us) ? new Date(ms(us)).toISOString() : "n/a")
+
+const kernelVenue = (
+  venue: Venue,
+  symbol: string,
+  params: SimVenueParams,
+  config: HedgeConfig,
+  rng: Rng,
+  ticksFrom?: Venue
+): KernelVenueConfig => ({
+  venue,
+  symbol,
+  ...(ticksFrom !== undefined ? { ticksFrom } : {}),
+  latency: params.latencyJitterMs > 0 ? jitteredLatency(params, params.latencyJitterMs, rng) : constantLatency(params),
+  fees: flatFees(params.makerFee, params.takerFee),
+  queue: config.sim.queueModel === "probabilistic" ? probabilisticQueue(config.sim.queuePower) : conservativeQueue,
+  impact: linearImpact(Number(BigDecimal.unsafeToNumber(config.sim.marketImpactBps)), 0),
+  assumedTopQty: config.sim.assumedTopQty,
+  marketRejectProbability: params.marketRejectProbability
+})
+
+/** Picks the recorded instrument for the hedge venue; a spot config may replay futures ticks (flagged). */
+const hedgeTicks = (file: TickFile, config: HedgeConfig, warnings: Array<string>): Venue | undefined => {
+  const has = (venue: Venue) => file.instruments.some((i) => i.venue === venue && i.symbol === config.hedge.symbol)
+  if (has(config.hedge.venue)) return undefined
+  const other: Venue = config.hedge.venue === "aster-spot" ? "aster-futures" : "aster-spot"
+  if (has(other)) {
+    warnings.push(`${file.path} has no ${config.hedge.venue} ticks: the ${other} ${config.hedge.symbol} recording stands in for them`)
+    return other
+  }
+  return undefined
+}
+
+/** Records what the strategy reports, for the report's cycle statistics. */
+const recordingObserver = (stats: { -readonly [K in keyof CycleStats]: CycleStats[K] }) =>
+  Layer.succeed(StrategyObserver, {
+    cycleStarted: () => Effect.sync(() => void (stats.count += 1)),
+    fundingPause: () => Effect.sync(() => void (stats.fundingPauses += 1)),
+    makerOrderPlaced: (e) =>
+      Effect.sync(() => {
+        stats.makerOrders += 1
+        if (e.repost) stats.reposts += 1
+      }),
+    legCompleted: (e) =>
+      Effect.sync(() => {
+        stats.completedLegs += 1
+        stats.totalTimeToFillMs += e.filledAt - e.startedAt
+      }),
+    hedgeSent: () => Effect.sync(() => void (stats.hedgeOrders += 1)),
+    exposureChanged: () => Effect.void
+  })
+
+const markPrice = (slot: VenueSlot) => {
+  const e = slot.engine
+  if (e.bid > 0 && e.ask > 0) return BigDecimal.unsafeDivide(fromUnits(e.bid + e.ask, slot.priceScale), decimal("2"))
+  return fromUnits(Math.max(e.last, 0), slot.priceScale)
+}
+
+export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, BacktestError> =>
+  Effect.gen(function*() {
+    const { config } = options
+    const file = yield* Effect.try({
+      try: () => openTickFile(options.dbPath),
+      catch: (error) => new BacktestError({ reason: error instanceof Error ? error.message : String(error) })
+    })
+    try {
+      const warnings: Array<string> = []
+      const rng = options.rng ?? seededRng(config.sim.seed)
+      const kernel = yield* Effect.try({
+        try: () =>
+          new SimKernel(file, {
+            rng,
+            venues: [
+              kernelVenue(config.maker.venue, config.maker.symbol, config.sim.maker, config, rng),
+              kernelVenue(config.hedge.venue, config.hedge.symbol, config.sim.hedge, config, rng, hedgeTicks(file, config, warnings))
+            ]
+          }),
+        catch: (error) => new BacktestError({ reason: error instanceof Error ? error.message : String(error) })
+      })
+      const span = Math.max(file.lastTs - file.firstTs, 1)
+      if (options.onProgress) {
+        const report = options.onProgress
+        kernel.onProgress = (now) => report(Math.min(1, (now - file.firstTs) / span), ms(now))
+      }
+      const maker = kernel.slot(config.maker.venue)
+      const hedge = kernel.slot(config.hedge.venue)
+      const startedAt = kernel.now
+      const stats = { count: 0, completedLegs: 0, makerOrders: 0, reposts: 0, totalTimeToFillMs: 0, hedgeOrders: 0, fundingPauses: 0 }
+
+      let exit: Exit.Exit<unknown, unknown> = Exit.void
+      if (!kernel.warmUp()) {
+        warnings.push("the recording ended before both venues had a two-sided quote: nothing was traded")
+      } else {
+        const log = options.log
+        const logger = Logger.make(({ logLevel, message }) => {
+          if (!log) return
+          const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+          log(`${iso(kernel.now)} ${logLevel.label.padEnd(5)} ${text}`)
+        })
+        exit = yield* runHedgeLoop({ ...config.trade, clientIdPrefix: "hl-" }).pipe(
+          Effect.provide(simVenues(kernel, maker, hedge)),
+          Effect.provide(options.observer ?? recordingObserver(stats)),
+          Effect.withClock(simClock(kernel)),
+          Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+          Logger.withMinimumLogLevel(config.debug ? LogLevel.Debug : LogLevel.Info),
+          Effect.exit
+        )
+      }
+      kernel.ledger.close(ms(kernel.now))
+      if (options.onProgress) options.onProgress(1, ms(kernel.now))
+
+      const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+      const outcome = Exit.isSuccess(exit)
+        ? { outcome: "completed" }
+        : Option.isSome(failure)
+        ? { outcome: "failed", message: failure.value instanceof Error ? failure.value.message : String(failure.value) }
+        : Cause.isInterruptedOnly(exit.cause) && kernel.ended
+        ? { outcome: "data-ended" }
+        : { outcome: "failed", message: Cause.pretty(exit.cause) }
+      const proxy = file.meta.proxy
+      return buildReport({
+        kind: "backtest",
+        data: {
+          file: options.dbPath,
+          source: file.meta.source,
+          synthetic: file.meta.synthetic,
+          proxy: proxy.length > 0,
+          proxyVenues: proxy.map((p) => ({ venue: p.venue, symbol: p.symbol, from: p.from, parameters: p.parameters })),
+          from: iso(file.firstTs),
+          to: iso(file.lastTs),
+          ticks: file.tickCount,
+          warnings
+        },
+        config: describeConfig(config),
+        run: { from: iso(startedAt), to: iso(kernel.now), ...outcome },
+        ledger: kernel.ledger,
+        venues: [
+          { venue: maker.venue, symbol: maker.instrument.symbol, quoteAsset: maker.instrument.quote, markPrice: markPrice(maker), points: config.points.maker },
+          { venue: hedge.venue, symbol: hedge.instrument.symbol, quoteAsset: hedge.instrument.quote, markPrice: markPrice(hedge), points: config.points.hedge }
+        ],
+        cycles: stats
+      })
+    } finally {
+      file.close()
+    }
+  })

@@ -1,0 +1,259 @@
+/**
+ * One venue's matching engine, in integer price/quantity units. It holds the recorded top of book
+ * (and the latest depth snapshot), our resting orders and their queue positions, and decides fills
+ * from the replayed quotes and trades. Realism lives in the small models it is composed from.
+ */
+import type { Venue } from "../core/domain/venue"
+import type { ImpactModel } from "./models/impact"
+import { walkDepth } from "./models/impact"
+import type { QueueModel, QueuePosition } from "./models/queue"
+import type { DepthLevels } from "./tickstore/types"
+
+export interface EngineInstrument {
+  readonly tickUnits: number
+  readonly stepUnits: number
+  readonly minQtyUnits: number
+  /** min notional in priceUnits × qtyUnits */
+  readonly minNotionalUnits: bigint
+}
+
+export type SimOrderStatus = "new" | "partially-filled" | "filled" | "cancelled" | "rejected" | "expired"
+
+export interface SimOrder {
+  readonly id: string
+  readonly clientId: string
+  /** +1 buy, -1 sell */
+  readonly sign: 1 | -1
+  readonly type: "limit" | "market"
+  /** price units; 0 for market orders */
+  readonly price: number
+  readonly qty: number
+  readonly postOnly: boolean
+  readonly timeInForce: "GTC" | "IOC" | "FOK"
+  readonly createdAt: number
+  filled: number
+  /** Σ priceUnits × qtyUnits of fills */
+  filledQuote: bigint
+  status: SimOrderStatus
+  updatedAt: number
+  rejectReason?: string
+  /** reject filter, e.g. "postOnly" */
+  rejectCode?: string
+  readonly queue: QueuePosition
+  /** last displayed quantity seen at our price (for cancel-driven queue models) */
+  levelQty: number
+}
+
+export interface EngineListener {
+  onFill(venue: Venue, order: SimOrder, ts: number, price: number, qty: number, liquidity: "maker" | "taker"): void
+}
+
+export interface EngineOptions {
+  readonly assumedTopQtyUnits: number
+  /** a depth snapshot older than this (µs) is not trusted for market orders */
+  readonly depthMaxAgeUs: number
+  /** decides whether a market order is refused (seeded; always false by default) */
+  readonly rejectMarket: () => boolean
+}
+
+const isOpen = (o: SimOrder) => o.status === "new" || o.status === "partially-filled"
+
+export class VenueEngine {
+  bid = 0
+  bidQty = 0
+  ask = 0
+  askQty = 0
+  last = 0
+  lastTradeTs = -1
+  quoteTs = -1
+  private depthId = -1
+  private depthTs = -1
+  private resting: Array<SimOrder> = []
+  private readonly orders = new Map<string, SimOrder>()
+
+  constructor(
+    readonly venue: Venue,
+    readonly instrument: EngineInstrument,
+    private readonly queue: QueueModel,
+    private readonly impact: ImpactModel,
+    private readonly loadDepth: (snapshotId: number) => DepthLevels,
+    private readonly listener: EngineListener,
+    private readonly options: EngineOptions
+  ) {}
+
+  get restingCount(): number {
+    return this.resting.length
+  }
+
+  order(id: string): SimOrder | undefined {
+    return this.orders.get(id)
+  }
+
+  // ---- market data (hot path) ----
+
+  onQuote(ts: number, bid: number, bidQty: number, ask: number, askQty: number): void {
+    this.bid = bid
+    this.bidQty = bidQty
+    this.ask = ask
+    this.askQty = askQty
+    this.quoteTs = ts
+    if (this.resting.length !== 0) this.restingOnQuote(ts)
+  }
+
+  onTrade(ts: number, price: number, qty: number, takerBuys: boolean): void {
+    this.last = price
+    this.lastTradeTs = ts
+    if (this.resting.length !== 0) this.restingOnTrade(ts, price, qty, takerBuys)
+  }
+
+  onDepth(ts: number, snapshotId: number): void {
+    this.depthId = snapshotId
+    this.depthTs = ts
+  }
+
+  private restingOnQuote(ts: number): void {
+    for (const o of this.resting.slice()) {
+      if (o.sign < 0) {
+        if (this.bid > 0 && this.bid >= o.price) this.fill(o, ts, o.price, o.qty - o.filled, "maker")
+        else if (this.ask === o.price && this.askQty > 0) this.observeLevel(o, this.askQty)
+      } else {
+        if (this.ask > 0 && this.ask <= o.price) this.fill(o, ts, o.price, o.qty - o.filled, "maker")
+        else if (this.bid === o.price && this.bidQty > 0) this.observeLevel(o, this.bidQty)
+      }
+    }
+  }
+
+  private observeLevel(o: SimOrder, shown: number): void {
+    if (shown < o.levelQty) this.queue.levelDecrease(o.queue, o.levelQty - shown, o.levelQty)
+    o.levelQty = shown
+  }
+
+  private restingOnTrade(ts: number, price: number, qty: number, takerBuys: boolean): void {
+    for (const o of this.resting.slice()) {
+      // a taker buy lifts asks (our sells); a taker sell hits bids (our buys)
+      if ((o.sign < 0) !== takerBuys) continue
+      const through = o.sign < 0 ? price > o.price : price < o.price
+      if (through) {
+        this.fill(o, ts, o.price, o.qty - o.filled, "maker")
+      } else if (price === o.price) {
+        o.levelQty = Math.max(0, o.levelQty - qty)
+        const reaching = this.queue.trade(o.queue, qty)
+        if (reaching > 0) this.fill(o, ts, o.price, Math.min(reaching, o.qty - o.filled), "maker")
+      }
+    }
+  }
+
+  private fill(o: SimOrder, ts: number, price: number, qty: number, liquidity: "maker" | "taker"): void {
+    if (qty <= 0) return
+    o.filled += qty
+    o.filledQuote += BigInt(price) * BigInt(qty)
+    o.updatedAt = ts
+    if (o.filled >= o.qty) {
+      o.status = "filled"
+      this.resting = this.resting.filter((r) => r !== o)
+    } else {
+      o.status = "partially-filled"
+    }
+    this.listener.onFill(this.venue, o, ts, price, qty, liquidity)
+  }
+
+  // ---- order entry (at the moment a request reaches the venue) ----
+
+  private reject(o: SimOrder, ts: number, code: string, reason: string): SimOrder {
+    o.status = "rejected"
+    o.rejectCode = code
+    o.rejectReason = reason
+    o.updatedAt = ts
+    return o
+  }
+
+  private checkSize(o: SimOrder, ts: number, notionalPrice: number): SimOrder | undefined {
+    const inst = this.instrument
+    if (o.qty <= 0 || o.qty % inst.stepUnits !== 0) return this.reject(o, ts, "step", "quantity is not a multiple of the step size")
+    if (o.qty < inst.minQtyUnits) return this.reject(o, ts, "minQty", "quantity is below the minimum quantity")
+    if (notionalPrice > 0 && BigInt(notionalPrice) * BigInt(o.qty) < inst.minNotionalUnits)
+      return this.reject(o, ts, "minNotional", "order value is below the minimum notional")
+    return undefined
+  }
+
+  submitLimit(ts: number, o: SimOrder): SimOrder {
+    this.orders.set(o.id, o)
+    const inst = this.instrument
+    if (o.price <= 0 || o.price % inst.tickUnits !== 0) return this.reject(o, ts, "tick", "price is not a multiple of the tick size")
+    const sizeReject = this.checkSize(o, ts, o.price)
+    if (sizeReject) return sizeReject
+    const crosses = o.sign < 0 ? this.bid > 0 && o.price <= this.bid : this.ask > 0 && o.price >= this.ask
+    if (crosses && o.postOnly) return this.reject(o, ts, "postOnly", "post-only order would immediately match")
+    if (crosses) {
+      // marketable limit: takes the top of book up to its price, the rest rests (GTC) or expires
+      const top = o.sign > 0 ? this.askQty || this.options.assumedTopQtyUnits : this.bidQty || this.options.assumedTopQtyUnits
+      const best = o.sign > 0 ? this.ask : this.bid
+      this.fill(o, ts, best, Math.min(top, o.qty), "taker")
+      if (o.status === "filled") return o
+      if (o.timeInForce !== "GTC") {
+        o.status = "expired"
+        return o
+      }
+    } else if (o.timeInForce !== "GTC") {
+      o.status = "expired"
+      o.updatedAt = ts
+      return o
+    }
+    o.queue.ahead = this.initialQueue(o, ts)
+    o.levelQty = o.queue.ahead
+    this.resting.push(o)
+    return o
+  }
+
+  /** Quantity ahead of a new order at its price: depth if known, else the top size, else none. */
+  private initialQueue(o: SimOrder, ts: number): number {
+    const levels = this.freshDepth(ts)
+    if (levels) {
+      const side = o.sign < 0 ? levels.asks : levels.bids
+      const level = side.find(([p]) => p === o.price)
+      if (level) return level[1]
+    }
+    const best = o.sign < 0 ? this.ask : this.bid
+    const bestQty = o.sign < 0 ? this.askQty : this.bidQty
+    const improves = best === 0 || (o.sign < 0 ? o.price < best : o.price > best)
+    if (improves) return 0
+    return bestQty > 0 ? bestQty : this.options.assumedTopQtyUnits
+  }
+
+  private freshDepth(ts: number): DepthLevels | undefined {
+    if (this.depthId < 0 || ts - this.depthTs > this.options.depthMaxAgeUs) return undefined
+    return this.loadDepth(this.depthId)
+  }
+
+  submitMarket(ts: number, o: SimOrder): SimOrder {
+    this.orders.set(o.id, o)
+    const best = o.sign > 0 ? this.ask : this.bid
+    if (best <= 0) return this.reject(o, ts, "noLiquidity", "no liquidity on the book")
+    const sizeReject = this.checkSize(o, ts, best)
+    if (sizeReject) return sizeReject
+    if (this.options.rejectMarket()) return this.reject(o, ts, "simulated", "simulated rejection of a market order")
+    const topQty = o.sign > 0 ? this.askQty : this.bidQty
+    const depth = this.freshDepth(ts)
+    const levels = depth
+      ? (o.sign > 0 ? depth.asks.filter(([p]) => p > best) : depth.bids.filter(([p]) => p < best))
+      : undefined
+    const fills = levels && levels.length > 0
+      ? walkDepth([[best, topQty > 0 ? topQty : this.options.assumedTopQtyUnits], ...levels], o.sign, o.qty, this.impact, this.instrument.tickUnits)
+      : this.impact.walk(o.sign, o.qty, best, topQty, this.instrument.tickUnits)
+    for (const [price, qty] of fills) this.fill(o, ts, price, qty, "taker")
+    if (o.filled < o.qty) o.status = o.filled > 0 ? "expired" : "rejected"
+    return o
+  }
+
+  /** Cancels if still open; returns the order's final state, or undefined for an unknown id. */
+  cancel(ts: number, id: string): SimOrder | undefined {
+    const o = this.orders.get(id)
+    if (!o) return undefined
+    if (isOpen(o)) {
+      o.status = "cancelled"
+      o.updatedAt = ts
+      this.resting = this.resting.filter((r) => r !== o)
+    }
+    return o
+  }
+}

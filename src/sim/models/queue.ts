@@ -1,0 +1,53 @@
+/**
+ * Where a resting limit order stands in its price level's queue. Quantities are in the
+ * instrument's quantity units. The engine calls these; the model only moves `ahead`.
+ */
+export interface QueueModel {
+  readonly name: string
+  /**
+   * Volume traded at our price: returns the quantity that reaches our order (0 while the volume
+   * only eats into the queue ahead of us). `position.ahead` is updated in place.
+   */
+  trade(position: QueuePosition, tradedQty: number): number
+  /** The displayed quantity at our price shrank by `decrease` without a trade (cancels). */
+  levelDecrease(position: QueuePosition, decrease: number, levelQtyBefore: number): void
+}
+
+export interface QueuePosition {
+  /** quantity resting ahead of our order at our price */
+  ahead: number
+}
+
+const consume = (position: QueuePosition, tradedQty: number): number => {
+  if (position.ahead >= tradedQty) {
+    position.ahead -= tradedQty
+    return 0
+  }
+  const reaching = tradedQty - position.ahead
+  position.ahead = 0
+  return reaching
+}
+
+/** Our order advances only by volume traded at its price; cancels never help us. */
+export const conservativeQueue: QueueModel = {
+  name: "conservative",
+  trade: consume,
+  levelDecrease: () => {}
+}
+
+/**
+ * hftbacktest-style probabilistic queue: a level decrease (cancels) is split between the queue
+ * ahead of us and behind us with probability f(ahead) / (f(ahead) + f(behind)), f(x) = x^n.
+ */
+export const probabilisticQueue = (power: number): QueueModel => ({
+  name: `probabilistic(n=${power})`,
+  trade: consume,
+  levelDecrease(position, decrease, levelQtyBefore) {
+    if (decrease <= 0 || position.ahead <= 0) return
+    const behind = Math.max(levelQtyBefore - position.ahead, 0)
+    const front = Math.pow(position.ahead, power)
+    const back = Math.pow(behind, power)
+    const share = front + back === 0 ? 1 : front / (front + back)
+    position.ahead = Math.max(0, position.ahead - Math.round(decrease * share))
+  }
+})

@@ -1,0 +1,168 @@
+/**
+ * The Exchange service over the simulation kernel. Every call is synchronous inside the kernel:
+ * a request travels to the engine with the venue's latency, is matched there, and its reply comes
+ * back after the response latency, with the replay running meanwhile.
+ */
+import { BigDecimal, Clock, Duration, Effect, Layer, Option } from "effect"
+import { ZERO } from "../core/domain/decimal"
+import { HedgeVenue, MakerVenue, type Exchange } from "../core/exchange"
+import type { Order } from "../core/domain/order"
+import { OrderRejected, UnknownOrder, VenueUnavailable } from "../core/errors"
+import type { SimOrder } from "./engine"
+import type { SimKernel, VenueSlot } from "./kernel"
+
+const newSimOrder = (
+  id: string,
+  clientId: string,
+  sign: 1 | -1,
+  type: "limit" | "market",
+  price: number,
+  qty: number,
+  postOnly: boolean,
+  timeInForce: "GTC" | "IOC" | "FOK",
+  now: number
+): SimOrder => ({
+  id,
+  clientId,
+  sign,
+  type,
+  price,
+  qty,
+  postOnly,
+  timeInForce,
+  createdAt: now,
+  updatedAt: now,
+  filled: 0,
+  filledQuote: 0n,
+  status: "new",
+  queue: { ahead: 0 },
+  levelQty: 0
+})
+
+/**
+ * Ends the strategy when the recording is over. Its finalizers still run (cancel, final hedge):
+ * from then on time passes on the last known market.
+ */
+const endOfData = (kernel: SimKernel) =>
+  Effect.suspend(() => {
+    kernel.stopping = true
+    return Effect.interrupt
+  })
+
+export const makeSimExchange = (kernel: SimKernel, slot: VenueSlot): Exchange => {
+  const venue = slot.venue
+  const byClientId = new Map<string, string>()
+
+  /** Sends a request to the engine and waits for the reply, replaying the market meanwhile. */
+  const roundTrip = <A>(requestLatency: number, atVenue: (arrival: number) => A): A => {
+    let reply: { value: A } | undefined
+    const arrival = kernel.now + requestLatency
+    kernel.schedule(arrival, () => {
+      const value = atVenue(arrival)
+      kernel.schedule(arrival + slot.config.latency.response(), () => {
+        reply = { value }
+      })
+    })
+    kernel.runUntil(Number.POSITIVE_INFINITY, () => reply !== undefined)
+    if (reply === undefined) throw new Error("simulated venue never answered")
+    return reply.value
+  }
+
+  const acknowledge = (order: SimOrder, arrival: number): Order => {
+    const snapshot = slot.toOrder(order)
+    kernel.deliver(slot, arrival, { order: snapshot })
+    return snapshot
+  }
+
+  const rejection = (order: Order, code: string | undefined) =>
+    new OrderRejected({
+      venue,
+      reason: order.rejectReason ?? "rejected",
+      ...(code !== undefined ? { code } : {}),
+      ...(code === "postOnly" ? { wouldTake: true } : {})
+    })
+
+  const exchange: Exchange = {
+    venue,
+    instrument: Effect.succeed(slot.instrument),
+    ticker: Effect.suspend(() => {
+      const view = slot.view(kernel.now - slot.config.latency.feed())
+      return view === undefined ? Effect.fail(new VenueUnavailable({ venue, reason: "no market data yet" })) : Effect.succeed(view)
+    }),
+    placeLimit: (request) =>
+      Effect.suspend(() => {
+        const id = slot.nextOrderId()
+        byClientId.set(request.clientId, id)
+        const sim = newSimOrder(id, request.clientId, request.side === "buy" ? 1 : -1, "limit", slot.priceUnits(request.price), slot.qtyUnits(request.qty), request.postOnly, request.timeInForce, kernel.now)
+        const result = roundTrip(slot.config.latency.submit(), (arrival) => acknowledge(slot.engine.submitLimit(arrival, sim), arrival))
+        return result.status === "rejected" ? Effect.fail(rejection(result, sim.rejectCode)) : Effect.succeed(result)
+      }),
+    placeMarket: (request) =>
+      Effect.suspend(() => {
+        const id = slot.nextOrderId()
+        byClientId.set(request.clientId, id)
+        const sim = newSimOrder(id, request.clientId, request.side === "buy" ? 1 : -1, "market", 0, slot.qtyUnits(request.qty), false, "IOC", kernel.now)
+        const result = roundTrip(slot.config.latency.submit(), (arrival) => acknowledge(slot.engine.submitMarket(arrival, sim), arrival))
+        return result.status === "rejected" && result.filledQty.value === 0n ? Effect.fail(rejection(result, sim.rejectCode)) : Effect.succeed(result)
+      }),
+    cancel: (orderId) =>
+      Effect.suspend(() => {
+        const result = roundTrip(slot.config.latency.cancel(), (arrival) => {
+          const order = slot.engine.cancel(arrival, orderId)
+          return order === undefined ? undefined : acknowledge(order, arrival)
+        })
+        return result === undefined ? Effect.fail(new UnknownOrder({ venue, orderId })) : Effect.succeed(result)
+      }),
+    queryOrder: (ref) =>
+      Effect.suspend(() => {
+        const orderId = "orderId" in ref ? ref.orderId : byClientId.get(ref.clientId)
+        if (orderId === undefined) return Effect.fail(new UnknownOrder({ venue, orderId: "clientId" in ref ? ref.clientId : "" }))
+        const result = roundTrip(slot.config.latency.submit(), () => {
+          const order = slot.engine.order(orderId)
+          return order === undefined ? undefined : slot.toOrder(order)
+        })
+        return result === undefined ? Effect.fail(new UnknownOrder({ venue, orderId })) : Effect.succeed(result)
+      }),
+    nextUpdate: (within) =>
+      Effect.suspend(() => {
+        if (slot.inbox.length === 0) {
+          const outcome = kernel.runUntil(kernel.now + Duration.toMillis(within) * 1000, () => slot.inbox.length > 0)
+          if (outcome === "end") return endOfData(kernel)
+        }
+        return Effect.succeed(Option.fromNullable(slot.inbox.shift()))
+      }),
+    position: Effect.sync(() => ({ venue, symbol: slot.instrument.symbol, qty: kernel.ledger.book(venue).position })),
+    balances: Effect.sync(() => {
+      // changes since the start of the run: the simulator does not model margin or starting funds
+      const book = kernel.ledger.book(venue)
+      const quoteChange = BigDecimal.subtract(BigDecimal.sum(book.cashFlow, book.funding), book.fees)
+      return [
+        { venue, asset: slot.instrument.base, free: book.position, locked: ZERO },
+        { venue, asset: slot.instrument.quote, free: quoteChange, locked: ZERO }
+      ]
+    }),
+    nextFundingTime: Effect.sync(() => {
+      const next = slot.fundingTimes.find((t) => t > kernel.now)
+      return next === undefined ? Option.none() : Option.some(Math.floor(next / 1000))
+    })
+  }
+  return exchange
+}
+
+/** The strategy's clock is the replay: sleeping advances it, and the recording's end stops the run. */
+export const simClock = (kernel: SimKernel): Clock.Clock => ({
+  [Clock.ClockTypeId]: Clock.ClockTypeId,
+  unsafeCurrentTimeMillis: () => Math.floor(kernel.now / 1000),
+  currentTimeMillis: Effect.sync(() => Math.floor(kernel.now / 1000)),
+  unsafeCurrentTimeNanos: () => BigInt(Math.floor(kernel.now)) * 1000n,
+  currentTimeNanos: Effect.sync(() => BigInt(Math.floor(kernel.now)) * 1000n),
+  sleep: (duration) =>
+    Effect.suspend(() => (kernel.runUntil(kernel.now + Duration.toMillis(duration) * 1000) === "end" ? endOfData(kernel) : Effect.void))
+})
+
+/** Maker and hedge venues of a backtest, both served by the same kernel. */
+export const simVenues = (kernel: SimKernel, maker: VenueSlot, hedge: VenueSlot) =>
+  Layer.mergeAll(
+    Layer.succeed(MakerVenue, makeSimExchange(kernel, maker)),
+    Layer.succeed(HedgeVenue, makeSimExchange(kernel, hedge))
+  )

@@ -1,0 +1,236 @@
+/**
+ * Bulk writer of a new tick file. Ticks are appended in non-decreasing time order (across all
+ * instruments), buffered into one columnar block of BLOCK_SIZE rows, and each full block is written
+ * as one row of `tick_blocks`. Plain synchronous code: it is the import/generate hot path.
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import Database from "better-sqlite3"
+import { BLOCK_SIZE, BLOCKS_PER_TRANSACTION, DDL, FORMAT_VERSION, MetaKey, PAGE_SIZE } from "./schema"
+import { type DataMeta, type DepthLevels, type Gap, type StoredFunding, type StoredInstrument, TickKind } from "./types"
+
+export interface TickFileWriter {
+  readonly path: string
+  /** ticks appended so far */
+  readonly tickCount: number
+  /** timestamp of the last appended tick (µs), -Infinity before the first */
+  readonly lastTs: number
+  appendQuote(instrumentIdx: number, tsUs: number, bidU: number, bidQtyU: number, askU: number, askQtyU: number): void
+  appendTrade(instrumentIdx: number, tsUs: number, priceU: number, qtyU: number, takerSide: "buy" | "sell"): void
+  /** Stores the levels in `depth_snapshots` and appends a Depth tick; returns the snapshot id. */
+  appendDepth(instrumentIdx: number, tsUs: number, levels: DepthLevels): number
+  addFunding(funding: StoredFunding): void
+  addGap(gap: Gap): void
+  /** Sets (or replaces) one key of meta.notes. */
+  setNote(key: string, value: unknown): void
+  /** Flushes the last block, writes meta (time range, counts) and closes the file. */
+  finish(): void
+  /** Closes and deletes the unfinished file (after a failed import). No-op once finished or aborted. */
+  abort(): void
+}
+
+const assertLittleEndian = (): void => {
+  if (os.endianness() !== "LE") throw new Error("tick files store little-endian typed arrays; this platform is big-endian")
+}
+
+const isScaled = (x: number): boolean => Number.isSafeInteger(x)
+
+const blob = (a: Float64Array | Uint8Array, n: number): Buffer => Buffer.from(a.buffer, a.byteOffset, n * a.BYTES_PER_ELEMENT)
+
+const packLevels = (levels: ReadonlyArray<readonly [number, number]>, what: string): Buffer => {
+  const a = new Float64Array(levels.length * 2)
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i]!
+    if (!isScaled(level[0]) || !isScaled(level[1])) throw new Error(`depth ${what} level ${i}: price and quantity units must be safe integers, got ${level[0]}, ${level[1]}`)
+    a[2 * i] = level[0]
+    a[2 * i + 1] = level[1]
+  }
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength)
+}
+
+/**
+ * Creates a new tick file at `path` (an existing file there is deleted first). The returned writer
+ * must be finished (or aborted); an unfinished file is refused by the reader.
+ */
+export const createTickFile = (
+  path: string,
+  meta: Omit<DataMeta, "formatVersion">,
+  instruments: ReadonlyArray<Omit<StoredInstrument, "idx">>
+): TickFileWriter => {
+  assertLittleEndian()
+  if (instruments.length === 0) throw new Error(`${path}: a tick file needs at least one instrument`)
+  if (instruments.length > 255) throw new Error(`${path}: at most 255 instruments per tick file (instrument index is one byte)`)
+  for (const suffix of ["", "-journal", "-wal", "-shm"]) fs.rmSync(path + suffix, { force: true })
+
+  const db = new Database(path)
+  db.pragma(`page_size = ${PAGE_SIZE}`)
+  db.pragma("journal_mode = OFF")
+  db.pragma("synchronous = OFF")
+  db.pragma("locking_mode = EXCLUSIVE")
+  db.exec(DDL)
+
+  const insertMeta = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+  const insertBlock = db.prepare(
+    "INSERT INTO tick_blocks (id, t_first, t_last, n, ts, kind, instrument, p1, q1, p2, q2) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+  )
+  const insertFunding = db.prepare("INSERT INTO funding (instrument_idx, ts, rate, mark_price) VALUES (?, ?, ?, ?)")
+  const insertDepth = db.prepare("INSERT INTO depth_snapshots (id, instrument_idx, ts, bids, asks) VALUES (?, ?, ?, ?, ?)")
+  const insertGap = db.prepare("INSERT INTO gaps (instrument_idx, from_ts, to_ts) VALUES (?, ?, ?)")
+
+  db.exec("BEGIN")
+  const insertInstrument = db.prepare(
+    `INSERT INTO instruments (idx, venue, symbol, base, quote, kind, tick_size, step_size, min_qty, min_notional, price_scale, qty_scale)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  )
+  instruments.forEach((i, idx) =>
+    insertInstrument.run(idx, i.venue, i.symbol, i.base, i.quote, i.kind, i.tickSize, i.stepSize, i.minQty, i.minNotional, i.priceScale, i.qtyScale)
+  )
+  insertMeta.run(MetaKey.formatVersion, String(FORMAT_VERSION))
+  const notes: Record<string, unknown> = { ...meta.notes }
+
+  const ts = new Float64Array(BLOCK_SIZE)
+  const kind = new Uint8Array(BLOCK_SIZE)
+  const instrument = new Uint8Array(BLOCK_SIZE)
+  const p1 = new Float64Array(BLOCK_SIZE)
+  const q1 = new Float64Array(BLOCK_SIZE)
+  const p2 = new Float64Array(BLOCK_SIZE)
+  const q2 = new Float64Array(BLOCK_SIZE)
+  const nInstruments = instruments.length
+
+  let n = 0
+  let blockId = 0
+  let blocksInTx = 0
+  let lastTs = -Infinity
+  let firstTs = NaN
+  let quoteCount = 0
+  let tradeCount = 0
+  let depthCount = 0
+  let state: "open" | "finished" | "aborted" = "open"
+
+  const fail = (message: string): never => {
+    throw new Error(`${path}: ${message}`)
+  }
+
+  const flush = (): void => {
+    if (n === 0) return
+    blockId++
+    insertBlock.run(blockId, ts[0]!, ts[n - 1]!, n, blob(ts, n), blob(kind, n), blob(instrument, n), blob(p1, n), blob(q1, n), blob(p2, n), blob(q2, n))
+    n = 0
+    if (++blocksInTx >= BLOCKS_PER_TRANSACTION) {
+      db.exec("COMMIT")
+      db.exec("BEGIN")
+      blocksInTx = 0
+    }
+  }
+
+  const check = (instrumentIdx: number, tsUs: number): void => {
+    if (state !== "open") fail(`the writer is ${state}`)
+    if (!(tsUs >= lastTs)) {
+      if (Number.isNaN(tsUs)) fail("timestamp is NaN")
+      fail(`ticks must be appended in non-decreasing time order: ${tsUs} µs after ${lastTs} µs (instrument ${instrumentIdx})`)
+    }
+    if (!Number.isSafeInteger(tsUs)) fail(`timestamp must be an integer number of µs, got ${tsUs}`)
+    if (!(instrumentIdx >= 0 && instrumentIdx < nInstruments && Number.isInteger(instrumentIdx)))
+      fail(`instrument index ${instrumentIdx} is not one of the file's ${nInstruments} instruments`)
+  }
+
+  const push = (k: number, instrumentIdx: number, tsUs: number, a: number, b: number, c: number, d: number): void => {
+    if (n === 0 && blockId === 0) firstTs = tsUs
+    ts[n] = tsUs
+    kind[n] = k
+    instrument[n] = instrumentIdx
+    p1[n] = a
+    q1[n] = b
+    p2[n] = c
+    q2[n] = d
+    lastTs = tsUs
+    if (++n === BLOCK_SIZE) flush()
+  }
+
+  const writer: TickFileWriter = {
+    path,
+    get tickCount() {
+      return blockId * BLOCK_SIZE + n
+    },
+    get lastTs() {
+      return lastTs
+    },
+    appendQuote(instrumentIdx, tsUs, bidU, bidQtyU, askU, askQtyU) {
+      check(instrumentIdx, tsUs)
+      if (!(isScaled(bidU) && isScaled(bidQtyU) && isScaled(askU) && isScaled(askQtyU)))
+        fail(`quote at ${tsUs} µs: prices and quantities must be integer units, got ${bidU} ${bidQtyU} ${askU} ${askQtyU}`)
+      quoteCount++
+      push(TickKind.Quote, instrumentIdx, tsUs, bidU, bidQtyU, askU, askQtyU)
+    },
+    appendTrade(instrumentIdx, tsUs, priceU, qtyU, takerSide) {
+      check(instrumentIdx, tsUs)
+      if (!(isScaled(priceU) && isScaled(qtyU))) fail(`trade at ${tsUs} µs: price and quantity must be integer units, got ${priceU} ${qtyU}`)
+      if (takerSide !== "buy" && takerSide !== "sell") fail(`trade at ${tsUs} µs: taker side must be "buy" or "sell", got ${String(takerSide)}`)
+      tradeCount++
+      push(takerSide === "buy" ? TickKind.TradeBuy : TickKind.TradeSell, instrumentIdx, tsUs, priceU, qtyU, 0, 0)
+    },
+    appendDepth(instrumentIdx, tsUs, levels) {
+      check(instrumentIdx, tsUs)
+      const id = ++depthCount
+      insertDepth.run(id, instrumentIdx, tsUs, packLevels(levels.bids, "bid"), packLevels(levels.asks, "ask"))
+      push(TickKind.Depth, instrumentIdx, tsUs, id, 0, 0, 0)
+      return id
+    },
+    addFunding(f) {
+      if (state !== "open") fail(`the writer is ${state}`)
+      if (!(f.instrumentIdx >= 0 && f.instrumentIdx < nInstruments)) fail(`funding: instrument index ${f.instrumentIdx} is out of range`)
+      if (!Number.isSafeInteger(f.ts)) fail(`funding: timestamp must be integer µs, got ${f.ts}`)
+      insertFunding.run(f.instrumentIdx, f.ts, f.rate, f.markPrice)
+    },
+    addGap(g) {
+      if (state !== "open") fail(`the writer is ${state}`)
+      if (!(g.instrumentIdx >= 0 && g.instrumentIdx < nInstruments)) fail(`gap: instrument index ${g.instrumentIdx} is out of range`)
+      insertGap.run(g.instrumentIdx, g.fromTs, g.toTs)
+    },
+    setNote(key, value) {
+      if (state !== "open") fail(`the writer is ${state}`)
+      notes[key] = value
+    },
+    finish() {
+      if (state !== "open") fail(`the writer is ${state}`)
+      try {
+        flush()
+        const count = blockId === 0 ? 0 : writer.tickCount
+        const entries: Array<[string, string]> = [
+          [MetaKey.source, meta.source],
+          [MetaKey.synthetic, meta.synthetic ? "true" : "false"],
+          [MetaKey.proxy, JSON.stringify(meta.proxy)],
+          [MetaKey.createdAt, meta.createdAt],
+          [MetaKey.notes, JSON.stringify(notes)],
+          [MetaKey.tFirst, count === 0 ? "" : String(firstTs)],
+          [MetaKey.tLast, count === 0 ? "" : String(lastTs)],
+          [MetaKey.quoteCount, String(quoteCount)],
+          [MetaKey.tradeCount, String(tradeCount)],
+          [MetaKey.depthCount, String(depthCount)],
+          // written last: its presence marks a finished file
+          [MetaKey.tickCount, String(quoteCount + tradeCount + depthCount)]
+        ]
+        for (const [k, v] of entries) insertMeta.run(k, v)
+        db.exec("COMMIT")
+        db.close()
+        state = "finished"
+      } catch (e) {
+        writer.abort()
+        throw e
+      }
+    },
+    abort() {
+      if (state !== "open") return
+      state = "aborted"
+      try {
+        if (db.open) {
+          if (db.inTransaction) db.exec("ROLLBACK")
+          db.close()
+        }
+      } finally {
+        for (const suffix of ["", "-journal", "-wal", "-shm"]) fs.rmSync(path + suffix, { force: true })
+      }
+    }
+  }
+  return writer
+}
