@@ -8,14 +8,15 @@ import { decimal, fromUnits } from "../core/domain/decimal"
 import type { Venue } from "../core/domain/venue"
 import { buildReport, type CycleStats, type RunReport } from "../core/report/report"
 import { runHedgeLoop } from "../core/strategy/hedge-loop"
-import { StrategyObserver } from "../core/strategy/observer"
+import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
 import { type KernelVenueConfig, SimKernel, type VenueSlot } from "./kernel"
 import { flatFees } from "./models/fees"
 import { linearImpact } from "./models/impact"
 import { constantLatency, jitteredLatency } from "./models/latency"
 import { conservativeQueue, probabilisticQueue } from "./models/queue"
 import { type Rng, seededRng } from "./models/rng"
-import { simClock, simVenues } from "./sim-exchange"
+import { makeSimExchange, simClock } from "./sim-exchange"
+import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { openTickFile, type TickFile } from "./tickstore/reader"
 
 export class BacktestError extends Data.TaggedError("BacktestError")<{ readonly reason: string }> {
@@ -33,7 +34,10 @@ export interface BacktestOptions {
   readonly onProgress?: (fraction: number, nowMs: number) => void
   /** extra per-run overrides used by property tests */
   readonly rng?: Rng
-  readonly observer?: Layer.Layer<StrategyObserver>
+  /** also told everything the strategy reports (invariant checks in tests) */
+  readonly observer?: (kernel: SimKernel) => StrategyObserverService
+  /** wraps the simulated venues (invariant checks, fault injection) */
+  readonly decorate?: (kernel: SimKernel, venues: { readonly maker: Exchange; readonly hedge: Exchange }) => { readonly maker: Exchange; readonly hedge: Exchange }
 }
 
 const ms = (us: number) => Math.floor(us / 1000)
@@ -70,9 +74,14 @@ const hedgeTicks = (file: TickFile, config: HedgeConfig, warnings: Array<string>
   return undefined
 }
 
+const venueLayer = (kernel: SimKernel, maker: VenueSlot, hedge: VenueSlot, options: BacktestOptions) => {
+  const plain = { maker: makeSimExchange(kernel, maker), hedge: makeSimExchange(kernel, hedge) }
+  const venues = options.decorate ? options.decorate(kernel, plain) : plain
+  return Layer.merge(Layer.succeed(MakerVenue, venues.maker), Layer.succeed(HedgeVenue, venues.hedge))
+}
+
 /** Records what the strategy reports, for the report's cycle statistics. */
-const recordingObserver = (stats: { -readonly [K in keyof CycleStats]: CycleStats[K] }) =>
-  Layer.succeed(StrategyObserver, {
+const recordingObserver = (stats: { -readonly [K in keyof CycleStats]: CycleStats[K] }): StrategyObserverService => ({
     cycleStarted: () => Effect.sync(() => void (stats.count += 1)),
     fundingPause: () => Effect.sync(() => void (stats.fundingPauses += 1)),
     makerOrderPlaced: (e) =>
@@ -88,6 +97,15 @@ const recordingObserver = (stats: { -readonly [K in keyof CycleStats]: CycleStat
     hedgeSent: () => Effect.sync(() => void (stats.hedgeOrders += 1)),
     exposureChanged: () => Effect.void
   })
+
+const bothObservers = (a: StrategyObserverService, b: StrategyObserverService): StrategyObserverService => ({
+  cycleStarted: (cycle, ts) => Effect.zipRight(a.cycleStarted(cycle, ts), b.cycleStarted(cycle, ts)),
+  fundingPause: (cycle, time, ts) => Effect.zipRight(a.fundingPause(cycle, time, ts), b.fundingPause(cycle, time, ts)),
+  makerOrderPlaced: (e) => Effect.zipRight(a.makerOrderPlaced(e), b.makerOrderPlaced(e)),
+  legCompleted: (e) => Effect.zipRight(a.legCompleted(e), b.legCompleted(e)),
+  hedgeSent: (e) => Effect.zipRight(a.hedgeSent(e), b.hedgeSent(e)),
+  exposureChanged: (u, ts) => Effect.zipRight(a.exposureChanged(u, ts), b.exposureChanged(u, ts))
+})
 
 const markPrice = (slot: VenueSlot) => {
   const e = slot.engine
@@ -137,8 +155,8 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
           log(`${iso(kernel.now)} ${logLevel.label.padEnd(5)} ${text}`)
         })
         exit = yield* runHedgeLoop({ ...config.trade, clientIdPrefix: "hl-" }).pipe(
-          Effect.provide(simVenues(kernel, maker, hedge)),
-          Effect.provide(options.observer ?? recordingObserver(stats)),
+          Effect.provide(venueLayer(kernel, maker, hedge, options)),
+          Effect.provide(Layer.succeed(StrategyObserver, options.observer ? bothObservers(recordingObserver(stats), options.observer(kernel)) : recordingObserver(stats))),
           Effect.withClock(simClock(kernel)),
           Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
           Logger.withMinimumLogLevel(config.debug ? LogLevel.Debug : LogLevel.Info),

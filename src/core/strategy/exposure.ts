@@ -4,7 +4,9 @@
  * raced a cancel is still counted.
  */
 import { BigDecimal } from "effect"
-import { type Decimal, ZERO } from "../domain/decimal"
+import { type Decimal, decimal, roundToStep, ZERO } from "../domain/decimal"
+
+const HOLD_BACK_MARGIN = decimal("1.05")
 import { floorQty, type Instrument } from "../domain/instrument"
 import type { Order, Side } from "../domain/order"
 
@@ -54,8 +56,10 @@ export class Exposure {
     let qty = BigDecimal.abs(this.net)
     const pending = pendingMakerSide !== undefined && pendingMakerSide.side !== side ? pendingMakerSide.qty : ZERO
     if (BigDecimal.isPositive(pending)) {
-      // leave (unhedged − qty) + pending ≥ minimum for the hedge that will follow the next fills
-      qty = BigDecimal.min(qty, BigDecimal.subtract(BigDecimal.sum(qty, pending), minimum))
+      // leave (unhedged − qty) + pending ≥ minimum for the hedge that will follow the next fills,
+      // with 5% to spare since the minimum grows if the price falls meanwhile
+      const holdBack = roundToStep(BigDecimal.multiply(minimum, HOLD_BACK_MARGIN), hedge.stepSize, "ceil")
+      qty = BigDecimal.min(qty, BigDecimal.subtract(BigDecimal.sum(qty, pending), holdBack))
     }
     qty = floorQty(hedge, qty)
     if (!BigDecimal.isPositive(qty) || BigDecimal.lessThan(qty, minimum)) return undefined

@@ -78,7 +78,9 @@ export const runHedgeLoop = (params: StrategyParams) =>
     const hedgeNow = (cycle: number, leg: 1 | 2, pending?: { side: Side; qty: Decimal }) =>
       Effect.gen(function*() {
         while (true) {
-          const reference = (yield* hedge.ticker).last
+          // the venue checks min notional at its own price: size against the lowest one we see
+          const ticker = yield* hedge.ticker
+          const reference = BigDecimal.min(ticker.last, ticker.bid)
           const order = exposure.hedgeOrder(hedgeInstrument, reference, pending)
           if (order === undefined) return
           const clientId = nextClientId("h")
@@ -102,13 +104,16 @@ export const runHedgeLoop = (params: StrategyParams) =>
         }
       })
 
-    /** Counts a maker order's new fills (from any source) and hedges them at once. */
-    const absorb = (order: Order, cycle: number, leg: 1 | 2, pending: { side: Side; qty: Decimal }) =>
+    /**
+     * Counts a maker order's new fills (from any source) and hedges them at once. `pending` is read
+     * after counting: what the leg still has to fill decides how much a partial hedge holds back.
+     */
+    const absorb = (order: Order, cycle: number, leg: 1 | 2, pending: () => { side: Side; qty: Decimal }) =>
       Effect.gen(function*() {
         const fresh = exposure.absorbMakerOrder(order)
         if (BigDecimal.isZero(fresh)) return
         yield* reportExposure
-        yield* hedgeNow(cycle, leg, pending)
+        yield* hedgeNow(cycle, leg, pending())
       })
 
     /** One maker leg: post, watch, cancel-and-repost after first_wait, hedging each fill. */
@@ -140,7 +145,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
           yield* Ref.set(working, Option.some(order))
           yield* Effect.log(`${tag} monitoring ${makerName} ${side} order ${order.id} until filled...`)
           const pending = () => ({ side, qty: BigDecimal.subtract(remaining, exposure.filledOf(order.id)) })
-          yield* absorb(order, cycle, leg, pending())
+          yield* absorb(order, cycle, leg, pending)
           const deadline = (yield* now) + params.firstWaitMs
           while (isOpenStatus(order.status)) {
             const left = deadline - (yield* now)
@@ -150,7 +155,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
             const updated = update.value.order
             if (updated.id !== order.id) {
               // a late message about an earlier order of ours: still count its fills
-              yield* absorb(updated, cycle, leg, pending())
+              yield* absorb(updated, cycle, leg, pending)
               continue
             }
             order = updated
@@ -158,7 +163,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
               announcedHedge = true
               yield* Effect.log(`${tag} ${makerName} ${side} filled ${formatDecimal(order.filledQty)}, hedging with an ${hedgeName} market ${opposite(side)}...`)
             }
-            yield* absorb(order, cycle, leg, pending())
+            yield* absorb(order, cycle, leg, pending)
           }
           if (isOpenStatus(order.status)) {
             // Not filled in time: cancel, then count whatever filled before the cancel landed.
@@ -166,7 +171,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
               Effect.catchTag("UnknownOrder", () => maker.queryOrder({ orderId: order.id }))
             )
             order = final
-            yield* absorb(order, cycle, leg, pending())
+            yield* absorb(order, cycle, leg, pending)
             yield* Effect.log(
               `${tag} ${makerName} ${side} order ${order.id} not filled within ${params.firstWaitMs / 1000} s (${formatDecimal(order.filledQty)} filled); re-posting at a fresh price`
             )

@@ -79,11 +79,15 @@ export interface FileSummary {
   readonly unparseable: number
   /** line numbers (1-based, header included) of the first few */
   readonly unparseableLines: ReadonlyArray<number>
-  /** parseable rows with impossible values (crossed or non-positive quote, non-positive trade, off-grid) */
+  /** parseable rows with impossible values (crossed or non-positive quote, book price off the tick grid, non-positive trade) */
   readonly invalid: number
   /** of which crossed quotes (bid ≥ ask) */
   readonly crossed: number
   readonly invalidLines: ReadonlyArray<{ readonly line: number; readonly reason: string }>
+  /** kept trades whose price is off the tick grid (aggregate trades may carry an average price); stored exactly */
+  readonly offTickTrades: number
+  /** kept rows with a quantity off the step grid; stored exactly */
+  readonly offStepQuantities: number
   /** valid rows whose timestamp is earlier than the previous valid row's (non-monotonic steps) */
   readonly outOfOrder: number
   /** valid rows earlier than the latest timestamp before them (rows the stable sort moved back) */
@@ -559,36 +563,42 @@ const prepare = (parsed: Parsed, priceScale: number, qtyScale: number, tickU: nu
   let crossed = 0
   const invalidLines: Array<{ line: number; reason: string }> = []
   const valid: Array<number> = []
-  const price = (m: number, d: number): number => {
+  /** per row: 1 = trade price off the tick grid, 2 = a quantity off the step grid */
+  const off = new Uint8Array(n)
+  // scales cover every decimal seen, so rescale only fails on overflow (NaN)
+  const price = (m: number, d: number): number => rescale(m, d, priceScale)
+  const qty = (m: number, d: number): number => rescale(m, d, qtyScale)
+  const bookPrice = (m: number, d: number): number => {
     const x = rescale(m, d, priceScale)
     return x % tickU === 0 ? x : NaN
   }
-  const qty = (m: number, d: number): number => {
-    const x = rescale(m, d, qtyScale)
-    return x % stepU === 0 ? x : NaN
-  }
   for (let i = 0; i < n; i++) {
     let reason: string | undefined
+    let rowOffStep = false
     if (role === "trades") {
       const p = price(rows.m[0][i]!, rows.d[0][i]!)
       const q = qty(rows.m[1][i]!, rows.d[1][i]!)
       u[0][i] = p
       u[1][i] = q
-      if (Number.isNaN(p)) reason = "price is not on the tick grid"
-      else if (Number.isNaN(q)) reason = "quantity is not on the step grid"
+      if (Number.isNaN(p) || Number.isNaN(q)) reason = "value too large"
       else if (p <= 0) reason = "non-positive price"
       else if (q <= 0) reason = "non-positive quantity"
+      else {
+        if (p % tickU !== 0) off[i] = off[i]! | 1
+        rowOffStep = q % stepU !== 0
+      }
     } else {
-      const bid = price(rows.m[0][i]!, rows.d[0][i]!)
+      const bid = bookPrice(rows.m[0][i]!, rows.d[0][i]!)
       const bq = qty(rows.m[1][i]!, rows.d[1][i]!)
-      const ask = price(rows.m[2][i]!, rows.d[2][i]!)
+      const ask = bookPrice(rows.m[2][i]!, rows.d[2][i]!)
       const aq = qty(rows.m[3][i]!, rows.d[3][i]!)
       u[0][i] = bid
       u[1][i] = bq
       u[2][i] = ask
       u[3][i] = aq
-      if (Number.isNaN(bid) || Number.isNaN(ask)) reason = "price is not on the tick grid"
-      else if (Number.isNaN(bq) || Number.isNaN(aq)) reason = "quantity is not on the step grid"
+      rowOffStep = bq % stepU !== 0 || aq % stepU !== 0
+      if (Number.isNaN(bid) || Number.isNaN(ask)) reason = "book price not on the tick grid"
+      else if (Number.isNaN(bq) || Number.isNaN(aq)) reason = "value too large"
       else if (bid <= 0 || ask <= 0) reason = "non-positive price"
       else if (bq < 0 || aq < 0) reason = "negative quantity"
       else if (bid >= ask) {
@@ -600,15 +610,17 @@ const prepare = (parsed: Parsed, priceScale: number, qtyScale: number, tickU: nu
         const bids: Array<readonly [number, number]> = []
         const asks: Array<readonly [number, number]> = []
         for (let k = 0; k < lv.bm.length && reason === undefined; k += 2) {
-          const p = price(lv.bm[k]!, lv.bd[k]!)
+          const p = bookPrice(lv.bm[k]!, lv.bd[k]!)
           const q = qty(lv.bm[k + 1]!, lv.bd[k + 1]!)
+          if (q % stepU !== 0) rowOffStep = true
           if (Number.isNaN(p) || Number.isNaN(q) || p <= 0 || q < 0) reason = `invalid bid level ${k / 2}`
           else if (bids.length > 0 && p >= bids[bids.length - 1]![0]) reason = `bid levels not descending at level ${k / 2}`
           else bids.push([p, q])
         }
         for (let k = 0; k < lv.am.length && reason === undefined; k += 2) {
-          const p = price(lv.am[k]!, lv.ad[k]!)
+          const p = bookPrice(lv.am[k]!, lv.ad[k]!)
           const q = qty(lv.am[k + 1]!, lv.ad[k + 1]!)
+          if (q % stepU !== 0) rowOffStep = true
           if (Number.isNaN(p) || Number.isNaN(q) || p <= 0 || q < 0) reason = `invalid ask level ${k / 2}`
           else if (asks.length > 0 && p <= asks[asks.length - 1]![0]) reason = `ask levels not ascending at level ${k / 2}`
           else asks.push([p, q])
@@ -619,7 +631,10 @@ const prepare = (parsed: Parsed, priceScale: number, qtyScale: number, tickU: nu
     if (reason !== undefined) {
       invalid++
       if (invalidLines.length < MAX_LINES_LISTED) invalidLines.push({ line: rows.line[i]!, reason })
-    } else valid.push(i)
+    } else {
+      valid.push(i)
+      if (rowOffStep) off[i] = off[i]! | 2
+    }
   }
 
   // ordering statistics over the valid rows in file order
@@ -673,6 +688,12 @@ const prepare = (parsed: Parsed, priceScale: number, qtyScale: number, tickU: nu
     }
   }
 
+  let offTick = 0
+  let offStep = 0
+  for (const i of order) {
+    if ((off[i]! & 1) !== 0) offTick++
+    if ((off[i]! & 2) !== 0) offStep++
+  }
   const summary: FileSummary = {
     role,
     file: parsed.file,
@@ -684,6 +705,8 @@ const prepare = (parsed: Parsed, priceScale: number, qtyScale: number, tickU: nu
     invalid,
     crossed,
     invalidLines,
+    offTickTrades: offTick,
+    offStepQuantities: offStep,
     outOfOrder,
     rowsMovedBySort: moved,
     duplicates,
@@ -821,31 +844,39 @@ export const importAsterCsv = (options: ImportAsterCsvOptions): ImportSummary =>
   const assumptions: Array<string> = []
 
   // 1. parse
-  const stats: ScaleStats = { priceDecimals: 0, qtyDecimals: 0, qtySeen: false }
+  const stats: ScaleStats = { bookPriceDecimals: -1, tradePriceDecimals: -1, qtyDecimals: -1 }
   const parsed: Array<Parsed> = []
   if (options.trades !== undefined) parsed.push(readFile(options.trades, "trades", 0, stats))
   if (options.quotes !== undefined) parsed.push(readFile(options.quotes, "quotes", offsetUs, stats))
   if (options.depth !== undefined) parsed.push(readFile(options.depth, "depth", offsetUs, stats))
 
-  // 2. the imported instrument's filters
-  const inferredTick = formatDecimal(fromUnits(1n, stats.priceDecimals))
-  const inferredStep = formatDecimal(fromUnits(1n, stats.qtyDecimals))
+  // 2. the imported instrument's filters. Book prices (bid/ask/depth levels) lie on the tick grid;
+  // aggregate trade prices need not (an aggregate of fills at several levels may print its average),
+  // so the tick is inferred from book prices when there are any, and the price scale covers both.
+  const label = `${options.venue} ${options.symbol}`
+  const tickDecimals = stats.bookPriceDecimals >= 0 ? stats.bookPriceDecimals : Math.max(stats.tradePriceDecimals, 0)
+  const inferredTick = formatDecimal(fromUnits(1n, tickDecimals))
+  const inferredStep = formatDecimal(fromUnits(1n, Math.max(stats.qtyDecimals, 0)))
   const tickSize = decimalOption(options.tickSize ?? inferredTick, "tick size", true)
   const stepSize = decimalOption(options.stepSize ?? inferredStep, "step size", true)
-  if (options.tickSize === undefined) assumptions.push(`${options.venue} ${options.symbol} tick size ${inferredTick} inferred from the most significant decimals of the prices`)
+  if (options.tickSize === undefined)
+    assumptions.push(
+      `${label} tick size ${inferredTick} inferred from the most significant decimals of the ${stats.bookPriceDecimals >= 0 ? "book (bid/ask/depth)" : "trade"} prices`
+    )
   if (options.stepSize === undefined)
     assumptions.push(
-      stats.qtySeen
-        ? `${options.venue} ${options.symbol} step size ${inferredStep} inferred from the most significant decimals of the quantities`
-        : `${options.venue} ${options.symbol} step size ${inferredStep} assumed: the files carry no quantities`
+      stats.qtyDecimals >= 0
+        ? `${label} step size ${inferredStep} inferred from the most significant decimals of the quantities`
+        : `${label} step size ${inferredStep} assumed: the files carry no quantities`
     )
   const minQty = decimalOption(options.minQty ?? formatDecimal(stepSize), "min qty", false)
-  if (options.minQty === undefined) assumptions.push(`${options.venue} ${options.symbol} min qty = step size (assumed)`)
+  if (options.minQty === undefined) assumptions.push(`${label} min qty = step size (assumed)`)
   const defaultMinNotional = options.venue === "aster-futures" ? "5" : "0"
   const minNotional = decimalOption(options.minNotional ?? defaultMinNotional, "min notional", false)
-  if (options.minNotional === undefined) assumptions.push(`${options.venue} ${options.symbol} min notional ${defaultMinNotional} (assumed default)`)
-  const priceScale = decimalsOf(tickSize)
-  const qtyScale = decimalsOf(stepSize)
+  if (options.minNotional === undefined) assumptions.push(`${label} min notional ${defaultMinNotional} (assumed default)`)
+  const priceScale = Math.max(decimalsOf(tickSize), stats.bookPriceDecimals, stats.tradePriceDecimals)
+  const qtyScale = Math.max(decimalsOf(stepSize), stats.qtyDecimals)
+  if (priceScale > 15 || qtyScale > 15) throw new Error(`${label}: more than 15 decimals in prices or quantities`)
   const tickU = Number(toUnits(tickSize, priceScale))
   const stepU = Number(toUnits(stepSize, qtyScale))
   const sym = splitSymbol(options.symbol)
@@ -1165,6 +1196,8 @@ export const formatImportSummary = (s: ImportSummary): string => {
     if (f.outOfOrder > 0) changes.push(`${f.outOfOrder} non-monotonic steps re-sorted (${f.rowsMovedBySort} rows moved)`)
     if (f.duplicates > 0) changes.push(`${f.duplicates} exact duplicates removed`)
     lines.push(`    ${changes.length === 0 ? "no changes" : changes.join("; ")}`)
+    if (f.offTickTrades > 0) lines.push(`    note: ${f.offTickTrades} trade prices off the tick grid (aggregate average prices?), kept exactly`)
+    if (f.offStepQuantities > 0) lines.push(`    note: ${f.offStepQuantities} rows with a quantity off the step grid, kept exactly`)
   }
   if (s.clockOffsetMs !== 0) lines.push(`  quote clock offset ${s.clockOffsetMs} ms applied to quotes/depth`)
   for (const i of s.perInstrument) {

@@ -62,7 +62,12 @@ export const createTickFile = (
   if (instruments.length > 255) throw new Error(`${path}: at most 255 instruments per tick file (instrument index is one byte)`)
   for (const suffix of ["", "-journal", "-wal", "-shm"]) fs.rmSync(path + suffix, { force: true })
 
-  const db = new Database(path)
+  let db: Database.Database
+  try {
+    db = new Database(path)
+  } catch (e) {
+    throw new Error(`${path}: cannot create the tick file: ${(e as Error).message}`)
+  }
   db.pragma(`page_size = ${PAGE_SIZE}`)
   db.pragma("journal_mode = OFF")
   db.pragma("synchronous = OFF")

@@ -1,0 +1,75 @@
+/**
+ * `npm run gen-data -- [--out data/sample.db] [--seed 42] [--hours 6] [--ticks-per-second 4]
+ * [--target-ticks N] [--start 2025-09-24T00:00:00Z]`: writes the deterministic synthetic sample.
+ */
+import * as fs from "node:fs"
+import { Command, Options, ValidationError } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Console, Data, Effect, Option } from "effect"
+import { DEFAULT_HOURS, DEFAULT_START_MS, DEFAULT_TICKS_PER_SECOND, generateSample } from "../sim/data/generate"
+
+class GenDataFailed extends Data.TaggedError("GenDataFailed")<{ readonly message: string }> {}
+
+const out = Options.text("out").pipe(Options.withDefault("data/sample.db"), Options.withDescription("tick file to write (replaced if present)"))
+const seed = Options.integer("seed").pipe(Options.withDefault(42), Options.withDescription("PRNG seed"))
+const hours = Options.float("hours").pipe(
+  Options.optional,
+  Options.withDescription(`hours of data (default ${DEFAULT_HOURS}; unlimited when --target-ticks is given)`)
+)
+const ticksPerSecond = Options.float("ticks-per-second").pipe(
+  Options.optional,
+  Options.withDescription(`average ticks per second over both venues (default ${DEFAULT_TICKS_PER_SECOND})`)
+)
+const targetTicks = Options.integer("target-ticks").pipe(Options.optional, Options.withDescription("stop after this many ticks"))
+const start = Options.text("start").pipe(
+  Options.optional,
+  Options.withDescription(`start time, ISO 8601 UTC (default ${new Date(DEFAULT_START_MS).toISOString()})`)
+)
+
+const command = Command.make("gen-data", { out, seed, hours, ticksPerSecond, targetTicks, start }, (o) =>
+  Effect.gen(function* () {
+    const startMs = Option.match(o.start, {
+      onNone: () => DEFAULT_START_MS,
+      onSome: (text) => Date.parse(text)
+    })
+    if (!Number.isSafeInteger(startMs)) return yield* new GenDataFailed({ message: `--start: not an ISO 8601 time: ${Option.getOrElse(o.start, () => "")}` })
+    const t0 = performance.now()
+    const summary = yield* Effect.try({
+      try: () =>
+        generateSample(o.out, {
+          seed: o.seed,
+          startMs,
+          ...Option.match(o.hours, { onNone: () => ({}), onSome: (h) => ({ hours: h }) }),
+          ...Option.match(o.ticksPerSecond, { onNone: () => ({}), onSome: (r) => ({ ticksPerSecond: r }) }),
+          ...Option.match(o.targetTicks, { onNone: () => ({}), onSome: (n) => ({ targetTicks: n }) })
+        }),
+      catch: (e) => new GenDataFailed({ message: e instanceof Error ? e.message : String(e) })
+    })
+    const seconds = (performance.now() - t0) / 1000
+    const size = fs.statSync(o.out).size
+    yield* Console.log(
+      `wrote ${summary.path}: ${summary.ticks} ticks (${summary.quotes} quotes, ${summary.trades} trades, ${summary.depth} depth), ` +
+        `${summary.funding} funding events, ${new Date(summary.firstTs / 1000).toISOString()} – ${new Date(summary.lastTs / 1000).toISOString()}, ` +
+        `${(size / 1e6).toFixed(1)} MB in ${seconds.toFixed(2)} s`
+    )
+  })
+).pipe(Command.withDescription("Generate the deterministic synthetic two-venue tick file (backpack ASTER_USDC_PERP + aster-futures ASTERUSDT)."))
+
+const cli = Command.run(command, { name: "hedgeloop gen-data", version: "0.1.0" })
+
+const fail = (message: string) =>
+  Effect.sync(() => {
+    console.error(`error: ${message}`)
+    process.exitCode = 1
+  })
+
+const program = Effect.suspend(() => cli(process.argv)).pipe(
+  Effect.catchAll((e) =>
+    // @effect/cli has already printed its validation message (and usage) to stderr
+    ValidationError.isValidationError(e) ? Effect.sync(() => void (process.exitCode = 1)) : fail(e.message)
+  ),
+  Effect.catchAllDefect((d) => fail(d instanceof Error ? d.message : String(d))),
+  Effect.provide(NodeContext.layer)
+)
+
+NodeRuntime.runMain(program, { disableErrorReporting: true })

@@ -1,0 +1,135 @@
+/**
+ * `npm run import -- aster-csv --trades F --quotes F [--depth F] --venue aster-futures --symbol ASTERUSDT
+ *   [--proxy backpack:ASTER_USDC_PERP] [--proxy-basis-bps N] [--proxy-spread-bps N] [--proxy-latency-ms N]
+ *   [--proxy-volume-ratio X] [--quote-clock-offset-ms N] [--gap-seconds N]
+ *   [--funding-interval-hours N --funding-rate R] [--tick-size T] [--step-size S] [--min-qty Q]
+ *   [--min-notional N] --out F`
+ * Imports recorded CSVs into a tick file and prints what the importer changed.
+ */
+import { Command, Options, ValidationError } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Console, Data, Effect, Option } from "effect"
+import type { Venue } from "../core/domain/venue"
+import { formatImportSummary, type ImportAsterCsvOptions, importAsterCsv, type ProxyOptions } from "../sim/data/import-aster-csv"
+
+class ImportFailed extends Data.TaggedError("ImportFailed")<{ readonly message: string }> {}
+
+const VENUES = ["backpack", "aster-spot", "aster-futures"] as const satisfies ReadonlyArray<Venue>
+
+const optionalText = (name: string, description: string) => Options.text(name).pipe(Options.optional, Options.withDescription(description))
+const optionalFloat = (name: string, description: string) => Options.float(name).pipe(Options.optional, Options.withDescription(description))
+
+const config = {
+  trades: optionalText("trades", "aggregate trades CSV (Aster aggtrades.csv or Binance aggTrades)"),
+  quotes: optionalText("quotes", "best bid/offer CSV (Aster bbo.csv or Binance bookTicker)"),
+  depth: optionalText("depth", "Aster depth10.csv (stored as depth snapshots plus a level-0 quote)"),
+  venue: Options.choice("venue", VENUES).pipe(Options.withDescription("venue of the recorded instrument")),
+  symbol: Options.text("symbol").pipe(Options.withDescription("symbol of the recorded instrument, e.g. ASTERUSDT")),
+  out: Options.text("out").pipe(Options.withDescription("tick file to write (replaced if present)")),
+  proxy: optionalText("proxy", "derive a proxy feed for VENUE:SYMBOL from the recorded one, e.g. backpack:ASTER_USDC_PERP"),
+  proxyBasisBps: optionalText("proxy-basis-bps", "proxy prices = source × (1 + N/10⁴) (default 0)"),
+  proxySpreadBps: optionalText("proxy-spread-bps", "extra half-spread on each proxy side, bps of the mid (default 0)"),
+  proxyLatencyMs: optionalFloat("proxy-latency-ms", "delay of the proxy ticks, ms (default 0)"),
+  proxyVolumeRatio: optionalText("proxy-volume-ratio", "proxy trade size = source size × X, floored to the step (default 1)"),
+  quoteClockOffsetMs: optionalFloat("quote-clock-offset-ms", "added to quote and depth timestamps, ms (use --quote-clock-offset-ms=-40 for negatives)"),
+  gapSeconds: optionalFloat("gap-seconds", "record gaps longer than this (default 30)"),
+  fundingIntervalHours: optionalFloat("funding-interval-hours", "synthesize funding every N hours (UTC multiples) for perps (assumed)"),
+  fundingRate: optionalText("funding-rate", "rate of the synthesized funding events, e.g. 0.0001"),
+  tickSize: optionalText("tick-size", "tick size of the recorded instrument (default: inferred from book prices)"),
+  stepSize: optionalText("step-size", "step size of the recorded instrument (default: inferred from quantities)"),
+  minQty: optionalText("min-qty", "minimum quantity (default: the step size)"),
+  minNotional: optionalText("min-notional", "minimum notional (default 5 for aster-futures, else 0)")
+}
+
+type Parsed = Command.Command.ParseConfig<typeof config>
+
+const toOptions = (o: Parsed): Effect.Effect<ImportAsterCsvOptions, ImportFailed> =>
+  Effect.gen(function* () {
+    const fail = (message: string) => new ImportFailed({ message })
+    const some = <A>(opt: Option.Option<A>): A | undefined => Option.getOrUndefined(opt)
+    if (Option.isNone(o.trades) && Option.isNone(o.quotes) && Option.isNone(o.depth))
+      return yield* fail("nothing to import: give at least one of --trades, --quotes, --depth")
+    let proxy: ProxyOptions | undefined
+    const proxyText = some(o.proxy)
+    const proxyFlags = Option.isSome(o.proxyBasisBps) || Option.isSome(o.proxySpreadBps) || Option.isSome(o.proxyLatencyMs) || Option.isSome(o.proxyVolumeRatio)
+    if (proxyText === undefined) {
+      if (proxyFlags) return yield* fail("--proxy-* options need --proxy VENUE:SYMBOL")
+    } else {
+      const m = /^([a-z-]+):(\S+)$/.exec(proxyText)
+      const venue = m?.[1]
+      if (m === null || !VENUES.includes(venue as Venue))
+        return yield* fail(`--proxy: expected VENUE:SYMBOL with VENUE one of ${VENUES.join(", ")}, got "${proxyText}"`)
+      proxy = {
+        venue: venue as Venue,
+        symbol: m[2]!,
+        ...(Option.isSome(o.proxyBasisBps) ? { basisBps: o.proxyBasisBps.value } : {}),
+        ...(Option.isSome(o.proxySpreadBps) ? { spreadBps: o.proxySpreadBps.value } : {}),
+        ...(Option.isSome(o.proxyLatencyMs) ? { latencyMs: o.proxyLatencyMs.value } : {}),
+        ...(Option.isSome(o.proxyVolumeRatio) ? { volumeRatio: o.proxyVolumeRatio.value } : {})
+      }
+    }
+    if (Option.isSome(o.fundingIntervalHours) !== Option.isSome(o.fundingRate))
+      return yield* fail("--funding-interval-hours and --funding-rate go together")
+    const opt = <K extends string, A>(key: K, value: Option.Option<A>): { [P in K]?: A } =>
+      (Option.isSome(value) ? { [key]: value.value } : {}) as { [P in K]?: A }
+    return {
+      venue: o.venue,
+      symbol: o.symbol,
+      out: o.out,
+      ...opt("trades", o.trades),
+      ...opt("quotes", o.quotes),
+      ...opt("depth", o.depth),
+      ...(proxy !== undefined ? { proxy } : {}),
+      ...opt("quoteClockOffsetMs", o.quoteClockOffsetMs),
+      ...opt("gapSeconds", o.gapSeconds),
+      ...opt("tickSize", o.tickSize),
+      ...opt("stepSize", o.stepSize),
+      ...opt("minQty", o.minQty),
+      ...opt("minNotional", o.minNotional),
+      ...(Option.isSome(o.fundingIntervalHours) && Option.isSome(o.fundingRate)
+        ? { funding: { intervalHours: o.fundingIntervalHours.value, rate: o.fundingRate.value } }
+        : {})
+    } as ImportAsterCsvOptions
+  })
+
+const asterCsv = Command.make("aster-csv", config, (o) =>
+  Effect.gen(function* () {
+    const options = yield* toOptions(o)
+    const t0 = performance.now()
+    const summary = yield* Effect.try({
+      try: () => importAsterCsv(options),
+      catch: (e) => new ImportFailed({ message: e instanceof Error ? e.message : String(e) })
+    })
+    yield* Console.log(formatImportSummary(summary))
+    yield* Console.log(`done in ${((performance.now() - t0) / 1000).toFixed(2)} s`)
+  })
+).pipe(
+  Command.withDescription(
+    "Import the Aster collector CSVs (bbo.csv, aggtrades.csv, depth10.csv) or Binance-style aggTrades/bookTicker CSVs into a tick file; " +
+      "re-sorts, deduplicates, drops invalid rows, records gaps, optionally derives a proxy venue feed."
+  )
+)
+
+const command = Command.make("import", {}, () => new ImportFailed({ message: "missing subcommand: use `import aster-csv …` (see --help)" })).pipe(
+  Command.withDescription("Import recorded market data into a hedgeloop tick file."),
+  Command.withSubcommands([asterCsv])
+)
+
+const cli = Command.run(command, { name: "hedgeloop import", version: "0.1.0" })
+
+const report = (message: string) =>
+  Effect.sync(() => {
+    console.error(`error: ${message}`)
+    process.exitCode = 1
+  })
+
+const program = Effect.suspend(() => cli(process.argv)).pipe(
+  Effect.catchAll((e) =>
+    // @effect/cli has already printed its validation message (and usage) to stderr
+    ValidationError.isValidationError(e) ? Effect.sync(() => void (process.exitCode = 1)) : report(e.message)
+  ),
+  Effect.catchAllDefect((d) => report(d instanceof Error ? d.message : String(d))),
+  Effect.provide(NodeContext.layer)
+)
+
+NodeRuntime.runMain(program, { disableErrorReporting: true })
