@@ -211,6 +211,10 @@ export const runHedgeLoop = (params: StrategyParams) =>
         yield* Effect.log(`sleeping ${params.betweenLegsSleepMs / 1000} s...`)
         yield* Effect.sleep(params.betweenLegsSleepMs)
         yield* makerLeg(n, 2, "buy")
+        if (params.maxCycles > 0 && n >= params.maxCycles) {
+          yield* Effect.log(`[Cycle ${n}] done, last cycle (max_cycles ${params.maxCycles})`)
+          return
+        }
         yield* Effect.log(`[Cycle ${n}] done, next cycle in ${params.cycleSleepMs / 1000} s...`)
         yield* Effect.sleep(params.cycleSleepMs)
       })

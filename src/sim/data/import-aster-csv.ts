@@ -311,7 +311,7 @@ const detect = (file: string, role: "trades" | "quotes" | "depth", firstLine: st
     "binance-bookticker": "quotes",
     "aster-depth10": "depth"
   }
-  if (roleOf[detected.format] !== role) unexpected(`this is a ${detected.format} file, given as the ${role} file`)
+  if (roleOf[detected.format] !== role) unexpected(`found ${detected.format} columns, but this was given as the ${role} file`)
   return detected
 }
 

@@ -1,0 +1,160 @@
+/**
+ * The hedge loop on hand-made markets: each expected number is worked out in the comments from
+ * the script, the config (offset, latencies: submit/cancel/response 10 ms, feed 5 ms) and the
+ * engine's rules.
+ */
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { runBacktest } from "../src/sim/backtest"
+import { testConfig } from "./support/config"
+import { type ScriptedTick, T0, writeScript } from "./support/scripted-market"
+
+/** Both venues quoted every second: Backpack 1.9990/2.0010, Aster 1.9995/2.0005, size 100. */
+const steadyQuotes = (seconds: number): Array<ScriptedTick> =>
+  Array.from({ length: seconds }, (_, s) => [
+    { t: s * 1000, venue: "bp" as const, quote: ["1.9990", "100", "2.0010", "100"] as const },
+    { t: s * 1000, venue: "as" as const, quote: ["1.9995", "100", "2.0005", "100"] as const }
+  ]).flat()
+
+const run = (ticks: Array<ScriptedTick>, patch: Record<string, unknown>, options: Parameters<typeof writeScript>[1] = {}) => {
+  const lines: Array<string> = []
+  const file = writeScript(ticks, options)
+  return Effect.runPromise(runBacktest({ dbPath: file, config: testConfig(patch), log: (l) => lines.push(l) })).then((report) => ({ report, lines }))
+}
+
+const at = (ms: number) => T0 + ms
+
+describe("hedge loop", () => {
+  it("hedges each partial maker fill as it happens, then runs the mirror leg", async () => {
+    const ticks = [
+      ...steadyQuotes(60),
+      // last price 2.0000; leg 1 sells at 2.0000 × 1.001 = 2.002, behind the 100 shown at the best ask
+      { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const },
+      // 104 traded at our price: 100 clears the queue ahead, 4 reach us
+      { t: 3000, venue: "bp" as const, trade: ["2.0020", "104", "buy"] as const },
+      { t: 5000, venue: "bp" as const, trade: ["2.0020", "6", "buy"] as const },
+      // leg 2 (from 25.03 s) buys at 2.0020 × 0.999 = 1.999998 → 1.9999 (floored: passive); a sale through it fills it
+      { t: 30_000, venue: "bp" as const, trade: ["1.9990", "50", "sell"] as const }
+    ]
+    const { report, lines } = await run(ticks, { trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1 } })
+    expect(report.run.outcome).toBe("completed")
+    const fills = report.fills.map((f) => [f.venue, f.side, f.price, f.qty, f.liquidity, f.ts - T0])
+    expect(fills).toEqual([
+      ["backpack", "sell", "2.002", "4", "maker", 3000],
+      // seen 5 ms later (feed), order reaches Aster 10 ms after that: buys at the 2.0005 ask
+      ["aster-futures", "buy", "2.0005", "4", "taker", 3015],
+      ["backpack", "sell", "2.002", "6", "maker", 5000],
+      ["aster-futures", "buy", "2.0005", "6", "taker", 5015],
+      ["backpack", "buy", "1.9999", "10", "maker", 30_000],
+      ["aster-futures", "sell", "1.9995", "10", "taker", 30_015]
+    ])
+    expect(report.exposure.finalNetPosition).toBe("0")
+    // 4 unhedged for 15 ms, 6 for 15 ms, 10 for 15 ms = 0.06 + 0.09 + 0.15
+    expect(report.exposure.unhedgedQtySeconds).toBe("0.3")
+    expect(report.exposure.maxAbsNetDelta).toBe("10")
+    expect(report.cycles).toMatchObject({ count: 1, completedLegs: 2, makerOrders: 2, reposts: 0, hedgeOrders: 3 })
+    // the original bot's log lines, in order
+    const text = lines.join("\n")
+    expect(text).toMatch(/\[Cycle 1\] start of a new hedge cycle/)
+    expect(text).toMatch(/\[Leg1\] BP limit sell price: 2\.002 \(from last price 2\)/)
+    expect(text).toMatch(/\[Leg1\] monitoring BP sell order bp-1 until filled/)
+    expect(text).toMatch(/\[Leg1\] BP sell filled 4, hedging with an ASTER market buy/)
+    expect(text).toMatch(/\[Leg1\] BP sell order bp-1 filled after 4 s/)
+    expect(text).toMatch(/sleeping 20 s/)
+    expect(text).toMatch(/\[Leg2\] BP limit buy price: 1\.9999 \(from last price 2\.002\)/)
+    expect(text).toMatch(/\[Cycle 1\] done, last cycle \(max_cycles 1\)/)
+  })
+
+  it("cancels and re-posts at a fresh price after first_wait_seconds, keeping the partial fill", async () => {
+    const ticks = [
+      ...steadyQuotes(60),
+      { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const },
+      // 3 of 10 fill at 2.002 (100 ahead), then the market falls: last 1.9950 at 8 s
+      { t: 2000, venue: "bp" as const, trade: ["2.0020", "103", "buy"] as const },
+      { t: 8000, venue: "bp" as const, trade: ["1.9950", "1", "sell"] as const },
+      // cancelled at 11.02 s; the 7 left re-post at 1.9950 × 1.001 = 1.9969950 → 1.9970, which would
+      // cross the 1.9990 bid: clamped to 1.9991, inside the spread (nobody ahead)
+      { t: 15_000, venue: "bp" as const, trade: ["1.9991", "50", "buy"] as const }
+    ]
+    const { report, lines } = await run(ticks, { trade: { quantity: "10", offset_percent: 0.1, first_wait_seconds: 10, max_cycles: 1 } })
+    const bp = report.fills.filter((f) => f.venue === "backpack").map((f) => [f.side, f.price, f.qty, f.ts - T0])
+    expect(bp.slice(0, 2)).toEqual([
+      ["sell", "2.002", "3", 2000],
+      ["sell", "1.9991", "7", 15_000]
+    ])
+    const hedges = report.fills.filter((f) => f.venue === "aster-futures").map((f) => [f.side, f.qty])
+    expect(hedges.slice(0, 2)).toEqual([["buy", "3"], ["buy", "7"]])
+    // one re-post in leg 1 (leg 2 finds no seller in this script and keeps re-posting)
+    expect(lines.filter((l) => l.includes("[Leg1] BP limit sell price")).length).toBe(2)
+    expect(lines.join("\n")).toMatch(/\[Leg1\] BP limit sell price: 1\.9991 \(from last price 1\.995\)/)
+    expect(lines.join("\n")).toMatch(/\[Leg1\] BP sell order bp-1 not filled within 10 s \(3 filled\); re-posting at a fresh price/)
+  })
+
+  it("hedges a fill that races the cancel", async () => {
+    // placed at 1.00 s (acknowledged 1.02 s), watched until 11.02 s, cancelled then: the cancel
+    // reaches Backpack at 11.03 s, so a fill at 11.025 s lands first (its update would come at 11.03 s)
+    const ticks = [
+      ...steadyQuotes(40),
+      { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const },
+      { t: 11_025, venue: "bp" as const, trade: ["2.0030", "10", "buy"] as const }
+    ]
+    const { report } = await run(ticks, { trade: { quantity: "10", offset_percent: 0.1, first_wait_seconds: 10, max_cycles: 1 } })
+    const first = report.fills.slice(0, 2).map((f) => [f.venue, f.side, f.qty, f.ts - T0])
+    // the cancel reply (11.03 + 0.01) reports the fill: the hedge leaves at once and lands 10 ms later
+    expect(first).toEqual([
+      ["backpack", "sell", "10", 11_025],
+      ["aster-futures", "buy", "10", 11_050]
+    ])
+    expect(report.cycles.reposts).toBe(0)
+  })
+
+  it("carries a residual below the hedge venue's minimum and never over-hedges", async () => {
+    // Aster minimum 5: fills of 2, 2, 2, 2, 2 are hedged as 5 (held back so 5 stay hedgeable) and 5
+    const trades = [2000, 4000, 6000, 8000, 9000].map((t, i) => ({ t, venue: "bp" as const, trade: ["2.0020", i === 0 ? "102" : "2", "buy"] as const }))
+    const ticks = [...steadyQuotes(30), { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const }, ...trades]
+    const { report } = await run(ticks, { trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1 } }, { asterMinQty: "5" })
+    const hedges = report.fills.filter((f) => f.venue === "aster-futures" && f.side === "buy").map((f) => [f.qty, f.ts - T0])
+    // after 2+2+2 = 6 with 4 still to fill: hedge 6 + 4 − 5.25 (5 × 1.05 margin) = 4.75 < 5 → wait;
+    // after 8 with 2 to fill: min(8, 8 + 2 − 5.25) = 4.75 < 5 → wait; after 10: hedge all 10
+    expect(hedges).toEqual([["10", 9015]])
+    const sold = report.fills.filter((f) => f.venue === "backpack" && f.side === "sell").reduce((a, f) => a + Number(f.qty), 0)
+    expect(sold).toBe(10)
+  })
+
+  it("waits out the funding window using the venue's next funding time", async () => {
+    // funding on Aster at 00:03 after start: with stop_before 5 min the first cycle waits until it passed
+    const ticks = [...steadyQuotes(400), { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const }]
+    const { report, lines } = await run(
+      ticks,
+      { trade: { quantity: "10", offset_percent: 0.1, stop_before_funding_minutes: 5, max_cycles: 1 } },
+      { funding: [{ t: 180_000, venue: "as", rate: "0.0001", mark: "2" }] }
+    )
+    const text = lines.join("\n")
+    expect(text).toMatch(/\[Cycle 1\] 2 minutes until the 01:03 UTC funding time/)
+    expect(text).toMatch(/within 5 minutes of funding: waiting until 01:03 UTC has passed/)
+    expect(report.cycles.fundingPauses).toBe(1)
+    // no maker order before the funding time: the first one is logged after 01:03:01
+    const firstOrder = lines.find((l) => l.includes("limit sell price"))!
+    expect(firstOrder.slice(0, 24) >= new Date(at(181_000)).toISOString()).toBe(true)
+  })
+
+  it("cancels the working order and hedges the residual when the recording ends", async () => {
+    const ticks = [
+      ...steadyQuotes(8),
+      { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const },
+      { t: 3000, venue: "bp" as const, trade: ["2.0020", "104", "buy"] as const }
+    ]
+    const { report, lines } = await run(ticks, { trade: { quantity: "10", offset_percent: 0.1 } })
+    expect(report.run.outcome).toBe("data-ended")
+    expect(report.exposure.finalNetPosition).toBe("0")
+    expect(lines.join("\n")).toMatch(/stopping: cancelled BP order bp-1 \(4 filled\)/)
+    expect(lines.join("\n")).toMatch(/stopping: flat across venues/)
+  })
+
+  it("refuses a quantity the hedge venue cannot trade, naming the filter", async () => {
+    const { report } = await run([...steadyQuotes(10), { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const }], { trade: { quantity: "10.5" } }, { asterStep: "1" })
+    expect(report.run.outcome).toBe("failed")
+    expect(report.run.message).toMatch(/trade\.quantity cannot be traded: aster-futures ASTERUSDT: quantity 10\.5 is not a positive multiple of step size 1/)
+    expect(report.fills).toEqual([])
+  })
+})
