@@ -58,6 +58,8 @@ export interface EngineOptions {
 
 const isOpen = (o: SimOrder) => o.status === "new" || o.status === "partially-filled"
 
+const KEEP_CLOSED_ORDERS = 1000
+
 export class VenueEngine {
   bid = 0
   bidQty = 0
@@ -70,6 +72,8 @@ export class VenueEngine {
   private depthTs = -1
   private resting: Array<SimOrder> = []
   private readonly orders = new Map<string, SimOrder>()
+  /** closed orders stay queryable for a while, then are forgotten: memory stays flat over long runs */
+  private readonly closed: Array<string> = []
 
   constructor(
     readonly venue: Venue,
@@ -87,6 +91,11 @@ export class VenueEngine {
 
   order(id: string): SimOrder | undefined {
     return this.orders.get(id)
+  }
+
+  private retire(o: SimOrder): void {
+    this.closed.push(o.id)
+    if (this.closed.length > KEEP_CLOSED_ORDERS) this.orders.delete(this.closed.shift()!)
   }
 
   // ---- market data (hot path) ----
@@ -150,7 +159,10 @@ export class VenueEngine {
     o.updatedAt = ts
     if (o.filled >= o.qty) {
       o.status = "filled"
-      this.resting = this.resting.filter((r) => r !== o)
+      if (this.resting.includes(o)) {
+        this.resting = this.resting.filter((r) => r !== o)
+        this.retire(o)
+      }
     } else {
       o.status = "partially-filled"
     }
@@ -160,6 +172,7 @@ export class VenueEngine {
   // ---- order entry (at the moment a request reaches the venue) ----
 
   private reject(o: SimOrder, ts: number, code: string, reason: string): SimOrder {
+    this.retire(o)
     o.status = "rejected"
     o.rejectCode = code
     o.rejectReason = reason
@@ -185,9 +198,16 @@ export class VenueEngine {
     const crosses = o.sign < 0 ? this.bid > 0 && o.price <= this.bid : this.ask > 0 && o.price >= this.ask
     if (crosses && o.postOnly) return this.reject(o, ts, "postOnly", "post-only order would immediately match")
     if (crosses) {
-      // marketable limit: takes the top of book up to its price, the rest rests (GTC) or expires
+      // marketable limit: takes the top of book up to its price, the rest rests (GTC) or expires;
+      // fill-or-kill takes nothing unless the top covers it all
       const top = o.sign > 0 ? this.askQty || this.options.assumedTopQtyUnits : this.bidQty || this.options.assumedTopQtyUnits
       const best = o.sign > 0 ? this.ask : this.bid
+      if (o.timeInForce === "FOK" && top < o.qty) {
+        o.status = "expired"
+        o.updatedAt = ts
+        this.retire(o)
+        return o
+      }
       this.fill(o, ts, best, Math.min(top, o.qty), "taker")
       if (o.status === "filled") return o
       if (o.timeInForce !== "GTC") {
@@ -239,9 +259,10 @@ export class VenueEngine {
       : undefined
     const fills = levels && levels.length > 0
       ? walkDepth([[best, topQty > 0 ? topQty : this.options.assumedTopQtyUnits], ...levels], o.sign, o.qty, this.impact, this.instrument.tickUnits)
-      : this.impact.walk(o.sign, o.qty, best, topQty, this.instrument.tickUnits)
+      : this.impact.walk(o.sign, o.qty, best, topQty > 0 ? topQty : this.options.assumedTopQtyUnits, this.instrument.tickUnits)
     for (const [price, qty] of fills) this.fill(o, ts, price, qty, "taker")
     if (o.filled < o.qty) o.status = o.filled > 0 ? "expired" : "rejected"
+    this.retire(o)
     return o
   }
 
@@ -253,6 +274,7 @@ export class VenueEngine {
       o.status = "cancelled"
       o.updatedAt = ts
       this.resting = this.resting.filter((r) => r !== o)
+      this.retire(o)
     }
     return o
   }

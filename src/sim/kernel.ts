@@ -269,7 +269,7 @@ export class SimKernel {
     while (true) {
       if (!this.ended) this.replayTicks(until)
       const t = this.nextEventT
-      if (t <= until && (this.ended || this.peekTickTs() >= t)) {
+      if (t !== NO_EVENT && t <= until && (this.ended || this.peekTickTs() >= t)) {
         const event = this.events.shift()!
         this.nextEventT = this.events.length > 0 ? this.events[0]!.t : NO_EVENT
         if (event.t > this.now) this.now = event.t
@@ -277,7 +277,7 @@ export class SimKernel {
         if (wake !== undefined && wake()) return "woke"
         continue
       }
-      if (this.ended && !this.stopping && t > until) return "end"
+      if (this.ended && !this.stopping && (t > until || t === NO_EVENT)) return "end"
       if (!this.ended && this.peekTickTs() <= until) continue
       if (until > this.now && until !== Number.POSITIVE_INFINITY) this.now = until
       return "deadline"
@@ -311,14 +311,14 @@ export class SimKernel {
       }
       const { ts, kind, instrument, p1, q1, p2, q2, n } = block
       let stop = false
+      const start = i
       for (; i < n; i++) {
         const t = ts[i]!
+        // re-read every tick: an engine fill schedules a message that may come before `until`
         if (t >= this.nextEventT || t > until) {
           stop = true
           break
         }
-        this.now = t
-        count++
         const s = slotOf[instrument[i]!]!
         if (s < 0) continue
         const slot = slots[s]!
@@ -339,6 +339,8 @@ export class SimKernel {
         }
         slot.record(t)
       }
+      count += i - start
+      if (i > start) this.now = ts[i - 1]!
       this.block = block
       this.index = i
       if (stop) break

@@ -8,7 +8,7 @@ import { decimal, DecimalInput } from "../domain/decimal"
 
 const NonNegativeNumber = (what: string) =>
   Schema.Number.pipe(
-    Schema.filter((n) => Number.isFinite(n) && n >= 0, { message: () => `expected ${what} (a number ≥ 0)` })
+    Schema.filter((n) => Number.isFinite(n) && n >= 0, { message: (issue) => `expected ${what} (a number ≥ 0), got ${JSON.stringify(issue.actual)}` })
   )
 
 const Probability = Schema.Number.pipe(
@@ -21,25 +21,35 @@ const Url = Schema.String.pipe(
 
 const Symbol = Schema.String.pipe(Schema.filter((s) => /^[A-Z0-9_]+$/.test(s), { message: (issue) => `expected an exchange symbol such as "ASTERUSDT", got ${JSON.stringify(issue.actual)}` }))
 
+/** A literal choice whose error lists every accepted value on one line. */
+const oneOf = <const L extends ReadonlyArray<string>>(...values: L) =>
+  Schema.String.pipe(
+    Schema.filter((s): s is L[number] => values.includes(s), {
+      message: (issue) => `expected one of ${values.map((v) => JSON.stringify(v)).join(", ")}, got ${JSON.stringify(issue.actual)}`
+    })
+  )
+
 /** Secrets may be empty in example files; they are only required by the live runner. */
-const Secret = Schema.Redacted(Schema.String)
+const Secret = Schema.Redacted(
+  Schema.String.annotations({ message: () => "expected a string (put the value in quotes); the value is not shown because it is a secret" })
+)
 
 export const BackpackSection = Schema.Struct({
-  api_public_key_b64: Schema.optionalWith(Secret, { default: () => Schema.decodeSync(Secret)("") }),
-  api_secret_key_b64: Schema.optionalWith(Secret, { default: () => Schema.decodeSync(Secret)("") }),
-  base_url: Schema.optionalWith(Url, { default: () => "https://api.backpack.exchange" }),
-  symbol: Schema.optionalWith(Symbol, { default: () => "ASTER_USDC_PERP" }),
-  debug: Schema.optionalWith(Schema.Boolean, { default: () => false })
+  api_public_key_b64: Schema.optionalWith(Secret, { exact: true, default: () => Schema.decodeSync(Secret)("") }),
+  api_secret_key_b64: Schema.optionalWith(Secret, { exact: true, default: () => Schema.decodeSync(Secret)("") }),
+  base_url: Schema.optionalWith(Url, { exact: true, default: () => "https://api.backpack.exchange" }),
+  symbol: Schema.optionalWith(Symbol, { exact: true, default: () => "ASTER_USDC_PERP" }),
+  debug: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false })
 })
 
 export const AsterSection = Schema.Struct({
-  api_key: Schema.optionalWith(Secret, { default: () => Schema.decodeSync(Secret)("") }),
-  api_secret: Schema.optionalWith(Secret, { default: () => Schema.decodeSync(Secret)("") }),
-  base_url: Schema.optionalWith(Url, { default: () => "https://fapi.asterdex.com" }),
-  symbol: Schema.optionalWith(Symbol, { default: () => "ASTERUSDT" }),
+  api_key: Schema.optionalWith(Secret, { exact: true, default: () => Schema.decodeSync(Secret)("") }),
+  api_secret: Schema.optionalWith(Secret, { exact: true, default: () => Schema.decodeSync(Secret)("") }),
+  base_url: Schema.optionalWith(Url, { exact: true, default: () => "https://fapi.asterdex.com" }),
+  symbol: Schema.optionalWith(Symbol, { exact: true, default: () => "ASTERUSDT" }),
   /** overrides the spot/futures choice otherwise read from base_url (sapi/fapi) */
-  market: Schema.optional(Schema.Literal("spot", "futures")),
-  debug: Schema.optionalWith(Schema.Boolean, { default: () => false })
+  market: Schema.optionalWith(oneOf("spot", "futures"), { exact: true }),
+  debug: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false })
 })
 
 const PositiveDecimal = DecimalInput.pipe(
@@ -64,54 +74,54 @@ export const TradeSection = Schema.Struct({
   stop_before_funding_minutes: NonNegativeNumber("minutes"),
   cycle_sleep: NonNegativeNumber("seconds"),
   /** hedgeloop additions */
-  hedge_retry_attempts: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 100)), { default: () => 5 }),
-  hedge_retry_backoff_ms: Schema.optionalWith(NonNegativeNumber("milliseconds"), { default: () => 200 }),
+  hedge_retry_attempts: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 100)), { exact: true, default: () => 5 }),
+  hedge_retry_backoff_ms: Schema.optionalWith(NonNegativeNumber("milliseconds"), { exact: true, default: () => 200 }),
   /** stop after this many cycles (0 = until stopped / data ends) */
-  max_cycles: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { default: () => 0 })
+  max_cycles: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { exact: true, default: () => 0 })
 })
 
 export const SimVenueSection = Schema.Struct({
-  maker_fee: Schema.optional(FeeRate),
-  taker_fee: Schema.optional(FeeRate),
-  submit_latency_ms: Schema.optional(NonNegativeNumber("milliseconds")),
-  cancel_latency_ms: Schema.optional(NonNegativeNumber("milliseconds")),
-  response_latency_ms: Schema.optional(NonNegativeNumber("milliseconds")),
-  feed_latency_ms: Schema.optional(NonNegativeNumber("milliseconds")),
+  maker_fee: Schema.optionalWith(FeeRate, { exact: true }),
+  taker_fee: Schema.optionalWith(FeeRate, { exact: true }),
+  submit_latency_ms: Schema.optionalWith(NonNegativeNumber("milliseconds"), { exact: true }),
+  cancel_latency_ms: Schema.optionalWith(NonNegativeNumber("milliseconds"), { exact: true }),
+  response_latency_ms: Schema.optionalWith(NonNegativeNumber("milliseconds"), { exact: true }),
+  feed_latency_ms: Schema.optionalWith(NonNegativeNumber("milliseconds"), { exact: true }),
   /** uniform extra 0..jitter added to each latency (seeded) */
-  latency_jitter_ms: Schema.optional(NonNegativeNumber("milliseconds")),
+  latency_jitter_ms: Schema.optionalWith(NonNegativeNumber("milliseconds"), { exact: true }),
   /** probability that a market order is refused (for robustness runs) */
-  market_reject_probability: Schema.optional(Probability)
+  market_reject_probability: Schema.optionalWith(Probability, { exact: true })
 })
 
 export const SimSection = Schema.Struct({
-  seed: Schema.optionalWith(Schema.Int, { default: () => 1 }),
-  queue_model: Schema.optionalWith(Schema.Literal("conservative", "probabilistic"), { default: () => "conservative" as const }),
+  seed: Schema.optionalWith(Schema.Int, { exact: true, default: () => 1 }),
+  queue_model: Schema.optionalWith(oneOf("conservative", "probabilistic"), { exact: true, default: () => "conservative" as const }),
   /** exponent n of the probabilistic queue model's f(x) = x^n */
-  queue_power: Schema.optionalWith(NonNegativeNumber("an exponent"), { default: () => 2 }),
+  queue_power: Schema.optionalWith(NonNegativeNumber("an exponent"), { exact: true, default: () => 2 }),
   /** price impact per top-of-book size consumed beyond the top, in basis points */
-  market_impact_bps: Schema.optionalWith(NonNegativeDecimal, { default: () => decimal("2") }),
+  market_impact_bps: Schema.optionalWith(NonNegativeDecimal, { exact: true, default: () => decimal("2") }),
   /** top-of-book size assumed when the feed carries no sizes */
-  assumed_top_qty: Schema.optionalWith(PositiveDecimal, { default: () => decimal("1000") }),
-  backpack: Schema.optional(SimVenueSection),
-  aster: Schema.optional(SimVenueSection)
+  assumed_top_qty: Schema.optionalWith(PositiveDecimal, { exact: true, default: () => decimal("1000") }),
+  backpack: Schema.optionalWith(SimVenueSection, { exact: true }),
+  aster: Schema.optionalWith(SimVenueSection, { exact: true })
 })
 
 const PointsVenue = Schema.Struct({
-  maker_weight: Schema.optional(NonNegativeDecimal),
-  taker_weight: Schema.optional(NonNegativeDecimal)
+  maker_weight: Schema.optionalWith(NonNegativeDecimal, { exact: true }),
+  taker_weight: Schema.optionalWith(NonNegativeDecimal, { exact: true })
 })
 
 export const PointsSection = Schema.Struct({
-  backpack: Schema.optional(PointsVenue),
-  aster: Schema.optional(PointsVenue)
+  backpack: Schema.optionalWith(PointsVenue, { exact: true }),
+  aster: Schema.optionalWith(PointsVenue, { exact: true })
 })
 
 export const ConfigFile = Schema.Struct({
   bp: BackpackSection,
   aster: AsterSection,
   trade: TradeSection,
-  debug: Schema.optionalWith(Schema.Boolean, { default: () => false }),
-  sim: Schema.optional(SimSection),
-  points: Schema.optional(PointsSection)
+  debug: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }),
+  sim: Schema.optionalWith(SimSection, { exact: true }),
+  points: Schema.optionalWith(PointsSection, { exact: true })
 })
 export type ConfigFile = typeof ConfigFile.Type

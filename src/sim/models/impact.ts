@@ -11,6 +11,7 @@ export interface ImpactModel {
 export const linearImpact = (bpsPerTopSize: number, assumedTopQty: number): ImpactModel => ({
   walk(sign, qty, bestPrice, topQty, tickUnits) {
     const chunk = topQty > 0 ? topQty : assumedTopQty
+    if (!(chunk > 0)) throw new Error("market impact needs a positive top-of-book size")
     const fills: Array<[number, number]> = []
     let left = qty
     for (let k = 0; left > 0; k++) {

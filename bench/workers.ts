@@ -1,0 +1,68 @@
+/**
+ * Measurements run in a child process each, so every figure (and its peak RSS) starts from a
+ * fresh heap: `tsx bench/workers.ts backtest FILE` or `tsx bench/workers.ts raw-scan FILE`.
+ * Prints one JSON line.
+ */
+import Database from "better-sqlite3"
+import { Effect, Either } from "effect"
+import * as fs from "node:fs"
+import { parseConfig } from "../src/core/config/config"
+import { runBacktest } from "../src/sim/backtest"
+
+const [mode, file, configPath] = process.argv.slice(2)
+if (!file || (mode !== "backtest" && mode !== "raw-scan")) {
+  console.error("usage: workers.ts backtest|raw-scan FILE [CONFIG]")
+  process.exit(2)
+}
+
+const rssMb = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10
+
+if (mode === "raw-scan") {
+  // The floor for any consumer of the same rows: read every block with better-sqlite3 and touch
+  // every tick's seven columns.
+  const rssBefore = rssMb()
+  const started = performance.now()
+  const db = new Database(file, { readonly: true })
+  const rows = db.prepare("SELECT n, ts, kind, instrument, p1, q1, p2, q2 FROM tick_blocks ORDER BY id").iterate() as Iterable<
+    { n: number; ts: Buffer; kind: Buffer; instrument: Buffer; p1: Buffer; q1: Buffer; p2: Buffer; q2: Buffer }
+  >
+  const f64 = (b: Buffer, n: number) =>
+    b.byteOffset % 8 === 0 ? new Float64Array(b.buffer, b.byteOffset, n) : new Float64Array(new Uint8Array(b).buffer, 0, n)
+  let ticks = 0
+  let checksum = 0
+  for (const row of rows) {
+    const n = row.n
+    const ts = f64(row.ts, n)
+    const p1 = f64(row.p1, n)
+    const q1 = f64(row.q1, n)
+    const p2 = f64(row.p2, n)
+    const q2 = f64(row.q2, n)
+    const kind = row.kind
+    const instrument = row.instrument
+    for (let i = 0; i < n; i++) {
+      checksum += ts[i]! + kind[i]! + instrument[i]! + p1[i]! + q1[i]! + p2[i]! + q2[i]!
+    }
+    ticks += n
+  }
+  const seconds = (performance.now() - started) / 1000
+  db.close()
+  console.log(JSON.stringify({ ticks, seconds, rowsPerSec: ticks / seconds, checksum, peakRssMb: rssMb(), rssBeforeMb: rssBefore }))
+} else {
+  const text = fs.readFileSync(configPath ?? "config/hedge_futures.example.yaml", "utf8")
+  const config = Either.getOrThrowWith(parseConfig(text, configPath ?? "config/hedge_futures.example.yaml"), (e) => new Error(e.message))
+  const rssBefore = rssMb()
+  const started = performance.now()
+  const report = Effect.runSync(runBacktest({ dbPath: file, config }))
+  const seconds = (performance.now() - started) / 1000
+  console.log(JSON.stringify({
+    ticks: report.data.ticks,
+    seconds,
+    ticksPerSec: report.data.ticks / seconds,
+    outcome: report.run.outcome,
+    cycles: report.cycles.count,
+    makerOrders: report.cycles.makerOrders,
+    fills: report.fills.length,
+    peakRssMb: rssMb(),
+    rssBeforeMb: rssBefore
+  }))
+}
