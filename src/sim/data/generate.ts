@@ -4,13 +4,18 @@
  * arithmetic on price ticks and quantity steps driven by a seeded 32-bit PRNG (mulberry32), so the
  * same seed and options give the same tick sequence on every machine.
  *
- * Model (documented in data/README.md):
- * - a fair price in ticks of 0.0001 starts at 2.0000 and moves every 100 ms by ±1 tick (p = 1/4
- *   each), with rare jumps (p = 1/10 000 per step) of 10–49 ticks, softly held inside 1.0–3.0;
- * - aster quotes around the fair price (spread 1–3 ticks); backpack quotes around the fair price of
- *   300 ms earlier plus a slowly wandering basis of −3…+5 ticks, with a 3–7 tick spread;
+ * Model (documented in data/README.md), roughly calibrated on the real ASTERUSDT recording of
+ * 2025-09-24 in ../shared/data (median |Δmid| ≈ 4 ticks over 1 s, ≈ 20 over 10 s; spreads mostly
+ * 1–3 ticks with occasional wide ones; trade sizes median ≈ 130, p99 ≈ 26 000 ASTER):
+ * - a fair price in ticks of 0.0001 starts at 2.0000 and moves every 100 ms by the sum of two
+ *   uniform integers in −3…+3 (sd ≈ 2.8 ticks), with rare jumps (p ≈ 1/10 000 per step) of
+ *   30–149 ticks, softly held inside 1.0–3.0;
+ * - aster quotes around the fair price (spread 1–3 ticks, 12 % of quotes 1–8 ticks wider);
+ *   backpack quotes around the fair price of 300 ms earlier plus a slowly wandering basis of
+ *   −3…+5 ticks, with a 3–7 tick spread (likewise sometimes wider);
  * - trades hit the venue's current bid (taker sell) or lift its ask (taker buy), buys more likely
- *   after an up-move; sizes are heavy-tailed (tail exponent ≈ 1.5);
+ *   after an up-move; sizes are heavy-tailed (power tail, exponent ≈ 0.75 for trades, 1 for
+ *   book sizes, capped);
  * - events arrive with uniformly jittered gaps around 1 / ticksPerSecond (total for both venues);
  * - a 10-level aster depth snapshot every minute, level 0 = the current aster quote;
  * - funding: aster every 4 h at 00/04/08/12/16/20 UTC, backpack every hour; small signed rates,
@@ -97,8 +102,12 @@ export const mulberry32 = (seed: number): (() => number) => {
   }
 }
 
-/** ≈ 16 · 1.6^k: with P(k) = 2^-(k+1) the sizes have a power tail of exponent ln 2 / ln 1.6 ≈ 1.47. */
-const TAIL = [16, 26, 41, 66, 105, 168, 268, 429, 687, 1099, 1759]
+/**
+ * Size multipliers ×16 for a class k drawn with P(k) = 2^-(k+1) (capped at the table's end): a
+ * growth g per class gives a power tail of exponent ln 2 / ln g.
+ */
+const TRADE_TAIL = [16, 40, 102, 256, 645, 1626, 4097, 10324, 26017] // g ≈ 2.52: exponent ≈ 0.75
+const BOOK_TAIL = [16, 32, 64, 128, 256, 512, 1024] // g = 2: exponent 1
 
 const PRICE_STEP_US = 100_000
 const BACKPACK_LAG_STEPS = 3
@@ -155,11 +164,19 @@ export const generateSample = (path: string, options: GenerateOptions): Generate
 
   try {
     const rnd = mulberry32(seed)
-    const heavy = (base: number): number => {
-      // trailing zeros of a random word: P(k) = 2^-(k+1), capped at 10
-      const w = rnd() | 0x400
+    /** heavy-tailed size in qty units: uniform in [base, 2·base) times a tail multiplier */
+    const heavy = (base: number, tail: ReadonlyArray<number>): number => {
+      // trailing zeros of a random word: P(k) = 2^-(k+1), capped at the table's last class
+      const w = rnd() | (1 << (tail.length - 1))
       const k = 31 - Math.clz32(w & -w)
-      return Math.max(1, Math.floor(((base + (rnd() % base)) * TAIL[k]!) / 16))
+      return Math.max(1, Math.floor(((base + (rnd() % base)) * tail[k]!) / 16))
+    }
+    /** 12 % of quotes are 1–8 ticks wider on one side: [extra bid ticks, extra ask ticks] */
+    const widen = (): readonly [number, number] => {
+      const r = rnd()
+      if (r % 100 >= 12) return [0, 0]
+      const extra = 1 + ((r >>> 8) % 8)
+      return (r >>> 16) & 1 ? [extra, 0] : [0, extra]
     }
 
     // fair price (ticks) and its recent history for the lagged venue
@@ -191,17 +208,13 @@ export const generateSample = (path: string, options: GenerateOptions): Generate
       while (priceClock + PRICE_STEP_US <= until) {
         priceClock += PRICE_STEP_US
         const r = rnd()
-        const u = r & 0xffff
-        if (u < 0x4000) {
-          fair += 1
-          lastMove = 1
-        } else if (u < 0x8000) {
-          fair -= 1
-          lastMove = -1
-        }
-        if (r >>> 16 < 7) {
-          // rare jump (p ≈ 1e-4)
-          const size = 10 + (rnd() % 40)
+        // two uniform integers in −3…+3 from 16-bit halves (modulo bias < 0.01 %)
+        const move = ((r & 0xffff) % 7) - 3 + (((r >>> 16) % 7) - 3)
+        fair += move
+        if (move !== 0) lastMove = move > 0 ? 1 : -1
+        if (rnd() % 10_000 === 0) {
+          // rare jump
+          const size = 30 + (rnd() % 120)
           const up = fair < 10000 ? true : fair > 30000 ? false : (rnd() & 1) === 1
           fair += up ? size : -size
           lastMove = up ? 1 : -1
@@ -222,17 +235,19 @@ export const generateSample = (path: string, options: GenerateOptions): Generate
     const quote = (venue: number): void => {
       let b: number
       let a: number
+      const [wb, wa] = widen()
       if (venue === AS) {
-        b = fair - (rnd() & 1)
-        a = fair + 1 + (rnd() & 1)
-        bidQty[AS] = heavy(50_000)
-        askQty[AS] = heavy(50_000)
+        const r = rnd()
+        b = fair - (r & 1) - wb
+        a = fair + 1 + ((r >>> 1) & 1) + wa
+        bidQty[AS] = heavy(150_000, BOOK_TAIL)
+        askQty[AS] = heavy(150_000, BOOK_TAIL)
       } else {
         const lagged = history[(hpos - 1 - BACKPACK_LAG_STEPS) & 7]! + basis
-        b = lagged - 1 - (rnd() % 3)
-        a = lagged + 2 + (rnd() % 3)
-        bidQty[BP] = heavy(20_000)
-        askQty[BP] = heavy(20_000)
+        b = lagged - 1 - (rnd() % 3) - wb
+        a = lagged + 2 + (rnd() % 3) + wa
+        bidQty[BP] = heavy(50_000, BOOK_TAIL)
+        askQty[BP] = heavy(50_000, BOOK_TAIL)
       }
       bid[venue] = b
       ask[venue] = a
@@ -242,7 +257,7 @@ export const generateSample = (path: string, options: GenerateOptions): Generate
 
     const trade = (venue: number): void => {
       const buy = rnd() % 100 < (lastMove > 0 ? 65 : 35)
-      const qty = heavy(venue === AS ? 2_000 : 1_000)
+      const qty = heavy(venue === AS ? 5_000 : 2_500, TRADE_TAIL)
       writer.appendTrade(venue, ts, buy ? ask[venue]! : bid[venue]!, qty, buy ? "buy" : "sell")
       trades++
     }
@@ -251,8 +266,8 @@ export const generateSample = (path: string, options: GenerateOptions): Generate
       const bids: Array<readonly [number, number]> = [[bid[AS]!, bidQty[AS]!]]
       const asks: Array<readonly [number, number]> = [[ask[AS]!, askQty[AS]!]]
       for (let k = 1; k < 10; k++) {
-        bids.push([bids[k - 1]![0] - 1 - (rnd() % 4 === 0 ? 1 : 0), heavy(100_000)])
-        asks.push([asks[k - 1]![0] + 1 + (rnd() % 4 === 0 ? 1 : 0), heavy(100_000)])
+        bids.push([bids[k - 1]![0] - 1 - (rnd() % 5 === 0 ? 1 : 0), heavy(30_000, BOOK_TAIL)])
+        asks.push([asks[k - 1]![0] + 1 + (rnd() % 5 === 0 ? 1 : 0), heavy(30_000, BOOK_TAIL)])
       }
       writer.appendDepth(AS, at, { bids, asks })
       depthSnapshots++

@@ -376,9 +376,9 @@ interface Parsed {
   readonly file: string
   readonly detected: Detected
   readonly rows: Rows
-  rowsRead: number
-  unparseable: number
-  readonly unparseableLines: Array<number>
+  readonly rowsRead: number
+  readonly unparseable: number
+  readonly unparseableLines: ReadonlyArray<number>
 }
 
 /** Most significant decimals seen (−1: no such value seen). */
@@ -393,20 +393,12 @@ const readFile = (file: string, role: "trades" | "quotes" | "depth", offsetUs: n
   if (!fs.statSync(file).isFile()) throw new Error(`${role} file is not a regular file: ${file}`)
   const rows = new Rows()
   let detected: Detected | undefined
-  const parsed: Parsed = {
-    role,
-    file,
-    get detected() {
-      return detected!
-    },
-    rows,
-    rowsRead: 0,
-    unparseable: 0,
-    unparseableLines: []
-  }
+  let rowsRead = 0
+  let unparseable = 0
+  const unparseableLines: Array<number> = []
   const bad = (lineNo: number): void => {
-    parsed.unparseable++
-    if (parsed.unparseableLines.length < MAX_LINES_LISTED) parsed.unparseableLines.push(lineNo)
+    unparseable++
+    if (unparseableLines.length < MAX_LINES_LISTED) unparseableLines.push(lineNo)
   }
   // scratch for one row's decimals
   const rm = [0, 0, 0, 0]
@@ -447,7 +439,7 @@ const readFile = (file: string, role: "trades" | "quotes" | "depth", offsetUs: n
       if (detected.header) return
     }
     if (line.trim() === "") return
-    parsed.rowsRead++
+    rowsRead++
     const f = line.split(",")
     const fail = (): void => {
       restore()
@@ -534,8 +526,8 @@ const readFile = (file: string, role: "trades" | "quotes" | "depth", offsetUs: n
     }
     commit()
   })
-  if (detected === undefined) detect(file, role, undefined, 1)
-  return parsed
+  if (detected === undefined) return detect(file, role, undefined, 1) as never
+  return { role, file, detected, rows, rowsRead, unparseable, unparseableLines }
 }
 
 // ---------------------------------------------------------------------------------------------
