@@ -93,4 +93,4 @@ const command = Command.make("bench", { json, ticks }, (args) =>
   })
 ).pipe(Command.withDescription("Benchmark the backtest replay against a raw SQLite scan, and its memory"))
 
-runCli(command)
+runCli(command, "hedgeloop bench")

@@ -12,6 +12,7 @@ import { minimumHedgeQty } from "../src/core/strategy/exposure"
 import { runBacktest } from "../src/sim/backtest"
 import { seededRng } from "../src/sim/models/rng"
 import { testConfig } from "./support/config"
+import { pnlFromListedCashFlows } from "./support/reconcile"
 import { type ScriptedTick, writeScript } from "./support/scripted-market"
 
 interface Scenario {
@@ -181,11 +182,6 @@ const runScenario = async (s: Scenario) => {
   return { report, violations, legNets, cycleStarts, funding: funding.map((t) => start + t), steps: { bpStep, asStep }, asMin, asMinNotional }
 }
 
-const signedNotional = (side: string, p: string, q: string) => {
-  const n = BigDecimal.multiply(decimal(p), decimal(q))
-  return side === "sell" ? n : BigDecimal.negate(n)
-}
-
 describe("hedge loop on random simulated markets", () => {
   it("keeps every invariant", async () => {
     const seen = { runs: 0, withLegs: 0, withReposts: 0, withSplitHedges: 0, withFunding: 0, withFundingPause: 0, dataEndedMidLeg: 0 }
@@ -215,16 +211,7 @@ describe("hedge loop on random simulated markets", () => {
         const smallestHedge = minimumHedgeQty({ venue: "aster-futures", symbol: "ASTERUSDT", base: "ASTER", quote: "USDT", kind: "perp", tickSize: decimal("0.0001"), stepSize: steps.asStep, minQty: asMin, minNotional: asMinNotional }, decimal("0.1"))
         expect(BigDecimal.lessThan(finalNet, BigDecimal.max(smallestHedge, oneStep)) || BigDecimal.equals(finalNet, oneStep), `final net ${report.exposure.finalNetPosition}`).toBe(true)
         // report PnL = cash flows of fills − fees + funding + open positions at the mark
-        const positions = new Map<string, Decimal>()
-        let pnl = ZERO
-        for (const f of report.fills) {
-          pnl = BigDecimal.sum(pnl, BigDecimal.subtract(signedNotional(f.side, f.price, f.qty), decimal(f.fee)))
-          const q = decimal(f.qty)
-          positions.set(f.venue, BigDecimal.sum(positions.get(f.venue) ?? ZERO, f.side === "buy" ? q : BigDecimal.negate(q)))
-        }
-        for (const p of report.funding) pnl = BigDecimal.sum(pnl, decimal(p.amount))
-        for (const [venue, position] of positions) pnl = BigDecimal.sum(pnl, BigDecimal.multiply(position, decimal(report.venues[venue]!.markPrice)))
-        expect(formatDecimal(pnl)).toBe(report.totals.pnl)
+        expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
         expect(report.fills.filter((f) => f.venue === "aster-futures").every((f) => f.liquidity === "taker")).toBe(true)
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 60), seed: Number(process.env.PROPERTY_SEED ?? 20250924) }

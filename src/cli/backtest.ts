@@ -70,4 +70,4 @@ const command = Command.make("backtest", { db, config, reportJson, quiet }, (arg
   })
 ).pipe(Command.withDescription("Backtest the Backpack-maker / Aster-hedge loop on a recorded or synthetic tick file"))
 
-runCli(command)
+runCli(command, "hedgeloop backtest")

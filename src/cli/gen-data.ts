@@ -3,10 +3,10 @@
  * [--target-ticks N] [--start 2025-09-24T00:00:00Z]`: writes the deterministic synthetic sample.
  */
 import * as fs from "node:fs"
-import { Command, Options, ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Command, Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import { DEFAULT_HOURS, DEFAULT_START_MS, DEFAULT_TICKS_PER_SECOND, generateSample } from "../sim/data/generate"
+import { runCli } from "./run-cli"
 
 class GenDataFailed extends Data.TaggedError("GenDataFailed")<{ readonly message: string }> {}
 
@@ -55,21 +55,4 @@ const command = Command.make("gen-data", { out, seed, hours, ticksPerSecond, tar
   })
 ).pipe(Command.withDescription("Generate the deterministic synthetic two-venue tick file (backpack ASTER_USDC_PERP + aster-futures ASTERUSDT)."))
 
-const cli = Command.run(command, { name: "hedgeloop gen-data", version: "0.1.0" })
-
-const fail = (message: string) =>
-  Effect.sync(() => {
-    console.error(`error: ${message}`)
-    process.exitCode = 1
-  })
-
-const program = Effect.suspend(() => cli(process.argv)).pipe(
-  Effect.catchAll((e) =>
-    // @effect/cli has already printed its validation message (and usage) to stderr
-    ValidationError.isValidationError(e) ? Effect.sync(() => void (process.exitCode = 1)) : fail(e.message)
-  ),
-  Effect.catchAllDefect((d) => fail(d instanceof Error ? d.message : String(d))),
-  Effect.provide(NodeContext.layer)
-)
-
-NodeRuntime.runMain(program, { disableErrorReporting: true })
+runCli(command, "hedgeloop gen-data")

@@ -6,10 +6,10 @@
  *   [--min-notional N] --out F`
  * Imports recorded CSVs into a tick file and prints what the importer changed.
  */
-import { Command, Options, ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Command, Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import type { Venue } from "../core/domain/venue"
+import { runCli } from "./run-cli"
 import { formatImportSummary, type ImportAsterCsvOptions, importAsterCsv, type ProxyOptions } from "../sim/data/import-aster-csv"
 
 class ImportFailed extends Data.TaggedError("ImportFailed")<{ readonly message: string }> {}
@@ -115,21 +115,4 @@ const command = Command.make("import", {}, () => new ImportFailed({ message: "mi
   Command.withSubcommands([asterCsv])
 )
 
-const cli = Command.run(command, { name: "hedgeloop import", version: "0.1.0" })
-
-const report = (message: string) =>
-  Effect.sync(() => {
-    console.error(`error: ${message}`)
-    process.exitCode = 1
-  })
-
-const program = Effect.suspend(() => cli(process.argv)).pipe(
-  Effect.catchAll((e) =>
-    // @effect/cli has already printed its validation message (and usage) to stderr
-    ValidationError.isValidationError(e) ? Effect.sync(() => void (process.exitCode = 1)) : report(e.message)
-  ),
-  Effect.catchAllDefect((d) => report(d instanceof Error ? d.message : String(d))),
-  Effect.provide(NodeContext.layer)
-)
-
-NodeRuntime.runMain(program, { disableErrorReporting: true })
+runCli(command, "hedgeloop import")

@@ -11,9 +11,10 @@ const describe = (error: unknown): string =>
 
 export const runCli = <Name extends string, E, A>(
   command: Command.Command<Name, NodeContext.NodeContext, E, A>,
+  name: string,
   version = "0.1.0"
 ) => {
-  const cli = Command.run(command, { name: "hedgeloop", version })
+  const cli = Command.run(command, { name, version })
   cli(process.argv).pipe(
     Effect.catchAllCause((cause) => {
       const failure = Cause.failureOption(cause)
@@ -23,7 +24,9 @@ export const runCli = <Name extends string, E, A>(
         })
       }
       if (Cause.isInterruptedOnly(cause)) return Effect.sync(() => void (process.exitCode = 130))
-      const message = failure._tag === "Some" ? describe(failure.value) : Cause.pretty(cause)
+      // a defect (a bug or a library throwing) still gets one line, not a stack trace
+      const defect = Cause.dieOption(cause)
+      const message = failure._tag === "Some" ? describe(failure.value) : defect._tag === "Some" ? describe(defect.value) : Cause.pretty(cause)
       return Console.error(`error: ${message}`).pipe(Effect.zipRight(Effect.sync(() => void (process.exitCode = 1))))
     }),
     Effect.provide(NodeContext.layer),

@@ -1,0 +1,93 @@
+/** The commands as a user runs them: help, clear errors with non-zero exits, and the report file. */
+import { Schema } from "effect"
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { RunReport } from "../src/core/report/report"
+import { pnlFromListedCashFlows } from "./support/reconcile"
+import { tempDir, writeScript } from "./support/scripted-market"
+
+const run = (script: string, args: ReadonlyArray<string>) => {
+  const result = spawnSync(process.execPath, ["--import", "tsx", script, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } })
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr, all: result.stdout + result.stderr }
+}
+
+const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m)
+
+describe("backtest command", () => {
+  it("prints its help", () => {
+    const r = run("src/cli/backtest.ts", ["--help"])
+    expect(r.code).toBe(0)
+    expect(r.all).toMatch(/--report-json/)
+    expect(r.all).toMatch(/--quiet/)
+  })
+
+  it("refuses a missing tick file with a clear message", () => {
+    const r = run("src/cli/backtest.ts", ["no/such/file.db"])
+    expect(r.code).not.toBe(0)
+    expect(r.all).toMatch(/no\/such\/file\.db/)
+    noStackTrace(r.all)
+  })
+
+  it("refuses a file that is not a tick file", () => {
+    const dir = tempDir()
+    const bogus = path.join(dir, "bogus.db")
+    fs.writeFileSync(bogus, "this is not sqlite")
+    const r = run("src/cli/backtest.ts", [bogus])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^error: .*bogus\.db/m)
+    noStackTrace(r.all)
+  })
+
+  it("names the bad key of a config", () => {
+    const dir = tempDir()
+    const config = path.join(dir, "bad.yaml")
+    fs.writeFileSync(config, fs.readFileSync("config/hedge_futures.example.yaml", "utf8").replace('quantity: "10"', 'quantity: "ten"'))
+    const r = run("src/cli/backtest.ts", ["--config", config])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/trade\.quantity: expected a decimal number/)
+    noStackTrace(r.all)
+  })
+
+  it("writes a report that decodes, is flagged synthetic and reconciles", () => {
+    const ticks = Array.from({ length: 120 }, (_, s) => [
+      { t: s * 1000, venue: "bp" as const, quote: ["1.9990", "100", "2.0010", "100"] as const },
+      { t: s * 1000, venue: "as" as const, quote: ["1.9995", "100", "2.0005", "100"] as const },
+      { t: s * 1000 + 500, venue: "bp" as const, trade: [s % 2 ? "2.0100" : "1.9900", "50", s % 2 ? "buy" : "sell"] as const }
+    ]).flat()
+    const db = writeScript(ticks)
+    const out = path.join(tempDir(), "nested", "report.json")
+    const r = run("src/cli/backtest.ts", [db, "--config", "config/hedge_futures.example.yaml", "--report-json", out])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/\[Cycle 1\] start of a new hedge cycle/)
+    expect(r.stdout).toMatch(/SYNTHETIC DATA/)
+    const report = Schema.decodeUnknownSync(RunReport)(JSON.parse(fs.readFileSync(out, "utf8")))
+    expect(report.kind).toBe("backtest")
+    expect(report.data.synthetic).toBe(true)
+    expect(Object.keys(report.venues).sort()).toEqual(["aster-futures", "backpack"])
+    expect(report.fills.length).toBeGreaterThan(0)
+    expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
+    // secrets never reach the report
+    expect(JSON.stringify(report.config)).not.toMatch(/api_secret"?\s*:\s*"[^<]/)
+    const quiet = run("src/cli/backtest.ts", [db, "--quiet"])
+    expect(quiet.stdout).not.toMatch(/\[Cycle 1\]/)
+    expect(quiet.stdout).toMatch(/backtest report/)
+  })
+})
+
+describe("gen-data and import commands", () => {
+  it("reject a bad flag value without a stack trace", () => {
+    const r = run("src/cli/gen-data.ts", ["--seed", "abc"])
+    expect(r.code).not.toBe(0)
+    expect(r.all).toMatch(/abc/)
+    noStackTrace(r.all)
+  })
+
+  it("reject a missing input file naming it", () => {
+    const r = run("src/cli/import.ts", ["aster-csv", "--trades", "missing.csv", "--venue", "aster-futures", "--symbol", "ASTERUSDT", "--out", path.join(tempDir(), "x.db")])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^error: .*missing\.csv/m)
+    noStackTrace(r.all)
+  })
+})
