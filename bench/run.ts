@@ -9,6 +9,7 @@ import { Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { Console, Effect, Option } from "effect"
 import { execFileSync } from "node:child_process"
+import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { runCli } from "../src/cli/run-cli"
@@ -18,8 +19,11 @@ const CACHE = ".cache/bench"
 const TICKS_PER_SECOND = 100
 const GENERATOR_SEED = 20250924
 
+/** Cached files are keyed by the generator's source, so a changed generator makes new files. */
+const generatorVersion = createHash("sha256").update(fs.readFileSync("src/sim/data/generate.ts")).digest("hex").slice(0, 10)
+
 const tickFile = (ticks: number): string => {
-  const file = path.join(CACHE, `synthetic-${ticks}-${TICKS_PER_SECOND}tps-seed${GENERATOR_SEED}.db`)
+  const file = path.join(CACHE, `synthetic-${ticks}-${TICKS_PER_SECOND}tps-seed${GENERATOR_SEED}-${generatorVersion}.db`)
   if (!fs.existsSync(file)) {
     fs.mkdirSync(CACHE, { recursive: true })
     const started = performance.now()
@@ -42,7 +46,7 @@ interface WorkerResult {
   readonly [key: string]: unknown
 }
 
-const worker = (mode: "backtest" | "raw-scan", file: string): WorkerResult => {
+const worker = (mode: "backtest" | "replay" | "raw-scan", file: string): WorkerResult => {
   const out = execFileSync(process.execPath, ["--import", "tsx", "bench/workers.ts", mode, file], { encoding: "utf8", maxBuffer: 1 << 20 })
   const line = out.trim().split("\n").pop() ?? ""
   return JSON.parse(line) as WorkerResult
@@ -61,6 +65,8 @@ const command = Command.make("bench", { json, ticks }, (args) =>
     const backtest1M = worker("backtest", small)
     yield* Console.error("backtest (10M)...")
     const backtest10M = worker("backtest", large)
+    yield* Console.error("kernel replay without the strategy (10M)...")
+    const replay = worker("replay", large)
     const figures = {
       backtestTicksPerSec: Math.round(backtest10M.ticksPerSec ?? 0),
       rawScanRowsPerSec: Math.round(raw.rowsPerSec ?? 0),
@@ -68,6 +74,8 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       peakRssMb1M: backtest1M.peakRssMb,
       peakRssMb10M: backtest10M.peakRssMb,
       details: {
+        kernelOnlyTicksPerSec: Math.round(replay.ticksPerSec ?? 0),
+        kernelOnlyRatio: Math.round(((replay.ticksPerSec ?? 0) / (raw.rowsPerSec ?? 1)) * 1000) / 1000,
         ticksPerSecondOfData: TICKS_PER_SECOND,
         largeFileTicks: backtest10M.ticks,
         backtest10M,
@@ -81,6 +89,7 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       `backtest replay   ${(figures.backtestTicksPerSec / 1e6).toFixed(2)} M ticks/s (${backtest10M.ticks} ticks in ${backtest10M.seconds.toFixed(2)} s, ${backtest10M["makerOrders"]} maker orders, ${backtest10M["fills"]} fills)`,
       `raw sqlite scan   ${(figures.rawScanRowsPerSec / 1e6).toFixed(2)} M rows/s`,
       `ratio             ${figures.ratio}`,
+      `kernel alone      ${(figures.details.kernelOnlyTicksPerSec / 1e6).toFixed(2)} M ticks/s (replay + matching, no strategy; ratio ${figures.details.kernelOnlyRatio})`,
       `peak RSS          ${figures.peakRssMb1M} MB at 1M ticks, ${figures.peakRssMb10M} MB at ${backtest10M.ticks} ticks`
     ].join("\n"))
     if (Option.isSome(args.json)) {

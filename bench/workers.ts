@@ -8,10 +8,17 @@ import { Effect, Either } from "effect"
 import * as fs from "node:fs"
 import { parseConfig } from "../src/core/config/config"
 import { runBacktest } from "../src/sim/backtest"
+import { SimKernel } from "../src/sim/kernel"
+import { flatFees } from "../src/sim/models/fees"
+import { linearImpact } from "../src/sim/models/impact"
+import { constantLatency } from "../src/sim/models/latency"
+import { conservativeQueue } from "../src/sim/models/queue"
+import { seededRng } from "../src/sim/models/rng"
+import { openTickFile } from "../src/sim/tickstore/reader"
 
 const [mode, file, configPath] = process.argv.slice(2)
-if (!file || (mode !== "backtest" && mode !== "raw-scan")) {
-  console.error("usage: workers.ts backtest|raw-scan FILE [CONFIG]")
+if (!file || (mode !== "backtest" && mode !== "raw-scan" && mode !== "replay")) {
+  console.error("usage: workers.ts backtest|replay|raw-scan FILE [CONFIG]")
   process.exit(2)
 }
 
@@ -47,6 +54,27 @@ if (mode === "raw-scan") {
   const seconds = (performance.now() - started) / 1000
   db.close()
   console.log(JSON.stringify({ ticks, seconds, rowsPerSec: ticks / seconds, checksum, peakRssMb: rssMb(), rssBeforeMb: rssBefore }))
+} else if (mode === "replay") {
+  // The kernel and matching engines alone, no strategy: where the backtest's time goes
+  const text = fs.readFileSync(configPath ?? "config/hedge_futures.example.yaml", "utf8")
+  const config = Either.getOrThrowWith(parseConfig(text, "config"), (e) => new Error(e.message))
+  const tickFile = openTickFile(file)
+  const started = performance.now()
+  const latency = constantLatency(config.sim.maker)
+  const venue = (v: "backpack" | "aster-futures", symbol: string) => ({
+    venue: v,
+    symbol,
+    latency,
+    fees: flatFees(config.sim.maker.makerFee, config.sim.maker.takerFee),
+    queue: conservativeQueue,
+    impact: linearImpact(2, 1),
+    assumedTopQty: config.sim.assumedTopQty,
+    marketRejectProbability: 0
+  })
+  const kernel = new SimKernel(tickFile, { rng: seededRng(1), venues: [venue("backpack", config.maker.symbol), venue("aster-futures", config.hedge.symbol)] })
+  kernel.runUntil(Number.POSITIVE_INFINITY)
+  const seconds = (performance.now() - started) / 1000
+  console.log(JSON.stringify({ ticks: kernel.ticksReplayed, seconds, ticksPerSec: kernel.ticksReplayed / seconds, peakRssMb: rssMb(), rssBeforeMb: 0 }))
 } else {
   const text = fs.readFileSync(configPath ?? "config/hedge_futures.example.yaml", "utf8")
   const config = Either.getOrThrowWith(parseConfig(text, configPath ?? "config/hedge_futures.example.yaml"), (e) => new Error(e.message))

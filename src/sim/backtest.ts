@@ -159,7 +159,8 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
           Effect.provide(Layer.succeed(StrategyObserver, options.observer ? bothObservers(recordingObserver(stats), options.observer(kernel)) : recordingObserver(stats))),
           Effect.withClock(simClock(kernel)),
           Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
-          Logger.withMinimumLogLevel(config.debug ? LogLevel.Debug : LogLevel.Info),
+          // without a sink, skip the loggers altogether (a long backtest logs millions of lines)
+          Logger.withMinimumLogLevel(!log ? LogLevel.None : config.debug ? LogLevel.Debug : LogLevel.Info),
           Effect.exit
         )
       }

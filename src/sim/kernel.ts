@@ -25,8 +25,6 @@ import type { TickFile } from "./tickstore/reader"
 import type { StoredInstrument, TickBlock } from "./tickstore/types"
 import { TickKind } from "./tickstore/types"
 
-/** How long the strategy's view of a market lags the exchange is the feed latency; this many ticks are kept to look back. */
-const VIEW_RING = 4096
 const NO_EVENT = Number.POSITIVE_INFINITY
 
 export interface KernelVenueConfig {
@@ -57,11 +55,6 @@ interface ScheduledEvent {
 /** Everything the kernel keeps per traded venue. */
 export class VenueSlot {
   readonly inbox: Array<OrderUpdate> = []
-  private readonly ringTs = new Float64Array(VIEW_RING).fill(-1)
-  private readonly ringBid = new Float64Array(VIEW_RING)
-  private readonly ringAsk = new Float64Array(VIEW_RING)
-  private readonly ringLast = new Float64Array(VIEW_RING)
-  private ringHead = -1
   private orderSeq = 0
   readonly priceScale: number
   readonly qtyScale: number
@@ -86,43 +79,13 @@ export class VenueSlot {
     return `${this.venue === "backpack" ? "bp" : "as"}-${++this.orderSeq}`
   }
 
-  /** Remembers the market as it stood after a tick (read back with the feed delay). */
-  record(ts: number): void {
-    const e = this.engine
-    const k = (this.ringHead + 1) & (VIEW_RING - 1)
-    this.ringHead = k
-    this.ringTs[k] = ts
-    this.ringBid[k] = e.bid
-    this.ringAsk[k] = e.ask
-    this.ringLast[k] = e.last
-  }
-
-  /** The market as the strategy sees it at `ts`: the latest recorded state not newer than ts. */
-  view(ts: number): Ticker | undefined {
-    if (this.ringHead < 0) return undefined
-    let k = this.ringHead
-    let oldest = k
-    for (let steps = 0; steps < VIEW_RING; steps++) {
-      const t = this.ringTs[k]!
-      if (t < 0) break
-      oldest = k
-      if (t <= ts) return this.tickerAt(k)
-      k = (k - 1) & (VIEW_RING - 1)
-    }
-    // nothing old enough: before the feed delay elapsed there is nothing to see yet
-    return this.ringTs[oldest]! <= ts ? this.tickerAt(oldest) : undefined
-  }
-
-  private tickerAt(k: number): Ticker | undefined {
-    const bid = this.ringBid[k]!
-    const ask = this.ringAsk[k]!
+  /** A ticker from recorded units (before the first trade the mid stands in for the last price). */
+  ticker(tsUs: number, bid: number, ask: number, last: number): Ticker | undefined {
     if (bid <= 0 || ask <= 0) return undefined
-    const last = this.ringLast[k]!
     return {
-      ts: Math.floor(this.ringTs[k]! / 1000),
+      ts: Math.floor(tsUs / 1000),
       bid: fromUnits(bid, this.priceScale),
       ask: fromUnits(ask, this.priceScale),
-      // before the first trade, the mid stands in for the last price
       last: last > 0 ? fromUnits(last, this.priceScale) : BigDecimal.unsafeDivide(fromUnits(bid + ask, this.priceScale), decimal("2"))
     }
   }
@@ -189,6 +152,14 @@ export class SimKernel {
   private readonly blocks: Iterator<TickBlock>
   private block: TickBlock | undefined
   private index = 0
+  /**
+   * What the strategy sees lags the exchange by the feed latency. Rather than recording the book
+   * after every tick, the view is rebuilt on demand by scanning back through the current and the
+   * previous block, starting from each slot's state as it stood when those blocks began.
+   */
+  private previousBlock: TickBlock | undefined
+  private blockStart: Array<MarketState> = []
+  private previousBlockStart: Array<MarketState> = []
 
   constructor(readonly file: TickFile, config: KernelConfig) {
     this.now = file.firstTs
@@ -301,10 +272,13 @@ export class SimKernel {
       if (block === undefined || i >= block.n) {
         const next = this.blocks.next()
         if (next.done) {
+          // the last block stays: the strategy's view of the market is read back from it
           this.ended = true
-          this.block = undefined
           break
         }
+        this.previousBlock = block
+        this.previousBlockStart = this.blockStart
+        this.blockStart = slots.map(marketState)
         block = next.value
         i = 0
         if (this.onProgress) this.onProgress(this.now, this.ticksReplayed + count)
@@ -337,7 +311,6 @@ export class SimKernel {
             engine.onDepth(t, p1[i]!)
             continue
         }
-        slot.record(t)
       }
       count += i - start
       if (i > start) this.now = ts[i - 1]!
@@ -348,9 +321,44 @@ export class SimKernel {
     this.ticksReplayed += count
   }
 
+  /** The market of `slot` as the strategy sees it at `ts` (µs): the last quote and trade not newer. */
+  view(slot: VenueSlot, ts: number): Ticker | undefined {
+    const slotIndex = this.slots.indexOf(slot)
+    const instrumentIdx = slot.stored.idx
+    let quote: { ts: number; bid: number; ask: number } | undefined
+    let trade: { ts: number; price: number } | undefined
+    const generations: Array<[TickBlock | undefined, number, MarketState | undefined]> = [
+      [this.block, this.index, this.blockStart[slotIndex]],
+      [this.previousBlock, this.previousBlock?.n ?? 0, this.previousBlockStart[slotIndex]]
+    ]
+    let fallback: MarketState | undefined
+    for (const [block, end, start] of generations) {
+      if (block !== undefined) {
+        const { ts: times, kind, instrument, p1, p2 } = block
+        for (let i = end - 1; i >= 0 && (quote === undefined || trade === undefined); i--) {
+          const t = times[i]!
+          if (t > ts || instrument[i] !== instrumentIdx) continue
+          const k = kind[i]
+          if (k === TickKind.Quote) quote ??= { ts: t, bid: p1[i]!, ask: p2[i]! }
+          else if (k === TickKind.TradeBuy || k === TickKind.TradeSell) trade ??= { ts: t, price: p1[i]! }
+        }
+      }
+      if (start === undefined) break
+      fallback = start
+      // the state when this block began answers whatever the block itself did not, if old enough
+      if (quote === undefined && start.quoteTs <= ts) quote = { ts: start.quoteTs, bid: start.bid, ask: start.ask }
+      if (trade === undefined && start.lastTradeTs <= ts) trade = { ts: start.lastTradeTs, price: start.last }
+      if (quote !== undefined && trade !== undefined) break
+    }
+    // a feed delay longer than two blocks of ticks: the oldest state kept is the best answer
+    if (quote === undefined && fallback !== undefined && fallback.quoteTs >= 0) quote = { ts: fallback.quoteTs, bid: fallback.bid, ask: fallback.ask }
+    if (quote === undefined) return undefined
+    return slot.ticker(Math.max(quote.ts, trade?.ts ?? -1), quote.bid, quote.ask, trade?.price ?? fallback?.last ?? 0)
+  }
+
   /** Replays until every traded venue has a two-sided quote the strategy can see. */
   warmUp(): boolean {
-    const ready = () => this.slots.every((s) => s.view(this.now - s.config.latency.feed()) !== undefined)
+    const ready = () => this.slots.every((s) => this.view(s, this.now - s.config.latency.feed()) !== undefined)
     while (!ready()) {
       if (this.runUntil(this.now + 1_000_000) === "end") return false
     }
@@ -385,6 +393,20 @@ export class SimKernel {
       slot.inbox.push(update)
     })
   }
+}
+
+/** A slot's recorded top of book and last trade at one moment (units, µs; -1 = none yet). */
+interface MarketState {
+  readonly quoteTs: number
+  readonly bid: number
+  readonly ask: number
+  readonly lastTradeTs: number
+  readonly last: number
+}
+
+const marketState = (slot: VenueSlot): MarketState => {
+  const e = slot.engine
+  return { quoteTs: e.quoteTs, bid: e.bid, ask: e.ask, lastTradeTs: e.lastTradeTs, last: e.last }
 }
 
 export const instrumentOf = (stored: StoredInstrument): Instrument => ({

@@ -86,7 +86,7 @@ export const makeSimExchange = (kernel: SimKernel, slot: VenueSlot): Exchange =>
     venue,
     instrument: Effect.succeed(slot.instrument),
     ticker: Effect.suspend(() => {
-      const view = slot.view(kernel.now - slot.config.latency.feed())
+      const view = kernel.view(slot, kernel.now - slot.config.latency.feed())
       return view === undefined ? Effect.fail(new VenueUnavailable({ venue, reason: "no market data yet" })) : Effect.succeed(view)
     }),
     placeLimit: (request) =>
