@@ -157,4 +157,26 @@ describe("hedge loop", () => {
     expect(report.run.message).toMatch(/trade\.quantity cannot be traded: aster-futures ASTERUSDT: quantity 10\.5 is not a positive multiple of step size 1/)
     expect(report.fills).toEqual([])
   })
+
+  it("is deterministic for a given file, config and seed", async () => {
+    const ticks = Array.from({ length: 300 }, (_, s) => [
+      { t: s * 1000, venue: "bp" as const, quote: [(2 + Math.sin(s / 9) / 100 - 0.0002).toFixed(4), "50", (2 + Math.sin(s / 9) / 100 + 0.0002).toFixed(4), "50"] as const },
+      { t: s * 1000 + 3, venue: "as" as const, quote: [(2 + Math.sin(s / 9) / 100 - 0.0001).toFixed(4), "50", (2 + Math.sin(s / 9) / 100 + 0.0001).toFixed(4), "50"] as const },
+      { t: s * 1000 + 500, venue: "bp" as const, trade: [(2 + Math.sin(s / 9) / 100).toFixed(4), "7", s % 3 ? "buy" : "sell"] as const }
+    ]).flat()
+    const patch = { trade: { offset_percent: 0.05, first_wait_seconds: 5 }, sim: { seed: 7, queue_model: "probabilistic", aster: { latency_jitter_ms: 300, market_reject_probability: 0.3 } } }
+    const first = await run(ticks, patch)
+    const second = await run(ticks, patch)
+    expect(first.report.fills.length).toBeGreaterThan(0)
+    expect({ ...second.report, data: { ...second.report.data, file: "" } }).toEqual({ ...first.report, data: { ...first.report.data, file: "" } })
+    expect(second.lines).toEqual(first.lines)
+  })
+
+  it("backtests the spot variant on a futures recording, saying so", async () => {
+    const ticks = [...steadyQuotes(30), { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const }, { t: 3000, venue: "bp" as const, trade: ["2.0030", "200", "buy"] as const }]
+    const { report } = await run(ticks, { aster: { base_url: "https://sapi.asterdex.com" }, trade: { offset_percent: 0.1 } })
+    expect(Object.keys(report.venues)).toEqual(["backpack", "aster-spot"])
+    expect(report.data.warnings.join()).toMatch(/no aster-spot ticks: the aster-futures ASTERUSDT recording stands in for them/)
+    expect(report.fills.some((f) => f.venue === "aster-spot" && f.side === "buy" && f.liquidity === "taker")).toBe(true)
+  })
 })
