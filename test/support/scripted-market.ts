@@ -29,7 +29,16 @@ const QTY_SCALE = 2
 const p = (text: string) => Number(toUnits(decimal(text), PRICE_SCALE))
 const q = (text: string) => Number(toUnits(decimal(text), QTY_SCALE))
 
-export const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-test-"))
+/** One folder per test process, removed when the process exits. */
+let root: string | undefined
+export const tempDir = () => {
+  if (root === undefined) {
+    const created = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-test-"))
+    root = created
+    process.on("exit", () => fs.rmSync(created, { recursive: true, force: true }))
+  }
+  return fs.mkdtempSync(path.join(root, "t-"))
+}
 
 /** Writes the ticks (times in ms relative to start) and returns the file path. */
 export const writeScript = (ticks: ReadonlyArray<ScriptedTick>, options: ScriptOptions = {}): string => {
