@@ -1,0 +1,106 @@
+/**
+ * One HTTP round trip to a venue, with the failures every adapter must map the same way:
+ * a timeout or a dropped connection or a 5xx is `VenueUnavailable` (the outcome is unknown:
+ * reconcile, never resend blindly), 429/418 is `RateLimited` with the venue's Retry-After, and
+ * everything else is handed back raw for the venue's own error mapping. Only requests marked
+ * idempotent (reads) are retried, with a Schedule.
+ */
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { Duration, Effect, ParseResult, Schedule, Schema } from "effect"
+import type { Venue } from "../../core/domain/venue"
+import { InvalidResponse, RateLimited, VenueUnavailable } from "../../core/errors"
+
+export interface RestCall {
+  readonly method: "GET" | "POST" | "PUT" | "DELETE"
+  /** base URL + path, without the query string */
+  readonly url: string
+  /** query parameters in the order they are to be sent (and signed) */
+  readonly query?: ReadonlyArray<readonly [string, string]>
+  readonly headers?: Readonly<Record<string, string>>
+  readonly body?: { readonly text: string; readonly contentType: string }
+  readonly timeoutMs: number
+  /** safe to send again when the outcome is unknown (reads, cancels by id) */
+  readonly idempotent: boolean
+}
+
+export interface RawResponse {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly text: string
+}
+
+/** The exact query string sent (and so the one a venue's signature must cover). */
+export const queryString = (query: ReadonlyArray<readonly [string, string]> = []): string =>
+  query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&")
+
+const retryAfterMs = (headers: Readonly<Record<string, string>>): number | undefined => {
+  const value = headers["retry-after"]
+  if (value === undefined) return undefined
+  const seconds = Number(value)
+  return Number.isFinite(seconds) ? Math.max(0, seconds * 1000) : undefined
+}
+
+const short = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}…` : text)
+
+const once = (venue: Venue, call: RestCall) =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const qs = queryString(call.query)
+    let request = HttpClientRequest.make(call.method)(qs.length > 0 ? `${call.url}?${qs}` : call.url).pipe(
+      HttpClientRequest.setHeaders(call.headers ?? {})
+    )
+    if (call.body) request = HttpClientRequest.bodyText(request, call.body.text, call.body.contentType)
+    const response = yield* client.execute(request).pipe(
+      Effect.flatMap((res) => Effect.map(res.text, (text) => ({ status: res.status, headers: res.headers as Record<string, string>, text }))),
+      Effect.scoped,
+      Effect.timeoutFail({
+        duration: Duration.millis(call.timeoutMs),
+        onTimeout: () => new VenueUnavailable({ venue, reason: `${call.method} ${pathOf(call.url)} timed out after ${call.timeoutMs} ms` })
+      }),
+      Effect.catchTag("RequestError", (error) => Effect.fail(new VenueUnavailable({ venue, reason: `${call.method} ${pathOf(call.url)}: ${error.message}` }))),
+      Effect.catchTag("ResponseError", (error) => Effect.fail(new VenueUnavailable({ venue, reason: `${call.method} ${pathOf(call.url)}: ${error.message}` })))
+    )
+    if (response.status === 429 || response.status === 418) {
+      const after = retryAfterMs(response.headers)
+      return yield* new RateLimited({ venue, ...(after !== undefined ? { retryAfterMs: after } : {}) })
+    }
+    if (response.status >= 500) {
+      return yield* new VenueUnavailable({ venue, reason: `${call.method} ${pathOf(call.url)} answered HTTP ${response.status}: ${short(response.text)}` })
+    }
+    return response as RawResponse
+  })
+
+const pathOf = (url: string) => {
+  try {
+    return new URL(url).pathname
+  } catch {
+    return url
+  }
+}
+
+/** Retries of idempotent calls: short exponential backoff, a few times, only when nothing is known. */
+export const readRetry = Schedule.exponential(Duration.millis(100), 2).pipe(Schedule.intersect(Schedule.recurs(3)))
+
+export const execute = (venue: Venue, call: RestCall): Effect.Effect<RawResponse, VenueUnavailable | RateLimited, HttpClient.HttpClient> =>
+  call.idempotent
+    ? once(venue, call).pipe(Effect.retry({ schedule: readRetry, while: (error) => error._tag === "VenueUnavailable" }))
+    : once(venue, call)
+
+/**
+ * Parses and decodes a venue's JSON answer; garbage becomes `InvalidResponse` naming what was
+ * being read and the first field that did not fit.
+ */
+export const decodeJson = <A, I>(venue: Venue, schema: Schema.Schema<A, I>, text: string, what: string): Effect.Effect<A, InvalidResponse> =>
+  Effect.gen(function*() {
+    const json = yield* Effect.try({
+      try: () => JSON.parse(text) as unknown,
+      catch: () => new InvalidResponse({ venue, detail: `${what}: malformed JSON: ${short(text)}` })
+    })
+    return yield* Schema.decodeUnknown(schema)(json).pipe(
+      Effect.mapError((error) => {
+        const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+        const field = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : "(body)"
+        return new InvalidResponse({ venue, detail: `${what}: field ${field}: ${issue?.message ?? error.message}` })
+      })
+    )
+  })

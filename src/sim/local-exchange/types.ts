@@ -1,0 +1,96 @@
+/**
+ * The contract between the local exchange's shared core (matching, accounts, faults: owned by
+ * `venue-book.ts`, `accounts.ts`, `faults.ts`, `server.ts`) and the per-venue wire protocols
+ * (`backpack/`, `aster/`), which translate HTTP/WebSocket requests into these calls and these
+ * results into the venues' exact response shapes.
+ */
+import type { Effect } from "effect"
+import type { Balance } from "../../core/domain/account"
+import type { Decimal } from "../../core/domain/decimal"
+import type { Instrument } from "../../core/domain/instrument"
+import type { Fill, Order, OrderUpdate, Side, TimeInForce } from "../../core/domain/order"
+import type { Venue } from "../../core/domain/venue"
+
+/** An order reference as the venues accept it: their id, or our client id. */
+export type LocalOrderRef = { readonly orderId: string } | { readonly clientId: string }
+
+export interface LocalTicker {
+  readonly ts: number
+  readonly bid: Decimal
+  readonly bidQty: Decimal
+  readonly ask: Decimal
+  readonly askQty: Decimal
+  readonly last: Decimal
+}
+
+export interface LocalFunding {
+  readonly markPrice: Decimal
+  readonly indexPrice: Decimal
+  /** the rate of the current interval, a fraction */
+  readonly rate: Decimal
+  /** ms */
+  readonly nextFundingTime: number
+  readonly intervalHours: number
+}
+
+export type LocalMarketEvent =
+  | { readonly kind: "quote"; readonly ts: number; readonly bid: Decimal; readonly bidQty: Decimal; readonly ask: Decimal; readonly askQty: Decimal }
+  | { readonly kind: "trade"; readonly ts: number; readonly price: Decimal; readonly qty: Decimal; readonly takerSide: Side; readonly tradeId: number }
+
+/**
+ * One venue of the local exchange: a matching engine fed by a tick file replayed in real time
+ * (or a scripted market in tests), with per-account orders, fills, positions and balances.
+ * Rejected orders come back with status "rejected", `rejectReason`, and `rejectCode` one of
+ * tick | step | minQty | minNotional | postOnly | noLiquidity | insufficientBalance | duplicateClientId.
+ */
+export interface LocalVenue {
+  readonly venue: Venue
+  readonly instrument: Instrument
+  /** venue time, ms */
+  readonly now: () => number
+  readonly ticker: () => LocalTicker | undefined
+  readonly depth: (limit: number) => { readonly ts: number; readonly bids: ReadonlyArray<readonly [Decimal, Decimal]>; readonly asks: ReadonlyArray<readonly [Decimal, Decimal]> }
+  /** none on spot venues */
+  readonly funding: () => LocalFunding | undefined
+  readonly placeLimit: (account: string, request: { readonly clientId: string; readonly side: Side; readonly price: Decimal; readonly qty: Decimal; readonly postOnly: boolean; readonly timeInForce: TimeInForce; readonly reduceOnly?: boolean }) => Order & { readonly rejectCode?: string }
+  readonly placeMarket: (account: string, request: { readonly clientId: string; readonly side: Side; readonly qty: Decimal; readonly reduceOnly?: boolean }) => Order & { readonly rejectCode?: string }
+  /** the order's final state; undefined for an order this account does not have */
+  readonly cancel: (account: string, ref: LocalOrderRef) => Order | undefined
+  readonly order: (account: string, ref: LocalOrderRef) => Order | undefined
+  readonly openOrders: (account: string) => ReadonlyArray<Order>
+  readonly fills: (account: string, sinceMs?: number) => ReadonlyArray<Fill>
+  /** signed base quantity */
+  readonly position: (account: string) => Decimal
+  readonly balances: (account: string) => ReadonlyArray<Balance>
+  /** own-order messages (accepted, fill, cancelled) for an account; returns the unsubscribe */
+  readonly onOrderUpdate: (account: string, listener: (update: OrderUpdate) => void) => () => void
+  readonly onMarket: (listener: (event: LocalMarketEvent) => void) => () => void
+}
+
+/** What a fault plan decides for one request or one outgoing WebSocket message. */
+export type HttpFault =
+  | { readonly kind: "none" }
+  | { readonly kind: "delay"; readonly ms: number }
+  | { readonly kind: "status"; readonly status: 500 | 502 | 503 | 504 }
+  | { readonly kind: "rateLimit"; readonly retryAfterSeconds: number }
+  | { readonly kind: "timeout" }
+  | { readonly kind: "malformed" }
+
+export type SocketFault = { readonly kind: "none" } | { readonly kind: "drop" } | { readonly kind: "duplicate" } | { readonly kind: "disconnect" }
+
+export interface Faults {
+  /** decided once per request, before it is handled (route = "METHOD /path") */
+  readonly http: (venue: Venue, route: string) => Effect.Effect<HttpFault>
+  /** decided once per outgoing WebSocket message on a stream */
+  readonly socket: (venue: Venue, stream: string) => Effect.Effect<SocketFault>
+}
+
+/** Credentials the local venues accept; Backpack accepts any ED25519 key pair. */
+export interface LocalAccounts {
+  /** Aster V1: API key → { account, secret } */
+  readonly asterV1: (apiKey: string) => { readonly account: string; readonly secret: string } | undefined
+  /** Aster V3: user + signer addresses → account (the signature proves the signer) */
+  readonly asterV3: (user: string, signer: string) => { readonly account: string } | undefined
+  /** Backpack: the API key (ED25519 public key, base64) is the account */
+  readonly backpack: (apiKey: string) => { readonly account: string }
+}
