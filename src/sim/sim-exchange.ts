@@ -40,6 +40,23 @@ const newSimOrder = (
 })
 
 /**
+ * A backtest runs synchronously for as long as the strategy keeps waiting; every so often (wall
+ * clock) its waits hand the thread back to Node for a moment, so Ctrl+C and the progress bar get
+ * through. Simulated time is untouched: results do not depend on it.
+ */
+let lastHostYield = performance.now()
+const HOST_YIELD_MS = 50
+const yieldToHost: Effect.Effect<void> = Effect.suspend(() => {
+  const now = performance.now()
+  if (now - lastHostYield < HOST_YIELD_MS) return Effect.void
+  lastHostYield = now
+  return Effect.async<void>((resume) => {
+    const handle = setImmediate(() => resume(Effect.void))
+    return Effect.sync(() => clearImmediate(handle))
+  })
+})
+
+/**
  * Ends the strategy when the recording is over. Its finalizers still run (cancel, final hedge):
  * from then on time passes on the last known market.
  */
@@ -124,13 +141,13 @@ export const makeSimExchange = (kernel: SimKernel, slot: VenueSlot): Exchange =>
         return result === undefined ? Effect.fail(new UnknownOrder({ venue, orderId })) : Effect.succeed(result)
       }),
     nextUpdate: (within) =>
-      Effect.suspend(() => {
+      Effect.zipRight(yieldToHost, Effect.suspend(() => {
         if (slot.inbox.length === 0) {
           const outcome = kernel.runUntil(kernel.now + Duration.toMillis(within) * 1000, () => slot.inbox.length > 0)
           if (outcome === "end") return endOfData(kernel)
         }
         return Effect.succeed(Option.fromNullable(slot.inbox.shift()))
-      }),
+      })),
     position: Effect.sync(() => ({ venue, symbol: slot.instrument.symbol, qty: kernel.ledger.book(venue).position })),
     balances: Effect.sync(() => {
       // changes since the start of the run: the simulator does not model margin or starting funds
@@ -157,7 +174,10 @@ export const simClock = (kernel: SimKernel): Clock.Clock => ({
   unsafeCurrentTimeNanos: () => BigInt(Math.floor(kernel.now)) * 1000n,
   currentTimeNanos: Effect.sync(() => BigInt(Math.floor(kernel.now)) * 1000n),
   sleep: (duration) =>
-    Effect.suspend(() => (kernel.runUntil(kernel.now + Duration.toMillis(duration) * 1000) === "end" ? endOfData(kernel) : Effect.void))
+    Effect.zipRight(
+      yieldToHost,
+      Effect.suspend(() => (kernel.runUntil(kernel.now + Duration.toMillis(duration) * 1000) === "end" ? endOfData(kernel) : Effect.void))
+    )
 })
 
 /** Maker and hedge venues of a backtest, both served by the same kernel. */
