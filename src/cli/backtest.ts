@@ -56,7 +56,8 @@ const command = Command.make("backtest", { db, config, reportJson, quiet }, (arg
       dbPath: args.db,
       config: hedgeConfig,
       ...(args.quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }),
-      onProgress: bar.update
+      onProgress: bar.update,
+      cooperative: true
     })
     yield* Console.log(formatSummary(report))
     if (Option.isSome(args.reportJson)) {

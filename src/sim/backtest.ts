@@ -36,6 +36,8 @@ export interface BacktestOptions {
   readonly rng?: Rng
   /** also told everything the strategy reports (invariant checks in tests) */
   readonly observer?: (kernel: SimKernel) => StrategyObserverService
+  /** hand the thread back to Node now and then (command line: Ctrl+C, progress) */
+  readonly cooperative?: boolean
   /** wraps the simulated venues (invariant checks, fault injection) */
   readonly decorate?: (kernel: SimKernel, venues: { readonly maker: Exchange; readonly hedge: Exchange }) => { readonly maker: Exchange; readonly hedge: Exchange }
 }
@@ -75,7 +77,7 @@ const hedgeTicks = (file: TickFile, config: HedgeConfig, warnings: Array<string>
 }
 
 const venueLayer = (kernel: SimKernel, maker: VenueSlot, hedge: VenueSlot, options: BacktestOptions) => {
-  const plain = { maker: makeSimExchange(kernel, maker), hedge: makeSimExchange(kernel, hedge) }
+  const plain = { maker: makeSimExchange(kernel, maker, options.cooperative), hedge: makeSimExchange(kernel, hedge, options.cooperative) }
   const venues = options.decorate ? options.decorate(kernel, plain) : plain
   return Layer.merge(Layer.succeed(MakerVenue, venues.maker), Layer.succeed(HedgeVenue, venues.hedge))
 }
@@ -157,7 +159,7 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
         exit = yield* runHedgeLoop({ ...config.trade, clientIdPrefix: "hl-" }).pipe(
           Effect.provide(venueLayer(kernel, maker, hedge, options)),
           Effect.provide(Layer.succeed(StrategyObserver, options.observer ? bothObservers(recordingObserver(stats), options.observer(kernel)) : recordingObserver(stats))),
-          Effect.withClock(simClock(kernel)),
+          Effect.withClock(simClock(kernel, options.cooperative)),
           Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
           // without a sink, skip the loggers altogether (a long backtest logs millions of lines)
           Logger.withMinimumLogLevel(!log ? LogLevel.None : config.debug ? LogLevel.Debug : LogLevel.Info),

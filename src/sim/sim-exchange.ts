@@ -3,9 +3,9 @@
  * a request travels to the engine with the venue's latency, is matched there, and its reply comes
  * back after the response latency, with the replay running meanwhile.
  */
-import { BigDecimal, Clock, Duration, Effect, Layer, Option } from "effect"
+import { BigDecimal, Clock, Duration, Effect, Option } from "effect"
 import { ZERO } from "../core/domain/decimal"
-import { HedgeVenue, MakerVenue, type Exchange } from "../core/exchange"
+import type { Exchange } from "../core/exchange"
 import type { Order } from "../core/domain/order"
 import { OrderRejected, UnknownOrder, VenueUnavailable } from "../core/errors"
 import type { SimOrder } from "./engine"
@@ -40,21 +40,25 @@ const newSimOrder = (
 })
 
 /**
- * A backtest runs synchronously for as long as the strategy keeps waiting; every so often (wall
- * clock) its waits hand the thread back to Node for a moment, so Ctrl+C and the progress bar get
- * through. Simulated time is untouched: results do not depend on it.
+ * A backtest runs synchronously for as long as the strategy keeps waiting. From a command line,
+ * its waits hand the thread back to Node every so often (wall clock) so Ctrl+C and the progress
+ * bar get through; simulated time is untouched, so results do not depend on it. Library callers
+ * (tests, benchmarks) keep the run fully synchronous.
  */
-let lastHostYield = performance.now()
 const HOST_YIELD_MS = 50
-const yieldToHost: Effect.Effect<void> = Effect.suspend(() => {
-  const now = performance.now()
-  if (now - lastHostYield < HOST_YIELD_MS) return Effect.void
-  lastHostYield = now
-  return Effect.async<void>((resume) => {
-    const handle = setImmediate(() => resume(Effect.void))
-    return Effect.sync(() => clearImmediate(handle))
+const hostYielder = (cooperative: boolean): Effect.Effect<void> => {
+  if (!cooperative) return Effect.void
+  let last = performance.now()
+  return Effect.suspend(() => {
+    const now = performance.now()
+    if (now - last < HOST_YIELD_MS) return Effect.void
+    last = now
+    return Effect.async<void>((resume) => {
+      const handle = setImmediate(() => resume(Effect.void))
+      return Effect.sync(() => clearImmediate(handle))
+    })
   })
-})
+}
 
 /**
  * Ends the strategy when the recording is over. Its finalizers still run (cancel, final hedge):
@@ -66,8 +70,9 @@ const endOfData = (kernel: SimKernel) =>
     return Effect.interrupt
   })
 
-export const makeSimExchange = (kernel: SimKernel, slot: VenueSlot): Exchange => {
+export const makeSimExchange = (kernel: SimKernel, slot: VenueSlot, cooperative = false): Exchange => {
   const venue = slot.venue
+  const yieldToHost = hostYielder(cooperative)
   const byClientId = new Map<string, string>()
 
   /** Sends a request to the engine and waits for the reply, replaying the market meanwhile. */
@@ -167,7 +172,9 @@ export const makeSimExchange = (kernel: SimKernel, slot: VenueSlot): Exchange =>
 }
 
 /** The strategy's clock is the replay: sleeping advances it, and the recording's end stops the run. */
-export const simClock = (kernel: SimKernel): Clock.Clock => ({
+export const simClock = (kernel: SimKernel, cooperative = false): Clock.Clock => {
+  const yieldToHost = hostYielder(cooperative)
+  return {
   [Clock.ClockTypeId]: Clock.ClockTypeId,
   unsafeCurrentTimeMillis: () => Math.floor(kernel.now / 1000),
   currentTimeMillis: Effect.sync(() => Math.floor(kernel.now / 1000)),
@@ -178,11 +185,5 @@ export const simClock = (kernel: SimKernel): Clock.Clock => ({
       yieldToHost,
       Effect.suspend(() => (kernel.runUntil(kernel.now + Duration.toMillis(duration) * 1000) === "end" ? endOfData(kernel) : Effect.void))
     )
-})
-
-/** Maker and hedge venues of a backtest, both served by the same kernel. */
-export const simVenues = (kernel: SimKernel, maker: VenueSlot, hedge: VenueSlot) =>
-  Layer.mergeAll(
-    Layer.succeed(MakerVenue, makeSimExchange(kernel, maker)),
-    Layer.succeed(HedgeVenue, makeSimExchange(kernel, hedge))
-  )
+  }
+}
