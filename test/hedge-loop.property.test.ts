@@ -7,6 +7,7 @@ import { BigDecimal, Effect } from "effect"
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { type Decimal, decimal, formatDecimal, isMultipleOf, ZERO } from "../src/core/domain/decimal"
+import { type ExchangeError, VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import { minimumHedgeQty } from "../src/core/strategy/exposure"
 import { runBacktest } from "../src/sim/backtest"
@@ -34,6 +35,10 @@ interface Scenario {
   readonly asterMinNotional: string
   readonly fundingEverySeconds: number
   readonly stopBeforeMinutes: number
+  /** replies lost after the venue acted (timeouts, 5xx): the outcome is unknown to the strategy */
+  readonly lostReplyProbability: number
+  /** requests lost before reaching the venue */
+  readonly lostRequestProbability: number
 }
 
 const scenarioFields = fc.record({
@@ -54,7 +59,9 @@ const scenarioFields = fc.record({
   asterMinQty: fc.constantFrom("0.01", "1", "2"),
   asterMinNotional: fc.constantFrom("0", "5"),
   fundingEverySeconds: fc.constantFrom(0, 120, 600),
-  stopBeforeMinutes: fc.constantFrom(0, 1, 3)
+  stopBeforeMinutes: fc.constantFrom(0, 1, 3),
+  lostReplyProbability: fc.constantFrom(0, 0, 0.1, 0.3),
+  lostRequestProbability: fc.constantFrom(0, 0, 0.1)
 })
 
 /** The configured quantity must be tradable on both venues: a multiple of the hedge step. */
@@ -138,7 +145,18 @@ const runScenario = async (s: Scenario) => {
     runBacktest({
       dbPath: file,
       config,
+      // PROPERTY_LOG=1 prints the strategy's log lines (with PROPERTY_SEED / PROPERTY_PATH to replay one case)
+      ...(process.env.PROPERTY_LOG ? { log: (line: string) => console.log(line) } : {}),
       decorate: (kernel, venues) => {
+        const faults = seededRng(s.seed ^ 0x5bd1e995)
+        const unavailable = (venue: "backpack" | "aster-futures") => new VenueUnavailable({ venue, reason: "simulated lost message" })
+        /** the request may never arrive, or arrive and act while its reply is lost */
+        const unreliable = <A>(venue: "backpack" | "aster-futures", call: Effect.Effect<A, ExchangeError>): Effect.Effect<A, ExchangeError> =>
+          Effect.suspend(() => {
+            if (faults.next() < s.lostRequestProbability) return Effect.fail(unavailable(venue))
+            const lost = faults.next() < s.lostReplyProbability
+            return lost ? Effect.flatMap(call, () => Effect.fail(unavailable(venue))) : call
+          })
         const bp = kernel.slot("backpack")
         const as = kernel.slot("aster-futures")
         bpTick = bp.instrument.tickSize
@@ -154,8 +172,9 @@ const runScenario = async (s: Scenario) => {
               if (bp.engine.restingCount > 0) violations.push(`second working maker order at ${kernel.now}`)
               if (!isMultipleOf(request.price, bpTick)) violations.push(`maker price ${formatDecimal(request.price)} off the tick grid`)
               if (!isMultipleOf(request.qty, bpStep) || BigDecimal.lessThan(request.qty, bpMin)) violations.push(`maker qty ${formatDecimal(request.qty)} breaks the step/min filter`)
-              return venues.maker.placeLimit(request)
-            })
+              return unreliable("backpack", venues.maker.placeLimit(request))
+            }),
+          cancel: (orderId) => unreliable("backpack", venues.maker.cancel(orderId))
         }
         const hedge: Exchange = {
           ...venues.hedge,
@@ -164,7 +183,7 @@ const runScenario = async (s: Scenario) => {
               const reference = as.engine.bid > 0 ? decimal(price(request.side === "buy" ? as.engine.ask : as.engine.bid)) : undefined
               if (!isMultipleOf(request.qty, asStep) || BigDecimal.lessThan(request.qty, asMin)) violations.push(`hedge qty ${formatDecimal(request.qty)} breaks the step/min filter`)
               if (reference && BigDecimal.lessThan(BigDecimal.multiply(reference, request.qty), asMinNotional)) violations.push(`hedge notional below minimum: ${formatDecimal(request.qty)} @ ${formatDecimal(reference)}`)
-              return venues.hedge.placeMarket(request)
+              return unreliable("aster-futures", venues.hedge.placeMarket(request))
             })
         }
         return { maker, hedge }
@@ -196,7 +215,7 @@ describe("hedge loop on random simulated markets", () => {
         if (report.cycles.fundingPauses > 0) seen.withFundingPause += 1
         if (report.fills.length > 0 && report.exposure.finalNetPosition !== "0") seen.dataEndedMidLeg += 1
         expect(violations).toEqual([])
-        expect(["completed", "data-ended"]).toContain(report.run.outcome)
+        expect(["completed", "data-ended"], report.run.message).toContain(report.run.outcome)
         // after every leg the net position across venues is within one step
         const oneStep = BigDecimal.max(steps.bpStep, steps.asStep)
         for (const net of legNets) expect(BigDecimal.lessThanOrEqualTo(BigDecimal.abs(net), oneStep), `net ${formatDecimal(net)} after a leg`).toBe(true)
@@ -214,7 +233,11 @@ describe("hedge loop on random simulated markets", () => {
         expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
         expect(report.fills.filter((f) => f.venue === "aster-futures").every((f) => f.liquidity === "taker")).toBe(true)
       }),
-      { numRuns: Number(process.env.PROPERTY_RUNS ?? 60), seed: Number(process.env.PROPERTY_SEED ?? 20250924) }
+      {
+        numRuns: Number(process.env.PROPERTY_RUNS ?? 60),
+        seed: Number(process.env.PROPERTY_SEED ?? 20250924),
+        ...(process.env.PROPERTY_PATH ? { path: process.env.PROPERTY_PATH, endOnFailure: true } : {})
+      }
     )
     // the generated markets must actually exercise the loop, or the invariants above say nothing
     console.log("property coverage", seen)

@@ -20,6 +20,7 @@ import { venueLabel } from "../domain/venue"
 import { type ExchangeError, OrderRejected } from "../errors"
 import { HedgeVenue, MakerVenue } from "../exchange"
 import { Exposure, minimumHedgeQty } from "./exposure"
+import { cancelTracked, placeLimitTracked, placeMarketTracked } from "./tracked-orders"
 import { StrategyObserver } from "./observer"
 
 export type StrategyParams = HedgeConfig["trade"] & {
@@ -48,9 +49,6 @@ const HUNDRED = decimal("100")
 /** How long to wait before re-pricing after a post-only order was refused for crossing. */
 const CROSS_RETRY_MS = 500
 
-const isRetryableHedgeError = (error: ExchangeError): boolean =>
-  error._tag === "OrderRejected" || error._tag === "RateLimited" || error._tag === "VenueUnavailable"
-
 const utcClock = (ms: number): string => new Date(ms).toISOString().slice(11, 16)
 
 export const runHedgeLoop = (params: StrategyParams) =>
@@ -67,16 +65,39 @@ export const runHedgeLoop = (params: StrategyParams) =>
     yield* validateQuantity(quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last)
 
     const exposure = new Exposure()
-    const working = yield* Ref.make<Option.Option<Order>>(Option.none())
+    /** the maker order being worked, known by client id from before it is sent */
+    const working = yield* Ref.make<Option.Option<{ readonly clientId: string; readonly orderId?: string }>>(Option.none())
+    const retry = Schedule.exponential(params.hedgeRetryBackoffMs).pipe(Schedule.intersect(Schedule.recurs(params.hedgeRetryAttempts)))
     let clientSeq = 0
     const nextClientId = (kind: "m" | "h") => `${params.clientIdPrefix}${kind}${++clientSeq}`
     const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 
     const reportExposure = Effect.flatMap(now, (ts) => observer.exposureChanged(exposure.unhedged, ts))
 
+    /**
+     * A hedge sent but not yet confirmed: if the loop is cut short (interruption, failure) before
+     * the reply, its outcome is settled by client id before any other hedge goes out.
+     */
+    let hedgeInFlight: { readonly clientId: string; readonly side: Side } | undefined
+    const settleHedgeInFlight = Effect.gen(function*() {
+      if (hedgeInFlight === undefined) return
+      const { clientId, side } = hedgeInFlight
+      const found = yield* hedge.queryOrder({ clientId }).pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<Order>()))
+      )
+      hedgeInFlight = undefined
+      if (Option.isSome(found) && BigDecimal.isPositive(found.value.filledQty)) {
+        exposure.absorbHedge(side, found.value.filledQty)
+        yield* Effect.log(`hedge ${clientId} had executed ${formatDecimal(found.value.filledQty)} although its reply was lost`)
+        yield* reportExposure
+      }
+    })
+
     /** Sends market orders until what is hedgeable now is hedged; retries with backoff. */
     const hedgeNow = (cycle: number, leg: 1 | 2, pending?: { side: Side; qty: Decimal }) =>
       Effect.gen(function*() {
+        yield* settleHedgeInFlight
         while (true) {
           // the venue checks min notional at its own price: size against the lowest one we see
           const ticker = yield* hedge.ticker
@@ -84,14 +105,15 @@ export const runHedgeLoop = (params: StrategyParams) =>
           const order = exposure.hedgeOrder(hedgeInstrument, reference, pending)
           if (order === undefined) return
           const clientId = nextClientId("h")
-          const placed = yield* hedge.placeMarket({ side: order.side, qty: order.qty, clientId }).pipe(
-            Effect.tapError((error) => Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} failed: ${error.message}; retrying`)),
-            Effect.retry({
-              schedule: Schedule.exponential(params.hedgeRetryBackoffMs).pipe(Schedule.intersect(Schedule.recurs(params.hedgeRetryAttempts))),
-              while: isRetryableHedgeError
-            }),
-            Effect.mapError((cause) => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause }))
-          )
+          const request = { side: order.side, qty: order.qty, clientId }
+          hedgeInFlight = { clientId, side: order.side }
+          const placed = yield* placeMarketTracked(
+            { ...hedge, placeMarket: (r) => hedge.placeMarket(r).pipe(Effect.tapError((error) => Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} failed: ${error.message}`))) },
+            request,
+            retry,
+            true
+          ).pipe(Effect.mapError((cause) => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause })))
+          hedgeInFlight = undefined
           exposure.absorbHedge(order.side, placed.filledQty)
           yield* observer.hedgeSent({ cycle, leg, side: order.side, qty: order.qty, executedQty: placed.filledQty, clientId, ts: yield* now })
           yield* reportExposure
@@ -130,19 +152,24 @@ export const runHedgeLoop = (params: StrategyParams) =>
           const ticker = yield* maker.ticker
           const price = limitPrice(makerInstrument, side, ticker.last, ticker.bid, ticker.ask, params.offsetPercent)
           yield* Effect.log(`${tag} ${makerName} limit ${side} price: ${formatDecimal(price)} (from last price ${formatDecimal(ticker.last)})`)
-          const placed = yield* maker.placeLimit({ side, price, qty: remaining, postOnly: true, timeInForce: "GTC", clientId: nextClientId("m") }).pipe(
+          const request = { side, price, qty: remaining, postOnly: true, timeInForce: "GTC" as const, clientId: nextClientId("m") }
+          yield* Ref.set(working, Option.some({ clientId: request.clientId }))
+          const placed = yield* placeLimitTracked(maker, request, retry).pipe(
             Effect.map(Option.some),
             Effect.catchIf(
               (error) => error._tag === "OrderRejected" && error.wouldTake === true,
               () => Effect.as(Effect.zipRight(Effect.log(`${tag} post-only order would cross the book; re-pricing`), Effect.sleep(CROSS_RETRY_MS)), Option.none<Order>())
             )
           )
-          if (Option.isNone(placed)) continue
+          if (Option.isNone(placed)) {
+            yield* Ref.set(working, Option.none())
+            continue
+          }
           let order = placed.value
           orders += 1
           lastOrderId = order.id
           yield* observer.makerOrderPlaced({ cycle, leg, orderId: order.id, side, price, qty: remaining, repost: orders > 1, ts: yield* now })
-          yield* Ref.set(working, Option.some(order))
+          yield* Ref.set(working, Option.some({ clientId: request.clientId, orderId: order.id }))
           yield* Effect.log(`${tag} monitoring ${makerName} ${side} order ${order.id} until filled...`)
           const pending = () => ({ side, qty: BigDecimal.subtract(remaining, exposure.filledOf(order.id)) })
           yield* absorb(order, cycle, leg, pending)
@@ -167,10 +194,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
           }
           if (isOpenStatus(order.status)) {
             // Not filled in time: cancel, then count whatever filled before the cancel landed.
-            const final = yield* maker.cancel(order.id).pipe(
-              Effect.catchTag("UnknownOrder", () => maker.queryOrder({ orderId: order.id }))
-            )
-            order = final
+            order = yield* cancelTracked(maker, order.id, retry)
             yield* absorb(order, cycle, leg, pending)
             yield* Effect.log(
               `${tag} ${makerName} ${side} order ${order.id} not filled within ${params.firstWaitMs / 1000} s (${formatDecimal(order.filledQty)} filled); re-posting at a fresh price`
@@ -223,11 +247,17 @@ export const runHedgeLoop = (params: StrategyParams) =>
     const windDown = Effect.gen(function*() {
       const open = yield* Ref.get(working)
       if (Option.isSome(open)) {
-        const final = yield* maker.cancel(open.value.id).pipe(
-          Effect.catchTag("UnknownOrder", () => maker.queryOrder({ orderId: open.value.id }))
-        )
-        exposure.absorbMakerOrder(final)
-        yield* Effect.log(`stopping: cancelled ${makerName} order ${final.id} (${formatDecimal(final.filledQty)} filled)`)
+        // an order whose placement was cut short is looked up by client id: it may rest anyway
+        const orderId = open.value.orderId ??
+          (yield* maker.queryOrder({ clientId: open.value.clientId }).pipe(
+            Effect.map((order): string | undefined => order.id),
+            Effect.catchTag("UnknownOrder", () => Effect.succeed(undefined))
+          ))
+        if (orderId !== undefined) {
+          const final = yield* cancelTracked(maker, orderId, retry)
+          exposure.absorbMakerOrder(final)
+          yield* Effect.log(`stopping: cancelled ${makerName} order ${final.id} (${formatDecimal(final.filledQty)} filled)`)
+        }
         yield* Ref.set(working, Option.none())
       }
       yield* hedgeNow(0, 1)

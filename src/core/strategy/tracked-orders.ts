@@ -1,0 +1,66 @@
+/**
+ * Order calls whose outcome can be unknown. A timeout or a 5xx (`VenueUnavailable`) does not say
+ * whether the venue took the order, so before anything is sent again the order is looked up by
+ * its client id; only an order the venue has never seen is sent again. Rate limits are waited
+ * out. Every retry follows the given Schedule.
+ */
+import { Effect, type Schedule } from "effect"
+import { isOpenStatus, type LimitOrderRequest, type MarketOrderRequest, type Order } from "../domain/order"
+import { type ExchangeError, UnknownOrder } from "../errors"
+import type { Exchange } from "../exchange"
+
+const transient = (error: ExchangeError) => error._tag === "VenueUnavailable" || error._tag === "RateLimited"
+
+/** Sends once; after an unknown outcome, asks the venue about the client id instead of resending. */
+const placeOnce = (venue: Exchange, clientId: string, send: Effect.Effect<Order, ExchangeError>) => {
+  let outcomeUnknown = false
+  return Effect.suspend(() =>
+    outcomeUnknown
+      ? venue.queryOrder({ clientId }).pipe(
+        // an order the venue refused (an earlier attempt under this client id) is as good as unsent
+        Effect.filterOrFail((order) => order.status !== "rejected", () => new UnknownOrder({ venue: venue.venue, orderId: clientId })),
+        Effect.catchTag("UnknownOrder", () => {
+          // the venue never saw it: sending again cannot double it
+          outcomeUnknown = false
+          return send
+        })
+      )
+      : send
+  ).pipe(
+    Effect.tapErrorTag("VenueUnavailable", () =>
+      Effect.sync(() => {
+        outcomeUnknown = true
+      })
+    )
+  )
+}
+
+export const placeLimitTracked = (venue: Exchange, request: LimitOrderRequest, retry: Schedule.Schedule<unknown, unknown>) =>
+  placeOnce(venue, request.clientId, venue.placeLimit(request)).pipe(Effect.retry({ schedule: retry, while: transient }))
+
+/** Market orders also retry venue rejections (a hedge must not be given up on lightly). */
+export const placeMarketTracked = (
+  venue: Exchange,
+  request: MarketOrderRequest,
+  retry: Schedule.Schedule<unknown, unknown>,
+  retryRejections: boolean
+) =>
+  placeOnce(venue, request.clientId, venue.placeMarket(request)).pipe(
+    Effect.retry({ schedule: retry, while: (error) => transient(error) || (retryRejections && error._tag === "OrderRejected") })
+  )
+
+/**
+ * Cancels and returns the order's final state (fills that raced the cancel included). An order
+ * the venue no longer knows as open is read back instead; after an unknown outcome the order is
+ * read back, and cancelled again only if still open.
+ */
+export const cancelTracked = (venue: Exchange, orderId: string, retry: Schedule.Schedule<unknown, unknown>) =>
+  venue.cancel(orderId).pipe(
+    Effect.catchTag("UnknownOrder", () => venue.queryOrder({ orderId })),
+    Effect.catchTag("VenueUnavailable", (error) =>
+      venue.queryOrder({ orderId }).pipe(
+        Effect.flatMap((order) => (isOpenStatus(order.status) ? Effect.fail(error) : Effect.succeed(order)))
+      )
+    ),
+    Effect.retry({ schedule: retry, while: transient })
+  )
