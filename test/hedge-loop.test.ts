@@ -179,4 +179,27 @@ describe("hedge loop", () => {
     expect(report.data.warnings.join()).toMatch(/no aster-spot ticks: the aster-futures ASTERUSDT recording stands in for them/)
     expect(report.fills.some((f) => f.venue === "aster-spot" && f.side === "buy" && f.liquidity === "taker")).toBe(true)
   })
+
+  it("walks a thin hedge book with the impact model and reports the slippage", async () => {
+    // Aster shows only 3 at each side: a market buy of 10 takes 3 at 2.0005, then 3-lots each
+    // 2 bps × k worse, rounded up to the tick: 2.0005 × 0.0002 × k = 4.001k ticks → 5, 9, 13 ticks
+    const ticks = [
+      ...Array.from({ length: 30 }, (_, s) => [
+        { t: s * 1000, venue: "bp" as const, quote: ["1.9990", "100", "2.0010", "100"] as const },
+        { t: s * 1000, venue: "as" as const, quote: ["1.9995", "3", "2.0005", "3"] as const }
+      ]).flat(),
+      { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const },
+      { t: 3000, venue: "bp" as const, trade: ["2.0030", "50", "buy"] as const }
+    ]
+    const { report } = await run(ticks, { trade: { quantity: "10", offset_percent: 0.1 } })
+    const hedge = report.fills.filter((f) => f.venue === "aster-futures").map((f) => [f.side, f.price, f.qty])
+    expect(hedge).toEqual([
+      ["buy", "2.0005", "3"],
+      ["buy", "2.001", "3"],
+      ["buy", "2.0014", "3"],
+      ["buy", "2.0018", "1"]
+    ])
+    // paid 20.0105 against 10 × 2.0005 = 20.005 at the quote: 0.0055 / 20.005 = 2.7493 bps
+    expect(report.cycles.hedgeSlippageBps).toBe("2.7493")
+  })
 })

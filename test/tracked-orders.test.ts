@@ -3,7 +3,7 @@ import { Effect, Either, Option, Schedule } from "effect"
 import { describe, expect, it } from "vitest"
 import { decimal } from "../src/core/domain/decimal"
 import type { Order } from "../src/core/domain/order"
-import { OrderRejected, RateLimited, UnknownOrder, VenueUnavailable } from "../src/core/errors"
+import { type ExchangeError, OrderRejected, RateLimited, UnknownOrder, VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import { cancelTracked, placeLimitTracked, placeMarketTracked } from "../src/core/strategy/tracked-orders"
 
@@ -33,7 +33,7 @@ const scriptedVenue = (script: { place: Array<"ok" | "lost-after-executing" | "l
   const cancels: Array<string> = []
   const unavailable = new VenueUnavailable({ venue: "aster-futures", reason: "timed out" })
   const place = (clientId: string, resting: boolean) =>
-    Effect.suspend(() => {
+    Effect.suspend((): Effect.Effect<Order, ExchangeError> => {
       const step = script.place.shift() ?? "ok"
       if (step === "rate-limited") return Effect.fail(new RateLimited({ venue: "aster-futures", retryAfterMs: 1 }))
       if (step === "rejected") return Effect.fail(new OrderRejected({ venue: "aster-futures", reason: "price protection", code: "-4131" }))
@@ -50,7 +50,7 @@ const scriptedVenue = (script: { place: Array<"ok" | "lost-after-executing" | "l
     placeLimit: (request) => place(request.clientId, true),
     placeMarket: (request) => place(request.clientId, false),
     cancel: (orderId) =>
-      Effect.suspend(() => {
+      Effect.suspend((): Effect.Effect<Order, ExchangeError> => {
         const step = script.cancel?.shift() ?? "ok"
         if (step === "lost-before-arriving") return Effect.fail(unavailable)
         cancels.push(orderId)
@@ -61,7 +61,7 @@ const scriptedVenue = (script: { place: Array<"ok" | "lost-after-executing" | "l
         return step === "lost-after-cancelling" ? Effect.fail(unavailable) : Effect.succeed(cancelled)
       }),
     queryOrder: (ref) =>
-      Effect.suspend(() => {
+      Effect.suspend((): Effect.Effect<Order, ExchangeError> => {
         const found = "clientId" in ref ? orders.get(ref.clientId) : [...orders.values()].find((o) => o.id === ref.orderId)
         return found ? Effect.succeed(found) : Effect.fail(new UnknownOrder({ venue: "aster-futures", orderId: "clientId" in ref ? ref.clientId : ref.orderId }))
       }),

@@ -23,7 +23,8 @@ export const formatSummary = (report: RunReport): string => {
   lines.push("")
   lines.push(`volume ${t.volume}  points ${report.points.total} (${Object.entries(report.points.venues).map(([v, p]) => `${v} ${p.points}`).join(", ")})`)
   const c = report.cycles
-  lines.push(`cycles ${c.count}, legs filled ${c.completedLegs}, maker orders ${c.makerOrders} (reposts ${c.reposts}), hedges ${c.hedgeOrders}, mean time to fill ${c.meanTimeToFillSeconds ?? "n/a"} s, funding pauses ${c.fundingPauses}`)
+  lines.push(`cycles ${c.count}, legs filled ${c.completedLegs}, maker orders ${c.makerOrders} (reposts ${c.reposts}, fill rate ${c.fillRate ?? "n/a"}), mean time to fill ${c.meanTimeToFillSeconds ?? "n/a"} s, funding pauses ${c.fundingPauses}`)
+  lines.push(`hedges ${c.hedgeOrders}, hedge slippage ${c.hedgeSlippageBps ?? "n/a"} bps against the quote seen when sending`)
   lines.push(`exposure: max |net| ${report.exposure.maxAbsNetDelta}, unhedged qty×s ${report.exposure.unhedgedQtySeconds}, fills ${report.fills.length}`)
   return lines.join("\n")
 }

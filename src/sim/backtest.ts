@@ -4,7 +4,7 @@
  */
 import { BigDecimal, Cause, Data, Effect, Exit, Layer, Logger, LogLevel, Option } from "effect"
 import { type HedgeConfig, describeConfig, type SimVenueParams } from "../core/config/config"
-import { decimal, fromUnits } from "../core/domain/decimal"
+import { decimal, fromUnits, ZERO } from "../core/domain/decimal"
 import type { Venue } from "../core/domain/venue"
 import { buildReport, type CycleStats, type RunReport } from "../core/report/report"
 import { runHedgeLoop } from "../core/strategy/hedge-loop"
@@ -96,7 +96,17 @@ const recordingObserver = (stats: { -readonly [K in keyof CycleStats]: CycleStat
         stats.completedLegs += 1
         stats.totalTimeToFillMs += e.filledAt - e.startedAt
       }),
-    hedgeSent: () => Effect.sync(() => void (stats.hedgeOrders += 1)),
+    hedgeSent: (e) =>
+      Effect.sync(() => {
+        stats.hedgeOrders += 1
+        if (!BigDecimal.isPositive(e.executedQty)) return
+        // slippage: what was paid beyond the quote seen when sending (sells: received below it)
+        const atReference = BigDecimal.multiply(e.referencePrice, e.executedQty)
+        const beyond = BigDecimal.subtract(e.executedQuote, atReference)
+        stats.hedgeQty = BigDecimal.sum(stats.hedgeQty, e.executedQty)
+        stats.hedgeSlippageQuote = BigDecimal.sum(stats.hedgeSlippageQuote, e.side === "buy" ? beyond : BigDecimal.negate(beyond))
+        stats.hedgeReferenceQuote = BigDecimal.sum(stats.hedgeReferenceQuote, atReference)
+      }),
     exposureChanged: () => Effect.void
   })
 
@@ -144,7 +154,18 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
       const maker = kernel.slot(config.maker.venue)
       const hedge = kernel.slot(config.hedge.venue)
       const startedAt = kernel.now
-      const stats = { count: 0, completedLegs: 0, makerOrders: 0, reposts: 0, totalTimeToFillMs: 0, hedgeOrders: 0, fundingPauses: 0 }
+      const stats = {
+        count: 0,
+        completedLegs: 0,
+        makerOrders: 0,
+        reposts: 0,
+        totalTimeToFillMs: 0,
+        hedgeOrders: 0,
+        fundingPauses: 0,
+        hedgeQty: ZERO,
+        hedgeSlippageQuote: ZERO,
+        hedgeReferenceQuote: ZERO
+      }
 
       let exit: Exit.Exit<unknown, unknown> = Exit.void
       if (!kernel.warmUp()) {

@@ -6,7 +6,7 @@
 import { BigDecimal, Schema } from "effect"
 import type { Ledger } from "../accounting/ledger"
 import type { PointsWeights } from "../config/config"
-import { type Decimal, formatDecimal, ZERO } from "../domain/decimal"
+import { type Decimal, decimal, divideToScale, formatDecimal, ZERO } from "../domain/decimal"
 import type { Venue } from "../domain/venue"
 
 const Money = Schema.String
@@ -75,7 +75,11 @@ export const RunReport = Schema.Struct({
     reposts: Schema.Number,
     meanTimeToFillSeconds: Schema.NullOr(Schema.Number),
     hedgeOrders: Schema.Number,
-    fundingPauses: Schema.Number
+    fundingPauses: Schema.Number,
+    /** legs filled per maker order posted */
+    fillRate: Schema.NullOr(Schema.Number),
+    /** quantity-weighted hedge price against the quote seen when sending, in bps (positive = cost) */
+    hedgeSlippageBps: Schema.NullOr(Schema.String)
   }),
   points: Schema.Struct({
     model: Schema.String,
@@ -93,6 +97,11 @@ export interface CycleStats {
   readonly totalTimeToFillMs: number
   readonly hedgeOrders: number
   readonly fundingPauses: number
+  /** Σ executed qty of hedges, and Σ (price − reference) × qty signed so that positive = cost */
+  readonly hedgeQty: Decimal
+  readonly hedgeSlippageQuote: Decimal
+  /** Σ reference × qty: the quote value the slippage is measured against */
+  readonly hedgeReferenceQuote: Decimal
 }
 
 export interface ReportInput {
@@ -198,7 +207,11 @@ export const buildReport = (input: ReportInput): RunReport => {
       reposts: input.cycles.reposts,
       meanTimeToFillSeconds: input.cycles.completedLegs > 0 ? Math.round(input.cycles.totalTimeToFillMs / input.cycles.completedLegs) / 1000 : null,
       hedgeOrders: input.cycles.hedgeOrders,
-      fundingPauses: input.cycles.fundingPauses
+      fundingPauses: input.cycles.fundingPauses,
+      fillRate: input.cycles.makerOrders > 0 ? Math.round((input.cycles.completedLegs / input.cycles.makerOrders) * 10_000) / 10_000 : null,
+      hedgeSlippageBps: BigDecimal.isPositive(input.cycles.hedgeReferenceQuote)
+        ? fmt(divideToScale(BigDecimal.multiply(input.cycles.hedgeSlippageQuote, decimal("10000")), input.cycles.hedgeReferenceQuote, 4))
+        : null
     },
     points: {
       model: "points = makerWeight × maker volume + takerWeight × taker volume (quote units); an estimate: Aster Stage 2 counted taker volume 2× maker, Backpack publishes no formula",

@@ -115,7 +115,17 @@ export const runHedgeLoop = (params: StrategyParams) =>
           ).pipe(Effect.mapError((cause) => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause })))
           hedgeInFlight = undefined
           exposure.absorbHedge(order.side, placed.filledQty)
-          yield* observer.hedgeSent({ cycle, leg, side: order.side, qty: order.qty, executedQty: placed.filledQty, clientId, ts: yield* now })
+          yield* observer.hedgeSent({
+            cycle,
+            leg,
+            side: order.side,
+            qty: order.qty,
+            executedQty: placed.filledQty,
+            executedQuote: placed.filledQuote,
+            referencePrice: order.side === "buy" ? ticker.ask : ticker.bid,
+            clientId,
+            ts: yield* now
+          })
           yield* reportExposure
           if (BigDecimal.isZero(placed.filledQty)) {
             return yield* new HedgeFailed({

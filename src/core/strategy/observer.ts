@@ -32,6 +32,10 @@ export interface HedgeSent {
   readonly side: Side
   readonly qty: Decimal
   readonly executedQty: Decimal
+  /** Σ price × qty of what executed */
+  readonly executedQuote: Decimal
+  /** the best opposite price the strategy saw when it sent the hedge (ask for a buy, bid for a sell) */
+  readonly referencePrice: Decimal
   readonly clientId: string
   readonly ts: number
 }
