@@ -1,0 +1,48 @@
+/**
+ * `npm run compare -- A.json B.json [--json FILE]`: two run reports (backtest, paper or live)
+ * side by side with their differences.
+ */
+import { Args, Command, Options } from "@effect/cli"
+import { FileSystem, Path } from "@effect/platform"
+import { Console, Data, Effect, Option, ParseResult, Schema } from "effect"
+import { compareReports, formatComparison } from "../core/report/compare"
+import { RunReport } from "../core/report/report"
+import { runCli } from "./run-cli"
+
+class ReportUnreadable extends Data.TaggedError("ReportUnreadable")<{ readonly file: string; readonly reason: string }> {
+  override get message() {
+    return `${this.file}: ${this.reason}`
+  }
+}
+
+const readReport = (file: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const text = yield* fs.readFileString(file).pipe(Effect.mapError(() => new ReportUnreadable({ file, reason: "cannot read the file" })))
+    const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => new ReportUnreadable({ file, reason: "not JSON" }) })
+    return yield* Schema.decodeUnknown(RunReport)(json).pipe(
+      Effect.mapError((error) => {
+        const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+        return new ReportUnreadable({ file, reason: `not a hedgeloop report: ${issue ? `${issue.path.join(".")}: ${issue.message}` : error.message}` })
+      })
+    )
+  })
+
+const a = Args.file({ name: "A", exists: "yes" }).pipe(Args.withDescription("first report (JSON from --report-json)"))
+const b = Args.file({ name: "B", exists: "yes" }).pipe(Args.withDescription("second report"))
+const json = Options.file("json").pipe(Options.withDescription("also write the comparison as JSON to this file"), Options.optional)
+
+const command = Command.make("compare", { a, b, json }, (args) =>
+  Effect.gen(function*() {
+    const comparison = compareReports(yield* readReport(args.a), yield* readReport(args.b))
+    yield* Console.log(formatComparison(comparison))
+    if (Option.isSome(args.json)) {
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      yield* fs.makeDirectory(path.dirname(args.json.value), { recursive: true })
+      yield* fs.writeFileString(args.json.value, JSON.stringify(comparison, null, 2) + "\n")
+    }
+  })
+).pipe(Command.withDescription("Compare two hedgeloop reports side by side"))
+
+runCli(command, "hedgeloop compare")

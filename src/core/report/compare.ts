@@ -1,0 +1,75 @@
+/**
+ * Two run reports side by side (a backtest against a live run, two configs, two data sets): the
+ * figures a trader compares, with the difference B − A. Money differences are exact decimals.
+ */
+import { BigDecimal, Option } from "effect"
+import { type Decimal, divideToScale, formatDecimal, parseDecimal } from "../domain/decimal"
+import type { RunReport } from "./report"
+
+export interface ComparisonRow {
+  readonly metric: string
+  readonly a: string | null
+  readonly b: string | null
+  /** b − a, when both are numbers */
+  readonly delta: string | null
+  /** (b − a) / |a| in percent, 2 decimals, when a ≠ 0 */
+  readonly deltaPercent: string | null
+}
+
+export interface Comparison {
+  readonly a: { readonly kind: string; readonly file: string; readonly from: string; readonly to: string }
+  readonly b: { readonly kind: string; readonly file: string; readonly from: string; readonly to: string }
+  readonly rows: ReadonlyArray<ComparisonRow>
+}
+
+const asDecimal = (value: string | number | null): Decimal | undefined =>
+  value === null ? undefined : Option.getOrUndefined(parseDecimal(typeof value === "number" ? String(value) : value))
+
+const row = (metric: string, a: string | number | null, b: string | number | null): ComparisonRow => {
+  const x = asDecimal(a)
+  const y = asDecimal(b)
+  const delta = x !== undefined && y !== undefined ? BigDecimal.subtract(y, x) : undefined
+  return {
+    metric,
+    a: a === null ? null : String(a),
+    b: b === null ? null : String(b),
+    delta: delta === undefined ? null : formatDecimal(delta),
+    deltaPercent: delta !== undefined && x !== undefined && !BigDecimal.isZero(x)
+      ? formatDecimal(divideToScale(BigDecimal.multiply(delta, BigDecimal.fromBigInt(100n)), BigDecimal.abs(x), 2))
+      : null
+  }
+}
+
+export const compareReports = (a: RunReport, b: RunReport): Comparison => ({
+  a: { kind: a.kind, file: a.data.file, from: a.run.from, to: a.run.to },
+  b: { kind: b.kind, file: b.data.file, from: b.run.from, to: b.run.to },
+  rows: [
+    row("volume", a.totals.volume, b.totals.volume),
+    row("maker volume", a.totals.makerVolume, b.totals.makerVolume),
+    row("taker volume", a.totals.takerVolume, b.totals.takerVolume),
+    row("fees", a.totals.fees, b.totals.fees),
+    row("funding", a.totals.funding, b.totals.funding),
+    row("realized pnl", a.totals.realizedPnl, b.totals.realizedPnl),
+    row("pnl", a.totals.pnl, b.totals.pnl),
+    row("points", a.points.total, b.points.total),
+    row("cycles", a.cycles.count, b.cycles.count),
+    row("maker orders", a.cycles.makerOrders, b.cycles.makerOrders),
+    row("fill rate", a.cycles.fillRate, b.cycles.fillRate),
+    row("mean time to fill (s)", a.cycles.meanTimeToFillSeconds, b.cycles.meanTimeToFillSeconds),
+    row("hedge slippage (bps)", a.cycles.hedgeSlippageBps, b.cycles.hedgeSlippageBps),
+    row("max |net delta|", a.exposure.maxAbsNetDelta, b.exposure.maxAbsNetDelta),
+    row("unhedged qty × s", a.exposure.unhedgedQtySeconds, b.exposure.unhedgedQtySeconds)
+  ]
+})
+
+export const formatComparison = (c: Comparison): string => {
+  const widths = [22, 16, 16, 16, 9]
+  const line = (cells: ReadonlyArray<string>) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")
+  return [
+    `A: ${c.a.kind} ${c.a.file} (${c.a.from} → ${c.a.to})`,
+    `B: ${c.b.kind} ${c.b.file} (${c.b.from} → ${c.b.to})`,
+    "",
+    line(["", "A", "B", "B − A", "%"]),
+    ...c.rows.map((r) => line([r.metric, r.a ?? "n/a", r.b ?? "n/a", r.delta ?? "", r.deltaPercent === null ? "" : `${r.deltaPercent}%`]))
+  ].join("\n")
+}
