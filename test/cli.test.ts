@@ -1,9 +1,10 @@
 /** The commands as a user runs them: help, clear errors with non-zero exits, and the report file. */
-import { Schema } from "effect"
+import { BigDecimal, Schema } from "effect"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { decimal, divideToScale, formatDecimal } from "../src/core/domain/decimal"
 import { RunReport } from "../src/core/report/report"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 import { tempDir, writeScript } from "./support/scripted-market"
@@ -68,6 +69,11 @@ describe("backtest command", () => {
     expect(Object.keys(report.venues).sort()).toEqual(["aster-futures", "backpack"])
     expect(report.fills.length).toBeGreaterThan(0)
     expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
+    // points: maker and taker volume by their weights, and what 1000 of them cost
+    const points = decimal(report.points.total)
+    const expected = BigDecimal.sum(decimal(report.venues["backpack"]!.makerVolume), BigDecimal.multiply(decimal(report.venues["aster-futures"]!.takerVolume), decimal("2")))
+    expect(report.points.total).toBe(formatDecimal(expected))
+    expect(report.points.costPer1000Points).toBe(formatDecimal(divideToScale(BigDecimal.multiply(BigDecimal.negate(decimal(report.totals.pnl)), decimal("1000")), points, 6)))
     // secrets never reach the report
     expect(JSON.stringify(report.config)).not.toMatch(/api_secret"?\s*:\s*"[^<]/)
     const quiet = run("src/cli/backtest.ts", [db, "--quiet"])

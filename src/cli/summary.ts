@@ -21,7 +21,7 @@ export const formatSummary = (report: RunReport): string => {
   const t = report.totals
   lines.push(row(["total", t.makerVolume, t.takerVolume, t.fees, t.funding, t.pnl, report.exposure.finalNetPosition], widths))
   lines.push("")
-  lines.push(`volume ${t.volume}  points ${report.points.total} (${Object.entries(report.points.venues).map(([v, p]) => `${v} ${p.points}`).join(", ")})`)
+  lines.push(`volume ${t.volume}  points ${report.points.total} (${Object.entries(report.points.venues).map(([v, p]) => `${v} ${p.points}`).join(", ")}), cost per 1000 points ${report.points.costPer1000Points ?? "n/a"}`)
   const c = report.cycles
   lines.push(`cycles ${c.count}, legs filled ${c.completedLegs}, maker orders ${c.makerOrders} (reposts ${c.reposts}, fill rate ${c.fillRate ?? "n/a"}), mean time to fill ${c.meanTimeToFillSeconds ?? "n/a"} s, funding pauses ${c.fundingPauses}`)
   lines.push(`hedges ${c.hedgeOrders}, hedge slippage ${c.hedgeSlippageBps ?? "n/a"} bps against the quote seen when sending`)

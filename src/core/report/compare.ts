@@ -52,6 +52,7 @@ export const compareReports = (a: RunReport, b: RunReport): Comparison => ({
     row("realized pnl", a.totals.realizedPnl, b.totals.realizedPnl),
     row("pnl", a.totals.pnl, b.totals.pnl),
     row("points", a.points.total, b.points.total),
+    row("cost per 1000 points", a.points.costPer1000Points, b.points.costPer1000Points),
     row("cycles", a.cycles.count, b.cycles.count),
     row("maker orders", a.cycles.makerOrders, b.cycles.makerOrders),
     row("fill rate", a.cycles.fillRate, b.cycles.fillRate),

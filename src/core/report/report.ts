@@ -84,7 +84,9 @@ export const RunReport = Schema.Struct({
   points: Schema.Struct({
     model: Schema.String,
     venues: Schema.Record({ key: Schema.String, value: Schema.Struct({ makerWeight: Money, takerWeight: Money, points: Money }) }),
-    total: Money
+    total: Money,
+    /** what 1000 points cost: −pnl × 1000 / points (negative = they were paid for) */
+    costPer1000Points: Schema.NullOr(Money)
   })
 })
 export type RunReport = typeof RunReport.Type
@@ -159,6 +161,7 @@ export const buildReport = (input: ReportInput): RunReport => {
     totalUnrealized = BigDecimal.sum(totalUnrealized, unrealized)
   }
   const quoteAssets = [...new Set(input.venues.map((v) => v.quoteAsset))]
+  const totalPnl = BigDecimal.sum(BigDecimal.subtract(BigDecimal.sum(totalRealized, totalUnrealized), totalFees), totalFunding)
   return {
     kind: input.kind,
     data: input.data,
@@ -173,7 +176,7 @@ export const buildReport = (input: ReportInput): RunReport => {
       funding: fmt(totalFunding),
       realizedPnl: fmt(totalRealized),
       unrealizedPnl: fmt(totalUnrealized),
-      pnl: fmt(BigDecimal.sum(BigDecimal.subtract(BigDecimal.sum(totalRealized, totalUnrealized), totalFees), totalFunding)),
+      pnl: fmt(totalPnl),
       note: `pnl = realizedPnl + unrealizedPnl − fees + funding = Σ(sell − buy notional) + Σ position × markPrice − fees + funding; ${quoteAssets.join(" and ")} counted at par`
     },
     exposure: {
@@ -216,7 +219,10 @@ export const buildReport = (input: ReportInput): RunReport => {
     points: {
       model: "points = makerWeight × maker volume + takerWeight × taker volume (quote units); an estimate: Aster Stage 2 counted taker volume 2× maker, Backpack publishes no formula",
       venues: points,
-      total: fmt(totalPoints)
+      total: fmt(totalPoints),
+      costPer1000Points: BigDecimal.isPositive(totalPoints)
+        ? fmt(divideToScale(BigDecimal.multiply(BigDecimal.negate(totalPnl), decimal("1000")), totalPoints, 6))
+        : null
     }
   }
 }
