@@ -1,0 +1,223 @@
+/**
+ * The Exchange service on Aster (spot or futures), the hedge venue: market orders sized on the
+ * MARKET_LOT_SIZE grid, limit orders on the tick and LOT_SIZE grids, the ticker from bookTicker
+ * and the last price (REST, or the market streams when asked), own-order updates from the user
+ * data stream, position from positionRisk (futures) or the base asset's balance (spot), and the
+ * next funding time from premiumIndex (futures; none on spot).
+ */
+import type { HttpClient, Socket } from "@effect/platform"
+import { BigDecimal, Duration, Effect, Either, Layer, Option, Queue, Schema, type Scope } from "effect"
+import type { HedgeConfig } from "../../core/config/config"
+import { type Decimal, formatDecimal, ZERO } from "../../core/domain/decimal"
+import { isOpenStatus, type Order, type OrderUpdate } from "../../core/domain/order"
+import { type ExchangeError, InvalidResponse, OrderRejected } from "../../core/errors"
+import { type Exchange, HedgeVenue } from "../../core/exchange"
+import { type AsterClientOptions, makeAsterClient, type OrderLookup } from "./client"
+import { startTickerStream } from "./market-stream"
+import { OwnOrders } from "./own-orders"
+import {
+  ExecutionReport,
+  futuresBalancesOf,
+  futuresOrderUpdateOf,
+  onGrid,
+  orderOf,
+  OrderTradeUpdate,
+  positionQtyOf,
+  spotBalancesOf,
+  spotOrderUpdateOf,
+  tickerOf,
+  type UserEvent,
+  type WireOrder,
+  wireSide,
+  wireTimeInForce
+} from "./schemas"
+import type { V3Credentials, V3CredentialsError } from "./signing-v3"
+import { startUserStream } from "./user-stream"
+
+export interface AsterExchangeOptions extends AsterClientOptions {
+  readonly symbol: string
+  /** WebSocket base, e.g. wss://fstream.asterdex.com; derived from baseUrl when left out */
+  readonly streamUrl?: string
+  /** listenKey keep-alive period; the venue lets a key lapse after 60 min. Default 30 min. */
+  readonly keepAliveEvery?: Duration.DurationInput
+  /** how long construction waits for the user data stream's first connection (default 10 s) */
+  readonly streamConnectTimeout?: Duration.DurationInput
+  /** read the ticker from the bookTicker / aggTrade streams (REST while they are down) */
+  readonly tickerFromStream?: boolean
+  /** own-order updates kept for nextUpdate; the oldest are dropped beyond it (default 4096) */
+  readonly updateBuffer?: number
+}
+
+/** fapi.* → wss://fstream.*, sapi.* → wss://sstream.*, anything else (a local exchange) → ws(s) on the same host. */
+export const defaultStreamUrl = (baseUrl: string): string => {
+  const url = new URL(baseUrl)
+  const secure = url.protocol === "https:"
+  const host = url.host.replace(/^fapi\./, "fstream.").replace(/^sapi\./, "sstream.")
+  return `${secure ? "wss" : "ws"}://${host}`
+}
+
+/** How long a market order's final state is waited for when the venue answered before it settled. */
+const MARKET_SETTLE_POLLS = 10
+const MARKET_SETTLE_EVERY = Duration.millis(100)
+
+const isOrderTradeUpdate = Schema.is(OrderTradeUpdate)
+const isExecutionReport = Schema.is(ExecutionReport)
+
+export const makeAsterExchange = (
+  options: AsterExchangeOptions
+): Effect.Effect<Exchange, ExchangeError | V3CredentialsError, Scope.Scope | HttpClient.HttpClient | Socket.WebSocketConstructor> =>
+  Effect.gen(function*() {
+    const client = yield* makeAsterClient(options)
+    const { venue, symbol } = options
+    const streamUrl = (options.streamUrl ?? defaultStreamUrl(options.baseUrl)).replace(/\/+$/, "")
+    yield* client.clock.resync
+    const { rules } = yield* client.symbolRules(symbol)
+    const own = new OwnOrders()
+    const updates = yield* Queue.sliding<OrderUpdate>(options.updateBuffer ?? 4096)
+
+    const toOrder = (wire: WireOrder): Effect.Effect<Order, InvalidResponse> =>
+      Either.match(orderOf(venue, wire), {
+        onLeft: (detail) => Effect.fail(new InvalidResponse({ venue, detail: `order ${wire.orderId}: ${detail}` })),
+        onRight: Effect.succeed
+      })
+    const remember = (order: Order) => Effect.sync(() => (own.accept(order), order))
+
+    /** A price or quantity off the venue's grid is refused here, unsent. */
+    const gridded = (value: Decimal, step: Decimal, what: string, filter: string): Effect.Effect<string, OrderRejected> =>
+      Either.match(onGrid(value, step, what), {
+        onLeft: (reason) => Effect.fail(new OrderRejected({ venue, reason: `${reason} (${filter}); not sent` })),
+        onRight: (v) => Effect.succeed(formatDecimal(v))
+      })
+
+    const publish = (received: OrderUpdate) =>
+      Effect.suspend(() => {
+        if (received.order.symbol !== symbol || !own.isOwn(received.order)) return Effect.void
+        // futures events carry no creation time: keep the one we know
+        const known = own.known(received.order.id)
+        const update = known !== undefined ? { ...received, order: { ...received.order, createdAt: known.createdAt } } : received
+        return own.accept(update.order) ? Queue.offer(updates, update) : Effect.void
+      })
+
+    const onEvent = (event: UserEvent): Effect.Effect<void> => {
+      const update = isOrderTradeUpdate(event)
+        ? futuresOrderUpdateOf(venue, event)
+        : isExecutionReport(event)
+        ? spotOrderUpdateOf(venue, event)
+        : undefined
+      // balances and positions are read from REST when asked: exact, and never stale after a gap
+      if (update === undefined) return Effect.logDebug(`Aster user stream: ${event.e}`)
+      return Option.match(update, { onNone: () => Effect.void, onSome: publish })
+    }
+
+    /** After a gap the stream may have missed fills and cancels: the REST state of our open orders fills it. */
+    const resync = Effect.suspend(() => Effect.forEach(
+      own.open(),
+      (known) =>
+        client.queryOrder(symbol, { orderId: known.id }).pipe(
+          Effect.flatMap(toOrder),
+          Effect.flatMap((order) => publish({ order })),
+          Effect.catchAll((error) => Effect.logWarning(`Aster resync of order ${known.id} failed: ${error.message}`))
+        ),
+      { discard: true }
+    ))
+
+    const userStream = yield* startUserStream({
+      client,
+      streamUrl,
+      keepAliveEvery: options.keepAliveEvery ?? Duration.minutes(30),
+      onEvent,
+      onConnected: resync
+    })
+    const connected = yield* Effect.timeoutOption(userStream.connected, options.streamConnectTimeout ?? Duration.seconds(10))
+    if (Option.isNone(connected)) yield* Effect.logWarning("Aster user data stream not connected yet: order updates will follow once it is (open orders are resynced then)")
+
+    const streamTicker = options.tickerFromStream ? Option.some(yield* startTickerStream(streamUrl, symbol, client.clock.now)) : Option.none()
+    const restTicker = Effect.all([client.bookTicker(symbol), client.lastPrice(symbol), client.clock.now], { concurrency: "unbounded" }).pipe(
+      Effect.map(([book, last, now]) => tickerOf(book, last, now))
+    )
+
+    /** A MARKET order answered before it settled: its final state, briefly polled. */
+    const settled = (order: Order): Effect.Effect<Order, ExchangeError> =>
+      isOpenStatus(order.status)
+        ? client.queryOrder(symbol, { orderId: order.id }).pipe(
+          Effect.flatMap(toOrder),
+          Effect.delay(MARKET_SETTLE_EVERY),
+          Effect.repeat({ until: (o) => !isOpenStatus(o.status), times: MARKET_SETTLE_POLLS })
+        )
+        : Effect.succeed(order)
+
+    const query = (ref: OrderLookup) => client.queryOrder(symbol, ref).pipe(Effect.flatMap(toOrder), Effect.flatMap(remember))
+
+    const exchange: Exchange = {
+      venue,
+      instrument: Effect.succeed(rules.instrument),
+      ticker: Option.match(streamTicker, {
+        onNone: () => restTicker,
+        onSome: (fromStream) => Effect.flatMap(fromStream, Option.match({ onNone: () => restTicker, onSome: Effect.succeed }))
+      }),
+      placeMarket: (request) =>
+        Effect.gen(function*() {
+          const quantity = yield* gridded(request.qty, rules.marketLot.stepSize, "quantity", "MARKET_LOT_SIZE step")
+          own.register(request.clientId)
+          const wire = yield* client.newOrder({ symbol, side: wireSide(request.side), type: "MARKET", quantity, clientId: request.clientId })
+          return yield* remember(yield* settled(yield* toOrder(wire)))
+        }),
+      placeLimit: (request) =>
+        Effect.gen(function*() {
+          const price = yield* gridded(request.price, rules.tickSize, "price", "PRICE_FILTER tick")
+          const quantity = yield* gridded(request.qty, rules.limitLot.stepSize, "quantity", "LOT_SIZE step")
+          own.register(request.clientId)
+          const wire = yield* client.newOrder({
+            symbol,
+            side: wireSide(request.side),
+            type: "LIMIT",
+            timeInForce: wireTimeInForce(request.timeInForce, request.postOnly),
+            quantity,
+            price,
+            clientId: request.clientId
+          })
+          const order = yield* remember(yield* toOrder(wire))
+          // a GTX order that would have crossed is expired by the venue instead of resting
+          if (request.postOnly && order.status === "expired" && BigDecimal.isZero(order.filledQty))
+            return yield* new OrderRejected({ venue, reason: `post-only order ${order.id} would have taken liquidity; the venue expired it`, wouldTake: true })
+          return order
+        }),
+      cancel: (orderId) => client.cancelOrder(symbol, { orderId }).pipe(Effect.flatMap(toOrder), Effect.flatMap(remember)),
+      queryOrder: query,
+      nextUpdate: (within) => Effect.timeoutOption(Queue.take(updates), within),
+      position: client.market === "futures"
+        ? Effect.map(client.positionRisk(symbol), (rows) => ({ venue, symbol, qty: positionQtyOf(rows, symbol) }))
+        : Effect.map(client.spotAccount, (account) => {
+          // spot holds no position: the base asset's balance stands for it
+          const base = account.balances.find((b) => b.asset === rules.instrument.base)
+          return { venue, symbol, qty: base ? BigDecimal.sum(base.free, base.locked) : ZERO }
+        }),
+      balances: client.market === "futures"
+        ? Effect.map(client.futuresBalances, (rows) => futuresBalancesOf(venue, rows))
+        : Effect.map(client.spotAccount, (account) => spotBalancesOf(venue, account)),
+      nextFundingTime: client.market === "futures"
+        ? Effect.map(client.premiumIndex(symbol), (index) => Option.some(index.nextFundingTime))
+        : Effect.succeed(Option.none())
+    }
+    return exchange
+  })
+
+/** The hedge venue on Aster, for the live runner. */
+export const AsterHedgeVenueLive = (
+  options: AsterExchangeOptions
+): Layer.Layer<HedgeVenue, ExchangeError | V3CredentialsError, HttpClient.HttpClient | Socket.WebSocketConstructor> =>
+  Layer.scoped(HedgeVenue, makeAsterExchange(options))
+
+/**
+ * Options from the hedge section of the config: V1 keys from `aster.api_key` / `aster.api_secret`,
+ * or V3 credentials when given (the config has no keys for them yet).
+ */
+export const asterOptionsFromConfig = (
+  hedge: HedgeConfig["hedge"],
+  v3?: V3Credentials
+): AsterExchangeOptions => ({
+  venue: hedge.venue,
+  baseUrl: hedge.baseUrl,
+  symbol: hedge.symbol,
+  auth: v3 !== undefined ? { kind: "v3", ...v3 } : { kind: "v1", apiKey: hedge.apiKey, apiSecret: hedge.apiSecret }
+})

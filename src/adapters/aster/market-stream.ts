@@ -1,0 +1,58 @@
+/**
+ * The best bid/ask and last trade from Aster's market streams (`<symbol>@bookTicker` and
+ * `<symbol>@aggTrade` on one combined connection), for a ticker without a REST round trip. While
+ * the connection is down, or before both streams have spoken, there is no ticker: callers fall back
+ * to REST rather than act on a stale book.
+ */
+import type { Socket } from "@effect/platform"
+import { Effect, Either, Option, Ref, Schema, type Scope } from "effect"
+import type { Decimal } from "../../core/domain/decimal"
+import type { Ticker } from "../../core/domain/market"
+import { runManagedSocket } from "../common/managed-socket"
+import { AggTradeEvent, BookTickerEvent, CombinedStreamMessage } from "./schemas"
+
+interface Seen {
+  readonly bid?: Decimal
+  readonly ask?: Decimal
+  readonly last?: Decimal
+  readonly ts: number
+}
+
+const decodeMessage = Schema.decodeUnknownEither(Schema.parseJson(CombinedStreamMessage))
+const decodeBook = Schema.decodeUnknownEither(BookTickerEvent)
+const decodeTrade = Schema.decodeUnknownEither(AggTradeEvent)
+
+export const startTickerStream = (
+  streamUrl: string,
+  symbol: string,
+  venueNowMs: Effect.Effect<number>
+): Effect.Effect<Effect.Effect<Option.Option<Ticker>>, never, Scope.Scope | Socket.WebSocketConstructor> =>
+  Effect.gen(function*() {
+    const name = symbol.toLowerCase()
+    const seen = yield* Ref.make<Seen>({ ts: 0 })
+
+    const onMessage = (text: string) =>
+      Effect.gen(function*() {
+        const message = decodeMessage(text)
+        if (Either.isLeft(message)) return yield* Effect.logDebug(`Aster market stream: skipped ${text.slice(0, 120)}`)
+        const { stream, data } = message.right
+        const now = yield* venueNowMs
+        if (stream === `${name}@bookTicker`) {
+          const book = decodeBook(data)
+          if (Either.isRight(book)) yield* Ref.update(seen, (s) => ({ ...s, bid: book.right.b, ask: book.right.a, ts: book.right.T ?? book.right.E ?? now }))
+        } else if (stream === `${name}@aggTrade`) {
+          const trade = decodeTrade(data)
+          if (Either.isRight(trade)) yield* Ref.update(seen, (s) => ({ ...s, last: trade.right.p, ts: Math.max(s.ts, trade.right.T) }))
+        }
+      })
+
+    yield* Effect.forkScoped(runManagedSocket({
+      url: `${streamUrl}/stream?streams=${name}@bookTicker/${name}@aggTrade`,
+      onOpen: () => Effect.void,
+      onMessage,
+      onDisconnect: (reason) => Effect.zipRight(Ref.set(seen, { ts: 0 }), Effect.logWarning(`Aster market stream dropped (${reason}); using REST until it is back`))
+    }))
+
+    return Effect.map(Ref.get(seen), (s) =>
+      s.bid !== undefined && s.ask !== undefined && s.last !== undefined ? Option.some({ ts: s.ts, bid: s.bid, ask: s.ask, last: s.last }) : Option.none())
+  })

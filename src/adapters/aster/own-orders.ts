@@ -1,0 +1,57 @@
+/**
+ * The orders this adapter placed, as last seen. The user data stream carries every order of the
+ * account on every symbol, can repeat itself and is "not guaranteed in order": an update is passed
+ * on only if it is about one of our orders and is not older than what we already know (less
+ * filled, or open again after closing). Repeats of the same state pass: consumers key off the
+ * cumulative filled quantity.
+ */
+import { BigDecimal } from "effect"
+import { isOpenStatus, type Order } from "../../core/domain/order"
+
+/** Orders remembered (open ones are never forgotten before closing in practice: far below this). */
+const CAPACITY = 2000
+
+export class OwnOrders {
+  private readonly clientIds = new Set<string>()
+  private readonly latest = new Map<string, Order>()
+
+  /** before sending: the stream's first message about the order may beat the HTTP answer */
+  register(clientId: string): void {
+    this.clientIds.add(clientId)
+    trim(this.clientIds)
+  }
+
+  isOwn(order: Order): boolean {
+    return this.clientIds.has(order.clientId) || this.latest.has(order.id)
+  }
+
+  known(orderId: string): Order | undefined {
+    return this.latest.get(orderId)
+  }
+
+  /** Records the state; false when it is older than the one known (so not worth passing on). */
+  accept(order: Order): boolean {
+    const known = this.latest.get(order.id)
+    if (known !== undefined) {
+      if (BigDecimal.lessThan(order.filledQty, known.filledQty)) return false
+      if (!isOpenStatus(known.status) && isOpenStatus(order.status)) return false
+      this.latest.delete(order.id)
+    }
+    this.latest.set(order.id, order)
+    trim(this.latest)
+    return true
+  }
+
+  /** our orders last seen open: what a reconnection must look up */
+  open(): ReadonlyArray<Order> {
+    return [...this.latest.values()].filter((o) => isOpenStatus(o.status))
+  }
+}
+
+/** Forgets the oldest entries (Sets and Maps iterate in insertion order). */
+const trim = (collection: Set<string> | Map<string, Order>) => {
+  for (const key of collection.keys()) {
+    if (collection.size <= CAPACITY) return
+    collection.delete(key)
+  }
+}

@@ -1,0 +1,486 @@
+/**
+ * Backpack's REST API as core-typed calls: signed requests on the venue's clock, the venue's error
+ * bodies mapped onto the core errors, Backpack's numeric client ids, and the look-ups that keep an
+ * unknown outcome safe (a placement that timed out is found by its client id, never sent again; an
+ * order the venue no longer lists as open is read from the order history and the fills, never
+ * assumed filled).
+ */
+import { HttpClient } from "@effect/platform"
+import { BigDecimal, Clock, Duration, Effect, Either, Option, Ref, type Schema } from "effect"
+import { createHash } from "node:crypto"
+import type { HedgeConfig } from "../../core/config/config"
+import type { Balance } from "../../core/domain/account"
+import { type Decimal, formatDecimal, isMultipleOf, ZERO } from "../../core/domain/decimal"
+import type { Instrument } from "../../core/domain/instrument"
+import { type Fill, isOpenStatus, type LimitOrderRequest, type MarketOrderRequest, type Order } from "../../core/domain/order"
+import { type ExchangeError, InsufficientBalance, InvalidResponse, OrderRejected, RateLimited, UnknownOrder, VenueUnavailable } from "../../core/errors"
+import type { OrderRef } from "../../core/exchange"
+import { decodeJson, execute, type RawResponse } from "../common/rest"
+import { makeServerClock, type ServerClock } from "../common/server-clock"
+import {
+  bestOfDepth,
+  type OrderExecuteBody,
+  toBalances,
+  toFill,
+  toInstrument,
+  toOrder,
+  WireCapital,
+  WireDepth,
+  WireErrorBody,
+  WireFills,
+  WireMarket,
+  type WireMarkPrice,
+  WireMarkPrices,
+  WireOrder,
+  WireOrders,
+  WirePositions,
+  WireServerTime,
+  wireSideOf,
+  WireTicker
+} from "./schemas"
+import { type BackpackSigner, DEFAULT_WINDOW_MS, type InvalidBackpackKey, makeSigner, type SignedFields, signedHeaders, subscriptionSignature } from "./signing"
+
+const VENUE = "backpack" as const
+const JSON_CONTENT = "application/json; charset=utf-8"
+const DEFAULT_TIMEOUT_MS = 5000
+/** Pause before the second look-up of a placement whose answer was lost (it may still be in flight). */
+const PLACEMENT_LOOKUP_PAUSE = Duration.millis(500)
+/** How long a cancel the venue accepted but had not executed yet (202) is polled for. */
+const ACCEPTED_CANCEL_POLLS = 5
+const ACCEPTED_CANCEL_PAUSE = Duration.millis(200)
+
+// ---------------------------------------------------------------------------------------------
+// Client ids
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Backpack's client id is an unsigned 32-bit integer; hedgeloop's are strings ("hl-m12"). A string
+ * that already is a uint32 in decimal is used as it is; any other becomes the first four bytes
+ * (big-endian) of its SHA-256. The same string always gives the same number, so a restarted bot
+ * can still look its orders up by client id.
+ */
+export const backpackClientId = (clientId: string): number => {
+  if (/^\d{1,10}$/.test(clientId) && Number(clientId) <= 0xffff_ffff) return Number(clientId)
+  return createHash("sha256").update(clientId, "utf8").digest().readUInt32BE(0)
+}
+
+/** The numbers this session sent, and the strings they stand for. */
+export class ClientIds {
+  private readonly byNumber = new Map<number, string>()
+
+  /** The number to send for `clientId`; refused when another id of this session hashed to it. */
+  register(clientId: string): Either.Either<number, string> {
+    const number = backpackClientId(clientId)
+    const known = this.byNumber.get(number)
+    if (known !== undefined && known !== clientId) return Either.left(known)
+    this.byNumber.set(number, clientId)
+    return Either.right(number)
+  }
+
+  /** Our string for a number the venue sent back (its decimal text when this session never sent it). */
+  nameOf(number: number | undefined): string {
+    if (number === undefined) return ""
+    return this.byNumber.get(number) ?? String(number)
+  }
+
+  /** Whether this session placed an order under that number. */
+  isOwn(number: number | undefined): boolean {
+    return number !== undefined && this.byNumber.has(number)
+  }
+
+  /** Whether this session placed an order under that client id. */
+  knows(clientId: string): boolean {
+    return this.byNumber.get(backpackClientId(clientId)) === clientId
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Venue errors
+// ---------------------------------------------------------------------------------------------
+
+/** The venue's wording for a post-only order refused because it would take liquidity. */
+const WOULD_TAKE = /would (immediately )?(match|cross|take)/i
+/** A refused timestamp or window: the local clock drifted from the venue's. */
+const CLOCK_REJECTION = /timestamp|window|expired/i
+
+/**
+ * A Backpack error body as a core error. `notFound` names the order a RESOURCE_NOT_FOUND refers to
+ * on order look-ups and cancels; elsewhere an unknown code is a rejection keeping the venue's
+ * code and message.
+ */
+export const venueError = (status: number, body: WireErrorBody, notFound?: string): ExchangeError => {
+  switch (body.code) {
+    case "INSUFFICIENT_FUNDS":
+      return new InsufficientBalance({ venue: VENUE, reason: `${body.message} (${body.code})` })
+    case "RESOURCE_NOT_FOUND":
+      return notFound !== undefined
+        ? new UnknownOrder({ venue: VENUE, orderId: notFound })
+        : new OrderRejected({ venue: VENUE, code: body.code, reason: body.message })
+    case "TOO_MANY_REQUESTS":
+      return new RateLimited({ venue: VENUE })
+    case "SERVICE_UNAVAILABLE":
+    case "INTERNAL_ERROR":
+      return new VenueUnavailable({ venue: VENUE, reason: `HTTP ${status} ${body.code}: ${body.message}` })
+    default:
+      return new OrderRejected({ venue: VENUE, code: body.code, reason: body.message, ...(WOULD_TAKE.test(body.message) ? { wouldTake: true } : {}) })
+  }
+}
+
+const errorBodyOf = (response: RawResponse): WireErrorBody | undefined => {
+  try {
+    const json: unknown = JSON.parse(response.text)
+    if (typeof json === "object" && json !== null && "code" in json && "message" in json && typeof json.code === "string" && typeof json.message === "string")
+      return { code: json.code, message: json.message }
+  } catch {
+    // not an error body
+  }
+  return undefined
+}
+
+const isClockRejection = (response: RawResponse): boolean => {
+  if (response.status < 400 || response.status >= 500) return false
+  const body = errorBodyOf(response)
+  return body !== undefined && body.code !== "INVALID_SIGNATURE" && CLOCK_REJECTION.test(body.message)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client
+// ---------------------------------------------------------------------------------------------
+
+export type BackpackClientConfig = Pick<HedgeConfig["maker"], "baseUrl" | "symbol" | "publicKey" | "secretKey">
+
+export interface BackpackRestOptions {
+  /** per request (default 5000 ms): past it the outcome is unknown */
+  readonly timeoutMs?: number
+  /** X-Window of signed requests (default 5000 ms, the venue's maximum is 60000) */
+  readonly windowMs?: number
+}
+
+export interface BookTop {
+  readonly ts: number
+  readonly bid: Decimal
+  readonly bidQty: Decimal
+  readonly ask: Decimal
+  readonly askQty: Decimal
+}
+
+export interface BackpackClient {
+  readonly symbol: string
+  readonly clock: ServerClock
+  readonly clientIds: ClientIds
+  /** GET /api/v1/market, fetched once */
+  readonly instrument: Effect.Effect<Instrument, ExchangeError>
+  /** GET /api/v1/ticker */
+  readonly lastPrice: Effect.Effect<Decimal, ExchangeError>
+  /** GET /api/v1/depth */
+  readonly bookTop: Effect.Effect<BookTop, ExchangeError>
+  /** GET /api/v1/markPrices (none when the venue lists no mark price for the symbol) */
+  readonly markPrice: Effect.Effect<Option.Option<WireMarkPrice>, ExchangeError>
+  readonly placeLimit: (request: LimitOrderRequest) => Effect.Effect<Order, ExchangeError>
+  readonly placeMarket: (request: MarketOrderRequest) => Effect.Effect<Order, ExchangeError>
+  /** the order's final state; an order no longer open is read back rather than reported unknown */
+  readonly cancel: (orderId: string) => Effect.Effect<Order, ExchangeError>
+  /** open orders first, then the history (with the fills) */
+  readonly queryOrder: (ref: OrderRef) => Effect.Effect<Order, ExchangeError>
+  /** GET /api/v1/orders for the symbol */
+  readonly openOrders: Effect.Effect<ReadonlyArray<Order>, ExchangeError>
+  /** GET /wapi/v1/history/fills for the symbol */
+  readonly fills: (filter: { readonly orderId?: string; readonly fromMs?: number }) => Effect.Effect<ReadonlyArray<Fill>, ExchangeError>
+  /** GET /api/v1/position: the symbol's signed net quantity (0 without a position) */
+  readonly positionQty: Effect.Effect<Decimal, ExchangeError>
+  /** GET /api/v1/capital */
+  readonly balances: Effect.Effect<ReadonlyArray<Balance>, ExchangeError>
+  /** the `signature` of a private SUBSCRIBE, on the venue's clock */
+  readonly subscriptionSignature: Effect.Effect<readonly [string, string, string, string]>
+}
+
+type Query = ReadonlyArray<readonly [string, string]>
+
+interface Call {
+  readonly method: "GET" | "POST" | "DELETE"
+  readonly path: string
+  /** signed when present */
+  readonly instruction?: string
+  readonly query?: Query
+  readonly body?: SignedFields
+  readonly idempotent: boolean
+  /** the order a 404 RESOURCE_NOT_FOUND refers to */
+  readonly notFound?: string
+}
+
+const label = (call: Call) => `${call.method} ${call.path}`
+
+export const makeBackpackClient = (
+  config: BackpackClientConfig,
+  options: BackpackRestOptions = {}
+): Effect.Effect<BackpackClient, InvalidBackpackKey, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const signer: BackpackSigner = yield* makeSigner(config.secretKey, config.publicKey)
+    const http = yield* HttpClient.HttpClient
+    const symbol = config.symbol
+    const baseUrl = config.baseUrl.replace(/\/+$/, "")
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS
+    const clientIds = new ClientIds()
+
+    const sendOnce = (call: Call, now: Effect.Effect<number>) =>
+      Effect.gen(function*() {
+        const headers = call.instruction === undefined
+          ? {}
+          : signedHeaders(signer, {
+            instruction: call.instruction,
+            ...(call.query ? { query: call.query } : {}),
+            ...(call.body ? { body: call.body } : {}),
+            timestamp: yield* now,
+            window: windowMs
+          })
+        return yield* execute(VENUE, {
+          method: call.method,
+          url: `${baseUrl}${call.path}`,
+          ...(call.query ? { query: call.query } : {}),
+          headers,
+          ...(call.body ? { body: { text: JSON.stringify(call.body), contentType: JSON_CONTENT } } : {}),
+          timeoutMs,
+          idempotent: call.idempotent
+        })
+      }).pipe(Effect.provideService(HttpClient.HttpClient, http))
+
+    const answer = <A, I>(call: Call, response: RawResponse, schema: Schema.Schema<A, I>): Effect.Effect<A, ExchangeError> =>
+      response.status >= 200 && response.status < 300
+        ? decodeJson(VENUE, schema, response.text, label(call))
+        : Effect.flatMap(
+          decodeJson(VENUE, WireErrorBody, response.text, `${label(call)} error answer (HTTP ${response.status})`),
+          (body) => Effect.fail(venueError(response.status, body, call.notFound))
+        )
+
+    // the venue clock's own endpoint is public: nothing is signed before the clock exists
+    const timeCall: Call = { method: "GET", path: "/api/v1/time", idempotent: true }
+    const serverTime = Effect.flatMap(sendOnce(timeCall, Clock.currentTimeMillis), (response) => answer(timeCall, response, WireServerTime))
+    const clock = yield* makeServerClock(serverTime)
+
+    /** A refused timestamp/window means our clock drifted: measure again and sign afresh, once. */
+    const send = (call: Call) =>
+      Effect.gen(function*() {
+        const first = yield* sendOnce(call, clock.now)
+        if (call.instruction === undefined || !isClockRejection(first)) return first
+        yield* Effect.logWarning(`backpack refused the timestamp of ${label(call)}; measuring the venue clock again`)
+        yield* clock.resync
+        return yield* sendOnce(call, clock.now)
+      })
+
+    const request = <A, I>(call: Call, schema: Schema.Schema<A, I>) => Effect.flatMap(send(call), (response) => answer(call, response, schema))
+
+    const bySymbol: Query = [["symbol", symbol]]
+
+    const asOrder = (wire: WireOrder) => Effect.map(clock.now, (now) => toOrder(wire, clientIds.nameOf(wire.clientId), now))
+
+    // ---- market data ----
+
+    const cachedInstrument = yield* Ref.make(Option.none<Instrument>())
+    const instrument = Effect.flatMap(Ref.get(cachedInstrument), Option.match({
+      onSome: Effect.succeed,
+      onNone: () =>
+        request({ method: "GET", path: "/api/v1/market", query: bySymbol, idempotent: true }, WireMarket).pipe(
+          Effect.filterOrFail(
+            (market) => market.symbol === symbol,
+            (market) => new InvalidResponse({ venue: VENUE, detail: `GET /api/v1/market: field symbol: asked for ${symbol}, got ${market.symbol}` })
+          ),
+          Effect.map(toInstrument),
+          Effect.tap((found) => Ref.set(cachedInstrument, Option.some(found)))
+        )
+    }))
+
+    // a market without a trade yet answers 0: no price to quote from
+    const lastPrice = request({ method: "GET", path: "/api/v1/ticker", query: bySymbol, idempotent: true }, WireTicker).pipe(
+      Effect.filterOrFail((ticker) => BigDecimal.isPositive(ticker.lastPrice), () => new VenueUnavailable({ venue: VENUE, reason: `no ${symbol} trade yet (last price 0)` })),
+      Effect.map((ticker) => ticker.lastPrice)
+    )
+
+    const bookTop = Effect.gen(function*() {
+      const depth = yield* request({ method: "GET", path: "/api/v1/depth", query: bySymbol, idempotent: true }, WireDepth)
+      const best = bestOfDepth(depth)
+      if (best.bid === undefined || best.ask === undefined) return yield* new VenueUnavailable({ venue: VENUE, reason: `the ${symbol} order book has no bid or no ask` })
+      return { ts: depth.timestamp ?? (yield* clock.now), bid: best.bid[0], bidQty: best.bid[1], ask: best.ask[0], askQty: best.ask[1] }
+    })
+
+    const markPrice = Effect.map(
+      request({ method: "GET", path: "/api/v1/markPrices", query: bySymbol, idempotent: true }, WireMarkPrices),
+      (prices) => Option.fromNullable(prices.find((p) => p.symbol === symbol))
+    )
+
+    // ---- orders ----
+
+    /** Prices and sizes go out exactly as the instrument's grid allows, or not at all. */
+    const onGrid = (value: Decimal, step: Decimal, what: "price" | "quantity", code: "tick" | "step") =>
+      BigDecimal.isPositive(value) && isMultipleOf(value, step)
+        ? Effect.succeed(formatDecimal(value))
+        : Effect.fail(new OrderRejected({ venue: VENUE, code, reason: `${what} ${formatDecimal(value)} is not a positive multiple of ${formatDecimal(step)} (not sent)` }))
+
+    const registerClientId = (clientId: string) =>
+      Either.match(clientIds.register(clientId), {
+        onRight: Effect.succeed,
+        onLeft: (other) =>
+          Effect.fail(new OrderRejected({ venue: VENUE, code: "CLIENT_ID_COLLISION", reason: `client id ${clientId} maps to the same Backpack client id as ${other} (not sent)` }))
+      })
+
+    const historyOrders = (query: Query) =>
+      request({ method: "GET", path: "/wapi/v1/history/orders", instruction: "orderHistoryQueryAll", query: [...bySymbol, ...query], idempotent: true }, WireOrders)
+
+    const fills = (filter: { readonly orderId?: string; readonly fromMs?: number }) =>
+      Effect.map(
+        request({
+          method: "GET",
+          path: "/wapi/v1/history/fills",
+          instruction: "fillHistoryQueryAll",
+          query: [
+            ...bySymbol,
+            ...(filter.orderId !== undefined ? [["orderId", filter.orderId] as const] : []),
+            ...(filter.fromMs !== undefined ? [["from", String(filter.fromMs)] as const] : [])
+          ],
+          idempotent: true
+        }, WireFills),
+        (wire) => wire.map(toFill)
+      )
+
+    /** The history can lag the fills: what the fills prove executed is never reported smaller. */
+    const reconcileWithFills = (order: Order) =>
+      Effect.map(fills({ orderId: order.id }), (own) => {
+        const mine = own.filter((fill) => fill.orderId === order.id)
+        const qty = mine.reduce((acc, fill) => BigDecimal.sum(acc, fill.qty), ZERO)
+        if (!BigDecimal.greaterThan(qty, order.filledQty)) return order
+        const quote = mine.reduce((acc, fill) => BigDecimal.sum(acc, BigDecimal.multiply(fill.price, fill.qty)), ZERO)
+        return { ...order, filledQty: qty, filledQuote: quote }
+      })
+
+    /** An order GET /api/v1/order no longer lists (it only knows resting orders): read its history. */
+    const closedOrder = (ref: OrderRef, name: string) =>
+      Effect.gen(function*() {
+        const wanted = "orderId" in ref ? undefined : backpackClientId(ref.clientId)
+        const history = yield* historyOrders("orderId" in ref ? [["orderId", ref.orderId]] : [["limit", "1000"]])
+        const matches = history.filter((wire) => ("orderId" in ref ? wire.id === ref.orderId : wire.clientId === wanted) && wire.symbol === symbol)
+        const latest = matches.reduce<WireOrder | undefined>((best, wire) => (best === undefined || wire.createdAt > best.createdAt ? wire : best), undefined)
+        if (latest === undefined) return yield* new UnknownOrder({ venue: VENUE, orderId: name })
+        return yield* reconcileWithFills(yield* asOrder(latest))
+      })
+
+    const queryOrder = (ref: OrderRef): Effect.Effect<Order, ExchangeError> => {
+      const name = "orderId" in ref ? ref.orderId : ref.clientId
+      if ("clientId" in ref) clientIds.register(ref.clientId)
+      const id: readonly [string, string] = "orderId" in ref ? ["orderId", ref.orderId] : ["clientId", String(backpackClientId(ref.clientId))]
+      return request({ method: "GET", path: "/api/v1/order", instruction: "orderQuery", query: [id, ...bySymbol], idempotent: true, notFound: name }, WireOrder).pipe(
+        Effect.flatMap(asOrder),
+        Effect.catchTag("UnknownOrder", () => closedOrder(ref, name))
+      )
+    }
+
+    /**
+     * Sends an order once. A lost answer (timeout, dropped connection, 5xx) or one that cannot be
+     * read leaves the outcome unknown: the order is looked up by its client id, never sent again.
+     */
+    const sendOrder = (body: typeof OrderExecuteBody.Encoded, clientId: string) =>
+      request({ method: "POST", path: "/api/v1/order", instruction: "orderExecute", body, idempotent: false }, WireOrder).pipe(
+        Effect.flatMap(asOrder),
+        Effect.catchTags({
+          VenueUnavailable: (error) =>
+            findPlacement(clientId, error.reason, () =>
+              new VenueUnavailable({ venue: VENUE, reason: `${error.reason}; no order with client id ${clientId} found afterwards (not sent again: outcome unknown)` })),
+          InvalidResponse: (error) => findPlacement(clientId, error.detail, () => error)
+        })
+      )
+
+    const findPlacement = (clientId: string, what: string, notFound: () => ExchangeError) =>
+      Effect.gen(function*() {
+        yield* Effect.logWarning(`backpack: the answer to order ${clientId} was lost or unreadable (${what}); looking it up by client id`)
+        const lookUp = queryOrder({ clientId }).pipe(
+          Effect.map(Option.some),
+          Effect.catchTag("UnknownOrder", () => Effect.succeedNone)
+        )
+        for (let attempt = 0; attempt < 2; attempt++) {
+          if (attempt > 0) yield* Effect.sleep(PLACEMENT_LOOKUP_PAUSE)
+          const found = yield* lookUp.pipe(Effect.catchAll(() => Effect.succeedNone))
+          if (Option.isSome(found)) return found.value
+        }
+        return yield* Effect.fail(notFound())
+      })
+
+    const placeLimit = (req: LimitOrderRequest) =>
+      Effect.gen(function*() {
+        const market = yield* instrument
+        const price = yield* onGrid(req.price, market.tickSize, "price", "tick")
+        const quantity = yield* onGrid(req.qty, market.stepSize, "quantity", "step")
+        const clientId = yield* registerClientId(req.clientId)
+        return yield* sendOrder({
+          symbol,
+          side: wireSideOf(req.side),
+          orderType: "Limit",
+          price,
+          quantity,
+          postOnly: req.postOnly,
+          timeInForce: req.timeInForce,
+          clientId
+        }, req.clientId)
+      })
+
+    const placeMarket = (req: MarketOrderRequest) =>
+      Effect.gen(function*() {
+        const market = yield* instrument
+        const quantity = yield* onGrid(req.qty, market.stepSize, "quantity", "step")
+        const clientId = yield* registerClientId(req.clientId)
+        return yield* sendOrder({ symbol, side: wireSideOf(req.side), orderType: "Market", quantity, clientId }, req.clientId)
+      })
+
+    /** A cancel answered 202 (accepted, not yet executed): read the order until it is closed. */
+    const settleAcceptedCancel = (orderId: string) =>
+      Effect.gen(function*() {
+        let order = yield* queryOrder({ orderId })
+        for (let poll = 1; poll < ACCEPTED_CANCEL_POLLS && isOpenStatus(order.status); poll++) {
+          yield* Effect.sleep(ACCEPTED_CANCEL_PAUSE)
+          order = yield* queryOrder({ orderId })
+        }
+        return order
+      })
+
+    const cancel = (orderId: string) => {
+      const call: Call = { method: "DELETE", path: "/api/v1/order", instruction: "orderCancel", body: { orderId, symbol }, idempotent: true, notFound: orderId }
+      return Effect.gen(function*() {
+        const response = yield* send(call)
+        if (response.status === 202) return yield* settleAcceptedCancel(orderId)
+        return yield* asOrder(yield* answer(call, response, WireOrder))
+      }).pipe(
+        // no longer open: filled or cancelled before we asked; the history says which
+        Effect.catchTag("UnknownOrder", () => queryOrder({ orderId }))
+      )
+    }
+
+    const openOrders = Effect.flatMap(
+      request({ method: "GET", path: "/api/v1/orders", instruction: "orderQueryAll", query: bySymbol, idempotent: true }, WireOrders),
+      (wire) => Effect.forEach(wire.filter((o) => o.symbol === symbol), asOrder)
+    )
+
+    const positionQty = Effect.map(
+      request({ method: "GET", path: "/api/v1/position", instruction: "positionQuery", idempotent: true }, WirePositions),
+      (positions) => positions.find((p) => p.symbol === symbol)?.netQuantity ?? ZERO
+    )
+
+    const balances = Effect.map(request({ method: "GET", path: "/api/v1/capital", instruction: "balanceQuery", idempotent: true }, WireCapital), toBalances)
+
+    const client: BackpackClient = {
+      symbol,
+      clock,
+      clientIds,
+      instrument,
+      lastPrice,
+      bookTop,
+      markPrice,
+      placeLimit,
+      placeMarket,
+      cancel,
+      queryOrder,
+      openOrders,
+      fills,
+      positionQty,
+      balances,
+      subscriptionSignature: Effect.map(clock.now, (now) => subscriptionSignature(signer, now, windowMs))
+    }
+    return client
+  })

@@ -1,0 +1,273 @@
+/**
+ * The live Backpack venue as the core Exchange service. REST (client.ts) places, cancels and looks
+ * orders up; one managed WebSocket carries the book ticker, the public trades (the last price) and
+ * the signed `account.orderUpdate.<symbol>` stream, whose messages feed `nextUpdate`. Messages may
+ * come twice or out of order: an order's cumulative filled quantity never goes backwards and a
+ * closed order never reopens. After every reconnect the open orders are read again over REST and
+ * whatever changed during the gap is emitted.
+ */
+import type { HttpClient, Socket } from "@effect/platform"
+import { BigDecimal, Deferred, Duration, Effect, Layer, Option, ParseResult, Queue, Ref, type Schedule, Schema, type Scope } from "effect"
+import type { HedgeConfig } from "../../core/config/config"
+import type { Decimal } from "../../core/domain/decimal"
+import type { Fill, Order, OrderStatus, OrderUpdate } from "../../core/domain/order"
+import { type ExchangeError, InvalidResponse } from "../../core/errors"
+import { type Exchange, MakerVenue } from "../../core/exchange"
+import { runManagedSocket } from "../common/managed-socket"
+import { type BackpackRestOptions, makeBackpackClient } from "./client"
+import { fillFromUpdate, orderFromUpdate, WsBookTicker, WsEnvelope, WsErrorMessage, WsOrderUpdate, WsTrade } from "./schemas"
+import type { InvalidBackpackKey } from "./signing"
+
+const VENUE = "backpack" as const
+
+// ---------------------------------------------------------------------------------------------
+// Own orders: what the stream and REST told us, merged so nothing goes backwards
+// ---------------------------------------------------------------------------------------------
+
+const isClosed = (status: OrderStatus) => status !== "new" && status !== "partially-filled"
+const stage = (status: OrderStatus) => (status === "new" ? 0 : status === "partially-filled" ? 1 : 2)
+/** Closed orders kept for late and duplicate messages; older ones are forgotten. */
+const KEEP_CLOSED = 1000
+
+/** The later of two views of one order: the larger cumulative fill, and the further status. */
+export const mergeOrder = (known: Order, seen: Order): Order => {
+  const advanced = BigDecimal.greaterThan(seen.filledQty, known.filledQty)
+  // the first closing status wins (a late "accepted" cannot reopen it)
+  const status = stage(seen.status) > stage(known.status) ? seen.status : known.status
+  return {
+    ...known,
+    ...(known.price === undefined && seen.price !== undefined ? { price: seen.price } : {}),
+    filledQty: advanced ? seen.filledQty : known.filledQty,
+    filledQuote: advanced ? seen.filledQuote : known.filledQuote,
+    status,
+    updatedAt: Math.max(known.updatedAt, seen.updatedAt)
+  }
+}
+
+/**
+ * The orders this session placed, as last known. REST answers are merged silently (the caller
+ * already has them); stream messages and reconnect resyncs are merged and, when they tell
+ * something new, returned as the update to emit. A fill is emitted once per trade id.
+ */
+export class OwnOrders {
+  private readonly orders = new Map<string, Order>()
+  private readonly trades = new Map<string, Set<string>>()
+  private readonly closed: Array<string> = []
+
+  get(orderId: string): Order | undefined {
+    return this.orders.get(orderId)
+  }
+
+  open(): ReadonlyArray<Order> {
+    return [...this.orders.values()].filter((order) => !isClosed(order.status))
+  }
+
+  /** Merges a REST answer and returns the freshest state of the order. */
+  absorb(order: Order): Order {
+    return this.store(order).merged
+  }
+
+  /** Merges a stream message or resync; the update to emit, if it says anything new. */
+  apply(order: Order, fill?: Fill): OrderUpdate | undefined {
+    const { before, merged } = this.store(order)
+    if (fill !== undefined) {
+      const seen = this.trades.get(order.id) ?? new Set<string>()
+      this.trades.set(order.id, seen)
+      if (seen.has(fill.tradeId)) return undefined
+      seen.add(fill.tradeId)
+      return { order: merged, fill }
+    }
+    if (before === undefined) return { order: merged }
+    const changed = merged.status !== before.status || !BigDecimal.equals(merged.filledQty, before.filledQty)
+    return changed ? { order: merged } : undefined
+  }
+
+  private store(order: Order): { readonly before: Order | undefined; readonly merged: Order } {
+    const before = this.orders.get(order.id)
+    const merged = before === undefined ? order : mergeOrder(before, order)
+    this.orders.set(order.id, merged)
+    if (isClosed(merged.status) && (before === undefined || !isClosed(before.status))) {
+      this.closed.push(order.id)
+      if (this.closed.length > KEEP_CLOSED) {
+        const forgotten = this.closed.shift()!
+        this.orders.delete(forgotten)
+        this.trades.delete(forgotten)
+      }
+    }
+    return { before, merged }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The exchange
+// ---------------------------------------------------------------------------------------------
+
+export interface BackpackExchangeOptions extends BackpackRestOptions {
+  /** default: wss://ws.backpack.exchange for the venue's API host, else the base URL's own host */
+  readonly wsUrl?: string
+  /** how long start-up waits for the first subscription before carrying on over REST (default 10 s) */
+  readonly streamReadyTimeoutMs?: number
+  /** reconnect backoff of the WebSocket (default: the managed socket's) */
+  readonly reconnectBackoff?: Schedule.Schedule<unknown, unknown>
+}
+
+/** The venue's stream host for its API host; a local venue serves both on one port. */
+export const backpackWsUrl = (baseUrl: string): string => {
+  const url = new URL(baseUrl)
+  if (url.hostname === "api.backpack.exchange") return "wss://ws.backpack.exchange"
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:"
+  url.pathname = "/"
+  url.search = ""
+  return url.toString()
+}
+
+interface MarketView {
+  readonly book?: { readonly ts: number; readonly bid: Decimal; readonly ask: Decimal }
+  readonly last?: Decimal
+}
+
+/** A stream message that does not fit becomes an InvalidResponse naming the first bad field. */
+const decodeStream = <A, I>(schema: Schema.Schema<A, I>, data: unknown, stream: string) =>
+  Schema.decodeUnknown(schema)(data).pipe(
+    Effect.mapError((error) => {
+      const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+      const field = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : "(message)"
+      return new InvalidResponse({ venue: VENUE, detail: `stream ${stream}: field ${field}: ${issue?.message ?? error.message}` })
+    })
+  )
+
+export const makeBackpackExchange = (
+  config: Pick<HedgeConfig["maker"], "baseUrl" | "symbol" | "publicKey" | "secretKey">,
+  options: BackpackExchangeOptions = {}
+): Effect.Effect<Exchange, ExchangeError | InvalidBackpackKey, Scope.Scope | HttpClient.HttpClient | Socket.WebSocketConstructor> =>
+  Effect.gen(function*() {
+    const client = yield* makeBackpackClient(config, options)
+    const symbol = config.symbol
+    yield* client.clock.resync
+    const instrument = yield* client.instrument
+
+    const own = new OwnOrders()
+    const updates = yield* Queue.unbounded<OrderUpdate>()
+    const market = yield* Ref.make<MarketView>({})
+    const subscribed = yield* Deferred.make<void>()
+    const connections = yield* Ref.make(0)
+
+    const emit = (update: OrderUpdate | undefined) => (update === undefined ? Effect.void : Queue.offer(updates, update))
+
+    /** Ours = placed by this session (by client id) or already known by order id. */
+    const onOrderUpdate = (msg: WsOrderUpdate) =>
+      Effect.suspend(() => {
+        if (msg.s !== symbol || (!client.clientIds.isOwn(msg.c) && own.get(msg.i) === undefined)) return Effect.void
+        const known = own.get(msg.i)
+        const order = orderFromUpdate(msg, known?.clientId ?? client.clientIds.nameOf(msg.c), known)
+        return emit(own.apply(order, fillFromUpdate(msg)))
+      })
+
+    const onMessage = (text: string) =>
+      Effect.gen(function*() {
+        const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => new InvalidResponse({ venue: VENUE, detail: `stream: malformed JSON: ${text.slice(0, 200)}` }) })
+        if (Schema.is(WsErrorMessage)(json)) return yield* Effect.logError(`backpack stream refused a request: ${json.error.code}: ${json.error.message}`)
+        const envelope = yield* decodeStream(WsEnvelope, json, "envelope")
+        const { stream, data } = envelope
+        if (stream === `bookTicker.${symbol}`) {
+          const tick = yield* decodeStream(WsBookTicker, data, stream)
+          yield* Ref.update(market, (view) => ({ ...view, book: { ts: tick.T ?? tick.E, bid: tick.b, ask: tick.a } }))
+        } else if (stream === `trade.${symbol}`) {
+          const trade = yield* decodeStream(WsTrade, data, stream)
+          yield* Ref.update(market, (view) => ({ ...view, last: trade.p }))
+        } else if (stream.startsWith("account.orderUpdate")) {
+          yield* onOrderUpdate(yield* decodeStream(WsOrderUpdate, data, stream))
+        }
+      }).pipe(
+        // a message we cannot read is logged and skipped; the next resync covers it
+        Effect.catchAll((error) => Effect.logWarning(`backpack stream: ${error.message}`))
+      )
+
+    /** What changed while the stream was down: open orders again, and the final state of the rest. */
+    const resync = Effect.gen(function*() {
+      const open = yield* client.openOrders
+      const stillOpen = new Set(open.map((order) => order.id))
+      // ours: known by id, or placed by this session (an order whose answer was lost counts too)
+      for (const order of open) if (own.get(order.id) !== undefined || client.clientIds.knows(order.clientId)) yield* emit(own.apply(order))
+      for (const order of own.open()) {
+        if (stillOpen.has(order.id)) continue
+        const closed = yield* client.queryOrder({ orderId: order.id }).pipe(
+          // the venue has forgotten it: nothing to tell, and no reason to drop the stream again
+          Effect.catchTag("UnknownOrder", () => Effect.as(Effect.logWarning(`backpack: order ${order.id} is neither open nor in the history`), undefined))
+        )
+        if (closed !== undefined) yield* emit(own.apply(closed))
+      }
+    })
+
+    const onOpen = (send: (text: string) => Effect.Effect<void>) =>
+      Effect.gen(function*() {
+        yield* send(JSON.stringify({ method: "SUBSCRIBE", params: [`bookTicker.${symbol}`, `trade.${symbol}`] }))
+        const signature = yield* client.subscriptionSignature
+        yield* send(JSON.stringify({ method: "SUBSCRIBE", params: [`account.orderUpdate.${symbol}`], signature }))
+        const reconnect = (yield* Ref.getAndUpdate(connections, (n) => n + 1)) > 0
+        if (reconnect) {
+          yield* Effect.logInfo("backpack stream reconnected; reading open orders again")
+          yield* resync
+        }
+        yield* Deferred.succeed(subscribed, undefined)
+      })
+
+    yield* Effect.forkScoped(runManagedSocket<ExchangeError>({
+      url: options.wsUrl ?? backpackWsUrl(config.baseUrl),
+      onOpen,
+      onMessage,
+      onDisconnect: (reason) => Effect.zipRight(Ref.set(market, {}), Effect.logWarning(`backpack stream dropped (${reason}); reconnecting`)),
+      ...(options.reconnectBackoff ? { backoff: options.reconnectBackoff } : {})
+    }))
+    yield* Deferred.await(subscribed).pipe(
+      Effect.timeout(Duration.millis(options.streamReadyTimeoutMs ?? 10_000)),
+      Effect.catchAll(() => Effect.logWarning("backpack stream not up yet: order updates wait for it; prices come over REST meanwhile"))
+    )
+
+    /** Stream prices when the socket has them, REST for whatever it does not. */
+    const ticker = Effect.gen(function*() {
+      const view = yield* Ref.get(market)
+      const [book, last] = yield* Effect.all([
+        view.book !== undefined ? Effect.succeed(view.book) : client.bookTop,
+        view.last !== undefined ? Effect.succeed(view.last) : client.lastPrice
+      ], { concurrency: 2 })
+      // a trade may have arrived meanwhile: keep the stream's last price
+      if (view.last === undefined) yield* Ref.update(market, (now) => (now.last === undefined ? { ...now, last } : now))
+      return { ts: book.ts, bid: book.bid, ask: book.ask, last }
+    })
+
+    /** Spot has no position: the change of the base balance since start-up stands for it. */
+    const baseHeld = Effect.map(client.balances, (balances) => {
+      const base = balances.find((b) => b.asset === instrument.base)
+      return base === undefined ? BigDecimal.fromBigInt(0n) : BigDecimal.sum(base.free, base.locked)
+    })
+    const startingBase = instrument.kind === "spot" ? yield* baseHeld : undefined
+
+    const exchange: Exchange = {
+      venue: VENUE,
+      instrument: Effect.succeed(instrument),
+      ticker,
+      placeLimit: (request) => Effect.map(client.placeLimit(request), (order) => own.absorb(order)),
+      placeMarket: (request) => Effect.map(client.placeMarket(request), (order) => own.absorb(order)),
+      cancel: (orderId) => Effect.map(client.cancel(orderId), (order) => own.absorb(order)),
+      queryOrder: (ref) => Effect.map(client.queryOrder(ref), (order) => (own.get(order.id) !== undefined ? own.absorb(order) : order)),
+      nextUpdate: (within) =>
+        Queue.take(updates).pipe(Effect.timeoutTo({ duration: within, onSuccess: Option.some, onTimeout: Option.none<OrderUpdate> })),
+      position: startingBase === undefined
+        ? Effect.map(client.positionQty, (qty) => ({ venue: VENUE, symbol, qty }))
+        : Effect.map(baseHeld, (held) => ({ venue: VENUE, symbol, qty: BigDecimal.subtract(held, startingBase) })),
+      balances: client.balances,
+      nextFundingTime: instrument.kind === "spot"
+        ? Effect.succeedNone
+        : Effect.map(client.markPrice, (mark) =>
+          Option.flatMap(mark, (m) => (m.nextFundingTimestamp !== undefined && m.nextFundingTimestamp > 0 ? Option.some(m.nextFundingTimestamp) : Option.none())))
+    }
+    return exchange
+  })
+
+/** The maker venue over live Backpack, its socket and fibers bound to the layer's scope. */
+export const BackpackMakerVenue = (
+  config: Pick<HedgeConfig["maker"], "baseUrl" | "symbol" | "publicKey" | "secretKey">,
+  options: BackpackExchangeOptions = {}
+): Layer.Layer<MakerVenue, ExchangeError | InvalidBackpackKey, HttpClient.HttpClient | Socket.WebSocketConstructor> =>
+  Layer.scoped(MakerVenue, makeBackpackExchange(config, options))

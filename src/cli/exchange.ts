@@ -1,0 +1,86 @@
+/**
+ * `npm run exchange -- [DB] [--port-backpack N] [--port-aster N] [--faults FILE] [--accounts FILE]
+ *   [--config FILE] [--speed X] [--loop] [--write-config FILE] [--variant futures|spot]`
+ * Runs the local exchange: Backpack and Aster servers on loopback, their markets replayed in real
+ * time from a tick file, until Ctrl+C.
+ */
+import { Args, Command, Options } from "@effect/cli"
+import { FileSystem, Path } from "@effect/platform"
+import { Console, Effect, Option } from "effect"
+import { parseConfigEffect } from "../core/config/config"
+import { DEFAULT_TEST_ACCOUNT, defaultAccounts, loadAccounts } from "../sim/local-exchange/accounts"
+import { generateBackpackTestKey, renderLocalBotConfig } from "../sim/local-exchange/bot-config"
+import { emptyFaultPlan, loadFaultPlan, makeFaults } from "../sim/local-exchange/faults"
+import { startLocalExchange } from "../sim/local-exchange/local-exchange"
+import { runCli } from "./run-cli"
+
+const db = Args.file({ name: "DB", exists: "yes" }).pipe(Args.withDescription("tick file (SQLite) to replay"), Args.withDefault("data/sample.db"))
+const portBackpack = Options.integer("port-backpack").pipe(Options.withDescription("Backpack server port on 127.0.0.1 (default 8701; 0 = any free port)"), Options.withDefault(8701))
+const portAster = Options.integer("port-aster").pipe(Options.withDescription("Aster server port on 127.0.0.1, futures under /fapi and spot under /api (default 8702; 0 = any free port)"), Options.withDefault(8702))
+const faults = Options.file("faults", { exists: "yes" }).pipe(Options.withDescription("fault plan (YAML or JSON): delays, 5xx, 429, timeouts, malformed JSON, WebSocket drops"), Options.optional)
+const accounts = Options.file("accounts", { exists: "yes" }).pipe(Options.withDescription("accounts file (YAML or JSON): Aster V1/V3 credentials and starting balances"), Options.optional)
+const config = Options.file("config", { exists: "yes" }).pipe(Options.withDescription("hedge config whose sim section sets fees and fill realism (default: the backtest's defaults)"), Options.optional)
+const speed = Options.float("speed").pipe(Options.withDescription("replay speed: file seconds per second (default 1)"), Options.withDefault(1))
+const loop = Options.boolean("loop").pipe(Options.withDescription("replay the file again from the start when it ends (else the market stays as it ended)"))
+const writeConfig = Options.file("write-config").pipe(Options.withDescription("write a hedge config (the original bot's YAML) pointing at these servers, with test credentials"), Options.optional)
+const variant = Options.choice("variant", ["futures", "spot"]).pipe(Options.withDescription("Aster market of the written config (default futures)"), Options.withDefault("futures" as const))
+
+const command = Command.make("exchange", { db, portBackpack, portAster, faults, accounts, config, speed, loop, writeConfig, variant }, (args) =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      const plan = Option.isSome(args.faults) ? yield* loadFaultPlan(args.faults.value) : emptyFaultPlan
+      const accountBook = Option.isSome(args.accounts) ? yield* loadAccounts(args.accounts.value) : defaultAccounts()
+      const hedgeConfig = Option.isSome(args.config) ? yield* parseConfigEffect(yield* fs.readFileString(args.config.value), args.config.value) : undefined
+
+      const running = yield* startLocalExchange({
+        dbPath: args.db,
+        speed: args.speed,
+        loop: args.loop,
+        portBackpack: args.portBackpack,
+        portAster: args.portAster,
+        faults: makeFaults(plan),
+        accounts: accountBook,
+        ...(hedgeConfig !== undefined ? { config: hedgeConfig } : {})
+      })
+      const { urls, venues, data } = running
+      const flags = [data.synthetic ? "synthetic" : "", data.proxy ? "proxy" : ""].filter((f) => f !== "").join(", ")
+      yield* Console.log(`local exchange replaying ${data.path}${flags ? ` (${flags})` : ""}, ${data.from} → ${data.to}, at ${args.speed}×${args.loop ? ", looping" : ""}`)
+      yield* Console.log(`  Backpack       ${venues.backpack.instrument.symbol.padEnd(16)} REST ${urls.backpack}         streams ${urls.backpackWs}`)
+      yield* Console.log(`  Aster futures  ${venues.asterFutures.instrument.symbol.padEnd(16)} REST ${urls.aster} (/fapi)  streams ${urls.asterFuturesWs}`)
+      yield* Console.log(`  Aster spot     ${venues.asterSpot.instrument.symbol.padEnd(16)} REST ${urls.aster} (/api)   streams ${urls.asterSpotWs}`)
+      yield* Console.log(`in a config: bp.base_url: "${urls.backpack}", aster.base_url: "${urls.aster}" with aster.market: futures or spot`)
+      const asterNames = accountBook.aster.map((a) => a.account === DEFAULT_TEST_ACCOUNT.account ? `${a.account} (V1 key ${a.apiKey}, V3 signer ${a.signer})` : a.account)
+      yield* Console.log(`accounts: Backpack: any ED25519 key; Aster: ${asterNames.length > 0 ? asterNames.join(", ") : "none"}`)
+      yield* Console.log(`faults: ${plan.http.length + plan.socket.length === 0 ? "none" : `${plan.http.length} HTTP and ${plan.socket.length} WebSocket rules, seed ${plan.seed}`}`)
+      for (const warning of running.warnings) yield* Console.error(`warning: ${warning}`)
+
+      if (Option.isSome(args.writeConfig)) {
+        const file = args.writeConfig.value
+        const text = renderLocalBotConfig({
+          variant: args.variant,
+          backpackUrl: urls.backpack,
+          asterUrl: urls.aster,
+          backpackSymbol: venues.backpack.instrument.symbol,
+          asterSymbol: (args.variant === "futures" ? venues.asterFutures : venues.asterSpot).instrument.symbol,
+          backpackKey: generateBackpackTestKey(),
+          asterApiKey: DEFAULT_TEST_ACCOUNT.asterApiKey,
+          asterApiSecret: DEFAULT_TEST_ACCOUNT.asterApiSecret,
+          dataFile: data.path,
+          createdAt: new Date().toISOString()
+        })
+        yield* fs.makeDirectory(path.dirname(file), { recursive: true })
+        yield* fs.writeFileString(file, text, { mode: 0o600 })
+        yield* Console.log(`config written to ${file} (${args.variant}); its Backpack key pair was generated for it: a TEST key, accepted only here`)
+        if (accountBook.asterV1(DEFAULT_TEST_ACCOUNT.asterApiKey) === undefined)
+          yield* Console.error(`warning: ${file} uses the default Aster test account, which ${args.accounts.pipe(Option.getOrElse(() => "the accounts file"))} disables: put one of its Aster keys in it`)
+      }
+      yield* Effect.addFinalizer(() => Console.log("local exchange stopped"))
+      yield* Console.log("Ctrl+C to stop")
+      return yield* Effect.never
+    })
+  )
+).pipe(Command.withDescription("Run a local Backpack + Aster exchange replaying a tick file in real time (for live-mode tests)"))
+
+runCli(command, "hedgeloop exchange")

@@ -1,0 +1,106 @@
+/**
+ * The local Backpack WebSocket: one session per connection, SUBSCRIBE / UNSUBSCRIBE of the public
+ * `bookTicker.<symbol>` and `trade.<symbol>` streams and of the signed private
+ * `account.orderUpdate[.<symbol>]` stream. Every outgoing stream message passes the fault plan
+ * (`Faults.socket`): dropped, sent twice, or the connection closed instead.
+ */
+import { HttpServerRequest, HttpServerResponse, Socket } from "@effect/platform"
+import { Effect, Either, Queue, Schema, type Scope } from "effect"
+import { WsRequest } from "../../../adapters/backpack/schemas"
+import type { Faults, LocalAccounts, LocalMarketEvent, LocalVenue } from "../types"
+import { authenticateSubscription } from "./auth"
+import { bookTickerOf, orderUpdateOf, type StreamMessage, tradeOf } from "./render"
+import type { Reply } from "./replies"
+
+export interface StreamDeps {
+  readonly venue: LocalVenue
+  readonly faults: Faults
+  readonly accounts: LocalAccounts
+}
+
+const decoder = new TextDecoder()
+const decodeRequest = Schema.decodeUnknownEither(Schema.parseJson(WsRequest))
+
+/** Close code of a connection dropped by the fault plan ("service restart": clients reconnect). */
+const FAULT_CLOSE_CODE = 1012
+
+/** Serves one upgraded connection until either side closes it. */
+export const backpackStream = (deps: StreamDeps): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | Scope.Scope> =>
+  Effect.gen(function*() {
+    const { venue, faults, accounts } = deps
+    const symbol = venue.instrument.symbol
+    const socket = yield* HttpServerRequest.upgrade
+    const write = yield* socket.writer
+    const outbox = yield* Queue.unbounded<StreamMessage>()
+    const subscribed = new Set<string>()
+    const privateStreams = new Map<string, () => void>()
+    let bookUpdateId = 0
+
+    const publish = (message: StreamMessage | undefined) => {
+      if (message !== undefined && subscribed.has(message.stream)) Queue.unsafeOffer(outbox, message)
+    }
+    const stopMarket = venue.onMarket((event: LocalMarketEvent) =>
+      publish(event.kind === "quote" ? bookTickerOf(symbol, event, ++bookUpdateId, venue.now()) : tradeOf(symbol, event, venue.now()))
+    )
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        stopMarket()
+        for (const stop of privateStreams.values()) stop()
+      })
+    )
+
+    const reply = (id: unknown, refusal: Reply) => {
+      const body = refusal.body as { readonly code: string; readonly message: string }
+      return write(JSON.stringify({ id: id ?? null, error: { code: body.code, message: body.message } }))
+    }
+
+    const subscribe = (stream: string, request: typeof WsRequest.Type) =>
+      Effect.gen(function*() {
+        if (subscribed.has(stream)) return
+        if (stream === `bookTicker.${symbol}` || stream === `trade.${symbol}`) {
+          subscribed.add(stream)
+          return
+        }
+        if (stream === "account.orderUpdate" || stream === `account.orderUpdate.${symbol}`) {
+          const auth = authenticateSubscription(accounts, venue.now(), request.signature)
+          if (Either.isLeft(auth)) return yield* reply(request.id, auth.left)
+          subscribed.add(stream)
+          privateStreams.set(stream, venue.onOrderUpdate(auth.right.account, (update) => publish(orderUpdateOf(stream, update, venue.now()))))
+          return
+        }
+        yield* reply(request.id, { status: 400, body: { code: "INVALID_CLIENT_REQUEST", message: `Invalid stream ${stream}` } })
+      })
+
+    const unsubscribe = (stream: string) =>
+      Effect.sync(() => {
+        subscribed.delete(stream)
+        privateStreams.get(stream)?.()
+        privateStreams.delete(stream)
+      })
+
+    const onRequest = (data: string | Uint8Array) =>
+      Either.match(decodeRequest(typeof data === "string" ? data : decoder.decode(data)), {
+        onLeft: () => reply(null, { status: 400, body: { code: "INVALID_CLIENT_REQUEST", message: "Invalid request" } }),
+        onRight: (request) =>
+          Effect.forEach(request.params, (stream) => (request.method === "SUBSCRIBE" ? subscribe(stream, request) : unsubscribe(stream)), { discard: true })
+      }).pipe(Effect.catchAll(() => Effect.void))
+
+    /** Sends what the venue publishes, through the fault plan; a "disconnect" ends the session. */
+    const sender = Effect.gen(function*() {
+      while (true) {
+        const message = yield* Queue.take(outbox)
+        const fault = yield* faults.socket(venue.venue, message.stream)
+        if (fault.kind === "drop") continue
+        if (fault.kind === "disconnect") return yield* write(new Socket.CloseEvent(FAULT_CLOSE_CODE, "connection dropped (fault plan)"))
+        const text = JSON.stringify(message)
+        yield* write(text)
+        if (fault.kind === "duplicate") yield* write(text)
+      }
+    })
+
+    yield* Effect.forkScoped(Effect.catchAll(sender, () => Effect.void))
+    yield* socket.runRaw(onRequest).pipe(Effect.catchAll(() => Effect.void))
+    return HttpServerResponse.empty()
+  }).pipe(
+    Effect.catchTag("RequestError", () => Effect.succeed(HttpServerResponse.text("expected a WebSocket upgrade", { status: 400 })))
+  )

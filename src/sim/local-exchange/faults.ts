@@ -1,0 +1,288 @@
+/**
+ * Fault injection for the local exchange (`Faults`): a plan of rules, each naming what it matches
+ * (venue, "METHOD /path" route or WebSocket stream, `*` matching anything), when it fires (with a
+ * probability, on every Nth matching request, or always; at most `times` times) and the fault.
+ *
+ * ```yaml
+ * seed: 7
+ * http:
+ *   - route: "POST /fapi/v1/order"       # no method = any method; "*" alone = every request
+ *     venue: aster-futures               # backpack | aster-futures | aster-spot | aster (both)
+ *     every: 3                           # the 3rd, 6th, … matching request
+ *     fault: { kind: status, status: 503 }
+ *   - route: "GET /api/v1/*"
+ *     probability: 0.1
+ *     fault: { kind: delay, ms: 250 }
+ *   - route: "*"
+ *     probability: 0.01
+ *     times: 2
+ *     fault: { kind: rateLimit, retryAfterSeconds: 2 }
+ *   - route: "DELETE /api/v1/order"
+ *     fault: timeout                     # kinds without parameters may be written alone
+ * socket:
+ *   - stream: "*orderUpdate*"
+ *     probability: 0.05
+ *     fault: duplicate                   # drop | duplicate | disconnect
+ * ```
+ *
+ * Faults are exactly the contract's `HttpFault` / `SocketFault` (delay ms; status 500/502/503/504;
+ * rateLimit with retryAfterSeconds, default 1; timeout = never answer; malformed = broken JSON).
+ * Every matching rule counts every matching request; the first rule (in file order) that fires
+ * wins. Each rule draws from its own random stream seeded from the plan's seed and its position,
+ * so a run is deterministic for a seed and the order in which requests reach each rule.
+ */
+import { FileSystem } from "@effect/platform"
+import { Data, Effect, Either, ParseResult, Schema } from "effect"
+import type { Venue } from "../../core/domain/venue"
+import { type Rng, seededRng } from "../models/rng"
+import { decodeYamlOrJson, NonNegative, oneOf, PositiveInt, Probability } from "./file-decode"
+import type { Faults, HttpFault, SocketFault } from "./types"
+
+export class FaultPlanError extends Data.TaggedError("FaultPlanError")<{
+  readonly source: string
+  readonly problems: ReadonlyArray<string>
+}> {
+  override get message() {
+    return `invalid fault plan ${this.source}:\n${this.problems.map((p) => `  - ${p}`).join("\n")}`
+  }
+}
+
+// ---- the plan's schema
+
+const VenueMatch = oneOf("backpack", "aster-futures", "aster-spot", "aster")
+export type VenueMatch = typeof VenueMatch.Type
+
+const ROUTE = /^(?:(?:GET|POST|PUT|PATCH|DELETE|\*)\s+)?(?:\/\S*|\*\S*)$/
+const Route = Schema.String.pipe(
+  Schema.filter((s) => ROUTE.test(s.trim()), {
+    message: (issue) => `expected a route "METHOD /path" such as "POST /fapi/v1/order" ("*" matches anything, the method may be left out), got ${JSON.stringify(issue.actual)}`
+  })
+)
+const Stream = Schema.String.pipe(Schema.filter((s) => s.trim().length > 0, { message: () => `expected a stream name or pattern such as "*depth*"` }))
+
+/**
+ * A fault picked by its `kind` (or written as the bare kind when it has no parameters), so an error
+ * names the one shape meant instead of every member of a union.
+ */
+const byKind = <A>(what: string, members: Readonly<Record<string, Schema.Schema<any, any>>>): Schema.Schema<A, unknown> => {
+  const kinds = Object.keys(members)
+  const bareKinds = kinds.filter((k) => {
+    const fields = (members[k]!.ast as { propertySignatures?: ReadonlyArray<unknown> }).propertySignatures
+    return fields !== undefined && fields.length === 1
+  })
+  const expected = `expected ${what}: a mapping with kind one of ${kinds.map((k) => JSON.stringify(k)).join(", ")}${bareKinds.length > 0 ? ` (or just ${bareKinds.map((k) => JSON.stringify(k)).join(", ")})` : ""}`
+  return Schema.transformOrFail(Schema.Unknown, Schema.Any, {
+    strict: true,
+    decode: (input, options, ast) => {
+      if (typeof input === "string")
+        return bareKinds.includes(input)
+          ? ParseResult.succeed({ kind: input })
+          : ParseResult.fail(new ParseResult.Type(ast, input, `${expected}, got ${JSON.stringify(input)}`))
+      if (input === null || typeof input !== "object" || Array.isArray(input)) return ParseResult.fail(new ParseResult.Type(ast, input, `${expected}, got ${JSON.stringify(input)}`))
+      const kind = (input as { kind?: unknown }).kind
+      const member = typeof kind === "string" ? members[kind] : undefined
+      if (member === undefined)
+        return ParseResult.fail(new ParseResult.Pointer("kind", input, new ParseResult.Type(ast, kind, `expected one of ${kinds.map((k) => JSON.stringify(k)).join(", ")}, got ${JSON.stringify(kind)}`)))
+      return ParseResult.decodeUnknown(member)(input, options)
+    },
+    encode: ParseResult.succeed
+  }) as unknown as Schema.Schema<A, unknown>
+}
+
+const HttpFaultSchema = byKind<Exclude<HttpFault, { readonly kind: "none" }>>("an HTTP fault", {
+  delay: Schema.Struct({ kind: Schema.Literal("delay"), ms: NonNegative("milliseconds") }),
+  status: Schema.Struct({
+    kind: Schema.Literal("status"),
+    status: Schema.Number.pipe(
+      Schema.filter((n): n is 500 | 502 | 503 | 504 => n === 500 || n === 502 || n === 503 || n === 504, {
+        message: (issue) => `expected one of 500, 502, 503, 504, got ${JSON.stringify(issue.actual)}`
+      })
+    )
+  }),
+  rateLimit: Schema.Struct({ kind: Schema.Literal("rateLimit"), retryAfterSeconds: Schema.optionalWith(NonNegative("seconds"), { exact: true, default: () => 1 }) }),
+  timeout: Schema.Struct({ kind: Schema.Literal("timeout") }),
+  malformed: Schema.Struct({ kind: Schema.Literal("malformed") })
+})
+
+const SocketFaultSchema = byKind<Exclude<SocketFault, { readonly kind: "none" }>>("a WebSocket fault", {
+  drop: Schema.Struct({ kind: Schema.Literal("drop") }),
+  duplicate: Schema.Struct({ kind: Schema.Literal("duplicate") }),
+  disconnect: Schema.Struct({ kind: Schema.Literal("disconnect") })
+})
+
+/** when a rule fires: `probability` or `every` (not both); neither = every matching request */
+const trigger = {
+  venue: Schema.optionalWith(VenueMatch, { exact: true }),
+  probability: Schema.optionalWith(Probability, { exact: true }),
+  every: Schema.optionalWith(PositiveInt("a count"), { exact: true }),
+  times: Schema.optionalWith(PositiveInt("a count"), { exact: true })
+}
+
+const oneTrigger = (rule: { readonly probability?: number; readonly every?: number }) =>
+  rule.probability !== undefined && rule.every !== undefined ? { path: ["every"], message: "give either probability or every, not both" } : true
+
+export const HttpFaultRule = Schema.Struct({ route: Route, ...trigger, fault: HttpFaultSchema }).pipe(Schema.filter(oneTrigger))
+export type HttpFaultRule = typeof HttpFaultRule.Type
+
+export const SocketFaultRule = Schema.Struct({ stream: Stream, ...trigger, fault: SocketFaultSchema }).pipe(Schema.filter(oneTrigger))
+export type SocketFaultRule = typeof SocketFaultRule.Type
+
+export const FaultPlan = Schema.Struct({
+  seed: Schema.optionalWith(Schema.Int, { exact: true, default: () => 1 }),
+  http: Schema.optionalWith(Schema.Array(HttpFaultRule), { exact: true, default: () => [] }),
+  socket: Schema.optionalWith(Schema.Array(SocketFaultRule), { exact: true, default: () => [] })
+})
+export type FaultPlan = typeof FaultPlan.Type
+
+export const emptyFaultPlan: FaultPlan = { seed: 1, http: [], socket: [] }
+
+/** Decodes a fault plan from YAML or JSON text; `source` names it in errors. */
+export const parseFaultPlan = (text: string, source: string): Either.Either<FaultPlan, FaultPlanError> =>
+  Either.mapLeft(decodeYamlOrJson(FaultPlan, text, "with optional keys seed, http and socket"), (problems) => new FaultPlanError({ source, problems }))
+
+/** Reads and decodes a fault plan file (`--faults FILE`). */
+export const loadFaultPlan = (path: string): Effect.Effect<FaultPlan, FaultPlanError, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const text = yield* Effect.mapError(fs.readFileString(path), (e) => new FaultPlanError({ source: path, problems: [`cannot read the file: ${e.message}`] }))
+    return yield* parseFaultPlan(text, path)
+  })
+
+// ---- the injector
+
+export interface FaultRecord {
+  /** ms, wall clock */
+  readonly at: number
+  readonly venue: Venue
+  /** the route or stream */
+  readonly target: string
+  readonly fault: HttpFault | SocketFault
+}
+
+/** Faults with a programmatic handle for tests: the plan can be replaced or extended at runtime. */
+export interface FaultInjector extends Faults {
+  /** replaces the plan; counters and random streams restart from its seed */
+  readonly setPlan: (plan: FaultPlan) => Effect.Effect<void>
+  readonly addHttp: (rule: HttpFaultRule) => Effect.Effect<void>
+  readonly addSocket: (rule: SocketFaultRule) => Effect.Effect<void>
+  /** no faults from now on */
+  readonly clear: Effect.Effect<void>
+  readonly plan: Effect.Effect<FaultPlan>
+  /** the faults decided so far (not the "none"s), oldest first, at most the last 1000 */
+  readonly history: Effect.Effect<ReadonlyArray<FaultRecord>>
+}
+
+interface Armed<F> {
+  readonly matches: (venue: Venue, target: string) => boolean
+  readonly probability: number | undefined
+  readonly every: number | undefined
+  readonly times: number | undefined
+  readonly fault: F
+  readonly rng: Rng
+  seen: number
+  fired: number
+}
+
+const glob = (pattern: string): RegExp =>
+  new RegExp(`^${pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`)
+
+const venueMatches = (match: VenueMatch | undefined, venue: Venue) =>
+  match === undefined || match === venue || (match === "aster" && (venue === "aster-futures" || venue === "aster-spot"))
+
+/** "POST /x" → matches that method and path; "/x" → any method; "*" → anything. */
+const routeMatcher = (route: string) => {
+  const trimmed = route.trim()
+  const withMethod = /^\S+\s+/.test(trimmed) ? trimmed.replace(/\s+/, " ") : trimmed === "*" ? "*" : `* ${trimmed}`
+  return glob(withMethod)
+}
+
+/** Independent streams per rule: the seed mixed with the rule's kind and position. */
+const ruleRng = (seed: number, socket: boolean, index: number) =>
+  seededRng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b) ^ (socket ? 0x27d4eb2f : 0)) >>> 0)
+
+const arm = <F>(seed: number, socket: boolean, index: number, rule: { readonly venue?: VenueMatch; readonly probability?: number; readonly every?: number; readonly times?: number; readonly fault: F }, pattern: RegExp): Armed<F> => ({
+  matches: (venue, target) => venueMatches(rule.venue, venue) && pattern.test(target),
+  probability: rule.probability,
+  every: rule.every,
+  times: rule.times,
+  fault: rule.fault,
+  rng: ruleRng(seed, socket, index),
+  seen: 0,
+  fired: 0
+})
+
+const decide = <F>(rules: ReadonlyArray<Armed<F>>, venue: Venue, target: string): F | undefined => {
+  let chosen: F | undefined
+  for (const rule of rules) {
+    if (!rule.matches(venue, target)) continue
+    rule.seen += 1
+    // every matching rule counts (and draws) whether or not an earlier one fired: rules stay independent
+    const due = rule.every !== undefined ? rule.seen % rule.every === 0 : rule.probability !== undefined ? rule.rng.next() < rule.probability : true
+    if (due && chosen === undefined && (rule.times === undefined || rule.fired < rule.times)) {
+      rule.fired += 1
+      chosen = rule.fault
+    }
+  }
+  return chosen
+}
+
+const HISTORY = 1000
+
+export const makeFaults = (initial: FaultPlan = emptyFaultPlan, clock: () => number = Date.now): FaultInjector => {
+  let plan = initial
+  let http: Array<Armed<HttpFault>> = []
+  let socket: Array<Armed<SocketFault>> = []
+  const history: Array<FaultRecord> = []
+  const rearm = () => {
+    http = plan.http.map((rule, i) => arm<HttpFault>(plan.seed, false, i, rule, routeMatcher(rule.route)))
+    socket = plan.socket.map((rule, i) => arm<SocketFault>(plan.seed, true, i, rule, glob(rule.stream.trim())))
+  }
+  rearm()
+  const record = (venue: Venue, target: string, fault: HttpFault | SocketFault) => {
+    history.push({ at: clock(), venue, target, fault })
+    if (history.length > HISTORY) history.shift()
+  }
+  return {
+    http: (venue, route) =>
+      Effect.sync((): HttpFault => {
+        const fault = decide(http, venue, route)
+        if (fault === undefined) return { kind: "none" }
+        record(venue, route, fault)
+        return fault
+      }),
+    socket: (venue, stream) =>
+      Effect.sync((): SocketFault => {
+        const fault = decide(socket, venue, stream)
+        if (fault === undefined) return { kind: "none" }
+        record(venue, stream, fault)
+        return fault
+      }),
+    setPlan: (next) =>
+      Effect.sync(() => {
+        plan = next
+        rearm()
+      }),
+    addHttp: (rule) =>
+      Effect.sync(() => {
+        plan = { ...plan, http: [...plan.http, rule] }
+        http.push(arm<HttpFault>(plan.seed, false, plan.http.length - 1, rule, routeMatcher(rule.route)))
+      }),
+    addSocket: (rule) =>
+      Effect.sync(() => {
+        plan = { ...plan, socket: [...plan.socket, rule] }
+        socket.push(arm<SocketFault>(plan.seed, true, plan.socket.length - 1, rule, glob(rule.stream.trim())))
+      }),
+    clear: Effect.sync(() => {
+      plan = { ...plan, http: [], socket: [] }
+      rearm()
+    }),
+    plan: Effect.sync(() => plan),
+    history: Effect.sync(() => [...history])
+  }
+}
+
+/** Faults that never fire. */
+export const noFaults: Faults = {
+  http: () => Effect.succeed({ kind: "none" }),
+  socket: () => Effect.succeed({ kind: "none" })
+}

@@ -1,0 +1,147 @@
+/**
+ * The local exchange's HTTP + WebSocket servers, on loopback only: one per venue family, as the
+ * real venues have separate hosts. Backpack's routes (./backpack/routes.ts) on one port; Aster
+ * futures (`/fapi/…`) and Aster spot (`/api/…`, ./aster/routes.ts) on the other, with the spot
+ * streams under `/spot` (see `asterRouter`). Each server also answers `GET /__local/health` (the local
+ * exchange's own route: which venues it serves, its clock). Everything runs in the caller's
+ * scope: closing it closes every connection, WebSockets included, and both servers.
+ */
+import * as http from "node:http"
+import type * as net from "node:net"
+import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Chunk, Data, Effect, ExecutionStrategy, Scope } from "effect"
+import { asterRoutes } from "./aster/routes"
+import { backpackRoutes } from "./backpack/routes"
+import type { Faults, LocalAccounts, LocalVenue } from "./types"
+
+export interface LocalExchangeVenues {
+  readonly backpack: LocalVenue
+  readonly asterFutures: LocalVenue
+  readonly asterSpot: LocalVenue
+}
+
+export interface LocalServerOptions {
+  readonly venues: LocalExchangeVenues
+  readonly faults: Faults
+  readonly accounts: LocalAccounts
+  /** 0 (the default) = any free port */
+  readonly portBackpack?: number
+  readonly portAster?: number
+  /** a loopback address (default 127.0.0.1) */
+  readonly host?: string
+}
+
+export interface LocalServerUrls {
+  /** http://host:port, what `bp.base_url` takes */
+  readonly backpack: string
+  /** http://host:port, what `aster.base_url` takes (futures under /fapi, spot under /api) */
+  readonly aster: string
+  /** Backpack's WebSocket endpoint (at the root, as wss://ws.backpack.exchange) */
+  readonly backpackWs: string
+  /** Aster futures streams: /ws/<stream>, /ws/<listenKey>, /stream?streams=… (as fstream) */
+  readonly asterFuturesWs: string
+  /** Aster spot streams, the same paths under /spot (as sstream) */
+  readonly asterSpotWs: string
+}
+
+export class LocalServerError extends Data.TaggedError("LocalServerError")<{ readonly reason: string }> {
+  override get message() {
+    return this.reason
+  }
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"])
+
+type VenueRouter = HttpRouter.HttpRouter<unknown, never>
+
+/**
+ * Both Aster markets on one port. Their REST paths differ (/fapi, /api) but each router also
+ * serves the market's WebSocket paths (/ws/…, /stream), as the venue's fstream and sstream hosts
+ * both do: at the root those are futures' (a route table refuses a path twice), and the whole spot
+ * router is mounted again under /spot, so spot streams are at ws://host:port/spot/ws/… and
+ * /spot/stream (its REST API answers there too, with the same state: one router, mounted twice).
+ */
+const asterRouter = (options: LocalServerOptions): VenueRouter => {
+  const { venues, faults, accounts } = options
+  const futures = asterRoutes({ venue: venues.asterFutures, market: "futures", faults, accounts })
+  const spot = asterRoutes({ venue: venues.asterSpot, market: "spot", faults, accounts })
+  const taken = new Set(Chunk.toReadonlyArray(futures.routes).map((r) => `${r.method} ${r.path}`))
+  const spotAtRoot = HttpRouter.fromIterable(Chunk.filter(spot.routes, (r) => !taken.has(`${r.method} ${r.path}`)))
+  return HttpRouter.concat(futures, spotAtRoot).pipe(HttpRouter.mount(SPOT_PREFIX, spot))
+}
+
+const SPOT_PREFIX = "/spot"
+
+const healthRouter = (family: string, venues: ReadonlyArray<LocalVenue>): VenueRouter =>
+  HttpRouter.empty.pipe(
+    HttpRouter.get(
+      "/__local/health",
+      Effect.sync(() =>
+        HttpServerResponse.unsafeJson({
+          ok: true,
+          family,
+          venues: venues.map((v) => ({ venue: v.venue, symbol: v.instrument.symbol, quoted: v.ticker() !== undefined })),
+          time: venues[0]?.now() ?? Date.now()
+        })
+      )
+    )
+  )
+
+/** One server on `host:port` serving `router`; its connections are destroyed when the scope closes. */
+const serveOne = (host: string, port: number, router: VenueRouter): Effect.Effect<HttpServer.TcpAddress, LocalServerError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const sockets = new Set<net.Socket>()
+    // the server lives in a child scope; the finalizer added after it runs first when the caller's
+    // scope closes and destroys every connection, so the server's own close (and the WebSocket
+    // server's, which waits for its clients) never waits on keep-alive connections or open sockets
+    const inner = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
+    const server = yield* Scope.extend(
+      NodeHttpServer.make(() => {
+        const s = http.createServer()
+        s.on("connection", (socket) => {
+          sockets.add(socket)
+          socket.once("close", () => sockets.delete(socket))
+        })
+        return s
+      }, { host, port }).pipe(
+        Effect.mapError((error) => {
+          const cause = error.cause as { readonly code?: string; readonly message?: string } | undefined
+          const why = cause?.code === "EADDRINUSE" ? "the port is in use" : cause?.message ?? String(error.cause)
+          return new LocalServerError({ reason: `cannot listen on ${host}:${port}: ${why}` })
+        })
+      ),
+      inner
+    )
+    yield* Scope.extend(server.serve(router), inner)
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        for (const socket of sockets) socket.destroy()
+        sockets.clear()
+      })
+    )
+    const address = server.address
+    if (address._tag !== "TcpAddress") return yield* new LocalServerError({ reason: "the server did not bind a TCP address" })
+    return address
+  })
+
+const urlHost = (hostname: string) => (hostname.includes(":") ? `[${hostname}]` : hostname)
+
+/** Starts both servers in the current scope and returns their base URLs. */
+export const startLocalServers = (options: LocalServerOptions): Effect.Effect<LocalServerUrls, LocalServerError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const host = options.host ?? "127.0.0.1"
+    if (!LOOPBACK.has(host)) return yield* new LocalServerError({ reason: `the local exchange listens on loopback only (127.0.0.1, ::1 or localhost), not ${host}` })
+    const { venues, faults, accounts } = options
+    const backpack = backpackRoutes({ venue: venues.backpack, faults, accounts })
+    const bp = yield* serveOne(host, options.portBackpack ?? 0, HttpRouter.concat(healthRouter("backpack", [venues.backpack]), backpack))
+    const aster = yield* serveOne(host, options.portAster ?? 0, HttpRouter.concat(healthRouter("aster", [venues.asterFutures, venues.asterSpot]), asterRouter(options)))
+    const origin = (address: HttpServer.TcpAddress) => `${urlHost(address.hostname)}:${address.port}`
+    return {
+      backpack: `http://${origin(bp)}`,
+      aster: `http://${origin(aster)}`,
+      backpackWs: `ws://${origin(bp)}`,
+      asterFuturesWs: `ws://${origin(aster)}`,
+      asterSpotWs: `ws://${origin(aster)}${SPOT_PREFIX}`
+    }
+  })

@@ -1,0 +1,665 @@
+/**
+ * One venue of the local exchange (`LocalVenue`): the backtest's `VenueEngine` fed in real time,
+ * plus what a real venue keeps per account — orders and client ids, fills with fees, the position,
+ * balances with a margin check, funding.
+ *
+ * Matching is the engine's, exactly as in the backtest: every order matches against the replayed
+ * market only, so accounts never trade with each other. Rejects are the engine's (tick, step,
+ * minQty, minNotional, postOnly, noLiquidity) plus the book's own: duplicateClientId,
+ * insufficientBalance and reduceOnly.
+ *
+ * Money rules (exact decimals, fees in the quote asset):
+ * - spot: quote balance = start + Σ sells − Σ buys − fees; base balance = start + Σ bought − Σ sold.
+ *   Open buys lock price × remaining quantity of quote, open sells lock the remaining base. A buy
+ *   needs price × qty × (1 + the higher fee rate) free (a market buy is priced at the best ask: a
+ *   market order walking the book past it can overdraw by the slippage); a sell needs qty free.
+ * - perps (simple cross margin, no liquidation): equity = start + Σ sells − Σ buys − fees + funding
+ *   + position × mark (= wallet balance + FIFO unrealised PnL). The worst-case position if every
+ *   open order filled, max(|pos + open buys|, |pos − open sells|), times the mark, over `leverage`,
+ *   is the initial margin. An order is refused when it raises that worst case above
+ *   equity × leverage; an order that does not raise it (a reducing order) always passes. The quote
+ *   balance is reported as free = equity − initial margin, locked = initial margin.
+ * - funding (perps): every `intervalHours` on the UTC grid (00:00, 04:00, … for 4 h), each open
+ *   position pays position × mark × rate (longs pay a positive rate, shorts receive it). The rate
+ *   is the tick file's upcoming funding row when it has rows (`fundingRate` from the feed), else
+ *   the configured one; the mark is the live mid (then the last trade, then the file's funding mark).
+ *   Funding is settled lazily: on the first market tick or call after the funding time.
+ * - the mark is the mid of the replayed quote; the index price is reported equal to it.
+ */
+import { BigDecimal } from "effect"
+import { type FundingPayment, Ledger } from "../../core/accounting/ledger"
+import type { Balance } from "../../core/domain/account"
+import { type Decimal, decimal, divideToScale, fromUnits, toUnits, ZERO } from "../../core/domain/decimal"
+import { checkFilters, type Instrument } from "../../core/domain/instrument"
+import type { Fill, Order, OrderUpdate, Side, TimeInForce } from "../../core/domain/order"
+import { type EngineInstrument, type SimOrder, VenueEngine } from "../engine"
+import { type ImpactModel, linearImpact } from "../models/impact"
+import { conservativeQueue, type QueueModel } from "../models/queue"
+import type { DepthLevels } from "../tickstore/types"
+import type { LocalFunding, LocalMarketEvent, LocalOrderRef, LocalTicker, LocalVenue } from "./types"
+
+/** What a market feed (tick file or test script) drives: prices and quantities in the book's units, times in µs. */
+export interface MarketSink {
+  readonly quote: (tsUs: number, bid: number, bidQty: number, ask: number, askQty: number) => void
+  readonly trade: (tsUs: number, price: number, qty: number, takerBuys: boolean) => void
+  readonly depth: (tsUs: number, levels: DepthLevels) => void
+  /** the current funding interval's rate (and the file's mark for it, if known) */
+  readonly fundingRate: (rate: Decimal, mark?: Decimal) => void
+}
+
+export interface LocalVenueOptions {
+  /** its `venue` is the book's venue; `kind` says spot or perp */
+  readonly instrument: Instrument
+  /** price units = price × 10^priceScale (the tick file's scale when fed from one) */
+  readonly priceScale: number
+  readonly qtyScale: number
+  readonly fees: { readonly maker: Decimal; readonly taker: Decimal }
+  /** an account's balances when first seen, per asset */
+  readonly startingBalances: (account: string) => ReadonlyMap<string, Decimal>
+  /** perps only: the funding interval and the rate used until a feed gives one */
+  readonly funding?: { readonly intervalHours: number; readonly rate: Decimal }
+  /** perps: margin leverage, a whole number (default 10) */
+  readonly leverage?: number
+  readonly queue?: QueueModel
+  /** default: 2 bps per top-of-book size beyond the top (the backtest's default) */
+  readonly impact?: ImpactModel
+  /** top-of-book size assumed when the feed carries none (default 1000) */
+  readonly assumedTopQty?: Decimal
+  /** venue time, ms (default Date.now) */
+  readonly clock?: () => number
+  /** a listener threw (default: console.error) */
+  readonly onListenerError?: (error: unknown) => void
+}
+
+/** An account's margin figures on a perp venue (all in the quote asset). */
+export interface LocalAccountSummary {
+  readonly position: Decimal
+  /** average price of the open FIFO lots, rounded to 8 decimals; undefined when flat */
+  readonly entryPrice: Decimal | undefined
+  readonly markPrice: Decimal | undefined
+  /** start + realised PnL − fees + funding */
+  readonly walletBalance: Decimal
+  readonly unrealizedPnl: Decimal
+  readonly realizedPnl: Decimal
+  readonly fees: Decimal
+  readonly funding: Decimal
+  /** wallet + unrealised */
+  readonly equity: Decimal
+  /** worst-case position × mark / leverage, rounded to 8 decimals (0 on spot) */
+  readonly initialMargin: Decimal
+  readonly available: Decimal
+  readonly leverage: number
+}
+
+/** A LocalVenue plus the feed side and the extras the wire protocols may want. */
+export interface LocalVenueBook extends LocalVenue {
+  /** the market input: what a tick feed or a test script drives */
+  readonly feed: MarketSink
+  readonly engine: VenueEngine
+  readonly priceScale: number
+  readonly qtyScale: number
+  readonly fees: { readonly maker: Decimal; readonly taker: Decimal }
+  readonly accountSummary: (account: string) => LocalAccountSummary
+  readonly fundingPayments: (account: string) => ReadonlyArray<FundingPayment>
+  /** accounts seen so far */
+  readonly accounts: () => ReadonlyArray<string>
+}
+
+export type PlacedOrder = Order & { readonly rejectCode?: string }
+
+const KEEP_CLOSED_ORDERS = 1000
+const KEEP_FILLS = 10_000
+const DEPTH_MAX_AGE_US = 5_000_000
+const HOUR_MS = 3_600_000
+const TWO = decimal("2")
+
+interface AccountState {
+  readonly name: string
+  readonly start: ReadonlyMap<string, Decimal>
+  readonly ledger: Ledger
+  /** open orders and the last KEEP_CLOSED_ORDERS closed ones */
+  readonly orders: Map<string, SimOrder>
+  readonly byClientId: Map<string, string>
+  readonly closed: Array<string>
+  readonly fills: Array<Fill>
+  readonly listeners: Set<(update: OrderUpdate) => void>
+}
+
+const isOpen = (o: SimOrder) => o.status === "new" || o.status === "partially-filled"
+
+/** Decimal → engine units; -1 when it does not fit the unit grid (the engine then rejects it). */
+const unitsOrInvalid = (value: Decimal, scale: number): number => {
+  try {
+    const units = toUnits(value, scale)
+    return units > 0n && units <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(units) : -1
+  } catch {
+    return -1
+  }
+}
+
+export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
+  const { instrument, priceScale, qtyScale, fees } = options
+  const venue = instrument.venue
+  const perp = instrument.kind === "perp"
+  const clock = options.clock ?? Date.now
+  const leverage = options.leverage ?? 10
+  const assumedTopQty = options.assumedTopQty ?? decimal("1000")
+  const onListenerError = options.onListenerError ?? ((error: unknown) => console.error(`local exchange: a listener failed: ${String(error)}`))
+  if (!Number.isSafeInteger(leverage) || leverage < 1) throw new Error(`leverage must be a whole number ≥ 1, got ${leverage}`)
+  const LEVERAGE = BigDecimal.fromBigInt(BigInt(leverage))
+
+  const px = (units: number) => fromUnits(units, priceScale)
+  const qx = (units: number) => fromUnits(units, qtyScale)
+  const engineInstrument: EngineInstrument = {
+    tickUnits: Number(toUnits(instrument.tickSize, priceScale)),
+    stepUnits: Number(toUnits(instrument.stepSize, qtyScale)),
+    minQtyUnits: Number(toUnits(instrument.minQty, qtyScale)),
+    minNotionalUnits: toUnits(instrument.minNotional, priceScale + qtyScale)
+  }
+  const assumedTopUnits = Number(toUnits(assumedTopQty, qtyScale))
+
+  // ---- ids: decimal integers (both venues' wire formats carry numeric ids), unique across restarts
+  let orderSeq = clock() * 1000
+  let tradeSeq = clock() * 1000
+  let marketTradeSeq = clock() * 1000
+
+  // ---- the latest depth snapshot, handed to the engine by a local id
+  let depthLevels: DepthLevels | undefined
+  let depthTs = -1
+  let depthId = 0
+
+  // ---- funding
+  const intervalMs = options.funding !== undefined ? Math.round(options.funding.intervalHours * HOUR_MS) : 0
+  if (perp && options.funding !== undefined && !(intervalMs > 0)) throw new Error("funding interval must be positive")
+  let fundingRateNow: Decimal = options.funding?.rate ?? ZERO
+  let fundingMark: Decimal | undefined
+  let nextFundingDue = intervalMs > 0 ? (Math.floor(clock() / intervalMs) + 1) * intervalMs : Number.POSITIVE_INFINITY
+
+  const accountsByName = new Map<string, AccountState>()
+  const ownerOf = new Map<string, AccountState>()
+  const marketListeners = new Set<(event: LocalMarketEvent) => void>()
+  /** fills of an order being submitted wait until its acceptance has been announced */
+  let submitting: { readonly id: string; readonly updates: Array<OrderUpdate> } | undefined
+
+  const account = (name: string): AccountState => {
+    let state = accountsByName.get(name)
+    if (state === undefined) {
+      state = {
+        name,
+        start: new Map(options.startingBalances(name)),
+        ledger: new Ledger([venue]),
+        orders: new Map(),
+        byClientId: new Map(),
+        closed: [],
+        fills: [],
+        listeners: new Set()
+      }
+      accountsByName.set(name, state)
+    }
+    return state
+  }
+
+  const notify = (acct: AccountState, update: OrderUpdate) => {
+    for (const listener of acct.listeners) {
+      try {
+        listener(update)
+      } catch (error) {
+        onListenerError(error)
+      }
+    }
+  }
+
+  const emitMarket = (event: LocalMarketEvent) => {
+    for (const listener of marketListeners) {
+      try {
+        listener(event)
+      } catch (error) {
+        onListenerError(error)
+      }
+    }
+  }
+
+  const toOrder = (o: SimOrder): PlacedOrder => ({
+    venue,
+    symbol: instrument.symbol,
+    id: o.id,
+    clientId: o.clientId,
+    side: o.sign > 0 ? "buy" : "sell",
+    type: o.type,
+    ...(o.type === "limit" && o.price > 0 ? { price: px(o.price) } : {}),
+    qty: qx(Math.max(o.qty, 0)),
+    filledQty: qx(o.filled),
+    filledQuote: fromUnits(o.filledQuote, priceScale + qtyScale),
+    status: o.status,
+    postOnly: o.postOnly,
+    timeInForce: o.timeInForce,
+    createdAt: Math.floor(o.createdAt / 1000),
+    updatedAt: Math.floor(o.updatedAt / 1000),
+    ...(o.rejectReason !== undefined ? { rejectReason: o.rejectReason } : {}),
+    ...(o.rejectCode !== undefined ? { rejectCode: o.rejectCode } : {})
+  })
+
+  const retire = (acct: AccountState, o: SimOrder) => {
+    acct.closed.push(o.id)
+    if (acct.closed.length > KEEP_CLOSED_ORDERS) {
+      const old = acct.closed.shift()!
+      const forgotten = acct.orders.get(old)
+      acct.orders.delete(old)
+      ownerOf.delete(old)
+      if (forgotten !== undefined && acct.byClientId.get(forgotten.clientId) === old) acct.byClientId.delete(forgotten.clientId)
+    }
+  }
+
+  // ---- prices
+
+  const mid = (): Decimal | undefined => {
+    const e = engine
+    return e.bid > 0 && e.ask > 0 ? BigDecimal.unsafeDivide(px(e.bid + e.ask), TWO) : undefined
+  }
+
+  const markPrice = (): Decimal | undefined => mid() ?? (engine.last > 0 ? px(engine.last) : fundingMark)
+
+  // ---- the engine and its fills
+
+  const onFill = (order: SimOrder, ts: number, price: number, qty: number, liquidity: "maker" | "taker") => {
+    const acct = ownerOf.get(order.id)
+    if (acct === undefined) return
+    const priceDecimal = px(price)
+    const qtyDecimal = qx(qty)
+    const rate = liquidity === "maker" ? fees.maker : fees.taker
+    const fill: Fill = {
+      venue,
+      symbol: instrument.symbol,
+      orderId: order.id,
+      tradeId: String(++tradeSeq),
+      side: order.sign > 0 ? "buy" : "sell",
+      price: priceDecimal,
+      qty: qtyDecimal,
+      fee: BigDecimal.normalize(BigDecimal.multiply(BigDecimal.multiply(priceDecimal, qtyDecimal), rate)),
+      feeAsset: instrument.quote,
+      liquidity,
+      ts: Math.floor(ts / 1000)
+    }
+    acct.ledger.recordFill(fill)
+    acct.fills.push(fill)
+    if (acct.fills.length > KEEP_FILLS) acct.fills.shift()
+    const update: OrderUpdate = { order: toOrder(order), fill }
+    if (submitting !== undefined && submitting.id === order.id) {
+      submitting.updates.push(update)
+      return
+    }
+    if (!isOpen(order)) retire(acct, order)
+    notify(acct, update)
+  }
+
+  const engine = new VenueEngine(
+    venue,
+    engineInstrument,
+    options.queue ?? conservativeQueue,
+    options.impact ?? linearImpact(2, 0),
+    (id) => {
+      if (id !== depthId || depthLevels === undefined) throw new Error(`local venue ${venue}: depth snapshot ${id} is gone`)
+      return depthLevels
+    },
+    { onFill: (_venue, order, ts, price, qty, liquidity) => onFill(order, ts, price, qty, liquidity) },
+    { assumedTopQtyUnits: assumedTopUnits, depthMaxAgeUs: DEPTH_MAX_AGE_US, rejectMarket: () => false }
+  )
+
+  // ---- funding
+
+  const settleFunding = () => {
+    if (!perp || intervalMs <= 0) return
+    const now = clock()
+    if (now < nextFundingDue) return
+    // a clock that jumped far ahead (tests) settles the intervals it skipped, up to a bound
+    if (now - nextFundingDue > 1000 * intervalMs) nextFundingDue = (Math.floor(now / intervalMs) - 999) * intervalMs
+    while (now >= nextFundingDue) {
+      const mark = markPrice()
+      if (mark !== undefined) {
+        for (const acct of accountsByName.values()) acct.ledger.recordFunding(venue, nextFundingDue, fundingRateNow, mark)
+      }
+      nextFundingDue += intervalMs
+    }
+  }
+
+  // ---- balances and margin
+
+  const openTotals = (acct: AccountState) => {
+    let buys = 0
+    let sells = 0
+    let buyQuote = ZERO
+    for (const o of acct.orders.values()) {
+      if (!isOpen(o)) continue
+      const left = o.qty - o.filled
+      if (o.sign > 0) {
+        buys += left
+        buyQuote = BigDecimal.sum(buyQuote, BigDecimal.multiply(px(o.price), qx(left)))
+      } else sells += left
+    }
+    return { buys: qx(buys), sells: qx(sells), buyQuote }
+  }
+
+  const startOf = (acct: AccountState, asset: string) => acct.start.get(asset) ?? ZERO
+
+  const worstPosition = (position: Decimal, buys: Decimal, sells: Decimal) =>
+    BigDecimal.max(BigDecimal.abs(BigDecimal.sum(position, buys)), BigDecimal.abs(BigDecimal.subtract(position, sells)))
+
+  const summary = (acct: AccountState): LocalAccountSummary => {
+    const book = acct.ledger.book(venue)
+    const mark = markPrice()
+    const unrealized = mark !== undefined ? acct.ledger.unrealizedPnl(venue, mark) : ZERO
+    const wallet = BigDecimal.sum(BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.quote), book.realizedPnl), book.fees), book.funding)
+    const equity = BigDecimal.sum(wallet, unrealized)
+    const open = openTotals(acct)
+    const initialMargin = perp && mark !== undefined
+      ? divideToScale(BigDecimal.multiply(worstPosition(book.position, open.buys, open.sells), mark), LEVERAGE, 8)
+      : ZERO
+    let lotQty = ZERO
+    let lotCost = ZERO
+    for (const lot of book.lots) {
+      lotQty = BigDecimal.sum(lotQty, lot.qty)
+      lotCost = BigDecimal.sum(lotCost, BigDecimal.multiply(lot.qty, lot.price))
+    }
+    return {
+      position: book.position,
+      entryPrice: BigDecimal.isZero(lotQty) ? undefined : BigDecimal.normalize(divideToScale(lotCost, lotQty, 8)),
+      markPrice: mark,
+      walletBalance: BigDecimal.normalize(wallet),
+      unrealizedPnl: BigDecimal.normalize(unrealized),
+      realizedPnl: BigDecimal.normalize(book.realizedPnl),
+      fees: BigDecimal.normalize(book.fees),
+      funding: BigDecimal.normalize(book.funding),
+      equity: BigDecimal.normalize(equity),
+      initialMargin: BigDecimal.normalize(initialMargin),
+      available: BigDecimal.normalize(BigDecimal.subtract(equity, initialMargin)),
+      leverage
+    }
+  }
+
+  const balancesOf = (acct: AccountState): ReadonlyArray<Balance> => {
+    const book = acct.ledger.book(venue)
+    const out = new Map<string, { free: Decimal; locked: Decimal }>()
+    for (const [asset, amount] of acct.start) out.set(asset, { free: amount, locked: ZERO })
+    if (perp) {
+      const s = summary(acct)
+      out.set(instrument.quote, { free: s.available, locked: s.initialMargin })
+    } else {
+      const open = openTotals(acct)
+      const quoteTotal = BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.quote), book.cashFlow), book.fees)
+      const baseTotal = BigDecimal.sum(startOf(acct, instrument.base), book.position)
+      out.set(instrument.quote, { free: BigDecimal.subtract(quoteTotal, open.buyQuote), locked: open.buyQuote })
+      out.set(instrument.base, { free: BigDecimal.subtract(baseTotal, open.sells), locked: open.sells })
+    }
+    return [...out].map(([asset, b]) => ({ venue, asset, free: BigDecimal.normalize(b.free), locked: BigDecimal.normalize(b.locked) }))
+  }
+
+  /** undefined when the account can afford the order, else the reason it cannot */
+  const unaffordable = (acct: AccountState, side: Side, qty: Decimal, price: Decimal): string | undefined => {
+    const open = openTotals(acct)
+    const book = acct.ledger.book(venue)
+    if (perp) {
+      const mark = markPrice() ?? price
+      const before = worstPosition(book.position, open.buys, open.sells)
+      const after = side === "buy"
+        ? worstPosition(book.position, BigDecimal.sum(open.buys, qty), open.sells)
+        : worstPosition(book.position, open.buys, BigDecimal.sum(open.sells, qty))
+      if (BigDecimal.lessThanOrEqualTo(after, before)) return undefined
+      const unrealized = acct.ledger.unrealizedPnl(venue, mark)
+      const equity = BigDecimal.sum(
+        BigDecimal.sum(BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.quote), book.realizedPnl), book.fees), book.funding),
+        unrealized
+      )
+      const need = BigDecimal.multiply(after, mark)
+      const have = BigDecimal.multiply(equity, LEVERAGE)
+      return BigDecimal.greaterThan(need, have)
+        ? `margin: a worst-case position of ${BigDecimal.format(after)} at ${BigDecimal.format(mark)} needs ${BigDecimal.format(BigDecimal.normalize(need))} of notional, equity ${BigDecimal.format(BigDecimal.normalize(equity))} × leverage ${leverage} allows ${BigDecimal.format(BigDecimal.normalize(have))}`
+        : undefined
+    }
+    if (side === "buy") {
+      const free = BigDecimal.subtract(BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.quote), book.cashFlow), book.fees), open.buyQuote)
+      const cost = BigDecimal.multiply(BigDecimal.multiply(price, qty), BigDecimal.sum(decimal("1"), BigDecimal.max(fees.maker, fees.taker)))
+      return BigDecimal.greaterThan(cost, free)
+        ? `${instrument.quote}: needs ${BigDecimal.format(BigDecimal.normalize(cost))} (fee included), ${BigDecimal.format(BigDecimal.normalize(free))} free`
+        : undefined
+    }
+    const free = BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.base), book.position), open.sells)
+    return BigDecimal.greaterThan(qty, free)
+      ? `${instrument.base}: needs ${BigDecimal.format(qty)}, ${BigDecimal.format(BigDecimal.normalize(free))} free`
+      : undefined
+  }
+
+  /** reduce-only (perps): must be opposite to the position and not larger than it */
+  const notReducing = (acct: AccountState, side: Side, qty: Decimal): boolean => {
+    const position = acct.ledger.book(venue).position
+    const reduces = side === "buy" ? BigDecimal.isNegative(position) : BigDecimal.isPositive(position)
+    return !reduces || BigDecimal.greaterThan(qty, BigDecimal.abs(position))
+  }
+
+  // ---- order entry
+
+  const newSimOrder = (clientId: string, side: Side, type: "limit" | "market", price: number, qty: number, postOnly: boolean, timeInForce: TimeInForce, ts: number): SimOrder => ({
+    id: String(++orderSeq),
+    clientId,
+    sign: side === "buy" ? 1 : -1,
+    type,
+    price,
+    qty,
+    postOnly,
+    timeInForce,
+    createdAt: ts,
+    updatedAt: ts,
+    filled: 0,
+    filledQuote: 0n,
+    status: "new",
+    queue: { ahead: 0 },
+    levelQty: 0
+  })
+
+  const refuse = (o: SimOrder, code: string, reason: string): PlacedOrder => {
+    o.status = "rejected"
+    o.rejectCode = code
+    o.rejectReason = reason
+    return toOrder(o)
+  }
+
+  /** Runs the engine on an order the book accepted, then announces: accepted, each fill, the end. */
+  const submit = (acct: AccountState, o: SimOrder, run: (o: SimOrder) => SimOrder): PlacedOrder => {
+    const accepted = toOrder(o)
+    const pending = { id: o.id, updates: [] as Array<OrderUpdate> }
+    ownerOf.set(o.id, acct)
+    submitting = pending
+    try {
+      run(o)
+    } finally {
+      submitting = undefined
+    }
+    if (o.status === "rejected" && o.filled === 0) {
+      ownerOf.delete(o.id)
+      return toOrder(o)
+    }
+    acct.orders.set(o.id, o)
+    if (o.clientId !== "") acct.byClientId.set(o.clientId, o.id)
+    notify(acct, { order: accepted })
+    for (const update of pending.updates) notify(acct, update)
+    const last = pending.updates[pending.updates.length - 1]
+    if (!isOpen(o)) {
+      retire(acct, o)
+      // the last fill already carried a "filled" state; an expiry or rejected remainder gets its own message
+      if (last === undefined || last.order.status !== o.status) notify(acct, { order: toOrder(o) })
+    }
+    return toOrder(o)
+  }
+
+  const duplicate = (acct: AccountState, clientId: string) => clientId !== "" && acct.byClientId.has(clientId)
+
+  const placeLimit: LocalVenue["placeLimit"] = (accountName, request) => {
+    settleFunding()
+    const acct = account(accountName)
+    const ts = clock() * 1000
+    const o = newSimOrder(request.clientId, request.side, "limit", unitsOrInvalid(request.price, priceScale), unitsOrInvalid(request.qty, qtyScale), request.postOnly, request.timeInForce, ts)
+    if (duplicate(acct, request.clientId)) return refuse(o, "duplicateClientId", `client order id ${request.clientId} is already used by an order of this account`)
+    const engineWillReject = o.price <= 0 || o.qty <= 0 || checkFilters(instrument, request.qty, request.price) !== undefined ||
+      (request.postOnly && (o.sign < 0 ? engine.bid > 0 && o.price <= engine.bid : engine.ask > 0 && o.price >= engine.ask))
+    if (!engineWillReject) {
+      if (perp && request.reduceOnly === true && notReducing(acct, request.side, request.qty))
+        return refuse(o, "reduceOnly", "reduce-only order would not reduce the position")
+      const reason = request.reduceOnly === true && perp ? undefined : unaffordable(acct, request.side, request.qty, request.price)
+      if (reason !== undefined) return refuse(o, "insufficientBalance", `insufficient balance: ${reason}`)
+    }
+    return submit(acct, o, (order) => engine.submitLimit(ts, order))
+  }
+
+  const placeMarket: LocalVenue["placeMarket"] = (accountName, request) => {
+    settleFunding()
+    const acct = account(accountName)
+    const ts = clock() * 1000
+    const o = newSimOrder(request.clientId, request.side, "market", 0, unitsOrInvalid(request.qty, qtyScale), false, "IOC", ts)
+    if (duplicate(acct, request.clientId)) return refuse(o, "duplicateClientId", `client order id ${request.clientId} is already used by an order of this account`)
+    const best = request.side === "buy" ? engine.ask : engine.bid
+    const engineWillReject = best <= 0 || o.qty <= 0 || checkFilters(instrument, request.qty, undefined, px(best)) !== undefined
+    if (!engineWillReject) {
+      if (perp && request.reduceOnly === true && notReducing(acct, request.side, request.qty))
+        return refuse(o, "reduceOnly", "reduce-only order would not reduce the position")
+      const reason = request.reduceOnly === true && perp ? undefined : unaffordable(acct, request.side, request.qty, px(best))
+      if (reason !== undefined) return refuse(o, "insufficientBalance", `insufficient balance: ${reason}`)
+    }
+    return submit(acct, o, (order) => engine.submitMarket(ts, order))
+  }
+
+  const find = (acct: AccountState, ref: LocalOrderRef): SimOrder | undefined => {
+    const id = "orderId" in ref ? ref.orderId : acct.byClientId.get(ref.clientId)
+    return id === undefined ? undefined : acct.orders.get(id)
+  }
+
+  const cancel: LocalVenue["cancel"] = (accountName, ref) => {
+    settleFunding()
+    const acct = account(accountName)
+    const o = find(acct, ref)
+    if (o === undefined) return undefined
+    if (isOpen(o)) {
+      engine.cancel(clock() * 1000, o.id)
+      retire(acct, o)
+      notify(acct, { order: toOrder(o) })
+    }
+    return toOrder(o)
+  }
+
+  // ---- market input (the feed)
+
+  const feed: MarketSink = {
+    quote: (tsUs, bid, bidQty, ask, askQty) => {
+      settleFunding()
+      engine.onQuote(tsUs, bid, bidQty, ask, askQty)
+      if (marketListeners.size > 0)
+        emitMarket({ kind: "quote", ts: Math.floor(tsUs / 1000), bid: px(bid), bidQty: qx(bidQty), ask: px(ask), askQty: qx(askQty) })
+    },
+    trade: (tsUs, price, qty, takerBuys) => {
+      settleFunding()
+      engine.onTrade(tsUs, price, qty, takerBuys)
+      const tradeId = ++marketTradeSeq
+      if (marketListeners.size > 0)
+        emitMarket({ kind: "trade", ts: Math.floor(tsUs / 1000), price: px(price), qty: qx(qty), takerSide: takerBuys ? "buy" : "sell", tradeId })
+    },
+    depth: (tsUs, levels) => {
+      depthLevels = levels
+      depthTs = tsUs
+      depthId += 1
+      engine.onDepth(tsUs, depthId)
+    },
+    fundingRate: (rate, mark) => {
+      settleFunding()
+      fundingRateNow = rate
+      if (mark !== undefined) fundingMark = mark
+    }
+  }
+
+  const depth: LocalVenue["depth"] = (limit) => {
+    const now = clock()
+    const bids: Array<readonly [Decimal, Decimal]> = []
+    const asks: Array<readonly [Decimal, Decimal]> = []
+    const n = Math.max(0, Math.floor(limit))
+    if (engine.bid > 0 && engine.ask > 0 && n > 0) {
+      const fresh = depthLevels !== undefined && now * 1000 - depthTs <= DEPTH_MAX_AGE_US ? depthLevels : undefined
+      bids.push([px(engine.bid), qx(engine.bidQty > 0 ? engine.bidQty : assumedTopUnits)])
+      asks.push([px(engine.ask), qx(engine.askQty > 0 ? engine.askQty : assumedTopUnits)])
+      for (const [p, q] of fresh?.bids ?? []) if (p < engine.bid && q > 0 && bids.length < n) bids.push([px(p), qx(q)])
+      for (const [p, q] of fresh?.asks ?? []) if (p > engine.ask && q > 0 && asks.length < n) asks.push([px(p), qx(q)])
+    }
+    return { ts: now, bids, asks }
+  }
+
+  const book: LocalVenueBook = {
+    venue,
+    instrument,
+    engine,
+    priceScale,
+    qtyScale,
+    fees,
+    now: clock,
+    ticker: (): LocalTicker | undefined => {
+      settleFunding()
+      if (!(engine.bid > 0 && engine.ask > 0)) return undefined
+      return {
+        ts: Math.floor(Math.max(engine.quoteTs, engine.lastTradeTs) / 1000),
+        bid: px(engine.bid),
+        bidQty: qx(engine.bidQty),
+        ask: px(engine.ask),
+        askQty: qx(engine.askQty),
+        last: engine.last > 0 ? px(engine.last) : mid()!
+      }
+    },
+    depth,
+    funding: (): LocalFunding | undefined => {
+      if (!perp || intervalMs <= 0) return undefined
+      settleFunding()
+      const mark = markPrice()
+      if (mark === undefined) return undefined
+      return { markPrice: mark, indexPrice: mark, rate: fundingRateNow, nextFundingTime: nextFundingDue, intervalHours: intervalMs / HOUR_MS }
+    },
+    placeLimit,
+    placeMarket,
+    cancel,
+    order: (accountName, ref) => {
+      settleFunding()
+      const o = find(account(accountName), ref)
+      return o === undefined ? undefined : toOrder(o)
+    },
+    openOrders: (accountName) => {
+      settleFunding()
+      return [...account(accountName).orders.values()].filter(isOpen).map(toOrder)
+    },
+    fills: (accountName, sinceMs) => {
+      settleFunding()
+      const all = account(accountName).fills
+      return sinceMs === undefined ? [...all] : all.filter((f) => f.ts >= sinceMs)
+    },
+    position: (accountName) => {
+      settleFunding()
+      return account(accountName).ledger.book(venue).position
+    },
+    balances: (accountName) => {
+      settleFunding()
+      return balancesOf(account(accountName))
+    },
+    accountSummary: (accountName) => {
+      settleFunding()
+      return summary(account(accountName))
+    },
+    fundingPayments: (accountName) => {
+      settleFunding()
+      return [...account(accountName).ledger.funding]
+    },
+    accounts: () => [...accountsByName.keys()],
+    onOrderUpdate: (accountName, listener) => {
+      const acct = account(accountName)
+      acct.listeners.add(listener)
+      return () => void acct.listeners.delete(listener)
+    },
+    onMarket: (listener) => {
+      marketListeners.add(listener)
+      return () => void marketListeners.delete(listener)
+    },
+    feed
+  }
+  return book
+}

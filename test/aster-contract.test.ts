@@ -1,0 +1,336 @@
+/**
+ * The Aster adapter against the local Aster wire protocol (asterRoutes over a fake venue), over
+ * real loopback HTTP and WebSocket: futures and spot, V1 (HMAC) and V3 (EIP-712) authentication,
+ * and the failures the adapter must survive.
+ */
+import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { BigDecimal, Duration, Effect, Either, Layer, Option } from "effect"
+import { asterPath } from "../src/adapters/aster/client"
+import { decimal, formatDecimal } from "../src/core/domain/decimal"
+import type { OrderUpdate } from "../src/core/domain/order"
+import type { Exchange } from "../src/core/exchange"
+import { TAKER_FEE } from "./support/fake-aster-venue"
+import { localAster, type Market, v1Auth, v3Auth } from "./support/local-aster-server"
+
+const Live = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
+
+const fmt = formatDecimal
+const route = (method: string, market: Market, version: "v1" | "v3", name: string) => `${method} ${asterPath(market, version, name)}`
+
+/** The next update satisfying `wanted`, skipping others, within `ms`. */
+const awaitUpdate = (exchange: Exchange, wanted: (u: OrderUpdate) => boolean, ms = 5000) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + ms
+    while (Date.now() < deadline) {
+      const next = yield* exchange.nextUpdate(Duration.millis(Math.max(1, deadline - Date.now())))
+      if (Option.isSome(next) && wanted(next.value)) return next.value
+    }
+    return yield* Effect.die(new Error("no such update in time"))
+  })
+
+const eventually = <A, E>(effect: Effect.Effect<A, E>, ok: (a: A) => boolean, ms = 5000) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + ms
+    while (true) {
+      const a = yield* effect
+      if (ok(a)) return a
+      if (Date.now() > deadline) return yield* Effect.die(new Error("condition not met in time"))
+      yield* Effect.sleep(Duration.millis(50))
+    }
+  })
+
+const combos = [
+  { market: "futures", version: "v1" },
+  { market: "futures", version: "v3" },
+  { market: "spot", version: "v1" },
+  { market: "spot", version: "v3" }
+] as const
+
+describe.each(combos)("Aster $market, $version authentication", ({ market, version }) => {
+  const auth = () => (version === "v1" ? v1Auth() : v3Auth())
+
+  it.scopedLive("reads the instrument from exchangeInfo and the ticker from bookTicker + price", () =>
+    Effect.gen(function*() {
+      const { venue, exchange } = yield* localAster(market, auth())
+      const instrument = yield* exchange.instrument
+      expect(instrument.venue).toBe(market === "futures" ? "aster-futures" : "aster-spot")
+      expect(instrument.kind).toBe(market === "futures" ? "perp" : "spot")
+      expect([fmt(instrument.tickSize), fmt(instrument.stepSize), fmt(instrument.minQty), fmt(instrument.minNotional)])
+        .toEqual([fmt(venue.instrument.tickSize), fmt(venue.instrument.stepSize), fmt(venue.instrument.minQty), fmt(venue.instrument.minNotional)])
+      venue.setQuote("1.2345", "1.2350", "1.2347")
+      const ticker = yield* exchange.ticker
+      expect([fmt(ticker.bid), fmt(ticker.ask), fmt(ticker.last)]).toEqual(["1.2345", "1.235", "1.2347"])
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("places a market order once and sees its fill on the user data stream", () =>
+    Effect.gen(function*() {
+      const { venue, exchange } = yield* localAster(market, auth())
+      const ask = venue.ticker()!.ask
+      const order = yield* exchange.placeMarket({ side: "buy", qty: decimal("10"), clientId: "hl-h1" })
+      expect(order.status).toBe("filled")
+      expect(order.type).toBe("market")
+      expect(fmt(order.filledQty)).toBe("10")
+      expect(fmt(order.filledQuote)).toBe(fmt(BigDecimal.multiply(ask, decimal("10"))))
+      expect(venue.placements("hl-h1")).toBe(1)
+      const update = yield* awaitUpdate(exchange, (u) => u.fill !== undefined)
+      expect(update.order.id).toBe(order.id)
+      expect(update.fill!.liquidity).toBe("taker")
+      expect(fmt(update.fill!.price)).toBe(fmt(ask))
+      expect(fmt(update.fill!.qty)).toBe("10")
+      expect(fmt(update.fill!.fee)).toBe(fmt(BigDecimal.multiply(BigDecimal.multiply(ask, decimal("10")), TAKER_FEE)))
+      // position: the futures position, or the spot base balance (1000 to start)
+      const position = yield* exchange.position
+      expect(fmt(position.qty)).toBe(market === "futures" ? "10" : "1010")
+      const balances = yield* exchange.balances
+      const usdt = balances.find((b) => b.asset === "USDT")!
+      const spent = market === "futures" ? update.fill!.fee : BigDecimal.sum(order.filledQuote, update.fill!.fee)
+      expect(fmt(usdt.free)).toBe(fmt(BigDecimal.subtract(decimal("100000"), spent)))
+      const funding = yield* exchange.nextFundingTime
+      if (market === "futures") expect(Option.getOrThrow(funding)).toBe(venue.funding()!.nextFundingTime)
+      else expect(Option.isNone(funding)).toBe(true)
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("places, queries, fills and cancels a limit order", () =>
+    Effect.gen(function*() {
+      const { venue, exchange } = yield* localAster(market, auth())
+      const placed = yield* exchange.placeLimit({ side: "buy", price: decimal("1.9000"), qty: decimal("5"), postOnly: true, timeInForce: "GTC", clientId: "hl-m1" })
+      expect(placed.status).toBe("new")
+      expect(placed.postOnly).toBe(true)
+      expect(fmt(placed.price!)).toBe("1.9")
+      const byId = yield* exchange.queryOrder({ orderId: placed.id })
+      const byClientId = yield* exchange.queryOrder({ clientId: "hl-m1" })
+      expect(byId.id).toBe(placed.id)
+      expect(byClientId.id).toBe(placed.id)
+      venue.fillResting(placed.id, "2")
+      const filled = yield* awaitUpdate(exchange, (u) => u.fill !== undefined)
+      expect(filled.order.status).toBe("partially-filled")
+      expect(fmt(filled.order.filledQty)).toBe("2")
+      expect(filled.fill!.liquidity).toBe("maker")
+      expect(fmt(filled.fill!.price)).toBe("1.9")
+      const cancelled = yield* exchange.cancel(placed.id)
+      expect(cancelled.status).toBe("cancelled")
+      expect(fmt(cancelled.filledQty)).toBe("2")
+      const update = yield* awaitUpdate(exchange, (u) => u.order.status === "cancelled")
+      expect(update.order.id).toBe(placed.id)
+      // a cancelled order cannot be cancelled again: the venue no longer knows it as open
+      const again = yield* Effect.either(exchange.cancel(placed.id))
+      expect(Either.isLeft(again) && again.left._tag).toBe("UnknownOrder")
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("maps the venue's refusals to the core errors", () =>
+    Effect.gen(function*() {
+      const { venue, exchange } = yield* localAster(market, auth())
+      const crossing = yield* Effect.either(exchange.placeLimit({ side: "buy", price: venue.ticker()!.ask, qty: decimal("5"), postOnly: true, timeInForce: "GTC", clientId: "hl-x1" }))
+      expect(Either.isLeft(crossing) && crossing.left._tag === "OrderRejected" && crossing.left.wouldTake).toBe(true)
+      const small = yield* Effect.either(exchange.placeMarket({ side: "buy", qty: decimal("1"), clientId: "hl-x2" }))
+      expect(Either.isLeft(small) && small.left._tag === "OrderRejected" && small.left.code).toBe("-4164")
+      const tooBig = yield* Effect.either(
+        market === "futures"
+          ? exchange.placeMarket({ side: "buy", qty: decimal("10000000"), clientId: "hl-x3" })
+          : exchange.placeMarket({ side: "sell", qty: decimal("5000"), clientId: "hl-x3" })
+      )
+      expect(Either.isLeft(tooBig) && tooBig.left._tag).toBe("InsufficientBalance")
+      expect(Either.isLeft(tooBig) && tooBig.left.message).toContain(market === "futures" ? "-2019" : "-2018")
+      const unknown = yield* Effect.either(exchange.queryOrder({ orderId: "987654" }))
+      expect(Either.isLeft(unknown) && unknown.left._tag).toBe("UnknownOrder")
+      // off the grid: refused before sending
+      const offGrid = yield* Effect.either(exchange.placeLimit({ side: "buy", price: decimal("1.90005"), qty: decimal("5"), postOnly: true, timeInForce: "GTC", clientId: "hl-x4" }))
+      expect(Either.isLeft(offGrid) && offGrid.left._tag).toBe("OrderRejected")
+      expect(venue.placements("hl-x4")).toBe(0)
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("answers a clock refusal (-1021 / -4225) by measuring the venue clock again, then succeeds", () =>
+    Effect.gen(function*() {
+      const { venue, faults, exchange } = yield* localAster(market, auth())
+      const timeCalls = faults.count(route("GET", market, version, "time"))
+      venue.skewMs = 30_000
+      const order = yield* exchange.placeMarket({ side: "buy", qty: decimal("10"), clientId: "hl-s1" })
+      expect(order.status).toBe("filled")
+      expect(faults.count(route("GET", market, version, "time"))).toBe(timeCalls + 1)
+      // refused once for its timing, then placed: the venue received it once
+      expect(venue.placements("hl-s1")).toBe(1)
+      expect(faults.count(route("POST", market, version, "order"))).toBe(2)
+    }).pipe(Effect.provide(Live)))
+})
+
+describe("Aster failure handling (futures V1 unless said)", () => {
+  const market = "futures"
+  const at = (method: string, name: string, version: "v1" | "v3" = "v1") => route(method, market, version, name)
+
+  it.scopedLive("a wrong HMAC secret: -1022, one resync, then OrderRejected with the venue's code", () =>
+    Effect.gen(function*() {
+      const { venue, exchange } = yield* localAster(market, v1Auth("not-the-secret"))
+      const result = yield* Effect.either(exchange.placeMarket({ side: "buy", qty: decimal("10"), clientId: "hl-b1" }))
+      expect(Either.isLeft(result) && result.left._tag === "OrderRejected" && result.left.code).toBe("-1022")
+      expect(Either.isLeft(result) && result.left.message).toContain("Signature for this request is not valid.")
+      expect(venue.placements("hl-b1")).toBe(0)
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("a V3 signature for another chain id: -1022 mapped", () =>
+    Effect.gen(function*() {
+      const { venue, exchange } = yield* localAster(market, v3Auth(714), { streamConnectTimeout: "300 millis" })
+      const result = yield* Effect.either(exchange.placeMarket({ side: "buy", qty: decimal("10"), clientId: "hl-b2" }))
+      expect(Either.isLeft(result) && result.left._tag === "OrderRejected" && result.left.code).toBe("-1022")
+      expect(venue.placements("hl-b2")).toBe(0)
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("5xx on a read: retried, then VenueUnavailable", () =>
+    Effect.gen(function*() {
+      const { faults, exchange } = yield* localAster(market, v1Auth())
+      const before = faults.count(at("GET", "ticker/bookTicker"))
+      faults.http(at("GET", "ticker/bookTicker"), ...Array.from({ length: 4 }, () => ({ kind: "status", status: 502 }) as const))
+      const result = yield* Effect.either(exchange.ticker)
+      expect(Either.isLeft(result) && result.left._tag).toBe("VenueUnavailable")
+      expect(faults.count(at("GET", "ticker/bookTicker")) - before).toBe(4)
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("503 on a placement (processed, answer lost): reconciled by client id, not resent", () =>
+    Effect.gen(function*() {
+      const { venue, faults, exchange } = yield* localAster(market, v1Auth())
+      faults.http(at("POST", "order"), { kind: "status", status: 503 })
+      const order = yield* exchange.placeMarket({ side: "sell", qty: decimal("4"), clientId: "hl-u1" })
+      expect(order.status).toBe("filled")
+      expect(fmt(order.filledQty)).toBe("4")
+      expect(venue.placements("hl-u1")).toBe(1)
+      expect(faults.count(at("GET", "order"))).toBeGreaterThanOrEqual(1)
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("a timed-out placement is looked up by client id and not sent again", () =>
+    Effect.gen(function*() {
+      const { venue, faults, exchange } = yield* localAster(market, v1Auth(), { timeoutMs: 700 })
+      faults.http(at("POST", "order"), { kind: "timeout" })
+      const order = yield* exchange.placeMarket({ side: "buy", qty: decimal("3"), clientId: "hl-t1" })
+      expect(order.status).toBe("filled")
+      expect(order.clientId).toBe("hl-t1")
+      expect(venue.placements("hl-t1")).toBe(1)
+      expect(faults.count(at("POST", "order"))).toBe(1)
+      expect(faults.count(at("GET", "order"))).toBeGreaterThanOrEqual(1)
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("a malformed answer to a placement that went through: InvalidResponse reconciled, order returned", () =>
+    Effect.gen(function*() {
+      const { venue, faults, exchange } = yield* localAster(market, v1Auth())
+      faults.http(at("POST", "order"), { kind: "malformed" })
+      const order = yield* exchange.placeMarket({ side: "buy", qty: decimal("3"), clientId: "hl-t2" })
+      expect(order.status).toBe("filled")
+      expect(venue.placements("hl-t2")).toBe(1)
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("a placement lost before arriving: not found after the acceptance window, failed, and only then sendable again", () =>
+    Effect.gen(function*() {
+      const { venue, faults, exchange } = yield* localAster(market, v1Auth())
+      faults.http(at("POST", "order"), { kind: "status", status: 502 })
+      const first = yield* Effect.either(exchange.placeMarket({ side: "buy", qty: decimal("3"), clientId: "hl-t3" }))
+      expect(Either.isLeft(first) && first.left._tag).toBe("VenueUnavailable")
+      expect(venue.placements("hl-t3")).toBe(0)
+      const second = yield* exchange.placeMarket({ side: "buy", qty: decimal("3"), clientId: "hl-t3" })
+      expect(second.status).toBe("filled")
+      expect(venue.placements("hl-t3")).toBe(1)
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("429: RateLimited with Retry-After, and nothing is sent before it has passed", () =>
+    Effect.gen(function*() {
+      const { faults, exchange } = yield* localAster(market, v1Auth())
+      faults.http(at("GET", "premiumIndex"), { kind: "rateLimit", retryAfterSeconds: 1 })
+      const result = yield* Effect.either(exchange.nextFundingTime)
+      expect(Either.isLeft(result) && result.left._tag === "RateLimited" && result.left.retryAfterMs).toBe(1000)
+      const started = Date.now()
+      yield* exchange.ticker
+      expect(Date.now() - started).toBeGreaterThanOrEqual(800)
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("the venue's own weight limit: read from exchangeInfo, and waited for before the venue would refuse", () =>
+    Effect.gen(function*() {
+      // 20 weight a minute, 80% of it for reads; a ticker costs 2 (bookTicker + price)
+      const windowLeft = 60_000 - (Date.now() % 60_000)
+      if (windowLeft < 10_000) yield* Effect.sleep(Duration.millis(windowLeft + 200))
+      const { faults, exchange } = yield* localAster(market, v1Auth(), {}, { requestWeightPerMinute: 20 })
+      let served = 0
+      let ended = ""
+      while (served < 12) {
+        const r = yield* Effect.either(Effect.timeout(exchange.ticker, Duration.millis(1500)))
+        if (Either.isLeft(r)) {
+          ended = r.left._tag
+          break
+        }
+        served += 1
+      }
+      // time, exchangeInfo and listenKey cost 3: (16 − 3) / 2 → 6 tickers fit, then a wait (not a
+      // refusal, which would fail with RateLimited at once)
+      expect(served).toBe(6)
+      expect(ended).toBe("TimeoutException")
+      // the 7th ticker's two requests race for the last unit of weight: one may have gone out
+      expect(faults.count(at("GET", "ticker/bookTicker")) + faults.count(at("GET", "ticker/price"))).toBeLessThanOrEqual(2 * served + 1)
+    }).pipe(Effect.provide(Live)), 30_000)
+
+  it.scopedLive("malformed JSON on a read: InvalidResponse naming what was read", () =>
+    Effect.gen(function*() {
+      const { faults, exchange } = yield* localAster(market, v1Auth())
+      faults.http(at("GET", "ticker/price"), { kind: "malformed" })
+      const result = yield* Effect.either(exchange.ticker)
+      expect(Either.isLeft(result) && result.left._tag).toBe("InvalidResponse")
+      expect(Either.isLeft(result) && result.left.message).toContain("/fapi/v1/ticker/price: malformed JSON")
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("a dropped user stream reconnects and resyncs a fill it missed", () =>
+    Effect.gen(function*() {
+      const { venue, faults, exchange } = yield* localAster(market, v1Auth())
+      const keysBefore = faults.count(at("POST", "listenKey"))
+      // the order's acceptance message takes the connection down with it
+      faults.socket("user.orderUpdate", { kind: "disconnect" })
+      const placed = yield* exchange.placeLimit({ side: "sell", price: decimal("2.1000"), qty: decimal("6"), postOnly: true, timeInForce: "GTC", clientId: "hl-r1" })
+      venue.fillResting(placed.id)
+      const update = yield* awaitUpdate(exchange, (u) => u.order.id === placed.id && u.order.status === "filled", 8000)
+      expect(fmt(update.order.filledQty)).toBe("6")
+      expect(faults.count(at("POST", "listenKey"))).toBeGreaterThan(keysBefore)
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("dropped and duplicated stream messages: duplicates tolerated, gaps closed by the REST state", () =>
+    Effect.gen(function*() {
+      const { venue, faults, exchange } = yield* localAster(market, v1Auth())
+      faults.socket("user.orderUpdate", { kind: "duplicate" }, { kind: "drop" })
+      const placed = yield* exchange.placeLimit({ side: "buy", price: decimal("1.9500"), qty: decimal("6"), postOnly: true, timeInForce: "GTC", clientId: "hl-d1" })
+      const first = yield* awaitUpdate(exchange, () => true)
+      const second = yield* awaitUpdate(exchange, () => true)
+      expect([first.order.id, second.order.id]).toEqual([placed.id, placed.id])
+      expect([first.order.status, second.order.status]).toEqual(["new", "new"])
+      venue.fillResting(placed.id, "1")
+      // the fill's order update was dropped: nothing comes, and the order's state says it
+      expect(Option.isNone(yield* exchange.nextUpdate(Duration.millis(400)))).toBe(true)
+      expect(fmt((yield* exchange.queryOrder({ orderId: placed.id })).filledQty)).toBe("1")
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("an expired listenKey: a new key and connection, and updates flow again", () =>
+    Effect.gen(function*() {
+      const { venue, faults, exchange } = yield* localAster(market, v3Auth(), { keepAliveEvery: "1 hour" }, { listenKeyTtlMs: 1200 })
+      const key = route("POST", market, "v3", "listenKey")
+      const before = faults.count(key)
+      yield* eventually(Effect.sync(() => faults.count(key)), (n) => n > before, 6000)
+      // once reconnected (and the new key kept alive by our own POSTs), order updates arrive
+      const placed = yield* exchange.placeLimit({ side: "buy", price: decimal("1.9000"), qty: decimal("5"), postOnly: true, timeInForce: "GTC", clientId: "hl-k1" })
+      venue.fillResting(placed.id)
+      const update = yield* awaitUpdate(exchange, (u) => u.order.id === placed.id && u.order.status === "filled", 6000)
+      expect(fmt(update.order.filledQty)).toBe("5")
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("keeps the listenKey alive with PUT", () =>
+    Effect.gen(function*() {
+      const { faults } = yield* localAster("spot", v1Auth(), { keepAliveEvery: "200 millis" })
+      yield* eventually(Effect.sync(() => faults.count(route("PUT", "spot", "v1", "listenKey"))), (n) => n >= 2, 3000)
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("the ticker from the market streams when asked (REST while they are silent)", () =>
+    Effect.gen(function*() {
+      const { venue, faults, exchange } = yield* localAster(market, v1Auth(), { tickerFromStream: true })
+      const rest = () => faults.count(at("GET", "ticker/bookTicker"))
+      yield* Effect.sleep(Duration.millis(300))
+      venue.setQuote("2.1000", "2.1004")
+      venue.trade("2.1002", "7", "buy")
+      const ticker = yield* eventually(exchange.ticker, (t) => fmt(t.last) === "2.1002")
+      expect([fmt(ticker.bid), fmt(ticker.ask)]).toEqual(["2.1", "2.1004"])
+      const restCalls = rest()
+      yield* exchange.ticker
+      expect(rest()).toBe(restCalls)
+    }).pipe(Effect.provide(Live)))
+})

@@ -1,0 +1,421 @@
+/**
+ * The live Backpack adapter against the local Backpack protocol, over real loopback HTTP and
+ * WebSocket: a fake LocalVenue (the backtest's matching engine) behind the routes, a scripted
+ * fault plan in front of them. Expected quantities and prices follow from the engine's rules
+ * (a resting sell fills when a taker buys through it or the bid reaches it; a trade at the
+ * order's price reaches it only after the queue ahead of it).
+ */
+import { HttpClient, HttpClientRequest, Socket } from "@effect/platform"
+import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { BigDecimal, Deferred, Duration, Effect, Either, Exit, Layer, Option, Queue, Redacted, Schedule } from "effect"
+import { backpackClientId, makeBackpackClient } from "../src/adapters/backpack/client"
+import { type BackpackExchangeOptions, makeBackpackExchange, mergeOrder, OwnOrders } from "../src/adapters/backpack/exchange"
+import { makeSigner, signedHeaders, subscriptionSignature } from "../src/adapters/backpack/signing"
+import { decimal, formatDecimal } from "../src/core/domain/decimal"
+import type { Fill, Order, OrderUpdate } from "../src/core/domain/order"
+import type { Exchange } from "../src/core/exchange"
+import { makeFakeLocalVenue, PERP } from "./support/fake-local-venue"
+import { makerConfig, serveLocalBackpack, testKeys } from "./support/local-backpack"
+import { scriptedFaults } from "./support/scripted-faults"
+
+const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
+const keys = testKeys(7)
+const options: BackpackExchangeOptions = { timeoutMs: 1000, streamReadyTimeoutMs: 5000, reconnectBackoff: Schedule.spaced(Duration.millis(50)) }
+
+const text = (d: BigDecimal.BigDecimal) => formatDecimal(d)
+
+/** A venue with a market (bid 0.9990 / ask 1.0010, last 1.0000), served locally, and the adapter on it. */
+const setUp = (adapterOptions: BackpackExchangeOptions = options) =>
+  Effect.gen(function*() {
+    const venue = makeFakeLocalVenue({ funding: { markPrice: decimal("1.0001"), indexPrice: decimal("1.0002"), rate: decimal("0.0000125"), nextFundingTime: Date.UTC(2030, 0, 1, 8), intervalHours: 1 } })
+    venue.quote("0.9990", "500", "1.0010", "400")
+    venue.trade("1.0000", "3", "sell")
+    const plan = scriptedFaults()
+    const baseUrl = yield* serveLocalBackpack(venue, plan.faults)
+    const exchange = yield* makeBackpackExchange(makerConfig(baseUrl, keys, PERP.symbol), adapterOptions)
+    return { venue, plan, baseUrl, exchange }
+  })
+
+/** The next update within 3 s (fails the test when none comes). */
+const nextUpdate = (exchange: Exchange) =>
+  Effect.flatMap(exchange.nextUpdate(Duration.seconds(3)), Option.match({
+    onNone: () => Effect.die(new Error("no order update within 3 s")),
+    onSome: (update: OrderUpdate) => Effect.succeed(update)
+  }))
+
+/** Updates until one about `orderId` satisfies `done`. */
+const updateUntil = (exchange: Exchange, orderId: string, done: (update: OrderUpdate) => boolean) =>
+  Effect.gen(function*() {
+    while (true) {
+      const update = yield* nextUpdate(exchange)
+      if (update.order.id === orderId && done(update)) return update
+    }
+  })
+
+/** Polls `check` every 20 ms for up to 3 s. */
+const eventually = <A, E, R>(effect: Effect.Effect<A, E, R>, check: (a: A) => boolean) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 150; i++) {
+      const value = yield* effect
+      if (check(value)) return value
+      yield* Effect.sleep(Duration.millis(20))
+    }
+    return yield* Effect.die(new Error("condition not met within 3 s"))
+  })
+
+const sell = (price: string, qty: string, clientId: string) =>
+  ({ side: "sell", price: decimal(price), qty: decimal(qty), postOnly: true, timeInForce: "GTC", clientId }) as const
+
+const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.flip(effect)
+
+describe("Backpack adapter against the local Backpack protocol", () => {
+  it.scopedLive("reads the instrument, the funding clock and the ticker", () =>
+    Effect.gen(function*() {
+      const { exchange } = yield* setUp()
+      const instrument = yield* exchange.instrument
+      expect(instrument.symbol).toBe("ASTER_USDC_PERP")
+      expect(text(instrument.tickSize)).toBe("0.0001")
+      expect(text(instrument.stepSize)).toBe("0.01")
+      expect(instrument.kind).toBe("perp")
+      expect(yield* exchange.nextFundingTime).toEqual(Option.some(Date.UTC(2030, 0, 1, 8)))
+      // no stream message yet: depth and ticker over REST
+      const ticker = yield* exchange.ticker
+      expect([text(ticker.bid), text(ticker.ask), text(ticker.last)]).toEqual(["0.999", "1.001", "1"])
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("places, looks up (by order id and by client id), cancels, and reads a closed order from the history", () =>
+    Effect.gen(function*() {
+      const { venue, plan, exchange } = yield* setUp()
+      const placed = yield* exchange.placeLimit(sell("1.0050", "5", "hl-m1"))
+      expect(placed.status).toBe("new")
+      expect(placed.clientId).toBe("hl-m1")
+      expect([text(placed.price!), text(placed.qty), text(placed.filledQty)]).toEqual(["1.005", "5", "0"])
+      expect(placed.postOnly).toBe(true)
+      // the venue got Backpack's numeric client id: SHA-256("hl-m1")[0..4] as a big-endian uint32
+      expect(venue.placements).toEqual([{ account: expect.any(String), clientId: String(backpackClientId("hl-m1")) }])
+
+      const byId = yield* exchange.queryOrder({ orderId: placed.id })
+      const byClientId = yield* exchange.queryOrder({ clientId: "hl-m1" })
+      expect([byId.id, byId.status, byClientId.id, byClientId.clientId]).toEqual([placed.id, "new", placed.id, "hl-m1"])
+
+      const cancelled = yield* exchange.cancel(placed.id)
+      expect([cancelled.id, cancelled.status, text(cancelled.filledQty)]).toEqual([placed.id, "cancelled", "0"])
+
+      // GET /api/v1/order only knows resting orders: the closed one comes from the history
+      const historyBefore = plan.count("GET /wapi/v1/history/orders")
+      const closed = yield* exchange.queryOrder({ orderId: placed.id })
+      expect([closed.status, closed.clientId, text(closed.qty)]).toEqual(["cancelled", "hl-m1", "5"])
+      expect(plan.count("GET /wapi/v1/history/orders")).toBe(historyBefore + 1)
+
+      // cancelling it again: the venue says 404, the adapter answers with the final state
+      const again = yield* exchange.cancel(placed.id)
+      expect(again.status).toBe("cancelled")
+      const unknown = yield* failure(exchange.queryOrder({ orderId: "999999" }))
+      expect(unknown._tag).toBe("UnknownOrder")
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("delivers fills on the order-update stream, cumulative, and prices from the book-ticker and trade streams", () =>
+    Effect.gen(function*() {
+      const { venue, plan, exchange } = yield* setUp()
+      // 1.0005 improves on the best ask (1.0010): nothing queues ahead of it
+      const placed = yield* exchange.placeLimit(sell("1.0005", "5", "hl-m2"))
+      venue.trade("1.0005", "2", "buy")
+      const first = yield* updateUntil(exchange, placed.id, (u) => u.fill !== undefined)
+      expect([text(first.fill!.qty), text(first.fill!.price), first.fill!.liquidity, first.fill!.side]).toEqual(["2", "1.0005", "maker", "sell"])
+      // fee: 2 × 1.0005 × 0.0002
+      expect(text(first.fill!.fee)).toBe("0.0004002")
+      expect([first.order.status, text(first.order.filledQty)]).toEqual(["partially-filled", "2"])
+
+      // the bid reaches the order: the remaining 3 fill at its price
+      venue.quote("1.0005", "100", "1.0010", "400")
+      const second = yield* updateUntil(exchange, placed.id, (u) => u.fill !== undefined)
+      expect([text(second.fill!.qty), second.order.status, text(second.order.filledQty), text(second.order.filledQuote)]).toEqual(["3", "filled", "5", "5.0025"])
+      expect(text((yield* exchange.position).qty)).toBe("-5")
+
+      // prices now come from the streams: no further REST depth or ticker request
+      const ticker = yield* eventually(exchange.ticker, (t) => text(t.bid) === "1.0005")
+      expect([text(ticker.bid), text(ticker.ask), text(ticker.last)]).toEqual(["1.0005", "1.001", "1.0005"])
+      const rest = plan.count("GET /api/v1/depth") + plan.count("GET /api/v1/ticker")
+      yield* exchange.ticker
+      expect(plan.count("GET /api/v1/depth") + plan.count("GET /api/v1/ticker")).toBe(rest)
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("places a market order that takes the best ask", () =>
+    Effect.gen(function*() {
+      const { exchange } = yield* setUp()
+      const order = yield* exchange.placeMarket({ side: "buy", qty: decimal("3"), clientId: "hl-h1" })
+      expect([order.type, order.status, text(order.filledQty), text(order.filledQuote)]).toEqual(["market", "filled", "3", "3.003"])
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("maps refusals: a crossing post-only order would take, off-grid prices are not sent", () =>
+    Effect.gen(function*() {
+      const { plan, exchange } = yield* setUp()
+      const crossing = yield* failure(exchange.placeLimit(sell("0.9990", "5", "hl-m3")))
+      expect(crossing).toMatchObject({ _tag: "OrderRejected", code: "INVALID_ORDER", wouldTake: true })
+      const posts = plan.count("POST /api/v1/order")
+      const offGrid = yield* failure(exchange.placeLimit(sell("1.00055", "5", "hl-m4")))
+      expect(offGrid).toMatchObject({ _tag: "OrderRejected", code: "tick" })
+      expect(plan.count("POST /api/v1/order")).toBe(posts)
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("a bad signature is refused by the venue with INVALID_SIGNATURE, mapped to OrderRejected", () =>
+    Effect.gen(function*() {
+      const venue = makeFakeLocalVenue()
+      const plan = scriptedFaults()
+      const baseUrl = yield* serveLocalBackpack(venue, plan.faults)
+      const http = yield* HttpClient.HttpClient
+
+      // on the wire: signed by one key, presented under another
+      const signer = Either.getOrThrow(makeSigner(Redacted.make(testKeys(1).secret)))
+      const headers = { ...signedHeaders(signer, { instruction: "balanceQuery", timestamp: Date.now(), window: 5000 }), "X-API-Key": testKeys(2).publicKey }
+      const response = yield* http.execute(HttpClientRequest.get(`${baseUrl}/api/v1/capital`).pipe(HttpClientRequest.setHeaders(headers)))
+      expect(response.status).toBe(401)
+      expect(yield* response.json).toEqual({ code: "INVALID_SIGNATURE", message: "Invalid signature" })
+
+      // through the adapter: a signature spoilt in transit
+      const tampering = HttpClient.mapRequest(http, (request) =>
+        request.headers["x-signature"] === undefined ? request : HttpClientRequest.setHeader(request, "X-Signature", Buffer.alloc(64, 1).toString("base64")))
+      const client = yield* makeBackpackClient(makerConfig(baseUrl, keys, PERP.symbol), { timeoutMs: 1000 }).pipe(Effect.provideService(HttpClient.HttpClient, tampering))
+      const refused = yield* failure(client.balances)
+      expect(refused).toMatchObject({ _tag: "OrderRejected", code: "INVALID_SIGNATURE", reason: "Invalid signature" })
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("a key pair that does not match is refused before anything is sent, without showing a key", () =>
+    Effect.gen(function*() {
+      const venue = makeFakeLocalVenue()
+      const plan = scriptedFaults()
+      const baseUrl = yield* serveLocalBackpack(venue, plan.faults)
+      const mismatched = { ...makerConfig(baseUrl, keys, PERP.symbol), publicKey: Redacted.make(testKeys(9).publicKey) }
+      const exit = yield* Effect.exit(makeBackpackExchange(mismatched, options))
+      expect(Exit.isFailure(exit)).toBe(true)
+      const error = yield* failure(makeBackpackExchange(mismatched, options))
+      expect(error._tag).toBe("InvalidBackpackKey")
+      expect(error.message).not.toContain(keys.secret)
+      expect(error.message).not.toContain(testKeys(9).publicKey)
+      expect(plan.requests).toEqual([])
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("an expired timestamp is refused by the venue; the adapter measures the venue clock again and re-signs once", () =>
+    Effect.gen(function*() {
+      const venue = makeFakeLocalVenue()
+      const plan = scriptedFaults()
+      const baseUrl = yield* serveLocalBackpack(venue, plan.faults)
+      const http = yield* HttpClient.HttpClient
+
+      // on the wire: a request signed 10 s ago with a 5 s window
+      const signer = Either.getOrThrow(makeSigner(Redacted.make(keys.secret)))
+      const stale = signedHeaders(signer, { instruction: "balanceQuery", timestamp: Date.now() - 10_000, window: 5000 })
+      const response = yield* http.execute(HttpClientRequest.get(`${baseUrl}/api/v1/capital`).pipe(HttpClientRequest.setHeaders(stale)))
+      expect(response.status).toBe(400)
+      expect(yield* response.json).toEqual({ code: "INVALID_CLIENT_REQUEST", message: "Request has expired" })
+
+      // the venue clock runs 30 s ahead; the client has not measured it yet
+      venue.skewMs = 30_000
+      const client = yield* makeBackpackClient(makerConfig(baseUrl, keys, PERP.symbol), { timeoutMs: 1000 })
+      const balances = yield* client.balances
+      expect(balances.map((b) => b.asset).sort()).toEqual(["ASTER", "USDC"])
+      // the stale request above, the refused one, and the one re-signed after measuring the clock
+      expect([plan.count("GET /api/v1/capital"), plan.count("GET /api/v1/time")]).toEqual([3, 1])
+      expect(Math.abs((yield* client.clock.offsetMs) - 30_000)).toBeLessThan(1000)
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("5xx is VenueUnavailable: reads are retried, a placement is looked up by client id and never resent", () =>
+    Effect.gen(function*() {
+      const { venue, plan, exchange } = yield* setUp()
+      const status = { kind: "status", status: 503 } as const
+      plan.http("GET /api/v1/position", status, status, status, status)
+      const unavailable = yield* failure(exchange.position)
+      expect(unavailable._tag).toBe("VenueUnavailable")
+      // one request and the three retries of an idempotent read
+      expect(plan.count("GET /api/v1/position")).toBe(4)
+
+      plan.http("POST /api/v1/order", { kind: "status", status: 502 })
+      const lost = yield* failure(exchange.placeLimit(sell("1.0050", "5", "hl-m5")))
+      expect(lost._tag).toBe("VenueUnavailable")
+      expect(lost.message).toContain("not sent again")
+      expect(plan.count("POST /api/v1/order")).toBe(1)
+      expect(venue.placements).toEqual([])
+      expect(plan.count("GET /api/v1/order")).toBeGreaterThanOrEqual(1)
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("429 with Retry-After is RateLimited with the venue's delay", () =>
+    Effect.gen(function*() {
+      const { plan, exchange } = yield* setUp()
+      plan.http("GET /api/v1/capital", { kind: "rateLimit", retryAfterSeconds: 2 })
+      const limited = yield* failure(exchange.balances)
+      expect(limited).toMatchObject({ _tag: "RateLimited", retryAfterMs: 2000 })
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("malformed JSON is InvalidResponse naming the request", () =>
+    Effect.gen(function*() {
+      const { plan, exchange } = yield* setUp()
+      plan.http("GET /api/v1/markPrices", { kind: "malformed" })
+      const invalid = yield* failure(exchange.nextFundingTime)
+      expect(invalid._tag).toBe("InvalidResponse")
+      expect(invalid.message).toContain("GET /api/v1/markPrices: malformed JSON")
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("a placement whose answer never comes is found by its client id and not sent again", () =>
+    Effect.gen(function*() {
+      const { venue, plan, exchange } = yield* setUp()
+      plan.http("POST /api/v1/order", { kind: "timeout" })
+      const placed = yield* exchange.placeLimit(sell("1.0050", "5", "hl-m6"))
+      expect([placed.status, placed.clientId, text(placed.qty)]).toEqual(["new", "hl-m6", "5"])
+      expect(plan.count("POST /api/v1/order")).toBe(1)
+      expect(venue.placements.map((p) => p.clientId)).toEqual([String(backpackClientId("hl-m6"))])
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("a placement whose answer is garbled is found by its client id too", () =>
+    Effect.gen(function*() {
+      const { venue, plan, exchange } = yield* setUp()
+      plan.http("POST /api/v1/order", { kind: "malformed" })
+      const placed = yield* exchange.placeLimit(sell("1.0050", "5", "hl-m7"))
+      expect([placed.status, placed.clientId]).toEqual(["new", "hl-m7"])
+      expect(venue.placements).toHaveLength(1)
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("a duplicated stream message is delivered once", () =>
+    Effect.gen(function*() {
+      const { venue, plan, exchange } = yield* setUp()
+      const placed = yield* exchange.placeLimit(sell("1.0005", "5", "hl-m8"))
+      // the acceptance has gone out; the next order message (the fill) is sent twice
+      yield* eventually(Effect.sync(() => plan.messages.filter((s) => s.startsWith("account.orderUpdate")).length), (n) => n >= 1)
+      plan.socket("account.orderUpdate", { kind: "duplicate" })
+      venue.trade("1.0005", "2", "buy")
+      const fill = yield* updateUntil(exchange, placed.id, (u) => u.fill !== undefined)
+      expect(text(fill.order.filledQty)).toBe("2")
+      const more = yield* exchange.nextUpdate(Duration.millis(300))
+      expect(Option.isNone(more) || more.value.fill === undefined).toBe(true)
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("after a dropped socket it reconnects and emits what changed meanwhile", () =>
+    Effect.gen(function*() {
+      const { venue, plan, exchange } = yield* setUp()
+      const placed = yield* exchange.placeLimit(sell("1.0005", "5", "hl-m9"))
+      yield* eventually(Effect.sync(() => plan.messages.filter((s) => s.startsWith("account.orderUpdate")).length), (n) => n >= 1)
+      // the fill's message is never sent: the connection drops instead
+      plan.socket("account.orderUpdate", { kind: "disconnect" })
+      venue.trade("1.0010", "5", "buy")
+      const update = yield* updateUntil(exchange, placed.id, (u) => u.order.status === "filled")
+      expect([text(update.order.filledQty), text(update.order.filledQuote)]).toEqual(["5", "5.0025"])
+      expect(update.fill).toBeUndefined()
+      expect(plan.count("GET /")).toBe(2)
+      // the resync read the closed order back from the history
+      expect(plan.count("GET /wapi/v1/history/orders")).toBeGreaterThanOrEqual(1)
+    }).pipe(Effect.provide(platform)))
+})
+
+describe("the local Backpack WebSocket endpoint", () => {
+  /** A raw client: what it sends, and every text it receives in a queue. */
+  const connect = (url: string) =>
+    Effect.gen(function*() {
+      const socket = yield* Socket.makeWebSocket(url)
+      const received = yield* Queue.unbounded<unknown>()
+      const opened = yield* Deferred.make<void>()
+      yield* Effect.forkScoped(socket.runRaw((data) => Queue.offer(received, JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data))), { onOpen: Deferred.succeed(opened, undefined) }))
+      yield* Deferred.await(opened)
+      const write = yield* socket.writer
+      const next = Queue.take(received).pipe(Effect.timeoutFail({ duration: Duration.seconds(3), onTimeout: () => new Error("no message within 3 s") }), Effect.orDie)
+      const silent = Effect.map(Queue.take(received).pipe(Effect.timeout(Duration.millis(200)), Effect.option), Option.isNone)
+      const send = (message: unknown) => Effect.orDie(write(JSON.stringify(message)))
+      /** The server answers requests in order: once this refusal is back, what came before is done. */
+      const settled = (id: number) => Effect.zipRight(send({ method: "SUBSCRIBE", params: ["no-such-stream"], id }), Effect.flatMap(next, (reply) => (reply as { id?: unknown }).id === id ? Effect.void : Effect.die(new Error(`expected the reply to ${id}`))))
+      return { send, next, silent, settled }
+    })
+
+  it.scopedLive("subscribes and unsubscribes public streams, refuses unknown streams and unsigned private ones", () =>
+    Effect.gen(function*() {
+      const venue = makeFakeLocalVenue()
+      const plan = scriptedFaults()
+      const baseUrl = yield* serveLocalBackpack(venue, plan.faults)
+      const client = yield* connect(baseUrl.replace("http", "ws") + "/")
+
+      yield* client.send({ method: "SUBSCRIBE", params: ["bookTicker.ASTER_USDC_PERP", "trade.ASTER_USDC_PERP"] })
+      yield* client.settled(1)
+      venue.quote("0.9990", "500", "1.0010", "400")
+      const tick = (yield* client.next) as { stream: string; data: Record<string, unknown> }
+      expect(tick.stream).toBe("bookTicker.ASTER_USDC_PERP")
+      expect([tick.data["e"], tick.data["b"], tick.data["B"], tick.data["a"], tick.data["A"], tick.data["s"]]).toEqual(["bookTicker", "0.999", "500", "1.001", "400", "ASTER_USDC_PERP"])
+      venue.trade("1.0000", "3", "sell")
+      const trade = (yield* client.next) as { stream: string; data: Record<string, unknown> }
+      // the taker sold: the buyer was the maker
+      expect([trade.stream, trade.data["p"], trade.data["q"], trade.data["m"]]).toEqual(["trade.ASTER_USDC_PERP", "1", "3", true])
+
+      yield* client.send({ method: "UNSUBSCRIBE", params: ["bookTicker.ASTER_USDC_PERP"] })
+      yield* client.settled(2)
+      venue.quote("0.9991", "500", "1.0010", "400")
+      expect(yield* client.silent).toBe(true)
+
+      yield* client.send({ method: "SUBSCRIBE", params: ["depth.ASTER_USDC_PERP"], id: 3 })
+      expect(yield* client.next).toMatchObject({ id: 3, error: { code: "INVALID_CLIENT_REQUEST" } })
+      yield* client.send({ method: "SUBSCRIBE", params: ["account.orderUpdate.ASTER_USDC_PERP"] })
+      expect(yield* client.next).toMatchObject({ id: null, error: { code: "UNAUTHORIZED" } })
+      const signer = Either.getOrThrow(makeSigner(Redacted.make(keys.secret)))
+      const [key, , ts, window] = subscriptionSignature(signer, Date.now(), 5000)
+      yield* client.send({ method: "SUBSCRIBE", params: ["account.orderUpdate"], signature: [key, Buffer.alloc(64, 2).toString("base64"), ts, window] })
+      expect(yield* client.next).toMatchObject({ error: { code: "INVALID_SIGNATURE" } })
+    }).pipe(Effect.provide(platform)))
+})
+
+describe("own-order stream merging", () => {
+  const base = (status: Order["status"], filled: string, updatedAt: number): Order => ({
+    venue: "backpack",
+    symbol: "ASTER_USDC_PERP",
+    id: "42",
+    clientId: "hl-m1",
+    side: "sell",
+    type: "limit",
+    price: decimal("1.0005"),
+    qty: decimal("5"),
+    filledQty: decimal(filled),
+    filledQuote: BigDecimal.multiply(decimal(filled), decimal("1.0005")),
+    status,
+    postOnly: true,
+    timeInForce: "GTC",
+    createdAt: 1,
+    updatedAt
+  })
+  const fill = (tradeId: string, qty: string): Fill => ({
+    venue: "backpack",
+    symbol: "ASTER_USDC_PERP",
+    orderId: "42",
+    tradeId,
+    side: "sell",
+    price: decimal("1.0005"),
+    qty: decimal(qty),
+    fee: decimal("0"),
+    feeAsset: "USDC",
+    liquidity: "maker",
+    ts: 2
+  })
+
+  it("never lets the cumulative fill go backwards, nor a closed order reopen", () => {
+    const own = new OwnOrders()
+    expect(own.apply(base("new", "0", 1))?.order.status).toBe("new")
+    const second = own.apply(base("partially-filled", "3", 3), fill("t2", "1"))
+    const first = own.apply(base("partially-filled", "2", 2), fill("t1", "2"))
+    // the older fill arrives last: still delivered (new trade), but the order stays at 3 filled
+    expect([text(second!.order.filledQty), text(first!.order.filledQty), first!.fill!.tradeId]).toEqual(["3", "3", "t1"])
+    expect(own.apply(base("cancelled", "3", 4))?.order.status).toBe("cancelled")
+    // a late acceptance cannot reopen it
+    expect(own.apply(base("new", "0", 1))).toBeUndefined()
+    expect(own.get("42")?.status).toBe("cancelled")
+  })
+
+  it("delivers a fill once per trade id, and stays silent on repeats", () => {
+    const own = new OwnOrders()
+    own.absorb(base("new", "0", 1))
+    expect(own.apply(base("partially-filled", "2", 2), fill("t1", "2"))).toBeDefined()
+    expect(own.apply(base("partially-filled", "2", 2), fill("t1", "2"))).toBeUndefined()
+    expect(own.apply(base("partially-filled", "2", 2))).toBeUndefined()
+    // a REST answer merged silently still moves the state on
+    expect(text(own.absorb(base("filled", "5", 5)).filledQty)).toBe("5")
+    expect(own.apply(base("filled", "5", 5))).toBeUndefined()
+  })
+
+  it("takes the larger cumulative quantity with its quote amount", () => {
+    const merged = mergeOrder(base("partially-filled", "3", 3), base("partially-filled", "2", 9))
+    expect([text(merged.filledQty), text(merged.filledQuote), merged.updatedAt]).toEqual(["3", "3.0015", 9])
+  })
+})

@@ -1,0 +1,57 @@
+/**
+ * The local Backpack protocol served on 127.0.0.1 (an ephemeral port) over a fake LocalVenue, and
+ * test key pairs: what the Backpack contract tests run the live adapter against.
+ */
+import { HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, ExecutionStrategy, Redacted, Scope } from "effect"
+import * as http from "node:http"
+import nacl from "tweetnacl"
+import type { HedgeConfig } from "../../src/core/config/config"
+import { backpackRoutes } from "../../src/sim/local-exchange/backpack/routes"
+import type { Faults, LocalAccounts, LocalVenue } from "../../src/sim/local-exchange/types"
+
+/** Every Backpack key pair is an account of its own; Aster is not served here. */
+export const testAccounts: LocalAccounts = {
+  asterV1: () => undefined,
+  asterV3: () => undefined,
+  backpack: (apiKey) => ({ account: `bp:${apiKey}` })
+}
+
+export interface TestKeys {
+  readonly secret: string
+  readonly publicKey: string
+}
+
+/** A deterministic key pair from a one-byte seed pattern. */
+export const testKeys = (seedByte: number): TestKeys => {
+  const seed = new Uint8Array(32).fill(seedByte)
+  return {
+    secret: Buffer.from(seed).toString("base64"),
+    publicKey: Buffer.from(nacl.sign.keyPair.fromSeed(seed).publicKey).toString("base64")
+  }
+}
+
+export const makerConfig = (baseUrl: string, keys: TestKeys, symbol: string): Pick<HedgeConfig["maker"], "baseUrl" | "symbol" | "publicKey" | "secretKey"> => ({
+  baseUrl,
+  symbol,
+  publicKey: Redacted.make(keys.publicKey),
+  secretKey: Redacted.make(keys.secret)
+})
+
+/**
+ * Serves the Backpack routes until the scope closes; the base URL to give the adapter. The server
+ * lives in a scope of its own, closed as one step: NodeHttpServer registers its WebSocketServer's
+ * finalizer at the first upgrade, and that finalizer waits for every client to disconnect, so a
+ * client acquired in the same scope before the first upgrade would never be released.
+ */
+export const serveLocalBackpack = (venue: LocalVenue, faults: Faults): Effect.Effect<string, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const own = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
+    return yield* Effect.gen(function*() {
+      const server = yield* NodeHttpServer.make(() => http.createServer(), { port: 0, host: "127.0.0.1" })
+      yield* server.serve(backpackRoutes({ venue, faults, accounts: testAccounts }))
+      const address = server.address as HttpServer.TcpAddress
+      return `http://127.0.0.1:${address.port}`
+    }).pipe(Scope.extend(own))
+  }).pipe(Effect.orDie)
