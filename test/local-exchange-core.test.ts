@@ -650,33 +650,34 @@ const getJson = async (url: string) => {
 describe("local exchange servers", () => {
   it("start on ephemeral loopback ports, answer HTTP on both and stop when the scope closes", async () => {
     const scope = Effect.runSync(Scope.make())
-    const running = await Effect.runPromise(Scope.extend(startLocalExchange({ dbPath: serverScript(), portBackpack: 0, portAster: 0 }), scope))
+    const running = await Effect.runPromise(Scope.extend(startLocalExchange({ dbPath: serverScript(), portBackpack: 0, portAster: 0, portAsterSpot: 0 }), scope))
     const { urls } = running
     expect(urls.backpack).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
-    expect(urls.aster).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
-    expect(urls.asterFuturesWs).toBe(urls.aster.replace("http", "ws"))
-    expect(urls.asterSpotWs).toBe(`${urls.aster.replace("http", "ws")}/spot`)
-    expect(urls.backpack).not.toBe(urls.aster)
+    expect(urls.asterFutures).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(urls.asterSpot).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    // one host per venue, streams at the root of their host as on the real fstream/sstream hosts
+    expect(urls.asterFuturesWs).toBe(urls.asterFutures.replace("http", "ws"))
+    expect(urls.asterSpotWs).toBe(urls.asterSpot.replace("http", "ws"))
+    expect(new Set([urls.backpack, urls.asterFutures, urls.asterSpot]).size).toBe(3)
 
     const bp = await getJson(`${urls.backpack}/__local/health`)
     expect(bp.status).toBe(200)
     expect(bp.body).toMatchObject({ ok: true, family: "backpack", venues: [{ venue: "backpack", symbol: "ASTER_USDC_PERP", quoted: true }] })
-    const aster = await getJson(`${urls.aster}/__local/health`)
-    expect(aster.status).toBe(200)
-    expect(aster.body).toMatchObject({ family: "aster", venues: [{ venue: "aster-futures", symbol: "ASTERUSDT" }, { venue: "aster-spot", symbol: "ASTERUSDT" }] })
+    expect((await getJson(`${urls.asterFutures}/__local/health`)).body).toMatchObject({ family: "aster-futures", venues: [{ venue: "aster-futures", symbol: "ASTERUSDT" }] })
+    expect((await getJson(`${urls.asterSpot}/__local/health`)).body).toMatchObject({ family: "aster-spot", venues: [{ venue: "aster-spot", symbol: "ASTERUSDT" }] })
     expect(running.warnings).toEqual([expect.stringMatching(/no aster-spot ticks: the aster-futures ASTERUSDT recording stands in/)])
-    expect((await fetch(`${urls.aster}/no/such/route`)).status).toBe(404)
+    expect((await fetch(`${urls.asterFutures}/no/such/route`)).status).toBe(404)
 
-    // the venues' own routes: Backpack at the root of its port, both Aster markets on the other
+    // the venues' own routes at the root of their port
     expect((await getJson(`${urls.backpack}/api/v1/time`)).status).toBe(200)
-    expect((await getJson(`${urls.aster}/fapi/v1/time`)).body).toHaveProperty("serverTime")
-    expect((await getJson(`${urls.aster}/api/v1/time`)).body).toHaveProperty("serverTime")
+    expect((await getJson(`${urls.asterFutures}/fapi/v1/time`)).body).toHaveProperty("serverTime")
+    expect((await getJson(`${urls.asterSpot}/api/v1/time`)).body).toHaveProperty("serverTime")
     const bookTicker = async (url: string) => (await getJson(url)).body
     running.venues.asterSpot.feed.quote(Date.now() * 1000, 19000, 100, 21000, 100) // spot only: 1.9 / 2.1
-    expect(await bookTicker(`${urls.aster}/api/v1/ticker/bookTicker?symbol=ASTERUSDT`)).toMatchObject({ bidPrice: "1.9", askPrice: "2.1" })
-    expect(await bookTicker(`${urls.aster}/fapi/v1/ticker/bookTicker?symbol=ASTERUSDT`)).toMatchObject({ bidPrice: "2.0002" })
+    expect(await bookTicker(`${urls.asterSpot}/api/v1/ticker/bookTicker?symbol=ASTERUSDT`)).toMatchObject({ bidPrice: "1.9", askPrice: "2.1" })
+    expect(await bookTicker(`${urls.asterFutures}/fapi/v1/ticker/bookTicker?symbol=ASTERUSDT`)).toMatchObject({ bidPrice: "2.0002" })
 
-    // WebSockets: Backpack's at its root, Aster futures' at the root, Aster spot's under /spot
+    // WebSockets at the root of each host
     const bpSocket = await openSocket(`${urls.backpackWs}/`)
     const futuresSocket = await openSocket(`${urls.asterFuturesWs}/ws/asterusdt@bookTicker`)
     const spotSocket = await openSocket(`${urls.asterSpotWs}/ws/asterusdt@bookTicker`)
@@ -688,12 +689,14 @@ describe("local exchange servers", () => {
     expect(spotSocket.texts.join("\n")).toContain("1.91")
     expect(futuresSocket.texts.join("\n")).not.toContain("1.91")
 
-    // keep-alive connections and WebSockets are open: closing must not wait for them
+    // keep-alive connections and WebSockets are open: closing must not wait for them (the bound
+    // detects a hang, whatever the machine's load; it is not a speed target)
     const closing = Date.now()
     await Effect.runPromise(Scope.close(scope, Exit.void))
-    expect(Date.now() - closing).toBeLessThan(2000)
+    expect(Date.now() - closing).toBeLessThan(10_000)
     await expect(fetch(`${urls.backpack}/__local/health`)).rejects.toThrow()
-    await expect(fetch(`${urls.aster}/__local/health`)).rejects.toThrow()
+    await expect(fetch(`${urls.asterFutures}/__local/health`)).rejects.toThrow()
+    await expect(fetch(`${urls.asterSpot}/__local/health`)).rejects.toThrow()
   })
 
   it("listens on loopback only, and names what is missing", async () => {
@@ -755,7 +758,7 @@ describe("local exchange servers", () => {
 describe("exchange command", () => {
   it("prints its URLs, writes a spot config and stops cleanly on Ctrl+C", async () => {
     const out = path.join(tempDir(), "cfg", "local.yaml")
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/exchange.ts", serverScript(), "--port-backpack", "0", "--port-aster", "0", "--speed", "5", "--write-config", out, "--variant", "spot"], {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/exchange.ts", serverScript(), "--port-backpack", "0", "--port-aster", "0", "--port-aster-spot", "0", "--speed", "5", "--write-config", out, "--variant", "spot"], {
       env: { ...process.env, NO_COLOR: "1" }
     })
     let stdout = ""
@@ -784,7 +787,7 @@ describe("exchange command", () => {
     const plan = path.join(tempDir(), "faults.yaml")
     fs.writeFileSync(plan, "http:\n  - route: \"*\"\n    fault: { kind: delay }\n")
     return new Promise<void>((resolve) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "src/cli/exchange.ts", serverScript(), "--faults", plan, "--port-backpack", "0", "--port-aster", "0"])
+      const child = spawn(process.execPath, ["--import", "tsx", "src/cli/exchange.ts", serverScript(), "--faults", plan, "--port-backpack", "0", "--port-aster", "0", "--port-aster-spot", "0"])
       let all = ""
       child.stdout.on("data", (c) => void (all += String(c)))
       child.stderr.on("data", (c) => void (all += String(c)))

@@ -1,5 +1,5 @@
 /**
- * `npm run exchange -- [DB] [--port-backpack N] [--port-aster N] [--faults FILE] [--accounts FILE]
+ * `npm run exchange -- [DB] [--port-backpack N] [--port-aster N] [--port-aster-spot N] [--faults FILE] [--accounts FILE]
  *   [--config FILE] [--speed X] [--loop] [--write-config FILE] [--variant futures|spot]`
  * Runs the local exchange: Backpack and Aster servers on loopback, their markets replayed in real
  * time from a tick file, until Ctrl+C.
@@ -16,7 +16,8 @@ import { runCli } from "./run-cli"
 
 const db = Args.file({ name: "DB", exists: "yes" }).pipe(Args.withDescription("tick file (SQLite) to replay"), Args.withDefault("data/sample.db"))
 const portBackpack = Options.integer("port-backpack").pipe(Options.withDescription("Backpack server port on 127.0.0.1 (default 8701; 0 = any free port)"), Options.withDefault(8701))
-const portAster = Options.integer("port-aster").pipe(Options.withDescription("Aster server port on 127.0.0.1, futures under /fapi and spot under /api (default 8702; 0 = any free port)"), Options.withDefault(8702))
+const portAster = Options.integer("port-aster").pipe(Options.withDescription("Aster futures (fapi) server port on 127.0.0.1 (default 8702; 0 = any free port)"), Options.withDefault(8702))
+const portAsterSpot = Options.integer("port-aster-spot").pipe(Options.withDescription("Aster spot (sapi) server port on 127.0.0.1 (default 8703; 0 = any free port)"), Options.withDefault(8703))
 const faults = Options.file("faults", { exists: "yes" }).pipe(Options.withDescription("fault plan (YAML or JSON): delays, 5xx, 429, timeouts, malformed JSON, WebSocket drops"), Options.optional)
 const accounts = Options.file("accounts", { exists: "yes" }).pipe(Options.withDescription("accounts file (YAML or JSON): Aster V1/V3 credentials and starting balances"), Options.optional)
 const config = Options.file("config", { exists: "yes" }).pipe(Options.withDescription("hedge config whose sim section sets fees and fill realism (default: the backtest's defaults)"), Options.optional)
@@ -25,7 +26,7 @@ const loop = Options.boolean("loop").pipe(Options.withDescription("replay the fi
 const writeConfig = Options.file("write-config").pipe(Options.withDescription("write a hedge config (the original bot's YAML) pointing at these servers, with test credentials"), Options.optional)
 const variant = Options.choice("variant", ["futures", "spot"]).pipe(Options.withDescription("Aster market of the written config (default futures)"), Options.withDefault("futures" as const))
 
-const command = Command.make("exchange", { db, portBackpack, portAster, faults, accounts, config, speed, loop, writeConfig, variant }, (args) =>
+const command = Command.make("exchange", { db, portBackpack, portAster, portAsterSpot, faults, accounts, config, speed, loop, writeConfig, variant }, (args) =>
   Effect.scoped(
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
@@ -40,6 +41,7 @@ const command = Command.make("exchange", { db, portBackpack, portAster, faults, 
         loop: args.loop,
         portBackpack: args.portBackpack,
         portAster: args.portAster,
+        portAsterSpot: args.portAsterSpot,
         faults: makeFaults(plan),
         accounts: accountBook,
         ...(hedgeConfig !== undefined ? { config: hedgeConfig } : {})
@@ -48,9 +50,9 @@ const command = Command.make("exchange", { db, portBackpack, portAster, faults, 
       const flags = [data.synthetic ? "synthetic" : "", data.proxy ? "proxy" : ""].filter((f) => f !== "").join(", ")
       yield* Console.log(`local exchange replaying ${data.path}${flags ? ` (${flags})` : ""}, ${data.from} → ${data.to}, at ${args.speed}×${args.loop ? ", looping" : ""}`)
       yield* Console.log(`  Backpack       ${venues.backpack.instrument.symbol.padEnd(16)} REST ${urls.backpack}         streams ${urls.backpackWs}`)
-      yield* Console.log(`  Aster futures  ${venues.asterFutures.instrument.symbol.padEnd(16)} REST ${urls.aster} (/fapi)  streams ${urls.asterFuturesWs}`)
-      yield* Console.log(`  Aster spot     ${venues.asterSpot.instrument.symbol.padEnd(16)} REST ${urls.aster} (/api)   streams ${urls.asterSpotWs}`)
-      yield* Console.log(`in a config: bp.base_url: "${urls.backpack}", aster.base_url: "${urls.aster}" with aster.market: futures or spot`)
+      yield* Console.log(`  Aster futures  ${venues.asterFutures.instrument.symbol.padEnd(16)} REST ${urls.asterFutures}  streams ${urls.asterFuturesWs}`)
+      yield* Console.log(`  Aster spot     ${venues.asterSpot.instrument.symbol.padEnd(16)} REST ${urls.asterSpot}  streams ${urls.asterSpotWs}`)
+      yield* Console.log(`in a config: bp.base_url: "${urls.backpack}"; aster.base_url: "${urls.asterFutures}" with aster.market: futures, or "${urls.asterSpot}" with aster.market: spot`)
       const asterNames = accountBook.aster.map((a) => a.account === DEFAULT_TEST_ACCOUNT.account ? `${a.account} (V1 key ${a.apiKey}, V3 signer ${a.signer})` : a.account)
       yield* Console.log(`accounts: Backpack: any ED25519 key; Aster: ${asterNames.length > 0 ? asterNames.join(", ") : "none"}`)
       yield* Console.log(`faults: ${plan.http.length + plan.socket.length === 0 ? "none" : `${plan.http.length} HTTP and ${plan.socket.length} WebSocket rules, seed ${plan.seed}`}`)
@@ -61,7 +63,7 @@ const command = Command.make("exchange", { db, portBackpack, portAster, faults, 
         const text = renderLocalBotConfig({
           variant: args.variant,
           backpackUrl: urls.backpack,
-          asterUrl: urls.aster,
+          asterUrl: args.variant === "futures" ? urls.asterFutures : urls.asterSpot,
           backpackSymbol: venues.backpack.instrument.symbol,
           asterSymbol: (args.variant === "futures" ? venues.asterFutures : venues.asterSpot).instrument.symbol,
           backpackKey: generateBackpackTestKey(),

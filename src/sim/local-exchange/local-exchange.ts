@@ -38,6 +38,7 @@ export interface LocalExchangeOptions {
   readonly loop?: boolean
   readonly portBackpack?: number
   readonly portAster?: number
+  readonly portAsterSpot?: number
   readonly faults?: Faults
   readonly accounts?: LocalAccountBook
   /** its `sim` section sets fees and fill realism (default: the backtest's defaults) */
@@ -178,7 +179,8 @@ export const startLocalExchange = (options: LocalExchangeOptions): Effect.Effect
       faults: options.faults ?? noFaults,
       accounts,
       ...(options.portBackpack !== undefined ? { portBackpack: options.portBackpack } : {}),
-      ...(options.portAster !== undefined ? { portAster: options.portAster } : {})
+      ...(options.portAster !== undefined ? { portAster: options.portAster } : {}),
+      ...(options.portAsterSpot !== undefined ? { portAsterSpot: options.portAsterSpot } : {})
     })
     const iso = (us: number) => (Number.isFinite(us) ? new Date(Math.floor(us / 1000)).toISOString() : "n/a")
     return {

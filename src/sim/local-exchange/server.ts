@@ -1,16 +1,17 @@
 /**
- * The local exchange's HTTP + WebSocket servers, on loopback only: one per venue family, as the
- * real venues have separate hosts. Backpack's routes (./backpack/routes.ts) on one port; Aster
- * futures (`/fapi/…`) and Aster spot (`/api/…`, ./aster/routes.ts) on the other, with the spot
- * streams under `/spot` (see `asterRouter`). Each server also answers `GET /__local/health` (the local
- * exchange's own route: which venues it serves, its clock). Everything runs in the caller's
- * scope: closing it closes every connection, WebSockets included, and both servers.
+ * The local exchange's HTTP + WebSocket servers, on loopback only: one per venue host, as the real
+ * venues have separate hosts. Backpack (./backpack/routes.ts), Aster futures (the fapi host, with
+ * its fstream streams at the root) and Aster spot (the sapi host, sstream streams at the root;
+ * ./aster/routes.ts) each on a port of their own, so a client derives the stream URL from the
+ * base URL exactly as it does for the real hosts. Each server also answers `GET /__local/health`
+ * (the local exchange's own route: which venue it serves, its clock). Everything runs in the
+ * caller's scope: closing it closes every connection, WebSockets included, and the servers.
  */
 import * as http from "node:http"
 import type * as net from "node:net"
 import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Chunk, Data, Effect, ExecutionStrategy, Scope } from "effect"
+import { Data, Effect, ExecutionStrategy, Scope } from "effect"
 import { asterRoutes } from "./aster/routes"
 import { backpackRoutes } from "./backpack/routes"
 import type { Faults, LocalAccounts, LocalVenue } from "./types"
@@ -27,7 +28,10 @@ export interface LocalServerOptions {
   readonly accounts: LocalAccounts
   /** 0 (the default) = any free port */
   readonly portBackpack?: number
+  /** Aster futures (fapi) */
   readonly portAster?: number
+  /** Aster spot (sapi) */
+  readonly portAsterSpot?: number
   /** a loopback address (default 127.0.0.1) */
   readonly host?: string
 }
@@ -35,13 +39,15 @@ export interface LocalServerOptions {
 export interface LocalServerUrls {
   /** http://host:port, what `bp.base_url` takes */
   readonly backpack: string
-  /** http://host:port, what `aster.base_url` takes (futures under /fapi, spot under /api) */
-  readonly aster: string
+  /** http://host:port, what `aster.base_url` takes for the futures variant (/fapi/…) */
+  readonly asterFutures: string
+  /** http://host:port, what `aster.base_url` takes for the spot variant (/api/…) */
+  readonly asterSpot: string
   /** Backpack's WebSocket endpoint (at the root, as wss://ws.backpack.exchange) */
   readonly backpackWs: string
   /** Aster futures streams: /ws/<stream>, /ws/<listenKey>, /stream?streams=… (as fstream) */
   readonly asterFuturesWs: string
-  /** Aster spot streams, the same paths under /spot (as sstream) */
+  /** Aster spot streams, the same paths (as sstream) */
   readonly asterSpotWs: string
 }
 
@@ -54,24 +60,6 @@ export class LocalServerError extends Data.TaggedError("LocalServerError")<{ rea
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"])
 
 type VenueRouter = HttpRouter.HttpRouter<unknown, never>
-
-/**
- * Both Aster markets on one port. Their REST paths differ (/fapi, /api) but each router also
- * serves the market's WebSocket paths (/ws/…, /stream), as the venue's fstream and sstream hosts
- * both do: at the root those are futures' (a route table refuses a path twice), and the whole spot
- * router is mounted again under /spot, so spot streams are at ws://host:port/spot/ws/… and
- * /spot/stream (its REST API answers there too, with the same state: one router, mounted twice).
- */
-const asterRouter = (options: LocalServerOptions): VenueRouter => {
-  const { venues, faults, accounts } = options
-  const futures = asterRoutes({ venue: venues.asterFutures, market: "futures", faults, accounts })
-  const spot = asterRoutes({ venue: venues.asterSpot, market: "spot", faults, accounts })
-  const taken = new Set(Chunk.toReadonlyArray(futures.routes).map((r) => `${r.method} ${r.path}`))
-  const spotAtRoot = HttpRouter.fromIterable(Chunk.filter(spot.routes, (r) => !taken.has(`${r.method} ${r.path}`)))
-  return HttpRouter.concat(futures, spotAtRoot).pipe(HttpRouter.mount(SPOT_PREFIX, spot))
-}
-
-const SPOT_PREFIX = "/spot"
 
 const healthRouter = (family: string, venues: ReadonlyArray<LocalVenue>): VenueRouter =>
   HttpRouter.empty.pipe(
@@ -92,6 +80,7 @@ const healthRouter = (family: string, venues: ReadonlyArray<LocalVenue>): VenueR
 const serveOne = (host: string, port: number, router: VenueRouter): Effect.Effect<HttpServer.TcpAddress, LocalServerError, Scope.Scope> =>
   Effect.gen(function*() {
     const sockets = new Set<net.Socket>()
+    let httpServer: http.Server | undefined
     // the server lives in a child scope; the finalizer added after it runs first when the caller's
     // scope closes and destroys every connection, so the server's own close (and the WebSocket
     // server's, which waits for its clients) never waits on keep-alive connections or open sockets
@@ -99,6 +88,7 @@ const serveOne = (host: string, port: number, router: VenueRouter): Effect.Effec
     const server = yield* Scope.extend(
       NodeHttpServer.make(() => {
         const s = http.createServer()
+        httpServer = s
         s.on("connection", (socket) => {
           sockets.add(socket)
           socket.once("close", () => sockets.delete(socket))
@@ -116,6 +106,8 @@ const serveOne = (host: string, port: number, router: VenueRouter): Effect.Effec
     yield* Scope.extend(server.serve(router), inner)
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
+        // stop accepting first, so no connection slips in between the destroys and the close
+        httpServer?.closeAllConnections()
         for (const socket of sockets) socket.destroy()
         sockets.clear()
       })
@@ -127,7 +119,7 @@ const serveOne = (host: string, port: number, router: VenueRouter): Effect.Effec
 
 const urlHost = (hostname: string) => (hostname.includes(":") ? `[${hostname}]` : hostname)
 
-/** Starts both servers in the current scope and returns their base URLs. */
+/** Starts the three servers in the current scope and returns their base URLs. */
 export const startLocalServers = (options: LocalServerOptions): Effect.Effect<LocalServerUrls, LocalServerError, Scope.Scope> =>
   Effect.gen(function*() {
     const host = options.host ?? "127.0.0.1"
@@ -135,13 +127,23 @@ export const startLocalServers = (options: LocalServerOptions): Effect.Effect<Lo
     const { venues, faults, accounts } = options
     const backpack = backpackRoutes({ venue: venues.backpack, faults, accounts })
     const bp = yield* serveOne(host, options.portBackpack ?? 0, HttpRouter.concat(healthRouter("backpack", [venues.backpack]), backpack))
-    const aster = yield* serveOne(host, options.portAster ?? 0, HttpRouter.concat(healthRouter("aster", [venues.asterFutures, venues.asterSpot]), asterRouter(options)))
+    const futures = yield* serveOne(
+      host,
+      options.portAster ?? 0,
+      HttpRouter.concat(healthRouter("aster-futures", [venues.asterFutures]), asterRoutes({ venue: venues.asterFutures, market: "futures", faults, accounts }))
+    )
+    const spot = yield* serveOne(
+      host,
+      options.portAsterSpot ?? 0,
+      HttpRouter.concat(healthRouter("aster-spot", [venues.asterSpot]), asterRoutes({ venue: venues.asterSpot, market: "spot", faults, accounts }))
+    )
     const origin = (address: HttpServer.TcpAddress) => `${urlHost(address.hostname)}:${address.port}`
     return {
       backpack: `http://${origin(bp)}`,
-      aster: `http://${origin(aster)}`,
+      asterFutures: `http://${origin(futures)}`,
+      asterSpot: `http://${origin(spot)}`,
       backpackWs: `ws://${origin(bp)}`,
-      asterFuturesWs: `ws://${origin(aster)}`,
-      asterSpotWs: `ws://${origin(aster)}${SPOT_PREFIX}`
+      asterFuturesWs: `ws://${origin(futures)}`,
+      asterSpotWs: `ws://${origin(spot)}`
     }
   })
