@@ -1,0 +1,94 @@
+/**
+ * The whole wire, end to end: the config `npm run exchange -- --write-config` writes, loaded as a
+ * user would, drives the real Backpack and Aster adapters against the real local exchange (venue
+ * books, routes, signatures, streams) over loopback.
+ */
+import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
+import { BigDecimal, Effect, Either, Layer, Option } from "effect"
+import { describe, expect, it } from "vitest"
+import { makeAsterExchange, asterOptionsFromConfig } from "../src/adapters/aster/exchange"
+import { makeBackpackExchange } from "../src/adapters/backpack/exchange"
+import { parseConfig } from "../src/core/config/config"
+import { decimal, formatDecimal } from "../src/core/domain/decimal"
+import { DEFAULT_TEST_ACCOUNT } from "../src/sim/local-exchange/accounts"
+import { generateBackpackTestKey, renderLocalBotConfig } from "../src/sim/local-exchange/bot-config"
+import { startLocalExchange } from "../src/sim/local-exchange/local-exchange"
+import { writeScript } from "./support/scripted-market"
+
+const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
+
+/** Two minutes of both venues quoting 1.9990/2.0010 (Backpack) and 1.9995/2.0005 (Aster), starting now. */
+const quotes = () =>
+  writeScript(
+    Array.from({ length: 120 }, (_, s) => [
+      { t: s * 1000, venue: "bp" as const, quote: ["1.9990", "100", "2.0010", "100"] as const },
+      { t: s * 1000, venue: "as" as const, quote: ["1.9995", "500", "2.0005", "500"] as const }
+    ]).flat(),
+    { startMs: Date.now(), asterMinNotional: "5" }
+  )
+
+describe.each(["futures", "spot"] as const)("adapters against the local exchange (%s)", (variant) => {
+  it("trade through the written config: post, look up, cancel, fill on the stream, hedge", () =>
+    Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function*() {
+          const running = yield* startLocalExchange({ dbPath: quotes(), portBackpack: 0, portAster: 0, portAsterSpot: 0 })
+          const text = renderLocalBotConfig({
+            variant,
+            backpackUrl: running.urls.backpack,
+            asterUrl: variant === "futures" ? running.urls.asterFutures : running.urls.asterSpot,
+            backpackSymbol: "ASTER_USDC_PERP",
+            asterSymbol: "ASTERUSDT",
+            backpackKey: generateBackpackTestKey(),
+            asterApiKey: DEFAULT_TEST_ACCOUNT.asterApiKey,
+            asterApiSecret: DEFAULT_TEST_ACCOUNT.asterApiSecret,
+            dataFile: "test",
+            createdAt: new Date(0).toISOString()
+          })
+          const config = Either.getOrThrow(parseConfig(text, "written config"))
+          expect(config.hedge.venue).toBe(variant === "futures" ? "aster-futures" : "aster-spot")
+
+          const maker = yield* makeBackpackExchange(config.maker)
+          const hedge = yield* makeAsterExchange(asterOptionsFromConfig(config.hedge))
+
+          // Backpack: a post-only sell well above the market rests, is found by client id, cancels
+          const instrument = yield* maker.instrument
+          expect(formatDecimal(instrument.tickSize)).toBe("0.0001")
+          const ticker = yield* maker.ticker
+          expect(formatDecimal(ticker.bid)).toBe("1.999")
+          const resting = yield* maker.placeLimit({ side: "sell", price: decimal("2.0100"), qty: decimal("5"), postOnly: true, timeInForce: "GTC", clientId: "e2e-m1" })
+          expect(resting.status).toBe("new")
+          expect((yield* maker.queryOrder({ clientId: "e2e-m1" })).id).toBe(resting.id)
+          const cancelled = yield* maker.cancel(resting.id)
+          expect(cancelled.status).toBe("cancelled")
+
+          // a post-only buy that would cross is refused as "would take"
+          const crossing = yield* Effect.flip(maker.placeLimit({ side: "buy", price: decimal("2.0010"), qty: decimal("5"), postOnly: true, timeInForce: "GTC", clientId: "e2e-m2" }))
+          expect(crossing._tag === "OrderRejected" && crossing.wouldTake).toBe(true)
+
+          // a buy improving the bid (nobody ahead) fills when a seller trades through it
+          const bid = yield* maker.placeLimit({ side: "buy", price: decimal("1.9995"), qty: decimal("5"), postOnly: true, timeInForce: "GTC", clientId: "e2e-m3" })
+          running.venues.backpack.feed.trade(Date.now() * 1000, 19_980, 1000, false)
+          let filled = BigDecimal.fromBigInt(0n)
+          for (let i = 0; i < 10 && !BigDecimal.equals(filled, decimal("5")); i++) {
+            const update = yield* maker.nextUpdate("2 seconds")
+            if (Option.isSome(update) && update.value.order.id === bid.id) filled = update.value.order.filledQty
+          }
+          expect(formatDecimal(filled)).toBe("5")
+          expect(formatDecimal((yield* maker.position).qty)).toBe("5")
+
+          // Aster: the hedge, a market sell of what filled
+          const hedged = yield* hedge.placeMarket({ side: "sell", qty: decimal("5"), clientId: "e2e-h1" })
+          expect(hedged.status).toBe("filled")
+          expect(formatDecimal(hedged.filledQty)).toBe("5")
+          expect(formatDecimal(hedged.filledQuote)).toBe("9.9975") // 5 × the 1.9995 bid
+          if (variant === "futures") {
+            expect(formatDecimal((yield* hedge.position).qty)).toBe("-5")
+            expect(Option.isSome(yield* hedge.nextFundingTime)).toBe(true)
+          } else {
+            expect(Option.isNone(yield* hedge.nextFundingTime)).toBe(true)
+          }
+        }).pipe(Effect.provide(platform))
+      )
+    ), 30_000)
+})
