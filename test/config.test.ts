@@ -357,4 +357,20 @@ describe("numbers become exact decimals", () => {
     exactly(load(edit(SPOT_YAML, `quantity: "10"`, `quantity: 1e-7`)).trade.quantity, "0.0000001")
     exactly(load(edit(SPOT_YAML, `quantity: "10"`, `quantity: 1.2e+3`)).trade.quantity, "1200")
   })
+
+  it("takes Aster V3 credentials together, refusing a partial set and bad values without echoing the key", () => {
+    const base = `bp: {}\ntrade: { quantity: "10", offset_percent: 0.2, first_wait_seconds: 10, between_legs_sleep: 20, stop_before_funding_minutes: 5, cycle_sleep: 60 }\n`
+    const key = `0x${"ab".repeat(32)}`
+    const full = Either.getOrThrow(parseConfig(`${base}aster: { base_url: "https://fapi.asterdex.com", user: "0x${"1".repeat(40)}", signer: "0x${"2".repeat(40)}", signer_private_key: "${key}", chain_id: 1666 }\n`, "v3.yaml"))
+    expect(full.hedge.v3?.user).toBe(`0x${"1".repeat(40)}`)
+    expect(full.hedge.v3?.chainId).toBe(1666)
+    expect(JSON.stringify(describeConfig(full))).not.toContain(key.slice(2))
+    const partial = parseConfig(`${base}aster: { base_url: "https://fapi.asterdex.com", user: "0x${"1".repeat(40)}" }\n`, "partial.yaml")
+    expect(Either.isLeft(partial) && partial.left.message).toMatch(/aster\.signer, aster\.signer_private_key: missing/)
+    const badKey = parseConfig(`${base}aster: { base_url: "https://fapi.asterdex.com", user: "0x${"1".repeat(40)}", signer: "0x${"2".repeat(40)}", signer_private_key: "0xnothex-${"9".repeat(20)}" }\n`, "bad.yaml")
+    expect(Either.isLeft(badKey) && badKey.left.message).toMatch(/aster\.signer_private_key: expected a 0x-prefixed 32-byte hex private key/)
+    expect(Either.isLeft(badKey) && badKey.left.message).not.toContain("9".repeat(20))
+    const badAddress = parseConfig(`${base}aster: { base_url: "https://fapi.asterdex.com", user: "alice" }\n`, "bad.yaml")
+    expect(Either.isLeft(badAddress) && badAddress.left.message).toMatch(/aster\.user: expected a 0x-prefixed 20-byte hex address, got "alice"/)
+  })
 })

@@ -27,7 +27,11 @@ const quotes = () =>
     { startMs: Date.now(), asterMinNotional: "5" }
   )
 
-describe.each(["futures", "spot"] as const)("adapters against the local exchange (%s)", (variant) => {
+describe.each([
+  ["futures", "v1"],
+  ["spot", "v1"],
+  ["futures", "v3"]
+] as const)("adapters against the local exchange (%s, Aster %s)", (variant, auth) => {
   it("trade through the written config: post, look up, cancel, fill on the stream, hedge", () =>
     Effect.runPromise(
       Effect.scoped(
@@ -45,7 +49,10 @@ describe.each(["futures", "spot"] as const)("adapters against the local exchange
             dataFile: "test",
             createdAt: new Date(0).toISOString()
           })
-          const config = Either.getOrThrow(parseConfig(text, "written config"))
+          // V3: the agent wallet of the default test account, in the config keys a user would add
+          const v3Keys = `  user: "${DEFAULT_TEST_ACCOUNT.asterUser}"\n  signer: "${DEFAULT_TEST_ACCOUNT.asterSigner}"\n  signer_private_key: "${DEFAULT_TEST_ACCOUNT.asterSignerPrivateKey}"\n`
+          const config = Either.getOrThrow(parseConfig(auth === "v3" ? text.replace(/^aster:\n/m, `aster:\n${v3Keys}`) : text, "written config"))
+          expect(config.hedge.v3 !== undefined).toBe(auth === "v3")
           expect(config.hedge.venue).toBe(variant === "futures" ? "aster-futures" : "aster-spot")
 
           const maker = yield* makeBackpackExchange(config.maker)

@@ -31,7 +31,7 @@ import {
   wireSide,
   wireTimeInForce
 } from "./schemas"
-import type { V3Credentials, V3CredentialsError } from "./signing-v3"
+import type { V3CredentialsError } from "./signing-v3"
 import { startUserStream } from "./user-stream"
 
 export interface AsterExchangeOptions extends AsterClientOptions {
@@ -212,12 +212,9 @@ export const AsterHedgeVenueLive = (
  * Options from the hedge section of the config: V1 keys from `aster.api_key` / `aster.api_secret`,
  * or V3 credentials when given (the config has no keys for them yet).
  */
-export const asterOptionsFromConfig = (
-  hedge: HedgeConfig["hedge"],
-  v3?: V3Credentials
-): AsterExchangeOptions => ({
+export const asterOptionsFromConfig = (hedge: HedgeConfig["hedge"]): AsterExchangeOptions => ({
   venue: hedge.venue,
   baseUrl: hedge.baseUrl,
   symbol: hedge.symbol,
-  auth: v3 !== undefined ? { kind: "v3", ...v3 } : { kind: "v1", apiKey: hedge.apiKey, apiSecret: hedge.apiSecret }
+  auth: hedge.v3 !== undefined ? { kind: "v3", ...hedge.v3 } : { kind: "v1", apiKey: hedge.apiKey, apiSecret: hedge.apiSecret }
 })

@@ -58,6 +58,13 @@ export interface HedgeConfig {
     readonly baseUrl: string
     readonly apiKey: Redacted.Redacted<string>
     readonly apiSecret: Redacted.Redacted<string>
+    /** V3 API-wallet credentials; when present they are used instead of the V1 key */
+    readonly v3?: {
+      readonly user: `0x${string}`
+      readonly signer: `0x${string}`
+      readonly signerPrivateKey: Redacted.Redacted<string>
+      readonly chainId?: number
+    }
   }
   readonly trade: {
     readonly quantity: Decimal
@@ -113,10 +120,27 @@ const hedgeVenueOf = (file: ConfigFile): Either.Either<"aster-spot" | "aster-fut
   )
 }
 
+/** V3 needs all of user, signer and signer_private_key, or none of them. */
+const v3Of = (file: ConfigFile): Either.Either<HedgeConfig["hedge"]["v3"], string> => {
+  const { user, signer, signer_private_key: key, chain_id: chainId } = file.aster
+  const given = [user, signer, key].filter((v) => v !== undefined).length
+  if (given === 0) {
+    return chainId === undefined ? Either.right(undefined) : Either.left("aster.chain_id: only used with V3 credentials (aster.user, aster.signer, aster.signer_private_key)")
+  }
+  if (user === undefined || signer === undefined || key === undefined) {
+    const missing = [user === undefined ? "aster.user" : "", signer === undefined ? "aster.signer" : "", key === undefined ? "aster.signer_private_key" : ""].filter(Boolean)
+    return Either.left(`${missing.join(", ")}: missing (V3 credentials need aster.user, aster.signer and aster.signer_private_key together)`)
+  }
+  return Either.right({ user: user as `0x${string}`, signer: signer as `0x${string}`, signerPrivateKey: key, ...(chainId !== undefined ? { chainId } : {}) })
+}
+
 export const resolveConfig = (file: ConfigFile, source: string): Either.Either<HedgeConfig, ConfigError> =>
   Either.map(
-    Either.mapLeft(hedgeVenueOf(file), (problem) => new ConfigError({ source, problems: [problem] })),
-    (hedgeVenue): HedgeConfig => ({
+    Either.mapLeft(
+      Either.all({ hedgeVenue: hedgeVenueOf(file), v3: v3Of(file) }),
+      (problem) => new ConfigError({ source, problems: [problem] })
+    ),
+    ({ hedgeVenue, v3 }): HedgeConfig => ({
       source,
       maker: {
         venue: "backpack",
@@ -130,7 +154,8 @@ export const resolveConfig = (file: ConfigFile, source: string): Either.Either<H
         symbol: file.aster.symbol,
         baseUrl: file.aster.base_url,
         apiKey: file.aster.api_key,
-        apiSecret: file.aster.api_secret
+        apiSecret: file.aster.api_secret,
+        ...(v3 !== undefined ? { v3 } : {})
       },
       trade: {
         quantity: file.trade.quantity,
@@ -201,7 +226,12 @@ export const describeConfig = (config: HedgeConfig) => {
   return {
     source: config.source,
     maker: { ...config.maker, publicKey: secret(config.maker.publicKey), secretKey: secret(config.maker.secretKey) },
-    hedge: { ...config.hedge, apiKey: secret(config.hedge.apiKey), apiSecret: secret(config.hedge.apiSecret) },
+    hedge: {
+      ...config.hedge,
+      apiKey: secret(config.hedge.apiKey),
+      apiSecret: secret(config.hedge.apiSecret),
+      ...(config.hedge.v3 !== undefined ? { v3: { ...config.hedge.v3, signerPrivateKey: secret(config.hedge.v3.signerPrivateKey) } } : {})
+    },
     trade: { ...config.trade, quantity: formatDecimal(config.trade.quantity), offsetPercent: formatDecimal(config.trade.offsetPercent) },
     debug: config.debug,
     sim: {

@@ -42,9 +42,25 @@ export const BackpackSection = Schema.Struct({
   debug: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false })
 })
 
+const EvmAddress = Schema.String.pipe(
+  Schema.filter((s) => /^0x[0-9a-fA-F]{40}$/.test(s), { message: (issue) => `expected a 0x-prefixed 20-byte hex address, got ${JSON.stringify(issue.actual)}` })
+)
+const EvmPrivateKey = Schema.Redacted(
+  Schema.String.pipe(
+    Schema.filter((s) => /^0x[0-9a-fA-F]{64}$/.test(s), { message: () => "expected a 0x-prefixed 32-byte hex private key (the value is not shown: it is a secret)" })
+  )
+)
+
 export const AsterSection = Schema.Struct({
+  /** V1 (HMAC) credentials, as in the original bot */
   api_key: Schema.optionalWith(Secret, { exact: true, default: () => Schema.decodeSync(Secret)("") }),
   api_secret: Schema.optionalWith(Secret, { exact: true, default: () => Schema.decodeSync(Secret)("") }),
+  /** V3 (API wallet) credentials: the main wallet, the agent wallet and the agent's key */
+  user: Schema.optionalWith(EvmAddress, { exact: true }),
+  signer: Schema.optionalWith(EvmAddress, { exact: true }),
+  signer_private_key: Schema.optionalWith(EvmPrivateKey, { exact: true }),
+  /** EIP-712 chain id of V3 signatures (1666 on Aster mainnet) */
+  chain_id: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { exact: true }),
   base_url: Schema.optionalWith(Url, { exact: true, default: () => "https://fapi.asterdex.com" }),
   symbol: Schema.optionalWith(Symbol, { exact: true, default: () => "ASTERUSDT" }),
   /** overrides the spot/futures choice otherwise read from base_url (sapi/fapi) */
