@@ -8,7 +8,7 @@
 import { HttpClient, HttpClientRequest, Socket } from "@effect/platform"
 import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { BigDecimal, Deferred, Duration, Effect, Either, Exit, Layer, Option, Queue, Redacted, Schedule } from "effect"
+import { BigDecimal, Deferred, Duration, Effect, Either, Exit, Layer, Option, Queue, Redacted } from "effect"
 import { backpackClientId, makeBackpackClient } from "../src/adapters/backpack/client"
 import { type BackpackExchangeOptions, makeBackpackExchange, mergeOrder, OwnOrders } from "../src/adapters/backpack/exchange"
 import { makeSigner, signedHeaders, subscriptionSignature } from "../src/adapters/backpack/signing"
@@ -21,7 +21,7 @@ import { scriptedFaults } from "./support/scripted-faults"
 
 const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
 const keys = testKeys(7)
-const options: BackpackExchangeOptions = { timeoutMs: 1000, streamReadyTimeoutMs: 5000, reconnectBackoff: Schedule.spaced(Duration.millis(50)) }
+const options: BackpackExchangeOptions = { timeoutMs: 1000, streamReadyTimeoutMs: 5000, reconnectDelay: Duration.millis(50) }
 
 const text = (d: BigDecimal.BigDecimal) => formatDecimal(d)
 

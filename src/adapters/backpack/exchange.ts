@@ -7,7 +7,7 @@
  * whatever changed during the gap is emitted.
  */
 import type { HttpClient, Socket } from "@effect/platform"
-import { BigDecimal, Deferred, Duration, Effect, Layer, Option, ParseResult, Queue, Ref, type Schedule, Schema, type Scope } from "effect"
+import { BigDecimal, Deferred, Duration, Effect, Layer, Option, ParseResult, Queue, Ref, Schema, type Scope } from "effect"
 import type { HedgeConfig } from "../../core/config/config"
 import type { Decimal } from "../../core/domain/decimal"
 import type { Fill, Order, OrderStatus, OrderUpdate } from "../../core/domain/order"
@@ -107,8 +107,8 @@ export interface BackpackExchangeOptions extends BackpackRestOptions {
   readonly wsUrl?: string
   /** how long start-up waits for the first subscription before carrying on over REST (default 10 s) */
   readonly streamReadyTimeoutMs?: number
-  /** reconnect backoff of the WebSocket (default: the managed socket's) */
-  readonly reconnectBackoff?: Schedule.Schedule<unknown, unknown>
+  /** first reconnection delay of the WebSocket (default: the managed socket's, 200 ms) */
+  readonly reconnectDelay?: Duration.DurationInput
 }
 
 /** The venue's stream host for its API host; a local venue serves both on one port. */
@@ -217,7 +217,7 @@ export const makeBackpackExchange = (
       onOpen,
       onMessage,
       onDisconnect: (reason) => Effect.zipRight(Ref.set(market, {}), Effect.logWarning(`backpack stream dropped (${reason}); reconnecting`)),
-      ...(options.reconnectBackoff ? { backoff: options.reconnectBackoff } : {})
+      ...(options.reconnectDelay !== undefined ? { initialDelay: options.reconnectDelay } : {})
     }))
     yield* Deferred.await(subscribed).pipe(
       Effect.timeout(Duration.millis(options.streamReadyTimeoutMs ?? 10_000)),
