@@ -6,7 +6,7 @@
  * idempotent (reads) are retried, with a Schedule.
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Duration, Effect, ParseResult, Schedule, Schema } from "effect"
+import { Clock, Duration, Effect, ParseResult, Schedule, Schema } from "effect"
 import type { Venue } from "../../core/domain/venue"
 import { InvalidResponse, RateLimited, VenueUnavailable } from "../../core/errors"
 
@@ -33,17 +33,20 @@ export interface RawResponse {
 export const queryString = (query: ReadonlyArray<readonly [string, string]> = []): string =>
   query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&")
 
-const retryAfterMs = (headers: Readonly<Record<string, string>>): number | undefined => {
-  const value = headers["retry-after"]
-  if (value === undefined) return undefined
-  const seconds = Number(value)
-  return Number.isFinite(seconds) ? Math.max(0, seconds * 1000) : undefined
+/** Retry-After is either seconds or an HTTP date (RFC 9110 §10.2.3). */
+const retryAfterMs = (headers: Readonly<Record<string, string>>, now: number): number | undefined => {
+  const value = headers["retry-after"]?.trim()
+  if (value === undefined || value === "") return undefined
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000
+  const date = Date.parse(value)
+  return Number.isFinite(date) ? Math.max(0, date - now) : undefined
 }
 
 const short = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}…` : text)
 
-const once = (venue: Venue, call: RestCall) =>
+const once = (venue: Venue, build: RestCall | Effect.Effect<RestCall>) =>
   Effect.gen(function*() {
+    const call = Effect.isEffect(build) ? yield* build : build
     const client = yield* HttpClient.HttpClient
     const qs = queryString(call.query)
     let request = HttpClientRequest.make(call.method)(qs.length > 0 ? `${call.url}?${qs}` : call.url).pipe(
@@ -61,7 +64,7 @@ const once = (venue: Venue, call: RestCall) =>
       Effect.catchTag("ResponseError", (error) => Effect.fail(new VenueUnavailable({ venue, reason: `${call.method} ${pathOf(call.url)}: ${error.message}` })))
     )
     if (response.status === 429 || response.status === 418) {
-      const after = retryAfterMs(response.headers)
+      const after = retryAfterMs(response.headers, yield* Clock.currentTimeMillis)
       return yield* new RateLimited({ venue, ...(after !== undefined ? { retryAfterMs: after } : {}) })
     }
     if (response.status >= 500) {
@@ -81,8 +84,16 @@ const pathOf = (url: string) => {
 /** Retries of idempotent calls: short exponential backoff, a few times, only when nothing is known. */
 export const readRetry = Schedule.exponential(Duration.millis(100), 2).pipe(Schedule.intersect(Schedule.recurs(3)))
 
-export const execute = (venue: Venue, call: RestCall): Effect.Effect<RawResponse, VenueUnavailable | RateLimited, HttpClient.HttpClient> =>
-  call.idempotent
+/**
+ * `call` may be an Effect that builds the request: it is then built again for every attempt, so
+ * a signed request gets a fresh timestamp/nonce and signature when an idempotent read is retried.
+ */
+export const execute = (
+  venue: Venue,
+  call: RestCall | Effect.Effect<RestCall>,
+  idempotent = Effect.isEffect(call) ? false : call.idempotent
+): Effect.Effect<RawResponse, VenueUnavailable | RateLimited, HttpClient.HttpClient> =>
+  idempotent
     ? once(venue, call).pipe(Effect.retry({ schedule: readRetry, while: (error) => error._tag === "VenueUnavailable" }))
     : once(venue, call)
 
