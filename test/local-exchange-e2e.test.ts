@@ -4,13 +4,14 @@
  * books, routes, signatures, streams) over loopback.
  */
 import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
-import { BigDecimal, Effect, Either, Layer, Option } from "effect"
+import { BigDecimal, Effect, Either, Layer, Option, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeAsterExchange, asterOptionsFromConfig } from "../src/adapters/aster/exchange"
 import { makeBackpackExchange } from "../src/adapters/backpack/exchange"
 import { parseConfig } from "../src/core/config/config"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import { DEFAULT_TEST_ACCOUNT } from "../src/sim/local-exchange/accounts"
+import { makeFaults, parseFaultPlan } from "../src/sim/local-exchange/faults"
 import { generateBackpackTestKey, renderLocalBotConfig } from "../src/sim/local-exchange/bot-config"
 import { startLocalExchange } from "../src/sim/local-exchange/local-exchange"
 import { writeScript } from "./support/scripted-market"
@@ -99,3 +100,54 @@ describe.each([
       )
     ), 30_000)
 })
+
+describe("a fault plan through the real servers", () => {
+  it("maps a 429 to RateLimited and recovers a hedge whose reply was lost to a 503 without doubling it", () =>
+    Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function*() {
+          const plan = Either.getOrThrow(parseFaultPlan(
+            [
+              "seed: 3",
+              "http:",
+              "  - route: \"POST /api/v1/order\"",
+              "    venue: backpack",
+              "    times: 1",
+              "    fault: { kind: rateLimit, retryAfterSeconds: 2 }",
+              "  - route: \"POST /fapi/v1/order\"",
+              "    venue: aster-futures",
+              "    times: 1",
+              "    fault: { kind: status, status: 503 }"
+            ].join("\n"),
+            "plan.yaml"
+          ))
+          const faults = makeFaults(plan)
+          const running = yield* startLocalExchange({ dbPath: quotes(), portBackpack: 0, portAster: 0, portAsterSpot: 0, faults })
+          const key = generateBackpackTestKey()
+          const maker = yield* makeBackpackExchange({
+            baseUrl: running.urls.backpack,
+            symbol: "ASTER_USDC_PERP",
+            publicKey: Redacted.make(key.publicKeyB64),
+            secretKey: Redacted.make(key.secretKeyB64)
+          })
+          const hedge = yield* makeAsterExchange({
+            venue: "aster-futures",
+            baseUrl: running.urls.asterFutures,
+            symbol: "ASTERUSDT",
+            auth: { kind: "v1", apiKey: Redacted.make(DEFAULT_TEST_ACCOUNT.asterApiKey), apiSecret: Redacted.make(DEFAULT_TEST_ACCOUNT.asterApiSecret) }
+          })
+          const limited = yield* Effect.flip(maker.placeLimit({ side: "sell", price: decimal("2.0100"), qty: decimal("5"), postOnly: true, timeInForce: "GTC", clientId: "f-m1" }))
+          expect(limited._tag).toBe("RateLimited")
+          expect(limited._tag === "RateLimited" && limited.retryAfterMs).toBe(2000)
+          // the 503 came after the venue took the order: the adapter finds it by client id
+          const hedged = yield* hedge.placeMarket({ side: "buy", qty: decimal("5"), clientId: "f-h1" })
+          expect(formatDecimal(hedged.filledQty)).toBe("5")
+          expect(formatDecimal((yield* hedge.position).qty)).toBe("5")
+          expect(running.venues.asterFutures.fills(DEFAULT_TEST_ACCOUNT.account).length).toBe(1)
+          const fired = (yield* faults.history).map((h) => h.fault.kind)
+          expect(fired).toEqual(["rateLimit", "status"])
+        }).pipe(Effect.provide(platform))
+      )
+    ), 30_000)
+})
+
