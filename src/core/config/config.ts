@@ -202,13 +202,23 @@ const describeIssues = (error: ParseResult.ParseError): ReadonlyArray<string> =>
     return `${key || "(top level)"}: ${issue.message}`
   })
 
-export const parseConfig = (text: string, source: string): Either.Either<HedgeConfig, ConfigError> => {
+/**
+ * `overrides` are dotted keys ("aster.api_secret") set over the file's values before decoding,
+ * so values from elsewhere (environment variables) are checked exactly like the file's.
+ */
+export const parseConfig = (text: string, source: string, overrides: Readonly<Record<string, string>> = {}): Either.Either<HedgeConfig, ConfigError> => {
   const doc = YAML.parseDocument(text, { prettyErrors: true })
   if (doc.errors.length > 0)
     return Either.left(new ConfigError({ source, problems: doc.errors.map((e) => `YAML syntax: ${e.message.split("\n")[0]}`) }))
   const value: unknown = doc.toJS()
   if (value === null || typeof value !== "object" || Array.isArray(value))
     return Either.left(new ConfigError({ source, problems: ["expected a YAML mapping with sections bp, aster and trade"] }))
+  for (const [key, override] of Object.entries(overrides)) {
+    const [section, field] = key.split(".") as [string, string]
+    const record = value as Record<string, unknown>
+    const existing = record[section]
+    record[section] = { ...(existing !== null && typeof existing === "object" ? existing : {}), [field]: override }
+  }
   return Either.flatMap(
     Either.mapLeft(decodeFile(value), (error) => new ConfigError({ source, problems: describeIssues(error) })),
     (file) => resolveConfig(file, source)

@@ -1,0 +1,63 @@
+/** A live run's config: secrets from the file or the environment, a warning for readable files. */
+import { NodeContext } from "@effect/platform-node"
+import { Effect, Either, Redacted } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { loadLiveConfig } from "../src/live/live-config"
+import { tempDir } from "./support/scripted-market"
+
+const example = fs.readFileSync("config/hedge_futures.example.yaml", "utf8")
+const write = (text: string, mode: number) => {
+  const file = path.join(tempDir(), "hedge.yaml")
+  fs.writeFileSync(file, text, { mode })
+  fs.chmodSync(file, mode)
+  return file
+}
+const load = (file: string, environment: Record<string, string>, requireCredentials = true) =>
+  Effect.runPromise(Effect.either(loadLiveConfig(file, { environment, requireCredentials })).pipe(Effect.provide(NodeContext.layer)))
+
+const withKeys = example
+  .replace('api_public_key_b64: ""', 'api_public_key_b64: "file-public-key"')
+  .replace('api_secret_key_b64: ""', 'api_secret_key_b64: "file-secret-key"')
+  .replace('api_key: ""', 'api_key: "file-aster-key"')
+  .replace('api_secret: ""', 'api_secret: "file-aster-secret"')
+
+describe("live config", () => {
+  it("takes the secrets from environment variables over the file", async () => {
+    const file = write(example, 0o644)
+    const result = await load(file, {
+      HEDGELOOP_BP_API_PUBLIC_KEY_B64: "env-public",
+      HEDGELOOP_BP_API_SECRET_KEY_B64: "env-secret",
+      HEDGELOOP_ASTER_API_KEY: "env-aster-key",
+      HEDGELOOP_ASTER_API_SECRET: "env-aster-secret"
+    })
+    const live = Either.getOrThrow(result)
+    expect(Redacted.value(live.config.maker.secretKey)).toBe("env-secret")
+    expect(Redacted.value(live.config.hedge.apiSecret)).toBe("env-aster-secret")
+    expect(live.fromEnvironment).toHaveLength(4)
+    // no secret in the file: a readable file is fine
+    expect(live.warnings).toEqual([])
+  })
+
+  it("refuses to start without credentials, naming the keys and the variables", async () => {
+    const result = await load(write(example, 0o600), {})
+    expect(Either.isLeft(result) && result.left.message).toMatch(/bp\.api_public_key_b64 is empty \(or set HEDGELOOP_BP_API_PUBLIC_KEY_B64\)/)
+    expect(Either.isLeft(result) && result.left.message).toMatch(/aster\.api_secret is empty \(or set HEDGELOOP_ASTER_API_SECRET\)/)
+    // a paper run needs none
+    expect(Either.isRight(await load(write(example, 0o600), {}, false))).toBe(true)
+  })
+
+  it("warns when a file holding secrets is readable by others, without printing them", async () => {
+    const open = Either.getOrThrow(await load(write(withKeys, 0o644), {}))
+    expect(open.warnings.join()).toMatch(/holds secrets and is readable by other users \(mode 644\): chmod 600/)
+    expect(open.warnings.join()).not.toMatch(/file-secret-key|file-aster-secret/)
+    expect(Either.getOrThrow(await load(write(withKeys, 0o600), {})).warnings).toEqual([])
+  })
+
+  it("checks environment values like file values", async () => {
+    const result = await load(write(example, 0o600), { HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY: "0xnot-a-key" })
+    expect(Either.isLeft(result) && result.left.message).toMatch(/aster\.signer_private_key: expected a 0x-prefixed 32-byte hex private key/)
+    expect(Either.isLeft(result) && result.left.message).not.toContain("0xnot-a-key")
+  })
+})
