@@ -67,13 +67,22 @@ const command = Command.make("bench", { json, ticks }, (args) =>
     const backtest10M = worker("backtest", large)
     yield* Console.error("kernel replay without the strategy (10M)...")
     const replay = worker("replay", large)
+    yield* Console.error("hedge reaction against the local exchange (1000 fills)...")
+    const reaction = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "bench/hedge-reaction.ts", "1000"], { encoding: "utf8" }).trim().split("\n").pop() ?? "{}") as {
+      readonly fills: number
+      readonly hedgeReactionP50Ms: number
+      readonly hedgeReactionP99Ms: number
+    }
     const figures = {
       backtestTicksPerSec: Math.round(backtest10M.ticksPerSec ?? 0),
       rawScanRowsPerSec: Math.round(raw.rowsPerSec ?? 0),
       ratio: Math.round(((backtest10M.ticksPerSec ?? 0) / (raw.rowsPerSec ?? 1)) * 1000) / 1000,
       peakRssMb1M: backtest1M.peakRssMb,
       peakRssMb10M: backtest10M.peakRssMb,
+      hedgeReactionP50Ms: Math.round(reaction.hedgeReactionP50Ms * 1000) / 1000,
+      hedgeReactionP99Ms: Math.round(reaction.hedgeReactionP99Ms * 1000) / 1000,
       details: {
+        hedgeReaction: reaction,
         kernelOnlyTicksPerSec: Math.round(replay.ticksPerSec ?? 0),
         kernelOnlyRatio: Math.round(((replay.ticksPerSec ?? 0) / (raw.rowsPerSec ?? 1)) * 1000) / 1000,
         ticksPerSecondOfData: TICKS_PER_SECOND,
@@ -90,7 +99,8 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       `raw sqlite scan   ${(figures.rawScanRowsPerSec / 1e6).toFixed(2)} M rows/s`,
       `ratio             ${figures.ratio}`,
       `kernel alone      ${(figures.details.kernelOnlyTicksPerSec / 1e6).toFixed(2)} M ticks/s (replay + matching, no strategy; ratio ${figures.details.kernelOnlyRatio})`,
-      `peak RSS          ${figures.peakRssMb1M} MB at 1M ticks, ${figures.peakRssMb10M} MB at ${backtest10M.ticks} ticks`
+      `peak RSS          ${figures.peakRssMb1M} MB at 1M ticks, ${figures.peakRssMb10M} MB at ${backtest10M.ticks} ticks`,
+      `hedge reaction    p50 ${figures.hedgeReactionP50Ms} ms, p99 ${figures.hedgeReactionP99Ms} ms over ${reaction.fills} fills (maker fill leaving the local Backpack → hedge reaching the local Aster)`
     ].join("\n"))
     if (Option.isSome(args.json)) {
       const fsys = yield* FileSystem.FileSystem

@@ -65,6 +65,7 @@ const scriptedVenue = (script: { place: Array<"ok" | "lost-after-executing" | "l
         const found = "clientId" in ref ? orders.get(ref.clientId) : [...orders.values()].find((o) => o.id === ref.orderId)
         return found ? Effect.succeed(found) : Effect.fail(new UnknownOrder({ venue: "aster-futures", orderId: "clientId" in ref ? ref.clientId : ref.orderId }))
       }),
+    openOrders: Effect.die("unused"),
     nextUpdate: () => Effect.succeed(Option.none()),
     position: Effect.die("unused"),
     balances: Effect.die("unused"),

@@ -26,6 +26,8 @@ export interface Exchange {
   readonly cancel: (orderId: string) => Effect.Effect<Order, ExchangeError>
   /** by venue order id, or by our client id (how a placement that timed out is looked up) */
   readonly queryOrder: (ref: OrderRef) => Effect.Effect<Order, ExchangeError>
+  /** the account's open orders on this symbol, ours or not (start-up reconciliation reads them) */
+  readonly openOrders: Effect.Effect<ReadonlyArray<Order>, ExchangeError>
   /**
    * The next own-order update (acknowledgement, fill, cancel), or none once `within` has passed.
    * This is the order stream's pull side: in a backtest waiting here is what advances the replay.

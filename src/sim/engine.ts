@@ -93,6 +93,11 @@ export class VenueEngine {
     return this.orders.get(id)
   }
 
+  /** the orders resting on the book, oldest first */
+  openOrders(): ReadonlyArray<SimOrder> {
+    return this.resting.slice()
+  }
+
   private retire(o: SimOrder): void {
     this.closed.push(o.id)
     if (this.closed.length > KEEP_CLOSED_ORDERS) this.orders.delete(this.closed.shift()!)

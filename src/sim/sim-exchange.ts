@@ -145,6 +145,9 @@ export const makeSimExchange = (kernel: SimKernel, slot: VenueSlot, cooperative 
         })
         return result === undefined ? Effect.fail(new UnknownOrder({ venue, orderId })) : Effect.succeed(result)
       }),
+    openOrders: Effect.suspend(() =>
+      Effect.succeed(roundTrip(slot.config.latency.submit(), () => slot.engine.openOrders().map((order) => slot.toOrder(order))))
+    ),
     nextUpdate: (within) =>
       Effect.zipRight(yieldToHost, Effect.suspend(() => {
         if (slot.inbox.length === 0) {

@@ -184,6 +184,8 @@ export const makeAsterExchange = (
         }),
       cancel: (orderId) => client.cancelOrder(symbol, { orderId }).pipe(Effect.flatMap(toOrder), Effect.flatMap(remember)),
       queryOrder: query,
+      // read only: remembering another client's order would pass its stream updates on as ours
+      openOrders: Effect.flatMap(client.openOrders(symbol), (wire) => Effect.forEach(wire.filter((o) => o.symbol === symbol), toOrder)),
       nextUpdate: (within) => Effect.timeoutOption(Queue.take(updates), within),
       position: client.market === "futures"
         ? Effect.map(client.positionRisk(symbol), (rows) => ({ venue, symbol, qty: positionQtyOf(rows, symbol) }))

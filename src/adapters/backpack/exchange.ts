@@ -251,6 +251,8 @@ export const makeBackpackExchange = (
       placeMarket: (request) => Effect.map(client.placeMarket(request), (order) => own.absorb(order)),
       cancel: (orderId) => Effect.map(client.cancel(orderId), (order) => own.absorb(order)),
       queryOrder: (ref) => Effect.map(client.queryOrder(ref), (order) => (own.get(order.id) !== undefined ? own.absorb(order) : order)),
+      // client ids this session did not send read as the venue's number (they are hashed on the way out)
+      openOrders: Effect.map(client.openOrders, (orders) => orders.map((order) => (own.get(order.id) !== undefined ? own.absorb(order) : order))),
       nextUpdate: (within) =>
         Queue.take(updates).pipe(Effect.timeoutTo({ duration: within, onSuccess: Option.some, onTimeout: Option.none<OrderUpdate> })),
       position: startingBase === undefined

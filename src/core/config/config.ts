@@ -2,7 +2,7 @@
  * Loads and resolves the hedge config: the original bot's YAML unchanged, plus optional `sim` and
  * `points` sections. Every problem is reported with the key path and the expected form.
  */
-import { Data, Effect, Either, ParseResult, Redacted, Schema } from "effect"
+import { BigDecimal, Data, Effect, Either, ParseResult, Redacted, Schema } from "effect"
 import * as YAML from "yaml"
 import { type Decimal, decimal, formatDecimal } from "../domain/decimal"
 import type { Venue } from "../domain/venue"
@@ -43,6 +43,19 @@ export interface PointsWeights {
   readonly takerWeight: Decimal
 }
 
+/** The live runner's limits: the kill switch (src/live/risk.ts) and start-up reconciliation. */
+export interface RiskParams {
+  /** ∫ |unhedged| dt over one unhedged stretch, base quantity × seconds */
+  readonly maxUnhedgedQtySeconds: Decimal
+  readonly maxConsecutiveHedgeFailures: number
+  /** absolute base quantity per venue */
+  readonly maxPosition: Decimal
+  /** quote currency, positive: trading stops once the run's PnL is at or below −maxLoss */
+  readonly maxLoss: Decimal
+  /** largest cross-venue imbalance hedged automatically before the first order */
+  readonly maxAutoHedge: Decimal
+}
+
 export interface HedgeConfig {
   readonly source: string
   readonly maker: {
@@ -80,6 +93,7 @@ export interface HedgeConfig {
   readonly debug: boolean
   readonly sim: SimParams
   readonly points: { readonly maker: PointsWeights; readonly hedge: PointsWeights }
+  readonly risk: RiskParams
 }
 
 /** Defaults: base-tier fees from the venues' published schedules; latencies typical of a VPS. */
@@ -134,13 +148,30 @@ const v3Of = (file: ConfigFile): Either.Either<HedgeConfig["hedge"]["v3"], strin
   return Either.right({ user: user as `0x${string}`, signer: signer as `0x${string}`, signerPrivateKey: key, ...(chainId !== undefined ? { chainId } : {}) })
 }
 
+/** Defaults scale with trade.quantity where a size is meant (reasons in src/live/risk.ts). */
+const riskOf = (file: ConfigFile): Either.Either<RiskParams, string> => {
+  const quantity = file.trade.quantity
+  const times = (n: string) => BigDecimal.normalize(BigDecimal.multiply(quantity, decimal(n)))
+  const risk: RiskParams = {
+    maxUnhedgedQtySeconds: file.risk?.max_unhedged_qty_seconds ?? times("60"),
+    maxConsecutiveHedgeFailures: file.risk?.max_consecutive_hedge_failures ?? 3,
+    maxPosition: file.risk?.max_position ?? times("5"),
+    maxLoss: file.risk?.max_loss ?? decimal("50"),
+    maxAutoHedge: file.risk?.max_auto_hedge ?? times("2")
+  }
+  // a limit reached by one ordinary leg would stop every run at its first fill
+  return BigDecimal.greaterThan(risk.maxPosition, quantity)
+    ? Either.right(risk)
+    : Either.left(`risk.max_position: ${formatDecimal(risk.maxPosition)} must be above trade.quantity (${formatDecimal(quantity)}): one leg's fill reaches it`)
+}
+
 export const resolveConfig = (file: ConfigFile, source: string): Either.Either<HedgeConfig, ConfigError> =>
   Either.map(
     Either.mapLeft(
-      Either.all({ hedgeVenue: hedgeVenueOf(file), v3: v3Of(file) }),
+      Either.all({ hedgeVenue: hedgeVenueOf(file), v3: v3Of(file), risk: riskOf(file) }),
       (problem) => new ConfigError({ source, problems: [problem] })
     ),
-    ({ hedgeVenue, v3 }): HedgeConfig => ({
+    ({ hedgeVenue, risk, v3 }): HedgeConfig => ({
       source,
       maker: {
         venue: "backpack",
@@ -187,7 +218,8 @@ export const resolveConfig = (file: ConfigFile, source: string): Either.Either<H
           makerWeight: file.points?.aster?.maker_weight ?? decimal(defaultPoints[hedgeVenue].maker),
           takerWeight: file.points?.aster?.taker_weight ?? decimal(defaultPoints[hedgeVenue].taker)
         }
-      }
+      },
+      risk
     })
   )
 
@@ -251,6 +283,13 @@ export const describeConfig = (config: HedgeConfig) => {
       maker: fees(config.sim.maker),
       hedge: fees(config.sim.hedge)
     },
-    points: { maker: points(config.points.maker), hedge: points(config.points.hedge) }
+    points: { maker: points(config.points.maker), hedge: points(config.points.hedge) },
+    risk: {
+      maxUnhedgedQtySeconds: formatDecimal(config.risk.maxUnhedgedQtySeconds),
+      maxConsecutiveHedgeFailures: config.risk.maxConsecutiveHedgeFailures,
+      maxPosition: formatDecimal(config.risk.maxPosition),
+      maxLoss: formatDecimal(config.risk.maxLoss),
+      maxAutoHedge: formatDecimal(config.risk.maxAutoHedge)
+    }
   }
 }

@@ -4,7 +4,7 @@
  * error messages name exactly what the user typed.
  */
 import { BigDecimal, Schema } from "effect"
-import { decimal, DecimalInput } from "../domain/decimal"
+import { decimal, DecimalInput, formatDecimal } from "../domain/decimal"
 
 const NonNegativeNumber = (what: string) =>
   Schema.Number.pipe(
@@ -132,12 +132,39 @@ export const PointsSection = Schema.Struct({
   aster: Schema.optionalWith(PointsVenue, { exact: true })
 })
 
+/** A refused decoded decimal as the user wrote it. */
+const shown = (actual: unknown) => (BigDecimal.isBigDecimal(actual) ? formatDecimal(actual) : JSON.stringify(actual))
+
+/** A decimal above zero, with the key's own example in the message. */
+const PositiveDecimalOf = (what: string) =>
+  DecimalInput.pipe(Schema.filter((d) => d.value > 0n, { message: (issue) => `expected ${what}, got ${shown(issue.actual)}` }))
+
+/** The live runner's kill switch and start-up reconciliation (defaults in config.ts, meaning in src/live/risk.ts). */
+export const RiskSection = Schema.Struct({
+  max_unhedged_qty_seconds: Schema.optionalWith(PositiveDecimalOf("a positive number of base-quantity seconds, e.g. 600 (10 unhedged for a minute)"), { exact: true }),
+  max_consecutive_hedge_failures: Schema.optionalWith(
+    Schema.Number.pipe(
+      Schema.filter((n) => Number.isInteger(n) && n >= 1, { message: (issue) => `expected a whole number ≥ 1, e.g. 3, got ${JSON.stringify(issue.actual)}` })
+    ),
+    { exact: true }
+  ),
+  max_position: Schema.optionalWith(PositiveDecimalOf("a positive base quantity per venue, e.g. 50"), { exact: true }),
+  max_loss: Schema.optionalWith(PositiveDecimalOf("a positive quote amount, e.g. 50 (trading stops once the PnL reaches -50)"), { exact: true }),
+  max_auto_hedge: Schema.optionalWith(
+    DecimalInput.pipe(
+      Schema.filter((d) => d.value >= 0n, { message: (issue) => `expected a base quantity ≥ 0, e.g. 20 (0: never hedge at start-up), got ${shown(issue.actual)}` })
+    ),
+    { exact: true }
+  )
+})
+
 export const ConfigFile = Schema.Struct({
   bp: BackpackSection,
   aster: AsterSection,
   trade: TradeSection,
   debug: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }),
   sim: Schema.optionalWith(SimSection, { exact: true }),
-  points: Schema.optionalWith(PointsSection, { exact: true })
+  points: Schema.optionalWith(PointsSection, { exact: true }),
+  risk: Schema.optionalWith(RiskSection, { exact: true })
 })
 export type ConfigFile = typeof ConfigFile.Type

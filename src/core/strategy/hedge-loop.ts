@@ -107,8 +107,16 @@ export const runHedgeLoop = (params: StrategyParams) =>
           const clientId = nextClientId("h")
           const request = { side: order.side, qty: order.qty, clientId }
           hedgeInFlight = { clientId, side: order.side }
+          const attemptFailed = (reason: string) =>
+            Effect.flatMap(now, (ts) => observer.hedgeFailed?.({ cycle, leg, side: order.side, qty: order.qty, clientId, reason, ts }) ?? Effect.void)
           const placed = yield* placeMarketTracked(
-            { ...hedge, placeMarket: (r) => hedge.placeMarket(r).pipe(Effect.tapError((error) => Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} failed: ${error.message}`))) },
+            {
+              ...hedge,
+              placeMarket: (r) =>
+                hedge.placeMarket(r).pipe(
+                  Effect.tapError((error) => Effect.zipRight(Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} failed: ${error.message}`), attemptFailed(error.message)))
+                )
+            },
             request,
             retry,
             true
@@ -128,10 +136,9 @@ export const runHedgeLoop = (params: StrategyParams) =>
           })
           yield* reportExposure
           if (BigDecimal.isZero(placed.filledQty)) {
-            return yield* new HedgeFailed({
-              unhedged: formatDecimal(exposure.unhedged),
-              cause: new OrderRejected({ venue: hedge.venue, reason: placed.rejectReason ?? `market order ${placed.id} executed nothing (${placed.status})` })
-            })
+            const cause = new OrderRejected({ venue: hedge.venue, reason: placed.rejectReason ?? `market order ${placed.id} executed nothing (${placed.status})` })
+            yield* attemptFailed(cause.message)
+            return yield* new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause })
           }
         }
       })

@@ -40,6 +40,17 @@ export interface HedgeSent {
   readonly ts: number
 }
 
+/** One hedge attempt that failed: refused, lost, rate limited, or executed nothing. The strategy retries. */
+export interface HedgeAttemptFailed {
+  readonly cycle: number
+  readonly leg: 1 | 2
+  readonly side: Side
+  readonly qty: Decimal
+  readonly clientId: string
+  readonly reason: string
+  readonly ts: number
+}
+
 export interface StrategyObserverService {
   readonly cycleStarted: (cycle: number, ts: number) => Effect.Effect<void>
   readonly fundingPause: (cycle: number, fundingTime: number, ts: number) => Effect.Effect<void>
@@ -48,6 +59,8 @@ export interface StrategyObserverService {
   readonly hedgeSent: (event: HedgeSent) => Effect.Effect<void>
   /** the signed quantity still unhedged after every change, for exposure invariants */
   readonly exposureChanged: (unhedged: Decimal, ts: number) => Effect.Effect<void>
+  /** optional: observers written before it need not listen (the kill switch counts these) */
+  readonly hedgeFailed?: (event: HedgeAttemptFailed) => Effect.Effect<void>
 }
 
 export class StrategyObserver extends Context.Tag("hedgeloop/StrategyObserver")<StrategyObserver, StrategyObserverService>() {

@@ -1,0 +1,35 @@
+/**
+ * `npm run report -- JOURNAL [--run N] [--kind live|paper] [--report-json FILE]`
+ * The report of a live or paper run rebuilt from its journal: the same summary and JSON as a backtest.
+ */
+import { Args, Command, Options } from "@effect/cli"
+import { FileSystem, Path } from "@effect/platform"
+import { Console, Effect, Option } from "effect"
+import { reportFromJournal } from "../live/journal-report"
+import { formatSummary } from "./summary"
+import { runCli } from "./run-cli"
+
+// existence is checked by the journal itself, for a one-line message naming the file
+const journal = Args.text({ name: "JOURNAL" }).pipe(Args.withDescription("journal (SQLite) written by a live or paper run"))
+const run = Options.integer("run").pipe(Options.withDescription("report on this run only (default: every run of the journal)"), Options.optional)
+const kind = Options.choice("kind", ["live", "paper"]).pipe(Options.withDescription("only runs of this kind (a journal holding both needs it)"), Options.optional)
+const reportJson = Options.file("report-json").pipe(Options.withDescription("write the full report as JSON to this file"), Options.optional)
+
+const command = Command.make("report", { journal, run, kind, reportJson }, (args) =>
+  Effect.gen(function*() {
+    const report = yield* reportFromJournal(args.journal, {
+      ...Option.match(args.run, { onNone: () => ({}), onSome: (runId) => ({ runId }) }),
+      ...Option.match(args.kind, { onNone: () => ({}), onSome: (k) => ({ kind: k }) })
+    })
+    yield* Console.log(formatSummary(report))
+    if (Option.isSome(args.reportJson)) {
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      yield* fs.makeDirectory(path.dirname(args.reportJson.value), { recursive: true })
+      yield* fs.writeFileString(args.reportJson.value, JSON.stringify(report, null, 2) + "\n")
+      yield* Console.log(`report written to ${args.reportJson.value}`)
+    }
+  })
+).pipe(Command.withDescription("Rebuild the report of a live or paper run from its journal"))
+
+runCli(command, "hedgeloop report")

@@ -1,0 +1,185 @@
+/**
+ * The run report rebuilt from a journal: the same RunReport (and the same meaning of every
+ * number) as a backtest's. The ledger replays the journalled fills in time order with the
+ * funding payments as the venues paid them; open positions are valued at the latest journalled
+ * mark; cycle statistics come from the `cycles` and `hedges` rows exactly as the backtest's
+ * recording observer counts the strategy's events.
+ */
+import { BigDecimal, Effect, Either, Option, Schema } from "effect"
+import { type FundingPayment, Ledger } from "../core/accounting/ledger"
+import { type Decimal, DecimalString, formatDecimal, ZERO } from "../core/domain/decimal"
+import type { Fill } from "../core/domain/order"
+import { buildReport, type CycleStats, type RunReport } from "../core/report/report"
+import { type CycleEvent, type Hedge, JournalError, type Mark, openJournal, type Run, type RunKind } from "./journal"
+
+export interface JournalReportOptions {
+  /** one run; without it, every run (of `kind`, if given): a session restarted after a crash */
+  readonly runId?: number
+  readonly kind?: RunKind
+}
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+/** The part of a run's stored config the report needs. */
+const StoredPoints = Schema.Struct({
+  points: Schema.Struct({
+    maker: Schema.Struct({ makerWeight: DecimalString, takerWeight: DecimalString }),
+    hedge: Schema.Struct({ makerWeight: DecimalString, takerWeight: DecimalString })
+  })
+})
+
+/** The runs one report may cover: one kind, one pair of instruments. */
+const selectRuns = (all: ReadonlyArray<Run>, options: JournalReportOptions): Either.Either<readonly [Run, ...Array<Run>], string> => {
+  if (options.runId !== undefined) {
+    const run = all.find((r) => r.id === options.runId)
+    if (run === undefined) return Either.left(`has no run ${options.runId} (${all.length === 0 ? "it has none" : `its runs: ${all.map((r) => r.id).join(", ")}`})`)
+    if (options.kind !== undefined && run.kind !== options.kind) return Either.left(`run ${run.id} is a ${run.kind} run, not ${options.kind}`)
+    return Either.right([run])
+  }
+  const runs = options.kind === undefined ? all : all.filter((r) => r.kind === options.kind)
+  const [first, ...rest] = runs
+  if (first === undefined) return Either.left(options.kind === undefined ? "holds no runs yet" : `holds no ${options.kind} runs`)
+  if (rest.some((r) => r.kind !== first.kind)) return Either.left("holds both live and paper runs: choose one kind (or one run)")
+  const other = rest.find((r) =>
+    r.maker.venue !== first.maker.venue || r.maker.symbol !== first.maker.symbol || r.hedge.venue !== first.hedge.venue || r.hedge.symbol !== first.hedge.symbol
+  )
+  if (other !== undefined) return Either.left(`runs ${first.id} and ${other.id} trade different instruments: choose one run`)
+  return Either.right([first, ...rest])
+}
+
+/** Recorded payments as the venue paid them (live amounts are the venue's, not recomputed). */
+const applyFunding = (ledger: Ledger, payment: FundingPayment) => {
+  const book = ledger.book(payment.venue)
+  book.funding = BigDecimal.sum(book.funding, payment.amount)
+  ledger.funding.push(payment)
+}
+
+/** The backtest's recordingObserver, over journal rows. */
+export const cycleStatsOf = (events: ReadonlyArray<CycleEvent>, hedges: ReadonlyArray<Hedge>): CycleStats => {
+  let count = 0
+  let completedLegs = 0
+  let makerOrders = 0
+  let reposts = 0
+  let totalTimeToFillMs = 0
+  let fundingPauses = 0
+  for (const { detail } of events) {
+    switch (detail.event) {
+      case "started":
+        count += 1
+        break
+      case "funding-pause":
+        fundingPauses += 1
+        break
+      case "maker-order":
+        makerOrders += 1
+        if (detail.repost) reposts += 1
+        break
+      case "leg-completed":
+        completedLegs += 1
+        totalTimeToFillMs += detail.filledAt - detail.startedAt
+        break
+      case "hedge-failed":
+        break
+    }
+  }
+  let hedgeOrders = 0
+  let hedgeQty = ZERO
+  let hedgeSlippageQuote = ZERO
+  let hedgeReferenceQuote = ZERO
+  for (const hedge of hedges) {
+    if (hedge.state !== "done") continue
+    hedgeOrders += 1
+    const executedQty = Option.getOrElse(hedge.executedQty, () => ZERO)
+    if (!BigDecimal.isPositive(executedQty) || Option.isNone(hedge.executedQuote) || Option.isNone(hedge.referencePrice)) continue
+    // slippage: what was paid beyond the quote seen when sending (sells: received below it)
+    const atReference = BigDecimal.multiply(hedge.referencePrice.value, executedQty)
+    const beyond = BigDecimal.subtract(hedge.executedQuote.value, atReference)
+    hedgeQty = BigDecimal.sum(hedgeQty, executedQty)
+    hedgeSlippageQuote = BigDecimal.sum(hedgeSlippageQuote, hedge.side === "buy" ? beyond : BigDecimal.negate(beyond))
+    hedgeReferenceQuote = BigDecimal.sum(hedgeReferenceQuote, atReference)
+  }
+  return { count, completedLegs, makerOrders, reposts, totalTimeToFillMs, hedgeOrders, fundingPauses, hedgeQty, hedgeSlippageQuote, hedgeReferenceQuote }
+}
+
+/** The latest mark, else the last fill's price (flagged), else nothing to value (zero). */
+const markOf = (venue: string, marks: ReadonlyArray<Mark>, fills: ReadonlyArray<Fill>, warnings: Array<string>): Decimal => {
+  const mark = marks.find((m) => m.venue === venue)
+  if (mark !== undefined) return mark.price
+  const last = fills.filter((f) => f.venue === venue).at(-1)
+  if (last === undefined) return ZERO
+  warnings.push(`no mark price journalled for ${venue}: its position is valued at the last fill price ${formatDecimal(last.price)}`)
+  return last.price
+}
+
+export const reportFromJournal = (path: string, options: JournalReportOptions = {}): Effect.Effect<RunReport, JournalError> =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const journal = yield* openJournal(path, "read")
+      const fail = (reason: string) => Effect.fail(new JournalError({ path, reason }))
+      const selected = selectRuns(yield* journal.runs(), options)
+      if (Either.isLeft(selected)) return yield* fail(selected.left)
+      const runs = selected.right
+      const ids = runs.map((r) => r.id)
+      const last = runs[runs.length - 1]!
+      const { maker, hedge } = last
+
+      const fills = yield* journal.fills(ids)
+      const funding = yield* journal.funding(ids)
+      const marks = yield* journal.latestMarks(ids)
+      const events = yield* journal.cycleEvents(ids)
+      const hedges = yield* journal.hedges(ids)
+      const inDoubt = (yield* journal.hedgesInDoubt()).filter((h) => ids.includes(h.runId))
+      const points = yield* Schema.decodeUnknown(StoredPoints)(last.config).pipe(
+        Effect.mapError(() => new JournalError({ path, reason: `run ${last.id}'s stored config has no points weights` }))
+      )
+
+      const warnings: Array<string> = []
+      for (const run of runs) {
+        if (Option.isNone(run.endedAt)) {
+          warnings.push(`run ${run.id} has no end: the process stopped without closing it (killed or crashed) or is still running`)
+        }
+      }
+      if (inDoubt.length > 0) {
+        warnings.push(`${inDoubt.length} hedge(s) sent and never confirmed (${inDoubt.map((h) => h.clientId).join(", ")}): only their journalled fills are counted`)
+      }
+      if (runs.some((r) => JSON.stringify(r.config) !== JSON.stringify(last.config))) {
+        warnings.push(`the runs' configs differ: the report shows run ${last.id}'s`)
+      }
+
+      // a run without an end (killed) lasted at least until the last thing it journalled
+      const from = Math.min(...runs.map((r) => r.startedAt))
+      let to = Math.max(...runs.map((r) => Option.getOrElse(r.endedAt, () => r.startedAt)))
+      for (const rows of [fills, funding, events, hedges]) for (const row of rows) to = Math.max(to, row.ts)
+
+      const ledger = yield* Effect.try({
+        try: () => {
+          const ledger = new Ledger([maker.venue, hedge.venue])
+          for (const fill of fills) ledger.recordFill(fill)
+          for (const payment of funding) applyFunding(ledger, payment)
+          ledger.close(to)
+          return ledger
+        },
+        catch: (error) => new JournalError({ path, reason: `cannot rebuild the ledger: ${error instanceof Error ? error.message : String(error)}` })
+      })
+
+      const makerMark = markOf(maker.venue, marks, fills, warnings)
+      const hedgeMark = markOf(hedge.venue, marks, fills, warnings)
+      const outcome = Option.getOrElse(last.outcome, () => "unfinished")
+      const message = runs.length === 1
+        ? Option.getOrUndefined(last.message)
+        : `${runs.length} runs: ${runs.map((r) => `#${r.id} ${Option.getOrElse(r.outcome, () => "unfinished")}`).join(", ")}${Option.match(last.message, { onNone: () => "", onSome: (m) => `; last: ${m}` })}`
+
+      return buildReport({
+        kind: last.kind,
+        data: { file: path, source: "journal", synthetic: false, proxy: false, proxyVenues: [], from: iso(from), to: iso(to), ticks: 0, warnings },
+        config: last.config,
+        run: { from: iso(from), to: iso(to), outcome, ...(message !== undefined ? { message } : {}) },
+        ledger,
+        venues: [
+          { ...maker, markPrice: makerMark, points: points.points.maker },
+          { ...hedge, markPrice: hedgeMark, points: points.points.hedge }
+        ],
+        cycles: cycleStatsOf(events, hedges)
+      })
+    })
+  )

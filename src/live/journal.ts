@@ -1,0 +1,916 @@
+/**
+ * The live runner's journal: one SQLite file (WAL, synchronous=FULL) holding everything a run
+ * did, written before acting where it matters, so that after `kill -9` a restart knows which
+ * requests may have reached a venue (and must be looked up by client id, never sent again) and
+ * which hedges are in doubt. `npm run report` rebuilds the run report from it.
+ *
+ * Tables (money is decimal TEXT, times are ms since epoch):
+ * - meta     (key, value): `format` = "hedgeloop-journal", `format_version`, `created_at`.
+ * - runs     (id, kind live|paper, started_at, ended_at, outcome, message, config JSON from
+ *            describeConfig: no secrets, maker_venue/_symbol/_quote_asset, hedge_venue/_symbol/
+ *            _quote_asset, client_id_prefix). ended_at NULL = still running or crashed.
+ * - intents  (client_id PK, run_id, venue, kind limit|market|cancel, side, qty, price, order_id,
+ *            created_at, attempts, refused_at, refusal). Written BEFORE the request is sent.
+ *            order_id: the venue's id once an answer (reply, stream or lookup) names it; for a
+ *            cancel, the order to cancel (client_id is then `cancel:<run>:<venue>:<order id>`).
+ *            refused_at/refusal: the venue's definitive no (nothing was placed). A resend under the
+ *            same client id (a retry) clears both and counts an attempt.
+ * - orders   (venue, order_id PK, client_id, run_id, status, state JSON of the core Order with
+ *            decimals as strings, updated_at): the latest state; cumulative fills never go back
+ *            and a closed order never reopens, whatever order the messages come in.
+ * - fills    (venue, trade_id PK, run_id, order_id, symbol, side, price, qty, fee, fee_asset,
+ *            liquidity, ts): recording a fill twice is a no-op.
+ * - hedges   (client_id PK, run_id, cycle, leg, side, qty, executed_qty, executed_quote,
+ *            reference_price, ts, state sent|done|failed). A market order is a hedge: its intent
+ *            opens the row as `sent` in the same transaction; the strategy's report of the
+ *            result makes it `done`; a refusal makes it `failed`.
+ * - funding  (venue, ts PK, run_id, rate, mark_price, position, amount): one payment per funding time.
+ * - cycles   (run_id, cycle, event started|funding-pause|maker-order|leg-completed|hedge-failed, ts,
+ *            detail JSON).
+ * - marks    (run_id, venue, price, ts): mark prices seen, the latest values open positions.
+ *
+ * Free text (messages, refusals, order JSON, details) passes through a scrubber that removes the
+ * run's secrets (registered by startRun from the config, kept in memory only): a venue error
+ * echoing a key never reaches the file.
+ */
+import * as fs from "node:fs"
+import Database from "better-sqlite3"
+import { BigDecimal, Context, Data, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect"
+import type { FundingPayment } from "../core/accounting/ledger"
+import { describeConfig, type HedgeConfig } from "../core/config/config"
+import { type Decimal, DecimalString, formatDecimal } from "../core/domain/decimal"
+import { type Fill, isOpenStatus, Liquidity, Order, type OrderUpdate, Side } from "../core/domain/order"
+import { Venue } from "../core/domain/venue"
+
+export const JOURNAL_FORMAT = "hedgeloop-journal"
+export const JOURNAL_FORMAT_VERSION = 1
+
+export class JournalError extends Data.TaggedError("JournalError")<{ readonly path: string; readonly reason: string }> {
+  override get message() {
+    return `journal ${this.path}: ${this.reason}`
+  }
+}
+
+export type RunKind = "live" | "paper"
+
+export interface RunVenue {
+  readonly venue: Venue
+  readonly symbol: string
+  readonly quoteAsset: string
+}
+
+export interface RunStart {
+  readonly kind: RunKind
+  readonly startedAt: number
+  /** stored through describeConfig (secrets as set/empty); its secrets are scrubbed from all text */
+  readonly config: HedgeConfig
+  readonly maker: RunVenue
+  readonly hedge: RunVenue
+  readonly clientIdPrefix: string
+}
+
+export interface RunEnd {
+  readonly endedAt: number
+  readonly outcome: string
+  readonly message?: string
+}
+
+export interface Run {
+  readonly id: number
+  readonly kind: RunKind
+  readonly startedAt: number
+  /** none: still running, or the process died */
+  readonly endedAt: Option.Option<number>
+  readonly outcome: Option.Option<string>
+  readonly message: Option.Option<string>
+  /** describeConfig's output, as stored */
+  readonly config: unknown
+  readonly maker: RunVenue
+  readonly hedge: RunVenue
+  readonly clientIdPrefix: string
+}
+
+/** A request about to be sent. Cancels are keyed by the order they cancel. */
+export type Intent =
+  | { readonly kind: "limit"; readonly runId: number; readonly venue: Venue; readonly clientId: string; readonly side: Side; readonly qty: Decimal; readonly price: Decimal; readonly createdAt: number }
+  | { readonly kind: "market"; readonly runId: number; readonly venue: Venue; readonly clientId: string; readonly side: Side; readonly qty: Decimal; readonly createdAt: number }
+  | { readonly kind: "cancel"; readonly runId: number; readonly venue: Venue; readonly orderId: string; readonly createdAt: number }
+
+export const cancelIntentId = (runId: number, venue: Venue, orderId: string): string => `cancel:${runId}:${venue}:${orderId}`
+
+/** An intent whose outcome is not known to be settled: look it up (by client id) before acting. */
+export interface PendingIntent {
+  readonly clientId: string
+  readonly runId: number
+  readonly venue: Venue
+  readonly kind: Intent["kind"]
+  readonly side: Option.Option<Side>
+  readonly qty: Option.Option<Decimal>
+  readonly price: Option.Option<Decimal>
+  /** placements: the venue's id if an answer named it; cancels: the order to cancel */
+  readonly orderId: Option.Option<string>
+  readonly createdAt: number
+  readonly attempts: number
+  /** the order's latest known state (still open), if any */
+  readonly order: Option.Option<Order>
+}
+
+export type HedgeState = "sent" | "done" | "failed"
+
+export interface HedgeRecord {
+  readonly clientId: string
+  readonly runId: number
+  readonly side: Side
+  readonly qty: Decimal
+  readonly ts: number
+  readonly state: HedgeState
+  readonly cycle?: number
+  readonly leg?: 1 | 2
+  readonly executedQty?: Decimal
+  readonly executedQuote?: Decimal
+  /** the best opposite price seen when the hedge was sent (slippage reference) */
+  readonly referencePrice?: Decimal
+}
+
+export interface Hedge {
+  readonly clientId: string
+  readonly runId: number
+  readonly side: Side
+  readonly qty: Decimal
+  readonly ts: number
+  readonly state: HedgeState
+  readonly cycle: Option.Option<number>
+  readonly leg: Option.Option<1 | 2>
+  readonly executedQty: Option.Option<Decimal>
+  readonly executedQuote: Option.Option<Decimal>
+  readonly referencePrice: Option.Option<Decimal>
+}
+
+/** A hedge sent and never confirmed: settle it by client id before any other hedge goes out. */
+export interface HedgeInDoubt extends Hedge {
+  /** what the venue last told us about it (a reply or stream message recorded before the crash) */
+  readonly order: Option.Option<Order>
+}
+
+export const CycleEventDetail = Schema.Union(
+  Schema.Struct({ event: Schema.Literal("started") }),
+  Schema.Struct({ event: Schema.Literal("funding-pause"), fundingTime: Schema.Number }),
+  Schema.Struct({
+    event: Schema.Literal("maker-order"),
+    leg: Schema.Literal(1, 2),
+    orderId: Schema.String,
+    side: Side,
+    price: DecimalString,
+    qty: DecimalString,
+    repost: Schema.Boolean
+  }),
+  Schema.Struct({
+    event: Schema.Literal("leg-completed"),
+    leg: Schema.Literal(1, 2),
+    side: Side,
+    startedAt: Schema.Number,
+    filledAt: Schema.Number,
+    orders: Schema.Number
+  }),
+  Schema.Struct({
+    event: Schema.Literal("hedge-failed"),
+    leg: Schema.Literal(1, 2),
+    clientId: Schema.String,
+    side: Side,
+    qty: DecimalString,
+    reason: Schema.String
+  })
+)
+export type CycleEventDetail = typeof CycleEventDetail.Type
+
+export interface CycleEvent {
+  readonly runId: number
+  readonly cycle: number
+  readonly ts: number
+  readonly detail: CycleEventDetail
+}
+
+export interface Mark {
+  readonly venue: Venue
+  readonly price: Decimal
+  readonly ts: number
+}
+
+/** Which runs a read covers: one, several, or (undefined) all. */
+export type RunFilter = number | ReadonlyArray<number> | undefined
+
+export interface JournalService {
+  readonly path: string
+  /** opens a run and registers its secrets for scrubbing; returns the run id */
+  readonly startRun: (run: RunStart) => Effect.Effect<number, JournalError>
+  readonly endRun: (runId: number, end: RunEnd) => Effect.Effect<void, JournalError>
+  /** BEFORE sending: an intent that cannot be written must stop the request */
+  readonly recordIntent: (intent: Intent) => Effect.Effect<void, JournalError>
+  /** the venue's definitive no: nothing was placed (a market intent's hedge becomes `failed`) */
+  readonly recordIntentRefused: (clientId: string, reason: string, ts: number) => Effect.Effect<void, JournalError>
+  /** an order state from a reply, a lookup or the stream; links an unanswered intent with its client id */
+  readonly recordOrder: (runId: number, order: Order, recordedAt: number) => Effect.Effect<void, JournalError>
+  /** true when the fill was new */
+  readonly recordFill: (runId: number, fill: Fill) => Effect.Effect<boolean, JournalError>
+  /** an own-order stream message: the order state and its fill in one transaction */
+  readonly recordUpdate: (runId: number, update: OrderUpdate, recordedAt: number) => Effect.Effect<void, JournalError>
+  readonly recordHedge: (hedge: HedgeRecord) => Effect.Effect<void, JournalError>
+  /** true when the payment was new (one per venue and funding time) */
+  readonly recordFunding: (runId: number, payment: FundingPayment) => Effect.Effect<boolean, JournalError>
+  readonly recordCycleEvent: (event: CycleEvent) => Effect.Effect<void, JournalError>
+  readonly recordMark: (runId: number, venue: Venue, price: Decimal, ts: number) => Effect.Effect<void, JournalError>
+
+  readonly pendingIntents: (runId?: number) => Effect.Effect<ReadonlyArray<PendingIntent>, JournalError>
+  readonly hedgesInDoubt: () => Effect.Effect<ReadonlyArray<HedgeInDoubt>, JournalError>
+  readonly openOrders: () => Effect.Effect<ReadonlyArray<Order>, JournalError>
+  /** in time order (then in the order recorded) */
+  readonly fills: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<Fill>, JournalError>
+  readonly funding: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<FundingPayment>, JournalError>
+  readonly hedges: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<Hedge>, JournalError>
+  readonly cycleEvents: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<CycleEvent>, JournalError>
+  /** the latest mark per venue */
+  readonly latestMarks: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<Mark>, JournalError>
+  readonly lastRun: () => Effect.Effect<Option.Option<Run>, JournalError>
+  readonly runs: () => Effect.Effect<ReadonlyArray<Run>, JournalError>
+}
+
+export class Journal extends Context.Tag("hedgeloop/Journal")<Journal, JournalService>() {
+  /** Opens (creating if needed) the journal at `path` for writing; closed when the scope ends. */
+  static readonly layer = (path: string): Layer.Layer<Journal, JournalError> => Layer.scoped(Journal, openJournal(path, "write"))
+}
+
+/** `read` refuses a missing file and never creates or changes anything (reports, inspection). */
+export const openJournal = (path: string, mode: "write" | "read"): Effect.Effect<JournalService, JournalError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.try({ try: () => JournalStore.open(path, mode), catch: (error) => journalError(path, error) }),
+    (store) => Effect.sync(() => store.close())
+  ).pipe(Effect.map(serviceOf))
+
+const journalError = (path: string, error: unknown): JournalError =>
+  error instanceof JournalError ? error : new JournalError({ path, reason: error instanceof Error ? error.message : String(error) })
+
+const serviceOf = (store: JournalStore): JournalService => {
+  const call = <A>(f: () => A): Effect.Effect<A, JournalError> => Effect.try({ try: f, catch: (error) => journalError(store.path, error) })
+  return {
+    path: store.path,
+    startRun: (run) => call(() => store.startRun(run)),
+    endRun: (runId, end) => call(() => store.endRun(runId, end)),
+    recordIntent: (intent) => call(() => store.recordIntent(intent)),
+    recordIntentRefused: (clientId, reason, ts) => call(() => store.recordIntentRefused(clientId, reason, ts)),
+    recordOrder: (runId, order, recordedAt) => call(() => store.recordOrder(runId, order, recordedAt)),
+    recordFill: (runId, fill) => call(() => store.recordFill(runId, fill)),
+    recordUpdate: (runId, update, recordedAt) => call(() => store.recordUpdate(runId, update, recordedAt)),
+    recordHedge: (hedge) => call(() => store.recordHedge(hedge)),
+    recordFunding: (runId, payment) => call(() => store.recordFunding(runId, payment)),
+    recordCycleEvent: (event) => call(() => store.recordCycleEvent(event)),
+    recordMark: (runId, venue, price, ts) => call(() => store.recordMark(runId, venue, price, ts)),
+    pendingIntents: (runId) => call(() => store.pendingIntents(runId)),
+    hedgesInDoubt: () => call(() => store.hedgesInDoubt()),
+    openOrders: () => call(() => store.openOrders()),
+    fills: (runs) => call(() => store.fills(runs)),
+    funding: (runs) => call(() => store.funding(runs)),
+    hedges: (runs) => call(() => store.hedges(runs)),
+    cycleEvents: (runs) => call(() => store.cycleEvents(runs)),
+    latestMarks: (runs) => call(() => store.latestMarks(runs)),
+    lastRun: () => call(() => store.lastRun()),
+    runs: () => call(() => store.runs())
+  }
+}
+
+const DDL = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE runs (
+  id                INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind              TEXT NOT NULL CHECK (kind IN ('live', 'paper')),
+  started_at        INTEGER NOT NULL,
+  ended_at          INTEGER,
+  outcome           TEXT,
+  message           TEXT,
+  config            TEXT NOT NULL,
+  maker_venue       TEXT NOT NULL,
+  maker_symbol      TEXT NOT NULL,
+  maker_quote_asset TEXT NOT NULL,
+  hedge_venue       TEXT NOT NULL,
+  hedge_symbol      TEXT NOT NULL,
+  hedge_quote_asset TEXT NOT NULL,
+  client_id_prefix  TEXT NOT NULL
+);
+CREATE TABLE intents (
+  client_id  TEXT PRIMARY KEY,
+  run_id     INTEGER NOT NULL REFERENCES runs (id),
+  venue      TEXT NOT NULL,
+  kind       TEXT NOT NULL CHECK (kind IN ('limit', 'market', 'cancel')),
+  side       TEXT,
+  qty        TEXT,
+  price      TEXT,
+  order_id   TEXT,
+  created_at INTEGER NOT NULL,
+  attempts   INTEGER NOT NULL DEFAULT 1,
+  refused_at INTEGER,
+  refusal    TEXT
+);
+CREATE TABLE orders (
+  venue      TEXT NOT NULL,
+  order_id   TEXT NOT NULL,
+  client_id  TEXT NOT NULL,
+  run_id     INTEGER NOT NULL REFERENCES runs (id),
+  status     TEXT NOT NULL,
+  state      TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (venue, order_id)
+);
+CREATE INDEX orders_by_client_id ON orders (venue, client_id);
+CREATE TABLE fills (
+  venue     TEXT NOT NULL,
+  trade_id  TEXT NOT NULL,
+  run_id    INTEGER NOT NULL REFERENCES runs (id),
+  order_id  TEXT NOT NULL,
+  symbol    TEXT NOT NULL,
+  side      TEXT NOT NULL,
+  price     TEXT NOT NULL,
+  qty       TEXT NOT NULL,
+  fee       TEXT NOT NULL,
+  fee_asset TEXT NOT NULL,
+  liquidity TEXT NOT NULL,
+  ts        INTEGER NOT NULL,
+  PRIMARY KEY (venue, trade_id)
+);
+CREATE INDEX fills_by_time ON fills (ts);
+CREATE TABLE hedges (
+  client_id       TEXT PRIMARY KEY,
+  run_id          INTEGER NOT NULL REFERENCES runs (id),
+  cycle           INTEGER,
+  leg             INTEGER,
+  side            TEXT NOT NULL,
+  qty             TEXT NOT NULL,
+  executed_qty    TEXT,
+  executed_quote  TEXT,
+  reference_price TEXT,
+  ts              INTEGER NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('sent', 'done', 'failed'))
+);
+CREATE TABLE funding (
+  venue      TEXT NOT NULL,
+  ts         INTEGER NOT NULL,
+  run_id     INTEGER NOT NULL REFERENCES runs (id),
+  rate       TEXT NOT NULL,
+  mark_price TEXT NOT NULL,
+  position   TEXT NOT NULL,
+  amount     TEXT NOT NULL,
+  PRIMARY KEY (venue, ts)
+);
+CREATE TABLE cycles (
+  run_id INTEGER NOT NULL REFERENCES runs (id),
+  cycle  INTEGER NOT NULL,
+  event  TEXT NOT NULL CHECK (event IN ('started', 'funding-pause', 'maker-order', 'leg-completed', 'hedge-failed')),
+  ts     INTEGER NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE TABLE marks (
+  run_id INTEGER NOT NULL REFERENCES runs (id),
+  venue  TEXT NOT NULL,
+  price  TEXT NOT NULL,
+  ts     INTEGER NOT NULL
+);
+`
+
+/** Rows as stored, decoded at the boundary. */
+const Nullable = <S extends Schema.Schema.Any>(schema: S) => Schema.OptionFromNullOr(schema)
+
+const RunRow = Schema.Struct({
+  id: Schema.Number,
+  kind: Schema.Literal("live", "paper"),
+  started_at: Schema.Number,
+  ended_at: Nullable(Schema.Number),
+  outcome: Nullable(Schema.String),
+  message: Nullable(Schema.String),
+  config: Schema.parseJson(),
+  maker_venue: Venue,
+  maker_symbol: Schema.String,
+  maker_quote_asset: Schema.String,
+  hedge_venue: Venue,
+  hedge_symbol: Schema.String,
+  hedge_quote_asset: Schema.String,
+  client_id_prefix: Schema.String
+})
+
+const IntentRow = Schema.Struct({
+  client_id: Schema.String,
+  run_id: Schema.Number,
+  venue: Venue,
+  kind: Schema.Literal("limit", "market", "cancel"),
+  side: Nullable(Side),
+  qty: Nullable(DecimalString),
+  price: Nullable(DecimalString),
+  order_id: Nullable(Schema.String),
+  created_at: Schema.Number,
+  attempts: Schema.Number,
+  order_state: Nullable(Schema.parseJson(Order))
+})
+
+const FillRow = Schema.Struct({
+  venue: Venue,
+  symbol: Schema.String,
+  order_id: Schema.String,
+  trade_id: Schema.String,
+  side: Side,
+  price: DecimalString,
+  qty: DecimalString,
+  fee: DecimalString,
+  fee_asset: Schema.String,
+  liquidity: Liquidity,
+  ts: Schema.Number
+})
+
+const HedgeRow = Schema.Struct({
+  client_id: Schema.String,
+  run_id: Schema.Number,
+  cycle: Nullable(Schema.Number),
+  leg: Nullable(Schema.Literal(1, 2)),
+  side: Side,
+  qty: DecimalString,
+  executed_qty: Nullable(DecimalString),
+  executed_quote: Nullable(DecimalString),
+  reference_price: Nullable(DecimalString),
+  ts: Schema.Number,
+  state: Schema.Literal("sent", "done", "failed")
+})
+
+const FundingRow = Schema.Struct({
+  venue: Venue,
+  ts: Schema.Number,
+  rate: DecimalString,
+  mark_price: DecimalString,
+  position: DecimalString,
+  amount: DecimalString
+})
+
+const CycleRow = Schema.Struct({ run_id: Schema.Number, cycle: Schema.Number, ts: Schema.Number, detail: Schema.parseJson(CycleEventDetail) })
+const MarkRow = Schema.Struct({ venue: Venue, price: DecimalString, ts: Schema.Number })
+const OrderState = Schema.parseJson(Order)
+
+const decodeRows = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
+  const decode = Schema.decodeUnknownSync(schema)
+  return (rows: ReadonlyArray<unknown>): Array<A> =>
+    rows.map((row) => {
+      try {
+        return decode(row)
+      } catch (error) {
+        throw new Error(`a ${what} row cannot be read: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`)
+      }
+    })
+}
+const runRows = decodeRows(RunRow, "runs")
+const intentRows = decodeRows(IntentRow, "intents")
+const fillRows = decodeRows(FillRow, "fills")
+const hedgeRows = decodeRows(HedgeRow, "hedges")
+const fundingRows = decodeRows(FundingRow, "funding")
+const cycleRows = decodeRows(CycleRow, "cycles")
+const markRows = decodeRows(MarkRow, "marks")
+const encodeOrder = Schema.encodeSync(OrderState)
+const decodeOrder = Schema.decodeUnknownSync(OrderState)
+const encodeDetail = Schema.encodeSync(Schema.parseJson(CycleEventDetail))
+
+const OPEN_STATUSES = "('new', 'partially-filled')"
+
+/**
+ * The newer of two views of one order: the one with more filled wins (ties: the later message),
+ * and a closed status is never replaced by an open one (a stale message read after the cancel).
+ */
+export const mergeOrder = (known: Order, next: Order): Order => {
+  const base = BigDecimal.lessThan(next.filledQty, known.filledQty) ? known : next
+  const other = base === next ? known : next
+  const closedBy = isOpenStatus(base.status) && !isOpenStatus(other.status) ? other : base
+  const { rejectReason: _dropped, ...rest } = base
+  return {
+    ...rest,
+    status: closedBy.status,
+    updatedAt: Math.max(known.updatedAt, next.updatedAt),
+    ...(closedBy.rejectReason !== undefined ? { rejectReason: closedBy.rejectReason } : {})
+  }
+}
+
+/** Shorter values would garble ordinary text, and no venue issues keys that short. */
+const MIN_SCRUBBED_LENGTH = 8
+
+/** Synchronous core: better-sqlite3 is synchronous, the service wraps each call in an Effect. */
+class JournalStore {
+  private readonly secrets = new Set<string>()
+  private readonly statements = new Map<string, Database.Statement>()
+
+  private constructor(readonly path: string, private readonly db: Database.Database) {}
+
+  static open(path: string, mode: "write" | "read"): JournalStore {
+    if (mode === "read") {
+      let stat: fs.Stats
+      try {
+        stat = fs.statSync(path)
+      } catch {
+        throw new JournalError({ path, reason: "no such file" })
+      }
+      if (!stat.isFile()) throw new JournalError({ path, reason: "not a regular file" })
+    }
+    let db: Database.Database
+    try {
+      db = new Database(path, mode === "read" ? { readonly: true, fileMustExist: true } : {})
+    } catch (error) {
+      throw new JournalError({ path, reason: `cannot open as SQLite: ${error instanceof Error ? error.message : String(error)}` })
+    }
+    try {
+      const store = new JournalStore(path, db)
+      store.prepare(mode)
+      return store
+    } catch (error) {
+      db.close()
+      throw error
+    }
+  }
+
+  private prepare(mode: "write" | "read"): void {
+    const fail = (reason: string): never => {
+      throw new JournalError({ path: this.path, reason })
+    }
+    let tables: Array<string> = []
+    try {
+      tables = (this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name)
+    } catch (error) {
+      fail(/not a database|encrypted/i.test(String(error)) ? "not an SQLite database" : `cannot read: ${String(error)}`)
+    }
+    const format = (): Map<string, string> =>
+      new Map((this.db.prepare("SELECT key, value FROM meta").all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]))
+    if (tables.length === 0) {
+      if (mode === "read") fail("not a hedgeloop journal (an empty database)")
+    } else {
+      const meta = tables.includes("meta") ? format() : new Map<string, string>()
+      if (meta.get("format") !== JOURNAL_FORMAT) fail("not a hedgeloop journal (no meta/format)")
+      if (meta.get("format_version") !== String(JOURNAL_FORMAT_VERSION))
+        fail(`unsupported journal format version ${meta.get("format_version")} (this build reads version ${JOURNAL_FORMAT_VERSION})`)
+    }
+    if (mode === "read") {
+      this.db.pragma("busy_timeout = 5000")
+      return
+    }
+    // WAL: readers (npm run report) never block the runner; FULL: a committed intent survives a power cut
+    if (this.db.pragma("journal_mode = WAL", { simple: true }) !== "wal") fail("cannot switch to WAL mode")
+    this.db.pragma("synchronous = FULL")
+    this.db.pragma("foreign_keys = ON")
+    this.db.pragma("busy_timeout = 5000")
+    if (tables.length === 0) {
+      this.db.transaction(() => {
+        this.db.exec(DDL)
+        const put = this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)")
+        put.run("format", JOURNAL_FORMAT)
+        put.run("format_version", String(JOURNAL_FORMAT_VERSION))
+        put.run("created_at", new Date().toISOString())
+      })()
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text)
+    if (statement === undefined) {
+      statement = this.db.prepare(text)
+      this.statements.set(text, statement)
+    }
+    return statement
+  }
+
+  private scrub(text: string): string {
+    let out = text
+    for (const secret of this.secrets) out = out.split(secret).join("<redacted>")
+    return out
+  }
+
+  private scrubOrNull(text: string | undefined): string | null {
+    return text === undefined ? null : this.scrub(text)
+  }
+
+  startRun(run: RunStart): number {
+    const c = run.config
+    for (const secret of [c.maker.publicKey, c.maker.secretKey, c.hedge.apiKey, c.hedge.apiSecret, ...(c.hedge.v3 ? [c.hedge.v3.signerPrivateKey] : [])]) {
+      const value = Redacted.value(secret)
+      if (value.trim().length >= MIN_SCRUBBED_LENGTH) this.secrets.add(value)
+    }
+    const result = this.sql(
+      `INSERT INTO runs (kind, started_at, config, maker_venue, maker_symbol, maker_quote_asset, hedge_venue, hedge_symbol, hedge_quote_asset, client_id_prefix)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+    ).run(
+      run.kind,
+      run.startedAt,
+      this.scrub(JSON.stringify(describeConfig(run.config))),
+      run.maker.venue,
+      run.maker.symbol,
+      run.maker.quoteAsset,
+      run.hedge.venue,
+      run.hedge.symbol,
+      run.hedge.quoteAsset,
+      run.clientIdPrefix
+    )
+    return Number(result.lastInsertRowid)
+  }
+
+  endRun(runId: number, end: RunEnd): void {
+    const result = this.sql("UPDATE runs SET ended_at = ?, outcome = ?, message = ? WHERE id = ?").run(end.endedAt, this.scrub(end.outcome), this.scrubOrNull(end.message), runId)
+    if (result.changes === 0) throw new Error(`no run ${runId}`)
+  }
+
+  recordIntent(intent: Intent): void {
+    const clientId = intent.kind === "cancel" ? cancelIntentId(intent.runId, intent.venue, intent.orderId) : intent.clientId
+    const side = intent.kind === "cancel" ? null : intent.side
+    const qty = intent.kind === "cancel" ? null : formatDecimal(intent.qty)
+    const price = intent.kind === "limit" ? formatDecimal(intent.price) : null
+    const orderId = intent.kind === "cancel" ? intent.orderId : null
+    this.db.transaction(() => {
+      const known = this.sql("SELECT run_id, venue, kind, side, qty, price FROM intents WHERE client_id = ?").get(clientId) as
+        | { run_id: number; venue: string; kind: string; side: string | null; qty: string | null; price: string | null }
+        | undefined
+      if (known === undefined) {
+        this.sql("INSERT INTO intents (client_id, run_id, venue, kind, side, qty, price, order_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)").run(
+          clientId,
+          intent.runId,
+          intent.venue,
+          intent.kind,
+          side,
+          qty,
+          price,
+          orderId,
+          intent.createdAt
+        )
+      } else {
+        const same = known.run_id === intent.runId && known.venue === intent.venue && known.kind === intent.kind && known.side === side && known.qty === qty &&
+          known.price === price
+        if (!same) {
+          throw new Error(
+            `client id ${clientId} was already used by run ${known.run_id} for another order (${known.kind} ${known.side ?? ""} ${known.qty ?? ""}): each run needs its own client id prefix`
+          )
+        }
+        // the same request sent again (a retry): whatever the venue said before no longer settles it
+        this.sql(
+          `UPDATE intents SET attempts = attempts + 1, refused_at = NULL, refusal = NULL${intent.kind === "cancel" ? "" : ", order_id = NULL"} WHERE client_id = ?`
+        ).run(clientId)
+      }
+      if (intent.kind === "market") {
+        this.sql(
+          `INSERT INTO hedges (client_id, run_id, side, qty, ts, state) VALUES (?, ?, ?, ?, ?, 'sent')
+           ON CONFLICT (client_id) DO UPDATE SET state = 'sent' WHERE state = 'failed'`
+        ).run(clientId, intent.runId, intent.side, qty, intent.createdAt)
+      }
+    })()
+  }
+
+  recordIntentRefused(clientId: string, reason: string, ts: number): void {
+    this.db.transaction(() => {
+      const result = this.sql("UPDATE intents SET refused_at = ?, refusal = ? WHERE client_id = ?").run(ts, this.scrub(reason), clientId)
+      if (result.changes === 0) throw new Error(`no intent ${clientId}`)
+      this.sql("UPDATE hedges SET state = 'failed', ts = ? WHERE client_id = ? AND state = 'sent'").run(ts, clientId)
+    })()
+  }
+
+  recordOrder(runId: number, order: Order, recordedAt: number): void {
+    this.db.transaction(() => this.upsertOrder(runId, order, recordedAt))()
+  }
+
+  private upsertOrder(runId: number, order: Order, recordedAt: number): void {
+    const known = this.sql("SELECT state FROM orders WHERE venue = ? AND order_id = ?").get(order.venue, order.id) as { state: string } | undefined
+    const latest = known === undefined ? order : mergeOrder(decodeOrder(known.state), order)
+    this.sql(
+      `INSERT INTO orders (venue, order_id, client_id, run_id, status, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (venue, order_id) DO UPDATE SET client_id = excluded.client_id, status = excluded.status, state = excluded.state, updated_at = excluded.updated_at`
+    ).run(order.venue, order.id, latest.clientId, runId, latest.status, this.scrub(encodeOrder(latest)), recordedAt)
+    // the venue has the order: it answers the placement under this client id (a refusal that
+    // filled nothing does not: a retry may still place one under the same id)
+    if (order.status !== "rejected" || BigDecimal.isPositive(order.filledQty)) {
+      this.sql("UPDATE intents SET order_id = ? WHERE client_id = ? AND venue = ? AND kind != 'cancel' AND order_id IS NULL AND refused_at IS NULL").run(
+        order.id,
+        order.clientId,
+        order.venue
+      )
+    }
+  }
+
+  recordFill(runId: number, fill: Fill): boolean {
+    return this.insertFill(runId, fill)
+  }
+
+  private insertFill(runId: number, fill: Fill): boolean {
+    const result = this.sql(
+      `INSERT OR IGNORE INTO fills (venue, trade_id, run_id, order_id, symbol, side, price, qty, fee, fee_asset, liquidity, ts)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+    ).run(
+      fill.venue,
+      fill.tradeId,
+      runId,
+      fill.orderId,
+      fill.symbol,
+      fill.side,
+      formatDecimal(fill.price),
+      formatDecimal(fill.qty),
+      formatDecimal(fill.fee),
+      fill.feeAsset,
+      fill.liquidity,
+      fill.ts
+    )
+    return result.changes === 1
+  }
+
+  recordUpdate(runId: number, update: OrderUpdate, recordedAt: number): void {
+    this.db.transaction(() => {
+      this.upsertOrder(runId, update.order, recordedAt)
+      if (update.fill !== undefined) this.insertFill(runId, update.fill)
+    })()
+  }
+
+  recordHedge(hedge: HedgeRecord): void {
+    const text = (d: Decimal | undefined) => (d === undefined ? null : formatDecimal(d))
+    this.sql(
+      `INSERT INTO hedges (client_id, run_id, cycle, leg, side, qty, executed_qty, executed_quote, reference_price, ts, state)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (client_id) DO UPDATE SET
+         cycle = COALESCE(excluded.cycle, cycle), leg = COALESCE(excluded.leg, leg),
+         executed_qty = COALESCE(excluded.executed_qty, executed_qty), executed_quote = COALESCE(excluded.executed_quote, executed_quote),
+         reference_price = COALESCE(excluded.reference_price, reference_price), ts = excluded.ts, state = excluded.state`
+    ).run(
+      hedge.clientId,
+      hedge.runId,
+      hedge.cycle ?? null,
+      hedge.leg ?? null,
+      hedge.side,
+      formatDecimal(hedge.qty),
+      text(hedge.executedQty),
+      text(hedge.executedQuote),
+      text(hedge.referencePrice),
+      hedge.ts,
+      hedge.state
+    )
+  }
+
+  recordFunding(runId: number, payment: FundingPayment): boolean {
+    const result = this.sql("INSERT OR IGNORE INTO funding (venue, ts, run_id, rate, mark_price, position, amount) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
+      payment.venue,
+      payment.ts,
+      runId,
+      formatDecimal(payment.rate),
+      formatDecimal(payment.markPrice),
+      formatDecimal(payment.position),
+      formatDecimal(payment.amount)
+    )
+    return result.changes === 1
+  }
+
+  recordCycleEvent(event: CycleEvent): void {
+    this.sql("INSERT INTO cycles (run_id, cycle, event, ts, detail) VALUES (?, ?, ?, ?, ?)").run(
+      event.runId,
+      event.cycle,
+      event.detail.event,
+      event.ts,
+      this.scrub(encodeDetail(event.detail))
+    )
+  }
+
+  recordMark(runId: number, venue: Venue, price: Decimal, ts: number): void {
+    this.sql("INSERT INTO marks (run_id, venue, price, ts) VALUES (?, ?, ?, ?)").run(runId, venue, formatDecimal(price), ts)
+  }
+
+  pendingIntents(runId: number | undefined): Array<PendingIntent> {
+    const rows = this.db.prepare(
+      `SELECT i.client_id, i.run_id, i.venue, i.kind, i.side, i.qty, i.price, i.order_id, i.created_at, i.attempts, o.state AS order_state
+       FROM intents i LEFT JOIN orders o ON o.venue = i.venue AND o.order_id = i.order_id
+       WHERE i.refused_at IS NULL AND (i.order_id IS NULL OR o.order_id IS NULL OR o.status IN ${OPEN_STATUSES})
+       ${runId === undefined ? "" : "AND i.run_id = ?"}
+       ORDER BY i.created_at, i.rowid`
+    ).all(...(runId === undefined ? [] : [runId]))
+    return intentRows(rows).map((r) => ({
+      clientId: r.client_id,
+      runId: r.run_id,
+      venue: r.venue,
+      kind: r.kind,
+      side: r.side,
+      qty: r.qty,
+      price: r.price,
+      orderId: r.order_id,
+      createdAt: r.created_at,
+      attempts: r.attempts,
+      order: r.order_state
+    }))
+  }
+
+  hedgesInDoubt(): Array<HedgeInDoubt> {
+    const rows = hedgeRows(this.sql("SELECT * FROM hedges WHERE state = 'sent' ORDER BY ts, rowid").all())
+    return rows.map((row) => {
+      const hedge = hedgeOf(row)
+      // the order the venue answered with (a reply, a lookup or a stream message recorded in time)
+      const state = this.sql("SELECT o.state FROM intents i JOIN orders o ON o.venue = i.venue AND o.order_id = i.order_id WHERE i.client_id = ?").get(row.client_id) as
+        | { state: string }
+        | undefined
+      return { ...hedge, order: state === undefined ? Option.none() : Option.some(decodeOrder(state.state)) }
+    })
+  }
+
+  openOrders(): Array<Order> {
+    const rows = this.sql(`SELECT state FROM orders WHERE status IN ${OPEN_STATUSES} ORDER BY updated_at, rowid`).all() as Array<{ state: string }>
+    return rows.map((r) => decodeOrder(r.state))
+  }
+
+  private byRuns(runs: RunFilter): { where: string; params: Array<number> } {
+    if (runs === undefined) return { where: "1 = 1", params: [] }
+    const ids = typeof runs === "number" ? [runs] : [...runs]
+    if (ids.length === 0) return { where: "0 = 1", params: [] }
+    return { where: `run_id IN (${ids.map(() => "?").join(", ")})`, params: ids }
+  }
+
+  fills(runs: RunFilter): Array<Fill> {
+    const { where, params } = this.byRuns(runs)
+    return fillRows(this.db.prepare(`SELECT * FROM fills WHERE ${where} ORDER BY ts, rowid`).all(...params)).map((r) => ({
+      venue: r.venue,
+      symbol: r.symbol,
+      orderId: r.order_id,
+      tradeId: r.trade_id,
+      side: r.side,
+      price: r.price,
+      qty: r.qty,
+      fee: r.fee,
+      feeAsset: r.fee_asset,
+      liquidity: r.liquidity,
+      ts: r.ts
+    }))
+  }
+
+  funding(runs: RunFilter): Array<FundingPayment> {
+    const { where, params } = this.byRuns(runs)
+    return fundingRows(this.db.prepare(`SELECT * FROM funding WHERE ${where} ORDER BY ts, venue`).all(...params)).map((r) => ({
+      venue: r.venue,
+      ts: r.ts,
+      rate: r.rate,
+      markPrice: r.mark_price,
+      position: r.position,
+      amount: r.amount
+    }))
+  }
+
+  hedges(runs: RunFilter): Array<Hedge> {
+    const { where, params } = this.byRuns(runs)
+    return hedgeRows(this.db.prepare(`SELECT * FROM hedges WHERE ${where} ORDER BY ts, rowid`).all(...params)).map(hedgeOf)
+  }
+
+  cycleEvents(runs: RunFilter): Array<CycleEvent> {
+    const { where, params } = this.byRuns(runs)
+    return cycleRows(this.db.prepare(`SELECT run_id, cycle, ts, detail FROM cycles WHERE ${where} ORDER BY ts, rowid`).all(...params)).map((r) => ({
+      runId: r.run_id,
+      cycle: r.cycle,
+      ts: r.ts,
+      detail: r.detail
+    }))
+  }
+
+  latestMarks(runs: RunFilter): Array<Mark> {
+    const { where, params } = this.byRuns(runs)
+    // the newest row per venue (ties: the last recorded)
+    return markRows(
+      this.db.prepare(
+        `SELECT venue, price, ts FROM (
+           SELECT venue, price, ts, ROW_NUMBER() OVER (PARTITION BY venue ORDER BY ts DESC, rowid DESC) AS newest FROM marks WHERE ${where})
+         WHERE newest = 1 ORDER BY venue`
+      ).all(...params)
+    )
+  }
+
+  runs(): Array<Run> {
+    return runRows(this.sql("SELECT * FROM runs ORDER BY id").all()).map(runOf)
+  }
+
+  lastRun(): Option.Option<Run> {
+    const row = this.sql("SELECT * FROM runs ORDER BY id DESC LIMIT 1").all()
+    return Option.map(Option.fromNullable(runRows(row)[0]), runOf)
+  }
+}
+
+const hedgeOf = (r: typeof HedgeRow.Type): Hedge => ({
+  clientId: r.client_id,
+  runId: r.run_id,
+  side: r.side,
+  qty: r.qty,
+  ts: r.ts,
+  state: r.state,
+  cycle: r.cycle,
+  leg: r.leg,
+  executedQty: r.executed_qty,
+  executedQuote: r.executed_quote,
+  referencePrice: r.reference_price
+})
+
+const runOf = (r: typeof RunRow.Type): Run => ({
+  id: r.id,
+  kind: r.kind,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  outcome: r.outcome,
+  message: r.message,
+  config: r.config,
+  maker: { venue: r.maker_venue, symbol: r.maker_symbol, quoteAsset: r.maker_quote_asset },
+  hedge: { venue: r.hedge_venue, symbol: r.hedge_symbol, quoteAsset: r.hedge_quote_asset },
+  clientIdPrefix: r.client_id_prefix
+})

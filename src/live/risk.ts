@@ -1,0 +1,304 @@
+/**
+ * The kill switch. A `RiskGuard` is fed what happens (the strategy's exposure and hedge outcomes
+ * through `riskObserver`, the account's fills, positions and marks from the runner) and says
+ * when a limit is reached; `watchdog` turns that into a failure the runner races against the
+ * strategy, whose own wind-down then cancels the working order and hedges the residual.
+ * A limit trips when its value *reaches* it, and a tripped guard stays tripped.
+ *
+ * Config, section `risk:` (every key optional; defaults for a trader running trade.quantity 10):
+ *
+ * | key                              | default                        | trips when                                                   |
+ * |----------------------------------|--------------------------------|--------------------------------------------------------------|
+ * | `max_unhedged_qty_seconds`       | 60 × trade.quantity (600)      | ∫ abs(unhedged) dt over one unhedged stretch reaches it (base × s) |
+ * | `max_consecutive_hedge_failures` | 3                              | that many hedge attempts in a row failed                     |
+ * | `max_position`                   | 5 × trade.quantity (50)        | abs(position) on either venue reaches it (base)              |
+ * | `max_loss`                       | 50                             | the run's PnL (fees included, marked to market) ≤ −max_loss (quote) |
+ * | `max_auto_hedge`                 | 2 × trade.quantity (20)        | start-up: a larger cross-venue imbalance refuses to start (src/live/reconcile.ts) |
+ *
+ * Why:
+ * - unhedged: a hedge normally lands within a second, a full leg costing about `quantity` base × s;
+ *   60× that is a whole leg left exposed for a minute (or half a leg for two), long after the
+ *   hedge's own retries (5 by default, about 6 s) gave up. The integral restarts whenever the
+ *   strategy is flat again, so routine sub-second exposure never adds up over a long run.
+ * - hedge failures: each hedge is already retried with backoff; three failed attempts in a row
+ *   (about 0.6 s at the default 200 ms backoff) mean the hedge venue is refusing or unreachable,
+ *   and the maker side must stop filling before the exposure grows.
+ * - position: the strategy holds at most one leg (quantity) per venue; five legs means fills are
+ *   piling up somewhere it does not see (it must be above trade.quantity: the config refuses less).
+ * - loss: at quantity 10 on a ~1–2 USD asset a cycle trades ~40–80 notional and pays a few cents
+ *   in fees, so 50 is days of fees but only a few percent adverse move on an unhedged leg; fees
+ *   count, so a run of many days reaches it by design: restart or raise it deliberately.
+ * - auto-hedge: a crash leaves at most about one leg unhedged; anything beyond two legs did not come
+ *   from this bot's own interruption and needs a human.
+ */
+import { BigDecimal, Clock, Data, Effect, Option, Queue } from "effect"
+import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
+import type { Position } from "../core/domain/account"
+import type { Fill } from "../core/domain/order"
+import type { Venue } from "../core/domain/venue"
+import type { StrategyObserverService } from "../core/strategy/observer"
+
+export interface RiskLimits {
+  /** base quantity × seconds, over one unhedged stretch */
+  readonly maxUnhedgedQtySeconds: Decimal
+  readonly maxConsecutiveHedgeFailures: number
+  /** absolute base quantity per venue */
+  readonly maxPosition: Decimal
+  /** quote, positive: trips when PnL ≤ −maxLoss */
+  readonly maxLoss: Decimal
+}
+
+export type RiskLimitKey = "max_unhedged_qty_seconds" | "max_consecutive_hedge_failures" | "max_position" | "max_loss"
+
+/** A limit was reached: trading must stop. `value` and `limit` are as the message shows them. */
+export class KillSwitchTripped extends Data.TaggedError("KillSwitchTripped")<{
+  readonly key: RiskLimitKey
+  /** what was measured, e.g. "backpack position" */
+  readonly subject: string
+  readonly value: string
+  readonly limit: string
+  /** ms since epoch, when it was seen */
+  readonly ts: number
+}> {
+  override get message() {
+    return `kill switch (risk.${this.key}): ${this.subject} is ${this.value}, the limit is ${this.limit}`
+  }
+}
+
+/** What the guard knows now, for logs. */
+export interface RiskStatus {
+  readonly unhedged: Decimal
+  readonly unhedgedQtySeconds: Decimal
+  readonly consecutiveHedgeFailures: number
+  readonly positions: ReadonlyArray<{ readonly venue: Venue; readonly qty: Decimal }>
+  readonly pnl: Decimal
+  readonly tripped: Option.Option<KillSwitchTripped>
+}
+
+interface PnlBook {
+  /** Σ sell notional − Σ buy notional − fees + funding */
+  cash: Decimal
+  /** Σ signed fill quantity of this run */
+  qty: Decimal
+  /** the last mark, else the last fill price */
+  price: Decimal
+}
+
+const MS_PER_S = BigDecimal.fromBigInt(1000n)
+
+/** ⌈a / b⌉ for a ≥ 0, b > 0, exactly. */
+const ceilDiv = (a: Decimal, b: Decimal): bigint => {
+  const scale = Math.max(a.scale, b.scale, 0)
+  const x = BigDecimal.scale(a, scale).value
+  const y = BigDecimal.scale(b, scale).value
+  return (x + y - 1n) / y
+}
+
+export class RiskGuard {
+  private unhedged: Decimal = ZERO
+  /** time of the last exposure event; the stretch's integral is known up to it */
+  private since: number | undefined
+  /** ∫ |unhedged| dt of the current unhedged stretch, base × ms */
+  private stretchQtyMs: Decimal = ZERO
+  private failures = 0
+  private readonly positions = new Map<Venue, Decimal>()
+  private readonly books = new Map<Venue, PnlBook>()
+  private tripped: KillSwitchTripped | undefined
+
+  private constructor(readonly limits: RiskLimits, private readonly changes: Queue.Queue<void>) {}
+
+  static make(limits: RiskLimits): Effect.Effect<RiskGuard> {
+    // one pending wake-up is enough: the watchdog re-reads everything when it wakes
+    return Effect.map(Queue.sliding<void>(1), (changes) => new RiskGuard(limits, changes))
+  }
+
+  /** Resolves at the next recorded event (the watchdog's wake-up). */
+  get changed(): Effect.Effect<void> {
+    return Queue.take(this.changes)
+  }
+
+  /** The strategy's signed unhedged quantity after a change, at `ts` (ms). */
+  recordExposure(unhedged: Decimal, ts: number): Effect.Effect<void> {
+    return this.record(ts, () => {
+      if (this.since !== undefined && ts > this.since) this.stretchQtyMs = this.integralAt(ts)
+      this.since = Math.max(this.since ?? ts, ts)
+      // the stretch that just ended is judged before it is forgotten
+      this.tripped ??= this.evaluate(ts)
+      this.unhedged = unhedged
+      if (BigDecimal.isZero(unhedged)) this.stretchQtyMs = ZERO
+    })
+  }
+
+  /** A hedge that executed something: the failure count starts over. */
+  recordHedgeSucceeded(ts: number): Effect.Effect<void> {
+    return this.record(ts, () => {
+      this.failures = 0
+    })
+  }
+
+  recordHedgeFailed(ts: number): Effect.Effect<void> {
+    return this.record(ts, () => {
+      this.failures += 1
+    })
+  }
+
+  /** One of this run's fills on either venue: position, cash and fee. */
+  recordFill(fill: Fill): Effect.Effect<void> {
+    return this.record(fill.ts, () => {
+      const signed = fill.side === "buy" ? fill.qty : BigDecimal.negate(fill.qty)
+      const notional = BigDecimal.multiply(fill.price, fill.qty)
+      const book = this.book(fill.venue, fill.price)
+      book.cash = BigDecimal.subtract(fill.side === "sell" ? BigDecimal.sum(book.cash, notional) : BigDecimal.subtract(book.cash, notional), fill.fee)
+      book.qty = BigDecimal.sum(book.qty, signed)
+      book.price = fill.price
+      this.positions.set(fill.venue, BigDecimal.sum(this.positions.get(fill.venue) ?? ZERO, signed))
+    })
+  }
+
+  /** A position read from the venue: replaces what the fills added up to (it includes older holdings). */
+  recordPosition(position: Position, ts: number): Effect.Effect<void> {
+    return this.record(ts, () => {
+      this.positions.set(position.venue, position.qty)
+    })
+  }
+
+  /** The venue's mark (or mid) price: open quantity is valued at it. */
+  recordMark(venue: Venue, price: Decimal, ts: number): Effect.Effect<void> {
+    return this.record(ts, () => {
+      this.book(venue, price).price = price
+    })
+  }
+
+  /** Funding paid (negative) or received on a perp. */
+  recordFunding(venue: Venue, amount: Decimal, ts: number): Effect.Effect<void> {
+    return this.record(ts, () => {
+      const book = this.book(venue, ZERO)
+      book.cash = BigDecimal.sum(book.cash, amount)
+    })
+  }
+
+  /** Whether to stop at `now` (ms), and why. Once tripped it stays tripped. */
+  check(now: number): Option.Option<KillSwitchTripped> {
+    this.tripped ??= this.evaluate(now)
+    return Option.fromNullable(this.tripped)
+  }
+
+  /** When the exposure limit will be reached if nothing changes (ms), if it is running at all. */
+  nextTripTime(): number | undefined {
+    if (this.tripped !== undefined || this.since === undefined || BigDecimal.isZero(this.unhedged)) return undefined
+    const left = BigDecimal.subtract(BigDecimal.multiply(this.limits.maxUnhedgedQtySeconds, MS_PER_S), this.stretchQtyMs)
+    if (!BigDecimal.isPositive(left)) return this.since
+    return this.since + Number(ceilDiv(left, BigDecimal.abs(this.unhedged)))
+  }
+
+  status(now: number): RiskStatus {
+    return {
+      unhedged: this.unhedged,
+      unhedgedQtySeconds: BigDecimal.normalize(BigDecimal.unsafeDivide(this.integralAt(now), MS_PER_S)),
+      consecutiveHedgeFailures: this.failures,
+      positions: [...this.positions].map(([venue, qty]) => ({ venue, qty })),
+      pnl: this.pnl(),
+      tripped: Option.fromNullable(this.tripped)
+    }
+  }
+
+  private record(ts: number, change: () => void): Effect.Effect<void> {
+    return Effect.zipRight(
+      Effect.sync(() => {
+        change()
+        this.tripped ??= this.evaluate(ts)
+      }),
+      Queue.offer(this.changes, undefined)
+    )
+  }
+
+  private book(venue: Venue, price: Decimal): PnlBook {
+    let book = this.books.get(venue)
+    if (book === undefined) {
+      book = { cash: ZERO, qty: ZERO, price }
+      this.books.set(venue, book)
+    }
+    return book
+  }
+
+  /** The stretch's integral extended to `now` at the current exposure (never backwards). */
+  private integralAt(now: number): Decimal {
+    if (this.since === undefined || now <= this.since) return this.stretchQtyMs
+    const dt = BigDecimal.fromBigInt(BigInt(Math.round(now - this.since)))
+    return BigDecimal.sum(this.stretchQtyMs, BigDecimal.multiply(BigDecimal.abs(this.unhedged), dt))
+  }
+
+  private pnl(): Decimal {
+    let total = ZERO
+    for (const book of this.books.values()) total = BigDecimal.sum(total, BigDecimal.sum(book.cash, BigDecimal.multiply(book.qty, book.price)))
+    return BigDecimal.normalize(total)
+  }
+
+  private evaluate(now: number): KillSwitchTripped | undefined {
+    const { limits } = this
+    const trip = (key: RiskLimitKey, subject: string, value: string, limit: string) => new KillSwitchTripped({ key, subject, value, limit, ts: now })
+    if (this.failures >= limits.maxConsecutiveHedgeFailures)
+      return trip("max_consecutive_hedge_failures", "consecutive failed hedge attempts", String(this.failures), String(limits.maxConsecutiveHedgeFailures))
+    for (const [venue, qty] of this.positions) {
+      if (BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(qty), limits.maxPosition))
+        return trip("max_position", `${venue} position`, formatDecimal(qty), `±${formatDecimal(limits.maxPosition)}`)
+    }
+    const pnl = this.pnl()
+    if (BigDecimal.lessThanOrEqualTo(pnl, BigDecimal.negate(limits.maxLoss)))
+      return trip("max_loss", "PnL", formatDecimal(pnl), formatDecimal(BigDecimal.negate(limits.maxLoss)))
+    const qtySeconds = BigDecimal.unsafeDivide(this.integralAt(now), MS_PER_S)
+    if (BigDecimal.greaterThanOrEqualTo(qtySeconds, limits.maxUnhedgedQtySeconds))
+      return trip("max_unhedged_qty_seconds", "unhedged base quantity × seconds", formatDecimal(qtySeconds), formatDecimal(limits.maxUnhedgedQtySeconds))
+    return undefined
+  }
+}
+
+const silentObserver: StrategyObserverService = {
+  cycleStarted: () => Effect.void,
+  fundingPause: () => Effect.void,
+  makerOrderPlaced: () => Effect.void,
+  legCompleted: () => Effect.void,
+  hedgeSent: () => Effect.void,
+  exposureChanged: () => Effect.void
+}
+
+/**
+ * Tells the guard the strategy's exposure and hedge outcomes, and `inner` everything. After an
+ * event that trips the guard the strategy yields, so a watchdog waiting on the guard acts before
+ * the strategy's next step (in a simulation nothing else would ever get a turn).
+ */
+export const riskObserver = (guard: RiskGuard, inner: StrategyObserverService = silentObserver): StrategyObserverService => {
+  const feed = (record: Effect.Effect<void>, ts: number) =>
+    Effect.zipRight(record, Effect.suspend(() => (Option.isSome(guard.check(ts)) ? Effect.yieldNow() : Effect.void)))
+  return {
+    ...inner,
+    exposureChanged: (unhedged, ts) => Effect.zipRight(inner.exposureChanged(unhedged, ts), feed(guard.recordExposure(unhedged, ts), ts)),
+    hedgeSent: (event) =>
+      Effect.zipRight(inner.hedgeSent(event), BigDecimal.isPositive(event.executedQty) ? feed(guard.recordHedgeSucceeded(event.ts), event.ts) : Effect.void),
+    hedgeFailed: (event) => Effect.zipRight(inner.hedgeFailed?.(event) ?? Effect.void, feed(guard.recordHedgeFailed(event.ts), event.ts))
+  }
+}
+
+/**
+ * Fails with the reason as soon as a limit is reached, after `onTrip` (log it, journal it). It
+ * wakes at every recorded event and, while exposure is open, at the moment the exposure limit
+ * would be reached; time is read from the Clock, so it must be the clock the events carry.
+ * Race it against the strategy (`Effect.raceFirst`): the strategy is then interrupted and winds down.
+ */
+export const watchdog = <R = never>(
+  guard: RiskGuard,
+  onTrip: (reason: KillSwitchTripped) => Effect.Effect<void, never, R>
+): Effect.Effect<never, KillSwitchTripped, R> =>
+  Effect.gen(function*() {
+    while (true) {
+      const now = yield* Clock.currentTimeMillis
+      const tripped = guard.check(now)
+      if (Option.isSome(tripped)) {
+        yield* onTrip(tripped.value)
+        return yield* Effect.fail(tripped.value)
+      }
+      const at = guard.nextTripTime()
+      // at least 1 ms: the deadline is rounded up, so waking at it always finds the limit reached
+      yield* at === undefined ? guard.changed : Effect.raceFirst(guard.changed, Effect.sleep(Math.max(1, at - now)))
+    }
+  })
