@@ -6,7 +6,7 @@ import { Context, type Duration, type Effect, type Option } from "effect"
 import type { Balance, Position } from "./domain/account"
 import type { Instrument } from "./domain/instrument"
 import type { Ticker } from "./domain/market"
-import type { LimitOrderRequest, MarketOrderRequest, Order, OrderUpdate } from "./domain/order"
+import type { Fill, LimitOrderRequest, MarketOrderRequest, Order, OrderUpdate } from "./domain/order"
 import type { Venue } from "./domain/venue"
 import type { ExchangeError } from "./errors"
 
@@ -28,6 +28,11 @@ export interface Exchange {
   readonly queryOrder: (ref: OrderRef) => Effect.Effect<Order, ExchangeError>
   /** the account's open orders on this symbol, ours or not (start-up reconciliation reads them) */
   readonly openOrders: Effect.Effect<ReadonlyArray<Order>, ExchangeError>
+  /**
+   * Optional: the venue's fill history of one order. The live runner reads it for an order whose
+   * fills it may have missed (a crash, a stream gap), so the journal and the report stay complete.
+   */
+  readonly orderFills?: (order: Order) => Effect.Effect<ReadonlyArray<Fill>, ExchangeError>
   /**
    * The next own-order update (acknowledgement, fill, cancel), or none once `within` has passed.
    * This is the order stream's pull side: in a backtest waiting here is what advances the replay.

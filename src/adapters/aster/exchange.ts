@@ -27,6 +27,7 @@ import {
   spotOrderUpdateOf,
   tickerOf,
   type UserEvent,
+  fillOf,
   type WireOrder,
   wireSide,
   wireTimeInForce
@@ -46,6 +47,8 @@ export interface AsterExchangeOptions extends AsterClientOptions {
   readonly tickerFromStream?: boolean
   /** own-order updates kept for nextUpdate; the oldest are dropped beyond it (default 4096) */
   readonly updateBuffer?: number
+  /** public data only (paper trading): no user data stream, no signed request unless an order method is called */
+  readonly marketDataOnly?: boolean
 }
 
 /** fapi.* → wss://fstream.*, sapi.* → wss://sstream.*, anything else (a local exchange) → ws(s) on the same host. */
@@ -121,15 +124,17 @@ export const makeAsterExchange = (
       { discard: true }
     ))
 
-    const userStream = yield* startUserStream({
-      client,
-      streamUrl,
-      keepAliveEvery: options.keepAliveEvery ?? Duration.minutes(30),
-      onEvent,
-      onConnected: resync
-    })
-    const connected = yield* Effect.timeoutOption(userStream.connected, options.streamConnectTimeout ?? Duration.seconds(10))
-    if (Option.isNone(connected)) yield* Effect.logWarning("Aster user data stream not connected yet: order updates will follow once it is (open orders are resynced then)")
+    if (options.marketDataOnly !== true) {
+      const userStream = yield* startUserStream({
+        client,
+        streamUrl,
+        keepAliveEvery: options.keepAliveEvery ?? Duration.minutes(30),
+        onEvent,
+        onConnected: resync
+      })
+      const connected = yield* Effect.timeoutOption(userStream.connected, options.streamConnectTimeout ?? Duration.seconds(10))
+      if (Option.isNone(connected)) yield* Effect.logWarning("Aster user data stream not connected yet: order updates will follow once it is (open orders are resynced then)")
+    }
 
     const streamTicker = options.tickerFromStream ? Option.some(yield* startTickerStream(streamUrl, symbol, client.clock.now)) : Option.none()
     const restTicker = Effect.all([client.bookTicker(symbol), client.lastPrice(symbol), client.clock.now], { concurrency: "unbounded" }).pipe(
@@ -185,6 +190,10 @@ export const makeAsterExchange = (
       cancel: (orderId) => client.cancelOrder(symbol, { orderId }).pipe(Effect.flatMap(toOrder), Effect.flatMap(remember)),
       queryOrder: query,
       // read only: remembering another client's order would pass its stream updates on as ours
+      // the venue's trades from a second before the order was created, this order's only
+      orderFills: (order) =>
+        Effect.map(client.userTrades(symbol, { startTime: Math.max(0, order.createdAt - 1000) }), (trades) =>
+          trades.filter((trade) => String(trade.orderId) === order.id).map((trade) => fillOf(venue, trade))),
       openOrders: Effect.flatMap(client.openOrders(symbol), (wire) => Effect.forEach(wire.filter((o) => o.symbol === symbol), toOrder)),
       nextUpdate: (within) => Effect.timeoutOption(Queue.take(updates), within),
       position: client.market === "futures"

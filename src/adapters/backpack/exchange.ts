@@ -109,6 +109,8 @@ export interface BackpackExchangeOptions extends BackpackRestOptions {
   readonly streamReadyTimeoutMs?: number
   /** first reconnection delay of the WebSocket (default: the managed socket's, 200 ms) */
   readonly reconnectDelay?: Duration.DurationInput
+  /** public data only (paper trading): no private subscription, no signed request unless an order method is called */
+  readonly marketDataOnly?: boolean
 }
 
 /** The venue's stream host for its API host; a local venue serves both on one port. */
@@ -202,10 +204,12 @@ export const makeBackpackExchange = (
     const onOpen = (send: (text: string) => Effect.Effect<void>) =>
       Effect.gen(function*() {
         yield* send(JSON.stringify({ method: "SUBSCRIBE", params: [`bookTicker.${symbol}`, `trade.${symbol}`] }))
-        const signature = yield* client.subscriptionSignature
-        yield* send(JSON.stringify({ method: "SUBSCRIBE", params: [`account.orderUpdate.${symbol}`], signature }))
+        if (options.marketDataOnly !== true) {
+          const signature = yield* client.subscriptionSignature
+          yield* send(JSON.stringify({ method: "SUBSCRIBE", params: [`account.orderUpdate.${symbol}`], signature }))
+        }
         const reconnect = (yield* Ref.getAndUpdate(connections, (n) => n + 1)) > 0
-        if (reconnect) {
+        if (reconnect && options.marketDataOnly !== true) {
           yield* Effect.logInfo("backpack stream reconnected; reading open orders again")
           yield* resync
         }
@@ -241,7 +245,7 @@ export const makeBackpackExchange = (
       const base = balances.find((b) => b.asset === instrument.base)
       return base === undefined ? BigDecimal.fromBigInt(0n) : BigDecimal.sum(base.free, base.locked)
     })
-    const startingBase = instrument.kind === "spot" ? yield* baseHeld : undefined
+    const startingBase = instrument.kind === "spot" && options.marketDataOnly !== true ? yield* baseHeld : undefined
 
     const exchange: Exchange = {
       venue: VENUE,
@@ -251,6 +255,7 @@ export const makeBackpackExchange = (
       placeMarket: (request) => Effect.map(client.placeMarket(request), (order) => own.absorb(order)),
       cancel: (orderId) => Effect.map(client.cancel(orderId), (order) => own.absorb(order)),
       queryOrder: (ref) => Effect.map(client.queryOrder(ref), (order) => (own.get(order.id) !== undefined ? own.absorb(order) : order)),
+      orderFills: (order) => Effect.map(client.fills({ orderId: order.id }), (fills) => fills.filter((fill) => fill.orderId === order.id)),
       // client ids this session did not send read as the venue's number (they are hashed on the way out)
       openOrders: Effect.map(client.openOrders, (orders) => orders.map((order) => (own.get(order.id) !== undefined ? own.absorb(order) : order))),
       nextUpdate: (within) =>

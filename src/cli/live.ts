@@ -1,0 +1,102 @@
+/**
+ * `npm run live -- CONFIG [--paper] [--journal FILE] [--report-json FILE]`
+ * Runs the hedge loop on the venues of CONFIG (real ones, or a local exchange), journalled so a
+ * restart after a crash resumes safely. `--paper`: live market data, fills simulated locally.
+ * Ctrl+C stops it cleanly (cancel, hedge the residual, report); a second Ctrl+C exits at once.
+ */
+import { Args, Command, Options } from "@effect/cli"
+import { FileSystem, Path } from "@effect/platform"
+import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
+import { Console, Deferred, Effect, Layer, Logger, LogLevel, Option, Redacted } from "effect"
+import nacl from "tweetnacl"
+import { asterOptionsFromConfig, makeAsterExchange } from "../adapters/aster/exchange"
+import { makeBackpackExchange } from "../adapters/backpack/exchange"
+import type { HedgeConfig } from "../core/config/config"
+import { loadLiveConfig } from "../live/live-config"
+import { makePaperExchange } from "../live/paper-exchange"
+import { awaitStopping, RunStopped, runLive, type Venues } from "../live/runner"
+import { formatSummary } from "./summary"
+import { runCli } from "./run-cli"
+
+const config = Args.text({ name: "CONFIG" }).pipe(Args.withDescription("hedge config (the original bot's YAML); secrets may come from HEDGELOOP_* environment variables"))
+const paper = Options.boolean("paper").pipe(Options.withDescription("live market data, fills simulated by the backtest's matching engine: no order reaches a venue"))
+const journal = Options.text("journal").pipe(
+  Options.withDescription("journal (SQLite) of the run; a restart with the same journal resumes safely (default out/live-journal.db, out/paper-journal.db)"),
+  Options.optional
+)
+const reportJson = Options.file("report-json").pipe(Options.withDescription("write the run's report as JSON to this file when it ends"), Options.optional)
+
+/** Paper trading reads public data only: keys are not needed, a throwaway pair stands in for missing ones. */
+const withPaperCredentials = (config: HedgeConfig): HedgeConfig => {
+  if (Redacted.value(config.maker.secretKey).trim() !== "") return config
+  const pair = nacl.sign.keyPair()
+  return {
+    ...config,
+    maker: {
+      ...config.maker,
+      publicKey: Redacted.make(Buffer.from(pair.publicKey).toString("base64")),
+      secretKey: Redacted.make(Buffer.from(pair.secretKey.subarray(0, 32)).toString("base64"))
+    }
+  }
+}
+
+const liveVenues = (config: HedgeConfig) =>
+  Effect.gen(function*() {
+    const maker = yield* makeBackpackExchange(config.maker)
+    const hedge = yield* makeAsterExchange(asterOptionsFromConfig(config.hedge))
+    return { maker, hedge } satisfies Venues
+  })
+
+const paperVenues = (config: HedgeConfig) =>
+  Effect.gen(function*() {
+    const keyed = withPaperCredentials(config)
+    const makerData = yield* makeBackpackExchange(keyed.maker, { marketDataOnly: true })
+    const hedgeData = yield* makeAsterExchange({ ...asterOptionsFromConfig(keyed.hedge), marketDataOnly: true })
+    const maker = yield* makePaperExchange(makerData, { fees: config.sim.maker })
+    const hedge = yield* makePaperExchange(hedgeData, { fees: config.sim.hedge })
+    return { maker, hedge } satisfies Venues
+  })
+
+const command = Command.make("live", { config, paper, journal, reportJson }, (args) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const kind = args.paper ? "paper" : "live"
+    const loaded = yield* loadLiveConfig(args.config, { environment: process.env, requireCredentials: !args.paper })
+    for (const warning of loaded.warnings) yield* Effect.logWarning(warning)
+    if (loaded.fromEnvironment.length > 0) yield* Effect.log(`secrets from the environment: ${loaded.fromEnvironment.join(", ")}`)
+    const journalPath = Option.getOrElse(args.journal, () => `out/${kind}-journal.db`)
+    yield* fs.makeDirectory(path.dirname(journalPath), { recursive: true })
+
+    const stop = yield* Deferred.make<void>()
+    const run = Effect.gen(function*() {
+      const result = yield* runLive({
+        config: loaded.config,
+        kind,
+        journalPath,
+        venues: args.paper ? paperVenues(loaded.config) : liveVenues(loaded.config),
+        stop
+      }).pipe(Effect.scoped)
+      yield* Console.log(formatSummary(result.report))
+      if (Option.isSome(args.reportJson)) {
+        yield* fs.makeDirectory(path.dirname(args.reportJson.value), { recursive: true })
+        yield* fs.writeFileString(args.reportJson.value, JSON.stringify(result.report, null, 2) + "\n")
+        yield* Console.log(`report written to ${args.reportJson.value}`)
+      }
+      yield* Console.log(`journal: ${journalPath} (npm run report -- ${journalPath})`)
+      return result
+    }).pipe(
+      Effect.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)),
+      Logger.withMinimumLogLevel(loaded.config.debug ? LogLevel.Debug : LogLevel.Info)
+    )
+    // the run lives in its own fiber: Ctrl+C interrupts this one, which asks the run to stop and
+    // waits for its wind-down and report
+    const fiber = yield* Effect.forkDaemon(run)
+    const result = yield* awaitStopping(fiber, stop)
+    if (result.outcome !== "completed" && result.outcome !== "stopped") {
+      return yield* new RunStopped({ outcome: result.outcome, reason: result.message ?? result.outcome })
+    }
+  })
+).pipe(Command.withDescription("Run the Backpack-maker / Aster-hedge loop live (or --paper), journalled and crash-safe"))
+
+runCli(command, "hedgeloop live")

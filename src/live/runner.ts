@@ -1,0 +1,270 @@
+/**
+ * The live runner: the backtest's strategy, unchanged, on real venues (or on paper), made
+ * crash-safe by the journal. One run:
+ *
+ * 1. open the journal and start a run (its client ids get a prefix of their own);
+ * 2. settle what an earlier process left in doubt: every request it journalled without a known
+ *    outcome is looked up by client id (found: recorded, with its fills; not found: it never
+ *    arrived), so nothing is ever sent twice;
+ * 3. reconcile: cancel our stale orders, hedge a cross-venue imbalance (or refuse to trade);
+ * 4. run the strategy, raced against the kill switch and a stop request (Ctrl+C); the hedge
+ *    venue's own-order stream is drained into the journal meanwhile, and marks are polled;
+ * 5. whatever ended it, the strategy winds down (cancel, hedge the residual), late fills are
+ *    collected, the run is closed in the journal and the report is built from the journal.
+ */
+import { BigDecimal, Cause, Clock, Data, Deferred, Duration, Effect, Fiber, Option, type Scope } from "effect"
+import { backpackClientId } from "../adapters/backpack/client"
+import type { HedgeConfig } from "../core/config/config"
+import { type Decimal, formatDecimal, sum, ZERO } from "../core/domain/decimal"
+import type { Order, OrderUpdate } from "../core/domain/order"
+import type { ExchangeError } from "../core/errors"
+import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
+import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
+import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
+import type { RunReport } from "../core/report/report"
+import { type JournalService, openJournal, type RunKind } from "./journal"
+import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
+import { reportFromJournal } from "./journal-report"
+import { describeReconcile, reconcile, ReconciliationRefused } from "./reconcile"
+import { KillSwitchTripped, RiskGuard, riskObserver, watchdog } from "./risk"
+
+/** Every client id this bot sends starts with it; a run adds its own stamp after it. */
+export const CLIENT_ID_ROOT = "hl"
+
+export interface Venues {
+  readonly maker: Exchange
+  readonly hedge: Exchange
+}
+
+export interface RunnerOptions<E, R> {
+  readonly config: HedgeConfig
+  readonly kind: RunKind
+  readonly journalPath: string
+  /** builds both venues (live adapters, or paper venues over live data) in the run's scope */
+  readonly venues: Effect.Effect<Venues, E, R | Scope.Scope>
+  /** completing it stops the run cleanly (Ctrl+C): wind down, report, exit */
+  readonly stop?: Deferred.Deferred<void>
+  /** how often marks are read for the kill switch and the report (default 5 s) */
+  readonly markEveryMs?: number
+}
+
+export type RunOutcome = "completed" | "stopped" | "kill-switch" | "hedge-failed" | "failed" | "refused"
+
+export interface RunResult {
+  readonly runId: number
+  readonly outcome: RunOutcome
+  readonly message?: string
+  readonly report: RunReport
+}
+
+/** The run ended in a way that must make the process exit non-zero; the report was written. */
+export class RunStopped extends Data.TaggedError("RunStopped")<{ readonly outcome: RunOutcome; readonly reason: string }> {
+  override get message() {
+    return `${this.outcome}: ${this.reason}`
+  }
+}
+
+const QUIET_AFTER_STOP = Duration.millis(500)
+const HEDGE_STREAM_POLL = Duration.seconds(1)
+
+/** Journal writes that fail stop the run: acting unrecorded is what makes a restart unsafe. */
+const mustWrite = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.orDie(effect)
+
+const mid = (bid: Decimal, ask: Decimal) => BigDecimal.normalize(BigDecimal.unsafeDivide(BigDecimal.sum(bid, ask), BigDecimal.fromBigInt(2n)))
+
+/** Fills the journal lacks for an order (the stream missed them, or the process died first). */
+const completeFills = (journal: JournalService, venue: Exchange, runId: number, order: Order) =>
+  Effect.gen(function*() {
+    if (!BigDecimal.isPositive(order.filledQty) || venue.orderFills === undefined) return
+    const known = (yield* mustWrite(journal.fills())).filter((f) => f.venue === order.venue && f.orderId === order.id)
+    if (!BigDecimal.lessThan(sum(known.map((f) => f.qty)), order.filledQty)) return
+    const fills = yield* venue.orderFills(order)
+    let added = 0
+    for (const fill of fills) if (yield* mustWrite(journal.recordFill(runId, fill))) added += 1
+    if (added > 0) yield* Effect.log(`journal: ${added} fill(s) of ${order.venue} order ${order.id} read from the venue's history`)
+  }).pipe(Effect.catchAll((error) => Effect.logWarning(`journal: could not read the fills of ${order.venue} order ${order.id}: ${error.message}`)))
+
+/**
+ * Step 2: every request an earlier process journalled without a known outcome is looked up by
+ * its client id. Found: the order (and its fills) is recorded, a hedge among them marked done.
+ * Not found: it never reached the venue; recorded as such so it is never looked up again.
+ */
+const settleEarlierRuns = (journal: JournalService, runId: number, venues: Venues) =>
+  Effect.gen(function*() {
+    const pending = (yield* mustWrite(journal.pendingIntents())).filter((p) => p.runId !== runId && p.kind !== "cancel")
+    for (const intent of pending) {
+      const venue = intent.venue === venues.maker.venue ? venues.maker : intent.venue === venues.hedge.venue ? venues.hedge : undefined
+      if (venue === undefined) {
+        yield* Effect.logWarning(`restart: intent ${intent.clientId} is for ${intent.venue}, which this config does not trade: left as it is`)
+        continue
+      }
+      const found = yield* venue.queryOrder({ clientId: intent.clientId }).pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<Order>()))
+      )
+      const ts = yield* Clock.currentTimeMillis
+      if (Option.isNone(found)) {
+        yield* mustWrite(journal.recordIntentRefused(intent.clientId, "not found at the venue after a restart: the request never arrived", ts))
+        yield* Effect.log(`restart: ${intent.kind} ${intent.clientId} on ${intent.venue} never arrived`)
+        continue
+      }
+      const order = found.value
+      yield* Effect.log(`restart: ${intent.kind} ${intent.clientId} on ${intent.venue} is order ${order.id}, ${order.status}, ${formatDecimal(order.filledQty)} filled`)
+      yield* completeFills(journal, venue, intent.runId, order)
+      if (intent.kind === "market") {
+        yield* mustWrite(journal.recordHedge({
+          clientId: intent.clientId,
+          runId: intent.runId,
+          side: order.side,
+          qty: order.qty,
+          executedQty: order.filledQty,
+          executedQuote: order.filledQuote,
+          ts,
+          state: "done"
+        }))
+      }
+    }
+    return pending.length
+  })
+
+/** Each venue's fills also feed the kill switch; every order seen is remembered for the fill check. */
+const watched = (venue: Exchange, guard: RiskGuard, seen: Map<string, { venue: Exchange; order: Order }>): Exchange => {
+  const remember = (order: Order) => Effect.sync(() => void seen.set(`${order.venue}:${order.id}`, { venue, order }))
+  return {
+    ...venue,
+    placeLimit: (request) => Effect.tap(venue.placeLimit(request), remember),
+    placeMarket: (request) => Effect.tap(venue.placeMarket(request), remember),
+    cancel: (orderId) => Effect.tap(venue.cancel(orderId), remember),
+    queryOrder: (ref) => Effect.tap(venue.queryOrder(ref), remember),
+    nextUpdate: (within) =>
+      Effect.tap(venue.nextUpdate(within), Option.match({
+        onNone: () => Effect.void,
+        onSome: (update: OrderUpdate) => Effect.zipRight(remember(update.order), update.fill !== undefined ? guard.recordFill(update.fill) : Effect.void)
+      }))
+  }
+}
+
+/** A spot hedge venue's "position" is its whole base balance: the journal's fills say what the bot moved. */
+const spotBaseline = (journal: JournalService, hedge: Exchange) =>
+  Effect.gen(function*() {
+    const held = (yield* hedge.position).qty
+    const moved = (yield* mustWrite(journal.fills())).filter((f) => f.venue === hedge.venue)
+    const signed = sum(moved.map((f) => (f.side === "buy" ? f.qty : BigDecimal.negate(f.qty))))
+    return BigDecimal.normalize(BigDecimal.subtract(held, signed))
+  })
+
+const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } => {
+  if (error instanceof KillSwitchTripped) return { outcome: "kill-switch", reason: error.message }
+  if (error instanceof HedgeFailed) return { outcome: "hedge-failed", reason: error.message }
+  if (error instanceof ReconciliationRefused) return { outcome: "refused", reason: error.message }
+  if (error instanceof StrategyConfigError) return { outcome: "refused", reason: error.message }
+  return { outcome: "failed", reason: error instanceof Error ? error.message : String(error) }
+}
+
+export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunResult, E | RunStopped | ExchangeError, R | Scope.Scope> =>
+  Effect.gen(function*() {
+    const { config } = options
+    const journal = yield* mustWrite(openJournal(options.journalPath, "write"))
+    const venues = yield* options.venues
+    const makerInstrument = yield* venues.maker.instrument
+    const hedgeInstrument = yield* venues.hedge.instrument
+    const startedAt = yield* Clock.currentTimeMillis
+    // a prefix per start: client ids never repeat across restarts (Aster allows 36 characters)
+    const clientIdPrefix = `${CLIENT_ID_ROOT}${startedAt.toString(36)}-`
+    const runId = yield* mustWrite(journal.startRun({
+      kind: options.kind,
+      startedAt,
+      config,
+      maker: { venue: venues.maker.venue, symbol: makerInstrument.symbol, quoteAsset: makerInstrument.quote },
+      hedge: { venue: venues.hedge.venue, symbol: hedgeInstrument.symbol, quoteAsset: hedgeInstrument.quote },
+      clientIdPrefix
+    }))
+    yield* Effect.log(`${options.kind} run ${runId} started: journal ${options.journalPath}, client ids ${clientIdPrefix}…`)
+
+    const guard = yield* RiskGuard.make(config.risk)
+    const seen = new Map<string, { venue: Exchange; order: Order }>()
+    const maker = watched(journaled(venues.maker, journal, runId), guard, seen)
+    const hedge = watched(journaled(venues.hedge, journal, runId), guard, seen)
+    const both = { maker, hedge }
+
+    const trade = Effect.gen(function*() {
+      const settled = yield* settleEarlierRuns(journal, runId, both)
+      if (settled > 0) yield* Effect.log(`restart: ${settled} request(s) of an earlier run settled by client id`)
+
+      // Backpack hashes client ids to numbers: an order of ours that the venue lists by number is
+      // recognised by the hashes of the ids the journal still holds open
+      const pendingIds = new Set((yield* mustWrite(journal.pendingIntents())).map((p) => String(backpackClientId(p.clientId))))
+      const baseline = hedgeInstrument.kind === "spot" ? yield* spotBaseline(journal, hedge) : undefined
+      const summary = yield* reconcile({
+        clientIdPrefix: CLIENT_ID_ROOT,
+        maxAutoHedge: config.risk.maxAutoHedge,
+        isOwn: (order) => order.venue === "backpack" && pendingIds.has(order.clientId),
+        ...(baseline !== undefined ? { hedgeBaseline: baseline } : {})
+      }).pipe(Effect.provideService(MakerVenue, maker), Effect.provideService(HedgeVenue, hedge))
+      yield* Effect.log(describeReconcile(summary))
+      for (const order of summary.cancelled) yield* completeFills(journal, order.venue === maker.venue ? maker : hedge, runId, order)
+
+      // the kill switch starts from the positions as they are now
+      const now = yield* Clock.currentTimeMillis
+      yield* guard.recordPosition((yield* maker.position), now)
+      const hedgeHeld = yield* hedge.position
+      yield* guard.recordPosition({ ...hedgeHeld, qty: BigDecimal.subtract(hedgeHeld.qty, baseline ?? ZERO) }, now)
+
+      // the strategy reads the maker's stream; the hedge venue's (its fills and fees) is read here
+      yield* Effect.forkScoped(Effect.forever(drainUpdates(hedge, HEDGE_STREAM_POLL).pipe(
+        Effect.catchAll((error) => Effect.zipRight(Effect.logWarning(`hedge venue stream: ${error.message}`), Effect.sleep(HEDGE_STREAM_POLL)))
+      )))
+      const recordMarks = Effect.forEach([maker, hedge], (venue) =>
+        venue.ticker.pipe(
+          Effect.flatMap((t) =>
+            Effect.gen(function*() {
+              const price = mid(t.bid, t.ask)
+              const ts = yield* Clock.currentTimeMillis
+              yield* mustWrite(journal.recordMark(runId, venue.venue, price, ts))
+              yield* guard.recordMark(venue.venue, price, ts)
+            })
+          ),
+          Effect.catchAll(() => Effect.void)
+        ), { discard: true })
+      yield* recordMarks
+      yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(options.markEveryMs ?? 5000), recordMarks)))
+
+      const observer: StrategyObserverService = riskObserver(guard, journalObserver(journal, runId))
+      const strategy = runHedgeLoop({ ...config.trade, clientIdPrefix }).pipe(
+        Effect.provideService(MakerVenue, maker),
+        Effect.provideService(HedgeVenue, hedge),
+        Effect.provideService(StrategyObserver, observer)
+      )
+      const kill = watchdog(guard, (reason) => Effect.logError(`${reason.message}: cancelling the working order and hedging the residual`))
+      const stop = options.stop === undefined
+        ? Effect.never
+        : Effect.zipRight(Deferred.await(options.stop), Effect.log("stop requested: winding down (cancel the working order, hedge the residual)"))
+      // the first to finish wins; the strategy, interrupted, winds down before the race returns
+      return yield* Effect.raceAll([Effect.asVoid(strategy), kill, stop])
+    })
+
+    const exit = yield* Effect.exit(trade)
+    let outcome: RunOutcome = "completed"
+    let reason: string | undefined
+    if (exit._tag === "Success") {
+      if (options.stop !== undefined && (yield* Deferred.isDone(options.stop))) outcome = "stopped"
+    } else {
+      const failure = Cause.failureOption(exit.cause)
+      const described = Option.isSome(failure) ? describeExit(failure.value) : { outcome: "failed" as const, reason: Cause.pretty(exit.cause).split("\n")[0] ?? "defect" }
+      outcome = described.outcome
+      reason = described.reason
+      yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
+    }
+
+    // late messages (a fill that raced the last cancel), then any fill the streams never delivered
+    yield* Effect.all([drainUpdates(maker, QUIET_AFTER_STOP), drainUpdates(hedge, QUIET_AFTER_STOP)], { concurrency: 2 }).pipe(Effect.catchAll(() => Effect.void))
+    for (const { order, venue } of seen.values()) yield* completeFills(journal, venue, runId, order)
+    const endedAt = yield* Clock.currentTimeMillis
+    yield* mustWrite(journal.endRun(runId, { endedAt, outcome, ...(reason !== undefined ? { message: reason } : {}) }))
+    const report = yield* mustWrite(reportFromJournal(options.journalPath, { runId }))
+    return { runId, outcome, ...(reason !== undefined ? { message: reason } : {}), report }
+  })
+
+/** Waits for a fiber, or on interruption asks it to stop and still waits for it (its report). */
+export const awaitStopping = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, stop: Deferred.Deferred<void>) =>
+  Fiber.join(fiber).pipe(Effect.onInterrupt(() => Effect.zipRight(Deferred.succeed(stop, undefined), Fiber.await(fiber))))
