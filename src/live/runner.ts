@@ -16,7 +16,7 @@ import { BigDecimal, Cause, Clock, Data, Deferred, Duration, Effect, Fiber, Opti
 import { backpackClientId } from "../adapters/backpack/client"
 import type { HedgeConfig } from "../core/config/config"
 import { type Decimal, formatDecimal, sum, ZERO } from "../core/domain/decimal"
-import type { Order, OrderUpdate } from "../core/domain/order"
+import { isOpenStatus, type Order, type OrderUpdate } from "../core/domain/order"
 import type { ExchangeError } from "../core/errors"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
@@ -88,12 +88,27 @@ const completeFills = (journal: JournalService, venue: Exchange, runId: number, 
  * Step 2: every request an earlier process journalled without a known outcome is looked up by
  * its client id. Found: the order (and its fills) is recorded, a hedge among them marked done.
  * Not found: it never reached the venue; recorded as such so it is never looked up again.
+ * A hedge whose order the journal already knows (its stream message came before the crash) is
+ * settled from that record.
  */
 const settleEarlierRuns = (journal: JournalService, runId: number, venues: Venues) =>
   Effect.gen(function*() {
+    const venueOf = (venue: string) => (venue === venues.maker.venue ? venues.maker : venue === venues.hedge.venue ? venues.hedge : undefined)
+    const hedgeDone = (clientId: string, hedgeRunId: number, order: Order) =>
+      Effect.flatMap(Clock.currentTimeMillis, (ts) =>
+        mustWrite(journal.recordHedge({
+          clientId,
+          runId: hedgeRunId,
+          side: order.side,
+          qty: order.qty,
+          executedQty: order.filledQty,
+          executedQuote: order.filledQuote,
+          ts,
+          state: "done"
+        })))
     const pending = (yield* mustWrite(journal.pendingIntents())).filter((p) => p.runId !== runId && p.kind !== "cancel")
     for (const intent of pending) {
-      const venue = intent.venue === venues.maker.venue ? venues.maker : intent.venue === venues.hedge.venue ? venues.hedge : undefined
+      const venue = venueOf(intent.venue)
       if (venue === undefined) {
         yield* Effect.logWarning(`restart: intent ${intent.clientId} is for ${intent.venue}, which this config does not trade: left as it is`)
         continue
@@ -102,8 +117,8 @@ const settleEarlierRuns = (journal: JournalService, runId: number, venues: Venue
         Effect.map(Option.some),
         Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<Order>()))
       )
-      const ts = yield* Clock.currentTimeMillis
       if (Option.isNone(found)) {
+        const ts = yield* Clock.currentTimeMillis
         yield* mustWrite(journal.recordIntentRefused(intent.clientId, "not found at the venue after a restart: the request never arrived", ts))
         yield* Effect.log(`restart: ${intent.kind} ${intent.clientId} on ${intent.venue} never arrived`)
         continue
@@ -111,20 +126,19 @@ const settleEarlierRuns = (journal: JournalService, runId: number, venues: Venue
       const order = found.value
       yield* Effect.log(`restart: ${intent.kind} ${intent.clientId} on ${intent.venue} is order ${order.id}, ${order.status}, ${formatDecimal(order.filledQty)} filled`)
       yield* completeFills(journal, venue, intent.runId, order)
-      if (intent.kind === "market") {
-        yield* mustWrite(journal.recordHedge({
-          clientId: intent.clientId,
-          runId: intent.runId,
-          side: order.side,
-          qty: order.qty,
-          executedQty: order.filledQty,
-          executedQuote: order.filledQuote,
-          ts,
-          state: "done"
-        }))
-      }
+      if (intent.kind === "market") yield* hedgeDone(intent.clientId, intent.runId, order)
     }
-    return pending.length
+    const looked = new Set(pending.map((p) => p.clientId))
+    const inDoubt = (yield* mustWrite(journal.hedgesInDoubt())).filter((h) => h.runId !== runId && !looked.has(h.clientId))
+    for (const hedge of inDoubt) {
+      const venue = venueOf(hedge.order.pipe(Option.map((o) => o.venue), Option.getOrElse(() => venues.hedge.venue)))
+      if (Option.isNone(hedge.order) || venue === undefined || isOpenStatus(hedge.order.value.status)) continue
+      const order = hedge.order.value
+      yield* Effect.log(`restart: hedge ${hedge.clientId} is order ${order.id} on ${order.venue}, ${order.status}, ${formatDecimal(order.filledQty)} filled (from the journal)`)
+      yield* completeFills(journal, venue, hedge.runId, order)
+      yield* hedgeDone(hedge.clientId, hedge.runId, order)
+    }
+    return pending.length + inDoubt.length
   })
 
 /** Each venue's fills also feed the kill switch; every order seen is remembered for the fill check. */
@@ -202,6 +216,18 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         ...(baseline !== undefined ? { hedgeBaseline: baseline } : {})
       }).pipe(Effect.provideService(MakerVenue, maker), Effect.provideService(HedgeVenue, hedge))
       yield* Effect.log(describeReconcile(summary))
+      for (const order of summary.hedges) {
+        yield* mustWrite(journal.recordHedge({
+          clientId: order.clientId,
+          runId,
+          side: order.side,
+          qty: order.qty,
+          executedQty: order.filledQty,
+          executedQuote: order.filledQuote,
+          ts: yield* Clock.currentTimeMillis,
+          state: BigDecimal.isPositive(order.filledQty) ? "done" : "failed"
+        }))
+      }
       for (const order of summary.cancelled) yield* completeFills(journal, order.venue === maker.venue ? maker : hedge, runId, order)
 
       // the kill switch starts from the positions as they are now

@@ -18,15 +18,37 @@
  *     times: 2
  *     fault: { kind: rateLimit, retryAfterSeconds: 2 }
  *   - route: "DELETE /api/v1/order"
- *     fault: timeout                     # kinds without parameters may be written alone
+ *     fault: timeout                     # kinds whose parameters are all optional may be written alone
+ *   - route: "POST /fapi/v1/order"
+ *     times: 1
+ *     fault: reject                      # 400 {"code":-2019,"msg":"Margin is insufficient."}
+ *   - route: "POST /api/v1/order"
+ *     venue: backpack
+ *     fault: { kind: reject, code: INVALID_ORDER, message: "Quantity is below the minimum" }
  * socket:
  *   - stream: "*orderUpdate*"
  *     probability: 0.05
- *     fault: duplicate                   # drop | duplicate | disconnect
+ *     fault: duplicate                   # drop | duplicate | disconnect | reorder
+ *   - stream: "user.orderUpdate"
+ *     every: 2
+ *     fault: { kind: reorder, ms: 500 }  # sent after the next message, or 500 ms later
  * ```
  *
- * Faults are exactly the contract's `HttpFault` / `SocketFault` (delay ms; status 500/502/503/504;
- * rateLimit with retryAfterSeconds, default 1; timeout = never answer; malformed = broken JSON).
+ * Faults are exactly the contract's `HttpFault` / `SocketFault`:
+ * - HTTP: `delay` (ms); `status` 500/502/503/504; `rateLimit` (429, `retryAfterSeconds`, default
+ *   1); `timeout` (never answer); `malformed` (broken JSON); `reject`: a business refusal of the
+ *   request, which is NOT executed, answered HTTP 400 in the venue's own error format: Aster
+ *   (futures and spot) `{"code": -2019, "msg": "Margin is insufficient."}`, Backpack
+ *   `{"code": "INSUFFICIENT_FUNDS", "message": "Insufficient funds"}`; optional `code` and
+ *   `message` replace them. A `code` is the venue's: a negative whole number on Aster (e.g. -2010),
+ *   a name on Backpack (e.g. INVALID_ORDER); a rule with a code fires only on the venues of that
+ *   kind of code (`venue`, when given, must agree).
+ * - WebSocket: `drop`; `duplicate` (sent twice); `disconnect` (the connection closes instead);
+ *   `reorder` (out-of-order delivery): the message is held back and sent right after the next
+ *   message sent on the same connection, so the two arrive swapped; if none is sent within `ms`
+ *   (default 200) it goes then. Messages held while another is held go together, in their order,
+ *   after the next one sent; a `disconnect` or the connection's last message releases them first.
+ *
  * Every matching rule counts every matching request; the first rule (in file order) that fires
  * wins. Each rule draws from its own random stream seeded from the plan's seed and its position,
  * so a run is deterministic for a seed and the order in which requests reach each rule.
@@ -60,23 +82,33 @@ const Route = Schema.String.pipe(
 )
 const Stream = Schema.String.pipe(Schema.filter((s) => s.trim().length > 0, { message: () => `expected a stream name or pattern such as "*depth*"` }))
 
+/** `reorder`: how long a held message waits for a next one before it is sent anyway. */
+export const DEFAULT_REORDER_MS = 200
+
+/** A venue's own error code: Aster's are negative whole numbers, Backpack's names. */
+const RejectCode = Schema.declare(
+  (u: unknown): u is number | string => (typeof u === "number" && Number.isSafeInteger(u) && u < 0) || (typeof u === "string" && /^[A-Z][A-Z0-9_]*$/.test(u)),
+  {
+    message: (issue) =>
+      `expected a venue error code: a negative whole number for Aster (e.g. -2010) or an upper-case name for Backpack (e.g. "INSUFFICIENT_FUNDS"), got ${JSON.stringify(issue.actual)}`
+  }
+)
+const RejectMessage = Schema.String.pipe(Schema.filter((s) => s.trim().length > 0, { message: () => `expected the venue's error message, a non-empty text` }))
+
 /**
- * A fault picked by its `kind` (or written as the bare kind when it has no parameters), so an error
- * names the one shape meant instead of every member of a union.
+ * A fault picked by its `kind` (or written as the bare kind when all its parameters are optional),
+ * so an error names the one shape meant instead of every member of a union.
  */
 const byKind = <A>(what: string, members: Readonly<Record<string, Schema.Schema<any, any>>>): Schema.Schema<A, unknown> => {
   const kinds = Object.keys(members)
-  const bareKinds = kinds.filter((k) => {
-    const fields = (members[k]!.ast as { propertySignatures?: ReadonlyArray<unknown> }).propertySignatures
-    return fields !== undefined && fields.length === 1
-  })
+  const bareKinds = kinds.filter((k) => Either.isRight(Schema.decodeUnknownEither(members[k]!)({ kind: k })))
   const expected = `expected ${what}: a mapping with kind one of ${kinds.map((k) => JSON.stringify(k)).join(", ")}${bareKinds.length > 0 ? ` (or just ${bareKinds.map((k) => JSON.stringify(k)).join(", ")})` : ""}`
   return Schema.transformOrFail(Schema.Unknown, Schema.Any, {
     strict: true,
     decode: (input, options, ast) => {
       if (typeof input === "string")
         return bareKinds.includes(input)
-          ? ParseResult.succeed({ kind: input })
+          ? ParseResult.decodeUnknown(members[input]!)({ kind: input }, options)
           : ParseResult.fail(new ParseResult.Type(ast, input, `${expected}, got ${JSON.stringify(input)}`))
       if (input === null || typeof input !== "object" || Array.isArray(input)) return ParseResult.fail(new ParseResult.Type(ast, input, `${expected}, got ${JSON.stringify(input)}`))
       const kind = (input as { kind?: unknown }).kind
@@ -101,14 +133,37 @@ const HttpFaultSchema = byKind<Exclude<HttpFault, { readonly kind: "none" }>>("a
   }),
   rateLimit: Schema.Struct({ kind: Schema.Literal("rateLimit"), retryAfterSeconds: Schema.optionalWith(NonNegative("seconds"), { exact: true, default: () => 1 }) }),
   timeout: Schema.Struct({ kind: Schema.Literal("timeout") }),
-  malformed: Schema.Struct({ kind: Schema.Literal("malformed") })
+  malformed: Schema.Struct({ kind: Schema.Literal("malformed") }),
+  reject: Schema.Struct({
+    kind: Schema.Literal("reject"),
+    code: Schema.optionalWith(RejectCode, { exact: true }),
+    message: Schema.optionalWith(RejectMessage, { exact: true })
+  })
 })
 
 const SocketFaultSchema = byKind<Exclude<SocketFault, { readonly kind: "none" }>>("a WebSocket fault", {
   drop: Schema.Struct({ kind: Schema.Literal("drop") }),
   duplicate: Schema.Struct({ kind: Schema.Literal("duplicate") }),
-  disconnect: Schema.Struct({ kind: Schema.Literal("disconnect") })
+  disconnect: Schema.Struct({ kind: Schema.Literal("disconnect") }),
+  reorder: Schema.Struct({ kind: Schema.Literal("reorder"), ms: Schema.optionalWith(NonNegative("milliseconds"), { exact: true, default: () => DEFAULT_REORDER_MS }) })
 })
+
+/** The venues a reject's code belongs to: Aster's codes are numbers, Backpack's names; none without a code. */
+const codeVenue = (fault: HttpFault): VenueMatch | undefined =>
+  fault.kind !== "reject" || fault.code === undefined ? undefined : typeof fault.code === "number" ? "aster" : "backpack"
+
+/** A reject's code must be of the kind the rule's venue speaks. */
+const codeFitsVenue = (rule: { readonly venue?: VenueMatch; readonly fault: HttpFault }) => {
+  const implied = codeVenue(rule.fault)
+  if (implied === undefined || rule.venue === undefined || venueMatchesAll(implied, rule.venue)) return true
+  const code = JSON.stringify((rule.fault as { readonly code?: unknown }).code)
+  return {
+    path: ["fault", "code"],
+    message: implied === "aster"
+      ? `venue ${rule.venue} takes a Backpack error code (a name such as "INSUFFICIENT_FUNDS"), got ${code}`
+      : `venue ${rule.venue} takes an Aster error code (a negative whole number such as -2019), got ${code}`
+  }
+}
 
 /** when a rule fires: `probability` or `every` (not both); neither = every matching request */
 const trigger = {
@@ -121,7 +176,9 @@ const trigger = {
 const oneTrigger = (rule: { readonly probability?: number; readonly every?: number }) =>
   rule.probability !== undefined && rule.every !== undefined ? { path: ["every"], message: "give either probability or every, not both" } : true
 
-export const HttpFaultRule = Schema.Struct({ route: Route, ...trigger, fault: HttpFaultSchema }).pipe(Schema.filter(oneTrigger))
+export const HttpFaultRule = Schema.Struct({ route: Route, ...trigger, fault: HttpFaultSchema }).pipe(
+  Schema.filter((rule) => [oneTrigger(rule), codeFitsVenue(rule)].filter((check) => check !== true))
+)
 export type HttpFaultRule = typeof HttpFaultRule.Type
 
 export const SocketFaultRule = Schema.Struct({ stream: Stream, ...trigger, fault: SocketFaultSchema }).pipe(Schema.filter(oneTrigger))
@@ -189,6 +246,10 @@ const glob = (pattern: string): RegExp =>
 const venueMatches = (match: VenueMatch | undefined, venue: Venue) =>
   match === undefined || match === venue || (match === "aster" && (venue === "aster-futures" || venue === "aster-spot"))
 
+/** every venue `inner` matches, `outer` matches too */
+const venueMatchesAll = (outer: VenueMatch, inner: VenueMatch) =>
+  inner === "aster" ? outer === "aster" : venueMatches(outer, inner)
+
 /** "POST /x" → matches that method and path; "/x" → any method; "*" → anything. */
 const routeMatcher = (route: string) => {
   const trimmed = route.trim()
@@ -200,8 +261,9 @@ const routeMatcher = (route: string) => {
 const ruleRng = (seed: number, socket: boolean, index: number) =>
   seededRng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b) ^ (socket ? 0x27d4eb2f : 0)) >>> 0)
 
-const arm = <F>(seed: number, socket: boolean, index: number, rule: { readonly venue?: VenueMatch; readonly probability?: number; readonly every?: number; readonly times?: number; readonly fault: F }, pattern: RegExp): Armed<F> => ({
-  matches: (venue, target) => venueMatches(rule.venue, venue) && pattern.test(target),
+const arm = <F extends HttpFault | SocketFault>(seed: number, socket: boolean, index: number, rule: { readonly venue?: VenueMatch; readonly probability?: number; readonly every?: number; readonly times?: number; readonly fault: F }, pattern: RegExp): Armed<F> => ({
+  // a reject with a code fires only where that code means something (Aster numbers, Backpack names)
+  matches: (venue, target) => venueMatches(rule.venue, venue) && venueMatches(socket ? undefined : codeVenue(rule.fault as HttpFault), venue) && pattern.test(target),
   probability: rule.probability,
   every: rule.every,
   times: rule.times,

@@ -75,8 +75,20 @@ export type HttpFault =
   | { readonly kind: "rateLimit"; readonly retryAfterSeconds: number }
   | { readonly kind: "timeout" }
   | { readonly kind: "malformed" }
+  /**
+   * a business refusal, request not executed: HTTP 400 with the venue's error body; `code` is the
+   * venue's (Aster a negative number, default -2019; Backpack a name, default INSUFFICIENT_FUNDS)
+   * and `message` its text (default the venue's own wording for that default code)
+   */
+  | { readonly kind: "reject"; readonly code?: number | string; readonly message?: string }
 
-export type SocketFault = { readonly kind: "none" } | { readonly kind: "drop" } | { readonly kind: "duplicate" } | { readonly kind: "disconnect" }
+export type SocketFault =
+  | { readonly kind: "none" }
+  | { readonly kind: "drop" }
+  | { readonly kind: "duplicate" }
+  | { readonly kind: "disconnect" }
+  /** held back and sent right after the connection's next message, or after `ms` (default 200) if none comes */
+  | { readonly kind: "reorder"; readonly ms?: number }
 
 export interface Faults {
   /** decided once per request, before it is handled (route = "METHOD /path") */

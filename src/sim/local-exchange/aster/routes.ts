@@ -31,7 +31,10 @@
  * `delay` then serve; `status` 500/502/504 answers that status unprocessed, 503 processes the
  * request first (the venue's "sent, outcome unknown"); `rateLimit` answers 429 with Retry-After,
  * unprocessed; `timeout` processes the request and never answers; `malformed` processes it and
- * answers the first half of the JSON. WebSocket faults: see streams.ts.
+ * answers the first half of the JSON; `reject` refuses it as a business rejection, unprocessed (no
+ * authentication, nothing executed): HTTP 400 `{"code": -2019, "msg": "Margin is insufficient."}`
+ * on futures and spot alike, or the plan's numeric `code` / `message`. WebSocket faults: see
+ * streams.ts.
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { BigDecimal, Effect, Option } from "effect"
@@ -75,6 +78,12 @@ const CLIENT_ID = /^[.A-Z:/a-z0-9_-]{1,36}$/
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   HttpServerResponse.text(JSON.stringify(body), { status, contentType: "application/json", headers })
+
+/** The plan's `reject`: its Aster code and message, else the venue's "Margin is insufficient." (a Backpack name code is not Aster's). */
+const rejectFault = (fault: { readonly code?: number | string; readonly message?: string }): { readonly code: number; readonly msg: string } =>
+  typeof fault.code === "number"
+    ? { code: fault.code, msg: fault.message ?? (fault.code === -2019 ? "Margin is insufficient." : "Order rejected.") }
+    : { code: -2019, msg: fault.message ?? "Margin is insufficient." }
 
 const depthWeight = (limit: number) => (limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20)
 
@@ -174,6 +183,10 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
             const answer = yield* serve
             const text = answer.body._tag === "Uint8Array" ? new TextDecoder().decode(answer.body.body) : "{}"
             return HttpServerResponse.text(text.slice(0, Math.max(1, Math.floor(text.length / 2))), { status: answer.status, contentType: "application/json" })
+          }
+          case "reject": {
+            const refusal = rejectFault(fault)
+            return json(400, { code: refusal.code, msg: refusal.msg }, { "X-MBX-USED-WEIGHT-1M": String(weight.current) })
           }
         }
       })

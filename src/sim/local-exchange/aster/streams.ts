@@ -5,13 +5,15 @@
  *   connection closes) once the key lapses or is closed;
  * - market streams `/ws/<symbol>@bookTicker|@aggTrade` (raw) and `/stream?streams=a/b` (combined,
  *   `{"stream","data"}`), with live SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS.
- * Every outgoing message first asks `Faults.socket(venue, stream)`: drop, duplicate or disconnect.
+ * Every outgoing message first asks `Faults.socket(venue, stream)`: drop, duplicate, disconnect or
+ * reorder (held back behind the next message; see ../socket-faults.ts).
  * Fault stream names: `user.orderUpdate`, `user.accountUpdate`, `user.listenKeyExpired`, and the
  * market stream names themselves (e.g. `asterusdt@bookTicker`).
  */
 import { HttpServerRequest, HttpServerResponse, Socket } from "@effect/platform"
 import { Duration, Effect, Queue, type Scope } from "effect"
 import { formatDecimal } from "../../../core/domain/decimal"
+import { sendWithFaults } from "../socket-faults"
 import type { Faults, LocalMarketEvent, LocalVenue } from "../types"
 import type { ListenKeys } from "./listen-keys"
 import { accountEvent, type AsterMarket, entryPriceOf, type IdMap, orderEvent } from "./wire"
@@ -40,16 +42,7 @@ const serveSocket = (
     const write = yield* socket.writer
     const send = (text: string) => Effect.ignore(write(text))
     const close = Effect.ignore(write(new Socket.CloseEvent(1001, "closed by the local exchange")))
-    const sender = Effect.gen(function*() {
-      while (true) {
-        const message = yield* Queue.take(outbox)
-        const fault = yield* faults.socket(venue.venue, message.stream)
-        if (fault.kind === "disconnect") return yield* close
-        if (fault.kind !== "drop") yield* send(message.text)
-        if (fault.kind === "duplicate") yield* send(message.text)
-        if (message.last) return yield* close
-      }
-    })
+    const sender = sendWithFaults({ venue: venue.venue, faults, outbox, send: (message) => send(message.text), close, isLast: (message) => message.last === true })
     yield* Effect.forkScoped(sender)
     yield* socket.runRaw((data) => onText(typeof data === "string" ? data : decoder.decode(data), send)).pipe(Effect.ignore)
     return HttpServerResponse.empty()

@@ -34,6 +34,16 @@ export const refuse = (status: number, code: ErrorCode, message: string): Reply 
 
 export const badRequest = (message: string): Reply => refuse(400, "INVALID_CLIENT_REQUEST", message)
 
+/**
+ * A fault plan's `reject` as the venue's business refusal: 400 with its error body, by default
+ * INSUFFICIENT_FUNDS (the reference documents the code and the `{code, message}` shape; the
+ * wording is the local venue's own). An Aster (numeric) code is not Backpack's: the default then.
+ */
+export const rejected = (fault: { readonly code?: number | string; readonly message?: string }): Reply =>
+  typeof fault.code === "string"
+    ? { status: 400, body: { code: fault.code, message: fault.message ?? "Order rejected" } }
+    : { status: 400, body: { code: "INSUFFICIENT_FUNDS", message: fault.message ?? "Insufficient funds" } }
+
 export const toResponse = (reply: Reply): HttpServerResponse.HttpServerResponse =>
   HttpServerResponse.text(JSON.stringify(reply.body), {
     status: reply.status,
@@ -50,7 +60,10 @@ const malformed = (text: string) => `${text.slice(0, Math.max(1, Math.floor(text
  * - status: a 5xx instead, the request not handled;
  * - rateLimit: 429 TOO_MANY_REQUESTS with Retry-After, not handled;
  * - timeout: handled (an order is placed), but the answer never comes: the caller's outcome is unknown;
- * - malformed: handled, and the answer cut short.
+ * - malformed: handled, and the answer cut short;
+ * - reject: a business refusal, not handled (no authentication, nothing executed): 400
+ *   `{"code": "INSUFFICIENT_FUNDS", "message": "Insufficient funds"}`, or the plan's `code` (a
+ *   name) and `message`.
  */
 export const answerWithFaults = <R>(
   faults: Faults,
@@ -84,5 +97,7 @@ export const answerWithFaults = <R>(
         const reply = yield* handle
         return HttpServerResponse.text(malformed(JSON.stringify(reply.body)), { status: reply.status, contentType: JSON_CONTENT })
       }
+      case "reject":
+        return toResponse(rejected(fault))
     }
   })

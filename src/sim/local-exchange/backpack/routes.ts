@@ -27,7 +27,7 @@ import type { Faults, LocalAccounts, LocalOrderRef, LocalVenue } from "../types"
 import { authenticate } from "./auth"
 import { OrderLog } from "./order-log"
 import { capitalOf, depthOf, fillOf, marketOf, markPricesOf, orderOf, positionsOf, tickerOf } from "./render"
-import { answerWithFaults, badRequest, ok, refuse, type Reply, toResponse } from "./replies"
+import { answerWithFaults, badRequest, ok, refuse, rejected, type Reply, toResponse } from "./replies"
 import { backpackStream } from "./stream"
 
 export interface BackpackRoutesDeps {
@@ -217,7 +217,7 @@ export const backpackRoutes = (deps: BackpackRoutesDeps): HttpRouter.HttpRouter<
   )
 }
 
-/** The WebSocket endpoint: refused with the fault plan's status, else upgraded. */
+/** The WebSocket endpoint: refused with the fault plan's status or reject, else upgraded. */
 const wsUpgrade = (deps: BackpackRoutesDeps): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | Scope.Scope> =>
   Effect.gen(function*() {
     const fault = yield* deps.faults.http(deps.venue.venue, "GET /")
@@ -226,6 +226,7 @@ const wsUpgrade = (deps: BackpackRoutesDeps): Effect.Effect<HttpServerResponse.H
     }
     if (fault.kind === "delay") yield* Effect.sleep(fault.ms)
     if (fault.kind === "timeout") return yield* Effect.never
+    if (fault.kind === "reject") return toResponse(rejected(fault))
     return yield* backpackStream(deps)
   })
 

@@ -2,11 +2,13 @@
  * The local Backpack WebSocket: one session per connection, SUBSCRIBE / UNSUBSCRIBE of the public
  * `bookTicker.<symbol>` and `trade.<symbol>` streams and of the signed private
  * `account.orderUpdate[.<symbol>]` stream. Every outgoing stream message passes the fault plan
- * (`Faults.socket`): dropped, sent twice, or the connection closed instead.
+ * (`Faults.socket`, see ../socket-faults.ts): dropped, sent twice, held back behind the next one,
+ * or the connection closed instead.
  */
 import { HttpServerRequest, HttpServerResponse, Socket } from "@effect/platform"
 import { Effect, Either, Queue, Schema, type Scope } from "effect"
 import { WsRequest } from "../../../adapters/backpack/schemas"
+import { sendWithFaults } from "../socket-faults"
 import type { Faults, LocalAccounts, LocalMarketEvent, LocalVenue } from "../types"
 import { authenticateSubscription } from "./auth"
 import { bookTickerOf, orderUpdateOf, type StreamMessage, tradeOf } from "./render"
@@ -86,16 +88,12 @@ export const backpackStream = (deps: StreamDeps): Effect.Effect<HttpServerRespon
       }).pipe(Effect.catchAll(() => Effect.void))
 
     /** Sends what the venue publishes, through the fault plan; a "disconnect" ends the session. */
-    const sender = Effect.gen(function*() {
-      while (true) {
-        const message = yield* Queue.take(outbox)
-        const fault = yield* faults.socket(venue.venue, message.stream)
-        if (fault.kind === "drop") continue
-        if (fault.kind === "disconnect") return yield* write(new Socket.CloseEvent(FAULT_CLOSE_CODE, "connection dropped (fault plan)"))
-        const text = JSON.stringify(message)
-        yield* write(text)
-        if (fault.kind === "duplicate") yield* write(text)
-      }
+    const sender = sendWithFaults({
+      venue: venue.venue,
+      faults,
+      outbox,
+      send: (message) => write(JSON.stringify(message)),
+      close: write(new Socket.CloseEvent(FAULT_CLOSE_CODE, "connection dropped (fault plan)"))
     })
 
     yield* Effect.forkScoped(Effect.catchAll(sender, () => Effect.void))

@@ -1,0 +1,189 @@
+/**
+ * `npm run live` end to end against `npm run exchange`, both as child processes on loopback:
+ * full cycles of both variants, a clean Ctrl+C, `kill -9` in the middle of a hedge and a restart,
+ * and the refusals of bad configs. After every run the venues themselves say the bot left nothing
+ * unhedged, and the journal is consistent (nothing in doubt, the report reconciles).
+ */
+import { BigDecimal, Effect, Option, Schema } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { afterEach, describe, expect, it } from "vitest"
+import { decimal, formatDecimal, sum } from "../src/core/domain/decimal"
+import { RunReport } from "../src/core/report/report"
+import { openJournal } from "../src/live/journal"
+import { type LocalExchange, netChange, positions, startLive, startLocalExchange, waitFor } from "./support/live-processes"
+import { pnlFromListedCashFlows } from "./support/reconcile"
+
+const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m)
+
+let running: Array<LocalExchange> = []
+afterEach(async () => {
+  await Promise.all(running.map((r) => r.stop()))
+  running = []
+})
+
+const exchange = async (options: Parameters<typeof startLocalExchange>[0]) => {
+  const started = await startLocalExchange(options)
+  running.push(started)
+  return started
+}
+
+/** The journal after a run: nothing in doubt, every run closed, and per run what it traded. */
+const inspectJournal = (file: string) =>
+  Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+    const journal = yield* openJournal(file, "read")
+    const fills = yield* journal.fills()
+    const qty = (venue: string) => formatDecimal(sum(fills.filter((f) => f.venue === venue).map((f) => (f.side === "buy" ? f.qty : BigDecimal.negate(f.qty)))))
+    return {
+      pending: yield* journal.pendingIntents(),
+      inDoubt: yield* journal.hedgesInDoubt(),
+      runs: yield* journal.runs(),
+      fills,
+      makerQty: qty("backpack"),
+      hedgeQty: (venue: string) => qty(venue)
+    }
+  })))
+
+const readReport = (file: string) => Schema.decodeUnknownSync(RunReport)(JSON.parse(fs.readFileSync(file, "utf8")))
+
+describe.each(["futures", "spot"] as const)("npm run live, %s variant, against npm run exchange", (variant) => {
+  it("runs full cycles, hedges every fill, journals them and writes a report that reconciles", async () => {
+    const local = await exchange({ variant, maxCycles: 2 })
+    const before = await positions(local.config)
+    const journal = path.join(local.dir, "journal.db")
+    const reportFile = path.join(local.dir, "live.json")
+    const live = startLive(local.config, journal, ["--report-json", reportFile])
+    const code = await live.exited
+    expect(code, live.output()).toBe(0)
+    expect(live.output()).toMatch(/\[Cycle 2\] done, last cycle/)
+    noStackTrace(live.output())
+
+    // the venues agree: what was sold on Backpack was bought on Aster and back
+    expect(formatDecimal(netChange(before, await positions(local.config)))).toBe("0")
+
+    const state = await inspectJournal(journal)
+    expect(state.pending).toEqual([])
+    expect(state.inDoubt).toEqual([])
+    expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["completed"])
+    const hedgeVenue = variant === "spot" ? "aster-spot" : "aster-futures"
+    expect(BigDecimal.equals(BigDecimal.negate(decimal(state.makerQty)), decimal(state.hedgeQty(hedgeVenue)))).toBe(true)
+
+    const report = readReport(reportFile)
+    expect(report.kind).toBe("live")
+    expect(report.run.outcome).toBe("completed")
+    expect(report.cycles.count).toBe(2)
+    // 2 cycles × 2 legs × 10 on the maker venue, the same hedged
+    expect(report.venues["backpack"]!.makerQty).toBe("40")
+    expect(report.venues[hedgeVenue]!.takerQty).toBe("40")
+    expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
+    // secrets never reach the report
+    const written = fs.readFileSync(local.config, "utf8")
+    for (const secret of written.match(/(?:api_secret_key_b64|api_secret): "([^"]+)"/g) ?? []) {
+      const value = secret.split('"')[1]!
+      expect(fs.readFileSync(reportFile, "utf8")).not.toContain(value)
+    }
+  })
+})
+
+describe("npm run live: stopping and crashing", () => {
+  it("Ctrl+C stops cleanly: the working order is cancelled, the residual hedged, the report written", async () => {
+    const local = await exchange({ maxCycles: 0 })
+    const before = await positions(local.config)
+    const journal = path.join(local.dir, "journal.db")
+    const live = startLive(local.config, journal)
+    await waitFor(live, /\[Cycle 2\] start of a new hedge cycle/)
+    live.process.kill("SIGINT")
+    await live.exited
+    expect(live.output()).toMatch(/stop requested: winding down/)
+    expect(live.output()).toMatch(/stopping: (flat across venues|.*left unhedged)/)
+    expect(live.output()).toMatch(/live report/)
+    noStackTrace(live.output())
+    expect(formatDecimal(netChange(before, await positions(local.config)))).toBe("0")
+    const state = await inspectJournal(journal)
+    expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["stopped"])
+    expect(state.inDoubt).toEqual([])
+  })
+
+  it("kill -9 while a hedge's reply is outstanding: the restart finds the hedge by client id and sends no second one", async () => {
+    // the first hedge executes at the venue and its reply never comes: the runner is killed waiting
+    const local = await exchange({ maxCycles: 1, faults: `http:\n  - route: "POST /fapi/v1/order"\n    times: 1\n    fault: timeout\n` })
+    const before = await positions(local.config)
+    const journal = path.join(local.dir, "journal.db")
+    const first = startLive(local.config, journal)
+    await waitFor(first, /hedging with an ASTER market buy/)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    first.process.kill("SIGKILL")
+    await first.exited
+
+    const crashed = await inspectJournal(journal)
+    expect(crashed.inDoubt).toHaveLength(1)
+    const inDoubt = crashed.inDoubt[0]!.clientId
+
+    const second = startLive(local.config, journal)
+    expect(await second.exited, second.output()).toBe(0)
+    expect(second.output()).toMatch(new RegExp(`restart: (market|hedge) ${inDoubt} (on aster-futures )?is order`))
+    // nothing to hedge at start-up: the lost hedge had done its work
+    expect(second.output()).toMatch(/imbalance 0; hedged nothing/)
+    expect(formatDecimal(netChange(before, await positions(local.config)))).toBe("0")
+
+    const state = await inspectJournal(journal)
+    expect(state.inDoubt).toEqual([])
+    expect(state.pending).toEqual([])
+    expect(state.runs).toHaveLength(2)
+    // the in-doubt hedge's fill was read from the venue's history into the journal, once
+    const hedgeFills = state.fills.filter((f) => f.venue === "aster-futures")
+    expect(new Set(hedgeFills.map((f) => f.tradeId)).size).toBe(hedgeFills.length)
+    expect(state.hedgeQty("aster-futures")).toBe(formatDecimal(BigDecimal.negate(decimal(state.makerQty))))
+  })
+
+  it("kill -9 before a hedge reached the venue: the restart hedges the imbalance it finds", async () => {
+    // the hedge request is held long enough for the kill; the connection dies with the process
+    const local = await exchange({ maxCycles: 1, faults: `http:\n  - route: "POST /fapi/v1/order"\n    times: 1\n    fault: { kind: delay, ms: 3000 }\n` })
+    const before = await positions(local.config)
+    const journal = path.join(local.dir, "journal.db")
+    const first = startLive(local.config, journal)
+    await waitFor(first, /hedging with an ASTER market buy/)
+    first.process.kill("SIGKILL")
+    await first.exited
+    // let the delayed request play out at the venue, whatever it does with a dead connection
+    await new Promise((resolve) => setTimeout(resolve, 3500))
+
+    const second = startLive(local.config, journal)
+    expect(await second.exited, second.output()).toBe(0)
+    // killed before or after its intent was journalled, the hedge never executed: the restart does it
+    expect(second.output()).toMatch(/positions -10 \+ 0 = imbalance -10; hedged buy 10; residual 0/)
+    expect(second.output()).not.toMatch(/restart: market \S+ on aster-futures is order/)
+    expect(formatDecimal(netChange(before, await positions(local.config)))).toBe("0")
+    const state = await inspectJournal(journal)
+    expect(state.inDoubt).toEqual([])
+    expect(state.pending).toEqual([])
+  })
+})
+
+describe("npm run live: refusals", () => {
+  it("names the bad key of a config and exits non-zero", async () => {
+    const local = await exchange({ maxCycles: 1 })
+    const bad = path.join(local.dir, "bad.yaml")
+    fs.writeFileSync(bad, fs.readFileSync(local.config, "utf8").replace(/quantity: .*/, 'quantity: "-3"'), { mode: 0o600 })
+    const live = startLive(bad, path.join(local.dir, "journal.db"))
+    expect(await live.exited).toBe(1)
+    expect(live.output()).toMatch(/error: invalid config .*bad\.yaml:\n\s+- trade\.quantity: expected a positive decimal/)
+    noStackTrace(live.output())
+    expect(fs.existsSync(path.join(local.dir, "journal.db"))).toBe(false)
+  })
+
+  it("without credentials names the keys and the environment variables", async () => {
+    const local = await exchange({ maxCycles: 1 })
+    const keyless = path.join(local.dir, "keyless.yaml")
+    fs.writeFileSync(keyless, fs.readFileSync(local.config, "utf8").replace(/api_secret: ".*"/, 'api_secret: ""'), { mode: 0o600 })
+    const live = startLive(keyless, path.join(local.dir, "journal.db"))
+    expect(await live.exited).toBe(1)
+    expect(live.output()).toMatch(/aster\.api_secret is empty \(or set HEDGELOOP_ASTER_API_SECRET\)/)
+    // the same secret from the environment is accepted
+    const secret = /api_secret: "([^"]+)"/.exec(fs.readFileSync(local.config, "utf8"))![1]!
+    const withEnv = startLive(keyless, path.join(local.dir, "journal.db"), [], { HEDGELOOP_ASTER_API_SECRET: secret })
+    expect(await withEnv.exited, withEnv.output()).toBe(0)
+    expect(withEnv.output()).toMatch(/secrets from the environment: HEDGELOOP_ASTER_API_SECRET/)
+    expect(withEnv.output()).not.toContain(secret)
+  })
+})

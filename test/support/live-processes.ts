@@ -1,0 +1,111 @@
+/**
+ * The live runner end to end, as a user runs it: `npm run exchange` and `npm run live` as child
+ * processes on loopback. The market is a scripted tick file where trades cross both sides every
+ * 250 ms, so every maker order fills within a second and a cycle takes about two.
+ */
+import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
+import { BigDecimal, Effect, Either, Layer } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { asterOptionsFromConfig, makeAsterExchange } from "../../src/adapters/aster/exchange"
+import { makeBackpackExchange } from "../../src/adapters/backpack/exchange"
+import { type HedgeConfig, parseConfig } from "../../src/core/config/config"
+import type { Decimal } from "../../src/core/domain/decimal"
+import { tempDir, writeScript } from "./scripted-market"
+
+/** Ten minutes of a two-sided market on both venues; trades alternate through both sides. */
+export const crossingMarket = (): string =>
+  writeScript(
+    Array.from({ length: 2400 }, (_, i) => [
+      { t: i * 250, venue: "bp" as const, quote: ["1.9990", "500", "2.0010", "500"] as const },
+      { t: i * 250, venue: "as" as const, quote: ["1.9995", "5000", "2.0005", "5000"] as const },
+      { t: i * 250 + 100, venue: "bp" as const, trade: [i % 2 ? "2.0200" : "1.9800", "1000", i % 2 ? "buy" : "sell"] as const }
+    ]).flat()
+  )
+
+export interface Started {
+  readonly process: ChildProcess
+  readonly output: () => string
+  readonly exited: Promise<number | null>
+}
+
+const start = (script: string, args: ReadonlyArray<string>, env: Record<string, string> = {}): Started => {
+  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] })
+  let text = ""
+  child.stdout!.on("data", (chunk: Buffer) => (text += chunk.toString()))
+  child.stderr!.on("data", (chunk: Buffer) => (text += chunk.toString()))
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+  return { process: child, output: () => text, exited }
+}
+
+/** Resolves once the output matches, fails if the process ends first or after `ms`. */
+export const waitFor = async (started: Started, pattern: RegExp, ms = 60_000): Promise<void> => {
+  const deadline = Date.now() + ms
+  while (!pattern.test(started.output())) {
+    if (started.process.exitCode !== null) throw new Error(`process exited (${started.process.exitCode}) before ${pattern}:\n${started.output()}`)
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${started.output()}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+export interface LocalExchange {
+  readonly dir: string
+  /** the config `--write-config` wrote, made fast (see `fastConfig`) */
+  readonly config: string
+  readonly exchange: Started
+  readonly stop: () => Promise<void>
+}
+
+/** Short waits, a cycle limit, no funding pause (a test may run a minute before a funding time). */
+export const fastConfig = (text: string, maxCycles: number, extra = ""): string =>
+  text
+    .replace(/offset_percent: .*/, "offset_percent: 0")
+    .replace(/first_wait_seconds: .*/, "first_wait_seconds: 3")
+    .replace(/between_legs_sleep: .*/, "between_legs_sleep: 0.2")
+    .replace(/stop_before_funding_minutes: .*/, "stop_before_funding_minutes: 0")
+    .replace(/cycle_sleep: .*/, `cycle_sleep: 0.2\n  max_cycles: ${maxCycles}`) + extra
+
+export const startLocalExchange = async (options: { readonly variant?: "futures" | "spot"; readonly faults?: string; readonly maxCycles: number }): Promise<LocalExchange> => {
+  const dir = tempDir()
+  const written = path.join(dir, "local.yaml")
+  const args = [crossingMarket(), "--port-backpack", "0", "--port-aster", "0", "--port-aster-spot", "0", "--write-config", written]
+  if (options.variant === "spot") args.push("--variant", "spot")
+  if (options.faults !== undefined) {
+    const plan = path.join(dir, "faults.yaml")
+    fs.writeFileSync(plan, options.faults)
+    args.push("--faults", plan)
+  }
+  const exchange = start("src/cli/exchange.ts", args)
+  await waitFor(exchange, /Ctrl\+C to stop/)
+  const config = path.join(dir, "fast.yaml")
+  fs.writeFileSync(config, fastConfig(fs.readFileSync(written, "utf8"), options.maxCycles), { mode: 0o600 })
+  return {
+    dir,
+    config,
+    exchange,
+    stop: async () => {
+      exchange.process.kill("SIGINT")
+      await exchange.exited
+    }
+  }
+}
+
+export const startLive = (config: string, journal: string, extra: ReadonlyArray<string> = [], env: Record<string, string> = {}): Started =>
+  start("src/cli/live.ts", [config, "--journal", journal, ...extra], env)
+
+/** Both venues' positions as the venues report them (spot: the base balance), read over the wire. */
+export const positions = (configPath: string): Promise<{ maker: Decimal; hedge: Decimal }> => {
+  const config: HedgeConfig = Either.getOrThrow(parseConfig(fs.readFileSync(configPath, "utf8"), configPath))
+  return Effect.runPromise(
+    Effect.scoped(Effect.gen(function*() {
+      const maker = yield* makeBackpackExchange(config.maker, { marketDataOnly: true })
+      const hedge = yield* makeAsterExchange({ ...asterOptionsFromConfig(config.hedge), marketDataOnly: true })
+      return { maker: (yield* maker.position).qty, hedge: (yield* hedge.position).qty }
+    })).pipe(Effect.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)))
+  )
+}
+
+/** The change of maker + hedge positions between two readings: what the bot left unhedged. */
+export const netChange = (before: { maker: Decimal; hedge: Decimal }, after: { maker: Decimal; hedge: Decimal }): Decimal =>
+  BigDecimal.normalize(BigDecimal.sum(BigDecimal.subtract(after.maker, before.maker), BigDecimal.subtract(after.hedge, before.hedge)))
