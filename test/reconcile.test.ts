@@ -474,6 +474,16 @@ describe("reconcile: the imbalance", () => {
       expect(s(summary.residual)).toBe("0")
     }))
 
+  it.effect("the minimum notional of a sell is judged at the bid it will fill at, not the ask", () =>
+    Effect.gen(function*() {
+      // 2.5 × 2.0000 (ask) = 5, but 2.5 × 1.9990 (bid) = 4.9975: the venue would refuse the sell
+      const { maker, hedge } = setUp()
+      maker.take("hl-1-2", "buy", "2.5")
+      const summary = success((yield* run(maker, hedge, params())).exit)
+      expect(hedge.markets).toEqual([])
+      expect(s(summary.residual)).toBe("2.5")
+    }))
+
   it.effect("a residual below the hedge venue's minimum quantity is left and reported", () =>
     Effect.gen(function*() {
       const lot: Instrument = { ...FUTURES, minQty: decimal("1"), minNotional: ZERO }

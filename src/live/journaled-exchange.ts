@@ -65,6 +65,8 @@ export const journaled = (exchange: Exchange, journal: JournalService, runId: nu
         return yield* exchange.cancel(orderId).pipe(Effect.tap(recordAnswer), Effect.tapError(refusedIf(cancelIntentId(runId, venue, orderId), cancelRefused)))
       }),
     queryOrder: (ref) => exchange.queryOrder(ref).pipe(Effect.tap(recordAnswer)),
+    // history reads: the runner journals what they return (fills recorded twice are a no-op)
+    ...(exchange.orderFills !== undefined ? { orderFills: exchange.orderFills } : {}),
     // the account's open orders, ours or not: not journalled (a foreign order would look like ours);
     // the runner settles each of ours it finds with queryOrder, which is journalled
     openOrders: exchange.openOrders,

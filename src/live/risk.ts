@@ -144,7 +144,7 @@ export class RiskGuard {
 
   /** One of this run's fills on either venue: position, cash and fee. */
   recordFill(fill: Fill): Effect.Effect<void> {
-    return this.record(fill.ts, () => {
+    return this.recordVenue(fill.ts, () => {
       const signed = fill.side === "buy" ? fill.qty : BigDecimal.negate(fill.qty)
       const notional = BigDecimal.multiply(fill.price, fill.qty)
       const book = this.book(fill.venue, fill.price)
@@ -157,21 +157,21 @@ export class RiskGuard {
 
   /** A position read from the venue: replaces what the fills added up to (it includes older holdings). */
   recordPosition(position: Position, ts: number): Effect.Effect<void> {
-    return this.record(ts, () => {
+    return this.recordVenue(ts, () => {
       this.positions.set(position.venue, position.qty)
     })
   }
 
   /** The venue's mark (or mid) price: open quantity is valued at it. */
   recordMark(venue: Venue, price: Decimal, ts: number): Effect.Effect<void> {
-    return this.record(ts, () => {
+    return this.recordVenue(ts, () => {
       this.book(venue, price).price = price
     })
   }
 
   /** Funding paid (negative) or received on a perp. */
   recordFunding(venue: Venue, amount: Decimal, ts: number): Effect.Effect<void> {
-    return this.record(ts, () => {
+    return this.recordVenue(ts, () => {
       const book = this.book(venue, ZERO)
       book.cash = BigDecimal.sum(book.cash, amount)
     })
@@ -202,14 +202,23 @@ export class RiskGuard {
     }
   }
 
-  private record(ts: number, change: () => void): Effect.Effect<void> {
+  private record(ts: number, change: () => void, exposureUpTo: () => number = () => ts): Effect.Effect<void> {
     return Effect.zipRight(
       Effect.sync(() => {
         change()
-        this.tripped ??= this.evaluate(ts)
+        this.tripped ??= this.evaluate(ts, exposureUpTo())
       }),
       Queue.offer(this.changes, undefined)
     )
+  }
+
+  /**
+   * An event stamped by a venue's clock (fills, positions, marks, funding): its own limits are
+   * judged at once, but the exposure integral is not extended to a venue time, which may run
+   * ahead of the strategy's clock; the watchdog extends it on the Clock.
+   */
+  private recordVenue(ts: number, change: () => void): Effect.Effect<void> {
+    return this.record(ts, change, () => Math.min(ts, this.since ?? ts))
   }
 
   private book(venue: Venue, price: Decimal): PnlBook {
@@ -234,7 +243,8 @@ export class RiskGuard {
     return BigDecimal.normalize(total)
   }
 
-  private evaluate(now: number): KillSwitchTripped | undefined {
+  /** `exposureUpTo`: how far the exposure integral is known (the strategy's clock), default `now` */
+  private evaluate(now: number, exposureUpTo: number = now): KillSwitchTripped | undefined {
     const { limits } = this
     const trip = (key: RiskLimitKey, subject: string, value: string, limit: string) => new KillSwitchTripped({ key, subject, value, limit, ts: now })
     if (this.failures >= limits.maxConsecutiveHedgeFailures)
@@ -246,7 +256,7 @@ export class RiskGuard {
     const pnl = this.pnl()
     if (BigDecimal.lessThanOrEqualTo(pnl, BigDecimal.negate(limits.maxLoss)))
       return trip("max_loss", "PnL", formatDecimal(pnl), formatDecimal(BigDecimal.negate(limits.maxLoss)))
-    const qtySeconds = BigDecimal.unsafeDivide(this.integralAt(now), MS_PER_S)
+    const qtySeconds = BigDecimal.unsafeDivide(this.integralAt(exposureUpTo), MS_PER_S)
     if (BigDecimal.greaterThanOrEqualTo(qtySeconds, limits.maxUnhedgedQtySeconds))
       return trip("max_unhedged_qty_seconds", "unhedged base quantity × seconds", formatDecimal(qtySeconds), formatDecimal(limits.maxUnhedgedQtySeconds))
     return undefined

@@ -265,8 +265,9 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       const stop = options.stop === undefined
         ? Effect.never
         : Effect.zipRight(Deferred.await(options.stop), Effect.log("stop requested: winding down (cancel the working order, hedge the residual)"))
-      // the first to finish wins; the strategy, interrupted, winds down before the race returns
-      return yield* Effect.raceAll([Effect.asVoid(strategy), kill, stop])
+      // the first to finish, by success or failure, wins; the strategy, interrupted, winds down
+      // before the race returns
+      return yield* Effect.raceFirst(Effect.raceFirst(Effect.asVoid(strategy), kill), stop)
     })
 
     const exit = yield* Effect.exit(trade)

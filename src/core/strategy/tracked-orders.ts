@@ -38,7 +38,7 @@ const placeOnce = (venue: Exchange, clientId: string, send: Effect.Effect<Order,
 export const placeLimitTracked = (venue: Exchange, request: LimitOrderRequest, retry: Schedule.Schedule<unknown, unknown>) =>
   placeOnce(venue, request.clientId, venue.placeLimit(request)).pipe(Effect.retry({ schedule: retry, while: transient }))
 
-/** Market orders also retry venue rejections (a hedge must not be given up on lightly). */
+/** Market orders also retry venue rejections, margin included (a hedge must not be given up on lightly). */
 export const placeMarketTracked = (
   venue: Exchange,
   request: MarketOrderRequest,
@@ -46,7 +46,7 @@ export const placeMarketTracked = (
   retryRejections: boolean
 ) =>
   placeOnce(venue, request.clientId, venue.placeMarket(request)).pipe(
-    Effect.retry({ schedule: retry, while: (error) => transient(error) || (retryRejections && error._tag === "OrderRejected") })
+    Effect.retry({ schedule: retry, while: (error) => transient(error) || (retryRejections && (error._tag === "OrderRejected" || error._tag === "InsufficientBalance")) })
   )
 
 /**

@@ -1,0 +1,88 @@
+/**
+ * The local exchange's fault matrix against `npm run live` (child processes on loopback): each
+ * fault, on the maker's or the hedge's routes and streams, ends with the bot flat across venues
+ * (the venues' own positions say so) and the journal consistent (nothing pending or in doubt, the
+ * report reconciling with its fills). A hedge venue that refuses every hedge trips the kill switch.
+ */
+import { Effect, Option, Schema } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { afterEach, describe, expect, it } from "vitest"
+import { formatDecimal } from "../src/core/domain/decimal"
+import { RunReport } from "../src/core/report/report"
+import { openJournal } from "../src/live/journal"
+import { type LocalExchange, netChange, positions, startLive, startLocalExchange } from "./support/live-processes"
+import { pnlFromListedCashFlows } from "./support/reconcile"
+
+let running: Array<LocalExchange> = []
+afterEach(async () => {
+  await Promise.all(running.map((r) => r.stop()))
+  running = []
+})
+
+const journalState = (file: string) =>
+  Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+    const journal = yield* openJournal(file, "read")
+    return { pending: yield* journal.pendingIntents(), inDoubt: yield* journal.hedgesInDoubt(), runs: yield* journal.runs() }
+  })))
+
+const http = (route: string, fault: string, rule = "times: 1") => `http:\n  - route: "${route}"\n    ${rule}\n    fault: ${fault}\n`
+const socket = (stream: string, fault: string, rule = "every: 2\n    times: 2") => `socket:\n  - stream: "${stream}"\n    ${rule}\n    fault: ${fault}\n`
+
+const matrix: ReadonlyArray<readonly [string, string]> = [
+  ["503 on a hedge (executed, answer lost)", http("POST /fapi/v1/order", "{ kind: status, status: 503 }")],
+  ["500 on a maker order", http("POST /api/v1/order", "{ kind: status, status: 500 }")],
+  ["429 with Retry-After on a hedge", http("POST /fapi/v1/order", "{ kind: rateLimit, retryAfterSeconds: 1 }")],
+  ["a hedge that never answers", http("POST /fapi/v1/order", "timeout")],
+  ["a maker order that never answers", http("POST /api/v1/order", "timeout")],
+  ["malformed JSON for a hedge", http("POST /fapi/v1/order", "malformed")],
+  ["malformed JSON for a maker order", http("POST /api/v1/order", "malformed")],
+  ["a hedge rejected once", http("POST /fapi/v1/order", "reject")],
+  ["maker fill messages dropped", socket("account.orderUpdate*", "drop")],
+  ["maker fill messages duplicated", socket("account.orderUpdate*", "duplicate")],
+  ["maker messages out of order", socket("account.orderUpdate*", "reorder", "every: 1\n    times: 4")],
+  ["maker stream disconnected", socket("account.orderUpdate*", "disconnect")],
+  ["hedge stream messages dropped", socket("user.orderUpdate", "drop")],
+  ["hedge stream disconnected", socket("user.orderUpdate", "disconnect")]
+]
+
+describe("npm run live under the local exchange's faults", () => {
+  it.each(matrix)("%s: flat across venues, journal consistent", async (_name, plan) => {
+    const local = await startLocalExchange({ maxCycles: 2, faults: plan })
+    running.push(local)
+    const before = await positions(local.config)
+    const journal = path.join(local.dir, "journal.db")
+    const reportFile = path.join(local.dir, "live.json")
+    const live = startLive(local.config, journal, ["--report-json", reportFile])
+    const code = await live.exited
+    expect(code, live.output()).toBe(0)
+    expect(formatDecimal(netChange(before, await positions(local.config))), live.output()).toBe("0")
+    const state = await journalState(journal)
+    expect(state.pending).toEqual([])
+    expect(state.inDoubt).toEqual([])
+    const report = Schema.decodeUnknownSync(RunReport)(JSON.parse(fs.readFileSync(reportFile, "utf8")))
+    expect(report.run.outcome).toBe("completed")
+    expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
+    // every maker fill was hedged, and the report holds both sides of it
+    expect(report.venues["backpack"]!.makerQty).toBe(report.venues["aster-futures"]!.takerQty)
+  })
+
+  it("a hedge venue refusing every hedge trips the kill switch: exit 1, the reason, the exposure in the report", async () => {
+    const local = await startLocalExchange({ maxCycles: 2, faults: http("POST /fapi/v1/order", "reject", "venue: aster-futures") })
+    running.push(local)
+    const journal = path.join(local.dir, "journal.db")
+    const reportFile = path.join(local.dir, "live.json")
+    const live = startLive(local.config, journal, ["--report-json", reportFile])
+    expect(await live.exited).toBe(1)
+    expect(live.output()).toMatch(/error: kill-switch: kill switch \(risk\.max_consecutive_hedge_failures\): consecutive failed hedge attempts is 3, the limit is 3/)
+    const report = Schema.decodeUnknownSync(RunReport)(JSON.parse(fs.readFileSync(reportFile, "utf8")))
+    expect(report.run.outcome).toBe("kill-switch")
+    // the first leg's maker fill stayed unhedged, and the report says so
+    expect(report.venues["backpack"]!.position).toBe("-10")
+    expect(report.venues["aster-futures"]!.fillCount).toBe(0)
+    const state = await journalState(journal)
+    // every refused hedge is recorded as refused, none is in doubt
+    expect(state.inDoubt).toEqual([])
+    expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["kill-switch"])
+  })
+})
