@@ -43,7 +43,7 @@ const withPaperCredentials = (config: HedgeConfig): HedgeConfig => {
 const liveVenues = (config: HedgeConfig) =>
   Effect.gen(function*() {
     const maker = yield* makeBackpackExchange(config.maker)
-    const hedge = yield* makeAsterExchange(asterOptionsFromConfig(config.hedge))
+    const hedge = yield* makeAsterExchange({ ...asterOptionsFromConfig(config.hedge), tickerFromStream: true })
     return { maker, hedge } satisfies Venues
   })
 
@@ -51,7 +51,7 @@ const paperVenues = (config: HedgeConfig) =>
   Effect.gen(function*() {
     const keyed = withPaperCredentials(config)
     const makerData = yield* makeBackpackExchange(keyed.maker, { marketDataOnly: true })
-    const hedgeData = yield* makeAsterExchange({ ...asterOptionsFromConfig(keyed.hedge), marketDataOnly: true })
+    const hedgeData = yield* makeAsterExchange({ ...asterOptionsFromConfig(keyed.hedge), marketDataOnly: true, tickerFromStream: true })
     const maker = yield* makePaperExchange(makerData, { fees: config.sim.maker })
     const hedge = yield* makePaperExchange(hedgeData, { fees: config.sim.hedge })
     return { maker, hedge } satisfies Venues

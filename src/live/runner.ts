@@ -72,12 +72,20 @@ const mustWrite = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.orDie(effe
 
 const mid = (bid: Decimal, ask: Decimal) => BigDecimal.normalize(BigDecimal.unsafeDivide(BigDecimal.sum(bid, ask), BigDecimal.fromBigInt(2n)))
 
+/** Journalled fill quantity per order (venue:order id), read once for a batch of checks. */
+const journalledFillQty = (journal: JournalService) =>
+  Effect.map(mustWrite(journal.fills()), (fills) => {
+    const qty = new Map<string, Decimal>()
+    for (const fill of fills) qty.set(`${fill.venue}:${fill.orderId}`, BigDecimal.sum(qty.get(`${fill.venue}:${fill.orderId}`) ?? ZERO, fill.qty))
+    return qty
+  })
+
 /** Fills the journal lacks for an order (the stream missed them, or the process died first). */
-const completeFills = (journal: JournalService, venue: Exchange, runId: number, order: Order) =>
+const completeFills = (journal: JournalService, venue: Exchange, runId: number, order: Order, known?: ReadonlyMap<string, Decimal>) =>
   Effect.gen(function*() {
     if (!BigDecimal.isPositive(order.filledQty) || venue.orderFills === undefined) return
-    const known = (yield* mustWrite(journal.fills())).filter((f) => f.venue === order.venue && f.orderId === order.id)
-    if (!BigDecimal.lessThan(sum(known.map((f) => f.qty)), order.filledQty)) return
+    const journalled = (known ?? (yield* journalledFillQty(journal))).get(`${order.venue}:${order.id}`) ?? ZERO
+    if (!BigDecimal.lessThan(journalled, order.filledQty)) return
     const fills = yield* venue.orderFills(order)
     let added = 0
     for (const fill of fills) if (yield* mustWrite(journal.recordFill(runId, fill))) added += 1
@@ -285,7 +293,8 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
 
     // late messages (a fill that raced the last cancel), then any fill the streams never delivered
     yield* Effect.all([drainUpdates(maker, QUIET_AFTER_STOP), drainUpdates(hedge, QUIET_AFTER_STOP)], { concurrency: 2 }).pipe(Effect.catchAll(() => Effect.void))
-    for (const { order, venue } of seen.values()) yield* completeFills(journal, venue, runId, order)
+    const journalled = yield* journalledFillQty(journal)
+    for (const { order, venue } of seen.values()) yield* completeFills(journal, venue, runId, order, journalled)
     const endedAt = yield* Clock.currentTimeMillis
     yield* mustWrite(journal.endRun(runId, { endedAt, outcome, ...(reason !== undefined ? { message: reason } : {}) }))
     const report = yield* mustWrite(reportFromJournal(options.journalPath, { runId }))

@@ -136,7 +136,7 @@ export const makeAsterExchange = (
       if (Option.isNone(connected)) yield* Effect.logWarning("Aster user data stream not connected yet: order updates will follow once it is (open orders are resynced then)")
     }
 
-    const streamTicker = options.tickerFromStream ? Option.some(yield* startTickerStream(streamUrl, symbol, client.clock.now)) : Option.none()
+    const streamTicker = options.tickerFromStream ? Option.some(yield* startTickerStream(streamUrl, symbol, client.clock.now, Effect.map(client.lastPrice(symbol), (t) => t.price))) : Option.none()
     const restTicker = Effect.all([client.bookTicker(symbol), client.lastPrice(symbol), client.clock.now], { concurrency: "unbounded" }).pipe(
       Effect.map(([book, last, now]) => tickerOf(book, last, now))
     )

@@ -1,7 +1,7 @@
 /**
  * The best bid/ask and last trade from Aster's market streams (`<symbol>@bookTicker` and
  * `<symbol>@aggTrade` on one combined connection), for a ticker without a REST round trip. While
- * the connection is down, or before both streams have spoken, there is no ticker: callers fall back
+ * the connection is down, or before the book has spoken, there is no ticker: callers fall back
  * to REST rather than act on a stale book.
  */
 import type { Socket } from "@effect/platform"
@@ -22,11 +22,12 @@ const decodeMessage = Schema.decodeUnknownEither(Schema.parseJson(CombinedStream
 const decodeBook = Schema.decodeUnknownEither(BookTickerEvent)
 const decodeTrade = Schema.decodeUnknownEither(AggTradeEvent)
 
-export const startTickerStream = (
+export const startTickerStream = <E>(
   streamUrl: string,
   symbol: string,
-  venueNowMs: Effect.Effect<number>
-): Effect.Effect<Effect.Effect<Option.Option<Ticker>>, never, Scope.Scope | Socket.WebSocketConstructor> =>
+  venueNowMs: Effect.Effect<number>,
+  restLast: Effect.Effect<Decimal, E>
+): Effect.Effect<Effect.Effect<Option.Option<Ticker>, E>, never, Scope.Scope | Socket.WebSocketConstructor> =>
   Effect.gen(function*() {
     const name = symbol.toLowerCase()
     const seen = yield* Ref.make<Seen>({ ts: 0 })
@@ -53,6 +54,13 @@ export const startTickerStream = (
       onDisconnect: (reason) => Effect.zipRight(Ref.set(seen, { ts: 0 }), Effect.logWarning(`Aster market stream dropped (${reason}); using REST until it is back`))
     }))
 
-    return Effect.map(Ref.get(seen), (s) =>
-      s.bid !== undefined && s.ask !== undefined && s.last !== undefined ? Option.some({ ts: s.ts, bid: s.bid, ask: s.ask, last: s.last }) : Option.none())
+    // a quiet market may trade rarely: with the book known, the last price is read over REST once
+    // and the trade stream keeps it fresh from then on
+    return Effect.gen(function*() {
+      const s = yield* Ref.get(seen)
+      if (s.bid === undefined || s.ask === undefined) return Option.none<Ticker>()
+      const last = s.last ?? (yield* restLast)
+      if (s.last === undefined) yield* Ref.update(seen, (now) => (now.last === undefined && now.bid !== undefined ? { ...now, last } : now))
+      return Option.some({ ts: s.ts, bid: s.bid, ask: s.ask, last })
+    })
   })

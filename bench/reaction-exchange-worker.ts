@@ -1,0 +1,49 @@
+/**
+ * The local exchange for the hedge reaction bench, on its own thread (its own event loop, real
+ * loopback sockets), so the bot's figures do not include the exchange's work. A driver trades
+ * through every maker order as soon as it rests, so legs follow each other at once. Posts the
+ * URLs, then serves until the bench exits.
+ */
+import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { parentPort, workerData } from "node:worker_threads"
+import { toUnits } from "../src/core/domain/decimal"
+import { startLocalExchange } from "../src/sim/local-exchange/local-exchange"
+import { createTickFile } from "../src/sim/tickstore/writer"
+
+const { backpackAccount } = workerData as { readonly backpackAccount: string }
+
+/** An hour of steady quotes on both venues, from now. */
+const steadyMarket = (): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-bench-"))
+  const file = path.join(dir, "steady.db")
+  const writer = createTickFile(file, { source: "bench", synthetic: true, proxy: [], createdAt: new Date(0).toISOString(), notes: {} }, [
+    { venue: "backpack", symbol: "ASTER_USDC_PERP", base: "ASTER", quote: "USDC", kind: "perp", tickSize: "0.0001", stepSize: "0.01", minQty: "0.01", minNotional: "0", priceScale: 4, qtyScale: 2 },
+    { venue: "aster-futures", symbol: "ASTERUSDT", base: "ASTER", quote: "USDT", kind: "perp", tickSize: "0.0001", stepSize: "0.01", minQty: "0.01", minNotional: "5", priceScale: 4, qtyScale: 2 }
+  ])
+  const start = Date.now() * 1000
+  for (let s = 0; s < 3600; s++) {
+    writer.appendQuote(0, start + s * 1_000_000, 19990, 10000, 20010, 10000)
+    writer.appendQuote(1, start + s * 1_000_000, 19995, 100000, 20005, 100000)
+  }
+  writer.finish()
+  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }))
+  return file
+}
+
+Effect.runFork(
+  Effect.scoped(Effect.gen(function*() {
+    const running = yield* startLocalExchange({ dbPath: steadyMarket(), portBackpack: 0, portAster: 0, portAsterSpot: 0 })
+    const bp = running.venues.backpack
+    bp.onOrderUpdate(backpackAccount, (update) => {
+      if (update.order.status === "new" && update.order.price !== undefined) {
+        const price = Number(toUnits(update.order.price, bp.priceScale))
+        setImmediate(() => bp.feed.trade(Date.now() * 1000, update.order.side === "sell" ? price + 1 : price - 1, 1_000_000, update.order.side === "sell"))
+      }
+    })
+    parentPort!.postMessage({ backpack: running.urls.backpack, asterFutures: running.urls.asterFutures })
+    return yield* Effect.never
+  }))
+)
