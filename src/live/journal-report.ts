@@ -87,7 +87,8 @@ export const cycleStatsOf = (events: ReadonlyArray<CycleEvent>, hedges: Readonly
   let hedgeSlippageQuote = ZERO
   let hedgeReferenceQuote = ZERO
   for (const hedge of hedges) {
-    if (hedge.state !== "done") continue
+    // the strategy's hedges only (a backtest has no others): start-up hedges are in the fills
+    if (hedge.state !== "done" || Option.isNone(hedge.cycle)) continue
     hedgeOrders += 1
     const executedQty = Option.getOrElse(hedge.executedQty, () => ZERO)
     if (!BigDecimal.isPositive(executedQty) || Option.isNone(hedge.executedQuote) || Option.isNone(hedge.referencePrice)) continue

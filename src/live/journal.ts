@@ -1,5 +1,5 @@
 /**
- * The live runner's journal: one SQLite file (WAL, synchronous=FULL) holding everything a run
+ * The live runner's journal: one SQLite file (WAL) holding everything a run
  * did, written before acting where it matters, so that after `kill -9` a restart knows which
  * requests may have reached a venue (and must be looked up by client id, never sent again) and
  * which hedges are in doubt. `npm run report` rebuilds the run report from it.
@@ -239,7 +239,10 @@ export class Journal extends Context.Tag("hedgeloop/Journal")<Journal, JournalSe
   static readonly layer = (path: string): Layer.Layer<Journal, JournalError> => Layer.scoped(Journal, openJournal(path, "write"))
 }
 
-/** `read` refuses a missing file and never creates or changes anything (reports, inspection). */
+/**
+ * `read` refuses a missing file and changes nothing (reports, inspection); SQLite may leave its
+ * empty `-wal`/`-shm` companions beside a cleanly closed journal, as it does for any WAL reader.
+ */
 export const openJournal = (path: string, mode: "write" | "read"): Effect.Effect<JournalService, JournalError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.try({ try: () => JournalStore.open(path, mode), catch: (error) => journalError(path, error) }),
@@ -550,9 +553,10 @@ class JournalStore {
       this.db.pragma("busy_timeout = 5000")
       return
     }
-    // WAL: readers (npm run report) never block the runner; FULL: a committed intent survives a power cut
+    // WAL: readers (npm run report) never block the runner. NORMAL: a commit survives the
+    // process dying (kill -9); the intents that must also survive a power cut sync (recordIntent)
     if (this.db.pragma("journal_mode = WAL", { simple: true }) !== "wal") fail("cannot switch to WAL mode")
-    this.db.pragma("synchronous = FULL")
+    this.db.pragma("synchronous = NORMAL")
     this.db.pragma("foreign_keys = ON")
     this.db.pragma("busy_timeout = 5000")
     if (tables.length === 0) {
@@ -618,7 +622,24 @@ class JournalStore {
     if (result.changes === 0) throw new Error(`no run ${runId}`)
   }
 
+  /**
+   * Limit orders and cancels are committed with synchronous=FULL (the WAL is fsynced, and with it
+   * everything before): after a power cut a resting order of ours must still be recognised by its
+   * client id. A hedge's intent is not: it sits on the hedge's critical path (an fsync costs
+   * 0.3–4 ms here), and what a hedge did is never taken from the journal at a restart but from
+   * the venues' positions, which reconciliation reads before trading.
+   */
   recordIntent(intent: Intent): void {
+    if (intent.kind === "market") return this.writeIntent(intent)
+    this.db.pragma("synchronous = FULL")
+    try {
+      this.writeIntent(intent)
+    } finally {
+      this.db.pragma("synchronous = NORMAL")
+    }
+  }
+
+  private writeIntent(intent: Intent): void {
     const clientId = intent.kind === "cancel" ? cancelIntentId(intent.runId, intent.venue, intent.orderId) : intent.clientId
     const side = intent.kind === "cancel" ? null : intent.side
     const qty = intent.kind === "cancel" ? null : formatDecimal(intent.qty)

@@ -87,6 +87,7 @@ export const startLocalExchange = async (options: { readonly variant?: "futures"
     stop: async () => {
       exchange.process.kill("SIGINT")
       await exchange.exited
+      fs.rmSync(dir, { recursive: true, force: true })
     }
   }
 }

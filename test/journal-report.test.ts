@@ -1,0 +1,473 @@
+/**
+ * The report of a live or paper run rebuilt from its journal (`npm run report`): the same report
+ * as a backtest's, reconciling to the last digit with the fills, fees and funding it lists.
+ */
+import Database from "better-sqlite3"
+import { Cause, Effect, Exit, Option, Schema, Scope } from "effect"
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describeConfig, type HedgeConfig } from "../src/core/config/config"
+import { decimal } from "../src/core/domain/decimal"
+import type { Fill } from "../src/core/domain/order"
+import type { Venue } from "../src/core/domain/venue"
+import { RunReport } from "../src/core/report/report"
+import { type JournalService, openJournal, type RunKind } from "../src/live/journal"
+import { type JournalReportOptions, reportFromJournal } from "../src/live/journal-report"
+import { testConfig } from "./support/config"
+import { pnlFromListedCashFlows } from "./support/reconcile"
+import { tempDir } from "./support/scripted-market"
+
+const T0 = 1_758_675_600_000
+const iso = (ms: number) => new Date(ms).toISOString()
+
+const dirs: Array<string> = []
+afterAll(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
+  // tempDir's root is this file's own (modules are isolated per file); its exit hook may never run in a worker
+  for (const root of new Set(dirs.map((dir) => path.dirname(dir)))) {
+    if (fs.existsSync(root) && fs.readdirSync(root).length === 0) fs.rmdirSync(root)
+  }
+})
+const newDir = () => {
+  const dir = tempDir()
+  dirs.push(dir)
+  return dir
+}
+const newFile = (name = "journal.db") => path.join(newDir(), name)
+
+/** Writes with a journal open for the duration of `f`, closed afterwards as a runner would. */
+const writing = <A>(file: string, f: (journal: JournalService) => A): A => {
+  const scope = Effect.runSync(Scope.make())
+  try {
+    return f(Effect.runSync(Scope.extend(openJournal(file, "write"), scope)))
+  } finally {
+    Effect.runSync(Scope.close(scope, Exit.void))
+  }
+}
+const run = <A, E>(effect: Effect.Effect<A, E>): A => Effect.runSync(effect)
+
+const report = (file: string, options?: JournalReportOptions) => {
+  const built = Effect.runSync(reportFromJournal(file, options))
+  // what the report says must be what its JSON says (and the JSON decodes)
+  return Schema.decodeUnknownSync(RunReport)(JSON.parse(JSON.stringify(built)))
+}
+/** the error of a report that must be refused (a short message if it is not: a report is large) */
+const reportError = (file: string, options?: JournalReportOptions) => {
+  const exit = Effect.runSyncExit(reportFromJournal(file, options))
+  if (Exit.isSuccess(exit)) throw new Error(`expected the report to be refused, but it was built (${exit.value.kind}, ${exit.value.fills.length} fills)`)
+  const error = Cause.failureOption(exit.cause)
+  if (Option.isNone(error)) throw new Error(`expected a JournalError, got ${Cause.pretty(exit.cause).split("\n")[0]}`)
+  return error.value
+}
+
+interface RunPlan {
+  readonly kind?: RunKind
+  readonly startedAt: number
+  /** false: the process died (no end, a hedge left in doubt) */
+  readonly ended?: boolean
+  readonly config?: HedgeConfig
+  readonly hedgeVenue?: Venue
+  readonly marks?: boolean
+}
+
+/**
+ * One run of two cycles, as the runner journals it (S = start):
+ * cycle 1: leg 1 sells 10 on Backpack at 2.012 after a repost, hedged by a buy of 10 on Aster at
+ *          2.0125 (first refused, then retried under its client id); leg 2 buys 10 at 1.99, hedged
+ *          by a sell at 1.9895; a funding pause before it;
+ * cycle 2: 4 of leg 1 sold at 2.02 and hedged by a buy of 4 at 2.021, then funding is paid on
+ *          the open -4/+4 positions; marks 2.015 (Backpack) and 2.016 (Aster) value them.
+ * Per run: Backpack maker volume 48.1, fees 0.00962, funding +0.0012; Aster taker volume 48.104,
+ * fees 0.0168364, funding -0.0008; realized 0.22 - 0.23, unrealized 0.02 - 0.02;
+ * pnl = -0.01 - 0.0264564 + 0.0004 = -0.0360564.
+ */
+const writeRun = (journal: JournalService, plan: RunPlan): number => {
+  const S = plan.startedAt
+  const hedgeVenue = plan.hedgeVenue ?? "aster-futures"
+  const runId = run(journal.startRun({
+    kind: plan.kind ?? "live",
+    startedAt: S,
+    config: plan.config ?? testConfig(),
+    maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC" },
+    hedge: { venue: hedgeVenue, symbol: "ASTERUSDT", quoteAsset: "USDT" },
+    clientIdPrefix: `r${S}-`
+  }))
+  const p = `r${runId}-`
+  const fill = (venue: Venue, n: number, side: Fill["side"], price: string, qty: string, fee: string, ts: number) =>
+    run(journal.recordFill(runId, {
+      venue,
+      symbol: venue === "backpack" ? "ASTER_USDC_PERP" : "ASTERUSDT",
+      orderId: `${p}o${n}`,
+      tradeId: `${p}t${n}`,
+      side,
+      price: decimal(price),
+      qty: decimal(qty),
+      fee: decimal(fee),
+      feeAsset: venue === "backpack" ? "USDC" : "USDT",
+      liquidity: venue === "backpack" ? "maker" : "taker",
+      ts: S + ts
+    }))
+  const event = (cycle: number, ts: number, detail: Parameters<JournalService["recordCycleEvent"]>[0]["detail"]) =>
+    run(journal.recordCycleEvent({ runId, cycle, ts: S + ts, detail }))
+  const hedge = (id: string, cycle: number, leg: 1 | 2, side: Fill["side"], qty: string, quote: string, reference: string, ts: number) => {
+    run(journal.recordIntent({ kind: "market", runId, venue: hedgeVenue, clientId: `${p}${id}`, side, qty: decimal(qty), createdAt: S + ts - 100 }))
+    run(journal.recordHedge({
+      clientId: `${p}${id}`,
+      runId,
+      cycle,
+      leg,
+      side,
+      qty: decimal(qty),
+      executedQty: decimal(qty),
+      executedQuote: decimal(quote),
+      referencePrice: decimal(reference),
+      ts: S + ts,
+      state: "done"
+    }))
+  }
+
+  if (plan.marks !== false) {
+    run(journal.recordMark(runId, "backpack", decimal("2.0"), S + 55_000))
+    run(journal.recordMark(runId, "backpack", decimal("2.015"), S + 60_000))
+    run(journal.recordMark(runId, hedgeVenue, decimal("2.016"), S + 60_000))
+  }
+  // cycle 1
+  event(1, 900, { event: "funding-pause", fundingTime: S + 600_000 })
+  event(1, 1_000, { event: "started" })
+  event(1, 1_000, { event: "maker-order", leg: 1, orderId: `${p}m1`, side: "sell", price: decimal("2.01"), qty: decimal("10"), repost: false })
+  event(1, 11_000, { event: "maker-order", leg: 1, orderId: `${p}m2`, side: "sell", price: decimal("2.012"), qty: decimal("10"), repost: true })
+  fill("backpack", 1, "sell", "2.012", "10", "0.004024", 15_000)
+  // the first attempt of the first hedge is refused, the retry (same client id) executes
+  run(journal.recordIntent({ kind: "market", runId, venue: hedgeVenue, clientId: `${p}h1`, side: "buy", qty: decimal("10"), createdAt: S + 15_050 }))
+  run(journal.recordIntentRefused(`${p}h1`, "price protection", S + 15_060))
+  event(1, 15_060, { event: "hedge-failed", leg: 1, clientId: `${p}h1`, side: "buy", qty: decimal("10"), reason: "price protection" })
+  hedge("h1", 1, 1, "buy", "10", "20.125", "2.012", 15_200)
+  fill(hedgeVenue, 2, "buy", "2.0125", "10", "0.00704375", 15_200)
+  event(1, 15_300, { event: "leg-completed", leg: 1, side: "sell", startedAt: S + 1_000, filledAt: S + 15_000, orders: 2 })
+  event(1, 35_000, { event: "maker-order", leg: 2, orderId: `${p}m3`, side: "buy", price: decimal("1.99"), qty: decimal("10"), repost: false })
+  fill("backpack", 3, "buy", "1.99", "10", "0.00398", 41_000)
+  hedge("h2", 1, 2, "sell", "10", "19.895", "1.9896", 41_300)
+  fill(hedgeVenue, 4, "sell", "1.9895", "10", "0.00696325", 41_300)
+  event(1, 41_400, { event: "leg-completed", leg: 2, side: "buy", startedAt: S + 35_000, filledAt: S + 41_000, orders: 1 })
+  // cycle 2
+  event(2, 60_000, { event: "started" })
+  event(2, 60_000, { event: "maker-order", leg: 1, orderId: `${p}m4`, side: "sell", price: decimal("2.02"), qty: decimal("10"), repost: false })
+  fill("backpack", 5, "sell", "2.02", "4", "0.001616", 62_000)
+  hedge("h3", 2, 1, "buy", "4", "8.084", "2.0205", 62_100)
+  fill(hedgeVenue, 6, "buy", "2.021", "4", "0.0028294", 62_100)
+  run(journal.recordFunding(runId, { venue: "backpack", ts: S + 63_000, rate: decimal("0.00015"), markPrice: decimal("2"), position: decimal("-4"), amount: decimal("0.0012") }))
+  run(journal.recordFunding(runId, { venue: hedgeVenue, ts: S + 63_000, rate: decimal("0.0001"), markPrice: decimal("2"), position: decimal("4"), amount: decimal("-0.0008") }))
+
+  if (plan.ended === false) {
+    // killed while a hedge was out: its intent is journalled, its answer never came
+    run(journal.recordIntent({ kind: "market", runId, venue: hedgeVenue, clientId: `${p}h9`, side: "buy", qty: decimal("6"), createdAt: S + 65_000 }))
+  } else {
+    run(journal.endRun(runId, { endedAt: S + 70_000, outcome: "stopped", message: "Ctrl+C" }))
+  }
+  return runId
+}
+
+// ---------------------------------------------------------------------------------------------
+// the CLI, as a user runs it: started once, concurrently, while the other tests run
+
+interface CliResult {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+const cli = (args: ReadonlyArray<string>): Promise<CliResult> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/report.ts", ...args], { env: { ...process.env, NO_COLOR: "1" } })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
+    child.on("error", reject)
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+  })
+const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m)
+
+const cliCases = {} as {
+  journal: string
+  json: string
+  ok: Promise<CliResult>
+  missing: Promise<CliResult>
+  missingPath: string
+  foreign: Promise<CliResult>
+  foreignPath: string
+}
+
+// three processes (each loads effect and tsx: seconds of CPU), run side by side
+beforeAll(() => {
+  const dir = newDir()
+  // a crashed live run, its restart, then a paper run: --kind and --run choose
+  cliCases.journal = path.join(dir, "session.db")
+  writing(cliCases.journal, (j) => {
+    writeRun(j, { startedAt: T0, ended: false })
+    writeRun(j, { startedAt: T0 + 100_000 })
+    writeRun(j, { startedAt: T0 + 200_000, kind: "paper" })
+  })
+  cliCases.json = path.join(dir, "out", "nested", "report.json")
+  cliCases.ok = cli([cliCases.journal, "--kind", "live", "--report-json", cliCases.json])
+
+  cliCases.missingPath = path.join(dir, "no-such-journal.db")
+  cliCases.missing = cli([cliCases.missingPath])
+
+  cliCases.foreignPath = path.join(dir, "ticks.db")
+  const db = new Database(cliCases.foreignPath)
+  db.exec("CREATE TABLE ticks (ts INTEGER, price TEXT); INSERT INTO ticks VALUES (1, '2.0')")
+  db.close()
+  cliCases.foreign = cli([cliCases.foreignPath])
+})
+
+// =============================================================================================
+
+describe("report from a journal", () => {
+  it("rebuilds a live run's report: fills, fees, funding, PnL, points, exposure", () => {
+    const file = newFile()
+    const config = testConfig()
+    writing(file, (j) => writeRun(j, { startedAt: T0, config }))
+    const r = report(file)
+
+    expect(r.kind).toBe("live")
+    expect(r.data).toEqual({ file, source: "journal", synthetic: false, proxy: false, proxyVenues: [], from: iso(T0), to: iso(T0 + 70_000), ticks: 0, warnings: [] })
+    expect(r.run).toEqual({ from: iso(T0), to: iso(T0 + 70_000), outcome: "stopped", message: "Ctrl+C" })
+    expect(r.config).toEqual(JSON.parse(JSON.stringify(describeConfig(config))))
+
+    expect(r.fills.map((f) => [f.venue, f.side, f.price, f.qty, f.fee, f.liquidity, f.ts - T0])).toEqual([
+      ["backpack", "sell", "2.012", "10", "0.004024", "maker", 15_000],
+      ["aster-futures", "buy", "2.0125", "10", "0.00704375", "taker", 15_200],
+      ["backpack", "buy", "1.99", "10", "0.00398", "maker", 41_000],
+      ["aster-futures", "sell", "1.9895", "10", "0.00696325", "taker", 41_300],
+      ["backpack", "sell", "2.02", "4", "0.001616", "maker", 62_000],
+      ["aster-futures", "buy", "2.021", "4", "0.0028294", "taker", 62_100]
+    ])
+    expect(r.funding.map((p) => [p.venue, p.amount, p.position])).toEqual([["aster-futures", "-0.0008", "4"], ["backpack", "0.0012", "-4"]])
+
+    const bp = r.venues["backpack"]!
+    const as = r.venues["aster-futures"]!
+    expect([bp.symbol, bp.quoteAsset, bp.makerVolume, bp.takerVolume, bp.fees, bp.funding, bp.realizedPnl, bp.unrealizedPnl, bp.position, bp.markPrice, bp.pnl, bp.fillCount]).toEqual(
+      ["ASTER_USDC_PERP", "USDC", "48.1", "0", "0.00962", "0.0012", "0.22", "0.02", "-4", "2.015", "0.23158", 3]
+    )
+    expect([as.symbol, as.quoteAsset, as.makerVolume, as.takerVolume, as.fees, as.funding, as.realizedPnl, as.unrealizedPnl, as.position, as.markPrice, as.pnl, as.fillCount]).toEqual(
+      ["ASTERUSDT", "USDT", "0", "48.104", "0.0168364", "-0.0008", "-0.23", "-0.02", "4", "2.016", "-0.2676364", 3]
+    )
+    const t = r.totals
+    expect([t.volume, t.makerVolume, t.takerVolume, t.fees, t.funding, t.realizedPnl, t.unrealizedPnl, t.pnl]).toEqual(
+      ["96.204", "48.1", "48.104", "0.0264564", "0.0004", "-0.01", "0", "-0.0360564"]
+    )
+    // the PnL reconciles exactly with the fills, fees and funding the report lists
+    expect(pnlFromListedCashFlows(r)).toBe(t.pnl)
+
+    expect(r.exposure).toEqual({ maxAbsNetDelta: "10", unhedgedQtySeconds: "5.4", finalNetPosition: "0" })
+    // Backpack 1 × maker volume; Aster 2 × taker volume (the default weights, as stored with the run)
+    expect(r.points.venues).toEqual({
+      backpack: { makerWeight: "1", takerWeight: "1", points: "48.1" },
+      "aster-futures": { makerWeight: "1", takerWeight: "2", points: "96.208" }
+    })
+    expect(r.points.total).toBe("144.308")
+    expect(r.points.costPer1000Points).toBe("0.249857")
+  })
+
+  it("counts cycles from the journalled cycle events and hedge results, as a backtest counts the strategy's", () => {
+    const file = newFile()
+    writing(file, (j) => writeRun(j, { startedAt: T0 }))
+    expect(report(file).cycles).toEqual({
+      count: 2,
+      completedLegs: 2,
+      makerOrders: 4,
+      reposts: 1,
+      // (14 s + 6 s) / 2
+      meanTimeToFillSeconds: 10,
+      // the refused first attempt of a hedge is not a hedge order; its retry is
+      hedgeOrders: 3,
+      fundingPauses: 1,
+      fillRate: 0.5,
+      // (0.005 + 0.001 + 0.002) × 10000 / (20.12 + 19.896 + 8.082)
+      hedgeSlippageBps: "1.6633"
+    })
+  })
+
+  it("reports a paper run as paper", () => {
+    const file = newFile()
+    writing(file, (j) => writeRun(j, { startedAt: T0, kind: "paper" }))
+    const r = report(file)
+    expect(r.kind).toBe("paper")
+    expect(r.totals.pnl).toBe("-0.0360564")
+    expect(report(file, { kind: "paper" }).kind).toBe("paper")
+  })
+
+  it("uses the points weights stored with the run", () => {
+    const file = newFile()
+    const config = testConfig({ points: { backpack: { maker_weight: "0.5" }, aster: { taker_weight: "3" } } })
+    writing(file, (j) => writeRun(j, { startedAt: T0, config }))
+    const r = report(file)
+    expect(r.points.venues["backpack"]).toEqual({ makerWeight: "0.5", takerWeight: "1", points: "24.05" })
+    expect(r.points.venues["aster-futures"]).toEqual({ makerWeight: "1", takerWeight: "3", points: "144.312" })
+    expect(r.points.total).toBe("168.362")
+  })
+
+  it("warns about a run without an end and about hedges in doubt, and counts what was journalled", () => {
+    const file = newFile()
+    writing(file, (j) => writeRun(j, { startedAt: T0, ended: false }))
+    const r = report(file)
+    expect(r.data.warnings).toEqual([
+      "run 1 has no end: the process stopped without closing it (killed or crashed) or is still running",
+      "1 hedge(s) sent and never confirmed (r1-h9): only their journalled fills are counted"
+    ])
+    expect(r.run.outcome).toBe("unfinished")
+    expect(r.run.message).toBeUndefined()
+    // it lasted at least until the last thing it journalled (the hedge sent before it died)
+    expect(r.run.to).toBe(iso(T0 + 65_000))
+    expect(r.fills.length).toBe(6)
+    expect(r.totals.pnl).toBe("-0.0360564")
+    expect(pnlFromListedCashFlows(r)).toBe(r.totals.pnl)
+  })
+
+  it("values open positions at the last fill price, with a warning, when no mark was journalled", () => {
+    const file = newFile()
+    writing(file, (j) => writeRun(j, { startedAt: T0, marks: false }))
+    const r = report(file)
+    expect(r.data.warnings).toEqual([
+      "no mark price journalled for backpack: its position is valued at the last fill price 2.02",
+      "no mark price journalled for aster-futures: its position is valued at the last fill price 2.021"
+    ])
+    expect(r.venues["backpack"]!.markPrice).toBe("2.02")
+    expect(r.venues["aster-futures"]!.markPrice).toBe("2.021")
+    expect(r.totals.unrealizedPnl).toBe("0")
+    expect(pnlFromListedCashFlows(r)).toBe(r.totals.pnl)
+  })
+
+  it("merges the runs of a session restarted after a crash, or reports one of them", () => {
+    const file = newFile()
+    writing(file, (j) => {
+      writeRun(j, { startedAt: T0, ended: false })
+      writeRun(j, { startedAt: T0 + 100_000 })
+    })
+    const all = report(file)
+    expect(all.fills.length).toBe(12)
+    expect(all.funding.length).toBe(4)
+    expect(all.cycles.count).toBe(4)
+    expect(all.cycles.hedgeOrders).toBe(6)
+    expect(all.run).toEqual({ from: iso(T0), to: iso(T0 + 170_000), outcome: "stopped", message: "2 runs: #1 unfinished, #2 stopped; last: Ctrl+C" })
+    expect(all.data.warnings).toEqual([
+      "run 1 has no end: the process stopped without closing it (killed or crashed) or is still running",
+      "1 hedge(s) sent and never confirmed (r1-h9): only their journalled fills are counted"
+    ])
+    // the positions carried from the first run into the second
+    expect(all.venues["backpack"]!.position).toBe("-8")
+    expect(all.totals.pnl).toBe("-0.0721128")
+    expect(pnlFromListedCashFlows(all)).toBe(all.totals.pnl)
+
+    const first = report(file, { runId: 1 })
+    expect([first.fills.length, first.run.outcome, first.totals.pnl, first.data.warnings.length]).toEqual([6, "unfinished", "-0.0360564", 2])
+    const second = report(file, { runId: 2, kind: "live" })
+    expect([second.fills.length, second.run.outcome, second.run.message, second.totals.pnl]).toEqual([6, "stopped", "Ctrl+C", "-0.0360564"])
+    // the first run's hedge in doubt is not the second's
+    expect(second.data.warnings).toEqual([])
+    expect(second.run.from).toBe(iso(T0 + 100_000))
+  })
+
+  it("says when the runs' configs differ", () => {
+    const file = newFile()
+    writing(file, (j) => {
+      writeRun(j, { startedAt: T0 })
+      writeRun(j, { startedAt: T0 + 100_000, config: testConfig({ trade: { quantity: "4" } }) })
+    })
+    const r = report(file)
+    expect(r.data.warnings).toEqual(["the runs' configs differ: the report shows run 2's"])
+    expect((r.config as { trade: { quantity: string } }).trade.quantity).toBe("4")
+  })
+
+  it("refuses to mix live and paper runs, and reports one kind when asked", () => {
+    const file = newFile()
+    writing(file, (j) => {
+      writeRun(j, { startedAt: T0, kind: "live" })
+      writeRun(j, { startedAt: T0 + 100_000, kind: "paper" })
+    })
+    const mixed = reportError(file)
+    expect(mixed._tag).toBe("JournalError")
+    expect(mixed.message).toBe(`journal ${file}: holds both live and paper runs: choose one kind (or one run)`)
+    const paper = report(file, { kind: "paper" })
+    expect([paper.kind, paper.fills.length, paper.run.from]).toEqual(["paper", 6, iso(T0 + 100_000)])
+    expect(report(file, { kind: "live" }).run.to).toBe(iso(T0 + 70_000))
+    expect(reportError(file, { runId: 1, kind: "paper" }).reason).toBe("run 1 is a live run, not paper")
+  })
+
+  it("refuses runs of different instruments, a run that does not exist, and a journal without runs", () => {
+    const file = newFile()
+    writing(file, (j) => {
+      writeRun(j, { startedAt: T0 })
+      writeRun(j, { startedAt: T0 + 100_000, hedgeVenue: "aster-spot" })
+    })
+    expect(reportError(file).reason).toBe("runs 1 and 2 trade different instruments: choose one run")
+    expect(report(file, { runId: 2 }).venues["aster-spot"]!.takerVolume).toBe("48.104")
+    expect(reportError(file, { runId: 7 }).reason).toBe("has no run 7 (its runs: 1, 2)")
+    expect(reportError(file, { kind: "paper" }).reason).toBe("holds no paper runs")
+
+    const empty = newFile()
+    writing(empty, () => undefined)
+    expect(reportError(empty).reason).toBe("holds no runs yet")
+  })
+
+  it("refuses a missing file without creating it, and a file that is not a journal", () => {
+    const missing = newFile("absent.db")
+    expect(reportError(missing).message).toBe(`journal ${missing}: no such file`)
+    expect(fs.existsSync(missing)).toBe(false)
+    const text = newFile("report.json")
+    fs.writeFileSync(text, JSON.stringify({ kind: "backtest" }).repeat(40))
+    expect(reportError(text).reason).toBe("not an SQLite database")
+  })
+
+  it("reads a journal while its run is still writing to it", () => {
+    const file = newFile()
+    const scope = Effect.runSync(Scope.make())
+    try {
+      const journal = Effect.runSync(Scope.extend(openJournal(file, "write"), scope))
+      writeRun(journal, { startedAt: T0, ended: false })
+      const during = report(file)
+      expect(during.fills.length).toBe(6)
+      expect(during.run.outcome).toBe("unfinished")
+      run(journal.endRun(1, { endedAt: T0 + 80_000, outcome: "completed" }))
+      expect(report(file).run.outcome).toBe("completed")
+    } finally {
+      Effect.runSync(Scope.close(scope, Exit.void))
+    }
+  })
+})
+
+describe("npm run report", () => {
+  it("prints the summary and writes the JSON report, the same as reportFromJournal's", async () => {
+    const r = await cliCases.ok
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/== live report: /)
+    expect(r.stdout).toMatch(/warning: run 1 has no end/)
+    expect(r.stdout).toContain(`report written to ${cliCases.json}`)
+    const written = Schema.decodeUnknownSync(RunReport)(JSON.parse(fs.readFileSync(cliCases.json, "utf8")))
+    expect(written).toEqual(report(cliCases.journal, { kind: "live" }))
+    // the live runs only: the crashed one and its restart
+    expect([written.kind, written.fills.length, written.run.message]).toEqual(["live", 12, "2 runs: #1 unfinished, #2 stopped; last: Ctrl+C"])
+    expect(pnlFromListedCashFlows(written)).toBe(written.totals.pnl)
+    // without --kind the same journal is refused (in-process: the same code path as below)
+    expect(reportError(cliCases.journal).reason).toBe("holds both live and paper runs: choose one kind (or one run)")
+  })
+
+  it("refuses a missing journal with one clear line, and creates nothing", async () => {
+    const r = await cliCases.missing
+    expect(r.code).not.toBe(0)
+    expect(r.stderr.trim()).toBe(`error: journal ${cliCases.missingPath}: no such file`)
+    expect(r.stdout).toBe("")
+    noStackTrace(r.stdout + r.stderr)
+    expect(fs.existsSync(cliCases.missingPath)).toBe(false)
+  })
+
+  it("refuses an SQLite file that is not a journal with one clear line", async () => {
+    const r = await cliCases.foreign
+    expect(r.code).not.toBe(0)
+    expect(r.stderr.trim()).toBe(`error: journal ${cliCases.foreignPath}: not a hedgeloop journal (no meta/format)`)
+    expect(r.stdout).toBe("")
+    noStackTrace(r.stdout + r.stderr)
+  })
+})
