@@ -3,6 +3,7 @@
  * implement it; the strategy never knows which one it has.
  */
 import { Context, type Duration, type Effect, type Option } from "effect"
+import type { FundingPayment } from "./accounting/ledger"
 import type { Balance, Position } from "./domain/account"
 import type { Instrument } from "./domain/instrument"
 import type { Ticker } from "./domain/market"
@@ -42,6 +43,11 @@ export interface Exchange {
   readonly balances: Effect.Effect<ReadonlyArray<Balance>, ExchangeError>
   /** the venue's next funding time (ms since epoch); none on spot venues */
   readonly nextFundingTime: Effect.Effect<Option.Option<number>, ExchangeError>
+  /**
+   * Optional: the funding payments the venue booked on this symbol since `sinceMs` (funding time),
+   * oldest first, amounts signed (received positive, paid negative); none on spot venues.
+   */
+  readonly fundingPayments?: (sinceMs: number) => Effect.Effect<ReadonlyArray<FundingPayment>, ExchangeError>
 }
 
 /** The venue where the strategy rests limit orders (Backpack). */

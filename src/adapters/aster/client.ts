@@ -33,8 +33,10 @@ import {
   ErrorBody,
   ExchangeInfoShallow,
   FundingInfo,
+  FundingRateHistory,
   FuturesBalances,
   FuturesSymbolInfo,
+  Income,
   ListenKey,
   PositionRisk,
   PremiumIndex,
@@ -90,6 +92,13 @@ export interface NewOrderRequest {
   readonly clientId: string
 }
 
+/** startTime / endTime (ms, inclusive) and limit of a history request */
+export interface TimeRange {
+  readonly startTime?: number
+  readonly endTime?: number
+  readonly limit?: number
+}
+
 export interface AsterClient {
   readonly venue: AsterVenue
   readonly market: AsterMarket
@@ -103,6 +112,10 @@ export interface AsterClient {
   readonly premiumIndex: (symbol: string) => Effect.Effect<typeof PremiumIndex.Type, ExchangeError>
   /** futures only */
   readonly fundingInfo: (symbol: string) => Effect.Effect<typeof FundingInfo.Type, ExchangeError>
+  /** futures only: GET fundingRate, the rate history (ascending) */
+  readonly fundingRateHistory: (symbol: string, range: TimeRange) => Effect.Effect<typeof FundingRateHistory.Type, ExchangeError>
+  /** futures only: GET income (signed), of one type when given */
+  readonly income: (symbol: string, incomeType: string | undefined, range: TimeRange) => Effect.Effect<typeof Income.Type, ExchangeError>
   /** sends at most once per client id while an earlier attempt's outcome is unknown */
   readonly newOrder: (request: NewOrderRequest) => Effect.Effect<WireOrder, ExchangeError>
   readonly queryOrder: (symbol: string, ref: OrderLookup) => Effect.Effect<WireOrder, ExchangeError>
@@ -143,6 +156,8 @@ const endpoints = {
   price: ep("GET", "ticker/price", 1, "NONE"),
   premiumIndex: ep("GET", "premiumIndex", 1, "NONE"),
   fundingInfo: ep("GET", "fundingInfo", 1, "NONE"),
+  fundingRate: ep("GET", "fundingRate", 1, "NONE"),
+  income: ep("GET", "income", 30, "SIGNED"),
   newOrder: ep("POST", "order", 1, "SIGNED", false),
   queryOrder: ep("GET", "order", 1, "SIGNED"),
   cancelOrder: ep("DELETE", "order", 1, "SIGNED", true),
@@ -393,6 +408,12 @@ export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<Aste
     const spotOnly = <A>(what: string, effect: Effect.Effect<A, ExchangeError>): Effect.Effect<A, ExchangeError> =>
       market === "spot" ? effect : Effect.die(new Error(`${what} is a spot endpoint`))
 
+    const rangeParams = (range: TimeRange): Pairs => [
+      ...(range.startTime !== undefined ? [["startTime", String(range.startTime)] as const] : []),
+      ...(range.endTime !== undefined ? [["endTime", String(range.endTime)] as const] : []),
+      ...(range.limit !== undefined ? [["limit", String(range.limit)] as const] : [])
+    ]
+
     const listenKeyParams = (listenKey: string): Pairs => (market === "spot" ? [["listenKey", listenKey]] : [])
 
     return {
@@ -406,6 +427,12 @@ export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<Aste
       depth: (symbol, limit) => request(ep("GET", "depth", depthWeight(limit), "NONE"), [["symbol", symbol], ["limit", String(limit)]], Depth),
       premiumIndex: (symbol) => futuresOnly("premiumIndex", request(endpoints.premiumIndex, symbolParam(symbol), PremiumIndex)),
       fundingInfo: (symbol) => futuresOnly("fundingInfo", request(endpoints.fundingInfo, symbolParam(symbol), FundingInfo)),
+      fundingRateHistory: (symbol, range) => futuresOnly("fundingRate", request(endpoints.fundingRate, [["symbol", symbol], ...rangeParams(range)], FundingRateHistory)),
+      income: (symbol, incomeType, range) =>
+        futuresOnly(
+          "income",
+          request(endpoints.income, [["symbol", symbol], ...(incomeType !== undefined ? [["incomeType", incomeType] as const] : []), ...rangeParams(range)], Income)
+        ),
       newOrder,
       queryOrder,
       cancelOrder,

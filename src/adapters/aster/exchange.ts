@@ -2,8 +2,9 @@
  * The Exchange service on Aster (spot or futures), the hedge venue: market orders sized on the
  * MARKET_LOT_SIZE grid, limit orders on the tick and LOT_SIZE grids, the ticker from bookTicker
  * and the last price (REST, or the market streams when asked), own-order updates from the user
- * data stream, position from positionRisk (futures) or the base asset's balance (spot), and the
- * next funding time from premiumIndex (futures; none on spot).
+ * data stream (our open orders read over REST every `pollWhileDownMs` while it is down), position
+ * from positionRisk (futures) or the base asset's balance (spot), and the next funding time from
+ * premiumIndex (futures; none on spot).
  */
 import type { HttpClient, Socket } from "@effect/platform"
 import { BigDecimal, Duration, Effect, Either, Layer, Option, Queue, Schema, type Scope } from "effect"
@@ -12,7 +13,9 @@ import { type Decimal, formatDecimal, ZERO } from "../../core/domain/decimal"
 import { isOpenStatus, type Order, type OrderUpdate } from "../../core/domain/order"
 import { type ExchangeError, InvalidResponse, OrderRejected } from "../../core/errors"
 import { type Exchange, HedgeVenue } from "../../core/exchange"
+import { startStreamFallback } from "../common/stream-fallback"
 import { type AsterClientOptions, makeAsterClient, type OrderLookup } from "./client"
+import { asterFundingPayments } from "./funding-history"
 import { startTickerStream } from "./market-stream"
 import { OwnOrders } from "./own-orders"
 import {
@@ -49,6 +52,8 @@ export interface AsterExchangeOptions extends AsterClientOptions {
   readonly updateBuffer?: number
   /** public data only (paper trading): no user data stream, no signed request unless an order method is called */
   readonly marketDataOnly?: boolean
+  /** while the user data stream is down, our open orders are read over REST this often (default 1000 ms; 0 = never) */
+  readonly pollWhileDownMs?: number
 }
 
 /** fapi.* → wss://fstream.*, sapi.* → wss://sstream.*, anything else (a local exchange) → ws(s) on the same host. */
@@ -98,8 +103,13 @@ export const makeAsterExchange = (
         // futures events carry no creation time: keep the one we know
         const known = own.known(received.order.id)
         const update = known !== undefined ? { ...received, order: { ...received.order, createdAt: known.createdAt } } : received
-        return own.accept(update.order) ? Queue.offer(updates, update) : Effect.void
+        if (!own.accept(update.order)) return Effect.void
+        own.passedOn(update.order)
+        return Queue.offer(updates, update)
       })
+
+    /** A REST state: passed on only when it differs from the last update passed on (never twice). */
+    const publishNews = (order: Order) => (own.alreadyPassedOn(order) ? Effect.void : publish({ order }))
 
     const onEvent = (event: UserEvent): Effect.Effect<void> => {
       const update = isOrderTradeUpdate(event)
@@ -112,28 +122,33 @@ export const makeAsterExchange = (
       return Option.match(update, { onNone: () => Effect.void, onSome: publish })
     }
 
-    /** After a gap the stream may have missed fills and cancels: the REST state of our open orders fills it. */
+    /**
+     * After a gap the stream may have missed fills and cancels: the REST state of our open orders
+     * fills it (on every connection, and polled while the stream is down).
+     */
     const resync = Effect.suspend(() => Effect.forEach(
       own.open(),
       (known) =>
         client.queryOrder(symbol, { orderId: known.id }).pipe(
           Effect.flatMap(toOrder),
-          Effect.flatMap((order) => publish({ order })),
+          Effect.flatMap(publishNews),
           Effect.catchAll((error) => Effect.logWarning(`Aster resync of order ${known.id} failed: ${error.message}`))
         ),
       { discard: true }
     ))
 
     if (options.marketDataOnly !== true) {
+      const fallback = yield* startStreamFallback({ name: `${venue} user data stream`, every: Duration.millis(options.pollWhileDownMs ?? 1000), poll: resync })
       const userStream = yield* startUserStream({
         client,
         streamUrl,
         keepAliveEvery: options.keepAliveEvery ?? Duration.minutes(30),
         onEvent,
-        onConnected: resync
+        onConnected: Effect.zipRight(resync, fallback.up),
+        onDisconnected: fallback.down
       })
       const connected = yield* Effect.timeoutOption(userStream.connected, options.streamConnectTimeout ?? Duration.seconds(10))
-      if (Option.isNone(connected)) yield* Effect.logWarning("Aster user data stream not connected yet: order updates will follow once it is (open orders are resynced then)")
+      if (Option.isNone(connected)) yield* Effect.logWarning("Aster user data stream not connected yet: our open orders are read over REST until it is")
     }
 
     const streamTicker = options.tickerFromStream ? Option.some(yield* startTickerStream(streamUrl, symbol, client.clock.now, Effect.map(client.lastPrice(symbol), (t) => t.price))) : Option.none()
@@ -208,7 +223,9 @@ export const makeAsterExchange = (
         : Effect.map(client.spotAccount, (account) => spotBalancesOf(venue, account)),
       nextFundingTime: client.market === "futures"
         ? Effect.map(client.premiumIndex(symbol), (index) => Option.some(index.nextFundingTime))
-        : Effect.succeed(Option.none())
+        : Effect.succeed(Option.none()),
+      // spot has no funding
+      fundingPayments: (sinceMs) => (client.market === "futures" ? asterFundingPayments(client, venue, symbol, sinceMs) : Effect.succeed([]))
     }
     return exchange
   })

@@ -3,7 +3,8 @@
  * account on every symbol, can repeat itself and is "not guaranteed in order": an update is passed
  * on only if it is about one of our orders and is not older than what we already know (less
  * filled, or open again after closing). Repeats of the same state pass: consumers key off the
- * cumulative filled quantity.
+ * cumulative filled quantity. A REST resync (after a reconnection, or polling while the stream is
+ * down) passes on only a state that differs from the last one passed on, so polling never repeats.
  */
 import { BigDecimal } from "effect"
 import { isOpenStatus, type Order } from "../../core/domain/order"
@@ -14,6 +15,8 @@ const CAPACITY = 2000
 export class OwnOrders {
   private readonly clientIds = new Set<string>()
   private readonly latest = new Map<string, Order>()
+  /** the last state passed on to `nextUpdate`, per order */
+  private readonly passed = new Map<string, Order>()
 
   /** before sending: the stream's first message about the order may beat the HTTP answer */
   register(clientId: string): void {
@@ -40,6 +43,19 @@ export class OwnOrders {
     this.latest.set(order.id, order)
     trim(this.latest)
     return true
+  }
+
+  /** Records the state just passed on to `nextUpdate`. */
+  passedOn(order: Order): void {
+    this.passed.delete(order.id)
+    this.passed.set(order.id, order)
+    trim(this.passed)
+  }
+
+  /** Whether `order` tells nothing beyond the last state passed on (same cumulative fill and status). */
+  alreadyPassedOn(order: Order): boolean {
+    const last = this.passed.get(order.id)
+    return last !== undefined && last.status === order.status && BigDecimal.equals(last.filledQty, order.filledQty)
   }
 
   /** our orders last seen open: what a reconnection must look up */

@@ -156,6 +156,19 @@ export const FundingInfo = Schema.Array(Schema.Struct({
   fundingFeeFloor: Schema.Number
 }))
 
+/**
+ * GET /fapi/v1/fundingRate (history), ascending: the rate of each funding time. `markPrice` is not
+ * in Aster's documented answer (Binance's has it, empty for old rows): read when present.
+ */
+export const FundingRateRow = Schema.Struct({
+  symbol: Schema.String,
+  fundingRate: Decimal,
+  fundingTime: Int,
+  markPrice: Schema.optional(Schema.Union(Schema.Literal(""), Decimal))
+})
+export type FundingRateRow = typeof FundingRateRow.Type
+export const FundingRateHistory = Schema.Array(FundingRateRow)
+
 // ---------------------------------------------------------------------------------------------
 // Orders and account
 
@@ -201,6 +214,20 @@ export const UserTrade = Schema.Struct({
 })
 export type UserTrade = typeof UserTrade.Type
 export const UserTrades = Schema.Array(UserTrade)
+
+/** GET /fapi/v1/income rows (futures): `income` is signed, positive = received. */
+export const IncomeRow = Schema.Struct({
+  symbol: Schema.String,
+  incomeType: Schema.String,
+  income: Decimal,
+  asset: Schema.String,
+  info: Schema.optional(Schema.String),
+  time: Int,
+  tranId: Schema.Union(Int, Schema.String),
+  tradeId: Schema.optional(Schema.Union(Schema.String, Int))
+})
+export type IncomeRow = typeof IncomeRow.Type
+export const Income = Schema.Array(IncomeRow)
 
 export const PositionRisk = Schema.Array(Schema.Struct({
   symbol: Schema.String,

@@ -3,7 +3,8 @@
  * `<stream base>/ws/<listenKey>` (reconnecting, see managed-socket.ts), a keep-alive `PUT` every
  * 30 minutes, and a fresh listenKey and connection when the venue says the key expired (event
  * `listenKeyExpired`, or -1125 on keep-alive). Every (re)connection calls `onConnected` first, so
- * the adapter can resync what it may have missed during the gap.
+ * the adapter can resync what it may have missed during the gap; every drop calls `onDisconnected`
+ * (the adapter polls REST meanwhile).
  */
 import type { Socket } from "@effect/platform"
 import { Deferred, Duration, Effect, Either, FiberHandle, Option, Queue, Ref, Schedule, Schema, type Scope } from "effect"
@@ -19,6 +20,8 @@ export interface UserStreamOptions {
   readonly onEvent: (event: UserEvent) => Effect.Effect<void>
   /** after each (re)connection, before the first event is handled */
   readonly onConnected: Effect.Effect<void>
+  /** after each drop, failed connection attempt or restart (a new listenKey) */
+  readonly onDisconnected?: Effect.Effect<void>
 }
 
 export interface UserStream {
@@ -61,7 +64,7 @@ export const startUserStream = (options: UserStreamOptions): Effect.Effect<UserS
       ),
       onOpen: () => Effect.zipRight(options.onConnected, Deferred.succeed(connected, undefined)),
       onMessage,
-      onDisconnect: (reason) => Effect.logWarning(`Aster user stream dropped (${reason}); reconnecting`)
+      onDisconnect: (reason) => Effect.zipRight(options.onDisconnected ?? Effect.void, Effect.logWarning(`Aster user stream dropped (${reason}); reconnecting`))
     })
 
     // a restart replaces the running connection (FiberHandle interrupts the previous one)
@@ -70,6 +73,9 @@ export const startUserStream = (options: UserStreamOptions): Effect.Effect<UserS
       Effect.forever(Effect.gen(function*() {
         yield* FiberHandle.run(handle, connection)
         yield* Queue.take(restarts)
+        // the running connection is replaced: gone first, then down until the new one is up
+        yield* FiberHandle.clear(handle)
+        if (options.onDisconnected !== undefined) yield* options.onDisconnected
       }))
     )
 

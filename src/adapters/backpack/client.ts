@@ -9,6 +9,7 @@ import { HttpClient } from "@effect/platform"
 import { BigDecimal, Clock, Duration, Effect, Either, Option, Ref, type Schema } from "effect"
 import { createHash } from "node:crypto"
 import type { HedgeConfig } from "../../core/config/config"
+import type { FundingPayment } from "../../core/accounting/ledger"
 import type { Balance } from "../../core/domain/account"
 import { type Decimal, formatDecimal, isMultipleOf, ZERO } from "../../core/domain/decimal"
 import type { Instrument } from "../../core/domain/instrument"
@@ -22,12 +23,14 @@ import {
   type OrderExecuteBody,
   toBalances,
   toFill,
+  toFundingPayment,
   toInstrument,
   toOrder,
   WireCapital,
   WireDepth,
   WireErrorBody,
   WireFills,
+  WireFundingPayments,
   WireMarket,
   type WireMarkPrice,
   WireMarkPrices,
@@ -48,6 +51,9 @@ const PLACEMENT_LOOKUP_PAUSE = Duration.millis(500)
 /** How long a cancel the venue accepted but had not executed yet (202) is polled for. */
 const ACCEPTED_CANCEL_POLLS = 5
 const ACCEPTED_CANCEL_PAUSE = Duration.millis(200)
+/** The funding history's page size (the venue's maximum) and how many pages are read at most. */
+const FUNDING_PAGE = 1000
+const FUNDING_MAX_PAGES = 50
 
 // ---------------------------------------------------------------------------------------------
 // Client ids
@@ -190,6 +196,8 @@ export interface BackpackClient {
   readonly positionQty: Effect.Effect<Decimal, ExchangeError>
   /** GET /api/v1/capital */
   readonly balances: Effect.Effect<ReadonlyArray<Balance>, ExchangeError>
+  /** GET /wapi/v1/history/funding for the symbol: payments at or after `sinceMs`, oldest first */
+  readonly fundingPayments: (sinceMs: number) => Effect.Effect<ReadonlyArray<FundingPayment>, ExchangeError>
   /** the `signature` of a private SUBSCRIBE, on the venue's clock */
   readonly subscriptionSignature: Effect.Effect<readonly [string, string, string, string]>
 }
@@ -464,6 +472,28 @@ export const makeBackpackClient = (
 
     const balances = Effect.map(request({ method: "GET", path: "/api/v1/capital", instruction: "balanceQuery", idempotent: true }, WireCapital), toBalances)
 
+    /**
+     * The funding history has no time filter: pages of FUNDING_PAGE, newest first, until a page is
+     * short or reaches back before `sinceMs` (at most FUNDING_MAX_PAGES of them).
+     */
+    const fundingPayments = (sinceMs: number) =>
+      Effect.gen(function*() {
+        // by funding time: a payment booked while paging shifts the pages by one row
+        const rows = new Map<number, FundingPayment>()
+        for (let page = 0; page < FUNDING_MAX_PAGES; page++) {
+          const wire = yield* request({
+            method: "GET",
+            path: "/wapi/v1/history/funding",
+            instruction: "fundingHistoryQueryAll",
+            query: [...bySymbol, ["limit", String(FUNDING_PAGE)], ["offset", String(page * FUNDING_PAGE)], ["sortDirection", "Desc"]],
+            idempotent: true
+          }, WireFundingPayments)
+          for (const row of wire) if (row.symbol === symbol && row.intervalEndTimestamp >= sinceMs) rows.set(row.intervalEndTimestamp, toFundingPayment(row))
+          if (wire.length < FUNDING_PAGE || wire.some((row) => row.intervalEndTimestamp < sinceMs)) break
+        }
+        return [...rows.values()].sort((a, b) => a.ts - b.ts)
+      })
+
     const client: BackpackClient = {
       symbol,
       clock,
@@ -480,6 +510,7 @@ export const makeBackpackClient = (
       fills,
       positionQty,
       balances,
+      fundingPayments,
       subscriptionSignature: Effect.map(clock.now, (now) => subscriptionSignature(signer, now, windowMs))
     }
     return client

@@ -4,7 +4,8 @@
  * the signed `account.orderUpdate.<symbol>` stream, whose messages feed `nextUpdate`. Messages may
  * come twice or out of order: an order's cumulative filled quantity never goes backwards and a
  * closed order never reopens. After every reconnect the open orders are read again over REST and
- * whatever changed during the gap is emitted.
+ * whatever changed during the gap is emitted; while the private stream is down (and before its
+ * first connection) that same read runs every `pollWhileDownMs`, so fills keep coming.
  */
 import type { HttpClient, Socket } from "@effect/platform"
 import { BigDecimal, Deferred, Duration, Effect, Layer, Option, ParseResult, Queue, Ref, Schema, type Scope } from "effect"
@@ -14,6 +15,7 @@ import type { Fill, Order, OrderStatus, OrderUpdate } from "../../core/domain/or
 import { type ExchangeError, InvalidResponse } from "../../core/errors"
 import { type Exchange, MakerVenue } from "../../core/exchange"
 import { runManagedSocket } from "../common/managed-socket"
+import { startStreamFallback } from "../common/stream-fallback"
 import { type BackpackRestOptions, makeBackpackClient } from "./client"
 import { fillFromUpdate, orderFromUpdate, WsBookTicker, WsEnvelope, WsErrorMessage, WsOrderUpdate, WsTrade } from "./schemas"
 import type { InvalidBackpackKey } from "./signing"
@@ -111,6 +113,8 @@ export interface BackpackExchangeOptions extends BackpackRestOptions {
   readonly reconnectDelay?: Duration.DurationInput
   /** public data only (paper trading): no private subscription, no signed request unless an order method is called */
   readonly marketDataOnly?: boolean
+  /** while the order stream is down, our orders are read over REST this often (default 1000 ms; 0 = never) */
+  readonly pollWhileDownMs?: number
 }
 
 /** The venue's stream host for its API host; a local venue serves both on one port. */
@@ -201,17 +205,26 @@ export const makeBackpackExchange = (
       }
     })
 
+    // while the private stream is down, the same resync polled over REST (not for public data only)
+    const fallback = options.marketDataOnly === true
+      ? undefined
+      : yield* startStreamFallback({ name: "backpack order stream", every: Duration.millis(options.pollWhileDownMs ?? 1000), poll: resync })
+
     const onOpen = (send: (text: string) => Effect.Effect<void>) =>
       Effect.gen(function*() {
         yield* send(JSON.stringify({ method: "SUBSCRIBE", params: [`bookTicker.${symbol}`, `trade.${symbol}`] }))
-        if (options.marketDataOnly !== true) {
+        if (fallback !== undefined) {
           const signature = yield* client.subscriptionSignature
           yield* send(JSON.stringify({ method: "SUBSCRIBE", params: [`account.orderUpdate.${symbol}`], signature }))
         }
         const reconnect = (yield* Ref.getAndUpdate(connections, (n) => n + 1)) > 0
-        if (reconnect && options.marketDataOnly !== true) {
-          yield* Effect.logInfo("backpack stream reconnected; reading open orders again")
-          yield* resync
+        if (fallback !== undefined) {
+          // a first connection that comes after REST polling may have missed what changed since the last poll
+          if (reconnect || (yield* fallback.polledWhileDown)) {
+            yield* Effect.logInfo(`backpack stream ${reconnect ? "reconnected" : "connected"}; reading open orders again`)
+            yield* resync
+          }
+          yield* fallback.up
         }
         yield* Deferred.succeed(subscribed, undefined)
       })
@@ -220,12 +233,17 @@ export const makeBackpackExchange = (
       url: options.wsUrl ?? backpackWsUrl(config.baseUrl),
       onOpen,
       onMessage,
-      onDisconnect: (reason) => Effect.zipRight(Ref.set(market, {}), Effect.logWarning(`backpack stream dropped (${reason}); reconnecting`)),
+      onDisconnect: (reason) =>
+        Effect.zipRight(
+          Effect.zipRight(Ref.set(market, {}), fallback?.down ?? Effect.void),
+          Effect.logWarning(`backpack stream dropped (${reason}); reconnecting`)
+        ),
       ...(options.reconnectDelay !== undefined ? { initialDelay: options.reconnectDelay } : {})
     }))
     yield* Deferred.await(subscribed).pipe(
       Effect.timeout(Duration.millis(options.streamReadyTimeoutMs ?? 10_000)),
-      Effect.catchAll(() => Effect.logWarning("backpack stream not up yet: order updates wait for it; prices come over REST meanwhile"))
+      Effect.catchAll(() =>
+        Effect.logWarning(`backpack stream not up yet: ${fallback !== undefined ? "our orders are read over REST until it is, " : ""}prices come over REST meanwhile`))
     )
 
     /** Stream prices when the socket has them, REST for whatever it does not. */
@@ -264,6 +282,7 @@ export const makeBackpackExchange = (
         ? Effect.map(client.positionQty, (qty) => ({ venue: VENUE, symbol, qty }))
         : Effect.map(baseHeld, (held) => ({ venue: VENUE, symbol, qty: BigDecimal.subtract(held, startingBase) })),
       balances: client.balances,
+      fundingPayments: (sinceMs) => (instrument.kind === "spot" ? Effect.succeed([]) : client.fundingPayments(sinceMs)),
       nextFundingTime: instrument.kind === "spot"
         ? Effect.succeedNone
         : Effect.map(client.markPrice, (mark) =>

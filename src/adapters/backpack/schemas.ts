@@ -5,6 +5,7 @@
  * `Encoded` side of these same Schemas, so the adapter and the local server share one contract.
  */
 import { BigDecimal, ParseResult, Schema } from "effect"
+import type { FundingPayment } from "../../core/accounting/ledger"
 import type { Balance } from "../../core/domain/account"
 import { DecimalString, ZERO } from "../../core/domain/decimal"
 import { type Instrument, InstrumentKind } from "../../core/domain/instrument"
@@ -158,6 +159,22 @@ export const WireMarkPrices = Schema.Array(WireMarkPrice)
 export const WireFundingRate = Schema.Struct({ symbol: Schema.String, fundingRate: DecimalString, intervalEndTimestamp: EpochMillis })
 export const WireFundingRates = Schema.Array(WireFundingRate)
 
+/**
+ * GET /wapi/v1/history/funding (`fundingHistoryQueryAll`): one funding payment of the account.
+ * `quantity` is the amount paid or received (positive = received), `intervalEndTimestamp` the
+ * funding time (a naive-UTC date). Neither the position nor the mark price is given.
+ */
+export const WireFundingPayment = Schema.Struct({
+  userId: optionalNullable(Schema.Number),
+  subaccountId: optionalNullable(Schema.Number),
+  symbol: Schema.String,
+  quantity: DecimalString,
+  intervalEndTimestamp: EpochMillis,
+  fundingRate: DecimalString
+})
+export type WireFundingPayment = typeof WireFundingPayment.Type
+export const WireFundingPayments = Schema.Array(WireFundingPayment)
+
 /** GET /api/v1/openInterest */
 export const WireOpenInterest = Schema.Struct({ symbol: Schema.String, openInterest: DecimalString, timestamp: optionalNullable(EpochMillis) })
 export const WireOpenInterests = Schema.Array(WireOpenInterest)
@@ -286,6 +303,15 @@ export const HistoryQueryParams = Schema.Struct({
   to: Schema.optional(Schema.NumberFromString),
   limit: Schema.optional(Schema.NumberFromString),
   offset: Schema.optional(Schema.NumberFromString)
+})
+
+/** GET /wapi/v1/history/funding query: newest first unless `sortDirection` says Asc. */
+export const FundingHistoryQueryParams = Schema.Struct({
+  symbol: Schema.optional(Schema.String),
+  subaccountId: Schema.optional(Schema.NumberFromString),
+  limit: Schema.optional(Schema.NumberFromString),
+  offset: Schema.optional(Schema.NumberFromString),
+  sortDirection: Schema.optional(Schema.Literal("Asc", "Desc"))
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -440,6 +466,19 @@ export const toFill = (wire: WireFill): Fill => ({
   feeAsset: wire.feeSymbol,
   liquidity: wire.isMaker ? "maker" : "taker",
   ts: wire.timestamp
+})
+
+/**
+ * A funding payment as the ledger keeps it. The venue reports the amount, the rate and the funding
+ * time only: the mark price and the position are not given, so both read 0 ("not reported").
+ */
+export const toFundingPayment = (wire: WireFundingPayment): FundingPayment => ({
+  venue: VENUE,
+  ts: wire.intervalEndTimestamp,
+  rate: wire.fundingRate,
+  markPrice: ZERO,
+  position: ZERO,
+  amount: wire.quantity
 })
 
 export const toBalances = (capital: WireCapital): ReadonlyArray<Balance> =>

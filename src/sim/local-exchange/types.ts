@@ -5,6 +5,7 @@
  * results into the venues' exact response shapes.
  */
 import type { Effect } from "effect"
+import type { FundingPayment } from "../../core/accounting/ledger"
 import type { Balance } from "../../core/domain/account"
 import type { Decimal } from "../../core/domain/decimal"
 import type { Instrument } from "../../core/domain/instrument"
@@ -33,6 +34,14 @@ export interface LocalFunding {
   readonly intervalHours: number
 }
 
+/** One funding settlement of a perp venue. */
+export interface LocalFundingEvent {
+  /** the funding time, ms */
+  readonly ts: number
+  readonly rate: Decimal
+  readonly markPrice: Decimal
+}
+
 export type LocalMarketEvent =
   | { readonly kind: "quote"; readonly ts: number; readonly bid: Decimal; readonly bidQty: Decimal; readonly ask: Decimal; readonly askQty: Decimal }
   | { readonly kind: "trade"; readonly ts: number; readonly price: Decimal; readonly qty: Decimal; readonly takerSide: Side; readonly tradeId: number }
@@ -52,6 +61,10 @@ export interface LocalVenue {
   readonly depth: (limit: number) => { readonly ts: number; readonly bids: ReadonlyArray<readonly [Decimal, Decimal]>; readonly asks: ReadonlyArray<readonly [Decimal, Decimal]> }
   /** none on spot venues */
   readonly funding: () => LocalFunding | undefined
+  /** perps: the funding settlements so far, oldest first (absent or empty: none) */
+  readonly fundingHistory?: () => ReadonlyArray<LocalFundingEvent>
+  /** perps: the funding payments booked to an account, oldest first (absent or empty: none) */
+  readonly fundingPayments?: (account: string) => ReadonlyArray<FundingPayment>
   readonly placeLimit: (account: string, request: { readonly clientId: string; readonly side: Side; readonly price: Decimal; readonly qty: Decimal; readonly postOnly: boolean; readonly timeInForce: TimeInForce; readonly reduceOnly?: boolean }) => Order & { readonly rejectCode?: string }
   readonly placeMarket: (account: string, request: { readonly clientId: string; readonly side: Side; readonly qty: Decimal; readonly reduceOnly?: boolean }) => Order & { readonly rejectCode?: string }
   /** the order's final state; undefined for an order this account does not have */

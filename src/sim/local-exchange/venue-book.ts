@@ -23,7 +23,9 @@
  *   position pays position × mark × rate (longs pay a positive rate, shorts receive it). The rate
  *   is the tick file's upcoming funding row when it has rows (`fundingRate` from the feed), else
  *   the configured one; the mark is the live mid (then the last trade, then the file's funding mark).
- *   Funding is settled lazily: on the first market tick or call after the funding time.
+ *   Funding is settled lazily: on the first market tick or call after the funding time. Each
+ *   account's payments are kept (`fundingPayments`, the venues' funding/income histories) and so is
+ *   each settlement's time, rate and mark (`fundingHistory`, the venues' rate histories).
  * - the mark is the mid of the replayed quote; the index price is reported equal to it.
  */
 import { BigDecimal } from "effect"
@@ -36,7 +38,7 @@ import { type EngineInstrument, type SimOrder, VenueEngine } from "../engine"
 import { type ImpactModel, linearImpact } from "../models/impact"
 import { conservativeQueue, type QueueModel } from "../models/queue"
 import type { DepthLevels } from "../tickstore/types"
-import type { LocalFunding, LocalMarketEvent, LocalOrderRef, LocalTicker, LocalVenue } from "./types"
+import type { LocalFunding, LocalFundingEvent, LocalMarketEvent, LocalOrderRef, LocalTicker, LocalVenue } from "./types"
 
 /** What a market feed (tick file or test script) drives: prices and quantities in the book's units, times in µs. */
 export interface MarketSink {
@@ -101,6 +103,7 @@ export interface LocalVenueBook extends LocalVenue {
   readonly fees: { readonly maker: Decimal; readonly taker: Decimal }
   readonly accountSummary: (account: string) => LocalAccountSummary
   readonly fundingPayments: (account: string) => ReadonlyArray<FundingPayment>
+  readonly fundingHistory: () => ReadonlyArray<LocalFundingEvent>
   /** accounts seen so far */
   readonly accounts: () => ReadonlyArray<string>
 }
@@ -109,6 +112,8 @@ export type PlacedOrder = Order & { readonly rejectCode?: string }
 
 const KEEP_CLOSED_ORDERS = 1000
 const KEEP_FILLS = 10_000
+/** funding settlements kept for the rate history (over a year of hourly funding) */
+const KEEP_FUNDING_EVENTS = 10_000
 const DEPTH_MAX_AGE_US = 5_000_000
 const HOUR_MS = 3_600_000
 const TWO = decimal("2")
@@ -174,6 +179,8 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
   let fundingRateNow: Decimal = options.funding?.rate ?? ZERO
   let fundingMark: Decimal | undefined
   let nextFundingDue = intervalMs > 0 ? (Math.floor(clock() / intervalMs) + 1) * intervalMs : Number.POSITIVE_INFINITY
+  /** every settlement (time, rate, mark), whether or not an account held a position */
+  const fundingEvents: Array<LocalFundingEvent> = []
 
   const accountsByName = new Map<string, AccountState>()
   const ownerOf = new Map<string, AccountState>()
@@ -317,6 +324,8 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
       const mark = markPrice()
       if (mark !== undefined) {
         for (const acct of accountsByName.values()) acct.ledger.recordFunding(venue, nextFundingDue, fundingRateNow, mark)
+        fundingEvents.push({ ts: nextFundingDue, rate: fundingRateNow, markPrice: mark })
+        if (fundingEvents.length > KEEP_FUNDING_EVENTS) fundingEvents.shift()
       }
       nextFundingDue += intervalMs
     }
@@ -648,6 +657,10 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
     fundingPayments: (accountName) => {
       settleFunding()
       return [...account(accountName).ledger.funding]
+    },
+    fundingHistory: () => {
+      settleFunding()
+      return [...fundingEvents]
     },
     accounts: () => [...accountsByName.keys()],
     onOrderUpdate: (accountName, listener) => {

@@ -19,9 +19,10 @@
  * | path (futures `/fapi`, spot `/api`; `v1` with V1 auth, `v3` with V3 auth) | security |
  * |---|---|
  * | GET `ping`, `time`, `exchangeInfo`, `depth`, `ticker/bookTicker`, `ticker/price` | none |
- * | GET `premiumIndex`, `fundingInfo` (futures) | none |
+ * | GET `premiumIndex`, `fundingInfo`, `fundingRate` (the rate history; futures) | none |
  * | POST / GET / DELETE `order`, GET `openOrders`, GET `userTrades` | signed |
  * | GET `positionRisk`, `balance` (futures; V1 at `/fapi/v2/…`), GET `account` (spot) | signed |
+ * | GET `income` (futures; the account's FUNDING_FEE rows, the only income the local venue books) | signed |
  * | POST / PUT / DELETE `listenKey` | V1: API key; V3: signed |
  * | WS `/ws/<listenKey>`, `/ws/<stream>`, `/stream?streams=a/b` | — |
  *
@@ -84,6 +85,10 @@ const rejectFault = (fault: { readonly code?: number | string; readonly message?
   typeof fault.code === "number"
     ? { code: fault.code, msg: fault.message ?? (fault.code === -2019 ? "Margin is insufficient." : "Order rejected.") }
     : { code: -2019, msg: fault.message ?? "Margin is insufficient." }
+
+const INCOME_TYPES = new Set(["TRANSFER", "WELCOME_BONUS", "REALIZED_PNL", "FUNDING_FEE", "COMMISSION", "INSURANCE_CLEAR", "MARKET_MERCHANT_RETURN_REWARD"])
+/** income rows' tranId: the account's n-th funding payment is FIRST_TRAN_ID + n */
+const FIRST_TRAN_ID = 9_000_000_000
 
 const depthWeight = (limit: number) => (limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20)
 
@@ -263,6 +268,56 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
         : [{ symbol: instrument.symbol, interestRate: "0.00010000", time: venue.now(), fundingIntervalHours: f.intervalHours, fundingFeeCap: 0.02, fundingFeeFloor: -0.02 }]
     })
 
+  /** An optional whole-number parameter (times, limits). */
+  const intParam = (p: Params, name: string): Effect.Effect<number | undefined, AsterApiError> => {
+    const text = p.get(name)
+    if (text === undefined) return Effect.succeed(undefined)
+    return /^\d{1,20}$/.test(text) ? Effect.succeed(Number(text)) : Effect.fail(apiError(-1100, `Illegal characters found in parameter '${name}'; legal range is '^[0-9]{1,20}$'.`))
+  }
+
+  /**
+   * A history page as the venue cuts it, rows ascending by time: within [startTime, endTime], the
+   * first `limit` from startTime when it is given, else the most recent `limit`.
+   */
+  const historyPage = <A extends { readonly time: number }>(p: Params, rows: ReadonlyArray<A>, defaultLimit: number) =>
+    Effect.gen(function*() {
+      const start = yield* intParam(p, "startTime")
+      const end = yield* intParam(p, "endTime")
+      const limit = Math.min(Math.max((yield* intParam(p, "limit")) ?? defaultLimit, 1), 1000)
+      const inRange = rows.filter((row) => (start === undefined || row.time >= start) && (end === undefined || row.time <= end))
+      return start !== undefined ? inRange.slice(0, limit) : inRange.slice(Math.max(0, inRange.length - limit))
+    })
+
+  /** The rate of every funding settlement so far (the venue's history has no mark price). */
+  const fundingRate: Handler = (p) =>
+    Effect.gen(function*() {
+      yield* checkSymbol(p, false)
+      const events = (venue.fundingHistory?.() ?? []).map((event) => ({ time: event.ts, rate: event.rate }))
+      const rows = yield* historyPage(p, events, 100)
+      return rows.map((row) => ({ symbol: instrument.symbol, fundingRate: formatDecimal(row.rate), fundingTime: row.time }))
+    })
+
+  /** The account's income: funding fees only (fees and realised PnL are not booked as income here). */
+  const income: Handler = (p, account) =>
+    Effect.gen(function*() {
+      yield* checkSymbol(p, false)
+      const type = p.get("incomeType")
+      if (type !== undefined && !INCOME_TYPES.has(type)) return yield* apiError(-1130, "Data sent for parameter 'incomeType' is not valid.")
+      if (type !== undefined && type !== "FUNDING_FEE") return []
+      const payments = (venue.fundingPayments?.(account) ?? []).map((payment, index) => ({ time: payment.ts, payment, tranId: FIRST_TRAN_ID + index }))
+      const rows = yield* historyPage(p, payments, 100)
+      return rows.map((row) => ({
+        symbol: instrument.symbol,
+        incomeType: "FUNDING_FEE",
+        income: formatDecimal(BigDecimal.normalize(row.payment.amount)),
+        asset: instrument.quote,
+        info: "FUNDING_FEE",
+        time: row.time,
+        tranId: row.tranId,
+        tradeId: ""
+      }))
+    })
+
   const newOrder: Handler = (p, account) =>
     Effect.gen(function*() {
       yield* checkSymbol(p)
@@ -379,6 +434,8 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
         ? [
           endpoint("GET", at("premiumIndex"), "NONE", 1, premiumIndex),
           endpoint("GET", at("fundingInfo"), "NONE", 1, fundingInfo),
+          endpoint("GET", at("fundingRate"), "NONE", 1, fundingRate),
+          endpoint("GET", at("income"), "SIGNED", 30, income),
           endpoint("GET", accountAt("positionRisk"), "SIGNED", 5, positionRisk),
           endpoint("GET", accountAt("balance"), "SIGNED", 5, futuresBalance)
         ]

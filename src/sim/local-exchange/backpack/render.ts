@@ -6,6 +6,7 @@
  */
 import { BigDecimal } from "effect"
 import { formatDecimal } from "../../../core/domain/decimal"
+import type { FundingPayment } from "../../../core/accounting/ledger"
 import type { Balance } from "../../../core/domain/account"
 import type { Instrument } from "../../../core/domain/instrument"
 import type { Fill, Order, OrderStatus, OrderUpdate } from "../../../core/domain/order"
@@ -13,6 +14,7 @@ import type {
   WireCapital,
   WireDepth,
   WireFill,
+  WireFundingPayment,
   WireMarket,
   WireMarkPrice,
   WireOrder,
@@ -225,3 +227,11 @@ export const orderUpdateOf = (stream: string, update: OrderUpdate, now: number):
   }
   return { stream, data }
 }
+
+/** One funding payment of the account's history: the amount (positive = received), rate and funding time. */
+export const fundingPaymentOf = (symbol: string, payment: FundingPayment): typeof WireFundingPayment.Encoded => ({
+  symbol,
+  quantity: text(BigDecimal.normalize(payment.amount)),
+  intervalEndTimestamp: naiveUtc(payment.ts),
+  fundingRate: text(payment.rate)
+})

@@ -15,18 +15,20 @@
  * REST: GET /api/v1/time, /api/v1/ping, /api/v1/markets, /api/v1/market, /api/v1/ticker,
  * /api/v1/depth, /api/v1/markPrices (public); signed: GET/POST/DELETE /api/v1/order,
  * GET /api/v1/orders, GET /api/v1/position, GET /api/v1/capital, GET /wapi/v1/history/orders,
- * GET /wapi/v1/history/fills. GET /api/v1/order lists resting orders only (404 RESOURCE_NOT_FOUND
- * otherwise, as the venue); closed orders are in the order history.
+ * GET /wapi/v1/history/fills, GET /wapi/v1/history/funding (the account's funding payments, newest
+ * first unless `sortDirection=Asc`; `limit`/`offset` pages, no time filter). GET /api/v1/order
+ * lists resting orders only (404 RESOURCE_NOT_FOUND otherwise, as the venue); closed orders are in
+ * the order history.
  */
 import { HttpRouter, HttpServerRequest, type HttpServerResponse } from "@effect/platform"
 import { Effect, Either, Option, ParseResult, Schema, type Scope } from "effect"
-import { HistoryQueryParams, OrderCancelBody, OrderExecuteBody, OrderQueryParams } from "../../../adapters/backpack/schemas"
+import { FundingHistoryQueryParams, HistoryQueryParams, OrderCancelBody, OrderExecuteBody, OrderQueryParams } from "../../../adapters/backpack/schemas"
 import type { SignedFields, SignedValue } from "../../../adapters/backpack/signing"
 import type { Order } from "../../../core/domain/order"
 import type { Faults, LocalAccounts, LocalOrderRef, LocalVenue } from "../types"
 import { authenticate } from "./auth"
 import { OrderLog } from "./order-log"
-import { capitalOf, depthOf, fillOf, marketOf, markPricesOf, orderOf, positionsOf, tickerOf } from "./render"
+import { capitalOf, depthOf, fillOf, fundingPaymentOf, marketOf, markPricesOf, orderOf, positionsOf, tickerOf } from "./render"
 import { answerWithFaults, badRequest, ok, refuse, rejected, type Reply, toResponse } from "./replies"
 import { backpackStream } from "./stream"
 
@@ -168,6 +170,13 @@ export const backpackRoutes = (deps: BackpackRoutesDeps): HttpRouter.HttpRouter<
     return ok(page(own, params).map((fill) => fillOf(fill, venue.order(account, { orderId: fill.orderId })?.clientId)))
   }
 
+  const funding = (account: string, params: typeof FundingHistoryQueryParams.Type): Reply => {
+    if (wrongSymbol(params.symbol)) return ok([])
+    const oldestFirst = venue.fundingPayments?.(account) ?? []
+    const ordered = params.sortDirection === "Asc" ? oldestFirst : [...oldestFirst].reverse()
+    return ok(page(ordered, params).map((payment) => fundingPaymentOf(symbol, payment)))
+  }
+
   const route = (method: "GET" | "POST" | "DELETE", path: `/${string}`, handle: Handled) => {
     const add = method === "GET" ? HttpRouter.get : method === "POST" ? HttpRouter.post : HttpRouter.del
     return add(path, answer(`${method} ${path}`, handle))
@@ -210,6 +219,7 @@ export const backpackRoutes = (deps: BackpackRoutesDeps): HttpRouter.HttpRouter<
       ok(wrongSymbol(query["symbol"]) ? [] : venue.openOrders(account).map((order) => orderOf(order))))),
     route("GET", "/wapi/v1/history/orders", signed("orderHistoryQueryAll", (account, { query }) => decodeOr(HistoryQueryParams, query, (params) => history(account, params)))),
     route("GET", "/wapi/v1/history/fills", signed("fillHistoryQueryAll", (account, { query }) => decodeOr(HistoryQueryParams, query, (params) => fills(account, params)))),
+    route("GET", "/wapi/v1/history/funding", signed("fundingHistoryQueryAll", (account, { query }) => decodeOr(FundingHistoryQueryParams, query, (params) => funding(account, params)))),
     route("GET", "/api/v1/position", signed("positionQuery", (account) =>
       ok(venue.instrument.kind === "perp" ? positionsOf(symbol, venue.position(account), venue.funding()?.markPrice ?? venue.ticker()?.last) : []))),
     route("GET", "/api/v1/capital", signed("balanceQuery", (account) => ok(capitalOf(venue.balances(account))))),
