@@ -65,6 +65,8 @@ export class RunStopped extends Data.TaggedError("RunStopped")<{ readonly outcom
 }
 
 const QUIET_AFTER_STOP = Duration.millis(500)
+/** how long after a funding time its payment is read from the venue's history */
+const FUNDING_BOOKING_DELAY_MS = 60_000
 const HEDGE_STREAM_POLL = Duration.seconds(1)
 
 /** Journal writes that fail stop the run: acting unrecorded is what makes a restart unsafe. */
@@ -166,6 +168,33 @@ const watched = (venue: Exchange, guard: RiskGuard, seen: Map<string, { venue: E
   }
 }
 
+/**
+ * The venue's funding payments since the run started, into the journal and the kill switch's
+ * PnL; returns how many were new. A venue without a funding history (spot, paper) has none.
+ */
+const collectFunding = (journal: JournalService, runId: number, venue: Exchange, guard: RiskGuard, sinceMs: number) =>
+  Effect.gen(function*() {
+    if (venue.fundingPayments === undefined) return 0
+    let added = 0
+    for (const payment of yield* venue.fundingPayments(sinceMs)) {
+      if (!(yield* mustWrite(journal.recordFunding(runId, payment)))) continue
+      added += 1
+      yield* guard.recordFunding(payment.venue, payment.amount, payment.ts)
+      yield* Effect.log(`funding on ${payment.venue} at ${new Date(payment.ts).toISOString()}: ${formatDecimal(payment.amount)} (rate ${formatDecimal(payment.rate)})`)
+    }
+    return added
+  }).pipe(Effect.catchAll((error) => Effect.as(Effect.logWarning(`funding history of ${venue.venue}: ${error.message}`), 0)))
+
+/** Reads the funding history a minute after each of the venue's funding times (the venues book it late). */
+const fundingWatcher = (journal: JournalService, runId: number, venue: Exchange, guard: RiskGuard, sinceMs: number) =>
+  Effect.forever(Effect.gen(function*() {
+    const next = yield* venue.nextFundingTime.pipe(Effect.orElseSucceed(() => Option.none<number>()))
+    if (Option.isNone(next)) return yield* Effect.sleep(Duration.minutes(10))
+    const now = yield* Clock.currentTimeMillis
+    yield* Effect.sleep(Math.max(0, next.value - now) + FUNDING_BOOKING_DELAY_MS)
+    yield* collectFunding(journal, runId, venue, guard, sinceMs)
+  }))
+
 /** A spot hedge venue's "position" is its whole base balance: the journal's fills say what the bot moved. */
 const spotBaseline = (journal: JournalService, hedge: Exchange) =>
   Effect.gen(function*() {
@@ -202,6 +231,8 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       clientIdPrefix
     }))
     yield* Effect.log(`${options.kind} run ${runId} started: journal ${options.journalPath}, client ids ${clientIdPrefix}…`)
+    // funding is collected from the journal's first start: a payment booked while no process ran counts too
+    const fundingSince = Math.min(startedAt, ...(yield* mustWrite(journal.runs())).map((run) => run.startedAt))
 
     const guard = yield* RiskGuard.make(config.risk)
     const seen = new Map<string, { venue: Exchange; order: Order }>()
@@ -261,6 +292,8 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
           Effect.catchAll(() => Effect.void)
         ), { discard: true })
       yield* recordMarks
+      if (venues.maker.fundingPayments !== undefined) yield* Effect.forkScoped(fundingWatcher(journal, runId, maker, guard, fundingSince))
+      if (venues.hedge.fundingPayments !== undefined) yield* Effect.forkScoped(fundingWatcher(journal, runId, hedge, guard, fundingSince))
       yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(options.markEveryMs ?? 5000), recordMarks)))
 
       const observer: StrategyObserverService = riskObserver(guard, journalObserver(journal, runId))
@@ -293,6 +326,9 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
 
     // late messages (a fill that raced the last cancel), then any fill the streams never delivered
     yield* Effect.all([drainUpdates(maker, QUIET_AFTER_STOP), drainUpdates(hedge, QUIET_AFTER_STOP)], { concurrency: 2 }).pipe(Effect.catchAll(() => Effect.void))
+    // a funding time passed in the last minute is booked by now or at the next start
+    yield* collectFunding(journal, runId, maker, guard, fundingSince)
+    yield* collectFunding(journal, runId, hedge, guard, fundingSince)
     const journalled = yield* journalledFillQty(journal)
     for (const { order, venue } of seen.values()) yield* completeFills(journal, venue, runId, order, journalled)
     const endedAt = yield* Clock.currentTimeMillis
