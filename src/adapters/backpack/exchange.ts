@@ -172,7 +172,11 @@ export const makeBackpackExchange = (
     const onMessage = (text: string) =>
       Effect.gen(function*() {
         const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => new InvalidResponse({ venue: VENUE, detail: `stream: malformed JSON: ${text.slice(0, 200)}` }) })
-        if (Schema.is(WsErrorMessage)(json)) return yield* Effect.logError(`backpack stream refused a request: ${json.error.code}: ${json.error.message}`)
+        if (Schema.is(WsErrorMessage)(json)) {
+          // a refused private subscription leaves the socket up with no order updates on it: poll
+          yield* Effect.logError(`backpack stream refused a request: ${json.error.code}: ${json.error.message}`)
+          return yield* (fallback?.down ?? Effect.void)
+        }
         const envelope = yield* decodeStream(WsEnvelope, json, "envelope")
         const { stream, data } = envelope
         if (stream === `bookTicker.${symbol}`) {
