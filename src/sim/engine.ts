@@ -7,7 +7,7 @@ import type { Venue } from "../core/domain/venue"
 import type { ImpactModel } from "./models/impact"
 import { walkDepth } from "./models/impact"
 import type { QueueModel, QueuePosition } from "./models/queue"
-import type { DepthLevels } from "./tickstore/types"
+import { type DepthLevels, TickKind } from "./tickstore/types"
 
 export interface EngineInstrument {
   readonly tickUnits: number
@@ -56,6 +56,20 @@ export interface EngineOptions {
   readonly rejectMarket: () => boolean
 }
 
+/**
+ * Whether a tick can touch an order resting at `sellFloor` or above, or at `buyCeiling` or below:
+ * a quote whose bid reaches a sell fills it, whose ask is at its price moves its queue (the mirror
+ * image for buys); a taker buy at or above a sell, a taker sell at or below a buy. False means the
+ * tick only moves the market. Branch-free: the replay asks it of every tick while orders rest, and
+ * tick kinds alternate too irregularly for branches to be predicted.
+ */
+export const tickReaches = (kind: number, p1: number, p2: number, sellFloor: number, buyCeiling: number): boolean => {
+  const quote = +(kind === TickKind.Quote)
+  const sells = (+(p1 >= sellFloor) | (quote & +(p2 >= sellFloor))) & (quote | +(kind === TickKind.TradeBuy))
+  const buys = (+(p1 <= buyCeiling) | (quote & +(p2 <= buyCeiling))) & (quote | +(kind === TickKind.TradeSell))
+  return (sells | buys) !== 0
+}
+
 const isOpen = (o: SimOrder) => o.status === "new" || o.status === "partially-filled"
 
 const KEEP_CLOSED_ORDERS = 1000
@@ -70,7 +84,17 @@ export class VenueEngine {
   quoteTs = -1
   private depthId = -1
   private depthTs = -1
-  private resting: Array<SimOrder> = []
+  /**
+   * Copy-on-write (replaced, never mutated in place): matching loops over the array as it was when
+   * the tick arrived, even when a fill takes an order off the book meanwhile.
+   */
+  private resting: ReadonlyArray<SimOrder> = []
+  /**
+   * The lowest resting sell and the highest resting buy price (±Infinity when none): a tick that
+   * reaches neither cannot touch our orders, so a replay may skip it (`tickReaches`, `setQuote`).
+   */
+  sellFloor = Number.POSITIVE_INFINITY
+  buyCeiling = Number.NEGATIVE_INFINITY
   private readonly orders = new Map<string, SimOrder>()
   /** closed orders stay queryable for a while, then are forgotten: memory stays flat over long runs */
   private readonly closed: Array<string> = []
@@ -98,6 +122,18 @@ export class VenueEngine {
     return this.resting.slice()
   }
 
+  private setResting(orders: ReadonlyArray<SimOrder>): void {
+    this.resting = orders
+    let floor = Number.POSITIVE_INFINITY
+    let ceiling = Number.NEGATIVE_INFINITY
+    for (const o of orders) {
+      if (o.sign < 0) floor = Math.min(floor, o.price)
+      else ceiling = Math.max(ceiling, o.price)
+    }
+    this.sellFloor = floor
+    this.buyCeiling = ceiling
+  }
+
   private retire(o: SimOrder): void {
     this.closed.push(o.id)
     if (this.closed.length > KEEP_CLOSED_ORDERS) this.orders.delete(this.closed.shift()!)
@@ -106,18 +142,30 @@ export class VenueEngine {
   // ---- market data (hot path) ----
 
   onQuote(ts: number, bid: number, bidQty: number, ask: number, askQty: number): void {
+    this.setQuote(ts, bid, bidQty, ask, askQty)
+    if (this.resting.length !== 0) this.restingOnQuote(ts)
+  }
+
+  onTrade(ts: number, price: number, qty: number, takerBuys: boolean): void {
+    this.setLastTrade(ts, price)
+    if (this.resting.length !== 0) this.restingOnTrade(ts, price, qty, takerBuys)
+  }
+
+  /**
+   * The top of book without matching: a replay that skipped the ticks which could not reach a
+   * resting order (`tickReaches`) catches up on the latest one.
+   */
+  setQuote(ts: number, bid: number, bidQty: number, ask: number, askQty: number): void {
     this.bid = bid
     this.bidQty = bidQty
     this.ask = ask
     this.askQty = askQty
     this.quoteTs = ts
-    if (this.resting.length !== 0) this.restingOnQuote(ts)
   }
 
-  onTrade(ts: number, price: number, qty: number, takerBuys: boolean): void {
+  setLastTrade(ts: number, price: number): void {
     this.last = price
     this.lastTradeTs = ts
-    if (this.resting.length !== 0) this.restingOnTrade(ts, price, qty, takerBuys)
   }
 
   onDepth(ts: number, snapshotId: number): void {
@@ -126,7 +174,9 @@ export class VenueEngine {
   }
 
   private restingOnQuote(ts: number): void {
-    for (const o of this.resting.slice()) {
+    const resting = this.resting
+    for (let i = 0; i < resting.length; i++) {
+      const o = resting[i]!
       if (o.sign < 0) {
         if (this.bid > 0 && this.bid >= o.price) this.fill(o, ts, o.price, o.qty - o.filled, "maker")
         else if (this.ask === o.price && this.askQty > 0) this.observeLevel(o, this.askQty)
@@ -143,7 +193,9 @@ export class VenueEngine {
   }
 
   private restingOnTrade(ts: number, price: number, qty: number, takerBuys: boolean): void {
-    for (const o of this.resting.slice()) {
+    const resting = this.resting
+    for (let i = 0; i < resting.length; i++) {
+      const o = resting[i]!
       // a taker buy lifts asks (our sells); a taker sell hits bids (our buys)
       if ((o.sign < 0) !== takerBuys) continue
       const through = o.sign < 0 ? price > o.price : price < o.price
@@ -165,7 +217,7 @@ export class VenueEngine {
     if (o.filled >= o.qty) {
       o.status = "filled"
       if (this.resting.includes(o)) {
-        this.resting = this.resting.filter((r) => r !== o)
+        this.setResting(this.resting.filter((r) => r !== o))
         this.retire(o)
       }
     } else {
@@ -226,7 +278,7 @@ export class VenueEngine {
     }
     o.queue.ahead = this.initialQueue(o, ts)
     o.levelQty = o.queue.ahead
-    this.resting.push(o)
+    this.setResting([...this.resting, o])
     return o
   }
 
@@ -278,7 +330,7 @@ export class VenueEngine {
     if (isOpen(o)) {
       o.status = "cancelled"
       o.updatedAt = ts
-      this.resting = this.resting.filter((r) => r !== o)
+      this.setResting(this.resting.filter((r) => r !== o))
       this.retire(o)
     }
     return o

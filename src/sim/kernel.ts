@@ -6,7 +6,8 @@
  * seconds and makes a run deterministic for a given file, config and seed.
  *
  * Times are microseconds since the epoch. The tick loop is the hot path: typed arrays, no
- * per-tick allocation, engines touched only for the instruments the strategy trades.
+ * per-tick allocation, and the matching engines see only the ticks that can reach one of our
+ * resting orders; the others are skipped and each engine's market read back from the block.
  */
 import { BigDecimal } from "effect"
 import { Ledger } from "../core/accounting/ledger"
@@ -15,7 +16,7 @@ import type { Instrument } from "../core/domain/instrument"
 import type { Ticker } from "../core/domain/market"
 import type { Fill, Order, OrderUpdate } from "../core/domain/order"
 import type { Venue } from "../core/domain/venue"
-import { type EngineInstrument, type SimOrder, VenueEngine } from "./engine"
+import { type EngineInstrument, type SimOrder, tickReaches, VenueEngine } from "./engine"
 import type { FeeModel } from "./models/fees"
 import type { ImpactModel } from "./models/impact"
 import type { LatencyModel } from "./models/latency"
@@ -52,12 +53,35 @@ interface ScheduledEvent {
   readonly run: () => void
 }
 
+/**
+ * Recorded units → exact decimals, remembered: the same prices and sizes come back over and over,
+ * and each fresh conversion goes through a string. Bounded, so memory stays flat.
+ */
+const decimalsOf = (scale: number): ((units: number) => Decimal) => {
+  const memo = new Map<number, Decimal>()
+  return (units) => {
+    let d = memo.get(units)
+    if (d === undefined) {
+      if (memo.size >= 4096) memo.clear()
+      d = fromUnits(units, scale)
+      memo.set(units, d)
+    }
+    return d
+  }
+}
+
+const TWO = decimal("2")
+
 /** Everything the kernel keeps per traded venue. */
 export class VenueSlot {
   readonly inbox: Array<OrderUpdate> = []
   private orderSeq = 0
   readonly priceScale: number
   readonly qtyScale: number
+  /** price units → decimal price */
+  readonly price: (units: number) => Decimal
+  /** quantity units → decimal quantity */
+  readonly qty: (units: number) => Decimal
 
   constructor(
     readonly config: KernelVenueConfig,
@@ -69,6 +93,8 @@ export class VenueSlot {
   ) {
     this.priceScale = stored.priceScale
     this.qtyScale = stored.qtyScale
+    this.price = decimalsOf(stored.priceScale)
+    this.qty = decimalsOf(stored.qtyScale)
   }
 
   get venue(): Venue {
@@ -84,9 +110,9 @@ export class VenueSlot {
     if (bid <= 0 || ask <= 0) return undefined
     return {
       ts: Math.floor(tsUs / 1000),
-      bid: fromUnits(bid, this.priceScale),
-      ask: fromUnits(ask, this.priceScale),
-      last: last > 0 ? fromUnits(last, this.priceScale) : BigDecimal.unsafeDivide(fromUnits(bid + ask, this.priceScale), decimal("2"))
+      bid: this.price(bid),
+      ask: this.price(ask),
+      last: last > 0 ? this.price(last) : BigDecimal.unsafeDivide(fromUnits(bid + ask, this.priceScale), TWO)
     }
   }
 
@@ -107,9 +133,9 @@ export class VenueSlot {
       clientId: o.clientId,
       side: o.sign > 0 ? "buy" : "sell",
       type: o.type,
-      ...(o.type === "limit" && o.price > 0 ? { price: fromUnits(o.price, this.priceScale) } : {}),
-      qty: fromUnits(Math.max(o.qty, 0), this.qtyScale),
-      filledQty: fromUnits(o.filled, this.qtyScale),
+      ...(o.type === "limit" && o.price > 0 ? { price: this.price(o.price) } : {}),
+      qty: this.qty(Math.max(o.qty, 0)),
+      filledQty: this.qty(o.filled),
       filledQuote: fromUnits(o.filledQuote, this.priceScale + this.qtyScale),
       status: o.status,
       postOnly: o.postOnly,
@@ -160,6 +186,11 @@ export class SimKernel {
   private previousBlock: TickBlock | undefined
   private blockStart: Array<MarketState> = []
   private previousBlockStart: Array<MarketState> = []
+  /** indices of the current block's Depth ticks, ascending */
+  private depthTicks: ReadonlyArray<number> = []
+  /** per instrument index: the engine's sellFloor / buyCeiling (±Infinity: nothing to reach) */
+  private readonly sellFloorOf = new Float64Array(256).fill(Number.POSITIVE_INFINITY)
+  private readonly buyCeilingOf = new Float64Array(256).fill(Number.NEGATIVE_INFINITY)
 
   constructor(readonly file: TickFile, config: KernelConfig) {
     this.now = file.firstTs
@@ -261,12 +292,14 @@ export class SimKernel {
     return this.ended ? NO_EVENT : Number.NEGATIVE_INFINITY
   }
 
-  /** The hot loop: ticks strictly before the next event and not after `until`. */
+  /**
+   * The hot loop: ticks strictly before the next event and not after `until`. Only the ticks that
+   * can reach a resting order go through the matching engines; the others just move a market, so
+   * each stretch ends by setting every engine to the latest of its ticks in it.
+   */
   private replayTicks(until: number): void {
     let block = this.block
     let i = this.index
-    const slotOf = this.slotOfInstrument
-    const slots = this.slots
     let count = 0
     while (true) {
       if (block === undefined || i >= block.n) {
@@ -278,47 +311,96 @@ export class SimKernel {
         }
         this.previousBlock = block
         this.previousBlockStart = this.blockStart
-        this.blockStart = slots.map(marketState)
+        this.blockStart = this.slots.map(marketState)
         block = next.value
+        this.depthTicks = depthTickIndices(block)
         i = 0
         if (this.onProgress) this.onProgress(this.now, this.ticksReplayed + count)
       }
-      const { ts, kind, instrument, p1, q1, p2, q2, n } = block
-      let stop = false
       const start = i
-      for (; i < n; i++) {
-        const t = ts[i]!
-        // re-read every tick: an engine fill schedules a message that may come before `until`
-        if (t >= this.nextEventT || t > until) {
-          stop = true
-          break
-        }
-        const s = slotOf[instrument[i]!]!
-        if (s < 0) continue
-        const slot = slots[s]!
-        const engine = slot.engine
-        switch (kind[i]) {
-          case TickKind.Quote:
-            engine.onQuote(t, p1[i]!, q1[i]!, p2[i]!, q2[i]!)
-            break
-          case TickKind.TradeBuy:
-            engine.onTrade(t, p1[i]!, q1[i]!, true)
-            break
-          case TickKind.TradeSell:
-            engine.onTrade(t, p1[i]!, q1[i]!, false)
-            break
-          case TickKind.Depth:
-            engine.onDepth(t, p1[i]!)
-            continue
-        }
-      }
+      i = this.matchResting(block, start, until)
+      this.catchUpMarkets(block, start, i)
       count += i - start
-      if (i > start) this.now = ts[i - 1]!
+      if (i > start) this.now = block.ts[i - 1]!
       this.block = block
       this.index = i
-      if (stop) break
+      if (i < block.n) break
     }
     this.ticksReplayed += count
+  }
+
+  /** First index from `from` on that is at or after the next event, or after `until` (else n). */
+  private stopIndex(block: TickBlock, from: number, until: number): number {
+    const { ts, n } = block
+    const next = this.nextEventT
+    let i = from
+    while (i < n && ts[i]! < next && ts[i]! <= until) i++
+    return i
+  }
+
+  /**
+   * Feeds the engines the ticks of this stretch that can reach a resting order (fills, queue
+   * moves) and returns where the stretch stops.
+   */
+  private matchResting(block: TickBlock, from: number, until: number): number {
+    let end = this.stopIndex(block, from, until)
+    const floor = this.sellFloorOf
+    const ceiling = this.buyCeilingOf
+    let resting = false
+    for (const slot of this.slots) {
+      floor[slot.stored.idx] = slot.engine.sellFloor
+      ceiling[slot.stored.idx] = slot.engine.buyCeiling
+      resting ||= slot.engine.restingCount > 0
+    }
+    if (!resting) return end
+    const { ts, kind, instrument, p1, q1, p2, q2 } = block
+    const slotOf = this.slotOfInstrument
+    for (let i = from; i < end; i++) {
+      const inst = instrument[i]!
+      const k = kind[i]!
+      if (!tickReaches(k, p1[i]!, p2[i]!, floor[inst]!, ceiling[inst]!)) continue
+      const engine = this.slots[slotOf[inst]!]!.engine
+      const nextEvent = this.nextEventT
+      if (k === TickKind.Quote) engine.onQuote(ts[i]!, p1[i]!, q1[i]!, p2[i]!, q2[i]!)
+      else engine.onTrade(ts[i]!, p1[i]!, q1[i]!, k === TickKind.TradeBuy)
+      floor[inst] = engine.sellFloor
+      ceiling[inst] = engine.buyCeiling
+      // a fill schedules its report, which may come before the event this stretch was heading for
+      if (this.nextEventT !== nextEvent) end = this.stopIndex(block, i + 1, until)
+    }
+    return end
+  }
+
+  /** Sets each engine's quote, last trade and depth snapshot to the latest of its ticks in [from, to). */
+  private catchUpMarkets(block: TickBlock, from: number, to: number): void {
+    const { ts, kind, instrument, p1, q1, p2, q2 } = block
+    for (let s = 0; s < this.slots.length; s++) {
+      const idx = this.slots[s]!.stored.idx
+      if (this.slotOfInstrument[idx] !== s) continue
+      const engine = this.slots[s]!.engine
+      // quotes and trades are dense: a short walk back finds both
+      let quote = false
+      let trade = false
+      for (let i = to - 1; i >= from && !(quote && trade); i--) {
+        if (instrument[i] !== idx) continue
+        const k = kind[i]
+        if (k === TickKind.Quote) {
+          if (!quote) engine.setQuote(ts[i]!, p1[i]!, q1[i]!, p2[i]!, q2[i]!)
+          quote = true
+        } else if (k === TickKind.TradeBuy || k === TickKind.TradeSell) {
+          if (!trade) engine.setLastTrade(ts[i]!, p1[i]!)
+          trade = true
+        }
+      }
+      // depth snapshots are sparse: looked up in the block's list of them
+      const depth = this.depthTicks
+      for (let d = depth.length - 1; d >= 0; d--) {
+        const i = depth[d]!
+        if (i >= to || instrument[i] !== idx) continue
+        if (i >= from) engine.onDepth(ts[i]!, p1[i]!)
+        break
+      }
+    }
   }
 
   /** The market of `slot` as the strategy sees it at `ts` (µs): the last quote and trade not newer. */
@@ -367,8 +449,8 @@ export class SimKernel {
 
   private onFill(slotIndex: number, order: SimOrder, ts: number, price: number, qty: number, liquidity: "maker" | "taker"): void {
     const slot = this.slots[slotIndex]!
-    const priceDecimal = fromUnits(price, slot.priceScale)
-    const qtyDecimal = fromUnits(qty, slot.qtyScale)
+    const priceDecimal = slot.price(price)
+    const qtyDecimal = slot.qty(qty)
     const fee = BigDecimal.normalize(BigDecimal.multiply(BigDecimal.multiply(priceDecimal, qtyDecimal), slot.config.fees.rate(liquidity)))
     const fill: Fill = {
       venue: slot.venue,
@@ -393,6 +475,12 @@ export class SimKernel {
       slot.inbox.push(update)
     })
   }
+}
+
+const depthTickIndices = (block: TickBlock): Array<number> => {
+  const found: Array<number> = []
+  for (let i = block.kind.indexOf(TickKind.Depth); i >= 0; i = block.kind.indexOf(TickKind.Depth, i + 1)) found.push(i)
+  return found
 }
 
 /** A slot's recorded top of book and last trade at one moment (units, µs; -1 = none yet). */

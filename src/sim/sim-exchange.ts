@@ -46,10 +46,11 @@ const newSimOrder = (
  * (tests, benchmarks) keep the run fully synchronous.
  */
 const HOST_YIELD_MS = 50
-const hostYielder = (cooperative: boolean): Effect.Effect<void> => {
-  if (!cooperative) return Effect.void
+const hostYielder = (cooperative: boolean): (<A, E, R>(wait: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) => {
+  // synchronous runs skip the wrapper altogether: every Effect step counts over thousands of waits
+  if (!cooperative) return (wait) => wait
   let last = performance.now()
-  return Effect.suspend(() => {
+  const yieldNow = Effect.suspend(() => {
     const now = performance.now()
     if (now - last < HOST_YIELD_MS) return Effect.void
     last = now
@@ -58,6 +59,7 @@ const hostYielder = (cooperative: boolean): Effect.Effect<void> => {
       return Effect.sync(() => clearImmediate(handle))
     })
   })
+  return (wait) => Effect.zipRight(yieldNow, wait)
 }
 
 /**
@@ -149,7 +151,7 @@ export const makeSimExchange = (kernel: SimKernel, slot: VenueSlot, cooperative 
       Effect.succeed(roundTrip(slot.config.latency.submit(), () => slot.engine.openOrders().map((order) => slot.toOrder(order))))
     ),
     nextUpdate: (within) =>
-      Effect.zipRight(yieldToHost, Effect.suspend(() => {
+      yieldToHost(Effect.suspend(() => {
         if (slot.inbox.length === 0) {
           const outcome = kernel.runUntil(kernel.now + Duration.toMillis(within) * 1000, () => slot.inbox.length > 0)
           if (outcome === "end") return endOfData(kernel)
@@ -184,9 +186,6 @@ export const simClock = (kernel: SimKernel, cooperative = false): Clock.Clock =>
   unsafeCurrentTimeNanos: () => BigInt(Math.floor(kernel.now)) * 1000n,
   currentTimeNanos: Effect.sync(() => BigInt(Math.floor(kernel.now)) * 1000n),
   sleep: (duration) =>
-    Effect.zipRight(
-      yieldToHost,
-      Effect.suspend(() => (kernel.runUntil(kernel.now + Duration.toMillis(duration) * 1000) === "end" ? endOfData(kernel) : Effect.void))
-    )
+    yieldToHost(Effect.suspend(() => (kernel.runUntil(kernel.now + Duration.toMillis(duration) * 1000) === "end" ? endOfData(kernel) : Effect.void)))
   }
 }

@@ -189,17 +189,20 @@ export const openTickFile = (path: string): TickFile => {
         to_ts: number
       }>
     ).map((r) => ({ instrumentIdx: r.instrument_idx, fromTs: r.from_ts, toTs: r.to_ts }))
-    const bad = db
+    // one pass over the blocks (each row spans large pages): the counts and the first bad block
+    const s = db
       .prepare(
-        `SELECT id, n FROM tick_blocks
-         WHERE n < 1 OR length(ts) != n * 8 OR length(kind) != n OR length(instrument) != n
-            OR length(p1) != n * 8 OR length(q1) != n * 8 OR length(p2) != n * 8 OR length(q2) != n * 8
-         LIMIT 1`
+        `SELECT count(*) AS blocks, coalesce(sum(n), 0) AS ticks,
+           min(CASE WHEN n < 1 OR length(ts) != n * 8 OR length(kind) != n OR length(instrument) != n
+             OR length(p1) != n * 8 OR length(q1) != n * 8 OR length(p2) != n * 8 OR length(q2) != n * 8 THEN id END) AS badId
+         FROM tick_blocks`
       )
-      .get() as { id: number; n: number } | undefined
-    if (bad !== undefined) fail(`corrupt block ${bad.id}: column lengths do not match n = ${bad.n}`)
-    const s = db.prepare("SELECT count(*) AS blocks, coalesce(sum(n), 0) AS ticks FROM tick_blocks").get() as { blocks: number; ticks: number }
-    blockStats = s
+      .get() as { blocks: number; ticks: number; badId: number | null }
+    if (s.badId !== null) {
+      const bad = db.prepare("SELECT n FROM tick_blocks WHERE id = ?").get(s.badId) as { n: number }
+      fail(`corrupt block ${s.badId}: column lengths do not match n = ${bad.n}`)
+    }
+    blockStats = { blocks: s.blocks, ticks: s.ticks }
   } catch (e) {
     if (e instanceof TickFileError) throw e
     fail(`cannot read: ${(e as Error).message}`)
