@@ -100,7 +100,7 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       `ratio             ${figures.ratio}`,
       `kernel alone      ${(figures.details.kernelOnlyTicksPerSec / 1e6).toFixed(2)} M ticks/s (replay + matching, no strategy; ratio ${figures.details.kernelOnlyRatio})`,
       `peak RSS          ${figures.peakRssMb1M} MB at 1M ticks, ${figures.peakRssMb10M} MB at ${backtest10M.ticks} ticks`,
-      `hedge reaction    p50 ${figures.hedgeReactionP50Ms} ms, p99 ${figures.hedgeReactionP99Ms} ms over ${reaction.fills} fills (maker fill leaving the local Backpack → hedge reaching the local Aster)`
+      `hedge reaction    p50 ${figures.hedgeReactionP50Ms} ms, p99 ${figures.hedgeReactionP99Ms} ms over ${reaction.fills} fills (maker fill arriving on the Backpack socket → hedge request leaving for Aster)`
     ].join("\n"))
     if (Option.isSome(args.json)) {
       const fsys = yield* FileSystem.FileSystem
