@@ -1,7 +1,7 @@
 /**
  * The local exchange for the hedge reaction bench, on its own thread (its own event loop, real
  * loopback sockets), so the bot's figures do not include the exchange's work. A driver trades
- * through every maker order as soon as it rests, so legs follow each other at once. Posts the
+ * through every maker order 25 ms after it rests, so legs follow each other quickly. Posts the
  * URLs, then serves until the bench exits.
  */
 import { Effect } from "effect"
@@ -14,6 +14,7 @@ import { startLocalExchange } from "../src/sim/local-exchange/local-exchange"
 import { createTickFile } from "../src/sim/tickstore/writer"
 
 const { backpackAccount } = workerData as { readonly backpackAccount: string }
+const FILL_AFTER_MS = 25
 
 /** An hour of steady quotes on both venues, from now. */
 const steadyMarket = (): string => {
@@ -40,7 +41,9 @@ Effect.runFork(
     bp.onOrderUpdate(backpackAccount, (update) => {
       if (update.order.status === "new" && update.order.price !== undefined) {
         const price = Number(toUnits(update.order.price, bp.priceScale))
-        setImmediate(() => bp.feed.trade(Date.now() * 1000, update.order.side === "sell" ? price + 1 : price - 1, 1_000_000, update.order.side === "sell"))
+        // a moment later, as fills come in real markets: the bot is then waiting on its stream, not
+        // still reading the placement's reply (which would count that reply's latency as reaction)
+        setTimeout(() => bp.feed.trade(Date.now() * 1000, update.order.side === "sell" ? price + 1 : price - 1, 1_000_000, update.order.side === "sell"), FILL_AFTER_MS)
       }
     })
     parentPort!.postMessage({ backpack: running.urls.backpack, asterFutures: running.urls.asterFutures })
