@@ -4,14 +4,12 @@
  * and the refusals of bad configs. After every run the venues themselves say the bot left nothing
  * unhedged, and the journal is consistent (nothing in doubt, the report reconciles).
  */
-import { BigDecimal, Effect, Option, Schema } from "effect"
+import { BigDecimal, Option } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import { decimal, formatDecimal, sum } from "../src/core/domain/decimal"
-import { RunReport } from "../src/core/report/report"
-import { openJournal } from "../src/live/journal"
-import { type LocalExchange, netChange, positions, startLive, startLocalExchange, waitFor } from "./support/live-processes"
+import { decimal, formatDecimal } from "../src/core/domain/decimal"
+import { inspectJournal, type LocalExchange, netChange, positions, readReport, startLive, startLocalExchange, waitFor } from "./support/live-processes"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 
 const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m)
@@ -27,24 +25,6 @@ const exchange = async (options: Parameters<typeof startLocalExchange>[0]) => {
   running.push(started)
   return started
 }
-
-/** The journal after a run: nothing in doubt, every run closed, and per run what it traded. */
-const inspectJournal = (file: string) =>
-  Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-    const journal = yield* openJournal(file, "read")
-    const fills = yield* journal.fills()
-    const qty = (venue: string) => formatDecimal(sum(fills.filter((f) => f.venue === venue).map((f) => (f.side === "buy" ? f.qty : BigDecimal.negate(f.qty)))))
-    return {
-      pending: yield* journal.pendingIntents(),
-      inDoubt: yield* journal.hedgesInDoubt(),
-      runs: yield* journal.runs(),
-      fills,
-      makerQty: qty("backpack"),
-      hedgeQty: (venue: string) => qty(venue)
-    }
-  })))
-
-const readReport = (file: string) => Schema.decodeUnknownSync(RunReport)(JSON.parse(fs.readFileSync(file, "utf8")))
 
 describe.each(["futures", "spot"] as const)("npm run live, %s variant, against npm run exchange", (variant) => {
   it("runs full cycles, hedges every fill, journals them and writes a report that reconciles", async () => {

@@ -4,14 +4,11 @@
  * (the venues' own positions say so) and the journal consistent (nothing pending or in doubt, the
  * report reconciling with its fills). A hedge venue that refuses every hedge trips the kill switch.
  */
-import { Effect, Option, Schema } from "effect"
-import * as fs from "node:fs"
+import { Option } from "effect"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { formatDecimal } from "../src/core/domain/decimal"
-import { RunReport } from "../src/core/report/report"
-import { openJournal } from "../src/live/journal"
-import { type LocalExchange, netChange, positions, startLive, startLocalExchange } from "./support/live-processes"
+import { inspectJournal, type LocalExchange, netChange, positions, readReport, startLive, startLocalExchange } from "./support/live-processes"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 
 let running: Array<LocalExchange> = []
@@ -19,12 +16,6 @@ afterEach(async () => {
   await Promise.all(running.map((r) => r.stop()))
   running = []
 })
-
-const journalState = (file: string) =>
-  Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-    const journal = yield* openJournal(file, "read")
-    return { pending: yield* journal.pendingIntents(), inDoubt: yield* journal.hedgesInDoubt(), runs: yield* journal.runs() }
-  })))
 
 const http = (route: string, fault: string, rule = "times: 1") => `http:\n  - route: "${route}"\n    ${rule}\n    fault: ${fault}\n`
 const socket = (stream: string, fault: string, rule = "every: 2\n    times: 2") => `socket:\n  - stream: "${stream}"\n    ${rule}\n    fault: ${fault}\n`
@@ -57,10 +48,10 @@ describe("npm run live under the local exchange's faults", () => {
     const code = await live.exited
     expect(code, live.output()).toBe(0)
     expect(formatDecimal(netChange(before, await positions(local.config))), live.output()).toBe("0")
-    const state = await journalState(journal)
+    const state = await inspectJournal(journal)
     expect(state.pending).toEqual([])
     expect(state.inDoubt).toEqual([])
-    const report = Schema.decodeUnknownSync(RunReport)(JSON.parse(fs.readFileSync(reportFile, "utf8")))
+    const report = readReport(reportFile)
     expect(report.run.outcome).toBe("completed")
     expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
     // every maker fill was hedged, and the report holds both sides of it
@@ -75,12 +66,12 @@ describe("npm run live under the local exchange's faults", () => {
     const live = startLive(local.config, journal, ["--report-json", reportFile])
     expect(await live.exited).toBe(1)
     expect(live.output()).toMatch(/error: kill-switch: kill switch \(risk\.max_consecutive_hedge_failures\): consecutive failed hedge attempts is 3, the limit is 3/)
-    const report = Schema.decodeUnknownSync(RunReport)(JSON.parse(fs.readFileSync(reportFile, "utf8")))
+    const report = readReport(reportFile)
     expect(report.run.outcome).toBe("kill-switch")
     // the first leg's maker fill stayed unhedged, and the report says so
     expect(report.venues["backpack"]!.position).toBe("-10")
     expect(report.venues["aster-futures"]!.fillCount).toBe(0)
-    const state = await journalState(journal)
+    const state = await inspectJournal(journal)
     // every refused hedge is recorded as refused, none is in doubt
     expect(state.inDoubt).toEqual([])
     expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["kill-switch"])

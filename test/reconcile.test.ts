@@ -14,22 +14,13 @@ import { type Exchange, HedgeVenue, MakerVenue } from "../src/core/exchange"
 import { describeReconcile, reconcile, type ReconcileParams, type ReconcileSummary } from "../src/live/reconcile"
 import { type LocalVenueBook, makeLocalVenue } from "../src/sim/local-exchange/venue-book"
 import type { ImpactModel } from "../src/sim/models/impact"
+import { PERP } from "./support/fake-local-venue"
 
 const T0 = 1_760_000_000_000
 const ACCOUNT = "me"
 const PREFIX = "hl"
 
-const MAKER: Instrument = {
-  venue: "backpack",
-  symbol: "ASTER_USDC_PERP",
-  base: "ASTER",
-  quote: "USDC",
-  kind: "perp",
-  tickSize: decimal("0.0001"),
-  stepSize: decimal("0.01"),
-  minQty: decimal("0.01"),
-  minNotional: ZERO
-}
+const MAKER: Instrument = PERP
 
 /** a coarser step than the maker's and a 5 USDT minimum notional, so rounding and minimums show */
 const FUTURES: Instrument = {

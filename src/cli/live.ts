@@ -8,11 +8,11 @@ import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
 import { Console, Deferred, Effect, Layer, Logger, LogLevel, Option, Redacted } from "effect"
-import nacl from "tweetnacl"
 import { asterOptionsFromConfig, makeAsterExchange } from "../adapters/aster/exchange"
 import { makeBackpackExchange } from "../adapters/backpack/exchange"
 import type { HedgeConfig } from "../core/config/config"
 import { loadLiveConfig } from "../live/live-config"
+import { generateBackpackTestKey } from "../sim/local-exchange/bot-config"
 import { makePaperExchange } from "../live/paper-exchange"
 import { awaitStopping, RunStopped, runLive, type Venues } from "../live/runner"
 import { formatSummary } from "./summary"
@@ -29,15 +29,8 @@ const reportJson = Options.file("report-json").pipe(Options.withDescription("wri
 /** Paper trading reads public data only: keys are not needed, a throwaway pair stands in for missing ones. */
 const withPaperCredentials = (config: HedgeConfig): HedgeConfig => {
   if (Redacted.value(config.maker.secretKey).trim() !== "") return config
-  const pair = nacl.sign.keyPair()
-  return {
-    ...config,
-    maker: {
-      ...config.maker,
-      publicKey: Redacted.make(Buffer.from(pair.publicKey).toString("base64")),
-      secretKey: Redacted.make(Buffer.from(pair.secretKey.subarray(0, 32)).toString("base64"))
-    }
-  }
+  const key = generateBackpackTestKey()
+  return { ...config, maker: { ...config.maker, publicKey: Redacted.make(key.publicKeyB64), secretKey: Redacted.make(key.secretKeyB64) } }
 }
 
 const liveVenues = (config: HedgeConfig) =>

@@ -36,7 +36,7 @@ import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
 import type { Position } from "../core/domain/account"
 import type { Fill } from "../core/domain/order"
 import type { Venue } from "../core/domain/venue"
-import type { StrategyObserverService } from "../core/strategy/observer"
+import { silentObserver, type StrategyObserverService } from "../core/strategy/observer"
 
 export interface RiskLimits {
   /** base quantity × seconds, over one unhedged stretch */
@@ -261,15 +261,6 @@ export class RiskGuard {
       return trip("max_unhedged_qty_seconds", "unhedged base quantity × seconds", formatDecimal(qtySeconds), formatDecimal(limits.maxUnhedgedQtySeconds))
     return undefined
   }
-}
-
-const silentObserver: StrategyObserverService = {
-  cycleStarted: () => Effect.void,
-  fundingPause: () => Effect.void,
-  makerOrderPlaced: () => Effect.void,
-  legCompleted: () => Effect.void,
-  hedgeSent: () => Effect.void,
-  exposureChanged: () => Effect.void
 }
 
 /**

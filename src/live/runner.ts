@@ -94,6 +94,20 @@ const completeFills = (journal: JournalService, venue: Exchange, runId: number, 
     if (added > 0) yield* Effect.log(`journal: ${added} fill(s) of ${order.venue} order ${order.id} read from the venue's history`)
   }).pipe(Effect.catchAll((error) => Effect.logWarning(`journal: could not read the fills of ${order.venue} order ${order.id}: ${error.message}`)))
 
+/** A hedge settled outside the strategy (at start-up, or after a restart) from the venue's order. */
+const recordHedgeOutcome = (journal: JournalService, clientId: string, runId: number, order: Order, state: "done" | "failed" = "done") =>
+  Effect.flatMap(Clock.currentTimeMillis, (ts) =>
+    mustWrite(journal.recordHedge({
+      clientId,
+      runId,
+      side: order.side,
+      qty: order.qty,
+      executedQty: order.filledQty,
+      executedQuote: order.filledQuote,
+      ts,
+      state
+    })))
+
 /**
  * Step 2: every request an earlier process journalled without a known outcome is looked up by
  * its client id. Found: the order (and its fills) is recorded, a hedge among them marked done.
@@ -104,18 +118,6 @@ const completeFills = (journal: JournalService, venue: Exchange, runId: number, 
 const settleEarlierRuns = (journal: JournalService, runId: number, venues: Venues) =>
   Effect.gen(function*() {
     const venueOf = (venue: string) => (venue === venues.maker.venue ? venues.maker : venue === venues.hedge.venue ? venues.hedge : undefined)
-    const hedgeDone = (clientId: string, hedgeRunId: number, order: Order) =>
-      Effect.flatMap(Clock.currentTimeMillis, (ts) =>
-        mustWrite(journal.recordHedge({
-          clientId,
-          runId: hedgeRunId,
-          side: order.side,
-          qty: order.qty,
-          executedQty: order.filledQty,
-          executedQuote: order.filledQuote,
-          ts,
-          state: "done"
-        })))
     const pending = (yield* mustWrite(journal.pendingIntents())).filter((p) => p.runId !== runId && p.kind !== "cancel")
     for (const intent of pending) {
       const venue = venueOf(intent.venue)
@@ -136,7 +138,7 @@ const settleEarlierRuns = (journal: JournalService, runId: number, venues: Venue
       const order = found.value
       yield* Effect.log(`restart: ${intent.kind} ${intent.clientId} on ${intent.venue} is order ${order.id}, ${order.status}, ${formatDecimal(order.filledQty)} filled`)
       yield* completeFills(journal, venue, intent.runId, order)
-      if (intent.kind === "market") yield* hedgeDone(intent.clientId, intent.runId, order)
+      if (intent.kind === "market") yield* recordHedgeOutcome(journal, intent.clientId, intent.runId, order)
     }
     const looked = new Set(pending.map((p) => p.clientId))
     const inDoubt = (yield* mustWrite(journal.hedgesInDoubt())).filter((h) => h.runId !== runId && !looked.has(h.clientId))
@@ -146,7 +148,7 @@ const settleEarlierRuns = (journal: JournalService, runId: number, venues: Venue
       const order = hedge.order.value
       yield* Effect.log(`restart: hedge ${hedge.clientId} is order ${order.id} on ${order.venue}, ${order.status}, ${formatDecimal(order.filledQty)} filled (from the journal)`)
       yield* completeFills(journal, venue, hedge.runId, order)
-      yield* hedgeDone(hedge.clientId, hedge.runId, order)
+      yield* recordHedgeOutcome(journal, hedge.clientId, hedge.runId, order)
     }
     return pending.length + inDoubt.length
   })
@@ -256,18 +258,10 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       }).pipe(Effect.provideService(MakerVenue, maker), Effect.provideService(HedgeVenue, hedge))
       yield* Effect.log(describeReconcile(summary))
       for (const order of summary.hedges) {
-        yield* mustWrite(journal.recordHedge({
-          clientId: order.clientId,
-          runId,
-          side: order.side,
-          qty: order.qty,
-          executedQty: order.filledQty,
-          executedQuote: order.filledQuote,
-          ts: yield* Clock.currentTimeMillis,
-          state: BigDecimal.isPositive(order.filledQty) ? "done" : "failed"
-        }))
+        yield* recordHedgeOutcome(journal, order.clientId, runId, order, BigDecimal.isPositive(order.filledQty) ? "done" : "failed")
       }
-      for (const order of summary.cancelled) yield* completeFills(journal, order.venue === maker.venue ? maker : hedge, runId, order)
+      const journalledBefore = yield* journalledFillQty(journal)
+      for (const order of summary.cancelled) yield* completeFills(journal, order.venue === maker.venue ? maker : hedge, runId, order, journalledBefore)
 
       // the kill switch starts from the positions as they are now
       const now = yield* Clock.currentTimeMillis

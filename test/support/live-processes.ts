@@ -4,14 +4,16 @@
  * 250 ms, so every maker order fills within a second and a cycle takes about two.
  */
 import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
-import { BigDecimal, Effect, Either, Layer } from "effect"
+import { BigDecimal, Effect, Either, Layer, Schema } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { asterOptionsFromConfig, makeAsterExchange } from "../../src/adapters/aster/exchange"
 import { makeBackpackExchange } from "../../src/adapters/backpack/exchange"
 import { type HedgeConfig, parseConfig } from "../../src/core/config/config"
-import type { Decimal } from "../../src/core/domain/decimal"
+import { type Decimal, formatDecimal, sum } from "../../src/core/domain/decimal"
+import { RunReport } from "../../src/core/report/report"
+import { openJournal } from "../../src/live/journal"
 import { tempDir, writeScript } from "./scripted-market"
 
 /** Ten minutes of a two-sided market on both venues; trades alternate through both sides. */
@@ -110,3 +112,22 @@ export const positions = (configPath: string): Promise<{ maker: Decimal; hedge: 
 /** The change of maker + hedge positions between two readings: what the bot left unhedged. */
 export const netChange = (before: { maker: Decimal; hedge: Decimal }, after: { maker: Decimal; hedge: Decimal }): Decimal =>
   BigDecimal.normalize(BigDecimal.sum(BigDecimal.subtract(after.maker, before.maker), BigDecimal.subtract(after.hedge, before.hedge)))
+
+/** The journal after a run: nothing in doubt, every run closed, and per run what it traded. */
+export const inspectJournal = (file: string) =>
+  Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+    const journal = yield* openJournal(file, "read")
+    const fills = yield* journal.fills()
+    const qty = (venue: string) => formatDecimal(sum(fills.filter((f) => f.venue === venue).map((f) => (f.side === "buy" ? f.qty : BigDecimal.negate(f.qty)))))
+    return {
+      pending: yield* journal.pendingIntents(),
+      inDoubt: yield* journal.hedgesInDoubt(),
+      runs: yield* journal.runs(),
+      fills,
+      makerQty: qty("backpack"),
+      hedgeQty: (venue: string) => qty(venue)
+    }
+  })))
+
+/** A report file written by --report-json, decoded. */
+export const readReport = (file: string) => Schema.decodeUnknownSync(RunReport)(JSON.parse(fs.readFileSync(file, "utf8")))

@@ -63,13 +63,16 @@ export interface StrategyObserverService {
   readonly hedgeFailed?: (event: HedgeAttemptFailed) => Effect.Effect<void>
 }
 
+/** An observer that listens to nothing. */
+export const silentObserver: StrategyObserverService = {
+  cycleStarted: () => Effect.void,
+  fundingPause: () => Effect.void,
+  makerOrderPlaced: () => Effect.void,
+  legCompleted: () => Effect.void,
+  hedgeSent: () => Effect.void,
+  exposureChanged: () => Effect.void
+}
+
 export class StrategyObserver extends Context.Tag("hedgeloop/StrategyObserver")<StrategyObserver, StrategyObserverService>() {
-  static readonly silent: Layer.Layer<StrategyObserver> = Layer.succeed(StrategyObserver, {
-    cycleStarted: () => Effect.void,
-    fundingPause: () => Effect.void,
-    makerOrderPlaced: () => Effect.void,
-    legCompleted: () => Effect.void,
-    hedgeSent: () => Effect.void,
-    exposureChanged: () => Effect.void
-  })
+  static readonly silent: Layer.Layer<StrategyObserver> = Layer.succeed(StrategyObserver, silentObserver)
 }
