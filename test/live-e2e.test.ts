@@ -9,7 +9,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
-import { inspectJournal, type LocalExchange, netChange, positions, readReport, startLive, startLocalExchange, waitFor } from "./support/live-processes"
+import { inspectJournal, type LocalExchange, netChange, positions, readReport, startLive, startLocalExchange, swingingMarket, waitFor } from "./support/live-processes"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 
 const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m)
@@ -62,6 +62,39 @@ describe.each(["futures", "spot"] as const)("npm run live, %s variant, against n
       const value = secret.split('"')[1]!
       expect(fs.readFileSync(reportFile, "utf8")).not.toContain(value)
     }
+  })
+})
+
+describe("npm run live --paper against npm run exchange", () => {
+  it("trades on the venue's live quotes with simulated fills: no order reaches the venue, the report is a paper one", async () => {
+    const local = await exchange({ maxCycles: 2, market: swingingMarket() })
+    const before = await positions(local.config)
+    const journal = path.join(local.dir, "paper.db")
+    const reportFile = path.join(local.dir, "paper.json")
+    // no keys needed: public data only
+    const config = path.join(local.dir, "paper.yaml")
+    fs.writeFileSync(config, fs.readFileSync(local.config, "utf8").replace(/(api_public_key_b64|api_secret_key_b64|api_key|api_secret): .*/g, '$1: ""'))
+    const paper = startLive(config, journal, ["--paper", "--report-json", reportFile])
+    const code = await paper.exited
+    expect(code, paper.output()).toBe(0)
+    expect(paper.output()).toMatch(/\[Cycle 2\] done, last cycle/)
+    noStackTrace(paper.output())
+
+    // the venues never saw an order: each position is where it was
+    const after = await positions(local.config)
+    expect([formatDecimal(after.maker), formatDecimal(after.hedge)]).toEqual([formatDecimal(before.maker), formatDecimal(before.hedge)])
+
+    const state = await inspectJournal(journal)
+    expect([state.pending, state.inDoubt]).toEqual([[], []])
+    expect(state.runs.map((r) => [r.kind, Option.getOrNull(r.outcome)])).toEqual([["paper", "completed"]])
+    const report = readReport(reportFile)
+    expect(report.kind).toBe("paper")
+    expect(report.cycles.count).toBe(2)
+    // filled by the simulated book at our limit prices, hedged at the live Aster quote
+    expect(report.venues["backpack"]!.makerQty).toBe("40")
+    expect(report.venues["aster-futures"]!.takerQty).toBe("40")
+    for (const fill of report.fills.filter((f) => f.venue === "aster-futures")) expect(fill.price).toBe(fill.side === "buy" ? "2.0005" : "1.9995")
+    expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
   })
 })
 

@@ -6,7 +6,7 @@ import { Context, type Duration, type Effect, type Option } from "effect"
 import type { FundingPayment } from "./accounting/ledger"
 import type { Balance, Position } from "./domain/account"
 import type { Instrument } from "./domain/instrument"
-import type { Ticker } from "./domain/market"
+import type { FundingQuote, Ticker } from "./domain/market"
 import type { Fill, LimitOrderRequest, MarketOrderRequest, Order, OrderUpdate } from "./domain/order"
 import type { Venue } from "./domain/venue"
 import type { ExchangeError } from "./errors"
@@ -48,6 +48,11 @@ export interface Exchange {
    * oldest first, amounts signed (received positive, paid negative); none on spot venues.
    */
   readonly fundingPayments?: (sinceMs: number) => Effect.Effect<ReadonlyArray<FundingPayment>, ExchangeError>
+  /**
+   * Optional, public data: the rate the venue announces for its next funding time and its mark
+   * price; none on spot venues. Paper trading settles its simulated positions with it.
+   */
+  readonly fundingQuote?: Effect.Effect<Option.Option<FundingQuote>, ExchangeError>
 }
 
 /** The venue where the strategy rests limit orders (Backpack). */

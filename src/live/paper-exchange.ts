@@ -6,9 +6,14 @@
  * carries no trade sizes through the Exchange service, so resting orders fill when the opposite
  * quote reaches them (conservative: volume trading at our price without moving the quote does
  * not fill us). Market orders fill against the quoted size and the impact model beyond it.
+ *
+ * Funding (perps) follows the venue's own clock: its announced rate and mark price are read
+ * every half minute and once more just before each funding time, which then settles the paper
+ * position at them (`fundingPayments`, collected by the runner as a live venue's history is).
  */
-import { Duration, Effect, Queue, type Scope } from "effect"
+import { Clock, Duration, Effect, Option, Queue, type Scope } from "effect"
 import { decimal, decimalsOf, toUnits } from "../core/domain/decimal"
+import type { FundingQuote } from "../core/domain/market"
 import type { OrderUpdate } from "../core/domain/order"
 import { OrderRejected, UnknownOrder } from "../core/errors"
 import type { Exchange } from "../core/exchange"
@@ -16,13 +21,20 @@ import type { SimVenueParams } from "../core/config/config"
 import { makeLocalVenue } from "../sim/local-exchange/venue-book"
 
 const ACCOUNT = "paper"
-const POLL = Duration.millis(250)
+const QUOTE_POLL_MS = 250
+const FUNDING_POLL_MS = 30_000
+/** the last read of a funding time's rate, this long before it */
+const FUNDING_FINAL_READ_MS = 2_000
+/** how far the venue's clock may run ahead of ours */
+const CLOCK_SKEW_MS = 10_000
 
 export interface PaperOptions {
   readonly fees: SimVenueParams
   /** quote-asset starting balance (perps: margin; spot: buying power) */
   readonly startingQuote?: string
   readonly startingBase?: string
+  /** how often the live quote is read into the book (default 250 ms) */
+  readonly quotePollMs?: number
 }
 
 export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect.Effect<Exchange, never, Scope.Scope> =>
@@ -51,7 +63,10 @@ export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect
       Effect.sync(() => book.feed.quote(Date.now() * 1000, units(t.bid, priceScale), 0, units(t.ask, priceScale), 0))
     ).pipe(Effect.catchAll(() => Effect.void))
     yield* feedOnce
-    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(POLL), feedOnce)))
+    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(options.quotePollMs ?? QUOTE_POLL_MS), feedOnce)))
+    if (instrument.kind === "perp" && live.fundingQuote !== undefined) {
+      yield* Effect.forkScoped(settleFundingOnTime(live.fundingQuote, (quote) => book.feed.settleFunding(quote.fundingTime, quote.rate, quote.markPrice)))
+    }
 
     const refused = (order: { readonly rejectReason?: string | undefined; readonly rejectCode?: string | undefined }) =>
       new OrderRejected({
@@ -91,7 +106,46 @@ export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect
       nextUpdate: (within) => Queue.take(updates).pipe(Effect.timeout(within), Effect.option),
       position: Effect.sync(() => ({ venue: instrument.venue, symbol: instrument.symbol, qty: book.position(ACCOUNT) })),
       balances: Effect.sync(() => book.balances(ACCOUNT)),
-      nextFundingTime: live.nextFundingTime
+      nextFundingTime: live.nextFundingTime,
+      ...(instrument.kind === "perp" && live.fundingQuote !== undefined
+        ? {
+          fundingQuote: live.fundingQuote,
+          fundingPayments: (sinceMs: number) => Effect.sync(() => book.fundingPayments(ACCOUNT).filter((payment) => payment.ts >= sinceMs))
+        }
+        : {})
     }
     return exchange
+  })
+
+/**
+ * Settles each of the venue's funding times once, at its last announced rate: reads the quote
+ * every FUNDING_POLL_MS and FUNDING_FINAL_READ_MS before the time, then settles when the time has
+ * passed (or, within CLOCK_SKEW_MS of it, the venue already announces the next one). A failed
+ * read keeps the last quote.
+ */
+export const settleFundingOnTime = <E>(read: Effect.Effect<Option.Option<FundingQuote>, E>, settle: (quote: FundingQuote) => void) =>
+  Effect.gen(function*() {
+    let latest: FundingQuote | undefined
+    let settledUpTo = Number.NEGATIVE_INFINITY
+    let warned = false
+    while (true) {
+      const read_ = yield* Effect.either(read)
+      if (read_._tag === "Left" && !warned) {
+        warned = true
+        yield* Effect.logWarning(`paper funding: could not read the venue's funding rate (${String(read_.left)}); using the last one read`)
+      }
+      const fresh = read_._tag === "Right" ? Option.getOrUndefined(read_.right) : undefined
+      const now = yield* Clock.currentTimeMillis
+      if (latest !== undefined && fresh !== undefined && fresh.fundingTime === latest.fundingTime) latest = fresh
+      // the venue's clock may run a little ahead of ours: a roll-over close to the time means it passed;
+      // one long before it means the venue moved its schedule, and the abandoned time is not settled
+      const rolledOver = fresh !== undefined && latest !== undefined && fresh.fundingTime > latest.fundingTime
+      if (latest !== undefined && latest.fundingTime > settledUpTo && (now >= latest.fundingTime || (rolledOver && now >= latest.fundingTime - CLOCK_SKEW_MS))) {
+        settle(latest)
+        settledUpTo = latest.fundingTime
+      }
+      if (fresh !== undefined && fresh.fundingTime > settledUpTo) latest = fresh
+      const until = latest !== undefined && latest.fundingTime > settledUpTo ? latest.fundingTime - now : Number.POSITIVE_INFINITY
+      yield* Effect.sleep(until > FUNDING_FINAL_READ_MS ? Math.min(FUNDING_POLL_MS, until - FUNDING_FINAL_READ_MS) : Math.max(until, 0))
+    }
   })

@@ -172,7 +172,7 @@ const watched = (venue: Exchange, guard: RiskGuard, seen: Map<string, { venue: E
 
 /**
  * The venue's funding payments since the run started, into the journal and the kill switch's
- * PnL; returns how many were new. A venue without a funding history (spot, paper) has none.
+ * PnL; returns how many were new. A venue without a funding history (spot) has none; a paper venue reports its simulated payments.
  */
 const collectFunding = (journal: JournalService, runId: number, venue: Exchange, guard: RiskGuard, sinceMs: number) =>
   Effect.gen(function*() {

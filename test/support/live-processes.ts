@@ -26,6 +26,24 @@ export const crossingMarket = (): string =>
     ]).flat()
   )
 
+/**
+ * Ten minutes of a market whose quote swings through our prices (paper trading fills a resting
+ * order only when the opposite quote reaches it): every 400 ms mid, up 1.5 %, mid, down 1.5 %,
+ * so the ticker polled every 250 ms sees each state; trades print at 2.0000 (the last price).
+ */
+export const swingingMarket = (): string =>
+  writeScript(
+    Array.from({ length: 1500 }, (_, i) => {
+      const bp = [["1.9990", "2.0010"], ["2.0300", "2.0320"], ["1.9990", "2.0010"], ["1.9680", "1.9700"]][i % 4]!
+      return [
+        { t: i * 400, venue: "bp" as const, quote: [bp[0]!, "500", bp[1]!, "500"] as const },
+        { t: i * 400, venue: "as" as const, quote: ["1.9995", "5000", "2.0005", "5000"] as const },
+        { t: i * 400 + 100, venue: "bp" as const, trade: ["2.0000", "1", i % 2 ? "buy" : "sell"] as const },
+        { t: i * 400 + 100, venue: "as" as const, trade: ["2.0000", "1", i % 2 ? "buy" : "sell"] as const }
+      ]
+    }).flat()
+  )
+
 export interface Started {
   readonly process: ChildProcess
   readonly output: () => string
@@ -68,10 +86,12 @@ export const fastConfig = (text: string, maxCycles: number, extra = ""): string 
     .replace(/stop_before_funding_minutes: .*/, "stop_before_funding_minutes: 0")
     .replace(/cycle_sleep: .*/, `cycle_sleep: 0.2\n  max_cycles: ${maxCycles}`) + extra
 
-export const startLocalExchange = async (options: { readonly variant?: "futures" | "spot"; readonly faults?: string; readonly maxCycles: number }): Promise<LocalExchange> => {
+export const startLocalExchange = async (
+  options: { readonly variant?: "futures" | "spot"; readonly faults?: string; readonly maxCycles: number; readonly market?: string }
+): Promise<LocalExchange> => {
   const dir = tempDir()
   const written = path.join(dir, "local.yaml")
-  const args = [crossingMarket(), "--port-backpack", "0", "--port-aster", "0", "--port-aster-spot", "0", "--write-config", written]
+  const args = [options.market ?? crossingMarket(), "--port-backpack", "0", "--port-aster", "0", "--port-aster-spot", "0", "--write-config", written]
   if (options.variant === "spot") args.push("--variant", "spot")
   if (options.faults !== undefined) {
     const plan = path.join(dir, "faults.yaml")

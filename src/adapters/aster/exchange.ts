@@ -224,6 +224,9 @@ export const makeAsterExchange = (
       nextFundingTime: client.market === "futures"
         ? Effect.map(client.premiumIndex(symbol), (index) => Option.some(index.nextFundingTime))
         : Effect.succeed(Option.none()),
+      fundingQuote: client.market === "futures"
+        ? Effect.map(client.premiumIndex(symbol), (index) => Option.some({ fundingTime: index.nextFundingTime, rate: index.lastFundingRate, markPrice: index.markPrice }))
+        : Effect.succeed(Option.none()),
       // spot has no funding
       fundingPayments: (sinceMs) => (client.market === "futures" ? asterFundingPayments(client, venue, symbol, sinceMs) : Effect.succeed([]))
     }

@@ -290,7 +290,14 @@ export const makeBackpackExchange = (
       nextFundingTime: instrument.kind === "spot"
         ? Effect.succeedNone
         : Effect.map(client.markPrice, (mark) =>
-          Option.flatMap(mark, (m) => (m.nextFundingTimestamp !== undefined && m.nextFundingTimestamp > 0 ? Option.some(m.nextFundingTimestamp) : Option.none())))
+          Option.flatMap(mark, (m) => (m.nextFundingTimestamp !== undefined && m.nextFundingTimestamp > 0 ? Option.some(m.nextFundingTimestamp) : Option.none()))),
+      fundingQuote: instrument.kind === "spot"
+        ? Effect.succeedNone
+        : Effect.map(client.markPrice, (mark) =>
+          Option.flatMap(mark, (m) =>
+            m.nextFundingTimestamp !== undefined && m.nextFundingTimestamp > 0 && m.fundingRate !== undefined
+              ? Option.some({ fundingTime: m.nextFundingTimestamp, rate: m.fundingRate, markPrice: m.markPrice })
+              : Option.none()))
     }
     return exchange
   })

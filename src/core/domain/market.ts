@@ -40,3 +40,11 @@ export const FundingEvent = Schema.Struct({
   markPrice: DecimalString
 })
 export type FundingEvent = typeof FundingEvent.Type
+
+/** A perp venue's announced funding: the rate it will charge at `fundingTime` (ms) and its mark price now. */
+export const FundingQuote = Schema.Struct({
+  fundingTime: Schema.Number,
+  rate: DecimalString,
+  markPrice: DecimalString
+})
+export type FundingQuote = typeof FundingQuote.Type

@@ -47,6 +47,12 @@ export interface MarketSink {
   readonly depth: (tsUs: number, levels: DepthLevels) => void
   /** the current funding interval's rate (and the file's mark for it, if known) */
   readonly fundingRate: (rate: Decimal, mark?: Decimal) => void
+  /**
+   * A funding time of the venue's own schedule (paper trading follows a real venue's clock rather
+   * than a fixed grid): every open position pays or receives `rate` at `markPrice`. Only for a
+   * book made without its own `funding` schedule; a time already settled is ignored.
+   */
+  readonly settleFunding: (fundingTime: number, rate: Decimal, markPrice: Decimal) => void
 }
 
 export interface LocalVenueOptions {
@@ -322,13 +328,15 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
     if (now - nextFundingDue > 1000 * intervalMs) nextFundingDue = (Math.floor(now / intervalMs) - 999) * intervalMs
     while (now >= nextFundingDue) {
       const mark = markPrice()
-      if (mark !== undefined) {
-        for (const acct of accountsByName.values()) acct.ledger.recordFunding(venue, nextFundingDue, fundingRateNow, mark)
-        fundingEvents.push({ ts: nextFundingDue, rate: fundingRateNow, markPrice: mark })
-        if (fundingEvents.length > KEEP_FUNDING_EVENTS) fundingEvents.shift()
-      }
+      if (mark !== undefined) applyFunding(nextFundingDue, fundingRateNow, mark)
       nextFundingDue += intervalMs
     }
+  }
+
+  const applyFunding = (ts: number, rate: Decimal, mark: Decimal) => {
+    for (const acct of accountsByName.values()) acct.ledger.recordFunding(venue, ts, rate, mark)
+    fundingEvents.push({ ts, rate, markPrice: mark })
+    if (fundingEvents.length > KEEP_FUNDING_EVENTS) fundingEvents.shift()
   }
 
   // ---- balances and margin
@@ -579,6 +587,13 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
       settleFunding()
       fundingRateNow = rate
       if (mark !== undefined) fundingMark = mark
+    },
+    settleFunding: (fundingTime, rate, mark) => {
+      if (!perp) return
+      if (intervalMs > 0) throw new Error("this book settles funding on its own schedule")
+      const last = fundingEvents[fundingEvents.length - 1]
+      if (last !== undefined && fundingTime <= last.ts) return
+      applyFunding(fundingTime, rate, mark)
     }
   }
 

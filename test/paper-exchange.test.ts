@@ -1,0 +1,130 @@
+/**
+ * Paper trading's venue (`--paper`): orders never leave the process, the live quote decides the
+ * fills, and funding follows the venue's own clock: each funding time is settled once, at the
+ * rate the venue announced last before it, on effect's TestClock.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { BigDecimal, Effect, Fiber, Option, Ref, TestClock } from "effect"
+import { decimal, formatDecimal } from "../src/core/domain/decimal"
+import type { FundingQuote, Ticker } from "../src/core/domain/market"
+import { VenueUnavailable } from "../src/core/errors"
+import type { Exchange } from "../src/core/exchange"
+import { makePaperExchange, settleFundingOnTime } from "../src/live/paper-exchange"
+import { PERP } from "./support/fake-local-venue"
+import { testConfig } from "./support/config"
+
+const HOUR = 3_600_000
+const s = formatDecimal
+
+/** The live venue's public side: a quote and a funding announcement the test moves; placing orders is a defect. */
+const liveVenue = (funding: Ref.Ref<Either<FundingQuote>>, ticker: Ticker): Exchange => {
+  const never = Effect.dieMessage("paper trading sent an order to the live venue")
+  return {
+    venue: PERP.venue,
+    instrument: Effect.succeed(PERP),
+    ticker: Effect.succeed(ticker),
+    placeLimit: () => never,
+    placeMarket: () => never,
+    cancel: () => never,
+    queryOrder: () => never,
+    openOrders: never,
+    nextUpdate: () => never,
+    position: never,
+    balances: never,
+    nextFundingTime: Effect.map(Ref.get(funding), (f) => (f._tag === "ok" ? Option.some(f.quote.fundingTime) : Option.none())),
+    fundingQuote: Effect.flatMap(Ref.get(funding), (f) =>
+      f._tag === "ok" ? Effect.succeed(Option.some(f.quote)) : Effect.fail(new VenueUnavailable({ venue: PERP.venue, reason: "503" })))
+  }
+}
+type Either<A> = { readonly _tag: "ok"; readonly quote: A } | { readonly _tag: "down" }
+
+const quote = (fundingTime: number, rate: string, markPrice: string): Either<FundingQuote> => ({
+  _tag: "ok",
+  quote: { fundingTime, rate: decimal(rate), markPrice: decimal(markPrice) }
+})
+const TICKER: Ticker = { ts: 0, bid: decimal("1.5"), ask: decimal("1.5001"), last: decimal("1.5") }
+
+const paperVenue = (funding: Ref.Ref<Either<FundingQuote>>) =>
+  makePaperExchange(liveVenue(funding, TICKER), { fees: testConfig().sim.maker, quotePollMs: HOUR })
+
+const amounts = (paper: Exchange) =>
+  Effect.map(paper.fundingPayments!(0), (payments) => payments.map((p) => [p.ts, s(p.rate), s(p.markPrice), s(p.position), s(p.amount)]))
+
+describe("paper venue", () => {
+  it.scoped("fills a market order against the live quote without sending it anywhere", () =>
+    Effect.gen(function*() {
+      const funding = yield* Ref.make(quote(HOUR, "0.0001", "1.5"))
+      const paper = yield* paperVenue(funding)
+      const order = yield* paper.placeMarket({ side: "buy", qty: decimal("2"), clientId: "c1" })
+      expect([order.status, s(order.filledQty)]).toEqual(["filled", "2"])
+      expect(s((yield* paper.position).qty)).toBe("2")
+    }))
+
+  it.scoped("settles each funding time once, at the rate announced last before it, on the position then held", () =>
+    Effect.gen(function*() {
+      const funding = yield* Ref.make(quote(HOUR, "0.0001", "1.5"))
+      const paper = yield* paperVenue(funding)
+      yield* paper.placeMarket({ side: "buy", qty: decimal("2"), clientId: "c1" })
+      // the announcement changes twice before the funding time; the last read (2 s before) counts
+      yield* TestClock.adjust(HOUR - 60_000)
+      yield* Ref.set(funding, quote(HOUR, "0.0002", "1.6"))
+      yield* TestClock.adjust(50_000)
+      yield* Ref.set(funding, quote(HOUR, "0.0003", "1.7"))
+      yield* TestClock.adjust(9_000) // 1 s before: the final read has happened
+      expect(yield* amounts(paper)).toEqual([])
+      yield* Ref.set(funding, quote(2 * HOUR, "-0.0005", "1.8")) // the venue rolls over at the funding time
+      yield* TestClock.adjust(1_000)
+      // long 2 at mark 1.7, rate +0.0003: longs pay 2 × 1.7 × 0.0003
+      expect(yield* amounts(paper)).toEqual([[HOUR, "0.0003", "1.7", "2", "-0.00102"]])
+      yield* TestClock.adjust(HOUR / 2)
+      expect((yield* amounts(paper)).length).toBe(1)
+      // flat at the next funding time: nothing is paid
+      yield* paper.placeMarket({ side: "sell", qty: decimal("2"), clientId: "c2" })
+      yield* TestClock.adjust(HOUR)
+      expect((yield* amounts(paper)).length).toBe(1)
+      // a short receives a positive rate
+      yield* paper.placeMarket({ side: "sell", qty: decimal("3"), clientId: "c3" })
+      yield* Ref.set(funding, quote(4 * HOUR, "0.0001", "2"))
+      yield* TestClock.adjust(2 * HOUR)
+      const all = yield* amounts(paper)
+      expect(all[1]).toEqual([4 * HOUR, "0.0001", "2", "-3", "0.0006"])
+      expect(s((yield* paper.fundingPayments!(3 * HOUR)).reduce((sum, p) => BigDecimal.sum(sum, p.amount), decimal("0")))).toBe("0.0006")
+    }))
+
+  it.scoped("a venue that stops answering: the funding time is still settled at the last rate read", () =>
+    Effect.gen(function*() {
+      const funding = yield* Ref.make(quote(HOUR, "0.0004", "1.5"))
+      const paper = yield* paperVenue(funding)
+      yield* paper.placeMarket({ side: "sell", qty: decimal("1"), clientId: "c1" })
+      yield* TestClock.adjust(HOUR - 45_000)
+      yield* Ref.set(funding, { _tag: "down" })
+      yield* TestClock.adjust(45_000)
+      expect(yield* amounts(paper)).toEqual([[HOUR, "0.0004", "1.5", "-1", "0.0006"]])
+      // back up, already announcing the next time: nothing is settled twice
+      yield* Ref.set(funding, quote(2 * HOUR, "0.0001", "1.5"))
+      yield* TestClock.adjust(30_000)
+      expect((yield* amounts(paper)).length).toBe(1)
+    }))
+
+  it.effect("a venue clock running ahead rolls over just before our time: settled once; a schedule moved far ahead: not settled", () =>
+    Effect.gen(function*() {
+      const announced = yield* Ref.make(Option.some<FundingQuote>({ fundingTime: HOUR, rate: decimal("0.0001"), markPrice: decimal("1") }))
+      const settled: Array<[number, string]> = []
+      const fiber = yield* Effect.fork(settleFundingOnTime(Ref.get(announced), (q) => settled.push([q.fundingTime, s(q.rate)])))
+      // an hour early the venue moves its schedule: the abandoned time is never settled
+      yield* TestClock.adjust(1_000)
+      yield* Ref.set(announced, Option.some<FundingQuote>({ fundingTime: 4 * HOUR, rate: decimal("0.0002"), markPrice: decimal("1") }))
+      yield* TestClock.adjust(HOUR)
+      expect(settled).toEqual([])
+      // the venue rolls over 1 s before our clock reaches 4 h (its clock runs ahead)
+      yield* TestClock.adjust(3 * HOUR - 2_000 - 1_000 - 1)
+      yield* Ref.set(announced, Option.some<FundingQuote>({ fundingTime: 8 * HOUR, rate: decimal("0.0003"), markPrice: decimal("1") }))
+      yield* TestClock.adjust(2_000)
+      expect(settled).toEqual([[4 * HOUR, "0.0002"]])
+      yield* TestClock.adjust(4 * HOUR) // one millisecond before 8 h
+      expect(settled.length).toBe(1)
+      yield* TestClock.adjust(1)
+      expect(settled).toEqual([[4 * HOUR, "0.0002"], [8 * HOUR, "0.0003"]])
+      yield* Fiber.interrupt(fiber)
+    }))
+})
