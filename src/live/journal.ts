@@ -475,6 +475,8 @@ const decodeOrder = Schema.decodeUnknownSync(OrderState)
 const encodeDetail = Schema.encodeSync(Schema.parseJson(CycleEventDetail))
 
 const OPEN_STATUSES = "('new', 'partially-filled')"
+/** recent orders whose journalled state is kept in memory */
+const CACHED_ORDER_STATES = 1000
 
 /**
  * The newer of two views of one order: the one with more filled wins (ties: the later message),
@@ -500,6 +502,11 @@ const MIN_SCRUBBED_LENGTH = 8
 class JournalStore {
   private readonly secrets = new Set<string>()
   private readonly statements = new Map<string, Database.Statement>()
+  /**
+   * The latest journalled state of recent orders, so an update (the hedge's critical path) need
+   * not read and decode the row back. This process is the journal's only writer while it runs.
+   */
+  private readonly orderStates = new Map<string, Order>()
 
   private constructor(readonly path: string, private readonly db: Database.Database) {}
 
@@ -692,16 +699,42 @@ class JournalStore {
   }
 
   recordOrder(runId: number, order: Order, recordedAt: number): void {
-    this.db.transaction(() => this.upsertOrder(runId, order, recordedAt))()
+    this.transaction(() => this.upsertOrder(runId, order, recordedAt))
+  }
+
+  /** Runs `body` in a transaction, rolled back as a whole if it throws (the cache then forgets what it wrote). */
+  private transaction(body: () => void): void {
+    try {
+      this.db.transaction(body)()
+    } catch (error) {
+      this.orderStates.clear()
+      throw error
+    }
+  }
+
+  private knownOrder(venue: string, orderId: string): Order | undefined {
+    const key = `${venue} ${orderId}`
+    const cached = this.orderStates.get(key)
+    if (cached !== undefined) return cached
+    const row = this.sql("SELECT state FROM orders WHERE venue = ? AND order_id = ?").get(venue, orderId) as { state: string } | undefined
+    return row === undefined ? undefined : decodeOrder(row.state)
+  }
+
+  private rememberOrder(order: Order): void {
+    const key = `${order.venue} ${order.id}`
+    this.orderStates.delete(key)
+    this.orderStates.set(key, order)
+    if (this.orderStates.size > CACHED_ORDER_STATES) this.orderStates.delete(this.orderStates.keys().next().value!)
   }
 
   private upsertOrder(runId: number, order: Order, recordedAt: number): void {
-    const known = this.sql("SELECT state FROM orders WHERE venue = ? AND order_id = ?").get(order.venue, order.id) as { state: string } | undefined
-    const latest = known === undefined ? order : mergeOrder(decodeOrder(known.state), order)
+    const known = this.knownOrder(order.venue, order.id)
+    const latest = known === undefined ? order : mergeOrder(known, order)
     this.sql(
       `INSERT INTO orders (venue, order_id, client_id, run_id, status, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (venue, order_id) DO UPDATE SET client_id = excluded.client_id, status = excluded.status, state = excluded.state, updated_at = excluded.updated_at`
     ).run(order.venue, order.id, latest.clientId, runId, latest.status, this.scrub(encodeOrder(latest)), recordedAt)
+    this.rememberOrder(latest)
     // the venue has the order: it answers the placement under this client id (a refusal that
     // filled nothing does not: a retry may still place one under the same id)
     if (order.status !== "rejected" || BigDecimal.isPositive(order.filledQty)) {
@@ -739,10 +772,10 @@ class JournalStore {
   }
 
   recordUpdate(runId: number, update: OrderUpdate, recordedAt: number): void {
-    this.db.transaction(() => {
+    this.transaction(() => {
       this.upsertOrder(runId, update.order, recordedAt)
       if (update.fill !== undefined) this.insertFill(runId, update.fill)
-    })()
+    })
   }
 
   recordHedge(hedge: HedgeRecord): void {

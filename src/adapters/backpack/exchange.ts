@@ -8,7 +8,7 @@
  * first connection) that same read runs every `pollWhileDownMs`, so fills keep coming.
  */
 import type { HttpClient, Socket } from "@effect/platform"
-import { BigDecimal, Deferred, Duration, Effect, Layer, Option, ParseResult, Queue, Ref, Schema, type Scope } from "effect"
+import { BigDecimal, Deferred, Duration, Effect, Either, Layer, Option, ParseResult, Queue, Ref, Schema, type Scope } from "effect"
 import type { HedgeConfig } from "../../core/config/config"
 import type { Decimal } from "../../core/domain/decimal"
 import type { Fill, Order, OrderStatus, OrderUpdate } from "../../core/domain/order"
@@ -132,15 +132,18 @@ interface MarketView {
   readonly last?: Decimal
 }
 
-/** A stream message that does not fit becomes an InvalidResponse naming the first bad field. */
-const decodeStream = <A, I>(schema: Schema.Schema<A, I>, data: unknown, stream: string) =>
-  Schema.decodeUnknown(schema)(data).pipe(
-    Effect.mapError((error) => {
-      const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-      const field = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : "(message)"
-      return new InvalidResponse({ venue: VENUE, detail: `stream ${stream}: field ${field}: ${issue?.message ?? error.message}` })
-    })
-  )
+/**
+ * A stream message that does not fit becomes an InvalidResponse naming the first bad field.
+ * Synchronous: stream messages are decoded as they arrive, without a fiber (a fill's hot path).
+ */
+const decodeStream = <A, I>(schema: Schema.Schema<A, I>, data: unknown, stream: string): Either.Either<A, InvalidResponse> =>
+  Either.mapLeft(Schema.decodeUnknownEither(schema)(data), (error) => {
+    const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+    const field = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : "(message)"
+    return new InvalidResponse({ venue: VENUE, detail: `stream ${stream}: field ${field}: ${issue?.message ?? error.message}` })
+  })
+
+const isStreamError = Schema.is(WsErrorMessage)
 
 export const makeBackpackExchange = (
   config: Pick<HedgeConfig["maker"], "baseUrl" | "symbol" | "publicKey" | "secretKey">,
@@ -154,44 +157,57 @@ export const makeBackpackExchange = (
 
     const own = new OwnOrders()
     const updates = yield* Queue.unbounded<OrderUpdate>()
-    const market = yield* Ref.make<MarketView>({})
+    /** what the public streams said last (written as messages arrive, synchronously) */
+    let market: MarketView = {}
     const subscribed = yield* Deferred.make<void>()
     const connections = yield* Ref.make(0)
 
-    const emit = (update: OrderUpdate | undefined) => (update === undefined ? Effect.void : Queue.offer(updates, update))
+    const emitNow = (update: OrderUpdate | undefined) => {
+      if (update !== undefined) Queue.unsafeOffer(updates, update)
+    }
+    const emit = (update: OrderUpdate | undefined) => Effect.sync(() => emitNow(update))
 
     /** Ours = placed by this session (by client id) or already known by order id. */
-    const onOrderUpdate = (msg: WsOrderUpdate) =>
-      Effect.suspend(() => {
-        if (msg.s !== symbol || (!client.clientIds.isOwn(msg.c) && own.get(msg.i) === undefined)) return Effect.void
-        const known = own.get(msg.i)
-        const order = orderFromUpdate(msg, known?.clientId ?? client.clientIds.nameOf(msg.c), known)
-        return emit(own.apply(order, fillFromUpdate(msg)))
-      })
+    const onOrderUpdate = (msg: WsOrderUpdate) => {
+      if (msg.s !== symbol || (!client.clientIds.isOwn(msg.c) && own.get(msg.i) === undefined)) return
+      const known = own.get(msg.i)
+      const order = orderFromUpdate(msg, known?.clientId ?? client.clientIds.nameOf(msg.c), known)
+      emitNow(own.apply(order, fillFromUpdate(msg)))
+    }
 
-    const onMessage = (text: string) =>
-      Effect.gen(function*() {
-        const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => new InvalidResponse({ venue: VENUE, detail: `stream: malformed JSON: ${text.slice(0, 200)}` }) })
-        if (Schema.is(WsErrorMessage)(json)) {
-          // a refused private subscription leaves the socket up with no order updates on it: poll
-          yield* Effect.logError(`backpack stream refused a request: ${json.error.code}: ${json.error.message}`)
-          return yield* (fallback?.down ?? Effect.void)
-        }
-        const envelope = yield* decodeStream(WsEnvelope, json, "envelope")
-        const { stream, data } = envelope
-        if (stream === `bookTicker.${symbol}`) {
-          const tick = yield* decodeStream(WsBookTicker, data, stream)
-          yield* Ref.update(market, (view) => ({ ...view, book: { ts: tick.T ?? tick.E, bid: tick.b, ask: tick.a } }))
-        } else if (stream === `trade.${symbol}`) {
-          const trade = yield* decodeStream(WsTrade, data, stream)
-          yield* Ref.update(market, (view) => ({ ...view, last: trade.p }))
-        } else if (stream.startsWith("account.orderUpdate")) {
-          yield* onOrderUpdate(yield* decodeStream(WsOrderUpdate, data, stream))
-        }
-      }).pipe(
-        // a message we cannot read is logged and skipped; the next resync covers it
-        Effect.catchAll((error) => Effect.logWarning(`backpack stream: ${error.message}`))
-      )
+    // a message we cannot read is logged and skipped; the next resync covers it
+    const skipped = (error: InvalidResponse) => Effect.logWarning(`backpack stream: ${error.message}`)
+
+    /** Handles a message as it arrives; only what needs logging or a fallback switch returns an Effect. */
+    const onMessage = (text: string): Effect.Effect<void> | undefined => {
+      let json: unknown
+      try {
+        json = JSON.parse(text)
+      } catch {
+        return skipped(new InvalidResponse({ venue: VENUE, detail: `stream: malformed JSON: ${text.slice(0, 200)}` }))
+      }
+      if (isStreamError(json)) {
+        // a refused private subscription leaves the socket up with no order updates on it: poll
+        return Effect.zipRight(Effect.logError(`backpack stream refused a request: ${json.error.code}: ${json.error.message}`), fallback?.down ?? Effect.void)
+      }
+      const envelope = decodeStream(WsEnvelope, json, "envelope")
+      if (Either.isLeft(envelope)) return skipped(envelope.left)
+      const { stream, data } = envelope.right
+      if (stream === `bookTicker.${symbol}`) {
+        const tick = decodeStream(WsBookTicker, data, stream)
+        if (Either.isLeft(tick)) return skipped(tick.left)
+        market = { ...market, book: { ts: tick.right.T ?? tick.right.E, bid: tick.right.b, ask: tick.right.a } }
+      } else if (stream === `trade.${symbol}`) {
+        const trade = decodeStream(WsTrade, data, stream)
+        if (Either.isLeft(trade)) return skipped(trade.left)
+        market = { ...market, last: trade.right.p }
+      } else if (stream.startsWith("account.orderUpdate")) {
+        const update = decodeStream(WsOrderUpdate, data, stream)
+        if (Either.isLeft(update)) return skipped(update.left)
+        onOrderUpdate(update.right)
+      }
+      return undefined
+    }
 
     /** What changed while the stream was down: open orders again, and the final state of the rest. */
     const resync = Effect.gen(function*() {
@@ -239,7 +255,7 @@ export const makeBackpackExchange = (
       onMessage,
       onDisconnect: (reason) =>
         Effect.zipRight(
-          Effect.zipRight(Ref.set(market, {}), fallback?.down ?? Effect.void),
+          Effect.zipRight(Effect.sync(() => void (market = {})), fallback?.down ?? Effect.void),
           Effect.logWarning(`backpack stream dropped (${reason}); reconnecting`)
         ),
       ...(options.reconnectDelay !== undefined ? { initialDelay: options.reconnectDelay } : {})
@@ -252,13 +268,13 @@ export const makeBackpackExchange = (
 
     /** Stream prices when the socket has them, REST for whatever it does not. */
     const ticker = Effect.gen(function*() {
-      const view = yield* Ref.get(market)
+      const view = market
       const [book, last] = yield* Effect.all([
         view.book !== undefined ? Effect.succeed(view.book) : client.bookTop,
         view.last !== undefined ? Effect.succeed(view.last) : client.lastPrice
       ], { concurrency: 2 })
       // a trade may have arrived meanwhile: keep the stream's last price
-      if (view.last === undefined) yield* Ref.update(market, (now) => (now.last === undefined ? { ...now, last } : now))
+      if (view.last === undefined && market.last === undefined) market = { ...market, last }
       return { ts: book.ts, bid: book.bid, ask: book.ask, last }
     })
 

@@ -7,13 +7,17 @@
  * replaced (use it on streams that always talk, such as book tickers).
  */
 import { Socket } from "@effect/platform"
-import { Clock, Deferred, Duration, Effect, Fiber, Ref } from "effect"
+import { Clock, Deferred, Duration, Effect, Fiber } from "effect"
 
 export interface ManagedSocketOptions<E> {
   readonly url: string | Effect.Effect<string, E>
   /** called on each connection with a sender: subscribe here, then resync state */
   readonly onOpen: (send: (text: string) => Effect.Effect<void>) => Effect.Effect<void, E>
-  readonly onMessage: (text: string) => Effect.Effect<void>
+  /**
+   * Called synchronously as each message arrives, in order. Return nothing when the message is
+   * handled (no fiber is started: the hot path of a fill), or an Effect to run in a fiber.
+   */
+  readonly onMessage: (text: string) => Effect.Effect<void> | void
   /** told about each drop (for logs and the REST-polling fallback) */
   readonly onDisconnect?: (reason: string) => Effect.Effect<void>
   /** first reconnection delay (default 200 ms), doubled per failed attempt up to `maxDelay` (10 s) */
@@ -27,9 +31,15 @@ export interface ManagedSocketOptions<E> {
 
 const decoder = new TextDecoder()
 
+/** When the last message (or connection) came, ms by the Effect clock; written on every message. */
+interface LastMessage {
+  at: number
+}
+
 /** One connection: resolves never; fails when it drops (with the reason). */
-const connectOnce = <E>(options: ManagedSocketOptions<E>, lastMessageAt: Ref.Ref<number>) =>
+const connectOnce = <E>(options: ManagedSocketOptions<E>, lastMessage: LastMessage) =>
   Effect.gen(function*() {
+    const clock = yield* Effect.clock
     const url = typeof options.url === "string" ? options.url : yield* options.url
     const socket = yield* Socket.makeWebSocket(url, { openTimeout: Duration.seconds(10) })
     yield* Effect.scoped(
@@ -39,18 +49,17 @@ const connectOnce = <E>(options: ManagedSocketOptions<E>, lastMessageAt: Ref.Ref
         const opened = yield* Deferred.make<void>()
         const reader = yield* Effect.fork(
           socket.runRaw(
-            (data) =>
-              Effect.zipRight(
-                Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.set(lastMessageAt, now)),
-                options.onMessage(typeof data === "string" ? data : decoder.decode(data))
-              ),
+            (data) => {
+              lastMessage.at = clock.unsafeCurrentTimeMillis()
+              return options.onMessage(typeof data === "string" ? data : decoder.decode(data))
+            },
             { onOpen: Deferred.succeed(opened, undefined) }
           )
         )
         // a connection that dies before opening fails here; a failed subscription or resync
         // drops the connection and starts over
         yield* Effect.raceFirst(Deferred.await(opened), Effect.flatMap(Fiber.join(reader), () => Effect.fail("closed before opening" as const)))
-        yield* Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.set(lastMessageAt, now))
+        lastMessage.at = clock.unsafeCurrentTimeMillis()
         yield* options.onOpen(send)
         const idle = options.idleTimeout === undefined ? undefined : Duration.toMillis(options.idleTimeout)
         const watchdog = idle === undefined
@@ -58,7 +67,7 @@ const connectOnce = <E>(options: ManagedSocketOptions<E>, lastMessageAt: Ref.Ref
           : Effect.gen(function*() {
             while (true) {
               yield* Effect.sleep(Math.max(idle / 4, 10))
-              const silentFor = (yield* Clock.currentTimeMillis) - (yield* Ref.get(lastMessageAt))
+              const silentFor = (yield* Clock.currentTimeMillis) - lastMessage.at
               if (silentFor > idle) return yield* Effect.fail(`no message for ${silentFor} ms` as const)
             }
           })
@@ -75,11 +84,11 @@ export const runManagedSocket = <E>(options: ManagedSocketOptions<E>): Effect.Ef
     const initial = Duration.toMillis(options.initialDelay ?? Duration.millis(200))
     const max = Duration.toMillis(options.maxDelay ?? Duration.seconds(10))
     const healthy = Duration.toMillis(options.healthyAfter ?? Duration.seconds(30))
-    const lastMessageAt = yield* Ref.make(0)
+    const lastMessage: LastMessage = { at: 0 }
     let failures = 0
     while (true) {
       const started = yield* Clock.currentTimeMillis
-      const reason = yield* Effect.flip(connectOnce(options, lastMessageAt))
+      const reason = yield* Effect.flip(connectOnce(options, lastMessage))
       if (options.onDisconnect) yield* options.onDisconnect(describe(reason))
       if ((yield* Clock.currentTimeMillis) - started >= healthy) failures = 0
       const delay = Math.min(max, initial * 2 ** failures)

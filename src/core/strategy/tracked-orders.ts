@@ -11,6 +11,27 @@ import type { Exchange } from "../exchange"
 
 const transient = (error: ExchangeError) => error._tag === "VenueUnavailable" || error._tag === "RateLimited"
 
+/**
+ * `Effect.retry`, set up only once a first attempt has failed: the schedule sees that failure
+ * first, so delays and attempt counts are exactly `Effect.retry`'s, while a call that succeeds
+ * at once (nearly every call, and on a hedge's critical path) pays nothing for the schedule.
+ */
+const retryOnFailure = <A, R>(
+  effect: Effect.Effect<A, ExchangeError, R>,
+  schedule: Schedule.Schedule<unknown, unknown>,
+  retryWhile: (error: ExchangeError) => boolean
+): Effect.Effect<A, ExchangeError, R> =>
+  Effect.catchIf(effect, retryWhile, (first) =>
+    Effect.suspend(() => {
+      let replayFirst = true
+      const again = Effect.suspend(() => {
+        if (!replayFirst) return effect
+        replayFirst = false
+        return Effect.fail(first)
+      })
+      return Effect.retry(again, { schedule, while: retryWhile })
+    }))
+
 /** Sends once; after an unknown outcome, asks the venue about the client id instead of resending. */
 const placeOnce = (venue: Exchange, clientId: string, send: Effect.Effect<Order, ExchangeError>) => {
   let outcomeUnknown = false
@@ -36,7 +57,7 @@ const placeOnce = (venue: Exchange, clientId: string, send: Effect.Effect<Order,
 }
 
 export const placeLimitTracked = (venue: Exchange, request: LimitOrderRequest, retry: Schedule.Schedule<unknown, unknown>) =>
-  placeOnce(venue, request.clientId, venue.placeLimit(request)).pipe(Effect.retry({ schedule: retry, while: transient }))
+  retryOnFailure(placeOnce(venue, request.clientId, venue.placeLimit(request)), retry, transient)
 
 /** Market orders also retry venue rejections, margin included (a hedge must not be given up on lightly). */
 export const placeMarketTracked = (
@@ -45,8 +66,10 @@ export const placeMarketTracked = (
   retry: Schedule.Schedule<unknown, unknown>,
   retryRejections: boolean
 ) =>
-  placeOnce(venue, request.clientId, venue.placeMarket(request)).pipe(
-    Effect.retry({ schedule: retry, while: (error) => transient(error) || (retryRejections && (error._tag === "OrderRejected" || error._tag === "InsufficientBalance")) })
+  retryOnFailure(
+    placeOnce(venue, request.clientId, venue.placeMarket(request)),
+    retry,
+    (error) => transient(error) || (retryRejections && (error._tag === "OrderRejected" || error._tag === "InsufficientBalance"))
   )
 
 /**
@@ -55,12 +78,15 @@ export const placeMarketTracked = (
  * read back, and cancelled again only if still open.
  */
 export const cancelTracked = (venue: Exchange, orderId: string, retry: Schedule.Schedule<unknown, unknown>) =>
-  venue.cancel(orderId).pipe(
-    Effect.catchTag("UnknownOrder", () => venue.queryOrder({ orderId })),
-    Effect.catchTag("VenueUnavailable", (error) =>
-      venue.queryOrder({ orderId }).pipe(
-        Effect.flatMap((order) => (isOpenStatus(order.status) ? Effect.fail(error) : Effect.succeed(order)))
+  retryOnFailure(
+    venue.cancel(orderId).pipe(
+      Effect.catchTag("UnknownOrder", () => venue.queryOrder({ orderId })),
+      Effect.catchTag("VenueUnavailable", (error) =>
+        venue.queryOrder({ orderId }).pipe(
+          Effect.flatMap((order) => (isOpenStatus(order.status) ? Effect.fail(error) : Effect.succeed(order)))
+        )
       )
     ),
-    Effect.retry({ schedule: retry, while: transient })
+    retry,
+    transient
   )
