@@ -24,7 +24,7 @@ import {
   UnknownOrder,
   VenueUnavailable
 } from "../../core/errors"
-import { decodeJson, execute, queryString, type RawResponse, readRetry, type RestCall } from "../common/rest"
+import { decodeJson, execute, queryString, type RawResponse, readRetry, type RestCall, venueHttpClient } from "../common/rest"
 import { makeServerClock, type ServerClock } from "../common/server-clock"
 import {
   BookTicker,
@@ -235,7 +235,7 @@ const RECONCILE_MARGIN_MS = 1000
 
 export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<AsterClient, V3CredentialsError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const http = yield* HttpClient.HttpClient
+    const http = yield* venueHttpClient
     const venue = options.venue
     const market: AsterMarket = venue === "aster-spot" ? "spot" : "futures"
     const auth = options.auth

@@ -16,7 +16,7 @@ import type { Instrument } from "../../core/domain/instrument"
 import { type Fill, isOpenStatus, type LimitOrderRequest, type MarketOrderRequest, type Order } from "../../core/domain/order"
 import { type ExchangeError, InsufficientBalance, InvalidResponse, OrderRejected, RateLimited, UnknownOrder, VenueUnavailable } from "../../core/errors"
 import type { OrderRef } from "../../core/exchange"
-import { decodeJson, execute, type RawResponse } from "../common/rest"
+import { decodeJson, execute, type RawResponse, venueHttpClient } from "../common/rest"
 import { makeServerClock, type ServerClock } from "../common/server-clock"
 import {
   bestOfDepth,
@@ -224,7 +224,7 @@ export const makeBackpackClient = (
 ): Effect.Effect<BackpackClient, InvalidBackpackKey, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const signer: BackpackSigner = yield* makeSigner(config.secretKey, config.publicKey)
-    const http = yield* HttpClient.HttpClient
+    const http = yield* venueHttpClient
     const symbol = config.symbol
     const baseUrl = config.baseUrl.replace(/\/+$/, "")
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS

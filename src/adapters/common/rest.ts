@@ -42,6 +42,15 @@ const retryAfterMs = (headers: Readonly<Record<string, string>>, now: number): n
   return Number.isFinite(date) ? Math.max(0, date - now) : undefined
 }
 
+/**
+ * The HttpClient for venue requests, without tracing: no span per request (nothing collects
+ * them, and they cost the hedge's critical path) and no trace headers sent to the venues.
+ */
+export const venueHttpClient: Effect.Effect<HttpClient.HttpClient, never, HttpClient.HttpClient> = Effect.map(
+  HttpClient.HttpClient,
+  HttpClient.withTracerDisabledWhen(() => true)
+)
+
 const short = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}…` : text)
 
 const once = (venue: Venue, build: RestCall | Effect.Effect<RestCall>) =>
