@@ -129,12 +129,13 @@ export const settleFundingOnTime = <E>(read: Effect.Effect<Option.Option<Funding
     let settledUpTo = Number.NEGATIVE_INFINITY
     let warned = false
     while (true) {
-      const read_ = yield* Effect.either(read)
-      if (read_._tag === "Left" && !warned) {
-        warned = true
-        yield* Effect.logWarning(`paper funding: could not read the venue's funding rate (${String(read_.left)}); using the last one read`)
+      const answer = yield* Effect.either(read)
+      if (answer._tag === "Left" && !warned) {
+        yield* Effect.logWarning(`paper funding: could not read the venue's funding rate (${String(answer.left)}); using the last one read`)
       }
-      const fresh = read_._tag === "Right" ? Option.getOrUndefined(read_.right) : undefined
+      // one warning per outage
+      warned = answer._tag === "Left"
+      const fresh = answer._tag === "Right" ? Option.getOrUndefined(answer.right) : undefined
       const now = yield* Clock.currentTimeMillis
       if (latest !== undefined && fresh !== undefined && fresh.fundingTime === latest.fundingTime) latest = fresh
       // the venue's clock may run a little ahead of ours: a roll-over close to the time means it passed;

@@ -51,7 +51,12 @@ const connectOnce = <E>(options: ManagedSocketOptions<E>, lastMessage: LastMessa
           socket.runRaw(
             (data) => {
               lastMessage.at = clock.unsafeCurrentTimeMillis()
-              return options.onMessage(typeof data === "string" ? data : decoder.decode(data))
+              try {
+                return options.onMessage(typeof data === "string" ? data : decoder.decode(data))
+              } catch (defect) {
+                // a handler bug must not escape into the socket library: it ends the reader as a defect would
+                return Effect.die(defect)
+              }
             },
             { onOpen: Deferred.succeed(opened, undefined) }
           )
