@@ -1,7 +1,7 @@
 /**
  * Start-up reconciliation against in-memory venues: the local exchange's venue book (the
- * backtest's matching engine plus accounts, positions and balances), wrapped as an Exchange the
- * way the paper exchange wraps it. A "previous process" leaves orders and fills on the venues,
+ * backtest's matching engine plus accounts, positions and balances), wrapped as an Exchange by
+ * bookExchange, as the paper exchange is. A "previous process" leaves orders and fills on the venues,
  * then `reconcile` is run as the runner would run it.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -9,9 +9,10 @@ import { BigDecimal, Cause, Effect, Exit, Logger, Option, Schedule } from "effec
 import { type Decimal, decimal, decimalsOf, formatDecimal, toUnits, ZERO } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
 import type { MarketOrderRequest, Order, Side } from "../src/core/domain/order"
-import { OrderRejected, UnknownOrder, VenueUnavailable } from "../src/core/errors"
+import { VenueUnavailable } from "../src/core/errors"
 import { type Exchange, HedgeVenue, MakerVenue } from "../src/core/exchange"
 import { describeReconcile, reconcile, type ReconcileParams, type ReconcileSummary } from "../src/live/reconcile"
+import { bookExchange, refusalOf } from "../src/sim/local-exchange/book-exchange"
 import { type LocalVenueBook, makeLocalVenue } from "../src/sim/local-exchange/venue-book"
 import type { ImpactModel } from "../src/sim/models/impact"
 import { PERP } from "./support/fake-local-venue"
@@ -86,52 +87,35 @@ const makeVenue = (instrument: Instrument, options: VenueOptions = {}): TestVenu
     const base = book.balances(ACCOUNT).find((b) => b.asset === instrument.base)
     return base === undefined ? ZERO : BigDecimal.normalize(BigDecimal.sum(base.free, base.locked))
   }
-  const refused = (order: Order & { readonly rejectCode?: string }) =>
-    new OrderRejected({ venue: instrument.venue, reason: order.rejectReason ?? "rejected", ...(order.rejectCode !== undefined ? { code: order.rejectCode } : {}) })
-  const exchange: Exchange = {
-    venue: instrument.venue,
-    instrument: Effect.succeed(instrument),
+  const base = bookExchange(book, ACCOUNT, {
     ticker: Effect.suspend(() => {
       const t = book.ticker()
       return t === undefined ? Effect.fail(new VenueUnavailable({ venue: instrument.venue, reason: "no quote yet" })) : Effect.succeed(t)
     }),
-    placeLimit: (request) =>
-      Effect.suspend(() => {
-        const order = book.placeLimit(ACCOUNT, request)
-        return order.status === "rejected" ? Effect.fail(refused(order)) : Effect.succeed(order)
-      }),
+    nextUpdate: () => Effect.succeed(Option.none()),
+    nextFundingTime: Effect.succeed(Option.none())
+  })
+  // the book's Exchange, recording the order calls, moving the venue clock, and reporting a
+  // spot venue's position as the whole base balance (as Aster spot does)
+  const exchange: Exchange = {
+    ...base,
     placeMarket: (request) =>
       Effect.suspend(() => {
         markets.push(request)
         now += 10
+        if (options.zeroFillAsExpired !== true) return base.placeMarket(request)
         const order = book.placeMarket(ACCOUNT, request)
-        if (order.status === "rejected" && BigDecimal.isZero(order.filledQty)) {
-          // the engine's own "nothing executed" carries no reject code (filter rejects do)
-          return options.zeroFillAsExpired === true && order.rejectCode === undefined
-            ? Effect.succeed({ ...order, status: "expired" as const })
-            : Effect.fail(refused(order))
-        }
-        return Effect.succeed(order)
+        if (order.status !== "rejected" || BigDecimal.isPositive(order.filledQty)) return Effect.succeed(order)
+        // the engine's own "nothing executed" carries no reject code (filter rejects do)
+        return order.rejectCode === undefined ? Effect.succeed({ ...order, status: "expired" as const }) : Effect.fail(refusalOf(book, order))
       }),
     cancel: (orderId) =>
       Effect.suspend(() => {
         cancels.push(orderId)
         now += 10
-        const order = book.cancel(ACCOUNT, { orderId })
-        return order === undefined ? Effect.fail(new UnknownOrder({ venue: instrument.venue, orderId })) : Effect.succeed(order)
+        return base.cancel(orderId)
       }),
-    queryOrder: (ref) =>
-      Effect.suspend(() => {
-        const order = book.order(ACCOUNT, ref)
-        return order === undefined
-          ? Effect.fail(new UnknownOrder({ venue: instrument.venue, orderId: "orderId" in ref ? ref.orderId : ref.clientId }))
-          : Effect.succeed(order)
-      }),
-    openOrders: Effect.sync(() => book.openOrders(ACCOUNT)),
-    nextUpdate: () => Effect.succeed(Option.none()),
-    position: Effect.sync(() => ({ venue: instrument.venue, symbol: instrument.symbol, qty: held() })),
-    balances: Effect.sync(() => book.balances(ACCOUNT)),
-    nextFundingTime: Effect.succeed(Option.none())
+    position: Effect.sync(() => ({ venue: instrument.venue, symbol: instrument.symbol, qty: held() }))
   }
   const ok = (order: Order & { readonly rejectCode?: string }) => {
     if (order.status === "rejected") throw new Error(`set-up order refused: ${order.rejectReason}`)

@@ -15,9 +15,9 @@ import { Clock, Duration, Effect, Option, Queue, type Scope } from "effect"
 import { decimal, decimalsOf, toUnits } from "../core/domain/decimal"
 import type { FundingQuote } from "../core/domain/market"
 import type { OrderUpdate } from "../core/domain/order"
-import { OrderRejected, UnknownOrder } from "../core/errors"
 import type { Exchange } from "../core/exchange"
 import type { SimVenueParams } from "../core/config/config"
+import { bookExchange } from "../sim/local-exchange/book-exchange"
 import { makeLocalVenue } from "../sim/local-exchange/venue-book"
 
 const ACCOUNT = "paper"
@@ -68,45 +68,12 @@ export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect
       yield* Effect.forkScoped(settleFundingOnTime(live.fundingQuote, (quote) => book.feed.settleFunding(quote.fundingTime, quote.rate, quote.markPrice)))
     }
 
-    const refused = (order: { readonly rejectReason?: string | undefined; readonly rejectCode?: string | undefined }) =>
-      new OrderRejected({
-        venue: instrument.venue,
-        reason: order.rejectReason ?? "rejected",
-        ...(order.rejectCode !== undefined ? { code: order.rejectCode } : {}),
-        ...(order.rejectCode === "postOnly" ? { wouldTake: true } : {})
-      })
-
     const exchange: Exchange = {
-      venue: instrument.venue,
-      instrument: Effect.succeed(instrument),
-      ticker: live.ticker,
-      placeLimit: (request) =>
-        Effect.suspend(() => {
-          const order = book.placeLimit(ACCOUNT, request)
-          return order.status === "rejected" ? Effect.fail(refused(order)) : Effect.succeed(order)
-        }),
-      placeMarket: (request) =>
-        Effect.suspend(() => {
-          const order = book.placeMarket(ACCOUNT, request)
-          return order.status === "rejected" && order.filledQty.value === 0n ? Effect.fail(refused(order)) : Effect.succeed(order)
-        }),
-      cancel: (orderId) =>
-        Effect.suspend(() => {
-          const order = book.cancel(ACCOUNT, { orderId })
-          return order === undefined ? Effect.fail(new UnknownOrder({ venue: instrument.venue, orderId })) : Effect.succeed(order)
-        }),
-      queryOrder: (ref) =>
-        Effect.suspend(() => {
-          const order = book.order(ACCOUNT, ref)
-          return order === undefined
-            ? Effect.fail(new UnknownOrder({ venue: instrument.venue, orderId: "orderId" in ref ? ref.orderId : ref.clientId }))
-            : Effect.succeed(order)
-        }),
-      openOrders: Effect.sync(() => book.openOrders(ACCOUNT)),
-      nextUpdate: (within) => Queue.take(updates).pipe(Effect.timeout(within), Effect.option),
-      position: Effect.sync(() => ({ venue: instrument.venue, symbol: instrument.symbol, qty: book.position(ACCOUNT) })),
-      balances: Effect.sync(() => book.balances(ACCOUNT)),
-      nextFundingTime: live.nextFundingTime,
+      ...bookExchange(book, ACCOUNT, {
+        ticker: live.ticker,
+        nextUpdate: (within) => Queue.take(updates).pipe(Effect.timeout(within), Effect.option),
+        nextFundingTime: live.nextFundingTime
+      }),
       ...(instrument.kind === "perp" && live.fundingQuote !== undefined
         ? {
           fundingQuote: live.fundingQuote,
