@@ -9,6 +9,7 @@ import { BigDecimal, Effect, Either, Option, Schema } from "effect"
 import { type FundingPayment, Ledger } from "../core/accounting/ledger"
 import { type Decimal, DecimalString, formatDecimal, ZERO } from "../core/domain/decimal"
 import type { Fill } from "../core/domain/order"
+import { CycleStatsCounter } from "../core/report/cycle-stats"
 import { buildReport, type CycleStats, type RunReport } from "../core/report/report"
 import { type CycleEvent, type Hedge, JournalError, type Mark, openJournal, type Run, type RunKind } from "./journal"
 
@@ -56,50 +57,32 @@ const applyFunding = (ledger: Ledger, payment: FundingPayment) => {
 
 /** The backtest's recordingObserver, over journal rows. */
 export const cycleStatsOf = (events: ReadonlyArray<CycleEvent>, hedges: ReadonlyArray<Hedge>): CycleStats => {
-  let count = 0
-  let completedLegs = 0
-  let makerOrders = 0
-  let reposts = 0
-  let totalTimeToFillMs = 0
-  let fundingPauses = 0
+  const stats = new CycleStatsCounter()
   for (const { detail } of events) {
     switch (detail.event) {
       case "started":
-        count += 1
+        stats.cycleStarted()
         break
       case "funding-pause":
-        fundingPauses += 1
+        stats.fundingPause()
         break
       case "maker-order":
-        makerOrders += 1
-        if (detail.repost) reposts += 1
+        stats.makerOrder(detail.repost)
         break
       case "leg-completed":
-        completedLegs += 1
-        totalTimeToFillMs += detail.filledAt - detail.startedAt
+        stats.legCompleted(detail.startedAt, detail.filledAt)
         break
       case "hedge-failed":
         break
     }
   }
-  let hedgeOrders = 0
-  let hedgeQty = ZERO
-  let hedgeSlippageQuote = ZERO
-  let hedgeReferenceQuote = ZERO
   for (const hedge of hedges) {
     // the strategy's hedges only (a backtest has no others): start-up hedges are in the fills
     if (hedge.state !== "done" || Option.isNone(hedge.cycle)) continue
-    hedgeOrders += 1
-    const executedQty = Option.getOrElse(hedge.executedQty, () => ZERO)
-    if (!BigDecimal.isPositive(executedQty) || Option.isNone(hedge.executedQuote) || Option.isNone(hedge.referencePrice)) continue
-    // slippage: what was paid beyond the quote seen when sending (sells: received below it)
-    const atReference = BigDecimal.multiply(hedge.referencePrice.value, executedQty)
-    const beyond = BigDecimal.subtract(hedge.executedQuote.value, atReference)
-    hedgeQty = BigDecimal.sum(hedgeQty, executedQty)
-    hedgeSlippageQuote = BigDecimal.sum(hedgeSlippageQuote, hedge.side === "buy" ? beyond : BigDecimal.negate(beyond))
-    hedgeReferenceQuote = BigDecimal.sum(hedgeReferenceQuote, atReference)
+    const executed = Option.all({ qty: hedge.executedQty, quote: hedge.executedQuote, referencePrice: hedge.referencePrice })
+    stats.hedge(hedge.side, Option.getOrUndefined(executed))
   }
-  return { count, completedLegs, makerOrders, reposts, totalTimeToFillMs, hedgeOrders, fundingPauses, hedgeQty, hedgeSlippageQuote, hedgeReferenceQuote }
+  return stats.current
 }
 
 /** The latest mark, else the last fill's price (flagged), else nothing to value (zero). */

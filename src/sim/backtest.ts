@@ -4,9 +4,10 @@
  */
 import { BigDecimal, Cause, Data, Effect, Exit, Layer, Logger, LogLevel, Option } from "effect"
 import { type HedgeConfig, describeConfig, type SimVenueParams } from "../core/config/config"
-import { decimal, fromUnits, ZERO } from "../core/domain/decimal"
+import { decimal, fromUnits } from "../core/domain/decimal"
 import type { Venue } from "../core/domain/venue"
-import { buildReport, type CycleStats, type RunReport } from "../core/report/report"
+import { CycleStatsCounter } from "../core/report/cycle-stats"
+import { buildReport, type RunReport } from "../core/report/report"
 import { runHedgeLoop } from "../core/strategy/hedge-loop"
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
 import { type KernelVenueConfig, SimKernel, type VenueSlot } from "./kernel"
@@ -83,32 +84,14 @@ const venueLayer = (kernel: SimKernel, maker: VenueSlot, hedge: VenueSlot, optio
 }
 
 /** Records what the strategy reports, for the report's cycle statistics. */
-const recordingObserver = (stats: { -readonly [K in keyof CycleStats]: CycleStats[K] }): StrategyObserverService => ({
-    cycleStarted: () => Effect.sync(() => void (stats.count += 1)),
-    fundingPause: () => Effect.sync(() => void (stats.fundingPauses += 1)),
-    makerOrderPlaced: (e) =>
-      Effect.sync(() => {
-        stats.makerOrders += 1
-        if (e.repost) stats.reposts += 1
-      }),
-    legCompleted: (e) =>
-      Effect.sync(() => {
-        stats.completedLegs += 1
-        stats.totalTimeToFillMs += e.filledAt - e.startedAt
-      }),
-    hedgeSent: (e) =>
-      Effect.sync(() => {
-        stats.hedgeOrders += 1
-        if (!BigDecimal.isPositive(e.executedQty)) return
-        // slippage: what was paid beyond the quote seen when sending (sells: received below it)
-        const atReference = BigDecimal.multiply(e.referencePrice, e.executedQty)
-        const beyond = BigDecimal.subtract(e.executedQuote, atReference)
-        stats.hedgeQty = BigDecimal.sum(stats.hedgeQty, e.executedQty)
-        stats.hedgeSlippageQuote = BigDecimal.sum(stats.hedgeSlippageQuote, e.side === "buy" ? beyond : BigDecimal.negate(beyond))
-        stats.hedgeReferenceQuote = BigDecimal.sum(stats.hedgeReferenceQuote, atReference)
-      }),
-    exposureChanged: () => Effect.void
-  })
+const recordingObserver = (stats: CycleStatsCounter): StrategyObserverService => ({
+  cycleStarted: () => Effect.sync(() => stats.cycleStarted()),
+  fundingPause: () => Effect.sync(() => stats.fundingPause()),
+  makerOrderPlaced: (e) => Effect.sync(() => stats.makerOrder(e.repost)),
+  legCompleted: (e) => Effect.sync(() => stats.legCompleted(e.startedAt, e.filledAt)),
+  hedgeSent: (e) => Effect.sync(() => stats.hedge(e.side, { qty: e.executedQty, quote: e.executedQuote, referencePrice: e.referencePrice })),
+  exposureChanged: () => Effect.void
+})
 
 const bothObservers = (a: StrategyObserverService, b: StrategyObserverService): StrategyObserverService => ({
   cycleStarted: (cycle, ts) => Effect.zipRight(a.cycleStarted(cycle, ts), b.cycleStarted(cycle, ts)),
@@ -154,18 +137,7 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
       const maker = kernel.slot(config.maker.venue)
       const hedge = kernel.slot(config.hedge.venue)
       const startedAt = kernel.now
-      const stats = {
-        count: 0,
-        completedLegs: 0,
-        makerOrders: 0,
-        reposts: 0,
-        totalTimeToFillMs: 0,
-        hedgeOrders: 0,
-        fundingPauses: 0,
-        hedgeQty: ZERO,
-        hedgeSlippageQuote: ZERO,
-        hedgeReferenceQuote: ZERO
-      }
+      const stats = new CycleStatsCounter()
 
       let exit: Exit.Exit<unknown, unknown> = Exit.void
       if (!kernel.warmUp()) {
@@ -219,7 +191,7 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
           { venue: maker.venue, symbol: maker.instrument.symbol, quoteAsset: maker.instrument.quote, markPrice: markPrice(maker), points: config.points.maker },
           { venue: hedge.venue, symbol: hedge.instrument.symbol, quoteAsset: hedge.instrument.quote, markPrice: markPrice(hedge), points: config.points.hedge }
         ],
-        cycles: stats
+        cycles: stats.current
       })
     } finally {
       file.close()
