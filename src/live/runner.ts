@@ -119,6 +119,8 @@ const settleEarlierRuns = (journal: JournalService, runId: number, venues: Venue
   Effect.gen(function*() {
     const venueOf = (venue: string) => (venue === venues.maker.venue ? venues.maker : venue === venues.hedge.venue ? venues.hedge : undefined)
     const pending = (yield* mustWrite(journal.pendingIntents())).filter((p) => p.runId !== runId && p.kind !== "cancel")
+    // read once: each order below is a different one, so what is added for one does not change another's count
+    const journalled = yield* journalledFillQty(journal)
     for (const intent of pending) {
       const venue = venueOf(intent.venue)
       if (venue === undefined) {
@@ -137,7 +139,7 @@ const settleEarlierRuns = (journal: JournalService, runId: number, venues: Venue
       }
       const order = found.value
       yield* Effect.log(`restart: ${intent.kind} ${intent.clientId} on ${intent.venue} is order ${order.id}, ${order.status}, ${formatDecimal(order.filledQty)} filled`)
-      yield* completeFills(journal, venue, intent.runId, order)
+      yield* completeFills(journal, venue, intent.runId, order, journalled)
       if (intent.kind === "market") yield* recordHedgeOutcome(journal, intent.clientId, intent.runId, order)
     }
     const looked = new Set(pending.map((p) => p.clientId))
@@ -147,7 +149,7 @@ const settleEarlierRuns = (journal: JournalService, runId: number, venues: Venue
       if (Option.isNone(hedge.order) || venue === undefined || isOpenStatus(hedge.order.value.status)) continue
       const order = hedge.order.value
       yield* Effect.log(`restart: hedge ${hedge.clientId} is order ${order.id} on ${order.venue}, ${order.status}, ${formatDecimal(order.filledQty)} filled (from the journal)`)
-      yield* completeFills(journal, venue, hedge.runId, order)
+      yield* completeFills(journal, venue, hedge.runId, order, journalled)
       yield* recordHedgeOutcome(journal, hedge.clientId, hedge.runId, order)
     }
     return pending.length + inDoubt.length
