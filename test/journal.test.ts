@@ -906,6 +906,35 @@ describe("journaled exchange", () => {
   })
 })
 
+describe("write-ahead log", () => {
+  /** WAL frames a file of this size holds (a 32-byte header, then 4096-byte pages with 24-byte headers) */
+  const walFrames = (file: string) => (fs.statSync(`${file}-wal`).size - 32) / (4096 + 24)
+  const updates = (journal: JournalService, runId: number, from: number, count: number) => {
+    for (let i = from; i < from + count; i++) {
+      run(journal.recordUpdate(runId, { order: order({ id: `o${i}`, clientId: `hl-m${i}`, filledQty: decimal("10"), status: "filled" }), fill: fill({ tradeId: `t${i}`, orderId: `o${i}` }) }, T0 + i))
+    }
+  }
+
+  it("is not checkpointed inside a commit (SQLite's default would, every 1000 pages); a leg's end checkpoints it", () => {
+    const file = newFile()
+    const { journal, close } = open(file)
+    const runId = run(journal.startRun(runStart()))
+    updates(journal, runId, 0, 600)
+    // SQLite's default checkpoint would have kept the log near 1000 frames
+    expect(walFrames(file)).toBeGreaterThan(1500)
+    // the end of a leg folds the log into the database: the next commits reuse it from its start
+    run(journalObserver(journal, runId).legCompleted({ cycle: 1, leg: 1, side: "sell", startedAt: T0, filledAt: T0 + 1, orders: 1 }))
+    const grown = walFrames(file)
+    updates(journal, runId, 600, 100)
+    expect(walFrames(file)).toBe(grown)
+    // without the checkpoint the same commits make it grow
+    updates(journal, runId, 700, 700)
+    expect(walFrames(file)).toBeGreaterThan(grown)
+    expect(peek(file, (j) => j.fills()).length).toBe(1400)
+    close()
+  })
+})
+
 describe("journal observer", () => {
   it("records cycle events and hedge results as the strategy reports them", () => {
     const file = newFile()

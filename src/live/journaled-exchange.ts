@@ -108,9 +108,13 @@ export const journalObserver = (journal: JournalService, runId: number): Strateg
     cycleStarted: (cycle, ts) => event(cycle, ts, { event: "started" }),
     fundingPause: (cycle, fundingTime, ts) => event(cycle, ts, { event: "funding-pause", fundingTime }),
     makerOrderPlaced: (e) => event(e.cycle, e.ts, { event: "maker-order", leg: e.leg, orderId: e.orderId, side: e.side, price: e.price, qty: e.qty, repost: e.repost }),
+    // a leg is over, its fills hedged and nothing resting: the moment to fold the journal's log
     legCompleted: (e) =>
       Effect.flatMap(Clock.currentTimeMillis, (ts) =>
-        event(e.cycle, ts, { event: "leg-completed", leg: e.leg, side: e.side, startedAt: e.startedAt, filledAt: e.filledAt, orders: e.orders })),
+        Effect.zipRight(
+          event(e.cycle, ts, { event: "leg-completed", leg: e.leg, side: e.side, startedAt: e.startedAt, filledAt: e.filledAt, orders: e.orders }),
+          mustWrite(journal.checkpoint)
+        )),
     hedgeSent: (e) =>
       mustWrite(journal.recordHedge({
         clientId: e.clientId,
