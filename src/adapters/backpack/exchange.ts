@@ -8,13 +8,14 @@
  * first connection) that same read runs every `pollWhileDownMs`, so fills keep coming.
  */
 import type { HttpClient, Socket } from "@effect/platform"
-import { BigDecimal, Deferred, Duration, Effect, Either, Layer, Option, ParseResult, Queue, Ref, Schema, type Scope } from "effect"
+import { BigDecimal, Deferred, Duration, Effect, Either, Layer, Option, ParseResult, Ref, Schema, type Scope } from "effect"
 import type { HedgeConfig } from "../../core/config/config"
 import type { Decimal } from "../../core/domain/decimal"
 import type { Fill, Order, OrderStatus, OrderUpdate } from "../../core/domain/order"
 import { type ExchangeError, InvalidResponse } from "../../core/errors"
 import { type Exchange, MakerVenue } from "../../core/exchange"
 import { runManagedSocket } from "../common/managed-socket"
+import { makeUpdateMailbox } from "../common/update-mailbox"
 import { startStreamFallback } from "../common/stream-fallback"
 import { type BackpackRestOptions, makeBackpackClient } from "./client"
 import { fillFromUpdate, orderFromUpdate, WsBookTicker, WsEnvelope, WsErrorMessage, WsOrderUpdate, WsTrade } from "./schemas"
@@ -156,14 +157,14 @@ export const makeBackpackExchange = (
     const instrument = yield* client.instrument
 
     const own = new OwnOrders()
-    const updates = yield* Queue.unbounded<OrderUpdate>()
+    const updates = makeUpdateMailbox<OrderUpdate>()
     /** what the public streams said last (written as messages arrive, synchronously) */
     let market: MarketView = {}
     const subscribed = yield* Deferred.make<void>()
     const connections = yield* Ref.make(0)
 
     const emitNow = (update: OrderUpdate | undefined) => {
-      if (update !== undefined) Queue.unsafeOffer(updates, update)
+      if (update !== undefined) updates.offer(update)
     }
     const emit = (update: OrderUpdate | undefined) => Effect.sync(() => emitNow(update))
 
@@ -296,8 +297,7 @@ export const makeBackpackExchange = (
       orderFills: (order) => Effect.map(client.fills({ orderId: order.id }), (fills) => fills.filter((fill) => fill.orderId === order.id)),
       // client ids this session did not send read as the venue's number (they are hashed on the way out)
       openOrders: Effect.map(client.openOrders, (orders) => orders.map((order) => (own.get(order.id) !== undefined ? own.absorb(order) : order))),
-      nextUpdate: (within) =>
-        Queue.take(updates).pipe(Effect.timeoutTo({ duration: within, onSuccess: Option.some, onTimeout: Option.none<OrderUpdate> })),
+      nextUpdate: updates.take,
       position: startingBase === undefined
         ? Effect.map(client.positionQty, (qty) => ({ venue: VENUE, symbol, qty }))
         : Effect.map(baseHeld, (held) => ({ venue: VENUE, symbol, qty: BigDecimal.subtract(held, startingBase) })),
