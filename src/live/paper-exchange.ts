@@ -11,12 +11,13 @@
  * every half minute and once more just before each funding time, which then settles the paper
  * position at them (`fundingPayments`, collected by the runner as a live venue's history is).
  */
-import { Clock, Duration, Effect, Option, Queue, type Scope } from "effect"
+import { Clock, Effect, Option, type Scope } from "effect"
 import { decimal, decimalsOf, toUnits } from "../core/domain/decimal"
 import type { FundingQuote } from "../core/domain/market"
 import type { OrderUpdate } from "../core/domain/order"
 import type { Exchange } from "../core/exchange"
 import type { SimVenueParams } from "../core/config/config"
+import { makeUpdateMailbox } from "../adapters/common/update-mailbox"
 import { bookExchange } from "../sim/local-exchange/book-exchange"
 import { makeLocalVenue } from "../sim/local-exchange/venue-book"
 
@@ -53,8 +54,8 @@ export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect
           [instrument.base, decimal(options.startingBase ?? "0")]
         ])
     })
-    const updates = yield* Queue.unbounded<OrderUpdate>()
-    const unsubscribe = book.onOrderUpdate(ACCOUNT, (update) => Queue.unsafeOffer(updates, update))
+    const updates = makeUpdateMailbox<OrderUpdate>()
+    const unsubscribe = book.onOrderUpdate(ACCOUNT, updates.offer)
     yield* Effect.addFinalizer(() => Effect.sync(unsubscribe))
 
     // the live quote drives the book; a failed poll just waits for the next one
@@ -71,7 +72,7 @@ export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect
     const exchange: Exchange = {
       ...bookExchange(book, ACCOUNT, {
         ticker: live.ticker,
-        nextUpdate: (within) => Queue.take(updates).pipe(Effect.timeout(within), Effect.option),
+        nextUpdate: updates.take,
         nextFundingTime: live.nextFundingTime
       }),
       ...(instrument.kind === "perp" && live.fundingQuote !== undefined

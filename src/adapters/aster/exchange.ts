@@ -7,13 +7,14 @@
  * premiumIndex (futures; none on spot).
  */
 import type { HttpClient, Socket } from "@effect/platform"
-import { BigDecimal, Duration, Effect, Either, Layer, Option, Queue, Schema, type Scope } from "effect"
+import { BigDecimal, Duration, Effect, Either, Layer, Option, Schema, type Scope } from "effect"
 import type { HedgeConfig } from "../../core/config/config"
 import { type Decimal, formatDecimal, ZERO } from "../../core/domain/decimal"
 import { isOpenStatus, type Order, type OrderUpdate } from "../../core/domain/order"
 import { type ExchangeError, InvalidResponse, OrderRejected } from "../../core/errors"
 import { type Exchange, HedgeVenue } from "../../core/exchange"
 import { startStreamFallback } from "../common/stream-fallback"
+import { makeUpdateMailbox } from "../common/update-mailbox"
 import { type AsterClientOptions, makeAsterClient, type OrderLookup } from "./client"
 import { asterFundingPayments } from "./funding-history"
 import { startTickerStream } from "./market-stream"
@@ -81,7 +82,7 @@ export const makeAsterExchange = (
     yield* client.clock.resync
     const { rules } = yield* client.symbolRules(symbol)
     const own = new OwnOrders()
-    const updates = yield* Queue.sliding<OrderUpdate>(options.updateBuffer ?? 4096)
+    const updates = makeUpdateMailbox<OrderUpdate>(options.updateBuffer ?? 4096)
 
     const toOrder = (wire: WireOrder): Effect.Effect<Order, InvalidResponse> =>
       Either.match(orderOf(venue, wire), {
@@ -105,7 +106,8 @@ export const makeAsterExchange = (
         const update = known !== undefined ? { ...received, order: { ...received.order, createdAt: known.createdAt } } : received
         if (!own.accept(update.order)) return Effect.void
         own.passedOn(update.order)
-        return Queue.offer(updates, update)
+        updates.offer(update)
+        return Effect.void
       })
 
     /** A REST state: passed on only when it differs from the last update passed on (never twice). */
@@ -210,7 +212,7 @@ export const makeAsterExchange = (
         Effect.map(client.userTrades(symbol, { startTime: Math.max(0, order.createdAt - 1000) }), (trades) =>
           trades.filter((trade) => String(trade.orderId) === order.id).map((trade) => fillOf(venue, trade))),
       openOrders: Effect.flatMap(client.openOrders(symbol), (wire) => Effect.forEach(wire.filter((o) => o.symbol === symbol), toOrder)),
-      nextUpdate: (within) => Effect.timeoutOption(Queue.take(updates), within),
+      nextUpdate: updates.take,
       position: client.market === "futures"
         ? Effect.map(client.positionRisk(symbol), (rows) => ({ venue, symbol, qty: positionQtyOf(rows, symbol) }))
         : Effect.map(client.spotAccount, (account) => {
