@@ -482,6 +482,90 @@ describe("hedges", () => {
   })
 })
 
+describe("stream updates, written behind", () => {
+  const filledUpdate = (n: number): OrderUpdate => ({
+    order: order({ id: `o${n}`, clientId: `hl-m${n}`, status: "filled", filledQty: decimal("10") }),
+    fill: fill({ tradeId: `t${n}`, orderId: `o${n}` })
+  })
+
+  it("reach the file on the event loop's next turn; the journal's own calls see them at once", async () => {
+    const file = newFile()
+    const { journal, close } = open(file)
+    const id = run(journal.startRun(runStart()))
+    run(journal.recordUpdate(id, filledUpdate(1), T0 + 1))
+    run(journal.recordUpdate(id, filledUpdate(2), T0 + 2))
+    // nothing committed yet: a hedge's intent goes ahead of them
+    expect(peek(file, (j) => j.fills())).toEqual([])
+    run(journal.recordIntent({ kind: "market", runId: id, venue: "aster-futures", clientId: "hl-h1", side: "buy", qty: decimal("10"), createdAt: T0 + 3 }))
+    expect(peek(file, (j) => j.fills())).toEqual([])
+    expect(peek(file, (j) => j.pendingIntents()).map((i) => i.clientId)).toEqual(["hl-h1"])
+    // the next turn writes both, in one transaction
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(peek(file, (j) => j.fills()).map((f) => f.tradeId)).toEqual(["t1", "t2"])
+    // any other call first writes what is behind: a read of the same journal never misses an update
+    run(journal.recordUpdate(id, filledUpdate(3), T0 + 4))
+    expect(run(journal.fills()).map((f) => f.tradeId)).toEqual(["t1", "t2", "t3"])
+    run(journal.recordUpdate(id, filledUpdate(4), T0 + 5))
+    close()
+    // and closing writes them too
+    expect(peek(file, (j) => j.fills()).map((f) => f.tradeId)).toEqual(["t1", "t2", "t3", "t4"])
+  })
+
+  it("a write that fails behind fails the next call, and every one after: the run cannot go on unjournalled", async () => {
+    const file = newFile()
+    const { journal, close } = open(file)
+    const id = run(journal.startRun(runStart()))
+    // run 99 does not exist: the foreign key refuses the rows
+    run(journal.recordUpdate(99, filledUpdate(1), T0 + 1))
+    await new Promise((resolve) => setImmediate(resolve))
+    for (let i = 0; i < 2; i++) {
+      const error = failure(journal.recordCycleEvent({ runId: id, cycle: 1, ts: T0 + 2, detail: { event: "started" } }))
+      expect(error).toBeInstanceOf(JournalError)
+      expect(error.reason).toMatch(/FOREIGN KEY/)
+    }
+    // nothing after it was written either
+    expect(peek(file, (j) => j.cycleEvents())).toEqual([])
+    expect(() => close()).toThrow(/FOREIGN KEY/)
+  })
+
+  it("an update a kill -9 keeps out of the file leaves its order open there: the restart looks it up", () => {
+    const file = newFile()
+    const script = `
+      const { Effect, Scope } = await import("effect")
+      const { openJournal } = await import("./src/live/journal.ts")
+      const { decimal } = await import("./src/core/domain/decimal.ts")
+      const { testConfig } = await import("./test/support/config.ts")
+      const scope = Effect.runSync(Scope.make())
+      const j = Effect.runSync(Scope.extend(openJournal(process.env.JOURNAL_FILE, "write"), scope))
+      const runId = Effect.runSync(j.startRun({ kind: "live", startedAt: ${T0}, config: testConfig(),
+        maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC" },
+        hedge: { venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT" }, clientIdPrefix: "hl" }))
+      Effect.runSync(j.recordIntent({ kind: "limit", runId, venue: "backpack", clientId: "hl-m1", side: "sell", qty: decimal("10"), price: decimal("2.01"), createdAt: ${T0} }))
+      const base = { venue: "backpack", symbol: "ASTER_USDC_PERP", side: "sell", type: "limit", id: "o1", clientId: "hl-m1", qty: decimal("10"),
+        price: decimal("2.01"), filledQuote: decimal("0"), postOnly: true, timeInForce: "GTC", createdAt: ${T0}, updatedAt: ${T0 + 1} }
+      Effect.runSync(j.recordOrder(runId, { ...base, status: "new", filledQty: decimal("0") }, ${T0 + 1}))
+      // the fill that completes it: queued, and the hedge's intent goes ahead of it
+      Effect.runSync(j.recordUpdate(runId, { order: { ...base, status: "filled", filledQty: decimal("10"), filledQuote: decimal("20.1"), updatedAt: ${T0 + 2} } }, ${T0 + 2}))
+      Effect.runSync(j.recordIntent({ kind: "market", runId, venue: "aster-futures", clientId: "hl-h1", side: "buy", qty: decimal("10"), createdAt: ${T0 + 2} }))
+      process.stdout.write("written\\n")
+      process.kill(process.pid, "SIGKILL")
+    `
+    const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      encoding: "utf8",
+      env: { ...process.env, JOURNAL_FILE: file }
+    })
+    expect(child.stdout, child.stderr).toBe("written\n")
+    expect(child.signal).toBe("SIGKILL")
+    // the fill never reached the file; the order is still open there, so its intent is pending
+    // (the restart looks every pending intent up by client id and reads its fills from the venue)
+    expect(peek(file, (j) => j.openOrders()).map((o) => [o.id, o.status])).toEqual([["o1", "new"]])
+    expect(peek(file, (j) => j.pendingIntents()).map((i) => [i.clientId, Option.map(i.order, (o) => o.status)])).toEqual([
+      ["hl-m1", Option.some("new")],
+      ["hl-h1", Option.none()]
+    ])
+  })
+})
+
 describe("fills, funding, cycles and marks", () => {
   it("recording a fill twice is a no-op, whether alone or inside an order update", () => {
     const file = newFile()
@@ -871,7 +955,7 @@ describe("journaled exchange", () => {
     close()
   })
 
-  it("journals every stream update (order and fill) before handing it over; drainUpdates reads until quiet", () => {
+  it("hands every stream update (order and fill) to the journal before handing it over; drainUpdates reads until quiet", async () => {
     const { file, journal, close, runId } = setup()
     const updates: Array<OrderUpdate> = [1, 2, 3].map((n) => ({
       order: marketOrder({ id: "a1", clientId: "hl-h1", status: n === 3 ? "filled" : "partially-filled", filledQty: decimal(String(n * 2)), filledQuote: decimal(String(n * 4)), updatedAt: T0 + n }),
@@ -883,12 +967,16 @@ describe("journaled exchange", () => {
 
     const first = run(venue.nextUpdate("10 millis"))
     expect(Option.map(first, (u) => u.fill?.tradeId)).toEqual(Option.some("t1"))
-    // on file (committed) by the time the caller has it
-    expect(peek(file, (j) => j.fills()).map((f) => f.tradeId)).toEqual(["t1"])
-    expect(peek(file, (j) => j.openOrders()).map((o) => fmt(o.filledQty))).toEqual(["2"])
+    // the journal has it by the time the caller has it; on file (committed) on the next turn
+    expect(run(journal.fills()).map((f) => f.tradeId)).toEqual(["t1"])
+    run(venue.nextUpdate("10 millis"))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(peek(file, (j) => j.fills()).map((f) => f.tradeId)).toEqual(["t1", "t2"])
+    expect(peek(file, (j) => j.openOrders()).map((o) => fmt(o.filledQty))).toEqual(["4"])
 
-    expect(run(drainUpdates(venue, "10 millis"))).toBe(2)
+    expect(run(drainUpdates(venue, "10 millis"))).toBe(1)
     expect(hedge.calls.length).toBe(4)
+    await new Promise((resolve) => setImmediate(resolve))
     expect(peek(file, (j) => j.fills()).map((f) => f.tradeId)).toEqual(["t1", "t2", "t3"])
     expect(peek(file, (j) => j.openOrders())).toEqual([])
     expect(run(drainUpdates(venue, "10 millis"))).toBe(0)
@@ -909,9 +997,11 @@ describe("journaled exchange", () => {
 describe("write-ahead log", () => {
   /** WAL frames a file of this size holds (a 32-byte header, then 4096-byte pages with 24-byte headers) */
   const walFrames = (file: string) => (fs.statSync(`${file}-wal`).size - 32) / (4096 + 24)
+  /** commits one by one, as replies and fills come during a run */
   const updates = (journal: JournalService, runId: number, from: number, count: number) => {
     for (let i = from; i < from + count; i++) {
-      run(journal.recordUpdate(runId, { order: order({ id: `o${i}`, clientId: `hl-m${i}`, filledQty: decimal("10"), status: "filled" }), fill: fill({ tradeId: `t${i}`, orderId: `o${i}` }) }, T0 + i))
+      run(journal.recordOrder(runId, order({ id: `o${i}`, clientId: `hl-m${i}`, filledQty: decimal("10"), status: "filled" }), T0 + i))
+      run(journal.recordFill(runId, fill({ tradeId: `t${i}`, orderId: `o${i}` })))
     }
   }
 

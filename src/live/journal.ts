@@ -212,7 +212,11 @@ export interface JournalService {
   readonly recordOrder: (runId: number, order: Order, recordedAt: number) => Effect.Effect<void, JournalError>
   /** true when the fill was new */
   readonly recordFill: (runId: number, fill: Fill) => Effect.Effect<boolean, JournalError>
-  /** an own-order stream message: the order state and its fill in one transaction */
+  /**
+   * An own-order stream message: the order state and its fill in one transaction, written behind
+   * (see `JournalStore.recordUpdate`): before any other call of this journal returns, and at the
+   * latest on the event loop's next turn. A write that failed there fails the next call.
+   */
   readonly recordUpdate: (runId: number, update: OrderUpdate, recordedAt: number) => Effect.Effect<void, JournalError>
   readonly recordHedge: (hedge: HedgeRecord) => Effect.Effect<void, JournalError>
   /** true when the payment was new (one per venue and funding time) */
@@ -258,16 +262,27 @@ const journalError = (path: string, error: unknown): JournalError =>
   error instanceof JournalError ? error : new JournalError({ path, reason: error instanceof Error ? error.message : String(error) })
 
 const serviceOf = (store: JournalStore): JournalService => {
-  const call = <A>(f: () => A): Effect.Effect<A, JournalError> => Effect.try({ try: f, catch: (error) => journalError(store.path, error) })
+  /** every call first writes the updates still behind, so it reads and writes after them */
+  const call = <A>(f: () => A): Effect.Effect<A, JournalError> =>
+    Effect.try({
+      try: () => {
+        store.catchUp()
+        return f()
+      },
+      catch: (error) => journalError(store.path, error)
+    })
+  /** the two calls on a hedge's critical path, which must not wait for updates behind */
+  const callAhead = <A>(f: () => A): Effect.Effect<A, JournalError> => Effect.try({ try: f, catch: (error) => journalError(store.path, error) })
   return {
     path: store.path,
     startRun: (run) => call(() => store.startRun(run)),
     endRun: (runId, end) => call(() => store.endRun(runId, end)),
-    recordIntent: (intent) => call(() => store.recordIntent(intent)),
+    // a hedge's intent goes ahead of the updates behind: it touches none of their rows
+    recordIntent: (intent) => (intent.kind === "market" ? callAhead : call)(() => store.recordIntent(intent)),
     recordIntentRefused: (clientId, reason, ts) => call(() => store.recordIntentRefused(clientId, reason, ts)),
     recordOrder: (runId, order, recordedAt) => call(() => store.recordOrder(runId, order, recordedAt)),
     recordFill: (runId, fill) => call(() => store.recordFill(runId, fill)),
-    recordUpdate: (runId, update, recordedAt) => call(() => store.recordUpdate(runId, update, recordedAt)),
+    recordUpdate: (runId, update, recordedAt) => callAhead(() => store.recordUpdate(runId, update, recordedAt)),
     recordHedge: (hedge) => call(() => store.recordHedge(hedge)),
     recordFunding: (runId, payment) => call(() => store.recordFunding(runId, payment)),
     recordCycleEvent: (event) => call(() => store.recordCycleEvent(event)),
@@ -515,8 +530,16 @@ class JournalStore {
    * not read and decode the row back. This process is the journal's only writer while it runs.
    */
   private readonly orderStates = new Map<string, Order>()
+  /** stream updates not yet written, in arrival order (see recordUpdate) */
+  private readonly behind: Array<{ readonly runId: number; readonly update: OrderUpdate; readonly recordedAt: number }> = []
+  private catchUpQueued = false
 
-  private constructor(readonly path: string, private readonly db: Database.Database) {}
+  /** one transaction wrapper for every write (better-sqlite3 builds four functions per `transaction` call) */
+  private readonly atomically: (body: () => void) => void
+
+  private constructor(readonly path: string, private readonly db: Database.Database) {
+    this.atomically = db.transaction((body: () => void) => body())
+  }
 
   static open(path: string, mode: "write" | "read"): JournalStore {
     if (mode === "read") {
@@ -590,7 +613,12 @@ class JournalStore {
   }
 
   close(): void {
-    if (this.db.open) this.db.close()
+    if (!this.db.open) return
+    try {
+      this.catchUp()
+    } finally {
+      this.db.close()
+    }
   }
 
   checkpoint(): void {
@@ -668,23 +696,20 @@ class JournalStore {
     const qty = intent.kind === "cancel" ? null : formatDecimal(intent.qty)
     const price = intent.kind === "limit" ? formatDecimal(intent.price) : null
     const orderId = intent.kind === "cancel" ? intent.orderId : null
-    this.db.transaction(() => {
-      const known = this.sql("SELECT run_id, venue, kind, side, qty, price FROM intents WHERE client_id = ?").get(clientId) as
-        | { run_id: number; venue: string; kind: string; side: string | null; qty: string | null; price: string | null }
-        | undefined
-      if (known === undefined) {
-        this.sql("INSERT INTO intents (client_id, run_id, venue, kind, side, qty, price, order_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)").run(
-          clientId,
-          intent.runId,
-          intent.venue,
-          intent.kind,
-          side,
-          qty,
-          price,
-          orderId,
-          intent.createdAt
-        )
-      } else {
+    this.atomically(() => {
+      // a new client id (the usual case) costs one statement; a known one is checked
+      const inserted = this.sql(
+        "INSERT INTO intents (client_id, run_id, venue, kind, side, qty, price, order_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING"
+      ).run(clientId, intent.runId, intent.venue, intent.kind, side, qty, price, orderId, intent.createdAt)
+      if (inserted.changes === 0) {
+        const known = this.sql("SELECT run_id, venue, kind, side, qty, price FROM intents WHERE client_id = ?").get(clientId) as {
+          run_id: number
+          venue: string
+          kind: string
+          side: string | null
+          qty: string | null
+          price: string | null
+        }
         const same = known.run_id === intent.runId && known.venue === intent.venue && known.kind === intent.kind && known.side === side && known.qty === qty &&
           known.price === price
         if (!same) {
@@ -703,15 +728,15 @@ class JournalStore {
            ON CONFLICT (client_id) DO UPDATE SET state = 'sent' WHERE state = 'failed'`
         ).run(clientId, intent.runId, intent.side, qty, intent.createdAt)
       }
-    })()
+    })
   }
 
   recordIntentRefused(clientId: string, reason: string, ts: number): void {
-    this.db.transaction(() => {
+    this.atomically(() => {
       const result = this.sql("UPDATE intents SET refused_at = ?, refusal = ? WHERE client_id = ?").run(ts, this.scrub(reason), clientId)
       if (result.changes === 0) throw new Error(`no intent ${clientId}`)
       this.sql("UPDATE hedges SET state = 'failed', ts = ? WHERE client_id = ? AND state = 'sent'").run(ts, clientId)
-    })()
+    })
   }
 
   recordOrder(runId: number, order: Order, recordedAt: number): void {
@@ -721,7 +746,7 @@ class JournalStore {
   /** Runs `body` in a transaction, rolled back as a whole if it throws (the cache then forgets what it wrote). */
   private transaction(body: () => void): void {
     try {
-      this.db.transaction(body)()
+      this.atomically(body)
     } catch (error) {
       this.orderStates.clear()
       throw error
@@ -787,11 +812,43 @@ class JournalStore {
     return result.changes === 1
   }
 
+  /**
+   * Written behind: queued now, written by the first of `catchUp` (which every other call of the
+   * service runs first) and the event loop's next turn. The strategy's reaction to a fill, its
+   * hedge, thus leaves without waiting for this write. Nothing is lost to a crash in between that
+   * a restart does not read back: the order stays open in the journal, so its intent stays
+   * pending, and the restart looks the order up by client id and reads its fills from the venue.
+   */
   recordUpdate(runId: number, update: OrderUpdate, recordedAt: number): void {
-    this.transaction(() => {
-      this.upsertOrder(runId, update.order, recordedAt)
-      if (update.fill !== undefined) this.insertFill(runId, update.fill)
+    this.behind.push({ runId, update, recordedAt })
+    if (this.catchUpQueued) return
+    this.catchUpQueued = true
+    setImmediate(() => {
+      this.catchUpQueued = false
+      // a failure stays queued with its updates: the next call of the service runs it again and fails
+      try {
+        this.catchUp()
+      } catch {
+        // reported by that next call
+      }
     })
+  }
+
+  /** Writes the queued updates in one transaction; on failure they stay queued and it throws. */
+  catchUp(): void {
+    if (this.behind.length === 0 || !this.db.open) return
+    const batch = this.behind.splice(0)
+    try {
+      this.transaction(() => {
+        for (const { runId, update, recordedAt } of batch) {
+          this.upsertOrder(runId, update.order, recordedAt)
+          if (update.fill !== undefined) this.insertFill(runId, update.fill)
+        }
+      })
+    } catch (error) {
+      this.behind.unshift(...batch)
+      throw error
+    }
   }
 
   recordHedge(hedge: HedgeRecord): void {

@@ -1,8 +1,9 @@
 /**
  * Puts the journal between the strategy and a venue. Every order request is journalled as an
  * intent BEFORE it is sent (a market order's intent is also its hedge's `sent` record), then the
- * venue's answer; every own-order update is journalled before the strategy sees it; lookups are
- * journalled too. If the journal cannot be written the fiber dies: acting without a record is
+ * venue's answer; every own-order update is handed to the journal before the strategy sees it
+ * (written behind: the hedge it triggers leaves first, see `JournalService.recordUpdate`);
+ * lookups are journalled too. If the journal cannot be written the fiber dies: acting without a record is
  * exactly what would make a restart send an order twice.
  *
  * The strategy reads only the maker venue's update stream. The hedge venue's fills (with their
@@ -71,7 +72,7 @@ export const journaled = (exchange: Exchange, journal: JournalService, runId: nu
     // the account's open orders, ours or not: not journalled (a foreign order would look like ours);
     // the runner settles each of ours it finds with queryOrder, which is journalled
     openOrders: exchange.openOrders,
-    // an update taken off the stream is journalled before anything can interrupt: it is never lost in between
+    // an update taken off the stream is handed to the journal before anything can interrupt: it is never lost in between
     nextUpdate: (within) =>
       Effect.uninterruptibleMask((restore) =>
         restore(exchange.nextUpdate(within)).pipe(

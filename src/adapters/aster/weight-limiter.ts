@@ -5,7 +5,7 @@
  * is banned (418). Requests wait for the next window *before* the limit is reached, and nothing is
  * sent during a Retry-After.
  */
-import { Duration, Effect, Ref } from "effect"
+import { Duration, Effect } from "effect"
 import type { RateLimit } from "./schemas"
 
 export interface WeightLimiter {
@@ -46,9 +46,9 @@ export const makeWeightLimiter = (venueNowMs: Effect.Effect<number>, options: We
           ? [{ intervalMs: unit * l.intervalNum, limit: l.limit, start: 0, used: 0 }]
           : []
       })
-    const windows = yield* Ref.make(windowsOf(options.initialLimits ?? [{ rateLimitType: "REQUEST_WEIGHT", interval: "MINUTE", intervalNum: 1, limit: 1200 }]))
-    const pausedUntil = yield* Ref.make(0)
-    const lock = yield* Effect.makeSemaphore(1)
+    // plain state, read and booked inside single synchronous steps: no other fiber can run in between
+    let windows = windowsOf(options.initialLimits ?? [{ rateLimitType: "REQUEST_WEIGHT", interval: "MINUTE", intervalNum: 1, limit: 1200 }])
+    let pausedUntil = 0
 
     const roll = (w: Window, now: number) => {
       const start = Math.floor(now / w.intervalMs) * w.intervalMs
@@ -58,28 +58,26 @@ export const makeWeightLimiter = (venueNowMs: Effect.Effect<number>, options: We
       }
     }
 
-    /** Books `weight` if it fits now; else how long to wait (ms). Never sleeps holding the lock. */
-    const tryBook = (weight: number, share: number) =>
-      lock.withPermits(1)(Effect.gen(function*() {
-        const now = yield* venueNowMs
-        const pause = (yield* Ref.get(pausedUntil)) - now
-        if (pause > 0) return { wait: pause, why: "Retry-After" }
-        const all = yield* Ref.get(windows)
-        all.forEach((w) => roll(w, now))
-        const full = all.find((w) => w.used + weight > w.limit * share)
-        if (full === undefined) {
-          all.forEach((w) => (w.used += weight))
-          return undefined
-        }
-        return { wait: full.start + full.intervalMs - now + 1, why: `request weight ${full.used}/${full.limit} in this window` }
-      }))
+    /** Books `weight` if it fits at `now`; else how long to wait (ms). */
+    const tryBook = (weight: number, share: number, now: number) => {
+      const pause = pausedUntil - now
+      if (pause > 0) return { wait: pause, why: "Retry-After" }
+      windows.forEach((w) => roll(w, now))
+      const full = windows.find((w) => w.used + weight > w.limit * share)
+      if (full === undefined) {
+        windows.forEach((w) => (w.used += weight))
+        return undefined
+      }
+      return { wait: full.start + full.intervalMs - now + 1, why: `request weight ${full.used}/${full.limit} in this window` }
+    }
 
     // a read waiting for the next window does not hold up an order that still fits
     const acquire = (weight: number, priority: "normal" | "urgent" = "normal"): Effect.Effect<void> =>
       Effect.gen(function*() {
         const share = priority === "urgent" ? Math.max(safety, 0.95) : safety
         while (true) {
-          const blocked = yield* tryBook(weight, share)
+          const now = yield* venueNowMs
+          const blocked = tryBook(weight, share, now)
           if (blocked === undefined) return
           yield* Effect.logDebug(`Aster rate limit: waiting ${blocked.wait} ms (${blocked.why})`)
           yield* Effect.sleep(Duration.millis(blocked.wait))
@@ -87,15 +85,13 @@ export const makeWeightLimiter = (venueNowMs: Effect.Effect<number>, options: We
       })
 
     const observe = (headers: Readonly<Record<string, string>>) =>
-      Effect.gen(function*() {
-        const now = yield* venueNowMs
-        const all = yield* Ref.get(windows)
+      Effect.map(venueNowMs, (now) => {
         for (const [name, value] of Object.entries(headers)) {
           const match = HEADER.exec(name)
           const used = Number(value)
           if (!match || !Number.isFinite(used)) continue
           const intervalMs = Number(match[1]) * (UNIT_MS[(match[2] ?? "").toUpperCase()] ?? 0)
-          const w = all.find((x) => x.intervalMs === intervalMs)
+          const w = windows.find((x) => x.intervalMs === intervalMs)
           if (w === undefined) continue
           roll(w, now)
           // the venue's count includes other clients on this IP; ours includes requests in flight
@@ -109,14 +105,17 @@ export const makeWeightLimiter = (venueNowMs: Effect.Effect<number>, options: We
       setLimits: (limits) => {
         const next = windowsOf(limits)
         // what was already spent in a window of the same length still counts
-        return next.length > 0
-          ? Ref.update(windows, (old) =>
-            next.map((w) => {
-              const same = old.find((o) => o.intervalMs === w.intervalMs)
-              return same ? { ...w, start: same.start, used: same.used } : w
-            }))
-          : Effect.void
+        return Effect.sync(() => {
+          if (next.length === 0) return
+          windows = next.map((w) => {
+            const same = windows.find((o) => o.intervalMs === w.intervalMs)
+            return same ? { ...w, start: same.start, used: same.used } : w
+          })
+        })
       },
-      pause: (ms) => Effect.flatMap(venueNowMs, (now) => Ref.update(pausedUntil, (until) => Math.max(until, now + ms)))
+      pause: (ms) =>
+        Effect.map(venueNowMs, (now) => {
+          pausedUntil = Math.max(pausedUntil, now + ms)
+        })
     }
   })
