@@ -388,6 +388,22 @@ describe("intents", () => {
     close()
   })
 
+  it("lists the orders each run recorded, in their latest state, for the end-of-run fill check", () => {
+    const { journal, close } = open(newFile())
+    const first = run(journal.startRun(runStart()))
+    run(journal.recordOrder(first, order({ id: "o1", clientId: "hl-m1" }), T0 + 1))
+    const second = run(journal.startRun(runStart(testConfig(), "live", T0 + 10)))
+    run(journal.recordOrder(second, order({ id: "o2", clientId: "hl-m2" }), T0 + 11))
+    run(journal.recordUpdate(second, { order: order({ id: "o2", clientId: "hl-m2", status: "filled", filledQty: decimal("10"), filledQuote: decimal("20.1") }) }, T0 + 12))
+    run(journal.recordOrder(second, order({ id: "o3", clientId: "hl-m3" }), T0 + 13))
+    // an order of the first run seen again by the second stays the first run's
+    run(journal.recordOrder(second, order({ id: "o1", clientId: "hl-m1", status: "cancelled", updatedAt: T0 + 14 }), T0 + 14))
+    expect(run(journal.orders(second)).map((o) => [o.id, o.status, fmt(o.filledQty)])).toEqual([["o2", "filled", "10"], ["o3", "new", "0"]])
+    expect(run(journal.orders(first)).map((o) => [o.id, o.status])).toEqual([["o1", "cancelled"]])
+    expect(run(journal.orders()).map((o) => o.id)).toEqual(["o2", "o3", "o1"])
+    close()
+  })
+
   it("an answer 'rejected' with nothing filled does not link the intent: a retry may still place one", () => {
     const { journal, close } = open(newFile())
     const id = run(journal.startRun(runStart()))

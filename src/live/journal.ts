@@ -232,6 +232,8 @@ export interface JournalService {
   readonly pendingIntents: (runId?: number) => Effect.Effect<ReadonlyArray<PendingIntent>, JournalError>
   readonly hedgesInDoubt: () => Effect.Effect<ReadonlyArray<HedgeInDoubt>, JournalError>
   readonly openOrders: () => Effect.Effect<ReadonlyArray<Order>, JournalError>
+  /** the latest state of every order first recorded by these runs, in the order last updated */
+  readonly orders: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<Order>, JournalError>
   /** in time order (then in the order recorded) */
   readonly fills: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<Fill>, JournalError>
   readonly funding: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<FundingPayment>, JournalError>
@@ -291,6 +293,7 @@ const serviceOf = (store: JournalStore): JournalService => {
     pendingIntents: (runId) => call(() => store.pendingIntents(runId)),
     hedgesInDoubt: () => call(() => store.hedgesInDoubt()),
     openOrders: () => call(() => store.openOrders()),
+    orders: (runs) => call(() => store.orders(runs)),
     fills: (runs) => call(() => store.fills(runs)),
     funding: (runs) => call(() => store.funding(runs)),
     hedges: (runs) => call(() => store.hedges(runs)),
@@ -939,6 +942,12 @@ class JournalStore {
 
   openOrders(): Array<Order> {
     const rows = this.sql(`SELECT state FROM orders WHERE status IN ${OPEN_STATUSES} ORDER BY updated_at, rowid`).all() as Array<{ state: string }>
+    return rows.map((r) => decodeOrder(r.state))
+  }
+
+  orders(runs: RunFilter): Array<Order> {
+    const { where, params } = this.byRuns(runs)
+    const rows = this.db.prepare(`SELECT state FROM orders WHERE ${where} ORDER BY updated_at, rowid`).all(...params) as Array<{ state: string }>
     return rows.map((r) => decodeOrder(r.state))
   }
 

@@ -155,22 +155,12 @@ const settleEarlierRuns = (journal: JournalService, runId: number, venues: Venue
     return pending.length + inDoubt.length
   })
 
-/** Each venue's fills also feed the kill switch; every order seen is remembered for the fill check. */
-const watched = (venue: Exchange, guard: RiskGuard, seen: Map<string, { venue: Exchange; order: Order }>): Exchange => {
-  const remember = (order: Order) => Effect.sync(() => void seen.set(`${order.venue}:${order.id}`, { venue, order }))
-  return {
-    ...venue,
-    placeLimit: (request) => Effect.tap(venue.placeLimit(request), remember),
-    placeMarket: (request) => Effect.tap(venue.placeMarket(request), remember),
-    cancel: (orderId) => Effect.tap(venue.cancel(orderId), remember),
-    queryOrder: (ref) => Effect.tap(venue.queryOrder(ref), remember),
-    nextUpdate: (within) =>
-      Effect.tap(venue.nextUpdate(within), Option.match({
-        onNone: () => Effect.void,
-        onSome: (update: OrderUpdate) => Effect.zipRight(remember(update.order), update.fill !== undefined ? guard.recordFill(update.fill) : Effect.void)
-      }))
-  }
-}
+/** Each venue's fills also feed the kill switch. */
+const watched = (venue: Exchange, guard: RiskGuard): Exchange => ({
+  ...venue,
+  nextUpdate: (within) =>
+    Effect.tap(venue.nextUpdate(within), (update) => (Option.isSome(update) && update.value.fill !== undefined ? guard.recordFill(update.value.fill) : Effect.void))
+})
 
 /**
  * The venue's funding payments since the run started, into the journal and the kill switch's
@@ -239,9 +229,8 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     const fundingSince = Math.min(startedAt, ...(yield* mustWrite(journal.runs())).map((run) => run.startedAt))
 
     const guard = yield* RiskGuard.make(config.risk)
-    const seen = new Map<string, { venue: Exchange; order: Order }>()
-    const maker = watched(journaled(venues.maker, journal, runId), guard, seen)
-    const hedge = watched(journaled(venues.hedge, journal, runId), guard, seen)
+    const maker = watched(journaled(venues.maker, journal, runId), guard)
+    const hedge = watched(journaled(venues.hedge, journal, runId), guard)
     const both = { maker, hedge }
 
     const trade = Effect.gen(function*() {
@@ -325,8 +314,12 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     // a funding time passed in the last minute is booked by now or at the next start
     yield* collectFunding(journal, runId, maker, guard, fundingSince)
     yield* collectFunding(journal, runId, hedge, guard, fundingSince)
+    // read from the journal, not kept in memory: a run of weeks would hold every order it placed
     const journalled = yield* journalledFillQty(journal)
-    for (const { order, venue } of seen.values()) yield* completeFills(journal, venue, runId, order, journalled)
+    for (const order of yield* mustWrite(journal.orders(runId))) {
+      const venue = order.venue === maker.venue ? maker : order.venue === hedge.venue ? hedge : undefined
+      if (venue !== undefined) yield* completeFills(journal, venue, runId, order, journalled)
+    }
     const endedAt = yield* Clock.currentTimeMillis
     yield* mustWrite(journal.endRun(runId, { endedAt, outcome, ...(reason !== undefined ? { message: reason } : {}) }))
     const report = yield* mustWrite(reportFromJournal(options.journalPath, { runId }))
