@@ -3,8 +3,9 @@
  * maker fill message arrives on the Backpack socket to the moment the hedge's market order
  * request leaves for Aster. The local exchange runs on a worker thread (its own event loop, real
  * loopback sockets) and trades through every maker order as soon as it rests, so cycles run back
- * to back. The live runner's own stack is measured: the strategy, the journal (WAL, synchronous
- * FULL, on a temp file) and the kill switch's observer, over the real adapters.
+ * to back. The live runner's own stack is measured: the strategy, the journal (WAL, on a temp
+ * file), the kill switch's observer and the log lines (as `npm run live` writes them), over the
+ * real adapters.
  * `tsx bench/hedge-reaction.ts [FILLS]` prints one JSON line.
  */
 import { HttpClient, Socket } from "@effect/platform"
@@ -20,6 +21,7 @@ import { parseConfig } from "../src/core/config/config"
 import { decimal } from "../src/core/domain/decimal"
 import { DEFAULT_TEST_ACCOUNT } from "../src/sim/local-exchange/accounts"
 import { generateBackpackTestKey, renderLocalBotConfig } from "../src/sim/local-exchange/bot-config"
+import { makeDeferredLogger } from "../src/live/deferred-logger"
 import { runLive } from "../src/live/runner"
 
 const fills = Number(process.argv[2] ?? 1000)
@@ -62,6 +64,9 @@ const urls = await new Promise<{ backpack: string; asterFutures: string }>((reso
 })
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-reaction-"))
+// the strategy logs as under `npm run live` (Info, the live command's deferred logger), into a file
+const logFd = fs.openSync(path.join(dir, "run.log"), "w")
+const logs = makeDeferredLogger(Logger.map(Logger.stringLogger, (line) => void fs.writeSync(logFd, `${line}\n`)))
 const text = renderLocalBotConfig({
   variant: "futures",
   backpackUrl: urls.backpack,
@@ -111,8 +116,8 @@ const program = Effect.gen(function*() {
     maxMs: reactions[reactions.length - 1]
   }
 }).pipe(
-  Effect.provide(Layer.mergeAll(stampingHttp, stampingSockets)),
-  Logger.withMinimumLogLevel(LogLevel.None)
+  Effect.provide(Layer.mergeAll(stampingHttp, stampingSockets, Logger.replace(Logger.defaultLogger, logs.logger))),
+  Logger.withMinimumLogLevel(LogLevel.Info)
 )
 
 Effect.runPromise(program).then(

@@ -11,6 +11,7 @@ import { Console, Deferred, Effect, Layer, Logger, LogLevel, Option, Redacted } 
 import { asterOptionsFromConfig, makeAsterExchange } from "../adapters/aster/exchange"
 import { makeBackpackExchange } from "../adapters/backpack/exchange"
 import type { HedgeConfig } from "../core/config/config"
+import { deferredDefaultLogger } from "../live/deferred-logger"
 import { loadLiveConfig } from "../live/live-config"
 import { generateBackpackTestKey } from "../sim/local-exchange/bot-config"
 import { makePaperExchange } from "../live/paper-exchange"
@@ -62,6 +63,8 @@ const command = Command.make("live", { config, paper, journal, reportJson }, (ar
     yield* fs.makeDirectory(path.dirname(journalPath), { recursive: true })
 
     const stop = yield* Deferred.make<void>()
+    // the run's log lines are written just after the turn they are logged in: a hedge never waits for them
+    const logs = deferredDefaultLogger()
     const run = Effect.gen(function*() {
       const result = yield* runLive({
         config: loaded.config,
@@ -70,6 +73,7 @@ const command = Command.make("live", { config, paper, journal, reportJson }, (ar
         venues: args.paper ? paperVenues(loaded.config) : liveVenues(loaded.config),
         stop
       }).pipe(Effect.scoped)
+      yield* logs.flush
       yield* Console.log(formatSummary(result.report))
       if (Option.isSome(args.reportJson)) {
         yield* fs.makeDirectory(path.dirname(args.reportJson.value), { recursive: true })
@@ -79,8 +83,10 @@ const command = Command.make("live", { config, paper, journal, reportJson }, (ar
       yield* Console.log(`journal: ${journalPath} (npm run report -- ${journalPath})`)
       return result
     }).pipe(
-      Effect.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)),
-      Logger.withMinimumLogLevel(loaded.config.debug ? LogLevel.Debug : LogLevel.Info)
+      Effect.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor, logs.layer)),
+      Logger.withMinimumLogLevel(loaded.config.debug ? LogLevel.Debug : LogLevel.Info),
+      // whatever ends the run, its last lines come before what is printed about it
+      Effect.ensuring(logs.flush)
     )
     // the run lives in its own fiber: Ctrl+C interrupts this one, which asks the run to stop and
     // waits for its wind-down and report
