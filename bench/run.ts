@@ -3,7 +3,7 @@
  * scan of the same rows, and peak memory at 1M and 10M ticks. Tick files are generated once into
  * .cache/bench (git-ignored) by the deterministic synthetic generator at 100 ticks/s across both
  * venues (a liquid pair's book-ticker rate), so the strategy trades through ~28 simulated hours
- * per 10M ticks.
+ * per 10M ticks. A row-per-tick copy of the large file is scanned too, to compare layouts.
  */
 import { Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
@@ -14,6 +14,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { runCli } from "../src/cli/run-cli"
 import { generateSample } from "../src/sim/data/generate"
+import { writeRowFile } from "./row-file"
 
 const CACHE = ".cache/bench"
 const TICKS_PER_SECOND = 100
@@ -46,7 +47,19 @@ interface WorkerResult {
   readonly [key: string]: unknown
 }
 
-const worker = (mode: "backtest" | "replay" | "raw-scan", file: string): WorkerResult => {
+/** The row-per-tick copy of a cached tick file (built once, beside it). */
+const rowFile = (blockFile: string): string => {
+  const file = blockFile.replace(/\.db$/, "-rows.db")
+  if (!fs.existsSync(file)) {
+    const started = performance.now()
+    process.stderr.write(`writing ${file} (one row per tick)...`)
+    writeRowFile(blockFile, file)
+    process.stderr.write(` ${((performance.now() - started) / 1000).toFixed(1)} s\n`)
+  }
+  return file
+}
+
+const worker = (mode: "backtest" | "replay" | "raw-scan" | "row-scan", file: string): WorkerResult => {
   const out = execFileSync(process.execPath, ["--import", "tsx", "bench/workers.ts", mode, file], { encoding: "utf8", maxBuffer: 1 << 20 })
   const line = out.trim().split("\n").pop() ?? ""
   return JSON.parse(line) as WorkerResult
@@ -64,6 +77,8 @@ const command = Command.make("bench", { json, ticks }, (args) =>
     yield* Console.error("raw scan (10M), once to warm the page cache, then measured...")
     worker("raw-scan", large)
     const raw = worker("raw-scan", large)
+    yield* Console.error("raw scan of the same ticks stored one row per tick (10M)...")
+    const rowScan = worker("row-scan", rowFile(large))
     yield* Console.error("backtest (1M)...")
     const backtest1M = worker("backtest", small)
     yield* Console.error("backtest (10M)...")
@@ -86,6 +101,9 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       hedgeReactionP99Ms: Math.round(reaction.hedgeReactionP99Ms * 1000) / 1000,
       details: {
         hedgeReaction: reaction,
+        // the layout the issue's 1–1.4M rows/s figure speaks of, against the same backtest
+        rowPerTickScanRowsPerSec: Math.round(rowScan.rowsPerSec ?? 0),
+        ratioToRowPerTickScan: Math.round(((backtest10M.ticksPerSec ?? 0) / (rowScan.rowsPerSec ?? 1)) * 1000) / 1000,
         kernelOnlyTicksPerSec: Math.round(replay.ticksPerSec ?? 0),
         kernelOnlyRatio: Math.round(((replay.ticksPerSec ?? 0) / (raw.rowsPerSec ?? 1)) * 1000) / 1000,
         ticksPerSecondOfData: TICKS_PER_SECOND,
@@ -101,6 +119,7 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       `backtest replay   ${(figures.backtestTicksPerSec / 1e6).toFixed(2)} M ticks/s (${backtest10M.ticks} ticks in ${backtest10M.seconds.toFixed(2)} s, ${backtest10M["makerOrders"]} maker orders, ${backtest10M["fills"]} fills)`,
       `raw sqlite scan   ${(figures.rawScanRowsPerSec / 1e6).toFixed(2)} M rows/s`,
       `ratio             ${figures.ratio}`,
+      `row-per-tick scan ${(figures.details.rowPerTickScanRowsPerSec / 1e6).toFixed(2)} M rows/s (the same ticks one SQLite row each; backtest ratio to it ${figures.details.ratioToRowPerTickScan})`,
       `kernel alone      ${(figures.details.kernelOnlyTicksPerSec / 1e6).toFixed(2)} M ticks/s (replay + matching, no strategy; ratio ${figures.details.kernelOnlyRatio})`,
       `peak RSS          ${figures.peakRssMb1M} MB at 1M ticks, ${figures.peakRssMb10M} MB at ${backtest10M.ticks} ticks`,
       `hedge reaction    p50 ${figures.hedgeReactionP50Ms} ms, p99 ${figures.hedgeReactionP99Ms} ms over ${reaction.fills} fills (maker fill arriving on the Backpack socket → hedge request leaving for Aster)`

@@ -17,8 +17,8 @@ import { seededRng } from "../src/sim/models/rng"
 import { openTickFile } from "../src/sim/tickstore/reader"
 
 const [mode, file, configPath] = process.argv.slice(2)
-if (!file || (mode !== "backtest" && mode !== "raw-scan" && mode !== "replay")) {
-  console.error("usage: workers.ts backtest|replay|raw-scan FILE [CONFIG]")
+if (!file || (mode !== "backtest" && mode !== "raw-scan" && mode !== "row-scan" && mode !== "replay")) {
+  console.error("usage: workers.ts backtest|replay|raw-scan|row-scan FILE [CONFIG]")
   process.exit(2)
 }
 
@@ -50,6 +50,24 @@ if (mode === "raw-scan") {
       checksum += ts[i]! + kind[i]! + instrument[i]! + p1[i]! + q1[i]! + p2[i]! + q2[i]!
     }
     ticks += n
+  }
+  const seconds = (performance.now() - started) / 1000
+  db.close()
+  console.log(JSON.stringify({ ticks, seconds, rowsPerSec: ticks / seconds, checksum, peakRssMb: rssMb(), rssBeforeMb: rssBefore }))
+} else if (mode === "row-scan") {
+  // The same ticks stored one SQLite row per tick (bench/row-file.ts builds that file): what a
+  // straightforward layout would give any reader, for comparison with the blocks above.
+  const rssBefore = rssMb()
+  const started = performance.now()
+  const db = new Database(file, { readonly: true })
+  const rows = db.prepare("SELECT ts, kind, instrument, p1, q1, p2, q2 FROM ticks ORDER BY rowid").raw().iterate() as Iterable<
+    [number, number, number, number, number, number, number]
+  >
+  let ticks = 0
+  let checksum = 0
+  for (const row of rows) {
+    checksum += row[0] + row[1] + row[2] + row[3] + row[4] + row[5] + row[6]
+    ticks += 1
   }
   const seconds = (performance.now() - started) / 1000
   db.close()

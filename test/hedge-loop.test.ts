@@ -180,6 +180,36 @@ describe("hedge loop", () => {
     expect(report.fills.some((f) => f.venue === "aster-spot" && f.side === "buy" && f.liquidity === "taker")).toBe(true)
   })
 
+  it("says which fills were sized by assumption and which perp has no funding in the file", async () => {
+    // quotes without sizes (as in Aster's bbo.csv); funding recorded for Backpack only
+    const ticks = [
+      ...Array.from({ length: 60 }, (_, s) => [
+        { t: s * 1000, venue: "bp" as const, quote: ["1.9990", "0", "2.0010", "0"] as const },
+        { t: s * 1000, venue: "as" as const, quote: ["1.9995", "0", "2.0005", "0"] as const }
+      ]).flat(),
+      { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const },
+      // leg 1 sells at 2.002, behind the best ask 2.0010 of unknown size: a trade through it fills it
+      { t: 3000, venue: "bp" as const, trade: ["2.0030", "10", "buy"] as const },
+      // leg 2 buys at 2.003 × 0.999 → 2.0009, inside the spread (nobody ahead); a sale through it fills it
+      { t: 30_000, venue: "bp" as const, trade: ["1.9990", "10", "sell"] as const }
+    ]
+    const { report } = await run(ticks, { trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1 }, sim: { assumed_top_qty: "500" } }, {
+      funding: [{ t: 8 * 3600_000, venue: "bp", rate: "0.0001", mark: "2" }]
+    })
+    expect(report.run.outcome).toBe("completed")
+    expect(report.fills.map((f) => [f.venue, f.side, f.price, f.qty])).toEqual([
+      ["backpack", "sell", "2.002", "10"],
+      ["aster-futures", "buy", "2.0005", "10"],
+      ["backpack", "buy", "2.0009", "10"],
+      ["aster-futures", "sell", "1.9995", "10"]
+    ])
+    expect(report.data.warnings).toEqual([
+      expect.stringMatching(/has no funding events for aster-futures ASTERUSDT: no funding is paid or received and the funding guard never pauses/),
+      "1 of 2 maker orders on backpack ASTER_USDC_PERP joined a best level without size: the queue ahead of them was taken as sim.assumed_top_qty (500)",
+      "2 of 2 taker orders on aster-futures ASTERUSDT met a quote without size: they filled against sim.assumed_top_qty (500) at the top of the book"
+    ])
+  })
+
   it("walks a thin hedge book with the impact model and reports the slippage", async () => {
     // Aster shows only 3 at each side: a market buy of 10 takes 3 at 2.0005, then 3-lots each
     // 2 bps × k worse, rounded up to the tick: 2.0005 × 0.0002 × k = 4.001k ticks → 5, 9, 13 ticks

@@ -32,5 +32,12 @@ describe.skipIf(!fs.existsSync(SHARED))("backtest on the real Aster recording", 
     expect(report.cycles.completedLegs).toBeGreaterThan(10)
     expect(report.exposure.finalNetPosition).toBe("0")
     expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
+    // bbo.csv has no sizes and the recording no funding: the report says what stood in for them
+    const hedges = report.cycles.hedgeOrders
+    expect(report.data.warnings).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^the data has no funding events for backpack ASTER_USDC_PERP: /),
+      expect.stringMatching(/^the data has no funding events for aster-futures ASTERUSDT: /),
+      `${hedges} of ${hedges} taker orders on aster-futures ASTERUSDT met a quote without size: they filled against sim.assumed_top_qty (1000) at the top of the book`
+    ]))
   })
 })

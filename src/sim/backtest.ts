@@ -4,7 +4,7 @@
  */
 import { BigDecimal, Cause, Data, Effect, Exit, Layer, Logger, LogLevel, Option } from "effect"
 import { type HedgeConfig, describeConfig, type SimVenueParams } from "../core/config/config"
-import { decimal, fromUnits } from "../core/domain/decimal"
+import { decimal, formatDecimal, fromUnits } from "../core/domain/decimal"
 import type { Venue } from "../core/domain/venue"
 import { CycleStatsCounter } from "../core/report/cycle-stats"
 import { buildReport, type RunReport } from "../core/report/report"
@@ -108,6 +108,23 @@ const markPrice = (slot: VenueSlot) => {
   return fromUnits(Math.max(e.last, 0), slot.priceScale)
 }
 
+/** Fills the recording could not size: its quotes carried no sizes, so sim.assumed_top_qty stood in. */
+const assumedSizeWarnings = (slots: ReadonlyArray<VenueSlot>, config: HedgeConfig): Array<string> => {
+  const assumed = formatDecimal(config.sim.assumedTopQty)
+  const warnings: Array<string> = []
+  for (const slot of slots) {
+    const { engine } = slot
+    const where = `${slot.venue} ${slot.instrument.symbol}`
+    if (engine.sizeAssumed.takerOrders > 0)
+      warnings.push(
+        `${engine.sizeAssumed.takerOrders} of ${engine.takerOrders} taker orders on ${where} met a quote without size: they filled against sim.assumed_top_qty (${assumed}) at the top of the book`
+      )
+    if (engine.sizeAssumed.queues > 0)
+      warnings.push(`${engine.sizeAssumed.queues} of ${engine.queuesJoined} maker orders on ${where} joined a best level without size: the queue ahead of them was taken as sim.assumed_top_qty (${assumed})`)
+  }
+  return warnings
+}
+
 export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, BacktestError> =>
   Effect.gen(function*() {
     const { config } = options
@@ -136,6 +153,12 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
       }
       const maker = kernel.slot(config.maker.venue)
       const hedge = kernel.slot(config.hedge.venue)
+      for (const slot of [maker, hedge]) {
+        if (slot.instrument.kind === "perp" && slot.fundingTimes.length === 0)
+          warnings.push(
+            `the data has no funding events for ${slot.venue} ${slot.instrument.symbol}: no funding is paid or received and the funding guard never pauses (import with --funding-interval-hours to add a schedule)`
+          )
+      }
       const startedAt = kernel.now
       const stats = new CycleStatsCounter()
 
@@ -160,6 +183,7 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
         )
       }
       kernel.ledger.close(ms(kernel.now))
+      warnings.push(...assumedSizeWarnings([maker, hedge], config))
       if (options.onProgress) options.onProgress(1, ms(kernel.now))
 
       const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()

@@ -95,6 +95,15 @@ export class VenueEngine {
    */
   sellFloor = Number.POSITIVE_INFINITY
   buyCeiling = Number.NEGATIVE_INFINITY
+  /**
+   * How often a size the recording lacked (quotes without sizes) was replaced by the configured
+   * assumed top-of-book size: a report built on such fills says so.
+   */
+  readonly sizeAssumed = { takerOrders: 0, queues: 0 }
+  /** orders that took liquidity (market orders and marketable limits) */
+  takerOrders = 0
+  /** limit orders that went to rest on the book */
+  queuesJoined = 0
   private readonly orders = new Map<string, SimOrder>()
   /** closed orders stay queryable for a while, then are forgotten: memory stays flat over long runs */
   private readonly closed: Array<string> = []
@@ -257,7 +266,10 @@ export class VenueEngine {
     if (crosses) {
       // marketable limit: takes the top of book up to its price, the rest rests (GTC) or expires;
       // fill-or-kill takes nothing unless the top covers it all
-      const top = o.sign > 0 ? this.askQty || this.options.assumedTopQtyUnits : this.bidQty || this.options.assumedTopQtyUnits
+      const shown = o.sign > 0 ? this.askQty : this.bidQty
+      const top = shown || this.options.assumedTopQtyUnits
+      this.takerOrders += 1
+      if (shown <= 0) this.sizeAssumed.takerOrders += 1
       const best = o.sign > 0 ? this.ask : this.bid
       if (o.timeInForce === "FOK" && top < o.qty) {
         o.status = "expired"
@@ -284,6 +296,7 @@ export class VenueEngine {
 
   /** Quantity ahead of a new order at its price: depth if known, else the top size, else none. */
   private initialQueue(o: SimOrder, ts: number): number {
+    this.queuesJoined += 1
     const levels = this.freshDepth(ts)
     if (levels) {
       const side = o.sign < 0 ? levels.asks : levels.bids
@@ -294,7 +307,9 @@ export class VenueEngine {
     const bestQty = o.sign < 0 ? this.askQty : this.bidQty
     const improves = best === 0 || (o.sign < 0 ? o.price < best : o.price > best)
     if (improves) return 0
-    return bestQty > 0 ? bestQty : this.options.assumedTopQtyUnits
+    if (bestQty > 0) return bestQty
+    this.sizeAssumed.queues += 1
+    return this.options.assumedTopQtyUnits
   }
 
   private freshDepth(ts: number): DepthLevels | undefined {
@@ -310,6 +325,8 @@ export class VenueEngine {
     if (sizeReject) return sizeReject
     if (this.options.rejectMarket()) return this.reject(o, ts, "simulated", "simulated rejection of a market order")
     const topQty = o.sign > 0 ? this.askQty : this.bidQty
+    this.takerOrders += 1
+    if (topQty <= 0) this.sizeAssumed.takerOrders += 1
     const depth = this.freshDepth(ts)
     const levels = depth
       ? (o.sign > 0 ? depth.asks.filter(([p]) => p > best) : depth.bids.filter(([p]) => p < best))
