@@ -442,7 +442,8 @@ describe("npm run report", () => {
   it("prints the summary and writes the JSON report, the same as reportFromJournal's", async () => {
     const r = await cliCases.ok
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toMatch(/== live report: /)
+    // a time span, without the tick count that only a backtest has
+    expect(r.stdout).toMatch(/== live report: \S+ \(\S+Z → \S+Z\)\n/)
     expect(r.stdout).toMatch(/warning: run 1 has no end/)
     expect(r.stdout).toContain(`report written to ${cliCases.json}`)
     const written = Schema.decodeUnknownSync(RunReport)(JSON.parse(fs.readFileSync(cliCases.json, "utf8")))

@@ -8,7 +8,9 @@ export const formatSummary = (report: RunReport): string => {
   const lines: Array<string> = []
   const flags = [report.data.synthetic ? "SYNTHETIC DATA" : "", report.data.proxy ? `PROXY FEED (${report.data.proxyVenues.map((p) => `${p.venue} from ${p.from}`).join(", ")})` : ""].filter(Boolean)
   lines.push("")
-  lines.push(`== ${report.kind} report: ${report.data.file} (${report.data.from} → ${report.data.to}, ${report.data.ticks} ticks)`)
+  // a live or paper run replays no tick file: its tick count says nothing
+  const span = report.kind === "backtest" ? `${report.data.from} → ${report.data.to}, ${report.data.ticks} ticks` : `${report.data.from} → ${report.data.to}`
+  lines.push(`== ${report.kind} report: ${report.data.file} (${span})`)
   if (flags.length > 0) lines.push(`   ${flags.join("; ")}: results are not evidence about the real market`)
   for (const w of report.data.warnings) lines.push(`   warning: ${w}`)
   lines.push(`   run ${report.run.from} → ${report.run.to}: ${report.run.outcome}${report.run.message ? ` (${report.run.message})` : ""}`)
