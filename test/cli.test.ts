@@ -24,6 +24,19 @@ describe("backtest command", () => {
     expect(r.all).toMatch(/--quiet/)
   })
 
+  it("refuses a misspelt flag by name, rather than taking it for the tick file", () => {
+    const r = run("src/cli/backtest.ts", ["--qiet"])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe("error: unknown option --qiet (hedgeloop backtest --help lists the options)\n")
+    // the flags it knows, a negative number as a value and a subcommand's own flags still pass
+    const withValue = run("src/cli/backtest.ts", ["no/such/file.db", "--quiet", "--report-json=x.json"])
+    expect(withValue.stderr).not.toMatch(/unknown option/)
+    const subcommand = run("src/cli/import.ts", ["aster-csv", "--trades", "missing.csv", "--proxy", "backpack:ASTER_USDC_PERP", "--proxy-basis-bps", "-5", "--venue", "aster-futures", "--symbol", "S", "--out", path.join(tempDir(), "x.db")])
+    expect(subcommand.stderr).toMatch(/^error: .*missing\.csv/m)
+    const misspeltInSubcommand = run("src/cli/import.ts", ["aster-csv", "--trade", "missing.csv"])
+    expect([misspeltInSubcommand.code, misspeltInSubcommand.stderr]).toEqual([2, "error: unknown option --trade (hedgeloop import --help lists the options)\n"])
+  })
+
   it("refuses a missing tick file with a clear message", () => {
     const r = run("src/cli/backtest.ts", ["no/such/file.db"])
     expect(r.code).not.toBe(0)

@@ -2,9 +2,47 @@
  * Runs an @effect/cli command as a process: bad flags get @effect/cli's message and exit code 2,
  * a failure gets one `error: …` line and exit code 1, never a stack trace.
  */
-import { Command, ValidationError } from "@effect/cli"
+import { Command, CommandDescriptor, type Usage, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Console, Effect } from "effect"
+import { Cause, Console, Effect, HashMap } from "effect"
+
+/** @effect/cli's own flags, accepted by every command. */
+const BUILT_IN_FLAGS = ["-h", "--help", "--version", "--wizard", "--completions", "--log-level"]
+
+const collectFlags = (usage: Usage.Usage, into: Set<string>): void => {
+  switch (usage._tag) {
+    case "Named":
+      for (const name of usage.names) if (name.startsWith("-")) into.add(name)
+      return
+    case "Optional":
+    case "Repeated":
+      return collectFlags(usage.usage, into)
+    case "Alternation":
+    case "Concat":
+      collectFlags(usage.left, into)
+      return collectFlags(usage.right, into)
+    default:
+      return
+  }
+}
+
+/**
+ * The first flag in `args` that neither the command nor any subcommand knows. @effect/cli would
+ * take it for a positional argument ("Path '--qiet' must exist"): say what it is instead.
+ */
+const unknownFlag = <Name extends string, R, E, A>(command: Command.Command<Name, R, E, A>, args: ReadonlyArray<string>): string | undefined => {
+  const known = new Set(BUILT_IN_FLAGS)
+  collectFlags(Command.getUsage(command), known)
+  for (const sub of HashMap.values(Command.getSubcommands(command))) collectFlags(CommandDescriptor.getUsage(sub), known)
+  for (const arg of args) {
+    if (arg === "--") return undefined
+    // negative numbers are values, not flags
+    if (!arg.startsWith("-") || arg === "-" || /^-\.?\d/.test(arg)) continue
+    const name = arg.split("=")[0]!
+    if (!known.has(name)) return name
+  }
+  return undefined
+}
 
 const describe = (error: unknown): string =>
   error instanceof Error ? error.message : typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error)
@@ -14,6 +52,12 @@ export const runCli = <Name extends string, E, A>(
   name: string,
   version = "0.1.0"
 ) => {
+  const unknown = unknownFlag(command, process.argv.slice(2))
+  if (unknown !== undefined) {
+    process.stderr.write(`error: unknown option ${unknown} (${name} --help lists the options)\n`)
+    process.exitCode = 2
+    return
+  }
   const cli = Command.run(command, { name, version })
   cli(process.argv).pipe(
     Effect.catchAllCause((cause) => {
