@@ -56,6 +56,19 @@ describe.each(["futures", "spot"] as const)("npm run live, %s variant, against n
     expect(report.venues["backpack"]!.makerQty).toBe("40")
     expect(report.venues[hedgeVenue]!.takerQty).toBe("40")
     expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
+    // cycle 2 starts with the tally of cycle 1: its 20 sold and bought on Backpack, flat after it
+    const progress = live.output().match(/\[Cycle 2\] run so far: volume ([\d.]+) \(backpack maker ([\d.]+), (\S+) taker ([\d.]+)\), points ≈ [\d.]+, fees [\d.]+, funding -?[\d.]+, PnL -?[\d.]+ \(marked to market\), positions ([^"\n]*)/)
+    expect(progress, live.output()).not.toBeNull()
+    let qty = BigDecimal.fromBigInt(0n)
+    let cycle1Notional = BigDecimal.fromBigInt(0n)
+    for (const f of report.fills.filter((f) => f.venue === "backpack")) {
+      if (BigDecimal.greaterThanOrEqualTo(qty, decimal("20"))) break
+      qty = BigDecimal.sum(qty, decimal(f.qty))
+      cycle1Notional = BigDecimal.sum(cycle1Notional, BigDecimal.multiply(decimal(f.price), decimal(f.qty)))
+    }
+    expect(progress![2]).toBe(formatDecimal(BigDecimal.round(cycle1Notional, { scale: 2, mode: "half-even" })))
+    expect(progress![3]).toBe(hedgeVenue)
+    expect(progress![5]).toBe(`backpack 0, ${hedgeVenue} 0`)
     // secrets never reach the report
     const written = fs.readFileSync(local.config, "utf8")
     for (const secret of written.match(/(?:api_secret_key_b64|api_secret): "([^"]+)"/g) ?? []) {

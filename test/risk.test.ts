@@ -14,6 +14,7 @@ import type { Fill, Side } from "../src/core/domain/order"
 import type { Venue } from "../src/core/domain/venue"
 import type { HedgeAttemptFailed, HedgeSent, StrategyObserverService } from "../src/core/strategy/observer"
 import { KillSwitchTripped, RiskGuard, type RiskLimits, riskObserver, watchdog } from "../src/live/risk"
+import { describeProgress } from "../src/live/run-progress"
 
 const s = formatDecimal
 
@@ -613,4 +614,37 @@ describe("risk config", () => {
     // every bad key is reported, not just the first
     expect(refused({ max_loss: 0, max_auto_hedge: "x" }).map((p) => p.split(":")[0]).sort()).toEqual(["risk.max_auto_hedge", "risk.max_loss"])
   })
+})
+
+describe("the live run's progress line", () => {
+  it.effect("adds up volume, points, fees, funding and PnL from the guard's books", () =>
+    Effect.gen(function*() {
+      const guard = yield* RiskGuard.make(limits())
+      // leg 1: sold 10 at 2.002 on Backpack (maker, fee 0.004004), bought 10 at 2.0005 on Aster (taker, fee 0.0070018)
+      yield* guard.recordFill(fill("backpack", "sell", "10", "2.002", "0.004004"))
+      yield* guard.recordFill(fill("aster-futures", "buy", "10", "2.0005", "0.0070018"))
+      // leg 2: bought 10 at 1.9999 on Backpack, sold 10 at 1.9995 on Aster (fee 0.00699825)
+      yield* guard.recordFill(fill("backpack", "buy", "10", "1.9999", "0.0039998"))
+      yield* guard.recordFill(fill("aster-futures", "sell", "10", "1.9995", "0.00699825"))
+      yield* guard.recordFunding("aster-futures", decimal("-0.0021"), 0)
+      const points = new Map([
+        ["backpack" as const, { makerWeight: decimal("1"), takerWeight: decimal("1") }],
+        ["aster-futures" as const, { makerWeight: decimal("1"), takerWeight: decimal("2") }]
+      ])
+      // volume 20.02 + 19.999 + 20.005 + 19.995 = 80.019; points 40.019 + 2 × 40 = 120.019
+      // fees 0.02200385; cash: Backpack 20.02 − 19.999 − 0.0080038 = 0.0129962,
+      // Aster 19.995 − 20.005 − 0.01400005 − 0.0021 = −0.02610005; PnL −0.01310385 (flat: no marks)
+      expect(describeProgress(3, guard.status(0), points)).toBe(
+        "[Cycle 3] run so far: volume 80.02 (backpack maker 40.02, aster-futures taker 40), points ≈ 120.02, fees 0.022, funding -0.0021, " +
+          "PnL -0.0131 (marked to market), positions backpack 0, aster-futures 0"
+      )
+    }))
+
+  it.effect("says so before any fill", () =>
+    Effect.gen(function*() {
+      const guard = yield* RiskGuard.make(limits())
+      expect(describeProgress(2, guard.status(0), new Map())).toBe(
+        "[Cycle 2] run so far: volume 0 (no fills), points ≈ 0, fees 0, funding 0, PnL 0 (marked to market), positions none"
+      )
+    }))
 })

@@ -71,6 +71,8 @@ export interface RiskStatus {
   readonly unhedgedQtySeconds: Decimal
   readonly consecutiveHedgeFailures: number
   readonly positions: ReadonlyArray<{ readonly venue: Venue; readonly qty: Decimal }>
+  /** what this run traded and paid per venue, from its fills and funding (quote) */
+  readonly venues: ReadonlyArray<{ readonly venue: Venue; readonly makerVolume: Decimal; readonly takerVolume: Decimal; readonly fees: Decimal; readonly funding: Decimal }>
   readonly pnl: Decimal
   readonly tripped: Option.Option<KillSwitchTripped>
 }
@@ -82,6 +84,10 @@ interface PnlBook {
   qty: Decimal
   /** the last mark, else the last fill price */
   price: Decimal
+  makerVolume: Decimal
+  takerVolume: Decimal
+  fees: Decimal
+  funding: Decimal
 }
 
 const MS_PER_S = BigDecimal.fromBigInt(1000n)
@@ -151,6 +157,9 @@ export class RiskGuard {
       book.cash = BigDecimal.subtract(fill.side === "sell" ? BigDecimal.sum(book.cash, notional) : BigDecimal.subtract(book.cash, notional), fill.fee)
       book.qty = BigDecimal.sum(book.qty, signed)
       book.price = fill.price
+      if (fill.liquidity === "maker") book.makerVolume = BigDecimal.sum(book.makerVolume, notional)
+      else book.takerVolume = BigDecimal.sum(book.takerVolume, notional)
+      book.fees = BigDecimal.sum(book.fees, fill.fee)
       this.positions.set(fill.venue, BigDecimal.sum(this.positions.get(fill.venue) ?? ZERO, signed))
     })
   }
@@ -174,6 +183,7 @@ export class RiskGuard {
     return this.recordVenue(ts, () => {
       const book = this.book(venue, ZERO)
       book.cash = BigDecimal.sum(book.cash, amount)
+      book.funding = BigDecimal.sum(book.funding, amount)
     })
   }
 
@@ -197,6 +207,7 @@ export class RiskGuard {
       unhedgedQtySeconds: BigDecimal.normalize(BigDecimal.unsafeDivide(this.integralAt(now), MS_PER_S)),
       consecutiveHedgeFailures: this.failures,
       positions: [...this.positions].map(([venue, qty]) => ({ venue, qty })),
+      venues: [...this.books].map(([venue, b]) => ({ venue, makerVolume: b.makerVolume, takerVolume: b.takerVolume, fees: b.fees, funding: b.funding })),
       pnl: this.pnl(),
       tripped: Option.fromNullable(this.tripped)
     }
@@ -224,7 +235,7 @@ export class RiskGuard {
   private book(venue: Venue, price: Decimal): PnlBook {
     let book = this.books.get(venue)
     if (book === undefined) {
-      book = { cash: ZERO, qty: ZERO, price }
+      book = { cash: ZERO, qty: ZERO, price, makerVolume: ZERO, takerVolume: ZERO, fees: ZERO, funding: ZERO }
       this.books.set(venue, book)
     }
     return book

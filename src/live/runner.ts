@@ -27,6 +27,7 @@ import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
 import { reportFromJournal } from "./journal-report"
 import { describeReconcile, reconcile, ReconciliationRefused } from "./reconcile"
 import { KillSwitchTripped, RiskGuard, riskObserver, watchdog } from "./risk"
+import { progressObserver } from "./run-progress"
 
 /** Every client id this bot sends starts with it; a run adds its own stamp after it. */
 export const CLIENT_ID_ROOT = "hl"
@@ -281,7 +282,8 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       if (venues.hedge.fundingPayments !== undefined) yield* Effect.forkScoped(fundingWatcher(journal, runId, hedge, guard, fundingSince))
       yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(options.markEveryMs ?? 5000), recordMarks)))
 
-      const observer: StrategyObserverService = riskObserver(guard, journalObserver(journal, runId))
+      const points = new Map([[maker.venue, config.points.maker], [hedge.venue, config.points.hedge]])
+      const observer: StrategyObserverService = riskObserver(guard, progressObserver(guard, points, journalObserver(journal, runId)))
       const strategy = runHedgeLoop({ ...config.trade, clientIdPrefix }).pipe(
         Effect.provideService(MakerVenue, maker),
         Effect.provideService(HedgeVenue, hedge),
