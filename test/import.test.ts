@@ -9,6 +9,7 @@ import {
   decimalTextToUnits,
   epochIntTextToUs,
   type FileSummary,
+  formatImportSummary,
   importAsterCsv,
   secondsTextToUs,
   significantDecimals
@@ -366,6 +367,17 @@ describe("importing the Aster collector format", () => {
     expect(f.funding).toEqual([{ instrumentIdx: 0, ts: 1758700800_000000, rate: "0.0001", markPrice: "2.28855" }])
     expect(JSON.stringify(f.meta.notes.funding)).toMatch(/assumed/)
     f.close()
+    expect(formatImportSummary(summary)).not.toMatch(/no funding events/)
+  })
+
+  it("says which perps got no funding events, and how to add them; spot needs none", () => {
+    const quotes = write("nofunding-bbo.csv", ["unix_timestamp,bid,ask,mid", "1758700790.0,2.2880,2.2891,2.28855", "1758700810.0,2.3000,2.3002,2.3001"])
+    const futures = importAsterCsv({ quotes, venue: "aster-futures", symbol: "ASTERUSDT", out: path.join(dir, "nofunding.db") })
+    expect(formatImportSummary(futures)).toContain(
+      "  note: no funding events for aster-futures ASTERUSDT: a backtest of this file pays no funding and its funding guard never pauses (--funding-interval-hours H --funding-rate R adds a schedule)"
+    )
+    const spot = importAsterCsv({ quotes, venue: "aster-spot", symbol: "ASTERUSDT", out: path.join(dir, "spot.db") })
+    expect(formatImportSummary(spot)).not.toMatch(/no funding events/)
   })
 })
 

@@ -1206,6 +1206,12 @@ export const formatImportSummary = (s: ImportSummary): string => {
     )
   }
   if (s.funding !== undefined) lines.push(`  funding assumed: every ${s.funding.intervalHours} h at ${s.funding.rate}: ${s.funding.events} events`)
+  const unfunded = s.perInstrument.filter((i) => i.funding === 0 && s.instruments[i.idx]?.kind === "perp")
+  if (unfunded.length > 0)
+    lines.push(
+      `  note: no funding events for ${unfunded.map((i) => `${i.venue} ${i.symbol}`).join(", ")}: a backtest of this file pays no funding and its funding guard never pauses` +
+        ` (--funding-interval-hours H --funding-rate R adds a schedule)`
+    )
   for (const a of s.assumptions) lines.push(`  assumption: ${a}`)
   return lines.join("\n")
 }
