@@ -9,6 +9,7 @@ import { BigDecimal, Clock, Effect } from "effect"
 import type { PointsWeights } from "../core/config/config"
 import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
 import type { Venue } from "../core/domain/venue"
+import { pointsEarned } from "../core/report/report"
 import type { StrategyObserverService } from "../core/strategy/observer"
 import type { RiskGuard, RiskStatus } from "./risk"
 
@@ -28,12 +29,7 @@ export const describeProgress = (cycle: number, status: RiskStatus, points: Read
     fees = BigDecimal.sum(fees, v.fees)
     funding = BigDecimal.sum(funding, v.funding)
     const weights = points.get(v.venue)
-    if (weights !== undefined) {
-      totalPoints = BigDecimal.sum(
-        totalPoints,
-        BigDecimal.sum(BigDecimal.multiply(v.makerVolume, weights.makerWeight), BigDecimal.multiply(v.takerVolume, weights.takerWeight))
-      )
-    }
+    if (weights !== undefined) totalPoints = BigDecimal.sum(totalPoints, pointsEarned(weights, v.makerVolume, v.takerVolume))
     const sides = [BigDecimal.isZero(v.makerVolume) ? "" : `maker ${volumeText(v.makerVolume)}`, BigDecimal.isZero(v.takerVolume) ? "" : `taker ${volumeText(v.takerVolume)}`]
     parts.push(`${v.venue} ${sides.filter(Boolean).join(" + ") || "0"}`)
   }

@@ -118,6 +118,10 @@ export interface ReportInput {
 
 const fmt = formatDecimal
 
+/** The points model: makerWeight × maker volume + takerWeight × taker volume (quote units). */
+export const pointsEarned = (weights: PointsWeights, makerVolume: Decimal, takerVolume: Decimal): Decimal =>
+  BigDecimal.sum(BigDecimal.multiply(makerVolume, weights.makerWeight), BigDecimal.multiply(takerVolume, weights.takerWeight))
+
 export const buildReport = (input: ReportInput): RunReport => {
   const { ledger } = input
   const venues: Record<string, typeof VenueReport.Type> = {}
@@ -150,7 +154,7 @@ export const buildReport = (input: ReportInput): RunReport => {
       pnl: fmt(pnl),
       fillCount: book.fillCount
     }
-    const venuePoints = BigDecimal.sum(BigDecimal.multiply(book.makerVolume, v.points.makerWeight), BigDecimal.multiply(book.takerVolume, v.points.takerWeight))
+    const venuePoints = pointsEarned(v.points, book.makerVolume, book.takerVolume)
     points[v.venue] = { makerWeight: fmt(v.points.makerWeight), takerWeight: fmt(v.points.takerWeight), points: fmt(venuePoints) }
     totalPoints = BigDecimal.sum(totalPoints, venuePoints)
     totalMaker = BigDecimal.sum(totalMaker, book.makerVolume)
