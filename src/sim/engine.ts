@@ -266,10 +266,8 @@ export class VenueEngine {
     if (crosses) {
       // marketable limit: takes the top of book up to its price, the rest rests (GTC) or expires;
       // fill-or-kill takes nothing unless the top covers it all
-      const shown = o.sign > 0 ? this.askQty : this.bidQty
-      const top = shown || this.options.assumedTopQtyUnits
       this.takerOrders += 1
-      if (shown <= 0) this.sizeAssumed.takerOrders += 1
+      const top = this.shownOrAssumed(o.sign > 0 ? this.askQty : this.bidQty, "takerOrders")
       const best = o.sign > 0 ? this.ask : this.bid
       if (o.timeInForce === "FOK" && top < o.qty) {
         o.status = "expired"
@@ -307,8 +305,13 @@ export class VenueEngine {
     const bestQty = o.sign < 0 ? this.askQty : this.bidQty
     const improves = best === 0 || (o.sign < 0 ? o.price < best : o.price > best)
     if (improves) return 0
-    if (bestQty > 0) return bestQty
-    this.sizeAssumed.queues += 1
+    return this.shownOrAssumed(bestQty, "queues")
+  }
+
+  /** The size the book shows, or the configured assumed one when the recording showed none (counted). */
+  private shownOrAssumed(shown: number, use: keyof VenueEngine["sizeAssumed"]): number {
+    if (shown > 0) return shown
+    this.sizeAssumed[use] += 1
     return this.options.assumedTopQtyUnits
   }
 
@@ -324,16 +327,15 @@ export class VenueEngine {
     const sizeReject = this.checkSize(o, ts, best)
     if (sizeReject) return sizeReject
     if (this.options.rejectMarket()) return this.reject(o, ts, "simulated", "simulated rejection of a market order")
-    const topQty = o.sign > 0 ? this.askQty : this.bidQty
     this.takerOrders += 1
-    if (topQty <= 0) this.sizeAssumed.takerOrders += 1
+    const topQty = this.shownOrAssumed(o.sign > 0 ? this.askQty : this.bidQty, "takerOrders")
     const depth = this.freshDepth(ts)
     const levels = depth
       ? (o.sign > 0 ? depth.asks.filter(([p]) => p > best) : depth.bids.filter(([p]) => p < best))
       : undefined
     const fills = levels && levels.length > 0
-      ? walkDepth([[best, topQty > 0 ? topQty : this.options.assumedTopQtyUnits], ...levels], o.sign, o.qty, this.impact, this.instrument.tickUnits)
-      : this.impact.walk(o.sign, o.qty, best, topQty > 0 ? topQty : this.options.assumedTopQtyUnits, this.instrument.tickUnits)
+      ? walkDepth([[best, topQty], ...levels], o.sign, o.qty, this.impact, this.instrument.tickUnits)
+      : this.impact.walk(o.sign, o.qty, best, topQty, this.instrument.tickUnits)
     for (const [price, qty] of fills) this.fill(o, ts, price, qty, "taker")
     if (o.filled < o.qty) o.status = o.filled > 0 ? "expired" : "rejected"
     this.retire(o)
