@@ -9,11 +9,11 @@ import { runBacktest } from "../src/sim/backtest"
 import { testConfig } from "./support/config"
 import { type ScriptedTick, T0, writeScript } from "./support/scripted-market"
 
-/** Both venues quoted every second: Backpack 1.9990/2.0010, Aster 1.9995/2.0005, size 100. */
-const steadyQuotes = (seconds: number): Array<ScriptedTick> =>
+/** Both venues quoted every second: Backpack 1.9990/2.0010, Aster 1.9995/2.0005, size 100 unless given. */
+const steadyQuotes = (seconds: number, size: { readonly bp: string; readonly as: string } = { bp: "100", as: "100" }): Array<ScriptedTick> =>
   Array.from({ length: seconds }, (_, s) => [
-    { t: s * 1000, venue: "bp" as const, quote: ["1.9990", "100", "2.0010", "100"] as const },
-    { t: s * 1000, venue: "as" as const, quote: ["1.9995", "100", "2.0005", "100"] as const }
+    { t: s * 1000, venue: "bp" as const, quote: ["1.9990", size.bp, "2.0010", size.bp] as const },
+    { t: s * 1000, venue: "as" as const, quote: ["1.9995", size.as, "2.0005", size.as] as const }
   ]).flat()
 
 const run = (ticks: Array<ScriptedTick>, patch: Record<string, unknown>, options: Parameters<typeof writeScript>[1] = {}) => {
@@ -183,10 +183,7 @@ describe("hedge loop", () => {
   it("says which fills were sized by assumption and which perp has no funding in the file", async () => {
     // quotes without sizes (as in Aster's bbo.csv); funding recorded for Backpack only
     const ticks = [
-      ...Array.from({ length: 60 }, (_, s) => [
-        { t: s * 1000, venue: "bp" as const, quote: ["1.9990", "0", "2.0010", "0"] as const },
-        { t: s * 1000, venue: "as" as const, quote: ["1.9995", "0", "2.0005", "0"] as const }
-      ]).flat(),
+      ...steadyQuotes(60, { bp: "0", as: "0" }),
       { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const },
       // leg 1 sells at 2.002, behind the best ask 2.0010 of unknown size: a trade through it fills it
       { t: 3000, venue: "bp" as const, trade: ["2.0030", "10", "buy"] as const },
@@ -214,10 +211,7 @@ describe("hedge loop", () => {
     // Aster shows only 3 at each side: a market buy of 10 takes 3 at 2.0005, then 3-lots each
     // 2 bps × k worse, rounded up to the tick: 2.0005 × 0.0002 × k = 4.001k ticks → 5, 9, 13 ticks
     const ticks = [
-      ...Array.from({ length: 30 }, (_, s) => [
-        { t: s * 1000, venue: "bp" as const, quote: ["1.9990", "100", "2.0010", "100"] as const },
-        { t: s * 1000, venue: "as" as const, quote: ["1.9995", "3", "2.0005", "3"] as const }
-      ]).flat(),
+      ...steadyQuotes(30, { bp: "100", as: "3" }),
       { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const },
       { t: 3000, venue: "bp" as const, trade: ["2.0030", "50", "buy"] as const }
     ]
