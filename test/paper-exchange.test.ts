@@ -9,7 +9,8 @@ import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import type { FundingQuote, Ticker } from "../src/core/domain/market"
 import { VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
-import { makePaperExchange, settleFundingOnTime } from "../src/live/paper-exchange"
+import { settleFundingOnTime } from "../src/live/funding-clock"
+import { makePaperExchange } from "../src/live/paper-exchange"
 import { PERP } from "./support/fake-local-venue"
 import { testConfig } from "./support/config"
 
@@ -110,7 +111,7 @@ describe("paper venue", () => {
     Effect.gen(function*() {
       const announced = yield* Ref.make(Option.some<FundingQuote>({ fundingTime: HOUR, rate: decimal("0.0001"), markPrice: decimal("1") }))
       const settled: Array<[number, string]> = []
-      const fiber = yield* Effect.fork(settleFundingOnTime(Ref.get(announced), (q) => settled.push([q.fundingTime, s(q.rate)])))
+      const fiber = yield* Effect.fork(settleFundingOnTime(Ref.get(announced), (q) => settled.push([q.fundingTime, s(q.rate)]), "paper funding"))
       // an hour early the venue moves its schedule: the abandoned time is never settled
       yield* TestClock.adjust(1_000)
       yield* Ref.set(announced, Option.some<FundingQuote>({ fundingTime: 4 * HOUR, rate: decimal("0.0002"), markPrice: decimal("1") }))

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { openTickFile, TickFileError } from "../src/sim/tickstore/reader"
 import { BLOCK_SIZE, FORMAT_VERSION } from "../src/sim/tickstore/schema"
 import { type DataMeta, type StoredInstrument, TickKind } from "../src/sim/tickstore/types"
-import { createTickFile } from "../src/sim/tickstore/writer"
+import { createTickFile, openRecording } from "../src/sim/tickstore/writer"
 
 let dir = ""
 beforeAll(() => {
@@ -159,6 +159,58 @@ describe("tick store round trip", () => {
     w.appendQuote(0, T0, 1, 1, 2, 2)
     w.abort()
     expect(fs.existsSync(file)).toBe(false)
+  })
+})
+
+describe("recording writer (openRecording)", () => {
+  const RECORDING_META = { ...META, synthetic: false, proxy: [], notes: { recording: { runs: 1 } } }
+  const tsOf = (f: ReturnType<typeof openTickFile>) => [...f.blocks()].flatMap((b) => [...b.ts])
+
+  it("is a complete file after every commit: the open block is stored and later replaced, blocks stay full-sized", () => {
+    const file = path.join(dir, "recording.db")
+    const { writer, resumed } = openRecording(file, RECORDING_META, INSTRUMENTS)
+    expect(resumed).toBeUndefined()
+    const total = BLOCK_SIZE + 10
+    for (let i = 0; i < total; i++) {
+      writer.appendTrade(i % 2, T0 + i, 100 + i, 1, i % 3 === 0 ? "buy" : "sell")
+      if ((i + 1) % 5000 === 0 || i + 1 === total) {
+        writer.commit()
+        // another process reads what is committed, while the writer goes on
+        const f = openTickFile(file)
+        expect([f.tickCount, f.lastTs]).toEqual([i + 1, T0 + i])
+        expect(tsOf(f)).toEqual(Array.from({ length: i + 1 }, (_, k) => T0 + k))
+        f.close()
+      }
+    }
+    // uncommitted ticks are not visible until the next commit
+    writer.appendTrade(0, T0 + total, 1, 1, "buy")
+    const before = openTickFile(file)
+    expect(before.tickCount).toBe(total)
+    before.close()
+    writer.finish()
+    const f = openTickFile(file)
+    expect([f.tickCount, f.blockCount, f.tradeCount]).toEqual([total + 1, 2, total + 1])
+    f.close()
+    expect(fs.existsSync(`${file}-wal`)).toBe(false)
+  })
+
+  it("resumes a recording: counts, times and block ids continue; abort keeps what was committed", () => {
+    const file = path.join(dir, "resumed.db")
+    const first = openRecording(file, RECORDING_META, INSTRUMENTS).writer
+    first.appendQuote(0, T0, 10, 1, 11, 1)
+    first.finish()
+    const { writer, resumed } = openRecording(file, { ...RECORDING_META, source: "ignored for an existing file" }, INSTRUMENTS)
+    expect([resumed?.tickCount, resumed?.lastTs]).toEqual([1, T0])
+    expect(writer.lastTs).toBe(T0)
+    expect(() => writer.appendQuote(1, T0 - 1, 10, 1, 11, 1)).toThrow(/non-decreasing time order/)
+    writer.appendQuote(1, T0 + 5, 20, 2, 21, 2)
+    writer.commit()
+    writer.appendQuote(1, T0 + 6, 20, 2, 21, 2)
+    writer.abort()
+    const f = openTickFile(file)
+    expect([f.tickCount, f.quoteCount, f.blockCount, f.firstTs, f.lastTs, f.meta.source]).toEqual([2, 2, 2, T0, T0 + 5, META.source])
+    expect(tsOf(f)).toEqual([T0, T0 + 5])
+    f.close()
   })
 })
 

@@ -1,5 +1,5 @@
 /**
- * `npm run live -- CONFIG [--paper] [--journal FILE] [--report-json FILE]`
+ * `npm run live -- CONFIG [--paper] [--journal FILE] [--record FILE] [--report-json FILE]`
  * Runs the hedge loop on the venues of CONFIG (real ones, or a local exchange), journalled so a
  * restart after a crash resumes safely. `--paper`: live market data, fills simulated locally.
  * Ctrl+C stops it cleanly (cancel, hedge the residual, report); a second Ctrl+C exits at once.
@@ -14,6 +14,7 @@ import type { HedgeConfig } from "../core/config/config"
 import { deferredDefaultLogger } from "../live/deferred-logger"
 import { loadLiveConfig } from "../live/live-config"
 import { generateBackpackTestKey } from "../sim/local-exchange/bot-config"
+import { describeRecording } from "../live/market-recorder"
 import { makePaperExchange } from "../live/paper-exchange"
 import { awaitStopping, RunStopped, runLive, type Venues } from "../live/runner"
 import { formatSummary } from "./summary"
@@ -23,6 +24,10 @@ const config = Args.text({ name: "CONFIG" }).pipe(Args.withDescription("hedge co
 const paper = Options.boolean("paper").pipe(Options.withDescription("live market data, fills simulated by the backtest's matching engine: no order reaches a venue"))
 const journal = Options.text("journal").pipe(
   Options.withDescription("journal (SQLite) of the run; a restart with the same journal resumes safely (default out/live-journal.db, out/paper-journal.db)"),
+  Options.optional
+)
+const record = Options.text("record").pipe(
+  Options.withDescription("record both venues' market data (book tickers, trades, funding) into this tick file, to backtest the same minutes; a restart appends to it"),
   Options.optional
 )
 const reportJson = Options.file("report-json").pipe(Options.withDescription("write the run's report as JSON to this file when it ends"), Options.optional)
@@ -51,7 +56,7 @@ const paperVenues = (config: HedgeConfig) =>
     return { maker, hedge } satisfies Venues
   })
 
-const command = Command.make("live", { config, paper, journal, reportJson }, (args) =>
+const command = Command.make("live", { config, paper, journal, record, reportJson }, (args) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -61,6 +66,7 @@ const command = Command.make("live", { config, paper, journal, reportJson }, (ar
     if (loaded.fromEnvironment.length > 0) yield* Effect.log(`secrets from the environment: ${loaded.fromEnvironment.join(", ")}`)
     const journalPath = Option.getOrElse(args.journal, () => `out/${kind}-journal.db`)
     yield* fs.makeDirectory(path.dirname(journalPath), { recursive: true })
+    if (Option.isSome(args.record)) yield* fs.makeDirectory(path.dirname(args.record.value), { recursive: true })
 
     const stop = yield* Deferred.make<void>()
     // the run's log lines are written just after the turn they are logged in: a hedge never waits for them
@@ -71,7 +77,8 @@ const command = Command.make("live", { config, paper, journal, reportJson }, (ar
         kind,
         journalPath,
         venues: args.paper ? paperVenues(loaded.config) : liveVenues(loaded.config),
-        stop
+        stop,
+        ...(Option.isSome(args.record) ? { record: { path: args.record.value } } : {})
       }).pipe(Effect.scoped)
       yield* logs.flush
       yield* Console.log(formatSummary(result.report))
@@ -81,6 +88,7 @@ const command = Command.make("live", { config, paper, journal, reportJson }, (ar
         yield* Console.log(`report written to ${args.reportJson.value}`)
       }
       yield* Console.log(`journal: ${journalPath} (npm run report -- ${journalPath})`)
+      if (result.recording !== undefined) yield* Console.log(describeRecording(result.recording))
       return result
     }).pipe(
       Effect.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor, logs.layer)),

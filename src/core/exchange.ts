@@ -2,11 +2,11 @@
  * The abstract Exchange service the strategy trades through. The simulator and the live adapters
  * implement it; the strategy never knows which one it has.
  */
-import { Context, type Duration, type Effect, type Option } from "effect"
+import { Context, type Duration, type Effect, type Option, type Scope } from "effect"
 import type { FundingPayment } from "./accounting/ledger"
 import type { Balance, Position } from "./domain/account"
 import type { Instrument } from "./domain/instrument"
-import type { FundingQuote, Ticker } from "./domain/market"
+import type { FundingQuote, MarketEvent, Ticker } from "./domain/market"
 import type { Fill, LimitOrderRequest, MarketOrderRequest, Order, OrderUpdate } from "./domain/order"
 import type { Venue } from "./domain/venue"
 import type { ExchangeError } from "./errors"
@@ -53,6 +53,12 @@ export interface Exchange {
    * price; none on spot venues. Paper trading settles its simulated positions with it.
    */
   readonly fundingQuote?: Effect.Effect<Option.Option<FundingQuote>, ExchangeError>
+  /**
+   * Optional, public data: hands every book-ticker and trade message of the symbol to `listener`
+   * as it arrives, until the scope closes (`npm run live --record` keeps them). The listener runs
+   * inside the socket's message handler, so it must be quick and must not throw.
+   */
+  readonly watchMarket?: (listener: (event: MarketEvent) => void) => Effect.Effect<void, never, Scope.Scope>
 }
 
 /** The venue where the strategy rests limit orders (Backpack). */

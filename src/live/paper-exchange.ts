@@ -11,23 +11,18 @@
  * every half minute and once more just before each funding time, which then settles the paper
  * position at them (`fundingPayments`, collected by the runner as a live venue's history is).
  */
-import { Clock, Effect, Option, type Scope } from "effect"
+import { Effect, type Scope } from "effect"
 import { decimal, decimalsOf, toUnits } from "../core/domain/decimal"
-import type { FundingQuote } from "../core/domain/market"
 import type { OrderUpdate } from "../core/domain/order"
 import type { Exchange } from "../core/exchange"
 import type { SimVenueParams } from "../core/config/config"
 import { makeUpdateMailbox } from "../adapters/common/update-mailbox"
 import { bookExchange } from "../sim/local-exchange/book-exchange"
 import { makeLocalVenue } from "../sim/local-exchange/venue-book"
+import { settleFundingOnTime } from "./funding-clock"
 
 const ACCOUNT = "paper"
 const QUOTE_POLL_MS = 250
-const FUNDING_POLL_MS = 30_000
-/** the last read of a funding time's rate, this long before it */
-const FUNDING_FINAL_READ_MS = 2_000
-/** how far the venue's clock may run ahead of ours */
-const CLOCK_SKEW_MS = 10_000
 
 export interface PaperOptions {
   readonly fees: SimVenueParams
@@ -66,7 +61,7 @@ export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect
     yield* feedOnce
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(options.quotePollMs ?? QUOTE_POLL_MS), feedOnce)))
     if (instrument.kind === "perp" && live.fundingQuote !== undefined) {
-      yield* Effect.forkScoped(settleFundingOnTime(live.fundingQuote, (quote) => book.feed.settleFunding(quote.fundingTime, quote.rate, quote.markPrice)))
+      yield* Effect.forkScoped(settleFundingOnTime(live.fundingQuote, (quote) => book.feed.settleFunding(quote.fundingTime, quote.rate, quote.markPrice), "paper funding"))
     }
 
     const exchange: Exchange = {
@@ -80,41 +75,9 @@ export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect
           fundingQuote: live.fundingQuote,
           fundingPayments: (sinceMs: number) => Effect.sync(() => book.fundingPayments(ACCOUNT).filter((payment) => payment.ts >= sinceMs))
         }
-        : {})
+        : {}),
+      // the venue's own market messages (a recording of a paper run keeps them)
+      ...(live.watchMarket !== undefined ? { watchMarket: live.watchMarket } : {})
     }
     return exchange
-  })
-
-/**
- * Settles each of the venue's funding times once, at its last announced rate: reads the quote
- * every FUNDING_POLL_MS and FUNDING_FINAL_READ_MS before the time, then settles when the time has
- * passed (or, within CLOCK_SKEW_MS of it, the venue already announces the next one). A failed
- * read keeps the last quote.
- */
-export const settleFundingOnTime = <E>(read: Effect.Effect<Option.Option<FundingQuote>, E>, settle: (quote: FundingQuote) => void) =>
-  Effect.gen(function*() {
-    let latest: FundingQuote | undefined
-    let settledUpTo = Number.NEGATIVE_INFINITY
-    let warned = false
-    while (true) {
-      const answer = yield* Effect.either(read)
-      if (answer._tag === "Left" && !warned) {
-        yield* Effect.logWarning(`paper funding: could not read the venue's funding rate (${String(answer.left)}); using the last one read`)
-      }
-      // one warning per outage
-      warned = answer._tag === "Left"
-      const fresh = answer._tag === "Right" ? Option.getOrUndefined(answer.right) : undefined
-      const now = yield* Clock.currentTimeMillis
-      if (latest !== undefined && fresh !== undefined && fresh.fundingTime === latest.fundingTime) latest = fresh
-      // the venue's clock may run a little ahead of ours: a roll-over close to the time means it passed;
-      // one long before it means the venue moved its schedule, and the abandoned time is not settled
-      const rolledOver = fresh !== undefined && latest !== undefined && fresh.fundingTime > latest.fundingTime
-      if (latest !== undefined && latest.fundingTime > settledUpTo && (now >= latest.fundingTime || (rolledOver && now >= latest.fundingTime - CLOCK_SKEW_MS))) {
-        settle(latest)
-        settledUpTo = latest.fundingTime
-      }
-      if (fresh !== undefined && fresh.fundingTime > settledUpTo) latest = fresh
-      const until = latest !== undefined && latest.fundingTime > settledUpTo ? latest.fundingTime - now : Number.POSITIVE_INFINITY
-      yield* Effect.sleep(until > FUNDING_FINAL_READ_MS ? Math.min(FUNDING_POLL_MS, until - FUNDING_FINAL_READ_MS) : Math.max(until, 0))
-    }
   })

@@ -25,6 +25,7 @@ import type { RunReport } from "../core/report/report"
 import { type JournalService, openJournal, type RunKind } from "./journal"
 import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
 import { reportFromJournal } from "./journal-report"
+import { type RecordingError, type RecordingOptions, type RecordingSummary, startMarketRecording } from "./market-recorder"
 import { describeReconcile, reconcile, ReconciliationRefused } from "./reconcile"
 import { KillSwitchTripped, RiskGuard, riskObserver, watchdog } from "./risk"
 import { progressObserver } from "./run-progress"
@@ -47,6 +48,8 @@ export interface RunnerOptions<E, R> {
   readonly stop?: Deferred.Deferred<void>
   /** how often marks are read for the kill switch and the report (default 5 s) */
   readonly markEveryMs?: number
+  /** record both venues' market data into this tick file (`--record`) */
+  readonly record?: Omit<RecordingOptions, "kind">
 }
 
 export type RunOutcome = "completed" | "stopped" | "kill-switch" | "hedge-failed" | "failed" | "refused"
@@ -56,6 +59,7 @@ export interface RunResult {
   readonly outcome: RunOutcome
   readonly message?: string
   readonly report: RunReport
+  readonly recording?: RecordingSummary
 }
 
 /** The run ended in a way that must make the process exit non-zero; the report was written. */
@@ -207,13 +211,14 @@ const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } =
   return { outcome: "failed", reason: error instanceof Error ? error.message : String(error) }
 }
 
-export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunResult, E | RunStopped | ExchangeError, R | Scope.Scope> =>
+export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunResult, E | RunStopped | RecordingError | ExchangeError, R | Scope.Scope> =>
   Effect.gen(function*() {
     const { config } = options
     const journal = yield* mustWrite(openJournal(options.journalPath, "write"))
     const venues = yield* options.venues
     const makerInstrument = yield* venues.maker.instrument
     const hedgeInstrument = yield* venues.hedge.instrument
+    const recording = options.record !== undefined ? yield* startMarketRecording(venues, { ...options.record, kind: options.kind }) : undefined
     const startedAt = yield* Clock.currentTimeMillis
     // a prefix per start: client ids never repeat across restarts (Aster allows 36 characters)
     const clientIdPrefix = `${CLIENT_ID_ROOT}${startedAt.toString(36)}-`
@@ -325,7 +330,13 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     const endedAt = yield* Clock.currentTimeMillis
     yield* mustWrite(journal.endRun(runId, { endedAt, outcome, ...(reason !== undefined ? { message: reason } : {}) }))
     const report = yield* mustWrite(reportFromJournal(options.journalPath, { runId }))
-    return { runId, outcome, ...(reason !== undefined ? { message: reason } : {}), report }
+    return {
+      runId,
+      outcome,
+      ...(reason !== undefined ? { message: reason } : {}),
+      report,
+      ...(recording !== undefined ? { recording: yield* recording.summary } : {})
+    }
   })
 
 /** Waits for a fiber, or on interruption asks it to stop and still waits for it (its report). */

@@ -19,6 +19,7 @@ import { type Rng, seededRng } from "./models/rng"
 import { makeSimExchange, simClock } from "./sim-exchange"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { openTickFile, type TickFile } from "./tickstore/reader"
+import { RECORDING_NOTE } from "./tickstore/schema"
 
 export class BacktestError extends Data.TaggedError("BacktestError")<{ readonly reason: string }> {
   override get message() {
@@ -156,7 +157,11 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
       for (const slot of [maker, hedge]) {
         if (slot.instrument.kind === "perp" && slot.fundingTimes.length === 0)
           warnings.push(
-            `the data has no funding events for ${slot.venue} ${slot.instrument.symbol}: no funding is paid or received and the funding guard never pauses (import with --funding-interval-hours to add a schedule)`
+            `the data has no funding events for ${slot.venue} ${slot.instrument.symbol}: no funding is paid or received and the funding guard never pauses (${
+              file.meta.notes[RECORDING_NOTE] !== undefined
+                ? "no funding time passed while it was recorded"
+                : "import with --funding-interval-hours to add a schedule"
+            })`
           )
       }
       const startedAt = kernel.now

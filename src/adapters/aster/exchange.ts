@@ -13,6 +13,7 @@ import { type Decimal, formatDecimal, ZERO } from "../../core/domain/decimal"
 import { isOpenStatus, type Order, type OrderUpdate } from "../../core/domain/order"
 import { type ExchangeError, InvalidResponse, OrderRejected } from "../../core/errors"
 import { type Exchange, HedgeVenue } from "../../core/exchange"
+import { makeMarketTaps } from "../common/market-taps"
 import { startStreamFallback } from "../common/stream-fallback"
 import { makeUpdateMailbox } from "../common/update-mailbox"
 import { type AsterClientOptions, makeAsterClient, type OrderLookup } from "./client"
@@ -153,7 +154,10 @@ export const makeAsterExchange = (
       if (Option.isNone(connected)) yield* Effect.logWarning("Aster user data stream not connected yet: our open orders are read over REST until it is")
     }
 
-    const streamTicker = options.tickerFromStream ? Option.some(yield* startTickerStream(streamUrl, symbol, client.clock.now, Effect.map(client.lastPrice(symbol), (t) => t.price))) : Option.none()
+    const taps = makeMarketTaps()
+    const streamTicker = options.tickerFromStream
+      ? Option.some(yield* startTickerStream(streamUrl, symbol, client.clock.now, Effect.map(client.lastPrice(symbol), (t) => t.price), { venue, taps }))
+      : Option.none()
     const restTicker = Effect.all([client.bookTicker(symbol), client.lastPrice(symbol), client.clock.now], { concurrency: "unbounded" }).pipe(
       Effect.map(([book, last, now]) => tickerOf(book, last, now))
     )
@@ -230,7 +234,9 @@ export const makeAsterExchange = (
         ? Effect.map(client.premiumIndex(symbol), (index) => Option.some({ fundingTime: index.nextFundingTime, rate: index.lastFundingRate, markPrice: index.markPrice }))
         : Effect.succeed(Option.none()),
       // spot has no funding
-      fundingPayments: (sinceMs) => (client.market === "futures" ? asterFundingPayments(client, venue, symbol, sinceMs) : Effect.succeed([]))
+      fundingPayments: (sinceMs) => (client.market === "futures" ? asterFundingPayments(client, venue, symbol, sinceMs) : Effect.succeed([])),
+      // the market streams are only read with tickerFromStream
+      ...(options.tickerFromStream ? { watchMarket: taps.watch } : {})
     }
     return exchange
   })

@@ -8,6 +8,8 @@ import type { Socket } from "@effect/platform"
 import { Effect, Either, Option, Ref, Schema, type Scope } from "effect"
 import type { Decimal } from "../../core/domain/decimal"
 import type { Ticker } from "../../core/domain/market"
+import type { Venue } from "../../core/domain/venue"
+import type { MarketTaps } from "../common/market-taps"
 import { runManagedSocket } from "../common/managed-socket"
 import { AggTradeEvent, BookTickerEvent, CombinedStreamMessage } from "./schemas"
 
@@ -26,7 +28,9 @@ export const startTickerStream = <E>(
   streamUrl: string,
   symbol: string,
   venueNowMs: Effect.Effect<number>,
-  restLast: Effect.Effect<Decimal, E>
+  restLast: Effect.Effect<Decimal, E>,
+  /** where every book-ticker and trade message is also published (Exchange.watchMarket) */
+  taps: { readonly venue: Venue; readonly taps: MarketTaps }
 ): Effect.Effect<Effect.Effect<Option.Option<Ticker>, E>, never, Scope.Scope | Socket.WebSocketConstructor> =>
   Effect.gen(function*() {
     const name = symbol.toLowerCase()
@@ -40,10 +44,20 @@ export const startTickerStream = <E>(
         const now = yield* venueNowMs
         if (stream === `${name}@bookTicker`) {
           const book = decodeBook(data)
-          if (Either.isRight(book)) yield* Ref.update(seen, (s) => ({ ...s, bid: book.right.b, ask: book.right.a, ts: book.right.T ?? book.right.E ?? now }))
+          if (Either.isRight(book)) {
+            const b = book.right
+            const ts = b.T ?? b.E ?? now
+            yield* Ref.update(seen, (s) => ({ ...s, bid: b.b, ask: b.a, ts }))
+            taps.taps.publish(() => ({ _tag: "Quote", quote: { venue: taps.venue, ts, bid: b.b, bidQty: b.B, ask: b.a, askQty: b.A } }))
+          }
         } else if (stream === `${name}@aggTrade`) {
           const trade = decodeTrade(data)
-          if (Either.isRight(trade)) yield* Ref.update(seen, (s) => ({ ...s, last: trade.right.p, ts: Math.max(s.ts, trade.right.T) }))
+          if (Either.isRight(trade)) {
+            const t = trade.right
+            yield* Ref.update(seen, (s) => ({ ...s, last: t.p, ts: Math.max(s.ts, t.T) }))
+            // `m`: the buyer was the maker, so the taker sold
+            taps.taps.publish(() => ({ _tag: "Trade", trade: { venue: taps.venue, ts: t.T, price: t.p, qty: t.q, takerSide: t.m ? "sell" : "buy" } }))
+          }
         }
       })
 

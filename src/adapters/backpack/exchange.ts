@@ -14,6 +14,7 @@ import type { Decimal } from "../../core/domain/decimal"
 import type { Fill, Order, OrderStatus, OrderUpdate } from "../../core/domain/order"
 import { type ExchangeError, InvalidResponse } from "../../core/errors"
 import { type Exchange, MakerVenue } from "../../core/exchange"
+import { makeMarketTaps } from "../common/market-taps"
 import { runManagedSocket } from "../common/managed-socket"
 import { makeUpdateMailbox } from "../common/update-mailbox"
 import { startStreamFallback } from "../common/stream-fallback"
@@ -160,6 +161,7 @@ export const makeBackpackExchange = (
     const updates = makeUpdateMailbox<OrderUpdate>()
     /** what the public streams said last (written as messages arrive, synchronously) */
     let market: MarketView = {}
+    const taps = makeMarketTaps()
     const subscribed = yield* Deferred.make<void>()
     const connections = yield* Ref.make(0)
 
@@ -197,11 +199,17 @@ export const makeBackpackExchange = (
       if (stream === `bookTicker.${symbol}`) {
         const tick = decodeStream(WsBookTicker, data, stream)
         if (Either.isLeft(tick)) return skipped(tick.left)
-        market = { ...market, book: { ts: tick.right.T ?? tick.right.E, bid: tick.right.b, ask: tick.right.a } }
+        const t = tick.right
+        market = { ...market, book: { ts: t.T ?? t.E, bid: t.b, ask: t.a } }
+        taps.publish(() => ({ _tag: "Quote", quote: { venue: VENUE, ts: t.T ?? t.E, bid: t.b, bidQty: t.B, ask: t.a, askQty: t.A } }))
       } else if (stream === `trade.${symbol}`) {
         const trade = decodeStream(WsTrade, data, stream)
         if (Either.isLeft(trade)) return skipped(trade.left)
-        market = { ...market, last: trade.right.p }
+        const t = trade.right
+        market = { ...market, last: t.p }
+        // `m`: the buyer was the maker, so the taker sold; a trade without it has no known side
+        const maker = t.m
+        if (maker !== undefined) taps.publish(() => ({ _tag: "Trade", trade: { venue: VENUE, ts: t.T ?? t.E, price: t.p, qty: t.q, takerSide: maker ? "sell" : "buy" } }))
       } else if (stream.startsWith("account.orderUpdate")) {
         const update = decodeStream(WsOrderUpdate, data, stream)
         if (Either.isLeft(update)) return skipped(update.left)
@@ -313,7 +321,8 @@ export const makeBackpackExchange = (
           Option.flatMap(mark, (m) =>
             m.nextFundingTimestamp !== undefined && m.nextFundingTimestamp > 0 && m.fundingRate !== undefined
               ? Option.some({ fundingTime: m.nextFundingTimestamp, rate: m.fundingRate, markPrice: m.markPrice })
-              : Option.none()))
+              : Option.none())),
+      watchMarket: taps.watch
     }
     return exchange
   })

@@ -23,6 +23,9 @@ export const Trade = Schema.Struct({
 })
 export type Trade = typeof Trade.Type
 
+/** A public market message as a venue streamed it (what recording a live run keeps). */
+export type MarketEvent = { readonly _tag: "Quote"; readonly quote: Quote } | { readonly _tag: "Trade"; readonly trade: Trade }
+
 /** What the strategy reads of a market: top of book and the last traded price. */
 export const Ticker = Schema.Struct({
   ts: Schema.Number,

@@ -32,6 +32,9 @@ export const MetaKey = {
   depthCount: "depth_count"
 } as const
 
+/** The `meta.notes` key that marks a file as a live run's recording (and holds what the recorder says about it). */
+export const RECORDING_NOTE = "recording"
+
 export const DDL = `
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,

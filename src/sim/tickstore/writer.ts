@@ -1,12 +1,14 @@
 /**
- * Bulk writer of a new tick file. Ticks are appended in non-decreasing time order (across all
+ * Writer of a tick file. Ticks are appended in non-decreasing time order (across all
  * instruments), buffered into one columnar block of BLOCK_SIZE rows, and each full block is written
  * as one row of `tick_blocks`. Plain synchronous code: it is the import/generate hot path.
+ * A bulk write (import, gen-data) is one unjournalled pass; a recording commits as it goes.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
 import Database from "better-sqlite3"
-import { BLOCK_SIZE, BLOCKS_PER_TRANSACTION, DDL, FORMAT_VERSION, MetaKey, PAGE_SIZE } from "./schema"
+import { BLOCK_SIZE, BLOCKS_PER_TRANSACTION, DDL, FORMAT_VERSION, MetaKey, PAGE_SIZE, RECORDING_NOTE } from "./schema"
+import { openTickFile, type TickFile } from "./reader"
 import { type DataMeta, type DepthLevels, type Gap, type StoredFunding, type StoredInstrument, TickKind } from "./types"
 
 export interface TickFileWriter {
@@ -25,7 +27,10 @@ export interface TickFileWriter {
   setNote(key: string, value: unknown): void
   /** Flushes the last block, writes meta (time range, counts) and closes the file. */
   finish(): void
-  /** Closes and deletes the unfinished file (after a failed import). No-op once finished or aborted. */
+  /**
+   * Closes and deletes the unfinished file (after a failed import); a recording keeps what it
+   * committed. No-op once finished or aborted.
+   */
   abort(): void
 }
 
@@ -57,6 +62,93 @@ export const createTickFile = (
   meta: Omit<DataMeta, "formatVersion">,
   instruments: ReadonlyArray<Omit<StoredInstrument, "idx">>
 ): TickFileWriter => {
+  const db = newFile(path, instruments, "bulk")
+  return writerOver(db, path, meta, instruments.length, FRESH, "bulk")
+}
+
+/** A writer whose file is a complete tick file after every `commit()`: what a recording needs. */
+export interface RecordingWriter extends TickFileWriter {
+  /** Writes the ticks so far (a partial block too) and the meta that makes them readable, in one transaction. */
+  commit(): void
+}
+
+
+/**
+ * Opens a tick file for a recording made over time: created when missing; when it exists (an
+ * earlier run recorded into it), appended to, after checking it holds the same instruments. The
+ * file is in WAL mode and complete after each commit, so a crash loses only the uncommitted ticks.
+ * `meta` applies to a new file (its notes must hold RECORDING_NOTE); an existing one keeps its own.
+ */
+export const openRecording = (
+  path: string,
+  meta: Omit<DataMeta, "formatVersion">,
+  instruments: ReadonlyArray<Omit<StoredInstrument, "idx">>
+): { readonly writer: RecordingWriter; readonly resumed: TickFile | undefined } => {
+  if (!fs.existsSync(path)) {
+    const db = newFile(path, instruments, "recording")
+    const writer = writerOver(db, path, meta, instruments.length, FRESH, "recording") as RecordingWriter
+    // readable (empty) from the start: a crash before the first ticks leaves a file the next run resumes
+    writer.commit()
+    return { writer, resumed: undefined }
+  }
+  const existing = openTickFile(path)
+  existing.close()
+  if (existing.meta.notes[RECORDING_NOTE] === undefined) {
+    throw new Error(`${path}: is a tick file but not a recording (${existing.meta.source}); a recording appends only to its own files: record into another file`)
+  }
+  const differs = instruments.length !== existing.instruments.length ||
+    instruments.some((i, idx) => {
+      const e = existing.instruments[idx]!
+      return i.venue !== e.venue || i.symbol !== e.symbol || i.tickSize !== e.tickSize || i.stepSize !== e.stepSize ||
+        i.priceScale !== e.priceScale || i.qtyScale !== e.qtyScale
+    })
+  if (differs) {
+    const names = (list: ReadonlyArray<Omit<StoredInstrument, "idx">>) => list.map((i) => `${i.venue} ${i.symbol} (tick ${i.tickSize}, step ${i.stepSize})`).join(" + ")
+    throw new Error(`${path}: holds ${names(existing.instruments)}, not ${names(instruments)}; record into another file`)
+  }
+  let db: Database.Database
+  try {
+    db = new Database(path, { fileMustExist: true })
+  } catch (e) {
+    throw new Error(`${path}: cannot open the tick file for writing: ${(e as Error).message}`)
+  }
+  recordingPragmas(db)
+  const resume: WriterState = {
+    blockId: existing.blockCount,
+    firstTs: existing.firstTs,
+    lastTs: existing.lastTs,
+    quoteCount: existing.quoteCount,
+    tradeCount: existing.tradeCount,
+    depthCount: existing.depthCount
+  }
+  const kept = { source: existing.meta.source, synthetic: existing.meta.synthetic, proxy: existing.meta.proxy, createdAt: existing.meta.createdAt, notes: existing.meta.notes }
+  db.exec("BEGIN")
+  return { writer: writerOver(db, path, kept, instruments.length, resume, "recording") as RecordingWriter, resumed: existing }
+}
+
+/**
+ * WAL, so each commit is atomic and a killed process loses only what it had not committed; no
+ * fsync (synchronous OFF), so a commit or checkpoint never stalls the live process that records:
+ * only a power loss could cost the recording's last commits.
+ */
+const recordingPragmas = (db: Database.Database): void => {
+  db.pragma("journal_mode = WAL")
+  db.pragma("synchronous = OFF")
+}
+
+interface WriterState {
+  readonly blockId: number
+  readonly firstTs: number
+  readonly lastTs: number
+  readonly quoteCount: number
+  readonly tradeCount: number
+  readonly depthCount: number
+}
+
+const FRESH: WriterState = { blockId: 0, firstTs: NaN, lastTs: -Infinity, quoteCount: 0, tradeCount: 0, depthCount: 0 }
+
+/** A new file with its tables and instruments, in an open transaction. */
+const newFile = (path: string, instruments: ReadonlyArray<Omit<StoredInstrument, "idx">>, mode: "bulk" | "recording"): Database.Database => {
   assertLittleEndian()
   if (instruments.length === 0) throw new Error(`${path}: a tick file needs at least one instrument`)
   if (instruments.length > 255) throw new Error(`${path}: at most 255 instruments per tick file (instrument index is one byte)`)
@@ -69,20 +161,15 @@ export const createTickFile = (
     throw new Error(`${path}: cannot create the tick file: ${(e as Error).message}`)
   }
   db.pragma(`page_size = ${PAGE_SIZE}`)
-  db.pragma("journal_mode = OFF")
-  db.pragma("synchronous = OFF")
-  db.pragma("locking_mode = EXCLUSIVE")
-  db.exec(DDL)
-
-  const insertMeta = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
-  const insertBlock = db.prepare(
-    "INSERT INTO tick_blocks (id, t_first, t_last, n, ts, kind, instrument, p1, q1, p2, q2) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-  )
-  const insertFunding = db.prepare("INSERT INTO funding (instrument_idx, ts, rate, mark_price) VALUES (?, ?, ?, ?)")
-  const insertDepth = db.prepare("INSERT INTO depth_snapshots (id, instrument_idx, ts, bids, asks) VALUES (?, ?, ?, ?, ?)")
-  const insertGap = db.prepare("INSERT INTO gaps (instrument_idx, from_ts, to_ts) VALUES (?, ?, ?)")
-
+  if (mode === "bulk") {
+    db.pragma("journal_mode = OFF")
+    db.pragma("synchronous = OFF")
+    db.pragma("locking_mode = EXCLUSIVE")
+  } else {
+    recordingPragmas(db)
+  }
   db.exec("BEGIN")
+  db.exec(DDL)
   const insertInstrument = db.prepare(
     `INSERT INTO instruments (idx, venue, symbol, base, quote, kind, tick_size, step_size, min_qty, min_notional, price_scale, qty_scale)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -90,7 +177,26 @@ export const createTickFile = (
   instruments.forEach((i, idx) =>
     insertInstrument.run(idx, i.venue, i.symbol, i.base, i.quote, i.kind, i.tickSize, i.stepSize, i.minQty, i.minNotional, i.priceScale, i.qtyScale)
   )
-  insertMeta.run(MetaKey.formatVersion, String(FORMAT_VERSION))
+  db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(MetaKey.formatVersion, String(FORMAT_VERSION))
+  return db
+}
+
+const writerOver = (
+  db: Database.Database,
+  path: string,
+  meta: Omit<DataMeta, "formatVersion">,
+  nInstruments: number,
+  start: WriterState,
+  mode: "bulk" | "recording"
+): TickFileWriter | RecordingWriter => {
+  const insertMeta = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+  const insertBlock = db.prepare(
+    "INSERT OR REPLACE INTO tick_blocks (id, t_first, t_last, n, ts, kind, instrument, p1, q1, p2, q2) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+  )
+  const insertFunding = db.prepare("INSERT INTO funding (instrument_idx, ts, rate, mark_price) VALUES (?, ?, ?, ?)")
+  const insertDepth = db.prepare("INSERT INTO depth_snapshots (id, instrument_idx, ts, bids, asks) VALUES (?, ?, ?, ?, ?)")
+  const insertGap = db.prepare("INSERT INTO gaps (instrument_idx, from_ts, to_ts) VALUES (?, ?, ?)")
+
   const notes: Record<string, unknown> = { ...meta.notes }
 
   const ts = new Float64Array(BLOCK_SIZE)
@@ -100,26 +206,30 @@ export const createTickFile = (
   const q1 = new Float64Array(BLOCK_SIZE)
   const p2 = new Float64Array(BLOCK_SIZE)
   const q2 = new Float64Array(BLOCK_SIZE)
-  const nInstruments = instruments.length
 
   let n = 0
-  let blockId = 0
+  let blockId = start.blockId
   let blocksInTx = 0
-  let lastTs = -Infinity
-  let firstTs = NaN
-  let quoteCount = 0
-  let tradeCount = 0
-  let depthCount = 0
+  let lastTs = start.lastTs
+  let firstTs = start.firstTs
+  let quoteCount = start.quoteCount
+  let tradeCount = start.tradeCount
+  let depthCount = start.depthCount
   let state: "open" | "finished" | "aborted" = "open"
 
   const fail = (message: string): never => {
     throw new Error(`${path}: ${message}`)
   }
 
+  /** The block being filled, as it is now: a commit stores it, and replaces it with more later. */
+  const writeOpenBlock = (): void => {
+    insertBlock.run(blockId + 1, ts[0]!, ts[n - 1]!, n, blob(ts, n), blob(kind, n), blob(instrument, n), blob(p1, n), blob(q1, n), blob(p2, n), blob(q2, n))
+  }
+
   const flush = (): void => {
     if (n === 0) return
+    writeOpenBlock()
     blockId++
-    insertBlock.run(blockId, ts[0]!, ts[n - 1]!, n, blob(ts, n), blob(kind, n), blob(instrument, n), blob(p1, n), blob(q1, n), blob(p2, n), blob(q2, n))
     n = 0
     if (++blocksInTx >= BLOCKS_PER_TRANSACTION) {
       db.exec("COMMIT")
@@ -140,7 +250,7 @@ export const createTickFile = (
   }
 
   const push = (k: number, instrumentIdx: number, tsUs: number, a: number, b: number, c: number, d: number): void => {
-    if (n === 0 && blockId === 0) firstTs = tsUs
+    if (Number.isNaN(firstTs)) firstTs = tsUs
     ts[n] = tsUs
     kind[n] = k
     instrument[n] = instrumentIdx
@@ -152,10 +262,29 @@ export const createTickFile = (
     if (++n === BLOCK_SIZE) flush()
   }
 
-  const writer: TickFileWriter = {
+  /** The meta that describes the ticks written so far; `tick_count` last (it marks a finished file). */
+  const writeMeta = (): void => {
+    const count = quoteCount + tradeCount + depthCount
+    const entries: Array<[string, string]> = [
+      [MetaKey.source, meta.source],
+      [MetaKey.synthetic, meta.synthetic ? "true" : "false"],
+      [MetaKey.proxy, JSON.stringify(meta.proxy)],
+      [MetaKey.createdAt, meta.createdAt],
+      [MetaKey.notes, JSON.stringify(notes)],
+      [MetaKey.tFirst, count === 0 ? "" : String(firstTs)],
+      [MetaKey.tLast, count === 0 ? "" : String(lastTs)],
+      [MetaKey.quoteCount, String(quoteCount)],
+      [MetaKey.tradeCount, String(tradeCount)],
+      [MetaKey.depthCount, String(depthCount)],
+      [MetaKey.tickCount, String(count)]
+    ]
+    for (const [k, v] of entries) insertMeta.run(k, v)
+  }
+
+  const writer: TickFileWriter & RecordingWriter = {
     path,
     get tickCount() {
-      return blockId * BLOCK_SIZE + n
+      return quoteCount + tradeCount + depthCount
     },
     get lastTs() {
       return lastTs
@@ -196,27 +325,23 @@ export const createTickFile = (
       if (state !== "open") fail(`the writer is ${state}`)
       notes[key] = value
     },
+    commit() {
+      if (state !== "open") fail(`the writer is ${state}`)
+      // the open block is stored as it is, not closed: blocks stay full-sized however often this runs
+      if (n > 0) writeOpenBlock()
+      writeMeta()
+      db.exec("COMMIT")
+      db.exec("BEGIN")
+      blocksInTx = 0
+    },
     finish() {
       if (state !== "open") fail(`the writer is ${state}`)
       try {
         flush()
-        const count = blockId === 0 ? 0 : writer.tickCount
-        const entries: Array<[string, string]> = [
-          [MetaKey.source, meta.source],
-          [MetaKey.synthetic, meta.synthetic ? "true" : "false"],
-          [MetaKey.proxy, JSON.stringify(meta.proxy)],
-          [MetaKey.createdAt, meta.createdAt],
-          [MetaKey.notes, JSON.stringify(notes)],
-          [MetaKey.tFirst, count === 0 ? "" : String(firstTs)],
-          [MetaKey.tLast, count === 0 ? "" : String(lastTs)],
-          [MetaKey.quoteCount, String(quoteCount)],
-          [MetaKey.tradeCount, String(tradeCount)],
-          [MetaKey.depthCount, String(depthCount)],
-          // written last: its presence marks a finished file
-          [MetaKey.tickCount, String(quoteCount + tradeCount + depthCount)]
-        ]
-        for (const [k, v] of entries) insertMeta.run(k, v)
+        writeMeta()
         db.exec("COMMIT")
+        // a recording folds its write-ahead log back: the finished file is one file again
+        if (mode === "recording") db.pragma("journal_mode = DELETE")
         db.close()
         state = "finished"
       } catch (e) {
@@ -233,7 +358,8 @@ export const createTickFile = (
           db.close()
         }
       } finally {
-        for (const suffix of ["", "-journal", "-wal", "-shm"]) fs.rmSync(path + suffix, { force: true })
+        // a recording keeps what it committed; a bulk write leaves nothing half-written
+        if (mode === "bulk") for (const suffix of ["", "-journal", "-wal", "-shm"]) fs.rmSync(path + suffix, { force: true })
       }
     }
   }

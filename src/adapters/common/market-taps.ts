@@ -1,0 +1,24 @@
+/**
+ * The listeners of an adapter's public market messages (Exchange.watchMarket). Adapters call
+ * `publish` from their socket handlers with a thunk, so no event is built while nobody listens.
+ */
+import { Effect, type Scope } from "effect"
+import type { MarketEvent } from "../../core/domain/market"
+
+export interface MarketTaps {
+  readonly publish: (event: () => MarketEvent) => void
+  readonly watch: (listener: (event: MarketEvent) => void) => Effect.Effect<void, never, Scope.Scope>
+}
+
+export const makeMarketTaps = (): MarketTaps => {
+  const listeners = new Set<(event: MarketEvent) => void>()
+  return {
+    publish: (event) => {
+      if (listeners.size === 0) return
+      const built = event()
+      for (const listener of listeners) listener(built)
+    },
+    watch: (listener) =>
+      Effect.acquireRelease(Effect.sync(() => void listeners.add(listener)), () => Effect.sync(() => void listeners.delete(listener)))
+  }
+}

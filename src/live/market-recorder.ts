@@ -1,0 +1,215 @@
+/**
+ * `npm run live --record FILE`: the public market data a live or paper run sees (both venues'
+ * book tickers and trades, and each perp's funding as its time passes) kept in a tick file, so
+ * the very minutes the bot traded can be backtested with the same config and the two reports
+ * compared. Until now the only Backpack data a backtest had was a proxy derived from Aster.
+ *
+ * Ticks are stamped with the local time they arrived (µs, never going back): the order and the
+ * delays with which this bot saw them. The file is committed every few seconds and is a complete
+ * tick file after each commit, so a crash loses only the last seconds; a restart with the same
+ * FILE appends to it, and the time nothing was recorded shows as a gap. Recording is a side job:
+ * if the file cannot be written, the run warns once and goes on trading without it.
+ */
+import { Data, Duration, Effect, Ref, type Scope } from "effect"
+import { decimalsOf, formatDecimal, toUnits } from "../core/domain/decimal"
+import type { Instrument } from "../core/domain/instrument"
+import type { MarketEvent } from "../core/domain/market"
+import type { Exchange } from "../core/exchange"
+import type { ExchangeError } from "../core/errors"
+import type { StoredInstrument } from "../sim/tickstore/types"
+import { RECORDING_NOTE } from "../sim/tickstore/schema"
+import { openRecording, type RecordingWriter } from "../sim/tickstore/writer"
+import { settleFundingOnTime } from "./funding-clock"
+
+/** The recording file cannot be opened (or resumed); the run does not start. */
+export class RecordingError extends Data.TaggedError("RecordingError")<{ readonly path: string; readonly reason: string }> {
+  override get message() {
+    return `--record ${this.path}: ${this.reason}`
+  }
+}
+
+export interface RecordingOptions {
+  readonly path: string
+  /** "live" or "paper": said in the file's source */
+  readonly kind: string
+  /** how often the ticks are committed (default 5 s) */
+  readonly commitEvery?: Duration.DurationInput
+  /** silence on one instrument longer than this is recorded as a gap (default 30 s, as the importer) */
+  readonly gapAfter?: Duration.DurationInput
+  /** local time in µs (tests set it) */
+  readonly nowUs?: () => number
+}
+
+export interface RecordingSummary {
+  readonly path: string
+  /** ticks and funding events recorded by this run */
+  readonly ticks: number
+  readonly funding: number
+  /** whole file */
+  readonly totalTicks: number
+  /** messages that could not be stored (price or size off the instrument's grid) */
+  readonly skipped: number
+  /** why recording stopped early, if it did */
+  readonly failure?: string
+}
+
+export interface MarketRecording {
+  /** what has been recorded so far (committed or not) */
+  readonly summary: Effect.Effect<RecordingSummary>
+}
+
+const storedInstrument = (i: Instrument): Omit<StoredInstrument, "idx"> => ({
+  venue: i.venue,
+  symbol: i.symbol,
+  base: i.base,
+  quote: i.quote,
+  kind: i.kind,
+  tickSize: formatDecimal(i.tickSize),
+  stepSize: formatDecimal(i.stepSize),
+  minQty: formatDecimal(i.minQty),
+  minNotional: formatDecimal(i.minNotional),
+  priceScale: decimalsOf(i.tickSize),
+  qtyScale: decimalsOf(i.stepSize)
+})
+
+/**
+ * Starts recording both venues' market data into `options.path` until the scope closes, which
+ * commits the rest and closes the file. The maker venue is instrument 0, the hedge venue 1.
+ */
+export const startMarketRecording = (
+  venues: { readonly maker: Exchange; readonly hedge: Exchange },
+  options: RecordingOptions
+): Effect.Effect<MarketRecording, RecordingError | ExchangeError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { path } = options
+    const sides = [venues.maker, venues.hedge] as const
+    const instruments = [storedInstrument(yield* venues.maker.instrument), storedInstrument(yield* venues.hedge.instrument)]
+    const opened = yield* Effect.try({
+      try: () =>
+        openRecording(path, {
+          source: `hedgeloop ${options.kind} recording: ${instruments.map((i) => `${i.venue} ${i.symbol}`).join(" + ")}`,
+          synthetic: false,
+          proxy: [],
+          createdAt: new Date().toISOString(),
+          notes: { [RECORDING_NOTE]: { timestamps: "local receive time of each stream message (µs)", runs: 0 } }
+        }, instruments),
+      catch: (e) => new RecordingError({ path, reason: e instanceof Error ? e.message.replace(`${path}: `, "") : String(e) })
+    })
+    const writer: RecordingWriter = opened.writer
+    const nowUs = options.nowUs ?? (() => Date.now() * 1000)
+    const gapUs = Duration.toMillis(options.gapAfter ?? Duration.seconds(30)) * 1000
+    const before = writer.tickCount
+    const earlier = opened.resumed?.meta.notes[RECORDING_NOTE] as { readonly runs?: number; readonly skipped?: number } | undefined
+    const recordedFunding = new Set((opened.resumed?.funding ?? []).map((f) => `${f.instrumentIdx}:${f.ts}`))
+    // an instrument's last tick: a resumed file's end counts, so the time no process recorded is a gap
+    const lastTickUs = instruments.map(() => opened.resumed?.lastTs ?? Number.NaN)
+    let skipped = 0
+    let funding = 0
+    let failure: string | undefined
+    let open = true
+
+    /** Any write error ends the recording, never the run: the next commit reports it. */
+    const guarded = (write: () => void): void => {
+      if (!open) return
+      try {
+        write()
+      } catch (e) {
+        open = false
+        failure = e instanceof Error ? e.message : String(e)
+        writer.abort()
+      }
+    }
+
+    const append = (idx: number, event: MarketEvent): void =>
+      guarded(() => {
+        const { priceScale, qtyScale } = instruments[idx]!
+        // local receive time, never before the last tick (the writer needs them in order)
+        const ts = Math.max(nowUs(), writer.lastTs)
+        let units: ReadonlyArray<number>
+        try {
+          units = event._tag === "Quote"
+            ? [event.quote.bid, event.quote.bidQty, event.quote.ask, event.quote.askQty].map((d, i) => Number(toUnits(d, i % 2 === 0 ? priceScale : qtyScale)))
+            : [Number(toUnits(event.trade.price, priceScale)), Number(toUnits(event.trade.qty, qtyScale))]
+        } catch {
+          skipped += 1
+          return
+        }
+        const last = lastTickUs[idx]!
+        if (ts - last > gapUs) writer.addGap({ instrumentIdx: idx, fromTs: last, toTs: ts })
+        lastTickUs[idx] = ts
+        if (event._tag === "Quote") writer.appendQuote(idx, ts, units[0]!, units[1]!, units[2]!, units[3]!)
+        else writer.appendTrade(idx, ts, units[0]!, units[1]!, event.trade.takerSide)
+      })
+
+    const runs = (earlier?.runs ?? 0) + 1
+    const note = () => ({ timestamps: "local receive time of each stream message (µs)", runs, skipped: (earlier?.skipped ?? 0) + skipped })
+    const commit = Effect.sync(() =>
+      guarded(() => {
+        writer.setNote(RECORDING_NOTE, note())
+        writer.commit()
+      })
+    )
+    const warned = yield* Ref.make(false)
+    const warnOnFailure = Effect.gen(function*() {
+      if (failure === undefined || (yield* Ref.getAndSet(warned, true))) return
+      yield* Effect.logWarning(`--record ${path}: recording stopped, trading goes on: ${failure}`)
+    })
+
+    yield* commit
+    // closing: the rest is committed and the file closed, before the venues' sockets go
+    yield* Effect.addFinalizer(() =>
+      Effect.zipRight(
+        Effect.sync(() =>
+          guarded(() => {
+            writer.setNote(RECORDING_NOTE, note())
+            writer.finish()
+            open = false
+          })
+        ),
+        warnOnFailure
+      )
+    )
+    for (const [idx, venue] of sides.entries()) {
+      if (venue.watchMarket === undefined) {
+        yield* Effect.logWarning(`--record ${path}: ${venue.venue} streams no market data here; its instrument stays without ticks`)
+        continue
+      }
+      yield* venue.watchMarket((event) => append(idx, event))
+      const read = venue.fundingQuote
+      if (instruments[idx]!.kind === "perp" && read !== undefined) {
+        yield* Effect.forkScoped(settleFundingOnTime(read, (quote) => {
+          const ts = quote.fundingTime * 1000
+          const key = `${idx}:${ts}`
+          if (recordedFunding.has(key)) return
+          recordedFunding.add(key)
+          guarded(() => {
+            writer.addFunding({ instrumentIdx: idx, ts, rate: formatDecimal(quote.rate), markPrice: formatDecimal(quote.markPrice) })
+            funding += 1
+          })
+        }, `--record ${path}: funding`))
+      }
+    }
+    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(options.commitEvery ?? Duration.seconds(5)), Effect.zipRight(commit, warnOnFailure))))
+    yield* Effect.log(
+      opened.resumed !== undefined
+        ? `recording market data into ${path} (appending to its ${opened.resumed.tickCount} ticks)`
+        : `recording market data into ${path}`
+    )
+
+    return {
+      summary: Effect.sync(() => ({
+        path,
+        ticks: writer.tickCount - before,
+        funding,
+        totalTicks: writer.tickCount,
+        skipped,
+        ...(failure !== undefined ? { failure } : {})
+      }))
+    }
+  })
+
+export const describeRecording = (s: RecordingSummary): string =>
+  `market recording: ${s.path}, ${s.ticks} ticks and ${s.funding} funding event(s) from this run (${s.totalTicks} in the file)` +
+  (s.skipped > 0 ? `, ${s.skipped} message(s) off the instrument's grid not stored` : "") +
+  (s.failure !== undefined ? `; recording stopped early: ${s.failure}` : "") +
+  `; backtest it: npm run backtest -- ${s.path} --config CONFIG`

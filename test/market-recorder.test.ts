@@ -1,0 +1,235 @@
+/**
+ * `npm run live --record FILE`: what two venues stream is kept in a tick file that is complete
+ * after every commit, resumed by the next run, and read back exactly. The venues here are stubs
+ * whose market messages the test pushes; the clock is effect's TestClock (commits, funding
+ * times) plus an injected receive time (the ticks' timestamps).
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Option, Ref, Scope, TestClock } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { decimal, ZERO } from "../src/core/domain/decimal"
+import type { Instrument } from "../src/core/domain/instrument"
+import type { FundingQuote, MarketEvent } from "../src/core/domain/market"
+import type { Exchange } from "../src/core/exchange"
+import { makeMarketTaps, type MarketTaps } from "../src/adapters/common/market-taps"
+import { type RecordingOptions, startMarketRecording } from "../src/live/market-recorder"
+import { openTickFile } from "../src/sim/tickstore/reader"
+import { TickKind } from "../src/sim/tickstore/types"
+import { createTickFile } from "../src/sim/tickstore/writer"
+
+const BACKPACK: Instrument = {
+  venue: "backpack",
+  symbol: "ASTER_USDC_PERP",
+  base: "ASTER",
+  quote: "USDC",
+  kind: "perp",
+  tickSize: decimal("0.0001"),
+  stepSize: decimal("0.01"),
+  minQty: decimal("0.01"),
+  minNotional: ZERO
+}
+const ASTER: Instrument = { ...BACKPACK, venue: "aster-futures", symbol: "ASTERUSDT", quote: "USDT", tickSize: decimal("0.00001"), stepSize: decimal("1"), minQty: decimal("1"), minNotional: decimal("5") }
+
+const T0 = 1_758_672_000_000_000
+
+/** A venue that streams what the test publishes and announces the funding the test sets. */
+const streamingVenue = (instrument: Instrument, taps: MarketTaps, funding?: Ref.Ref<Option.Option<FundingQuote>>): Exchange => {
+  const unused = Effect.dieMessage("the recorder only reads public data")
+  return {
+    venue: instrument.venue,
+    instrument: Effect.succeed(instrument),
+    ticker: unused,
+    placeLimit: () => unused,
+    placeMarket: () => unused,
+    cancel: () => unused,
+    queryOrder: () => unused,
+    openOrders: unused,
+    nextUpdate: () => unused,
+    position: unused,
+    balances: unused,
+    nextFundingTime: Effect.succeedNone,
+    ...(funding !== undefined ? { fundingQuote: Ref.get(funding) } : {}),
+    watchMarket: taps.watch
+  }
+}
+
+const quote = (venue: Instrument["venue"], bid: string, bidQty: string, ask: string, askQty: string): MarketEvent => ({
+  _tag: "Quote",
+  quote: { venue, ts: 0, bid: decimal(bid), bidQty: decimal(bidQty), ask: decimal(ask), askQty: decimal(askQty) }
+})
+const trade = (venue: Instrument["venue"], price: string, qty: string, takerSide: "buy" | "sell"): MarketEvent => ({
+  _tag: "Trade",
+  trade: { venue, ts: 0, price: decimal(price), qty: decimal(qty), takerSide }
+})
+
+/** Every tick of a file as [instrument, kind, ts offset from T0 in ms, p1, q1, p2, q2]. */
+const ticksOf = (file: string) => {
+  const f = openTickFile(file)
+  try {
+    const out: Array<Array<number>> = []
+    for (const b of f.blocks()) {
+      for (let i = 0; i < b.n; i++) out.push([b.instrument[i]!, b.kind[i]!, (b.ts[i]! - T0) / 1000, b.p1[i]!, b.q1[i]!, b.p2[i]!, b.q2[i]!])
+    }
+    return { ticks: out, file: { tickCount: f.tickCount, blockCount: f.blockCount, funding: f.funding, gaps: f.gaps, notes: f.meta.notes, instruments: f.instruments, source: f.meta.source } }
+  } finally {
+    f.close()
+  }
+}
+
+const tempFile = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-record-")), "ticks.db")
+
+/** A recording in its own scope, so a test can end it (finish the file) and start the next. */
+const recording = (options: Omit<RecordingOptions, "kind">, funding?: Ref.Ref<Option.Option<FundingQuote>>) =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const maker = makeMarketTaps()
+    const hedge = makeMarketTaps()
+    const started = yield* Effect.either(Scope.extend(
+      startMarketRecording({ maker: streamingVenue(BACKPACK, maker, funding), hedge: streamingVenue(ASTER, hedge, funding) }, { kind: "live", ...options }),
+      scope
+    ))
+    return { started, maker, hedge, end: Scope.close(scope, Exit.void) }
+  })
+
+describe("market recording", () => {
+  it.effect("keeps both venues' quotes and trades exactly, stamped on arrival, readable after every commit", () =>
+    Effect.gen(function*() {
+      const file = tempFile()
+      let now = T0
+      const r = yield* recording({ path: file, commitEvery: "1 second", nowUs: () => now })
+      const rec = Effect.runSync(Effect.orDie(r.started))
+      // readable from the start, empty
+      expect(ticksOf(file).file.tickCount).toBe(0)
+
+      r.maker.publish(() => quote("backpack", "1.999", "500", "2.001", "400.5"))
+      now += 1_000
+      r.hedge.publish(() => trade("aster-futures", "2.00005", "12", "sell"))
+      r.maker.publish(() => trade("backpack", "2.02", "3.25", "buy"))
+      // a clock that steps back still gives ticks in order
+      now -= 500
+      r.hedge.publish(() => quote("aster-futures", "1.99995", "5000", "2.00005", "4000"))
+      // nothing committed yet: a reader sees the last commit
+      expect(ticksOf(file).file.tickCount).toBe(0)
+      yield* TestClock.adjust("1 second")
+      expect(ticksOf(file).ticks).toEqual([
+        [0, TickKind.Quote, 0, 19990, 50000, 20010, 40050],
+        [1, TickKind.TradeSell, 1, 200005, 12, 0, 0],
+        [0, TickKind.TradeBuy, 1, 20200, 325, 0, 0],
+        [1, TickKind.Quote, 1, 199995, 5000, 200005, 4000]
+      ])
+
+      // off the grid: not stored, counted
+      r.maker.publish(() => trade("backpack", "2.00005", "1", "buy"))
+      r.hedge.publish(() => trade("aster-futures", "2", "0.5", "buy"))
+      // 40 s without a backpack tick: a gap on backpack only (aster spoke 10 s ago)
+      now = T0 + 30_000_000
+      r.hedge.publish(() => quote("aster-futures", "1.9999", "1", "2", "1"))
+      now = T0 + 41_000_000
+      r.maker.publish(() => quote("backpack", "1.9998", "1", "2", "1"))
+      yield* TestClock.adjust("1 second")
+      const committed = ticksOf(file)
+      expect(committed.file.tickCount).toBe(6)
+      expect(committed.file.gaps).toEqual([{ instrumentIdx: 0, fromTs: T0 + 1_000, toTs: T0 + 41_000_000 }])
+
+      expect(yield* rec.summary).toEqual({ path: file, ticks: 6, funding: 0, totalTicks: 6, skipped: 2 })
+      yield* r.end
+      // finished: one file again, described as a recording
+      expect(fs.existsSync(`${file}-wal`)).toBe(false)
+      const done = ticksOf(file).file
+      expect(done.source).toBe("hedgeloop live recording: backpack ASTER_USDC_PERP + aster-futures ASTERUSDT")
+      expect(done.notes["recording"]).toEqual({ timestamps: "local receive time of each stream message (µs)", runs: 1, skipped: 2 })
+      expect(done.instruments.map((i) => [i.venue, i.symbol, i.tickSize, i.stepSize, i.minNotional, i.priceScale, i.qtyScale])).toEqual([
+        ["backpack", "ASTER_USDC_PERP", "0.0001", "0.01", "0", 4, 2],
+        ["aster-futures", "ASTERUSDT", "0.00001", "1", "5", 5, 0]
+      ])
+      // after the scope closed nothing more is written
+      r.maker.publish(() => quote("backpack", "1.9", "1", "2", "1"))
+      expect(ticksOf(file).file.tickCount).toBe(6)
+    }))
+
+  it.effect("a restart appends to the same file: the time nobody recorded is a gap, a funding time is stored once", () =>
+    Effect.gen(function*() {
+      const file = tempFile()
+      let now = T0
+      const funding = yield* Ref.make(Option.some<FundingQuote>({ fundingTime: 60_000, rate: decimal("0.0001"), markPrice: decimal("2.0001") }))
+      const first = yield* recording({ path: file, commitEvery: "1 second", nowUs: () => now }, funding)
+      Effect.runSync(Effect.orDie(first.started))
+      first.maker.publish(() => quote("backpack", "1.999", "1", "2.001", "1"))
+      // the funding time passes (TestClock starts at 0): both perps store it, at the last announced rate
+      yield* Ref.set(funding, Option.some<FundingQuote>({ fundingTime: 60_000, rate: decimal("-0.0002"), markPrice: decimal("2.0002") }))
+      yield* TestClock.adjust("61 seconds")
+      yield* first.end
+      expect(ticksOf(file).file.funding).toEqual([
+        { instrumentIdx: 0, ts: 60_000_000, rate: "-0.0002", markPrice: "2.0002" },
+        { instrumentIdx: 1, ts: 60_000_000, rate: "-0.0002", markPrice: "2.0002" }
+      ])
+
+      // the next run, 5 minutes later, still sees the same funding time announced at first
+      now = T0 + 300_000_000
+      yield* Ref.set(funding, Option.some<FundingQuote>({ fundingTime: 60_000, rate: decimal("-0.0002"), markPrice: decimal("2.0002") }))
+      const second = yield* recording({ path: file, commitEvery: "1 second", nowUs: () => now }, funding)
+      const rec = Effect.runSync(Effect.orDie(second.started))
+      second.hedge.publish(() => trade("aster-futures", "2", "3", "buy"))
+      second.maker.publish(() => trade("backpack", "2", "3", "sell"))
+      yield* Ref.set(funding, Option.some<FundingQuote>({ fundingTime: 3_600_000, rate: decimal("0.0003"), markPrice: decimal("2") }))
+      yield* TestClock.adjust("1 second")
+      yield* second.end
+
+      const { ticks, file: after } = ticksOf(file)
+      expect(ticks.map((t) => [t[0], t[1], t[2]])).toEqual([[0, TickKind.Quote, 0], [1, TickKind.TradeBuy, 300_000], [0, TickKind.TradeSell, 300_000]])
+      expect(after.gaps).toEqual([
+        { instrumentIdx: 0, fromTs: T0, toTs: T0 + 300_000_000 },
+        { instrumentIdx: 1, fromTs: T0, toTs: T0 + 300_000_000 }
+      ])
+      expect(after.funding.length).toBe(2)
+      expect((after.notes["recording"] as { runs: number }).runs).toBe(2)
+      expect(yield* rec.summary).toMatchObject({ ticks: 2, totalTicks: 3, funding: 0 })
+    }))
+
+  it.effect("refuses a file that holds other instruments, or that is not a recording, before anything is written", () =>
+    Effect.gen(function*() {
+      const file = tempFile()
+      // a recording of another market
+      const other = createTickFile(file, { source: "hedgeloop live recording: backpack SOL_USDC_PERP", synthetic: false, proxy: [], createdAt: "", notes: { recording: { runs: 1 } } }, [
+        { venue: "backpack", symbol: "SOL_USDC_PERP", base: "SOL", quote: "USDC", kind: "perp", tickSize: "0.01", stepSize: "0.01", minQty: "0.01", minNotional: "0", priceScale: 2, qtyScale: 2 }
+      ])
+      other.finish()
+      const refused = (yield* recording({ path: file })).started
+      expect(refused._tag === "Left" && refused.left.message).toBe(
+        `--record ${file}: holds backpack SOL_USDC_PERP (tick 0.01, step 0.01), not backpack ASTER_USDC_PERP (tick 0.0001, step 0.01) + aster-futures ASTERUSDT (tick 0.00001, step 1); record into another file`
+      )
+
+      const sample = tempFile()
+      const synthetic = createTickFile(sample, { source: "gen-data seed 1", synthetic: true, proxy: [], createdAt: "", notes: {} }, [
+        { venue: "backpack", symbol: "ASTER_USDC_PERP", base: "ASTER", quote: "USDC", kind: "perp", tickSize: "0.0001", stepSize: "0.01", minQty: "0.01", minNotional: "0", priceScale: 4, qtyScale: 2 },
+        { venue: "aster-futures", symbol: "ASTERUSDT", base: "ASTER", quote: "USDT", kind: "perp", tickSize: "0.00001", stepSize: "1", minQty: "1", minNotional: "5", priceScale: 5, qtyScale: 0 }
+      ])
+      synthetic.appendQuote(0, T0, 1, 1, 2, 1)
+      synthetic.finish()
+      const notRecording = (yield* recording({ path: sample })).started
+      expect(notRecording._tag === "Left" && notRecording.left.message).toMatch(/is a tick file but not a recording \(gen-data seed 1\).*record into another file/)
+      // untouched
+      expect(ticksOf(sample).file.tickCount).toBe(1)
+    }))
+
+  it.effect("a file that cannot be written any more ends the recording with a warning, keeping what was committed", () =>
+    Effect.gen(function*() {
+      const file = tempFile()
+      let now = T0
+      const r = yield* recording({ path: file, commitEvery: "1 second", nowUs: () => now })
+      const rec = Effect.runSync(Effect.orDie(r.started))
+      r.maker.publish(() => quote("backpack", "1.999", "1", "2.001", "1"))
+      yield* TestClock.adjust("1 second")
+      // a receive time the file cannot store: the writer refuses it, the recording stops
+      now = Number.NaN
+      expect(() => r.maker.publish(() => quote("backpack", "1.999", "1", "2.001", "1"))).not.toThrow()
+      now = T0 + 2_000_000
+      r.maker.publish(() => quote("backpack", "1.999", "1", "2.001", "1"))
+      const summary = yield* rec.summary
+      expect(summary.failure).toMatch(/timestamp is NaN/)
+      yield* r.end
+      expect(ticksOf(file).file.tickCount).toBe(1)
+    }))
+})
