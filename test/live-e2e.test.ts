@@ -4,12 +4,14 @@
  * and the refusals of bad configs. After every run the venues themselves say the bot left nothing
  * unhedged, and the journal is consistent (nothing in doubt, the report reconciles).
  */
-import { BigDecimal, Option } from "effect"
+import { BigDecimal, Effect, Either, Option } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
+import { parseConfig } from "../src/core/config/config"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
-import { inspectJournal, type LocalExchange, netChange, positions, readReport, startLive, startLocalExchange, swingingMarket, waitFor } from "./support/live-processes"
+import { runBacktest } from "../src/sim/backtest"
+import { inspectJournal, type LocalExchange, netChange, positions, readRecording, readReport, startLive, startLocalExchange, swingingMarket, waitFor } from "./support/live-processes"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 
 const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m)
@@ -32,7 +34,9 @@ describe.each(["futures", "spot"] as const)("npm run live, %s variant, against n
     const before = await positions(local.config)
     const journal = path.join(local.dir, "journal.db")
     const reportFile = path.join(local.dir, "live.json")
-    const live = startLive(local.config, journal, ["--report-json", reportFile])
+    const recordFile = path.join(local.dir, "recorded.db")
+    const startedAt = Date.now()
+    const live = startLive(local.config, journal, ["--report-json", reportFile, "--record", recordFile])
     const code = await live.exited
     expect(code, live.output()).toBe(0)
     expect(live.output()).toMatch(/\[Cycle 2\] done, last cycle/)
@@ -75,6 +79,28 @@ describe.each(["futures", "spot"] as const)("npm run live, %s variant, against n
       const value = secret.split('"')[1]!
       expect(fs.readFileSync(reportFile, "utf8")).not.toContain(value)
     }
+
+    // --record: what both venues streamed, as the scripted market has it, stamped while the run lasted
+    const recorded = readRecording(recordFile)
+    expect(live.output()).toContain(`market recording: ${recordFile}, ${recorded.ticks.length} ticks`)
+    expect(recorded.instruments).toEqual([["backpack", "ASTER_USDC_PERP"], [hedgeVenue, "ASTERUSDT"]])
+    const ofVenue = (idx: number, kind: "quote" | "trade") => recorded.ticks.filter((t) => t.instrument === idx && t.kind === kind)
+    expect(new Set(ofVenue(0, "quote").map((t) => t.values.join(" ")))).toEqual(new Set(["1.999 500 2.001 500"]))
+    expect(new Set(ofVenue(1, "quote").map((t) => t.values.join(" ")))).toEqual(new Set(["1.9995 5000 2.0005 5000"]))
+    // the market's own trades with their taker side (our fills print as trades too, at our prices)
+    const bpTrades = ofVenue(0, "trade").map((t) => t.values.join(" "))
+    expect(bpTrades).toContain("2.02 1000 buy")
+    expect(bpTrades).toContain("1.98 1000 sell")
+    expect(bpTrades.filter((t) => t.startsWith("2.02 ") || t.startsWith("1.98 ")).every((t) => t === "2.02 1000 buy" || t === "1.98 1000 sell")).toBe(true)
+    const times = recorded.ticks.map((t) => t.ts)
+    expect(times).toEqual([...times].sort((a, b) => a - b))
+    expect(times[0]! >= startedAt * 1000 && times.at(-1)! <= Date.now() * 1000).toBe(true)
+    // and the same config backtests those minutes: cycles that fill and hedge
+    const replayed = await Effect.runPromise(runBacktest({ dbPath: recordFile, config: Either.getOrThrow(parseConfig(fs.readFileSync(local.config, "utf8"), local.config)) }))
+    expect([replayed.data.synthetic, replayed.data.proxy]).toEqual([false, false])
+    expect(replayed.cycles.count).toBeGreaterThanOrEqual(1)
+    expect(replayed.venues["backpack"]!.makerQty).toBe(replayed.venues[hedgeVenue]!.takerQty)
+    expect(pnlFromListedCashFlows(replayed)).toBe(replayed.totals.pnl)
   })
 })
 
@@ -87,7 +113,8 @@ describe("npm run live --paper against npm run exchange", () => {
     // no keys needed: public data only
     const config = path.join(local.dir, "paper.yaml")
     fs.writeFileSync(config, fs.readFileSync(local.config, "utf8").replace(/(api_public_key_b64|api_secret_key_b64|api_key|api_secret): .*/g, '$1: ""'))
-    const paper = startLive(config, journal, ["--paper", "--report-json", reportFile])
+    const recordFile = path.join(local.dir, "paper-recorded.db")
+    const paper = startLive(config, journal, ["--paper", "--report-json", reportFile, "--record", recordFile])
     const code = await paper.exited
     expect(code, paper.output()).toBe(0)
     expect(paper.output()).toMatch(/\[Cycle 2\] done, last cycle/)
@@ -108,6 +135,14 @@ describe("npm run live --paper against npm run exchange", () => {
     expect(report.venues["aster-futures"]!.takerQty).toBe("40")
     for (const fill of report.fills.filter((f) => f.venue === "aster-futures")) expect(fill.price).toBe(fill.side === "buy" ? "2.0005" : "1.9995")
     expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
+
+    // a paper run records the venues' real streams (its own fills never reach them)
+    const recorded = readRecording(recordFile)
+    const states = (idx: number, kind: "quote" | "trade") => new Set(recorded.ticks.filter((t) => t.instrument === idx && t.kind === kind).map((t) => t.values.join(" ")))
+    expect(states(0, "quote")).toEqual(new Set(["1.999 500 2.001 500", "2.03 500 2.032 500", "1.968 500 1.97 500"]))
+    expect(states(0, "trade")).toEqual(new Set(["2 1 buy", "2 1 sell"]))
+    expect(states(1, "quote")).toEqual(new Set(["1.9995 5000 2.0005 5000"]))
+    expect(states(1, "trade")).toEqual(new Set(["2 1 buy", "2 1 sell"]))
   })
 })
 

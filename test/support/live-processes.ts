@@ -11,9 +11,11 @@ import * as path from "node:path"
 import { asterOptionsFromConfig, makeAsterExchange } from "../../src/adapters/aster/exchange"
 import { makeBackpackExchange } from "../../src/adapters/backpack/exchange"
 import { type HedgeConfig, parseConfig } from "../../src/core/config/config"
-import { type Decimal, formatDecimal, sum } from "../../src/core/domain/decimal"
+import { type Decimal, formatDecimal, fromUnits, sum } from "../../src/core/domain/decimal"
 import { RunReport } from "../../src/core/report/report"
 import { openJournal } from "../../src/live/journal"
+import { openTickFile } from "../../src/sim/tickstore/reader"
+import { TickKind } from "../../src/sim/tickstore/types"
 import { tempDir, writeScript } from "./scripted-market"
 
 /** Ten minutes of a two-sided market on both venues; trades alternate through both sides. */
@@ -151,3 +153,30 @@ export const inspectJournal = (file: string) =>
 
 /** A report file written by --report-json, decoded. */
 export const readReport = (file: string) => Schema.decodeUnknownSync(RunReport)(JSON.parse(fs.readFileSync(file, "utf8")))
+
+/** A tick file written by --record: its instruments and every tick as decimal strings. */
+export const readRecording = (file: string) => {
+  const f = openTickFile(file)
+  try {
+    const ticks: Array<{ readonly instrument: number; readonly ts: number; readonly kind: "quote" | "trade"; readonly values: ReadonlyArray<string> }> = []
+    for (const b of f.blocks()) {
+      for (let i = 0; i < b.n; i++) {
+        const { priceScale, qtyScale } = f.instruments[b.instrument[i]!]!
+        const price = (units: number) => formatDecimal(fromUnits(units, priceScale))
+        const qty = (units: number) => formatDecimal(fromUnits(units, qtyScale))
+        const kind = b.kind[i]!
+        ticks.push({
+          instrument: b.instrument[i]!,
+          ts: b.ts[i]!,
+          kind: kind === TickKind.Quote ? "quote" : "trade",
+          values: kind === TickKind.Quote
+            ? [price(b.p1[i]!), qty(b.q1[i]!), price(b.p2[i]!), qty(b.q2[i]!)]
+            : [price(b.p1[i]!), qty(b.q1[i]!), kind === TickKind.TradeBuy ? "buy" : "sell"]
+        })
+      }
+    }
+    return { instruments: f.instruments.map((i) => [i.venue, i.symbol]), funding: f.funding, ticks }
+  } finally {
+    f.close()
+  }
+}
