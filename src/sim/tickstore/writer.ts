@@ -72,7 +72,6 @@ export interface RecordingWriter extends TickFileWriter {
   commit(): void
 }
 
-
 /**
  * Opens a tick file for a recording made over time: created when missing; when it exists (an
  * earlier run recorded into it), appended to, after checking it holds the same instruments. The
@@ -231,7 +230,8 @@ const writerOver = (
     writeOpenBlock()
     blockId++
     n = 0
-    if (++blocksInTx >= BLOCKS_PER_TRANSACTION) {
+    // a recording commits only with its meta (commit()), so a reader never sees blocks beyond tick_count
+    if (mode === "bulk" && ++blocksInTx >= BLOCKS_PER_TRANSACTION) {
       db.exec("COMMIT")
       db.exec("BEGIN")
       blocksInTx = 0
