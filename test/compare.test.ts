@@ -32,4 +32,27 @@ describe("compare", () => {
     expect(byMetric.get("cycles")!.delta).toBe(String(b.cycles.count - a.cycles.count))
     expect(formatComparison(comparison)).toMatch(/^volume\s+\S+\s+\S+/m)
   })
+
+  it("says when the two did not see the same market: other periods, synthetic or proxy data", async () => {
+    const file = market()
+    const a = await Effect.runPromise(runBacktest({ dbPath: file, config: testConfig() }))
+    // the scripted market is synthetic and covers the same 400 s in both
+    expect(compareReports(a, a).notes).toEqual([`A ran on synthetic data (${file})`, `B ran on synthetic data (${file})`])
+    const real = { ...a, data: { ...a.data, synthetic: false } }
+    expect(compareReports(real, real).notes).toEqual([])
+
+    // B: a live run of 30 minutes, 6 of them (a's first 400 s minus 40) in common
+    const from = Date.parse(a.run.from)
+    const live = { ...real, kind: "live" as const, run: { ...real.run, from: new Date(from + 40_000).toISOString(), to: new Date(from + 1_840_000).toISOString() } }
+    const ahead = { ...real, data: { ...real.data, proxyVenues: [{ venue: "backpack", symbol: "ASTER_USDC_PERP", from: "aster-futures", parameters: {} }] } }
+    const notes = compareReports(ahead, live).notes
+    const min = (ms: number) => String(Number((ms / 60_000).toFixed(1)))
+    expect(notes).toEqual([
+      `A and B ran over different periods (${min(Date.parse(a.run.to) - from)} min and 30 min, ${min(Date.parse(a.run.to) - from - 40_000)} min in common): the differences include the market's`,
+      "A's backpack ASTER_USDC_PERP feed is a proxy derived from aster-futures, not a recording"
+    ])
+    expect(formatComparison(compareReports(ahead, live))).toContain(`note: ${notes[0]}`)
+    const later = { ...live, run: { ...live.run, from: new Date(from + 3_600_000).toISOString(), to: new Date(from + 3_700_000).toISOString() } }
+    expect(compareReports(real, later).notes[0]).toMatch(/no time in common/)
+  })
 })

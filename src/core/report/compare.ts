@@ -20,6 +20,8 @@ export interface Comparison {
   readonly a: { readonly kind: string; readonly file: string; readonly from: string; readonly to: string }
   readonly b: { readonly kind: string; readonly file: string; readonly from: string; readonly to: string }
   readonly rows: ReadonlyArray<ComparisonRow>
+  /** what makes the two not like for like: different periods, synthetic or proxy data */
+  readonly notes: ReadonlyArray<string>
 }
 
 const asDecimal = (value: string | number | null): Decimal | undefined =>
@@ -40,7 +42,37 @@ const row = (metric: string, a: string | number | null, b: string | number | nul
   }
 }
 
+const minutes = (ms: number): string => `${formatDecimal(divideToScale(BigDecimal.fromNumber(ms), BigDecimal.fromNumber(60_000), 1))} min`
+
+/** Below this share of the longer run in common, the two runs did not see the same market. */
+const SAME_PERIOD = 0.9
+
+/** What a reader must know before reading the differences as the strategy's or the venue's. */
+const notesOn = (a: RunReport, b: RunReport): Array<string> => {
+  const notes: Array<string> = []
+  const span = (r: RunReport) => ({ from: Date.parse(r.run.from), to: Date.parse(r.run.to) })
+  const x = span(a)
+  const y = span(b)
+  if ([x.from, x.to, y.from, y.to].every(Number.isFinite)) {
+    const overlap = Math.max(0, Math.min(x.to, y.to) - Math.max(x.from, y.from))
+    const longer = Math.max(x.to - x.from, y.to - y.from)
+    if (longer > 0 && overlap < SAME_PERIOD * longer) {
+      notes.push(
+        overlap === 0
+          ? `A and B ran over different periods (${minutes(x.to - x.from)} and ${minutes(y.to - y.from)}, no time in common): the differences include the market's`
+          : `A and B ran over different periods (${minutes(x.to - x.from)} and ${minutes(y.to - y.from)}, ${minutes(overlap)} in common): the differences include the market's`
+      )
+    }
+  }
+  for (const [name, r] of [["A", a], ["B", b]] as const) {
+    if (r.data.synthetic) notes.push(`${name} ran on synthetic data (${r.data.file})`)
+    for (const p of r.data.proxyVenues) notes.push(`${name}'s ${p.venue} ${p.symbol} feed is a proxy derived from ${p.from}, not a recording`)
+  }
+  return notes
+}
+
 export const compareReports = (a: RunReport, b: RunReport): Comparison => ({
+  notes: notesOn(a, b),
   a: { kind: a.kind, file: a.data.file, from: a.run.from, to: a.run.to },
   b: { kind: b.kind, file: b.data.file, from: b.run.from, to: b.run.to },
   rows: [
@@ -69,6 +101,7 @@ export const formatComparison = (c: Comparison): string => {
   return [
     `A: ${c.a.kind} ${c.a.file} (${c.a.from} → ${c.a.to})`,
     `B: ${c.b.kind} ${c.b.file} (${c.b.from} → ${c.b.to})`,
+    ...c.notes.map((note) => `note: ${note}`),
     "",
     line(["", "A", "B", "B − A", "%"]),
     ...c.rows.map((r) => line([r.metric, r.a ?? "n/a", r.b ?? "n/a", r.delta ?? "", r.deltaPercent === null ? "" : `${r.deltaPercent}%`]))
