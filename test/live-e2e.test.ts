@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import { parseConfig } from "../src/core/config/config"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import { runBacktest } from "../src/sim/backtest"
-import { inspectJournal, type LocalExchange, netChange, positions, readRecording, readReport, startLive, startLocalExchange, swingingMarket, waitFor } from "./support/live-processes"
+import { inspectJournal, type LocalExchange, netChange, positions, readRecording, readReport, startLive, startLocalExchange, startRecord, swingingMarket, waitFor } from "./support/live-processes"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 
 const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m)
@@ -143,6 +143,40 @@ describe("npm run live --paper against npm run exchange", () => {
     expect(states(0, "trade")).toEqual(new Set(["2 1 buy", "2 1 sell"]))
     expect(states(1, "quote")).toEqual(new Set(["1.9995 5000 2.0005 5000"]))
     expect(states(1, "trade")).toEqual(new Set(["2 1 buy", "2 1 sell"]))
+  })
+})
+
+describe("npm run record against npm run exchange", () => {
+  it("records both venues' streams without trading, for --duration or until Ctrl+C, appending to the same file", async () => {
+    const local = await exchange({ maxCycles: 0 })
+    const before = await positions(local.config)
+    const file = path.join(local.dir, "market.db")
+    const timed = startRecord([local.config, "--out", file, "--duration", "3s"])
+    expect(await timed.exited, timed.output()).toBe(0)
+    noStackTrace(timed.output())
+    const first = readRecording(file)
+    expect(timed.output()).toContain(`market recording: ${file}, ${first.ticks.length} ticks`)
+    const states = (idx: number, kind: "quote" | "trade") => new Set(first.ticks.filter((t) => t.instrument === idx && t.kind === kind).map((t) => t.values.join(" ")))
+    expect(states(0, "quote")).toEqual(new Set(["1.999 500 2.001 500"]))
+    expect(states(0, "trade")).toEqual(new Set(["2.02 1000 buy", "1.98 1000 sell"]))
+    expect(states(1, "quote")).toEqual(new Set(["1.9995 5000 2.0005 5000"]))
+
+    const untilStopped = startRecord([local.config, "--out", file])
+    await waitFor(untilStopped, /appending to its \d+ ticks/)
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    untilStopped.process.kill("SIGINT")
+    await untilStopped.exited
+    expect(untilStopped.output()).toMatch(/market recording: .*, \d+ ticks and 0 funding event\(s\) from this run \(\d+ in the file\)/)
+    expect(readRecording(file).ticks.length).toBeGreaterThan(first.ticks.length)
+    // nothing traded
+    expect(await positions(local.config)).toEqual(before)
+  })
+
+  it("names a bad --duration and exits 2", async () => {
+    const bad = startRecord(["config/hedge_futures.example.yaml", "--out", "out/never.db", "--duration", "5x"])
+    expect(await bad.exited).toBe(2)
+    expect(bad.output()).toContain(`--duration: expected a positive number with a unit (s, m, h or d), e.g. 90s, 30m, 8h; got "5x"`)
+    expect(fs.existsSync("out/never.db")).toBe(false)
   })
 })
 

@@ -7,15 +7,15 @@
 import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
-import { Console, Deferred, Effect, Layer, Logger, LogLevel, Option, Redacted } from "effect"
+import { Console, Deferred, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { asterOptionsFromConfig, makeAsterExchange } from "../adapters/aster/exchange"
 import { makeBackpackExchange } from "../adapters/backpack/exchange"
 import type { HedgeConfig } from "../core/config/config"
 import { deferredDefaultLogger } from "../live/deferred-logger"
 import { loadLiveConfig } from "../live/live-config"
-import { generateBackpackTestKey } from "../sim/local-exchange/bot-config"
 import { describeRecording } from "../live/market-recorder"
 import { makePaperExchange } from "../live/paper-exchange"
+import { publicDataVenues } from "../live/public-venues"
 import { awaitStopping, RunStopped, runLive, type Venues } from "../live/runner"
 import { formatSummary } from "./summary"
 import { runCli } from "./run-cli"
@@ -32,13 +32,6 @@ const record = Options.text("record").pipe(
 )
 const reportJson = Options.file("report-json").pipe(Options.withDescription("write the run's report as JSON to this file when it ends"), Options.optional)
 
-/** Paper trading reads public data only: keys are not needed, a throwaway pair stands in for missing ones. */
-const withPaperCredentials = (config: HedgeConfig): HedgeConfig => {
-  if (Redacted.value(config.maker.secretKey).trim() !== "") return config
-  const key = generateBackpackTestKey()
-  return { ...config, maker: { ...config.maker, publicKey: Redacted.make(key.publicKeyB64), secretKey: Redacted.make(key.secretKeyB64) } }
-}
-
 const liveVenues = (config: HedgeConfig) =>
   Effect.gen(function*() {
     const maker = yield* makeBackpackExchange(config.maker)
@@ -48,9 +41,7 @@ const liveVenues = (config: HedgeConfig) =>
 
 const paperVenues = (config: HedgeConfig) =>
   Effect.gen(function*() {
-    const keyed = withPaperCredentials(config)
-    const makerData = yield* makeBackpackExchange(keyed.maker, { marketDataOnly: true })
-    const hedgeData = yield* makeAsterExchange({ ...asterOptionsFromConfig(keyed.hedge), marketDataOnly: true, tickerFromStream: true })
+    const { maker: makerData, hedge: hedgeData } = yield* publicDataVenues(config)
     const maker = yield* makePaperExchange(makerData, { fees: config.sim.maker })
     const hedge = yield* makePaperExchange(hedgeData, { fees: config.sim.hedge })
     return { maker, hedge } satisfies Venues

@@ -119,6 +119,8 @@ export const startLocalExchange = async (
 export const startLive = (config: string, journal: string, extra: ReadonlyArray<string> = [], env: Record<string, string> = {}): Started =>
   start("src/cli/live.ts", [config, "--journal", journal, ...extra], env)
 
+export const startRecord = (args: ReadonlyArray<string>): Started => start("src/cli/record.ts", args)
+
 /** Both venues' positions as the venues report them (spot: the base balance), read over the wire. */
 export const positions = (configPath: string): Promise<{ maker: Decimal; hedge: Decimal }> => {
   const config: HedgeConfig = Either.getOrThrow(parseConfig(fs.readFileSync(configPath, "utf8"), configPath))

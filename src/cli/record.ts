@@ -1,0 +1,70 @@
+/**
+ * `npm run record -- CONFIG --out FILE [--duration 8h]`
+ * Records both venues' public market data (book tickers, trades, funding) into a tick file without
+ * trading: real Backpack data to backtest on before any money is at stake. No keys are needed.
+ * Runs until `--duration` has passed or Ctrl+C; either way the file is finished and usable.
+ */
+import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { FileSystem, Path } from "@effect/platform"
+import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
+import { Console, Deferred, Duration, Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { loadLiveConfig } from "../live/live-config"
+import { describeRecording, startMarketRecording } from "../live/market-recorder"
+import { publicDataVenues } from "../live/public-venues"
+import { awaitStopping } from "../live/runner"
+import { runCli } from "./run-cli"
+
+const UNITS: Record<string, Duration.DurationInput> = { s: "1 second", m: "1 minute", h: "1 hour", d: "1 day" }
+
+/** "90s", "30m", "8h", "1.5d" */
+const parseDuration = (text: string) => {
+  const match = /^(\d+(?:\.\d+)?)([smhd])$/.exec(text.trim())
+  const amount = match === null ? Number.NaN : Number(match[1])
+  return match === null || !(amount > 0)
+    ? Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--duration: expected a positive number with a unit (s, m, h or d), e.g. 90s, 30m, 8h; got "${text}"`)))
+    : Effect.succeed(Duration.times(Duration.decode(UNITS[match[2]!]!), amount))
+}
+
+const config = Args.text({ name: "CONFIG" }).pipe(Args.withDescription("hedge config (the original bot's YAML): which venues and symbols; keys are not needed"))
+const out = Options.text("out").pipe(Options.withDescription("tick file to record into; an earlier recording of the same markets there is appended to"))
+const duration = Options.text("duration").pipe(
+  Options.withDescription("stop after this long, e.g. 90s, 30m, 8h, 2d (default: until Ctrl+C)"),
+  Options.mapEffect(parseDuration),
+  Options.optional
+)
+const PROGRESS_EVERY = Duration.minutes(1)
+
+const command = Command.make("record", { config, out, duration }, (args) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const loaded = yield* loadLiveConfig(args.config, { environment: process.env, requireCredentials: false })
+    for (const warning of loaded.warnings) yield* Effect.logWarning(warning)
+    yield* fs.makeDirectory(path.dirname(args.out), { recursive: true })
+
+    const stop = yield* Deferred.make<void>()
+    const record = Effect.gen(function*() {
+      const summary = yield* Effect.scoped(Effect.gen(function*() {
+        const venues = yield* publicDataVenues(loaded.config)
+        const recording = yield* startMarketRecording(venues, { path: args.out, kind: "market data" })
+        const progress = Effect.flatMap(recording.summary, (s) => Effect.log(`recorded ${s.ticks} ticks and ${s.funding} funding event(s) so far`))
+        yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(PROGRESS_EVERY), progress)))
+        const until = Option.match(args.duration, {
+          onNone: () => Deferred.await(stop),
+          onSome: (d) => Effect.raceFirst(Deferred.await(stop), Effect.sleep(d))
+        })
+        yield* until
+        return yield* recording.summary
+      }))
+      // printed once the scope has closed: the file is finished by now
+      yield* Console.log(describeRecording(summary))
+    }).pipe(
+      Effect.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)),
+      Logger.withMinimumLogLevel(loaded.config.debug ? LogLevel.Debug : LogLevel.Info)
+    )
+    // Ctrl+C interrupts this fiber, which asks the recording to stop and waits for the file to be finished
+    yield* awaitStopping(yield* Effect.forkDaemon(record), stop)
+  })
+).pipe(Command.withDescription("Record both venues' public market data into a tick file (no trading), to backtest on"))
+
+runCli(command, "hedgeloop record")

@@ -1,0 +1,24 @@
+/**
+ * Both venues for public data only (paper trading, recording): no order is sent, so no keys are
+ * needed; a throwaway Backpack key pair stands in for missing ones (the adapter checks its form).
+ */
+import { Effect, Redacted } from "effect"
+import { asterOptionsFromConfig, makeAsterExchange } from "../adapters/aster/exchange"
+import { makeBackpackExchange } from "../adapters/backpack/exchange"
+import type { HedgeConfig } from "../core/config/config"
+import { generateBackpackTestKey } from "../sim/local-exchange/bot-config"
+
+const withThrowawayMakerKey = (config: HedgeConfig): HedgeConfig => {
+  if (Redacted.value(config.maker.secretKey).trim() !== "") return config
+  const key = generateBackpackTestKey()
+  return { ...config, maker: { ...config.maker, publicKey: Redacted.make(key.publicKeyB64), secretKey: Redacted.make(key.secretKeyB64) } }
+}
+
+/** The maker and hedge venues of `config`, market data only, the Aster ticker (and its taps) from its streams. */
+export const publicDataVenues = (config: HedgeConfig) =>
+  Effect.gen(function*() {
+    const keyed = withThrowawayMakerKey(config)
+    const maker = yield* makeBackpackExchange(keyed.maker, { marketDataOnly: true })
+    const hedge = yield* makeAsterExchange({ ...asterOptionsFromConfig(keyed.hedge), marketDataOnly: true, tickerFromStream: true })
+    return { maker, hedge }
+  })
