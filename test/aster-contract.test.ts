@@ -333,4 +333,24 @@ describe("Aster failure handling (futures V1 unless said)", () => {
       yield* exchange.ticker
       expect(rest()).toBe(restCalls)
     }).pipe(Effect.provide(Live)))
+
+})
+
+describe.each(["futures", "spot"] as const)("Aster %s market streams", (market) => {
+  it.scopedLive("hands every book ticker, trade and (when asked) partial book to watchMarket listeners", () =>
+    Effect.gen(function*() {
+      const { venue, exchange } = yield* localAster(market, v1Auth(), { tickerFromStream: true, depthStream: true })
+      const seen: Array<string> = []
+      yield* exchange.watchMarket!((event) => {
+        if (event._tag === "Quote") seen.push(`quote ${event.quote.venue} ${fmt(event.quote.bid)} ${fmt(event.quote.bidQty)} ${fmt(event.quote.ask)} ${fmt(event.quote.askQty)}`)
+        else if (event._tag === "Trade") seen.push(`trade ${fmt(event.trade.price)} ${fmt(event.trade.qty)} ${event.trade.takerSide}`)
+        else seen.push(`depth ${event.depth.bids.map(([p, q]) => `${fmt(p)}/${fmt(q)}`).join(" ")} | ${event.depth.asks.map(([p, q]) => `${fmt(p)}/${fmt(q)}`).join(" ")}`)
+      })
+      yield* Effect.sleep(Duration.millis(300))
+      venue.setQuote("2.1000", "2.1004")
+      venue.trade("2.1002", "7", "sell")
+      yield* eventually(Effect.sync(() => seen.length), (n) => n >= 3)
+      const venueName = market === "futures" ? "aster-futures" : "aster-spot"
+      expect(seen).toEqual([`quote ${venueName} 2.1 1000 2.1004 1000`, "depth 2.1/1000 | 2.1004/1000", "trade 2.1002 7 sell"])
+    }).pipe(Effect.provide(Live)))
 })

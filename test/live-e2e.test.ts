@@ -151,15 +151,18 @@ describe("npm run record against npm run exchange", () => {
     const local = await exchange({ maxCycles: 0 })
     const before = await positions(local.config)
     const file = path.join(local.dir, "market.db")
-    const timed = startRecord([local.config, "--out", file, "--duration", "3s"])
+    const timed = startRecord([local.config, "--out", file, "--duration", "3s", "--depth"])
     expect(await timed.exited, timed.output()).toBe(0)
     noStackTrace(timed.output())
     const first = readRecording(file)
     expect(timed.output()).toContain(`market recording: ${file}, ${first.ticks.length} ticks`)
-    const states = (idx: number, kind: "quote" | "trade") => new Set(first.ticks.filter((t) => t.instrument === idx && t.kind === kind).map((t) => t.values.join(" ")))
+    const states = (idx: number, kind: "quote" | "trade" | "depth") => new Set(first.ticks.filter((t) => t.instrument === idx && t.kind === kind).map((t) => t.values.join(" ")))
     expect(states(0, "quote")).toEqual(new Set(["1.999 500 2.001 500"]))
     expect(states(0, "trade")).toEqual(new Set(["2.02 1000 buy", "1.98 1000 sell"]))
     expect(states(1, "quote")).toEqual(new Set(["1.9995 5000 2.0005 5000"]))
+    // --depth: Aster's partial book (this market has one level a side)
+    expect(states(1, "depth")).toEqual(new Set(["1.9995 5000 2.0005 5000"]))
+    expect(states(0, "depth")).toEqual(new Set())
 
     const untilStopped = startRecord([local.config, "--out", file])
     await waitFor(untilStopped, /appending to its \d+ ticks/)
@@ -172,11 +175,15 @@ describe("npm run record against npm run exchange", () => {
     expect(await positions(local.config)).toEqual(before)
   })
 
-  it("names a bad --duration and exits 2", async () => {
+  it("names a bad --duration and exits 2; live refuses --depth without --record", async () => {
     const bad = startRecord(["config/hedge_futures.example.yaml", "--out", "out/never.db", "--duration", "5x"])
     expect(await bad.exited).toBe(2)
     expect(bad.output()).toContain(`--duration: expected a positive number with a unit (s, m, h or d), e.g. 90s, 30m, 8h; got "5x"`)
     expect(fs.existsSync("out/never.db")).toBe(false)
+    const depthAlone = startLive("config/hedge_futures.example.yaml", "out/never-journal.db", ["--depth"])
+    expect(await depthAlone.exited).toBe(1)
+    expect(depthAlone.output()).toContain("error: --depth only says what --record keeps: give --record FILE too")
+    expect(fs.existsSync("out/never-journal.db")).toBe(false)
   })
 })
 

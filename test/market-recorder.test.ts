@@ -149,6 +149,27 @@ describe("market recording", () => {
       expect(ticksOf(file).file.tickCount).toBe(6)
     }))
 
+  it.effect("keeps a partial book as a depth snapshot, best levels first, exactly", () =>
+    Effect.gen(function*() {
+      const file = tempFile()
+      const r = yield* recording({ path: file, nowUs: () => T0 + 7_000 })
+      Effect.runSync(Effect.orDie(r.started))
+      const levels = (pairs: ReadonlyArray<readonly [string, string]>) => pairs.map(([p, q]) => [decimal(p), decimal(q)] as const)
+      r.hedge.publish(() => ({
+        _tag: "Depth",
+        depth: { venue: "aster-futures", ts: 0, bids: levels([["1.99995", "120"], ["1.9999", "4000"]]), asks: levels([["2.00005", "7"]]) }
+      }))
+      // one level off the grid (a fraction of a step): the whole snapshot is skipped, not half stored
+      r.hedge.publish(() => ({ _tag: "Depth", depth: { venue: "aster-futures", ts: 0, bids: levels([["1.99995", "0.5"]]), asks: [] } }))
+      yield* r.end
+      const f = openTickFile(file)
+      const blocks = [...f.blocks()]
+      expect([f.tickCount, f.depthCount, blocks[0]!.kind[0], blocks[0]!.instrument[0], blocks[0]!.ts[0]]).toEqual([1, 1, TickKind.Depth, 1, T0 + 7_000])
+      expect(f.depth(blocks[0]!.p1[0]!)).toEqual({ bids: [[199995, 120], [199990, 4000]], asks: [[200005, 7]] })
+      expect((f.meta.notes["recording"] as { skipped: number }).skipped).toBe(1)
+      f.close()
+    }))
+
   it.effect("a restart appends to the same file: the time nobody recorded is a gap, a funding time is stored once", () =>
     Effect.gen(function*() {
       const file = tempFile()

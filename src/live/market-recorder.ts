@@ -1,6 +1,7 @@
 /**
  * `npm run live --record FILE`: the public market data a live or paper run sees (both venues'
- * book tickers and trades, and each perp's funding as its time passes) kept in a tick file, so
+ * book tickers and trades, Aster's best 10 levels with `--depth`, and each perp's funding as its
+ * time passes) kept in a tick file, so
  * the very minutes the bot traded can be backtested with the same config and the two reports
  * compared. Until now the only Backpack data a backtest had was a proxy derived from Aster.
  *
@@ -11,7 +12,7 @@
  * if the file cannot be written, the run warns once and goes on trading without it.
  */
 import { Data, Duration, Effect, Ref, type Scope } from "effect"
-import { decimalsOf, formatDecimal, toUnits } from "../core/domain/decimal"
+import { type Decimal, decimalsOf, formatDecimal, toUnits } from "../core/domain/decimal"
 import type { Instrument } from "../core/domain/instrument"
 import type { MarketEvent } from "../core/domain/market"
 import type { Exchange } from "../core/exchange"
@@ -120,25 +121,50 @@ export const startMarketRecording = (
       }
     }
 
+    /** The writer call that stores one message, or undefined when it is off the instrument's grid. */
+    const storing = (idx: number, event: MarketEvent): ((ts: number) => void) | undefined => {
+      const { priceScale, qtyScale } = instruments[idx]!
+      const units = (d: Decimal, scale: number) => {
+        const u = Number(toUnits(d, scale))
+        if (!Number.isSafeInteger(u)) throw new Error("too large")
+        return u
+      }
+      try {
+        switch (event._tag) {
+          case "Quote": {
+            const q = event.quote
+            const [bid, bidQty, ask, askQty] = [units(q.bid, priceScale), units(q.bidQty, qtyScale), units(q.ask, priceScale), units(q.askQty, qtyScale)]
+            return (ts) => writer.appendQuote(idx, ts, bid, bidQty, ask, askQty)
+          }
+          case "Trade": {
+            const t = event.trade
+            const [price, qty] = [units(t.price, priceScale), units(t.qty, qtyScale)]
+            return (ts) => writer.appendTrade(idx, ts, price, qty, t.takerSide)
+          }
+          case "Depth": {
+            const side = (levels: ReadonlyArray<readonly [Decimal, Decimal]>) => levels.map(([p, q]) => [units(p, priceScale), units(q, qtyScale)] as const)
+            const levels = { bids: side(event.depth.bids), asks: side(event.depth.asks) }
+            return (ts) => void writer.appendDepth(idx, ts, levels)
+          }
+        }
+      } catch {
+        return undefined
+      }
+    }
+
     const append = (idx: number, event: MarketEvent): void =>
       guarded(() => {
-        const { priceScale, qtyScale } = instruments[idx]!
-        // local receive time, never before the last tick (the writer needs them in order)
-        const ts = Math.max(nowUs(), writer.lastTs)
-        let units: ReadonlyArray<number>
-        try {
-          units = event._tag === "Quote"
-            ? [event.quote.bid, event.quote.bidQty, event.quote.ask, event.quote.askQty].map((d, i) => Number(toUnits(d, i % 2 === 0 ? priceScale : qtyScale)))
-            : [Number(toUnits(event.trade.price, priceScale)), Number(toUnits(event.trade.qty, qtyScale))]
-        } catch {
+        const store = storing(idx, event)
+        if (store === undefined) {
           skipped += 1
           return
         }
+        // local receive time, never before the last tick (the writer needs them in order)
+        const ts = Math.max(nowUs(), writer.lastTs)
         const last = lastTickUs[idx]!
         if (ts - last > gapUs) writer.addGap({ instrumentIdx: idx, fromTs: last, toTs: ts })
         lastTickUs[idx] = ts
-        if (event._tag === "Quote") writer.appendQuote(idx, ts, units[0]!, units[1]!, units[2]!, units[3]!)
-        else writer.appendTrade(idx, ts, units[0]!, units[1]!, event.trade.takerSide)
+        store(ts)
       })
 
     const runs = (earlier?.runs ?? 0) + 1

@@ -14,11 +14,19 @@ const withThrowawayMakerKey = (config: HedgeConfig): HedgeConfig => {
   return { ...config, maker: { ...config.maker, publicKey: Redacted.make(key.publicKeyB64), secretKey: Redacted.make(key.secretKeyB64) } }
 }
 
-/** The maker and hedge venues of `config`, market data only, the Aster ticker (and its taps) from its streams. */
-export const publicDataVenues = (config: HedgeConfig) =>
+/**
+ * The maker and hedge venues of `config`, market data only, the Aster ticker (and its taps) from
+ * its streams; `depthStream`: Aster's best 10 levels too (recordings).
+ */
+export const publicDataVenues = (config: HedgeConfig, options: { readonly depthStream?: boolean } = {}) =>
   Effect.gen(function*() {
     const keyed = withThrowawayMakerKey(config)
     const maker = yield* makeBackpackExchange(keyed.maker, { marketDataOnly: true })
-    const hedge = yield* makeAsterExchange({ ...asterOptionsFromConfig(keyed.hedge), marketDataOnly: true, tickerFromStream: true })
+    const hedge = yield* makeAsterExchange({
+      ...asterOptionsFromConfig(keyed.hedge),
+      marketDataOnly: true,
+      tickerFromStream: true,
+      depthStream: options.depthStream === true
+    })
     return { maker, hedge }
   })

@@ -160,21 +160,28 @@ export const readReport = (file: string) => Schema.decodeUnknownSync(RunReport)(
 export const readRecording = (file: string) => {
   const f = openTickFile(file)
   try {
-    const ticks: Array<{ readonly instrument: number; readonly ts: number; readonly kind: "quote" | "trade"; readonly values: ReadonlyArray<string> }> = []
+    const ticks: Array<{ readonly instrument: number; readonly ts: number; readonly kind: "quote" | "trade" | "depth"; readonly values: ReadonlyArray<string> }> = []
     for (const b of f.blocks()) {
       for (let i = 0; i < b.n; i++) {
         const { priceScale, qtyScale } = f.instruments[b.instrument[i]!]!
         const price = (units: number) => formatDecimal(fromUnits(units, priceScale))
         const qty = (units: number) => formatDecimal(fromUnits(units, qtyScale))
         const kind = b.kind[i]!
-        ticks.push({
-          instrument: b.instrument[i]!,
-          ts: b.ts[i]!,
-          kind: kind === TickKind.Quote ? "quote" : "trade",
-          values: kind === TickKind.Quote
-            ? [price(b.p1[i]!), qty(b.q1[i]!), price(b.p2[i]!), qty(b.q2[i]!)]
-            : [price(b.p1[i]!), qty(b.q1[i]!), kind === TickKind.TradeBuy ? "buy" : "sell"]
-        })
+        const base = { instrument: b.instrument[i]!, ts: b.ts[i]! }
+        if (kind === TickKind.Depth) {
+          // "bids p q, p q | asks p q, …"
+          const levels = f.depth(b.p1[i]!)
+          const side = (l: ReadonlyArray<readonly [number, number]>) => l.map(([p, q]) => `${price(p)} ${qty(q)}`).join(", ")
+          ticks.push({ ...base, kind: "depth", values: [side(levels.bids), side(levels.asks)] })
+        } else {
+          ticks.push({
+            ...base,
+            kind: kind === TickKind.Quote ? "quote" : "trade",
+            values: kind === TickKind.Quote
+              ? [price(b.p1[i]!), qty(b.q1[i]!), price(b.p2[i]!), qty(b.q2[i]!)]
+              : [price(b.p1[i]!), qty(b.q1[i]!), kind === TickKind.TradeBuy ? "buy" : "sell"]
+          })
+        }
       }
     }
     return { instruments: f.instruments.map((i) => [i.venue, i.symbol]), funding: f.funding, ticks }

@@ -50,6 +50,8 @@ export interface AsterExchangeOptions extends AsterClientOptions {
   readonly streamConnectTimeout?: Duration.DurationInput
   /** read the ticker from the bookTicker / aggTrade streams (REST while they are down) */
   readonly tickerFromStream?: boolean
+  /** with tickerFromStream: also stream the best 10 levels twice a second to watchMarket listeners (recordings) */
+  readonly depthStream?: boolean
   /** own-order updates kept for nextUpdate; the oldest are dropped beyond it (default 4096) */
   readonly updateBuffer?: number
   /** public data only (paper trading): no user data stream, no signed request unless an order method is called */
@@ -156,7 +158,7 @@ export const makeAsterExchange = (
 
     const taps = makeMarketTaps()
     const streamTicker = options.tickerFromStream
-      ? Option.some(yield* startTickerStream(streamUrl, symbol, client.clock.now, Effect.map(client.lastPrice(symbol), (t) => t.price), { venue, taps }))
+      ? Option.some(yield* startTickerStream(streamUrl, symbol, client.clock.now, Effect.map(client.lastPrice(symbol), (t) => t.price), { venue, taps }, options.depthStream === true))
       : Option.none()
     const restTicker = Effect.all([client.bookTicker(symbol), client.lastPrice(symbol), client.clock.now], { concurrency: "unbounded" }).pipe(
       Effect.map(([book, last, now]) => tickerOf(book, last, now))

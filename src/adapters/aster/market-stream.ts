@@ -1,6 +1,7 @@
 /**
  * The best bid/ask and last trade from Aster's market streams (`<symbol>@bookTicker` and
- * `<symbol>@aggTrade` on one combined connection), for a ticker without a REST round trip. While
+ * `<symbol>@aggTrade` on one combined connection, and `<symbol>@depth10@500ms` when asked, for
+ * recordings), for a ticker without a REST round trip. While
  * the connection is down, or before the book has spoken, there is no ticker: callers fall back
  * to REST rather than act on a stale book.
  */
@@ -11,7 +12,7 @@ import type { Ticker } from "../../core/domain/market"
 import type { Venue } from "../../core/domain/venue"
 import type { MarketTaps } from "../common/market-taps"
 import { runManagedSocket } from "../common/managed-socket"
-import { AggTradeEvent, BookTickerEvent, CombinedStreamMessage } from "./schemas"
+import { AggTradeEvent, BookTickerEvent, CombinedStreamMessage, PartialDepthEvent } from "./schemas"
 
 interface Seen {
   readonly bid?: Decimal
@@ -23,6 +24,7 @@ interface Seen {
 const decodeMessage = Schema.decodeUnknownEither(Schema.parseJson(CombinedStreamMessage))
 const decodeBook = Schema.decodeUnknownEither(BookTickerEvent)
 const decodeTrade = Schema.decodeUnknownEither(AggTradeEvent)
+const decodeDepth = Schema.decodeUnknownEither(PartialDepthEvent)
 
 export const startTickerStream = <E>(
   streamUrl: string,
@@ -30,11 +32,14 @@ export const startTickerStream = <E>(
   venueNowMs: Effect.Effect<number>,
   restLast: Effect.Effect<Decimal, E>,
   /** where every book-ticker and trade message is also published (Exchange.watchMarket) */
-  taps: { readonly venue: Venue; readonly taps: MarketTaps }
+  taps: { readonly venue: Venue; readonly taps: MarketTaps },
+  /** also read `<symbol>@depth10@500ms` (the best 10 levels twice a second) for the taps */
+  withDepth = false
 ): Effect.Effect<Effect.Effect<Option.Option<Ticker>, E>, never, Scope.Scope | Socket.WebSocketConstructor> =>
   Effect.gen(function*() {
     const name = symbol.toLowerCase()
     const seen = yield* Ref.make<Seen>({ ts: 0 })
+    const depthStream = withDepth ? `${name}@depth10@500ms` : undefined
 
     const onMessage = (text: string) =>
       Effect.gen(function*() {
@@ -50,6 +55,13 @@ export const startTickerStream = <E>(
             yield* Ref.update(seen, (s) => ({ ...s, bid: b.b, ask: b.a, ts }))
             taps.taps.publish(() => ({ _tag: "Quote", quote: { venue: taps.venue, ts, bid: b.b, bidQty: b.B, ask: b.a, askQty: b.A } }))
           }
+        } else if (stream === depthStream) {
+          const depth = decodeDepth(data)
+          if (Either.isRight(depth)) {
+            const d = depth.right
+            const levels = "b" in d ? { bids: d.b, asks: d.a, ts: d.T ?? d.E } : { bids: d.bids, asks: d.asks, ts: d.T ?? d.E ?? now }
+            taps.taps.publish(() => ({ _tag: "Depth", depth: { venue: taps.venue, ...levels } }))
+          }
         } else if (stream === `${name}@aggTrade`) {
           const trade = decodeTrade(data)
           if (Either.isRight(trade)) {
@@ -62,7 +74,7 @@ export const startTickerStream = <E>(
       })
 
     yield* Effect.forkScoped(runManagedSocket({
-      url: `${streamUrl}/stream?streams=${name}@bookTicker/${name}@aggTrade`,
+      url: `${streamUrl}/stream?streams=${[`${name}@bookTicker`, `${name}@aggTrade`, ...(depthStream !== undefined ? [depthStream] : [])].join("/")}`,
       onOpen: () => Effect.void,
       onMessage,
       onDisconnect: (reason) => Effect.zipRight(Ref.set(seen, { ts: 0 }), Effect.logWarning(`Aster market stream dropped (${reason}); using REST until it is back`))

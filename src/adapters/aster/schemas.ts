@@ -415,6 +415,19 @@ export const AggTradeEvent = Schema.Struct({
 })
 export type AggTradeEvent = typeof AggTradeEvent.Type
 
+/** `<symbol>@depth<N>[@500ms|@100ms]`, a partial book: the best N levels each time (futures). */
+export const FuturesPartialDepthEvent = Schema.Struct({
+  e: Schema.Literal("depthUpdate"),
+  E: Int,
+  T: Schema.optional(Int),
+  s: Schema.String,
+  b: Schema.Array(Level),
+  a: Schema.Array(Level)
+})
+
+/** The same stream on spot has the REST depth's shape: no event fields, the levels under `bids` / `asks`. */
+export const PartialDepthEvent = Schema.Union(FuturesPartialDepthEvent, Depth)
+
 /** `/stream?streams=…` wraps each payload. */
 export const CombinedStreamMessage = Schema.Struct({ stream: Schema.String, data: Schema.Unknown })
 

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { DecimalString } from "./decimal"
+import { type Decimal, DecimalString } from "./decimal"
 import { Side } from "./order"
 import { Venue } from "./venue"
 
@@ -23,8 +23,19 @@ export const Trade = Schema.Struct({
 })
 export type Trade = typeof Trade.Type
 
+/** The best levels of a book, best first, as [price, quantity]. */
+export interface DepthSnapshot {
+  readonly venue: typeof Venue.Type
+  readonly ts: number
+  readonly bids: ReadonlyArray<readonly [Decimal, Decimal]>
+  readonly asks: ReadonlyArray<readonly [Decimal, Decimal]>
+}
+
 /** A public market message as a venue streamed it (what recording a live run keeps). */
-export type MarketEvent = { readonly _tag: "Quote"; readonly quote: Quote } | { readonly _tag: "Trade"; readonly trade: Trade }
+export type MarketEvent =
+  | { readonly _tag: "Quote"; readonly quote: Quote }
+  | { readonly _tag: "Trade"; readonly trade: Trade }
+  | { readonly _tag: "Depth"; readonly depth: DepthSnapshot }
 
 /** What the strategy reads of a market: top of book and the last traded price. */
 export const Ticker = Schema.Struct({

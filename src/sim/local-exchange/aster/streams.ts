@@ -3,8 +3,9 @@
  * - the user data stream `/ws/<listenKey>`: ORDER_TRADE_UPDATE / executionReport for each order
  *   update, ACCOUNT_UPDATE / outboundAccountPosition after each fill, `listenKeyExpired` (then the
  *   connection closes) once the key lapses or is closed;
- * - market streams `/ws/<symbol>@bookTicker|@aggTrade` (raw) and `/stream?streams=a/b` (combined,
- *   `{"stream","data"}`), with live SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS.
+ * - market streams `/ws/<symbol>@bookTicker|@aggTrade|@depth<5|10|20>[@100ms|@500ms]` (raw) and
+ *   `/stream?streams=a/b` (combined, `{"stream","data"}`), with live SUBSCRIBE / UNSUBSCRIBE /
+ *   LIST_SUBSCRIPTIONS. A partial book is sent after each quote, whatever speed was asked for.
  * Every outgoing message first asks `Faults.socket(venue, stream)`: drop, duplicate, disconnect or
  * reorder (held back behind the next message; see ../socket-faults.ts).
  * Fault stream names: `user.orderUpdate`, `user.accountUpdate`, `user.listenKeyExpired`, and the
@@ -26,6 +27,7 @@ interface Outgoing {
 }
 
 const decoder = new TextDecoder()
+const partialDepth = /^([a-z0-9]+)@depth(5|10|20)(?:@(?:100|250|500)ms)?$/
 
 /**
  * Upgrades the request and runs the connection until either side closes it: `outbox` is what to
@@ -109,12 +111,26 @@ export const serveMarketStreams = (deps: MarketStreamDeps, initial: ReadonlyArra
       if (!subscribed.has(stream)) return
       Queue.unsafeOffer(outbox, { stream, text: JSON.stringify(combined ? { stream, data } : data) })
     }
+    /** partial books (`@depth5|10|20`, any update speed): the best levels after each quote */
+    const pushDepths = (now: number) => {
+      for (const stream of subscribed) {
+        const match = partialDepth.exec(stream)
+        if (match === null || match[1] !== name) continue
+        const book = venue.depth(Number(match[2]))
+        const levels = (side: typeof book.bids) => side.map(([p, q]) => [formatDecimal(p), formatDecimal(q)])
+        const id = ++updateId
+        push(stream, market === "futures"
+          ? { e: "depthUpdate", E: now, T: book.ts, s: symbol, U: id, u: id, pu: id - 1, b: levels(book.bids), a: levels(book.asks) }
+          : { lastUpdateId: id, bids: levels(book.bids), asks: levels(book.asks) })
+      }
+    }
     const onMarket = (event: LocalMarketEvent) => {
       const now = venue.now()
       if (event.kind === "quote") {
         const book = { u: ++updateId, s: symbol, b: formatDecimal(event.bid), B: formatDecimal(event.bidQty), a: formatDecimal(event.ask), A: formatDecimal(event.askQty) }
         // spot's bookTicker has no e / E / T
         push(`${name}@bookTicker`, market === "futures" ? { e: "bookTicker", u: book.u, E: now, T: event.ts, s: symbol, b: book.b, B: book.B, a: book.a, A: book.A } : book)
+        pushDepths(now)
       } else {
         push(`${name}@aggTrade`, {
           e: "aggTrade",
