@@ -59,6 +59,9 @@ export interface MarketRecording {
   readonly summary: Effect.Effect<RecordingSummary>
 }
 
+/** what the file's notes say about its tick times */
+const TIMESTAMPS = "local receive time of each stream message (µs)"
+
 const storedInstrument = (i: Instrument): Omit<StoredInstrument, "idx"> => ({
   venue: i.venue,
   symbol: i.symbol,
@@ -92,7 +95,7 @@ export const startMarketRecording = (
           synthetic: false,
           proxy: [],
           createdAt: new Date().toISOString(),
-          notes: { [RECORDING_NOTE]: { timestamps: "local receive time of each stream message (µs)", runs: 0 } }
+          notes: { [RECORDING_NOTE]: { timestamps: TIMESTAMPS, runs: 0 } }
         }, instruments),
       catch: (e) => new RecordingError({ path, reason: e instanceof Error ? e.message.replace(`${path}: `, "") : String(e) })
     })
@@ -168,7 +171,7 @@ export const startMarketRecording = (
       })
 
     const runs = (earlier?.runs ?? 0) + 1
-    const note = () => ({ timestamps: "local receive time of each stream message (µs)", runs, skipped: (earlier?.skipped ?? 0) + skipped })
+    const note = () => ({ timestamps: TIMESTAMPS, runs, skipped: (earlier?.skipped ?? 0) + skipped })
     const commit = Effect.sync(() =>
       guarded(() => {
         writer.setNote(RECORDING_NOTE, note())
