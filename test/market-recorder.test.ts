@@ -9,7 +9,7 @@ import { Effect, Exit, Option, Ref, Scope, TestClock } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { decimal, ZERO } from "../src/core/domain/decimal"
+import { decimal } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
 import type { FundingQuote, MarketEvent } from "../src/core/domain/market"
 import type { Exchange } from "../src/core/exchange"
@@ -18,18 +18,10 @@ import { type RecordingOptions, startMarketRecording } from "../src/live/market-
 import { openTickFile } from "../src/sim/tickstore/reader"
 import { TickKind } from "../src/sim/tickstore/types"
 import { createTickFile } from "../src/sim/tickstore/writer"
+import { PERP } from "./support/fake-local-venue"
 
-const BACKPACK: Instrument = {
-  venue: "backpack",
-  symbol: "ASTER_USDC_PERP",
-  base: "ASTER",
-  quote: "USDC",
-  kind: "perp",
-  tickSize: decimal("0.0001"),
-  stepSize: decimal("0.01"),
-  minQty: decimal("0.01"),
-  minNotional: ZERO
-}
+/** the maker venue's instrument, as the other venue tests use it */
+const BACKPACK: Instrument = PERP
 const ASTER: Instrument = { ...BACKPACK, venue: "aster-futures", symbol: "ASTERUSDT", quote: "USDT", tickSize: decimal("0.00001"), stepSize: decimal("1"), minQty: decimal("1"), minNotional: decimal("5") }
 
 const T0 = 1_758_672_000_000_000

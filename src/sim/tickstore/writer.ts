@@ -72,6 +72,9 @@ export interface RecordingWriter extends TickFileWriter {
   commit(): void
 }
 
+/** What an existing recording held when it was reopened (its file handle is closed by then). */
+export type ResumedRecording = Pick<TickFile, "meta" | "funding" | "firstTs" | "lastTs" | "tickCount">
+
 /**
  * Opens a tick file for a recording made over time: created when missing; when it exists (an
  * earlier run recorded into it), appended to, after checking it holds the same instruments. The
@@ -82,10 +85,10 @@ export const openRecording = (
   path: string,
   meta: Omit<DataMeta, "formatVersion">,
   instruments: ReadonlyArray<Omit<StoredInstrument, "idx">>
-): { readonly writer: RecordingWriter; readonly resumed: TickFile | undefined } => {
+): { readonly writer: RecordingWriter; readonly resumed: ResumedRecording | undefined } => {
   if (!fs.existsSync(path)) {
     const db = newFile(path, instruments, "recording")
-    const writer = writerOver(db, path, meta, instruments.length, FRESH, "recording") as RecordingWriter
+    const writer = writerOver(db, path, meta, instruments.length, FRESH, "recording")
     // readable (empty) from the start: a crash before the first ticks leaves a file the next run resumes
     writer.commit()
     return { writer, resumed: undefined }
@@ -122,7 +125,7 @@ export const openRecording = (
   }
   const kept = { source: existing.meta.source, synthetic: existing.meta.synthetic, proxy: existing.meta.proxy, createdAt: existing.meta.createdAt, notes: existing.meta.notes }
   db.exec("BEGIN")
-  return { writer: writerOver(db, path, kept, instruments.length, resume, "recording") as RecordingWriter, resumed: existing }
+  return { writer: writerOver(db, path, kept, instruments.length, resume, "recording"), resumed: existing }
 }
 
 /**
@@ -187,7 +190,7 @@ const writerOver = (
   nInstruments: number,
   start: WriterState,
   mode: "bulk" | "recording"
-): TickFileWriter | RecordingWriter => {
+): RecordingWriter => {
   const insertMeta = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
   const insertBlock = db.prepare(
     "INSERT OR REPLACE INTO tick_blocks (id, t_first, t_last, n, ts, kind, instrument, p1, q1, p2, q2) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -281,7 +284,7 @@ const writerOver = (
     for (const [k, v] of entries) insertMeta.run(k, v)
   }
 
-  const writer: TickFileWriter & RecordingWriter = {
+  const writer: RecordingWriter = {
     path,
     get tickCount() {
       return quoteCount + tradeCount + depthCount
