@@ -10,7 +10,7 @@ import { asterPath } from "../src/adapters/aster/client"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import type { OrderUpdate } from "../src/core/domain/order"
 import type { Exchange } from "../src/core/exchange"
-import { TAKER_FEE } from "./support/fake-aster-venue"
+import { type FakeAsterVenue, TAKER_FEE } from "./support/fake-aster-venue"
 import { localAster, type Market, v1Auth, v3Auth } from "./support/local-aster-server"
 
 const Live = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
@@ -322,7 +322,11 @@ describe("Aster failure handling (futures V1 unless said)", () => {
 
   it.scopedLive("the ticker from the market streams when asked (REST while they are silent)", () =>
     Effect.gen(function*() {
-      const { venue, faults, exchange } = yield* localAster(market, v1Auth(), { tickerFromStream: true })
+      // a silent market: construction stops waiting for the first book, and the ticker reads REST
+      const { venue, faults, exchange } = yield* localAster(market, v1Auth(), { tickerFromStream: true, firstBookTimeout: "100 millis" })
+      expect(faults.count(at("GET", "ticker/bookTicker"))).toBe(0)
+      expect(fmt((yield* exchange.ticker).bid)).toBe("1.999")
+      expect(faults.count(at("GET", "ticker/bookTicker"))).toBe(1)
       const rest = () => faults.count(at("GET", "ticker/bookTicker"))
       yield* Effect.sleep(Duration.millis(300))
       venue.setQuote("2.1000", "2.1004")
@@ -334,12 +338,25 @@ describe("Aster failure handling (futures V1 unless said)", () => {
       expect(rest()).toBe(restCalls)
     }).pipe(Effect.provide(Live)))
 
+  it.scopedLive("with the ticker from the streams, construction waits for the first book and reads the last price once: no hedge pays a REST ticker", () =>
+    Effect.gen(function*() {
+      // a market quoting every 50 ms, as a live one does, from before the adapter connects
+      const quoting = (venue: FakeAsterVenue) => Effect.forever(Effect.zipRight(Effect.sleep(Duration.millis(50)), Effect.sync(() => venue.setQuote("2.1000", "2.1004", "2.1001"))))
+      const { faults, exchange } = yield* localAster(market, v1Auth(), { tickerFromStream: true, firstBookTimeout: "5 seconds" }, {}, quoting)
+      const restBooks = () => faults.count(at("GET", "ticker/bookTicker"))
+      const restLasts = () => faults.count(at("GET", "ticker/price"))
+      expect([restBooks(), restLasts()]).toEqual([0, 1])
+      const ticker = yield* exchange.ticker
+      expect([fmt(ticker.bid), fmt(ticker.ask), fmt(ticker.last)]).toEqual(["2.1", "2.1004", "2.1001"])
+      yield* exchange.ticker
+      expect([restBooks(), restLasts()]).toEqual([0, 1])
+    }).pipe(Effect.provide(Live)))
 })
 
 describe.each(["futures", "spot"] as const)("Aster %s market streams", (market) => {
   it.scopedLive("hands every book ticker, trade and (when asked) partial book to watchMarket listeners", () =>
     Effect.gen(function*() {
-      const { venue, exchange } = yield* localAster(market, v1Auth(), { tickerFromStream: true, depthStream: true })
+      const { venue, exchange } = yield* localAster(market, v1Auth(), { tickerFromStream: true, depthStream: true, firstBookTimeout: "100 millis" })
       const seen: Array<string> = []
       yield* exchange.watchMarket!((event) => {
         if (event._tag === "Quote") seen.push(`quote ${event.quote.venue} ${fmt(event.quote.bid)} ${fmt(event.quote.bidQty)} ${fmt(event.quote.ask)} ${fmt(event.quote.askQty)}`)

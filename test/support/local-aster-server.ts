@@ -6,7 +6,7 @@ import * as http from "node:http"
 import type { AsterAuth } from "../../src/adapters/aster/client"
 import { makeAsterExchange, type AsterExchangeOptions } from "../../src/adapters/aster/exchange"
 import { asterRoutes, type AsterRoutesDeps } from "../../src/sim/local-exchange/aster/routes"
-import { makeFakeAsterVenue, scriptedFaults, testAccounts, V1_KEY, V3_WALLET } from "./fake-aster-venue"
+import { type FakeAsterVenue, makeFakeAsterVenue, scriptedFaults, testAccounts, V1_KEY, V3_WALLET } from "./fake-aster-venue"
 
 export const serveAster = (deps: AsterRoutesDeps) =>
   Effect.gen(function*() {
@@ -34,12 +34,15 @@ export const localAster = (
   market: Market,
   auth: AsterAuth,
   options: Partial<AsterExchangeOptions> = {},
-  routes: Partial<Pick<AsterRoutesDeps, "requestWeightPerMinute" | "listenKeyTtlMs">> = {}
+  routes: Partial<Pick<AsterRoutesDeps, "requestWeightPerMinute" | "listenKeyTtlMs">> = {},
+  /** runs in the background from before the adapter connects (a market that is already moving) */
+  market$: (venue: FakeAsterVenue) => Effect.Effect<void> = () => Effect.void
 ) =>
   Effect.gen(function*() {
     const venue = makeFakeAsterVenue(market === "futures" ? "aster-futures" : "aster-spot")
     const faults = scriptedFaults()
     const baseUrl = yield* serveAster({ venue, market, faults: faults.faults, accounts: testAccounts, ...routes })
+    yield* Effect.forkScoped(market$(venue))
     const exchange = yield* makeAsterExchange({
       venue: market === "futures" ? "aster-futures" : "aster-spot",
       baseUrl,

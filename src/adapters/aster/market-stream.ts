@@ -5,8 +5,9 @@
  * the connection is down, or before the book has spoken, there is no ticker: callers fall back
  * to REST rather than act on a stale book.
  */
+
 import type { Socket } from "@effect/platform"
-import { Effect, Either, Option, Ref, Schema, type Scope } from "effect"
+import { Deferred, Effect, Either, Option, Ref, Schema, type Scope } from "effect"
 import type { Decimal } from "../../core/domain/decimal"
 import type { Ticker } from "../../core/domain/market"
 import type { Venue } from "../../core/domain/venue"
@@ -19,6 +20,13 @@ interface Seen {
   readonly ask?: Decimal
   readonly last?: Decimal
   readonly ts: number
+}
+
+export interface TickerStream<E> {
+  /** the ticker from the streams, or none while they cannot tell (the caller reads REST then) */
+  readonly ticker: Effect.Effect<Option.Option<Ticker>, E>
+  /** done once the first book ticker has arrived */
+  readonly firstBook: Effect.Effect<void>
 }
 
 const decodeMessage = Schema.decodeUnknownEither(Schema.parseJson(CombinedStreamMessage))
@@ -35,10 +43,11 @@ export const startTickerStream = <E>(
   taps: { readonly venue: Venue; readonly taps: MarketTaps },
   /** also read `<symbol>@depth10@500ms` (the best 10 levels twice a second) for the taps */
   withDepth = false
-): Effect.Effect<Effect.Effect<Option.Option<Ticker>, E>, never, Scope.Scope | Socket.WebSocketConstructor> =>
+): Effect.Effect<TickerStream<E>, never, Scope.Scope | Socket.WebSocketConstructor> =>
   Effect.gen(function*() {
     const name = symbol.toLowerCase()
     const seen = yield* Ref.make<Seen>({ ts: 0 })
+    const firstBook = yield* Deferred.make<void>()
     const depthStream = withDepth ? `${name}@depth10@500ms` : undefined
 
     const onMessage = (text: string) =>
@@ -53,6 +62,7 @@ export const startTickerStream = <E>(
             const b = book.right
             const ts = b.T ?? b.E ?? now
             yield* Ref.update(seen, (s) => ({ ...s, bid: b.b, ask: b.a, ts }))
+            yield* Deferred.succeed(firstBook, undefined)
             taps.taps.publish(() => ({ _tag: "Quote", quote: { venue: taps.venue, ts, bid: b.b, bidQty: b.B, ask: b.a, askQty: b.A } }))
           }
         } else if (stream === depthStream) {
@@ -82,11 +92,12 @@ export const startTickerStream = <E>(
 
     // a quiet market may trade rarely: with the book known, the last price is read over REST once
     // and the trade stream keeps it fresh from then on
-    return Effect.gen(function*() {
+    const ticker = Effect.gen(function*() {
       const s = yield* Ref.get(seen)
       if (s.bid === undefined || s.ask === undefined) return Option.none<Ticker>()
       const last = s.last ?? (yield* restLast)
       if (s.last === undefined) yield* Ref.update(seen, (now) => (now.last === undefined && now.bid !== undefined ? { ...now, last } : now))
       return Option.some({ ts: s.ts, bid: s.bid, ask: s.ask, last })
     })
+    return { ticker, firstBook: Deferred.await(firstBook) }
   })
