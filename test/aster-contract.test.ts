@@ -323,7 +323,7 @@ describe("Aster failure handling (futures V1 unless said)", () => {
   it.scopedLive("the ticker from the market streams when asked (REST while they are silent)", () =>
     Effect.gen(function*() {
       // a silent market: construction stops waiting for the first book, and the ticker reads REST
-      const { venue, faults, exchange } = yield* localAster(market, v1Auth(), { tickerFromStream: true, firstBookTimeout: "100 millis" })
+      const { venue, faults, exchange } = yield* localAster(market, v1Auth(), { tickerFromStream: true, marketStreamReadyTimeout: "100 millis" })
       expect(faults.count(at("GET", "ticker/bookTicker"))).toBe(0)
       expect(fmt((yield* exchange.ticker).bid)).toBe("1.999")
       expect(faults.count(at("GET", "ticker/bookTicker"))).toBe(1)
@@ -342,7 +342,7 @@ describe("Aster failure handling (futures V1 unless said)", () => {
     Effect.gen(function*() {
       // a market quoting every 50 ms, as a live one does, from before the adapter connects
       const quoting = (venue: FakeAsterVenue) => Effect.forever(Effect.zipRight(Effect.sleep(Duration.millis(50)), Effect.sync(() => venue.setQuote("2.1000", "2.1004", "2.1001"))))
-      const { faults, exchange } = yield* localAster(market, v1Auth(), { tickerFromStream: true, firstBookTimeout: "5 seconds" }, {}, quoting)
+      const { faults, exchange } = yield* localAster(market, v1Auth(), { tickerFromStream: true, marketStreamReadyTimeout: "5 seconds" }, {}, quoting)
       const restBooks = () => faults.count(at("GET", "ticker/bookTicker"))
       const restLasts = () => faults.count(at("GET", "ticker/price"))
       expect([restBooks(), restLasts()]).toEqual([0, 1])
@@ -351,12 +351,28 @@ describe("Aster failure handling (futures V1 unless said)", () => {
       yield* exchange.ticker
       expect([restBooks(), restLasts()]).toEqual([0, 1])
     }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("after the market stream drops and comes back, the last price is read again in the background, not by the next ticker read", () =>
+    Effect.gen(function*() {
+      const quoting = (venue: FakeAsterVenue) => Effect.forever(Effect.zipRight(Effect.sleep(Duration.millis(50)), Effect.sync(() => venue.setQuote("2.1000", "2.1004", "2.1001"))))
+      const { faults, exchange } = yield* localAster(market, v1Auth(), { tickerFromStream: true, marketStreamReadyTimeout: "5 seconds" }, {}, quoting)
+      const restLasts = () => faults.count(at("GET", "ticker/price"))
+      expect(restLasts()).toBe(1)
+      // the next book ticker takes the connection down; the adapter reconnects on its own
+      faults.socket("asterusdt@bookTicker", { kind: "disconnect" })
+      yield* eventually(Effect.sync(restLasts), (n) => n === 2, 5000)
+      const restBooks = faults.count(at("GET", "ticker/bookTicker"))
+      const ticker = yield* exchange.ticker
+      // the last price read after the reconnection; this read itself sent nothing
+      expect([fmt(ticker.bid), fmt(ticker.last)]).toEqual(["2.1", "2.1001"])
+      expect([faults.count(at("GET", "ticker/bookTicker")), restLasts()]).toEqual([restBooks, 2])
+    }).pipe(Effect.provide(Live)))
 })
 
 describe.each(["futures", "spot"] as const)("Aster %s market streams", (market) => {
   it.scopedLive("hands every book ticker, trade and (when asked) partial book to watchMarket listeners", () =>
     Effect.gen(function*() {
-      const { venue, exchange } = yield* localAster(market, v1Auth(), { tickerFromStream: true, depthStream: true, firstBookTimeout: "100 millis" })
+      const { venue, exchange } = yield* localAster(market, v1Auth(), { tickerFromStream: true, depthStream: true, marketStreamReadyTimeout: "100 millis" })
       const seen: Array<string> = []
       yield* exchange.watchMarket!((event) => {
         if (event._tag === "Quote") seen.push(`quote ${event.quote.venue} ${fmt(event.quote.bid)} ${fmt(event.quote.bidQty)} ${fmt(event.quote.ask)} ${fmt(event.quote.askQty)}`)

@@ -50,8 +50,8 @@ export interface AsterExchangeOptions extends AsterClientOptions {
   readonly streamConnectTimeout?: Duration.DurationInput
   /** read the ticker from the bookTicker / aggTrade streams (REST while they are down) */
   readonly tickerFromStream?: boolean
-  /** with tickerFromStream: how long construction waits for the stream's first book ticker (default 3 s) */
-  readonly firstBookTimeout?: Duration.DurationInput
+  /** with tickerFromStream: how long construction waits for the streams' first book ticker and last price (default 3 s) */
+  readonly marketStreamReadyTimeout?: Duration.DurationInput
   /** with tickerFromStream: also stream the best 10 levels twice a second to watchMarket listeners (recordings) */
   readonly depthStream?: boolean
   /** own-order updates kept for nextUpdate; the oldest are dropped beyond it (default 4096) */
@@ -163,12 +163,10 @@ export const makeAsterExchange = (
       ? yield* startTickerStream(streamUrl, symbol, client.clock.now, Effect.map(client.lastPrice(symbol), (t) => t.price), { venue, taps }, options.depthStream === true)
       : undefined
     if (stream !== undefined) {
-      // before the stream's first book every ticker read costs two REST round trips, on a hedge's
-      // path: trading starts once the book has spoken (or the wait is over), with the last price
-      // already read
-      const spoke = yield* Effect.timeoutOption(stream.firstBook, options.firstBookTimeout ?? Duration.seconds(3))
-      if (Option.isNone(spoke)) yield* Effect.logWarning(`${venue} ${symbol}: no book ticker on the market stream yet; the ticker is read over REST until one comes`)
-      else yield* Effect.catchAll(stream.ticker, (error) => Effect.logWarning(`${venue} ${symbol}: could not read the last price yet: ${error.message}`))
+      // until the streams have given a book (and the last price has been read) every ticker read
+      // costs REST round trips, on a hedge's path: trading starts once they have, or the wait is over
+      const spoke = yield* Effect.timeoutOption(stream.ready, options.marketStreamReadyTimeout ?? Duration.seconds(3))
+      if (Option.isNone(spoke)) yield* Effect.logWarning(`${venue} ${symbol}: no book ticker and last price from the market streams yet; the ticker is read over REST until there are`)
     }
     const restTicker = Effect.all([client.bookTicker(symbol), client.lastPrice(symbol), client.clock.now], { concurrency: "unbounded" }).pipe(
       Effect.map(([book, last, now]) => tickerOf(book, last, now))

@@ -3,7 +3,9 @@
  * `<symbol>@aggTrade` on one combined connection, and `<symbol>@depth10@500ms` when asked, for
  * recordings), for a ticker without a REST round trip. While
  * the connection is down, or before the book has spoken, there is no ticker: callers fall back
- * to REST rather than act on a stale book.
+ * to REST rather than act on a stale book. A quiet market may trade rarely: once the book is known
+ * on a connection, the last price is read over REST in the background (once, until the trade
+ * stream keeps it fresh), so that no ticker read (a hedge's) waits for that round trip.
  */
 
 import type { Socket } from "@effect/platform"
@@ -25,8 +27,8 @@ interface Seen {
 export interface TickerStream<E> {
   /** the ticker from the streams, or none while they cannot tell (the caller reads REST then) */
   readonly ticker: Effect.Effect<Option.Option<Ticker>, E>
-  /** done once the first book ticker has arrived */
-  readonly firstBook: Effect.Effect<void>
+  /** done once the streams have given a whole ticker (book and last price) for the first time */
+  readonly ready: Effect.Effect<void>
 }
 
 const decodeMessage = Schema.decodeUnknownEither(Schema.parseJson(CombinedStreamMessage))
@@ -47,7 +49,31 @@ export const startTickerStream = <E>(
   Effect.gen(function*() {
     const name = symbol.toLowerCase()
     const seen = yield* Ref.make<Seen>({ ts: 0 })
-    const firstBook = yield* Deferred.make<void>()
+    const ready = yield* Deferred.make<void>()
+    /** the background read of the last price: one at a time, and not again within a second of a failed one */
+    let priming = false
+    let primeAgainAt = 0
+    const primeLast = Effect.suspend(() => {
+      if (priming || Date.now() < primeAgainAt) return Effect.void
+      priming = true
+      return restLast.pipe(
+        Effect.flatMap((last) => Ref.update(seen, (now) => (now.last === undefined && now.bid !== undefined ? { ...now, last } : now))),
+        Effect.zipRight(markReady),
+        Effect.catchAll((error) =>
+          Effect.zipRight(
+            Effect.sync(() => (primeAgainAt = Date.now() + 1000)),
+            Effect.logDebug(`Aster market stream: reading the last price failed (${error instanceof Error ? error.message : String(error)}); a ticker read will try again`)
+          )),
+        Effect.ensuring(Effect.sync(() => (priming = false)))
+      )
+    })
+    let isReady = false
+    const markReady = Effect.suspend(() =>
+      isReady ? Effect.void : Effect.flatMap(Ref.get(seen), (s) => {
+        if (s.bid === undefined || s.last === undefined) return Effect.void
+        isReady = true
+        return Deferred.succeed(ready, undefined)
+      }))
     const depthStream = withDepth ? `${name}@depth10@500ms` : undefined
 
     const onMessage = (text: string) =>
@@ -61,9 +87,9 @@ export const startTickerStream = <E>(
           if (Either.isRight(book)) {
             const b = book.right
             const ts = b.T ?? b.E ?? now
-            yield* Ref.update(seen, (s) => ({ ...s, bid: b.b, ask: b.a, ts }))
-            yield* Deferred.succeed(firstBook, undefined)
+            const known = yield* Ref.updateAndGet(seen, (s) => ({ ...s, bid: b.b, ask: b.a, ts }))
             taps.taps.publish(() => ({ _tag: "Quote", quote: { venue: taps.venue, ts, bid: b.b, bidQty: b.B, ask: b.a, askQty: b.A } }))
+            yield* known.last === undefined ? primeLast : markReady
           }
         } else if (stream === depthStream) {
           const depth = decodeDepth(data)
@@ -77,6 +103,7 @@ export const startTickerStream = <E>(
           if (Either.isRight(trade)) {
             const t = trade.right
             yield* Ref.update(seen, (s) => ({ ...s, last: t.p, ts: Math.max(s.ts, t.T) }))
+            yield* markReady
             // `m`: the buyer was the maker, so the taker sold
             taps.taps.publish(() => ({ _tag: "Trade", trade: { venue: taps.venue, ts: t.T, price: t.p, qty: t.q, takerSide: t.m ? "sell" : "buy" } }))
           }
@@ -90,8 +117,7 @@ export const startTickerStream = <E>(
       onDisconnect: (reason) => Effect.zipRight(Ref.set(seen, { ts: 0 }), Effect.logWarning(`Aster market stream dropped (${reason}); using REST until it is back`))
     }))
 
-    // a quiet market may trade rarely: with the book known, the last price is read over REST once
-    // and the trade stream keeps it fresh from then on
+    // a read that comes before the background one has answered reads the last price itself
     const ticker = Effect.gen(function*() {
       const s = yield* Ref.get(seen)
       if (s.bid === undefined || s.ask === undefined) return Option.none<Ticker>()
@@ -99,5 +125,5 @@ export const startTickerStream = <E>(
       if (s.last === undefined) yield* Ref.update(seen, (now) => (now.last === undefined && now.bid !== undefined ? { ...now, last } : now))
       return Option.some({ ts: s.ts, bid: s.bid, ask: s.ask, last })
     })
-    return { ticker, firstBook: Deferred.await(firstBook) }
+    return { ticker, ready: Deferred.await(ready) }
   })
