@@ -141,6 +141,23 @@ describe("Backpack adapter against the local Backpack protocol", () => {
       expect(plan.count("GET /api/v1/depth") + plan.count("GET /api/v1/ticker")).toBe(rest)
     }).pipe(Effect.provide(platform)))
 
+  it.scopedLive("with depthEveryMs, the book's best levels go to watchMarket listeners, polled only while someone listens", () =>
+    Effect.gen(function*() {
+      const { exchange, venue, plan } = yield* setUp({ ...options, depthEveryMs: 50 })
+      const depthReads = () => plan.count("GET /api/v1/depth")
+      // nobody listens: no poll
+      const before = depthReads()
+      yield* Effect.sleep(Duration.millis(300))
+      expect(depthReads()).toBe(before)
+      const seen: Array<string> = []
+      yield* exchange.watchMarket!((event) => {
+        if (event._tag === "Depth") seen.push(`${event.depth.venue} ${event.depth.bids.map(([p, q]) => `${text(p)}/${text(q)}`).join(" ")} | ${event.depth.asks.map(([p, q]) => `${text(p)}/${text(q)}`).join(" ")}`)
+      })
+      venue.quote("0.9995", "120", "1.0005", "80")
+      yield* eventually(Effect.sync(() => seen.at(-1)), (last) => last === "backpack 0.9995/120 | 1.0005/80")
+      expect(depthReads()).toBeGreaterThan(before)
+    }).pipe(Effect.provide(platform)))
+
   it.scopedLive("places a market order that takes the best ask", () =>
     Effect.gen(function*() {
       const { exchange } = yield* setUp()

@@ -10,6 +10,7 @@ import * as fs from "node:fs"
 import { describe, expect, it } from "vitest"
 import { backpackClientId, ClientIds, venueError } from "../src/adapters/backpack/client"
 import {
+  bestLevelsOfDepth,
   bestOfDepth,
   fillFromUpdate,
   orderFromUpdate,
@@ -124,6 +125,21 @@ describe("the payloads the reference describes (backpack-api.md)", () => {
     expect([text(best.bid![0]), text(best.bid![1]), text(best.ask![0]), text(best.ask![1])]).toEqual(["0.999", "500", "1.001", "400"])
     // engine time in µs, kept in ms
     expect(depth.timestamp).toBe(1753102447307)
+  })
+
+  it("depth: the best n levels a side, best first, empty levels left out", () => {
+    const depth = decode(WireDepth, {
+      asks: [["1.0010", "400"], ["1.0020", "0"], ["1.0030", "7"], ["1.0040", "9"]],
+      bids: [["0.9970", "3"], ["0.9980", "0"], ["0.9990", "500"]]
+    })
+    const levels = (n: number) => {
+      const best = bestLevelsOfDepth(depth, n)
+      const side = (l: ReadonlyArray<readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal]>) => l.map(([p, q]) => `${text(p)}/${text(q)}`).join(" ")
+      return [side(best.bids), side(best.asks)]
+    }
+    expect(levels(2)).toEqual(["0.999/500 0.997/3", "1.001/400 1.003/7"])
+    expect(levels(1)).toEqual(["0.999/500", "1.001/400"])
+    expect(levels(10)).toEqual(["0.999/500 0.997/3", "1.001/400 1.003/7 1.004/9"])
   })
 
   it("markPrices: nextFundingTimestamp as a string or a number of ms", () => {

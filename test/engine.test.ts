@@ -307,6 +307,16 @@ describe("VenueEngine: joining the book", () => {
     engine.onDepth(1, 7)
     expect(engine.submitLimit(2, buy(990, 100)).queue.ahead).toBe(250)
   })
+
+  it("with depth, a price between the levels shown has nothing ahead; beyond the deepest, the top size is assumed", () => {
+    const { engine } = makeEngine({ depth: { 7: { bids: [[1000, 300], [980, 250]], asks: [[1010, 200], [1030, 90]] } } })
+    engine.onQuote(1, 1000, 300, 1010, 200)
+    engine.onDepth(1, 7)
+    expect(engine.submitLimit(2, buy(990, 100)).queue.ahead).toBe(0)
+    expect(engine.submitLimit(3, sell(1020, 100)).queue.ahead).toBe(0)
+    expect(engine.submitLimit(4, sell(1030, 100)).queue.ahead).toBe(90)
+    expect(engine.submitLimit(5, buy(970, 100)).queue.ahead).toBe(300)
+  })
 })
 
 describe("VenueEngine: market orders", () => {

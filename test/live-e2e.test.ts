@@ -160,9 +160,9 @@ describe("npm run record against npm run exchange", () => {
     expect(states(0, "quote")).toEqual(new Set(["1.999 500 2.001 500"]))
     expect(states(0, "trade")).toEqual(new Set(["2.02 1000 buy", "1.98 1000 sell"]))
     expect(states(1, "quote")).toEqual(new Set(["1.9995 5000 2.0005 5000"]))
-    // --depth: Aster's partial book (this market has one level a side)
+    // --depth: both books (this market has one level a side), Aster's streamed, Backpack's polled
     expect(states(1, "depth")).toEqual(new Set(["1.9995 5000 2.0005 5000"]))
-    expect(states(0, "depth")).toEqual(new Set())
+    expect(states(0, "depth")).toEqual(new Set(["1.999 500 2.001 500"]))
 
     const untilStopped = startRecord([local.config, "--out", file])
     await waitFor(untilStopped, /appending to its \d+ ticks/)

@@ -15,7 +15,7 @@ import { deferredDefaultLogger } from "../live/deferred-logger"
 import { loadLiveConfig } from "../live/live-config"
 import { describeRecording } from "../live/market-recorder"
 import { makePaperExchange } from "../live/paper-exchange"
-import { publicDataVenues } from "../live/public-venues"
+import { publicDataVenues, RECORDED_BACKPACK_DEPTH_EVERY_MS } from "../live/public-venues"
 import { awaitStopping, RunStopped, runLive, type Venues } from "../live/runner"
 import { formatSummary } from "./summary"
 import { runCli } from "./run-cli"
@@ -31,7 +31,7 @@ const record = Options.text("record").pipe(
   Options.optional
 )
 const depth = Options.boolean("depth").pipe(
-  Options.withDescription("with --record: also record Aster's best 10 levels twice a second, for the backtest's market orders to walk (about 70 MB a day)")
+  Options.withDescription("with --record: also record both books' best 10 levels (Aster's twice a second, Backpack's once a second), for the backtest's hedges to walk and its maker orders to queue behind (about 105 MB a day)")
 )
 const reportJson = Options.file("report-json").pipe(Options.withDescription("write the run's report as JSON to this file when it ends"), Options.optional)
 
@@ -43,7 +43,7 @@ class FlagWithoutRecord extends Data.TaggedError("FlagWithoutRecord") {
 
 const liveVenues = (config: HedgeConfig, depthStream: boolean) =>
   Effect.gen(function*() {
-    const maker = yield* makeBackpackExchange(config.maker)
+    const maker = yield* makeBackpackExchange(config.maker, depthStream ? { depthEveryMs: RECORDED_BACKPACK_DEPTH_EVERY_MS } : {})
     const hedge = yield* makeAsterExchange({ ...asterOptionsFromConfig(config.hedge), tickerFromStream: true, depthStream })
     return { maker, hedge } satisfies Venues
   })

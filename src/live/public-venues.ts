@@ -14,14 +14,20 @@ const withThrowawayMakerKey = (config: HedgeConfig): HedgeConfig => {
   return { ...config, maker: { ...config.maker, publicKey: Redacted.make(key.publicKeyB64), secretKey: Redacted.make(key.secretKeyB64) } }
 }
 
+/** How often a recording with depth reads Backpack's book (Aster streams its own twice a second). */
+export const RECORDED_BACKPACK_DEPTH_EVERY_MS = 1000
+
 /**
  * The maker and hedge venues of `config`, market data only, the Aster ticker (and its taps) from
- * its streams; `depthStream`: Aster's best 10 levels too (recordings).
+ * its streams; `depthStream`: both books' best 10 levels too (recordings).
  */
 export const publicDataVenues = (config: HedgeConfig, options: { readonly depthStream?: boolean } = {}) =>
   Effect.gen(function*() {
     const keyed = withThrowawayMakerKey(config)
-    const maker = yield* makeBackpackExchange(keyed.maker, { marketDataOnly: true })
+    const maker = yield* makeBackpackExchange(keyed.maker, {
+      marketDataOnly: true,
+      ...(options.depthStream === true ? { depthEveryMs: RECORDED_BACKPACK_DEPTH_EVERY_MS } : {})
+    })
     const hedge = yield* makeAsterExchange({
       ...asterOptionsFromConfig(keyed.hedge),
       marketDataOnly: true,

@@ -292,7 +292,10 @@ export class VenueEngine {
     return o
   }
 
-  /** Quantity ahead of a new order at its price: depth if known, else the top size, else none. */
+  /**
+   * Quantity ahead of a new order at its price: depth if known (nothing, at a price inside the
+   * levels shown where none rests), else the top size, else none.
+   */
   private initialQueue(o: SimOrder, ts: number): number {
     this.queuesJoined += 1
     const levels = this.freshDepth(ts)
@@ -300,6 +303,9 @@ export class VenueEngine {
       const side = o.sign < 0 ? levels.asks : levels.bids
       const level = side.find(([p]) => p === o.price)
       if (level) return level[1]
+      // the levels shown are the best ones, best first: a gap before the deepest is an empty price
+      const deepest = side[side.length - 1]
+      if (deepest !== undefined && (o.sign < 0 ? o.price < deepest[0] : o.price > deepest[0])) return 0
     }
     const best = o.sign < 0 ? this.ask : this.bid
     const bestQty = o.sign < 0 ? this.askQty : this.bidQty

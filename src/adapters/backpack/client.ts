@@ -13,12 +13,14 @@ import type { FundingPayment } from "../../core/accounting/ledger"
 import type { Balance } from "../../core/domain/account"
 import { type Decimal, formatDecimal, isMultipleOf, ZERO } from "../../core/domain/decimal"
 import type { Instrument } from "../../core/domain/instrument"
+import type { DepthSnapshot } from "../../core/domain/market"
 import { type Fill, isOpenStatus, type LimitOrderRequest, type MarketOrderRequest, type Order } from "../../core/domain/order"
 import { type ExchangeError, InsufficientBalance, InvalidResponse, OrderRejected, RateLimited, UnknownOrder, VenueUnavailable } from "../../core/errors"
 import type { OrderRef } from "../../core/exchange"
 import { decodeJson, execute, type RawResponse, venueHttpClient } from "../common/rest"
 import { makeServerClock, type ServerClock } from "../common/server-clock"
 import {
+  bestLevelsOfDepth,
   bestOfDepth,
   type OrderExecuteBody,
   toBalances,
@@ -180,6 +182,8 @@ export interface BackpackClient {
   readonly lastPrice: Effect.Effect<Decimal, ExchangeError>
   /** GET /api/v1/depth */
   readonly bookTop: Effect.Effect<BookTop, ExchangeError>
+  /** GET /api/v1/depth: the best `levels` a side, best first */
+  readonly depth: (levels: number) => Effect.Effect<DepthSnapshot, ExchangeError>
   /** GET /api/v1/markPrices (none when the venue lists no mark price for the symbol) */
   readonly markPrice: Effect.Effect<Option.Option<WireMarkPrice>, ExchangeError>
   readonly placeLimit: (request: LimitOrderRequest) => Effect.Effect<Order, ExchangeError>
@@ -304,8 +308,15 @@ export const makeBackpackClient = (
       Effect.map((ticker) => ticker.lastPrice)
     )
 
+    const wireDepth = request({ method: "GET", path: "/api/v1/depth", query: bySymbol, idempotent: true }, WireDepth)
+    const depth = (levels: number) =>
+      Effect.gen(function*() {
+        const wire = yield* wireDepth
+        return { venue: VENUE, ts: wire.timestamp ?? (yield* clock.now), ...bestLevelsOfDepth(wire, levels) }
+      })
+
     const bookTop = Effect.gen(function*() {
-      const depth = yield* request({ method: "GET", path: "/api/v1/depth", query: bySymbol, idempotent: true }, WireDepth)
+      const depth = yield* wireDepth
       const best = bestOfDepth(depth)
       if (best.bid === undefined || best.ask === undefined) return yield* new VenueUnavailable({ venue: VENUE, reason: `the ${symbol} order book has no bid or no ask` })
       return { ts: depth.timestamp ?? (yield* clock.now), bid: best.bid[0], bidQty: best.bid[1], ask: best.ask[0], askQty: best.ask[1] }
@@ -501,6 +512,7 @@ export const makeBackpackClient = (
       instrument,
       lastPrice,
       bookTop,
+      depth,
       markPrice,
       placeLimit,
       placeMarket,

@@ -14,11 +14,11 @@ import type { Decimal } from "../../core/domain/decimal"
 import type { Fill, Order, OrderStatus, OrderUpdate } from "../../core/domain/order"
 import { type ExchangeError, InvalidResponse } from "../../core/errors"
 import { type Exchange, MakerVenue } from "../../core/exchange"
-import { makeMarketTaps } from "../common/market-taps"
+import { makeMarketTaps, type MarketTaps } from "../common/market-taps"
 import { runManagedSocket } from "../common/managed-socket"
 import { makeUpdateMailbox } from "../common/update-mailbox"
 import { startStreamFallback } from "../common/stream-fallback"
-import { type BackpackRestOptions, makeBackpackClient } from "./client"
+import { type BackpackClient, type BackpackRestOptions, makeBackpackClient } from "./client"
 import { fillFromUpdate, orderFromUpdate, WsBookTicker, WsEnvelope, WsErrorMessage, WsOrderUpdate, WsTrade } from "./schemas"
 import type { InvalidBackpackKey } from "./signing"
 
@@ -117,7 +117,16 @@ export interface BackpackExchangeOptions extends BackpackRestOptions {
   readonly marketDataOnly?: boolean
   /** while the order stream is down, our orders are read over REST this often (default 1000 ms; 0 = never) */
   readonly pollWhileDownMs?: number
+  /**
+   * While someone watches the market (a recording): the book's best DEPTH_LEVELS levels a side,
+   * read over REST this often and handed over as depth snapshots. Backpack's own depth stream is
+   * incremental (a sequence over a snapshot), so a poll is the whole book each time. Default: never.
+   */
+  readonly depthEveryMs?: number
 }
+
+/** levels a side in a polled depth snapshot (what a queue at our price needs, and Aster's partial book has) */
+export const DEPTH_LEVELS = 10
 
 /** The venue's stream host for its API host; a local venue serves both on one port. */
 export const backpackWsUrl = (baseUrl: string): string => {
@@ -146,6 +155,26 @@ const decodeStream = <A, I>(schema: Schema.Schema<A, I>, data: unknown, stream: 
   })
 
 const isStreamError = Schema.is(WsErrorMessage)
+
+/** The depth poll: one warning when it starts failing, one line when it answers again; never ends. */
+const pollDepth = (client: BackpackClient, taps: MarketTaps, everyMs: number) =>
+  Effect.gen(function*() {
+    let failing = false
+    while (true) {
+      yield* Effect.sleep(Duration.millis(everyMs))
+      if (!taps.listening()) continue
+      const read = yield* Effect.either(client.depth(DEPTH_LEVELS))
+      if (Either.isLeft(read)) {
+        if (!failing) yield* Effect.logWarning(`backpack depth: ${read.left.message}; no depth snapshot until it answers again`)
+        failing = true
+        continue
+      }
+      if (failing) yield* Effect.log("backpack depth answers again")
+      failing = false
+      const snapshot = read.right
+      taps.publish(() => ({ _tag: "Depth", depth: snapshot }))
+    }
+  })
 
 export const makeBackpackExchange = (
   config: Pick<HedgeConfig["maker"], "baseUrl" | "symbol" | "publicKey" | "secretKey">,
@@ -257,6 +286,8 @@ export const makeBackpackExchange = (
         }
         yield* Deferred.succeed(subscribed, undefined)
       })
+
+    if (options.depthEveryMs !== undefined && options.depthEveryMs > 0) yield* Effect.forkScoped(pollDepth(client, taps, options.depthEveryMs))
 
     yield* Effect.forkScoped(runManagedSocket<ExchangeError>({
       url: options.wsUrl ?? backpackWsUrl(config.baseUrl),

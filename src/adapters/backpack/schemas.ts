@@ -492,6 +492,16 @@ export const bestOfDepth = (depth: WireDepth): { readonly bid?: readonly [BigDec
   return { ...(bid ? { bid } : {}), ...(ask ? { ask } : {}) }
 }
 
+/** The best `n` levels a side with something on them, best first (the venue lists both sides ascending). */
+export const bestLevelsOfDepth = (depth: WireDepth, n: number): { readonly bids: ReadonlyArray<readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal]>; readonly asks: ReadonlyArray<readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal]> } => {
+  const live = (levels: ReadonlyArray<readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal]>) => levels.filter(([, qty]) => BigDecimal.isPositive(qty))
+  const byPrice = (a: readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal], b: readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal]) => BigDecimal.Order(a[0], b[0])
+  return {
+    bids: live(depth.bids).sort((a, b) => byPrice(b, a)).slice(0, n),
+    asks: live(depth.asks).sort(byPrice).slice(0, n)
+  }
+}
+
 /** The status an order update implies when the message leaves `X` out. */
 const statusOfUpdate = (msg: WsOrderUpdate, previous: Order | undefined, filled: BigDecimal.BigDecimal, qty: BigDecimal.BigDecimal): OrderStatus => {
   if (msg.X !== undefined) return orderStatusOf(msg.X)

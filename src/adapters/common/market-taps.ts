@@ -7,12 +7,15 @@ import type { MarketEvent } from "../../core/domain/market"
 
 export interface MarketTaps {
   readonly publish: (event: () => MarketEvent) => void
+  /** whether anyone listens (what only listeners need, such as a REST poll, can be skipped) */
+  readonly listening: () => boolean
   readonly watch: (listener: (event: MarketEvent) => void) => Effect.Effect<void, never, Scope.Scope>
 }
 
 export const makeMarketTaps = (): MarketTaps => {
   const listeners = new Set<(event: MarketEvent) => void>()
   return {
+    listening: () => listeners.size > 0,
     publish: (event) => {
       if (listeners.size === 0) return
       const built = event()
