@@ -492,10 +492,12 @@ export const bestOfDepth = (depth: WireDepth): { readonly bid?: readonly [BigDec
   return { ...(bid ? { bid } : {}), ...(ask ? { ask } : {}) }
 }
 
+type PriceLevel = readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal]
+
 /** The best `n` levels a side with something on them, best first (the venue lists both sides ascending). */
-export const bestLevelsOfDepth = (depth: WireDepth, n: number): { readonly bids: ReadonlyArray<readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal]>; readonly asks: ReadonlyArray<readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal]> } => {
-  const live = (levels: ReadonlyArray<readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal]>) => levels.filter(([, qty]) => BigDecimal.isPositive(qty))
-  const byPrice = (a: readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal], b: readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal]) => BigDecimal.Order(a[0], b[0])
+export const bestLevelsOfDepth = (depth: WireDepth, n: number): { readonly bids: ReadonlyArray<PriceLevel>; readonly asks: ReadonlyArray<PriceLevel> } => {
+  const live = (levels: ReadonlyArray<PriceLevel>) => levels.filter(([, qty]) => BigDecimal.isPositive(qty))
+  const byPrice = (a: PriceLevel, b: PriceLevel) => BigDecimal.Order(a[0], b[0])
   return {
     bids: live(depth.bids).sort((a, b) => byPrice(b, a)).slice(0, n),
     asks: live(depth.asks).sort(byPrice).slice(0, n)
