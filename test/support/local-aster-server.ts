@@ -36,13 +36,13 @@ export const localAster = (
   options: Partial<AsterExchangeOptions> = {},
   routes: Partial<Pick<AsterRoutesDeps, "requestWeightPerMinute" | "listenKeyTtlMs">> = {},
   /** runs in the background from before the adapter connects (a market that is already moving) */
-  market$: (venue: FakeAsterVenue) => Effect.Effect<void> = () => Effect.void
+  marketActivity: (venue: FakeAsterVenue) => Effect.Effect<void> = () => Effect.void
 ) =>
   Effect.gen(function*() {
     const venue = makeFakeAsterVenue(market === "futures" ? "aster-futures" : "aster-spot")
     const faults = scriptedFaults()
     const baseUrl = yield* serveAster({ venue, market, faults: faults.faults, accounts: testAccounts, ...routes })
-    yield* Effect.forkScoped(market$(venue))
+    yield* Effect.forkScoped(marketActivity(venue))
     const exchange = yield* makeAsterExchange({
       venue: market === "futures" ? "aster-futures" : "aster-spot",
       baseUrl,

@@ -49,6 +49,8 @@ export const startTickerStream = <E>(
     const name = symbol.toLowerCase()
     const seen = yield* Ref.make<Seen>({ ts: 0 })
     const ready = yield* Deferred.make<void>()
+    /** a last price read over REST, kept unless a trade (or another read) came first or the book was lost meanwhile */
+    const keepLast = (last: Decimal) => Ref.update(seen, (now) => (now.last === undefined && now.bid !== undefined ? { ...now, last } : now))
     /** the background read of the last price: one at a time, and not again within a second of a failed one */
     let priming = false
     let primeAgainAt = 0
@@ -56,7 +58,7 @@ export const startTickerStream = <E>(
       if (priming || Date.now() < primeAgainAt) return Effect.void
       priming = true
       return restLast.pipe(
-        Effect.flatMap((last) => Ref.update(seen, (now) => (now.last === undefined && now.bid !== undefined ? { ...now, last } : now))),
+        Effect.flatMap(keepLast),
         Effect.zipRight(markReady),
         Effect.catchAll((error) =>
           Effect.zipRight(
@@ -121,7 +123,7 @@ export const startTickerStream = <E>(
       const s = yield* Ref.get(seen)
       if (s.bid === undefined || s.ask === undefined) return Option.none<Ticker>()
       const last = s.last ?? (yield* restLast)
-      if (s.last === undefined) yield* Ref.update(seen, (now) => (now.last === undefined && now.bid !== undefined ? { ...now, last } : now))
+      if (s.last === undefined) yield* keepLast(last)
       return Option.some({ ts: s.ts, bid: s.bid, ask: s.ask, last })
     })
     return { ticker, ready: Deferred.await(ready) }

@@ -484,17 +484,9 @@ export const toFundingPayment = (wire: WireFundingPayment): FundingPayment => ({
 export const toBalances = (capital: WireCapital): ReadonlyArray<Balance> =>
   Object.entries(capital).map(([asset, balance]) => ({ venue: VENUE, asset, free: balance.available, locked: balance.locked }))
 
-/** The best bid/ask of a depth answer, whatever order the venue lists the levels in. */
-export const bestOfDepth = (depth: WireDepth): { readonly bid?: readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal]; readonly ask?: readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal] } => {
-  const live = (levels: ReadonlyArray<readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal]>) => levels.filter(([, qty]) => BigDecimal.isPositive(qty))
-  const bid = live(depth.bids).reduce<readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal] | undefined>((best, level) => (best === undefined || BigDecimal.greaterThan(level[0], best[0]) ? level : best), undefined)
-  const ask = live(depth.asks).reduce<readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal] | undefined>((best, level) => (best === undefined || BigDecimal.lessThan(level[0], best[0]) ? level : best), undefined)
-  return { ...(bid ? { bid } : {}), ...(ask ? { ask } : {}) }
-}
-
 type PriceLevel = readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal]
 
-/** The best `n` levels a side with something on them, best first (the venue lists both sides ascending). */
+/** The best `n` levels a side with something on them, best first, whatever order the venue lists them in. */
 export const bestLevelsOfDepth = (depth: WireDepth, n: number): { readonly bids: ReadonlyArray<PriceLevel>; readonly asks: ReadonlyArray<PriceLevel> } => {
   const live = (levels: ReadonlyArray<PriceLevel>) => levels.filter(([, qty]) => BigDecimal.isPositive(qty))
   const byPrice = (a: PriceLevel, b: PriceLevel) => BigDecimal.Order(a[0], b[0])
@@ -502,6 +494,12 @@ export const bestLevelsOfDepth = (depth: WireDepth, n: number): { readonly bids:
     bids: live(depth.bids).sort((a, b) => byPrice(b, a)).slice(0, n),
     asks: live(depth.asks).sort(byPrice).slice(0, n)
   }
+}
+
+/** The best bid/ask of a depth answer. */
+export const bestOfDepth = (depth: WireDepth): { readonly bid?: PriceLevel; readonly ask?: PriceLevel } => {
+  const { bids: [bid], asks: [ask] } = bestLevelsOfDepth(depth, 1)
+  return { ...(bid ? { bid } : {}), ...(ask ? { ask } : {}) }
 }
 
 /** The status an order update implies when the message leaves `X` out. */
