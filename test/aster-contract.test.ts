@@ -361,12 +361,15 @@ describe("Aster failure handling (futures V1 unless said)", () => {
       const { faults, exchange } = yield* quotingAster()
       const restLasts = () => faults.count(at("GET", "ticker/price"))
       expect(restLasts()).toBe(1)
-      // the next book ticker takes the connection down; the adapter reconnects on its own
+      // the next book ticker takes the connection down; the adapter reconnects on its own, and
+      // its read of the last price then takes 300 ms to answer
+      faults.http(at("GET", "ticker/price"), { kind: "delay", ms: 300 })
       faults.socket("asterusdt@bookTicker", { kind: "disconnect" })
       yield* eventually(Effect.sync(restLasts), (n) => n === 2, 5000)
       const restBooks = faults.count(at("GET", "ticker/bookTicker"))
       const ticker = yield* exchange.ticker
-      // the last price read after the reconnection; this read itself sent nothing
+      // the last price read after the reconnection (the ticker read waited for that answer); this
+      // read itself sent nothing
       expect([fmt(ticker.bid), fmt(ticker.last)]).toEqual(["2.1", "2.1001"])
       expect([faults.count(at("GET", "ticker/bookTicker")), restLasts()]).toEqual([restBooks, 2])
     }).pipe(Effect.provide(Live)))

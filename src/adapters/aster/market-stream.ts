@@ -8,7 +8,7 @@
  * stream keeps it fresh), so that no ticker read (a hedge's) waits for that round trip.
  */
 import type { Socket } from "@effect/platform"
-import { Deferred, Effect, Either, Option, Ref, Schema, type Scope } from "effect"
+import { Deferred, Effect, Either, Fiber, Option, Ref, Schema, type Scope } from "effect"
 import type { Decimal } from "../../core/domain/decimal"
 import type { Ticker } from "../../core/domain/market"
 import type { Venue } from "../../core/domain/venue"
@@ -51,21 +51,32 @@ export const startTickerStream = <E>(
     const ready = yield* Deferred.make<void>()
     /** a last price read over REST, kept unless a trade (or another read) came first or the book was lost meanwhile */
     const keepLast = (last: Decimal) => Ref.update(seen, (now) => (now.last === undefined && now.bid !== undefined ? { ...now, last } : now))
-    /** the background read of the last price: one at a time, and not again within a second of a failed one */
-    let priming = false
+    /**
+     * The REST read of the last price, one at a time: whoever needs it while it runs (a ticker read
+     * during the background one) waits for the same answer. It runs in the stream's scope, so a
+     * caller interrupted meanwhile does not cut it short for the others.
+     */
+    const scope = yield* Effect.scope
+    let reading: Fiber.RuntimeFiber<Decimal, E> | undefined
+    const readLast = Effect.suspend(() => {
+      if (reading !== undefined) return Fiber.join(reading)
+      const read = Effect.ensuring(Effect.tap(restLast, keepLast), Effect.sync(() => (reading = undefined)))
+      return Effect.flatMap(Effect.forkIn(read, scope), (fiber) => {
+        if (fiber.unsafePoll() === null) reading = fiber
+        return Fiber.join(fiber)
+      })
+    })
+    /** the background read, started by a connection's first book; not again within a second of a failed one */
     let primeAgainAt = 0
     const primeLast = Effect.suspend(() => {
-      if (priming || Date.now() < primeAgainAt) return Effect.void
-      priming = true
-      return restLast.pipe(
-        Effect.flatMap(keepLast),
+      if (reading !== undefined || Date.now() < primeAgainAt) return Effect.void
+      return readLast.pipe(
         Effect.zipRight(markReady),
         Effect.catchAll((error) =>
           Effect.zipRight(
             Effect.sync(() => (primeAgainAt = Date.now() + 1000)),
             Effect.logDebug(`Aster market stream: reading the last price failed (${error instanceof Error ? error.message : String(error)}); a ticker read will try again`)
-          )),
-        Effect.ensuring(Effect.sync(() => (priming = false)))
+          ))
       )
     })
     let isReady = false
@@ -118,12 +129,11 @@ export const startTickerStream = <E>(
       onDisconnect: (reason) => Effect.zipRight(Ref.set(seen, { ts: 0 }), Effect.logWarning(`Aster market stream dropped (${reason}); using REST until it is back`))
     }))
 
-    // a read that comes before the background one has answered reads the last price itself
+    // a read before the background one has answered waits for it (or starts it)
     const ticker = Effect.gen(function*() {
       const s = yield* Ref.get(seen)
       if (s.bid === undefined || s.ask === undefined) return Option.none<Ticker>()
-      const last = s.last ?? (yield* restLast)
-      if (s.last === undefined) yield* keepLast(last)
+      const last = s.last ?? (yield* readLast)
       return Option.some({ ts: s.ts, bid: s.bid, ask: s.ask, last })
     })
     return { ticker, ready: Deferred.await(ready) }
