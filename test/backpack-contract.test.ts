@@ -141,21 +141,71 @@ describe("Backpack adapter against the local Backpack protocol", () => {
       expect(plan.count("GET /api/v1/depth") + plan.count("GET /api/v1/ticker")).toBe(rest)
     }).pipe(Effect.provide(platform)))
 
-  it.scopedLive("with depthEveryMs, the book's best levels go to watchMarket listeners, polled only while someone listens", () =>
+  /** Every book handed to watchMarket listeners, as "bids | asks" of price/qty. */
+  const watchBooks = (exchange: Exchange) =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      const side = (levels: ReadonlyArray<readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal]>) => levels.map(([p, q]) => `${text(p)}/${text(q)}`).join(" ")
+      yield* exchange.watchMarket!((event) => {
+        if (event._tag === "Depth") seen.push(`${side(event.depth.bids)} | ${side(event.depth.asks)}`)
+      })
+      return seen
+    })
+
+  it.scopedLive("with depthEveryMs, the book comes from the depth stream over one REST snapshot and goes to watchMarket listeners as it changes", () =>
     Effect.gen(function*() {
       const { exchange, venue, plan } = yield* setUp({ ...options, depthEveryMs: 50 })
-      const depthReads = () => plan.count("GET /api/v1/depth")
-      // nobody listens: no poll
-      const before = depthReads()
-      yield* Effect.sleep(Duration.millis(300))
-      expect(depthReads()).toBe(before)
-      const seen: Array<string> = []
-      yield* exchange.watchMarket!((event) => {
-        if (event._tag === "Depth") seen.push(`${event.depth.venue} ${event.depth.bids.map(([p, q]) => `${text(p)}/${text(q)}`).join(" ")} | ${event.depth.asks.map(([p, q]) => `${text(p)}/${text(q)}`).join(" ")}`)
-      })
+      const seen = yield* watchBooks(exchange)
+      venue.levels([["0.9980", "50"], ["0.9970", "70"]], [["1.0020", "30"]])
+      yield* eventually(Effect.sync(() => seen.at(-1)), (last) => last === "0.999/500 0.998/50 0.997/70 | 1.001/400 1.002/30")
+      const snapshots = plan.count("GET /api/v1/depth")
+      // the old best levels go, the new ones come, the levels behind stay: all from the stream
       venue.quote("0.9995", "120", "1.0005", "80")
-      yield* eventually(Effect.sync(() => seen.at(-1)), (last) => last === "backpack 0.9995/120 | 1.0005/80")
-      expect(depthReads()).toBeGreaterThan(before)
+      yield* eventually(Effect.sync(() => seen.at(-1)), (last) => last === "0.9995/120 0.998/50 0.997/70 | 1.0005/80 1.002/30")
+      venue.levels([["0.9970", "75"]], [])
+      yield* eventually(Effect.sync(() => seen.at(-1)), (last) => last === "0.9995/120 0.997/75 | 1.0005/80")
+      expect(plan.count("GET /api/v1/depth")).toBe(snapshots)
+      expect(plan.messages.filter((stream) => stream === "depth.ASTER_USDC_PERP").length).toBeGreaterThanOrEqual(2)
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("a watcher who comes after the book was read gets it, though it has not changed since", () =>
+    Effect.gen(function*() {
+      const { exchange, plan } = yield* setUp({ ...options, depthEveryMs: 50 })
+      yield* eventually(Effect.sync(() => plan.count("GET /api/v1/depth")), (reads) => reads > 0)
+      yield* Effect.sleep(Duration.millis(200))
+      const seen = yield* watchBooks(exchange)
+      yield* eventually(Effect.sync(() => seen.at(-1)), (last) => last === "0.999/500 | 1.001/400")
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("a lost depth message makes the adapter read the book again: no book handed on misses a change", () =>
+    Effect.gen(function*() {
+      const { exchange, venue, plan } = yield* setUp({ ...options, depthEveryMs: 50 })
+      const seen = yield* watchBooks(exchange)
+      venue.levels([["0.9980", "50"]], [["1.0020", "30"]])
+      yield* eventually(Effect.sync(() => seen.at(-1)), (last) => last === "0.999/500 0.998/50 | 1.001/400 1.002/30")
+      const snapshots = plan.count("GET /api/v1/depth")
+      // the next depth message is lost, the one after it repeated
+      plan.socket("depth.", { kind: "drop" }, { kind: "duplicate" })
+      venue.levels([["0.9980", "55"]], [["1.0020", "30"]])
+      venue.quote("0.9991", "500", "1.0010", "400")
+      yield* eventually(Effect.sync(() => seen.at(-1)), (last) => last === "0.9991/500 0.998/55 | 1.001/400 1.002/30")
+      expect(plan.count("GET /api/v1/depth")).toBeGreaterThan(snapshots)
+      // the change after the lost one, applied without it, would read 0.998/50
+      expect(seen.filter((book) => book.includes("0.9991/500 0.998/50"))).toEqual([])
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("after a dropped connection the book is read again and follows the venue", () =>
+    Effect.gen(function*() {
+      const { exchange, venue, plan } = yield* setUp({ ...options, depthEveryMs: 50 })
+      const seen = yield* watchBooks(exchange)
+      venue.levels([["0.9980", "50"]], [])
+      yield* eventually(Effect.sync(() => seen.at(-1)), (last) => last === "0.999/500 0.998/50 | 1.001/400")
+      const snapshots = plan.count("GET /api/v1/depth")
+      plan.socket("depth.", { kind: "disconnect" })
+      venue.levels([["0.9980", "60"]], [])
+      venue.levels([["0.9980", "60"]], [["1.0030", "10"]])
+      yield* eventually(Effect.sync(() => seen.at(-1)), (last) => last === "0.999/500 0.998/60 | 1.001/400 1.003/10")
+      expect(plan.count("GET /api/v1/depth")).toBeGreaterThan(snapshots)
     }).pipe(Effect.provide(platform)))
 
   it.scopedLive("places a market order that takes the best ask", () =>
@@ -364,8 +414,24 @@ describe("the local Backpack WebSocket endpoint", () => {
       venue.quote("0.9991", "500", "1.0010", "400")
       expect(yield* client.silent).toBe(true)
 
-      yield* client.send({ method: "SUBSCRIBE", params: ["depth.ASTER_USDC_PERP"], id: 3 })
-      expect(yield* client.next).toMatchObject({ id: 3, error: { code: "INVALID_CLIENT_REQUEST" } })
+      // the depth stream: changed levels (0: gone), numbered on from the REST book's lastUpdateId
+      yield* client.send({ method: "SUBSCRIBE", params: ["depth.ASTER_USDC_PERP"] })
+      yield* client.settled(3)
+      const http = yield* HttpClient.HttpClient
+      const rest = (yield* (yield* http.get(`${baseUrl}/api/v1/depth?symbol=ASTER_USDC_PERP`)).json) as { lastUpdateId: string; bids: ReadonlyArray<unknown> }
+      expect(rest.bids).toEqual([["0.9991", "500"]])
+      venue.quote("0.9992", "450", "1.0010", "400")
+      const depth = (yield* client.next) as { stream: string; data: Record<string, unknown> }
+      expect(depth.stream).toBe("depth.ASTER_USDC_PERP")
+      expect(depth.data).toMatchObject({ e: "depth", s: "ASTER_USDC_PERP", U: Number(rest.lastUpdateId) + 1, u: Number(rest.lastUpdateId) + 1, b: [["0.9991", "0"], ["0.9992", "450"]], a: [] })
+      expect([typeof depth.data["E"], typeof depth.data["T"]]).toEqual(["string", "string"])
+      yield* client.send({ method: "UNSUBSCRIBE", params: ["depth.ASTER_USDC_PERP"] })
+      yield* client.settled(4)
+      venue.quote("0.9993", "450", "1.0010", "400")
+      expect(yield* client.silent).toBe(true)
+
+      yield* client.send({ method: "SUBSCRIBE", params: ["kline.1m.ASTER_USDC_PERP"], id: 5 })
+      expect(yield* client.next).toMatchObject({ id: 5, error: { code: "INVALID_CLIENT_REQUEST" } })
       yield* client.send({ method: "SUBSCRIBE", params: ["account.orderUpdate.ASTER_USDC_PERP"] })
       expect(yield* client.next).toMatchObject({ id: null, error: { code: "UNAUTHORIZED" } })
       const signer = Either.getOrThrow(makeSigner(Redacted.make(keys.secret)))

@@ -31,6 +31,7 @@ import {
   WirePositions,
   WireTicker,
   WsBookTicker,
+  WsDepth,
   WsEnvelope,
   WsOrderUpdate,
   WsTrade
@@ -239,6 +240,13 @@ describe("the payloads the reference describes (backpack-api.md)", () => {
     expect([text(trade.p), trade.m]).toEqual(["18.68", true])
   })
 
+  // "depth.<symbol>": the changed levels, numbered U..u; times may come quoted (µs as a string)
+  it("depth stream message, its times quoted or not", () => {
+    const depth = decode(WsDepth, { e: "depth", E: "1759338824897386", s: "BTC_USDC_PERP", U: 1662976171, u: 1662976173, a: [], b: [["117357.0", "0.00000"], ["117356.5", "0.25"]], T: "1759338824895616" })
+    expect([depth.U, depth.u, depth.E, depth.T, depth.b.map(([p, q]) => `${text(p)}/${text(q)}`)]).toEqual([1662976171, 1662976173, 1759338824897, 1759338824895, ["117357/0", "117356.5/0.25"]])
+    expect(decode(WsBookTicker, { e: "bookTicker", E: "1694687965941000", s: "X", a: "1", A: "1", b: "1", B: "1" }).E).toBe(1694687965941)
+  })
+
   // "account.orderUpdate data: e one of orderAccepted, orderCancelled, orderExpired, orderFill, orderModified, triggerPlaced, triggerFailed …"
   const update = (e: string, extra: Record<string, unknown> = {}) => ({
     e,
@@ -293,6 +301,8 @@ describe("garbage is an InvalidResponse naming the field", () => {
     expect(decodeText(WireMarket, JSON.stringify({ symbol: "X", baseSymbol: "A", quoteSymbol: "B", marketType: "PERP", filters: { price: { minPrice: "0", tickSize: "0" }, quantity: { minQuantity: "1", stepSize: "1" } } })).detail).toContain("field filters.price.tickSize")
     expect(decodeText(WireMarket, JSON.stringify({ symbol: "X", baseSymbol: "A", quoteSymbol: "B", marketType: "OPTION", filters: { price: { minPrice: "0", tickSize: "1" }, quantity: { minQuantity: "1", stepSize: "1" } } })).detail).toContain("field marketType")
     expect(decodeText(WsOrderUpdate, JSON.stringify({ e: "orderFill", E: 1, s: "X", S: "Sell", i: "1" })).detail).toContain("field S")
+    expect(decodeText(WsDepth, JSON.stringify({ e: "depth", E: "soon", s: "X", U: 1, u: 1, a: [], b: [] })).detail).toContain("field E")
+    expect(decodeText(WsDepth, JSON.stringify({ e: "depth", E: 1, s: "X", U: 1, u: 1.5, a: [], b: [] })).detail).toContain("field u")
   })
 
   it("says malformed JSON for a body that is not JSON", () => {

@@ -160,7 +160,7 @@ describe("npm run record against npm run exchange", () => {
     expect(states(0, "quote")).toEqual(new Set(["1.999 500 2.001 500"]))
     expect(states(0, "trade")).toEqual(new Set(["2.02 1000 buy", "1.98 1000 sell"]))
     expect(states(1, "quote")).toEqual(new Set(["1.9995 5000 2.0005 5000"]))
-    // --depth: both books (this market has one level a side), Aster's streamed, Backpack's polled
+    // --depth: both books (this market has one level a side), Aster's partial book, Backpack's kept from its depth stream
     expect(states(1, "depth")).toEqual(new Set(["1.9995 5000 2.0005 5000"]))
     expect(states(0, "depth")).toEqual(new Set(["1.999 500 2.001 500"]))
 

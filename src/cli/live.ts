@@ -31,7 +31,7 @@ const record = Options.text("record").pipe(
   Options.optional
 )
 const depth = Options.boolean("depth").pipe(
-  Options.withDescription("with --record: also record both books' best 10 levels (Aster's twice a second, Backpack's once a second), for the backtest's hedges to walk and its maker orders to queue behind (about 105 MB a day)")
+  Options.withDescription("with --record: also record both books' best 10 levels (Aster's twice a second, Backpack's as it changes, at most twice a second), for the backtest's hedges to walk and its maker orders to queue behind (up to about 140 MB a day)")
 )
 const reportJson = Options.file("report-json").pipe(Options.withDescription("write the run's report as JSON to this file when it ends"), Options.optional)
 

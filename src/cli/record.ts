@@ -33,7 +33,7 @@ const duration = Options.text("duration").pipe(
   Options.optional
 )
 const depth = Options.boolean("depth").pipe(
-  Options.withDescription("also record both books' best 10 levels (Aster's twice a second, Backpack's once a second), for the backtest's hedges to walk and its maker orders to queue behind (about 105 MB a day)")
+  Options.withDescription("also record both books' best 10 levels (Aster's twice a second, Backpack's as it changes, at most twice a second), for the backtest's hedges to walk and its maker orders to queue behind (up to about 140 MB a day)")
 )
 const PROGRESS_EVERY = Duration.minutes(1)
 

@@ -14,8 +14,8 @@ const withThrowawayMakerKey = (config: HedgeConfig): HedgeConfig => {
   return { ...config, maker: { ...config.maker, publicKey: Redacted.make(key.publicKeyB64), secretKey: Redacted.make(key.secretKeyB64) } }
 }
 
-/** How often a recording with depth reads Backpack's book (Aster streams its own twice a second). */
-export const RECORDED_BACKPACK_DEPTH_EVERY_MS = 1000
+/** A recording with depth keeps Backpack's book at most this often while it changes (Aster streams its own twice a second). */
+export const RECORDED_BACKPACK_DEPTH_EVERY_MS = 500
 
 /**
  * The maker and hedge venues of `config`, market data only, the Aster ticker (and its taps) from

@@ -38,6 +38,8 @@ export interface FakeLocalVenue extends LocalVenue {
   /** moves the top of book (decimal strings) */
   readonly quote: (bid: string, bidQty: string, ask: string, askQty: string) => void
   readonly trade: (price: string, qty: string, takerSide: Side) => void
+  /** sets the levels behind the top of book ([price, qty] decimal strings), as a depth snapshot would */
+  readonly levels: (bids: ReadonlyArray<readonly [string, string]>, asks: ReadonlyArray<readonly [string, string]>) => void
   /** every placement that reached the venue, in order */
   readonly placements: ReadonlyArray<{ readonly account: string; readonly clientId: string }>
   /** venue clock = wall clock + skew */
@@ -63,6 +65,7 @@ export const makeFakeLocalVenue = (options: FakeVenueOptions = {}): FakeLocalVen
   let nextOrderId = 1000
   let nextTradeId = 1
   let last: Decimal | undefined
+  let behind: { bids: Array<readonly [Decimal, Decimal]>; asks: Array<readonly [Decimal, Decimal]> } = { bids: [], asks: [] }
 
   const toOrder = (o: SimOrder): Order => ({
     venue: instrument.venue,
@@ -104,10 +107,14 @@ export const makeFakeLocalVenue = (options: FakeVenueOptions = {}): FakeLocalVen
         last
       }
       : undefined),
-    depth: () => ({
+    depth: (limit) => ({
       ts: venue.now(),
-      bids: engine.bid > 0 ? [[fromUnits(engine.bid, priceScale), fromUnits(engine.bidQty, qtyScale)]] : [],
-      asks: engine.ask > 0 ? [[fromUnits(engine.ask, priceScale), fromUnits(engine.askQty, qtyScale)]] : []
+      bids: engine.bid > 0
+        ? [[fromUnits(engine.bid, priceScale), fromUnits(engine.bidQty, qtyScale)] as const, ...behind.bids.filter(([p]) => priceUnits(p) < engine.bid)].slice(0, limit)
+        : [],
+      asks: engine.ask > 0
+        ? [[fromUnits(engine.ask, priceScale), fromUnits(engine.askQty, qtyScale)] as const, ...behind.asks.filter(([p]) => priceUnits(p) > engine.ask)].slice(0, limit)
+        : []
     }),
     funding: () => options.funding,
     placeLimit: (account, request) => {
@@ -173,6 +180,11 @@ export const makeFakeLocalVenue = (options: FakeVenueOptions = {}): FakeLocalVen
       const ts = venue.now()
       engine.onQuote(ts * 1000, priceUnits(decimal(bid)), qtyUnits(decimal(bidQty)), priceUnits(decimal(ask)), qtyUnits(decimal(askQty)))
       for (const listener of marketListeners) listener({ kind: "quote", ts, bid: decimal(bid), bidQty: decimal(bidQty), ask: decimal(ask), askQty: decimal(askQty) })
+    },
+    levels: (bids, asks) => {
+      const parse = (levels: ReadonlyArray<readonly [string, string]>) => levels.map(([p, q]) => [decimal(p), decimal(q)] as const)
+      behind = { bids: parse(bids), asks: parse(asks) }
+      for (const listener of marketListeners) listener({ kind: "depth", ts: venue.now() })
     },
     trade: (price, qty, takerSide) => {
       const ts = venue.now()

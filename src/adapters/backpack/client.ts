@@ -13,14 +13,12 @@ import type { FundingPayment } from "../../core/accounting/ledger"
 import type { Balance } from "../../core/domain/account"
 import { type Decimal, formatDecimal, isMultipleOf, ZERO } from "../../core/domain/decimal"
 import type { Instrument } from "../../core/domain/instrument"
-import type { DepthSnapshot } from "../../core/domain/market"
 import { type Fill, isOpenStatus, type LimitOrderRequest, type MarketOrderRequest, type Order } from "../../core/domain/order"
 import { type ExchangeError, InsufficientBalance, InvalidResponse, OrderRejected, RateLimited, UnknownOrder, VenueUnavailable } from "../../core/errors"
 import type { OrderRef } from "../../core/exchange"
 import { decodeJson, execute, type RawResponse, venueHttpClient } from "../common/rest"
 import { makeServerClock, type ServerClock } from "../common/server-clock"
 import {
-  bestLevelsOfDepth,
   bestOfDepth,
   type OrderExecuteBody,
   toBalances,
@@ -164,6 +162,15 @@ export interface BackpackRestOptions {
   readonly windowMs?: number
 }
 
+/** The venue's order book as GET /api/v1/depth lists it (levels in the venue's order). */
+export interface DepthBook {
+  readonly ts: number
+  /** the last depth-stream update the book contains */
+  readonly lastUpdateId: number
+  readonly bids: ReadonlyArray<readonly [Decimal, Decimal]>
+  readonly asks: ReadonlyArray<readonly [Decimal, Decimal]>
+}
+
 export interface BookTop {
   readonly ts: number
   readonly bid: Decimal
@@ -182,8 +189,8 @@ export interface BackpackClient {
   readonly lastPrice: Effect.Effect<Decimal, ExchangeError>
   /** GET /api/v1/depth */
   readonly bookTop: Effect.Effect<BookTop, ExchangeError>
-  /** GET /api/v1/depth: the best `levels` a side, best first */
-  readonly depth: (levels: number) => Effect.Effect<DepthSnapshot, ExchangeError>
+  /** GET /api/v1/depth: the whole book the venue lists, with the update id it is current to */
+  readonly depthBook: Effect.Effect<DepthBook, ExchangeError>
   /** GET /api/v1/markPrices (none when the venue lists no mark price for the symbol) */
   readonly markPrice: Effect.Effect<Option.Option<WireMarkPrice>, ExchangeError>
   readonly placeLimit: (request: LimitOrderRequest) => Effect.Effect<Order, ExchangeError>
@@ -309,11 +316,14 @@ export const makeBackpackClient = (
     )
 
     const wireDepth = request({ method: "GET", path: "/api/v1/depth", query: bySymbol, idempotent: true }, WireDepth)
-    const depth = (levels: number) =>
-      Effect.gen(function*() {
-        const wire = yield* wireDepth
-        return { venue: VENUE, ts: wire.timestamp ?? (yield* clock.now), ...bestLevelsOfDepth(wire, levels) }
-      })
+    const depthBook = Effect.gen(function*() {
+      const wire = yield* wireDepth
+      const lastUpdateId = Number(wire.lastUpdateId ?? Number.NaN)
+      if (!Number.isSafeInteger(lastUpdateId)) {
+        return yield* new InvalidResponse({ venue: VENUE, detail: `GET /api/v1/depth: field lastUpdateId: expected an update id, got ${JSON.stringify(wire.lastUpdateId ?? null)}` })
+      }
+      return { ts: wire.timestamp ?? (yield* clock.now), lastUpdateId, bids: wire.bids, asks: wire.asks }
+    })
 
     const bookTop = Effect.gen(function*() {
       const depth = yield* wireDepth
@@ -512,7 +522,7 @@ export const makeBackpackClient = (
       instrument,
       lastPrice,
       bookTop,
-      depth,
+      depthBook,
       markPrice,
       placeLimit,
       placeMarket,

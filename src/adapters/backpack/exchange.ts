@@ -5,7 +5,8 @@
  * come twice or out of order: an order's cumulative filled quantity never goes backwards and a
  * closed order never reopens. After every reconnect the open orders are read again over REST and
  * whatever changed during the gap is emitted; while the private stream is down (and before its
- * first connection) that same read runs every `pollWhileDownMs`, so fills keep coming.
+ * first connection) that same read runs every `pollWhileDownMs`, so fills keep coming. With
+ * `depthEveryMs`, the same socket also carries the incremental depth stream (depth-stream.ts).
  */
 import type { HttpClient, Socket } from "@effect/platform"
 import { BigDecimal, Deferred, Duration, Effect, Either, Layer, Option, ParseResult, Ref, Schema, type Scope } from "effect"
@@ -14,12 +15,13 @@ import type { Decimal } from "../../core/domain/decimal"
 import type { Fill, Order, OrderStatus, OrderUpdate } from "../../core/domain/order"
 import { type ExchangeError, InvalidResponse } from "../../core/errors"
 import { type Exchange, MakerVenue } from "../../core/exchange"
-import { makeMarketTaps, type MarketTaps } from "../common/market-taps"
+import { makeMarketTaps } from "../common/market-taps"
 import { runManagedSocket } from "../common/managed-socket"
 import { makeUpdateMailbox } from "../common/update-mailbox"
 import { startStreamFallback } from "../common/stream-fallback"
-import { type BackpackClient, type BackpackRestOptions, makeBackpackClient } from "./client"
-import { fillFromUpdate, orderFromUpdate, WsBookTicker, WsEnvelope, WsErrorMessage, WsOrderUpdate, WsTrade } from "./schemas"
+import { type BackpackRestOptions, makeBackpackClient } from "./client"
+import { startDepthStream } from "./depth-stream"
+import { fillFromUpdate, orderFromUpdate, WsBookTicker, WsDepth, WsEnvelope, WsErrorMessage, WsOrderUpdate, WsTrade } from "./schemas"
 import type { InvalidBackpackKey } from "./signing"
 
 const VENUE = "backpack" as const
@@ -118,15 +120,12 @@ export interface BackpackExchangeOptions extends BackpackRestOptions {
   /** while the order stream is down, our orders are read over REST this often (default 1000 ms; 0 = never) */
   readonly pollWhileDownMs?: number
   /**
-   * While someone watches the market (a recording): the book's best DEPTH_LEVELS levels a side,
-   * read over REST this often and handed over as depth snapshots. Backpack's own depth stream is
-   * incremental (a sequence over a snapshot), so a poll is the whole book each time. Default: never.
+   * For the market's watchers (a recording): the book's best DEPTH_LEVELS levels a side, kept from
+   * the `depth.<symbol>` stream and handed over when it changes, at most once per this many ms
+   * while it keeps changing. Default: no depth.
    */
   readonly depthEveryMs?: number
 }
-
-/** levels a side in a polled depth snapshot (what a queue at our price needs, and Aster's partial book has) */
-export const DEPTH_LEVELS = 10
 
 /** The venue's stream host for its API host; a local venue serves both on one port. */
 export const backpackWsUrl = (baseUrl: string): string => {
@@ -156,26 +155,6 @@ const decodeStream = <A, I>(schema: Schema.Schema<A, I>, data: unknown, stream: 
 
 const isStreamError = Schema.is(WsErrorMessage)
 
-/** The depth poll: one warning when it starts failing, one line when it answers again; never ends. */
-const pollDepth = (client: BackpackClient, taps: MarketTaps, everyMs: number) =>
-  Effect.gen(function*() {
-    let failing = false
-    while (true) {
-      yield* Effect.sleep(Duration.millis(everyMs))
-      if (!taps.listening()) continue
-      const read = yield* Effect.either(client.depth(DEPTH_LEVELS))
-      if (Either.isLeft(read)) {
-        if (!failing) yield* Effect.logWarning(`backpack depth: ${read.left.message}; no depth snapshot until it answers again`)
-        failing = true
-        continue
-      }
-      if (failing) yield* Effect.log("backpack depth answers again")
-      failing = false
-      const snapshot = read.right
-      taps.publish(() => ({ _tag: "Depth", depth: snapshot }))
-    }
-  })
-
 export const makeBackpackExchange = (
   config: Pick<HedgeConfig["maker"], "baseUrl" | "symbol" | "publicKey" | "secretKey">,
   options: BackpackExchangeOptions = {}
@@ -193,6 +172,8 @@ export const makeBackpackExchange = (
     const taps = makeMarketTaps()
     const subscribed = yield* Deferred.make<void>()
     const connections = yield* Ref.make(0)
+
+    const depth = options.depthEveryMs !== undefined && options.depthEveryMs > 0 ? yield* startDepthStream({ client, taps, everyMs: options.depthEveryMs }) : undefined
 
     const emitNow = (update: OrderUpdate | undefined) => {
       if (update !== undefined) updates.offer(update)
@@ -239,6 +220,10 @@ export const makeBackpackExchange = (
         // `m`: the buyer was the maker, so the taker sold; a trade without it has no known side
         const maker = t.m
         if (maker !== undefined) taps.publish(() => ({ _tag: "Trade", trade: { venue: VENUE, ts: t.T ?? t.E, price: t.p, qty: t.q, takerSide: maker ? "sell" : "buy" } }))
+      } else if (depth !== undefined && stream === depth.stream) {
+        const message = decodeStream(WsDepth, data, stream)
+        if (Either.isLeft(message)) return skipped(message.left)
+        return depth.onMessage(message.right)
       } else if (stream.startsWith("account.orderUpdate")) {
         const update = decodeStream(WsOrderUpdate, data, stream)
         if (Either.isLeft(update)) return skipped(update.left)
@@ -270,7 +255,8 @@ export const makeBackpackExchange = (
 
     const onOpen = (send: (text: string) => Effect.Effect<void>) =>
       Effect.gen(function*() {
-        yield* send(JSON.stringify({ method: "SUBSCRIBE", params: [`bookTicker.${symbol}`, `trade.${symbol}`] }))
+        yield* send(JSON.stringify({ method: "SUBSCRIBE", params: [`bookTicker.${symbol}`, `trade.${symbol}`, ...(depth !== undefined ? [depth.stream] : [])] }))
+        depth?.onSubscribed()
         if (fallback !== undefined) {
           const signature = yield* client.subscriptionSignature
           yield* send(JSON.stringify({ method: "SUBSCRIBE", params: [`account.orderUpdate.${symbol}`], signature }))
@@ -287,15 +273,16 @@ export const makeBackpackExchange = (
         yield* Deferred.succeed(subscribed, undefined)
       })
 
-    if (options.depthEveryMs !== undefined && options.depthEveryMs > 0) yield* Effect.forkScoped(pollDepth(client, taps, options.depthEveryMs))
-
     yield* Effect.forkScoped(runManagedSocket<ExchangeError>({
       url: options.wsUrl ?? backpackWsUrl(config.baseUrl),
       onOpen,
       onMessage,
       onDisconnect: (reason) =>
         Effect.zipRight(
-          Effect.zipRight(Effect.sync(() => void (market = {})), fallback?.down ?? Effect.void),
+          Effect.zipRight(Effect.sync(() => {
+            market = {}
+            depth?.onDisconnect()
+          }), fallback?.down ?? Effect.void),
           Effect.logWarning(`backpack stream dropped (${reason}); reconnecting`)
         ),
       ...(options.reconnectDelay !== undefined ? { initialDelay: options.reconnectDelay } : {})

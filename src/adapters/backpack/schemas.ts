@@ -42,11 +42,17 @@ export const EpochMillis = Schema.transformOrFail(Schema.Union(Schema.Number, Sc
   encode: (ms) => ParseResult.succeed(ms)
 }).annotations({ identifier: "EpochMillis" })
 
-/** Stream and engine times: µs on the venue, ms inside. */
-export const EngineTime = Schema.transform(Schema.Number, Schema.Number, {
+/**
+ * Stream and engine times: µs on the venue, ms inside. Sent as a number or as a numeric string
+ * (the depth stream quotes its `E`/`T`), so both are read.
+ */
+export const EngineTime = Schema.transformOrFail(Schema.Union(Schema.Number, Schema.String), Schema.Number, {
   strict: true,
-  decode: toMillis,
-  encode: (ms) => ms * 1000
+  decode: (input, _options, ast) => {
+    const value = typeof input === "number" ? input : /^\d+$/.test(input) ? Number(input) : Number.NaN
+    return Number.isFinite(value) ? ParseResult.succeed(toMillis(value)) : ParseResult.fail(new ParseResult.Type(ast, input, `expected a time in µs, got ${JSON.stringify(input)}`))
+  },
+  encode: (ms) => ParseResult.succeed(ms * 1000)
 }).annotations({ identifier: "EngineTime" })
 
 /** Backpack's client order id: an unsigned 32-bit integer. */
@@ -349,6 +355,22 @@ export const WsBookTicker = Schema.Struct({
   T: optionalNullable(EngineTime)
 })
 export type WsBookTicker = typeof WsBookTicker.Type
+
+/**
+ * depth.<symbol>: the levels that changed since the previous message, as absolute quantities (0:
+ * the level is gone), numbered `U`..`u`; each message starts where the previous one ended.
+ */
+export const WsDepth = Schema.Struct({
+  e: Schema.Literal("depth"),
+  E: EngineTime,
+  s: Schema.String,
+  U: Schema.Number.pipe(Schema.int()),
+  u: Schema.Number.pipe(Schema.int()),
+  a: Schema.Array(Level),
+  b: Schema.Array(Level),
+  T: optionalNullable(EngineTime)
+})
+export type WsDepth = typeof WsDepth.Type
 
 /** trade.<symbol> (`m`: the buyer was the maker, so the taker sold) */
 export const WsTrade = Schema.Struct({

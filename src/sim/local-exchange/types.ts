@@ -45,6 +45,8 @@ export interface LocalFundingEvent {
 export type LocalMarketEvent =
   | { readonly kind: "quote"; readonly ts: number; readonly bid: Decimal; readonly bidQty: Decimal; readonly ask: Decimal; readonly askQty: Decimal }
   | { readonly kind: "trade"; readonly ts: number; readonly price: Decimal; readonly qty: Decimal; readonly takerSide: Side; readonly tradeId: number }
+  /** the levels behind the best ones changed (a depth snapshot): `depth()` answers differently */
+  | { readonly kind: "depth"; readonly ts: number }
 
 /**
  * One venue of the local exchange: a matching engine fed by a tick file replayed in real time

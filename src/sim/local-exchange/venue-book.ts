@@ -582,6 +582,7 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
       depthTs = tsUs
       depthId += 1
       engine.onDepth(tsUs, depthId)
+      if (marketListeners.size > 0) emitMarket({ kind: "depth", ts: Math.floor(tsUs / 1000) })
     },
     fundingRate: (rate, mark) => {
       settleFunding()

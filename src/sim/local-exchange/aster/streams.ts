@@ -111,7 +111,7 @@ export const serveMarketStreams = (deps: MarketStreamDeps, initial: ReadonlyArra
       if (!subscribed.has(stream)) return
       Queue.unsafeOffer(outbox, { stream, text: JSON.stringify(combined ? { stream, data } : data) })
     }
-    /** partial books (`@depth5|10|20`, any update speed): the best levels after each quote */
+    /** partial books (`@depth5|10|20`, any update speed): the best levels after each change of the book */
     const pushDepths = (now: number) => {
       for (const stream of subscribed) {
         const match = partialDepth.exec(stream)
@@ -130,6 +130,8 @@ export const serveMarketStreams = (deps: MarketStreamDeps, initial: ReadonlyArra
         const book = { u: ++updateId, s: symbol, b: formatDecimal(event.bid), B: formatDecimal(event.bidQty), a: formatDecimal(event.ask), A: formatDecimal(event.askQty) }
         // spot's bookTicker has no e / E / T
         push(`${name}@bookTicker`, market === "futures" ? { e: "bookTicker", u: book.u, E: now, T: event.ts, s: symbol, b: book.b, B: book.B, a: book.a, A: book.A } : book)
+        pushDepths(now)
+      } else if (event.kind === "depth") {
         pushDepths(now)
       } else {
         push(`${name}@aggTrade`, {

@@ -22,11 +22,13 @@ import type {
   WirePosition,
   WireTicker,
   WsBookTicker,
+  WsDepth,
   WsOrderUpdate,
   WsTrade
 } from "../../../adapters/backpack/schemas"
 import type { Decimal } from "../../../core/domain/decimal"
 import type { LocalFunding, LocalMarketEvent, LocalTicker } from "../types"
+import type { DepthDelta } from "./depth-sequence"
 
 const text = formatDecimal
 const micros = (ms: number) => Math.round(ms * 1000)
@@ -77,12 +79,11 @@ const ascending = (levels: ReadonlyArray<Level>) => [...levels].sort(([a], [b]) 
 
 /** Both sides in ascending price, as the venue lists them. */
 export const depthOf = (
-  depth: { readonly ts: number; readonly bids: ReadonlyArray<Level>; readonly asks: ReadonlyArray<Level> },
-  updateId: number
+  depth: { readonly ts: number; readonly lastUpdateId: number; readonly bids: ReadonlyArray<Level>; readonly asks: ReadonlyArray<Level> }
 ): typeof WireDepth.Encoded => ({
   asks: ascending(depth.asks).map(([p, q]) => [text(p), text(q)] as const),
   bids: ascending(depth.bids).map(([p, q]) => [text(p), text(q)] as const),
-  lastUpdateId: String(updateId),
+  lastUpdateId: String(depth.lastUpdateId),
   timestamp: micros(depth.ts)
 })
 
@@ -170,6 +171,21 @@ export const tradeOf = (symbol: string, trade: Extract<LocalMarketEvent, { kind:
     m: trade.takerSide === "sell"
   }
   return { stream: `trade.${symbol}`, data }
+}
+
+/** depth.<symbol>: the levels that changed (its times quoted, as the venue sends them). */
+export const depthUpdateOf = (symbol: string, delta: DepthDelta, now: number): StreamMessage => {
+  const data: typeof WsDepth.Encoded = {
+    e: "depth",
+    E: String(micros(now)),
+    s: symbol,
+    U: delta.U,
+    u: delta.u,
+    a: ascending(delta.asks).map(([p, q]) => [text(p), text(q)] as const),
+    b: ascending(delta.bids).map(([p, q]) => [text(p), text(q)] as const),
+    T: String(micros(delta.ts))
+  }
+  return { stream: `depth.${symbol}`, data }
 }
 
 /** The event an own-order message reports; refused orders are not streamed (undefined). */

@@ -27,10 +27,11 @@ import type { SignedFields, SignedValue } from "../../../adapters/backpack/signi
 import type { Order } from "../../../core/domain/order"
 import type { Faults, LocalAccounts, LocalOrderRef, LocalVenue } from "../types"
 import { authenticate } from "./auth"
+import { makeDepthSequence } from "./depth-sequence"
 import { OrderLog } from "./order-log"
 import { capitalOf, depthOf, fillOf, fundingPaymentOf, marketOf, markPricesOf, orderOf, positionsOf, tickerOf } from "./render"
 import { answerWithFaults, badRequest, ok, refuse, rejected, type Reply, toResponse } from "./replies"
-import { backpackStream } from "./stream"
+import { backpackStream, type StreamDeps } from "./stream"
 
 export interface BackpackRoutesDeps {
   readonly venue: LocalVenue
@@ -67,7 +68,7 @@ export const backpackRoutes = (deps: BackpackRoutesDeps): HttpRouter.HttpRouter<
   const { venue, faults, accounts } = deps
   const symbol = venue.instrument.symbol
   const log = new OrderLog()
-  let depthUpdateId = 0
+  const depth = makeDepthSequence(venue)
 
   const answer = (route: string, handle: Handled) => answerWithFaults(faults, venue.venue, route, handle)
 
@@ -194,7 +195,7 @@ export const backpackRoutes = (deps: BackpackRoutesDeps): HttpRouter.HttpRouter<
     route("GET", "/api/v1/depth", pub((query) => {
       if (query["symbol"] !== symbol) return badRequest("Invalid market symbol")
       const limit = Number(query["limit"] ?? "100")
-      return ok(depthOf(venue.depth(Number.isInteger(limit) && limit > 0 ? Math.min(limit, 1000) : 100), ++depthUpdateId))
+      return ok(depthOf(depth.snapshot(Number.isInteger(limit) && limit > 0 ? Math.min(limit, 1000) : 100)))
     })),
     route("GET", "/api/v1/markPrices", pub((query) => ok(query["symbol"] === undefined || query["symbol"] === symbol ? markPricesOf(symbol, venue.funding()) : []))),
     route("GET", "/api/v1/order", signed("orderQuery", (account, { query }) =>
@@ -223,12 +224,12 @@ export const backpackRoutes = (deps: BackpackRoutesDeps): HttpRouter.HttpRouter<
     route("GET", "/api/v1/position", signed("positionQuery", (account) =>
       ok(venue.instrument.kind === "perp" ? positionsOf(symbol, venue.position(account), venue.funding()?.markPrice ?? venue.ticker()?.last) : []))),
     route("GET", "/api/v1/capital", signed("balanceQuery", (account) => ok(capitalOf(venue.balances(account))))),
-    HttpRouter.get("/", wsUpgrade(deps))
+    HttpRouter.get("/", wsUpgrade({ ...deps, depth }))
   )
 }
 
 /** The WebSocket endpoint: refused with the fault plan's status or reject, else upgraded. */
-const wsUpgrade = (deps: BackpackRoutesDeps): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | Scope.Scope> =>
+const wsUpgrade = (deps: StreamDeps): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest | Scope.Scope> =>
   Effect.gen(function*() {
     const fault = yield* deps.faults.http(deps.venue.venue, "GET /")
     if (fault.kind === "status" || fault.kind === "rateLimit") {

@@ -1,6 +1,7 @@
 /**
  * The local Backpack WebSocket: one session per connection, SUBSCRIBE / UNSUBSCRIBE of the public
- * `bookTicker.<symbol>` and `trade.<symbol>` streams and of the signed private
+ * `bookTicker.<symbol>`, `trade.<symbol>` and `depth.<symbol>` (numbered with the REST depth, see
+ * depth-sequence.ts) streams and of the signed private
  * `account.orderUpdate[.<symbol>]` stream. Every outgoing stream message passes the fault plan
  * (`Faults.socket`, see ../socket-faults.ts): dropped, sent twice, held back behind the next one,
  * or the connection closed instead.
@@ -11,13 +12,16 @@ import { WsRequest } from "../../../adapters/backpack/schemas"
 import { sendWithFaults } from "../socket-faults"
 import type { Faults, LocalAccounts, LocalMarketEvent, LocalVenue } from "../types"
 import { authenticateSubscription } from "./auth"
-import { bookTickerOf, orderUpdateOf, type StreamMessage, tradeOf } from "./render"
+import type { DepthSequence } from "./depth-sequence"
+import { bookTickerOf, depthUpdateOf, orderUpdateOf, type StreamMessage, tradeOf } from "./render"
 import type { Reply } from "./replies"
 
 export interface StreamDeps {
   readonly venue: LocalVenue
   readonly faults: Faults
   readonly accounts: LocalAccounts
+  /** the venue's numbered book, shared with the REST depth */
+  readonly depth: DepthSequence
 }
 
 const decoder = new TextDecoder()
@@ -35,19 +39,21 @@ export const backpackStream = (deps: StreamDeps): Effect.Effect<HttpServerRespon
     const write = yield* socket.writer
     const outbox = yield* Queue.unbounded<StreamMessage>()
     const subscribed = new Set<string>()
-    const privateStreams = new Map<string, () => void>()
+    /** what to stop when a stream fed by a listener is unsubscribed */
+    const listenerStreams = new Map<string, () => void>()
     let bookUpdateId = 0
 
     const publish = (message: StreamMessage | undefined) => {
       if (message !== undefined && subscribed.has(message.stream)) Queue.unsafeOffer(outbox, message)
     }
-    const stopMarket = venue.onMarket((event: LocalMarketEvent) =>
-      publish(event.kind === "quote" ? bookTickerOf(symbol, event, ++bookUpdateId, venue.now()) : tradeOf(symbol, event, venue.now()))
-    )
+    const stopMarket = venue.onMarket((event: LocalMarketEvent) => {
+      if (event.kind === "quote") publish(bookTickerOf(symbol, event, ++bookUpdateId, venue.now()))
+      else if (event.kind === "trade") publish(tradeOf(symbol, event, venue.now()))
+    })
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
         stopMarket()
-        for (const stop of privateStreams.values()) stop()
+        for (const stop of listenerStreams.values()) stop()
       })
     )
 
@@ -63,11 +69,16 @@ export const backpackStream = (deps: StreamDeps): Effect.Effect<HttpServerRespon
           subscribed.add(stream)
           return
         }
+        if (stream === `depth.${symbol}`) {
+          subscribed.add(stream)
+          listenerStreams.set(stream, deps.depth.onDelta((delta) => publish(depthUpdateOf(symbol, delta, venue.now()))))
+          return
+        }
         if (stream === "account.orderUpdate" || stream === `account.orderUpdate.${symbol}`) {
           const auth = authenticateSubscription(accounts, venue.now(), request.signature)
           if (Either.isLeft(auth)) return yield* reply(request.id, auth.left)
           subscribed.add(stream)
-          privateStreams.set(stream, venue.onOrderUpdate(auth.right.account, (update) => publish(orderUpdateOf(stream, update, venue.now()))))
+          listenerStreams.set(stream, venue.onOrderUpdate(auth.right.account, (update) => publish(orderUpdateOf(stream, update, venue.now()))))
           return
         }
         yield* reply(request.id, { status: 400, body: { code: "INVALID_CLIENT_REQUEST", message: `Invalid stream ${stream}` } })
@@ -76,8 +87,8 @@ export const backpackStream = (deps: StreamDeps): Effect.Effect<HttpServerRespon
     const unsubscribe = (stream: string) =>
       Effect.sync(() => {
         subscribed.delete(stream)
-        privateStreams.get(stream)?.()
-        privateStreams.delete(stream)
+        listenerStreams.get(stream)?.()
+        listenerStreams.delete(stream)
       })
 
     const onRequest = (data: string | Uint8Array) =>

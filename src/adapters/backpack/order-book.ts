@@ -1,0 +1,135 @@
+/**
+ * Backpack's order book kept locally from its incremental `depth.<symbol>` stream. The stream
+ * sends the levels that changed, numbered `U`..`u`, each message starting where the previous one
+ * ended; the book itself comes from a REST snapshot numbered `lastUpdateId`. Messages that come
+ * before the snapshot are held, those it already contains are dropped, and a message that skips
+ * numbers (a lost or late message) makes the book unknown until a new snapshot. No I/O here: the
+ * adapter feeds messages and snapshots in and reads the best levels out.
+ */
+import { BigDecimal } from "effect"
+import { type Decimal, formatDecimal } from "../../core/domain/decimal"
+
+export type BookLevel = readonly [price: Decimal, qty: Decimal]
+
+export interface BookDelta {
+  /** first and last update id this message covers */
+  readonly U: number
+  readonly u: number
+  readonly bids: ReadonlyArray<BookLevel>
+  readonly asks: ReadonlyArray<BookLevel>
+}
+
+export interface BookSnapshot {
+  readonly lastUpdateId: number
+  readonly bids: ReadonlyArray<BookLevel>
+  readonly asks: ReadonlyArray<BookLevel>
+}
+
+/**
+ * `applied`: the book moved on; `held`: no book yet, kept for the snapshot; `stale`: already in
+ * the book (a duplicate or late message); `gap`: numbers were skipped, the book is unknown now.
+ */
+export type DeltaOutcome = "applied" | "held" | "stale" | "gap"
+
+/** `live`: the book is known; `too-old`: the snapshot predates what the stream still holds, read another. */
+export type SnapshotOutcome = "live" | "too-old"
+
+/** Messages held while no book is known; past this the oldest go (a later snapshot covers them). */
+export const MAX_HELD_DELTAS = 10_000
+
+export class SequencedBook {
+  private readonly bids = new Map<string, BookLevel>()
+  private readonly asks = new Map<string, BookLevel>()
+  /** the update id the book is current to; undefined while no book is known */
+  private lastId: number | undefined
+  private held: Array<BookDelta> = []
+  /** bumped on every change of the levels (readers compare it to skip unchanged books) */
+  version = 0
+
+  get live(): boolean {
+    return this.lastId !== undefined
+  }
+
+  /** the update id the book is current to (undefined while no book is known) */
+  get updateId(): number | undefined {
+    return this.lastId
+  }
+
+  /** Forgets the book (a dropped connection): the next one needs a fresh snapshot. */
+  reset(): void {
+    this.lastId = undefined
+    this.held = []
+    this.clearLevels()
+  }
+
+  onDelta(delta: BookDelta): DeltaOutcome {
+    if (this.lastId === undefined) {
+      this.held.push(delta)
+      if (this.held.length > MAX_HELD_DELTAS) this.held.shift()
+      return "held"
+    }
+    if (delta.u <= this.lastId) return "stale"
+    if (delta.U > this.lastId + 1) {
+      this.reset()
+      this.held.push(delta)
+      return "gap"
+    }
+    this.apply(delta)
+    return "applied"
+  }
+
+  onSnapshot(snapshot: BookSnapshot): SnapshotOutcome {
+    const at = snapshot.lastUpdateId
+    // a book already newer than the snapshot stays
+    if (this.lastId !== undefined && at <= this.lastId) return "live"
+    // what the snapshot already contains goes; of the rest, only the last unbroken run can follow it
+    let pending = this.held.filter((delta) => delta.u > at).sort((a, b) => a.U - b.U || a.u - b.u)
+    let runStart = 0
+    let reached = Number.NEGATIVE_INFINITY
+    pending.forEach((delta, i) => {
+      if (i > 0 && delta.U > reached + 1) runStart = i
+      reached = Math.max(reached, delta.u)
+    })
+    pending = pending.slice(runStart)
+    if (pending.length > 0 && pending[0]!.U > at + 1) {
+      this.held = pending
+      return "too-old"
+    }
+    this.held = []
+    this.clearLevels()
+    for (const [price, qty] of snapshot.bids) this.setLevel(this.bids, price, qty)
+    for (const [price, qty] of snapshot.asks) this.setLevel(this.asks, price, qty)
+    this.lastId = at
+    for (const delta of pending) if (delta.u > this.lastId) this.apply(delta)
+    return "live"
+  }
+
+  /** The best `n` levels a side, best first (empty while no book is known). */
+  best(n: number): { readonly bids: ReadonlyArray<BookLevel>; readonly asks: ReadonlyArray<BookLevel> } {
+    const byPrice = (a: BookLevel, b: BookLevel) => BigDecimal.Order(a[0], b[0])
+    return {
+      bids: [...this.bids.values()].sort((a, b) => byPrice(b, a)).slice(0, n),
+      asks: [...this.asks.values()].sort(byPrice).slice(0, n)
+    }
+  }
+
+  private apply(delta: BookDelta): void {
+    for (const [price, qty] of delta.bids) this.setLevel(this.bids, price, qty)
+    for (const [price, qty] of delta.asks) this.setLevel(this.asks, price, qty)
+    this.lastId = delta.u
+    this.version += 1
+  }
+
+  private setLevel(side: Map<string, BookLevel>, price: Decimal, qty: Decimal): void {
+    // "1.50" and "1.5" are one level
+    const key = formatDecimal(price)
+    if (BigDecimal.isPositive(qty)) side.set(key, [price, qty])
+    else side.delete(key)
+  }
+
+  private clearLevels(): void {
+    this.bids.clear()
+    this.asks.clear()
+    this.version += 1
+  }
+}
