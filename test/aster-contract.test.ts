@@ -391,5 +391,9 @@ describe.each(["futures", "spot"] as const)("Aster %s market streams", (market) 
       yield* eventually(Effect.sync(() => seen.length), (n) => n >= 3)
       const venueName = market === "futures" ? "aster-futures" : "aster-spot"
       expect(seen).toEqual([`quote ${venueName} 2.1 1000 2.1004 1000`, "depth 2.1/1000 | 2.1004/1000", "trade 2.1002 7 sell"])
+      // the levels behind the best ones move without a new best price: a new partial book
+      venue.setLevels([["2.0990", "40"]], [["2.1010", "25"]])
+      yield* eventually(Effect.sync(() => seen.length), (n) => n >= 4)
+      expect(seen[3]).toBe("depth 2.1/1000 2.099/40 | 2.1004/1000 2.101/25")
     }).pipe(Effect.provide(Live)))
 })

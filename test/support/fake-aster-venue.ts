@@ -40,6 +40,8 @@ export interface FakeAsterVenue extends LocalVenue {
   /** ms added to the real clock (a venue clock that is ahead) */
   skewMs: number
   setQuote(bid: string, ask: string, last?: string): void
+  /** sets the levels behind the best ones ([price, qty] decimal strings), as a depth snapshot would */
+  setLevels(bids: ReadonlyArray<readonly [string, string]>, asks: ReadonlyArray<readonly [string, string]>): void
   /** how many orders were received with this client id */
   placements(clientId: string): number
   /** fills a resting limit order (whole remaining quantity by default) at its price, as maker */
@@ -63,6 +65,7 @@ export const makeFakeAsterVenue = (venue: Extract<Venue, "aster-futures" | "aste
   let ask = decimal("2.0010")
   let last = decimal("2.0000")
   let quoteTs = Date.now()
+  let behind: { bids: Array<readonly [Decimal, Decimal]>; asks: Array<readonly [Decimal, Decimal]> } = { bids: [], asks: [] }
   let nextOrderId = 1000
   let nextTradeId = 500
   const orders = new Map<string, MutableOrder>()
@@ -80,7 +83,11 @@ export const makeFakeAsterVenue = (venue: Extract<Venue, "aster-futures" | "aste
     instrument,
     now: () => Date.now() + self.skewMs,
     ticker: () => ({ ts: quoteTs, bid, bidQty: decimal("1000"), ask, askQty: decimal("1000"), last }),
-    depth: () => ({ ts: quoteTs, bids: [[bid, decimal("1000")]], asks: [[ask, decimal("1000")]] }),
+    depth: (limit) => ({
+      ts: quoteTs,
+      bids: [[bid, decimal("1000")] as const, ...behind.bids.filter(([p]) => BigDecimal.lessThan(p, bid))].slice(0, limit),
+      asks: [[ask, decimal("1000")] as const, ...behind.asks.filter(([p]) => BigDecimal.greaterThan(p, ask))].slice(0, limit)
+    }),
     funding: () =>
       venue === "aster-futures"
         ? {
@@ -180,6 +187,11 @@ export const makeFakeAsterVenue = (venue: Extract<Venue, "aster-futures" | "aste
       if (l !== undefined) last = decimal(l)
       quoteTs = self.now()
       marketListeners.forEach((f) => f({ kind: "quote", ts: quoteTs, bid, bidQty: decimal("1000"), ask, askQty: decimal("1000") }))
+    },
+    setLevels: (bids, asks) => {
+      const parse = (levels: ReadonlyArray<readonly [string, string]>) => levels.map(([p, q]) => [decimal(p), decimal(q)] as const)
+      behind = { bids: parse(bids), asks: parse(asks) }
+      marketListeners.forEach((f) => f({ kind: "depth", ts: self.now() }))
     },
     placements: (clientId) => received.get(clientId) ?? 0,
     fillResting: (orderId, qty) => {
