@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Effect, Fiber, Option, Ref, TestClock } from "effect"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
-import type { FundingQuote, Ticker } from "../src/core/domain/market"
+import type { FundingQuote, MarketEvent, Ticker } from "../src/core/domain/market"
 import { VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import { settleFundingOnTime } from "../src/live/funding-clock"
@@ -48,6 +48,28 @@ const TICKER: Ticker = { ts: 0, bid: decimal("1.5"), ask: decimal("1.5001"), las
 const paperVenue = (funding: Ref.Ref<Either<FundingQuote>>) =>
   makePaperExchange(liveVenue(funding, TICKER), { fees: testConfig().sim.maker, quotePollMs: HOUR })
 
+/** The live venue streaming its market: the test sends book tickers, trades and books by hand. */
+const streamingVenue = Effect.gen(function*() {
+  const listeners = new Set<(event: MarketEvent) => void>()
+  const funding = yield* Ref.make(quote(HOUR, "0.0001", "1.5"))
+  const venue: Exchange = {
+    ...liveVenue(funding, TICKER),
+    watchMarket: (listener) => Effect.acquireRelease(Effect.sync(() => void listeners.add(listener)), () => Effect.sync(() => void listeners.delete(listener)))
+  }
+  const send = (event: MarketEvent) => listeners.forEach((listener) => listener(event))
+  const level = ([p, q]: readonly [string, string]) => [decimal(p), decimal(q)] as const
+  return {
+    venue,
+    quote: (bid: string, bidQty: string, ask: string, askQty: string) =>
+      send({ _tag: "Quote", quote: { venue: PERP.venue, ts: 0, bid: decimal(bid), bidQty: decimal(bidQty), ask: decimal(ask), askQty: decimal(askQty) } }),
+    trade: (price: string, qty: string, takerSide: "buy" | "sell") => send({ _tag: "Trade", trade: { venue: PERP.venue, ts: 0, price: decimal(price), qty: decimal(qty), takerSide } }),
+    book: (bids: ReadonlyArray<readonly [string, string]>, asks: ReadonlyArray<readonly [string, string]>) =>
+      send({ _tag: "Depth", depth: { venue: PERP.venue, ts: 0, bids: bids.map(level), asks: asks.map(level) } })
+  }
+})
+
+const filled = (paper: Exchange, orderId: string) => Effect.map(paper.queryOrder({ orderId }), (order) => s(order.filledQty))
+
 const amounts = (paper: Exchange) =>
   Effect.map(paper.fundingPayments!(0), (payments) => payments.map((p) => [p.ts, s(p.rate), s(p.markPrice), s(p.position), s(p.amount)]))
 
@@ -59,6 +81,38 @@ describe("paper venue", () => {
       const order = yield* paper.placeMarket({ side: "buy", qty: decimal("2"), clientId: "c1" })
       expect([order.status, s(order.filledQty)]).toEqual(["filled", "2"])
       expect(s((yield* paper.position).qty)).toBe("2")
+    }))
+
+  it.scoped("a resting order waits behind the queue the stream shows and fills as the venue's trades at its price reach it", () =>
+    Effect.gen(function*() {
+      const live = yield* streamingVenue
+      const paper = yield* makePaperExchange(live.venue, { fees: testConfig().sim.maker, quotePollMs: HOUR })
+      live.quote("1.5000", "20", "1.5004", "10")
+      const order = yield* paper.placeLimit({ side: "sell", price: decimal("1.5004"), qty: decimal("3"), postOnly: true, timeInForce: "GTC", clientId: "m1" })
+      expect(order.status).toBe("new")
+      // the 10 ahead of us trade first, then our 3
+      live.trade("1.5004", "10", "buy")
+      expect(yield* filled(paper, order.id)).toBe("0")
+      live.trade("1.5004", "2", "buy")
+      expect(yield* filled(paper, order.id)).toBe("2")
+      // a trade at another price, or by a seller, does not reach a resting sell at 1.5004
+      live.trade("1.5003", "5", "sell")
+      expect(yield* filled(paper, order.id)).toBe("2")
+      live.trade("1.5004", "5", "buy")
+      expect(yield* filled(paper, order.id)).toBe("3")
+    }))
+
+  it.scoped("an order behind the best price starts behind what the streamed book shows at its price", () =>
+    Effect.gen(function*() {
+      const live = yield* streamingVenue
+      const paper = yield* makePaperExchange(live.venue, { fees: testConfig().sim.maker, quotePollMs: HOUR })
+      live.quote("1.5000", "20", "1.5004", "10")
+      live.book([["1.5000", "20"]], [["1.5004", "10"], ["1.5006", "4"]])
+      const order = yield* paper.placeLimit({ side: "sell", price: decimal("1.5006"), qty: decimal("1"), postOnly: true, timeInForce: "GTC", clientId: "m2" })
+      live.trade("1.5006", "4", "buy")
+      expect(yield* filled(paper, order.id)).toBe("0")
+      live.trade("1.5006", "1", "buy")
+      expect(yield* filled(paper, order.id)).toBe("1")
     }))
 
   it.scoped("settles each funding time once, at the rate announced last before it, on the position then held", () =>

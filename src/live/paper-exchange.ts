@@ -2,17 +2,21 @@
  * Paper trading: the venue's real market data, our orders matched by the backtest's engine in an
  * in-process venue book instead of being sent. The strategy cannot tell: it gets an Exchange.
  *
- * The book is fed the live best bid/ask (polled from the live adapter's ticker); the public feed
- * carries no trade sizes through the Exchange service, so resting orders fill when the opposite
- * quote reaches them (conservative: volume trading at our price without moving the quote does
- * not fill us). Market orders fill against the quoted size and the impact model beyond it.
+ * The book is fed what the venue streams (`watchMarket`): every book ticker with its sizes, every
+ * trade with its taker side, and the venue's book when the adapter keeps one (a recording with
+ * depth), each stamped with the time it arrived, exactly as a recording of the same minutes would
+ * be replayed by a backtest. So a resting order joins the queue the venue shows at its price,
+ * moves up as others trade there, and fills when a trade or the opposite quote reaches it; a
+ * market order fills against the quoted size (or the book) and the impact model beyond it. While
+ * the stream is quiet the ticker is polled instead (sizes unknown: the engine assumes them).
  *
  * Funding (perps) follows the venue's own clock: its announced rate and mark price are read
  * every half minute and once more just before each funding time, which then settles the paper
  * position at them (`fundingPayments`, collected by the runner as a live venue's history is).
  */
 import { Effect, type Scope } from "effect"
-import { decimal, decimalsOf, toUnits } from "../core/domain/decimal"
+import { type Decimal, decimal, decimalsOf, toUnits } from "../core/domain/decimal"
+import type { MarketEvent } from "../core/domain/market"
 import type { OrderUpdate } from "../core/domain/order"
 import type { Exchange } from "../core/exchange"
 import type { SimVenueParams } from "../core/config/config"
@@ -23,13 +27,15 @@ import { settleFundingOnTime } from "./funding-clock"
 
 const ACCOUNT = "paper"
 const QUOTE_POLL_MS = 250
+/** the stream counts as quiet (the ticker is polled) when it has sent no book ticker for this long */
+const STREAM_QUIET_MS = 1000
 
 export interface PaperOptions {
   readonly fees: SimVenueParams
   /** quote-asset starting balance (perps: margin; spot: buying power) */
   readonly startingQuote?: string
   readonly startingBase?: string
-  /** how often the live quote is read into the book (default 250 ms) */
+  /** how often the live quote is read into the book while the venue's stream is quiet (default 250 ms) */
   readonly quotePollMs?: number
 }
 
@@ -53,11 +59,41 @@ export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect
     const unsubscribe = book.onOrderUpdate(ACCOUNT, updates.offer)
     yield* Effect.addFinalizer(() => Effect.sync(unsubscribe))
 
-    // the live quote drives the book; a failed poll just waits for the next one
-    const units = (value: Parameters<typeof toUnits>[0], scale: number) => Number(toUnits(value, scale))
-    const feedOnce = Effect.flatMap(live.ticker, (t) =>
-      Effect.sync(() => book.feed.quote(Date.now() * 1000, units(t.bid, priceScale), 0, units(t.ask, priceScale), 0))
-    ).pipe(Effect.catchAll(() => Effect.void))
+    const units = (value: Decimal, scale: number) => Number(toUnits(value, scale))
+    const levels = (side: ReadonlyArray<readonly [Decimal, Decimal]>) => side.map(([p, q]) => [units(p, priceScale), units(q, qtyScale)] as const)
+    let lastStreamQuote = Number.NEGATIVE_INFINITY
+    /** One streamed message into the book, stamped on arrival; one off the venue's grid is skipped. */
+    const onMarket = (event: MarketEvent) => {
+      const nowUs = Date.now() * 1000
+      try {
+        switch (event._tag) {
+          case "Quote": {
+            const q = event.quote
+            book.feed.quote(nowUs, units(q.bid, priceScale), units(q.bidQty, qtyScale), units(q.ask, priceScale), units(q.askQty, qtyScale))
+            lastStreamQuote = Date.now()
+            return
+          }
+          case "Trade": {
+            const t = event.trade
+            book.feed.trade(nowUs, units(t.price, priceScale), units(t.qty, qtyScale), t.takerSide === "buy")
+            return
+          }
+          case "Depth":
+            book.feed.depth(nowUs, { bids: levels(event.depth.bids), asks: levels(event.depth.asks) })
+            return
+        }
+      } catch {
+        // a price or size finer than the instrument's filters cannot be a real book level
+      }
+    }
+    if (live.watchMarket !== undefined) yield* live.watchMarket(onMarket)
+
+    // while the stream is quiet the ticker is read instead; a failed read just waits for the next one
+    const feedOnce = Effect.suspend(() =>
+      Date.now() - lastStreamQuote < STREAM_QUIET_MS
+        ? Effect.void
+        : Effect.flatMap(live.ticker, (t) => Effect.sync(() => book.feed.quote(Date.now() * 1000, units(t.bid, priceScale), 0, units(t.ask, priceScale), 0)))
+    ).pipe(Effect.catchAllCause(() => Effect.void))
     yield* feedOnce
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(options.quotePollMs ?? QUOTE_POLL_MS), feedOnce)))
     if (instrument.kind === "perp" && live.fundingQuote !== undefined) {
