@@ -131,6 +131,11 @@ describe("SequencedBook", () => {
             const asMap = (levels: ReadonlyArray<BookLevel>) => new Map(levels.map(([p, q]) => [Number(formatDecimal(p)), Number(formatDecimal(q))]))
             expect(asMap(best.bids)).toEqual(t!.bids)
             expect(asMap(best.asks)).toEqual(t!.asks)
+            // the best three, best first
+            const top3 = book.best(3)
+            const prices = (levels: ReadonlyArray<BookLevel>) => levels.map(([p]) => Number(formatDecimal(p)))
+            expect(prices(top3.bids)).toEqual([...t!.bids.keys()].sort((a, b) => b - a).slice(0, 3))
+            expect(prices(top3.asks)).toEqual([...t!.asks.keys()].sort((a, b) => a - b).slice(0, 3))
           }
           received.forEach((d, i) => {
             for (const [when, which] of snapshotAt) if (when === i && !book.live) book.onSnapshot(snapshotOf(boundaries[which % boundaries.length]!))

@@ -37,9 +37,33 @@ export type SnapshotOutcome = "live" | "too-old"
 /** Messages held while no book is known; past this the oldest go (a later snapshot covers them). */
 export const MAX_HELD_DELTAS = 10_000
 
+/** A level with its price as a number, for ordering only (a decimal's nearest double keeps the order). */
+interface HeldLevel {
+  readonly level: BookLevel
+  readonly at: number
+}
+
+/** The n levels with the lowest `sign × price`, in that order. */
+const bestOf = (side: ReadonlyMap<string, HeldLevel>, n: number, sign: 1 | -1): Array<BookLevel> => {
+  const kept: Array<HeldLevel> = []
+  if (n <= 0) return []
+  for (const held of side.values()) {
+    const key = sign * held.at
+    if (kept.length === n && key >= sign * kept[n - 1]!.at) continue
+    let i = Math.min(kept.length, n - 1)
+    if (kept.length < n) kept.push(held)
+    while (i > 0 && sign * kept[i - 1]!.at > key) {
+      kept[i] = kept[i - 1]!
+      i -= 1
+    }
+    kept[i] = held
+  }
+  return kept.map((held) => held.level)
+}
+
 export class SequencedBook {
-  private readonly bids = new Map<string, BookLevel>()
-  private readonly asks = new Map<string, BookLevel>()
+  private readonly bids = new Map<string, HeldLevel>()
+  private readonly asks = new Map<string, HeldLevel>()
   /** the update id the book is current to; undefined while no book is known */
   private lastId: number | undefined
   private held: Array<BookDelta> = []
@@ -104,13 +128,12 @@ export class SequencedBook {
     return "live"
   }
 
-  /** The best `n` levels a side, best first (empty while no book is known). */
+  /**
+   * The best `n` levels a side, best first (empty while no book is known). One pass keeping the
+   * best n: a venue's book may hold thousands of levels, and this runs on the thread that hedges.
+   */
   best(n: number): { readonly bids: ReadonlyArray<BookLevel>; readonly asks: ReadonlyArray<BookLevel> } {
-    const byPrice = (a: BookLevel, b: BookLevel) => BigDecimal.Order(a[0], b[0])
-    return {
-      bids: [...this.bids.values()].sort((a, b) => byPrice(b, a)).slice(0, n),
-      asks: [...this.asks.values()].sort(byPrice).slice(0, n)
-    }
+    return { bids: bestOf(this.bids, n, -1), asks: bestOf(this.asks, n, 1) }
   }
 
   private apply(delta: BookDelta): void {
@@ -120,10 +143,10 @@ export class SequencedBook {
     this.version += 1
   }
 
-  private setLevel(side: Map<string, BookLevel>, price: Decimal, qty: Decimal): void {
+  private setLevel(side: Map<string, HeldLevel>, price: Decimal, qty: Decimal): void {
     // "1.50" and "1.5" are one level
     const key = formatDecimal(price)
-    if (BigDecimal.isPositive(qty)) side.set(key, [price, qty])
+    if (BigDecimal.isPositive(qty)) side.set(key, { level: [price, qty], at: Number(key) })
     else side.delete(key)
   }
 
