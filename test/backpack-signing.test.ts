@@ -14,10 +14,9 @@ import {
   signedHeaders,
   signingString,
   subscribeSigningString,
-  subscriptionSignature,
-  verifySignature
+  subscriptionSignature
 } from "../src/adapters/backpack/signing"
-import { authenticate, authenticateSubscription } from "../src/sim/local-exchange/backpack/auth"
+import { authenticate, authenticateSubscription, verifySignature } from "../src/sim/local-exchange/backpack/auth"
 import { testAccounts } from "./support/local-backpack"
 
 /** RFC 8032 §7.1 TEST 1, as the reference gives it. */

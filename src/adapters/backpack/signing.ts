@@ -60,7 +60,7 @@ export class InvalidBackpackKey extends Data.TaggedError("InvalidBackpackKey")<{
 }
 
 /** Strict base64 of exactly `length` bytes (Buffer alone accepts garbage silently). */
-const decodeBase64 = (text: string, length: number): Uint8Array | undefined => {
+export const decodeBase64 = (text: string, length: number): Uint8Array | undefined => {
   const trimmed = text.trim()
   if (trimmed.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(trimmed)) return undefined
   const bytes = Buffer.from(trimmed, "base64")
@@ -96,14 +96,6 @@ export const makeSigner = (
     apiKey: derived,
     sign: (message) => encodeBase64(nacl.sign.detached(encoder.encode(message), pair.secretKey))
   })
-}
-
-/** Checks a base64 signature of `message` against a base64 public key (false on any garbage). */
-export const verifySignature = (apiKey: string, message: string, signature: string): boolean => {
-  const key = decodeBase64(apiKey, 32)
-  const sig = decodeBase64(signature, 64)
-  if (key === undefined || sig === undefined) return false
-  return nacl.sign.detached.verify(new TextEncoder().encode(message), sig, key)
 }
 
 export const API_KEY_HEADER = "X-API-Key"

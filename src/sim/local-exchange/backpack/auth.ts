@@ -5,16 +5,45 @@
  * The account is whatever LocalAccounts.backpack makes of the API key.
  */
 import { Either } from "effect"
+import * as crypto from "node:crypto"
 import {
+  decodeBase64,
   DEFAULT_WINDOW_MS,
   MAX_WINDOW_MS,
   type SignedFields,
   signingString,
-  subscribeSigningString,
-  verifySignature
+  subscribeSigningString
 } from "../../../adapters/backpack/signing"
 import type { LocalAccounts } from "../types"
 import { badRequest, refuse, type Reply } from "./replies"
+
+/** DER header of an ED25519 public key in SPKI form (the 32 raw key bytes follow). */
+const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex")
+const publicKeys = new Map<string, crypto.KeyObject>()
+
+/**
+ * Checks a base64 signature of `message` against a base64 public key (false on any garbage).
+ * node:crypto's ED25519, not the adapter's tweetnacl: an independent check of its signatures,
+ * and about 0.1 ms instead of 8 ms here, so the local venue does not eat the CPU of a bot
+ * measured beside it.
+ */
+export const verifySignature = (apiKey: string, message: string, signature: string): boolean => {
+  const raw = decodeBase64(apiKey, 32)
+  const sig = decodeBase64(signature, 64)
+  if (raw === undefined || sig === undefined) return false
+  try {
+    let key = publicKeys.get(apiKey)
+    if (key === undefined) {
+      if (publicKeys.size >= 1000) publicKeys.clear()
+      key = crypto.createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: "der", type: "spki" })
+      publicKeys.set(apiKey, key)
+    }
+    return crypto.verify(null, Buffer.from(message, "utf8"), key, sig)
+  } catch {
+    // 32 bytes that are no point of the curve
+    return false
+  }
+}
 
 /** What the venue says about a timestamp outside the window. UNCONFIRMED wording. */
 export const EXPIRED_MESSAGE = "Request has expired"
