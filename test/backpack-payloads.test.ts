@@ -245,6 +245,7 @@ describe("the payloads the reference describes (backpack-api.md)", () => {
     const depth = decode(WsDepth, { e: "depth", E: "1759338824897386", s: "BTC_USDC_PERP", U: 1662976171, u: 1662976173, a: [], b: [["117357.0", "0.00000"], ["117356.5", "0.25"]], T: "1759338824895616" })
     expect([depth.U, depth.u, depth.E, depth.T, depth.b.map(([p, q]) => `${text(p)}/${text(q)}`)]).toEqual([1662976171, 1662976173, 1759338824897, 1759338824895, ["117357/0", "117356.5/0.25"]])
     expect(decode(WsBookTicker, { e: "bookTicker", E: "1694687965941000", s: "X", a: "1", A: "1", b: "1", B: "1" }).E).toBe(1694687965941)
+    expect(decode(WsDepth, { e: "depth", E: 1, s: "X", U: "41", u: "42", a: [], b: [] })).toMatchObject({ U: 41, u: 42 })
   })
 
   // "account.orderUpdate data: e one of orderAccepted, orderCancelled, orderExpired, orderFill, orderModified, triggerPlaced, triggerFailed …"

@@ -360,12 +360,15 @@ export type WsBookTicker = typeof WsBookTicker.Type
  * depth.<symbol>: the levels that changed since the previous message, as absolute quantities (0:
  * the level is gone), numbered `U`..`u`; each message starts where the previous one ended.
  */
+/** An update id: a number, or the same quoted (as the venue quotes its other large numbers). */
+const UpdateId = Schema.Union(Schema.Number, Schema.NumberFromString).pipe(Schema.int(), Schema.nonNegative())
+
 export const WsDepth = Schema.Struct({
   e: Schema.Literal("depth"),
   E: EngineTime,
   s: Schema.String,
-  U: Schema.Number.pipe(Schema.int()),
-  u: Schema.Number.pipe(Schema.int()),
+  U: UpdateId,
+  u: UpdateId,
   a: Schema.Array(Level),
   b: Schema.Array(Level),
   T: optionalNullable(EngineTime)
