@@ -114,22 +114,24 @@ const recordHedgeOutcome = (journal: JournalService, clientId: string, runId: nu
     })))
 
 /**
- * Step 2: every request an earlier process journalled without a known outcome is looked up by
- * its client id. Found: the order (and its fills) is recorded, a hedge among them marked done.
+ * Every request of the runs `of` chooses journalled without a known outcome is looked up by its
+ * client id. Found: the order (and its fills) is recorded, a hedge among them marked done.
  * Not found: it never reached the venue; recorded as such so it is never looked up again.
- * A hedge whose order the journal already knows (its stream message came before the crash) is
- * settled from that record.
+ * A hedge whose order the journal already knows (its reply or stream message was recorded, but
+ * not the hedge's result) is settled from that record. Step 2 does it for the runs before this
+ * one (`when` "restart"), the end of a run for its own (`when` "stopping": a reply cut short by
+ * the stop).
  */
-const settleEarlierRuns = (journal: JournalService, runId: number, venues: Venues) =>
+const settleRequestsInDoubt = (journal: JournalService, of: (runId: number) => boolean, venues: Venues, when: "restart" | "stopping") =>
   Effect.gen(function*() {
     const venueOf = (venue: string) => (venue === venues.maker.venue ? venues.maker : venue === venues.hedge.venue ? venues.hedge : undefined)
-    const pending = (yield* mustWrite(journal.pendingIntents())).filter((p) => p.runId !== runId && p.kind !== "cancel")
+    const pending = (yield* mustWrite(journal.pendingIntents())).filter((p) => of(p.runId) && p.kind !== "cancel")
     // read once: each order below is a different one, so what is added for one does not change another's count
     const journalled = yield* journalledFillQty(journal)
     for (const intent of pending) {
       const venue = venueOf(intent.venue)
       if (venue === undefined) {
-        yield* Effect.logWarning(`restart: intent ${intent.clientId} is for ${intent.venue}, which this config does not trade: left as it is`)
+        yield* Effect.logWarning(`${when}: intent ${intent.clientId} is for ${intent.venue}, which this config does not trade: left as it is`)
         continue
       }
       const found = yield* venue.queryOrder({ clientId: intent.clientId }).pipe(
@@ -138,22 +140,22 @@ const settleEarlierRuns = (journal: JournalService, runId: number, venues: Venue
       )
       if (Option.isNone(found)) {
         const ts = yield* Clock.currentTimeMillis
-        yield* mustWrite(journal.recordIntentRefused(intent.clientId, "not found at the venue after a restart: the request never arrived", ts))
-        yield* Effect.log(`restart: ${intent.kind} ${intent.clientId} on ${intent.venue} never arrived`)
+        yield* mustWrite(journal.recordIntentRefused(intent.clientId, `not found at the venue ${when === "restart" ? "after a restart" : "as the run stopped"}: the request never arrived`, ts))
+        yield* Effect.log(`${when}: ${intent.kind} ${intent.clientId} on ${intent.venue} never arrived`)
         continue
       }
       const order = found.value
-      yield* Effect.log(`restart: ${intent.kind} ${intent.clientId} on ${intent.venue} is order ${order.id}, ${order.status}, ${formatDecimal(order.filledQty)} filled`)
+      yield* Effect.log(`${when}: ${intent.kind} ${intent.clientId} on ${intent.venue} is order ${order.id}, ${order.status}, ${formatDecimal(order.filledQty)} filled`)
       yield* completeFills(journal, venue, intent.runId, order, journalled)
       if (intent.kind === "market") yield* recordHedgeOutcome(journal, intent.clientId, intent.runId, order)
     }
     const looked = new Set(pending.map((p) => p.clientId))
-    const inDoubt = (yield* mustWrite(journal.hedgesInDoubt())).filter((h) => h.runId !== runId && !looked.has(h.clientId))
+    const inDoubt = (yield* mustWrite(journal.hedgesInDoubt())).filter((h) => of(h.runId) && !looked.has(h.clientId))
     for (const hedge of inDoubt) {
       const venue = venueOf(hedge.order.pipe(Option.map((o) => o.venue), Option.getOrElse(() => venues.hedge.venue)))
       if (Option.isNone(hedge.order) || venue === undefined || isOpenStatus(hedge.order.value.status)) continue
       const order = hedge.order.value
-      yield* Effect.log(`restart: hedge ${hedge.clientId} is order ${order.id} on ${order.venue}, ${order.status}, ${formatDecimal(order.filledQty)} filled (from the journal)`)
+      yield* Effect.log(`${when}: hedge ${hedge.clientId} is order ${order.id} on ${order.venue}, ${order.status}, ${formatDecimal(order.filledQty)} filled (from the journal)`)
       yield* completeFills(journal, venue, hedge.runId, order, journalled)
       yield* recordHedgeOutcome(journal, hedge.clientId, hedge.runId, order)
     }
@@ -240,7 +242,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     const both = { maker, hedge }
 
     const trade = Effect.gen(function*() {
-      const settled = yield* settleEarlierRuns(journal, runId, both)
+      const settled = yield* settleRequestsInDoubt(journal, (id) => id !== runId, both, "restart")
       if (settled > 0) yield* Effect.log(`restart: ${settled} request(s) of an earlier run settled by client id`)
 
       // Backpack hashes client ids to numbers: an order of ours that the venue lists by number is
@@ -321,6 +323,11 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     // a funding time passed in the last minute is booked by now or at the next start
     yield* collectFunding(journal, runId, maker, guard, fundingSince)
     yield* collectFunding(journal, runId, hedge, guard, fundingSince)
+    // a request whose reply the stop cut short, or a hedge answered just before it: settled now,
+    // so a run that stops cleanly leaves nothing in doubt (else the next start does it)
+    yield* settleRequestsInDoubt(journal, (id) => id === runId, { maker, hedge }, "stopping").pipe(
+      Effect.catchAll((error) => Effect.logWarning(`stopping: could not settle every request by client id (${error.message}); the next start looks them up`))
+    )
     // read from the journal, not kept in memory: a run of weeks would hold every order it placed
     const journalled = yield* journalledFillQty(journal)
     for (const order of yield* mustWrite(journal.orders(runId))) {

@@ -21,7 +21,7 @@ import { type ExchangeError, OrderRejected } from "../errors"
 import { HedgeVenue, MakerVenue } from "../exchange"
 import { Exposure, minimumHedgeQty } from "./exposure"
 import { cancelTracked, placeLimitTracked, placeMarketTracked } from "./tracked-orders"
-import { StrategyObserver } from "./observer"
+import { type HedgeSent, StrategyObserver } from "./observer"
 
 export type StrategyParams = HedgeConfig["trade"] & {
   /** prefix of every client order id, so a restart can recognise its own orders */
@@ -78,18 +78,20 @@ export const runHedgeLoop = (params: StrategyParams) =>
      * A hedge sent but not yet confirmed: if the loop is cut short (interruption, failure) before
      * the reply, its outcome is settled by client id before any other hedge goes out.
      */
-    let hedgeInFlight: { readonly clientId: string; readonly side: Side } | undefined
+    let hedgeInFlight: Omit<HedgeSent, "executedQty" | "executedQuote" | "ts"> | undefined
     const settleHedgeInFlight = Effect.gen(function*() {
       if (hedgeInFlight === undefined) return
-      const { clientId, side } = hedgeInFlight
-      const found = yield* hedge.queryOrder({ clientId }).pipe(
+      const sent = hedgeInFlight
+      const found = yield* hedge.queryOrder({ clientId: sent.clientId }).pipe(
         Effect.map(Option.some),
         Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<Order>()))
       )
       hedgeInFlight = undefined
       if (Option.isSome(found) && BigDecimal.isPositive(found.value.filledQty)) {
-        exposure.absorbHedge(side, found.value.filledQty)
-        yield* Effect.log(`hedge ${clientId} had executed ${formatDecimal(found.value.filledQty)} although its reply was lost`)
+        exposure.absorbHedge(sent.side, found.value.filledQty)
+        yield* Effect.log(`hedge ${sent.clientId} had executed ${formatDecimal(found.value.filledQty)} although its reply was lost`)
+        // reported as any hedge is (a journal closes its record with it)
+        yield* observer.hedgeSent({ ...sent, executedQty: found.value.filledQty, executedQuote: found.value.filledQuote, ts: yield* now })
         yield* reportExposure
       }
     })
@@ -106,7 +108,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
           if (order === undefined) return
           const clientId = nextClientId("h")
           const request = { side: order.side, qty: order.qty, clientId }
-          hedgeInFlight = { clientId, side: order.side }
+          const referencePrice = order.side === "buy" ? ticker.ask : ticker.bid
+          hedgeInFlight = { cycle, leg, side: order.side, qty: order.qty, referencePrice, clientId }
           const attemptFailed = (reason: string) =>
             Effect.flatMap(now, (ts) => observer.hedgeFailed?.({ cycle, leg, side: order.side, qty: order.qty, clientId, reason, ts }) ?? Effect.void)
           const placed = yield* placeMarketTracked(
@@ -130,7 +133,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
             qty: order.qty,
             executedQty: placed.filledQty,
             executedQuote: placed.filledQuote,
-            referencePrice: order.side === "buy" ? ticker.ask : ticker.bid,
+            referencePrice,
             clientId,
             ts: yield* now
           })

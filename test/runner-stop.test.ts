@@ -1,0 +1,105 @@
+/**
+ * The live runner in-process, on paper venues over scripted public markets: a stop (Ctrl+C) that
+ * lands while a hedge's reply is still outstanding. The hedge executed at the venue; the run must
+ * find it by its client id, count it, and leave nothing in doubt in the journal.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Duration, Effect } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { decimal, ZERO } from "../src/core/domain/decimal"
+import type { Instrument } from "../src/core/domain/instrument"
+import type { MarketEvent } from "../src/core/domain/market"
+import { VenueUnavailable } from "../src/core/errors"
+import type { Exchange } from "../src/core/exchange"
+import { makePaperExchange } from "../src/live/paper-exchange"
+import { runLive } from "../src/live/runner"
+import { testConfig } from "./support/config"
+import { PERP } from "./support/fake-local-venue"
+import { inspectJournal } from "./support/live-processes"
+
+const HEDGE: Instrument = { ...PERP, venue: "aster-futures", symbol: "ASTERUSDT", quote: "USDT", minNotional: ZERO }
+
+/** A venue's public side: a fixed book the test can trade through; placing an order is a defect. */
+const publicVenue = (instrument: Instrument) => {
+  const listeners = new Set<(event: MarketEvent) => void>()
+  const never = Effect.dieMessage("paper trading sent an order to the live venue")
+  const venue: Exchange = {
+    venue: instrument.venue,
+    instrument: Effect.succeed(instrument),
+    ticker: Effect.succeed({ ts: 0, bid: decimal("1.5000"), ask: decimal("1.5004"), last: decimal("1.5002") }),
+    placeLimit: () => never,
+    placeMarket: () => never,
+    cancel: () => never,
+    queryOrder: () => never,
+    openOrders: never,
+    nextUpdate: () => never,
+    position: never,
+    balances: never,
+    nextFundingTime: Effect.succeedNone,
+    watchMarket: (listener) => Effect.acquireRelease(Effect.sync(() => void listeners.add(listener)), () => Effect.sync(() => void listeners.delete(listener)))
+  }
+  const trade = (price: string, takerSide: "buy" | "sell") =>
+    listeners.forEach((listener) => listener({ _tag: "Trade", trade: { venue: instrument.venue, ts: 0, price: decimal(price), qty: decimal("1000"), takerSide } }))
+  return { venue, trade }
+}
+
+describe("the live runner, stopped while a hedge's reply is outstanding", () => {
+  // the strategy's wind-down finds the hedge; or, when the venue does not answer it then, the
+  // runner does before it closes the run
+  it.scopedLive.each([
+    ["the strategy's wind-down", false],
+    ["the runner, the venue not answering the wind-down's look-up", true]
+  ] as const)("finds the hedge by its client id (%s): counted, journalled as done, nothing in doubt", ([, lookUpFailsOnce]) =>
+    Effect.gen(function*() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-runner-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+      const journalPath = path.join(dir, "journal.db")
+      const config = testConfig({ trade: { quantity: "10", offset_percent: 0, first_wait_seconds: 30, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0 } })
+      const stop = yield* Deferred.make<void>()
+      const makerMarket = publicVenue(PERP)
+      const hedgeMarket = publicVenue(HEDGE)
+      let hedgesSent = 0
+      let lookUps = 0
+
+      const venues = Effect.gen(function*() {
+        const maker = yield* makePaperExchange(makerMarket.venue, { fees: config.sim.maker, quotePollMs: 50 })
+        const hedge = yield* makePaperExchange(hedgeMarket.venue, { fees: config.sim.hedge, quotePollMs: 50 })
+        return {
+          // a buyer takes our resting sell a moment after it rests
+          maker: {
+            ...maker,
+            placeLimit: (request) =>
+              Effect.tap(maker.placeLimit(request), () => Effect.sync(() => void setTimeout(() => makerMarket.trade("1.5010", request.side === "sell" ? "buy" : "sell"), 20)))
+          } satisfies Exchange,
+          // the first hedge executes, then Ctrl+C comes while its reply is on the way
+          hedge: {
+            ...hedge,
+            placeMarket: (request) =>
+              Effect.gen(function*() {
+                const order = yield* hedge.placeMarket(request)
+                hedgesSent += 1
+                yield* Deferred.succeed(stop, undefined)
+                yield* Effect.sleep(Duration.millis(300))
+                return order
+              }),
+            queryOrder: (ref) =>
+              lookUpFailsOnce && ++lookUps === 1 ? Effect.fail(new VenueUnavailable({ venue: HEDGE.venue, reason: "503" })) : hedge.queryOrder(ref)
+          } satisfies Exchange
+        }
+      })
+
+      const result = yield* runLive({ config, kind: "paper", journalPath, venues, stop, markEveryMs: 1000 })
+      expect(result.outcome).toBe("stopped")
+      expect(hedgesSent).toBe(1)
+
+      const state = yield* Effect.promise(() => inspectJournal(journalPath))
+      expect(state.inDoubt).toEqual([])
+      expect(state.pending).toEqual([])
+      // both legs of the position the maker fill opened and the hedge closed are journalled
+      expect([state.makerQty, state.hedgeQty("aster-futures")]).toEqual(["-10", "10"])
+      // the report counts the hedge the stop cut short
+      expect(result.report.fills.filter((f) => f.venue === "aster-futures").map((f) => [f.side, f.qty])).toEqual([["buy", "10"]])
+    }))
+})
