@@ -18,6 +18,7 @@ import { type Exchange, MakerVenue } from "../../core/exchange"
 import { makeMarketTaps } from "../common/market-taps"
 import { runManagedSocket } from "../common/managed-socket"
 import { makeUpdateMailbox } from "../common/update-mailbox"
+import { makeWarningLimiter } from "../common/warning-limiter"
 import { startStreamFallback } from "../common/stream-fallback"
 import { type BackpackRestOptions, makeBackpackClient } from "./client"
 import { startDepthStream } from "./depth-stream"
@@ -188,8 +189,11 @@ export const makeBackpackExchange = (
       emitNow(own.apply(order, fillFromUpdate(msg)))
     }
 
-    // a message we cannot read is logged and skipped; the next resync covers it
-    const skipped = (error: InvalidResponse) => Effect.logWarning(`backpack stream: ${error.message}`)
+    // a message we cannot read is logged and skipped; the next resync covers it. The market streams
+    // send many a second: their repeats are counted, not each logged
+    const limitedWarning = makeWarningLimiter()
+    const skipped = (error: InvalidResponse, stream?: string) =>
+      stream === undefined || stream.startsWith("account.") ? Effect.logWarning(`backpack stream: ${error.message}`) : limitedWarning(stream, `backpack stream: ${error.message}`)
 
     /** Handles a message as it arrives; only what needs logging or a fallback switch returns an Effect. */
     const onMessage = (text: string): Effect.Effect<void> | undefined => {
@@ -197,24 +201,24 @@ export const makeBackpackExchange = (
       try {
         json = JSON.parse(text)
       } catch {
-        return skipped(new InvalidResponse({ venue: VENUE, detail: `stream: malformed JSON: ${text.slice(0, 200)}` }))
+        return skipped(new InvalidResponse({ venue: VENUE, detail: `stream: malformed JSON: ${text.slice(0, 200)}` }), "malformed JSON")
       }
       if (isStreamError(json)) {
         // a refused private subscription leaves the socket up with no order updates on it: poll
         return Effect.zipRight(Effect.logError(`backpack stream refused a request: ${json.error.code}: ${json.error.message}`), fallback?.down ?? Effect.void)
       }
       const envelope = decodeStream(WsEnvelope, json, "envelope")
-      if (Either.isLeft(envelope)) return skipped(envelope.left)
+      if (Either.isLeft(envelope)) return skipped(envelope.left, "envelope")
       const { stream, data } = envelope.right
       if (stream === `bookTicker.${symbol}`) {
         const tick = decodeStream(WsBookTicker, data, stream)
-        if (Either.isLeft(tick)) return skipped(tick.left)
+        if (Either.isLeft(tick)) return skipped(tick.left, stream)
         const t = tick.right
         market = { ...market, book: { ts: t.T ?? t.E, bid: t.b, ask: t.a } }
         taps.publish(() => ({ _tag: "Quote", quote: { venue: VENUE, ts: t.T ?? t.E, bid: t.b, bidQty: t.B, ask: t.a, askQty: t.A } }))
       } else if (stream === `trade.${symbol}`) {
         const trade = decodeStream(WsTrade, data, stream)
-        if (Either.isLeft(trade)) return skipped(trade.left)
+        if (Either.isLeft(trade)) return skipped(trade.left, stream)
         const t = trade.right
         market = { ...market, last: t.p }
         // `m`: the buyer was the maker, so the taker sold; a trade without it has no known side
@@ -222,7 +226,7 @@ export const makeBackpackExchange = (
         if (maker !== undefined) taps.publish(() => ({ _tag: "Trade", trade: { venue: VENUE, ts: t.T ?? t.E, price: t.p, qty: t.q, takerSide: maker ? "sell" : "buy" } }))
       } else if (depth !== undefined && stream === depth.stream) {
         const message = decodeStream(WsDepth, data, stream)
-        if (Either.isLeft(message)) return skipped(message.left)
+        if (Either.isLeft(message)) return skipped(message.left, stream)
         return depth.onMessage(message.right)
       } else if (stream.startsWith("account.orderUpdate")) {
         const update = decodeStream(WsOrderUpdate, data, stream)
