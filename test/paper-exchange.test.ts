@@ -115,6 +115,25 @@ describe("paper venue", () => {
       expect(yield* filled(paper, order.id)).toBe("1")
     }))
 
+  it.live("the ticker is polled only while the stream is quiet", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const live = yield* streamingVenue
+      let tickerReads = 0
+      const counted: Exchange = { ...live.venue, ticker: Effect.sync(() => (tickerReads += 1, TICKER)) }
+      yield* makePaperExchange(counted, { fees: testConfig().sim.maker, quotePollMs: 50 })
+      // the stream speaks: no poll while it does
+      for (let i = 0; i < 6; i++) {
+        live.quote("1.5000", "20", "1.5004", "10")
+        yield* Effect.sleep("100 millis")
+      }
+      const whileStreaming = tickerReads
+      // quiet for more than a second: polled again
+      yield* Effect.sleep("1300 millis")
+      expect(tickerReads).toBeGreaterThan(whileStreaming)
+      // at most the read at start and one from before the first streamed quote
+      expect(whileStreaming).toBeLessThanOrEqual(2)
+    })))
+
   it.scoped("settles each funding time once, at the rate announced last before it, on the position then held", () =>
     Effect.gen(function*() {
       const funding = yield* Ref.make(quote(HOUR, "0.0001", "1.5"))
