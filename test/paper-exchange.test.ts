@@ -6,37 +6,25 @@
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Effect, Fiber, Option, Ref, TestClock } from "effect"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
-import type { FundingQuote, MarketEvent, Ticker } from "../src/core/domain/market"
+import type { FundingQuote, Ticker } from "../src/core/domain/market"
 import { VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import { settleFundingOnTime } from "../src/live/funding-clock"
 import { makePaperExchange } from "../src/live/paper-exchange"
 import { PERP } from "./support/fake-local-venue"
 import { testConfig } from "./support/config"
+import { scriptedPublicVenue } from "./support/public-venue"
 
 const HOUR = 3_600_000
 const s = formatDecimal
 
 /** The live venue's public side: a quote and a funding announcement the test moves; placing orders is a defect. */
-const liveVenue = (funding: Ref.Ref<Either<FundingQuote>>, ticker: Ticker): Exchange => {
-  const never = Effect.dieMessage("paper trading sent an order to the live venue")
-  return {
-    venue: PERP.venue,
-    instrument: Effect.succeed(PERP),
-    ticker: Effect.succeed(ticker),
-    placeLimit: () => never,
-    placeMarket: () => never,
-    cancel: () => never,
-    queryOrder: () => never,
-    openOrders: never,
-    nextUpdate: () => never,
-    position: never,
-    balances: never,
+const liveVenue = (funding: Ref.Ref<Either<FundingQuote>>, ticker: Ticker) =>
+  scriptedPublicVenue(PERP, ticker, {
     nextFundingTime: Effect.map(Ref.get(funding), (f) => (f._tag === "ok" ? Option.some(f.quote.fundingTime) : Option.none())),
     fundingQuote: Effect.flatMap(Ref.get(funding), (f) =>
       f._tag === "ok" ? Effect.succeed(Option.some(f.quote)) : Effect.fail(new VenueUnavailable({ venue: PERP.venue, reason: "503" })))
-  }
-}
+  })
 type Either<A> = { readonly _tag: "ok"; readonly quote: A } | { readonly _tag: "down" }
 
 const quote = (fundingTime: number, rate: string, markPrice: string): Either<FundingQuote> => ({
@@ -46,27 +34,10 @@ const quote = (fundingTime: number, rate: string, markPrice: string): Either<Fun
 const TICKER: Ticker = { ts: 0, bid: decimal("1.5"), ask: decimal("1.5001"), last: decimal("1.5") }
 
 const paperVenue = (funding: Ref.Ref<Either<FundingQuote>>) =>
-  makePaperExchange(liveVenue(funding, TICKER), { fees: testConfig().sim.maker, quotePollMs: HOUR })
+  makePaperExchange(liveVenue(funding, TICKER).venue, { fees: testConfig().sim.maker, quotePollMs: HOUR })
 
-/** The live venue streaming its market: the test sends book tickers, trades and books by hand. */
-const streamingVenue = Effect.gen(function*() {
-  const listeners = new Set<(event: MarketEvent) => void>()
-  const funding = yield* Ref.make(quote(HOUR, "0.0001", "1.5"))
-  const venue: Exchange = {
-    ...liveVenue(funding, TICKER),
-    watchMarket: (listener) => Effect.acquireRelease(Effect.sync(() => void listeners.add(listener)), () => Effect.sync(() => void listeners.delete(listener)))
-  }
-  const send = (event: MarketEvent) => listeners.forEach((listener) => listener(event))
-  const level = ([p, q]: readonly [string, string]) => [decimal(p), decimal(q)] as const
-  return {
-    venue,
-    quote: (bid: string, bidQty: string, ask: string, askQty: string) =>
-      send({ _tag: "Quote", quote: { venue: PERP.venue, ts: 0, bid: decimal(bid), bidQty: decimal(bidQty), ask: decimal(ask), askQty: decimal(askQty) } }),
-    trade: (price: string, qty: string, takerSide: "buy" | "sell") => send({ _tag: "Trade", trade: { venue: PERP.venue, ts: 0, price: decimal(price), qty: decimal(qty), takerSide } }),
-    book: (bids: ReadonlyArray<readonly [string, string]>, asks: ReadonlyArray<readonly [string, string]>) =>
-      send({ _tag: "Depth", depth: { venue: PERP.venue, ts: 0, bids: bids.map(level), asks: asks.map(level) } })
-  }
-})
+/** The same venue, whose market stream the test drives (book tickers, trades, books). */
+const streamingVenue = Effect.map(Ref.make(quote(HOUR, "0.0001", "1.5")), (funding) => liveVenue(funding, TICKER))
 
 const filled = (paper: Exchange, orderId: string) => Effect.map(paper.queryOrder({ orderId }), (order) => s(order.filledQty))
 

@@ -10,7 +10,6 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { decimal, ZERO } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
-import type { MarketEvent } from "../src/core/domain/market"
 import { VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import { makePaperExchange } from "../src/live/paper-exchange"
@@ -18,32 +17,11 @@ import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
 import { PERP } from "./support/fake-local-venue"
 import { inspectJournal } from "./support/live-processes"
+import { scriptedPublicVenue } from "./support/public-venue"
 
 const HEDGE: Instrument = { ...PERP, venue: "aster-futures", symbol: "ASTERUSDT", quote: "USDT", minNotional: ZERO }
 
-/** A venue's public side: a fixed book the test can trade through; placing an order is a defect. */
-const publicVenue = (instrument: Instrument) => {
-  const listeners = new Set<(event: MarketEvent) => void>()
-  const never = Effect.dieMessage("paper trading sent an order to the live venue")
-  const venue: Exchange = {
-    venue: instrument.venue,
-    instrument: Effect.succeed(instrument),
-    ticker: Effect.succeed({ ts: 0, bid: decimal("1.5000"), ask: decimal("1.5004"), last: decimal("1.5002") }),
-    placeLimit: () => never,
-    placeMarket: () => never,
-    cancel: () => never,
-    queryOrder: () => never,
-    openOrders: never,
-    nextUpdate: () => never,
-    position: never,
-    balances: never,
-    nextFundingTime: Effect.succeedNone,
-    watchMarket: (listener) => Effect.acquireRelease(Effect.sync(() => void listeners.add(listener)), () => Effect.sync(() => void listeners.delete(listener)))
-  }
-  const trade = (price: string, takerSide: "buy" | "sell") =>
-    listeners.forEach((listener) => listener({ _tag: "Trade", trade: { venue: instrument.venue, ts: 0, price: decimal(price), qty: decimal("1000"), takerSide } }))
-  return { venue, trade }
-}
+const TICKER = { ts: 0, bid: decimal("1.5000"), ask: decimal("1.5004"), last: decimal("1.5002") }
 
 describe("the live runner, stopped while a hedge's reply is outstanding", () => {
   // the strategy's wind-down finds the hedge; or, when the venue does not answer it then, the
@@ -58,8 +36,8 @@ describe("the live runner, stopped while a hedge's reply is outstanding", () => 
       const journalPath = path.join(dir, "journal.db")
       const config = testConfig({ trade: { quantity: "10", offset_percent: 0, first_wait_seconds: 30, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0 } })
       const stop = yield* Deferred.make<void>()
-      const makerMarket = publicVenue(PERP)
-      const hedgeMarket = publicVenue(HEDGE)
+      const makerMarket = scriptedPublicVenue(PERP, TICKER)
+      const hedgeMarket = scriptedPublicVenue(HEDGE, TICKER)
       let hedgesSent = 0
       let lookUps = 0
 
@@ -71,7 +49,7 @@ describe("the live runner, stopped while a hedge's reply is outstanding", () => 
           maker: {
             ...maker,
             placeLimit: (request) =>
-              Effect.tap(maker.placeLimit(request), () => Effect.sync(() => void setTimeout(() => makerMarket.trade("1.5010", request.side === "sell" ? "buy" : "sell"), 20)))
+              Effect.tap(maker.placeLimit(request), () => Effect.sync(() => void setTimeout(() => makerMarket.trade("1.5010", "1000", request.side === "sell" ? "buy" : "sell"), 20)))
           } satisfies Exchange,
           // the first hedge executes, then Ctrl+C comes while its reply is on the way
           hedge: {
