@@ -43,23 +43,32 @@ interface HeldLevel {
   readonly at: number
 }
 
-/** The n levels with the lowest `sign × price`, in that order. */
-const bestOf = (side: ReadonlyMap<string, HeldLevel>, n: number, sign: 1 | -1): Array<BookLevel> => {
-  const kept: Array<HeldLevel> = []
+/**
+ * The best `n` levels of one side, best first (bids: highest price first), in one pass without
+ * sorting the side: a venue's book may hold thousands of levels. `priceOf` gives a level's price
+ * as a number, for ordering only (a decimal's nearest double keeps the order); equal prices keep
+ * the order they came in.
+ */
+export const bestLevels = <L>(levels: Iterable<L>, n: number, side: "bids" | "asks", priceOf: (level: L) => number): Array<L> => {
+  const sign = side === "bids" ? -1 : 1
+  const kept: Array<{ readonly level: L; readonly key: number }> = []
   if (n <= 0) return []
-  for (const held of side.values()) {
-    const key = sign * held.at
-    if (kept.length === n && key >= sign * kept[n - 1]!.at) continue
+  for (const level of levels) {
+    const key = sign * priceOf(level)
+    if (kept.length === n && key >= kept[n - 1]!.key) continue
     let i = Math.min(kept.length, n - 1)
-    if (kept.length < n) kept.push(held)
-    while (i > 0 && sign * kept[i - 1]!.at > key) {
+    if (kept.length < n) kept.push({ level, key })
+    while (i > 0 && kept[i - 1]!.key > key) {
       kept[i] = kept[i - 1]!
       i -= 1
     }
-    kept[i] = held
+    kept[i] = { level, key }
   }
-  return kept.map((held) => held.level)
+  return kept.map((entry) => entry.level)
 }
+
+/** A decimal price as a number, for ordering only. */
+export const priceOrder = (level: BookLevel): number => BigDecimal.unsafeToNumber(level[0])
 
 export class SequencedBook {
   private readonly bids = new Map<string, HeldLevel>()
@@ -133,7 +142,8 @@ export class SequencedBook {
    * best n: a venue's book may hold thousands of levels, and this runs on the thread that hedges.
    */
   best(n: number): { readonly bids: ReadonlyArray<BookLevel>; readonly asks: ReadonlyArray<BookLevel> } {
-    return { bids: bestOf(this.bids, n, -1), asks: bestOf(this.asks, n, 1) }
+    const top = (side: Map<string, HeldLevel>, name: "bids" | "asks") => bestLevels(side.values(), n, name, (held) => held.at).map((held) => held.level)
+    return { bids: top(this.bids, "bids"), asks: top(this.asks, "asks") }
   }
 
   private apply(delta: BookDelta): void {

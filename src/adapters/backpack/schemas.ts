@@ -10,6 +10,7 @@ import type { Balance } from "../../core/domain/account"
 import { DecimalString, ZERO } from "../../core/domain/decimal"
 import { type Instrument, InstrumentKind } from "../../core/domain/instrument"
 import type { Fill, Order, OrderStatus, Side } from "../../core/domain/order"
+import { bestLevels, priceOrder } from "./order-book"
 
 const VENUE = "backpack" as const
 
@@ -356,13 +357,13 @@ export const WsBookTicker = Schema.Struct({
 })
 export type WsBookTicker = typeof WsBookTicker.Type
 
+/** An update id: a number, or the same quoted (as the venue quotes its other large numbers). */
+const UpdateId = Schema.Union(Schema.Number, Schema.NumberFromString).pipe(Schema.int(), Schema.nonNegative())
+
 /**
  * depth.<symbol>: the levels that changed since the previous message, as absolute quantities (0:
  * the level is gone), numbered `U`..`u`; each message starts where the previous one ended.
  */
-/** An update id: a number, or the same quoted (as the venue quotes its other large numbers). */
-const UpdateId = Schema.Union(Schema.Number, Schema.NumberFromString).pipe(Schema.int(), Schema.nonNegative())
-
 export const WsDepth = Schema.Struct({
   e: Schema.Literal("depth"),
   E: EngineTime,
@@ -514,10 +515,9 @@ type PriceLevel = readonly [BigDecimal.BigDecimal, BigDecimal.BigDecimal]
 /** The best `n` levels a side with something on them, best first, whatever order the venue lists them in. */
 export const bestLevelsOfDepth = (depth: WireDepth, n: number): { readonly bids: ReadonlyArray<PriceLevel>; readonly asks: ReadonlyArray<PriceLevel> } => {
   const live = (levels: ReadonlyArray<PriceLevel>) => levels.filter(([, qty]) => BigDecimal.isPositive(qty))
-  const byPrice = (a: PriceLevel, b: PriceLevel) => BigDecimal.Order(a[0], b[0])
   return {
-    bids: live(depth.bids).sort((a, b) => byPrice(b, a)).slice(0, n),
-    asks: live(depth.asks).sort(byPrice).slice(0, n)
+    bids: bestLevels(live(depth.bids), n, "bids", priceOrder),
+    asks: bestLevels(live(depth.asks), n, "asks", priceOrder)
   }
 }
 

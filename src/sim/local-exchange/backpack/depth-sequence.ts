@@ -6,6 +6,7 @@
  */
 import { BigDecimal } from "effect"
 import { type Decimal, formatDecimal, ZERO } from "../../../core/domain/decimal"
+import { bestLevels, priceOrder } from "../../../adapters/backpack/order-book"
 import type { LocalVenue } from "../types"
 
 type Level = readonly [Decimal, Decimal]
@@ -69,9 +70,7 @@ export const makeDepthSequence = (venue: LocalVenue): DepthSequence => {
   return {
     snapshot: (limit) => {
       sync()
-      const best = (side: Map<string, Level>, descending: boolean) =>
-        [...side.values()].sort((a, b) => (descending ? BigDecimal.Order(b[0], a[0]) : BigDecimal.Order(a[0], b[0]))).slice(0, limit)
-      return { ts, lastUpdateId: updateId, bids: best(bids, true), asks: best(asks, false) }
+      return { ts, lastUpdateId: updateId, bids: bestLevels(bids.values(), limit, "bids", priceOrder), asks: bestLevels(asks.values(), limit, "asks", priceOrder) }
     },
     onDelta: (listener) => {
       // the book as it stands is the starting point: the listener hears what changes after it
