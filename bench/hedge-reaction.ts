@@ -54,16 +54,19 @@ const stampingHttp = Layer.effect(
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 
+// the journal, the log and the exchange's market file; removed however the bench ends
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-reaction-"))
+process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }))
+
 const key = generateBackpackTestKey()
 const worker = new Worker(new URL("./ts-worker.mjs", import.meta.url), {
-  workerData: { script: new URL("./reaction-exchange-worker.ts", import.meta.url).href, backpackAccount: key.publicKeyB64 }
+  workerData: { script: new URL("./reaction-exchange-worker.ts", import.meta.url).href, backpackAccount: key.publicKeyB64, dir }
 })
 const urls = await new Promise<{ backpack: string; asterFutures: string }>((resolve, reject) => {
   worker.once("message", resolve)
   worker.once("error", reject)
 })
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-reaction-"))
 // the strategy logs as under `npm run live` (Info, the live command's deferred logger), into a file
 const logFd = fs.openSync(path.join(dir, "run.log"), "w")
 const logs = makeDeferredLogger(Logger.map(Logger.stringLogger, (line) => void fs.writeSync(logFd, `${line}\n`)))
@@ -123,7 +126,6 @@ const program = Effect.gen(function*() {
 Effect.runPromise(program).then(
   (result) => {
     console.log(JSON.stringify(result))
-    fs.rmSync(dir, { recursive: true, force: true })
     process.exit(0)
   },
   (error) => {

@@ -5,20 +5,18 @@
  * URLs, then serves until the bench exits.
  */
 import { Effect } from "effect"
-import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { parentPort, workerData } from "node:worker_threads"
 import { toUnits } from "../src/core/domain/decimal"
 import { startLocalExchange } from "../src/sim/local-exchange/local-exchange"
 import { createTickFile } from "../src/sim/tickstore/writer"
 
-const { backpackAccount } = workerData as { readonly backpackAccount: string }
+/** `dir` belongs to the bench's main thread, which removes it: a worker's exit handlers do not run when the process exits */
+const { backpackAccount, dir } = workerData as { readonly backpackAccount: string; readonly dir: string }
 const FILL_AFTER_MS = 25
 
 /** An hour of steady quotes on both venues, from now. */
 const steadyMarket = (): string => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-bench-"))
   const file = path.join(dir, "steady.db")
   const writer = createTickFile(file, { source: "bench", synthetic: true, proxy: [], createdAt: new Date(0).toISOString(), notes: {} }, [
     { venue: "backpack", symbol: "ASTER_USDC_PERP", base: "ASTER", quote: "USDC", kind: "perp", tickSize: "0.0001", stepSize: "0.01", minQty: "0.01", minNotional: "0", priceScale: 4, qtyScale: 2 },
@@ -30,7 +28,6 @@ const steadyMarket = (): string => {
     writer.appendQuote(1, start + s * 1_000_000, 19995, 100000, 20005, 100000)
   }
   writer.finish()
-  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }))
   return file
 }
 

@@ -7,7 +7,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Option, Ref, Scope, TestClock } from "effect"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { decimal } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
@@ -19,6 +18,7 @@ import { openTickFile } from "../src/sim/tickstore/reader"
 import { TickKind } from "../src/sim/tickstore/types"
 import { createTickFile } from "../src/sim/tickstore/writer"
 import { PERP } from "./support/fake-local-venue"
+import { tempDir } from "./support/scripted-market"
 
 /** the maker venue's instrument, as the other venue tests use it */
 const BACKPACK: Instrument = PERP
@@ -70,7 +70,7 @@ const ticksOf = (file: string) => {
   }
 }
 
-const tempFile = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-record-")), "ticks.db")
+const tempFile = () => path.join(tempDir(), "ticks.db")
 
 /** A recording in its own scope, so a test can end it (finish the file) and start the next. */
 const recording = (options: Omit<RecordingOptions, "kind">, funding?: Ref.Ref<Option.Option<FundingQuote>>) =>

@@ -29,15 +29,21 @@ const QTY_SCALE = 2
 const p = (text: string) => Number(toUnits(decimal(text), PRICE_SCALE))
 const q = (text: string) => Number(toUnits(decimal(text), QTY_SCALE))
 
-/** One folder per test process, removed when the process exits. */
+/**
+ * One folder per test file, removed after its tests by `removeTempRoot` (test/setup.ts). Not on
+ * process exit: vitest ends its workers without running exit handlers, and every run would
+ * leave its files behind.
+ */
 let root: string | undefined
 export const tempDir = () => {
-  if (root === undefined) {
-    const created = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-test-"))
-    root = created
-    process.on("exit", () => fs.rmSync(created, { recursive: true, force: true }))
-  }
+  root ??= fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-test-"))
   return fs.mkdtempSync(path.join(root, "t-"))
+}
+
+export const removeTempRoot = () => {
+  if (root === undefined) return
+  fs.rmSync(root, { recursive: true, force: true })
+  root = undefined
 }
 
 /** Writes the ticks (times in ms relative to start) and returns the file path. */
