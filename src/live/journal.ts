@@ -2,7 +2,8 @@
  * The live runner's journal: one SQLite file (WAL) holding everything a run
  * did, written before acting where it matters, so that after `kill -9` a restart knows which
  * requests may have reached a venue (and must be looked up by client id, never sent again) and
- * which hedges are in doubt. `npm run report` rebuilds the run report from it.
+ * which hedges are in doubt. `npm run report` rebuilds the run report from it. A journal has one
+ * writer at a time (`journal-lock.ts`); readers are never refused.
  *
  * Tables (money is decimal TEXT, times are ms since epoch):
  * - meta     (key, value): `format` = "hedgeloop-journal", `format_version`, `created_at`.
@@ -41,6 +42,7 @@ import { describeConfig, type HedgeConfig } from "../core/config/config"
 import { type Decimal, DecimalString, formatDecimal } from "../core/domain/decimal"
 import { type Fill, isOpenStatus, Liquidity, Order, type OrderUpdate, Side } from "../core/domain/order"
 import { Venue } from "../core/domain/venue"
+import { acquireJournalLock, describeRefusal, type LockHolder } from "./journal-lock"
 
 export const JOURNAL_FORMAT = "hedgeloop-journal"
 export const JOURNAL_FORMAT_VERSION = 1
@@ -201,6 +203,8 @@ export type RunFilter = number | ReadonlyArray<number> | undefined
 
 export interface JournalService {
   readonly path: string
+  /** a writer's: the lock of a runner that is gone (a crash), taken over at opening */
+  readonly replacedLock: Option.Option<LockHolder>
   /** opens a run and registers its secrets for scrubbing; returns the run id */
   readonly startRun: (run: RunStart) => Effect.Effect<number, JournalError>
   readonly endRun: (runId: number, end: RunEnd) => Effect.Effect<void, JournalError>
@@ -257,7 +261,11 @@ export class Journal extends Context.Tag("hedgeloop/Journal")<Journal, JournalSe
 export const openJournal = (path: string, mode: "write" | "read"): Effect.Effect<JournalService, JournalError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.try({ try: () => JournalStore.open(path, mode), catch: (error) => journalError(path, error) }),
-    (store) => Effect.sync(() => store.close())
+    (store) =>
+      Effect.suspend(() => {
+        const lost = store.close()
+        return lost === undefined ? Effect.void : Effect.logError(`journal ${path}: ${lost}`)
+      })
   ).pipe(Effect.map(serviceOf))
 
 const journalError = (path: string, error: unknown): JournalError =>
@@ -277,6 +285,7 @@ const serviceOf = (store: JournalStore): JournalService => {
   const callAhead = <A>(f: () => A): Effect.Effect<A, JournalError> => Effect.try({ try: f, catch: (error) => journalError(store.path, error) })
   return {
     path: store.path,
+    replacedLock: Option.fromNullable(store.replacedLock),
     startRun: (run) => call(() => store.startRun(run)),
     endRun: (runId, end) => call(() => store.endRun(runId, end)),
     // a hedge's intent goes ahead of the updates behind: it touches none of their rows
@@ -540,7 +549,12 @@ class JournalStore {
   /** one transaction wrapper for every write (better-sqlite3 builds four functions per `transaction` call) */
   private readonly atomically: (body: () => void) => void
 
-  private constructor(readonly path: string, private readonly db: Database.Database) {
+  private constructor(
+    readonly path: string,
+    private readonly db: Database.Database,
+    private readonly releaseLock: () => void,
+    readonly replacedLock: LockHolder | undefined
+  ) {
     this.atomically = db.transaction((body: () => void) => body())
   }
 
@@ -554,18 +568,27 @@ class JournalStore {
       }
       if (!stat.isFile()) throw new JournalError({ path, reason: "not a regular file" })
     }
+    // the writer's lock first: a second writer must not touch the file at all
+    let lock: { readonly release: () => void; readonly replaced?: LockHolder } = { release: () => {} }
+    if (mode === "write") {
+      const taken = acquireJournalLock(path)
+      if (taken._tag !== "Acquired") throw new JournalError({ path, reason: describeRefusal(taken) })
+      lock = taken
+    }
     let db: Database.Database
     try {
       db = new Database(path, mode === "read" ? { readonly: true, fileMustExist: true } : {})
     } catch (error) {
+      lock.release()
       throw new JournalError({ path, reason: `cannot open as SQLite: ${error instanceof Error ? error.message : String(error)}` })
     }
     try {
-      const store = new JournalStore(path, db)
+      const store = new JournalStore(path, db, lock.release, lock.replaced)
       store.prepare(mode)
       return store
     } catch (error) {
       db.close()
+      lock.release()
       throw error
     }
   }
@@ -615,13 +638,19 @@ class JournalStore {
     }
   }
 
-  close(): void {
-    if (!this.db.open) return
+  /** Closes whatever happens; says what could not be written (updates still behind), if anything. */
+  close(): string | undefined {
+    if (!this.db.open) return undefined
+    let lost: string | undefined
     try {
       this.catchUp()
+    } catch (error) {
+      lost = `${this.behind.length} stream update(s) could not be written at closing (${error instanceof Error ? error.message : String(error)})`
     } finally {
       this.db.close()
+      this.releaseLock()
     }
+    return lost
   }
 
   checkpoint(): void {

@@ -3,8 +3,9 @@
  * intent BEFORE it is sent (a market order's intent is also its hedge's `sent` record), then the
  * venue's answer; every own-order update is handed to the journal before the strategy sees it
  * (written behind: the hedge it triggers leaves first, see `JournalService.recordUpdate`);
- * lookups are journalled too. If the journal cannot be written the fiber dies: acting without a record is
- * exactly what would make a restart send an order twice.
+ * lookups are journalled too. A new maker order whose intent cannot be written is not sent (the
+ * fiber dies): without its record a restart could not recognise it. Every other write is the
+ * guard's (`journal-guard.ts`): a journal that fails stops the run, which still winds down.
  *
  * The strategy reads only the maker venue's update stream. The hedge venue's fills (with their
  * fees) reach the journal only if someone reads its stream: the runner forks `drainUpdates` on
@@ -17,7 +18,7 @@ import type { Exchange } from "../core/exchange"
 import type { StrategyObserverService } from "../core/strategy/observer"
 import { cancelIntentId, type CycleEventDetail, type JournalError, type JournalService } from "./journal"
 
-/** A run cannot go on unjournalled: a journal failure becomes a defect that stops the strategy. */
+/** A journal call that fails here is a defect: the guard lets only a maker order's intent fail. */
 const mustWrite = <A>(effect: Effect.Effect<A, JournalError>): Effect.Effect<A> => Effect.orDie(effect)
 
 /** Errors that mean the venue placed nothing (anything else may have reached it). */

@@ -11,6 +11,9 @@
  *    venue's own-order stream is drained into the journal meanwhile, and marks are polled;
  * 5. whatever ended it, the strategy winds down (cancel, hedge the residual), late fills are
  *    collected, the run is closed in the journal and the report is built from the journal.
+ *
+ * A journal that stops taking writes mid-run stops the run as the kill switch does: the strategy
+ * winds down, unrecorded (see `journal-guard.ts`), and the run ends "failed" saying why.
  */
 import { BigDecimal, Cause, Clock, Data, Deferred, Duration, Effect, Fiber, Option, type Scope } from "effect"
 import { backpackClientId } from "../adapters/backpack/client"
@@ -22,7 +25,8 @@ import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
 import type { RunReport } from "../core/report/report"
-import { type JournalService, openJournal, type RunKind } from "./journal"
+import { JournalError, type JournalService, openJournal, type RunKind } from "./journal"
+import { guardJournal } from "./journal-guard"
 import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
 import { reportFromJournal } from "./journal-report"
 import { type RecordingError, type RecordingOptions, type RecordingSummary, startMarketRecording } from "./market-recorder"
@@ -50,6 +54,8 @@ export interface RunnerOptions<E, R> {
   readonly markEveryMs?: number
   /** record both venues' market data into this tick file (`--record`) */
   readonly record?: Omit<RecordingOptions, "kind">
+  /** tests: wraps the journal once opened (to make its writes fail) */
+  readonly wrapJournal?: (journal: JournalService) => JournalService
 }
 
 export type RunOutcome = "completed" | "stopped" | "kill-switch" | "hedge-failed" | "failed" | "refused"
@@ -74,7 +80,7 @@ const QUIET_AFTER_STOP = Duration.millis(500)
 const FUNDING_BOOKING_DELAY_MS = 60_000
 const HEDGE_STREAM_POLL = Duration.seconds(1)
 
-/** Journal writes that fail stop the run: acting unrecorded is what makes a restart unsafe. */
+/** Journal calls that fail here are defects: before trading a run cannot start unrecorded, and mid-run the guard answers for every write. */
 const mustWrite = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.orDie(effect)
 
 const mid = (bid: Decimal, ask: Decimal) => BigDecimal.normalize(BigDecimal.unsafeDivide(BigDecimal.sum(bid, ask), BigDecimal.fromBigInt(2n)))
@@ -210,13 +216,20 @@ const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } =
   if (error instanceof HedgeFailed) return { outcome: "hedge-failed", reason: error.message }
   if (error instanceof ReconciliationRefused) return { outcome: "refused", reason: error.message }
   if (error instanceof StrategyConfigError) return { outcome: "refused", reason: error.message }
+  if (error instanceof JournalError) return { outcome: "failed", reason: `${error.message}: the journal stopped taking writes, so trading stopped; the journal lacks what followed (the log has it), and the next start reconciles from the venues` }
   return { outcome: "failed", reason: error instanceof Error ? error.message : String(error) }
 }
 
 export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunResult, E | RunStopped | RecordingError | ExchangeError, R | Scope.Scope> =>
   Effect.gen(function*() {
     const { config } = options
-    const journal = yield* mustWrite(openJournal(options.journalPath, "write"))
+    const opened = yield* mustWrite(openJournal(options.journalPath, "write"))
+    const guarded = yield* guardJournal(options.wrapJournal?.(opened) ?? opened)
+    const journal = guarded.journal
+    if (Option.isSome(journal.replacedLock)) {
+      const gone = journal.replacedLock.value
+      yield* Effect.log(`journal ${options.journalPath}: took over the lock of process ${gone.pid} (started ${new Date(gone.startedAt).toISOString()}), which is no longer running`)
+    }
     const venues = yield* options.venues
     const makerInstrument = yield* venues.maker.instrument
     const hedgeInstrument = yield* venues.hedge.instrument
@@ -300,15 +313,24 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       const stop = options.stop === undefined
         ? Effect.never
         : Effect.zipRight(Deferred.await(options.stop), Effect.log("stop requested: winding down (cancel the working order, hedge the residual)"))
+      const journalFailed = Effect.flatMap(Deferred.await(guarded.failed), Effect.fail)
       // the first to finish, by success or failure, wins; the strategy, interrupted, winds down
       // before the race returns
-      return yield* Effect.raceFirst(Effect.raceFirst(Effect.asVoid(strategy), kill), stop)
+      return yield* Effect.raceFirst(Effect.raceFirst(Effect.raceFirst(Effect.asVoid(strategy), kill), stop), journalFailed)
     })
 
     const exit = yield* Effect.exit(trade)
     let outcome: RunOutcome = "completed"
     let reason: string | undefined
-    if (exit._tag === "Success") {
+    // a failed journal write decides the outcome, whichever way it ended the strategy (a new
+    // maker order that could not be recorded ends it as a defect)
+    const journalFailure = guarded.failure()
+    if (journalFailure !== undefined) {
+      const described = describeExit(journalFailure)
+      outcome = described.outcome
+      reason = described.reason
+      yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
+    } else if (exit._tag === "Success") {
       if (options.stop !== undefined && (yield* Deferred.isDone(options.stop))) outcome = "stopped"
     } else {
       const failure = Cause.failureOption(exit.cause)
@@ -318,24 +340,27 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
     }
 
-    // late messages (a fill that raced the last cancel), then any fill the streams never delivered
-    yield* Effect.all([drainUpdates(maker, QUIET_AFTER_STOP), drainUpdates(hedge, QUIET_AFTER_STOP)], { concurrency: 2 }).pipe(Effect.catchAll(() => Effect.void))
-    // a funding time passed in the last minute is booked by now or at the next start
-    yield* collectFunding(journal, runId, maker, guard, fundingSince)
-    yield* collectFunding(journal, runId, hedge, guard, fundingSince)
-    // a request whose reply the stop cut short, or a hedge answered just before it: settled now,
-    // so a run that stops cleanly leaves nothing in doubt (else the next start does it)
-    yield* settleRequestsInDoubt(journal, (id) => id === runId, { maker, hedge }, "stopping").pipe(
-      Effect.catchAll((error) => Effect.logWarning(`stopping: could not settle every request by client id (${error.message}); the next start looks them up`))
-    )
-    // read from the journal, not kept in memory: a run of weeks would hold every order it placed
-    const journalled = yield* journalledFillQty(journal)
-    for (const order of yield* mustWrite(journal.orders(runId))) {
-      const venue = order.venue === maker.venue ? maker : order.venue === hedge.venue ? hedge : undefined
-      if (venue !== undefined) yield* completeFills(journal, venue, runId, order, journalled)
+    // completing the journal: pointless once it takes no writes (the next start does it)
+    if (guarded.failure() === undefined) {
+      // late messages (a fill that raced the last cancel), then any fill the streams never delivered
+      yield* Effect.all([drainUpdates(maker, QUIET_AFTER_STOP), drainUpdates(hedge, QUIET_AFTER_STOP)], { concurrency: 2 }).pipe(Effect.catchAll(() => Effect.void))
+      // a funding time passed in the last minute is booked by now or at the next start
+      yield* collectFunding(journal, runId, maker, guard, fundingSince)
+      yield* collectFunding(journal, runId, hedge, guard, fundingSince)
+      // a request whose reply the stop cut short, or a hedge answered just before it: settled now,
+      // so a run that stops cleanly leaves nothing in doubt (else the next start does it)
+      yield* settleRequestsInDoubt(journal, (id) => id === runId, { maker, hedge }, "stopping").pipe(
+        Effect.catchAll((error) => Effect.logWarning(`stopping: could not settle every request by client id (${error.message}); the next start looks them up`))
+      )
+      // read from the journal, not kept in memory: a run of weeks would hold every order it placed
+      const journalled = yield* journalledFillQty(journal)
+      for (const order of yield* mustWrite(journal.orders(runId))) {
+        const venue = order.venue === maker.venue ? maker : order.venue === hedge.venue ? hedge : undefined
+        if (venue !== undefined) yield* completeFills(journal, venue, runId, order, journalled)
+      }
+      const endedAt = yield* Clock.currentTimeMillis
+      yield* mustWrite(journal.endRun(runId, { endedAt, outcome, ...(reason !== undefined ? { message: reason } : {}) }))
     }
-    const endedAt = yield* Clock.currentTimeMillis
-    yield* mustWrite(journal.endRun(runId, { endedAt, outcome, ...(reason !== undefined ? { message: reason } : {}) }))
     const report = yield* mustWrite(reportFromJournal(options.journalPath, { runId }))
     return {
       runId,

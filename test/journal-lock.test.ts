@@ -1,0 +1,101 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Option } from "effect"
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { acquireJournalLock, lockPathOf } from "../src/live/journal-lock"
+import { openJournal } from "../src/live/journal"
+import { tempDir } from "./support/scripted-market"
+
+/** The pid of a process that has exited. */
+const deadPid = (): number => {
+  const child = spawnSync(process.execPath, ["-e", ""])
+  return child.pid!
+}
+
+const writeLock = (journal: string, holder: { pid: number; host: string; startedAt: number }) =>
+  fs.writeFileSync(lockPathOf(journal), JSON.stringify(holder))
+
+const openError = (journal: string) =>
+  Effect.gen(function*() {
+    const exit = yield* Effect.exit(Effect.scoped(openJournal(journal, "write")))
+    if (Exit.isSuccess(exit)) return "opened"
+    return exit.cause._tag === "Fail" ? exit.cause.error.message : String(exit.cause)
+  })
+
+describe("journal lock: one writer per journal", () => {
+  it.effect("a second writer is refused while the first holds the journal, and may open it once the first closed", () =>
+    Effect.gen(function*() {
+      const journal = path.join(tempDir(), "journal.db")
+      yield* Effect.scoped(Effect.gen(function*() {
+        yield* openJournal(journal, "write")
+        expect(fs.existsSync(lockPathOf(journal))).toBe(true)
+        const refused = yield* openError(journal)
+        expect(refused).toContain(`process ${process.pid}`)
+        expect(refused).toContain("two runners on one journal would trade the account twice")
+        // a reader (npm run report) is never refused
+        const read = yield* Effect.exit(Effect.scoped(openJournal(journal, "read")))
+        expect(Exit.isSuccess(read)).toBe(true)
+      }))
+      expect(fs.existsSync(lockPathOf(journal))).toBe(false)
+      expect(yield* openError(journal)).toBe("opened")
+    }))
+
+  it.effect("the lock of a process that is gone (kill -9) is taken over and reported", () =>
+    Effect.gen(function*() {
+      const journal = path.join(tempDir(), "journal.db")
+      const pid = deadPid()
+      writeLock(journal, { pid, host: os.hostname(), startedAt: Date.now() - 1000 })
+      yield* Effect.scoped(Effect.gen(function*() {
+        const service = yield* openJournal(journal, "write")
+        expect(Option.map(service.replacedLock, (h) => h.pid)).toEqual(Option.some(pid))
+        expect(JSON.parse(fs.readFileSync(lockPathOf(journal), "utf8")).pid).toBe(process.pid)
+      }))
+    }))
+
+  it("a lock older than this machine's boot is stale even if its pid is running now (pid reuse)", () => {
+    const journal = path.join(tempDir(), "journal.db")
+    // pid 1 always runs, but no process of ours started before the boot
+    writeLock(journal, { pid: 1, host: os.hostname(), startedAt: Date.now() - os.uptime() * 1000 - 60_000 })
+    const taken = acquireJournalLock(journal)
+    expect(taken._tag).toBe("Acquired")
+    if (taken._tag === "Acquired") {
+      expect(taken.replaced?.pid).toBe(1)
+      taken.release()
+    }
+    writeLock(journal, { pid: 1, host: os.hostname(), startedAt: Date.now() - 1000 })
+    expect(acquireJournalLock(journal)._tag).toBe("Held")
+  })
+
+  it.effect("a lock from another host cannot be checked: it is honoured and the message says how to remove it", () =>
+    Effect.gen(function*() {
+      const journal = path.join(tempDir(), "journal.db")
+      writeLock(journal, { pid: deadPid(), host: `${os.hostname()}-elsewhere`, startedAt: Date.now() - 1000 })
+      const refused = yield* openError(journal)
+      expect(refused).toContain(`on host ${os.hostname()}-elsewhere`)
+      expect(refused).toContain(`remove ${lockPathOf(journal)}`)
+      expect(fs.existsSync(journal)).toBe(false)
+    }))
+
+  it("a lock file that is not ours is not removed: young, another runner may be writing it; old, the message says to remove it", () => {
+    const journal = path.join(tempDir(), "journal.db")
+    fs.writeFileSync(lockPathOf(journal), "")
+    const young = acquireJournalLock(journal)
+    expect(young).toMatchObject({ _tag: "Unreadable", reason: "another runner is starting on this journal" })
+    const old = acquireJournalLock(journal, Date.now() + 60_000)
+    expect(old._tag).toBe("Unreadable")
+    if (old._tag === "Unreadable") expect(old.reason).toContain("remove it if no runner uses this journal")
+    expect(fs.readFileSync(lockPathOf(journal), "utf8")).toBe("")
+  })
+
+  it("release removes only its own lock", () => {
+    const journal = path.join(tempDir(), "journal.db")
+    const taken = acquireJournalLock(journal)
+    if (taken._tag !== "Acquired") throw new Error(taken._tag)
+    // removed by hand and taken by another runner meanwhile
+    writeLock(journal, { pid: process.pid, host: os.hostname(), startedAt: 1 })
+    taken.release()
+    expect(fs.existsSync(lockPathOf(journal))).toBe(true)
+  })
+})
