@@ -206,6 +206,25 @@ describe("npm run live: stopping and crashing", () => {
     expect(state.inDoubt).toEqual([])
   })
 
+  it("a stop signalled twice at once (a terminal and npm/tsx passing it on, systemd signalling the group) is one clean stop", async () => {
+    const local = await exchange({ maxCycles: 0 })
+    const before = await positions(local.config)
+    const journal = path.join(local.dir, "journal.db")
+    const live = startLive(local.config, journal)
+    await waitFor(live, /\[Cycle 2\] start of a new hedge cycle/)
+    live.process.kill("SIGTERM")
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    live.process.kill("SIGINT")
+    expect(await live.exited, live.output()).toBe(0)
+    expect(live.output()).not.toMatch(/exiting at once/)
+    expect(live.output()).toMatch(/stopping: (flat across venues|.*left unhedged)/)
+    expect(live.output()).toMatch(/live report/)
+    expect(formatDecimal(netChange(before, await positions(local.config)))).toBe("0")
+    const state = await inspectJournal(journal)
+    expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["stopped"])
+    expect(fs.existsSync(`${journal}.lock`)).toBe(false)
+  })
+
   it("kill -9 while a hedge's reply is outstanding: the restart finds the hedge by client id and sends no second one", async () => {
     // the first hedge executes at the venue and its reply never comes: the runner is killed waiting
     const local = await exchange({ maxCycles: 1, faults: `http:\n  - route: "POST /fapi/v1/order"\n    times: 1\n    fault: timeout\n` })

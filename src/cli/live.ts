@@ -2,7 +2,8 @@
  * `npm run live -- CONFIG [--paper] [--journal FILE] [--record FILE [--depth]] [--report-json FILE]`
  * Runs the hedge loop on the venues of CONFIG (real ones, or a local exchange), journalled so a
  * restart after a crash resumes safely. `--paper`: live market data, fills simulated locally.
- * Ctrl+C stops it cleanly (cancel, hedge the residual, report); a second Ctrl+C exits at once.
+ * Ctrl+C or SIGTERM stops it cleanly (cancel, hedge the residual, report); a second one, a second
+ * or more later, exits at once (see stop-signals.ts).
  */
 import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
@@ -19,6 +20,7 @@ import { publicDataVenues, RECORDED_BACKPACK_DEPTH_EVERY_MS } from "../live/publ
 import { awaitStopping, RunStopped, runLive, type Venues } from "../live/runner"
 import { formatSummary } from "./summary"
 import { runCli } from "./run-cli"
+import { exitOnSecondStop } from "./stop-signals"
 
 const config = Args.text({ name: "CONFIG" }).pipe(Args.withDescription("hedge config (the original bot's YAML); secrets may come from HEDGELOOP_* environment variables"))
 const paper = Options.boolean("paper").pipe(Options.withDescription("live market data, fills simulated by the backtest's matching engine: no order reaches a venue"))
@@ -107,4 +109,5 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
   })
 ).pipe(Command.withDescription("Run the Backpack-maker / Aster-hedge loop live (or --paper), journalled and crash-safe"))
 
+exitOnSecondStop()
 runCli(command, "hedgeloop live")

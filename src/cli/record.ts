@@ -13,6 +13,7 @@ import { describeRecording, startMarketRecording } from "../live/market-recorder
 import { publicDataVenues } from "../live/public-venues"
 import { awaitStopping } from "../live/runner"
 import { runCli } from "./run-cli"
+import { exitOnSecondStop } from "./stop-signals"
 
 const UNITS: Record<string, Duration.DurationInput> = { s: "1 second", m: "1 minute", h: "1 hour", d: "1 day" }
 
@@ -70,4 +71,5 @@ const command = Command.make("record", { config, out, duration, depth }, (args) 
   })
 ).pipe(Command.withDescription("Record both venues' public market data into a tick file (no trading), to backtest on"))
 
+exitOnSecondStop()
 runCli(command, "hedgeloop record")

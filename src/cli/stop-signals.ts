@@ -1,0 +1,26 @@
+/**
+ * Ctrl+C or SIGTERM once: the command stops cleanly (@effect/platform-node's runMain interrupts
+ * it and waits). Again: it exits at once. But one stop often arrives more than once: a terminal
+ * signals the whole process group and `npm run` and tsx pass the signal on as well, and systemd
+ * signals every process of the service. Without this the copy would count as the second Ctrl+C
+ * and cut the wind-down short (a working order left resting, a fill unhedged). A repeat within
+ * `windowMs` of the first is taken as that same stop.
+ */
+export const DUPLICATE_SIGNAL_WINDOW_MS = 1000
+
+export const exitOnSecondStop = (windowMs: number = DUPLICATE_SIGNAL_WINDOW_MS): void => {
+  let first: number | undefined
+  const onSignal = (signal: NodeJS.Signals) => {
+    const now = performance.now()
+    if (first === undefined) {
+      first = now
+      return
+    }
+    if (now - first < windowMs) return
+    process.stderr.write(`${signal} again: exiting at once, without winding down (the next start reconciles)\n`)
+    process.exit(130)
+  }
+  // kept for the whole process: while a listener is installed, Node does not end it on a signal
+  process.on("SIGINT", onSignal)
+  process.on("SIGTERM", onSignal)
+}
