@@ -187,13 +187,19 @@ describe("npm run record against npm run exchange", () => {
   })
 })
 
+/** A runner trading without end on a local exchange, once its second cycle starts. */
+const tradingRunner = async () => {
+  const local = await exchange({ maxCycles: 0 })
+  const before = await positions(local.config)
+  const journal = path.join(local.dir, "journal.db")
+  const live = startLive(local.config, journal)
+  await waitFor(live, /\[Cycle 2\] start of a new hedge cycle/)
+  return { local, before, journal, live }
+}
+
 describe("npm run live: stopping and crashing", () => {
   it("Ctrl+C stops cleanly: the working order is cancelled, the residual hedged, the report written", async () => {
-    const local = await exchange({ maxCycles: 0 })
-    const before = await positions(local.config)
-    const journal = path.join(local.dir, "journal.db")
-    const live = startLive(local.config, journal)
-    await waitFor(live, /\[Cycle 2\] start of a new hedge cycle/)
+    const { local, before, journal, live } = await tradingRunner()
     live.process.kill("SIGINT")
     await live.exited
     expect(live.output()).toMatch(/stop requested: winding down/)
@@ -207,11 +213,7 @@ describe("npm run live: stopping and crashing", () => {
   })
 
   it("a stop signalled twice at once (a terminal and npm/tsx passing it on, systemd signalling the group) is one clean stop", async () => {
-    const local = await exchange({ maxCycles: 0 })
-    const before = await positions(local.config)
-    const journal = path.join(local.dir, "journal.db")
-    const live = startLive(local.config, journal)
-    await waitFor(live, /\[Cycle 2\] start of a new hedge cycle/)
+    const { local, before, journal, live } = await tradingRunner()
     live.process.kill("SIGTERM")
     await new Promise((resolve) => setTimeout(resolve, 20))
     live.process.kill("SIGINT")
