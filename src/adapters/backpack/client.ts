@@ -6,7 +6,7 @@
  * assumed filled).
  */
 import { HttpClient } from "@effect/platform"
-import { BigDecimal, Clock, Duration, Effect, Either, Option, Ref, type Schema } from "effect"
+import { BigDecimal, Clock, Duration, Effect, Either, Option, Ref, type Schema, type Scope } from "effect"
 import { createHash } from "node:crypto"
 import type { HedgeConfig } from "../../core/config/config"
 import type { FundingPayment } from "../../core/accounting/ledger"
@@ -41,7 +41,8 @@ import {
   wireSideOf,
   WireTicker
 } from "./schemas"
-import { type BackpackSigner, DEFAULT_WINDOW_MS, type InvalidBackpackKey, makeSigner, type SignedFields, signedHeaders, subscriptionSignature } from "./signing"
+import { offThreadSigner } from "./off-thread-signer"
+import { authHeaders, type BackpackSigner, DEFAULT_WINDOW_MS, type InvalidBackpackKey, makeSigner, type SignedFields, type SigningInput, signingString, subscribeSigningString } from "./signing"
 
 const VENUE = "backpack" as const
 const JSON_CONTENT = "application/json; charset=utf-8"
@@ -232,9 +233,11 @@ const label = (call: Call) => `${call.method} ${call.path}`
 export const makeBackpackClient = (
   config: BackpackClientConfig,
   options: BackpackRestOptions = {}
-): Effect.Effect<BackpackClient, InvalidBackpackKey, HttpClient.HttpClient> =>
+): Effect.Effect<BackpackClient, InvalidBackpackKey, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
-    const signer: BackpackSigner = yield* makeSigner(config.secretKey, config.publicKey)
+    const inline: BackpackSigner = yield* makeSigner(config.secretKey, config.publicKey)
+    // off the thread that hedges (off-thread-signer.ts)
+    const signer = yield* offThreadSigner(config.secretKey, inline)
     const http = yield* venueHttpClient
     const symbol = config.symbol
     const baseUrl = config.baseUrl.replace(/\/+$/, "")
@@ -244,15 +247,17 @@ export const makeBackpackClient = (
 
     const sendOnce = (call: Call, now: Effect.Effect<number>) =>
       Effect.gen(function*() {
-        const headers = call.instruction === undefined
-          ? {}
-          : signedHeaders(signer, {
+        let headers: Record<string, string> = {}
+        if (call.instruction !== undefined) {
+          const input: SigningInput = {
             instruction: call.instruction,
             ...(call.query ? { query: call.query } : {}),
             ...(call.body ? { body: call.body } : {}),
             timestamp: yield* now,
             window: windowMs
-          })
+          }
+          headers = authHeaders(signer.apiKey, yield* signer.sign(signingString(input)), input)
+        }
         return yield* execute(VENUE, {
           method: call.method,
           url: `${baseUrl}${call.path}`,
@@ -533,7 +538,8 @@ export const makeBackpackClient = (
       positionQty,
       balances,
       fundingPayments,
-      subscriptionSignature: Effect.map(clock.now, (now) => subscriptionSignature(signer, now, windowMs))
+      subscriptionSignature: Effect.flatMap(clock.now, (now) =>
+        Effect.map(signer.sign(subscribeSigningString(now, windowMs)), (signature) => [signer.apiKey, signature, String(now), String(windowMs)] as const))
     }
     return client
   })

@@ -103,13 +103,17 @@ export const SIGNATURE_HEADER = "X-Signature"
 export const TIMESTAMP_HEADER = "X-Timestamp"
 export const WINDOW_HEADER = "X-Window"
 
-/** The four authentication headers of a signed REST request. */
-export const signedHeaders = (signer: BackpackSigner, input: SigningInput): Record<string, string> => ({
-  [API_KEY_HEADER]: signer.apiKey,
-  [SIGNATURE_HEADER]: signer.sign(signingString(input)),
+/** The four authentication headers of a request, given the signature of its `signingString`. */
+export const authHeaders = (apiKey: string, signature: string, input: SigningInput): Record<string, string> => ({
+  [API_KEY_HEADER]: apiKey,
+  [SIGNATURE_HEADER]: signature,
   [TIMESTAMP_HEADER]: String(input.timestamp),
   [WINDOW_HEADER]: String(input.window)
 })
+
+/** The four authentication headers of a signed REST request. */
+export const signedHeaders = (signer: BackpackSigner, input: SigningInput): Record<string, string> =>
+  authHeaders(signer.apiKey, signer.sign(signingString(input)), input)
 
 /** The text a private WebSocket subscription signs. */
 export const subscribeSigningString = (timestamp: number, window: number): string =>
