@@ -68,15 +68,38 @@ describe("journal lock: one writer per journal", () => {
     expect(acquireJournalLock(journal)._tag).toBe("Held")
   })
 
-  it.effect("a lock from another host cannot be checked: it is honoured and the message says how to remove it", () =>
+  it.effect("a lock from another host is honoured while its holder touches it, and the message says what to do", () =>
     Effect.gen(function*() {
       const journal = path.join(tempDir(), "journal.db")
+      // its process cannot be looked up from here: dead here says nothing about there
       writeLock(journal, { pid: deadPid(), host: `${os.hostname()}-elsewhere`, startedAt: Date.now() - 1000 })
       const refused = yield* openError(journal)
       expect(refused).toContain(`on host ${os.hostname()}-elsewhere`)
-      expect(refused).toContain(`remove ${lockPathOf(journal)}`)
+      expect(refused).toContain(`wait that long or remove ${lockPathOf(journal)}`)
       expect(fs.existsSync(journal)).toBe(false)
     }))
+
+  it("a lock from another host that nobody touched for a minute is stale (a container replaced after a crash)", () => {
+    const journal = path.join(tempDir(), "journal.db")
+    writeLock(journal, { pid: 1, host: `${os.hostname()}-elsewhere`, startedAt: Date.now() - 600_000 })
+    const untouched = new Date(Date.now() - 61_000)
+    fs.utimesSync(lockPathOf(journal), untouched, untouched)
+    const taken = acquireJournalLock(journal)
+    expect(taken).toMatchObject({ _tag: "Acquired", replaced: { host: `${os.hostname()}-elsewhere` } })
+    if (taken._tag === "Acquired") taken.release()
+  })
+
+  it("the holder keeps its lock fresh, and stops when it releases it", async () => {
+    const journal = path.join(tempDir(), "journal.db")
+    const taken = acquireJournalLock(journal, Date.now(), { heartbeatMs: 10, staleAfterMs: 1000 })
+    if (taken._tag !== "Acquired") throw new Error(taken._tag)
+    const old = new Date(Date.now() - 60_000)
+    fs.utimesSync(lockPathOf(journal), old, old)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(Date.now() - fs.statSync(lockPathOf(journal)).mtimeMs).toBeLessThan(1000)
+    taken.release()
+    expect(fs.existsSync(lockPathOf(journal))).toBe(false)
+  })
 
   it("a lock file that is not ours is not removed: young, another runner may be writing it; old, the message says to remove it", () => {
     const journal = path.join(tempDir(), "journal.db")

@@ -5,8 +5,9 @@
  * naming its process; a second writer is refused while that process lives.
  *
  * A lock whose process is gone (`kill -9`, a crash, a reboot) is stale and taken over, so a
- * restart needs no manual step. Liveness can only be checked on the same host: a lock written on
- * another host (a journal on a shared volume, another container) is honoured until removed by hand.
+ * restart needs no manual step. A process can only be looked up on its own host: the holder also
+ * touches the file every `heartbeatMs`, and a lock from another host (a journal on a shared
+ * volume, a container that was replaced) is stale once it has not been touched for `staleAfterMs`.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -25,6 +26,15 @@ export type LockRefusal =
 export type LockResult =
   | { readonly _tag: "Acquired"; readonly release: () => void; readonly replaced?: LockHolder }
   | LockRefusal
+
+export interface LockTiming {
+  /** how often the holder touches its lock file */
+  readonly heartbeatMs: number
+  /** a lock from another host untouched this long is stale */
+  readonly staleAfterMs: number
+}
+
+export const DEFAULT_LOCK_TIMING: LockTiming = { heartbeatMs: 10_000, staleAfterMs: 60_000 }
 
 export const lockPathOf = (journalPath: string): string => `${journalPath}.lock`
 
@@ -50,12 +60,17 @@ const parseHolder = (text: string): LockHolder | undefined => {
   }
 }
 
-/** The holder's process cannot be running: it is gone, or it started before this machine booted. */
-const isStale = (holder: LockHolder, now: number): boolean =>
-  holder.host === os.hostname() && (!isAlive(holder.pid) || holder.startedAt < now - os.uptime() * 1000)
+/**
+ * The holder cannot be running: on this host its process is gone or started before the boot; on
+ * another, it has stopped touching the lock.
+ */
+const isStale = (holder: LockHolder, touchedAt: number, now: number, timing: LockTiming): boolean =>
+  holder.host === os.hostname()
+    ? !isAlive(holder.pid) || holder.startedAt < now - os.uptime() * 1000
+    : now - touchedAt > timing.staleAfterMs
 
 /** Takes the journal's lock, or says who holds it. `now`: ms since epoch. */
-export const acquireJournalLock = (journalPath: string, now: number = Date.now()): LockResult => {
+export const acquireJournalLock = (journalPath: string, now: number = Date.now(), timing: LockTiming = DEFAULT_LOCK_TIMING): LockResult => {
   const lockPath = lockPathOf(journalPath)
   const mine: LockHolder = { pid: process.pid, host: os.hostname(), startedAt: now }
   const text = `${JSON.stringify(mine)}\n`
@@ -65,7 +80,18 @@ export const acquireJournalLock = (journalPath: string, now: number = Date.now()
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       fs.writeFileSync(lockPath, text, { flag: "wx", mode: 0o600 })
+      const heartbeat = setInterval(() => {
+        try {
+          const at = new Date()
+          fs.utimesSync(lockPath, at, at)
+        } catch {
+          // removed by hand: nothing to keep fresh
+        }
+      }, timing.heartbeatMs)
+      // the heartbeat never keeps the process alive
+      heartbeat.unref()
       const release = () => {
+        clearInterval(heartbeat)
         try {
           // only our own lock: after a takeover by hand the file may be someone else's
           if (fs.readFileSync(lockPath, "utf8") === text) fs.unlinkSync(lockPath)
@@ -92,7 +118,7 @@ export const acquireJournalLock = (journalPath: string, now: number = Date.now()
       if (now - modifiedAt < HALF_WRITTEN_GRACE_MS) return { _tag: "Unreadable", lockPath, reason: "another runner is starting on this journal" }
       return { _tag: "Unreadable", lockPath, reason: "the lock file is not one of ours; remove it if no runner uses this journal" }
     }
-    if (!isStale(holder, now)) return { _tag: "Held", holder, lockPath }
+    if (!isStale(holder, modifiedAt, now, timing)) return { _tag: "Held", holder, lockPath }
     replaced = holder
     try {
       fs.unlinkSync(lockPath)
@@ -109,5 +135,5 @@ export const describeRefusal = (refusal: LockRefusal): string => {
   const since = new Date(holder.startedAt).toISOString()
   return holder.host === os.hostname()
     ? `in use by another runner (process ${holder.pid}, since ${since}): two runners on one journal would trade the account twice. Stop it first (or use another --journal)`
-    : `in use by a runner on host ${holder.host} (process ${holder.pid}, since ${since}); if that runner is gone, remove ${lockPath}`
+    : `in use by a runner on host ${holder.host} (process ${holder.pid}, since ${since}), which touched the lock less than ${DEFAULT_LOCK_TIMING.staleAfterMs / 1000} s ago; if that runner is gone, wait that long or remove ${lockPath}`
 }
