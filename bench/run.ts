@@ -87,18 +87,18 @@ const signingCost = Effect.gen(function*() {
       timestamp: 1_750_000_000_000 + i,
       window: 5000
     })
+  const round = (ms: number) => Math.round(ms * 1000) / 1000
   const mean = (sign: (text: string) => unknown) => {
     for (let i = 0; i < 20; i++) sign(message(i))
     const started = performance.now()
     for (let i = 0; i < 200; i++) sign(message(i))
-    return Math.round(((performance.now() - started) / 200) * 1000) / 1000
+    return round((performance.now() - started) / 200)
   }
   const offThread = yield* offThreadSigner(Redacted.make(key.secretKeyB64), signer)
   for (let i = 0; i < 20; i++) yield* offThread.sign(message(i))
   const before = performance.eventLoopUtilization()
   const started = performance.now()
   for (let i = 0; i < 200; i++) yield* offThread.sign(message(i))
-  const round = (ms: number) => Math.round(ms * 1000) / 1000
   const offThreadWallMs = round((performance.now() - started) / 200)
   const offThreadMainThreadMs = round(performance.eventLoopUtilization(before).active / 200)
   return { tweetnaclMs: mean(signer.sign), nodeCryptoMs: mean((text) => nodeSign(null, Buffer.from(text), nodeKey)), offThreadMainThreadMs, offThreadWallMs }

@@ -42,7 +42,7 @@ import {
   WireTicker
 } from "./schemas"
 import { offThreadSigner } from "./off-thread-signer"
-import { authHeaders, type BackpackSigner, DEFAULT_WINDOW_MS, type InvalidBackpackKey, makeSigner, type SignedFields, type SigningInput, signingString, subscribeSigningString } from "./signing"
+import { authHeaders, type BackpackSigner, DEFAULT_WINDOW_MS, type InvalidBackpackKey, makeSigner, type SignedFields, type SigningInput, signingString, subscribeSigningString, subscriptionFields } from "./signing"
 
 const VENUE = "backpack" as const
 const JSON_CONTENT = "application/json; charset=utf-8"
@@ -539,7 +539,7 @@ export const makeBackpackClient = (
       balances,
       fundingPayments,
       subscriptionSignature: Effect.flatMap(clock.now, (now) =>
-        Effect.map(signer.sign(subscribeSigningString(now, windowMs)), (signature) => [signer.apiKey, signature, String(now), String(windowMs)] as const))
+        Effect.map(signer.sign(subscribeSigningString(now, windowMs)), (signature) => subscriptionFields(signer.apiKey, signature, now, windowMs)))
     }
     return client
   })

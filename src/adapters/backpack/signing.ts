@@ -119,9 +119,13 @@ export const signedHeaders = (signer: BackpackSigner, input: SigningInput): Reco
 export const subscribeSigningString = (timestamp: number, window: number): string =>
   signingString({ instruction: "subscribe", timestamp, window })
 
-/** `"signature": [api key, signature, "timestamp", "window"]` of a private SUBSCRIBE message. */
+/** `"signature": [api key, signature, "timestamp", "window"]`, given the signature of `subscribeSigningString`. */
+export const subscriptionFields = (apiKey: string, signature: string, timestamp: number, window: number): readonly [string, string, string, string] =>
+  [apiKey, signature, String(timestamp), String(window)]
+
+/** The `"signature"` field of a private SUBSCRIBE message. */
 export const subscriptionSignature = (
   signer: BackpackSigner,
   timestamp: number,
   window: number
-): readonly [string, string, string, string] => [signer.apiKey, signer.sign(subscribeSigningString(timestamp, window)), String(timestamp), String(window)]
+): readonly [string, string, string, string] => subscriptionFields(signer.apiKey, signer.sign(subscribeSigningString(timestamp, window)), timestamp, window)
