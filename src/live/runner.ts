@@ -341,7 +341,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     }
 
     // completing the journal: pointless once it takes no writes (the next start does it)
-    if (guarded.failure() === undefined) {
+    if (journalFailure === undefined) {
       // late messages (a fill that raced the last cancel), then any fill the streams never delivered
       yield* Effect.all([drainUpdates(maker, QUIET_AFTER_STOP), drainUpdates(hedge, QUIET_AFTER_STOP)], { concurrency: 2 }).pipe(Effect.catchAll(() => Effect.void))
       // a funding time passed in the last minute is booked by now or at the next start
