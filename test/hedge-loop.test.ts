@@ -5,6 +5,10 @@
  */
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
+import { decimal } from "../src/core/domain/decimal"
+import type { Instrument } from "../src/core/domain/instrument"
+import type { Order } from "../src/core/domain/order"
+import { hedgeExecutedLine } from "../src/core/strategy/hedge-loop"
 import { runBacktest } from "../src/sim/backtest"
 import { testConfig } from "./support/config"
 import { type ScriptedTick, T0, writeScript } from "./support/scripted-market"
@@ -59,9 +63,13 @@ describe("hedge loop", () => {
     expect(text).toMatch(/\[Leg1\] BP limit sell price: 2\.002 \(from last price 2\)/)
     expect(text).toMatch(/\[Leg1\] monitoring BP sell order bp-1 until filled/)
     expect(text).toMatch(/\[Leg1\] BP sell filled 4, hedging with an ASTER market buy/)
+    // each hedge's execution: at the 2.0005 ask seen when sending, so no slippage
+    expect(text).toMatch(/\[Leg1\] ASTER market buy 4 executed at 2\.0005 on average \(ask seen 2\.0005: 0 bps slippage\)/)
+    expect(text).toMatch(/\[Leg1\] ASTER market buy 6 executed at 2\.0005 on average/)
     expect(text).toMatch(/\[Leg1\] BP sell order bp-1 filled after 4 s/)
     expect(text).toMatch(/sleeping 20 s/)
     expect(text).toMatch(/\[Leg2\] BP limit buy price: 1\.9999 \(from last price 2\.002\)/)
+    expect(text).toMatch(/\[Leg2\] ASTER market sell 10 executed at 1\.9995 on average \(bid seen 1\.9995: 0 bps slippage\)/)
     expect(text).toMatch(/\[Cycle 1\] done, last cycle \(max_cycles 1\)/)
   })
 
@@ -215,7 +223,7 @@ describe("hedge loop", () => {
       { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const },
       { t: 3000, venue: "bp" as const, trade: ["2.0030", "50", "buy"] as const }
     ]
-    const { report } = await run(ticks, { trade: { quantity: "10", offset_percent: 0.1 } })
+    const { report, lines } = await run(ticks, { trade: { quantity: "10", offset_percent: 0.1 } })
     const hedge = report.fills.filter((f) => f.venue === "aster-futures").map((f) => [f.side, f.price, f.qty])
     expect(hedge).toEqual([
       ["buy", "2.0005", "3"],
@@ -225,5 +233,28 @@ describe("hedge loop", () => {
     ])
     // paid 20.0105 against 10 × 2.0005 = 20.005 at the quote: 0.0055 / 20.005 = 2.7493 bps
     expect(report.cycles.hedgeSlippageBps).toBe("2.7493")
+    // the log says the same: 20.0105 / 10 on average, 2.7493 bps shown to two decimals
+    expect(lines.join("\n")).toMatch(/\[Leg1\] ASTER market buy 10 executed at 2\.00105 on average \(ask seen 2\.0005: 2\.75 bps slippage\)/)
+  })
+})
+
+describe("hedge execution log line", () => {
+  const instrument = { tickSize: decimal("0.0001") } as Instrument
+  const executed = (qty: string, quote: string) => ({ filledQty: decimal(qty), filledQuote: decimal(quote) }) as Order
+
+  it("says how much of a partly executed hedge went through, and a sell's slippage below the bid", () => {
+    // 4 of 10 sold for 7.9960: 1.999 on average, 0.0005 below the 1.9995 bid = 2.5006 bps
+    expect(hedgeExecutedLine(2, "ASTER", { side: "sell", qty: decimal("10") }, executed("4", "7.9960"), decimal("1.9995"), instrument)).toBe(
+      "[Leg2] ASTER market sell 4 of 10 executed at 1.999 on average (bid seen 1.9995: 2.5 bps slippage)"
+    )
+  })
+
+  it("counts a price better than the quote as negative slippage, and skips it without a quote", () => {
+    expect(hedgeExecutedLine(1, "ASTER", { side: "buy", qty: decimal("10") }, executed("10", "19.994"), decimal("2"), instrument)).toBe(
+      "[Leg1] ASTER market buy 10 executed at 1.9994 on average (ask seen 2: -3 bps slippage)"
+    )
+    expect(hedgeExecutedLine(1, "ASTER", { side: "buy", qty: decimal("10") }, executed("10", "20"), decimal("0"), instrument)).toBe(
+      "[Leg1] ASTER market buy 10 executed at 2 on average (ask seen 0)"
+    )
   })
 })

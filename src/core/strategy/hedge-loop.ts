@@ -13,7 +13,7 @@
  */
 import { BigDecimal, Data, Effect, Option, Ref, Schedule } from "effect"
 import type { HedgeConfig } from "../config/config"
-import { type Decimal, decimal, formatDecimal, ZERO } from "../domain/decimal"
+import { type Decimal, decimal, decimalsOf, divideToScale, formatDecimal, ZERO } from "../domain/decimal"
 import { checkFilters, type Instrument, passivePrice } from "../domain/instrument"
 import { isOpenStatus, opposite, type Order, type Side } from "../domain/order"
 import { venueLabel } from "../domain/venue"
@@ -138,6 +138,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
             ts: yield* now
           })
           yield* reportExposure
+          // after the bookkeeping: the journal and the kill switch hear of the hedge first
+          if (BigDecimal.isPositive(placed.filledQty)) yield* Effect.log(hedgeExecutedLine(leg, hedgeName, order, placed, referencePrice, hedgeInstrument))
           if (BigDecimal.isZero(placed.filledQty)) {
             const cause = new OrderRejected({ venue: hedge.venue, reason: placed.rejectReason ?? `market order ${placed.id} executed nothing (${placed.status})` })
             yield* attemptFailed(cause.message)
@@ -296,6 +298,23 @@ export const runHedgeLoop = (params: StrategyParams) =>
     )
     return { cycles: n, unhedged: exposure.unhedged }
   })
+
+const BPS = decimal("10000")
+
+/**
+ * What a hedge did, for the trader watching: e.g. `[Leg1] ASTER market buy 10 executed at 2.0007
+ * on average (ask seen 2.0005: 1 bps slippage)`. Slippage is what was paid beyond the quote seen
+ * when sending (a sell: received below it), as the report counts it.
+ */
+export const hedgeExecutedLine = (leg: 1 | 2, venueName: string, sent: { readonly side: Side; readonly qty: Decimal }, placed: Order, referencePrice: Decimal, instrument: Instrument): string => {
+  const average = divideToScale(placed.filledQuote, placed.filledQty, decimalsOf(instrument.tickSize) + 2)
+  const part = BigDecimal.lessThan(placed.filledQty, sent.qty) ? ` of ${formatDecimal(sent.qty)}` : ""
+  const seen = `${sent.side === "buy" ? "ask" : "bid"} seen ${formatDecimal(referencePrice)}`
+  const atReference = BigDecimal.multiply(referencePrice, placed.filledQty)
+  const beyond = BigDecimal.multiply(BigDecimal.subtract(placed.filledQuote, atReference), sent.side === "buy" ? BPS : BigDecimal.negate(BPS))
+  const slippage = BigDecimal.isPositive(referencePrice) ? `: ${formatDecimal(divideToScale(beyond, atReference, 2))} bps slippage` : ""
+  return `[Leg${leg}] ${venueName} market ${sent.side} ${formatDecimal(placed.filledQty)}${part} executed at ${formatDecimal(average)} on average (${seen}${slippage})`
+}
 
 /** last × (1 ± offset/100) on the tick grid, rounded and clamped so it rests passively. */
 export const limitPrice = (
