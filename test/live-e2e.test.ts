@@ -295,6 +295,18 @@ describe("npm run live: refusals", () => {
     expect(fs.existsSync(path.join(local.dir, "journal.db"))).toBe(false)
   })
 
+  it("a quantity the venues cannot trade: refused before any order, with its own exit code (4)", async () => {
+    const local = await exchange({ maxCycles: 1 })
+    const odd = path.join(local.dir, "odd.yaml")
+    fs.writeFileSync(odd, fs.readFileSync(local.config, "utf8").replace(/quantity: .*/, 'quantity: "10.005"'), { mode: 0o600 })
+    const before = await positions(local.config)
+    const live = startLive(odd, path.join(local.dir, "journal.db"))
+    expect(await live.exited, live.output()).toBe(4)
+    expect(live.output()).toMatch(/error: refused: .*10\.005/)
+    noStackTrace(live.output())
+    expect(await positions(local.config)).toEqual(before)
+  })
+
   it("without credentials names the keys and the environment variables", async () => {
     const local = await exchange({ maxCycles: 1 })
     const keyless = path.join(local.dir, "keyless.yaml")

@@ -58,13 +58,13 @@ describe("npm run live under the local exchange's faults", () => {
     expect(report.venues["backpack"]!.makerQty).toBe(report.venues["aster-futures"]!.takerQty)
   })
 
-  it("a hedge venue refusing every hedge trips the kill switch: exit 1, the reason, the exposure in the report", async () => {
+  it("a hedge venue refusing every hedge trips the kill switch: exit 3 (not worth an automatic restart), the reason, the exposure in the report", async () => {
     const local = await startLocalExchange({ maxCycles: 2, faults: http("POST /fapi/v1/order", "reject", "venue: aster-futures") })
     running.push(local)
     const journal = path.join(local.dir, "journal.db")
     const reportFile = path.join(local.dir, "live.json")
     const live = startLive(local.config, journal, ["--report-json", reportFile])
-    expect(await live.exited).toBe(1)
+    expect(await live.exited).toBe(3)
     expect(live.output()).toMatch(/error: kill-switch: kill switch \(risk\.max_consecutive_hedge_failures\): consecutive failed hedge attempts is 3, the limit is 3/)
     const report = readReport(reportFile)
     expect(report.run.outcome).toBe("kill-switch")

@@ -107,7 +107,9 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
       return yield* new RunStopped({ outcome: result.outcome, reason: result.message ?? result.outcome })
     }
   })
-).pipe(Command.withDescription("Run the Backpack-maker / Aster-hedge loop live (or --paper), journalled and crash-safe"))
+).pipe(Command.withDescription(
+  "Run the Backpack-maker / Aster-hedge loop live (or --paper), journalled and crash-safe. Exit codes: 0 a clean end or stop; 1 failed (a venue unreachable beyond the retries, the journal unwritable, a bad config): a restart after a pause may cure it; 2 a bad command line; 3 stopped by a safety limit (the kill switch, a hedge that could not be placed); 4 refused to start trading (an imbalance beyond risk.max_auto_hedge, a quantity the venues cannot trade). Under a supervisor, restart on 1 only"
+))
 
 exitOnSecondStop()
 runCli(command, "hedgeloop live")

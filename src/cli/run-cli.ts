@@ -1,6 +1,7 @@
 /**
  * Runs an @effect/cli command as a process: bad flags get @effect/cli's message and exit code 2,
- * a failure gets one `error: …` line and exit code 1, never a stack trace.
+ * a failure gets one `error: …` line and exit code 1 (or the `exitCode` it carries), never a
+ * stack trace.
  */
 import { Command, CommandDescriptor, type Usage, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
@@ -44,6 +45,10 @@ const unknownFlag = <Name extends string, R, E, A>(command: Command.Command<Name
   return undefined
 }
 
+/** A failure may choose its exit code (a live run's outcome does); any other exits 1. */
+const exitCodeOf = (error: unknown): number =>
+  typeof error === "object" && error !== null && "exitCode" in error && Number.isInteger(error.exitCode) && (error.exitCode as number) > 0 ? (error.exitCode as number) : 1
+
 const describe = (error: unknown): string =>
   error instanceof Error ? error.message : typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error)
 
@@ -71,7 +76,8 @@ export const runCli = <Name extends string, E, A>(
       // a defect (a bug or a library throwing) still gets one line, not a stack trace
       const defect = Cause.dieOption(cause)
       const message = failure._tag === "Some" ? describe(failure.value) : defect._tag === "Some" ? describe(defect.value) : Cause.pretty(cause)
-      return Console.error(`error: ${message}`).pipe(Effect.zipRight(Effect.sync(() => void (process.exitCode = 1))))
+      const code = failure._tag === "Some" ? exitCodeOf(failure.value) : 1
+      return Console.error(`error: ${message}`).pipe(Effect.zipRight(Effect.sync(() => void (process.exitCode = code))))
     }),
     Effect.provide(NodeContext.layer),
     NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })

@@ -68,10 +68,36 @@ export interface RunResult {
   readonly recording?: RecordingSummary
 }
 
+/**
+ * The process's exit code for a run's outcome, so a supervisor can tell a run worth restarting
+ * from one a person must look at first: 0 clean; 1 failed (a venue unreachable beyond the retries,
+ * the journal unwritable), which a restart after a pause may cure; 3 stopped by a safety limit
+ * (the kill switch, a hedge that could not be placed); 4 refused to start trading (an imbalance
+ * beyond risk.max_auto_hedge, a quantity the venues cannot trade). 2 stays the command line's.
+ */
+export const exitCodeOf = (outcome: RunOutcome): number => {
+  switch (outcome) {
+    case "completed":
+    case "stopped":
+      return 0
+    case "kill-switch":
+    case "hedge-failed":
+      return 3
+    case "refused":
+      return 4
+    case "failed":
+      return 1
+  }
+}
+
 /** The run ended in a way that must make the process exit non-zero; the report was written. */
 export class RunStopped extends Data.TaggedError("RunStopped")<{ readonly outcome: RunOutcome; readonly reason: string }> {
   override get message() {
     return `${this.outcome}: ${this.reason}`
+  }
+  /** read by the command line runner (run-cli.ts) */
+  get exitCode(): number {
+    return exitCodeOf(this.outcome)
   }
 }
 
