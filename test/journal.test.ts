@@ -783,7 +783,7 @@ describe("secrets", () => {
     try {
       const refusals = db.prepare("SELECT client_id, refusal FROM intents ORDER BY client_id").all()
       expect(refusals).toEqual([
-        { client_id: "hl-h1", refusal: "aster-futures rejected the order (-2015): MARKER-REFUSAL bad key <redacted> / <redacted> / <redacted>" },
+        { client_id: "hl-h1", refusal: "aster-futures refused the request (-2015): MARKER-REFUSAL bad key <redacted> / <redacted> / <redacted>" },
         { client_id: "hl-m1", refusal: "MARKER-INTENT <redacted>" }
       ])
     } finally {

@@ -307,6 +307,37 @@ describe("npm run live: refusals", () => {
     expect(await positions(local.config)).toEqual(before)
   })
 
+  it("--check reads everything a start needs, sends nothing, and names what would stop a start", async () => {
+    const local = await exchange({ maxCycles: 1 })
+    const journal = path.join(local.dir, "journal.db")
+    const before = await positions(local.config)
+    const check = startLive(local.config, journal, ["--check"])
+    expect(await check.exited, check.output()).toBe(0)
+    const out = check.output()
+    for (const line of [/ok +BP instrument +backpack ASTER_USDC_PERP \(perp\): tick 0\.0001, step/, /ok +BP account +USDC [\d.]+ free/, /ok +ASTER account +USDT [\d.]+ free/, /ok +ASTER open orders +none/])
+      expect(out).toMatch(line)
+    // the test config's offset is 0: the price is the last one, raised above the bid when that
+    // would cross it (the scripted market swings both ways); either way it rests
+    expect(out).toMatch(/ok +first order +BP limit sell 10 at [\d.]+ \(from last [\d.]+ \+ 0%(, kept above the [\d.]+ bid so it rests)?\), [\d.]+ USDC/)
+    const [, bid] = /BP market +bid ([\d.]+)/.exec(out)!
+    const [, price] = /limit sell 10 at ([\d.]+)/.exec(out)!
+    expect(BigDecimal.greaterThan(decimal(price!), decimal(bid!))).toBe(true)
+    expect(out).toMatch(/ok +imbalance +none/)
+    expect(out).toMatch(/ok +journal +.*none yet/)
+    expect(out).toMatch(/a start would trade/)
+    expect(await positions(local.config)).toEqual(before)
+    expect(fs.existsSync(journal)).toBe(false)
+    // a wrong Aster secret: the signed reads fail, naming the venue's answer; exit 1
+    const wrongKey = path.join(local.dir, "wrong-key.yaml")
+    fs.writeFileSync(wrongKey, fs.readFileSync(local.config, "utf8").replace(/api_secret: ".*"/, 'api_secret: "not-the-secret"'), { mode: 0o600 })
+    const bad = startLive(wrongKey, journal, ["--check"])
+    expect(await bad.exited, bad.output()).toBe(1)
+    expect(bad.output()).toMatch(/fail +ASTER account +aster-futures refused the request \(-1022\): Signature for this request is not valid\. \(a signed read: check the keys\)/)
+    expect(bad.output()).toMatch(/error: 3 check\(s\) failed/)
+    noStackTrace(bad.output())
+    expect(bad.output()).not.toContain("not-the-secret")
+  })
+
   it("without credentials names the keys and the environment variables", async () => {
     const local = await exchange({ maxCycles: 1 })
     const keyless = path.join(local.dir, "keyless.yaml")

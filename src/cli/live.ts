@@ -1,7 +1,8 @@
 /**
- * `npm run live -- CONFIG [--paper] [--journal FILE] [--record FILE [--depth]] [--report-json FILE]`
+ * `npm run live -- CONFIG [--paper] [--journal FILE] [--record FILE [--depth]] [--report-json FILE] [--check]`
  * Runs the hedge loop on the venues of CONFIG (real ones, or a local exchange), journalled so a
  * restart after a crash resumes safely. `--paper`: live market data, fills simulated locally.
+ * `--check`: what a start would find and do first, with nothing sent (preflight.ts).
  * Ctrl+C or SIGTERM stops it cleanly (cancel, hedge the residual, report); a second one, a second
  * or more later, exits at once (see stop-signals.ts).
  */
@@ -14,6 +15,7 @@ import { makeBackpackExchange } from "../adapters/backpack/exchange"
 import type { HedgeConfig } from "../core/config/config"
 import { deferredDefaultLogger } from "../live/deferred-logger"
 import { loadLiveConfig } from "../live/live-config"
+import { type CheckLine, preflight } from "../live/preflight"
 import { describeRecording } from "../live/market-recorder"
 import { makePaperExchange } from "../live/paper-exchange"
 import { publicDataVenues, RECORDED_BACKPACK_DEPTH_EVERY_MS } from "../live/public-venues"
@@ -36,6 +38,32 @@ const depth = Options.boolean("depth").pipe(
   Options.withDescription("with --record: also record both books' best 10 levels (Aster's twice a second, Backpack's as it changes, at most twice a second), for the backtest's hedges to walk and its maker orders to queue behind (up to about 140 MB a day)")
 )
 const reportJson = Options.file("report-json").pipe(Options.withDescription("write the run's report as JSON to this file when it ends"), Options.optional)
+const check = Options.boolean("check").pipe(
+  Options.withDescription(
+    "check before trading, sending nothing: the keys (a signed read on each venue), filters, market, balances, positions, open orders, the first order a start would post, the funding guard, the cross-venue imbalance and the journal; exits 0 when a start would trade, 1 when a read failed, 4 when a start would refuse"
+  )
+)
+
+/** Some check of `--check` failed (1) or a start would refuse to trade (4). */
+class CheckFailed extends Data.TaggedError("CheckFailed")<{ readonly summary: string; readonly exitCode: number }> {
+  override get message() {
+    return this.summary
+  }
+}
+
+const printChecks = (configPath: string, paper: boolean, lines: ReadonlyArray<CheckLine>) => {
+  const width = Math.max(...lines.map((l) => l.subject.length))
+  const failed = lines.filter((l) => l.status === "fail").length
+  const refusals = lines.filter((l) => l.status === "refuse")
+  return Effect.zipRight(
+    Console.log([`check of ${configPath} (${paper ? "paper: the venues' public data and a simulated account; " : ""}nothing was sent):`, ...lines.map((l) => `  ${l.status.padEnd(6)} ${l.subject.padEnd(width)}  ${l.detail}`)].join("\n")),
+    failed > 0
+      ? Effect.fail(new CheckFailed({ summary: `${failed} check(s) failed: a start would not get through`, exitCode: 1 }))
+      : refusals.length > 0
+      ? Effect.fail(new CheckFailed({ summary: `a start would refuse to trade: ${refusals.map((l) => l.subject).join(", ")}`, exitCode: 4 }))
+      : Console.log("a start would trade")
+  )
+}
 
 class FlagWithoutRecord extends Data.TaggedError("FlagWithoutRecord") {
   override get message() {
@@ -58,7 +86,7 @@ const paperVenues = (config: HedgeConfig, depthStream: boolean) =>
     return { maker, hedge } satisfies Venues
   })
 
-const command = Command.make("live", { config, paper, journal, record, depth, reportJson }, (args) =>
+const command = Command.make("live", { config, paper, journal, record, depth, reportJson, check }, (args) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -68,6 +96,13 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
     for (const warning of loaded.warnings) yield* Effect.logWarning(warning)
     if (loaded.fromEnvironment.length > 0) yield* Effect.log(`secrets from the environment: ${loaded.fromEnvironment.join(", ")}`)
     const journalPath = Option.getOrElse(args.journal, () => `out/${kind}-journal.db`)
+    if (args.check) {
+      const lines = yield* Effect.flatMap(args.paper ? paperVenues(loaded.config, false) : liveVenues(loaded.config, false), (venues) => preflight(loaded.config, venues, journalPath)).pipe(
+        Effect.scoped,
+        Effect.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor))
+      )
+      return yield* printChecks(args.config, args.paper, lines)
+    }
     yield* fs.makeDirectory(path.dirname(journalPath), { recursive: true })
     if (Option.isSome(args.record)) yield* fs.makeDirectory(path.dirname(args.record.value), { recursive: true })
 

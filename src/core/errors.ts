@@ -2,7 +2,7 @@
 import { Data } from "effect"
 import type { Venue } from "./domain/venue"
 
-/** The venue refused the order; `reason` is the venue's own message. */
+/** The venue refused the request (an order, or a signed read); `reason` is the venue's own message. */
 export class OrderRejected extends Data.TaggedError("OrderRejected")<{
   readonly venue: Venue
   readonly reason: string
@@ -11,7 +11,8 @@ export class OrderRejected extends Data.TaggedError("OrderRejected")<{
   readonly wouldTake?: boolean
 }> {
   override get message() {
-    return `${this.venue} rejected the order${this.code ? ` (${this.code})` : ""}: ${this.reason}`
+    // said of reads too (a bad signature on a balance read): "the request", not "the order"
+    return `${this.venue} refused the request${this.code ? ` (${this.code})` : ""}: ${this.reason}`
   }
 }
 

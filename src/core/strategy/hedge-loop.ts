@@ -337,7 +337,8 @@ export const limitPrice = (
 }
 
 /** The configured quantity must be tradable as is on both venues. */
-const validateQuantity = (quantity: Decimal, maker: Instrument, hedge: Instrument, price: Decimal) => {
+/** Why `quantity` cannot be traded on both venues at `price` (none: it can). */
+export const quantityProblems = (quantity: Decimal, maker: Instrument, hedge: Instrument, price: Decimal): Array<string> => {
   const problems: Array<string> = []
   const makerViolation = checkFilters(maker, quantity, undefined, price)
   if (makerViolation) problems.push(`${maker.venue} ${maker.symbol}: ${makerViolation.message}`)
@@ -345,6 +346,11 @@ const validateQuantity = (quantity: Decimal, maker: Instrument, hedge: Instrumen
   if (hedgeViolation) problems.push(`${hedge.venue} ${hedge.symbol}: ${hedgeViolation.message}`)
   if (BigDecimal.lessThan(quantity, minimumHedgeQty(hedge, price)))
     problems.push(`${hedge.venue} ${hedge.symbol}: quantity ${formatDecimal(quantity)} is below the smallest hedge order ${formatDecimal(minimumHedgeQty(hedge, price))} at price ${formatDecimal(price)}`)
+  return problems
+}
+
+const validateQuantity = (quantity: Decimal, maker: Instrument, hedge: Instrument, price: Decimal) => {
+  const problems = quantityProblems(quantity, maker, hedge, price)
   return problems.length === 0
     ? Effect.void
     : Effect.fail(new StrategyConfigError({ reason: `trade.quantity cannot be traded: ${problems.join("; ")}` }))

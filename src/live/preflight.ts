@@ -1,0 +1,154 @@
+/**
+ * `npm run live -- CONFIG --check`: everything a start needs, read and nothing sent. It proves the
+ * keys (a signed read on each venue), shows each venue's filters and market, balances, positions
+ * and open orders, whether the quantity can be traded at today's price, the first order a start
+ * would post, where the funding guard stands, the cross-venue imbalance a start would hedge (or
+ * refuse), and what the journal holds from an earlier run. No order is placed or cancelled.
+ */
+import { BigDecimal, Clock, Effect, Either, Option } from "effect"
+import * as fs from "node:fs"
+import type { HedgeConfig } from "../core/config/config"
+import { formatDecimal } from "../core/domain/decimal"
+import type { Instrument } from "../core/domain/instrument"
+import type { Ticker } from "../core/domain/market"
+import { venueLabel } from "../core/domain/venue"
+import type { Exchange } from "../core/exchange"
+import { limitPrice, quantityProblems } from "../core/strategy/hedge-loop"
+import { openJournal } from "./journal"
+import type { Venues } from "./runner"
+
+export type CheckStatus = "ok" | "warn" | "fail" | "refuse"
+
+export interface CheckLine {
+  /** fail: a start would not get this far; refuse: a start would refuse to trade */
+  readonly status: CheckStatus
+  readonly subject: string
+  readonly detail: string
+}
+
+const utc = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z")
+
+interface VenueReading {
+  readonly instrument?: Instrument
+  readonly ticker?: Ticker
+  readonly position?: BigDecimal.BigDecimal
+  readonly nextFunding?: Option.Option<number>
+}
+
+/** One venue: filters and market (public), then balances, position and open orders (signed). */
+const readVenue = (exchange: Exchange, lines: Array<CheckLine>): Effect.Effect<VenueReading> =>
+  Effect.gen(function*() {
+    const name = venueLabel(exchange.venue)
+    const line = (status: CheckStatus, what: string, detail: string) => lines.push({ status, subject: `${name} ${what}`, detail })
+    const instrument = yield* Effect.either(exchange.instrument)
+    if (Either.isLeft(instrument)) {
+      line("fail", "instrument", instrument.left.message)
+      return {}
+    }
+    const i = instrument.right
+    line("ok", "instrument", `${exchange.venue} ${i.symbol} (${i.kind}): tick ${formatDecimal(i.tickSize)}, step ${formatDecimal(i.stepSize)}, min qty ${formatDecimal(i.minQty)}, min notional ${formatDecimal(i.minNotional)}`)
+    const ticker = yield* Effect.either(exchange.ticker)
+    if (Either.isLeft(ticker)) line("fail", "market", ticker.left.message)
+    else line("ok", "market", `bid ${formatDecimal(ticker.right.bid)}, ask ${formatDecimal(ticker.right.ask)}, last ${formatDecimal(ticker.right.last)}`)
+    // signed reads: they prove the keys
+    const balances = yield* Effect.either(exchange.balances)
+    if (Either.isLeft(balances)) line("fail", "account", `${balances.left.message} (a signed read: check the keys)`)
+    else {
+      const held = balances.right.filter((b) => b.asset === i.quote || b.asset === i.base)
+      line("ok", "account", held.length === 0 ? `no ${i.quote} or ${i.base} balance` : held.map((b) => `${b.asset} ${formatDecimal(b.free)} free, ${formatDecimal(b.locked)} locked`).join("; "))
+    }
+    const position = yield* Effect.either(exchange.position)
+    if (Either.isLeft(position)) line("fail", "position", position.left.message)
+    else line("ok", "position", `${formatDecimal(position.right.qty)} ${i.base}${i.kind === "spot" ? " (spot: the base balance)" : ""}`)
+    const open = yield* Effect.either(exchange.openOrders)
+    if (Either.isLeft(open)) line("fail", "open orders", open.left.message)
+    else if (open.right.length === 0) line("ok", "open orders", "none")
+    else {
+      line("warn", "open orders", `${open.right.length} on ${i.symbol}: a start cancels those this bot placed and leaves the others (${
+        open.right.map((o) => `${o.side} ${formatDecimal(o.qty)} @ ${formatDecimal(o.price ?? BigDecimal.fromBigInt(0n))}`).join(", ")
+      })`)
+    }
+    const nextFunding = yield* Effect.either(exchange.nextFundingTime)
+    if (Either.isLeft(nextFunding)) line("fail", "funding", nextFunding.left.message)
+    return {
+      instrument: i,
+      ...(Either.isRight(ticker) ? { ticker: ticker.right } : {}),
+      ...(Either.isRight(position) ? { position: position.right.qty } : {}),
+      ...(Either.isRight(nextFunding) ? { nextFunding: nextFunding.right } : {})
+    }
+  })
+
+/** What a start with this config would find and do first; sends nothing. */
+export const preflight = (config: HedgeConfig, venues: Venues, journalPath: string) =>
+  Effect.gen(function*() {
+    const lines: Array<CheckLine> = []
+    const maker = yield* readVenue(venues.maker, lines)
+    const hedge = yield* readVenue(venues.hedge, lines)
+    const { quantity, offsetPercent, stopBeforeFundingMs } = config.trade
+
+    if (maker.instrument !== undefined && hedge.instrument !== undefined && maker.ticker !== undefined) {
+      const problems = quantityProblems(quantity, maker.instrument, hedge.instrument, maker.ticker.last)
+      if (problems.length > 0) lines.push({ status: "refuse", subject: "quantity", detail: `trade.quantity cannot be traded: ${problems.join("; ")}` })
+      else {
+        const { bid, ask, last } = maker.ticker
+        const price = limitPrice(maker.instrument, "sell", last, bid, ask, offsetPercent)
+        const fromLast = limitPrice(maker.instrument, "sell", last, BigDecimal.fromBigInt(0n), ask, offsetPercent)
+        const origin = `from last ${formatDecimal(last)} + ${formatDecimal(offsetPercent)}%${BigDecimal.equals(price, fromLast) ? "" : `, kept above the ${formatDecimal(bid)} bid so it rests`}`
+        lines.push({
+          status: "ok",
+          subject: "first order",
+          detail: `${venueLabel(venues.maker.venue)} limit sell ${formatDecimal(quantity)} at ${formatDecimal(price)} (${origin}), ${
+            formatDecimal(BigDecimal.multiply(price, quantity))
+          } ${maker.instrument.quote}; each fill hedged by an ${venueLabel(venues.hedge.venue)} market buy`
+        })
+      }
+    }
+
+    const now = yield* Clock.currentTimeMillis
+    const fundingTimes = [maker.nextFunding, hedge.nextFunding].flatMap((t) => (t !== undefined && Option.isSome(t) ? [t.value] : []))
+    if (fundingTimes.length > 0) {
+      const next = Math.min(...fundingTimes)
+      const minutes = Math.floor((next - now) / 60_000)
+      lines.push(
+        next - now <= stopBeforeFundingMs
+          ? { status: "ok", subject: "funding", detail: `next at ${utc(next)}, in ${minutes} min: inside stop_before_funding, the first cycle waits until it has passed` }
+          : { status: "ok", subject: "funding", detail: `next at ${utc(next)}, in ${minutes} min: a cycle may start now` }
+      )
+    }
+
+    // the spot hedge's imbalance needs the journal's baseline: the start works it out
+    if (maker.position !== undefined && hedge.position !== undefined && hedge.instrument?.kind === "perp") {
+      const imbalance = BigDecimal.sum(maker.position, hedge.position)
+      const size = BigDecimal.abs(imbalance)
+      lines.push(
+        BigDecimal.isZero(imbalance)
+          ? { status: "ok", subject: "imbalance", detail: "none: the two positions offset" }
+          : BigDecimal.lessThanOrEqualTo(size, config.risk.maxAutoHedge)
+          ? { status: "warn", subject: "imbalance", detail: `${formatDecimal(imbalance)}: a start hedges it on ${venueLabel(venues.hedge.venue)} first (risk.max_auto_hedge ${formatDecimal(config.risk.maxAutoHedge)})` }
+          : { status: "refuse", subject: "imbalance", detail: `${formatDecimal(imbalance)} is beyond risk.max_auto_hedge ${formatDecimal(config.risk.maxAutoHedge)}: a start refuses to trade` }
+      )
+    }
+
+    lines.push(yield* journalLine(journalPath))
+    return lines
+  })
+
+/** What the journal holds from earlier runs (read only; a missing journal is a first start). */
+const journalLine = (journalPath: string): Effect.Effect<CheckLine> =>
+  Effect.gen(function*() {
+    if (!fs.existsSync(journalPath)) return { status: "ok", subject: "journal", detail: `${journalPath}: none yet (a first start creates it)` } as const
+    const journal = yield* openJournal(journalPath, "read")
+    const last = yield* journal.lastRun()
+    if (Option.isNone(last)) return { status: "ok", subject: "journal", detail: `${journalPath}: no run yet` } as const
+    const run = last.value
+    const pending = yield* journal.pendingIntents()
+    const ended = Option.isSome(run.endedAt)
+      ? `run ${run.id} ended ${utc(run.endedAt.value)}: ${Option.getOrElse(run.outcome, () => "?")}`
+      : `run ${run.id} (started ${utc(run.startedAt)}) never ended: running now, or it crashed`
+    return pending.length === 0
+      ? { status: "ok", subject: "journal", detail: `${journalPath}: ${ended}` } as const
+      : { status: "warn", subject: "journal", detail: `${journalPath}: ${ended}; a start first settles ${pending.length} request(s) whose outcome is unknown` } as const
+  }).pipe(
+    Effect.scoped,
+    Effect.catchAll((error) => Effect.succeed<CheckLine>({ status: "fail", subject: "journal", detail: error.message }))
+  )
