@@ -129,6 +129,9 @@ export const preflight = (config: HedgeConfig, venues: Venues, journalPath: stri
       )
     }
 
+    if (hedge.instrument?.kind === "spot")
+      lines.push({ status: "ok", subject: "imbalance", detail: `spot hedge: a start measures it against the ${hedge.instrument.base} balance the journal saw when the bot was last flat` })
+
     lines.push(yield* journalLine(journalPath))
     return lines
   })
