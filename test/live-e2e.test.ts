@@ -323,6 +323,8 @@ describe("npm run live: refusals", () => {
     const [, price] = /limit sell 10 at ([\d.]+)/.exec(out)!
     expect(BigDecimal.greaterThan(decimal(price!), decimal(bid!))).toBe(true)
     expect(out).toMatch(/ok +imbalance +none/)
+    // the limits in force, defaults included (trade.quantity 10)
+    expect(out).toMatch(/ok +kill switch +risk\.max_unhedged_qty_seconds 600, max_consecutive_hedge_failures 3, max_position 50, max_loss 50 \(per run\), max_auto_hedge 20/)
     expect(out).toMatch(/ok +journal +.*none yet/)
     expect(out).toMatch(/a start would trade/)
     expect(await positions(local.config)).toEqual(before)

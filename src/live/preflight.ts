@@ -3,7 +3,8 @@
  * keys (a signed read on each venue), shows each venue's filters and market, balances, positions
  * and open orders, whether the quantity can be traded at today's price, the first order a start
  * would post, where the funding guard stands, the cross-venue imbalance a start would hedge (or
- * refuse), and what the journal holds from an earlier run. No order is placed or cancelled.
+ * refuse), the kill switch's limits in force (defaults included), and what the journal holds from
+ * an earlier run. No order is placed or cancelled.
  */
 import { BigDecimal, Clock, Effect, Either, Option } from "effect"
 import * as fs from "node:fs"
@@ -132,6 +133,14 @@ export const preflight = (config: HedgeConfig, venues: Venues, journalPath: stri
     if (hedge.instrument?.kind === "spot")
       lines.push({ status: "ok", subject: "imbalance", detail: `spot hedge: a start measures it against the ${hedge.instrument.base} balance the journal saw when the bot was last flat` })
 
+    const risk = config.risk
+    lines.push({
+      status: "ok",
+      subject: "kill switch",
+      detail: `risk.max_unhedged_qty_seconds ${formatDecimal(risk.maxUnhedgedQtySeconds)}, max_consecutive_hedge_failures ${risk.maxConsecutiveHedgeFailures}, max_position ${
+        formatDecimal(risk.maxPosition)
+      }, max_loss ${formatDecimal(risk.maxLoss)} (per run), max_auto_hedge ${formatDecimal(risk.maxAutoHedge)}`
+    })
     lines.push(yield* journalLine(journalPath))
     return lines
   })
