@@ -336,7 +336,6 @@ export const limitPrice = (
   return BigDecimal.isPositive(ask) && BigDecimal.greaterThan(price, ceiling) ? ceiling : price
 }
 
-/** The configured quantity must be tradable as is on both venues. */
 /** Why `quantity` cannot be traded on both venues at `price` (none: it can). */
 export const quantityProblems = (quantity: Decimal, maker: Instrument, hedge: Instrument, price: Decimal): Array<string> => {
   const problems: Array<string> = []
@@ -349,6 +348,7 @@ export const quantityProblems = (quantity: Decimal, maker: Instrument, hedge: In
   return problems
 }
 
+/** The configured quantity must be tradable as is on both venues. */
 const validateQuantity = (quantity: Decimal, maker: Instrument, hedge: Instrument, price: Decimal) => {
   const problems = quantityProblems(quantity, maker, hedge, price)
   return problems.length === 0
