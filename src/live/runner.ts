@@ -346,25 +346,24 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     })
 
     const exit = yield* Effect.exit(trade)
-    let outcome: RunOutcome = "completed"
-    let reason: string | undefined
     // a failed journal write decides the outcome, whichever way it ended the strategy (a new
     // maker order that could not be recorded ends it as a defect)
     const journalFailure = guarded.failure()
-    if (journalFailure !== undefined) {
-      const described = describeExit(journalFailure)
-      outcome = described.outcome
-      reason = described.reason
+    const failed = journalFailure !== undefined
+      ? describeExit(journalFailure)
+      : exit._tag === "Failure"
+      ? Option.match(Cause.failureOption(exit.cause), {
+        onSome: describeExit,
+        onNone: () => ({ outcome: "failed" as const, reason: Cause.pretty(exit.cause).split("\n")[0] ?? "defect" })
+      })
+      : undefined
+    let outcome: RunOutcome = "completed"
+    let reason: string | undefined
+    if (failed !== undefined) {
+      outcome = failed.outcome
+      reason = failed.reason
       yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
-    } else if (exit._tag === "Success") {
-      if (options.stop !== undefined && (yield* Deferred.isDone(options.stop))) outcome = "stopped"
-    } else {
-      const failure = Cause.failureOption(exit.cause)
-      const described = Option.isSome(failure) ? describeExit(failure.value) : { outcome: "failed" as const, reason: Cause.pretty(exit.cause).split("\n")[0] ?? "defect" }
-      outcome = described.outcome
-      reason = described.reason
-      yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
-    }
+    } else if (options.stop !== undefined && (yield* Deferred.isDone(options.stop))) outcome = "stopped"
 
     // completing the journal: pointless once it takes no writes (the next start does it)
     if (journalFailure === undefined) {
