@@ -6,17 +6,18 @@
  * refuse), the kill switch's limits in force (defaults included), and what the journal holds from
  * an earlier run. No order is placed or cancelled.
  */
-import { BigDecimal, Clock, Effect, Either, Option } from "effect"
+import { BigDecimal, Cause, Clock, Effect, Either, Option, type Scope } from "effect"
 import * as fs from "node:fs"
 import type { HedgeConfig } from "../core/config/config"
-import { formatDecimal } from "../core/domain/decimal"
+import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
 import type { Instrument } from "../core/domain/instrument"
 import type { Ticker } from "../core/domain/market"
-import { venueLabel } from "../core/domain/venue"
+import { type Venue, venueLabel } from "../core/domain/venue"
 import type { Exchange } from "../core/exchange"
 import { limitPrice, quantityProblems } from "../core/strategy/hedge-loop"
-import { openJournal } from "./journal"
-import type { Venues } from "./runner"
+import { type JournalError, type JournalService, openJournal } from "./journal"
+import { beyondAutoHedge } from "./reconcile"
+import { journalledNetQty, type Venues } from "./runner"
 
 export type CheckStatus = "ok" | "warn" | "fail" | "refuse"
 
@@ -35,6 +36,9 @@ interface VenueReading {
   readonly position?: BigDecimal.BigDecimal
   readonly nextFunding?: Option.Option<number>
 }
+
+/** The journal, read only: undefined when there is none yet, left when it cannot be opened. */
+type ReadJournal = Either.Either<JournalService, JournalError> | undefined
 
 /** One venue: filters and market (public), then balances, position and open orders (signed). */
 const readVenue = (exchange: Exchange, lines: Array<CheckLine>): Effect.Effect<VenueReading> =>
@@ -79,10 +83,12 @@ const readVenue = (exchange: Exchange, lines: Array<CheckLine>): Effect.Effect<V
     }
   })
 
-/** What a start with this config would find and do first; sends nothing. */
-export const preflight = (config: HedgeConfig, venues: Venues, journalPath: string) =>
+/** What a start with this config would find and do first; sends nothing. The journal is read in the caller's scope. */
+export const preflight = (config: HedgeConfig, venues: Venues, journalPath: string): Effect.Effect<ReadonlyArray<CheckLine>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const lines: Array<CheckLine> = []
+    // opened once, read only, for the spot hedge's imbalance and the journal's line
+    const journal: ReadJournal = fs.existsSync(journalPath) ? yield* Effect.either(openJournal(journalPath, "read")) : undefined
     const maker = yield* readVenue(venues.maker, lines)
     const hedge = yield* readVenue(venues.hedge, lines)
     const { quantity, offsetPercent, stopBeforeFundingMs } = config.trade
@@ -117,21 +123,17 @@ export const preflight = (config: HedgeConfig, venues: Venues, journalPath: stri
       )
     }
 
-    // the spot hedge's imbalance needs the journal's baseline: the start works it out
-    if (maker.position !== undefined && hedge.position !== undefined && hedge.instrument?.kind === "perp") {
-      const imbalance = BigDecimal.sum(maker.position, hedge.position)
-      const size = BigDecimal.abs(imbalance)
+    if (maker.position !== undefined && hedge.position !== undefined && hedge.instrument !== undefined) {
+      // a spot hedge's position is its whole base balance: only what the journal's trading moved
+      // counts (the start's baseline is the balance less that)
+      const spot = hedge.instrument.kind === "spot"
+      const hedgePosition = spot ? yield* journalledHedgeQty(journal, venues.hedge.venue) : Either.right(hedge.position)
       lines.push(
-        BigDecimal.isZero(imbalance)
-          ? { status: "ok", subject: "imbalance", detail: "none: the two positions offset" }
-          : BigDecimal.lessThanOrEqualTo(size, config.risk.maxAutoHedge)
-          ? { status: "warn", subject: "imbalance", detail: `${formatDecimal(imbalance)}: a start hedges it on ${venueLabel(venues.hedge.venue)} first (risk.max_auto_hedge ${formatDecimal(config.risk.maxAutoHedge)})` }
-          : { status: "refuse", subject: "imbalance", detail: `${formatDecimal(imbalance)} is beyond risk.max_auto_hedge ${formatDecimal(config.risk.maxAutoHedge)}: a start refuses to trade` }
+        Either.isLeft(hedgePosition)
+          ? { status: "fail", subject: "imbalance", detail: `a spot hedge's imbalance needs the journal's fills: ${hedgePosition.left}` }
+          : imbalanceLine(config, venues, maker.position, hedgePosition.right, spot)
       )
     }
-
-    if (hedge.instrument?.kind === "spot")
-      lines.push({ status: "ok", subject: "imbalance", detail: `spot hedge: a start measures it against the ${hedge.instrument.base} balance the journal saw when the bot was last flat` })
 
     const risk = config.risk
     lines.push({
@@ -141,26 +143,48 @@ export const preflight = (config: HedgeConfig, venues: Venues, journalPath: stri
         formatDecimal(risk.maxPosition)
       }, max_loss ${formatDecimal(risk.maxLoss)} (per run), max_auto_hedge ${formatDecimal(risk.maxAutoHedge)}`
     })
-    lines.push(yield* journalLine(journalPath))
+    lines.push(yield* journalLine(journalPath, journal))
     return lines
   })
 
-/** What the journal holds from earlier runs (read only; a missing journal is a first start). */
-const journalLine = (journalPath: string): Effect.Effect<CheckLine> =>
+/** The cross-venue imbalance a start finds, and what it does about it (reconcile.ts). */
+const imbalanceLine = (config: HedgeConfig, venues: Venues, makerPosition: Decimal, hedgePosition: Decimal, spot: boolean): CheckLine => {
+  const imbalance = BigDecimal.normalize(BigDecimal.sum(makerPosition, hedgePosition))
+  const positions = `${venueLabel(venues.maker.venue)} ${formatDecimal(makerPosition)}, ${venueLabel(venues.hedge.venue)} ${formatDecimal(BigDecimal.normalize(hedgePosition))}${
+    spot ? "; on spot, what the journal's trading moved" : ""
+  }`
+  const limit = `risk.max_auto_hedge ${formatDecimal(config.risk.maxAutoHedge)}`
+  if (BigDecimal.isZero(imbalance)) return { status: "ok", subject: "imbalance", detail: `none (${positions})` }
+  if (beyondAutoHedge(imbalance, config.risk.maxAutoHedge)) {
+    return { status: "refuse", subject: "imbalance", detail: `${formatDecimal(imbalance)} (${positions}) is beyond ${limit}: a start refuses to trade` }
+  }
+  return { status: "warn", subject: "imbalance", detail: `${formatDecimal(imbalance)} (${positions}): a start hedges it on ${venueLabel(venues.hedge.venue)} first (${limit})` }
+}
+
+/** What a spot hedge's journalled fills moved (none without a journal), as a start reads it; left: why it could not be read. */
+const journalledHedgeQty = (journal: ReadJournal, venue: Venue): Effect.Effect<Either.Either<Decimal, string>> => {
+  if (journal === undefined) return Effect.succeed(Either.right(ZERO))
+  if (Either.isLeft(journal)) return Effect.succeed(Either.left(journal.left.message))
+  return journalledNetQty(journal.right, venue).pipe(
+    Effect.map(Either.right),
+    // journalledNetQty reads as the runner does: a failed read is a defect there
+    Effect.catchAllCause((cause) => Effect.succeed(Either.left(Cause.pretty(cause).split("\n")[0] ?? "unreadable")))
+  )
+}
+
+/** What the journal holds from earlier runs (a missing journal is a first start). */
+const journalLine = (journalPath: string, journal: ReadJournal): Effect.Effect<CheckLine> =>
   Effect.gen(function*() {
-    if (!fs.existsSync(journalPath)) return { status: "ok", subject: "journal", detail: `${journalPath}: none yet (a first start creates it)` } as const
-    const journal = yield* openJournal(journalPath, "read")
-    const last = yield* journal.lastRun()
+    if (journal === undefined) return { status: "ok", subject: "journal", detail: `${journalPath}: none yet (a first start creates it)` } as const
+    const opened = yield* journal
+    const last = yield* opened.lastRun()
     if (Option.isNone(last)) return { status: "ok", subject: "journal", detail: `${journalPath}: no run yet` } as const
     const run = last.value
-    const pending = yield* journal.pendingIntents()
+    const pending = yield* opened.pendingIntents()
     const ended = Option.isSome(run.endedAt)
       ? `run ${run.id} ended ${utc(run.endedAt.value)}: ${Option.getOrElse(run.outcome, () => "?")}`
       : `run ${run.id} (started ${utc(run.startedAt)}) never ended: running now, or it crashed`
     return pending.length === 0
       ? { status: "ok", subject: "journal", detail: `${journalPath}: ${ended}` } as const
       : { status: "warn", subject: "journal", detail: `${journalPath}: ${ended}; a start first settles ${pending.length} request(s) whose outcome is unknown` } as const
-  }).pipe(
-    Effect.scoped,
-    Effect.catchAll((error) => Effect.succeed<CheckLine>({ status: "fail", subject: "journal", detail: error.message }))
-  )
+  }).pipe(Effect.catchAll((error) => Effect.succeed<CheckLine>({ status: "fail", subject: "journal", detail: error.message })))

@@ -58,6 +58,9 @@ export interface ReconcileSummary {
   readonly residual: Decimal
 }
 
+/** An imbalance a start must not hedge by itself (`--check` asks the same). */
+export const beyondAutoHedge = (imbalance: Decimal, maxAutoHedge: Decimal): boolean => BigDecimal.greaterThan(BigDecimal.abs(imbalance), maxAutoHedge)
+
 const defaultRetry = Schedule.exponential(200).pipe(Schedule.intersect(Schedule.recurs(5)))
 
 const describeOrder = (order: Order) =>
@@ -104,7 +107,7 @@ export const reconcile = (
     const hedgePosition = BigDecimal.normalize(BigDecimal.subtract(hedgeHeld, params.hedgeBaseline ?? ZERO))
     const imbalance = BigDecimal.normalize(BigDecimal.sum(makerPosition, hedgePosition))
     const positions = `${maker.venue} ${formatDecimal(makerPosition)}, ${hedge.venue} ${formatDecimal(hedgePosition)}`
-    if (BigDecimal.greaterThan(BigDecimal.abs(imbalance), params.maxAutoHedge)) {
+    if (beyondAutoHedge(imbalance, params.maxAutoHedge)) {
       return yield* new ReconciliationRefused({
         reason: `the cross-venue imbalance is ${formatDecimal(imbalance)} ${hedgeInstrument.base} (${positions}), beyond risk.max_auto_hedge ${
           formatDecimal(params.maxAutoHedge)

@@ -21,6 +21,7 @@ import type { HedgeConfig } from "../core/config/config"
 import { type Decimal, formatDecimal, sum, ZERO } from "../core/domain/decimal"
 import { isOpenStatus, type Order, type OrderUpdate } from "../core/domain/order"
 import type { ExchangeError } from "../core/errors"
+import type { Venue } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
@@ -229,12 +230,15 @@ const fundingWatcher = (journal: JournalService, runId: number, venue: Exchange,
   }))
 
 /** A spot hedge venue's "position" is its whole base balance: the journal's fills say what the bot moved. */
+/** What the journal's fills on `venue` added to the position there, signed (`--check` reads it too). */
+export const journalledNetQty = (journal: JournalService, venue: Venue) =>
+  Effect.map(mustWrite(journal.fills()), (fills) =>
+    BigDecimal.normalize(sum(fills.filter((f) => f.venue === venue).map((f) => (f.side === "buy" ? f.qty : BigDecimal.negate(f.qty))))))
+
 const spotBaseline = (journal: JournalService, hedge: Exchange) =>
   Effect.gen(function*() {
     const held = (yield* hedge.position).qty
-    const moved = (yield* mustWrite(journal.fills())).filter((f) => f.venue === hedge.venue)
-    const signed = sum(moved.map((f) => (f.side === "buy" ? f.qty : BigDecimal.negate(f.qty))))
-    return BigDecimal.normalize(BigDecimal.subtract(held, signed))
+    return BigDecimal.normalize(BigDecimal.subtract(held, yield* journalledNetQty(journal, hedge.venue)))
   })
 
 const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } => {
