@@ -283,11 +283,17 @@ describe("npm run live: stopping and crashing", () => {
   })
 })
 
+/** The local exchange's config with one setting changed, written beside it (owner-only, as a config with keys must be). */
+const configVariant = (local: LocalExchange, name: string, setting: RegExp, replacement: string): string => {
+  const file = path.join(local.dir, name)
+  fs.writeFileSync(file, fs.readFileSync(local.config, "utf8").replace(setting, replacement), { mode: 0o600 })
+  return file
+}
+
 describe("npm run live: refusals", () => {
   it("names the bad key of a config and exits non-zero", async () => {
     const local = await exchange({ maxCycles: 1 })
-    const bad = path.join(local.dir, "bad.yaml")
-    fs.writeFileSync(bad, fs.readFileSync(local.config, "utf8").replace(/quantity: .*/, 'quantity: "-3"'), { mode: 0o600 })
+    const bad = configVariant(local, "bad.yaml", /quantity: .*/, 'quantity: "-3"')
     const live = startLive(bad, path.join(local.dir, "journal.db"))
     expect(await live.exited).toBe(1)
     expect(live.output()).toMatch(/error: invalid config .*bad\.yaml:\n\s+- trade\.quantity: expected a positive decimal/)
@@ -297,8 +303,7 @@ describe("npm run live: refusals", () => {
 
   it("a quantity the venues cannot trade: refused before any order, with its own exit code (4)", async () => {
     const local = await exchange({ maxCycles: 1 })
-    const odd = path.join(local.dir, "odd.yaml")
-    fs.writeFileSync(odd, fs.readFileSync(local.config, "utf8").replace(/quantity: .*/, 'quantity: "10.005"'), { mode: 0o600 })
+    const odd = configVariant(local, "odd.yaml", /quantity: .*/, 'quantity: "10.005"')
     const before = await positions(local.config)
     const live = startLive(odd, path.join(local.dir, "journal.db"))
     expect(await live.exited, live.output()).toBe(4)
@@ -330,8 +335,7 @@ describe("npm run live: refusals", () => {
     expect(await positions(local.config)).toEqual(before)
     expect(fs.existsSync(journal)).toBe(false)
     // a wrong Aster secret: the signed reads fail, naming the venue's answer; exit 1
-    const wrongKey = path.join(local.dir, "wrong-key.yaml")
-    fs.writeFileSync(wrongKey, fs.readFileSync(local.config, "utf8").replace(/api_secret: ".*"/, 'api_secret: "not-the-secret"'), { mode: 0o600 })
+    const wrongKey = configVariant(local, "wrong-key.yaml", /api_secret: ".*"/, 'api_secret: "not-the-secret"')
     const bad = startLive(wrongKey, journal, ["--check"])
     expect(await bad.exited, bad.output()).toBe(1)
     expect(bad.output()).toMatch(/fail +ASTER account +aster-futures refused the request \(-1022\): Signature for this request is not valid\. \(a signed read: check the keys\)/)
@@ -342,8 +346,7 @@ describe("npm run live: refusals", () => {
 
   it("without credentials names the keys and the environment variables", async () => {
     const local = await exchange({ maxCycles: 1 })
-    const keyless = path.join(local.dir, "keyless.yaml")
-    fs.writeFileSync(keyless, fs.readFileSync(local.config, "utf8").replace(/api_secret: ".*"/, 'api_secret: ""'), { mode: 0o600 })
+    const keyless = configVariant(local, "keyless.yaml", /api_secret: ".*"/, 'api_secret: ""')
     const live = startLive(keyless, path.join(local.dir, "journal.db"))
     expect(await live.exited).toBe(1)
     expect(live.output()).toMatch(/aster\.api_secret is empty \(or set HEDGELOOP_ASTER_API_SECRET\)/)
