@@ -329,7 +329,8 @@ describe("npm run live: refusals", () => {
     expect(BigDecimal.greaterThan(decimal(price!), decimal(bid!))).toBe(true)
     expect(out).toMatch(/ok +imbalance +none/)
     // the limits in force, defaults included (trade.quantity 10)
-    expect(out).toMatch(/ok +kill switch +risk\.max_unhedged_qty_seconds 600, max_consecutive_hedge_failures 3, max_position 50, max_loss 50 \(per run\), max_auto_hedge 20/)
+    expect(out).toMatch(/ok +kill switch +risk\.max_unhedged_qty_seconds 600, max_consecutive_hedge_failures 3, max_position 50, max_loss 50 \(per run\), max_loss_per_day off, max_auto_hedge 20/)
+    expect(out).not.toMatch(/loss per day/)
     expect(out).toMatch(/ok +journal +.*none yet/)
     expect(out).toMatch(/a start would trade/)
     expect(await positions(local.config)).toEqual(before)
@@ -342,6 +343,36 @@ describe("npm run live: refusals", () => {
     expect(bad.output()).toMatch(/error: 3 check\(s\) failed/)
     noStackTrace(bad.output())
     expect(bad.output()).not.toContain("not-the-secret")
+  })
+
+  it("--check on the spot variant, with risk.max_loss_per_day: the position the journal's trading moved, and the last 24 hours' loss before and after a run", async () => {
+    const local = await exchange({ variant: "spot", maxCycles: 1 })
+    const journal = path.join(local.dir, "journal.db")
+    const config = configVariant(local, "daily.yaml", /$/, "\nrisk:\n  max_loss_per_day: 100\n")
+    const first = startLive(config, journal, ["--check"])
+    expect(await first.exited, first.output()).toBe(0)
+    expect(first.output()).toMatch(/ok +ASTER instrument +aster-spot ASTERUSDT \(spot\)/)
+    expect(first.output()).toMatch(/ok +ASTER position +[\d.]+ ASTER \(spot: the base balance\)/)
+    // the spot balance is not a position: with no journal, nothing of it was moved by this bot
+    expect(first.output()).toMatch(/ok +imbalance +none \(BP 0, ASTER 0; on spot, what the journal's trading moved\)/)
+    expect(first.output()).toMatch(/max_loss_per_day 100 \(any 24 hours, across runs\)/)
+    expect(first.output()).toMatch(/ok +loss per day +no earlier run: the last 24 hours' PnL is 0 \(the limit is -100\)/)
+
+    const run = startLive(config, journal, ["--report-json", path.join(local.dir, "live.json")])
+    expect(await run.exited, run.output()).toBe(0)
+    expect(run.output()).toMatch(/risk\.max_loss_per_day 100: the last 24 hours' PnL is 0 \(0 fill\(s\) of earlier runs/)
+    const report = readReport(path.join(local.dir, "live.json"))
+
+    const after = startLive(config, journal, ["--check"])
+    expect(await after.exited, after.output()).toBe(0)
+    const fills = report.fills.length
+    const [, pnl] = new RegExp(`ok +loss per day +the last 24 hours' PnL is (-?[\\d.]+) over ${fills} fill\\(s\\) of earlier live runs, the limit is -100`).exec(after.output()) ?? []
+    expect(pnl, after.output()).toBeDefined()
+    // each venue is flat after whole cycles, so no mark enters either figure: the window holds
+    // exactly the run's cash flows, as its report does
+    expect(pnl).toBe(report.totals.pnl)
+    expect(after.output()).toMatch(/ok +imbalance +none \(BP 0, ASTER 0; on spot/)
+    expect(after.output()).toMatch(/ok +journal +.*run 1 ended .*: completed/)
   })
 
   it("without credentials names the keys and the environment variables", async () => {

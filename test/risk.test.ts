@@ -24,6 +24,7 @@ const limits = (overrides: Partial<RiskLimits> = {}): RiskLimits => ({
   maxConsecutiveHedgeFailures: 1000,
   maxPosition: decimal("1000000000"),
   maxLoss: decimal("1000000000"),
+  maxLossPerDay: Option.none(),
   ...overrides
 })
 
@@ -367,6 +368,56 @@ describe("RiskGuard: loss", () => {
     }))
 })
 
+describe("RiskGuard: loss over the last 24 hours (max_loss_per_day)", () => {
+  const DAY = 24 * 60 * 60 * 1000
+  const MARKETS = new Map<Venue, string>([["backpack", "ASTER_USDC_PERP"], ["aster-futures", "ASTERUSDT"]])
+  /** an earlier run's round trip that lost 30 (sold 10 at 2, bought them back at 5) */
+  const earlierLoss = (ts: number) => [fill("backpack", "sell", "10", "2", "0", ts), fill("backpack", "buy", "10", "5", "0", ts + 1)]
+
+  it.effect("off by default: earlier runs are not even kept", () =>
+    Effect.gen(function*() {
+      const guard = yield* RiskGuard.make(limits({ maxLoss: decimal("50") }), MARKETS)
+      yield* guard.recordEarlierRuns(earlierLoss(0), [{ venue: "backpack", amount: decimal("-100"), ts: 5 }], 10)
+      expect(guard.status(10).pnlLastDay).toEqual(Option.none())
+      expect(tripOf(guard, 10)).toBeUndefined()
+    }))
+
+  it.effect("earlier runs count toward the day, not toward this run's PnL, positions or max_loss", () =>
+    Effect.gen(function*() {
+      const guard = yield* RiskGuard.make(limits({ maxLoss: decimal("15"), maxPosition: decimal("5"), maxLossPerDay: Option.some(decimal("40")) }), MARKETS)
+      yield* guard.recordEarlierRuns(earlierLoss(1000), [{ venue: "aster-futures", amount: decimal("-1.5"), ts: 2000 }], 3000)
+      const before = guard.status(3000)
+      expect([s(before.pnl), before.positions, s(Option.getOrThrow(before.pnlLastDay))]).toEqual(["0", [], "-31.5"])
+      expect(tripOf(guard, 3000)).toBeUndefined()
+      // this run's own loss: 8.5 (an unhedged short of 1 marked 8.5 above its price)
+      yield* guard.recordFill(fill("backpack", "sell", "1", "2", "0", 4000))
+      yield* guard.recordMark("backpack", decimal("10.4"), 4500)
+      expect(tripOf(guard, 4500)).toBeUndefined()
+      yield* guard.recordMark("backpack", decimal("10.5"), 5000)
+      const trip = tripOf(guard, 5000)
+      // −30 − 1.5 + (2 − 10.5)
+      expect(trip).toMatchObject({ key: "max_loss_per_day", value: "-40", limit: "-40", ts: 5000 })
+      // the earlier sell leaving at 1000 + 24 h leaves its buy of 10, now worth 10.5: 45 above zero
+      expect(trip?.clearsAt).toBe(1000 + DAY)
+      expect(trip?.message).toBe(
+        "kill switch (risk.max_loss_per_day): the PnL of the last 24 hours (this run and the journal's earlier ones) is -40, the limit is -40; trading may start again from 1970-01-02T00:00:01Z, when enough of that loss is over 24 hours old"
+      )
+      expect(s(guard.status(5000).pnl)).toBe("-8.5")
+    }))
+
+  it.effect("losses older than 24 hours have left the window", () =>
+    Effect.gen(function*() {
+      const judgedAt = (now: number) =>
+        Effect.gen(function*() {
+          const guard = yield* RiskGuard.make(limits({ maxLossPerDay: Option.some(decimal("20")) }), MARKETS)
+          yield* guard.recordEarlierRuns([], [{ venue: "aster-futures", amount: decimal("-25"), ts: 1000 }], now)
+          return { lastDay: s(Option.getOrThrow(guard.status(now).pnlLastDay)), trip: tripOf(guard, now)?.key }
+        })
+      expect(yield* judgedAt(DAY + 999)).toEqual({ lastDay: "-25", trip: "max_loss_per_day" })
+      expect(yield* judgedAt(DAY + 1000)).toEqual({ lastDay: "0", trip: undefined })
+    }))
+})
+
 describe("riskObserver", () => {
   const hedgeSent = (executed: string, ts: number): HedgeSent => ({
     cycle: 1,
@@ -554,6 +605,7 @@ describe("risk config", () => {
     maxConsecutiveHedgeFailures: config.risk.maxConsecutiveHedgeFailures,
     maxPosition: s(config.risk.maxPosition),
     maxLoss: s(config.risk.maxLoss),
+    maxLossPerDay: Option.getOrNull(Option.map(config.risk.maxLossPerDay, s)),
     maxAutoHedge: s(config.risk.maxAutoHedge)
   })
   const ok = (text: string) => Either.getOrThrowWith(parseConfig(text, "test.yaml"), (e) => new Error(e.message))
@@ -566,7 +618,7 @@ describe("risk config", () => {
     })
 
   it("the example files have no risk section: defaults for quantity 10", () => {
-    const defaults = { maxUnhedgedQtySeconds: "600", maxConsecutiveHedgeFailures: 3, maxPosition: "50", maxLoss: "50", maxAutoHedge: "20" }
+    const defaults = { maxUnhedgedQtySeconds: "600", maxConsecutiveHedgeFailures: 3, maxPosition: "50", maxLoss: "50", maxLossPerDay: null, maxAutoHedge: "20" }
     expect(riskOf(ok(futures))).toEqual(defaults)
     expect(riskOf(ok(spot))).toEqual(defaults)
   })
@@ -577,14 +629,15 @@ describe("risk config", () => {
       maxConsecutiveHedgeFailures: 3,
       maxPosition: "1.25",
       maxLoss: "50",
+      maxLossPerDay: null,
       maxAutoHedge: "0.5"
     })
     expect(riskOf(ok(withRisk({}, "120")))).toMatchObject({ maxUnhedgedQtySeconds: "7200", maxPosition: "600", maxAutoHedge: "240" })
   })
 
   it("given values are taken exactly, as strings or numbers", () => {
-    const config = ok(withRisk({ max_unhedged_qty_seconds: "120.5", max_consecutive_hedge_failures: 5, max_position: 12, max_loss: "7.25", max_auto_hedge: 0 }))
-    expect(riskOf(config)).toEqual({ maxUnhedgedQtySeconds: "120.5", maxConsecutiveHedgeFailures: 5, maxPosition: "12", maxLoss: "7.25", maxAutoHedge: "0" })
+    const config = ok(withRisk({ max_unhedged_qty_seconds: "120.5", max_consecutive_hedge_failures: 5, max_position: 12, max_loss: "7.25", max_loss_per_day: 20.5, max_auto_hedge: 0 }))
+    expect(riskOf(config)).toEqual({ maxUnhedgedQtySeconds: "120.5", maxConsecutiveHedgeFailures: 5, maxPosition: "12", maxLoss: "7.25", maxLossPerDay: "20.5", maxAutoHedge: "0" })
     // the others keep their defaults
     expect(riskOf(ok(withRisk({ max_loss: 20 })))).toMatchObject({ maxLoss: "20", maxPosition: "50", maxUnhedgedQtySeconds: "600" })
   })
@@ -609,6 +662,9 @@ describe("risk config", () => {
     expect(refused({ max_consecutive_hedge_failures: "3" })[0]).toMatch(/^risk\.max_consecutive_hedge_failures: /)
     expect(refused({ max_position: 0 })[0]).toMatch(/^risk\.max_position: expected a positive base quantity per venue, e\.g\. 50, got 0$/)
     expect(refused({ max_loss: "-50" })[0]).toMatch(/^risk\.max_loss: expected a positive quote amount.*got "?-50"?$/)
+    expect(refused({ max_loss_per_day: 0 })).toEqual([
+      "risk.max_loss_per_day: expected a positive quote amount, e.g. 100 (trading stops once the last 24 hours' PnL reaches -100), got 0"
+    ])
     expect(refused({ max_auto_hedge: -1 })).toEqual(["risk.max_auto_hedge: expected a base quantity ≥ 0, e.g. 20 (0: never hedge at start-up), got -1"])
     expect(refused({ max_unhedged_seconds: 60 })).toEqual(["risk.max_unhedged_seconds: unknown key (check its spelling and section)"])
     // every bad key is reported, not just the first

@@ -40,7 +40,7 @@ const depth = Options.boolean("depth").pipe(
 const reportJson = Options.file("report-json").pipe(Options.withDescription("write the run's report as JSON to this file when it ends"), Options.optional)
 const check = Options.boolean("check").pipe(
   Options.withDescription(
-    "check before trading, sending nothing: the keys (a signed read on each venue), filters, market, balances, positions, open orders, the first order a start would post, the funding guard, the cross-venue imbalance and the journal; exits 0 when a start would trade, 1 when a read failed, 4 when a start would refuse"
+    "check before trading, sending nothing: the keys (a signed read on each venue), filters, market, balances, positions, open orders, the first order a start would post, the funding guard, the cross-venue imbalance, the last 24 hours' loss (with risk.max_loss_per_day) and the journal; exits 0 when a start would trade, 1 when a read failed, 4 when a start would refuse"
   )
 )
 
@@ -97,7 +97,7 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
     if (loaded.fromEnvironment.length > 0) yield* Effect.log(`secrets from the environment: ${loaded.fromEnvironment.join(", ")}`)
     const journalPath = Option.getOrElse(args.journal, () => `out/${kind}-journal.db`)
     if (args.check) {
-      const lines = yield* Effect.flatMap(args.paper ? paperVenues(loaded.config, false) : liveVenues(loaded.config, false), (venues) => preflight(loaded.config, venues, journalPath)).pipe(
+      const lines = yield* Effect.flatMap(args.paper ? paperVenues(loaded.config, false) : liveVenues(loaded.config, false), (venues) => preflight(loaded.config, venues, journalPath, kind)).pipe(
         Effect.scoped,
         Effect.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor))
       )
@@ -143,7 +143,7 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
     }
   })
 ).pipe(Command.withDescription(
-  "Run the Backpack-maker / Aster-hedge loop live (or --paper), journalled and crash-safe. Exit codes: 0 a clean end or stop; 1 failed (a venue unreachable beyond the retries, the journal unwritable, a bad config): a restart after a pause may cure it; 2 a bad command line; 3 stopped by a safety limit (the kill switch, a hedge that could not be placed); 4 refused to start trading (an imbalance beyond risk.max_auto_hedge, a quantity the venues cannot trade). Under a supervisor, restart on 1 only"
+  "Run the Backpack-maker / Aster-hedge loop live (or --paper), journalled and crash-safe. Exit codes: 0 a clean end or stop; 1 failed (a venue unreachable beyond the retries, the journal unwritable, a bad config): a restart after a pause may cure it; 2 a bad command line; 3 stopped by a safety limit (the kill switch, a hedge that could not be placed); 4 refused to start trading (an imbalance beyond risk.max_auto_hedge, a quantity the venues cannot trade, a limit already reached such as risk.max_loss_per_day). Under a supervisor, restart on 1 only"
 ))
 
 exitOnSecondStop()

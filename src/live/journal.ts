@@ -238,9 +238,9 @@ export interface JournalService {
   readonly openOrders: () => Effect.Effect<ReadonlyArray<Order>, JournalError>
   /** the latest state of every order first recorded by these runs, in the order last updated */
   readonly orders: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<Order>, JournalError>
-  /** in time order (then in the order recorded) */
-  readonly fills: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<Fill>, JournalError>
-  readonly funding: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<FundingPayment>, JournalError>
+  /** in time order (then in the order recorded); `after`: only those stamped later (ms since epoch) */
+  readonly fills: (runs?: RunFilter, after?: number) => Effect.Effect<ReadonlyArray<Fill>, JournalError>
+  readonly funding: (runs?: RunFilter, after?: number) => Effect.Effect<ReadonlyArray<FundingPayment>, JournalError>
   readonly hedges: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<Hedge>, JournalError>
   readonly cycleEvents: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<CycleEvent>, JournalError>
   /** the latest mark per venue */
@@ -303,8 +303,8 @@ const serviceOf = (store: JournalStore): JournalService => {
     hedgesInDoubt: () => call(() => store.hedgesInDoubt()),
     openOrders: () => call(() => store.openOrders()),
     orders: (runs) => call(() => store.orders(runs)),
-    fills: (runs) => call(() => store.fills(runs)),
-    funding: (runs) => call(() => store.funding(runs)),
+    fills: (runs, after) => call(() => store.fills(runs, after)),
+    funding: (runs, after) => call(() => store.funding(runs, after)),
     hedges: (runs) => call(() => store.hedges(runs)),
     cycleEvents: (runs) => call(() => store.cycleEvents(runs)),
     latestMarks: (runs) => call(() => store.latestMarks(runs)),
@@ -987,9 +987,9 @@ class JournalStore {
     return { where: `run_id IN (${ids.map(() => "?").join(", ")})`, params: ids }
   }
 
-  fills(runs: RunFilter): Array<Fill> {
+  fills(runs: RunFilter, after = Number.NEGATIVE_INFINITY): Array<Fill> {
     const { where, params } = this.byRuns(runs)
-    return fillRows(this.db.prepare(`SELECT * FROM fills WHERE ${where} ORDER BY ts, rowid`).all(...params)).map((r) => ({
+    return fillRows(this.db.prepare(`SELECT * FROM fills WHERE ${where} AND ts > ? ORDER BY ts, rowid`).all(...params, after)).map((r) => ({
       venue: r.venue,
       symbol: r.symbol,
       orderId: r.order_id,
@@ -1004,9 +1004,9 @@ class JournalStore {
     }))
   }
 
-  funding(runs: RunFilter): Array<FundingPayment> {
+  funding(runs: RunFilter, after = Number.NEGATIVE_INFINITY): Array<FundingPayment> {
     const { where, params } = this.byRuns(runs)
-    return fundingRows(this.db.prepare(`SELECT * FROM funding WHERE ${where} ORDER BY ts, venue`).all(...params)).map((r) => ({
+    return fundingRows(this.db.prepare(`SELECT * FROM funding WHERE ${where} AND ts > ? ORDER BY ts, venue`).all(...params, after)).map((r) => ({
       venue: r.venue,
       ts: r.ts,
       rate: r.rate,

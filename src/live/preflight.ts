@@ -3,8 +3,8 @@
  * keys (a signed read on each venue), shows each venue's filters and market, balances, positions
  * and open orders, whether the quantity can be traded at today's price, the first order a start
  * would post, where the funding guard stands, the cross-venue imbalance a start would hedge (or
- * refuse), the kill switch's limits in force (defaults included), and what the journal holds from
- * an earlier run. No order is placed or cancelled.
+ * refuse), the kill switch's limits in force (defaults included), the last 24 hours' loss when
+ * risk.max_loss_per_day is set, and what the journal holds from an earlier run. No order is placed or cancelled.
  */
 import { BigDecimal, Cause, Clock, Effect, Either, Option, type Scope } from "effect"
 import * as fs from "node:fs"
@@ -15,9 +15,10 @@ import type { Ticker } from "../core/domain/market"
 import { type Venue, venueLabel } from "../core/domain/venue"
 import type { Exchange } from "../core/exchange"
 import { limitPrice, quantityProblems } from "../core/strategy/hedge-loop"
-import { type JournalError, type JournalService, openJournal } from "./journal"
+import { type JournalError, type JournalService, openJournal, type RunKind } from "./journal"
 import { beyondAutoHedge } from "./reconcile"
 import { journalledNetQty, type Venues } from "./runner"
+import { DAY_MS, TrailingPnl } from "./trailing-pnl"
 
 export type CheckStatus = "ok" | "warn" | "fail" | "refuse"
 
@@ -84,7 +85,7 @@ const readVenue = (exchange: Exchange, lines: Array<CheckLine>): Effect.Effect<V
   })
 
 /** What a start with this config would find and do first; sends nothing. The journal is read in the caller's scope. */
-export const preflight = (config: HedgeConfig, venues: Venues, journalPath: string): Effect.Effect<ReadonlyArray<CheckLine>, never, Scope.Scope> =>
+export const preflight = (config: HedgeConfig, venues: Venues, journalPath: string, kind: RunKind): Effect.Effect<ReadonlyArray<CheckLine>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const lines: Array<CheckLine> = []
     // opened once, read only, for the spot hedge's imbalance and the journal's line
@@ -141,8 +142,11 @@ export const preflight = (config: HedgeConfig, venues: Venues, journalPath: stri
       subject: "kill switch",
       detail: `risk.max_unhedged_qty_seconds ${formatDecimal(risk.maxUnhedgedQtySeconds)}, max_consecutive_hedge_failures ${risk.maxConsecutiveHedgeFailures}, max_position ${
         formatDecimal(risk.maxPosition)
-      }, max_loss ${formatDecimal(risk.maxLoss)} (per run), max_auto_hedge ${formatDecimal(risk.maxAutoHedge)}`
+      }, max_loss ${formatDecimal(risk.maxLoss)} (per run), max_loss_per_day ${
+        Option.match(risk.maxLossPerDay, { onNone: () => "off", onSome: (limit) => `${formatDecimal(limit)} (any 24 hours, across runs)` })
+      }, max_auto_hedge ${formatDecimal(risk.maxAutoHedge)}`
     })
+    if (Option.isSome(risk.maxLossPerDay)) lines.push(yield* lastDayLine(risk.maxLossPerDay.value, journal, kind, venues, [maker, hedge], now))
     lines.push(yield* journalLine(journalPath, journal))
     return lines
   })
@@ -171,6 +175,29 @@ const journalledHedgeQty = (journal: ReadJournal, venue: Venue): Effect.Effect<E
     Effect.catchAllCause((cause) => Effect.succeed(Either.left(Cause.pretty(cause).split("\n")[0] ?? "unreadable")))
   )
 }
+
+/** risk.max_loss_per_day: the last 24 hours of the journal's runs of this kind, as a start counts them (marked at today's mids). */
+const lastDayLine = (limit: Decimal, journal: ReadJournal, kind: RunKind, venues: Venues, readings: ReadonlyArray<VenueReading>, now: number): Effect.Effect<CheckLine> =>
+  Effect.gen(function*() {
+    const subject = "loss per day"
+    if (journal === undefined) return { status: "ok", subject, detail: `no earlier run: the last 24 hours' PnL is 0 (the limit is ${formatDecimal(BigDecimal.negate(limit))})` } as const
+    const opened = yield* journal
+    const earlier = (yield* opened.runs()).filter((run) => run.kind === kind).map((run) => run.id)
+    const fills = yield* opened.fills(earlier, now - DAY_MS)
+    const funding = yield* opened.funding(earlier, now - DAY_MS)
+    const lastDay = new TrailingPnl(DAY_MS, new Map([[venues.maker.venue, readings[0]?.instrument?.symbol ?? ""], [venues.hedge.venue, readings[1]?.instrument?.symbol ?? ""]]))
+    for (const fill of fills) lastDay.addFill(fill)
+    for (const payment of funding) lastDay.addFunding(payment.venue, payment.amount, payment.ts)
+    for (const [i, venue] of [venues.maker.venue, venues.hedge.venue].entries()) {
+      const ticker = readings[i]?.ticker
+      if (ticker !== undefined) lastDay.mark(venue, BigDecimal.unsafeDivide(BigDecimal.sum(ticker.bid, ticker.ask), BigDecimal.fromBigInt(2n)), now)
+    }
+    const pnl = lastDay.pnlAt(now)
+    const detail = `the last 24 hours' PnL is ${formatDecimal(pnl)} over ${fills.length} fill(s) of earlier ${kind} runs, the limit is ${formatDecimal(BigDecimal.negate(limit))}`
+    return BigDecimal.greaterThan(pnl, BigDecimal.negate(limit))
+      ? { status: "ok", subject, detail } as const
+      : { status: "refuse", subject, detail: `${detail}: a start refuses to trade until ${utc(lastDay.clearsAt(now, limit))}` } as const
+  }).pipe(Effect.catchAll((error) => Effect.succeed<CheckLine>({ status: "fail", subject: "loss per day", detail: error.message })))
 
 /** What the journal holds from earlier runs (a missing journal is a first start). */
 const journalLine = (journalPath: string, journal: ReadJournal): Effect.Effect<CheckLine> =>

@@ -13,6 +13,7 @@
  * | `max_consecutive_hedge_failures` | 3                              | that many hedge attempts in a row failed                     |
  * | `max_position`                   | 5 × trade.quantity (50)        | abs(position) on either venue reaches it (base)              |
  * | `max_loss`                       | 50                             | the run's PnL (fees included, marked to market) ≤ −max_loss (quote) |
+| `max_loss_per_day`               | none (off)                     | the last 24 h's PnL over this and the journal's earlier runs ≤ −it (quote; src/live/trailing-pnl.ts) |
  * | `max_auto_hedge`                 | 2 × trade.quantity (20)        | start-up: a larger cross-venue imbalance refuses to start (src/live/reconcile.ts) |
  *
  * Why:
@@ -28,6 +29,9 @@
  * - loss: at quantity 10 on a ~1–2 USD asset a cycle trades ~40–80 notional and pays a few cents
  *   in fees, so 50 is days of fees but only a few percent adverse move on an unhedged leg; fees
  *   count, so a run of many days reaches it by design: restart or raise it deliberately.
+- loss per day: `max_loss` starts over at each start, so a run restarted after each failure could
+  lose it again and again; this one reads the journal's earlier runs and bounds any 24 hours. It
+  has no default: what a day of fees at the trader's volume costs is theirs to say.
  * - auto-hedge: a crash leaves at most about one leg unhedged; anything beyond two legs did not come
  *   from this bot's own interruption and needs a human.
  */
@@ -37,6 +41,7 @@ import type { Position } from "../core/domain/account"
 import type { Fill } from "../core/domain/order"
 import type { Venue } from "../core/domain/venue"
 import { silentObserver, type StrategyObserverService } from "../core/strategy/observer"
+import { DAY_MS, TrailingPnl } from "./trailing-pnl"
 
 export interface RiskLimits {
   /** base quantity × seconds, over one unhedged stretch */
@@ -46,9 +51,11 @@ export interface RiskLimits {
   readonly maxPosition: Decimal
   /** quote, positive: trips when PnL ≤ −maxLoss */
   readonly maxLoss: Decimal
+  /** quote, positive: trips when the last 24 h's PnL, earlier runs included, ≤ −it */
+  readonly maxLossPerDay: Option.Option<Decimal>
 }
 
-export type RiskLimitKey = "max_unhedged_qty_seconds" | "max_consecutive_hedge_failures" | "max_position" | "max_loss"
+export type RiskLimitKey = "max_unhedged_qty_seconds" | "max_consecutive_hedge_failures" | "max_position" | "max_loss" | "max_loss_per_day"
 
 /** A limit was reached: trading must stop. `value` and `limit` are as the message shows them. */
 export class KillSwitchTripped extends Data.TaggedError("KillSwitchTripped")<{
@@ -59,9 +66,21 @@ export class KillSwitchTripped extends Data.TaggedError("KillSwitchTripped")<{
   readonly limit: string
   /** ms since epoch, when it was seen */
   readonly ts: number
+  /** a limit over a trailing window: when it is no longer reached if nothing more is lost (ms since epoch) */
+  readonly clearsAt?: number
 }> {
   override get message() {
-    return `kill switch (risk.${this.key}): ${this.subject} is ${this.value}, the limit is ${this.limit}`
+    const reached = `kill switch (risk.${this.key}): ${this.subject} is ${this.value}, the limit is ${this.limit}`
+    return this.clearsAt === undefined
+      ? reached
+      : `${reached}; trading may start again from ${new Date(this.clearsAt).toISOString().replace(".000Z", "Z")}, when enough of that loss is over 24 hours old`
+  }
+}
+
+/** A limit was already reached before the first order (the last day's loss, a position too large): trading never starts. */
+export class LimitReachedBeforeTrading extends Data.TaggedError("LimitReachedBeforeTrading")<{ readonly trip: KillSwitchTripped }> {
+  override get message() {
+    return `refused to start trading: ${this.trip.message}`
   }
 }
 
@@ -74,6 +93,8 @@ export interface RiskStatus {
   /** what this run traded and paid per venue, from its fills and funding (quote) */
   readonly venues: ReadonlyArray<{ readonly venue: Venue; readonly makerVolume: Decimal; readonly takerVolume: Decimal; readonly fees: Decimal; readonly funding: Decimal }>
   readonly pnl: Decimal
+  /** the last 24 h's PnL, earlier runs included, when risk.max_loss_per_day is set */
+  readonly pnlLastDay: Option.Option<Decimal>
   readonly tripped: Option.Option<KillSwitchTripped>
 }
 
@@ -110,12 +131,28 @@ export class RiskGuard {
   private readonly positions = new Map<Venue, Decimal>()
   private readonly books = new Map<Venue, PnlBook>()
   private tripped: KillSwitchTripped | undefined
+  /** the last 24 h, earlier runs included: only kept when max_loss_per_day is set */
+  private readonly lastDay: TrailingPnl | undefined
 
-  private constructor(readonly limits: RiskLimits, private readonly changes: Queue.Queue<void>) {}
+  private constructor(readonly limits: RiskLimits, markets: ReadonlyMap<Venue, string>, private readonly changes: Queue.Queue<void>) {
+    this.lastDay = Option.isSome(limits.maxLossPerDay) ? new TrailingPnl(DAY_MS, markets) : undefined
+  }
 
-  static make(limits: RiskLimits): Effect.Effect<RiskGuard> {
+  /** `markets`: the symbol the run trades on each venue (whose marks value the last day's holdings) */
+  static make(limits: RiskLimits, markets: ReadonlyMap<Venue, string> = new Map()): Effect.Effect<RiskGuard> {
     // one pending wake-up is enough: the watchdog re-reads everything when it wakes
-    return Effect.map(Queue.sliding<void>(1), (changes) => new RiskGuard(limits, changes))
+    return Effect.map(Queue.sliding<void>(1), (changes) => new RiskGuard(limits, markets, changes))
+  }
+
+  /**
+   * Earlier runs' fills and funding payments (from the journal) for `max_loss_per_day`; they do
+   * not count toward this run's positions or `max_loss`. Judged at `now`.
+   */
+  recordEarlierRuns(fills: ReadonlyArray<Fill>, funding: ReadonlyArray<{ readonly venue: Venue; readonly amount: Decimal; readonly ts: number }>, now: number): Effect.Effect<void> {
+    return this.record(now, () => {
+      for (const fill of fills) this.lastDay?.addFill(fill)
+      for (const payment of funding) this.lastDay?.addFunding(payment.venue, payment.amount, payment.ts)
+    })
   }
 
   /** Resolves at the next recorded event (the watchdog's wake-up). */
@@ -161,6 +198,7 @@ export class RiskGuard {
       else book.takerVolume = BigDecimal.sum(book.takerVolume, notional)
       book.fees = BigDecimal.sum(book.fees, fill.fee)
       this.positions.set(fill.venue, BigDecimal.sum(this.positions.get(fill.venue) ?? ZERO, signed))
+      this.lastDay?.addFill(fill)
     })
   }
 
@@ -175,6 +213,7 @@ export class RiskGuard {
   recordMark(venue: Venue, price: Decimal, ts: number): Effect.Effect<void> {
     return this.recordVenue(ts, () => {
       this.book(venue, price).price = price
+      this.lastDay?.mark(venue, price, ts)
     })
   }
 
@@ -184,6 +223,7 @@ export class RiskGuard {
       const book = this.book(venue, ZERO)
       book.cash = BigDecimal.sum(book.cash, amount)
       book.funding = BigDecimal.sum(book.funding, amount)
+      this.lastDay?.addFunding(venue, amount, ts)
     })
   }
 
@@ -209,6 +249,7 @@ export class RiskGuard {
       positions: [...this.positions].map(([venue, qty]) => ({ venue, qty })),
       venues: [...this.books].map(([venue, b]) => ({ venue, makerVolume: b.makerVolume, takerVolume: b.takerVolume, fees: b.fees, funding: b.funding })),
       pnl: this.pnl(),
+      pnlLastDay: Option.fromNullable(this.lastDay?.pnlAt(now)),
       tripped: Option.fromNullable(this.tripped)
     }
   }
@@ -267,6 +308,20 @@ export class RiskGuard {
     const pnl = this.pnl()
     if (BigDecimal.lessThanOrEqualTo(pnl, BigDecimal.negate(limits.maxLoss)))
       return trip("max_loss", "PnL", formatDecimal(pnl), formatDecimal(BigDecimal.negate(limits.maxLoss)))
+    if (this.lastDay !== undefined && Option.isSome(limits.maxLossPerDay)) {
+      const perDay = limits.maxLossPerDay.value
+      const lastDay = this.lastDay.pnlAt(now)
+      if (BigDecimal.lessThanOrEqualTo(lastDay, BigDecimal.negate(perDay))) {
+        return new KillSwitchTripped({
+          key: "max_loss_per_day",
+          subject: "the PnL of the last 24 hours (this run and the journal's earlier ones)",
+          value: formatDecimal(lastDay),
+          limit: formatDecimal(BigDecimal.negate(perDay)),
+          ts: now,
+          clearsAt: this.lastDay.clearsAt(now, perDay)
+        })
+      }
+    }
     const qtySeconds = BigDecimal.unsafeDivide(this.integralAt(exposureUpTo), MS_PER_S)
     if (BigDecimal.greaterThanOrEqualTo(qtySeconds, limits.maxUnhedgedQtySeconds))
       return trip("max_unhedged_qty_seconds", "unhedged base quantity × seconds", formatDecimal(qtySeconds), formatDecimal(limits.maxUnhedgedQtySeconds))

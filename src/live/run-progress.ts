@@ -5,7 +5,7 @@
  * Figures come from the kill switch's books (every fill and funding payment the run has seen);
  * the report built from the journal at the end is the reference.
  */
-import { BigDecimal, Clock, Effect } from "effect"
+import { BigDecimal, Clock, Effect, Option } from "effect"
 import type { PointsWeights } from "../core/config/config"
 import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
 import type { Venue } from "../core/domain/venue"
@@ -40,6 +40,7 @@ export const describeProgress = (cycle: number, status: RiskStatus, points: Read
     `fees ${money(fees)}`,
     `funding ${money(funding)}`,
     `PnL ${money(status.pnl)} (marked to market)`,
+    ...Option.match(status.pnlLastDay, { onNone: () => [], onSome: (pnl) => [`last 24 h ${money(pnl)} (earlier runs included)`] }),
     `positions ${positions || "none"}`
   ].join(", ")
 }

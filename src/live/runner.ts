@@ -6,7 +6,9 @@
  * 2. settle what an earlier process left in doubt: every request it journalled without a known
  *    outcome is looked up by client id (found: recorded, with its fills; not found: it never
  *    arrived), so nothing is ever sent twice;
- * 3. reconcile: cancel our stale orders, hedge a cross-venue imbalance (or refuse to trade);
+ * 3. reconcile: cancel our stale orders, hedge a cross-venue imbalance (or refuse to trade); then
+ *    refuse to trade if a kill-switch limit is already reached (risk.max_loss_per_day counting
+ *    the journal's earlier runs of the last 24 hours);
  * 4. run the strategy, raced against the kill switch and a stop request (Ctrl+C); the hedge
  *    venue's own-order stream is drained into the journal meanwhile, and marks are polled;
  * 5. whatever ended it, the strategy winds down (cancel, hedge the residual), late fills are
@@ -32,8 +34,9 @@ import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
 import { reportFromJournal } from "./journal-report"
 import { type RecordingError, type RecordingOptions, type RecordingSummary, startMarketRecording } from "./market-recorder"
 import { describeReconcile, reconcile, ReconciliationRefused } from "./reconcile"
-import { KillSwitchTripped, RiskGuard, riskObserver, watchdog } from "./risk"
+import { KillSwitchTripped, LimitReachedBeforeTrading, RiskGuard, riskObserver, watchdog } from "./risk"
 import { progressObserver } from "./run-progress"
+import { DAY_MS } from "./trailing-pnl"
 
 /** Every client id this bot sends starts with it; a run adds its own stamp after it. */
 export const CLIENT_ID_ROOT = "hl"
@@ -74,7 +77,8 @@ export interface RunResult {
  * from one a person must look at first: 0 clean; 1 failed (a venue unreachable beyond the retries,
  * the journal unwritable), which a restart after a pause may cure; 3 stopped by a safety limit
  * (the kill switch, a hedge that could not be placed); 4 refused to start trading (an imbalance
- * beyond risk.max_auto_hedge, a quantity the venues cannot trade). 2 stays the command line's.
+ * beyond risk.max_auto_hedge, a quantity the venues cannot trade, a kill-switch limit already
+ * reached, such as risk.max_loss_per_day). 2 stays the command line's.
  */
 export const exitCodeOf = (outcome: RunOutcome): number => {
   switch (outcome) {
@@ -246,6 +250,7 @@ const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } =
   if (error instanceof HedgeFailed) return { outcome: "hedge-failed", reason: error.message }
   if (error instanceof ReconciliationRefused) return { outcome: "refused", reason: error.message }
   if (error instanceof StrategyConfigError) return { outcome: "refused", reason: error.message }
+  if (error instanceof LimitReachedBeforeTrading) return { outcome: "refused", reason: error.message }
   if (error instanceof JournalError) return { outcome: "failed", reason: `${error.message}: the journal stopped taking writes, so trading stopped; the journal lacks what followed (the log has it), and the next start reconciles from the venues` }
   return { outcome: "failed", reason: error instanceof Error ? error.message : String(error) }
 }
@@ -279,7 +284,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     // funding is collected from the journal's first start: a payment booked while no process ran counts too
     const fundingSince = Math.min(startedAt, ...(yield* mustWrite(journal.runs())).map((run) => run.startedAt))
 
-    const guard = yield* RiskGuard.make(config.risk)
+    const guard = yield* RiskGuard.make(config.risk, new Map([[venues.maker.venue, makerInstrument.symbol], [venues.hedge.venue, hedgeInstrument.symbol]]))
     const maker = watched(journaled(venues.maker, journal, runId), guard)
     const hedge = watched(journaled(venues.hedge, journal, runId), guard)
     const both = { maker, hedge }
@@ -331,6 +336,20 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       if (venues.maker.fundingPayments !== undefined) yield* Effect.forkScoped(fundingWatcher(journal, runId, maker, guard, fundingSince))
       if (venues.hedge.fundingPayments !== undefined) yield* Effect.forkScoped(fundingWatcher(journal, runId, hedge, guard, fundingSince))
       yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(options.markEveryMs ?? 5000), recordMarks)))
+
+      // risk.max_loss_per_day also counts the earlier runs of this kind (paper losses never stop a live run)
+      if (Option.isSome(config.risk.maxLossPerDay)) {
+        const earlier = (yield* mustWrite(journal.runs())).filter((run) => run.kind === options.kind && run.id !== runId).map((run) => run.id)
+        const since = (yield* Clock.currentTimeMillis) - DAY_MS
+        const fills = yield* mustWrite(journal.fills(earlier, since))
+        const funding = yield* mustWrite(journal.funding(earlier, since))
+        yield* guard.recordEarlierRuns(fills, funding, yield* Clock.currentTimeMillis)
+        const status = guard.status(yield* Clock.currentTimeMillis)
+        yield* Effect.log(`risk.max_loss_per_day ${formatDecimal(config.risk.maxLossPerDay.value)}: the last 24 hours' PnL is ${formatDecimal(Option.getOrElse(status.pnlLastDay, () => ZERO))} (${fills.length} fill(s) of earlier runs, and this run's so far)`)
+      }
+      // a limit already reached (the last day's loss, a position left too large) stops the start before any order
+      const reachedAlready = guard.check(yield* Clock.currentTimeMillis)
+      if (Option.isSome(reachedAlready)) return yield* new LimitReachedBeforeTrading({ trip: reachedAlready.value })
 
       const points = new Map([[maker.venue, config.points.maker], [hedge.venue, config.points.hedge]])
       const observer: StrategyObserverService = riskObserver(guard, progressObserver(guard, points, journalObserver(journal, runId)))

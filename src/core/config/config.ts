@@ -2,7 +2,7 @@
  * Loads and resolves the hedge config: the original bot's YAML unchanged, plus optional `sim` and
  * `points` sections. Every problem is reported with the key path and the expected form.
  */
-import { BigDecimal, Data, Effect, Either, ParseResult, Redacted, Schema } from "effect"
+import { BigDecimal, Data, Effect, Either, Option, ParseResult, Redacted, Schema } from "effect"
 import * as YAML from "yaml"
 import { type Decimal, decimal, formatDecimal } from "../domain/decimal"
 import type { Venue } from "../domain/venue"
@@ -52,6 +52,11 @@ export interface RiskParams {
   readonly maxPosition: Decimal
   /** quote currency, positive: trading stops once the run's PnL is at or below −maxLoss */
   readonly maxLoss: Decimal
+  /**
+   * quote currency, positive, none by default: trading stops (and a start is refused) once the
+   * PnL of the last 24 hours, over this run and the journal's earlier runs of its kind, is at or below −it
+   */
+  readonly maxLossPerDay: Option.Option<Decimal>
   /** largest cross-venue imbalance hedged automatically before the first order */
   readonly maxAutoHedge: Decimal
 }
@@ -157,6 +162,7 @@ const riskOf = (file: ConfigFile): Either.Either<RiskParams, string> => {
     maxConsecutiveHedgeFailures: file.risk?.max_consecutive_hedge_failures ?? 3,
     maxPosition: file.risk?.max_position ?? times("5"),
     maxLoss: file.risk?.max_loss ?? decimal("50"),
+    maxLossPerDay: Option.fromNullable(file.risk?.max_loss_per_day),
     maxAutoHedge: file.risk?.max_auto_hedge ?? times("2")
   }
   // a limit reached by one ordinary leg would stop every run at its first fill
@@ -289,6 +295,7 @@ export const describeConfig = (config: HedgeConfig) => {
       maxConsecutiveHedgeFailures: config.risk.maxConsecutiveHedgeFailures,
       maxPosition: formatDecimal(config.risk.maxPosition),
       maxLoss: formatDecimal(config.risk.maxLoss),
+      maxLossPerDay: Option.match(config.risk.maxLossPerDay, { onNone: () => null, onSome: formatDecimal }),
       maxAutoHedge: formatDecimal(config.risk.maxAutoHedge)
     }
   }

@@ -150,6 +150,7 @@ export const RiskSection = Schema.Struct({
   ),
   max_position: Schema.optionalWith(PositiveDecimalOf("a positive base quantity per venue, e.g. 50"), { exact: true }),
   max_loss: Schema.optionalWith(PositiveDecimalOf("a positive quote amount, e.g. 50 (trading stops once the PnL reaches -50)"), { exact: true }),
+  max_loss_per_day: Schema.optionalWith(PositiveDecimalOf("a positive quote amount, e.g. 100 (trading stops once the last 24 hours' PnL reaches -100)"), { exact: true }),
   max_auto_hedge: Schema.optionalWith(
     DecimalInput.pipe(
       Schema.filter((d) => d.value >= 0n, { message: (issue) => `expected a base quantity ≥ 0, e.g. 20 (0: never hedge at start-up), got ${shown(issue.actual)}` })
