@@ -696,6 +696,17 @@ describe("the live run's progress line", () => {
       )
     }))
 
+  it.effect("with risk.max_loss_per_day set, the last 24 hours too, earlier runs included", () =>
+    Effect.gen(function*() {
+      const guard = yield* RiskGuard.make(limits({ maxLossPerDay: Option.some(decimal("100")) }))
+      yield* guard.recordEarlierRuns([], [{ venue: "backpack", amount: decimal("-2.5"), ts: 0 }], 0)
+      yield* guard.recordFill(fill("backpack", "sell", "10", "2", "0.004", 1))
+      yield* guard.recordFill(fill("backpack", "buy", "10", "2", "0.004", 2))
+      expect(describeProgress(2, guard.status(2), new Map())).toBe(
+        "[Cycle 2] run so far: volume 40 (backpack maker 40), points ≈ 0, fees 0.008, funding 0, PnL -0.008 (marked to market), last 24 h -2.508 (earlier runs included), positions backpack 0"
+      )
+    }))
+
   it.effect("says so before any fill", () =>
     Effect.gen(function*() {
       const guard = yield* RiskGuard.make(limits())

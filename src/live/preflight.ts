@@ -4,7 +4,8 @@
  * and open orders, whether the quantity can be traded at today's price, the first order a start
  * would post, where the funding guard stands, the cross-venue imbalance a start would hedge (or
  * refuse), the kill switch's limits in force (defaults included), the last 24 hours' loss when
- * risk.max_loss_per_day is set, and what the journal holds from an earlier run. No order is placed or cancelled.
+ * risk.max_loss_per_day is set, and what the journal holds from an earlier run. No order is
+ * placed or cancelled.
  */
 import { BigDecimal, Cause, Clock, Effect, Either, Option, type Scope } from "effect"
 import * as fs from "node:fs"
@@ -17,7 +18,7 @@ import type { Exchange } from "../core/exchange"
 import { limitPrice, quantityProblems } from "../core/strategy/hedge-loop"
 import { type JournalError, type JournalService, openJournal, type RunKind } from "./journal"
 import { beyondAutoHedge } from "./reconcile"
-import { journalledNetQty, type Venues } from "./runner"
+import { earlierRunsLastDay, journalledNetQty, type Venues } from "./runner"
 import { DAY_MS, TrailingPnl } from "./trailing-pnl"
 
 export type CheckStatus = "ok" | "warn" | "fail" | "refuse"
@@ -181,10 +182,7 @@ const lastDayLine = (limit: Decimal, journal: ReadJournal, kind: RunKind, venues
   Effect.gen(function*() {
     const subject = "loss per day"
     if (journal === undefined) return { status: "ok", subject, detail: `no earlier run: the last 24 hours' PnL is 0 (the limit is ${formatDecimal(BigDecimal.negate(limit))})` } as const
-    const opened = yield* journal
-    const earlier = (yield* opened.runs()).filter((run) => run.kind === kind).map((run) => run.id)
-    const fills = yield* opened.fills(earlier, now - DAY_MS)
-    const funding = yield* opened.funding(earlier, now - DAY_MS)
+    const { fills, funding } = yield* earlierRunsLastDay(yield* journal, kind, now)
     const lastDay = new TrailingPnl(DAY_MS, new Map([[venues.maker.venue, readings[0]?.instrument?.symbol ?? ""], [venues.hedge.venue, readings[1]?.instrument?.symbol ?? ""]]))
     for (const fill of fills) lastDay.addFill(fill)
     for (const payment of funding) lastDay.addFunding(payment.venue, payment.amount, payment.ts)

@@ -13,7 +13,7 @@
  * | `max_consecutive_hedge_failures` | 3                              | that many hedge attempts in a row failed                     |
  * | `max_position`                   | 5 × trade.quantity (50)        | abs(position) on either venue reaches it (base)              |
  * | `max_loss`                       | 50                             | the run's PnL (fees included, marked to market) ≤ −max_loss (quote) |
-| `max_loss_per_day`               | none (off)                     | the last 24 h's PnL over this and the journal's earlier runs ≤ −it (quote; src/live/trailing-pnl.ts) |
+ * | `max_loss_per_day`               | none (off)                     | the last 24 h's PnL, this run's and the journal's earlier runs' of its kind ≤ −it (quote; src/live/trailing-pnl.ts) |
  * | `max_auto_hedge`                 | 2 × trade.quantity (20)        | start-up: a larger cross-venue imbalance refuses to start (src/live/reconcile.ts) |
  *
  * Why:
@@ -29,9 +29,9 @@
  * - loss: at quantity 10 on a ~1–2 USD asset a cycle trades ~40–80 notional and pays a few cents
  *   in fees, so 50 is days of fees but only a few percent adverse move on an unhedged leg; fees
  *   count, so a run of many days reaches it by design: restart or raise it deliberately.
-- loss per day: `max_loss` starts over at each start, so a run restarted after each failure could
-  lose it again and again; this one reads the journal's earlier runs and bounds any 24 hours. It
-  has no default: what a day of fees at the trader's volume costs is theirs to say.
+ * - loss per day: `max_loss` starts over at each start, so a run restarted after each failure could
+ *   lose it again and again; this one reads the journal's earlier runs and bounds any 24 hours. It
+ *   has no default: what a day of fees at the trader's volume costs is theirs to say.
  * - auto-hedge: a crash leaves at most about one leg unhedged; anything beyond two legs did not come
  *   from this bot's own interruption and needs a human.
  */

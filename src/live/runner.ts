@@ -233,12 +233,22 @@ const fundingWatcher = (journal: JournalService, runId: number, venue: Exchange,
     yield* collectFunding(journal, runId, venue, guard, sinceMs)
   }))
 
-/** A spot hedge venue's "position" is its whole base balance: the journal's fills say what the bot moved. */
 /** What the journal's fills on `venue` added to the position there, signed (`--check` reads it too). */
 export const journalledNetQty = (journal: JournalService, venue: Venue) =>
   Effect.map(mustWrite(journal.fills()), (fills) =>
     BigDecimal.normalize(sum(fills.filter((f) => f.venue === venue).map((f) => (f.side === "buy" ? f.qty : BigDecimal.negate(f.qty))))))
 
+/**
+ * For risk.max_loss_per_day: the fills and funding payments of the last 24 hours before `now` of
+ * the journal's runs of this kind but `except` (paper losses never stop a live run).
+ */
+export const earlierRunsLastDay = (journal: JournalService, kind: RunKind, now: number, except?: number) =>
+  Effect.gen(function*() {
+    const runs = (yield* journal.runs()).filter((run) => run.kind === kind && run.id !== except).map((run) => run.id)
+    return { fills: yield* journal.fills(runs, now - DAY_MS), funding: yield* journal.funding(runs, now - DAY_MS) }
+  })
+
+/** A spot hedge venue's "position" is its whole base balance: the journal's fills say what the bot moved. */
 const spotBaseline = (journal: JournalService, hedge: Exchange) =>
   Effect.gen(function*() {
     const held = (yield* hedge.position).qty
@@ -337,12 +347,8 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       if (venues.hedge.fundingPayments !== undefined) yield* Effect.forkScoped(fundingWatcher(journal, runId, hedge, guard, fundingSince))
       yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(options.markEveryMs ?? 5000), recordMarks)))
 
-      // risk.max_loss_per_day also counts the earlier runs of this kind (paper losses never stop a live run)
       if (Option.isSome(config.risk.maxLossPerDay)) {
-        const earlier = (yield* mustWrite(journal.runs())).filter((run) => run.kind === options.kind && run.id !== runId).map((run) => run.id)
-        const since = (yield* Clock.currentTimeMillis) - DAY_MS
-        const fills = yield* mustWrite(journal.fills(earlier, since))
-        const funding = yield* mustWrite(journal.funding(earlier, since))
+        const { fills, funding } = yield* mustWrite(earlierRunsLastDay(journal, options.kind, yield* Clock.currentTimeMillis, runId))
         yield* guard.recordEarlierRuns(fills, funding, yield* Clock.currentTimeMillis)
         const status = guard.status(yield* Clock.currentTimeMillis)
         yield* Effect.log(`risk.max_loss_per_day ${formatDecimal(config.risk.maxLossPerDay.value)}: the last 24 hours' PnL is ${formatDecimal(Option.getOrElse(status.pnlLastDay, () => ZERO))} (${fills.length} fill(s) of earlier runs, and this run's so far)`)
