@@ -197,6 +197,8 @@ const cliCases = {} as {
   missingPath: string
   foreign: Promise<CliResult>
   foreignPath: string
+  window: Promise<CliResult>
+  badSince: Promise<CliResult>
 }
 
 // three processes (each loads effect and tsx: seconds of CPU), run side by side
@@ -211,6 +213,10 @@ beforeAll(() => {
   })
   cliCases.json = path.join(dir, "out", "nested", "report.json")
   cliCases.ok = cli([cliCases.journal, "--kind", "live", "--report-json", cliCases.json])
+
+  // the live session from the restart on: the crashed run overlaps it, but none of its fills do
+  cliCases.window = cli([cliCases.journal, "--kind", "live", "--since", iso(T0 + 100_000).replace(".000Z", "Z"), "--until", "2099-01-01"])
+  cliCases.badSince = cli([cliCases.journal, "--since", "yesterday"])
 
   cliCases.missingPath = path.join(dir, "no-such-journal.db")
   cliCases.missing = cli([cliCases.missingPath])
@@ -269,6 +275,47 @@ describe("report from a journal", () => {
     })
     expect(r.points.total).toBe("144.308")
     expect(r.points.costPer1000Points).toBe("0.249857")
+  })
+
+  it("a time window: only what happened inside it, open quantity at the last mark before its end, what was carried in named", () => {
+    const file = newFile()
+    writing(file, (j) => writeRun(j, { startedAt: T0 }))
+    // leg 2 of cycle 1 and the start of cycle 2
+    const r = report(file, { since: T0 + 30_000, until: T0 + 61_000 })
+    expect(r.run).toEqual({ from: iso(T0 + 30_000), to: iso(T0 + 61_000), outcome: "stopped", message: "Ctrl+C" })
+    expect(r.fills.map((f) => [f.venue, f.side, f.price, f.qty, f.ts - T0])).toEqual([
+      ["backpack", "buy", "1.99", "10", 41_000],
+      ["aster-futures", "sell", "1.9895", "10", 41_300]
+    ])
+    expect(r.funding).toEqual([])
+    expect(r.data.warnings).toEqual([
+      `window between ${iso(T0 + 30_000)} and ${iso(T0 + 61_000)}: only the fills, funding, cycles and hedges inside it count`,
+      "backpack held -10 from before the window: it is not revalued in this report",
+      "aster-futures held 10 from before the window: it is not revalued in this report"
+    ])
+    // +10 on Backpack at the 2.015 mark of T0 + 60 s: 20.15 − 19.9 − 0.00398; −10 on Aster at
+    // 2.016: 19.895 − 20.16 − 0.00696325
+    expect([r.venues["backpack"]!.markPrice, r.venues["aster-futures"]!.markPrice]).toEqual(["2.015", "2.016"])
+    expect([r.totals.fees, r.totals.pnl]).toEqual(["0.01094325", "-0.02594325"])
+    expect(pnlFromListedCashFlows(r)).toBe(r.totals.pnl)
+    // cycle 2 started inside it; leg 2's order and fill too
+    expect(r.cycles.count).toBe(1)
+
+    // before the 2.015 mark, Backpack's is the 2.0 of T0 + 55 s
+    expect(report(file, { since: T0 + 30_000, until: T0 + 58_000 }).venues["backpack"]!.markPrice).toBe("2")
+    // the whole run inside a window is the run's own report, but for the window's note
+    const whole = report(file, { since: T0, until: T0 + 1_000_000 })
+    const plain = report(file)
+    expect([whole.totals, whole.fills, whole.cycles]).toEqual([plain.totals, plain.fills, plain.cycles])
+  })
+
+  it("a window no run overlaps, or an empty one, is refused saying so", () => {
+    const file = newFile()
+    writing(file, (j) => writeRun(j, { startedAt: T0 }))
+    expect(reportError(file, { since: T0 + 80_000 }).reason).toBe(`holds no run between ${iso(T0 + 80_000)} and now`)
+    expect(reportError(file, { kind: "live", until: T0 - 1 }).reason).toBe(`holds no live run between its start and ${iso(T0 - 1)}`)
+    expect(reportError(file, { runId: 1, since: T0 + 80_000 }).reason).toBe(`run 1 did not trade between ${iso(T0 + 80_000)} and now`)
+    expect(reportError(file, { since: T0 + 5, until: T0 + 5 }).reason).toBe(`the window is empty: ${iso(T0 + 5)} is not before ${iso(T0 + 5)}`)
   })
 
   it("counts cycles from the journalled cycle events and hedge results, as a backtest counts the strategy's", () => {
@@ -453,6 +500,25 @@ describe("npm run report", () => {
     expect(pnlFromListedCashFlows(written)).toBe(written.totals.pnl)
     // without --kind the same journal is refused (in-process: the same code path as below)
     expect(reportError(cliCases.journal).reason).toBe("holds both live and paper runs: choose one kind (or one run)")
+  })
+
+  it("--since/--until: the window's summary, the same as reportFromJournal's; a bad time is refused naming the flag", async () => {
+    const r = await cliCases.window
+    expect(r.code, r.stderr).toBe(0)
+    const windowed = report(cliCases.journal, { kind: "live", since: T0 + 100_000, until: Date.parse("2099-01-01") })
+    expect(r.stdout).toContain(`== live report: ${cliCases.journal} (${windowed.run.from} → ${windowed.run.to})`)
+    expect(r.stdout).toContain(`warning: window between ${iso(T0 + 100_000)} and 2099-01-01T00:00:00.000Z: only the fills, funding, cycles and hedges inside it count`)
+    // the crashed run left -4 / +4 open before the window
+    expect(r.stdout).toContain("warning: backpack held -4 from before the window: it is not revalued in this report")
+    expect(windowed.fills.map((f) => f.ts - T0)).toEqual([115_000, 115_200, 141_000, 141_300, 162_000, 162_100])
+    expect(windowed.run.message).toBe("2 runs: #1 unfinished, #2 stopped; last: Ctrl+C")
+    expect(pnlFromListedCashFlows(windowed)).toBe(windowed.totals.pnl)
+
+    const bad = await cliCases.badSince
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain(`--since: expected a UTC date or time such as 2026-12-01 or 2026-12-01T08:00`)
+    expect(bad.stderr).toContain(`got "yesterday"`)
+    noStackTrace(bad.stdout + bad.stderr)
   })
 
   it("refuses a missing journal with one clear line, and creates nothing", async () => {

@@ -4,7 +4,7 @@
  * trading: real Backpack data to backtest on before any money is at stake. No keys are needed.
  * Runs until `--duration` has passed or Ctrl+C; either way the file is finished and usable.
  */
-import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
 import { Console, Deferred, Duration, Effect, Layer, Logger, LogLevel, Option } from "effect"
@@ -13,24 +13,14 @@ import { describeRecording, startMarketRecording } from "../live/market-recorder
 import { publicDataVenues } from "../live/public-venues"
 import { awaitStopping } from "../live/runner"
 import { runCli } from "./run-cli"
+import { parseDuration } from "./time-options"
 import { exitOnSecondStop } from "./stop-signals"
-
-const UNITS: Record<string, Duration.DurationInput> = { s: "1 second", m: "1 minute", h: "1 hour", d: "1 day" }
-
-/** "90s", "30m", "8h", "1.5d" */
-const parseDuration = (text: string) => {
-  const match = /^(\d+(?:\.\d+)?)([smhd])$/.exec(text.trim())
-  const amount = match === null ? Number.NaN : Number(match[1])
-  return match === null || !(amount > 0)
-    ? Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--duration: expected a positive number with a unit (s, m, h or d), e.g. 90s, 30m, 8h; got "${text}"`)))
-    : Effect.succeed(Duration.times(Duration.decode(UNITS[match[2]!]!), amount))
-}
 
 const config = Args.text({ name: "CONFIG" }).pipe(Args.withDescription("hedge config (the original bot's YAML): which venues and symbols; keys are not needed"))
 const out = Options.text("out").pipe(Options.withDescription("tick file to record into; an earlier recording of the same markets there is appended to"))
 const duration = Options.text("duration").pipe(
   Options.withDescription("stop after this long, e.g. 90s, 30m, 8h, 2d (default: until Ctrl+C)"),
-  Options.mapEffect(parseDuration),
+  Options.mapEffect(parseDuration("duration")),
   Options.optional
 )
 const depth = Options.boolean("depth").pipe(

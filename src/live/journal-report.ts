@@ -17,6 +17,14 @@ export interface JournalReportOptions {
   /** one run; without it, every run (of `kind`, if given): a session restarted after a crash */
   readonly runId?: number
   readonly kind?: RunKind
+  /**
+   * A time window [since, until) in ms since epoch (a day, the last 24 hours): only the runs
+   * that overlap it, and only their fills, funding, cycle events and hedges stamped inside it.
+   * Quantity those fills leave open is valued at the last mark before `until`; a position
+   * carried in from before `since` is not revalued (as risk.max_loss_per_day counts a day).
+   */
+  readonly since?: number
+  readonly until?: number
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -29,17 +37,28 @@ const StoredPoints = Schema.Struct({
   })
 })
 
-/** The runs one report may cover: one kind, one pair of instruments. */
-const selectRuns = (all: ReadonlyArray<Run>, options: JournalReportOptions): Either.Either<readonly [Run, ...Array<Run>], string> => {
+/** Whether a run overlaps the window (a run without an end may still be trading). */
+const overlaps = (run: Run, since: number, until: number) => run.startedAt < until && Option.getOrElse(run.endedAt, () => Number.POSITIVE_INFINITY) >= since
+
+const windowText = (since: number, until: number) =>
+  `between ${Number.isFinite(since) ? iso(since) : "its start"} and ${Number.isFinite(until) ? iso(until) : "now"}`
+
+/** The runs one report may cover: one kind, one pair of instruments, inside the window. */
+const selectRuns = (all: ReadonlyArray<Run>, options: JournalReportOptions, since: number, until: number): Either.Either<readonly [Run, ...Array<Run>], string> => {
   if (options.runId !== undefined) {
     const run = all.find((r) => r.id === options.runId)
     if (run === undefined) return Either.left(`has no run ${options.runId} (${all.length === 0 ? "it has none" : `its runs: ${all.map((r) => r.id).join(", ")}`})`)
     if (options.kind !== undefined && run.kind !== options.kind) return Either.left(`run ${run.id} is a ${run.kind} run, not ${options.kind}`)
+    if (!overlaps(run, since, until)) return Either.left(`run ${run.id} did not trade ${windowText(since, until)}`)
     return Either.right([run])
   }
-  const runs = options.kind === undefined ? all : all.filter((r) => r.kind === options.kind)
+  const ofKind = options.kind === undefined ? all : all.filter((r) => r.kind === options.kind)
+  const runs = ofKind.filter((r) => overlaps(r, since, until))
   const [first, ...rest] = runs
-  if (first === undefined) return Either.left(options.kind === undefined ? "holds no runs yet" : `holds no ${options.kind} runs`)
+  if (first === undefined) {
+    if (ofKind.length > 0) return Either.left(`holds no ${options.kind === undefined ? "" : `${options.kind} `}run ${windowText(since, until)}`)
+    return Either.left(options.kind === undefined ? "holds no runs yet" : `holds no ${options.kind} runs`)
+  }
   if (rest.some((r) => r.kind !== first.kind)) return Either.left("holds both live and paper runs: choose one kind (or one run)")
   const other = rest.find((r) =>
     r.maker.venue !== first.maker.venue || r.maker.symbol !== first.maker.symbol || r.hedge.venue !== first.hedge.venue || r.hedge.symbol !== first.hedge.symbol
@@ -100,18 +119,24 @@ export const reportFromJournal = (path: string, options: JournalReportOptions = 
     Effect.gen(function*() {
       const journal = yield* openJournal(path, "read")
       const fail = (reason: string) => Effect.fail(new JournalError({ path, reason }))
-      const selected = selectRuns(yield* journal.runs(), options)
+      const since = options.since ?? Number.NEGATIVE_INFINITY
+      const until = options.until ?? Number.POSITIVE_INFINITY
+      const windowed = options.since !== undefined || options.until !== undefined
+      if (since >= until) return yield* fail(`the window is empty: ${iso(since)} is not before ${iso(until)}`)
+      const inWindow = (row: { readonly ts: number }) => row.ts >= since && row.ts < until
+      const selected = selectRuns(yield* journal.runs(), options, since, until)
       if (Either.isLeft(selected)) return yield* fail(selected.left)
       const runs = selected.right
       const ids = runs.map((r) => r.id)
       const last = runs[runs.length - 1]!
       const { maker, hedge } = last
 
-      const fills = yield* journal.fills(ids)
-      const funding = yield* journal.funding(ids)
-      const marks = yield* journal.latestMarks(ids)
-      const events = yield* journal.cycleEvents(ids)
-      const hedges = yield* journal.hedges(ids)
+      const allFills = yield* journal.fills(ids)
+      const fills = allFills.filter(inWindow)
+      const funding = (yield* journal.funding(ids)).filter(inWindow)
+      const marks = yield* journal.latestMarks(ids, until)
+      const events = (yield* journal.cycleEvents(ids)).filter(inWindow)
+      const hedges = (yield* journal.hedges(ids)).filter(inWindow)
       const inDoubt = (yield* journal.hedgesInDoubt()).filter((h) => ids.includes(h.runId))
       const points = yield* Schema.decodeUnknown(StoredPoints)(last.config).pipe(
         Effect.mapError(() => new JournalError({ path, reason: `run ${last.id}'s stored config has no points weights` }))
@@ -126,14 +151,27 @@ export const reportFromJournal = (path: string, options: JournalReportOptions = 
       if (inDoubt.length > 0) {
         warnings.push(`${inDoubt.length} hedge(s) sent and never confirmed (${inDoubt.map((h) => h.clientId).join(", ")}): only their journalled fills are counted`)
       }
+      if (windowed) {
+        warnings.push(`window ${windowText(since, until)}: only the fills, funding, cycles and hedges inside it count`)
+        // what the runs held when the window opened: its fills are outside, so it is not valued
+        const carried = new Map<string, Decimal>()
+        for (const fill of allFills) {
+          if (fill.ts >= since) continue
+          carried.set(fill.venue, BigDecimal.sum(carried.get(fill.venue) ?? ZERO, fill.side === "buy" ? fill.qty : BigDecimal.negate(fill.qty)))
+        }
+        for (const [venue, qty] of carried) {
+          if (!BigDecimal.isZero(qty)) warnings.push(`${venue} held ${formatDecimal(qty)} from before the window: it is not revalued in this report`)
+        }
+      }
       if (runs.some((r) => JSON.stringify(r.config) !== JSON.stringify(last.config))) {
         warnings.push(`the runs' configs differ: the report shows run ${last.id}'s`)
       }
 
       // a run without an end (killed) lasted at least until the last thing it journalled
-      const from = Math.min(...runs.map((r) => r.startedAt))
-      let to = Math.max(...runs.map((r) => Option.getOrElse(r.endedAt, () => r.startedAt)))
-      for (const rows of [fills, funding, events, hedges]) for (const row of rows) to = Math.max(to, row.ts)
+      const from = Math.max(since, Math.min(...runs.map((r) => r.startedAt)))
+      let lastActive = Math.max(...runs.map((r) => Option.getOrElse(r.endedAt, () => r.startedAt)))
+      for (const rows of [fills, funding, events, hedges]) for (const row of rows) lastActive = Math.max(lastActive, row.ts)
+      const to = Math.min(until, lastActive)
 
       const ledger = yield* Effect.try({
         try: () => {

@@ -243,8 +243,8 @@ export interface JournalService {
   readonly funding: (runs?: RunFilter, after?: number) => Effect.Effect<ReadonlyArray<FundingPayment>, JournalError>
   readonly hedges: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<Hedge>, JournalError>
   readonly cycleEvents: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<CycleEvent>, JournalError>
-  /** the latest mark per venue */
-  readonly latestMarks: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<Mark>, JournalError>
+  /** the latest mark per venue; `before`: the latest stamped before it (ms since epoch) */
+  readonly latestMarks: (runs?: RunFilter, before?: number) => Effect.Effect<ReadonlyArray<Mark>, JournalError>
   readonly lastRun: () => Effect.Effect<Option.Option<Run>, JournalError>
   readonly runs: () => Effect.Effect<ReadonlyArray<Run>, JournalError>
 }
@@ -307,7 +307,7 @@ const serviceOf = (store: JournalStore): JournalService => {
     funding: (runs, after) => call(() => store.funding(runs, after)),
     hedges: (runs) => call(() => store.hedges(runs)),
     cycleEvents: (runs) => call(() => store.cycleEvents(runs)),
-    latestMarks: (runs) => call(() => store.latestMarks(runs)),
+    latestMarks: (runs, before) => call(() => store.latestMarks(runs, before)),
     lastRun: () => call(() => store.lastRun()),
     runs: () => call(() => store.runs())
   }
@@ -1031,15 +1031,15 @@ class JournalStore {
     }))
   }
 
-  latestMarks(runs: RunFilter): Array<Mark> {
+  latestMarks(runs: RunFilter, before = Number.POSITIVE_INFINITY): Array<Mark> {
     const { where, params } = this.byRuns(runs)
     // the newest row per venue (ties: the last recorded)
     return markRows(
       this.db.prepare(
         `SELECT venue, price, ts FROM (
-           SELECT venue, price, ts, ROW_NUMBER() OVER (PARTITION BY venue ORDER BY ts DESC, rowid DESC) AS newest FROM marks WHERE ${where})
+           SELECT venue, price, ts, ROW_NUMBER() OVER (PARTITION BY venue ORDER BY ts DESC, rowid DESC) AS newest FROM marks WHERE ${where} AND ts < ?)
          WHERE newest = 1 ORDER BY venue`
-      ).all(...params)
+      ).all(...params, before)
     )
   }
 
