@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { acquireJournalLock, lockPathOf } from "../src/live/journal-lock"
+import { acquireJournalLock, describeRefusal, lockPathOf } from "../src/live/journal-lock"
 import { openJournal } from "../src/live/journal"
 import { tempDir } from "./support/scripted-market"
 
@@ -75,8 +75,12 @@ describe("journal lock: one writer per journal", () => {
       writeLock(journal, { pid: deadPid(), host: `${os.hostname()}-elsewhere`, startedAt: Date.now() - 1000 })
       const refused = yield* openError(journal)
       expect(refused).toContain(`on host ${os.hostname()}-elsewhere`)
-      expect(refused).toContain(`wait that long or remove ${lockPathOf(journal)}`)
+      expect(refused).toContain(`which touched the lock less than 60 s ago; if that runner is gone, wait that long or remove ${lockPathOf(journal)}`)
       expect(fs.existsSync(journal)).toBe(false)
+      // the refusal names the staleness the lock was judged by
+      const quick = acquireJournalLock(journal, Date.now(), { heartbeatMs: 100, staleAfterMs: 5000 })
+      expect(quick).toMatchObject({ _tag: "Held", staleAfterMs: 5000 })
+      if (quick._tag === "Held") expect(describeRefusal(quick)).toContain("less than 5 s ago")
     }))
 
   it("a lock from another host that nobody touched for a minute is stale (a container replaced after a crash)", () => {

@@ -20,7 +20,8 @@ export interface LockHolder {
 }
 
 export type LockRefusal =
-  | { readonly _tag: "Held"; readonly holder: LockHolder; readonly lockPath: string }
+  /** `staleAfterMs`: how long the holder's lock must go untouched before another host's start takes it over */
+  | { readonly _tag: "Held"; readonly holder: LockHolder; readonly lockPath: string; readonly staleAfterMs: number }
   | { readonly _tag: "Unreadable"; readonly lockPath: string; readonly reason: string }
 
 export type LockResult =
@@ -118,7 +119,7 @@ export const acquireJournalLock = (journalPath: string, now: number = Date.now()
       if (now - modifiedAt < HALF_WRITTEN_GRACE_MS) return { _tag: "Unreadable", lockPath, reason: "another runner is starting on this journal" }
       return { _tag: "Unreadable", lockPath, reason: "the lock file is not one of ours; remove it if no runner uses this journal" }
     }
-    if (!isStale(holder, modifiedAt, now, timing)) return { _tag: "Held", holder, lockPath }
+    if (!isStale(holder, modifiedAt, now, timing)) return { _tag: "Held", holder, lockPath, staleAfterMs: timing.staleAfterMs }
     replaced = holder
     try {
       fs.unlinkSync(lockPath)
@@ -131,9 +132,9 @@ export const acquireJournalLock = (journalPath: string, now: number = Date.now()
 
 export const describeRefusal = (refusal: LockRefusal): string => {
   if (refusal._tag === "Unreadable") return `${refusal.lockPath}: ${refusal.reason}`
-  const { holder, lockPath } = refusal
+  const { holder, lockPath, staleAfterMs } = refusal
   const since = new Date(holder.startedAt).toISOString()
   return holder.host === os.hostname()
     ? `in use by another runner (process ${holder.pid}, since ${since}): two runners on one journal would trade the account twice. Stop it first (or use another --journal)`
-    : `in use by a runner on host ${holder.host} (process ${holder.pid}, since ${since}), which touched the lock less than ${DEFAULT_LOCK_TIMING.staleAfterMs / 1000} s ago; if that runner is gone, wait that long or remove ${lockPath}`
+    : `in use by a runner on host ${holder.host} (process ${holder.pid}, since ${since}), which touched the lock less than ${staleAfterMs / 1000} s ago; if that runner is gone, wait that long or remove ${lockPath}`
 }
