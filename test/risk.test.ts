@@ -623,6 +623,12 @@ describe("risk config", () => {
     expect(riskOf(ok(spot))).toEqual(defaults)
   })
 
+  it("the futures example's commented risk block, uncommented, states the defaults (and sets max_loss_per_day)", () => {
+    const uncommented = futures.replace(/^# risk:$/m, "risk:").replace(/^# {3}max_/gm, "  max_")
+    expect(uncommented).not.toBe(futures)
+    expect(riskOf(ok(uncommented))).toEqual({ ...riskOf(ok(futures)), maxLossPerDay: "100" })
+  })
+
   it("the size defaults scale with trade.quantity; max_loss does not", () => {
     expect(riskOf(ok(withRisk(undefined, "0.25")))).toEqual({
       maxUnhedgedQtySeconds: "15",
