@@ -118,9 +118,9 @@ describe("risk.max_loss_per_day in the live runner", () => {
       // the pair is marked at today's mid (1.5002) on both venues: 15 − 15.002 + (−16 + 15.002) = −1;
       // it is back above −0.5 once the buy, the later of the two, is 24 hours old
       expect(result.message).toBe(
-        `refused to start trading: kill switch (risk.max_loss_per_day): the PnL of the last 24 hours (this run and the journal's earlier ones) is -1, the limit is -0.5; trading may start again from ${
+        `kill switch (risk.max_loss_per_day): the PnL of the last 24 hours (this run and the journal's earlier ones) is -1, the limit is -0.5; trading may start again from ${
           utc(now - 2 * HOUR + 24 * HOUR)
-        }, when enough of that loss is over 24 hours old`
+        }, when enough of that loss is over 24 hours old (reached before the first order: nothing was sent)`
       )
       expect(sent).toEqual({ limit: 0, market: 0 })
     }))

@@ -80,7 +80,7 @@ export class KillSwitchTripped extends Data.TaggedError("KillSwitchTripped")<{
 /** A limit was already reached before the first order (the last day's loss, a position too large): trading never starts. */
 export class LimitReachedBeforeTrading extends Data.TaggedError("LimitReachedBeforeTrading")<{ readonly trip: KillSwitchTripped }> {
   override get message() {
-    return `refused to start trading: ${this.trip.message}`
+    return `${this.trip.message} (reached before the first order: nothing was sent)`
   }
 }
 
