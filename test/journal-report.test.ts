@@ -3,18 +3,18 @@
  * as a backtest's, reconciling to the last digit with the fills, fees and funding it lists.
  */
 import Database from "better-sqlite3"
-import { Cause, Effect, Exit, Option, Schema, Scope } from "effect"
+import { BigDecimal, Cause, Effect, Exit, Option, Schema, Scope } from "effect"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { describeConfig, type HedgeConfig } from "../src/core/config/config"
-import { decimal } from "../src/core/domain/decimal"
+import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
 import type { Fill } from "../src/core/domain/order"
 import type { Venue } from "../src/core/domain/venue"
 import { RunReport } from "../src/core/report/report"
 import { type JournalService, openJournal, type RunKind } from "../src/live/journal"
-import { type JournalReportOptions, reportFromJournal } from "../src/live/journal-report"
+import { dailyReportsFromJournal, type JournalReportOptions, reportFromJournal } from "../src/live/journal-report"
 import { testConfig } from "./support/config"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 import { tempDir } from "./support/scripted-market"
@@ -215,7 +215,7 @@ beforeAll(() => {
   cliCases.ok = cli([cliCases.journal, "--kind", "live", "--report-json", cliCases.json])
 
   // the live session from the restart on: the crashed run overlaps it, but none of its fills do
-  cliCases.window = cli([cliCases.journal, "--kind", "live", "--since", iso(T0 + 100_000).replace(".000Z", "Z"), "--until", "2099-01-01"])
+  cliCases.window = cli([cliCases.journal, "--kind", "live", "--since", iso(T0 + 100_000).replace(".000Z", "Z"), "--until", "2099-01-01", "--by-day"])
   cliCases.badSince = cli([cliCases.journal, "--since", "yesterday"])
 
   cliCases.missingPath = path.join(dir, "no-such-journal.db")
@@ -307,6 +307,31 @@ describe("report from a journal", () => {
     const whole = report(file, { since: T0, until: T0 + 1_000_000 })
     const plain = report(file)
     expect([whole.totals, whole.fills, whole.cycles]).toEqual([plain.totals, plain.fills, plain.cycles])
+  })
+
+  it("by UTC day: each day's own window, days no run traded left out; volume, fees and funding add up to the whole", () => {
+    const file = newFile()
+    const midnight = Date.UTC(2025, 8, 25)
+    writing(file, (j) => {
+      // cycle 1's first leg on the 24th, the rest on the 25th
+      writeRun(j, { startedAt: midnight - 30_000 })
+      // two days later, nothing on the 26th
+      writeRun(j, { startedAt: midnight + 2 * 86_400_000 + 3_600_000 })
+    })
+    const days = run(dailyReportsFromJournal(file))
+    expect(days.map((d) => [d.day, d.runIds, d.report.fills.length])).toEqual([["2025-09-24", [1], 2], ["2025-09-25", [1], 4], ["2025-09-27", [2], 6]])
+    for (const { day, report: r } of days) {
+      const start = Date.parse(day)
+      expect(Schema.decodeUnknownSync(RunReport)(JSON.parse(JSON.stringify(r)))).toEqual(report(file, { since: start, until: start + 86_400_000 }))
+    }
+    const whole = report(file)
+    const total = (pick: (r: RunReport) => string) => formatDecimal(days.reduce((acc, d) => BigDecimal.sum(acc, decimal(pick(d.report))), ZERO))
+    expect([total((r) => r.totals.volume), total((r) => r.totals.fees), total((r) => r.totals.funding)]).toEqual([whole.totals.volume, whole.totals.fees, whole.totals.funding])
+    // bounded by --since: the first run ended 40 s after midnight
+    expect(run(dailyReportsFromJournal(file, { since: midnight + 43_200_000 })).map((d) => d.day)).toEqual(["2025-09-27"])
+    // a day cut by the window keeps the cut
+    const cut = run(dailyReportsFromJournal(file, { until: midnight + 20_000 }))
+    expect(cut.map((d) => [d.day, d.report.run.to])).toEqual([["2025-09-24", iso(midnight)], ["2025-09-25", iso(midnight + 20_000)]])
   })
 
   it("a window no run overlaps, or an empty one, is refused saying so", () => {
@@ -513,6 +538,12 @@ describe("npm run report", () => {
     expect(windowed.fills.map((f) => f.ts - T0)).toEqual([115_000, 115_200, 141_000, 141_300, 162_000, 162_100])
     expect(windowed.run.message).toBe("2 runs: #1 unfinished, #2 stopped; last: Ctrl+C")
     expect(pnlFromListedCashFlows(windowed)).toBe(windowed.totals.pnl)
+    // --by-day: one day, both live runs (the crashed one has no end), and the whole window
+    const t = windowed.totals
+    const dayLine = (label: string) => new RegExp(`^${label} +2 +${t.volume} +${windowed.points.total} +${t.fees} +${t.funding} +${t.pnl} +${windowed.points.costPer1000Points} +6$`, "m")
+    expect(r.stdout).toContain(`== by UTC day: ${cliCases.journal}`)
+    expect(r.stdout).toMatch(dayLine(iso(T0).slice(0, 10)))
+    expect(r.stdout).toMatch(dayLine("all"))
 
     const bad = await cliCases.badSince
     expect(bad.code).toBe(2)

@@ -1,13 +1,14 @@
 /**
- * `npm run report -- JOURNAL [--run N] [--kind live|paper] [--since TIME] [--until TIME] [--report-json FILE]`
+ * `npm run report -- JOURNAL [--run N] [--kind live|paper] [--since TIME] [--until TIME] [--by-day] [--report-json FILE]`
  * The report of a live or paper run rebuilt from its journal: the same summary and JSON as a backtest.
- * `--since`/`--until` cut a window across runs: a day's farming, whatever restarts it had.
+ * `--since`/`--until` cut a window across runs: a day's farming, whatever restarts it had;
+ * `--by-day` adds one line per UTC day.
  */
 import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { Console, Effect, Option } from "effect"
-import { reportFromJournal } from "../live/journal-report"
-import { formatSummary } from "./summary"
+import { dailyReportsFromJournal, reportFromJournal } from "../live/journal-report"
+import { formatDailySummary, formatSummary } from "./summary"
 import { runCli } from "./run-cli"
 import { parseInstant } from "./time-options"
 
@@ -25,17 +26,22 @@ const until = Options.text("until").pipe(
   Options.mapEffect(parseInstant("until")),
   Options.optional
 )
+const byDay = Options.boolean("by-day").pipe(
+  Options.withDescription("also one line per UTC day (runs, volume, points, fees, funding, PnL, cost per 1000 points, fills), each day's own window")
+)
 const reportJson = Options.file("report-json").pipe(Options.withDescription("write the full report as JSON to this file"), Options.optional)
 
-const command = Command.make("report", { journal, run, kind, since, until, reportJson }, (args) =>
+const command = Command.make("report", { journal, run, kind, since, until, byDay, reportJson }, (args) =>
   Effect.gen(function*() {
-    const report = yield* reportFromJournal(args.journal, {
+    const options = {
       ...Option.match(args.run, { onNone: () => ({}), onSome: (runId) => ({ runId }) }),
       ...Option.match(args.kind, { onNone: () => ({}), onSome: (k) => ({ kind: k }) }),
       ...Option.match(args.since, { onNone: () => ({}), onSome: (ms) => ({ since: ms }) }),
       ...Option.match(args.until, { onNone: () => ({}), onSome: (ms) => ({ until: ms }) })
-    })
+    }
+    const report = yield* reportFromJournal(args.journal, options)
     yield* Console.log(formatSummary(report))
+    if (args.byDay) yield* Console.log(formatDailySummary(yield* dailyReportsFromJournal(args.journal, options), report))
     if (Option.isSome(args.reportJson)) {
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path

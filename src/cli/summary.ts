@@ -1,5 +1,6 @@
 /** The human-readable summary printed after a run (the JSON report has everything). */
 import type { RunReport } from "../core/report/report"
+import type { DayReport } from "../live/journal-report"
 
 const row = (cells: ReadonlyArray<string>, widths: ReadonlyArray<number>) =>
   cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")
@@ -28,5 +29,20 @@ export const formatSummary = (report: RunReport): string => {
   lines.push(`cycles ${c.count}, legs filled ${c.completedLegs}, maker orders ${c.makerOrders} (reposts ${c.reposts}, fill rate ${c.fillRate ?? "n/a"}), mean time to fill ${c.meanTimeToFillSeconds ?? "n/a"} s, funding pauses ${c.fundingPauses}`)
   lines.push(`hedges ${c.hedgeOrders}, hedge slippage ${c.hedgeSlippageBps ?? "n/a"} bps against the quote seen when sending`)
   lines.push(`exposure: max |net| ${report.exposure.maxAbsNetDelta}, unhedged qty×s ${report.exposure.unhedgedQtySeconds}, fills ${report.fills.length}`)
+  return lines.join("\n")
+}
+
+/**
+ * One line per UTC day (`npm run report -- … --by-day`), then the whole span's report. Volume,
+ * points, fees and funding add up over the days; PnL does not quite: each day values what its own
+ * fills left open at its last mark, while the whole span values only what is open at its end.
+ */
+export const formatDailySummary = (days: ReadonlyArray<DayReport>, whole: RunReport): string => {
+  const widths = [10, 5, 14, 14, 12, 12, 12, 10, 7]
+  const lines = ["", `== by UTC day: ${whole.data.file}`, row(["day", "runs", "volume", "points", "fees", "funding", "pnl", "cost/1000", "fills"], widths)]
+  const line = (label: string, runs: number, r: RunReport) =>
+    row([label, String(runs), r.totals.volume, r.points.total, r.totals.fees, r.totals.funding, r.totals.pnl, r.points.costPer1000Points ?? "n/a", String(r.fills.length)], widths)
+  for (const { day, runIds, report } of days) lines.push(line(day, runIds.length, report))
+  lines.push(line("all", new Set(days.flatMap((d) => d.runIds)).size, whole))
   return lines.join("\n")
 }

@@ -205,3 +205,44 @@ export const reportFromJournal = (path: string, options: JournalReportOptions = 
       })
     })
   )
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+export interface DayReport {
+  /** the UTC day, YYYY-MM-DD */
+  readonly day: string
+  /** the runs it covers (those that overlap the day) */
+  readonly runIds: ReadonlyArray<number>
+  readonly report: RunReport
+}
+
+/**
+ * One report per UTC day the chosen runs traded in, inside `since`/`until` when given: a farming
+ * session's days side by side, whatever restarts they had. Each is `reportFromJournal` over that
+ * day's window; a day no run overlaps is left out.
+ */
+export const dailyReportsFromJournal = (path: string, options: JournalReportOptions = {}): Effect.Effect<ReadonlyArray<DayReport>, JournalError> =>
+  Effect.gen(function*() {
+    const since = options.since ?? Number.NEGATIVE_INFINITY
+    const until = options.until ?? Number.POSITIVE_INFINITY
+    // the days to cover: from the first run's start to the last thing journalled (a run without
+    // an end, killed, lasted until then)
+    const span = yield* Effect.scoped(Effect.gen(function*() {
+      const journal = yield* openJournal(path, "read")
+      const selected = selectRuns(yield* journal.runs(), options, since, until)
+      if (Either.isLeft(selected)) return yield* Effect.fail(new JournalError({ path, reason: selected.left }))
+      const runs = selected.right
+      const ids = runs.map((r) => r.id)
+      let last = Math.max(...runs.map((r) => Option.getOrElse(r.endedAt, () => r.startedAt)))
+      for (const rows of [yield* journal.fills(ids), yield* journal.funding(ids), yield* journal.cycleEvents(ids)]) for (const row of rows) last = Math.max(last, row.ts)
+      return { runs, first: Math.max(since, Math.min(...runs.map((r) => r.startedAt))), last: Math.min(until - 1, last) }
+    }))
+    const days: Array<DayReport> = []
+    for (let day = Math.floor(span.first / DAY_MS) * DAY_MS; day <= span.last; day += DAY_MS) {
+      const window = { since: Math.max(since, day), until: Math.min(until, day + DAY_MS) }
+      const runIds = span.runs.filter((run) => overlaps(run, window.since, window.until)).map((run) => run.id)
+      if (runIds.length === 0) continue
+      days.push({ day: iso(day).slice(0, 10), runIds, report: yield* reportFromJournal(path, { ...options, ...window }) })
+    }
+    return days
+  })
