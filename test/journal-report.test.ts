@@ -214,8 +214,8 @@ beforeAll(() => {
   cliCases.json = path.join(dir, "out", "nested", "report.json")
   cliCases.ok = cli([cliCases.journal, "--kind", "live", "--report-json", cliCases.json])
 
-  // the live session from the restart on: the crashed run overlaps it, but none of its fills do
-  cliCases.window = cli([cliCases.journal, "--kind", "live", "--since", iso(T0 + 100_000).replace(".000Z", "Z"), "--until", "2099-01-01", "--by-day"])
+  // the live session from the crashed run's first leg on
+  cliCases.window = cli([cliCases.journal, "--kind", "live", "--since", iso(T0 + 30_000).replace(".000Z", "Z"), "--until", "2099-01-01", "--by-day"])
   cliCases.badSince = cli([cliCases.journal, "--since", "yesterday"])
 
   cliCases.missingPath = path.join(dir, "no-such-journal.db")
@@ -332,6 +332,18 @@ describe("report from a journal", () => {
     // a day cut by the window keeps the cut
     const cut = run(dailyReportsFromJournal(file, { until: midnight + 20_000 }))
     expect(cut.map((d) => [d.day, d.report.run.to])).toEqual([["2025-09-24", iso(midnight)], ["2025-09-25", iso(midnight + 20_000)]])
+  })
+
+  it("a run without an end (killed) lasted until the last thing it journalled: a later window leaves it out", () => {
+    const file = newFile()
+    writing(file, (j) => {
+      writeRun(j, { startedAt: T0, ended: false })
+      writeRun(j, { startedAt: T0 + 100_000 })
+    })
+    // the hedge it sent at T0 + 65 s, never confirmed, is the last thing the killed run journalled
+    expect(report(file, { since: T0 + 65_001 }).run.message).toBe("Ctrl+C")
+    expect(report(file, { since: T0 + 65_000 }).run.message).toBe("2 runs: #1 unfinished, #2 stopped; last: Ctrl+C")
+    expect(run(dailyReportsFromJournal(file, { since: T0 + 65_001 })).map((d) => d.runIds)).toEqual([[2]])
   })
 
   it("a window no run overlaps, or an empty one, is refused saying so", () => {
@@ -530,17 +542,17 @@ describe("npm run report", () => {
   it("--since/--until: the window's summary, the same as reportFromJournal's; a bad time is refused naming the flag", async () => {
     const r = await cliCases.window
     expect(r.code, r.stderr).toBe(0)
-    const windowed = report(cliCases.journal, { kind: "live", since: T0 + 100_000, until: Date.parse("2099-01-01") })
+    const windowed = report(cliCases.journal, { kind: "live", since: T0 + 30_000, until: Date.parse("2099-01-01") })
     expect(r.stdout).toContain(`== live report: ${cliCases.journal} (${windowed.run.from} → ${windowed.run.to})`)
-    expect(r.stdout).toContain(`warning: window between ${iso(T0 + 100_000)} and 2099-01-01T00:00:00.000Z: only the fills, funding, cycles and hedges inside it count`)
-    // the crashed run left -4 / +4 open before the window
-    expect(r.stdout).toContain("warning: backpack held -4 from before the window: it is not revalued in this report")
-    expect(windowed.fills.map((f) => f.ts - T0)).toEqual([115_000, 115_200, 141_000, 141_300, 162_000, 162_100])
+    expect(r.stdout).toContain(`warning: window between ${iso(T0 + 30_000)} and 2099-01-01T00:00:00.000Z: only the fills, funding, cycles and hedges inside it count`)
+    // the crashed run's first leg, before the window, left -10 / +10
+    expect(r.stdout).toContain("warning: backpack held -10 from before the window: it is not revalued in this report")
+    expect(windowed.fills.map((f) => f.ts - T0)).toEqual([41_000, 41_300, 62_000, 62_100, 115_000, 115_200, 141_000, 141_300, 162_000, 162_100])
     expect(windowed.run.message).toBe("2 runs: #1 unfinished, #2 stopped; last: Ctrl+C")
     expect(pnlFromListedCashFlows(windowed)).toBe(windowed.totals.pnl)
     // --by-day: one day, both live runs (the crashed one has no end), and the whole window
     const t = windowed.totals
-    const dayLine = (label: string) => new RegExp(`^${label} +2 +${t.volume} +${windowed.points.total} +${t.fees} +${t.funding} +${t.pnl} +${windowed.points.costPer1000Points} +6$`, "m")
+    const dayLine = (label: string) => new RegExp(`^${label} +2 +${t.volume} +${windowed.points.total} +${t.fees} +${t.funding} +${t.pnl} +${windowed.points.costPer1000Points} +10$`, "m")
     expect(r.stdout).toContain(`== by UTC day: ${cliCases.journal}`)
     expect(r.stdout).toMatch(dayLine(iso(T0).slice(0, 10)))
     expect(r.stdout).toMatch(dayLine("all"))

@@ -11,7 +11,7 @@ import { type Decimal, DecimalString, formatDecimal, ZERO } from "../core/domain
 import type { Fill } from "../core/domain/order"
 import { CycleStatsCounter } from "../core/report/cycle-stats"
 import { buildReport, type CycleStats, type RunReport } from "../core/report/report"
-import { type CycleEvent, type Hedge, JournalError, type Mark, openJournal, type Run, type RunKind } from "./journal"
+import { type CycleEvent, type Hedge, JournalError, type JournalService, type Mark, openJournal, type Run, type RunKind } from "./journal"
 
 export interface JournalReportOptions {
   /** one run; without it, every run (of `kind`, if given): a session restarted after a crash */
@@ -37,26 +37,50 @@ const StoredPoints = Schema.Struct({
   })
 })
 
-/** Whether a run overlaps the window (a run without an end may still be trading). */
-const overlaps = (run: Run, since: number, until: number) => run.startedAt < until && Option.getOrElse(run.endedAt, () => Number.POSITIVE_INFINITY) >= since
+interface Window {
+  readonly since: number
+  readonly until: number
+  /** when a run ended; one without an end (killed, or still running) at the last thing it journalled */
+  readonly endOf: (run: Run) => number
+}
+
+const overlaps = (run: Run, window: Window) => run.startedAt < window.until && window.endOf(run) >= window.since
+
+/** Each run's end: its own, else the last thing it journalled (read only for runs without one). */
+const runEnds = (journal: JournalService, runs: ReadonlyArray<Run>) =>
+  Effect.gen(function*() {
+    const ends = new Map<number, number>()
+    for (const run of runs) {
+      if (Option.isSome(run.endedAt)) {
+        ends.set(run.id, run.endedAt.value)
+        continue
+      }
+      let last = run.startedAt
+      for (const rows of [yield* journal.fills(run.id), yield* journal.funding(run.id), yield* journal.cycleEvents(run.id), yield* journal.hedges(run.id)]) {
+        for (const row of rows) last = Math.max(last, row.ts)
+      }
+      ends.set(run.id, last)
+    }
+    return (run: Run) => ends.get(run.id) ?? run.startedAt
+  })
 
 const windowText = (since: number, until: number) =>
   `between ${Number.isFinite(since) ? iso(since) : "its start"} and ${Number.isFinite(until) ? iso(until) : "now"}`
 
 /** The runs one report may cover: one kind, one pair of instruments, inside the window. */
-const selectRuns = (all: ReadonlyArray<Run>, options: JournalReportOptions, since: number, until: number): Either.Either<readonly [Run, ...Array<Run>], string> => {
+const selectRuns = (all: ReadonlyArray<Run>, options: JournalReportOptions, window: Window): Either.Either<readonly [Run, ...Array<Run>], string> => {
   if (options.runId !== undefined) {
     const run = all.find((r) => r.id === options.runId)
     if (run === undefined) return Either.left(`has no run ${options.runId} (${all.length === 0 ? "it has none" : `its runs: ${all.map((r) => r.id).join(", ")}`})`)
     if (options.kind !== undefined && run.kind !== options.kind) return Either.left(`run ${run.id} is a ${run.kind} run, not ${options.kind}`)
-    if (!overlaps(run, since, until)) return Either.left(`run ${run.id} did not trade ${windowText(since, until)}`)
+    if (!overlaps(run, window)) return Either.left(`run ${run.id} did not trade ${windowText(window.since, window.until)}`)
     return Either.right([run])
   }
   const ofKind = options.kind === undefined ? all : all.filter((r) => r.kind === options.kind)
-  const runs = ofKind.filter((r) => overlaps(r, since, until))
+  const runs = ofKind.filter((r) => overlaps(r, window))
   const [first, ...rest] = runs
   if (first === undefined) {
-    if (ofKind.length > 0) return Either.left(`holds no ${options.kind === undefined ? "" : `${options.kind} `}run ${windowText(since, until)}`)
+    if (ofKind.length > 0) return Either.left(`holds no ${options.kind === undefined ? "" : `${options.kind} `}run ${windowText(window.since, window.until)}`)
     return Either.left(options.kind === undefined ? "holds no runs yet" : `holds no ${options.kind} runs`)
   }
   if (rest.some((r) => r.kind !== first.kind)) return Either.left("holds both live and paper runs: choose one kind (or one run)")
@@ -124,7 +148,8 @@ export const reportFromJournal = (path: string, options: JournalReportOptions = 
       const windowed = options.since !== undefined || options.until !== undefined
       if (since >= until) return yield* fail(`the window is empty: ${iso(since)} is not before ${iso(until)}`)
       const inWindow = (row: { readonly ts: number }) => row.ts >= since && row.ts < until
-      const selected = selectRuns(yield* journal.runs(), options, since, until)
+      const all = yield* journal.runs()
+      const selected = selectRuns(all, options, { since, until, endOf: yield* runEnds(journal, all) })
       if (Either.isLeft(selected)) return yield* fail(selected.left)
       const runs = selected.right
       const ids = runs.map((r) => r.id)
@@ -229,18 +254,17 @@ export const dailyReportsFromJournal = (path: string, options: JournalReportOpti
     // an end, killed, lasted until then)
     const span = yield* Effect.scoped(Effect.gen(function*() {
       const journal = yield* openJournal(path, "read")
-      const selected = selectRuns(yield* journal.runs(), options, since, until)
+      const all = yield* journal.runs()
+      const endOf = yield* runEnds(journal, all)
+      const selected = selectRuns(all, options, { since, until, endOf })
       if (Either.isLeft(selected)) return yield* Effect.fail(new JournalError({ path, reason: selected.left }))
       const runs = selected.right
-      const ids = runs.map((r) => r.id)
-      let last = Math.max(...runs.map((r) => Option.getOrElse(r.endedAt, () => r.startedAt)))
-      for (const rows of [yield* journal.fills(ids), yield* journal.funding(ids), yield* journal.cycleEvents(ids)]) for (const row of rows) last = Math.max(last, row.ts)
-      return { runs, first: Math.max(since, Math.min(...runs.map((r) => r.startedAt))), last: Math.min(until - 1, last) }
+      return { runs, endOf, first: Math.max(since, Math.min(...runs.map((r) => r.startedAt))), last: Math.min(until - 1, Math.max(...runs.map(endOf))) }
     }))
     const days: Array<DayReport> = []
     for (let day = Math.floor(span.first / DAY_MS) * DAY_MS; day <= span.last; day += DAY_MS) {
       const window = { since: Math.max(since, day), until: Math.min(until, day + DAY_MS) }
-      const runIds = span.runs.filter((run) => overlaps(run, window.since, window.until)).map((run) => run.id)
+      const runIds = span.runs.filter((run) => overlaps(run, { ...window, endOf: span.endOf })).map((run) => run.id)
       if (runIds.length === 0) continue
       days.push({ day: iso(day).slice(0, 10), runIds, report: yield* reportFromJournal(path, { ...options, ...window }) })
     }
