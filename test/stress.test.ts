@@ -98,6 +98,9 @@ describe("runStress", () => {
     expect(result.runs.some((r) => r.perturbation.hedgeRejectProbability > 0)).toBe(true)
     expect(result.failure).toBeDefined()
     const gentlest = result.failure!.run
+    // shrunk from the first run that broke one
+    expect(result.failure!.from).toBe(result.runs.findIndex((r) => r.violations.length > 0))
+    expect(result.runs[result.failure!.from]!.perturbation.hedgeRejectProbability).toBeGreaterThan(0)
     expect(gentlest.perturbation).toMatchObject({ extraJitterMs: 0, extraFeedLatencyMs: 0, hedgeRejectProbability: 0.05, impactMultiplier: 1, pessimisticQueue: false })
     expect(gentlest.violations[0]).toMatch(/^the run ended failed: hedge failed with -?[\d.]+ unhedged/)
     expect(seen.slice(4).every(Boolean)).toBe(true)
@@ -125,7 +128,7 @@ describe("npm run stress", () => {
     fs.writeFileSync(fragile, exampleWith({ hedge_retry_attempts: 0 }).text)
     const broken = run(["--runs", "4", "--seed", "3", "--config", fragile])
     expect(broken.code).toBe(1)
-    expect(broken.stdout).toMatch(/the gentlest perturbation found that breaks an invariant \(after \d+ shrinking step\(s\)\): seed \d+, jitter \+0 ms, feed \+0 ms, hedge rejects 0\.05, impact ×1, the config's queue/)
+    expect(broken.stdout).toMatch(/the gentlest perturbation found that breaks an invariant \(from run [1-3], after \d+ shrinking step\(s\)\): seed \d+, jitter \+0 ms, feed \+0 ms, hedge rejects 0\.05, impact ×1, the config's queue/)
     expect(broken.stderr).toMatch(/^error: an invariant broke under stress: the run ended failed: hedge failed/m)
 
     const bad = run(["--runs", "0"])

@@ -84,9 +84,9 @@ const command = Command.make("stress", { db, config, runs, seed, json }, (args) 
       yield* Console.log(`invariants held in every run: every order within the venues' filters, one working maker order, within one step after each leg, no cycle inside the funding guard, a clean end, nothing hedgeable left over`)
       return
     }
-    const { run, shrinks } = result.failure
+    const { run, from, shrinks } = result.failure
     yield* Console.log("")
-    yield* Console.log(`the gentlest perturbation found that breaks an invariant (after ${shrinks} shrinking step(s)): ${describePerturbation(run.perturbation)}`)
+    yield* Console.log(`the gentlest perturbation found that breaks an invariant (from run ${from}, after ${shrinks} shrinking step(s)): ${describePerturbation(run.perturbation)}`)
     for (const violation of run.violations.slice(0, 10)) yield* Console.log(`  - ${violation}`)
     if (run.violations.length > 10) yield* Console.log(`  … and ${run.violations.length - 10} more`)
     return yield* Effect.fail(new Error(`an invariant broke under stress: ${run.violations[0]}`))

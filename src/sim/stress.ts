@@ -117,8 +117,8 @@ export interface StressOptions {
 
 export interface StressResult {
   readonly runs: ReadonlyArray<StressRun>
-  /** the gentlest failing run that shrinking found from the first failing one, and its steps */
-  readonly failure?: { readonly run: StressRun; readonly shrinks: number }
+  /** the gentlest failing run that shrinking found from the first failing one (`from`, its index in `runs`), and its steps */
+  readonly failure?: { readonly run: StressRun; readonly from: number; readonly shrinks: number }
 }
 
 /**
@@ -153,7 +153,7 @@ export const runStress = (options: StressOptions): Effect.Effect<StressResult, B
     })
     const details = yield* Effect.promise(() => fc.check(property, { numRuns: 1, seed: options.seed, examples: [[firstFailing.perturbation]] }))
     if (failure !== undefined) return yield* Effect.fail(failure)
-    return { runs, failure: { run: gentlest, shrinks: details.numShrinks } }
+    return { runs, failure: { run: gentlest, from: runs.indexOf(firstFailing), shrinks: details.numShrinks } }
   })
 
 /** The smallest, middle and largest of some decimals (as the report writes them). */
