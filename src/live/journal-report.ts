@@ -8,7 +8,7 @@
 import { BigDecimal, Effect, Either, Option, Schema } from "effect"
 import { type FundingPayment, Ledger } from "../core/accounting/ledger"
 import { type Decimal, DecimalString, formatDecimal, ZERO } from "../core/domain/decimal"
-import type { Fill } from "../core/domain/order"
+import { type Fill, signedQty } from "../core/domain/order"
 import { CycleStatsCounter } from "../core/report/cycle-stats"
 import { buildReport, type CycleStats, type RunReport } from "../core/report/report"
 import { type CycleEvent, type Hedge, JournalError, type JournalService, type Mark, openJournal, type Run, type RunKind } from "./journal"
@@ -182,7 +182,7 @@ export const reportFromJournal = (path: string, options: JournalReportOptions = 
         const carried = new Map<string, Decimal>()
         for (const fill of allFills) {
           if (fill.ts >= since) continue
-          carried.set(fill.venue, BigDecimal.sum(carried.get(fill.venue) ?? ZERO, fill.side === "buy" ? fill.qty : BigDecimal.negate(fill.qty)))
+          carried.set(fill.venue, BigDecimal.sum(carried.get(fill.venue) ?? ZERO, signedQty(fill.side, fill.qty)))
         }
         for (const [venue, qty] of carried) {
           if (!BigDecimal.isZero(qty)) warnings.push(`${venue} held ${formatDecimal(qty)} from before the window: it is not revalued in this report`)

@@ -38,7 +38,7 @@
 import { BigDecimal, Clock, Data, Effect, Option, Queue } from "effect"
 import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
 import type { Position } from "../core/domain/account"
-import type { Fill } from "../core/domain/order"
+import { type Fill, signedQty } from "../core/domain/order"
 import type { Venue } from "../core/domain/venue"
 import { silentObserver, type StrategyObserverService } from "../core/strategy/observer"
 import { DAY_MS, TrailingPnl } from "./trailing-pnl"
@@ -188,7 +188,7 @@ export class RiskGuard {
   /** One of this run's fills on either venue: position, cash and fee. */
   recordFill(fill: Fill): Effect.Effect<void> {
     return this.recordVenue(fill.ts, () => {
-      const signed = fill.side === "buy" ? fill.qty : BigDecimal.negate(fill.qty)
+      const signed = signedQty(fill.side, fill.qty)
       const notional = BigDecimal.multiply(fill.price, fill.qty)
       const book = this.book(fill.venue, fill.price)
       book.cash = BigDecimal.subtract(fill.side === "sell" ? BigDecimal.sum(book.cash, notional) : BigDecimal.subtract(book.cash, notional), fill.fee)

@@ -21,7 +21,7 @@ import { BigDecimal, Cause, Clock, Data, Deferred, Duration, Effect, Fiber, Opti
 import { backpackClientId } from "../adapters/backpack/client"
 import type { HedgeConfig } from "../core/config/config"
 import { type Decimal, formatDecimal, sum, ZERO } from "../core/domain/decimal"
-import { isOpenStatus, type Order, type OrderUpdate } from "../core/domain/order"
+import { isOpenStatus, type Order, type OrderUpdate, signedQty } from "../core/domain/order"
 import type { ExchangeError } from "../core/errors"
 import type { Venue } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
@@ -236,7 +236,7 @@ const fundingWatcher = (journal: JournalService, runId: number, venue: Exchange,
 /** What the journal's fills on `venue` added to the position there, signed (`--check` reads it too). */
 export const journalledNetQty = (journal: JournalService, venue: Venue) =>
   Effect.map(mustWrite(journal.fills()), (fills) =>
-    BigDecimal.normalize(sum(fills.filter((f) => f.venue === venue).map((f) => (f.side === "buy" ? f.qty : BigDecimal.negate(f.qty))))))
+    BigDecimal.normalize(sum(fills.filter((f) => f.venue === venue).map((f) => signedQty(f.side, f.qty)))))
 
 /**
  * For risk.max_loss_per_day: the fills and funding payments of the last 24 hours before `now` of

@@ -10,7 +10,7 @@
  */
 import { BigDecimal } from "effect"
 import { type Decimal, ZERO } from "../core/domain/decimal"
-import type { Fill } from "../core/domain/order"
+import { type Fill, signedQty } from "../core/domain/order"
 import type { Venue } from "../core/domain/venue"
 
 export const DAY_MS = 24 * 60 * 60 * 1000
@@ -46,7 +46,7 @@ export class TrailingPnl {
       ts: fill.ts,
       market,
       cash: BigDecimal.subtract(fill.side === "sell" ? notional : BigDecimal.negate(notional), fill.fee),
-      qty: fill.side === "buy" ? fill.qty : BigDecimal.negate(fill.qty)
+      qty: signedQty(fill.side, fill.qty)
     })
     this.price(market, fill.price, fill.ts)
   }

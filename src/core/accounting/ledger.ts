@@ -4,7 +4,7 @@
  */
 import { BigDecimal } from "effect"
 import { type Decimal, ZERO } from "../domain/decimal"
-import type { Fill, Side } from "../domain/order"
+import { type Fill, type Side, signedQty } from "../domain/order"
 import type { Venue } from "../domain/venue"
 
 export interface FundingPayment {
@@ -39,7 +39,6 @@ export interface VenueBook {
   readonly lots: Array<Lot>
 }
 
-const signed = (side: Side, qty: Decimal) => (side === "buy" ? qty : BigDecimal.negate(qty))
 const MS_PER_S = BigDecimal.fromBigInt(1000n)
 
 export class Ledger {
@@ -115,7 +114,7 @@ export class Ledger {
     book.fees = BigDecimal.sum(book.fees, fill.fee)
     book.cashFlow = fill.side === "sell" ? BigDecimal.sum(book.cashFlow, notional) : BigDecimal.subtract(book.cashFlow, notional)
     this.matchFifo(book, fill.side, fill.qty, fill.price)
-    const delta = signed(fill.side, fill.qty)
+    const delta = signedQty(fill.side, fill.qty)
     book.position = BigDecimal.sum(book.position, delta)
     this.net = BigDecimal.sum(this.net, delta)
     const absNet = BigDecimal.abs(this.net)

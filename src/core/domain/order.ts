@@ -1,10 +1,12 @@
-import { Schema } from "effect"
+import { BigDecimal, Schema } from "effect"
 import { DecimalString } from "./decimal"
 import { Venue } from "./venue"
 
 export const Side = Schema.Literal("buy", "sell")
 export type Side = typeof Side.Type
 export const opposite = (side: Side): Side => (side === "buy" ? "sell" : "buy")
+/** A quantity as it changes a position: bought adds, sold takes away. */
+export const signedQty = (side: Side, qty: BigDecimal.BigDecimal): BigDecimal.BigDecimal => (side === "buy" ? qty : BigDecimal.negate(qty))
 
 export const OrderType = Schema.Literal("limit", "market")
 export type OrderType = typeof OrderType.Type

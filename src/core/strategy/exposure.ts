@@ -8,9 +8,7 @@ import { type Decimal, decimal, roundToStep, ZERO } from "../domain/decimal"
 
 const HOLD_BACK_MARGIN = decimal("1.05")
 import { floorQty, type Instrument } from "../domain/instrument"
-import type { Order, Side } from "../domain/order"
-
-const signed = (side: Side, qty: Decimal): Decimal => (side === "buy" ? qty : BigDecimal.negate(qty))
+import { type Order, type Side, signedQty } from "../domain/order"
 
 export class Exposure {
   /** signed base quantity: positive = net long across both venues */
@@ -27,7 +25,7 @@ export class Exposure {
     if (!BigDecimal.greaterThan(order.filledQty, seen)) return ZERO
     const delta = BigDecimal.subtract(order.filledQty, seen)
     this.seenFilled.set(order.id, order.filledQty)
-    this.net = BigDecimal.sum(this.net, signed(order.side, delta))
+    this.net = BigDecimal.sum(this.net, signedQty(order.side, delta))
     return delta
   }
 
@@ -36,7 +34,7 @@ export class Exposure {
   }
 
   absorbHedge(side: Side, executedQty: Decimal): void {
-    this.net = BigDecimal.sum(this.net, signed(side, executedQty))
+    this.net = BigDecimal.sum(this.net, signedQty(side, executedQty))
   }
 
   /**

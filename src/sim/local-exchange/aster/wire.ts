@@ -7,7 +7,7 @@ import { BigDecimal } from "effect"
 import type { Balance } from "../../../core/domain/account"
 import { type Decimal, decimalsOf, divideToScale, formatDecimal, ZERO } from "../../../core/domain/decimal"
 import type { Instrument } from "../../../core/domain/instrument"
-import type { Fill, Order, OrderUpdate } from "../../../core/domain/order"
+import { type Fill, type Order, type OrderUpdate, signedQty } from "../../../core/domain/order"
 import { wireSide, wireStatus, wireTimeInForce } from "../../../adapters/aster/schemas"
 
 export type AsterMarket = "spot" | "futures"
@@ -183,7 +183,7 @@ export const entryPriceOf = (fills: ReadonlyArray<Fill>): Decimal => {
   let qty = ZERO
   let cost = ZERO
   for (const f of fills) {
-    const signed = f.side === "buy" ? f.qty : BigDecimal.negate(f.qty)
+    const signed = signedQty(f.side, f.qty)
     const next = BigDecimal.sum(qty, signed)
     if (BigDecimal.isZero(qty) || BigDecimal.sign(qty) === BigDecimal.sign(signed)) {
       cost = BigDecimal.sum(cost, BigDecimal.multiply(f.price, signed))
