@@ -12,6 +12,7 @@ import { type Fill, signedQty } from "../core/domain/order"
 import { CycleStatsCounter } from "../core/report/cycle-stats"
 import { buildReport, type CycleStats, type RunReport } from "../core/report/report"
 import { type CycleEvent, type Hedge, JournalError, type JournalService, type Mark, openJournal, type Run, type RunKind } from "./journal"
+import { DAY_MS } from "./trailing-pnl"
 
 export interface JournalReportOptions {
   /** one run; without it, every run (of `kind`, if given): a session restarted after a crash */
@@ -149,7 +150,9 @@ export const reportFromJournal = (path: string, options: JournalReportOptions = 
       if (since >= until) return yield* fail(`the window is empty: ${iso(since)} is not before ${iso(until)}`)
       const inWindow = (row: { readonly ts: number }) => row.ts >= since && row.ts < until
       const all = yield* journal.runs()
-      const selected = selectRuns(all, options, { since, until, endOf: yield* runEnds(journal, all) })
+      // without a window every run overlaps it: no run's end needs reading
+      const endOf = windowed ? yield* runEnds(journal, all) : () => Number.POSITIVE_INFINITY
+      const selected = selectRuns(all, options, { since, until, endOf })
       if (Either.isLeft(selected)) return yield* fail(selected.left)
       const runs = selected.right
       const ids = runs.map((r) => r.id)
@@ -230,8 +233,6 @@ export const reportFromJournal = (path: string, options: JournalReportOptions = 
       })
     })
   )
-
-const DAY_MS = 24 * 60 * 60 * 1000
 
 export interface DayReport {
   /** the UTC day, YYYY-MM-DD */

@@ -18,7 +18,7 @@ import type { Exchange } from "../core/exchange"
 import { limitPrice, quantityProblems } from "../core/strategy/hedge-loop"
 import { type JournalError, type JournalService, openJournal, type RunKind } from "./journal"
 import { beyondAutoHedge } from "./reconcile"
-import { earlierRunsLastDay, journalledNetQty, type Venues } from "./runner"
+import { earlierRunsLastDay, journalledNetQty, mid, type Venues } from "./runner"
 import { DAY_MS, TrailingPnl } from "./trailing-pnl"
 
 export type CheckStatus = "ok" | "warn" | "fail" | "refuse"
@@ -188,7 +188,7 @@ const lastDayLine = (limit: Decimal, journal: ReadJournal, kind: RunKind, venues
     for (const payment of funding) lastDay.addFunding(payment.venue, payment.amount, payment.ts)
     for (const [i, venue] of [venues.maker.venue, venues.hedge.venue].entries()) {
       const ticker = readings[i]?.ticker
-      if (ticker !== undefined) lastDay.mark(venue, BigDecimal.unsafeDivide(BigDecimal.sum(ticker.bid, ticker.ask), BigDecimal.fromBigInt(2n)), now)
+      if (ticker !== undefined) lastDay.mark(venue, mid(ticker.bid, ticker.ask), now)
     }
     const pnl = lastDay.pnlAt(now)
     const detail = `the last 24 hours' PnL is ${formatDecimal(pnl)} over ${fills.length} fill(s) of earlier ${kind} runs, the limit is ${formatDecimal(BigDecimal.negate(limit))}`

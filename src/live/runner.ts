@@ -114,7 +114,8 @@ const HEDGE_STREAM_POLL = Duration.seconds(1)
 /** Journal calls that fail here are defects: before trading a run cannot start unrecorded, and mid-run the guard answers for every write. */
 const mustWrite = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.orDie(effect)
 
-const mid = (bid: Decimal, ask: Decimal) => BigDecimal.normalize(BigDecimal.unsafeDivide(BigDecimal.sum(bid, ask), BigDecimal.fromBigInt(2n)))
+/** The mark a run records for a venue (`--check` values with it too). */
+export const mid = (bid: Decimal, ask: Decimal) => BigDecimal.normalize(BigDecimal.unsafeDivide(BigDecimal.sum(bid, ask), BigDecimal.fromBigInt(2n)))
 
 /** Journalled fill quantity per order (venue:order id), read once for a batch of checks. */
 const journalledFillQty = (journal: JournalService) =>
@@ -347,14 +348,15 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       if (venues.hedge.fundingPayments !== undefined) yield* Effect.forkScoped(fundingWatcher(journal, runId, hedge, guard, fundingSince))
       yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(options.markEveryMs ?? 5000), recordMarks)))
 
+      const judgedAt = yield* Clock.currentTimeMillis
       if (Option.isSome(config.risk.maxLossPerDay)) {
-        const { fills, funding } = yield* mustWrite(earlierRunsLastDay(journal, options.kind, yield* Clock.currentTimeMillis, runId))
-        yield* guard.recordEarlierRuns(fills, funding, yield* Clock.currentTimeMillis)
-        const status = guard.status(yield* Clock.currentTimeMillis)
+        const { fills, funding } = yield* mustWrite(earlierRunsLastDay(journal, options.kind, judgedAt, runId))
+        yield* guard.recordEarlierRuns(fills, funding, judgedAt)
+        const status = guard.status(judgedAt)
         yield* Effect.log(`risk.max_loss_per_day ${formatDecimal(config.risk.maxLossPerDay.value)}: the last 24 hours' PnL is ${formatDecimal(Option.getOrElse(status.pnlLastDay, () => ZERO))} (${fills.length} fill(s) of earlier runs, and this run's so far)`)
       }
       // a limit already reached (the last day's loss, a position left too large) stops the start before any order
-      const reachedAlready = guard.check(yield* Clock.currentTimeMillis)
+      const reachedAlready = guard.check(judgedAt)
       if (Option.isSome(reachedAlready)) return yield* new LimitReachedBeforeTrading({ trip: reachedAlready.value })
 
       const points = new Map([[maker.venue, config.points.maker], [hedge.venue, config.points.hedge]])
