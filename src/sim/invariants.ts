@@ -6,7 +6,7 @@
  */
 import { BigDecimal, Effect } from "effect"
 import type { HedgeConfig } from "../core/config/config"
-import { type Decimal, formatDecimal, isMultipleOf } from "../core/domain/decimal"
+import { type Decimal, decimal, formatDecimal, isMultipleOf } from "../core/domain/decimal"
 import type { Exchange } from "../core/exchange"
 import type { RunReport } from "../core/report/report"
 import { minimumHedgeQty } from "../core/strategy/exposure"
@@ -95,7 +95,7 @@ export const invariantMonitor = (config: HedgeConfig): InvariantMonitor => {
       }
     }
     // what is left at the end is only what the hedge venue cannot take
-    const finalNet = BigDecimal.abs(BigDecimal.unsafeFromString(report.exposure.finalNetPosition))
+    const finalNet = BigDecimal.abs(decimal(report.exposure.finalNetPosition))
     const lastPrice = hedge.price(Math.max(hedge.engine.bid, 1))
     const smallestHedge = minimumHedgeQty(hedge.instrument, lastPrice)
     if (!BigDecimal.lessThan(finalNet, BigDecimal.max(smallestHedge, oneStep)) && !BigDecimal.equals(finalNet, oneStep)) {

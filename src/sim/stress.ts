@@ -159,7 +159,7 @@ export const runStress = (options: StressOptions): Effect.Effect<StressResult, B
 /** The smallest, middle and largest of some decimals (as the report writes them). */
 export const spread = (values: ReadonlyArray<string>): { readonly min: string; readonly median: string; readonly max: string } | undefined => {
   if (values.length === 0) return undefined
-  const sorted = values.map(decimal).sort((a, b) => (BigDecimal.lessThan(a, b) ? -1 : BigDecimal.greaterThan(a, b) ? 1 : 0))
+  const sorted = values.map(decimal).sort(BigDecimal.Order)
   const at = (i: number) => formatDecimal(sorted[i]!)
   return { min: at(0), median: at(Math.floor((sorted.length - 1) / 2)), max: at(sorted.length - 1) }
 }
