@@ -134,6 +134,9 @@ const command = Command.make("bench", { json, ticks }, (args) =>
     const rowScan = worker("row-scan", rowFile(large))
     yield* Console.error("backtest (1M)...")
     const backtest1M = worker("backtest", small)
+    // ticks per second counts the whole file: a run stopped early (the kill switch) would inflate it
+    const stoppedEarly = [...backtestRuns, backtest1M].find((run) => run["outcome"] !== "data-ended")
+    if (stoppedEarly !== undefined) return yield* Effect.fail(new Error(`the benchmark's backtest ended ${String(stoppedEarly["outcome"])} before the data did: its speed would not be the replay's`))
     yield* Console.error("kernel replay without the strategy (10M)...")
     const replay = worker("replay", large)
     yield* Console.error("hedge reaction against the local exchange (1000 fills)...")

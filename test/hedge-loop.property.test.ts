@@ -163,7 +163,7 @@ const unreliableVenues = (s: Scenario, venues: { readonly maker: Exchange; reado
 
 describe("hedge loop on random simulated markets", () => {
   it("keeps every invariant", async () => {
-    const seen = { runs: 0, withLegs: 0, withReposts: 0, withSplitHedges: 0, withFunding: 0, withFundingPause: 0, dataEndedMidLeg: 0 }
+    const seen = { runs: 0, withLegs: 0, withReposts: 0, withSplitHedges: 0, withFunding: 0, withFundingPause: 0, dataEndedMidLeg: 0, stoppedByKillSwitch: 0 }
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
         const { report, violations } = await runScenario(s)
@@ -174,8 +174,10 @@ describe("hedge loop on random simulated markets", () => {
         if (report.funding.length > 0) seen.withFunding += 1
         if (report.cycles.fundingPauses > 0) seen.withFundingPause += 1
         if (report.fills.length > 0 && report.exposure.finalNetPosition !== "0") seen.dataEndedMidLeg += 1
+        if (report.run.outcome === "kill-switch") seen.stoppedByKillSwitch += 1
         // every order within the venue's filters, one working maker order, within one step after
-        // every leg, no cycle inside the funding guard, a clean end, nothing hedgeable left over
+        // every leg, no cycle inside the funding guard, a clean end (the kill switch's stop is
+        // one: hedge rejects and lost replies trip it), nothing hedgeable left over
         expect(violations).toEqual([])
         // report PnL = cash flows of fills − fees + funding + open positions at the mark
         expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
@@ -194,5 +196,7 @@ describe("hedge loop on random simulated markets", () => {
     expect(seen.withSplitHedges).toBeGreaterThan(0)
     expect(seen.withFunding).toBeGreaterThan(0)
     expect(seen.withFundingPause).toBeGreaterThan(0)
+    // the kill switch's wind-down is held to the same invariants
+    expect(seen.stoppedByKillSwitch).toBeGreaterThan(0)
   })
 })

@@ -13,7 +13,7 @@ import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
 import type { Fill, Side } from "../src/core/domain/order"
 import type { Venue } from "../src/core/domain/venue"
 import type { HedgeAttemptFailed, HedgeSent, StrategyObserverService } from "../src/core/strategy/observer"
-import { KillSwitchTripped, RiskGuard, type RiskLimits, riskObserver, watchdog } from "../src/live/risk"
+import { KillSwitchTripped, RiskGuard, type RiskLimits, riskObserver, watchdog } from "../src/core/risk/risk-guard"
 import { describeProgress } from "../src/live/run-progress"
 
 const s = formatDecimal

@@ -10,7 +10,7 @@ import * as fc from "fast-check"
 import { type Decimal, decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
 import type { Fill, Side } from "../src/core/domain/order"
 import type { Venue } from "../src/core/domain/venue"
-import { TrailingPnl } from "../src/live/trailing-pnl"
+import { TrailingPnl } from "../src/core/risk/trailing-pnl"
 
 const s = formatDecimal
 const MARKETS = new Map<Venue, string>([["backpack", "ASTER_USDC_PERP"], ["aster-futures", "ASTERUSDT"]])

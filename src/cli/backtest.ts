@@ -1,10 +1,11 @@
 /**
- * `npm run backtest -- [DB] [--config FILE] [--report-json FILE] [--quiet]`
- * Replays a tick file through the hedge loop and prints (and optionally writes) the report.
+ * `npm run backtest -- [DB] [--config FILE] [--report-json FILE] [--quiet] [--no-kill-switch]`
+ * Replays a tick file through the hedge loop and prints (and optionally writes) the report. The
+ * config's `risk:` limits stop it as they would a live run (exit 3), unless --no-kill-switch.
  */
 import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
-import { Console, Effect, Option } from "effect"
+import { Console, Data, Effect, Option } from "effect"
 import { parseConfigEffect } from "../core/config/config"
 import { runBacktest } from "../sim/backtest"
 import { formatSummary } from "./summary"
@@ -20,6 +21,17 @@ const config = Options.file("config", { exists: "yes" }).pipe(
 )
 const reportJson = Options.file("report-json").pipe(Options.withDescription("write the full report as JSON to this file"), Options.optional)
 const quiet = Options.boolean("quiet").pipe(Options.withDescription("no strategy log lines, only the summary"))
+const noKillSwitch = Options.boolean("no-kill-switch").pipe(
+  Options.withDescription("run past the config's risk limits (to see what would follow a trip); by default they stop the backtest as they would a live run")
+)
+
+/** The kill switch stopped the run: exit 3, as the live runner does. */
+class StoppedByKillSwitch extends Data.TaggedError("StoppedByKillSwitch")<{ readonly reason: string }> {
+  readonly exitCode = 3
+  override get message() {
+    return `${this.reason} (the report above runs until then; --no-kill-switch runs past the limits)`
+  }
+}
 
 /** A one-line progress bar on stderr, redrawn at most every 100 ms. */
 const progressBar = () => {
@@ -45,7 +57,7 @@ const progressBar = () => {
   }
 }
 
-const command = Command.make("backtest", { db, config, reportJson, quiet }, (args) =>
+const command = Command.make("backtest", { db, config, reportJson, quiet, noKillSwitch }, (args) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -57,7 +69,8 @@ const command = Command.make("backtest", { db, config, reportJson, quiet }, (arg
       config: hedgeConfig,
       ...(args.quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }),
       onProgress: bar.update,
-      cooperative: true
+      cooperative: true,
+      killSwitch: !args.noKillSwitch
     })
     yield* Console.log(formatSummary(report))
     if (Option.isSome(args.reportJson)) {
@@ -68,7 +81,10 @@ const command = Command.make("backtest", { db, config, reportJson, quiet }, (arg
     if (report.run.outcome === "failed") {
       return yield* Effect.fail(new Error(`the strategy stopped with an error: ${report.run.message ?? "unknown"}`))
     }
+    if (report.run.outcome === "kill-switch") return yield* new StoppedByKillSwitch({ reason: `stopped at ${report.run.to}: ${report.run.message ?? "kill switch"}` })
   })
-).pipe(Command.withDescription("Backtest the Backpack-maker / Aster-hedge loop on a recorded or synthetic tick file"))
+).pipe(Command.withDescription(
+  "Backtest the Backpack-maker / Aster-hedge loop on a recorded or synthetic tick file. Exit codes: 0 the run ended (the data or max_cycles); 1 failed (a bad file or config, the strategy's error); 2 a bad command line; 3 stopped by the kill switch (risk.*), as a live run would have been"
+))
 
 runCli(command, "hedgeloop backtest")

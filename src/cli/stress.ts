@@ -41,6 +41,19 @@ const runLine = (run: StressRun, label: string) => {
   ])
 }
 
+/** How many runs the kill switch stopped, by limit: "stopped 3 of 20 runs (max_consecutive_hedge_failures 3)". */
+const killSwitchStops = (runs: ReadonlyArray<StressRun>): string | undefined => {
+  const byLimit = new Map<string, number>()
+  for (const run of runs) {
+    if (run.report.run.outcome !== "kill-switch") continue
+    const limit = /\(risk\.([a-z_]+)\)/.exec(run.report.run.message ?? "")?.[1] ?? "unknown limit"
+    byLimit.set(limit, (byLimit.get(limit) ?? 0) + 1)
+  }
+  const stopped = [...byLimit.values()].reduce((a, b) => a + b, 0)
+  if (stopped === 0) return undefined
+  return `stopped ${stopped} of ${runs.length} runs (${[...byLimit].map(([limit, n]) => `${limit} ${n}`).join(", ")})`
+}
+
 const command = Command.make("stress", { db, config, runs, seed, json }, (args) =>
   Effect.gen(function*() {
     if (args.runs < 1) return yield* Effect.fail(new Error("--runs: expected at least 1"))
@@ -75,13 +88,15 @@ const command = Command.make("stress", { db, config, runs, seed, json }, (args) 
     yield* Console.log(`  hedge slippage bps   ${figures((r) => r.report.cycles.hedgeSlippageBps)}`)
     yield* Console.log(`  unhedged qty×s       ${figures((r) => r.report.exposure.unhedgedQtySeconds)}`)
     yield* Console.log(`  max |net| position   ${figures((r) => r.report.exposure.maxAbsNetDelta)}`)
+    const stopped = killSwitchStops(result.runs)
+    if (stopped !== undefined) yield* Console.log(`  kill switch          ${stopped}`)
     if (Option.isSome(args.json)) {
       yield* fs.makeDirectory(path.dirname(args.json.value), { recursive: true })
       yield* fs.writeFileString(args.json.value, JSON.stringify({ db: args.db, config: args.config, seed: args.seed, ...result }, null, 2) + "\n")
       yield* Console.log(`written to ${args.json.value}`)
     }
     if (result.failure === undefined) {
-      yield* Console.log(`invariants held in every run: every order within the venues' filters, one working maker order, within one step after each leg, no cycle inside the funding guard, a clean end, nothing hedgeable left over`)
+      yield* Console.log(`invariants held in every run: every order within the venues' filters, one working maker order, within one step after each leg, no cycle inside the funding guard, a clean end (a kill switch stop is one), nothing hedgeable left over`)
       return
     }
     const { run, from, shrinks } = result.failure

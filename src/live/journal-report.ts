@@ -12,7 +12,7 @@ import { type Fill, signedQty } from "../core/domain/order"
 import { CycleStatsCounter } from "../core/report/cycle-stats"
 import { buildReport, type CycleStats, type RunReport } from "../core/report/report"
 import { type CycleEvent, type Hedge, JournalError, type JournalService, type Mark, openJournal, type Run, type RunKind } from "./journal"
-import { DAY_MS } from "./trailing-pnl"
+import { DAY_MS } from "../core/risk/trailing-pnl"
 
 export interface JournalReportOptions {
   /** one run; without it, every run (of `kind`, if given): a session restarted after a crash */

@@ -11,7 +11,7 @@ import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
 import type { Venue } from "../core/domain/venue"
 import { pointsEarned } from "../core/report/report"
 import type { StrategyObserverService } from "../core/strategy/observer"
-import type { RiskGuard, RiskStatus } from "./risk"
+import type { RiskGuard, RiskStatus } from "../core/risk/risk-guard"
 
 /** rounded for a log line (the report keeps every digit): volumes to cents, costs to 1/100 cent */
 const rounded = (scale: number) => (d: Decimal): string => formatDecimal(BigDecimal.round(d, { scale, mode: "half-even" }))

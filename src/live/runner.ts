@@ -21,7 +21,8 @@ import { BigDecimal, Cause, Clock, Data, Deferred, Duration, Effect, Fiber, Opti
 import { backpackClientId } from "../adapters/backpack/client"
 import type { HedgeConfig } from "../core/config/config"
 import { type Decimal, formatDecimal, sum, ZERO } from "../core/domain/decimal"
-import { isOpenStatus, type Order, type OrderUpdate, signedQty } from "../core/domain/order"
+import { mid } from "../core/domain/market"
+import { isOpenStatus, type Order, signedQty } from "../core/domain/order"
 import type { ExchangeError } from "../core/errors"
 import type { Venue } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
@@ -34,9 +35,9 @@ import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
 import { reportFromJournal } from "./journal-report"
 import { type RecordingError, type RecordingOptions, type RecordingSummary, startMarketRecording } from "./market-recorder"
 import { describeReconcile, reconcile, ReconciliationRefused } from "./reconcile"
-import { KillSwitchTripped, LimitReachedBeforeTrading, RiskGuard, riskObserver, watchdog } from "./risk"
+import { KillSwitchTripped, LimitReachedBeforeTrading, RiskGuard, riskObserver, watchdog } from "../core/risk/risk-guard"
 import { progressObserver } from "./run-progress"
-import { DAY_MS } from "./trailing-pnl"
+import { DAY_MS } from "../core/risk/trailing-pnl"
 
 /** Every client id this bot sends starts with it; a run adds its own stamp after it. */
 export const CLIENT_ID_ROOT = "hl"
@@ -113,9 +114,6 @@ const HEDGE_STREAM_POLL = Duration.seconds(1)
 
 /** Journal calls that fail here are defects: before trading a run cannot start unrecorded, and mid-run the guard answers for every write. */
 const mustWrite = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.orDie(effect)
-
-/** The mark a run records for a venue (`--check` values with it too). */
-export const mid = (bid: Decimal, ask: Decimal) => BigDecimal.normalize(BigDecimal.unsafeDivide(BigDecimal.sum(bid, ask), BigDecimal.fromBigInt(2n)))
 
 /** Journalled fill quantity per order (venue:order id), read once for a batch of checks. */
 const journalledFillQty = (journal: JournalService) =>

@@ -1,6 +1,7 @@
 /**
  * A backtest: the hedge loop from src/core run against two simulated venues replaying a tick
- * file, then the report. Backtest and live differ only in the Layers given to the strategy.
+ * file, then the report. Backtest and live differ only in the Layers given to the strategy; the
+ * kill switch applies the same `risk:` limits as live (src/sim/kill-switch.ts).
  */
 import { BigDecimal, Cause, Data, Effect, Exit, Layer, Logger, LogLevel, Option } from "effect"
 import { type HedgeConfig, describeConfig, type SimVenueParams } from "../core/config/config"
@@ -8,6 +9,7 @@ import { decimal, formatDecimal, fromUnits } from "../core/domain/decimal"
 import type { Venue } from "../core/domain/venue"
 import { CycleStatsCounter } from "../core/report/cycle-stats"
 import { buildReport, type RunReport } from "../core/report/report"
+import { RiskGuard } from "../core/risk/risk-guard"
 import { runHedgeLoop } from "../core/strategy/hedge-loop"
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
 import { type KernelVenueConfig, SimKernel, type VenueSlot } from "./kernel"
@@ -16,6 +18,7 @@ import { linearImpact } from "./models/impact"
 import { constantLatency, jitteredLatency } from "./models/latency"
 import { conservativeQueue, probabilisticQueue } from "./models/queue"
 import { type Rng, seededRng } from "./models/rng"
+import { makeSimKillSwitch, type SimKillSwitch } from "./kill-switch"
 import { makeSimExchange, simClock } from "./sim-exchange"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { openTickFile, type TickFile } from "./tickstore/reader"
@@ -40,6 +43,8 @@ export interface BacktestOptions {
   readonly observer?: (kernel: SimKernel) => StrategyObserverService
   /** hand the thread back to Node now and then (command line: Ctrl+C, progress) */
   readonly cooperative?: boolean
+  /** the config's risk limits stop the run as they would a live one (default true; false runs past them) */
+  readonly killSwitch?: boolean
   /** wraps the simulated venues (invariant checks, fault injection) */
   readonly decorate?: (kernel: SimKernel, venues: { readonly maker: Exchange; readonly hedge: Exchange }) => { readonly maker: Exchange; readonly hedge: Exchange }
 }
@@ -78,10 +83,11 @@ const hedgeTicks = (file: TickFile, config: HedgeConfig, warnings: Array<string>
   return undefined
 }
 
-const venueLayer = (kernel: SimKernel, maker: VenueSlot, hedge: VenueSlot, options: BacktestOptions) => {
+const venueLayer = (kernel: SimKernel, maker: VenueSlot, hedge: VenueSlot, options: BacktestOptions, killSwitch: SimKillSwitch | undefined) => {
   const plain = { maker: makeSimExchange(kernel, maker, options.cooperative), hedge: makeSimExchange(kernel, hedge, options.cooperative) }
   const venues = options.decorate ? options.decorate(kernel, plain) : plain
-  return Layer.merge(Layer.succeed(MakerVenue, venues.maker), Layer.succeed(HedgeVenue, venues.hedge))
+  const guarded = (venue: Exchange) => (killSwitch ? killSwitch.venue(venue) : venue)
+  return Layer.merge(Layer.succeed(MakerVenue, guarded(venues.maker)), Layer.succeed(HedgeVenue, guarded(venues.hedge)))
 }
 
 /** Records what the strategy reports, for the report's cycle statistics. */
@@ -168,6 +174,7 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
       const stats = new CycleStatsCounter()
 
       let exit: Exit.Exit<unknown, unknown> = Exit.void
+      let killSwitch: SimKillSwitch | undefined
       if (!kernel.warmUp()) {
         warnings.push("the recording ended before both venues had a two-sided quote: nothing was traded")
       } else {
@@ -177,10 +184,16 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
           const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
           log(`${iso(kernel.now)} ${logLevel.label.padEnd(5)} ${text}`)
         })
+        if (options.killSwitch ?? true) {
+          const markets = new Map([[maker.venue, maker.instrument.symbol], [hedge.venue, hedge.instrument.symbol]])
+          killSwitch = makeSimKillSwitch(kernel, yield* RiskGuard.make(config.risk, markets))
+        }
+        const observer = options.observer ? bothObservers(recordingObserver(stats), options.observer(kernel)) : recordingObserver(stats)
+        const clock = simClock(kernel, options.cooperative)
         exit = yield* runHedgeLoop({ ...config.trade, clientIdPrefix: "hl-" }).pipe(
-          Effect.provide(venueLayer(kernel, maker, hedge, options)),
-          Effect.provide(Layer.succeed(StrategyObserver, options.observer ? bothObservers(recordingObserver(stats), options.observer(kernel)) : recordingObserver(stats))),
-          Effect.withClock(simClock(kernel, options.cooperative)),
+          Effect.provide(venueLayer(kernel, maker, hedge, options, killSwitch)),
+          Effect.provide(Layer.succeed(StrategyObserver, killSwitch ? killSwitch.observer(observer) : observer)),
+          Effect.withClock(killSwitch ? killSwitch.clock(clock) : clock),
           Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
           // without a sink, skip the loggers altogether (a long backtest logs millions of lines)
           Logger.withMinimumLogLevel(!log ? LogLevel.None : config.debug ? LogLevel.Debug : LogLevel.Info),
@@ -192,10 +205,14 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
       if (options.onProgress) options.onProgress(1, ms(kernel.now))
 
       const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
-      const outcome = Exit.isSuccess(exit)
+      const failureMessage = Option.map(failure, (e) => (e instanceof Error ? e.message : String(e)))
+      const tripped = killSwitch ? killSwitch.tripped() : Option.none()
+      const outcome = Option.isSome(tripped)
+        ? { outcome: "kill-switch", message: tripped.value.message + Option.match(failureMessage, { onNone: () => "", onSome: (m) => `; then, winding down: ${m}` }) }
+        : Exit.isSuccess(exit)
         ? { outcome: "completed" }
-        : Option.isSome(failure)
-        ? { outcome: "failed", message: failure.value instanceof Error ? failure.value.message : String(failure.value) }
+        : Option.isSome(failureMessage)
+        ? { outcome: "failed", message: failureMessage.value }
         : Cause.isInterruptedOnly(exit.cause) && kernel.ended
         ? { outcome: "data-ended" }
         : { outcome: "failed", message: Cause.pretty(exit.cause) }

@@ -25,6 +25,9 @@ export interface InvariantMonitor {
 
 const ms = (us: number) => Math.floor(us / 1000)
 
+/** how a run may end: on its own, at the data's end, or stopped by the kill switch (risk.*) */
+const CLEAN_ENDS: ReadonlySet<string> = new Set(["completed", "data-ended", "kill-switch"])
+
 export const invariantMonitor = (config: HedgeConfig): InvariantMonitor => {
   const seen: Array<string> = []
   let kernelSeen: SimKernel | undefined
@@ -76,7 +79,8 @@ export const invariantMonitor = (config: HedgeConfig): InvariantMonitor => {
 
   const violations = (report: RunReport): ReadonlyArray<string> => {
     const found = [...seen]
-    if (report.run.outcome !== "completed" && report.run.outcome !== "data-ended") found.push(`the run ended ${report.run.outcome}${report.run.message ? `: ${report.run.message}` : ""}`)
+    // the kill switch stopping a run is the safety net working: its wind-down is judged below as any end is
+    if (!CLEAN_ENDS.has(report.run.outcome)) found.push(`the run ended ${report.run.outcome}${report.run.message ? `: ${report.run.message}` : ""}`)
     const kernel = kernelSeen
     if (kernel === undefined) return found
     const maker = kernel.slot(config.maker.venue)

@@ -43,7 +43,7 @@ export interface PointsWeights {
   readonly takerWeight: Decimal
 }
 
-/** The live runner's limits: the kill switch (src/live/risk.ts) and start-up reconciliation. */
+/** The kill switch's limits (src/core/risk/risk-guard.ts; live runs and backtests) and start-up reconciliation. */
 export interface RiskParams {
   /** ∫ |unhedged| dt over one unhedged stretch, base quantity × seconds */
   readonly maxUnhedgedQtySeconds: Decimal
@@ -153,7 +153,7 @@ const v3Of = (file: ConfigFile): Either.Either<HedgeConfig["hedge"]["v3"], strin
   return Either.right({ user: user as `0x${string}`, signer: signer as `0x${string}`, signerPrivateKey: key, ...(chainId !== undefined ? { chainId } : {}) })
 }
 
-/** Defaults scale with trade.quantity where a size is meant (reasons in src/live/risk.ts). */
+/** Defaults scale with trade.quantity where a size is meant (reasons in src/core/risk/risk-guard.ts). */
 const riskOf = (file: ConfigFile): Either.Either<RiskParams, string> => {
   const quantity = file.trade.quantity
   const times = (n: string) => BigDecimal.normalize(BigDecimal.multiply(quantity, decimal(n)))

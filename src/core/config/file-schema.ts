@@ -139,7 +139,7 @@ const shown = (actual: unknown) => (BigDecimal.isBigDecimal(actual) ? formatDeci
 const PositiveDecimalOf = (what: string) =>
   DecimalInput.pipe(Schema.filter((d) => d.value > 0n, { message: (issue) => `expected ${what}, got ${shown(issue.actual)}` }))
 
-/** The live runner's kill switch and start-up reconciliation (defaults in config.ts, meaning in src/live/risk.ts). */
+/** The kill switch (live runs and backtests) and start-up reconciliation (defaults in config.ts, meaning in src/core/risk/risk-guard.ts). */
 export const RiskSection = Schema.Struct({
   max_unhedged_qty_seconds: Schema.optionalWith(PositiveDecimalOf("a positive number of base-quantity seconds, e.g. 600 (10 unhedged for a minute)"), { exact: true }),
   max_consecutive_hedge_failures: Schema.optionalWith(

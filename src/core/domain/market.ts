@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import { BigDecimal, Schema } from "effect"
 import { type Decimal, DecimalString } from "./decimal"
 import { Side } from "./order"
 import { Venue } from "./venue"
@@ -45,6 +45,9 @@ export const Ticker = Schema.Struct({
   last: DecimalString
 })
 export type Ticker = typeof Ticker.Type
+
+/** The mark a run values open quantity at: the middle of the best bid and ask. */
+export const mid = (bid: Decimal, ask: Decimal): Decimal => BigDecimal.normalize(BigDecimal.unsafeDivide(BigDecimal.sum(bid, ask), BigDecimal.fromBigInt(2n)))
 
 export const FundingEvent = Schema.Struct({
   venue: Venue,

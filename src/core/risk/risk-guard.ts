@@ -2,8 +2,9 @@
  * The kill switch. A `RiskGuard` is fed what happens (the strategy's exposure and hedge outcomes
  * through `riskObserver`, the account's fills, positions and marks from the runner) and says
  * when a limit is reached; `watchdog` turns that into a failure the runner races against the
- * strategy, whose own wind-down then cancels the working order and hedges the residual.
- * A limit trips when its value *reaches* it, and a tripped guard stays tripped.
+ * strategy, whose own wind-down then cancels the working order and hedges the residual. A
+ * backtest, where only the strategy may wait, judges it at the strategy's waits instead
+ * (src/sim/kill-switch.ts). A limit trips when its value *reaches* it, and a tripped guard stays tripped.
  *
  * Config, section `risk:` (every key optional; defaults for a trader running trade.quantity 10):
  *
@@ -13,7 +14,7 @@
  * | `max_consecutive_hedge_failures` | 3                              | that many hedge attempts in a row failed                     |
  * | `max_position`                   | 5 × trade.quantity (50)        | abs(position) on either venue reaches it (base)              |
  * | `max_loss`                       | 50                             | the run's PnL (fees included, marked to market) ≤ −max_loss (quote) |
- * | `max_loss_per_day`               | none (off)                     | the last 24 h's PnL, this run's and the journal's earlier runs' of its kind ≤ −it (quote; src/live/trailing-pnl.ts) |
+ * | `max_loss_per_day`               | none (off)                     | the last 24 h's PnL, this run's and the journal's earlier runs' of its kind ≤ −it (quote; src/core/risk/trailing-pnl.ts) |
  * | `max_auto_hedge`                 | 2 × trade.quantity (20)        | start-up: a larger cross-venue imbalance refuses to start (src/live/reconcile.ts) |
  *
  * Why:
@@ -36,11 +37,11 @@
  *   from this bot's own interruption and needs a human.
  */
 import { BigDecimal, Clock, Data, Effect, Option, Queue } from "effect"
-import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
-import type { Position } from "../core/domain/account"
-import { type Fill, signedQty } from "../core/domain/order"
-import type { Venue } from "../core/domain/venue"
-import { silentObserver, type StrategyObserverService } from "../core/strategy/observer"
+import { type Decimal, formatDecimal, ZERO } from "../domain/decimal"
+import type { Position } from "../domain/account"
+import { type Fill, signedQty } from "../domain/order"
+import type { Venue } from "../domain/venue"
+import { silentObserver, type StrategyObserverService } from "../strategy/observer"
 import { DAY_MS, TrailingPnl } from "./trailing-pnl"
 
 export interface RiskLimits {
@@ -133,9 +134,16 @@ export class RiskGuard {
   private tripped: KillSwitchTripped | undefined
   /** the last 24 h, earlier runs included: only kept when max_loss_per_day is set */
   private readonly lastDay: TrailingPnl | undefined
+  /** the limits as compared (judged after every event: no division, no negation each time) */
+  private readonly maxUnhedgedQtyMs: Decimal
+  private readonly lossFloor: Decimal
+  private readonly dayLossFloor: Decimal | undefined
 
   private constructor(readonly limits: RiskLimits, markets: ReadonlyMap<Venue, string>, private readonly changes: Queue.Queue<void>) {
     this.lastDay = Option.isSome(limits.maxLossPerDay) ? new TrailingPnl(DAY_MS, markets) : undefined
+    this.maxUnhedgedQtyMs = BigDecimal.multiply(limits.maxUnhedgedQtySeconds, MS_PER_S)
+    this.lossFloor = BigDecimal.negate(limits.maxLoss)
+    this.dayLossFloor = Option.isSome(limits.maxLossPerDay) ? BigDecimal.negate(limits.maxLossPerDay.value) : undefined
   }
 
   /** `markets`: the symbol the run trades on each venue (whose marks value the last day's holdings) */
@@ -187,7 +195,12 @@ export class RiskGuard {
 
   /** One of this run's fills on either venue: position, cash and fee. */
   recordFill(fill: Fill): Effect.Effect<void> {
-    return this.recordVenue(fill.ts, () => {
+    return Effect.sync(() => this.unsafeRecordFill(fill))
+  }
+
+  /** `recordFill` outside Effect (a replay feeds the guard between the strategy's steps). */
+  unsafeRecordFill(fill: Fill): void {
+    this.applyVenue(fill.ts, () => {
       const signed = signedQty(fill.side, fill.qty)
       const notional = BigDecimal.multiply(fill.price, fill.qty)
       const book = this.book(fill.venue, fill.price)
@@ -211,7 +224,11 @@ export class RiskGuard {
 
   /** The venue's mark (or mid) price: open quantity is valued at it. */
   recordMark(venue: Venue, price: Decimal, ts: number): Effect.Effect<void> {
-    return this.recordVenue(ts, () => {
+    return Effect.sync(() => this.unsafeRecordMark(venue, price, ts))
+  }
+
+  unsafeRecordMark(venue: Venue, price: Decimal, ts: number): void {
+    this.applyVenue(ts, () => {
       this.book(venue, price).price = price
       this.lastDay?.mark(venue, price, ts)
     })
@@ -219,7 +236,11 @@ export class RiskGuard {
 
   /** Funding paid (negative) or received on a perp. */
   recordFunding(venue: Venue, amount: Decimal, ts: number): Effect.Effect<void> {
-    return this.recordVenue(ts, () => {
+    return Effect.sync(() => this.unsafeRecordFunding(venue, amount, ts))
+  }
+
+  unsafeRecordFunding(venue: Venue, amount: Decimal, ts: number): void {
+    this.applyVenue(ts, () => {
       const book = this.book(venue, ZERO)
       book.cash = BigDecimal.sum(book.cash, amount)
       book.funding = BigDecimal.sum(book.funding, amount)
@@ -233,10 +254,18 @@ export class RiskGuard {
     return Option.fromNullable(this.tripped)
   }
 
+  /**
+   * The limit reached as of the last recorded event, without judging anew (cheap: a replay asks
+   * after every wait, and judges with `check` only once `nextTripTime` has come).
+   */
+  trippedSoFar(): Option.Option<KillSwitchTripped> {
+    return Option.fromNullable(this.tripped)
+  }
+
   /** When the exposure limit will be reached if nothing changes (ms), if it is running at all. */
   nextTripTime(): number | undefined {
     if (this.tripped !== undefined || this.since === undefined || BigDecimal.isZero(this.unhedged)) return undefined
-    const left = BigDecimal.subtract(BigDecimal.multiply(this.limits.maxUnhedgedQtySeconds, MS_PER_S), this.stretchQtyMs)
+    const left = BigDecimal.subtract(this.maxUnhedgedQtyMs, this.stretchQtyMs)
     if (!BigDecimal.isPositive(left)) return this.since
     return this.since + Number(ceilDiv(left, BigDecimal.abs(this.unhedged)))
   }
@@ -254,14 +283,15 @@ export class RiskGuard {
     }
   }
 
-  private record(ts: number, change: () => void, exposureUpTo: () => number = () => ts): Effect.Effect<void> {
-    return Effect.zipRight(
-      Effect.sync(() => {
-        change()
-        this.tripped ??= this.evaluate(ts, exposureUpTo())
-      }),
-      Queue.offer(this.changes, undefined)
-    )
+  private record(ts: number, change: () => void): Effect.Effect<void> {
+    return Effect.sync(() => this.apply(ts, change, ts))
+  }
+
+  /** Applies an event, judges it, and wakes the watchdog. */
+  private apply(ts: number, change: () => void, exposureUpTo: number): void {
+    change()
+    this.tripped ??= this.evaluate(ts, exposureUpTo)
+    Queue.unsafeOffer(this.changes, undefined)
   }
 
   /**
@@ -270,7 +300,11 @@ export class RiskGuard {
    * ahead of the strategy's clock; the watchdog extends it on the Clock.
    */
   private recordVenue(ts: number, change: () => void): Effect.Effect<void> {
-    return this.record(ts, change, () => Math.min(ts, this.since ?? ts))
+    return Effect.sync(() => this.applyVenue(ts, change))
+  }
+
+  private applyVenue(ts: number, change: () => void): void {
+    this.apply(ts, change, Math.min(ts, this.since ?? ts))
   }
 
   private book(venue: Venue, price: Decimal): PnlBook {
@@ -298,36 +332,37 @@ export class RiskGuard {
   /** `exposureUpTo`: how far the exposure integral is known (the strategy's clock), default `now` */
   private evaluate(now: number, exposureUpTo: number = now): KillSwitchTripped | undefined {
     const { limits } = this
-    const trip = (key: RiskLimitKey, subject: string, value: string, limit: string) => new KillSwitchTripped({ key, subject, value, limit, ts: now })
     if (this.failures >= limits.maxConsecutiveHedgeFailures)
-      return trip("max_consecutive_hedge_failures", "consecutive failed hedge attempts", String(this.failures), String(limits.maxConsecutiveHedgeFailures))
+      return trip("max_consecutive_hedge_failures", "consecutive failed hedge attempts", String(this.failures), String(limits.maxConsecutiveHedgeFailures), now)
     for (const [venue, qty] of this.positions) {
       if (BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(qty), limits.maxPosition))
-        return trip("max_position", `${venue} position`, formatDecimal(qty), `±${formatDecimal(limits.maxPosition)}`)
+        return trip("max_position", `${venue} position`, formatDecimal(qty), `±${formatDecimal(limits.maxPosition)}`, now)
     }
     const pnl = this.pnl()
-    if (BigDecimal.lessThanOrEqualTo(pnl, BigDecimal.negate(limits.maxLoss)))
-      return trip("max_loss", "PnL", formatDecimal(pnl), formatDecimal(BigDecimal.negate(limits.maxLoss)))
-    if (this.lastDay !== undefined && Option.isSome(limits.maxLossPerDay)) {
-      const perDay = limits.maxLossPerDay.value
+    if (BigDecimal.lessThanOrEqualTo(pnl, this.lossFloor)) return trip("max_loss", "PnL", formatDecimal(pnl), formatDecimal(this.lossFloor), now)
+    if (this.lastDay !== undefined && this.dayLossFloor !== undefined && Option.isSome(limits.maxLossPerDay)) {
       const lastDay = this.lastDay.pnlAt(now)
-      if (BigDecimal.lessThanOrEqualTo(lastDay, BigDecimal.negate(perDay))) {
+      if (BigDecimal.lessThanOrEqualTo(lastDay, this.dayLossFloor)) {
         return new KillSwitchTripped({
           key: "max_loss_per_day",
           subject: "the PnL of the last 24 hours (this run and the journal's earlier ones)",
           value: formatDecimal(lastDay),
-          limit: formatDecimal(BigDecimal.negate(perDay)),
+          limit: formatDecimal(this.dayLossFloor),
           ts: now,
-          clearsAt: this.lastDay.clearsAt(now, perDay)
+          clearsAt: this.lastDay.clearsAt(now, limits.maxLossPerDay.value)
         })
       }
     }
-    const qtySeconds = BigDecimal.unsafeDivide(this.integralAt(exposureUpTo), MS_PER_S)
-    if (BigDecimal.greaterThanOrEqualTo(qtySeconds, limits.maxUnhedgedQtySeconds))
-      return trip("max_unhedged_qty_seconds", "unhedged base quantity × seconds", formatDecimal(qtySeconds), formatDecimal(limits.maxUnhedgedQtySeconds))
+    const qtyMs = this.integralAt(exposureUpTo)
+    if (BigDecimal.greaterThanOrEqualTo(qtyMs, this.maxUnhedgedQtyMs)) {
+      const qtySeconds = BigDecimal.unsafeDivide(qtyMs, MS_PER_S)
+      return trip("max_unhedged_qty_seconds", "unhedged base quantity × seconds", formatDecimal(qtySeconds), formatDecimal(limits.maxUnhedgedQtySeconds), now)
+    }
     return undefined
   }
 }
+
+const trip = (key: RiskLimitKey, subject: string, value: string, limit: string, ts: number) => new KillSwitchTripped({ key, subject, value, limit, ts })
 
 /**
  * Tells the guard the strategy's exposure and hedge outcomes, and `inner` everything. After an
@@ -335,14 +370,14 @@ export class RiskGuard {
  * the strategy's next step (in a simulation nothing else would ever get a turn).
  */
 export const riskObserver = (guard: RiskGuard, inner: StrategyObserverService = silentObserver): StrategyObserverService => {
-  const feed = (record: Effect.Effect<void>, ts: number) =>
-    Effect.zipRight(record, Effect.suspend(() => (Option.isSome(guard.check(ts)) ? Effect.yieldNow() : Effect.void)))
+  const feed = (record: Effect.Effect<void>) =>
+    Effect.zipRight(record, Effect.suspend(() => (Option.isSome(guard.trippedSoFar()) ? Effect.yieldNow() : Effect.void)))
   return {
     ...inner,
-    exposureChanged: (unhedged, ts) => Effect.zipRight(inner.exposureChanged(unhedged, ts), feed(guard.recordExposure(unhedged, ts), ts)),
+    exposureChanged: (unhedged, ts) => Effect.zipRight(inner.exposureChanged(unhedged, ts), feed(guard.recordExposure(unhedged, ts))),
     hedgeSent: (event) =>
-      Effect.zipRight(inner.hedgeSent(event), BigDecimal.isPositive(event.executedQty) ? feed(guard.recordHedgeSucceeded(event.ts), event.ts) : Effect.void),
-    hedgeFailed: (event) => Effect.zipRight(inner.hedgeFailed?.(event) ?? Effect.void, feed(guard.recordHedgeFailed(event.ts), event.ts))
+      Effect.zipRight(inner.hedgeSent(event), BigDecimal.isPositive(event.executedQty) ? feed(guard.recordHedgeSucceeded(event.ts)) : Effect.void),
+    hedgeFailed: (event) => Effect.zipRight(inner.hedgeFailed?.(event) ?? Effect.void, feed(guard.recordHedgeFailed(event.ts)))
   }
 }
 

@@ -9,9 +9,9 @@
  * fill at once, so what it holds is one leg for seconds, and the run's own `max_loss` marks it.
  */
 import { BigDecimal } from "effect"
-import { type Decimal, ZERO } from "../core/domain/decimal"
-import { type Fill, signedQty } from "../core/domain/order"
-import type { Venue } from "../core/domain/venue"
+import { type Decimal, ZERO } from "../domain/decimal"
+import { type Fill, signedQty } from "../domain/order"
+import type { Venue } from "../domain/venue"
 
 export const DAY_MS = 24 * 60 * 60 * 1000
 
