@@ -55,4 +55,18 @@ describe("compare", () => {
     const later = { ...live, run: { ...live.run, from: new Date(from + 3_600_000).toISOString(), to: new Date(from + 3_700_000).toISOString() } }
     expect(compareReports(real, later).notes[0]).toMatch(/no time in common/)
   })
+
+  it("says how each run ended, and when one was stopped early", async () => {
+    const file = market()
+    // the same backtest with a loss limit that the first cycle's fees reach
+    const config = (patch: Record<string, unknown>) => testConfig({ sim: { aster: { taker_fee: "0.01" } }, ...patch })
+    const full = await Effect.runPromise(runBacktest({ dbPath: file, config: config({}) }))
+    const stopped = await Effect.runPromise(runBacktest({ dbPath: file, config: config({ risk: { max_loss: "0.1" } }) }))
+    expect(stopped.run.outcome).toBe("kill-switch")
+    const comparison = compareReports(full, stopped)
+    expect([comparison.a.outcome, comparison.b.outcome]).toEqual([full.run.outcome, "kill-switch"])
+    expect(comparison.notes).toContain(`B ended kill-switch (${stopped.run.message}): its figures stop there`)
+    expect(comparison.notes.some((note) => note.startsWith("A ended"))).toBe(false)
+    expect(formatComparison(comparison).split("\n")[1]).toBe(`B: backtest ${file} (${stopped.run.from} → ${stopped.run.to}, kill-switch)`)
+  })
 })

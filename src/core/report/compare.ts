@@ -16,11 +16,20 @@ export interface ComparisonRow {
   readonly deltaPercent: string | null
 }
 
+/** Which run, over what, and how it ended (`outcome` as its report says: data-ended, kill-switch, …). */
+export interface ComparedRun {
+  readonly kind: string
+  readonly file: string
+  readonly from: string
+  readonly to: string
+  readonly outcome: string
+}
+
 export interface Comparison {
-  readonly a: { readonly kind: string; readonly file: string; readonly from: string; readonly to: string }
-  readonly b: { readonly kind: string; readonly file: string; readonly from: string; readonly to: string }
+  readonly a: ComparedRun
+  readonly b: ComparedRun
   readonly rows: ReadonlyArray<ComparisonRow>
-  /** what makes the two not like for like: different periods, synthetic or proxy data */
+  /** what makes the two not like for like: different periods, a run stopped early, synthetic or proxy data */
   readonly notes: ReadonlyArray<string>
 }
 
@@ -44,6 +53,9 @@ const row = (metric: string, a: string | number | null, b: string | number | nul
 
 const minutes = (ms: number): string => `${formatDecimal(divideToScale(BigDecimal.fromNumber(ms), BigDecimal.fromNumber(60_000), 1))} min`
 
+/** How a run ends by itself or on request; any other outcome stopped it early (a limit, an error). */
+const ENDED_AS_PLANNED: ReadonlySet<string> = new Set(["completed", "data-ended", "stopped"])
+
 /** Below this share of the longer run in common, the two runs did not see the same market. */
 const SAME_PERIOD = 0.9
 
@@ -65,16 +77,19 @@ const notesOn = (a: RunReport, b: RunReport): Array<string> => {
     }
   }
   for (const [name, r] of [["A", a], ["B", b]] as const) {
+    if (!ENDED_AS_PLANNED.has(r.run.outcome)) notes.push(`${name} ended ${r.run.outcome}${r.run.message !== undefined ? ` (${r.run.message})` : ""}: its figures stop there`)
     if (r.data.synthetic) notes.push(`${name} ran on synthetic data (${r.data.file})`)
     for (const p of r.data.proxyVenues) notes.push(`${name}'s ${p.venue} ${p.symbol} feed is a proxy derived from ${p.from}, not a recording`)
   }
   return notes
 }
 
+const comparedRun = (r: RunReport): ComparedRun => ({ kind: r.kind, file: r.data.file, from: r.run.from, to: r.run.to, outcome: r.run.outcome })
+
 export const compareReports = (a: RunReport, b: RunReport): Comparison => ({
   notes: notesOn(a, b),
-  a: { kind: a.kind, file: a.data.file, from: a.run.from, to: a.run.to },
-  b: { kind: b.kind, file: b.data.file, from: b.run.from, to: b.run.to },
+  a: comparedRun(a),
+  b: comparedRun(b),
   rows: [
     row("volume", a.totals.volume, b.totals.volume),
     row("maker volume", a.totals.makerVolume, b.totals.makerVolume),
@@ -99,8 +114,8 @@ export const formatComparison = (c: Comparison): string => {
   const widths = [22, 16, 16, 16, 9]
   const line = (cells: ReadonlyArray<string>) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")
   return [
-    `A: ${c.a.kind} ${c.a.file} (${c.a.from} → ${c.a.to})`,
-    `B: ${c.b.kind} ${c.b.file} (${c.b.from} → ${c.b.to})`,
+    `A: ${c.a.kind} ${c.a.file} (${c.a.from} → ${c.a.to}, ${c.a.outcome})`,
+    `B: ${c.b.kind} ${c.b.file} (${c.b.from} → ${c.b.to}, ${c.b.outcome})`,
     ...c.notes.map((note) => `note: ${note}`),
     "",
     line(["", "A", "B", "B − A", "%"]),
