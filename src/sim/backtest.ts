@@ -19,7 +19,7 @@ import { constantLatency, jitteredLatency } from "./models/latency"
 import { conservativeQueue, probabilisticQueue } from "./models/queue"
 import { type Rng, seededRng } from "./models/rng"
 import { makeSimKillSwitch, type SimKillSwitch } from "./kill-switch"
-import { makeSimExchange, simClock } from "./sim-exchange"
+import { makeSimExchange, simClock, type SimWaitOptions } from "./sim-exchange"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { openTickFile, type TickFile } from "./tickstore/reader"
 import { RECORDING_NOTE } from "./tickstore/schema"
@@ -83,11 +83,10 @@ const hedgeTicks = (file: TickFile, config: HedgeConfig, warnings: Array<string>
   return undefined
 }
 
-const venueLayer = (kernel: SimKernel, maker: VenueSlot, hedge: VenueSlot, options: BacktestOptions, killSwitch: SimKillSwitch | undefined) => {
-  const plain = { maker: makeSimExchange(kernel, maker, options.cooperative), hedge: makeSimExchange(kernel, hedge, options.cooperative) }
+const venueLayer = (kernel: SimKernel, maker: VenueSlot, hedge: VenueSlot, options: BacktestOptions, waits: SimWaitOptions) => {
+  const plain = { maker: makeSimExchange(kernel, maker, waits), hedge: makeSimExchange(kernel, hedge, waits) }
   const venues = options.decorate ? options.decorate(kernel, plain) : plain
-  const guarded = (venue: Exchange) => (killSwitch ? killSwitch.venue(venue) : venue)
-  return Layer.merge(Layer.succeed(MakerVenue, guarded(venues.maker)), Layer.succeed(HedgeVenue, guarded(venues.hedge)))
+  return Layer.merge(Layer.succeed(MakerVenue, venues.maker), Layer.succeed(HedgeVenue, venues.hedge))
 }
 
 /** Records what the strategy reports, for the report's cycle statistics. */
@@ -189,11 +188,11 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
           killSwitch = makeSimKillSwitch(kernel, yield* RiskGuard.make(config.risk, markets))
         }
         const observer = options.observer ? bothObservers(recordingObserver(stats), options.observer(kernel)) : recordingObserver(stats)
-        const clock = simClock(kernel, options.cooperative)
+        const waits: SimWaitOptions = { cooperative: options.cooperative ?? false, ...(killSwitch ? { gate: killSwitch.gate } : {}) }
         exit = yield* runHedgeLoop({ ...config.trade, clientIdPrefix: "hl-" }).pipe(
-          Effect.provide(venueLayer(kernel, maker, hedge, options, killSwitch)),
+          Effect.provide(venueLayer(kernel, maker, hedge, options, waits)),
           Effect.provide(Layer.succeed(StrategyObserver, killSwitch ? killSwitch.observer(observer) : observer)),
-          Effect.withClock(killSwitch ? killSwitch.clock(clock) : clock),
+          Effect.withClock(simClock(kernel, waits)),
           Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
           // without a sink, skip the loggers altogether (a long backtest logs millions of lines)
           Logger.withMinimumLogLevel(!log ? LogLevel.None : config.debug ? LogLevel.Debug : LogLevel.Info),

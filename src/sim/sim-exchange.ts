@@ -72,9 +72,48 @@ const endOfData = (kernel: SimKernel) =>
     return Effect.interrupt
   })
 
-export const makeSimExchange = (kernel: SimKernel, slot: VenueSlot, cooperative = false): Exchange => {
+/**
+ * Bounds and judges the strategy's waits (the backtest's kill switch, src/sim/kill-switch.ts): a
+ * wait runs in steps that end by `bound`, and `judge` is asked before it and after each step.
+ * What it returns (stopping the strategy) runs before the wait goes on. Plain functions, not
+ * Effects: they are asked at every wait of a long replay.
+ */
+export interface WaitGate {
+  /** how far (µs) a wait heading for `deadline` may run before it is judged again */
+  readonly bound: (deadline: number) => number
+  readonly judge: () => Effect.Effect<void> | undefined
+}
+
+export interface SimWaitOptions {
+  /** hand the thread back to Node now and then (command line: Ctrl+C, progress) */
+  readonly cooperative?: boolean
+  readonly gate?: WaitGate
+}
+
+/**
+ * Replays until `deadline` (µs), or until `woken` says the awaited message came, then `done`;
+ * the recording's end stops the strategy instead. A gate splits and judges the wait.
+ */
+const replayUntil = <A>(kernel: SimKernel, deadline: number, woken: (() => boolean) | undefined, gate: WaitGate | undefined, done: () => Effect.Effect<A>): Effect.Effect<A> => {
+  const step = (): Effect.Effect<A> => {
+    while (true) {
+      const bound = gate === undefined ? deadline : gate.bound(deadline)
+      const outcome = kernel.runUntil(bound, woken)
+      if (outcome === "end") return endOfData(kernel)
+      const finished = outcome === "woke" || bound >= deadline
+      const verdict = gate?.judge()
+      if (verdict !== undefined) return Effect.zipRight(verdict, Effect.suspend(finished ? done : step))
+      if (finished) return done()
+    }
+  }
+  const verdict = gate?.judge()
+  return verdict === undefined ? step() : Effect.zipRight(verdict, Effect.suspend(step))
+}
+
+export const makeSimExchange = (kernel: SimKernel, slot: VenueSlot, options: SimWaitOptions = {}): Exchange => {
   const venue = slot.venue
-  const yieldToHost = hostYielder(cooperative)
+  const { gate } = options
+  const yieldToHost = hostYielder(options.cooperative ?? false)
   const byClientId = new Map<string, string>()
 
   /** Sends a request to the engine and waits for the reply, replaying the market meanwhile. */
@@ -152,11 +191,12 @@ export const makeSimExchange = (kernel: SimKernel, slot: VenueSlot, cooperative 
     ),
     nextUpdate: (within) =>
       yieldToHost(Effect.suspend(() => {
-        if (slot.inbox.length === 0) {
-          const outcome = kernel.runUntil(kernel.now + Duration.toMillis(within) * 1000, () => slot.inbox.length > 0)
-          if (outcome === "end") return endOfData(kernel)
+        const next = () => Effect.succeed(Option.fromNullable(slot.inbox.shift()))
+        if (slot.inbox.length > 0) {
+          const verdict = gate?.judge()
+          return verdict === undefined ? next() : Effect.zipRight(verdict, Effect.suspend(next))
         }
-        return Effect.succeed(Option.fromNullable(slot.inbox.shift()))
+        return replayUntil(kernel, kernel.now + Duration.toMillis(within) * 1000, () => slot.inbox.length > 0, gate, next)
       })),
     position: Effect.sync(() => ({ venue, symbol: slot.instrument.symbol, qty: kernel.ledger.book(venue).position })),
     balances: Effect.sync(() => {
@@ -177,8 +217,8 @@ export const makeSimExchange = (kernel: SimKernel, slot: VenueSlot, cooperative 
 }
 
 /** The strategy's clock is the replay: sleeping advances it, and the recording's end stops the run. */
-export const simClock = (kernel: SimKernel, cooperative = false): Clock.Clock => {
-  const yieldToHost = hostYielder(cooperative)
+export const simClock = (kernel: SimKernel, options: SimWaitOptions = {}): Clock.Clock => {
+  const yieldToHost = hostYielder(options.cooperative ?? false)
   return {
   [Clock.ClockTypeId]: Clock.ClockTypeId,
   unsafeCurrentTimeMillis: () => Math.floor(kernel.now / 1000),
@@ -186,6 +226,6 @@ export const simClock = (kernel: SimKernel, cooperative = false): Clock.Clock =>
   unsafeCurrentTimeNanos: () => BigInt(Math.floor(kernel.now)) * 1000n,
   currentTimeNanos: Effect.sync(() => BigInt(Math.floor(kernel.now)) * 1000n),
   sleep: (duration) =>
-    yieldToHost(Effect.suspend(() => (kernel.runUntil(kernel.now + Duration.toMillis(duration) * 1000) === "end" ? endOfData(kernel) : Effect.void)))
+    yieldToHost(Effect.suspend(() => replayUntil(kernel, kernel.now + Duration.toMillis(duration) * 1000, undefined, options.gate, () => Effect.void)))
   }
 }

@@ -132,6 +132,7 @@ export class RiskGuard {
   private readonly positions = new Map<Venue, Decimal>()
   private readonly books = new Map<Venue, PnlBook>()
   private tripped: KillSwitchTripped | undefined
+  private pnlSoFar: Decimal | undefined
   /** the last 24 h, earlier runs included: only kept when max_loss_per_day is set */
   private readonly lastDay: TrailingPnl | undefined
   /** the limits as compared (judged after every event: no division, no negation each time) */
@@ -304,6 +305,7 @@ export class RiskGuard {
   }
 
   private applyVenue(ts: number, change: () => void): void {
+    this.pnlSoFar = undefined
     this.apply(ts, change, Math.min(ts, this.since ?? ts))
   }
 
@@ -323,10 +325,14 @@ export class RiskGuard {
     return BigDecimal.sum(this.stretchQtyMs, BigDecimal.multiply(BigDecimal.abs(this.unhedged), dt))
   }
 
+  /** the run's PnL as of the last venue event (only those change it; the guard judges after every event) */
   private pnl(): Decimal {
-    let total = ZERO
-    for (const book of this.books.values()) total = BigDecimal.sum(total, BigDecimal.sum(book.cash, BigDecimal.multiply(book.qty, book.price)))
-    return BigDecimal.normalize(total)
+    if (this.pnlSoFar === undefined) {
+      let total = ZERO
+      for (const book of this.books.values()) total = BigDecimal.sum(total, BigDecimal.sum(book.cash, BigDecimal.multiply(book.qty, book.price)))
+      this.pnlSoFar = BigDecimal.normalize(total)
+    }
+    return this.pnlSoFar
   }
 
   /** `exposureUpTo`: how far the exposure integral is known (the strategy's clock), default `now` */
