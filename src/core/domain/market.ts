@@ -46,8 +46,10 @@ export const Ticker = Schema.Struct({
 })
 export type Ticker = typeof Ticker.Type
 
-/** The mark a run values open quantity at: the middle of the best bid and ask. */
-export const mid = (bid: Decimal, ask: Decimal): Decimal => BigDecimal.normalize(BigDecimal.unsafeDivide(BigDecimal.sum(bid, ask), BigDecimal.fromBigInt(2n)))
+const HALF = BigDecimal.make(5n, 1)
+
+/** The mark a run values open quantity at: the middle of the best bid and ask (exact: × 0.5, no division). */
+export const mid = (bid: Decimal, ask: Decimal): Decimal => BigDecimal.normalize(BigDecimal.multiply(BigDecimal.sum(bid, ask), HALF))
 
 export const FundingEvent = Schema.Struct({
   venue: Venue,
