@@ -148,91 +148,116 @@ export const reportFromJournal = (path: string, options: JournalReportOptions = 
       const until = options.until ?? Number.POSITIVE_INFINITY
       const windowed = options.since !== undefined || options.until !== undefined
       if (since >= until) return yield* fail(`the window is empty: ${iso(since)} is not before ${iso(until)}`)
-      const inWindow = (row: { readonly ts: number }) => row.ts >= since && row.ts < until
       const all = yield* journal.runs()
       // without a window every run overlaps it: no run's end needs reading
       const endOf = windowed ? yield* runEnds(journal, all) : () => Number.POSITIVE_INFINITY
       const selected = selectRuns(all, options, { since, until, endOf })
       if (Either.isLeft(selected)) return yield* fail(selected.left)
       const runs = selected.right
-      const ids = runs.map((r) => r.id)
-      const last = runs[runs.length - 1]!
-      const { maker, hedge } = last
-
-      const allFills = yield* journal.fills(ids)
-      const fills = allFills.filter(inWindow)
-      const funding = (yield* journal.funding(ids)).filter(inWindow)
-      const marks = yield* journal.latestMarks(ids, until)
-      const events = (yield* journal.cycleEvents(ids)).filter(inWindow)
-      const hedges = (yield* journal.hedges(ids)).filter(inWindow)
-      const inDoubt = (yield* journal.hedgesInDoubt()).filter((h) => ids.includes(h.runId))
-      const points = yield* Schema.decodeUnknown(StoredPoints)(last.config).pipe(
-        Effect.mapError(() => new JournalError({ path, reason: `run ${last.id}'s stored config has no points weights` }))
-      )
-
-      const warnings: Array<string> = []
-      for (const run of runs) {
-        if (Option.isNone(run.endedAt)) {
-          warnings.push(`run ${run.id} has no end: the process stopped without closing it (killed or crashed) or is still running`)
-        }
-      }
-      if (inDoubt.length > 0) {
-        warnings.push(`${inDoubt.length} hedge(s) sent and never confirmed (${inDoubt.map((h) => h.clientId).join(", ")}): only their journalled fills are counted`)
-      }
-      if (windowed) {
-        warnings.push(`window ${windowText(since, until)}: only the fills, funding, cycles and hedges inside it count`)
-        // what the runs held when the window opened: its fills are outside, so it is not valued
-        const carried = new Map<string, Decimal>()
-        for (const fill of allFills) {
-          if (fill.ts >= since) continue
-          carried.set(fill.venue, BigDecimal.sum(carried.get(fill.venue) ?? ZERO, signedQty(fill.side, fill.qty)))
-        }
-        for (const [venue, qty] of carried) {
-          if (!BigDecimal.isZero(qty)) warnings.push(`${venue} held ${formatDecimal(qty)} from before the window: it is not revalued in this report`)
-        }
-      }
-      if (runs.some((r) => JSON.stringify(r.config) !== JSON.stringify(last.config))) {
-        warnings.push(`the runs' configs differ: the report shows run ${last.id}'s`)
-      }
-
-      // a run without an end (killed) lasted at least until the last thing it journalled
-      const from = Math.max(since, Math.min(...runs.map((r) => r.startedAt)))
-      let lastActive = Math.max(...runs.map((r) => Option.getOrElse(r.endedAt, () => r.startedAt)))
-      for (const rows of [fills, funding, events, hedges]) for (const row of rows) lastActive = Math.max(lastActive, row.ts)
-      const to = Math.min(until, lastActive)
-
-      const ledger = yield* Effect.try({
-        try: () => {
-          const ledger = new Ledger([maker.venue, hedge.venue])
-          for (const fill of fills) ledger.recordFill(fill)
-          for (const payment of funding) applyFunding(ledger, payment)
-          ledger.close(to)
-          return ledger
-        },
-        catch: (error) => new JournalError({ path, reason: `cannot rebuild the ledger: ${error instanceof Error ? error.message : String(error)}` })
-      })
-
-      const makerMark = markOf(maker.venue, marks, fills, warnings)
-      const hedgeMark = markOf(hedge.venue, marks, fills, warnings)
-      const outcome = Option.getOrElse(last.outcome, () => "unfinished")
-      const message = runs.length === 1
-        ? Option.getOrUndefined(last.message)
-        : `${runs.length} runs: ${runs.map((r) => `#${r.id} ${Option.getOrElse(r.outcome, () => "unfinished")}`).join(", ")}${Option.match(last.message, { onNone: () => "", onSome: (m) => `; last: ${m}` })}`
-
-      return buildReport({
-        kind: last.kind,
-        data: { file: path, source: "journal", synthetic: false, proxy: false, proxyVenues: [], from: iso(from), to: iso(to), ticks: 0, warnings },
-        config: last.config,
-        run: { from: iso(from), to: iso(to), outcome, ...(message !== undefined ? { message } : {}) },
-        ledger,
-        venues: [
-          { ...maker, markPrice: makerMark, points: points.points.maker },
-          { ...hedge, markPrice: hedgeMark, points: points.points.hedge }
-        ],
-        cycles: cycleStatsOf(events, hedges)
-      })
+      return yield* windowReport(path, journal, runs, yield* readRows(journal, runs), { since, until, windowed })
     })
   )
+
+/** What some runs journalled, in the journal's order (time, then as written). */
+interface RunRows {
+  readonly fills: ReadonlyArray<Fill>
+  readonly funding: ReadonlyArray<FundingPayment>
+  readonly events: ReadonlyArray<CycleEvent>
+  readonly hedges: ReadonlyArray<Hedge>
+}
+
+const readRows = (journal: JournalService, runs: ReadonlyArray<Run>) => {
+  const ids = runs.map((r) => r.id)
+  return Effect.all({ fills: journal.fills(ids), funding: journal.funding(ids), events: journal.cycleEvents(ids), hedges: journal.hedges(ids) })
+}
+
+/** The report of `runs` (those chosen for the window) over [since, until), from their rows. */
+const windowReport = (
+  path: string,
+  journal: JournalService,
+  runs: readonly [Run, ...Array<Run>],
+  rows: RunRows,
+  { since, until, windowed }: { readonly since: number; readonly until: number; readonly windowed: boolean }
+): Effect.Effect<RunReport, JournalError> =>
+  Effect.gen(function*() {
+    const inWindow = (row: { readonly ts: number }) => row.ts >= since && row.ts < until
+    const ids = runs.map((r) => r.id)
+    const last = runs[runs.length - 1]!
+    const { maker, hedge } = last
+
+    const allFills = rows.fills
+    const fills = allFills.filter(inWindow)
+    const funding = rows.funding.filter(inWindow)
+    const marks = yield* journal.latestMarks(ids, until)
+    const events = rows.events.filter(inWindow)
+    const hedges = rows.hedges.filter(inWindow)
+    const inDoubt = (yield* journal.hedgesInDoubt()).filter((h) => ids.includes(h.runId))
+    const points = yield* Schema.decodeUnknown(StoredPoints)(last.config).pipe(
+      Effect.mapError(() => new JournalError({ path, reason: `run ${last.id}'s stored config has no points weights` }))
+    )
+
+    const warnings: Array<string> = []
+    for (const run of runs) {
+      if (Option.isNone(run.endedAt)) {
+        warnings.push(`run ${run.id} has no end: the process stopped without closing it (killed or crashed) or is still running`)
+      }
+    }
+    if (inDoubt.length > 0) {
+      warnings.push(`${inDoubt.length} hedge(s) sent and never confirmed (${inDoubt.map((h) => h.clientId).join(", ")}): only their journalled fills are counted`)
+    }
+    if (windowed) {
+      warnings.push(`window ${windowText(since, until)}: only the fills, funding, cycles and hedges inside it count`)
+      // what the runs held when the window opened: its fills are outside, so it is not valued
+      const carried = new Map<string, Decimal>()
+      for (const fill of allFills) {
+        if (fill.ts >= since) continue
+        carried.set(fill.venue, BigDecimal.sum(carried.get(fill.venue) ?? ZERO, signedQty(fill.side, fill.qty)))
+      }
+      for (const [venue, qty] of carried) {
+        if (!BigDecimal.isZero(qty)) warnings.push(`${venue} held ${formatDecimal(qty)} from before the window: it is not revalued in this report`)
+      }
+    }
+    if (runs.some((r) => JSON.stringify(r.config) !== JSON.stringify(last.config))) {
+      warnings.push(`the runs' configs differ: the report shows run ${last.id}'s`)
+    }
+
+    // a run without an end (killed) lasted at least until the last thing it journalled
+    const from = Math.max(since, Math.min(...runs.map((r) => r.startedAt)))
+    let lastActive = Math.max(...runs.map((r) => Option.getOrElse(r.endedAt, () => r.startedAt)))
+    for (const rows of [fills, funding, events, hedges]) for (const row of rows) lastActive = Math.max(lastActive, row.ts)
+    const to = Math.min(until, lastActive)
+
+    const ledger = yield* Effect.try({
+      try: () => {
+        const ledger = new Ledger([maker.venue, hedge.venue])
+        for (const fill of fills) ledger.recordFill(fill)
+        for (const payment of funding) applyFunding(ledger, payment)
+        ledger.close(to)
+        return ledger
+      },
+      catch: (error) => new JournalError({ path, reason: `cannot rebuild the ledger: ${error instanceof Error ? error.message : String(error)}` })
+    })
+
+    const makerMark = markOf(maker.venue, marks, fills, warnings)
+    const hedgeMark = markOf(hedge.venue, marks, fills, warnings)
+    const outcome = Option.getOrElse(last.outcome, () => "unfinished")
+    const message = runs.length === 1
+      ? Option.getOrUndefined(last.message)
+      : `${runs.length} runs: ${runs.map((r) => `#${r.id} ${Option.getOrElse(r.outcome, () => "unfinished")}`).join(", ")}${Option.match(last.message, { onNone: () => "", onSome: (m) => `; last: ${m}` })}`
+
+    return buildReport({
+      kind: last.kind,
+      data: { file: path, source: "journal", synthetic: false, proxy: false, proxyVenues: [], from: iso(from), to: iso(to), ticks: 0, warnings },
+      config: last.config,
+      run: { from: iso(from), to: iso(to), outcome, ...(message !== undefined ? { message } : {}) },
+      ledger,
+      venues: [
+        { ...maker, markPrice: makerMark, points: points.points.maker },
+        { ...hedge, markPrice: hedgeMark, points: points.points.hedge }
+      ],
+      cycles: cycleStatsOf(events, hedges)
+    })
+  })
 
 export interface DayReport {
   /** the UTC day, YYYY-MM-DD */
@@ -244,30 +269,39 @@ export interface DayReport {
 
 /**
  * One report per UTC day the chosen runs traded in, inside `since`/`until` when given: a farming
- * session's days side by side, whatever restarts they had. Each is `reportFromJournal` over that
- * day's window; a day no run overlaps is left out.
+ * session's days side by side, whatever restarts they had. Each equals `reportFromJournal` over
+ * that day's window; a day no run overlaps is left out. The journal is read once per set of runs.
  */
 export const dailyReportsFromJournal = (path: string, options: JournalReportOptions = {}): Effect.Effect<ReadonlyArray<DayReport>, JournalError> =>
-  Effect.gen(function*() {
-    const since = options.since ?? Number.NEGATIVE_INFINITY
-    const until = options.until ?? Number.POSITIVE_INFINITY
-    // the days to cover: from the first run's start to the last thing journalled (a run without
-    // an end, killed, lasted until then)
-    const span = yield* Effect.scoped(Effect.gen(function*() {
+  Effect.scoped(
+    Effect.gen(function*() {
+      const since = options.since ?? Number.NEGATIVE_INFINITY
+      const until = options.until ?? Number.POSITIVE_INFINITY
+      if (since >= until) return yield* Effect.fail(new JournalError({ path, reason: `the window is empty: ${iso(since)} is not before ${iso(until)}` }))
       const journal = yield* openJournal(path, "read")
+      // the days to cover: from the first run's start to the last thing journalled (a run without
+      // an end, killed, lasted until then)
       const all = yield* journal.runs()
       const endOf = yield* runEnds(journal, all)
       const selected = selectRuns(all, options, { since, until, endOf })
       if (Either.isLeft(selected)) return yield* Effect.fail(new JournalError({ path, reason: selected.left }))
       const runs = selected.right
-      return { runs, endOf, first: Math.max(since, Math.min(...runs.map((r) => r.startedAt))), last: Math.min(until - 1, Math.max(...runs.map(endOf))) }
-    }))
-    const days: Array<DayReport> = []
-    for (let day = Math.floor(span.first / DAY_MS) * DAY_MS; day <= span.last; day += DAY_MS) {
-      const window = { since: Math.max(since, day), until: Math.min(until, day + DAY_MS) }
-      const runIds = span.runs.filter((run) => overlaps(run, { ...window, endOf: span.endOf })).map((run) => run.id)
-      if (runIds.length === 0) continue
-      days.push({ day: iso(day).slice(0, 10), runIds, report: yield* reportFromJournal(path, { ...options, ...window }) })
-    }
-    return days
-  })
+      const first = Math.max(since, Math.min(...runs.map((r) => r.startedAt)))
+      const last = Math.min(until - 1, Math.max(...runs.map(endOf)))
+      // read once per set of runs, not once per day: a run of a month is read once
+      const rowsOf = new Map<string, RunRows>()
+      const days: Array<DayReport> = []
+      for (let day = Math.floor(first / DAY_MS) * DAY_MS; day <= last; day += DAY_MS) {
+        const window = { since: Math.max(since, day), until: Math.min(until, day + DAY_MS) }
+        const dayRuns = runs.filter((run) => overlaps(run, { ...window, endOf }))
+        const [firstRun, ...rest] = dayRuns
+        if (firstRun === undefined) continue
+        const key = dayRuns.map((run) => run.id).join(",")
+        const rows = rowsOf.get(key) ?? (yield* readRows(journal, dayRuns))
+        rowsOf.set(key, rows)
+        const report = yield* windowReport(path, journal, [firstRun, ...rest], rows, { ...window, windowed: true })
+        days.push({ day: iso(day).slice(0, 10), runIds: dayRuns.map((run) => run.id), report })
+      }
+      return days
+    })
+  )
