@@ -106,6 +106,6 @@ const command = Command.make("stress", { db, config, runs, seed, json }, (args) 
     if (run.violations.length > 10) yield* Console.log(`  … and ${run.violations.length - 10} more`)
     return yield* Effect.fail(new Error(`an invariant broke under stress: ${run.violations[0]}`))
   })
-).pipe(Command.withDescription("Property-test a config on a tick file: backtests under random latency spikes, slower feeds, hedge rejects, slippage and a pessimistic queue, each checked against the invariants a hedger relies on"))
+).pipe(Command.withDescription("Property-test a config on a tick file: backtests under random latency spikes, slower feeds, hedge rejects, slippage and a pessimistic queue, each checked against the invariants a hedger relies on; the config's risk: limits apply as in a backtest (a kill switch stop is a clean end, counted in the summary). Exit codes: 0 every invariant held; 1 one broke (the gentlest perturbation that breaks it is printed) or a bad file or config; 2 a bad command line"))
 
 runCli(command, "hedgeloop stress")
