@@ -5,12 +5,12 @@
  * In a replay a sleep advances the market, so only the strategy may wait. Its own waits (the
  * maker venue's `nextUpdate`, the clock's `sleep`, which retries' backoffs use too) therefore end
  * no later than that moment: this module is their `WaitGate` (src/sim/sim-exchange.ts). Before
- * and after each wait the guard hears what the replay did:
- * both venues' fills and funding payments, and each venue's mid as a mark (at most every 5 s, as
- * the live runner records them; a wait is not cut short for a mark, so a loss that builds up
- * during a long sleep is judged when it ends). A limit reached interrupts the strategy, whose
- * wind-down cancels the working order and hedges the residual, as live; the report's outcome is
- * "kill-switch" and its message says which limit.
+ * and after each wait the guard hears what the replay did: both venues' fills and funding
+ * payments, and each venue's mid as a mark (at most every 5 s, as the live runner records them; a
+ * wait is not cut short for a mark, so a loss that builds up during a long sleep is judged when
+ * it ends: cutting every wait into 5 s steps made the replay a quarter slower). A limit reached
+ * interrupts the strategy, whose wind-down cancels the working order and hedges the residual, as
+ * live; the report's outcome is "kill-switch" and its message says which limit.
  */
 import { BigDecimal, Effect, Option } from "effect"
 import { mid } from "../core/domain/market"
