@@ -90,6 +90,12 @@ export interface SimWaitOptions {
   readonly gate?: WaitGate
 }
 
+/** The gate's verdict now (none without a gate), then `next`. */
+const judgedThen = <A>(gate: WaitGate | undefined, next: () => Effect.Effect<A>): Effect.Effect<A> => {
+  const verdict = gate?.judge()
+  return verdict === undefined ? next() : Effect.zipRight(verdict, Effect.suspend(next))
+}
+
 /**
  * Replays until `deadline` (µs), or until `woken` says the awaited message came, then `done`;
  * the recording's end stops the strategy instead. A gate splits and judges the wait.
@@ -106,8 +112,7 @@ const replayUntil = <A>(kernel: SimKernel, deadline: number, woken: (() => boole
       if (finished) return done()
     }
   }
-  const verdict = gate?.judge()
-  return verdict === undefined ? step() : Effect.zipRight(verdict, Effect.suspend(step))
+  return judgedThen(gate, step)
 }
 
 export const makeSimExchange = (kernel: SimKernel, slot: VenueSlot, options: SimWaitOptions = {}): Exchange => {
@@ -192,10 +197,7 @@ export const makeSimExchange = (kernel: SimKernel, slot: VenueSlot, options: Sim
     nextUpdate: (within) =>
       yieldToHost(Effect.suspend(() => {
         const next = () => Effect.succeed(Option.fromNullable(slot.inbox.shift()))
-        if (slot.inbox.length > 0) {
-          const verdict = gate?.judge()
-          return verdict === undefined ? next() : Effect.zipRight(verdict, Effect.suspend(next))
-        }
+        if (slot.inbox.length > 0) return judgedThen(gate, next)
         return replayUntil(kernel, kernel.now + Duration.toMillis(within) * 1000, () => slot.inbox.length > 0, gate, next)
       })),
     position: Effect.sync(() => ({ venue, symbol: slot.instrument.symbol, qty: kernel.ledger.book(venue).position })),

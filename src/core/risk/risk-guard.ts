@@ -138,13 +138,14 @@ export class RiskGuard {
   /** the limits as compared (judged after every event: no division, no negation each time) */
   private readonly maxUnhedgedQtyMs: Decimal
   private readonly lossFloor: Decimal
-  private readonly dayLossFloor: Decimal | undefined
+  /** max_loss_per_day and its floor (−limit), when set */
+  private readonly dayLoss: { readonly limit: Decimal; readonly floor: Decimal } | undefined
 
   private constructor(readonly limits: RiskLimits, markets: ReadonlyMap<Venue, string>, private readonly changes: Queue.Queue<void>) {
     this.lastDay = Option.isSome(limits.maxLossPerDay) ? new TrailingPnl(DAY_MS, markets) : undefined
     this.maxUnhedgedQtyMs = BigDecimal.multiply(limits.maxUnhedgedQtySeconds, MS_PER_S)
     this.lossFloor = BigDecimal.negate(limits.maxLoss)
-    this.dayLossFloor = Option.isSome(limits.maxLossPerDay) ? BigDecimal.negate(limits.maxLossPerDay.value) : undefined
+    this.dayLoss = Option.match(limits.maxLossPerDay, { onNone: () => undefined, onSome: (limit) => ({ limit, floor: BigDecimal.negate(limit) }) })
   }
 
   /** `markets`: the symbol the run trades on each venue (whose marks value the last day's holdings) */
@@ -346,16 +347,16 @@ export class RiskGuard {
     }
     const pnl = this.pnl()
     if (BigDecimal.lessThanOrEqualTo(pnl, this.lossFloor)) return trip("max_loss", "PnL", formatDecimal(pnl), formatDecimal(this.lossFloor), now)
-    if (this.lastDay !== undefined && this.dayLossFloor !== undefined && Option.isSome(limits.maxLossPerDay)) {
+    if (this.lastDay !== undefined && this.dayLoss !== undefined) {
       const lastDay = this.lastDay.pnlAt(now)
-      if (BigDecimal.lessThanOrEqualTo(lastDay, this.dayLossFloor)) {
+      if (BigDecimal.lessThanOrEqualTo(lastDay, this.dayLoss.floor)) {
         return new KillSwitchTripped({
           key: "max_loss_per_day",
           subject: "the PnL of the last 24 hours (this run and the journal's earlier ones)",
           value: formatDecimal(lastDay),
-          limit: formatDecimal(this.dayLossFloor),
+          limit: formatDecimal(this.dayLoss.floor),
           ts: now,
-          clearsAt: this.lastDay.clearsAt(now, limits.maxLossPerDay.value)
+          clearsAt: this.lastDay.clearsAt(now, this.dayLoss.limit)
         })
       }
     }
