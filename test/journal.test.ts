@@ -637,6 +637,29 @@ describe("fills, funding, cycles and marks", () => {
     close()
   })
 
+  it("a run's last activity is its latest fill, funding payment, cycle event or hedge; marks and other runs do not count", () => {
+    const { journal, close } = open(newFile())
+    const a = run(journal.startRun(runStart()))
+    const b = run(journal.startRun(runStart()))
+    const last = (id: number) => Option.getOrNull(run(journal.lastActivity(id)))
+    expect(last(a)).toBeNull()
+    run(journal.recordMark(a, "backpack", decimal("2.03"), T0 + 500))
+    expect(last(a)).toBeNull()
+    run(journal.recordFill(a, fill({ tradeId: "t1", orderId: "o1", ts: T0 + 10 })))
+    expect(last(a)).toBe(T0 + 10)
+    run(journal.recordIntent(marketIntent(a, "hl-h1"))) // its hedge is stamped T0 + 5: earlier
+    expect(last(a)).toBe(T0 + 10)
+    run(journal.recordCycleEvent({ runId: a, cycle: 1, ts: T0 + 20, detail: { event: "started" } }))
+    expect(last(a)).toBe(T0 + 20)
+    run(journal.recordFunding(a, { venue: "aster-futures", ts: T0 + 30, rate: decimal("0.0001"), markPrice: decimal("2"), position: decimal("-4"), amount: decimal("0.0008") }))
+    expect(last(a)).toBe(T0 + 30)
+    run(journal.recordIntentRefused("hl-h1", "margin is insufficient", T0 + 40))
+    expect(last(a)).toBe(T0 + 40)
+    run(journal.recordFill(b, fill({ tradeId: "t2", orderId: "o2", ts: T0 + 99 })))
+    expect([last(a), last(b)]).toEqual([T0 + 40, T0 + 99])
+    close()
+  })
+
   it("the latest mark per venue wins, by time then by order recorded", () => {
     const { journal, close } = open(newFile())
     const a = run(journal.startRun(runStart()))

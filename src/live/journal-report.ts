@@ -47,20 +47,13 @@ interface Window {
 
 const overlaps = (run: Run, window: Window) => run.startedAt < window.until && window.endOf(run) >= window.since
 
-/** Each run's end: its own, else the last thing it journalled (read only for runs without one). */
+/** Each run's end: its own, else the last thing it journalled (asked only for runs without one). */
 const runEnds = (journal: JournalService, runs: ReadonlyArray<Run>) =>
   Effect.gen(function*() {
     const ends = new Map<number, number>()
     for (const run of runs) {
-      if (Option.isSome(run.endedAt)) {
-        ends.set(run.id, run.endedAt.value)
-        continue
-      }
-      let last = run.startedAt
-      for (const rows of [yield* journal.fills(run.id), yield* journal.funding(run.id), yield* journal.cycleEvents(run.id), yield* journal.hedges(run.id)]) {
-        for (const row of rows) last = Math.max(last, row.ts)
-      }
-      ends.set(run.id, last)
+      const end = Option.isSome(run.endedAt) ? run.endedAt.value : Option.getOrElse(yield* journal.lastActivity(run.id), () => run.startedAt)
+      ends.set(run.id, Math.max(end, run.startedAt))
     }
     return (run: Run) => ends.get(run.id) ?? run.startedAt
   })

@@ -245,6 +245,8 @@ export interface JournalService {
   readonly cycleEvents: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<CycleEvent>, JournalError>
   /** the latest mark per venue; `before`: the latest stamped before it (ms since epoch) */
   readonly latestMarks: (runs?: RunFilter, before?: number) => Effect.Effect<ReadonlyArray<Mark>, JournalError>
+  /** when a run last journalled a fill, funding payment, cycle event or hedge (ms since epoch); none without any */
+  readonly lastActivity: (runId: number) => Effect.Effect<Option.Option<number>, JournalError>
   readonly lastRun: () => Effect.Effect<Option.Option<Run>, JournalError>
   readonly runs: () => Effect.Effect<ReadonlyArray<Run>, JournalError>
 }
@@ -308,6 +310,7 @@ const serviceOf = (store: JournalStore): JournalService => {
     hedges: (runs) => call(() => store.hedges(runs)),
     cycleEvents: (runs) => call(() => store.cycleEvents(runs)),
     latestMarks: (runs, before) => call(() => store.latestMarks(runs, before)),
+    lastActivity: (runId) => call(() => Option.fromNullable(store.lastActivity(runId))),
     lastRun: () => call(() => store.lastRun()),
     runs: () => call(() => store.runs())
   }
@@ -1029,6 +1032,15 @@ class JournalStore {
       ts: r.ts,
       detail: r.detail
     }))
+  }
+
+  lastActivity(runId: number): number | null {
+    const row = this.sql(
+      `SELECT max(ts) AS last FROM (
+         SELECT max(ts) AS ts FROM fills WHERE run_id = @run UNION ALL SELECT max(ts) FROM funding WHERE run_id = @run
+         UNION ALL SELECT max(ts) FROM cycles WHERE run_id = @run UNION ALL SELECT max(ts) FROM hedges WHERE run_id = @run)`
+    ).get({ run: runId }) as { last: number | null }
+    return row.last
   }
 
   latestMarks(runs: RunFilter, before = Number.POSITIVE_INFINITY): Array<Mark> {

@@ -14,6 +14,7 @@ import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
 import type { Instrument } from "../core/domain/instrument"
 import { mid, type Ticker } from "../core/domain/market"
 import { type Venue, venueLabel } from "../core/domain/venue"
+import { utcTime } from "../core/domain/utc"
 import type { Exchange } from "../core/exchange"
 import { limitPrice, quantityProblems } from "../core/strategy/hedge-loop"
 import { type JournalError, type JournalService, openJournal, type RunKind } from "./journal"
@@ -30,7 +31,6 @@ export interface CheckLine {
   readonly detail: string
 }
 
-const utc = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z")
 
 interface VenueReading {
   readonly instrument?: Instrument
@@ -120,8 +120,8 @@ export const preflight = (config: HedgeConfig, venues: Venues, journalPath: stri
       const minutes = Math.floor((next - now) / 60_000)
       lines.push(
         next - now <= stopBeforeFundingMs
-          ? { status: "ok", subject: "funding", detail: `next at ${utc(next)}, in ${minutes} min: inside stop_before_funding, the first cycle waits until it has passed` }
-          : { status: "ok", subject: "funding", detail: `next at ${utc(next)}, in ${minutes} min: a cycle may start now` }
+          ? { status: "ok", subject: "funding", detail: `next at ${utcTime(next)}, in ${minutes} min: inside stop_before_funding, the first cycle waits until it has passed` }
+          : { status: "ok", subject: "funding", detail: `next at ${utcTime(next)}, in ${minutes} min: a cycle may start now` }
       )
     }
 
@@ -194,7 +194,7 @@ const lastDayLine = (limit: Decimal, journal: ReadJournal, kind: RunKind, venues
     const detail = `the last 24 hours' PnL is ${formatDecimal(pnl)} over ${fills.length} fill(s) of earlier ${kind} runs, the limit is ${formatDecimal(BigDecimal.negate(limit))}`
     return BigDecimal.greaterThan(pnl, BigDecimal.negate(limit))
       ? { status: "ok", subject, detail } as const
-      : { status: "refuse", subject, detail: `${detail}: a start refuses to trade until ${utc(lastDay.clearsAt(now, limit))}` } as const
+      : { status: "refuse", subject, detail: `${detail}: a start refuses to trade until ${utcTime(lastDay.clearsAt(now, limit))}` } as const
   }).pipe(Effect.catchAll((error) => Effect.succeed<CheckLine>({ status: "fail", subject: "loss per day", detail: error.message })))
 
 /** What the journal holds from earlier runs (a missing journal is a first start). */
@@ -207,8 +207,8 @@ const journalLine = (journalPath: string, journal: ReadJournal): Effect.Effect<C
     const run = last.value
     const pending = yield* opened.pendingIntents()
     const ended = Option.isSome(run.endedAt)
-      ? `run ${run.id} ended ${utc(run.endedAt.value)}: ${Option.getOrElse(run.outcome, () => "?")}`
-      : `run ${run.id} (started ${utc(run.startedAt)}) never ended: running now, or it crashed`
+      ? `run ${run.id} ended ${utcTime(run.endedAt.value)}: ${Option.getOrElse(run.outcome, () => "?")}`
+      : `run ${run.id} (started ${utcTime(run.startedAt)}) never ended: running now, or it crashed`
     return pending.length === 0
       ? { status: "ok", subject: "journal", detail: `${journalPath}: ${ended}` } as const
       : { status: "warn", subject: "journal", detail: `${journalPath}: ${ended}; a start first settles ${pending.length} request(s) whose outcome is unknown` } as const

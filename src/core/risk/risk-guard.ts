@@ -41,6 +41,7 @@ import { type Decimal, formatDecimal, ZERO } from "../domain/decimal"
 import type { Position } from "../domain/account"
 import { type Fill, signedQty } from "../domain/order"
 import type { Venue } from "../domain/venue"
+import { utcTime } from "../domain/utc"
 import { silentObserver, type StrategyObserverService } from "../strategy/observer"
 import { DAY_MS, TrailingPnl } from "./trailing-pnl"
 
@@ -74,7 +75,7 @@ export class KillSwitchTripped extends Data.TaggedError("KillSwitchTripped")<{
     const reached = `kill switch (risk.${this.key}): ${this.subject} is ${this.value}, the limit is ${this.limit}`
     return this.clearsAt === undefined
       ? reached
-      : `${reached}; trading may start again from ${new Date(this.clearsAt).toISOString().replace(".000Z", "Z")}, when enough of that loss is over 24 hours old`
+      : `${reached}; trading may start again from ${utcTime(this.clearsAt)}, when enough of that loss is over 24 hours old`
   }
 }
 
