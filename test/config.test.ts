@@ -4,9 +4,9 @@
  */
 import * as fs from "node:fs"
 import * as util from "node:util"
-import { BigDecimal, Either, Redacted } from "effect"
+import { BigDecimal, Either, Option, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
-import { type ConfigError, describeConfig, type HedgeConfig, parseConfig } from "../src/core/config/config"
+import { type ConfigError, configSecrets, describeConfig, type HedgeConfig, parseConfig } from "../src/core/config/config"
 import { type Decimal, decimal, formatDecimal } from "../src/core/domain/decimal"
 
 /** config/hedge.yaml of the original bot (spot variant), as strategy.md shows it */
@@ -372,5 +372,43 @@ describe("numbers become exact decimals", () => {
     expect(Either.isLeft(badKey) && badKey.left.message).not.toContain("9".repeat(20))
     const badAddress = parseConfig(`${base}aster: { base_url: "https://fapi.asterdex.com", user: "alice" }\n`, "bad.yaml")
     expect(Either.isLeft(badAddress) && badAddress.left.message).toMatch(/aster\.user: expected a 0x-prefixed 20-byte hex address, got "alice"/)
+  })
+})
+
+describe("alerts", () => {
+  const URL_ = "https://hooks.slack.com/services/T000/B000/xyzSECRETtoken"
+  const withAlerts = (section: string) => `${FUTURES_YAML}alerts:\n${section}`
+
+  it("are off in the original bot's files and while webhook_url is empty", () => {
+    expect(Option.isNone(load(SPOT_YAML).alerts)).toBe(true)
+    expect(Option.isNone(load(withAlerts(`  webhook_url: ""\n  format: slack\n`)).alerts)).toBe(true)
+    expect(describeConfig(load(FUTURES_YAML)).alerts).toBeNull()
+  })
+
+  it("load with their defaults; the URL is a secret, shown as <set> only", () => {
+    const config = load(withAlerts(`  webhook_url: "${URL_}"\n`))
+    const alerts = Option.getOrThrow(config.alerts)
+    expect([Redacted.value(alerts.webhookUrl), alerts.format, alerts.onStart, alerts.onHedgeFailure, alerts.telegramChatId]).toEqual([URL_, "json", true, true, undefined])
+    expect(describeConfig(config).alerts).toEqual({ webhookUrl: "<set>", format: "json", onStart: true, onHedgeFailure: true })
+    expect(JSON.stringify(describeConfig(config))).not.toContain("xyzSECRETtoken")
+    expect(util.inspect(config, { depth: 10 })).not.toContain("xyzSECRETtoken")
+    expect(configSecrets(config)).toContain(URL_)
+  })
+
+  it("telegram takes a chat id, a number or an @channel", () => {
+    const telegram = (id: string) => Option.getOrThrow(load(withAlerts(`  webhook_url: "https://api.telegram.org/bot123:ABC/sendMessage"\n  format: telegram\n  telegram_chat_id: ${id}\n  on_start: false\n`)).alerts)
+    expect([telegram("-1001234567890").telegramChatId, telegram(`"@hedge_alerts"`).telegramChatId, telegram("-1001234567890").onStart]).toEqual(["-1001234567890", "@hedge_alerts", false])
+  })
+
+  it("refuse a bad format, a URL that is not http(s) (without echoing it), and a chat id that does not fit the format", () => {
+    const message = (section: string) => fail(withAlerts(section)).message
+    expect(message(`  webhook_url: "${URL_}"\n  format: teams\n`)).toMatch(/alerts\.format: expected one of "json", "slack", "discord", "telegram", got "teams"/)
+    const notUrl = message(`  webhook_url: "hooks.slack.com/xyzSECRETtoken"\n`)
+    expect(notUrl).toMatch(/alerts\.webhook_url: expected an http\(s\) URL/)
+    expect(notUrl).not.toContain("xyzSECRETtoken")
+    expect(message(`  webhook_url: "${URL_}"\n  format: telegram\n`)).toMatch(/alerts\.telegram_chat_id: missing \(format telegram writes to a chat/)
+    expect(message(`  webhook_url: "${URL_}"\n  telegram_chat_id: 42\n`)).toMatch(/alerts\.telegram_chat_id: only used with format: telegram \(format is json\)/)
+    expect(message(`  webhook_url: "${URL_}"\n  format: telegram\n  telegram_chat_id: "my chat"\n`)).toMatch(/alerts\.telegram_chat_id: .*expected a chat id such as -1001234567890/)
+    expect(message(`  webhook_url: "${URL_}"\n  on_start: maybe\n`)).toMatch(/alerts\.on_start: /)
   })
 })

@@ -1,6 +1,6 @@
 /** A live run's config: secrets from the file or the environment, a warning for readable files. */
 import { NodeContext } from "@effect/platform-node"
-import { Effect, Either, Redacted } from "effect"
+import { Effect, Either, Option, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
@@ -55,9 +55,25 @@ describe("live config", () => {
     expect(Either.getOrThrow(await load(write(withKeys, 0o600), {})).warnings).toEqual([])
   })
 
+  it("takes the alerts webhook from the environment (alerts on, with their defaults); a file holding one is a file holding a secret", async () => {
+    const url = "https://discord.com/api/webhooks/1/env-token"
+    const live = Either.getOrThrow(await load(write(withKeys, 0o600), { HEDGELOOP_ALERTS_WEBHOOK_URL: url }))
+    const alerts = Option.getOrThrow(live.config.alerts)
+    expect([Redacted.value(alerts.webhookUrl), alerts.format]).toEqual([url, "json"])
+    expect(live.fromEnvironment).toEqual(["HEDGELOOP_ALERTS_WEBHOOK_URL"])
+    const inFile = `${example}alerts:\n  webhook_url: "https://hooks.slack.com/services/file-token"\n  format: slack\n`
+    const readable = Either.getOrThrow(await load(write(inFile, 0o644), {}, false))
+    expect(readable.warnings.join()).toMatch(/holds secrets and is readable by other users/)
+    expect(readable.warnings.join()).not.toContain("file-token")
+    expect(Either.getOrThrow(await load(write(example, 0o644), {}, false)).warnings).toEqual([])
+  })
+
   it("checks environment values like file values", async () => {
     const result = await load(write(example, 0o600), { HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY: "0xnot-a-key" })
     expect(Either.isLeft(result) && result.left.message).toMatch(/aster\.signer_private_key: expected a 0x-prefixed 32-byte hex private key/)
     expect(Either.isLeft(result) && result.left.message).not.toContain("0xnot-a-key")
+    const badUrl = await load(write(withKeys, 0o600), { HEDGELOOP_ALERTS_WEBHOOK_URL: "hooks.example/env-token" })
+    expect(Either.isLeft(badUrl) && badUrl.left.message).toMatch(/alerts\.webhook_url: expected an http\(s\) URL/)
+    expect(Either.isLeft(badUrl) && badUrl.left.message).not.toContain("env-token")
   })
 })

@@ -13,6 +13,7 @@ import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import { runBacktest } from "../src/sim/backtest"
 import { inspectJournal, type LocalExchange, netChange, positions, readRecording, readReport, startLive, startLocalExchange, startRecord, swingingMarket, waitFor } from "./support/live-processes"
 import { pnlFromListedCashFlows } from "./support/reconcile"
+import { startWebhookServer } from "./support/webhook-server"
 
 const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m)
 
@@ -188,28 +189,37 @@ describe("npm run record against npm run exchange", () => {
 })
 
 /** A runner trading without end on a local exchange, once its second cycle starts. */
-const tradingRunner = async () => {
+const tradingRunner = async (env: Record<string, string> = {}) => {
   const local = await exchange({ maxCycles: 0 })
   const before = await positions(local.config)
   const journal = path.join(local.dir, "journal.db")
-  const live = startLive(local.config, journal)
+  const live = startLive(local.config, journal, [], env)
   await waitFor(live, /\[Cycle 2\] start of a new hedge cycle/)
   return { local, before, journal, live }
 }
 
 describe("npm run live: stopping and crashing", () => {
-  it("Ctrl+C stops cleanly: the working order is cancelled, the residual hedged, the report written", async () => {
-    const { local, before, journal, live } = await tradingRunner()
-    live.process.kill("SIGINT")
-    await live.exited
-    expect(live.output()).toMatch(/stop requested: winding down/)
-    expect(live.output()).toMatch(/stopping: (flat across venues|.*left unhedged)/)
-    expect(live.output()).toMatch(/live report/)
-    noStackTrace(live.output())
-    expect(formatDecimal(netChange(before, await positions(local.config)))).toBe("0")
-    const state = await inspectJournal(journal)
-    expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["stopped"])
-    expect(state.inDoubt).toEqual([])
+  it("Ctrl+C stops cleanly: the working order is cancelled, the residual hedged, the report written; the alerts webhook hears of the start and the end", async () => {
+    const hook = await startWebhookServer()
+    try {
+      const { local, before, journal, live } = await tradingRunner({ HEDGELOOP_ALERTS_WEBHOOK_URL: hook.url })
+      live.process.kill("SIGINT")
+      await live.exited
+      expect(live.output()).toMatch(/stop requested: winding down/)
+      expect(live.output()).toMatch(/stopping: (flat across venues|.*left unhedged)/)
+      expect(live.output()).toMatch(/live report/)
+      noStackTrace(live.output())
+      expect(formatDecimal(netChange(before, await positions(local.config)))).toBe("0")
+      const state = await inspectJournal(journal)
+      expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["stopped"])
+      expect(state.inDoubt).toEqual([])
+      // sent before the process exited: nothing is waited for here
+      expect(hook.received.map((r) => [r.body.event, r.body.severity, r.body.kind, r.body.run])).toEqual([["started", "info", "live", 1], ["ended", "info", "live", 1]])
+      expect(hook.received[1]!.body.text).toMatch(/^hedgeloop live run 1 ended: stopped\. Volume [\d.]+, .*Flat across venues \(backpack -?[\d.]+, aster-futures -?[\d.]+\)\. stopped on request\.$/)
+      expect(live.output()).not.toContain(hook.url)
+    } finally {
+      await hook.close()
+    }
   })
 
   it("a stop signalled twice at once (a terminal and npm/tsx passing it on, systemd signalling the group) is one clean stop", async () => {

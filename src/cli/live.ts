@@ -12,7 +12,8 @@ import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
 import { Console, Data, Deferred, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { asterOptionsFromConfig, makeAsterExchange } from "../adapters/aster/exchange"
 import { makeBackpackExchange } from "../adapters/backpack/exchange"
-import type { HedgeConfig } from "../core/config/config"
+import { configSecrets, type HedgeConfig } from "../core/config/config"
+import { makeWebhookAlerts, noAlerts } from "../live/alerts"
 import { deferredDefaultLogger } from "../live/deferred-logger"
 import { loadLiveConfig } from "../live/live-config"
 import { type CheckLine, preflight } from "../live/preflight"
@@ -110,13 +111,18 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
     // the run's log lines are written just after the turn they are logged in: a hedge never waits for them
     const logs = deferredDefaultLogger()
     const run = Effect.gen(function*() {
-      const result = yield* runLive({
-        config: loaded.config,
-        kind,
-        journalPath,
-        venues: args.paper ? paperVenues(loaded.config, args.depth) : liveVenues(loaded.config, args.depth),
-        stop,
-        ...(Option.isSome(args.record) ? { record: { path: args.record.value } } : {})
+      const result = yield* Effect.gen(function*() {
+        // opened first in the run's scope, closed last: the run's end is sent before the process exits
+        const alerts = Option.isSome(loaded.config.alerts) ? yield* makeWebhookAlerts(loaded.config.alerts.value, { secrets: configSecrets(loaded.config) }) : noAlerts
+        return yield* runLive({
+          config: loaded.config,
+          kind,
+          journalPath,
+          venues: args.paper ? paperVenues(loaded.config, args.depth) : liveVenues(loaded.config, args.depth),
+          stop,
+          alerts,
+          ...(Option.isSome(args.record) ? { record: { path: args.record.value } } : {})
+        })
       }).pipe(Effect.scoped)
       yield* logs.flush
       yield* Console.log(formatSummary(result.report))

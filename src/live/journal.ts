@@ -36,9 +36,9 @@
  */
 import * as fs from "node:fs"
 import Database from "better-sqlite3"
-import { BigDecimal, Context, Data, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect"
+import { BigDecimal, Context, Data, Effect, Layer, Option, Schema, type Scope } from "effect"
 import type { FundingPayment } from "../core/accounting/ledger"
-import { describeConfig, type HedgeConfig } from "../core/config/config"
+import { configSecrets, describeConfig, type HedgeConfig } from "../core/config/config"
 import { type Decimal, DecimalString, formatDecimal } from "../core/domain/decimal"
 import { type Fill, isOpenStatus, Liquidity, Order, type OrderUpdate, Side } from "../core/domain/order"
 import { Venue } from "../core/domain/venue"
@@ -680,11 +680,7 @@ class JournalStore {
   }
 
   startRun(run: RunStart): number {
-    const c = run.config
-    for (const secret of [c.maker.publicKey, c.maker.secretKey, c.hedge.apiKey, c.hedge.apiSecret, ...(c.hedge.v3 ? [c.hedge.v3.signerPrivateKey] : [])]) {
-      const value = Redacted.value(secret)
-      if (value.trim().length >= MIN_SCRUBBED_LENGTH) this.secrets.add(value)
-    }
+    for (const value of configSecrets(run.config)) if (value.trim().length >= MIN_SCRUBBED_LENGTH) this.secrets.add(value)
     const result = this.sql(
       `INSERT INTO runs (kind, started_at, config, maker_venue, maker_symbol, maker_quote_asset, hedge_venue, hedge_symbol, hedge_quote_asset, client_id_prefix)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`

@@ -14,7 +14,8 @@ export const SECRET_ENVIRONMENT = {
   "bp.api_secret_key_b64": "HEDGELOOP_BP_API_SECRET_KEY_B64",
   "aster.api_key": "HEDGELOOP_ASTER_API_KEY",
   "aster.api_secret": "HEDGELOOP_ASTER_API_SECRET",
-  "aster.signer_private_key": "HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY"
+  "aster.signer_private_key": "HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY",
+  "alerts.webhook_url": "HEDGELOOP_ALERTS_WEBHOOK_URL"
 } as const
 
 export class MissingCredentials extends Data.TaggedError("MissingCredentials")<{ readonly source: string; readonly problems: ReadonlyArray<string> }> {
@@ -73,7 +74,7 @@ export const loadLiveConfig = (
     }
     const warnings: Array<string> = []
     const info = yield* fs.stat(path).pipe(Effect.option)
-    const secretsInFile = /^\s*(api_public_key_b64|api_secret_key_b64|api_key|api_secret|signer_private_key)\s*:\s*["']?[^"'\s#]/m.test(text)
+    const secretsInFile = /^\s*(api_public_key_b64|api_secret_key_b64|api_key|api_secret|signer_private_key|webhook_url)\s*:\s*["']?[^"'\s#]/m.test(text)
     if (info._tag === "Some" && secretsInFile && (info.value.mode & 0o077) !== 0) {
       warnings.push(`${path} holds secrets and is readable by other users (mode ${(info.value.mode & 0o777).toString(8)}): chmod 600 ${path}, or move the keys to environment variables (${Object.values(SECRET_ENVIRONMENT).join(", ")})`)
     }

@@ -148,8 +148,20 @@ export const preflight = (config: HedgeConfig, venues: Venues, journalPath: stri
       }, max_auto_hedge ${formatDecimal(risk.maxAutoHedge)}`
     })
     if (Option.isSome(risk.maxLossPerDay)) lines.push(yield* lastDayLine(risk.maxLossPerDay.value, journal, kind, venues, [maker, hedge], now))
+    lines.push(alertsLine(config))
     lines.push(yield* journalLine(journalPath, journal))
     return lines
+  })
+
+/** What a start would tell the trader, and through what (nothing is sent by the check). */
+const alertsLine = (config: HedgeConfig): CheckLine =>
+  Option.match(config.alerts, {
+    onNone: () => ({ status: "ok", subject: "alerts", detail: "none (set alerts.webhook_url to hear of a run's start, hedge failures and its end)" }),
+    onSome: (a) => ({
+      status: "ok",
+      subject: "alerts",
+      detail: `${a.format} webhook${a.format === "telegram" ? ` to chat ${a.telegramChatId}` : ""}: ${[a.onStart ? "a run's start" : "", a.onHedgeFailure ? "hedge failures (at most one a minute)" : "", "its end"].filter(Boolean).join(", ")} (the check sends none)`
+    })
   })
 
 /** The cross-venue imbalance a start finds, and what it does about it (reconcile.ts). */

@@ -15,8 +15,8 @@ import type { RiskGuard, RiskStatus } from "../core/risk/risk-guard"
 
 /** rounded for a log line (the report keeps every digit): volumes to cents, costs to 1/100 cent */
 const rounded = (scale: number) => (d: Decimal): string => formatDecimal(BigDecimal.round(d, { scale, mode: "half-even" }))
-const volumeText = rounded(2)
-const money = rounded(4)
+export const volumeText = rounded(2)
+export const money = rounded(4)
 
 export const describeProgress = (cycle: number, status: RiskStatus, points: ReadonlyMap<Venue, PointsWeights>): string => {
   let volume = ZERO

@@ -34,7 +34,9 @@ import { guardJournal } from "./journal-guard"
 import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
 import { reportFromJournal } from "./journal-report"
 import { type RecordingError, type RecordingOptions, type RecordingSummary, startMarketRecording } from "./market-recorder"
+import { type AlertsService, noAlerts } from "./alerts"
 import { describeReconcile, reconcile, ReconciliationRefused } from "./reconcile"
+import { endedAlert, failedAlert, hedgeFailureAlerts, startedAlert } from "./run-alerts"
 import { KillSwitchTripped, LimitReachedBeforeTrading, RiskGuard, riskObserver, watchdog } from "../core/risk/risk-guard"
 import { progressObserver } from "./run-progress"
 import { DAY_MS } from "../core/risk/trailing-pnl"
@@ -59,6 +61,8 @@ export interface RunnerOptions<E, R> {
   readonly markEveryMs?: number
   /** record both venues' market data into this tick file (`--record`) */
   readonly record?: Omit<RecordingOptions, "kind">
+  /** where alerts go (config.alerts says which are sent); none by default */
+  readonly alerts?: AlertsService
   /** tests: wraps the journal once opened (to make its writes fail) */
   readonly wrapJournal?: (journal: JournalService) => JournalService
 }
@@ -264,8 +268,10 @@ const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } =
   return { outcome: "failed", reason: error instanceof Error ? error.message : String(error) }
 }
 
-export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunResult, E | RunStopped | RecordingError | ExchangeError, R | Scope.Scope> =>
-  Effect.gen(function*() {
+export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunResult, E | RunStopped | RecordingError | ExchangeError, R | Scope.Scope> => {
+  const alerts = options.alerts ?? noAlerts
+  const alertOn = Option.getOrUndefined(options.config.alerts)
+  return Effect.gen(function*() {
     const { config } = options
     const opened = yield* mustWrite(openJournal(options.journalPath, "write"))
     const guarded = yield* guardJournal(options.wrapJournal?.(opened) ?? opened)
@@ -312,7 +318,8 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         isOwn: (order) => order.venue === "backpack" && pendingIds.has(order.clientId),
         ...(baseline !== undefined ? { hedgeBaseline: baseline } : {})
       }).pipe(Effect.provideService(MakerVenue, maker), Effect.provideService(HedgeVenue, hedge))
-      yield* Effect.log(describeReconcile(summary))
+      const reconciled = describeReconcile(summary)
+      yield* Effect.log(reconciled)
       for (const order of summary.hedges) {
         yield* recordHedgeOutcome(journal, order.clientId, runId, order, BigDecimal.isPositive(order.filledQty) ? "done" : "failed")
       }
@@ -358,7 +365,12 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       if (Option.isSome(reachedAlready)) return yield* new LimitReachedBeforeTrading({ trip: reachedAlready.value })
 
       const points = new Map([[maker.venue, config.points.maker], [hedge.venue, config.points.hedge]])
-      const observer: StrategyObserverService = riskObserver(guard, progressObserver(guard, points, journalObserver(journal, runId)))
+      const journalled = journalObserver(journal, runId)
+      const observer: StrategyObserverService = riskObserver(
+        guard,
+        progressObserver(guard, points, alertOn?.onHedgeFailure === true ? hedgeFailureAlerts(alerts, options.kind, runId, journalled) : journalled)
+      )
+      if (alertOn?.onStart === true) yield* alerts.send(startedAlert(options.kind, runId, config, reconciled))
       const strategy = runHedgeLoop({ ...config.trade, clientIdPrefix }).pipe(
         Effect.provideService(MakerVenue, maker),
         Effect.provideService(HedgeVenue, hedge),
@@ -416,6 +428,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       yield* mustWrite(journal.endRun(runId, { endedAt, outcome, ...(reason !== undefined ? { message: reason } : {}) }))
     }
     const report = yield* mustWrite(reportFromJournal(options.journalPath, { runId }))
+    yield* alerts.send(endedAlert(options.kind, runId, outcome, reason, report))
     return {
       runId,
       outcome,
@@ -423,7 +436,18 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       report,
       ...(recording !== undefined ? { recording: yield* recording.summary } : {})
     }
-  })
+  }).pipe(
+    // a run that could not start, or whose wind-down failed, has no outcome of its own to report
+    Effect.tapErrorCause((cause) =>
+      Cause.isInterruptedOnly(cause)
+        ? Effect.void
+        : alerts.send(failedAlert(options.kind, Option.match(Cause.failureOption(cause), {
+          onSome: (error) => (error instanceof Error ? error.message : String(error)),
+          onNone: () => Cause.pretty(cause).split("\n")[0] ?? "defect"
+        })))
+    )
+  )
+}
 
 /** Waits for a fiber, or on interruption asks it to stop and still waits for it (its report). */
 export const awaitStopping = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, stop: Deferred.Deferred<void>) =>

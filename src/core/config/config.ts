@@ -61,6 +61,17 @@ export interface RiskParams {
   readonly maxAutoHedge: Decimal
 }
 
+/** Where the live runner sends alerts (src/live/alerts.ts). */
+export interface AlertParams {
+  /** holds a token (Slack, Discord, Telegram): a secret */
+  readonly webhookUrl: Redacted.Redacted<string>
+  readonly format: "json" | "slack" | "discord" | "telegram"
+  /** with format telegram: the chat the bot writes to */
+  readonly telegramChatId?: string
+  readonly onStart: boolean
+  readonly onHedgeFailure: boolean
+}
+
 export interface HedgeConfig {
   readonly source: string
   readonly maker: {
@@ -99,6 +110,8 @@ export interface HedgeConfig {
   readonly sim: SimParams
   readonly points: { readonly maker: PointsWeights; readonly hedge: PointsWeights }
   readonly risk: RiskParams
+  /** none while alerts.webhook_url is empty */
+  readonly alerts: Option.Option<AlertParams>
 }
 
 /** Defaults: base-tier fees from the venues' published schedules; latencies typical of a VPS. */
@@ -171,13 +184,33 @@ const riskOf = (file: ConfigFile): Either.Either<RiskParams, string> => {
     : Either.left(`risk.max_position: ${formatDecimal(risk.maxPosition)} must be above trade.quantity (${formatDecimal(quantity)}): one leg's fill reaches it`)
 }
 
+/** Off without a URL; a Telegram chat id goes with format telegram and only with it. */
+const alertsOf = (file: ConfigFile): Either.Either<Option.Option<AlertParams>, string> => {
+  const raw = file.alerts
+  if (raw === undefined || Redacted.value(raw.webhook_url).trim() === "") return Either.right(Option.none())
+  const url = Redacted.value(raw.webhook_url).trim()
+  if (!/^https?:\/\/[^\s/]+/.test(url)) return Either.left("alerts.webhook_url: expected an http(s) URL such as \"https://hooks.slack.com/services/…\" (the value is not shown: it is a secret)")
+  const chatId = raw.telegram_chat_id === undefined ? undefined : String(raw.telegram_chat_id)
+  if (raw.format === "telegram" && chatId === undefined) {
+    return Either.left("alerts.telegram_chat_id: missing (format telegram writes to a chat: its id, such as -1001234567890, or \"@mychannel\")")
+  }
+  if (raw.format !== "telegram" && chatId !== undefined) return Either.left(`alerts.telegram_chat_id: only used with format: telegram (format is ${raw.format})`)
+  return Either.right(Option.some({
+    webhookUrl: Redacted.make(url),
+    format: raw.format,
+    ...(chatId !== undefined ? { telegramChatId: chatId } : {}),
+    onStart: raw.on_start,
+    onHedgeFailure: raw.on_hedge_failure
+  }))
+}
+
 export const resolveConfig = (file: ConfigFile, source: string): Either.Either<HedgeConfig, ConfigError> =>
   Either.map(
     Either.mapLeft(
-      Either.all({ hedgeVenue: hedgeVenueOf(file), v3: v3Of(file), risk: riskOf(file) }),
+      Either.all({ hedgeVenue: hedgeVenueOf(file), v3: v3Of(file), risk: riskOf(file), alerts: alertsOf(file) }),
       (problem) => new ConfigError({ source, problems: [problem] })
     ),
-    ({ hedgeVenue, risk, v3 }): HedgeConfig => ({
+    ({ alerts, hedgeVenue, risk, v3 }): HedgeConfig => ({
       source,
       maker: {
         venue: "backpack",
@@ -225,7 +258,8 @@ export const resolveConfig = (file: ConfigFile, source: string): Either.Either<H
           takerWeight: file.points?.aster?.taker_weight ?? decimal(defaultPoints[hedgeVenue].taker)
         }
       },
-      risk
+      risk,
+      alerts
     })
   )
 
@@ -297,6 +331,21 @@ export const describeConfig = (config: HedgeConfig) => {
       maxLoss: formatDecimal(config.risk.maxLoss),
       maxLossPerDay: Option.match(config.risk.maxLossPerDay, { onNone: () => null, onSome: formatDecimal }),
       maxAutoHedge: formatDecimal(config.risk.maxAutoHedge)
-    }
+    },
+    alerts: Option.match(config.alerts, {
+      onNone: () => null,
+      onSome: (a) => ({ ...a, webhookUrl: secret(a.webhookUrl) })
+    })
   }
 }
+
+/** Every secret the config holds, as text: what the journal and alerts scrub from what they write. */
+export const configSecrets = (config: HedgeConfig): ReadonlyArray<string> =>
+  [
+    config.maker.publicKey,
+    config.maker.secretKey,
+    config.hedge.apiKey,
+    config.hedge.apiSecret,
+    ...(config.hedge.v3 !== undefined ? [config.hedge.v3.signerPrivateKey] : []),
+    ...Option.match(config.alerts, { onNone: () => [], onSome: (a) => [a.webhookUrl] })
+  ].map(Redacted.value).filter((value) => value.trim().length > 0)

@@ -159,6 +159,21 @@ export const RiskSection = Schema.Struct({
   )
 })
 
+/** A Telegram chat: its numeric id (groups and channels are negative) or a public "@channel". */
+const TelegramChatId = Schema.Union(
+  Schema.Int,
+  Schema.String.pipe(Schema.filter((s) => /^(-?\d+|@\w{4,})$/.test(s), { message: (issue) => `expected a chat id such as -1001234567890 or "@mychannel", got ${JSON.stringify(issue.actual)}` }))
+).annotations({ message: () => "expected a chat id such as -1001234567890 or \"@mychannel\"" })
+
+/** Messages to the trader (src/live/alerts.ts); off while webhook_url is empty. */
+export const AlertsSection = Schema.Struct({
+  webhook_url: Schema.optionalWith(Secret, { exact: true, default: () => Schema.decodeSync(Secret)("") }),
+  format: Schema.optionalWith(oneOf("json", "slack", "discord", "telegram"), { exact: true, default: () => "json" as const }),
+  telegram_chat_id: Schema.optionalWith(TelegramChatId, { exact: true }),
+  on_start: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }),
+  on_hedge_failure: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true })
+})
+
 export const ConfigFile = Schema.Struct({
   bp: BackpackSection,
   aster: AsterSection,
@@ -166,6 +181,7 @@ export const ConfigFile = Schema.Struct({
   debug: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }),
   sim: Schema.optionalWith(SimSection, { exact: true }),
   points: Schema.optionalWith(PointsSection, { exact: true }),
-  risk: Schema.optionalWith(RiskSection, { exact: true })
+  risk: Schema.optionalWith(RiskSection, { exact: true }),
+  alerts: Schema.optionalWith(AlertsSection, { exact: true })
 })
 export type ConfigFile = typeof ConfigFile.Type

@@ -1,0 +1,91 @@
+/**
+ * What the live runner tells the trader through alerts (alerts.ts): that a run started trading,
+ * that a hedge attempt failed (the first at once, then at most one a minute with the count of
+ * those in between), and how the run ended, with what it did and what to do now.
+ */
+import { Clock, Effect } from "effect"
+import type { HedgeConfig } from "../core/config/config"
+import { decimal, formatDecimal } from "../core/domain/decimal"
+import type { RunReport } from "../core/report/report"
+import type { StrategyObserverService } from "../core/strategy/observer"
+import type { Alert, AlertsService } from "./alerts"
+import { money, volumeText } from "./run-progress"
+import type { RunOutcome } from "./runner"
+
+type RunKind = Alert["kind"]
+
+/** What the trader should do after each outcome (the exit codes of runner.ts). */
+const AFTERWARDS: Record<RunOutcome, string> = {
+  completed: "it ran its trade.max_cycles",
+  stopped: "stopped on request",
+  "kill-switch": "exit 3: a safety limit stopped it; look before restarting (a supervisor does not restart it)",
+  "hedge-failed": "exit 3: a hedge could not be placed; look before restarting (a supervisor does not restart it)",
+  refused: "exit 4: it refused to start trading; a person must look",
+  failed: "exit 1: a supervisor restarts it after a pause, and the start reconciles first"
+}
+
+export const startedAlert = (kind: RunKind, runId: number, config: HedgeConfig, reconciled: string): Alert => ({
+  event: "started",
+  severity: "info",
+  kind,
+  runId,
+  text: `hedgeloop ${kind} run ${runId} started trading ${config.maker.symbol} (${config.maker.venue}) against ${config.hedge.symbol} (${config.hedge.venue}), ` +
+    `${formatDecimal(config.trade.quantity)} per leg; ${reconciled}`
+})
+
+export const endedAlert = (kind: RunKind, runId: number, outcome: RunOutcome, reason: string | undefined, report: RunReport): Alert => {
+  const net = decimal(report.exposure.finalNetPosition)
+  const positions = Object.entries(report.venues).map(([venue, v]) => `${venue} ${v.position}`).join(", ")
+  return {
+    event: "ended",
+    severity: outcome === "completed" || outcome === "stopped" ? (net.value === 0n ? "info" : "warning") : "critical",
+    kind,
+    runId,
+    text: [
+      `hedgeloop ${kind} run ${runId} ended: ${outcome}${reason !== undefined ? ` (${reason})` : ""}.`,
+      `Volume ${volumeText(decimal(report.totals.volume))}, points ≈ ${volumeText(decimal(report.points.total))}, fees ${money(decimal(report.totals.fees))}, ` +
+      `funding ${money(decimal(report.totals.funding))}, PnL ${money(decimal(report.totals.pnl))}; ` +
+      `${report.cycles.count} cycle(s), ${report.fills.length} fill(s).`,
+      net.value === 0n ? `Flat across venues (${positions}).` : `NOT FLAT: net ${formatDecimal(net)} across venues (${positions}).`,
+      `${AFTERWARDS[outcome]}.`
+    ].join(" ")
+  }
+}
+
+/** The run stopped without an outcome of its own: it could not start, or its wind-down failed. */
+export const failedAlert = (kind: RunKind, reason: string): Alert => ({
+  event: "start-failed",
+  severity: "critical",
+  kind,
+  text: `hedgeloop ${kind} run failed: ${reason}. Exit 1: a supervisor restarts it after a pause, and the start reconciles first.`
+})
+
+/** Tells `inner` everything and the trader about failed hedge attempts, at most once a minute. */
+export const hedgeFailureAlerts = (alerts: AlertsService, kind: RunKind, runId: number, inner: StrategyObserverService, everyMs = 60_000): StrategyObserverService => {
+  let lastSentAt = Number.NEGATIVE_INFINITY
+  let since = 0
+  return {
+    ...inner,
+    hedgeFailed: (event) =>
+      Effect.zipRight(
+        inner.hedgeFailed?.(event) ?? Effect.void,
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          if (now - lastSentAt < everyMs) {
+            since += 1
+            return Effect.void
+          }
+          const more = since > 0 ? ` (${since} more failed attempt(s) since the last alert)` : ""
+          lastSentAt = now
+          since = 0
+          return alerts.send({
+            event: "hedge-failed",
+            severity: "warning",
+            kind,
+            runId,
+            text: `hedgeloop ${kind} run ${runId}: hedge ${event.side} ${formatDecimal(event.qty)} (cycle ${event.cycle}, leg ${event.leg}) failed: ${event.reason}${more}; ` +
+              "the strategy retries, and the kill switch stops the run after risk.max_consecutive_hedge_failures"
+          })
+        })
+      )
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * What the live runner tells the trader through alerts, in-process on paper venues over scripted
+ * markets: the start, failed hedge attempts (one alert a minute at most), and how the run ended,
+ * with its figures and whether it is flat; a run that could not start says why.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Exit } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { decimal, ZERO } from "../src/core/domain/decimal"
+import type { Instrument } from "../src/core/domain/instrument"
+import { OrderRejected, VenueUnavailable } from "../src/core/errors"
+import type { Exchange } from "../src/core/exchange"
+import type { Alert, AlertsService } from "../src/live/alerts"
+import { makePaperExchange } from "../src/live/paper-exchange"
+import { runLive } from "../src/live/runner"
+import { testConfig } from "./support/config"
+import { PERP } from "./support/fake-local-venue"
+import { scriptedPublicVenue } from "./support/public-venue"
+
+const HEDGE: Instrument = { ...PERP, venue: "aster-futures", symbol: "ASTERUSDT", quote: "USDT", minNotional: ZERO }
+const TICKER = { ts: 0, bid: decimal("1.5000"), ask: decimal("1.5004"), last: decimal("1.5002") }
+const TRADE = { quantity: "10", offset_percent: 0, first_wait_seconds: 30, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0, hedge_retry_backoff_ms: 10 }
+
+const collecting = (): AlertsService & { readonly sent: Array<Alert> } => {
+  const sent: Array<Alert> = []
+  return { sent, send: (alert) => Effect.sync(() => void sent.push(alert)) }
+}
+
+const journalIn = Effect.gen(function*() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-runner-alerts-"))
+  yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+  return path.join(dir, "journal.db")
+})
+
+/**
+ * Paper venues where a buyer takes our resting sell a moment after it rests, the hedge venue
+ * refuses the first `refusals` market orders, and the run is asked to stop once a hedge executed.
+ */
+const tradingVenues = (config: ReturnType<typeof testConfig>, stop: Deferred.Deferred<void>, refusals: number) => {
+  const makerMarket = scriptedPublicVenue(PERP, TICKER)
+  const hedgeMarket = scriptedPublicVenue(HEDGE, TICKER)
+  let refused = 0
+  return Effect.gen(function*() {
+    const maker = yield* makePaperExchange(makerMarket.venue, { fees: config.sim.maker, quotePollMs: 50 })
+    const hedge = yield* makePaperExchange(hedgeMarket.venue, { fees: config.sim.hedge, quotePollMs: 50 })
+    return {
+      maker: {
+        ...maker,
+        placeLimit: (request) =>
+          Effect.tap(maker.placeLimit(request), () => Effect.sync(() => void setTimeout(() => makerMarket.trade("1.5010", "1000", request.side === "sell" ? "buy" : "sell"), 20)))
+      } satisfies Exchange,
+      hedge: {
+        ...hedge,
+        placeMarket: (request) =>
+          refused++ < refusals
+            ? Effect.fail(new OrderRejected({ venue: HEDGE.venue, reason: "Margin is insufficient.", code: "-2019" }))
+            : Effect.tap(hedge.placeMarket(request), () => Deferred.succeed(stop, undefined))
+      } satisfies Exchange
+    }
+  })
+}
+
+describe("the live runner's alerts", () => {
+  it.scopedLive("the start, the failed hedge attempts of a minute in one alert, and the end: stopped, with its figures, flat", () =>
+    Effect.gen(function*() {
+      const config = testConfig({ trade: TRADE, alerts: { webhook_url: "https://hooks.slack.com/services/T/B/x", format: "slack" } })
+      const stop = yield* Deferred.make<void>()
+      const alerts = collecting()
+      const result = yield* runLive({ config, kind: "paper", journalPath: yield* journalIn, venues: tradingVenues(config, stop, 2), stop, markEveryMs: 1000, alerts })
+      expect(result.outcome).toBe("stopped")
+      expect(alerts.sent.map((a) => [a.event, a.severity, a.kind, a.runId])).toEqual([
+        ["started", "info", "paper", 1],
+        ["hedge-failed", "warning", "paper", 1],
+        ["ended", "info", "paper", 1]
+      ])
+      const [started, failed, ended] = alerts.sent
+      expect(started!.text).toMatch(/^hedgeloop paper run 1 started trading ASTER_USDC_PERP \(backpack\) against ASTERUSDT \(aster-futures\), 10 per leg; reconciled: 0 open orders/)
+      // the second refusal came within the minute: counted, not sent
+      expect(failed!.text).toBe(
+        "hedgeloop paper run 1: hedge buy 10 (cycle 1, leg 1) failed: aster-futures refused the request (-2019): Margin is insufficient.; the strategy retries, and the kill switch stops the run after risk.max_consecutive_hedge_failures"
+      )
+      const volume = decimal(result.report.totals.volume)
+      expect(volume.value > 0n).toBe(true)
+      expect(ended!.text).toMatch(/^hedgeloop paper run 1 ended: stopped\. Volume [\d.]+, points ≈ [\d.]+, fees [\d.]+, funding 0, PnL -?[\d.]+; 1 cycle\(s\), 2 fill\(s\)\. Flat across venues \(backpack -10, aster-futures 10\)\. stopped on request\.$/)
+    }))
+
+  it.scopedLive("on_start and on_hedge_failure off: only the end is sent", () =>
+    Effect.gen(function*() {
+      const config = testConfig({ trade: TRADE, alerts: { webhook_url: "https://x.test/h", on_start: false, on_hedge_failure: false } })
+      const stop = yield* Deferred.make<void>()
+      const alerts = collecting()
+      yield* runLive({ config, kind: "paper", journalPath: yield* journalIn, venues: tradingVenues(config, stop, 1), stop, markEveryMs: 1000, alerts })
+      expect(alerts.sent.map((a) => a.event)).toEqual(["ended"])
+    }))
+
+  it.scopedLive("a run whose venues cannot be reached says so, critical", () =>
+    Effect.gen(function*() {
+      const config = testConfig({ trade: TRADE, alerts: { webhook_url: "https://x.test/h" } })
+      const alerts = collecting()
+      const exit = yield* Effect.exit(runLive({
+        config,
+        kind: "live",
+        journalPath: yield* journalIn,
+        venues: Effect.fail(new VenueUnavailable({ venue: "backpack", reason: "GET /api/v1/markets answered HTTP 503" })),
+        alerts
+      }))
+      expect(Exit.isFailure(exit)).toBe(true)
+      expect(alerts.sent.map((a) => [a.event, a.severity, a.text])).toEqual([
+        ["start-failed", "critical", "hedgeloop live run failed: backpack unavailable: GET /api/v1/markets answered HTTP 503. Exit 1: a supervisor restarts it after a pause, and the start reconciles first."]
+      ])
+    }))
+})
