@@ -5,9 +5,13 @@
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, Exit, Logger, Option, Redacted, Scope } from "effect"
+import { execFile } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import type { AlertParams } from "../src/core/config/config"
 import { type Alert, makeWebhookAlerts, webhookBody } from "../src/live/alerts"
+import { tempDir } from "./support/scripted-market"
 import { startWebhookServer, type WebhookServer } from "./support/webhook-server"
 
 const params = (url: string, patch: Partial<AlertParams> = {}): AlertParams => ({
@@ -161,5 +165,40 @@ describe("webhook delivery", () => {
     // "1" is being sent, "2" and "3" wait, "4" finds the queue full
     expect(logged).toContain(`alerts: too many waiting, the "ended" alert was dropped`)
     expect(Option.fromNullable(hook.received[0]?.body.text)).toEqual(Option.some("1"))
+  })
+})
+
+describe("npm run live -- CONFIG --test-alert", () => {
+  const runLiveCli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ["--import", "tsx", "src/cli/live.ts", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ...env } }, (error, stdout, stderr) =>
+        resolve({ code: error === null ? 0 : (error.code as number | null), stdout, stderr }))
+    })
+  const configWith = (alerts: string) => {
+    const file = path.join(tempDir(), "hedge.yaml")
+    fs.writeFileSync(file, `${fs.readFileSync("config/hedge_futures.example.yaml", "utf8")}${alerts}`, { mode: 0o600 })
+    return file
+  }
+
+  it("sends one message without keys or trading, and says whether the webhook took it (exit 0 or 1, the URL never shown)", async () => {
+    const hook = await server((n) => (n === 1 ? 200 : 403))
+    const config = configWith(`alerts:\n  webhook_url: "${hook.url}"\n  format: telegram\n  telegram_chat_id: -100777\n`)
+    const ok = await runLiveCli([config, "--test-alert"])
+    expect([ok.code, ok.stdout.trim()]).toEqual([0, "test alert delivered (telegram webhook, chat -100777)"])
+    expect(hook.received.map((r) => [r.body.chat_id, r.body.text])).toEqual([["-100777", `hedgeloop: a test alert from ${config}; a live run's start, hedge failures and end will come here`]])
+    const refused = await runLiveCli([config, "--test-alert"])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/^error: the telegram webhook did not take the alert: HTTP 403: refused \(403\)$/m)
+    expect(refused.stdout + refused.stderr).not.toContain("secret-token")
+  })
+
+  it("without a webhook, says where to set one (exit 1); the environment's URL counts", async () => {
+    const none = await runLiveCli([configWith(""), "--test-alert"])
+    expect(none.code).toBe(1)
+    expect(none.stderr).toMatch(/has no alerts webhook: set alerts\.webhook_url \(or HEDGELOOP_ALERTS_WEBHOOK_URL\) first/)
+    const hook = await server()
+    const fromEnvironment = await runLiveCli([configWith(""), "--test-alert"], { HEDGELOOP_ALERTS_WEBHOOK_URL: hook.url })
+    expect(fromEnvironment.code, fromEnvironment.stderr).toBe(0)
+    expect(hook.received.map((r) => [r.body.source, r.body.event, r.body.severity])).toEqual([["hedgeloop", "started", "info"]])
   })
 })

@@ -1,5 +1,5 @@
 /**
- * `npm run live -- CONFIG [--paper] [--journal FILE] [--record FILE [--depth]] [--report-json FILE] [--check]`
+ * `npm run live -- CONFIG [--paper] [--journal FILE] [--record FILE [--depth]] [--report-json FILE] [--check] [--test-alert]`
  * Runs the hedge loop on the venues of CONFIG (real ones, or a local exchange), journalled so a
  * restart after a crash resumes safely. `--paper`: live market data, fills simulated locally.
  * `--check`: what a start would find and do first, with nothing sent (preflight.ts).
@@ -13,7 +13,7 @@ import { Console, Data, Deferred, Effect, Layer, Logger, LogLevel, Option } from
 import { asterOptionsFromConfig, makeAsterExchange } from "../adapters/aster/exchange"
 import { makeBackpackExchange } from "../adapters/backpack/exchange"
 import { configSecrets, type HedgeConfig } from "../core/config/config"
-import { makeWebhookAlerts, noAlerts } from "../live/alerts"
+import { deliverAlert, makeWebhookAlerts, noAlerts } from "../live/alerts"
 import { deferredDefaultLogger } from "../live/deferred-logger"
 import { loadLiveConfig } from "../live/live-config"
 import { type CheckLine, preflight } from "../live/preflight"
@@ -44,6 +44,16 @@ const check = Options.boolean("check").pipe(
     "check before trading, sending nothing: the keys (a signed read on each venue), filters, market, balances, positions, open orders, the first order a start would post, the funding guard, the cross-venue imbalance, the last 24 hours' loss (with risk.max_loss_per_day) and the journal; exits 0 when a start would trade, 1 when a read failed, 4 when a start would refuse"
   )
 )
+
+const testAlert = Options.boolean("test-alert").pipe(
+  Options.withDescription("send one test message to the config's alerts webhook (alerts.webhook_url or HEDGELOOP_ALERTS_WEBHOOK_URL) and exit: 0 when it took it, 1 with its answer when not; trades nothing")
+)
+
+class NoAlertsConfigured extends Data.TaggedError("NoAlertsConfigured")<{ readonly config: string }> {
+  override get message() {
+    return `${this.config} has no alerts webhook: set alerts.webhook_url (or HEDGELOOP_ALERTS_WEBHOOK_URL) first`
+  }
+}
 
 /** Some check of `--check` failed (1) or a start would refuse to trade (4). */
 class CheckFailed extends Data.TaggedError("CheckFailed")<{ readonly summary: string; readonly exitCode: number }> {
@@ -87,16 +97,24 @@ const paperVenues = (config: HedgeConfig, depthStream: boolean) =>
     return { maker, hedge } satisfies Venues
   })
 
-const command = Command.make("live", { config, paper, journal, record, depth, reportJson, check }, (args) =>
+const command = Command.make("live", { config, paper, journal, record, depth, reportJson, check, testAlert }, (args) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const kind = args.paper ? "paper" : "live"
     if (args.depth && Option.isNone(args.record)) return yield* Effect.fail(new FlagWithoutRecord())
-    const loaded = yield* loadLiveConfig(args.config, { environment: process.env, requireCredentials: !args.paper })
+    const loaded = yield* loadLiveConfig(args.config, { environment: process.env, requireCredentials: !args.paper && !args.testAlert })
     for (const warning of loaded.warnings) yield* Effect.logWarning(warning)
     if (loaded.fromEnvironment.length > 0) yield* Effect.log(`secrets from the environment: ${loaded.fromEnvironment.join(", ")}`)
     const journalPath = Option.getOrElse(args.journal, () => `out/${kind}-journal.db`)
+    if (args.testAlert) {
+      if (Option.isNone(loaded.config.alerts)) return yield* new NoAlertsConfigured({ config: args.config })
+      const alerts = loaded.config.alerts.value
+      yield* deliverAlert(alerts, { event: "started", severity: "info", kind, text: `hedgeloop: a test alert from ${args.config}; a ${kind} run's start, hedge failures and end will come here` }, {
+        secrets: configSecrets(loaded.config)
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+      return yield* Console.log(`test alert delivered (${alerts.format} webhook${alerts.telegramChatId !== undefined ? `, chat ${alerts.telegramChatId}` : ""})`)
+    }
     if (args.check) {
       const lines = yield* Effect.flatMap(args.paper ? paperVenues(loaded.config, false) : liveVenues(loaded.config, false), (venues) => preflight(loaded.config, venues, journalPath, kind)).pipe(
         Effect.scoped,

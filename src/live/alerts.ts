@@ -65,9 +65,13 @@ export const webhookBody = (params: AlertParams, alert: Alert, ts: number): unkn
 }
 
 /** The endpoint's answer, or why none came; `retry` says whether a later attempt may succeed. */
-class DeliveryFailed extends Data.TaggedError("DeliveryFailed")<{ readonly reason: string; readonly retry: boolean }> {}
+export class AlertNotDelivered extends Data.TaggedError("AlertNotDelivered")<{ readonly format: AlertParams["format"]; readonly reason: string; readonly retry: boolean }> {
+  override get message() {
+    return `the ${this.format} webhook did not take the alert: ${this.reason}`
+  }
+}
 
-export interface WebhookOptions {
+export interface DeliveryOptions {
   /** the config's secrets, scrubbed from every text */
   readonly secrets: ReadonlyArray<string>
   /** per attempt (default 10 s) */
@@ -75,6 +79,42 @@ export interface WebhookOptions {
   /** retries after the first attempt (default 3, 1 s apart, then doubling) */
   readonly retries?: number
   readonly retryBase?: Duration.DurationInput
+}
+
+/** Posts one alert, retrying what a later attempt may cure; fails with the last answer. */
+const makeDelivery = (params: AlertParams, options: DeliveryOptions) =>
+  Effect.gen(function*() {
+    // no trace headers or spans towards a third party
+    const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
+    const url = Redacted.value(params.webhookUrl)
+    const scrub = (text: string) => options.secrets.reduce((out, secret) => out.split(secret).join("<redacted>"), text)
+    const timeout = Duration.decode(options.timeout ?? "10 seconds")
+    const failed = (reason: string, retry: boolean) => new AlertNotDelivered({ format: params.format, reason, retry })
+
+    const attempt = (body: unknown) =>
+      client.execute(HttpClientRequest.bodyUnsafeJson(HttpClientRequest.post(url), body)).pipe(
+        // the body is read so the connection is released; its text explains a refusal
+        Effect.flatMap((response) => Effect.map(Effect.orElseSucceed(response.text, () => ""), (text) => ({ status: response.status, text }))),
+        Effect.scoped,
+        Effect.timeoutFail({ duration: timeout, onTimeout: () => failed(`no answer within ${Duration.format(timeout)}`, true) }),
+        // the error's text would name the URL: only its kind is kept
+        Effect.catchTag("RequestError", (error) => Effect.fail(failed(`the request failed (${error.reason})`, true))),
+        Effect.catchTag("ResponseError", (error) => Effect.fail(failed(`the answer could not be read (${error.reason})`, true))),
+        Effect.flatMap(({ status, text }) =>
+          status < 300 ? Effect.void : Effect.fail(failed(`HTTP ${status}${text.trim() === "" ? "" : `: ${scrub(text.trim()).slice(0, 200)}`}`, status >= 500 || status === 429))
+        )
+      )
+
+    const retry = Schedule.exponential(options.retryBase ?? "1 second").pipe(Schedule.intersect(Schedule.recurs(options.retries ?? 3)))
+    return (alert: Alert, ts: number) =>
+      attempt(webhookBody(params, { ...alert, text: scrub(alert.text) }, ts)).pipe(Effect.retry({ schedule: retry, while: (error) => error.retry }))
+  })
+
+/** Sends one alert now and says whether the endpoint took it (`npm run live -- CONFIG --test-alert`). */
+export const deliverAlert = (params: AlertParams, alert: Alert, options: DeliveryOptions): Effect.Effect<void, AlertNotDelivered, HttpClient.HttpClient> =>
+  Effect.flatMap(makeDelivery(params, options), (deliver) => Effect.flatMap(Clock.currentTimeMillis, (ts) => deliver(alert, ts)))
+
+export interface WebhookOptions extends DeliveryOptions {
   /** how long the scope's end waits for queued alerts (default 10 s) */
   readonly drainTimeout?: Duration.DurationInput
   /** alerts that may wait (default 100) */
@@ -83,35 +123,12 @@ export interface WebhookOptions {
 
 export const makeWebhookAlerts = (params: AlertParams, options: WebhookOptions): Effect.Effect<AlertsService, never, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
-    // no trace headers or spans towards a third party
-    const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
-    const url = Redacted.value(params.webhookUrl)
-    const scrub = (text: string) => options.secrets.reduce((out, secret) => out.split(secret).join("<redacted>"), text)
-    const timeout = Duration.decode(options.timeout ?? "10 seconds")
+    const post = yield* makeDelivery(params, options)
     const queue = yield* Queue.dropping<{ readonly alert: Alert; readonly ts: number }>(options.capacity ?? 100)
     /** queued or being sent */
     const outstanding = yield* Ref.make(0)
-
-    const attempt = (body: unknown) =>
-      client.execute(HttpClientRequest.bodyUnsafeJson(HttpClientRequest.post(url), body)).pipe(
-        // the body is read so the connection is released; its text explains a refusal
-        Effect.flatMap((response) => Effect.map(Effect.orElseSucceed(response.text, () => ""), (text) => ({ status: response.status, text }))),
-        Effect.scoped,
-        Effect.timeoutFail({ duration: timeout, onTimeout: () => new DeliveryFailed({ reason: `no answer within ${Duration.format(timeout)}`, retry: true }) }),
-        // the error's text would name the URL: only its kind is kept
-        Effect.catchTag("RequestError", (error) => Effect.fail(new DeliveryFailed({ reason: `the request failed (${error.reason})`, retry: true }))),
-        Effect.catchTag("ResponseError", (error) => Effect.fail(new DeliveryFailed({ reason: `the answer could not be read (${error.reason})`, retry: true }))),
-        Effect.flatMap(({ status, text }) =>
-          status < 300
-            ? Effect.void
-            : Effect.fail(new DeliveryFailed({ reason: `HTTP ${status}${text.trim() === "" ? "" : `: ${scrub(text.trim()).slice(0, 200)}`}`, retry: status >= 500 || status === 429 }))
-        )
-      )
-
-    const retry = Schedule.exponential(options.retryBase ?? "1 second").pipe(Schedule.intersect(Schedule.recurs(options.retries ?? 3)))
     const deliver = ({ alert, ts }: { readonly alert: Alert; readonly ts: number }) =>
-      attempt(webhookBody(params, { ...alert, text: scrub(alert.text) }, ts)).pipe(
-        Effect.retry({ schedule: retry, while: (error) => error.retry }),
+      post(alert, ts).pipe(
         Effect.catchAll((error) => Effect.logWarning(`alerts: the ${params.format} webhook refused the "${alert.event}" alert: ${error.reason}`)),
         Effect.ensuring(Ref.update(outstanding, (n) => n - 1))
       )
