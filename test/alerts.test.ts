@@ -19,6 +19,7 @@ const params = (url: string, patch: Partial<AlertParams> = {}): AlertParams => (
   format: "json",
   onStart: true,
   onHedgeFailure: true,
+  dailyDigest: true,
   ...patch
 })
 

@@ -389,15 +389,15 @@ describe("alerts", () => {
     const config = load(withAlerts(`  webhook_url: "${URL_}"\n`))
     const alerts = Option.getOrThrow(config.alerts)
     expect([Redacted.value(alerts.webhookUrl), alerts.format, alerts.onStart, alerts.onHedgeFailure, alerts.telegramChatId]).toEqual([URL_, "json", true, true, undefined])
-    expect(describeConfig(config).alerts).toEqual({ webhookUrl: "<set>", format: "json", onStart: true, onHedgeFailure: true })
+    expect(describeConfig(config).alerts).toEqual({ webhookUrl: "<set>", format: "json", onStart: true, onHedgeFailure: true, dailyDigest: true })
     expect(JSON.stringify(describeConfig(config))).not.toContain("xyzSECRETtoken")
     expect(util.inspect(config, { depth: 10 })).not.toContain("xyzSECRETtoken")
     expect(configSecrets(config)).toContain(URL_)
   })
 
   it("telegram takes a chat id, a number or an @channel", () => {
-    const telegram = (id: string) => Option.getOrThrow(load(withAlerts(`  webhook_url: "https://api.telegram.org/bot123:ABC/sendMessage"\n  format: telegram\n  telegram_chat_id: ${id}\n  on_start: false\n`)).alerts)
-    expect([telegram("-1001234567890").telegramChatId, telegram(`"@hedge_alerts"`).telegramChatId, telegram("-1001234567890").onStart]).toEqual(["-1001234567890", "@hedge_alerts", false])
+    const telegram = (id: string) => Option.getOrThrow(load(withAlerts(`  webhook_url: "https://api.telegram.org/bot123:ABC/sendMessage"\n  format: telegram\n  telegram_chat_id: ${id}\n  on_start: false\n  daily_digest: false\n`)).alerts)
+    expect([telegram("-1001234567890").telegramChatId, telegram(`"@hedge_alerts"`).telegramChatId, telegram("-1001234567890").onStart, telegram("-100123").dailyDigest]).toEqual(["-1001234567890", "@hedge_alerts", false, false])
   })
 
   it("refuse a bad format, a URL that is not http(s) (without echoing it), and a chat id that does not fit the format", () => {

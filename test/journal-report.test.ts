@@ -3,7 +3,7 @@
  * as a backtest's, reconciling to the last digit with the fills, fees and funding it lists.
  */
 import Database from "better-sqlite3"
-import { BigDecimal, Cause, Effect, Exit, Option, Schema, Scope } from "effect"
+import { BigDecimal, Cause, Duration, Effect, Exit, Fiber, Option, Schema, Scope, TestClock, TestContext } from "effect"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -13,8 +13,11 @@ import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
 import type { Fill } from "../src/core/domain/order"
 import type { Venue } from "../src/core/domain/venue"
 import { RunReport } from "../src/core/report/report"
+import type { Alert } from "../src/live/alerts"
+import { DIGEST_DELAY_MS, dailyDigest } from "../src/live/daily-digest"
 import { type JournalService, openJournal, type RunKind } from "../src/live/journal"
 import { dailyReportsFromJournal, type JournalReportOptions, reportFromJournal } from "../src/live/journal-report"
+import { money } from "../src/live/run-progress"
 import { testConfig } from "./support/config"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 import { tempDir } from "./support/scripted-market"
@@ -579,5 +582,49 @@ describe("npm run report", () => {
     expect(r.stderr.trim()).toBe(`error: journal ${cliCases.foreignPath}: not a hedgeloop journal (no meta/format)`)
     expect(r.stdout).toBe("")
     noStackTrace(r.stdout + r.stderr)
+  })
+})
+
+describe("the alerts' daily digest", () => {
+  it("a few seconds after each UTC midnight: the day that ended, across the runs of the digest's kind, as report --since/--until counts it", async () => {
+    const file = newFile()
+    const midnight = Date.UTC(2025, 8, 25)
+    writing(file, (j) => {
+      // cycle 1's first leg on the 24th, the rest on the 25th; two more runs on the 25th, one of them paper
+      writeRun(j, { startedAt: midnight - 30_000 })
+      writeRun(j, { startedAt: midnight + 3_600_000 })
+      writeRun(j, { startedAt: midnight + 7_200_000, kind: "paper" })
+    })
+    const sent: Array<Alert> = []
+    const alerts = { send: (alert: Alert) => Effect.sync(() => void sent.push(alert)) }
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        yield* TestClock.setTime(midnight - 60_000)
+        const digest = yield* Effect.fork(dailyDigest(alerts, file, "live"))
+        yield* TestClock.adjust(Duration.millis(60_000 + DIGEST_DELAY_MS - 1))
+        expect(sent).toEqual([])
+        yield* TestClock.adjust(Duration.millis(1))
+        expect(sent.length).toBe(1)
+        yield* TestClock.adjust(Duration.days(1))
+        expect(sent.length).toBe(2)
+        yield* Fiber.interrupt(digest)
+      }).pipe(Effect.provide(TestContext.TestContext))
+    )
+    expect(sent.map((a) => [a.event, a.severity, a.kind])).toEqual([["daily", "info", "live"], ["daily", "info", "live"]])
+    // the 24th: the sell of 10 at 2.012 (maker, fee 0.004024) and its hedge, a buy of 10 at 2.0125 (taker, fee 0.00704375):
+    // volume 40.245 (40.24 at two decimals, half to even), points 20.12 + 2 × 20.125 = 60.37, fees 0.0111
+    const day24 = report(file, { kind: "live", since: midnight - 86_400_000, until: midnight })
+    expect(sent[0]!.text).toBe(
+      `hedgeloop live, 2025-09-24 (UTC): volume 40.24, points ≈ 60.37, fees 0.0111, funding 0, PnL ${money(decimal(day24.totals.pnl))}, ` +
+        `cost per 1000 points ${money(decimal(day24.points.costPer1000Points!))}; 1 cycle(s), 2 fill(s), 1 run(s)`
+    )
+    // the 25th: the first run's other 4 fills (volume 19.9 + 19.895 + 8.08 + 8.084, fees 0.01538865, funding
+    // 0.0012 - 0.0008) and cycle 2, the second live run's 6 fills (96.204, fees 0.0264564, funding 0.0004) and
+    // 2 cycles: volume 152.163, points 76.08 + 2 × 76.083 = 228.246, fees 0.04184505; the paper run is not counted
+    const day25 = report(file, { kind: "live", since: midnight, until: midnight + 86_400_000 })
+    expect(sent[1]!.text).toBe(
+      `hedgeloop live, 2025-09-25 (UTC): volume 152.16, points ≈ 228.25, fees 0.0418, funding 0.0008, PnL ${money(decimal(day25.totals.pnl))}, ` +
+        `cost per 1000 points ${money(decimal(day25.points.costPer1000Points!))}; 3 cycle(s), 10 fill(s), 2 run(s)`
+    )
   })
 })

@@ -14,7 +14,7 @@ import { Clock, Context, Data, Duration, Effect, Fiber, Queue, Redacted, Ref, Sc
 import type { AlertParams } from "../core/config/config"
 import { utcTime } from "../core/domain/utc"
 
-export type AlertEvent = "started" | "hedge-failed" | "ended" | "start-failed"
+export type AlertEvent = "started" | "hedge-failed" | "ended" | "start-failed" | "daily"
 export type AlertSeverity = "info" | "warning" | "critical"
 
 export interface Alert {

@@ -156,11 +156,11 @@ export const preflight = (config: HedgeConfig, venues: Venues, journalPath: stri
 /** What a start would tell the trader, and through what (nothing is sent by the check). */
 const alertsLine = (config: HedgeConfig): CheckLine =>
   Option.match(config.alerts, {
-    onNone: () => ({ status: "ok", subject: "alerts", detail: "none (set alerts.webhook_url to hear of a run's start, hedge failures and its end)" }),
+    onNone: () => ({ status: "ok", subject: "alerts", detail: "none (set alerts.webhook_url to hear of a run's start, hedge failures, its end and each day's digest)" }),
     onSome: (a) => ({
       status: "ok",
       subject: "alerts",
-      detail: `${a.format} webhook${a.format === "telegram" ? ` to chat ${a.telegramChatId}` : ""}: ${[a.onStart ? "a run's start" : "", a.onHedgeFailure ? "hedge failures (at most one a minute)" : "", "its end"].filter(Boolean).join(", ")} (the check sends none)`
+      detail: `${a.format} webhook${a.format === "telegram" ? ` to chat ${a.telegramChatId}` : ""}: ${[a.onStart ? "a run's start" : "", a.onHedgeFailure ? "hedge failures (at most one a minute)" : "", "its end", a.dailyDigest ? "a digest of each UTC day" : ""].filter(Boolean).join(", ")} (the check sends none)`
     })
   })
 

@@ -35,6 +35,7 @@ import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
 import { reportFromJournal } from "./journal-report"
 import { type RecordingError, type RecordingOptions, type RecordingSummary, startMarketRecording } from "./market-recorder"
 import { type AlertsService, noAlerts } from "./alerts"
+import { dailyDigest } from "./daily-digest"
 import { describeReconcile, reconcile, ReconciliationRefused } from "./reconcile"
 import { endedAlert, failedAlert, hedgeFailureAlerts, startedAlert } from "./run-alerts"
 import { KillSwitchTripped, LimitReachedBeforeTrading, RiskGuard, riskObserver, watchdog } from "../core/risk/risk-guard"
@@ -371,6 +372,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         progressObserver(guard, points, alertOn?.onHedgeFailure === true ? hedgeFailureAlerts(alerts, options.kind, runId, journalled) : journalled)
       )
       if (alertOn?.onStart === true) yield* alerts.send(startedAlert(options.kind, runId, config, reconciled))
+      if (alertOn?.dailyDigest === true) yield* Effect.forkScoped(dailyDigest(alerts, options.journalPath, options.kind))
       const strategy = runHedgeLoop({ ...config.trade, clientIdPrefix }).pipe(
         Effect.provideService(MakerVenue, maker),
         Effect.provideService(HedgeVenue, hedge),

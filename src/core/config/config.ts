@@ -70,6 +70,8 @@ export interface AlertParams {
   readonly telegramChatId?: string
   readonly onStart: boolean
   readonly onHedgeFailure: boolean
+  /** a digest of each UTC day, sent after its midnight */
+  readonly dailyDigest: boolean
 }
 
 export interface HedgeConfig {
@@ -200,7 +202,8 @@ const alertsOf = (file: ConfigFile): Either.Either<Option.Option<AlertParams>, s
     format: raw.format,
     ...(chatId !== undefined ? { telegramChatId: chatId } : {}),
     onStart: raw.on_start,
-    onHedgeFailure: raw.on_hedge_failure
+    onHedgeFailure: raw.on_hedge_failure,
+    dailyDigest: raw.daily_digest
   }))
 }
 

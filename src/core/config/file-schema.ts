@@ -171,7 +171,8 @@ export const AlertsSection = Schema.Struct({
   format: Schema.optionalWith(oneOf("json", "slack", "discord", "telegram"), { exact: true, default: () => "json" as const }),
   telegram_chat_id: Schema.optionalWith(TelegramChatId, { exact: true }),
   on_start: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }),
-  on_hedge_failure: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true })
+  on_hedge_failure: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }),
+  daily_digest: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true })
 })
 
 export const ConfigFile = Schema.Struct({
