@@ -1,7 +1,8 @@
 /**
  * Messages to the trader: a webhook (Slack, Discord, Telegram, or any endpoint taking JSON) hears
- * when a run starts trading, when a hedge attempt fails, and how a run ended, so a bot stopped by
- * its kill switch at night is known about before morning.
+ * when a run starts trading, when a hedge attempt fails, how a run ended, and each UTC day's
+ * digest (run-alerts.ts, daily-digest.ts), so a bot stopped by its kill switch at night is known
+ * about before morning.
  *
  * Sending never holds up trading: alerts wait in a bounded queue (the newest are dropped when it
  * is full) and one fiber posts them, retrying a 5xx, a 429 or a lost connection a few times.
@@ -10,7 +11,7 @@
  * scrubbed of the config's secrets.
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Clock, Context, Data, Duration, Effect, Fiber, Queue, Redacted, Ref, Schedule, type Scope } from "effect"
+import { Clock, Data, Duration, Effect, Fiber, Queue, Redacted, Ref, Schedule, type Scope } from "effect"
 import type { AlertParams } from "../core/config/config"
 import { utcTime } from "../core/domain/utc"
 
@@ -30,8 +31,6 @@ export interface AlertsService {
   /** queues the alert and returns at once */
   readonly send: (alert: Alert) => Effect.Effect<void>
 }
-
-export class Alerts extends Context.Tag("hedgeloop/Alerts")<Alerts, AlertsService>() {}
 
 /** For runs without alerts.webhook_url. */
 export const noAlerts: AlertsService = { send: () => Effect.void }
