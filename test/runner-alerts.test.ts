@@ -8,19 +8,14 @@ import { Deferred, Effect, Exit } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { decimal, ZERO } from "../src/core/domain/decimal"
-import type { Instrument } from "../src/core/domain/instrument"
+import { decimal } from "../src/core/domain/decimal"
 import { OrderRejected, VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import type { Alert, AlertsService } from "../src/live/alerts"
-import { makePaperExchange } from "../src/live/paper-exchange"
 import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
-import { PERP } from "./support/fake-local-venue"
-import { scriptedPublicVenue } from "./support/public-venue"
+import { HEDGE, paperVenuesWithTaker } from "./support/paper-venues"
 
-const HEDGE: Instrument = { ...PERP, venue: "aster-futures", symbol: "ASTERUSDT", quote: "USDT", minNotional: ZERO }
-const TICKER = { ts: 0, bid: decimal("1.5000"), ask: decimal("1.5004"), last: decimal("1.5002") }
 const TRADE = { quantity: "10", offset_percent: 0, first_wait_seconds: 30, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0, hedge_retry_backoff_ms: 10 }
 
 const collecting = (): AlertsService & { readonly sent: Array<Alert> } => {
@@ -34,32 +29,19 @@ const journalIn = Effect.gen(function*() {
   return path.join(dir, "journal.db")
 })
 
-/**
- * Paper venues where a buyer takes our resting sell a moment after it rests, the hedge venue
- * refuses the first `refusals` market orders, and the run is asked to stop once a hedge executed.
- */
+/** The hedge venue refuses the first `refusals` market orders; the run is asked to stop once a hedge executed. */
 const tradingVenues = (config: ReturnType<typeof testConfig>, stop: Deferred.Deferred<void>, refusals: number) => {
-  const makerMarket = scriptedPublicVenue(PERP, TICKER)
-  const hedgeMarket = scriptedPublicVenue(HEDGE, TICKER)
   let refused = 0
-  return Effect.gen(function*() {
-    const maker = yield* makePaperExchange(makerMarket.venue, { fees: config.sim.maker, quotePollMs: 50 })
-    const hedge = yield* makePaperExchange(hedgeMarket.venue, { fees: config.sim.hedge, quotePollMs: 50 })
-    return {
-      maker: {
-        ...maker,
-        placeLimit: (request) =>
-          Effect.tap(maker.placeLimit(request), () => Effect.sync(() => void setTimeout(() => makerMarket.trade("1.5010", "1000", request.side === "sell" ? "buy" : "sell"), 20)))
-      } satisfies Exchange,
-      hedge: {
-        ...hedge,
-        placeMarket: (request) =>
-          refused++ < refusals
-            ? Effect.fail(new OrderRejected({ venue: HEDGE.venue, reason: "Margin is insufficient.", code: "-2019" }))
-            : Effect.tap(hedge.placeMarket(request), () => Deferred.succeed(stop, undefined))
-      } satisfies Exchange
-    }
-  })
+  return Effect.map(paperVenuesWithTaker(config).venues, ({ maker, hedge }) => ({
+    maker,
+    hedge: {
+      ...hedge,
+      placeMarket: (request) =>
+        refused++ < refusals
+          ? Effect.fail(new OrderRejected({ venue: HEDGE.venue, reason: "Margin is insufficient.", code: "-2019" }))
+          : Effect.tap(hedge.placeMarket(request), () => Deferred.succeed(stop, undefined))
+    } satisfies Exchange
+  }))
 }
 
 describe("the live runner's alerts", () => {

@@ -9,19 +9,14 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
-import type { Instrument } from "../src/core/domain/instrument"
 import type { Side } from "../src/core/domain/order"
 import type { Venue } from "../src/core/domain/venue"
 import type { Exchange } from "../src/core/exchange"
 import { openJournal, type RunKind } from "../src/live/journal"
-import { makePaperExchange } from "../src/live/paper-exchange"
 import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
 import { PERP } from "./support/fake-local-venue"
-import { scriptedPublicVenue } from "./support/public-venue"
-
-const HEDGE: Instrument = { ...PERP, venue: "aster-futures", symbol: "ASTERUSDT", quote: "USDT", minNotional: ZERO }
-const TICKER = { ts: 0, bid: decimal("1.5000"), ask: decimal("1.5004"), last: decimal("1.5002") }
+import { HEDGE, paperVenuesWithTaker } from "./support/paper-venues"
 const HOUR = 60 * 60 * 1000
 
 interface EarlierFill {
@@ -75,26 +70,11 @@ const paperRun = (journalPath: string, maxLossPerDay: string) =>
       trade: { quantity: "10", offset_percent: 0, first_wait_seconds: 30, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0, max_cycles: 1 },
       risk: { max_loss_per_day: maxLossPerDay }
     })
-    const makerMarket = scriptedPublicVenue(PERP, TICKER)
-    const hedgeMarket = scriptedPublicVenue(HEDGE, TICKER)
     const sent = { limit: 0, market: 0 }
-    const venues = Effect.gen(function*() {
-      const maker = yield* makePaperExchange(makerMarket.venue, { fees: config.sim.maker, quotePollMs: 50 })
-      const hedge = yield* makePaperExchange(hedgeMarket.venue, { fees: config.sim.hedge, quotePollMs: 50 })
-      return {
-        maker: {
-          ...maker,
-          placeLimit: (request) =>
-            Effect.tap(maker.placeLimit(request), () =>
-              Effect.sync(() => {
-                sent.limit += 1
-                // a trade through the order's price a moment after it rests
-                setTimeout(() => (request.side === "sell" ? makerMarket.trade("1.5010", "1000", "buy") : makerMarket.trade("1.4990", "1000", "sell")), 20)
-              }))
-        } satisfies Exchange,
-        hedge: { ...hedge, placeMarket: (request) => Effect.tap(hedge.placeMarket(request), () => Effect.sync(() => void (sent.market += 1))) } satisfies Exchange
-      }
-    })
+    const venues = Effect.map(paperVenuesWithTaker(config).venues, ({ maker, hedge }) => ({
+      maker: { ...maker, placeLimit: (request) => Effect.tap(maker.placeLimit(request), () => Effect.sync(() => void (sent.limit += 1))) } satisfies Exchange,
+      hedge: { ...hedge, placeMarket: (request) => Effect.tap(hedge.placeMarket(request), () => Effect.sync(() => void (sent.market += 1))) } satisfies Exchange
+    }))
     const result = yield* runLive({ config, kind: "paper", journalPath, venues, markEveryMs: 1000 })
     return { result, sent }
   })

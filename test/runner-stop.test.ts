@@ -8,20 +8,12 @@ import { Deferred, Duration, Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { decimal, ZERO } from "../src/core/domain/decimal"
-import type { Instrument } from "../src/core/domain/instrument"
 import { VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
-import { makePaperExchange } from "../src/live/paper-exchange"
 import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
-import { PERP } from "./support/fake-local-venue"
 import { inspectJournal } from "./support/live-processes"
-import { scriptedPublicVenue } from "./support/public-venue"
-
-const HEDGE: Instrument = { ...PERP, venue: "aster-futures", symbol: "ASTERUSDT", quote: "USDT", minNotional: ZERO }
-
-const TICKER = { ts: 0, bid: decimal("1.5000"), ask: decimal("1.5004"), last: decimal("1.5002") }
+import { HEDGE, paperVenuesWithTaker } from "./support/paper-venues"
 
 describe("the live runner, stopped while a hedge's reply is outstanding", () => {
   // the strategy's wind-down finds the hedge; or, when the venue does not answer it then, the
@@ -36,37 +28,26 @@ describe("the live runner, stopped while a hedge's reply is outstanding", () => 
       const journalPath = path.join(dir, "journal.db")
       const config = testConfig({ trade: { quantity: "10", offset_percent: 0, first_wait_seconds: 30, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0 } })
       const stop = yield* Deferred.make<void>()
-      const makerMarket = scriptedPublicVenue(PERP, TICKER)
-      const hedgeMarket = scriptedPublicVenue(HEDGE, TICKER)
       let hedgesSent = 0
       let lookUps = 0
 
-      const venues = Effect.gen(function*() {
-        const maker = yield* makePaperExchange(makerMarket.venue, { fees: config.sim.maker, quotePollMs: 50 })
-        const hedge = yield* makePaperExchange(hedgeMarket.venue, { fees: config.sim.hedge, quotePollMs: 50 })
-        return {
-          // a buyer takes our resting sell a moment after it rests
-          maker: {
-            ...maker,
-            placeLimit: (request) =>
-              Effect.tap(maker.placeLimit(request), () => Effect.sync(() => void setTimeout(() => makerMarket.trade("1.5010", "1000", request.side === "sell" ? "buy" : "sell"), 20)))
-          } satisfies Exchange,
-          // the first hedge executes, then Ctrl+C comes while its reply is on the way
-          hedge: {
-            ...hedge,
-            placeMarket: (request) =>
-              Effect.gen(function*() {
-                const order = yield* hedge.placeMarket(request)
-                hedgesSent += 1
-                yield* Deferred.succeed(stop, undefined)
-                yield* Effect.sleep(Duration.millis(300))
-                return order
-              }),
-            queryOrder: (ref) =>
-              lookUpFailsOnce && ++lookUps === 1 ? Effect.fail(new VenueUnavailable({ venue: HEDGE.venue, reason: "503" })) : hedge.queryOrder(ref)
-          } satisfies Exchange
-        }
-      })
+      const venues = Effect.map(paperVenuesWithTaker(config).venues, ({ maker, hedge }) => ({
+        maker,
+        // the first hedge executes, then Ctrl+C comes while its reply is on the way
+        hedge: {
+          ...hedge,
+          placeMarket: (request) =>
+            Effect.gen(function*() {
+              const order = yield* hedge.placeMarket(request)
+              hedgesSent += 1
+              yield* Deferred.succeed(stop, undefined)
+              yield* Effect.sleep(Duration.millis(300))
+              return order
+            }),
+          queryOrder: (ref) =>
+            lookUpFailsOnce && ++lookUps === 1 ? Effect.fail(new VenueUnavailable({ venue: HEDGE.venue, reason: "503" })) : hedge.queryOrder(ref)
+        } satisfies Exchange
+      }))
 
       const result = yield* runLive({ config, kind: "paper", journalPath, venues, stop, markEveryMs: 1000 })
       expect(result.outcome).toBe("stopped")

@@ -1,0 +1,35 @@
+/**
+ * Paper venues over scripted public markets, for runner tests: Backpack's ASTER_USDC_PERP and
+ * Aster's ASTERUSDT both quoted 1.5000 / 1.5004, and a taker who trades through each maker order's
+ * price a moment after it rests. Tests wrap the venues to watch or break what they need.
+ */
+import { Effect } from "effect"
+import type { HedgeConfig } from "../../src/core/config/config"
+import { decimal, ZERO } from "../../src/core/domain/decimal"
+import type { Instrument } from "../../src/core/domain/instrument"
+import type { Exchange } from "../../src/core/exchange"
+import { makePaperExchange } from "../../src/live/paper-exchange"
+import { PERP } from "./fake-local-venue"
+import { scriptedPublicVenue } from "./public-venue"
+
+export const HEDGE: Instrument = { ...PERP, venue: "aster-futures", symbol: "ASTERUSDT", quote: "USDT", minNotional: ZERO }
+export const TICKER = { ts: 0, bid: decimal("1.5000"), ask: decimal("1.5004"), last: decimal("1.5002") }
+
+export const paperVenuesWithTaker = (config: HedgeConfig) => {
+  const makerMarket = scriptedPublicVenue(PERP, TICKER)
+  const hedgeMarket = scriptedPublicVenue(HEDGE, TICKER)
+  const venues = Effect.gen(function*() {
+    const maker = yield* makePaperExchange(makerMarket.venue, { fees: config.sim.maker, quotePollMs: 50 })
+    const hedge = yield* makePaperExchange(hedgeMarket.venue, { fees: config.sim.hedge, quotePollMs: 50 })
+    return {
+      maker: {
+        ...maker,
+        placeLimit: (request) =>
+          Effect.tap(maker.placeLimit(request), () =>
+            Effect.sync(() => void setTimeout(() => (request.side === "sell" ? makerMarket.trade("1.5010", "1000", "buy") : makerMarket.trade("1.4990", "1000", "sell")), 20)))
+      } satisfies Exchange,
+      hedge
+    }
+  })
+  return { makerMarket, hedgeMarket, venues }
+}
