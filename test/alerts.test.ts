@@ -19,6 +19,7 @@ const params = (url: string, patch: Partial<AlertParams> = {}): AlertParams => (
   format: "json",
   onStart: true,
   onHedgeFailure: true,
+  onLossWarning: true,
   dailyDigest: true,
   ...patch
 })

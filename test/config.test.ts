@@ -389,7 +389,7 @@ describe("alerts", () => {
     const config = load(withAlerts(`  webhook_url: "${URL_}"\n`))
     const alerts = Option.getOrThrow(config.alerts)
     expect([Redacted.value(alerts.webhookUrl), alerts.format, alerts.onStart, alerts.onHedgeFailure, alerts.telegramChatId]).toEqual([URL_, "json", true, true, undefined])
-    expect(describeConfig(config).alerts).toEqual({ webhookUrl: "<set>", format: "json", onStart: true, onHedgeFailure: true, dailyDigest: true })
+    expect(describeConfig(config).alerts).toEqual({ webhookUrl: "<set>", format: "json", onStart: true, onHedgeFailure: true, onLossWarning: true, dailyDigest: true })
     expect(JSON.stringify(describeConfig(config))).not.toContain("xyzSECRETtoken")
     expect(util.inspect(config, { depth: 10 })).not.toContain("xyzSECRETtoken")
     expect(configSecrets(config)).toContain(URL_)

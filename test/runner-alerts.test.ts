@@ -10,8 +10,12 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { decimal } from "../src/core/domain/decimal"
 import { OrderRejected, VenueUnavailable } from "../src/core/errors"
+import type { Fill } from "../src/core/domain/order"
 import type { Exchange } from "../src/core/exchange"
+import { RiskGuard } from "../src/core/risk/risk-guard"
+import { silentObserver } from "../src/core/strategy/observer"
 import type { Alert, AlertsService } from "../src/live/alerts"
+import { lossWarnings } from "../src/live/run-alerts"
 import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
 import { HEDGE, paperVenuesWithTaker } from "./support/paper-venues"
@@ -91,6 +95,68 @@ describe("the live runner's alerts", () => {
       expect(Exit.isFailure(exit)).toBe(true)
       expect(alerts.sent.map((a) => [a.event, a.severity, a.text])).toEqual([
         ["start-failed", "critical", "hedgeloop live run failed: backpack unavailable: GET /api/v1/markets answered HTTP 503. Exit 1: a supervisor restarts it after a pause, and the start reconciles first."]
+      ])
+    }))
+})
+
+describe("loss warnings", () => {
+  const fill = (side: Fill["side"], qty: string, price: string, fee: string, ts: number): Fill => ({
+    venue: "backpack",
+    symbol: "ASTER_USDC_PERP",
+    orderId: "o1",
+    tradeId: `t${ts}`,
+    side,
+    price: decimal(price),
+    qty: decimal(qty),
+    fee: decimal(fee),
+    feeAsset: "USDC",
+    liquidity: "maker",
+    ts
+  })
+
+  it.effect("once 80 % of risk.max_loss is used, at a cycle's start; again only after the loss fell below 60 %", () =>
+    Effect.gen(function*() {
+      const config = testConfig({ risk: { max_loss: "50" } })
+      const guard = yield* RiskGuard.make(config.risk, new Map([["backpack", "ASTER_USDC_PERP"]]))
+      const alerts = collecting()
+      const observer = lossWarnings(alerts, guard, "live", 4, silentObserver)
+      const texts = () => alerts.sent.map((a) => `${a.event} ${a.severity}: ${a.text}`)
+      // sold 10 at 2 paying a fee of 39.99: cash 20 - 39.99, the -10 held worth -20 at 2: PnL -39.99 (79.98 %)
+      yield* guard.recordFill(fill("sell", "10", "2", "39.99", 1))
+      yield* observer.cycleStarted(1, 1)
+      expect(texts()).toEqual([])
+      // marked at 2.001: PnL -40.00 (80 %)
+      yield* guard.recordMark("backpack", decimal("2.001"), 2)
+      yield* observer.cycleStarted(2, 2)
+      expect(texts()).toEqual(["loss-warning warning: hedgeloop live run 4: this run's PnL is -40, 80% of risk.max_loss (50): the kill switch stops the run at -50"])
+      // worse, not said again
+      yield* guard.recordMark("backpack", decimal("2.3"), 3)
+      yield* observer.cycleStarted(3, 3)
+      expect(texts().length).toBe(1)
+      // back to -30.99 (61.98 %): still not re-armed; -28.99 (57.98 %): re-armed, silently
+      yield* guard.recordMark("backpack", decimal("1.1"), 4)
+      yield* observer.cycleStarted(4, 4)
+      yield* guard.recordMark("backpack", decimal("0.9"), 5)
+      yield* observer.cycleStarted(5, 5)
+      expect(texts().length).toBe(1)
+      // -42.49 (84.98 %): said again, the percentage rounded down
+      yield* guard.recordMark("backpack", decimal("2.25"), 6)
+      yield* observer.cycleStarted(6, 6)
+      expect(texts()[1]).toBe("loss-warning warning: hedgeloop live run 4: this run's PnL is -42.49, 84% of risk.max_loss (50): the kill switch stops the run at -50")
+    }))
+
+  it.effect("risk.max_loss_per_day counts the earlier runs of the last 24 hours", () =>
+    Effect.gen(function*() {
+      const config = testConfig({ risk: { max_loss: "50", max_loss_per_day: "100" } })
+      const guard = yield* RiskGuard.make(config.risk, new Map([["backpack", "ASTER_USDC_PERP"]]))
+      const alerts = collecting()
+      const observer = lossWarnings(alerts, guard, "paper", 2, silentObserver)
+      // earlier runs: a round trip that lost 75 in fees; this run: 10 in fees (20 %, no warning of its own)
+      yield* guard.recordEarlierRuns([fill("sell", "10", "2", "40", 1_000), fill("buy", "10", "2", "35", 2_000)], [], 10_000)
+      yield* guard.recordFill(fill("sell", "10", "2", "10", 11_000))
+      yield* observer.cycleStarted(1, 11_000)
+      expect(alerts.sent.map((a) => a.text)).toEqual([
+        "hedgeloop paper run 2: the last 24 hours' PnL (earlier runs included) is -85, 85% of risk.max_loss_per_day (100): the kill switch stops the run at -100"
       ])
     }))
 })

@@ -15,7 +15,7 @@ import { Clock, Data, Duration, Effect, Fiber, Queue, Redacted, Ref, Schedule, t
 import type { AlertParams } from "../core/config/config"
 import { utcTime } from "../core/domain/utc"
 
-export type AlertEvent = "started" | "hedge-failed" | "ended" | "start-failed" | "daily"
+export type AlertEvent = "started" | "hedge-failed" | "loss-warning" | "ended" | "start-failed" | "daily"
 export type AlertSeverity = "info" | "warning" | "critical"
 
 export interface Alert {

@@ -1,12 +1,14 @@
 /**
  * What the live runner tells the trader through alerts (alerts.ts): that a run started trading,
  * that a hedge attempt failed (the first at once, then at most one a minute with the count of
- * those in between), and how the run ended, with what it did and what to do now.
+ * those in between), that a loss limit is near, and how the run ended, with what it did and what
+ * to do now.
  */
-import { Clock, Effect } from "effect"
+import { BigDecimal, Clock, Effect, Option } from "effect"
 import type { HedgeConfig } from "../core/config/config"
-import { decimal, formatDecimal } from "../core/domain/decimal"
+import { type Decimal, decimal, formatDecimal } from "../core/domain/decimal"
 import type { RunReport } from "../core/report/report"
+import type { RiskGuard } from "../core/risk/risk-guard"
 import type { StrategyObserverService } from "../core/strategy/observer"
 import type { Alert, AlertsService } from "./alerts"
 import { money, volumeText } from "./run-progress"
@@ -85,6 +87,54 @@ export const hedgeFailureAlerts = (alerts: AlertsService, kind: RunKind, runId: 
             text: `hedgeloop ${kind} run ${runId}: hedge ${event.side} ${formatDecimal(event.qty)} (cycle ${event.cycle}, leg ${event.leg}) failed: ${event.reason}${more}; ` +
               "the strategy retries, and the kill switch stops the run after risk.max_consecutive_hedge_failures"
           })
+        })
+      )
+  }
+}
+
+/** The share of a loss limit that warns the trader, and the share below which a warning re-arms. */
+const WARN_AT = decimal("0.8")
+const REARM_BELOW = decimal("0.6")
+
+/**
+ * Tells `inner` everything and, at the start of each cycle, warns the trader once a loss limit is
+ * 80 % used (risk.max_loss for this run, risk.max_loss_per_day over the last 24 hours), while
+ * there is still time to act; the warning comes again only after the loss fell below 60 %.
+ */
+export const lossWarnings = (alerts: AlertsService, guard: RiskGuard, kind: RunKind, runId: number, inner: StrategyObserverService): StrategyObserverService => {
+  const armed = { run: true, day: true }
+  const judge = (which: keyof typeof armed, pnl: Decimal, limit: Decimal, key: string, subject: string): Effect.Effect<void> => {
+    const used = BigDecimal.divide(BigDecimal.negate(pnl), limit).pipe(Option.getOrElse(() => BigDecimal.fromBigInt(0n)))
+    if (!armed[which]) {
+      if (BigDecimal.lessThan(used, REARM_BELOW)) armed[which] = true
+      return Effect.void
+    }
+    if (BigDecimal.lessThan(used, WARN_AT)) return Effect.void
+    armed[which] = false
+    const percent = BigDecimal.round(BigDecimal.multiply(used, decimal("100")), { scale: 0, mode: "to-zero" })
+    return alerts.send({
+      event: "loss-warning",
+      severity: "warning",
+      kind,
+      runId,
+      text: `hedgeloop ${kind} run ${runId}: ${subject} is ${money(pnl)}, ${formatDecimal(percent)}% of ${key} (${formatDecimal(limit)}): ` +
+        `the kill switch stops the run at -${formatDecimal(limit)}`
+    })
+  }
+  return {
+    ...inner,
+    cycleStarted: (cycle, ts) =>
+      Effect.zipRight(
+        inner.cycleStarted(cycle, ts),
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const status = guard.status(now)
+          const limits = guard.limits
+          return Effect.zipRight(
+            judge("run", status.pnl, limits.maxLoss, "risk.max_loss", "this run's PnL"),
+            Option.isSome(limits.maxLossPerDay) && Option.isSome(status.pnlLastDay)
+              ? judge("day", status.pnlLastDay.value, limits.maxLossPerDay.value, "risk.max_loss_per_day", "the last 24 hours' PnL (earlier runs included)")
+              : Effect.void
+          )
         })
       )
   }

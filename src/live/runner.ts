@@ -37,7 +37,7 @@ import { type RecordingError, type RecordingOptions, type RecordingSummary, star
 import { type AlertsService, noAlerts } from "./alerts"
 import { dailyDigest } from "./daily-digest"
 import { describeReconcile, reconcile, ReconciliationRefused } from "./reconcile"
-import { endedAlert, failedAlert, hedgeFailureAlerts, startedAlert } from "./run-alerts"
+import { endedAlert, failedAlert, hedgeFailureAlerts, lossWarnings, startedAlert } from "./run-alerts"
 import { KillSwitchTripped, LimitReachedBeforeTrading, RiskGuard, riskObserver, watchdog } from "../core/risk/risk-guard"
 import { progressObserver } from "./run-progress"
 import { DAY_MS } from "../core/risk/trailing-pnl"
@@ -367,9 +367,10 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
 
       const points = new Map([[maker.venue, config.points.maker], [hedge.venue, config.points.hedge]])
       const journalled = journalObserver(journal, runId)
+      const alerted = alertOn?.onHedgeFailure === true ? hedgeFailureAlerts(alerts, options.kind, runId, journalled) : journalled
       const observer: StrategyObserverService = riskObserver(
         guard,
-        progressObserver(guard, points, alertOn?.onHedgeFailure === true ? hedgeFailureAlerts(alerts, options.kind, runId, journalled) : journalled)
+        progressObserver(guard, points, alertOn?.onLossWarning === true ? lossWarnings(alerts, guard, options.kind, runId, alerted) : alerted)
       )
       if (alertOn?.onStart === true) yield* alerts.send(startedAlert(options.kind, runId, config, reconciled))
       if (alertOn?.dailyDigest === true) yield* Effect.forkScoped(dailyDigest(alerts, options.journalPath, options.kind))

@@ -70,6 +70,8 @@ export interface AlertParams {
   readonly telegramChatId?: string
   readonly onStart: boolean
   readonly onHedgeFailure: boolean
+  /** when 80 % of risk.max_loss or risk.max_loss_per_day is used */
+  readonly onLossWarning: boolean
   /** a digest of each UTC day, sent after its midnight */
   readonly dailyDigest: boolean
 }
@@ -203,6 +205,7 @@ const alertsOf = (file: ConfigFile): Either.Either<Option.Option<AlertParams>, s
     ...(chatId !== undefined ? { telegramChatId: chatId } : {}),
     onStart: raw.on_start,
     onHedgeFailure: raw.on_hedge_failure,
+    onLossWarning: raw.on_loss_warning,
     dailyDigest: raw.daily_digest
   }))
 }

@@ -172,6 +172,7 @@ export const AlertsSection = Schema.Struct({
   telegram_chat_id: Schema.optionalWith(TelegramChatId, { exact: true }),
   on_start: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }),
   on_hedge_failure: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }),
+  on_loss_warning: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }),
   daily_digest: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true })
 })
 
