@@ -215,7 +215,7 @@ describe("npm run live: stopping and crashing", () => {
       expect(state.inDoubt).toEqual([])
       // sent before the process exited: nothing is waited for here
       expect(hook.received.map((r) => [r.body.event, r.body.severity, r.body.kind, r.body.run])).toEqual([["started", "info", "live", 1], ["ended", "info", "live", 1]])
-      expect(hook.received[1]!.body.text).toMatch(/^hedgeloop live run 1 ended: stopped\. Volume [\d.]+, .*Flat across venues \(backpack -?[\d.]+, aster-futures -?[\d.]+\)\. stopped on request\.$/)
+      expect(hook.received[1]!.body.text).toMatch(/^hedgeloop live run 1 ended: stopped\. Volume [\d.]+, .*Hedged: net 0 across venues \(backpack -?[\d.]+, aster-futures -?[\d.]+\)\. stopped on request\.$/)
       expect(live.output()).not.toContain(hook.url)
     } finally {
       await hook.close()

@@ -69,7 +69,7 @@ describe("the live runner's alerts", () => {
       )
       const volume = decimal(result.report.totals.volume)
       expect(volume.value > 0n).toBe(true)
-      expect(ended!.text).toMatch(/^hedgeloop paper run 1 ended: stopped\. Volume [\d.]+, points ≈ [\d.]+, fees [\d.]+, funding 0, PnL -?[\d.]+; 1 cycle\(s\), 2 fill\(s\)\. Flat across venues \(backpack -10, aster-futures 10\)\. stopped on request\.$/)
+      expect(ended!.text).toMatch(/^hedgeloop paper run 1 ended: stopped\. Volume [\d.]+, points ≈ [\d.]+, fees [\d.]+, funding 0, PnL -?[\d.]+; 1 cycle\(s\), 2 fill\(s\)\. Hedged: net 0 across venues \(backpack -10, aster-futures 10\)\. stopped on request\.$/)
     }))
 
   it.scopedLive("on_start and on_hedge_failure off: only the end is sent", () =>

@@ -48,7 +48,7 @@ export const endedAlert = (kind: RunKind, runId: number, outcome: RunOutcome, re
       `Volume ${volumeText(decimal(report.totals.volume))}, points ≈ ${volumeText(decimal(report.points.total))}, fees ${money(decimal(report.totals.fees))}, ` +
       `funding ${money(decimal(report.totals.funding))}, PnL ${money(decimal(report.totals.pnl))}; ` +
       `${report.cycles.count} cycle(s), ${report.fills.length} fill(s).`,
-      net.value === 0n ? `Flat across venues (${positions}).` : `NOT FLAT: net ${formatDecimal(net)} across venues (${positions}).`,
+      net.value === 0n ? `Hedged: net 0 across venues (${positions}).` : `NOT HEDGED: net ${formatDecimal(net)} across venues (${positions}).`,
       `${AFTERWARDS[outcome]}.`
     ].join(" ")
   }
