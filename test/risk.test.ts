@@ -10,11 +10,11 @@ import { readFileSync } from "node:fs"
 import * as YAML from "yaml"
 import { type HedgeConfig, parseConfig } from "../src/core/config/config"
 import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
-import type { Fill, Side } from "../src/core/domain/order"
 import type { Venue } from "../src/core/domain/venue"
 import type { HedgeAttemptFailed, HedgeSent, StrategyObserverService } from "../src/core/strategy/observer"
 import { KillSwitchTripped, RiskGuard, type RiskLimits, riskObserver, watchdog } from "../src/core/risk/risk-guard"
 import { describeProgress } from "../src/live/run-progress"
+import { fillOf as fill } from "./support/fills"
 
 const s = formatDecimal
 
@@ -28,20 +28,6 @@ const limits = (overrides: Partial<RiskLimits> = {}): RiskLimits => ({
   ...overrides
 })
 
-let tradeId = 0
-const fill = (venue: Venue, side: Side, qty: string, price: string, fee: string, ts = 0): Fill => ({
-  venue,
-  symbol: venue === "backpack" ? "ASTER_USDC_PERP" : "ASTERUSDT",
-  orderId: "o1",
-  tradeId: String(++tradeId),
-  side,
-  price: decimal(price),
-  qty: decimal(qty),
-  fee: decimal(fee),
-  feeAsset: venue === "backpack" ? "USDC" : "USDT",
-  liquidity: venue === "backpack" ? "maker" : "taker",
-  ts
-})
 
 const tripOf = (guard: RiskGuard, now: number): KillSwitchTripped | undefined => Option.getOrUndefined(guard.check(now))
 

@@ -18,6 +18,7 @@ import type { Alert, AlertsService } from "../src/live/alerts"
 import { lossWarnings } from "../src/live/run-alerts"
 import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
+import { fillOf } from "./support/fills"
 import { HEDGE, paperVenuesWithTaker } from "./support/paper-venues"
 
 const TRADE = { quantity: "10", offset_percent: 0, first_wait_seconds: 30, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0, hedge_retry_backoff_ms: 10 }
@@ -100,19 +101,7 @@ describe("the live runner's alerts", () => {
 })
 
 describe("loss warnings", () => {
-  const fill = (side: Fill["side"], qty: string, price: string, fee: string, ts: number): Fill => ({
-    venue: "backpack",
-    symbol: "ASTER_USDC_PERP",
-    orderId: "o1",
-    tradeId: `t${ts}`,
-    side,
-    price: decimal(price),
-    qty: decimal(qty),
-    fee: decimal(fee),
-    feeAsset: "USDC",
-    liquidity: "maker",
-    ts
-  })
+  const fill = (side: Fill["side"], qty: string, price: string, fee: string, ts: number) => fillOf("backpack", side, qty, price, fee, ts)
 
   it.effect("once 80 % of risk.max_loss is used, at a cycle's start; again only after the loss fell below 60 %", () =>
     Effect.gen(function*() {

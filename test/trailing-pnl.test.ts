@@ -8,27 +8,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal } from "effect"
 import * as fc from "fast-check"
 import { type Decimal, decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
-import type { Fill, Side } from "../src/core/domain/order"
+import type { Side } from "../src/core/domain/order"
 import type { Venue } from "../src/core/domain/venue"
 import { TrailingPnl } from "../src/core/risk/trailing-pnl"
+import { fillOf as fill } from "./support/fills"
 
 const s = formatDecimal
 const MARKETS = new Map<Venue, string>([["backpack", "ASTER_USDC_PERP"], ["aster-futures", "ASTERUSDT"]])
 
-let tradeId = 0
-const fill = (venue: Venue, side: Side, qty: string, price: string, fee: string, ts: number, symbol = MARKETS.get(venue)!): Fill => ({
-  venue,
-  symbol,
-  orderId: "o",
-  tradeId: String(++tradeId),
-  side,
-  price: decimal(price),
-  qty: decimal(qty),
-  fee: decimal(fee),
-  feeAsset: "USDC",
-  liquidity: "maker",
-  ts
-})
 
 describe("TrailingPnl: hand-computed", () => {
   it("a hedged pair: the spread and the fees, whatever the mark", () => {
