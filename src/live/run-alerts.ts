@@ -10,6 +10,7 @@ import { type Decimal, decimal, formatDecimal } from "../core/domain/decimal"
 import type { RunReport } from "../core/report/report"
 import type { RiskGuard } from "../core/risk/risk-guard"
 import type { StrategyObserverService } from "../core/strategy/observer"
+import { makeRepeatLimiter } from "../adapters/common/warning-limiter"
 import type { Alert, AlertsService } from "./alerts"
 import { money, volumeText } from "./run-progress"
 import type { RunOutcome } from "./runner"
@@ -64,21 +65,14 @@ export const failedAlert = (kind: RunKind, reason: string): Alert => ({
 
 /** Tells `inner` everything and the trader about failed hedge attempts, at most once a minute. */
 export const hedgeFailureAlerts = (alerts: AlertsService, kind: RunKind, runId: number, inner: StrategyObserverService, everyMs = 60_000): StrategyObserverService => {
-  let lastSentAt = Number.NEGATIVE_INFINITY
-  let since = 0
+  const limited = makeRepeatLimiter(everyMs)
   return {
     ...inner,
     hedgeFailed: (event) =>
       Effect.zipRight(
         inner.hedgeFailed?.(event) ?? Effect.void,
-        Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          if (now - lastSentAt < everyMs) {
-            since += 1
-            return Effect.void
-          }
-          const more = since > 0 ? ` (${since} more failed attempt(s) since the last alert)` : ""
-          lastSentAt = now
-          since = 0
+        limited("hedge-failed", (repeats) => {
+          const more = repeats !== undefined && repeats > 0 ? ` (${repeats} more failed attempt(s) since the last alert)` : ""
           return alerts.send({
             event: "hedge-failed",
             severity: "warning",
