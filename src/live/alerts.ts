@@ -14,6 +14,7 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Clock, Data, Duration, Effect, Fiber, Queue, Redacted, Ref, Schedule, type Scope } from "effect"
 import type { AlertParams } from "../core/config/config"
 import { utcTime } from "../core/domain/utc"
+import type { RunKind } from "./journal"
 
 export type AlertEvent = "started" | "hedge-failed" | "loss-warning" | "ended" | "start-failed" | "daily"
 export type AlertSeverity = "info" | "warning" | "critical"
@@ -23,7 +24,7 @@ export interface Alert {
   readonly severity: AlertSeverity
   /** one paragraph a person reads on a phone */
   readonly text: string
-  readonly kind: "live" | "paper"
+  readonly kind: RunKind
   readonly runId?: number
 }
 

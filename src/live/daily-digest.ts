@@ -9,15 +9,15 @@ import { DAY_MS } from "../core/risk/trailing-pnl"
 import type { AlertsService } from "./alerts"
 import type { RunKind } from "./journal"
 import { dailyReportsFromJournal, type DayReport } from "./journal-report"
-import { money, volumeText } from "./run-progress"
+import { reportFigures } from "./run-alerts"
+import { money } from "./run-progress"
 
 /** after midnight: the day's last fills, funding and marks are journalled by then */
 export const DIGEST_DELAY_MS = 10_000
 
 export const digestText = (kind: RunKind, { day, runIds, report }: DayReport): string => {
   const costs = report.points.costPer1000Points
-  return `hedgeloop ${kind}, ${day} (UTC): volume ${volumeText(decimal(report.totals.volume))}, points ≈ ${volumeText(decimal(report.points.total))}, ` +
-    `fees ${money(decimal(report.totals.fees))}, funding ${money(decimal(report.totals.funding))}, PnL ${money(decimal(report.totals.pnl))}` +
+  return `hedgeloop ${kind}, ${day} (UTC): ${reportFigures(report)}` +
     `${costs === null ? "" : `, cost per 1000 points ${money(decimal(costs))}`}; ${report.cycles.count} cycle(s), ${report.fills.length} fill(s), ${runIds.length} run(s)`
 }
 

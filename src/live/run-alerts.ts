@@ -12,10 +12,9 @@ import type { RiskGuard } from "../core/risk/risk-guard"
 import type { StrategyObserverService } from "../core/strategy/observer"
 import { makeRepeatLimiter } from "../adapters/common/warning-limiter"
 import type { Alert, AlertsService } from "./alerts"
+import type { RunKind } from "./journal"
 import { money, volumeText } from "./run-progress"
 import type { RunOutcome } from "./runner"
-
-type RunKind = Alert["kind"]
 
 /** What the trader should do after each outcome (the exit codes of runner.ts). */
 const AFTERWARDS: Record<RunOutcome, string> = {
@@ -26,6 +25,13 @@ const AFTERWARDS: Record<RunOutcome, string> = {
   refused: "exit 4: it refused to start trading; a person must look",
   failed: "exit 1: a supervisor restarts it after a pause, and the start reconciles first"
 }
+
+/** A report's figures as the alerts write them: "volume …, points ≈ …, fees …, funding …, PnL …" (rounded as the run's progress lines are). */
+export const reportFigures = (report: RunReport): string =>
+  `volume ${volumeText(decimal(report.totals.volume))}, points ≈ ${volumeText(decimal(report.points.total))}, fees ${money(decimal(report.totals.fees))}, ` +
+  `funding ${money(decimal(report.totals.funding))}, PnL ${money(decimal(report.totals.pnl))}`
+
+const capitalized = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`
 
 export const startedAlert = (kind: RunKind, runId: number, config: HedgeConfig, reconciled: string): Alert => ({
   event: "started",
@@ -46,9 +52,7 @@ export const endedAlert = (kind: RunKind, runId: number, outcome: RunOutcome, re
     runId,
     text: [
       `hedgeloop ${kind} run ${runId} ended: ${outcome}${reason !== undefined ? ` (${reason})` : ""}.`,
-      `Volume ${volumeText(decimal(report.totals.volume))}, points ≈ ${volumeText(decimal(report.points.total))}, fees ${money(decimal(report.totals.fees))}, ` +
-      `funding ${money(decimal(report.totals.funding))}, PnL ${money(decimal(report.totals.pnl))}; ` +
-      `${report.cycles.count} cycle(s), ${report.fills.length} fill(s).`,
+      `${capitalized(reportFigures(report))}; ${report.cycles.count} cycle(s), ${report.fills.length} fill(s).`,
       net.value === 0n ? `Hedged: net 0 across venues (${positions}).` : `NOT HEDGED: net ${formatDecimal(net)} across venues (${positions}).`,
       `${AFTERWARDS[outcome]}.`
     ].join(" ")
