@@ -269,6 +269,13 @@ const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } =
   return { outcome: "failed", reason: error instanceof Error ? error.message : String(error) }
 }
 
+/** The outcome a failure gives the run, and why: its error's, else the defect's first line. */
+const describeCause = (cause: Cause.Cause<unknown>): { outcome: RunOutcome; reason: string } =>
+  Option.match(Cause.failureOption(cause), {
+    onSome: describeExit,
+    onNone: () => ({ outcome: "failed", reason: Cause.pretty(cause).split("\n")[0] ?? "defect" })
+  })
+
 export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunResult, E | RunStopped | RecordingError | ExchangeError, R | Scope.Scope> => {
   const alerts = options.alerts ?? noAlerts
   const alertOn = Option.getOrUndefined(options.config.alerts)
@@ -396,10 +403,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     const failed = journalFailure !== undefined
       ? describeExit(journalFailure)
       : exit._tag === "Failure"
-      ? Option.match(Cause.failureOption(exit.cause), {
-        onSome: describeExit,
-        onNone: () => ({ outcome: "failed" as const, reason: Cause.pretty(exit.cause).split("\n")[0] ?? "defect" })
-      })
+      ? describeCause(exit.cause)
       : undefined
     let outcome: RunOutcome = "completed"
     let reason: string | undefined
@@ -444,10 +448,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     Effect.tapErrorCause((cause) =>
       Cause.isInterruptedOnly(cause)
         ? Effect.void
-        : alerts.send(failedAlert(options.kind, Option.match(Cause.failureOption(cause), {
-          onSome: (error) => (error instanceof Error ? error.message : String(error)),
-          onNone: () => Cause.pretty(cause).split("\n")[0] ?? "defect"
-        })))
+        : alerts.send(failedAlert(options.kind, describeCause(cause).reason))
     )
   )
 }
