@@ -12,7 +12,7 @@
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Clock, Data, Duration, Effect, Fiber, Queue, Redacted, Ref, Schedule, type Scope } from "effect"
-import type { AlertParams } from "../core/config/config"
+import { type AlertParams, scrubSecrets } from "../core/config/config"
 import { utcTime } from "../core/domain/utc"
 import type { RunKind } from "./journal"
 
@@ -87,7 +87,7 @@ const makeDelivery = (params: AlertParams, options: DeliveryOptions) =>
     // no trace headers or spans towards a third party
     const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
     const url = Redacted.value(params.webhookUrl)
-    const scrub = (text: string) => options.secrets.reduce((out, secret) => out.split(secret).join("<redacted>"), text)
+    const scrub = (text: string) => scrubSecrets(text, options.secrets)
     const timeout = Duration.decode(options.timeout ?? "10 seconds")
     const failed = (reason: string, retry: boolean) => new AlertNotDelivered({ format: params.format, reason, retry })
 

@@ -38,7 +38,7 @@ import * as fs from "node:fs"
 import Database from "better-sqlite3"
 import { BigDecimal, Context, Data, Effect, Layer, Option, Schema, type Scope } from "effect"
 import type { FundingPayment } from "../core/accounting/ledger"
-import { configSecrets, describeConfig, type HedgeConfig } from "../core/config/config"
+import { configSecrets, describeConfig, type HedgeConfig, scrubSecrets } from "../core/config/config"
 import { type Decimal, DecimalString, formatDecimal } from "../core/domain/decimal"
 import { type Fill, isOpenStatus, Liquidity, Order, type OrderUpdate, Side } from "../core/domain/order"
 import { Venue } from "../core/domain/venue"
@@ -670,9 +670,7 @@ class JournalStore {
   }
 
   private scrub(text: string): string {
-    let out = text
-    for (const secret of this.secrets) out = out.split(secret).join("<redacted>")
-    return out
+    return scrubSecrets(text, this.secrets)
   }
 
   private scrubOrNull(text: string | undefined): string | null {

@@ -355,3 +355,10 @@ export const configSecrets = (config: HedgeConfig): ReadonlyArray<string> =>
     ...(config.hedge.v3 !== undefined ? [config.hedge.v3.signerPrivateKey] : []),
     ...Option.match(config.alerts, { onNone: () => [], onSome: (a) => [a.webhookUrl] })
   ].map(Redacted.value).filter((value) => value.trim().length > 0)
+
+/** `text` with every one of `secrets` replaced by "<redacted>" (a venue's error may echo a key). */
+export const scrubSecrets = (text: string, secrets: Iterable<string>): string => {
+  let out = text
+  for (const secret of secrets) out = out.split(secret).join("<redacted>")
+  return out
+}
