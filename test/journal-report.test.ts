@@ -19,6 +19,7 @@ import { type JournalService, openJournal, type RunKind } from "../src/live/jour
 import { dailyReportsFromJournal, type JournalReportOptions, reportFromJournal } from "../src/live/journal-report"
 import { money } from "../src/live/run-progress"
 import { testConfig } from "./support/config"
+import { fillOf } from "./support/fills"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 import { tempDir } from "./support/scripted-market"
 
@@ -99,19 +100,7 @@ const writeRun = (journal: JournalService, plan: RunPlan): number => {
   }))
   const p = `r${runId}-`
   const fill = (venue: Venue, n: number, side: Fill["side"], price: string, qty: string, fee: string, ts: number) =>
-    run(journal.recordFill(runId, {
-      venue,
-      symbol: venue === "backpack" ? "ASTER_USDC_PERP" : "ASTERUSDT",
-      orderId: `${p}o${n}`,
-      tradeId: `${p}t${n}`,
-      side,
-      price: decimal(price),
-      qty: decimal(qty),
-      fee: decimal(fee),
-      feeAsset: venue === "backpack" ? "USDC" : "USDT",
-      liquidity: venue === "backpack" ? "maker" : "taker",
-      ts: S + ts
-    }))
+    run(journal.recordFill(runId, { ...fillOf(venue, side, qty, price, fee, S + ts), orderId: `${p}o${n}`, tradeId: `${p}t${n}` }))
   const event = (cycle: number, ts: number, detail: Parameters<JournalService["recordCycleEvent"]>[0]["detail"]) =>
     run(journal.recordCycleEvent({ runId, cycle, ts: S + ts, detail }))
   const hedge = (id: string, cycle: number, leg: 1 | 2, side: Fill["side"], qty: string, quote: string, reference: string, ts: number) => {
