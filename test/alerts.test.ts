@@ -201,6 +201,6 @@ describe("npm run live -- CONFIG --test-alert", () => {
     const hook = await server()
     const fromEnvironment = await runLiveCli([configWith(""), "--test-alert"], { HEDGELOOP_ALERTS_WEBHOOK_URL: hook.url })
     expect(fromEnvironment.code, fromEnvironment.stderr).toBe(0)
-    expect(hook.received.map((r) => [r.body.source, r.body.event, r.body.severity])).toEqual([["hedgeloop", "started", "info"]])
+    expect(hook.received.map((r) => [r.body.source, r.body.event, r.body.severity])).toEqual([["hedgeloop", "test", "info"]])
   })
 })

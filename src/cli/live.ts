@@ -110,7 +110,7 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
     if (args.testAlert) {
       if (Option.isNone(loaded.config.alerts)) return yield* new NoAlertsConfigured({ config: args.config })
       const alerts = loaded.config.alerts.value
-      yield* deliverAlert(alerts, { event: "started", severity: "info", kind, text: `hedgeloop: a test alert from ${args.config}; a ${kind} run's start, hedge failures and end will come here` }, {
+      yield* deliverAlert(alerts, { event: "test", severity: "info", kind, text: `hedgeloop: a test alert from ${args.config}; a ${kind} run's start, hedge failures and end will come here` }, {
         secrets: configSecrets(loaded.config)
       }).pipe(Effect.provide(NodeHttpClient.layerUndici))
       return yield* Console.log(`test alert delivered (${alerts.format} webhook${alerts.telegramChatId !== undefined ? `, chat ${alerts.telegramChatId}` : ""})`)

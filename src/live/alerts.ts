@@ -16,7 +16,8 @@ import { type AlertParams, scrubSecrets } from "../core/config/config"
 import { utcTime } from "../core/domain/utc"
 import type { RunKind } from "./journal"
 
-export type AlertEvent = "started" | "hedge-failed" | "loss-warning" | "ended" | "start-failed" | "daily"
+/** `test`: the message of `npm run live -- CONFIG --test-alert` */
+export type AlertEvent = "started" | "hedge-failed" | "loss-warning" | "ended" | "start-failed" | "daily" | "test"
 export type AlertSeverity = "info" | "warning" | "critical"
 
 export interface Alert {
