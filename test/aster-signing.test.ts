@@ -9,7 +9,7 @@ import fc from "fast-check"
 import { domainSeparator } from "viem"
 import { queryString } from "../src/adapters/common/rest"
 import { hmacSha256Hex, receivedTotalParams, signV1, splitSignature, timestampAccepted, verifyV1 } from "../src/adapters/aster/signing-v1"
-import { domainOf, makeNonceSource, recoverV3Signer, signV3, signV3Message, TESTNET_CHAIN_ID, v3Digest, validateV3Credentials } from "../src/adapters/aster/signing-v3"
+import { domainOf, makeNonceSource, recoverV3Signer, sameAddress, signV3, signV3Message, TESTNET_CHAIN_ID, v3Digest, validateV3Credentials } from "../src/adapters/aster/signing-v3"
 import { NonceMemory } from "../src/sim/local-exchange/aster/auth"
 
 describe("V1 HMAC-SHA256 (reference §3.1)", () => {
@@ -110,11 +110,12 @@ describe("V3 EIP-712 agent signing (reference §3.2)", () => {
       "0xf91e000376f360c1661cf0fbc79a816e915dce485c616bd49c5e35c6cbc5ba5042ccf75a2bffd282676dbf698087a73982bfd1491a993eeedc276f6827c94a8c1c"
   }
 
-  it("has the vector's domain separator and digest (chain id 1666, and 714 on testnet)", () => {
-    expect(domainSeparator({ domain: domainOf(1666) })).toBe(mainnet.domainSeparator)
-    expect(v3Digest(msg)).toBe(mainnet.digest)
-    expect(v3Digest(msg, TESTNET_CHAIN_ID)).toBe(testnet.digest)
-  })
+  it.effect("has the vector's domain separator and digest (chain id 1666, and 714 on testnet)", () =>
+    Effect.gen(function*() {
+      expect(domainSeparator({ domain: domainOf(1666) })).toBe(mainnet.domainSeparator)
+      expect(yield* v3Digest(msg)).toBe(mainnet.digest)
+      expect(yield* v3Digest(msg, TESTNET_CHAIN_ID)).toBe(testnet.digest)
+    }))
 
   it.effect("reproduces the vector's signatures", () =>
     Effect.gen(function*() {
@@ -140,6 +141,15 @@ describe("V3 EIP-712 agent signing (reference §3.2)", () => {
       const otherChain = yield* recoverV3Signer(msg, testnet.signature)
       expect(Option.isSome(otherChain) && otherChain.value === signer).toBe(false)
       expect(Option.isNone(yield* recoverV3Signer(msg, "0x1234"))).toBe(true)
+    }))
+
+  it.effect("an address matches itself in any letter case; another address or a non-address does not", () =>
+    Effect.gen(function*() {
+      expect(yield* sameAddress(signer.toLowerCase(), signer)).toBe(true)
+      expect(yield* sameAddress(signer, signer.toUpperCase().replace("0X", "0x"))).toBe(true)
+      expect(yield* sameAddress(signer, user)).toBe(false)
+      expect(yield* sameAddress(signer, signer.slice(0, -1))).toBe(false)
+      expect(yield* sameAddress("not an address", "not an address")).toBe(false)
     }))
 
   it.effect("checks the agent key belongs to the signer, without showing the key", () =>

@@ -6,9 +6,24 @@
  * The string signed is exactly the string sent. The server side recovers the signer.
  */
 import { Data, Effect, Option, Redacted, Ref } from "effect"
-import { type Address, type Hex, hashTypedData, isAddress, isAddressEqual, recoverTypedDataAddress, zeroAddress } from "viem"
-import { privateKeyToAccount, signTypedData } from "viem/accounts"
+import type { Address, Hex } from "viem"
 import { queryString } from "../common/rest"
+
+/**
+ * viem, loaded on first use: only V3 credentials need it, and its 450 modules would otherwise
+ * add most of a second to the start of every command that reaches this adapter.
+ */
+interface Viem {
+  readonly core: typeof import("viem")
+  readonly accounts: typeof import("viem/accounts")
+}
+let viemLoaded: Viem | undefined
+let viemLoading: Promise<Viem> | undefined
+const viem: Effect.Effect<Viem> = Effect.suspend(() =>
+  viemLoaded !== undefined ? Effect.succeed(viemLoaded) : Effect.promise(() =>
+    (viemLoading ??= Promise.all([import("viem"), import("viem/accounts")]).then(([core, accounts]) => (viemLoaded = { core, accounts })))
+  )
+)
 
 export const MAINNET_CHAIN_ID = 1666
 export const TESTNET_CHAIN_ID = 714
@@ -37,36 +52,45 @@ export class V3CredentialsError extends Data.TaggedError("V3CredentialsError")<{
 
 const types = { Message: [{ name: "msg", type: "string" }] } as const
 
-export const domainOf = (chainId: number) => ({ name: "AsterSignTransaction", version: "1", chainId, verifyingContract: zeroAddress }) as const
+/** the zero address: the domain has no verifying contract */
+const ZERO_ADDRESS: Address = "0x0000000000000000000000000000000000000000"
+
+export const domainOf = (chainId: number) => ({ name: "AsterSignTransaction", version: "1", chainId, verifyingContract: ZERO_ADDRESS }) as const
 
 /** The EIP-712 digest the agent signs (for checks against published vectors). */
-export const v3Digest = (msg: string, chainId: number = MAINNET_CHAIN_ID): Hex =>
-  hashTypedData({ domain: domainOf(chainId), types, primaryType: "Message", message: { msg } })
+export const v3Digest = (msg: string, chainId: number = MAINNET_CHAIN_ID): Effect.Effect<Hex> =>
+  Effect.map(viem, ({ core }) => core.hashTypedData({ domain: domainOf(chainId), types, primaryType: "Message", message: { msg } }))
+
+/** Whether two texts are the same address (any letter case); false when either is not an address. */
+export const sameAddress = (a: string, b: string): Effect.Effect<boolean> =>
+  Effect.map(viem, ({ core }) => core.isAddress(a, { strict: false }) && core.isAddress(b, { strict: false }) && core.isAddressEqual(a, b))
 
 /**
  * Checks the credentials once: the key must be a secp256k1 private key whose address is `signer`.
  * A wrong key would otherwise only show as -1022 on the first order.
  */
 export const validateV3Credentials = (credentials: V3Credentials): Effect.Effect<V3Credentials, V3CredentialsError> =>
-  Effect.try({
-    try: () => {
-      if (!isAddress(credentials.user)) throw new Error("user is not an address")
-      if (!isAddress(credentials.signer)) throw new Error("signer is not an address")
-      const key = Redacted.value(credentials.signerPrivateKey)
-      if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new Error("signerPrivateKey is not 32 bytes of 0x-prefixed hex")
-      const derived = privateKeyToAccount(key as Hex).address
-      if (!isAddressEqual(derived, credentials.signer)) throw new Error(`signerPrivateKey belongs to ${derived}, not to signer ${credentials.signer}`)
-      return credentials
-    },
-    // the message never contains the key itself
-    catch: (error) => new V3CredentialsError({ reason: error instanceof Error ? error.message : String(error) })
-  })
+  Effect.flatMap(viem, ({ accounts: { privateKeyToAccount }, core: { isAddress, isAddressEqual } }) =>
+    Effect.try({
+      try: () => {
+        if (!isAddress(credentials.user)) throw new Error("user is not an address")
+        if (!isAddress(credentials.signer)) throw new Error("signer is not an address")
+        const key = Redacted.value(credentials.signerPrivateKey)
+        if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new Error("signerPrivateKey is not 32 bytes of 0x-prefixed hex")
+        const derived = privateKeyToAccount(key as Hex).address
+        if (!isAddressEqual(derived, credentials.signer)) throw new Error(`signerPrivateKey belongs to ${derived}, not to signer ${credentials.signer}`)
+        return credentials
+      },
+      // the message never contains the key itself
+      catch: (error) => new V3CredentialsError({ reason: error instanceof Error ? error.message : String(error) })
+    }))
 
 /** EIP-712 signature of one `msg` with the agent key (call validateV3Credentials first). */
 export const signV3Message = (privateKey: Redacted.Redacted<string>, msg: string, chainId: number = MAINNET_CHAIN_ID): Effect.Effect<Hex> =>
-  Effect.promise(() =>
-    signTypedData({ privateKey: Redacted.value(privateKey) as Hex, domain: domainOf(chainId), types, primaryType: "Message", message: { msg } })
-  )
+  Effect.flatMap(viem, ({ accounts }) =>
+    Effect.promise(() =>
+      accounts.signTypedData({ privateKey: Redacted.value(privateKey) as Hex, domain: domainOf(chainId), types, primaryType: "Message", message: { msg } })
+    ))
 
 /**
  * The signed parameter string of a request: business parameters, then `nonce`, `user`, `signer`
@@ -89,9 +113,10 @@ export const signV3 = (
 /** The address that signed `msg`, or none when the signature is malformed. */
 export const recoverV3Signer = (msg: string, signature: string, chainId: number = MAINNET_CHAIN_ID): Effect.Effect<Option.Option<Address>> =>
   /^0x[0-9a-fA-F]{130}$/.test(signature)
-    ? Effect.tryPromise(() =>
-      recoverTypedDataAddress({ domain: domainOf(chainId), types, primaryType: "Message", message: { msg }, signature: signature as Hex })
-    ).pipe(Effect.option)
+    ? Effect.flatMap(viem, ({ core }) =>
+      Effect.tryPromise(() =>
+        core.recoverTypedDataAddress({ domain: domainOf(chainId), types, primaryType: "Message", message: { msg }, signature: signature as Hex })
+      ).pipe(Effect.option))
     : Effect.succeed(Option.none())
 
 /** A backwards step of the clock smaller than this keeps nonces increasing; a larger one is followed. */

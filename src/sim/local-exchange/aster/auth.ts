@@ -9,9 +9,8 @@
  *   (-4225; the code is the one Aster's docs show for "Nonce Expired").
  */
 import { Data, Effect, Option } from "effect"
-import { isAddressEqual } from "viem"
 import { receivedTotalParams, timestampAccepted, verifyV1 } from "../../../adapters/aster/signing-v1"
-import { MAINNET_CHAIN_ID, NONCE_MEMORY, NONCE_WINDOW_MS, recoverV3Signer } from "../../../adapters/aster/signing-v3"
+import { MAINNET_CHAIN_ID, NONCE_MEMORY, NONCE_WINDOW_MS, recoverV3Signer, sameAddress } from "../../../adapters/aster/signing-v3"
 import type { LocalAccounts } from "../types"
 
 /** An Aster error answer: HTTP status and the `{code, msg}` body. */
@@ -103,7 +102,7 @@ const authenticateV3 = (request: ReceivedRequest, context: AuthContext) =>
     const { totalParams, signature } = receivedTotalParams(request.rawQuery, request.rawBody)
     if (signature === undefined || signature.length === 0) return yield* mandatory("signature")
     const recovered = yield* recoverV3Signer(totalParams, signature, context.chainId ?? MAINNET_CHAIN_ID)
-    if (Option.isNone(recovered) || !sameAddress(recovered.value, signer)) return yield* apiError(-1022, "Signature for this request is not valid.")
+    if (Option.isNone(recovered) || !(yield* sameAddress(recovered.value, signer))) return yield* apiError(-1022, "Signature for this request is not valid.")
     const account = context.accounts.asterV3(user, signer)
     if (account === undefined) return yield* apiError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
     const refused = context.nonces.admit(user, BigInt(nonceText), context.now())
@@ -111,10 +110,3 @@ const authenticateV3 = (request: ReceivedRequest, context: AuthContext) =>
     return account.account
   })
 
-const sameAddress = (a: string, b: string) => {
-  try {
-    return isAddressEqual(a as `0x${string}`, b as `0x${string}`)
-  } catch {
-    return false
-  }
-}
