@@ -8,8 +8,10 @@
  * real adapters.
  * `tsx bench/hedge-reaction.ts [FILLS]` prints one JSON line.
  */
-import { HttpClient, Socket } from "@effect/platform"
-import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Socket from "@effect/platform/Socket"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { Effect, Either, Layer, Logger, LogLevel } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"

@@ -6,7 +6,8 @@
  * per 10M ticks. A row-per-tick copy of the large file is scanned too, to compare layouts.
  */
 import { Command, Options } from "@effect/cli"
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Console, Effect, Either, Option, Redacted } from "effect"
 import { execFileSync } from "node:child_process"
 import { createHash, createPrivateKey, sign as nodeSign } from "node:crypto"

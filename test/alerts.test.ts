@@ -3,7 +3,7 @@
  * no retry on a 4xx, the URL and the config's secrets never in a log line or a message, sending
  * that never waits for the endpoint, and what is queued when the run ends still sent.
  */
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, Exit, Logger, Option, Redacted, Scope } from "effect"
 import { execFile } from "node:child_process"
 import * as fs from "node:fs"

@@ -3,7 +3,8 @@
  * real loopback HTTP and WebSocket: futures and spot, V1 (HMAC) and V3 (EIP-712) authentication,
  * and the failures the adapter must survive.
  */
-import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Duration, Effect, Either, Layer, Option } from "effect"
 import { asterPath } from "../src/adapters/aster/client"

@@ -5,8 +5,11 @@
  * (a resting sell fills when a taker buys through it or the bid reaches it; a trade at the
  * order's price reaches it only after the queue ahead of it).
  */
-import { HttpClient, HttpClientRequest, Socket } from "@effect/platform"
-import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Socket from "@effect/platform/Socket"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Deferred, Duration, Effect, Either, Exit, Layer, Option, Queue, Redacted } from "effect"
 import { backpackClientId, makeBackpackClient } from "../src/adapters/backpack/client"

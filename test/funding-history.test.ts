@@ -6,7 +6,8 @@
  * GET /fapi/v1/income with the rate from GET /fapi/v1/fundingRate). An answer that does not decode
  * is an InvalidResponse naming the field.
  */
-import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Duration, Effect, Layer, Redacted } from "effect"
 import * as http from "node:http"

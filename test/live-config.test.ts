@@ -1,5 +1,5 @@
 /** A live run's config: secrets from the file or the environment, a warning for readable files. */
-import { NodeContext } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Either, Option, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"

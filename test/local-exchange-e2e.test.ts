@@ -3,7 +3,8 @@
  * user would, drives the real Backpack and Aster adapters against the real local exchange (venue
  * books, routes, signatures, streams) over loopback.
  */
-import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { BigDecimal, Effect, Either, Layer, Option, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeAsterExchange, asterOptionsFromConfig } from "../src/adapters/aster/exchange"

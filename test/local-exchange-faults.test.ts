@@ -4,8 +4,10 @@
  * rejection with the venue's message and nothing executed; swapped order updates that never
  * move an order backwards).
  */
-import { type HttpClient, Socket } from "@effect/platform"
-import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Socket from "@effect/platform/Socket"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { BigDecimal, Deferred, Duration, Effect, Either, Layer, Option, Queue, Redacted, type Scope } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeAsterExchange } from "../src/adapters/aster/exchange"

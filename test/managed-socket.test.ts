@@ -1,5 +1,5 @@
 /** The reconnecting WebSocket: a silent connection is replaced, and every connection resubscribes. */
-import { NodeSocket } from "@effect/platform-node"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { Effect, Fiber } from "effect"
 import { describe, expect, it } from "vitest"
 import { runManagedSocket } from "../src/adapters/common/managed-socket"

@@ -5,7 +5,8 @@
  * `nextUpdate` over REST within about 2 s; once the stream is back polling stops and nothing is
  * emitted twice; public-data-only adapters never poll.
  */
-import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Logger, Option, Redacted } from "effect"
 import { makeAsterExchange } from "../src/adapters/aster/exchange"

@@ -4,7 +4,8 @@
  * config's `risk:` limits stop it as they would a live run (exit 3), unless --no-kill-switch.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Console, Data, Effect, Option } from "effect"
 import { parseConfigEffect } from "../core/config/config"
 import { runBacktest } from "../sim/backtest"

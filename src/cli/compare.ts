@@ -3,7 +3,8 @@
  * side by side with their differences.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Console, Data, Effect, Option, ParseResult, Schema } from "effect"
 import { compareReports, formatComparison } from "../core/report/compare"
 import { RunReport } from "../core/report/report"

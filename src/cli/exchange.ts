@@ -5,7 +5,8 @@
  * time from a tick file, until Ctrl+C.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Console, Effect, Option } from "effect"
 import { parseConfigEffect } from "../core/config/config"
 import { DEFAULT_TEST_ACCOUNT, defaultAccounts, loadAccounts } from "../sim/local-exchange/accounts"

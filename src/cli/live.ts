@@ -7,8 +7,10 @@
  * or more later, exits at once (see stop-signals.ts).
  */
 import { Args, Command, Options } from "@effect/cli"
-import { FileSystem, Path } from "@effect/platform"
-import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { Console, Data, Deferred, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { asterOptionsFromConfig, makeAsterExchange } from "../adapters/aster/exchange"
 import { makeBackpackExchange } from "../adapters/backpack/exchange"

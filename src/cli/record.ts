@@ -5,8 +5,10 @@
  * Runs until `--duration` has passed or Ctrl+C; either way the file is finished and usable.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { FileSystem, Path } from "@effect/platform"
-import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { Console, Deferred, Duration, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { loadLiveConfig } from "../live/live-config"
 import { describeRecording, startMarketRecording } from "../live/market-recorder"

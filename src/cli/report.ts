@@ -5,7 +5,8 @@
  * `--by-day` adds one line per UTC day.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Console, Effect, Option } from "effect"
 import { dailyReportsFromJournal, reportFromJournal } from "../live/journal-report"
 import { formatDailySummary, formatSummary } from "./summary"

@@ -4,7 +4,8 @@
  * stack trace.
  */
 import { Command, CommandDescriptor, type Usage, ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, HashMap } from "effect"
 
 /** @effect/cli's own flags, accepted by every command. */

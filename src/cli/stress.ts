@@ -5,7 +5,8 @@
  * the gentlest perturbation that breaks an invariant if one does (exit 1).
  */
 import { Args, Command, Options } from "@effect/cli"
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Console, Effect, Option } from "effect"
 import { parseConfigEffect } from "../core/config/config"
 import { describePerturbation, runStress, spread, type StressRun } from "../sim/stress"

@@ -10,7 +10,8 @@
  * for at most `drainTimeout`. The URL holds a token: it is never logged, and every text is
  * scrubbed of the config's secrets.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Clock, Data, Duration, Effect, Fiber, Queue, Redacted, Ref, Schedule, type Scope } from "effect"
 import { type AlertParams, scrubSecrets } from "../core/config/config"
 import { utcTime } from "../core/domain/utc"

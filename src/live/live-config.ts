@@ -4,7 +4,7 @@
  * keys), a warning when a file holding secrets is readable by other users, and a refusal, naming
  * the keys and variables, when the credentials a live run needs are missing.
  */
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Data, Effect, Either, Redacted } from "effect"
 import { type ConfigError, type HedgeConfig, parseConfig } from "../core/config/config"
 

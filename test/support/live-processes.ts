@@ -3,7 +3,8 @@
  * processes on loopback. The market is a scripted tick file where trades cross both sides every
  * 250 ms, so every maker order fills within a second and a cycle takes about two.
  */
-import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { BigDecimal, Effect, Either, Layer, Schema } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"

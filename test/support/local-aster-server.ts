@@ -1,6 +1,6 @@
 /** Serves the Aster wire protocol (asterRoutes) over a fake venue on 127.0.0.1, in the test's scope. */
-import { HttpServer } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Context, Effect, Layer, Redacted } from "effect"
 import * as http from "node:http"
 import type { AsterAuth } from "../../src/adapters/aster/client"

@@ -2,8 +2,8 @@
  * The local Backpack protocol served on 127.0.0.1 (an ephemeral port) over a fake LocalVenue, and
  * test key pairs: what the Backpack contract tests run the live adapter against.
  */
-import { HttpServer } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, ExecutionStrategy, Redacted, Scope } from "effect"
 import * as http from "node:http"
 import nacl from "tweetnacl"

@@ -12,7 +12,7 @@
  * - an order is sent with our client id, and a placement whose outcome is unknown (timeout, 5xx,
  *   undecodable answer) is looked up by that client id, never sent again while it may still land.
  */
-import { HttpClient } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { Effect, Either, Option, Redacted, Ref, type Schema } from "effect"
 import type { Venue } from "../../core/domain/venue"
 import {

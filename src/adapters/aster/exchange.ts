@@ -6,7 +6,8 @@
  * from positionRisk (futures) or the base asset's balance (spot), and the next funding time from
  * premiumIndex (futures; none on spot).
  */
-import type { HttpClient, Socket } from "@effect/platform"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Socket from "@effect/platform/Socket"
 import { BigDecimal, Duration, Effect, Either, Layer, Option, Schema, type Scope } from "effect"
 import type { HedgeConfig } from "../../core/config/config"
 import { type Decimal, formatDecimal, ZERO } from "../../core/domain/decimal"

@@ -7,7 +7,7 @@
  * on a connection, the last price is read over REST in the background (once, until the trade
  * stream keeps it fresh), so that no ticker read (a hedge's) waits for that round trip.
  */
-import type { Socket } from "@effect/platform"
+import type * as Socket from "@effect/platform/Socket"
 import { Deferred, Effect, Either, Fiber, Option, Ref, Schema, type Scope } from "effect"
 import type { Decimal } from "../../core/domain/decimal"
 import type { Ticker } from "../../core/domain/market"

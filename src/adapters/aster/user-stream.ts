@@ -6,7 +6,7 @@
  * the adapter can resync what it may have missed during the gap; every drop calls `onDisconnected`
  * (the adapter polls REST meanwhile).
  */
-import type { Socket } from "@effect/platform"
+import type * as Socket from "@effect/platform/Socket"
 import { Deferred, Duration, Effect, Either, FiberHandle, Option, Queue, Ref, Schedule, Schema, type Scope } from "effect"
 import { runManagedSocket } from "../common/managed-socket"
 import type { AsterClient } from "./client"

@@ -5,7 +5,7 @@
  * order the venue no longer lists as open is read from the order history and the fills, never
  * assumed filled).
  */
-import { HttpClient } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { BigDecimal, Clock, Duration, Effect, Either, Option, Ref, type Schema, type Scope } from "effect"
 import { createHash } from "node:crypto"
 import type { HedgeConfig } from "../../core/config/config"

@@ -8,7 +8,8 @@
  * first connection) that same read runs every `pollWhileDownMs`, so fills keep coming. With
  * `depthEveryMs`, the same socket also carries the incremental depth stream (depth-stream.ts).
  */
-import type { HttpClient, Socket } from "@effect/platform"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Socket from "@effect/platform/Socket"
 import { BigDecimal, Deferred, Duration, Effect, Either, Layer, Option, ParseResult, Ref, Schema, type Scope } from "effect"
 import type { HedgeConfig } from "../../core/config/config"
 import type { Decimal } from "../../core/domain/decimal"

@@ -6,7 +6,7 @@
  * With `idleTimeout`, a connection that has been silent that long is taken for half-open and
  * replaced (use it on streams that always talk, such as book tickers).
  */
-import { Socket } from "@effect/platform"
+import * as Socket from "@effect/platform/Socket"
 import { Clock, Deferred, Duration, Effect, Fiber } from "effect"
 
 export interface ManagedSocketOptions<E> {

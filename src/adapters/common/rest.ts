@@ -5,7 +5,8 @@
  * everything else is handed back raw for the venue's own error mapping. Only requests marked
  * idempotent (reads) are retried, with a Schedule.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Clock, Duration, Effect, ParseResult, Schedule, Schema } from "effect"
 import type { Venue } from "../../core/domain/venue"
 import { InvalidResponse, RateLimited, VenueUnavailable } from "../../core/errors"

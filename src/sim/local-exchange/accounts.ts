@@ -36,7 +36,7 @@
  * Each venue keeps its own wallet per account: Aster spot and Aster futures both start from the
  * account's balances.
  */
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Data, Effect, Either, Schema } from "effect"
 import { type Decimal, decimal, DecimalInput } from "../../core/domain/decimal"
 import { decodeYamlOrJson } from "./file-decode"

@@ -53,7 +53,7 @@
  * wins. Each rule draws from its own random stream seeded from the plan's seed and its position,
  * so a run is deterministic for a seed and the order in which requests reach each rule.
  */
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Data, Effect, Either, ParseResult, Schema } from "effect"
 import type { Venue } from "../../core/domain/venue"
 import { type Rng, seededRng } from "../models/rng"

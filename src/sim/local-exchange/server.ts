@@ -9,8 +9,10 @@
  */
 import * as http from "node:http"
 import type * as net from "node:net"
-import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Data, Effect, ExecutionStrategy, Scope } from "effect"
 import { asterRoutes } from "./aster/routes"
 import { backpackRoutes } from "./backpack/routes"

@@ -37,7 +37,9 @@
  * on futures and spot alike, or the plan's numeric `code` / `message`. WebSocket faults: see
  * streams.ts.
  */
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { BigDecimal, Effect, Option } from "effect"
 import { type Decimal, formatDecimal, parseDecimal, ZERO } from "../../../core/domain/decimal"
 import { isOpenStatus, type Side, type TimeInForce } from "../../../core/domain/order"

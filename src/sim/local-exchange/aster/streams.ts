@@ -11,7 +11,9 @@
  * Fault stream names: `user.orderUpdate`, `user.accountUpdate`, `user.listenKeyExpired`, and the
  * market stream names themselves (e.g. `asterusdt@bookTicker`).
  */
-import { HttpServerRequest, HttpServerResponse, Socket } from "@effect/platform"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Socket from "@effect/platform/Socket"
 import { Duration, Effect, Queue, type Scope } from "effect"
 import { formatDecimal } from "../../../core/domain/decimal"
 import { sendWithFaults } from "../socket-faults"

@@ -2,7 +2,7 @@
  * How the local Backpack answers: JSON bodies, the venue's `{"code","message"}` error bodies, and
  * the fault plan applied to each request before it is answered.
  */
-import { HttpServerResponse } from "@effect/platform"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect } from "effect"
 import type { Venue } from "../../../core/domain/venue"
 import type { Faults } from "../types"

@@ -20,7 +20,9 @@
  * lists resting orders only (404 RESOURCE_NOT_FOUND otherwise, as the venue); closed orders are in
  * the order history.
  */
-import { HttpRouter, HttpServerRequest, type HttpServerResponse } from "@effect/platform"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Either, Option, ParseResult, Schema, type Scope } from "effect"
 import { FundingHistoryQueryParams, HistoryQueryParams, OrderCancelBody, OrderExecuteBody, OrderQueryParams } from "../../../adapters/backpack/schemas"
 import type { SignedFields, SignedValue } from "../../../adapters/backpack/signing"

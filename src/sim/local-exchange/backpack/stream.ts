@@ -6,7 +6,9 @@
  * (`Faults.socket`, see ../socket-faults.ts): dropped, sent twice, held back behind the next one,
  * or the connection closed instead.
  */
-import { HttpServerRequest, HttpServerResponse, Socket } from "@effect/platform"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Socket from "@effect/platform/Socket"
 import { Effect, Either, Queue, Schema, type Scope } from "effect"
 import { WsRequest } from "../../../adapters/backpack/schemas"
 import { sendWithFaults } from "../socket-faults"
