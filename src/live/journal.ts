@@ -703,14 +703,16 @@ class JournalStore {
   }
 
   /**
-   * Limit orders and cancels are committed with synchronous=FULL (the WAL is fsynced, and with it
+   * A limit order's intent is committed with synchronous=FULL (the WAL is fsynced, and with it
    * everything before): after a power cut a resting order of ours must still be recognised by its
-   * client id. A hedge's intent is not: it sits on the hedge's critical path (an fsync costs
-   * 0.3–4 ms here), and what a hedge did is never taken from the journal at a restart but from
-   * the venues' positions, which reconciliation reads before trading.
+   * client id. The others are not, as an fsync costs 0.3–4 ms here and blocks the thread that
+   * hedges. A hedge's intent sits on the hedge's critical path, and what a hedge did is taken at a
+   * restart from the venues' positions, which reconciliation reads before trading. A cancel's is
+   * sent while the order it cancels may be filling, and a restart does not read it: it looks up
+   * every order the journal last saw open.
    */
   recordIntent(intent: Intent): void {
-    if (intent.kind === "market") return this.writeIntent(intent)
+    if (intent.kind !== "limit") return this.writeIntent(intent)
     this.db.pragma("synchronous = FULL")
     try {
       this.writeIntent(intent)
