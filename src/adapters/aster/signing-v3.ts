@@ -17,12 +17,9 @@ interface Viem {
   readonly core: typeof import("viem")
   readonly accounts: typeof import("viem/accounts")
 }
-let viemLoaded: Viem | undefined
-let viemLoading: Promise<Viem> | undefined
-const viem: Effect.Effect<Viem> = Effect.suspend(() =>
-  viemLoaded !== undefined ? Effect.succeed(viemLoaded) : Effect.promise(() =>
-    (viemLoading ??= Promise.all([import("viem"), import("viem/accounts")]).then(([core, accounts]) => (viemLoaded = { core, accounts })))
-  )
+let loaded: Promise<Viem> | undefined
+const viem: Effect.Effect<Viem> = Effect.promise(() =>
+  (loaded ??= Promise.all([import("viem"), import("viem/accounts")]).then(([core, accounts]) => ({ core, accounts })))
 )
 
 export const MAINNET_CHAIN_ID = 1666
