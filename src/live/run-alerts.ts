@@ -6,7 +6,7 @@
  */
 import { BigDecimal, Clock, Effect, Option } from "effect"
 import type { HedgeConfig } from "../core/config/config"
-import { type Decimal, decimal, formatDecimal } from "../core/domain/decimal"
+import { type Decimal, decimal, formatDecimal, ZERO } from "../core/domain/decimal"
 import type { RunReport } from "../core/report/report"
 import type { RiskGuard } from "../core/risk/risk-guard"
 import type { StrategyObserverService } from "../core/strategy/observer"
@@ -44,16 +44,17 @@ export const startedAlert = (kind: RunKind, runId: number, config: HedgeConfig, 
 
 export const endedAlert = (kind: RunKind, runId: number, outcome: RunOutcome, reason: string | undefined, report: RunReport): Alert => {
   const net = decimal(report.exposure.finalNetPosition)
+  const hedged = BigDecimal.isZero(net)
   const positions = Object.entries(report.venues).map(([venue, v]) => `${venue} ${v.position}`).join(", ")
   return {
     event: "ended",
-    severity: outcome === "completed" || outcome === "stopped" ? (net.value === 0n ? "info" : "warning") : "critical",
+    severity: outcome === "completed" || outcome === "stopped" ? (hedged ? "info" : "warning") : "critical",
     kind,
     runId,
     text: [
       `hedgeloop ${kind} run ${runId} ended: ${outcome}${reason !== undefined ? ` (${reason})` : ""}.`,
       `${capitalized(reportFigures(report))}; ${report.cycles.count} cycle(s), ${report.fills.length} fill(s).`,
-      net.value === 0n ? `Hedged: net 0 across venues (${positions}).` : `NOT HEDGED: net ${formatDecimal(net)} across venues (${positions}).`,
+      hedged ? `Hedged: net 0 across venues (${positions}).` : `NOT HEDGED: net ${formatDecimal(net)} across venues (${positions}).`,
       `${AFTERWARDS[outcome]}.`
     ].join(" ")
   }
@@ -102,7 +103,7 @@ const REARM_BELOW = decimal("0.6")
 export const lossWarnings = (alerts: AlertsService, guard: RiskGuard, kind: RunKind, runId: number, inner: StrategyObserverService): StrategyObserverService => {
   const armed = { run: true, day: true }
   const judge = (which: keyof typeof armed, pnl: Decimal, limit: Decimal, key: string, subject: string): Effect.Effect<void> => {
-    const used = BigDecimal.divide(BigDecimal.negate(pnl), limit).pipe(Option.getOrElse(() => BigDecimal.fromBigInt(0n)))
+    const used = BigDecimal.divide(BigDecimal.negate(pnl), limit).pipe(Option.getOrElse(() => ZERO))
     if (!armed[which]) {
       if (BigDecimal.lessThan(used, REARM_BELOW)) armed[which] = true
       return Effect.void
