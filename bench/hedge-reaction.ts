@@ -6,14 +6,25 @@
  * to back. The live runner's own stack is measured: the strategy, the journal (WAL, on a temp
  * file), the kill switch's observer and the log lines (as `npm run live` writes them), over the
  * real adapters.
- * `tsx bench/hedge-reaction.ts [FILLS]` prints one JSON line.
+ *
+ * With `--floor`, the same run also measures what this machine allows any design: at each fill
+ * message, before the bot sees it, the socket's first listener signs and sends a stand-in market
+ * order itself, alternately over plain node:http (the least work a hedge needs: parse the message,
+ * sign with HMAC, write on a kept-alive connection) and through @effect/platform's HttpClient as
+ * the adapters use it (a fiber forked from the listener, tracing off, a timeout, stamped where the
+ * main figure is). Those requests go to a path the exchange does not serve (404), and they run
+ * ahead of the bot's own hedge, so that run's bot figures are not reported.
+ * `tsx bench/hedge-reaction.ts [FILLS] [--floor]` prints one JSON line.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Socket from "@effect/platform/Socket"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
-import { Effect, Either, Layer, Logger, LogLevel } from "effect"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { Duration, Effect, Either, Layer, Logger, LogLevel } from "effect"
+import { createHmac } from "node:crypto"
 import * as fs from "node:fs"
+import * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Worker } from "node:worker_threads"
@@ -26,10 +37,47 @@ import { generateBackpackTestKey, renderLocalBotConfig } from "../src/sim/local-
 import { makeDeferredLogger } from "../src/live/deferred-logger"
 import { runLive } from "../src/live/runner"
 
-const fills = Number(process.argv[2] ?? 1000)
+const args = process.argv.slice(2)
+const floorMode = args.includes("--floor")
+const fills = Number(args.find((a) => !a.startsWith("--")) ?? 1000)
 
 const fillArrivedAt: Array<number> = []
 const hedgeLeftAt: Array<number> = []
+
+/** --floor: the stand-in hedges' reaction times, by how they were sent */
+const floorPlain: Array<number> = []
+const floorEffect: Array<number> = []
+const FLOOR_PATH = "/fapi/v1/hedgeloop-floor"
+let asterOrigin: URL | undefined
+let effectClient: HttpClient.HttpClient | undefined
+let floorSeq = 0
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 })
+
+/** The signed form body of a stand-in market order for the fill in `message`. */
+const standInOrder = (message: string): string => {
+  const fill = (JSON.parse(message) as { data?: { l?: unknown } }).data
+  const body = `symbol=ASTERUSDT&side=BUY&type=MARKET&quantity=${String(fill?.l ?? "0")}&newClientOrderId=floor${++floorSeq}&recvWindow=5000&timestamp=${Date.now()}`
+  return `${body}&signature=${createHmac("sha256", DEFAULT_TEST_ACCOUNT.asterApiSecret).update(body).digest("hex")}`
+}
+
+const sendFloorPlain = (message: string, arrived: number) => {
+  const request = http.request(
+    { agent: keepAlive, method: "POST", host: asterOrigin!.hostname, port: asterOrigin!.port, path: FLOOR_PATH, headers: { "content-type": "application/x-www-form-urlencoded", "X-MBX-APIKEY": DEFAULT_TEST_ACCOUNT.asterApiKey } },
+    (response) => response.resume()
+  )
+  request.on("error", () => {})
+  request.end(standInOrder(message))
+  floorPlain.push(performance.now() - arrived)
+}
+
+const sendFloorEffect = (message: string) => {
+  const request = HttpClientRequest.post(`${asterOrigin!.origin}${FLOOR_PATH}`).pipe(
+    HttpClientRequest.setHeader("X-MBX-APIKEY", DEFAULT_TEST_ACCOUNT.asterApiKey),
+    HttpClientRequest.bodyText(standInOrder(message), "application/x-www-form-urlencoded")
+  )
+  // stamped by the client's tap below, where the bot's own hedges are
+  Effect.runFork(effectClient!.execute(request).pipe(Effect.flatMap((response) => response.text), Effect.scoped, Effect.timeout(Duration.seconds(5)), Effect.ignore))
+}
 
 /** The real WebSocket, with a first listener stamping Backpack fill messages as they arrive. */
 const stampingSockets = Layer.effect(
@@ -37,7 +85,11 @@ const stampingSockets = Layer.effect(
   Effect.map(Socket.WebSocketConstructor, (make) => (url: string, protocols?: string | Array<string>) => {
     const socket = make(url, protocols)
     socket.addEventListener("message", (event: MessageEvent) => {
-      if (typeof event.data === "string" ? event.data.includes('"orderFill"') : String(event.data).includes('"orderFill"')) fillArrivedAt.push(performance.now())
+      const data = String(event.data)
+      if (!data.includes('"orderFill"')) return
+      const arrived = performance.now()
+      fillArrivedAt.push(arrived)
+      if (floorMode) fillArrivedAt.length % 2 === 0 ? sendFloorPlain(data, arrived) : sendFloorEffect(data)
     })
     return socket
   })
@@ -46,12 +98,17 @@ const stampingSockets = Layer.effect(
 /** The real HTTP client, stamping each Aster market order just before it is sent. */
 const stampingHttp = Layer.effect(
   HttpClient.HttpClient,
-  Effect.map(HttpClient.HttpClient, (client) =>
-    HttpClient.tapRequest(client, (request) =>
+  Effect.map(HttpClient.HttpClient, (client) => {
+    const stamping = HttpClient.tapRequest(client, (request) =>
       Effect.sync(() => {
         // the form body carries the order; a market order is the only kind sent to Aster here
         if (request.method === "POST" && request.url.endsWith("/fapi/v1/order")) hedgeLeftAt.push(performance.now())
-      })))
+        else if (request.url.endsWith(FLOOR_PATH)) floorEffect.push(performance.now() - fillArrivedAt[fillArrivedAt.length - 1]!)
+      }))
+    // as the adapters' venueHttpClient (src/adapters/common/rest.ts): no tracing
+    effectClient = HttpClient.withTracerDisabledWhen(stamping, () => true)
+    return stamping
+  })
 ).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
@@ -84,6 +141,7 @@ const text = renderLocalBotConfig({
   dataFile: "bench",
   createdAt: new Date(0).toISOString()
 })
+asterOrigin = new URL(urls.asterFutures)
 const parsed = Either.getOrThrow(parseConfig(text, "bench"))
 const config = {
   ...parsed,
@@ -112,6 +170,13 @@ const program = Effect.gen(function*() {
     if (arrived !== undefined && arrived <= left) reactions.push(left - arrived)
   }
   reactions.sort((a, b) => a - b)
+  if (floorMode) {
+    const figures = (times: Array<number>) => {
+      const sorted = [...times].sort((a, b) => a - b)
+      return { requests: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted[sorted.length - 1] }
+    }
+    return { fills: fillArrivedAt.length, outcome: result.outcome, seconds, plainNodeHttp: figures(floorPlain), effectHttpClient: figures(floorEffect) }
+  }
   return {
     fills: reactions.length,
     outcome: result.outcome,

@@ -71,6 +71,13 @@ const worker = (mode: "backtest" | "backtest-warm" | "replay" | "raw-scan" | "ro
 
 const RUNS = 3
 
+interface ReactionFloor {
+  readonly requests: number
+  readonly p50Ms: number
+  readonly p99Ms: number
+  readonly maxMs: number
+}
+
 /**
  * What signing one Backpack request costs: tweetnacl's time per signature (the adapter's library,
  * now spent on its signing worker), node:crypto's ED25519 for comparison, and what the adapter's
@@ -148,6 +155,11 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       readonly hedgeReactionP50Ms: number
       readonly hedgeReactionP99Ms: number
     }
+    yield* Console.error("hedge reaction floor: stand-in hedges sent from the socket listener (1000 fills)...")
+    const floor = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "bench/hedge-reaction.ts", "1000", "--floor"], { encoding: "utf8" }).trim().split("\n").pop() ?? "{}") as {
+      readonly plainNodeHttp: ReactionFloor
+      readonly effectHttpClient: ReactionFloor
+    }
     const signing = yield* signingCost
     const figures = {
       backtestTicksPerSec: Math.round(backtest10M.ticksPerSec ?? 0),
@@ -160,6 +172,8 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       hedgeReactionP99Ms: Math.round(reaction.hedgeReactionP99Ms * 1000) / 1000,
       details: {
         hedgeReaction: reaction,
+        // what this machine allows any design (bench/hedge-reaction.ts --floor)
+        hedgeReactionFloor: floor,
         backpackSigningMs: signing.tweetnaclMs,
         nodeCryptoEd25519SigningMs: signing.nodeCryptoMs,
         backpackSigningMainThreadMs: signing.offThreadMainThreadMs,
@@ -192,6 +206,7 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       `kernel alone      ${(figures.details.kernelOnlyTicksPerSec / 1e6).toFixed(2)} M ticks/s (replay + matching, no strategy; ratio ${figures.details.kernelOnlyRatio})`,
       `peak RSS          ${figures.peakRssMb1M} MB at 1M ticks, ${figures.peakRssMb10M} MB at ${backtest10M.ticks} ticks`,
       `hedge reaction    p50 ${figures.hedgeReactionP50Ms} ms, p99 ${figures.hedgeReactionP99Ms} ms over ${reaction.fills} fills (maker fill arriving on the Backpack socket → hedge request leaving for Aster)`,
+      `reaction floor    plain node:http p50 ${floor.plainNodeHttp.p50Ms.toFixed(3)} ms, p99 ${floor.plainNodeHttp.p99Ms.toFixed(3)} ms; Effect's HttpClient p50 ${floor.effectHttpClient.p50Ms.toFixed(3)} ms, p99 ${floor.effectHttpClient.p99Ms.toFixed(3)} ms (a stand-in hedge signed and sent from the socket's listener, ${floor.plainNodeHttp.requests} + ${floor.effectHttpClient.requests} fills: what this machine allows any design)`,
       `backpack signing  ${signing.offThreadMainThreadMs} ms of the bot's thread per signed request, ${signing.offThreadWallMs} ms wall (tweetnacl on the signing worker: ${signing.tweetnaclMs} ms per signature; node:crypto's ED25519: ${signing.nodeCryptoMs} ms)`
     ].join("\n"))
     if (Option.isSome(args.json)) {
