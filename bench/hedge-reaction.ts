@@ -9,11 +9,13 @@
  *
  * With `--floor`, the same run also measures what this machine allows any design: at each fill
  * message, before the bot sees it, the socket's first listener signs and sends a stand-in market
- * order itself, alternately over plain node:http (the least work a hedge needs: parse the message,
- * sign with HMAC, write on a kept-alive connection) and through @effect/platform's HttpClient as
- * the adapters use it (a fiber forked from the listener, tracing off, a timeout, stamped where the
- * main figure is). Those requests go to a path the exchange does not serve (404), and they run
- * ahead of the bot's own hedge, so that run's bot figures are not reported.
+ * order itself, in turn over plain node:http (the least work a hedge needs: parse the message,
+ * sign with HMAC, write on a kept-alive connection), through @effect/platform's HttpClient as the
+ * adapters use it (a fiber run from the listener, tracing off, `Effect.timeout`, stamped where the
+ * main figure is), and through the same client with the timeout kept by a timer instead
+ * (`Effect.timeout` forks the request, which then waits for a turn of the scheduler). Those
+ * requests go to a path the exchange does not serve (404), and they run ahead of the bot's own
+ * hedge, so that run's bot figures are not reported.
  * `tsx bench/hedge-reaction.ts [FILLS] [--floor]` prints one JSON line.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -47,6 +49,7 @@ const hedgeLeftAt: Array<number> = []
 /** --floor: the stand-in hedges' reaction times, by how they were sent */
 const floorPlain: Array<number> = []
 const floorEffect: Array<number> = []
+const floorEffectTimer: Array<number> = []
 const FLOOR_PATH = "/fapi/v1/hedgeloop-floor"
 let asterOrigin: URL | undefined
 let effectClient: HttpClient.HttpClient | undefined
@@ -70,13 +73,24 @@ const sendFloorPlain = (message: string, arrived: number) => {
   floorPlain.push(performance.now() - arrived)
 }
 
-const sendFloorEffect = (message: string) => {
+/** which list the client's tap below stamps the next stand-in request into */
+let floorEffectTarget = floorEffect
+
+const sendFloorEffect = (message: string, timeout: "Effect.timeout" | "timer") => {
   const request = HttpClientRequest.post(`${asterOrigin!.origin}${FLOOR_PATH}`).pipe(
     HttpClientRequest.setHeader("X-MBX-APIKEY", DEFAULT_TEST_ACCOUNT.asterApiKey),
     HttpClientRequest.bodyText(standInOrder(message), "application/x-www-form-urlencoded")
   )
-  // stamped by the client's tap below, where the bot's own hedges are
-  Effect.runFork(effectClient!.execute(request).pipe(Effect.flatMap((response) => response.text), Effect.scoped, Effect.timeout(Duration.seconds(5)), Effect.ignore))
+  const exchange = effectClient!.execute(request).pipe(Effect.flatMap((response) => response.text), Effect.scoped)
+  if (timeout === "Effect.timeout") {
+    floorEffectTarget = floorEffect
+    Effect.runFork(exchange.pipe(Effect.timeout(Duration.seconds(5)), Effect.ignore))
+  } else {
+    floorEffectTarget = floorEffectTimer
+    const fiber = Effect.runFork(Effect.ignore(exchange))
+    const timer = setTimeout(() => fiber.unsafeInterruptAsFork(fiber.id()), 5000)
+    fiber.addObserver(() => clearTimeout(timer))
+  }
 }
 
 /** The real WebSocket, with a first listener stamping Backpack fill messages as they arrive. */
@@ -89,7 +103,10 @@ const stampingSockets = Layer.effect(
       if (!data.includes('"orderFill"')) return
       const arrived = performance.now()
       fillArrivedAt.push(arrived)
-      if (floorMode) fillArrivedAt.length % 2 === 0 ? sendFloorPlain(data, arrived) : sendFloorEffect(data)
+      if (!floorMode) return
+      const turn = fillArrivedAt.length % 3
+      if (turn === 0) sendFloorPlain(data, arrived)
+      else sendFloorEffect(data, turn === 1 ? "Effect.timeout" : "timer")
     })
     return socket
   })
@@ -103,7 +120,7 @@ const stampingHttp = Layer.effect(
       Effect.sync(() => {
         // the form body carries the order; a market order is the only kind sent to Aster here
         if (request.method === "POST" && request.url.endsWith("/fapi/v1/order")) hedgeLeftAt.push(performance.now())
-        else if (request.url.endsWith(FLOOR_PATH)) floorEffect.push(performance.now() - fillArrivedAt[fillArrivedAt.length - 1]!)
+        else if (request.url.endsWith(FLOOR_PATH)) floorEffectTarget.push(performance.now() - fillArrivedAt[fillArrivedAt.length - 1]!)
       }))
     // as the adapters' venueHttpClient (src/adapters/common/rest.ts): no tracing
     effectClient = HttpClient.withTracerDisabledWhen(stamping, () => true)
@@ -175,7 +192,14 @@ const program = Effect.gen(function*() {
       const sorted = [...times].sort((a, b) => a - b)
       return { requests: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted[sorted.length - 1] }
     }
-    return { fills: fillArrivedAt.length, outcome: result.outcome, seconds, plainNodeHttp: figures(floorPlain), effectHttpClient: figures(floorEffect) }
+    return {
+      fills: fillArrivedAt.length,
+      outcome: result.outcome,
+      seconds,
+      plainNodeHttp: figures(floorPlain),
+      effectHttpClient: figures(floorEffect),
+      effectHttpClientTimerTimeout: figures(floorEffectTimer)
+    }
   }
   return {
     fills: reactions.length,
