@@ -5,10 +5,11 @@
  */
 import { BigDecimal } from "effect"
 import { type Decimal, decimal, roundToStep, ZERO } from "../domain/decimal"
-
-const HOLD_BACK_MARGIN = decimal("1.05")
 import { floorQty, type Instrument } from "../domain/instrument"
 import { type Order, type Side, signedQty } from "../domain/order"
+
+/** what a partial hedge holds back above the hedge venue's minimum: the minimum grows as the price falls */
+const HOLD_BACK_MARGIN = decimal("1.05")
 
 export class Exposure {
   /** signed base quantity: positive = net long across both venues */
