@@ -19,10 +19,10 @@
  * `tsx bench/hedge-reaction.ts [FILLS] [--floor]` prints one JSON line.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Socket from "@effect/platform/Socket"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Duration, Effect, Either, Layer, Logger, LogLevel } from "effect"
 import { createHmac } from "node:crypto"
 import * as fs from "node:fs"
