@@ -209,7 +209,7 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       `hedge reaction    p50 ${figures.hedgeReactionP50Ms} ms, p99 ${figures.hedgeReactionP99Ms} ms over ${reaction.fills} fills (maker fill arriving on the Backpack socket → hedge request leaving for Aster)`,
       `reaction floor    a stand-in hedge signed and sent from the socket's listener (what this machine allows any design), p50 / p99 over ${floor.plainNodeHttp.requests} fills each:`,
       ...([["plain node:http", floor.plainNodeHttp], ["Effect's HttpClient, Effect.timeout", floor.effectHttpClient], ["Effect's HttpClient, timeout by a timer", floor.effectHttpClientTimerTimeout]] as const).map(
-        ([how, figures]) => `                  ${how.padEnd(40)} ${figures.p50Ms.toFixed(3)} / ${figures.p99Ms.toFixed(3)} ms`
+        ([how, way]) => `                  ${how.padEnd(40)} ${way.p50Ms.toFixed(3)} / ${way.p99Ms.toFixed(3)} ms`
       ),
       `backpack signing  ${signing.offThreadMainThreadMs} ms of the bot's thread per signed request, ${signing.offThreadWallMs} ms wall (tweetnacl on the signing worker: ${signing.tweetnaclMs} ms per signature; node:crypto's ED25519: ${signing.nodeCryptoMs} ms)`
     ].join("\n"))
