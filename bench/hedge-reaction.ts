@@ -24,13 +24,13 @@ import * as Socket from "@effect/platform/Socket"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { Duration, Effect, Either, Layer, Logger, LogLevel } from "effect"
-import { createHmac } from "node:crypto"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Worker } from "node:worker_threads"
 import { asterOptionsFromConfig, makeAsterExchange } from "../src/adapters/aster/exchange"
+import { hmacSha256Hex } from "../src/adapters/aster/signing-v1"
 import { makeBackpackExchange } from "../src/adapters/backpack/exchange"
 import { parseConfig } from "../src/core/config/config"
 import { decimal } from "../src/core/domain/decimal"
@@ -60,7 +60,7 @@ const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 })
 const standInOrder = (message: string): string => {
   const fill = (JSON.parse(message) as { data?: { l?: unknown } }).data
   const body = `symbol=ASTERUSDT&side=BUY&type=MARKET&quantity=${String(fill?.l ?? "0")}&newClientOrderId=floor${++floorSeq}&recvWindow=5000&timestamp=${Date.now()}`
-  return `${body}&signature=${createHmac("sha256", DEFAULT_TEST_ACCOUNT.asterApiSecret).update(body).digest("hex")}`
+  return `${body}&signature=${hmacSha256Hex(DEFAULT_TEST_ACCOUNT.asterApiSecret, body)}`
 }
 
 const sendFloorPlain = (message: string, arrived: number) => {
@@ -130,6 +130,12 @@ const stampingHttp = Layer.effect(
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 
+/** count, p50, p99 and max of reaction times in ms */
+const summary = (times: ReadonlyArray<number>) => {
+  const sorted = [...times].sort((a, b) => a - b)
+  return { count: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted[sorted.length - 1] }
+}
+
 // the journal, the log and the exchange's market file; removed however the bench ends
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-reaction-"))
 process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }))
@@ -178,6 +184,16 @@ const program = Effect.gen(function*() {
     })
   }).pipe(Effect.scoped)
   const seconds = (performance.now() - started) / 1000
+  if (floorMode) {
+    return {
+      fills: fillArrivedAt.length,
+      outcome: result.outcome,
+      seconds,
+      plainNodeHttp: summary(floorPlain),
+      effectHttpClient: summary(floorEffect),
+      effectHttpClientTimerTimeout: summary(floorEffectTimer)
+    }
+  }
   // each hedge answers the latest fill that arrived before it
   const reactions: Array<number> = []
   let f = 0
@@ -186,29 +202,8 @@ const program = Effect.gen(function*() {
     const arrived = fillArrivedAt[f]
     if (arrived !== undefined && arrived <= left) reactions.push(left - arrived)
   }
-  reactions.sort((a, b) => a - b)
-  if (floorMode) {
-    const figures = (times: Array<number>) => {
-      const sorted = [...times].sort((a, b) => a - b)
-      return { requests: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted[sorted.length - 1] }
-    }
-    return {
-      fills: fillArrivedAt.length,
-      outcome: result.outcome,
-      seconds,
-      plainNodeHttp: figures(floorPlain),
-      effectHttpClient: figures(floorEffect),
-      effectHttpClientTimerTimeout: figures(floorEffectTimer)
-    }
-  }
-  return {
-    fills: reactions.length,
-    outcome: result.outcome,
-    seconds,
-    hedgeReactionP50Ms: percentile(reactions, 50),
-    hedgeReactionP99Ms: percentile(reactions, 99),
-    maxMs: reactions[reactions.length - 1]
-  }
+  const { count, p50Ms, p99Ms, maxMs } = summary(reactions)
+  return { fills: count, outcome: result.outcome, seconds, hedgeReactionP50Ms: p50Ms, hedgeReactionP99Ms: p99Ms, maxMs }
 }).pipe(
   Effect.provide(Layer.mergeAll(stampingHttp, stampingSockets, Logger.replace(Logger.defaultLogger, logs.logger))),
   Logger.withMinimumLogLevel(LogLevel.Info)

@@ -63,16 +63,19 @@ const rowFile = (blockFile: string): string => {
   return file
 }
 
-const worker = (mode: "backtest" | "backtest-warm" | "replay" | "raw-scan" | "row-scan", file: string): WorkerResult => {
-  const out = execFileSync(process.execPath, ["--import", "tsx", "bench/workers.ts", mode, file], { encoding: "utf8", maxBuffer: 1 << 20 })
-  const line = out.trim().split("\n").pop() ?? ""
-  return JSON.parse(line) as WorkerResult
+/** Runs a bench script in a fresh process under tsx; its figures are the JSON of its last line. */
+const childFigures = <A>(script: string, ...args: ReadonlyArray<string>): A => {
+  const out = execFileSync(process.execPath, ["--import", "tsx", script, ...args], { encoding: "utf8", maxBuffer: 1 << 20 })
+  return JSON.parse(out.trim().split("\n").pop() ?? "") as A
 }
+
+const worker = (mode: "backtest" | "backtest-warm" | "replay" | "raw-scan" | "row-scan", file: string): WorkerResult =>
+  childFigures<WorkerResult>("bench/workers.ts", mode, file)
 
 const RUNS = 3
 
 interface ReactionFloor {
-  readonly requests: number
+  readonly count: number
   readonly p50Ms: number
   readonly p99Ms: number
   readonly maxMs: number
@@ -150,17 +153,17 @@ const command = Command.make("bench", { json, ticks }, (args) =>
     yield* Console.error("kernel replay without the strategy (10M)...")
     const replay = worker("replay", large)
     yield* Console.error("hedge reaction against the local exchange (1000 fills)...")
-    const reaction = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "bench/hedge-reaction.ts", "1000"], { encoding: "utf8" }).trim().split("\n").pop() ?? "{}") as {
+    const reaction = childFigures<{
       readonly fills: number
       readonly hedgeReactionP50Ms: number
       readonly hedgeReactionP99Ms: number
-    }
+    }>("bench/hedge-reaction.ts", "1000")
     yield* Console.error("hedge reaction floor: stand-in hedges sent from the socket listener (1500 fills, 500 each way)...")
-    const floor = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "bench/hedge-reaction.ts", "1500", "--floor"], { encoding: "utf8" }).trim().split("\n").pop() ?? "{}") as {
+    const floor = childFigures<{
       readonly plainNodeHttp: ReactionFloor
       readonly effectHttpClient: ReactionFloor
       readonly effectHttpClientTimerTimeout: ReactionFloor
-    }
+    }>("bench/hedge-reaction.ts", "1500", "--floor")
     const signing = yield* signingCost
     const figures = {
       backtestTicksPerSec: Math.round(backtest10M.ticksPerSec ?? 0),
@@ -207,7 +210,7 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       `kernel alone      ${(figures.details.kernelOnlyTicksPerSec / 1e6).toFixed(2)} M ticks/s (replay + matching, no strategy; ratio ${figures.details.kernelOnlyRatio})`,
       `peak RSS          ${figures.peakRssMb1M} MB at 1M ticks, ${figures.peakRssMb10M} MB at ${backtest10M.ticks} ticks`,
       `hedge reaction    p50 ${figures.hedgeReactionP50Ms} ms, p99 ${figures.hedgeReactionP99Ms} ms over ${reaction.fills} fills (maker fill arriving on the Backpack socket → hedge request leaving for Aster)`,
-      `reaction floor    a stand-in hedge signed and sent from the socket's listener (what this machine allows any design), p50 / p99 over ${floor.plainNodeHttp.requests} fills each:`,
+      `reaction floor    a stand-in hedge signed and sent from the socket's listener (what this machine allows any design), p50 / p99 over ${floor.plainNodeHttp.count} fills each:`,
       ...([["plain node:http", floor.plainNodeHttp], ["Effect's HttpClient, Effect.timeout", floor.effectHttpClient], ["Effect's HttpClient, timeout by a timer", floor.effectHttpClientTimerTimeout]] as const).map(
         ([how, way]) => `                  ${how.padEnd(40)} ${way.p50Ms.toFixed(3)} / ${way.p99Ms.toFixed(3)} ms`
       ),
