@@ -230,16 +230,28 @@ describe("Aster failure handling (futures V1 unless said)", () => {
       expect(venue.placements("hl-t3")).toBe(1)
     }).pipe(Effect.provide(Live)))
 
-  it.scopedLive("429: RateLimited with Retry-After, and nothing is sent before it has passed", () =>
+  it.scopedLive("429 on a read: nothing is sent before Retry-After has passed, then the read is asked again", () =>
     Effect.gen(function*() {
       const { faults, exchange } = yield* localAster(market, v1Auth())
       faults.http(at("GET", "premiumIndex"), { kind: "rateLimit", retryAfterSeconds: 1 })
+      const started = Date.now()
+      yield* exchange.nextFundingTime
+      expect(Date.now() - started).toBeGreaterThanOrEqual(800)
+      expect(faults.count(at("GET", "premiumIndex"))).toBe(2)
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("429 on a read four times in a row: RateLimited with Retry-After, and the next request waits it out", () =>
+    Effect.gen(function*() {
+      const { faults, exchange } = yield* localAster(market, v1Auth())
+      const limit = { kind: "rateLimit", retryAfterSeconds: 1 } as const
+      faults.http(at("GET", "premiumIndex"), limit, limit, limit, limit)
       const result = yield* Effect.either(exchange.nextFundingTime)
       expect(Either.isLeft(result) && result.left._tag === "RateLimited" && result.left.retryAfterMs).toBe(1000)
+      expect(faults.count(at("GET", "premiumIndex"))).toBe(4)
       const started = Date.now()
       yield* exchange.ticker
       expect(Date.now() - started).toBeGreaterThanOrEqual(800)
-    }).pipe(Effect.provide(Live)))
+    }).pipe(Effect.provide(Live)), 15_000)
 
   it.scopedLive("the venue's own weight limit: read from exchangeInfo, and waited for before the venue would refuse", () =>
     Effect.gen(function*() {
@@ -265,13 +277,17 @@ describe("Aster failure handling (futures V1 unless said)", () => {
       expect(faults.count(at("GET", "ticker/bookTicker")) + faults.count(at("GET", "ticker/price"))).toBeLessThanOrEqual(2 * served + 1)
     }).pipe(Effect.provide(Live)), 30_000)
 
-  it.scopedLive("malformed JSON on a read: InvalidResponse naming what was read", () =>
+  it.scopedLive("malformed JSON on a read: asked again; garbage four times in a row is InvalidResponse naming what was read", () =>
     Effect.gen(function*() {
       const { faults, exchange } = yield* localAster(market, v1Auth())
       faults.http(at("GET", "ticker/price"), { kind: "malformed" })
+      yield* exchange.ticker
+      expect(faults.count(at("GET", "ticker/price"))).toBe(2)
+      faults.http(at("GET", "ticker/price"), { kind: "malformed" }, { kind: "malformed" }, { kind: "malformed" }, { kind: "malformed" })
       const result = yield* Effect.either(exchange.ticker)
       expect(Either.isLeft(result) && result.left._tag).toBe("InvalidResponse")
       expect(Either.isLeft(result) && result.left.message).toContain("/fapi/v1/ticker/price: malformed JSON")
+      expect(faults.count(at("GET", "ticker/price"))).toBe(6)
     }).pipe(Effect.provide(Live)))
 
   it.scopedLive("a dropped user stream reconnects and resyncs a fill it missed", () =>

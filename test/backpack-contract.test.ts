@@ -309,21 +309,37 @@ describe("Backpack adapter against the local Backpack protocol", () => {
       expect(plan.count("GET /api/v1/order")).toBeGreaterThanOrEqual(1)
     }).pipe(Effect.provide(platform)))
 
-  it.scopedLive("429 with Retry-After is RateLimited with the venue's delay", () =>
+  it.scopedLive("a read answered 429 is asked again once the venue's Retry-After has passed", () =>
     Effect.gen(function*() {
       const { plan, exchange } = yield* setUp()
       plan.http("GET /api/v1/capital", { kind: "rateLimit", retryAfterSeconds: 2 })
-      const limited = yield* failure(exchange.balances)
-      expect(limited).toMatchObject({ _tag: "RateLimited", retryAfterMs: 2000 })
+      const started = Date.now()
+      yield* exchange.balances
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1900)
+      expect(plan.count("GET /api/v1/capital")).toBe(2)
     }).pipe(Effect.provide(platform)))
 
-  it.scopedLive("malformed JSON is InvalidResponse naming the request", () =>
+  it.scopedLive("a read answered 429 four times in a row is RateLimited with the venue's delay", () =>
+    Effect.gen(function*() {
+      const { plan, exchange } = yield* setUp()
+      const limit = { kind: "rateLimit", retryAfterSeconds: 1 } as const
+      plan.http("GET /api/v1/capital", limit, limit, limit, limit)
+      const limited = yield* failure(exchange.balances)
+      expect(limited).toMatchObject({ _tag: "RateLimited", retryAfterMs: 1000 })
+      expect(plan.count("GET /api/v1/capital")).toBe(4)
+    }).pipe(Effect.provide(platform)), 15_000)
+
+  it.scopedLive("malformed JSON on a read: asked again; garbage four times in a row is InvalidResponse naming the request", () =>
     Effect.gen(function*() {
       const { plan, exchange } = yield* setUp()
       plan.http("GET /api/v1/markPrices", { kind: "malformed" })
+      yield* exchange.nextFundingTime
+      expect(plan.count("GET /api/v1/markPrices")).toBe(2)
+      plan.http("GET /api/v1/markPrices", { kind: "malformed" }, { kind: "malformed" }, { kind: "malformed" }, { kind: "malformed" })
       const invalid = yield* failure(exchange.nextFundingTime)
       expect(invalid._tag).toBe("InvalidResponse")
       expect(invalid.message).toContain("GET /api/v1/markPrices: malformed JSON")
+      expect(plan.count("GET /api/v1/markPrices")).toBe(6)
     }).pipe(Effect.provide(platform)))
 
   it.scopedLive("a placement whose answer never comes is found by its client id and not sent again", () =>

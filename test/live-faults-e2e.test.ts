@@ -4,11 +4,11 @@
  * (the venues' own positions say so) and the journal consistent (nothing pending or in doubt, the
  * report reconciling with its fills). A hedge venue that refuses every hedge trips the kill switch.
  */
-import { Option } from "effect"
+import { BigDecimal, Option } from "effect"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import { formatDecimal } from "../src/core/domain/decimal"
-import { inspectJournal, type LocalExchange, netChange, positions, readReport, startLive, startLocalExchange } from "./support/live-processes"
+import { type Decimal, formatDecimal } from "../src/core/domain/decimal"
+import { inspectJournal, type LocalExchange, netChange, positions, readReport, startLive, startLocalExchange, waitFor } from "./support/live-processes"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 
 let running: Array<LocalExchange> = []
@@ -76,4 +76,55 @@ describe("npm run live under the local exchange's faults", () => {
     expect(state.inDoubt).toEqual([])
     expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["kill-switch"])
   })
+
+  describe("maker fills the stream never delivered, then kill -9", () => {
+    // every Backpack order message is dropped: the strategy learns each fill from the cancel's
+    // answer (after first_wait_seconds); the journal has the order filled but no fill message
+    const silentMaker = socket("account.orderUpdate*", "drop", "every: 1")
+    const sellFilled = /\[Leg1\] BP sell order (\d+) filled after/
+
+    const restartAndCheck = async (local: LocalExchange, journal: string, before: { maker: Decimal; hedge: Decimal }) => {
+      const second = startLive(local.config, journal)
+      expect(await second.exited, second.output()).toBe(0)
+      expect(formatDecimal(netChange(before, await positions(local.config))), second.output()).toBe("0")
+      const after = await positions(local.config)
+      const state = await inspectJournal(journal)
+      // the journal holds every fill the venues made, the first run's included
+      expect(state.makerQty, second.output()).toBe(formatDecimal(BigDecimal.subtract(after.maker, before.maker)))
+      expect(state.hedgeQty("aster-futures")).toBe(formatDecimal(BigDecimal.subtract(after.hedge, before.hedge)))
+      expect(state.pending).toEqual([])
+      return second
+    }
+
+    it("read from the venue's history during the run: the kill loses none of them", async () => {
+      const local = await startLocalExchange({ maxCycles: 1, faults: silentMaker })
+      running.push(local)
+      const before = await positions(local.config)
+      const journal = path.join(local.dir, "journal.db")
+      const first = startLive(local.config, journal)
+      await waitFor(first, /journal: 1 fill\(s\) of backpack order \d+ the stream did not deliver, read from the venue's history/)
+      first.process.kill("SIGKILL")
+      await first.exited
+      const crashed = await inspectJournal(journal)
+      expect(crashed.makerQty, first.output()).toBe("-10")
+      await restartAndCheck(local, journal, before)
+    })
+
+    it("killed before the history was read: the restart reads it", async () => {
+      const local = await startLocalExchange({ maxCycles: 1, faults: silentMaker })
+      running.push(local)
+      const before = await positions(local.config)
+      const journal = path.join(local.dir, "journal.db")
+      const first = startLive(local.config, journal)
+      await waitFor(first, sellFilled)
+      // before the backfill's settle delay (1 s) is over
+      first.process.kill("SIGKILL")
+      await first.exited
+      const orderId = sellFilled.exec(first.output())![1]!
+      expect((await inspectJournal(journal)).makerQty, first.output()).toBe("0")
+      const second = await restartAndCheck(local, journal, before)
+      expect(second.output()).toMatch(new RegExp(`journal: 1 fill\\(s\\) of backpack order ${orderId} read from the venue's history`))
+    })
+  })
 })
+

@@ -5,12 +5,14 @@
  * 1. open the journal and start a run (its client ids get a prefix of their own);
  * 2. settle what an earlier process left in doubt: every request it journalled without a known
  *    outcome is looked up by client id (found: recorded, with its fills; not found: it never
- *    arrived), so nothing is ever sent twice;
+ *    arrived), so nothing is ever sent twice; the fills a killed run knew of only by an order's
+ *    filled quantity are read from the venues' histories;
  * 3. reconcile: cancel our stale orders, hedge a cross-venue imbalance (or refuse to trade); then
  *    refuse to trade if a kill-switch limit is already reached (risk.max_loss_per_day counting
  *    the journal's earlier runs of the last 24 hours);
  * 4. run the strategy, raced against the kill switch and a stop request (Ctrl+C); the hedge
- *    venue's own-order stream is drained into the journal meanwhile, and marks are polled;
+ *    venue's own-order stream is drained into the journal meanwhile, fills the streams missed
+ *    are read back (`fill-backfill.ts`), and marks are polled;
  * 5. whatever ended it, the strategy winds down (cancel, hedge the residual), late fills are
  *    collected, the run is closed in the journal and the report is built from the journal.
  *
@@ -30,6 +32,7 @@ import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
 import type { RunReport } from "../core/report/report"
 import { JournalError, type JournalService, openJournal, type RunKind } from "./journal"
+import { makeFillBackfill } from "./fill-backfill"
 import { guardJournal } from "./journal-guard"
 import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
 import { reportFromJournal } from "./journal-report"
@@ -203,13 +206,6 @@ const settleRequestsInDoubt = (journal: JournalService, of: (runId: number) => b
     return pending.length + inDoubt.length
   })
 
-/** Each venue's fills also feed the kill switch. */
-const watched = (venue: Exchange, guard: RiskGuard): Exchange => ({
-  ...venue,
-  nextUpdate: (within) =>
-    Effect.tap(venue.nextUpdate(within), (update) => (Option.isSome(update) && update.value.fill !== undefined ? guard.recordFill(update.value.fill) : Effect.void))
-})
-
 /**
  * The venue's funding payments since the run started, into the journal and the kill switch's
  * PnL; returns how many were new. A venue without a funding history (spot) has none; a paper venue reports its simulated payments.
@@ -257,6 +253,24 @@ const spotBaseline = (journal: JournalService, hedge: Exchange) =>
   Effect.gen(function*() {
     const held = (yield* hedge.position).qty
     return BigDecimal.normalize(BigDecimal.subtract(held, yield* journalledNetQty(journal, hedge.venue)))
+  })
+
+/**
+ * A run that ended completed its orders' fills (see the end of `runLive`); one killed first may
+ * have known an order filled (its reply, a resync after a reconnection) without the fill
+ * messages: those fills are read from the venue's history now, before the new run counts anything.
+ */
+const completeFillsOfCrashedRuns = (journal: JournalService, runId: number, venues: Venues) =>
+  Effect.gen(function*() {
+    const crashed = (yield* mustWrite(journal.runs())).filter((run) => run.id !== runId && Option.isNone(run.endedAt))
+    if (crashed.length === 0) return
+    const journalled = yield* journalledFillQty(journal)
+    for (const run of crashed) {
+      for (const order of yield* mustWrite(journal.orders(run.id))) {
+        const venue = order.venue === venues.maker.venue ? venues.maker : order.venue === venues.hedge.venue ? venues.hedge : undefined
+        if (venue !== undefined) yield* completeFills(journal, venue, run.id, order, journalled)
+      }
+    }
   })
 
 const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } => {
@@ -308,13 +322,17 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     const fundingSince = Math.min(startedAt, ...(yield* mustWrite(journal.runs())).map((run) => run.startedAt))
 
     const guard = yield* RiskGuard.make(config.risk, new Map([[venues.maker.venue, makerInstrument.symbol], [venues.hedge.venue, hedgeInstrument.symbol]]))
-    const maker = watched(journaled(venues.maker, journal, runId), guard)
-    const hedge = watched(journaled(venues.hedge, journal, runId), guard)
+    // the fills of this run's orders feed the kill switch; those the streams miss are read back
+    const backfill = yield* makeFillBackfill({ journal, runId, guard, clientIdPrefix })
+    const maker = backfill.watch(journaled(venues.maker, journal, runId))
+    const hedge = backfill.watch(journaled(venues.hedge, journal, runId))
     const both = { maker, hedge }
 
     const trade = Effect.gen(function*() {
       const settled = yield* settleRequestsInDoubt(journal, (id) => id !== runId, both, "restart")
       if (settled > 0) yield* Effect.log(`restart: ${settled} request(s) of an earlier run settled by client id`)
+      yield* completeFillsOfCrashedRuns(journal, runId, both)
+      yield* Effect.forkScoped(backfill.run)
 
       // Backpack hashes client ids to numbers: an order of ours that the venue lists by number is
       // recognised by the hashes of the ids the journal still holds open

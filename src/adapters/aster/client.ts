@@ -312,7 +312,11 @@ export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<Aste
           Effect.tapError((error) => (error._tag === "RateLimited" ? limiter.pause(error.retryAfterMs ?? 1000) : Effect.void))
         )
       const once = attempt(false)
-      return endpoint.idempotent ? once.pipe(Effect.retry({ schedule: readRetry, while: (e) => e._tag === "VenueUnavailable" })) : once
+      // a read is asked again when nothing came back, garbage did (a cut-off body, a proxy's page)
+      // or a 429 (the limiter holds the next attempt until the venue's Retry-After)
+      return endpoint.idempotent
+        ? once.pipe(Effect.retry({ schedule: readRetry, while: (e) => e._tag === "VenueUnavailable" || e._tag === "InvalidResponse" || e._tag === "RateLimited" }))
+        : once
     }
 
     const symbolParam = (symbol: string): Pairs => [["symbol", symbol]]

@@ -6,7 +6,7 @@
  * assumed filled).
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import { BigDecimal, Clock, Duration, Effect, Either, Option, Ref, type Schema, type Scope } from "effect"
+import { BigDecimal, Clock, Duration, Effect, Either, Option, Ref, Schedule, type Schema, type Scope } from "effect"
 import { createHash } from "node:crypto"
 import type { HedgeConfig } from "../../core/config/config"
 import type { FundingPayment } from "../../core/accounting/ledger"
@@ -16,7 +16,7 @@ import type { Instrument } from "../../core/domain/instrument"
 import { type Fill, isOpenStatus, type LimitOrderRequest, type MarketOrderRequest, type Order } from "../../core/domain/order"
 import { type ExchangeError, InsufficientBalance, InvalidResponse, OrderRejected, RateLimited, UnknownOrder, VenueUnavailable } from "../../core/errors"
 import type { OrderRef } from "../../core/exchange"
-import { decodeJson, execute, type RawResponse, venueHttpClient } from "../common/rest"
+import { decodeJson, execute, type RawResponse, readRetry, venueHttpClient } from "../common/rest"
 import { makeServerClock, type ServerClock } from "../common/server-clock"
 import {
   bestOfDepth,
@@ -47,6 +47,16 @@ import { authHeaders, type BackpackSigner, DEFAULT_WINDOW_MS, type InvalidBackpa
 const VENUE = "backpack" as const
 const JSON_CONTENT = "application/json; charset=utf-8"
 const DEFAULT_TIMEOUT_MS = 5000
+/** a read answered 429 waits this long at most before asking again (a longer ban fails the read) */
+const MAX_READ_RATE_LIMIT_WAIT_MS = 30_000
+
+/** The reads' backoff (rest.ts), stretched to a 429's Retry-After (else 1 s). */
+const readAgain = Schedule.intersect(
+  readRetry,
+  Schedule.identity<ExchangeError>().pipe(
+    Schedule.addDelay((error) => Duration.millis(error._tag === "RateLimited" ? Math.min(error.retryAfterMs ?? 1000, MAX_READ_RATE_LIMIT_WAIT_MS) : 0))
+  )
+)
 /** Pause before the second look-up of a placement whose answer was lost (it may still be in flight). */
 const PLACEMENT_LOOKUP_PAUSE = Duration.millis(500)
 /** How long a cancel the venue accepted but had not executed yet (202) is polled for. */
@@ -292,7 +302,14 @@ export const makeBackpackClient = (
         return yield* sendOnce(call, clock.now)
       })
 
-    const request = <A, I>(call: Call, schema: Schema.Schema<A, I>) => Effect.flatMap(send(call), (response) => answer(call, response, schema))
+    const request = <A, I>(call: Call, schema: Schema.Schema<A, I>): Effect.Effect<A, ExchangeError> => {
+      const once = Effect.flatMap(send(call), (response) => answer(call, response, schema))
+      // a read that got garbage back (a cut-off body, a proxy's page) is asked again, as one that
+      // got nothing is (rest.ts); one answered 429, once the venue's Retry-After has passed
+      return call.idempotent
+        ? once.pipe(Effect.retry({ schedule: readAgain, while: (e) => e._tag === "InvalidResponse" || e._tag === "RateLimited" }))
+        : once
+    }
 
     const bySymbol: Query = [["symbol", symbol]]
 

@@ -1,0 +1,190 @@
+/**
+ * Chaos soak of the live runner: `npm run chaos -- [--rounds N] [--seed S]`. Each round starts the
+ * local exchange with a random fault plan (several faults at once, on both venues' routes and
+ * streams), runs `npm run live` against it, kills it with SIGKILL at random moments and restarts
+ * it on the same journal, and after the last run checks what a user must be able to count on:
+ * - flat: both venues' own positions moved by exactly opposite amounts;
+ * - the journal knows it: nothing pending or in doubt, the venues' position changes equal the
+ *   journal's fills on each venue;
+ * - no order went out twice: the hedges' volume equals the maker fills' volume (a doubled hedge
+ *   undone later would still end flat, at twice the fees).
+ * Slow (a round takes 10–60 s), so it is not part of `npm test`; a failed round keeps its folder
+ * (config, fault plan, journal, every run's output) and the command exits 1.
+ */
+import { BigDecimal } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { type Decimal, formatDecimal, sum } from "../../src/core/domain/decimal"
+import { type Rng, seededRng } from "../../src/sim/models/rng"
+import { removeTempRoot } from "../support/scripted-market"
+import { inspectJournal, type LocalExchange, netChange, positions, type Started, startLive, startLocalExchange } from "../support/live-processes"
+
+const flag = (name: string, fallback: number): number => {
+  const at = process.argv.indexOf(`--${name}`)
+  if (at < 0) return fallback
+  const value = Number(process.argv[at + 1])
+  if (!Number.isInteger(value) || value < 0) {
+    console.error(`--${name} expects a whole number, got ${JSON.stringify(process.argv[at + 1])}`)
+    process.exit(2)
+  }
+  return value
+}
+const rounds = flag("rounds", 10)
+const firstSeed = flag("seed", 1)
+
+const pick = <A>(rng: Rng, items: ReadonlyArray<A>): A => items[Math.floor(rng.next() * items.length)]!
+const between = (rng: Rng, low: number, high: number) => low + Math.floor(rng.next() * (high - low + 1))
+
+/** HTTP routes worth breaking, per variant: the maker's orders and cancels, the hedge's orders, any read. */
+const httpRoutes = (variant: "futures" | "spot") => [
+  { route: "POST /api/v1/order", venue: "backpack" },
+  { route: "DELETE /api/v1/order", venue: "backpack" },
+  { route: "GET *", venue: "backpack" },
+  variant === "futures" ? { route: "POST /fapi/v1/order", venue: "aster-futures" } : { route: "POST /api/v1/order", venue: "aster-spot" },
+  { route: "GET *", venue: "aster" },
+  { route: "*", venue: "aster" }
+]
+const httpFaults = [
+  "{ kind: status, status: 500 }",
+  "{ kind: status, status: 502 }",
+  "{ kind: status, status: 503 }",
+  "{ kind: status, status: 504 }",
+  "{ kind: rateLimit, retryAfterSeconds: 1 }",
+  "timeout",
+  "malformed",
+  "reject",
+  "{ kind: delay, ms: 800 }",
+  "{ kind: delay, ms: 2500 }"
+]
+const streams = ["account.orderUpdate*", "user.orderUpdate", "user.accountUpdate", "*bookTicker*", "*"]
+const socketFaults = ["drop", "duplicate", "disconnect", "reorder", "{ kind: reorder, ms: 1000 }"]
+
+/** A plan of 2–5 rules, each firing with a small probability a few times at most. */
+const randomPlan = (rng: Rng, variant: "futures" | "spot", seed: number): { readonly yaml: string; readonly summary: string } => {
+  const http: Array<string> = []
+  const socket: Array<string> = []
+  const summary: Array<string> = []
+  for (let i = between(rng, 2, 5); i > 0; i--) {
+    const probability = pick(rng, [0.05, 0.1, 0.2, 0.3])
+    const times = between(rng, 1, 4)
+    if (rng.next() < 0.6) {
+      const { route, venue } = pick(rng, httpRoutes(variant))
+      const drawn = pick(rng, httpFaults)
+      // a business refusal answers orders, never reads
+      const fault = drawn === "reject" && !route.startsWith("POST") ? "{ kind: status, status: 503 }" : drawn
+      http.push(`  - route: "${route}"\n    venue: ${venue}\n    probability: ${probability}\n    times: ${times}\n    fault: ${fault}`)
+      summary.push(`${venue} ${route} ${fault} p=${probability}×${times}`)
+    } else {
+      const stream = pick(rng, streams)
+      const fault = pick(rng, socketFaults)
+      socket.push(`  - stream: "${stream}"\n    probability: ${probability}\n    times: ${times}\n    fault: ${fault}`)
+      summary.push(`${stream} ${fault} p=${probability}×${times}`)
+    }
+  }
+  const yaml = `seed: ${seed}\n` + (http.length > 0 ? `http:\n${http.join("\n")}\n` : "") + (socket.length > 0 ? `socket:\n${socket.join("\n")}\n` : "")
+  return { yaml, summary: summary.join("; ") }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Waits for the process, asking it to stop (SIGINT) after `ms` and killing it 30 s later. */
+const finish = async (run: Started, ms: number): Promise<number | null> => {
+  const interrupt = setTimeout(() => run.process.kill("SIGINT"), ms)
+  const kill = setTimeout(() => run.process.kill("SIGKILL"), ms + 30_000)
+  try {
+    return await run.exited
+  } finally {
+    clearTimeout(interrupt)
+    clearTimeout(kill)
+  }
+}
+
+/** The venues' positions, read through the same faults the bot meets: asked again until they answer. */
+const positionsDespiteFaults = async (config: string) => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await positions(config)
+    } catch (error) {
+      if (attempt === 20) throw error
+      await sleep(300)
+    }
+  }
+}
+
+const absSum = (values: ReadonlyArray<Decimal>) => sum(values.map((v) => BigDecimal.abs(v)))
+
+interface RoundResult {
+  readonly ok: boolean
+  readonly line: string
+}
+
+const round = async (seed: number): Promise<RoundResult> => {
+  const rng = seededRng(seed)
+  const variant = rng.next() < 0.7 ? "futures" : "spot"
+  const plan = randomPlan(rng, variant, seed)
+  const local: LocalExchange = await startLocalExchange({ variant, faults: plan.yaml, maxCycles: between(rng, 2, 4) })
+  const started = Date.now()
+  const outputs: Array<string> = []
+  const problems: Array<string> = []
+  const codes: Array<string> = []
+  try {
+    const before = await positionsDespiteFaults(local.config)
+    const journal = path.join(local.dir, "journal.db")
+    const kills = between(rng, 0, 2)
+    for (let k = 0; k < kills; k++) {
+      const run = startLive(local.config, journal)
+      await sleep(between(rng, 300, 6000))
+      run.process.kill("SIGKILL")
+      await run.exited
+      codes.push(run.process.exitCode === null ? "kill" : `exit ${run.process.exitCode}`)
+      outputs.push(run.output())
+    }
+    const last = startLive(local.config, journal)
+    // now and then the last run is stopped by Ctrl+C before its cycles are done, whatever it is doing
+    const code = await finish(last, rng.next() < 0.3 ? between(rng, 500, 8000) : 120_000)
+    codes.push(`exit ${code}`)
+    outputs.push(last.output())
+    // 0: completed or stopped; 3: the kill switch (a hedge venue refusing hedges), which must still leave us flat
+    if (code !== 0 && code !== 3) problems.push(`last run exited ${code}`)
+
+    const after = await positionsDespiteFaults(local.config)
+    const net = netChange(before, after)
+    if (formatDecimal(net) !== "0") problems.push(`not flat: net position change ${formatDecimal(net)}`)
+    const state = await inspectJournal(journal)
+    if (state.pending.length > 0) problems.push(`${state.pending.length} intent(s) still pending`)
+    if (state.inDoubt.length > 0) problems.push(`${state.inDoubt.length} hedge(s) still in doubt`)
+    const hedgeVenue = variant === "futures" ? "aster-futures" : "aster-spot"
+    const makerMoved = formatDecimal(BigDecimal.subtract(after.maker, before.maker))
+    const hedgeMoved = formatDecimal(BigDecimal.subtract(after.hedge, before.hedge))
+    if (state.makerQty !== makerMoved) problems.push(`journal's maker fills ${state.makerQty} ≠ Backpack's position change ${makerMoved}`)
+    if (state.hedgeQty(hedgeVenue) !== hedgeMoved) problems.push(`journal's hedge fills ${state.hedgeQty(hedgeVenue)} ≠ Aster's position change ${hedgeMoved}`)
+    const signed = (venue: string) => state.fills.filter((f) => f.venue === venue).map((f) => (f.side === "buy" ? f.qty : BigDecimal.negate(f.qty)))
+    const makerVolume = absSum(signed("backpack"))
+    const hedgeVolume = absSum(signed(hedgeVenue))
+    if (!BigDecimal.equals(makerVolume, hedgeVolume)) {
+      problems.push(`hedge volume ${formatDecimal(hedgeVolume)} ≠ maker volume ${formatDecimal(makerVolume)} (an order sent twice, or a hedge missed and made up)`)
+    }
+    const tradeIds = state.fills.map((f) => `${f.venue}/${f.tradeId}`)
+    if (new Set(tradeIds).size !== tradeIds.length) problems.push("a fill journalled twice")
+    const seconds = ((Date.now() - started) / 1000).toFixed(0)
+    const line = `seed ${seed} ${variant} [${plan.summary}] runs: ${codes.join(", ")}; maker volume ${formatDecimal(makerVolume)}; ${seconds} s`
+    if (problems.length === 0) return { ok: true, line: `ok   ${line}` }
+    const keep = fs.mkdtempSync(path.join(process.cwd(), ".chaos-failed-"))
+    fs.cpSync(local.dir, keep, { recursive: true })
+    outputs.forEach((text, i) => fs.writeFileSync(path.join(keep, `run-${i + 1}.log`), text))
+    fs.writeFileSync(path.join(keep, "exchange.log"), local.exchange.output())
+    return { ok: false, line: `FAIL ${line}\n     ${problems.join("\n     ")}\n     kept in ${keep}` }
+  } finally {
+    await local.stop()
+  }
+}
+
+let failed = 0
+for (let i = 0; i < rounds; i++) {
+  const result = await round(firstSeed + i).catch((error: unknown): RoundResult => ({ ok: false, line: `FAIL seed ${firstSeed + i}: ${error instanceof Error ? error.message : String(error)}` }))
+  if (!result.ok) failed++
+  console.log(result.line)
+}
+removeTempRoot()
+console.log(`${rounds - failed} of ${rounds} rounds held`)
+process.exit(failed === 0 ? 0 : 1)
