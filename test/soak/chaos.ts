@@ -101,7 +101,8 @@ const finish = async (run: Started, stopAfterMs: number | undefined): Promise<nu
       const trading = await waitFor(run, /reconciled:/).then(() => true, () => false)
       if (trading) {
         await sleep(stopAfterMs)
-        run.process.kill("SIGINT")
+        // not once it has written its report: it is exiting, and Node's own SIGINT would kill it
+        if (run.process.exitCode === null && !/live report/.test(run.output())) run.process.kill("SIGINT")
       }
     }
     return await run.exited
@@ -170,7 +171,7 @@ const round = async (seed: number): Promise<RoundResult> => {
     const last = startLive(local.config, journal)
     // now and then the last run is stopped by Ctrl+C before its cycles are done, whatever it is doing
     const code = await finish(last, rng.next() < 0.3 ? between(rng, 0, 6000) : undefined)
-    codes.push(code === null ? "killed after 2 minutes" : `exit ${code}`)
+    codes.push(code === null ? `killed (${last.process.signalCode})` : `exit ${code}`)
     outputs.push(last.output())
     // 0: completed or stopped; 3: the kill switch (a hedge venue refusing hedges); either must leave us flat
     if (!expectedExit(code, last.output())) problems.push(`last run exited ${code}`)
