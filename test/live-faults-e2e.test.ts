@@ -96,30 +96,29 @@ describe("npm run live under the local exchange's faults", () => {
       return second
     }
 
-    it("read from the venue's history during the run: the kill loses none of them", async () => {
+    /** A run on the silent maker stream, killed with SIGKILL once its output matches `pattern`. */
+    const killedAt = async (pattern: RegExp) => {
       const local = await startLocalExchange({ maxCycles: 1, faults: silentMaker })
       running.push(local)
       const before = await positions(local.config)
       const journal = path.join(local.dir, "journal.db")
       const first = startLive(local.config, journal)
-      await waitFor(first, /journal: 1 fill\(s\) of backpack order \d+ the stream did not deliver, read from the venue's history/)
+      await waitFor(first, pattern)
       first.process.kill("SIGKILL")
       await first.exited
+      return { local, before, journal, first }
+    }
+
+    it("read from the venue's history during the run: the kill loses none of them", async () => {
+      const { local, before, journal, first } = await killedAt(/journal: 1 fill\(s\) of backpack order \d+ the stream did not deliver, read from the venue's history/)
       const crashed = await inspectJournal(journal)
       expect(crashed.makerQty, first.output()).toBe("-10")
       await restartAndCheck(local, journal, before)
     })
 
     it("killed before the history was read: the restart reads it", async () => {
-      const local = await startLocalExchange({ maxCycles: 1, faults: silentMaker })
-      running.push(local)
-      const before = await positions(local.config)
-      const journal = path.join(local.dir, "journal.db")
-      const first = startLive(local.config, journal)
-      await waitFor(first, sellFilled)
-      // before the backfill's settle delay (1 s) is over
-      first.process.kill("SIGKILL")
-      await first.exited
+      // killed before the backfill's settle delay (1 s) is over
+      const { local, before, journal, first } = await killedAt(sellFilled)
       const orderId = sellFilled.exec(first.output())![1]!
       expect((await inspectJournal(journal)).makerQty, first.output()).toBe("0")
       const second = await restartAndCheck(local, journal, before)

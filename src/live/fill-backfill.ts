@@ -53,9 +53,9 @@ interface Tracked {
 /** A Map that forgets its oldest entries beyond REMEMBERED (Maps iterate in insertion order). */
 const remember = <K, V>(map: Map<K, V>, key: K, value: V) => {
   map.set(key, value)
-  if (map.size > REMEMBERED) for (const oldest of map.keys()) {
+  for (const oldest of map.keys()) {
+    if (map.size <= REMEMBERED) return
     map.delete(oldest)
-    if (map.size <= REMEMBERED) break
   }
 }
 
