@@ -7,15 +7,18 @@
  * - the journal knows it: nothing pending or in doubt, the venues' position changes equal the
  *   journal's fills on each venue;
  * - no order went out twice: the hedges' volume equals the maker fills' volume (a doubled hedge
- *   undone later would still end flat, at twice the fees).
+ *   undone later would still end flat, at twice the fees);
+ * - the report of the whole journal lists every fill, and its PnL reconciles with them exactly.
  * Slow (a round takes 10–60 s), so it is not part of `npm test`; a failed round keeps its folder
  * (config, fault plan, journal, every run's output) and the command exits 1.
  */
-import { BigDecimal } from "effect"
+import { BigDecimal, Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { type Decimal, formatDecimal, sum } from "../../src/core/domain/decimal"
+import { reportFromJournal } from "../../src/live/journal-report"
 import { type Rng, seededRng } from "../../src/sim/models/rng"
+import { pnlFromListedCashFlows } from "../support/reconcile"
 import { removeTempRoot } from "../support/scripted-market"
 import { inspectJournal, type LocalExchange, netChange, positions, type Started, startLive, startLocalExchange, waitFor } from "../support/live-processes"
 
@@ -195,6 +198,10 @@ const round = async (seed: number): Promise<RoundResult> => {
     }
     const tradeIds = state.fills.map((f) => `${f.venue}/${f.tradeId}`)
     if (new Set(tradeIds).size !== tradeIds.length) problems.push("a fill journalled twice")
+    // the report of the whole journal (every run and restart), as `npm run report` builds it
+    const report = await Effect.runPromise(reportFromJournal(journal))
+    if (report.fills.length !== state.fills.length) problems.push(`the report lists ${report.fills.length} fills, the journal holds ${state.fills.length}`)
+    if (pnlFromListedCashFlows(report) !== report.totals.pnl) problems.push(`the report's PnL ${report.totals.pnl} ≠ ${pnlFromListedCashFlows(report)} from the fills and funding it lists`)
     const seconds = ((Date.now() - started) / 1000).toFixed(0)
     const line = `seed ${seed} ${variant} [${plan.summary}] runs: ${codes.join(", ")}; maker volume ${formatDecimal(makerVolume)}; ${seconds} s`
     if (problems.length === 0) return { ok: true, line: `ok   ${line}` }
