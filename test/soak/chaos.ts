@@ -182,6 +182,15 @@ const round = async (seed: number): Promise<RoundResult> => {
     const after = await positionsDespiteFaults(local.config)
     const net = netChange(before, after)
     if (formatDecimal(net) !== "0") problems.push(`not flat: net position change ${formatDecimal(net)}`)
+    // every run failed before it began (a start-up refused by the faults): nothing may have moved
+    const neverRan = !outputs.some((text) => /live run \d+ started/.test(text))
+    if (neverRan) {
+      const line = `seed ${seed} ${variant} [${plan.summary}] runs: ${codes.join(", ")}; no run began; ${((Date.now() - started) / 1000).toFixed(0)} s`
+      const moved = [after.maker, after.hedge].some((qty, i) => !BigDecimal.equals(qty, i === 0 ? before.maker : before.hedge))
+      if (moved) problems.push("positions moved although no run began")
+      if (problems.length === 0) return { ok: true, line: `ok   ${line}` }
+      return { ok: false, line: `FAIL ${line}\n     ${problems.join("\n     ")}\n     kept in ${keepFolder()}` }
+    }
     const state = await inspectJournal(journal)
     if (state.pending.length > 0) problems.push(`${state.pending.length} intent(s) still pending`)
     if (state.inDoubt.length > 0) problems.push(`${state.inDoubt.length} hedge(s) still in doubt`)
