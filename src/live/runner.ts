@@ -157,6 +157,10 @@ const recordHedgeOutcome = (journal: JournalService, clientId: string, runId: nu
       state
     })))
 
+/** The one of the run's venues that `venue` names, if either does. */
+const venueOf = (venues: Venues, venue: string): Exchange | undefined =>
+  venue === venues.maker.venue ? venues.maker : venue === venues.hedge.venue ? venues.hedge : undefined
+
 /**
  * Every request of the runs `of` chooses journalled without a known outcome is looked up by its
  * client id. Found: the order (and its fills) is recorded, a hedge among them marked done.
@@ -168,12 +172,11 @@ const recordHedgeOutcome = (journal: JournalService, clientId: string, runId: nu
  */
 const settleRequestsInDoubt = (journal: JournalService, of: (runId: number) => boolean, venues: Venues, when: "restart" | "stopping") =>
   Effect.gen(function*() {
-    const venueOf = (venue: string) => (venue === venues.maker.venue ? venues.maker : venue === venues.hedge.venue ? venues.hedge : undefined)
     const pending = (yield* mustWrite(journal.pendingIntents())).filter((p) => of(p.runId) && p.kind !== "cancel")
     // read once: each order below is a different one, so what is added for one does not change another's count
     const journalled = yield* journalledFillQty(journal)
     for (const intent of pending) {
-      const venue = venueOf(intent.venue)
+      const venue = venueOf(venues, intent.venue)
       if (venue === undefined) {
         yield* Effect.logWarning(`${when}: intent ${intent.clientId} is for ${intent.venue}, which this config does not trade: left as it is`)
         continue
@@ -196,7 +199,7 @@ const settleRequestsInDoubt = (journal: JournalService, of: (runId: number) => b
     const looked = new Set(pending.map((p) => p.clientId))
     const inDoubt = (yield* mustWrite(journal.hedgesInDoubt())).filter((h) => of(h.runId) && !looked.has(h.clientId))
     for (const hedge of inDoubt) {
-      const venue = venueOf(hedge.order.pipe(Option.map((o) => o.venue), Option.getOrElse(() => venues.hedge.venue)))
+      const venue = venueOf(venues, hedge.order.pipe(Option.map((o) => o.venue), Option.getOrElse(() => venues.hedge.venue)))
       if (Option.isNone(hedge.order) || venue === undefined || isOpenStatus(hedge.order.value.status)) continue
       const order = hedge.order.value
       yield* Effect.log(`${when}: hedge ${hedge.clientId} is order ${order.id} on ${order.venue}, ${order.status}, ${formatDecimal(order.filledQty)} filled (from the journal)`)
@@ -255,6 +258,16 @@ const spotBaseline = (journal: JournalService, hedge: Exchange) =>
     return BigDecimal.normalize(BigDecimal.subtract(held, yield* journalledNetQty(journal, hedge.venue)))
   })
 
+/** The fills the journal lacks for every order of run `runId`, read from the venues' histories. */
+const completeFillsOfRun = (journal: JournalService, runId: number, venues: Venues, journalled: ReadonlyMap<string, Decimal>) =>
+  Effect.gen(function*() {
+    // read from the journal, not kept in memory: a run of weeks would hold every order it placed
+    for (const order of yield* mustWrite(journal.orders(runId))) {
+      const venue = venueOf(venues, order.venue)
+      if (venue !== undefined) yield* completeFills(journal, venue, runId, order, journalled)
+    }
+  })
+
 /**
  * A run that ended completed its orders' fills (see the end of `runLive`); one killed first may
  * have known an order filled (its reply, a resync after a reconnection) without the fill
@@ -265,12 +278,7 @@ const completeFillsOfCrashedRuns = (journal: JournalService, runId: number, venu
     const crashed = (yield* mustWrite(journal.runs())).filter((run) => run.id !== runId && Option.isNone(run.endedAt))
     if (crashed.length === 0) return
     const journalled = yield* journalledFillQty(journal)
-    for (const run of crashed) {
-      for (const order of yield* mustWrite(journal.orders(run.id))) {
-        const venue = order.venue === venues.maker.venue ? venues.maker : order.venue === venues.hedge.venue ? venues.hedge : undefined
-        if (venue !== undefined) yield* completeFills(journal, venue, run.id, order, journalled)
-      }
-    }
+    for (const run of crashed) yield* completeFillsOfRun(journal, run.id, venues, journalled)
   })
 
 const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } => {
@@ -443,12 +451,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       yield* settleRequestsInDoubt(journal, (id) => id === runId, { maker, hedge }, "stopping").pipe(
         Effect.catchAll((error) => Effect.logWarning(`stopping: could not settle every request by client id (${error.message}); the next start looks them up`))
       )
-      // read from the journal, not kept in memory: a run of weeks would hold every order it placed
-      const journalled = yield* journalledFillQty(journal)
-      for (const order of yield* mustWrite(journal.orders(runId))) {
-        const venue = order.venue === maker.venue ? maker : order.venue === hedge.venue ? hedge : undefined
-        if (venue !== undefined) yield* completeFills(journal, venue, runId, order, journalled)
-      }
+      yield* completeFillsOfRun(journal, runId, both, yield* journalledFillQty(journal))
       const endedAt = yield* Clock.currentTimeMillis
       yield* mustWrite(journal.endRun(runId, { endedAt, outcome, ...(reason !== undefined ? { message: reason } : {}) }))
     }

@@ -159,6 +159,11 @@ const round = async (seed: number): Promise<RoundResult> => {
     fs.writeFileSync(path.join(keep, "exchange.log"), local.exchange.output())
     return keep
   }
+  /** The round's line: ok, or FAIL with its problems and the folder kept for them. */
+  const verdict = (outcome: string): RoundResult => {
+    const line = `seed ${seed} ${variant} [${plan.summary}] runs: ${codes.join(", ")}; ${outcome}; ${((Date.now() - started) / 1000).toFixed(0)} s`
+    return problems.length === 0 ? { ok: true, line: `ok   ${line}` } : { ok: false, line: `FAIL ${line}\n     ${problems.join("\n     ")}\n     kept in ${keepFolder()}` }
+  }
   try {
     const before = await positionsDespiteFaults(local.config)
     const journal = path.join(local.dir, "journal.db")
@@ -185,11 +190,8 @@ const round = async (seed: number): Promise<RoundResult> => {
     // every run failed before it began (a start-up refused by the faults): nothing may have moved
     const neverRan = !outputs.some((text) => /live run \d+ started/.test(text))
     if (neverRan) {
-      const line = `seed ${seed} ${variant} [${plan.summary}] runs: ${codes.join(", ")}; no run began; ${((Date.now() - started) / 1000).toFixed(0)} s`
-      const moved = [after.maker, after.hedge].some((qty, i) => !BigDecimal.equals(qty, i === 0 ? before.maker : before.hedge))
-      if (moved) problems.push("positions moved although no run began")
-      if (problems.length === 0) return { ok: true, line: `ok   ${line}` }
-      return { ok: false, line: `FAIL ${line}\n     ${problems.join("\n     ")}\n     kept in ${keepFolder()}` }
+      if (!BigDecimal.equals(after.maker, before.maker) || !BigDecimal.equals(after.hedge, before.hedge)) problems.push("positions moved although no run began")
+      return verdict("no run began")
     }
     const state = await inspectJournal(journal)
     if (state.pending.length > 0) problems.push(`${state.pending.length} intent(s) still pending`)
@@ -211,13 +213,10 @@ const round = async (seed: number): Promise<RoundResult> => {
     const report = await Effect.runPromise(reportFromJournal(journal))
     if (report.fills.length !== state.fills.length) problems.push(`the report lists ${report.fills.length} fills, the journal holds ${state.fills.length}`)
     if (pnlFromListedCashFlows(report) !== report.totals.pnl) problems.push(`the report's PnL ${report.totals.pnl} ≠ ${pnlFromListedCashFlows(report)} from the fills and funding it lists`)
-    const seconds = ((Date.now() - started) / 1000).toFixed(0)
-    const line = `seed ${seed} ${variant} [${plan.summary}] runs: ${codes.join(", ")}; maker volume ${formatDecimal(makerVolume)}; ${seconds} s`
-    if (problems.length === 0) return { ok: true, line: `ok   ${line}` }
-    return { ok: false, line: `FAIL ${line}\n     ${problems.join("\n     ")}\n     kept in ${keepFolder()}` }
+    return verdict(`maker volume ${formatDecimal(makerVolume)}`)
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
-    return { ok: false, line: `FAIL seed ${seed} ${variant} [${plan.summary}] runs: ${codes.join(", ")}: ${message}\n     kept in ${keepFolder()}` }
+    problems.push(error instanceof Error ? error.message : String(error))
+    return verdict("the round broke off")
   } finally {
     await local.stop()
   }
