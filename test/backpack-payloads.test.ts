@@ -334,4 +334,19 @@ describe("client ids", () => {
     expect(ids.register("4242")).toEqual(Either.right(4242))
     expect(ids.register("04242")).toEqual(Either.left("4242"))
   })
+
+  it("keep only the latest ids: an id used again stays, the oldest is forgotten and no longer blocks its number", () => {
+    const ids = new ClientIds(2)
+    expect(ids.register("4242")).toEqual(Either.right(4242))
+    ids.register("hl-m1")
+    // used again: now the latest
+    ids.register("4242")
+    ids.register("hl-m2")
+    expect([ids.isOwn(4242), ids.isOwn(backpackClientId("hl-m1")), ids.isOwn(backpackClientId("hl-m2"))]).toEqual([true, false, true])
+    expect(ids.nameOf(backpackClientId("hl-m1"))).toBe(String(backpackClientId("hl-m1")))
+    expect(ids.register("04242")).toEqual(Either.left("4242"))
+    ids.register("hl-m3")
+    expect(ids.register("04242")).toEqual(Either.right(4242))
+    expect(ids.nameOf(4242)).toBe("04242")
+  })
 })

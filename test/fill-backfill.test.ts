@@ -21,10 +21,10 @@ const limits: RiskLimits = {
   maxLossPerDay: Option.none()
 }
 
-const order = (filled: string, clientId = `${PREFIX}m1`, status: Order["status"] = "filled"): Order => ({
+const order = (filled: string, clientId = `${PREFIX}m1`, status: Order["status"] = "filled", id = "801"): Order => ({
   venue: "backpack",
   symbol: "ASTER_USDC_PERP",
-  id: "801",
+  id,
   clientId,
   side: "sell",
   type: "limit",
@@ -39,10 +39,10 @@ const order = (filled: string, clientId = `${PREFIX}m1`, status: Order["status"]
   updatedAt: 0
 })
 
-const fill = (tradeId: string, qty: string): Fill => ({
+const fill = (tradeId: string, qty: string, orderId = "801"): Fill => ({
   venue: "backpack",
   symbol: "ASTER_USDC_PERP",
-  orderId: "801",
+  orderId,
   tradeId,
   side: "sell",
   price: decimal("2"),
@@ -167,6 +167,26 @@ describe("fill backfill", () => {
       expect(position()).toBe("-10")
       yield* TestClock.adjust("1 minute")
       expect(reads.count).toBe(3)
+    }))
+
+  it.scoped("gaps the stream closes on its own hold up no other: a real gap opened behind thirty of them is read a second after it opened", () =>
+    Effect.gen(function*() {
+      // thirty replies ahead of their fill messages (as every market order's is), then a dropped message
+      const ids = Array.from({ length: 30 }, (_, i) => `o${i}`)
+      const updates: Array<OrderUpdate> = [
+        ...ids.map((id) => ({ order: order("10", `${PREFIX}m${id}`, "filled", id) })),
+        ...ids.map((id) => ({ order: order("10", `${PREFIX}m${id}`, "filled", id), fill: fill(`t-${id}`, "10", id) })),
+        { order: order("10", `${PREFIX}mlost`, "filled", "lost") }
+      ]
+      const { journal, reads, watched, position } = yield* setUp({ updates, history: () => [fill("t-lost", "10", "lost")] })
+      for (let i = 0; i < 61; i++) yield* watched.nextUpdate(0)
+      expect(position()).toBe("-300")
+      yield* TestClock.adjust("1 second")
+      expect(reads.count).toBe(1)
+      expect([...journal.fills.keys()]).toEqual(["t-lost"])
+      expect(position()).toBe("-310")
+      yield* TestClock.adjust("1 minute")
+      expect(reads.count).toBe(1)
     }))
 
   it.scoped("an earlier run's order is not this run's to fill in, nor to count: the restart reads its fills", () =>

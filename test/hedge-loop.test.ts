@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest"
 import { decimal } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
 import type { Order } from "../src/core/domain/order"
+import { OrderRejected } from "../src/core/errors"
 import { hedgeExecutedLine } from "../src/core/strategy/hedge-loop"
 import { runBacktest } from "../src/sim/backtest"
 import { testConfig } from "./support/config"
@@ -157,6 +158,41 @@ describe("hedge loop", () => {
     expect(report.exposure.finalNetPosition).toBe("0")
     expect(lines.join("\n")).toMatch(/stopping: cancelled BP order bp-1 \(4 filled\)/)
     expect(lines.join("\n")).toMatch(/stopping: flat across venues/)
+  })
+
+  it("sends a maker order whose client id was taken under the next one, without failing the run", async () => {
+    const ticks = [
+      ...steadyQuotes(20),
+      { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const },
+      { t: 3000, venue: "bp" as const, trade: ["2.0020", "110", "buy"] as const },
+      { t: 6000, venue: "bp" as const, trade: ["1.9990", "110", "sell"] as const }
+    ]
+    const sent: Array<string> = []
+    const lines: Array<string> = []
+    const report = await Effect.runPromise(runBacktest({
+      dbPath: writeScript(ticks),
+      config: testConfig({ trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1, between_legs_sleep: 1 } }),
+      log: (l) => lines.push(l),
+      decorate: (_kernel, venues) => ({
+        ...venues,
+        maker: {
+          ...venues.maker,
+          placeLimit: (request) => {
+            sent.push(request.clientId)
+            // the adapter refuses the first id, as Backpack's does one whose number is taken
+            return sent.length === 1
+              ? Effect.fail(new OrderRejected({ venue: "backpack", code: "CLIENT_ID_COLLISION", reason: `client id ${request.clientId} is taken (not sent)`, clientIdTaken: true }))
+              : venues.maker.placeLimit(request)
+          }
+        }
+      })
+    }))
+    expect(report.run.outcome).toBe("completed")
+    // m1 refused, m2 sold (its hedge is h3), m4 bought
+    expect(sent).toEqual(["hl-m1", "hl-m2", "hl-m4"])
+    expect(report.cycles).toMatchObject({ count: 1, completedLegs: 2, makerOrders: 2 })
+    expect(report.exposure.finalNetPosition).toBe("0")
+    expect(lines.join("\n")).toMatch(/\[Leg1\] backpack refused the request \(CLIENT_ID_COLLISION\): client id hl-m1 is taken \(not sent\); sending it under the next client id/)
   })
 
   it("refuses a quantity the hedge venue cannot trade, naming the filter", async () => {

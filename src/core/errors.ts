@@ -9,6 +9,8 @@ export class OrderRejected extends Data.TaggedError("OrderRejected")<{
   readonly code?: string
   /** true when a post-only order was refused because it would have taken liquidity */
   readonly wouldTake?: boolean
+  /** true when the order was not sent because its client id stands for one already in use (Backpack's are numbers): another id may go */
+  readonly clientIdTaken?: boolean
 }> {
   override get message() {
     // said of reads too (a bad signature on a balance read): "the request", not "the order"

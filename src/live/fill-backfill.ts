@@ -10,7 +10,7 @@
  * the kill switch counts each of their fills once, by trade id: its starting positions already
  * hold whatever was traded before the run.
  */
-import { BigDecimal, Duration, Effect, Queue } from "effect"
+import { BigDecimal, Duration, Effect, FiberSet, Queue } from "effect"
 import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
 import type { Fill, Order, OrderUpdate } from "../core/domain/order"
 import type { Exchange } from "../core/exchange"
@@ -107,19 +107,31 @@ export const makeFillBackfill = (options: FillBackfillOptions): Effect.Effect<Fi
         return Effect.zipRight(counted, checkGap(tracked))
       })
 
-    const readHistory = (tracked: Tracked) =>
+    const settleDelay = Duration.decode(options.settleDelay ?? SETTLE_DELAY)
+
+    /**
+     * One gap, on a fiber of its own: a second after it opened (whatever other gaps wait), then
+     * after 2, 4 and 8 s while it lasts. Most gaps close on their own meanwhile (a market order's
+     * reply beats its fill message), and cost no read.
+     */
+    const readHistory = (tracked: Tracked, oneReadAtATime: Effect.Semaphore) =>
       Effect.gen(function*() {
         const { order } = tracked
         let added = 0
-        for (let read = 1; read <= READS_PER_GAP && hasGap(tracked); read++) {
-          if (read > 1) yield* Effect.sleep(Duration.times(options.settleDelay ?? SETTLE_DELAY, 2 ** (read - 1)))
-          const fills = yield* tracked.venue.orderFills!(tracked.order)
-          for (const fill of fills) {
-            if (!count(tracked, fill)) continue
-            // the journal dedupes by trade id too: a stream update may have recorded it meanwhile
-            if (yield* Effect.orDie(journal.recordFill(runId, fill))) added += 1
-            yield* guard.recordFill(fill)
-          }
+        for (let read = 1; read <= READS_PER_GAP; read++) {
+          yield* Effect.sleep(Duration.times(settleDelay, 2 ** (read - 1)))
+          if (!hasGap(tracked)) break
+          // several gaps at once (a reconnection's resync) read the history one after another
+          added += yield* oneReadAtATime.withPermits(1)(Effect.gen(function*() {
+            let recorded = 0
+            for (const fill of yield* tracked.venue.orderFills!(tracked.order)) {
+              if (!count(tracked, fill)) continue
+              // the journal dedupes by trade id too: a stream update may have recorded it meanwhile
+              if (yield* Effect.orDie(journal.recordFill(runId, fill))) recorded += 1
+              yield* guard.recordFill(fill)
+            }
+            return recorded
+          }))
         }
         if (added > 0) yield* Effect.log(`journal: ${added} fill(s) of ${order.venue} order ${order.id} the stream did not deliver, read from the venue's history`)
         if (hasGap(tracked)) {
@@ -132,10 +144,11 @@ export const makeFillBackfill = (options: FillBackfillOptions): Effect.Effect<Fi
         Effect.ensuring(Effect.sync(() => (tracked.queued = false)))
       )
 
-    const run = Effect.forever(Effect.gen(function*() {
-      const tracked = yield* Queue.take(gaps)
-      yield* Effect.sleep(options.settleDelay ?? SETTLE_DELAY)
-      yield* readHistory(tracked)
+    // each gap is handed to a fiber of its own at once: the queue never holds more than a moment's gaps
+    const run = Effect.scoped(Effect.gen(function*() {
+      const inFlight = yield* FiberSet.make()
+      const oneReadAtATime = yield* Effect.makeSemaphore(1)
+      return yield* Effect.forever(Effect.flatMap(Queue.take(gaps), (tracked) => FiberSet.run(inFlight, readHistory(tracked, oneReadAtATime))))
     }))
 
     const watch = (venue: Exchange): Exchange => ({

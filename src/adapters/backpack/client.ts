@@ -81,16 +81,25 @@ export const backpackClientId = (clientId: string): number => {
   return createHash("sha256").update(clientId, "utf8").digest().readUInt32BE(0)
 }
 
-/** The numbers this session sent, and the strings they stand for. */
+/**
+ * The numbers this session sent lately, and the strings they stand for. Only the latest
+ * `capacity` are kept (far more than are ever open at once): a run of weeks would otherwise hold
+ * every id it sent, and the chance that a new id's number is taken would grow with them.
+ */
 export class ClientIds {
   private readonly byNumber = new Map<number, string>()
+
+  constructor(private readonly capacity = 10_000) {}
 
   /** The number to send for `clientId`; refused when another id of this session hashed to it. */
   register(clientId: string): Either.Either<number, string> {
     const number = backpackClientId(clientId)
     const known = this.byNumber.get(number)
     if (known !== undefined && known !== clientId) return Either.left(known)
+    // the latest use last: the oldest is forgotten first
+    this.byNumber.delete(number)
     this.byNumber.set(number, clientId)
+    if (this.byNumber.size > this.capacity) this.byNumber.delete(this.byNumber.keys().next().value!)
     return Either.right(number)
   }
 
@@ -371,7 +380,7 @@ export const makeBackpackClient = (
       Either.match(clientIds.register(clientId), {
         onRight: Effect.succeed,
         onLeft: (other) =>
-          Effect.fail(new OrderRejected({ venue: VENUE, code: "CLIENT_ID_COLLISION", reason: `client id ${clientId} maps to the same Backpack client id as ${other} (not sent)` }))
+          Effect.fail(new OrderRejected({ venue: VENUE, code: "CLIENT_ID_COLLISION", reason: `client id ${clientId} maps to the same Backpack client id as ${other} (not sent)`, clientIdTaken: true }))
       })
 
     const historyOrders = (query: Query) =>

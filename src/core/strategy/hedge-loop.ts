@@ -179,8 +179,15 @@ export const runHedgeLoop = (params: StrategyParams) =>
           const placed = yield* placeLimitTracked(maker, request, retry).pipe(
             Effect.map(Option.some),
             Effect.catchIf(
-              (error) => error._tag === "OrderRejected" && error.wouldTake === true,
-              () => Effect.as(Effect.zipRight(Effect.log(`${tag} post-only order would cross the book; re-pricing`), Effect.sleep(CROSS_RETRY_MS)), Option.none<Order>())
+              (error): error is OrderRejected => error._tag === "OrderRejected" && (error.wouldTake === true || error.clientIdTaken === true),
+              (error) =>
+                Effect.as(
+                  error.wouldTake === true
+                    ? Effect.zipRight(Effect.log(`${tag} post-only order would cross the book; re-pricing`), Effect.sleep(CROSS_RETRY_MS))
+                    // never sent: the next client id goes instead
+                    : Effect.logWarning(`${tag} ${error.message}; sending it under the next client id`),
+                  Option.none<Order>()
+                )
             )
           )
           if (Option.isNone(placed)) {
