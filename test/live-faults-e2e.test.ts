@@ -93,6 +93,7 @@ describe("npm run live under the local exchange's faults", () => {
       expect(state.makerQty, second.output()).toBe(formatDecimal(BigDecimal.subtract(after.maker, before.maker)))
       expect(state.hedgeQty("aster-futures")).toBe(formatDecimal(BigDecimal.subtract(after.hedge, before.hedge)))
       expect(state.pending).toEqual([])
+      expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["killed", "completed"])
       return second
     }
 

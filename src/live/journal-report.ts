@@ -11,7 +11,7 @@ import { type Decimal, DecimalString, formatDecimal, ZERO } from "../core/domain
 import { type Fill, signedQty } from "../core/domain/order"
 import { CycleStatsCounter } from "../core/report/cycle-stats"
 import { buildReport, type CycleStats, type RunReport } from "../core/report/report"
-import { type CycleEvent, type Hedge, JournalError, type JournalService, type Mark, openJournal, type Run, type RunKind } from "./journal"
+import { type CycleEvent, type Hedge, JournalError, type JournalService, KILLED, type Mark, openJournal, type Run, type RunKind } from "./journal"
 import { DAY_MS } from "../core/risk/trailing-pnl"
 
 export interface JournalReportOptions {
@@ -193,6 +193,8 @@ const windowReport = (
     for (const run of runs) {
       if (Option.isNone(run.endedAt)) {
         warnings.push(`run ${run.id} has no end: the process stopped without closing it (killed or crashed) or is still running`)
+      } else if (Option.contains(run.outcome, KILLED)) {
+        warnings.push(`run ${run.id} was killed or crashed: the next start completed its fills from the venues and closed it at its last record`)
       }
     }
     if (inDoubt.length > 0) {

@@ -119,6 +119,9 @@ export interface PendingIntent {
 
 export type HedgeState = "sent" | "done" | "failed"
 
+/** The outcome a restart writes for a run whose process never closed it (killed or crashed). */
+export const KILLED = "killed"
+
 export interface HedgeRecord {
   readonly clientId: string
   readonly runId: number

@@ -6,7 +6,7 @@
  * 2. settle what an earlier process left in doubt: every request it journalled without a known
  *    outcome is looked up by client id (found: recorded, with its fills; not found: it never
  *    arrived), so nothing is ever sent twice; the fills a killed run knew of only by an order's
- *    filled quantity are read from the venues' histories;
+ *    filled quantity are read from the venues' histories, and the run is closed as killed;
  * 3. reconcile: cancel our stale orders, hedge a cross-venue imbalance (or refuse to trade); then
  *    refuse to trade if a kill-switch limit is already reached (risk.max_loss_per_day counting
  *    the journal's earlier runs of the last 24 hours);
@@ -31,7 +31,7 @@ import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
 import type { RunReport } from "../core/report/report"
-import { JournalError, type JournalService, openJournal, type RunKind } from "./journal"
+import { JournalError, type JournalService, KILLED, openJournal, type RunKind } from "./journal"
 import { makeFillBackfill } from "./fill-backfill"
 import { guardJournal } from "./journal-guard"
 import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
@@ -272,13 +272,29 @@ const completeFillsOfRun = (journal: JournalService, runId: number, venues: Venu
  * A run that ended completed its orders' fills (see the end of `runLive`); one killed first may
  * have known an order filled (its reply, a resync after a reconnection) without the fill
  * messages: those fills are read from the venue's history now, before the new run counts anything.
+ * Each such run whose fills are then complete is closed as killed, at the last thing it
+ * journalled, so that no later start reads its orders again; one whose venue history still lags
+ * stays open for the next start.
  */
-const completeFillsOfCrashedRuns = (journal: JournalService, runId: number, venues: Venues) =>
+const closeKilledRuns = (journal: JournalService, runId: number, kind: RunKind, venues: Venues) =>
   Effect.gen(function*() {
-    const crashed = (yield* mustWrite(journal.runs())).filter((run) => run.id !== runId && Option.isNone(run.endedAt))
-    if (crashed.length === 0) return
-    const journalled = yield* journalledFillQty(journal)
-    for (const run of crashed) yield* completeFillsOfRun(journal, run.id, venues, journalled)
+    const killed = (yield* mustWrite(journal.runs())).filter((run) => run.id !== runId && run.kind === kind && Option.isNone(run.endedAt))
+    if (killed.length === 0) return
+    const before = yield* journalledFillQty(journal)
+    for (const run of killed) yield* completeFillsOfRun(journal, run.id, venues, before)
+    const after = yield* journalledFillQty(journal)
+    for (const run of killed) {
+      const lacking = (yield* mustWrite(journal.orders(run.id))).filter((order) => BigDecimal.lessThan(after.get(`${order.venue}:${order.id}`) ?? ZERO, order.filledQty))
+      if (lacking.length > 0) {
+        yield* Effect.logWarning(
+          `restart: run ${run.id} stays open: ${lacking.map((o) => `${o.venue} order ${o.id}`).join(", ")} filled more than the journal holds (the venue's history lags, or this config does not trade there); the next start reads it again`
+        )
+        continue
+      }
+      const endedAt = Option.getOrElse(yield* mustWrite(journal.lastActivity(run.id)), () => run.startedAt)
+      yield* mustWrite(journal.endRun(run.id, { endedAt, outcome: KILLED, message: `the process stopped without closing the run (killed or crashed); run ${runId}'s start completed its fills` }))
+      yield* Effect.log(`restart: run ${run.id} closed as killed (its last record at ${new Date(endedAt).toISOString()})`)
+    }
   })
 
 const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } => {
@@ -337,9 +353,11 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     const both = { maker, hedge }
 
     const trade = Effect.gen(function*() {
-      const settled = yield* settleRequestsInDoubt(journal, (id) => id !== runId, both, "restart")
+      // a paper run's venues know nothing of a live run's orders, nor live venues of a paper run's
+      const sameKind = new Set((yield* mustWrite(journal.runs())).filter((run) => run.kind === options.kind).map((run) => run.id))
+      const settled = yield* settleRequestsInDoubt(journal, (id) => id !== runId && sameKind.has(id), both, "restart")
       if (settled > 0) yield* Effect.log(`restart: ${settled} request(s) of an earlier run settled by client id`)
-      yield* completeFillsOfCrashedRuns(journal, runId, both)
+      yield* closeKilledRuns(journal, runId, options.kind, both)
       yield* Effect.forkScoped(backfill.run)
 
       // Backpack hashes client ids to numbers: an order of ours that the venue lists by number is
