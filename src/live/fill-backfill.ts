@@ -14,6 +14,7 @@ import { BigDecimal, Duration, Effect, FiberSet, Queue } from "effect"
 import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
 import type { Fill, Order, OrderUpdate } from "../core/domain/order"
 import type { Exchange } from "../core/exchange"
+import { setNewest } from "../core/newest-entries"
 import type { RiskGuard } from "../core/risk/risk-guard"
 import type { JournalService } from "./journal"
 
@@ -50,15 +51,6 @@ interface Tracked {
   queued: boolean
 }
 
-/** A Map that forgets its oldest entries beyond REMEMBERED (Maps iterate in insertion order). */
-const remember = <K, V>(map: Map<K, V>, key: K, value: V) => {
-  map.set(key, value)
-  for (const oldest of map.keys()) {
-    if (map.size <= REMEMBERED) return
-    map.delete(oldest)
-  }
-}
-
 export const makeFillBackfill = (options: FillBackfillOptions): Effect.Effect<FillBackfill> =>
   Effect.gen(function*() {
     const { journal, runId, guard } = options
@@ -73,7 +65,7 @@ export const makeFillBackfill = (options: FillBackfillOptions): Effect.Effect<Fi
       let tracked = orders.get(key)
       if (tracked === undefined) {
         tracked = { venue, order, counted: ZERO, queued: false }
-        remember(orders, key, tracked)
+        setNewest(orders, key, tracked, REMEMBERED)
       } else if (BigDecimal.greaterThan(order.filledQty, tracked.order.filledQty)) tracked.order = order
       return tracked
     }
@@ -82,7 +74,7 @@ export const makeFillBackfill = (options: FillBackfillOptions): Effect.Effect<Fi
     const count = (tracked: Tracked, fill: Fill): boolean => {
       const key = `${fill.venue}:${fill.tradeId}`
       if (countedTrades.has(key)) return false
-      remember(countedTrades, key, true)
+      setNewest(countedTrades, key, true, REMEMBERED)
       tracked.counted = BigDecimal.sum(tracked.counted, fill.qty)
       return true
     }

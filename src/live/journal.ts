@@ -42,6 +42,7 @@ import { configSecrets, describeConfig, type HedgeConfig, scrubSecrets } from ".
 import { type Decimal, DecimalString, formatDecimal } from "../core/domain/decimal"
 import { type Fill, isOpenStatus, Liquidity, Order, type OrderUpdate, Side } from "../core/domain/order"
 import { Venue } from "../core/domain/venue"
+import { setNewest } from "../core/newest-entries"
 import { acquireJournalLock, describeRefusal, type LockHolder } from "./journal-lock"
 
 export const JOURNAL_FORMAT = "hedgeloop-journal"
@@ -796,10 +797,7 @@ class JournalStore {
   }
 
   private rememberOrder(order: Order): void {
-    const key = `${order.venue} ${order.id}`
-    this.orderStates.delete(key)
-    this.orderStates.set(key, order)
-    if (this.orderStates.size > CACHED_ORDER_STATES) this.orderStates.delete(this.orderStates.keys().next().value!)
+    setNewest(this.orderStates, `${order.venue} ${order.id}`, order, CACHED_ORDER_STATES)
   }
 
   private upsertOrder(runId: number, order: Order, recordedAt: number): void {

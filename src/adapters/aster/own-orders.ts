@@ -8,6 +8,7 @@
  */
 import { BigDecimal } from "effect"
 import { isOpenStatus, type Order } from "../../core/domain/order"
+import { setNewest } from "../../core/newest-entries"
 
 /** Orders remembered (open ones are never forgotten before closing in practice: far below this). */
 const CAPACITY = 2000
@@ -38,18 +39,14 @@ export class OwnOrders {
     if (known !== undefined) {
       if (BigDecimal.lessThan(order.filledQty, known.filledQty)) return false
       if (!isOpenStatus(known.status) && isOpenStatus(order.status)) return false
-      this.latest.delete(order.id)
     }
-    this.latest.set(order.id, order)
-    trim(this.latest)
+    setNewest(this.latest, order.id, order, CAPACITY)
     return true
   }
 
   /** Records the state just passed on to `nextUpdate`. */
   passedOn(order: Order): void {
-    this.passed.delete(order.id)
-    this.passed.set(order.id, order)
-    trim(this.passed)
+    setNewest(this.passed, order.id, order, CAPACITY)
   }
 
   /** Whether `order` tells nothing beyond the last state passed on (same cumulative fill and status). */
@@ -64,10 +61,10 @@ export class OwnOrders {
   }
 }
 
-/** Forgets the oldest entries (Sets and Maps iterate in insertion order). */
-const trim = (collection: Set<string> | Map<string, Order>) => {
-  for (const key of collection.keys()) {
-    if (collection.size <= CAPACITY) return
-    collection.delete(key)
+/** Forgets the oldest ids (a Set iterates in insertion order). */
+const trim = (ids: Set<string>) => {
+  for (const id of ids) {
+    if (ids.size <= CAPACITY) return
+    ids.delete(id)
   }
 }

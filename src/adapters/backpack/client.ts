@@ -16,6 +16,7 @@ import type { Instrument } from "../../core/domain/instrument"
 import { type Fill, isOpenStatus, type LimitOrderRequest, type MarketOrderRequest, type Order } from "../../core/domain/order"
 import { type ExchangeError, InsufficientBalance, InvalidResponse, OrderRejected, RateLimited, UnknownOrder, VenueUnavailable } from "../../core/errors"
 import type { OrderRef } from "../../core/exchange"
+import { setNewest } from "../../core/newest-entries"
 import { decodeJson, execute, type RawResponse, readRetry, venueHttpClient } from "../common/rest"
 import { makeServerClock, type ServerClock } from "../common/server-clock"
 import {
@@ -96,10 +97,7 @@ export class ClientIds {
     const number = backpackClientId(clientId)
     const known = this.byNumber.get(number)
     if (known !== undefined && known !== clientId) return Either.left(known)
-    // the latest use last: the oldest is forgotten first
-    this.byNumber.delete(number)
-    this.byNumber.set(number, clientId)
-    if (this.byNumber.size > this.capacity) this.byNumber.delete(this.byNumber.keys().next().value!)
+    setNewest(this.byNumber, number, clientId, this.capacity)
     return Either.right(number)
   }
 
