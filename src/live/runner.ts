@@ -31,7 +31,7 @@ import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
 import type { RunReport } from "../core/report/report"
-import { JournalError, type JournalService, KILLED, openJournal, type RunKind } from "./journal"
+import { JournalError, type JournalService, KILLED, openJournal, type Run, type RunKind } from "./journal"
 import { makeFillBackfill } from "./fill-backfill"
 import { guardJournal } from "./journal-guard"
 import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
@@ -131,17 +131,27 @@ const journalledFillQty = (journal: JournalService) =>
     return qty
   })
 
-/** Fills the journal lacks for an order (the stream missed them, or the process died first). */
-const completeFills = (journal: JournalService, venue: Exchange, runId: number, order: Order, known?: ReadonlyMap<string, Decimal>) =>
+/**
+ * Fills the journal lacks for an order (the stream missed them, or the process died first), read
+ * from `venue`'s history (none when this config does not trade there). True when the journal then
+ * holds the order's whole filled quantity.
+ */
+const completeFills = (journal: JournalService, venue: Exchange | undefined, runId: number, order: Order, known: ReadonlyMap<string, Decimal>) =>
   Effect.gen(function*() {
-    if (!BigDecimal.isPositive(order.filledQty) || venue.orderFills === undefined) return
-    const journalled = (known ?? (yield* journalledFillQty(journal))).get(`${order.venue}:${order.id}`) ?? ZERO
-    if (!BigDecimal.lessThan(journalled, order.filledQty)) return
-    const fills = yield* venue.orderFills(order)
+    if (!BigDecimal.isPositive(order.filledQty)) return true
+    const journalled = known.get(`${order.venue}:${order.id}`) ?? ZERO
+    if (!BigDecimal.lessThan(journalled, order.filledQty)) return true
+    if (venue?.orderFills === undefined) return false
     let added = 0
-    for (const fill of fills) if (yield* mustWrite(journal.recordFill(runId, fill))) added += 1
+    let addedQty = ZERO
+    for (const fill of yield* venue.orderFills(order)) {
+      if (!(yield* mustWrite(journal.recordFill(runId, fill)))) continue
+      added += 1
+      addedQty = BigDecimal.sum(addedQty, fill.qty)
+    }
     if (added > 0) yield* Effect.log(`journal: ${added} fill(s) of ${order.venue} order ${order.id} read from the venue's history`)
-  }).pipe(Effect.catchAll((error) => Effect.logWarning(`journal: could not read the fills of ${order.venue} order ${order.id}: ${error.message}`)))
+    return !BigDecimal.lessThan(BigDecimal.sum(journalled, addedQty), order.filledQty)
+  }).pipe(Effect.catchAll((error) => Effect.as(Effect.logWarning(`journal: could not read the fills of ${order.venue} order ${order.id}: ${error.message}`), false)))
 
 /** A hedge settled outside the strategy (at start-up, or after a restart) from the venue's order. */
 const recordHedgeOutcome = (journal: JournalService, clientId: string, runId: number, order: Order, state: "done" | "failed" = "done") =>
@@ -258,33 +268,35 @@ const spotBaseline = (journal: JournalService, hedge: Exchange) =>
     return BigDecimal.normalize(BigDecimal.subtract(held, yield* journalledNetQty(journal, hedge.venue)))
   })
 
-/** The fills the journal lacks for every order of run `runId`, read from the venues' histories. */
+/**
+ * The fills the journal lacks for every order of run `runId`, read from the venues' histories;
+ * returns the orders whose fills the journal still lacks.
+ */
 const completeFillsOfRun = (journal: JournalService, runId: number, venues: Venues, journalled: ReadonlyMap<string, Decimal>) =>
   Effect.gen(function*() {
+    const lacking: Array<Order> = []
     // read from the journal, not kept in memory: a run of weeks would hold every order it placed
     for (const order of yield* mustWrite(journal.orders(runId))) {
-      const venue = venueOf(venues, order.venue)
-      if (venue !== undefined) yield* completeFills(journal, venue, runId, order, journalled)
+      if (!(yield* completeFills(journal, venueOf(venues, order.venue), runId, order, journalled))) lacking.push(order)
     }
+    return lacking
   })
 
 /**
  * A run that ended completed its orders' fills (see the end of `runLive`); one killed first may
  * have known an order filled (its reply, a resync after a reconnection) without the fill
  * messages: those fills are read from the venue's history now, before the new run counts anything.
- * Each such run whose fills are then complete is closed as killed, at the last thing it
+ * Each such run (`killed`) whose fills are then complete is closed as killed, at the last thing it
  * journalled, so that no later start reads its orders again; one whose venue history still lags
  * stays open for the next start.
  */
-const closeKilledRuns = (journal: JournalService, runId: number, kind: RunKind, venues: Venues) =>
+const closeKilledRuns = (journal: JournalService, runId: number, killed: ReadonlyArray<Run>, venues: Venues) =>
   Effect.gen(function*() {
-    const killed = (yield* mustWrite(journal.runs())).filter((run) => run.id !== runId && run.kind === kind && Option.isNone(run.endedAt))
     if (killed.length === 0) return
-    const before = yield* journalledFillQty(journal)
-    for (const run of killed) yield* completeFillsOfRun(journal, run.id, venues, before)
-    const after = yield* journalledFillQty(journal)
+    // read once: each run's orders are its own, so what is added for one does not change another's count
+    const journalled = yield* journalledFillQty(journal)
     for (const run of killed) {
-      const lacking = (yield* mustWrite(journal.orders(run.id))).filter((order) => BigDecimal.lessThan(after.get(`${order.venue}:${order.id}`) ?? ZERO, order.filledQty))
+      const lacking = yield* completeFillsOfRun(journal, run.id, venues, journalled)
       if (lacking.length > 0) {
         yield* Effect.logWarning(
           `restart: run ${run.id} stays open: ${lacking.map((o) => `${o.venue} order ${o.id}`).join(", ")} filled more than the journal holds (the venue's history lags, or this config does not trade there); the next start reads it again`
@@ -342,8 +354,9 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       clientIdPrefix
     }))
     yield* Effect.log(`${options.kind} run ${runId} started: journal ${options.journalPath}, client ids ${clientIdPrefix}…`)
+    const runs = yield* mustWrite(journal.runs())
     // funding is collected from the journal's first start: a payment booked while no process ran counts too
-    const fundingSince = Math.min(startedAt, ...(yield* mustWrite(journal.runs())).map((run) => run.startedAt))
+    const fundingSince = Math.min(startedAt, ...runs.map((run) => run.startedAt))
 
     const guard = yield* RiskGuard.make(config.risk, new Map([[venues.maker.venue, makerInstrument.symbol], [venues.hedge.venue, hedgeInstrument.symbol]]))
     // the fills of this run's orders feed the kill switch; those the streams miss are read back
@@ -354,10 +367,11 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
 
     const trade = Effect.gen(function*() {
       // a paper run's venues know nothing of a live run's orders, nor live venues of a paper run's
-      const sameKind = new Set((yield* mustWrite(journal.runs())).filter((run) => run.kind === options.kind).map((run) => run.id))
-      const settled = yield* settleRequestsInDoubt(journal, (id) => id !== runId && sameKind.has(id), both, "restart")
+      const earlier = runs.filter((run) => run.id !== runId && run.kind === options.kind)
+      const earlierIds = new Set(earlier.map((run) => run.id))
+      const settled = yield* settleRequestsInDoubt(journal, (id) => earlierIds.has(id), both, "restart")
       if (settled > 0) yield* Effect.log(`restart: ${settled} request(s) of an earlier run settled by client id`)
-      yield* closeKilledRuns(journal, runId, options.kind, both)
+      yield* closeKilledRuns(journal, runId, earlier.filter((run) => Option.isNone(run.endedAt)), both)
       yield* Effect.forkScoped(backfill.run)
 
       // Backpack hashes client ids to numbers: an order of ours that the venue lists by number is
@@ -376,7 +390,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         yield* recordHedgeOutcome(journal, order.clientId, runId, order, BigDecimal.isPositive(order.filledQty) ? "done" : "failed")
       }
       const journalledBefore = yield* journalledFillQty(journal)
-      for (const order of summary.cancelled) yield* completeFills(journal, order.venue === maker.venue ? maker : hedge, runId, order, journalledBefore)
+      for (const order of summary.cancelled) yield* completeFills(journal, venueOf(both, order.venue), runId, order, journalledBefore)
 
       // the kill switch starts from the positions as they are now
       const now = yield* Clock.currentTimeMillis
