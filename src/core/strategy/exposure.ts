@@ -7,14 +7,25 @@ import { BigDecimal } from "effect"
 import { type Decimal, decimal, roundToStep, ZERO } from "../domain/decimal"
 import { floorQty, type Instrument } from "../domain/instrument"
 import { type Order, type Side, signedQty } from "../domain/order"
+import { setNewest } from "../newest-entries"
 
 /** what a partial hedge holds back above the hedge venue's minimum: the minimum grows as the price falls */
 const HOLD_BACK_MARGIN = decimal("1.05")
 
+/**
+ * Filled maker orders whose counted quantity is kept: days of a busy run, and more orders than the
+ * adapters remember (an adapter passes on a message about an order it forgot as news, and only
+ * the count kept here stops its fills being hedged twice).
+ */
+const REMEMBERED_FILLED_ORDERS = 10_000
+
 export class Exposure {
   /** signed base quantity: positive = net long across both venues */
   private net: Decimal = ZERO
+  /** per maker order, the filled quantity already counted; a run of weeks keeps only the newest */
   private readonly seenFilled = new Map<string, Decimal>()
+
+  constructor(private readonly rememberedOrders = REMEMBERED_FILLED_ORDERS) {}
 
   get unhedged(): Decimal {
     return this.net
@@ -25,7 +36,7 @@ export class Exposure {
     const seen = this.seenFilled.get(order.id) ?? ZERO
     if (!BigDecimal.greaterThan(order.filledQty, seen)) return ZERO
     const delta = BigDecimal.subtract(order.filledQty, seen)
-    this.seenFilled.set(order.id, order.filledQty)
+    setNewest(this.seenFilled, order.id, order.filledQty, this.rememberedOrders)
     this.net = BigDecimal.sum(this.net, signedQty(order.side, delta))
     return delta
   }
