@@ -56,6 +56,25 @@ describe("compare", () => {
     expect(compareReports(real, later).notes[0]).toMatch(/no time in common/)
   })
 
+  it("puts runs of different lengths on one footing: volume, points and PnL per hour", async () => {
+    const a = await Effect.runPromise(runBacktest({ dbPath: market(), config: testConfig() }))
+    const from = Date.parse("2026-12-01T10:00:00Z")
+    const over = (minutes: number, volume: string, points: string, pnl: string) => ({
+      ...a,
+      run: { ...a.run, from: new Date(from).toISOString(), to: new Date(from + minutes * 60_000).toISOString() },
+      totals: { ...a.totals, volume, pnl },
+      points: { ...a.points, total: points }
+    })
+    // six hours of backtest against 45 minutes live
+    const byMetric = new Map(compareReports(over(360, "6000", "9000", "-2.4"), over(45, "150", "300", "-0.3")).rows.map((r) => [r.metric, r]))
+    expect(byMetric.get("hours")).toMatchObject({ a: "6", b: "0.75" })
+    expect(byMetric.get("volume per hour")).toMatchObject({ a: "1000", b: "200", delta: "-800", deltaPercent: "-80" })
+    expect(byMetric.get("points per hour")).toMatchObject({ a: "1500", b: "400", delta: "-1100" })
+    expect(byMetric.get("pnl per hour")).toMatchObject({ a: "-0.4", b: "-0.4", delta: "0" })
+    // a report whose period has no length has no rates
+    expect(compareReports(over(0, "1", "1", "0"), a).rows.find((r) => r.metric === "volume per hour")).toMatchObject({ a: null, delta: null })
+  })
+
   it("says how each run ended, and when one was stopped early", async () => {
     const file = market()
     // the same backtest with a loss limit that the first cycle's fees reach

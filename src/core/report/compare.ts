@@ -51,6 +51,26 @@ const row = (metric: string, a: string | number | null, b: string | number | nul
   }
 }
 
+/** How long a report's period lasted, in ms (undefined when its bounds do not parse). */
+const lengthOf = (r: RunReport): number | undefined => {
+  const ms = Date.parse(r.run.to) - Date.parse(r.run.from)
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined
+}
+
+const HOUR_MS = BigDecimal.fromNumber(3_600_000)
+
+/** `value` per hour of the report's period, to 4 decimals: what runs of different lengths can be compared by. */
+const perHour = (value: string, r: RunReport): string | null => {
+  const x = asDecimal(value)
+  const ms = lengthOf(r)
+  return x === undefined || ms === undefined ? null : formatDecimal(divideToScale(BigDecimal.multiply(x, HOUR_MS), BigDecimal.fromNumber(ms), 4))
+}
+
+const hours = (r: RunReport): string | null => {
+  const ms = lengthOf(r)
+  return ms === undefined ? null : formatDecimal(divideToScale(BigDecimal.fromNumber(ms), HOUR_MS, 4))
+}
+
 const minutes = (ms: number): string => `${formatDecimal(divideToScale(BigDecimal.fromNumber(ms), BigDecimal.fromNumber(60_000), 1))} min`
 
 /** How a run ends by itself or on request; any other outcome stopped it early (a limit, an error). */
@@ -91,6 +111,7 @@ export const compareReports = (a: RunReport, b: RunReport): Comparison => ({
   a: comparedRun(a),
   b: comparedRun(b),
   rows: [
+    row("hours", hours(a), hours(b)),
     row("volume", a.totals.volume, b.totals.volume),
     row("maker volume", a.totals.makerVolume, b.totals.makerVolume),
     row("taker volume", a.totals.takerVolume, b.totals.takerVolume),
@@ -100,6 +121,9 @@ export const compareReports = (a: RunReport, b: RunReport): Comparison => ({
     row("pnl", a.totals.pnl, b.totals.pnl),
     row("points", a.points.total, b.points.total),
     row("cost per 1000 points", a.points.costPer1000Points, b.points.costPer1000Points),
+    row("volume per hour", perHour(a.totals.volume, a), perHour(b.totals.volume, b)),
+    row("points per hour", perHour(a.points.total, a), perHour(b.points.total, b)),
+    row("pnl per hour", perHour(a.totals.pnl, a), perHour(b.totals.pnl, b)),
     row("cycles", a.cycles.count, b.cycles.count),
     row("maker orders", a.cycles.makerOrders, b.cycles.makerOrders),
     row("fill rate", a.cycles.fillRate, b.cycles.fillRate),
