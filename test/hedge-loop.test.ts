@@ -3,7 +3,7 @@
  * the script, the config (offset, latencies: submit/cancel/response 10 ms, feed 5 ms) and the
  * engine's rules.
  */
-import { Effect } from "effect"
+import { BigDecimal, Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { decimal } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
@@ -193,6 +193,52 @@ describe("hedge loop", () => {
     expect(report.cycles).toMatchObject({ count: 1, completedLegs: 2, makerOrders: 2 })
     expect(report.exposure.finalNetPosition).toBe("0")
     expect(lines.join("\n")).toMatch(/\[Leg1\] backpack refused the request \(CLIENT_ID_COLLISION\): client id hl-m1 is taken \(not sent\); sending it under the next client id/)
+  })
+
+  it("unwinds the hedged pair an interrupted run left before its first cycle, unless told not to", async () => {
+    const ticks = [
+      ...steadyQuotes(20),
+      { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const },
+      // each trades through whatever rests on its side
+      { t: 2000, venue: "bp" as const, trade: ["1.9800", "200", "sell"] as const },
+      { t: 5000, venue: "bp" as const, trade: ["2.0200", "200", "buy"] as const },
+      { t: 8000, venue: "bp" as const, trade: ["1.9800", "200", "sell"] as const },
+      { t: 11_000, venue: "bp" as const, trade: ["2.0200", "200", "buy"] as const }
+    ]
+    const backtest = (unwind: boolean) => {
+      const lines: Array<string> = []
+      return Effect.runPromise(runBacktest({
+        dbPath: writeScript(ticks),
+        config: testConfig({ trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1, between_legs_sleep: 1, cycle_sleep: 1, unwind_at_start: unwind } }),
+        log: (l) => lines.push(l),
+        // the maker venue holds -10 from the start: leg 1 of a stopped run, bought back on Aster
+        decorate: (_kernel, venues) => ({
+          ...venues,
+          maker: { ...venues.maker, position: Effect.map(venues.maker.position, (p) => ({ ...p, qty: BigDecimal.subtract(p.qty, decimal("10")) })) }
+        })
+      })).then((report) => ({ report, text: lines.join("\n") }))
+    }
+    const sides = (report: Awaited<ReturnType<typeof backtest>>["report"]) => report.fills.map((f) => `${f.venue} ${f.side} ${f.qty}`)
+
+    const unwound = await backtest(true)
+    expect(unwound.report.run.outcome).toBe("completed")
+    expect(unwound.text).toMatch(/\[Unwind\] BP position -10 is a hedged pair left by an interrupted run: buy 10 first, hedged on ASTER/)
+    // the buy back and its hedge come before cycle 1's two legs
+    expect(sides(unwound.report)).toEqual([
+      "backpack buy 10",
+      "aster-futures sell 10",
+      "backpack sell 10",
+      "aster-futures buy 10",
+      "backpack buy 10",
+      "aster-futures sell 10"
+    ])
+    expect(unwound.text.indexOf("[Unwind]")).toBeLessThan(unwound.text.indexOf("[Cycle 1] start of a new hedge cycle"))
+    expect(unwound.report.cycles).toMatchObject({ count: 1, completedLegs: 3 })
+    expect(unwound.report.exposure.finalNetPosition).toBe("0")
+
+    const kept = await backtest(false)
+    expect(kept.text).not.toMatch(/\[Unwind\]/)
+    expect(sides(kept.report)).toEqual(["backpack sell 10", "aster-futures buy 10", "backpack buy 10", "aster-futures sell 10"])
   })
 
   it("refuses a quantity the hedge venue cannot trade, naming the filter", async () => {

@@ -237,6 +237,36 @@ describe("npm run live: stopping and crashing", () => {
     expect(fs.existsSync(`${journal}.lock`)).toBe(false)
   })
 
+  it("a stop between the legs leaves a hedged pair; the next start unwinds it before its first cycle, and both venues end where they began", async () => {
+    const local = await exchange({ maxCycles: 1 })
+    const before = await positions(local.config)
+    const journal = path.join(local.dir, "journal.db")
+    // a long pause between the legs to stop in
+    const first = startLive(configVariant(local, "pause.yaml", /between_legs_sleep: .*/, "between_legs_sleep: 60"), journal)
+    await waitFor(first, /sleeping 60 s/)
+    first.process.kill("SIGINT")
+    expect(await first.exited, first.output()).toBe(0)
+    const paired = await positions(local.config)
+    expect([formatDecimal(BigDecimal.subtract(paired.maker, before.maker)), formatDecimal(BigDecimal.subtract(paired.hedge, before.hedge))]).toEqual(["-10", "10"])
+    // --check names the unwinding leg as the first order
+    const check = startLive(local.config, journal, ["--check"])
+    expect(await check.exited, check.output()).toBe(0)
+    expect(check.output()).toMatch(
+      /ok +first order +BP limit buy 10 at [\d.]+ \(from last [\d.]+ − 0%(, kept below the [\d.]+ ask so it rests)?\), [\d.]+ USDC, unwinding the -10 ASTER position an interrupted run left \(trade\.unwind_at_start\); each fill hedged by an ASTER market sell/
+    )
+
+    const second = startLive(local.config, journal)
+    expect(await second.exited, second.output()).toBe(0)
+    expect(second.output()).toMatch(/imbalance 0; hedged nothing/)
+    expect(second.output()).toMatch(/\[Unwind\] BP position -10 is a hedged pair left by an interrupted run: buy 10 first, hedged on ASTER/)
+    expect(second.output()).toMatch(/\[Cycle 1\] done, last cycle/)
+    // each venue, not only their sum, is back where it was
+    expect(await positions(local.config)).toEqual(before)
+    const state = await inspectJournal(journal)
+    expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["stopped", "completed"])
+    expect(state.inDoubt).toEqual([])
+  })
+
   it("kill -9 while a hedge's reply is outstanding: the restart finds the hedge by client id and sends no second one", async () => {
     // the first hedge executes at the venue and its reply never comes: the runner is killed waiting
     const local = await exchange({ maxCycles: 1, faults: `http:\n  - route: "POST /fapi/v1/order"\n    times: 1\n    fault: timeout\n` })

@@ -16,7 +16,9 @@ import { mid, type Ticker } from "../core/domain/market"
 import { type Venue, venueLabel } from "../core/domain/venue"
 import { utcTime } from "../core/domain/utc"
 import type { Exchange } from "../core/exchange"
-import { limitPrice, quantityProblems } from "../core/strategy/hedge-loop"
+import { limitPrice } from "../core/strategy/hedge-loop"
+import { quantityProblems } from "../core/strategy/tradable-quantity"
+import { unwindLeg } from "../core/strategy/unwind"
 import { type JournalError, type JournalService, openJournal, type RunKind } from "./journal"
 import { beyondAutoHedge } from "./reconcile"
 import { earlierRunsLastDay, journalledNetQty, type Venues } from "./runner"
@@ -100,15 +102,27 @@ export const preflight = (config: HedgeConfig, venues: Venues, journalPath: stri
       if (problems.length > 0) lines.push({ status: "refuse", subject: "quantity", detail: `trade.quantity cannot be traded: ${problems.join("; ")}` })
       else {
         const { bid, ask, last } = maker.ticker
-        const price = limitPrice(maker.instrument, "sell", last, bid, ask, offsetPercent)
-        const fromLast = limitPrice(maker.instrument, "sell", last, BigDecimal.fromBigInt(0n), ask, offsetPercent)
-        const origin = `from last ${formatDecimal(last)} + ${formatDecimal(offsetPercent)}%${BigDecimal.equals(price, fromLast) ? "" : `, kept above the ${formatDecimal(bid)} bid so it rests`}`
+        // a maker position left by an interrupted run is unwound first (trade.unwind_at_start)
+        const unwind = config.trade.unwindAtStart && maker.position !== undefined
+          ? unwindLeg(maker.position, quantity, maker.instrument, hedge.instrument, last)
+          : undefined
+        const side = unwind?.side ?? "sell"
+        const qty = unwind?.qty ?? quantity
+        const price = limitPrice(maker.instrument, side, last, bid, ask, offsetPercent)
+        const fromLast = side === "sell"
+          ? limitPrice(maker.instrument, side, last, BigDecimal.fromBigInt(0n), ask, offsetPercent)
+          : limitPrice(maker.instrument, side, last, bid, BigDecimal.fromBigInt(0n), offsetPercent)
+        const kept = side === "sell" ? `kept above the ${formatDecimal(bid)} bid` : `kept below the ${formatDecimal(ask)} ask`
+        const origin = `from last ${formatDecimal(last)} ${side === "sell" ? "+" : "−"} ${formatDecimal(offsetPercent)}%${BigDecimal.equals(price, fromLast) ? "" : `, ${kept} so it rests`}`
+        const why = unwind !== undefined && maker.position !== undefined
+          ? `, unwinding the ${formatDecimal(maker.position)} ${maker.instrument.base} position an interrupted run left (trade.unwind_at_start)`
+          : ""
         lines.push({
           status: "ok",
           subject: "first order",
-          detail: `${venueLabel(venues.maker.venue)} limit sell ${formatDecimal(quantity)} at ${formatDecimal(price)} (${origin}), ${
-            formatDecimal(BigDecimal.multiply(price, quantity))
-          } ${maker.instrument.quote}; each fill hedged by an ${venueLabel(venues.hedge.venue)} market buy`
+          detail: `${venueLabel(venues.maker.venue)} limit ${side} ${formatDecimal(qty)} at ${formatDecimal(price)} (${origin}), ${
+            formatDecimal(BigDecimal.multiply(price, qty))
+          } ${maker.instrument.quote}${why}; each fill hedged by an ${venueLabel(venues.hedge.venue)} market ${side === "sell" ? "buy" : "sell"}`
         })
       }
     }

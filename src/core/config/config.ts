@@ -109,6 +109,8 @@ export interface HedgeConfig {
     readonly hedgeRetryAttempts: number
     readonly hedgeRetryBackoffMs: number
     readonly maxCycles: number
+    /** trade a maker position found at the start back to zero, hedged, before the first cycle */
+    readonly unwindAtStart: boolean
   }
   readonly debug: boolean
   readonly sim: SimParams
@@ -242,7 +244,8 @@ export const resolveConfig = (file: ConfigFile, source: string): Either.Either<H
         cycleSleepMs: file.trade.cycle_sleep * 1000,
         hedgeRetryAttempts: file.trade.hedge_retry_attempts,
         hedgeRetryBackoffMs: file.trade.hedge_retry_backoff_ms,
-        maxCycles: file.trade.max_cycles
+        maxCycles: file.trade.max_cycles,
+        unwindAtStart: file.trade.unwind_at_start
       },
       debug: file.debug || file.bp.debug || file.aster.debug,
       sim: {

@@ -93,7 +93,9 @@ export const TradeSection = Schema.Struct({
   hedge_retry_attempts: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 100)), { exact: true, default: () => 5 }),
   hedge_retry_backoff_ms: Schema.optionalWith(NonNegativeNumber("milliseconds"), { exact: true, default: () => 200 }),
   /** stop after this many cycles (0 = until stopped / data ends) */
-  max_cycles: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { exact: true, default: () => 0 })
+  max_cycles: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { exact: true, default: () => 0 }),
+  /** unwind a hedged pair an interrupted run left (the maker venue's position) before the first cycle */
+  unwind_at_start: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true })
 })
 
 export const SimVenueSection = Schema.Struct({

@@ -14,14 +14,16 @@
 import { BigDecimal, Data, Effect, Option, Ref, Schedule } from "effect"
 import type { HedgeConfig } from "../config/config"
 import { type Decimal, decimal, decimalsOf, divideToScale, formatDecimal, ZERO } from "../domain/decimal"
-import { checkFilters, type Instrument, passivePrice } from "../domain/instrument"
-import { isOpenStatus, opposite, type Order, type Side } from "../domain/order"
+import { type Instrument, passivePrice } from "../domain/instrument"
+import { isOpenStatus, opposite, type Order, type Side, signedQty } from "../domain/order"
 import { venueLabel } from "../domain/venue"
 import { type ExchangeError, OrderRejected } from "../errors"
 import { HedgeVenue, MakerVenue } from "../exchange"
-import { Exposure, minimumHedgeQty } from "./exposure"
-import { cancelTracked, placeLimitTracked, placeMarketTracked } from "./tracked-orders"
+import { Exposure } from "./exposure"
 import { type HedgeSent, StrategyObserver } from "./observer"
+import { quantityProblems } from "./tradable-quantity"
+import { cancelTracked, isTransient, placeLimitTracked, placeMarketTracked } from "./tracked-orders"
+import { unwindLeg } from "./unwind"
 
 export type StrategyParams = HedgeConfig["trade"] & {
   /** prefix of every client order id, so a restart can recognise its own orders */
@@ -160,8 +162,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
         yield* hedgeNow(cycle, leg, pending())
       })
 
-    /** One maker leg: post, watch, cancel-and-repost after first_wait, hedging each fill. */
-    const makerLeg = (cycle: number, leg: 1 | 2, side: Side) =>
+    /** One maker leg of `quantity`: post, watch, cancel-and-repost after first_wait, hedging each fill. */
+    const makerLeg = (cycle: number, leg: 1 | 2, side: Side, quantity: Decimal) =>
       Effect.gen(function*() {
         const tag = `[Leg${leg}]`
         const startedAt = yield* now
@@ -260,10 +262,10 @@ export const runHedgeLoop = (params: StrategyParams) =>
         yield* Effect.log(`[Cycle ${n}] start of a new hedge cycle`)
         yield* fundingGuard(n)
         yield* observer.cycleStarted(n, yield* now)
-        yield* makerLeg(n, 1, "sell")
+        yield* makerLeg(n, 1, "sell", quantity)
         yield* Effect.log(`sleeping ${params.betweenLegsSleepMs / 1000} s...`)
         yield* Effect.sleep(params.betweenLegsSleepMs)
-        yield* makerLeg(n, 2, "buy")
+        yield* makerLeg(n, 2, "buy", quantity)
         if (params.maxCycles > 0 && n >= params.maxCycles) {
           yield* Effect.log(`[Cycle ${n}] done, last cycle (max_cycles ${params.maxCycles})`)
           return
@@ -298,11 +300,39 @@ export const runHedgeLoop = (params: StrategyParams) =>
       Effect.catchAll((error) => Effect.logError(`stopping: could not wind down cleanly: ${error.message}; unhedged ${formatDecimal(exposure.unhedged)}`))
     )
 
+    /**
+     * Before the first cycle: the maker position a stop between the legs left (hedged on the other
+     * venue) is traded back to zero by legs on the side that reduces it, as "cycle 0"; what is too
+     * small to trade on both venues stays.
+     */
+    const unwindAtStart = Effect.gen(function*() {
+      const position = yield* maker.position.pipe(
+        Effect.retry({ schedule: retry, while: isTransient }),
+        Effect.map(Option.some),
+        Effect.catchAll((error) => Effect.as(Effect.logWarning(`[Unwind] could not read the ${makerName} position (${error.message}): the first cycle starts as usual`), Option.none()))
+      )
+      if (Option.isNone(position)) return
+      let left = position.value.qty
+      while (true) {
+        const leg = unwindLeg(left, quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last)
+        if (leg === undefined) break
+        yield* Effect.log(
+          `[Unwind] ${makerName} position ${formatDecimal(left)} is a hedged pair left by an interrupted run: ${leg.side} ${formatDecimal(leg.qty)} first, hedged on ${hedgeName} (trade.unwind_at_start)`
+        )
+        yield* fundingGuard(0)
+        yield* makerLeg(0, leg.side === "sell" ? 1 : 2, leg.side, leg.qty)
+        left = BigDecimal.sum(left, signedQty(leg.side, leg.qty))
+        yield* Effect.log(`sleeping ${params.betweenLegsSleepMs / 1000} s...`)
+        yield* Effect.sleep(params.betweenLegsSleepMs)
+      }
+      if (!BigDecimal.isZero(left)) {
+        yield* Effect.log(`[Unwind] ${makerName} position ${formatDecimal(left)} is left as it is: too small to trade on both venues`)
+      }
+    })
+
     let n = 0
-    yield* Effect.suspend(() => cycle(++n)).pipe(
-      Effect.repeat({ while: () => params.maxCycles === 0 || n < params.maxCycles }),
-      Effect.ensuring(windDown)
-    )
+    const cycles = Effect.suspend(() => cycle(++n)).pipe(Effect.repeat({ while: () => params.maxCycles === 0 || n < params.maxCycles }))
+    yield* (params.unwindAtStart ? Effect.zipRight(unwindAtStart, cycles) : cycles).pipe(Effect.ensuring(windDown))
     return { cycles: n, unhedged: exposure.unhedged }
   })
 
@@ -341,18 +371,6 @@ export const limitPrice = (
   }
   const ceiling = BigDecimal.subtract(ask, instrument.tickSize)
   return BigDecimal.isPositive(ask) && BigDecimal.greaterThan(price, ceiling) ? ceiling : price
-}
-
-/** Why `quantity` cannot be traded on both venues at `price` (none: it can). */
-export const quantityProblems = (quantity: Decimal, maker: Instrument, hedge: Instrument, price: Decimal): Array<string> => {
-  const problems: Array<string> = []
-  const makerViolation = checkFilters(maker, quantity, undefined, price)
-  if (makerViolation) problems.push(`${maker.venue} ${maker.symbol}: ${makerViolation.message}`)
-  const hedgeViolation = checkFilters(hedge, quantity, undefined, price)
-  if (hedgeViolation) problems.push(`${hedge.venue} ${hedge.symbol}: ${hedgeViolation.message}`)
-  if (BigDecimal.lessThan(quantity, minimumHedgeQty(hedge, price)))
-    problems.push(`${hedge.venue} ${hedge.symbol}: quantity ${formatDecimal(quantity)} is below the smallest hedge order ${formatDecimal(minimumHedgeQty(hedge, price))} at price ${formatDecimal(price)}`)
-  return problems
 }
 
 /** The configured quantity must be tradable as is on both venues. */

@@ -9,7 +9,8 @@ import { isOpenStatus, type LimitOrderRequest, type MarketOrderRequest, type Ord
 import { type ExchangeError, UnknownOrder } from "../errors"
 import type { Exchange } from "../exchange"
 
-const transient = (error: ExchangeError) => error._tag === "VenueUnavailable" || error._tag === "RateLimited"
+/** An outcome unknown (timeout, 5xx) or a rate limit: worth asking again. */
+export const isTransient = (error: ExchangeError) => error._tag === "VenueUnavailable" || error._tag === "RateLimited"
 
 /**
  * `Effect.retry`, set up only once a first attempt has failed: the schedule sees that failure
@@ -57,7 +58,7 @@ const placeOnce = (venue: Exchange, clientId: string, send: Effect.Effect<Order,
 }
 
 export const placeLimitTracked = (venue: Exchange, request: LimitOrderRequest, retry: Schedule.Schedule<unknown, unknown>) =>
-  retryOnFailure(placeOnce(venue, request.clientId, venue.placeLimit(request)), retry, transient)
+  retryOnFailure(placeOnce(venue, request.clientId, venue.placeLimit(request)), retry, isTransient)
 
 /** Market orders also retry venue rejections, margin included (a hedge must not be given up on lightly). */
 export const placeMarketTracked = (
@@ -69,7 +70,7 @@ export const placeMarketTracked = (
   retryOnFailure(
     placeOnce(venue, request.clientId, venue.placeMarket(request)),
     retry,
-    (error) => transient(error) || (retryRejections && (error._tag === "OrderRejected" || error._tag === "InsufficientBalance"))
+    (error) => isTransient(error) || (retryRejections && (error._tag === "OrderRejected" || error._tag === "InsufficientBalance"))
   )
 
 /**
@@ -88,5 +89,5 @@ export const cancelTracked = (venue: Exchange, orderId: string, retry: Schedule.
       )
     ),
     retry,
-    transient
+    isTransient
   )

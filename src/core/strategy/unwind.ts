@@ -1,0 +1,30 @@
+/**
+ * A hedged pair left by an interrupted run is unwound before the first cycle. A stop between the
+ * legs (Ctrl+C, a crash, the kill switch) leaves the maker venue short one leg and the hedge venue
+ * long as much; the next run would start with a sell again, so each such stop would leave one more
+ * pair, paying funding on both venues, until `max_position` stopped the run. Unwinding legs trade
+ * the maker position back towards zero, each one posted, watched and hedged as any leg is.
+ */
+import { BigDecimal } from "effect"
+import { type Decimal, ZERO } from "../domain/decimal"
+import { floorQty, type Instrument } from "../domain/instrument"
+import type { Side } from "../domain/order"
+import { quantityProblems } from "./tradable-quantity"
+
+export interface UnwindLeg {
+  readonly side: Side
+  readonly qty: Decimal
+}
+
+/**
+ * The next unwinding leg for a maker position (signed base quantity): at most one leg's `quantity`,
+ * on both venues' step grids; none when the position is flat or what is left cannot be traded on
+ * both venues (below a minimum), which then stays as it is.
+ */
+export const unwindLeg = (makerPosition: Decimal, quantity: Decimal, maker: Instrument, hedge: Instrument, price: Decimal): UnwindLeg | undefined => {
+  if (BigDecimal.isZero(makerPosition)) return undefined
+  const side: Side = BigDecimal.isNegative(makerPosition) ? "buy" : "sell"
+  const qty = floorQty(hedge, floorQty(maker, BigDecimal.min(quantity, BigDecimal.abs(makerPosition))))
+  if (!BigDecimal.greaterThan(qty, ZERO) || quantityProblems(qty, maker, hedge, price).length > 0) return undefined
+  return { side, qty }
+}
