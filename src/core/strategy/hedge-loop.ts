@@ -242,17 +242,17 @@ export const runHedgeLoop = (params: StrategyParams) =>
       })
 
     /** Waits out the funding window: no cycle starts within stop_before_funding of a funding time. */
-    const fundingGuard = (cycle: number) =>
+    const fundingGuard = (cycle: number, tag = `[Cycle ${cycle}]`) =>
       Effect.gen(function*() {
         while (true) {
           const times = Option.reduceCompact([yield* maker.nextFundingTime, yield* hedge.nextFundingTime], Number.POSITIVE_INFINITY, Math.min)
           if (!Number.isFinite(times)) return
           const ts = yield* now
           const until = times - ts
-          yield* Effect.log(`[Cycle ${cycle}] ${Math.floor(until / 60_000)} minutes until the ${utcClock(times)} UTC funding time`)
+          yield* Effect.log(`${tag} ${Math.floor(until / 60_000)} minutes until the ${utcClock(times)} UTC funding time`)
           if (until >= params.stopBeforeFundingMs) return
           yield* observer.fundingPause(cycle, times, ts)
-          yield* Effect.log(`[Cycle ${cycle}] within ${params.stopBeforeFundingMs / 60_000} minutes of funding: waiting until ${utcClock(times)} UTC has passed`)
+          yield* Effect.log(`${tag} within ${params.stopBeforeFundingMs / 60_000} minutes of funding: waiting until ${utcClock(times)} UTC has passed`)
           yield* Effect.sleep(Math.max(until, 0) + 1000)
         }
       })
@@ -319,7 +319,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
         yield* Effect.log(
           `[Unwind] ${makerName} position ${formatDecimal(left)} is a hedged pair left by an interrupted run: ${leg.side} ${formatDecimal(leg.qty)} first, hedged on ${hedgeName} (trade.unwind_at_start)`
         )
-        yield* fundingGuard(0)
+        yield* fundingGuard(0, "[Unwind]")
         yield* makerLeg(0, leg.side === "sell" ? 1 : 2, leg.side, leg.qty)
         left = BigDecimal.sum(left, signedQty(leg.side, leg.qty))
         yield* Effect.log(`sleeping ${params.betweenLegsSleepMs / 1000} s...`)
