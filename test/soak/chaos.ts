@@ -3,7 +3,8 @@
  * local exchange with a random fault plan (several faults at once, on both venues' routes and
  * streams), runs `npm run live` against it, kills it with SIGKILL at random moments and restarts
  * it on the same journal, and after the last run checks what a user must be able to count on:
- * - flat: both venues' own positions moved by exactly opposite amounts;
+ * - flat: both venues' own positions moved by exactly opposite amounts, and by none once a last
+ *   run completed its cycles (its start unwound the pair the killed runs left);
  * - the journal knows it: nothing pending or in doubt, the venues' position changes equal the
  *   journal's fills on each venue, every killed run closed by the start after it;
  * - no order went out twice: the hedges' volume equals the maker fills' volume (a doubled hedge
@@ -204,6 +205,10 @@ const round = async (seed: number): Promise<RoundResult> => {
     const hedgeVenue = variant === "futures" ? "aster-futures" : "aster-spot"
     const makerMoved = formatDecimal(BigDecimal.subtract(after.maker, before.maker))
     const hedgeMoved = formatDecimal(BigDecimal.subtract(after.hedge, before.hedge))
+    // a last run that did all its cycles first unwound whatever pair the killed runs left
+    if (/done, last cycle/.test(last.output()) && makerMoved !== "0" && !/\[Unwind\] .* is left as it is/.test(last.output())) {
+      problems.push(`Backpack's position moved ${makerMoved} although the last run completed its cycles: a pair was left, not unwound`)
+    }
     if (state.makerQty !== makerMoved) problems.push(`journal's maker fills ${state.makerQty} ≠ Backpack's position change ${makerMoved}`)
     if (state.hedgeQty(hedgeVenue) !== hedgeMoved) problems.push(`journal's hedge fills ${state.hedgeQty(hedgeVenue)} ≠ Aster's position change ${hedgeMoved}`)
     const signed = (venue: string) => state.fills.filter((f) => f.venue === venue).map((f) => (f.side === "buy" ? f.qty : BigDecimal.negate(f.qty)))
