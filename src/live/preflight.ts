@@ -109,9 +109,8 @@ export const preflight = (config: HedgeConfig, venues: Venues, journalPath: stri
         const side = unwind?.side ?? "sell"
         const qty = unwind?.qty ?? quantity
         const price = limitPrice(maker.instrument, side, last, bid, ask, offsetPercent)
-        const fromLast = side === "sell"
-          ? limitPrice(maker.instrument, side, last, BigDecimal.fromBigInt(0n), ask, offsetPercent)
-          : limitPrice(maker.instrument, side, last, bid, BigDecimal.fromBigInt(0n), offsetPercent)
+        // without a quote to keep off: the price from the last one alone
+        const fromLast = limitPrice(maker.instrument, side, last, ZERO, ZERO, offsetPercent)
         const kept = side === "sell" ? `kept above the ${formatDecimal(bid)} bid` : `kept below the ${formatDecimal(ask)} ask`
         const origin = `from last ${formatDecimal(last)} ${side === "sell" ? "+" : "−"} ${formatDecimal(offsetPercent)}%${BigDecimal.equals(price, fromLast) ? "" : `, ${kept} so it rests`}`
         const why = unwind !== undefined && maker.position !== undefined

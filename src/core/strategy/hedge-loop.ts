@@ -9,7 +9,8 @@
  * Improvements over the original: every (partial) fill is hedged as it arrives; prices and sizes
  * follow the venues' tick/step filters, rounded passively; a fill racing a cancel is still hedged;
  * the funding guard reads each venue's next funding time; on interruption the working order is
- * cancelled and any residual hedged before the loop stops.
+ * cancelled and any residual hedged before the loop stops; a start first unwinds the hedged pair a
+ * stop between the legs left.
  */
 import { BigDecimal, Data, Effect, Option, Ref, Schedule } from "effect"
 import type { HedgeConfig } from "../config/config"
