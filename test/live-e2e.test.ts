@@ -237,8 +237,8 @@ describe("npm run live: stopping and crashing", () => {
     expect(fs.existsSync(`${journal}.lock`)).toBe(false)
   })
 
-  it("a stop between the legs leaves a hedged pair; the next start unwinds it before its first cycle, and both venues end where they began", async () => {
-    const local = await exchange({ maxCycles: 1 })
+  it.each(["futures", "spot"] as const)("%s: a stop between the legs leaves a hedged pair; the next start unwinds it before its first cycle, and both venues end where they began", async (variant) => {
+    const local = await exchange({ variant, maxCycles: 1 })
     const before = await positions(local.config)
     const journal = path.join(local.dir, "journal.db")
     // a long pause between the legs to stop in
