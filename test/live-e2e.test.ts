@@ -267,6 +267,28 @@ describe("npm run live: stopping and crashing", () => {
     expect(state.inDoubt).toEqual([])
   })
 
+  it("--unwind-only ends flat on both venues: it unwinds the pair a stopped run left and starts no cycle", async () => {
+    const local = await exchange({ maxCycles: 0 })
+    const before = await positions(local.config)
+    const journal = path.join(local.dir, "journal.db")
+    const first = startLive(configVariant(local, "pause.yaml", /between_legs_sleep: .*/, "between_legs_sleep: 60"), journal)
+    await waitFor(first, /sleeping 60 s/)
+    first.process.kill("SIGINT")
+    expect(await first.exited, first.output()).toBe(0)
+
+    const unwind = startLive(local.config, journal, ["--unwind-only"])
+    expect(await unwind.exited, unwind.output()).toBe(0)
+    expect(unwind.output()).toMatch(/\[Unwind\] BP position -10 is a hedged pair left by an interrupted run: buy 10 first/)
+    expect(unwind.output()).not.toMatch(/\[Cycle 1\] start/)
+    expect(await positions(local.config)).toEqual(before)
+    const state = await inspectJournal(journal)
+    expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["stopped", "completed"])
+    // nothing is left to unwind: the check says the start would send nothing
+    const check = startLive(local.config, journal, ["--check", "--unwind-only"])
+    expect(await check.exited, check.output()).toBe(0)
+    expect(check.output()).toMatch(/ok +first order +none: the BP position 0 leaves nothing to unwind on both venues \(--unwind-only sends nothing\)/)
+  })
+
   it("kill -9 while a hedge's reply is outstanding: the restart finds the hedge by client id and sends no second one", async () => {
     // the first hedge executes at the venue and its reply never comes: the runner is killed waiting
     const local = await exchange({ maxCycles: 1, faults: `http:\n  - route: "POST /fapi/v1/order"\n    times: 1\n    fault: timeout\n` })

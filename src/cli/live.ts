@@ -1,8 +1,9 @@
 /**
- * `npm run live -- CONFIG [--paper] [--journal FILE] [--record FILE [--depth]] [--report-json FILE] [--check] [--test-alert]`
+ * `npm run live -- CONFIG [--paper] [--journal FILE] [--record FILE [--depth]] [--report-json FILE] [--check] [--test-alert] [--unwind-only]`
  * Runs the hedge loop on the venues of CONFIG (real ones, or a local exchange), journalled so a
  * restart after a crash resumes safely. `--paper`: live market data, fills simulated locally.
  * `--check`: what a start would find and do first, with nothing sent (preflight.ts).
+ * `--unwind-only`: unwind the hedged pair a stopped run left, then stop (ends flat on both venues).
  * Ctrl+C or SIGTERM stops it cleanly (cancel, hedge the residual, report); a second one, a second
  * or more later, exits at once (see stop-signals.ts).
  */
@@ -47,6 +48,11 @@ const check = Options.boolean("check").pipe(
   )
 )
 
+const unwindOnly = Options.boolean("unwind-only").pipe(
+  Options.withDescription(
+    "end flat on both venues: after the start's reconciliation, trade the Backpack position a stopped run left back to zero (maker legs, each fill hedged on Aster, as trade.unwind_at_start does before a first cycle), then stop without starting a cycle"
+  )
+)
 const testAlert = Options.boolean("test-alert").pipe(
   Options.withDescription("send one test message to the config's alerts webhook (alerts.webhook_url or HEDGELOOP_ALERTS_WEBHOOK_URL) and exit: 0 when it took it, 1 with its answer when not; trades nothing")
 )
@@ -99,7 +105,7 @@ const paperVenues = (config: HedgeConfig, depthStream: boolean) =>
     return { maker, hedge } satisfies Venues
   })
 
-const command = Command.make("live", { config, paper, journal, record, depth, reportJson, check, testAlert }, (args) =>
+const command = Command.make("live", { config, paper, journal, record, depth, reportJson, check, testAlert, unwindOnly }, (args) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -118,7 +124,7 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
       return yield* Console.log(`test alert delivered (${alerts.format} webhook${alerts.telegramChatId !== undefined ? `, chat ${alerts.telegramChatId}` : ""})`)
     }
     if (args.check) {
-      const lines = yield* Effect.flatMap(args.paper ? paperVenues(loaded.config, false) : liveVenues(loaded.config, false), (venues) => preflight(loaded.config, venues, journalPath, kind)).pipe(
+      const lines = yield* Effect.flatMap(args.paper ? paperVenues(loaded.config, false) : liveVenues(loaded.config, false), (venues) => preflight(loaded.config, venues, journalPath, kind, args.unwindOnly)).pipe(
         Effect.scoped,
         Effect.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor))
       )
@@ -141,6 +147,7 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
           venues: args.paper ? paperVenues(loaded.config, args.depth) : liveVenues(loaded.config, args.depth),
           stop,
           alerts,
+          unwindOnly: args.unwindOnly,
           ...(Option.isSome(args.record) ? { record: { path: args.record.value } } : {})
         })
       }).pipe(Effect.scoped)

@@ -88,42 +88,26 @@ const readVenue = (exchange: Exchange, lines: Array<CheckLine>): Effect.Effect<V
   })
 
 /** What a start with this config would find and do first; sends nothing. The journal is read in the caller's scope. */
-export const preflight = (config: HedgeConfig, venues: Venues, journalPath: string, kind: RunKind): Effect.Effect<ReadonlyArray<CheckLine>, never, Scope.Scope> =>
+export const preflight = (
+  config: HedgeConfig,
+  venues: Venues,
+  journalPath: string,
+  kind: RunKind,
+  /** `--unwind-only`: the start would unwind the maker position and trade no cycle */
+  unwindOnly = false
+): Effect.Effect<ReadonlyArray<CheckLine>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const lines: Array<CheckLine> = []
     // opened once, read only, for the spot hedge's imbalance and the journal's line
     const journal: ReadJournal = fs.existsSync(journalPath) ? yield* Effect.either(openJournal(journalPath, "read")) : undefined
     const maker = yield* readVenue(venues.maker, lines)
     const hedge = yield* readVenue(venues.hedge, lines)
-    const { quantity, offsetPercent, stopBeforeFundingMs } = config.trade
+    const { quantity, stopBeforeFundingMs } = config.trade
 
     if (maker.instrument !== undefined && hedge.instrument !== undefined && maker.ticker !== undefined) {
       const problems = quantityProblems(quantity, maker.instrument, hedge.instrument, maker.ticker.last)
       if (problems.length > 0) lines.push({ status: "refuse", subject: "quantity", detail: `trade.quantity cannot be traded: ${problems.join("; ")}` })
-      else {
-        const { bid, ask, last } = maker.ticker
-        // a maker position left by an interrupted run is unwound first (trade.unwind_at_start)
-        const unwind = config.trade.unwindAtStart && maker.position !== undefined
-          ? unwindLeg(maker.position, quantity, maker.instrument, hedge.instrument, last)
-          : undefined
-        const side = unwind?.side ?? "sell"
-        const qty = unwind?.qty ?? quantity
-        const price = limitPrice(maker.instrument, side, last, bid, ask, offsetPercent)
-        // without a quote to keep off: the price from the last one alone
-        const fromLast = limitPrice(maker.instrument, side, last, ZERO, ZERO, offsetPercent)
-        const kept = side === "sell" ? `kept above the ${formatDecimal(bid)} bid` : `kept below the ${formatDecimal(ask)} ask`
-        const origin = `from last ${formatDecimal(last)} ${side === "sell" ? "+" : "−"} ${formatDecimal(offsetPercent)}%${BigDecimal.equals(price, fromLast) ? "" : `, ${kept} so it rests`}`
-        const why = unwind !== undefined && maker.position !== undefined
-          ? `, unwinding the ${formatDecimal(maker.position)} ${maker.instrument.base} position an interrupted run left (trade.unwind_at_start)`
-          : ""
-        lines.push({
-          status: "ok",
-          subject: "first order",
-          detail: `${venueLabel(venues.maker.venue)} limit ${side} ${formatDecimal(qty)} at ${formatDecimal(price)} (${origin}), ${
-            formatDecimal(BigDecimal.multiply(price, qty))
-          } ${maker.instrument.quote}${why}; each fill hedged by an ${venueLabel(venues.hedge.venue)} market ${side === "sell" ? "buy" : "sell"}`
-        })
-      }
+      else lines.push(firstOrderLine(config, venues, maker.instrument, maker.ticker, maker.position, hedge.instrument, unwindOnly))
     }
 
     const now = yield* Clock.currentTimeMillis
@@ -165,6 +149,48 @@ export const preflight = (config: HedgeConfig, venues: Venues, journalPath: stri
     lines.push(yield* journalLine(journalPath, journal))
     return lines
   })
+
+/**
+ * The first order a start would post: the leg that unwinds a maker position an interrupted run
+ * left (trade.unwind_at_start, or --unwind-only), else cycle 1's sell.
+ */
+const firstOrderLine = (
+  config: HedgeConfig,
+  venues: Venues,
+  makerInstrument: Instrument,
+  ticker: Ticker,
+  makerPosition: Decimal | undefined,
+  hedgeInstrument: Instrument,
+  unwindOnly: boolean
+): CheckLine => {
+  const { quantity, offsetPercent } = config.trade
+  const { bid, ask, last } = ticker
+  const makerName = venueLabel(venues.maker.venue)
+  const unwind = (config.trade.unwindAtStart || unwindOnly) && makerPosition !== undefined
+    ? unwindLeg(makerPosition, quantity, makerInstrument, hedgeInstrument, last)
+    : undefined
+  if (unwindOnly && unwind === undefined) {
+    const position = makerPosition === undefined ? "unread" : formatDecimal(makerPosition)
+    return { status: "ok", subject: "first order", detail: `none: the ${makerName} position ${position} leaves nothing to unwind on both venues (--unwind-only sends nothing)` }
+  }
+  const side = unwind?.side ?? "sell"
+  const qty = unwind?.qty ?? quantity
+  const price = limitPrice(makerInstrument, side, last, bid, ask, offsetPercent)
+  // without a quote to keep off: the price from the last one alone
+  const fromLast = limitPrice(makerInstrument, side, last, ZERO, ZERO, offsetPercent)
+  const kept = side === "sell" ? `kept above the ${formatDecimal(bid)} bid` : `kept below the ${formatDecimal(ask)} ask`
+  const origin = `from last ${formatDecimal(last)} ${side === "sell" ? "+" : "−"} ${formatDecimal(offsetPercent)}%${BigDecimal.equals(price, fromLast) ? "" : `, ${kept} so it rests`}`
+  const why = unwind !== undefined && makerPosition !== undefined
+    ? `, unwinding the ${formatDecimal(makerPosition)} ${makerInstrument.base} position an interrupted run left (${unwindOnly ? "--unwind-only" : "trade.unwind_at_start"})`
+    : ""
+  return {
+    status: "ok",
+    subject: "first order",
+    detail: `${makerName} limit ${side} ${formatDecimal(qty)} at ${formatDecimal(price)} (${origin}), ${formatDecimal(BigDecimal.multiply(price, qty))} ${makerInstrument.quote}${why}; each fill hedged by an ${
+      venueLabel(venues.hedge.venue)
+    } market ${side === "sell" ? "buy" : "sell"}`
+  }
+}
 
 /** What a start would tell the trader, and through what (nothing is sent by the check). */
 const alertsLine = (config: HedgeConfig): CheckLine =>

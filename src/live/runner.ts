@@ -67,6 +67,8 @@ export interface RunnerOptions<E, R> {
   readonly record?: Omit<RecordingOptions, "kind">
   /** where alerts go (config.alerts says which are sent); none by default */
   readonly alerts?: AlertsService
+  /** `--unwind-only`: unwind the hedged pair a stopped run left, then end, with no cycle */
+  readonly unwindOnly?: boolean
   /** tests: wraps the journal once opened (to make its writes fail) */
   readonly wrapJournal?: (journal: JournalService) => JournalService
 }
@@ -439,7 +441,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       )
       if (alertOn?.onStart === true) yield* alerts.send(startedAlert(options.kind, runId, config, reconciled))
       if (alertOn?.dailyDigest === true) yield* Effect.forkScoped(dailyDigest(alerts, options.journalPath, options.kind))
-      const strategy = runHedgeLoop({ ...config.trade, clientIdPrefix }).pipe(
+      const strategy = runHedgeLoop({ ...config.trade, clientIdPrefix, unwindOnly: options.unwindOnly === true }).pipe(
         Effect.provideService(MakerVenue, maker),
         Effect.provideService(HedgeVenue, hedge),
         Effect.provideService(StrategyObserver, observer)

@@ -29,6 +29,8 @@ import { unwindLeg } from "./unwind"
 export type StrategyParams = HedgeConfig["trade"] & {
   /** prefix of every client order id, so a restart can recognise its own orders */
   readonly clientIdPrefix: string
+  /** unwind the maker position found at the start, then stop: no cycle (`live --unwind-only`) */
+  readonly unwindOnly?: boolean
 }
 
 /** The configured quantity cannot be traded on one of the venues. */
@@ -314,6 +316,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
       )
       if (Option.isNone(position)) return
       let left = position.value.qty
+      if (BigDecimal.isZero(left) && params.unwindOnly === true) yield* Effect.log(`[Unwind] ${makerName} position 0: nothing to unwind`)
       while (true) {
         const leg = unwindLeg(left, quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last)
         if (leg === undefined) break
@@ -333,7 +336,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
 
     let n = 0
     const cycles = Effect.suspend(() => cycle(++n)).pipe(Effect.repeat({ while: () => params.maxCycles === 0 || n < params.maxCycles }))
-    yield* (params.unwindAtStart ? Effect.zipRight(unwindAtStart, cycles) : cycles).pipe(Effect.ensuring(windDown))
+    const work = params.unwindOnly === true ? unwindAtStart : params.unwindAtStart ? Effect.zipRight(unwindAtStart, cycles) : cycles
+    yield* work.pipe(Effect.ensuring(windDown))
     return { cycles: n, unhedged: exposure.unhedged }
   })
 
