@@ -232,7 +232,9 @@ describe("hedge loop", () => {
       "backpack buy 10",
       "aster-futures sell 10"
     ])
-    expect(unwound.text.indexOf("[Unwind]")).toBeLessThan(unwound.text.indexOf("[Cycle 1] start of a new hedge cycle"))
+    // the first cycle follows after cycle_sleep, as after a leg 2
+    expect(unwound.text).toMatch(/\[Unwind\] done, first cycle in 1 s/)
+    expect(unwound.text.indexOf("[Unwind] done")).toBeLessThan(unwound.text.indexOf("[Cycle 1] start of a new hedge cycle"))
     expect(unwound.report.cycles).toMatchObject({ count: 1, completedLegs: 3 })
     expect(unwound.report.exposure.finalNetPosition).toBe("0")
 

@@ -317,20 +317,29 @@ export const runHedgeLoop = (params: StrategyParams) =>
       if (Option.isNone(position)) return
       let left = position.value.qty
       if (BigDecimal.isZero(left) && params.unwindOnly === true) yield* Effect.log(`[Unwind] ${makerName} position 0: nothing to unwind`)
+      let legs = 0
       while (true) {
         const leg = unwindLeg(left, quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last)
         if (leg === undefined) break
+        if (legs > 0) {
+          yield* Effect.log(`sleeping ${params.betweenLegsSleepMs / 1000} s...`)
+          yield* Effect.sleep(params.betweenLegsSleepMs)
+        }
         yield* Effect.log(
-          `[Unwind] ${makerName} position ${formatDecimal(left)} is a hedged pair left by an interrupted run: ${leg.side} ${formatDecimal(leg.qty)} first, hedged on ${hedgeName} (trade.unwind_at_start)`
+          `[Unwind] ${makerName} position ${formatDecimal(left)} is a hedged pair left by an interrupted run: ${leg.side} ${formatDecimal(leg.qty)} first, hedged on ${hedgeName} (${params.unwindOnly === true ? "--unwind-only" : "trade.unwind_at_start"})`
         )
         yield* fundingGuard(0, "[Unwind]")
         yield* makerLeg(0, leg.side === "sell" ? 1 : 2, leg.side, leg.qty)
         left = BigDecimal.sum(left, signedQty(leg.side, leg.qty))
-        yield* Effect.log(`sleeping ${params.betweenLegsSleepMs / 1000} s...`)
-        yield* Effect.sleep(params.betweenLegsSleepMs)
+        legs += 1
       }
       if (!BigDecimal.isZero(left)) {
         yield* Effect.log(`[Unwind] ${makerName} position ${formatDecimal(left)} is left as it is: too small to trade on both venues`)
+      }
+      // the first cycle follows as a cycle follows a leg 2; --unwind-only ends here
+      if (legs > 0 && params.unwindOnly !== true) {
+        yield* Effect.log(`[Unwind] done, first cycle in ${params.cycleSleepMs / 1000} s...`)
+        yield* Effect.sleep(params.cycleSleepMs)
       }
     })
 
