@@ -248,6 +248,8 @@ describe("npm run live: stopping and crashing", () => {
     expect(await first.exited, first.output()).toBe(0)
     const paired = await positions(local.config)
     expect([formatDecimal(BigDecimal.subtract(paired.maker, before.maker)), formatDecimal(BigDecimal.subtract(paired.hedge, before.hedge))]).toEqual(["-10", "10"])
+    // the stop says what it leaves, and what becomes of it
+    expect(first.output()).toMatch(/BP holds -10 ASTER, hedged on the other venue: the next start unwinds it before its first cycle; npm run live -- \S+pause\.yaml --unwind-only unwinds it and stops/)
     // --check names the unwinding leg as the first order
     const check = startLive(local.config, journal, ["--check"])
     expect(await check.exited, check.output()).toBe(0)
@@ -260,6 +262,7 @@ describe("npm run live: stopping and crashing", () => {
     expect(second.output()).toMatch(/imbalance 0; hedged nothing/)
     expect(second.output()).toMatch(/\[Unwind\] BP position -10 is a hedged pair left by an interrupted run: buy 10 first, hedged on ASTER/)
     expect(second.output()).toMatch(/\[Cycle 1\] done, last cycle/)
+    expect(second.output()).not.toMatch(/holds .* hedged on the other venue/)
     // each venue, not only their sum, is back where it was
     expect(await positions(local.config)).toEqual(before)
     const state = await inspectJournal(journal)

@@ -26,9 +26,11 @@ import { type Decimal, formatDecimal, sum, ZERO } from "../core/domain/decimal"
 import { mid } from "../core/domain/market"
 import { isOpenStatus, type Order, signedQty } from "../core/domain/order"
 import type { ExchangeError } from "../core/errors"
-import type { Venue } from "../core/domain/venue"
+import type { Instrument } from "../core/domain/instrument"
+import { type Venue, venueLabel } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
+import { unwindLeg } from "../core/strategy/unwind"
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
 import type { RunReport } from "../core/report/report"
 import { JournalError, type JournalService, KILLED, openJournal, type Run, type RunKind } from "./journal"
@@ -489,6 +491,8 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       const endedAt = yield* Clock.currentTimeMillis
       yield* mustWrite(journal.endRun(runId, { endedAt, outcome, ...(reason !== undefined ? { message: reason } : {}) }))
     }
+    // a live venue keeps the pair a stop between the legs leaves (paper venues start flat)
+    if (options.kind === "live") yield* pairLeftHint(config, venues.maker, makerInstrument, hedgeInstrument)
     const report = yield* mustWrite(reportFromJournal(options.journalPath, { runId }))
     yield* alerts.send(endedAlert(options.kind, runId, outcome, reason, report))
     return {
@@ -507,6 +511,23 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     )
   )
 }
+
+/**
+ * At the end of a live run: the hedged pair it leaves on the venues (a stop between the legs), and
+ * what becomes of it. Nothing when flat, too small to trade, or unreadable (the run is ending).
+ */
+const pairLeftHint = (config: HedgeConfig, maker: Exchange, makerInstrument: Instrument, hedgeInstrument: Instrument) =>
+  Effect.gen(function*() {
+    const held = (yield* maker.position).qty
+    const leg = unwindLeg(held, config.trade.quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last)
+    if (leg === undefined) return
+    const makerName = venueLabel(maker.venue)
+    yield* Effect.log(
+      `${makerName} holds ${formatDecimal(held)} ${makerInstrument.base}, hedged on the other venue: ${
+        config.trade.unwindAtStart ? "the next start unwinds it before its first cycle" : "it stays (trade.unwind_at_start is off)"
+      }; npm run live -- ${config.source} --unwind-only unwinds it and stops`
+    )
+  }).pipe(Effect.catchAll(() => Effect.void))
 
 /** Waits for a fiber, or on interruption asks it to stop and still waits for it (its report). */
 export const awaitStopping = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, stop: Deferred.Deferred<void>) =>
