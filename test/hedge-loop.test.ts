@@ -21,10 +21,13 @@ const steadyQuotes = (seconds: number, size: { readonly bp: string; readonly as:
     { t: s * 1000, venue: "as" as const, quote: ["1.9995", size.as, "2.0005", size.as] as const }
   ]).flat()
 
-const run = (ticks: Array<ScriptedTick>, patch: Record<string, unknown>, options: Parameters<typeof writeScript>[1] = {}) => {
+type Decorate = Parameters<typeof runBacktest>[0]["decorate"]
+
+/** A backtest of `ticks` with `patch` on the test config, its log lines kept; `decorate` wraps the venues. */
+const run = (ticks: Array<ScriptedTick>, patch: Record<string, unknown>, options: Parameters<typeof writeScript>[1] = {}, decorate?: Decorate) => {
   const lines: Array<string> = []
   const file = writeScript(ticks, options)
-  return Effect.runPromise(runBacktest({ dbPath: file, config: testConfig(patch), log: (l) => lines.push(l) })).then((report) => ({ report, lines }))
+  return Effect.runPromise(runBacktest({ dbPath: file, config: testConfig(patch), log: (l) => lines.push(l), ...(decorate !== undefined ? { decorate } : {}) })).then((report) => ({ report, lines }))
 }
 
 const at = (ms: number) => T0 + ms
@@ -168,24 +171,18 @@ describe("hedge loop", () => {
       { t: 6000, venue: "bp" as const, trade: ["1.9990", "110", "sell"] as const }
     ]
     const sent: Array<string> = []
-    const lines: Array<string> = []
-    const report = await Effect.runPromise(runBacktest({
-      dbPath: writeScript(ticks),
-      config: testConfig({ trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1, between_legs_sleep: 1 } }),
-      log: (l) => lines.push(l),
-      decorate: (_kernel, venues) => ({
-        ...venues,
-        maker: {
-          ...venues.maker,
-          placeLimit: (request) => {
-            sent.push(request.clientId)
-            // the adapter refuses the first id, as Backpack's does one whose number is taken
-            return sent.length === 1
-              ? Effect.fail(new OrderRejected({ venue: "backpack", code: "CLIENT_ID_COLLISION", reason: `client id ${request.clientId} is taken (not sent)`, clientIdTaken: true }))
-              : venues.maker.placeLimit(request)
-          }
+    const { report, lines } = await run(ticks, { trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1, between_legs_sleep: 1 } }, {}, (_kernel, venues) => ({
+      ...venues,
+      maker: {
+        ...venues.maker,
+        placeLimit: (request) => {
+          sent.push(request.clientId)
+          // the adapter refuses the first id, as Backpack's does one whose number is taken
+          return sent.length === 1
+            ? Effect.fail(new OrderRejected({ venue: "backpack", code: "CLIENT_ID_COLLISION", reason: `client id ${request.clientId} is taken (not sent)`, clientIdTaken: true }))
+            : venues.maker.placeLimit(request)
         }
-      })
+      }
     }))
     expect(report.run.outcome).toBe("completed")
     // m1 refused, m2 sold (its hedge is h3), m4 bought
@@ -205,19 +202,17 @@ describe("hedge loop", () => {
       { t: 8000, venue: "bp" as const, trade: ["1.9800", "200", "sell"] as const },
       { t: 11_000, venue: "bp" as const, trade: ["2.0200", "200", "buy"] as const }
     ]
-    const backtest = (unwind: boolean) => {
-      const lines: Array<string> = []
-      return Effect.runPromise(runBacktest({
-        dbPath: writeScript(ticks),
-        config: testConfig({ trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1, between_legs_sleep: 1, cycle_sleep: 1, unwind_at_start: unwind } }),
-        log: (l) => lines.push(l),
+    const backtest = (unwind: boolean) =>
+      run(
+        ticks,
+        { trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1, between_legs_sleep: 1, cycle_sleep: 1, unwind_at_start: unwind } },
+        {},
         // the maker venue holds -10 from the start: leg 1 of a stopped run, bought back on Aster
-        decorate: (_kernel, venues) => ({
+        (_kernel, venues) => ({
           ...venues,
           maker: { ...venues.maker, position: Effect.map(venues.maker.position, (p) => ({ ...p, qty: BigDecimal.subtract(p.qty, decimal("10")) })) }
         })
-      })).then((report) => ({ report, text: lines.join("\n") }))
-    }
+      ).then(({ report, lines }) => ({ report, text: lines.join("\n") }))
     const sides = (report: Awaited<ReturnType<typeof backtest>>["report"]) => report.fills.map((f) => `${f.venue} ${f.side} ${f.qty}`)
 
     const unwound = await backtest(true)

@@ -519,6 +519,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
 const pairLeftHint = (config: HedgeConfig, maker: Exchange, makerInstrument: Instrument, hedgeInstrument: Instrument) =>
   Effect.gen(function*() {
     const held = (yield* maker.position).qty
+    if (BigDecimal.isZero(held)) return
     const leg = unwindLeg(held, config.trade.quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last)
     if (leg === undefined) return
     const makerName = venueLabel(maker.venue)

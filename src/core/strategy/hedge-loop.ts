@@ -318,7 +318,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
       let left = position.value.qty
       if (BigDecimal.isZero(left) && params.unwindOnly === true) yield* Effect.log(`[Unwind] ${makerName} position 0: nothing to unwind`)
       let legs = 0
-      while (true) {
+      // flat (the usual start): no price is read
+      while (!BigDecimal.isZero(left)) {
         const leg = unwindLeg(left, quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last)
         if (leg === undefined) break
         if (legs > 0) {

@@ -11,7 +11,8 @@ export const quantityProblems = (quantity: Decimal, maker: Instrument, hedge: In
   if (makerViolation) problems.push(`${maker.venue} ${maker.symbol}: ${makerViolation.message}`)
   const hedgeViolation = checkFilters(hedge, quantity, undefined, price)
   if (hedgeViolation) problems.push(`${hedge.venue} ${hedge.symbol}: ${hedgeViolation.message}`)
-  if (BigDecimal.lessThan(quantity, minimumHedgeQty(hedge, price)))
-    problems.push(`${hedge.venue} ${hedge.symbol}: quantity ${formatDecimal(quantity)} is below the smallest hedge order ${formatDecimal(minimumHedgeQty(hedge, price))} at price ${formatDecimal(price)}`)
+  const smallestHedge = minimumHedgeQty(hedge, price)
+  if (BigDecimal.lessThan(quantity, smallestHedge))
+    problems.push(`${hedge.venue} ${hedge.symbol}: quantity ${formatDecimal(quantity)} is below the smallest hedge order ${formatDecimal(smallestHedge)} at price ${formatDecimal(price)}`)
   return problems
 }
