@@ -10,6 +10,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Clock, Duration, Effect, ParseResult, Schedule, Schema } from "effect"
 import type { Venue } from "../../core/domain/venue"
 import { InvalidResponse, RateLimited, VenueUnavailable } from "../../core/errors"
+import { timeoutFailAtOnce } from "./timeout-at-once"
 
 export interface RestCall {
   readonly method: "GET" | "POST" | "PUT" | "DELETE"
@@ -66,10 +67,12 @@ const once = (venue: Venue, build: RestCall | Effect.Effect<RestCall>) =>
     const response = yield* client.execute(request).pipe(
       Effect.flatMap((res) => Effect.map(res.text, (text) => ({ status: res.status, headers: res.headers as Record<string, string>, text }))),
       Effect.scoped,
-      Effect.timeoutFail({
-        duration: Duration.millis(call.timeoutMs),
-        onTimeout: () => new VenueUnavailable({ venue, reason: `${call.method} ${pathOf(call.url)} timed out after ${call.timeoutMs} ms` })
-      }),
+      // not Effect.timeoutFail: its fork would hold a hedge order back for a scheduler turn
+      (exchange) =>
+        timeoutFailAtOnce(exchange, {
+          duration: Duration.millis(call.timeoutMs),
+          onTimeout: () => new VenueUnavailable({ venue, reason: `${call.method} ${pathOf(call.url)} timed out after ${call.timeoutMs} ms` })
+        }),
       Effect.catchTag("RequestError", (error) => Effect.fail(new VenueUnavailable({ venue, reason: `${call.method} ${pathOf(call.url)}: ${error.message}` }))),
       Effect.catchTag("ResponseError", (error) => Effect.fail(new VenueUnavailable({ venue, reason: `${call.method} ${pathOf(call.url)}: ${error.message}` })))
     )
