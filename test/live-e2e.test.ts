@@ -294,6 +294,54 @@ describe("npm run live: stopping and crashing", () => {
     expect(check.output()).toMatch(/ok +first order +none: the BP position 0 leaves nothing to unwind on both venues \(--unwind-only sends nothing\)/)
   })
 
+  it("a pair the kill switch left at risk.max_position: a start without unwinding refuses, naming --unwind-only, which is let through and ends flat", async () => {
+    const local = await exchange({ maxCycles: 0 })
+    const before = await positions(local.config)
+    const journal = path.join(local.dir, "journal.db")
+    // as the original bot: no unwinding, each start sells first; the limit is a leg and a half
+    const kept = path.join(local.dir, "kept.yaml")
+    const text = fs.readFileSync(local.config, "utf8")
+      .replace(/between_legs_sleep: .*/, "between_legs_sleep: 60\n  unwind_at_start: false")
+      .replace(/^debug: .*/m, "risk:\n  max_position: 15\ndebug: false")
+    fs.writeFileSync(kept, text, { mode: 0o600 })
+    const first = startLive(kept, journal)
+    await waitFor(first, /sleeping 60 s/)
+    first.process.kill("SIGINT")
+    expect(await first.exited, first.output()).toBe(0)
+    // the next start sells on top of the pair: the kill switch stops it at -20, hedged
+    const second = startLive(kept, journal)
+    expect(await second.exited, second.output()).toBe(3)
+    expect(second.output()).toMatch(/kill switch \(risk\.max_position\): backpack position is -20, the limit is ±15/)
+    const stuck = await positions(local.config)
+    expect([formatDecimal(BigDecimal.subtract(stuck.maker, before.maker)), formatDecimal(BigDecimal.subtract(stuck.hedge, before.hedge))]).toEqual(["-20", "20"])
+
+    // the check and a start refuse, and say how out
+    const check = startLive(kept, journal, ["--check"])
+    expect(await check.exited, check.output()).toBe(4)
+    expect(check.output()).toMatch(
+      /refuse +position limit +BP -20, ASTER 20 at or beyond risk\.max_position ±15: a start refuses to trade; npm run live -- \S+kept\.yaml --unwind-only trades the BP position back to zero, hedged, and stops/
+    )
+    const refused = startLive(kept, journal)
+    expect(await refused.exited, refused.output()).toBe(4)
+    expect(refused.output()).toMatch(/nothing was sent\); npm run live -- \S+kept\.yaml --unwind-only trades the BP position -20 back to zero, hedged, and stops/)
+    const after = await positions(local.config)
+    expect([after.maker, after.hedge].map(formatDecimal)).toEqual([stuck.maker, stuck.hedge].map(formatDecimal))
+
+    // unwinding is let through: the positions may shrink, not grow
+    const unwindCheck = startLive(kept, journal, ["--check", "--unwind-only"])
+    expect(await unwindCheck.exited, unwindCheck.output()).toBe(0)
+    expect(unwindCheck.output()).toMatch(
+      /warn +position limit +BP -20, ASTER 20 at or beyond risk\.max_position ±15: a start unwinds it first \(--unwind-only\); until it is under the limit it may shrink, not grow/
+    )
+    // (with no minute between its two legs)
+    const unwind = startLive(configVariant(local, "unwind.yaml", /^debug: .*/m, "risk:\n  max_position: 15\ndebug: false"), journal, ["--unwind-only"])
+    expect(await unwind.exited, unwind.output()).toBe(0)
+    expect(unwind.output()).toMatch(/\[Unwind\] BP position -20 is a hedged pair left by an interrupted run: buy 10 first, hedged on ASTER \(--unwind-only\)/)
+    expect(await positions(local.config)).toEqual(before)
+    const state = await inspectJournal(journal)
+    expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["stopped", "kill-switch", "refused", "completed"])
+  })
+
   it("kill -9 while a hedge's reply is outstanding: the restart finds the hedge by client id and sends no second one", async () => {
     // the first hedge executes at the venue and its reply never comes: the runner is killed waiting
     const local = await exchange({ maxCycles: 1, faults: `http:\n  - route: "POST /fapi/v1/order"\n    times: 1\n    fault: timeout\n` })

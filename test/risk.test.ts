@@ -273,6 +273,41 @@ describe("RiskGuard: position", () => {
       yield* guard.recordPosition({ venue: "aster-spot", symbol: "ASTERUSDT", qty: decimal("-50") }, 3)
       expect(tripOf(guard, 3)).toMatchObject({ key: "max_position", subject: "aster-spot position", value: "-50" })
     }))
+
+  it.effect("a position found beyond the limit that the start unwinds may shrink, not grow; under the limit again, the limit applies as usual", () =>
+    Effect.gen(function*() {
+      const guard = yield* RiskGuard.make(limits({ maxPosition: decimal("50") }))
+      yield* guard.recordPosition({ venue: "backpack", symbol: "ASTER_USDC_PERP", qty: decimal("-70") }, 0, { unwinding: true })
+      yield* guard.recordPosition({ venue: "aster-futures", symbol: "ASTERUSDT", qty: decimal("70") }, 0, { unwinding: true })
+      expect(tripOf(guard, 0)).toBeUndefined()
+      // an unwinding leg: both shrink
+      yield* guard.recordFill(fill("backpack", "buy", "10", "2", "0", 1))
+      yield* guard.recordFill(fill("aster-futures", "sell", "10", "2", "0", 2))
+      expect(tripOf(guard, 2)).toBeUndefined()
+      // back toward -70, yet still beyond the limit: it grew again
+      yield* guard.recordFill(fill("backpack", "sell", "5", "2", "0", 3))
+      const trip = tripOf(guard, 3)
+      expect(trip).toMatchObject({ key: "max_position", value: "-65", limit: "±60" })
+      expect(trip!.message).toBe("kill switch (risk.max_position): backpack position (beyond the limit, being unwound: it may shrink, not grow) is -65, the limit is ±60")
+    }))
+
+  it.effect("once an unwound position is under the limit, reaching the limit trips as usual", () =>
+    Effect.gen(function*() {
+      const guard = yield* RiskGuard.make(limits({ maxPosition: decimal("50") }))
+      yield* guard.recordPosition({ venue: "backpack", symbol: "ASTER_USDC_PERP", qty: decimal("-50") }, 0, { unwinding: true })
+      yield* guard.recordFill(fill("backpack", "buy", "10", "2", "0", 1))
+      yield* guard.recordFill(fill("backpack", "sell", "9.99", "2", "0", 2))
+      expect(tripOf(guard, 2)).toBeUndefined()
+      yield* guard.recordFill(fill("backpack", "sell", "0.01", "2", "0", 3))
+      expect(tripOf(guard, 3)).toMatchObject({ key: "max_position", subject: "backpack position", value: "-50", limit: "±50" })
+    }))
+
+  it.effect("without unwinding, a position found at the limit trips at once", () =>
+    Effect.gen(function*() {
+      const guard = yield* RiskGuard.make(limits({ maxPosition: decimal("50") }))
+      yield* guard.recordPosition({ venue: "backpack", symbol: "ASTER_USDC_PERP", qty: decimal("-50") }, 0, { unwinding: false })
+      expect(tripOf(guard, 0)).toMatchObject({ key: "max_position", value: "-50", limit: "±50" })
+    }))
 })
 
 describe("RiskGuard: loss", () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
-import { unwindLeg } from "../src/core/strategy/unwind"
+import { shrunkByUnwinding, unwindLeg } from "../src/core/strategy/unwind"
 import { PERP } from "./support/fake-local-venue"
 
 /** Aster futures as it trades ASTERUSDT: step 0.01, min notional 5 USDT */
@@ -34,5 +34,16 @@ describe("unwindLeg", () => {
     expect(leg("-2.5")).toBe("buy 2.5")
     // below either venue's step
     expect(leg("-0.005")).toBeUndefined()
+  })
+
+  it("shrinks the maker position, and the hedge venue's when it is the pair's other side (what the kill switch lets shrink from beyond max_position)", () => {
+    const shrunk = (maker: string, hedge: string, unwinds = true) => shrunkByUnwinding(decimal(maker), decimal(hedge), unwinds)
+    expect(shrunk("-20", "20")).toEqual({ maker: true, hedge: true })
+    expect(shrunk("20", "-20")).toEqual({ maker: true, hedge: true })
+    // both long: the unwinding sells on the maker venue and hedges with buys, which grow the other
+    expect(shrunk("20", "5")).toEqual({ maker: true, hedge: false })
+    expect(shrunk("0", "20")).toEqual({ maker: false, hedge: false })
+    // unwind_at_start off, no --unwind-only
+    expect(shrunk("-20", "20", false)).toEqual({ maker: false, hedge: false })
   })
 })

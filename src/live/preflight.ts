@@ -3,9 +3,9 @@
  * keys (a signed read on each venue), shows each venue's filters and market, balances, positions
  * and open orders, whether the quantity can be traded at today's price, the first order a start
  * would post, where the funding guard stands, the cross-venue imbalance a start would hedge (or
- * refuse), the kill switch's limits in force (defaults included), the last 24 hours' loss when
- * risk.max_loss_per_day is set, and what the journal holds from an earlier run. No order is
- * placed or cancelled.
+ * refuse), a position at or beyond max_position (unwound first, or refused), the kill switch's
+ * limits in force (defaults included), the last 24 hours' loss when risk.max_loss_per_day is set,
+ * and what the journal holds from an earlier run. No order is placed or cancelled.
  */
 import { BigDecimal, Cause, Clock, Effect, Either, Option, type Scope } from "effect"
 import * as fs from "node:fs"
@@ -18,7 +18,7 @@ import { utcTime } from "../core/domain/utc"
 import type { Exchange } from "../core/exchange"
 import { limitPrice } from "../core/strategy/hedge-loop"
 import { quantityProblems } from "../core/strategy/tradable-quantity"
-import { unwindLeg } from "../core/strategy/unwind"
+import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { type JournalError, type JournalService, openJournal, type RunKind } from "./journal"
 import { beyondAutoHedge } from "./reconcile"
 import { earlierRunsLastDay, journalledNetQty, type Venues } from "./runner"
@@ -132,6 +132,8 @@ export const preflight = (
           ? { status: "fail", subject: "imbalance", detail: `a spot hedge's imbalance needs the journal's fills: ${hedgePosition.left}` }
           : imbalanceLine(config, venues, maker.position, hedgePosition.right, spot)
       )
+      const limitLine = Either.isRight(hedgePosition) ? positionLimitLine(config, venues, maker.position, hedgePosition.right, unwindOnly) : undefined
+      if (limitLine !== undefined) lines.push(limitLine)
     }
 
     const risk = config.risk
@@ -215,6 +217,31 @@ const imbalanceLine = (config: HedgeConfig, venues: Venues, makerPosition: Decim
     return { status: "refuse", subject: "imbalance", detail: `${formatDecimal(imbalance)} (${positions}) is beyond ${limit}: a start refuses to trade` }
   }
   return { status: "warn", subject: "imbalance", detail: `${formatDecimal(imbalance)} (${positions}): a start hedges it on ${venueLabel(venues.hedge.venue)} first (${limit})` }
+}
+
+/**
+ * A position a start finds at or beyond risk.max_position (a stop, the kill switch's among them,
+ * left the pair there): the start unwinds it first when it unwinds (the runner's rule: the maker's
+ * position, and the hedge's when it is the other side of the pair), else it refuses to trade.
+ * Nothing to say when both are under the limit.
+ */
+const positionLimitLine = (config: HedgeConfig, venues: Venues, makerPosition: Decimal, hedgePosition: Decimal, unwindOnly: boolean): CheckLine | undefined => {
+  const limit = config.risk.maxPosition
+  const unwinding = shrunkByUnwinding(makerPosition, hedgePosition, config.trade.unwindAtStart || unwindOnly)
+  const over = [
+    { venue: venues.maker.venue, qty: makerPosition, unwound: unwinding.maker },
+    { venue: venues.hedge.venue, qty: BigDecimal.normalize(hedgePosition), unwound: unwinding.hedge }
+  ].filter((p) => BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(p.qty), limit))
+  if (over.length === 0) return undefined
+  const subject = "position limit"
+  const listed = `${over.map((p) => `${venueLabel(p.venue)} ${formatDecimal(p.qty)}`).join(", ")} at or beyond risk.max_position ±${formatDecimal(limit)}`
+  if (over.every((p) => p.unwound)) {
+    return { status: "warn", subject, detail: `${listed}: a start unwinds it first (${unwindOnly ? "--unwind-only" : "trade.unwind_at_start"}); until it is under the limit it may shrink, not grow` }
+  }
+  const hint = !unwinding.maker && !BigDecimal.isZero(makerPosition)
+    ? `; npm run live -- ${config.source} --unwind-only trades the ${venueLabel(venues.maker.venue)} position back to zero, hedged, and stops`
+    : ""
+  return { status: "refuse", subject, detail: `${listed}: a start refuses to trade${hint}` }
 }
 
 /** What a spot hedge's journalled fills moved (none without a journal), as a start reads it; left: why it could not be read. */

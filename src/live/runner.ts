@@ -30,7 +30,7 @@ import type { Instrument } from "../core/domain/instrument"
 import { type Venue, venueLabel } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
-import { unwindLeg } from "../core/strategy/unwind"
+import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
 import type { RunReport } from "../core/report/report"
 import { JournalError, type JournalService, KILLED, openJournal, type Run, type RunKind } from "./journal"
@@ -396,11 +396,15 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       const journalledBefore = yield* journalledFillQty(journal)
       for (const order of summary.cancelled) yield* completeFills(journal, venueOf(both, order.venue), runId, order, journalledBefore)
 
-      // the kill switch starts from the positions as they are now
+      // the kill switch starts from the positions as they are now; those the strategy is about to
+      // unwind may be beyond max_position (a stop, the kill switch's among them, left the pair)
       const now = yield* Clock.currentTimeMillis
-      yield* guard.recordPosition((yield* maker.position), now)
+      const makerHeld = yield* maker.position
       const hedgeHeld = yield* hedge.position
-      yield* guard.recordPosition({ ...hedgeHeld, qty: BigDecimal.subtract(hedgeHeld.qty, baseline ?? ZERO) }, now)
+      const hedgeMoved = BigDecimal.subtract(hedgeHeld.qty, baseline ?? ZERO)
+      const unwinding = shrunkByUnwinding(makerHeld.qty, hedgeMoved, config.trade.unwindAtStart || options.unwindOnly === true)
+      yield* guard.recordPosition(makerHeld, now, { unwinding: unwinding.maker })
+      yield* guard.recordPosition({ ...hedgeHeld, qty: hedgeMoved }, now, { unwinding: unwinding.hedge })
 
       // the strategy reads the maker's stream; the hedge venue's (its fills and fees) is read here
       yield* Effect.forkScoped(Effect.forever(drainUpdates(hedge, HEDGE_STREAM_POLL).pipe(
@@ -432,7 +436,14 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       }
       // a limit already reached (the last day's loss, a position left too large) stops the start before any order
       const reachedAlready = guard.check(judgedAt)
-      if (Option.isSome(reachedAlready)) return yield* new LimitReachedBeforeTrading({ trip: reachedAlready.value })
+      if (Option.isSome(reachedAlready)) {
+        const trip = reachedAlready.value
+        // a hedged pair kept (unwind_at_start off) can still be unwound, the limit notwithstanding
+        const hint = trip.key === "max_position" && !unwinding.maker && !BigDecimal.isZero(makerHeld.qty)
+          ? `npm run live -- ${config.source} --unwind-only trades the ${venueLabel(maker.venue)} position ${formatDecimal(makerHeld.qty)} back to zero, hedged, and stops`
+          : undefined
+        return yield* new LimitReachedBeforeTrading({ trip, ...(hint !== undefined ? { hint } : {}) })
+      }
 
       const points = new Map([[maker.venue, config.points.maker], [hedge.venue, config.points.hedge]])
       const journalled = journalObserver(journal, runId)

@@ -27,6 +27,8 @@
  *   and the maker side must stop filling before the exposure grows.
  * - position: the strategy holds at most one leg (quantity) per venue; five legs means fills are
  *   piling up somewhere it does not see (it must be above trade.quantity: the config refuses less).
+ *   A start that finds a position at or beyond it and unwinds it (a hedged pair left by a stop)
+ *   is let through: that position may shrink, not grow, until it is under the limit again.
  * - loss: at quantity 10 on a ~1–2 USD asset a cycle trades ~40–80 notional and pays a few cents
  *   in fees, so 50 is days of fees but only a few percent adverse move on an unhedged leg; fees
  *   count, so a run of many days reaches it by design: restart or raise it deliberately.
@@ -80,9 +82,13 @@ export class KillSwitchTripped extends Data.TaggedError("KillSwitchTripped")<{
 }
 
 /** A limit was already reached before the first order (the last day's loss, a position too large): trading never starts. */
-export class LimitReachedBeforeTrading extends Data.TaggedError("LimitReachedBeforeTrading")<{ readonly trip: KillSwitchTripped }> {
+export class LimitReachedBeforeTrading extends Data.TaggedError("LimitReachedBeforeTrading")<{
+  readonly trip: KillSwitchTripped
+  /** what the trader can do about it, when something can be done */
+  readonly hint?: string
+}> {
   override get message() {
-    return `${this.trip.message} (reached before the first order: nothing was sent)`
+    return `${this.trip.message} (reached before the first order: nothing was sent)${this.hint !== undefined ? `; ${this.hint}` : ""}`
   }
 }
 
@@ -131,6 +137,12 @@ export class RiskGuard {
   private stretchQtyMs: Decimal = ZERO
   private failures = 0
   private readonly positions = new Map<Venue, Decimal>()
+  /**
+   * Positions found at or beyond max_position that the run trades back toward zero (a start
+   * unwinding a hedged pair): each may shrink but not grow, the smallest size it has had being its
+   * ceiling, until it is under the limit and the limit applies as usual.
+   */
+  private readonly shrinkOnly = new Map<Venue, Decimal>()
   private readonly books = new Map<Venue, PnlBook>()
   private tripped: KillSwitchTripped | undefined
   private pnlSoFar: Decimal | undefined
@@ -213,16 +225,33 @@ export class RiskGuard {
       if (fill.liquidity === "maker") book.makerVolume = BigDecimal.sum(book.makerVolume, notional)
       else book.takerVolume = BigDecimal.sum(book.takerVolume, notional)
       book.fees = BigDecimal.sum(book.fees, fill.fee)
-      this.positions.set(fill.venue, BigDecimal.sum(this.positions.get(fill.venue) ?? ZERO, signed))
+      this.setPosition(fill.venue, BigDecimal.sum(this.positions.get(fill.venue) ?? ZERO, signed))
       this.lastDay?.addFill(fill)
     })
   }
 
-  /** A position read from the venue: replaces what the fills added up to (it includes older holdings). */
-  recordPosition(position: Position, ts: number): Effect.Effect<void> {
+  /**
+   * A position read from the venue: replaces what the fills added up to (it includes older
+   * holdings). `unwinding`: the run is about to trade it back toward zero, so at or beyond
+   * max_position it may shrink (not grow) instead of stopping the run.
+   */
+  recordPosition(position: Position, ts: number, options: { readonly unwinding?: boolean } = {}): Effect.Effect<void> {
     return this.recordVenue(ts, () => {
+      const size = BigDecimal.abs(position.qty)
+      if (options.unwinding === true && BigDecimal.greaterThanOrEqualTo(size, this.limits.maxPosition)) this.shrinkOnly.set(position.venue, size)
+      else this.shrinkOnly.delete(position.venue)
       this.positions.set(position.venue, position.qty)
     })
+  }
+
+  /** A position that changed by a fill; one allowed only to shrink lowers its ceiling, or leaves that rule under the limit. */
+  private setPosition(venue: Venue, qty: Decimal): void {
+    this.positions.set(venue, qty)
+    const ceiling = this.shrinkOnly.get(venue)
+    if (ceiling === undefined) return
+    const size = BigDecimal.abs(qty)
+    if (BigDecimal.lessThan(size, this.limits.maxPosition)) this.shrinkOnly.delete(venue)
+    else if (BigDecimal.lessThan(size, ceiling)) this.shrinkOnly.set(venue, size)
   }
 
   /** The venue's mark (or mid) price: open quantity is valued at it. */
@@ -343,8 +372,15 @@ export class RiskGuard {
     if (this.failures >= limits.maxConsecutiveHedgeFailures)
       return trip("max_consecutive_hedge_failures", "consecutive failed hedge attempts", String(this.failures), String(limits.maxConsecutiveHedgeFailures), now)
     for (const [venue, qty] of this.positions) {
-      if (BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(qty), limits.maxPosition))
+      const size = BigDecimal.abs(qty)
+      const ceiling = this.shrinkOnly.get(venue)
+      if (ceiling !== undefined) {
+        if (BigDecimal.greaterThan(size, ceiling)) {
+          return trip("max_position", `${venue} position (beyond the limit, being unwound: it may shrink, not grow)`, formatDecimal(qty), `±${formatDecimal(ceiling)}`, now)
+        }
+      } else if (BigDecimal.greaterThanOrEqualTo(size, limits.maxPosition)) {
         return trip("max_position", `${venue} position`, formatDecimal(qty), `±${formatDecimal(limits.maxPosition)}`, now)
+      }
     }
     const pnl = this.pnl()
     if (BigDecimal.lessThanOrEqualTo(pnl, this.lossFloor)) return trip("max_loss", "PnL", formatDecimal(pnl), formatDecimal(this.lossFloor), now)

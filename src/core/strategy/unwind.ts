@@ -28,3 +28,13 @@ export const unwindLeg = (makerPosition: Decimal, quantity: Decimal, maker: Inst
   if (!BigDecimal.greaterThan(qty, ZERO) || quantityProblems(qty, maker, hedge, price).length > 0) return undefined
   return { side, qty }
 }
+
+/**
+ * Which positions a start's unwinding trades toward zero (`unwinds`: unwind_at_start or
+ * --unwind-only): the maker venue's when it is not flat, and the hedge venue's when it is the other
+ * side of that pair. The kill switch lets these shrink from beyond max_position.
+ */
+export const shrunkByUnwinding = (makerPosition: Decimal, hedgePosition: Decimal, unwinds: boolean): { readonly maker: boolean; readonly hedge: boolean } => {
+  const maker = unwinds && !BigDecimal.isZero(makerPosition)
+  return { maker, hedge: maker && BigDecimal.sign(hedgePosition) === -BigDecimal.sign(makerPosition) }
+}
