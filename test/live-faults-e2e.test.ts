@@ -5,6 +5,7 @@
  * report reconciling with its fills). A hedge venue that refuses every hedge trips the kill switch.
  */
 import { BigDecimal, Option } from "effect"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { type Decimal, formatDecimal } from "../src/core/domain/decimal"
@@ -75,6 +76,28 @@ describe("npm run live under the local exchange's faults", () => {
     // every refused hedge is recorded as refused, none is in doubt
     expect(state.inDoubt).toEqual([])
     expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["kill-switch"])
+  })
+
+  it("a stop while the maker venue never answers the wind-down's cancel: the request times out (a wind-down runs as a finalizer, yet its timeouts hold), the cancel goes again, signed afresh, and the run ends flat", async () => {
+    const local = await startLocalExchange({ maxCycles: 1, faults: http("DELETE /api/v1/order", "timeout") })
+    running.push(local)
+    const before = await positions(local.config)
+    const journal = path.join(local.dir, "journal.db")
+    // a maker order far from the market, left resting: the stop's cancel is the first one sent
+    const resting = path.join(local.dir, "resting.yaml")
+    fs.writeFileSync(resting, fs.readFileSync(local.config, "utf8").replace(/offset_percent: .*/, "offset_percent: 20").replace(/first_wait_seconds: .*/, "first_wait_seconds: 600"), { mode: 0o600 })
+    const live = startLive(resting, journal)
+    await waitFor(live, /monitoring BP sell order/)
+    live.process.kill("SIGINT")
+    expect(await live.exited, live.output()).toBe(0)
+    expect(live.output()).toMatch(/stopping: cancelled BP order \S+ \(0 filled\)/)
+    // the cancel sent again was signed again: not refused as expired
+    expect(live.output()).not.toMatch(/refused the timestamp/)
+    expect(live.output()).toMatch(/stopping: flat across venues/)
+    expect(formatDecimal(netChange(before, await positions(local.config)))).toBe("0")
+    const state = await inspectJournal(journal)
+    expect(state.pending).toEqual([])
+    expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["stopped"])
   })
 
   describe("maker fills the stream never delivered, then kill -9", () => {

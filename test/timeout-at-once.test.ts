@@ -2,7 +2,8 @@
  * The REST round trip's timeout: like `Effect.timeoutFail` (the answer or the failure passes
  * through; at the deadline the work is interrupted, its finalizers run, and the caller gets the
  * timeout error; interrupting the caller interrupts the work) except that the work starts at once,
- * in the caller's turn, where `Effect.timeoutFail` first waits for a scheduler turn.
+ * in the caller's turn, where `Effect.timeoutFail` first waits for a scheduler turn, and that the
+ * deadline holds in an uninterruptible caller, where `Effect.timeoutFail` waits for the work.
  */
 import { it } from "@effect/vitest"
 import { Context, Data, Deferred, Effect, Exit, Fiber, TestClock } from "effect"
@@ -33,6 +34,19 @@ describe("timeoutFailAtOnce", () => {
       yield* TestClock.adjust("1 millis")
       expect(yield* Fiber.await(fiber)).toStrictEqual(Exit.fail(new TimedOut()))
       expect(released).toBe(true)
+    }))
+
+  it.effect("the deadline holds in an uninterruptible caller (a wind-down's requests run as a finalizer)", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork(Effect.uninterruptible(timeoutFailAtOnce(Effect.never, within(500))))
+      yield* TestClock.adjust("500 millis")
+      expect(yield* Fiber.await(fiber)).toStrictEqual(Exit.fail(new TimedOut()))
+      // Effect.timeoutFail waits there for the work, however long it takes
+      const stuck = yield* Effect.fork(Effect.uninterruptible(Effect.timeoutFail(Effect.sleep("2 hours"), within(500))))
+      yield* TestClock.adjust("1 hour")
+      expect(stuck.unsafePoll()).toBeNull()
+      yield* TestClock.adjust("1 hour")
+      yield* Fiber.await(stuck)
     }))
 
   it.effect("work that ends before the deadline is not cut short by it later", () =>

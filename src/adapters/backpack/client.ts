@@ -17,7 +17,7 @@ import { type Fill, isOpenStatus, type LimitOrderRequest, type MarketOrderReques
 import { type ExchangeError, InsufficientBalance, InvalidResponse, OrderRejected, RateLimited, UnknownOrder, VenueUnavailable } from "../../core/errors"
 import type { OrderRef } from "../../core/exchange"
 import { setNewest } from "../../core/newest-entries"
-import { decodeJson, execute, type RawResponse, readRetry, venueHttpClient } from "../common/rest"
+import { decodeJson, execute, type RawResponse, readRetry, type RestCall, venueHttpClient } from "../common/rest"
 import { makeServerClock, type ServerClock } from "../common/server-clock"
 import {
   bestOfDepth,
@@ -262,8 +262,9 @@ export const makeBackpackClient = (
     const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS
     const clientIds = new ClientIds()
 
-    const sendOnce = (call: Call, now: Effect.Effect<number>) =>
-      Effect.gen(function*() {
+    /** Signed afresh for each attempt: a read (or cancel) sent again after a timeout is not refused as expired. */
+    const sendOnce = (call: Call, now: Effect.Effect<number>) => {
+      const signed: Effect.Effect<RestCall> = Effect.gen(function*() {
         let headers: Record<string, string> = {}
         if (call.instruction !== undefined) {
           const input: SigningInput = {
@@ -275,7 +276,7 @@ export const makeBackpackClient = (
           }
           headers = authHeaders(signer.apiKey, yield* signer.sign(signingString(input)), input)
         }
-        return yield* execute(VENUE, {
+        return {
           method: call.method,
           url: `${baseUrl}${call.path}`,
           ...(call.query ? { query: call.query } : {}),
@@ -283,8 +284,10 @@ export const makeBackpackClient = (
           ...(call.body ? { body: { text: JSON.stringify(call.body), contentType: JSON_CONTENT } } : {}),
           timeoutMs,
           idempotent: call.idempotent
-        })
-      }).pipe(Effect.provideService(HttpClient.HttpClient, http))
+        }
+      })
+      return execute(VENUE, signed, call.idempotent).pipe(Effect.provideService(HttpClient.HttpClient, http))
+    }
 
     const answer = <A, I>(call: Call, response: RawResponse, schema: Schema.Schema<A, I>): Effect.Effect<A, ExchangeError> =>
       response.status >= 200 && response.status < 300

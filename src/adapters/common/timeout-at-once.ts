@@ -6,7 +6,9 @@
  * runs it up to its first wait, e.g. the request written to the socket) and the timer is a second
  * such fiber (an `Effect.sleep`, so a TestClock still drives it). The effect keeps the caller's
  * context and fiber refs, and interrupting the caller interrupts it and waits for it to end, as
- * with `Effect.timeout`.
+ * with `Effect.timeout`. Unlike `Effect.timeout`, the deadline holds in an uninterruptible caller
+ * too (the effect itself is run interruptible): a wind-down runs as a finalizer, and its cancel
+ * and hedge must not wait on a venue that never answers (undici's own limit is an hour).
  */
 import { Cause, Duration, Effect, Exit, Fiber, FiberId, Runtime } from "effect"
 
@@ -17,7 +19,7 @@ export const timeoutFailAtOnce = <A, E, R, E1>(
   Effect.flatMap(Effect.runtime<R>(), (runtime) =>
     Effect.async<A, E | E1>((resume) => {
       let timedOut = false
-      const work = Runtime.runFork(runtime, self)
+      const work = Runtime.runFork(runtime, Effect.interruptible(self))
       const timer = Runtime.runFork(
         runtime,
         Effect.flatMap(Effect.sleep(options.duration), () =>
