@@ -8,11 +8,13 @@ import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Duration, Effect, Either, Layer, Option } from "effect"
 import { asterPath } from "../src/adapters/aster/client"
+import { makeAsterExchange } from "../src/adapters/aster/exchange"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import type { OrderUpdate } from "../src/core/domain/order"
 import type { Exchange } from "../src/core/exchange"
-import { type FakeAsterVenue, TAKER_FEE } from "./support/fake-aster-venue"
-import { localAster, type Market, v1Auth, v3Auth } from "./support/local-aster-server"
+import { type FakeAsterVenue, makeFakeAsterVenue, scriptedFaults, TAKER_FEE, testAccounts, V1_KEY } from "./support/fake-aster-venue"
+import { asterSignedRequest } from "./support/aster-signed-request"
+import { localAster, type Market, serveAster, v1Auth, v3Auth } from "./support/local-aster-server"
 
 const Live = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
 
@@ -168,6 +170,28 @@ describe("Aster failure handling (futures V1 unless said)", () => {
       expect(venue.placements("hl-b1")).toBe(0)
     }).pipe(Effect.provide(Live)))
 
+  it.scopedLive("an account in Hedge Mode is refused when the adapter starts, before anything is sent: its one-way hedges would all be refused (-4061)", () =>
+    Effect.gen(function*() {
+      const venue = makeFakeAsterVenue("aster-futures")
+      const baseUrl = yield* serveAster({ venue, market, faults: scriptedFaults().faults, accounts: testAccounts })
+      const signed = (method: "GET" | "POST", name: string, params: ReadonlyArray<readonly [string, string]>) =>
+        Effect.promise(() => asterSignedRequest(baseUrl, V1_KEY, method, name, params))
+      const options = { venue: "aster-futures", baseUrl, symbol: "ASTERUSDT", auth: v1Auth(), timeoutMs: 2000, streamConnectTimeout: "5 seconds" } as const
+      // One-way Mode (the default): the adapter starts
+      expect(yield* signed("GET", "positionSide/dual", [])).toEqual({ status: 200, body: { dualSidePosition: false } })
+      yield* Effect.scoped(makeAsterExchange(options))
+      expect(yield* signed("POST", "positionSide/dual", [["dualSidePosition", "true"]])).toEqual({ status: 200, body: { code: 200, msg: "success" } })
+      // what every hedge would meet: a one-way market order refused
+      expect(yield* signed("POST", "order", [["symbol", "ASTERUSDT"], ["side", "BUY"], ["type", "MARKET"], ["quantity", "10"], ["newClientOrderId", "hl-x1"]]))
+        .toEqual({ status: 400, body: { code: -4061, msg: "Order's position side does not match user's setting." } })
+      const refused = yield* Effect.flip(Effect.scoped(makeAsterExchange(options)))
+      expect(refused._tag).toBe("AsterHedgeModeAccount")
+      expect(refused.message).toMatch(/^the aster-futures account is in Hedge Mode \(dual-side positions\).*Switch the account to One-way Mode.*nothing was sent$/)
+      expect(venue.placements("hl-x1")).toBe(0)
+      // paper trading reads public data only: no account, no refusal
+      yield* Effect.scoped(makeAsterExchange({ ...options, marketDataOnly: true }))
+    }).pipe(Effect.provide(Live)))
+
   it.scopedLive("a V3 signature for another chain id: -1022 mapped", () =>
     Effect.gen(function*() {
       const { venue, exchange } = yield* localAster(market, v3Auth(714), { streamConnectTimeout: "300 millis" })
@@ -255,10 +279,10 @@ describe("Aster failure handling (futures V1 unless said)", () => {
 
   it.scopedLive("the venue's own weight limit: read from exchangeInfo, and waited for before the venue would refuse", () =>
     Effect.gen(function*() {
-      // 20 weight a minute, 80% of it for reads; a ticker costs 2 (bookTicker + price)
+      // 60 weight a minute, 80% of it for reads; a ticker costs 2 (bookTicker + price)
       const windowLeft = 60_000 - (Date.now() % 60_000)
       if (windowLeft < 10_000) yield* Effect.sleep(Duration.millis(windowLeft + 200))
-      const { faults, exchange } = yield* localAster(market, v1Auth(), {}, { requestWeightPerMinute: 20 })
+      const { faults, exchange } = yield* localAster(market, v1Auth(), {}, { requestWeightPerMinute: 60 })
       let served = 0
       let ended = ""
       while (served < 12) {
@@ -269,9 +293,9 @@ describe("Aster failure handling (futures V1 unless said)", () => {
         }
         served += 1
       }
-      // time, exchangeInfo and listenKey cost 3: (16 − 3) / 2 → 6 tickers fit, then a wait (not a
-      // refusal, which would fail with RateLimited at once)
-      expect(served).toBe(6)
+      // time, exchangeInfo, listenKey (1 each) and the position mode (30) cost 33: (48 − 33) / 2 →
+      // 7 tickers fit, then a wait (not a refusal, which would fail with RateLimited at once)
+      expect(served).toBe(7)
       expect(ended).toBe("TimeoutException")
       // the 7th ticker's two requests race for the last unit of weight: one may have gone out
       expect(faults.count(at("GET", "ticker/bookTicker")) + faults.count(at("GET", "ticker/price"))).toBeLessThanOrEqual(2 * served + 1)

@@ -21,6 +21,25 @@ describe("WeightLimiter", () => {
       expect(yield* now).toBeGreaterThanOrEqual(60_000)
     }))
 
+  it.effect("a request heavier than the whole share waits for a window of its own, and then goes", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(10_000)
+      const limiter = yield* makeWeightLimiter(now, { safety: 0.8, initialLimits: perMinute(20) })
+      yield* limiter.acquire(1)
+      // 30 (the position mode read) against a share of 16: not in this window, alone in the next
+      const heavy = yield* Effect.fork(limiter.acquire(30))
+      yield* TestClock.adjust(Duration.millis(49_000))
+      expect(heavy.unsafePoll()).toBeNull()
+      yield* TestClock.adjust(Duration.millis(1_100))
+      yield* Fiber.join(heavy)
+      // that window is spent: the next read waits for the one after
+      const next = yield* Effect.fork(limiter.acquire(1))
+      yield* TestClock.adjust(Duration.millis(10))
+      expect(next.unsafePoll()).toBeNull()
+      yield* TestClock.adjust(Duration.minutes(1))
+      yield* Fiber.join(next)
+    }))
+
   it.effect("urgent requests (orders, cancels) may use up to 95%", () =>
     Effect.gen(function*() {
       const limiter = yield* makeWeightLimiter(now, { safety: 0.8, initialLimits: perMinute(20) })

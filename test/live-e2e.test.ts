@@ -11,6 +11,8 @@ import { afterEach, describe, expect, it } from "vitest"
 import { parseConfig } from "../src/core/config/config"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import { runBacktest } from "../src/sim/backtest"
+import { DEFAULT_TEST_ACCOUNT } from "../src/sim/local-exchange/accounts"
+import { asterSignedRequest } from "./support/aster-signed-request"
 import { inspectJournal, type LocalExchange, netChange, positions, readRecording, readReport, startLive, startLocalExchange, startRecord, swingingMarket, waitFor } from "./support/live-processes"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 import { startWebhookServer } from "./support/webhook-server"
@@ -415,6 +417,27 @@ describe("npm run live: refusals", () => {
     expect(live.output()).toMatch(/error: invalid config .*bad\.yaml:\n\s+- trade\.quantity: expected a positive decimal/)
     noStackTrace(live.output())
     expect(fs.existsSync(path.join(local.dir, "journal.db"))).toBe(false)
+  })
+
+  it("an Aster futures account in Hedge Mode: --check and a start refuse (exit 4) before anything is sent, saying how to switch", async () => {
+    const local = await exchange({ maxCycles: 1 })
+    const before = await positions(local.config)
+    // the trader's account, switched to Hedge Mode on the venue (a signed request of its own)
+    const asterUrl = /aster:[\s\S]*?base_url: "([^"]+)"/.exec(fs.readFileSync(local.config, "utf8"))![1]!
+    const switched = await asterSignedRequest(asterUrl, { apiKey: DEFAULT_TEST_ACCOUNT.asterApiKey, apiSecret: DEFAULT_TEST_ACCOUNT.asterApiSecret }, "POST", "positionSide/dual", [["dualSidePosition", "true"]])
+    expect(switched.status).toBe(200)
+    const journal = path.join(local.dir, "journal.db")
+    const refusal = /error: refused: the aster-futures account is in Hedge Mode \(dual-side positions\): Aster refuses its one-way hedge orders there \(-4061\).*Switch the account to One-way Mode/
+    const check = startLive(local.config, journal, ["--check"])
+    expect(await check.exited, check.output()).toBe(4)
+    expect(check.output()).toMatch(refusal)
+    const live = startLive(local.config, journal)
+    expect(await live.exited, live.output()).toBe(4)
+    expect(live.output()).toMatch(refusal)
+    noStackTrace(live.output())
+    expect(live.output()).not.toMatch(/\[Cycle 1\]/)
+    const after = await positions(local.config)
+    expect([after.maker, after.hedge].map(formatDecimal)).toEqual([before.maker, before.hedge].map(formatDecimal))
   })
 
   it("a quantity the venues cannot trade: refused before any order, with its own exit code (4)", async () => {

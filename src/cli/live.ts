@@ -90,12 +90,20 @@ class FlagWithoutRecord extends Data.TaggedError("FlagWithoutRecord") {
   }
 }
 
+/** An account the bot cannot trade as it stands: a start refuses (exit 4, which a restart cannot cure). */
+class AccountRefused extends Data.TaggedError("AccountRefused")<{ readonly reason: string }> {
+  readonly exitCode = 4
+  override get message() {
+    return `refused: ${this.reason}`
+  }
+}
+
 const liveVenues = (config: HedgeConfig, depthStream: boolean) =>
   Effect.gen(function*() {
     const maker = yield* makeBackpackExchange(config.maker, depthStream ? { depthEveryMs: RECORDED_BACKPACK_DEPTH_EVERY_MS } : {})
     const hedge = yield* makeAsterExchange({ ...asterOptionsFromConfig(config.hedge), tickerFromStream: true, depthStream })
     return { maker, hedge } satisfies Venues
-  })
+  }).pipe(Effect.catchTag("AsterHedgeModeAccount", (error) => new AccountRefused({ reason: error.message })))
 
 const paperVenues = (config: HedgeConfig, depthStream: boolean) =>
   Effect.gen(function*() {
@@ -103,7 +111,10 @@ const paperVenues = (config: HedgeConfig, depthStream: boolean) =>
     const maker = yield* makePaperExchange(makerData, { fees: config.sim.maker })
     const hedge = yield* makePaperExchange(hedgeData, { fees: config.sim.hedge })
     return { maker, hedge } satisfies Venues
-  })
+  }).pipe(
+    // the adapter's error type, never met here: public data reads no account
+    Effect.catchTag("AsterHedgeModeAccount", (error) => new AccountRefused({ reason: error.message }))
+  )
 
 const command = Command.make("live", { config, paper, journal, record, depth, reportJson, check, testAlert, unwindOnly }, (args) =>
   Effect.gen(function*() {
@@ -176,7 +187,7 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
     }
   })
 ).pipe(Command.withDescription(
-  "Run the Backpack-maker / Aster-hedge loop live (or --paper), journalled and crash-safe. Exit codes: 0 a clean end or stop; 1 failed (a venue unreachable beyond the retries, the journal unwritable, a bad config): a restart after a pause may cure it; 2 a bad command line; 3 stopped by a safety limit (the kill switch, a hedge that could not be placed); 4 refused to start trading (an imbalance beyond risk.max_auto_hedge, a quantity the venues cannot trade, a limit already reached such as risk.max_loss_per_day). Under a supervisor, restart on 1 only"
+  "Run the Backpack-maker / Aster-hedge loop live (or --paper), journalled and crash-safe. Exit codes: 0 a clean end or stop; 1 failed (a venue unreachable beyond the retries, the journal unwritable, a bad config): a restart after a pause may cure it; 2 a bad command line; 3 stopped by a safety limit (the kill switch, a hedge that could not be placed); 4 refused to start trading (an imbalance beyond risk.max_auto_hedge, a quantity the venues cannot trade, a limit already reached such as risk.max_loss_per_day, an Aster futures account in Hedge Mode). Under a supervisor, restart on 1 only"
 ))
 
 exitOnSecondStop()

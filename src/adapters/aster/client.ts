@@ -39,6 +39,7 @@ import {
   Income,
   ListenKey,
   PositionRisk,
+  PositionSideDual,
   PremiumIndex,
   PriceTicker,
   type RateLimit,
@@ -127,6 +128,8 @@ export interface AsterClient {
   readonly positionRisk: (symbol: string) => Effect.Effect<typeof PositionRisk.Type, ExchangeError>
   /** futures only */
   readonly futuresBalances: Effect.Effect<typeof FuturesBalances.Type, ExchangeError>
+  /** futures only: whether the account is in Hedge Mode (dual-side positions) */
+  readonly dualSidePosition: Effect.Effect<boolean, ExchangeError>
   /** spot only */
   readonly spotAccount: Effect.Effect<typeof SpotAccount.Type, ExchangeError>
   readonly createListenKey: Effect.Effect<string, ExchangeError>
@@ -165,6 +168,7 @@ const endpoints = {
   userTrades: ep("GET", "userTrades", 5, "SIGNED"),
   positionRisk: ep("GET", "positionRisk", 5, "SIGNED"),
   balance: ep("GET", "balance", 5, "SIGNED"),
+  positionSideDual: ep("GET", "positionSide/dual", 30, "SIGNED"),
   account: ep("GET", "account", 5, "SIGNED"),
   listenKeyCreate: ep("POST", "listenKey", 1, "USER_STREAM", false),
   listenKeyKeepAlive: ep("PUT", "listenKey", 1, "USER_STREAM", true),
@@ -449,6 +453,7 @@ export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<Aste
         ], UserTrades),
       positionRisk: (symbol) => futuresOnly("positionRisk", request(endpoints.positionRisk, symbolParam(symbol), PositionRisk)),
       futuresBalances: futuresOnly("balance", request(endpoints.balance, [], FuturesBalances)),
+      dualSidePosition: futuresOnly("positionSide/dual", Effect.map(request(endpoints.positionSideDual, [], PositionSideDual), (r) => r.dualSidePosition)),
       spotAccount: spotOnly("account", request(endpoints.account, [], SpotAccount)),
       createListenKey: Effect.map(request(endpoints.listenKeyCreate, [], ListenKey), (r) => r.listenKey),
       keepAliveListenKey: (listenKey) => Effect.asVoid(request(endpoints.listenKeyKeepAlive, listenKeyParams(listenKey), Empty)),

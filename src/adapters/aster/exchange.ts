@@ -8,12 +8,13 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Socket from "@effect/platform/Socket"
-import { BigDecimal, Duration, Effect, Either, Layer, Option, Schema, type Scope } from "effect"
+import { BigDecimal, Data, Duration, Effect, Either, Layer, Option, Schema, type Scope } from "effect"
 import type { HedgeConfig } from "../../core/config/config"
 import { type Decimal, formatDecimal, ZERO } from "../../core/domain/decimal"
 import { isOpenStatus, type Order, type OrderUpdate } from "../../core/domain/order"
 import { type ExchangeError, InvalidResponse, OrderRejected } from "../../core/errors"
 import { type Exchange, HedgeVenue } from "../../core/exchange"
+import type { Venue } from "../../core/domain/venue"
 import { makeMarketTaps } from "../common/market-taps"
 import { startStreamFallback } from "../common/stream-fallback"
 import { makeUpdateMailbox } from "../common/update-mailbox"
@@ -78,15 +79,32 @@ const MARKET_SETTLE_EVERY = Duration.millis(100)
 const isOrderTradeUpdate = Schema.is(OrderTradeUpdate)
 const isExecutionReport = Schema.is(ExecutionReport)
 
+/**
+ * The futures account is in Hedge Mode. Our orders are one-way (positionSide BOTH), which Aster
+ * refuses in that mode (-4061): every hedge would fail after its maker leg filled.
+ */
+export class AsterHedgeModeAccount extends Data.TaggedError("AsterHedgeModeAccount")<{ readonly venue: Venue }> {
+  override get message() {
+    return `the ${this.venue} account is in Hedge Mode (dual-side positions): Aster refuses its one-way hedge orders there (-4061), so every hedge would fail once a maker leg filled. Switch the account to One-way Mode (Aster: Preferences, Position Mode) and start again; nothing was sent`
+  }
+}
+
 export const makeAsterExchange = (
   options: AsterExchangeOptions
-): Effect.Effect<Exchange, ExchangeError | V3CredentialsError, Scope.Scope | HttpClient.HttpClient | Socket.WebSocketConstructor> =>
+): Effect.Effect<Exchange, ExchangeError | V3CredentialsError | AsterHedgeModeAccount, Scope.Scope | HttpClient.HttpClient | Socket.WebSocketConstructor> =>
   Effect.gen(function*() {
     const client = yield* makeAsterClient(options)
     const { venue, symbol } = options
     const streamUrl = (options.streamUrl ?? defaultStreamUrl(options.baseUrl)).replace(/\/+$/, "")
     yield* client.clock.resync
     const { rules } = yield* client.symbolRules(symbol)
+    // before anything is sent: in Hedge Mode no hedge of ours would be accepted. A read that
+    // fails (wrong keys, say) refuses nothing here: the signed reads that follow say why
+    if (options.marketDataOnly !== true && client.market === "futures") {
+      const dual = yield* Effect.either(client.dualSidePosition)
+      if (Either.isRight(dual) && dual.right) return yield* new AsterHedgeModeAccount({ venue })
+      if (Either.isLeft(dual)) yield* Effect.logDebug(`Aster position mode unread: ${dual.left.message}`)
+    }
     const own = new OwnOrders()
     const updates = makeUpdateMailbox<OrderUpdate>(options.updateBuffer ?? 4096)
 
@@ -252,7 +270,7 @@ export const makeAsterExchange = (
 /** The hedge venue on Aster, for the live runner. */
 export const AsterHedgeVenueLive = (
   options: AsterExchangeOptions
-): Layer.Layer<HedgeVenue, ExchangeError | V3CredentialsError, HttpClient.HttpClient | Socket.WebSocketConstructor> =>
+): Layer.Layer<HedgeVenue, ExchangeError | V3CredentialsError | AsterHedgeModeAccount, HttpClient.HttpClient | Socket.WebSocketConstructor> =>
   Layer.scoped(HedgeVenue, makeAsterExchange(options))
 
 /**

@@ -229,6 +229,9 @@ export const IncomeRow = Schema.Struct({
 export type IncomeRow = typeof IncomeRow.Type
 export const Income = Schema.Array(IncomeRow)
 
+/** GET /fapi/v1/positionSide/dual: true = Hedge Mode (LONG and SHORT positions), false = One-way Mode. */
+export const PositionSideDual = Schema.Struct({ dualSidePosition: Schema.Boolean })
+
 export const PositionRisk = Schema.Array(Schema.Struct({
   symbol: Schema.String,
   positionAmt: Decimal,

@@ -63,7 +63,9 @@ export const makeWeightLimiter = (venueNowMs: Effect.Effect<number>, options: We
       const pause = pausedUntil - now
       if (pause > 0) return { wait: pause, why: "Retry-After" }
       windows.forEach((w) => roll(w, now))
-      const full = windows.find((w) => w.used + weight > w.limit * share)
+      // a request heavier than the whole share goes alone into a window of its own: waiting for
+      // room it would never get would block the adapter for good
+      const full = windows.find((w) => w.used + weight > w.limit * share && !(w.used === 0 && weight > w.limit * share))
       if (full === undefined) {
         windows.forEach((w) => (w.used += weight))
         return undefined

@@ -22,6 +22,7 @@
  * | GET `premiumIndex`, `fundingInfo`, `fundingRate` (the rate history; futures) | none |
  * | POST / GET / DELETE `order`, GET `openOrders`, GET `userTrades` | signed |
  * | GET `positionRisk`, `balance` (futures; V1 at `/fapi/v2/…`), GET `account` (spot) | signed |
+ * | GET / POST `positionSide/dual` (futures: Hedge Mode, whose orders must name LONG or SHORT, else -4061) | signed |
  * | GET `income` (futures; the account's FUNDING_FEE rows, the only income the local venue books) | signed |
  * | POST / PUT / DELETE `listenKey` | V1: API key; V3: signed |
  * | WS `/ws/<listenKey>`, `/ws/<stream>`, `/stream?streams=a/b` | — |
@@ -331,6 +332,9 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       const qty = yield* decimalParam(p, "quantity")
       const clientId = p.get("newClientOrderId") ?? `local-${++generatedClientIds}`
       if (!CLIENT_ID.test(clientId)) return yield* apiError(-4015, "Client order id is not valid.")
+      // Hedge Mode wants LONG or SHORT; One-way Mode BOTH (the default)
+      const positionSide = p.get("positionSide") ?? "BOTH"
+      if (market === "futures" && (positionSide === "BOTH") === hedgeMode.has(account)) return yield* apiError(-4061, "Order's position side does not match user's setting.")
       let placed: ReturnType<LocalVenue["placeMarket"]>
       if (type === "LIMIT") {
         const price = yield* decimalParam(p, "price")
@@ -395,6 +399,22 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       return wirePositionRisk(instrument.symbol, venue.position(account), entryPriceOf(venue.fills(account)), markPrice(), venue.now())
     })
 
+  /** accounts switched to Hedge Mode (dual-side positions); the others are in One-way Mode */
+  const hedgeMode = new Set<string>()
+  const positionSideDual: Handler = (_p, account) => Effect.sync(() => ({ dualSidePosition: hedgeMode.has(account) }))
+  const setPositionSideDual: Handler = (p, account) =>
+    Effect.gen(function*() {
+      const dual = p.get("dualSidePosition")
+      if (dual !== "true" && dual !== "false") return yield* mandatory("dualSidePosition")
+      if ((dual === "true") === hedgeMode.has(account)) return yield* apiError(-4059, "No need to change position side.")
+      if (!BigDecimal.isZero(venue.position(account)) || venue.openOrders(account).length > 0) {
+        return yield* apiError(-4068, "Position side cannot be changed if there exists position or open orders.")
+      }
+      if (dual === "true") hedgeMode.add(account)
+      else hedgeMode.delete(account)
+      return { code: 200, msg: "success" }
+    })
+
   const futuresBalance: Handler = (_p, account) => Effect.sync(() => wireFuturesBalances(venue.balances(account), venue.now()))
 
   const spotAccount: Handler = (_p, account) => Effect.sync(() => wireSpotAccount(venue.balances(account), venue.now()))
@@ -439,7 +459,9 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
           endpoint("GET", at("fundingRate"), "NONE", 1, fundingRate),
           endpoint("GET", at("income"), "SIGNED", 30, income),
           endpoint("GET", accountAt("positionRisk"), "SIGNED", 5, positionRisk),
-          endpoint("GET", accountAt("balance"), "SIGNED", 5, futuresBalance)
+          endpoint("GET", accountAt("balance"), "SIGNED", 5, futuresBalance),
+          endpoint("GET", at("positionSide/dual"), "SIGNED", 30, positionSideDual),
+          endpoint("POST", at("positionSide/dual"), "SIGNED", 1, setPositionSideDual)
         ]
         : [endpoint("GET", at("account"), "SIGNED", 5, spotAccount)])
     ]
