@@ -317,7 +317,7 @@ describe("npm run live: stopping and crashing", () => {
     const stuck = await positions(local.config)
     expect([formatDecimal(BigDecimal.subtract(stuck.maker, before.maker)), formatDecimal(BigDecimal.subtract(stuck.hedge, before.hedge))]).toEqual(["-20", "20"])
 
-    // the check and a start refuse, and say how out
+    // the check and a start refuse, and say the way out
     const check = startLive(kept, journal, ["--check"])
     expect(await check.exited, check.output()).toBe(4)
     expect(check.output()).toMatch(
