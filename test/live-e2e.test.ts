@@ -440,6 +440,27 @@ describe("npm run live: refusals", () => {
     expect([after.maker, after.hedge].map(formatDecimal)).toEqual([before.maker, before.hedge].map(formatDecimal))
   })
 
+  it("a spot hedge venue that cannot pay a hedge buy of trade.quantity: --check and a start refuse (exit 4) before the first cycle", async () => {
+    const local = await exchange({ variant: "spot", maxCycles: 1 })
+    const before = await positions(local.config)
+    const journal = path.join(local.dir, "journal.db")
+    // the account holds 10000 USDT: 6000 ASTER at about 2 is more
+    const large = configVariant(local, "large.yaml", /quantity: .*/, 'quantity: "6000"')
+    const check = startLive(large, journal, ["--check"])
+    expect(await check.exited, check.output()).toBe(4)
+    expect(check.output()).toMatch(/refuse +hedge funds +ASTER spot: 10000 USDT free; a hedge buy of 6000 ASTER at about [\d.]+ needs [\d.]+ \(fee and price moves included\): a start refuses to trade/)
+    const live = startLive(large, journal)
+    expect(await live.exited, live.output()).toBe(4)
+    expect(live.output()).toMatch(/error: refused: ASTER spot holds 10000 USDT free; a hedge buy of 6000 ASTER at about [\d.]+ needs [\d.]+ \(fee and price moves included\): deposit USDT there or lower trade\.quantity; trading was not started/)
+    expect(live.output()).not.toMatch(/\[Cycle 1\]/)
+    const after = await positions(local.config)
+    expect([after.maker, after.hedge].map(formatDecimal)).toEqual([before.maker, before.hedge].map(formatDecimal))
+    // the usual quantity: paid for
+    const fine = startLive(local.config, journal, ["--check"])
+    expect(await fine.exited, fine.output()).toBe(0)
+    expect(fine.output()).toMatch(/ok +hedge funds +ASTER spot: 10000 USDT free; a hedge buy of 10 ASTER/)
+  })
+
   it("a quantity the venues cannot trade: refused before any order, with its own exit code (4)", async () => {
     const local = await exchange({ maxCycles: 1 })
     const odd = configVariant(local, "odd.yaml", /quantity: .*/, 'quantity: "10.005"')

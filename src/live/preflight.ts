@@ -3,9 +3,10 @@
  * keys (a signed read on each venue), shows each venue's filters and market, balances, positions
  * and open orders, whether the quantity can be traded at today's price, the first order a start
  * would post, where the funding guard stands, the cross-venue imbalance a start would hedge (or
- * refuse), a position at or beyond max_position (unwound first, or refused), the kill switch's
- * limits in force (defaults included), the last 24 hours' loss when risk.max_loss_per_day is set,
- * and what the journal holds from an earlier run. No order is placed or cancelled.
+ * refuse), a position at or beyond max_position (unwound first, or refused), whether a spot hedge
+ * venue's quote balance pays a hedge buy, the kill switch's limits in force (defaults included),
+ * the last 24 hours' loss when risk.max_loss_per_day is set, and what the journal holds from an
+ * earlier run. No order is placed or cancelled.
  */
 import { BigDecimal, Cause, Clock, Effect, Either, Option, type Scope } from "effect"
 import * as fs from "node:fs"
@@ -17,6 +18,7 @@ import { type Venue, venueLabel } from "../core/domain/venue"
 import { utcTime } from "../core/domain/utc"
 import type { Exchange } from "../core/exchange"
 import { limitPrice } from "../core/strategy/hedge-loop"
+import { hedgeBuyCost, paysHedgeBuy } from "../core/strategy/hedge-funds"
 import { quantityProblems } from "../core/strategy/tradable-quantity"
 import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { type JournalError, type JournalService, openJournal, type RunKind } from "./journal"
@@ -37,6 +39,8 @@ export interface CheckLine {
 interface VenueReading {
   readonly instrument?: Instrument
   readonly ticker?: Ticker
+  /** the free balance of the instrument's quote asset */
+  readonly quoteFree?: Decimal
   readonly position?: BigDecimal.BigDecimal
   readonly nextFunding?: Option.Option<number>
 }
@@ -82,6 +86,7 @@ const readVenue = (exchange: Exchange, lines: Array<CheckLine>): Effect.Effect<V
     return {
       instrument: i,
       ...(Either.isRight(ticker) ? { ticker: ticker.right } : {}),
+      ...(Either.isRight(balances) ? { quoteFree: balances.right.find((b) => b.asset === i.quote)?.free ?? ZERO } : {}),
       ...(Either.isRight(position) ? { position: position.right.qty } : {}),
       ...(Either.isRight(nextFunding) ? { nextFunding: nextFunding.right } : {})
     }
@@ -134,6 +139,11 @@ export const preflight = (
       )
       const limitLine = Either.isRight(hedgePosition) ? positionLimitLine(config, venues, maker.position, hedgePosition.right, unwindOnly) : undefined
       if (limitLine !== undefined) lines.push(limitLine)
+    }
+
+    // a live spot hedge pays each hedge buy from its quote balance (a paper account is simulated)
+    if (kind === "live" && hedge.instrument?.kind === "spot" && hedge.ticker !== undefined && hedge.quoteFree !== undefined) {
+      lines.push(hedgeFundsLine(config, venues, hedge.instrument, hedge.ticker.ask, hedge.quoteFree))
     }
 
     const risk = config.risk
@@ -242,6 +252,17 @@ const positionLimitLine = (config: HedgeConfig, venues: Venues, makerPosition: D
     ? `; npm run live -- ${config.source} --unwind-only trades the ${venueLabel(venues.maker.venue)} position back to zero, hedged, and stops`
     : ""
   return { status: "refuse", subject, detail: `${listed}: a start refuses to trade${hint}` }
+}
+
+/** Whether a spot hedge venue's free quote pays a hedge buy of trade.quantity (a start refuses otherwise). */
+const hedgeFundsLine = (config: HedgeConfig, venues: Venues, instrument: Instrument, ask: Decimal, free: Decimal): CheckLine => {
+  const { quantity } = config.trade
+  const detail = `${venueLabel(venues.hedge.venue)} spot: ${formatDecimal(free)} ${instrument.quote} free; a hedge buy of ${formatDecimal(quantity)} ${instrument.base} at about ${formatDecimal(ask)} needs ${
+    formatDecimal(hedgeBuyCost(quantity, ask))
+  } (fee and price moves included)`
+  return paysHedgeBuy(quantity, ask, free)
+    ? { status: "ok", subject: "hedge funds", detail }
+    : { status: "refuse", subject: "hedge funds", detail: `${detail}: a start refuses to trade (deposit ${instrument.quote} there or lower trade.quantity)` }
 }
 
 /** What a spot hedge's journalled fills moved (none without a journal), as a start reads it; left: why it could not be read. */

@@ -30,6 +30,7 @@ import type { Instrument } from "../core/domain/instrument"
 import { type Venue, venueLabel } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
+import { hedgeBuyCost, paysHedgeBuy } from "../core/strategy/hedge-funds"
 import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
 import type { RunReport } from "../core/report/report"
@@ -405,6 +406,20 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       const unwinding = shrunkByUnwinding(makerHeld.qty, hedgeMoved, config.trade.unwindAtStart || options.unwindOnly === true)
       yield* guard.recordPosition(makerHeld, now, { unwinding: unwinding.maker })
       yield* guard.recordPosition({ ...hedgeHeld, qty: hedgeMoved }, now, { unwinding: unwinding.hedge })
+
+      // a spot hedge venue pays each hedge buy from its quote balance: a buy it cannot pay would be
+      // refused only after the maker leg filled, leaving the leg unhedged
+      if (options.kind === "live" && hedgeInstrument.kind === "spot") {
+        const free = (yield* hedge.balances).find((b) => b.asset === hedgeInstrument.quote)?.free ?? ZERO
+        const ask = (yield* hedge.ticker).ask
+        if (!paysHedgeBuy(config.trade.quantity, ask, free)) {
+          return yield* new StrategyConfigError({
+            reason: `${venueLabel(hedge.venue)} spot holds ${formatDecimal(free)} ${hedgeInstrument.quote} free; a hedge buy of ${formatDecimal(config.trade.quantity)} ${hedgeInstrument.base} at about ${
+              formatDecimal(ask)
+            } needs ${formatDecimal(hedgeBuyCost(config.trade.quantity, ask))} (fee and price moves included): deposit ${hedgeInstrument.quote} there or lower trade.quantity; trading was not started`
+          })
+        }
+      }
 
       // the strategy reads the maker's stream; the hedge venue's (its fills and fees) is read here
       yield* Effect.forkScoped(Effect.forever(drainUpdates(hedge, HEDGE_STREAM_POLL).pipe(
