@@ -18,12 +18,12 @@ import { type Venue, venueLabel } from "../core/domain/venue"
 import { utcTime } from "../core/domain/utc"
 import type { Exchange } from "../core/exchange"
 import { limitPrice } from "../core/strategy/hedge-loop"
-import { hedgeBuyCost, paysHedgeBuy } from "../core/strategy/hedge-funds"
+import { freeQuote, hedgeBuyNeed, paysHedgeBuy } from "../core/strategy/hedge-funds"
 import { quantityProblems } from "../core/strategy/tradable-quantity"
 import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { type JournalError, type JournalService, openJournal, type RunKind } from "./journal"
 import { beyondAutoHedge } from "./reconcile"
-import { earlierRunsLastDay, journalledNetQty, type Venues } from "./runner"
+import { earlierRunsLastDay, journalledNetQty, unwindOnlyCommand, type Venues } from "./runner"
 import { DAY_MS, TrailingPnl } from "../core/risk/trailing-pnl"
 
 export type CheckStatus = "ok" | "warn" | "fail" | "refuse"
@@ -86,7 +86,7 @@ const readVenue = (exchange: Exchange, lines: Array<CheckLine>): Effect.Effect<V
     return {
       instrument: i,
       ...(Either.isRight(ticker) ? { ticker: ticker.right } : {}),
-      ...(Either.isRight(balances) ? { quoteFree: balances.right.find((b) => b.asset === i.quote)?.free ?? ZERO } : {}),
+      ...(Either.isRight(balances) ? { quoteFree: freeQuote(balances.right, i) } : {}),
       ...(Either.isRight(position) ? { position: position.right.qty } : {}),
       ...(Either.isRight(nextFunding) ? { nextFunding: nextFunding.right } : {})
     }
@@ -249,7 +249,7 @@ const positionLimitLine = (config: HedgeConfig, venues: Venues, makerPosition: D
     return { status: "warn", subject, detail: `${listed}: a start unwinds it first (${unwindOnly ? "--unwind-only" : "trade.unwind_at_start"}); until it is under the limit it may shrink, not grow` }
   }
   const hint = !unwinding.maker && !BigDecimal.isZero(makerPosition)
-    ? `; npm run live -- ${config.source} --unwind-only trades the ${venueLabel(venues.maker.venue)} position back to zero, hedged, and stops`
+    ? `; ${unwindOnlyCommand(config)} trades the ${venueLabel(venues.maker.venue)} position back to zero, hedged, and stops`
     : ""
   return { status: "refuse", subject, detail: `${listed}: a start refuses to trade${hint}` }
 }
@@ -257,9 +257,7 @@ const positionLimitLine = (config: HedgeConfig, venues: Venues, makerPosition: D
 /** Whether a spot hedge venue's free quote pays a hedge buy of trade.quantity (a start refuses otherwise). */
 const hedgeFundsLine = (config: HedgeConfig, venues: Venues, instrument: Instrument, ask: Decimal, free: Decimal): CheckLine => {
   const { quantity } = config.trade
-  const detail = `${venueLabel(venues.hedge.venue)} spot: ${formatDecimal(free)} ${instrument.quote} free; a hedge buy of ${formatDecimal(quantity)} ${instrument.base} at about ${formatDecimal(ask)} needs ${
-    formatDecimal(hedgeBuyCost(quantity, ask))
-  } (fee and price moves included)`
+  const detail = `${venueLabel(venues.hedge.venue)} spot: ${formatDecimal(free)} ${instrument.quote} free; ${hedgeBuyNeed(quantity, instrument, ask)}`
   return paysHedgeBuy(quantity, ask, free)
     ? { status: "ok", subject: "hedge funds", detail }
     : { status: "refuse", subject: "hedge funds", detail: `${detail}: a start refuses to trade (deposit ${instrument.quote} there or lower trade.quantity)` }

@@ -30,7 +30,7 @@ import type { Instrument } from "../core/domain/instrument"
 import { type Venue, venueLabel } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
-import { hedgeBuyCost, paysHedgeBuy } from "../core/strategy/hedge-funds"
+import { freeQuote, hedgeBuyNeed, paysHedgeBuy } from "../core/strategy/hedge-funds"
 import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
 import type { RunReport } from "../core/report/report"
@@ -410,13 +410,13 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       // a spot hedge venue pays each hedge buy from its quote balance: a buy it cannot pay would be
       // refused only after the maker leg filled, leaving the leg unhedged
       if (options.kind === "live" && hedgeInstrument.kind === "spot") {
-        const free = (yield* hedge.balances).find((b) => b.asset === hedgeInstrument.quote)?.free ?? ZERO
+        const free = freeQuote(yield* hedge.balances, hedgeInstrument)
         const ask = (yield* hedge.ticker).ask
         if (!paysHedgeBuy(config.trade.quantity, ask, free)) {
           return yield* new StrategyConfigError({
-            reason: `${venueLabel(hedge.venue)} spot holds ${formatDecimal(free)} ${hedgeInstrument.quote} free; a hedge buy of ${formatDecimal(config.trade.quantity)} ${hedgeInstrument.base} at about ${
-              formatDecimal(ask)
-            } needs ${formatDecimal(hedgeBuyCost(config.trade.quantity, ask))} (fee and price moves included): deposit ${hedgeInstrument.quote} there or lower trade.quantity; trading was not started`
+            reason: `${venueLabel(hedge.venue)} spot holds ${formatDecimal(free)} ${hedgeInstrument.quote} free; ${
+              hedgeBuyNeed(config.trade.quantity, hedgeInstrument, ask)
+            }: deposit ${hedgeInstrument.quote} there or lower trade.quantity; trading was not started`
           })
         }
       }
@@ -455,7 +455,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         const trip = reachedAlready.value
         // a hedged pair kept (unwind_at_start off) can still be unwound, the limit notwithstanding
         const hint = trip.key === "max_position" && !unwinding.maker && !BigDecimal.isZero(makerHeld.qty)
-          ? `npm run live -- ${config.source} --unwind-only trades the ${venueLabel(maker.venue)} position ${formatDecimal(makerHeld.qty)} back to zero, hedged, and stops`
+          ? `${unwindOnlyCommand(config)} trades the ${venueLabel(maker.venue)} position ${formatDecimal(makerHeld.qty)} back to zero, hedged, and stops`
           : undefined
         return yield* new LimitReachedBeforeTrading({ trip, ...(hint !== undefined ? { hint } : {}) })
       }
@@ -538,6 +538,9 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
   )
 }
 
+/** The command that unwinds the hedged pair a stop left, and stops (the trader's way out). */
+export const unwindOnlyCommand = (config: HedgeConfig): string => `npm run live -- ${config.source} --unwind-only`
+
 /**
  * At the end of a live run: the hedged pair it leaves on the venues (a stop between the legs), and
  * what becomes of it. Nothing when flat, too small to trade, or unreadable (the run is ending).
@@ -552,7 +555,7 @@ const pairLeftHint = (config: HedgeConfig, maker: Exchange, makerInstrument: Ins
     yield* Effect.log(
       `${makerName} holds ${formatDecimal(held)} ${makerInstrument.base}, hedged on the other venue: ${
         config.trade.unwindAtStart ? "the next start unwinds it before its first cycle" : "it stays (trade.unwind_at_start is off)"
-      }; npm run live -- ${config.source} --unwind-only unwinds it and stops`
+      }; ${unwindOnlyCommand(config)} unwinds it and stops`
     )
   }).pipe(Effect.catchAll(() => Effect.void))
 

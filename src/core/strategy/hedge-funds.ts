@@ -5,7 +5,9 @@
  * first. The 2 % margin covers the taker fee and the price moving before the hedge.
  */
 import { BigDecimal } from "effect"
-import { type Decimal, decimal } from "../domain/decimal"
+import type { Balance } from "../domain/account"
+import { type Decimal, decimal, formatDecimal, ZERO } from "../domain/decimal"
+import type { Instrument } from "../domain/instrument"
 
 const MARGIN = decimal("1.02")
 
@@ -14,3 +16,10 @@ export const hedgeBuyCost = (quantity: Decimal, ask: Decimal): Decimal => BigDec
 
 /** Whether `freeQuote` pays one hedge buy of `quantity` at `ask`. */
 export const paysHedgeBuy = (quantity: Decimal, ask: Decimal, freeQuote: Decimal): boolean => BigDecimal.greaterThanOrEqualTo(freeQuote, hedgeBuyCost(quantity, ask))
+
+/** The free balance of the instrument's quote asset (none listed: 0). */
+export const freeQuote = (balances: ReadonlyArray<Balance>, instrument: Instrument): Decimal => balances.find((b) => b.asset === instrument.quote)?.free ?? ZERO
+
+/** What a hedge buy needs, as the check and a refused start both say it. */
+export const hedgeBuyNeed = (quantity: Decimal, instrument: Instrument, ask: Decimal): string =>
+  `a hedge buy of ${formatDecimal(quantity)} ${instrument.base} at about ${formatDecimal(ask)} needs ${formatDecimal(hedgeBuyCost(quantity, ask))} (fee and price moves included)`
