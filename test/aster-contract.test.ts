@@ -192,6 +192,33 @@ describe("Aster failure handling (futures V1 unless said)", () => {
       yield* Effect.scoped(makeAsterExchange({ ...options, marketDataOnly: true }))
     }).pipe(Effect.provide(Live)))
 
+  it.scopedLive("the margin a hedge would open on: USDT available, the symbol's leverage, and whether the account is in Multi-Assets mode (V1 and V3)", () =>
+    Effect.gen(function*() {
+      for (const auth of [v1Auth(), v3Auth()]) {
+        const venue = makeFakeAsterVenue("aster-futures")
+        const baseUrl = yield* serveAster({ venue, market, faults: scriptedFaults().faults, accounts: testAccounts })
+        const exchange = yield* makeAsterExchange({ venue: "aster-futures", baseUrl, symbol: "ASTERUSDT", auth, timeoutMs: 2000, streamConnectTimeout: "5 seconds" })
+        const read = yield* exchange.openingMargin!
+        expect({ ...read, available: fmt(read.available), leverage: fmt(read.leverage) })
+          .toEqual({ venue: "aster-futures", asset: "USDT", available: "100000", leverage: "10", sharedAcrossAssets: false })
+        if (auth.kind === "v3") continue
+        // switched to Multi-Assets mode by a signed request of the account's own
+        expect(yield* Effect.promise(() => asterSignedRequest(baseUrl, V1_KEY, "POST", "multiAssetsMargin", [["multiAssetsMargin", "true"]])))
+          .toEqual({ status: 200, body: { code: 200, msg: "success" } })
+        expect((yield* exchange.openingMargin!).sharedAcrossAssets).toBe(true)
+      }
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("a Multi-Assets mode that cannot be read counts as shared margin (a start then warns, never refuses)", () =>
+    Effect.gen(function*() {
+      const venue = makeFakeAsterVenue("aster-futures")
+      const faults = scriptedFaults()
+      const baseUrl = yield* serveAster({ venue, market, faults: faults.faults, accounts: testAccounts })
+      const exchange = yield* makeAsterExchange({ venue: "aster-futures", baseUrl, symbol: "ASTERUSDT", auth: v1Auth(), timeoutMs: 2000, streamConnectTimeout: "5 seconds" })
+      faults.http(at("GET", "multiAssetsMargin"), { kind: "reject", code: -1000, message: "An unknown error occured while processing the request." })
+      expect((yield* exchange.openingMargin!).sharedAcrossAssets).toBe(true)
+    }).pipe(Effect.provide(Live)))
+
   it.scopedLive("a V3 signature for another chain id: -1022 mapped", () =>
     Effect.gen(function*() {
       const { venue, exchange } = yield* localAster(market, v3Auth(714), { streamConnectTimeout: "300 millis" })

@@ -459,6 +459,48 @@ describe("npm run live: refusals", () => {
     const fine = startLive(local.config, journal, ["--check"])
     expect(await fine.exited, fine.output()).toBe(0)
     expect(fine.output()).toMatch(/ok +hedge funds +ASTER spot: 10000 USDT free; a hedge buy of 10 ASTER/)
+    // unwinding alone sells what a pair holds: it is never refused for want of USDT
+    const unwindCheck = startLive(large, journal, ["--check", "--unwind-only"])
+    expect(await unwindCheck.exited, unwindCheck.output()).toBe(0)
+    expect(unwindCheck.output()).not.toMatch(/hedge funds/)
+    const unwind = startLive(large, journal, ["--unwind-only"])
+    expect(await unwind.exited, unwind.output()).toBe(0)
+    expect(unwind.output()).not.toMatch(/refused/)
+  })
+
+  it("an Aster futures account whose margin cannot open a hedge of trade.quantity: --check and a start refuse (exit 4); in Multi-Assets mode both only warn, and a hedge then refused to the end is called NOT HEDGED as the run ends", async () => {
+    // 1 USDT at leverage 10 opens 10 USDT of notional: a hedge of 10 ASTER at about 2 is more
+    const local = await exchange({ maxCycles: 1, accounts: "default_balances: { USDC: 10000, USDT: 1, ASTER: 1000 }\n" })
+    const before = await positions(local.config)
+    const journal = path.join(local.dir, "journal.db")
+    const need = "ASTER ASTERUSDT: 1 USDT available; a hedge buy of 10 ASTER at about [\\d.]+ at leverage 10 needs [\\d.]+ \\(fee and price moves included\\)"
+    const check = startLive(local.config, journal, ["--check"])
+    expect(await check.exited, check.output()).toBe(4)
+    expect(check.output()).toMatch(new RegExp(`refuse +hedge margin +${need}: a start refuses to trade \\(deposit USDT there, raise the symbol's leverage or lower trade\\.quantity\\)`))
+    const live = startLive(local.config, journal)
+    expect(await live.exited, live.output()).toBe(4)
+    expect(live.output()).toMatch(new RegExp(`error: refused: ${need}: deposit USDT there, raise the symbol's leverage or lower trade\\.quantity; trading was not started`))
+    noStackTrace(live.output())
+    expect(live.output()).not.toMatch(/\[Cycle 1\]/)
+    expect(await positions(local.config)).toEqual(before)
+    // in Multi-Assets mode the account's other assets count as margin too: a warning, not a refusal
+    const asterUrl = /aster:[\s\S]*?base_url: "([^"]+)"/.exec(fs.readFileSync(local.config, "utf8"))![1]!
+    const switched = await asterSignedRequest(asterUrl, { apiKey: DEFAULT_TEST_ACCOUNT.asterApiKey, apiSecret: DEFAULT_TEST_ACCOUNT.asterApiSecret }, "POST", "multiAssetsMargin", [["multiAssetsMargin", "true"]])
+    expect(switched.status).toBe(200)
+    const shared = startLive(local.config, journal, ["--check"])
+    expect(await shared.exited, shared.output()).toBe(0)
+    expect(shared.output()).toMatch(new RegExp(`warn +hedge margin +${need}: the account is in Multi-Assets mode, where its other assets count as margin too`))
+    // a start warns and trades; here nothing else pays the margin, so the hedge is refused to the
+    // end (the kill switch stops the run, exit 3), and the run's last word says it is not hedged
+    const unhedged = startLive(local.config, journal)
+    expect(await unhedged.exited, unhedged.output()).toBe(3)
+    expect(unhedged.output()).toMatch(new RegExp(`${need}; the account is in Multi-Assets mode, where its other assets count as margin too: trading starts`))
+    expect(unhedged.output()).toMatch(/hedge buy 10 failed: aster-futures: insufficient balance: Margin is insufficient\. \(-2019\)/)
+    const [, held, exposed, buy] = /NOT HEDGED: BP holds (-[\d.]+) ASTER and ASTER 0: (-[\d.]+) ASTER is exposed until then; the next start hedges it before anything else \(an ASTER market buy of ([\d.]+)\)/.exec(unhedged.output()) ?? []
+    expect([exposed, buy], unhedged.output()).toEqual([held, held!.slice(1)])
+    expect(unhedged.output()).not.toMatch(/hedged on the other venue/)
+    const after = await positions(local.config)
+    expect([after.maker, after.hedge].map(formatDecimal)).toEqual([formatDecimal(BigDecimal.sum(before.maker, decimal(held!))), formatDecimal(before.hedge)])
   })
 
   it("a quantity the venues cannot trade: refused before any order, with its own exit code (4)", async () => {
@@ -488,6 +530,7 @@ describe("npm run live: refusals", () => {
     const [, price] = /limit sell 10 at ([\d.]+)/.exec(out)!
     expect(BigDecimal.greaterThan(decimal(price!), decimal(bid!))).toBe(true)
     expect(out).toMatch(/ok +imbalance +none/)
+    expect(out).toMatch(/ok +hedge margin +ASTER ASTERUSDT: 10000 USDT available; a hedge buy of 10 ASTER at about [\d.]+ at leverage 10 needs [\d.]+ \(fee and price moves included\)/)
     // the limits in force, defaults included (trade.quantity 10)
     expect(out).toMatch(/ok +kill switch +risk\.max_unhedged_qty_seconds 600, max_consecutive_hedge_failures 3, max_position 50, max_loss 50 \(per run\), max_loss_per_day off, max_auto_hedge 20/)
     expect(out).not.toMatch(/loss per day/)

@@ -4,7 +4,7 @@
  */
 import { Context, type Duration, type Effect, type Option, type Scope } from "effect"
 import type { FundingPayment } from "./accounting/ledger"
-import type { Balance, Position } from "./domain/account"
+import type { Balance, OpeningMargin, Position } from "./domain/account"
 import type { Instrument } from "./domain/instrument"
 import type { FundingQuote, MarketEvent, Ticker } from "./domain/market"
 import type { Fill, LimitOrderRequest, MarketOrderRequest, Order, OrderUpdate } from "./domain/order"
@@ -41,6 +41,12 @@ export interface Exchange {
   readonly nextUpdate: (within: Duration.DurationInput) => Effect.Effect<Option.Option<OrderUpdate>, ExchangeError>
   readonly position: Effect.Effect<Position, ExchangeError>
   readonly balances: Effect.Effect<ReadonlyArray<Balance>, ExchangeError>
+  /**
+   * Optional, perps on a live account: the margin a new position draws on and the symbol's
+   * leverage. A live start checks that one hedge can open: the venue would refuse it for margin
+   * only after the maker leg filled.
+   */
+  readonly openingMargin?: Effect.Effect<OpeningMargin, ExchangeError>
   /** the venue's next funding time (ms since epoch); none on spot venues */
   readonly nextFundingTime: Effect.Effect<Option.Option<number>, ExchangeError>
   /**

@@ -3,8 +3,8 @@
  * keys (a signed read on each venue), shows each venue's filters and market, balances, positions
  * and open orders, whether the quantity can be traded at today's price, the first order a start
  * would post, where the funding guard stands, the cross-venue imbalance a start would hedge (or
- * refuse), a position at or beyond max_position (unwound first, or refused), whether a spot hedge
- * venue's quote balance pays a hedge buy, the kill switch's limits in force (defaults included),
+ * refuse), a position at or beyond max_position (unwound first, or refused), whether the hedge
+ * venue can fund a hedge (a spot buy from the quote balance, a perp's margin), the kill switch's limits in force (defaults included),
  * the last 24 hours' loss when risk.max_loss_per_day is set, and what the journal holds from an
  * earlier run. No order is placed or cancelled.
  */
@@ -18,10 +18,10 @@ import { type Venue, venueLabel } from "../core/domain/venue"
 import { utcTime } from "../core/domain/utc"
 import type { Exchange } from "../core/exchange"
 import { limitPrice } from "../core/strategy/hedge-loop"
-import { freeQuote, hedgeBuyNeed, paysHedgeBuy } from "../core/strategy/hedge-funds"
 import { quantityProblems } from "../core/strategy/tradable-quantity"
 import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { type JournalError, type JournalService, openJournal, type RunKind } from "./journal"
+import { hedgeFundingVerdict } from "./hedge-funding"
 import { beyondAutoHedge } from "./reconcile"
 import { earlierRunsLastDay, journalledNetQty, unwindOnlyCommand, type Venues } from "./runner"
 import { DAY_MS, TrailingPnl } from "../core/risk/trailing-pnl"
@@ -35,12 +35,9 @@ export interface CheckLine {
   readonly detail: string
 }
 
-
 interface VenueReading {
   readonly instrument?: Instrument
   readonly ticker?: Ticker
-  /** the free balance of the instrument's quote asset */
-  readonly quoteFree?: Decimal
   readonly position?: BigDecimal.BigDecimal
   readonly nextFunding?: Option.Option<number>
 }
@@ -86,7 +83,6 @@ const readVenue = (exchange: Exchange, lines: Array<CheckLine>): Effect.Effect<V
     return {
       instrument: i,
       ...(Either.isRight(ticker) ? { ticker: ticker.right } : {}),
-      ...(Either.isRight(balances) ? { quoteFree: freeQuote(balances.right, i) } : {}),
       ...(Either.isRight(position) ? { position: position.right.qty } : {}),
       ...(Either.isRight(nextFunding) ? { nextFunding: nextFunding.right } : {})
     }
@@ -141,9 +137,12 @@ export const preflight = (
       if (limitLine !== undefined) lines.push(limitLine)
     }
 
-    // a live spot hedge pays each hedge buy from its quote balance (a paper account is simulated)
-    if (kind === "live" && hedge.instrument?.kind === "spot" && hedge.ticker !== undefined && hedge.quoteFree !== undefined) {
-      lines.push(hedgeFundsLine(config, venues, hedge.instrument, hedge.ticker.ask, hedge.quoteFree))
+    // whether a live hedge can be funded, as a start checks it (a paper account is simulated, and
+    // unwinding alone frees funds); not when the account's reads failed already (its line says why)
+    if (kind === "live" && !unwindOnly && hedge.instrument !== undefined && hedge.ticker !== undefined && hedge.position !== undefined) {
+      const funding = yield* Effect.either(hedgeFundingVerdict(venues.hedge, hedge.instrument, quantity, hedge.ticker.ask))
+      if (Either.isLeft(funding)) lines.push({ status: "fail", subject: "hedge funds", detail: `could not read whether a hedge can be funded: ${funding.left.message}` })
+      else if (funding.right !== undefined) lines.push({ status: funding.right.status, subject: funding.right.subject, detail: funding.right.detail })
     }
 
     const risk = config.risk
@@ -252,15 +251,6 @@ const positionLimitLine = (config: HedgeConfig, venues: Venues, makerPosition: D
     ? `; ${unwindOnlyCommand(config)} trades the ${venueLabel(venues.maker.venue)} position back to zero, hedged, and stops`
     : ""
   return { status: "refuse", subject, detail: `${listed}: a start refuses to trade${hint}` }
-}
-
-/** Whether a spot hedge venue's free quote pays a hedge buy of trade.quantity (a start refuses otherwise). */
-const hedgeFundsLine = (config: HedgeConfig, venues: Venues, instrument: Instrument, ask: Decimal, free: Decimal): CheckLine => {
-  const { quantity } = config.trade
-  const detail = `${venueLabel(venues.hedge.venue)} spot: ${formatDecimal(free)} ${instrument.quote} free; ${hedgeBuyNeed(quantity, instrument, ask)}`
-  return paysHedgeBuy(quantity, ask, free)
-    ? { status: "ok", subject: "hedge funds", detail }
-    : { status: "refuse", subject: "hedge funds", detail: `${detail}: a start refuses to trade (deposit ${instrument.quote} there or lower trade.quantity)` }
 }
 
 /** What a spot hedge's journalled fills moved (none without a journal), as a start reads it; left: why it could not be read. */

@@ -30,19 +30,19 @@ import type { Instrument } from "../core/domain/instrument"
 import { type Venue, venueLabel } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
-import { freeQuote, hedgeBuyNeed, paysHedgeBuy } from "../core/strategy/hedge-funds"
 import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
 import type { RunReport } from "../core/report/report"
 import { JournalError, type JournalService, KILLED, openJournal, type Run, type RunKind } from "./journal"
 import { makeFillBackfill } from "./fill-backfill"
+import { hedgeFundingVerdict } from "./hedge-funding"
 import { guardJournal } from "./journal-guard"
 import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
 import { reportFromJournal } from "./journal-report"
 import { type RecordingError, type RecordingOptions, type RecordingSummary, startMarketRecording } from "./market-recorder"
 import { type AlertsService, noAlerts } from "./alerts"
 import { dailyDigest } from "./daily-digest"
-import { describeReconcile, reconcile, ReconciliationRefused } from "./reconcile"
+import { beyondAutoHedge, describeReconcile, reconcile, ReconciliationRefused } from "./reconcile"
 import { endedAlert, failedAlert, hedgeFailureAlerts, lossWarnings, startedAlert } from "./run-alerts"
 import { KillSwitchTripped, LimitReachedBeforeTrading, RiskGuard, riskObserver, watchdog } from "../core/risk/risk-guard"
 import { progressObserver } from "./run-progress"
@@ -407,18 +407,15 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       yield* guard.recordPosition(makerHeld, now, { unwinding: unwinding.maker })
       yield* guard.recordPosition({ ...hedgeHeld, qty: hedgeMoved }, now, { unwinding: unwinding.hedge })
 
-      // a spot hedge venue pays each hedge buy from its quote balance: a buy it cannot pay would be
-      // refused only after the maker leg filled, leaving the leg unhedged
-      if (options.kind === "live" && hedgeInstrument.kind === "spot") {
-        const free = freeQuote(yield* hedge.balances, hedgeInstrument)
-        const ask = (yield* hedge.ticker).ask
-        if (!paysHedgeBuy(config.trade.quantity, ask, free)) {
-          return yield* new StrategyConfigError({
-            reason: `${venueLabel(hedge.venue)} spot holds ${formatDecimal(free)} ${hedgeInstrument.quote} free; ${
-              hedgeBuyNeed(config.trade.quantity, hedgeInstrument, ask)
-            }: deposit ${hedgeInstrument.quote} there or lower trade.quantity; trading was not started`
-          })
-        }
+      // a hedge the venue cannot fund would be refused only after the maker leg filled, leaving it
+      // unhedged (a spot buy is paid from the quote balance, a perp opens on margin). Unwinding
+      // alone (--unwind-only) only trades the pair back, freeing funds: it is never refused here
+      if (options.kind === "live" && options.unwindOnly !== true) {
+        const funding = yield* hedgeFundingVerdict(hedge, hedgeInstrument, config.trade.quantity, (yield* hedge.ticker).ask).pipe(
+          Effect.catchAll((error) => Effect.as(Effect.logWarning(`could not read whether ${venueLabel(hedge.venue)} can fund a hedge: ${error.message}`), undefined))
+        )
+        if (funding?.status === "refuse") return yield* new StrategyConfigError({ reason: funding.startMessage })
+        if (funding?.status === "warn") yield* Effect.logWarning(funding.startMessage)
       }
 
       // the strategy reads the maker's stream; the hedge venue's (its fills and fees) is read here
@@ -517,8 +514,8 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       const endedAt = yield* Clock.currentTimeMillis
       yield* mustWrite(journal.endRun(runId, { endedAt, outcome, ...(reason !== undefined ? { message: reason } : {}) }))
     }
-    // a live venue keeps the pair a stop between the legs leaves (paper venues start flat)
-    if (options.kind === "live") yield* pairLeftHint(config, venues.maker, makerInstrument, hedgeInstrument)
+    // what the run leaves on live venues: an imbalance, or the pair a stop between the legs leaves (paper venues start flat)
+    if (options.kind === "live") yield* positionsLeftHint(config, journal, venues.maker, venues.hedge, makerInstrument, hedgeInstrument)
     const report = yield* mustWrite(reportFromJournal(options.journalPath, { runId }))
     yield* alerts.send(endedAlert(options.kind, runId, outcome, reason, report))
     return {
@@ -542,22 +539,40 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
 export const unwindOnlyCommand = (config: HedgeConfig): string => `npm run live -- ${config.source} --unwind-only`
 
 /**
- * At the end of a live run: the hedged pair it leaves on the venues (a stop between the legs), and
- * what becomes of it. Nothing when flat, too small to trade, or unreadable (the run is ending).
+ * At the end of a live run, what it leaves on the venues: an imbalance (hedges the venue refused
+ * to the end), said as an error with what the next start does about it; else the hedged pair a
+ * stop between the legs leaves, and what becomes of it. Nothing when flat, too small to trade, or
+ * unreadable (the run is ending). A spot hedge's side is what the journal's trading moved, as a
+ * start counts it.
  */
-const pairLeftHint = (config: HedgeConfig, maker: Exchange, makerInstrument: Instrument, hedgeInstrument: Instrument) =>
+const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: Exchange, hedge: Exchange, makerInstrument: Instrument, hedgeInstrument: Instrument) =>
   Effect.gen(function*() {
     const held = (yield* maker.position).qty
+    const hedgeMoved = hedgeInstrument.kind === "spot" ? yield* journalledNetQty(journal, hedge.venue) : (yield* hedge.position).qty
+    const imbalance = BigDecimal.normalize(BigDecimal.sum(held, hedgeMoved))
+    const makerName = venueLabel(maker.venue)
+    const hedgeName = venueLabel(hedge.venue)
+    if (BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(imbalance), BigDecimal.max(hedgeInstrument.minQty, hedgeInstrument.stepSize)) && !BigDecimal.isZero(imbalance)) {
+      const order = `an ${hedgeName} market ${BigDecimal.isPositive(imbalance) ? "sell" : "buy"} of ${formatDecimal(BigDecimal.abs(imbalance))}`
+      const next = beyondAutoHedge(imbalance, config.risk.maxAutoHedge)
+        ? `it is beyond risk.max_auto_hedge ${formatDecimal(config.risk.maxAutoHedge)}, so the next start refuses to trade until it is hedged (${order})`
+        : `the next start hedges it before anything else (${order})`
+      return yield* Effect.logError(
+        `NOT HEDGED: ${makerName} holds ${formatDecimal(held)} ${makerInstrument.base} and ${hedgeName} ${formatDecimal(hedgeMoved)}${
+          hedgeInstrument.kind === "spot" ? " (what this bot's trading moved)" : ""
+        }: ${formatDecimal(imbalance)} ${makerInstrument.base} is exposed until then; ${next}`
+      )
+    }
     if (BigDecimal.isZero(held)) return
     const leg = unwindLeg(held, config.trade.quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last)
     if (leg === undefined) return
-    const makerName = venueLabel(maker.venue)
     yield* Effect.log(
       `${makerName} holds ${formatDecimal(held)} ${makerInstrument.base}, hedged on the other venue: ${
         config.trade.unwindAtStart ? "the next start unwinds it before its first cycle" : "it stays (trade.unwind_at_start is off)"
       }; ${unwindOnlyCommand(config)} unwinds it and stops`
     )
-  }).pipe(Effect.catchAll(() => Effect.void))
+    // a journal that failed reads as a defect: the hint is skipped, the run's end goes on
+  }).pipe(Effect.catchAllCause(() => Effect.void))
 
 /** Waits for a fiber, or on interruption asks it to stop and still waits for it (its report). */
 export const awaitStopping = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, stop: Deferred.Deferred<void>) =>

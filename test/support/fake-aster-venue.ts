@@ -81,6 +81,7 @@ export const makeFakeAsterVenue = (venue: Extract<Venue, "aster-futures" | "aste
     skewMs: 0,
     venue,
     instrument,
+    leverage: venue === "aster-spot" ? 1 : 10,
     now: () => Date.now() + self.skewMs,
     ticker: () => ({ ts: quoteTs, bid, bidQty: decimal("1000"), ask, askQty: decimal("1000"), last }),
     depth: (limit) => ({

@@ -94,6 +94,7 @@ export const makeFakeLocalVenue = (options: FakeVenueOptions = {}): FakeLocalVen
   const venue: FakeLocalVenue = {
     venue: instrument.venue,
     instrument,
+    leverage: 10,
     skewMs: 0,
     placements,
     now: () => Date.now() + venue.skewMs,

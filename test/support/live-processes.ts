@@ -90,7 +90,14 @@ export const fastConfig = (text: string, maxCycles: number, extra = ""): string 
     .replace(/cycle_sleep: .*/, `cycle_sleep: 0.2\n  max_cycles: ${maxCycles}`) + extra
 
 export const startLocalExchange = async (
-  options: { readonly variant?: "futures" | "spot"; readonly faults?: string; readonly maxCycles: number; readonly market?: string }
+  options: {
+    readonly variant?: "futures" | "spot"
+    readonly faults?: string
+    readonly maxCycles: number
+    readonly market?: string
+    /** an accounts file (YAML) for `--accounts`: who may trade, with what balances */
+    readonly accounts?: string
+  }
 ): Promise<LocalExchange> => {
   const dir = tempDir()
   const written = path.join(dir, "local.yaml")
@@ -100,6 +107,11 @@ export const startLocalExchange = async (
     const plan = path.join(dir, "faults.yaml")
     fs.writeFileSync(plan, options.faults)
     args.push("--faults", plan)
+  }
+  if (options.accounts !== undefined) {
+    const file = path.join(dir, "accounts.yaml")
+    fs.writeFileSync(file, options.accounts)
+    args.push("--accounts", file)
   }
   const exchange = start("src/cli/exchange.ts", args)
   await waitFor(exchange, /Ctrl\+C to stop/)

@@ -40,6 +40,7 @@ import {
   ListenKey,
   PositionRisk,
   PositionSideDual,
+  MultiAssetsMargin,
   PremiumIndex,
   PriceTicker,
   type RateLimit,
@@ -130,6 +131,8 @@ export interface AsterClient {
   readonly futuresBalances: Effect.Effect<typeof FuturesBalances.Type, ExchangeError>
   /** futures only: whether the account is in Hedge Mode (dual-side positions) */
   readonly dualSidePosition: Effect.Effect<boolean, ExchangeError>
+  /** futures only: whether the account is in Multi-Assets mode (margin shared across its assets) */
+  readonly multiAssetsMargin: Effect.Effect<boolean, ExchangeError>
   /** spot only */
   readonly spotAccount: Effect.Effect<typeof SpotAccount.Type, ExchangeError>
   readonly createListenKey: Effect.Effect<string, ExchangeError>
@@ -169,6 +172,7 @@ const endpoints = {
   positionRisk: ep("GET", "positionRisk", 5, "SIGNED"),
   balance: ep("GET", "balance", 5, "SIGNED"),
   positionSideDual: ep("GET", "positionSide/dual", 30, "SIGNED"),
+  multiAssetsMargin: ep("GET", "multiAssetsMargin", 30, "SIGNED"),
   account: ep("GET", "account", 5, "SIGNED"),
   listenKeyCreate: ep("POST", "listenKey", 1, "USER_STREAM", false),
   listenKeyKeepAlive: ep("PUT", "listenKey", 1, "USER_STREAM", true),
@@ -454,6 +458,7 @@ export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<Aste
       positionRisk: (symbol) => futuresOnly("positionRisk", request(endpoints.positionRisk, symbolParam(symbol), PositionRisk)),
       futuresBalances: futuresOnly("balance", request(endpoints.balance, [], FuturesBalances)),
       dualSidePosition: futuresOnly("positionSide/dual", Effect.map(request(endpoints.positionSideDual, [], PositionSideDual), (r) => r.dualSidePosition)),
+      multiAssetsMargin: futuresOnly("multiAssetsMargin", Effect.map(request(endpoints.multiAssetsMargin, [], MultiAssetsMargin), (r) => r.multiAssetsMargin)),
       spotAccount: spotOnly("account", request(endpoints.account, [], SpotAccount)),
       createListenKey: Effect.map(request(endpoints.listenKeyCreate, [], ListenKey), (r) => r.listenKey),
       keepAliveListenKey: (listenKey) => Effect.asVoid(request(endpoints.listenKeyKeepAlive, listenKeyParams(listenKey), Empty)),

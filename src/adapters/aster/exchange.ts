@@ -10,7 +10,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Socket from "@effect/platform/Socket"
 import { BigDecimal, Data, Duration, Effect, Either, Layer, Option, Schema, type Scope } from "effect"
 import type { HedgeConfig } from "../../core/config/config"
-import { type Decimal, formatDecimal, ZERO } from "../../core/domain/decimal"
+import { type Decimal, formatDecimal, parseDecimal, ZERO } from "../../core/domain/decimal"
 import { isOpenStatus, type Order, type OrderUpdate } from "../../core/domain/order"
 import { type ExchangeError, InvalidResponse, OrderRejected } from "../../core/errors"
 import { type Exchange, HedgeVenue } from "../../core/exchange"
@@ -253,6 +253,31 @@ export const makeAsterExchange = (
       balances: client.market === "futures"
         ? Effect.map(client.futuresBalances, (rows) => futuresBalancesOf(venue, rows))
         : Effect.map(client.spotAccount, (account) => spotBalancesOf(venue, account)),
+      // what a hedge opening a position draws on: the margin asset's available balance at the
+      // symbol's leverage. A mode that cannot be read counts as shared (a start then only warns)
+      ...(client.market === "futures"
+        ? {
+          openingMargin: Effect.gen(function*() {
+            const [rows, balances, shared] = yield* Effect.all([
+              client.positionRisk(symbol),
+              client.futuresBalances,
+              Effect.either(client.multiAssetsMargin)
+            ], { concurrency: "unbounded" })
+            const text = rows.find((r) => r.symbol === symbol && r.leverage !== undefined)?.leverage
+            const leverage = text === undefined ? Option.none() : Option.filter(parseDecimal(text), BigDecimal.isPositive)
+            if (Option.isNone(leverage)) return yield* new InvalidResponse({ venue, detail: `positionRisk tells no leverage for ${symbol} (${text ?? "none"})` })
+            if (Either.isLeft(shared)) yield* Effect.logDebug(`Aster margin mode unread: ${shared.left.message}`)
+            const asset = rules.instrument.quote
+            return {
+              venue,
+              asset,
+              available: balances.find((b) => b.asset === asset)?.availableBalance ?? ZERO,
+              leverage: leverage.value,
+              sharedAcrossAssets: Either.getOrElse(shared, () => true)
+            }
+          })
+        }
+        : {}),
       nextFundingTime: client.market === "futures"
         ? Effect.map(client.premiumIndex(symbol), (index) => Option.some(index.nextFundingTime))
         : Effect.succeed(Option.none()),

@@ -232,6 +232,9 @@ export const Income = Schema.Array(IncomeRow)
 /** GET /fapi/v1/positionSide/dual: true = Hedge Mode (LONG and SHORT positions), false = One-way Mode. */
 export const PositionSideDual = Schema.Struct({ dualSidePosition: Schema.Boolean })
 
+/** GET /fapi/v1/multiAssetsMargin: true = Multi-Assets mode (margin shared across the account's assets). */
+export const MultiAssetsMargin = Schema.Struct({ multiAssetsMargin: Schema.Boolean })
+
 export const PositionRisk = Schema.Array(Schema.Struct({
   symbol: Schema.String,
   positionAmt: Decimal,

@@ -17,3 +17,17 @@ export const Balance = Schema.Struct({
   locked: DecimalString
 })
 export type Balance = typeof Balance.Type
+
+/**
+ * What opening a perp position takes on a venue: its initial margin (notional / leverage) comes
+ * out of `available` of the margin asset. With margin shared across assets (Aster's Multi-Assets
+ * mode) other assets pay for it too, so `available` alone may understate it.
+ */
+export const OpeningMargin = Schema.Struct({
+  venue: Venue,
+  asset: Schema.String,
+  available: DecimalString,
+  leverage: DecimalString,
+  sharedAcrossAssets: Schema.Boolean
+})
+export type OpeningMargin = typeof OpeningMargin.Type

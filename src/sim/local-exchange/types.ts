@@ -76,6 +76,8 @@ export interface LocalVenue {
   readonly fills: (account: string, sinceMs?: number) => ReadonlyArray<Fill>
   /** signed base quantity */
   readonly position: (account: string) => Decimal
+  /** perps: the margin leverage every account trades at (a whole number; 1 on spot) */
+  readonly leverage: number
   readonly balances: (account: string) => ReadonlyArray<Balance>
   /** own-order messages (accepted, fill, cancelled) for an account; returns the unsubscribe */
   readonly onOrderUpdate: (account: string, listener: (update: OrderUpdate) => void) => () => void

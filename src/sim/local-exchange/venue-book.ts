@@ -616,6 +616,7 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
   const book: LocalVenueBook = {
     venue,
     instrument,
+    leverage: perp ? leverage : 1,
     engine,
     priceScale,
     qtyScale,

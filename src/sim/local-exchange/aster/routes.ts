@@ -23,6 +23,7 @@
  * | POST / GET / DELETE `order`, GET `openOrders`, GET `userTrades` | signed |
  * | GET `positionRisk`, `balance` (futures; V1 at `/fapi/v2/…`), GET `account` (spot) | signed |
  * | GET / POST `positionSide/dual` (futures: Hedge Mode, whose orders must name LONG or SHORT, else -4061) | signed |
+ * | GET / POST `multiAssetsMargin` (futures: the mode is only reported; margin stays per account) | signed |
  * | GET `income` (futures; the account's FUNDING_FEE rows, the only income the local venue books) | signed |
  * | POST / PUT / DELETE `listenKey` | V1: API key; V3: signed |
  * | WS `/ws/<listenKey>`, `/ws/<stream>`, `/stream?streams=a/b` | — |
@@ -396,7 +397,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
   const positionRisk: Handler = (p, account) =>
     Effect.gen(function*() {
       yield* checkSymbol(p, false)
-      return wirePositionRisk(instrument.symbol, venue.position(account), entryPriceOf(venue.fills(account)), markPrice(), venue.now())
+      return wirePositionRisk(instrument.symbol, venue.position(account), entryPriceOf(venue.fills(account)), markPrice(), venue.leverage, venue.now())
     })
 
   /** accounts switched to Hedge Mode (dual-side positions); the others are in One-way Mode */
@@ -412,6 +413,18 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       }
       if (dual === "true") hedgeMode.add(account)
       else hedgeMode.delete(account)
+      return { code: 200, msg: "success" }
+    })
+
+  /** accounts switched to Multi-Assets mode: reported as such, their margin computed as before */
+  const multiAssets = new Set<string>()
+  const multiAssetsMargin: Handler = (_p, account) => Effect.sync(() => ({ multiAssetsMargin: multiAssets.has(account) }))
+  const setMultiAssetsMargin: Handler = (p, account) =>
+    Effect.gen(function*() {
+      const on = p.get("multiAssetsMargin")
+      if (on !== "true" && on !== "false") return yield* mandatory("multiAssetsMargin")
+      if (on === "true") multiAssets.add(account)
+      else multiAssets.delete(account)
       return { code: 200, msg: "success" }
     })
 
@@ -461,7 +474,9 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
           endpoint("GET", accountAt("positionRisk"), "SIGNED", 5, positionRisk),
           endpoint("GET", accountAt("balance"), "SIGNED", 5, futuresBalance),
           endpoint("GET", at("positionSide/dual"), "SIGNED", 30, positionSideDual),
-          endpoint("POST", at("positionSide/dual"), "SIGNED", 1, setPositionSideDual)
+          endpoint("POST", at("positionSide/dual"), "SIGNED", 1, setPositionSideDual),
+          endpoint("GET", at("multiAssetsMargin"), "SIGNED", 30, multiAssetsMargin),
+          endpoint("POST", at("multiAssetsMargin"), "SIGNED", 1, setMultiAssetsMargin)
         ]
         : [endpoint("GET", at("account"), "SIGNED", 5, spotAccount)])
     ]

@@ -199,14 +199,14 @@ export const entryPriceOf = (fills: ReadonlyArray<Fill>): Decimal => {
   return BigDecimal.isZero(qty) ? ZERO : divideToScale(cost, qty, 8)
 }
 
-export const wirePositionRisk = (symbol: string, position: Decimal, entryPrice: Decimal, markPrice: Decimal, now: number) => [{
+export const wirePositionRisk = (symbol: string, position: Decimal, entryPrice: Decimal, markPrice: Decimal, leverage: number, now: number) => [{
   symbol,
   positionAmt: fmt(position),
   entryPrice: fmt(entryPrice),
   markPrice: fmt(markPrice),
   unRealizedProfit: fmt(BigDecimal.isZero(position) ? ZERO : BigDecimal.multiply(BigDecimal.subtract(markPrice, entryPrice), position)),
   liquidationPrice: "0",
-  leverage: "10",
+  leverage: String(leverage),
   maxNotionalValue: "1000000",
   marginType: "cross",
   isolatedMargin: "0",

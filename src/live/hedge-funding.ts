@@ -1,0 +1,69 @@
+/**
+ * Whether the hedge venue can fund one hedge of trade.quantity (src/core/strategy/hedge-funds.ts
+ * has the rules), read from the live account. A start refuses to trade when it cannot, and
+ * `--check` shows the same verdict as its `hedge funds` (spot) or `hedge margin` (perp) line.
+ */
+import { Effect } from "effect"
+import type { Decimal } from "../core/domain/decimal"
+import { formatDecimal } from "../core/domain/decimal"
+import type { Instrument } from "../core/domain/instrument"
+import { venueLabel } from "../core/domain/venue"
+import type { ExchangeError } from "../core/errors"
+import type { Exchange } from "../core/exchange"
+import { freeQuote, hedgeBuyNeed, hedgeMarginNeed, paysHedgeBuy, paysHedgeMargin } from "../core/strategy/hedge-funds"
+
+export interface HedgeFundingVerdict {
+  /** refuse: a start does not trade; warn: it trades, and says why a hedge may still be refused */
+  readonly status: "ok" | "warn" | "refuse"
+  readonly subject: "hedge funds" | "hedge margin"
+  /** as the check lists it */
+  readonly detail: string
+  /** what a start says as it refuses or warns */
+  readonly startMessage: string
+}
+
+/**
+ * The verdict for a hedge buy of `quantity` at `ask`; none when the venue tells no margin (the
+ * simulated ones).
+ */
+export const hedgeFundingVerdict = (
+  hedge: Exchange,
+  instrument: Instrument,
+  quantity: Decimal,
+  ask: Decimal
+): Effect.Effect<HedgeFundingVerdict | undefined, ExchangeError> =>
+  Effect.gen(function*() {
+    const name = venueLabel(hedge.venue)
+    if (instrument.kind === "spot") {
+      const free = freeQuote(yield* hedge.balances, instrument)
+      const need = hedgeBuyNeed(quantity, instrument, ask)
+      const detail = `${name} spot: ${formatDecimal(free)} ${instrument.quote} free; ${need}`
+      return paysHedgeBuy(quantity, ask, free)
+        ? { status: "ok", subject: "hedge funds", detail, startMessage: detail }
+        : {
+          status: "refuse",
+          subject: "hedge funds",
+          detail: `${detail}: a start refuses to trade (deposit ${instrument.quote} there or lower trade.quantity)`,
+          startMessage: `${name} spot holds ${formatDecimal(free)} ${instrument.quote} free; ${need}: deposit ${instrument.quote} there or lower trade.quantity; trading was not started`
+        }
+    }
+    if (hedge.openingMargin === undefined) return undefined
+    const margin = yield* hedge.openingMargin
+    const detail = `${name} ${instrument.symbol}: ${hedgeMarginNeed(quantity, instrument, ask, margin)}`
+    if (paysHedgeMargin(quantity, ask, margin)) return { status: "ok", subject: "hedge margin", detail, startMessage: detail }
+    const remedy = `deposit ${margin.asset} there, raise the symbol's leverage or lower trade.quantity`
+    // in Multi-Assets mode the other assets' margin counts too: this balance alone proves nothing
+    return margin.sharedAcrossAssets
+      ? {
+        status: "warn",
+        subject: "hedge margin",
+        detail: `${detail}: the account is in Multi-Assets mode, where its other assets count as margin too; if they do not cover it, each hedge is refused once a maker leg filled`,
+        startMessage: `${detail}; the account is in Multi-Assets mode, where its other assets count as margin too: trading starts, but if they do not cover it each hedge is refused once a maker leg filled (${remedy})`
+      }
+      : {
+        status: "refuse",
+        subject: "hedge margin",
+        detail: `${detail}: a start refuses to trade (${remedy})`,
+        startMessage: `${detail}: ${remedy}; trading was not started`
+      }
+  })
