@@ -24,8 +24,11 @@ const CACHE = ".cache/bench"
 const TICKS_PER_SECOND = 100
 const GENERATOR_SEED = 20250924
 
-/** Cached files are keyed by the generator's source, so a changed generator makes new files. */
-const generatorVersion = createHash("sha256").update(fs.readFileSync("src/sim/data/generate.ts")).digest("hex").slice(0, 10)
+/** Cached files are keyed by the sources that shape them (the generator, the file layout), so a change to either makes new files. */
+const generatorVersion = ["src/sim/data/generate.ts", "src/sim/tickstore/writer.ts", "src/sim/tickstore/schema.ts"]
+  .reduce((hash, file) => hash.update(fs.readFileSync(file)), createHash("sha256"))
+  .digest("hex")
+  .slice(0, 10)
 
 const tickFile = (ticks: number): string => {
   const file = path.join(CACHE, `synthetic-${ticks}-${TICKS_PER_SECOND}tps-seed${GENERATOR_SEED}-${generatorVersion}.db`)
