@@ -163,6 +163,37 @@ describe("hedge loop", () => {
     expect(lines.join("\n")).toMatch(/stopping: flat across venues/)
   })
 
+  it("a stop keeps trying to hedge the residual for trade.wind_down_hedge_seconds, not only hedge_retry_attempts times", async () => {
+    const ticks = [
+      ...steadyQuotes(8),
+      { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const },
+      { t: 3000, venue: "bp" as const, trade: ["2.0020", "104", "buy"] as const }
+    ]
+    // the hedge venue refuses every market order until 40 s in: the fill at 3 s cannot be hedged
+    // by the run (5 retries, 6.2 s), so the kill switch stops it and the wind-down takes over
+    const refusing: Decorate = (kernel, venues) => ({
+      ...venues,
+      hedge: {
+        ...venues.hedge,
+        // asked at each attempt: a retry runs the same effect again
+        placeMarket: (request) =>
+          Effect.suspend(() =>
+            kernel.now / 1000 < at(40_000) ? Effect.fail(new OrderRejected({ venue: "aster-futures", reason: "Margin is insufficient." })) : venues.hedge.placeMarket(request)
+          )
+      }
+    })
+    const patch = (seconds: number) => ({ trade: { quantity: "10", offset_percent: 0.1, wind_down_hedge_seconds: seconds } })
+    // the default minute: the last hedge goes through at 40 s
+    const patient = await run(ticks, patch(60), {}, refusing)
+    expect(patient.report.run.outcome).toBe("kill-switch")
+    expect(patient.report.exposure.finalNetPosition).toBe("0")
+    expect(patient.lines.join("\n")).toMatch(/stopping: flat across venues/)
+    // without the time: as many tries as any hedge, and the residual is left
+    const brief = await run(ticks, patch(0), {}, refusing)
+    expect(brief.report.exposure.finalNetPosition).toBe("-4")
+    expect(brief.lines.join("\n")).toMatch(/stopping: could not wind down cleanly: .*; unhedged -4/)
+  })
+
   it("sends a maker order whose client id was taken under the next one, without failing the run", async () => {
     const ticks = [
       ...steadyQuotes(20),

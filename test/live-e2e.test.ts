@@ -491,8 +491,10 @@ describe("npm run live: refusals", () => {
     expect(await shared.exited, shared.output()).toBe(0)
     expect(shared.output()).toMatch(new RegExp(`warn +hedge margin +${need}: the account is in Multi-Assets mode, where its other assets count as margin too`))
     // a start warns and trades; here nothing else pays the margin, so the hedge is refused to the
-    // end (the kill switch stops the run, exit 3), and the run's last word says it is not hedged
-    const unhedged = startLive(local.config, journal)
+    // end (the kill switch stops the run, exit 3, its last hedge tried for 2 s), and the run's
+    // last word says it is not hedged
+    const brief = configVariant(local, "brief-wind-down.yaml", /max_cycles: .*/, "max_cycles: 1\n  wind_down_hedge_seconds: 2")
+    const unhedged = startLive(brief, journal)
     expect(await unhedged.exited, unhedged.output()).toBe(3)
     expect(unhedged.output()).toMatch(new RegExp(`${need}; the account is in Multi-Assets mode, where its other assets count as margin too: trading starts`))
     expect(unhedged.output()).toMatch(/hedge buy 10 failed: aster-futures: insufficient balance: Margin is insufficient\. \(-2019\)/)

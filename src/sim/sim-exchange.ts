@@ -64,12 +64,14 @@ const hostYielder = (cooperative: boolean): (<A, E, R>(wait: Effect.Effect<A, E,
 
 /**
  * Ends the strategy when the recording is over. Its finalizers still run (cancel, final hedge):
- * from then on time passes on the last known market.
+ * from then on time passes on the last known market. A wait inside them (uninterruptible: the
+ * pause before a wind-down's next hedge attempt) is not cut short by the end: `goOn` finishes it
+ * on that market.
  */
-const endOfData = (kernel: SimKernel) =>
-  Effect.suspend(() => {
+const endOfData = <A>(kernel: SimKernel, goOn: () => Effect.Effect<A>): Effect.Effect<A> =>
+  Effect.checkInterruptible((interruptible) => {
     kernel.stopping = true
-    return Effect.interrupt
+    return interruptible ? Effect.interrupt : Effect.suspend(goOn)
   })
 
 /**
@@ -105,7 +107,7 @@ const replayUntil = <A>(kernel: SimKernel, deadline: number, woken: (() => boole
     while (true) {
       const bound = gate === undefined ? deadline : gate.bound(deadline)
       const outcome = kernel.runUntil(bound, woken)
-      if (outcome === "end") return endOfData(kernel)
+      if (outcome === "end") return endOfData(kernel, step)
       const finished = outcome === "woke" || bound >= deadline
       const verdict = gate?.judge()
       if (verdict !== undefined) return Effect.zipRight(verdict, Effect.suspend(finished ? done : step))

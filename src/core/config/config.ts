@@ -108,6 +108,8 @@ export interface HedgeConfig {
     readonly cycleSleepMs: number
     readonly hedgeRetryAttempts: number
     readonly hedgeRetryBackoffMs: number
+    /** a stop's last hedge (the residual) is tried for this long, not hedgeRetryAttempts times */
+    readonly windDownHedgeMs: number
     readonly maxCycles: number
     /** trade a maker position found at the start back to zero, hedged, before the first cycle */
     readonly unwindAtStart: boolean
@@ -244,6 +246,7 @@ export const resolveConfig = (file: ConfigFile, source: string): Either.Either<H
         cycleSleepMs: file.trade.cycle_sleep * 1000,
         hedgeRetryAttempts: file.trade.hedge_retry_attempts,
         hedgeRetryBackoffMs: file.trade.hedge_retry_backoff_ms,
+        windDownHedgeMs: file.trade.wind_down_hedge_seconds * 1000,
         maxCycles: file.trade.max_cycles,
         unwindAtStart: file.trade.unwind_at_start
       },

@@ -92,6 +92,8 @@ export const TradeSection = Schema.Struct({
   /** hedgeloop additions */
   hedge_retry_attempts: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 100)), { exact: true, default: () => 5 }),
   hedge_retry_backoff_ms: Schema.optionalWith(NonNegativeNumber("milliseconds"), { exact: true, default: () => 200 }),
+  /** how long a stop (the kill switch's included) keeps trying to hedge the residual */
+  wind_down_hedge_seconds: Schema.optionalWith(NonNegativeNumber("seconds"), { exact: true, default: () => 60 }),
   /** stop after this many cycles (0 = until stopped / data ends) */
   max_cycles: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { exact: true, default: () => 0 }),
   /** unwind a hedged pair an interrupted run left (the maker venue's position) before the first cycle */

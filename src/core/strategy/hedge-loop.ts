@@ -53,6 +53,8 @@ export class HedgeFailed extends Data.TaggedError("HedgeFailed")<{
 const HUNDRED = decimal("100")
 /** How long to wait before re-pricing after a post-only order was refused for crossing. */
 const CROSS_RETRY_MS = 500
+/** the longest pause between a stop's hedge attempts */
+const WIND_DOWN_MAX_BACKOFF_MS = 5000
 
 const utcClock = (ms: number): string => new Date(ms).toISOString().slice(11, 16)
 
@@ -73,6 +75,14 @@ export const runHedgeLoop = (params: StrategyParams) =>
     /** the maker order being worked, known by client id from before it is sent */
     const working = yield* Ref.make<Option.Option<{ readonly clientId: string; readonly orderId?: string }>>(Option.none())
     const retry = Schedule.exponential(params.hedgeRetryBackoffMs).pipe(Schedule.intersect(Schedule.recurs(params.hedgeRetryAttempts)))
+    // a stop's last hedge leaves the run flat or exposed, and a run a safety limit stopped is not
+    // restarted by itself: it keeps trying for trade.wind_down_hedge_seconds, at most 5 s apart,
+    // and at least as often as any other hedge
+    const windDownRetry = Schedule.exponential(Math.max(params.hedgeRetryBackoffMs, 1)).pipe(
+      Schedule.union(Schedule.spaced(WIND_DOWN_MAX_BACKOFF_MS)),
+      Schedule.upTo(params.windDownHedgeMs),
+      Schedule.union(retry)
+    )
     let clientSeq = 0
     const nextClientId = (kind: "m" | "h") => `${params.clientIdPrefix}${kind}${++clientSeq}`
     const now = Effect.clockWith((clock) => clock.currentTimeMillis)
@@ -102,7 +112,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
     })
 
     /** Sends market orders until what is hedgeable now is hedged; retries with backoff. */
-    const hedgeNow = (cycle: number, leg: 1 | 2, pending?: { side: Side; qty: Decimal }) =>
+    const hedgeNow = (cycle: number, leg: 1 | 2, pending?: { side: Side; qty: Decimal }, schedule: Schedule.Schedule<unknown, unknown> = retry) =>
       Effect.gen(function*() {
         yield* settleHedgeInFlight
         while (true) {
@@ -126,7 +136,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
                 )
             },
             request,
-            retry,
+            schedule,
             true
           ).pipe(Effect.mapError((cause) => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause })))
           hedgeInFlight = undefined
@@ -294,7 +304,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
         }
         yield* Ref.set(working, Option.none())
       }
-      yield* hedgeNow(0, 1)
+      yield* hedgeNow(0, 1, undefined, windDownRetry)
       const left = exposure.unhedged
       yield* Effect.log(
         BigDecimal.isZero(left) ? "stopping: flat across venues" : `stopping: ${formatDecimal(left)} left unhedged (below the ${hedgeName} minimum order size)`
