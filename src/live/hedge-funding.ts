@@ -4,8 +4,7 @@
  * `--check` shows the same verdict as its `hedge funds` (spot) or `hedge margin` (perp) line.
  */
 import { Effect } from "effect"
-import type { Decimal } from "../core/domain/decimal"
-import { formatDecimal } from "../core/domain/decimal"
+import { type Decimal, formatDecimal } from "../core/domain/decimal"
 import type { Instrument } from "../core/domain/instrument"
 import { venueLabel } from "../core/domain/venue"
 import type { ExchangeError } from "../core/errors"

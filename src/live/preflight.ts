@@ -4,9 +4,9 @@
  * and open orders, whether the quantity can be traded at today's price, the first order a start
  * would post, where the funding guard stands, the cross-venue imbalance a start would hedge (or
  * refuse), a position at or beyond max_position (unwound first, or refused), whether the hedge
- * venue can fund a hedge (a spot buy from the quote balance, a perp's margin), the kill switch's limits in force (defaults included),
- * the last 24 hours' loss when risk.max_loss_per_day is set, and what the journal holds from an
- * earlier run. No order is placed or cancelled.
+ * venue can fund a hedge (a spot buy from the quote balance, a perp's margin), the kill switch's
+ * limits in force (defaults included), the last 24 hours' loss when risk.max_loss_per_day is set,
+ * and what the journal holds from an earlier run. No order is placed or cancelled.
  */
 import { BigDecimal, Cause, Clock, Effect, Either, Option, type Scope } from "effect"
 import * as fs from "node:fs"
