@@ -503,6 +503,13 @@ describe("npm run live: refusals", () => {
     expect(unhedged.output()).not.toMatch(/hedged on the other venue/)
     const after = await positions(local.config)
     expect([after.maker, after.hedge].map(formatDecimal)).toEqual([formatDecimal(BigDecimal.sum(before.maker, decimal(held!))), formatDecimal(before.hedge)])
+    // the next start hedges the imbalance first: refused again, it fails (exit 1: a restart may
+    // find the margin deposited), saying what it was hedging, and the exposure is named again
+    const again = startLive(brief, journal)
+    expect(await again.exited, again.output()).toBe(1)
+    expect(again.output()).toMatch(new RegExp(`reconcile: the start-up hedge of the ${held} imbalance \\(backpack ${held}, aster-futures 0\\), aster-futures market buy ${held!.slice(1)}, failed: aster-futures: insufficient balance: Margin is insufficient\\. \\(-2019\\)`))
+    expect(again.output()).toMatch(/NOT HEDGED: BP holds -[\d.]+ ASTER and ASTER 0/)
+    expect(again.output()).not.toMatch(/\[Cycle 1\]/)
   })
 
   it("a quantity the venues cannot trade: refused before any order, with its own exit code (4)", async () => {

@@ -126,7 +126,12 @@ export const reconcile = (
       const order = exposure.hedgeOrder(hedgeInstrument, BigDecimal.min(ticker.last, ticker.bid))
       if (order === undefined) break
       const clientId = `${params.clientIdPrefix}r${stamp}-${hedges.length + 1}`
-      const placed = yield* placeMarketTracked(hedge, { side: order.side, qty: order.qty, clientId }, retry, true)
+      const placed = yield* placeMarketTracked(hedge, { side: order.side, qty: order.qty, clientId }, retry, true).pipe(
+        // the run fails with the venue's answer: this line says what it was answering
+        Effect.tapError((error) =>
+          Effect.logError(`reconcile: the start-up hedge of the ${formatDecimal(imbalance)} imbalance (${positions}), ${hedge.venue} market ${order.side} ${formatDecimal(order.qty)}, failed: ${error.message}`)
+        )
+      )
       hedges.push(placed)
       exposure.absorbHedge(order.side, placed.filledQty)
       yield* Effect.log(`reconcile: hedged the ${formatDecimal(imbalance)} imbalance (${positions}): ${hedge.venue} market ${order.side} ${formatDecimal(placed.filledQty)} of ${formatDecimal(order.qty)}`)
