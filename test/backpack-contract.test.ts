@@ -211,6 +211,15 @@ describe("Backpack adapter against the local Backpack protocol", () => {
       expect(plan.count("GET /api/v1/depth")).toBeGreaterThan(snapshots)
     }).pipe(Effect.provide(platform)))
 
+  it.scopedLive("asks the venue for the largest order the account allows (signed maxOrderQuantity), as Bid or Ask at a price", () =>
+    Effect.gen(function*() {
+      const { venue, exchange } = yield* setUp()
+      venue.maxOrder = decimal("123.45")
+      expect(text(yield* exchange.maxOrderQty!("sell", decimal("1.0050")))).toBe("123.45")
+      expect(text(yield* exchange.maxOrderQty!("buy", decimal("0.999")))).toBe("123.45")
+      expect(venue.maxOrderAsked).toEqual([{ side: "sell", price: "1.005" }, { side: "buy", price: "0.999" }])
+    }).pipe(Effect.provide(platform)))
+
   it.scopedLive("places a market order that takes the best ask", () =>
     Effect.gen(function*() {
       const { exchange } = yield* setUp()

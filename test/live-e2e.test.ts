@@ -512,6 +512,25 @@ describe("npm run live: refusals", () => {
     expect(again.output()).not.toMatch(/\[Cycle 1\]/)
   })
 
+  it("a Backpack account whose collateral does not allow the first sell of trade.quantity: --check and a start refuse (exit 4)", async () => {
+    // 1 USDC at leverage 10 holds about 5 ASTER of short
+    const local = await exchange({ maxCycles: 1, accounts: "default_balances: { USDC: 1, USDT: 10000, ASTER: 1000 }\n" })
+    const before = await positions(local.config)
+    const journal = path.join(local.dir, "journal.db")
+    const allows = "BP allows a limit sell of at most [\\d.]+ ASTER at [\\d.]+ now; trade\\.quantity is 10"
+    const check = startLive(local.config, journal, ["--check"])
+    expect(await check.exited, check.output()).toBe(4)
+    expect(check.output()).toMatch(new RegExp(`refuse +maker funds +${allows}: a start refuses to trade \\(deposit USDC there or lower trade\\.quantity\\)`))
+    const [, most] = /allows a limit sell of at most ([\d.]+) ASTER/.exec(check.output()) ?? []
+    expect(Number(most)).toBeGreaterThan(4)
+    expect(Number(most)).toBeLessThan(5.1)
+    const live = startLive(local.config, journal)
+    expect(await live.exited, live.output()).toBe(4)
+    expect(live.output()).toMatch(new RegExp(`error: refused: ${allows}: deposit USDC there or lower trade\\.quantity; trading was not started`))
+    expect(live.output()).not.toMatch(/\[Cycle 1\]/)
+    expect(await positions(local.config)).toEqual(before)
+  })
+
   it("a quantity the venues cannot trade: refused before any order, with its own exit code (4)", async () => {
     const local = await exchange({ maxCycles: 1 })
     const odd = configVariant(local, "odd.yaml", /quantity: .*/, 'quantity: "10.005"')
@@ -540,6 +559,7 @@ describe("npm run live: refusals", () => {
     expect(BigDecimal.greaterThan(decimal(price!), decimal(bid!))).toBe(true)
     expect(out).toMatch(/ok +imbalance +none/)
     expect(out).toMatch(/ok +hedge margin +ASTER ASTERUSDT: 10000 USDT available; a hedge buy of 10 ASTER at about [\d.]+ at leverage 10 needs [\d.]+ \(fee and price moves included\)/)
+    expect(out).toMatch(/ok +maker funds +BP allows a limit sell of at most [\d.]+ ASTER at [\d.]+ now; trade\.quantity is 10/)
     // the limits in force, defaults included (trade.quantity 10)
     expect(out).toMatch(/ok +kill switch +risk\.max_unhedged_qty_seconds 600, max_consecutive_hedge_failures 3, max_position 50, max_loss 50 \(per run\), max_loss_per_day off, max_auto_hedge 20/)
     expect(out).not.toMatch(/loss per day/)

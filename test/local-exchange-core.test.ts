@@ -233,6 +233,35 @@ describe("venue book: fills, fees, positions, balances", () => {
   })
 })
 
+describe("venue book: the largest order an account can afford", () => {
+  it("perps: where its own margin check starts refusing, on each side, open orders counted", () => {
+    const { book, market } = setup("aster-futures", { USDT: "100" })
+    market.quote("2.0000", "100", "2.0010", "100")
+    // equity 100 × leverage 10 = 1000 of notional at the mark 2.0005: 499.87 × 2.0005 = 999.989935,
+    // 499.88 × 2.0005 = 1000.00994
+    expect(s(book.maxOrderQty("a", "buy", d("1.9000")))).toBe("499.87")
+    expect(s(book.maxOrderQty("a", "sell", d("2.1000")))).toBe("499.87")
+    expect(book.placeLimit("a", limit("buy", "1.9000", "499.88")).rejectCode).toBe("insufficientBalance")
+    expect(book.placeLimit("a", limit("buy", "1.9000", "400")).status).toBe("new")
+    // a worst case of 400 long: 99.87 more buys; sells up to 499.87 short
+    expect(s(book.maxOrderQty("a", "buy", d("1.9000")))).toBe("99.87")
+    expect(s(book.maxOrderQty("a", "sell", d("2.1000")))).toBe("499.87")
+    expect(book.placeLimit("a", limit("buy", "1.9000", "99.88")).rejectCode).toBe("insufficientBalance")
+    expect(book.placeLimit("a", limit("buy", "1.9000", "99.87")).status).toBe("new")
+    expect(s(book.maxOrderQty("a", "buy", d("1.9000")))).toBe("0")
+  })
+
+  it("spot: the quote a buy needs with the higher fee, the base a sell needs", () => {
+    const { book, market } = setup("aster-spot", { USDT: "100", ASTER: "5" }, { fees: { maker: d("0.00005"), taker: d("0.0004") } })
+    market.quote("2.0000", "100", "2.0010", "100")
+    // 52.61 × 1.9 × 1.0004 = 99.9989836 ≤ 100 < 52.62 × 1.9 × 1.0004 = 100.0179912
+    expect(s(book.maxOrderQty("a", "buy", d("1.9000")))).toBe("52.61")
+    expect(book.placeLimit("a", limit("buy", "1.9000", "52.62")).rejectCode).toBe("insufficientBalance")
+    expect(book.placeLimit("a", limit("buy", "1.9000", "52.61")).status).toBe("new")
+    expect(s(book.maxOrderQty("a", "sell", d("2.1000")))).toBe("5")
+  })
+})
+
 describe("venue book: funding and depth", () => {
   it("reports the next funding time on the venue's interval and settles positions there", () => {
     const { book, clock, market } = setup("aster-futures", { USDT: "10000" })

@@ -7,7 +7,8 @@ import type { FundingPayment } from "./accounting/ledger"
 import type { Balance, OpeningMargin, Position } from "./domain/account"
 import type { Instrument } from "./domain/instrument"
 import type { FundingQuote, MarketEvent, Ticker } from "./domain/market"
-import type { Fill, LimitOrderRequest, MarketOrderRequest, Order, OrderUpdate } from "./domain/order"
+import type { Decimal } from "./domain/decimal"
+import type { Fill, LimitOrderRequest, MarketOrderRequest, Order, OrderUpdate, Side } from "./domain/order"
 import type { Venue } from "./domain/venue"
 import type { ExchangeError } from "./errors"
 
@@ -47,6 +48,11 @@ export interface Exchange {
    * only after the maker leg filled.
    */
   readonly openingMargin?: Effect.Effect<OpeningMargin, ExchangeError>
+  /**
+   * Optional, live accounts: the largest limit order of `side` at `price` the account's balances
+   * and margin allow now. A live start checks the maker's first order fits.
+   */
+  readonly maxOrderQty?: (side: Side, price: Decimal) => Effect.Effect<Decimal, ExchangeError>
   /** the venue's next funding time (ms since epoch); none on spot venues */
   readonly nextFundingTime: Effect.Effect<Option.Option<number>, ExchangeError>
   /**

@@ -29,13 +29,13 @@ import type { ExchangeError } from "../core/errors"
 import type { Instrument } from "../core/domain/instrument"
 import { type Venue, venueLabel } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
-import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
+import { HedgeFailed, limitPrice, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
 import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
 import type { RunReport } from "../core/report/report"
 import { JournalError, type JournalService, KILLED, openJournal, type Run, type RunKind } from "./journal"
 import { makeFillBackfill } from "./fill-backfill"
-import { hedgeFundingVerdict } from "./hedge-funding"
+import { hedgeFundingVerdict, makerFundingVerdict } from "./funding-checks"
 import { guardJournal } from "./journal-guard"
 import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
 import { reportFromJournal } from "./journal-report"
@@ -416,6 +416,16 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         )
         if (funding?.status === "refuse") return yield* new StrategyConfigError({ reason: funding.startMessage })
         if (funding?.status === "warn") yield* Effect.logWarning(funding.startMessage)
+        // the first cycle's sell must fit the maker account too, else the run fails at its first
+        // order; a position about to be unwound frees margin first, so it is not judged then
+        if (BigDecimal.isZero(makerHeld.qty) || !config.trade.unwindAtStart) {
+          const ticker = yield* maker.ticker
+          const price = limitPrice(makerInstrument, "sell", ticker.last, ticker.bid, ticker.ask, config.trade.offsetPercent)
+          const makerFunding = yield* makerFundingVerdict(maker, makerInstrument, "sell", config.trade.quantity, price).pipe(
+            Effect.catchAll((error) => Effect.as(Effect.logWarning(`could not read what ${venueLabel(maker.venue)} allows an order: ${error.message}`), undefined))
+          )
+          if (makerFunding?.status === "refuse") return yield* new StrategyConfigError({ reason: makerFunding.startMessage })
+        }
       }
 
       // the strategy reads the maker's stream; the hedge venue's (its fills and fees) is read here

@@ -6,7 +6,7 @@
  */
 import { BigDecimal } from "effect"
 import type { Balance } from "../../src/core/domain/account"
-import { type Decimal, decimal, decimalsOf, fromUnits, toUnits, ZERO } from "../../src/core/domain/decimal"
+import { type Decimal, decimal, decimalsOf, formatDecimal, fromUnits, toUnits, ZERO } from "../../src/core/domain/decimal"
 import type { Instrument } from "../../src/core/domain/instrument"
 import type { Fill, Order, OrderUpdate, Side } from "../../src/core/domain/order"
 import { type SimOrder, VenueEngine } from "../../src/sim/engine"
@@ -44,6 +44,9 @@ export interface FakeLocalVenue extends LocalVenue {
   readonly placements: ReadonlyArray<{ readonly account: string; readonly clientId: string }>
   /** venue clock = wall clock + skew */
   skewMs: number
+  /** what maxOrderQty answers (any side and price), and what it was asked */
+  maxOrder: Decimal
+  readonly maxOrderAsked: Array<{ readonly side: Side; readonly price: string }>
 }
 
 export const makeFakeLocalVenue = (options: FakeVenueOptions = {}): FakeLocalVenue => {
@@ -96,6 +99,12 @@ export const makeFakeLocalVenue = (options: FakeVenueOptions = {}): FakeLocalVen
     instrument,
     leverage: 10,
     skewMs: 0,
+    maxOrder: decimal("1000"),
+    maxOrderAsked: [],
+    maxOrderQty: (_account, side, price) => {
+      venue.maxOrderAsked.push({ side, price: formatDecimal(price) })
+      return venue.maxOrder
+    },
     placements,
     now: () => Date.now() + venue.skewMs,
     ticker: () => (engine.bid > 0 && last !== undefined

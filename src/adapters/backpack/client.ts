@@ -13,7 +13,7 @@ import type { FundingPayment } from "../../core/accounting/ledger"
 import type { Balance } from "../../core/domain/account"
 import { type Decimal, formatDecimal, isMultipleOf, ZERO } from "../../core/domain/decimal"
 import type { Instrument } from "../../core/domain/instrument"
-import { type Fill, isOpenStatus, type LimitOrderRequest, type MarketOrderRequest, type Order } from "../../core/domain/order"
+import { type Fill, isOpenStatus, type LimitOrderRequest, type MarketOrderRequest, type Order, type Side } from "../../core/domain/order"
 import { type ExchangeError, InsufficientBalance, InvalidResponse, OrderRejected, RateLimited, UnknownOrder, VenueUnavailable } from "../../core/errors"
 import type { OrderRef } from "../../core/exchange"
 import { setNewest } from "../../core/newest-entries"
@@ -28,6 +28,7 @@ import {
   toInstrument,
   toOrder,
   WireCapital,
+  WireMaxOrder,
   WireDepth,
   WireErrorBody,
   WireFills,
@@ -225,6 +226,8 @@ export interface BackpackClient {
   readonly positionQty: Effect.Effect<Decimal, ExchangeError>
   /** GET /api/v1/capital */
   readonly balances: Effect.Effect<ReadonlyArray<Balance>, ExchangeError>
+  /** GET /api/v1/account/limits/order: the largest limit order of `side` at `price` the account allows now */
+  readonly maxOrderQty: (side: Side, price: Decimal) => Effect.Effect<Decimal, ExchangeError>
   /** GET /wapi/v1/history/funding for the symbol: payments at or after `sinceMs`, oldest first */
   readonly fundingPayments: (sinceMs: number) => Effect.Effect<ReadonlyArray<FundingPayment>, ExchangeError>
   /** the `signature` of a private SUBSCRIBE, on the venue's clock */
@@ -525,6 +528,18 @@ export const makeBackpackClient = (
 
     const balances = Effect.map(request({ method: "GET", path: "/api/v1/capital", instruction: "balanceQuery", idempotent: true }, WireCapital), toBalances)
 
+    const maxOrderQty = (side: Side, price: Decimal) =>
+      Effect.map(
+        request({
+          method: "GET",
+          path: "/api/v1/account/limits/order",
+          instruction: "maxOrderQuantity",
+          query: [...bySymbol, ["side", side === "buy" ? "Bid" : "Ask"], ["price", formatDecimal(price)]],
+          idempotent: true
+        }, WireMaxOrder),
+        (wire) => wire.maxOrderQuantity
+      )
+
     /**
      * The funding history has no time filter: pages of FUNDING_PAGE, newest first, until a page is
      * short or reaches back before `sinceMs` (at most FUNDING_MAX_PAGES of them).
@@ -564,6 +579,7 @@ export const makeBackpackClient = (
       fills,
       positionQty,
       balances,
+      maxOrderQty,
       fundingPayments,
       subscriptionSignature: Effect.flatMap(clock.now, (now) =>
         Effect.map(signer.sign(subscribeSigningString(now, windowMs)), (signature) => subscriptionFields(signer.apiKey, signature, now, windowMs)))

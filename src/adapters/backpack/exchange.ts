@@ -333,6 +333,7 @@ export const makeBackpackExchange = (
         ? Effect.map(client.positionQty, (qty) => ({ venue: VENUE, symbol, qty }))
         : Effect.map(baseHeld, (held) => ({ venue: VENUE, symbol, qty: BigDecimal.subtract(held, startingBase) })),
       balances: client.balances,
+      maxOrderQty: client.maxOrderQty,
       fundingPayments: (sinceMs) => (instrument.kind === "spot" ? Effect.succeed([]) : client.fundingPayments(sinceMs)),
       nextFundingTime: instrument.kind === "spot"
         ? Effect.succeedNone

@@ -262,6 +262,9 @@ export const WireCapital = Schema.Record({
 })
 export type WireCapital = typeof WireCapital.Type
 
+/** GET /api/v1/account/limits/order: the largest order the account's balances and margin allow now. */
+export const WireMaxOrder = Schema.Struct({ symbol: Schema.String, side: Schema.String, maxOrderQuantity: DecimalString })
+
 /** Every error answer: `{"code": "...", "message": "..."}` with an HTTP status. */
 export const WireErrorBody = Schema.Struct({ code: Schema.String, message: Schema.String })
 export type WireErrorBody = typeof WireErrorBody.Type

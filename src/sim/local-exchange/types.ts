@@ -78,6 +78,8 @@ export interface LocalVenue {
   readonly position: (account: string) => Decimal
   /** perps: the margin leverage every account trades at (a whole number; 1 on spot) */
   readonly leverage: number
+  /** the largest limit order of `side` at `price` the account can afford now (whole steps); absent: not told */
+  readonly maxOrderQty?: (account: string, side: Side, price: Decimal) => Decimal
   readonly balances: (account: string) => ReadonlyArray<Balance>
   /** own-order messages (accepted, fill, cancelled) for an account; returns the unsubscribe */
   readonly onOrderUpdate: (account: string, listener: (update: OrderUpdate) => void) => () => void

@@ -108,6 +108,7 @@ export interface LocalVenueBook extends LocalVenue {
   readonly qtyScale: number
   readonly fees: { readonly maker: Decimal; readonly taker: Decimal }
   readonly accountSummary: (account: string) => LocalAccountSummary
+  readonly maxOrderQty: (account: string, side: Side, price: Decimal) => Decimal
   readonly fundingPayments: (account: string) => ReadonlyArray<FundingPayment>
   readonly fundingHistory: () => ReadonlyArray<LocalFundingEvent>
   /** accounts seen so far */
@@ -445,6 +446,30 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
       : undefined
   }
 
+  /**
+   * The largest limit order of `side` at `price`, in whole steps, that `unaffordable` lets
+   * through now: found by bisection, since what an order needs grows with its quantity.
+   */
+  const maxOrderQty = (accountName: string, side: Side, price: Decimal): Decimal => {
+    const acct = account(accountName)
+    const qtyOf = (steps: bigint) => BigDecimal.multiply(instrument.stepSize, BigDecimal.fromBigInt(steps))
+    const affordable = (steps: bigint) => unaffordable(acct, side, qtyOf(steps), price) === undefined
+    if (!affordable(1n)) return ZERO
+    let lo = 1n
+    let hi = 2n
+    while (affordable(hi)) {
+      lo = hi
+      hi *= 2n
+      if (hi > 1n << 62n) return BigDecimal.normalize(qtyOf(lo))
+    }
+    while (hi - lo > 1n) {
+      const mid = (lo + hi) / 2n
+      if (affordable(mid)) lo = mid
+      else hi = mid
+    }
+    return BigDecimal.normalize(qtyOf(lo))
+  }
+
   /** reduce-only (perps): must be opposite to the position and not larger than it */
   const notReducing = (acct: AccountState, side: Side, qty: Decimal): boolean => {
     const position = acct.ledger.book(venue).position
@@ -617,6 +642,7 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
     venue,
     instrument,
     leverage: perp ? leverage : 1,
+    maxOrderQty,
     engine,
     priceScale,
     qtyScale,

@@ -14,7 +14,8 @@
  *
  * REST: GET /api/v1/time, /api/v1/ping, /api/v1/markets, /api/v1/market, /api/v1/ticker,
  * /api/v1/depth, /api/v1/markPrices (public); signed: GET/POST/DELETE /api/v1/order,
- * GET /api/v1/orders, GET /api/v1/position, GET /api/v1/capital, GET /wapi/v1/history/orders,
+ * GET /api/v1/orders, GET /api/v1/position, GET /api/v1/capital, GET /api/v1/account/limits/order
+ * (`maxOrderQuantity`: what the account's balances and margin allow now), GET /wapi/v1/history/orders,
  * GET /wapi/v1/history/fills, GET /wapi/v1/history/funding (the account's funding payments, newest
  * first unless `sortDirection=Asc`; `limit`/`offset` pages, no time filter). GET /api/v1/order
  * lists resting orders only (404 RESOURCE_NOT_FOUND otherwise, as the venue); closed orders are in
@@ -23,9 +24,10 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Effect, Either, Option, ParseResult, Schema, type Scope } from "effect"
+import { BigDecimal, Effect, Either, Option, ParseResult, Schema, type Scope } from "effect"
 import { FundingHistoryQueryParams, HistoryQueryParams, OrderCancelBody, OrderExecuteBody, OrderQueryParams } from "../../../adapters/backpack/schemas"
 import type { SignedFields, SignedValue } from "../../../adapters/backpack/signing"
+import { formatDecimal, parseDecimal } from "../../../core/domain/decimal"
 import type { Order } from "../../../core/domain/order"
 import type { Faults, LocalAccounts, LocalOrderRef, LocalVenue } from "../types"
 import { authenticate } from "./auth"
@@ -226,6 +228,17 @@ export const backpackRoutes = (deps: BackpackRoutesDeps): HttpRouter.HttpRouter<
     route("GET", "/api/v1/position", signed("positionQuery", (account) =>
       ok(venue.instrument.kind === "perp" ? positionsOf(symbol, venue.position(account), venue.funding()?.markPrice ?? venue.ticker()?.last) : []))),
     route("GET", "/api/v1/capital", signed("balanceQuery", (account) => ok(capitalOf(venue.balances(account))))),
+    // what the account's balances and margin allow now; without a price, at the best opposite quote
+    route("GET", "/api/v1/account/limits/order", signed("maxOrderQuantity", (account, { query }) => {
+      if (wrongSymbol(query["symbol"])) return badRequest("Invalid market symbol")
+      const side = query["side"]
+      if (side !== "Bid" && side !== "Ask") return badRequest("`side` must be Bid or Ask")
+      const ticker = venue.ticker()
+      const price = query["price"] !== undefined ? parseDecimal(query["price"]) : Option.fromNullable(side === "Bid" ? ticker?.ask : ticker?.bid)
+      if (Option.isNone(price) || !BigDecimal.isPositive(price.value)) return badRequest("Invalid `price`")
+      if (venue.maxOrderQty === undefined) return notFound
+      return ok({ symbol, side, price: formatDecimal(price.value), maxOrderQuantity: formatDecimal(venue.maxOrderQty(account, side === "Bid" ? "buy" : "sell", price.value)) })
+    })),
     HttpRouter.get("/", wsUpgrade({ ...deps, depth }))
   )
 }

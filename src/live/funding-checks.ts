@@ -1,20 +1,25 @@
 /**
- * Whether the hedge venue can fund one hedge of trade.quantity (src/core/strategy/hedge-funds.ts
- * has the rules), read from the live account. A start refuses to trade when it cannot, and
- * `--check` shows the same verdict as its `hedge funds` (spot) or `hedge margin` (perp) line.
+ * Whether the live accounts can fund the orders a start is about to send, read from the venues.
+ * A start refuses to trade when they cannot, and `--check` shows the same verdicts:
+ * - `hedge funds` (spot) / `hedge margin` (perp): one hedge of trade.quantity on the hedge venue
+ *   (src/core/strategy/hedge-funds.ts has the rules). Refused there, it would leave a filled maker
+ *   leg unhedged;
+ * - `maker funds`: the first maker order, as the maker venue says its balances and margin allow.
+ *   Refused there, it would fail the run at its first order.
  */
-import { Effect } from "effect"
+import { BigDecimal, Effect } from "effect"
 import { type Decimal, formatDecimal } from "../core/domain/decimal"
 import type { Instrument } from "../core/domain/instrument"
+import type { Side } from "../core/domain/order"
 import { venueLabel } from "../core/domain/venue"
 import type { ExchangeError } from "../core/errors"
 import type { Exchange } from "../core/exchange"
 import { freeQuote, hedgeBuyNeed, hedgeMarginNeed, paysHedgeBuy, paysHedgeMargin } from "../core/strategy/hedge-funds"
 
-export interface HedgeFundingVerdict {
+export interface FundingVerdict {
   /** refuse: a start does not trade; warn: it trades, and says why a hedge may still be refused */
   readonly status: "ok" | "warn" | "refuse"
-  readonly subject: "hedge funds" | "hedge margin"
+  readonly subject: "hedge funds" | "hedge margin" | "maker funds"
   /** as the check lists it */
   readonly detail: string
   /** what a start says as it refuses or warns */
@@ -30,7 +35,7 @@ export const hedgeFundingVerdict = (
   instrument: Instrument,
   quantity: Decimal,
   ask: Decimal
-): Effect.Effect<HedgeFundingVerdict | undefined, ExchangeError> =>
+): Effect.Effect<FundingVerdict | undefined, ExchangeError> =>
   Effect.gen(function*() {
     const name = venueLabel(hedge.venue)
     if (instrument.kind === "spot") {
@@ -65,4 +70,26 @@ export const hedgeFundingVerdict = (
         detail: `${detail}: a start refuses to trade (${remedy})`,
         startMessage: `${detail}: ${remedy}; trading was not started`
       }
+  })
+
+/**
+ * The verdict for the first maker order, a limit `side` of `quantity` at `price`; none when the
+ * venue does not tell (the simulated ones).
+ */
+export const makerFundingVerdict = (
+  maker: Exchange,
+  instrument: Instrument,
+  side: Side,
+  quantity: Decimal,
+  price: Decimal
+): Effect.Effect<FundingVerdict | undefined, ExchangeError> =>
+  Effect.gen(function*() {
+    if (maker.maxOrderQty === undefined) return undefined
+    const most = yield* maker.maxOrderQty(side, price)
+    const detail = `${venueLabel(maker.venue)} allows a limit ${side} of at most ${formatDecimal(most)} ${instrument.base} at ${formatDecimal(price)} now; trade.quantity is ${
+      formatDecimal(quantity)
+    }`
+    if (BigDecimal.greaterThanOrEqualTo(most, quantity)) return { status: "ok", subject: "maker funds", detail, startMessage: detail }
+    const remedy = `deposit ${instrument.quote} there or lower trade.quantity`
+    return { status: "refuse", subject: "maker funds", detail: `${detail}: a start refuses to trade (${remedy})`, startMessage: `${detail}: ${remedy}; trading was not started` }
   })
