@@ -187,7 +187,7 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
     }
   })
 ).pipe(Command.withDescription(
-  "Run the Backpack-maker / Aster-hedge loop live (or --paper), journalled and crash-safe. Exit codes: 0 a clean end or stop; 1 failed (a venue unreachable beyond the retries, the journal unwritable, a bad config): a restart after a pause may cure it; 2 a bad command line; 3 stopped by a safety limit (the kill switch, a hedge that could not be placed); 4 refused to start trading (an imbalance beyond risk.max_auto_hedge, a quantity the venues cannot trade, a limit already reached such as risk.max_loss_per_day, an Aster futures account in Hedge Mode, an Aster spot account short of USDT for a hedge buy). Under a supervisor, restart on 1 only"
+  "Run the Backpack-maker / Aster-hedge loop live (or --paper), journalled and crash-safe. Exit codes: 0 a clean end or stop; 1 failed (a venue unreachable beyond the retries, the journal unwritable, a bad config): a restart after a pause may cure it; 2 a bad command line; 3 stopped by a safety limit (the kill switch, a hedge that could not be placed); 4 refused to start trading (an imbalance beyond risk.max_auto_hedge, a quantity the venues cannot trade, a limit already reached such as risk.max_loss_per_day, an Aster futures account in Hedge Mode, an Aster account short of USDT or margin for a hedge buy, a Backpack account whose collateral does not allow the first sell). Under a supervisor, restart on 1 only"
 ))
 
 exitOnSecondStop()

@@ -9,12 +9,14 @@
  */
 import { BigDecimal, Effect } from "effect"
 import { type Decimal, formatDecimal } from "../core/domain/decimal"
+import type { HedgeConfig } from "../core/config/config"
 import type { Instrument } from "../core/domain/instrument"
-import type { Side } from "../core/domain/order"
+import type { Ticker } from "../core/domain/market"
 import { venueLabel } from "../core/domain/venue"
 import type { ExchangeError } from "../core/errors"
 import type { Exchange } from "../core/exchange"
 import { freeQuote, hedgeBuyNeed, hedgeMarginNeed, paysHedgeBuy, paysHedgeMargin } from "../core/strategy/hedge-funds"
+import { limitPrice } from "../core/strategy/hedge-loop"
 
 export interface FundingVerdict {
   /** refuse: a start does not trade; warn: it trades, and says why a hedge may still be refused */
@@ -73,20 +75,23 @@ export const hedgeFundingVerdict = (
   })
 
 /**
- * The verdict for the first maker order, a limit `side` of `quantity` at `price`; none when the
- * venue does not tell (the simulated ones).
+ * The verdict for the first cycle's maker order, a limit sell of trade.quantity at the price the
+ * strategy would post now; none when the venue does not tell (the simulated ones), or when a
+ * maker position is about to be unwound first (unwinding frees margin before that sell).
  */
-export const makerFundingVerdict = (
+export const firstSellFundingVerdict = (
   maker: Exchange,
   instrument: Instrument,
-  side: Side,
-  quantity: Decimal,
-  price: Decimal
+  trade: HedgeConfig["trade"],
+  ticker: Ticker,
+  makerPosition: Decimal
 ): Effect.Effect<FundingVerdict | undefined, ExchangeError> =>
   Effect.gen(function*() {
-    if (maker.maxOrderQty === undefined) return undefined
-    const most = yield* maker.maxOrderQty(side, price)
-    const detail = `${venueLabel(maker.venue)} allows a limit ${side} of at most ${formatDecimal(most)} ${instrument.base} at ${formatDecimal(price)} now; trade.quantity is ${
+    if (maker.maxOrderQty === undefined || (trade.unwindAtStart && !BigDecimal.isZero(makerPosition))) return undefined
+    const { quantity } = trade
+    const price = limitPrice(instrument, "sell", ticker.last, ticker.bid, ticker.ask, trade.offsetPercent)
+    const most = yield* maker.maxOrderQty("sell", price)
+    const detail = `${venueLabel(maker.venue)} allows a limit sell of at most ${formatDecimal(most)} ${instrument.base} at ${formatDecimal(price)} now; trade.quantity is ${
       formatDecimal(quantity)
     }`
     if (BigDecimal.greaterThanOrEqualTo(most, quantity)) return { status: "ok", subject: "maker funds", detail, startMessage: detail }

@@ -21,7 +21,7 @@ import { limitPrice } from "../core/strategy/hedge-loop"
 import { quantityProblems } from "../core/strategy/tradable-quantity"
 import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { type JournalError, type JournalService, openJournal, type RunKind } from "./journal"
-import { hedgeFundingVerdict, makerFundingVerdict } from "./funding-checks"
+import { firstSellFundingVerdict, hedgeFundingVerdict } from "./funding-checks"
 import { beyondAutoHedge } from "./reconcile"
 import { earlierRunsLastDay, journalledNetQty, unwindOnlyCommand, type Venues } from "./runner"
 import { DAY_MS, TrailingPnl } from "../core/risk/trailing-pnl"
@@ -144,12 +144,9 @@ export const preflight = (
       if (Either.isLeft(funding)) lines.push({ status: "fail", subject: "hedge funds", detail: `could not read whether a hedge can be funded: ${funding.left.message}` })
       else if (funding.right !== undefined) lines.push({ status: funding.right.status, subject: funding.right.subject, detail: funding.right.detail })
     }
-    // the first cycle's sell, as a start judges it (not while a position is about to be unwound)
-    const unwindsFirst = maker.position !== undefined && !BigDecimal.isZero(maker.position) && config.trade.unwindAtStart
-    if (kind === "live" && !unwindOnly && !unwindsFirst && maker.instrument !== undefined && maker.ticker !== undefined && maker.position !== undefined) {
-      const { last, bid, ask } = maker.ticker
-      const price = limitPrice(maker.instrument, "sell", last, bid, ask, config.trade.offsetPercent)
-      const funding = yield* Effect.either(makerFundingVerdict(venues.maker, maker.instrument, "sell", quantity, price))
+    // the first cycle's sell, as a start judges it
+    if (kind === "live" && !unwindOnly && maker.instrument !== undefined && maker.ticker !== undefined && maker.position !== undefined) {
+      const funding = yield* Effect.either(firstSellFundingVerdict(venues.maker, maker.instrument, config.trade, maker.ticker, maker.position))
       if (Either.isLeft(funding)) lines.push({ status: "fail", subject: "maker funds", detail: `could not read what the maker account allows an order: ${funding.left.message}` })
       else if (funding.right !== undefined) lines.push({ status: funding.right.status, subject: funding.right.subject, detail: funding.right.detail })
     }

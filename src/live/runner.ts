@@ -29,13 +29,13 @@ import type { ExchangeError } from "../core/errors"
 import type { Instrument } from "../core/domain/instrument"
 import { type Venue, venueLabel } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
-import { HedgeFailed, limitPrice, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
+import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
 import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
 import type { RunReport } from "../core/report/report"
 import { JournalError, type JournalService, KILLED, openJournal, type Run, type RunKind } from "./journal"
 import { makeFillBackfill } from "./fill-backfill"
-import { hedgeFundingVerdict, makerFundingVerdict } from "./funding-checks"
+import { firstSellFundingVerdict, hedgeFundingVerdict } from "./funding-checks"
 import { guardJournal } from "./journal-guard"
 import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
 import { reportFromJournal } from "./journal-report"
@@ -416,16 +416,11 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         )
         if (funding?.status === "refuse") return yield* new StrategyConfigError({ reason: funding.startMessage })
         if (funding?.status === "warn") yield* Effect.logWarning(funding.startMessage)
-        // the first cycle's sell must fit the maker account too, else the run fails at its first
-        // order; a position about to be unwound frees margin first, so it is not judged then
-        if (BigDecimal.isZero(makerHeld.qty) || !config.trade.unwindAtStart) {
-          const ticker = yield* maker.ticker
-          const price = limitPrice(makerInstrument, "sell", ticker.last, ticker.bid, ticker.ask, config.trade.offsetPercent)
-          const makerFunding = yield* makerFundingVerdict(maker, makerInstrument, "sell", config.trade.quantity, price).pipe(
-            Effect.catchAll((error) => Effect.as(Effect.logWarning(`could not read what ${venueLabel(maker.venue)} allows an order: ${error.message}`), undefined))
-          )
-          if (makerFunding?.status === "refuse") return yield* new StrategyConfigError({ reason: makerFunding.startMessage })
-        }
+        // the first cycle's sell must fit the maker account too, else the run fails at its first order
+        const makerFunding = yield* firstSellFundingVerdict(maker, makerInstrument, config.trade, yield* maker.ticker, makerHeld.qty).pipe(
+          Effect.catchAll((error) => Effect.as(Effect.logWarning(`could not read what ${venueLabel(maker.venue)} allows an order: ${error.message}`), undefined))
+        )
+        if (makerFunding?.status === "refuse") return yield* new StrategyConfigError({ reason: makerFunding.startMessage })
       }
 
       // the strategy reads the maker's stream; the hedge venue's (its fills and fees) is read here
@@ -562,7 +557,8 @@ const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: 
     const imbalance = BigDecimal.normalize(BigDecimal.sum(held, hedgeMoved))
     const makerName = venueLabel(maker.venue)
     const hedgeName = venueLabel(hedge.venue)
-    if (BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(imbalance), BigDecimal.max(hedgeInstrument.minQty, hedgeInstrument.stepSize)) && !BigDecimal.isZero(imbalance)) {
+    // a step is never zero: an imbalance of one or more is one the venues could trade
+    if (BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(imbalance), BigDecimal.max(hedgeInstrument.minQty, hedgeInstrument.stepSize))) {
       const order = `an ${hedgeName} market ${BigDecimal.isPositive(imbalance) ? "sell" : "buy"} of ${formatDecimal(BigDecimal.abs(imbalance))}`
       const next = beyondAutoHedge(imbalance, config.risk.maxAutoHedge)
         ? `it is beyond risk.max_auto_hedge ${formatDecimal(config.risk.maxAutoHedge)}, so the next start refuses to trade until it is hedged (${order})`
