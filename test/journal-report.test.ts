@@ -94,8 +94,8 @@ const writeRun = (journal: JournalService, plan: RunPlan): number => {
     kind: plan.kind ?? "live",
     startedAt: S,
     config: plan.config ?? testConfig(),
-    maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC" },
-    hedge: { venue: hedgeVenue, symbol: "ASTERUSDT", quoteAsset: "USDT" },
+    maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC", baseAsset: "ASTER" },
+    hedge: { venue: hedgeVenue, symbol: "ASTERUSDT", quoteAsset: "USDT", baseAsset: "ASTER" },
     clientIdPrefix: `r${S}-`
   }))
   const p = `r${runId}-`
@@ -267,6 +267,51 @@ describe("report from a journal", () => {
     })
     expect(r.points.total).toBe("144.308")
     expect(r.points.costPer1000Points).toBe("0.249857")
+  })
+
+  it("hedge fees paid in ASTER are valued at their fill's price, in a journal written before runs kept their base assets too", () => {
+    /** a hedged pair whose Aster fee was paid in ASTER: 0.0035 ASTER at 2.001 = 0.0070035 USDT */
+    const writePair = (file: string) =>
+      writing(file, (j) => {
+        const runId = run(j.startRun({
+          kind: "live",
+          startedAt: T0,
+          config: testConfig(),
+          maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC", baseAsset: "ASTER" },
+          hedge: { venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT", baseAsset: "ASTER" },
+          clientIdPrefix: "fees-"
+        }))
+        run(j.recordFill(runId, { ...fillOf("backpack", "sell", "10", "2", "0.004", T0 + 1_000), tradeId: "bp1" }))
+        run(j.recordFill(runId, { ...fillOf("aster-futures", "buy", "10", "2.001", "0", T0 + 1_100), fee: decimal("0.0035"), feeAsset: "ASTER", tradeId: "as1" }))
+        run(j.endRun(runId, { endedAt: T0 + 2_000, outcome: "completed" }))
+      })
+    const expectValued = (r: ReturnType<typeof report>) => {
+      expect(r.venues["aster-futures"]!.fees).toBe("0.0070035")
+      expect(r.venues["aster-futures"]!.feesCharged).toEqual({ ASTER: "0.0035" })
+      // 0.004 USDC + 0.0070035 USDT; counted as USDT, the ASTER would have made 0.0075
+      expect(r.totals.fees).toBe("0.0110035")
+      expect(r.fills.map((f) => f.feeInQuote)).toEqual(["0.004", "0.0070035"])
+      expect(pnlFromListedCashFlows(r)).toBe(r.totals.pnl)
+    }
+
+    const file = newFile()
+    writePair(file)
+    expectValued(report(file))
+
+    // a journal of an earlier build: its runs table has no base assets
+    const legacy = newFile()
+    writePair(legacy)
+    const db = new Database(legacy)
+    db.exec("ALTER TABLE runs DROP COLUMN maker_base_asset; ALTER TABLE runs DROP COLUMN hedge_base_asset")
+    db.close()
+    // read as it is (a report never writes), the symbols tell the base assets
+    expectValued(report(legacy))
+    // the next start adds the columns (its earlier runs' stay empty) and the format stays readable
+    writing(legacy, () => undefined)
+    const columns = new Database(legacy, { readonly: true })
+    expect(columns.prepare("SELECT maker_base_asset, hedge_base_asset FROM runs").all()).toEqual([{ maker_base_asset: null, hedge_base_asset: null }])
+    columns.close()
+    expectValued(report(legacy))
   })
 
   it("a time window: only what happened inside it, open quantity at the last mark before its end, what was carried in named", () => {

@@ -79,8 +79,8 @@ const runStart = (config: HedgeConfig = testConfig(), kind: RunKind = "live", st
   kind,
   startedAt,
   config,
-  maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC" },
-  hedge: { venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT" },
+  maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC", baseAsset: "ASTER" },
+  hedge: { venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT", baseAsset: "ASTER" },
   clientIdPrefix: "hl"
 })
 
@@ -221,8 +221,8 @@ describe("journal file", () => {
       [1, "live", T0, null, null, null],
       [2, "paper", T0 + 10, T0 + 99, "completed", "max cycles reached"]
     ])
-    expect(runs[0]!.maker).toEqual({ venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC" })
-    expect(runs[0]!.hedge).toEqual({ venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT" })
+    expect(runs[0]!.maker).toEqual({ venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC", baseAsset: "ASTER" })
+    expect(runs[0]!.hedge).toEqual({ venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT", baseAsset: "ASTER" })
     expect(runs[0]!.clientIdPrefix).toBe("hl")
     const stored = runs[0]!.config as { maker: { secretKey: string; publicKey: string }; points: unknown }
     expect(stored.maker.secretKey).toBe("<set>")
@@ -300,8 +300,8 @@ describe("journal file", () => {
       const scope = Effect.runSync(Scope.make())
       const j = Effect.runSync(Scope.extend(openJournal(process.env.JOURNAL_FILE, "write"), scope))
       const runId = Effect.runSync(j.startRun({ kind: "live", startedAt: ${T0}, config: testConfig(),
-        maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC" },
-        hedge: { venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT" }, clientIdPrefix: "hl" }))
+        maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC", baseAsset: "ASTER" },
+        hedge: { venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT", baseAsset: "ASTER" }, clientIdPrefix: "hl" }))
       Effect.runSync(j.recordIntent({ kind: "limit", runId, venue: "backpack", clientId: "hl-m1", side: "sell", qty: decimal("10"), price: decimal("2.01"), createdAt: ${T0} }))
       Effect.runSync(j.recordIntent({ kind: "market", runId, venue: "aster-futures", clientId: "hl-h1", side: "buy", qty: decimal("4"), createdAt: ${T0 + 5} }))
       process.stdout.write("written\\n")
@@ -561,8 +561,8 @@ describe("stream updates, written behind", () => {
       const scope = Effect.runSync(Scope.make())
       const j = Effect.runSync(Scope.extend(openJournal(process.env.JOURNAL_FILE, "write"), scope))
       const runId = Effect.runSync(j.startRun({ kind: "live", startedAt: ${T0}, config: testConfig(),
-        maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC" },
-        hedge: { venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT" }, clientIdPrefix: "hl" }))
+        maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC", baseAsset: "ASTER" },
+        hedge: { venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT", baseAsset: "ASTER" }, clientIdPrefix: "hl" }))
       Effect.runSync(j.recordIntent({ kind: "limit", runId, venue: "backpack", clientId: "hl-m1", side: "sell", qty: decimal("10"), price: decimal("2.01"), createdAt: ${T0} }))
       const base = { venue: "backpack", symbol: "ASTER_USDC_PERP", side: "sell", type: "limit", id: "o1", clientId: "hl-m1", qty: decimal("10"),
         price: decimal("2.01"), filledQuote: decimal("0"), postOnly: true, timeInForce: "GTC", createdAt: ${T0}, updatedAt: ${T0 + 1} }

@@ -8,6 +8,7 @@ import { BigDecimal, Cause, Effect, Either, Exit, Fiber, Option, TestClock } fro
 import * as fc from "fast-check"
 import { readFileSync } from "node:fs"
 import * as YAML from "yaml"
+import type { TradedMarket } from "../src/core/accounting/fee-value"
 import { type HedgeConfig, parseConfig } from "../src/core/config/config"
 import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
 import type { Venue } from "../src/core/domain/venue"
@@ -391,7 +392,10 @@ describe("RiskGuard: loss", () => {
 
 describe("RiskGuard: loss over the last 24 hours (max_loss_per_day)", () => {
   const DAY = 24 * 60 * 60 * 1000
-  const MARKETS = new Map<Venue, string>([["backpack", "ASTER_USDC_PERP"], ["aster-futures", "ASTERUSDT"]])
+  const MARKETS: ReadonlyArray<TradedMarket> = [
+    { venue: "backpack", symbol: "ASTER_USDC_PERP", base: "ASTER", quote: "USDC" },
+    { venue: "aster-futures", symbol: "ASTERUSDT", base: "ASTER", quote: "USDT" }
+  ]
   /** an earlier run's round trip that lost 30 (sold 10 at 2, bought them back at 5) */
   const earlierLoss = (ts: number) => [fill("backpack", "sell", "10", "2", "0", ts), fill("backpack", "buy", "10", "5", "0", ts + 1)]
 

@@ -106,7 +106,7 @@ describe("loss warnings", () => {
   it.effect("once 80 % of risk.max_loss is used, at a cycle's start; again only after the loss fell below 60 %", () =>
     Effect.gen(function*() {
       const config = testConfig({ risk: { max_loss: "50" } })
-      const guard = yield* RiskGuard.make(config.risk, new Map([["backpack", "ASTER_USDC_PERP"]]))
+      const guard = yield* RiskGuard.make(config.risk, [{ venue: "backpack", symbol: "ASTER_USDC_PERP", base: "ASTER", quote: "USDC" }])
       const alerts = collecting()
       const observer = lossWarnings(alerts, guard, "live", 4, silentObserver)
       const texts = () => alerts.sent.map((a) => `${a.event} ${a.severity}: ${a.text}`)
@@ -137,7 +137,7 @@ describe("loss warnings", () => {
   it.effect("risk.max_loss_per_day counts the earlier runs of the last 24 hours", () =>
     Effect.gen(function*() {
       const config = testConfig({ risk: { max_loss: "50", max_loss_per_day: "100" } })
-      const guard = yield* RiskGuard.make(config.risk, new Map([["backpack", "ASTER_USDC_PERP"]]))
+      const guard = yield* RiskGuard.make(config.risk, [{ venue: "backpack", symbol: "ASTER_USDC_PERP", base: "ASTER", quote: "USDC" }])
       const alerts = collecting()
       const observer = lossWarnings(alerts, guard, "paper", 2, silentObserver)
       // earlier runs: a round trip that lost 75 in fees; this run: 10 in fees (20 %, no warning of its own)

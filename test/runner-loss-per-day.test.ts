@@ -35,8 +35,8 @@ const earlierRun = (journalPath: string, kind: RunKind, fills: ReadonlyArray<Ear
       kind,
       startedAt,
       config: testConfig(),
-      maker: { venue: "backpack", symbol: PERP.symbol, quoteAsset: PERP.quote },
-      hedge: { venue: "aster-futures", symbol: HEDGE.symbol, quoteAsset: HEDGE.quote },
+      maker: { venue: "backpack", symbol: PERP.symbol, quoteAsset: PERP.quote, baseAsset: PERP.base },
+      hedge: { venue: "aster-futures", symbol: HEDGE.symbol, quoteAsset: HEDGE.quote, baseAsset: HEDGE.base },
       clientIdPrefix: `hlearlier${startedAt}-`
     })
     for (const [i, f] of fills.entries()) {

@@ -65,8 +65,8 @@ const killedJournal = (kind: RunKind) =>
         kind,
         startedAt: KILLED_AT - 5000,
         config,
-        maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC" },
-        hedge: { venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT" },
+        maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC", baseAsset: "ASTER" },
+        hedge: { venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT", baseAsset: "ASTER" },
         clientIdPrefix: "hlold-"
       })
       yield* journal.recordIntent({ kind: "limit", runId, venue: "backpack", clientId: killedOrder.clientId, side: "sell", qty: killedOrder.qty, price: killedOrder.price!, createdAt: KILLED_AT - 2000 })

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal } from "effect"
 import * as fc from "fast-check"
+import type { TradedMarket } from "../src/core/accounting/fee-value"
 import { type Decimal, decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
 import type { Side } from "../src/core/domain/order"
 import type { Venue } from "../src/core/domain/venue"
@@ -14,7 +15,10 @@ import { TrailingPnl } from "../src/core/risk/trailing-pnl"
 import { fillOf as fill } from "./support/fills"
 
 const s = formatDecimal
-const MARKETS = new Map<Venue, string>([["backpack", "ASTER_USDC_PERP"], ["aster-futures", "ASTERUSDT"]])
+const MARKETS: ReadonlyArray<TradedMarket> = [
+  { venue: "backpack", symbol: "ASTER_USDC_PERP", base: "ASTER", quote: "USDC" },
+  { venue: "aster-futures", symbol: "ASTERUSDT", base: "ASTER", quote: "USDT" }
+]
 
 
 describe("TrailingPnl: hand-computed", () => {

@@ -6,6 +6,7 @@
  * recording observer counts the strategy's events.
  */
 import { BigDecimal, Effect, Either, Option, Schema } from "effect"
+import { feeValuation } from "../core/accounting/fee-value"
 import { type FundingPayment, Ledger } from "../core/accounting/ledger"
 import { type Decimal, DecimalString, formatDecimal, ZERO } from "../core/domain/decimal"
 import { type Fill, signedQty } from "../core/domain/order"
@@ -224,7 +225,9 @@ const windowReport = (
 
     const ledger = yield* Effect.try({
       try: () => {
-        const ledger = new Ledger([maker.venue, hedge.venue])
+        // every run of the report trades these two markets (reportableRuns): fees in their base assets are valued
+        const markets = [maker, hedge].map((v) => ({ venue: v.venue, symbol: v.symbol, base: v.baseAsset, quote: v.quoteAsset }))
+        const ledger = new Ledger([maker.venue, hedge.venue], feeValuation(markets))
         for (const fill of fills) ledger.recordFill(fill)
         for (const payment of funding) applyFunding(ledger, payment)
         ledger.close(to)

@@ -9,7 +9,10 @@
  * - meta     (key, value): `format` = "hedgeloop-journal", `format_version`, `created_at`.
  * - runs     (id, kind live|paper, started_at, ended_at, outcome, message, config JSON from
  *            describeConfig: no secrets, maker_venue/_symbol/_quote_asset, hedge_venue/_symbol/
- *            _quote_asset, client_id_prefix). ended_at NULL = still running or crashed.
+ *            _quote_asset, client_id_prefix, maker_/hedge_base_asset). ended_at NULL = still running
+ *            or crashed. The base assets value fees charged in them; a journal written before they
+ *            were kept gets the columns (NULL) at its next start, and its runs' base assets are
+ *            then read from the symbols.
  * - intents  (client_id PK, run_id, venue, kind limit|market|cancel, side, qty, price, order_id,
  *            created_at, attempts, refused_at, refusal). Written BEFORE the request is sent.
  *            order_id: the venue's id once an answer (reply, stream or lookup) names it; for a
@@ -60,6 +63,7 @@ export interface RunVenue {
   readonly venue: Venue
   readonly symbol: string
   readonly quoteAsset: string
+  readonly baseAsset: string
 }
 
 export interface RunStart {
@@ -336,7 +340,9 @@ CREATE TABLE runs (
   hedge_venue       TEXT NOT NULL,
   hedge_symbol      TEXT NOT NULL,
   hedge_quote_asset TEXT NOT NULL,
-  client_id_prefix  TEXT NOT NULL
+  client_id_prefix  TEXT NOT NULL,
+  maker_base_asset  TEXT,
+  hedge_base_asset  TEXT
 );
 CREATE TABLE intents (
   client_id  TEXT PRIMARY KEY,
@@ -434,7 +440,10 @@ const RunRow = Schema.Struct({
   hedge_venue: Venue,
   hedge_symbol: Schema.String,
   hedge_quote_asset: Schema.String,
-  client_id_prefix: Schema.String
+  client_id_prefix: Schema.String,
+  /** absent or NULL in a journal written before they were kept */
+  maker_base_asset: Schema.optional(Schema.NullOr(Schema.String)),
+  hedge_base_asset: Schema.optional(Schema.NullOr(Schema.String))
 })
 
 const IntentRow = Schema.Struct({
@@ -634,6 +643,7 @@ class JournalStore {
     this.db.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`)
     this.db.pragma("foreign_keys = ON")
     this.db.pragma("busy_timeout = 5000")
+    if (tables.length > 0) this.addBaseAssetColumns()
     if (tables.length === 0) {
       this.db.transaction(() => {
         this.db.exec(DDL)
@@ -643,6 +653,19 @@ class JournalStore {
         put.run("created_at", new Date().toISOString())
       })()
     }
+  }
+
+  /**
+   * A journal written before runs kept their base assets gets the columns (NULL for its runs):
+   * added columns leave the format as it was, so a build before them still reads it.
+   */
+  private addBaseAssetColumns(): void {
+    const columns = new Set((this.db.prepare("SELECT name FROM pragma_table_info('runs')").all() as Array<{ name: string }>).map((c) => c.name))
+    this.db.transaction(() => {
+      for (const column of ["maker_base_asset", "hedge_base_asset"]) {
+        if (!columns.has(column)) this.db.exec(`ALTER TABLE runs ADD COLUMN ${column} TEXT`)
+      }
+    })()
   }
 
   /** Closes whatever happens; says what could not be written (updates still behind), if anything. */
@@ -684,8 +707,8 @@ class JournalStore {
   startRun(run: RunStart): number {
     for (const value of configSecrets(run.config)) if (value.trim().length >= MIN_SCRUBBED_LENGTH) this.secrets.add(value)
     const result = this.sql(
-      `INSERT INTO runs (kind, started_at, config, maker_venue, maker_symbol, maker_quote_asset, hedge_venue, hedge_symbol, hedge_quote_asset, client_id_prefix)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+      `INSERT INTO runs (kind, started_at, config, maker_venue, maker_symbol, maker_quote_asset, hedge_venue, hedge_symbol, hedge_quote_asset, client_id_prefix, maker_base_asset, hedge_base_asset)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
     ).run(
       run.kind,
       run.startedAt,
@@ -696,7 +719,9 @@ class JournalStore {
       run.hedge.venue,
       run.hedge.symbol,
       run.hedge.quoteAsset,
-      run.clientIdPrefix
+      run.clientIdPrefix,
+      run.maker.baseAsset,
+      run.hedge.baseAsset
     )
     return Number(result.lastInsertRowid)
   }
@@ -1084,7 +1109,17 @@ const runOf = (r: typeof RunRow.Type): Run => ({
   outcome: r.outcome,
   message: r.message,
   config: r.config,
-  maker: { venue: r.maker_venue, symbol: r.maker_symbol, quoteAsset: r.maker_quote_asset },
-  hedge: { venue: r.hedge_venue, symbol: r.hedge_symbol, quoteAsset: r.hedge_quote_asset },
+  maker: { venue: r.maker_venue, symbol: r.maker_symbol, quoteAsset: r.maker_quote_asset, baseAsset: r.maker_base_asset ?? baseAssetOfSymbol(r.maker_symbol, r.maker_quote_asset) },
+  hedge: { venue: r.hedge_venue, symbol: r.hedge_symbol, quoteAsset: r.hedge_quote_asset, baseAsset: r.hedge_base_asset ?? baseAssetOfSymbol(r.hedge_symbol, r.hedge_quote_asset) },
   clientIdPrefix: r.client_id_prefix
 })
+
+/**
+ * The base asset of a run journalled before base assets were kept, from the venues' symbol
+ * conventions: Backpack's `ASTER_USDC_PERP`, Aster's `ASTERUSDT` (base then quote). "" when
+ * neither fits: its fees are then counted as before, as charged.
+ */
+const baseAssetOfSymbol = (symbol: string, quote: string): string => {
+  if (symbol.includes("_")) return symbol.split("_")[0]!
+  return symbol.endsWith(quote) && symbol.length > quote.length ? symbol.slice(0, -quote.length) : ""
+}

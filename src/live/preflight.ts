@@ -276,7 +276,7 @@ const lastDayLine = (limit: Decimal, journal: ReadJournal, kind: RunKind, venues
     const subject = "loss per day"
     if (journal === undefined) return { status: "ok", subject, detail: `no earlier run: the last 24 hours' PnL is 0 (the limit is ${formatDecimal(BigDecimal.negate(limit))})` } as const
     const { fills, funding } = yield* earlierRunsLastDay(yield* journal, kind, now)
-    const lastDay = new TrailingPnl(DAY_MS, new Map([[venues.maker.venue, readings[0]?.instrument?.symbol ?? ""], [venues.hedge.venue, readings[1]?.instrument?.symbol ?? ""]]))
+    const lastDay = new TrailingPnl(DAY_MS, readings.flatMap((reading) => reading.instrument ?? []))
     for (const fill of fills) lastDay.addFill(fill)
     for (const payment of funding) lastDay.addFunding(payment.venue, payment.amount, payment.ts)
     for (const [i, venue] of [venues.maker.venue, venues.hedge.venue].entries()) {

@@ -354,8 +354,8 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       kind: options.kind,
       startedAt,
       config,
-      maker: { venue: venues.maker.venue, symbol: makerInstrument.symbol, quoteAsset: makerInstrument.quote },
-      hedge: { venue: venues.hedge.venue, symbol: hedgeInstrument.symbol, quoteAsset: hedgeInstrument.quote },
+      maker: { venue: venues.maker.venue, symbol: makerInstrument.symbol, quoteAsset: makerInstrument.quote, baseAsset: makerInstrument.base },
+      hedge: { venue: venues.hedge.venue, symbol: hedgeInstrument.symbol, quoteAsset: hedgeInstrument.quote, baseAsset: hedgeInstrument.base },
       clientIdPrefix
     }))
     yield* Effect.log(`${options.kind} run ${runId} started: journal ${options.journalPath}, client ids ${clientIdPrefix}…`)
@@ -363,7 +363,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     // funding is collected from the journal's first start: a payment booked while no process ran counts too
     const fundingSince = Math.min(startedAt, ...runs.map((run) => run.startedAt))
 
-    const guard = yield* RiskGuard.make(config.risk, new Map([[venues.maker.venue, makerInstrument.symbol], [venues.hedge.venue, hedgeInstrument.symbol]]))
+    const guard = yield* RiskGuard.make(config.risk, [makerInstrument, hedgeInstrument])
     // the fills of this run's orders feed the kill switch; those the streams miss are read back
     const backfill = yield* makeFillBackfill({ journal, runId, guard, clientIdPrefix })
     const maker = backfill.watch(journaled(venues.maker, journal, runId))

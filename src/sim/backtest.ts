@@ -184,8 +184,7 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
           log(`${iso(kernel.now)} ${logLevel.label.padEnd(5)} ${text}`)
         })
         if (options.killSwitch ?? true) {
-          const markets = new Map([[maker.venue, maker.instrument.symbol], [hedge.venue, hedge.instrument.symbol]])
-          killSwitch = makeSimKillSwitch(kernel, yield* RiskGuard.make(config.risk, markets))
+          killSwitch = makeSimKillSwitch(kernel, yield* RiskGuard.make(config.risk, [maker.instrument, hedge.instrument]))
         }
         const observer = options.observer ? bothObservers(recordingObserver(stats), options.observer(kernel)) : recordingObserver(stats)
         const waits: SimWaitOptions = { cooperative: options.cooperative ?? false, ...(killSwitch ? { gate: killSwitch.gate } : {}) }

@@ -10,6 +10,7 @@
  * resting orders; the others are skipped and each engine's market read back from the block.
  */
 import { BigDecimal } from "effect"
+import { feeValuation } from "../core/accounting/fee-value"
 import { Ledger } from "../core/accounting/ledger"
 import { type Decimal, decimal, fromUnits, toUnits } from "../core/domain/decimal"
 import type { Instrument } from "../core/domain/instrument"
@@ -234,7 +235,7 @@ export class SimKernel {
       this.slotOfInstrument[stored.idx] = slotIndex
     }
     this.slots = slots
-    this.ledger = new Ledger(slots.map((s) => s.venue))
+    this.ledger = new Ledger(slots.map((s) => s.venue), feeValuation(slots.map((s) => s.instrument)))
     for (const funding of file.funding) {
       const slotIndex = this.slotOfInstrument[funding.instrumentIdx] ?? -1
       if (slotIndex < 0) continue

@@ -6,6 +6,7 @@ import { BigDecimal } from "effect"
 import { type Decimal, ZERO } from "../domain/decimal"
 import { type Fill, type Side, signedQty } from "../domain/order"
 import type { Venue } from "../domain/venue"
+import { type FeeValuation, feesAsCharged } from "./fee-value"
 
 export interface FundingPayment {
   readonly venue: Venue
@@ -29,7 +30,10 @@ export interface VenueBook {
   takerVolume: Decimal
   makerQty: Decimal
   takerQty: Decimal
+  /** in the quote asset (see fee-value.ts) */
   fees: Decimal
+  /** asset → Σ fees as the venue charged them in it */
+  readonly feesCharged: Map<string, Decimal>
   funding: Decimal
   /** Σ sell notional − Σ buy notional */
   cashFlow: Decimal
@@ -50,8 +54,11 @@ export class Ledger {
   maxAbsNetDelta: Decimal = ZERO
   /** ∫ |net position| dt in base-quantity × milliseconds (exact) */
   private unhedgedQtyMs: Decimal = ZERO
+  /** fee assets that could only be counted at par with the quote asset (neither the market's base nor its quote) */
+  readonly feeAssetsAtPar = new Set<string>()
 
-  constructor(venues: ReadonlyArray<Venue>) {
+  /** `valueFee`: each fill's fee in its quote asset (the simulator's fees are charged in it) */
+  constructor(venues: ReadonlyArray<Venue>, readonly valueFee: FeeValuation = feesAsCharged) {
     for (const venue of venues) {
       this.books.set(venue, {
         venue,
@@ -61,6 +68,7 @@ export class Ledger {
         makerQty: ZERO,
         takerQty: ZERO,
         fees: ZERO,
+        feesCharged: new Map(),
         funding: ZERO,
         cashFlow: ZERO,
         realizedPnl: ZERO,
@@ -111,7 +119,10 @@ export class Ledger {
       book.takerVolume = BigDecimal.sum(book.takerVolume, notional)
       book.takerQty = BigDecimal.sum(book.takerQty, fill.qty)
     }
-    book.fees = BigDecimal.sum(book.fees, fill.fee)
+    const fee = this.valueFee(fill)
+    if (fee.basis === "at-par") this.feeAssetsAtPar.add(fill.feeAsset)
+    book.fees = BigDecimal.sum(book.fees, fee.inQuote)
+    if (fill.feeAsset !== "") book.feesCharged.set(fill.feeAsset, BigDecimal.sum(book.feesCharged.get(fill.feeAsset) ?? ZERO, fill.fee))
     book.cashFlow = fill.side === "sell" ? BigDecimal.sum(book.cashFlow, notional) : BigDecimal.subtract(book.cashFlow, notional)
     this.matchFifo(book, fill.side, fill.qty, fill.price)
     const delta = signedQty(fill.side, fill.qty)

@@ -17,7 +17,10 @@ const VenueReport = Schema.Struct({
   takerVolume: Money,
   makerQty: Money,
   takerQty: Money,
+  /** in the quote asset; a fee charged in the base asset (Aster's "pay fee in ASTER") valued at its fill's price */
   fees: Money,
+  /** asset → the fees as the venue charged them (absent in reports of earlier versions) */
+  feesCharged: Schema.optional(Schema.Record({ key: Schema.String, value: Money })),
   funding: Money,
   cashFlow: Money,
   realizedPnl: Money,
@@ -62,8 +65,11 @@ export const RunReport = Schema.Struct({
     side: Schema.String,
     price: Money,
     qty: Money,
+    /** as charged, in feeAsset */
     fee: Money,
     feeAsset: Schema.String,
+    /** the fee in the venue's quote asset, as the totals count it (absent in reports of earlier versions) */
+    feeInQuote: Schema.optional(Money),
     liquidity: Schema.String,
     ts: Schema.Number
   })),
@@ -145,6 +151,7 @@ export const buildReport = (input: ReportInput): RunReport => {
       makerQty: fmt(book.makerQty),
       takerQty: fmt(book.takerQty),
       fees: fmt(book.fees),
+      feesCharged: Object.fromEntries([...book.feesCharged].map(([asset, amount]) => [asset, fmt(amount)])),
       funding: fmt(book.funding),
       cashFlow: fmt(book.cashFlow),
       realizedPnl: fmt(book.realizedPnl),
@@ -168,7 +175,13 @@ export const buildReport = (input: ReportInput): RunReport => {
   const totalPnl = BigDecimal.sum(BigDecimal.subtract(BigDecimal.sum(totalRealized, totalUnrealized), totalFees), totalFunding)
   return {
     kind: input.kind,
-    data: input.data,
+    data: ledger.feeAssetsAtPar.size === 0 ? input.data : {
+      ...input.data,
+      warnings: [
+        ...input.data.warnings,
+        `fees charged in ${[...ledger.feeAssetsAtPar].join(", ")} are counted at par with ${quoteAssets.join(" and ")}: neither asset of the market, they cannot be valued here (the fills list them as charged)`
+      ]
+    },
     config: input.config,
     run: input.run,
     venues,
@@ -196,6 +209,7 @@ export const buildReport = (input: ReportInput): RunReport => {
       qty: fmt(f.qty),
       fee: fmt(f.fee),
       feeAsset: f.feeAsset,
+      feeInQuote: fmt(ledger.valueFee(f).inQuote),
       liquidity: f.liquidity,
       ts: f.ts
     })),

@@ -39,6 +39,7 @@
  *   from this bot's own interruption and needs a human.
  */
 import { BigDecimal, Clock, Data, Effect, Option, Queue } from "effect"
+import { type FeeValuation, feeValuation, type TradedMarket } from "../accounting/fee-value"
 import { type Decimal, formatDecimal, ZERO } from "../domain/decimal"
 import type { Position } from "../domain/account"
 import { type Fill, signedQty } from "../domain/order"
@@ -154,15 +155,18 @@ export class RiskGuard {
   /** max_loss_per_day and its floor (−limit), when set */
   private readonly dayLoss: { readonly limit: Decimal; readonly floor: Decimal } | undefined
 
-  private constructor(readonly limits: RiskLimits, markets: ReadonlyMap<Venue, string>, private readonly changes: Queue.Queue<void>) {
+  private readonly valueFee: FeeValuation
+
+  private constructor(readonly limits: RiskLimits, markets: ReadonlyArray<TradedMarket>, private readonly changes: Queue.Queue<void>) {
+    this.valueFee = feeValuation(markets)
     this.lastDay = Option.isSome(limits.maxLossPerDay) ? new TrailingPnl(DAY_MS, markets) : undefined
     this.maxUnhedgedQtyMs = BigDecimal.multiply(limits.maxUnhedgedQtySeconds, MS_PER_S)
     this.lossFloor = BigDecimal.negate(limits.maxLoss)
     this.dayLoss = Option.match(limits.maxLossPerDay, { onNone: () => undefined, onSome: (limit) => ({ limit, floor: BigDecimal.negate(limit) }) })
   }
 
-  /** `markets`: the symbol the run trades on each venue (whose marks value the last day's holdings) */
-  static make(limits: RiskLimits, markets: ReadonlyMap<Venue, string> = new Map()): Effect.Effect<RiskGuard> {
+  /** `markets`: what the run trades on each venue (its marks value the last day's holdings; its assets, the fees) */
+  static make(limits: RiskLimits, markets: ReadonlyArray<TradedMarket> = []): Effect.Effect<RiskGuard> {
     // one pending wake-up is enough: the watchdog re-reads everything when it wakes
     return Effect.map(Queue.sliding<void>(1), (changes) => new RiskGuard(limits, markets, changes))
   }
@@ -219,12 +223,13 @@ export class RiskGuard {
       const signed = signedQty(fill.side, fill.qty)
       const notional = BigDecimal.multiply(fill.price, fill.qty)
       const book = this.book(fill.venue, fill.price)
-      book.cash = BigDecimal.subtract(fill.side === "sell" ? BigDecimal.sum(book.cash, notional) : BigDecimal.subtract(book.cash, notional), fill.fee)
+      const fee = this.valueFee(fill).inQuote
+      book.cash = BigDecimal.subtract(fill.side === "sell" ? BigDecimal.sum(book.cash, notional) : BigDecimal.subtract(book.cash, notional), fee)
       book.qty = BigDecimal.sum(book.qty, signed)
       book.price = fill.price
       if (fill.liquidity === "maker") book.makerVolume = BigDecimal.sum(book.makerVolume, notional)
       else book.takerVolume = BigDecimal.sum(book.takerVolume, notional)
-      book.fees = BigDecimal.sum(book.fees, fill.fee)
+      book.fees = BigDecimal.sum(book.fees, fee)
       this.setPosition(fill.venue, BigDecimal.sum(this.positions.get(fill.venue) ?? ZERO, signed))
       this.lastDay?.addFill(fill)
     })

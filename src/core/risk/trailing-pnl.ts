@@ -9,6 +9,7 @@
  * fill at once, so what it holds is one leg for seconds, and the run's own `max_loss` marks it.
  */
 import { BigDecimal } from "effect"
+import { type FeeValuation, feeValuation, type TradedMarket } from "../accounting/fee-value"
 import { type Decimal, ZERO } from "../domain/decimal"
 import { type Fill, signedQty } from "../domain/order"
 import type { Venue } from "../domain/venue"
@@ -36,8 +37,15 @@ export class TrailingPnl {
   private readonly held = new Map<string, Decimal>()
   private readonly prices = new Map<string, { readonly price: Decimal; readonly ts: number }>()
 
-  /** `markets`: the symbol each venue's marks price (the one the current run trades) */
-  constructor(readonly windowMs: number, private readonly markets: ReadonlyMap<Venue, string>) {}
+  /** the symbol each venue's marks price (the one the current run trades) */
+  private readonly markets: ReadonlyMap<Venue, string>
+  private readonly valueFee: FeeValuation
+
+  /** `markets`: the ones the current run trades (their marks value the holdings; their assets, the fees) */
+  constructor(readonly windowMs: number, markets: ReadonlyArray<TradedMarket>) {
+    this.markets = new Map(markets.map((m) => [m.venue, m.symbol]))
+    this.valueFee = feeValuation(markets)
+  }
 
   addFill(fill: Fill): void {
     const market = marketOf(fill.venue, fill.symbol)
@@ -45,7 +53,7 @@ export class TrailingPnl {
     this.add({
       ts: fill.ts,
       market,
-      cash: BigDecimal.subtract(fill.side === "sell" ? notional : BigDecimal.negate(notional), fill.fee),
+      cash: BigDecimal.subtract(fill.side === "sell" ? notional : BigDecimal.negate(notional), this.valueFee(fill).inQuote),
       qty: signedQty(fill.side, fill.qty)
     })
     this.price(market, fill.price, fill.ts)
