@@ -10,10 +10,11 @@ import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { parseConfig } from "../src/core/config/config"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
+import { reportFromJournal } from "../src/live/journal-report"
 import { runBacktest } from "../src/sim/backtest"
 import { DEFAULT_TEST_ACCOUNT } from "../src/sim/local-exchange/accounts"
 import { asterSignedRequest } from "./support/aster-signed-request"
-import { inspectJournal, type LocalExchange, netChange, positions, readRecording, readReport, startLive, startLocalExchange, startRecord, swingingMarket, waitFor } from "./support/live-processes"
+import { hedgeBalance, inspectJournal, type LocalExchange, netChange, positions, readRecording, readReport, startLive, startLocalExchange, startRecord, swingingMarket, waitFor } from "./support/live-processes"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 import { startWebhookServer } from "./support/webhook-server"
 
@@ -104,6 +105,51 @@ describe.each(["futures", "spot"] as const)("npm run live, %s variant, against n
     expect(replayed.cycles.count).toBeGreaterThanOrEqual(1)
     expect(replayed.venues["backpack"]!.makerQty).toBe(replayed.venues[hedgeVenue]!.takerQty)
     expect(pnlFromListedCashFlows(replayed)).toBe(replayed.totals.pnl)
+  })
+})
+
+describe.each(["futures", "spot"] as const)("npm run live, %s variant, an Aster account paying its fees in ASTER", (variant) => {
+  it("counts those fees at their fill's price in the live report and the journal's, lists them as charged, and the venue's ASTER paid exactly them", async () => {
+    const account = DEFAULT_TEST_ACCOUNT
+    const local = await exchange({
+      variant,
+      maxCycles: 1,
+      // the test account, with Aster's "Pay fee in ASTER" on
+      accounts: `default_account: false\naster:\n  - account: test\n    api_key: ${account.asterApiKey}\n    api_secret: ${account.asterApiSecret}\n` +
+        `    user: "${account.asterUser}"\n    signer: "${account.asterSigner}"\n    pay_fee_in_aster: true\n`
+    })
+    const hedgeVenue = variant === "spot" ? "aster-spot" : "aster-futures"
+    const before = await positions(local.config)
+    const asterBefore = await hedgeBalance(local.config, "ASTER")
+    const journal = path.join(local.dir, "journal.db")
+    const reportFile = path.join(local.dir, "live.json")
+    const live = startLive(local.config, journal, ["--report-json", reportFile])
+    expect(await live.exited, live.output()).toBe(0)
+
+    const report = readReport(reportFile)
+    const hedges = report.fills.filter((f) => f.venue === hedgeVenue)
+    expect(hedges.length).toBeGreaterThanOrEqual(2)
+    // each hedge's fee was charged in ASTER and counts at its own price, in USDT
+    for (const f of hedges) {
+      expect(f.feeAsset).toBe("ASTER")
+      expect(f.feeInQuote).toBe(formatDecimal(BigDecimal.multiply(decimal(f.fee), decimal(f.price))))
+    }
+    const charged = hedges.reduce((total, f) => BigDecimal.sum(total, decimal(f.fee)), decimal("0"))
+    const valued = hedges.reduce((total, f) => BigDecimal.sum(total, decimal(f.feeInQuote!)), decimal("0"))
+    expect(report.venues[hedgeVenue]!.feesCharged).toEqual({ ASTER: formatDecimal(charged) })
+    expect(report.venues[hedgeVenue]!.fees).toBe(formatDecimal(valued))
+    expect(report.venues["backpack"]!.feesCharged).toEqual({ USDC: report.venues["backpack"]!.fees })
+    expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
+    // `npm run report` rebuilds the same money from the journal
+    const rebuilt = await Effect.runPromise(reportFromJournal(journal))
+    expect([rebuilt.totals.fees, rebuilt.totals.pnl, rebuilt.venues[hedgeVenue]!.feesCharged]).toEqual([report.totals.fees, report.totals.pnl, report.venues[hedgeVenue]!.feesCharged])
+
+    // the venue took exactly those fees from its ASTER wallet (on spot, out of what the hedges bought and sold)
+    const after = await positions(local.config)
+    const paid = BigDecimal.subtract(asterBefore, await hedgeBalance(local.config, "ASTER"))
+    expect(formatDecimal(paid)).toBe(formatDecimal(charged))
+    // the pair is flat: on spot the ASTER balance stands for the position, and it is short by the fees alone
+    expect(formatDecimal(netChange(before, after))).toBe(variant === "spot" ? formatDecimal(BigDecimal.negate(charged)) : "0")
   })
 })
 

@@ -215,6 +215,39 @@ describe("venue book: fills, fees, positions, balances", () => {
     expect(book.funding()).toBeUndefined()
   })
 
+  it("'Pay fee in ASTER': fees in ASTER at 95 % of the rate, from the ASTER wallet while it holds enough, else in USDT", () => {
+    // futures: the fee leaves the wallet's ASTER; the USDT wallet pays none
+    const futures = setup("aster-futures", { USDT: "10000", ASTER: "0.003" }, { paysFeesInBase: (account) => account === "a" })
+    futures.market.quote("2.0000", "100", "2.0010", "100")
+    futures.book.placeMarket("a", { clientId: "m1", side: "buy", qty: d("4") })
+    // 4 × 0.00035 × 0.95 = 0.00133 ASTER ≤ 0.003 held; the next one (0.00133 ≤ 0.00167) too; the third no longer fits
+    futures.book.placeMarket("a", { clientId: "m2", side: "buy", qty: d("4") })
+    futures.book.placeMarket("a", { clientId: "m3", side: "buy", qty: d("4") })
+    expect(futures.book.fills("a").map((f) => [s(f.fee), f.feeAsset])).toEqual([["0.00133", "ASTER"], ["0.00133", "ASTER"], ["0.0028014", "USDT"]])
+    expect(balance(futures.book.balances("a"), "ASTER")).toEqual({ free: "0.00034", locked: "0" })
+    // wallet 10000 − 0.0028014 (the USDT fee only); 12 long at the 2.0005 mark: unrealised −0.006, margin 2.4006
+    expect(s(futures.book.accountSummary("a").walletBalance)).toBe("9999.9971986")
+    // the summary's fees are in USDT: 0.00133 ASTER × 2.001 twice, plus 0.0028014
+    expect(s(futures.book.accountSummary("a").fees)).toBe("0.00812406")
+    // an account without the setting pays in USDT
+    futures.book.placeMarket("b", { clientId: "m1", side: "buy", qty: d("4") })
+    expect(futures.book.fills("b").map((f) => f.feeAsset)).toEqual(["USDT"])
+
+    // spot: the ASTER the fee takes is ASTER the account no longer holds
+    const spot = setup("aster-spot", { USDT: "100", ASTER: "0" }, { fees: { maker: d("0.00005"), taker: d("0.0004") }, paysFeesInBase: () => true })
+    spot.market.quote("2.0000", "100", "2.0010", "100")
+    // nothing to pay it with yet: in USDT, 20.01 × 0.0004 = 0.008004
+    spot.book.placeMarket("a", { clientId: "b1", side: "buy", qty: d("10") })
+    // now 10 ASTER: selling 5 costs 5 × 0.0004 × 0.95 = 0.0019 ASTER
+    spot.book.placeMarket("a", { clientId: "s1", side: "sell", qty: d("5") })
+    expect(spot.book.fills("a").map((f) => [s(f.fee), f.feeAsset])).toEqual([["0.008004", "USDT"], ["0.0019", "ASTER"]])
+    // ASTER 10 − 5 − 0.0019; USDT 100 − 20.01 − 0.008004 + 5 × 2 (the bid)
+    expect(balance(spot.book.balances("a"), "ASTER")).toEqual({ free: "4.9981", locked: "0" })
+    expect(balance(spot.book.balances("a"), "USDT")).toEqual({ free: "89.981996", locked: "0" })
+    // and it cannot be sold again
+    expect(spot.book.placeLimit("a", limit("sell", "2.1000", "5")).rejectCode).toBe("insufficientBalance")
+  })
+
   it("perps: refuses an order that raises the worst-case position past equity × leverage", () => {
     const { book, market } = setup("aster-futures", { USDT: "100" })
     market.quote("2.0000", "100", "2.0010", "100")

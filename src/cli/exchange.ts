@@ -20,7 +20,7 @@ const portBackpack = Options.integer("port-backpack").pipe(Options.withDescripti
 const portAster = Options.integer("port-aster").pipe(Options.withDescription("Aster futures (fapi) server port on 127.0.0.1 (default 8702; 0 = any free port)"), Options.withDefault(8702))
 const portAsterSpot = Options.integer("port-aster-spot").pipe(Options.withDescription("Aster spot (sapi) server port on 127.0.0.1 (default 8703; 0 = any free port)"), Options.withDefault(8703))
 const faults = Options.file("faults", { exists: "yes" }).pipe(Options.withDescription("fault plan (YAML or JSON): delays, 5xx, 429, timeouts, malformed JSON, WebSocket drops"), Options.optional)
-const accounts = Options.file("accounts", { exists: "yes" }).pipe(Options.withDescription("accounts file (YAML or JSON): Aster V1/V3 credentials and starting balances"), Options.optional)
+const accounts = Options.file("accounts", { exists: "yes" }).pipe(Options.withDescription("accounts file (YAML or JSON): Aster V1/V3 credentials, starting balances and pay_fee_in_aster"), Options.optional)
 const config = Options.file("config", { exists: "yes" }).pipe(Options.withDescription("hedge config whose sim section sets fees and fill realism (default: the backtest's defaults)"), Options.optional)
 const speed = Options.float("speed").pipe(Options.withDescription("replay speed: file seconds per second (default 1)"), Options.withDefault(1))
 const loop = Options.boolean("loop").pipe(Options.withDescription("replay the file again from the start when it ends (else the market stays as it ended)"))

@@ -146,6 +146,18 @@ export const positions = (configPath: string): Promise<{ maker: Decimal; hedge: 
   )
 }
 
+/** What the hedge venue's wallet holds of `asset` (free + locked), as its signed balance read says. */
+export const hedgeBalance = (configPath: string, asset: string): Promise<Decimal> => {
+  const config: HedgeConfig = Either.getOrThrow(parseConfig(fs.readFileSync(configPath, "utf8"), configPath))
+  return Effect.runPromise(
+    Effect.scoped(Effect.gen(function*() {
+      const hedge = yield* makeAsterExchange({ ...asterOptionsFromConfig(config.hedge), marketDataOnly: true })
+      const held = (yield* hedge.balances).find((b) => b.asset === asset)
+      return held === undefined ? BigDecimal.fromBigInt(0n) : BigDecimal.normalize(BigDecimal.sum(held.free, held.locked))
+    })).pipe(Effect.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)))
+  )
+}
+
 /** The change of maker + hedge positions between two readings: what the bot left unhedged. */
 export const netChange = (before: { maker: Decimal; hedge: Decimal }, after: { maker: Decimal; hedge: Decimal }): Decimal =>
   BigDecimal.normalize(BigDecimal.sum(BigDecimal.subtract(after.maker, before.maker), BigDecimal.subtract(after.hedge, before.hedge)))

@@ -29,6 +29,7 @@
  *     user: "0x…"                        # … and/or V3 pair (40-hex addresses, any case)
  *     signer: "0x…"
  *     balances: { USDT: 500 }            # overrides the defaults asset by asset
+ *     pay_fee_in_aster: true             # Aster's "Pay fee in ASTER": fees in ASTER, 5 % off, while it holds enough
  * backpack:
  *   - public_key: "base64 of 32 bytes"
  *     balances: { USDC: 250 }
@@ -104,7 +105,8 @@ const AsterEntry = Schema.Struct({
   api_secret: Schema.optionalWith(NonEmpty("an API secret"), { exact: true }),
   user: Schema.optionalWith(Address, { exact: true }),
   signer: Schema.optionalWith(Address, { exact: true }),
-  balances: Schema.optionalWith(Balances, { exact: true })
+  balances: Schema.optionalWith(Balances, { exact: true }),
+  pay_fee_in_aster: Schema.optionalWith(Schema.Boolean, { exact: true })
 }).pipe(Schema.filter(pairs))
 
 const BackpackEntry = Schema.Struct({
@@ -132,6 +134,8 @@ export interface AsterAccountInfo {
 export interface LocalAccountBook extends LocalAccounts {
   /** an account's starting balances (the defaults overridden by its entry) */
   readonly startingBalances: (account: string) => ReadonlyMap<string, Decimal>
+  /** whether an Aster account has "Pay fee in ASTER" on */
+  readonly paysFeeInAster: (account: string) => boolean
   /** the Aster accounts, without their secrets (for printing) */
   readonly aster: ReadonlyArray<AsterAccountInfo>
 }
@@ -146,6 +150,7 @@ export const makeAccounts = (file: AccountsFile, source = "accounts"): Either.Ei
   const balances = new Map<string, ReadonlyMap<string, Decimal>>()
   const info: Array<AsterAccountInfo> = []
   const names = new Set<string>()
+  const feesInAster = new Set<string>()
   const problems: Array<string> = []
   const v3Key = (user: string, signer: string) => `${user.toLowerCase()}/${signer.toLowerCase()}`
 
@@ -178,6 +183,7 @@ export const makeAccounts = (file: AccountsFile, source = "accounts"): Either.Ei
       byV3.set(key, account)
     }
     balances.set(account, new Map([...defaults, ...toMap(entry.balances)]))
+    if (entry.pay_fee_in_aster === true) feesInAster.add(account)
     info.push({
       account,
       ...(entry.api_key !== undefined ? { apiKey: entry.api_key } : {}),
@@ -199,6 +205,7 @@ export const makeAccounts = (file: AccountsFile, source = "accounts"): Either.Ei
     },
     backpack: (apiKey) => ({ account: apiKey }),
     startingBalances: (account) => balances.get(account) ?? defaults,
+    paysFeeInAster: (account) => feesInAster.has(account),
     aster: info
   })
 }

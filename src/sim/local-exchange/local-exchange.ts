@@ -154,6 +154,8 @@ export const startLocalExchange = (options: LocalExchangeOptions): Effect.Effect
         qtyScale: stored.qtyScale,
         fees: { maker: params[venue].makerFee, taker: params[venue].takerFee },
         startingBalances: accounts.startingBalances,
+        // Aster's "Pay fee in ASTER": only where ASTER is the traded base asset, the one the book can price
+        ...(venue !== "backpack" && instrument.base === "ASTER" ? { paysFeesInBase: accounts.paysFeeInAster } : {}),
         ...(funding !== undefined ? { funding } : {}),
         queue,
         impact: linearImpact(BigDecimal.unsafeToNumber(sim.marketImpactBps), 0),

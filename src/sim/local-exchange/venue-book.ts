@@ -8,17 +8,21 @@
  * minQty, minNotional, postOnly, noLiquidity) plus the book's own: duplicateClientId,
  * insufficientBalance and reduceOnly.
  *
- * Money rules (exact decimals, fees in the quote asset):
- * - spot: quote balance = start + Σ sells − Σ buys − fees; base balance = start + Σ bought − Σ sold.
+ * Money rules (exact decimals, fees in the quote asset unless the account pays them in the base
+ * asset, as Aster's "Pay fee in ASTER" does: then quantity × rate × 0.95 of the base asset, taken
+ * from its balance while it holds enough, else the quote fee as usual):
+ * - spot: quote balance = start + Σ sells − Σ buys − quote fees; base balance = start + Σ bought −
+ *   Σ sold − base fees.
  *   Open buys lock price × remaining quantity of quote, open sells lock the remaining base. A buy
  *   needs price × qty × (1 + the higher fee rate) free (a market buy is priced at the best ask: a
  *   market order walking the book past it can overdraw by the slippage); a sell needs qty free.
- * - perps (simple cross margin, no liquidation): equity = start + Σ sells − Σ buys − fees + funding
+ * - perps (simple cross margin, no liquidation): equity = start + Σ sells − Σ buys − quote fees + funding
  *   + position × mark (= wallet balance + FIFO unrealised PnL). The worst-case position if every
  *   open order filled, max(|pos + open buys|, |pos − open sells|), times the mark, over `leverage`,
  *   is the initial margin. An order is refused when it raises that worst case above
  *   equity × leverage; an order that does not raise it (a reducing order) always passes. The quote
- *   balance is reported as free = equity − initial margin, locked = initial margin.
+ *   balance is reported as free = equity − initial margin, locked = initial margin; the base asset's
+ *   as start − base fees.
  * - funding (perps): every `intervalHours` on the UTC grid (00:00, 04:00, … for 4 h), each open
  *   position pays position × mark × rate (longs pay a positive rate, shorts receive it). The rate
  *   is the tick file's upcoming funding row when it has rows (`fundingRate` from the feed), else
@@ -29,6 +33,7 @@
  * - the mark is the mid of the replayed quote; the index price is reported equal to it.
  */
 import { BigDecimal } from "effect"
+import { feeValuation } from "../../core/accounting/fee-value"
 import { type FundingPayment, Ledger } from "../../core/accounting/ledger"
 import type { Balance } from "../../core/domain/account"
 import { type Decimal, decimal, divideToScale, fromUnits, toUnits, ZERO } from "../../core/domain/decimal"
@@ -64,6 +69,8 @@ export interface LocalVenueOptions {
   readonly fees: { readonly maker: Decimal; readonly taker: Decimal }
   /** an account's balances when first seen, per asset */
   readonly startingBalances: (account: string) => ReadonlyMap<string, Decimal>
+  /** whether an account pays its fees in the base asset while it holds enough of it (default: none does) */
+  readonly paysFeesInBase?: (account: string) => boolean
   /** perps only: the funding interval and the rate used until a feed gives one */
   readonly funding?: { readonly intervalHours: number; readonly rate: Decimal }
   /** perps: margin leverage, a whole number (default 10) */
@@ -124,10 +131,13 @@ const KEEP_FUNDING_EVENTS = 10_000
 const DEPTH_MAX_AGE_US = 5_000_000
 const HOUR_MS = 3_600_000
 const TWO = decimal("2")
+/** Aster takes 5 % off a fee paid in ASTER */
+const BASE_FEE_DISCOUNT = decimal("0.95")
 
 interface AccountState {
   readonly name: string
   readonly start: ReadonlyMap<string, Decimal>
+  readonly paysFeesInBase: boolean
   readonly ledger: Ledger
   /** open orders and the last KEEP_CLOSED_ORDERS closed ones */
   readonly orders: Map<string, SimOrder>
@@ -201,7 +211,9 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
       state = {
         name,
         start: new Map(options.startingBalances(name)),
-        ledger: new Ledger([venue]),
+        paysFeesInBase: options.paysFeesInBase?.(name) ?? false,
+        // its fees valued in the quote asset (those paid in the base at their fill's price)
+        ledger: new Ledger([venue], feeValuation([instrument])),
         orders: new Map(),
         byClientId: new Map(),
         closed: [],
@@ -275,12 +287,32 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
 
   // ---- the engine and its fills
 
+  /** fees as paid: in the quote asset, and in the base asset for an account that pays them in it */
+  const feesPaid = (acct: AccountState) => {
+    const charged = acct.ledger.book(venue).feesCharged
+    return { quote: charged.get(instrument.quote) ?? ZERO, base: charged.get(instrument.base) ?? ZERO }
+  }
+
+  /** the base asset the account holds: its start, what it bought and sold (spot only), less the fees paid in it */
+  const baseHeld = (acct: AccountState) =>
+    BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.base), perp ? ZERO : acct.ledger.book(venue).position), feesPaid(acct).base)
+
+  /** A fill's fee: in the base asset (5 % off) when the account pays in it and holds enough, else in the quote. */
+  const feeOf = (acct: AccountState, qty: Decimal, notional: Decimal, rate: Decimal) => {
+    if (acct.paysFeesInBase) {
+      const inBase = BigDecimal.normalize(BigDecimal.multiply(BigDecimal.multiply(qty, rate), BASE_FEE_DISCOUNT))
+      if (BigDecimal.lessThanOrEqualTo(inBase, baseHeld(acct))) return { amount: inBase, asset: instrument.base }
+    }
+    return { amount: BigDecimal.normalize(BigDecimal.multiply(notional, rate)), asset: instrument.quote }
+  }
+
   const onFill = (order: SimOrder, ts: number, price: number, qty: number, liquidity: "maker" | "taker") => {
     const acct = ownerOf.get(order.id)
     if (acct === undefined) return
     const priceDecimal = px(price)
     const qtyDecimal = qx(qty)
     const rate = liquidity === "maker" ? fees.maker : fees.taker
+    const fee = feeOf(acct, qtyDecimal, BigDecimal.multiply(priceDecimal, qtyDecimal), rate)
     const fill: Fill = {
       venue,
       symbol: instrument.symbol,
@@ -289,8 +321,8 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
       side: order.sign > 0 ? "buy" : "sell",
       price: priceDecimal,
       qty: qtyDecimal,
-      fee: BigDecimal.normalize(BigDecimal.multiply(BigDecimal.multiply(priceDecimal, qtyDecimal), rate)),
-      feeAsset: instrument.quote,
+      fee: fee.amount,
+      feeAsset: fee.asset,
       liquidity,
       ts: Math.floor(ts / 1000)
     }
@@ -366,7 +398,7 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
     const book = acct.ledger.book(venue)
     const mark = markPrice()
     const unrealized = mark !== undefined ? acct.ledger.unrealizedPnl(venue, mark) : ZERO
-    const wallet = BigDecimal.sum(BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.quote), book.realizedPnl), book.fees), book.funding)
+    const wallet = BigDecimal.sum(BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.quote), book.realizedPnl), feesPaid(acct).quote), book.funding)
     const equity = BigDecimal.sum(wallet, unrealized)
     const open = openTotals(acct)
     const initialMargin = perp && mark !== undefined
@@ -401,12 +433,12 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
     if (perp) {
       const s = summary(acct)
       out.set(instrument.quote, { free: s.available, locked: s.initialMargin })
+      if (acct.start.has(instrument.base) || BigDecimal.isPositive(feesPaid(acct).base)) out.set(instrument.base, { free: baseHeld(acct), locked: ZERO })
     } else {
       const open = openTotals(acct)
-      const quoteTotal = BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.quote), book.cashFlow), book.fees)
-      const baseTotal = BigDecimal.sum(startOf(acct, instrument.base), book.position)
+      const quoteTotal = BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.quote), book.cashFlow), feesPaid(acct).quote)
       out.set(instrument.quote, { free: BigDecimal.subtract(quoteTotal, open.buyQuote), locked: open.buyQuote })
-      out.set(instrument.base, { free: BigDecimal.subtract(baseTotal, open.sells), locked: open.sells })
+      out.set(instrument.base, { free: BigDecimal.subtract(baseHeld(acct), open.sells), locked: open.sells })
     }
     return [...out].map(([asset, b]) => ({ venue, asset, free: BigDecimal.normalize(b.free), locked: BigDecimal.normalize(b.locked) }))
   }
@@ -424,7 +456,7 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
       if (BigDecimal.lessThanOrEqualTo(after, before)) return undefined
       const unrealized = acct.ledger.unrealizedPnl(venue, mark)
       const equity = BigDecimal.sum(
-        BigDecimal.sum(BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.quote), book.realizedPnl), book.fees), book.funding),
+        BigDecimal.sum(BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.quote), book.realizedPnl), feesPaid(acct).quote), book.funding),
         unrealized
       )
       const need = BigDecimal.multiply(after, mark)
@@ -434,13 +466,13 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
         : undefined
     }
     if (side === "buy") {
-      const free = BigDecimal.subtract(BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.quote), book.cashFlow), book.fees), open.buyQuote)
+      const free = BigDecimal.subtract(BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.quote), book.cashFlow), feesPaid(acct).quote), open.buyQuote)
       const cost = BigDecimal.multiply(BigDecimal.multiply(price, qty), BigDecimal.sum(decimal("1"), BigDecimal.max(fees.maker, fees.taker)))
       return BigDecimal.greaterThan(cost, free)
         ? `${instrument.quote}: needs ${BigDecimal.format(BigDecimal.normalize(cost))} (fee included), ${BigDecimal.format(BigDecimal.normalize(free))} free`
         : undefined
     }
-    const free = BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.base), book.position), open.sells)
+    const free = BigDecimal.subtract(baseHeld(acct), open.sells)
     return BigDecimal.greaterThan(qty, free)
       ? `${instrument.base}: needs ${BigDecimal.format(qty)}, ${BigDecimal.format(BigDecimal.normalize(free))} free`
       : undefined
