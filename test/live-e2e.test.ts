@@ -139,6 +139,8 @@ describe.each(["futures", "spot"] as const)("npm run live, %s variant, an Aster 
     expect(report.venues[hedgeVenue]!.feesCharged).toEqual({ ASTER: formatDecimal(charged) })
     expect(report.venues[hedgeVenue]!.fees).toBe(formatDecimal(valued))
     expect(report.venues["backpack"]!.feesCharged).toEqual({ USDC: report.venues["backpack"]!.fees })
+    // the summary says what was paid in ASTER
+    expect(live.output()).toContain(`${hedgeVenue} fees paid in ASTER: ${formatDecimal(charged)} (counted above at their fills' prices, in USDT)`)
     expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
     // `npm run report` rebuilds the same money from the journal
     const rebuilt = await Effect.runPromise(reportFromJournal(journal))

@@ -23,6 +23,11 @@ export const formatSummary = (report: RunReport): string => {
   }
   const t = report.totals
   lines.push(row(["total", t.makerVolume, t.takerVolume, t.fees, t.funding, t.pnl, report.exposure.finalNetPosition], widths))
+  // fees charged in another asset than the venue's quote (Aster's "Pay fee in ASTER"): what was paid, as the venue took it
+  for (const [venue, v] of Object.entries(report.venues)) {
+    const other = Object.entries(v.feesCharged ?? {}).filter(([asset]) => asset !== v.quoteAsset)
+    if (other.length > 0) lines.push(`${venue} fees paid in ${other.map(([asset, amount]) => `${asset}: ${amount}`).join(", ")} (counted above at their fills' prices, in ${v.quoteAsset})`)
+  }
   lines.push("")
   lines.push(`volume ${t.volume}  points ${report.points.total} (${Object.entries(report.points.venues).map(([v, p]) => `${v} ${p.points}`).join(", ")}), cost per 1000 points ${report.points.costPer1000Points ?? "n/a"}`)
   const c = report.cycles
