@@ -66,6 +66,13 @@ describe.each(combos)("Aster $market, $version authentication", ({ market, versi
       expect([fmt(ticker.bid), fmt(ticker.ask), fmt(ticker.last)]).toEqual(["1.2345", "1.235", "1.2347"])
     }).pipe(Effect.provide(Live)))
 
+  it.scopedLive("reads the account's fee rates from commissionRate", () =>
+    Effect.gen(function*() {
+      const { exchange } = yield* localAster(market, auth())
+      const rates = yield* exchange.feeRates!
+      expect([rates.venue, rates.symbol, fmt(rates.maker), fmt(rates.taker)]).toEqual([market === "futures" ? "aster-futures" : "aster-spot", "ASTERUSDT", "0", fmt(TAKER_FEE)])
+    }).pipe(Effect.provide(Live)))
+
   it.scopedLive("places a market order once and sees its fill on the user data stream", () =>
     Effect.gen(function*() {
       const { venue, exchange } = yield* localAster(market, auth())

@@ -608,6 +608,8 @@ describe("npm run live: refusals", () => {
     expect(out).toMatch(/ok +imbalance +none/)
     expect(out).toMatch(/ok +hedge margin +ASTER ASTERUSDT: 10000 USDT available; a hedge buy of 10 ASTER at about [\d.]+ at leverage 10 needs [\d.]+ \(fee and price moves included\)/)
     expect(out).toMatch(/ok +maker funds +BP allows a limit sell of at most [\d.]+ ASTER at [\d.]+ now; trade\.quantity is 10/)
+    // Aster's own rates for the account (the local exchange charges the defaults the config assumes too)
+    expect(out).toMatch(/ok +ASTER fee rates +ASTERUSDT: maker 0\.01%, taker 0\.035% \(this account's tier\); backtests and paper runs of this config assume the same/)
     // the limits in force, defaults included (trade.quantity 10)
     expect(out).toMatch(/ok +kill switch +risk\.max_unhedged_qty_seconds 600, max_consecutive_hedge_failures 3, max_position 50, max_loss 50 \(per run\), max_loss_per_day off, max_auto_hedge 20/)
     expect(out).not.toMatch(/loss per day/)
@@ -615,6 +617,13 @@ describe("npm run live: refusals", () => {
     expect(out).toMatch(/a start would trade/)
     expect(await positions(local.config)).toEqual(before)
     expect(fs.existsSync(journal)).toBe(false)
+    // a config whose backtests assume another tier: a warning saying what to set, and still exit 0
+    const otherTier = configVariant(local, "other-tier.yaml", /$/, "\nsim:\n  aster:\n    taker_fee: 0.0005\n")
+    const tier = startLive(otherTier, journal, ["--check"])
+    expect(await tier.exited, tier.output()).toBe(0)
+    expect(tier.output()).toMatch(
+      /warn +ASTER fee rates +ASTERUSDT: maker 0\.01%, taker 0\.035% \(this account's tier\); backtests and paper runs of this config assume maker 0\.01%, taker 0\.05%: set sim\.aster\.maker_fee: 0\.0001 and sim\.aster\.taker_fee: 0\.00035 to rehearse this account's costs/
+    )
     // a wrong Aster secret: the signed reads fail, naming the venue's answer; exit 1
     const wrongKey = configVariant(local, "wrong-key.yaml", /api_secret: ".*"/, 'api_secret: "not-the-secret"')
     const bad = startLive(wrongKey, journal, ["--check"])

@@ -4,7 +4,7 @@
  */
 import { Context, type Duration, type Effect, type Option, type Scope } from "effect"
 import type { FundingPayment } from "./accounting/ledger"
-import type { Balance, OpeningMargin, Position } from "./domain/account"
+import type { Balance, FeeRates, OpeningMargin, Position } from "./domain/account"
 import type { Instrument } from "./domain/instrument"
 import type { FundingQuote, MarketEvent, Ticker } from "./domain/market"
 import type { Decimal } from "./domain/decimal"
@@ -53,6 +53,11 @@ export interface Exchange {
    * and margin allow now. A live start checks the maker's first order fits.
    */
   readonly maxOrderQty?: (side: Side, price: Decimal) => Effect.Effect<Decimal, ExchangeError>
+  /**
+   * Optional, live accounts: the fee rates this account pays on the instrument (its tier). `--check`
+   * sets them beside the rates the config's backtests and paper runs assume.
+   */
+  readonly feeRates?: Effect.Effect<FeeRates, ExchangeError>
   /** the venue's next funding time (ms since epoch); none on spot venues */
   readonly nextFundingTime: Effect.Effect<Option.Option<number>, ExchangeError>
   /**

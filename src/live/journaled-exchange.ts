@@ -72,6 +72,7 @@ export const journaled = (exchange: Exchange, journal: JournalService, runId: nu
     ...(exchange.fundingPayments !== undefined ? { fundingPayments: exchange.fundingPayments } : {}),
     ...(exchange.openingMargin !== undefined ? { openingMargin: exchange.openingMargin } : {}),
     ...(exchange.maxOrderQty !== undefined ? { maxOrderQty: exchange.maxOrderQty } : {}),
+    ...(exchange.feeRates !== undefined ? { feeRates: exchange.feeRates } : {}),
     // the account's open orders, ours or not: not journalled (a foreign order would look like ours);
     // the runner settles each of ours it finds with queryOrder, which is journalled
     openOrders: exchange.openOrders,

@@ -6,11 +6,12 @@
  * refuse), a position at or beyond max_position (unwound first, or refused), whether the hedge
  * venue can fund a hedge (a spot buy from the quote balance, a perp's margin), the kill switch's
  * limits in force (defaults included), the last 24 hours' loss when risk.max_loss_per_day is set,
- * and what the journal holds from an earlier run. No order is placed or cancelled.
+ * the fee rates a venue says the account pays beside those the config's backtests assume, and
+ * what the journal holds from an earlier run. No order is placed or cancelled.
  */
 import { BigDecimal, Cause, Clock, Effect, Either, Option, type Scope } from "effect"
 import * as fs from "node:fs"
-import type { HedgeConfig } from "../core/config/config"
+import type { HedgeConfig, SimVenueParams } from "../core/config/config"
 import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
 import type { Instrument } from "../core/domain/instrument"
 import { mid, type Ticker } from "../core/domain/market"
@@ -151,6 +152,14 @@ export const preflight = (
       else if (funding.right !== undefined) lines.push({ status: funding.right.status, subject: funding.right.subject, detail: funding.right.detail })
     }
 
+    // each account's own fee tier, beside the rates the config's backtests and paper runs assume
+    if (kind === "live") {
+      for (const [exchange, assumed, key] of [[venues.maker, config.sim.maker, "sim.backpack"], [venues.hedge, config.sim.hedge, "sim.aster"]] as const) {
+        const line = yield* feeRatesLine(exchange, assumed, key)
+        if (line !== undefined) lines.push(line)
+      }
+    }
+
     const risk = config.risk
     lines.push({
       status: "ok",
@@ -166,6 +175,36 @@ export const preflight = (
     lines.push(yield* journalLine(journalPath, journal))
     return lines
   })
+
+const HUNDRED = BigDecimal.fromBigInt(100n)
+const percent = (rate: Decimal) => `${formatDecimal(BigDecimal.multiply(rate, HUNDRED))}%`
+
+/**
+ * The fee rates the venue says this account pays (its tier), beside those the config's backtests
+ * and paper runs assume (`sim.<venue>`): a backtest with other rates misjudges what the farming
+ * costs. A venue that does not tell them has no line; one whose read failed gets a warning only,
+ * as a start does not need them.
+ */
+const feeRatesLine = (exchange: Exchange, assumed: SimVenueParams, key: string): Effect.Effect<CheckLine | undefined> => {
+  if (exchange.feeRates === undefined) return Effect.succeed(undefined)
+  const subject = `${venueLabel(exchange.venue)} fee rates`
+  return Effect.match(exchange.feeRates, {
+    onFailure: (error): CheckLine => ({ status: "warn", subject, detail: `could not read this account's rates: ${error.message}` }),
+    onSuccess: (rates): CheckLine => {
+      const own = `${rates.symbol}: maker ${percent(rates.maker)}, taker ${percent(rates.taker)} (this account's tier)`
+      if (BigDecimal.equals(rates.maker, assumed.makerFee) && BigDecimal.equals(rates.taker, assumed.takerFee)) {
+        return { status: "ok", subject, detail: `${own}; backtests and paper runs of this config assume the same` }
+      }
+      return {
+        status: "warn",
+        subject,
+        detail: `${own}; backtests and paper runs of this config assume maker ${percent(assumed.makerFee)}, taker ${percent(assumed.takerFee)}: set ${key}.maker_fee: ${
+          formatDecimal(rates.maker)
+        } and ${key}.taker_fee: ${formatDecimal(rates.taker)} to rehearse this account's costs`
+      }
+    }
+  })
+}
 
 /**
  * The first order a start would post: the leg that unwinds a maker position an interrupted run

@@ -82,6 +82,8 @@ export const makeFakeAsterVenue = (venue: Extract<Venue, "aster-futures" | "aste
     venue,
     instrument,
     leverage: venue === "aster-spot" ? 1 : 10,
+    // what it charges: no maker fee, TAKER_FEE on takers
+    fees: { maker: ZERO, taker: TAKER_FEE },
     now: () => Date.now() + self.skewMs,
     ticker: () => ({ ts: quoteTs, bid, bidQty: decimal("1000"), ask, askQty: decimal("1000"), last }),
     depth: (limit) => ({

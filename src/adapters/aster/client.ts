@@ -41,6 +41,7 @@ import {
   PositionRisk,
   PositionSideDual,
   MultiAssetsMargin,
+  CommissionRate,
   PremiumIndex,
   PriceTicker,
   type RateLimit,
@@ -135,6 +136,8 @@ export interface AsterClient {
   readonly multiAssetsMargin: Effect.Effect<boolean, ExchangeError>
   /** spot only */
   readonly spotAccount: Effect.Effect<typeof SpotAccount.Type, ExchangeError>
+  /** this account's maker and taker rates on the symbol (its fee tier) */
+  readonly commissionRate: (symbol: string) => Effect.Effect<typeof CommissionRate.Type, ExchangeError>
   readonly createListenKey: Effect.Effect<string, ExchangeError>
   readonly keepAliveListenKey: (listenKey: string) => Effect.Effect<void, ExchangeError>
   readonly closeListenKey: (listenKey: string) => Effect.Effect<void, ExchangeError>
@@ -174,6 +177,7 @@ const endpoints = {
   positionSideDual: ep("GET", "positionSide/dual", 30, "SIGNED"),
   multiAssetsMargin: ep("GET", "multiAssetsMargin", 30, "SIGNED"),
   account: ep("GET", "account", 5, "SIGNED"),
+  commissionRate: ep("GET", "commissionRate", 20, "SIGNED"),
   listenKeyCreate: ep("POST", "listenKey", 1, "USER_STREAM", false),
   listenKeyKeepAlive: ep("PUT", "listenKey", 1, "USER_STREAM", true),
   listenKeyClose: ep("DELETE", "listenKey", 1, "USER_STREAM", true)
@@ -460,6 +464,7 @@ export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<Aste
       dualSidePosition: futuresOnly("positionSide/dual", Effect.map(request(endpoints.positionSideDual, [], PositionSideDual), (r) => r.dualSidePosition)),
       multiAssetsMargin: futuresOnly("multiAssetsMargin", Effect.map(request(endpoints.multiAssetsMargin, [], MultiAssetsMargin), (r) => r.multiAssetsMargin)),
       spotAccount: spotOnly("account", request(endpoints.account, [], SpotAccount)),
+      commissionRate: (symbol) => request(endpoints.commissionRate, symbolParam(symbol), CommissionRate),
       createListenKey: Effect.map(request(endpoints.listenKeyCreate, [], ListenKey), (r) => r.listenKey),
       keepAliveListenKey: (listenKey) => Effect.asVoid(request(endpoints.listenKeyKeepAlive, listenKeyParams(listenKey), Empty)),
       closeListenKey: (listenKey) => Effect.asVoid(request(endpoints.listenKeyClose, listenKeyParams(listenKey), Empty))

@@ -278,6 +278,7 @@ export const makeAsterExchange = (
           })
         }
         : {}),
+      feeRates: Effect.map(client.commissionRate(symbol), (rates) => ({ venue, symbol, maker: rates.makerCommissionRate, taker: rates.takerCommissionRate })),
       nextFundingTime: client.market === "futures"
         ? Effect.map(client.premiumIndex(symbol), (index) => Option.some(index.nextFundingTime))
         : Effect.succeed(Option.none()),

@@ -235,6 +235,9 @@ export const PositionSideDual = Schema.Struct({ dualSidePosition: Schema.Boolean
 /** GET /fapi/v1/multiAssetsMargin: true = Multi-Assets mode (margin shared across the account's assets). */
 export const MultiAssetsMargin = Schema.Struct({ multiAssetsMargin: Schema.Boolean })
 
+/** GET commissionRate (futures and spot): this account's rates on the symbol, as fractions ("0.00035"). */
+export const CommissionRate = Schema.Struct({ symbol: Schema.String, makerCommissionRate: Decimal, takerCommissionRate: Decimal })
+
 export const PositionRisk = Schema.Array(Schema.Struct({
   symbol: Schema.String,
   positionAmt: Decimal,

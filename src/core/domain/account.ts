@@ -31,3 +31,12 @@ export const OpeningMargin = Schema.Struct({
   sharedAcrossAssets: Schema.Boolean
 })
 export type OpeningMargin = typeof OpeningMargin.Type
+
+/** The maker and taker fee rates an account pays on a market (its fee tier), as fractions of the notional. */
+export const FeeRates = Schema.Struct({
+  venue: Venue,
+  symbol: Schema.String,
+  maker: DecimalString,
+  taker: DecimalString
+})
+export type FeeRates = typeof FeeRates.Type

@@ -80,6 +80,8 @@ export interface LocalVenue {
   readonly leverage: number
   /** the largest limit order of `side` at `price` the account can afford now (whole steps); absent: not told */
   readonly maxOrderQty?: (account: string, side: Side, price: Decimal) => Decimal
+  /** the maker and taker rates every account pays here (absent: not told) */
+  readonly fees?: { readonly maker: Decimal; readonly taker: Decimal }
   readonly balances: (account: string) => ReadonlyArray<Balance>
   /** own-order messages (accepted, fill, cancelled) for an account; returns the unsubscribe */
   readonly onOrderUpdate: (account: string, listener: (update: OrderUpdate) => void) => () => void

@@ -400,6 +400,14 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       return wirePositionRisk(instrument.symbol, venue.position(account), entryPriceOf(venue.fills(account)), markPrice(), venue.leverage, venue.now())
     })
 
+  /** the rates the book charges every account (one tier for all) */
+  const commissionRate: Handler = (p) =>
+    Effect.gen(function*() {
+      yield* checkSymbol(p)
+      if (venue.fees === undefined) return yield* Effect.fail(apiError(-1000, "An unknown error occured while processing the request."))
+      return { symbol: instrument.symbol, makerCommissionRate: BigDecimal.format(venue.fees.maker), takerCommissionRate: BigDecimal.format(venue.fees.taker) }
+    })
+
   /** accounts switched to Hedge Mode (dual-side positions); the others are in One-way Mode */
   const hedgeMode = new Set<string>()
   const positionSideDual: Handler = (_p, account) => Effect.sync(() => ({ dualSidePosition: hedgeMode.has(account) }))
@@ -462,6 +470,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       endpoint("DELETE", at("order"), "SIGNED", 1, cancelOrder),
       endpoint("GET", at("openOrders"), "SIGNED", (p) => (p.has("symbol") ? 1 : 40), openOrders),
       endpoint("GET", at("userTrades"), "SIGNED", 5, userTrades),
+      endpoint("GET", at("commissionRate"), "SIGNED", 20, commissionRate),
       endpoint("POST", at("listenKey"), "USER_STREAM", 1, listenKeyCreate),
       endpoint("PUT", at("listenKey"), "USER_STREAM", 1, listenKeyKeepAlive),
       endpoint("DELETE", at("listenKey"), "USER_STREAM", 1, listenKeyClose),
