@@ -335,6 +335,17 @@ describe("Aster failure handling (futures V1 unless said)", () => {
       expect(faults.count(at("GET", "ticker/bookTicker")) + faults.count(at("GET", "ticker/price"))).toBeLessThanOrEqual(2 * served + 1)
     }).pipe(Effect.provide(Live)), 30_000)
 
+  it.scopedLive("a start measures the venue's clock through a garbled answer and a 429 (a start failing on one would be restarted into the same)", () =>
+    Effect.gen(function*() {
+      const venue = makeFakeAsterVenue("aster-futures")
+      const faults = scriptedFaults()
+      const baseUrl = yield* serveAster({ venue, market, faults: faults.faults, accounts: testAccounts })
+      faults.http(at("GET", "time"), { kind: "malformed" }, { kind: "rateLimit", retryAfterSeconds: 1 })
+      const exchange = yield* makeAsterExchange({ venue: "aster-futures", baseUrl, symbol: "ASTERUSDT", auth: v1Auth(), timeoutMs: 2000, streamConnectTimeout: "5 seconds" })
+      expect(faults.count(at("GET", "time"))).toBeGreaterThanOrEqual(3)
+      expect(fmt((yield* exchange.ticker).bid)).toBe(fmt(venue.ticker()!.bid))
+    }).pipe(Effect.provide(Live)), 15_000)
+
   it.scopedLive("malformed JSON on a read: asked again; garbage four times in a row is InvalidResponse naming what was read", () =>
     Effect.gen(function*() {
       const { faults, exchange } = yield* localAster(market, v1Auth())

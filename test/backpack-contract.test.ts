@@ -338,6 +338,19 @@ describe("Backpack adapter against the local Backpack protocol", () => {
       expect(plan.count("GET /api/v1/capital")).toBe(4)
     }).pipe(Effect.provide(platform)), 15_000)
 
+  it.scopedLive("a start measures the venue's clock through a garbled answer and a 429 (a start failing on one would be restarted into the same)", () =>
+    Effect.gen(function*() {
+      const venue = makeFakeLocalVenue()
+      venue.quote("0.9990", "500", "1.0010", "400")
+      venue.trade("1.0000", "3", "sell")
+      const plan = scriptedFaults()
+      const baseUrl = yield* serveLocalBackpack(venue, plan.faults)
+      plan.http("GET /api/v1/time", { kind: "malformed" }, { kind: "rateLimit", retryAfterSeconds: 1 })
+      const exchange = yield* makeBackpackExchange(makerConfig(baseUrl, keys, PERP.symbol), options)
+      expect(plan.count("GET /api/v1/time")).toBe(3)
+      expect(text((yield* exchange.ticker).bid)).toBe("0.999")
+    }).pipe(Effect.provide(platform)), 15_000)
+
   it.scopedLive("malformed JSON on a read: asked again; garbage four times in a row is InvalidResponse naming the request", () =>
     Effect.gen(function*() {
       const { plan, exchange } = yield* setUp()

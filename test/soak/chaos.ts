@@ -12,7 +12,8 @@
  * - the report of the whole journal lists every fill, and its PnL reconciles with them exactly.
  * Half the futures rounds pay Aster's fees in ASTER ("Pay fee in ASTER"): their fills come back
  * with ASTER fees, through the stream and the trade history alike.
- * Slow (a round takes 10–60 s), so it is not part of `npm test`; a failed round keeps its folder
+ * A last start that fails before trading (exit 1: the faults exhausted its reads) is started again,
+ * up to 3 times, as a supervisor would. Slow (a round takes 10–60 s), so it is not part of `npm test`; a failed round keeps its folder
  * (config, fault plan, journal, every run's output) and the command exits 1.
  */
 import { BigDecimal, Effect, Option } from "effect"
@@ -107,6 +108,9 @@ const feesInAsterAccounts = [
   ""
 ].join("\n")
 
+/** how many times a start that failed before trading is started again */
+const MAX_RESTARTS = 3
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -200,11 +204,19 @@ const round = async (seed: number): Promise<RoundResult> => {
       codes.push(run.process.exitCode === null ? "kill" : `exit ${run.process.exitCode}`)
       outputs.push(run.output())
     }
-    const last = startLive(local.config, journal)
+    let last = startLive(local.config, journal)
     // now and then the last run is stopped by Ctrl+C before its cycles are done, whatever it is doing
-    const code = await finish(last, rng.next() < 0.3 ? between(rng, 0, 6000) : undefined)
+    let code = await finish(last, rng.next() < 0.3 ? between(rng, 0, 6000) : undefined)
     codes.push(code === null ? `killed (${last.process.signalCode})` : `exit ${code}`)
     outputs.push(last.output())
+    // a start the faults failed before it traded (exit 1) is started again, as a supervisor does
+    // (systemd's Restart=on-failure): what an earlier run left is then reconciled
+    for (let restart = 0; restart < MAX_RESTARTS && code === 1 && !/reconciled:/.test(last.output()); restart++) {
+      last = startLive(local.config, journal)
+      code = await finish(last, undefined)
+      codes.push(code === null ? `killed (${last.process.signalCode})` : `restarted, exit ${code}`)
+      outputs.push(last.output())
+    }
     // 0: completed or stopped; 3: the kill switch (a hedge venue refusing hedges); either must leave us flat
     if (!expectedExit(code, last.output())) problems.push(`last run exited ${code}`)
 

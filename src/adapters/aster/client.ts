@@ -24,7 +24,7 @@ import {
   UnknownOrder,
   VenueUnavailable
 } from "../../core/errors"
-import { decodeJson, execute, queryString, type RawResponse, readRetry, type RestCall, venueHttpClient } from "../common/rest"
+import { decodeJson, execute, queryString, type RawResponse, readAgainWhenGarbled, readRetry, type RestCall, venueHttpClient } from "../common/rest"
 import { makeServerClock, type ServerClock } from "../common/server-clock"
 import {
   BookTicker,
@@ -257,11 +257,12 @@ export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<Aste
     const timeoutMs = options.timeoutMs ?? 10_000
     const recvWindow = Math.min(options.recvWindowMs ?? DEFAULT_RECV_WINDOW_MS, MAX_RECV_WINDOW_MS)
 
-    // the clock's own round trip is public and unsigned
-    const fetchServerTime = Effect.flatMap(
+    // the clock's own round trip is public and unsigned; a start measures it first, so a garbled
+    // answer or a 429 is asked again as any read's is
+    const fetchServerTime = readAgainWhenGarbled(Effect.flatMap(
       execute(venue, { method: "GET", url: baseUrl + asterPath(market, version, "time"), timeoutMs, idempotent: true }),
       (res) => res.status === 200 ? Effect.map(decodeJson(venue, ServerTime, res.text, "time"), (t) => t.serverTime) : Effect.flatMap(errorOfResponse(venue, res, "time", undefined), Effect.fail)
-    ).pipe(Effect.provideService(HttpClient.HttpClient, http))
+    )).pipe(Effect.provideService(HttpClient.HttpClient, http))
     const clock = yield* makeServerClock(fetchServerTime)
     const limiter = yield* makeWeightLimiter(clock.now, options.weightSafety !== undefined ? { safety: options.weightSafety } : {})
     const nextNonce = yield* makeNonceSource(clock.now)

@@ -17,7 +17,7 @@ import { type Fill, isOpenStatus, type LimitOrderRequest, type MarketOrderReques
 import { type ExchangeError, InsufficientBalance, InvalidResponse, OrderRejected, RateLimited, UnknownOrder, VenueUnavailable } from "../../core/errors"
 import type { OrderRef } from "../../core/exchange"
 import { setNewest } from "../../core/newest-entries"
-import { decodeJson, execute, type RawResponse, readRetry, type RestCall, venueHttpClient } from "../common/rest"
+import { decodeJson, execute, type RawResponse, readAgainWhenGarbled, type RestCall, venueHttpClient } from "../common/rest"
 import { makeServerClock, type ServerClock } from "../common/server-clock"
 import {
   bestOfDepth,
@@ -49,16 +49,6 @@ import { authHeaders, type BackpackSigner, DEFAULT_WINDOW_MS, type InvalidBackpa
 const VENUE = "backpack" as const
 const JSON_CONTENT = "application/json; charset=utf-8"
 const DEFAULT_TIMEOUT_MS = 5000
-/** a read answered 429 waits this long at most before asking again (a longer ban fails the read) */
-const MAX_READ_RATE_LIMIT_WAIT_MS = 30_000
-
-/** The reads' backoff (rest.ts), stretched to a 429's Retry-After (else 1 s). */
-const readAgain = Schedule.intersect(
-  readRetry,
-  Schedule.identity<ExchangeError>().pipe(
-    Schedule.addDelay((error) => Duration.millis(error._tag === "RateLimited" ? Math.min(error.retryAfterMs ?? 1000, MAX_READ_RATE_LIMIT_WAIT_MS) : 0))
-  )
-)
 /** Pause before the second look-up of a placement whose answer was lost (it may still be in flight). */
 const PLACEMENT_LOOKUP_PAUSE = Duration.millis(500)
 /** How long a cancel the venue accepted but had not executed yet (202) is polled for. */
@@ -300,9 +290,10 @@ export const makeBackpackClient = (
           (body) => Effect.fail(venueError(response.status, body, call.notFound))
         )
 
-    // the venue clock's own endpoint is public: nothing is signed before the clock exists
+    // the venue clock's own endpoint is public: nothing is signed before the clock exists. A start
+    // measures it first: one garbled answer must not fail the start
     const timeCall: Call = { method: "GET", path: "/api/v1/time", idempotent: true }
-    const serverTime = Effect.flatMap(sendOnce(timeCall, Clock.currentTimeMillis), (response) => answer(timeCall, response, WireServerTime))
+    const serverTime = readAgainWhenGarbled(Effect.flatMap(sendOnce(timeCall, Clock.currentTimeMillis), (response) => answer(timeCall, response, WireServerTime)))
     const clock = yield* makeServerClock(serverTime)
 
     /** A refused timestamp/window means our clock drifted: measure again and sign afresh, once. */
@@ -317,11 +308,7 @@ export const makeBackpackClient = (
 
     const request = <A, I>(call: Call, schema: Schema.Schema<A, I>): Effect.Effect<A, ExchangeError> => {
       const once = Effect.flatMap(send(call), (response) => answer(call, response, schema))
-      // a read that got garbage back (a cut-off body, a proxy's page) is asked again, as one that
-      // got nothing is (rest.ts); one answered 429, once the venue's Retry-After has passed
-      return call.idempotent
-        ? once.pipe(Effect.retry({ schedule: readAgain, while: (e) => e._tag === "InvalidResponse" || e._tag === "RateLimited" }))
-        : once
+      return call.idempotent ? readAgainWhenGarbled(once) : once
     }
 
     const bySymbol: Query = [["symbol", symbol]]

@@ -9,7 +9,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Clock, Duration, Effect, ParseResult, Schedule, Schema } from "effect"
 import type { Venue } from "../../core/domain/venue"
-import { InvalidResponse, RateLimited, VenueUnavailable } from "../../core/errors"
+import { type ExchangeError, InvalidResponse, RateLimited, VenueUnavailable } from "../../core/errors"
 import { timeoutFailAtOnce } from "./timeout-at-once"
 
 export interface RestCall {
@@ -96,6 +96,24 @@ const pathOf = (url: string) => {
 
 /** Retries of idempotent calls: short exponential backoff, a few times, only when nothing is known. */
 export const readRetry = Schedule.exponential(Duration.millis(100), 2).pipe(Schedule.intersect(Schedule.recurs(3)))
+
+/** a read answered 429 waits this long at most before asking again (a longer ban fails the read) */
+const MAX_READ_RATE_LIMIT_WAIT_MS = 30_000
+
+/** The reads' backoff, stretched to a 429's Retry-After (else 1 s). */
+const readAgain = Schedule.intersect(
+  readRetry,
+  Schedule.identity<ExchangeError>().pipe(
+    Schedule.addDelay((error) => Duration.millis(error._tag === "RateLimited" ? Math.min(error.retryAfterMs ?? 1000, MAX_READ_RATE_LIMIT_WAIT_MS) : 0))
+  )
+)
+
+/**
+ * A read whose answer was garbage (a cut-off body, a proxy's page) is asked again, as one that got
+ * nothing is (`execute`); one answered 429, once the venue's Retry-After has passed.
+ */
+export const readAgainWhenGarbled = <A, R>(read: Effect.Effect<A, ExchangeError, R>): Effect.Effect<A, ExchangeError, R> =>
+  read.pipe(Effect.retry({ schedule: readAgain, while: (e) => e._tag === "InvalidResponse" || e._tag === "RateLimited" }))
 
 /**
  * `call` may be an Effect that builds the request: it is then built again for every attempt, so
