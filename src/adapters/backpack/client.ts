@@ -6,7 +6,7 @@
  * assumed filled).
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import { BigDecimal, Clock, Duration, Effect, Either, Option, Ref, Schedule, type Schema, type Scope } from "effect"
+import { BigDecimal, Clock, Duration, Effect, Either, Option, Ref, type Schema, type Scope } from "effect"
 import { createHash } from "node:crypto"
 import type { HedgeConfig } from "../../core/config/config"
 import type { FundingPayment } from "../../core/accounting/ledger"
