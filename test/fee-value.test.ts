@@ -4,7 +4,7 @@
  * listed as charged. Every figure is worked out by hand in the comments.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { feeValuation, type TradedMarket } from "../src/core/accounting/fee-value"
 import { Ledger } from "../src/core/accounting/ledger"
 import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
@@ -12,7 +12,6 @@ import type { Fill } from "../src/core/domain/order"
 import { buildReport, RunReport } from "../src/core/report/report"
 import { RiskGuard } from "../src/core/risk/risk-guard"
 import { TrailingPnl } from "../src/core/risk/trailing-pnl"
-import { Schema } from "effect"
 import { fillOf } from "./support/fills"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 
