@@ -186,8 +186,11 @@ describe("Aster failure handling (futures V1 unless said)", () => {
       const options = { venue: "aster-futures", baseUrl, symbol: "ASTERUSDT", auth: v1Auth(), timeoutMs: 2000, streamConnectTimeout: "5 seconds" } as const
       // One-way Mode (the default): the adapter starts
       expect(yield* signed("GET", "positionSide/dual", [])).toEqual({ status: 200, body: { dualSidePosition: false } })
-      yield* Effect.scoped(makeAsterExchange(options))
+      const running = yield* makeAsterExchange(options)
       expect(yield* signed("POST", "positionSide/dual", [["dualSidePosition", "true"]])).toEqual({ status: 200, body: { code: 200, msg: "success" } })
+      // switched while it runs: its hedge is refused, and the refusal says what to do
+      const midRun = yield* Effect.flip(running.placeMarket({ side: "buy", qty: decimal("10"), clientId: "hl-x0" }))
+      expect(midRun._tag === "OrderRejected" && [midRun.code, midRun.reason]).toEqual(["-4061", "Order's position side does not match user's setting. The account is in Hedge Mode: switch it to One-way Mode (Aster: Preferences, Position Mode)."])
       // what every hedge would meet: a one-way market order refused
       expect(yield* signed("POST", "order", [["symbol", "ASTERUSDT"], ["side", "BUY"], ["type", "MARKET"], ["quantity", "10"], ["newClientOrderId", "hl-x1"]]))
         .toEqual({ status: 400, body: { code: -4061, msg: "Order's position side does not match user's setting." } })

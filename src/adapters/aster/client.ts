@@ -222,6 +222,9 @@ export const mapAsterError = (venue: Venue, body: ErrorBody, ref?: string): Exch
     case -2018:
     case -2019:
       return new InsufficientBalance({ venue, reason: `${msg} (${code})` })
+    case -4061:
+      // a one-way order on an account in Hedge Mode (switched while a run trades, or unread at its start)
+      return new OrderRejected({ venue, code: String(code), reason: `${msg} The account is in Hedge Mode: switch it to One-way Mode (Aster: Preferences, Position Mode).` })
     default:
       return new OrderRejected({ venue, code: String(code), reason: msg })
   }

@@ -99,11 +99,14 @@ export const makeAsterExchange = (
     yield* client.clock.resync
     const { rules } = yield* client.symbolRules(symbol)
     // before anything is sent: in Hedge Mode no hedge of ours would be accepted. A read that
-    // fails (wrong keys, say) refuses nothing here: the signed reads that follow say why
+    // fails (wrong keys, say) refuses nothing here: the signed reads that follow say why. It is
+    // said, though: unchecked, a Hedge Mode account would refuse the first hedge after its fill
     if (options.marketDataOnly !== true && client.market === "futures") {
       const dual = yield* Effect.either(client.dualSidePosition)
       if (Either.isRight(dual) && dual.right) return yield* new AsterHedgeModeAccount({ venue })
-      if (Either.isLeft(dual)) yield* Effect.logDebug(`Aster position mode unread: ${dual.left.message}`)
+      if (Either.isLeft(dual)) {
+        yield* Effect.logWarning(`could not read whether the Aster account is in Hedge Mode (${dual.left.message}): if it is, Aster refuses every hedge (-4061)`)
+      }
     }
     const own = new OwnOrders()
     const updates = makeUpdateMailbox<OrderUpdate>(options.updateBuffer ?? 4096)
