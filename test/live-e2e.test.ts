@@ -609,7 +609,7 @@ describe("npm run live: refusals", () => {
     expect(out).toMatch(/ok +hedge margin +ASTER ASTERUSDT: 10000 USDT available; a hedge buy of 10 ASTER at about [\d.]+ at leverage 10 needs [\d.]+ \(fee and price moves included\)/)
     expect(out).toMatch(/ok +maker funds +BP allows a limit sell of at most [\d.]+ ASTER at [\d.]+ now; trade\.quantity is 10/)
     // Aster's own rates for the account (the local exchange charges the defaults the config assumes too)
-    expect(out).toMatch(/ok +ASTER fee rates +ASTERUSDT: maker 0\.01%, taker 0\.035% \(this account's tier\); backtests and paper runs of this config assume the same/)
+    expect(out).toMatch(/ok +ASTER fee rates +ASTERUSDT: maker 0\.01%, taker 0\.035% \(this account's tier\); backtests and paper runs of this config assume the same \(paid in ASTER, "Pay fee in ASTER", they are 5 % less\)$/m)
     // the limits in force, defaults included (trade.quantity 10)
     expect(out).toMatch(/ok +kill switch +risk\.max_unhedged_qty_seconds 600, max_consecutive_hedge_failures 3, max_position 50, max_loss 50 \(per run\), max_loss_per_day off, max_auto_hedge 20/)
     expect(out).not.toMatch(/loss per day/)
@@ -622,7 +622,7 @@ describe("npm run live: refusals", () => {
     const tier = startLive(otherTier, journal, ["--check"])
     expect(await tier.exited, tier.output()).toBe(0)
     expect(tier.output()).toMatch(
-      /warn +ASTER fee rates +ASTERUSDT: maker 0\.01%, taker 0\.035% \(this account's tier\); backtests and paper runs of this config assume maker 0\.01%, taker 0\.05%: set sim\.aster\.maker_fee: 0\.0001 and sim\.aster\.taker_fee: 0\.00035 to rehearse this account's costs/
+      /warn +ASTER fee rates +ASTERUSDT: maker 0\.01%, taker 0\.035% \(this account's tier\); backtests and paper runs of this config assume maker 0\.01%, taker 0\.05%: set sim\.aster\.maker_fee: 0\.0001 and sim\.aster\.taker_fee: 0\.00035 to rehearse this account's costs \(paid in ASTER, "Pay fee in ASTER", they are 5 % less\)$/m
     )
     // a wrong Aster secret: the signed reads fail, naming the venue's answer; exit 1
     const wrongKey = configVariant(local, "wrong-key.yaml", /api_secret: ".*"/, 'api_secret: "not-the-secret"')

@@ -192,15 +192,17 @@ const feeRatesLine = (exchange: Exchange, assumed: SimVenueParams, key: string):
     onFailure: (error): CheckLine => ({ status: "warn", subject, detail: `could not read this account's rates: ${error.message}` }),
     onSuccess: (rates): CheckLine => {
       const own = `${rates.symbol}: maker ${percent(rates.maker)}, taker ${percent(rates.taker)} (this account's tier)`
+      // the tier's rates are before Aster's discount for fees paid in ASTER, which the venue does not report
+      const discount = exchange.venue === "backpack" ? "" : ` (paid in ASTER, "Pay fee in ASTER", they are 5 % less)`
       if (BigDecimal.equals(rates.maker, assumed.makerFee) && BigDecimal.equals(rates.taker, assumed.takerFee)) {
-        return { status: "ok", subject, detail: `${own}; backtests and paper runs of this config assume the same` }
+        return { status: "ok", subject, detail: `${own}; backtests and paper runs of this config assume the same${discount}` }
       }
       return {
         status: "warn",
         subject,
         detail: `${own}; backtests and paper runs of this config assume maker ${percent(assumed.makerFee)}, taker ${percent(assumed.takerFee)}: set ${key}.maker_fee: ${
           formatDecimal(rates.maker)
-        } and ${key}.taker_fee: ${formatDecimal(rates.taker)} to rehearse this account's costs`
+        } and ${key}.taker_fee: ${formatDecimal(rates.taker)} to rehearse this account's costs${discount}`
       }
     }
   })
