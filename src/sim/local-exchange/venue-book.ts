@@ -297,6 +297,17 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
   const baseHeld = (acct: AccountState) =>
     BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.base), perp ? ZERO : acct.ledger.book(venue).position), feesPaid(acct).base)
 
+  /**
+   * The quote asset the account holds, less the fees paid in it: on perps the wallet (start +
+   * realised PnL + funding), on spot its start + what it sold − what it bought.
+   */
+  const quoteHeld = (acct: AccountState) => {
+    const book = acct.ledger.book(venue)
+    const start = startOf(acct, instrument.quote)
+    const moved = perp ? BigDecimal.sum(book.realizedPnl, book.funding) : book.cashFlow
+    return BigDecimal.subtract(BigDecimal.sum(start, moved), feesPaid(acct).quote)
+  }
+
   /** A fill's fee: in the base asset (5 % off) when the account pays in it and holds enough, else in the quote. */
   const feeOf = (acct: AccountState, qty: Decimal, notional: Decimal, rate: Decimal) => {
     if (acct.paysFeesInBase) {
@@ -398,7 +409,7 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
     const book = acct.ledger.book(venue)
     const mark = markPrice()
     const unrealized = mark !== undefined ? acct.ledger.unrealizedPnl(venue, mark) : ZERO
-    const wallet = BigDecimal.sum(BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.quote), book.realizedPnl), feesPaid(acct).quote), book.funding)
+    const wallet = quoteHeld(acct)
     const equity = BigDecimal.sum(wallet, unrealized)
     const open = openTotals(acct)
     const initialMargin = perp && mark !== undefined
@@ -427,7 +438,6 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
   }
 
   const balancesOf = (acct: AccountState): ReadonlyArray<Balance> => {
-    const book = acct.ledger.book(venue)
     const out = new Map<string, { free: Decimal; locked: Decimal }>()
     for (const [asset, amount] of acct.start) out.set(asset, { free: amount, locked: ZERO })
     if (perp) {
@@ -436,8 +446,7 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
       if (acct.start.has(instrument.base) || BigDecimal.isPositive(feesPaid(acct).base)) out.set(instrument.base, { free: baseHeld(acct), locked: ZERO })
     } else {
       const open = openTotals(acct)
-      const quoteTotal = BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.quote), book.cashFlow), feesPaid(acct).quote)
-      out.set(instrument.quote, { free: BigDecimal.subtract(quoteTotal, open.buyQuote), locked: open.buyQuote })
+      out.set(instrument.quote, { free: BigDecimal.subtract(quoteHeld(acct), open.buyQuote), locked: open.buyQuote })
       out.set(instrument.base, { free: BigDecimal.subtract(baseHeld(acct), open.sells), locked: open.sells })
     }
     return [...out].map(([asset, b]) => ({ venue, asset, free: BigDecimal.normalize(b.free), locked: BigDecimal.normalize(b.locked) }))
@@ -455,10 +464,7 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
         : worstPosition(book.position, open.buys, BigDecimal.sum(open.sells, qty))
       if (BigDecimal.lessThanOrEqualTo(after, before)) return undefined
       const unrealized = acct.ledger.unrealizedPnl(venue, mark)
-      const equity = BigDecimal.sum(
-        BigDecimal.sum(BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.quote), book.realizedPnl), feesPaid(acct).quote), book.funding),
-        unrealized
-      )
+      const equity = BigDecimal.sum(quoteHeld(acct), unrealized)
       const need = BigDecimal.multiply(after, mark)
       const have = BigDecimal.multiply(equity, LEVERAGE)
       return BigDecimal.greaterThan(need, have)
@@ -466,7 +472,7 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
         : undefined
     }
     if (side === "buy") {
-      const free = BigDecimal.subtract(BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.quote), book.cashFlow), feesPaid(acct).quote), open.buyQuote)
+      const free = BigDecimal.subtract(quoteHeld(acct), open.buyQuote)
       const cost = BigDecimal.multiply(BigDecimal.multiply(price, qty), BigDecimal.sum(decimal("1"), BigDecimal.max(fees.maker, fees.taker)))
       return BigDecimal.greaterThan(cost, free)
         ? `${instrument.quote}: needs ${BigDecimal.format(BigDecimal.normalize(cost))} (fee included), ${BigDecimal.format(BigDecimal.normalize(free))} free`

@@ -405,7 +405,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
     Effect.gen(function*() {
       yield* checkSymbol(p)
       if (venue.fees === undefined) return yield* Effect.fail(apiError(-1000, "An unknown error occured while processing the request."))
-      return { symbol: instrument.symbol, makerCommissionRate: BigDecimal.format(venue.fees.maker), takerCommissionRate: BigDecimal.format(venue.fees.taker) }
+      return { symbol: instrument.symbol, makerCommissionRate: formatDecimal(venue.fees.maker), takerCommissionRate: formatDecimal(venue.fees.taker) }
     })
 
   /** accounts switched to Hedge Mode (dual-side positions); the others are in One-way Mode */
