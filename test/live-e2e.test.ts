@@ -14,7 +14,7 @@ import { reportFromJournal } from "../src/live/journal-report"
 import { runBacktest } from "../src/sim/backtest"
 import { DEFAULT_TEST_ACCOUNT } from "../src/sim/local-exchange/accounts"
 import { asterSignedRequest } from "./support/aster-signed-request"
-import { hedgeBalance, inspectJournal, type LocalExchange, netChange, positions, readRecording, readReport, startLive, startLocalExchange, startRecord, swingingMarket, waitFor } from "./support/live-processes"
+import { FEES_IN_ASTER_ACCOUNTS, hedgeBalance, inspectJournal, type LocalExchange, netChange, positions, readRecording, readReport, startLive, startLocalExchange, startRecord, swingingMarket, waitFor } from "./support/live-processes"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 import { startWebhookServer } from "./support/webhook-server"
 
@@ -110,14 +110,7 @@ describe.each(["futures", "spot"] as const)("npm run live, %s variant, against n
 
 describe.each(["futures", "spot"] as const)("npm run live, %s variant, an Aster account paying its fees in ASTER", (variant) => {
   it("counts those fees at their fill's price in the live report and the journal's, lists them as charged, and the venue's ASTER paid exactly them", async () => {
-    const account = DEFAULT_TEST_ACCOUNT
-    const local = await exchange({
-      variant,
-      maxCycles: 1,
-      // the test account, with Aster's "Pay fee in ASTER" on
-      accounts: `default_account: false\naster:\n  - account: test\n    api_key: ${account.asterApiKey}\n    api_secret: ${account.asterApiSecret}\n` +
-        `    user: "${account.asterUser}"\n    signer: "${account.asterSigner}"\n    pay_fee_in_aster: true\n`
-    })
+    const local = await exchange({ variant, maxCycles: 1, accounts: FEES_IN_ASTER_ACCOUNTS })
     const hedgeVenue = variant === "spot" ? "aster-spot" : "aster-futures"
     const before = await positions(local.config)
     const asterBefore = await hedgeBalance(local.config, "ASTER")
@@ -456,6 +449,25 @@ const configVariant = (local: LocalExchange, name: string, setting: RegExp, repl
   return file
 }
 
+/** A signed request of the trader's own to the local Aster (what the bot never sends, such as switching the account's modes). */
+const asterAccountRequest = (local: LocalExchange, method: "GET" | "POST", name: string, params: ReadonlyArray<readonly [string, string]>) => {
+  const asterUrl = /aster:[\s\S]*?base_url: "([^"]+)"/.exec(fs.readFileSync(local.config, "utf8"))![1]!
+  return asterSignedRequest(asterUrl, { apiKey: DEFAULT_TEST_ACCOUNT.asterApiKey, apiSecret: DEFAULT_TEST_ACCOUNT.asterApiSecret }, method, name, params)
+}
+
+/** `--check` and a start on `config` both refuse (exit 4) with these lines, and the start trades no cycle; their outputs. */
+const expectCheckAndStartRefuse = async (config: string, journal: string, lines: { readonly check: RegExp; readonly start: RegExp }) => {
+  const check = startLive(config, journal, ["--check"])
+  expect(await check.exited, check.output()).toBe(4)
+  expect(check.output()).toMatch(lines.check)
+  const live = startLive(config, journal)
+  expect(await live.exited, live.output()).toBe(4)
+  expect(live.output()).toMatch(lines.start)
+  noStackTrace(live.output())
+  expect(live.output()).not.toMatch(/\[Cycle 1\]/)
+  return { check: check.output(), start: live.output() }
+}
+
 describe("npm run live: refusals", () => {
   it("names the bad key of a config and exits non-zero", async () => {
     const local = await exchange({ maxCycles: 1 })
@@ -471,19 +483,11 @@ describe("npm run live: refusals", () => {
     const local = await exchange({ maxCycles: 1 })
     const before = await positions(local.config)
     // the trader's account, switched to Hedge Mode on the venue (a signed request of its own)
-    const asterUrl = /aster:[\s\S]*?base_url: "([^"]+)"/.exec(fs.readFileSync(local.config, "utf8"))![1]!
-    const switched = await asterSignedRequest(asterUrl, { apiKey: DEFAULT_TEST_ACCOUNT.asterApiKey, apiSecret: DEFAULT_TEST_ACCOUNT.asterApiSecret }, "POST", "positionSide/dual", [["dualSidePosition", "true"]])
+    const switched = await asterAccountRequest(local, "POST", "positionSide/dual", [["dualSidePosition", "true"]])
     expect(switched.status).toBe(200)
     const journal = path.join(local.dir, "journal.db")
     const refusal = /error: refused: the aster-futures account is in Hedge Mode \(dual-side positions\): Aster refuses its one-way hedge orders there \(-4061\).*Switch the account to One-way Mode/
-    const check = startLive(local.config, journal, ["--check"])
-    expect(await check.exited, check.output()).toBe(4)
-    expect(check.output()).toMatch(refusal)
-    const live = startLive(local.config, journal)
-    expect(await live.exited, live.output()).toBe(4)
-    expect(live.output()).toMatch(refusal)
-    noStackTrace(live.output())
-    expect(live.output()).not.toMatch(/\[Cycle 1\]/)
+    await expectCheckAndStartRefuse(local.config, journal, { check: refusal, start: refusal })
     const after = await positions(local.config)
     expect([after.maker, after.hedge].map(formatDecimal)).toEqual([before.maker, before.hedge].map(formatDecimal))
   })
@@ -494,13 +498,10 @@ describe("npm run live: refusals", () => {
     const journal = path.join(local.dir, "journal.db")
     // the account holds 10000 USDT: 6000 ASTER at about 2 is more
     const large = configVariant(local, "large.yaml", /quantity: .*/, 'quantity: "6000"')
-    const check = startLive(large, journal, ["--check"])
-    expect(await check.exited, check.output()).toBe(4)
-    expect(check.output()).toMatch(/refuse +hedge funds +ASTER spot: 10000 USDT free; a hedge buy of 6000 ASTER at about [\d.]+ needs [\d.]+ \(fee and price moves included\): a start refuses to trade/)
-    const live = startLive(large, journal)
-    expect(await live.exited, live.output()).toBe(4)
-    expect(live.output()).toMatch(/error: refused: ASTER spot holds 10000 USDT free; a hedge buy of 6000 ASTER at about [\d.]+ needs [\d.]+ \(fee and price moves included\): deposit USDT there or lower trade\.quantity; trading was not started/)
-    expect(live.output()).not.toMatch(/\[Cycle 1\]/)
+    await expectCheckAndStartRefuse(large, journal, {
+      check: /refuse +hedge funds +ASTER spot: 10000 USDT free; a hedge buy of 6000 ASTER at about [\d.]+ needs [\d.]+ \(fee and price moves included\): a start refuses to trade/,
+      start: /error: refused: ASTER spot holds 10000 USDT free; a hedge buy of 6000 ASTER at about [\d.]+ needs [\d.]+ \(fee and price moves included\): deposit USDT there or lower trade\.quantity; trading was not started/
+    })
     const after = await positions(local.config)
     expect([after.maker, after.hedge].map(formatDecimal)).toEqual([before.maker, before.hedge].map(formatDecimal))
     // the usual quantity: paid for
@@ -522,18 +523,13 @@ describe("npm run live: refusals", () => {
     const before = await positions(local.config)
     const journal = path.join(local.dir, "journal.db")
     const need = "ASTER ASTERUSDT: 1 USDT available; a hedge buy of 10 ASTER at about [\\d.]+ at leverage 10 needs [\\d.]+ \\(fee and price moves included\\)"
-    const check = startLive(local.config, journal, ["--check"])
-    expect(await check.exited, check.output()).toBe(4)
-    expect(check.output()).toMatch(new RegExp(`refuse +hedge margin +${need}: a start refuses to trade \\(deposit USDT there, raise the symbol's leverage or lower trade\\.quantity\\)`))
-    const live = startLive(local.config, journal)
-    expect(await live.exited, live.output()).toBe(4)
-    expect(live.output()).toMatch(new RegExp(`error: refused: ${need}: deposit USDT there, raise the symbol's leverage or lower trade\\.quantity; trading was not started`))
-    noStackTrace(live.output())
-    expect(live.output()).not.toMatch(/\[Cycle 1\]/)
+    await expectCheckAndStartRefuse(local.config, journal, {
+      check: new RegExp(`refuse +hedge margin +${need}: a start refuses to trade \\(deposit USDT there, raise the symbol's leverage or lower trade\\.quantity\\)`),
+      start: new RegExp(`error: refused: ${need}: deposit USDT there, raise the symbol's leverage or lower trade\\.quantity; trading was not started`)
+    })
     expect(await positions(local.config)).toEqual(before)
     // in Multi-Assets mode the account's other assets count as margin too: a warning, not a refusal
-    const asterUrl = /aster:[\s\S]*?base_url: "([^"]+)"/.exec(fs.readFileSync(local.config, "utf8"))![1]!
-    const switched = await asterSignedRequest(asterUrl, { apiKey: DEFAULT_TEST_ACCOUNT.asterApiKey, apiSecret: DEFAULT_TEST_ACCOUNT.asterApiSecret }, "POST", "multiAssetsMargin", [["multiAssetsMargin", "true"]])
+    const switched = await asterAccountRequest(local, "POST", "multiAssetsMargin", [["multiAssetsMargin", "true"]])
     expect(switched.status).toBe(200)
     const shared = startLive(local.config, journal, ["--check"])
     expect(await shared.exited, shared.output()).toBe(0)
@@ -566,16 +562,13 @@ describe("npm run live: refusals", () => {
     const before = await positions(local.config)
     const journal = path.join(local.dir, "journal.db")
     const allows = "BP allows a limit sell of at most [\\d.]+ ASTER at [\\d.]+ now; trade\\.quantity is 10"
-    const check = startLive(local.config, journal, ["--check"])
-    expect(await check.exited, check.output()).toBe(4)
-    expect(check.output()).toMatch(new RegExp(`refuse +maker funds +${allows}: a start refuses to trade \\(deposit USDC there or lower trade\\.quantity\\)`))
-    const [, most] = /allows a limit sell of at most ([\d.]+) ASTER/.exec(check.output()) ?? []
+    const refused = await expectCheckAndStartRefuse(local.config, journal, {
+      check: new RegExp(`refuse +maker funds +${allows}: a start refuses to trade \\(deposit USDC there or lower trade\\.quantity\\)`),
+      start: new RegExp(`error: refused: ${allows}: deposit USDC there or lower trade\\.quantity; trading was not started`)
+    })
+    const [, most] = /allows a limit sell of at most ([\d.]+) ASTER/.exec(refused.check) ?? []
     expect(Number(most)).toBeGreaterThan(4)
     expect(Number(most)).toBeLessThan(5.1)
-    const live = startLive(local.config, journal)
-    expect(await live.exited, live.output()).toBe(4)
-    expect(live.output()).toMatch(new RegExp(`error: refused: ${allows}: deposit USDC there or lower trade\\.quantity; trading was not started`))
-    expect(live.output()).not.toMatch(/\[Cycle 1\]/)
     expect(await positions(local.config)).toEqual(before)
   })
 

@@ -21,11 +21,10 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { type Decimal, formatDecimal, sum } from "../../src/core/domain/decimal"
 import { reportFromJournal } from "../../src/live/journal-report"
-import { DEFAULT_TEST_ACCOUNT } from "../../src/sim/local-exchange/accounts"
 import { type Rng, seededRng } from "../../src/sim/models/rng"
 import { pnlFromListedCashFlows } from "../support/reconcile"
 import { removeTempRoot } from "../support/scripted-market"
-import { inspectJournal, type LocalExchange, netChange, positions, type Started, startLive, startLocalExchange, waitFor } from "../support/live-processes"
+import { FEES_IN_ASTER_ACCOUNTS, inspectJournal, type LocalExchange, netChange, positions, type Started, startLive, startLocalExchange, waitFor } from "../support/live-processes"
 
 const flag = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(`--${name}`)
@@ -95,19 +94,6 @@ const randomPlan = (rng: Rng, variant: "futures" | "spot", seed: number): { read
   return { yaml, summary: `${harsh ? "harsh: " : ""}${summary.join("; ")}` }
 }
 
-/** the local exchange's test account, with Aster's "Pay fee in ASTER" on */
-const feesInAsterAccounts = [
-  "default_account: false",
-  "aster:",
-  "  - account: test",
-  `    api_key: ${DEFAULT_TEST_ACCOUNT.asterApiKey}`,
-  `    api_secret: ${DEFAULT_TEST_ACCOUNT.asterApiSecret}`,
-  `    user: "${DEFAULT_TEST_ACCOUNT.asterUser}"`,
-  `    signer: "${DEFAULT_TEST_ACCOUNT.asterSigner}"`,
-  "    pay_fee_in_aster: true",
-  ""
-].join("\n")
-
 /** how many times a start that failed before trading is started again */
 const MAX_RESTARTS = 3
 
@@ -174,7 +160,7 @@ const round = async (seed: number): Promise<RoundResult> => {
     variant,
     faults: plan.yaml,
     maxCycles: between(rng, 2, 4),
-    ...(feesInAster ? { accounts: feesInAsterAccounts } : {})
+    ...(feesInAster ? { accounts: FEES_IN_ASTER_ACCOUNTS } : {})
   })
   const started = Date.now()
   const outputs: Array<string> = []

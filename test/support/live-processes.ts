@@ -15,6 +15,7 @@ import { type HedgeConfig, parseConfig } from "../../src/core/config/config"
 import { type Decimal, formatDecimal, fromUnits, sum } from "../../src/core/domain/decimal"
 import { RunReport } from "../../src/core/report/report"
 import { openJournal } from "../../src/live/journal"
+import { DEFAULT_TEST_ACCOUNT } from "../../src/sim/local-exchange/accounts"
 import { openTickFile } from "../../src/sim/tickstore/reader"
 import { TickKind } from "../../src/sim/tickstore/types"
 import { tempDir, writeScript } from "./scripted-market"
@@ -88,6 +89,19 @@ export const fastConfig = (text: string, maxCycles: number, extra = ""): string 
     .replace(/between_legs_sleep: .*/, "between_legs_sleep: 0.2")
     .replace(/stop_before_funding_minutes: .*/, "stop_before_funding_minutes: 0")
     .replace(/cycle_sleep: .*/, `cycle_sleep: 0.2\n  max_cycles: ${maxCycles}`) + extra
+
+/** An accounts file for `startLocalExchange`: the local exchange's test account, with Aster's "Pay fee in ASTER" on. */
+export const FEES_IN_ASTER_ACCOUNTS = [
+  "default_account: false",
+  "aster:",
+  "  - account: test",
+  `    api_key: ${DEFAULT_TEST_ACCOUNT.asterApiKey}`,
+  `    api_secret: ${DEFAULT_TEST_ACCOUNT.asterApiSecret}`,
+  `    user: "${DEFAULT_TEST_ACCOUNT.asterUser}"`,
+  `    signer: "${DEFAULT_TEST_ACCOUNT.asterSigner}"`,
+  "    pay_fee_in_aster: true",
+  ""
+].join("\n")
 
 export const startLocalExchange = async (
   options: {
