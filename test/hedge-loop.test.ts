@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest"
 import { decimal } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
 import type { Order } from "../src/core/domain/order"
-import { OrderRejected } from "../src/core/errors"
+import { InsufficientBalance, OrderRejected } from "../src/core/errors"
+import type { RunReport } from "../src/core/report/report"
 import { hedgeExecutedLine } from "../src/core/strategy/hedge-loop"
 import { runBacktest } from "../src/sim/backtest"
 import { testConfig } from "./support/config"
@@ -192,6 +193,66 @@ describe("hedge loop", () => {
     const brief = await run(ticks, patch(0), {}, refusing)
     expect(brief.report.exposure.finalNetPosition).toBe("-4")
     expect(brief.lines.join("\n")).toMatch(/stopping: could not wind down cleanly: .*; unhedged -4/)
+  })
+
+  describe("a spot sell hedge refused for want of the base asset", () => {
+    // leg 1 sells 10 on Backpack at 3 s (hedged by a spot buy of 10), leg 2 buys 10 at 30 s: its
+    // sell hedge is refused once, as a spot account holding too little ASTER refuses it
+    const ticks = [
+      ...steadyQuotes(60),
+      { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const },
+      { t: 3000, venue: "bp" as const, trade: ["2.0020", "110", "buy"] as const },
+      { t: 30_000, venue: "bp" as const, trade: ["1.9990", "50", "sell"] as const }
+    ]
+    const spot = { aster: { base_url: "https://sapi.asterdex.com" }, trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1 } }
+    /**
+     * Refuses the first `times` sells; with `held`, the account holds that much ASTER from then on
+     * and refuses every sell beyond it, as the venue does (else it tells what the run bought).
+     */
+    const refusingSells = (times: number, held?: string): Decorate => (_kernel, venues) => {
+      let refused = 0
+      let available = held === undefined ? undefined : decimal(held)
+      const refusal = new InsufficientBalance({ venue: "aster-spot", reason: "Balance is insufficient. (-2018)" })
+      return {
+        ...venues,
+        hedge: {
+          ...venues.hedge,
+          placeMarket: (request) =>
+            Effect.suspend(() => {
+              if (request.side !== "sell") return venues.hedge.placeMarket(request)
+              if (refused < times || (available !== undefined && BigDecimal.greaterThan(request.qty, available))) {
+                refused += 1
+                return Effect.fail(refusal)
+              }
+              if (available !== undefined) available = BigDecimal.subtract(available, request.qty)
+              return venues.hedge.placeMarket(request)
+            }),
+          balances: Effect.map(venues.hedge.balances, (balances) =>
+            balances.map((b) => (b.asset === "ASTER" && available !== undefined ? { ...b, free: available } : b)))
+        }
+      }
+    }
+    const hedges = (report: RunReport) => report.fills.filter((f) => f.venue === "aster-spot").map((f) => [f.side, f.qty])
+
+    it("is sent again, and retried as any hedge, when the account holds enough (the refusals were not for the fees)", async () => {
+      const { report, lines } = await run(ticks, spot, {}, refusingSells(2))
+      expect(report.run.outcome).toBe("completed")
+      expect(hedges(report)).toEqual([["buy", "10"], ["sell", "10"]])
+      expect(report.exposure.finalNetPosition).toBe("0")
+      expect(lines.join("\n")).not.toMatch(/cut to/)
+    })
+
+    it("sells what the account holds, then stops with the rest exposed and the reason", async () => {
+      const { report, lines } = await run(ticks, spot, {}, refusingSells(1, "9.5"))
+      expect(hedges(report)).toEqual([["buy", "10"], ["sell", "9.5"]])
+      const log = lines.join("\n")
+      expect(log).toMatch(/hedge sell of 10 cut to the 9\.5 ASTER the account holds/)
+      expect(report.run.outcome).toBe("failed")
+      expect(report.run.message).toMatch(
+        /^hedge failed with 0\.5 unhedged: aster-spot: insufficient balance: Balance is insufficient\. \(-2018\); the account holds 9\.5 ASTER free of the 10 this sell needs: fees taken in ASTER come out of the ASTER the buy hedges bought/
+      )
+      expect(report.exposure.finalNetPosition).toBe("0.5")
+    })
   })
 
   it("sends a maker order whose client id was taken under the next one, without failing the run", async () => {

@@ -148,6 +148,33 @@ describe.each(["futures", "spot"] as const)("npm run live, %s variant, an Aster 
   })
 })
 
+describe("npm run live, spot variant, an Aster account paying its fees in ASTER and holding no spare ASTER", () => {
+  it("sells what the account holds when a sell hedge is refused for the ASTER those fees took, stops with one step exposed and says why", async () => {
+    // the second cycle's buy hedge pays its fee out of the 10 ASTER it bought: its sell hedge finds 9.9962
+    const accounts = FEES_IN_ASTER_ACCOUNTS.replace("    pay_fee_in_aster: true\n", "    pay_fee_in_aster: true\n    balances: { ASTER: 0 }\n")
+    const local = await exchange({ variant: "spot", maxCycles: 3, accounts })
+    const before = await positions(local.config)
+    const journal = path.join(local.dir, "journal.db")
+    const live = startLive(local.config, journal, [])
+    const code = await live.exited
+    const output = live.output()
+    expect(code, output).not.toBe(0)
+    noStackTrace(output)
+    expect(output).toMatch(/hedge sell of 10 cut to the 9\.99 ASTER the account holds/)
+    expect(output).toMatch(/\[Leg2\] ASTER market sell 9\.99 executed/)
+    // the stop names the cause and the remedy, and what is left is one step, not the leg
+    expect(output).toMatch(/hedge failed with 0\.01 unhedged: .*the account holds 9\.9962 ASTER free of the 10 this sell needs: fees taken in ASTER come out of the ASTER the buy hedges bought, so keep some spare ASTER there/)
+    expect(output).toMatch(/NOT HEDGED: .* 0\.01 ASTER is exposed/)
+    // the venues: Backpack flat, the spot account left with the crumbs the fees did not take
+    const after = await positions(local.config)
+    const net = netChange(before, after)
+    expect(BigDecimal.isPositive(net) && BigDecimal.lessThan(net, decimal("0.01")), formatDecimal(net)).toBe(true)
+    const state = await inspectJournal(journal)
+    expect(state.pending).toEqual([])
+    expect(state.inDoubt).toEqual([])
+  })
+})
+
 describe("npm run live --paper against npm run exchange", () => {
   it("trades on the venue's live quotes with simulated fills: no order reaches the venue, the report is a paper one", async () => {
     const local = await exchange({ maxCycles: 2, market: swingingMarket() })

@@ -6,7 +6,7 @@
  */
 import { Effect, type Schedule } from "effect"
 import { isOpenStatus, type LimitOrderRequest, type MarketOrderRequest, type Order } from "../domain/order"
-import { type ExchangeError, UnknownOrder } from "../errors"
+import { type ExchangeError, type InsufficientBalance, type OrderRejected, UnknownOrder } from "../errors"
 import type { Exchange } from "../exchange"
 
 /** An outcome unknown (timeout, 5xx) or a rate limit: worth asking again. */
@@ -60,17 +60,22 @@ const placeOnce = (venue: Exchange, clientId: string, send: Effect.Effect<Order,
 export const placeLimitTracked = (venue: Exchange, request: LimitOrderRequest, retry: Schedule.Schedule<unknown, unknown>) =>
   retryOnFailure(placeOnce(venue, request.clientId, venue.placeLimit(request)), retry, isTransient)
 
-/** Market orders also retry venue rejections, margin included (a hedge must not be given up on lightly). */
+/**
+ * Market orders also retry venue rejections, margin included (a hedge must not be given up on
+ * lightly), unless `retryRejections` says otherwise for one of them.
+ */
 export const placeMarketTracked = (
   venue: Exchange,
   request: MarketOrderRequest,
   retry: Schedule.Schedule<unknown, unknown>,
-  retryRejections: boolean
+  retryRejections: boolean | ((refusal: OrderRejected | InsufficientBalance) => boolean)
 ) =>
   retryOnFailure(
     placeOnce(venue, request.clientId, venue.placeMarket(request)),
     retry,
-    (error) => isTransient(error) || (retryRejections && (error._tag === "OrderRejected" || error._tag === "InsufficientBalance"))
+    (error) =>
+      isTransient(error) ||
+      ((error._tag === "OrderRejected" || error._tag === "InsufficientBalance") && (typeof retryRejections === "boolean" ? retryRejections : retryRejections(error)))
   )
 
 /**
