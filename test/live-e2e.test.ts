@@ -149,7 +149,7 @@ describe.each(["futures", "spot"] as const)("npm run live, %s variant, an Aster 
 })
 
 describe("npm run live, spot variant, an Aster account paying its fees in ASTER and holding no spare ASTER", () => {
-  it("sells what the account holds when a sell hedge is refused for the ASTER those fees took, stops with one step exposed and says why", async () => {
+  it("sells what the account holds when a sell hedge is refused for the ASTER those fees took, stops with one step exposed and says why, and starts again", async () => {
     // the second cycle's buy hedge pays its fee out of the 10 ASTER it bought: its sell hedge finds 9.9962
     const accounts = FEES_IN_ASTER_ACCOUNTS.replace("    pay_fee_in_aster: true\n", "    pay_fee_in_aster: true\n    balances: { ASTER: 0 }\n")
     const local = await exchange({ variant: "spot", maxCycles: 3, accounts })
@@ -172,6 +172,13 @@ describe("npm run live, spot variant, an Aster account paying its fees in ASTER 
     const state = await inspectJournal(journal)
     expect(state.pending).toEqual([])
     expect(state.inDoubt).toEqual([])
+
+    // a restart is not stuck on the step the journal's fills left: the account does not hold it
+    // (the fees took it), so it is no exposure, and trading starts again
+    const again = startLive(local.config, journal, [])
+    await again.exited
+    expect(again.output()).toMatch(/reconcile: 0\.01 left unhedged: .*the account holds 0\.0024038 ASTER free of the 0\.01 this sell needs: fees taken in ASTER/)
+    expect(again.output()).toMatch(/\[Cycle 1\] start of a new hedge cycle/)
   })
 })
 

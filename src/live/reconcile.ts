@@ -4,14 +4,17 @@
  * cancelled, whatever they filled shows in the positions read afterwards, and the cross-venue
  * imbalance is hedged on the hedge venue exactly as the strategy would (Exposure's rounding,
  * tracked orders). Other orders on the account are left alone and reported. An imbalance beyond
- * `maxAutoHedge` is not ours to fix: trading must not start.
+ * `maxAutoHedge` is not ours to fix: trading must not start. A spot sell the account cannot fund
+ * in full sells what it holds; what the journal's fills left but fees taken in the base asset
+ * consumed is no exposure, and trading starts (src/core/strategy/spot-sell-shortfall.ts).
  */
-import { BigDecimal, Clock, Data, Effect, Schedule } from "effect"
+import { BigDecimal, Clock, Data, Effect, Option, Schedule } from "effect"
 import { type Decimal, formatDecimal, sum, ZERO } from "../core/domain/decimal"
 import type { Order } from "../core/domain/order"
-import type { ExchangeError } from "../core/errors"
+import type { ExchangeError, InsufficientBalance } from "../core/errors"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { Exposure } from "../core/strategy/exposure"
+import { afterSale, heldToSell, isSpotSell, type Sellable, withinSellable } from "../core/strategy/spot-sell-shortfall"
 import { cancelTracked, placeMarketTracked } from "../core/strategy/tracked-orders"
 
 /** Trading must not start; `reason` says what was found and which limit it breaks. */
@@ -121,17 +124,39 @@ export const reconcile = (
     const hedges: Array<Order> = []
     // the start time keeps these client ids apart from any earlier start's
     const stamp = yield* Clock.currentTimeMillis
+    /** spot: what the account still holds to sell, once a sell was refused for want of it */
+    let sellable: Sellable | undefined
+    let shortOfBase = false
     while (true) {
       const ticker = yield* hedge.ticker
-      const order = exposure.hedgeOrder(hedgeInstrument, BigDecimal.min(ticker.last, ticker.bid))
-      if (order === undefined) break
+      const reference = BigDecimal.min(ticker.last, ticker.bid)
+      const planned = exposure.hedgeOrder(hedgeInstrument, reference)
+      if (planned === undefined) break
+      const order = withinSellable(planned, sellable, hedgeInstrument, reference)
+      if (order === "short") {
+        // what the journal's fills left and the account does not hold (fees took it) is no exposure: trading starts
+        yield* Effect.logWarning(`reconcile: ${formatDecimal(exposure.unhedged)} left unhedged: ${sellable?.refusal.message}`)
+        shortOfBase = true
+        break
+      }
       const clientId = `${params.clientIdPrefix}r${stamp}-${hedges.length + 1}`
-      const placed = yield* placeMarketTracked(hedge, { side: order.side, qty: order.qty, clientId }, retry, true).pipe(
+      const firstRefusalForBase = (error: ExchangeError): error is InsufficientBalance =>
+        error._tag === "InsufficientBalance" && isSpotSell(hedgeInstrument, order.side) && sellable === undefined
+      const attempt = yield* placeMarketTracked(hedge, { side: order.side, qty: order.qty, clientId }, retry, (refusal) => !firstRefusalForBase(refusal)).pipe(
+        Effect.map(Option.some),
+        Effect.catchIf(firstRefusalForBase, (refusal) =>
+          Effect.map(heldToSell(hedge, hedgeInstrument, refusal, order.qty), (held) => {
+            sellable = held
+            return Option.none<Order>()
+          })),
         // the run fails with the venue's answer: this line says what it was answering
         Effect.tapError((error) =>
           Effect.logError(`reconcile: the start-up hedge of the ${formatDecimal(imbalance)} imbalance (${positions}), ${hedge.venue} market ${order.side} ${formatDecimal(order.qty)}, failed: ${error.message}`)
         )
       )
+      if (Option.isNone(attempt)) continue
+      const placed = attempt.value
+      sellable = afterSale(sellable, placed.filledQty)
       hedges.push(placed)
       exposure.absorbHedge(order.side, placed.filledQty)
       yield* Effect.log(`reconcile: hedged the ${formatDecimal(imbalance)} imbalance (${positions}): ${hedge.venue} market ${order.side} ${formatDecimal(placed.filledQty)} of ${formatDecimal(order.qty)}`)
@@ -142,7 +167,7 @@ export const reconcile = (
       }
     }
     const residual = BigDecimal.normalize(exposure.unhedged)
-    if (!BigDecimal.isZero(residual)) yield* Effect.logWarning(`reconcile: ${formatDecimal(residual)} left unhedged (below the ${hedge.venue} minimum order size)`)
+    if (!BigDecimal.isZero(residual) && !shortOfBase) yield* Effect.logWarning(`reconcile: ${formatDecimal(residual)} left unhedged (below the ${hedge.venue} minimum order size)`)
     return { found, cancelled, foreign, makerPosition, hedgePosition, imbalance, hedges, residual }
   })
 

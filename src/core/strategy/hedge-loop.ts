@@ -15,13 +15,14 @@
 import { BigDecimal, Data, Effect, Option, Ref, Schedule } from "effect"
 import type { HedgeConfig } from "../config/config"
 import { type Decimal, decimal, decimalsOf, divideToScale, formatDecimal, ZERO } from "../domain/decimal"
-import { floorQty, type Instrument, passivePrice } from "../domain/instrument"
+import { type Instrument, passivePrice } from "../domain/instrument"
 import { isOpenStatus, opposite, type Order, type Side, signedQty } from "../domain/order"
 import { venueLabel } from "../domain/venue"
-import { type ExchangeError, InsufficientBalance, OrderRejected } from "../errors"
+import { type ExchangeError, type InsufficientBalance, OrderRejected } from "../errors"
 import { HedgeVenue, MakerVenue } from "../exchange"
-import { Exposure, minimumHedgeQty } from "./exposure"
+import { Exposure } from "./exposure"
 import { type HedgeSent, StrategyObserver } from "./observer"
+import { afterSale, heldToSell, isSpotSell, type Sellable, withinSellable } from "./spot-sell-shortfall"
 import { quantityProblems } from "./tradable-quantity"
 import { cancelTracked, isTransient, placeLimitTracked, placeMarketTracked } from "./tracked-orders"
 import { unwindLeg } from "./unwind"
@@ -111,47 +112,21 @@ export const runHedgeLoop = (params: StrategyParams) =>
       }
     })
 
-    const spotSell = (side: Side) => side === "sell" && hedgeInstrument.kind === "spot"
-
-    /**
-     * What the spot account holds free of the base asset after `refusal` of a sell of `wanted`,
-     * the refusal then saying why; none to sell when the balance cannot be read.
-     */
-    const heldToSell = (refusal: InsufficientBalance, wanted: Decimal) => {
-      const { base, quote } = hedgeInstrument
-      return hedge.balances.pipe(
-        Effect.map((balances) => {
-          const free = balances.find((b) => b.asset === base)?.free ?? ZERO
-          if (!BigDecimal.lessThan(free, wanted)) return { qty: free, refusal }
-          const reason = `${refusal.reason}; the account holds ${formatDecimal(free)} ${base} free of the ${formatDecimal(wanted)} this sell needs: fees taken in ${base} ` +
-            `come out of the ${base} the buy hedges bought, so keep some spare ${base} there (or have the venue charge its fees in ${quote})`
-          return { qty: free, refusal: new InsufficientBalance({ venue: refusal.venue, reason }) }
-        }),
-        Effect.catchAll((error) => Effect.as(Effect.logWarning(`${hedgeName} balances unreadable after a refused sell: ${error.message}`), { qty: ZERO, refusal }))
-      )
-    }
-
     /** Sends market orders until what is hedgeable now is hedged; retries with backoff. */
     const hedgeNow = (cycle: number, leg: 1 | 2, pending?: { side: Side; qty: Decimal }, schedule: Schedule.Schedule<unknown, unknown> = retry) =>
       Effect.gen(function*() {
         yield* settleHedgeInFlight
         /** spot: what the account still holds to sell, once a sell was refused for want of it */
-        let sellable: { readonly qty: Decimal; readonly refusal: InsufficientBalance } | undefined
+        let sellable: Sellable | undefined
         while (true) {
           // the venue checks min notional at its own price: size against the lowest one we see
           const ticker = yield* hedge.ticker
           const reference = BigDecimal.min(ticker.last, ticker.bid)
-          let planned = exposure.hedgeOrder(hedgeInstrument, reference, pending)
+          const planned = exposure.hedgeOrder(hedgeInstrument, reference, pending)
           if (planned === undefined) return
-          if (sellable !== undefined && planned.side === "sell" && BigDecimal.greaterThan(planned.qty, sellable.qty)) {
-            const qty = floorQty(hedgeInstrument, sellable.qty)
-            if (BigDecimal.lessThan(qty, minimumHedgeQty(hedgeInstrument, reference))) {
-              return yield* new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause: sellable.refusal })
-            }
-            yield* Effect.logWarning(`hedge sell of ${formatDecimal(planned.qty)} cut to the ${formatDecimal(qty)} ${hedgeInstrument.base} the account holds`)
-            planned = { side: "sell", qty }
-          }
-          const order = planned
+          const order = withinSellable(planned, sellable, hedgeInstrument, reference)
+          if (order === "short") return yield* new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause: sellable!.refusal })
+          if (order !== planned) yield* Effect.logWarning(`hedge sell of ${formatDecimal(planned.qty)} cut to the ${formatDecimal(order.qty)} ${hedgeInstrument.base} the account holds`)
           const clientId = nextClientId("h")
           const request = { side: order.side, qty: order.qty, clientId }
           const referencePrice = order.side === "buy" ? ticker.ask : ticker.bid
@@ -169,16 +144,14 @@ export const runHedgeLoop = (params: StrategyParams) =>
             request,
             schedule,
             // a spot sell's first refusal for want of balance is not retried as it is: see below
-            (refusal) => !(refusal._tag === "InsufficientBalance" && spotSell(order.side) && sellable === undefined)
+            (refusal) => !(refusal._tag === "InsufficientBalance" && isSpotSell(hedgeInstrument, order.side) && sellable === undefined)
           ).pipe(
             Effect.map(Option.some),
             Effect.catchIf(
-              (error): error is InsufficientBalance => error._tag === "InsufficientBalance" && spotSell(order.side) && sellable === undefined,
-              // fees the venue takes in the base asset come out of what the buy hedges bought: the
-              // account may hold a little less than the leg sold on the maker venue. It sells what
-              // it holds, so what stays exposed is that shortfall, not the whole leg
+              (error): error is InsufficientBalance => error._tag === "InsufficientBalance" && isSpotSell(hedgeInstrument, order.side) && sellable === undefined,
+              // the account may hold less than the leg traded (src/core/strategy/spot-sell-shortfall.ts)
               (refusal) =>
-                Effect.map(heldToSell(refusal, order.qty), (held) => {
+                Effect.map(heldToSell(hedge, hedgeInstrument, refusal, order.qty), (held) => {
                   sellable = held
                   return Option.none<Order>()
                 })
@@ -187,7 +160,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
           )
           hedgeInFlight = undefined
           if (Option.isNone(placed)) continue
-          if (sellable !== undefined) sellable = { ...sellable, qty: BigDecimal.subtract(sellable.qty, placed.value.filledQty) }
+          sellable = afterSale(sellable, placed.value.filledQty)
           const executed = placed.value
           exposure.absorbHedge(order.side, executed.filledQty)
           yield* observer.hedgeSent({
