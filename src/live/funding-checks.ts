@@ -6,9 +6,12 @@
  *   leg unhedged;
  * - `maker funds`: the first maker order, as the maker venue says its balances and margin allow.
  *   Refused there, it would fail the run at its first order.
+ * - `fees in ASTER` (spot): when the account's last hedge paid its fee in the base asset, the
+ *   spare base the spot account holds for them (src/core/strategy/spot-sell-shortfall.ts says what
+ *   happens without it). A warning only: the setting may have changed since.
  */
 import { BigDecimal, Effect } from "effect"
-import { type Decimal, formatDecimal } from "../core/domain/decimal"
+import { type Decimal, decimal, formatDecimal, ZERO } from "../core/domain/decimal"
 import type { HedgeConfig } from "../core/config/config"
 import type { Instrument } from "../core/domain/instrument"
 import type { Ticker } from "../core/domain/market"
@@ -17,11 +20,12 @@ import type { ExchangeError } from "../core/errors"
 import type { Exchange } from "../core/exchange"
 import { freeQuote, hedgeBuyNeed, hedgeMarginNeed, paysHedgeBuy, paysHedgeMargin } from "../core/strategy/hedge-funds"
 import { limitPrice } from "../core/strategy/hedge-loop"
+import type { JournalError, JournalService } from "./journal"
 
 export interface FundingVerdict {
   /** refuse: a start does not trade; warn: it trades, and says why a hedge may still be refused */
   readonly status: "ok" | "warn" | "refuse"
-  readonly subject: "hedge funds" | "hedge margin" | "maker funds"
+  readonly subject: "hedge funds" | "hedge margin" | "maker funds" | "fees in ASTER"
   /** as the check lists it */
   readonly detail: string
   /** what a start says as it refuses or warns */
@@ -97,4 +101,41 @@ export const firstSellFundingVerdict = (
     if (BigDecimal.greaterThanOrEqualTo(most, quantity)) return { status: "ok", subject: "maker funds", detail, startMessage: detail }
     const remedy = `deposit ${instrument.quote} there or lower trade.quantity`
     return { status: "refuse", subject: "maker funds", detail: `${detail}: a start refuses to trade (${remedy})`, startMessage: `${detail}: ${remedy}; trading was not started` }
+  })
+
+const TWO = decimal("2")
+
+/**
+ * A spot hedge venue that takes its fees in the base asset (known from the journal's last fill
+ * there) takes them out of what the buy hedges bought: without spare base, the sell hedge after
+ * such a buy finds less than its leg and is refused. The verdict weighs the free base against a
+ * cycle's fees, a buy and a sell hedge of `quantity` at the account's taker rate (else
+ * `assumedTakerRate`); none when the fees are charged in another asset, or nothing tells yet.
+ */
+export const baseFeeFloatVerdict = (
+  hedge: Exchange,
+  instrument: Instrument,
+  quantity: Decimal,
+  assumedTakerRate: Decimal,
+  journal: Pick<JournalService, "fills">
+): Effect.Effect<FundingVerdict | undefined, ExchangeError | JournalError> =>
+  Effect.gen(function*() {
+    const { base } = instrument
+    if (instrument.kind !== "spot") return undefined
+    const lastFill = (yield* journal.fills()).filter((fill) => fill.venue === hedge.venue).at(-1)
+    if (lastFill?.feeAsset !== base) return undefined
+    const takerRate = hedge.feeRates === undefined
+      ? assumedTakerRate
+      : yield* Effect.match(hedge.feeRates, { onFailure: () => assumedTakerRate, onSuccess: (rates) => rates.taker })
+    const free = (yield* hedge.balances).find((b) => b.asset === base)?.free ?? ZERO
+    const perCycle = BigDecimal.normalize(BigDecimal.multiply(BigDecimal.multiply(quantity, TWO), takerRate))
+    const held = `${venueLabel(hedge.venue)} spot holds ${formatDecimal(free)} ${base} free, and its last hedge paid its fee in ${base} ("Pay fee in ASTER"): a cycle's two hedges take about ${
+      formatDecimal(perCycle)
+    } ${base} out of the ${base} they trade`
+    if (BigDecimal.isPositive(perCycle) && BigDecimal.greaterThanOrEqualTo(free, perCycle)) {
+      const detail = `${held}; what it holds pays about ${Math.floor(BigDecimal.unsafeToNumber(BigDecimal.unsafeDivide(free, perCycle)))} cycles of them`
+      return { status: "ok", subject: "fees in ASTER", detail, startMessage: detail }
+    }
+    const detail = `${held}: less than one cycle's, so a sell hedge finds less than its leg and is refused (the run then sells what the account holds and stops); keep some spare ${base} there`
+    return { status: "warn", subject: "fees in ASTER", detail, startMessage: detail }
   })

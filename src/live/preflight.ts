@@ -22,7 +22,7 @@ import { limitPrice } from "../core/strategy/hedge-loop"
 import { quantityProblems } from "../core/strategy/tradable-quantity"
 import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { type JournalError, type JournalService, openJournal, type RunKind } from "./journal"
-import { firstSellFundingVerdict, hedgeFundingVerdict } from "./funding-checks"
+import { baseFeeFloatVerdict, firstSellFundingVerdict, hedgeFundingVerdict } from "./funding-checks"
 import { beyondAutoHedge } from "./reconcile"
 import { earlierRunsLastDay, journalledNetQty, unwindOnlyCommand, type Venues } from "./runner"
 import { DAY_MS, TrailingPnl } from "../core/risk/trailing-pnl"
@@ -144,6 +144,12 @@ export const preflight = (
       const funding = yield* Effect.either(hedgeFundingVerdict(venues.hedge, hedge.instrument, quantity, hedge.ticker.ask))
       if (Either.isLeft(funding)) lines.push({ status: "fail", subject: "hedge funds", detail: `could not read whether a hedge can be funded: ${funding.left.message}` })
       else if (funding.right !== undefined) lines.push({ status: funding.right.status, subject: funding.right.subject, detail: funding.right.detail })
+    }
+    // a spot account taking its fees in ASTER needs spare ASTER for them, as a start warns
+    if (kind === "live" && !unwindOnly && hedge.instrument?.kind === "spot" && journal !== undefined && Either.isRight(journal)) {
+      const float = yield* Effect.either(baseFeeFloatVerdict(venues.hedge, hedge.instrument, quantity, config.sim.hedge.takerFee, journal.right))
+      if (Either.isLeft(float)) lines.push({ status: "warn", subject: "fees in ASTER", detail: `could not read the spare ASTER its fees need: ${float.left.message}` })
+      else if (float.right !== undefined) lines.push({ status: float.right.status, subject: float.right.subject, detail: float.right.detail })
     }
     // the first cycle's sell, as a start judges it
     if (kind === "live" && !unwindOnly && maker.instrument !== undefined && maker.ticker !== undefined && maker.position !== undefined) {

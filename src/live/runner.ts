@@ -35,7 +35,7 @@ import { StrategyObserver, type StrategyObserverService } from "../core/strategy
 import type { RunReport } from "../core/report/report"
 import { JournalError, type JournalService, KILLED, openJournal, type Run, type RunKind } from "./journal"
 import { makeFillBackfill } from "./fill-backfill"
-import { firstSellFundingVerdict, hedgeFundingVerdict } from "./funding-checks"
+import { baseFeeFloatVerdict, firstSellFundingVerdict, hedgeFundingVerdict } from "./funding-checks"
 import { guardJournal } from "./journal-guard"
 import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
 import { reportFromJournal } from "./journal-report"
@@ -416,6 +416,10 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         )
         if (funding?.status === "refuse") return yield* new StrategyConfigError({ reason: funding.startMessage })
         if (funding?.status === "warn") yield* Effect.logWarning(funding.startMessage)
+        const float = yield* baseFeeFloatVerdict(hedge, hedgeInstrument, config.trade.quantity, config.sim.hedge.takerFee, journal).pipe(
+          Effect.catchAll((error) => Effect.as(Effect.logWarning(`could not read the spare ${hedgeInstrument.base} its fees need: ${error.message}`), undefined))
+        )
+        if (float?.status === "warn") yield* Effect.logWarning(float.startMessage)
         // the first cycle's sell must fit the maker account too, else the run fails at its first order
         const makerFunding = yield* firstSellFundingVerdict(maker, makerInstrument, config.trade, yield* maker.ticker, makerHeld.qty).pipe(
           Effect.catchAll((error) => Effect.as(Effect.logWarning(`could not read what ${venueLabel(maker.venue)} allows an order: ${error.message}`), undefined))
