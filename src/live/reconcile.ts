@@ -11,7 +11,7 @@
 import { BigDecimal, Clock, Data, Effect, Option, Schedule } from "effect"
 import { type Decimal, formatDecimal, sum, ZERO } from "../core/domain/decimal"
 import type { Order } from "../core/domain/order"
-import type { ExchangeError, InsufficientBalance } from "../core/errors"
+import { type ExchangeError, InsufficientBalance } from "../core/errors"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { Exposure } from "../core/strategy/exposure"
 import { afterSale, heldToSell, isSpotSell, type Sellable, withinSellable } from "../core/strategy/spot-sell-shortfall"
@@ -133,9 +133,9 @@ export const reconcile = (
       const planned = exposure.hedgeOrder(hedgeInstrument, reference)
       if (planned === undefined) break
       const order = withinSellable(planned, sellable, hedgeInstrument, reference)
-      if (order === "short") {
+      if (order instanceof InsufficientBalance) {
         // what the journal's fills left and the account does not hold (fees took it) is no exposure: trading starts
-        yield* Effect.logWarning(`reconcile: ${formatDecimal(exposure.unhedged)} left unhedged: ${sellable?.refusal.message}`)
+        yield* Effect.logWarning(`reconcile: ${formatDecimal(exposure.unhedged)} left unhedged: ${order.message}`)
         shortOfBase = true
         break
       }

@@ -18,7 +18,7 @@ import { type Decimal, decimal, decimalsOf, divideToScale, formatDecimal, ZERO }
 import { type Instrument, passivePrice } from "../domain/instrument"
 import { isOpenStatus, opposite, type Order, type Side, signedQty } from "../domain/order"
 import { venueLabel } from "../domain/venue"
-import { type ExchangeError, type InsufficientBalance, OrderRejected } from "../errors"
+import { type ExchangeError, InsufficientBalance, OrderRejected } from "../errors"
 import { HedgeVenue, MakerVenue } from "../exchange"
 import { Exposure } from "./exposure"
 import { type HedgeSent, StrategyObserver } from "./observer"
@@ -125,7 +125,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
           const planned = exposure.hedgeOrder(hedgeInstrument, reference, pending)
           if (planned === undefined) return
           const order = withinSellable(planned, sellable, hedgeInstrument, reference)
-          if (order === "short") return yield* new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause: sellable!.refusal })
+          if (order instanceof InsufficientBalance) return yield* new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause: order })
           if (order !== planned) yield* Effect.logWarning(`hedge sell of ${formatDecimal(planned.qty)} cut to the ${formatDecimal(order.qty)} ${hedgeInstrument.base} the account holds`)
           const clientId = nextClientId("h")
           const request = { side: order.side, qty: order.qty, clientId }

@@ -37,18 +37,18 @@ export const heldToSell = (venue: Exchange, instrument: Instrument, refusal: Ins
 }
 
 /**
- * `order` as the account can fund it: as it is, a sell cut to what is held (on the venue's step),
- * or "short" when what is held is below the venue's smallest order at `price`.
+ * `order` as the account can fund it: as it is, or a sell cut to what is held (on the venue's
+ * step); the refusal when what is held is below the venue's smallest order at `price`.
  */
 export const withinSellable = (
   order: { readonly side: Side; readonly qty: Decimal },
   sellable: Sellable | undefined,
   instrument: Instrument,
   price: Decimal
-): { readonly side: Side; readonly qty: Decimal } | "short" => {
+): { readonly side: Side; readonly qty: Decimal } | InsufficientBalance => {
   if (sellable === undefined || order.side !== "sell" || !BigDecimal.greaterThan(order.qty, sellable.qty)) return order
   const qty = floorQty(instrument, sellable.qty)
-  return BigDecimal.lessThan(qty, minimumHedgeQty(instrument, price)) ? "short" : { side: "sell", qty }
+  return BigDecimal.lessThan(qty, minimumHedgeQty(instrument, price)) ? sellable.refusal : { side: "sell", qty }
 }
 
 /** What is left to sell after a sell executed `executed`. */
