@@ -26,9 +26,12 @@ export const heldToSell = (venue: Exchange, instrument: Instrument, refusal: Ins
   const { base, quote } = instrument
   return venue.balances.pipe(
     Effect.map((balances): Sellable => {
-      const free = balances.find((b) => b.asset === base)?.free ?? ZERO
+      const held = balances.find((b) => b.asset === base)
+      const free = held?.free ?? ZERO
       if (!BigDecimal.lessThan(free, wanted)) return { qty: free, refusal }
-      const reason = `${refusal.reason}; the account holds ${formatDecimal(free)} ${base} free of the ${formatDecimal(wanted)} this sell needs: fees taken in ${base} ` +
+      // an open order of the account's own may hold some back too: say so, it is not the fees
+      const locked = held !== undefined && BigDecimal.isPositive(held.locked) ? ` (${formatDecimal(held.locked)} more locked in open orders)` : ""
+      const reason = `${refusal.reason}; the account holds ${formatDecimal(free)} ${base} free${locked} of the ${formatDecimal(wanted)} this sell needs: fees taken in ${base} ` +
         `come out of the ${base} the buy hedges bought, so keep some spare ${base} there (or have the venue charge its fees in ${quote})`
       return { qty: free, refusal: new InsufficientBalance({ venue: refusal.venue, reason }) }
     }),
