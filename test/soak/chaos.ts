@@ -10,8 +10,9 @@
  * - no order went out twice: the hedges' volume equals the maker fills' volume (a doubled hedge
  *   undone later would still end flat, at twice the fees);
  * - the report of the whole journal lists every fill, and its PnL reconciles with them exactly.
- * Half the futures rounds pay Aster's fees in ASTER ("Pay fee in ASTER"): their fills come back
- * with ASTER fees, through the stream and the trade history alike.
+ * Half the rounds pay Aster's fees in ASTER ("Pay fee in ASTER"): their fills come back with
+ * ASTER fees, through the stream and the trade history alike. On spot those fees come out of the
+ * ASTER balance that stands for the position, so there flat means short by exactly them.
  * A last start that fails before trading (exit 1: the faults exhausted its reads) is started again,
  * up to 3 times, as a supervisor would. Slow (a round takes 10–60 s), so it is not part of `npm test`; a failed round keeps its folder
  * (config, fault plan, journal, every run's output) and the command exits 1.
@@ -19,7 +20,8 @@
 import { BigDecimal, Effect, Option } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { type Decimal, formatDecimal, sum } from "../../src/core/domain/decimal"
+import { type Decimal, decimal, formatDecimal, sum, ZERO } from "../../src/core/domain/decimal"
+import type { Fill } from "../../src/core/domain/order"
 import { reportFromJournal } from "../../src/live/journal-report"
 import { type Rng, seededRng } from "../../src/sim/models/rng"
 import { pnlFromListedCashFlows } from "../support/reconcile"
@@ -145,6 +147,10 @@ const positionsDespiteFaults = async (config: string) => {
 
 const absSum = (values: ReadonlyArray<Decimal>) => sum(values.map((v) => BigDecimal.abs(v)))
 
+/** On spot, the fees the hedges paid in ASTER: they come out of the balance that stands for the position. */
+const spotFeesInAster = (variant: "futures" | "spot", fills: ReadonlyArray<Fill>): Decimal =>
+  variant === "spot" ? sum(fills.filter((f) => f.venue === "aster-spot" && f.feeAsset === "ASTER").map((f) => f.fee)) : ZERO
+
 interface RoundResult {
   readonly ok: boolean
   readonly line: string
@@ -155,7 +161,7 @@ const round = async (seed: number): Promise<RoundResult> => {
   const variant = rng.next() < 0.7 ? "futures" : "spot"
   const plan = randomPlan(rng, variant, seed)
   // drawn apart, so that a seed's fault plan and moments stay what they were before this choice existed
-  const feesInAster = variant === "futures" && seededRng(seed * 7919 + 1).next() < 0.5
+  const feesInAster = seededRng(seed * 7919 + 1).next() < 0.5
   const local: LocalExchange = await startLocalExchange({
     variant,
     faults: plan.yaml,
@@ -208,7 +214,12 @@ const round = async (seed: number): Promise<RoundResult> => {
 
     const after = await positionsDespiteFaults(local.config)
     const net = netChange(before, after)
-    if (formatDecimal(net) !== "0") problems.push(`not flat: net position change ${formatDecimal(net)}`)
+    // on spot, fees taken in ASTER come out of the ASTER balance that stands for the position:
+    // flat then means short of the pair by exactly them (the journal has each fill's fee)
+    const spotFees = spotFeesInAster(variant, (await inspectJournal(journal).catch(() => undefined))?.fills ?? [])
+    if (formatDecimal(net) !== formatDecimal(BigDecimal.negate(spotFees))) {
+      problems.push(`not flat: net position change ${formatDecimal(net)}${BigDecimal.isZero(spotFees) ? "" : ` (the spot fees in ASTER are ${formatDecimal(spotFees)})`}`)
+    }
     // every run failed before it began (a start-up refused by the faults): nothing may have moved
     const neverRan = !outputs.some((text) => /live run \d+ started/.test(text))
     if (neverRan) {
@@ -231,7 +242,8 @@ const round = async (seed: number): Promise<RoundResult> => {
       problems.push(`Backpack's position moved ${makerMoved} although the last run completed its cycles: a pair was left, not unwound`)
     }
     if (state.makerQty !== makerMoved) problems.push(`journal's maker fills ${state.makerQty} ≠ Backpack's position change ${makerMoved}`)
-    if (state.hedgeQty(hedgeVenue) !== hedgeMoved) problems.push(`journal's hedge fills ${state.hedgeQty(hedgeVenue)} ≠ Aster's position change ${hedgeMoved}`)
+    const hedgeFillsLessFees = formatDecimal(BigDecimal.subtract(decimal(state.hedgeQty(hedgeVenue)), spotFees))
+    if (hedgeFillsLessFees !== hedgeMoved) problems.push(`journal's hedge fills less the spot fees in ASTER ${hedgeFillsLessFees} ≠ Aster's position change ${hedgeMoved}`)
     const signed = (venue: string) => state.fills.filter((f) => f.venue === venue).map((f) => (f.side === "buy" ? f.qty : BigDecimal.negate(f.qty)))
     const makerVolume = absSum(signed("backpack"))
     const hedgeVolume = absSum(signed(hedgeVenue))
