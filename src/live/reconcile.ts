@@ -8,14 +8,14 @@
  * in full sells what it holds; what the journal's fills left but fees taken in the base asset
  * consumed is no exposure, and trading starts (src/core/strategy/spot-sell-shortfall.ts).
  */
-import { BigDecimal, Clock, Data, Effect, Option, Schedule } from "effect"
+import { BigDecimal, Clock, Data, Effect, Either, Schedule } from "effect"
 import { type Decimal, formatDecimal, sum, ZERO } from "../core/domain/decimal"
 import type { Order } from "../core/domain/order"
 import { type ExchangeError, InsufficientBalance } from "../core/errors"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { Exposure } from "../core/strategy/exposure"
-import { afterSale, heldToSell, isSpotSell, type Sellable, withinSellable } from "../core/strategy/spot-sell-shortfall"
-import { cancelTracked, placeMarketTracked } from "../core/strategy/tracked-orders"
+import { afterSale, placeWithinHolding, type Sellable, withinSellable } from "../core/strategy/spot-sell-shortfall"
+import { cancelTracked } from "../core/strategy/tracked-orders"
 
 /** Trading must not start; `reason` says what was found and which limit it breaks. */
 export class ReconciliationRefused extends Data.TaggedError("ReconciliationRefused")<{ readonly reason: string }> {
@@ -140,22 +140,17 @@ export const reconcile = (
         break
       }
       const clientId = `${params.clientIdPrefix}r${stamp}-${hedges.length + 1}`
-      const firstRefusalForBase = (error: ExchangeError): error is InsufficientBalance =>
-        error._tag === "InsufficientBalance" && isSpotSell(hedgeInstrument, order.side) && sellable === undefined
-      const attempt = yield* placeMarketTracked(hedge, { side: order.side, qty: order.qty, clientId }, retry, (refusal) => !firstRefusalForBase(refusal)).pipe(
-        Effect.map(Option.some),
-        Effect.catchIf(firstRefusalForBase, (refusal) =>
-          Effect.map(heldToSell(hedge, hedgeInstrument, refusal, order.qty), (held) => {
-            sellable = held
-            return Option.none<Order>()
-          })),
+      const attempt = yield* placeWithinHolding(hedge, hedgeInstrument, { side: order.side, qty: order.qty, clientId }, retry, sellable).pipe(
         // the run fails with the venue's answer: this line says what it was answering
         Effect.tapError((error) =>
           Effect.logError(`reconcile: the start-up hedge of the ${formatDecimal(imbalance)} imbalance (${positions}), ${hedge.venue} market ${order.side} ${formatDecimal(order.qty)}, failed: ${error.message}`)
         )
       )
-      if (Option.isNone(attempt)) continue
-      const placed = attempt.value
+      if (Either.isLeft(attempt)) {
+        sellable = attempt.left
+        continue
+      }
+      const placed = attempt.right
       sellable = afterSale(sellable, placed.filledQty)
       hedges.push(placed)
       exposure.absorbHedge(order.side, placed.filledQty)

@@ -12,7 +12,7 @@
  * cancelled and any residual hedged before the loop stops; a start first unwinds the hedged pair a
  * stop between the legs left.
  */
-import { BigDecimal, Data, Effect, Option, Ref, Schedule } from "effect"
+import { BigDecimal, Data, Effect, Either, Option, Ref, Schedule } from "effect"
 import type { HedgeConfig } from "../config/config"
 import { type Decimal, decimal, decimalsOf, divideToScale, formatDecimal, ZERO } from "../domain/decimal"
 import { type Instrument, passivePrice } from "../domain/instrument"
@@ -22,9 +22,9 @@ import { type ExchangeError, InsufficientBalance, OrderRejected } from "../error
 import { HedgeVenue, MakerVenue } from "../exchange"
 import { Exposure } from "./exposure"
 import { type HedgeSent, StrategyObserver } from "./observer"
-import { afterSale, heldToSell, isSpotSell, type Sellable, withinSellable } from "./spot-sell-shortfall"
+import { afterSale, placeWithinHolding, type Sellable, withinSellable } from "./spot-sell-shortfall"
 import { quantityProblems } from "./tradable-quantity"
-import { cancelTracked, isTransient, placeLimitTracked, placeMarketTracked } from "./tracked-orders"
+import { cancelTracked, isTransient, placeLimitTracked } from "./tracked-orders"
 import { unwindLeg } from "./unwind"
 
 export type StrategyParams = HedgeConfig["trade"] & {
@@ -133,7 +133,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
           hedgeInFlight = { cycle, leg, side: order.side, qty: order.qty, referencePrice, clientId }
           const attemptFailed = (reason: string) =>
             Effect.flatMap(now, (ts) => observer.hedgeFailed?.({ cycle, leg, side: order.side, qty: order.qty, clientId, reason, ts }) ?? Effect.void)
-          const placed = yield* placeMarketTracked(
+          // a spot sell refused for want of balance comes back as what the account holds (src/core/strategy/spot-sell-shortfall.ts)
+          const placed = yield* placeWithinHolding(
             {
               ...hedge,
               placeMarket: (r) =>
@@ -141,27 +142,18 @@ export const runHedgeLoop = (params: StrategyParams) =>
                   Effect.tapError((error) => Effect.zipRight(Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} failed: ${error.message}`), attemptFailed(error.message)))
                 )
             },
+            hedgeInstrument,
             request,
             schedule,
-            // a spot sell's first refusal for want of balance is not retried as it is: see below
-            (refusal) => !(refusal._tag === "InsufficientBalance" && isSpotSell(hedgeInstrument, order.side) && sellable === undefined)
-          ).pipe(
-            Effect.map(Option.some),
-            Effect.catchIf(
-              (error): error is InsufficientBalance => error._tag === "InsufficientBalance" && isSpotSell(hedgeInstrument, order.side) && sellable === undefined,
-              // the account may hold less than the leg traded (src/core/strategy/spot-sell-shortfall.ts)
-              (refusal) =>
-                Effect.map(heldToSell(hedge, hedgeInstrument, refusal, order.qty), (held) => {
-                  sellable = held
-                  return Option.none<Order>()
-                })
-            ),
-            Effect.mapError((cause) => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause }))
-          )
+            sellable
+          ).pipe(Effect.mapError((cause) => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause })))
           hedgeInFlight = undefined
-          if (Option.isNone(placed)) continue
-          sellable = afterSale(sellable, placed.value.filledQty)
-          const executed = placed.value
+          if (Either.isLeft(placed)) {
+            sellable = placed.left
+            continue
+          }
+          const executed = placed.right
+          sellable = afterSale(sellable, executed.filledQty)
           exposure.absorbHedge(order.side, executed.filledQty)
           yield* observer.hedgeSent({
             cycle,

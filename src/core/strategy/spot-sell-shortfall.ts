@@ -5,13 +5,14 @@
  * than leave the whole leg exposed, a refused sell is cut to what the account holds: what stays
  * exposed is the shortfall, and the refusal then says which balance was short and why.
  */
-import { BigDecimal, Effect } from "effect"
+import { BigDecimal, Effect, Either, type Schedule } from "effect"
 import { type Decimal, formatDecimal, ZERO } from "../domain/decimal"
 import { floorQty, type Instrument } from "../domain/instrument"
-import type { Side } from "../domain/order"
-import { InsufficientBalance } from "../errors"
+import type { MarketOrderRequest, Order, Side } from "../domain/order"
+import { type ExchangeError, InsufficientBalance } from "../errors"
 import type { Exchange } from "../exchange"
 import { minimumHedgeQty } from "./exposure"
+import { placeMarketTracked } from "./tracked-orders"
 
 /** What the account can still sell, learnt from a refusal, and that refusal (explained when it was for want of the base). */
 export interface Sellable {
@@ -19,7 +20,27 @@ export interface Sellable {
   readonly refusal: InsufficientBalance
 }
 
-export const isSpotSell = (instrument: Instrument, side: Side): boolean => side === "sell" && instrument.kind === "spot"
+const isSpotSell = (instrument: Instrument, side: Side): boolean => side === "sell" && instrument.kind === "spot"
+
+/**
+ * A market hedge, tracked and retried as `placeMarketTracked` does, except a spot sell's first
+ * refusal for want of balance (none learnt yet in `sellable`): that one is not retried as it is,
+ * and what the account holds comes back instead (left), to size the next sell within it.
+ */
+export const placeWithinHolding = (
+  venue: Exchange,
+  instrument: Instrument,
+  request: MarketOrderRequest,
+  retry: Schedule.Schedule<unknown, unknown>,
+  sellable: Sellable | undefined
+): Effect.Effect<Either.Either<Order, Sellable>, ExchangeError> => {
+  const firstRefusalForBase = (error: ExchangeError): error is InsufficientBalance =>
+    error._tag === "InsufficientBalance" && isSpotSell(instrument, request.side) && sellable === undefined
+  return placeMarketTracked(venue, request, retry, (refusal) => !firstRefusalForBase(refusal)).pipe(
+    Effect.map(Either.right),
+    Effect.catchIf(firstRefusalForBase, (refusal) => Effect.map(heldToSell(venue, instrument, refusal, request.qty), Either.left))
+  )
+}
 
 /** Reads the base asset the account holds free after `refusal` of a sell of `wanted`; none when the balance cannot be read. */
 export const heldToSell = (venue: Exchange, instrument: Instrument, refusal: InsufficientBalance, wanted: Decimal): Effect.Effect<Sellable> => {
