@@ -20,6 +20,7 @@ import { isOpenStatus, opposite, type Order, type Side, signedQty } from "../dom
 import { venueLabel } from "../domain/venue"
 import { type ExchangeError, InsufficientBalance, OrderRejected } from "../errors"
 import { HedgeVenue, MakerVenue } from "../exchange"
+import { logLine } from "../log-line"
 import { Exposure } from "./exposure"
 import { type HedgeSent, StrategyObserver } from "./observer"
 import { afterSale, placeWithinHolding, type Sellable, withinSellable } from "./spot-sell-shortfall"
@@ -105,7 +106,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
       hedgeInFlight = undefined
       if (Option.isSome(found) && BigDecimal.isPositive(found.value.filledQty)) {
         exposure.absorbHedge(sent.side, found.value.filledQty)
-        yield* Effect.log(`hedge ${sent.clientId} had executed ${formatDecimal(found.value.filledQty)} although its reply was lost`)
+        yield* logLine(() => `hedge ${sent.clientId} had executed ${formatDecimal(found.value.filledQty)} although its reply was lost`)
         // reported as any hedge is (a journal closes its record with it)
         yield* observer.hedgeSent({ ...sent, executedQty: found.value.filledQty, executedQuote: found.value.filledQuote, ts: yield* now })
         yield* reportExposure
@@ -168,7 +169,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
           })
           yield* reportExposure
           // after the bookkeeping: the journal and the kill switch hear of the hedge first
-          if (BigDecimal.isPositive(executed.filledQty)) yield* Effect.log(hedgeExecutedLine(leg, hedgeName, order, executed, referencePrice, hedgeInstrument))
+          if (BigDecimal.isPositive(executed.filledQty)) yield* logLine(() => hedgeExecutedLine(leg, hedgeName, order, executed, referencePrice, hedgeInstrument))
           if (BigDecimal.isZero(executed.filledQty)) {
             const cause = new OrderRejected({ venue: hedge.venue, reason: executed.rejectReason ?? `market order ${executed.id} executed nothing (${executed.status})` })
             yield* attemptFailed(cause.message)
@@ -202,7 +203,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
           const remaining = BigDecimal.subtract(quantity, filled)
           const ticker = yield* maker.ticker
           const price = limitPrice(makerInstrument, side, ticker.last, ticker.bid, ticker.ask, params.offsetPercent)
-          yield* Effect.log(`${tag} ${makerName} limit ${side} price: ${formatDecimal(price)} (from last price ${formatDecimal(ticker.last)})`)
+          yield* logLine(() => `${tag} ${makerName} limit ${side} price: ${formatDecimal(price)} (from last price ${formatDecimal(ticker.last)})`)
           const request = { side, price, qty: remaining, postOnly: true, timeInForce: "GTC" as const, clientId: nextClientId("m") }
           yield* Ref.set(working, Option.some({ clientId: request.clientId }))
           const placed = yield* placeLimitTracked(maker, request, retry).pipe(
@@ -228,7 +229,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
           lastOrderId = order.id
           yield* observer.makerOrderPlaced({ cycle, leg, orderId: order.id, side, price, qty: remaining, repost: orders > 1, ts: yield* now })
           yield* Ref.set(working, Option.some({ clientId: request.clientId, orderId: order.id }))
-          yield* Effect.log(`${tag} monitoring ${makerName} ${side} order ${order.id} until filled...`)
+          yield* logLine(() => `${tag} monitoring ${makerName} ${side} order ${order.id} until filled...`)
           const pending = () => ({ side, qty: BigDecimal.subtract(remaining, exposure.filledOf(order.id)) })
           yield* absorb(order, cycle, leg, pending)
           const deadline = (yield* now) + params.firstWaitMs
@@ -246,7 +247,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
             order = updated
             if (!announcedHedge && BigDecimal.isPositive(order.filledQty)) {
               announcedHedge = true
-              yield* Effect.log(`${tag} ${makerName} ${side} filled ${formatDecimal(order.filledQty)}, hedging with an ${hedgeName} market ${opposite(side)}...`)
+              yield* logLine(() => `${tag} ${makerName} ${side} filled ${formatDecimal(order.filledQty)}, hedging with an ${hedgeName} market ${opposite(side)}...`)
             }
             yield* absorb(order, cycle, leg, pending)
           }
@@ -254,7 +255,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
             // Not filled in time: cancel, then count whatever filled before the cancel landed.
             order = yield* cancelTracked(maker, order.id, retry)
             yield* absorb(order, cycle, leg, pending)
-            yield* Effect.log(
+            yield* logLine(() =>
               `${tag} ${makerName} ${side} order ${order.id} not filled within ${params.firstWaitMs / 1000} s (${formatDecimal(order.filledQty)} filled); re-posting at a fresh price`
             )
           }
@@ -262,8 +263,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
           filled = BigDecimal.sum(filled, exposure.filledOf(order.id))
         }
         const filledAt = yield* now
-        yield* Effect.log(`${tag} ${makerName} ${side} order ${lastOrderId} filled after ${Math.round((filledAt - startedAt) / 1000)} s`)
-        if (!announcedHedge) yield* Effect.log(`${tag} ${makerName} ${side} filled, hedging with an ${hedgeName} market ${opposite(side)}...`)
+        yield* logLine(() => `${tag} ${makerName} ${side} order ${lastOrderId} filled after ${Math.round((filledAt - startedAt) / 1000)} s`)
+        if (!announcedHedge) yield* logLine(() => `${tag} ${makerName} ${side} filled, hedging with an ${hedgeName} market ${opposite(side)}...`)
         yield* hedgeNow(cycle, leg)
         yield* observer.legCompleted({ cycle, leg, side, startedAt, filledAt, orders })
       })
@@ -276,28 +277,28 @@ export const runHedgeLoop = (params: StrategyParams) =>
           if (!Number.isFinite(times)) return
           const ts = yield* now
           const until = times - ts
-          yield* Effect.log(`${tag} ${Math.floor(until / 60_000)} minutes until the ${utcClock(times)} UTC funding time`)
+          yield* logLine(() => `${tag} ${Math.floor(until / 60_000)} minutes until the ${utcClock(times)} UTC funding time`)
           if (until >= params.stopBeforeFundingMs) return
           yield* observer.fundingPause(cycle, times, ts)
-          yield* Effect.log(`${tag} within ${params.stopBeforeFundingMs / 60_000} minutes of funding: waiting until ${utcClock(times)} UTC has passed`)
+          yield* logLine(() => `${tag} within ${params.stopBeforeFundingMs / 60_000} minutes of funding: waiting until ${utcClock(times)} UTC has passed`)
           yield* Effect.sleep(Math.max(until, 0) + 1000)
         }
       })
 
     const cycle = (n: number) =>
       Effect.gen(function*() {
-        yield* Effect.log(`[Cycle ${n}] start of a new hedge cycle`)
+        yield* logLine(() => `[Cycle ${n}] start of a new hedge cycle`)
         yield* fundingGuard(n)
         yield* observer.cycleStarted(n, yield* now)
         yield* makerLeg(n, 1, "sell", quantity)
-        yield* Effect.log(`sleeping ${params.betweenLegsSleepMs / 1000} s...`)
+        yield* logLine(() => `sleeping ${params.betweenLegsSleepMs / 1000} s...`)
         yield* Effect.sleep(params.betweenLegsSleepMs)
         yield* makerLeg(n, 2, "buy", quantity)
         if (params.maxCycles > 0 && n >= params.maxCycles) {
-          yield* Effect.log(`[Cycle ${n}] done, last cycle (max_cycles ${params.maxCycles})`)
+          yield* logLine(() => `[Cycle ${n}] done, last cycle (max_cycles ${params.maxCycles})`)
           return
         }
-        yield* Effect.log(`[Cycle ${n}] done, next cycle in ${params.cycleSleepMs / 1000} s...`)
+        yield* logLine(() => `[Cycle ${n}] done, next cycle in ${params.cycleSleepMs / 1000} s...`)
         yield* Effect.sleep(params.cycleSleepMs)
       })
 
