@@ -3,7 +3,7 @@
  * fees to come: the start and `--check` weigh what it holds against a cycle's two hedges' fees
  * (quantity × 2 × the account's taker rate, else the config's).
  */
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import type { Balance, FeeRates } from "../src/core/domain/account"
 import { decimal, type Decimal } from "../src/core/domain/decimal"
@@ -29,7 +29,7 @@ const venue = (asterFree: string, rates?: Effect.Effect<FeeRates, VenueUnavailab
 const fill = (venue: Venue, feeAsset: string): Fill => ({
   venue, symbol: "ASTERUSDT", orderId: "1", tradeId: "1", side: "buy", price: decimal("2"), qty: decimal("10"), fee: decimal("0.0038"), feeAsset, liquidity: "taker", ts: 0
 })
-const journal = (fills: ReadonlyArray<Fill>) => ({ fills: () => Effect.succeed(fills) })
+const journal = (fills: ReadonlyArray<Fill>) => ({ lastFill: (venue: Venue) => Effect.succeed(Option.fromNullable(fills.filter((f) => f.venue === venue).at(-1))) })
 const rates = (taker: string) => Effect.succeed<FeeRates>({ venue: "aster-spot", symbol: "ASTERUSDT", maker: decimal("0.00005"), taker: decimal(taker) })
 const verdict = (exchange: Exchange, fills: ReadonlyArray<Fill>, instrument = spot, assumed: Decimal = decimal("0.00035")) =>
   Effect.runSync(baseFeeFloatVerdict(exchange, instrument, decimal("10"), assumed, journal(fills)))

@@ -637,6 +637,53 @@ describe("fills, funding, cycles and marks", () => {
     close()
   })
 
+  it("answers a start's questions about every fill without listing them: an order's filled quantity, a venue's net, its latest fill", () => {
+    const { journal, close } = open(newFile())
+    const a = run(journal.startRun(runStart()))
+    const b = run(journal.startRun(runStart()))
+    run(journal.recordFill(a, fill({ tradeId: "t1", orderId: "o1", side: "sell", qty: decimal("3.5"), ts: T0 + 10 })))
+    run(journal.recordFill(b, fill({ tradeId: "t2", orderId: "o1", side: "sell", qty: decimal("6.5"), ts: T0 + 20 })))
+    run(journal.recordFill(a, fill({ tradeId: "t3", orderId: "o2", side: "buy", qty: decimal("10"), ts: T0 + 30 })))
+    run(journal.recordFill(a, fill({ tradeId: "t4", orderId: "o3", side: "buy", qty: decimal("0.01"), ts: T0 + 30 })))
+    run(journal.recordFill(a, fill({ tradeId: "t5", orderId: "o4", side: "buy", qty: decimal("0.01"), ts: T0 + 5 })))
+    const hedgeFill = fill({ venue: "aster-futures", symbol: "ASTERUSDT", tradeId: "t1", orderId: "o1", side: "buy", qty: decimal("10"), fee: decimal("0.0038"), feeAsset: "ASTER", liquidity: "taker", ts: T0 + 11 })
+    run(journal.recordFill(a, hedgeFill))
+    // an order's fills across runs; another venue's order of the same id is another order
+    expect(fmt(run(journal.filledQty("backpack", "o1")))).toBe("10")
+    expect(fmt(run(journal.filledQty("aster-futures", "o1")))).toBe("10")
+    expect(fmt(run(journal.filledQty("backpack", "o9")))).toBe("0")
+    // exact: -3.5 - 6.5 + 10 + 0.01 + 0.01, two fills of one size counted once each
+    expect(fmt(run(journal.netFilledQty("backpack")))).toBe("0.02")
+    expect(fmt(run(journal.netFilledQty("aster-futures")))).toBe("10")
+    expect(fmt(run(journal.netFilledQty("aster-spot")))).toBe("0")
+    // the latest by time, then by the order recorded (t4 after t3 at the same time; t5 is older)
+    expect(Option.map(run(journal.lastFill("backpack")), (f) => f.tradeId)).toEqual(Option.some("t4"))
+    expect(plain(Option.getOrThrow(run(journal.lastFill("aster-futures"))))).toEqual(plain(hedgeFill))
+    expect(run(journal.lastFill("aster-spot"))).toEqual(Option.none())
+    close()
+  })
+
+  it("a journal written before fills were indexed by order gets the index at its next write opening, its fills unchanged", () => {
+    const file = newFile()
+    const first = open(file)
+    const a = run(first.journal.startRun(runStart()))
+    run(first.journal.recordFill(a, fill({ tradeId: "t1", orderId: "o1", qty: decimal("4") })))
+    first.close()
+    const db = new Database(file)
+    db.exec("DROP INDEX fills_by_order")
+    const indexes = () => (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'fills'").all() as Array<{ name: string }>).map((r) => r.name).sort()
+    expect(indexes()).not.toContain("fills_by_order")
+    // reading opens nothing new
+    expect(fmt(peek(file, (j) => j.filledQty("backpack", "o1")))).toBe("4")
+    expect(indexes()).not.toContain("fills_by_order")
+    const second = open(file)
+    expect(indexes()).toContain("fills_by_order")
+    expect(db.prepare("EXPLAIN QUERY PLAN SELECT qty FROM fills WHERE venue = 'backpack' AND order_id = 'o1'").all().map((r) => (r as { detail: string }).detail).join(" ")).toContain("fills_by_order")
+    expect(fmt(run(second.journal.filledQty("backpack", "o1")))).toBe("4")
+    second.close()
+    db.close()
+  })
+
   it("a run's last activity is its latest fill, funding payment, cycle event or hedge; marks and other runs do not count", () => {
     const { journal, close } = open(newFile())
     const a = run(journal.startRun(runStart()))

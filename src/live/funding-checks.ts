@@ -10,7 +10,7 @@
  *   spare base the spot account holds for them (src/core/strategy/spot-sell-shortfall.ts says what
  *   happens without it). A warning only: the setting may have changed since.
  */
-import { BigDecimal, Effect } from "effect"
+import { BigDecimal, Effect, Option } from "effect"
 import { type Decimal, decimal, formatDecimal, ZERO } from "../core/domain/decimal"
 import type { HedgeConfig } from "../core/config/config"
 import type { Instrument } from "../core/domain/instrument"
@@ -117,13 +117,13 @@ export const baseFeeFloatVerdict = (
   instrument: Instrument,
   quantity: Decimal,
   assumedTakerRate: Decimal,
-  journal: Pick<JournalService, "fills">
+  journal: Pick<JournalService, "lastFill">
 ): Effect.Effect<FundingVerdict | undefined, ExchangeError | JournalError> =>
   Effect.gen(function*() {
     const { base } = instrument
     if (instrument.kind !== "spot") return undefined
-    const lastFill = (yield* journal.fills()).filter((fill) => fill.venue === hedge.venue).at(-1)
-    if (lastFill?.feeAsset !== base) return undefined
+    const lastFill = yield* journal.lastFill(hedge.venue)
+    if (Option.isNone(lastFill) || lastFill.value.feeAsset !== base) return undefined
     const takerRate = hedge.feeRates === undefined
       ? assumedTakerRate
       : yield* Effect.match(hedge.feeRates, { onFailure: () => assumedTakerRate, onSuccess: (rates) => rates.taker })

@@ -42,8 +42,8 @@ import Database from "better-sqlite3"
 import { BigDecimal, Context, Data, Effect, Layer, Option, Schema, type Scope } from "effect"
 import type { FundingPayment } from "../core/accounting/ledger"
 import { configSecrets, describeConfig, type HedgeConfig, scrubSecrets } from "../core/config/config"
-import { type Decimal, DecimalString, formatDecimal } from "../core/domain/decimal"
-import { type Fill, isOpenStatus, Liquidity, Order, type OrderUpdate, Side } from "../core/domain/order"
+import { type Decimal, DecimalString, formatDecimal, sum } from "../core/domain/decimal"
+import { type Fill, isOpenStatus, Liquidity, Order, type OrderUpdate, Side, signedQty } from "../core/domain/order"
 import { Venue } from "../core/domain/venue"
 import { setNewest } from "../core/newest-entries"
 import { acquireJournalLock, describeRefusal, type LockHolder } from "./journal-lock"
@@ -248,6 +248,15 @@ export interface JournalService {
   readonly orders: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<Order>, JournalError>
   /** in time order (then in the order recorded); `after`: only those stamped later (ms since epoch) */
   readonly fills: (runs?: RunFilter, after?: number) => Effect.Effect<ReadonlyArray<Fill>, JournalError>
+  /**
+   * What a start and a stop ask of every fill ever journalled, without reading them all into
+   * memory (a journal of months holds hundreds of thousands): the quantity filled of one order,
+   */
+  readonly filledQty: (venue: Venue, orderId: string) => Effect.Effect<Decimal, JournalError>
+  /** the signed sum of a venue's fills (buys positive), */
+  readonly netFilledQty: (venue: Venue) => Effect.Effect<Decimal, JournalError>
+  /** and a venue's latest fill. */
+  readonly lastFill: (venue: Venue) => Effect.Effect<Option.Option<Fill>, JournalError>
   readonly funding: (runs?: RunFilter, after?: number) => Effect.Effect<ReadonlyArray<FundingPayment>, JournalError>
   readonly hedges: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<Hedge>, JournalError>
   readonly cycleEvents: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<CycleEvent>, JournalError>
@@ -314,6 +323,9 @@ const serviceOf = (store: JournalStore): JournalService => {
     openOrders: () => call(() => store.openOrders()),
     orders: (runs) => call(() => store.orders(runs)),
     fills: (runs, after) => call(() => store.fills(runs, after)),
+    filledQty: (venue, orderId) => call(() => store.filledQty(venue, orderId)),
+    netFilledQty: (venue) => call(() => store.netFilledQty(venue)),
+    lastFill: (venue) => call(() => Option.fromNullable(store.lastFill(venue))),
     funding: (runs, after) => call(() => store.funding(runs, after)),
     hedges: (runs) => call(() => store.hedges(runs)),
     cycleEvents: (runs) => call(() => store.cycleEvents(runs)),
@@ -385,6 +397,7 @@ CREATE TABLE fills (
   PRIMARY KEY (venue, trade_id)
 );
 CREATE INDEX fills_by_time ON fills (ts);
+CREATE INDEX fills_by_order ON fills (venue, order_id);
 CREATE TABLE hedges (
   client_id       TEXT PRIMARY KEY,
   run_id          INTEGER NOT NULL REFERENCES runs (id),
@@ -515,6 +528,21 @@ const decodeRows = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
 const runRows = decodeRows(RunRow, "runs")
 const intentRows = decodeRows(IntentRow, "intents")
 const fillRows = decodeRows(FillRow, "fills")
+const fillOf = (r: typeof FillRow.Type): Fill => ({
+  venue: r.venue,
+  symbol: r.symbol,
+  orderId: r.order_id,
+  tradeId: r.trade_id,
+  side: r.side,
+  price: r.price,
+  qty: r.qty,
+  fee: r.fee,
+  feeAsset: r.fee_asset,
+  liquidity: r.liquidity,
+  ts: r.ts
+})
+const fillQtyRows = decodeRows(Schema.Struct({ qty: DecimalString }), "fills")
+const fillSumRows = decodeRows(Schema.Struct({ side: Side, qty: DecimalString, count: Schema.Number }), "fills")
 const hedgeRows = decodeRows(HedgeRow, "hedges")
 const fundingRows = decodeRows(FundingRow, "funding")
 const cycleRows = decodeRows(CycleRow, "cycles")
@@ -643,7 +671,10 @@ class JournalStore {
     this.db.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`)
     this.db.pragma("foreign_keys = ON")
     this.db.pragma("busy_timeout = 5000")
-    if (tables.length > 0) this.addBaseAssetColumns()
+    if (tables.length > 0) {
+      this.addBaseAssetColumns()
+      this.addFillsByOrderIndex()
+    }
     if (tables.length === 0) {
       this.db.transaction(() => {
         this.db.exec(DDL)
@@ -666,6 +697,14 @@ class JournalStore {
         if (!columns.has(column)) this.db.exec(`ALTER TABLE runs ADD COLUMN ${column} TEXT`)
       }
     })()
+  }
+
+  /**
+   * A journal written before fills were indexed by order gets the index (a start and a stop look
+   * up single orders' fills). An index leaves the format as it was: a build before it still reads it.
+   */
+  private addFillsByOrderIndex(): void {
+    this.db.exec("CREATE INDEX IF NOT EXISTS fills_by_order ON fills (venue, order_id)")
   }
 
   /** Closes whatever happens; says what could not be written (updates still behind), if anything. */
@@ -1014,19 +1053,23 @@ class JournalStore {
 
   fills(runs: RunFilter, after = Number.NEGATIVE_INFINITY): Array<Fill> {
     const { where, params } = this.byRuns(runs)
-    return fillRows(this.db.prepare(`SELECT * FROM fills WHERE ${where} AND ts > ? ORDER BY ts, rowid`).all(...params, after)).map((r) => ({
-      venue: r.venue,
-      symbol: r.symbol,
-      orderId: r.order_id,
-      tradeId: r.trade_id,
-      side: r.side,
-      price: r.price,
-      qty: r.qty,
-      fee: r.fee,
-      feeAsset: r.fee_asset,
-      liquidity: r.liquidity,
-      ts: r.ts
-    }))
+    return fillRows(this.db.prepare(`SELECT * FROM fills WHERE ${where} AND ts > ? ORDER BY ts, rowid`).all(...params, after)).map(fillOf)
+  }
+
+  filledQty(venue: Venue, orderId: string): Decimal {
+    return sum(fillQtyRows(this.sql("SELECT qty FROM fills WHERE venue = ? AND order_id = ?").all(venue, orderId)).map((row) => row.qty))
+  }
+
+  netFilledQty(venue: Venue): Decimal {
+    // few distinct sizes: SQLite counts them, the exact sum is taken here
+    const rows = fillSumRows(this.sql("SELECT side, qty, count(*) AS count FROM fills WHERE venue = ? GROUP BY side, qty").all(venue))
+    return BigDecimal.normalize(sum(rows.map((row) => BigDecimal.multiply(signedQty(row.side, row.qty), BigDecimal.fromBigInt(BigInt(row.count))))))
+  }
+
+  lastFill(venue: Venue): Fill | undefined {
+    // `+venue`: walk the time index back from the newest fill, rather than sort a venue's every fill
+    const rows = fillRows(this.sql("SELECT * FROM fills WHERE +venue = ? ORDER BY ts DESC, rowid DESC LIMIT 1").all(venue))
+    return rows.length === 0 ? undefined : fillOf(rows[0]!)
   }
 
   funding(runs: RunFilter, after = Number.NEGATIVE_INFINITY): Array<FundingPayment> {

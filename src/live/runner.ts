@@ -128,23 +128,15 @@ const HEDGE_STREAM_POLL = Duration.seconds(1)
 /** Journal calls that fail here are defects: before trading a run cannot start unrecorded, and mid-run the guard answers for every write. */
 const mustWrite = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.orDie(effect)
 
-/** Journalled fill quantity per order (venue:order id), read once for a batch of checks. */
-const journalledFillQty = (journal: JournalService) =>
-  Effect.map(mustWrite(journal.fills()), (fills) => {
-    const qty = new Map<string, Decimal>()
-    for (const fill of fills) qty.set(`${fill.venue}:${fill.orderId}`, BigDecimal.sum(qty.get(`${fill.venue}:${fill.orderId}`) ?? ZERO, fill.qty))
-    return qty
-  })
-
 /**
  * Fills the journal lacks for an order (the stream missed them, or the process died first), read
  * from `venue`'s history (none when this config does not trade there). True when the journal then
  * holds the order's whole filled quantity.
  */
-const completeFills = (journal: JournalService, venue: Exchange | undefined, runId: number, order: Order, known: ReadonlyMap<string, Decimal>) =>
+const completeFills = (journal: JournalService, venue: Exchange | undefined, runId: number, order: Order) =>
   Effect.gen(function*() {
     if (!BigDecimal.isPositive(order.filledQty)) return true
-    const journalled = known.get(`${order.venue}:${order.id}`) ?? ZERO
+    const journalled = yield* mustWrite(journal.filledQty(order.venue, order.id))
     if (!BigDecimal.lessThan(journalled, order.filledQty)) return true
     if (venue?.orderFills === undefined) return false
     let added = 0
@@ -188,8 +180,6 @@ const venueOf = (venues: Venues, venue: string): Exchange | undefined =>
 const settleRequestsInDoubt = (journal: JournalService, of: (runId: number) => boolean, venues: Venues, when: "restart" | "stopping") =>
   Effect.gen(function*() {
     const pending = (yield* mustWrite(journal.pendingIntents())).filter((p) => of(p.runId) && p.kind !== "cancel")
-    // read once: each order below is a different one, so what is added for one does not change another's count
-    const journalled = yield* journalledFillQty(journal)
     for (const intent of pending) {
       const venue = venueOf(venues, intent.venue)
       if (venue === undefined) {
@@ -208,7 +198,7 @@ const settleRequestsInDoubt = (journal: JournalService, of: (runId: number) => b
       }
       const order = found.value
       yield* Effect.log(`${when}: ${intent.kind} ${intent.clientId} on ${intent.venue} is order ${order.id}, ${order.status}, ${formatDecimal(order.filledQty)} filled`)
-      yield* completeFills(journal, venue, intent.runId, order, journalled)
+      yield* completeFills(journal, venue, intent.runId, order)
       if (intent.kind === "market") yield* recordHedgeOutcome(journal, intent.clientId, intent.runId, order)
     }
     const looked = new Set(pending.map((p) => p.clientId))
@@ -218,7 +208,7 @@ const settleRequestsInDoubt = (journal: JournalService, of: (runId: number) => b
       if (Option.isNone(hedge.order) || venue === undefined || isOpenStatus(hedge.order.value.status)) continue
       const order = hedge.order.value
       yield* Effect.log(`${when}: hedge ${hedge.clientId} is order ${order.id} on ${order.venue}, ${order.status}, ${formatDecimal(order.filledQty)} filled (from the journal)`)
-      yield* completeFills(journal, venue, hedge.runId, order, journalled)
+      yield* completeFills(journal, venue, hedge.runId, order)
       yield* recordHedgeOutcome(journal, hedge.clientId, hedge.runId, order)
     }
     return pending.length + inDoubt.length
@@ -252,9 +242,7 @@ const fundingWatcher = (journal: JournalService, runId: number, venue: Exchange,
   }))
 
 /** What the journal's fills on `venue` added to the position there, signed (`--check` reads it too). */
-export const journalledNetQty = (journal: JournalService, venue: Venue) =>
-  Effect.map(mustWrite(journal.fills()), (fills) =>
-    BigDecimal.normalize(sum(fills.filter((f) => f.venue === venue).map((f) => signedQty(f.side, f.qty)))))
+export const journalledNetQty = (journal: JournalService, venue: Venue) => mustWrite(journal.netFilledQty(venue))
 
 /**
  * For risk.max_loss_per_day: the fills and funding payments of the last 24 hours before `now` of
@@ -277,12 +265,12 @@ const spotBaseline = (journal: JournalService, hedge: Exchange) =>
  * The fills the journal lacks for every order of run `runId`, read from the venues' histories;
  * returns the orders whose fills the journal still lacks.
  */
-const completeFillsOfRun = (journal: JournalService, runId: number, venues: Venues, journalled: ReadonlyMap<string, Decimal>) =>
+const completeFillsOfRun = (journal: JournalService, runId: number, venues: Venues) =>
   Effect.gen(function*() {
     const lacking: Array<Order> = []
     // read from the journal, not kept in memory: a run of weeks would hold every order it placed
     for (const order of yield* mustWrite(journal.orders(runId))) {
-      if (!(yield* completeFills(journal, venueOf(venues, order.venue), runId, order, journalled))) lacking.push(order)
+      if (!(yield* completeFills(journal, venueOf(venues, order.venue), runId, order))) lacking.push(order)
     }
     return lacking
   })
@@ -298,10 +286,8 @@ const completeFillsOfRun = (journal: JournalService, runId: number, venues: Venu
 const closeKilledRuns = (journal: JournalService, runId: number, killed: ReadonlyArray<Run>, venues: Venues) =>
   Effect.gen(function*() {
     if (killed.length === 0) return
-    // read once: each run's orders are its own, so what is added for one does not change another's count
-    const journalled = yield* journalledFillQty(journal)
     for (const run of killed) {
-      const lacking = yield* completeFillsOfRun(journal, run.id, venues, journalled)
+      const lacking = yield* completeFillsOfRun(journal, run.id, venues)
       if (lacking.length > 0) {
         yield* Effect.logWarning(
           `restart: run ${run.id} stays open: ${lacking.map((o) => `${o.venue} order ${o.id}`).join(", ")} filled more than the journal holds (the venue's history lags, or this config does not trade there); the next start reads it again`
@@ -394,8 +380,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       for (const order of summary.hedges) {
         yield* recordHedgeOutcome(journal, order.clientId, runId, order, BigDecimal.isPositive(order.filledQty) ? "done" : "failed")
       }
-      const journalledBefore = yield* journalledFillQty(journal)
-      for (const order of summary.cancelled) yield* completeFills(journal, venueOf(both, order.venue), runId, order, journalledBefore)
+      for (const order of summary.cancelled) yield* completeFills(journal, venueOf(both, order.venue), runId, order)
 
       // the kill switch starts from the positions as they are now; those the strategy is about to
       // unwind may be beyond max_position (a stop, the kill switch's among them, left the pair)
@@ -519,7 +504,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       yield* settleRequestsInDoubt(journal, (id) => id === runId, { maker, hedge }, "stopping").pipe(
         Effect.catchAll((error) => Effect.logWarning(`stopping: could not settle every request by client id (${error.message}); the next start looks them up`))
       )
-      yield* completeFillsOfRun(journal, runId, both, yield* journalledFillQty(journal))
+      yield* completeFillsOfRun(journal, runId, both)
       const endedAt = yield* Clock.currentTimeMillis
       yield* mustWrite(journal.endRun(runId, { endedAt, outcome, ...(reason !== undefined ? { message: reason } : {}) }))
     }
