@@ -346,6 +346,21 @@ describe("report from a journal", () => {
     expect([whole.totals, whole.fills, whole.cycles]).toEqual([plain.totals, plain.fills, plain.cycles])
   })
 
+  it("a window reads only its own rows and a sum of what came before: a fill after it that cannot be read does not stop it", () => {
+    const file = newFile()
+    writing(file, (j) => writeRun(j, { startedAt: T0 }))
+    const inside = { since: T0 + 30_000, until: T0 + 61_000 }
+    const before = report(file, inside)
+    // a fill after the window, spoilt: the whole run's report names it, the window's never reads it
+    const db = new Database(file)
+    const spoilt = db.prepare("UPDATE fills SET qty = 'ten' WHERE ts = (SELECT max(ts) FROM fills) AND ts >= ?").run(inside.until)
+    db.close()
+    expect(spoilt.changes).toBe(1)
+    expect(reportError(file).message).toContain("a fills row cannot be read")
+    expect(report(file, inside)).toEqual(before)
+    expect(run(dailyReportsFromJournal(file, inside)).map((d) => d.report)).toEqual([before])
+  })
+
   it("by UTC day: each day's own window, days no run traded left out; volume, fees and funding add up to the whole", () => {
     const file = newFile()
     const midnight = Date.UTC(2025, 8, 25)

@@ -12,6 +12,7 @@ import { type Decimal, DecimalString, formatDecimal, ZERO } from "../core/domain
 import { type Fill, signedQty } from "../core/domain/order"
 import { CycleStatsCounter } from "../core/report/cycle-stats"
 import { buildReport, type CycleStats, type RunReport } from "../core/report/report"
+import type { Venue } from "../core/domain/venue"
 import { type CycleEvent, type Hedge, JournalError, type JournalService, KILLED, type Mark, openJournal, type Run, type RunKind } from "./journal"
 import { DAY_MS } from "../core/risk/trailing-pnl"
 
@@ -148,11 +149,12 @@ export const reportFromJournal = (path: string, options: JournalReportOptions = 
       const selected = selectRuns(all, options, { since, until, endOf })
       if (Either.isLeft(selected)) return yield* fail(selected.left)
       const runs = selected.right
-      return yield* windowReport(path, journal, runs, yield* readRows(journal, runs), { since, until, windowed })
+      const carried = windowed ? yield* carriedInto(journal, runs, since) : new Map<Venue, Decimal>()
+      return yield* windowReport(path, journal, runs, yield* readRows(journal, runs, { since, until }), carried, { since, until, windowed })
     })
   )
 
-/** What some runs journalled, in the journal's order (time, then as written). */
+/** What some runs journalled inside a window, in the journal's order (time, then as written). */
 interface RunRows {
   readonly fills: ReadonlyArray<Fill>
   readonly funding: ReadonlyArray<FundingPayment>
@@ -160,9 +162,38 @@ interface RunRows {
   readonly hedges: ReadonlyArray<Hedge>
 }
 
-const readRows = (journal: JournalService, runs: ReadonlyArray<Run>) => {
+const readRows = (journal: JournalService, runs: ReadonlyArray<Run>, { since, until }: { readonly since: number; readonly until: number }) => {
   const ids = runs.map((r) => r.id)
-  return Effect.all({ fills: journal.fills(ids), funding: journal.funding(ids), events: journal.cycleEvents(ids), hedges: journal.hedges(ids) })
+  // the journal's bounds are exclusive: from just below `since` (the report keeps what is inside)
+  const after = since - 1
+  return Effect.all({
+    fills: journal.fills(ids, after, until),
+    funding: betweenReads(journal.funding(ids, after, until)),
+    events: betweenReads(journal.cycleEvents(ids, after, until)),
+    hedges: betweenReads(journal.hedges(ids, after, until))
+  })
+}
+
+/**
+ * Each read blocks its thread (SQLite is synchronous here): inside a live run (the daily digest)
+ * other fibers, the hedging one among them, get a turn between two.
+ */
+const betweenReads = <A, E>(read: Effect.Effect<A, E>): Effect.Effect<A, E> => Effect.zipRight(Effect.yieldNow(), read)
+
+/** What the runs held on each of their venues when the window opened (their fills before `since`). */
+const carriedInto = (journal: JournalService, runs: ReadonlyArray<Run>, since: number) =>
+  Effect.gen(function*() {
+    const ids = runs.map((r) => r.id)
+    const carried = new Map<Venue, Decimal>()
+    for (const venue of new Set(runs.flatMap((r) => [r.maker.venue, r.hedge.venue]))) carried.set(venue, yield* betweenReads(journal.netFilledQty(venue, ids, since)))
+    return carried
+  })
+
+/** `carried` moved on by the fills of a window: what the same runs hold when the next one opens. */
+const carriedAfter = (carried: ReadonlyMap<Venue, Decimal>, fills: ReadonlyArray<Fill>): Map<Venue, Decimal> => {
+  const next = new Map(carried)
+  for (const fill of fills) next.set(fill.venue, BigDecimal.sum(next.get(fill.venue) ?? ZERO, signedQty(fill.side, fill.qty)))
+  return next
 }
 
 /** The report of `runs` (those chosen for the window) over [since, until), from their rows. */
@@ -171,6 +202,7 @@ const windowReport = (
   journal: JournalService,
   runs: readonly [Run, ...Array<Run>],
   rows: RunRows,
+  carried: ReadonlyMap<Venue, Decimal>,
   { since, until, windowed }: { readonly since: number; readonly until: number; readonly windowed: boolean }
 ): Effect.Effect<RunReport, JournalError> =>
   Effect.gen(function*() {
@@ -179,8 +211,7 @@ const windowReport = (
     const last = runs[runs.length - 1]!
     const { maker, hedge } = last
 
-    const allFills = rows.fills
-    const fills = allFills.filter(inWindow)
+    const fills = rows.fills.filter(inWindow)
     const funding = rows.funding.filter(inWindow)
     const marks = yield* journal.latestMarks(ids, until)
     const events = rows.events.filter(inWindow)
@@ -204,11 +235,6 @@ const windowReport = (
     if (windowed) {
       warnings.push(`window ${windowText(since, until)}: only the fills, funding, cycles and hedges inside it count`)
       // what the runs held when the window opened: its fills are outside, so it is not valued
-      const carried = new Map<string, Decimal>()
-      for (const fill of allFills) {
-        if (fill.ts >= since) continue
-        carried.set(fill.venue, BigDecimal.sum(carried.get(fill.venue) ?? ZERO, signedQty(fill.side, fill.qty)))
-      }
       for (const [venue, qty] of carried) {
         if (!BigDecimal.isZero(qty)) warnings.push(`${venue} held ${formatDecimal(qty)} from before the window: it is not revalued in this report`)
       }
@@ -286,18 +312,24 @@ export const dailyReportsFromJournal = (path: string, options: JournalReportOpti
       const runs = selected.right
       const first = Math.max(since, Math.min(...runs.map((r) => r.startedAt)))
       const last = Math.min(until - 1, Math.max(...runs.map(endOf)))
-      // read once per set of runs, not once per day: a run of a month is read once
-      const rowsOf = new Map<string, RunRows>()
+      // each day's rows are read for that day alone; what the runs carry into a day is asked of the
+      // journal once per set of runs, then moved on by each day's fills
+      let carry: { readonly key: string; readonly into: ReadonlyMap<Venue, Decimal> } | undefined
       const days: Array<DayReport> = []
       for (let day = Math.floor(first / DAY_MS) * DAY_MS; day <= last; day += DAY_MS) {
         const window = { since: Math.max(since, day), until: Math.min(until, day + DAY_MS) }
         const dayRuns = runs.filter((run) => overlaps(run, { ...window, endOf }))
         const [firstRun, ...rest] = dayRuns
-        if (firstRun === undefined) continue
+        if (firstRun === undefined) {
+          // a day no run traded: the next one asks the journal afresh rather than assume it
+          carry = undefined
+          continue
+        }
         const key = dayRuns.map((run) => run.id).join(",")
-        const rows = rowsOf.get(key) ?? (yield* readRows(journal, dayRuns))
-        rowsOf.set(key, rows)
-        const report = yield* windowReport(path, journal, [firstRun, ...rest], rows, { ...window, windowed: true })
+        const rows = yield* readRows(journal, dayRuns, window)
+        const into = carry?.key === key ? carry.into : yield* carriedInto(journal, dayRuns, window.since)
+        const report = yield* windowReport(path, journal, [firstRun, ...rest], rows, into, { ...window, windowed: true })
+        carry = { key, into: carriedAfter(into, rows.fills.filter((fill) => fill.ts >= window.since && fill.ts < window.until)) }
         days.push({ day: iso(day).slice(0, 10), runIds: dayRuns.map((run) => run.id), report })
       }
       return days

@@ -246,20 +246,23 @@ export interface JournalService {
   readonly openOrders: () => Effect.Effect<ReadonlyArray<Order>, JournalError>
   /** the latest state of every order first recorded by these runs, in the order last updated */
   readonly orders: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<Order>, JournalError>
-  /** in time order (then in the order recorded); `after`: only those stamped later (ms since epoch) */
-  readonly fills: (runs?: RunFilter, after?: number) => Effect.Effect<ReadonlyArray<Fill>, JournalError>
+  /**
+   * In time order (then in the order recorded); `after`, `before`: only those stamped strictly
+   * between (ms since epoch; the same for funding, hedges and cycle events).
+   */
+  readonly fills: (runs?: RunFilter, after?: number, before?: number) => Effect.Effect<ReadonlyArray<Fill>, JournalError>
   /**
    * What a start and a stop ask of every fill ever journalled, without reading them all into
    * memory (a journal of months holds hundreds of thousands): the quantity filled of one order,
    */
   readonly filledQty: (venue: Venue, orderId: string) => Effect.Effect<Decimal, JournalError>
-  /** the signed sum of a venue's fills (buys positive), */
-  readonly netFilledQty: (venue: Venue) => Effect.Effect<Decimal, JournalError>
+  /** the signed sum of a venue's fills (buys positive; of these runs, stamped before `before`), */
+  readonly netFilledQty: (venue: Venue, runs?: RunFilter, before?: number) => Effect.Effect<Decimal, JournalError>
   /** and a venue's latest fill. */
   readonly lastFill: (venue: Venue) => Effect.Effect<Option.Option<Fill>, JournalError>
-  readonly funding: (runs?: RunFilter, after?: number) => Effect.Effect<ReadonlyArray<FundingPayment>, JournalError>
-  readonly hedges: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<Hedge>, JournalError>
-  readonly cycleEvents: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<CycleEvent>, JournalError>
+  readonly funding: (runs?: RunFilter, after?: number, before?: number) => Effect.Effect<ReadonlyArray<FundingPayment>, JournalError>
+  readonly hedges: (runs?: RunFilter, after?: number, before?: number) => Effect.Effect<ReadonlyArray<Hedge>, JournalError>
+  readonly cycleEvents: (runs?: RunFilter, after?: number, before?: number) => Effect.Effect<ReadonlyArray<CycleEvent>, JournalError>
   /** the latest mark per venue; `before`: the latest stamped before it (ms since epoch) */
   readonly latestMarks: (runs?: RunFilter, before?: number) => Effect.Effect<ReadonlyArray<Mark>, JournalError>
   /** when a run last journalled a fill, funding payment, cycle event or hedge (ms since epoch); none without any */
@@ -322,13 +325,13 @@ const serviceOf = (store: JournalStore): JournalService => {
     hedgesInDoubt: () => call(() => store.hedgesInDoubt()),
     openOrders: () => call(() => store.openOrders()),
     orders: (runs) => call(() => store.orders(runs)),
-    fills: (runs, after) => call(() => store.fills(runs, after)),
+    fills: (runs, after, before) => call(() => store.fills(runs, after, before)),
     filledQty: (venue, orderId) => call(() => store.filledQty(venue, orderId)),
-    netFilledQty: (venue) => call(() => store.netFilledQty(venue)),
+    netFilledQty: (venue, runs, before) => call(() => store.netFilledQty(venue, runs, before)),
     lastFill: (venue) => call(() => Option.fromNullable(store.lastFill(venue))),
-    funding: (runs, after) => call(() => store.funding(runs, after)),
-    hedges: (runs) => call(() => store.hedges(runs)),
-    cycleEvents: (runs) => call(() => store.cycleEvents(runs)),
+    funding: (runs, after, before) => call(() => store.funding(runs, after, before)),
+    hedges: (runs, after, before) => call(() => store.hedges(runs, after, before)),
+    cycleEvents: (runs, after, before) => call(() => store.cycleEvents(runs, after, before)),
     latestMarks: (runs, before) => call(() => store.latestMarks(runs, before)),
     lastActivity: (runId) => call(() => Option.fromNullable(store.lastActivity(runId))),
     lastRun: () => call(() => store.lastRun()),
@@ -1051,18 +1054,21 @@ class JournalStore {
     return { where: `run_id IN (${ids.map(() => "?").join(", ")})`, params: ids }
   }
 
-  fills(runs: RunFilter, after = Number.NEGATIVE_INFINITY): Array<Fill> {
+  fills(runs: RunFilter, after = Number.NEGATIVE_INFINITY, before = Number.POSITIVE_INFINITY): Array<Fill> {
     const { where, params } = this.byRuns(runs)
-    return fillRows(this.db.prepare(`SELECT * FROM fills WHERE ${where} AND ts > ? ORDER BY ts, rowid`).all(...params, after)).map(fillOf)
+    return fillRows(this.db.prepare(`SELECT * FROM fills WHERE ${where} AND ts > ? AND ts < ? ORDER BY ts, rowid`).all(...params, after, before)).map(fillOf)
   }
 
   filledQty(venue: Venue, orderId: string): Decimal {
     return sum(fillQtyRows(this.sql("SELECT qty FROM fills WHERE venue = ? AND order_id = ?").all(venue, orderId)).map((row) => row.qty))
   }
 
-  netFilledQty(venue: Venue): Decimal {
+  netFilledQty(venue: Venue, runs: RunFilter, before = Number.POSITIVE_INFINITY): Decimal {
+    const { where, params } = this.byRuns(runs)
     // few distinct sizes: SQLite counts them, the exact sum is taken here
-    const rows = fillSumRows(this.sql("SELECT side, qty, count(*) AS count FROM fills WHERE venue = ? GROUP BY side, qty").all(venue))
+    const rows = fillSumRows(
+      this.db.prepare(`SELECT side, qty, count(*) AS count FROM fills WHERE venue = ? AND ${where} AND ts < ? GROUP BY side, qty`).all(venue, ...params, before)
+    )
     return BigDecimal.normalize(sum(rows.map((row) => BigDecimal.multiply(signedQty(row.side, row.qty), BigDecimal.fromBigInt(BigInt(row.count))))))
   }
 
@@ -1072,9 +1078,9 @@ class JournalStore {
     return rows.length === 0 ? undefined : fillOf(rows[0]!)
   }
 
-  funding(runs: RunFilter, after = Number.NEGATIVE_INFINITY): Array<FundingPayment> {
+  funding(runs: RunFilter, after = Number.NEGATIVE_INFINITY, before = Number.POSITIVE_INFINITY): Array<FundingPayment> {
     const { where, params } = this.byRuns(runs)
-    return fundingRows(this.db.prepare(`SELECT * FROM funding WHERE ${where} AND ts > ? ORDER BY ts, venue`).all(...params, after)).map((r) => ({
+    return fundingRows(this.db.prepare(`SELECT * FROM funding WHERE ${where} AND ts > ? AND ts < ? ORDER BY ts, venue`).all(...params, after, before)).map((r) => ({
       venue: r.venue,
       ts: r.ts,
       rate: r.rate,
@@ -1084,14 +1090,14 @@ class JournalStore {
     }))
   }
 
-  hedges(runs: RunFilter): Array<Hedge> {
+  hedges(runs: RunFilter, after = Number.NEGATIVE_INFINITY, before = Number.POSITIVE_INFINITY): Array<Hedge> {
     const { where, params } = this.byRuns(runs)
-    return hedgeRows(this.db.prepare(`SELECT * FROM hedges WHERE ${where} ORDER BY ts, rowid`).all(...params)).map(hedgeOf)
+    return hedgeRows(this.db.prepare(`SELECT * FROM hedges WHERE ${where} AND ts > ? AND ts < ? ORDER BY ts, rowid`).all(...params, after, before)).map(hedgeOf)
   }
 
-  cycleEvents(runs: RunFilter): Array<CycleEvent> {
+  cycleEvents(runs: RunFilter, after = Number.NEGATIVE_INFINITY, before = Number.POSITIVE_INFINITY): Array<CycleEvent> {
     const { where, params } = this.byRuns(runs)
-    return cycleRows(this.db.prepare(`SELECT run_id, cycle, ts, detail FROM cycles WHERE ${where} ORDER BY ts, rowid`).all(...params)).map((r) => ({
+    return cycleRows(this.db.prepare(`SELECT run_id, cycle, ts, detail FROM cycles WHERE ${where} AND ts > ? AND ts < ? ORDER BY ts, rowid`).all(...params, after, before)).map((r) => ({
       runId: r.run_id,
       cycle: r.cycle,
       ts: r.ts,
