@@ -404,6 +404,30 @@ describe("intents", () => {
     close()
   })
 
+  it("finds the orders of a run that filled more than the journal holds fills for, whichever run journalled the fills", () => {
+    const { journal, close } = open(newFile())
+    const first = run(journal.startRun(runStart()))
+    const filled = (id: string, qty: string, ts: number) =>
+      run(journal.recordOrder(first, order({ id, clientId: `hl-${id}`, status: "filled", filledQty: decimal(qty), filledQuote: decimal("1"), updatedAt: ts }), ts))
+    filled("whole", "10", T0 + 1)
+    filled("part", "10", T0 + 2)
+    filled("none", "0.5", T0 + 3)
+    filled("later", "7.25", T0 + 4)
+    run(journal.recordOrder(first, order({ id: "open", clientId: "hl-open" }), T0 + 5))
+    run(journal.recordFill(first, fill({ tradeId: "t1", orderId: "whole", qty: decimal("4") })))
+    run(journal.recordFill(first, fill({ tradeId: "t2", orderId: "whole", qty: decimal("6") })))
+    run(journal.recordFill(first, fill({ tradeId: "t3", orderId: "part", qty: decimal("9.99") })))
+    // the same order id on the other venue is not this order's fill
+    run(journal.recordFill(first, fill({ venue: "aster-futures", symbol: "ASTERUSDT", tradeId: "t4", orderId: "none", qty: decimal("0.5") })))
+    const second = run(journal.startRun(runStart(testConfig(), "live", T0 + 10)))
+    // a later run read this order's fills from the venue's history
+    run(journal.recordFill(second, fill({ tradeId: "t5", orderId: "later", qty: decimal("7.25") })))
+    run(journal.recordOrder(second, order({ id: "other", clientId: "hl-other", status: "filled", filledQty: decimal("1"), updatedAt: T0 + 11 }), T0 + 11))
+    expect(run(journal.ordersShortOfFills(first)).map((o) => [o.id, fmt(o.filledQty)])).toEqual([["part", "10"], ["none", "0.5"]])
+    expect(run(journal.ordersShortOfFills(second)).map((o) => o.id)).toEqual(["other"])
+    close()
+  })
+
   it("an answer 'rejected' with nothing filled does not link the intent: a retry may still place one", () => {
     const { journal, close } = open(newFile())
     const id = run(journal.startRun(runStart()))

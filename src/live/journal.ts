@@ -247,6 +247,11 @@ export interface JournalService {
   /** the latest state of every order first recorded by these runs, in the order last updated */
   readonly orders: (runs?: RunFilter) => Effect.Effect<ReadonlyArray<Order>, JournalError>
   /**
+   * The orders of a run that filled more than the journal holds fills for, in the order last
+   * updated: the end-of-run check, which must not read a run of months order by order.
+   */
+  readonly ordersShortOfFills: (runId: number) => Effect.Effect<ReadonlyArray<Order>, JournalError>
+  /**
    * In time order (then in the order recorded); `after`, `before`: only those stamped strictly
    * between (ms since epoch; the same for funding, hedges and cycle events).
    */
@@ -325,6 +330,7 @@ const serviceOf = (store: JournalStore): JournalService => {
     hedgesInDoubt: () => call(() => store.hedgesInDoubt()),
     openOrders: () => call(() => store.openOrders()),
     orders: (runs) => call(() => store.orders(runs)),
+    ordersShortOfFills: (runId) => call(() => store.ordersShortOfFills(runId)),
     fills: (runs, after, before) => call(() => store.fills(runs, after, before)),
     filledQty: (venue, orderId) => call(() => store.filledQty(venue, orderId)),
     netFilledQty: (venue, runs, before) => call(() => store.netFilledQty(venue, runs, before)),
@@ -545,6 +551,8 @@ const fillOf = (r: typeof FillRow.Type): Fill => ({
   ts: r.ts
 })
 const fillQtyRows = decodeRows(Schema.Struct({ qty: DecimalString }), "fills")
+/** an order's filled quantity (from its state) beside its journalled fills' quantities, space-separated */
+const filledRows = decodeRows(Schema.Struct({ filled: DecimalString, fills: Schema.NullOr(Schema.String) }), "orders")
 const fillSumRows = decodeRows(Schema.Struct({ side: Side, qty: DecimalString, count: Schema.Number }), "fills")
 const hedgeRows = decodeRows(HedgeRow, "hedges")
 const fundingRows = decodeRows(FundingRow, "funding")
@@ -1045,6 +1053,23 @@ class JournalStore {
     const { where, params } = this.byRuns(runs)
     const rows = this.db.prepare(`SELECT state FROM orders WHERE ${where} ORDER BY updated_at, rowid`).all(...params) as Array<{ state: string }>
     return rows.map((r) => decodeOrder(r.state))
+  }
+
+  ordersShortOfFills(runId: number): Array<Order> {
+    // SQLite picks the orders that filled and lists their journalled fills; the exact sum and
+    // comparison are made here, and only the orders found short are decoded whole
+    const rows = this.sql(
+      `SELECT o.state AS state, json_extract(o.state, '$.filledQty') AS filled,
+         (SELECT group_concat(f.qty, ' ') FROM fills f WHERE f.venue = o.venue AND f.order_id = o.order_id) AS fills
+       FROM orders o WHERE o.run_id = ? AND json_extract(o.state, '$.filledQty') != '0' ORDER BY o.updated_at, o.rowid`
+    ).iterate(runId) as IterableIterator<{ state: string; filled: unknown; fills: unknown }>
+    const short: Array<Order> = []
+    for (const row of rows) {
+      const { filled, fills } = filledRows([row])[0]!
+      const journalled = sum(fillQtyRows((fills ?? "").split(" ").filter((qty) => qty !== "").map((qty) => ({ qty }))).map((r) => r.qty))
+      if (BigDecimal.lessThan(journalled, filled)) short.push(decodeOrder(row.state))
+    }
+    return short
   }
 
   private byRuns(runs: RunFilter): { where: string; params: Array<number> } {
