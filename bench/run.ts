@@ -168,6 +168,17 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       readonly effectHttpClientTimerTimeout: ReactionFloor
     }>("bench/hedge-reaction.ts", "1500", "--floor")
     const signing = yield* signingCost
+    yield* Console.error("a journal of months (500k fills, 300k orders): what a start, a stop and the daily digest read of it...")
+    const journal = childFigures<{
+      readonly fills: number
+      readonly orders: number
+      readonly startQueriesMs: number
+      readonly stopOrdersShortOfFillsMs: number
+      readonly digestOneDayMs: number
+      readonly digestDayFills: number
+      readonly readAllFillsMs: number
+      readonly readAllFillsRssMb: number
+    }>("bench/journal-scale.ts")
     const figures = {
       backtestTicksPerSec: Math.round(backtest10M.ticksPerSec ?? 0),
       rawScanRowsPerSec: Math.round(raw.rowsPerSec ?? 0),
@@ -185,6 +196,7 @@ const command = Command.make("bench", { json, ticks }, (args) =>
         nodeCryptoEd25519SigningMs: signing.nodeCryptoMs,
         backpackSigningMainThreadMs: signing.offThreadMainThreadMs,
         backpackSigningWallMs: signing.offThreadWallMs,
+        journalOfMonths: journal,
         // the layout the issue's 1–1.4M rows/s figure speaks of, against the same backtest
         rowPerTickScanRowsPerSec: Math.round(rowScan.rowsPerSec ?? 0),
         ratioToRowPerTickScan: Math.round(((backtest10M.ticksPerSec ?? 0) / (rowScan.rowsPerSec ?? 1)) * 1000) / 1000,
@@ -217,6 +229,7 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       ...([["plain node:http", floor.plainNodeHttp], ["Effect's HttpClient, Effect.timeout", floor.effectHttpClient], ["Effect's HttpClient, timeout by a timer", floor.effectHttpClientTimerTimeout]] as const).map(
         ([how, way]) => `                  ${how.padEnd(40)} ${way.p50Ms.toFixed(3)} / ${way.p99Ms.toFixed(3)} ms`
       ),
+      `journal of months ${journal.fills} fills, ${journal.orders} orders: a start's reads ${journal.startQueriesMs} ms, a stop's order check ${journal.stopOrdersShortOfFillsMs} ms, a day's digest ${journal.digestOneDayMs} ms (every fill read: ${journal.readAllFillsMs} ms, +${journal.readAllFillsRssMb} MB)`,
       `backpack signing  ${signing.offThreadMainThreadMs} ms of the bot's thread per signed request, ${signing.offThreadWallMs} ms wall (tweetnacl on the signing worker: ${signing.tweetnaclMs} ms per signature; node:crypto's ED25519: ${signing.nodeCryptoMs} ms)`
     ].join("\n"))
     if (Option.isSome(args.json)) {
