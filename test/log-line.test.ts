@@ -4,7 +4,7 @@
  */
 import { Effect, Logger, LogLevel } from "effect"
 import { describe, expect, it } from "vitest"
-import { logLine, logWarningLine } from "../src/core/log-line"
+import { logLine } from "../src/core/log-line"
 
 const run = (effect: Effect.Effect<void>, minimum: LogLevel.LogLevel) => {
   const written: Array<string> = []
@@ -17,7 +17,7 @@ describe("logLine", () => {
   it("builds no text when its level is not logged", () => {
     let built = 0
     const line = () => `price ${++built}`
-    expect(run(Effect.zipRight(logLine(line), logWarningLine(line)), LogLevel.None)).toEqual([])
+    expect(run(Effect.zipRight(logLine(line), logLine(line, LogLevel.Warning)), LogLevel.None)).toEqual([])
     expect(run(logLine(line), LogLevel.Warning)).toEqual([])
     expect(built).toBe(0)
   })
@@ -25,8 +25,8 @@ describe("logLine", () => {
   it("logs at its level, once, when that level is logged", () => {
     let built = 0
     const line = () => `price ${++built}`
-    expect(run(Effect.zipRight(logLine(line), logWarningLine(line)), LogLevel.Info)).toEqual(["INFO price 1", "WARN price 2"])
-    expect(run(logWarningLine(line), LogLevel.Warning)).toEqual(["WARN price 3"])
+    expect(run(Effect.zipRight(logLine(line), logLine(line, LogLevel.Warning)), LogLevel.Info)).toEqual(["INFO price 1", "WARN price 2"])
+    expect(run(logLine(line, LogLevel.Warning), LogLevel.Warning)).toEqual(["WARN price 3"])
     expect(run(logLine(line), LogLevel.Debug)).toEqual(["INFO price 4"])
   })
 

@@ -9,5 +9,3 @@ export const logLine = (line: () => string, level: LogLevel.LogLevel = LogLevel.
   Effect.withFiberRuntime((fiber) =>
     LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), level) ? Effect.void : Effect.logWithLevel(level, line())
   )
-
-export const logWarningLine = (line: () => string): Effect.Effect<void> => logLine(line, LogLevel.Warning)
