@@ -4,17 +4,24 @@
  * of a cycle a minute) and 3/5 as many orders, a third of them filled, then times in this fresh
  * process what a start asks of it (a venue's net filled quantity, its latest fill, one order's
  * fills), what a stop asks (the run's orders short of fills), the daily digest (one day's report),
- * and, for contrast, reading every fill. Prints one JSON line.
+ * and, for contrast, reading every fill. With `--report`, it times instead the report of the whole
+ * run (what a stop writes at the end of months, and `npm run report` of the journal) and writing
+ * it as JSON, with the process's peak memory. Prints one JSON line.
  */
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import Database from "better-sqlite3"
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
+import { writeJsonFile } from "../src/cli/json-file"
 import { openJournal } from "../src/live/journal"
-import { dailyReportsFromJournal } from "../src/live/journal-report"
+import { dailyReportsFromJournal, reportFromJournal } from "../src/live/journal-report"
 
-const fills = Number(process.argv[2] ?? 500_000)
+const args = process.argv.slice(2)
+const reportMode = args.includes("--report")
+const fills = Number(args.find((a) => !a.startsWith("--")) ?? 500_000)
 const orders = Math.round((fills * 3) / 5)
 const T0 = 1_750_000_000_000
 /** four fills a cycle, a cycle a minute */
@@ -74,7 +81,31 @@ const ms = (started: number) => Math.round((performance.now() - started) * 10) /
 const last = T0 + (fills - 1) * FILL_EVERY_MS
 const lastDay = Math.floor(last / DAY_MS) * DAY_MS - DAY_MS
 
-const figures = Effect.runSync(Effect.scoped(Effect.gen(function*() {
+const mb = (bytes: number) => Math.round(bytes / 1e6)
+
+/** The whole run's report and its JSON file, from a fresh process: time, and peak RSS over the RSS before. */
+const wholeReport = Effect.gen(function*() {
+  const rssBefore = process.memoryUsage().rss
+  let started = performance.now()
+  const report = yield* reportFromJournal(file, { runId: 1 })
+  const reportMs = ms(started)
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-bench-")), "report.json")
+  started = performance.now()
+  yield* writeJsonFile(out, report)
+  const writeJsonMs = ms(started)
+  const jsonMb = mb(fs.statSync(out).size)
+  fs.rmSync(path.dirname(out), { recursive: true, force: true })
+  return {
+    fills: report.fills.length,
+    wholeRunReportMs: reportMs,
+    writeReportJsonMs: writeJsonMs,
+    reportJsonMb: jsonMb,
+    wholeRunReportPeakRssMb: mb(process.resourceUsage().maxRSS * 1024 - rssBefore),
+    rssBeforeMb: mb(rssBefore)
+  }
+}).pipe(Effect.provide(NodeContext.layer))
+
+const figures = reportMode ? await Effect.runPromise(wholeReport) : Effect.runSync(Effect.scoped(Effect.gen(function*() {
   const journal = yield* openJournal(file, "read")
   let started = performance.now()
   yield* journal.netFilledQty("aster-futures")

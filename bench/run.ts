@@ -179,6 +179,14 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       readonly readAllFillsMs: number
       readonly readAllFillsRssMb: number
     }>("bench/journal-scale.ts")
+    yield* Console.error("the same journal's whole run as one report, and its JSON file...")
+    const wholeReport = childFigures<{
+      readonly fills: number
+      readonly wholeRunReportMs: number
+      readonly writeReportJsonMs: number
+      readonly reportJsonMb: number
+      readonly wholeRunReportPeakRssMb: number
+    }>("bench/journal-scale.ts", "--report")
     const figures = {
       backtestTicksPerSec: Math.round(backtest10M.ticksPerSec ?? 0),
       rawScanRowsPerSec: Math.round(raw.rowsPerSec ?? 0),
@@ -196,7 +204,7 @@ const command = Command.make("bench", { json, ticks }, (args) =>
         nodeCryptoEd25519SigningMs: signing.nodeCryptoMs,
         backpackSigningMainThreadMs: signing.offThreadMainThreadMs,
         backpackSigningWallMs: signing.offThreadWallMs,
-        journalOfMonths: journal,
+        journalOfMonths: { ...journal, wholeRunReport: wholeReport },
         // the layout the issue's 1–1.4M rows/s figure speaks of, against the same backtest
         rowPerTickScanRowsPerSec: Math.round(rowScan.rowsPerSec ?? 0),
         ratioToRowPerTickScan: Math.round(((backtest10M.ticksPerSec ?? 0) / (rowScan.rowsPerSec ?? 1)) * 1000) / 1000,
@@ -230,6 +238,7 @@ const command = Command.make("bench", { json, ticks }, (args) =>
         ([how, way]) => `                  ${how.padEnd(40)} ${way.p50Ms.toFixed(3)} / ${way.p99Ms.toFixed(3)} ms`
       ),
       `journal of months ${journal.fills} fills, ${journal.orders} orders: a start's reads ${journal.startQueriesMs} ms, a stop's order check ${journal.stopOrdersShortOfFillsMs} ms, a day's digest ${journal.digestOneDayMs} ms (every fill read: ${journal.readAllFillsMs} ms, +${journal.readAllFillsRssMb} MB)`,
+      `                  the whole run's report ${wholeReport.wholeRunReportMs} ms, its JSON (${wholeReport.reportJsonMb} MB) written in ${wholeReport.writeReportJsonMs} ms, peak RSS +${wholeReport.wholeRunReportPeakRssMb} MB`,
       `backpack signing  ${signing.offThreadMainThreadMs} ms of the bot's thread per signed request, ${signing.offThreadWallMs} ms wall (tweetnacl on the signing worker: ${signing.tweetnaclMs} ms per signature; node:crypto's ED25519: ${signing.nodeCryptoMs} ms)`
     ].join("\n"))
     if (Option.isSome(args.json)) {

@@ -5,12 +5,12 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import * as FileSystem from "@effect/platform/FileSystem"
-import * as Path from "@effect/platform/Path"
 import { Console, Data, Effect, Option } from "effect"
 import { parseConfigEffect } from "../core/config/config"
 import { runBacktest } from "../sim/backtest"
 import { formatSummary } from "./summary"
 import { runCli } from "./run-cli"
+import { writeJsonFile } from "./json-file"
 
 const db = Args.file({ name: "DB", exists: "yes" }).pipe(
   Args.withDescription("tick file (SQLite) to replay"),
@@ -61,7 +61,6 @@ const progressBar = () => {
 const command = Command.make("backtest", { db, config, reportJson, quiet, noKillSwitch }, (args) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
     const text = yield* fs.readFileString(args.config)
     const hedgeConfig = yield* parseConfigEffect(text, args.config)
     const bar = progressBar()
@@ -75,8 +74,7 @@ const command = Command.make("backtest", { db, config, reportJson, quiet, noKill
     })
     yield* Console.log(formatSummary(report))
     if (Option.isSome(args.reportJson)) {
-      yield* fs.makeDirectory(path.dirname(args.reportJson.value), { recursive: true })
-      yield* fs.writeFileString(args.reportJson.value, JSON.stringify(report, null, 2) + "\n")
+      yield* writeJsonFile(args.reportJson.value, report)
       yield* Console.log(`report written to ${args.reportJson.value}`)
     }
     if (report.run.outcome === "failed") {

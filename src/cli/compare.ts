@@ -4,11 +4,11 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import * as FileSystem from "@effect/platform/FileSystem"
-import * as Path from "@effect/platform/Path"
 import { Console, Data, Effect, Option, ParseResult, Schema } from "effect"
 import { compareReports, formatComparison } from "../core/report/compare"
 import { RunReport } from "../core/report/report"
 import { runCli } from "./run-cli"
+import { writeJsonFile } from "./json-file"
 
 class ReportUnreadable extends Data.TaggedError("ReportUnreadable")<{ readonly file: string; readonly reason: string }> {
   override get message() {
@@ -38,10 +38,7 @@ const command = Command.make("compare", { a, b, json }, (args) =>
     const comparison = compareReports(yield* readReport(args.a), yield* readReport(args.b))
     yield* Console.log(formatComparison(comparison))
     if (Option.isSome(args.json)) {
-      const fs = yield* FileSystem.FileSystem
-      const path = yield* Path.Path
-      yield* fs.makeDirectory(path.dirname(args.json.value), { recursive: true })
-      yield* fs.writeFileString(args.json.value, JSON.stringify(comparison, null, 2) + "\n")
+      yield* writeJsonFile(args.json.value, comparison)
     }
   })
 ).pipe(Command.withDescription("Compare two hedgeloop reports side by side"))

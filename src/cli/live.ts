@@ -27,6 +27,7 @@ import { awaitStopping, RunStopped, runLive, type Venues } from "../live/runner"
 import { formatSummary } from "./summary"
 import { runCli } from "./run-cli"
 import { exitOnSecondStop } from "./stop-signals"
+import { writeJsonFile } from "./json-file"
 
 const config = Args.text({ name: "CONFIG" }).pipe(Args.withDescription("hedge config (the original bot's YAML); secrets may come from HEDGELOOP_* environment variables"))
 const paper = Options.boolean("paper").pipe(Options.withDescription("live market data, fills simulated by the backtest's matching engine: no order reaches a venue"))
@@ -165,8 +166,7 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
       yield* logs.flush
       yield* Console.log(formatSummary(result.report))
       if (Option.isSome(args.reportJson)) {
-        yield* fs.makeDirectory(path.dirname(args.reportJson.value), { recursive: true })
-        yield* fs.writeFileString(args.reportJson.value, JSON.stringify(result.report, null, 2) + "\n")
+        yield* writeJsonFile(args.reportJson.value, result.report)
         yield* Console.log(`report written to ${args.reportJson.value}`)
       }
       yield* Console.log(`journal: ${journalPath} (npm run report -- ${journalPath})`)

@@ -5,13 +5,12 @@
  * `--by-day` adds one line per UTC day.
  */
 import { Args, Command, Options } from "@effect/cli"
-import * as FileSystem from "@effect/platform/FileSystem"
-import * as Path from "@effect/platform/Path"
 import { Console, Effect, Option } from "effect"
 import { dailyReportsFromJournal, reportFromJournal } from "../live/journal-report"
 import { formatDailySummary, formatSummary } from "./summary"
 import { runCli } from "./run-cli"
 import { parseInstant } from "./time-options"
+import { writeJsonFile } from "./json-file"
 
 // existence is checked by the journal itself, for a one-line message naming the file
 const journal = Args.text({ name: "JOURNAL" }).pipe(Args.withDescription("journal (SQLite) written by a live or paper run"))
@@ -44,10 +43,7 @@ const command = Command.make("report", { journal, run, kind, since, until, byDay
     yield* Console.log(formatSummary(report))
     if (args.byDay) yield* Console.log(formatDailySummary(yield* dailyReportsFromJournal(args.journal, options), report))
     if (Option.isSome(args.reportJson)) {
-      const fs = yield* FileSystem.FileSystem
-      const path = yield* Path.Path
-      yield* fs.makeDirectory(path.dirname(args.reportJson.value), { recursive: true })
-      yield* fs.writeFileString(args.reportJson.value, JSON.stringify(report, null, 2) + "\n")
+      yield* writeJsonFile(args.reportJson.value, report)
       yield* Console.log(`report written to ${args.reportJson.value}`)
     }
   })

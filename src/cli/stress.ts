@@ -6,11 +6,11 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import * as FileSystem from "@effect/platform/FileSystem"
-import * as Path from "@effect/platform/Path"
 import { Console, Effect, Option } from "effect"
 import { parseConfigEffect } from "../core/config/config"
 import { describePerturbation, runStress, spread, type StressRun } from "../sim/stress"
 import { runCli } from "./run-cli"
+import { writeJsonFile } from "./json-file"
 
 const db = Args.file({ name: "DB", exists: "yes" }).pipe(Args.withDescription("tick file (SQLite) to replay"), Args.withDefault("data/sample.db"))
 const config = Options.file("config", { exists: "yes" }).pipe(
@@ -59,7 +59,6 @@ const command = Command.make("stress", { db, config, runs, seed, json }, (args) 
   Effect.gen(function*() {
     if (args.runs < 1) return yield* Effect.fail(new Error("--runs: expected at least 1"))
     const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
     const hedgeConfig = yield* parseConfigEffect(yield* fs.readFileString(args.config), args.config)
     yield* Console.log(`stress: ${args.runs} backtest(s) of ${args.config} on ${args.db} (seed ${args.seed}); run 0 is the config as given`)
     yield* Console.log(row(["run", "jitter", "feed", "rejects", "impact", "queue", "outcome", "volume", "pnl", "cost/1000", "unhedged", "invariants"]))
@@ -92,8 +91,7 @@ const command = Command.make("stress", { db, config, runs, seed, json }, (args) 
     const stopped = killSwitchStops(result.runs)
     if (stopped !== undefined) yield* Console.log(`  kill switch          ${stopped}`)
     if (Option.isSome(args.json)) {
-      yield* fs.makeDirectory(path.dirname(args.json.value), { recursive: true })
-      yield* fs.writeFileString(args.json.value, JSON.stringify({ db: args.db, config: args.config, seed: args.seed, ...result }, null, 2) + "\n")
+      yield* writeJsonFile(args.json.value, { db: args.db, config: args.config, seed: args.seed, ...result })
       yield* Console.log(`written to ${args.json.value}`)
     }
     if (result.failure === undefined) {

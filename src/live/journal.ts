@@ -523,40 +523,77 @@ const CycleRow = Schema.Struct({ run_id: Schema.Number, cycle: Schema.Number, ts
 const MarkRow = Schema.Struct({ venue: Venue, price: DecimalString, ts: Schema.Number })
 const OrderState = Schema.parseJson(Order)
 
-const decodeRows = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
+/** One row of `what`, decoded; a bad one throws a one-line error naming the table. */
+const rowDecoder = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
   const decode = Schema.decodeUnknownSync(schema)
-  return (rows: ReadonlyArray<unknown>): Array<A> =>
-    rows.map((row) => {
-      try {
-        return decode(row)
-      } catch (error) {
-        throw new Error(`a ${what} row cannot be read: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`)
-      }
-    })
+  return (row: unknown): A => {
+    try {
+      return decode(row)
+    } catch (error) {
+      throw new Error(`a ${what} row cannot be read: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`)
+    }
+  }
+}
+const decodeRows = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
+  const decode = rowDecoder(schema, what)
+  return (rows: ReadonlyArray<unknown>): Array<A> => rows.map(decode)
+}
+/**
+ * Rows decoded as SQLite steps through them: a long read (a run of months) holds its results
+ * only, never the raw rows and the decoded ones beside them.
+ */
+const decodeEach = <A, I, B>(schema: Schema.Schema<A, I>, what: string, to: (row: A) => B) => {
+  const decode = rowDecoder(schema, what)
+  return (rows: Iterable<unknown>): Array<B> => {
+    const out: Array<B> = []
+    for (const row of rows) out.push(to(decode(row)))
+    return out
+  }
 }
 const runRows = decodeRows(RunRow, "runs")
 const intentRows = decodeRows(IntentRow, "intents")
 const fillRows = decodeRows(FillRow, "fills")
+/**
+ * One copy of each of the few values a column repeats (venues, symbols, sides, assets): SQLite
+ * hands out a new string per row, which a read of months of fills would keep half a million times.
+ */
+const repeated = new Map<string, string>()
+const shared = <S extends string>(text: S): S => {
+  const known = repeated.get(text)
+  if (known !== undefined) return known as S
+  if (repeated.size < 256) repeated.set(text, text)
+  return text
+}
 const fillOf = (r: typeof FillRow.Type): Fill => ({
-  venue: r.venue,
-  symbol: r.symbol,
+  venue: shared(r.venue),
+  symbol: shared(r.symbol),
   orderId: r.order_id,
   tradeId: r.trade_id,
-  side: r.side,
+  side: shared(r.side),
   price: r.price,
   qty: r.qty,
   fee: r.fee,
-  feeAsset: r.fee_asset,
-  liquidity: r.liquidity,
+  feeAsset: shared(r.fee_asset),
+  liquidity: shared(r.liquidity),
   ts: r.ts
 })
+const fillsOfRows = decodeEach(FillRow, "fills", fillOf)
 const fillQtyRows = decodeRows(Schema.Struct({ qty: DecimalString }), "fills")
 /** an order's filled quantity (from its state) beside its journalled fills' quantities, space-separated */
 const filledRows = decodeRows(Schema.Struct({ filled: DecimalString, fills: Schema.NullOr(Schema.String) }), "orders")
 const fillSumRows = decodeRows(Schema.Struct({ side: Side, qty: DecimalString, count: Schema.Number }), "fills")
 const hedgeRows = decodeRows(HedgeRow, "hedges")
-const fundingRows = decodeRows(FundingRow, "funding")
-const cycleRows = decodeRows(CycleRow, "cycles")
+// hedgeOf is declared below the store: called late, it is defined by then
+const hedgesOfRows = decodeEach(HedgeRow, "hedges", (r) => hedgeOf(r))
+const fundingOfRows = decodeEach(FundingRow, "funding", (r): FundingPayment => ({
+  venue: r.venue,
+  ts: r.ts,
+  rate: r.rate,
+  markPrice: r.mark_price,
+  position: r.position,
+  amount: r.amount
+}))
+const cycleEventsOfRows = decodeEach(CycleRow, "cycles", (r): CycleEvent => ({ runId: r.run_id, cycle: r.cycle, ts: r.ts, detail: r.detail }))
 const markRows = decodeRows(MarkRow, "marks")
 const encodeOrder = Schema.encodeSync(OrderState)
 const decodeOrder = Schema.decodeUnknownSync(OrderState)
@@ -1081,7 +1118,7 @@ class JournalStore {
 
   fills(runs: RunFilter, after = Number.NEGATIVE_INFINITY, before = Number.POSITIVE_INFINITY): Array<Fill> {
     const { where, params } = this.byRuns(runs)
-    return fillRows(this.db.prepare(`SELECT * FROM fills WHERE ${where} AND ts > ? AND ts < ? ORDER BY ts, rowid`).all(...params, after, before)).map(fillOf)
+    return fillsOfRows(this.db.prepare(`SELECT * FROM fills WHERE ${where} AND ts > ? AND ts < ? ORDER BY ts, rowid`).iterate(...params, after, before))
   }
 
   filledQty(venue: Venue, orderId: string): Decimal {
@@ -1105,29 +1142,17 @@ class JournalStore {
 
   funding(runs: RunFilter, after = Number.NEGATIVE_INFINITY, before = Number.POSITIVE_INFINITY): Array<FundingPayment> {
     const { where, params } = this.byRuns(runs)
-    return fundingRows(this.db.prepare(`SELECT * FROM funding WHERE ${where} AND ts > ? AND ts < ? ORDER BY ts, venue`).all(...params, after, before)).map((r) => ({
-      venue: r.venue,
-      ts: r.ts,
-      rate: r.rate,
-      markPrice: r.mark_price,
-      position: r.position,
-      amount: r.amount
-    }))
+    return fundingOfRows(this.db.prepare(`SELECT * FROM funding WHERE ${where} AND ts > ? AND ts < ? ORDER BY ts, venue`).iterate(...params, after, before))
   }
 
   hedges(runs: RunFilter, after = Number.NEGATIVE_INFINITY, before = Number.POSITIVE_INFINITY): Array<Hedge> {
     const { where, params } = this.byRuns(runs)
-    return hedgeRows(this.db.prepare(`SELECT * FROM hedges WHERE ${where} AND ts > ? AND ts < ? ORDER BY ts, rowid`).all(...params, after, before)).map(hedgeOf)
+    return hedgesOfRows(this.db.prepare(`SELECT * FROM hedges WHERE ${where} AND ts > ? AND ts < ? ORDER BY ts, rowid`).iterate(...params, after, before))
   }
 
   cycleEvents(runs: RunFilter, after = Number.NEGATIVE_INFINITY, before = Number.POSITIVE_INFINITY): Array<CycleEvent> {
     const { where, params } = this.byRuns(runs)
-    return cycleRows(this.db.prepare(`SELECT run_id, cycle, ts, detail FROM cycles WHERE ${where} AND ts > ? AND ts < ? ORDER BY ts, rowid`).all(...params, after, before)).map((r) => ({
-      runId: r.run_id,
-      cycle: r.cycle,
-      ts: r.ts,
-      detail: r.detail
-    }))
+    return cycleEventsOfRows(this.db.prepare(`SELECT run_id, cycle, ts, detail FROM cycles WHERE ${where} AND ts > ? AND ts < ? ORDER BY ts, rowid`).iterate(...params, after, before))
   }
 
   lastActivity(runId: number): number | null {

@@ -1,0 +1,96 @@
+/**
+ * Report files written in pieces: the same bytes as `JSON.stringify(value, null, 2) + "\n"`,
+ * whatever the value, and never half a file under the report's name.
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { Effect, Exit } from "effect"
+import fc from "fast-check"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { jsonPieces, writeJsonFile } from "../src/cli/json-file"
+import { runBacktest } from "../src/sim/backtest"
+import { testConfig } from "./support/config"
+import { writeScript } from "./support/scripted-market"
+
+const stringified = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
+const pieced = (value: unknown) => [...jsonPieces(value)].join("")
+
+const write = (file: string, value: unknown) => Effect.runPromiseExit(writeJsonFile(file, value).pipe(Effect.provide(NodeContext.layer)))
+
+const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-json-"))
+
+describe("jsonPieces", () => {
+  it("writes any JSON value as JSON.stringify does", () => {
+    fc.assert(fc.property(fc.jsonValue(), (value) => {
+      expect(pieced(value)).toBe(stringified(value))
+    }), { numRuns: 300 })
+  })
+
+  it("writes objects of arrays, nested values and skipped fields as JSON.stringify does", () => {
+    const field = fc.oneof(
+      fc.array(fc.oneof(fc.jsonValue(), fc.constant(undefined), fc.date({ noInvalidDate: true })), { maxLength: 5 }),
+      fc.jsonValue(),
+      fc.constant(undefined),
+      fc.constant(() => 1),
+      fc.date({ noInvalidDate: true }),
+      fc.constant({ toJSON: () => undefined })
+    )
+    fc.assert(fc.property(fc.dictionary(fc.string({ maxLength: 6 }), field, { maxKeys: 6 }), (value) => {
+      expect(pieced(value)).toBe(stringified(value))
+    }), { numRuns: 300 })
+  })
+
+  it("writes a backtest's report as JSON.stringify does, its fills one piece each", async () => {
+    const file = writeScript(
+      Array.from({ length: 300 }, (_, s) => [
+        { t: s * 1000, venue: "bp" as const, quote: [(2 + Math.sin(s / 15) / 50 - 0.0002).toFixed(4), "80", (2 + Math.sin(s / 15) / 50 + 0.0002).toFixed(4), "80"] as const },
+        { t: s * 1000 + 2, venue: "as" as const, quote: [(2 + Math.sin(s / 15) / 50 - 0.0001).toFixed(4), "5", (2 + Math.sin(s / 15) / 50 + 0.0001).toFixed(4), "5"] as const },
+        { t: s * 1000 + 500, venue: "bp" as const, trade: [(2 + Math.sin(s / 15) / 50).toFixed(4), "9", s % 2 ? "buy" : "sell"] as const }
+      ]).flat()
+    )
+    const report = await Effect.runPromise(runBacktest({ dbPath: file, config: testConfig({ trade: { offset_percent: 0.05 } }) }))
+    expect(report.fills.length).toBeGreaterThan(3)
+    const pieces = [...jsonPieces(report)]
+    expect(pieces.join("")).toBe(stringified(report))
+    // no piece holds two fills: the list is never built as one string
+    expect(pieces.filter((piece) => piece.includes('"tradeId"') || piece.includes('"orderId"')).length).toBe(report.fills.length)
+  })
+})
+
+describe("writeJsonFile", () => {
+  it("writes the text in its folder, made if missing, and leaves nothing beside it", async () => {
+    const dir = tempDir()
+    const file = path.join(dir, "out", "deeper", "report.json")
+    // several buffers' worth, text of 1 to 4 bytes a character, and one piece larger than a buffer
+    const value = {
+      kind: "live",
+      note: "é → 😀 ".repeat(200_000),
+      fills: Array.from({ length: 20_000 }, (_, i) => ({ venue: "backpack", price: `2.${i}`, qty: "10", memo: i % 7 === 0 ? "😀é" : "", ts: i }))
+    }
+    expect(Exit.isSuccess(await write(file, value))).toBe(true)
+    expect(fs.readFileSync(file, "utf8")).toBe(stringified(value))
+    expect(fs.readdirSync(path.dirname(file))).toEqual(["report.json"])
+    // a second write replaces the first whole
+    expect(Exit.isSuccess(await write(file, { kind: "paper" }))).toBe(true)
+    expect(fs.readFileSync(file, "utf8")).toBe(stringified({ kind: "paper" }))
+  })
+
+  it("fails with the file's error and leaves no partial file, nor touches the one already there", async () => {
+    const dir = tempDir()
+    // the report's name taken by a folder: the text is written, then cannot replace it
+    const taken = path.join(dir, "report.json")
+    fs.mkdirSync(taken)
+    fs.writeFileSync(path.join(taken, "keep"), "x")
+    const exit = await write(taken, { kind: "live" })
+    expect(Exit.isFailure(exit)).toBe(true)
+    expect(String(Exit.isFailure(exit) ? exit.cause : "")).toContain("report.json")
+    expect(fs.readdirSync(dir)).toEqual(["report.json"])
+    expect(fs.readdirSync(taken)).toEqual(["keep"])
+    // a folder that cannot be made (its parent is a file)
+    const blocked = path.join(dir, "file")
+    fs.writeFileSync(blocked, "x")
+    expect(Exit.isFailure(await write(path.join(blocked, "report.json"), { kind: "live" }))).toBe(true)
+  })
+})
