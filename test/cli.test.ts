@@ -1,11 +1,14 @@
 /** The commands as a user runs them: help, clear errors with non-zero exits, and the report file. */
-import { BigDecimal, Schema } from "effect"
+import { BigDecimal, Effect, Schema } from "effect"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { decimal, divideToScale, formatDecimal } from "../src/core/domain/decimal"
+import { compareReports } from "../src/core/report/compare"
 import { RunReport } from "../src/core/report/report"
+import { runBacktest } from "../src/sim/backtest"
+import { testConfig } from "./support/config"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 import { tempDir, writeScript } from "./support/scripted-market"
 
@@ -108,5 +111,54 @@ describe("gen-data and import commands", () => {
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/^error: .*missing\.csv/m)
     noStackTrace(r.all)
+  })
+})
+
+describe("compare command", () => {
+  const reports = async () => {
+    const db = writeScript(
+      Array.from({ length: 200 }, (_, s) => [
+        { t: s * 1000, venue: "bp" as const, quote: [(2 + Math.sin(s / 15) / 50 - 0.0002).toFixed(4), "80", (2 + Math.sin(s / 15) / 50 + 0.0002).toFixed(4), "80"] as const },
+        { t: s * 1000 + 2, venue: "as" as const, quote: [(2 + Math.sin(s / 15) / 50 - 0.0001).toFixed(4), "5", (2 + Math.sin(s / 15) / 50 + 0.0001).toFixed(4), "5"] as const },
+        { t: s * 1000 + 500, venue: "bp" as const, trade: [(2 + Math.sin(s / 15) / 50).toFixed(4), "9", s % 2 ? "buy" : "sell"] as const }
+      ]).flat()
+    )
+    const dir = tempDir()
+    const write = async (name: string, offset: number) => {
+      const report = await Effect.runPromise(runBacktest({ dbPath: db, config: testConfig({ trade: { offset_percent: offset } }) }))
+      const file = path.join(dir, name)
+      fs.writeFileSync(file, JSON.stringify(report, null, 2))
+      return { report, file }
+    }
+    return { dir, a: await write("a.json", 0.05), b: await write("b.json", 0.2) }
+  }
+
+  it("prints two reports side by side and writes the same comparison as JSON", async () => {
+    const { dir, a, b } = await reports()
+    expect(a.report.fills.length).toBeGreaterThan(0)
+    const out = path.join(dir, "out", "comparison.json")
+    const r = run("src/cli/compare.ts", [a.file, b.file, "--json", out])
+    expect(r.code).toBe(0)
+    const expected = compareReports(a.report, b.report)
+    expect(JSON.parse(fs.readFileSync(out, "utf8"))).toEqual(JSON.parse(JSON.stringify(expected)))
+    const volume = expected.rows.find((row) => row.metric === "volume")!
+    expect(r.stdout).toMatch(new RegExp(`^volume\\s+${volume.a}\\s+${volume.b}\\s`, "m"))
+  })
+
+  it("names the file and the field of a report it cannot read, without a stack trace", async () => {
+    const { dir, a } = await reports()
+    const broken = path.join(dir, "broken.json")
+    const json = JSON.parse(fs.readFileSync(a.file, "utf8"))
+    fs.writeFileSync(broken, JSON.stringify({ ...json, totals: { ...json.totals, volume: 5 } }))
+    const wrongField = run("src/cli/compare.ts", [a.file, broken])
+    expect(wrongField.code).toBe(1)
+    expect(wrongField.stderr).toMatch(/^error: .*broken\.json: not a hedgeloop report: totals\.volume: /m)
+    noStackTrace(wrongField.all)
+    const notJson = path.join(dir, "truncated.json")
+    fs.writeFileSync(notJson, fs.readFileSync(a.file, "utf8").slice(0, 100))
+    const cut = run("src/cli/compare.ts", [notJson, a.file])
+    expect(cut.code).toBe(1)
+    expect(cut.stderr).toMatch(/^error: .*truncated\.json: not JSON/m)
+    noStackTrace(cut.all)
   })
 })

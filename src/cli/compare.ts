@@ -5,8 +5,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { Console, Data, Effect, Option, ParseResult, Schema } from "effect"
-import { compareReports, formatComparison } from "../core/report/compare"
-import { RunReport } from "../core/report/report"
+import { ComparedReport, compareReports, formatComparison } from "../core/report/compare"
 import { runCli } from "./run-cli"
 import { writeJsonFile } from "./json-file"
 
@@ -21,7 +20,7 @@ const readReport = (file: string) =>
     const fs = yield* FileSystem.FileSystem
     const text = yield* fs.readFileString(file).pipe(Effect.mapError(() => new ReportUnreadable({ file, reason: "cannot read the file" })))
     const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => new ReportUnreadable({ file, reason: "not JSON" }) })
-    return yield* Schema.decodeUnknown(RunReport)(json).pipe(
+    return yield* Schema.decodeUnknown(ComparedReport)(json).pipe(
       Effect.mapError((error) => {
         const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
         return new ReportUnreadable({ file, reason: `not a hedgeloop report: ${issue ? `${issue.path.join(".")}: ${issue.message}` : error.message}` })

@@ -2,9 +2,16 @@
  * Two run reports side by side (a backtest against a live run, two configs, two data sets): the
  * figures a trader compares, with the difference B − A. Money differences are exact decimals.
  */
-import { BigDecimal, Option } from "effect"
+import { BigDecimal, Option, Schema } from "effect"
 import { type Decimal, divideToScale, formatDecimal, parseDecimal } from "../domain/decimal"
-import type { RunReport } from "./report"
+import { RunReport } from "./report"
+
+/**
+ * What a comparison reads of a report: all of it but the lists of fills and funding payments,
+ * which a report of months holds half a million of and no figure here needs.
+ */
+export const ComparedReport = RunReport.pipe(Schema.omit("fills", "funding"))
+export type ComparedReport = typeof ComparedReport.Type
 
 export interface ComparisonRow {
   readonly metric: string
@@ -52,7 +59,7 @@ const row = (metric: string, a: string | number | null, b: string | number | nul
 }
 
 /** How long a report's period lasted, in ms (undefined when its bounds do not parse). */
-const lengthOf = (r: RunReport): number | undefined => {
+const lengthOf = (r: ComparedReport): number | undefined => {
   const ms = Date.parse(r.run.to) - Date.parse(r.run.from)
   return Number.isFinite(ms) && ms > 0 ? ms : undefined
 }
@@ -60,13 +67,13 @@ const lengthOf = (r: RunReport): number | undefined => {
 const HOUR_MS = BigDecimal.fromNumber(3_600_000)
 
 /** `value` per hour of the report's period, to 4 decimals: what runs of different lengths can be compared by. */
-const perHour = (value: string, r: RunReport): string | null => {
+const perHour = (value: string, r: ComparedReport): string | null => {
   const x = asDecimal(value)
   const ms = lengthOf(r)
   return x === undefined || ms === undefined ? null : formatDecimal(divideToScale(BigDecimal.multiply(x, HOUR_MS), BigDecimal.fromNumber(ms), 4))
 }
 
-const hours = (r: RunReport): string | null => {
+const hours = (r: ComparedReport): string | null => {
   const ms = lengthOf(r)
   return ms === undefined ? null : formatDecimal(divideToScale(BigDecimal.fromNumber(ms), HOUR_MS, 4))
 }
@@ -80,9 +87,9 @@ const ENDED_AS_PLANNED: ReadonlySet<string> = new Set(["completed", "data-ended"
 const SAME_PERIOD = 0.9
 
 /** What a reader must know before reading the differences as the strategy's or the venue's. */
-const notesOn = (a: RunReport, b: RunReport): Array<string> => {
+const notesOn = (a: ComparedReport, b: ComparedReport): Array<string> => {
   const notes: Array<string> = []
-  const span = (r: RunReport) => ({ from: Date.parse(r.run.from), to: Date.parse(r.run.to) })
+  const span = (r: ComparedReport) => ({ from: Date.parse(r.run.from), to: Date.parse(r.run.to) })
   const x = span(a)
   const y = span(b)
   if ([x.from, x.to, y.from, y.to].every(Number.isFinite)) {
@@ -104,9 +111,9 @@ const notesOn = (a: RunReport, b: RunReport): Array<string> => {
   return notes
 }
 
-const comparedRun = (r: RunReport): ComparedRun => ({ kind: r.kind, file: r.data.file, from: r.run.from, to: r.run.to, outcome: r.run.outcome })
+const comparedRun = (r: ComparedReport): ComparedRun => ({ kind: r.kind, file: r.data.file, from: r.run.from, to: r.run.to, outcome: r.run.outcome })
 
-export const compareReports = (a: RunReport, b: RunReport): Comparison => ({
+export const compareReports = (a: ComparedReport, b: ComparedReport): Comparison => ({
   notes: notesOn(a, b),
   a: comparedRun(a),
   b: comparedRun(b),
