@@ -16,7 +16,12 @@
  * (`Effect.timeout` forks the request, which then waits for a turn of the scheduler). Those
  * requests go to a path the exchange does not serve (404), and they run ahead of the bot's own
  * hedge, so that run's bot figures are not reported.
- * `tsx bench/hedge-reaction.ts [FILLS] [--floor]` prints one JSON line.
+ * With `--heap` (under `node --expose-gc`), the same loop runs for its memory instead: the heap
+ * left after a full GC every 1000 hedges, and its growth per cycle over the run's last third. A
+ * run of months must hold what its memories are bounded to (src/core/newest-entries.ts: the
+ * largest keep the newest 10,000 orders), not grow with every cycle; a run of 15,000 fills has
+ * them full over its last third. Its reaction times are not reported (the forced GCs pause the loop).
+ * `tsx bench/hedge-reaction.ts [FILLS] [--floor | --heap]` prints one JSON line.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -41,6 +46,30 @@ import { runLive } from "../src/live/runner"
 
 const args = process.argv.slice(2)
 const floorMode = args.includes("--floor")
+const heapMode = args.includes("--heap")
+const gc = (globalThis as { gc?: () => void }).gc
+if (heapMode && gc === undefined) {
+  console.error("hedge-reaction --heap needs node's --expose-gc")
+  process.exit(2)
+}
+const HEAP_SAMPLE_EVERY = 1000
+const heapSamples: Array<{ readonly hedges: number; readonly heapMb: number }> = []
+const sampleHeap = () => {
+  gc!()
+  heapSamples.push({ hedges: hedgeLeftAt.length, heapMb: Math.round(process.memoryUsage().heapUsed / 1e4) / 100 })
+}
+
+/** Least-squares slope of the heap over the last third of the samples, in KB per cycle (two hedges). */
+const heapGrowthKbPerCycle = (samples: ReadonlyArray<{ readonly hedges: number; readonly heapMb: number }>): number | null => {
+  const last = samples.slice(Math.floor((samples.length * 2) / 3))
+  if (last.length < 2) return null
+  const xs = last.map((sample) => sample.hedges / 2)
+  const mean = (values: ReadonlyArray<number>) => values.reduce((a, b) => a + b, 0) / values.length
+  const mx = mean(xs)
+  const my = mean(last.map((sample) => sample.heapMb))
+  const slope = last.reduce((acc, sample, i) => acc + (xs[i]! - mx) * (sample.heapMb - my), 0) / xs.reduce((acc, x) => acc + (x - mx) ** 2, 0)
+  return Math.round(slope * 1000 * 100) / 100
+}
 const fills = Number(args.find((a) => !a.startsWith("--")) ?? 1000)
 
 const fillArrivedAt: Array<number> = []
@@ -119,7 +148,11 @@ const stampingHttp = Layer.effect(
     const stamping = HttpClient.tapRequest(client, (request) =>
       Effect.sync(() => {
         // the form body carries the order; a market order is the only kind sent to Aster here
-        if (request.method === "POST" && request.url.endsWith("/fapi/v1/order")) hedgeLeftAt.push(performance.now())
+        if (request.method === "POST" && request.url.endsWith("/fapi/v1/order")) {
+          hedgeLeftAt.push(performance.now())
+          // after this turn: the hedge leaves first
+          if (heapMode && hedgeLeftAt.length % HEAP_SAMPLE_EVERY === 0) setImmediate(sampleHeap)
+        }
         else if (request.url.endsWith(FLOOR_PATH)) floorEffectTarget.push(performance.now() - fillArrivedAt[fillArrivedAt.length - 1]!)
       }))
     // as the adapters' venueHttpClient (src/adapters/common/rest.ts): no tracing
@@ -168,6 +201,8 @@ asterOrigin = new URL(urls.asterFutures)
 const parsed = Either.getOrThrow(parseConfig(text, "bench"))
 const config = {
   ...parsed,
+  // thousands of back-to-back cycles pay fees enough to reach the default risk.max_loss
+  ...(heapMode ? { risk: { ...parsed.risk, maxLoss: decimal("1000000") } } : {}),
   trade: { ...parsed.trade, quantity: decimal("5"), offsetPercent: decimal("0"), firstWaitMs: 5000, betweenLegsSleepMs: 0, cycleSleepMs: 0, stopBeforeFundingMs: 0, maxCycles: Math.ceil(fills / 2) }
 }
 
@@ -184,6 +219,10 @@ const program = Effect.gen(function*() {
     })
   }).pipe(Effect.scoped)
   const seconds = (performance.now() - started) / 1000
+  if (heapMode) {
+    // no sample after the stop: the run's report is still held then
+    return { fills: fillArrivedAt.length, outcome: result.outcome, seconds, cycles: Math.floor(hedgeLeftAt.length / 2), heapSamples, heapGrowthKbPerCycle: heapGrowthKbPerCycle(heapSamples) }
+  }
   if (floorMode) {
     return {
       fills: fillArrivedAt.length,

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--json FILE] [--ticks N]`: backtest replay speed against a raw better-sqlite3
+ * `npm run bench -- [--json FILE] [--ticks N] [--heap-fills N]`: backtest replay speed against a raw better-sqlite3
  * scan of the same rows, and peak memory at 1M and 10M ticks. Tick files are generated once into
  * .cache/bench (git-ignored) by the deterministic synthetic generator at 100 ticks/s across both
  * venues (a liquid pair's book-ticker rate), so the strategy trades through ~28 simulated hours
@@ -68,7 +68,10 @@ const rowFile = (blockFile: string): string => {
 
 /** Runs a bench script in a fresh process under tsx; its figures are the JSON of its last line. */
 const childFigures = <A>(script: string, ...args: ReadonlyArray<string>): A => {
-  const out = execFileSync(process.execPath, ["--import", "tsx", script, ...args], { encoding: "utf8", maxBuffer: 1 << 20 })
+  // node's own flags first (--expose-gc), then the script's arguments
+  const nodeFlags = args.filter((arg) => arg === "--expose-gc")
+  const scriptArgs = args.filter((arg) => arg !== "--expose-gc")
+  const out = execFileSync(process.execPath, [...nodeFlags, "--import", "tsx", script, ...scriptArgs], { encoding: "utf8", maxBuffer: 1 << 20 })
   return JSON.parse(out.trim().split("\n").pop() ?? "") as A
 }
 
@@ -123,9 +126,13 @@ const median = (runs: ReadonlyArray<WorkerResult>, key: "ticksPerSec" | "rowsPer
   [...runs].sort((a, b) => (a[key] ?? 0) - (b[key] ?? 0))[Math.floor(runs.length / 2)]!
 
 const json = Options.file("json").pipe(Options.withDescription("also write the figures as JSON to this file"), Options.optional)
+const heapFills = Options.integer("heap-fills").pipe(
+  Options.withDescription("fills of the live runner's memory soak (default 15000: the largest bounded memory of a run, 10000 orders, is full over the last third)"),
+  Options.withDefault(15_000)
+)
 const ticks = Options.integer("ticks").pipe(Options.withDescription("size of the large tick file (≥ 10M for the report)"), Options.withDefault(10_000_000))
 
-const command = Command.make("bench", { json, ticks }, (args) =>
+const command = Command.make("bench", { json, ticks, heapFills }, (args) =>
   Effect.gen(function*() {
     const small = tickFile(1_000_000)
     const large = tickFile(args.ticks)
@@ -167,6 +174,14 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       readonly effectHttpClient: ReactionFloor
       readonly effectHttpClientTimerTimeout: ReactionFloor
     }>("bench/hedge-reaction.ts", "1500", "--floor")
+    yield* Console.error(`the live runner's heap over ${args.heapFills} fills back to back (a full GC every 1000 hedges)...`)
+    const heap = childFigures<{
+      readonly fills: number
+      readonly cycles: number
+      readonly outcome: string
+      readonly heapSamples: ReadonlyArray<{ readonly hedges: number; readonly heapMb: number }>
+      readonly heapGrowthKbPerCycle: number | null
+    }>("bench/hedge-reaction.ts", String(args.heapFills), "--heap", "--expose-gc")
     const signing = yield* signingCost
     yield* Console.error("a journal of months (500k fills, 300k orders): what a start, a stop and the daily digest read of it...")
     const journal = childFigures<{
@@ -198,6 +213,8 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       hedgeReactionP99Ms: Math.round(reaction.hedgeReactionP99Ms * 1000) / 1000,
       details: {
         hedgeReaction: reaction,
+        // a run of months must not grow with each cycle: the heap after GC as cycles go by
+        liveRunnerHeap: heap,
         // what this machine allows any design (bench/hedge-reaction.ts --floor)
         hedgeReactionFloor: floor,
         backpackSigningMs: signing.tweetnaclMs,
@@ -233,6 +250,7 @@ const command = Command.make("bench", { json, ticks }, (args) =>
       `kernel alone      ${(figures.details.kernelOnlyTicksPerSec / 1e6).toFixed(2)} M ticks/s (replay + matching, no strategy; ratio ${figures.details.kernelOnlyRatio})`,
       `peak RSS          ${figures.peakRssMb1M} MB at 1M ticks, ${figures.peakRssMb10M} MB at ${backtest10M.ticks} ticks`,
       `hedge reaction    p50 ${figures.hedgeReactionP50Ms} ms, p99 ${figures.hedgeReactionP99Ms} ms over ${reaction.fills} fills (maker fill arriving on the Backpack socket → hedge request leaving for Aster)`,
+      `live heap         ${heap.heapSamples.map((sample) => `${sample.heapMb} MB`).join(", ")} after each ${1000 / 2} cycles (a full GC each time); over the last third ${heap.heapGrowthKbPerCycle ?? "n/a"} KB per cycle (${heap.cycles} cycles, ${heap.outcome})`,
       `reaction floor    a stand-in hedge signed and sent from the socket's listener (what this machine allows any design), p50 / p99 over ${floor.plainNodeHttp.count} fills each:`,
       ...([["plain node:http", floor.plainNodeHttp], ["Effect's HttpClient, Effect.timeout", floor.effectHttpClient], ["Effect's HttpClient, timeout by a timer", floor.effectHttpClientTimerTimeout]] as const).map(
         ([how, way]) => `                  ${how.padEnd(40)} ${way.p50Ms.toFixed(3)} / ${way.p99Ms.toFixed(3)} ms`
