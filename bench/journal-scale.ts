@@ -131,7 +131,7 @@ const figures = reportMode ? await Effect.runPromise(wholeReport) : Effect.runSy
     digestOneDayMs: digestMs,
     digestDayFills: days[0]?.report.fills.length ?? 0,
     readAllFillsMs,
-    readAllFillsRssMb: Math.round((process.memoryUsage().rss - rssBefore) / 1e6)
+    readAllFillsRssMb: mb(process.memoryUsage().rss - rssBefore)
   }
 })))
 console.log(JSON.stringify(figures))

@@ -66,17 +66,14 @@ const rowFile = (blockFile: string): string => {
   return file
 }
 
-/** Runs a bench script in a fresh process under tsx; its figures are the JSON of its last line. */
-const childFigures = <A>(script: string, ...args: ReadonlyArray<string>): A => {
-  // node's own flags first (--expose-gc), then the script's arguments
-  const nodeFlags = args.filter((arg) => arg === "--expose-gc")
-  const scriptArgs = args.filter((arg) => arg !== "--expose-gc")
-  const out = execFileSync(process.execPath, [...nodeFlags, "--import", "tsx", script, ...scriptArgs], { encoding: "utf8", maxBuffer: 1 << 20 })
+/** Runs a bench script in a fresh process under tsx (and node's `nodeFlags`); its figures are the JSON of its last line. */
+const childFigures = <A>(script: string, args: ReadonlyArray<string> = [], nodeFlags: ReadonlyArray<string> = []): A => {
+  const out = execFileSync(process.execPath, [...nodeFlags, "--import", "tsx", script, ...args], { encoding: "utf8", maxBuffer: 1 << 20 })
   return JSON.parse(out.trim().split("\n").pop() ?? "") as A
 }
 
 const worker = (mode: "backtest" | "backtest-warm" | "replay" | "raw-scan" | "row-scan", file: string): WorkerResult =>
-  childFigures<WorkerResult>("bench/workers.ts", mode, file)
+  childFigures<WorkerResult>("bench/workers.ts", [mode, file])
 
 const RUNS = 3
 
@@ -167,13 +164,13 @@ const command = Command.make("bench", { json, ticks, heapFills }, (args) =>
       readonly fills: number
       readonly hedgeReactionP50Ms: number
       readonly hedgeReactionP99Ms: number
-    }>("bench/hedge-reaction.ts", "1000")
+    }>("bench/hedge-reaction.ts", ["1000"])
     yield* Console.error("hedge reaction floor: stand-in hedges sent from the socket listener (1500 fills, 500 each way)...")
     const floor = childFigures<{
       readonly plainNodeHttp: ReactionFloor
       readonly effectHttpClient: ReactionFloor
       readonly effectHttpClientTimerTimeout: ReactionFloor
-    }>("bench/hedge-reaction.ts", "1500", "--floor")
+    }>("bench/hedge-reaction.ts", ["1500", "--floor"])
     yield* Console.error(`the live runner's heap over ${args.heapFills} fills back to back (a full GC every 1000 hedges)...`)
     const heap = childFigures<{
       readonly fills: number
@@ -181,7 +178,7 @@ const command = Command.make("bench", { json, ticks, heapFills }, (args) =>
       readonly outcome: string
       readonly heapSamples: ReadonlyArray<{ readonly hedges: number; readonly heapMb: number }>
       readonly heapGrowthKbPerCycle: number | null
-    }>("bench/hedge-reaction.ts", String(args.heapFills), "--heap", "--expose-gc")
+    }>("bench/hedge-reaction.ts", [String(args.heapFills), "--heap"], ["--expose-gc"])
     const signing = yield* signingCost
     yield* Console.error("a journal of months (500k fills, 300k orders): what a start, a stop and the daily digest read of it...")
     const journal = childFigures<{
@@ -201,7 +198,7 @@ const command = Command.make("bench", { json, ticks, heapFills }, (args) =>
       readonly writeReportJsonMs: number
       readonly reportJsonMb: number
       readonly wholeRunReportPeakRssMb: number
-    }>("bench/journal-scale.ts", "--report")
+    }>("bench/journal-scale.ts", ["--report"])
     const figures = {
       backtestTicksPerSec: Math.round(backtest10M.ticksPerSec ?? 0),
       rawScanRowsPerSec: Math.round(raw.rowsPerSec ?? 0),

@@ -10,7 +10,7 @@ import { RunReport } from "../src/core/report/report"
 import { runBacktest } from "../src/sim/backtest"
 import { testConfig } from "./support/config"
 import { pnlFromListedCashFlows } from "./support/reconcile"
-import { tempDir, writeScript } from "./support/scripted-market"
+import { tempDir, writeScript, writeSwingingScript } from "./support/scripted-market"
 
 const run = (script: string, args: ReadonlyArray<string>) => {
   const result = spawnSync(process.execPath, ["--import", "tsx", script, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } })
@@ -116,13 +116,7 @@ describe("gen-data and import commands", () => {
 
 describe("compare command", () => {
   const reports = async () => {
-    const db = writeScript(
-      Array.from({ length: 200 }, (_, s) => [
-        { t: s * 1000, venue: "bp" as const, quote: [(2 + Math.sin(s / 15) / 50 - 0.0002).toFixed(4), "80", (2 + Math.sin(s / 15) / 50 + 0.0002).toFixed(4), "80"] as const },
-        { t: s * 1000 + 2, venue: "as" as const, quote: [(2 + Math.sin(s / 15) / 50 - 0.0001).toFixed(4), "5", (2 + Math.sin(s / 15) / 50 + 0.0001).toFixed(4), "5"] as const },
-        { t: s * 1000 + 500, venue: "bp" as const, trade: [(2 + Math.sin(s / 15) / 50).toFixed(4), "9", s % 2 ? "buy" : "sell"] as const }
-      ]).flat()
-    )
+    const db = writeSwingingScript(200)
     const dir = tempDir()
     const write = async (name: string, offset: number) => {
       const report = await Effect.runPromise(runBacktest({ dbPath: db, config: testConfig({ trade: { offset_percent: offset } }) }))

@@ -5,16 +5,9 @@ import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import { compareReports, formatComparison } from "../src/core/report/compare"
 import { runBacktest } from "../src/sim/backtest"
 import { testConfig } from "./support/config"
-import { writeScript } from "./support/scripted-market"
+import { writeSwingingScript } from "./support/scripted-market"
 
-const market = () =>
-  writeScript(
-    Array.from({ length: 400 }, (_, s) => [
-      { t: s * 1000, venue: "bp" as const, quote: [(2 + Math.sin(s / 15) / 50 - 0.0002).toFixed(4), "80", (2 + Math.sin(s / 15) / 50 + 0.0002).toFixed(4), "80"] as const },
-      { t: s * 1000 + 2, venue: "as" as const, quote: [(2 + Math.sin(s / 15) / 50 - 0.0001).toFixed(4), "5", (2 + Math.sin(s / 15) / 50 + 0.0001).toFixed(4), "5"] as const },
-      { t: s * 1000 + 500, venue: "bp" as const, trade: [(2 + Math.sin(s / 15) / 50).toFixed(4), "9", s % 2 ? "buy" : "sell"] as const }
-    ]).flat()
-  )
+const market = () => writeSwingingScript(400)
 
 describe("compare", () => {
   it("lists both reports' figures and exact differences", async () => {

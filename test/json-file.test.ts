@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest"
 import { jsonPieces, writeJsonFile } from "../src/cli/json-file"
 import { runBacktest } from "../src/sim/backtest"
 import { testConfig } from "./support/config"
-import { writeScript } from "./support/scripted-market"
+import { writeSwingingScript } from "./support/scripted-market"
 
 const stringified = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
 const pieced = (value: unknown) => [...jsonPieces(value)].join("")
@@ -43,13 +43,7 @@ describe("jsonPieces", () => {
   })
 
   it("writes a backtest's report as JSON.stringify does, its fills one piece each", async () => {
-    const file = writeScript(
-      Array.from({ length: 300 }, (_, s) => [
-        { t: s * 1000, venue: "bp" as const, quote: [(2 + Math.sin(s / 15) / 50 - 0.0002).toFixed(4), "80", (2 + Math.sin(s / 15) / 50 + 0.0002).toFixed(4), "80"] as const },
-        { t: s * 1000 + 2, venue: "as" as const, quote: [(2 + Math.sin(s / 15) / 50 - 0.0001).toFixed(4), "5", (2 + Math.sin(s / 15) / 50 + 0.0001).toFixed(4), "5"] as const },
-        { t: s * 1000 + 500, venue: "bp" as const, trade: [(2 + Math.sin(s / 15) / 50).toFixed(4), "9", s % 2 ? "buy" : "sell"] as const }
-      ]).flat()
-    )
+    const file = writeSwingingScript(300)
     const report = await Effect.runPromise(runBacktest({ dbPath: file, config: testConfig({ trade: { offset_percent: 0.05 } }) }))
     expect(report.fills.length).toBeGreaterThan(3)
     const pieces = [...jsonPieces(report)]

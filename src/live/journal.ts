@@ -552,7 +552,6 @@ const decodeEach = <A, I, B>(schema: Schema.Schema<A, I>, what: string, to: (row
 }
 const runRows = decodeRows(RunRow, "runs")
 const intentRows = decodeRows(IntentRow, "intents")
-const fillRows = decodeRows(FillRow, "fills")
 /**
  * One copy of each of the few values a column repeats (venues, symbols, sides, assets): SQLite
  * hands out a new string per row, which a read of months of fills would keep half a million times.
@@ -580,7 +579,7 @@ const fillOf = (r: typeof FillRow.Type): Fill => ({
 const fillsOfRows = decodeEach(FillRow, "fills", fillOf)
 const fillQtyRows = decodeRows(Schema.Struct({ qty: DecimalString }), "fills")
 /** an order's filled quantity (from its state) beside its journalled fills' quantities, space-separated */
-const filledRows = decodeRows(Schema.Struct({ filled: DecimalString, fills: Schema.NullOr(Schema.String) }), "orders")
+const filledRow = rowDecoder(Schema.Struct({ filled: DecimalString, fills: Schema.NullOr(Schema.String) }), "orders")
 const fillSumRows = decodeRows(Schema.Struct({ side: Side, qty: DecimalString, count: Schema.Number }), "fills")
 const hedgeRows = decodeRows(HedgeRow, "hedges")
 // hedgeOf is declared below the store: called late, it is defined by then
@@ -1102,7 +1101,7 @@ class JournalStore {
     ).iterate(runId) as IterableIterator<{ state: string; filled: unknown; fills: unknown }>
     const short: Array<Order> = []
     for (const row of rows) {
-      const { filled, fills } = filledRows([row])[0]!
+      const { filled, fills } = filledRow(row)
       const journalled = sum(fillQtyRows((fills ?? "").split(" ").filter((qty) => qty !== "").map((qty) => ({ qty }))).map((r) => r.qty))
       if (BigDecimal.lessThan(journalled, filled)) short.push(decodeOrder(row.state))
     }
@@ -1136,8 +1135,7 @@ class JournalStore {
 
   lastFill(venue: Venue): Fill | undefined {
     // `+venue`: walk the time index back from the newest fill, rather than sort a venue's every fill
-    const rows = fillRows(this.sql("SELECT * FROM fills WHERE +venue = ? ORDER BY ts DESC, rowid DESC LIMIT 1").all(venue))
-    return rows.length === 0 ? undefined : fillOf(rows[0]!)
+    return fillsOfRows(this.sql("SELECT * FROM fills WHERE +venue = ? ORDER BY ts DESC, rowid DESC LIMIT 1").iterate(venue))[0]
   }
 
   funding(runs: RunFilter, after = Number.NEGATIVE_INFINITY, before = Number.POSITIVE_INFINITY): Array<FundingPayment> {

@@ -71,4 +71,21 @@ export const writeScript = (ticks: ReadonlyArray<ScriptedTick>, options: ScriptO
   return file
 }
 
+/**
+ * `seconds` of a market swinging gently around 2 (a sine of ±1 %): both venues quoted each second,
+ * a Backpack trade each half second later, alternately taken by buyers and sellers. Enough to
+ * fill and hedge some legs of a default config.
+ */
+export const writeSwingingScript = (seconds: number): string =>
+  writeScript(
+    Array.from({ length: seconds }, (_, s) => {
+      const mid = 2 + Math.sin(s / 15) / 50
+      return [
+        { t: s * 1000, venue: "bp" as const, quote: [(mid - 0.0002).toFixed(4), "80", (mid + 0.0002).toFixed(4), "80"] as const },
+        { t: s * 1000 + 2, venue: "as" as const, quote: [(mid - 0.0001).toFixed(4), "5", (mid + 0.0001).toFixed(4), "5"] as const },
+        { t: s * 1000 + 500, venue: "bp" as const, trade: [mid.toFixed(4), "9", s % 2 ? "buy" : "sell"] as const }
+      ]
+    }).flat()
+  )
+
 export const venueOf = (short: "bp" | "as"): Venue => (short === "bp" ? "backpack" : "aster-futures")
