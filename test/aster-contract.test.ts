@@ -10,6 +10,7 @@ import { BigDecimal, Duration, Effect, Either, Layer, Option } from "effect"
 import { asterPath } from "../src/adapters/aster/client"
 import { makeAsterExchange } from "../src/adapters/aster/exchange"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
+import type { Instrument } from "../src/core/domain/instrument"
 import type { OrderUpdate } from "../src/core/domain/order"
 import type { Exchange } from "../src/core/exchange"
 import { type FakeAsterVenue, makeFakeAsterVenue, scriptedFaults, TAKER_FEE, testAccounts, V1_KEY } from "./support/fake-aster-venue"
@@ -484,5 +485,88 @@ describe.each(["futures", "spot"] as const)("Aster %s market streams", (market) 
       venue.setLevels([["2.0990", "40"]], [["2.1010", "25"]])
       yield* eventually(Effect.sync(() => seen.length), (n) => n >= 4)
       expect(seen[3]).toBe("depth 2.1/1000 2.099/40 | 2.1004/1000 2.101/25")
+    }).pipe(Effect.provide(Live)))
+})
+
+describe.each(["futures", "spot"] as const)("Aster %s: the venue changes the symbol's filters while we run", (market) => {
+  const filters = (i: Instrument) => [fmt(i.tickSize), fmt(i.stepSize), fmt(i.minQty), fmt(i.minNotional)]
+  const OLD = ["0.0001", "0.01", "0.01", "5"]
+  const NEW = ["0.0005", "0.1", "0.1", "6"]
+  const changeToNew = (venue: FakeAsterVenue) =>
+    venue.changeFilters({ tickSize: decimal("0.0005"), stepSize: decimal("0.1"), minQty: decimal("0.1"), minNotional: decimal("6") })
+  const buy = (price: string, qty: string, clientId: string) =>
+    ({ side: "buy", price: decimal(price), qty: decimal(qty), postOnly: true, timeInForce: "GTC", clientId }) as const
+
+  it.scopedLive("refreshInstrument reads the new filters; orders off the new grid are refused unsent, orders on it go through", () =>
+    Effect.gen(function*() {
+      const { venue, faults, exchange } = yield* localAster(market, v1Auth())
+      const sent = () => faults.count(route("POST", market, "v1", "order"))
+      // a filter no venue lists is refused by the fake, which keeps its filters
+      expect(() => venue.changeFilters({ tickSize: decimal("0") })).toThrow("tickSize 0 must be positive")
+      expect(filters(venue.instrument)).toEqual(OLD)
+      changeToNew(venue)
+      // until refreshed, the filters read at the start
+      expect(filters(yield* exchange.instrument)).toEqual(OLD)
+      // and the adapter still checks against them: 1.9001 (on the old tick only) reaches the venue, which refuses it
+      const stale = yield* Effect.flip(exchange.placeLimit(buy("1.9001", "5", "hl-f0")))
+      expect(stale._tag === "OrderRejected" && stale.code).toBe("-4014")
+      expect([venue.placements("hl-f0"), sent()]).toEqual([1, 1])
+
+      expect(filters(yield* exchange.refreshInstrument!)).toEqual(NEW)
+      expect(filters(yield* exchange.instrument)).toEqual(NEW)
+      const offTick = yield* Effect.flip(exchange.placeLimit(buy("1.9001", "5", "hl-f1")))
+      const offStep = yield* Effect.flip(exchange.placeLimit(buy("1.9005", "5.05", "hl-f2")))
+      const offMarketStep = yield* Effect.flip(exchange.placeMarket({ side: "buy", qty: decimal("5.05"), clientId: "hl-f3" }))
+      expect([offTick, offStep, offMarketStep].map((e) => e._tag === "OrderRejected" && e.code === undefined && e.reason)).toEqual([
+        "price 1.9001 is not a positive multiple of 0.0005 (PRICE_FILTER tick); not sent",
+        "quantity 5.05 is not a positive multiple of 0.1 (LOT_SIZE step); not sent",
+        "quantity 5.05 is not a positive multiple of 0.1 (MARKET_LOT_SIZE step); not sent"
+      ])
+      // none of them reached the venue
+      expect(["hl-f1", "hl-f2", "hl-f3"].map((id) => venue.placements(id))).toEqual([0, 0, 0])
+      expect(sent()).toBe(1)
+
+      const placed = yield* exchange.placeLimit(buy("1.9005", "5.1", "hl-f4"))
+      expect([placed.status, fmt(placed.price!), fmt(placed.qty)]).toEqual(["new", "1.9005", "5.1"])
+      const hedged = yield* exchange.placeMarket({ side: "buy", qty: decimal("5.1"), clientId: "hl-f5" })
+      expect([hedged.status, fmt(hedged.filledQty)]).toEqual(["filled", "5.1"])
+      expect([venue.placements("hl-f4"), venue.placements("hl-f5"), sent()]).toEqual([1, 1, 3])
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("a refresh whose exchangeInfo lacks the symbol, is garbage or lists a zero tick fails with InvalidResponse and keeps the old filters", () =>
+    Effect.gen(function*() {
+      const { venue, faults, exchange } = yield* localAster(market, v1Auth())
+      const original = venue.instrument
+      const infoRoute = route("GET", market, "v1", "exchangeInfo")
+
+      // the venue lists another symbol only (ours delisted), with new filters
+      venue.setInstrument({ ...original, symbol: "OTHERUSDT", tickSize: decimal("0.0005") })
+      const missing = yield* Effect.flip(exchange.refreshInstrument!)
+      expect(missing._tag === "InvalidResponse" && missing.detail).toBe("exchangeInfo: no symbol ASTERUSDT")
+
+      // our symbol with a filter no order could meet
+      venue.setInstrument({ ...original, tickSize: decimal("0") })
+      const zeroTick = yield* Effect.flip(exchange.refreshInstrument!)
+      expect(zeroTick._tag === "InvalidResponse" && zeroTick.detail).toContain("no PRICE_FILTER with a positive tickSize")
+
+      // garbage on every attempt (a read is asked again three times)
+      venue.setInstrument(original)
+      changeToNew(venue)
+      const before = faults.count(infoRoute)
+      faults.http(infoRoute, { kind: "malformed" }, { kind: "malformed" }, { kind: "malformed" }, { kind: "malformed" })
+      const garbage = yield* Effect.flip(exchange.refreshInstrument!)
+      expect(garbage._tag === "InvalidResponse" && garbage.detail).toContain("malformed JSON")
+      expect(faults.count(infoRoute)).toBe(before + 4)
+
+      // the old filters are still what the adapter reports and enforces: 1.9001 (off the new tick)
+      // is sent, and refused by the venue, which checks the new ones
+      expect(filters(yield* exchange.instrument)).toEqual(OLD)
+      const sentOld = yield* Effect.flip(exchange.placeLimit(buy("1.9001", "5", "hl-g1")))
+      expect(sentOld._tag === "OrderRejected" && sentOld.code).toBe("-4014")
+      expect(venue.placements("hl-g1")).toBe(1)
+
+      // the next refresh that reads a valid answer takes the new filters
+      expect(filters(yield* exchange.refreshInstrument!)).toEqual(NEW)
+      expect(filters(yield* exchange.instrument)).toEqual(NEW)
     }).pipe(Effect.provide(Live)))
 })

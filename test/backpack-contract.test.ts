@@ -16,8 +16,10 @@ import { backpackClientId, makeBackpackClient } from "../src/adapters/backpack/c
 import { type BackpackExchangeOptions, makeBackpackExchange, mergeOrder, OwnOrders } from "../src/adapters/backpack/exchange"
 import { makeSigner, signedHeaders, subscriptionSignature } from "../src/adapters/backpack/signing"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
+import type { Instrument } from "../src/core/domain/instrument"
 import type { Fill, Order, OrderUpdate } from "../src/core/domain/order"
 import type { Exchange } from "../src/core/exchange"
+import type { LocalVenue } from "../src/sim/local-exchange/types"
 import { makeFakeLocalVenue, PERP } from "./support/fake-local-venue"
 import { makerConfig, serveLocalBackpack, testKeys } from "./support/local-backpack"
 import { scriptedFaults } from "./support/scripted-faults"
@@ -542,4 +544,94 @@ describe("own-order stream merging", () => {
     const merged = mergeOrder(base("partially-filled", "3", 3), base("partially-filled", "2", 9))
     expect([text(merged.filledQty), text(merged.filledQuote), merged.updatedAt]).toEqual(["3", "3.0015", 9])
   })
+})
+
+describe("Backpack: the venue changes the market's filters while we run", () => {
+  const filters = (i: Instrument) => [text(i.tickSize), text(i.stepSize), text(i.minQty)]
+  const OLD = ["0.0001", "0.01", "0.01"]
+  const NEW = ["0.0005", "0.1", "0.1"]
+  const venueId = (clientId: string) => String(backpackClientId(clientId))
+
+  /**
+   * The venue of setUp, served through a view that can list the market under another symbol
+   * (what a venue answering for the wrong market would send).
+   */
+  const setUpRelistable = () =>
+    Effect.gen(function*() {
+      const venue = makeFakeLocalVenue()
+      venue.quote("0.9990", "500", "1.0010", "400")
+      venue.trade("1.0000", "3", "sell")
+      const listing: { symbol?: string } = {}
+      const served: LocalVenue = Object.create(venue, {
+        instrument: { get: () => (listing.symbol === undefined ? venue.instrument : { ...venue.instrument, symbol: listing.symbol }) }
+      })
+      const plan = scriptedFaults()
+      const baseUrl = yield* serveLocalBackpack(served, plan.faults)
+      const exchange = yield* makeBackpackExchange(makerConfig(baseUrl, keys, PERP.symbol), options)
+      return { venue, plan, exchange, listing }
+    })
+
+  it.scopedLive("refreshInstrument reads the new filters; orders off the new grid are refused unsent, orders on it go through", () =>
+    Effect.gen(function*() {
+      const { venue, exchange } = yield* setUp()
+      // finer than the venue's units: refused by the fake, which keeps its filters
+      expect(() => venue.changeFilters({ tickSize: decimal("0.00005") })).toThrow("tickSize 0.00005 is finer than the venue's price units (4 decimals)")
+      expect(filters(venue.instrument)).toEqual(OLD)
+      venue.changeFilters({ tickSize: decimal("0.0005"), stepSize: decimal("0.1"), minQty: decimal("0.1") })
+      // until refreshed, the filters read at the start
+      expect(filters(yield* exchange.instrument)).toEqual(OLD)
+      // and the adapter still checks against them: 1.0101 (on the old tick only) reaches the venue, which refuses it
+      const stale = yield* failure(exchange.placeLimit(sell("1.0101", "5", "hl-f0")))
+      expect(stale._tag === "OrderRejected" && stale.code).toBe("INVALID_ORDER")
+      expect(venue.placements.map((p) => p.clientId)).toEqual([venueId("hl-f0")])
+
+      expect(filters(yield* exchange.refreshInstrument!)).toEqual(NEW)
+      expect(filters(yield* exchange.instrument)).toEqual(NEW)
+      const offTick = yield* failure(exchange.placeLimit(sell("1.0101", "5", "hl-f1")))
+      const offStep = yield* failure(exchange.placeLimit(sell("1.0105", "5.05", "hl-f2")))
+      const offMarketStep = yield* failure(exchange.placeMarket({ side: "buy", qty: decimal("5.05"), clientId: "hl-f3" }))
+      expect([offTick, offStep, offMarketStep].map((e) => e._tag === "OrderRejected" && [e.code, e.reason])).toEqual([
+        ["tick", "price 1.0101 is not a positive multiple of 0.0005 (not sent)"],
+        ["step", "quantity 5.05 is not a positive multiple of 0.1 (not sent)"],
+        ["step", "quantity 5.05 is not a positive multiple of 0.1 (not sent)"]
+      ])
+      // none of them reached the venue
+      expect(venue.placements).toHaveLength(1)
+
+      const placed = yield* exchange.placeLimit(sell("1.0105", "5.1", "hl-f4"))
+      expect([placed.status, text(placed.price!), text(placed.qty)]).toEqual(["new", "1.0105", "5.1"])
+      const taken = yield* exchange.placeMarket({ side: "buy", qty: decimal("5.1"), clientId: "hl-f5" })
+      expect([taken.status, text(taken.filledQty)]).toEqual(["filled", "5.1"])
+      expect(venue.placements.map((p) => p.clientId)).toEqual([venueId("hl-f0"), venueId("hl-f4"), venueId("hl-f5")])
+    }).pipe(Effect.provide(platform)))
+
+  it.scopedLive("a refresh answered with garbage or with another market fails with InvalidResponse and keeps the old filters", () =>
+    Effect.gen(function*() {
+      const { venue, plan, exchange, listing } = yield* setUpRelistable()
+      venue.changeFilters({ tickSize: decimal("0.0005"), stepSize: decimal("0.1"), minQty: decimal("0.1") })
+
+      // garbage on every attempt (a read is asked again three times)
+      const before = plan.count("GET /api/v1/market")
+      plan.http("GET /api/v1/market", { kind: "malformed" }, { kind: "malformed" }, { kind: "malformed" }, { kind: "malformed" })
+      const garbage = yield* failure(exchange.refreshInstrument!)
+      expect(garbage._tag === "InvalidResponse" && garbage.detail).toContain("GET /api/v1/market: malformed JSON")
+      expect(plan.count("GET /api/v1/market")).toBe(before + 4)
+
+      // the venue answers for another market: the same symbol check as the first read
+      listing.symbol = "OTHER_USDC_PERP"
+      const other = yield* failure(exchange.refreshInstrument!)
+      expect(other._tag === "InvalidResponse" && other.detail).toBe("GET /api/v1/market: field symbol: asked for ASTER_USDC_PERP, got OTHER_USDC_PERP")
+      delete listing.symbol
+
+      // the old filters are still what the adapter reports and enforces: 1.0101 (off the new tick)
+      // is sent, and refused by the venue, which checks the new ones
+      expect(filters(yield* exchange.instrument)).toEqual(OLD)
+      const sentOld = yield* failure(exchange.placeLimit(sell("1.0101", "5", "hl-g1")))
+      expect(sentOld._tag === "OrderRejected" && sentOld.code).toBe("INVALID_ORDER")
+      expect(venue.placements.map((p) => p.clientId)).toEqual([venueId("hl-g1")])
+
+      // the next refresh that reads a valid answer takes the new filters
+      expect(filters(yield* exchange.refreshInstrument!)).toEqual(NEW)
+      expect(filters(yield* exchange.instrument)).toEqual(NEW)
+    }).pipe(Effect.provide(platform)))
 })

@@ -11,9 +11,10 @@ import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import type { HedgeConfig } from "../src/core/config/config"
 import { type Decimal, decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
+import type { Instrument } from "../src/core/domain/instrument"
 import { type Fill, isOpenStatus, type Order, type OrderStatus, type OrderUpdate } from "../src/core/domain/order"
 import type { Venue } from "../src/core/domain/venue"
-import { type ExchangeError, InsufficientBalance, OrderRejected, UnknownOrder, VenueUnavailable } from "../src/core/errors"
+import { type ExchangeError, InsufficientBalance, InvalidResponse, OrderRejected, UnknownOrder, VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import {
   cancelIntentId,
@@ -946,6 +947,42 @@ describe("journaled exchange", () => {
     expect(maker.calls).toEqual(["placeLimit"])
     expect(seenByVenue).toEqual([[["hl-m1", "limit", Option.some("10"), Option.some("2.01"), null]]])
     expect(run(journal.pendingIntents()).map((i) => [i.clientId, Option.getOrNull(i.orderId), Option.map(i.order, (o) => o.status)])).toEqual([["hl-m1", "o1", Option.some("new")]])
+    close()
+  })
+
+  it("passes refreshInstrument through to the venue, journalling nothing (absent where the venue has none)", () => {
+    const { journal, close, runId } = setup()
+    const hedge = fakeVenue("aster-futures", {})
+    const fresh: Instrument = {
+      venue: "aster-futures",
+      symbol: "ASTERUSDT",
+      base: "ASTER",
+      quote: "USDT",
+      kind: "perp",
+      tickSize: decimal("0.0005"),
+      stepSize: decimal("0.1"),
+      minQty: decimal("0.1"),
+      minNotional: decimal("6")
+    }
+    let refreshes = 0
+    let fails = false
+    const refreshing: Exchange = {
+      ...hedge.exchange,
+      refreshInstrument: Effect.suspend(() => {
+        refreshes += 1
+        return fails ? Effect.fail(new InvalidResponse({ venue: "aster-futures", detail: "exchangeInfo: no symbol ASTERUSDT" })) : Effect.succeed(fresh)
+      })
+    }
+    const wrapped = journaled(refreshing, journal, runId)
+    expect(run(wrapped.refreshInstrument!)).toBe(fresh)
+    expect(refreshes).toBe(1)
+    // a failed refresh reaches the caller unchanged
+    fails = true
+    const error = failure(wrapped.refreshInstrument!)
+    expect([error._tag, error.message, refreshes]).toEqual(["InvalidResponse", new InvalidResponse({ venue: "aster-futures", detail: "exchangeInfo: no symbol ASTERUSDT" }).message, 2])
+    expect(hedge.calls).toEqual([])
+    expect(run(journal.pendingIntents())).toEqual([])
+    expect("refreshInstrument" in journaled(hedge.exchange, journal, runId)).toBe(false)
     close()
   })
 

@@ -8,9 +8,10 @@ import { BigDecimal, Option } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import { type Decimal, formatDecimal } from "../src/core/domain/decimal"
+import { type Decimal, decimal, formatDecimal, isMultipleOf } from "../src/core/domain/decimal"
 import { inspectJournal, type LocalExchange, netChange, positions, readReport, startLive, startLocalExchange, waitFor } from "./support/live-processes"
 import { pnlFromListedCashFlows } from "./support/reconcile"
+import { writeScript } from "./support/scripted-market"
 
 let running: Array<LocalExchange> = []
 afterEach(async () => {
@@ -38,25 +39,34 @@ const matrix: ReadonlyArray<readonly [string, string]> = [
   ["hedge stream disconnected", socket("user.orderUpdate", "disconnect")]
 ]
 
+/**
+ * `npm run live` on the local exchange until its cycles are done: exit 0, flat across venues (the
+ * venues' own positions say so), the journal consistent (nothing pending or in doubt), the report
+ * completed and reconciling, every maker fill hedged.
+ */
+const runsFlat = async (local: LocalExchange) => {
+  const before = await positions(local.config)
+  const journal = path.join(local.dir, "journal.db")
+  const reportFile = path.join(local.dir, "live.json")
+  const live = startLive(local.config, journal, ["--report-json", reportFile])
+  expect(await live.exited, live.output()).toBe(0)
+  expect(formatDecimal(netChange(before, await positions(local.config))), live.output()).toBe("0")
+  const state = await inspectJournal(journal)
+  expect(state.pending).toEqual([])
+  expect(state.inDoubt).toEqual([])
+  const report = readReport(reportFile)
+  expect(report.run.outcome).toBe("completed")
+  expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
+  // every maker fill was hedged, and the report holds both sides of it
+  expect(report.venues["backpack"]!.makerQty).toBe(report.venues["aster-futures"]!.takerQty)
+  return { live, report }
+}
+
 describe("npm run live under the local exchange's faults", () => {
   it.each(matrix)("%s: flat across venues, journal consistent", async (_name, plan) => {
     const local = await startLocalExchange({ maxCycles: 2, faults: plan })
     running.push(local)
-    const before = await positions(local.config)
-    const journal = path.join(local.dir, "journal.db")
-    const reportFile = path.join(local.dir, "live.json")
-    const live = startLive(local.config, journal, ["--report-json", reportFile])
-    const code = await live.exited
-    expect(code, live.output()).toBe(0)
-    expect(formatDecimal(netChange(before, await positions(local.config))), live.output()).toBe("0")
-    const state = await inspectJournal(journal)
-    expect(state.pending).toEqual([])
-    expect(state.inDoubt).toEqual([])
-    const report = readReport(reportFile)
-    expect(report.run.outcome).toBe("completed")
-    expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
-    // every maker fill was hedged, and the report holds both sides of it
-    expect(report.venues["backpack"]!.makerQty).toBe(report.venues["aster-futures"]!.takerQty)
+    await runsFlat(local)
   })
 
   it("a hedge venue refusing every hedge trips the kill switch: exit 3 (not worth an automatic restart), the reason, the exposure in the report", async () => {
@@ -76,6 +86,31 @@ describe("npm run live under the local exchange's faults", () => {
     // every refused hedge is recorded as refused, none is in doubt
     expect(state.inDoubt).toEqual([])
     expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["kill-switch"])
+  })
+
+  it("Backpack coarsens its tick during the run: the refused order re-reads the filters, trading goes on on the new grid, the run ends flat", async () => {
+    // Backpack quoted 1.95/2.05 (on both grids); trades alternate a buy at 2.12 and a sale at 1.88,
+    // both off a 0.05 tick, so an order at the last price (offset 0) is off it too
+    const market = writeScript(
+      Array.from({ length: 2400 }, (_, i) => [
+        { t: i * 250, venue: "bp" as const, quote: ["1.9500", "500", "2.0500", "500"] as const },
+        { t: i * 250, venue: "as" as const, quote: ["1.9995", "5000", "2.0005", "5000"] as const },
+        { t: i * 250 + 100, venue: "bp" as const, trade: [i % 2 ? "2.1200" : "1.8800", "1000", i % 2 ? "buy" : "sell"] as const }
+      ]).flat()
+    )
+    // the tick becomes 0.05 once Backpack answered its 2nd order (cycle 1's two legs)
+    const local = await startLocalExchange({ maxCycles: 3, market, faults: `filters:\n  - venue: backpack\n    after_orders: 2\n    tick_size: "0.05"\n` })
+    running.push(local)
+    const { live, report } = await runsFlat(local)
+    expect(local.exchange.output()).toMatch(/backpack ASTER_USDC_PERP filters changed: tick 0\.0001 → 0\.05/)
+    expect(live.output()).toMatch(/BP ASTER_USDC_PERP filters changed \(an order was refused: [^)]*\): tick 0\.0001 → 0\.05; trading on the new ones/)
+    expect(live.output()).toMatch(/re-pricing on the new BP filters/)
+    expect(report.cycles.count).toBe(3)
+    // cycle 1's two legs (a fill each: every trade is larger than the order) were priced on the
+    // old tick; cycles 2 and 3 traded on the new one
+    const makerPrices = report.fills.filter((f) => f.venue === "backpack").map((f) => f.price)
+    expect(makerPrices, makerPrices.join(" ")).toHaveLength(6)
+    expect(makerPrices.slice(2).filter((price) => !isMultipleOf(decimal(price), decimal("0.05"))), makerPrices.join(" ")).toEqual([])
   })
 
   it("a stop while the maker venue never answers the wind-down's cancel: the request times out (a wind-down runs as a finalizer, yet its timeouts hold), the cancel goes again, signed afresh, and the run ends flat", async () => {

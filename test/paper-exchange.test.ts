@@ -6,6 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Effect, Fiber, Option, Ref, TestClock } from "effect"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
+import type { Instrument } from "../src/core/domain/instrument"
 import type { FundingQuote, Ticker } from "../src/core/domain/market"
 import { VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
@@ -84,6 +85,44 @@ describe("paper venue", () => {
       expect(yield* filled(paper, order.id)).toBe("0")
       live.trade("1.5006", "1", "buy")
       expect(yield* filled(paper, order.id)).toBe("1")
+    }))
+
+  it.scoped("refreshInstrument takes the live venue's new filters into the book; one finer than the book's units is refused and the old ones kept", () =>
+    Effect.gen(function*() {
+      let listed: Instrument = PERP
+      const live = scriptedPublicVenue(PERP, TICKER, { refreshInstrument: Effect.sync(() => listed) })
+      const paper = yield* makePaperExchange(live.venue, { fees: testConfig().sim.maker, quotePollMs: HOUR })
+      const filters = (i: Instrument) => [s(i.tickSize), s(i.stepSize), s(i.minQty)]
+      const sell = (price: string, qty: string, clientId: string) =>
+        paper.placeLimit({ side: "sell", price: decimal(price), qty: decimal(qty), postOnly: true, timeInForce: "GTC", clientId })
+      listed = { ...PERP, tickSize: decimal("0.0005"), stepSize: decimal("0.1"), minQty: decimal("0.1") }
+      // until refreshed, the book keeps the filters read at the start
+      expect(filters(yield* paper.instrument)).toEqual(["0.0001", "0.01", "0.01"])
+      expect((yield* sell("1.5101", "5", "p0")).status).toBe("new")
+
+      expect(filters(yield* paper.refreshInstrument!)).toEqual(["0.0005", "0.1", "0.1"])
+      expect(filters(yield* paper.instrument)).toEqual(["0.0005", "0.1", "0.1"])
+      const refused = [
+        yield* Effect.flip(sell("1.5101", "5", "p1")),
+        yield* Effect.flip(sell("1.5105", "5.05", "p2")),
+        yield* Effect.flip(paper.placeMarket({ side: "buy", qty: decimal("5.05"), clientId: "p3" }))
+      ]
+      expect(refused.map((e) => e._tag === "OrderRejected" && e.code)).toEqual(["tick", "step", "step"])
+      expect((yield* sell("1.5105", "5.1", "p4")).status).toBe("new")
+      expect(s((yield* paper.placeMarket({ side: "buy", qty: decimal("5.1"), clientId: "p5" })).filledQty)).toBe("5.1")
+
+      // a tick finer than the book's price units (4 decimals): refused, the filters stay
+      listed = { ...listed, tickSize: decimal("0.00005") }
+      const finer = yield* Effect.flip(paper.refreshInstrument!)
+      expect(finer._tag === "InvalidResponse" && finer.detail).toContain("tickSize 0.00005 is finer than the venue's price units (4 decimals)")
+      expect(filters(yield* paper.instrument)).toEqual(["0.0005", "0.1", "0.1"])
+      expect((yield* Effect.flip(sell("1.5106", "5", "p6")))._tag).toBe("OrderRejected")
+    }))
+
+  it.scoped("has no refreshInstrument where the live venue has none", () =>
+    Effect.gen(function*() {
+      const paper = yield* paperVenue(yield* Ref.make(quote(HOUR, "0.0001", "1.5")))
+      expect(paper.refreshInstrument).toBeUndefined()
     }))
 
   it.live("the ticker is polled only while the stream is quiet", () =>

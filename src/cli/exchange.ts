@@ -56,7 +56,10 @@ const command = Command.make("exchange", { db, portBackpack, portAster, portAste
       yield* Console.log(`in a config: bp.base_url: "${urls.backpack}"; aster.base_url: "${urls.asterFutures}" with aster.market: futures, or "${urls.asterSpot}" with aster.market: spot`)
       const asterNames = accountBook.aster.map((a) => a.account === DEFAULT_TEST_ACCOUNT.account ? `${a.account} (V1 key ${a.apiKey}, V3 signer ${a.signer})` : a.account)
       yield* Console.log(`accounts: Backpack: any ED25519 key; Aster: ${asterNames.length > 0 ? asterNames.join(", ") : "none"}`)
-      yield* Console.log(`faults: ${plan.http.length + plan.socket.length === 0 ? "none" : `${plan.http.length} HTTP and ${plan.socket.length} WebSocket rules, seed ${plan.seed}`}`)
+      const filterChanges = plan.filters?.length ?? 0
+      const rules = plan.http.length + plan.socket.length === 0 ? [] : [`${plan.http.length} HTTP and ${plan.socket.length} WebSocket rules, seed ${plan.seed}`]
+      const changes = filterChanges === 0 ? [] : [`${filterChanges} filter change${filterChanges === 1 ? "" : "s"}`]
+      yield* Console.log(`faults: ${rules.length + changes.length === 0 ? "none" : [...rules, ...changes].join("; ")}`)
       for (const warning of running.warnings) yield* Console.error(`warning: ${warning}`)
 
       if (Option.isSome(args.writeConfig)) {

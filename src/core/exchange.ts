@@ -16,8 +16,15 @@ export type OrderRef = { readonly orderId: string } | { readonly clientId: strin
 
 export interface Exchange {
   readonly venue: Venue
-  /** tick size, step size, minimum quantity and notional */
+  /** tick size, step size, minimum quantity and notional, as last read from the venue */
   readonly instrument: Effect.Effect<Instrument, ExchangeError>
+  /**
+   * Optional, live venues: reads the instrument's filters anew from the venue (a venue may change
+   * a symbol's tick or step size, or its minimums, while a run goes on); `instrument` and the
+   * adapter's own checks of an order's grid follow the new ones from then on. Absent where the
+   * filters cannot change (a backtest replays a recording's).
+   */
+  readonly refreshInstrument?: Effect.Effect<Instrument, ExchangeError>
   /** best bid/ask and last traded price as the strategy currently sees them */
   readonly ticker: Effect.Effect<Ticker, ExchangeError>
   /** resolves once the venue acknowledged (or refused) the order */

@@ -68,6 +68,8 @@ export const journaled = (exchange: Exchange, journal: JournalService, runId: nu
       }),
     queryOrder: (ref) => exchange.queryOrder(ref).pipe(Effect.tap(recordAnswer)),
     // history reads: the runner journals what they return (fills recorded twice are a no-op)
+    // a read of the venue's filters: nothing to journal, and the venue's own checks follow it
+    ...(exchange.refreshInstrument !== undefined ? { refreshInstrument: exchange.refreshInstrument } : {}),
     ...(exchange.orderFills !== undefined ? { orderFills: exchange.orderFills } : {}),
     ...(exchange.fundingPayments !== undefined ? { fundingPayments: exchange.fundingPayments } : {}),
     ...(exchange.openingMargin !== undefined ? { openingMargin: exchange.openingMargin } : {}),

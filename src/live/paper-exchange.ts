@@ -10,6 +10,9 @@
  * market order fills against the quoted size (or the book) and the impact model beyond it. While
  * the stream is quiet the ticker is polled instead (sizes unknown: the engine assumes them).
  *
+ * The venue's filters are re-read when asked (`refreshInstrument`): the book checks new orders
+ * against them from then on.
+ *
  * Funding (perps) follows the venue's own clock: its announced rate and mark price are read
  * every half minute and once more just before each funding time, which then settles the paper
  * position at them (`fundingPayments`, collected by the runner as a live venue's history is).
@@ -18,6 +21,7 @@ import { Effect, type Scope } from "effect"
 import { type Decimal, decimal, decimalsOf, toUnits } from "../core/domain/decimal"
 import type { MarketEvent } from "../core/domain/market"
 import type { OrderUpdate } from "../core/domain/order"
+import { InvalidResponse } from "../core/errors"
 import type { Exchange } from "../core/exchange"
 import type { SimVenueParams } from "../core/config/config"
 import { makeUpdateMailbox } from "../adapters/common/update-mailbox"
@@ -110,6 +114,17 @@ export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect
         ? {
           fundingQuote: live.fundingQuote,
           fundingPayments: (sinceMs: number) => Effect.sync(() => book.fundingPayments(ACCOUNT).filter((payment) => payment.ts >= sinceMs))
+        }
+        : {}),
+      // the live venue's new filters, which the book checks new orders against from then on; one finer
+      // than the book's units (the decimals of the filters at the start) fails and leaves the old ones
+      ...(live.refreshInstrument !== undefined
+        ? {
+          refreshInstrument: Effect.flatMap(live.refreshInstrument, (fresh) =>
+            Effect.try({
+              try: () => book.changeFilters({ tickSize: fresh.tickSize, stepSize: fresh.stepSize, minQty: fresh.minQty, minNotional: fresh.minNotional }),
+              catch: (cause) => new InvalidResponse({ venue: live.venue, detail: `the paper book cannot take the venue's new filters: ${cause instanceof Error ? cause.message : String(cause)}` })
+            }))
         }
         : {}),
       // the venue's own market messages (a recording of a paper run keeps them)

@@ -110,13 +110,22 @@ export class VenueEngine {
 
   constructor(
     readonly venue: Venue,
-    readonly instrument: EngineInstrument,
+    private filters: EngineInstrument,
     private readonly queue: QueueModel,
     private readonly impact: ImpactModel,
     private readonly loadDepth: (snapshotId: number) => DepthLevels,
     private readonly listener: EngineListener,
     private readonly options: EngineOptions
   ) {}
+
+  get instrument(): EngineInstrument {
+    return this.filters
+  }
+
+  /** The venue changed its filters: orders entered from now on are checked against these; resting ones stay. */
+  changeFilters(instrument: EngineInstrument): void {
+    this.filters = instrument
+  }
 
   get restingCount(): number {
     return this.resting.length

@@ -2,15 +2,17 @@
  * A small in-test LocalVenue for the Aster wire-protocol contract tests (the real venue-book is
  * written elsewhere): one symbol, ASTERUSDT (tick 0.0001, step 0.01, min qty 0.01, min notional 5),
  * a quote set by the test, market orders filled whole at the touch, limit orders resting until the
- * test fills them, a clock the test can skew. Also scripted Faults and fixed LocalAccounts.
+ * test fills them, a clock the test can skew, filters the test can change while it runs. Also
+ * scripted Faults and fixed LocalAccounts.
  */
 import { BigDecimal, Effect } from "effect"
 import type { Balance } from "../../src/core/domain/account"
-import { type Decimal, decimal, ZERO } from "../../src/core/domain/decimal"
+import { type Decimal, decimal, formatDecimal, ZERO } from "../../src/core/domain/decimal"
 import { checkFilters, type Instrument } from "../../src/core/domain/instrument"
 import { type Fill, isOpenStatus, type Order, type OrderUpdate, type Side, type TimeInForce } from "../../src/core/domain/order"
 import type { Venue } from "../../src/core/domain/venue"
 import type { Faults, HttpFault, LocalAccounts, LocalMarketEvent, LocalOrderRef, LocalVenue, SocketFault } from "../../src/sim/local-exchange/types"
+import { withFilterChange } from "../../src/sim/local-exchange/venue-book"
 
 export const V1_KEY = { apiKey: "test-aster-api-key", apiSecret: "test-aster-api-secret" }
 /** the reference's V3 demo wallet (its signer key is public test data) */
@@ -47,10 +49,12 @@ export interface FakeAsterVenue extends LocalVenue {
   /** fills a resting limit order (whole remaining quantity by default) at its price, as maker */
   fillResting(orderId: string, qty?: string): void
   trade(price: string, qty: string, takerSide: Side): void
+  /** the venue lists (and checks orders against) this instrument from now on, as given: no check of its own */
+  setInstrument(next: Instrument): void
 }
 
 export const makeFakeAsterVenue = (venue: Extract<Venue, "aster-futures" | "aster-spot">): FakeAsterVenue => {
-  const instrument: Instrument = {
+  let instrument: Instrument = {
     venue,
     symbol: "ASTERUSDT",
     base: "ASTER",
@@ -80,7 +84,10 @@ export const makeFakeAsterVenue = (venue: Extract<Venue, "aster-futures" | "aste
   const self: FakeAsterVenue = {
     skewMs: 0,
     venue,
-    instrument,
+    // read on every request (asterRoutes): the filters may change while the venue runs
+    get instrument() {
+      return instrument
+    },
     leverage: venue === "aster-spot" ? 1 : 10,
     // what it charges: no maker fee, TAKER_FEE on takers
     fees: { maker: ZERO, taker: TAKER_FEE },
@@ -197,6 +204,21 @@ export const makeFakeAsterVenue = (venue: Extract<Venue, "aster-futures" | "aste
       marketListeners.forEach((f) => f({ kind: "depth", ts: self.now() }))
     },
     placements: (clientId) => received.get(clientId) ?? 0,
+    // exchangeInfo lists the new filters and new orders are checked against them (decimals: no units to be off)
+    changeFilters: (change) => {
+      const problems = (["tickSize", "stepSize", "minQty", "minNotional"] as const).flatMap((field) => {
+        const value = change[field]
+        if (value === undefined) return []
+        const step = field === "tickSize" || field === "stepSize"
+        return (step ? BigDecimal.isPositive(value) : !BigDecimal.isNegative(value)) ? [] : [`${field} ${formatDecimal(value)} must be ${step ? "positive" : "0 or more"}`]
+      })
+      if (problems.length > 0) throw new Error(`cannot change the filters: ${problems.join("; ")}`)
+      instrument = withFilterChange(instrument, change)
+      return instrument
+    },
+    setInstrument: (next) => {
+      instrument = next
+    },
     fillResting: (orderId, qty) => {
       const held = orders.get(orderId)
       if (!held || !isOpenStatus(held.order.status)) throw new Error(`order ${orderId} is not resting`)

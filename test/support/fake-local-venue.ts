@@ -3,14 +3,16 @@
  * queue, no impact): the test moves the market with `quote` and `trade`, the engine decides fills,
  * and every placement, fill and cancel reaches the account's order-update listeners. Time is the
  * wall clock (plus `skewMs`), since the protocol under test runs over real loopback sockets.
+ * The filters may change while it runs (`changeFilters`) within the decimals it was built with.
  */
 import { BigDecimal } from "effect"
 import type { Balance } from "../../src/core/domain/account"
 import { type Decimal, decimal, decimalsOf, formatDecimal, fromUnits, toUnits, ZERO } from "../../src/core/domain/decimal"
 import type { Instrument } from "../../src/core/domain/instrument"
 import type { Fill, Order, OrderUpdate, Side } from "../../src/core/domain/order"
-import { type SimOrder, VenueEngine } from "../../src/sim/engine"
+import { type EngineInstrument, type SimOrder, VenueEngine } from "../../src/sim/engine"
 import type { LocalFunding, LocalMarketEvent, LocalOrderRef, LocalVenue } from "../../src/sim/local-exchange/types"
+import { filterChangeProblems, withFilterChange } from "../../src/sim/local-exchange/venue-book"
 import { linearImpact } from "../../src/sim/models/impact"
 import { conservativeQueue } from "../../src/sim/models/queue"
 
@@ -50,9 +52,11 @@ export interface FakeLocalVenue extends LocalVenue {
 }
 
 export const makeFakeLocalVenue = (options: FakeVenueOptions = {}): FakeLocalVenue => {
-  const instrument = options.instrument ?? PERP
-  const priceScale = decimalsOf(instrument.tickSize)
-  const qtyScale = decimalsOf(instrument.stepSize)
+  const initial = options.instrument ?? PERP
+  // venue and symbol never change: only the filters do (changeFilters)
+  let instrument = initial
+  const priceScale = decimalsOf(initial.tickSize)
+  const qtyScale = decimalsOf(initial.stepSize)
   const priceUnits = (d: Decimal) => Number(toUnits(d, priceScale))
   const qtyUnits = (d: Decimal) => Number(toUnits(d, qtyScale))
   const feeRate = decimal(options.feeRate ?? "0.0002")
@@ -96,7 +100,19 @@ export const makeFakeLocalVenue = (options: FakeVenueOptions = {}): FakeLocalVen
 
   const venue: FakeLocalVenue = {
     venue: instrument.venue,
-    instrument,
+    // read on every request (backpackRoutes): the filters may change while the venue runs
+    get instrument() {
+      return instrument
+    },
+    // as the venue book's: its units are the decimals of the filters it was built with
+    changeFilters: (change) => {
+      const problems = filterChangeProblems(change, priceScale, qtyScale)
+      if (problems.length > 0) throw new Error(`cannot change the filters: ${problems.map((p) => `${p.field} ${p.value} ${p.reason}`).join("; ")}`)
+      instrument = withFilterChange(instrument, change)
+      // GET /api/v1/market lists the new ones; the engine checks the orders entered from now on
+      engine.changeFilters(engineFiltersOf(instrument))
+      return instrument
+    },
     leverage: 10,
     skewMs: 0,
     maxOrder: decimal("1000"),
@@ -210,14 +226,16 @@ export const makeFakeLocalVenue = (options: FakeVenueOptions = {}): FakeLocalVen
     return ids.find((id) => engine.order(id)?.clientId === ref.clientId)
   }
 
+  const engineFiltersOf = (i: Instrument): EngineInstrument => ({
+    tickUnits: priceUnits(i.tickSize),
+    stepUnits: qtyUnits(i.stepSize),
+    minQtyUnits: qtyUnits(i.minQty),
+    minNotionalUnits: toUnits(i.minNotional, priceScale + qtyScale)
+  })
+
   const engine: VenueEngine = new VenueEngine(
     instrument.venue,
-    {
-      tickUnits: priceUnits(instrument.tickSize),
-      stepUnits: qtyUnits(instrument.stepSize),
-      minQtyUnits: qtyUnits(instrument.minQty),
-      minNotionalUnits: toUnits(instrument.minNotional, priceScale + qtyScale)
-    },
+    engineFiltersOf(instrument),
     conservativeQueue,
     linearImpact(0, 1_000_000),
     () => {

@@ -8,9 +8,10 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Socket from "@effect/platform/Socket"
-import { BigDecimal, Data, Duration, Effect, Either, Layer, Option, Schema, type Scope } from "effect"
+import { BigDecimal, Data, Duration, Effect, Either, Layer, Option, Ref, Schema, type Scope } from "effect"
 import type { HedgeConfig } from "../../core/config/config"
 import { type Decimal, formatDecimal, parseDecimal, ZERO } from "../../core/domain/decimal"
+import { filterChanges } from "../../core/domain/instrument"
 import { isOpenStatus, type Order, type OrderUpdate } from "../../core/domain/order"
 import { type ExchangeError, InvalidResponse, OrderRejected } from "../../core/errors"
 import { type Exchange, HedgeVenue } from "../../core/exchange"
@@ -97,7 +98,17 @@ export const makeAsterExchange = (
     const { venue, symbol } = options
     const streamUrl = (options.streamUrl ?? defaultStreamUrl(options.baseUrl)).replace(/\/+$/, "")
     yield* client.clock.resync
-    const { rules } = yield* client.symbolRules(symbol)
+    // replaceable: a venue may change the symbol's filters while we run (`refreshInstrument`)
+    const rulesRef = yield* Ref.make((yield* client.symbolRules(symbol)).rules)
+    const currentInstrument = Effect.map(Ref.get(rulesRef), (rules) => rules.instrument)
+    /** exchangeInfo read again; the rules are replaced only once the new ones decoded and validated */
+    const refreshInstrument = Effect.gen(function*() {
+      const { rules } = yield* client.symbolRules(symbol)
+      const before = yield* Ref.getAndSet(rulesRef, rules)
+      const changes = filterChanges(before.instrument, rules.instrument)
+      if (changes.length > 0) yield* Effect.logDebug(`${venue} ${symbol}: filters changed (${changes.join(", ")}); orders are checked against the new ones`)
+      return rules.instrument
+    })
     // before anything is sent: in Hedge Mode no hedge of ours would be accepted. A read that
     // fails (wrong keys, say) refuses nothing here: the signed reads that follow say why. It is
     // said, though: unchecked, a Hedge Mode account would refuse the first hedge after its fill
@@ -208,10 +219,12 @@ export const makeAsterExchange = (
 
     const exchange: Exchange = {
       venue,
-      instrument: Effect.succeed(rules.instrument),
+      instrument: currentInstrument,
+      refreshInstrument,
       ticker: stream === undefined ? restTicker : Effect.flatMap(stream.ticker, Option.match({ onNone: () => restTicker, onSome: Effect.succeed })),
       placeMarket: (request) =>
         Effect.gen(function*() {
+          const rules = yield* Ref.get(rulesRef)
           const quantity = yield* gridded(request.qty, rules.marketLot.stepSize, "quantity", "MARKET_LOT_SIZE step")
           own.register(request.clientId)
           const wire = yield* client.newOrder({ symbol, side: wireSide(request.side), type: "MARKET", quantity, clientId: request.clientId })
@@ -219,6 +232,8 @@ export const makeAsterExchange = (
         }),
       placeLimit: (request) =>
         Effect.gen(function*() {
+          // one reading of the rules for both checks: a refresh in between cannot mix two grids
+          const rules = yield* Ref.get(rulesRef)
           const price = yield* gridded(request.price, rules.tickSize, "price", "PRICE_FILTER tick")
           const quantity = yield* gridded(request.qty, rules.limitLot.stepSize, "quantity", "LOT_SIZE step")
           own.register(request.clientId)
@@ -248,9 +263,9 @@ export const makeAsterExchange = (
       nextUpdate: updates.take,
       position: client.market === "futures"
         ? Effect.map(client.positionRisk(symbol), (rows) => ({ venue, symbol, qty: positionQtyOf(rows, symbol) }))
-        : Effect.map(client.spotAccount, (account) => {
+        : Effect.map(Effect.zip(client.spotAccount, currentInstrument), ([account, instrument]) => {
           // spot holds no position: the base asset's balance stands for it
-          const base = account.balances.find((b) => b.asset === rules.instrument.base)
+          const base = account.balances.find((b) => b.asset === instrument.base)
           return { venue, symbol, qty: base ? BigDecimal.sum(base.free, base.locked) : ZERO }
         }),
       balances: client.market === "futures"
@@ -270,7 +285,7 @@ export const makeAsterExchange = (
             const leverage = text === undefined ? Option.none() : Option.filter(parseDecimal(text), BigDecimal.isPositive)
             if (Option.isNone(leverage)) return yield* new InvalidResponse({ venue, detail: `positionRisk tells no leverage for ${symbol} (${text ?? "none"})` })
             if (Either.isLeft(shared)) yield* Effect.logDebug(`Aster margin mode unread: ${shared.left.message}`)
-            const asset = rules.instrument.quote
+            const asset = (yield* currentInstrument).quote
             return {
               venue,
               asset,

@@ -12,7 +12,7 @@ import type { HedgeConfig } from "../../core/config/config"
 import type { FundingPayment } from "../../core/accounting/ledger"
 import type { Balance } from "../../core/domain/account"
 import { type Decimal, formatDecimal, isMultipleOf, ZERO } from "../../core/domain/decimal"
-import type { Instrument } from "../../core/domain/instrument"
+import { filterChanges, type Instrument } from "../../core/domain/instrument"
 import { type Fill, isOpenStatus, type LimitOrderRequest, type MarketOrderRequest, type Order, type Side } from "../../core/domain/order"
 import { type ExchangeError, InsufficientBalance, InvalidResponse, OrderRejected, RateLimited, UnknownOrder, VenueUnavailable } from "../../core/errors"
 import type { OrderRef } from "../../core/exchange"
@@ -192,8 +192,10 @@ export interface BackpackClient {
   readonly symbol: string
   readonly clock: ServerClock
   readonly clientIds: ClientIds
-  /** GET /api/v1/market, fetched once */
+  /** GET /api/v1/market, fetched once and kept until `refreshInstrument` reads it anew */
   readonly instrument: Effect.Effect<Instrument, ExchangeError>
+  /** GET /api/v1/market again: the kept instrument is replaced only by an answer that passes the same checks */
+  readonly refreshInstrument: Effect.Effect<Instrument, ExchangeError>
   /** GET /api/v1/ticker */
   readonly lastPrice: Effect.Effect<Decimal, ExchangeError>
   /** GET /api/v1/depth */
@@ -318,18 +320,23 @@ export const makeBackpackClient = (
     // ---- market data ----
 
     const cachedInstrument = yield* Ref.make(Option.none<Instrument>())
-    const instrument = Effect.flatMap(Ref.get(cachedInstrument), Option.match({
-      onSome: Effect.succeed,
-      onNone: () =>
-        request({ method: "GET", path: "/api/v1/market", query: bySymbol, idempotent: true }, WireMarket).pipe(
-          Effect.filterOrFail(
-            (market) => market.symbol === symbol,
-            (market) => new InvalidResponse({ venue: VENUE, detail: `GET /api/v1/market: field symbol: asked for ${symbol}, got ${market.symbol}` })
-          ),
-          Effect.map(toInstrument),
-          Effect.tap((found) => Ref.set(cachedInstrument, Option.some(found)))
-        )
-    }))
+    /** the market as the venue lists it now, checked; the cache is set only once it passed */
+    const fetchInstrument = request({ method: "GET", path: "/api/v1/market", query: bySymbol, idempotent: true }, WireMarket).pipe(
+      Effect.filterOrFail(
+        (market) => market.symbol === symbol,
+        (market) => new InvalidResponse({ venue: VENUE, detail: `GET /api/v1/market: field symbol: asked for ${symbol}, got ${market.symbol}` })
+      ),
+      Effect.map(toInstrument),
+      Effect.tap((found) => Ref.set(cachedInstrument, Option.some(found)))
+    )
+    const instrument = Effect.flatMap(Ref.get(cachedInstrument), Option.match({ onSome: Effect.succeed, onNone: () => fetchInstrument }))
+    const refreshInstrument = Effect.gen(function*() {
+      const before = yield* Ref.get(cachedInstrument)
+      const after = yield* fetchInstrument
+      const changes = Option.match(before, { onNone: () => [], onSome: (old) => filterChanges(old, after) })
+      if (changes.length > 0) yield* Effect.logDebug(`backpack ${symbol}: filters changed (${changes.join(", ")}); orders are checked against the new ones`)
+      return after
+    })
 
     // a market without a trade yet answers 0: no price to quote from
     const lastPrice = request({ method: "GET", path: "/api/v1/ticker", query: bySymbol, idempotent: true }, WireTicker).pipe(
@@ -554,6 +561,7 @@ export const makeBackpackClient = (
       clock,
       clientIds,
       instrument,
+      refreshInstrument,
       lastPrice,
       bookTop,
       depthBook,

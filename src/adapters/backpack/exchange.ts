@@ -165,6 +165,7 @@ export const makeBackpackExchange = (
     const client = yield* makeBackpackClient(config, options)
     const symbol = config.symbol
     yield* client.clock.resync
+    // base, quote and kind: a venue's filter change leaves them as they are
     const instrument = yield* client.instrument
 
     const own = new OwnOrders()
@@ -319,7 +320,9 @@ export const makeBackpackExchange = (
 
     const exchange: Exchange = {
       venue: VENUE,
-      instrument: Effect.succeed(instrument),
+      // the client's kept instrument, which its placeLimit / placeMarket check orders against
+      instrument: client.instrument,
+      refreshInstrument: client.refreshInstrument,
       ticker,
       placeLimit: (request) => Effect.map(client.placeLimit(request), (order) => own.absorb(order)),
       placeMarket: (request) => Effect.map(client.placeMarket(request), (order) => own.absorb(order)),

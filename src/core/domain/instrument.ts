@@ -58,3 +58,11 @@ export const passivePrice = (instrument: Instrument, side: "buy" | "sell", raw: 
 
 /** Largest tradable quantity not above `qty` (never over-trades). */
 export const floorQty = (instrument: Instrument, qty: Decimal): Decimal => roundToStep(qty, instrument.stepSize, "floor")
+
+const FILTER_NAMES = [["tickSize", "tick"], ["stepSize", "step"], ["minQty", "min qty"], ["minNotional", "min notional"]] as const
+
+/** What changed between two readings of an instrument's filters, e.g. `tick 0.0001 → 0.001` (none: the same). */
+export const filterChanges = (before: Instrument, after: Instrument): Array<string> =>
+  FILTER_NAMES.flatMap(([key, name]) =>
+    BigDecimal.equals(before[key], after[key]) ? [] : [`${name} ${formatDecimal(before[key])} → ${formatDecimal(after[key])}`]
+  )

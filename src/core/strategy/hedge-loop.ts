@@ -14,12 +14,12 @@
  */
 import { BigDecimal, Data, Effect, Either, Option, Ref, Schedule } from "effect"
 import type { HedgeConfig } from "../config/config"
-import { type Decimal, decimal, decimalsOf, divideToScale, formatDecimal, ZERO } from "../domain/decimal"
-import { type Instrument, passivePrice } from "../domain/instrument"
+import { type Decimal, decimal, decimalsOf, divideToScale, formatDecimal, roundToStep, ZERO } from "../domain/decimal"
+import { filterChanges, floorQty, type Instrument, passivePrice } from "../domain/instrument"
 import { isOpenStatus, opposite, type Order, type Side, signedQty } from "../domain/order"
 import { venueLabel } from "../domain/venue"
 import { type ExchangeError, InsufficientBalance, OrderRejected } from "../errors"
-import { HedgeVenue, MakerVenue } from "../exchange"
+import { type Exchange, HedgeVenue, MakerVenue } from "../exchange"
 import { logLine } from "../log-line"
 import { Exposure } from "./exposure"
 import { type HedgeSent, StrategyObserver } from "./observer"
@@ -57,6 +57,12 @@ const HUNDRED = decimal("100")
 const CROSS_RETRY_MS = 500
 /** the longest pause between a stop's hedge attempts */
 const WIND_DOWN_MAX_BACKOFF_MS = 5000
+/**
+ * How often a cycle's start re-reads the venues' filters. A venue may change a symbol's tick or
+ * step size while a run goes on: a refused order re-reads them at once, this catches a change no
+ * order ran into (a finer tick, a lower minimum) within a quarter of an hour.
+ */
+const FILTERS_RECHECK_MS = 15 * 60_000
 
 const utcClock = (ms: number): string => new Date(ms).toISOString().slice(11, 16)
 
@@ -65,13 +71,55 @@ export const runHedgeLoop = (params: StrategyParams) =>
     const maker = yield* MakerVenue
     const hedge = yield* HedgeVenue
     const observer = yield* StrategyObserver
-    const makerInstrument = yield* maker.instrument
-    const hedgeInstrument = yield* hedge.instrument
+    // the filters every price and size is rounded to: replaced when a venue changes them (refreshFilters)
+    let makerInstrument = yield* maker.instrument
+    let hedgeInstrument = yield* hedge.instrument
     const makerName = venueLabel(maker.venue)
     const hedgeName = venueLabel(hedge.venue)
+    const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 
     const quantity = params.quantity
     yield* validateQuantity(quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last)
+    let filtersReadAt = yield* now
+    /** a venue changed its filters since trade.quantity was last checked against them */
+    let quantityToCheck = false
+
+    /**
+     * Re-reads one venue's filters (where the venue can say them anew); true when they changed,
+     * and from then on every price and size follows the new ones. A venue that cannot be read
+     * now leaves the filters as they were: the order that needed them fails as it would have.
+     */
+    const refreshFilters = (role: "maker" | "hedge", why: string): Effect.Effect<boolean> => {
+      const venue: Exchange = role === "maker" ? maker : hedge
+      if (venue.refreshInstrument === undefined) return Effect.succeed(false)
+      return venue.refreshInstrument.pipe(
+        Effect.flatMap((fresh) => {
+          const before = role === "maker" ? makerInstrument : hedgeInstrument
+          const changes = filterChanges(before, fresh)
+          if (changes.length === 0) return Effect.succeed(false)
+          if (role === "maker") makerInstrument = fresh
+          else hedgeInstrument = fresh
+          quantityToCheck = true
+          return Effect.as(Effect.logWarning(`${venueLabel(venue.venue)} ${fresh.symbol} filters changed (${why}): ${changes.join(", ")}; trading on the new ones`), true)
+        }),
+        Effect.catchAll((error) => Effect.as(Effect.logWarning(`could not re-read the ${venueLabel(venue.venue)} filters (${why}): ${error.message}`), false))
+      )
+    }
+
+    /** At a cycle's start: the filters re-read now and then, and trade.quantity checked against any new ones. */
+    const keepFiltersCurrent = Effect.gen(function*() {
+      const ts = yield* now
+      if (ts - filtersReadAt >= FILTERS_RECHECK_MS) {
+        filtersReadAt = ts
+        yield* refreshFilters("maker", "their periodic check")
+        yield* refreshFilters("hedge", "their periodic check")
+      }
+      if (!quantityToCheck) return
+      quantityToCheck = false
+      yield* validateQuantity(quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last).pipe(
+        Effect.mapError((error) => new StrategyConfigError({ reason: `the venues changed their filters, and ${error.reason}` }))
+      )
+    })
 
     const exposure = new Exposure()
     /** the maker order being worked, known by client id from before it is sent */
@@ -87,7 +135,6 @@ export const runHedgeLoop = (params: StrategyParams) =>
     )
     let clientSeq = 0
     const nextClientId = (kind: "m" | "h") => `${params.clientIdPrefix}${kind}${++clientSeq}`
-    const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 
     const reportExposure = Effect.flatMap(now, (ts) => observer.exposureChanged(exposure.unhedged, ts))
 
@@ -134,20 +181,45 @@ export const runHedgeLoop = (params: StrategyParams) =>
           hedgeInFlight = { cycle, leg, side: order.side, qty: order.qty, referencePrice, clientId }
           const attemptFailed = (reason: string) =>
             Effect.flatMap(now, (ts) => observer.hedgeFailed?.({ cycle, leg, side: order.side, qty: order.qty, clientId, reason, ts }) ?? Effect.void)
+          // a refusal may be the venue's new filters: its first one re-reads them, and if they
+          // changed the order is sized anew rather than sent again as it is
+          let filtersRead = false
+          let filtersChanged = false
+          const readFiltersOnRefusal = (error: ExchangeError) =>
+            error._tag !== "OrderRejected" || filtersRead
+              ? Effect.void
+              : Effect.suspend(() => {
+                filtersRead = true
+                return Effect.map(refreshFilters("hedge", `a hedge was refused: ${error.reason}`), (changed) => {
+                  filtersChanged = changed
+                })
+              })
           // a spot sell refused for want of balance comes back as what the account holds (src/core/strategy/spot-sell-shortfall.ts)
           const placed = yield* placeWithinHolding(
             {
               ...hedge,
               placeMarket: (r) =>
                 hedge.placeMarket(r).pipe(
-                  Effect.tapError((error) => Effect.zipRight(Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} failed: ${error.message}`), attemptFailed(error.message)))
+                  Effect.tapError((error) =>
+                    Effect.zipRight(Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} failed: ${error.message}`), Effect.zipRight(attemptFailed(error.message), readFiltersOnRefusal(error)))
+                  )
                 )
             },
             hedgeInstrument,
             request,
             schedule,
-            sellable
-          ).pipe(Effect.mapError((cause) => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause })))
+            sellable,
+            () => !filtersChanged
+          ).pipe(
+            Effect.catchIf(() => filtersChanged, () => Effect.succeed(undefined)),
+            Effect.mapError((cause) => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause }))
+          )
+          if (placed === undefined) {
+            // settled by client id like any hedge whose outcome is not known first: a refusal executed nothing, but the lookup costs one request, and is sure
+            yield* settleHedgeInFlight
+            yield* Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} is sized anew on the ${hedgeName} filters`)
+            continue
+          }
           hedgeInFlight = undefined
           if (Either.isLeft(placed)) {
             sellable = placed.left
@@ -200,7 +272,15 @@ export const runHedgeLoop = (params: StrategyParams) =>
         let announcedHedge = false
         let lastOrderId = ""
         while (BigDecimal.lessThan(filled, quantity)) {
-          const remaining = BigDecimal.subtract(quantity, filled)
+          // on the venue's step: only a step changed during the leg can leave the rest off it
+          const remaining = floorQty(makerInstrument, BigDecimal.subtract(quantity, filled))
+          if (!BigDecimal.isPositive(remaining) || BigDecimal.lessThan(remaining, makerInstrument.minQty)) {
+            // no order can trade it: the leg ends, its fills hedged as always
+            yield* Effect.logWarning(
+              `${tag} the leg's last ${formatDecimal(BigDecimal.subtract(quantity, filled))} is below the ${makerName} step or minimum order size (${formatDecimal(makerInstrument.stepSize)}, ${formatDecimal(makerInstrument.minQty)}): the leg ends with ${formatDecimal(filled)} filled`
+            )
+            break
+          }
           const ticker = yield* maker.ticker
           const price = limitPrice(makerInstrument, side, ticker.last, ticker.bid, ticker.ask, params.offsetPercent)
           yield* logLine(() => `${tag} ${makerName} limit ${side} price: ${formatDecimal(price)} (from last price ${formatDecimal(ticker.last)})`)
@@ -208,17 +288,14 @@ export const runHedgeLoop = (params: StrategyParams) =>
           yield* Ref.set(working, Option.some({ clientId: request.clientId }))
           const placed = yield* placeLimitTracked(maker, request, retry).pipe(
             Effect.map(Option.some),
-            Effect.catchIf(
-              (error): error is OrderRejected => error._tag === "OrderRejected" && (error.wouldTake === true || error.clientIdTaken === true),
-              (error) =>
-                Effect.as(
-                  error.wouldTake === true
-                    ? Effect.zipRight(Effect.log(`${tag} post-only order would cross the book; re-pricing`), Effect.sleep(CROSS_RETRY_MS))
-                    // never sent: the next client id goes instead
-                    : Effect.logWarning(`${tag} ${error.message}; sending it under the next client id`),
-                  Option.none<Order>()
-                )
-            )
+            Effect.catchTag("OrderRejected", (error) => {
+              if (error.wouldTake === true) return Effect.as(Effect.zipRight(Effect.log(`${tag} post-only order would cross the book; re-pricing`), Effect.sleep(CROSS_RETRY_MS)), Option.none<Order>())
+              // never sent: the next client id goes instead
+              if (error.clientIdTaken === true) return Effect.as(Effect.logWarning(`${tag} ${error.message}; sending it under the next client id`), Option.none<Order>())
+              // any other refusal may be the venue's new filters: priced and sized anew if they changed, else it stands
+              return Effect.flatMap(refreshFilters("maker", `an order was refused: ${error.reason}`), (changed) =>
+                changed ? Effect.as(Effect.log(`${tag} re-pricing on the new ${makerName} filters`), Option.none<Order>()) : Effect.fail(error))
+            })
           )
           if (Option.isNone(placed)) {
             yield* Ref.set(working, Option.none())
@@ -288,6 +365,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
     const cycle = (n: number) =>
       Effect.gen(function*() {
         yield* logLine(() => `[Cycle ${n}] start of a new hedge cycle`)
+        yield* keepFiltersCurrent
         yield* fundingGuard(n)
         yield* observer.cycleStarted(n, yield* now)
         yield* makerLeg(n, 1, "sell", quantity)
@@ -405,16 +483,18 @@ export const limitPrice = (
   const factor = BigDecimal.unsafeDivide(offsetPercent, HUNDRED)
   const raw = BigDecimal.multiply(last, side === "sell" ? BigDecimal.sum(decimal("1"), factor) : BigDecimal.subtract(decimal("1"), factor))
   const price = passivePrice(instrument, side, raw)
+  // the nearest price on the grid that does not cross: a quote may be off the grid (orders
+  // resting from before the venue coarsened its tick), so it is not simply bid + tick
   if (side === "sell") {
-    const floor = BigDecimal.sum(bid, instrument.tickSize)
+    const floor = BigDecimal.sum(roundToStep(bid, instrument.tickSize, "floor"), instrument.tickSize)
     return BigDecimal.isPositive(bid) && BigDecimal.lessThan(price, floor) ? floor : price
   }
-  const ceiling = BigDecimal.subtract(ask, instrument.tickSize)
+  const ceiling = BigDecimal.subtract(roundToStep(ask, instrument.tickSize, "ceil"), instrument.tickSize)
   return BigDecimal.isPositive(ask) && BigDecimal.greaterThan(price, ceiling) ? ceiling : price
 }
 
 /** The configured quantity must be tradable as is on both venues. */
-const validateQuantity = (quantity: Decimal, maker: Instrument, hedge: Instrument, price: Decimal) => {
+const validateQuantity = (quantity: Decimal, maker: Instrument, hedge: Instrument, price: Decimal): Effect.Effect<void, StrategyConfigError> => {
   const problems = quantityProblems(quantity, maker, hedge, price)
   return problems.length === 0
     ? Effect.void

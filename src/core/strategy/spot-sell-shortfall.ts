@@ -32,11 +32,13 @@ export const placeWithinHolding = (
   instrument: Instrument,
   request: MarketOrderRequest,
   retry: Schedule.Schedule<unknown, unknown>,
-  sellable: Sellable | undefined
+  sellable: Sellable | undefined,
+  /** whether a refusal may be retried as it is: not once the filters the order was sized by have changed */
+  retryAsItIs: () => boolean = () => true
 ): Effect.Effect<Either.Either<Order, Sellable>, ExchangeError> => {
   const firstRefusalForBase = (error: ExchangeError): error is InsufficientBalance =>
     error._tag === "InsufficientBalance" && isSpotSell(instrument, request.side) && sellable === undefined
-  return placeMarketTracked(venue, request, retry, (refusal) => !firstRefusalForBase(refusal)).pipe(
+  return placeMarketTracked(venue, request, retry, (refusal) => !firstRefusalForBase(refusal) && retryAsItIs()).pipe(
     Effect.map(Either.right),
     Effect.catchIf(firstRefusalForBase, (refusal) => Effect.map(heldToSell(venue, instrument, refusal, request.qty), Either.left))
   )

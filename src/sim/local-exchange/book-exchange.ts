@@ -25,7 +25,8 @@ export const bookExchange = (book: LocalVenue, account: string, parts: BookExcha
   const venue = book.venue
   return {
     venue,
-    instrument: Effect.succeed(book.instrument),
+    // read per call: the book's filters may change while it runs
+    instrument: Effect.sync(() => book.instrument),
     ticker: parts.ticker,
     placeLimit: (request) =>
       Effect.suspend(() => {

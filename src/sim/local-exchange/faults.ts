@@ -32,6 +32,14 @@
  *   - stream: "user.orderUpdate"
  *     every: 2
  *     fault: { kind: reorder, ms: 500 }  # sent after the next message, or 500 ms later
+ * filters:                               # the venue changes a symbol's filters while the bot runs
+ *   - venue: backpack                    # backpack | aster-futures | aster-spot
+ *     after_orders: 3                    # right after the venue answered its 3rd order placement
+ *     tick_size: "0.001"                 # any of tick_size, step_size, min_qty, min_notional
+ *   - venue: aster-futures
+ *     after_seconds: 20                  # 20 s after the exchange started (exactly one trigger)
+ *     step_size: 0.1
+ *     min_notional: 10
  * ```
  *
  * Faults are exactly the contract's `HttpFault` / `SocketFault`:
@@ -52,13 +60,22 @@
  * Every matching rule counts every matching request; the first rule (in file order) that fires
  * wins. Each rule draws from its own random stream seeded from the plan's seed and its position,
  * so a run is deterministic for a seed and the order in which requests reach each rule.
+ *
+ * Filter changes (`filters`) are not faults of a request but of the market, as a venue that
+ * re-grids a symbol while a bot trades it: each entry replaces some of a venue's filters once,
+ * either right after the venue answered its Nth order placement (`after_orders`: an order that
+ * reached the venue's book, accepted or refused by it, any account; counted from when the plan
+ * was set) or `after_seconds` after the exchange started. Orders resting then stay on the book;
+ * orders entered afterwards are checked against the new filters. A value off the venue's price or
+ * quantity units is refused when the exchange starts.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
-import { Data, Effect, Either, ParseResult, Schema } from "effect"
+import { BigDecimal, Data, Effect, Either, ParseResult, Schema } from "effect"
 import type { Venue } from "../../core/domain/venue"
 import { type Rng, seededRng } from "../models/rng"
 import { decodeYamlOrJson, NonNegative, oneOf, PositiveInt, Probability } from "./file-decode"
-import type { Faults, HttpFault, SocketFault } from "./types"
+import { DecimalInput, formatDecimal } from "../../core/domain/decimal"
+import type { Faults, FilterChangeTrigger, HttpFault, LocalFilterChange, PlannedFilterChange, SocketFault } from "./types"
 
 export class FaultPlanError extends Data.TaggedError("FaultPlanError")<{
   readonly source: string
@@ -184,10 +201,56 @@ export type HttpFaultRule = typeof HttpFaultRule.Type
 export const SocketFaultRule = Schema.Struct({ stream: Stream, ...trigger, fault: SocketFaultSchema }).pipe(Schema.filter(oneTrigger))
 export type SocketFaultRule = typeof SocketFaultRule.Type
 
+/** A filter value: a decimal string or number, positive (tick, step) or not negative (minimums). */
+const FilterValue = (zero: boolean) =>
+  DecimalInput.pipe(
+    // the message as the predicate's answer: a message annotation would also replace DecimalInput's own
+    Schema.filter((d) => (zero ? !BigDecimal.isNegative(d) : BigDecimal.isPositive(d)) || `expected a decimal ${zero ? "of 0 or more" : "above 0"}, got ${formatDecimal(d)}`)
+  )
+
+/** The plan's keys of the filters, and the venue's names for them. */
+const FILTER_KEYS = { tick_size: "tickSize", step_size: "stepSize", min_qty: "minQty", min_notional: "minNotional" } as const
+
+export const FilterChangeRule = Schema.Struct({
+  venue: oneOf("backpack", "aster-futures", "aster-spot"),
+  after_orders: Schema.optionalWith(PositiveInt("a count of order placements"), { exact: true }),
+  after_seconds: Schema.optionalWith(NonNegative("seconds"), { exact: true }),
+  tick_size: Schema.optionalWith(FilterValue(false), { exact: true }),
+  step_size: Schema.optionalWith(FilterValue(false), { exact: true }),
+  min_qty: Schema.optionalWith(FilterValue(true), { exact: true }),
+  min_notional: Schema.optionalWith(FilterValue(true), { exact: true })
+}).pipe(
+  Schema.filter((rule) => {
+    const problems: Array<{ readonly path: ReadonlyArray<string>; readonly message: string }> = []
+    if (rule.after_orders !== undefined && rule.after_seconds !== undefined) problems.push({ path: ["after_seconds"], message: "give either after_orders or after_seconds, not both" })
+    if (rule.after_orders === undefined && rule.after_seconds === undefined) problems.push({ path: ["after_orders"], message: "missing: give after_orders (a count of order placements) or after_seconds" })
+    if (Object.keys(FILTER_KEYS).every((key) => rule[key as keyof typeof FILTER_KEYS] === undefined))
+      problems.push({ path: [], message: `no filter to change: give at least one of ${Object.keys(FILTER_KEYS).join(", ")}` })
+    return problems
+  })
+)
+export type FilterChangeRule = typeof FilterChangeRule.Type
+
+/** A plan entry's change, in the venue's names (`LocalVenue.changeFilters`). */
+export const filterChangeOf = (rule: FilterChangeRule): LocalFilterChange => {
+  const change: { -readonly [K in keyof LocalFilterChange]: LocalFilterChange[K] } = {}
+  for (const [key, field] of Object.entries(FILTER_KEYS)) {
+    const value = rule[key as keyof typeof FILTER_KEYS]
+    if (value !== undefined) change[field] = value
+  }
+  return change
+}
+
+/** The plan's key of a filter (`tickSize` → `tick_size`), for messages about an entry. */
+export const filterKeyOf = (field: keyof LocalFilterChange): string =>
+  Object.entries(FILTER_KEYS).find(([, name]) => name === field)?.[0] ?? field
+
 export const FaultPlan = Schema.Struct({
   seed: Schema.optionalWith(Schema.Int, { exact: true, default: () => 1 }),
   http: Schema.optionalWith(Schema.Array(HttpFaultRule), { exact: true, default: () => [] }),
-  socket: Schema.optionalWith(Schema.Array(SocketFaultRule), { exact: true, default: () => [] })
+  socket: Schema.optionalWith(Schema.Array(SocketFaultRule), { exact: true, default: () => [] }),
+  // optional in the type too: plans written as literals without it stay valid
+  filters: Schema.optionalWith(Schema.Array(FilterChangeRule), { exact: true })
 })
 export type FaultPlan = typeof FaultPlan.Type
 
@@ -195,7 +258,7 @@ export const emptyFaultPlan: FaultPlan = { seed: 1, http: [], socket: [] }
 
 /** Decodes a fault plan from YAML or JSON text; `source` names it in errors. */
 export const parseFaultPlan = (text: string, source: string): Either.Either<FaultPlan, FaultPlanError> =>
-  Either.mapLeft(decodeYamlOrJson(FaultPlan, text, "with optional keys seed, http and socket"), (problems) => new FaultPlanError({ source, problems }))
+  Either.mapLeft(decodeYamlOrJson(FaultPlan, text, "with optional keys seed, http, socket and filters"), (problems) => new FaultPlanError({ source, problems }))
 
 /** Reads and decodes a fault plan file (`--faults FILE`). */
 export const loadFaultPlan = (path: string): Effect.Effect<FaultPlan, FaultPlanError, FileSystem.FileSystem> =>
@@ -218,11 +281,12 @@ export interface FaultRecord {
 
 /** Faults with a programmatic handle for tests: the plan can be replaced or extended at runtime. */
 export interface FaultInjector extends Faults {
-  /** replaces the plan; counters and random streams restart from its seed */
+  readonly filters: NonNullable<Faults["filters"]>
+  /** replaces the plan; counters and random streams restart from its seed, its filter changes are pending anew */
   readonly setPlan: (plan: FaultPlan) => Effect.Effect<void>
   readonly addHttp: (rule: HttpFaultRule) => Effect.Effect<void>
   readonly addSocket: (rule: SocketFaultRule) => Effect.Effect<void>
-  /** no faults from now on */
+  /** no faults from now on (filter changes not made yet are dropped) */
   readonly clear: Effect.Effect<void>
   readonly plan: Effect.Effect<FaultPlan>
   /** the faults decided so far (not the "none"s), oldest first, at most the last 1000 */
@@ -290,14 +354,40 @@ const decide = <F>(rules: ReadonlyArray<Armed<F>>, venue: Venue, target: string)
 
 const HISTORY = 1000
 
+/** The plan's filter changes and what has happened of them: order placements seen per venue, changes made. */
+const armFilters = (rules: ReadonlyArray<FilterChangeRule>) => ({
+  planned: rules.map((rule, i): PlannedFilterChange & { readonly rule: FilterChangeRule } => ({ entry: `filters.${i}`, venue: rule.venue, change: filterChangeOf(rule), rule })),
+  placements: new Map<string, number>(),
+  done: new Set<number>()
+})
+
+const dueFilters = (armed: ReturnType<typeof armFilters>, venue: Venue, trigger: FilterChangeTrigger): ReadonlyArray<PlannedFilterChange> => {
+  let placements = armed.placements.get(venue) ?? 0
+  if (trigger.kind === "orderPlaced") armed.placements.set(venue, ++placements)
+  const due: Array<PlannedFilterChange> = []
+  armed.planned.forEach((planned, i) => {
+    if (planned.venue !== venue || armed.done.has(i)) return
+    const { after_orders, after_seconds } = planned.rule
+    const reached = trigger.kind === "orderPlaced"
+      ? after_orders !== undefined && placements >= after_orders
+      : after_seconds !== undefined && trigger.ms >= after_seconds * 1000
+    if (!reached) return
+    armed.done.add(i)
+    due.push({ entry: planned.entry, venue: planned.venue, change: planned.change })
+  })
+  return due
+}
+
 export const makeFaults = (initial: FaultPlan = emptyFaultPlan, clock: () => number = Date.now): FaultInjector => {
   let plan = initial
   let http: Array<Armed<HttpFault>> = []
   let socket: Array<Armed<SocketFault>> = []
+  let filters = armFilters([])
   const history: Array<FaultRecord> = []
   const rearm = () => {
     http = plan.http.map((rule, i) => arm<HttpFault>(plan.seed, false, i, rule, routeMatcher(rule.route)))
     socket = plan.socket.map((rule, i) => arm<SocketFault>(plan.seed, true, i, rule, glob(rule.stream.trim())))
+    filters = armFilters(plan.filters ?? [])
   }
   rearm()
   const record = (venue: Venue, target: string, fault: HttpFault | SocketFault) => {
@@ -319,6 +409,10 @@ export const makeFaults = (initial: FaultPlan = emptyFaultPlan, clock: () => num
         record(venue, stream, fault)
         return fault
       }),
+    filters: {
+      planned: () => filters.planned.map(({ entry, venue, change }) => ({ entry, venue, change })),
+      due: (venue, trigger) => dueFilters(filters, venue, trigger)
+    },
     setPlan: (next) =>
       Effect.sync(() => {
         plan = next
@@ -335,7 +429,7 @@ export const makeFaults = (initial: FaultPlan = emptyFaultPlan, clock: () => num
         socket.push(arm<SocketFault>(plan.seed, true, plan.socket.length - 1, rule, glob(rule.stream.trim())))
       }),
     clear: Effect.sync(() => {
-      plan = { ...plan, http: [], socket: [] }
+      plan = { ...plan, http: [], socket: [], filters: [] }
       rearm()
     }),
     plan: Effect.sync(() => plan),

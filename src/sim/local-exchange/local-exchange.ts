@@ -7,11 +7,15 @@
  * `aster-spot` ones, each Aster market standing in for the other when the file has only one (as in
  * the backtest; reported in `warnings`). Fees, queue model, market impact and the assumed top size
  * come from a hedge config's `sim` section when one is given, else the backtest's defaults.
+ *
+ * A fault plan's filter changes (`Faults.filters`) are made here: checked against the venues'
+ * units when the exchange starts, then made right after a venue answered the order placement
+ * that makes one due, or when its time comes (looked at every 100 ms).
  */
-import { BigDecimal, Data, Effect, Either, type Scope } from "effect"
+import { BigDecimal, Data, Effect, Either, Schedule, type Scope } from "effect"
 import { type HedgeConfig, parseConfig, type SimVenueParams } from "../../core/config/config"
 import { type Decimal, decimal } from "../../core/domain/decimal"
-import type { Instrument } from "../../core/domain/instrument"
+import { filterChanges, type Instrument } from "../../core/domain/instrument"
 import type { Venue } from "../../core/domain/venue"
 import { instrumentOf } from "../kernel"
 import { linearImpact } from "../models/impact"
@@ -19,11 +23,11 @@ import { conservativeQueue, probabilisticQueue } from "../models/queue"
 import { openTickFile, type TickFile } from "../tickstore/reader"
 import type { StoredInstrument } from "../tickstore/types"
 import { defaultAccounts, type LocalAccountBook } from "./accounts"
-import { noFaults } from "./faults"
+import { filterKeyOf, noFaults } from "./faults"
 import { startTickFeed, type TickReplay } from "./market-feed"
 import { type LocalServerError, type LocalServerUrls, startLocalServers } from "./server"
-import type { Faults } from "./types"
-import { type LocalVenueBook, makeLocalVenue } from "./venue-book"
+import type { Faults, FilterChangeTrigger, LocalVenue, PlannedFilterChange } from "./types"
+import { filterChangeProblems, type LocalVenueBook, makeLocalVenue } from "./venue-book"
 
 export class LocalExchangeError extends Data.TaggedError("LocalExchangeError")<{ readonly reason: string }> {
   override get message() {
@@ -47,7 +51,17 @@ export interface LocalExchangeOptions {
   readonly fundingRates?: Partial<Record<"backpack" | "aster-futures", Decimal>>
   /** venue clock, ms (default Date.now) */
   readonly clock?: () => number
+  /** what the exchange reports while it runs (default: printed, a change on stdout, a refusal on stderr) */
+  readonly onNotice?: (notice: LocalExchangeNotice) => void
 }
+
+/** A planned filter change made, or refused (a value the venue cannot take): never fatal to the exchange. */
+export type LocalExchangeNotice =
+  | { readonly kind: "filtersChanged"; readonly venue: Venue; readonly entry: string; readonly before: Instrument; readonly after: Instrument; readonly message: string }
+  | { readonly kind: "filtersRefused"; readonly venue: Venue; readonly entry: string; readonly message: string }
+
+const printNotice = (notice: LocalExchangeNotice) =>
+  notice.kind === "filtersChanged" ? console.log(`local exchange: ${notice.message}`) : console.error(`local exchange: error: ${notice.message}`)
 
 export interface LocalExchangeVenueBooks {
   readonly backpack: LocalVenueBook
@@ -164,6 +178,47 @@ export const startLocalExchange = (options: LocalExchangeOptions): Effect.Effect
       })
     }
     const venues: LocalExchangeVenueBooks = { backpack: book("backpack"), asterFutures: book("aster-futures"), asterSpot: book("aster-spot") }
+    const books: Record<Venue, LocalVenueBook> = { backpack: venues.backpack, "aster-futures": venues.asterFutures, "aster-spot": venues.asterSpot }
+
+    // a planned filter change the venue cannot take is refused now, not in the middle of a run
+    const faults = options.faults ?? noFaults
+    const planned = faults.filters?.planned() ?? []
+    const unfit = planned.flatMap((p) =>
+      filterChangeProblems(p.change, books[p.venue].priceScale, books[p.venue].qtyScale).map((problem) => `${p.entry}.${filterKeyOf(problem.field)}: ${problem.value} ${problem.reason} on ${p.venue}`)
+    )
+    if (unfit.length > 0) return yield* new LocalExchangeError({ reason: `the fault plan's filter changes do not fit ${options.dbPath}:\n${unfit.map((u) => `  - ${u}`).join("\n")}` })
+    const notice = options.onNotice ?? printNotice
+    const changeFilters = (p: PlannedFilterChange) => {
+      const venue = books[p.venue]
+      const before = venue.instrument
+      try {
+        const after = venue.changeFilters(p.change)
+        notice({ kind: "filtersChanged", venue: p.venue, entry: p.entry, before, after, message: `${p.venue} ${after.symbol} filters changed: ${filterChanges(before, after).join(", ") || "unchanged"} (${p.entry})` })
+      } catch (error) {
+        // a plan set at runtime (setPlan) was not checked at the start: the exchange goes on without it
+        notice({ kind: "filtersRefused", venue: p.venue, entry: p.entry, message: `${p.entry}: ${error instanceof Error ? error.message : String(error)}` })
+      }
+    }
+    const changesDue = (venue: Venue, trigger: FilterChangeTrigger) => {
+      for (const p of faults.filters?.due(venue, trigger) ?? []) changeFilters(p)
+    }
+    /** the book as the servers see it: an order placement it answered may make a filter change due */
+    const served = (book: LocalVenueBook): LocalVenue => ({
+      ...book,
+      get instrument() {
+        return book.instrument
+      },
+      placeLimit: (account, request) => {
+        const placed = book.placeLimit(account, request)
+        changesDue(book.venue, { kind: "orderPlaced" })
+        return placed
+      },
+      placeMarket: (account, request) => {
+        const placed = book.placeMarket(account, request)
+        changesDue(book.venue, { kind: "orderPlaced" })
+        return placed
+      }
+    })
 
     const feed = yield* startTickFeed({
       file,
@@ -177,13 +232,20 @@ export const startLocalExchange = (options: LocalExchangeOptions): Effect.Effect
       clock
     })
     const urls = yield* startLocalServers({
-      venues,
-      faults: options.faults ?? noFaults,
+      venues: { backpack: served(venues.backpack), asterFutures: served(venues.asterFutures), asterSpot: served(venues.asterSpot) },
+      faults,
       accounts,
       ...(options.portBackpack !== undefined ? { portBackpack: options.portBackpack } : {}),
       ...(options.portAster !== undefined ? { portAster: options.portAster } : {}),
       ...(options.portAsterSpot !== undefined ? { portAsterSpot: options.portAsterSpot } : {})
     })
+    if (faults.filters !== undefined) {
+      const started = clock()
+      const tick = Effect.sync(() => {
+        for (const venue of Object.keys(books) as Array<Venue>) changesDue(venue, { kind: "elapsed", ms: clock() - started })
+      })
+      yield* Effect.forkScoped(Effect.repeat(tick, Schedule.spaced("100 millis")))
+    }
     const iso = (us: number) => (Number.isFinite(us) ? new Date(Math.floor(us / 1000)).toISOString() : "n/a")
     return {
       urls,

@@ -48,6 +48,14 @@ export type LocalMarketEvent =
   /** the levels behind the best ones changed (a depth snapshot): `depth()` answers differently */
   | { readonly kind: "depth"; readonly ts: number }
 
+/** New values for some of a venue's filters; those left out stay as they are. */
+export interface LocalFilterChange {
+  readonly tickSize?: Decimal
+  readonly stepSize?: Decimal
+  readonly minQty?: Decimal
+  readonly minNotional?: Decimal
+}
+
 /**
  * One venue of the local exchange: a matching engine fed by a tick file replayed in real time
  * (or a scripted market in tests), with per-account orders, fills, positions and balances.
@@ -56,7 +64,15 @@ export type LocalMarketEvent =
  */
 export interface LocalVenue {
   readonly venue: Venue
+  /** the symbol and its filters as they are now: read it per request, the filters may change (`changeFilters`) */
   readonly instrument: Instrument
+  /**
+   * The venue changes the symbol's filters, as real venues sometimes do while a bot runs: orders
+   * entered from now on are checked against the new ones, resting orders stay as they are.
+   * Returns the new instrument; throws (naming the field and value) for a value the venue cannot
+   * take: off its price or quantity units, a tick or step that is not positive, a negative minimum.
+   */
+  readonly changeFilters: (change: LocalFilterChange) => Instrument
   /** venue time, ms */
   readonly now: () => number
   readonly ticker: () => LocalTicker | undefined
@@ -111,11 +127,34 @@ export type SocketFault =
   /** held back and sent right after the connection's next message, or after `ms` (default 200) if none comes */
   | { readonly kind: "reorder"; readonly ms?: number }
 
+/** A filter change of the fault plan (`filters`): `entry` names it in messages, e.g. "filters.0". */
+export interface PlannedFilterChange {
+  readonly entry: string
+  readonly venue: Venue
+  readonly change: LocalFilterChange
+}
+
+/** What makes a planned filter change due. */
+export type FilterChangeTrigger =
+  /** the venue has just answered an order placement (any account) */
+  | { readonly kind: "orderPlaced" }
+  /** time passes: ms since the exchange started */
+  | { readonly kind: "elapsed"; readonly ms: number }
+
 export interface Faults {
   /** decided once per request, before it is handled (route = "METHOD /path") */
   readonly http: (venue: Venue, route: string) => Effect.Effect<HttpFault>
   /** decided once per outgoing WebSocket message on a stream */
   readonly socket: (venue: Venue, stream: string) => Effect.Effect<SocketFault>
+  /**
+   * Planned filter changes (absent: none): `planned` lists them all (checked against the venues
+   * when the exchange starts), `due` gives those of `venue` that `trigger` makes due, each once.
+   * Synchronous: an order placement's change happens before the next request is handled.
+   */
+  readonly filters?: {
+    readonly planned: () => ReadonlyArray<PlannedFilterChange>
+    readonly due: (venue: Venue, trigger: FilterChangeTrigger) => ReadonlyArray<PlannedFilterChange>
+  }
 }
 
 /** Credentials the local venues accept; Backpack accepts any ED25519 key pair. */

@@ -98,7 +98,8 @@ const depthWeight = (limit: number) => (limit <= 50 ? 2 : limit <= 100 ? 5 : lim
 
 export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never, never> => {
   const { venue, market, faults } = deps
-  const instrument = venue.instrument
+  // read per request: the filters may change while the venue runs (a fault plan's `filters`)
+  const instrument = () => venue.instrument
   const root = market === "futures" ? "/fapi" : "/api"
   const weight = new RequestWeight(deps.requestWeightPerMinute ?? (market === "futures" ? 2400 : 6000))
   const keys = new ListenKeys(venue.now, deps.listenKeyTtlMs)
@@ -127,7 +128,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
   const checkSymbol = (params: Params, required = true): Effect.Effect<void, AsterApiError> => {
     const symbol = params.get("symbol")
     if (symbol === undefined) return required ? Effect.fail(mandatory("symbol")) : Effect.void
-    return symbol === instrument.symbol ? Effect.void : Effect.fail(apiError(-1121, "Invalid symbol."))
+    return symbol === instrument().symbol ? Effect.void : Effect.fail(apiError(-1121, "Invalid symbol."))
   }
 
   const orderRef = (params: Params): Effect.Effect<LocalOrderRef, AsterApiError> => {
@@ -205,7 +206,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
 
   const time: Handler = () => Effect.sync(() => ({ serverTime: venue.now() }))
 
-  const exchangeInfo: Handler = () => Effect.sync(() => wireExchangeInfo(market, instrument, venue.now(), weight.limitPerMinute))
+  const exchangeInfo: Handler = () => Effect.sync(() => wireExchangeInfo(market, instrument(), venue.now(), weight.limitPerMinute))
 
   const depth: Handler = (p) =>
     Effect.gen(function*() {
@@ -226,7 +227,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
     Effect.gen(function*() {
       yield* checkSymbol(p, false)
       const t = yield* quoted
-      const row = { symbol: instrument.symbol, bidPrice: formatDecimal(t.bid), bidQty: formatDecimal(t.bidQty), askPrice: formatDecimal(t.ask), askQty: formatDecimal(t.askQty), time: t.ts }
+      const row = { symbol: instrument().symbol, bidPrice: formatDecimal(t.bid), bidQty: formatDecimal(t.bidQty), askPrice: formatDecimal(t.ask), askQty: formatDecimal(t.askQty), time: t.ts }
       return p.has("symbol") ? row : [row]
     })
 
@@ -234,7 +235,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
     Effect.gen(function*() {
       yield* checkSymbol(p, false)
       const t = yield* quoted
-      const row = { symbol: instrument.symbol, price: formatDecimal(t.last), time: t.ts }
+      const row = { symbol: instrument().symbol, price: formatDecimal(t.last), time: t.ts }
       return p.has("symbol") ? row : [row]
     })
 
@@ -251,7 +252,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       const f = venue.funding()
       if (f === undefined) return yield* apiError(-1000, "An unknown error occured while processing the request.")
       const row = {
-        symbol: instrument.symbol,
+        symbol: instrument().symbol,
         markPrice: formatDecimal(f.markPrice),
         indexPrice: formatDecimal(f.indexPrice),
         estimatedSettlePrice: formatDecimal(f.indexPrice),
@@ -269,7 +270,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       const f = venue.funding()
       return f === undefined
         ? []
-        : [{ symbol: instrument.symbol, interestRate: "0.00010000", time: venue.now(), fundingIntervalHours: f.intervalHours, fundingFeeCap: 0.02, fundingFeeFloor: -0.02 }]
+        : [{ symbol: instrument().symbol, interestRate: "0.00010000", time: venue.now(), fundingIntervalHours: f.intervalHours, fundingFeeCap: 0.02, fundingFeeFloor: -0.02 }]
     })
 
   /** An optional whole-number parameter (times, limits). */
@@ -298,7 +299,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       yield* checkSymbol(p, false)
       const events = (venue.fundingHistory?.() ?? []).map((event) => ({ time: event.ts, rate: event.rate }))
       const rows = yield* historyPage(p, events, 100)
-      return rows.map((row) => ({ symbol: instrument.symbol, fundingRate: formatDecimal(row.rate), fundingTime: row.time }))
+      return rows.map((row) => ({ symbol: instrument().symbol, fundingRate: formatDecimal(row.rate), fundingTime: row.time }))
     })
 
   /** The account's income: funding fees only (fees and realised PnL are not booked as income here). */
@@ -311,10 +312,10 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       const payments = (venue.fundingPayments?.(account) ?? []).map((payment, index) => ({ time: payment.ts, payment, tranId: FIRST_TRAN_ID + index }))
       const rows = yield* historyPage(p, payments, 100)
       return rows.map((row) => ({
-        symbol: instrument.symbol,
+        symbol: instrument().symbol,
         incomeType: "FUNDING_FEE",
         income: formatDecimal(BigDecimal.normalize(row.payment.amount)),
-        asset: instrument.quote,
+        asset: instrument().quote,
         info: "FUNDING_FEE",
         time: row.time,
         tranId: row.tranId,
@@ -349,7 +350,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       }
       // a crossing GTX order is answered as expired, every other refusal as the venue's error
       if (placed.rejectCode !== undefined && placed.rejectCode !== "postOnly") {
-        const error = rejectionError(market, instrument, placed.rejectCode, placed.rejectReason)
+        const error = rejectionError(market, instrument(), placed.rejectCode, placed.rejectReason)
         return yield* apiError(error.code, error.msg)
       }
       return wireOrder(market, placed, ids)
@@ -388,7 +389,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       const fromId = p.has("fromId") ? Number(p.get("fromId")) : undefined
       const limit = Math.min(Number(p.get("limit") ?? 500), 1000)
       const rows = venue.fills(account, startTime)
-        .filter((f) => f.symbol === instrument.symbol)
+        .filter((f) => f.symbol === instrument().symbol)
         .map((f) => wireTrade(market, f, ids, tradeIds))
         .filter((t) => fromId === undefined || t.id >= fromId)
       return rows.slice(Math.max(0, rows.length - limit))
@@ -397,7 +398,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
   const positionRisk: Handler = (p, account) =>
     Effect.gen(function*() {
       yield* checkSymbol(p, false)
-      return wirePositionRisk(instrument.symbol, venue.position(account), entryPriceOf(venue.fills(account)), markPrice(), venue.leverage, venue.now())
+      return wirePositionRisk(instrument().symbol, venue.position(account), entryPriceOf(venue.fills(account)), markPrice(), venue.leverage, venue.now())
     })
 
   /** the rates the book charges every account (one tier for all) */
@@ -405,7 +406,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
     Effect.gen(function*() {
       yield* checkSymbol(p)
       if (venue.fees === undefined) return yield* Effect.fail(apiError(-1000, "An unknown error occured while processing the request."))
-      return { symbol: instrument.symbol, makerCommissionRate: formatDecimal(venue.fees.maker), takerCommissionRate: formatDecimal(venue.fees.taker) }
+      return { symbol: instrument().symbol, makerCommissionRate: formatDecimal(venue.fees.maker), takerCommissionRate: formatDecimal(venue.fees.taker) }
     })
 
   /** accounts switched to Hedge Mode (dual-side positions); the others are in One-way Mode */
