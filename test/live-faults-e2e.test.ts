@@ -113,6 +113,38 @@ describe("npm run live under the local exchange's faults", () => {
     expect(makerPrices.slice(2).filter((price) => !isMultipleOf(decimal(price), decimal("0.05"))), makerPrices.join(" ")).toEqual([])
   })
 
+  it("Aster enlarges its step during the run: the refused hedge is sized anew, the crumb the step leaves is carried, and the next cycle stops the run naming the filter (exit 4)", async () => {
+    // the step becomes 1 once Aster answered its 1st order (cycle 1's first hedge, 10.5)
+    const local = await startLocalExchange({ maxCycles: 3, faults: `filters:\n  - venue: aster-futures\n    after_orders: 1\n    step_size: "1"\n    min_qty: "1"\n` })
+    running.push(local)
+    const config = path.join(local.dir, "odd.yaml")
+    fs.writeFileSync(config, fs.readFileSync(local.config, "utf8").replace(/quantity: .*/, `quantity: "10.5"`), { mode: 0o600 })
+    const before = await positions(config)
+    const journal = path.join(local.dir, "journal.db")
+    const reportFile = path.join(local.dir, "live.json")
+    const live = startLive(config, journal, ["--report-json", reportFile])
+    expect(await live.exited, live.output()).toBe(4)
+    const output = live.output()
+    // leg 2's hedge sell of 10.5 is refused (-4023), read anew, and 10 go: 0.5 stays, below the new minimum
+    expect(output).toMatch(/ASTER ASTERUSDT filters changed \(a hedge was refused: [^)]*\): step 0\.01 → 1, min qty 0\.01 → 1; trading on the new ones/)
+    expect(output).toMatch(/hedge sell 10\.5 is sized anew on the ASTER filters/)
+    expect(output).toMatch(/\[Leg2\] ASTER market sell 10 executed/)
+    expect(output).toMatch(/the venues changed their filters, and trade\.quantity cannot be traded: aster-futures ASTERUSDT: quantity 10\.5 is not a positive multiple of step size 1/)
+    expect(output).toMatch(/stopping: 0\.5 left unhedged \(below the ASTER minimum order size\)/)
+    // said of the new filters at the end: no order can hedge it (not that the next start will)
+    expect(output).toMatch(/0\.5 ASTER stays exposed across the venues: below the ASTER minimum order size \(1\), no order can hedge it/)
+    expect(output).not.toMatch(/NOT HEDGED/)
+    // what stays exposed is that crumb, as the venues' positions and the report say
+    expect(formatDecimal(netChange(before, await positions(config)))).toBe("0.5")
+    const report = readReport(reportFile)
+    expect(report.run.outcome).toBe("refused")
+    expect(report.exposure.finalNetPosition).toBe("0.5")
+    expect(report.cycles.count).toBe(1)
+    const state = await inspectJournal(journal)
+    expect(state.pending).toEqual([])
+    expect(state.inDoubt).toEqual([])
+  })
+
   it("a stop while the maker venue never answers the wind-down's cancel: the request times out (a wind-down runs as a finalizer, yet its timeouts hold), the cancel goes again, signed afresh, and the run ends flat", async () => {
     const local = await startLocalExchange({ maxCycles: 1, faults: http("DELETE /api/v1/order", "timeout") })
     running.push(local)

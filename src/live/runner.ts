@@ -26,7 +26,6 @@ import { formatDecimal, ZERO } from "../core/domain/decimal"
 import { mid } from "../core/domain/market"
 import { isOpenStatus, type Order } from "../core/domain/order"
 import type { ExchangeError } from "../core/errors"
-import type { Instrument } from "../core/domain/instrument"
 import { type Venue, venueLabel } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
@@ -509,7 +508,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       yield* mustWrite(journal.endRun(runId, { endedAt, outcome, ...(reason !== undefined ? { message: reason } : {}) }))
     }
     // what the run leaves on live venues: an imbalance, or the pair a stop between the legs leaves (paper venues start flat)
-    if (options.kind === "live") yield* positionsLeftHint(config, journal, venues.maker, venues.hedge, makerInstrument, hedgeInstrument)
+    if (options.kind === "live") yield* positionsLeftHint(config, journal, venues.maker, venues.hedge)
     const report = yield* mustWrite(reportFromJournal(options.journalPath, { runId }))
     yield* alerts.send(endedAlert(options.kind, runId, outcome, reason, report))
     return {
@@ -539,8 +538,11 @@ export const unwindOnlyCommand = (config: HedgeConfig): string => `npm run live 
  * unreadable (the run is ending). A spot hedge's side is what the journal's trading moved, as a
  * start counts it.
  */
-const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: Exchange, hedge: Exchange, makerInstrument: Instrument, hedgeInstrument: Instrument) =>
+const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: Exchange, hedge: Exchange) =>
   Effect.gen(function*() {
+    // the filters as last read: a venue may have changed them during the run
+    const makerInstrument = yield* maker.instrument
+    const hedgeInstrument = yield* hedge.instrument
     const held = (yield* maker.position).qty
     const hedgeMoved = hedgeInstrument.kind === "spot" ? yield* journalledNetQty(journal, hedge.venue) : (yield* hedge.position).qty
     const imbalance = BigDecimal.normalize(BigDecimal.sum(held, hedgeMoved))
@@ -556,6 +558,11 @@ const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: 
         `NOT HEDGED: ${makerName} holds ${formatDecimal(held)} ${makerInstrument.base} and ${hedgeName} ${formatDecimal(hedgeMoved)}${
           hedgeInstrument.kind === "spot" ? " (what this bot's trading moved)" : ""
         }: ${formatDecimal(imbalance)} ${makerInstrument.base} is exposed until then; ${next}`
+      )
+    }
+    if (!BigDecimal.isZero(imbalance)) {
+      yield* Effect.logWarning(
+        `${formatDecimal(imbalance)} ${makerInstrument.base} stays exposed across the venues: below the ${hedgeName} minimum order size (${formatDecimal(BigDecimal.max(hedgeInstrument.minQty, hedgeInstrument.stepSize))}), no order can hedge it`
       )
     }
     if (BigDecimal.isZero(held)) return

@@ -340,8 +340,11 @@ export const runHedgeLoop = (params: StrategyParams) =>
           filled = BigDecimal.sum(filled, exposure.filledOf(order.id))
         }
         const filledAt = yield* now
-        yield* logLine(() => `${tag} ${makerName} ${side} order ${lastOrderId} filled after ${Math.round((filledAt - startedAt) / 1000)} s`)
-        if (!announcedHedge) yield* logLine(() => `${tag} ${makerName} ${side} filled, hedging with an ${hedgeName} market ${opposite(side)}...`)
+        // a leg the venue's new filters ended before any order (said above) filled nothing to tell
+        if (orders > 0) {
+          yield* logLine(() => `${tag} ${makerName} ${side} order ${lastOrderId} filled after ${Math.round((filledAt - startedAt) / 1000)} s`)
+          if (!announcedHedge) yield* logLine(() => `${tag} ${makerName} ${side} filled, hedging with an ${hedgeName} market ${opposite(side)}...`)
+        }
         yield* hedgeNow(cycle, leg)
         yield* observer.legCompleted({ cycle, leg, side, startedAt, filledAt, orders })
       })
