@@ -10,6 +10,8 @@
  * - no order went out twice: the hedges' volume equals the maker fills' volume (a doubled hedge
  *   undone later would still end flat, at twice the fees);
  * - the report of the whole journal lists every fill, and its PnL reconciles with them exactly.
+ * One round in three, a venue also changes its filters mid-run (a coarser Backpack tick, a larger
+ * Aster step and minimum, or a minimum notional), as the fault plan's `filters` do.
  * Half the rounds pay Aster's fees in ASTER ("Pay fee in ASTER"): their fills come back with
  * ASTER fees, through the stream and the trade history alike. On spot those fees come out of the
  * ASTER balance that stands for the position, so there flat means short by exactly them.
@@ -92,7 +94,17 @@ const randomPlan = (rng: Rng, variant: "futures" | "spot", seed: number): { read
       summary.push(`${stream} ${fault} p=${probability}×${times}`)
     }
   }
-  const yaml = `seed: ${seed}\n` + (http.length > 0 ? `http:\n${http.join("\n")}\n` : "") + (socket.length > 0 ? `socket:\n${socket.join("\n")}\n` : "")
+  // one round in three, a venue changes its filters mid-run (the bot re-reads them when refused)
+  const filters: Array<string> = []
+  if (rng.next() < 1 / 3) {
+    const hedgeVenue = variant === "futures" ? "aster-futures" : "aster-spot"
+    const [venue, change] = pick(rng, [["backpack", `tick_size: "0.01"`], [hedgeVenue, `step_size: "0.1"\n    min_qty: "1"`], [hedgeVenue, `min_notional: "10"`]] as const)
+    const after = between(rng, 1, 8)
+    filters.push(`  - venue: ${venue}\n    after_orders: ${after}\n    ${change}`)
+    summary.push(`${venue} filters after ${after} orders: ${change.replace(/\n\s*/g, ", ")}`)
+  }
+  const yaml = `seed: ${seed}\n` + (http.length > 0 ? `http:\n${http.join("\n")}\n` : "") + (socket.length > 0 ? `socket:\n${socket.join("\n")}\n` : "") +
+    (filters.length > 0 ? `filters:\n${filters.join("\n")}\n` : "")
   return { yaml, summary: `${harsh ? "harsh: " : ""}${summary.join("; ")}` }
 }
 
