@@ -115,8 +115,11 @@ export const runHedgeLoop = (params: StrategyParams) =>
         yield* refreshFilters("hedge", "their periodic check")
       }
       if (!quantityToCheck) return
+      // the minimum notional needs a price: a market unreadable now puts the check off to the next cycle
+      const ticker = yield* Effect.either(maker.ticker)
+      if (Either.isLeft(ticker)) return
       quantityToCheck = false
-      yield* validateQuantity(quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last).pipe(
+      yield* validateQuantity(quantity, makerInstrument, hedgeInstrument, ticker.right.last).pipe(
         Effect.mapError((error) => new StrategyConfigError({ reason: `the venues changed their filters, and ${error.reason}` }))
       )
     })
@@ -215,7 +218,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
             Effect.mapError((cause) => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause }))
           )
           if (placed === undefined) {
-            // settled by client id like any hedge whose outcome is not known first: a refusal executed nothing, but the lookup costs one request, and is sure
+            // a refusal executed nothing; still looked up by client id, as any hedge whose answer was not taken, before the next goes
             yield* settleHedgeInFlight
             yield* Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} is sized anew on the ${hedgeName} filters`)
             continue
