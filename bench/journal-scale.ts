@@ -79,7 +79,8 @@ if (!fs.existsSync(file)) {
 
 const ms = (started: number) => Math.round((performance.now() - started) * 10) / 10
 const last = T0 + (fills - 1) * FILL_EVERY_MS
-const lastDay = Math.floor(last / DAY_MS) * DAY_MS - DAY_MS
+// the digest's day: the last whole UTC day of the run, or its first day when it is shorter
+const lastDay = Math.max(Math.floor(T0 / DAY_MS) * DAY_MS, Math.floor(last / DAY_MS) * DAY_MS - DAY_MS)
 
 const mb = (bytes: number) => Math.round(bytes / 1e6)
 
