@@ -82,6 +82,34 @@ describe("the live runner's alerts", () => {
       expect(alerts.sent.map((a) => a.event)).toEqual(["ended"])
     }))
 
+  it.scopedLive("a venue that changed its filters during the run: the trader is told what changed, and what the bot does about it", () =>
+    Effect.gen(function*() {
+      const config = testConfig({ trade: TRADE, alerts: { webhook_url: "https://x.test/h", on_start: false } })
+      const stop = yield* Deferred.make<void>()
+      const alerts = collecting()
+      let refused = 0
+      const venues = Effect.map(paperVenuesWithTaker(config).venues, ({ maker, hedge }) => ({
+        maker: {
+          ...maker,
+          // the venue now lists a 0.0005 tick, and refused the first order, priced on the old one
+          refreshInstrument: Effect.map(maker.instrument, (instrument) => ({ ...instrument, tickSize: decimal("0.0005") })),
+          placeLimit: (request) =>
+            refused++ === 0 ? Effect.fail(new OrderRejected({ venue: "backpack", code: "INVALID_ORDER", reason: "Price decimal too long" })) : maker.placeLimit(request)
+        } satisfies Exchange,
+        hedge: { ...hedge, placeMarket: (request) => Effect.tap(hedge.placeMarket(request), () => Deferred.succeed(stop, undefined)) } satisfies Exchange
+      }))
+      const result = yield* runLive({ config, kind: "paper", journalPath: yield* journalIn, venues, stop, markEveryMs: 1000, alerts })
+      expect(result.outcome).toBe("stopped")
+      expect(alerts.sent.map((a) => [a.event, a.severity])).toEqual([["filters-changed", "warning"], ["ended", "info"]])
+      expect(alerts.sent[0]!.text).toBe(
+        "hedgeloop paper run 1: backpack changed ASTER_USDC_PERP's filters (tick 0.0001 → 0.0005), read anew after an order was refused: Price decimal too long (cycle 1); " +
+          "the bot trades on the new ones, and stops at a cycle's start if trade.quantity no longer fits them"
+      )
+      // the order sent again is on the new tick: last 1.5002, a sell rounded up to 1.5005 (the
+      // buy printed at 1.5010 goes through it)
+      expect(result.report.fills.find((f) => f.venue === "backpack")?.price).toBe("1.5005")
+    }))
+
   it.scopedLive("a run whose venues cannot be reached says so, critical", () =>
     Effect.gen(function*() {
       const config = testConfig({ trade: TRADE, alerts: { webhook_url: "https://x.test/h" } })

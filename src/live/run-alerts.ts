@@ -91,6 +91,27 @@ export const hedgeFailureAlerts = (alerts: AlertsService, kind: RunKind, runId: 
   }
 }
 
+/**
+ * Tells `inner` everything and the trader when a venue changed its filters during the run: the
+ * bot trades on the new ones, but a coarser tick or a larger step changes what each cycle costs
+ * and earns, and a quantity that no longer fits stops the run at the next cycle.
+ */
+export const filterChangeAlerts = (alerts: AlertsService, kind: RunKind, runId: number, inner: StrategyObserverService): StrategyObserverService => ({
+  ...inner,
+  filtersChanged: (event) =>
+    Effect.zipRight(
+      inner.filtersChanged?.(event) ?? Effect.void,
+      alerts.send({
+        event: "filters-changed",
+        severity: "warning",
+        kind,
+        runId,
+        text: `hedgeloop ${kind} run ${runId}: ${event.venue} changed ${event.symbol}'s filters (${event.changes.join(", ")}), read anew after ${event.why} (cycle ${event.cycle}); ` +
+          "the bot trades on the new ones, and stops at a cycle's start if trade.quantity no longer fits them"
+      })
+    )
+})
+
 /** The share of a loss limit that warns the trader, and the share below which a warning re-arms. */
 const WARN_AT = decimal("0.8")
 const REARM_BELOW = decimal("0.6")

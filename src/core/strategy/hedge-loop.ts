@@ -81,6 +81,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
     const quantity = params.quantity
     yield* validateQuantity(quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last)
     let filtersReadAt = yield* now
+    /** the cycle under way (0: the unwind before the first), for what the observer is told */
+    let cycleNow = 0
     /** a venue changed its filters since trade.quantity was last checked against them */
     let quantityToCheck = false
 
@@ -100,7 +102,10 @@ export const runHedgeLoop = (params: StrategyParams) =>
           if (role === "maker") makerInstrument = fresh
           else hedgeInstrument = fresh
           quantityToCheck = true
-          return Effect.as(Effect.logWarning(`${venueLabel(venue.venue)} ${fresh.symbol} filters changed (${why}): ${changes.join(", ")}; trading on the new ones`), true)
+          return Effect.logWarning(`${venueLabel(venue.venue)} ${fresh.symbol} filters changed (${why}): ${changes.join(", ")}; trading on the new ones`).pipe(
+            Effect.zipRight(Effect.flatMap(now, (ts) => observer.filtersChanged?.({ cycle: cycleNow, venue: venue.venue, symbol: fresh.symbol, changes, why, ts }) ?? Effect.void)),
+            Effect.as(true)
+          )
         }),
         Effect.catchAll((error) => Effect.as(Effect.logWarning(`could not re-read the ${venueLabel(venue.venue)} filters (${why}): ${error.message}`), false))
       )
@@ -370,6 +375,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
 
     const cycle = (n: number) =>
       Effect.gen(function*() {
+        cycleNow = n
         yield* logLine(() => `[Cycle ${n}] start of a new hedge cycle`)
         yield* keepFiltersCurrent
         yield* fundingGuard(n)

@@ -5,6 +5,7 @@
 import { Context, Effect, Layer } from "effect"
 import type { Decimal } from "../domain/decimal"
 import type { Side } from "../domain/order"
+import type { Venue } from "../domain/venue"
 
 export interface MakerOrderPlaced {
   readonly cycle: number
@@ -51,6 +52,18 @@ export interface HedgeAttemptFailed {
   readonly ts: number
 }
 
+/** A venue's filters changed during the run; the strategy trades on the new ones. */
+export interface FiltersChanged {
+  readonly cycle: number
+  readonly venue: Venue
+  readonly symbol: string
+  /** e.g. "tick 0.0001 → 0.001" */
+  readonly changes: ReadonlyArray<string>
+  /** what made the strategy read them: a refused order, or the periodic check */
+  readonly why: string
+  readonly ts: number
+}
+
 export interface StrategyObserverService {
   readonly cycleStarted: (cycle: number, ts: number) => Effect.Effect<void>
   readonly fundingPause: (cycle: number, fundingTime: number, ts: number) => Effect.Effect<void>
@@ -61,6 +74,8 @@ export interface StrategyObserverService {
   readonly exposureChanged: (unhedged: Decimal, ts: number) => Effect.Effect<void>
   /** optional: observers written before it need not listen (the kill switch counts these) */
   readonly hedgeFailed?: (event: HedgeAttemptFailed) => Effect.Effect<void>
+  /** optional: the live runner alerts the trader */
+  readonly filtersChanged?: (event: FiltersChanged) => Effect.Effect<void>
 }
 
 /** An observer that listens to nothing. */
