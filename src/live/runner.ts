@@ -550,7 +550,8 @@ const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: 
     const makerName = venueLabel(maker.venue)
     const hedgeName = venueLabel(hedge.venue)
     // a step is never zero: an imbalance of one or more is one the venues could trade
-    if (BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(imbalance), BigDecimal.max(hedgeInstrument.minQty, hedgeInstrument.stepSize))) {
+    const smallestOrder = BigDecimal.max(hedgeInstrument.minQty, hedgeInstrument.stepSize)
+    if (BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(imbalance), smallestOrder)) {
       const order = `an ${hedgeName} market ${BigDecimal.isPositive(imbalance) ? "sell" : "buy"} of ${formatDecimal(BigDecimal.abs(imbalance))}`
       const next = beyondAutoHedge(imbalance, config.risk.maxAutoHedge)
         ? `it is beyond risk.max_auto_hedge ${formatDecimal(config.risk.maxAutoHedge)}, so the next start refuses to trade until it is hedged (${order})`
@@ -563,7 +564,7 @@ const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: 
     }
     if (!BigDecimal.isZero(imbalance)) {
       yield* Effect.logWarning(
-        `${formatDecimal(imbalance)} ${makerInstrument.base} stays exposed across the venues: below the ${hedgeName} minimum order size (${formatDecimal(BigDecimal.max(hedgeInstrument.minQty, hedgeInstrument.stepSize))}), no order can hedge it`
+        `${formatDecimal(imbalance)} ${makerInstrument.base} stays exposed across the venues: below the ${hedgeName} minimum order size (${formatDecimal(smallestOrder)}), no order can hedge it`
       )
     }
     if (BigDecimal.isZero(held)) return

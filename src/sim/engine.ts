@@ -3,6 +3,8 @@
  * (and the latest depth snapshot), our resting orders and their queue positions, and decides fills
  * from the replayed quotes and trades. Realism lives in the small models it is composed from.
  */
+import { toUnits } from "../core/domain/decimal"
+import type { Instrument } from "../core/domain/instrument"
 import type { Venue } from "../core/domain/venue"
 import type { ImpactModel } from "./models/impact"
 import { walkDepth } from "./models/impact"
@@ -16,6 +18,14 @@ export interface EngineInstrument {
   /** min notional in priceUnits × qtyUnits */
   readonly minNotionalUnits: bigint
 }
+
+/** An instrument's filters in the units of a venue counting prices in `priceScale` and quantities in `qtyScale` decimals. */
+export const engineFilters = (instrument: Instrument, priceScale: number, qtyScale: number): EngineInstrument => ({
+  tickUnits: Number(toUnits(instrument.tickSize, priceScale)),
+  stepUnits: Number(toUnits(instrument.stepSize, qtyScale)),
+  minQtyUnits: Number(toUnits(instrument.minQty, qtyScale)),
+  minNotionalUnits: toUnits(instrument.minNotional, priceScale + qtyScale)
+})
 
 export type SimOrderStatus = "new" | "partially-filled" | "filled" | "cancelled" | "rejected" | "expired"
 

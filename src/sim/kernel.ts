@@ -17,7 +17,7 @@ import type { Instrument } from "../core/domain/instrument"
 import type { Ticker } from "../core/domain/market"
 import type { Fill, Order, OrderUpdate } from "../core/domain/order"
 import type { Venue } from "../core/domain/venue"
-import { type EngineInstrument, type SimOrder, tickReaches, VenueEngine } from "./engine"
+import { engineFilters, type SimOrder, tickReaches, VenueEngine } from "./engine"
 import type { FeeModel } from "./models/fees"
 import type { ImpactModel } from "./models/impact"
 import type { LatencyModel } from "./models/latency"
@@ -208,12 +208,7 @@ export class SimKernel {
       const instrument: Instrument = tickVenue === venueConfig.venue
         ? instrumentOf(stored)
         : { ...instrumentOf(stored), venue: venueConfig.venue, kind: venueConfig.venue === "aster-spot" ? "spot" : "perp" }
-      const engineInstrument: EngineInstrument = {
-        tickUnits: Number(toUnits(instrument.tickSize, stored.priceScale)),
-        stepUnits: Number(toUnits(instrument.stepSize, stored.qtyScale)),
-        minQtyUnits: Number(toUnits(instrument.minQty, stored.qtyScale)),
-        minNotionalUnits: toUnits(instrument.minNotional, stored.priceScale + stored.qtyScale)
-      }
+      const engineInstrument = engineFilters(instrument, stored.priceScale, stored.qtyScale)
       const slotIndex = slots.length
       const engine = new VenueEngine(
         venueConfig.venue,

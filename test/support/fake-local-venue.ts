@@ -10,9 +10,9 @@ import type { Balance } from "../../src/core/domain/account"
 import { type Decimal, decimal, decimalsOf, formatDecimal, fromUnits, toUnits, ZERO } from "../../src/core/domain/decimal"
 import type { Instrument } from "../../src/core/domain/instrument"
 import type { Fill, Order, OrderUpdate, Side } from "../../src/core/domain/order"
-import { type EngineInstrument, type SimOrder, VenueEngine } from "../../src/sim/engine"
+import { engineFilters, type SimOrder, VenueEngine } from "../../src/sim/engine"
 import type { LocalFunding, LocalMarketEvent, LocalOrderRef, LocalVenue } from "../../src/sim/local-exchange/types"
-import { filterChangeProblems, withFilterChange } from "../../src/sim/local-exchange/venue-book"
+import { changedFilters } from "../../src/sim/local-exchange/venue-book"
 import { linearImpact } from "../../src/sim/models/impact"
 import { conservativeQueue } from "../../src/sim/models/queue"
 
@@ -106,11 +106,9 @@ export const makeFakeLocalVenue = (options: FakeVenueOptions = {}): FakeLocalVen
     },
     // as the venue book's: its units are the decimals of the filters it was built with
     changeFilters: (change) => {
-      const problems = filterChangeProblems(change, priceScale, qtyScale)
-      if (problems.length > 0) throw new Error(`cannot change the filters: ${problems.map((p) => `${p.field} ${p.value} ${p.reason}`).join("; ")}`)
-      instrument = withFilterChange(instrument, change)
+      instrument = changedFilters(instrument, change, priceScale, qtyScale)
       // GET /api/v1/market lists the new ones; the engine checks the orders entered from now on
-      engine.changeFilters(engineFiltersOf(instrument))
+      engine.changeFilters(engineFilters(instrument, priceScale, qtyScale))
       return instrument
     },
     leverage: 10,
@@ -226,16 +224,9 @@ export const makeFakeLocalVenue = (options: FakeVenueOptions = {}): FakeLocalVen
     return ids.find((id) => engine.order(id)?.clientId === ref.clientId)
   }
 
-  const engineFiltersOf = (i: Instrument): EngineInstrument => ({
-    tickUnits: priceUnits(i.tickSize),
-    stepUnits: qtyUnits(i.stepSize),
-    minQtyUnits: qtyUnits(i.minQty),
-    minNotionalUnits: toUnits(i.minNotional, priceScale + qtyScale)
-  })
-
   const engine: VenueEngine = new VenueEngine(
     instrument.venue,
-    engineFiltersOf(instrument),
+    engineFilters(instrument, priceScale, qtyScale),
     conservativeQueue,
     linearImpact(0, 1_000_000),
     () => {

@@ -280,12 +280,13 @@ export const runHedgeLoop = (params: StrategyParams) =>
         let announcedHedge = false
         let lastOrderId = ""
         while (BigDecimal.lessThan(filled, quantity)) {
+          const left = BigDecimal.subtract(quantity, filled)
           // on the venue's step: only a step changed during the leg can leave the rest off it
-          const remaining = floorQty(makerInstrument, BigDecimal.subtract(quantity, filled))
+          const remaining = floorQty(makerInstrument, left)
           if (!BigDecimal.isPositive(remaining) || BigDecimal.lessThan(remaining, makerInstrument.minQty)) {
             // no order can trade it: the leg ends, its fills hedged as always
             yield* Effect.logWarning(
-              `${tag} the leg's last ${formatDecimal(BigDecimal.subtract(quantity, filled))} is below the ${makerName} step or minimum order size (${formatDecimal(makerInstrument.stepSize)}, ${formatDecimal(makerInstrument.minQty)}): the leg ends with ${formatDecimal(filled)} filled`
+              `${tag} the leg's last ${formatDecimal(left)} is below the ${makerName} step or minimum order size (${formatDecimal(makerInstrument.stepSize)}, ${formatDecimal(makerInstrument.minQty)}): the leg ends with ${formatDecimal(filled)} filled`
             )
             break
           }

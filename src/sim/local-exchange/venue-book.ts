@@ -43,7 +43,7 @@ import type { Balance } from "../../core/domain/account"
 import { type Decimal, decimal, divideToScale, formatDecimal, fromUnits, toUnits, ZERO } from "../../core/domain/decimal"
 import { checkFilters, type Instrument } from "../../core/domain/instrument"
 import type { Fill, Order, OrderUpdate, Side, TimeInForce } from "../../core/domain/order"
-import { type EngineInstrument, type SimOrder, VenueEngine } from "../engine"
+import { engineFilters, type SimOrder, VenueEngine } from "../engine"
 import { type ImpactModel, linearImpact } from "../models/impact"
 import { conservativeQueue, type QueueModel } from "../models/queue"
 import type { DepthLevels } from "../tickstore/types"
@@ -213,12 +213,13 @@ export const withFilterChange = (instrument: Instrument, change: LocalFilterChan
   minNotional: change.minNotional ?? instrument.minNotional
 })
 
-const engineUnitsOf = (instrument: Instrument, priceScale: number, qtyScale: number): EngineInstrument => ({
-  tickUnits: Number(toUnits(instrument.tickSize, priceScale)),
-  stepUnits: Number(toUnits(instrument.stepSize, qtyScale)),
-  minQtyUnits: Number(toUnits(instrument.minQty, qtyScale)),
-  minNotionalUnits: toUnits(instrument.minNotional, priceScale + qtyScale)
-})
+/** `instrument` with `change` applied, on a venue of these scales; throws naming each value the venue cannot take. */
+export const changedFilters = (instrument: Instrument, change: LocalFilterChange, priceScale: number, qtyScale: number): Instrument => {
+  const problems = filterChangeProblems(change, priceScale, qtyScale)
+  if (problems.length > 0)
+    throw new Error(`${instrument.venue} ${instrument.symbol}: cannot change the filters: ${problems.map((p) => `${p.field} ${p.value} ${p.reason}`).join("; ")}`)
+  return withFilterChange(instrument, change)
+}
 
 export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
   const { priceScale, qtyScale, fees } = options
@@ -235,7 +236,7 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
 
   const px = (units: number) => fromUnits(units, priceScale)
   const qx = (units: number) => fromUnits(units, qtyScale)
-  const engineInstrument = engineUnitsOf(instrument, priceScale, qtyScale)
+  const engineInstrument = engineFilters(instrument, priceScale, qtyScale)
   const assumedTopUnits = Number(toUnits(assumedTopQty, qtyScale))
 
   // ---- ids: decimal integers (both venues' wire formats carry numeric ids), unique across restarts
@@ -720,12 +721,9 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
   }
 
   const changeFilters: LocalVenue["changeFilters"] = (change) => {
-    const problems = filterChangeProblems(change, priceScale, qtyScale)
-    if (problems.length > 0)
-      throw new Error(`${venue} ${instrument.symbol}: cannot change the filters: ${problems.map((p) => `${p.field} ${p.value} ${p.reason}`).join("; ")}`)
-    const next = withFilterChange(instrument, change)
+    const next = changedFilters(instrument, change, priceScale, qtyScale)
     // the engine checks the orders entered from now on; the pre-checks read `instrument`
-    engine.changeFilters(engineUnitsOf(next, priceScale, qtyScale))
+    engine.changeFilters(engineFilters(next, priceScale, qtyScale))
     instrument = next
     return next
   }
