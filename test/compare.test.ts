@@ -26,7 +26,7 @@ describe("compare", () => {
     expect(formatComparison(comparison)).toMatch(/^volume\s+\S+\s+\S+/m)
   })
 
-  it("says when the two did not see the same market: other periods, synthetic or proxy data", async () => {
+  it("says when the two did not see the same market: other periods, synthetic or proxy data, filters that changed", async () => {
     const file = market()
     const a = await Effect.runPromise(runBacktest({ dbPath: file, config: testConfig() }))
     // the scripted market is synthetic and covers the same 400 s in both
@@ -47,6 +47,12 @@ describe("compare", () => {
     expect(formatComparison(compareReports(ahead, live))).toContain(`note: ${notes[0]}`)
     const later = { ...live, run: { ...live.run, from: new Date(from + 3_600_000).toISOString(), to: new Date(from + 3_700_000).toISOString() } }
     expect(compareReports(real, later).notes[0]).toMatch(/no time in common/)
+
+    // a live run whose venue changed its filters: the backtest kept its recording's
+    const changed = { ...real, kind: "live" as const, filterChanges: [{ venue: "aster-futures", symbol: "ASTERUSDT", ts: from + 60_000, cycle: 2, changes: ["step 0.01 → 1"], why: "a hedge order was refused" }] }
+    expect(compareReports(real, changed).notes).toEqual([
+      `B's aster-futures ASTERUSDT changed its filters at ${new Date(from + 60_000).toISOString()} (step 0.01 → 1): its orders were priced and sized on the new ones from then on`
+    ])
   })
 
   it("puts runs of different lengths on one footing: volume, points and PnL per hour", async () => {

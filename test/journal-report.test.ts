@@ -346,6 +346,33 @@ describe("report from a journal", () => {
     expect([whole.totals, whole.fills, whole.cycles]).toEqual([plain.totals, plain.fills, plain.cycles])
   })
 
+  it("lists the venues' filter changes inside its window, each with a warning; none journalled is an empty list", () => {
+    const file = newFile()
+    writing(file, (j) => {
+      const runId = writeRun(j, { startedAt: T0 })
+      run(j.recordFilterChange({ runId, cycle: 1, venue: "aster-futures", symbol: "ASTERUSDT", ts: T0 + 20_000, changes: ["step 0.01 → 1"], why: "a hedge order was refused: -4023" }))
+      run(j.recordFilterChange({ runId, cycle: 2, venue: "backpack", symbol: "ASTER_USDC_PERP", ts: T0 + 50_000, changes: ["tick 0.0001 → 0.0005", "min qty 1 → 2"], why: "the periodic check" }))
+      return runId
+    })
+    const r = report(file)
+    expect(r.filterChanges).toEqual([
+      { venue: "aster-futures", symbol: "ASTERUSDT", ts: T0 + 20_000, cycle: 1, changes: ["step 0.01 → 1"], why: "a hedge order was refused: -4023" },
+      { venue: "backpack", symbol: "ASTER_USDC_PERP", ts: T0 + 50_000, cycle: 2, changes: ["tick 0.0001 → 0.0005", "min qty 1 → 2"], why: "the periodic check" }
+    ])
+    expect(r.data.warnings).toEqual([
+      `aster-futures ASTERUSDT changed its filters during run 1 at ${iso(T0 + 20_000)} (step 0.01 → 1): the run traded on the new ones from then on; a backtest keeps its recording's filters`,
+      `backpack ASTER_USDC_PERP changed its filters during run 1 at ${iso(T0 + 50_000)} (tick 0.0001 → 0.0005, min qty 1 → 2): the run traded on the new ones from then on; a backtest keeps its recording's filters`
+    ])
+    // a window keeps those inside it
+    expect(report(file, { since: T0 + 30_000, until: T0 + 61_000 }).filterChanges!.map((c) => c.venue)).toEqual(["backpack"])
+    // the money is the same as without them
+    const plain = newFile()
+    writing(plain, (j) => writeRun(j, { startedAt: T0 }))
+    const without = report(plain)
+    expect(without.filterChanges).toEqual([])
+    expect([r.totals, r.fills, r.cycles]).toEqual([without.totals, without.fills, without.cycles])
+  })
+
   it("a window reads only its own rows and a sum of what came before: a fill after it that cannot be read does not stop it", () => {
     const file = newFile()
     writing(file, (j) => writeRun(j, { startedAt: T0 }))

@@ -718,6 +718,45 @@ describe("fills, funding, cycles and marks", () => {
     db.close()
   })
 
+  it("filter changes are read back by run and inside a window, in time order", () => {
+    const { journal, close } = open(newFile())
+    const a = run(journal.startRun(runStart()))
+    const b = run(journal.startRun(runStart()))
+    const change = (runId: number, ts: number, changes: Array<string>) =>
+      run(journal.recordFilterChange({ runId, cycle: 2, venue: "backpack", symbol: "ASTER_USDC_PERP", ts, changes, why: "an order was refused: tick" }))
+    change(a, T0 + 20, ["tick 0.0001 → 0.0005"])
+    change(a, T0 + 10, ["min qty 1 → 5", "min notional 5 → 10"])
+    change(b, T0 + 30, ["step 0.01 → 0.1"])
+    expect(run(journal.filterChanges(a))).toEqual([
+      { runId: a, cycle: 2, venue: "backpack", symbol: "ASTER_USDC_PERP", ts: T0 + 10, changes: ["min qty 1 → 5", "min notional 5 → 10"], why: "an order was refused: tick" },
+      { runId: a, cycle: 2, venue: "backpack", symbol: "ASTER_USDC_PERP", ts: T0 + 20, changes: ["tick 0.0001 → 0.0005"], why: "an order was refused: tick" }
+    ])
+    expect(run(journal.filterChanges()).map((c) => c.ts)).toEqual([T0 + 10, T0 + 20, T0 + 30])
+    // the bounds are exclusive, as every read's
+    expect(run(journal.filterChanges([a, b], T0 + 10, T0 + 30)).map((c) => c.ts)).toEqual([T0 + 20])
+    close()
+  })
+
+  it("a journal written before filter changes were kept reads as having none, and gets their table at its next write opening", () => {
+    const file = newFile()
+    const first = open(file)
+    const a = run(first.journal.startRun(runStart()))
+    run(first.journal.recordFill(a, fill({ tradeId: "t1", orderId: "o1", qty: decimal("4") })))
+    first.close()
+    const db = new Database(file)
+    db.exec("DROP TABLE filter_changes")
+    const hasTable = () => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'filter_changes'").get() !== undefined
+    expect(peek(file, (j) => j.filterChanges())).toEqual([])
+    expect(hasTable()).toBe(false)
+    const second = open(file)
+    expect(hasTable()).toBe(true)
+    run(second.journal.recordFilterChange({ runId: a, cycle: 1, venue: "aster-futures", symbol: "ASTERUSDT", ts: T0 + 5, changes: ["step 0.01 → 1"], why: "every 15 minutes" }))
+    expect(peek(file, (j) => j.filterChanges()).map((c) => c.changes)).toEqual([["step 0.01 → 1"]])
+    expect(fmt(run(second.journal.filledQty("backpack", "o1")))).toBe("4")
+    second.close()
+    db.close()
+  })
+
   it("a run's last activity is its latest fill, funding payment, cycle event or hedge; marks and other runs do not count", () => {
     const { journal, close } = open(newFile())
     const a = run(journal.startRun(runStart()))
@@ -862,6 +901,7 @@ describe("secrets", () => {
     run(journal.recordOrder(id, order({ id: "o1", clientId: "hl-m1", status: "rejected", rejectReason: `MARKER-ORDER ${secrets.bpSecret}` }), T0))
     run(journal.recordIntentRefused("hl-m1", `MARKER-INTENT ${secrets.bpSecret}`, T0))
     run(journal.recordCycleEvent({ runId: id, cycle: 1, ts: T0, detail: { event: "hedge-failed", leg: 1, clientId: "hl-h1", side: "buy", qty: decimal("10"), reason: `MARKER-CYCLE ${echo}` } }))
+    run(journal.recordFilterChange({ runId: id, cycle: 1, venue: "aster-futures", symbol: "ASTERUSDT", ts: T0, changes: ["step 0.01 → 1"], why: `MARKER-FILTERS ${echo}` }))
     run(journal.endRun(id, { endedAt: T0 + 1, outcome: `MARKER-OUTCOME ${secrets.asterSecret}`, message: `MARKER-MESSAGE ${echo} ${secrets.bpSecret}` }))
 
     const check = () => {
@@ -869,7 +909,7 @@ describe("secrets", () => {
       expect(files.length).toBeGreaterThan(0)
       for (const secret of Object.values(secrets)) expect(filesHolding(file, secret)).toEqual([])
       // the texts themselves did reach the file, with the secrets replaced
-      for (const marker of ["MARKER-REFUSAL", "MARKER-ORDER", "MARKER-INTENT", "MARKER-CYCLE", "MARKER-OUTCOME", "MARKER-MESSAGE"]) {
+      for (const marker of ["MARKER-REFUSAL", "MARKER-ORDER", "MARKER-INTENT", "MARKER-CYCLE", "MARKER-FILTERS", "MARKER-OUTCOME", "MARKER-MESSAGE"]) {
         expect(filesHolding(file, marker).length).toBeGreaterThan(0)
       }
     }
@@ -883,6 +923,7 @@ describe("secrets", () => {
     expect(JSON.stringify(stored!.config)).not.toMatch(/a5t3r|c2VjcmV0|cHVibGlj/)
     const cycle = peek(file, (j) => j.cycleEvents())[0]!.detail
     expect(cycle.event === "hedge-failed" && cycle.reason).toBe("MARKER-CYCLE bad key <redacted> / <redacted> / <redacted>")
+    expect(peek(file, (j) => j.filterChanges())[0]!.why).toBe("MARKER-FILTERS bad key <redacted> / <redacted> / <redacted>")
     const db = new Database(file, { readonly: true })
     try {
       const refusals = db.prepare("SELECT client_id, refusal FROM intents ORDER BY client_id").all()
@@ -1189,7 +1230,7 @@ describe("write-ahead log", () => {
 })
 
 describe("journal observer", () => {
-  it("records cycle events and hedge results as the strategy reports them", () => {
+  it("records cycle events, hedge results and filter changes as the strategy reports them", () => {
     const file = newFile()
     const { journal, close } = open(file)
     const runId = run(journal.startRun(runStart()))
@@ -1203,6 +1244,7 @@ describe("journal observer", () => {
     run(observer.exposureChanged(decimal("10"), T0 + 6))
     run(journal.recordIntent(marketIntent(runId, "hl-h2")))
     run(observer.hedgeSent({ cycle: 1, leg: 1, side: "buy", qty: decimal("10"), executedQty: decimal("10"), executedQuote: decimal("20.125"), referencePrice: decimal("2.012"), clientId: "hl-h2", ts: T0 + 7 }))
+    run(observer.filtersChanged!({ cycle: 2, venue: "backpack", symbol: "ASTER_USDC_PERP", changes: ["tick 0.0001 → 0.0005"], why: "an order was refused: price not on tick", ts: T0 + 8 }))
 
     const events = peek(file, (j) => j.cycleEvents())
     expect(events.map((e) => [e.runId, e.cycle, e.detail.event])).toEqual([
@@ -1221,6 +1263,9 @@ describe("journal observer", () => {
     const hedges = peek(file, (j) => j.hedges())
     expect(hedges.map((h) => [h.clientId, h.state, Option.getOrNull(h.cycle), Option.getOrNull(h.leg), fmtOption(h.executedQty), fmtOption(h.executedQuote), fmtOption(h.referencePrice)])).toEqual([
       ["hl-h2", "done", 1, 1, Option.some("10"), Option.some("20.125"), Option.some("2.012")]
+    ])
+    expect(peek(file, (j) => j.filterChanges())).toEqual([
+      { runId, cycle: 2, venue: "backpack", symbol: "ASTER_USDC_PERP", ts: T0 + 8, changes: ["tick 0.0001 → 0.0005"], why: "an order was refused: price not on tick" }
     ])
     close()
   })

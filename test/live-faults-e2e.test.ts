@@ -111,6 +111,10 @@ describe("npm run live under the local exchange's faults", () => {
     const makerPrices = report.fills.filter((f) => f.venue === "backpack").map((f) => f.price)
     expect(makerPrices, makerPrices.join(" ")).toHaveLength(6)
     expect(makerPrices.slice(2).filter((price) => !isMultipleOf(decimal(price), decimal("0.05"))), makerPrices.join(" ")).toEqual([])
+    // the journal kept the change: the report lists it, once, and warns of it
+    expect(report.filterChanges?.map((c) => [c.venue, c.symbol, c.changes])).toEqual([["backpack", "ASTER_USDC_PERP", ["tick 0.0001 → 0.05"]]])
+    expect(report.filterChanges![0]!.why).toMatch(/^an order was refused: /)
+    expect(report.data.warnings).toContainEqual(expect.stringMatching(/^backpack ASTER_USDC_PERP changed its filters during run 1 at .* \(tick 0\.0001 → 0\.05\): the run traded on the new ones from then on/))
   })
 
   it("Aster enlarges its step during the run: the refused hedge is sized anew, the crumb the step leaves is carried, and the next cycle stops the run naming the filter (exit 4)", async () => {
@@ -138,6 +142,7 @@ describe("npm run live under the local exchange's faults", () => {
     expect(formatDecimal(netChange(before, await positions(config)))).toBe("0.5")
     const report = readReport(reportFile)
     expect(report.run.outcome).toBe("refused")
+    expect(report.filterChanges?.map((c) => [c.venue, c.changes])).toEqual([["aster-futures", ["step 0.01 → 1", "min qty 0.01 → 1"]]])
     expect(report.exposure.finalNetPosition).toBe("0.5")
     expect(report.cycles.count).toBe(1)
     const state = await inspectJournal(journal)

@@ -39,6 +39,7 @@ const breakable = (journal: JournalService, broken: () => Breakage | undefined):
     recordHedge: (...a) => write(journal.recordHedge(...a)),
     recordFunding: (...a) => write(journal.recordFunding(...a)),
     recordCycleEvent: (...a) => write(journal.recordCycleEvent(...a)),
+    recordFilterChange: (...a) => write(journal.recordFilterChange(...a)),
     recordMark: (...a) => write(journal.recordMark(...a)),
     checkpoint: write(journal.checkpoint),
     endRun: (...a) => write(journal.endRun(...a))

@@ -58,6 +58,7 @@ export const guardJournal = (journal: JournalService): Effect.Effect<GuardedJour
       recordHedge: (hedge) => write(journal.recordHedge(hedge), undefined),
       recordFunding: (runId, payment) => write(journal.recordFunding(runId, payment), false),
       recordCycleEvent: (event) => write(journal.recordCycleEvent(event), undefined),
+      recordFilterChange: (change) => write(journal.recordFilterChange(change), undefined),
       recordMark: (runId, venue, price, ts) => write(journal.recordMark(runId, venue, price, ts), undefined),
       checkpoint: write(journal.checkpoint, undefined)
     }

@@ -13,7 +13,7 @@ import { type Fill, signedQty } from "../core/domain/order"
 import { CycleStatsCounter } from "../core/report/cycle-stats"
 import { buildReport, type CycleStats, type RunReport } from "../core/report/report"
 import type { Venue } from "../core/domain/venue"
-import { type CycleEvent, type Hedge, JournalError, type JournalService, KILLED, type Mark, openJournal, type Run, type RunKind } from "./journal"
+import { type CycleEvent, type FilterChange, type Hedge, JournalError, type JournalService, KILLED, type Mark, openJournal, type Run, type RunKind } from "./journal"
 import { DAY_MS } from "../core/risk/trailing-pnl"
 
 export interface JournalReportOptions {
@@ -160,6 +160,7 @@ interface RunRows {
   readonly funding: ReadonlyArray<FundingPayment>
   readonly events: ReadonlyArray<CycleEvent>
   readonly hedges: ReadonlyArray<Hedge>
+  readonly filterChanges: ReadonlyArray<FilterChange>
 }
 
 const readRows = (journal: JournalService, runs: ReadonlyArray<Run>, { since, until }: { readonly since: number; readonly until: number }) => {
@@ -170,7 +171,8 @@ const readRows = (journal: JournalService, runs: ReadonlyArray<Run>, { since, un
     fills: journal.fills(ids, after, until),
     funding: betweenReads(journal.funding(ids, after, until)),
     events: betweenReads(journal.cycleEvents(ids, after, until)),
-    hedges: betweenReads(journal.hedges(ids, after, until))
+    hedges: betweenReads(journal.hedges(ids, after, until)),
+    filterChanges: betweenReads(journal.filterChanges(ids, after, until))
   })
 }
 
@@ -216,6 +218,7 @@ const windowReport = (
     const marks = yield* journal.latestMarks(ids, until)
     const events = rows.events.filter(inWindow)
     const hedges = rows.hedges.filter(inWindow)
+    const filterChanges = rows.filterChanges.filter(inWindow)
     const inDoubt = (yield* journal.hedgesInDoubt()).filter((h) => ids.includes(h.runId))
     const points = yield* Schema.decodeUnknown(StoredPoints)(last.config).pipe(
       Effect.mapError(() => new JournalError({ path, reason: `run ${last.id}'s stored config has no points weights` }))
@@ -238,6 +241,11 @@ const windowReport = (
       for (const [venue, qty] of carried) {
         if (!BigDecimal.isZero(qty)) warnings.push(`${venue} held ${formatDecimal(qty)} from before the window: it is not revalued in this report`)
       }
+    }
+    for (const change of filterChanges) {
+      warnings.push(
+        `${change.venue} ${change.symbol} changed its filters during run ${change.runId} at ${iso(change.ts)} (${change.changes.join(", ")}): the run traded on the new ones from then on; a backtest keeps its recording's filters`
+      )
     }
     if (runs.some((r) => JSON.stringify(r.config) !== JSON.stringify(last.config))) {
       warnings.push(`the runs' configs differ: the report shows run ${last.id}'s`)
@@ -279,7 +287,8 @@ const windowReport = (
         { ...maker, markPrice: makerMark, points: points.points.maker },
         { ...hedge, markPrice: hedgeMark, points: points.points.hedge }
       ],
-      cycles: cycleStatsOf(events, hedges)
+      cycles: cycleStatsOf(events, hedges),
+      filterChanges: filterChanges.map(({ venue, symbol, ts, cycle, changes, why }) => ({ venue, symbol, ts, cycle, changes, why }))
     })
   })
 

@@ -200,6 +200,19 @@ export interface CycleEvent {
   readonly detail: CycleEventDetail
 }
 
+/** A venue's filters changed during a run (the strategy's FiltersChanged, as journalled). */
+export interface FilterChange {
+  readonly runId: number
+  readonly cycle: number
+  readonly venue: Venue
+  readonly symbol: string
+  readonly ts: number
+  /** e.g. "tick 0.0001 → 0.001" */
+  readonly changes: ReadonlyArray<string>
+  /** what made the strategy read them */
+  readonly why: string
+}
+
 export interface Mark {
   readonly venue: Venue
   readonly price: Decimal
@@ -234,6 +247,7 @@ export interface JournalService {
   /** true when the payment was new (one per venue and funding time) */
   readonly recordFunding: (runId: number, payment: FundingPayment) => Effect.Effect<boolean, JournalError>
   readonly recordCycleEvent: (event: CycleEvent) => Effect.Effect<void, JournalError>
+  readonly recordFilterChange: (change: FilterChange) => Effect.Effect<void, JournalError>
   readonly recordMark: (runId: number, venue: Venue, price: Decimal, ts: number) => Effect.Effect<void, JournalError>
   /**
    * Folds the write-ahead log into the database file. Call it while nothing is at stake (between
@@ -268,6 +282,8 @@ export interface JournalService {
   readonly funding: (runs?: RunFilter, after?: number, before?: number) => Effect.Effect<ReadonlyArray<FundingPayment>, JournalError>
   readonly hedges: (runs?: RunFilter, after?: number, before?: number) => Effect.Effect<ReadonlyArray<Hedge>, JournalError>
   readonly cycleEvents: (runs?: RunFilter, after?: number, before?: number) => Effect.Effect<ReadonlyArray<CycleEvent>, JournalError>
+  /** none in a journal written before they were kept */
+  readonly filterChanges: (runs?: RunFilter, after?: number, before?: number) => Effect.Effect<ReadonlyArray<FilterChange>, JournalError>
   /** the latest mark per venue; `before`: the latest stamped before it (ms since epoch) */
   readonly latestMarks: (runs?: RunFilter, before?: number) => Effect.Effect<ReadonlyArray<Mark>, JournalError>
   /** when a run last journalled a fill, funding payment, cycle event or hedge (ms since epoch); none without any */
@@ -324,6 +340,7 @@ const serviceOf = (store: JournalStore): JournalService => {
     recordHedge: (hedge) => call(() => store.recordHedge(hedge)),
     recordFunding: (runId, payment) => call(() => store.recordFunding(runId, payment)),
     recordCycleEvent: (event) => call(() => store.recordCycleEvent(event)),
+    recordFilterChange: (change) => call(() => store.recordFilterChange(change)),
     checkpoint: call(() => store.checkpoint()),
     recordMark: (runId, venue, price, ts) => call(() => store.recordMark(runId, venue, price, ts)),
     pendingIntents: (runId) => call(() => store.pendingIntents(runId)),
@@ -338,6 +355,7 @@ const serviceOf = (store: JournalStore): JournalService => {
     funding: (runs, after, before) => call(() => store.funding(runs, after, before)),
     hedges: (runs, after, before) => call(() => store.hedges(runs, after, before)),
     cycleEvents: (runs, after, before) => call(() => store.cycleEvents(runs, after, before)),
+    filterChanges: (runs, after, before) => call(() => store.filterChanges(runs, after, before)),
     latestMarks: (runs, before) => call(() => store.latestMarks(runs, before)),
     lastActivity: (runId) => call(() => Option.fromNullable(store.lastActivity(runId))),
     lastRun: () => call(() => store.lastRun()),
@@ -437,6 +455,15 @@ CREATE TABLE cycles (
   ts     INTEGER NOT NULL,
   detail TEXT NOT NULL
 );
+CREATE TABLE filter_changes (
+  run_id  INTEGER NOT NULL REFERENCES runs (id),
+  cycle   INTEGER NOT NULL,
+  venue   TEXT NOT NULL,
+  symbol  TEXT NOT NULL,
+  ts      INTEGER NOT NULL,
+  changes TEXT NOT NULL,
+  why     TEXT NOT NULL
+);
 CREATE TABLE marks (
   run_id INTEGER NOT NULL REFERENCES runs (id),
   venue  TEXT NOT NULL,
@@ -520,6 +547,15 @@ const FundingRow = Schema.Struct({
 })
 
 const CycleRow = Schema.Struct({ run_id: Schema.Number, cycle: Schema.Number, ts: Schema.Number, detail: Schema.parseJson(CycleEventDetail) })
+const FilterChangeRow = Schema.Struct({
+  run_id: Schema.Number,
+  cycle: Schema.Number,
+  venue: Venue,
+  symbol: Schema.String,
+  ts: Schema.Number,
+  changes: Schema.parseJson(Schema.Array(Schema.String)),
+  why: Schema.String
+})
 const MarkRow = Schema.Struct({ venue: Venue, price: DecimalString, ts: Schema.Number })
 const OrderState = Schema.parseJson(Order)
 
@@ -593,6 +629,15 @@ const fundingOfRows = decodeEach(FundingRow, "funding", (r): FundingPayment => (
   amount: r.amount
 }))
 const cycleEventsOfRows = decodeEach(CycleRow, "cycles", (r): CycleEvent => ({ runId: r.run_id, cycle: r.cycle, ts: r.ts, detail: r.detail }))
+const filterChangesOfRows = decodeEach(FilterChangeRow, "filter_changes", (r): FilterChange => ({
+  runId: r.run_id,
+  cycle: r.cycle,
+  venue: r.venue,
+  symbol: r.symbol,
+  ts: r.ts,
+  changes: r.changes,
+  why: r.why
+}))
 const markRows = decodeRows(MarkRow, "marks")
 const encodeOrder = Schema.encodeSync(OrderState)
 const decodeOrder = Schema.decodeUnknownSync(OrderState)
@@ -721,6 +766,7 @@ class JournalStore {
     if (tables.length > 0) {
       this.addBaseAssetColumns()
       this.addFillsByOrderIndex()
+      this.addFilterChangesTable()
     }
     if (tables.length === 0) {
       this.db.transaction(() => {
@@ -752,6 +798,16 @@ class JournalStore {
    */
   private addFillsByOrderIndex(): void {
     this.db.exec("CREATE INDEX IF NOT EXISTS fills_by_order ON fills (venue, order_id)")
+  }
+
+  /**
+   * A journal written before filter changes were kept gets their table. A table leaves the format
+   * as it was: a build before it still reads the journal, and this one reads an older journal
+   * opened read-only as having none (`filterChanges`).
+   */
+  private addFilterChangesTable(): void {
+    if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'filter_changes'").get() !== undefined) return
+    this.db.exec(DDL.slice(DDL.indexOf("CREATE TABLE filter_changes"), DDL.indexOf("CREATE TABLE marks")))
   }
 
   /** Closes whatever happens; says what could not be written (updates still behind), if anything. */
@@ -1041,6 +1097,18 @@ class JournalStore {
     )
   }
 
+  recordFilterChange(change: FilterChange): void {
+    this.sql("INSERT INTO filter_changes (run_id, cycle, venue, symbol, ts, changes, why) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
+      change.runId,
+      change.cycle,
+      change.venue,
+      change.symbol,
+      change.ts,
+      this.scrub(JSON.stringify(change.changes)),
+      this.scrub(change.why)
+    )
+  }
+
   recordMark(runId: number, venue: Venue, price: Decimal, ts: number): void {
     this.sql("INSERT INTO marks (run_id, venue, price, ts) VALUES (?, ?, ?, ?)").run(runId, venue, formatDecimal(price), ts)
   }
@@ -1151,6 +1219,14 @@ class JournalStore {
   cycleEvents(runs: RunFilter, after = Number.NEGATIVE_INFINITY, before = Number.POSITIVE_INFINITY): Array<CycleEvent> {
     const { where, params } = this.byRuns(runs)
     return cycleEventsOfRows(this.db.prepare(`SELECT run_id, cycle, ts, detail FROM cycles WHERE ${where} AND ts > ? AND ts < ? ORDER BY ts, rowid`).iterate(...params, after, before))
+  }
+
+  filterChanges(runs: RunFilter, after = Number.NEGATIVE_INFINITY, before = Number.POSITIVE_INFINITY): Array<FilterChange> {
+    if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'filter_changes'").get() === undefined) return []
+    const { where, params } = this.byRuns(runs)
+    return filterChangesOfRows(
+      this.db.prepare(`SELECT run_id, cycle, venue, symbol, ts, changes, why FROM filter_changes WHERE ${where} AND ts > ? AND ts < ? ORDER BY ts, rowid`).iterate(...params, after, before)
+    )
   }
 
   lastActivity(runId: number): number | null {

@@ -137,6 +137,7 @@ export const journalObserver = (journal: JournalService, runId: number): Strateg
         state: "done"
       })),
     exposureChanged: () => Effect.void,
-    hedgeFailed: (e) => event(e.cycle, e.ts, { event: "hedge-failed", leg: e.leg, clientId: e.clientId, side: e.side, qty: e.qty, reason: e.reason })
+    hedgeFailed: (e) => event(e.cycle, e.ts, { event: "hedge-failed", leg: e.leg, clientId: e.clientId, side: e.side, qty: e.qty, reason: e.reason }),
+    filtersChanged: (e) => mustWrite(journal.recordFilterChange({ runId, cycle: e.cycle, venue: e.venue, symbol: e.symbol, ts: e.ts, changes: e.changes, why: e.why }))
   }
 }

@@ -107,6 +107,9 @@ const notesOn = (a: ComparedReport, b: ComparedReport): Array<string> => {
     if (!ENDED_AS_PLANNED.has(r.run.outcome)) notes.push(`${name} ended ${r.run.outcome}${r.run.message !== undefined ? ` (${r.run.message})` : ""}: its figures stop there`)
     if (r.data.synthetic) notes.push(`${name} ran on synthetic data (${r.data.file})`)
     for (const p of r.data.proxyVenues) notes.push(`${name}'s ${p.venue} ${p.symbol} feed is a proxy derived from ${p.from}, not a recording`)
+    for (const c of r.filterChanges ?? []) {
+      notes.push(`${name}'s ${c.venue} ${c.symbol} changed its filters at ${new Date(c.ts).toISOString()} (${c.changes.join(", ")}): its orders were priced and sized on the new ones from then on`)
+    }
   }
   return notes
 }

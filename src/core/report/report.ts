@@ -87,6 +87,20 @@ export const RunReport = Schema.Struct({
     /** quantity-weighted hedge price against the quote seen when sending, in bps (positive = cost) */
     hedgeSlippageBps: Schema.NullOr(Schema.String)
   }),
+  /**
+   * The venues' filter changes during the run, as the strategy met them (live and paper reports;
+   * absent from backtests, whose recording keeps one set of filters, and from earlier versions)
+   */
+  filterChanges: Schema.optional(Schema.Array(Schema.Struct({
+    venue: Schema.String,
+    symbol: Schema.String,
+    ts: Schema.Number,
+    cycle: Schema.Number,
+    /** e.g. "tick 0.0001 → 0.001" */
+    changes: Schema.Array(Schema.String),
+    /** what made the strategy read them */
+    why: Schema.String
+  }))),
   points: Schema.Struct({
     model: Schema.String,
     venues: Schema.Record({ key: Schema.String, value: Schema.Struct({ makerWeight: Money, takerWeight: Money, points: Money }) }),
@@ -120,6 +134,7 @@ export interface ReportInput {
   readonly ledger: Ledger
   readonly venues: ReadonlyArray<{ readonly venue: Venue; readonly symbol: string; readonly quoteAsset: string; readonly markPrice: Decimal; readonly points: PointsWeights }>
   readonly cycles: CycleStats
+  readonly filterChanges?: RunReport["filterChanges"]
 }
 
 const fmt = formatDecimal
@@ -234,6 +249,7 @@ export const buildReport = (input: ReportInput): RunReport => {
         ? fmt(divideToScale(BigDecimal.multiply(input.cycles.hedgeSlippageQuote, decimal("10000")), input.cycles.hedgeReferenceQuote, 4))
         : null
     },
+    ...(input.filterChanges !== undefined ? { filterChanges: input.filterChanges } : {}),
     points: {
       model: "points = makerWeight × maker volume + takerWeight × taker volume (quote units); an estimate: Aster Stage 2 counted taker volume 2× maker, Backpack publishes no formula",
       venues: points,
