@@ -9,6 +9,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { type Decimal, decimal, formatDecimal, isMultipleOf } from "../src/core/domain/decimal"
+import { openTickFile } from "../src/sim/tickstore/reader"
 import { inspectJournal, type LocalExchange, netChange, positions, readReport, startLive, startLocalExchange, waitFor } from "./support/live-processes"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 import { writeScript } from "./support/scripted-market"
@@ -44,11 +45,11 @@ const matrix: ReadonlyArray<readonly [string, string]> = [
  * venues' own positions say so), the journal consistent (nothing pending or in doubt), the report
  * completed and reconciling, every maker fill hedged.
  */
-const runsFlat = async (local: LocalExchange) => {
+const runsFlat = async (local: LocalExchange, moreArgs: ReadonlyArray<string> = []) => {
   const before = await positions(local.config)
   const journal = path.join(local.dir, "journal.db")
   const reportFile = path.join(local.dir, "live.json")
-  const live = startLive(local.config, journal, ["--report-json", reportFile])
+  const live = startLive(local.config, journal, ["--report-json", reportFile, ...moreArgs])
   expect(await live.exited, live.output()).toBe(0)
   expect(formatDecimal(netChange(before, await positions(local.config))), live.output()).toBe("0")
   const state = await inspectJournal(journal)
@@ -101,7 +102,8 @@ describe("npm run live under the local exchange's faults", () => {
     // the tick becomes 0.05 once Backpack answered its 2nd order (cycle 1's two legs)
     const local = await startLocalExchange({ maxCycles: 3, market, faults: `filters:\n  - venue: backpack\n    after_orders: 2\n    tick_size: "0.05"\n` })
     running.push(local)
-    const { live, report } = await runsFlat(local)
+    const recording = path.join(local.dir, "recorded.db")
+    const { live, report } = await runsFlat(local, ["--record", recording])
     expect(local.exchange.output()).toMatch(/backpack ASTER_USDC_PERP filters changed: tick 0\.0001 → 0\.05/)
     expect(live.output()).toMatch(/BP ASTER_USDC_PERP filters changed \(an order was refused: [^)]*\): tick 0\.0001 → 0\.05; trading on the new ones/)
     expect(live.output()).toMatch(/re-pricing on the new BP filters/)
@@ -115,6 +117,14 @@ describe("npm run live under the local exchange's faults", () => {
     expect(report.filterChanges?.map((c) => [c.venue, c.symbol, c.changes])).toEqual([["backpack", "ASTER_USDC_PERP", ["tick 0.0001 → 0.05"]]])
     expect(report.filterChanges![0]!.why).toMatch(/^an order was refused: /)
     expect(report.data.warnings).toContainEqual(expect.stringMatching(/^backpack ASTER_USDC_PERP changed its filters during run 1 at .* \(tick 0\.0001 → 0\.05\): the run traded on the new ones from then on/))
+    // the market recording of the same run keeps its start's tick, and says the venue changed it
+    const recorded = openTickFile(recording)
+    try {
+      expect(recorded.instruments[0]!.tickSize).toBe("0.0001")
+      expect(recorded.meta.notes["recording"]).toMatchObject({ filterChanges: [{ venue: "backpack", symbol: "ASTER_USDC_PERP", changes: ["tick 0.0001 → 0.05"] }] })
+    } finally {
+      recorded.close()
+    }
   })
 
   it("Aster enlarges its step during the run: the refused hedge is sized anew, the crumb the step leaves is carried, and the next cycle stops the run naming the filter (exit 4)", async () => {

@@ -5,7 +5,7 @@
  * times) plus an injected receive time (the ticks' timestamps).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Option, Ref, Scope, TestClock } from "effect"
+import { Effect, Exit, Logger, Option, Ref, Scope, TestClock } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { decimal } from "../src/core/domain/decimal"
@@ -14,9 +14,11 @@ import type { FundingQuote, MarketEvent } from "../src/core/domain/market"
 import type { Exchange } from "../src/core/exchange"
 import { makeMarketTaps, type MarketTaps } from "../src/adapters/common/market-taps"
 import { type RecordingOptions, startMarketRecording } from "../src/live/market-recorder"
+import { runBacktest } from "../src/sim/backtest"
 import { openTickFile } from "../src/sim/tickstore/reader"
 import { TickKind } from "../src/sim/tickstore/types"
 import { createTickFile } from "../src/sim/tickstore/writer"
+import { testConfig } from "./support/config"
 import { PERP } from "./support/fake-local-venue"
 import { tempDir } from "./support/scripted-market"
 
@@ -225,6 +227,70 @@ describe("market recording", () => {
       expect(notRecording._tag === "Left" && notRecording.left.message).toMatch(/is a tick file but not a recording \(gen-data seed 1\).*record into another file/)
       // untouched
       expect(ticksOf(sample).file.tickCount).toBe(1)
+    }))
+
+  it.effect("a venue's filter change is noted in the file, which keeps the filters it started with; a restart keeps the note, and a backtest of it warns", () =>
+    Effect.gen(function*() {
+      const file = tempFile()
+      let now = T0
+      const makerFilters = yield* Ref.make(BACKPACK)
+      let refreshes = 0
+      const logs: Array<string> = []
+      const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void logs.push(Array.isArray(message) ? message.join(" ") : String(message))))
+      const start = (instrument: Effect.Effect<Instrument>) =>
+        Effect.gen(function*() {
+          const scope = yield* Scope.make()
+          const maker = makeMarketTaps()
+          const hedge = makeMarketTaps()
+          const makerVenue: Exchange = {
+            ...streamingVenue(BACKPACK, maker),
+            instrument,
+            refreshInstrument: Effect.suspend(() => {
+              refreshes += 1
+              return instrument
+            })
+          }
+          yield* Scope.extend(
+            startMarketRecording({ maker: makerVenue, hedge: streamingVenue(ASTER, hedge) }, { kind: "live", path: file, commitEvery: "1 second", nowUs: () => now, refreshFiltersEvery: "90 seconds" }),
+            scope
+          ).pipe(Effect.provide(capture))
+          return { maker, hedge, end: Scope.close(scope, Exit.void) }
+        })
+
+      const first = yield* start(Ref.get(makerFilters))
+      // a minute of both books, the venue's tick coarser after 20 s
+      for (let s = 0; s < 60; s++) {
+        now = T0 + s * 1_000_000
+        if (s === 20) yield* Ref.set(makerFilters, { ...BACKPACK, tickSize: decimal("0.001") })
+        first.maker.publish(() => quote("backpack", "1.999", "500", "2.001", "500"))
+        first.hedge.publish(() => quote("aster-futures", "1.99995", "5000", "2.00005", "5000"))
+        yield* TestClock.adjust("1 second")
+      }
+      const change = { venue: "backpack", symbol: "ASTER_USDC_PERP", at: new Date((T0 + 20_000_000) / 1000).toISOString(), changes: ["tick 0.0001 → 0.001"] }
+      expect(ticksOf(file).file.notes["recording"]).toMatchObject({ runs: 1, filterChanges: [change] })
+      expect(logs.filter((line) => line.includes("changed its filters"))).toEqual([
+        `--record ${file}: backpack ASTER_USDC_PERP changed its filters (tick 0.0001 → 0.001); the recording keeps those it started with (tick 0.0001), and a backtest of it warns of the change`
+      ])
+      // the venues' filters are re-read as often as asked, here every 90 s
+      expect(refreshes).toBe(0)
+      yield* TestClock.adjust("30 seconds")
+      expect(refreshes).toBe(1)
+      yield* first.end
+      const done = ticksOf(file).file
+      expect(done.instruments[0]!.tickSize).toBe("0.0001")
+      expect(done.notes["recording"]).toEqual({ timestamps: "local receive time of each stream message (µs)", runs: 1, skipped: 0, filterChanges: [change] })
+
+      // a restart on the old filters (the file's) appends, and keeps the note
+      const second = yield* start(Effect.succeed(BACKPACK))
+      now = T0 + 120_000_000
+      second.maker.publish(() => quote("backpack", "1.999", "500", "2.001", "500"))
+      yield* second.end
+      expect(ticksOf(file).file.notes["recording"]).toMatchObject({ runs: 2, filterChanges: [change] })
+
+      const report = yield* runBacktest({ dbPath: file, config: testConfig() })
+      expect(report.data.warnings).toContain(
+        `backpack ASTER_USDC_PERP changed its filters at ${change.at} while it was recorded (tick 0.0001 → 0.001): this backtest trades on those the recording started with throughout`
+      )
     }))
 
   it.effect("a file that cannot be written any more ends the recording with a warning, keeping what was committed", () =>

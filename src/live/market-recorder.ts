@@ -11,13 +11,14 @@
  * FILE appends to it, and the time nothing was recorded shows as a gap. Recording is a side job:
  * if the file cannot be written, the run warns once and goes on trading without it.
  */
-import { Data, Duration, Effect, Ref, type Scope } from "effect"
+import { Data, Duration, Effect, Option, Ref, type Scope } from "effect"
 import { type Decimal, decimalsOf, formatDecimal, toUnits } from "../core/domain/decimal"
-import type { Instrument } from "../core/domain/instrument"
+import { filterChanges, type Instrument } from "../core/domain/instrument"
 import type { MarketEvent } from "../core/domain/market"
 import type { Exchange } from "../core/exchange"
 import type { ExchangeError } from "../core/errors"
 import type { StoredInstrument } from "../sim/tickstore/types"
+import { type RecordedFilterChange, type RecordingNote, recordingNote } from "../sim/tickstore/recording-note"
 import { RECORDING_NOTE } from "../sim/tickstore/schema"
 import { openRecording, type RecordingWriter } from "../sim/tickstore/writer"
 import { settleFundingOnTime } from "./funding-clock"
@@ -39,6 +40,11 @@ export interface RecordingOptions {
   readonly gapAfter?: Duration.DurationInput
   /** local time in µs (tests set it) */
   readonly nowUs?: () => number
+  /**
+   * re-read the venues' filters this often (`npm run record`, where no strategy does). Either way
+   * a change is noted in the file at its next commit: it keeps the filters it started with.
+   */
+  readonly refreshFiltersEvery?: Duration.DurationInput
 }
 
 export interface RecordingSummary {
@@ -103,7 +109,7 @@ export const startMarketRecording = (
     const nowUs = options.nowUs ?? (() => Date.now() * 1000)
     const gapUs = Duration.toMillis(options.gapAfter ?? Duration.seconds(30)) * 1000
     const before = writer.tickCount
-    const earlier = opened.resumed?.meta.notes[RECORDING_NOTE] as { readonly runs?: number; readonly skipped?: number } | undefined
+    const earlier = Option.getOrUndefined(recordingNote(opened.resumed?.meta.notes ?? {}))
     const recordedFunding = new Set((opened.resumed?.funding ?? []).map((f) => `${f.instrumentIdx}:${f.ts}`))
     // an instrument's last tick: a resumed file's end counts, so the time no process recorded is a gap
     const lastTickUs = instruments.map(() => opened.resumed?.lastTs ?? Number.NaN)
@@ -170,13 +176,44 @@ export const startMarketRecording = (
         store(ts)
       })
 
+    // the filters the file holds (those of its start), and the changes the venues made since
+    const recordedFilters = [yield* venues.maker.instrument, yield* venues.hedge.instrument]
+    const seenFilters = [...recordedFilters]
+    const filterChangesSeen: Array<RecordedFilterChange> = [...(earlier?.filterChanges ?? [])]
+    const noteFilterChanges = Effect.gen(function*() {
+      for (const [idx, venue] of sides.entries()) {
+        // the adapters answer from what they last read: a venue that cannot say is asked at the next commit
+        const read = yield* Effect.option(venue.instrument)
+        if (Option.isNone(read)) continue
+        const now = read.value
+        const changes = filterChanges(seenFilters[idx]!, now)
+        if (changes.length === 0) continue
+        seenFilters[idx] = now
+        filterChangesSeen.push({ venue: now.venue, symbol: now.symbol, at: new Date(nowUs() / 1000).toISOString(), changes })
+        const sinceStart = filterChanges(recordedFilters[idx]!, now)
+        yield* Effect.logWarning(
+          `--record ${path}: ${now.venue} ${now.symbol} changed its filters (${changes.join(", ")}); the recording keeps those it started with${
+            sinceStart.length > 0 ? ` (${sinceStart.map((change) => change.split(" → ")[0]).join(", ")})` : ""
+          }, and a backtest of it warns of the change`
+        )
+      }
+    })
+
     const runs = (earlier?.runs ?? 0) + 1
-    const note = () => ({ timestamps: TIMESTAMPS, runs, skipped: (earlier?.skipped ?? 0) + skipped })
-    const commit = Effect.sync(() =>
-      guarded(() => {
-        writer.setNote(RECORDING_NOTE, note())
-        writer.commit()
-      })
+    const note = (): RecordingNote => ({
+      timestamps: TIMESTAMPS,
+      runs,
+      skipped: (earlier?.skipped ?? 0) + skipped,
+      ...(filterChangesSeen.length > 0 ? { filterChanges: filterChangesSeen } : {})
+    })
+    const commit = Effect.zipRight(
+      noteFilterChanges,
+      Effect.sync(() =>
+        guarded(() => {
+          writer.setNote(RECORDING_NOTE, note())
+          writer.commit()
+        })
+      )
     )
     const warned = yield* Ref.make(false)
     const warnOnFailure = Effect.gen(function*() {
@@ -188,13 +225,13 @@ export const startMarketRecording = (
     // closing: the rest is committed and the file closed, before the venues' sockets go
     yield* Effect.addFinalizer(() =>
       Effect.zipRight(
-        Effect.sync(() =>
+        Effect.zipRight(noteFilterChanges, Effect.sync(() =>
           guarded(() => {
             writer.setNote(RECORDING_NOTE, note())
             writer.finish()
             open = false
           })
-        ),
+        )),
         warnOnFailure
       )
     )
@@ -219,6 +256,14 @@ export const startMarketRecording = (
       }
     }
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(options.commitEvery ?? Duration.seconds(5)), Effect.zipRight(commit, warnOnFailure))))
+    if (options.refreshFiltersEvery !== undefined) {
+      const every = options.refreshFiltersEvery
+      const refresh = Effect.forEach(sides, (venue) =>
+        venue.refreshInstrument === undefined
+          ? Effect.void
+          : Effect.catchAll(Effect.asVoid(venue.refreshInstrument), (error) => Effect.logDebug(`--record ${path}: could not re-read the ${venue.venue} filters: ${error.message}`)), { discard: true })
+      yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(every), refresh)))
+    }
     yield* Effect.log(
       opened.resumed !== undefined
         ? `recording market data into ${path} (appending to its ${opened.resumed.tickCount} ticks)`

@@ -22,6 +22,7 @@ import { makeSimKillSwitch, type SimKillSwitch } from "./kill-switch"
 import { makeSimExchange, simClock, type SimWaitOptions } from "./sim-exchange"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { openTickFile, type TickFile } from "./tickstore/reader"
+import { recordingNote } from "./tickstore/recording-note"
 import { RECORDING_NOTE } from "./tickstore/schema"
 
 export class BacktestError extends Data.TaggedError("BacktestError")<{ readonly reason: string }> {
@@ -168,6 +169,11 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
                 : "import with --funding-interval-hours to add a schedule"
             })`
           )
+      }
+      for (const change of Option.match(recordingNote(file.meta.notes), { onNone: () => [], onSome: (note) => note.filterChanges ?? [] })) {
+        warnings.push(
+          `${change.venue} ${change.symbol} changed its filters at ${change.at} while it was recorded (${change.changes.join(", ")}): this backtest trades on those the recording started with throughout`
+        )
       }
       const startedAt = kernel.now
       const stats = new CycleStatsCounter()

@@ -62,7 +62,7 @@ const WIND_DOWN_MAX_BACKOFF_MS = 5000
  * step size while a run goes on: a refused order re-reads them at once, this catches a change no
  * order ran into (a finer tick, a lower minimum) within a quarter of an hour.
  */
-const FILTERS_RECHECK_MS = 15 * 60_000
+export const FILTERS_RECHECK_MS = 15 * 60_000
 
 const utcClock = (ms: number): string => new Date(ms).toISOString().slice(11, 16)
 
