@@ -697,14 +697,20 @@ describe("fills, funding, cycles and marks", () => {
     close()
   })
 
-  it("a journal written before fills were indexed by order gets the index at its next write opening, its fills unchanged", () => {
+  /** A journal of one run with one fill (4 on backpack order o1), then made older by `sql`; its run id and a connection to it. */
+  const olderJournal = (sql: string) => {
     const file = newFile()
     const first = open(file)
-    const a = run(first.journal.startRun(runStart()))
-    run(first.journal.recordFill(a, fill({ tradeId: "t1", orderId: "o1", qty: decimal("4") })))
+    const runId = run(first.journal.startRun(runStart()))
+    run(first.journal.recordFill(runId, fill({ tradeId: "t1", orderId: "o1", qty: decimal("4") })))
     first.close()
     const db = new Database(file)
-    db.exec("DROP INDEX fills_by_order")
+    db.exec(sql)
+    return { file, runId, db }
+  }
+
+  it("a journal written before fills were indexed by order gets the index at its next write opening, its fills unchanged", () => {
+    const { file, db } = olderJournal("DROP INDEX fills_by_order")
     const indexes = () => (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'fills'").all() as Array<{ name: string }>).map((r) => r.name).sort()
     expect(indexes()).not.toContain("fills_by_order")
     // reading opens nothing new
@@ -738,13 +744,7 @@ describe("fills, funding, cycles and marks", () => {
   })
 
   it("a journal written before filter changes were kept reads as having none, and gets their table at its next write opening", () => {
-    const file = newFile()
-    const first = open(file)
-    const a = run(first.journal.startRun(runStart()))
-    run(first.journal.recordFill(a, fill({ tradeId: "t1", orderId: "o1", qty: decimal("4") })))
-    first.close()
-    const db = new Database(file)
-    db.exec("DROP TABLE filter_changes")
+    const { file, runId: a, db } = olderJournal("DROP TABLE filter_changes")
     const hasTable = () => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'filter_changes'").get() !== undefined
     expect(peek(file, (j) => j.filterChanges())).toEqual([])
     expect(hasTable()).toBe(false)
