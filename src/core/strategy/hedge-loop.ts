@@ -64,6 +64,13 @@ const WIND_DOWN_MAX_BACKOFF_MS = 5000
  */
 export const FILTERS_RECHECK_MS = 15 * 60_000
 
+/**
+ * How often a leg that holds back its maker order checks the hedge venue again, and how often it
+ * says it is still waiting.
+ */
+const HEDGE_VENUE_RECHECK_MS = 5_000
+const HEDGE_VENUE_WAIT_NOTICE_MS = 60_000
+
 const utcClock = (ms: number): string => new Date(ms).toISOString().slice(11, 16)
 
 export const runHedgeLoop = (params: StrategyParams) =>
@@ -270,6 +277,36 @@ export const runHedgeLoop = (params: StrategyParams) =>
         yield* hedgeNow(cycle, leg, pending())
       })
 
+    /**
+     * Before a maker order is posted: the hedge venue must be able to take its hedge now, its
+     * market readable (from its stream, else over REST). An order resting while that venue is down
+     * could fill with nothing to hedge it on, so the leg holds the order back and checks again
+     * every few seconds, as long as it takes; a stop ends the wait.
+     */
+    const awaitHedgeVenue = (tag: string) =>
+      Effect.gen(function*() {
+        let waitingSince: number | undefined
+        let toldAt = Number.NEGATIVE_INFINITY
+        while (true) {
+          const market = yield* Effect.either(hedge.ticker)
+          const ts = yield* now
+          if (Either.isRight(market)) {
+            if (waitingSince !== undefined) yield* Effect.log(`${tag} ${hedgeName} can take hedges again after ${Math.round((ts - waitingSince) / 1000)} s: posting`)
+            return
+          }
+          waitingSince ??= ts
+          if (ts - toldAt >= HEDGE_VENUE_WAIT_NOTICE_MS) {
+            toldAt = ts
+            yield* Effect.logWarning(
+              `${tag} not posting on ${makerName}: ${hedgeName} cannot take a hedge now (${market.left.message})${
+                ts > waitingSince ? ` for ${Math.round((ts - waitingSince) / 1000)} s` : ""
+              }; checking again every ${HEDGE_VENUE_RECHECK_MS / 1000} s`
+            )
+          }
+          yield* Effect.sleep(HEDGE_VENUE_RECHECK_MS)
+        }
+      })
+
     /** One maker leg of `quantity`: post, watch, cancel-and-repost after first_wait, hedging each fill. */
     const makerLeg = (cycle: number, leg: 1 | 2, side: Side, quantity: Decimal) =>
       Effect.gen(function*() {
@@ -290,6 +327,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
             )
             break
           }
+          yield* awaitHedgeVenue(tag)
           const ticker = yield* maker.ticker
           const price = limitPrice(makerInstrument, side, ticker.last, ticker.bid, ticker.ask, params.offsetPercent)
           yield* logLine(() => `${tag} ${makerName} limit ${side} price: ${formatDecimal(price)} (from last price ${formatDecimal(ticker.last)})`)

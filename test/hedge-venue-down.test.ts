@@ -1,0 +1,102 @@
+/**
+ * A maker order is posted only while the hedge venue can take its hedge: with the hedge venue's
+ * market unreadable (down, or its stream and REST both failing), a leg holds its order back and
+ * checks again every 5 s. The hedge loop on a hand-made market (latencies: submit/cancel/response
+ * 10 ms, feed 5 ms), its hedge venue unreadable for a stretch of file time.
+ */
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { formatDecimal } from "../src/core/domain/decimal"
+import { VenueUnavailable } from "../src/core/errors"
+import type { Exchange } from "../src/core/exchange"
+import { runBacktest } from "../src/sim/backtest"
+import { testConfig } from "./support/config"
+import { type ScriptedTick, T0, writeScript } from "./support/scripted-market"
+
+type Decorate = NonNullable<Parameters<typeof runBacktest>[0]["decorate"]>
+
+/** Both venues quoted every second: Backpack 1.9990/2.0010, Aster 1.9995/2.0005, size 100. */
+const steadyQuotes = (seconds: number): Array<ScriptedTick> =>
+  Array.from({ length: seconds }, (_, s) => [
+    { t: s * 1000, venue: "bp" as const, quote: ["1.9990", "100", "2.0010", "100"] as const },
+    { t: s * 1000, venue: "as" as const, quote: ["1.9995", "100", "2.0005", "100"] as const }
+  ]).flat()
+
+/** The hedge venue's market cannot be read before `untilMs` (file time); the maker's placements are logged as [ms from T0, price]. */
+const hedgeDownUntil = (untilMs: number, placed: Array<[number, string]>): Decorate => (kernel, venues) => {
+  const fileMs = () => Math.floor(kernel.now / 1000) - T0
+  const maker: Exchange = {
+    ...venues.maker,
+    placeLimit: (request) =>
+      Effect.suspend(() => {
+        placed.push([fileMs(), formatDecimal(request.price)])
+        return venues.maker.placeLimit(request)
+      })
+  }
+  const hedge: Exchange = {
+    ...venues.hedge,
+    ticker: Effect.suspend(() =>
+      fileMs() < untilMs ? Effect.fail(new VenueUnavailable({ venue: "aster-futures", reason: "GET /fapi/v1/ticker/bookTicker answered 503" })) : venues.hedge.ticker
+    )
+  }
+  return { ...venues, maker, hedge }
+}
+
+const run = (ticks: Array<ScriptedTick>, decorate: Decorate) => {
+  const lines: Array<string> = []
+  return Effect.runPromise(
+    runBacktest({
+      dbPath: writeScript(ticks),
+      config: testConfig({ trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1, between_legs_sleep: 20, first_wait_seconds: 60 } }),
+      log: (line) => lines.push(line),
+      decorate
+    })
+  ).then((report) => ({ report, log: lines.join("\n"), fills: report.fills.map((f) => [f.venue, f.side, f.price, f.qty]) }))
+}
+
+describe("a hedge venue that cannot take a hedge", () => {
+  it("holds the maker order back until it can, checking every 5 s, then trades the cycle as usual", async () => {
+    // last price 2.0003: leg 1 sells at 2.0003 × 1.001 → 2.0024 (up: passive), filled by a buy
+    // through it at 120 s; leg 2 (from 140.03 s) buys at 2.003 × 0.999 → 2.0009, filled by a sale
+    // through it at 200 s
+    const ticks = [
+      ...steadyQuotes(300),
+      { t: 500, venue: "bp" as const, trade: ["2.0003", "1", "buy"] as const },
+      { t: 120_000, venue: "bp" as const, trade: ["2.0030", "110", "buy"] as const },
+      { t: 200_000, venue: "bp" as const, trade: ["1.9980", "110", "sell"] as const }
+    ]
+    const placed: Array<[number, string]> = []
+    const { report, log, fills } = await run(ticks, hedgeDownUntil(95_000, placed))
+    expect(report.run.outcome).toBe("completed")
+    // the first check came at the cycle's start, then one every 5 s: the first after 95 s posts
+    const [first, second] = placed
+    expect(placed.map(([, price]) => price)).toEqual(["2.0024", "2.0009"])
+    expect(first![0]).toBeGreaterThanOrEqual(95_000)
+    expect(first![0]).toBeLessThan(100_000)
+    expect(second![0]).toBeGreaterThan(140_000)
+    expect(fills).toEqual([
+      ["backpack", "sell", "2.0024", "10"],
+      ["aster-futures", "buy", "2.0005", "10"],
+      ["backpack", "buy", "2.0009", "10"],
+      ["aster-futures", "sell", "1.9995", "10"]
+    ])
+    expect(report.exposure.finalNetPosition).toBe("0")
+    // said at once and once a minute while it lasts, then when it is over
+    const waiting = log.split("\n").filter((line) => line.includes("not posting"))
+    expect(waiting).toHaveLength(2)
+    expect(waiting[0]).toMatch(/WARN +\[Leg1\] not posting on BP: ASTER cannot take a hedge now \(.*answered 503.*\); checking again every 5 s$/)
+    expect(waiting[1]).toMatch(/\[Leg1\] not posting on BP: ASTER cannot take a hedge now \(.*\) for 6\d s; checking again every 5 s$/)
+    expect(log).toMatch(/\[Leg1\] ASTER can take hedges again after 9\d s: posting/)
+    // leg 2 found it readable: nothing held back
+    expect(log).not.toMatch(/\[Leg2\] not posting/)
+  })
+
+  it("a run that ends while it waits has posted nothing and is flat", async () => {
+    const placed: Array<[number, string]> = []
+    const { report, fills } = await run([...steadyQuotes(60), { t: 500, venue: "bp" as const, trade: ["2.0003", "1", "buy"] as const }], hedgeDownUntil(Number.POSITIVE_INFINITY, placed))
+    expect(report.run.outcome).toBe("data-ended")
+    expect(placed).toEqual([])
+    expect(fills).toEqual([])
+    expect(report.exposure.finalNetPosition).toBe("0")
+  })
+})
