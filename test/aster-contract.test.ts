@@ -60,6 +60,7 @@ describe.each(combos)("Aster $market, $version authentication", ({ market, versi
       const instrument = yield* exchange.instrument
       expect(instrument.venue).toBe(market === "futures" ? "aster-futures" : "aster-spot")
       expect(instrument.kind).toBe(market === "futures" ? "perp" : "spot")
+      expect(instrument.trading).toEqual({ state: "TRADING", makerOrders: true, takerOrders: true })
       expect([fmt(instrument.tickSize), fmt(instrument.stepSize), fmt(instrument.minQty), fmt(instrument.minNotional)])
         .toEqual([fmt(venue.instrument.tickSize), fmt(venue.instrument.stepSize), fmt(venue.instrument.minQty), fmt(venue.instrument.minNotional)])
       venue.setQuote("1.2345", "1.2350", "1.2347")

@@ -90,7 +90,12 @@ describe("futures samples", () => {
     const i = rules.instrument
     expect([i.symbol, i.base, i.quote, i.kind]).toEqual(["DOGEUSDT", "BLZ", "USDT", "perp"])
     expect([fmt(i.tickSize), fmt(i.stepSize), fmt(i.minQty), fmt(i.minNotional)]).toEqual(["0.0001", "1", "1", "1"])
+    expect(i.trading).toEqual({ state: "TRADING", makerOrders: true, takerOrders: true })
     expect(info.rateLimits[0]).toEqual({ interval: "MINUTE", intervalNum: 1, limit: 2400, rateLimitType: "REQUEST_WEIGHT" })
+    // a contract not trading (being listed, settled, closed) takes no order
+    for (const status of ["PENDING_TRADING", "PRE_SETTLE", "SETTLING", "CLOSE"]) {
+      expect(Either.getOrThrow(symbolRulesOf(v, { ...info.symbols[0]!, status })).instrument.trading).toEqual({ state: status, makerOrders: false, takerOrders: false })
+    }
   })
 
   it("orders: statuses and types mapped; an order type the core does not trade is named", () => {

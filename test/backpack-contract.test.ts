@@ -83,6 +83,7 @@ describe("Backpack adapter against the local Backpack protocol", () => {
       expect(text(instrument.tickSize)).toBe("0.0001")
       expect(text(instrument.stepSize)).toBe("0.01")
       expect(instrument.kind).toBe("perp")
+      expect(instrument.trading).toEqual({ state: "Open", makerOrders: true, takerOrders: true })
       expect(yield* exchange.nextFundingTime).toEqual(Option.some(Date.UTC(2030, 0, 1, 8)))
       // no stream message yet: depth and ticker over REST
       const ticker = yield* exchange.ticker

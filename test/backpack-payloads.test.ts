@@ -119,6 +119,22 @@ describe("the payloads the reference describes (backpack-api.md)", () => {
     expect([toInstrument(spot).kind, spot.fundingInterval]).toEqual(["spot", 28800000])
   })
 
+  it("the order book state says which orders the market takes: post-only limits (maker legs), market orders (hedges)", () => {
+    const trading = (orderBookState: string | null | undefined) => {
+      const { orderBookState: _open, ...rest } = perpMarket
+      return toInstrument(decode(WireMarket, orderBookState === undefined ? rest : { ...rest, orderBookState })).trading
+    }
+    expect(trading("Open")).toEqual({ state: "Open", makerOrders: true, takerOrders: true })
+    expect(trading("PostOnly")).toEqual({ state: "PostOnly", makerOrders: true, takerOrders: false })
+    expect(trading("LimitOnly")).toEqual({ state: "LimitOnly", makerOrders: true, takerOrders: false })
+    expect(trading("CancelOnly")).toEqual({ state: "CancelOnly", makerOrders: false, takerOrders: false })
+    expect(trading("Closed")).toEqual({ state: "Closed", makerOrders: false, takerOrders: false })
+    // a state not known here takes nothing; none said: nothing is assumed
+    expect(trading("Auction")).toEqual({ state: "Auction", makerOrders: false, takerOrders: false })
+    expect(trading(null)).toBeUndefined()
+    expect(trading(undefined)).toBeUndefined()
+  })
+
   it("depth: best bid and ask whatever the order of the levels", () => {
     // the venue lists bids in ascending price: the best bid is the last one
     const depth = decode(WireDepth, { asks: [["1.0010", "400"], ["1.0020", "50"]], bids: [["0.9980", "10"], ["0.9990", "500"]], lastUpdateId: "1504999670", timestamp: 1753102447307501 })

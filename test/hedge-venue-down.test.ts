@@ -7,7 +7,8 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { formatDecimal } from "../src/core/domain/decimal"
-import { VenueUnavailable } from "../src/core/errors"
+import type { Instrument, MarketTrading } from "../src/core/domain/instrument"
+import { OrderRejected, VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import { runBacktest } from "../src/sim/backtest"
 import { testConfig } from "./support/config"
@@ -41,6 +42,45 @@ const hedgeDownUntil = (untilMs: number, placed: Array<[number, string]>): Decor
   }
   return { ...venues, maker, hedge }
 }
+
+type MarketStates = ReadonlyArray<readonly [fromMs: number, trading: MarketTrading]>
+
+/**
+ * `role`'s market goes through `states` (file time): as a live adapter, its `instrument` says the
+ * state last read (`refreshInstrument` reads the one in force), and its orders are refused while
+ * the state in force does not take them. Placements are logged as [ms from T0, price or
+ * "market", "taken" | "refused"].
+ */
+const marketStates = (role: "maker" | "hedge", states: MarketStates, placed: Array<[number, string, string]>, reads: { count: number }): Decorate => (kernel, venues) => {
+  const venue: Exchange = venues[role]
+  const fileMs = () => Math.floor(kernel.now / 1000) - T0
+  const inForce = () => [...states].reverse().find(([from]) => fileMs() >= from)?.[1] ?? states[0]![1]
+  const base = Effect.runSync(venue.instrument)
+  let read: Instrument = { ...base, trading: inForce() }
+  const judged = <A>(what: string, takes: (trading: MarketTrading) => boolean, send: Effect.Effect<A, any>) =>
+    Effect.suspend(() => {
+      const ok = takes(inForce())
+      placed.push([fileMs(), what, ok ? "taken" : "refused"])
+      return ok ? send : Effect.fail(new OrderRejected({ venue: venue.venue, code: "INVALID_ORDER", reason: `market is ${inForce().state}` }))
+    })
+  const wrapped: Exchange = {
+    ...venue,
+    instrument: Effect.sync(() => read),
+    refreshInstrument: Effect.sync(() => {
+      reads.count += 1
+      read = { ...base, trading: inForce() }
+      return read
+    }),
+    placeLimit: (request) => judged(formatDecimal(request.price), (t) => t.makerOrders, venue.placeLimit(request)),
+    placeMarket: (request) => judged("market", (t) => t.takerOrders, venue.placeMarket(request))
+  }
+  return { ...venues, [role]: wrapped }
+}
+
+const OPEN: MarketTrading = { state: "Open", makerOrders: true, takerOrders: true }
+const CANCEL_ONLY: MarketTrading = { state: "CancelOnly", makerOrders: false, takerOrders: false }
+const TRADING: MarketTrading = { state: "TRADING", makerOrders: true, takerOrders: true }
+const SETTLING: MarketTrading = { state: "SETTLING", makerOrders: false, takerOrders: false }
 
 const run = (ticks: Array<ScriptedTick>, decorate: Decorate) => {
   const lines: Array<string> = []
@@ -89,6 +129,66 @@ describe("a hedge venue that cannot take a hedge", () => {
     expect(log).toMatch(/\[Leg1\] ASTER can take hedges again after 9\d s: posting/)
     // leg 2 found it readable: nothing held back
     expect(log).not.toMatch(/\[Leg2\] not posting/)
+  })
+
+  it("a hedge market that takes no market orders holds the maker order back; its state is read anew every 30 s until it trades", async () => {
+    const ticks = [
+      ...steadyQuotes(300),
+      { t: 500, venue: "bp" as const, trade: ["2.0003", "1", "buy"] as const },
+      { t: 120_000, venue: "bp" as const, trade: ["2.0030", "110", "buy"] as const },
+      { t: 200_000, venue: "bp" as const, trade: ["1.9980", "110", "sell"] as const }
+    ]
+    const hedges: Array<[number, string, string]> = []
+    const makerPosts: Array<[number, string]> = []
+    const reads = { count: 0 }
+    const { report, log, fills } = await run(ticks, (kernel, venues) => marketStates("hedge", [[0, SETTLING], [70_000, TRADING]], hedges, reads)(kernel, hedgeDownUntil(0, makerPosts)(kernel, venues)))
+    expect(report.run.outcome).toBe("completed")
+    // read at the wait's start, then at 30, 60 and 90 s: the last finds it trading, and leg 1 posts
+    expect(reads.count).toBe(4)
+    expect(makerPosts.map(([, price]) => price)).toEqual(["2.0024", "2.0009"])
+    expect(makerPosts[0]![0]).toBeGreaterThanOrEqual(90_000)
+    expect(makerPosts[0]![0]).toBeLessThanOrEqual(92_000)
+    expect(log).toMatch(/WARN +\[Leg1\] not posting on BP: ASTER cannot take a hedge now \(ASTERUSDT takes no market orders now \(SETTLING\)\); checking again every 5 s/)
+    expect(log).toMatch(/ASTER ASTERUSDT market state SETTLING → TRADING/)
+    expect(log).toMatch(/\[Leg1\] ASTER can take hedges again after 9\d s: posting/)
+    expect(hedges.map(([, what, outcome]) => [what, outcome])).toEqual([["market", "taken"], ["market", "taken"]])
+    expect(fills).toEqual([
+      ["backpack", "sell", "2.0024", "10"],
+      ["aster-futures", "buy", "2.0005", "10"],
+      ["backpack", "buy", "2.0009", "10"],
+      ["aster-futures", "sell", "1.9995", "10"]
+    ])
+    expect(report.exposure.finalNetPosition).toBe("0")
+  })
+
+  it("a maker market gone cancel-only refuses the repost: the leg waits for it to reopen, then trades", async () => {
+    // leg 1 rests at 2.0024 from the start; not filled within 60 s, it is cancelled (cancels are
+    // taken) and posted again, refused: the market went CancelOnly at 50 s. Read anew at once
+    // and every 30 s after, it is Open again at the read after 150 s; the repost is filled at 200 s
+    const ticks = [
+      ...steadyQuotes(400),
+      { t: 500, venue: "bp" as const, trade: ["2.0003", "1", "buy"] as const },
+      { t: 200_000, venue: "bp" as const, trade: ["2.0030", "110", "buy"] as const },
+      { t: 300_000, venue: "bp" as const, trade: ["1.9980", "110", "sell"] as const }
+    ]
+    const placed: Array<[number, string, string]> = []
+    const reads = { count: 0 }
+    const { report, log, fills } = await run(ticks, marketStates("maker", [[0, OPEN], [50_000, CANCEL_ONLY], [150_000, OPEN]], placed, reads))
+    expect(report.run.outcome).toBe("completed")
+    const outcomes = placed.map(([, what, outcome]) => [what, outcome])
+    expect(outcomes.slice(0, 3)).toEqual([["2.0024", "taken"], ["2.0024", "refused"], ["2.0024", "taken"]])
+    const [, refused, reposted] = placed
+    expect(refused![0]).toBeGreaterThanOrEqual(60_000)
+    expect(reposted![0]).toBeGreaterThanOrEqual(150_000)
+    expect(reposted![0]).toBeLessThan(185_000)
+    expect(log).toMatch(/BP ASTER_USDC_PERP market state Open → CancelOnly/)
+    expect(log).toMatch(/\[Leg1\] not posting on BP: BP ASTER_USDC_PERP takes no post-only limit orders now \(CancelOnly\); checking again every 5 s/)
+    expect(log).toMatch(/\[Leg1\] BP takes post-only orders again after \d+ s: posting/)
+    expect(fills.slice(0, 2)).toEqual([
+      ["backpack", "sell", "2.0024", "10"],
+      ["aster-futures", "buy", "2.0005", "10"]
+    ])
+    expect(report.exposure.finalNetPosition).toBe("0")
   })
 
   it("a run that ends while it waits has posted nothing and is flat", async () => {

@@ -631,7 +631,14 @@ describe("npm run live: refusals", () => {
     const check = startLive(local.config, journal, ["--check"])
     expect(await check.exited, check.output()).toBe(0)
     const out = check.output()
-    for (const line of [/ok +BP instrument +backpack ASTER_USDC_PERP \(perp\): tick 0\.0001, step/, /ok +BP account +USDC [\d.]+ free/, /ok +ASTER account +USDT [\d.]+ free/, /ok +ASTER open orders +none/])
+    for (const line of [
+      /ok +BP instrument +backpack ASTER_USDC_PERP \(perp\): tick 0\.0001, step/,
+      /ok +BP market state +Open: takes the maker legs' post-only orders/,
+      /ok +ASTER market state +TRADING: takes the hedges' market orders/,
+      /ok +BP account +USDC [\d.]+ free/,
+      /ok +ASTER account +USDT [\d.]+ free/,
+      /ok +ASTER open orders +none/
+    ])
       expect(out).toMatch(line)
     // the test config's offset is 0: the price is the last one, raised above the bid when that
     // would cross it (the scripted market swings both ways); either way it rests

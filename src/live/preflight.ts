@@ -13,7 +13,7 @@ import { BigDecimal, Cause, Clock, Effect, Either, Option, type Scope } from "ef
 import * as fs from "node:fs"
 import type { HedgeConfig, SimVenueParams } from "../core/config/config"
 import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
-import type { Instrument } from "../core/domain/instrument"
+import { type Instrument, notTradingFor } from "../core/domain/instrument"
 import { mid, type Ticker } from "../core/domain/market"
 import { type Venue, venueLabel } from "../core/domain/venue"
 import { utcTime } from "../core/domain/utc"
@@ -47,7 +47,7 @@ interface VenueReading {
 type ReadJournal = Either.Either<JournalService, JournalError> | undefined
 
 /** One venue: filters and market (public), then balances, position and open orders (signed). */
-const readVenue = (exchange: Exchange, lines: Array<CheckLine>): Effect.Effect<VenueReading> =>
+const readVenue = (exchange: Exchange, role: "maker" | "hedge", lines: Array<CheckLine>): Effect.Effect<VenueReading> =>
   Effect.gen(function*() {
     const name = venueLabel(exchange.venue)
     const line = (status: CheckStatus, what: string, detail: string) => lines.push({ status, subject: `${name} ${what}`, detail })
@@ -58,6 +58,15 @@ const readVenue = (exchange: Exchange, lines: Array<CheckLine>): Effect.Effect<V
     }
     const i = instrument.right
     line("ok", "instrument", `${exchange.venue} ${i.symbol} (${i.kind}): tick ${formatDecimal(i.tickSize)}, step ${formatDecimal(i.stepSize)}, min qty ${formatDecimal(i.minQty)}, min notional ${formatDecimal(i.minNotional)}`)
+    if (i.trading !== undefined) {
+      // a market that does not take the orders this venue gets (maker legs, hedges) holds a run's maker orders back
+      const closed = notTradingFor(i, role)
+      line(
+        closed === undefined ? "ok" : "warn",
+        "market state",
+        closed === undefined ? `${i.trading.state}: takes the ${role === "maker" ? "maker legs' post-only orders" : "hedges' market orders"}` : `${closed}: a run waits, posting no maker order, until it does`
+      )
+    }
     const ticker = yield* Effect.either(exchange.ticker)
     if (Either.isLeft(ticker)) line("fail", "market", ticker.left.message)
     else line("ok", "market", `bid ${formatDecimal(ticker.right.bid)}, ask ${formatDecimal(ticker.right.ask)}, last ${formatDecimal(ticker.right.last)}`)
@@ -102,8 +111,8 @@ export const preflight = (
     const lines: Array<CheckLine> = []
     // opened once, read only, for the spot hedge's imbalance and the journal's line
     const journal: ReadJournal = fs.existsSync(journalPath) ? yield* Effect.either(openJournal(journalPath, "read")) : undefined
-    const maker = yield* readVenue(venues.maker, lines)
-    const hedge = yield* readVenue(venues.hedge, lines)
+    const maker = yield* readVenue(venues.maker, "maker", lines)
+    const hedge = yield* readVenue(venues.hedge, "hedge", lines)
     const { quantity, stopBeforeFundingMs } = config.trade
 
     if (maker.instrument !== undefined && hedge.instrument !== undefined && maker.ticker !== undefined) {

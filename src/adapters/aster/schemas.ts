@@ -681,7 +681,9 @@ export const symbolRulesOf = (venue: Venue, row: SymbolInfo): Either.Either<Symb
       tickSize: BigDecimal.normalize(price.tickSize),
       stepSize,
       minQty: BigDecimal.normalize(BigDecimal.max(limit.minQty, market.minQty)),
-      minNotional: BigDecimal.normalize(minNotional)
+      minNotional: BigDecimal.normalize(minNotional),
+      // futures list PENDING_TRADING, PRE_SETTLE, SETTLING and CLOSE besides; spot says TRADING when open
+      trading: { state: row.status, makerOrders: row.status === "TRADING", takerOrders: row.status === "TRADING" }
     },
     tickSize: BigDecimal.normalize(price.tickSize),
     limitLot: { stepSize: BigDecimal.normalize(limit.stepSize), minQty: limit.minQty },

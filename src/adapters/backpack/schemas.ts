@@ -8,7 +8,7 @@ import { BigDecimal, ParseResult, Schema } from "effect"
 import type { FundingPayment } from "../../core/accounting/ledger"
 import type { Balance } from "../../core/domain/account"
 import { DecimalString, ZERO } from "../../core/domain/decimal"
-import { type Instrument, InstrumentKind } from "../../core/domain/instrument"
+import { type Instrument, InstrumentKind, type MarketTrading } from "../../core/domain/instrument"
 import type { Fill, Order, OrderStatus, Side } from "../../core/domain/order"
 import { bestLevels, priceOrder } from "./order-book"
 
@@ -451,6 +451,20 @@ export const orderStatusOf = (status: WireOrderStatus): OrderStatus => {
   }
 }
 
+/**
+ * What each order book state accepts (the order types a maker leg and a hedge send): PostOnly and
+ * LimitOnly take post-only limits but no market orders; CancelOnly and Closed take neither. A
+ * state this list does not know takes nothing: better a held order than a refused hedge.
+ */
+const TRADING_BY_STATE: Record<string, { readonly makerOrders: boolean; readonly takerOrders: boolean }> = {
+  Open: { makerOrders: true, takerOrders: true },
+  PostOnly: { makerOrders: true, takerOrders: false },
+  LimitOnly: { makerOrders: true, takerOrders: false },
+  CancelOnly: { makerOrders: false, takerOrders: false },
+  Closed: { makerOrders: false, takerOrders: false }
+}
+const tradingOf = (state: string): MarketTrading => ({ state, ...(TRADING_BY_STATE[state] ?? { makerOrders: false, takerOrders: false }) })
+
 /** Backpack publishes no minimum notional: 0 per the Instrument convention. */
 export const toInstrument = (market: WireMarket): Instrument => ({
   venue: VENUE,
@@ -461,7 +475,8 @@ export const toInstrument = (market: WireMarket): Instrument => ({
   tickSize: market.filters.price.tickSize,
   stepSize: market.filters.quantity.stepSize,
   minQty: market.filters.quantity.minQuantity,
-  minNotional: ZERO
+  minNotional: ZERO,
+  ...(market.orderBookState !== undefined && market.orderBookState !== null ? { trading: tradingOf(market.orderBookState) } : {})
 })
 
 /** `observedAt`: venue time at which this state was read (REST answers carry no update time). */

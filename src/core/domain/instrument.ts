@@ -5,6 +5,20 @@ import { Venue } from "./venue"
 export const InstrumentKind = Schema.Literal("spot", "perp")
 export type InstrumentKind = typeof InstrumentKind.Type
 
+/**
+ * What a venue's market accepts now, as the venue last said: Backpack's `orderBookState` (Open,
+ * PostOnly, LimitOnly, CancelOnly, Closed), Aster's symbol `status` (TRADING or not).
+ */
+export const MarketTrading = Schema.Struct({
+  /** the venue's own word, e.g. "TRADING", "CancelOnly" */
+  state: Schema.String,
+  /** post-only limit orders: the maker legs */
+  makerOrders: Schema.Boolean,
+  /** market orders: the hedges */
+  takerOrders: Schema.Boolean
+})
+export type MarketTrading = typeof MarketTrading.Type
+
 /** An instrument with the exchange filters every order must pass. */
 export const Instrument = Schema.Struct({
   venue: Venue,
@@ -16,9 +30,21 @@ export const Instrument = Schema.Struct({
   stepSize: DecimalString,
   minQty: DecimalString,
   /** Minimum price × quantity in quote currency; 0 when the venue has none. */
-  minNotional: DecimalString
+  minNotional: DecimalString,
+  /** absent where nobody says (a recording, a simulated venue): open to every order */
+  trading: Schema.optional(MarketTrading)
 })
 export type Instrument = typeof Instrument.Type
+
+/**
+ * Why the market cannot take the orders `role` places now (a maker leg's post-only limits, or a
+ * hedge's market orders), e.g. `ASTERUSDT is not trading (SETTLING)`; undefined when it can.
+ */
+export const notTradingFor = (instrument: Instrument, role: "maker" | "hedge"): string | undefined => {
+  const trading = instrument.trading
+  if (trading === undefined || (role === "maker" ? trading.makerOrders : trading.takerOrders)) return undefined
+  return `${instrument.symbol} takes no ${role === "maker" ? "post-only limit" : "market"} orders now (${trading.state})`
+}
 
 export type FilterViolation =
   | { readonly filter: "tick"; readonly message: string }

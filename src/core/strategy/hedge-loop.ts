@@ -15,7 +15,7 @@
 import { BigDecimal, Data, Effect, Either, Option, Ref, Schedule } from "effect"
 import type { HedgeConfig } from "../config/config"
 import { type Decimal, decimal, decimalsOf, divideToScale, formatDecimal, roundToStep, ZERO } from "../domain/decimal"
-import { filterChanges, floorQty, type Instrument, passivePrice } from "../domain/instrument"
+import { filterChanges, floorQty, type Instrument, notTradingFor, passivePrice } from "../domain/instrument"
 import { isOpenStatus, opposite, type Order, type Side, signedQty } from "../domain/order"
 import { venueLabel } from "../domain/venue"
 import { type ExchangeError, InsufficientBalance, OrderRejected } from "../errors"
@@ -70,6 +70,8 @@ export const FILTERS_RECHECK_MS = 15 * 60_000
  */
 const HEDGE_VENUE_RECHECK_MS = 5_000
 const HEDGE_VENUE_WAIT_NOTICE_MS = 60_000
+/** how often a market whose state takes no orders is asked again while a leg waits on it */
+const MARKET_STATE_RECHECK_MS = 30_000
 
 const utcClock = (ms: number): string => new Date(ms).toISOString().slice(11, 16)
 
@@ -105,11 +107,16 @@ export const runHedgeLoop = (params: StrategyParams) =>
         Effect.flatMap((fresh) => {
           const before = role === "maker" ? makerInstrument : hedgeInstrument
           const changes = filterChanges(before, fresh)
-          if (changes.length === 0) return Effect.succeed(false)
+          // what the market accepts is taken as read, filters or not
+          const stateChanged = before.trading?.state !== fresh.trading?.state
           if (role === "maker") makerInstrument = fresh
           else hedgeInstrument = fresh
+          const stateLine = stateChanged
+            ? Effect.log(`${venueLabel(venue.venue)} ${fresh.symbol} market state ${before.trading?.state ?? "unknown"} → ${fresh.trading?.state ?? "unknown"}`)
+            : Effect.void
+          if (changes.length === 0) return Effect.as(stateLine, false)
           quantityToCheck = true
-          return Effect.logWarning(`${venueLabel(venue.venue)} ${fresh.symbol} filters changed (${why}): ${changes.join(", ")}; trading on the new ones`).pipe(
+          return Effect.zipRight(stateLine, Effect.logWarning(`${venueLabel(venue.venue)} ${fresh.symbol} filters changed (${why}): ${changes.join(", ")}; trading on the new ones`)).pipe(
             Effect.zipRight(Effect.flatMap(now, (ts) => observer.filtersChanged?.({ cycle: cycleNow, venue: venue.venue, symbol: fresh.symbol, changes, why, ts }) ?? Effect.void)),
             Effect.as(true)
           )
@@ -278,29 +285,57 @@ export const runHedgeLoop = (params: StrategyParams) =>
       })
 
     /**
-     * Before a maker order is posted: the hedge venue must be able to take its hedge now, its
-     * market readable (from its stream, else over REST). An order resting while that venue is down
-     * could fill with nothing to hedge it on, so the leg holds the order back and checks again
-     * every few seconds, as long as it takes; a stop ends the wait.
+     * Why the maker order cannot go out now (undefined: it can), the market states as last read;
+     * `closed` names the venue whose market state is the reason (not its being unreachable).
      */
-    const awaitHedgeVenue = (tag: string) =>
+    const whyNotPosting = Effect.gen(function*() {
+      const market = yield* Effect.either(hedge.ticker)
+      if (Either.isLeft(market)) return { closed: undefined, text: `${hedgeName} cannot take a hedge now (${market.left.message})` }
+      const hedgeClosed = notTradingFor(hedgeInstrument, "hedge")
+      if (hedgeClosed !== undefined) return { closed: "hedge" as const, text: `${hedgeName} cannot take a hedge now (${hedgeClosed})` }
+      const makerClosed = notTradingFor(makerInstrument, "maker")
+      if (makerClosed !== undefined) return { closed: "maker" as const, text: `${makerName} ${makerClosed}` }
+      return undefined
+    })
+
+    /**
+     * Before a maker order is posted: the hedge venue must be able to take its hedge now (its
+     * market readable, from its stream else over REST, and taking market orders) and the maker
+     * venue its post-only order. An order resting while the hedge venue cannot hedge could fill
+     * with nothing to hedge it on, so the leg holds the order back and checks again every few
+     * seconds, as long as it takes (a closed market's state is read anew every 30 s); a stop ends
+     * the wait.
+     */
+    const awaitVenuesReady = (tag: string) =>
       Effect.gen(function*() {
         let waitingSince: number | undefined
+        let waitedOn: "maker" | "hedge" = "hedge"
         let toldAt = Number.NEGATIVE_INFINITY
+        let stateReadAt = Number.NEGATIVE_INFINITY
         while (true) {
-          const market = yield* Effect.either(hedge.ticker)
+          let problem = yield* whyNotPosting
           const ts = yield* now
-          if (Either.isRight(market)) {
-            if (waitingSince !== undefined) yield* Effect.log(`${tag} ${hedgeName} can take hedges again after ${Math.round((ts - waitingSince) / 1000)} s: posting`)
+          if (problem?.closed !== undefined && ts - stateReadAt >= MARKET_STATE_RECHECK_MS) {
+            // a market state is as fresh as its last reading: read it again before waiting on it
+            stateReadAt = ts
+            yield* refreshFilters(problem.closed, "a market state that takes no orders")
+            problem = yield* whyNotPosting
+          }
+          if (problem === undefined) {
+            if (waitingSince !== undefined) {
+              const again = waitedOn === "maker" ? `${makerName} takes post-only orders` : `${hedgeName} can take hedges`
+              yield* Effect.log(`${tag} ${again} again after ${Math.round((ts - waitingSince) / 1000)} s: posting`)
+            }
             return
           }
           waitingSince ??= ts
+          waitedOn = problem.closed ?? "hedge"
           if (ts - toldAt >= HEDGE_VENUE_WAIT_NOTICE_MS) {
             toldAt = ts
             yield* Effect.logWarning(
-              `${tag} not posting on ${makerName}: ${hedgeName} cannot take a hedge now (${market.left.message})${
-                ts > waitingSince ? ` for ${Math.round((ts - waitingSince) / 1000)} s` : ""
-              }; checking again every ${HEDGE_VENUE_RECHECK_MS / 1000} s`
+              `${tag} not posting on ${makerName}: ${problem.text}${ts > waitingSince ? ` for ${Math.round((ts - waitingSince) / 1000)} s` : ""}; checking again every ${
+                HEDGE_VENUE_RECHECK_MS / 1000
+              } s`
             )
           }
           yield* Effect.sleep(HEDGE_VENUE_RECHECK_MS)
@@ -327,7 +362,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
             )
             break
           }
-          yield* awaitHedgeVenue(tag)
+          yield* awaitVenuesReady(tag)
           const ticker = yield* maker.ticker
           const price = limitPrice(makerInstrument, side, ticker.last, ticker.bid, ticker.ask, params.offsetPercent)
           yield* logLine(() => `${tag} ${makerName} limit ${side} price: ${formatDecimal(price)} (from last price ${formatDecimal(ticker.last)})`)
@@ -340,8 +375,13 @@ export const runHedgeLoop = (params: StrategyParams) =>
               // never sent: the next client id goes instead
               if (error.clientIdTaken === true) return Effect.as(Effect.logWarning(`${tag} ${error.message}; sending it under the next client id`), Option.none<Order>())
               // any other refusal may be the venue's new filters: priced and sized anew if they changed, else it stands
+              // or a market that no longer takes it: the leg waits for it to reopen
               return Effect.flatMap(refreshFilters("maker", `an order was refused: ${error.reason}`), (changed) =>
-                changed ? Effect.as(Effect.log(`${tag} re-pricing on the new ${makerName} filters`), Option.none<Order>()) : Effect.fail(error))
+                changed
+                  ? Effect.as(Effect.log(`${tag} re-pricing on the new ${makerName} filters`), Option.none<Order>())
+                  : notTradingFor(makerInstrument, "maker") !== undefined || notTradingFor(hedgeInstrument, "hedge") !== undefined
+                  ? Effect.succeed(Option.none<Order>())
+                  : Effect.fail(error))
             })
           )
           if (Option.isNone(placed)) {
