@@ -10,6 +10,7 @@ import { formatDecimal } from "../src/core/domain/decimal"
 import type { Instrument, MarketTrading } from "../src/core/domain/instrument"
 import { OrderRejected, VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
+import { type PostingHeld, silentObserver } from "../src/core/strategy/observer"
 import { runBacktest } from "../src/sim/backtest"
 import { testConfig } from "./support/config"
 import { type ScriptedTick, T0, writeScript } from "./support/scripted-market"
@@ -84,14 +85,16 @@ const SETTLING: MarketTrading = { state: "SETTLING", makerOrders: false, takerOr
 
 const run = (ticks: Array<ScriptedTick>, decorate: Decorate) => {
   const lines: Array<string> = []
+  const held: Array<PostingHeld> = []
   return Effect.runPromise(
     runBacktest({
       dbPath: writeScript(ticks),
       config: testConfig({ trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1, between_legs_sleep: 20, first_wait_seconds: 60 } }),
       log: (line) => lines.push(line),
-      decorate
+      decorate,
+      observer: () => ({ ...silentObserver, postingHeld: (event) => Effect.sync(() => void held.push(event)) })
     })
-  ).then((report) => ({ report, log: lines.join("\n"), fills: report.fills.map((f) => [f.venue, f.side, f.price, f.qty]) }))
+  ).then((report) => ({ report, log: lines.join("\n"), fills: report.fills.map((f) => [f.venue, f.side, f.price, f.qty]), held }))
 }
 
 describe("a hedge venue that cannot take a hedge", () => {
@@ -106,7 +109,7 @@ describe("a hedge venue that cannot take a hedge", () => {
       { t: 200_000, venue: "bp" as const, trade: ["1.9980", "110", "sell"] as const }
     ]
     const placed: Array<[number, string]> = []
-    const { report, log, fills } = await run(ticks, hedgeDownUntil(95_000, placed))
+    const { report, log, fills, held } = await run(ticks, hedgeDownUntil(95_000, placed))
     expect(report.run.outcome).toBe("completed")
     // the first check came at the cycle's start, then one every 5 s: the first after 95 s posts
     const [first, second] = placed
@@ -129,6 +132,11 @@ describe("a hedge venue that cannot take a hedge", () => {
     expect(log).toMatch(/\[Leg1\] ASTER can take hedges again after 9\d s: posting/)
     // leg 2 found it readable: nothing held back
     expect(log).not.toMatch(/\[Leg2\] not posting/)
+    // the observer (the live runner's alerts) heard of it once it had lasted a minute, and of its end
+    expect(held.map((e) => [e.phase, e.cycle, e.leg])).toEqual([["held", 1, 1], ["resumed", 1, 1]])
+    expect(held[0]!.heldForMs).toBe(60_000)
+    expect(held[1]!.heldForMs).toBeGreaterThanOrEqual(94_000)
+    expect(held[0]!.reason).toMatch(/^ASTER cannot take a hedge now \(.*answered 503/)
   })
 
   it("a hedge market that takes no market orders holds the maker order back; its state is read anew every 30 s until it trades", async () => {

@@ -15,7 +15,7 @@ import type { Exchange } from "../src/core/exchange"
 import { RiskGuard } from "../src/core/risk/risk-guard"
 import { silentObserver } from "../src/core/strategy/observer"
 import type { Alert, AlertsService } from "../src/live/alerts"
-import { lossWarnings } from "../src/live/run-alerts"
+import { lossWarnings, postingHeldAlerts } from "../src/live/run-alerts"
 import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
 import { fillOf } from "./support/fills"
@@ -174,6 +174,25 @@ describe("loss warnings", () => {
       yield* observer.cycleStarted(1, 11_000)
       expect(alerts.sent.map((a) => a.text)).toEqual([
         "hedgeloop paper run 2: the last 24 hours' PnL (earlier runs included) is -85, 85% of risk.max_loss_per_day (100): the kill switch stops the run at -100"
+      ])
+    }))
+})
+
+describe("maker orders held back", () => {
+  it.effect("a leg holding its order back for a minute is told, with why, and so is its posting again; what the observer inside hears is passed on", () =>
+    Effect.gen(function*() {
+      const alerts = collecting()
+      const heard: Array<string> = []
+      const inner = { ...silentObserver, postingHeld: (event: { readonly phase: string }) => Effect.sync(() => void heard.push(event.phase)) }
+      const observer = postingHeldAlerts(alerts, "live", 7, inner)
+      const reason = "ASTER cannot take a hedge now (ASTERUSDT takes no market orders now (SETTLING))"
+      yield* observer.postingHeld!({ phase: "held", cycle: 3, leg: 1, reason, heldForMs: 60_400, ts: 1 })
+      yield* observer.postingHeld!({ phase: "resumed", cycle: 3, leg: 1, reason, heldForMs: 14 * 60_000 + 20_000, ts: 2 })
+      expect(heard).toEqual(["held", "resumed"])
+      expect(alerts.sent.map((a) => [a.event, a.severity, a.kind, a.runId])).toEqual([["posting-held", "warning", "live", 7], ["posting-resumed", "info", "live", 7]])
+      expect(alerts.sent.map((a) => a.text)).toEqual([
+        `hedgeloop live run 7: no maker order posted for 60 s (cycle 3, leg 1): ${reason}; the bot checks every 5 s and posts as soon as it can`,
+        `hedgeloop live run 7: posting again after 14 min held back (cycle 3, leg 1; it was: ${reason})`
       ])
     }))
 })

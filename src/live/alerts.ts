@@ -18,7 +18,17 @@ import { utcTime } from "../core/domain/utc"
 import type { RunKind } from "./journal"
 
 /** `test`: the message of `npm run live -- CONFIG --test-alert` */
-export type AlertEvent = "started" | "hedge-failed" | "loss-warning" | "filters-changed" | "ended" | "start-failed" | "daily" | "test"
+export type AlertEvent =
+  | "started"
+  | "hedge-failed"
+  | "loss-warning"
+  | "filters-changed"
+  | "posting-held"
+  | "posting-resumed"
+  | "ended"
+  | "start-failed"
+  | "daily"
+  | "test"
 export type AlertSeverity = "info" | "warning" | "critical"
 
 export interface Alert {

@@ -112,6 +112,39 @@ export const filterChangeAlerts = (alerts: AlertsService, kind: RunKind, runId: 
     )
 })
 
+const minutes = (ms: number) => (ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`)
+
+/**
+ * Tells `inner` everything and the trader when a maker leg has held its order back for a minute
+ * (a hedge venue down or not trading, a maker market closed to post-only orders), and when it
+ * posts again: a bot that waits earns nothing, and may wait for hours.
+ */
+export const postingHeldAlerts = (alerts: AlertsService, kind: RunKind, runId: number, inner: StrategyObserverService): StrategyObserverService => ({
+  ...inner,
+  postingHeld: (event) =>
+    Effect.zipRight(
+      inner.postingHeld?.(event) ?? Effect.void,
+      alerts.send(
+        event.phase === "held"
+          ? {
+            event: "posting-held",
+            severity: "warning",
+            kind,
+            runId,
+            text: `hedgeloop ${kind} run ${runId}: no maker order posted for ${minutes(event.heldForMs)} (cycle ${event.cycle}, leg ${event.leg}): ${event.reason}; ` +
+              "the bot checks every 5 s and posts as soon as it can"
+          }
+          : {
+            event: "posting-resumed",
+            severity: "info",
+            kind,
+            runId,
+            text: `hedgeloop ${kind} run ${runId}: posting again after ${minutes(event.heldForMs)} held back (cycle ${event.cycle}, leg ${event.leg}; it was: ${event.reason})`
+          }
+      )
+    )
+})
+
 /** The share of a loss limit that warns the trader, and the share below which a warning re-arms. */
 const WARN_AT = decimal("0.8")
 const REARM_BELOW = decimal("0.6")

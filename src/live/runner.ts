@@ -42,7 +42,7 @@ import { type RecordingError, type RecordingOptions, type RecordingSummary, star
 import { type AlertsService, noAlerts } from "./alerts"
 import { dailyDigest } from "./daily-digest"
 import { beyondAutoHedge, describeReconcile, reconcile, ReconciliationRefused } from "./reconcile"
-import { endedAlert, failedAlert, filterChangeAlerts, hedgeFailureAlerts, lossWarnings, startedAlert } from "./run-alerts"
+import { endedAlert, failedAlert, filterChangeAlerts, hedgeFailureAlerts, lossWarnings, postingHeldAlerts, startedAlert } from "./run-alerts"
 import { KillSwitchTripped, LimitReachedBeforeTrading, RiskGuard, riskObserver, watchdog } from "../core/risk/risk-guard"
 import { progressObserver } from "./run-progress"
 import { DAY_MS } from "../core/risk/trailing-pnl"
@@ -451,8 +451,11 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       }
 
       const points = new Map([[maker.venue, config.points.maker], [hedge.venue, config.points.hedge]])
-      // a venue changing its filters is told whenever alerts are on: it is rare, and changes what a cycle costs
-      const journalled = alertOn !== undefined ? filterChangeAlerts(alerts, options.kind, runId, journalObserver(journal, runId)) : journalObserver(journal, runId)
+      // a venue changing its filters, or a leg holding its order back for a minute, is told whenever
+      // alerts are on: both are rare, and change what the run costs and earns
+      const journalled = alertOn !== undefined
+        ? postingHeldAlerts(alerts, options.kind, runId, filterChangeAlerts(alerts, options.kind, runId, journalObserver(journal, runId)))
+        : journalObserver(journal, runId)
       const alerted = alertOn?.onHedgeFailure === true ? hedgeFailureAlerts(alerts, options.kind, runId, journalled) : journalled
       const observer: StrategyObserverService = riskObserver(
         guard,

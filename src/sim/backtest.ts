@@ -106,7 +106,11 @@ const bothObservers = (a: StrategyObserverService, b: StrategyObserverService): 
   makerOrderPlaced: (e) => Effect.zipRight(a.makerOrderPlaced(e), b.makerOrderPlaced(e)),
   legCompleted: (e) => Effect.zipRight(a.legCompleted(e), b.legCompleted(e)),
   hedgeSent: (e) => Effect.zipRight(a.hedgeSent(e), b.hedgeSent(e)),
-  exposureChanged: (u, ts) => Effect.zipRight(a.exposureChanged(u, ts), b.exposureChanged(u, ts))
+  exposureChanged: (u, ts) => Effect.zipRight(a.exposureChanged(u, ts), b.exposureChanged(u, ts)),
+  // the optional ones reach whichever of the two listens
+  hedgeFailed: (e) => Effect.zipRight(a.hedgeFailed?.(e) ?? Effect.void, b.hedgeFailed?.(e) ?? Effect.void),
+  filtersChanged: (e) => Effect.zipRight(a.filtersChanged?.(e) ?? Effect.void, b.filtersChanged?.(e) ?? Effect.void),
+  postingHeld: (e) => Effect.zipRight(a.postingHeld?.(e) ?? Effect.void, b.postingHeld?.(e) ?? Effect.void)
 })
 
 const markPrice = (slot: VenueSlot) => {

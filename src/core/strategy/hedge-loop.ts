@@ -65,11 +65,11 @@ const WIND_DOWN_MAX_BACKOFF_MS = 5000
 export const FILTERS_RECHECK_MS = 15 * 60_000
 
 /**
- * How often a leg that holds back its maker order checks the hedge venue again, and how often it
- * says it is still waiting.
+ * How often a leg that holds back its maker order (awaitVenuesReady) checks the venues again,
+ * and how often it says it is still waiting.
  */
-const HEDGE_VENUE_RECHECK_MS = 5_000
-const HEDGE_VENUE_WAIT_NOTICE_MS = 60_000
+const POSTING_RECHECK_MS = 5_000
+const POSTING_WAIT_NOTICE_MS = 60_000
 /** how often a market whose state takes no orders is asked again while a leg waits on it */
 const MARKET_STATE_RECHECK_MS = 30_000
 
@@ -306,10 +306,14 @@ export const runHedgeLoop = (params: StrategyParams) =>
      * seconds, as long as it takes (a closed market's state is read anew every 30 s); a stop ends
      * the wait.
      */
-    const awaitVenuesReady = (tag: string) =>
+    const awaitVenuesReady = (cycle: number, leg: 1 | 2) =>
       Effect.gen(function*() {
+        const tag = `[Leg${leg}]`
         let waitingSince: number | undefined
         let waitedOn: "maker" | "hedge" = "hedge"
+        let lastReason = ""
+        /** the observer hears of a wait once it has lasted a notice period (a blip is not news), and then of its end */
+        let observed = false
         let toldAt = Number.NEGATIVE_INFINITY
         let stateReadAt = Number.NEGATIVE_INFINITY
         while (true) {
@@ -325,20 +329,26 @@ export const runHedgeLoop = (params: StrategyParams) =>
             if (waitingSince !== undefined) {
               const again = waitedOn === "maker" ? `${makerName} takes post-only orders` : `${hedgeName} can take hedges`
               yield* Effect.log(`${tag} ${again} again after ${Math.round((ts - waitingSince) / 1000)} s: posting`)
+              if (observed) yield* observer.postingHeld?.({ phase: "resumed", cycle, leg, reason: lastReason, heldForMs: ts - waitingSince, ts }) ?? Effect.void
             }
             return
           }
           waitingSince ??= ts
           waitedOn = problem.closed ?? "hedge"
-          if (ts - toldAt >= HEDGE_VENUE_WAIT_NOTICE_MS) {
+          lastReason = problem.text
+          if (!observed && ts - waitingSince >= POSTING_WAIT_NOTICE_MS) {
+            observed = true
+            yield* observer.postingHeld?.({ phase: "held", cycle, leg, reason: problem.text, heldForMs: ts - waitingSince, ts }) ?? Effect.void
+          }
+          if (ts - toldAt >= POSTING_WAIT_NOTICE_MS) {
             toldAt = ts
             yield* Effect.logWarning(
               `${tag} not posting on ${makerName}: ${problem.text}${ts > waitingSince ? ` for ${Math.round((ts - waitingSince) / 1000)} s` : ""}; checking again every ${
-                HEDGE_VENUE_RECHECK_MS / 1000
+                POSTING_RECHECK_MS / 1000
               } s`
             )
           }
-          yield* Effect.sleep(HEDGE_VENUE_RECHECK_MS)
+          yield* Effect.sleep(POSTING_RECHECK_MS)
         }
       })
 
@@ -362,7 +372,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
             )
             break
           }
-          yield* awaitVenuesReady(tag)
+          yield* awaitVenuesReady(cycle, leg)
           const ticker = yield* maker.ticker
           const price = limitPrice(makerInstrument, side, ticker.last, ticker.bid, ticker.ask, params.offsetPercent)
           yield* logLine(() => `${tag} ${makerName} limit ${side} price: ${formatDecimal(price)} (from last price ${formatDecimal(ticker.last)})`)

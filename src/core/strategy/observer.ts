@@ -64,6 +64,21 @@ export interface FiltersChanged {
   readonly ts: number
 }
 
+/**
+ * A maker leg held its order back for a minute, its venues unable to take the order or its hedge
+ * (`held`), or posts again after such a wait (`resumed`).
+ */
+export interface PostingHeld {
+  readonly phase: "held" | "resumed"
+  readonly cycle: number
+  readonly leg: 1 | 2
+  /** why it holds the order back (held), or why it last did (resumed) */
+  readonly reason: string
+  /** how long it has been holding it back */
+  readonly heldForMs: number
+  readonly ts: number
+}
+
 export interface StrategyObserverService {
   readonly cycleStarted: (cycle: number, ts: number) => Effect.Effect<void>
   readonly fundingPause: (cycle: number, fundingTime: number, ts: number) => Effect.Effect<void>
@@ -76,6 +91,8 @@ export interface StrategyObserverService {
   readonly hedgeFailed?: (event: HedgeAttemptFailed) => Effect.Effect<void>
   /** optional: the live runner alerts the trader */
   readonly filtersChanged?: (event: FiltersChanged) => Effect.Effect<void>
+  /** optional: the live runner alerts the trader */
+  readonly postingHeld?: (event: PostingHeld) => Effect.Effect<void>
 }
 
 /** An observer that listens to nothing. */
