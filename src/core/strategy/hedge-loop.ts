@@ -306,7 +306,15 @@ export const runHedgeLoop = (params: StrategyParams) =>
      * seconds, as long as it takes (a closed market's state is read anew every 30 s); a stop ends
      * the wait.
      */
-    const awaitVenuesReady = (cycle: number, leg: 1 | 2) =>
+    const awaitVenuesReady = (cycle: number, leg: 1 | 2): Effect.Effect<void> =>
+      // the usual case in as few steps as can be: a backtest asks this at every maker order
+      Effect.flatMap(Effect.either(hedge.ticker), (market) =>
+        Either.isRight(market) && notTradingFor(hedgeInstrument, "hedge") === undefined && notTradingFor(makerInstrument, "maker") === undefined
+          ? Effect.void
+          : waitForVenues(cycle, leg))
+
+    /** The wait itself: checks every few seconds until both venues can take the orders. */
+    const waitForVenues = (cycle: number, leg: 1 | 2): Effect.Effect<void> =>
       Effect.gen(function*() {
         const tag = `[Leg${leg}]`
         let waitingSince: number | undefined
