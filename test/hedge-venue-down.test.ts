@@ -24,6 +24,26 @@ const steadyQuotes = (seconds: number): Array<ScriptedTick> =>
     { t: s * 1000, venue: "as" as const, quote: ["1.9995", "100", "2.0005", "100"] as const }
   ]).flat()
 
+/**
+ * `seconds` of steady quotes with one cycle's trades on Backpack: a last price of 2.0003 at
+ * 0.5 s, a buy through leg 1's sale at 2.0024 at `leg1FillMs`, and a sale through leg 2's buy at
+ * 2.0009 at `leg2FillMs`.
+ */
+const oneCycleMarket = (seconds: number, leg1FillMs: number, leg2FillMs: number): Array<ScriptedTick> => [
+  ...steadyQuotes(seconds),
+  { t: 500, venue: "bp", trade: ["2.0003", "1", "buy"] },
+  { t: leg1FillMs, venue: "bp", trade: ["2.0030", "110", "buy"] },
+  { t: leg2FillMs, venue: "bp", trade: ["1.9980", "110", "sell"] }
+]
+
+/** oneCycleMarket's cycle, each leg hedged at Aster's quote */
+const CYCLE_FILLS = [
+  ["backpack", "sell", "2.0024", "10"],
+  ["aster-futures", "buy", "2.0005", "10"],
+  ["backpack", "buy", "2.0009", "10"],
+  ["aster-futures", "sell", "1.9995", "10"]
+]
+
 /** The hedge venue's market cannot be read before `untilMs` (file time); the maker's placements are logged as [ms from T0, price]. */
 const hedgeDownUntil = (untilMs: number, placed: Array<[number, string]>): Decorate => (kernel, venues) => {
   const fileMs = () => Math.floor(kernel.now / 1000) - T0
@@ -102,12 +122,7 @@ describe("a hedge venue that cannot take a hedge", () => {
     // last price 2.0003: leg 1 sells at 2.0003 × 1.001 → 2.0024 (up: passive), filled by a buy
     // through it at 120 s; leg 2 (from 140.03 s) buys at 2.003 × 0.999 → 2.0009, filled by a sale
     // through it at 200 s
-    const ticks = [
-      ...steadyQuotes(300),
-      { t: 500, venue: "bp" as const, trade: ["2.0003", "1", "buy"] as const },
-      { t: 120_000, venue: "bp" as const, trade: ["2.0030", "110", "buy"] as const },
-      { t: 200_000, venue: "bp" as const, trade: ["1.9980", "110", "sell"] as const }
-    ]
+    const ticks = oneCycleMarket(300, 120_000, 200_000)
     const placed: Array<[number, string]> = []
     const { report, log, fills, held } = await run(ticks, hedgeDownUntil(95_000, placed))
     expect(report.run.outcome).toBe("completed")
@@ -117,12 +132,7 @@ describe("a hedge venue that cannot take a hedge", () => {
     expect(first![0]).toBeGreaterThanOrEqual(95_000)
     expect(first![0]).toBeLessThan(100_000)
     expect(second![0]).toBeGreaterThan(140_000)
-    expect(fills).toEqual([
-      ["backpack", "sell", "2.0024", "10"],
-      ["aster-futures", "buy", "2.0005", "10"],
-      ["backpack", "buy", "2.0009", "10"],
-      ["aster-futures", "sell", "1.9995", "10"]
-    ])
+    expect(fills).toEqual(CYCLE_FILLS)
     expect(report.exposure.finalNetPosition).toBe("0")
     // said at once and once a minute while it lasts, then when it is over
     const waiting = log.split("\n").filter((line) => line.includes("not posting"))
@@ -140,12 +150,7 @@ describe("a hedge venue that cannot take a hedge", () => {
   })
 
   it("a hedge market that takes no market orders holds the maker order back; its state is read anew every 30 s until it trades", async () => {
-    const ticks = [
-      ...steadyQuotes(300),
-      { t: 500, venue: "bp" as const, trade: ["2.0003", "1", "buy"] as const },
-      { t: 120_000, venue: "bp" as const, trade: ["2.0030", "110", "buy"] as const },
-      { t: 200_000, venue: "bp" as const, trade: ["1.9980", "110", "sell"] as const }
-    ]
+    const ticks = oneCycleMarket(300, 120_000, 200_000)
     const hedges: Array<[number, string, string]> = []
     const makerPosts: Array<[number, string]> = []
     const reads = { count: 0 }
@@ -160,12 +165,7 @@ describe("a hedge venue that cannot take a hedge", () => {
     expect(log).toMatch(/ASTER ASTERUSDT market state SETTLING → TRADING/)
     expect(log).toMatch(/\[Leg1\] ASTER can take hedges again after 9\d s: posting/)
     expect(hedges.map(([, what, outcome]) => [what, outcome])).toEqual([["market", "taken"], ["market", "taken"]])
-    expect(fills).toEqual([
-      ["backpack", "sell", "2.0024", "10"],
-      ["aster-futures", "buy", "2.0005", "10"],
-      ["backpack", "buy", "2.0009", "10"],
-      ["aster-futures", "sell", "1.9995", "10"]
-    ])
+    expect(fills).toEqual(CYCLE_FILLS)
     expect(report.exposure.finalNetPosition).toBe("0")
   })
 
@@ -173,12 +173,7 @@ describe("a hedge venue that cannot take a hedge", () => {
     // leg 1 rests at 2.0024 from the start; not filled within 60 s, it is cancelled (cancels are
     // taken) and posted again, refused: the market went CancelOnly at 50 s. Read anew at once
     // and every 30 s after, it is Open again at the read after 150 s; the repost is filled at 200 s
-    const ticks = [
-      ...steadyQuotes(400),
-      { t: 500, venue: "bp" as const, trade: ["2.0003", "1", "buy"] as const },
-      { t: 200_000, venue: "bp" as const, trade: ["2.0030", "110", "buy"] as const },
-      { t: 300_000, venue: "bp" as const, trade: ["1.9980", "110", "sell"] as const }
-    ]
+    const ticks = oneCycleMarket(400, 200_000, 300_000)
     const placed: Array<[number, string, string]> = []
     const reads = { count: 0 }
     const { report, log, fills } = await run(ticks, marketStates("maker", [[0, OPEN], [50_000, CANCEL_ONLY], [150_000, OPEN]], placed, reads))
