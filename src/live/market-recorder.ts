@@ -93,7 +93,9 @@ export const startMarketRecording = (
   Effect.gen(function*() {
     const { path } = options
     const sides = [venues.maker, venues.hedge] as const
-    const instruments = [storedInstrument(yield* venues.maker.instrument), storedInstrument(yield* venues.hedge.instrument)]
+    // the filters the file holds: those of its start (a venue's later changes are noted, below)
+    const recordedFilters = [yield* venues.maker.instrument, yield* venues.hedge.instrument]
+    const instruments = recordedFilters.map(storedInstrument)
     const opened = yield* Effect.try({
       try: () =>
         openRecording(path, {
@@ -176,8 +178,7 @@ export const startMarketRecording = (
         store(ts)
       })
 
-    // the filters the file holds (those of its start), and the changes the venues made since
-    const recordedFilters = [yield* venues.maker.instrument, yield* venues.hedge.instrument]
+    // the filters last seen, and the changes the venues made since the start
     const seenFilters = [...recordedFilters]
     const filterChangesSeen: Array<RecordedFilterChange> = [...(earlier?.filterChanges ?? [])]
     const noteFilterChanges = Effect.gen(function*() {

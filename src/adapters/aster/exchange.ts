@@ -11,11 +11,11 @@ import type * as Socket from "@effect/platform/Socket"
 import { BigDecimal, Data, Duration, Effect, Either, Layer, Option, Ref, Schema, type Scope } from "effect"
 import type { HedgeConfig } from "../../core/config/config"
 import { type Decimal, formatDecimal, parseDecimal, ZERO } from "../../core/domain/decimal"
-import { filterChanges } from "../../core/domain/instrument"
 import { isOpenStatus, type Order, type OrderUpdate } from "../../core/domain/order"
 import { type ExchangeError, InvalidResponse, OrderRejected } from "../../core/errors"
 import { type Exchange, HedgeVenue } from "../../core/exchange"
 import type { Venue } from "../../core/domain/venue"
+import { logFilterChange } from "../common/filter-change-log"
 import { makeMarketTaps } from "../common/market-taps"
 import { startStreamFallback } from "../common/stream-fallback"
 import { makeUpdateMailbox } from "../common/update-mailbox"
@@ -105,8 +105,7 @@ export const makeAsterExchange = (
     const refreshInstrument = Effect.gen(function*() {
       const { rules } = yield* client.symbolRules(symbol)
       const before = yield* Ref.getAndSet(rulesRef, rules)
-      const changes = filterChanges(before.instrument, rules.instrument)
-      if (changes.length > 0) yield* Effect.logDebug(`${venue} ${symbol}: filters changed (${changes.join(", ")}); orders are checked against the new ones`)
+      yield* logFilterChange(before.instrument, rules.instrument)
       return rules.instrument
     })
     // before anything is sent: in Hedge Mode no hedge of ours would be accepted. A read that

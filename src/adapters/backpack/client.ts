@@ -12,11 +12,12 @@ import type { HedgeConfig } from "../../core/config/config"
 import type { FundingPayment } from "../../core/accounting/ledger"
 import type { Balance } from "../../core/domain/account"
 import { type Decimal, formatDecimal, isMultipleOf, ZERO } from "../../core/domain/decimal"
-import { filterChanges, type Instrument } from "../../core/domain/instrument"
+import type { Instrument } from "../../core/domain/instrument"
 import { type Fill, isOpenStatus, type LimitOrderRequest, type MarketOrderRequest, type Order, type Side } from "../../core/domain/order"
 import { type ExchangeError, InsufficientBalance, InvalidResponse, OrderRejected, RateLimited, UnknownOrder, VenueUnavailable } from "../../core/errors"
 import type { OrderRef } from "../../core/exchange"
 import { setNewest } from "../../core/newest-entries"
+import { logFilterChange } from "../common/filter-change-log"
 import { decodeJson, execute, type RawResponse, readAgainWhenGarbled, type RestCall, venueHttpClient } from "../common/rest"
 import { makeServerClock, type ServerClock } from "../common/server-clock"
 import {
@@ -333,8 +334,7 @@ export const makeBackpackClient = (
     const refreshInstrument = Effect.gen(function*() {
       const before = yield* Ref.get(cachedInstrument)
       const after = yield* fetchInstrument
-      const changes = Option.match(before, { onNone: () => [], onSome: (old) => filterChanges(old, after) })
-      if (changes.length > 0) yield* Effect.logDebug(`backpack ${symbol}: filters changed (${changes.join(", ")}); orders are checked against the new ones`)
+      if (Option.isSome(before)) yield* logFilterChange(before.value, after)
       return after
     })
 

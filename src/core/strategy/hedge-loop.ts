@@ -284,19 +284,22 @@ export const runHedgeLoop = (params: StrategyParams) =>
         yield* hedgeNow(cycle, leg, pending())
       })
 
-    /**
-     * Why the maker order cannot go out now (undefined: it can), the market states as last read;
-     * `closed` names the venue whose market state is the reason (not its being unreachable).
-     */
-    const whyNotPosting = Effect.gen(function*() {
-      const market = yield* Effect.either(hedge.ticker)
-      if (Either.isLeft(market)) return { closed: undefined, text: `${hedgeName} cannot take a hedge now (${market.left.message})` }
+    /** The venue whose market state (as last read) takes none of the orders a leg needs, and why; undefined when both take them. */
+    const closedMarket = (): { readonly closed: "maker" | "hedge"; readonly text: string } | undefined => {
       const hedgeClosed = notTradingFor(hedgeInstrument, "hedge")
-      if (hedgeClosed !== undefined) return { closed: "hedge" as const, text: `${hedgeName} cannot take a hedge now (${hedgeClosed})` }
+      if (hedgeClosed !== undefined) return { closed: "hedge", text: `${hedgeName} cannot take a hedge now (${hedgeClosed})` }
       const makerClosed = notTradingFor(makerInstrument, "maker")
-      if (makerClosed !== undefined) return { closed: "maker" as const, text: `${makerName} ${makerClosed}` }
-      return undefined
-    })
+      return makerClosed === undefined ? undefined : { closed: "maker", text: `${makerName} ${makerClosed}` }
+    }
+
+    /**
+     * Why the maker order cannot go out now (undefined: it can), given what reading the hedge
+     * venue's market gave; `closed` names the venue whose market state is the reason (none when
+     * the hedge venue could not be read).
+     */
+    const notPostingBecause = (market: Either.Either<unknown, ExchangeError>) =>
+      Either.isLeft(market) ? { closed: undefined, text: `${hedgeName} cannot take a hedge now (${market.left.message})` } : closedMarket()
+    const whyNotPosting = Effect.map(Effect.either(hedge.ticker), notPostingBecause)
 
     /**
      * Before a maker order is posted: the hedge venue must be able to take its hedge now (its
@@ -308,10 +311,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
      */
     const awaitVenuesReady = (cycle: number, leg: 1 | 2): Effect.Effect<void> =>
       // the usual case in as few steps as can be: a backtest asks this at every maker order
-      Effect.flatMap(Effect.either(hedge.ticker), (market) =>
-        Either.isRight(market) && notTradingFor(hedgeInstrument, "hedge") === undefined && notTradingFor(makerInstrument, "maker") === undefined
-          ? Effect.void
-          : waitForVenues(cycle, leg))
+      Effect.flatMap(Effect.either(hedge.ticker), (market) => (notPostingBecause(market) === undefined ? Effect.void : waitForVenues(cycle, leg)))
 
     /** The wait itself: checks every few seconds until both venues can take the orders. */
     const waitForVenues = (cycle: number, leg: 1 | 2): Effect.Effect<void> =>
@@ -397,7 +397,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
               return Effect.flatMap(refreshFilters("maker", `an order was refused: ${error.reason}`), (changed) =>
                 changed
                   ? Effect.as(Effect.log(`${tag} re-pricing on the new ${makerName} filters`), Option.none<Order>())
-                  : notTradingFor(makerInstrument, "maker") !== undefined || notTradingFor(hedgeInstrument, "hedge") !== undefined
+                  : closedMarket() !== undefined
                   ? Effect.succeed(Option.none<Order>())
                   : Effect.fail(error))
             })
