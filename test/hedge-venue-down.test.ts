@@ -103,13 +103,13 @@ const CANCEL_ONLY: MarketTrading = { state: "CancelOnly", makerOrders: false, ta
 const TRADING: MarketTrading = { state: "TRADING", makerOrders: true, takerOrders: true }
 const SETTLING: MarketTrading = { state: "SETTLING", makerOrders: false, takerOrders: false }
 
-const run = (ticks: Array<ScriptedTick>, decorate: Decorate) => {
+const run = (ticks: Array<ScriptedTick>, decorate: Decorate, firstWaitSeconds = 60) => {
   const lines: Array<string> = []
   const held: Array<PostingHeld> = []
   return Effect.runPromise(
     runBacktest({
       dbPath: writeScript(ticks),
-      config: testConfig({ trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1, between_legs_sleep: 20, first_wait_seconds: 60 } }),
+      config: testConfig({ trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1, between_legs_sleep: 20, first_wait_seconds: firstWaitSeconds } }),
       log: (line) => lines.push(line),
       decorate,
       observer: () => ({ ...silentObserver, postingHeld: (event) => Effect.sync(() => void held.push(event)) })
@@ -156,7 +156,8 @@ describe("a hedge venue that cannot take a hedge", () => {
     const reads = { count: 0 }
     const { report, log, fills } = await run(ticks, (kernel, venues) => marketStates("hedge", [[0, SETTLING], [70_000, TRADING]], hedges, reads)(kernel, hedgeDownUntil(0, makerPosts)(kernel, venues)))
     expect(report.run.outcome).toBe("completed")
-    // read at the wait's start, then at 30, 60 and 90 s: the last finds it trading, and leg 1 posts
+    // the start's reading (not counted) says SETTLING; read anew 30, 60 and 90 s later: the last
+    // finds it trading, and leg 1 posts; read once more while leg 2 rests, a minute after that
     expect(reads.count).toBe(4)
     expect(makerPosts.map(([, price]) => price)).toEqual(["2.0024", "2.0009"])
     expect(makerPosts[0]![0]).toBeGreaterThanOrEqual(90_000)
@@ -170,18 +171,20 @@ describe("a hedge venue that cannot take a hedge", () => {
   })
 
   it("a maker market gone cancel-only refuses the repost: the leg waits for it to reopen, then trades", async () => {
-    // leg 1 rests at 2.0024 from the start; not filled within 60 s, it is cancelled (cancels are
-    // taken) and posted again, refused: the market went CancelOnly at 50 s. Read anew at once
-    // and every 30 s after, it is Open again at the read after 150 s; the repost is filled at 200 s
+    // leg 1 rests at 2.0024 from 1 s; not filled within 20 s, it is cancelled (cancels are taken)
+    // and posted again, refused: the market went CancelOnly at 10 s, after the last reading (at
+    // the start). Read anew at once and every 30 s after, it is Open again at the read after
+    // 150 s; the repost is filled at 200 s
     const ticks = oneCycleMarket(400, 200_000, 300_000)
     const placed: Array<[number, string, string]> = []
     const reads = { count: 0 }
-    const { report, log, fills } = await run(ticks, marketStates("maker", [[0, OPEN], [50_000, CANCEL_ONLY], [150_000, OPEN]], placed, reads))
+    const { report, log, fills } = await run(ticks, marketStates("maker", [[0, OPEN], [10_000, CANCEL_ONLY], [150_000, OPEN]], placed, reads), 20)
     expect(report.run.outcome).toBe("completed")
     const outcomes = placed.map(([, what, outcome]) => [what, outcome])
     expect(outcomes.slice(0, 3)).toEqual([["2.0024", "taken"], ["2.0024", "refused"], ["2.0024", "taken"]])
     const [, refused, reposted] = placed
-    expect(refused![0]).toBeGreaterThanOrEqual(60_000)
+    expect(refused![0]).toBeGreaterThanOrEqual(21_000)
+    expect(refused![0]).toBeLessThan(22_000)
     expect(reposted![0]).toBeGreaterThanOrEqual(150_000)
     expect(reposted![0]).toBeLessThan(185_000)
     expect(log).toMatch(/BP ASTER_USDC_PERP market state Open → CancelOnly/)
@@ -191,6 +194,60 @@ describe("a hedge venue that cannot take a hedge", () => {
       ["backpack", "sell", "2.0024", "10"],
       ["aster-futures", "buy", "2.0005", "10"]
     ])
+    expect(report.exposure.finalNetPosition).toBe("0")
+  })
+
+  it("a hedge market that stops taking market orders while the maker order rests: the order is withdrawn at the next reading, before a fill it could not hedge", async () => {
+    // leg 1 rests at 2.0024 from 1 s (first_wait 300 s). Aster settles from 30 to 100 s; a buy
+    // through the order at 80 s would fill it then, with no hedge to be had. The reading a minute
+    // after the start's (61 s) finds SETTLING: the order is cancelled, the leg waits, reading the
+    // state every 30 s; at 121 s it trades again, and leg 1 posts from the last price the 80 s
+    // trade left (2.003 × 1.001 → 2.0051), filled at 150 s; leg 2 buys at 2.0009 (below the
+    // ask), filled at 250 s
+    const ticks: Array<ScriptedTick> = [
+      ...steadyQuotes(400),
+      { t: 500, venue: "bp", trade: ["2.0003", "1", "buy"] },
+      { t: 80_000, venue: "bp", trade: ["2.0030", "110", "buy"] },
+      { t: 150_000, venue: "bp", trade: ["2.0060", "110", "buy"] },
+      { t: 250_000, venue: "bp", trade: ["1.9980", "110", "sell"] }
+    ]
+    const hedges: Array<[number, string, string]> = []
+    const makerPosts: Array<[number, string]> = []
+    const reads = { count: 0 }
+    const { report, log, fills } = await run(
+      ticks,
+      (kernel, venues) => marketStates("hedge", [[0, TRADING], [30_000, SETTLING], [100_000, TRADING]], hedges, reads)(kernel, hedgeDownUntil(0, makerPosts)(kernel, venues)),
+      300
+    )
+    expect(report.run.outcome).toBe("completed")
+    expect(log).toMatch(/WARN +\[Leg1\] ASTER cannot take a hedge now \(ASTERUSDT takes no market orders now \(SETTLING\)\): cancelling BP sell order bp-1/)
+    expect(log).toMatch(/\[Leg1\] BP sell order bp-1 cancelled \(0 filled\); posting again once both venues take the leg's orders/)
+    expect(log).toMatch(/ASTER ASTERUSDT market state TRADING → SETTLING/)
+    expect(log).toMatch(/\[Leg1\] ASTER can take hedges again after 60 s: posting/)
+    // posted at 1 s, again at 121 s (read at 61, 91 and 121 s), and leg 2
+    expect(makerPosts.map(([ms, price]) => [Math.floor(ms / 1000), price])).toEqual([[1, "2.0024"], [121, "2.0051"], [170, "2.0009"]])
+    // no hedge was ever refused, and nothing filled while Aster was settling
+    expect(hedges.map(([, what, outcome]) => [what, outcome])).toEqual([["market", "taken"], ["market", "taken"]])
+    expect(report.fills.every((f) => f.ts - T0 >= 150_000)).toBe(true)
+    expect(fills).toEqual([["backpack", "sell", "2.0051", "10"], ...CYCLE_FILLS.slice(1)])
+    expect(report.exposure.finalNetPosition).toBe("0")
+  })
+
+  it("a hedge market that stopped between the legs holds leg 2 back: its market is read before the post, a minute after the last reading", async () => {
+    // leg 1 posts at 1 s and is filled at 50 s (no reading falls due while it rests); Aster
+    // settles from 55 to 100 s. Leg 2 is due at 70 s: the last reading (the start's) is 69 s
+    // old, so it is read first, finds SETTLING and waits; read again at 100 s, it posts
+    const ticks = oneCycleMarket(300, 50_000, 150_000)
+    const hedges: Array<[number, string, string]> = []
+    const makerPosts: Array<[number, string]> = []
+    const reads = { count: 0 }
+    const { report, log, fills } = await run(ticks, (kernel, venues) => marketStates("hedge", [[0, TRADING], [55_000, SETTLING], [100_000, TRADING]], hedges, reads)(kernel, hedgeDownUntil(0, makerPosts)(kernel, venues)))
+    expect(report.run.outcome).toBe("completed")
+    expect(makerPosts.map(([ms, price]) => [Math.floor(ms / 1000), price])).toEqual([[1, "2.0024"], [100, "2.0009"]])
+    expect(log).toMatch(/WARN +\[Leg2\] not posting on BP: ASTER cannot take a hedge now \(ASTERUSDT takes no market orders now \(SETTLING\)\)/)
+    expect(log).toMatch(/\[Leg2\] ASTER can take hedges again after 30 s: posting/)
+    expect(hedges.map(([, what, outcome]) => [what, outcome])).toEqual([["market", "taken"], ["market", "taken"]])
+    expect(fills).toEqual(CYCLE_FILLS)
     expect(report.exposure.finalNetPosition).toBe("0")
   })
 

@@ -10,7 +10,7 @@ import * as Path from "@effect/platform/Path"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { Console, Deferred, Duration, Effect, Layer, Logger, LogLevel, Option } from "effect"
-import { FILTERS_RECHECK_MS } from "../core/strategy/hedge-loop"
+import { MARKET_READ_EVERY_MS } from "../core/strategy/hedge-loop"
 import { loadLiveConfig } from "../live/live-config"
 import { describeRecording, startMarketRecording } from "../live/market-recorder"
 import { publicDataVenues } from "../live/public-venues"
@@ -44,7 +44,7 @@ const command = Command.make("record", { config, out, duration, depth }, (args) 
       const summary = yield* Effect.scoped(Effect.gen(function*() {
         const venues = yield* publicDataVenues(loaded.config, { depthStream: args.depth })
         // no strategy re-reads the filters here: the recording does, as often as a run would
-        const recording = yield* startMarketRecording(venues, { path: args.out, kind: "market data", refreshFiltersEvery: Duration.millis(FILTERS_RECHECK_MS) })
+        const recording = yield* startMarketRecording(venues, { path: args.out, kind: "market data", refreshFiltersEvery: Duration.millis(MARKET_READ_EVERY_MS) })
         const progress = Effect.flatMap(recording.summary, (s) => Effect.log(`recorded ${s.ticks} ticks and ${s.funding} funding event(s) so far`))
         yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(PROGRESS_EVERY), progress)))
         const until = Option.match(args.duration, {

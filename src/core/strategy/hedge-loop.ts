@@ -58,11 +58,13 @@ const CROSS_RETRY_MS = 500
 /** the longest pause between a stop's hedge attempts */
 const WIND_DOWN_MAX_BACKOFF_MS = 5000
 /**
- * How often a cycle's start re-reads the venues' filters. A venue may change a symbol's tick or
- * step size while a run goes on: a refused order re-reads them at once, this catches a change no
- * order ran into (a finer tick, a lower minimum) within a quarter of an hour.
+ * How old a venue's market as last read (its filters and its state) may be when a maker order
+ * goes out, and how often it is read while one rests. A venue may change a symbol's tick or step,
+ * or stop taking orders on it (a settlement, a halt), while a run goes on: a refused order
+ * re-reads it at once; this catches within a minute a change no order ran into, above all a
+ * hedge venue that stopped taking market orders before a fill needs one.
  */
-export const FILTERS_RECHECK_MS = 15 * 60_000
+export const MARKET_READ_EVERY_MS = 60_000
 
 /**
  * How often a leg that holds back its maker order (awaitVenuesReady) checks the venues again,
@@ -89,7 +91,10 @@ export const runHedgeLoop = (params: StrategyParams) =>
 
     const quantity = params.quantity
     yield* validateQuantity(quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last)
-    let filtersReadAt = yield* now
+    // when each venue's market was last read (the start read both); never again where it cannot change (a backtest)
+    const firstRead = yield* now
+    const marketReadAt = { maker: firstRead, hedge: firstRead }
+    const readable = { maker: maker.refreshInstrument !== undefined, hedge: hedge.refreshInstrument !== undefined }
     /** the cycle under way (0: the unwind before the first), for what the observer is told */
     let cycleNow = 0
     /** a venue changed its filters since trade.quantity was last checked against them */
@@ -102,8 +107,13 @@ export const runHedgeLoop = (params: StrategyParams) =>
      */
     const refreshFilters = (role: "maker" | "hedge", why: string): Effect.Effect<boolean> => {
       const venue: Exchange = role === "maker" ? maker : hedge
-      if (venue.refreshInstrument === undefined) return Effect.succeed(false)
-      return venue.refreshInstrument.pipe(
+      const refreshInstrument = venue.refreshInstrument
+      if (refreshInstrument === undefined) return Effect.succeed(false)
+      // a reading that fails counts too: it is tried again a minute later, not at every order
+      return Effect.flatMap(now, (ts) => {
+        marketReadAt[role] = ts
+        return refreshInstrument
+      }).pipe(
         Effect.flatMap((fresh) => {
           const before = role === "maker" ? makerInstrument : hedgeInstrument
           const changes = filterChanges(before, fresh)
@@ -125,14 +135,20 @@ export const runHedgeLoop = (params: StrategyParams) =>
       )
     }
 
-    /** At a cycle's start: the filters re-read now and then, and trade.quantity checked against any new ones. */
-    const keepFiltersCurrent = Effect.gen(function*() {
+    /** Re-reads each venue's market last read a minute ago or more (MARKET_READ_EVERY_MS). */
+    const readStaleMarkets = Effect.gen(function*() {
       const ts = yield* now
-      if (ts - filtersReadAt >= FILTERS_RECHECK_MS) {
-        filtersReadAt = ts
-        yield* refreshFilters("maker", "their periodic check")
-        yield* refreshFilters("hedge", "their periodic check")
+      for (const role of ["hedge", "maker"] as const) {
+        if (readable[role] && ts - marketReadAt[role] >= MARKET_READ_EVERY_MS) yield* refreshFilters(role, "the check every minute")
       }
+    })
+
+    /** When the next market reading falls due (ms); never where no market can change (a backtest). */
+    const nextMarketReading = () =>
+      Math.min(readable.maker ? marketReadAt.maker : Number.POSITIVE_INFINITY, readable.hedge ? marketReadAt.hedge : Number.POSITIVE_INFINITY) + MARKET_READ_EVERY_MS
+
+    /** At a cycle's start: trade.quantity checked against filters a venue changed since the last check. */
+    const checkQuantityOnNewFilters = Effect.gen(function*() {
       if (!quantityToCheck) return
       // the minimum notional needs a price: a market unreadable now puts the check off to the next cycle
       const ticker = yield* Effect.either(maker.ticker)
@@ -309,9 +325,11 @@ export const runHedgeLoop = (params: StrategyParams) =>
      * seconds, as long as it takes (a closed market's state is read anew every 30 s); a stop ends
      * the wait.
      */
-    const awaitVenuesReady = (cycle: number, leg: 1 | 2): Effect.Effect<void> =>
+    const awaitVenuesReady = (cycle: number, leg: 1 | 2): Effect.Effect<void> => {
       // the usual case in as few steps as can be: a backtest asks this at every maker order
-      Effect.flatMap(Effect.either(hedge.ticker), (market) => (notPostingBecause(market) === undefined ? Effect.void : waitForVenues(cycle, leg)))
+      const check = Effect.flatMap(Effect.either(hedge.ticker), (market) => (notPostingBecause(market) === undefined ? Effect.void : waitForVenues(cycle, leg)))
+      return readable.maker || readable.hedge ? Effect.zipRight(readStaleMarkets, check) : check
+    }
 
     /** The wait itself: checks every few seconds until both venues can take the orders. */
     const waitForVenues = (cycle: number, leg: 1 | 2): Effect.Effect<void> =>
@@ -323,13 +341,11 @@ export const runHedgeLoop = (params: StrategyParams) =>
         /** the observer hears of a wait once it has lasted a notice period (a blip is not news), and then of its end */
         let observed = false
         let toldAt = Number.NEGATIVE_INFINITY
-        let stateReadAt = Number.NEGATIVE_INFINITY
         while (true) {
           let problem = yield* whyNotPosting
           const ts = yield* now
-          if (problem?.closed !== undefined && ts - stateReadAt >= MARKET_STATE_RECHECK_MS) {
+          if (problem?.closed !== undefined && ts - marketReadAt[problem.closed] >= MARKET_STATE_RECHECK_MS) {
             // a market state is as fresh as its last reading: read it again before waiting on it
-            stateReadAt = ts
             yield* refreshFilters(problem.closed, "a market state that takes no orders")
             problem = yield* whyNotPosting
           }
@@ -415,11 +431,26 @@ export const runHedgeLoop = (params: StrategyParams) =>
           const pending = () => ({ side, qty: BigDecimal.subtract(remaining, exposure.filledOf(order.id)) })
           yield* absorb(order, cycle, leg, pending)
           const deadline = (yield* now) + params.firstWaitMs
+          /** why the order is cancelled before its time: a market that stopped taking the leg's orders */
+          let closedWhileResting: string | undefined
           while (isOpenStatus(order.status)) {
-            const left = deadline - (yield* now)
+            const ts = yield* now
+            const left = deadline - ts
             if (left <= 0) break
-            const update = yield* maker.nextUpdate(left)
-            if (Option.isNone(update)) break
+            // a resting order is a fill waiting to happen: the markets are read every minute
+            // meanwhile, and the order is withdrawn once a fill could not be hedged
+            const readingIn = nextMarketReading() - ts
+            if (readingIn <= 0) {
+              yield* readStaleMarkets
+              closedWhileResting = closedMarket()?.text
+              if (closedWhileResting !== undefined) break
+              continue
+            }
+            const update = yield* maker.nextUpdate(Math.min(left, readingIn))
+            if (Option.isNone(update)) {
+              if (readingIn < left) continue
+              break
+            }
             const updated = update.value.order
             if (updated.id !== order.id) {
               // a late message about an earlier order of ours: still count its fills
@@ -435,10 +466,13 @@ export const runHedgeLoop = (params: StrategyParams) =>
           }
           if (isOpenStatus(order.status)) {
             // Not filled in time: cancel, then count whatever filled before the cancel landed.
+            if (closedWhileResting !== undefined) yield* Effect.logWarning(`${tag} ${closedWhileResting}: cancelling ${makerName} ${side} order ${order.id}`)
             order = yield* cancelTracked(maker, order.id, retry)
             yield* absorb(order, cycle, leg, pending)
             yield* logLine(() =>
-              `${tag} ${makerName} ${side} order ${order.id} not filled within ${params.firstWaitMs / 1000} s (${formatDecimal(order.filledQty)} filled); re-posting at a fresh price`
+              closedWhileResting !== undefined
+                ? `${tag} ${makerName} ${side} order ${order.id} cancelled (${formatDecimal(order.filledQty)} filled); posting again once both venues take the leg's orders`
+                : `${tag} ${makerName} ${side} order ${order.id} not filled within ${params.firstWaitMs / 1000} s (${formatDecimal(order.filledQty)} filled); re-posting at a fresh price`
             )
           }
           yield* Ref.set(working, Option.none())
@@ -474,7 +508,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
       Effect.gen(function*() {
         cycleNow = n
         yield* logLine(() => `[Cycle ${n}] start of a new hedge cycle`)
-        yield* keepFiltersCurrent
+        yield* checkQuantityOnNewFilters
         yield* fundingGuard(n)
         yield* observer.cycleStarted(n, yield* now)
         yield* makerLeg(n, 1, "sell", quantity)

@@ -59,7 +59,7 @@ export interface FiltersChanged {
   readonly symbol: string
   /** e.g. "tick 0.0001 → 0.001" */
   readonly changes: ReadonlyArray<string>
-  /** what made the strategy read them: a refused order, or the periodic check */
+  /** what made the strategy read them: a refused order, or the check every minute */
   readonly why: string
   readonly ts: number
 }
