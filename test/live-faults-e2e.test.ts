@@ -10,8 +10,7 @@ import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { type Decimal, decimal, formatDecimal, isMultipleOf } from "../src/core/domain/decimal"
 import { openTickFile } from "../src/sim/tickstore/reader"
-import { inspectJournal, type LocalExchange, netChange, positions, readReport, startLive, startLocalExchange, waitFor } from "./support/live-processes"
-import { pnlFromListedCashFlows } from "./support/reconcile"
+import { inspectJournal, type LocalExchange, netChange, positions, readReport, runsFlat, startLive, startLocalExchange, waitFor } from "./support/live-processes"
 import { writeScript } from "./support/scripted-market"
 
 let running: Array<LocalExchange> = []
@@ -39,29 +38,6 @@ const matrix: ReadonlyArray<readonly [string, string]> = [
   ["hedge stream messages dropped", socket("user.orderUpdate", "drop")],
   ["hedge stream disconnected", socket("user.orderUpdate", "disconnect")]
 ]
-
-/**
- * `npm run live` on the local exchange until its cycles are done: exit 0, flat across venues (the
- * venues' own positions say so), the journal consistent (nothing pending or in doubt), the report
- * completed and reconciling, every maker fill hedged.
- */
-const runsFlat = async (local: LocalExchange, moreArgs: ReadonlyArray<string> = []) => {
-  const before = await positions(local.config)
-  const journal = path.join(local.dir, "journal.db")
-  const reportFile = path.join(local.dir, "live.json")
-  const live = startLive(local.config, journal, ["--report-json", reportFile, ...moreArgs])
-  expect(await live.exited, live.output()).toBe(0)
-  expect(formatDecimal(netChange(before, await positions(local.config))), live.output()).toBe("0")
-  const state = await inspectJournal(journal)
-  expect(state.pending).toEqual([])
-  expect(state.inDoubt).toEqual([])
-  const report = readReport(reportFile)
-  expect(report.run.outcome).toBe("completed")
-  expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
-  // every maker fill was hedged, and the report holds both sides of it
-  expect(report.venues["backpack"]!.makerQty).toBe(report.venues["aster-futures"]!.takerQty)
-  return { live, report }
-}
 
 describe("npm run live under the local exchange's faults", () => {
   it.each(matrix)("%s: flat across venues, journal consistent", async (_name, plan) => {

@@ -27,6 +27,7 @@ import { type LocalVenueOptions, makeLocalVenue } from "../src/sim/local-exchang
 import { openTickFile } from "../src/sim/tickstore/reader"
 import { createTickFile } from "../src/sim/tickstore/writer"
 import { T0, tempDir, writeScript } from "./support/scripted-market"
+import { localInstrument } from "./support/local-instrument"
 
 const d = decimal
 const s = (x: Decimal | undefined) => (x === undefined ? undefined : formatDecimal(x))
@@ -36,17 +37,9 @@ const HOUR = 3_600_000
 // Venue books driven by a scripted market and a hand-moved clock
 // ---------------------------------------------------------------------------------------------
 
-const instrument = (venue: Instrument["venue"], overrides: Partial<Record<"minQty" | "minNotional", string>> = {}): Instrument => ({
-  venue,
-  symbol: venue === "backpack" ? "ASTER_USDC_PERP" : "ASTERUSDT",
-  base: "ASTER",
-  quote: venue === "backpack" ? "USDC" : "USDT",
-  kind: venue === "aster-spot" ? "spot" : "perp",
-  tickSize: d("0.0001"),
-  stepSize: d("0.01"),
-  minQty: d(overrides.minQty ?? "0.01"),
-  minNotional: d(overrides.minNotional ?? "5")
-})
+/** minimum notional 5 unless told */
+const instrument = (venue: Instrument["venue"], overrides: Partial<Record<"minQty" | "minNotional", string>> = {}): Instrument =>
+  localInstrument(venue, { minNotional: "5", ...overrides })
 
 const setup = (venue: Instrument["venue"], balances: Record<string, string>, extra: Partial<LocalVenueOptions> & { minQty?: string } = {}) => {
   const clock = { now: T0 + 30 * 60_000 } // 2025-09-24T01:30:00Z

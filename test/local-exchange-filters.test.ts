@@ -207,9 +207,9 @@ filters:
     after_seconds: 20
     min_notional: 10
 `))
-    const due = (venue: "backpack" | "aster-futures", trigger: Parameters<typeof faults.filters.due>[1]) =>
-      faults.filters.due(venue, trigger).map((p) => [p.entry, p.venue, Object.entries(p.change).map(([k, v]) => `${k}=${s(v)}`).join(",")])
-    expect(faults.filters.planned().map((p) => p.entry)).toEqual(["filters.0", "filters.1"])
+    const due = (venue: "backpack" | "aster-futures", trigger: Parameters<typeof faults.marketChanges.due>[1]) =>
+      faults.marketChanges.due(venue, trigger).map((p) => [p.entry, p.venue, p.kind === "filters" ? Object.entries(p.change).map(([k, v]) => `${k}=${s(v)}`).join(",") : p.state])
+    expect(faults.marketChanges.planned().map((p) => p.entry)).toEqual(["filters.0", "filters.1"])
     // another venue's placements do not count
     expect(due("aster-futures", { kind: "orderPlaced" })).toEqual([])
     expect(due("backpack", { kind: "orderPlaced" })).toEqual([])
@@ -226,7 +226,7 @@ filters:
     expect(due("backpack", { kind: "orderPlaced" })).toEqual([["filters.0", "backpack", "stepSize=0.1"]])
     Effect.runSync(faults.clear)
     expect(due("backpack", { kind: "orderPlaced" })).toEqual([])
-    expect(faults.filters.planned()).toEqual([])
+    expect(faults.marketChanges.planned()).toEqual([])
   })
 })
 
@@ -364,7 +364,7 @@ filters:
       const badPlan = makeFaults(plan(`filters: [{ venue: backpack, after_orders: 1, tick_size: "0.00001" }, { venue: aster-spot, after_seconds: 1, min_notional: "0.0000001" }]`))
       const refused = yield* Effect.flip(startLocalExchange({ dbPath: quotes(), portBackpack: 0, portAster: 0, portAsterSpot: 0, faults: badPlan }))
       expect(refused.message.split("\n")).toEqual([
-        expect.stringMatching(/^the fault plan's filter changes do not fit /),
+        expect.stringMatching(/^the fault plan's market changes do not fit /),
         "  - filters.0.tick_size: 0.00001 is finer than the venue's price units (4 decimals) on backpack",
         "  - filters.1.min_notional: 0.0000001 is finer than the venue's notional units (6 decimals) on aster-spot"
       ])

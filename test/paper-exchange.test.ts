@@ -119,6 +119,29 @@ describe("paper venue", () => {
       expect((yield* Effect.flip(sell("1.5106", "5", "p6")))._tag).toBe("OrderRejected")
     }))
 
+  it.scoped("refreshInstrument takes the live venue's market state into the book: a settling market refuses orders and fills none resting, until it trades again", () =>
+    Effect.gen(function*() {
+      const live = yield* streamingVenue
+      let listed: Instrument = { ...PERP, trading: { state: "Open", makerOrders: true, takerOrders: true } }
+      const paper = yield* makePaperExchange({ ...live.venue, instrument: Effect.sync(() => listed), refreshInstrument: Effect.sync(() => listed) }, { fees: testConfig().sim.maker, quotePollMs: HOUR })
+      live.quote("1.5000", "20", "1.5004", "10")
+      const sell = (price: string, clientId: string) => paper.placeLimit({ side: "sell", price: decimal(price), qty: decimal("3"), postOnly: true, timeInForce: "GTC", clientId })
+      const resting = yield* sell("1.5004", "s1")
+      // a word no table of ours has: what the venue's reading says it takes decides
+      listed = { ...listed, trading: { state: "Maintenance", makerOrders: false, takerOrders: false } }
+      expect((yield* paper.refreshInstrument!).trading?.state).toBe("Maintenance")
+      expect((yield* paper.instrument).trading?.state).toBe("Maintenance")
+      const refused = yield* Effect.flip(sell("1.5005", "s2"))
+      expect(refused._tag === "OrderRejected" && refused.reason).toMatch(/Maintenance/)
+      live.trade("1.5004", "20", "buy")
+      expect(yield* filled(paper, resting.id)).toBe("0")
+      listed = { ...listed, trading: { state: "Open", makerOrders: true, takerOrders: true } }
+      yield* paper.refreshInstrument!
+      live.trade("1.5004", "20", "buy")
+      expect(yield* filled(paper, resting.id)).toBe("3")
+      expect((yield* sell("1.5005", "s3")).status).toBe("new")
+    }))
+
   it.scoped("has no refreshInstrument where the live venue has none", () =>
     Effect.gen(function*() {
       const paper = yield* paperVenue(yield* Ref.make(quote(HOUR, "0.0001", "1.5")))

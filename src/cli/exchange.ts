@@ -19,7 +19,7 @@ const db = Args.file({ name: "DB", exists: "yes" }).pipe(Args.withDescription("t
 const portBackpack = Options.integer("port-backpack").pipe(Options.withDescription("Backpack server port on 127.0.0.1 (default 8701; 0 = any free port)"), Options.withDefault(8701))
 const portAster = Options.integer("port-aster").pipe(Options.withDescription("Aster futures (fapi) server port on 127.0.0.1 (default 8702; 0 = any free port)"), Options.withDefault(8702))
 const portAsterSpot = Options.integer("port-aster-spot").pipe(Options.withDescription("Aster spot (sapi) server port on 127.0.0.1 (default 8703; 0 = any free port)"), Options.withDefault(8703))
-const faults = Options.file("faults", { exists: "yes" }).pipe(Options.withDescription("fault plan (YAML or JSON): delays, 5xx, 429, timeouts, malformed JSON, WebSocket drops"), Options.optional)
+const faults = Options.file("faults", { exists: "yes" }).pipe(Options.withDescription("fault plan (YAML or JSON): delays, 5xx, 429, timeouts, malformed JSON, WebSocket drops, filter and market state changes"), Options.optional)
 const accounts = Options.file("accounts", { exists: "yes" }).pipe(Options.withDescription("accounts file (YAML or JSON): Aster V1/V3 credentials, starting balances and pay_fee_in_aster"), Options.optional)
 const config = Options.file("config", { exists: "yes" }).pipe(Options.withDescription("hedge config whose sim section sets fees and fill realism (default: the backtest's defaults)"), Options.optional)
 const speed = Options.float("speed").pipe(Options.withDescription("replay speed: file seconds per second (default 1)"), Options.withDefault(1))
@@ -57,8 +57,12 @@ const command = Command.make("exchange", { db, portBackpack, portAster, portAste
       const asterNames = accountBook.aster.map((a) => a.account === DEFAULT_TEST_ACCOUNT.account ? `${a.account} (V1 key ${a.apiKey}, V3 signer ${a.signer})` : a.account)
       yield* Console.log(`accounts: Backpack: any ED25519 key; Aster: ${asterNames.length > 0 ? asterNames.join(", ") : "none"}`)
       const filterChanges = plan.filters?.length ?? 0
+      const stateChanges = plan.markets?.length ?? 0
       const rules = plan.http.length + plan.socket.length === 0 ? [] : [`${plan.http.length} HTTP and ${plan.socket.length} WebSocket rules, seed ${plan.seed}`]
-      const changes = filterChanges === 0 ? [] : [`${filterChanges} filter change${filterChanges === 1 ? "" : "s"}`]
+      const changes = [
+        ...(filterChanges === 0 ? [] : [`${filterChanges} filter change${filterChanges === 1 ? "" : "s"}`]),
+        ...(stateChanges === 0 ? [] : [`${stateChanges} market state change${stateChanges === 1 ? "" : "s"}`])
+      ]
       yield* Console.log(`faults: ${rules.length + changes.length === 0 ? "none" : [...rules, ...changes].join("; ")}`)
       for (const warning of running.warnings) yield* Console.error(`warning: ${warning}`)
 

@@ -10,8 +10,8 @@
  * market order fills against the quoted size (or the book) and the impact model beyond it. While
  * the stream is quiet the ticker is polled instead (sizes unknown: the engine assumes them).
  *
- * The venue's filters are re-read when asked (`refreshInstrument`): the book checks new orders
- * against them from then on.
+ * The venue's filters and market state are re-read when asked (`refreshInstrument`): the book
+ * checks new orders against them from then on, and a market that takes no orders fills none.
  *
  * Funding (perps) follows the venue's own clock: its announced rate and mark price are read
  * every half minute and once more just before each funding time, which then settles the paper
@@ -116,13 +116,17 @@ export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect
           fundingPayments: (sinceMs: number) => Effect.sync(() => book.fundingPayments(ACCOUNT).filter((payment) => payment.ts >= sinceMs))
         }
         : {}),
-      // the live venue's new filters, which the book checks new orders against from then on; one finer
-      // than the book's units (the decimals of the filters at the start) fails and leaves the old ones
+      // the live venue's new filters and market state, which the book checks new orders against from
+      // then on (a closed market fills nothing); filters finer than the book's units (the decimals of
+      // the filters at the start) fail and leave the old ones
       ...(live.refreshInstrument !== undefined
         ? {
           refreshInstrument: Effect.flatMap(live.refreshInstrument, (fresh) =>
             Effect.try({
-              try: () => book.changeFilters({ tickSize: fresh.tickSize, stepSize: fresh.stepSize, minQty: fresh.minQty, minNotional: fresh.minNotional }),
+              try: () => {
+                const filtered = book.changeFilters({ tickSize: fresh.tickSize, stepSize: fresh.stepSize, minQty: fresh.minQty, minNotional: fresh.minNotional })
+                return fresh.trading === undefined ? filtered : book.adoptMarketTrading(fresh.trading)
+              },
               catch: (cause) => new InvalidResponse({ venue: live.venue, detail: `the paper book cannot take the venue's new filters: ${cause instanceof Error ? cause.message : String(cause)}` })
             }))
         }

@@ -11,7 +11,9 @@
  *   undone later would still end flat, at twice the fees);
  * - the report of the whole journal lists every fill, and its PnL reconciles with them exactly.
  * One round in three, a venue also changes its filters mid-run (a coarser Backpack tick, a larger
- * Aster step and minimum, or a minimum notional), as the fault plan's `filters` do.
+ * Aster step and minimum, or a minimum notional), as the fault plan's `filters` do; one in four,
+ * a venue's market stops taking orders for 5 to 20 s (Backpack CancelOnly, Aster SETTLING or
+ * HALT), as its `markets` do.
  * Half the rounds pay Aster's fees in ASTER ("Pay fee in ASTER"): their fills come back with
  * ASTER fees, through the stream and the trade history alike. On spot those fees come out of the
  * ASTER balance that stands for the position, so there flat means short by exactly them.
@@ -103,8 +105,22 @@ const randomPlan = (rng: Rng, variant: "futures" | "spot", seed: number): { read
     filters.push(`  - venue: ${venue}\n    after_orders: ${after}\n    ${change}`)
     summary.push(`${venue} filters after ${after} orders: ${change.replace(/\n\s*/g, ", ")}`)
   }
+  // one round in four, a venue's market stops taking orders for a while, then reopens (the bot
+  // holds its maker orders back meanwhile); drawn apart, so that earlier seeds keep their plans
+  const markets: Array<string> = []
+  const closing = seededRng(seed * 104729 + 3)
+  if (closing.next() < 1 / 4) {
+    const [venue, state, open] = pick(closing, [
+      ["backpack", "CancelOnly", "Open"],
+      variant === "futures" ? ["aster-futures", "SETTLING", "TRADING"] : ["aster-spot", "HALT", "TRADING"]
+    ] as const)
+    const from = between(closing, 3, 25)
+    const to = from + between(closing, 5, 20)
+    markets.push(`  - venue: ${venue}\n    after_seconds: ${from}\n    state: ${state}`, `  - venue: ${venue}\n    after_seconds: ${to}\n    state: ${open}`)
+    summary.push(`${venue} ${state} from ${from} to ${to} s`)
+  }
   const yaml = `seed: ${seed}\n` + (http.length > 0 ? `http:\n${http.join("\n")}\n` : "") + (socket.length > 0 ? `socket:\n${socket.join("\n")}\n` : "") +
-    (filters.length > 0 ? `filters:\n${filters.join("\n")}\n` : "")
+    (filters.length > 0 ? `filters:\n${filters.join("\n")}\n` : "") + (markets.length > 0 ? `markets:\n${markets.join("\n")}\n` : "")
   return { yaml, summary: `${harsh ? "harsh: " : ""}${summary.join("; ")}` }
 }
 

@@ -40,6 +40,13 @@
  *     after_seconds: 20                  # 20 s after the exchange started (exactly one trigger)
  *     step_size: 0.1
  *     min_notional: 10
+ * markets:                               # the venue stops (or resumes) taking orders on its symbol
+ *   - venue: aster-futures               # backpack | aster-futures | aster-spot
+ *     after_orders: 4                    # or after_seconds (exactly one trigger), as in filters
+ *     state: SETTLING                    # the venue's own word (market-states.ts)
+ *   - venue: aster-futures
+ *     after_seconds: 30
+ *     state: TRADING
  * ```
  *
  * Faults are exactly the contract's `HttpFault` / `SocketFault`:
@@ -68,6 +75,15 @@
  * was set) or `after_seconds` after the exchange started. Orders resting then stay on the book;
  * orders entered afterwards are checked against the new filters. A value off the venue's price or
  * quantity units is refused when the exchange starts.
+ *
+ * Market state changes (`markets`) share those triggers: each entry puts the venue's market in a
+ * state, in the venue's own words — Backpack's `orderBookState` `Open` (all orders), `PostOnly`
+ * (post-only limits only), `LimitOnly` (limit orders only), `CancelOnly`, `Closed` (no new
+ * orders); Aster futures' symbol `status` `TRADING` (all) or `PENDING_TRADING`, `PRE_SETTLE`,
+ * `SETTLING`, `CLOSE` (none); Aster spot's `TRADING` (all) or `BREAK`, `HALT`, `PRE_TRADING`,
+ * `POST_TRADING`, `END_OF_DAY`, `AUCTION_MATCH` (none). Orders the state does not take are refused
+ * in the venue's format, cancels still work, resting orders stay (and do not fill while the state
+ * takes no orders at all). Another word is refused when the plan is read.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import { BigDecimal, Data, Effect, Either, ParseResult, Schema } from "effect"
@@ -75,7 +91,8 @@ import type { Venue } from "../../core/domain/venue"
 import { type Rng, seededRng } from "../models/rng"
 import { decodeYamlOrJson, NonNegative, oneOf, PositiveInt, Probability } from "./file-decode"
 import { DecimalInput, formatDecimal } from "../../core/domain/decimal"
-import type { Faults, FilterChangeTrigger, HttpFault, LocalFilterChange, PlannedFilterChange, SocketFault } from "./types"
+import { unknownStateProblem } from "./market-states"
+import type { Faults, HttpFault, LocalFilterChange, MarketChangeTrigger, PlannedMarketChange, SocketFault } from "./types"
 
 export class FaultPlanError extends Data.TaggedError("FaultPlanError")<{
   readonly source: string
@@ -211,19 +228,34 @@ const FilterValue = (zero: boolean) =>
 /** The plan's keys of the filters, and the venue's names for them. */
 const FILTER_KEYS = { tick_size: "tickSize", step_size: "stepSize", min_qty: "minQty", min_notional: "minNotional" } as const
 
-export const FilterChangeRule = Schema.Struct({
-  venue: oneOf("backpack", "aster-futures", "aster-spot"),
+/** The venues whose market a plan may change. */
+const MarketVenue = oneOf("backpack", "aster-futures", "aster-spot")
+
+/** When a planned market change (`filters`, `markets`) comes: exactly one of these. */
+const marketChangeTrigger = {
   after_orders: Schema.optionalWith(PositiveInt("a count of order placements"), { exact: true }),
-  after_seconds: Schema.optionalWith(NonNegative("seconds"), { exact: true }),
+  after_seconds: Schema.optionalWith(NonNegative("seconds"), { exact: true })
+}
+
+type EntryProblem = { readonly path: ReadonlyArray<string>; readonly message: string }
+
+const triggerProblems = (rule: { readonly after_orders?: number; readonly after_seconds?: number }): Array<EntryProblem> =>
+  rule.after_orders !== undefined && rule.after_seconds !== undefined
+    ? [{ path: ["after_seconds"], message: "give either after_orders or after_seconds, not both" }]
+    : rule.after_orders === undefined && rule.after_seconds === undefined
+    ? [{ path: ["after_orders"], message: "missing: give after_orders (a count of order placements) or after_seconds" }]
+    : []
+
+export const FilterChangeRule = Schema.Struct({
+  venue: MarketVenue,
+  ...marketChangeTrigger,
   tick_size: Schema.optionalWith(FilterValue(false), { exact: true }),
   step_size: Schema.optionalWith(FilterValue(false), { exact: true }),
   min_qty: Schema.optionalWith(FilterValue(true), { exact: true }),
   min_notional: Schema.optionalWith(FilterValue(true), { exact: true })
 }).pipe(
   Schema.filter((rule) => {
-    const problems: Array<{ readonly path: ReadonlyArray<string>; readonly message: string }> = []
-    if (rule.after_orders !== undefined && rule.after_seconds !== undefined) problems.push({ path: ["after_seconds"], message: "give either after_orders or after_seconds, not both" })
-    if (rule.after_orders === undefined && rule.after_seconds === undefined) problems.push({ path: ["after_orders"], message: "missing: give after_orders (a count of order placements) or after_seconds" })
+    const problems = triggerProblems(rule)
     if (Object.keys(FILTER_KEYS).every((key) => rule[key as keyof typeof FILTER_KEYS] === undefined))
       problems.push({ path: [], message: `no filter to change: give at least one of ${Object.keys(FILTER_KEYS).join(", ")}` })
     return problems
@@ -245,12 +277,28 @@ export const filterChangeOf = (rule: FilterChangeRule): LocalFilterChange => {
 export const filterKeyOf = (field: keyof LocalFilterChange): string =>
   Object.entries(FILTER_KEYS).find(([, name]) => name === field)?.[0] ?? field
 
+/** A market state change: the venue's own word, checked against the venue's table (market-states.ts). */
+export const MarketStateRule = Schema.Struct({
+  venue: MarketVenue,
+  ...marketChangeTrigger,
+  state: Schema.String
+}).pipe(
+  Schema.filter((rule) => {
+    const problems = triggerProblems(rule)
+    const unknown = unknownStateProblem(rule.venue, rule.state)
+    if (unknown !== undefined) problems.push({ path: ["state"], message: unknown })
+    return problems
+  })
+)
+export type MarketStateRule = typeof MarketStateRule.Type
+
 export const FaultPlan = Schema.Struct({
   seed: Schema.optionalWith(Schema.Int, { exact: true, default: () => 1 }),
   http: Schema.optionalWith(Schema.Array(HttpFaultRule), { exact: true, default: () => [] }),
   socket: Schema.optionalWith(Schema.Array(SocketFaultRule), { exact: true, default: () => [] }),
-  // optional in the type too: plans written as literals without it stay valid
-  filters: Schema.optionalWith(Schema.Array(FilterChangeRule), { exact: true })
+  // optional in the type too: plans written as literals without them stay valid
+  filters: Schema.optionalWith(Schema.Array(FilterChangeRule), { exact: true }),
+  markets: Schema.optionalWith(Schema.Array(MarketStateRule), { exact: true })
 })
 export type FaultPlan = typeof FaultPlan.Type
 
@@ -258,7 +306,7 @@ export const emptyFaultPlan: FaultPlan = { seed: 1, http: [], socket: [] }
 
 /** Decodes a fault plan from YAML or JSON text; `source` names it in errors. */
 export const parseFaultPlan = (text: string, source: string): Either.Either<FaultPlan, FaultPlanError> =>
-  Either.mapLeft(decodeYamlOrJson(FaultPlan, text, "with optional keys seed, http, socket and filters"), (problems) => new FaultPlanError({ source, problems }))
+  Either.mapLeft(decodeYamlOrJson(FaultPlan, text, "with optional keys seed, http, socket, filters and markets"), (problems) => new FaultPlanError({ source, problems }))
 
 /** Reads and decodes a fault plan file (`--faults FILE`). */
 export const loadFaultPlan = (path: string): Effect.Effect<FaultPlan, FaultPlanError, FileSystem.FileSystem> =>
@@ -281,12 +329,12 @@ export interface FaultRecord {
 
 /** Faults with a programmatic handle for tests: the plan can be replaced or extended at runtime. */
 export interface FaultInjector extends Faults {
-  readonly filters: NonNullable<Faults["filters"]>
-  /** replaces the plan; counters and random streams restart from its seed, its filter changes are pending anew */
+  readonly marketChanges: NonNullable<Faults["marketChanges"]>
+  /** replaces the plan; counters and random streams restart from its seed, its market changes (filters, states) are pending anew */
   readonly setPlan: (plan: FaultPlan) => Effect.Effect<void>
   readonly addHttp: (rule: HttpFaultRule) => Effect.Effect<void>
   readonly addSocket: (rule: SocketFaultRule) => Effect.Effect<void>
-  /** no faults from now on (filter changes not made yet are dropped) */
+  /** no faults from now on (market changes not made yet are dropped) */
   readonly clear: Effect.Effect<void>
   readonly plan: Effect.Effect<FaultPlan>
   /** the faults decided so far (not the "none"s), oldest first, at most the last 1000 */
@@ -354,26 +402,32 @@ const decide = <F>(rules: ReadonlyArray<Armed<F>>, venue: Venue, target: string)
 
 const HISTORY = 1000
 
-/** The plan's filter changes and what has happened of them: order placements seen per venue, changes made. */
-const armFilters = (rules: ReadonlyArray<FilterChangeRule>) => ({
-  planned: rules.map((rule, i): PlannedFilterChange & { readonly rule: FilterChangeRule } => ({ entry: `filters.${i}`, venue: rule.venue, change: filterChangeOf(rule), rule })),
-  placements: new Map<string, number>(),
-  done: new Set<number>()
-})
+/**
+ * The plan's market changes (filters, then states) and what has happened of them: order
+ * placements seen per venue, changes made.
+ */
+const armMarketChanges = (filters: ReadonlyArray<FilterChangeRule>, states: ReadonlyArray<MarketStateRule>) => {
+  type Trigger = { readonly after_orders?: number; readonly after_seconds?: number }
+  const planned: ReadonlyArray<{ readonly change: PlannedMarketChange; readonly trigger: Trigger }> = [
+    ...filters.map((rule, i) => ({ change: { kind: "filters" as const, entry: `filters.${i}`, venue: rule.venue, change: filterChangeOf(rule) }, trigger: rule })),
+    ...states.map((rule, i) => ({ change: { kind: "state" as const, entry: `markets.${i}`, venue: rule.venue, state: rule.state }, trigger: rule }))
+  ]
+  return { planned, placements: new Map<string, number>(), done: new Set<number>() }
+}
 
-const dueFilters = (armed: ReturnType<typeof armFilters>, venue: Venue, trigger: FilterChangeTrigger): ReadonlyArray<PlannedFilterChange> => {
+const dueMarketChanges = (armed: ReturnType<typeof armMarketChanges>, venue: Venue, trigger: MarketChangeTrigger): ReadonlyArray<PlannedMarketChange> => {
   let placements = armed.placements.get(venue) ?? 0
   if (trigger.kind === "orderPlaced") armed.placements.set(venue, ++placements)
-  const due: Array<PlannedFilterChange> = []
+  const due: Array<PlannedMarketChange> = []
   armed.planned.forEach((planned, i) => {
-    if (planned.venue !== venue || armed.done.has(i)) return
-    const { after_orders, after_seconds } = planned.rule
+    if (planned.change.venue !== venue || armed.done.has(i)) return
+    const { after_orders, after_seconds } = planned.trigger
     const reached = trigger.kind === "orderPlaced"
       ? after_orders !== undefined && placements >= after_orders
       : after_seconds !== undefined && trigger.ms >= after_seconds * 1000
     if (!reached) return
     armed.done.add(i)
-    due.push({ entry: planned.entry, venue: planned.venue, change: planned.change })
+    due.push(planned.change)
   })
   return due
 }
@@ -382,12 +436,12 @@ export const makeFaults = (initial: FaultPlan = emptyFaultPlan, clock: () => num
   let plan = initial
   let http: Array<Armed<HttpFault>> = []
   let socket: Array<Armed<SocketFault>> = []
-  let filters = armFilters([])
+  let marketChanges = armMarketChanges([], [])
   const history: Array<FaultRecord> = []
   const rearm = () => {
     http = plan.http.map((rule, i) => arm<HttpFault>(plan.seed, false, i, rule, routeMatcher(rule.route)))
     socket = plan.socket.map((rule, i) => arm<SocketFault>(plan.seed, true, i, rule, glob(rule.stream.trim())))
-    filters = armFilters(plan.filters ?? [])
+    marketChanges = armMarketChanges(plan.filters ?? [], plan.markets ?? [])
   }
   rearm()
   const record = (venue: Venue, target: string, fault: HttpFault | SocketFault) => {
@@ -409,9 +463,9 @@ export const makeFaults = (initial: FaultPlan = emptyFaultPlan, clock: () => num
         record(venue, stream, fault)
         return fault
       }),
-    filters: {
-      planned: () => filters.planned.map(({ entry, venue, change }) => ({ entry, venue, change })),
-      due: (venue, trigger) => dueFilters(filters, venue, trigger)
+    marketChanges: {
+      planned: () => marketChanges.planned.map((planned) => planned.change),
+      due: (venue, trigger) => dueMarketChanges(marketChanges, venue, trigger)
     },
     setPlan: (next) =>
       Effect.sync(() => {
@@ -429,7 +483,7 @@ export const makeFaults = (initial: FaultPlan = emptyFaultPlan, clock: () => num
         socket.push(arm<SocketFault>(plan.seed, true, plan.socket.length - 1, rule, glob(rule.stream.trim())))
       }),
     clear: Effect.sync(() => {
-      plan = { ...plan, http: [], socket: [], filters: [] }
+      plan = { ...plan, http: [], socket: [], filters: [], markets: [] }
       rearm()
     }),
     plan: Effect.sync(() => plan),

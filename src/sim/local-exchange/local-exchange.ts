@@ -8,9 +8,10 @@
  * the backtest; reported in `warnings`). Fees, queue model, market impact and the assumed top size
  * come from a hedge config's `sim` section when one is given, else the backtest's defaults.
  *
- * A fault plan's filter changes (`Faults.filters`) are made here: checked against the venues'
- * units when the exchange starts, then made right after a venue answered the order placement
- * that makes one due, or when its time comes (looked at every 100 ms).
+ * A fault plan's market changes (`Faults.marketChanges`: filters and market states) are made
+ * here: checked against the venues (units, state words) when the exchange starts, then made right
+ * after a venue answered the order placement that makes one due, or when its time comes (looked
+ * at every 100 ms).
  */
 import { BigDecimal, Data, Effect, Either, Schedule, type Scope } from "effect"
 import { type HedgeConfig, parseConfig, type SimVenueParams } from "../../core/config/config"
@@ -24,9 +25,10 @@ import { openTickFile, type TickFile } from "../tickstore/reader"
 import type { StoredInstrument } from "../tickstore/types"
 import { defaultAccounts, type LocalAccountBook } from "./accounts"
 import { filterKeyOf, noFaults } from "./faults"
+import { unknownStateProblem } from "./market-states"
 import { startTickFeed, type TickReplay } from "./market-feed"
 import { type LocalServerError, type LocalServerUrls, startLocalServers } from "./server"
-import type { Faults, FilterChangeTrigger, LocalVenue, PlannedFilterChange } from "./types"
+import type { Faults, LocalVenue, MarketChangeTrigger, PlannedMarketChange } from "./types"
 import { filterChangeProblems, type LocalVenueBook, makeLocalVenue } from "./venue-book"
 
 export class LocalExchangeError extends Data.TaggedError("LocalExchangeError")<{ readonly reason: string }> {
@@ -55,13 +57,20 @@ export interface LocalExchangeOptions {
   readonly onNotice?: (notice: LocalExchangeNotice) => void
 }
 
-/** A planned filter change made, or refused (a value the venue cannot take): never fatal to the exchange. */
+/**
+ * A planned market change made, or refused (a filter value or state word the venue cannot take,
+ * in a plan set at runtime): never fatal to the exchange.
+ */
 export type LocalExchangeNotice =
   | { readonly kind: "filtersChanged"; readonly venue: Venue; readonly entry: string; readonly before: Instrument; readonly after: Instrument; readonly message: string }
   | { readonly kind: "filtersRefused"; readonly venue: Venue; readonly entry: string; readonly message: string }
+  | { readonly kind: "marketStateChanged"; readonly venue: Venue; readonly entry: string; readonly before: Instrument; readonly after: Instrument; readonly message: string }
+  | { readonly kind: "marketStateRefused"; readonly venue: Venue; readonly entry: string; readonly message: string }
 
 const printNotice = (notice: LocalExchangeNotice) =>
-  notice.kind === "filtersChanged" ? console.log(`local exchange: ${notice.message}`) : console.error(`local exchange: error: ${notice.message}`)
+  notice.kind === "filtersChanged" || notice.kind === "marketStateChanged"
+    ? console.log(`local exchange: ${notice.message}`)
+    : console.error(`local exchange: error: ${notice.message}`)
 
 export interface LocalExchangeVenueBooks {
   readonly backpack: LocalVenueBook
@@ -180,29 +189,41 @@ export const startLocalExchange = (options: LocalExchangeOptions): Effect.Effect
     const venues: LocalExchangeVenueBooks = { backpack: book("backpack"), asterFutures: book("aster-futures"), asterSpot: book("aster-spot") }
     const books: Record<Venue, LocalVenueBook> = { backpack: venues.backpack, "aster-futures": venues.asterFutures, "aster-spot": venues.asterSpot }
 
-    // a planned filter change the venue cannot take is refused now, not in the middle of a run
+    // a planned change the venue cannot take is refused now, not in the middle of a run
     const faults = options.faults ?? noFaults
-    const planned = faults.filters?.planned() ?? []
-    const unfit = planned.flatMap((p) =>
-      filterChangeProblems(p.change, books[p.venue].priceScale, books[p.venue].qtyScale).map((problem) => `${p.entry}.${filterKeyOf(problem.field)}: ${problem.value} ${problem.reason} on ${p.venue}`)
-    )
-    if (unfit.length > 0) return yield* new LocalExchangeError({ reason: `the fault plan's filter changes do not fit ${options.dbPath}:\n${unfit.map((u) => `  - ${u}`).join("\n")}` })
+    const planned = faults.marketChanges?.planned() ?? []
+    const unfit = planned.flatMap((p) => {
+      if (p.kind === "state") {
+        // a plan written as a literal skipped the decoder's check of the word
+        const problem = unknownStateProblem(p.venue, p.state)
+        return problem === undefined ? [] : [`${p.entry}.state: ${problem}`]
+      }
+      return filterChangeProblems(p.change, books[p.venue].priceScale, books[p.venue].qtyScale).map((problem) => `${p.entry}.${filterKeyOf(problem.field)}: ${problem.value} ${problem.reason} on ${p.venue}`)
+    })
+    if (unfit.length > 0) return yield* new LocalExchangeError({ reason: `the fault plan's market changes do not fit ${options.dbPath}:\n${unfit.map((u) => `  - ${u}`).join("\n")}` })
     const notice = options.onNotice ?? printNotice
-    const changeFilters = (p: PlannedFilterChange) => {
+    const changeMarket = (p: PlannedMarketChange) => {
       const venue = books[p.venue]
       const before = venue.instrument
       try {
-        const after = venue.changeFilters(p.change)
-        notice({ kind: "filtersChanged", venue: p.venue, entry: p.entry, before, after, message: `${p.venue} ${after.symbol} filters changed: ${filterChanges(before, after).join(", ") || "unchanged"} (${p.entry})` })
+        if (p.kind === "filters") {
+          const after = venue.changeFilters(p.change)
+          notice({ kind: "filtersChanged", venue: p.venue, entry: p.entry, before, after, message: `${p.venue} ${after.symbol} filters changed: ${filterChanges(before, after).join(", ") || "unchanged"} (${p.entry})` })
+        } else {
+          const after = venue.changeMarketState(p.state)
+          const message = `${p.venue} ${after.symbol} market state ${before.trading?.state ?? "?"} → ${after.trading?.state ?? "?"} (${p.entry})`
+          notice({ kind: "marketStateChanged", venue: p.venue, entry: p.entry, before, after, message })
+        }
       } catch (error) {
         // a plan set at runtime (setPlan) was not checked at the start: the exchange goes on without it
-        notice({ kind: "filtersRefused", venue: p.venue, entry: p.entry, message: `${p.entry}: ${error instanceof Error ? error.message : String(error)}` })
+        const message = `${p.entry}: ${error instanceof Error ? error.message : String(error)}`
+        notice({ kind: p.kind === "filters" ? "filtersRefused" : "marketStateRefused", venue: p.venue, entry: p.entry, message })
       }
     }
-    const changesDue = (venue: Venue, trigger: FilterChangeTrigger) => {
-      for (const p of faults.filters?.due(venue, trigger) ?? []) changeFilters(p)
+    const changesDue = (venue: Venue, trigger: MarketChangeTrigger) => {
+      for (const p of faults.marketChanges?.due(venue, trigger) ?? []) changeMarket(p)
     }
-    /** the book as the servers see it: an order placement it answered may make a filter change due */
+    /** the book as the servers see it: an order placement it answered may make a market change due */
     const served = (book: LocalVenueBook): LocalVenue => ({
       ...book,
       get instrument() {
@@ -239,7 +260,7 @@ export const startLocalExchange = (options: LocalExchangeOptions): Effect.Effect
       ...(options.portAster !== undefined ? { portAster: options.portAster } : {}),
       ...(options.portAsterSpot !== undefined ? { portAsterSpot: options.portAsterSpot } : {})
     })
-    if (faults.filters !== undefined) {
+    if (faults.marketChanges !== undefined) {
       const started = clock()
       const tick = Effect.sync(() => {
         for (const venue of Object.keys(books) as Array<Venue>) changesDue(venue, { kind: "elapsed", ms: clock() - started })

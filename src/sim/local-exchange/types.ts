@@ -60,11 +60,15 @@ export interface LocalFilterChange {
  * One venue of the local exchange: a matching engine fed by a tick file replayed in real time
  * (or a scripted market in tests), with per-account orders, fills, positions and balances.
  * Rejected orders come back with status "rejected", `rejectReason`, and `rejectCode` one of
- * tick | step | minQty | minNotional | postOnly | noLiquidity | insufficientBalance | duplicateClientId.
+ * tick | step | minQty | minNotional | postOnly | noLiquidity | insufficientBalance | duplicateClientId
+ * | marketClosed (the market's state takes no order of that kind: the reason names the state).
  */
 export interface LocalVenue {
   readonly venue: Venue
-  /** the symbol and its filters as they are now: read it per request, the filters may change (`changeFilters`) */
+  /**
+   * The symbol, its filters and its market state (`trading`, absent: open to every order) as they
+   * are now: read it per request, they may change (`changeFilters`, `changeMarketState`).
+   */
   readonly instrument: Instrument
   /**
    * The venue changes the symbol's filters, as real venues sometimes do while a bot runs: orders
@@ -73,6 +77,14 @@ export interface LocalVenue {
    * take: off its price or quantity units, a tick or step that is not positive, a negative minimum.
    */
   readonly changeFilters: (change: LocalFilterChange) => Instrument
+  /**
+   * The venue stops or resumes taking orders on the symbol (`state` in its own words, e.g.
+   * "CancelOnly", "SETTLING"; see market-states.ts): orders the state does not take are refused
+   * from now on (`marketClosed`), cancels still work, resting orders stay. Returns the new
+   * instrument; throws (listing the venue's words) for a word the venue does not use. Absent: the
+   * venue's market never changes state.
+   */
+  readonly changeMarketState?: (state: string) => Instrument
   /** venue time, ms */
   readonly now: () => number
   readonly ticker: () => LocalTicker | undefined
@@ -127,15 +139,18 @@ export type SocketFault =
   /** held back and sent right after the connection's next message, or after `ms` (default 200) if none comes */
   | { readonly kind: "reorder"; readonly ms?: number }
 
-/** A filter change of the fault plan (`filters`): `entry` names it in messages, e.g. "filters.0". */
-export interface PlannedFilterChange {
-  readonly entry: string
-  readonly venue: Venue
-  readonly change: LocalFilterChange
-}
+/**
+ * A change of the market the fault plan makes (`filters`, `markets`): `entry` names it in
+ * messages, e.g. "filters.0" or "markets.1".
+ */
+export type PlannedMarketChange =
+  /** some of the venue's filters replaced */
+  | { readonly kind: "filters"; readonly entry: string; readonly venue: Venue; readonly change: LocalFilterChange }
+  /** the venue's market state, in its own words (e.g. "SETTLING") */
+  | { readonly kind: "state"; readonly entry: string; readonly venue: Venue; readonly state: string }
 
-/** What makes a planned filter change due. */
-export type FilterChangeTrigger =
+/** What makes a planned market change due. */
+export type MarketChangeTrigger =
   /** the venue has just answered an order placement (any account) */
   | { readonly kind: "orderPlaced" }
   /** time passes: ms since the exchange started */
@@ -147,13 +162,14 @@ export interface Faults {
   /** decided once per outgoing WebSocket message on a stream */
   readonly socket: (venue: Venue, stream: string) => Effect.Effect<SocketFault>
   /**
-   * Planned filter changes (absent: none): `planned` lists them all (checked against the venues
-   * when the exchange starts), `due` gives those of `venue` that `trigger` makes due, each once.
-   * Synchronous: an order placement's change happens before the next request is handled.
+   * Planned market changes, of filters and of market state (absent: none): `planned` lists them
+   * all (checked against the venues when the exchange starts), `due` gives those of `venue` that
+   * `trigger` makes due, each once, in plan order (filters first). Synchronous: an order
+   * placement's change happens before the next request is handled.
    */
-  readonly filters?: {
-    readonly planned: () => ReadonlyArray<PlannedFilterChange>
-    readonly due: (venue: Venue, trigger: FilterChangeTrigger) => ReadonlyArray<PlannedFilterChange>
+  readonly marketChanges?: {
+    readonly planned: () => ReadonlyArray<PlannedMarketChange>
+    readonly due: (venue: Venue, trigger: MarketChangeTrigger) => ReadonlyArray<PlannedMarketChange>
   }
 }
 

@@ -6,7 +6,7 @@
  * Matching is the engine's, exactly as in the backtest: every order matches against the replayed
  * market only, so accounts never trade with each other. Rejects are the engine's (tick, step,
  * minQty, minNotional, postOnly, noLiquidity) plus the book's own: duplicateClientId,
- * insufficientBalance and reduceOnly.
+ * insufficientBalance, reduceOnly and marketClosed.
  *
  * Money rules (exact decimals, fees in the quote asset unless the account pays them in the base
  * asset, as Aster's "Pay fee in ASTER" does: then quantity × rate × 0.95 of the base asset, taken
@@ -35,18 +35,26 @@
  * The filters (tick, step, minimum quantity and notional) may change while the venue runs
  * (`changeFilters`), as a real venue's sometimes do: orders entered from then on are checked
  * against the new ones, resting orders stay on the book as they are.
+ *
+ * So may the market state (`changeMarketState`, in the venue's own words: market-states.ts),
+ * carried as the instrument's `trading` (a book starts open: Open on Backpack, TRADING on Aster,
+ * unless its instrument says otherwise). A new order the state does not take is refused
+ * (`marketClosed`, the reason naming the state); cancels always work; resting orders stay, but
+ * while the state takes no order at all the replayed market fills none of them (the prices still
+ * move): a closed market trades nothing.
  */
 import { BigDecimal } from "effect"
 import { feeValuation } from "../../core/accounting/fee-value"
 import { type FundingPayment, Ledger } from "../../core/accounting/ledger"
 import type { Balance } from "../../core/domain/account"
 import { type Decimal, decimal, divideToScale, formatDecimal, fromUnits, toUnits, ZERO } from "../../core/domain/decimal"
-import { checkFilters, type Instrument } from "../../core/domain/instrument"
+import { checkFilters, type Instrument, type MarketTrading } from "../../core/domain/instrument"
 import type { Fill, Order, OrderUpdate, Side, TimeInForce } from "../../core/domain/order"
 import { engineFilters, type SimOrder, VenueEngine } from "../engine"
 import { type ImpactModel, linearImpact } from "../models/impact"
 import { conservativeQueue, type QueueModel } from "../models/queue"
 import type { DepthLevels } from "../tickstore/types"
+import { marketRefusal, marketTradingOf, openStateOf, type OrderKind, takesNoOrders } from "./market-states"
 import type { LocalFilterChange, LocalFunding, LocalFundingEvent, LocalMarketEvent, LocalOrderRef, LocalTicker, LocalVenue } from "./types"
 
 /** What a market feed (tick file or test script) drives: prices and quantities in the book's units, times in µs. */
@@ -65,7 +73,7 @@ export interface MarketSink {
 }
 
 export interface LocalVenueOptions {
-  /** its `venue` is the book's venue; `kind` says spot or perp */
+  /** its `venue` is the book's venue; `kind` says spot or perp; its `trading` the state the market starts in (absent: open) */
   readonly instrument: Instrument
   /** price units = price × 10^priceScale (the tick file's scale when fed from one) */
   readonly priceScale: number
@@ -124,6 +132,9 @@ export interface LocalVenueBook extends LocalVenue {
   readonly fundingHistory: () => ReadonlyArray<LocalFundingEvent>
   /** accounts seen so far */
   readonly accounts: () => ReadonlyArray<string>
+  readonly changeMarketState: NonNullable<LocalVenue["changeMarketState"]>
+  /** the market state a real venue was read in (paper trading), whatever its word: it takes what `trading` says */
+  readonly adoptMarketTrading: (trading: MarketTrading) => Instrument
 }
 
 export type PlacedOrder = Order & { readonly rejectCode?: string }
@@ -223,9 +234,17 @@ export const changedFilters = (instrument: Instrument, change: LocalFilterChange
 
 export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
   const { priceScale, qtyScale, fees } = options
-  /** the symbol and its filters as they are now (`changeFilters` replaces it; venue, symbol and assets never change) */
-  let instrument = options.instrument
-  const venue = instrument.venue
+  const venue = options.instrument.venue
+  /**
+   * the symbol, its filters and market state as they are now (`changeFilters` and
+   * `changeMarketState` replace it; venue, symbol and assets never change)
+   */
+  let instrument: Instrument & { readonly trading: MarketTrading } = {
+    ...options.instrument,
+    trading: options.instrument.trading ?? marketTradingOf(venue, openStateOf(venue))
+  }
+  /** read on every market tick: whether the state takes no order at all (then nothing fills) */
+  let halted = takesNoOrders(venue, instrument.trading)
   const perp = instrument.kind === "perp"
   const clock = options.clock ?? Date.now
   const leverage = options.leverage ?? 10
@@ -631,12 +650,17 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
 
   const duplicate = (acct: AccountState, clientId: string) => clientId !== "" && acct.byClientId.has(clientId)
 
+  /** why the market's state refuses a new order of this kind (undefined: it takes it) */
+  const closedTo = (kind: OrderKind) => marketRefusal(venue, instrument.trading, kind)
+
   const placeLimit: LocalVenue["placeLimit"] = (accountName, request) => {
     settleFunding()
     const acct = account(accountName)
     const ts = clock() * 1000
     const o = newSimOrder(request.clientId, request.side, "limit", unitsOrInvalid(request.price, priceScale), unitsOrInvalid(request.qty, qtyScale), request.postOnly, request.timeInForce, ts)
     if (duplicate(acct, request.clientId)) return refuse(o, "duplicateClientId", `client order id ${request.clientId} is already used by an order of this account`)
+    const closed = closedTo(request.postOnly ? "postOnlyLimit" : "limit")
+    if (closed !== undefined) return refuse(o, "marketClosed", closed)
     const engineWillReject = o.price <= 0 || o.qty <= 0 || checkFilters(instrument, request.qty, request.price) !== undefined ||
       (request.postOnly && (o.sign < 0 ? engine.bid > 0 && o.price <= engine.bid : engine.ask > 0 && o.price >= engine.ask))
     if (!engineWillReject) {
@@ -654,6 +678,8 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
     const ts = clock() * 1000
     const o = newSimOrder(request.clientId, request.side, "market", 0, unitsOrInvalid(request.qty, qtyScale), false, "IOC", ts)
     if (duplicate(acct, request.clientId)) return refuse(o, "duplicateClientId", `client order id ${request.clientId} is already used by an order of this account`)
+    const closed = closedTo("market")
+    if (closed !== undefined) return refuse(o, "marketClosed", closed)
     const best = request.side === "buy" ? engine.ask : engine.bid
     const engineWillReject = best <= 0 || o.qty <= 0 || checkFilters(instrument, request.qty, undefined, px(best)) !== undefined
     if (!engineWillReject) {
@@ -688,13 +714,16 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
   const feed: MarketSink = {
     quote: (tsUs, bid, bidQty, ask, askQty) => {
       settleFunding()
-      engine.onQuote(tsUs, bid, bidQty, ask, askQty)
+      // a market taking no orders matches none: the quote moves, resting orders wait
+      if (halted) engine.setQuote(tsUs, bid, bidQty, ask, askQty)
+      else engine.onQuote(tsUs, bid, bidQty, ask, askQty)
       if (marketListeners.size > 0)
         emitMarket({ kind: "quote", ts: Math.floor(tsUs / 1000), bid: px(bid), bidQty: qx(bidQty), ask: px(ask), askQty: qx(askQty) })
     },
     trade: (tsUs, price, qty, takerBuys) => {
       settleFunding()
-      engine.onTrade(tsUs, price, qty, takerBuys)
+      if (halted) engine.setLastTrade(tsUs, price)
+      else engine.onTrade(tsUs, price, qty, takerBuys)
       const tradeId = ++marketTradeSeq
       if (marketListeners.size > 0)
         emitMarket({ kind: "trade", ts: Math.floor(tsUs / 1000), price: px(price), qty: qx(qty), takerSide: takerBuys ? "buy" : "sell", tradeId })
@@ -724,9 +753,16 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
     const next = changedFilters(instrument, change, priceScale, qtyScale)
     // the engine checks the orders entered from now on; the pre-checks read `instrument`
     engine.changeFilters(engineFilters(next, priceScale, qtyScale))
-    instrument = next
-    return next
+    instrument = { ...next, trading: instrument.trading }
+    return instrument
   }
+
+  const adoptMarketTrading: LocalVenueBook["adoptMarketTrading"] = (trading) => {
+    instrument = { ...instrument, trading }
+    halted = takesNoOrders(venue, trading)
+    return instrument
+  }
+  const changeMarketState: LocalVenueBook["changeMarketState"] = (state) => adoptMarketTrading(marketTradingOf(venue, state))
 
   const depth: LocalVenue["depth"] = (limit) => {
     const now = clock()
@@ -750,6 +786,8 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
       return instrument
     },
     changeFilters,
+    changeMarketState,
+    adoptMarketTrading,
     leverage: perp ? leverage : 1,
     maxOrderQty,
     engine,

@@ -298,7 +298,8 @@ export const wireExchangeInfo = (market: AsterMarket, i: Instrument, now: number
         contractType: "PERPETUAL",
         deliveryDate: 4133404800000,
         onboardDate: 1598252400000,
-        status: "TRADING",
+        // the market state as it is now (a fault plan's `markets` may change it); open where nobody said
+        status: i.trading?.state ?? "TRADING",
         maintMarginPercent: "2.5000",
         requiredMarginPercent: "5.0000",
         baseAsset: i.base,
@@ -324,7 +325,8 @@ export const wireExchangeInfo = (market: AsterMarket, i: Instrument, now: number
     exchangeFilters: [],
     assets: [{ asset: i.base }, { asset: i.quote }],
     symbols: [{
-      status: "TRADING",
+      // as on futures
+      status: i.trading?.state ?? "TRADING",
       baseAsset: i.base,
       quoteAsset: i.quote,
       ...precision,
@@ -355,6 +357,10 @@ export const rejectionError = (market: AsterMarket, instrument: Instrument, reje
     case "duplicateClientId":
       // not in Aster's published list; Binance USDⓈ-M's code for it
       return { code: -4116, msg: "ClientOrderId is duplicated." }
+    case "marketClosed":
+      // INVALID_OPENING_POSITION_STATUS, in both of Aster's error lists (futures and spot); which code
+      // Aster really answers a symbol that is not TRADING with is not documented: the local exchange's choice
+      return { code: -4140, msg: "Invalid symbol status for opening position." }
     default:
       return { code: -1013, msg: reason ?? "INVALID_MESSAGE" }
   }

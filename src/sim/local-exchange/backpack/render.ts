@@ -65,7 +65,8 @@ export const marketOf = (instrument: Instrument, funding: LocalFunding | undefin
     quantity: { minQuantity: text(instrument.minQty), maxQuantity: null, stepSize: text(instrument.stepSize) }
   },
   fundingInterval: funding !== undefined ? funding.intervalHours * 3_600_000 : null,
-  orderBookState: "Open"
+  // the market state as it is now (a fault plan's `markets` may change it); open where nobody said
+  orderBookState: instrument.trading?.state ?? "Open"
 })
 
 /** The local venue keeps no 24 h statistics: they are flat at the last price. */

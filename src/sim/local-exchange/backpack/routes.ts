@@ -126,6 +126,11 @@ export const backpackRoutes = (deps: BackpackRoutesDeps): HttpRouter.HttpRouter<
         return refuse(400, "INVALID_ORDER", "Order would immediately match and take")
       case "duplicateClientId":
         return refuse(400, "INVALID_ORDER", `Order with client ID already exists: ${clientId ?? ""}`)
+      case "marketClosed": {
+        // the book's reason names the state ("order book is CancelOnly: …"); the wording is the local venue's own
+        const reason = order.rejectReason ?? "order book does not take this order"
+        return refuse(400, "INVALID_ORDER", `${reason.charAt(0).toUpperCase()}${reason.slice(1)}`)
+      }
       default:
         return refuse(400, "INVALID_ORDER", order.rejectReason ?? "Invalid order")
     }
