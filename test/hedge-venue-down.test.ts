@@ -149,22 +149,23 @@ describe("a hedge venue that cannot take a hedge", () => {
     expect(held[0]!.reason).toMatch(/^ASTER cannot take a hedge now \(.*answered 503/)
   })
 
-  it("a hedge market that takes no market orders holds the maker order back; its state is read anew every 30 s until it trades", async () => {
+  it("a hedge market that takes no market orders holds the maker order back; its state is read anew every 10 s until it trades", async () => {
     const ticks = oneCycleMarket(300, 120_000, 200_000)
     const hedges: Array<[number, string, string]> = []
     const makerPosts: Array<[number, string]> = []
     const reads = { count: 0 }
     const { report, log, fills } = await run(ticks, (kernel, venues) => marketStates("hedge", [[0, SETTLING], [70_000, TRADING]], hedges, reads)(kernel, hedgeDownUntil(0, makerPosts)(kernel, venues)))
     expect(report.run.outcome).toBe("completed")
-    // the start's reading (not counted) says SETTLING; read anew 30, 60 and 90 s later: the last
-    // finds it trading, and leg 1 posts; read once more while leg 2 rests, a minute after that
-    expect(reads.count).toBe(4)
+    // the start's reading (not counted, at 1 s) says SETTLING; read anew every 10 s from 11 s:
+    // the 7th, at 71 s, finds it trading, and leg 1 posts; read once more before leg 2 posts at
+    // 140 s, the last reading being over a minute old
+    expect(reads.count).toBe(8)
     expect(makerPosts.map(([, price]) => price)).toEqual(["2.0024", "2.0009"])
-    expect(makerPosts[0]![0]).toBeGreaterThanOrEqual(90_000)
-    expect(makerPosts[0]![0]).toBeLessThanOrEqual(92_000)
+    expect(makerPosts[0]![0]).toBeGreaterThanOrEqual(70_000)
+    expect(makerPosts[0]![0]).toBeLessThanOrEqual(72_000)
     expect(log).toMatch(/WARN +\[Leg1\] not posting on BP: ASTER cannot take a hedge now \(ASTERUSDT takes no market orders now \(SETTLING\)\); checking again every 5 s/)
     expect(log).toMatch(/ASTER ASTERUSDT market state SETTLING → TRADING/)
-    expect(log).toMatch(/\[Leg1\] ASTER can take hedges again after 9\d s: posting/)
+    expect(log).toMatch(/\[Leg1\] ASTER can take hedges again after 70 s: posting/)
     expect(hedges.map(([, what, outcome]) => [what, outcome])).toEqual([["market", "taken"], ["market", "taken"]])
     expect(fills).toEqual(CYCLE_FILLS)
     expect(report.exposure.finalNetPosition).toBe("0")
@@ -173,7 +174,7 @@ describe("a hedge venue that cannot take a hedge", () => {
   it("a maker market gone cancel-only refuses the repost: the leg waits for it to reopen, then trades", async () => {
     // leg 1 rests at 2.0024 from 1 s; not filled within 20 s, it is cancelled (cancels are taken)
     // and posted again, refused: the market went CancelOnly at 10 s, after the last reading (at
-    // the start). Read anew at once and every 30 s after, it is Open again at the read after
+    // the start). Read anew at once and every 10 s after, it is Open again at the read after
     // 150 s; the repost is filled at 200 s
     const ticks = oneCycleMarket(400, 200_000, 300_000)
     const placed: Array<[number, string, string]> = []
@@ -186,7 +187,7 @@ describe("a hedge venue that cannot take a hedge", () => {
     expect(refused![0]).toBeGreaterThanOrEqual(21_000)
     expect(refused![0]).toBeLessThan(22_000)
     expect(reposted![0]).toBeGreaterThanOrEqual(150_000)
-    expect(reposted![0]).toBeLessThan(185_000)
+    expect(reposted![0]).toBeLessThan(162_000)
     expect(log).toMatch(/BP ASTER_USDC_PERP market state Open → CancelOnly/)
     expect(log).toMatch(/\[Leg1\] not posting on BP: BP ASTER_USDC_PERP takes no post-only limit orders now \(CancelOnly\); checking again every 5 s/)
     expect(log).toMatch(/\[Leg1\] BP takes post-only orders again after \d+ s: posting/)
@@ -201,7 +202,7 @@ describe("a hedge venue that cannot take a hedge", () => {
     // leg 1 rests at 2.0024 from 1 s (first_wait 300 s). Aster settles from 30 to 100 s; a buy
     // through the order at 80 s would fill it then, with no hedge to be had. The reading a minute
     // after the start's (61 s) finds SETTLING: the order is cancelled, the leg waits, reading the
-    // state every 30 s; at 121 s it trades again, and leg 1 posts from the last price the 80 s
+    // state every 10 s; at 101 s it trades again, and leg 1 posts from the last price the 80 s
     // trade left (2.003 × 1.001 → 2.0051), filled at 150 s; leg 2 buys at 2.0009 (below the
     // ask), filled at 250 s
     const ticks: Array<ScriptedTick> = [
@@ -223,9 +224,9 @@ describe("a hedge venue that cannot take a hedge", () => {
     expect(log).toMatch(/WARN +\[Leg1\] ASTER cannot take a hedge now \(ASTERUSDT takes no market orders now \(SETTLING\)\): cancelling BP sell order bp-1/)
     expect(log).toMatch(/\[Leg1\] BP sell order bp-1 cancelled \(0 filled\); posting again once both venues take the leg's orders/)
     expect(log).toMatch(/ASTER ASTERUSDT market state TRADING → SETTLING/)
-    expect(log).toMatch(/\[Leg1\] ASTER can take hedges again after 60 s: posting/)
-    // posted at 1 s, again at 121 s (read at 61, 91 and 121 s), and leg 2
-    expect(makerPosts.map(([ms, price]) => [Math.floor(ms / 1000), price])).toEqual([[1, "2.0024"], [121, "2.0051"], [170, "2.0009"]])
+    expect(log).toMatch(/\[Leg1\] ASTER can take hedges again after 40 s: posting/)
+    // posted at 1 s, again at 101 s (read at 61, 71, 81, 91 and 101 s), and leg 2
+    expect(makerPosts.map(([ms, price]) => [Math.floor(ms / 1000), price])).toEqual([[1, "2.0024"], [101, "2.0051"], [170, "2.0009"]])
     // no hedge was ever refused, and nothing filled while Aster was settling
     expect(hedges.map(([, what, outcome]) => [what, outcome])).toEqual([["market", "taken"], ["market", "taken"]])
     expect(report.fills.every((f) => f.ts - T0 >= 150_000)).toBe(true)

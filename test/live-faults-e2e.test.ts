@@ -10,7 +10,8 @@ import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { type Decimal, decimal, formatDecimal, isMultipleOf } from "../src/core/domain/decimal"
 import { openTickFile } from "../src/sim/tickstore/reader"
-import { inspectJournal, type LocalExchange, netChange, positions, readReport, runsFlat, startLive, startLocalExchange, waitFor } from "./support/live-processes"
+import { inspectJournal, type LocalExchange, netChange, positions, readReport, startLive, startLocalExchange, waitFor } from "./support/live-processes"
+import { runsFlat } from "./support/runs-flat"
 import { writeScript } from "./support/scripted-market"
 
 let running: Array<LocalExchange> = []

@@ -221,6 +221,10 @@ markets:
   - venue: backpack
     after_orders: 1
     status: Open
+  - venue: backpack
+    after_orders: 1
+    state: Closed
+    for_seconds: 0
 `)).toEqual([
       `  - markets.0.state: expected one of "Open", "PostOnly", "LimitOnly", "CancelOnly", "Closed" on backpack, got "Opne"`,
       `  - markets.1.state: expected one of "TRADING", "PENDING_TRADING", "PRE_SETTLE", "SETTLING", "CLOSE" on aster-futures, got "HALT"`,
@@ -231,8 +235,44 @@ markets:
       "  - markets.6.state: missing (required)",
       `  - markets.7.state: Expected string, actual 3`,
       "  - markets.8.status: unknown key (check its spelling and section)",
-      "  - markets.8.state: missing (required)"
+      "  - markets.8.state: missing (required)",
+      "  - markets.9.for_seconds: expected seconds (a whole number ≥ 1), got 0"
     ])
+  })
+
+  it("for_seconds: the market opens again that long after the entry's change, whichever trigger made it", () => {
+    let now = 1_000_000
+    const faults = makeFaults(plan(`
+markets:
+  - venue: backpack
+    after_orders: 2
+    state: CancelOnly
+    for_seconds: 10
+  - venue: aster-futures
+    after_seconds: 5
+    state: SETTLING
+    for_seconds: 3
+`), () => now)
+    const due = (venue: Venue, trigger: Parameters<typeof faults.marketChanges.due>[1]) =>
+      faults.marketChanges.due(venue, trigger).map((p) => [p.entry, p.kind === "state" ? p.state : ""])
+    expect(due("backpack", { kind: "orderPlaced" })).toEqual([])
+    now += 4_000
+    expect(due("backpack", { kind: "orderPlaced" })).toEqual([["markets.0", "CancelOnly"]])
+    // reopenings come with time, 10 s after the change (not after the exchange's start)
+    now += 9_999
+    expect(due("backpack", { kind: "elapsed", ms: 20_000 })).toEqual([])
+    now += 1
+    expect(due("aster-futures", { kind: "elapsed", ms: 20_000 })).toEqual([["markets.1", "SETTLING"]])
+    expect(due("backpack", { kind: "elapsed", ms: 20_000 })).toEqual([["markets.0.for_seconds", "Open"]])
+    expect(due("backpack", { kind: "elapsed", ms: 30_000 })).toEqual([])
+    now += 3_000
+    expect(due("aster-futures", { kind: "elapsed", ms: 23_000 })).toEqual([["markets.1.for_seconds", "TRADING"]])
+    // a new plan drops the reopenings still to come
+    Effect.runSync(faults.setPlan(plan(`markets: [{ venue: backpack, after_orders: 1, state: Closed, for_seconds: 1 }]`)))
+    expect(due("backpack", { kind: "orderPlaced" })).toEqual([["markets.0", "Closed"]])
+    Effect.runSync(faults.clear)
+    now += 5_000
+    expect(due("backpack", { kind: "elapsed", ms: 99_000 })).toEqual([])
   })
 
   it("makes each change due once, counting a venue's placements across filters and markets", () => {

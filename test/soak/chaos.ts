@@ -110,14 +110,11 @@ const randomPlan = (rng: Rng, variant: "futures" | "spot", seed: number): { read
   const markets: Array<string> = []
   const closing = seededRng(seed * 104729 + 3)
   if (closing.next() < 1 / 4) {
-    const [venue, state, open] = pick(closing, [
-      ["backpack", "CancelOnly", "Open"],
-      variant === "futures" ? ["aster-futures", "SETTLING", "TRADING"] : ["aster-spot", "HALT", "TRADING"]
-    ] as const)
+    const [venue, state] = pick(closing, [["backpack", "CancelOnly"], variant === "futures" ? ["aster-futures", "SETTLING"] : ["aster-spot", "HALT"]] as const)
     const from = between(closing, 3, 25)
-    const to = from + between(closing, 5, 20)
-    markets.push(`  - venue: ${venue}\n    after_seconds: ${from}\n    state: ${state}`, `  - venue: ${venue}\n    after_seconds: ${to}\n    state: ${open}`)
-    summary.push(`${venue} ${state} from ${from} to ${to} s`)
+    const lasting = between(closing, 5, 20)
+    markets.push(`  - venue: ${venue}\n    after_seconds: ${from}\n    state: ${state}\n    for_seconds: ${lasting}`)
+    summary.push(`${venue} ${state} from ${from} s for ${lasting} s`)
   }
   const yaml = `seed: ${seed}\n` + (http.length > 0 ? `http:\n${http.join("\n")}\n` : "") + (socket.length > 0 ? `socket:\n${socket.join("\n")}\n` : "") +
     (filters.length > 0 ? `filters:\n${filters.join("\n")}\n` : "") + (markets.length > 0 ? `markets:\n${markets.join("\n")}\n` : "")

@@ -18,8 +18,6 @@ import { openJournal } from "../../src/live/journal"
 import { DEFAULT_TEST_ACCOUNT } from "../../src/sim/local-exchange/accounts"
 import { openTickFile } from "../../src/sim/tickstore/reader"
 import { TickKind } from "../../src/sim/tickstore/types"
-import { expect } from "vitest"
-import { pnlFromListedCashFlows } from "./reconcile"
 import { tempDir, writeScript } from "./scripted-market"
 
 /** Ten minutes of a two-sided market on both venues; trades alternate through both sides. */
@@ -196,29 +194,6 @@ export const inspectJournal = (file: string) =>
 
 /** A report file written by --report-json, decoded. */
 export const readReport = (file: string) => Schema.decodeUnknownSync(RunReport)(JSON.parse(fs.readFileSync(file, "utf8")))
-
-/**
- * `npm run live` on the local exchange until its cycles are done: exit 0, flat across venues (the
- * venues' own positions say so), the journal consistent (nothing pending or in doubt), the report
- * completed and reconciling, every maker fill hedged.
- */
-export const runsFlat = async (local: LocalExchange, moreArgs: ReadonlyArray<string> = []) => {
-  const before = await positions(local.config)
-  const journal = path.join(local.dir, "journal.db")
-  const reportFile = path.join(local.dir, "live.json")
-  const live = startLive(local.config, journal, ["--report-json", reportFile, ...moreArgs])
-  expect(await live.exited, live.output()).toBe(0)
-  expect(formatDecimal(netChange(before, await positions(local.config))), live.output()).toBe("0")
-  const state = await inspectJournal(journal)
-  expect(state.pending).toEqual([])
-  expect(state.inDoubt).toEqual([])
-  const report = readReport(reportFile)
-  expect(report.run.outcome).toBe("completed")
-  expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
-  // every maker fill was hedged, and the report holds both sides of it
-  expect(report.venues["backpack"]!.makerQty).toBe(report.venues["aster-futures"]!.takerQty)
-  return { live, report }
-}
 
 /** A tick file written by --record: its instruments and every tick as decimal strings. */
 export const readRecording = (file: string) => {

@@ -73,7 +73,7 @@ export const MARKET_READ_EVERY_MS = 60_000
 const POSTING_RECHECK_MS = 5_000
 const POSTING_WAIT_NOTICE_MS = 60_000
 /** how often a market whose state takes no orders is asked again while a leg waits on it */
-const MARKET_STATE_RECHECK_MS = 30_000
+const MARKET_STATE_RECHECK_MS = 10_000
 
 const utcClock = (ms: number): string => new Date(ms).toISOString().slice(11, 16)
 
@@ -322,7 +322,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
      * market readable, from its stream else over REST, and taking market orders) and the maker
      * venue its post-only order. An order resting while the hedge venue cannot hedge could fill
      * with nothing to hedge it on, so the leg holds the order back and checks again every few
-     * seconds, as long as it takes (a closed market's state is read anew every 30 s); a stop ends
+     * seconds, as long as it takes (a closed market's state is read anew every 10 s); a stop ends
      * the wait.
      */
     const awaitVenuesReady = (cycle: number, leg: 1 | 2): Effect.Effect<void> => {

@@ -44,9 +44,10 @@
  *   - venue: aster-futures               # backpack | aster-futures | aster-spot
  *     after_orders: 4                    # or after_seconds (exactly one trigger), as in filters
  *     state: SETTLING                    # the venue's own word (market-states.ts)
- *   - venue: aster-futures
+ *     for_seconds: 15                    # optional: open again (TRADING) 15 s later
+ *   - venue: backpack
  *     after_seconds: 30
- *     state: TRADING
+ *     state: CancelOnly
  * ```
  *
  * Faults are exactly the contract's `HttpFault` / `SocketFault`:
@@ -83,7 +84,9 @@
  * `SETTLING`, `CLOSE` (none); Aster spot's `TRADING` (all) or `BREAK`, `HALT`, `PRE_TRADING`,
  * `POST_TRADING`, `END_OF_DAY`, `AUCTION_MATCH` (none). Orders the state does not take are refused
  * in the venue's format, cancels still work, resting orders stay (and do not fill while the state
- * takes no orders at all). Another word is refused when the plan is read.
+ * takes no orders at all). Another word is refused when the plan is read. With `for_seconds`, the
+ * market opens again (Open, TRADING) that long after the entry's change: a settlement or a halt
+ * of a known length, wherever in the bot's run its trigger falls.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import { BigDecimal, Data, Effect, Either, ParseResult, Schema } from "effect"
@@ -91,7 +94,7 @@ import type { Venue } from "../../core/domain/venue"
 import { type Rng, seededRng } from "../models/rng"
 import { decodeYamlOrJson, NonNegative, oneOf, PositiveInt, Probability } from "./file-decode"
 import { DecimalInput, formatDecimal } from "../../core/domain/decimal"
-import { unknownStateProblem } from "./market-states"
+import { openStateOf, unknownStateProblem } from "./market-states"
 import type { Faults, HttpFault, LocalFilterChange, MarketChangeTrigger, PlannedMarketChange, SocketFault } from "./types"
 
 export class FaultPlanError extends Data.TaggedError("FaultPlanError")<{
@@ -281,7 +284,8 @@ export const filterKeyOf = (field: keyof LocalFilterChange): string =>
 export const MarketStateRule = Schema.Struct({
   venue: MarketVenue,
   ...marketChangeTrigger,
-  state: Schema.String
+  state: Schema.String,
+  for_seconds: Schema.optionalWith(PositiveInt("seconds"), { exact: true })
 }).pipe(
   Schema.filter((rule) => {
     const problems = triggerProblems(rule)
@@ -408,17 +412,32 @@ const HISTORY = 1000
  */
 const armMarketChanges = (filters: ReadonlyArray<FilterChangeRule>, states: ReadonlyArray<MarketStateRule>) => {
   type Trigger = { readonly after_orders?: number; readonly after_seconds?: number }
-  const planned: ReadonlyArray<{ readonly change: PlannedMarketChange; readonly trigger: Trigger }> = [
+  const planned: ReadonlyArray<{ readonly change: PlannedMarketChange; readonly trigger: Trigger; readonly forSeconds?: number }> = [
     ...filters.map((rule, i) => ({ change: { kind: "filters" as const, entry: `filters.${i}`, venue: rule.venue, change: filterChangeOf(rule) }, trigger: rule })),
-    ...states.map((rule, i) => ({ change: { kind: "state" as const, entry: `markets.${i}`, venue: rule.venue, state: rule.state }, trigger: rule }))
+    ...states.map((rule, i) => ({
+      change: { kind: "state" as const, entry: `markets.${i}`, venue: rule.venue, state: rule.state },
+      trigger: rule,
+      ...(rule.for_seconds !== undefined ? { forSeconds: rule.for_seconds } : {})
+    }))
   ]
-  return { planned, placements: new Map<string, number>(), done: new Set<number>() }
+  return {
+    planned,
+    placements: new Map<string, number>(),
+    done: new Set<number>(),
+    /** markets that open again at a time (clock ms): the `for_seconds` of entries made */
+    reopenings: [] as Array<{ readonly atMs: number; readonly change: PlannedMarketChange }>
+  }
 }
 
-const dueMarketChanges = (armed: ReturnType<typeof armMarketChanges>, venue: Venue, trigger: MarketChangeTrigger): ReadonlyArray<PlannedMarketChange> => {
+const dueMarketChanges = (armed: ReturnType<typeof armMarketChanges>, venue: Venue, trigger: MarketChangeTrigger, nowMs: number): ReadonlyArray<PlannedMarketChange> => {
   let placements = armed.placements.get(venue) ?? 0
   if (trigger.kind === "orderPlaced") armed.placements.set(venue, ++placements)
   const due: Array<PlannedMarketChange> = []
+  if (trigger.kind === "elapsed") {
+    const reopening = armed.reopenings.filter((r) => r.change.venue === venue && nowMs >= r.atMs)
+    armed.reopenings = armed.reopenings.filter((r) => !reopening.includes(r))
+    due.push(...reopening.map((r) => r.change))
+  }
   armed.planned.forEach((planned, i) => {
     if (planned.change.venue !== venue || armed.done.has(i)) return
     const { after_orders, after_seconds } = planned.trigger
@@ -428,6 +447,10 @@ const dueMarketChanges = (armed: ReturnType<typeof armMarketChanges>, venue: Ven
     if (!reached) return
     armed.done.add(i)
     due.push(planned.change)
+    if (planned.forSeconds !== undefined) {
+      const change: PlannedMarketChange = { kind: "state", entry: `${planned.change.entry}.for_seconds`, venue, state: openStateOf(venue) }
+      armed.reopenings.push({ atMs: nowMs + planned.forSeconds * 1000, change })
+    }
   })
   return due
 }
@@ -465,7 +488,7 @@ export const makeFaults = (initial: FaultPlan = emptyFaultPlan, clock: () => num
       }),
     marketChanges: {
       planned: () => marketChanges.planned.map((planned) => planned.change),
-      due: (venue, trigger) => dueMarketChanges(marketChanges, venue, trigger)
+      due: (venue, trigger) => dueMarketChanges(marketChanges, venue, trigger, clock())
     },
     setPlan: (next) =>
       Effect.sync(() => {
