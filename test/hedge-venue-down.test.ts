@@ -252,6 +252,25 @@ describe("a hedge venue that cannot take a hedge", () => {
     expect(report.exposure.finalNetPosition).toBe("0")
   })
 
+  it("a hedge refused by a market that stopped taking market orders waits for it to reopen, then hedges: the run goes on, flat", async () => {
+    // leg 1 rests from 1 s and is filled at 40 s; Aster settles from 30 to 70 s, unread since the
+    // start: the hedge is refused, the reading after the refusal says SETTLING, and the hedge waits,
+    // reading it every 10 s (50, 60, 70 s), rather than spend its retries; at 70 s it goes
+    const ticks = oneCycleMarket(300, 40_000, 150_000)
+    const hedges: Array<[number, string, string]> = []
+    const reads = { count: 0 }
+    const { report, log, fills } = await run(ticks, marketStates("hedge", [[0, TRADING], [30_000, SETTLING], [70_000, TRADING]], hedges, reads))
+    expect(report.run.outcome).toBe("completed")
+    expect(hedges.map(([ms, what, outcome]) => [Math.floor(ms / 1000), what, outcome])).toEqual([[40, "market", "refused"], [70, "market", "taken"], [150, "market", "taken"]])
+    expect(log).toMatch(/WARN +hedge buy 10 waits: ASTERUSDT takes no market orders now \(SETTLING\); 10 ASTER unhedged meanwhile, the market read every 10 s/)
+    expect(log).toMatch(/ASTER takes market orders again after 30 s: hedging/)
+    expect(fills).toEqual(CYCLE_FILLS)
+    expect(report.exposure.finalNetPosition).toBe("0")
+    // the 30 s unhedged are in the report, and within the kill switch's limit (600 here)
+    expect(Number(report.exposure.unhedgedQtySeconds)).toBeGreaterThanOrEqual(300)
+    expect(Number(report.exposure.unhedgedQtySeconds)).toBeLessThan(310)
+  })
+
   it("a run that ends while it waits has posted nothing and is flat", async () => {
     const placed: Array<[number, string]> = []
     const { report, fills } = await run([...steadyQuotes(60), { t: 500, venue: "bp" as const, trade: ["2.0003", "1", "buy"] as const }], hedgeDownUntil(Number.POSITIVE_INFINITY, placed))

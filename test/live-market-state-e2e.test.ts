@@ -55,6 +55,32 @@ describe.concurrent("npm run live while a venue's market stops taking orders", (
     expect(report.cycles.count).toBe(1)
   })
 
+  it("Aster settling between the legs: leg 2's hedge is refused, waits for the market to trade again, and goes: flat, no kill switch", async (test) => {
+    // SETTLING right after Aster answered leg 1's hedge, for 8 s: leg 2 posts at once (the
+    // markets were read at the start, under a minute ago) and fills within the second; the
+    // reading 10 s after the refusal finds it trading
+    const plan = [
+      "markets:",
+      "  - venue: aster-futures",
+      "    after_orders: 1",
+      "    state: SETTLING",
+      "    for_seconds: 8",
+      ""
+    ].join("\n")
+    const local = await localExchange(test, plan)
+    const { live, report } = await runsFlat(local)
+    const output = live.output()
+    expect(output).toMatch(/hedge sell 10 failed: .*-4140/)
+    expect(output).toMatch(/ASTER ASTERUSDT market state TRADING → SETTLING/)
+    expect(output).toMatch(/hedge sell 10 waits: ASTERUSDT takes no market orders now \(SETTLING\); 10 ASTER unhedged meanwhile, the market read every 10 s/)
+    const waited = waitedSeconds(output, /ASTER takes market orders again after (\d+) s: hedging/)
+    expect(waited).toBeGreaterThanOrEqual(9)
+    expect(waited).toBeLessThanOrEqual(16)
+    // one refusal, then the wait: no retries spent on the closed market
+    expect(output.match(/hedge sell 10 failed/g)).toHaveLength(1)
+    expect(report.cycles.count).toBe(1)
+  })
+
   it("Backpack gone cancel-only with leg 2's order resting: the order does not fill, its repost is refused, the leg waits for the book to open, then trades and ends flat", async (test) => {
     // CancelOnly right after Backpack answered its 2nd order (leg 2's), for 12 s
     const plan = [

@@ -198,8 +198,40 @@ export const runHedgeLoop = (params: StrategyParams) =>
       }
     })
 
-    /** Sends market orders until what is hedgeable now is hedged; retries with backoff. */
-    const hedgeNow = (cycle: number, leg: 1 | 2, pending?: { side: Side; qty: Decimal }, schedule: Schedule.Schedule<unknown, unknown> = retry) =>
+    /**
+     * A hedge refused by a market that takes no market orders now (its state read after the
+     * refusal): the hedge waits for it to reopen, its state read every 10 s, rather than spend its
+     * retries on a market that cannot take them. The kill switch's limit on unhedged quantity ×
+     * seconds bounds the wait.
+     */
+    const awaitHedgeMarket = (side: Side, qty: Decimal) =>
+      Effect.gen(function*() {
+        const since = yield* now
+        let toldAt = Number.NEGATIVE_INFINITY
+        while (true) {
+          const closed = notTradingFor(hedgeInstrument, "hedge")
+          const ts = yield* now
+          if (closed === undefined) {
+            yield* Effect.log(`${hedgeName} takes market orders again after ${Math.round((ts - since) / 1000)} s: hedging`)
+            return
+          }
+          if (ts - toldAt >= POSTING_WAIT_NOTICE_MS) {
+            toldAt = ts
+            yield* Effect.logWarning(
+              `hedge ${side} ${formatDecimal(qty)} waits: ${closed}; ${formatDecimal(BigDecimal.abs(exposure.unhedged))} ${hedgeInstrument.base} unhedged meanwhile, the market read every ${MARKET_STATE_RECHECK_MS / 1000} s`
+            )
+          }
+          yield* Effect.sleep(MARKET_STATE_RECHECK_MS)
+          yield* refreshFilters("hedge", "a hedge waiting on a market that takes no market orders")
+        }
+      })
+
+    /**
+     * Sends market orders until what is hedgeable now is hedged; retries with backoff. A hedge
+     * market found closed waits for it to reopen (`awaitHedgeMarket`), except in a stop's wind-down,
+     * whose own schedule bounds it.
+     */
+    const hedgeNow = (cycle: number, leg: 1 | 2, pending?: { side: Side; qty: Decimal }, schedule: Schedule.Schedule<unknown, unknown> = retry, waitsForClosedMarket = true) =>
       Effect.gen(function*() {
         yield* settleHedgeInFlight
         /** spot: what the account still holds to sell, once a sell was refused for want of it */
@@ -223,6 +255,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
           // changed the order is sized anew rather than sent again as it is
           let filtersRead = false
           let filtersChanged = false
+          /** the reading after the refusal says the market takes no market orders now */
+          let marketClosed = false
           const readFiltersOnRefusal = (error: ExchangeError) =>
             error._tag !== "OrderRejected" || filtersRead
               ? Effect.void
@@ -230,6 +264,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
                 filtersRead = true
                 return Effect.map(refreshFilters("hedge", `a hedge was refused: ${error.reason}`), (changed) => {
                   filtersChanged = changed
+                  marketClosed = waitsForClosedMarket && notTradingFor(hedgeInstrument, "hedge") !== undefined
                 })
               })
           // a spot sell refused for want of balance comes back as what the account holds (src/core/strategy/spot-sell-shortfall.ts)
@@ -247,15 +282,16 @@ export const runHedgeLoop = (params: StrategyParams) =>
             request,
             schedule,
             sellable,
-            () => !filtersChanged
+            () => !filtersChanged && !marketClosed
           ).pipe(
-            Effect.catchIf(() => filtersChanged, () => Effect.succeed(undefined)),
+            Effect.catchIf(() => filtersChanged || marketClosed, () => Effect.succeed(undefined)),
             Effect.mapError((cause) => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause }))
           )
           if (placed === undefined) {
             // a refusal executed nothing; still looked up by client id, as any hedge whose answer was not taken, before the next goes
             yield* settleHedgeInFlight
-            yield* Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} is sized anew on the ${hedgeName} filters`)
+            if (marketClosed) yield* awaitHedgeMarket(order.side, order.qty)
+            else yield* Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} is sized anew on the ${hedgeName} filters`)
             continue
           }
           hedgeInFlight = undefined
@@ -540,7 +576,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
         }
         yield* Ref.set(working, Option.none())
       }
-      yield* hedgeNow(0, 1, undefined, windDownRetry)
+      yield* hedgeNow(0, 1, undefined, windDownRetry, false)
       const left = exposure.unhedged
       yield* Effect.log(
         BigDecimal.isZero(left) ? "stopping: flat across venues" : `stopping: ${formatDecimal(left)} left unhedged (below the ${hedgeName} minimum order size)`
