@@ -172,6 +172,7 @@ markets:                      # the venue stops (or resumes) taking orders on it
   - venue: aster-futures
     after_orders: 4
     state: SETTLING
+    for_seconds: 15
   - venue: aster-futures
     after_seconds: 30
     state: TRADING
@@ -183,7 +184,7 @@ markets:                      # the venue stops (or resumes) taking orders on it
     state: AUCTION_MATCH
 `)
     expect(decoded.markets).toEqual([
-      { venue: "aster-futures", after_orders: 4, state: "SETTLING" },
+      { venue: "aster-futures", after_orders: 4, state: "SETTLING", for_seconds: 15 },
       { venue: "aster-futures", after_seconds: 30, state: "TRADING" },
       { venue: "backpack", after_seconds: 0, state: "PostOnly" },
       { venue: "aster-spot", after_orders: 1, state: "AUCTION_MATCH" }
