@@ -10,7 +10,7 @@ import { formatDecimal } from "../src/core/domain/decimal"
 import type { Instrument, MarketTrading } from "../src/core/domain/instrument"
 import { OrderRejected, VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
-import { type PostingHeld, silentObserver } from "../src/core/strategy/observer"
+import { type HedgeHeld, type PostingHeld, silentObserver } from "../src/core/strategy/observer"
 import { runBacktest } from "../src/sim/backtest"
 import { testConfig } from "./support/config"
 import { type ScriptedTick, T0, writeScript } from "./support/scripted-market"
@@ -106,15 +106,20 @@ const SETTLING: MarketTrading = { state: "SETTLING", makerOrders: false, takerOr
 const run = (ticks: Array<ScriptedTick>, decorate: Decorate, firstWaitSeconds = 60) => {
   const lines: Array<string> = []
   const held: Array<PostingHeld> = []
+  const hedgeHeld: Array<HedgeHeld> = []
   return Effect.runPromise(
     runBacktest({
       dbPath: writeScript(ticks),
       config: testConfig({ trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1, between_legs_sleep: 20, first_wait_seconds: firstWaitSeconds } }),
       log: (line) => lines.push(line),
       decorate,
-      observer: () => ({ ...silentObserver, postingHeld: (event) => Effect.sync(() => void held.push(event)) })
+      observer: () => ({
+        ...silentObserver,
+        postingHeld: (event) => Effect.sync(() => void held.push(event)),
+        hedgeHeld: (event) => Effect.sync(() => void hedgeHeld.push(event))
+      })
     })
-  ).then((report) => ({ report, log: lines.join("\n"), fills: report.fills.map((f) => [f.venue, f.side, f.price, f.qty]), held }))
+  ).then((report) => ({ report, log: lines.join("\n"), fills: report.fills.map((f) => [f.venue, f.side, f.price, f.qty]), held, hedgeHeld }))
 }
 
 describe("a hedge venue that cannot take a hedge", () => {
@@ -259,8 +264,13 @@ describe("a hedge venue that cannot take a hedge", () => {
     const ticks = oneCycleMarket(300, 40_000, 150_000)
     const hedges: Array<[number, string, string]> = []
     const reads = { count: 0 }
-    const { report, log, fills } = await run(ticks, marketStates("hedge", [[0, TRADING], [30_000, SETTLING], [70_000, TRADING]], hedges, reads))
+    const { report, log, fills, hedgeHeld } = await run(ticks, marketStates("hedge", [[0, TRADING], [30_000, SETTLING], [70_000, TRADING]], hedges, reads))
     expect(report.run.outcome).toBe("completed")
+    // the observer (the live runner's alerts) hears of the wait at once, and of its end
+    expect(hedgeHeld.map((e) => [e.phase, e.cycle, e.leg, e.side, formatDecimal(e.qty), formatDecimal(e.unhedged), e.asset, e.heldForMs, e.reason])).toEqual([
+      ["held", 1, 1, "buy", "10", "-10", "ASTER", 0, "ASTERUSDT takes no market orders now (SETTLING)"],
+      ["resumed", 1, 1, "buy", "10", "-10", "ASTER", 30_000, "ASTERUSDT takes no market orders now (SETTLING)"]
+    ])
     expect(hedges.map(([ms, what, outcome]) => [Math.floor(ms / 1000), what, outcome])).toEqual([[40, "market", "refused"], [70, "market", "taken"], [150, "market", "taken"]])
     expect(log).toMatch(/WARN +hedge buy 10 waits: ASTERUSDT takes no market orders now \(SETTLING\); 10 ASTER unhedged meanwhile, the market read every 10 s/)
     expect(log).toMatch(/ASTER takes market orders again after 30 s: hedging/)

@@ -15,7 +15,7 @@ import type { Exchange } from "../src/core/exchange"
 import { RiskGuard } from "../src/core/risk/risk-guard"
 import { silentObserver } from "../src/core/strategy/observer"
 import type { Alert, AlertsService } from "../src/live/alerts"
-import { lossWarnings, postingHeldAlerts } from "../src/live/run-alerts"
+import { hedgeHeldAlerts, lossWarnings, postingHeldAlerts } from "../src/live/run-alerts"
 import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
 import { fillOf } from "./support/fills"
@@ -193,6 +193,26 @@ describe("maker orders held back", () => {
       expect(alerts.sent.map((a) => a.text)).toEqual([
         `hedgeloop live run 7: no maker order posted for 60 s (cycle 3, leg 1): ${reason}; the bot checks every 5 s and posts as soon as it can`,
         `hedgeloop live run 7: posting again after 14 min held back (cycle 3, leg 1; it was: ${reason})`
+      ])
+    }))
+})
+
+describe("hedges waiting for a closed market", () => {
+  it.effect("a hedge waiting for its market is told at once, with what is unhedged, and so is its going; what the observer inside hears is passed on", () =>
+    Effect.gen(function*() {
+      const alerts = collecting()
+      const heard: Array<string> = []
+      const inner = { ...silentObserver, hedgeHeld: (event: { readonly phase: string }) => Effect.sync(() => void heard.push(event.phase)) }
+      const observer = hedgeHeldAlerts(alerts, "paper", 4, inner)
+      const reason = "ASTERUSDT takes no market orders now (SETTLING)"
+      const event = { cycle: 2, leg: 2 as const, side: "sell" as const, qty: decimal("10"), unhedged: decimal("10"), asset: "ASTER", reason }
+      yield* observer.hedgeHeld!({ ...event, phase: "held", heldForMs: 0, ts: 1 })
+      yield* observer.hedgeHeld!({ ...event, phase: "resumed", heldForMs: 40_200, ts: 2 })
+      expect(heard).toEqual(["held", "resumed"])
+      expect(alerts.sent.map((a) => [a.event, a.severity, a.kind, a.runId])).toEqual([["hedge-held", "warning", "paper", 4], ["hedge-resumed", "info", "paper", 4]])
+      expect(alerts.sent.map((a) => a.text)).toEqual([
+        `hedgeloop paper run 4: hedge sell 10 (cycle 2, leg 2) waits: ${reason}; 10 ASTER unhedged meanwhile. The bot reads the market every 10 s and hedges as soon as it trades; the kill switch stops the run after risk.max_unhedged_qty_seconds`,
+        `hedgeloop paper run 4: hedging sell 10 (cycle 2, leg 2) after waiting 40 s for the market (it was: ${reason})`
       ])
     }))
 })

@@ -25,6 +25,8 @@ export type AlertEvent =
   | "filters-changed"
   | "posting-held"
   | "posting-resumed"
+  | "hedge-held"
+  | "hedge-resumed"
   | "ended"
   | "start-failed"
   | "daily"

@@ -272,7 +272,7 @@ const alertsLine = (config: HedgeConfig): CheckLine =>
     onSome: (a) => ({
       status: "ok",
       subject: "alerts",
-      detail: `${a.format} webhook${a.format === "telegram" ? ` to chat ${a.telegramChatId}` : ""}: ${[a.onStart ? "a run's start" : "", a.onHedgeFailure ? "hedge failures (at most one a minute)" : "", a.onLossWarning ? "a loss limit 80% used" : "", "a venue's changed filters", "maker orders held back over a minute", "its end", a.dailyDigest ? "a digest of each UTC day" : ""].filter(Boolean).join(", ")} (the check sends none)`
+      detail: `${a.format} webhook${a.format === "telegram" ? ` to chat ${a.telegramChatId}` : ""}: ${[a.onStart ? "a run's start" : "", a.onHedgeFailure ? "hedge failures (at most one a minute)" : "", a.onLossWarning ? "a loss limit 80% used" : "", "a venue's changed filters", "maker orders held back over a minute", "hedges waiting for a closed market", "its end", a.dailyDigest ? "a digest of each UTC day" : ""].filter(Boolean).join(", ")} (the check sends none)`
     })
   })
 

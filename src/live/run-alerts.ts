@@ -145,6 +145,37 @@ export const postingHeldAlerts = (alerts: AlertsService, kind: RunKind, runId: n
     )
 })
 
+/**
+ * Tells `inner` everything and the trader when a hedge waits for its market to reopen (at once: a
+ * fill is unhedged meanwhile), and when it goes.
+ */
+export const hedgeHeldAlerts = (alerts: AlertsService, kind: RunKind, runId: number, inner: StrategyObserverService): StrategyObserverService => ({
+  ...inner,
+  hedgeHeld: (event) =>
+    Effect.zipRight(
+      inner.hedgeHeld?.(event) ?? Effect.void,
+      alerts.send(
+        event.phase === "held"
+          ? {
+            event: "hedge-held",
+            severity: "warning",
+            kind,
+            runId,
+            text: `hedgeloop ${kind} run ${runId}: hedge ${event.side} ${formatDecimal(event.qty)} (cycle ${event.cycle}, leg ${event.leg}) waits: ${event.reason}; ` +
+              `${formatDecimal(BigDecimal.abs(event.unhedged))} ${event.asset} unhedged meanwhile. The bot reads the market every 10 s and hedges as soon as it trades; ` +
+              "the kill switch stops the run after risk.max_unhedged_qty_seconds"
+          }
+          : {
+            event: "hedge-resumed",
+            severity: "info",
+            kind,
+            runId,
+            text: `hedgeloop ${kind} run ${runId}: hedging ${event.side} ${formatDecimal(event.qty)} (cycle ${event.cycle}, leg ${event.leg}) after waiting ${minutes(event.heldForMs)} for the market (it was: ${event.reason})`
+          }
+      )
+    )
+})
+
 /** The share of a loss limit that warns the trader, and the share below which a warning re-arms. */
 const WARN_AT = decimal("0.8")
 const REARM_BELOW = decimal("0.6")

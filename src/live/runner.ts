@@ -42,7 +42,7 @@ import { type RecordingError, type RecordingOptions, type RecordingSummary, star
 import { type AlertsService, noAlerts } from "./alerts"
 import { dailyDigest } from "./daily-digest"
 import { beyondAutoHedge, describeReconcile, reconcile, ReconciliationRefused } from "./reconcile"
-import { endedAlert, failedAlert, filterChangeAlerts, hedgeFailureAlerts, lossWarnings, postingHeldAlerts, startedAlert } from "./run-alerts"
+import { endedAlert, failedAlert, filterChangeAlerts, hedgeFailureAlerts, hedgeHeldAlerts, lossWarnings, postingHeldAlerts, startedAlert } from "./run-alerts"
 import { KillSwitchTripped, LimitReachedBeforeTrading, RiskGuard, riskObserver, watchdog } from "../core/risk/risk-guard"
 import { progressObserver } from "./run-progress"
 import { DAY_MS } from "../core/risk/trailing-pnl"
@@ -451,10 +451,11 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       }
 
       const points = new Map([[maker.venue, config.points.maker], [hedge.venue, config.points.hedge]])
-      // a venue changing its filters, or a leg holding its order back for a minute, is told whenever
-      // alerts are on: both are rare, and change what the run costs and earns
+      // a venue changing its filters, a leg holding its order back for a minute, or a hedge waiting
+      // for a closed market, is told whenever alerts are on: all are rare, and change what the run
+      // costs, earns or risks
       const journalled = alertOn !== undefined
-        ? postingHeldAlerts(alerts, options.kind, runId, filterChangeAlerts(alerts, options.kind, runId, journalObserver(journal, runId)))
+        ? hedgeHeldAlerts(alerts, options.kind, runId, postingHeldAlerts(alerts, options.kind, runId, filterChangeAlerts(alerts, options.kind, runId, journalObserver(journal, runId))))
         : journalObserver(journal, runId)
       const alerted = alertOn?.onHedgeFailure === true ? hedgeFailureAlerts(alerts, options.kind, runId, journalled) : journalled
       const observer: StrategyObserverService = riskObserver(

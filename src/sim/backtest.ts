@@ -110,7 +110,8 @@ const bothObservers = (a: StrategyObserverService, b: StrategyObserverService): 
   // the optional ones reach whichever of the two listens
   hedgeFailed: (e) => Effect.zipRight(a.hedgeFailed?.(e) ?? Effect.void, b.hedgeFailed?.(e) ?? Effect.void),
   filtersChanged: (e) => Effect.zipRight(a.filtersChanged?.(e) ?? Effect.void, b.filtersChanged?.(e) ?? Effect.void),
-  postingHeld: (e) => Effect.zipRight(a.postingHeld?.(e) ?? Effect.void, b.postingHeld?.(e) ?? Effect.void)
+  postingHeld: (e) => Effect.zipRight(a.postingHeld?.(e) ?? Effect.void, b.postingHeld?.(e) ?? Effect.void),
+  hedgeHeld: (e) => Effect.zipRight(a.hedgeHeld?.(e) ?? Effect.void, b.hedgeHeld?.(e) ?? Effect.void)
 })
 
 const markPrice = (slot: VenueSlot) => {

@@ -204,17 +204,23 @@ export const runHedgeLoop = (params: StrategyParams) =>
      * retries on a market that cannot take them. The kill switch's limit on unhedged quantity ×
      * seconds bounds the wait.
      */
-    const awaitHedgeMarket = (side: Side, qty: Decimal) =>
+    const awaitHedgeMarket = (cycle: number, leg: 1 | 2, side: Side, qty: Decimal) =>
       Effect.gen(function*() {
         const since = yield* now
         let toldAt = Number.NEGATIVE_INFINITY
+        let reason = ""
         while (true) {
           const closed = notTradingFor(hedgeInstrument, "hedge")
           const ts = yield* now
+          const held = { cycle, leg, side, qty, unhedged: exposure.unhedged, asset: hedgeInstrument.base, heldForMs: ts - since, ts }
           if (closed === undefined) {
             yield* Effect.log(`${hedgeName} takes market orders again after ${Math.round((ts - since) / 1000)} s: hedging`)
+            yield* observer.hedgeHeld?.({ ...held, phase: "resumed", reason }) ?? Effect.void
             return
           }
+          // the trader hears of it at once: unlike a maker order held back, a fill is unhedged meanwhile
+          if (reason === "") yield* observer.hedgeHeld?.({ ...held, phase: "held", reason: closed }) ?? Effect.void
+          reason = closed
           if (ts - toldAt >= POSTING_WAIT_NOTICE_MS) {
             toldAt = ts
             yield* Effect.logWarning(
@@ -290,7 +296,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
           if (placed === undefined) {
             // a refusal executed nothing; still looked up by client id, as any hedge whose answer was not taken, before the next goes
             yield* settleHedgeInFlight
-            if (marketClosed) yield* awaitHedgeMarket(order.side, order.qty)
+            if (marketClosed) yield* awaitHedgeMarket(cycle, leg, order.side, order.qty)
             else yield* Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} is sized anew on the ${hedgeName} filters`)
             continue
           }

@@ -79,6 +79,28 @@ export interface PostingHeld {
   readonly ts: number
 }
 
+/**
+ * A hedge waits for its market to take market orders again, the venue having refused it while
+ * closed (`held`, at once: the fill it hedges is unhedged meanwhile), or is sent once it does
+ * (`resumed`).
+ */
+export interface HedgeHeld {
+  readonly phase: "held" | "resumed"
+  readonly cycle: number
+  readonly leg: 1 | 2
+  readonly side: Side
+  readonly qty: Decimal
+  /** what is unhedged across the venues while it waits (signed), in `asset` */
+  readonly unhedged: Decimal
+  /** the base asset, e.g. ASTER */
+  readonly asset: string
+  /** why the market takes no market orders (held), or why it did not (resumed) */
+  readonly reason: string
+  /** how long it has waited */
+  readonly heldForMs: number
+  readonly ts: number
+}
+
 export interface StrategyObserverService {
   readonly cycleStarted: (cycle: number, ts: number) => Effect.Effect<void>
   readonly fundingPause: (cycle: number, fundingTime: number, ts: number) => Effect.Effect<void>
@@ -93,6 +115,8 @@ export interface StrategyObserverService {
   readonly filtersChanged?: (event: FiltersChanged) => Effect.Effect<void>
   /** optional: the live runner alerts the trader */
   readonly postingHeld?: (event: PostingHeld) => Effect.Effect<void>
+  /** optional: the live runner alerts the trader */
+  readonly hedgeHeld?: (event: HedgeHeld) => Effect.Effect<void>
 }
 
 /** An observer that listens to nothing. */
