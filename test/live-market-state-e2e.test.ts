@@ -6,8 +6,9 @@
  * and ends flat with the journal consistent. Each run waits 10 to 20 s (a closed market's state
  * is read anew every 10 s): the two run at once.
  */
+import * as path from "node:path"
 import { describe, expect, it, type TestContext } from "vitest"
-import { type LocalExchange, startLocalExchange } from "./support/live-processes"
+import { type LocalExchange, startLive, startLocalExchange } from "./support/live-processes"
 import { runsFlat } from "./support/runs-flat"
 
 /**
@@ -28,28 +29,32 @@ const waitedSeconds = (output: string, again: RegExp): number => {
 }
 
 describe.concurrent("npm run live while a venue's market stops taking orders", () => {
-  it("Aster settling when the run starts: no maker order goes out until it trades again, then the cycle trades and ends flat", async (test) => {
-    // SETTLING from the exchange's first moments, for 20 s: the bot's start reads it
+  it("Aster settling when the run starts: --check says a run would wait, no maker order goes out until it trades again, then the cycle trades and ends flat", async (test) => {
+    // SETTLING from the exchange's first moments, for 25 s: `--check`, then the bot's start, read it
     const plan = [
       "markets:",
       "  - venue: aster-futures",
       "    after_seconds: 0",
       "    state: SETTLING",
-      "    for_seconds: 20",
+      "    for_seconds: 25",
       ""
     ].join("\n")
     const local = await localExchange(test, plan)
+    const check = startLive(local.config, path.join(local.dir, "check.db"), ["--check"])
+    await check.exited
+    expect(check.output()).toMatch(/market state +ASTERUSDT takes no market orders now \(SETTLING\): a run waits, posting no maker order, until it does/)
+    expect(check.output()).toMatch(/market state +Open: takes the maker legs' post-only orders/)
     const { live, report } = await runsFlat(local)
     const output = live.output()
     expect(local.exchange.output()).toMatch(/aster-futures ASTERUSDT market state TRADING → SETTLING \(markets\.0\)/)
     expect(local.exchange.output()).toMatch(/aster-futures ASTERUSDT market state SETTLING → TRADING \(markets\.0\.for_seconds\)/)
     expect(output).toMatch(/\[Leg1\] not posting on BP: ASTER cannot take a hedge now \(ASTERUSDT takes no market orders now \(SETTLING\)\); checking again every 5 s/)
     expect(output).toMatch(/ASTER ASTERUSDT market state SETTLING → TRADING/)
-    // read anew every 10 s from the start's reading: the first at least 20 s after the
+    // read anew every 10 s from the start's reading: the first at least 25 s after the
     // exchange's start finds it trading
     const waited = waitedSeconds(output, /\[Leg1\] ASTER can take hedges again after (\d+) s: posting/)
     expect(waited).toBeGreaterThanOrEqual(9)
-    expect(waited).toBeLessThanOrEqual(22)
+    expect(waited).toBeLessThanOrEqual(27)
     // nothing was refused: no order went out while Aster could not take it
     expect(output).not.toMatch(/failed|refused/)
     expect(report.cycles.count).toBe(1)
