@@ -424,17 +424,17 @@ const armMarketChanges = (filters: ReadonlyArray<FilterChangeRule>, states: Read
     planned,
     placements: new Map<string, number>(),
     done: new Set<number>(),
-    /** markets that open again at a time (clock ms): the `for_seconds` of entries made */
+    /** markets that open again at a time (ms since the exchange started): the `for_seconds` of entries made */
     reopenings: [] as Array<{ readonly atMs: number; readonly change: PlannedMarketChange }>
   }
 }
 
-const dueMarketChanges = (armed: ReturnType<typeof armMarketChanges>, venue: Venue, trigger: MarketChangeTrigger, nowMs: number): ReadonlyArray<PlannedMarketChange> => {
+const dueMarketChanges = (armed: ReturnType<typeof armMarketChanges>, venue: Venue, trigger: MarketChangeTrigger): ReadonlyArray<PlannedMarketChange> => {
   let placements = armed.placements.get(venue) ?? 0
   if (trigger.kind === "orderPlaced") armed.placements.set(venue, ++placements)
   const due: Array<PlannedMarketChange> = []
   if (trigger.kind === "elapsed") {
-    const reopening = armed.reopenings.filter((r) => r.change.venue === venue && nowMs >= r.atMs)
+    const reopening = armed.reopenings.filter((r) => r.change.venue === venue && trigger.ms >= r.atMs)
     armed.reopenings = armed.reopenings.filter((r) => !reopening.includes(r))
     due.push(...reopening.map((r) => r.change))
   }
@@ -449,7 +449,7 @@ const dueMarketChanges = (armed: ReturnType<typeof armMarketChanges>, venue: Ven
     due.push(planned.change)
     if (planned.forSeconds !== undefined) {
       const change: PlannedMarketChange = { kind: "state", entry: `${planned.change.entry}.for_seconds`, venue, state: openStateOf(venue) }
-      armed.reopenings.push({ atMs: nowMs + planned.forSeconds * 1000, change })
+      armed.reopenings.push({ atMs: trigger.ms + planned.forSeconds * 1000, change })
     }
   })
   return due
@@ -488,7 +488,7 @@ export const makeFaults = (initial: FaultPlan = emptyFaultPlan, clock: () => num
       }),
     marketChanges: {
       planned: () => marketChanges.planned.map((planned) => planned.change),
-      due: (venue, trigger) => dueMarketChanges(marketChanges, venue, trigger, clock())
+      due: (venue, trigger) => dueMarketChanges(marketChanges, venue, trigger)
     },
     setPlan: (next) =>
       Effect.sync(() => {

@@ -223,6 +223,8 @@ export const startLocalExchange = (options: LocalExchangeOptions): Effect.Effect
     const changesDue = (venue: Venue, trigger: MarketChangeTrigger) => {
       for (const p of faults.marketChanges?.due(venue, trigger) ?? []) changeMarket(p)
     }
+    // the plan's times (after_seconds, for_seconds) count from here, on the venues' clock
+    const started = clock()
     /** the book as the servers see it: an order placement it answered may make a market change due */
     const served = (book: LocalVenueBook): LocalVenue => ({
       ...book,
@@ -231,12 +233,12 @@ export const startLocalExchange = (options: LocalExchangeOptions): Effect.Effect
       },
       placeLimit: (account, request) => {
         const placed = book.placeLimit(account, request)
-        changesDue(book.venue, { kind: "orderPlaced" })
+        changesDue(book.venue, { kind: "orderPlaced", ms: clock() - started })
         return placed
       },
       placeMarket: (account, request) => {
         const placed = book.placeMarket(account, request)
-        changesDue(book.venue, { kind: "orderPlaced" })
+        changesDue(book.venue, { kind: "orderPlaced", ms: clock() - started })
         return placed
       }
     })
@@ -261,7 +263,6 @@ export const startLocalExchange = (options: LocalExchangeOptions): Effect.Effect
       ...(options.portAsterSpot !== undefined ? { portAsterSpot: options.portAsterSpot } : {})
     })
     if (faults.marketChanges !== undefined) {
-      const started = clock()
       const tick = Effect.sync(() => {
         for (const venue of Object.keys(books) as Array<Venue>) changesDue(venue, { kind: "elapsed", ms: clock() - started })
       })

@@ -149,11 +149,11 @@ export type PlannedMarketChange =
   /** the venue's market state, in its own words (e.g. "SETTLING") */
   | { readonly kind: "state"; readonly entry: string; readonly venue: Venue; readonly state: string }
 
-/** What makes a planned market change due. */
+/** What makes a planned market change due; `ms` is the time since the exchange started. */
 export type MarketChangeTrigger =
   /** the venue has just answered an order placement (any account) */
-  | { readonly kind: "orderPlaced" }
-  /** time passes: ms since the exchange started */
+  | { readonly kind: "orderPlaced"; readonly ms: number }
+  /** time passes */
   | { readonly kind: "elapsed"; readonly ms: number }
 
 export interface Faults {
