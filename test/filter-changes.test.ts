@@ -119,14 +119,42 @@ describe("a venue that changes its filters during a run", () => {
     expect(log).toMatch(/\[Leg1\] BP limit sell price: 2\.003 \(from last price 2\.0003\)/)
   })
 
-  it("without a change, a refused maker order stops the run as before, after one read of the filters", async () => {
+  it("without a change, a maker order refused three times in a row, 10 s apart, stops the run; each refusal reads the filters", async () => {
     const maker = newLog()
-    const { report, fills } = await run(ticks, oneCycle, changingFilters("maker", 0, {}, maker, () => "Price is too far from the mark price"))
-    expect(maker.refreshes).toBe(1)
-    expect(maker.refused).toEqual(["2.0024 10"])
+    const { report, fills, log } = await run(ticks, oneCycle, changingFilters("maker", 0, {}, maker, () => "Price is too far from the mark price"))
+    expect(maker.refreshes).toBe(3)
+    // at 0.5 s from last 2.0003; at 10.5 s and 20.5 s from the 2.0030 traded at 3 s: 2.005003 → 2.0051
+    expect(maker.refused).toEqual(["2.0024 10", "2.0051 10", "2.0051 10"])
     expect(fills).toEqual([])
     expect(report.run.outcome).toBe("failed")
     expect(report.run.message).toBe("backpack refused the request (INVALID_ORDER): Price is too far from the mark price")
+    expect(log).toMatch(
+      /WARN +\[Leg1\] backpack refused the request \(INVALID_ORDER\): Price is too far from the mark price; BP reads open with its filters unchanged: posting again in 10 s \(refusal 1 of 3\)/
+    )
+    expect(log).toMatch(/\(refusal 2 of 3\)/)
+    expect(log).not.toMatch(/\(refusal 3 of 3\)/)
+  })
+
+  it("a maker order refused once for no reason the reading shows (a market closed and open again in between) is posted again 10 s later", async () => {
+    const maker = newLog()
+    // refused at 2.0024 only; at 10.5 s posted at 2.0051 (last 2.0030), bought through at 12 s
+    const later = [
+      ...steadyQuotes(60),
+      { t: 500, venue: "bp" as const, trade: ["2.0003", "1", "buy"] as const },
+      { t: 3000, venue: "bp" as const, trade: ["2.0030", "1", "buy"] as const },
+      { t: 12_000, venue: "bp" as const, trade: ["2.0060", "110", "buy"] as const },
+      { t: 45_000, venue: "bp" as const, trade: ["1.9980", "110", "sell"] as const }
+    ]
+    const { report, fills, log } = await run(later, oneCycle, changingFilters("maker", 0, {}, maker, (price) => (price === "2.0024" ? "Order book is PostOnly" : undefined)))
+    expect(report.run.outcome).toBe("completed")
+    expect(maker.refused).toEqual(["2.0024 10"])
+    expect(maker.taken[0]).toBe("2.0051 10")
+    expect(fills.slice(0, 2)).toEqual([
+      ["backpack", "sell", "2.0051", "10"],
+      ["aster-futures", "buy", "2.0005", "10"]
+    ])
+    expect(report.exposure.finalNetPosition).toBe("0")
+    expect(log).toMatch(/\(refusal 1 of 3\)/)
   })
 
   it("a hedge refused for the new step is sized anew on it, at once and not after its retries; nothing is hedged twice", async () => {

@@ -74,6 +74,14 @@ const POSTING_RECHECK_MS = 5_000
 const POSTING_WAIT_NOTICE_MS = 60_000
 /** how often a market whose state takes no orders is asked again while a leg waits on it */
 const MARKET_STATE_RECHECK_MS = 10_000
+/**
+ * A maker order refused while the market, read at once, is open with its filters unchanged: a
+ * market that closed and reopened between the order and the reading (a short settlement, a halt)
+ * looks just so. It is posted again this many times, this far apart, before the refusal stops
+ * the run; nothing rests meanwhile, so waiting costs no exposure.
+ */
+const MAKER_REFUSAL_TRIES = 3
+const MAKER_REFUSAL_PAUSE_MS = 10_000
 
 const utcClock = (ms: number): string => new Date(ms).toISOString().slice(11, 16)
 
@@ -427,6 +435,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
         let orders = 0
         let announcedHedge = false
         let lastOrderId = ""
+        /** refusals in a row that neither new filters nor a closed market explain */
+        let unexplainedRefusals = 0
         while (BigDecimal.lessThan(filled, quantity)) {
           const left = BigDecimal.subtract(quantity, filled)
           // on the venue's step: only a step changed during the leg can leave the rest off it
@@ -450,14 +460,24 @@ export const runHedgeLoop = (params: StrategyParams) =>
               if (error.wouldTake === true) return Effect.as(Effect.zipRight(Effect.log(`${tag} post-only order would cross the book; re-pricing`), Effect.sleep(CROSS_RETRY_MS)), Option.none<Order>())
               // never sent: the next client id goes instead
               if (error.clientIdTaken === true) return Effect.as(Effect.logWarning(`${tag} ${error.message}; sending it under the next client id`), Option.none<Order>())
-              // any other refusal may be the venue's new filters: priced and sized anew if they changed, else it stands
-              // or a market that no longer takes it: the leg waits for it to reopen
-              return Effect.flatMap(refreshFilters("maker", `an order was refused: ${error.reason}`), (changed) =>
-                changed
-                  ? Effect.as(Effect.log(`${tag} re-pricing on the new ${makerName} filters`), Option.none<Order>())
-                  : closedMarket() !== undefined
-                  ? Effect.succeed(Option.none<Order>())
-                  : Effect.fail(error))
+              // any other refusal may be the venue's new filters: priced and sized anew if they changed,
+              // or a market that no longer takes it: the leg waits for it to reopen; else it is tried
+              // again a few times (the market may have reopened before the reading) and then stands
+              return Effect.flatMap(refreshFilters("maker", `an order was refused: ${error.reason}`), (changed) => {
+                if (changed) return Effect.as(Effect.log(`${tag} re-pricing on the new ${makerName} filters`), Option.none<Order>())
+                if (closedMarket() !== undefined) return Effect.succeed(Option.none<Order>())
+                unexplainedRefusals += 1
+                if (unexplainedRefusals >= MAKER_REFUSAL_TRIES) return Effect.fail(error)
+                return Effect.as(
+                  Effect.zipRight(
+                    Effect.logWarning(
+                      `${tag} ${error.message}; ${makerName} reads open with its filters unchanged: posting again in ${MAKER_REFUSAL_PAUSE_MS / 1000} s (refusal ${unexplainedRefusals} of ${MAKER_REFUSAL_TRIES})`
+                    ),
+                    Effect.sleep(MAKER_REFUSAL_PAUSE_MS)
+                  ),
+                  Option.none<Order>()
+                )
+              })
             })
           )
           if (Option.isNone(placed)) {
@@ -465,6 +485,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
             continue
           }
           let order = placed.value
+          unexplainedRefusals = 0
           orders += 1
           lastOrderId = order.id
           yield* observer.makerOrderPlaced({ cycle, leg, orderId: order.id, side, price, qty: remaining, repost: orders > 1, ts: yield* now })
