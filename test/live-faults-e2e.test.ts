@@ -32,6 +32,8 @@ const matrix: ReadonlyArray<readonly [string, string]> = [
   ["malformed JSON for a hedge", http("POST /fapi/v1/order", "malformed")],
   ["malformed JSON for a maker order", http("POST /api/v1/order", "malformed")],
   ["a hedge rejected once", http("POST /fapi/v1/order", "reject")],
+  // the market reads open after it (as after a moment closed), its filters unchanged: posted again 10 s later, not the end of the run
+  ["a maker order rejected once", http("POST /api/v1/order", `{ kind: reject, code: INVALID_ORDER, message: "Order book is CancelOnly" }`)],
   ["maker fill messages dropped", socket("account.orderUpdate*", "drop")],
   ["maker fill messages duplicated", socket("account.orderUpdate*", "duplicate")],
   ["maker messages out of order", socket("account.orderUpdate*", "reorder", "every: 1\n    times: 4")],
