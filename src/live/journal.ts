@@ -36,17 +36,74 @@
  * Free text (messages, refusals, order JSON, details) passes through a scrubber that removes the
  * run's secrets (registered by startRun from the config, kept in memory only): a venue error
  * echoing a key never reaches the file.
+ *
+ * The records live in `journal-records.ts` (re-exported here), the tables and row decoders in
+ * `journal-rows.ts`; this module holds the service and the SQL.
  */
 import * as fs from "node:fs"
 import Database from "better-sqlite3"
-import { BigDecimal, Context, Data, Effect, Layer, Option, Schema, type Scope } from "effect"
+import { BigDecimal, Context, Data, Effect, Layer, Option, type Scope } from "effect"
 import type { FundingPayment } from "../core/accounting/ledger"
-import { configSecrets, describeConfig, type HedgeConfig, scrubSecrets } from "../core/config/config"
-import { type Decimal, DecimalString, formatDecimal, sum } from "../core/domain/decimal"
-import { type Fill, isOpenStatus, Liquidity, Order, type OrderUpdate, Side, signedQty } from "../core/domain/order"
-import { Venue } from "../core/domain/venue"
+import { configSecrets, describeConfig, scrubSecrets } from "../core/config/config"
+import { type Decimal, formatDecimal, sum } from "../core/domain/decimal"
+import { type Fill, isOpenStatus, type Order, type OrderUpdate, signedQty } from "../core/domain/order"
+import type { Venue } from "../core/domain/venue"
 import { setNewest } from "../core/newest-entries"
 import { acquireJournalLock, describeRefusal, type LockHolder } from "./journal-lock"
+import {
+  cancelIntentId,
+  type CycleEvent,
+  type FilterChange,
+  type Hedge,
+  type HedgeInDoubt,
+  type HedgeRecord,
+  type Intent,
+  type Mark,
+  type PendingIntent,
+  type Run,
+  type RunEnd,
+  type RunFilter,
+  type RunStart
+} from "./journal-records"
+import {
+  cycleEventsOfRows,
+  DDL,
+  decodeOrder,
+  encodeDetail,
+  encodeOrder,
+  filledRow,
+  fillQtyRows,
+  fillsOfRows,
+  fillSumRows,
+  filterChangesOfRows,
+  fundingOfRows,
+  hedgeOf,
+  hedgeRows,
+  hedgesOfRows,
+  intentRows,
+  markRows,
+  runOf,
+  runRows
+} from "./journal-rows"
+
+export type {
+  CycleEvent,
+  FilterChange,
+  Hedge,
+  HedgeInDoubt,
+  HedgeRecord,
+  HedgeState,
+  Intent,
+  Mark,
+  PendingIntent,
+  Run,
+  RunEnd,
+  RunFilter,
+  RunKind,
+  RunStart,
+  RunVenue
+} from "./journal-records"
+export { cancelIntentId, CycleEventDetail, KILLED } from "./journal-records"
 
 export const JOURNAL_FORMAT = "hedgeloop-journal"
 export const JOURNAL_FORMAT_VERSION = 1
@@ -56,171 +113,6 @@ export class JournalError extends Data.TaggedError("JournalError")<{ readonly pa
     return `journal ${this.path}: ${this.reason}`
   }
 }
-
-export type RunKind = "live" | "paper"
-
-export interface RunVenue {
-  readonly venue: Venue
-  readonly symbol: string
-  readonly quoteAsset: string
-  readonly baseAsset: string
-}
-
-export interface RunStart {
-  readonly kind: RunKind
-  readonly startedAt: number
-  /** stored through describeConfig (secrets as set/empty); its secrets are scrubbed from all text */
-  readonly config: HedgeConfig
-  readonly maker: RunVenue
-  readonly hedge: RunVenue
-  readonly clientIdPrefix: string
-}
-
-export interface RunEnd {
-  readonly endedAt: number
-  readonly outcome: string
-  readonly message?: string
-}
-
-export interface Run {
-  readonly id: number
-  readonly kind: RunKind
-  readonly startedAt: number
-  /** none: still running, or the process died */
-  readonly endedAt: Option.Option<number>
-  readonly outcome: Option.Option<string>
-  readonly message: Option.Option<string>
-  /** describeConfig's output, as stored */
-  readonly config: unknown
-  readonly maker: RunVenue
-  readonly hedge: RunVenue
-  readonly clientIdPrefix: string
-}
-
-/** A request about to be sent. Cancels are keyed by the order they cancel. */
-export type Intent =
-  | { readonly kind: "limit"; readonly runId: number; readonly venue: Venue; readonly clientId: string; readonly side: Side; readonly qty: Decimal; readonly price: Decimal; readonly createdAt: number }
-  | { readonly kind: "market"; readonly runId: number; readonly venue: Venue; readonly clientId: string; readonly side: Side; readonly qty: Decimal; readonly createdAt: number }
-  | { readonly kind: "cancel"; readonly runId: number; readonly venue: Venue; readonly orderId: string; readonly createdAt: number }
-
-export const cancelIntentId = (runId: number, venue: Venue, orderId: string): string => `cancel:${runId}:${venue}:${orderId}`
-
-/** An intent whose outcome is not known to be settled: look it up (by client id) before acting. */
-export interface PendingIntent {
-  readonly clientId: string
-  readonly runId: number
-  readonly venue: Venue
-  readonly kind: Intent["kind"]
-  readonly side: Option.Option<Side>
-  readonly qty: Option.Option<Decimal>
-  readonly price: Option.Option<Decimal>
-  /** placements: the venue's id if an answer named it; cancels: the order to cancel */
-  readonly orderId: Option.Option<string>
-  readonly createdAt: number
-  readonly attempts: number
-  /** the order's latest known state (still open), if any */
-  readonly order: Option.Option<Order>
-}
-
-export type HedgeState = "sent" | "done" | "failed"
-
-/** The outcome a restart writes for a run whose process never closed it (killed or crashed). */
-export const KILLED = "killed"
-
-export interface HedgeRecord {
-  readonly clientId: string
-  readonly runId: number
-  readonly side: Side
-  readonly qty: Decimal
-  readonly ts: number
-  readonly state: HedgeState
-  readonly cycle?: number
-  readonly leg?: 1 | 2
-  readonly executedQty?: Decimal
-  readonly executedQuote?: Decimal
-  /** the best opposite price seen when the hedge was sent (slippage reference) */
-  readonly referencePrice?: Decimal
-}
-
-export interface Hedge {
-  readonly clientId: string
-  readonly runId: number
-  readonly side: Side
-  readonly qty: Decimal
-  readonly ts: number
-  readonly state: HedgeState
-  readonly cycle: Option.Option<number>
-  readonly leg: Option.Option<1 | 2>
-  readonly executedQty: Option.Option<Decimal>
-  readonly executedQuote: Option.Option<Decimal>
-  readonly referencePrice: Option.Option<Decimal>
-}
-
-/** A hedge sent and never confirmed: settle it by client id before any other hedge goes out. */
-export interface HedgeInDoubt extends Hedge {
-  /** what the venue last told us about it (a reply or stream message recorded before the crash) */
-  readonly order: Option.Option<Order>
-}
-
-export const CycleEventDetail = Schema.Union(
-  Schema.Struct({ event: Schema.Literal("started") }),
-  Schema.Struct({ event: Schema.Literal("funding-pause"), fundingTime: Schema.Number }),
-  Schema.Struct({
-    event: Schema.Literal("maker-order"),
-    leg: Schema.Literal(1, 2),
-    orderId: Schema.String,
-    side: Side,
-    price: DecimalString,
-    qty: DecimalString,
-    repost: Schema.Boolean
-  }),
-  Schema.Struct({
-    event: Schema.Literal("leg-completed"),
-    leg: Schema.Literal(1, 2),
-    side: Side,
-    startedAt: Schema.Number,
-    filledAt: Schema.Number,
-    orders: Schema.Number
-  }),
-  Schema.Struct({
-    event: Schema.Literal("hedge-failed"),
-    leg: Schema.Literal(1, 2),
-    clientId: Schema.String,
-    side: Side,
-    qty: DecimalString,
-    reason: Schema.String
-  })
-)
-export type CycleEventDetail = typeof CycleEventDetail.Type
-
-export interface CycleEvent {
-  readonly runId: number
-  readonly cycle: number
-  readonly ts: number
-  readonly detail: CycleEventDetail
-}
-
-/** A venue's filters changed during a run (the strategy's FiltersChanged, as journalled). */
-export interface FilterChange {
-  readonly runId: number
-  readonly cycle: number
-  readonly venue: Venue
-  readonly symbol: string
-  readonly ts: number
-  /** e.g. "tick 0.0001 → 0.001" */
-  readonly changes: ReadonlyArray<string>
-  /** what made the strategy read them */
-  readonly why: string
-}
-
-export interface Mark {
-  readonly venue: Venue
-  readonly price: Decimal
-  readonly ts: number
-}
-
-/** Which runs a read covers: one, several, or (undefined) all. */
-export type RunFilter = number | ReadonlyArray<number> | undefined
 
 export interface JournalService {
   readonly path: string
@@ -362,286 +254,6 @@ const serviceOf = (store: JournalStore): JournalService => {
     runs: () => call(() => store.runs())
   }
 }
-
-const DDL = `
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE runs (
-  id                INTEGER PRIMARY KEY AUTOINCREMENT,
-  kind              TEXT NOT NULL CHECK (kind IN ('live', 'paper')),
-  started_at        INTEGER NOT NULL,
-  ended_at          INTEGER,
-  outcome           TEXT,
-  message           TEXT,
-  config            TEXT NOT NULL,
-  maker_venue       TEXT NOT NULL,
-  maker_symbol      TEXT NOT NULL,
-  maker_quote_asset TEXT NOT NULL,
-  hedge_venue       TEXT NOT NULL,
-  hedge_symbol      TEXT NOT NULL,
-  hedge_quote_asset TEXT NOT NULL,
-  client_id_prefix  TEXT NOT NULL,
-  maker_base_asset  TEXT,
-  hedge_base_asset  TEXT
-);
-CREATE TABLE intents (
-  client_id  TEXT PRIMARY KEY,
-  run_id     INTEGER NOT NULL REFERENCES runs (id),
-  venue      TEXT NOT NULL,
-  kind       TEXT NOT NULL CHECK (kind IN ('limit', 'market', 'cancel')),
-  side       TEXT,
-  qty        TEXT,
-  price      TEXT,
-  order_id   TEXT,
-  created_at INTEGER NOT NULL,
-  attempts   INTEGER NOT NULL DEFAULT 1,
-  refused_at INTEGER,
-  refusal    TEXT
-);
-CREATE TABLE orders (
-  venue      TEXT NOT NULL,
-  order_id   TEXT NOT NULL,
-  client_id  TEXT NOT NULL,
-  run_id     INTEGER NOT NULL REFERENCES runs (id),
-  status     TEXT NOT NULL,
-  state      TEXT NOT NULL,
-  updated_at INTEGER NOT NULL,
-  PRIMARY KEY (venue, order_id)
-);
-CREATE INDEX orders_by_client_id ON orders (venue, client_id);
-CREATE TABLE fills (
-  venue     TEXT NOT NULL,
-  trade_id  TEXT NOT NULL,
-  run_id    INTEGER NOT NULL REFERENCES runs (id),
-  order_id  TEXT NOT NULL,
-  symbol    TEXT NOT NULL,
-  side      TEXT NOT NULL,
-  price     TEXT NOT NULL,
-  qty       TEXT NOT NULL,
-  fee       TEXT NOT NULL,
-  fee_asset TEXT NOT NULL,
-  liquidity TEXT NOT NULL,
-  ts        INTEGER NOT NULL,
-  PRIMARY KEY (venue, trade_id)
-);
-CREATE INDEX fills_by_time ON fills (ts);
-CREATE INDEX fills_by_order ON fills (venue, order_id);
-CREATE TABLE hedges (
-  client_id       TEXT PRIMARY KEY,
-  run_id          INTEGER NOT NULL REFERENCES runs (id),
-  cycle           INTEGER,
-  leg             INTEGER,
-  side            TEXT NOT NULL,
-  qty             TEXT NOT NULL,
-  executed_qty    TEXT,
-  executed_quote  TEXT,
-  reference_price TEXT,
-  ts              INTEGER NOT NULL,
-  state           TEXT NOT NULL CHECK (state IN ('sent', 'done', 'failed'))
-);
-CREATE TABLE funding (
-  venue      TEXT NOT NULL,
-  ts         INTEGER NOT NULL,
-  run_id     INTEGER NOT NULL REFERENCES runs (id),
-  rate       TEXT NOT NULL,
-  mark_price TEXT NOT NULL,
-  position   TEXT NOT NULL,
-  amount     TEXT NOT NULL,
-  PRIMARY KEY (venue, ts)
-);
-CREATE TABLE cycles (
-  run_id INTEGER NOT NULL REFERENCES runs (id),
-  cycle  INTEGER NOT NULL,
-  event  TEXT NOT NULL CHECK (event IN ('started', 'funding-pause', 'maker-order', 'leg-completed', 'hedge-failed')),
-  ts     INTEGER NOT NULL,
-  detail TEXT NOT NULL
-);
-CREATE TABLE filter_changes (
-  run_id  INTEGER NOT NULL REFERENCES runs (id),
-  cycle   INTEGER NOT NULL,
-  venue   TEXT NOT NULL,
-  symbol  TEXT NOT NULL,
-  ts      INTEGER NOT NULL,
-  changes TEXT NOT NULL,
-  why     TEXT NOT NULL
-);
-CREATE TABLE marks (
-  run_id INTEGER NOT NULL REFERENCES runs (id),
-  venue  TEXT NOT NULL,
-  price  TEXT NOT NULL,
-  ts     INTEGER NOT NULL
-);
-`
-
-/** Rows as stored, decoded at the boundary. */
-const Nullable = <S extends Schema.Schema.Any>(schema: S) => Schema.OptionFromNullOr(schema)
-
-const RunRow = Schema.Struct({
-  id: Schema.Number,
-  kind: Schema.Literal("live", "paper"),
-  started_at: Schema.Number,
-  ended_at: Nullable(Schema.Number),
-  outcome: Nullable(Schema.String),
-  message: Nullable(Schema.String),
-  config: Schema.parseJson(),
-  maker_venue: Venue,
-  maker_symbol: Schema.String,
-  maker_quote_asset: Schema.String,
-  hedge_venue: Venue,
-  hedge_symbol: Schema.String,
-  hedge_quote_asset: Schema.String,
-  client_id_prefix: Schema.String,
-  /** absent or NULL in a journal written before they were kept */
-  maker_base_asset: Schema.optional(Schema.NullOr(Schema.String)),
-  hedge_base_asset: Schema.optional(Schema.NullOr(Schema.String))
-})
-
-const IntentRow = Schema.Struct({
-  client_id: Schema.String,
-  run_id: Schema.Number,
-  venue: Venue,
-  kind: Schema.Literal("limit", "market", "cancel"),
-  side: Nullable(Side),
-  qty: Nullable(DecimalString),
-  price: Nullable(DecimalString),
-  order_id: Nullable(Schema.String),
-  created_at: Schema.Number,
-  attempts: Schema.Number,
-  order_state: Nullable(Schema.parseJson(Order))
-})
-
-const FillRow = Schema.Struct({
-  venue: Venue,
-  symbol: Schema.String,
-  order_id: Schema.String,
-  trade_id: Schema.String,
-  side: Side,
-  price: DecimalString,
-  qty: DecimalString,
-  fee: DecimalString,
-  fee_asset: Schema.String,
-  liquidity: Liquidity,
-  ts: Schema.Number
-})
-
-const HedgeRow = Schema.Struct({
-  client_id: Schema.String,
-  run_id: Schema.Number,
-  cycle: Nullable(Schema.Number),
-  leg: Nullable(Schema.Literal(1, 2)),
-  side: Side,
-  qty: DecimalString,
-  executed_qty: Nullable(DecimalString),
-  executed_quote: Nullable(DecimalString),
-  reference_price: Nullable(DecimalString),
-  ts: Schema.Number,
-  state: Schema.Literal("sent", "done", "failed")
-})
-
-const FundingRow = Schema.Struct({
-  venue: Venue,
-  ts: Schema.Number,
-  rate: DecimalString,
-  mark_price: DecimalString,
-  position: DecimalString,
-  amount: DecimalString
-})
-
-const CycleRow = Schema.Struct({ run_id: Schema.Number, cycle: Schema.Number, ts: Schema.Number, detail: Schema.parseJson(CycleEventDetail) })
-const FilterChangeRow = Schema.Struct({
-  run_id: Schema.Number,
-  cycle: Schema.Number,
-  venue: Venue,
-  symbol: Schema.String,
-  ts: Schema.Number,
-  changes: Schema.parseJson(Schema.Array(Schema.String)),
-  why: Schema.String
-})
-const MarkRow = Schema.Struct({ venue: Venue, price: DecimalString, ts: Schema.Number })
-const OrderState = Schema.parseJson(Order)
-
-/** One row of `what`, decoded; a bad one throws a one-line error naming the table. */
-const rowDecoder = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
-  const decode = Schema.decodeUnknownSync(schema)
-  return (row: unknown): A => {
-    try {
-      return decode(row)
-    } catch (error) {
-      throw new Error(`a ${what} row cannot be read: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`)
-    }
-  }
-}
-const decodeRows = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
-  const decode = rowDecoder(schema, what)
-  return (rows: ReadonlyArray<unknown>): Array<A> => rows.map(decode)
-}
-/**
- * Rows decoded as SQLite steps through them: a long read (a run of months) holds its results
- * only, never the raw rows and the decoded ones beside them.
- */
-const decodeEach = <A, I, B>(schema: Schema.Schema<A, I>, what: string, to: (row: A) => B) => {
-  const decode = rowDecoder(schema, what)
-  return (rows: Iterable<unknown>): Array<B> => {
-    const out: Array<B> = []
-    for (const row of rows) out.push(to(decode(row)))
-    return out
-  }
-}
-const runRows = decodeRows(RunRow, "runs")
-const intentRows = decodeRows(IntentRow, "intents")
-/**
- * One copy of each of the few values a column repeats (venues, symbols, sides, assets): SQLite
- * hands out a new string per row, which a read of months of fills would keep half a million times.
- */
-const repeated = new Map<string, string>()
-const shared = <S extends string>(text: S): S => {
-  const known = repeated.get(text)
-  if (known !== undefined) return known as S
-  if (repeated.size < 256) repeated.set(text, text)
-  return text
-}
-const fillOf = (r: typeof FillRow.Type): Fill => ({
-  venue: shared(r.venue),
-  symbol: shared(r.symbol),
-  orderId: r.order_id,
-  tradeId: r.trade_id,
-  side: shared(r.side),
-  price: r.price,
-  qty: r.qty,
-  fee: r.fee,
-  feeAsset: shared(r.fee_asset),
-  liquidity: shared(r.liquidity),
-  ts: r.ts
-})
-const fillsOfRows = decodeEach(FillRow, "fills", fillOf)
-const fillQtyRows = decodeRows(Schema.Struct({ qty: DecimalString }), "fills")
-/** an order's filled quantity (from its state) beside its journalled fills' quantities, space-separated */
-const filledRow = rowDecoder(Schema.Struct({ filled: DecimalString, fills: Schema.NullOr(Schema.String) }), "orders")
-const fillSumRows = decodeRows(Schema.Struct({ side: Side, qty: DecimalString, count: Schema.Number }), "fills")
-const hedgeRows = decodeRows(HedgeRow, "hedges")
-// hedgeOf is declared below the store: called late, it is defined by then
-const hedgesOfRows = decodeEach(HedgeRow, "hedges", (r) => hedgeOf(r))
-const fundingOfRows = decodeEach(FundingRow, "funding", (r): FundingPayment => ({
-  venue: r.venue,
-  ts: r.ts,
-  rate: r.rate,
-  markPrice: r.mark_price,
-  position: r.position,
-  amount: r.amount
-}))
-const cycleEventsOfRows = decodeEach(CycleRow, "cycles", (r): CycleEvent => ({ runId: r.run_id, cycle: r.cycle, ts: r.ts, detail: r.detail }))
-const filterChangesOfRows = decodeEach(FilterChangeRow, "filter_changes", (r): FilterChange => ({
-  runId: r.run_id,
-  cycle: r.cycle,
-  venue: r.venue,
-  symbol: r.symbol,
-  ts: r.ts,
-  changes: r.changes,
-  why: r.why
-}))
-const markRows = decodeRows(MarkRow, "marks")
-const encodeOrder = Schema.encodeSync(OrderState)
-const decodeOrder = Schema.decodeUnknownSync(OrderState)
-const encodeDetail = Schema.encodeSync(Schema.parseJson(CycleEventDetail))
 
 const OPEN_STATUSES = "('new', 'partially-filled')"
 /** pages (4 KiB) the write-ahead log may hold before SQLite checkpoints by itself */
@@ -1258,41 +870,4 @@ class JournalStore {
     const row = this.sql("SELECT * FROM runs ORDER BY id DESC LIMIT 1").all()
     return Option.map(Option.fromNullable(runRows(row)[0]), runOf)
   }
-}
-
-const hedgeOf = (r: typeof HedgeRow.Type): Hedge => ({
-  clientId: r.client_id,
-  runId: r.run_id,
-  side: r.side,
-  qty: r.qty,
-  ts: r.ts,
-  state: r.state,
-  cycle: r.cycle,
-  leg: r.leg,
-  executedQty: r.executed_qty,
-  executedQuote: r.executed_quote,
-  referencePrice: r.reference_price
-})
-
-const runOf = (r: typeof RunRow.Type): Run => ({
-  id: r.id,
-  kind: r.kind,
-  startedAt: r.started_at,
-  endedAt: r.ended_at,
-  outcome: r.outcome,
-  message: r.message,
-  config: r.config,
-  maker: { venue: r.maker_venue, symbol: r.maker_symbol, quoteAsset: r.maker_quote_asset, baseAsset: r.maker_base_asset ?? baseAssetOfSymbol(r.maker_symbol, r.maker_quote_asset) },
-  hedge: { venue: r.hedge_venue, symbol: r.hedge_symbol, quoteAsset: r.hedge_quote_asset, baseAsset: r.hedge_base_asset ?? baseAssetOfSymbol(r.hedge_symbol, r.hedge_quote_asset) },
-  clientIdPrefix: r.client_id_prefix
-})
-
-/**
- * The base asset of a run journalled before base assets were kept, from the venues' symbol
- * conventions: Backpack's `ASTER_USDC_PERP`, Aster's `ASTERUSDT` (base then quote). "" when
- * neither fits: its fees are then counted as before, as charged.
- */
-const baseAssetOfSymbol = (symbol: string, quote: string): string => {
-  if (symbol.includes("_")) return symbol.split("_")[0]!
-  return symbol.endsWith(quote) && symbol.length > quote.length ? symbol.slice(0, -quote.length) : ""
 }
