@@ -5,15 +5,10 @@ import { Option } from "effect"
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { parseDecimal, toUnits } from "../src/core/domain/decimal"
-import {
-  decimalTextToUnits,
-  epochIntTextToUs,
-  type FileSummary,
-  formatImportSummary,
-  importAsterCsv,
-  secondsTextToUs,
-  significantDecimals
-} from "../src/sim/data/import-aster-csv"
+import { importAsterCsv } from "../src/sim/data/import-aster-csv"
+import { decimalTextToUnits, significantDecimals } from "../src/sim/data/import/rows"
+import { type FileSummary, formatImportSummary } from "../src/sim/data/import/summary"
+import { epochIntTextToUs, secondsTextToUs } from "../src/sim/data/import/units"
 import { openTickFile, type TickFile } from "../src/sim/tickstore/reader"
 import { TickKind } from "../src/sim/tickstore/types"
 

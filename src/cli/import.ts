@@ -10,7 +10,9 @@ import { Command, Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import type { Venue } from "../core/domain/venue"
 import { runCli } from "./run-cli"
-import { formatImportSummary, type ImportAsterCsvOptions, importAsterCsv, type ProxyOptions } from "../sim/data/import-aster-csv"
+import { type ImportAsterCsvOptions, importAsterCsv } from "../sim/data/import-aster-csv"
+import type { ProxyOptions } from "../sim/data/import/proxy"
+import { formatImportSummary } from "../sim/data/import/summary"
 
 class ImportFailed extends Data.TaggedError("ImportFailed")<{ readonly message: string }> {}
 
