@@ -15,18 +15,20 @@
 import { BigDecimal, Data, Effect, Either, Option, Ref, Schedule } from "effect"
 import type { HedgeConfig } from "../config/config"
 import { type Decimal, decimal, decimalsOf, divideToScale, formatDecimal, roundToStep, ZERO } from "../domain/decimal"
-import { filterChanges, floorQty, type Instrument, notTradingFor, passivePrice } from "../domain/instrument"
+import { floorQty, type Instrument, passivePrice } from "../domain/instrument"
 import { isOpenStatus, opposite, type Order, type Side, signedQty } from "../domain/order"
 import { venueLabel } from "../domain/venue"
 import { type ExchangeError, InsufficientBalance, OrderRejected } from "../errors"
-import { type Exchange, HedgeVenue, MakerVenue } from "../exchange"
+import { HedgeVenue, MakerVenue } from "../exchange"
 import { logLine } from "../log-line"
 import { Exposure } from "./exposure"
 import { type HedgeSent, StrategyObserver } from "./observer"
+import { postingGate } from "./posting-gate"
 import { afterSale, placeWithinHolding, type Sellable, withinSellable } from "./spot-sell-shortfall"
 import { quantityProblems } from "./tradable-quantity"
 import { cancelTracked, isTransient, placeLimitTracked } from "./tracked-orders"
 import { unwindLeg } from "./unwind"
+import { MARKET_STATE_RECHECK_MS, VenueMarkets, WAIT_NOTICE_MS } from "./venue-markets"
 
 export type StrategyParams = HedgeConfig["trade"] & {
   /** prefix of every client order id, so a restart can recognise its own orders */
@@ -58,23 +60,6 @@ const CROSS_RETRY_MS = 500
 /** the longest pause between a stop's hedge attempts */
 const WIND_DOWN_MAX_BACKOFF_MS = 5000
 /**
- * How old a venue's market as last read (its filters and its state) may be when a maker order
- * goes out, and how often it is read while one rests. A venue may change a symbol's tick or step,
- * or stop taking orders on it (a settlement, a halt), while a run goes on: a refused order
- * re-reads it at once; this catches within a minute a change no order ran into, above all a
- * hedge venue that stopped taking market orders before a fill needs one.
- */
-export const MARKET_READ_EVERY_MS = 60_000
-
-/**
- * How often a leg that holds back its maker order (awaitVenuesReady) checks the venues again,
- * and how often it says it is still waiting.
- */
-const POSTING_RECHECK_MS = 5_000
-const POSTING_WAIT_NOTICE_MS = 60_000
-/** how often a market whose state takes no orders is asked again while a leg waits on it */
-const MARKET_STATE_RECHECK_MS = 10_000
-/**
  * A maker order refused while the market, read at once, is open with its filters unchanged: a
  * market that closed and reopened between the order and the reading (a short settlement, a halt)
  * looks just so. It is posted again this many times, this far apart, before the refusal stops
@@ -90,79 +75,25 @@ export const runHedgeLoop = (params: StrategyParams) =>
     const maker = yield* MakerVenue
     const hedge = yield* HedgeVenue
     const observer = yield* StrategyObserver
-    // the filters every price and size is rounded to: replaced when a venue changes them (refreshFilters)
-    let makerInstrument = yield* maker.instrument
-    let hedgeInstrument = yield* hedge.instrument
     const makerName = venueLabel(maker.venue)
     const hedgeName = venueLabel(hedge.venue)
     const now = Effect.clockWith((clock) => clock.currentTimeMillis)
 
     const quantity = params.quantity
-    yield* validateQuantity(quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last)
-    // when each venue's market was last read (the start read both); never again where it cannot change (a backtest)
-    const firstRead = yield* now
-    const marketReadAt = { maker: firstRead, hedge: firstRead }
-    const readable = { maker: maker.refreshInstrument !== undefined, hedge: hedge.refreshInstrument !== undefined }
     /** the cycle under way (0: the unwind before the first), for what the observer is told */
     let cycleNow = 0
-    /** a venue changed its filters since trade.quantity was last checked against them */
-    let quantityToCheck = false
-
-    /**
-     * Re-reads one venue's filters (where the venue can say them anew); true when they changed,
-     * and from then on every price and size follows the new ones. A venue that cannot be read
-     * now leaves the filters as they were: the order that needed them fails as it would have.
-     */
-    const refreshFilters = (role: "maker" | "hedge", why: string): Effect.Effect<boolean> => {
-      const venue: Exchange = role === "maker" ? maker : hedge
-      const refreshInstrument = venue.refreshInstrument
-      if (refreshInstrument === undefined) return Effect.succeed(false)
-      // a reading that fails counts too: it is tried again a minute later, not at every order
-      return Effect.flatMap(now, (ts) => {
-        marketReadAt[role] = ts
-        return refreshInstrument
-      }).pipe(
-        Effect.flatMap((fresh) => {
-          const before = role === "maker" ? makerInstrument : hedgeInstrument
-          const changes = filterChanges(before, fresh)
-          // what the market accepts is taken as read, filters or not
-          const stateChanged = before.trading?.state !== fresh.trading?.state
-          if (role === "maker") makerInstrument = fresh
-          else hedgeInstrument = fresh
-          const stateLine = stateChanged
-            ? Effect.log(`${venueLabel(venue.venue)} ${fresh.symbol} market state ${before.trading?.state ?? "unknown"} → ${fresh.trading?.state ?? "unknown"}`)
-            : Effect.void
-          if (changes.length === 0) return Effect.as(stateLine, false)
-          quantityToCheck = true
-          return Effect.zipRight(stateLine, Effect.logWarning(`${venueLabel(venue.venue)} ${fresh.symbol} filters changed (${why}): ${changes.join(", ")}; trading on the new ones`)).pipe(
-            Effect.zipRight(Effect.flatMap(now, (ts) => observer.filtersChanged?.({ cycle: cycleNow, venue: venue.venue, symbol: fresh.symbol, changes, why, ts }) ?? Effect.void)),
-            Effect.as(true)
-          )
-        }),
-        Effect.catchAll((error) => Effect.as(Effect.logWarning(`could not re-read the ${venueLabel(venue.venue)} filters (${why}): ${error.message}`), false))
-      )
-    }
-
-    /** Re-reads each venue's market last read a minute ago or more (MARKET_READ_EVERY_MS). */
-    const readStaleMarkets = Effect.gen(function*() {
-      const ts = yield* now
-      for (const role of ["hedge", "maker"] as const) {
-        if (readable[role] && ts - marketReadAt[role] >= MARKET_READ_EVERY_MS) yield* refreshFilters(role, "the check every minute")
-      }
-    })
-
-    /** When the next market reading falls due (ms); never where no market can change (a backtest). */
-    const nextMarketReading = () =>
-      Math.min(readable.maker ? marketReadAt.maker : Number.POSITIVE_INFINITY, readable.hedge ? marketReadAt.hedge : Number.POSITIVE_INFINITY) + MARKET_READ_EVERY_MS
+    // the filters and states every order follows, read anew as the venues change them
+    const markets = new VenueMarkets({ maker, hedge }, { maker: yield* maker.instrument, hedge: yield* hedge.instrument }, yield* now, observer, () => cycleNow)
+    yield* validateQuantity(quantity, markets.maker, markets.hedge, (yield* maker.ticker).last)
 
     /** At a cycle's start: trade.quantity checked against filters a venue changed since the last check. */
     const checkQuantityOnNewFilters = Effect.gen(function*() {
-      if (!quantityToCheck) return
+      if (!markets.filtersChangedSinceCheck) return
       // the minimum notional needs a price: a market unreadable now puts the check off to the next cycle
       const ticker = yield* Effect.either(maker.ticker)
       if (Either.isLeft(ticker)) return
-      quantityToCheck = false
-      yield* validateQuantity(quantity, makerInstrument, hedgeInstrument, ticker.right.last).pipe(
+      markets.filtersChangedSinceCheck = false
+      yield* validateQuantity(quantity, markets.maker, markets.hedge, ticker.right.last).pipe(
         Effect.mapError((error) => new StrategyConfigError({ reason: `the venues changed their filters, and ${error.reason}` }))
       )
     })
@@ -218,9 +149,9 @@ export const runHedgeLoop = (params: StrategyParams) =>
         let toldAt = Number.NEGATIVE_INFINITY
         let reason = ""
         while (true) {
-          const closed = notTradingFor(hedgeInstrument, "hedge")
+          const closed = markets.hedgeNotTrading()
           const ts = yield* now
-          const held = { cycle, leg, side, qty, unhedged: exposure.unhedged, asset: hedgeInstrument.base, heldForMs: ts - since, ts }
+          const held = { cycle, leg, side, qty, unhedged: exposure.unhedged, asset: markets.hedge.base, heldForMs: ts - since, ts }
           if (closed === undefined) {
             yield* Effect.log(`${hedgeName} takes market orders again after ${Math.round((ts - since) / 1000)} s: hedging`)
             yield* observer.hedgeHeld?.({ ...held, phase: "resumed", reason }) ?? Effect.void
@@ -229,14 +160,14 @@ export const runHedgeLoop = (params: StrategyParams) =>
           // the trader hears of it at once: unlike a maker order held back, a fill is unhedged meanwhile
           if (reason === "") yield* observer.hedgeHeld?.({ ...held, phase: "held", reason: closed }) ?? Effect.void
           reason = closed
-          if (ts - toldAt >= POSTING_WAIT_NOTICE_MS) {
+          if (ts - toldAt >= WAIT_NOTICE_MS) {
             toldAt = ts
             yield* Effect.logWarning(
-              `hedge ${side} ${formatDecimal(qty)} waits: ${closed}; ${formatDecimal(BigDecimal.abs(exposure.unhedged))} ${hedgeInstrument.base} unhedged meanwhile, the market read every ${MARKET_STATE_RECHECK_MS / 1000} s`
+              `hedge ${side} ${formatDecimal(qty)} waits: ${closed}; ${formatDecimal(BigDecimal.abs(exposure.unhedged))} ${markets.hedge.base} unhedged meanwhile, the market read every ${MARKET_STATE_RECHECK_MS / 1000} s`
             )
           }
           yield* Effect.sleep(MARKET_STATE_RECHECK_MS)
-          yield* refreshFilters("hedge", "a hedge waiting on a market that takes no market orders")
+          yield* markets.read("hedge", "a hedge waiting on a market that takes no market orders")
         }
       })
 
@@ -254,11 +185,11 @@ export const runHedgeLoop = (params: StrategyParams) =>
           // the venue checks min notional at its own price: size against the lowest one we see
           const ticker = yield* hedge.ticker
           const reference = BigDecimal.min(ticker.last, ticker.bid)
-          const planned = exposure.hedgeOrder(hedgeInstrument, reference, pending)
+          const planned = exposure.hedgeOrder(markets.hedge, reference, pending)
           if (planned === undefined) return
-          const order = withinSellable(planned, sellable, hedgeInstrument, reference)
+          const order = withinSellable(planned, sellable, markets.hedge, reference)
           if (order instanceof InsufficientBalance) return yield* new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause: order })
-          if (order !== planned) yield* Effect.logWarning(`hedge sell of ${formatDecimal(planned.qty)} cut to the ${formatDecimal(order.qty)} ${hedgeInstrument.base} the account holds`)
+          if (order !== planned) yield* Effect.logWarning(`hedge sell of ${formatDecimal(planned.qty)} cut to the ${formatDecimal(order.qty)} ${markets.hedge.base} the account holds`)
           const clientId = nextClientId("h")
           const request = { side: order.side, qty: order.qty, clientId }
           const referencePrice = order.side === "buy" ? ticker.ask : ticker.bid
@@ -276,9 +207,9 @@ export const runHedgeLoop = (params: StrategyParams) =>
               ? Effect.void
               : Effect.suspend(() => {
                 filtersRead = true
-                return Effect.map(refreshFilters("hedge", `a hedge was refused: ${error.reason}`), (changed) => {
+                return Effect.map(markets.read("hedge", `a hedge was refused: ${error.reason}`), (changed) => {
                   filtersChanged = changed
-                  marketClosed = waitsForClosedMarket && notTradingFor(hedgeInstrument, "hedge") !== undefined
+                  marketClosed = waitsForClosedMarket && markets.hedgeNotTrading() !== undefined
                 })
               })
           // a spot sell refused for want of balance comes back as what the account holds (src/core/strategy/spot-sell-shortfall.ts)
@@ -292,7 +223,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
                   )
                 )
             },
-            hedgeInstrument,
+            markets.hedge,
             request,
             schedule,
             sellable,
@@ -329,7 +260,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
           })
           yield* reportExposure
           // after the bookkeeping: the journal and the kill switch hear of the hedge first
-          if (BigDecimal.isPositive(executed.filledQty)) yield* logLine(() => hedgeExecutedLine(leg, hedgeName, order, executed, referencePrice, hedgeInstrument))
+          if (BigDecimal.isPositive(executed.filledQty)) yield* logLine(() => hedgeExecutedLine(leg, hedgeName, order, executed, referencePrice, markets.hedge))
           if (BigDecimal.isZero(executed.filledQty)) {
             const cause = new OrderRejected({ venue: hedge.venue, reason: executed.rejectReason ?? `market order ${executed.id} executed nothing (${executed.status})` })
             yield* attemptFailed(cause.message)
@@ -350,81 +281,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
         yield* hedgeNow(cycle, leg, pending())
       })
 
-    /** The venue whose market state (as last read) takes none of the orders a leg needs, and why; undefined when both take them. */
-    const closedMarket = (): { readonly closed: "maker" | "hedge"; readonly text: string } | undefined => {
-      const hedgeClosed = notTradingFor(hedgeInstrument, "hedge")
-      if (hedgeClosed !== undefined) return { closed: "hedge", text: `${hedgeName} cannot take a hedge now (${hedgeClosed})` }
-      const makerClosed = notTradingFor(makerInstrument, "maker")
-      return makerClosed === undefined ? undefined : { closed: "maker", text: `${makerName} ${makerClosed}` }
-    }
-
-    /**
-     * Why the maker order cannot go out now (undefined: it can), given what reading the hedge
-     * venue's market gave; `closed` names the venue whose market state is the reason (none when
-     * the hedge venue could not be read).
-     */
-    const notPostingBecause = (market: Either.Either<unknown, ExchangeError>) =>
-      Either.isLeft(market) ? { closed: undefined, text: `${hedgeName} cannot take a hedge now (${market.left.message})` } : closedMarket()
-    const whyNotPosting = Effect.map(Effect.either(hedge.ticker), notPostingBecause)
-
-    /**
-     * Before a maker order is posted: the hedge venue must be able to take its hedge now (its
-     * market readable, from its stream else over REST, and taking market orders) and the maker
-     * venue its post-only order. An order resting while the hedge venue cannot hedge could fill
-     * with nothing to hedge it on, so the leg holds the order back and checks again every few
-     * seconds, as long as it takes (a closed market's state is read anew every 10 s); a stop ends
-     * the wait.
-     */
-    const awaitVenuesReady = (cycle: number, leg: 1 | 2): Effect.Effect<void> => {
-      // the usual case in as few steps as can be: a backtest asks this at every maker order
-      const check = Effect.flatMap(Effect.either(hedge.ticker), (market) => (notPostingBecause(market) === undefined ? Effect.void : waitForVenues(cycle, leg)))
-      return readable.maker || readable.hedge ? Effect.zipRight(readStaleMarkets, check) : check
-    }
-
-    /** The wait itself: checks every few seconds until both venues can take the orders. */
-    const waitForVenues = (cycle: number, leg: 1 | 2): Effect.Effect<void> =>
-      Effect.gen(function*() {
-        const tag = `[Leg${leg}]`
-        let waitingSince: number | undefined
-        let waitedOn: "maker" | "hedge" = "hedge"
-        let lastReason = ""
-        /** the observer hears of a wait once it has lasted a notice period (a blip is not news), and then of its end */
-        let observed = false
-        let toldAt = Number.NEGATIVE_INFINITY
-        while (true) {
-          let problem = yield* whyNotPosting
-          const ts = yield* now
-          if (problem?.closed !== undefined && ts - marketReadAt[problem.closed] >= MARKET_STATE_RECHECK_MS) {
-            // a market state is as fresh as its last reading: read it again before waiting on it
-            yield* refreshFilters(problem.closed, "a market state that takes no orders")
-            problem = yield* whyNotPosting
-          }
-          if (problem === undefined) {
-            if (waitingSince !== undefined) {
-              const again = waitedOn === "maker" ? `${makerName} takes post-only orders` : `${hedgeName} can take hedges`
-              yield* Effect.log(`${tag} ${again} again after ${Math.round((ts - waitingSince) / 1000)} s: posting`)
-              if (observed) yield* observer.postingHeld?.({ phase: "resumed", cycle, leg, reason: lastReason, heldForMs: ts - waitingSince, ts }) ?? Effect.void
-            }
-            return
-          }
-          waitingSince ??= ts
-          waitedOn = problem.closed ?? "hedge"
-          lastReason = problem.text
-          if (!observed && ts - waitingSince >= POSTING_WAIT_NOTICE_MS) {
-            observed = true
-            yield* observer.postingHeld?.({ phase: "held", cycle, leg, reason: problem.text, heldForMs: ts - waitingSince, ts }) ?? Effect.void
-          }
-          if (ts - toldAt >= POSTING_WAIT_NOTICE_MS) {
-            toldAt = ts
-            yield* Effect.logWarning(
-              `${tag} not posting on ${makerName}: ${problem.text}${ts > waitingSince ? ` for ${Math.round((ts - waitingSince) / 1000)} s` : ""}; checking again every ${
-                POSTING_RECHECK_MS / 1000
-              } s`
-            )
-          }
-          yield* Effect.sleep(POSTING_RECHECK_MS)
-        }
-      })
+    const awaitVenuesReady = postingGate(maker, hedge, markets, observer)
 
     /** One maker leg of `quantity`: post, watch, cancel-and-repost after first_wait, hedging each fill. */
     const makerLeg = (cycle: number, leg: 1 | 2, side: Side, quantity: Decimal) =>
@@ -440,17 +297,17 @@ export const runHedgeLoop = (params: StrategyParams) =>
         while (BigDecimal.lessThan(filled, quantity)) {
           const left = BigDecimal.subtract(quantity, filled)
           // on the venue's step: only a step changed during the leg can leave the rest off it
-          const remaining = floorQty(makerInstrument, left)
-          if (!BigDecimal.isPositive(remaining) || BigDecimal.lessThan(remaining, makerInstrument.minQty)) {
+          const remaining = floorQty(markets.maker, left)
+          if (!BigDecimal.isPositive(remaining) || BigDecimal.lessThan(remaining, markets.maker.minQty)) {
             // no order can trade it: the leg ends, its fills hedged as always
             yield* Effect.logWarning(
-              `${tag} the leg's last ${formatDecimal(left)} is below the ${makerName} step or minimum order size (${formatDecimal(makerInstrument.stepSize)}, ${formatDecimal(makerInstrument.minQty)}): the leg ends with ${formatDecimal(filled)} filled`
+              `${tag} the leg's last ${formatDecimal(left)} is below the ${makerName} step or minimum order size (${formatDecimal(markets.maker.stepSize)}, ${formatDecimal(markets.maker.minQty)}): the leg ends with ${formatDecimal(filled)} filled`
             )
             break
           }
           yield* awaitVenuesReady(cycle, leg)
           const ticker = yield* maker.ticker
-          const price = limitPrice(makerInstrument, side, ticker.last, ticker.bid, ticker.ask, params.offsetPercent)
+          const price = limitPrice(markets.maker, side, ticker.last, ticker.bid, ticker.ask, params.offsetPercent)
           yield* logLine(() => `${tag} ${makerName} limit ${side} price: ${formatDecimal(price)} (from last price ${formatDecimal(ticker.last)})`)
           const request = { side, price, qty: remaining, postOnly: true, timeInForce: "GTC" as const, clientId: nextClientId("m") }
           yield* Ref.set(working, Option.some({ clientId: request.clientId }))
@@ -463,9 +320,9 @@ export const runHedgeLoop = (params: StrategyParams) =>
               // any other refusal may be the venue's new filters: priced and sized anew if they changed,
               // or a market that no longer takes it: the leg waits for it to reopen; else it is tried
               // again a few times (the market may have reopened before the reading) and then stands
-              return Effect.flatMap(refreshFilters("maker", `an order was refused: ${error.reason}`), (changed) => {
+              return Effect.flatMap(markets.read("maker", `an order was refused: ${error.reason}`), (changed) => {
                 if (changed) return Effect.as(Effect.log(`${tag} re-pricing on the new ${makerName} filters`), Option.none<Order>())
-                if (closedMarket() !== undefined) return Effect.succeed(Option.none<Order>())
+                if (markets.closed() !== undefined) return Effect.succeed(Option.none<Order>())
                 unexplainedRefusals += 1
                 if (unexplainedRefusals >= MAKER_REFUSAL_TRIES) return Effect.fail(error)
                 return Effect.as(
@@ -502,10 +359,10 @@ export const runHedgeLoop = (params: StrategyParams) =>
             if (left <= 0) break
             // a resting order is a fill waiting to happen: the markets are read every minute
             // meanwhile, and the order is withdrawn once a fill could not be hedged
-            const readingIn = nextMarketReading() - ts
+            const readingIn = markets.nextReading() - ts
             if (readingIn <= 0) {
-              yield* readStaleMarkets
-              closedWhileResting = closedMarket()?.text
+              yield* markets.readStale
+              closedWhileResting = markets.closed()?.text
               if (closedWhileResting !== undefined) break
               continue
             }
@@ -629,7 +486,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
       let legs = 0
       // flat (the usual start): no price is read
       while (!BigDecimal.isZero(left)) {
-        const leg = unwindLeg(left, quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last)
+        const leg = unwindLeg(left, quantity, markets.maker, markets.hedge, (yield* maker.ticker).last)
         if (leg === undefined) break
         if (legs > 0) {
           yield* Effect.log(`sleeping ${params.betweenLegsSleepMs / 1000} s...`)
