@@ -12,7 +12,7 @@ import { checkFilters, type Instrument } from "../../src/core/domain/instrument"
 import { type Fill, isOpenStatus, type Order, type OrderUpdate, type Side, type TimeInForce } from "../../src/core/domain/order"
 import type { Venue } from "../../src/core/domain/venue"
 import type { Faults, HttpFault, LocalAccounts, LocalMarketEvent, LocalOrderRef, LocalVenue, SocketFault } from "../../src/sim/local-exchange/types"
-import { withFilterChange } from "../../src/sim/local-exchange/venue-book"
+import { withFilterChange } from "../../src/sim/local-exchange/filter-change"
 
 export const V1_KEY = { apiKey: "test-aster-api-key", apiSecret: "test-aster-api-secret" }
 /** the reference's V3 demo wallet (its signer key is public test data) */

@@ -12,7 +12,7 @@ import type { Instrument } from "../../src/core/domain/instrument"
 import type { Fill, Order, OrderUpdate, Side } from "../../src/core/domain/order"
 import { engineFilters, type SimOrder, VenueEngine } from "../../src/sim/engine"
 import type { LocalFunding, LocalMarketEvent, LocalOrderRef, LocalVenue } from "../../src/sim/local-exchange/types"
-import { changedFilters } from "../../src/sim/local-exchange/venue-book"
+import { changedFilters } from "../../src/sim/local-exchange/filter-change"
 import { linearImpact } from "../../src/sim/models/impact"
 import { conservativeQueue } from "../../src/sim/models/queue"
 

@@ -25,11 +25,12 @@ import { openTickFile, type TickFile } from "../tickstore/reader"
 import type { StoredInstrument } from "../tickstore/types"
 import { defaultAccounts, type LocalAccountBook } from "./accounts"
 import { filterKeyOf, noFaults } from "./faults"
+import { filterChangeProblems } from "./filter-change"
 import { unknownStateProblem } from "./market-states"
 import { startTickFeed, type TickReplay } from "./market-feed"
 import { type LocalServerError, type LocalServerUrls, startLocalServers } from "./server"
 import type { Faults, LocalVenue, MarketChangeTrigger, PlannedMarketChange } from "./types"
-import { filterChangeProblems, type LocalVenueBook, makeLocalVenue } from "./venue-book"
+import { type LocalVenueBook, makeLocalVenue } from "./venue-book"
 
 export class LocalExchangeError extends Data.TaggedError("LocalExchangeError")<{ readonly reason: string }> {
   override get message() {

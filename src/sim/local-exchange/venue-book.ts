@@ -33,8 +33,9 @@
  * - the mark is the mid of the replayed quote; the index price is reported equal to it.
  *
  * The filters (tick, step, minimum quantity and notional) may change while the venue runs
- * (`changeFilters`), as a real venue's sometimes do: orders entered from then on are checked
- * against the new ones, resting orders stay on the book as they are.
+ * (`changeFilters`, its values checked in filter-change.ts), as a real venue's sometimes do:
+ * orders entered from then on are checked against the new ones, resting orders stay on the book
+ * as they are.
  *
  * So may the market state (`changeMarketState`, in the venue's own words: market-states.ts),
  * carried as the instrument's `trading` (a book starts open: Open on Backpack, TRADING on Aster,
@@ -47,15 +48,16 @@ import { BigDecimal } from "effect"
 import { feeValuation } from "../../core/accounting/fee-value"
 import { type FundingPayment, Ledger } from "../../core/accounting/ledger"
 import type { Balance } from "../../core/domain/account"
-import { type Decimal, decimal, divideToScale, formatDecimal, fromUnits, toUnits, ZERO } from "../../core/domain/decimal"
+import { type Decimal, decimal, divideToScale, fromUnits, toUnits, ZERO } from "../../core/domain/decimal"
 import { checkFilters, type Instrument, type MarketTrading } from "../../core/domain/instrument"
 import type { Fill, Order, OrderUpdate, Side, TimeInForce } from "../../core/domain/order"
 import { engineFilters, type SimOrder, VenueEngine } from "../engine"
 import { type ImpactModel, linearImpact } from "../models/impact"
 import { conservativeQueue, type QueueModel } from "../models/queue"
 import type { DepthLevels } from "../tickstore/types"
+import { changedFilters } from "./filter-change"
 import { marketRefusal, marketTradingOf, openStateOf, type OrderKind, takesNoOrders } from "./market-states"
-import type { LocalFilterChange, LocalFunding, LocalFundingEvent, LocalMarketEvent, LocalOrderRef, LocalTicker, LocalVenue } from "./types"
+import type { LocalFunding, LocalFundingEvent, LocalMarketEvent, LocalOrderRef, LocalTicker, LocalVenue } from "./types"
 
 /** What a market feed (tick file or test script) drives: prices and quantities in the book's units, times in µs. */
 export interface MarketSink {
@@ -172,64 +174,6 @@ const unitsOrInvalid = (value: Decimal, scale: number): number => {
   } catch {
     return -1
   }
-}
-
-/** Each filter: the units it is counted in (their decimals from the book's scales), whether it may be zero. */
-const FILTER_UNITS = {
-  tickSize: { units: "price", decimals: (p: number, _q: number) => p, zero: false },
-  stepSize: { units: "quantity", decimals: (_p: number, q: number) => q, zero: false },
-  minQty: { units: "quantity", decimals: (_p: number, q: number) => q, zero: true },
-  minNotional: { units: "notional", decimals: (p: number, q: number) => p + q, zero: true }
-} as const
-
-export interface FilterProblem {
-  readonly field: keyof LocalFilterChange
-  /** the value as given */
-  readonly value: string
-  /** what is wrong with it, e.g. "is finer than the venue's price units (4 decimals)" */
-  readonly reason: string
-}
-
-/**
- * Why a venue of these scales cannot take these filter values (empty: it can): each must be a
- * whole number of its units (price × 10^priceScale, quantity × 10^qtyScale, notional in both)
- * that the engine can count in, a tick or step positive, a minimum not negative.
- */
-export const filterChangeProblems = (change: LocalFilterChange, priceScale: number, qtyScale: number): ReadonlyArray<FilterProblem> => {
-  const problems: Array<FilterProblem> = []
-  for (const field of Object.keys(FILTER_UNITS) as Array<keyof LocalFilterChange>) {
-    const value = change[field]
-    if (value === undefined) continue
-    const { units, decimals: decimalsOf, zero } = FILTER_UNITS[field]
-    const decimals = decimalsOf(priceScale, qtyScale)
-    const reason = BigDecimal.isNegative(value) || (!zero && BigDecimal.isZero(value))
-      ? `must be ${zero ? "0 or more" : "positive"}`
-      : BigDecimal.normalize(value).scale > decimals
-      ? `is finer than the venue's ${units} units (${decimals} decimals)`
-      // the engine counts prices and quantities in safe integers (notionals in bigints)
-      : field !== "minNotional" && toUnits(value, decimals) > BigInt(Number.MAX_SAFE_INTEGER)
-      ? `is too large for the venue's ${units} units`
-      : undefined
-    if (reason !== undefined) problems.push({ field, value: formatDecimal(value), reason })
-  }
-  return problems
-}
-
-/** `instrument` with the filters `change` gives; those it leaves out stay as they are. */
-export const withFilterChange = (instrument: Instrument, change: LocalFilterChange): Instrument => ({
-  ...instrument,
-  tickSize: change.tickSize ?? instrument.tickSize,
-  stepSize: change.stepSize ?? instrument.stepSize,
-  minQty: change.minQty ?? instrument.minQty,
-  minNotional: change.minNotional ?? instrument.minNotional
-})
-
-/** `instrument` with `change` applied, on a venue of these scales; throws naming each value the venue cannot take. */
-export const changedFilters = (instrument: Instrument, change: LocalFilterChange, priceScale: number, qtyScale: number): Instrument => {
-  const problems = filterChangeProblems(change, priceScale, qtyScale)
-  if (problems.length > 0)
-    throw new Error(`${instrument.venue} ${instrument.symbol}: cannot change the filters: ${problems.map((p) => `${p.field} ${p.value} ${p.reason}`).join("; ")}`)
-  return withFilterChange(instrument, change)
 }
 
 export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
