@@ -6,7 +6,8 @@
  * 2. settle what an earlier process left in doubt: every request it journalled without a known
  *    outcome is looked up by client id (found: recorded, with its fills; not found: it never
  *    arrived), so nothing is ever sent twice; the fills a killed run knew of only by an order's
- *    filled quantity are read from the venues' histories, and the run is closed as killed;
+ *    filled quantity are read from the venues' histories, and the run is closed as killed
+ *    (`journal-settlement.ts`);
  * 3. reconcile: cancel our stale orders, hedge a cross-venue imbalance (or refuse to trade); then
  *    refuse to trade if a kill-switch limit is already reached (risk.max_loss_per_day counting
  *    the journal's earlier runs of the last 24 hours);
@@ -24,7 +25,6 @@ import { backpackClientId } from "../adapters/backpack/client"
 import type { HedgeConfig } from "../core/config/config"
 import { formatDecimal, ZERO } from "../core/domain/decimal"
 import { mid } from "../core/domain/market"
-import { isOpenStatus, type Order } from "../core/domain/order"
 import type { ExchangeError } from "../core/errors"
 import { type Venue, venueLabel } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
@@ -32,10 +32,12 @@ import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy
 import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
 import type { RunReport } from "../core/report/report"
-import { JournalError, type JournalService, KILLED, openJournal, type Run, type RunKind } from "./journal"
+import { JournalError, type JournalService, openJournal, type RunKind } from "./journal"
 import { makeFillBackfill } from "./fill-backfill"
+import { collectFunding, fundingWatcher } from "./funding-collector"
 import { baseFeeFloatVerdict, firstSellFundingVerdict, hedgeFundingVerdict } from "./funding-checks"
 import { guardJournal } from "./journal-guard"
+import { closeKilledRuns, completeFills, completeFillsOfRun, mustWrite, recordHedgeOutcome, settleRequestsInDoubt, venueOf } from "./journal-settlement"
 import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
 import { reportFromJournal } from "./journal-report"
 import { type RecordingError, type RecordingOptions, type RecordingSummary, startMarketRecording } from "./market-recorder"
@@ -120,125 +122,7 @@ export class RunStopped extends Data.TaggedError("RunStopped")<{ readonly outcom
 }
 
 const QUIET_AFTER_STOP = Duration.millis(500)
-/** how long after a funding time its payment is read from the venue's history */
-const FUNDING_BOOKING_DELAY_MS = 60_000
 const HEDGE_STREAM_POLL = Duration.seconds(1)
-
-/** Journal calls that fail here are defects: before trading a run cannot start unrecorded, and mid-run the guard answers for every write. */
-const mustWrite = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.orDie(effect)
-
-/**
- * Fills the journal lacks for an order (the stream missed them, or the process died first), read
- * from `venue`'s history (none when this config does not trade there). True when the journal then
- * holds the order's whole filled quantity.
- */
-const completeFills = (journal: JournalService, venue: Exchange | undefined, runId: number, order: Order) =>
-  Effect.gen(function*() {
-    if (!BigDecimal.isPositive(order.filledQty)) return true
-    const journalled = yield* mustWrite(journal.filledQty(order.venue, order.id))
-    if (!BigDecimal.lessThan(journalled, order.filledQty)) return true
-    if (venue?.orderFills === undefined) return false
-    let added = 0
-    let addedQty = ZERO
-    for (const fill of yield* venue.orderFills(order)) {
-      if (!(yield* mustWrite(journal.recordFill(runId, fill)))) continue
-      added += 1
-      addedQty = BigDecimal.sum(addedQty, fill.qty)
-    }
-    if (added > 0) yield* Effect.log(`journal: ${added} fill(s) of ${order.venue} order ${order.id} read from the venue's history`)
-    return !BigDecimal.lessThan(BigDecimal.sum(journalled, addedQty), order.filledQty)
-  }).pipe(Effect.catchAll((error) => Effect.as(Effect.logWarning(`journal: could not read the fills of ${order.venue} order ${order.id}: ${error.message}`), false)))
-
-/** A hedge settled outside the strategy (at start-up, or after a restart) from the venue's order. */
-const recordHedgeOutcome = (journal: JournalService, clientId: string, runId: number, order: Order, state: "done" | "failed" = "done") =>
-  Effect.flatMap(Clock.currentTimeMillis, (ts) =>
-    mustWrite(journal.recordHedge({
-      clientId,
-      runId,
-      side: order.side,
-      qty: order.qty,
-      executedQty: order.filledQty,
-      executedQuote: order.filledQuote,
-      ts,
-      state
-    })))
-
-/** The one of the run's venues that `venue` names, if either does. */
-const venueOf = (venues: Venues, venue: string): Exchange | undefined =>
-  venue === venues.maker.venue ? venues.maker : venue === venues.hedge.venue ? venues.hedge : undefined
-
-/**
- * Every request of the runs `of` chooses journalled without a known outcome is looked up by its
- * client id. Found: the order (and its fills) is recorded, a hedge among them marked done.
- * Not found: it never reached the venue; recorded as such so it is never looked up again.
- * A hedge whose order the journal already knows (its reply or stream message was recorded, but
- * not the hedge's result) is settled from that record. Step 2 does it for the runs before this
- * one (`when` "restart"), the end of a run for its own (`when` "stopping": a reply cut short by
- * the stop).
- */
-const settleRequestsInDoubt = (journal: JournalService, of: (runId: number) => boolean, venues: Venues, when: "restart" | "stopping") =>
-  Effect.gen(function*() {
-    const pending = (yield* mustWrite(journal.pendingIntents())).filter((p) => of(p.runId) && p.kind !== "cancel")
-    for (const intent of pending) {
-      const venue = venueOf(venues, intent.venue)
-      if (venue === undefined) {
-        yield* Effect.logWarning(`${when}: intent ${intent.clientId} is for ${intent.venue}, which this config does not trade: left as it is`)
-        continue
-      }
-      const found = yield* venue.queryOrder({ clientId: intent.clientId }).pipe(
-        Effect.map(Option.some),
-        Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<Order>()))
-      )
-      if (Option.isNone(found)) {
-        const ts = yield* Clock.currentTimeMillis
-        yield* mustWrite(journal.recordIntentRefused(intent.clientId, `not found at the venue ${when === "restart" ? "after a restart" : "as the run stopped"}: the request never arrived`, ts))
-        yield* Effect.log(`${when}: ${intent.kind} ${intent.clientId} on ${intent.venue} never arrived`)
-        continue
-      }
-      const order = found.value
-      yield* Effect.log(`${when}: ${intent.kind} ${intent.clientId} on ${intent.venue} is order ${order.id}, ${order.status}, ${formatDecimal(order.filledQty)} filled`)
-      yield* completeFills(journal, venue, intent.runId, order)
-      if (intent.kind === "market") yield* recordHedgeOutcome(journal, intent.clientId, intent.runId, order)
-    }
-    const looked = new Set(pending.map((p) => p.clientId))
-    const inDoubt = (yield* mustWrite(journal.hedgesInDoubt())).filter((h) => of(h.runId) && !looked.has(h.clientId))
-    for (const hedge of inDoubt) {
-      const venue = venueOf(venues, hedge.order.pipe(Option.map((o) => o.venue), Option.getOrElse(() => venues.hedge.venue)))
-      if (Option.isNone(hedge.order) || venue === undefined || isOpenStatus(hedge.order.value.status)) continue
-      const order = hedge.order.value
-      yield* Effect.log(`${when}: hedge ${hedge.clientId} is order ${order.id} on ${order.venue}, ${order.status}, ${formatDecimal(order.filledQty)} filled (from the journal)`)
-      yield* completeFills(journal, venue, hedge.runId, order)
-      yield* recordHedgeOutcome(journal, hedge.clientId, hedge.runId, order)
-    }
-    return pending.length + inDoubt.length
-  })
-
-/**
- * The venue's funding payments since the run started, into the journal and the kill switch's
- * PnL; returns how many were new. A venue without a funding history (spot) has none; a paper venue reports its simulated payments.
- */
-const collectFunding = (journal: JournalService, runId: number, venue: Exchange, guard: RiskGuard, sinceMs: number) =>
-  Effect.gen(function*() {
-    if (venue.fundingPayments === undefined) return 0
-    let added = 0
-    for (const payment of yield* venue.fundingPayments(sinceMs)) {
-      if (!(yield* mustWrite(journal.recordFunding(runId, payment)))) continue
-      added += 1
-      yield* guard.recordFunding(payment.venue, payment.amount, payment.ts)
-      yield* Effect.log(`funding on ${payment.venue} at ${new Date(payment.ts).toISOString()}: ${formatDecimal(payment.amount)} (rate ${formatDecimal(payment.rate)})`)
-    }
-    return added
-  }).pipe(Effect.catchAll((error) => Effect.as(Effect.logWarning(`funding history of ${venue.venue}: ${error.message}`), 0)))
-
-/** Reads the funding history a minute after each of the venue's funding times (the venues book it late). */
-const fundingWatcher = (journal: JournalService, runId: number, venue: Exchange, guard: RiskGuard, sinceMs: number) =>
-  Effect.forever(Effect.gen(function*() {
-    const next = yield* venue.nextFundingTime.pipe(Effect.orElseSucceed(() => Option.none<number>()))
-    if (Option.isNone(next)) return yield* Effect.sleep(Duration.minutes(10))
-    const now = yield* Clock.currentTimeMillis
-    yield* Effect.sleep(Math.max(0, next.value - now) + FUNDING_BOOKING_DELAY_MS)
-    yield* collectFunding(journal, runId, venue, guard, sinceMs)
-  }))
 
 /** What the journal's fills on `venue` added to the position there, signed (`--check` reads it too). */
 export const journalledNetQty = (journal: JournalService, venue: Venue) => mustWrite(journal.netFilledQty(venue))
@@ -258,45 +142,6 @@ const spotBaseline = (journal: JournalService, hedge: Exchange) =>
   Effect.gen(function*() {
     const held = (yield* hedge.position).qty
     return BigDecimal.normalize(BigDecimal.subtract(held, yield* journalledNetQty(journal, hedge.venue)))
-  })
-
-/**
- * The fills the journal lacks for every order of run `runId`, read from the venues' histories;
- * returns the orders whose fills the journal still lacks.
- */
-const completeFillsOfRun = (journal: JournalService, runId: number, venues: Venues) =>
-  Effect.gen(function*() {
-    const lacking: Array<Order> = []
-    // only the orders the journal holds too few fills for: a run of weeks placed hundreds of thousands
-    for (const order of yield* mustWrite(journal.ordersShortOfFills(runId))) {
-      if (!(yield* completeFills(journal, venueOf(venues, order.venue), runId, order))) lacking.push(order)
-    }
-    return lacking
-  })
-
-/**
- * A run that ended completed its orders' fills (see the end of `runLive`); one killed first may
- * have known an order filled (its reply, a resync after a reconnection) without the fill
- * messages: those fills are read from the venue's history now, before the new run counts anything.
- * Each such run (`killed`) whose fills are then complete is closed as killed, at the last thing it
- * journalled, so that no later start reads its orders again; one whose venue history still lags
- * stays open for the next start.
- */
-const closeKilledRuns = (journal: JournalService, runId: number, killed: ReadonlyArray<Run>, venues: Venues) =>
-  Effect.gen(function*() {
-    if (killed.length === 0) return
-    for (const run of killed) {
-      const lacking = yield* completeFillsOfRun(journal, run.id, venues)
-      if (lacking.length > 0) {
-        yield* Effect.logWarning(
-          `restart: run ${run.id} stays open: ${lacking.map((o) => `${o.venue} order ${o.id}`).join(", ")} filled more than the journal holds (the venue's history lags, or this config does not trade there); the next start reads it again`
-        )
-        continue
-      }
-      const endedAt = Option.getOrElse(yield* mustWrite(journal.lastActivity(run.id)), () => run.startedAt)
-      yield* mustWrite(journal.endRun(run.id, { endedAt, outcome: KILLED, message: `the process stopped without closing the run (killed or crashed); run ${runId}'s start completed its fills` }))
-      yield* Effect.log(`restart: run ${run.id} closed as killed (its last record at ${new Date(endedAt).toISOString()})`)
-    }
   })
 
 const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } => {
