@@ -12,7 +12,7 @@
  * cancelled and any residual hedged before the loop stops; a start first unwinds the hedged pair a
  * stop between the legs left.
  */
-import { BigDecimal, Data, Effect, Either, Option, Ref, Schedule } from "effect"
+import { BigDecimal, Clock, Data, Effect, Either, Option, Ref, Schedule } from "effect"
 import type { HedgeConfig } from "../config/config"
 import { type Decimal, decimal, decimalsOf, divideToScale, formatDecimal, roundToStep, ZERO } from "../domain/decimal"
 import { floorQty, type Instrument, passivePrice } from "../domain/instrument"
@@ -77,7 +77,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
     const observer = yield* StrategyObserver
     const makerName = venueLabel(maker.venue)
     const hedgeName = venueLabel(hedge.venue)
-    const now = Effect.clockWith((clock) => clock.currentTimeMillis)
+    const now = Clock.currentTimeMillis
 
     const quantity = params.quantity
     /** the cycle under way (0: the unwind before the first), for what the observer is told */

@@ -4,7 +4,7 @@
  * the maker venue its post-only order. An order resting while the hedge venue cannot hedge could
  * fill with nothing to hedge it on, so the leg holds the order back until both can.
  */
-import { Effect, Either } from "effect"
+import { Clock, Effect, Either } from "effect"
 import { venueLabel } from "../domain/venue"
 import type { ExchangeError } from "../errors"
 import type { Exchange } from "../exchange"
@@ -18,7 +18,7 @@ const POSTING_RECHECK_MS = 5_000
 export const postingGate = (maker: Exchange, hedge: Exchange, markets: VenueMarkets, observer: StrategyObserverService) => {
   const makerName = venueLabel(maker.venue)
   const hedgeName = venueLabel(hedge.venue)
-  const now = Effect.clockWith((clock) => clock.currentTimeMillis)
+  const now = Clock.currentTimeMillis
 
   /**
    * Why the maker order cannot go out now (undefined: it can), given what reading the hedge

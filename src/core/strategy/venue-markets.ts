@@ -6,7 +6,7 @@
  * on a market that takes no orders. A backtest's venues cannot be read anew: their markets never
  * change, and nothing here ever asks them.
  */
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
 import { filterChanges, type Instrument, notTradingFor } from "../domain/instrument"
 import { venueLabel } from "../domain/venue"
 import type { Exchange } from "../exchange"
@@ -92,7 +92,7 @@ export class VenueMarkets {
     if (refreshInstrument === undefined) return Effect.succeed(false)
     const name = venueLabel(venue.venue)
     // a reading that fails counts too: it is tried again a minute later, not at every order
-    return Effect.clockWith((clock) => clock.currentTimeMillis).pipe(
+    return Clock.currentTimeMillis.pipe(
       Effect.flatMap((ts) => {
         this.readAt[role] = ts
         return refreshInstrument
@@ -110,7 +110,7 @@ export class VenueMarkets {
         this.filtersChangedSinceCheck = true
         return Effect.zipRight(stateLine, Effect.logWarning(`${name} ${fresh.symbol} filters changed (${why}): ${changes.join(", ")}; trading on the new ones`)).pipe(
           Effect.zipRight(
-            Effect.clockWith((clock) => clock.currentTimeMillis).pipe(
+            Clock.currentTimeMillis.pipe(
               Effect.flatMap((ts) => this.observer.filtersChanged?.({ cycle: this.cycleNow(), venue: venue.venue, symbol: fresh.symbol, changes, why, ts }) ?? Effect.void)
             )
           ),
@@ -122,14 +122,12 @@ export class VenueMarkets {
   }
 
   /** Re-reads each venue's market last read a minute ago or more (MARKET_READ_EVERY_MS). */
-  readonly readStale: Effect.Effect<void> = Effect.suspend(() =>
-    Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (ts) =>
-      Effect.forEach(
-        (["hedge", "maker"] as const).filter((role) => this.readable[role] && ts - this.readAt[role] >= MARKET_READ_EVERY_MS),
-        (role) => this.read(role, "the check every minute"),
-        { discard: true }
-      ))
-  )
+  readonly readStale: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (ts) =>
+    Effect.forEach(
+      (["hedge", "maker"] as const).filter((role) => this.readable[role] && ts - this.readAt[role] >= MARKET_READ_EVERY_MS),
+      (role) => this.read(role, "the check every minute"),
+      { discard: true }
+    ))
 
   /** When the next market reading falls due (ms); never where no market can change (a backtest). */
   nextReading(): number {
