@@ -5,12 +5,12 @@
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect, Exit, Logger, Option, Redacted, Scope } from "effect"
-import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import type { AlertParams } from "../src/core/config/config"
 import { type Alert, makeWebhookAlerts, webhookBody } from "../src/live/alerts"
+import { runCommand } from "./support/run-command"
 import { tempDir } from "./support/scripted-market"
 import { startWebhookServer, type WebhookServer } from "./support/webhook-server"
 
@@ -171,11 +171,7 @@ describe("webhook delivery", () => {
 })
 
 describe("npm run live -- CONFIG --test-alert", () => {
-  const runLiveCli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, ["--import", "tsx", "src/cli/live.ts", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ...env } }, (error, stdout, stderr) =>
-        resolve({ code: error === null ? 0 : (error.code as number | null), stdout, stderr }))
-    })
+  const runLiveCli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => runCommand("src/cli/live.ts", args, env)
   const configWith = (alerts: string) => {
     const file = path.join(tempDir(), "hedge.yaml")
     fs.writeFileSync(file, `${fs.readFileSync("config/hedge_futures.example.yaml", "utf8")}${alerts}`, { mode: 0o600 })

@@ -4,13 +4,13 @@
  * in hedge-loop.test.ts: submit/cancel/response 10 ms, feed 5 ms.
  */
 import { Effect } from "effect"
-import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { runBacktest } from "../src/sim/backtest"
 import { testConfig } from "./support/config"
 import { pnlFromListedCashFlows } from "./support/reconcile"
+import { runCommand } from "./support/run-command"
 import { type ScriptedTick, T0, tempDir, writeScript } from "./support/scripted-market"
 
 /** Both venues quoted every second (Backpack 1.9990/2.0010, Aster 1.9995/2.0005); last 2.0000 at 0.5 s; 110 bought at 2.0020 at 3 s fills a sell of 10 there (100 ahead). */
@@ -100,7 +100,7 @@ describe("kill switch in a backtest", () => {
     expect(comparable(wide.report)).toEqual(comparable(unguarded.report))
   })
 
-  it("exits 3 from the command line, the report written; --no-kill-switch runs past the limit", () => {
+  it("exits 3 from the command line, the report written; --no-kill-switch runs past the limit", async () => {
     const dir = tempDir()
     const db = writeScript(oneFill(60))
     const config = path.join(dir, "tight.yaml")
@@ -108,13 +108,13 @@ describe("kill switch in a backtest", () => {
       .replace("offset_percent: 0.2", "offset_percent: 0.1")
       .replace(/aster:\n(\s+)maker_fee/, "aster:\n$1market_reject_probability: 1\n$1maker_fee"))
     const out = path.join(dir, "report.json")
-    const cli = (...args: Array<string>) => spawnSync(process.execPath, ["--import", "tsx", "src/cli/backtest.ts", db, "--config", config, "--quiet", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } })
-    const stopped = cli("--report-json", out)
+    const cli = (...args: Array<string>) => runCommand("src/cli/backtest.ts", [db, "--config", config, "--quiet", ...args])
+    const stopped = await cli("--report-json", out)
     expect(stopped.stderr).toMatch(/^error: stopped at .*: kill switch \(risk\.max_consecutive_hedge_failures\): consecutive failed hedge attempts is 1, the limit is 1 \(the report above runs until then; --no-kill-switch runs past the limits\)$/m)
-    expect(stopped.status).toBe(3)
+    expect(stopped.code).toBe(3)
     expect(JSON.parse(fs.readFileSync(out, "utf8")).run.outcome).toBe("kill-switch")
-    const past = cli("--no-kill-switch")
+    const past = await cli("--no-kill-switch")
     expect(past.stdout).not.toMatch(/kill-switch/)
-    expect(past.status).not.toBe(3)
+    expect(past.code).not.toBe(3)
   })
 })

@@ -3,9 +3,9 @@
  * first), in order, stamped with the time they were logged at, and none is lost at exit.
  */
 import { Effect, Logger } from "effect"
-import { spawnSync } from "node:child_process"
 import { describe, expect, it } from "vitest"
 import { makeDeferredLogger } from "../src/live/deferred-logger"
+import { runNode } from "./support/run-command"
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 
@@ -42,7 +42,7 @@ describe("deferred logger", () => {
     expect(written.map((line) => line.slice(25))).toEqual(["last line"])
   })
 
-  it("lines pending when the process exits are written on its way out", () => {
+  it("lines pending when the process exits are written on its way out", async () => {
     const script = `
       const { Effect, Logger } = await import("effect")
       const { makeDeferredLogger } = await import("./src/live/deferred-logger.ts")
@@ -50,8 +50,8 @@ describe("deferred logger", () => {
       Effect.runSync(Effect.log("stopping: flat across venues").pipe(Effect.provide(Logger.replace(Logger.defaultLogger, deferred.logger))))
       process.exit(3)
     `
-    const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8" })
-    expect(child.status, child.stderr).toBe(3)
+    const child = await runNode(["--import", "tsx", "--input-type=module", "-e", script])
+    expect(child.code, child.stderr).toBe(3)
     expect(child.stdout).toMatch(/level=INFO fiber=#\d+ message="stopping: flat across venues"\n$/)
   })
 })

@@ -4,7 +4,6 @@
  */
 import Database from "better-sqlite3"
 import { BigDecimal, Cause, Duration, Effect, Exit, Fiber, Option, Schema, Scope, TestClock, TestContext } from "effect"
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -21,6 +20,7 @@ import { money } from "../src/live/run-progress"
 import { testConfig } from "./support/config"
 import { fillOf } from "./support/fills"
 import { pnlFromListedCashFlows } from "./support/reconcile"
+import { type CommandResult, runCommand } from "./support/run-command"
 import { tempDir } from "./support/scripted-market"
 
 const T0 = 1_758_675_600_000
@@ -164,33 +164,19 @@ const writeRun = (journal: JournalService, plan: RunPlan): number => {
 // ---------------------------------------------------------------------------------------------
 // the CLI, as a user runs it: started once, concurrently, while the other tests run
 
-interface CliResult {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-const cli = (args: ReadonlyArray<string>): Promise<CliResult> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/report.ts", ...args], { env: { ...process.env, NO_COLOR: "1" } })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-  })
+const cli = (args: ReadonlyArray<string>): Promise<CommandResult> => runCommand("src/cli/report.ts", args)
 const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m)
 
 const cliCases = {} as {
   journal: string
   json: string
-  ok: Promise<CliResult>
-  missing: Promise<CliResult>
+  ok: Promise<CommandResult>
+  missing: Promise<CommandResult>
   missingPath: string
-  foreign: Promise<CliResult>
+  foreign: Promise<CommandResult>
   foreignPath: string
-  window: Promise<CliResult>
-  badSince: Promise<CliResult>
+  window: Promise<CommandResult>
+  badSince: Promise<CommandResult>
 }
 
 // three processes (each loads effect and tsx: seconds of CPU), run side by side

@@ -5,7 +5,6 @@
 import Database from "better-sqlite3"
 import { BigDecimal, Cause, Effect, Exit, Logger, Option, Scope } from "effect"
 import fc from "fast-check"
-import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -29,6 +28,7 @@ import {
 } from "../src/live/journal"
 import { drainUpdates, journaled, journalObserver } from "../src/live/journaled-exchange"
 import { testConfig } from "./support/config"
+import { runNode } from "./support/run-command"
 import { tempDir } from "./support/scripted-market"
 
 const T0 = 1_758_675_600_000
@@ -291,7 +291,7 @@ describe("journal file", () => {
     }
   })
 
-  it("survives the death of the process that wrote it (kill -9 right after a write)", () => {
+  it("survives the death of the process that wrote it (kill -9 right after a write)", async () => {
     const file = newFile()
     const script = `
       const { Effect, Scope } = await import("effect")
@@ -308,10 +308,7 @@ describe("journal file", () => {
       process.stdout.write("written\\n")
       process.kill(process.pid, "SIGKILL")
     `
-    const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-      encoding: "utf8",
-      env: { ...process.env, JOURNAL_FILE: file }
-    })
+    const child = await runNode(["--import", "tsx", "--input-type=module", "-e", script], { JOURNAL_FILE: file })
     expect(child.stdout, child.stderr).toBe("written\n")
     expect(child.signal).toBe("SIGKILL")
     // nothing was checkpointed or closed: the committed transactions are in the WAL
@@ -576,7 +573,7 @@ describe("stream updates, written behind", () => {
     expect(fs.existsSync(`${file}.lock`)).toBe(false)
   })
 
-  it("an update a kill -9 keeps out of the file leaves its order open there: the restart looks it up", () => {
+  it("an update a kill -9 keeps out of the file leaves its order open there: the restart looks it up", async () => {
     const file = newFile()
     const script = `
       const { Effect, Scope } = await import("effect")
@@ -598,10 +595,7 @@ describe("stream updates, written behind", () => {
       process.stdout.write("written\\n")
       process.kill(process.pid, "SIGKILL")
     `
-    const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-      encoding: "utf8",
-      env: { ...process.env, JOURNAL_FILE: file }
-    })
+    const child = await runNode(["--import", "tsx", "--input-type=module", "-e", script], { JOURNAL_FILE: file })
     expect(child.stdout, child.stderr).toBe("written\n")
     expect(child.signal).toBe("SIGKILL")
     // the fill never reached the file; the order is still open there, so its intent is pending

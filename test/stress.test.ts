@@ -5,7 +5,6 @@
  */
 import { BigDecimal, Effect, Either } from "effect"
 import * as fc from "fast-check"
-import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as YAML from "yaml"
@@ -15,6 +14,7 @@ import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import { runBacktest } from "../src/sim/backtest"
 import { invariantMonitor } from "../src/sim/invariants"
 import { noPerturbation, type Perturbation, perturbations, perturbed, runStress, spread } from "../src/sim/stress"
+import { runCommand } from "./support/run-command"
 import { tempDir } from "./support/scripted-market"
 
 const SAMPLE = "data/sample.db"
@@ -108,15 +108,12 @@ describe("runStress", () => {
 })
 
 describe("npm run stress", () => {
-  const run = (args: ReadonlyArray<string>) => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/stress.ts", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } })
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-  }
+  const run = (args: ReadonlyArray<string>) => runCommand("src/cli/stress.ts", args)
 
-  it("prints a line per run and the spread; an invariant that breaks is shown at its gentlest, exit 1", () => {
+  it("prints a line per run and the spread; an invariant that breaks is shown at its gentlest, exit 1", async () => {
     const dir = tempDir()
     const json = path.join(dir, "stress.json")
-    const ok = run(["--runs", "2", "--seed", "5", "--json", json])
+    const ok = await run(["--runs", "2", "--seed", "5", "--json", json])
     expect(ok.code, ok.stderr).toBe(0)
     expect(ok.stdout).toMatch(/^0 +\+0 +\+0 +0 +×1 +own +data-ended +6656\.386 +-2\.54249925 +0\.254644 +100\.09 +ok$/m)
     expect(ok.stdout).toMatch(/^ {2}volume +[\d.]+ \/ [\d.]+ \/ [\d.]+$/m)
@@ -126,12 +123,12 @@ describe("npm run stress", () => {
 
     const fragile = path.join(dir, "fragile.yaml")
     fs.writeFileSync(fragile, exampleWith({ hedge_retry_attempts: 0 }).text)
-    const broken = run(["--runs", "4", "--seed", "3", "--config", fragile])
+    const broken = await run(["--runs", "4", "--seed", "3", "--config", fragile])
     expect(broken.code).toBe(1)
     expect(broken.stdout).toMatch(/the gentlest perturbation found that breaks an invariant \(from run [1-3], after \d+ shrinking step\(s\)\): seed \d+, jitter \+0 ms, feed \+0 ms, hedge rejects 0\.05, impact ×1, the config's queue/)
     expect(broken.stderr).toMatch(/^error: an invariant broke under stress: the run ended failed: hedge failed/m)
 
-    const bad = run(["--runs", "0"])
+    const bad = await run(["--runs", "0"])
     expect([bad.code, bad.stderr]).toEqual([1, "error: --runs: expected at least 1\n"])
   })
 })
