@@ -8,29 +8,16 @@
  * minQty, minNotional, postOnly, noLiquidity) plus the book's own: duplicateClientId,
  * insufficientBalance, reduceOnly and marketClosed.
  *
- * Money rules (exact decimals, fees in the quote asset unless the account pays them in the base
- * asset, as Aster's "Pay fee in ASTER" does: then quantity × rate × 0.95 of the base asset, taken
- * from its balance while it holds enough, else the quote fee as usual):
- * - spot: quote balance = start + Σ sells − Σ buys − quote fees; base balance = start + Σ bought −
- *   Σ sold − base fees.
- *   Open buys lock price × remaining quantity of quote, open sells lock the remaining base. A buy
- *   needs price × qty × (1 + the higher fee rate) free (a market buy is priced at the best ask: a
- *   market order walking the book past it can overdraw by the slippage); a sell needs qty free.
- * - perps (simple cross margin, no liquidation): equity = start + Σ sells − Σ buys − quote fees + funding
- *   + position × mark (= wallet balance + FIFO unrealised PnL). The worst-case position if every
- *   open order filled, max(|pos + open buys|, |pos − open sells|), times the mark, over `leverage`,
- *   is the initial margin. An order is refused when it raises that worst case above
- *   equity × leverage; an order that does not raise it (a reducing order) always passes. The quote
- *   balance is reported as free = equity − initial margin, locked = initial margin; the base asset's
- *   as start − base fees.
- * - funding (perps): every `intervalHours` on the UTC grid (00:00, 04:00, … for 4 h), each open
- *   position pays position × mark × rate (longs pay a positive rate, shorts receive it). The rate
- *   is the tick file's upcoming funding row when it has rows (`fundingRate` from the feed), else
- *   the configured one; the mark is the live mid (then the last trade, then the file's funding mark).
- *   Funding is settled lazily: on the first market tick or call after the funding time. Each
- *   account's payments are kept (`fundingPayments`, the venues' funding/income histories) and so is
- *   each settlement's time, rate and mark (`fundingHistory`, the venues' rate histories).
- * - the mark is the mid of the replayed quote; the index price is reported equal to it.
+ * What an account holds and may spend (balances, margin, fees in the base asset): account-money.ts.
+ *
+ * Funding (perps): every `intervalHours` on the UTC grid (00:00, 04:00, … for 4 h), each open
+ * position pays position × mark × rate (longs pay a positive rate, shorts receive it). The rate
+ * is the tick file's upcoming funding row when it has rows (`fundingRate` from the feed), else
+ * the configured one; the mark is the live mid (then the last trade, then the file's funding mark).
+ * Funding is settled lazily: on the first market tick or call after the funding time. Each
+ * account's payments are kept (`fundingPayments`, the venues' funding/income histories) and so is
+ * each settlement's time, rate and mark (`fundingHistory`, the venues' rate histories).
+ * The mark is the mid of the replayed quote; the index price is reported equal to it.
  *
  * The filters (tick, step, minimum quantity and notional) may change while the venue runs
  * (`changeFilters`, its values checked in filter-change.ts), as a real venue's sometimes do:
@@ -47,14 +34,14 @@
 import { BigDecimal } from "effect"
 import { feeValuation } from "../../core/accounting/fee-value"
 import { type FundingPayment, Ledger } from "../../core/accounting/ledger"
-import type { Balance } from "../../core/domain/account"
-import { type Decimal, decimal, divideToScale, fromUnits, toUnits, ZERO } from "../../core/domain/decimal"
+import { type Decimal, decimal, fromUnits, toUnits, ZERO } from "../../core/domain/decimal"
 import { checkFilters, type Instrument, type MarketTrading } from "../../core/domain/instrument"
 import type { Fill, Order, OrderUpdate, Side, TimeInForce } from "../../core/domain/order"
 import { engineFilters, type SimOrder, VenueEngine } from "../engine"
 import { type ImpactModel, linearImpact } from "../models/impact"
 import { conservativeQueue, type QueueModel } from "../models/queue"
 import type { DepthLevels } from "../tickstore/types"
+import { accountMoney, type AccountState, isOpen, type LocalAccountSummary } from "./account-money"
 import { changedFilters } from "./filter-change"
 import { marketRefusal, marketTradingOf, openStateOf, type OrderKind, takesNoOrders } from "./market-states"
 import type { LocalFunding, LocalFundingEvent, LocalMarketEvent, LocalOrderRef, LocalTicker, LocalVenue } from "./types"
@@ -100,26 +87,6 @@ export interface LocalVenueOptions {
   readonly onListenerError?: (error: unknown) => void
 }
 
-/** An account's margin figures on a perp venue (all in the quote asset). */
-export interface LocalAccountSummary {
-  readonly position: Decimal
-  /** average price of the open FIFO lots, rounded to 8 decimals; undefined when flat */
-  readonly entryPrice: Decimal | undefined
-  readonly markPrice: Decimal | undefined
-  /** start + realised PnL − fees + funding */
-  readonly walletBalance: Decimal
-  readonly unrealizedPnl: Decimal
-  readonly realizedPnl: Decimal
-  readonly fees: Decimal
-  readonly funding: Decimal
-  /** wallet + unrealised */
-  readonly equity: Decimal
-  /** worst-case position × mark / leverage, rounded to 8 decimals (0 on spot) */
-  readonly initialMargin: Decimal
-  readonly available: Decimal
-  readonly leverage: number
-}
-
 /** A LocalVenue plus the feed side and the extras the wire protocols may want. */
 export interface LocalVenueBook extends LocalVenue {
   /** the market input: what a tick feed or a test script drives */
@@ -148,23 +115,6 @@ const KEEP_FUNDING_EVENTS = 10_000
 const DEPTH_MAX_AGE_US = 5_000_000
 const HOUR_MS = 3_600_000
 const TWO = decimal("2")
-/** Aster takes 5 % off a fee paid in ASTER */
-const BASE_FEE_DISCOUNT = decimal("0.95")
-
-interface AccountState {
-  readonly name: string
-  readonly start: ReadonlyMap<string, Decimal>
-  readonly paysFeesInBase: boolean
-  readonly ledger: Ledger
-  /** open orders and the last KEEP_CLOSED_ORDERS closed ones */
-  readonly orders: Map<string, SimOrder>
-  readonly byClientId: Map<string, string>
-  readonly closed: Array<string>
-  readonly fills: Array<Fill>
-  readonly listeners: Set<(update: OrderUpdate) => void>
-}
-
-const isOpen = (o: SimOrder) => o.status === "new" || o.status === "partially-filled"
 
 /** Decimal → engine units; -1 when it does not fit the unit grid (the engine then rejects it). */
 const unitsOrInvalid = (value: Decimal, scale: number): number => {
@@ -195,7 +145,6 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
   const assumedTopQty = options.assumedTopQty ?? decimal("1000")
   const onListenerError = options.onListenerError ?? ((error: unknown) => console.error(`local exchange: a listener failed: ${String(error)}`))
   if (!Number.isSafeInteger(leverage) || leverage < 1) throw new Error(`leverage must be a whole number ≥ 1, got ${leverage}`)
-  const LEVERAGE = BigDecimal.fromBigInt(BigInt(leverage))
 
   const px = (units: number) => fromUnits(units, priceScale)
   const qx = (units: number) => fromUnits(units, qtyScale)
@@ -309,35 +258,16 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
 
   // ---- the engine and its fills
 
-  /** fees as paid: in the quote asset, and in the base asset for an account that pays them in it */
-  const feesPaid = (acct: AccountState) => {
-    const charged = acct.ledger.book(venue).feesCharged
-    return { quote: charged.get(instrument.quote) ?? ZERO, base: charged.get(instrument.base) ?? ZERO }
-  }
-
-  /** the base asset the account holds: its start, what it bought and sold (spot only), less the fees paid in it */
-  const baseHeld = (acct: AccountState) =>
-    BigDecimal.subtract(BigDecimal.sum(startOf(acct, instrument.base), perp ? ZERO : acct.ledger.book(venue).position), feesPaid(acct).base)
-
-  /**
-   * The quote asset the account holds, less the fees paid in it: on perps the wallet (start +
-   * realised PnL + funding), on spot its start + what it sold − what it bought.
-   */
-  const quoteHeld = (acct: AccountState) => {
-    const book = acct.ledger.book(venue)
-    const start = startOf(acct, instrument.quote)
-    const moved = perp ? BigDecimal.sum(book.realizedPnl, book.funding) : book.cashFlow
-    return BigDecimal.subtract(BigDecimal.sum(start, moved), feesPaid(acct).quote)
-  }
-
-  /** A fill's fee: in the base asset (5 % off) when the account pays in it and holds enough, else in the quote. */
-  const feeOf = (acct: AccountState, qty: Decimal, notional: Decimal, rate: Decimal) => {
-    if (acct.paysFeesInBase) {
-      const inBase = BigDecimal.normalize(BigDecimal.multiply(BigDecimal.multiply(qty, rate), BASE_FEE_DISCOUNT))
-      if (BigDecimal.lessThanOrEqualTo(inBase, baseHeld(acct))) return { amount: inBase, asset: instrument.base }
-    }
-    return { amount: BigDecimal.normalize(BigDecimal.multiply(notional, rate)), asset: instrument.quote }
-  }
+  const { feeOf, summary, balancesOf, unaffordable, notReducing } = accountMoney({
+    venue,
+    assets: { base: instrument.base, quote: instrument.quote },
+    perp,
+    leverage,
+    fees,
+    markPrice,
+    priceScale,
+    qtyScale
+  })
 
   const onFill = (order: SimOrder, ts: number, price: number, qty: number, liquidity: "maker" | "taker") => {
     const acct = ownerOf.get(order.id)
@@ -405,107 +335,6 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
     if (fundingEvents.length > KEEP_FUNDING_EVENTS) fundingEvents.shift()
   }
 
-  // ---- balances and margin
-
-  const openTotals = (acct: AccountState) => {
-    let buys = 0
-    let sells = 0
-    let buyQuote = ZERO
-    for (const o of acct.orders.values()) {
-      if (!isOpen(o)) continue
-      const left = o.qty - o.filled
-      if (o.sign > 0) {
-        buys += left
-        buyQuote = BigDecimal.sum(buyQuote, BigDecimal.multiply(px(o.price), qx(left)))
-      } else sells += left
-    }
-    return { buys: qx(buys), sells: qx(sells), buyQuote }
-  }
-
-  const startOf = (acct: AccountState, asset: string) => acct.start.get(asset) ?? ZERO
-
-  const worstPosition = (position: Decimal, buys: Decimal, sells: Decimal) =>
-    BigDecimal.max(BigDecimal.abs(BigDecimal.sum(position, buys)), BigDecimal.abs(BigDecimal.subtract(position, sells)))
-
-  const summary = (acct: AccountState): LocalAccountSummary => {
-    const book = acct.ledger.book(venue)
-    const mark = markPrice()
-    const unrealized = mark !== undefined ? acct.ledger.unrealizedPnl(venue, mark) : ZERO
-    const wallet = quoteHeld(acct)
-    const equity = BigDecimal.sum(wallet, unrealized)
-    const open = openTotals(acct)
-    const initialMargin = perp && mark !== undefined
-      ? divideToScale(BigDecimal.multiply(worstPosition(book.position, open.buys, open.sells), mark), LEVERAGE, 8)
-      : ZERO
-    let lotQty = ZERO
-    let lotCost = ZERO
-    for (const lot of book.lots) {
-      lotQty = BigDecimal.sum(lotQty, lot.qty)
-      lotCost = BigDecimal.sum(lotCost, BigDecimal.multiply(lot.qty, lot.price))
-    }
-    return {
-      position: book.position,
-      entryPrice: BigDecimal.isZero(lotQty) ? undefined : BigDecimal.normalize(divideToScale(lotCost, lotQty, 8)),
-      markPrice: mark,
-      walletBalance: BigDecimal.normalize(wallet),
-      unrealizedPnl: BigDecimal.normalize(unrealized),
-      realizedPnl: BigDecimal.normalize(book.realizedPnl),
-      fees: BigDecimal.normalize(book.fees),
-      funding: BigDecimal.normalize(book.funding),
-      equity: BigDecimal.normalize(equity),
-      initialMargin: BigDecimal.normalize(initialMargin),
-      available: BigDecimal.normalize(BigDecimal.subtract(equity, initialMargin)),
-      leverage
-    }
-  }
-
-  const balancesOf = (acct: AccountState): ReadonlyArray<Balance> => {
-    const out = new Map<string, { free: Decimal; locked: Decimal }>()
-    for (const [asset, amount] of acct.start) out.set(asset, { free: amount, locked: ZERO })
-    if (perp) {
-      const s = summary(acct)
-      out.set(instrument.quote, { free: s.available, locked: s.initialMargin })
-      if (acct.start.has(instrument.base) || BigDecimal.isPositive(feesPaid(acct).base)) out.set(instrument.base, { free: baseHeld(acct), locked: ZERO })
-    } else {
-      const open = openTotals(acct)
-      out.set(instrument.quote, { free: BigDecimal.subtract(quoteHeld(acct), open.buyQuote), locked: open.buyQuote })
-      out.set(instrument.base, { free: BigDecimal.subtract(baseHeld(acct), open.sells), locked: open.sells })
-    }
-    return [...out].map(([asset, b]) => ({ venue, asset, free: BigDecimal.normalize(b.free), locked: BigDecimal.normalize(b.locked) }))
-  }
-
-  /** undefined when the account can afford the order, else the reason it cannot */
-  const unaffordable = (acct: AccountState, side: Side, qty: Decimal, price: Decimal): string | undefined => {
-    const open = openTotals(acct)
-    const book = acct.ledger.book(venue)
-    if (perp) {
-      const mark = markPrice() ?? price
-      const before = worstPosition(book.position, open.buys, open.sells)
-      const after = side === "buy"
-        ? worstPosition(book.position, BigDecimal.sum(open.buys, qty), open.sells)
-        : worstPosition(book.position, open.buys, BigDecimal.sum(open.sells, qty))
-      if (BigDecimal.lessThanOrEqualTo(after, before)) return undefined
-      const unrealized = acct.ledger.unrealizedPnl(venue, mark)
-      const equity = BigDecimal.sum(quoteHeld(acct), unrealized)
-      const need = BigDecimal.multiply(after, mark)
-      const have = BigDecimal.multiply(equity, LEVERAGE)
-      return BigDecimal.greaterThan(need, have)
-        ? `margin: a worst-case position of ${BigDecimal.format(after)} at ${BigDecimal.format(mark)} needs ${BigDecimal.format(BigDecimal.normalize(need))} of notional, equity ${BigDecimal.format(BigDecimal.normalize(equity))} × leverage ${leverage} allows ${BigDecimal.format(BigDecimal.normalize(have))}`
-        : undefined
-    }
-    if (side === "buy") {
-      const free = BigDecimal.subtract(quoteHeld(acct), open.buyQuote)
-      const cost = BigDecimal.multiply(BigDecimal.multiply(price, qty), BigDecimal.sum(decimal("1"), BigDecimal.max(fees.maker, fees.taker)))
-      return BigDecimal.greaterThan(cost, free)
-        ? `${instrument.quote}: needs ${BigDecimal.format(BigDecimal.normalize(cost))} (fee included), ${BigDecimal.format(BigDecimal.normalize(free))} free`
-        : undefined
-    }
-    const free = BigDecimal.subtract(baseHeld(acct), open.sells)
-    return BigDecimal.greaterThan(qty, free)
-      ? `${instrument.base}: needs ${BigDecimal.format(qty)}, ${BigDecimal.format(BigDecimal.normalize(free))} free`
-      : undefined
-  }
-
   /**
    * The largest limit order of `side` at `price`, in whole steps, that `unaffordable` lets
    * through now: found by bisection, since what an order needs grows with its quantity.
@@ -528,13 +357,6 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
       else hi = mid
     }
     return BigDecimal.normalize(qtyOf(lo))
-  }
-
-  /** reduce-only (perps): must be opposite to the position and not larger than it */
-  const notReducing = (acct: AccountState, side: Side, qty: Decimal): boolean => {
-    const position = acct.ledger.book(venue).position
-    const reduces = side === "buy" ? BigDecimal.isNegative(position) : BigDecimal.isPositive(position)
-    return !reduces || BigDecimal.greaterThan(qty, BigDecimal.abs(position))
   }
 
   // ---- order entry
