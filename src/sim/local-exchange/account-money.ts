@@ -49,12 +49,13 @@ export interface LocalAccountSummary {
 /** Aster takes 5 % off a fee paid in ASTER */
 const BASE_FEE_DISCOUNT = decimal("0.95")
 
+/** One account on a local venue: its orders and fills, and the ledger its money is reckoned from. */
 export interface AccountState {
   readonly name: string
   readonly start: ReadonlyMap<string, Decimal>
   readonly paysFeesInBase: boolean
   readonly ledger: Ledger
-  /** open orders and the last KEEP_CLOSED_ORDERS closed ones */
+  /** open orders and the last closed ones (venue-book.ts's KEEP_CLOSED_ORDERS) */
   readonly orders: Map<string, SimOrder>
   readonly byClientId: Map<string, string>
   readonly closed: Array<string>
