@@ -222,5 +222,6 @@ export const accountMoney = (terms: AccountMoneyTerms) => {
     return !reduces || BigDecimal.greaterThan(qty, BigDecimal.abs(position))
   }
 
-  return { feesPaid, baseHeld, quoteHeld, feeOf, openTotals, summary, balancesOf, unaffordable, notReducing }
+  // what the venue book asks of an account; the rest are steps of these
+  return { feeOf, summary, balancesOf, unaffordable, notReducing }
 }
