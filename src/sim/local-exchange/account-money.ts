@@ -21,7 +21,7 @@
 import { BigDecimal } from "effect"
 import type { Ledger } from "../../core/accounting/ledger"
 import type { Balance } from "../../core/domain/account"
-import { type Decimal, decimal, divideToScale, fromUnits, ZERO } from "../../core/domain/decimal"
+import { type Decimal, decimal, divideToScale, ZERO } from "../../core/domain/decimal"
 import type { Fill, OrderUpdate, Side } from "../../core/domain/order"
 import type { Venue } from "../../core/domain/venue"
 import type { SimOrder } from "../engine"
@@ -75,16 +75,14 @@ export interface AccountMoneyTerms {
   readonly fees: { readonly maker: Decimal; readonly taker: Decimal }
   /** the mark margin is valued at (undefined before the market has a price) */
   readonly markPrice: () => Decimal | undefined
-  /** the engine's price and quantity units = value × 10^scale */
-  readonly priceScale: number
-  readonly qtyScale: number
+  /** the book's conversions of engine units (value × 10^scale) to prices and quantities */
+  readonly px: (units: number) => Decimal
+  readonly qx: (units: number) => Decimal
 }
 
 export const accountMoney = (terms: AccountMoneyTerms) => {
-  const { venue, assets, perp, leverage, fees, markPrice, priceScale, qtyScale } = terms
+  const { venue, assets, perp, leverage, fees, markPrice, px, qx } = terms
   const LEVERAGE = BigDecimal.fromBigInt(BigInt(leverage))
-  const px = (units: number) => fromUnits(units, priceScale)
-  const qx = (units: number) => fromUnits(units, qtyScale)
 
   /** fees as paid: in the quote asset, and in the base asset for an account that pays them in it */
   const feesPaid = (acct: AccountState) => {

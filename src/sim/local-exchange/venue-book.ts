@@ -265,8 +265,8 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
     leverage,
     fees,
     markPrice,
-    priceScale,
-    qtyScale
+    px,
+    qx
   })
 
   const onFill = (order: SimOrder, ts: number, price: number, qty: number, liquidity: "maker" | "taker") => {
