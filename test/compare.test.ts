@@ -41,12 +41,14 @@ describe("compare", () => {
     const notes = compareReports(ahead, live).notes
     const min = (ms: number) => String(Number((ms / 60_000).toFixed(1)))
     expect(notes).toEqual([
-      `A and B ran over different periods (${min(Date.parse(a.run.to) - from)} min and 30 min, ${min(Date.parse(a.run.to) - from - 40_000)} min in common): the differences include the market's`,
+      `A and B ran over different periods (${min(Date.parse(a.run.to) - from)} min and 30 min, ${min(Date.parse(a.run.to) - from - 40_000)} min in common): part of every difference is the market's, not the strategy's; to compare like for like, record the live run's market (npm run live -- CONFIG --record FILE) and backtest that file`,
       "A's backpack ASTER_USDC_PERP feed is a proxy derived from aster-futures, not a recording"
     ])
     expect(formatComparison(compareReports(ahead, live))).toContain(`note: ${notes[0]}`)
     const later = { ...live, run: { ...live.run, from: new Date(from + 3_600_000).toISOString(), to: new Date(from + 3_700_000).toISOString() } }
     expect(compareReports(real, later).notes[0]).toMatch(/no time in common/)
+    // two live runs: no recording would make them like for like
+    expect(compareReports(live, later).notes).toEqual([`A and B ran over different periods (30 min and ${min(100_000)} min, no time in common): part of every difference is the market's, not the strategy's`])
 
     // a live run whose venue changed its filters: the backtest kept its recording's
     const changed = { ...real, kind: "live" as const, filterChanges: [{ venue: "aster-futures", symbol: "ASTERUSDT", ts: from + 60_000, cycle: 2, changes: ["step 0.01 → 1"], why: "a hedge order was refused" }] }

@@ -96,11 +96,12 @@ const notesOn = (a: ComparedReport, b: ComparedReport): Array<string> => {
     const overlap = Math.max(0, Math.min(x.to, y.to) - Math.max(x.from, y.from))
     const longer = Math.max(x.to - x.from, y.to - y.from)
     if (longer > 0 && overlap < SAME_PERIOD * longer) {
-      notes.push(
-        overlap === 0
-          ? `A and B ran over different periods (${minutes(x.to - x.from)} and ${minutes(y.to - y.from)}, no time in common): the differences include the market's`
-          : `A and B ran over different periods (${minutes(x.to - x.from)} and ${minutes(y.to - y.from)}, ${minutes(overlap)} in common): the differences include the market's`
-      )
+      const common = overlap === 0 ? "no time in common" : `${minutes(overlap)} in common`
+      // a backtest beside a live or paper run: the live run's own recording is the like-for-like data
+      const hint = (a.kind === "backtest") !== (b.kind === "backtest")
+        ? "; to compare like for like, record the live run's market (npm run live -- CONFIG --record FILE) and backtest that file"
+        : ""
+      notes.push(`A and B ran over different periods (${minutes(x.to - x.from)} and ${minutes(y.to - y.from)}, ${common}): part of every difference is the market's, not the strategy's${hint}`)
     }
   }
   for (const [name, r] of [["A", a], ["B", b]] as const) {
