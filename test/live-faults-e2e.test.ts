@@ -54,7 +54,10 @@ describe("npm run live under the local exchange's faults", () => {
     running.push(local)
     const journal = path.join(local.dir, "journal.db")
     const reportFile = path.join(local.dir, "live.json")
-    const live = startLive(local.config, journal, ["--report-json", reportFile])
+    // the wind-down's last hedge is refused too: tried for 3 s here rather than the default minute
+    const config = path.join(local.dir, "brief-wind-down.yaml")
+    fs.writeFileSync(config, fs.readFileSync(local.config, "utf8").replace(/max_cycles: .*/, (line) => `${line}\n  wind_down_hedge_seconds: 3`), { mode: 0o600 })
+    const live = startLive(config, journal, ["--report-json", reportFile])
     expect(await live.exited).toBe(3)
     expect(live.output()).toMatch(/error: kill-switch: kill switch \(risk\.max_consecutive_hedge_failures\): consecutive failed hedge attempts is 3, the limit is 3/)
     const report = readReport(reportFile)
