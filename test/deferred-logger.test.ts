@@ -2,9 +2,10 @@
  * The live runner's logger: lines are written after the turn they are logged in (a hedge leaves
  * first), in order, stamped with the time they were logged at, and none is lost at exit.
  */
-import { Effect, Logger } from "effect"
-import { describe, expect, it } from "vitest"
-import { makeDeferredLogger } from "../src/live/deferred-logger"
+import { Cause, Effect, Logger } from "effect"
+import { describe, expect, it, vi } from "vitest"
+import { consoleLogger } from "../src/live/console-logger"
+import { deferredConsoleLogger, makeDeferredLogger } from "../src/live/deferred-logger"
 import { runNode } from "./support/run-command"
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
@@ -53,5 +54,34 @@ describe("deferred logger", () => {
     const child = await runNode(["--import", "tsx", "--input-type=module", "-e", script])
     expect(child.code, child.stderr).toBe(3)
     expect(child.stdout).toMatch(/level=INFO fiber=#\d+ message="stopping: flat across venues"\n$/)
+  })
+})
+
+describe("console log lines", () => {
+  it("a failure's cause follows its line", () => {
+    const written: Array<string> = []
+    const spy = vi.spyOn(globalThis.console, "log").mockImplementation((line: string) => void written.push(line))
+    try {
+      Effect.runSync(Effect.logError("stopping: could not wind down", Cause.fail("venue gone")).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, consoleLogger))))
+    } finally {
+      spy.mockRestore()
+    }
+    expect(written).toHaveLength(1)
+    expect(written[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z ERROR stopping: could not wind down\nError: venue gone/)
+  })
+
+  it("live's deferred lines take the place of the commands' console logger: each line is written once, after the turn", async () => {
+    const written: Array<string> = []
+    const spy = vi.spyOn(globalThis.console, "log").mockImplementation((line: string) => void written.push(line))
+    try {
+      const logs = deferredConsoleLogger()
+      // as under runCli (src/cli/run-cli.ts), with live's layer inside
+      Effect.runSync(Effect.log("[Leg1] BP sell filled 10, hedging").pipe(Effect.provide(logs.layer), Effect.provide(Logger.replace(Logger.defaultLogger, consoleLogger))))
+      expect(written).toEqual([])
+      await nextTurn()
+    } finally {
+      spy.mockRestore()
+    }
+    expect(written.map((line) => line.slice(25))).toEqual(["INFO  [Leg1] BP sell filled 10, hedging"])
   })
 })

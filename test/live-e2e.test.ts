@@ -185,7 +185,7 @@ describe("npm run live, spot variant, an Aster account paying its fees in ASTER 
     await again.exited
     expect(again.output()).toMatch(/reconcile: 0\.01 left unhedged: .*the account holds 0\.0024038 ASTER free of the 0\.01 this sell needs: fees taken in ASTER/)
     expect(again.output()).toMatch(/\[Cycle 1\] start of a new hedge cycle/)
-    expect(again.output()).toMatch(/level=WARN .*ASTER spot holds 0\.0024038 ASTER free, and its last hedge paid its fee in ASTER/)
+    expect(again.output()).toMatch(/ WARN  .*ASTER spot holds 0\.0024038 ASTER free, and its last hedge paid its fee in ASTER/)
   })
 })
 

@@ -4,7 +4,7 @@
  */
 import { Effect, Logger, LogLevel } from "effect"
 import { describe, expect, it } from "vitest"
-import { logLine } from "../src/core/log-line"
+import { formatLogLine, logLine } from "../src/core/log-line"
 
 const run = (effect: Effect.Effect<void>, minimum: LogLevel.LogLevel) => {
   const written: Array<string> = []
@@ -40,4 +40,16 @@ describe("logLine", () => {
     }
     expect(lines(logLine(() => "hedge sent"))).toEqual(lines(Effect.log("hedge sent")))
   })
+})
+
+describe("formatLogLine", () => {
+  it("reads as a trader reads it: time, level padded to five, the text unquoted; several parts joined", () => {
+    expect(formatLogLine("2026-12-04T04:13:57.038Z", LogLevel.Info, "[Cycle 1] start of a new hedge cycle")).toBe(
+      "2026-12-04T04:13:57.038Z INFO  [Cycle 1] start of a new hedge cycle"
+    )
+    expect(formatLogLine("2026-12-04T04:13:57.038Z", LogLevel.Warning, ["hedge \"buy\" failed:", 3, { code: -2019 }])).toBe(
+      '2026-12-04T04:13:57.038Z WARN  hedge "buy" failed: 3 {"code":-2019}'
+    )
+  })
+
 })

@@ -17,7 +17,7 @@ import { asterOptionsFromConfig, makeAsterExchange } from "../adapters/aster/exc
 import { makeBackpackExchange } from "../adapters/backpack/exchange"
 import { configSecrets, type HedgeConfig } from "../core/config/config"
 import { deliverAlert, makeWebhookAlerts, noAlerts } from "../live/alerts"
-import { deferredDefaultLogger } from "../live/deferred-logger"
+import { deferredConsoleLogger } from "../live/deferred-logger"
 import { loadLiveConfig } from "../live/live-config"
 import { type CheckLine, preflight } from "../live/preflight"
 import { describeRecording } from "../live/market-recorder"
@@ -147,7 +147,7 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
 
     const stop = yield* Deferred.make<void>()
     // the run's log lines are written just after the turn they are logged in: a hedge never waits for them
-    const logs = deferredDefaultLogger()
+    const logs = deferredConsoleLogger()
     const run = Effect.gen(function*() {
       const result = yield* Effect.gen(function*() {
         // opened first in the run's scope, closed last: the run's end is sent before the process exits

@@ -4,7 +4,8 @@
  * in: with this logger it never waits for the "filled, hedging…" line to be formatted and
  * written. What is still pending when the process exits is written on its way out.
  */
-import { Effect, type Layer, Logger } from "effect"
+import { Effect, Layer, Logger } from "effect"
+import { consoleLogger } from "./console-logger"
 
 export interface DeferredLogger<M> {
   readonly logger: Logger.Logger<M, void>
@@ -31,8 +32,13 @@ export const makeDeferredLogger = <M>(inner: Logger.Logger<M, unknown>): Deferre
   return { logger, flush: Effect.sync(flushNow) }
 }
 
-/** Effect's default logger (the same lines on the console), deferred. */
-export const deferredDefaultLogger = (): DeferredLogger<unknown> & { readonly layer: Layer.Layer<never> } => {
-  const deferred = makeDeferredLogger(Logger.defaultLogger)
-  return { ...deferred, layer: Logger.replace(Logger.defaultLogger, deferred.logger) }
+/**
+ * The console's lines, as the backtest prints them (time, level, text; a failure's cause on the
+ * lines after), deferred.
+ */
+export const deferredConsoleLogger = (): DeferredLogger<unknown> & { readonly layer: Layer.Layer<never> } => {
+  const deferred = makeDeferredLogger(consoleLogger)
+  // in place of the console logger the commands run with, or of Effect's default: never beside either
+  const layer = Layer.flatMap(Logger.remove(consoleLogger), () => Logger.replace(Logger.defaultLogger, deferred.logger))
+  return { ...deferred, layer }
 }

@@ -7,6 +7,7 @@ import { BigDecimal, Cause, Data, Effect, Exit, Layer, Logger, LogLevel, Option 
 import { type HedgeConfig, describeConfig, type SimVenueParams } from "../core/config/config"
 import { decimal, formatDecimal, fromUnits } from "../core/domain/decimal"
 import type { Venue } from "../core/domain/venue"
+import { formatLogLine } from "../core/log-line"
 import { CycleStatsCounter } from "../core/report/cycle-stats"
 import { buildReport, type RunReport } from "../core/report/report"
 import { RiskGuard } from "../core/risk/risk-guard"
@@ -191,8 +192,7 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
         const log = options.log
         const logger = Logger.make(({ logLevel, message }) => {
           if (!log) return
-          const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
-          log(`${iso(kernel.now)} ${logLevel.label.padEnd(5)} ${text}`)
+          log(formatLogLine(iso(kernel.now), logLevel, message))
         })
         if (options.killSwitch ?? true) {
           killSwitch = makeSimKillSwitch(kernel, yield* RiskGuard.make(config.risk, [maker.instrument, hedge.instrument]))
