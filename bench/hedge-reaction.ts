@@ -39,6 +39,7 @@ import { hmacSha256Hex } from "../src/adapters/aster/signing-v1"
 import { makeBackpackExchange } from "../src/adapters/backpack/exchange"
 import { parseConfig } from "../src/core/config/config"
 import { decimal } from "../src/core/domain/decimal"
+import { formatLogLine } from "../src/core/log-line"
 import { DEFAULT_TEST_ACCOUNT } from "../src/sim/local-exchange/accounts"
 import { generateBackpackTestKey, renderLocalBotConfig } from "../src/sim/local-exchange/bot-config"
 import { makeDeferredLogger } from "../src/live/deferred-logger"
@@ -182,9 +183,9 @@ const urls = await new Promise<{ backpack: string; asterFutures: string }>((reso
   worker.once("error", reject)
 })
 
-// the strategy logs as under `npm run live` (Info, the live command's deferred logger), into a file
+// the strategy logs as under `npm run live` (Info, the live command's deferred lines and their format), into a file
 const logFd = fs.openSync(path.join(dir, "run.log"), "w")
-const logs = makeDeferredLogger(Logger.map(Logger.stringLogger, (line) => void fs.writeSync(logFd, `${line}\n`)))
+const logs = makeDeferredLogger(Logger.make(({ date, logLevel, message }) => void fs.writeSync(logFd, `${formatLogLine(date.toISOString(), logLevel, message)}\n`)))
 const text = renderLocalBotConfig({
   variant: "futures",
   backpackUrl: urls.backpack,
