@@ -39,9 +39,9 @@ import { hmacSha256Hex } from "../src/adapters/aster/signing-v1"
 import { makeBackpackExchange } from "../src/adapters/backpack/exchange"
 import { parseConfig } from "../src/core/config/config"
 import { decimal } from "../src/core/domain/decimal"
-import { formatLogLine } from "../src/core/log-line"
 import { DEFAULT_TEST_ACCOUNT } from "../src/sim/local-exchange/accounts"
 import { generateBackpackTestKey, renderLocalBotConfig } from "../src/sim/local-exchange/bot-config"
+import { logLineText } from "../src/live/console-logger"
 import { makeDeferredLogger } from "../src/live/deferred-logger"
 import { runLive } from "../src/live/runner"
 
@@ -185,7 +185,7 @@ const urls = await new Promise<{ backpack: string; asterFutures: string }>((reso
 
 // the strategy logs as under `npm run live` (Info, the live command's deferred lines and their format), into a file
 const logFd = fs.openSync(path.join(dir, "run.log"), "w")
-const logs = makeDeferredLogger(Logger.make(({ date, logLevel, message }) => void fs.writeSync(logFd, `${formatLogLine(date.toISOString(), logLevel, message)}\n`)))
+const logs = makeDeferredLogger(Logger.map(logLineText, (line) => void fs.writeSync(logFd, `${line}\n`)))
 const text = renderLocalBotConfig({
   variant: "futures",
   backpackUrl: urls.backpack,

@@ -7,8 +7,11 @@
 import { Cause, Logger } from "effect"
 import { formatLogLine } from "../core/log-line"
 
-/** stdout, so lines stay in order with everything else a command prints there */
-export const consoleLogger: Logger.Logger<unknown, void> = Logger.make(({ cause, date, logLevel, message }) => {
+/** Each line's text, cause included: the console's, or a file's (the reaction bench's run log). */
+export const logLineText: Logger.Logger<unknown, string> = Logger.make(({ cause, date, logLevel, message }) => {
   const line = formatLogLine(date.toISOString(), logLevel, message)
-  globalThis.console.log(Cause.isEmpty(cause) ? line : `${line}\n${Cause.pretty(cause)}`)
+  return Cause.isEmpty(cause) ? line : `${line}\n${Cause.pretty(cause)}`
 })
+
+/** stdout, so lines stay in order with everything else a command prints there */
+export const consoleLogger: Logger.Logger<unknown, void> = Logger.map(logLineText, (line) => globalThis.console.log(line))
