@@ -12,6 +12,7 @@ import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { Console, Deferred, Duration, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { MARKET_READ_EVERY_MS } from "../core/strategy/venue-markets"
 import { loadLiveConfig } from "../live/live-config"
+import { consoleLogger } from "../live/console-logger"
 import { describeRecording, startMarketRecording } from "../live/market-recorder"
 import { publicDataVenues } from "../live/public-venues"
 import { awaitStopping } from "../live/runner"
@@ -57,7 +58,8 @@ const command = Command.make("record", { config, out, duration, depth }, (args) 
       // printed once the scope has closed: the file is finished by now
       yield* Console.log(describeRecording(summary))
     }).pipe(
-      Effect.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)),
+      // its lines as live's and the backtest's (time, level, text); not added beside the backtest's own logger, which a global one would be
+      Effect.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor, Logger.replace(Logger.defaultLogger, consoleLogger))),
       Logger.withMinimumLogLevel(loaded.config.debug ? LogLevel.Debug : LogLevel.Info)
     )
     // Ctrl+C interrupts this fiber, which asks the recording to stop and waits for the file to be finished

@@ -6,8 +6,7 @@
 import { Command, CommandDescriptor, type Usage, ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Console, Effect, HashMap, Layer, Logger } from "effect"
-import { consoleLogger } from "../live/console-logger"
+import { Cause, Console, Effect, HashMap } from "effect"
 
 /** @effect/cli's own flags, accepted by every command. */
 const BUILT_IN_FLAGS = ["-h", "--help", "--version", "--wizard", "--completions", "--log-level"]
@@ -81,8 +80,7 @@ export const runCli = <Name extends string, E, A>(
       const code = failure._tag === "Some" ? exitCodeOf(failure.value) : 1
       return Console.error(`error: ${message}`).pipe(Effect.zipRight(Effect.sync(() => void (process.exitCode = code))))
     }),
-    // every command logs as the backtest prints (live defers its lines: src/live/deferred-logger.ts)
-    Effect.provide(Layer.merge(NodeContext.layer, Logger.replace(Logger.defaultLogger, consoleLogger))),
+    Effect.provide(NodeContext.layer),
     NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
   )
 }
