@@ -73,7 +73,8 @@ describe("backtest command", () => {
     const out = path.join(tempDir(), "nested", "report.json")
     const r = await run("src/cli/backtest.ts", [db, "--config", "config/hedge_futures.example.yaml", "--report-json", out])
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/\[Cycle 1\] start of a new hedge cycle/)
+    // once, in the backtest's format (time, level, text): no second logger beside the backtest's
+    expect(r.stdout.match(/^\S+Z INFO  \[Cycle 1\] start of a new hedge cycle$/gm)).toHaveLength(1)
     expect(r.stdout).toMatch(/SYNTHETIC DATA/)
     const report = Schema.decodeUnknownSync(RunReport)(JSON.parse(fs.readFileSync(out, "utf8")))
     expect(report.kind).toBe("backtest")
