@@ -145,6 +145,7 @@ describe("the example configs", () => {
     expect(config.sim.queueModel).toBe("conservative")
     expect(config.sim.queuePower).toBe(2)
     exactly(config.sim.marketImpactBps, "2")
+    exactly(config.sim.marketSlippageBps, "0")
     exactly(config.sim.assumedTopQty, "1000")
     exactly(config.sim.maker.makerFee, "0.0002")
     exactly(config.sim.maker.takerFee, "0.0005")
@@ -292,6 +293,13 @@ describe("bad inputs name the key and the expected form", () => {
     problem(`${FUTURES_YAML}sim:\n  aster:\n    taker_fee: 0.5\n`, "sim.aster.taker_fee", "fee rate", "between -0.01 and 0.1")
     problem(`${FUTURES_YAML}sim:\n  backpack:\n    maker_fee: -0.02\n`, "sim.backpack.maker_fee", "fee rate")
     problem(`${FUTURES_YAML}sim:\n  backpack:\n    maker_fee: "2bps"\n`, "sim.backpack.maker_fee", "expected a decimal number")
+  })
+
+  it("a market slippage: exact basis points below 10000", () => {
+    exactly(load(`${FUTURES_YAML}sim:\n  market_slippage_bps: 1.1\n`).sim.marketSlippageBps, "1.1")
+    problem(`${FUTURES_YAML}sim:\n  market_slippage_bps: -1\n`, "sim.market_slippage_bps", "basis points ≥ 0 and below 10000")
+    problem(`${FUTURES_YAML}sim:\n  market_slippage_bps: 10000\n`, "sim.market_slippage_bps", "below 10000")
+    problem(`${FUTURES_YAML}sim:\n  market_slippage_bps: "5bps"\n`, "sim.market_slippage_bps", "expected a decimal number")
   })
 
   it("a sim probability out of range", () => {

@@ -12,7 +12,7 @@ import type { Exchange } from "../src/core/exchange"
 import { type EngineInstrument, type EngineListener, type SimOrder, VenueEngine } from "../src/sim/engine"
 import { type KernelVenueConfig, SimKernel } from "../src/sim/kernel"
 import { flatFees } from "../src/sim/models/fees"
-import { type ImpactModel, linearImpact } from "../src/sim/models/impact"
+import { adverseTicks, type ImpactModel, linearImpact } from "../src/sim/models/impact"
 import { constantLatency } from "../src/sim/models/latency"
 import { conservativeQueue, probabilisticQueue, type QueueModel } from "../src/sim/models/queue"
 import { seededRng } from "../src/sim/models/rng"
@@ -375,6 +375,37 @@ describe("VenueEngine: market orders", () => {
     // k=0: 1000; k=1: 1000×50/10⁴ = 5 → 0.5 → 1 tick → 990; k=2: 10 → exactly 1 tick → 990
     expect(fillsOf(fills, o.id)).toEqual([[1000, 100], [990, 100], [990, 50]])
     expect(o.filledQuote).toBe(248_500n) // 100 000 + 99 000 + 49 500
+  })
+
+  it("slippage: every market fill lands that many bps worse, rounded up to the tick, before the walk", () => {
+    const { engine, fills } = makeEngine({ impact: linearImpact(50, 0, decimal("25")) })
+    engine.onQuote(1, 1000, 100, 1010, 100)
+    const buy = engine.submitMarket(2, marketBuy(350))
+    // slip: 1010 × 25/10⁴ = 2.525 → 1 tick → from 1020; the walk as without it: +0, +1, +2, +2 ticks
+    expect(fillsOf(fills, buy.id)).toEqual([[1020, 100], [1030, 100], [1040, 100], [1040, 50]])
+    const sell = engine.submitMarket(3, marketSell(150))
+    // 1000 × 25/10⁴ = 2.5 → 1 tick → 990; then 50 bps further: 1 tick → 980
+    expect(fillsOf(fills, sell.id)).toEqual([[990, 100], [980, 50]])
+  })
+
+  it("slippage applies to each depth level a market order takes, and past the last one", () => {
+    const { engine, fills } = makeEngine({ depth, impact: linearImpact(50, 0, decimal("100")) })
+    engine.onQuote(1, 1000, 100, 1010, 100)
+    engine.onDepth(1, 1)
+    const o = engine.submitMarket(2, marketBuy(700))
+    // 1% of each level, rounded up to the tick: 1010 → +2 ticks (10.1 units), 1020 → +2, 1030 → +2;
+    // past the depth from 1040: +2 ticks (10.4 units) → 1060
+    expect(fillsOf(fills, o.id)).toEqual([[1030, 100], [1040, 200], [1050, 300], [1060, 100]])
+  })
+
+  it("slippage in ticks is exact for any decimal bps, where a float product would round up a tick too many", () => {
+    expect(adverseTicks(1000, decimal("100"), 10)).toBe(1) // 10 units: exactly one tick (100 normalises to a negative scale)
+    expect(adverseTicks(1001, decimal("100"), 10)).toBe(2) // 10.01 units: rounded up
+    expect(adverseTicks(3, decimal("0.0001"), 1)).toBe(1) // any slippage costs at least a tick
+    expect(adverseTicks(123_456, decimal("0"), 1)).toBe(0)
+    // 100 000 × 1.1 / 10⁴ = 11 exactly; as floats 100000 × 1.1 = 110000.00000000001, whose ceil is 12
+    expect(Math.ceil((100_000 * 1.1) / 10_000)).toBe(12)
+    expect(adverseTicks(100_000, decimal("1.1"), 1)).toBe(11)
   })
 
   it("a depth snapshot older than depthMaxAgeUs is ignored", () => {

@@ -1,7 +1,7 @@
 /**
  * Property tests of the whole loop on the simulated exchange: random markets (price paths, thin
- * books, trades too small to fill at once, prices that run away), random latency spikes and hedge
- * rejects. After every run the invariants a hedger relies on must hold.
+ * books, trades too small to fill at once, prices that run away), random latency spikes, hedge
+ * rejects and slippage on every hedge. After every run the invariants a hedger relies on must hold.
  */
 import { Effect } from "effect"
 import * as fc from "fast-check"
@@ -28,6 +28,8 @@ interface Scenario {
   readonly firstWait: number
   readonly jitterMs: number
   readonly rejectProbability: number
+  /** every market order this many bps worse than the book */
+  readonly slippageBps: number
   readonly queueModel: "conservative" | "probabilistic"
   readonly asterStep: "0.01" | "0.1" | "1"
   readonly asterMinQty: string
@@ -53,6 +55,7 @@ const scenarioFields = fc.record({
   firstWait: fc.integer({ min: 1, max: 20 }),
   jitterMs: fc.constantFrom(0, 50, 400, 2000),
   rejectProbability: fc.constantFrom(0, 0.1, 0.4),
+  slippageBps: fc.constantFrom(0, 0, 2, 25),
   queueModel: fc.constantFrom("conservative" as const, "probabilistic" as const),
   asterStep: fc.constantFrom("0.01" as const, "0.1" as const, "1" as const),
   asterMinQty: fc.constantFrom("0.01", "1", "2"),
@@ -126,6 +129,7 @@ const runScenario = async (s: Scenario) => {
       seed: s.seed,
       queue_model: s.queueModel,
       assumed_top_qty: "50",
+      market_slippage_bps: s.slippageBps,
       backpack: { latency_jitter_ms: s.jitterMs },
       aster: { latency_jitter_ms: s.jitterMs, market_reject_probability: s.rejectProbability }
     }

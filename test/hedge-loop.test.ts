@@ -407,6 +407,20 @@ describe("hedge loop", () => {
     // the log says the same: 20.0105 / 10 on average, 2.7493 bps shown to two decimals
     expect(lines.join("\n")).toMatch(/\[Leg1\] ASTER market buy 10 executed at 2\.00105 on average \(ask seen 2\.0005: 2\.75 bps slippage\)/)
   })
+
+  it("fills every hedge sim.market_slippage_bps worse than the book, for a stress of slippage the top of book cannot show", async () => {
+    // a deep book: no walk. 2.0005 × 5 bps = 0.00100025 → 11 ticks up → 2.0016 for all 10
+    const ticks = [
+      ...steadyQuotes(30, { bp: "100", as: "100" }),
+      { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const },
+      { t: 3000, venue: "bp" as const, trade: ["2.0030", "50", "buy"] as const }
+    ]
+    const { report } = await run(ticks, { trade: { quantity: "10", offset_percent: 0.1 }, sim: { market_slippage_bps: 5 } })
+    expect(report.fills.filter((f) => f.venue === "aster-futures").map((f) => [f.side, f.price, f.qty])).toEqual([["buy", "2.0016", "10"]])
+    // 0.011 over 20.005 at the quote
+    expect(report.cycles.hedgeSlippageBps).toBe("5.4986")
+    expect(report.config).toMatchObject({ sim: { marketSlippageBps: "5" } })
+  })
 })
 
 describe("hedge execution log line", () => {

@@ -197,7 +197,8 @@ describe("npm run live --paper against npm run exchange", () => {
     const reportFile = path.join(local.dir, "paper.json")
     // no keys needed: public data only
     const config = path.join(local.dir, "paper.yaml")
-    fs.writeFileSync(config, fs.readFileSync(local.config, "utf8").replace(/(api_public_key_b64|api_secret_key_b64|api_key|api_secret): .*/g, '$1: ""'))
+    // and the backtest's realism of a config: every hedge 10 bps worse than the quote
+    fs.writeFileSync(config, `${fs.readFileSync(local.config, "utf8").replace(/(api_public_key_b64|api_secret_key_b64|api_key|api_secret): .*/g, '$1: ""')}\nsim:\n  market_slippage_bps: 10\n`)
     const recordFile = path.join(local.dir, "paper-recorded.db")
     const paper = startLive(config, journal, ["--paper", "--report-json", reportFile, "--record", recordFile])
     const code = await paper.exited
@@ -215,10 +216,11 @@ describe("npm run live --paper against npm run exchange", () => {
     const report = readReport(reportFile)
     expect(report.kind).toBe("paper")
     expect(report.cycles.count).toBe(2)
-    // filled by the simulated book at our limit prices, hedged at the live Aster quote
+    // filled by the simulated book at our limit prices, hedged at the live Aster quote with the
+    // config's slippage: 2.0005 + 21 ticks (2.0005 × 10 bps = 20.005 ticks), 1.9995 − 20 ticks
     expect(report.venues["backpack"]!.makerQty).toBe("40")
     expect(report.venues["aster-futures"]!.takerQty).toBe("40")
-    for (const fill of report.fills.filter((f) => f.venue === "aster-futures")) expect(fill.price).toBe(fill.side === "buy" ? "2.0005" : "1.9995")
+    for (const fill of report.fills.filter((f) => f.venue === "aster-futures")) expect(fill.price).toBe(fill.side === "buy" ? "2.0026" : "1.9975")
     expect(pnlFromListedCashFlows(report)).toBe(report.totals.pnl)
 
     // a paper run records the venues' real streams (its own fills never reach them)

@@ -12,6 +12,7 @@ import { VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import { settleFundingOnTime } from "../src/live/funding-clock"
 import { makePaperExchange } from "../src/live/paper-exchange"
+import { bookModels } from "../src/sim/models/book-models"
 import { PERP } from "./support/fake-local-venue"
 import { testConfig } from "./support/config"
 import { scriptedPublicVenue } from "./support/public-venue"
@@ -53,6 +54,19 @@ describe("paper venue", () => {
       const order = yield* paper.placeMarket({ side: "buy", qty: decimal("2"), clientId: "c1" })
       expect([order.status, s(order.filledQty)]).toEqual(["filled", "2"])
       expect(s((yield* paper.position).qty)).toBe("2")
+    }))
+
+  it.scoped("matches with the config's models: a market order pays its sim.market_slippage_bps as in a backtest", () =>
+    Effect.gen(function*() {
+      const funding = yield* Ref.make(quote(HOUR, "0.0001", "1.5"))
+      const sim = { ...testConfig().sim, marketSlippageBps: decimal("10") }
+      const paper = yield* makePaperExchange(liveVenue(funding, TICKER).venue, { fees: sim.maker, models: bookModels(sim), quotePollMs: HOUR })
+      // 1.5001 × 10 bps = 0.00150010: 16 ticks up
+      const order = yield* paper.placeMarket({ side: "buy", qty: decimal("2"), clientId: "c1" })
+      expect([order.status, s(order.filledQty), s(order.filledQuote)]).toEqual(["filled", "2", "3.0034"])
+      // without the models, the default realism: the ask itself
+      const plain = yield* paperVenue(funding)
+      expect(s((yield* plain.placeMarket({ side: "buy", qty: decimal("2"), clientId: "c2" })).filledQuote)).toBe("3.0002")
     }))
 
   it.scoped("a resting order waits behind the queue the stream shows and fills as the venue's trades at its price reach it", () =>

@@ -32,9 +32,9 @@ const example = exampleWith({}).config
 describe("stress perturbations", () => {
   it("none leaves the config as it is; each one changes the realism it names, on top of the config's own", () => {
     expect(perturbed(example, noPerturbation(example))).toEqual(example)
-    const p: Perturbation = { seed: 7, extraJitterMs: 250, extraFeedLatencyMs: 500, hedgeRejectProbability: 0.2, impactMultiplier: 5, pessimisticQueue: true }
-    const config = perturbed({ ...example, sim: { ...example.sim, queueModel: "probabilistic" } }, p)
-    expect([config.sim.seed, config.sim.queueModel, formatDecimal(config.sim.marketImpactBps)]).toEqual([7, "conservative", "10"])
+    const p: Perturbation = { seed: 7, extraJitterMs: 250, extraFeedLatencyMs: 500, hedgeRejectProbability: 0.2, extraSlippageBps: 5, impactMultiplier: 5, pessimisticQueue: true }
+    const config = perturbed({ ...example, sim: { ...example.sim, queueModel: "probabilistic", marketSlippageBps: decimal("0.5") } }, p)
+    expect([config.sim.seed, config.sim.queueModel, formatDecimal(config.sim.marketImpactBps), formatDecimal(config.sim.marketSlippageBps)]).toEqual([7, "conservative", "10", "5.5"])
     // the example's own: feed 20 ms, jitter 0, no rejects
     expect([config.sim.maker.feedLatencyMs, config.sim.maker.latencyJitterMs, config.sim.maker.marketRejectProbability]).toEqual([520, 250, 0])
     expect([config.sim.hedge.feedLatencyMs, config.sim.hedge.latencyJitterMs, config.sim.hedge.marketRejectProbability]).toEqual([520, 250, 0.2])
@@ -46,10 +46,10 @@ describe("stress perturbations", () => {
   })
 
   it("shrinks a failing example through the levels between, toward the config's own realism", () => {
-    const failing: Perturbation = { seed: 99, extraJitterMs: 3000, extraFeedLatencyMs: 2000, hedgeRejectProbability: 0.5, impactMultiplier: 10, pessimisticQueue: true }
+    const failing: Perturbation = { seed: 99, extraJitterMs: 3000, extraFeedLatencyMs: 2000, hedgeRejectProbability: 0.5, extraSlippageBps: 20, impactMultiplier: 10, pessimisticQueue: true }
     // fails from 0.2 rejects on, whatever else
     const details = fc.check(fc.property(perturbations, (p) => p.hedgeRejectProbability < 0.2), { numRuns: 1, examples: [[failing]] })
-    expect(details.counterexample).toEqual([{ seed: 99, extraJitterMs: 0, extraFeedLatencyMs: 0, hedgeRejectProbability: 0.2, impactMultiplier: 1, pessimisticQueue: false }])
+    expect(details.counterexample).toEqual([{ seed: 99, extraJitterMs: 0, extraFeedLatencyMs: 0, hedgeRejectProbability: 0.2, extraSlippageBps: 0, impactMultiplier: 1, pessimisticQueue: false }])
   })
 
   it("the spread of report figures, exactly", () => {
@@ -101,7 +101,7 @@ describe("runStress", () => {
     // shrunk from the first run that broke one
     expect(result.failure!.from).toBe(result.runs.findIndex((r) => r.violations.length > 0))
     expect(result.runs[result.failure!.from]!.perturbation.hedgeRejectProbability).toBeGreaterThan(0)
-    expect(gentlest.perturbation).toMatchObject({ extraJitterMs: 0, extraFeedLatencyMs: 0, hedgeRejectProbability: 0.05, impactMultiplier: 1, pessimisticQueue: false })
+    expect(gentlest.perturbation).toMatchObject({ extraJitterMs: 0, extraFeedLatencyMs: 0, hedgeRejectProbability: 0.05, extraSlippageBps: 0, impactMultiplier: 1, pessimisticQueue: false })
     expect(gentlest.violations[0]).toMatch(/^the run ended failed: hedge failed with -?[\d.]+ unhedged/)
     expect(seen.slice(4).every(Boolean)).toBe(true)
   })
@@ -115,7 +115,7 @@ describe("npm run stress", () => {
     const json = path.join(dir, "stress.json")
     const ok = await run(["--runs", "2", "--seed", "5", "--json", json])
     expect(ok.code, ok.stderr).toBe(0)
-    expect(ok.stdout).toMatch(/^0 +\+0 +\+0 +0 +×1 +own +data-ended +6656\.386 +-2\.54249925 +0\.254644 +100\.09 +ok$/m)
+    expect(ok.stdout).toMatch(/^0 +\+0 +\+0 +0 +\+0 +×1 +own +data-ended +6656\.386 +-2\.54249925 +0\.254644 +100\.09 +ok$/m)
     expect(ok.stdout).toMatch(/^ {2}volume +[\d.]+ \/ [\d.]+ \/ [\d.]+$/m)
     const written = JSON.parse(fs.readFileSync(json, "utf8")) as { runs: Array<{ report: { totals: { volume: string } } }> }
     expect(written.runs).toHaveLength(2)
@@ -125,7 +125,7 @@ describe("npm run stress", () => {
     fs.writeFileSync(fragile, exampleWith({ hedge_retry_attempts: 0 }).text)
     const broken = await run(["--runs", "4", "--seed", "3", "--config", fragile])
     expect(broken.code).toBe(1)
-    expect(broken.stdout).toMatch(/the gentlest perturbation found that breaks an invariant \(from run [1-3], after \d+ shrinking step\(s\)\): seed \d+, jitter \+0 ms, feed \+0 ms, hedge rejects 0\.05, impact ×1, the config's queue/)
+    expect(broken.stdout).toMatch(/the gentlest perturbation found that breaks an invariant \(from run [1-3], after \d+ shrinking step\(s\)\): seed \d+, jitter \+0 ms, feed \+0 ms, hedge rejects 0\.05, slippage \+0 bps, impact ×1, the config's queue/)
     expect(broken.stderr).toMatch(/^error: an invariant broke under stress: the run ended failed: hedge failed/m)
 
     const bad = await run(["--runs", "0"])

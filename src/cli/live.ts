@@ -24,6 +24,7 @@ import { describeRecording } from "../live/market-recorder"
 import { makePaperExchange } from "../live/paper-exchange"
 import { publicDataVenues, RECORDED_BACKPACK_DEPTH_EVERY_MS } from "../live/public-venues"
 import { awaitStopping, RunStopped, runLive, type Venues } from "../live/runner"
+import { bookModels } from "../sim/models/book-models"
 import { formatSummary } from "./summary"
 import { runCli } from "./run-cli"
 import { exitOnSecondStop } from "./stop-signals"
@@ -109,8 +110,10 @@ const liveVenues = (config: HedgeConfig, depthStream: boolean) =>
 const paperVenues = (config: HedgeConfig, depthStream: boolean) =>
   Effect.gen(function*() {
     const { maker: makerData, hedge: hedgeData } = yield* publicDataVenues(config, { depthStream })
-    const maker = yield* makePaperExchange(makerData, { fees: config.sim.maker })
-    const hedge = yield* makePaperExchange(hedgeData, { fees: config.sim.hedge })
+    // the backtest's realism: one config, the same queue, impact and slippage
+    const models = bookModels(config.sim)
+    const maker = yield* makePaperExchange(makerData, { fees: config.sim.maker, models })
+    const hedge = yield* makePaperExchange(hedgeData, { fees: config.sim.hedge, models })
     return { maker, hedge } satisfies Venues
   }).pipe(
     // the adapter's error type, never met here: public data reads no account

@@ -21,7 +21,7 @@ const runs = Options.integer("runs").pipe(Options.withDescription("backtests to 
 const seed = Options.integer("seed").pipe(Options.withDescription("the same seed draws the same perturbations"), Options.withDefault(1))
 const json = Options.file("json").pipe(Options.withDescription("write every run (perturbation, figures, broken invariants) and the failure found as JSON"), Options.optional)
 
-const widths = [4, 7, 7, 7, 7, 6, 11, 12, 12, 11, 9, 9]
+const widths = [4, 7, 7, 7, 5, 7, 6, 11, 12, 12, 11, 9, 9]
 const row = (cells: ReadonlyArray<string>) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" ")
 
 const runLine = (run: StressRun, label: string) => {
@@ -31,6 +31,7 @@ const runLine = (run: StressRun, label: string) => {
     `+${p.extraJitterMs}`,
     `+${p.extraFeedLatencyMs}`,
     String(p.hedgeRejectProbability),
+    `+${p.extraSlippageBps}`,
     `×${p.impactMultiplier}`,
     p.pessimisticQueue ? "cons" : "own",
     r.run.outcome,
@@ -61,7 +62,7 @@ const command = Command.make("stress", { db, config, runs, seed, json }, (args) 
     const fs = yield* FileSystem.FileSystem
     const hedgeConfig = yield* parseConfigEffect(yield* fs.readFileString(args.config), args.config)
     yield* Console.log(`stress: ${args.runs} backtest(s) of ${args.config} on ${args.db} (seed ${args.seed}); run 0 is the config as given`)
-    yield* Console.log(row(["run", "jitter", "feed", "rejects", "impact", "queue", "outcome", "volume", "pnl", "cost/1000", "unhedged", "invariants"]))
+    yield* Console.log(row(["run", "jitter", "feed", "rejects", "slip", "impact", "queue", "outcome", "volume", "pnl", "cost/1000", "unhedged", "invariants"]))
     let index = 0
     let shrinkRuns = 0
     const result = yield* runStress({

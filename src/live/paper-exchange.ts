@@ -7,8 +7,9 @@
  * depth), each stamped with the time it arrived, exactly as a recording of the same minutes would
  * be replayed by a backtest. So a resting order joins the queue the venue shows at its price,
  * moves up as others trade there, and fills when a trade or the opposite quote reaches it; a
- * market order fills against the quoted size (or the book) and the impact model beyond it. While
- * the stream is quiet the ticker is polled instead (sizes unknown: the engine assumes them).
+ * market order fills against the quoted size (or the book) and the impact model beyond it. The
+ * queue model, impact, slippage and assumed sizes are the config's (`sim:`), as in a backtest.
+ * While the stream is quiet the ticker is polled instead (sizes unknown: the engine assumes them).
  *
  * The venue's filters and market state are re-read when asked (`refreshInstrument`): the book
  * checks new orders against them from then on, and a market that takes no orders fills none.
@@ -27,6 +28,7 @@ import type { SimVenueParams } from "../core/config/config"
 import { makeUpdateMailbox } from "../adapters/common/update-mailbox"
 import { bookExchange } from "../sim/local-exchange/book-exchange"
 import { makeLocalVenue } from "../sim/local-exchange/venue-book"
+import type { BookModels } from "../sim/models/book-models"
 import { settleFundingOnTime } from "./funding-clock"
 
 const ACCOUNT = "paper"
@@ -36,6 +38,8 @@ const STREAM_QUIET_MS = 1000
 
 export interface PaperOptions {
   readonly fees: SimVenueParams
+  /** the config's queue, impact and slippage models (src/sim/models/book-models.ts); absent: the config's defaults */
+  readonly models?: BookModels
   /** quote-asset starting balance (perps: margin; spot: buying power) */
   readonly startingQuote?: string
   readonly startingBase?: string
@@ -53,6 +57,7 @@ export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect
       priceScale,
       qtyScale,
       fees: { maker: options.fees.makerFee, taker: options.fees.takerFee },
+      ...options.models,
       startingBalances: () =>
         new Map([
           [instrument.quote, decimal(options.startingQuote ?? "100000")],

@@ -15,9 +15,8 @@ import { runHedgeLoop } from "../core/strategy/hedge-loop"
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
 import { type KernelVenueConfig, SimKernel, type VenueSlot } from "./kernel"
 import { flatFees } from "./models/fees"
-import { linearImpact } from "./models/impact"
+import { bookModels } from "./models/book-models"
 import { constantLatency, jitteredLatency } from "./models/latency"
-import { conservativeQueue, probabilisticQueue } from "./models/queue"
 import { type Rng, seededRng } from "./models/rng"
 import { makeSimKillSwitch, type SimKillSwitch } from "./kill-switch"
 import { makeSimExchange, simClock, type SimWaitOptions } from "./sim-exchange"
@@ -67,9 +66,7 @@ const kernelVenue = (
   ...(ticksFrom !== undefined ? { ticksFrom } : {}),
   latency: params.latencyJitterMs > 0 ? jitteredLatency(params, params.latencyJitterMs, rng) : constantLatency(params),
   fees: flatFees(params.makerFee, params.takerFee),
-  queue: config.sim.queueModel === "probabilistic" ? probabilisticQueue(config.sim.queuePower) : conservativeQueue,
-  impact: linearImpact(Number(BigDecimal.unsafeToNumber(config.sim.marketImpactBps)), 0),
-  assumedTopQty: config.sim.assumedTopQty,
+  ...bookModels(config.sim),
   marketRejectProbability: params.marketRejectProbability
 })
 

@@ -1,7 +1,7 @@
 /**
  * `npm run stress`: property-tests a config on a tick file. fast-check draws perturbations of the
- * backtest's realism — latency spikes, slower feeds, hedge rejects, slippage (market impact), a
- * pessimistic queue — on top of the config's own `sim` settings; every run is judged by the
+ * backtest's realism — latency spikes, slower feeds, hedge rejects, slippage on every market order,
+ * deeper market impact, a pessimistic queue — on top of the config's own `sim` settings; every run is judged by the
  * invariant monitor (src/sim/invariants.ts). A run that breaks one is shrunk to the gentlest
  * perturbation that still breaks it. The first run is the config as given, for comparison.
  */
@@ -21,6 +21,8 @@ export interface Perturbation {
   readonly extraFeedLatencyMs: number
   /** the hedge venue refuses this share of market orders (at least the config's own) */
   readonly hedgeRejectProbability: number
+  /** added to the config's slippage (bps): every market order fills that much worse than the book */
+  readonly extraSlippageBps: number
   /** market impact beyond the top level, times the config's */
   readonly impactMultiplier: number
   /** the conservative queue model whatever the config says: fewer maker fills */
@@ -44,6 +46,7 @@ export const perturbations: fc.Arbitrary<Perturbation> = fc.record({
   extraJitterMs: level([0, 50, 250, 1000, 3000]),
   extraFeedLatencyMs: level([0, 100, 500, 2000]),
   hedgeRejectProbability: level([0, 0.05, 0.2, 0.5]),
+  extraSlippageBps: level([0, 1, 5, 20]),
   impactMultiplier: level([1, 2, 5, 10]),
   pessimisticQueue: fc.boolean()
 })
@@ -54,6 +57,7 @@ export const noPerturbation = (config: HedgeConfig): Perturbation => ({
   extraJitterMs: 0,
   extraFeedLatencyMs: 0,
   hedgeRejectProbability: 0,
+  extraSlippageBps: 0,
   impactMultiplier: 1,
   pessimisticQueue: false
 })
@@ -71,6 +75,7 @@ export const perturbed = (config: HedgeConfig, p: Perturbation): HedgeConfig => 
       ...config.sim,
       seed: p.seed,
       queueModel: p.pessimisticQueue ? "conservative" : config.sim.queueModel,
+      marketSlippageBps: BigDecimal.sum(config.sim.marketSlippageBps, decimal(String(p.extraSlippageBps))),
       marketImpactBps: BigDecimal.multiply(config.sim.marketImpactBps, decimal(String(p.impactMultiplier))),
       maker: venue(config.sim.maker, 0),
       hedge: venue(config.sim.hedge, p.hedgeRejectProbability)
@@ -84,6 +89,7 @@ export const describePerturbation = (p: Perturbation): string =>
     `jitter +${p.extraJitterMs} ms`,
     `feed +${p.extraFeedLatencyMs} ms`,
     `hedge rejects ${p.hedgeRejectProbability}`,
+    `slippage +${p.extraSlippageBps} bps`,
     `impact ×${p.impactMultiplier}`,
     p.pessimisticQueue ? "conservative queue" : "the config's queue"
   ].join(", ")

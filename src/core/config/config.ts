@@ -4,7 +4,7 @@
  */
 import { BigDecimal, Data, Effect, Either, Option, ParseResult, Redacted, Schema } from "effect"
 import * as YAML from "yaml"
-import { type Decimal, decimal, formatDecimal } from "../domain/decimal"
+import { type Decimal, decimal, formatDecimal, ZERO } from "../domain/decimal"
 import type { Venue } from "../domain/venue"
 import { ConfigFile } from "./file-schema"
 
@@ -33,6 +33,8 @@ export interface SimParams {
   readonly queueModel: "conservative" | "probabilistic"
   readonly queuePower: number
   readonly marketImpactBps: Decimal
+  /** every market order fills this many bps worse than the book it meets (stress tests raise it) */
+  readonly marketSlippageBps: Decimal
   readonly assumedTopQty: Decimal
   readonly maker: SimVenueParams
   readonly hedge: SimVenueParams
@@ -256,6 +258,7 @@ export const resolveConfig = (file: ConfigFile, source: string): Either.Either<H
         queueModel: file.sim?.queue_model ?? "conservative",
         queuePower: file.sim?.queue_power ?? 2,
         marketImpactBps: file.sim?.market_impact_bps ?? decimal("2"),
+        marketSlippageBps: file.sim?.market_slippage_bps ?? ZERO,
         assumedTopQty: file.sim?.assumed_top_qty ?? decimal("1000"),
         maker: resolveSimVenue("backpack", file.sim?.backpack),
         hedge: resolveSimVenue(hedgeVenue, file.sim?.aster)
@@ -331,6 +334,7 @@ export const describeConfig = (config: HedgeConfig) => {
     sim: {
       ...config.sim,
       marketImpactBps: formatDecimal(config.sim.marketImpactBps),
+      marketSlippageBps: formatDecimal(config.sim.marketSlippageBps),
       assumedTopQty: formatDecimal(config.sim.assumedTopQty),
       maker: fees(config.sim.maker),
       hedge: fees(config.sim.hedge)

@@ -74,6 +74,10 @@ const PositiveDecimal = DecimalInput.pipe(
 const NonNegativeDecimal = DecimalInput.pipe(
   Schema.filter((d) => d.value >= 0n, { message: () => "expected a decimal ≥ 0" })
 )
+/** basis points of a price: below 10000, so a sell still gets something */
+const Bps = DecimalInput.pipe(
+  Schema.filter((d) => d.value >= 0n && BigDecimal.lessThan(d, decimal("10000")), { message: () => "expected basis points ≥ 0 and below 10000, e.g. 1.5" })
+)
 const FeeRate = DecimalInput.pipe(
   Schema.filter((d) => BigDecimal.between(d, { minimum: decimal("-0.01"), maximum: decimal("0.1") }), {
     message: () => "expected a fee rate as a fraction, e.g. 0.0002 for 2 bps (between -0.01 and 0.1)"
@@ -120,6 +124,8 @@ export const SimSection = Schema.Struct({
   queue_power: Schema.optionalWith(NonNegativeNumber("an exponent"), { exact: true, default: () => 2 }),
   /** price impact per top-of-book size consumed beyond the top, in basis points */
   market_impact_bps: Schema.optionalWith(NonNegativeDecimal, { exact: true, default: () => decimal("2") }),
+  /** every market order fill this many basis points worse than the level it takes */
+  market_slippage_bps: Schema.optionalWith(Bps, { exact: true, default: () => decimal("0") }),
   /** top-of-book size assumed when the feed carries no sizes */
   assumed_top_qty: Schema.optionalWith(PositiveDecimal, { exact: true, default: () => decimal("1000") }),
   backpack: Schema.optionalWith(SimVenueSection, { exact: true }),

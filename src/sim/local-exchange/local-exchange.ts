@@ -5,7 +5,7 @@
  *
  * Instruments come from the file: the first `backpack` one, and the `aster-futures` and
  * `aster-spot` ones, each Aster market standing in for the other when the file has only one (as in
- * the backtest; reported in `warnings`). Fees, queue model, market impact and the assumed top size
+ * the backtest; reported in `warnings`). Fees, queue model, market impact, slippage and the assumed top size
  * come from a hedge config's `sim` section when one is given, else the backtest's defaults.
  *
  * A fault plan's market changes (`Faults.marketChanges`: filters and market states) are made
@@ -13,14 +13,13 @@
  * after a venue answered the order placement that makes one due, or when its time comes (looked
  * at every 100 ms).
  */
-import { BigDecimal, Data, Effect, Either, Schedule, type Scope } from "effect"
+import { Data, Effect, Either, Schedule, type Scope } from "effect"
 import { type HedgeConfig, parseConfig, type SimVenueParams } from "../../core/config/config"
 import { type Decimal, decimal } from "../../core/domain/decimal"
 import { filterChanges, type Instrument } from "../../core/domain/instrument"
 import type { Venue } from "../../core/domain/venue"
 import { instrumentOf } from "../kernel"
-import { linearImpact } from "../models/impact"
-import { conservativeQueue, probabilisticQueue } from "../models/queue"
+import { bookModels } from "../models/book-models"
 import { openTickFile, type TickFile } from "../tickstore/reader"
 import type { StoredInstrument } from "../tickstore/types"
 import { defaultAccounts, type LocalAccountBook } from "./accounts"
@@ -162,7 +161,7 @@ export const startLocalExchange = (options: LocalExchangeOptions): Effect.Effect
       "aster-futures": config?.hedge.venue === "aster-futures" ? config.sim.hedge : futuresDefaults.sim.hedge,
       "aster-spot": config?.hedge.venue === "aster-spot" ? config.sim.hedge : spotDefaults.sim.hedge
     }
-    const queue = sim.queueModel === "probabilistic" ? probabilisticQueue(sim.queuePower) : conservativeQueue
+    const models = bookModels(sim)
 
     const book = (venue: Venue): LocalVenueBook => {
       const { stored, instrument } = chosen[venue]
@@ -181,9 +180,7 @@ export const startLocalExchange = (options: LocalExchangeOptions): Effect.Effect
         // Aster's "Pay fee in ASTER": only where ASTER is the traded base asset, the one the book can price
         ...(venue !== "backpack" && instrument.base === "ASTER" ? { paysFeesInBase: accounts.paysFeeInAster } : {}),
         ...(funding !== undefined ? { funding } : {}),
-        queue,
-        impact: linearImpact(BigDecimal.unsafeToNumber(sim.marketImpactBps), 0),
-        assumedTopQty: sim.assumedTopQty,
+        ...models,
         clock
       })
     }
