@@ -134,6 +134,7 @@ describe("compare command", () => {
     expect(JSON.parse(fs.readFileSync(out, "utf8"))).toEqual(JSON.parse(JSON.stringify(expected)))
     const volume = expected.rows.find((row) => row.metric === "volume")!
     expect(r.stdout).toMatch(new RegExp(`^volume\\s+${volume.a}\\s+${volume.b}\\s`, "m"))
+    expect(r.stdout.trimEnd().split("\n").slice(-2)).toEqual(["config: 1 setting(s) differ (A → B)", "  trade.offsetPercent  0.05 → 0.2"])
   })
 
   it("names the file and the field of a report it cannot read, without a stack trace", async () => {

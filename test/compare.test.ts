@@ -24,6 +24,45 @@ describe("compare", () => {
     }
     expect(byMetric.get("cycles")!.delta).toBe(String(b.cycles.count - a.cycles.count))
     expect(formatComparison(comparison)).toMatch(/^volume\s+\S+\s+\S+/m)
+    // and the one setting that made the difference
+    expect(comparison.configDifferences).toEqual([{ key: "trade.offsetPercent", a: "0.05", b: "0.2" }])
+    expect(formatComparison(comparison).split("\n").slice(-2)).toEqual(["config: 1 setting(s) differ (A → B)", "  trade.offsetPercent  0.05 → 0.2"])
+  })
+
+  it("lists the settings that differ among those both runs used: not a live run's sim, not whether keys are set", async () => {
+    const a = await Effect.runPromise(runBacktest({ dbPath: market(), config: testConfig() }))
+    expect(compareReports(a, a).configDifferences).toEqual([])
+    expect(formatComparison(compareReports(a, a)).split("\n").at(-1)).toBe("config: the same settings")
+
+    const config = a.config as { readonly maker: Record<string, unknown>; readonly sim: Record<string, unknown>; readonly trade: Record<string, unknown> }
+    // a live run: real keys, its own URL, no sim realism of its own, a setting the backtest's version had not
+    const live = {
+      ...a,
+      kind: "live" as const,
+      config: {
+        ...config,
+        source: "config/hedge_futures.yaml",
+        maker: { ...config.maker, baseUrl: "http://127.0.0.1:9000", publicKey: "<set>", secretKey: "<set>" },
+        sim: { ...config.sim, marketSlippageBps: "5", seed: 9 },
+        trade: { ...config.trade, newSetting: 3 }
+      }
+    }
+    expect(compareReports(a, live).configDifferences).toEqual([
+      { key: "maker.baseUrl", a: String(config.maker["baseUrl"]), b: "http://127.0.0.1:9000" },
+      { key: "trade.newSetting", a: null, b: "3" }
+    ])
+    expect(formatComparison(compareReports(a, live))).toContain("  trade.newSetting  (not set) → 3")
+    // a paper run matches with the config's sim: there it counts
+    const paper = { ...live, kind: "paper" as const }
+    expect(compareReports(a, paper).configDifferences.map((d) => d.key)).toEqual(["maker.baseUrl", "sim.seed", "sim.marketSlippageBps", "trade.newSetting"])
+
+    // many: the first 20 printed, all in the comparison (--json)
+    const many = { ...a, config: { ...config, trade: Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`k${i}`, i])) } }
+    const comparison = compareReports(a, many)
+    expect(comparison.configDifferences.length).toBeGreaterThan(25)
+    const lines = formatComparison(comparison).split("\n")
+    expect(lines.at(-1)).toBe(`  … and ${comparison.configDifferences.length - 20} more (all of them with --json)`)
+    expect(lines.filter((line) => /^  \S+ {2,}.+ → .+$/.test(line)).length).toBe(20)
   })
 
   it("says when the two did not see the same market: other periods, synthetic or proxy data, filters that changed", async () => {

@@ -32,12 +32,21 @@ export interface ComparedRun {
   readonly outcome: string
 }
 
+/** A setting the two runs' configs gave different values (null: the config has no such key). */
+export interface ConfigDifference {
+  readonly key: string
+  readonly a: string | null
+  readonly b: string | null
+}
+
 export interface Comparison {
   readonly a: ComparedRun
   readonly b: ComparedRun
   readonly rows: ReadonlyArray<ComparisonRow>
   /** what makes the two not like for like: different periods, a run stopped early, synthetic or proxy data */
   readonly notes: ReadonlyArray<string>
+  /** the settings that differ, among those both runs used (a live run uses no `sim.*`) */
+  readonly configDifferences: ReadonlyArray<ConfigDifference>
 }
 
 const asDecimal = (value: string | number | null): Decimal | undefined =>
@@ -115,10 +124,39 @@ const notesOn = (a: ComparedReport, b: ComparedReport): Array<string> => {
   return notes
 }
 
+/** A report's config as dotted keys and their values' text, in the report's order. */
+const settings = (config: unknown): Map<string, string> => {
+  const out = new Map<string, string>()
+  const walk = (value: unknown, key: string) => {
+    if (value !== null && typeof value === "object" && Object.keys(value).length > 0) {
+      for (const [k, v] of Object.entries(value)) walk(v, key === "" ? k : `${key}.${k}`)
+    } else if (key !== "") {
+      out.set(key, typeof value === "string" ? value : JSON.stringify(value) ?? "null")
+    }
+  }
+  walk(config, "")
+  return out
+}
+
+/** Settings a run of this kind acts on: the file's path is not one, and a live run's orders meet no `sim:`. */
+const usedBy = (kind: string) => (key: string): boolean => key !== "source" && !(kind === "live" && (key === "sim" || key.startsWith("sim.")))
+
+const configDifferences = (a: ComparedReport, b: ComparedReport): Array<ConfigDifference> => {
+  const x = settings(a.config)
+  const y = settings(b.config)
+  const used = (key: string) => usedBy(a.kind)(key) && usedBy(b.kind)(key)
+  // a credential shows only whether it is set (describeConfig): that changes no figure
+  const credential = (key: string) => [x.get(key), y.get(key)].every((v) => v === undefined || v === "<set>" || v === "<empty>")
+  return [...new Set([...x.keys(), ...y.keys()])]
+    .filter((key) => used(key) && !credential(key) && x.get(key) !== y.get(key))
+    .map((key) => ({ key, a: x.get(key) ?? null, b: y.get(key) ?? null }))
+}
+
 const comparedRun = (r: ComparedReport): ComparedRun => ({ kind: r.kind, file: r.data.file, from: r.run.from, to: r.run.to, outcome: r.run.outcome })
 
 export const compareReports = (a: ComparedReport, b: ComparedReport): Comparison => ({
   notes: notesOn(a, b),
+  configDifferences: configDifferences(a, b),
   a: comparedRun(a),
   b: comparedRun(b),
   rows: [
@@ -154,6 +192,23 @@ export const formatComparison = (c: Comparison): string => {
     ...c.notes.map((note) => `note: ${note}`),
     "",
     line(["", "A", "B", "B − A", "%"]),
-    ...c.rows.map((r) => line([r.metric, r.a ?? "n/a", r.b ?? "n/a", r.delta ?? "", r.deltaPercent === null ? "" : `${r.deltaPercent}%`]))
+    ...c.rows.map((r) => line([r.metric, r.a ?? "n/a", r.b ?? "n/a", r.delta ?? "", r.deltaPercent === null ? "" : `${r.deltaPercent}%`])),
+    "",
+    ...formatConfigDifferences(c)
   ].join("\n")
+}
+
+/** At most this many differing settings are printed; `--json` keeps them all. */
+const SHOWN_DIFFERENCES = 20
+
+const formatConfigDifferences = (c: Comparison): Array<string> => {
+  const differences = c.configDifferences
+  if (differences.length === 0) return ["config: the same settings"]
+  const width = Math.max(...differences.slice(0, SHOWN_DIFFERENCES).map((d) => d.key.length))
+  const value = (text: string | null) => text ?? "(not set)"
+  return [
+    `config: ${differences.length} setting(s) differ (A → B)`,
+    ...differences.slice(0, SHOWN_DIFFERENCES).map((d) => `  ${d.key.padEnd(width)}  ${value(d.a)} → ${value(d.b)}`),
+    ...(differences.length > SHOWN_DIFFERENCES ? [`  … and ${differences.length - SHOWN_DIFFERENCES} more (all of them with --json)`] : [])
+  ]
 }
