@@ -8,6 +8,7 @@ import Database from "better-sqlite3"
 import { Effect, Either } from "effect"
 import * as fs from "node:fs"
 import { parseConfig } from "../src/core/config/config"
+import { decimal } from "../src/core/domain/decimal"
 import { runBacktest } from "../src/sim/backtest"
 import { SimKernel } from "../src/sim/kernel"
 import { flatFees } from "../src/sim/models/fees"
@@ -89,7 +90,7 @@ if (mode === "raw-scan") {
     latency,
     fees: flatFees(config.sim.maker.makerFee, config.sim.maker.takerFee),
     queue: conservativeQueue,
-    impact: linearImpact(2, 1),
+    impact: linearImpact(decimal("2"), 1),
     assumedTopQty: config.sim.assumedTopQty,
     marketRejectProbability: 0
   })

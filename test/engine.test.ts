@@ -54,7 +54,7 @@ const makeEngine = (setup: EngineSetup = {}) => {
     "backpack",
     INSTRUMENT,
     setup.queue ?? conservativeQueue,
-    setup.impact ?? linearImpact(50, 0),
+    setup.impact ?? linearImpact(decimal("50"), 0),
     (id) => {
       const levels = depth[id]
       if (!levels) throw new Error(`no depth snapshot ${id}`)
@@ -358,7 +358,7 @@ describe("VenueEngine: market orders", () => {
   })
 
   it("without depth, a buy takes the top size then top-size chunks 50 bps × k worse, rounded up to the tick", () => {
-    const { engine, fills } = makeEngine({ impact: linearImpact(50, 0) })
+    const { engine, fills } = makeEngine({ impact: linearImpact(decimal("50"), 0) })
     engine.onQuote(1, 1000, 100, 1010, 100)
     const o = engine.submitMarket(2, marketBuy(350))
     // k=0: 1010; k=1: 1010×50/10⁴ = 5.05 → 0.505 tick → 1 tick → 1020
@@ -369,7 +369,7 @@ describe("VenueEngine: market orders", () => {
   })
 
   it("without depth, a sell walks down the same way", () => {
-    const { engine, fills } = makeEngine({ impact: linearImpact(50, 0) })
+    const { engine, fills } = makeEngine({ impact: linearImpact(decimal("50"), 0) })
     engine.onQuote(1, 1000, 100, 1010, 100)
     const o = engine.submitMarket(2, marketSell(250))
     // k=0: 1000; k=1: 1000×50/10⁴ = 5 → 0.5 → 1 tick → 990; k=2: 10 → exactly 1 tick → 990
@@ -378,7 +378,7 @@ describe("VenueEngine: market orders", () => {
   })
 
   it("slippage: every market fill lands that many bps worse, rounded up to the tick, before the walk", () => {
-    const { engine, fills } = makeEngine({ impact: linearImpact(50, 0, decimal("25")) })
+    const { engine, fills } = makeEngine({ impact: linearImpact(decimal("50"), 0, decimal("25")) })
     engine.onQuote(1, 1000, 100, 1010, 100)
     const buy = engine.submitMarket(2, marketBuy(350))
     // slip: 1010 × 25/10⁴ = 2.525 → 1 tick → from 1020; the walk as without it: +0, +1, +2, +2 ticks
@@ -389,7 +389,7 @@ describe("VenueEngine: market orders", () => {
   })
 
   it("slippage applies to each depth level a market order takes, and past the last one", () => {
-    const { engine, fills } = makeEngine({ depth, impact: linearImpact(50, 0, decimal("100")) })
+    const { engine, fills } = makeEngine({ depth, impact: linearImpact(decimal("50"), 0, decimal("100")) })
     engine.onQuote(1, 1000, 100, 1010, 100)
     engine.onDepth(1, 1)
     const o = engine.submitMarket(2, marketBuy(700))
@@ -409,7 +409,7 @@ describe("VenueEngine: market orders", () => {
   })
 
   it("a depth snapshot older than depthMaxAgeUs is ignored", () => {
-    const { engine, fills } = makeEngine({ depth, impact: linearImpact(50, 0) })
+    const { engine, fills } = makeEngine({ depth, impact: linearImpact(decimal("50"), 0) })
     engine.onDepth(0, 1)
     engine.onQuote(1, 1000, 100, 1010, 100)
     const o = engine.submitMarket(5_000_001, marketBuy(350)) // 5 000 001 µs after the snapshot
@@ -419,7 +419,7 @@ describe("VenueEngine: market orders", () => {
   it("without depth and without a quoted size, the chunks are the engine's assumed top size", () => {
     // The backtest builds linearImpact(bps, 0): with a top size of 0 its chunk is 0 and a buy never
     // terminates (it loops forever). The guard turns that hang into a failure.
-    const inner = linearImpact(50, 0)
+    const inner = linearImpact(decimal("50"), 0)
     const guarded: ImpactModel = {
       walk(sign, qty, bestPrice, topQty, tickUnits) {
         if (topQty <= 0) throw new Error(`impact.walk called with topQty ${topQty}: linearImpact(bps, 0) would never return for a buy`)
@@ -610,7 +610,7 @@ const kernelVenue = (venue: Venue, symbol: string): KernelVenueConfig => ({
   latency: constantLatency(LATENCY),
   fees: flatFees(decimal(MAKER_FEE), decimal(TAKER_FEE)),
   queue: conservativeQueue,
-  impact: linearImpact(2, 0),
+  impact: linearImpact(decimal("2"), 0),
   assumedTopQty: decimal("1000"),
   marketRejectProbability: 0
 })

@@ -228,7 +228,7 @@ export const makeFakeLocalVenue = (options: FakeVenueOptions = {}): FakeLocalVen
     instrument.venue,
     engineFilters(instrument, priceScale, qtyScale),
     conservativeQueue,
-    linearImpact(0, 1_000_000),
+    linearImpact(ZERO, 1_000_000),
     () => {
       throw new Error("the fake venue keeps no depth snapshots")
     },

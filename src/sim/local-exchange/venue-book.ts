@@ -305,7 +305,7 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
     venue,
     engineInstrument,
     options.queue ?? conservativeQueue,
-    options.impact ?? linearImpact(2, 0),
+    options.impact ?? linearImpact(decimal("2"), 0),
     (id) => {
       if (id !== depthId || depthLevels === undefined) throw new Error(`local venue ${venue}: depth snapshot ${id} is gone`)
       return depthLevels

@@ -4,7 +4,6 @@
  * that matches our orders (the backtest's kernel, the local exchange, paper trading), so one
  * config means the same realism in all three and their reports compare.
  */
-import { BigDecimal } from "effect"
 import type { SimParams } from "../../core/config/config"
 import type { Decimal } from "../../core/domain/decimal"
 import { type ImpactModel, linearImpact } from "./impact"
@@ -18,6 +17,6 @@ export interface BookModels {
 
 export const bookModels = (sim: SimParams): BookModels => ({
   queue: sim.queueModel === "probabilistic" ? probabilisticQueue(sim.queuePower) : conservativeQueue,
-  impact: linearImpact(BigDecimal.unsafeToNumber(sim.marketImpactBps), 0, sim.marketSlippageBps),
+  impact: linearImpact(sim.marketImpactBps, 0, sim.marketSlippageBps),
   assumedTopQty: sim.assumedTopQty
 })

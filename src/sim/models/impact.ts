@@ -25,7 +25,7 @@ export const adverseTicks = (priceUnits: number, bps: Decimal, tickUnits: number
   return Number((numerator + denominator - 1n) / denominator)
 }
 
-export const linearImpact = (bpsPerTopSize: number, assumedTopQty: number, slippageBps: Decimal = ZERO): ImpactModel => {
+export const linearImpact = (bpsPerTopSize: Decimal, assumedTopQty: number, slippageBps: Decimal = ZERO): ImpactModel => {
   const slip = (sign: 1 | -1, priceUnits: number, tickUnits: number): number =>
     priceUnits + sign * adverseTicks(priceUnits, slippageBps, tickUnits) * tickUnits
   return {
@@ -37,9 +37,8 @@ export const linearImpact = (bpsPerTopSize: number, assumedTopQty: number, slipp
       const fills: Array<[number, number]> = []
       let left = qty
       for (let k = 0; left > 0; k++) {
-        const walked = (bestPrice * bpsPerTopSize * k) / 10_000
-        const ticks = Math.ceil(walked / tickUnits - 1e-9)
-        const price = start + sign * ticks * tickUnits
+        const walked = adverseTicks(bestPrice, BigDecimal.multiply(bpsPerTopSize, BigDecimal.fromBigInt(BigInt(k))), tickUnits)
+        const price = start + sign * walked * tickUnits
         if (price <= 0) break
         const take = Math.min(left, chunk)
         fills.push([price, take])
