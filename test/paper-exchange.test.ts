@@ -13,6 +13,7 @@ import type { Exchange } from "../src/core/exchange"
 import { settleFundingOnTime } from "../src/live/funding-clock"
 import { makePaperExchange } from "../src/live/paper-exchange"
 import { bookModels } from "../src/sim/models/book-models"
+import { constantLatency } from "../src/sim/models/latency"
 import { PERP } from "./support/fake-local-venue"
 import { testConfig } from "./support/config"
 import { scriptedPublicVenue } from "./support/public-venue"
@@ -67,6 +68,55 @@ describe("paper venue", () => {
       // without the models, the default realism: the ask itself
       const plain = yield* paperVenue(funding)
       expect(s((yield* plain.placeMarket({ side: "buy", qty: decimal("2"), clientId: "c2" })).filledQuote)).toBe("3.0002")
+    }))
+
+  it.scoped("with the config's latencies an order meets the market as it is when it reaches the book, and its answer comes a trip later", () =>
+    Effect.gen(function*() {
+      const live = yield* streamingVenue
+      const latency = constantLatency({ submitLatencyMs: 40, cancelLatencyMs: 30, responseLatencyMs: 40, feedLatencyMs: 20 })
+      const paper = yield* makePaperExchange(live.venue, { fees: testConfig().sim.maker, quotePollMs: HOUR, latency })
+      live.quote("1.5000", "20", "1.5004", "10")
+      const hedge = yield* Effect.fork(paper.placeMarket({ side: "buy", qty: decimal("2"), clientId: "h1" }))
+      // the ask moves while the order is on its way: it takes the new one
+      yield* TestClock.adjust("20 millis")
+      live.quote("1.5010", "20", "1.5012", "10")
+      yield* TestClock.adjust("20 millis")
+      // at the venue it has filled; the answer is still on its way back
+      expect(s((yield* paper.position).qty)).toBe("2")
+      expect(Option.isNone(yield* Fiber.poll(hedge))).toBe(true)
+      yield* TestClock.adjust("39 millis")
+      expect(Option.isNone(yield* Fiber.poll(hedge))).toBe(true)
+      yield* TestClock.adjust("1 millis")
+      const order = yield* Fiber.join(hedge)
+      expect([order.status, s(order.filledQty), s(order.filledQuote)]).toEqual(["filled", "2", "3.0024"])
+
+      const roundTrip = <A, E>(request: Effect.Effect<A, E>) =>
+        Effect.gen(function*() {
+          const fiber = yield* Effect.fork(request)
+          yield* TestClock.adjust("80 millis")
+          return yield* Fiber.join(fiber)
+        })
+      const sell = (clientId: string) => paper.placeLimit({ side: "sell", price: decimal("1.5020"), qty: decimal("1"), postOnly: true, timeInForce: "GTC", clientId })
+      // stopped on its way there: nothing reached the venue
+      const unsent = yield* Effect.fork(sell("m1"))
+      yield* TestClock.adjust("39 millis")
+      yield* Fiber.interrupt(unsent)
+      expect(yield* roundTrip(paper.openOrders)).toEqual([])
+      // stopped once at the venue: it rests there, and the interruption waits for its answer
+      const sent = yield* Effect.fork(sell("m2"))
+      yield* TestClock.adjust("40 millis")
+      const interrupting = yield* Effect.fork(Fiber.interrupt(sent))
+      yield* TestClock.adjust("39 millis")
+      expect(Option.isNone(yield* Fiber.poll(interrupting))).toBe(true)
+      yield* TestClock.adjust("1 millis")
+      yield* Fiber.join(interrupting)
+      expect((yield* roundTrip(paper.openOrders)).map((o) => [o.clientId, o.status])).toEqual([["m2", "new"]])
+      // a cancel takes its own trip there (30 ms) and its answer the trip back
+      const cancel = yield* Effect.fork(paper.cancel((yield* roundTrip(paper.openOrders))[0]!.id))
+      yield* TestClock.adjust("69 millis")
+      expect(Option.isNone(yield* Fiber.poll(cancel))).toBe(true)
+      yield* TestClock.adjust("1 millis")
+      expect((yield* Fiber.join(cancel)).status).toBe("cancelled")
     }))
 
   it.scoped("a resting order waits behind the queue the stream shows and fills as the venue's trades at its price reach it", () =>

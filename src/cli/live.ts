@@ -25,6 +25,8 @@ import { makePaperExchange } from "../live/paper-exchange"
 import { publicDataVenues, RECORDED_BACKPACK_DEPTH_EVERY_MS } from "../live/public-venues"
 import { awaitStopping, RunStopped, runLive, type Venues } from "../live/runner"
 import { bookModels } from "../sim/models/book-models"
+import { latencyOf } from "../sim/models/latency"
+import { seededRng } from "../sim/models/rng"
 import { formatSummary } from "./summary"
 import { runCli } from "./run-cli"
 import { exitOnSecondStop } from "./stop-signals"
@@ -110,10 +112,11 @@ const liveVenues = (config: HedgeConfig, depthStream: boolean) =>
 const paperVenues = (config: HedgeConfig, depthStream: boolean) =>
   Effect.gen(function*() {
     const { maker: makerData, hedge: hedgeData } = yield* publicDataVenues(config, { depthStream })
-    // the backtest's realism: one config, the same queue, impact and slippage
+    // the backtest's realism: one config, the same queue, impact, slippage and order latencies
     const models = bookModels(config.sim)
-    const maker = yield* makePaperExchange(makerData, { fees: config.sim.maker, models })
-    const hedge = yield* makePaperExchange(hedgeData, { fees: config.sim.hedge, models })
+    const rng = seededRng(config.sim.seed)
+    const maker = yield* makePaperExchange(makerData, { fees: config.sim.maker, models, latency: latencyOf(config.sim.maker, rng) })
+    const hedge = yield* makePaperExchange(hedgeData, { fees: config.sim.hedge, models, latency: latencyOf(config.sim.hedge, rng) })
     return { maker, hedge } satisfies Venues
   }).pipe(
     // the adapter's error type, never met here: public data reads no account

@@ -14,11 +14,17 @@
  * The venue's filters and market state are re-read when asked (`refreshInstrument`): the book
  * checks new orders against them from then on, and a market that takes no orders fills none.
  *
+ * With `latency` (the config's `sim.*_latency_ms`, as a backtest of the same config uses them), an
+ * order, a cancel or a lookup reaches the book only after its trip to the venue and its answer
+ * comes back after the response's trip, in real time: the market moves on meanwhile, as it does
+ * for a live order. Once a request has reached the book it is not taken back: an interruption
+ * then waits for its answer, as a request already sent would have been carried out.
+ *
  * Funding (perps) follows the venue's own clock: its announced rate and mark price are read
  * every half minute and once more just before each funding time, which then settles the paper
  * position at them (`fundingPayments`, collected by the runner as a live venue's history is).
  */
-import { Effect, type Scope } from "effect"
+import { Duration, Effect, type Scope } from "effect"
 import { type Decimal, decimal, decimalsOf, toUnits } from "../core/domain/decimal"
 import type { MarketEvent } from "../core/domain/market"
 import type { OrderUpdate } from "../core/domain/order"
@@ -29,6 +35,7 @@ import { makeUpdateMailbox } from "../adapters/common/update-mailbox"
 import { bookExchange } from "../sim/local-exchange/book-exchange"
 import { makeLocalVenue } from "../sim/local-exchange/venue-book"
 import type { BookModels } from "../sim/models/book-models"
+import type { LatencyModel } from "../sim/models/latency"
 import { settleFundingOnTime } from "./funding-clock"
 
 const ACCOUNT = "paper"
@@ -45,7 +52,21 @@ export interface PaperOptions {
   readonly startingBase?: string
   /** how often the live quote is read into the book while the venue's stream is quiet (default 250 ms) */
   readonly quotePollMs?: number
+  /** requests' trips to the book and back (µs); absent: the book answers at once */
+  readonly latency?: LatencyModel
 }
+
+const microseconds = (us: number) => Duration.millis(us / 1000)
+
+/**
+ * `request` carried out after the trip there, its answer (a refusal too) handed back after the
+ * trip back. The first trip may be interrupted (nothing was sent); from the book on, not.
+ */
+const afterTrips = <A, E>(there: () => number, back: () => number, request: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.zipRight(
+    Effect.suspend(() => Effect.sleep(microseconds(there()))),
+    Effect.uninterruptible(Effect.flatten(Effect.zipLeft(Effect.exit(request), Effect.suspend(() => Effect.sleep(microseconds(back()))))))
+  )
 
 export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect.Effect<Exchange, never, Scope.Scope> =>
   Effect.gen(function*() {
@@ -109,12 +130,23 @@ export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect
       yield* Effect.forkScoped(settleFundingOnTime(live.fundingQuote, (quote) => book.feed.settleFunding(quote.fundingTime, quote.rate, quote.markPrice), "paper funding"))
     }
 
+    const atBook = bookExchange(book, ACCOUNT, {
+      ticker: live.ticker,
+      nextUpdate: updates.take,
+      nextFundingTime: live.nextFundingTime
+    })
+    const latency = options.latency
     const exchange: Exchange = {
-      ...bookExchange(book, ACCOUNT, {
-        ticker: live.ticker,
-        nextUpdate: updates.take,
-        nextFundingTime: live.nextFundingTime
-      }),
+      ...atBook,
+      ...(latency !== undefined
+        ? {
+          placeLimit: (request) => afterTrips(latency.submit, latency.response, atBook.placeLimit(request)),
+          placeMarket: (request) => afterTrips(latency.submit, latency.response, atBook.placeMarket(request)),
+          cancel: (orderId) => afterTrips(latency.cancel, latency.response, atBook.cancel(orderId)),
+          queryOrder: (ref) => afterTrips(latency.submit, latency.response, atBook.queryOrder(ref)),
+          openOrders: afterTrips(latency.submit, latency.response, atBook.openOrders)
+        } satisfies Partial<Exchange>
+        : {}),
       ...(instrument.kind === "perp" && live.fundingQuote !== undefined
         ? {
           fundingQuote: live.fundingQuote,

@@ -16,7 +16,7 @@ import { StrategyObserver, type StrategyObserverService } from "../core/strategy
 import { type KernelVenueConfig, SimKernel, type VenueSlot } from "./kernel"
 import { flatFees } from "./models/fees"
 import { bookModels } from "./models/book-models"
-import { constantLatency, jitteredLatency } from "./models/latency"
+import { latencyOf } from "./models/latency"
 import { type Rng, seededRng } from "./models/rng"
 import { makeSimKillSwitch, type SimKillSwitch } from "./kill-switch"
 import { makeSimExchange, simClock, type SimWaitOptions } from "./sim-exchange"
@@ -64,7 +64,7 @@ const kernelVenue = (
   venue,
   symbol,
   ...(ticksFrom !== undefined ? { ticksFrom } : {}),
-  latency: params.latencyJitterMs > 0 ? jitteredLatency(params, params.latencyJitterMs, rng) : constantLatency(params),
+  latency: latencyOf(params, rng),
   fees: flatFees(params.makerFee, params.takerFee),
   ...bookModels(config.sim),
   marketRejectProbability: params.marketRejectProbability

@@ -39,3 +39,7 @@ export const jitteredLatency = (p: LatencyParams, jitterMs: number, rng: Rng): L
     feed: () => Math.round(p.feedLatencyMs * US)
   }
 }
+
+/** The latency a config's venue section asks for: jittered when it sets `latency_jitter_ms`. */
+export const latencyOf = (p: LatencyParams & { readonly latencyJitterMs: number }, rng: Rng): LatencyModel =>
+  p.latencyJitterMs > 0 ? jitteredLatency(p, p.latencyJitterMs, rng) : constantLatency(p)
