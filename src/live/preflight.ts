@@ -19,7 +19,7 @@ import { type Venue, venueLabel } from "../core/domain/venue"
 import { utcTime } from "../core/domain/utc"
 import type { Exchange } from "../core/exchange"
 import { limitPrice } from "../core/strategy/hedge-loop"
-import { quantityProblems } from "../core/strategy/tradable-quantity"
+import { hedgeSizingPrice, quantityProblems } from "../core/strategy/tradable-quantity"
 import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { type JournalError, type JournalService, openJournal, type RunKind } from "./journal"
 import { baseFeeFloatVerdict, firstSellFundingVerdict, hedgeFundingVerdict } from "./funding-checks"
@@ -116,7 +116,7 @@ export const preflight = (
     const { quantity, stopBeforeFundingMs } = config.trade
 
     if (maker.instrument !== undefined && hedge.instrument !== undefined && maker.ticker !== undefined) {
-      const problems = quantityProblems(quantity, maker.instrument, hedge.instrument, maker.ticker.last)
+      const problems = quantityProblems(quantity, maker.instrument, hedge.instrument, maker.ticker.last, hedge.ticker !== undefined ? hedgeSizingPrice(hedge.ticker) : maker.ticker.last)
       if (problems.length > 0) lines.push({ status: "refuse", subject: "quantity", detail: `trade.quantity cannot be traded: ${problems.join("; ")}` })
       else lines.push(firstOrderLine(config, venues, maker.instrument, maker.ticker, maker.position, hedge.instrument, unwindOnly))
     }

@@ -25,8 +25,8 @@ import { Exposure } from "./exposure"
 import { type HedgeSent, StrategyObserver } from "./observer"
 import { postingGate } from "./posting-gate"
 import { afterSale, placeWithinHolding, type Sellable, withinSellable } from "./spot-sell-shortfall"
-import { quantityProblems } from "./tradable-quantity"
-import { cancelTracked, isTransient, placeLimitTracked } from "./tracked-orders"
+import { hedgeSizingPrice, quantityProblems } from "./tradable-quantity"
+import { cancelTracked, finalStateOf, isTransient, placeLimitTracked } from "./tracked-orders"
 import { unwindLeg } from "./unwind"
 import { MARKET_STATE_RECHECK_MS, VenueMarkets, WAIT_NOTICE_MS } from "./venue-markets"
 
@@ -84,16 +84,20 @@ export const runHedgeLoop = (params: StrategyParams) =>
     let cycleNow = 0
     // the filters and states every order follows, read anew as the venues change them
     const markets = new VenueMarkets({ maker, hedge }, { maker: yield* maker.instrument, hedge: yield* hedge.instrument }, yield* now, observer, () => cycleNow)
-    yield* validateQuantity(quantity, markets.maker, markets.hedge, (yield* maker.ticker).last)
+    const makerLast = (yield* maker.ticker).last
+    // a hedge venue unreadable now is waited for before the first order (the posting gate): its hedge checked at the maker's price meanwhile
+    const hedgePrice = Either.match(yield* Effect.either(hedge.ticker), { onLeft: () => makerLast, onRight: hedgeSizingPrice })
+    yield* validateQuantity(quantity, markets.maker, markets.hedge, makerLast, hedgePrice)
 
     /** At a cycle's start: trade.quantity checked against filters a venue changed since the last check. */
     const checkQuantityOnNewFilters = Effect.gen(function*() {
       if (!markets.filtersChangedSinceCheck) return
       // the minimum notional needs a price: a market unreadable now puts the check off to the next cycle
       const ticker = yield* Effect.either(maker.ticker)
-      if (Either.isLeft(ticker)) return
+      const hedgeTicker = yield* Effect.either(hedge.ticker)
+      if (Either.isLeft(ticker) || Either.isLeft(hedgeTicker)) return
       markets.filtersChangedSinceCheck = false
-      yield* validateQuantity(quantity, markets.maker, markets.hedge, ticker.right.last).pipe(
+      yield* validateQuantity(quantity, markets.maker, markets.hedge, ticker.right.last, hedgeSizingPrice(hedgeTicker.right)).pipe(
         Effect.mapError((error) => new StrategyConfigError({ reason: `the venues changed their filters, and ${error.reason}` }))
       )
     })
@@ -124,6 +128,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
       if (hedgeInFlight === undefined) return
       const sent = hedgeInFlight
       const found = yield* hedge.queryOrder({ clientId: sent.clientId }).pipe(
+        // one still executing is waited for (its rest cancelled in the end): its fills are not final yet
+        Effect.flatMap((order) => finalStateOf(hedge, order, retry)),
         Effect.map(Option.some),
         Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<Order>()))
       )
@@ -182,9 +188,13 @@ export const runHedgeLoop = (params: StrategyParams) =>
         /** spot: what the account still holds to sell, once a sell was refused for want of it */
         let sellable: Sellable | undefined
         while (true) {
-          // the venue checks min notional at its own price: size against the lowest one we see
-          const ticker = yield* hedge.ticker
-          const reference = BigDecimal.min(ticker.last, ticker.bid)
+          // the venue checks min notional at its own price: size against the lowest one we see;
+          // a price that cannot be read is asked for again as a refused order would be sent again
+          const ticker = yield* hedge.ticker.pipe(
+            Effect.retry({ schedule, while: isTransient }),
+            Effect.mapError((cause) => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause }))
+          )
+          const reference = hedgeSizingPrice(ticker)
           const planned = exposure.hedgeOrder(markets.hedge, reference, pending)
           if (planned === undefined) return
           const order = withinSellable(planned, sellable, markets.hedge, reference)
@@ -239,12 +249,21 @@ export const runHedgeLoop = (params: StrategyParams) =>
             else yield* Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} is sized anew on the ${hedgeName} filters`)
             continue
           }
-          hedgeInFlight = undefined
           if (Either.isLeft(placed)) {
+            hedgeInFlight = undefined
             sellable = placed.left
             continue
           }
-          const executed = placed.right
+          if (isOpenStatus(placed.right.status)) {
+            yield* Effect.logWarning(
+              `hedge ${order.side} ${formatDecimal(order.qty)} (${clientId}) answered ${placed.right.status} with ${formatDecimal(placed.right.filledQty)} executed: nothing more is hedged until it has ended`
+            )
+          }
+          // an order still executing counts only once it has ended; until then it stays in flight
+          const executed = yield* finalStateOf(hedge, placed.right, schedule).pipe(
+            Effect.mapError((cause) => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause }))
+          )
+          hedgeInFlight = undefined
           sellable = afterSale(sellable, executed.filledQty)
           exposure.absorbHedge(order.side, executed.filledQty)
           yield* observer.hedgeSent({
@@ -305,7 +324,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
             )
             break
           }
-          yield* awaitVenuesReady(cycle, leg)
+          // with nothing unhedged, a hedge too small for the hedge venue's minimum would be stuck: held back until it is not
+          yield* awaitVenuesReady(cycle, leg, () => (BigDecimal.isZero(exposure.unhedged) ? remaining : undefined))
           const ticker = yield* maker.ticker
           const price = limitPrice(markets.maker, side, ticker.last, ticker.bid, ticker.ask, params.offsetPercent)
           yield* logLine(() => `${tag} ${makerName} limit ${side} price: ${formatDecimal(price)} (from last price ${formatDecimal(ticker.last)})`)
@@ -443,8 +463,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
         yield* Effect.sleep(params.cycleSleepMs)
       })
 
-    /** On any exit: cancel the working order, count its last fills, hedge what can be hedged. */
-    const windDown = Effect.gen(function*() {
+    /** A stop's first step: the working maker order cancelled and its last fills counted. */
+    const cancelWorkingOnStop = Effect.gen(function*() {
       const open = yield* Ref.get(working)
       if (Option.isSome(open)) {
         // an order whose placement was cut short is looked up by client id: it may rest anyway
@@ -460,6 +480,16 @@ export const runHedgeLoop = (params: StrategyParams) =>
         }
         yield* Ref.set(working, Option.none())
       }
+    }).pipe(
+      // what filled is hedged whatever became of the cancel; the next start's reconciliation finds an order left resting
+      Effect.catchAll((error) =>
+        Effect.logError(`stopping: could not cancel the ${makerName} order (${error.message}): it may still rest, and a fill of it would be unhedged until the next start reconciles`)
+      )
+    )
+
+    /** On any exit: cancel the working order, count its last fills, hedge what can be hedged. */
+    const windDown = Effect.gen(function*() {
+      yield* cancelWorkingOnStop
       yield* hedgeNow(0, 1, undefined, windDownRetry, false)
       const left = exposure.unhedged
       yield* Effect.log(
@@ -557,8 +587,8 @@ export const limitPrice = (
 }
 
 /** The configured quantity must be tradable as is on both venues. */
-const validateQuantity = (quantity: Decimal, maker: Instrument, hedge: Instrument, price: Decimal): Effect.Effect<void, StrategyConfigError> => {
-  const problems = quantityProblems(quantity, maker, hedge, price)
+const validateQuantity = (quantity: Decimal, maker: Instrument, hedge: Instrument, makerPrice: Decimal, hedgePrice: Decimal): Effect.Effect<void, StrategyConfigError> => {
+  const problems = quantityProblems(quantity, maker, hedge, makerPrice, hedgePrice)
   return problems.length === 0
     ? Effect.void
     : Effect.fail(new StrategyConfigError({ reason: `trade.quantity cannot be traded: ${problems.join("; ")}` }))

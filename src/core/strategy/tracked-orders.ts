@@ -6,7 +6,7 @@
  */
 import { Effect, type Schedule } from "effect"
 import { isOpenStatus, type LimitOrderRequest, type MarketOrderRequest, type Order } from "../domain/order"
-import { type ExchangeError, type InsufficientBalance, type OrderRejected, UnknownOrder } from "../errors"
+import { type ExchangeError, type InsufficientBalance, type OrderRejected, UnknownOrder, VenueUnavailable } from "../errors"
 import type { Exchange } from "../exchange"
 
 /** An outcome unknown (timeout, 5xx) or a rate limit: worth asking again. */
@@ -78,10 +78,16 @@ export const placeMarketTracked = (
       ((error._tag === "OrderRejected" || error._tag === "InsufficientBalance") && (typeof retryRejections === "boolean" ? retryRejections : retryRejections(error)))
   )
 
+/** An order still open where it should have ended: asked about again, as an unknown outcome is. */
+const stillOpen = (venue: Exchange, order: Order, what: string) =>
+  new VenueUnavailable({ venue: venue.venue, reason: `${what}: order ${order.id} still reads ${order.status}` })
+
 /**
  * Cancels and returns the order's final state (fills that raced the cancel included). An order
  * the venue no longer knows as open is read back instead; after an unknown outcome the order is
- * read back, and cancelled again only if still open.
+ * read back, and cancelled again only if still open. A cancel the venue answered before carrying
+ * it out (the order still open) is asked about again too: until the order has ended, its fills
+ * may still come, and another order of the leg would double them.
  */
 export const cancelTracked = (venue: Exchange, orderId: string, retry: Schedule.Schedule<unknown, unknown>) =>
   retryOnFailure(
@@ -91,8 +97,23 @@ export const cancelTracked = (venue: Exchange, orderId: string, retry: Schedule.
         venue.queryOrder({ orderId }).pipe(
           Effect.flatMap((order) => (isOpenStatus(order.status) ? Effect.fail(error) : Effect.succeed(order)))
         )
-      )
+      ),
+      Effect.filterOrElse((order) => !isOpenStatus(order.status), (order) => Effect.fail(stillOpen(venue, order, "cancel not carried out yet")))
     ),
     retry,
     isTransient
   )
+
+/**
+ * The final state of an order answered while still open (a market order the venue had not
+ * finished executing): read back until it has ended and, if it is still open once the schedule
+ * has passed, what it has not executed is cancelled. It is never sent again.
+ */
+export const finalStateOf = (venue: Exchange, order: Order, retry: Schedule.Schedule<unknown, unknown>): Effect.Effect<Order, ExchangeError> =>
+  !isOpenStatus(order.status)
+    ? Effect.succeed(order)
+    : retryOnFailure(
+      Effect.filterOrElse(venue.queryOrder({ orderId: order.id }), (read) => !isOpenStatus(read.status), (read) => Effect.fail(stillOpen(venue, read, "not ended yet"))),
+      retry,
+      isTransient
+    ).pipe(Effect.orElse(() => cancelTracked(venue, order.id, retry)))

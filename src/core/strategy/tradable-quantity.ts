@@ -4,15 +4,22 @@ import { type Decimal, formatDecimal } from "../domain/decimal"
 import { checkFilters, type Instrument } from "../domain/instrument"
 import { minimumHedgeQty } from "./exposure"
 
-/** Why `quantity` cannot be traded on both venues at `price` (none: it can). */
-export const quantityProblems = (quantity: Decimal, maker: Instrument, hedge: Instrument, price: Decimal): Array<string> => {
+/**
+ * Why `quantity` cannot be traded on both venues (none: it can): the maker order at `makerPrice`,
+ * its hedge at `hedgePrice`, the hedge venue's price a hedge is sized at (the lower of its last
+ * price and bid: the venue checks its minimum order value at its own price).
+ */
+export const quantityProblems = (quantity: Decimal, maker: Instrument, hedge: Instrument, makerPrice: Decimal, hedgePrice: Decimal = makerPrice): Array<string> => {
   const problems: Array<string> = []
-  const makerViolation = checkFilters(maker, quantity, undefined, price)
+  const makerViolation = checkFilters(maker, quantity, undefined, makerPrice)
   if (makerViolation) problems.push(`${maker.venue} ${maker.symbol}: ${makerViolation.message}`)
-  const hedgeViolation = checkFilters(hedge, quantity, undefined, price)
+  const hedgeViolation = checkFilters(hedge, quantity, undefined, hedgePrice)
   if (hedgeViolation) problems.push(`${hedge.venue} ${hedge.symbol}: ${hedgeViolation.message}`)
-  const smallestHedge = minimumHedgeQty(hedge, price)
+  const smallestHedge = minimumHedgeQty(hedge, hedgePrice)
   if (BigDecimal.lessThan(quantity, smallestHedge))
-    problems.push(`${hedge.venue} ${hedge.symbol}: quantity ${formatDecimal(quantity)} is below the smallest hedge order ${formatDecimal(smallestHedge)} at price ${formatDecimal(price)}`)
+    problems.push(`${hedge.venue} ${hedge.symbol}: quantity ${formatDecimal(quantity)} is below the smallest hedge order ${formatDecimal(smallestHedge)} at price ${formatDecimal(hedgePrice)}`)
   return problems
 }
+
+/** The price a hedge is sized at: the lower of the hedge venue's last price and bid. */
+export const hedgeSizingPrice = (ticker: { readonly last: Decimal; readonly bid: Decimal }): Decimal => BigDecimal.min(ticker.last, ticker.bid)
