@@ -208,6 +208,34 @@ describe("a venue that changes its filters during a run", () => {
     expect(report.exposure.finalNetPosition).toBe("0")
   })
 
+  it("an unwind leg the new filters cut short: the next one unwinds what is really left, not what the cut leg was meant to trade", async () => {
+    const maker = newLog()
+    // a stopped run left the maker venue short 15 (hedged long on Aster): unwind buys 10, then 5.
+    // The first buy (at 2.0003 × 0.999 = 1.9982) fills 6 at 2 s (106 sold at its price, 100 ahead of it); from 3 s
+    // the step is 5: its last 4 cannot be traded, and the leg ends with 6 bought: 9 are left
+    const unwindTicks = [
+      ...steadyQuotes(60),
+      { t: 500, venue: "bp" as const, trade: ["2.0003", "1", "buy"] as const },
+      { t: 2000, venue: "bp" as const, trade: ["1.9982", "106", "sell"] as const },
+      { t: 20_000, venue: "bp" as const, trade: ["1.9900", "200", "sell"] as const },
+      // the second buy (from 26 s, at 1.988) fills here
+      { t: 30_000, venue: "bp" as const, trade: ["1.9800", "200", "sell"] as const }
+    ]
+    const fiveStep = changingFilters("maker", 3000, { stepSize: decimal("5"), minQty: decimal("5") }, maker)
+    const shortFifteen: Decorate = (kernel, venues) => {
+      const changed = fiveStep(kernel, venues)
+      return { ...changed, maker: { ...changed.maker, position: Effect.map(changed.maker.position, (p) => ({ ...p, qty: BigDecimal.subtract(p.qty, decimal("15")) })) } }
+    }
+    const { log, fills } = await run(unwindTicks, { ...oneCycle, unwind_at_start: true, first_wait_seconds: 5 }, shortFifteen)
+    expect(log).toMatch(/\[Unwind\] BP position -15 is a hedged pair left by an interrupted run: buy 10 first/)
+    expect(log).toMatch(/the leg's last 4 is below the BP step or minimum order size \(5, 5\): the leg ends with 6 filled/)
+    // 9 left, not the 5 the leg was meant to leave: 5 bought on the new step, and 4 cannot be traded
+    expect(log).toMatch(/\[Unwind\] BP position -9 is a hedged pair left by an interrupted run: buy 5 first/)
+    expect(log).toMatch(/\[Unwind\] BP position -4 is left as it is: too small to trade on both venues/)
+    const unwound = fills.filter(([venue, side]) => venue === "backpack" && side === "buy").slice(0, 2)
+    expect(unwound.map(([, , , qty]) => qty)).toEqual(["6", "5"])
+  })
+
   it("a maker order's post re-reads the filters a minute old, and trades on what changed without a refusal", async () => {
     // 40 minutes of trades through both sides every second: cycles of about 32 s (20 s between
     // the legs, 10 s cycle sleep); the Aster minimum notional becomes 1 at 10 minutes, which no

@@ -166,3 +166,24 @@ describe("trade.quantity and the hedge venue's minimum order value at its own pr
     expect(report.run.outcome).toBe("completed")
   })
 })
+
+describe("a venue that cannot say its next funding time for a moment", () => {
+  it("is asked again, as an order would be: the cycle goes on", async () => {
+    let asked = 0
+    const { report } = await backtest([...quotes(0, 60), FIRST_TRADE, LEG1_FILLS, { t: 30_000, venue: "bp", trade: ["1.9900", "200", "sell"] }], { max_cycles: 1 }, (_kernel, venues) => ({
+      ...venues,
+      maker: {
+        ...venues.maker,
+        nextFundingTime: Effect.suspend(() => (++asked <= 2 ? Effect.fail(new VenueUnavailable({ venue: "backpack", reason: "GET /api/v1/markPrices answered 502" })) : venues.maker.nextFundingTime))
+      }
+    }))
+    expect(asked).toBe(3)
+    expect(report.run.outcome).toBe("completed")
+    expect(report.fills.map((f) => [f.venue, f.side, f.qty])).toEqual([
+      ["backpack", "sell", "10"],
+      ["aster-futures", "buy", "10"],
+      ["backpack", "buy", "10"],
+      ["aster-futures", "sell", "10"]
+    ])
+  })
+})

@@ -19,7 +19,7 @@ import { floorQty, type Instrument, passivePrice } from "../domain/instrument"
 import { isOpenStatus, opposite, type Order, type Side, signedQty } from "../domain/order"
 import { venueLabel } from "../domain/venue"
 import { type ExchangeError, InsufficientBalance, OrderRejected } from "../errors"
-import { HedgeVenue, MakerVenue } from "../exchange"
+import { type Exchange, HedgeVenue, MakerVenue } from "../exchange"
 import { logLine } from "../log-line"
 import { Exposure } from "./exposure"
 import { type HedgeSent, StrategyObserver } from "./observer"
@@ -426,13 +426,16 @@ export const runHedgeLoop = (params: StrategyParams) =>
         }
         yield* hedgeNow(cycle, leg)
         yield* observer.legCompleted({ cycle, leg, side, startedAt, filledAt, orders })
+        return filled
       })
 
     /** Waits out the funding window: no cycle starts within stop_before_funding of a funding time. */
     const fundingGuard = (cycle: number, tag = `[Cycle ${cycle}]`) =>
       Effect.gen(function*() {
         while (true) {
-          const times = Option.reduceCompact([yield* maker.nextFundingTime, yield* hedge.nextFundingTime], Number.POSITIVE_INFINITY, Math.min)
+          // a venue that cannot say now is asked again as an order would be, rather than stop the run
+          const fundingTime = (venue: Exchange) => Effect.retry(venue.nextFundingTime, { schedule: retry, while: isTransient })
+          const times = Option.reduceCompact([yield* fundingTime(maker), yield* fundingTime(hedge)], Number.POSITIVE_INFINITY, Math.min)
           if (!Number.isFinite(times)) return
           const ts = yield* now
           const until = times - ts
@@ -526,9 +529,11 @@ export const runHedgeLoop = (params: StrategyParams) =>
           `[Unwind] ${makerName} position ${formatDecimal(left)} is a hedged pair left by an interrupted run: ${leg.side} ${formatDecimal(leg.qty)} first, hedged on ${hedgeName} (${params.unwindOnly === true ? "--unwind-only" : "trade.unwind_at_start"})`
         )
         yield* fundingGuard(0, "[Unwind]")
-        yield* makerLeg(0, leg.side === "sell" ? 1 : 2, leg.side, leg.qty)
-        left = BigDecimal.sum(left, signedQty(leg.side, leg.qty))
+        const filled = yield* makerLeg(0, leg.side === "sell" ? 1 : 2, leg.side, leg.qty)
+        // what the leg traded, which new filters may have cut short
+        left = BigDecimal.sum(left, signedQty(leg.side, filled))
         legs += 1
+        if (!BigDecimal.isPositive(filled)) break
       }
       if (!BigDecimal.isZero(left)) {
         yield* Effect.log(`[Unwind] ${makerName} position ${formatDecimal(left)} is left as it is: too small to trade on both venues`)
