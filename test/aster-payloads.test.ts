@@ -254,6 +254,16 @@ describe("error bodies → core errors (code and message kept)", () => {
     for (const code of [-2010, -2018, -2019]) expect(map(code, "Margin is insufficient.")).toMatchObject({ _tag: "InsufficientBalance", reason: `Margin is insufficient. (${code})` })
   })
 
+  it("-2010 (NEW_ORDER_REJECTED) is a balance shortfall only when its message says so", () => {
+    expect(map(-2010, "Account has insufficient balance for requested action.")).toMatchObject({
+      _tag: "InsufficientBalance",
+      reason: "Account has insufficient balance for requested action. (-2010)"
+    })
+    expect(map(-2010, "Order would exceed the position limit.")).toMatchObject({ _tag: "OrderRejected", code: "-2010", reason: "Order would exceed the position limit." })
+    expect(map(-2010, "Order rejected.")).toMatchObject({ _tag: "OrderRejected", code: "-2010", reason: "Order rejected." })
+    expect(map(-2010, "Order rejected.")).not.toHaveProperty("wouldTake", true)
+  })
+
   it("a crossing post-only order is a rejection that would have taken liquidity", () => {
     expect(map(-2010, "Order would immediately match and take.")).toMatchObject({ _tag: "OrderRejected", wouldTake: true, code: "-2010" })
     expect(map(-5022, "Due to the order could not be executed as maker, the Post Only order will be rejected.")).toMatchObject({ _tag: "OrderRejected", wouldTake: true })

@@ -216,9 +216,12 @@ export const mapAsterError = (venue: Venue, body: ErrorBody, ref?: string): Exch
     case -5022:
       return new OrderRejected({ venue, code: String(code), reason: msg, wouldTake: true })
     case -2010:
-      // Binance-style spot venues report a crossing post-only order as -2010 too
+      // NEW_ORDER_REJECTED is generic: Binance-style spot venues report a crossing post-only order
+      // as -2010 too, and a balance shortfall ("Account has insufficient balance for requested
+      // action."); anything else is a plain rejection (shortfalls proper are -2018 / -2019)
       if (/immediately match|post.?only|as maker/i.test(msg)) return new OrderRejected({ venue, code: String(code), reason: msg, wouldTake: true })
-      return new InsufficientBalance({ venue, reason: `${msg} (${code})` })
+      if (/insufficient|balance/i.test(msg)) return new InsufficientBalance({ venue, reason: `${msg} (${code})` })
+      return new OrderRejected({ venue, code: String(code), reason: msg })
     case -2018:
     case -2019:
       return new InsufficientBalance({ venue, reason: `${msg} (${code})` })

@@ -17,8 +17,20 @@ export const parseDecimal = (text: string): Option.Option<Decimal> =>
 export const decimal = (text: string): Decimal =>
   Option.getOrThrowWith(parseDecimal(text), () => new Error(`not a decimal: ${text}`))
 
-/** Plain decimal string, never exponent notation, trailing zeros removed. */
-export const formatDecimal = (d: Decimal): string => BigDecimal.format(BigDecimal.normalize(d))
+/**
+ * Plain decimal string, never exponent notation, trailing zeros removed: "1.5", "-0.001", "100",
+ * "0". Written from the normalized scaled integer, since `BigDecimal.format` switches to exponent
+ * notation once the scale reaches ±16 ("1e+16"), which no venue parses as a decimal.
+ */
+export const formatDecimal = (d: Decimal): string => {
+  const { scale, value } = BigDecimal.normalize(d)
+  if (value === 0n) return "0"
+  const sign = value < 0n ? "-" : ""
+  const digits = (value < 0n ? -value : value).toString()
+  if (scale <= 0) return `${sign}${digits}${"0".repeat(-scale)}`
+  const padded = digits.padStart(scale + 1, "0")
+  return `${sign}${padded.slice(0, -scale)}.${padded.slice(-scale)}`
+}
 
 /**
  * Accepts a decimal string or a YAML/JSON number and yields a BigDecimal. A number is taken by
