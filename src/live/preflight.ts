@@ -137,7 +137,7 @@ export const preflight = (
       // a spot hedge's position is its whole base balance: only what the journal's trading moved
       // counts (the start's baseline is the balance less that)
       const spot = hedge.instrument.kind === "spot"
-      const hedgePosition = spot ? yield* journalledHedgeQty(journal, venues.hedge.venue) : Either.right(hedge.position)
+      const hedgePosition = spot ? yield* journalledHedgeQty(journal, venues.hedge.venue, kind) : Either.right(hedge.position)
       lines.push(
         Either.isLeft(hedgePosition)
           ? { status: "fail", subject: "imbalance", detail: `a spot hedge's imbalance needs the journal's fills: ${hedgePosition.left}` }
@@ -316,10 +316,10 @@ const positionLimitLine = (config: HedgeConfig, venues: Venues, makerPosition: D
 }
 
 /** What a spot hedge's journalled fills moved (none without a journal), as a start reads it; left: why it could not be read. */
-const journalledHedgeQty = (journal: ReadJournal, venue: Venue): Effect.Effect<Either.Either<Decimal, string>> => {
+const journalledHedgeQty = (journal: ReadJournal, venue: Venue, kind: RunKind): Effect.Effect<Either.Either<Decimal, string>> => {
   if (journal === undefined) return Effect.succeed(Either.right(ZERO))
   if (Either.isLeft(journal)) return Effect.succeed(Either.left(journal.left.message))
-  return journalledNetQty(journal.right, venue).pipe(
+  return journalledNetQty(journal.right, venue, kind).pipe(
     Effect.map(Either.right),
     // journalledNetQty reads as the runner does: a failed read is a defect there
     Effect.catchAllCause((cause) => Effect.succeed(Either.left(Cause.pretty(cause).split("\n")[0] ?? "unreadable")))

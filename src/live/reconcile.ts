@@ -127,6 +127,8 @@ export const reconcile = (
     /** spot: what the account still holds to sell, once a sell was refused for want of it */
     let sellable: Sellable | undefined
     let shortOfBase = false
+    /** every attempt its own client id: a sell cut to what is held is another order than the one refused */
+    let attempts = 0
     while (true) {
       const ticker = yield* hedge.ticker
       const reference = BigDecimal.min(ticker.last, ticker.bid)
@@ -139,7 +141,7 @@ export const reconcile = (
         shortOfBase = true
         break
       }
-      const clientId = `${params.clientIdPrefix}r${stamp}-${hedges.length + 1}`
+      const clientId = `${params.clientIdPrefix}r${stamp}-${++attempts}`
       const attempt = yield* placeWithinHolding(hedge, hedgeInstrument, { side: order.side, qty: order.qty, clientId }, retry, sellable).pipe(
         // the run fails with the venue's answer: this line says what it was answering
         Effect.tapError((error) =>

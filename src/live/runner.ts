@@ -124,8 +124,13 @@ export class RunStopped extends Data.TaggedError("RunStopped")<{ readonly outcom
 const QUIET_AFTER_STOP = Duration.millis(500)
 const HEDGE_STREAM_POLL = Duration.seconds(1)
 
-/** What the journal's fills on `venue` added to the position there, signed (`--check` reads it too). */
-export const journalledNetQty = (journal: JournalService, venue: Venue) => mustWrite(journal.netFilledQty(venue))
+/**
+ * What the journal's fills on `venue` added to the position there, signed, over its runs of this
+ * kind (`--check` reads it too): a paper run's fills moved nothing on a live account, nor a live
+ * run's on a paper book.
+ */
+export const journalledNetQty = (journal: JournalService, venue: Venue, kind: RunKind) =>
+  mustWrite(Effect.flatMap(journal.runs(), (runs) => journal.netFilledQty(venue, runs.filter((run) => run.kind === kind).map((run) => run.id))))
 
 /**
  * For risk.max_loss_per_day: the fills and funding payments of the last 24 hours before `now` of
@@ -138,10 +143,10 @@ export const earlierRunsLastDay = (journal: JournalService, kind: RunKind, now: 
   })
 
 /** A spot hedge venue's "position" is its whole base balance: the journal's fills say what the bot moved. */
-const spotBaseline = (journal: JournalService, hedge: Exchange) =>
+const spotBaseline = (journal: JournalService, hedge: Exchange, kind: RunKind) =>
   Effect.gen(function*() {
     const held = (yield* hedge.position).qty
-    return BigDecimal.normalize(BigDecimal.subtract(held, yield* journalledNetQty(journal, hedge.venue)))
+    return BigDecimal.normalize(BigDecimal.subtract(held, yield* journalledNetQty(journal, hedge.venue, kind)))
   })
 
 const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } => {
@@ -212,7 +217,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       // Backpack hashes client ids to numbers: an order of ours that the venue lists by number is
       // recognised by the hashes of the ids the journal still holds open
       const pendingIds = new Set((yield* mustWrite(journal.pendingIntents())).map((p) => String(backpackClientId(p.clientId))))
-      const baseline = hedgeInstrument.kind === "spot" ? yield* spotBaseline(journal, hedge) : undefined
+      const baseline = hedgeInstrument.kind === "spot" ? yield* spotBaseline(journal, hedge, options.kind) : undefined
       const summary = yield* reconcile({
         clientIdPrefix: CLIENT_ID_ROOT,
         maxAutoHedge: config.risk.maxAutoHedge,
@@ -394,7 +399,7 @@ const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: 
     const makerInstrument = yield* maker.instrument
     const hedgeInstrument = yield* hedge.instrument
     const held = (yield* maker.position).qty
-    const hedgeMoved = hedgeInstrument.kind === "spot" ? yield* journalledNetQty(journal, hedge.venue) : (yield* hedge.position).qty
+    const hedgeMoved = hedgeInstrument.kind === "spot" ? yield* journalledNetQty(journal, hedge.venue, "live") : (yield* hedge.position).qty
     const imbalance = BigDecimal.normalize(BigDecimal.sum(held, hedgeMoved))
     const makerName = venueLabel(maker.venue)
     const hedgeName = venueLabel(hedge.venue)

@@ -1,0 +1,122 @@
+/**
+ * A spot hedge venue's side of the start-up imbalance is what the journal's fills moved on it (the
+ * account's base balance holds more: what it held before). Only the fills of runs of this start's
+ * kind count: a paper run's fills in the same journal moved nothing on the live account.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Option } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
+import type { Instrument } from "../src/core/domain/instrument"
+import type { Fill, MarketOrderRequest, Order } from "../src/core/domain/order"
+import { UnknownOrder } from "../src/core/errors"
+import type { Exchange } from "../src/core/exchange"
+import { openJournal } from "../src/live/journal"
+import { runLive } from "../src/live/runner"
+import { testConfig } from "./support/config"
+import { PERP } from "./support/fake-local-venue"
+
+const SPOT: Instrument = { ...PERP, venue: "aster-spot", symbol: "ASTERUSDT", quote: "USDT", kind: "spot" }
+const config = testConfig({ trade: { quantity: "10", offset_percent: 0, first_wait_seconds: 30, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0, max_cycles: 1 } })
+const KILLED_AT = Date.now() - 3_600_000
+const ticker = Effect.succeed({ ts: 0, bid: decimal("1.5000"), ask: decimal("1.5004"), last: decimal("1.5002") })
+
+const makerFill: Fill = {
+  venue: "backpack",
+  symbol: PERP.symbol,
+  orderId: "m1",
+  tradeId: "mt1",
+  side: "sell",
+  price: decimal("1.5"),
+  qty: decimal("10"),
+  fee: ZERO,
+  feeAsset: "USDC",
+  liquidity: "maker",
+  ts: KILLED_AT - 2000
+}
+/** the hedge of makerFill */
+const hedgeOrder: Order = {
+  venue: "aster-spot",
+  symbol: SPOT.symbol,
+  id: "h1",
+  clientId: "hlold-h2",
+  side: "buy",
+  type: "market",
+  qty: decimal("10"),
+  filledQty: decimal("10"),
+  filledQuote: decimal("15.004"),
+  status: "filled",
+  postOnly: false,
+  timeInForce: "IOC",
+  createdAt: KILLED_AT - 1900,
+  updatedAt: KILLED_AT - 1900
+}
+
+const fakeVenue = (instrument: Instrument, held: () => string, extra: Partial<Exchange>): Exchange =>
+  ({
+    venue: instrument.venue,
+    instrument: Effect.succeed(instrument),
+    ticker,
+    position: Effect.sync(() => ({ venue: instrument.venue, symbol: instrument.symbol, qty: decimal(held()) })),
+    balances: Effect.sync(() => [{ venue: instrument.venue, asset: instrument.base, free: decimal(held()), locked: ZERO }, {
+      venue: instrument.venue,
+      asset: instrument.quote,
+      free: decimal("100000"),
+      locked: ZERO
+    }]),
+    nextFundingTime: Effect.succeed(Option.none()),
+    openOrders: Effect.succeed([]),
+    queryOrder: (ref) => Effect.fail(new UnknownOrder({ venue: instrument.venue, orderId: "orderId" in ref ? ref.orderId : ref.clientId })),
+    cancel: (orderId) => Effect.fail(new UnknownOrder({ venue: instrument.venue, orderId })),
+    placeLimit: () => Effect.never,
+    placeMarket: () => Effect.never,
+    nextUpdate: (within) => Effect.as(Effect.sleep(within), Option.none()),
+    orderFills: () => Effect.succeed([]),
+    ...extra
+  }) as Exchange
+
+describe("a live start on a spot hedge venue", () => {
+  it.scopedLive("a live start does not count a paper run's fills (same journal) as the spot account's movement", () =>
+    Effect.gen(function*() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-spot-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+      const file = path.join(dir, "journal.db")
+      // an earlier PAPER run on the same journal, stopped between the legs: its paper pair is Backpack −10, spot +10
+      yield* Effect.scoped(Effect.gen(function*() {
+        const journal = yield* openJournal(file, "write")
+        const runId = yield* journal.startRun({
+          kind: "paper",
+          startedAt: KILLED_AT - 5000,
+          config,
+          maker: { venue: "backpack", symbol: PERP.symbol, quoteAsset: "USDC", baseAsset: "ASTER" },
+          hedge: { venue: "aster-spot", symbol: SPOT.symbol, quoteAsset: "USDT", baseAsset: "ASTER" },
+          clientIdPrefix: "hlpaper-"
+        })
+        yield* journal.recordFill(runId, makerFill)
+        yield* journal.recordFill(runId, { ...makerFill, venue: "aster-spot", symbol: SPOT.symbol, orderId: "h1", tradeId: "ht1", side: "buy", liquidity: "taker", feeAsset: "USDT" })
+        yield* journal.endRun(runId, { endedAt: KILLED_AT, outcome: "stopped" })
+      }))
+
+      // the live accounts: Backpack flat, the spot account holds its spare 100 ASTER (nothing the bot moved)
+      let spotHeld = "100"
+      const markets: Array<MarketOrderRequest> = []
+      const maker = fakeVenue(PERP, () => "0", {})
+      const hedge = fakeVenue(SPOT, () => spotHeld, {
+        placeMarket: (request) =>
+          Effect.sync(() => {
+            markets.push(request)
+            spotHeld = String(Number(spotHeld) + (request.side === "buy" ? 1 : -1) * Number(formatDecimal(request.qty)))
+            return { ...hedgeOrder, id: `r${markets.length}`, clientId: request.clientId, side: request.side, qty: request.qty, filledQty: request.qty, createdAt: Date.now(), updatedAt: Date.now() }
+          })
+      })
+      const stop = yield* Deferred.make<void>()
+      yield* Deferred.succeed(stop, undefined)
+      yield* runLive({ config, kind: "live", journalPath: file, markEveryMs: 1000, stop, venues: Effect.succeed({ maker, hedge }) }).pipe(Effect.scoped, Effect.either)
+
+      // the live accounts are flat: nothing may be sent at the start
+      expect(markets.map((m) => `${m.side} ${formatDecimal(m.qty)}`)).toEqual([])
+      expect(spotHeld).toBe("100")
+    }))
+})
