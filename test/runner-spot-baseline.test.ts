@@ -1,7 +1,10 @@
 /**
  * A spot hedge venue's side of the start-up imbalance is what the journal's fills moved on it (the
  * account's base balance holds more: what it held before). Only the fills of runs of this start's
- * kind count: a paper run's fills in the same journal moved nothing on the live account.
+ * kind count: a paper run's fills in the same journal moved nothing on the live account. A killed
+ * run's hedge that the journal knows executed (its reply) but whose fill messages were still
+ * being written counts as executed, while the venue's history lags: hedging it again would leave
+ * the pair unhedged the other way.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Option } from "effect"
@@ -23,6 +26,23 @@ const config = testConfig({ trade: { quantity: "10", offset_percent: 0, first_wa
 const KILLED_AT = Date.now() - 3_600_000
 const ticker = Effect.succeed({ ts: 0, bid: decimal("1.5000"), ask: decimal("1.5004"), last: decimal("1.5002") })
 
+const makerOrder: Order = {
+  venue: "backpack",
+  symbol: PERP.symbol,
+  id: "m1",
+  clientId: "hlold-m1",
+  side: "sell",
+  type: "limit",
+  price: decimal("1.5"),
+  qty: decimal("10"),
+  filledQty: decimal("10"),
+  filledQuote: decimal("15"),
+  status: "filled",
+  postOnly: true,
+  timeInForce: "GTC",
+  createdAt: KILLED_AT - 3000,
+  updatedAt: KILLED_AT - 2000
+}
 const makerFill: Fill = {
   venue: "backpack",
   symbol: PERP.symbol,
@@ -36,7 +56,7 @@ const makerFill: Fill = {
   liquidity: "maker",
   ts: KILLED_AT - 2000
 }
-/** the hedge of makerFill */
+/** the hedge of makerFill: its reply (filled) was journalled, its fill message was still behind */
 const hedgeOrder: Order = {
   venue: "aster-spot",
   symbol: SPOT.symbol,
@@ -78,6 +98,51 @@ const fakeVenue = (instrument: Instrument, held: () => string, extra: Partial<Ex
   }) as Exchange
 
 describe("a live start on a spot hedge venue", () => {
+  it.scopedLive("does not hedge again a killed run's hedge whose reply the journal holds but not yet its fills", () =>
+    Effect.gen(function*() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-spot-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+      const file = path.join(dir, "journal.db")
+      // the killed run: maker sold 10 (fill journalled), hedged by a spot buy of 10 (reply journalled)
+      yield* Effect.scoped(Effect.gen(function*() {
+        const journal = yield* openJournal(file, "write")
+        const runId = yield* journal.startRun({
+          kind: "paper",
+          startedAt: KILLED_AT - 5000,
+          config,
+          maker: { venue: "backpack", symbol: PERP.symbol, quoteAsset: "USDC", baseAsset: "ASTER" },
+          hedge: { venue: "aster-spot", symbol: SPOT.symbol, quoteAsset: "USDT", baseAsset: "ASTER" },
+          clientIdPrefix: "hlold-"
+        })
+        yield* journal.recordIntent({ kind: "limit", runId, venue: "backpack", clientId: makerOrder.clientId, side: "sell", qty: makerOrder.qty, price: makerOrder.price!, createdAt: KILLED_AT - 3000 })
+        yield* journal.recordOrder(runId, makerOrder, KILLED_AT - 2000)
+        yield* journal.recordFill(runId, makerFill)
+        yield* journal.recordIntent({ kind: "market", runId, venue: "aster-spot", clientId: hedgeOrder.clientId, side: "buy", qty: hedgeOrder.qty, createdAt: KILLED_AT - 1950 })
+        yield* journal.recordOrder(runId, hedgeOrder, KILLED_AT - 1900)
+      }))
+
+      // the venues: Backpack short 10; the spot account held 0 ASTER before the run, 10 now; its
+      // history does not list the hedge's fills yet (orderFills answers none)
+      let spotHeld = "10"
+      const markets: Array<MarketOrderRequest> = []
+      const maker = fakeVenue(PERP, () => "-10", {})
+      const hedge = fakeVenue(SPOT, () => spotHeld, {
+        placeMarket: (request) =>
+          Effect.sync(() => {
+            markets.push(request)
+            spotHeld = formatDecimal(decimal(String(Number(spotHeld) + (request.side === "buy" ? 1 : -1) * Number(formatDecimal(request.qty)))))
+            return { ...hedgeOrder, id: `r${markets.length}`, clientId: request.clientId, side: request.side, qty: request.qty, filledQty: request.qty, createdAt: Date.now(), updatedAt: Date.now() }
+          })
+      })
+      const stop = yield* Deferred.make<void>()
+      yield* Deferred.succeed(stop, undefined)
+      yield* runLive({ config, kind: "paper", journalPath: file, markEveryMs: 1000, stop, venues: Effect.succeed({ maker, hedge }) }).pipe(Effect.scoped, Effect.either)
+
+      // the pair was hedged (Backpack −10, spot +10): nothing may be sent at the start
+      expect(markets.map((m) => `${m.side} ${formatDecimal(m.qty)}`)).toEqual([])
+      expect(spotHeld).toBe("10")
+    }))
+
   it.scopedLive("a live start does not count a paper run's fills (same journal) as the spot account's movement", () =>
     Effect.gen(function*() {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-spot-"))

@@ -120,13 +120,14 @@ export const completeFillsOfRun = (journal: JournalService, runId: number, venue
  * messages: those fills are read from the venue's history now, before the new run counts anything.
  * Each such run (`killed`) whose fills are then complete is closed as killed, at the last thing it
  * journalled, so that no later start reads its orders again; one whose venue history still lags
- * stays open for the next start.
+ * stays open for the next start. Returns the orders whose fills are still lacking.
  */
 export const closeKilledRuns = (journal: JournalService, runId: number, killed: ReadonlyArray<Run>, venues: Venues) =>
   Effect.gen(function*() {
-    if (killed.length === 0) return
+    const stillLacking: Array<Order> = []
     for (const run of killed) {
       const lacking = yield* completeFillsOfRun(journal, run.id, venues)
+      stillLacking.push(...lacking)
       if (lacking.length > 0) {
         yield* Effect.logWarning(
           `restart: run ${run.id} stays open: ${lacking.map((o) => `${o.venue} order ${o.id}`).join(", ")} filled more than the journal holds (the venue's history lags, or this config does not trade there); the next start reads it again`
@@ -137,4 +138,5 @@ export const closeKilledRuns = (journal: JournalService, runId: number, killed: 
       yield* mustWrite(journal.endRun(run.id, { endedAt, outcome: KILLED, message: `the process stopped without closing the run (killed or crashed); run ${runId}'s start completed its fills` }))
       yield* Effect.log(`restart: run ${run.id} closed as killed (its last record at ${new Date(endedAt).toISOString()})`)
     }
+    return stillLacking
   })

@@ -25,6 +25,7 @@ import { backpackClientId } from "../adapters/backpack/client"
 import type { HedgeConfig } from "../core/config/config"
 import { formatDecimal, ZERO } from "../core/domain/decimal"
 import { mid } from "../core/domain/market"
+import { type Order, signedQty } from "../core/domain/order"
 import type { ExchangeError } from "../core/errors"
 import { type Venue, venueLabel } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
@@ -142,11 +143,21 @@ export const earlierRunsLastDay = (journal: JournalService, kind: RunKind, now: 
     return { fills: yield* journal.fills(runs, now - DAY_MS), funding: yield* journal.funding(runs, now - DAY_MS) }
   })
 
-/** A spot hedge venue's "position" is its whole base balance: the journal's fills say what the bot moved. */
-const spotBaseline = (journal: JournalService, hedge: Exchange, kind: RunKind) =>
+/**
+ * A spot hedge venue's "position" is its whole base balance: the journal's fills say what the bot
+ * moved, and so do the orders of a killed run the journal knows executed more than its fills hold
+ * (the fill messages were still being written, and the venue's history lags): their executed
+ * quantity counts, else a hedge already made would look like an imbalance to hedge again.
+ */
+const spotBaseline = (journal: JournalService, hedge: Exchange, kind: RunKind, lacking: ReadonlyArray<Order>) =>
   Effect.gen(function*() {
     const held = (yield* hedge.position).qty
-    return BigDecimal.normalize(BigDecimal.subtract(held, yield* journalledNetQty(journal, hedge.venue, kind)))
+    let moved = yield* journalledNetQty(journal, hedge.venue, kind)
+    for (const order of lacking.filter((o) => o.venue === hedge.venue)) {
+      const unjournalled = BigDecimal.subtract(order.filledQty, yield* mustWrite(journal.filledQty(order.venue, order.id)))
+      if (BigDecimal.isPositive(unjournalled)) moved = BigDecimal.sum(moved, signedQty(order.side, unjournalled))
+    }
+    return BigDecimal.normalize(BigDecimal.subtract(held, moved))
   })
 
 const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } => {
@@ -211,13 +222,13 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       const earlierIds = new Set(earlier.map((run) => run.id))
       const settled = yield* settleRequestsInDoubt(journal, (id) => earlierIds.has(id), both, "restart")
       if (settled > 0) yield* Effect.log(`restart: ${settled} request(s) of an earlier run settled by client id`)
-      yield* closeKilledRuns(journal, runId, earlier.filter((run) => Option.isNone(run.endedAt)), both)
+      const lacking = yield* closeKilledRuns(journal, runId, earlier.filter((run) => Option.isNone(run.endedAt)), both)
       yield* Effect.forkScoped(backfill.run)
 
       // Backpack hashes client ids to numbers: an order of ours that the venue lists by number is
       // recognised by the hashes of the ids the journal still holds open
       const pendingIds = new Set((yield* mustWrite(journal.pendingIntents())).map((p) => String(backpackClientId(p.clientId))))
-      const baseline = hedgeInstrument.kind === "spot" ? yield* spotBaseline(journal, hedge, options.kind) : undefined
+      const baseline = hedgeInstrument.kind === "spot" ? yield* spotBaseline(journal, hedge, options.kind, lacking) : undefined
       const summary = yield* reconcile({
         clientIdPrefix: CLIENT_ID_ROOT,
         maxAutoHedge: config.risk.maxAutoHedge,
