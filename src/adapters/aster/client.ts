@@ -13,7 +13,7 @@
  *   undecodable answer) is looked up by that client id, never sent again while it may still land.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import { Effect, Either, Option, Redacted, Ref, type Schema } from "effect"
+import { Effect, Either, Option, Redacted, type Schema } from "effect"
 import type { Venue } from "../../core/domain/venue"
 import {
   type ExchangeError,
@@ -25,6 +25,7 @@ import {
   VenueUnavailable
 } from "../../core/errors"
 import { decodeJson, execute, queryString, type RawResponse, readAgainWhenGarbled, readRetry, type RestCall, venueHttpClient } from "../common/rest"
+import { PlacementsInDoubt } from "../common/placements-in-doubt"
 import { makeServerClock, type ServerClock } from "../common/server-clock"
 import {
   BookTicker,
@@ -248,9 +249,6 @@ const errorOfResponse = (venue: Venue, res: RawResponse, path: string, ref: stri
 const isUnknownOutcome = (error: ExchangeError): error is VenueUnavailable | InvalidResponse =>
   error._tag === "VenueUnavailable" || error._tag === "InvalidResponse"
 
-/** How long after the acceptance window (and the first look) a missing order is taken as never placed. */
-const RECONCILE_MARGIN_MS = 1000
-
 export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<AsterClient, V3CredentialsError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const http = yield* venueHttpClient
@@ -345,35 +343,20 @@ export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<Aste
 
     const queryOrder = (symbol: string, ref: OrderLookup) => request(endpoints.queryOrder, lookupParams(symbol, ref), WireOrder, { ref: refName(ref) })
 
-    /**
-     * Where an order whose placement had an unknown outcome stands: found by its client id, or
-     * none once the venue can no longer accept that request (its acceptance window has passed).
-     */
-    const reconcile = (symbol: string, clientId: string, acceptUntil: number): Effect.Effect<Option.Option<WireOrder>, ExchangeError> =>
-      Effect.gen(function*() {
-        const lookup = queryOrder(symbol, { clientId }).pipe(
-          Effect.map(Option.some),
-          Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<WireOrder>()))
-        )
-        const first = yield* lookup
-        if (Option.isSome(first)) return first
-        // a request the venue took may still be on its way to the matching engine: look once more,
-        // after the acceptance window and at least a margin later
-        yield* Effect.sleep(Math.max(acceptUntil - (yield* clock.now), 0) + RECONCILE_MARGIN_MS)
-        return yield* lookup
-      })
-
-    /** client id → end of the acceptance window of a placement whose outcome is unknown */
-    const inDoubt = yield* Ref.make(new Map<string, number>())
-    const settle = (clientId: string) => Ref.update(inDoubt, (m) => (m.delete(clientId), m))
+    /** client id → when the venue can no longer accept a placement whose outcome is unknown */
+    const inDoubt = new PlacementsInDoubt(clock)
+    /** The order placed under `clientId`; for one in doubt, none only once the venue can no longer accept it. */
+    const lookUpClientId = (symbol: string, clientId: string) =>
+      inDoubt.lookUp(
+        clientId,
+        queryOrder(symbol, { clientId }).pipe(Effect.map(Option.some), Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<WireOrder>())))
+      )
 
     const newOrder = (req: NewOrderRequest): Effect.Effect<WireOrder, ExchangeError> =>
       Effect.gen(function*() {
-        const doubt = (yield* Ref.get(inDoubt)).get(req.clientId)
-        if (doubt !== undefined) {
+        if (inDoubt.has(req.clientId)) {
           // an earlier attempt with this client id may have landed: look, never send blindly
-          const found = yield* reconcile(req.symbol, req.clientId, doubt)
-          yield* settle(req.clientId)
+          const found = yield* lookUpClientId(req.symbol, req.clientId)
           if (Option.isSome(found)) return found.value
         }
         const params: Array<readonly [string, string]> = [["symbol", req.symbol], ["side", req.side], ["type", req.type]]
@@ -385,10 +368,9 @@ export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<Aste
         return yield* request(endpoints.newOrder, params, WireOrder, { ref: `client id ${req.clientId}`, acceptance }).pipe(
           Effect.catchIf(isUnknownOutcome, (error) =>
             Effect.gen(function*() {
-              yield* Ref.update(inDoubt, (m) => m.set(req.clientId, acceptance.until))
+              inDoubt.remember(req.clientId, acceptance.until)
               yield* Effect.logWarning(`Aster order ${req.clientId}: outcome unknown (${error.message}); looking it up by client id`)
-              const found = yield* reconcile(req.symbol, req.clientId, acceptance.until)
-              yield* settle(req.clientId)
+              const found = yield* lookUpClientId(req.symbol, req.clientId)
               if (Option.isSome(found)) return found.value
               return yield* Effect.fail(error)
             })

@@ -1,9 +1,9 @@
 /**
  * Backpack's REST API as core-typed calls: signed requests on the venue's clock, the venue's error
  * bodies mapped onto the core errors, Backpack's numeric client ids, and the look-ups that keep an
- * unknown outcome safe (a placement that timed out is found by its client id, never sent again; an
- * order the venue no longer lists as open is read from the order history and the fills, never
- * assumed filled).
+ * unknown outcome safe (a placement that timed out is found by its client id, never sent again
+ * while the venue may still book it; an order the venue no longer lists as open is read from the
+ * order history and the fills, never assumed filled).
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import { BigDecimal, Clock, Duration, Effect, Either, Option, Ref, type Schema, type Scope } from "effect"
@@ -18,6 +18,7 @@ import { type ExchangeError, InsufficientBalance, InvalidResponse, OrderRejected
 import type { OrderRef } from "../../core/exchange"
 import { setNewest } from "../../core/newest-entries"
 import { logFilterChange } from "../common/filter-change-log"
+import { PlacementsInDoubt } from "../common/placements-in-doubt"
 import { decodeJson, execute, type RawResponse, readAgainWhenGarbled, type RestCall, venueHttpClient } from "../common/rest"
 import { makeServerClock, type ServerClock } from "../common/server-clock"
 import {
@@ -50,8 +51,6 @@ import { authHeaders, type BackpackSigner, DEFAULT_WINDOW_MS, type InvalidBackpa
 const VENUE = "backpack" as const
 const JSON_CONTENT = "application/json; charset=utf-8"
 const DEFAULT_TIMEOUT_MS = 5000
-/** Pause before the second look-up of a placement whose answer was lost (it may still be in flight). */
-const PLACEMENT_LOOKUP_PAUSE = Duration.millis(500)
 /** How long a cancel the venue accepted but had not executed yet (202) is polled for. */
 const ACCEPTED_CANCEL_POLLS = 5
 const ACCEPTED_CANCEL_PAUSE = Duration.millis(200)
@@ -239,6 +238,8 @@ interface Call {
   readonly idempotent: boolean
   /** the order a 404 RESOURCE_NOT_FOUND refers to */
   readonly notFound?: string
+  /** set to the signed timestamp + window as each attempt is signed: until then the venue may accept it */
+  readonly acceptance?: { until: number }
 }
 
 const label = (call: Call) => `${call.method} ${call.path}`
@@ -270,6 +271,7 @@ export const makeBackpackClient = (
             timestamp: yield* now,
             window: windowMs
           }
+          if (call.acceptance) call.acceptance.until = input.timestamp + windowMs
           headers = authHeaders(signer.apiKey, yield* signer.sign(signingString(input)), input)
         }
         return {
@@ -421,7 +423,8 @@ export const makeBackpackClient = (
         return yield* reconcileWithFills(yield* asOrder(latest))
       })
 
-    const queryOrder = (ref: OrderRef): Effect.Effect<Order, ExchangeError> => {
+    /** GET /api/v1/order, then the history: what the venue says now, without regard to placements in doubt. */
+    const queryVenue = (ref: OrderRef): Effect.Effect<Order, ExchangeError> => {
       const name = "orderId" in ref ? ref.orderId : ref.clientId
       if ("clientId" in ref) clientIds.register(ref.clientId)
       const id: readonly [string, string] = "orderId" in ref ? ["orderId", ref.orderId] : ["clientId", String(backpackClientId(ref.clientId))]
@@ -431,34 +434,64 @@ export const makeBackpackClient = (
       )
     }
 
-    /**
-     * Sends an order once. A lost answer (timeout, dropped connection, 5xx) or one that cannot be
-     * read leaves the outcome unknown: the order is looked up by its client id, never sent again.
-     */
-    const sendOrder = (body: typeof OrderExecuteBody.Encoded, clientId: string) =>
-      request({ method: "POST", path: "/api/v1/order", instruction: "orderExecute", body, idempotent: false }, WireOrder).pipe(
-        Effect.flatMap(asOrder),
-        Effect.catchTags({
-          VenueUnavailable: (error) =>
-            findPlacement(clientId, error.reason, () =>
-              new VenueUnavailable({ venue: VENUE, reason: `${error.reason}; no order with client id ${clientId} found afterwards (not sent again: outcome unknown)` })),
-          InvalidResponse: (error) => findPlacement(clientId, error.detail, () => error)
-        })
+    /** client id → when the venue can no longer book a placement whose answer was lost */
+    const inDoubt = new PlacementsInDoubt(clock)
+
+    /** The order placed under `clientId`; for one in doubt, none only once the venue can no longer book it. */
+    const lookUpClientId = (clientId: string) =>
+      inDoubt.lookUp(
+        clientId,
+        queryVenue({ clientId }).pipe(Effect.map(Option.some), Effect.catchTag("UnknownOrder", () => Effect.succeedNone))
       )
 
-    const findPlacement = (clientId: string, what: string, notFound: () => ExchangeError) =>
+    const queryOrder = (ref: OrderRef): Effect.Effect<Order, ExchangeError> =>
+      "orderId" in ref
+        ? queryVenue(ref)
+        : Effect.flatMap(lookUpClientId(ref.clientId), Option.match({
+          onSome: Effect.succeed,
+          onNone: () => Effect.fail(new UnknownOrder({ venue: VENUE, orderId: ref.clientId }))
+        }))
+
+    /**
+     * Sends an order once. A lost answer (timeout, dropped connection, 5xx) or one that cannot be
+     * read leaves the outcome unknown: the order is looked up by its client id, never sent again
+     * while the venue may still book the lost request.
+     */
+    const sendOrder = (body: typeof OrderExecuteBody.Encoded, clientId: string) =>
       Effect.gen(function*() {
-        yield* Effect.logWarning(`backpack: the answer to order ${clientId} was lost or unreadable (${what}); looking it up by client id`)
-        const lookUp = queryOrder({ clientId }).pipe(
-          Effect.map(Option.some),
-          Effect.catchTag("UnknownOrder", () => Effect.succeedNone)
-        )
-        for (let attempt = 0; attempt < 2; attempt++) {
-          if (attempt > 0) yield* Effect.sleep(PLACEMENT_LOOKUP_PAUSE)
-          const found = yield* lookUp.pipe(Effect.catchAll(() => Effect.succeedNone))
-          if (Option.isSome(found)) return found.value
+        if (inDoubt.has(clientId)) {
+          // an earlier attempt under this client id may have been booked: look before sending
+          const earlier = yield* lookUpClientId(clientId).pipe(
+            Effect.catchTag("VenueUnavailable", (error) =>
+              Effect.fail(new VenueUnavailable({ venue: VENUE, reason: `an earlier placement of order ${clientId} is in doubt and looking it up failed (${error.reason}); not sent` })))
+          )
+          if (Option.isSome(earlier)) return earlier.value
         }
-        return yield* Effect.fail(notFound())
+        const acceptance = { until: 0 }
+        return yield* request({ method: "POST", path: "/api/v1/order", instruction: "orderExecute", body, idempotent: false, acceptance }, WireOrder).pipe(
+          Effect.flatMap(asOrder),
+          Effect.catchTags({
+            VenueUnavailable: (error) =>
+              findPlacement(clientId, acceptance.until, error.reason, (failure) =>
+                new VenueUnavailable({
+                  venue: VENUE,
+                  reason: failure === undefined
+                    ? `${error.reason}; no order with client id ${clientId} booked by the end of its ${windowMs} ms window (not sent again)`
+                    : `${error.reason}; looking up client id ${clientId} failed too (${failure.message}): outcome unknown (not sent again)`
+                })),
+            InvalidResponse: (error) => findPlacement(clientId, acceptance.until, error.detail, () => error)
+          })
+        )
+      })
+
+    /** `lost` gets the look-up's own failure, or none when the venue surely never booked the order. */
+    const findPlacement = (clientId: string, acceptUntil: number, what: string, lost: (failure: ExchangeError | undefined) => ExchangeError) =>
+      Effect.gen(function*() {
+        inDoubt.remember(clientId, acceptUntil)
+        yield* Effect.logWarning(`backpack: the answer to order ${clientId} was lost or unreadable (${what}); looking it up by client id until the venue can no longer book it`)
+        const found = yield* Effect.either(lookUpClientId(clientId))
+        if (Either.isRight(found) && Option.isSome(found.right)) return found.right.value
+        return yield* Effect.fail(lost(Either.isLeft(found) ? found.left : undefined))
       })
 
     const placeLimit = (req: LimitOrderRequest) =>
