@@ -26,7 +26,7 @@ import { type HedgeSent, StrategyObserver } from "./observer"
 import { postingGate } from "./posting-gate"
 import { afterSale, placeWithinHolding, type Sellable, withinSellable } from "./spot-sell-shortfall"
 import { hedgeSizingPrice, quantityProblems } from "./tradable-quantity"
-import { cancelTracked, finalStateOf, isTransient, placeLimitTracked } from "./tracked-orders"
+import { cancelTracked, finalStateOf, isTransient, placeLimitTracked, retryOnFailure } from "./tracked-orders"
 import { unwindLeg } from "./unwind"
 import { MARKET_STATE_RECHECK_MS, VenueMarkets, WAIT_NOTICE_MS } from "./venue-markets"
 
@@ -190,8 +190,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
         while (true) {
           // the venue checks min notional at its own price: size against the lowest one we see;
           // a price that cannot be read is asked for again as a refused order would be sent again
-          const ticker = yield* hedge.ticker.pipe(
-            Effect.retry({ schedule, while: isTransient }),
+          const ticker = yield* retryOnFailure(hedge.ticker, schedule, isTransient).pipe(
             Effect.mapError((cause) => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause }))
           )
           const reference = hedgeSizingPrice(ticker)

@@ -17,7 +17,7 @@ export const isTransient = (error: ExchangeError) => error._tag === "VenueUnavai
  * first, so delays and attempt counts are exactly `Effect.retry`'s, while a call that succeeds
  * at once (nearly every call, and on a hedge's critical path) pays nothing for the schedule.
  */
-const retryOnFailure = <A, R>(
+export const retryOnFailure = <A, R>(
   effect: Effect.Effect<A, ExchangeError, R>,
   schedule: Schedule.Schedule<unknown, unknown>,
   retryWhile: (error: ExchangeError) => boolean
