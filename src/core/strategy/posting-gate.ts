@@ -1,8 +1,9 @@
 /**
  * The gate a maker order passes before it is posted: the hedge venue must be able to take its
- * hedge now (its market readable, from its stream else over REST, and taking market orders, and
- * the hedge no smaller than its smallest order at its price) and the maker venue its post-only order. An order resting while the hedge venue cannot hedge could
- * fill with nothing to hedge it on, so the leg holds the order back until both can.
+ * hedge now (its market readable, from its stream else over REST, taking market orders, and the
+ * hedge no smaller than its smallest order at its price) and the maker venue its post-only order.
+ * An order resting while the hedge venue cannot hedge could fill with nothing to hedge it on, so
+ * the leg holds the order back until both can.
  */
 import { BigDecimal, Clock, Effect, Either } from "effect"
 import { type Decimal, formatDecimal } from "../domain/decimal"
