@@ -7,13 +7,13 @@
  * the pair unhedged the other way.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Option } from "effect"
+import { BigDecimal, Deferred, Effect, Option } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
-import type { Fill, MarketOrderRequest, Order } from "../src/core/domain/order"
+import { type Fill, type MarketOrderRequest, type Order, signedQty } from "../src/core/domain/order"
 import { UnknownOrder } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import { openJournal } from "../src/live/journal"
@@ -97,91 +97,90 @@ const fakeVenue = (instrument: Instrument, held: () => string, extra: Partial<Ex
     ...extra
   }) as Exchange
 
+type Journal = Effect.Effect.Success<ReturnType<typeof openJournal>>
+
+/** A journal file holding one earlier paper run (client ids `prefix`…), whose records `write` makes. */
+const journalWithEarlierRun = (prefix: string, write: (journal: Journal, runId: number) => Effect.Effect<unknown, unknown>) =>
+  Effect.gen(function*() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-spot-"))
+    yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+    const file = path.join(dir, "journal.db")
+    yield* Effect.scoped(Effect.gen(function*() {
+      const journal = yield* openJournal(file, "write")
+      const runId = yield* journal.startRun({
+        kind: "paper",
+        startedAt: KILLED_AT - 5000,
+        config,
+        maker: { venue: "backpack", symbol: PERP.symbol, quoteAsset: "USDC", baseAsset: "ASTER" },
+        hedge: { venue: "aster-spot", symbol: SPOT.symbol, quoteAsset: "USDT", baseAsset: "ASTER" },
+        clientIdPrefix: prefix
+      })
+      yield* write(journal, runId)
+    }))
+    return file
+  })
+
+/**
+ * A start of `kind` on that journal, stopped as soon as it has reconciled, with Backpack holding
+ * `makerHeld` and the spot account `spotHeld` ASTER: the market orders it sent and what the spot
+ * account holds after them.
+ */
+const startOn = (file: string, kind: "live" | "paper", makerHeld: string, spotHeld: string) =>
+  Effect.gen(function*() {
+    let held = decimal(spotHeld)
+    const markets: Array<MarketOrderRequest> = []
+    const maker = fakeVenue(PERP, () => makerHeld, {})
+    const hedge = fakeVenue(SPOT, () => formatDecimal(held), {
+      placeMarket: (request) =>
+        Effect.sync(() => {
+          markets.push(request)
+          held = BigDecimal.sum(held, signedQty(request.side, request.qty))
+          return { ...hedgeOrder, id: `r${markets.length}`, clientId: request.clientId, side: request.side, qty: request.qty, filledQty: request.qty, createdAt: Date.now(), updatedAt: Date.now() }
+        })
+    })
+    const stop = yield* Deferred.make<void>()
+    yield* Deferred.succeed(stop, undefined)
+    yield* runLive({ config, kind, journalPath: file, markEveryMs: 1000, stop, venues: Effect.succeed({ maker, hedge }) }).pipe(Effect.scoped, Effect.either)
+    return { sent: markets.map((m) => `${m.side} ${formatDecimal(m.qty)}`), spotHeld: formatDecimal(held) }
+  })
+
 describe("a live start on a spot hedge venue", () => {
   it.scopedLive("does not hedge again a killed run's hedge whose reply the journal holds but not yet its fills", () =>
     Effect.gen(function*() {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-spot-"))
-      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
-      const file = path.join(dir, "journal.db")
       // the killed run: maker sold 10 (fill journalled), hedged by a spot buy of 10 (reply journalled)
-      yield* Effect.scoped(Effect.gen(function*() {
-        const journal = yield* openJournal(file, "write")
-        const runId = yield* journal.startRun({
-          kind: "paper",
-          startedAt: KILLED_AT - 5000,
-          config,
-          maker: { venue: "backpack", symbol: PERP.symbol, quoteAsset: "USDC", baseAsset: "ASTER" },
-          hedge: { venue: "aster-spot", symbol: SPOT.symbol, quoteAsset: "USDT", baseAsset: "ASTER" },
-          clientIdPrefix: "hlold-"
-        })
-        yield* journal.recordIntent({ kind: "limit", runId, venue: "backpack", clientId: makerOrder.clientId, side: "sell", qty: makerOrder.qty, price: makerOrder.price!, createdAt: KILLED_AT - 3000 })
-        yield* journal.recordOrder(runId, makerOrder, KILLED_AT - 2000)
-        yield* journal.recordFill(runId, makerFill)
-        yield* journal.recordIntent({ kind: "market", runId, venue: "aster-spot", clientId: hedgeOrder.clientId, side: "buy", qty: hedgeOrder.qty, createdAt: KILLED_AT - 1950 })
-        yield* journal.recordOrder(runId, hedgeOrder, KILLED_AT - 1900)
-      }))
+      const file = yield* journalWithEarlierRun("hlold-", (journal, runId) =>
+        Effect.gen(function*() {
+          yield* journal.recordIntent({ kind: "limit", runId, venue: "backpack", clientId: makerOrder.clientId, side: "sell", qty: makerOrder.qty, price: makerOrder.price!, createdAt: KILLED_AT - 3000 })
+          yield* journal.recordOrder(runId, makerOrder, KILLED_AT - 2000)
+          yield* journal.recordFill(runId, makerFill)
+          yield* journal.recordIntent({ kind: "market", runId, venue: "aster-spot", clientId: hedgeOrder.clientId, side: "buy", qty: hedgeOrder.qty, createdAt: KILLED_AT - 1950 })
+          yield* journal.recordOrder(runId, hedgeOrder, KILLED_AT - 1900)
+        }))
 
       // the venues: Backpack short 10; the spot account held 0 ASTER before the run, 10 now; its
       // history does not list the hedge's fills yet (orderFills answers none)
-      let spotHeld = "10"
-      const markets: Array<MarketOrderRequest> = []
-      const maker = fakeVenue(PERP, () => "-10", {})
-      const hedge = fakeVenue(SPOT, () => spotHeld, {
-        placeMarket: (request) =>
-          Effect.sync(() => {
-            markets.push(request)
-            spotHeld = formatDecimal(decimal(String(Number(spotHeld) + (request.side === "buy" ? 1 : -1) * Number(formatDecimal(request.qty)))))
-            return { ...hedgeOrder, id: `r${markets.length}`, clientId: request.clientId, side: request.side, qty: request.qty, filledQty: request.qty, createdAt: Date.now(), updatedAt: Date.now() }
-          })
-      })
-      const stop = yield* Deferred.make<void>()
-      yield* Deferred.succeed(stop, undefined)
-      yield* runLive({ config, kind: "paper", journalPath: file, markEveryMs: 1000, stop, venues: Effect.succeed({ maker, hedge }) }).pipe(Effect.scoped, Effect.either)
+      const started = yield* startOn(file, "paper", "-10", "10")
 
       // the pair was hedged (Backpack −10, spot +10): nothing may be sent at the start
-      expect(markets.map((m) => `${m.side} ${formatDecimal(m.qty)}`)).toEqual([])
-      expect(spotHeld).toBe("10")
+      expect(started.sent).toEqual([])
+      expect(started.spotHeld).toBe("10")
     }))
 
   it.scopedLive("a live start does not count a paper run's fills (same journal) as the spot account's movement", () =>
     Effect.gen(function*() {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-spot-"))
-      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
-      const file = path.join(dir, "journal.db")
       // an earlier PAPER run on the same journal, stopped between the legs: its paper pair is Backpack −10, spot +10
-      yield* Effect.scoped(Effect.gen(function*() {
-        const journal = yield* openJournal(file, "write")
-        const runId = yield* journal.startRun({
-          kind: "paper",
-          startedAt: KILLED_AT - 5000,
-          config,
-          maker: { venue: "backpack", symbol: PERP.symbol, quoteAsset: "USDC", baseAsset: "ASTER" },
-          hedge: { venue: "aster-spot", symbol: SPOT.symbol, quoteAsset: "USDT", baseAsset: "ASTER" },
-          clientIdPrefix: "hlpaper-"
-        })
-        yield* journal.recordFill(runId, makerFill)
-        yield* journal.recordFill(runId, { ...makerFill, venue: "aster-spot", symbol: SPOT.symbol, orderId: "h1", tradeId: "ht1", side: "buy", liquidity: "taker", feeAsset: "USDT" })
-        yield* journal.endRun(runId, { endedAt: KILLED_AT, outcome: "stopped" })
-      }))
+      const file = yield* journalWithEarlierRun("hlpaper-", (journal, runId) =>
+        Effect.gen(function*() {
+          yield* journal.recordFill(runId, makerFill)
+          yield* journal.recordFill(runId, { ...makerFill, venue: "aster-spot", symbol: SPOT.symbol, orderId: "h1", tradeId: "ht1", side: "buy", liquidity: "taker", feeAsset: "USDT" })
+          yield* journal.endRun(runId, { endedAt: KILLED_AT, outcome: "stopped" })
+        }))
 
       // the live accounts: Backpack flat, the spot account holds its spare 100 ASTER (nothing the bot moved)
-      let spotHeld = "100"
-      const markets: Array<MarketOrderRequest> = []
-      const maker = fakeVenue(PERP, () => "0", {})
-      const hedge = fakeVenue(SPOT, () => spotHeld, {
-        placeMarket: (request) =>
-          Effect.sync(() => {
-            markets.push(request)
-            spotHeld = String(Number(spotHeld) + (request.side === "buy" ? 1 : -1) * Number(formatDecimal(request.qty)))
-            return { ...hedgeOrder, id: `r${markets.length}`, clientId: request.clientId, side: request.side, qty: request.qty, filledQty: request.qty, createdAt: Date.now(), updatedAt: Date.now() }
-          })
-      })
-      const stop = yield* Deferred.make<void>()
-      yield* Deferred.succeed(stop, undefined)
-      yield* runLive({ config, kind: "live", journalPath: file, markEveryMs: 1000, stop, venues: Effect.succeed({ maker, hedge }) }).pipe(Effect.scoped, Effect.either)
+      const started = yield* startOn(file, "live", "0", "100")
 
       // the live accounts are flat: nothing may be sent at the start
-      expect(markets.map((m) => `${m.side} ${formatDecimal(m.qty)}`)).toEqual([])
-      expect(spotHeld).toBe("100")
+      expect(started.sent).toEqual([])
+      expect(started.spotHeld).toBe("100")
     }))
 })

@@ -16,6 +16,7 @@ import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { Exposure } from "../core/strategy/exposure"
 import { afterSale, placeWithinHolding, type Sellable, withinSellable } from "../core/strategy/spot-sell-shortfall"
 import { cancelTracked } from "../core/strategy/tracked-orders"
+import { hedgeSizingPrice } from "../core/strategy/tradable-quantity"
 
 /** Trading must not start; `reason` says what was found and which limit it breaks. */
 export class ReconciliationRefused extends Data.TaggedError("ReconciliationRefused")<{ readonly reason: string }> {
@@ -131,7 +132,7 @@ export const reconcile = (
     let attempts = 0
     while (true) {
       const ticker = yield* hedge.ticker
-      const reference = BigDecimal.min(ticker.last, ticker.bid)
+      const reference = hedgeSizingPrice(ticker)
       const planned = exposure.hedgeOrder(hedgeInstrument, reference)
       if (planned === undefined) break
       const order = withinSellable(planned, sellable, hedgeInstrument, reference)
