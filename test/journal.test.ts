@@ -638,6 +638,55 @@ describe("fills, funding, cycles and marks", () => {
     close()
   })
 
+  it("a paper run's funding payment and the live account's for the same funding time are both kept, each with its run", () => {
+    const { journal, close } = open(newFile())
+    const paper = run(journal.startRun(runStart(testConfig(), "paper")))
+    const live = run(journal.startRun(runStart(testConfig(), "live", T0 + 10)))
+    const payment = { venue: "aster-futures" as const, ts: T0 + 3600_000, rate: decimal("0.0001"), markPrice: decimal("2"), position: decimal("-4"), amount: decimal("0.0008") }
+    expect(run(journal.recordFunding(paper, payment))).toBe(true)
+    expect(run(journal.recordFunding(live, { ...payment, position: decimal("-10"), amount: decimal("0.002") }))).toBe(true)
+    // a later live run reading the venue's history again: the same payment, once
+    const later = run(journal.startRun(runStart(testConfig(), "live", T0 + 20)))
+    expect(run(journal.recordFunding(later, { ...payment, position: decimal("-10"), amount: decimal("0.002") }))).toBe(false)
+    expect(run(journal.funding(paper)).map((p) => fmt(p.amount))).toEqual(["0.0008"])
+    expect(run(journal.funding([live, later])).map((p) => fmt(p.amount))).toEqual(["0.002"])
+    close()
+  })
+
+  it("a journal written before funding was keyed by kind of run gets the key at its next write opening, its payments kept with their runs", () => {
+    const file = newFile()
+    const first = open(file)
+    const paper = run(first.journal.startRun(runStart(testConfig(), "paper")))
+    const live = run(first.journal.startRun(runStart(testConfig(), "live", T0 + 10)))
+    first.close()
+    const payment = { venue: "backpack" as const, ts: T0 + 3600_000, rate: decimal("0.0001"), markPrice: decimal("2"), position: decimal("-4"), amount: decimal("0.0008") }
+    // the table as it was: one payment per venue and funding time, the paper run's here
+    const db = new Database(file)
+    db.exec(`DROP TABLE funding;
+      CREATE TABLE funding (venue TEXT NOT NULL, ts INTEGER NOT NULL, run_id INTEGER NOT NULL REFERENCES runs (id), rate TEXT NOT NULL,
+        mark_price TEXT NOT NULL, position TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (venue, ts));
+      INSERT INTO funding VALUES ('backpack', ${payment.ts}, ${paper}, '0.0001', '2', '-4', '0.0008');
+      INSERT INTO funding VALUES ('aster-futures', ${payment.ts}, ${live}, '0.0001', '2', '10', '-0.002');`)
+    const columns = () => (db.prepare("SELECT name FROM pragma_table_info('funding')").all() as Array<{ name: string }>).map((c) => c.name)
+    // reading changes nothing, and reads the payments
+    expect(peek(file, (j) => j.funding()).map((p) => `${p.venue} ${fmt(p.amount)}`)).toEqual(["aster-futures -0.002", "backpack 0.0008"])
+    expect(columns()).not.toContain("run_kind")
+    const second = open(file)
+    expect(columns()).toContain("run_kind")
+    expect(db.prepare("SELECT venue, run_id, run_kind FROM funding ORDER BY venue").all()).toEqual([
+      { venue: "aster-futures", run_id: live, run_kind: "live" },
+      { venue: "backpack", run_id: paper, run_kind: "paper" }
+    ])
+    // the live account's payment for the paper one's funding time is no longer shut out; each stays once
+    expect(run(second.journal.recordFunding(live, { ...payment, amount: decimal("0.003") }))).toBe(true)
+    expect(run(second.journal.recordFunding(paper, payment))).toBe(false)
+    expect(run(second.journal.recordFunding(live, { ...payment, venue: "aster-futures" }))).toBe(false)
+    expect(run(second.journal.funding(live)).map((p) => `${p.venue} ${fmt(p.amount)}`)).toEqual(["aster-futures -0.002", "backpack 0.003"])
+    expect(run(second.journal.funding(paper)).map((p) => `${p.venue} ${fmt(p.amount)}`)).toEqual(["backpack 0.0008"])
+    second.close()
+    db.close()
+  })
+
   it("reads are filtered by run and in time order", () => {
     const { journal, close } = open(newFile())
     const a = run(journal.startRun(runStart()))

@@ -92,7 +92,8 @@ CREATE TABLE funding (
   mark_price TEXT NOT NULL,
   position   TEXT NOT NULL,
   amount     TEXT NOT NULL,
-  PRIMARY KEY (venue, ts)
+  run_kind   TEXT NOT NULL DEFAULT 'live' CHECK (run_kind IN ('live', 'paper')),
+  PRIMARY KEY (venue, ts, run_kind)
 );
 CREATE TABLE cycles (
   run_id INTEGER NOT NULL REFERENCES runs (id),

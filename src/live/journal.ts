@@ -28,7 +28,9 @@
  *            reference_price, ts, state sent|done|failed). A market order is a hedge: its intent
  *            opens the row as `sent` in the same transaction; the strategy's report of the
  *            result makes it `done`; a refusal makes it `failed`.
- * - funding  (venue, ts PK, run_id, rate, mark_price, position, amount): one payment per funding time.
+ * - funding  (venue, ts, run_kind PK, run_id, rate, mark_price, position, amount): one payment per
+ *            funding time and kind of run; a paper run's simulated payment and the account's real
+ *            one for the same funding time are both kept, each with its run.
  * - cycles   (run_id, cycle, event started|funding-pause|maker-order|leg-completed|hedge-failed, ts,
  *            detail JSON).
  * - marks    (run_id, venue, price, ts): mark prices seen, the latest values open positions.
@@ -136,7 +138,7 @@ export interface JournalService {
    */
   readonly recordUpdate: (runId: number, update: OrderUpdate, recordedAt: number) => Effect.Effect<void, JournalError>
   readonly recordHedge: (hedge: HedgeRecord) => Effect.Effect<void, JournalError>
-  /** true when the payment was new (one per venue and funding time) */
+  /** true when the payment was new (one per venue, funding time and kind of run: live or paper) */
   readonly recordFunding: (runId: number, payment: FundingPayment) => Effect.Effect<boolean, JournalError>
   readonly recordCycleEvent: (event: CycleEvent) => Effect.Effect<void, JournalError>
   readonly recordFilterChange: (change: FilterChange) => Effect.Effect<void, JournalError>
@@ -379,6 +381,7 @@ class JournalStore {
       this.addBaseAssetColumns()
       this.addFillsByOrderIndex()
       this.addFilterChangesTable()
+      this.keyFundingByRunKind()
     }
     if (tables.length === 0) {
       this.db.transaction(() => {
@@ -420,6 +423,27 @@ class JournalStore {
   private addFilterChangesTable(): void {
     if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'filter_changes'").get() !== undefined) return
     this.db.exec(DDL.slice(DDL.indexOf("CREATE TABLE filter_changes"), DDL.indexOf("CREATE TABLE marks")))
+  }
+
+  /**
+   * A journal written before funding was keyed by kind of run kept one payment per venue and
+   * funding time: a paper run's would shut out the live one's. Its table is rebuilt with the key
+   * (each row keeps its run's kind). A column with a default leaves the format as it was: a build
+   * before it still reads the journal, and its writes count as a live run's.
+   */
+  private keyFundingByRunKind(): void {
+    const columns = new Set((this.db.prepare("SELECT name FROM pragma_table_info('funding')").all() as Array<{ name: string }>).map((c) => c.name))
+    if (columns.has("run_kind")) return
+    const create = DDL.slice(DDL.indexOf("CREATE TABLE funding"), DDL.indexOf("CREATE TABLE cycles"))
+    this.db.transaction(() => {
+      this.db.exec("ALTER TABLE funding RENAME TO funding_before_run_kind")
+      this.db.exec(create)
+      this.db.exec(
+        `INSERT INTO funding (venue, ts, run_id, rate, mark_price, position, amount, run_kind)
+         SELECT f.venue, f.ts, f.run_id, f.rate, f.mark_price, f.position, f.amount, r.kind FROM funding_before_run_kind f JOIN runs r ON r.id = f.run_id`
+      )
+      this.db.exec("DROP TABLE funding_before_run_kind")
+    })()
   }
 
   /** Closes whatever happens; says what could not be written (updates still behind), if anything. */
@@ -687,14 +711,18 @@ class JournalStore {
   }
 
   recordFunding(runId: number, payment: FundingPayment): boolean {
-    const result = this.sql("INSERT OR IGNORE INTO funding (venue, ts, run_id, rate, mark_price, position, amount) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
+    // keyed by the run's kind too: a paper run's simulated payment never shuts out the account's real one
+    const result = this.sql(
+      "INSERT OR IGNORE INTO funding (venue, ts, run_id, rate, mark_price, position, amount, run_kind) VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT kind FROM runs WHERE id = ?))"
+    ).run(
       payment.venue,
       payment.ts,
       runId,
       formatDecimal(payment.rate),
       formatDecimal(payment.markPrice),
       formatDecimal(payment.position),
-      formatDecimal(payment.amount)
+      formatDecimal(payment.amount),
+      runId
     )
     return result.changes === 1
   }

@@ -206,8 +206,9 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     }))
     yield* Effect.log(`${options.kind} run ${runId} started: journal ${options.journalPath}, client ids ${clientIdPrefix}…`)
     const runs = yield* mustWrite(journal.runs())
-    // funding is collected from the journal's first start: a payment booked while no process ran counts too
-    const fundingSince = Math.min(startedAt, ...runs.map((run) => run.startedAt))
+    // funding is collected from the first start of a run of this kind: a payment booked while no
+    // process ran counts too, but not one on a position held before the bot first traded live
+    const fundingSince = Math.min(startedAt, ...runs.filter((run) => run.kind === options.kind).map((run) => run.startedAt))
 
     const guard = yield* RiskGuard.make(config.risk, [makerInstrument, hedgeInstrument])
     // the fills of this run's orders feed the kill switch; those the streams miss are read back

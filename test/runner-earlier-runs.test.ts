@@ -1,10 +1,16 @@
 /**
+ * What a start takes from the earlier runs in its journal.
+ *
  * A spot hedge venue's side of the start-up imbalance is what the journal's fills moved on it (the
  * account's base balance holds more: what it held before). Only the fills of runs of this start's
  * kind count: a paper run's fills in the same journal moved nothing on the live account. A killed
  * run's hedge that the journal knows executed (its reply) but whose fill messages were still
  * being written counts as executed, while the venue's history lags: hedging it again would leave
  * the pair unhedged the other way.
+ *
+ * Funding payments are read from the venues' histories since the first start of a run of the same
+ * kind: a paper run long before the first live one must not pull in the payments of a position the
+ * account held before the bot ever traded live.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Deferred, Effect, Option } from "effect"
@@ -125,11 +131,11 @@ const journalWithEarlierRun = (prefix: string, write: (journal: Journal, runId: 
  * `makerHeld` and the spot account `spotHeld` ASTER: the market orders it sent and what the spot
  * account holds after them.
  */
-const startOn = (file: string, kind: "live" | "paper", makerHeld: string, spotHeld: string) =>
+const startOn = (file: string, kind: "live" | "paper", makerHeld: string, spotHeld: string, makerExtra: Partial<Exchange> = {}) =>
   Effect.gen(function*() {
     let held = decimal(spotHeld)
     const markets: Array<MarketOrderRequest> = []
-    const maker = fakeVenue(PERP, () => makerHeld, {})
+    const maker = fakeVenue(PERP, () => makerHeld, makerExtra)
     const hedge = fakeVenue(SPOT, () => formatDecimal(held), {
       placeMarket: (request) =>
         Effect.sync(() => {
@@ -182,5 +188,38 @@ describe("a live start on a spot hedge venue", () => {
       // the live accounts are flat: nothing may be sent at the start
       expect(started.sent).toEqual([])
       expect(started.spotHeld).toBe("100")
+    }))
+})
+
+describe("funding payments at a start", () => {
+  it.scopedLive("are read since the first start of a run of the same kind, not since an earlier run of the other kind", () =>
+    Effect.gen(function*() {
+      // a paper run an hour before the first live start
+      const file = yield* journalWithEarlierRun("hlpaper-", (journal, runId) => journal.endRun(runId, { endedAt: KILLED_AT, outcome: "stopped" }))
+      const asked: Array<number> = []
+      const fundingPayments = (sinceMs: number) =>
+        Effect.sync(() => {
+          asked.push(sinceMs)
+          return []
+        })
+      const firstLive = Date.now()
+      yield* startOn(file, "live", "0", "0", { fundingPayments })
+      expect(asked.length).toBeGreaterThan(0)
+      // since the live start itself: the paper run's start (KILLED_AT - 5000) is not the live account's
+      expect(Math.min(...asked)).toBeGreaterThanOrEqual(firstLive)
+
+      // a second live start reads since the first live one (a payment booked between the two counts)
+      asked.length = 0
+      yield* Effect.sleep("5 millis")
+      const secondLive = Date.now()
+      yield* startOn(file, "live", "0", "0", { fundingPayments })
+      expect(asked.length).toBeGreaterThan(0)
+      expect(Math.max(...asked)).toBeLessThan(secondLive)
+      expect(Math.min(...asked)).toBeGreaterThanOrEqual(firstLive)
+
+      // a paper start reads since the paper run's start
+      asked.length = 0
+      yield* startOn(file, "paper", "0", "0", { fundingPayments })
+      expect(asked).toContain(KILLED_AT - 5000)
     }))
 })
