@@ -80,6 +80,21 @@ const hedgeOrder: Order = {
   updatedAt: KILLED_AT - 1900
 }
 
+/** the fill of a whole spot hedge order */
+const hedgeFill = (order: Order, tradeId: string): Fill => ({
+  ...makerFill,
+  venue: "aster-spot",
+  symbol: SPOT.symbol,
+  orderId: order.id,
+  tradeId,
+  side: order.side,
+  price: decimal("1.5004"),
+  qty: order.filledQty,
+  liquidity: "taker",
+  feeAsset: "USDT",
+  ts: order.updatedAt
+})
+
 const fakeVenue = (instrument: Instrument, held: () => string, extra: Partial<Exchange>): Exchange =>
   ({
     venue: instrument.venue,
@@ -131,12 +146,13 @@ const journalWithEarlierRun = (prefix: string, write: (journal: Journal, runId: 
  * `makerHeld` and the spot account `spotHeld` ASTER: the market orders it sent and what the spot
  * account holds after them.
  */
-const startOn = (file: string, kind: "live" | "paper", makerHeld: string, spotHeld: string, makerExtra: Partial<Exchange> = {}) =>
+const startOn = (file: string, kind: "live" | "paper", makerHeld: string, spotHeld: string, makerExtra: Partial<Exchange> = {}, hedgeExtra: Partial<Exchange> = {}) =>
   Effect.gen(function*() {
     let held = decimal(spotHeld)
     const markets: Array<MarketOrderRequest> = []
     const maker = fakeVenue(PERP, () => makerHeld, makerExtra)
     const hedge = fakeVenue(SPOT, () => formatDecimal(held), {
+      ...hedgeExtra,
       placeMarket: (request) =>
         Effect.sync(() => {
           markets.push(request)
@@ -221,5 +237,67 @@ describe("funding payments at a start", () => {
       asked.length = 0
       yield* startOn(file, "paper", "0", "0", { fundingPayments })
       expect(asked).toContain(KILLED_AT - 5000)
+    }))
+})
+
+describe("a start after a run whose journal stopped taking writes", () => {
+  it.scopedLive("finds the hedges that run sent unrecorded by their client ids and counts them: nothing is hedged twice", () =>
+    Effect.gen(function*() {
+      // the run: Backpack sold 20 (both fills journalled), hedged by h2 (journalled, 10); then its
+      // journal failed and its wind-down hedged the other 10 unrecorded: h3 bought 6, h4 was refused, h5 bought 4
+      const maker20: Order = { ...makerOrder, qty: decimal("20"), filledQty: decimal("20"), filledQuote: decimal("30") }
+      const file = yield* journalWithEarlierRun("hlold-", (journal, runId) =>
+        Effect.gen(function*() {
+          yield* journal.recordIntent({ kind: "limit", runId, venue: "backpack", clientId: maker20.clientId, side: "sell", qty: maker20.qty, price: maker20.price!, createdAt: KILLED_AT - 3000 })
+          yield* journal.recordOrder(runId, maker20, KILLED_AT - 2000)
+          yield* journal.recordFill(runId, makerFill)
+          yield* journal.recordFill(runId, { ...makerFill, tradeId: "mt2" })
+          yield* journal.recordIntent({ kind: "market", runId, venue: "aster-spot", clientId: hedgeOrder.clientId, side: "buy", qty: hedgeOrder.qty, createdAt: KILLED_AT - 1950 })
+          yield* journal.recordOrder(runId, hedgeOrder, KILLED_AT - 1900)
+          yield* journal.recordFill(runId, hedgeFill(hedgeOrder, "ht2"))
+        }))
+      const unrecorded = new Map(
+        [{ id: "h3", qty: "6" }, { id: "h5", qty: "4" }].map(({ id, qty }): [string, Order] => [`hlold-${id}`, {
+          ...hedgeOrder,
+          id,
+          clientId: `hlold-${id}`,
+          qty: decimal(qty),
+          filledQty: decimal(qty),
+          filledQuote: BigDecimal.multiply(decimal(qty), decimal("1.5004")),
+          createdAt: KILLED_AT - 1000,
+          updatedAt: KILLED_AT - 1000
+        }])
+      )
+      const asked: Array<string> = []
+      const hedgeExtra: Partial<Exchange> = {
+        queryOrder: (ref) =>
+          Effect.suspend(() => {
+            const clientId = "clientId" in ref ? ref.clientId : ref.orderId
+            asked.push(clientId)
+            const order = unrecorded.get(clientId)
+            return order !== undefined ? Effect.succeed(order) : Effect.fail(new UnknownOrder({ venue: "aster-spot", orderId: clientId }))
+          }),
+        orderFills: (order) => Effect.succeed(unrecorded.has(order.clientId) ? [hedgeFill(order, `t-${order.id}`)] : [])
+      }
+
+      // the venues: Backpack short 20; the spot account held 0 ASTER before the run, 20 now
+      const started = yield* startOn(file, "paper", "-20", "20", {}, hedgeExtra)
+
+      // the pair is hedged (Backpack −20, spot +20): nothing may be sent
+      expect(started.sent).toEqual([])
+      expect(started.spotHeld).toBe("20")
+      // looked past the last journalled number (2) until five in a row were unknown
+      expect(asked.filter((id) => id.startsWith("hlold-h"))).toEqual(["hlold-h3", "hlold-h4", "hlold-h5", "hlold-h6", "hlold-h7", "hlold-h8", "hlold-h9", "hlold-h10"])
+      // and recorded as the run's: hedges done, fills journalled
+      const recorded = yield* Effect.scoped(Effect.gen(function*() {
+        const journal = yield* openJournal(file, "read")
+        const runs = yield* journal.runs()
+        return {
+          hedges: (yield* journal.hedges(runs[0]!.id)).map((h) => `${h.clientId} ${h.state} ${formatDecimal(Option.getOrElse(h.executedQty, () => ZERO))}`),
+          moved: formatDecimal(yield* journal.netFilledQty("aster-spot", [runs[0]!.id]))
+        }
+      }))
+      expect(recorded.hedges).toEqual(["hlold-h2 done 10", "hlold-h3 done 6", "hlold-h5 done 4"])
+      expect(recorded.moved).toBe("20")
     }))
 })

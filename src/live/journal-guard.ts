@@ -11,7 +11,9 @@
  *   story), the log is the only record, and what is written stays consistent up to that moment;
  * - a new maker order still needs its record first (the intent of a limit order): without it a
  *   restart could not tell the order is ours. It fails, and the order is not sent. Cancels and
- *   hedges go out unrecorded: a restart reads what they did from the venues' positions.
+ *   hedges go out unrecorded: a restart reads what they did from the venues' positions, and finds
+ *   the hedges by their client ids (`recoverUnrecordedHedges`: a spot venue's side is counted
+ *   from the journal's fills).
  * Reads pass through, and so does opening a run (before it nothing is at stake: it fails as it is).
  */
 import { Deferred, Effect } from "effect"

@@ -2,7 +2,8 @@
  * Bringing the journal up to what the venues know, where a run cannot count on its streams: the
  * requests an earlier process (or a run cut short by its stop) journalled without a known outcome
  * are looked up by client id, so nothing is ever sent twice; the fills the journal lacks are read
- * from the venues' histories; a killed run is closed once its fills are complete.
+ * from the venues' histories; a killed run is closed once its fills are complete, after its
+ * hedges sent unrecorded (its journal had stopped taking writes) have been found and recorded.
  */
 import { BigDecimal, Clock, Effect, Option } from "effect"
 import { formatDecimal, ZERO } from "../core/domain/decimal"
@@ -114,18 +115,67 @@ export const completeFillsOfRun = (journal: JournalService, runId: number, venue
     return lacking
   })
 
+/** consecutive client ids unknown to the hedge venue after which no later one is looked for */
+const UNRECORDED_HEDGE_GAP = 5
+
+/**
+ * A run whose journal stopped taking writes went on hedging (its wind-down) unrecorded, and its
+ * end was not recorded either: to the next start it looks killed. Those hedges moved the hedge
+ * venue's position, which for a spot venue the start knows only from the journal's fills: left
+ * out, a hedge made would look like an imbalance to hedge again. They carry the run's next client
+ * ids (`<prefix>h<n>` past the last journalled one), so the hedge venue is asked for each until
+ * `UNRECORDED_HEDGE_GAP` in a row are unknown (a number taken by an order that never left, or by
+ * a refused one, leaves a gap). Each found is recorded as the run's, as if it had: intent, order,
+ * hedge result (its fills follow with the run's other orders', `completeFillsOfRun`). A run killed
+ * with its journal working costs only those lookups: every request it sent had its intent written
+ * first. `venues` must not journal lookups themselves (they would record the order as the new
+ * run's). Returns how many were found.
+ */
+export const recoverUnrecordedHedges = (journal: JournalService, run: Run, venues: Venues) =>
+  Effect.gen(function*() {
+    const venue = venueOf(venues, run.hedge.venue)
+    if (venue === undefined) return 0
+    let n = yield* mustWrite(journal.lastStrategyClientNumber(run.id, run.clientIdPrefix))
+    let found = 0
+    for (let unknown = 0; unknown < UNRECORDED_HEDGE_GAP;) {
+      const clientId = `${run.clientIdPrefix}h${++n}`
+      const order = yield* venue.queryOrder({ clientId }).pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<Order>()))
+      )
+      if (Option.isNone(order)) {
+        unknown += 1
+        continue
+      }
+      unknown = 0
+      found += 1
+      const o = order.value
+      yield* Effect.logWarning(
+        `restart: run ${run.id}'s hedge ${clientId} was sent unrecorded (its journal had stopped taking writes): ${venue.venue} order ${o.id}, ${o.side} ${
+          formatDecimal(o.filledQty)
+        } of ${formatDecimal(o.qty)}, ${o.status}; recorded now`
+      )
+      yield* mustWrite(journal.recordIntent({ kind: "market", runId: run.id, venue: venue.venue, clientId, side: o.side, qty: o.qty, createdAt: o.createdAt }))
+      yield* mustWrite(journal.recordOrder(run.id, o, o.updatedAt))
+      if (!isOpenStatus(o.status)) yield* recordHedgeOutcome(journal, clientId, run.id, o, BigDecimal.isPositive(o.filledQty) ? "done" : "failed")
+    }
+    return found
+  })
+
 /**
  * A run that ended completed its orders' fills (see the end of `runLive`); one killed first may
  * have known an order filled (its reply, a resync after a reconnection) without the fill
  * messages: those fills are read from the venue's history now, before the new run counts anything.
  * Each such run (`killed`) whose fills are then complete is closed as killed, at the last thing it
  * journalled, so that no later start reads its orders again; one whose venue history still lags
- * stays open for the next start. Returns the orders whose fills are still lacking.
+ * stays open for the next start. Returns the orders whose fills are still lacking. `venues` are
+ * the venues themselves, not journalled (see `recoverUnrecordedHedges`).
  */
 export const closeKilledRuns = (journal: JournalService, runId: number, killed: ReadonlyArray<Run>, venues: Venues) =>
   Effect.gen(function*() {
     const stillLacking: Array<Order> = []
     for (const run of killed) {
+      yield* recoverUnrecordedHedges(journal, run, venues)
       const lacking = yield* completeFillsOfRun(journal, run.id, venues)
       stillLacking.push(...lacking)
       if (lacking.length > 0) {

@@ -160,6 +160,11 @@ export interface JournalService {
    */
   readonly ordersShortOfFills: (runId: number) => Effect.Effect<ReadonlyArray<Order>, JournalError>
   /**
+   * The highest number among the run's strategy client ids (`<prefix>m<n>`, `<prefix>h<n>`: one
+   * count for both) that the journal holds an intent for; 0 when none.
+   */
+  readonly lastStrategyClientNumber: (runId: number, prefix: string) => Effect.Effect<number, JournalError>
+  /**
    * In time order (then in the order recorded); `after`, `before`: only those stamped strictly
    * between (ms since epoch; the same for funding, hedges and cycle events).
    */
@@ -242,6 +247,7 @@ const serviceOf = (store: JournalStore): JournalService => {
     openOrders: () => call(() => store.openOrders()),
     orders: (runs) => call(() => store.orders(runs)),
     ordersShortOfFills: (runId) => call(() => store.ordersShortOfFills(runId)),
+    lastStrategyClientNumber: (runId, prefix) => call(() => store.lastStrategyClientNumber(runId, prefix)),
     fills: (runs, after, before) => call(() => store.fills(runs, after, before)),
     filledQty: (venue, orderId) => call(() => store.filledQty(venue, orderId)),
     netFilledQty: (venue, runs, before) => call(() => store.netFilledQty(venue, runs, before)),
@@ -797,6 +803,14 @@ class JournalStore {
     const { where, params } = this.byRuns(runs)
     const rows = this.db.prepare(`SELECT state FROM orders WHERE ${where} ORDER BY updated_at, rowid`).all(...params) as Array<{ state: string }>
     return rows.map((r) => decodeOrder(r.state))
+  }
+
+  lastStrategyClientNumber(runId: number, prefix: string): number {
+    // a run's prefix is ours (letters, digits and '-'): nothing in it means anything to GLOB
+    const row = this.sql(
+      "SELECT max(CAST(substr(client_id, ?) AS INTEGER)) AS n FROM intents WHERE run_id = ? AND (client_id GLOB ? OR client_id GLOB ?)"
+    ).get(prefix.length + 2, runId, `${prefix}m[0-9]*`, `${prefix}h[0-9]*`) as { n: number | null }
+    return row.n ?? 0
   }
 
   ordersShortOfFills(runId: number): Array<Order> {

@@ -223,7 +223,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       const earlierIds = new Set(earlier.map((run) => run.id))
       const settled = yield* settleRequestsInDoubt(journal, (id) => earlierIds.has(id), both, "restart")
       if (settled > 0) yield* Effect.log(`restart: ${settled} request(s) of an earlier run settled by client id`)
-      const lacking = yield* closeKilledRuns(journal, runId, earlier.filter((run) => Option.isNone(run.endedAt)), both)
+      const lacking = yield* closeKilledRuns(journal, runId, earlier.filter((run) => Option.isNone(run.endedAt)), venues)
       yield* Effect.forkScoped(backfill.run)
 
       // Backpack hashes client ids to numbers: an order of ours that the venue lists by number is
