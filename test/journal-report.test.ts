@@ -313,8 +313,8 @@ describe("report from a journal", () => {
     expect(r.funding).toEqual([])
     expect(r.data.warnings).toEqual([
       `window between ${iso(T0 + 30_000)} and ${iso(T0 + 61_000)}: only the fills, funding, cycles and hedges inside it count`,
-      "backpack held -10 from before the window: it is not revalued in this report",
-      "aster-futures held 10 from before the window: it is not revalued in this report"
+      "backpack held -10 from before the window: it is not revalued in this report; the exposure starts from it",
+      "aster-futures held 10 from before the window: it is not revalued in this report; the exposure starts from it"
     ])
     // +10 on Backpack at the 2.015 mark of T0 + 60 s: 20.15 − 19.9 − 0.00398; −10 on Aster at
     // 2.016: 19.895 − 20.16 − 0.00696325
@@ -514,8 +514,11 @@ describe("report from a journal", () => {
     expect([first.fills.length, first.run.outcome, first.totals.pnl, first.data.warnings.length]).toEqual([6, "unfinished", "-0.0360564", 2])
     const second = report(file, { runId: 2, kind: "live" })
     expect([second.fills.length, second.run.outcome, second.run.message, second.totals.pnl]).toEqual([6, "stopped", "Ctrl+C", "-0.0360564"])
-    // the first run's hedge in doubt is not the second's
-    expect(second.data.warnings).toEqual([])
+    // the first run's hedge in doubt is not the second's; the hedged pair it left is named, not valued
+    expect(second.data.warnings).toEqual([
+      "backpack held -4 from before the report's first run (earlier runs' fills): it is not revalued in this report; the exposure starts from it",
+      "aster-futures held 4 from before the report's first run (earlier runs' fills): it is not revalued in this report; the exposure starts from it"
+    ])
     expect(second.run.from).toBe(iso(T0 + 100_000))
   })
 

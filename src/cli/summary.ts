@@ -1,4 +1,6 @@
 /** The human-readable summary printed after a run (the JSON report has everything). */
+import { BigDecimal } from "effect"
+import { decimal } from "../core/domain/decimal"
 import type { RunReport } from "../core/report/report"
 import type { DayReport } from "../live/journal-report"
 
@@ -25,8 +27,9 @@ export const formatSummary = (report: RunReport): string => {
   lines.push(row(["total", t.makerVolume, t.takerVolume, t.fees, t.funding, t.pnl, report.exposure.finalNetPosition], widths))
   // fees charged in another asset than the venue's quote (Aster's "Pay fee in ASTER"): what was paid, as the venue took it
   for (const [venue, v] of Object.entries(report.venues)) {
-    const other = Object.entries(v.feesCharged ?? {}).filter(([asset]) => asset !== v.quoteAsset)
-    if (other.length > 0) lines.push(`${venue} fees paid in ${other.map(([asset, amount]) => `${asset}: ${amount}`).join(", ")} (counted above at their fills' prices, in ${v.quoteAsset})`)
+    for (const [asset, amount] of Object.entries(v.feesCharged ?? {}).filter(([asset]) => asset !== v.quoteAsset)) {
+      lines.push(`${venue} fees paid in ${asset}: ${amount} (counted above ${valuedAtFillPrices(report, venue, asset) ? "at their fills' prices" : "at par, not valued"}, in ${v.quoteAsset})`)
+    }
   }
   lines.push("")
   lines.push(`volume ${t.volume}  points ${report.points.total} (${Object.entries(report.points.venues).map(([v, p]) => `${v} ${p.points}`).join(", ")}), cost per 1000 points ${report.points.costPer1000Points ?? "n/a"}`)
@@ -36,6 +39,14 @@ export const formatSummary = (report: RunReport): string => {
   lines.push(`exposure: max |net| ${report.exposure.maxAbsNetDelta}, unhedged qty×s ${report.exposure.unhedgedQtySeconds}, fills ${report.fills.length}`)
   return lines.join("\n")
 }
+
+/**
+ * Whether `venue`'s fees in `asset` were valued at their fills' prices (the market's base asset)
+ * rather than counted at par (any other asset: see the report's warning): a fill's fee in quote
+ * then differs from the fee charged. At a price of exactly 1 both read the same.
+ */
+const valuedAtFillPrices = (report: RunReport, venue: string, asset: string): boolean =>
+  report.fills.some((f) => f.venue === venue && f.feeAsset === asset && f.feeInQuote !== undefined && !BigDecimal.equals(decimal(f.fee), decimal(f.feeInQuote)))
 
 /**
  * One line per UTC day (`npm run report -- … --by-day`), then the whole span's report. Volume,

@@ -149,7 +149,7 @@ export const reportFromJournal = (path: string, options: JournalReportOptions = 
       const selected = selectRuns(all, options, { since, until, endOf })
       if (Either.isLeft(selected)) return yield* fail(selected.left)
       const runs = selected.right
-      const carried = windowed ? yield* carriedInto(journal, runs, since) : new Map<Venue, Decimal>()
+      const carried = yield* carriedInto(journal, runs, sameKind(all, runs), Math.max(since, Math.min(...runs.map((r) => r.startedAt))))
       return yield* windowReport(path, journal, runs, yield* readRows(journal, runs, { since, until }), carried, { since, until, windowed })
     })
   )
@@ -182,10 +182,17 @@ const readRows = (journal: JournalService, runs: ReadonlyArray<Run>, { since, un
  */
 const betweenReads = <A, E>(read: Effect.Effect<A, E>): Effect.Effect<A, E> => Effect.zipRight(Effect.yieldNow(), read)
 
-/** What the runs held on each of their venues when the window opened (their fills before `since`). */
-const carriedInto = (journal: JournalService, runs: ReadonlyArray<Run>, since: number) =>
+/** The runs of the report's kind, chosen or not: what they traded before the report is what the account held. */
+const sameKind = (all: ReadonlyArray<Run>, runs: ReadonlyArray<Run>): ReadonlyArray<Run> => all.filter((r) => r.kind === runs[0]?.kind)
+
+/**
+ * What was held on each of the report's venues when it opens at `since`: the fills before it of
+ * every run of its kind (`from`), the chosen ones and those before them (a killed run's unhedged
+ * fill, hedged by the next start).
+ */
+const carriedInto = (journal: JournalService, runs: ReadonlyArray<Run>, from: ReadonlyArray<Run>, since: number) =>
   Effect.gen(function*() {
-    const ids = runs.map((r) => r.id)
+    const ids = from.map((r) => r.id)
     const carried = new Map<Venue, Decimal>()
     for (const venue of new Set(runs.flatMap((r) => [r.maker.venue, r.hedge.venue]))) carried.set(venue, yield* betweenReads(journal.netFilledQty(venue, ids, since)))
     return carried
@@ -197,6 +204,45 @@ const carriedAfter = (carried: ReadonlyMap<Venue, Decimal>, fills: ReadonlyArray
   for (const fill of fills) next.set(fill.venue, BigDecimal.sum(next.get(fill.venue) ?? ZERO, signedQty(fill.side, fill.qty)))
   return next
 }
+
+type StoredPoints = typeof StoredPoints.Type
+
+const sameWeights = (a: StoredPoints, b: StoredPoints) =>
+  (["maker", "hedge"] as const).every((role) =>
+    BigDecimal.equals(a.points[role].makerWeight, b.points[role].makerWeight) && BigDecimal.equals(a.points[role].takerWeight, b.points[role].takerWeight)
+  )
+
+/**
+ * The points of runs restarted with other points weights: each run's volume at its own weights
+ * (the last run's weights would price every day of a session at the latest). None when all the
+ * runs share `latest`'s, the usual case: the report's volumes at those weights are the points. A
+ * run whose stored config has no weights counts at `latest`'s.
+ */
+const pointsOfRuns = (
+  journal: JournalService,
+  runs: ReadonlyArray<Run>,
+  latest: StoredPoints,
+  inWindow: (row: { readonly ts: number }) => boolean,
+  { since, until }: { readonly since: number; readonly until: number }
+): Effect.Effect<{ readonly maker: Decimal; readonly hedge: Decimal } | undefined, JournalError> =>
+  Effect.gen(function*() {
+    const weights = runs.map((run) => Either.getOrElse(Schema.decodeUnknownEither(StoredPoints)(run.config), () => latest))
+    if (weights.every((w) => sameWeights(w, latest))) return undefined
+    let maker = ZERO
+    let hedge = ZERO
+    for (const [i, run] of runs.entries()) {
+      const w = weights[i]!
+      for (const fill of (yield* betweenReads(journal.fills(run.id, since - 1, until))).filter(inWindow)) {
+        const role = fill.venue === run.maker.venue ? "maker" : fill.venue === run.hedge.venue ? "hedge" : undefined
+        if (role === undefined) continue
+        const notional = BigDecimal.multiply(fill.price, fill.qty)
+        const earned = BigDecimal.multiply(notional, fill.liquidity === "maker" ? w.points[role].makerWeight : w.points[role].takerWeight)
+        if (role === "maker") maker = BigDecimal.sum(maker, earned)
+        else hedge = BigDecimal.sum(hedge, earned)
+      }
+    }
+    return { maker, hedge }
+  })
 
 /** The report of `runs` (those chosen for the window) over [since, until), from their rows. */
 const windowReport = (
@@ -223,6 +269,7 @@ const windowReport = (
     const points = yield* Schema.decodeUnknown(StoredPoints)(last.config).pipe(
       Effect.mapError(() => new JournalError({ path, reason: `run ${last.id}'s stored config has no points weights` }))
     )
+    const earned = yield* pointsOfRuns(journal, runs, points, inWindow, { since, until })
 
     const warnings: Array<string> = []
     for (const run of runs) {
@@ -235,11 +282,14 @@ const windowReport = (
     if (inDoubt.length > 0) {
       warnings.push(`${inDoubt.length} hedge(s) sent and never confirmed (${inDoubt.map((h) => h.clientId).join(", ")}): only their journalled fills are counted`)
     }
-    if (windowed) {
-      warnings.push(`window ${windowText(since, until)}: only the fills, funding, cycles and hedges inside it count`)
-      // what the runs held when the window opened: its fills are outside, so it is not valued
-      for (const [venue, qty] of carried) {
-        if (!BigDecimal.isZero(qty)) warnings.push(`${venue} held ${formatDecimal(qty)} from before the window: it is not revalued in this report`)
+    if (windowed) warnings.push(`window ${windowText(since, until)}: only the fills, funding, cycles and hedges inside it count`)
+    // what was held when the report opens: its fills are outside, so it is not valued, but the
+    // exposure starts from it
+    for (const [venue, qty] of carried) {
+      if (!BigDecimal.isZero(qty)) {
+        warnings.push(
+          `${venue} held ${formatDecimal(qty)} from before the ${windowed ? "window" : "report's first run (earlier runs' fills)"}: it is not revalued in this report; the exposure starts from it`
+        )
       }
     }
     for (const change of filterChanges) {
@@ -262,6 +312,7 @@ const windowReport = (
         // every run of the report trades these two markets (reportableRuns): fees in their base assets are valued
         const markets = [maker, hedge].map((v) => ({ venue: v.venue, symbol: v.symbol, base: v.baseAsset, quote: v.quoteAsset }))
         const ledger = new Ledger([maker.venue, hedge.venue], feeValuation(markets))
+        ledger.openExposure(from, [...carried.values()].reduce((a, b) => BigDecimal.sum(a, b), ZERO))
         for (const fill of fills) ledger.recordFill(fill)
         for (const payment of funding) applyFunding(ledger, payment)
         ledger.close(to)
@@ -284,8 +335,8 @@ const windowReport = (
       run: { from: iso(from), to: iso(to), outcome, ...(message !== undefined ? { message } : {}) },
       ledger,
       venues: [
-        { ...maker, markPrice: makerMark, points: points.points.maker },
-        { ...hedge, markPrice: hedgeMark, points: points.points.hedge }
+        { ...maker, markPrice: makerMark, points: points.points.maker, ...(earned !== undefined ? { pointsEarned: earned.maker } : {}) },
+        { ...hedge, markPrice: hedgeMark, points: points.points.hedge, ...(earned !== undefined ? { pointsEarned: earned.hedge } : {}) }
       ],
       cycles: cycleStatsOf(events, hedges),
       filterChanges: filterChanges.map(({ venue, symbol, ts, cycle, changes, why }) => ({ venue, symbol, ts, cycle, changes, why }))
@@ -319,6 +370,7 @@ export const dailyReportsFromJournal = (path: string, options: JournalReportOpti
       const selected = selectRuns(all, options, { since, until, endOf })
       if (Either.isLeft(selected)) return yield* Effect.fail(new JournalError({ path, reason: selected.left }))
       const runs = selected.right
+      const ofKind = sameKind(all, runs)
       const first = Math.max(since, Math.min(...runs.map((r) => r.startedAt)))
       const last = Math.min(until - 1, Math.max(...runs.map(endOf)))
       // each day's rows are read for that day alone; what the runs carry into a day is asked of the
@@ -336,7 +388,7 @@ export const dailyReportsFromJournal = (path: string, options: JournalReportOpti
         }
         const key = dayRuns.map((run) => run.id).join(",")
         const rows = yield* readRows(journal, dayRuns, window)
-        const into = carry?.key === key ? carry.into : yield* carriedInto(journal, dayRuns, window.since)
+        const into = carry?.key === key ? carry.into : yield* carriedInto(journal, dayRuns, ofKind, Math.max(window.since, Math.min(...dayRuns.map((r) => r.startedAt))))
         const report = yield* windowReport(path, journal, [firstRun, ...rest], rows, into, { ...window, windowed: true })
         carry = { key, into: carriedAfter(into, rows.fills.filter((fill) => fill.ts >= window.since && fill.ts < window.until)) }
         days.push({ day: iso(day).slice(0, 10), runIds: dayRuns.map((run) => run.id), report })

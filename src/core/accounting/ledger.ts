@@ -97,6 +97,18 @@ export class Ledger {
     return BigDecimal.unsafeDivide(this.unhedgedQtyMs, MS_PER_S)
   }
 
+  /**
+   * Starts the exposure at `ts` from `net`, the net position carried in from before what this
+   * ledger accounts for (a report's window, a run after a killed one): exposure only, its fills are
+   * not here, so nothing of it is revalued. Call before the first fill.
+   */
+  openExposure(ts: number, net: Decimal): void {
+    this.net = net
+    this.lastExposureTs = ts
+    const absNet = BigDecimal.abs(net)
+    if (BigDecimal.greaterThan(absNet, this.maxAbsNetDelta)) this.maxAbsNetDelta = absNet
+  }
+
   /** Integrates exposure up to `ts` (call before anything changes the net). */
   private advanceExposure(ts: number): void {
     if (this.lastExposureTs !== undefined && ts > this.lastExposureTs) {

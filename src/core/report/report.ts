@@ -132,7 +132,15 @@ export interface ReportInput {
   readonly config: unknown
   readonly run: RunReport["run"]
   readonly ledger: Ledger
-  readonly venues: ReadonlyArray<{ readonly venue: Venue; readonly symbol: string; readonly quoteAsset: string; readonly markPrice: Decimal; readonly points: PointsWeights }>
+  readonly venues: ReadonlyArray<{
+    readonly venue: Venue
+    readonly symbol: string
+    readonly quoteAsset: string
+    readonly markPrice: Decimal
+    readonly points: PointsWeights
+    /** the points when not this venue's volumes at `points` (runs that counted at other weights) */
+    readonly pointsEarned?: Decimal
+  }>
   readonly cycles: CycleStats
   readonly filterChanges?: RunReport["filterChanges"]
 }
@@ -176,7 +184,7 @@ export const buildReport = (input: ReportInput): RunReport => {
       pnl: fmt(pnl),
       fillCount: book.fillCount
     }
-    const venuePoints = pointsEarned(v.points, book.makerVolume, book.takerVolume)
+    const venuePoints = v.pointsEarned ?? pointsEarned(v.points, book.makerVolume, book.takerVolume)
     points[v.venue] = { makerWeight: fmt(v.points.makerWeight), takerWeight: fmt(v.points.takerWeight), points: fmt(venuePoints) }
     totalPoints = BigDecimal.sum(totalPoints, venuePoints)
     totalMaker = BigDecimal.sum(totalMaker, book.makerVolume)
