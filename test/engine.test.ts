@@ -270,6 +270,21 @@ describe("VenueEngine: probabilistic queue", () => {
     expect(o.queue.ahead).toBe(150)
   })
 
+  it("what is ahead never exceeds what the level still shows: trading the whole shown level brings us to the front", () => {
+    const { engine, fills } = makeEngine({ queue: probabilisticQueue(2) })
+    engine.onQuote(1, 1000, 1000, 1010, 200)
+    const o = engine.submitLimit(2, buy(1000, 100))
+    expect(o.queue.ahead).toBe(1000)
+    engine.onQuote(3, 1000, 10_000, 1010, 200) // 9000 join behind us
+    engine.onQuote(4, 1000, 10, 1010, 200) // 9990 cancelled: 10 left at our price
+    // the share in front, 1000² / (1000² + 9000²) = 1/82 of 9990 (122), would leave 878 ahead of a
+    // level showing 10: capped at 10, as hftbacktest does
+    expect(o.queue.ahead).toBe(10)
+    engine.onTrade(5, 1000, 10, false)
+    engine.onTrade(6, 1000, 100, false)
+    expect(fillsOf(fills, o.id)).toEqual([[1000, 100]])
+  })
+
   it("the conservative model ignores level decreases", () => {
     const { engine, o } = shrinkAfterGrowth(conservativeQueue)
     expect(o.queue.ahead).toBe(300)
@@ -316,6 +331,19 @@ describe("VenueEngine: joining the book", () => {
     expect(engine.submitLimit(3, sell(1020, 100)).queue.ahead).toBe(0)
     expect(engine.submitLimit(4, sell(1030, 100)).queue.ahead).toBe(90)
     expect(engine.submitLimit(5, buy(970, 100)).queue.ahead).toBe(300)
+  })
+
+  it("with depth older than the quote, a price better than the snapshot's best is the quote's: behind the quoted size at the best", () => {
+    const { engine } = makeEngine({ depth: { 7: { bids: [[990, 300], [980, 300], [970, 300]], asks: [[1010, 200], [1020, 200], [1030, 200]] } } })
+    engine.onQuote(1, 990, 300, 1010, 200)
+    engine.onDepth(1, 7)
+    // a newer quote (the snapshot, 1 µs old, is still fresh): best bid 1000 × 400
+    engine.onQuote(2, 1000, 400, 1005, 250)
+    // 1000 is in neither side of the snapshot and above its best bid: it is the quoted best, 400 ahead
+    expect(engine.submitLimit(3, buy(1000, 100)).queue.ahead).toBe(400)
+    engine.onQuote(4, 990, 300, 1000, 250)
+    // the same for a sell at the quoted best ask 1000, below the snapshot's best ask 1010: 250 ahead
+    expect(engine.submitLimit(5, sell(1000, 100)).queue.ahead).toBe(250)
   })
 })
 
@@ -452,6 +480,21 @@ describe("VenueEngine: time in force", () => {
     const o = engine.submitLimit(2, buy(1000, 100, { tif: "IOC" }))
     expect(o.status).toBe("expired")
     expect(fills).toEqual([])
+    expect(engine.restingCount).toBe(0)
+  })
+
+  it("a GTC buy crossing the ask takes the top, then the rest at its own price, all as taker: none rests crossing the book", () => {
+    const { engine, fills } = makeEngine()
+    engine.onQuote(1, 1000, 300, 1010, 30)
+    const o = engine.submitLimit(2, buy(1020, 100))
+    // the rest resting at 1020 would be filled as maker by the next quote, unchanged, that still shows 1010
+    expect(fills).toEqual([
+      { venue: "backpack", id: o.id, ts: 2, price: 1010, qty: 30, liquidity: "taker" },
+      { venue: "backpack", id: o.id, ts: 2, price: 1020, qty: 70, liquidity: "taker" }
+    ])
+    expect(o.status).toBe("filled")
+    engine.onQuote(3, 1000, 300, 1010, 30)
+    expect(fills.length).toBe(2)
     expect(engine.restingCount).toBe(0)
   })
 

@@ -283,8 +283,11 @@ export class VenueEngine {
     const crosses = o.sign < 0 ? this.bid > 0 && o.price <= this.bid : this.ask > 0 && o.price >= this.ask
     if (crosses && o.postOnly) return this.reject(o, ts, "postOnly", "post-only order would immediately match")
     if (crosses) {
-      // marketable limit: takes the top of book up to its price, the rest rests (GTC) or expires;
-      // fill-or-kill takes nothing unless the top covers it all
+      // marketable limit: takes the top of book up to its price; fill-or-kill takes nothing unless
+      // the top covers it all, and an IOC's rest expires. A GTC rest would sit crossing the
+      // recording's book, which does not know our order: the next unchanged quote would fill it as
+      // maker at its own price. It takes at its own price at once instead, as taker (the worst
+      // price its limit allows, for liquidity it took)
       this.takerOrders += 1
       const top = this.shownOrAssumed(o.sign > 0 ? this.askQty : this.bidQty, "takerOrders")
       const best = o.sign > 0 ? this.ask : this.bid
@@ -295,11 +298,10 @@ export class VenueEngine {
         return o
       }
       this.fill(o, ts, best, Math.min(top, o.qty), "taker")
+      if (o.status !== "filled" && o.timeInForce === "GTC") this.fill(o, ts, o.price, o.qty - o.filled, "taker")
       if (o.status === "filled") return o
-      if (o.timeInForce !== "GTC") {
-        o.status = "expired"
-        return o
-      }
+      o.status = "expired"
+      return o
     } else if (o.timeInForce !== "GTC") {
       o.status = "expired"
       o.updatedAt = ts
@@ -322,9 +324,11 @@ export class VenueEngine {
       const side = o.sign < 0 ? levels.asks : levels.bids
       const level = side.find(([p]) => p === o.price)
       if (level) return level[1]
-      // the levels shown are the best ones, best first: a gap before the deepest is an empty price
+      // the levels shown are the best ones, best first: a gap between the best and the deepest is
+      // an empty price; a price better than the snapshot's best is the quote's to say (it is newer)
+      const best = side[0]
       const deepest = side[side.length - 1]
-      if (deepest !== undefined && (o.sign < 0 ? o.price < deepest[0] : o.price > deepest[0])) return 0
+      if (best !== undefined && deepest !== undefined && (o.sign < 0 ? o.price > best[0] && o.price < deepest[0] : o.price < best[0] && o.price > deepest[0])) return 0
     }
     const best = o.sign < 0 ? this.ask : this.bid
     const bestQty = o.sign < 0 ? this.askQty : this.bidQty
@@ -353,18 +357,21 @@ export class VenueEngine {
     if (sizeReject) return sizeReject
     if (this.options.rejectMarket()) return this.reject(o, ts, "simulated", "simulated rejection of a market order")
     this.takerOrders += 1
-    const topQty = this.shownOrAssumed(o.sign > 0 ? this.askQty : this.bidQty, "takerOrders")
-    const depth = this.freshDepth(ts)
-    const levels = depth
-      ? (o.sign > 0 ? depth.asks.filter(([p]) => p > best) : depth.bids.filter(([p]) => p < best))
-      : undefined
-    const fills = levels && levels.length > 0
-      ? walkDepth([[best, topQty], ...levels], o.sign, o.qty, this.impact, this.instrument.tickUnits)
-      : this.impact.walk(o.sign, o.qty, best, topQty, this.instrument.tickUnits)
-    for (const [price, qty] of fills) this.fill(o, ts, price, qty, "taker")
+    for (const [price, qty] of this.takerWalk(ts, o.sign, o.qty)) this.fill(o, ts, price, qty, "taker")
     if (o.filled < o.qty) o.status = o.filled > 0 ? "expired" : "rejected"
     this.retire(o)
     return o
+  }
+
+  /** What `qty` taken now would fill at: fresh depth beyond the top when known, else the top and the impact model. */
+  private takerWalk(ts: number, sign: 1 | -1, qty: number): ReadonlyArray<readonly [number, number]> {
+    const best = sign > 0 ? this.ask : this.bid
+    const topQty = this.shownOrAssumed(sign > 0 ? this.askQty : this.bidQty, "takerOrders")
+    const depth = this.freshDepth(ts)
+    const levels = depth ? (sign > 0 ? depth.asks.filter(([p]) => p > best) : depth.bids.filter(([p]) => p < best)) : undefined
+    return levels && levels.length > 0
+      ? walkDepth([[best, topQty], ...levels], sign, qty, this.impact, this.instrument.tickUnits)
+      : this.impact.walk(sign, qty, best, topQty, this.instrument.tickUnits)
   }
 
   /** Cancels if still open; returns the order's final state, or undefined for an unknown id. */

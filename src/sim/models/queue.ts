@@ -37,7 +37,8 @@ export const conservativeQueue: QueueModel = {
 
 /**
  * hftbacktest-style probabilistic queue: a level decrease (cancels) is split between the queue
- * ahead of us and behind us with probability f(ahead) / (f(ahead) + f(behind)), f(x) = x^n.
+ * ahead of us and behind us with probability f(ahead) / (f(ahead) + f(behind)), f(x) = x^n. What
+ * is ahead never exceeds what the level still shows (the share may leave more than that).
  */
 export const probabilisticQueue = (power: number): QueueModel => ({
   name: `probabilistic(n=${power})`,
@@ -48,6 +49,6 @@ export const probabilisticQueue = (power: number): QueueModel => ({
     const front = Math.pow(position.ahead, power)
     const back = Math.pow(behind, power)
     const share = front + back === 0 ? 1 : front / (front + back)
-    position.ahead = Math.max(0, position.ahead - Math.round(decrease * share))
+    position.ahead = Math.max(0, Math.min(position.ahead - Math.round(decrease * share), levelQtyBefore - decrease))
   }
 })
