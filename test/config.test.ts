@@ -245,14 +245,14 @@ describe("bad inputs name the key and the expected form", () => {
     problem(edit(SPOT_YAML, `offset_percent: 0.2`, `offset_percent: 50`), "trade.offset_percent", "< 50")
   })
 
-  it("negative first_wait_seconds", () => {
-    problem(edit(SPOT_YAML, `first_wait_seconds: 10`, `first_wait_seconds: -1`), "trade.first_wait_seconds", "seconds", "≥ 0")
+  it("first_wait_seconds that is not above 0 (every maker order would be cancelled as it is posted)", () => {
+    problem(edit(SPOT_YAML, `first_wait_seconds: 10`, `first_wait_seconds: -1`), "trade.first_wait_seconds", "seconds", "> 0")
+    problem(edit(SPOT_YAML, `first_wait_seconds: 10`, `first_wait_seconds: 0`), "trade.first_wait_seconds", "seconds", "> 0", "got 0")
   })
 
   it("a misspelt key under trade", () => {
     const text = edit(SPOT_YAML, `cycle_sleep: 60`, `cycle_slep: 60`)
     problem(text, "trade.cycle_slep", "unknown key")
-    problem(text, "trade.cycle_sleep", "missing")
   })
 
   it("an unknown top-level section", () => {

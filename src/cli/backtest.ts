@@ -63,6 +63,7 @@ const command = Command.make("backtest", { db, config, reportJson, quiet, noKill
     const fs = yield* FileSystem.FileSystem
     const text = yield* fs.readFileString(args.config)
     const hedgeConfig = yield* parseConfigEffect(text, args.config)
+    for (const note of hedgeConfig.notes) yield* Effect.logWarning(note)
     const bar = progressBar()
     const report = yield* runBacktest({
       dbPath: args.db,

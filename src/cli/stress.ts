@@ -61,6 +61,7 @@ const command = Command.make("stress", { db, config, runs, seed, json }, (args) 
     if (args.runs < 1) return yield* Effect.fail(new Error("--runs: expected at least 1"))
     const fs = yield* FileSystem.FileSystem
     const hedgeConfig = yield* parseConfigEffect(yield* fs.readFileString(args.config), args.config)
+    for (const note of hedgeConfig.notes) yield* Effect.logWarning(note)
     yield* Console.log(`stress: ${args.runs} backtest(s) of ${args.config} on ${args.db} (seed ${args.seed}); run 0 is the config as given`)
     yield* Console.log(row(["run", "jitter", "feed", "rejects", "slip", "impact", "queue", "outcome", "volume", "pnl", "cost/1000", "unhedged", "invariants"]))
     let index = 0

@@ -72,7 +72,7 @@ export const loadLiveConfig = (
       const problems = missingCredentials(config)
       if (problems.length > 0) return yield* new MissingCredentials({ source: path, problems })
     }
-    const warnings: Array<string> = []
+    const warnings: Array<string> = [...config.notes]
     const info = yield* fs.stat(path).pipe(Effect.option)
     const secretsInFile = /^\s*(api_public_key_b64|api_secret_key_b64|api_key|api_secret|signer_private_key|webhook_url)\s*:\s*["']?[^"'\s#]/m.test(text)
     if (info._tag === "Some" && secretsInFile && (info.value.mode & 0o077) !== 0) {

@@ -324,5 +324,6 @@ export const asterOptionsFromConfig = (hedge: HedgeConfig["hedge"]): AsterExchan
   venue: hedge.venue,
   baseUrl: hedge.baseUrl,
   symbol: hedge.symbol,
+  ...(hedge.recvWindowMs !== undefined ? { recvWindowMs: hedge.recvWindowMs } : {}),
   auth: hedge.v3 !== undefined ? { kind: "v3", ...hedge.v3 } : { kind: "v1", apiKey: hedge.apiKey, apiSecret: hedge.apiSecret }
 })

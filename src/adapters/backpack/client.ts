@@ -162,7 +162,7 @@ const isClockRejection = (response: RawResponse): boolean => {
 // The client
 // ---------------------------------------------------------------------------------------------
 
-export type BackpackClientConfig = Pick<HedgeConfig["maker"], "baseUrl" | "symbol" | "publicKey" | "secretKey">
+export type BackpackClientConfig = Pick<HedgeConfig["maker"], "baseUrl" | "symbol" | "publicKey" | "secretKey" | "windowMs">
 
 export interface BackpackRestOptions {
   /** per request (default 5000 ms): past it the outcome is unknown */
@@ -256,7 +256,7 @@ export const makeBackpackClient = (
     const symbol = config.symbol
     const baseUrl = config.baseUrl.replace(/\/+$/, "")
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-    const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS
+    const windowMs = options.windowMs ?? config.windowMs ?? DEFAULT_WINDOW_MS
     const clientIds = new ClientIds()
 
     /** Signed afresh for each attempt: a read (or cancel) sent again after a timeout is not refused as expired. */

@@ -158,7 +158,7 @@ const decodeStream = <A, I>(schema: Schema.Schema<A, I>, data: unknown, stream: 
 const isStreamError = Schema.is(WsErrorMessage)
 
 export const makeBackpackExchange = (
-  config: Pick<HedgeConfig["maker"], "baseUrl" | "symbol" | "publicKey" | "secretKey">,
+  config: Pick<HedgeConfig["maker"], "baseUrl" | "symbol" | "publicKey" | "secretKey" | "windowMs">,
   options: BackpackExchangeOptions = {}
 ): Effect.Effect<Exchange, ExchangeError | InvalidBackpackKey, Scope.Scope | HttpClient.HttpClient | Socket.WebSocketConstructor> =>
   Effect.gen(function*() {
@@ -356,7 +356,7 @@ export const makeBackpackExchange = (
 
 /** The maker venue over live Backpack, its socket and fibers bound to the layer's scope. */
 export const BackpackMakerVenue = (
-  config: Pick<HedgeConfig["maker"], "baseUrl" | "symbol" | "publicKey" | "secretKey">,
+  config: Pick<HedgeConfig["maker"], "baseUrl" | "symbol" | "publicKey" | "secretKey" | "windowMs">,
   options: BackpackExchangeOptions = {}
 ): Layer.Layer<MakerVenue, ExchangeError | InvalidBackpackKey, HttpClient.HttpClient | Socket.WebSocketConstructor> =>
   Layer.scoped(MakerVenue, makeBackpackExchange(config, options))

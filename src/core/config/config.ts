@@ -86,6 +86,8 @@ export interface HedgeConfig {
     readonly baseUrl: string
     readonly publicKey: Redacted.Redacted<string>
     readonly secretKey: Redacted.Redacted<string>
+    /** X-Window of signed requests (bp.window) */
+    readonly windowMs?: number
   }
   readonly hedge: {
     readonly venue: Extract<Venue, "aster-spot" | "aster-futures">
@@ -93,6 +95,8 @@ export interface HedgeConfig {
     readonly baseUrl: string
     readonly apiKey: Redacted.Redacted<string>
     readonly apiSecret: Redacted.Redacted<string>
+    /** V1 recvWindow (aster.recv_window) */
+    readonly recvWindowMs?: number
     /** V3 API-wallet credentials; when present they are used instead of the V1 key */
     readonly v3?: {
       readonly user: `0x${string}`
@@ -117,6 +121,8 @@ export interface HedgeConfig {
     readonly unwindAtStart: boolean
   }
   readonly debug: boolean
+  /** what a command should tell its user about how keys of the original bot's later versions were read */
+  readonly notes: ReadonlyArray<string>
   readonly sim: SimParams
   readonly points: { readonly maker: PointsWeights; readonly hedge: PointsWeights }
   readonly risk: RiskParams
@@ -229,7 +235,8 @@ export const resolveConfig = (file: ConfigFile, source: string): Either.Either<H
         symbol: file.bp.symbol,
         baseUrl: file.bp.base_url,
         publicKey: file.bp.api_public_key_b64,
-        secretKey: file.bp.api_secret_key_b64
+        secretKey: file.bp.api_secret_key_b64,
+        windowMs: file.bp.window
       },
       hedge: {
         venue: hedgeVenue,
@@ -237,12 +244,14 @@ export const resolveConfig = (file: ConfigFile, source: string): Either.Either<H
         baseUrl: file.aster.base_url,
         apiKey: file.aster.api_key,
         apiSecret: file.aster.api_secret,
+        recvWindowMs: file.aster.recv_window,
         ...(v3 !== undefined ? { v3 } : {})
       },
       trade: {
         quantity: file.trade.quantity,
         offsetPercent: file.trade.offset_percent,
-        firstWaitMs: file.trade.first_wait_seconds * 1000,
+        // the original bot's later versions re-posted after max_order_wait_seconds
+        firstWaitMs: (file.trade.max_order_wait_seconds ?? file.trade.first_wait_seconds) * 1000,
         betweenLegsSleepMs: file.trade.between_legs_sleep * 1000,
         stopBeforeFundingMs: file.trade.stop_before_funding_minutes * 60_000,
         cycleSleepMs: file.trade.cycle_sleep * 1000,
@@ -253,6 +262,7 @@ export const resolveConfig = (file: ConfigFile, source: string): Either.Either<H
         unwindAtStart: file.trade.unwind_at_start
       },
       debug: file.debug || file.bp.debug || file.aster.debug,
+      notes: compatibilityNotes(file.trade),
       sim: {
         seed: file.sim?.seed ?? 1,
         queueModel: file.sim?.queue_model ?? "conservative",
@@ -278,6 +288,36 @@ export const resolveConfig = (file: ConfigFile, source: string): Either.Either<H
     })
   )
 
+/** The dotted keys of the aliases in `doc` (where toJS found one it could not resolve). */
+const unresolvedAliases = (doc: YAML.Document): ReadonlyArray<string> => {
+  const anchors = new Set<string>()
+  YAML.visit(doc, (_key, node) => {
+    if ((YAML.isScalar(node) || YAML.isCollection(node)) && node.anchor !== undefined) anchors.add(node.anchor)
+  })
+  const keys: Array<string> = []
+  YAML.visit(doc, {
+    Alias: (_key, node, path) => {
+      if (anchors.has(node.source)) return
+      const names = path.flatMap((step) => (YAML.isPair(step) && YAML.isScalar(step.key) ? [String(step.key.value)] : []))
+      keys.push(names.join(".") || "(top level)")
+    }
+  })
+  return keys.length > 0 ? keys : ["(YAML)"]
+}
+
+/**
+ * Keys of the original bot's later versions, read as it read them: max_order_wait_seconds
+ * re-posts the maker order; max_monitor_seconds is not used, said so.
+ */
+const compatibilityNotes = (trade: ConfigFile["trade"]): ReadonlyArray<string> => [
+  ...(trade.max_order_wait_seconds !== undefined && trade.max_order_wait_seconds !== trade.first_wait_seconds
+    ? [`trade.max_order_wait_seconds ${trade.max_order_wait_seconds}: a maker order not filled within ${trade.max_order_wait_seconds} s is re-posted (as the original bot's later versions did), not after first_wait_seconds ${trade.first_wait_seconds}`]
+    : []),
+  ...(trade.max_monitor_seconds !== undefined
+    ? [`trade.max_monitor_seconds ${trade.max_monitor_seconds} is not used: a leg is re-posted until it fills (the original bot gave the leg up after it and, on leg 2, sold the hedge back, leaving the Backpack side unhedged); stop the run to stop trading`]
+    : [])
+]
+
 const decodeFile = Schema.decodeUnknownEither(ConfigFile, { errors: "all", onExcessProperty: "error" })
 
 /** Turns Schema's issues into one line per key: `trade.quantity: expected a positive decimal`. */
@@ -297,7 +337,14 @@ export const parseConfig = (text: string, source: string, overrides: Readonly<Re
   const doc = YAML.parseDocument(text, { prettyErrors: true })
   if (doc.errors.length > 0)
     return Either.left(new ConfigError({ source, problems: doc.errors.map((e) => `YAML syntax: ${e.message.split("\n")[0]}`) }))
-  const value: unknown = doc.toJS()
+  let value: unknown
+  try {
+    value = doc.toJS()
+  } catch {
+    // an alias (*name) whose anchor is missing: the error's own text would show the name, which
+    // may be a secret written unquoted; only where it stands is said
+    return Either.left(new ConfigError({ source, problems: unresolvedAliases(doc).map((key) => `${key}: a YAML alias (*…) that refers to no anchor (&…); put the value in quotes`) }))
+  }
   if (value === null || typeof value !== "object" || Array.isArray(value))
     return Either.left(new ConfigError({ source, problems: ["expected a YAML mapping with sections bp, aster and trade"] }))
   for (const [key, override] of Object.entries(overrides)) {

@@ -3,13 +3,30 @@
  * `debug`), plus hedgeloop's optional sections. Keys keep the file's snake_case spelling so the
  * error messages name exactly what the user typed.
  */
-import { BigDecimal, Schema } from "effect"
+import { BigDecimal, ParseResult, Schema } from "effect"
 import { decimal, DecimalInput, formatDecimal } from "../domain/decimal"
 
-const NonNegativeNumber = (what: string) =>
-  Schema.Number.pipe(
-    Schema.filter((n) => Number.isFinite(n) && n >= 0, { message: (issue) => `expected ${what} (a number ≥ 0), got ${JSON.stringify(issue.actual)}` })
-  )
+/** `text` when it is a plain number written in quotes ("10"), as the original bot's int() read its values. */
+const quotedNumber = (input: unknown): number | undefined =>
+  typeof input === "number" ? input : typeof input === "string" && /^\s*\d+(\.\d+)?\s*$/.test(input) ? Number(input) : undefined
+
+/** A number bare or in quotes, kept when `accept` says so; else one message naming `expected`. */
+const LooseNumber = (accept: (n: number) => boolean, expected: string) =>
+  Schema.transformOrFail(Schema.Unknown, Schema.Number, {
+    strict: true,
+    decode: (input, _options, ast) => {
+      const n = quotedNumber(input)
+      return n !== undefined && Number.isFinite(n) && accept(n) ? ParseResult.succeed(n) : ParseResult.fail(new ParseResult.Type(ast, input, `expected ${expected}, got ${JSON.stringify(input)}`))
+    },
+    encode: ParseResult.succeed
+  })
+
+/** A number ≥ 0 (or > 0 with `positive`), bare or in quotes. */
+const NonNegativeNumber = (what: string, { positive = false }: { readonly positive?: boolean } = {}) =>
+  LooseNumber((n) => (positive ? n > 0 : n >= 0), `${what} (a number ${positive ? "> 0" : "≥ 0"})`)
+
+/** A signing window in ms, as the original bot's bp.window / aster.recv_window (the venues take at most 60000). */
+const WindowMs = LooseNumber((n) => Number.isInteger(n) && n >= 1 && n <= 60_000, "whole milliseconds between 1 and 60000, e.g. 5000")
 
 const Probability = Schema.Number.pipe(
   Schema.filter((n) => n >= 0 && n <= 1, { message: () => "expected a probability between 0 and 1" })
@@ -39,6 +56,8 @@ export const BackpackSection = Schema.Struct({
   api_secret_key_b64: Schema.optionalWith(Secret, { exact: true, default: () => Schema.decodeSync(Secret)("") }),
   base_url: Schema.optionalWith(Url, { exact: true, default: () => "https://api.backpack.exchange" }),
   symbol: Schema.optionalWith(Symbol, { exact: true, default: () => "ASTER_USDC_PERP" }),
+  /** X-Window of signed requests, as the original bot read it */
+  window: Schema.optionalWith(WindowMs, { exact: true, default: () => 5000 }),
   debug: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false })
 })
 
@@ -46,7 +65,8 @@ const EvmAddress = Schema.String.pipe(
   Schema.filter((s) => /^0x[0-9a-fA-F]{40}$/.test(s), { message: (issue) => `expected a 0x-prefixed 20-byte hex address, got ${JSON.stringify(issue.actual)}` })
 )
 const EvmPrivateKey = Schema.Redacted(
-  Schema.String.pipe(
+  // unquoted, YAML reads the hex as a number: its type error must not show it either
+  Schema.String.annotations({ message: () => "expected a 0x-prefixed 32-byte hex private key in quotes (the value is not shown: it is a secret)" }).pipe(
     Schema.filter((s) => /^0x[0-9a-fA-F]{64}$/.test(s), { message: () => "expected a 0x-prefixed 32-byte hex private key (the value is not shown: it is a secret)" })
   )
 )
@@ -65,6 +85,8 @@ export const AsterSection = Schema.Struct({
   symbol: Schema.optionalWith(Symbol, { exact: true, default: () => "ASTERUSDT" }),
   /** overrides the spot/futures choice otherwise read from base_url (sapi/fapi) */
   market: Schema.optionalWith(oneOf("spot", "futures"), { exact: true }),
+  /** V1 recvWindow, as the original bot read it */
+  recv_window: Schema.optionalWith(WindowMs, { exact: true, default: () => 5000 }),
   debug: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false })
 })
 
@@ -89,10 +111,16 @@ export const TradeSection = Schema.Struct({
   offset_percent: DecimalInput.pipe(
     Schema.filter((d) => d.value >= 0n && BigDecimal.lessThan(d, decimal("50")), { message: () => "expected a percentage ≥ 0 and < 50, e.g. 0.2" })
   ),
-  first_wait_seconds: NonNegativeNumber("seconds"),
+  // 0 would cancel every maker order the moment it is posted: none could ever fill
+  first_wait_seconds: NonNegativeNumber("seconds", { positive: true }),
   between_legs_sleep: NonNegativeNumber("seconds"),
-  stop_before_funding_minutes: NonNegativeNumber("minutes"),
-  cycle_sleep: NonNegativeNumber("seconds"),
+  // the original bot's defaults: its spot example file has neither key
+  stop_before_funding_minutes: Schema.optionalWith(NonNegativeNumber("minutes"), { exact: true, default: () => 5 }),
+  cycle_sleep: Schema.optionalWith(NonNegativeNumber("seconds"), { exact: true, default: () => 60 }),
+  /** the original bot's later versions: re-post after this many seconds (instead of first_wait_seconds) */
+  max_order_wait_seconds: Schema.optionalWith(NonNegativeNumber("seconds", { positive: true }), { exact: true }),
+  /** the original bot's later versions: give a leg up after this long; read, not used (see config.ts) */
+  max_monitor_seconds: Schema.optionalWith(NonNegativeNumber("seconds", { positive: true }), { exact: true }),
   /** hedgeloop additions */
   hedge_retry_attempts: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 100)), { exact: true, default: () => 5 }),
   hedge_retry_backoff_ms: Schema.optionalWith(NonNegativeNumber("milliseconds"), { exact: true, default: () => 200 }),

@@ -90,7 +90,7 @@ export interface RunningLocalExchange {
 const defaultSimConfig = (market: "spot" | "futures"): HedgeConfig =>
   Either.getOrThrow(
     parseConfig(
-      `bp: {}\naster: { market: ${market} }\ntrade: { quantity: "1", offset_percent: 0, first_wait_seconds: 0, between_legs_sleep: 0, stop_before_funding_minutes: 0, cycle_sleep: 0 }\n`,
+      `bp: {}\naster: { market: ${market} }\ntrade: { quantity: "1", offset_percent: 0, first_wait_seconds: 10, between_legs_sleep: 0, stop_before_funding_minutes: 0, cycle_sleep: 0 }\n`,
       "defaults"
     )
   )
