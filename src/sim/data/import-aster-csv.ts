@@ -20,7 +20,7 @@ import { decimalOption, decimalParam, splitSymbol } from "./import/instrument"
 import { prepare } from "./import/prepare"
 import { DEFAULT_PROXY_FILTERS, ProxyMath, type ProxyOptions } from "./import/proxy"
 import { type Parsed, readFile, type ScaleStats } from "./import/rows"
-import { type ImportSummary, type InstrumentSummary, MAX_LINES_LISTED } from "./import/summary"
+import { assertRowsKept, type ImportSummary, type InstrumentSummary, MAX_LINES_LISTED } from "./import/summary"
 import { msToUs } from "./import/units"
 
 export interface ImportAsterCsvOptions {
@@ -117,6 +117,8 @@ export const importAsterCsv = (options: ImportAsterCsvOptions): ImportSummary =>
   const trades = prepared.find((p) => p.parsed.role === "trades")
   const quotes = prepared.find((p) => p.parsed.role === "quotes")
   const depth = prepared.find((p) => p.parsed.role === "depth")
+  // before the output is created: an existing --out file stays as it was
+  assertRowsKept(prepared.map((p) => p.summary))
 
   // 4. proxy instrument
   const px = options.proxy

@@ -10,7 +10,8 @@ const EXPECTED: Record<"trades" | "quotes" | "depth", string> = {
     "Aster aggtrades columns `id,unix_timestamp_ms,side,price,quantity` or Binance aggTrades `agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker[,is_best_match]` (header optional)",
   quotes:
     "Aster bbo columns `unix_timestamp,bid,ask[,mid]` or Binance bookTicker `update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time` (header optional)",
-  depth: "Aster depth columns `unix_timestamp,lastUpdateId,bid_price_0,bid_qty_0,…,ask_price_0,ask_qty_0,…`"
+  // without its header a depth row does not say how many levels each side has: the header is required
+  depth: "Aster depth columns `unix_timestamp,lastUpdateId,bid_price_0,bid_qty_0,…,ask_price_0,ask_qty_0,…` (header required)"
 }
 
 export interface Detected {
@@ -59,9 +60,21 @@ export const detect = (file: string, role: "trades" | "quotes" | "depth", firstL
     if (bids.length === 0 || asks.length === 0 || 2 + 2 * (bids.length + asks.length) !== cols.length)
       unexpected(`unrecognised depth columns "${shown}"`)
     detected = { format: "aster-depth10", header: true, depthColumns: { bids, asks } }
-  } else if (cols.every((c, i) => isNum(c) || ((cols.length === 7 || cols.length === 8) && i >= 6 && (c === "true" || c === "false")))) {
+  } else if (
+    // headerless rows, told apart by column count and the side / is_buyer_maker text: Aster
+    // aggtrades have 5 columns with buy/sell third, Aster bbo 3 or 4 numbers, Binance 7 or 8
+    cols.length === 5 &&
+    /^\d+$/.test(cols[0]!) &&
+    /^\d+$/.test(cols[1]!) &&
+    (cols[2] === "buy" || cols[2] === "sell") &&
+    isNum(cols[3]!) &&
+    isNum(cols[4]!)
+  )
+    detected = { format: "aster-aggtrades", header: false }
+  else if (cols.every((c, i) => isNum(c) || ((cols.length === 7 || cols.length === 8) && i >= 6 && (c === "true" || c === "false")))) {
     if ((cols.length === 7 || cols.length === 8) && (cols[6] === "true" || cols[6] === "false")) detected = { format: "binance-aggtrades", header: false }
     else if (cols.length === 7) detected = { format: "binance-bookticker", header: false }
+    else if (cols.length === 3 || cols.length === 4) detected = { format: "aster-bbo", header: false }
   }
   if (detected === undefined) return unexpected(`unrecognised columns "${shown}"`)
   const roleOf: Record<CsvFormat, "trades" | "quotes" | "depth"> = {

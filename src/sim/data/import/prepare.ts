@@ -1,6 +1,7 @@
 /**
  * Turns a file's parsed rows into units at the instrument's scales, drops invalid rows (recording
- * why), re-sorts by time (stable) and removes exact duplicates, counting every change for the summary.
+ * why), re-sorts by time (stable), removes exact duplicates and drops trades reusing an aggregate id
+ * with other values (keeping the first), counting every change for the summary.
  */
 import type { DepthLevels } from "../../tickstore/types"
 import type { Parsed } from "./rows"
@@ -116,19 +117,32 @@ export const prepare = (parsed: Parsed, priceScale: number, qtyScale: number, ti
   }
   const sorted = moved === 0 ? valid : [...valid].sort((a, b) => rows.ts[a]! - rows.ts[b]! || a - b)
 
-  // exact duplicates
+  // exact duplicates (trades: and rows conflicting over an aggregate id)
   const order: Array<number> = []
   let duplicates = 0
+  let idConflicts = 0
+  const idConflictLines: Array<{ line: number; firstLine: number }> = []
   if (role === "trades") {
-    const seen = new Set<number>()
-    for (const i of sorted) {
+    // an aggregate id names one trade: a row repeating it with the same time, side, price and
+    // quantity is an exact duplicate; with other values the rows conflict and the first in file
+    // order is kept (by file order, so which one survives does not hang on the disputed timestamp)
+    const firstOf = new Map<number, number>()
+    const dropped = new Uint8Array(n)
+    for (const i of valid) {
       const id = rows.id[i]!
-      if (seen.has(id)) duplicates++
+      const k = firstOf.get(id)
+      if (k === undefined) {
+        firstOf.set(id, i)
+        continue
+      }
+      dropped[i] = 1
+      if (rows.ts[i] === rows.ts[k] && rows.side[i] === rows.side[k] && u[0][i] === u[0][k] && u[1][i] === u[1][k]) duplicates++
       else {
-        seen.add(id)
-        order.push(i)
+        idConflicts++
+        if (idConflictLines.length < MAX_LINES_LISTED) idConflictLines.push({ line: rows.line[i]!, firstLine: rows.line[k]! })
       }
     }
+    for (const i of sorted) if (dropped[i] === 0) order.push(i)
   } else {
     const same = (a: number, b: number): boolean => {
       if (!(u[0][a] === u[0][b] && u[1][a] === u[1][b] && u[2][a] === u[2][b] && u[3][a] === u[3][b])) return false
@@ -175,6 +189,8 @@ export const prepare = (parsed: Parsed, priceScale: number, qtyScale: number, ti
     outOfOrder,
     rowsMovedBySort: moved,
     duplicates,
+    idConflicts,
+    idConflictLines,
     rowsKept: order.length,
     firstTs: order.length > 0 ? rows.ts[order[0]!]! : NaN,
     lastTs: order.length > 0 ? rows.ts[order[order.length - 1]!]! : NaN

@@ -30,8 +30,12 @@ export interface FileSummary {
   readonly outOfOrder: number
   /** valid rows earlier than the latest timestamp before them (rows the stable sort moved back) */
   readonly rowsMovedBySort: number
-  /** exact duplicates removed after sorting (same timestamp and values; trades: same aggregate id) */
+  /** exact duplicates removed after sorting (same timestamp and values; trades: same aggregate id, time, side, price and quantity) */
   readonly duplicates: number
+  /** trades dropped for reusing an earlier row's aggregate id with another time, side, price or quantity (the first row kept) */
+  readonly idConflicts: number
+  /** the first few: line of the dropped row, line of the kept row with its id (1-based, header included) */
+  readonly idConflictLines: ReadonlyArray<{ readonly line: number; readonly firstLine: number }>
   readonly rowsKept: number
   /** µs, of the kept rows after clock offset; NaN when none */
   readonly firstTs: number
@@ -80,6 +84,27 @@ export interface ImportSummary {
 
 export const MAX_LINES_LISTED = 5
 
+/**
+ * Refuses an import that would keep no row at all: an empty tick file would "succeed" with
+ * assumptions inferred from nothing and replace the --out file, so the import must fail before the
+ * output is created. Names each file and why its rows went.
+ */
+export const assertRowsKept = (files: ReadonlyArray<FileSummary>): void => {
+  if (files.some((f) => f.rowsKept > 0)) return
+  const lines = (list: ReadonlyArray<number>, total: number): string => `line${list.length > 1 ? "s" : ""} ${list.join(", ")}${total > list.length ? ", …" : ""}`
+  const why = files.map((f) => {
+    if (f.rowsRead === 0) return `${f.file} has no rows`
+    const causes: Array<string> = []
+    if (f.unparseable > 0) causes.push(`${f.unparseable} unparseable, first at ${lines(f.unparseableLines, f.unparseable)}`)
+    if (f.invalid > 0)
+      causes.push(
+        `${f.invalid} invalid, first at ${f.invalidLines.map((l) => `line ${l.line}: ${l.reason}`).join(", ")}${f.invalid > f.invalidLines.length ? ", …" : ""}`
+      )
+    return `every row of ${f.file} was dropped (${causes.join("; ")})`
+  })
+  throw new Error(`nothing to import: ${why.join("; ")}`)
+}
+
 const isoUs = (us: number): string => (Number.isFinite(us) ? new Date(Math.floor(us / 1000)).toISOString() : "-")
 
 /** Human-readable report of an import (what the CLI prints). */
@@ -96,6 +121,10 @@ export const formatImportSummary = (s: ImportSummary): string => {
       )
     if (f.outOfOrder > 0) changes.push(`${f.outOfOrder} non-monotonic steps re-sorted (${f.rowsMovedBySort} rows moved)`)
     if (f.duplicates > 0) changes.push(`${f.duplicates} exact duplicates removed`)
+    if (f.idConflicts > 0)
+      changes.push(
+        `${f.idConflicts} conflicting row(s) reusing an aggregate id with other values dropped (${f.idConflictLines.map((l) => `line ${l.line}: id of line ${l.firstLine}`).join("; ")}${f.idConflicts > f.idConflictLines.length ? "; …" : ""}): kept the first`
+      )
     lines.push(`    ${changes.length === 0 ? "no changes" : changes.join("; ")}`)
     if (f.offTickTrades > 0) lines.push(`    note: ${f.offTickTrades} trade prices off the tick grid (aggregate average prices?), kept exactly`)
     if (f.offStepQuantities > 0) lines.push(`    note: ${f.offStepQuantities} rows with a quantity off the step grid, kept exactly`)
