@@ -240,6 +240,8 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       yield* Effect.log(reconciled)
       for (const order of summary.hedges) {
         yield* recordHedgeOutcome(journal, order.clientId, runId, order, BigDecimal.isPositive(order.filledQty) ? "done" : "failed")
+        // its fills count in the last 24 hours below: read back now if its stream message is behind
+        yield* completeFills(journal, hedge, runId, order)
       }
       for (const order of summary.cancelled) yield* completeFills(journal, venueOf(both, order.venue), runId, order)
 
@@ -297,7 +299,11 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       const judgedAt = yield* Clock.currentTimeMillis
       if (Option.isSome(config.risk.maxLossPerDay)) {
         const { fills, funding } = yield* mustWrite(earlierRunsLastDay(journal, options.kind, judgedAt, runId))
-        yield* guard.recordEarlierRuns(fills, funding, judgedAt)
+        // and this run's own fills so far: the start's hedge of what an earlier run left, and the
+        // fills of stale orders it cancelled, which no watcher hands the kill switch (not of this
+        // run's client ids); its funding so far has reached the guard already
+        const own = yield* mustWrite(journal.fills(runId, judgedAt - DAY_MS))
+        yield* guard.recordEarlierRuns([...fills, ...own], funding, judgedAt)
         const status = guard.status(judgedAt)
         yield* Effect.log(`risk.max_loss_per_day ${formatDecimal(config.risk.maxLossPerDay.value)}: the last 24 hours' PnL is ${formatDecimal(Option.getOrElse(status.pnlLastDay, () => ZERO))} (${fills.length} fill(s) of earlier runs, and this run's so far)`)
       }

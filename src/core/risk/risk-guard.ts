@@ -112,12 +112,21 @@ interface PnlBook {
   cash: Decimal
   /** Σ signed fill quantity of this run */
   qty: Decimal
-  /** the last mark, else the last fill price */
+  /** the latest mark or fill price, by their times (a fill read back late does not replace a newer mark) */
   price: Decimal
+  /** the time of `price` */
+  priceTs: number
   makerVolume: Decimal
   takerVolume: Decimal
   fees: Decimal
   funding: Decimal
+}
+
+/** The book's price becomes `price` unless it already holds a newer one. */
+const setPrice = (book: PnlBook, price: Decimal, ts: number): void => {
+  if (ts < book.priceTs) return
+  book.price = price
+  book.priceTs = ts
 }
 
 const MS_PER_S = BigDecimal.fromBigInt(1000n)
@@ -226,7 +235,7 @@ export class RiskGuard {
       const fee = this.valueFee(fill).inQuote
       book.cash = BigDecimal.subtract(fill.side === "sell" ? BigDecimal.sum(book.cash, notional) : BigDecimal.subtract(book.cash, notional), fee)
       book.qty = BigDecimal.sum(book.qty, signed)
-      book.price = fill.price
+      setPrice(book, fill.price, fill.ts)
       if (fill.liquidity === "maker") book.makerVolume = BigDecimal.sum(book.makerVolume, notional)
       else book.takerVolume = BigDecimal.sum(book.takerVolume, notional)
       book.fees = BigDecimal.sum(book.fees, fee)
@@ -266,7 +275,7 @@ export class RiskGuard {
 
   unsafeRecordMark(venue: Venue, price: Decimal, ts: number): void {
     this.applyVenue(ts, () => {
-      this.book(venue, price).price = price
+      setPrice(this.book(venue, price), price, ts)
       this.lastDay?.mark(venue, price, ts)
     })
   }
@@ -348,7 +357,7 @@ export class RiskGuard {
   private book(venue: Venue, price: Decimal): PnlBook {
     let book = this.books.get(venue)
     if (book === undefined) {
-      book = { cash: ZERO, qty: ZERO, price, makerVolume: ZERO, takerVolume: ZERO, fees: ZERO, funding: ZERO }
+      book = { cash: ZERO, qty: ZERO, price, priceTs: Number.NEGATIVE_INFINITY, makerVolume: ZERO, takerVolume: ZERO, fees: ZERO, funding: ZERO }
       this.books.set(venue, book)
     }
     return book
