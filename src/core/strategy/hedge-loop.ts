@@ -82,6 +82,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
     const quantity = params.quantity
     /** the cycle under way (0: the unwind before the first), for what the observer is told */
     let cycleNow = 0
+    /** what the cycles' maker legs hold on the maker venue (signed): the next leg 2 buys it back */
+    let legsHeld = ZERO
     // the filters and states every order follows, read anew as the venues change them
     const markets = new VenueMarkets({ maker, hedge }, { maker: yield* maker.instrument, hedge: yield* hedge.instrument }, yield* now, observer, () => cycleNow)
     const makerLast = (yield* maker.ticker).last
@@ -182,7 +184,15 @@ export const runHedgeLoop = (params: StrategyParams) =>
      * market found closed waits for it to reopen (`awaitHedgeMarket`), except in a stop's wind-down,
      * whose own schedule bounds it.
      */
-    const hedgeNow = (cycle: number, leg: 1 | 2, pending?: { side: Side; qty: Decimal }, schedule: Schedule.Schedule<unknown, unknown> = retry, waitsForClosedMarket = true) =>
+    const hedgeNow = (
+      cycle: number,
+      leg: 1 | 2,
+      pending?: { side: Side; qty: Decimal },
+      schedule: Schedule.Schedule<unknown, unknown> = retry,
+      waitsForClosedMarket = true,
+      /** said once a hedge order is about to go (not while it is held back for the venue's minimum) */
+      announce: Effect.Effect<void> = Effect.void
+    ) =>
       Effect.gen(function*() {
         yield* settleHedgeInFlight
         /** spot: what the account still holds to sell, once a sell was refused for want of it */
@@ -199,6 +209,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
           const order = withinSellable(planned, sellable, markets.hedge, reference)
           if (order instanceof InsufficientBalance) return yield* new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause: order })
           if (order !== planned) yield* Effect.logWarning(`hedge sell of ${formatDecimal(planned.qty)} cut to the ${formatDecimal(order.qty)} ${markets.hedge.base} the account holds`)
+          yield* announce
           const clientId = nextClientId("h")
           const request = { side: order.side, qty: order.qty, clientId }
           const referencePrice = order.side === "buy" ? ticker.ask : ticker.bid
@@ -291,12 +302,12 @@ export const runHedgeLoop = (params: StrategyParams) =>
      * Counts a maker order's new fills (from any source) and hedges them at once. `pending` is read
      * after counting: what the leg still has to fill decides how much a partial hedge holds back.
      */
-    const absorb = (order: Order, cycle: number, leg: 1 | 2, pending: () => { side: Side; qty: Decimal }) =>
+    const absorb = (order: Order, cycle: number, leg: 1 | 2, pending: () => { side: Side; qty: Decimal }, announce?: Effect.Effect<void>) =>
       Effect.gen(function*() {
         const fresh = exposure.absorbMakerOrder(order)
         if (BigDecimal.isZero(fresh)) return
         yield* reportExposure
-        yield* hedgeNow(cycle, leg, pending())
+        yield* hedgeNow(cycle, leg, pending(), retry, true, announce)
       })
 
     const awaitVenuesReady = postingGate(maker, hedge, markets, observer)
@@ -305,11 +316,19 @@ export const runHedgeLoop = (params: StrategyParams) =>
     const makerLeg = (cycle: number, leg: 1 | 2, side: Side, quantity: Decimal) =>
       Effect.gen(function*() {
         const tag = `[Leg${leg}]`
-        const startedAt = yield* now
+        /** when the leg's first order was posted: its time to fill counts from there, not from a hold before it */
+        let startedAt: number | undefined
         let filled = ZERO
         let orders = 0
         let announcedHedge = false
         let lastOrderId = ""
+        /** the original bot's "filled, hedging…" line, once per leg, as its first hedge order goes */
+        let legFilledNow = () => filled
+        const announce = Effect.suspend(() => {
+          if (announcedHedge) return Effect.void
+          announcedHedge = true
+          return logLine(() => `${tag} ${makerName} ${side} filled ${formatDecimal(legFilledNow())}, hedging with an ${hedgeName} market ${opposite(side)}...`)
+        })
         /** refusals in a row that neither new filters nor a closed market explain */
         let unexplainedRefusals = 0
         while (BigDecimal.lessThan(filled, quantity)) {
@@ -324,7 +343,11 @@ export const runHedgeLoop = (params: StrategyParams) =>
             break
           }
           // with nothing unhedged, a hedge too small for the hedge venue's minimum would be stuck: held back until it is not
+          const gateFrom = yield* now
           yield* awaitVenuesReady(cycle, leg, () => (BigDecimal.isZero(exposure.unhedged) ? remaining : undefined))
+          // the funding guard let the cycle start before the gate held the leg: a leg 1 that has
+          // traded nothing yet would otherwise post inside the funding window
+          if (leg === 1 && cycle > 0 && BigDecimal.isZero(filled) && (yield* now) > gateFrom && (yield* fundingGuard(cycle, tag))) continue
           const ticker = yield* maker.ticker
           const price = limitPrice(markets.maker, side, ticker.last, ticker.bid, ticker.ask, params.offsetPercent)
           yield* logLine(() => `${tag} ${makerName} limit ${side} price: ${formatDecimal(price)} (from last price ${formatDecimal(ticker.last)})`)
@@ -363,12 +386,14 @@ export const runHedgeLoop = (params: StrategyParams) =>
           let order = placed.value
           unexplainedRefusals = 0
           orders += 1
+          startedAt ??= yield* now
           lastOrderId = order.id
           yield* observer.makerOrderPlaced({ cycle, leg, orderId: order.id, side, price, qty: remaining, repost: orders > 1, ts: yield* now })
           yield* Ref.set(working, Option.some({ clientId: request.clientId, orderId: order.id }))
           yield* logLine(() => `${tag} monitoring ${makerName} ${side} order ${order.id} until filled...`)
           const pending = () => ({ side, qty: BigDecimal.subtract(remaining, exposure.filledOf(order.id)) })
-          yield* absorb(order, cycle, leg, pending)
+          legFilledNow = () => BigDecimal.sum(filled, exposure.filledOf(order.id))
+          yield* absorb(order, cycle, leg, pending, announce)
           const deadline = (yield* now) + params.firstWaitMs
           /** why the order is cancelled before its time: a market that stopped taking the leg's orders */
           let closedWhileResting: string | undefined
@@ -393,23 +418,22 @@ export const runHedgeLoop = (params: StrategyParams) =>
             const updated = update.value.order
             if (updated.id !== order.id) {
               // a late message about an earlier order of ours: still count its fills
-              yield* absorb(updated, cycle, leg, pending)
+              yield* absorb(updated, cycle, leg, pending, announce)
               continue
             }
             order = updated
-            if (!announcedHedge && BigDecimal.isPositive(order.filledQty)) {
-              announcedHedge = true
-              yield* logLine(() => `${tag} ${makerName} ${side} filled ${formatDecimal(order.filledQty)}, hedging with an ${hedgeName} market ${opposite(side)}...`)
-            }
-            yield* absorb(order, cycle, leg, pending)
+            yield* absorb(order, cycle, leg, pending, announce)
           }
           if (isOpenStatus(order.status)) {
             // Not filled in time: cancel, then count whatever filled before the cancel landed.
             if (closedWhileResting !== undefined) yield* Effect.logWarning(`${tag} ${closedWhileResting}: cancelling ${makerName} ${side} order ${order.id}`)
             order = yield* cancelTracked(maker, order.id, retry)
-            yield* absorb(order, cycle, leg, pending)
+            yield* absorb(order, cycle, leg, pending, announce)
+            const legFilled = !BigDecimal.lessThan(BigDecimal.sum(filled, exposure.filledOf(order.id)), quantity)
             yield* logLine(() =>
-              closedWhileResting !== undefined
+              legFilled
+                ? `${tag} ${makerName} ${side} order ${order.id} filled as it was being cancelled (${formatDecimal(order.filledQty)} filled)`
+                : closedWhileResting !== undefined
                 ? `${tag} ${makerName} ${side} order ${order.id} cancelled (${formatDecimal(order.filledQty)} filled); posting again once both venues take the leg's orders`
                 : `${tag} ${makerName} ${side} order ${order.id} not filled within ${params.firstWaitMs / 1000} s (${formatDecimal(order.filledQty)} filled); re-posting at a fresh price`
             )
@@ -418,28 +442,36 @@ export const runHedgeLoop = (params: StrategyParams) =>
           filled = BigDecimal.sum(filled, exposure.filledOf(order.id))
         }
         const filledAt = yield* now
+        const postedAt = startedAt ?? filledAt
         // a leg the venue's new filters ended before any order (said above) filled nothing to tell
         if (orders > 0) {
-          yield* logLine(() => `${tag} ${makerName} ${side} order ${lastOrderId} filled after ${Math.round((filledAt - startedAt) / 1000)} s`)
-          if (!announcedHedge) yield* logLine(() => `${tag} ${makerName} ${side} filled, hedging with an ${hedgeName} market ${opposite(side)}...`)
+          const after = Math.round((filledAt - postedAt) / 1000)
+          yield* logLine(() =>
+            BigDecimal.lessThan(filled, quantity)
+              ? `${tag} ${makerName} ${side} leg ended with ${formatDecimal(filled)} of ${formatDecimal(quantity)} filled after ${after} s`
+              : `${tag} ${makerName} ${side} order ${lastOrderId} filled after ${after} s`
+          )
         }
-        yield* hedgeNow(cycle, leg)
-        yield* observer.legCompleted({ cycle, leg, side, startedAt, filledAt, orders })
+        legFilledNow = () => filled
+        yield* hedgeNow(cycle, leg, undefined, retry, true, announce)
+        yield* observer.legCompleted({ cycle, leg, side, startedAt: postedAt, filledAt, orders })
         return filled
       })
 
-    /** Waits out the funding window: no cycle starts within stop_before_funding of a funding time. */
+    /** Waits out the funding window: no cycle starts within stop_before_funding of a funding time. True when it waited. */
     const fundingGuard = (cycle: number, tag = `[Cycle ${cycle}]`) =>
       Effect.gen(function*() {
+        let paused = false
         while (true) {
           // a venue that cannot say now is asked again as an order would be, rather than stop the run
           const fundingTime = (venue: Exchange) => Effect.retry(venue.nextFundingTime, { schedule: retry, while: isTransient })
           const times = Option.reduceCompact([yield* fundingTime(maker), yield* fundingTime(hedge)], Number.POSITIVE_INFINITY, Math.min)
-          if (!Number.isFinite(times)) return
+          if (!Number.isFinite(times)) return paused
           const ts = yield* now
           const until = times - ts
           yield* logLine(() => `${tag} ${Math.floor(until / 60_000)} minutes until the ${utcClock(times)} UTC funding time`)
-          if (until >= params.stopBeforeFundingMs) return
+          if (until >= params.stopBeforeFundingMs) return paused
+          paused = true
           yield* observer.fundingPause(cycle, times, ts)
           yield* logLine(() => `${tag} within ${params.stopBeforeFundingMs / 60_000} minutes of funding: waiting until ${utcClock(times)} UTC has passed`)
           yield* Effect.sleep(Math.max(until, 0) + 1000)
@@ -453,10 +485,16 @@ export const runHedgeLoop = (params: StrategyParams) =>
         yield* checkQuantityOnNewFilters
         yield* fundingGuard(n)
         yield* observer.cycleStarted(n, yield* now)
-        yield* makerLeg(n, 1, "sell", quantity)
-        yield* logLine(() => `sleeping ${params.betweenLegsSleepMs / 1000} s...`)
-        yield* Effect.sleep(params.betweenLegsSleepMs)
-        yield* makerLeg(n, 2, "buy", quantity)
+        legsHeld = BigDecimal.subtract(legsHeld, yield* makerLeg(n, 1, "sell", quantity))
+        // leg 2 buys back what the legs hold: leg 1 may end short (its rest below the venue's
+        // minimum), and so may an earlier leg 2; buying trade.quantity would grow both venues'
+        // positions cycle after cycle
+        const buyBack = BigDecimal.negate(legsHeld)
+        if (BigDecimal.isPositive(buyBack)) {
+          yield* logLine(() => `sleeping ${params.betweenLegsSleepMs / 1000} s...`)
+          yield* Effect.sleep(params.betweenLegsSleepMs)
+          legsHeld = BigDecimal.sum(legsHeld, yield* makerLeg(n, 2, "buy", buyBack))
+        } else yield* logLine(() => `[Cycle ${n}] leg 1 sold nothing: no leg 2`)
         if (params.maxCycles > 0 && n >= params.maxCycles) {
           yield* logLine(() => `[Cycle ${n}] done, last cycle (max_cycles ${params.maxCycles})`)
           return
