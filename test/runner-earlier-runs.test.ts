@@ -120,8 +120,8 @@ const fakeVenue = (instrument: Instrument, held: () => string, extra: Partial<Ex
 
 type Journal = Effect.Effect.Success<ReturnType<typeof openJournal>>
 
-/** A journal file holding one earlier paper run (client ids `prefix`…), whose records `write` makes. */
-const journalWithEarlierRun = (prefix: string, write: (journal: Journal, runId: number) => Effect.Effect<unknown, unknown>) =>
+/** A journal file holding one earlier run of `kind` (client ids `prefix`…), whose records `write` makes. */
+const journalWithEarlierRun = (prefix: string, write: (journal: Journal, runId: number) => Effect.Effect<unknown, unknown>, kind: "live" | "paper" = "paper") =>
   Effect.gen(function*() {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-spot-"))
     yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
@@ -129,7 +129,7 @@ const journalWithEarlierRun = (prefix: string, write: (journal: Journal, runId: 
     yield* Effect.scoped(Effect.gen(function*() {
       const journal = yield* openJournal(file, "write")
       const runId = yield* journal.startRun({
-        kind: "paper",
+        kind,
         startedAt: KILLED_AT - 5000,
         config,
         maker: { venue: "backpack", symbol: PERP.symbol, quoteAsset: "USDC", baseAsset: "ASTER" },
@@ -177,11 +177,11 @@ describe("a live start on a spot hedge venue", () => {
           yield* journal.recordFill(runId, makerFill)
           yield* journal.recordIntent({ kind: "market", runId, venue: "aster-spot", clientId: hedgeOrder.clientId, side: "buy", qty: hedgeOrder.qty, createdAt: KILLED_AT - 1950 })
           yield* journal.recordOrder(runId, hedgeOrder, KILLED_AT - 1900)
-        }))
+        }), "live")
 
       // the venues: Backpack short 10; the spot account held 0 ASTER before the run, 10 now; its
       // history does not list the hedge's fills yet (orderFills answers none)
-      const started = yield* startOn(file, "paper", "-10", "10")
+      const started = yield* startOn(file, "live", "-10", "10")
 
       // the pair was hedged (Backpack −10, spot +10): nothing may be sent at the start
       expect(started.sent).toEqual([])
@@ -255,7 +255,7 @@ describe("a start after a run whose journal stopped taking writes", () => {
           yield* journal.recordIntent({ kind: "market", runId, venue: "aster-spot", clientId: hedgeOrder.clientId, side: "buy", qty: hedgeOrder.qty, createdAt: KILLED_AT - 1950 })
           yield* journal.recordOrder(runId, hedgeOrder, KILLED_AT - 1900)
           yield* journal.recordFill(runId, hedgeFill(hedgeOrder, "ht2"))
-        }))
+        }), "live")
       const unrecorded = new Map(
         [{ id: "h3", qty: "6" }, { id: "h5", qty: "4" }].map(({ id, qty }): [string, Order] => [`hlold-${id}`, {
           ...hedgeOrder,
@@ -281,7 +281,7 @@ describe("a start after a run whose journal stopped taking writes", () => {
       }
 
       // the venues: Backpack short 20; the spot account held 0 ASTER before the run, 20 now
-      const started = yield* startOn(file, "paper", "-20", "20", {}, hedgeExtra)
+      const started = yield* startOn(file, "live", "-20", "20", {}, hedgeExtra)
 
       // the pair is hedged (Backpack −20, spot +20): nothing may be sent
       expect(started.sent).toEqual([])

@@ -163,6 +163,18 @@ export const recoverUnrecordedHedges = (journal: JournalService, run: Run, venue
   })
 
 /**
+ * Killed paper runs are closed as killed at their last record: their books lived in their process,
+ * so there is nothing to look up or read back (a fresh paper book knows none of their orders).
+ */
+export const closeKilledPaperRuns = (journal: JournalService, runId: number, killed: ReadonlyArray<Run>) =>
+  Effect.forEach(killed, (run) =>
+    Effect.gen(function*() {
+      const endedAt = Option.getOrElse(yield* mustWrite(journal.lastActivity(run.id)), () => run.startedAt)
+      yield* mustWrite(journal.endRun(run.id, { endedAt, outcome: KILLED, message: `the process stopped without closing the paper run (killed or crashed); run ${runId}'s start closed it` }))
+      yield* Effect.log(`restart: paper run ${run.id} closed as killed (its last record at ${new Date(endedAt).toISOString()}; its books lived in its process)`)
+    }), { discard: true })
+
+/**
  * A run that ended completed its orders' fills (see the end of `runLive`); one killed first may
  * have known an order filled (its reply, a resync after a reconnection) without the fill
  * messages: those fills are read from the venue's history now, before the new run counts anything.

@@ -38,7 +38,7 @@ import { makeFillBackfill } from "./fill-backfill"
 import { collectFunding, fundingWatcher } from "./funding-collector"
 import { baseFeeFloatVerdict, firstSellFundingVerdict, hedgeFundingVerdict } from "./funding-checks"
 import { guardJournal } from "./journal-guard"
-import { closeKilledRuns, completeFills, completeFillsOfRun, mustWrite, recordHedgeOutcome, settleRequestsInDoubt, venueOf } from "./journal-settlement"
+import { closeKilledPaperRuns, closeKilledRuns, completeFills, completeFillsOfRun, mustWrite, recordHedgeOutcome, settleRequestsInDoubt, venueOf } from "./journal-settlement"
 import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
 import { reportFromJournal } from "./journal-report"
 import { type RecordingError, type RecordingOptions, type RecordingSummary, startMarketRecording } from "./market-recorder"
@@ -152,6 +152,8 @@ export const earlierRunsLastDay = (journal: JournalService, kind: RunKind, now: 
 const spotBaseline = (journal: JournalService, hedge: Exchange, kind: RunKind, lacking: ReadonlyArray<Order>) =>
   Effect.gen(function*() {
     const held = (yield* hedge.position).qty
+    // paper books start afresh in each process: nothing an earlier paper run traded is on them
+    if (kind === "paper") return BigDecimal.normalize(held)
     let moved = yield* journalledNetQty(journal, hedge.venue, kind)
     for (const order of lacking.filter((o) => o.venue === hedge.venue)) {
       const unjournalled = BigDecimal.subtract(order.filledQty, yield* mustWrite(journal.filledQty(order.venue, order.id)))
@@ -218,12 +220,18 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     const both = { maker, hedge }
 
     const trade = Effect.gen(function*() {
-      // a paper run's venues know nothing of a live run's orders, nor live venues of a paper run's
+      // a paper run's venues know nothing of a live run's orders, nor live venues of a paper run's;
+      // and paper books live in their process: an earlier paper run's orders are nowhere to look up
       const earlier = runs.filter((run) => run.id !== runId && run.kind === options.kind)
-      const earlierIds = new Set(earlier.map((run) => run.id))
-      const settled = yield* settleRequestsInDoubt(journal, (id) => earlierIds.has(id), both, "restart")
-      if (settled > 0) yield* Effect.log(`restart: ${settled} request(s) of an earlier run settled by client id`)
-      const lacking = yield* closeKilledRuns(journal, runId, earlier.filter((run) => Option.isNone(run.endedAt)), venues)
+      const killed = earlier.filter((run) => Option.isNone(run.endedAt))
+      let lacking: ReadonlyArray<Order> = []
+      if (options.kind === "paper") yield* closeKilledPaperRuns(journal, runId, killed)
+      else {
+        const earlierIds = new Set(earlier.map((run) => run.id))
+        const settled = yield* settleRequestsInDoubt(journal, (id) => earlierIds.has(id), both, "restart")
+        if (settled > 0) yield* Effect.log(`restart: ${settled} request(s) of an earlier run settled by client id`)
+        lacking = yield* closeKilledRuns(journal, runId, killed, venues)
+      }
       yield* Effect.forkScoped(backfill.run)
 
       // Backpack hashes client ids to numbers: an order of ours that the venue lists by number is

@@ -6,20 +6,26 @@
  */
 import { BigDecimal, Effect } from "effect"
 import type { Order } from "../../core/domain/order"
-import { OrderRejected, UnknownOrder } from "../../core/errors"
+import { InsufficientBalance, OrderRejected, UnknownOrder } from "../../core/errors"
 import type { Exchange } from "../../core/exchange"
 import type { LocalVenue } from "./types"
 
 export type BookExchangeParts = Pick<Exchange, "ticker" | "nextUpdate" | "nextFundingTime">
 
-/** A refusal as the venue's error: a post-only order that would have crossed says so. */
-export const refusalOf = (venue: LocalVenue, order: Order & { readonly rejectCode?: string }): OrderRejected =>
-  new OrderRejected({
-    venue: venue.venue,
-    reason: order.rejectReason ?? "rejected",
-    ...(order.rejectCode !== undefined ? { code: order.rejectCode } : {}),
-    ...(order.rejectCode === "postOnly" ? { wouldTake: true } : {})
-  })
+/**
+ * A refusal as the venue's error, as the live adapters map the venues' own: a post-only order
+ * that would have crossed says so, and a balance the account lacks is InsufficientBalance (a spot
+ * sell then sells what the account holds, src/core/strategy/spot-sell-shortfall.ts).
+ */
+export const refusalOf = (venue: LocalVenue, order: Order & { readonly rejectCode?: string }): OrderRejected | InsufficientBalance =>
+  order.rejectCode === "insufficientBalance"
+    ? new InsufficientBalance({ venue: venue.venue, reason: (order.rejectReason ?? "").replace(/^insufficient balance: /, "") || "the account lacks the funds" })
+    : new OrderRejected({
+      venue: venue.venue,
+      reason: order.rejectReason ?? "rejected",
+      ...(order.rejectCode !== undefined ? { code: order.rejectCode } : {}),
+      ...(order.rejectCode === "postOnly" ? { wouldTake: true } : {})
+    })
 
 export const bookExchange = (book: LocalVenue, account: string, parts: BookExchangeParts): Exchange => {
   const venue = book.venue
