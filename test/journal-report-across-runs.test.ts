@@ -157,6 +157,35 @@ describe("a restarted run's own report (the one a live run writes and alerts wit
   })
 })
 
+describe("a paper run's own report", () => {
+  it("carries nothing in from an earlier paper run: each paper start's books begin flat", () => {
+    const file = newFile()
+    const S2 = T0 + 100_000
+    writing(file, (j) => {
+      const paper = (startedAt: number) =>
+        run(j.startRun({
+          kind: "paper",
+          startedAt,
+          config: testConfig(),
+          maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC", baseAsset: "ASTER" },
+          hedge: { venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT", baseAsset: "ASTER" },
+          clientIdPrefix: `p${startedAt}-`
+        }))
+      // paper run 1 sold 10 and was killed before hedging: that book died with its process
+      fill(j, paper(T0), "backpack", "sell", "10", "2", T0 + 1_000)
+      // paper run 2, on fresh books, trades one hedged pair
+      const id2 = paper(S2)
+      fill(j, id2, "backpack", "sell", "10", "2", S2 + 1_000)
+      fill(j, id2, "aster-futures", "buy", "10", "2", S2 + 1_200)
+      run(j.endRun(id2, { endedAt: S2 + 10_000, outcome: "stopped" }))
+    })
+    const r = Effect.runSync(reportFromJournal(file, { runId: 2 }))
+    // −10 for 0.2 s on its own fresh books, then flat: not the −10 of run 1 carried in
+    expect(r.exposure).toEqual({ maxAbsNetDelta: "10", unhedgedQtySeconds: "2", finalNetPosition: "0" })
+    expect(r.data.warnings.filter((w) => w.includes("held"))).toEqual([])
+  })
+})
+
 describe("the printed summary", () => {
   it("does not say a fee counted at par (BNB) was counted at its fill's price", () => {
     const file = newFile()

@@ -182,8 +182,13 @@ const readRows = (journal: JournalService, runs: ReadonlyArray<Run>, { since, un
  */
 const betweenReads = <A, E>(read: Effect.Effect<A, E>): Effect.Effect<A, E> => Effect.zipRight(Effect.yieldNow(), read)
 
-/** The runs of the report's kind, chosen or not: what they traded before the report is what the account held. */
-const sameKind = (all: ReadonlyArray<Run>, runs: ReadonlyArray<Run>): ReadonlyArray<Run> => all.filter((r) => r.kind === runs[0]?.kind)
+/**
+ * The runs whose fills before the report say what was held when it opens: live, every run of the
+ * kind, chosen or not (the account outlives them); paper, the chosen ones only (each paper start's
+ * books begin flat).
+ */
+const sameKind = (all: ReadonlyArray<Run>, runs: ReadonlyArray<Run>): ReadonlyArray<Run> =>
+  runs[0]?.kind === "paper" ? runs : all.filter((r) => r.kind === runs[0]?.kind)
 
 /**
  * What was held on each of the report's venues when it opens at `since`: the fills before it of
