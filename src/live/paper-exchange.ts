@@ -9,7 +9,8 @@
  * moves up as others trade there, and fills when a trade or the opposite quote reaches it; a
  * market order fills against the quoted size (or the book) and the impact model beyond it. The
  * queue model, impact, slippage and assumed sizes are the config's (`sim:`), as in a backtest.
- * While the stream is quiet the ticker is polled instead (sizes unknown: the engine assumes them).
+ * While the stream is quiet the ticker is polled instead: prices it shows moved are fed with their
+ * sizes unknown (the engine assumes them); unchanged ones keep the sizes the stream showed.
  *
  * The venue's filters and market state are re-read when asked (`refreshInstrument`): the book
  * checks new orders against them from then on, and a market that takes no orders fills none.
@@ -118,11 +119,23 @@ export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect
     }
     if (live.watchMarket !== undefined) yield* live.watchMarket(onMarket)
 
+    /**
+     * The polled ticker into the book. A book ticker stream sends only on change, so a quiet stream
+     * may be a healthy one over a still market: the ticker then shows the book's prices, whose sizes
+     * the stream told and a backtest of the recording keeps; nothing is fed. Prices that moved mean
+     * the stream is behind (or dropped): they are fed, a moved side's size unknown (the engine
+     * assumes it), a side still at its price keeping the size known for it.
+     */
+    const feedPolled = (bid: number, ask: number) => {
+      const engine = book.engine
+      if (bid === engine.bid && ask === engine.ask) return
+      book.feed.quote(Date.now() * 1000, bid, bid === engine.bid ? engine.bidQty : 0, ask, ask === engine.ask ? engine.askQty : 0)
+    }
     // while the stream is quiet the ticker is read instead; a failed read just waits for the next one
     const feedOnce = Effect.suspend(() =>
       Date.now() - lastStreamQuote < STREAM_QUIET_MS
         ? Effect.void
-        : Effect.flatMap(live.ticker, (t) => Effect.sync(() => book.feed.quote(Date.now() * 1000, units(t.bid, priceScale), 0, units(t.ask, priceScale), 0)))
+        : Effect.flatMap(live.ticker, (t) => Effect.sync(() => feedPolled(units(t.bid, priceScale), units(t.ask, priceScale))))
     ).pipe(Effect.catchAllCause(() => Effect.void))
     yield* feedOnce
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(options.quotePollMs ?? QUOTE_POLL_MS), feedOnce)))
