@@ -90,11 +90,13 @@ describe("venue book: accounts", () => {
     expect(book.openOrders("alice").map((o) => o.id)).toEqual([a.id])
     expect(book.order("alice", { clientId: "c1" })?.id).toBe(a.id)
 
-    // cancelled, the order keeps its client id: a resend with it is refused (idempotent retries)
+    // cancelled, its client id is free again on Aster ("unique among open orders"); a lookup finds the newest order
     expect(book.cancel("alice", { clientId: "c1" })?.status).toBe("cancelled")
     expect(book.cancel("alice", { clientId: "c1" })?.status).toBe("cancelled") // its final state, again
-    expect(book.placeLimit("alice", limit("buy", "1.9990", "10", "c1")).rejectCode).toBe("duplicateClientId")
     expect(book.openOrders("alice")).toEqual([])
+    const reused = book.placeLimit("alice", limit("buy", "1.9990", "10", "c1"))
+    expect(reused.status).toBe("new")
+    expect(book.order("alice", { clientId: "c1" })?.id).toBe(reused.id)
     expect(book.openOrders("bob")).toHaveLength(1)
   })
 

@@ -8,6 +8,13 @@
  * minQty, minNotional, postOnly, noLiquidity) plus the book's own: duplicateClientId,
  * insufficientBalance, reduceOnly and marketClosed.
  *
+ * What the venue remembers of client ids and refused orders is the venue's own (`orderRules`,
+ * default `venueOrderRules(venue)`): on Aster a client id only has to differ from those of the
+ * account's open orders, and a crossing post-only (GTX) order, which Aster answers EXPIRED with an
+ * order id, stays findable; on Backpack a client id must also differ from those of the closed orders
+ * the book keeps, and a crossing post-only order is refused and forgotten. A lookup by client id
+ * finds the newest order that used it.
+ *
  * What an account holds and may spend (balances, margin, fees in the base asset): account-money.ts.
  *
  * Funding (perps): every `intervalHours` on the UTC grid (00:00, 04:00, … for 4 h), each open
@@ -37,6 +44,7 @@ import { type FundingPayment, Ledger } from "../../core/accounting/ledger"
 import { type Decimal, decimal, fromUnits, toUnits, ZERO } from "../../core/domain/decimal"
 import { checkFilters, type Instrument, type MarketTrading } from "../../core/domain/instrument"
 import type { Fill, Order, OrderUpdate, Side, TimeInForce } from "../../core/domain/order"
+import type { Venue } from "../../core/domain/venue"
 import { engineFilters, type SimOrder, VenueEngine } from "../engine"
 import { type ImpactModel, linearImpact } from "../models/impact"
 import { conservativeQueue, type QueueModel } from "../models/queue"
@@ -61,6 +69,28 @@ export interface MarketSink {
   readonly settleFunding: (fundingTime: number, rate: Decimal, markPrice: Decimal) => void
 }
 
+/** What a venue remembers of client order ids and of the orders it refuses. */
+export interface LocalOrderRules {
+  /**
+   * Which of the account's orders a new order's client id must differ from: `open` ones only (Aster:
+   * `newClientOrderId` "unique among open orders"), or every order the book keeps, open and the
+   * last closed ones (`kept`, Backpack).
+   */
+  readonly clientIdUniqueAmong: "open" | "kept"
+  /**
+   * Whether a post-only order that would cross stays an order of the account, closed with its
+   * final state and found by id and client id afterwards (Aster answers it EXPIRED with an order
+   * id and returns it from GET order); otherwise it is refused and forgotten (Backpack).
+   */
+  readonly keepsCrossedPostOnly: boolean
+}
+
+/** Each venue's own rules: Aster's (futures and spot) or Backpack's. */
+export const venueOrderRules = (venue: Venue): LocalOrderRules =>
+  venue === "backpack"
+    ? { clientIdUniqueAmong: "kept", keepsCrossedPostOnly: false }
+    : { clientIdUniqueAmong: "open", keepsCrossedPostOnly: true }
+
 export interface LocalVenueOptions {
   /** its `venue` is the book's venue; `kind` says spot or perp; its `trading` the state the market starts in (absent: open) */
   readonly instrument: Instrument
@@ -81,6 +111,8 @@ export interface LocalVenueOptions {
   readonly impact?: ImpactModel
   /** top-of-book size assumed when the feed carries none (default 1000) */
   readonly assumedTopQty?: Decimal
+  /** how client ids and refused orders are remembered (default: the instrument's venue's, `venueOrderRules`) */
+  readonly orderRules?: LocalOrderRules
   /** venue time, ms (default Date.now) */
   readonly clock?: () => number
   /** a listener threw (default: console.error) */
@@ -140,6 +172,7 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
   /** read on every market tick: whether the state takes no order at all (then nothing fills) */
   let halted = takesNoOrders(venue, instrument.trading)
   const perp = instrument.kind === "perp"
+  const orderRules = options.orderRules ?? venueOrderRules(venue)
   const clock = options.clock ?? Date.now
   const leverage = options.leverage ?? 10
   const assumedTopQty = options.assumedTopQty ?? decimal("1000")
@@ -397,12 +430,19 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
     } finally {
       submitting = undefined
     }
-    if (o.status === "rejected" && o.filled === 0) {
+    const refusedUnfilled = o.status === "rejected" && o.filled === 0
+    if (refusedUnfilled && !(o.rejectCode === "postOnly" && orderRules.keepsCrossedPostOnly)) {
       ownerOf.delete(o.id)
       return toOrder(o)
     }
     acct.orders.set(o.id, o)
+    // the newest order with a client id is the one a lookup by it finds
     if (o.clientId !== "") acct.byClientId.set(o.clientId, o.id)
+    if (refusedUnfilled) {
+      // a crossing post-only order the venue keeps: closed at once, never on the book, announced to nobody
+      retire(acct, o)
+      return toOrder(o)
+    }
     notify(acct, { order: accepted })
     for (const update of pending.updates) notify(acct, update)
     const last = pending.updates[pending.updates.length - 1]
@@ -414,7 +454,16 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
     return toOrder(o)
   }
 
-  const duplicate = (acct: AccountState, clientId: string) => clientId !== "" && acct.byClientId.has(clientId)
+  /** whether `clientId` is taken, by the venue's rule: by an open order, or by any order the book keeps */
+  const duplicate = (acct: AccountState, clientId: string) => {
+    if (clientId === "") return false
+    const id = acct.byClientId.get(clientId)
+    if (id === undefined) return false
+    if (orderRules.clientIdUniqueAmong === "kept") return true
+    // only the newest order with an id can be open: an id is reused only once its order has closed
+    const newest = acct.orders.get(id)
+    return newest !== undefined && isOpen(newest)
+  }
 
   /** why the market's state refuses a new order of this kind (undefined: it takes it) */
   const closedTo = (kind: OrderKind) => marketRefusal(venue, instrument.trading, kind)

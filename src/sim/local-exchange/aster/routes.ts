@@ -12,7 +12,7 @@
  * ```
  * A client then uses `baseUrl = http://127.0.0.1:<port>` and `streamUrl = ws://127.0.0.1:<port>`.
  * The router needs nothing beyond what `HttpServer.serve` provides; it holds its own state
- * (listenKeys, V3 nonces, request weight, wire ids), so make one per venue.
+ * (listenKeys, V3 nonces, request weight, order counts, wire ids), so make one per venue.
  *
  * ## Served
  *
@@ -27,6 +27,12 @@
  * | GET `income` (futures; the account's FUNDING_FEE rows, the only income the local venue books) | signed |
  * | POST / PUT / DELETE `listenKey` | V1: API key; V3: signed |
  * | WS `/ws/<listenKey>`, `/ws/<stream>`, `/stream?streams=a/b` | — |
+ *
+ * ## Rate limits
+ *
+ * REQUEST_WEIGHT per minute (every answer's `X-MBX-USED-WEIGHT-1M`; past it 429 -1003 with
+ * Retry-After) and ORDERS per minute and account (an accepted order's `X-MBX-ORDER-COUNT-1M`; past
+ * it 429 -1015, the order not placed), both as exchangeInfo's `rateLimits` say.
  *
  * ## Faults
  *
@@ -70,6 +76,8 @@ export interface AsterRoutesDeps {
   readonly accounts: LocalAccounts
   /** REQUEST_WEIGHT per minute (default: the docs' samples, 2400 futures / 6000 spot) */
   readonly requestWeightPerMinute?: number
+  /** ORDERS per minute and account (default 1200, the futures docs' sample) */
+  readonly ordersPerMinute?: number
   /** listenKey validity (default 60 min) */
   readonly listenKeyTtlMs?: number
   /** EIP-712 chain id V3 signatures must use (default 1666, mainnet) */
@@ -102,6 +110,17 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
   const instrument = () => venue.instrument
   const root = market === "futures" ? "/fapi" : "/api"
   const weight = new RequestWeight(deps.requestWeightPerMinute ?? (market === "futures" ? 2400 : 6000))
+  const ordersPerMinute = deps.ordersPerMinute ?? 1200
+  /** each account's new orders in the current minute (the same windowed count as the weight's) */
+  const orderCounts = new Map<string, RequestWeight>()
+  const orderCountOf = (account: string) => {
+    let count = orderCounts.get(account)
+    if (count === undefined) {
+      count = new RequestWeight(ordersPerMinute)
+      orderCounts.set(account, count)
+    }
+    return count
+  }
   const keys = new ListenKeys(venue.now, deps.listenKeyTtlMs)
   const nonces = new NonceMemory()
   const ids = new IdMap()
@@ -141,8 +160,20 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
 
   // ---- the request pipeline
 
-  /** One endpoint: faults, weight, authentication, then the handler's JSON (or the venue's error). */
-  const endpoint = (method: "GET" | "POST" | "PUT" | "DELETE", path: `/${string}`, security: Security, cost: number | ((p: Params) => number), handler: Handler) =>
+  /**
+   * One endpoint: faults, weight, authentication, then the handler's JSON (or the venue's error).
+   * One that `placesOrders` also counts the account's orders of the minute: past the limit it
+   * answers 429 -1015 unprocessed, else its answer carries `X-MBX-ORDER-COUNT-1M` (an accepted
+   * order's only: "not guaranteed on rejected orders").
+   */
+  const endpoint = (
+    method: "GET" | "POST" | "PUT" | "DELETE",
+    path: `/${string}`,
+    security: Security,
+    cost: number | ((p: Params) => number),
+    handler: Handler,
+    placesOrders = false
+  ) =>
     HttpRouter.makeRoute(
       method,
       path,
@@ -166,8 +197,11 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
             })
           }
           const account = yield* authenticate(version, security, received, { accounts: deps.accounts, nonces, now: venue.now, ...(deps.v3ChainId !== undefined ? { chainId: deps.v3ChainId } : {}) })
+          if (!placesOrders) return json(200, yield* handler(params, account ?? ""), used)
+          const orders = orderCountOf(account ?? "").charge(1, venue.now())
+          if (!orders.admitted) return json(429, { code: -1015, msg: `Too many new orders; current limit is ${ordersPerMinute} orders per MINUTE.` }, used)
           const body = yield* handler(params, account ?? "")
-          return json(200, body, used)
+          return json(200, body, { ...used, "X-MBX-ORDER-COUNT-1M": String(orders.used) })
         }).pipe(
           Effect.catchTag("AsterApiError", (e) => Effect.succeed(json(e.status, { code: e.code, msg: e.msg }, { "X-MBX-USED-WEIGHT-1M": String(weight.current) })))
         )
@@ -206,7 +240,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
 
   const time: Handler = () => Effect.sync(() => ({ serverTime: venue.now() }))
 
-  const exchangeInfo: Handler = () => Effect.sync(() => wireExchangeInfo(market, instrument(), venue.now(), weight.limitPerMinute))
+  const exchangeInfo: Handler = () => Effect.sync(() => wireExchangeInfo(market, instrument(), venue.now(), weight.limitPerMinute, ordersPerMinute))
 
   const depth: Handler = (p) =>
     Effect.gen(function*() {
@@ -353,7 +387,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
         const error = rejectionError(market, instrument(), placed.rejectCode, placed.rejectReason)
         return yield* apiError(error.code, error.msg)
       }
-      return wireOrder(market, placed, ids)
+      return wireOrder(market, placed, ids, "new")
     })
 
   const queryOrder: Handler = (p, account) =>
@@ -361,7 +395,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       yield* checkSymbol(p)
       const order = venue.order(account, yield* orderRef(p))
       if (order === undefined) return yield* apiError(-2013, "Order does not exist.")
-      return wireOrder(market, order, ids)
+      return wireOrder(market, order, ids, "query")
     })
 
   const cancelOrder: Handler = (p, account) =>
@@ -373,13 +407,13 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       if (known === undefined || !isOpenStatus(known.status)) return yield* apiError(-2011, "Unknown order sent.")
       const final = venue.cancel(account, ref)
       if (final === undefined) return yield* apiError(-2011, "Unknown order sent.")
-      return wireOrder(market, final, ids)
+      return wireOrder(market, final, ids, "cancel")
     })
 
   const openOrders: Handler = (p, account) =>
     Effect.gen(function*() {
       yield* checkSymbol(p, false)
-      return venue.openOrders(account).map((o) => wireOrder(market, o, ids))
+      return venue.openOrders(account).map((o) => wireOrder(market, o, ids, "query"))
     })
 
   const userTrades: Handler = (p, account) =>
@@ -466,7 +500,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       endpoint("GET", at("depth"), "NONE", (p) => depthWeight(Number(p.get("limit") ?? 100)), depth),
       endpoint("GET", at("ticker/bookTicker"), "NONE", (p) => (p.has("symbol") ? 1 : 2), bookTicker),
       endpoint("GET", at("ticker/price"), "NONE", (p) => (p.has("symbol") ? 1 : 2), lastPrice),
-      endpoint("POST", at("order"), "SIGNED", 1, newOrder),
+      endpoint("POST", at("order"), "SIGNED", 1, newOrder, true),
       endpoint("GET", at("order"), "SIGNED", 1, queryOrder),
       endpoint("DELETE", at("order"), "SIGNED", 1, cancelOrder),
       endpoint("GET", at("openOrders"), "SIGNED", (p) => (p.has("symbol") ? 1 : 40), openOrders),

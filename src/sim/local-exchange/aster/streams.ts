@@ -108,22 +108,30 @@ export const serveMarketStreams = (deps: MarketStreamDeps, initial: ReadonlyArra
     const name = symbol.toLowerCase()
     const subscribed = new Set(initial)
     const outbox = yield* Queue.unbounded<Outgoing>()
+    /** the book's update id: one more on each change of the book (a quote, a depth snapshot) */
     let updateId = 0
+    /** each partial-book stream's last `u`: its next event's `pu` (futures), so its events chain */
+    const lastDepthId = new Map<string, number>()
     const push = (stream: string, data: unknown) => {
       if (!subscribed.has(stream)) return
       Queue.unsafeOffer(outbox, { stream, text: JSON.stringify(combined ? { stream, data } : data) })
     }
-    /** partial books (`@depth5|10|20`, any update speed): the best levels after each change of the book */
+    /**
+     * partial books (`@depth5|10|20`, any update speed): the best levels after each change of the
+     * book, `u` the book's update id, `pu` the stream's previous `u` and `U` the first id after it
+     */
     const pushDepths = (now: number) => {
       for (const stream of subscribed) {
         const match = partialDepth.exec(stream)
         if (match === null || match[1] !== name) continue
         const book = venue.depth(Number(match[2]))
         const levels = (side: typeof book.bids) => side.map(([p, q]) => [formatDecimal(p), formatDecimal(q)])
-        const id = ++updateId
+        const u = updateId
+        const pu = lastDepthId.get(stream) ?? u - 1
+        lastDepthId.set(stream, u)
         push(stream, market === "futures"
-          ? { e: "depthUpdate", E: now, T: book.ts, s: symbol, U: id, u: id, pu: id - 1, b: levels(book.bids), a: levels(book.asks) }
-          : { lastUpdateId: id, bids: levels(book.bids), asks: levels(book.asks) })
+          ? { e: "depthUpdate", E: now, T: book.ts, s: symbol, U: pu + 1, u, pu, b: levels(book.bids), a: levels(book.asks) }
+          : { lastUpdateId: u, bids: levels(book.bids), asks: levels(book.asks) })
       }
     }
     const onMarket = (event: LocalMarketEvent) => {
@@ -134,6 +142,7 @@ export const serveMarketStreams = (deps: MarketStreamDeps, initial: ReadonlyArra
         push(`${name}@bookTicker`, market === "futures" ? { e: "bookTicker", u: book.u, E: now, T: event.ts, s: symbol, b: book.b, B: book.B, a: book.a, A: book.A } : book)
         pushDepths(now)
       } else if (event.kind === "depth") {
+        updateId += 1
         pushDepths(now)
       } else {
         push(`${name}@aggTrade`, {
@@ -169,7 +178,11 @@ export const serveMarketStreams = (deps: MarketStreamDeps, initial: ReadonlyArra
           params.forEach((p) => subscribed.add(p))
           return reply(JSON.stringify({ result: null, id }))
         case "UNSUBSCRIBE":
-          params.forEach((p) => subscribed.delete(p))
+          // subscribed again later, a partial book starts a new chain
+          params.forEach((p) => {
+            subscribed.delete(p)
+            lastDepthId.delete(p)
+          })
           return reply(JSON.stringify({ result: null, id }))
         case "LIST_SUBSCRIPTIONS":
           return reply(JSON.stringify({ result: [...subscribed], id }))

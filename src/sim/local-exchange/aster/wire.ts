@@ -46,8 +46,11 @@ const wireType = (order: Order) => (order.type === "limit" ? "LIMIT" : "MARKET")
 const statusOnWire = (order: Order & { readonly rejectCode?: string }) =>
   order.rejectCode === "postOnly" ? "EXPIRED" : wireStatus(order.status)
 
-/** The order object of new / query / cancel / openOrders. */
-export const wireOrder = (market: AsterMarket, order: Order & { readonly rejectCode?: string }, ids: IdMap) => {
+/**
+ * The order object of new / query / cancel / openOrders, for `use`: its `time` (the creation time)
+ * is on the queries only (GET order, openOrders), as documented ("time (query only)").
+ */
+export const wireOrder = (market: AsterMarket, order: Order & { readonly rejectCode?: string }, ids: IdMap, use: "new" | "cancel" | "query") => {
   const common = {
     orderId: ids.wire(order.id),
     symbol: order.symbol,
@@ -64,7 +67,7 @@ export const wireOrder = (market: AsterMarket, order: Order & { readonly rejectC
     side: wireSide(order.side),
     stopPrice: "0",
     origType: wireType(order),
-    time: order.createdAt,
+    ...(use === "query" ? { time: order.createdAt } : {}),
     updateTime: order.updatedAt
   }
   return market === "futures"
@@ -278,11 +281,11 @@ const filtersOf = (market: AsterMarket, i: Instrument) => {
     }, { filterType: "PERCENT_PRICE", multiplierUp: "5", multiplierDown: "0.2", multiplierDecimal: "0" }]
 }
 
-export const wireExchangeInfo = (market: AsterMarket, i: Instrument, now: number, weightPerMinute: number) => {
+export const wireExchangeInfo = (market: AsterMarket, i: Instrument, now: number, weightPerMinute: number, ordersPerMinute: number) => {
   const precision = { pricePrecision: decimalsOf(i.tickSize), quantityPrecision: decimalsOf(i.stepSize), baseAssetPrecision: 8, quotePrecision: 8 }
   const rateLimits = [
     { rateLimitType: "REQUEST_WEIGHT", interval: "MINUTE", intervalNum: 1, limit: weightPerMinute },
-    { rateLimitType: "ORDERS", interval: "MINUTE", intervalNum: 1, limit: 1200 }
+    { rateLimitType: "ORDERS", interval: "MINUTE", intervalNum: 1, limit: ordersPerMinute }
   ]
   const timeInForce = ["GTC", "IOC", "FOK", "GTX", "HIDDEN"]
   if (market === "futures") {
