@@ -55,6 +55,8 @@ export interface LocalExchangeOptions {
   readonly clock?: () => number
   /** what the exchange reports while it runs (default: printed, a change on stdout, a refusal on stderr) */
   readonly onNotice?: (notice: LocalExchangeNotice) => void
+  /** Aster's new orders per minute and account (default: the docs' 1200) */
+  readonly asterOrdersPerMinute?: number
 }
 
 /**
@@ -258,7 +260,8 @@ export const startLocalExchange = (options: LocalExchangeOptions): Effect.Effect
       accounts,
       ...(options.portBackpack !== undefined ? { portBackpack: options.portBackpack } : {}),
       ...(options.portAster !== undefined ? { portAster: options.portAster } : {}),
-      ...(options.portAsterSpot !== undefined ? { portAsterSpot: options.portAsterSpot } : {})
+      ...(options.portAsterSpot !== undefined ? { portAsterSpot: options.portAsterSpot } : {}),
+      ...(options.asterOrdersPerMinute !== undefined ? { asterOrdersPerMinute: options.asterOrdersPerMinute } : {})
     })
     if (faults.marketChanges !== undefined) {
       const tick = Effect.sync(() => {

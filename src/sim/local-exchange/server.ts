@@ -36,6 +36,8 @@ export interface LocalServerOptions {
   readonly portAsterSpot?: number
   /** a loopback address (default 127.0.0.1) */
   readonly host?: string
+  /** Aster's new orders per minute and account (default: the docs' 1200) */
+  readonly asterOrdersPerMinute?: number
 }
 
 export interface LocalServerUrls {
@@ -127,17 +129,18 @@ export const startLocalServers = (options: LocalServerOptions): Effect.Effect<Lo
     const host = options.host ?? "127.0.0.1"
     if (!LOOPBACK.has(host)) return yield* new LocalServerError({ reason: `the local exchange listens on loopback only (127.0.0.1, ::1 or localhost), not ${host}` })
     const { venues, faults, accounts } = options
+    const orderLimit = options.asterOrdersPerMinute !== undefined ? { ordersPerMinute: options.asterOrdersPerMinute } : {}
     const backpack = backpackRoutes({ venue: venues.backpack, faults, accounts })
     const bp = yield* serveOne(host, options.portBackpack ?? 0, HttpRouter.concat(healthRouter("backpack", [venues.backpack]), backpack))
     const futures = yield* serveOne(
       host,
       options.portAster ?? 0,
-      HttpRouter.concat(healthRouter("aster-futures", [venues.asterFutures]), asterRoutes({ venue: venues.asterFutures, market: "futures", faults, accounts }))
+      HttpRouter.concat(healthRouter("aster-futures", [venues.asterFutures]), asterRoutes({ venue: venues.asterFutures, market: "futures", faults, accounts, ...orderLimit }))
     )
     const spot = yield* serveOne(
       host,
       options.portAsterSpot ?? 0,
-      HttpRouter.concat(healthRouter("aster-spot", [venues.asterSpot]), asterRoutes({ venue: venues.asterSpot, market: "spot", faults, accounts }))
+      HttpRouter.concat(healthRouter("aster-spot", [venues.asterSpot]), asterRoutes({ venue: venues.asterSpot, market: "spot", faults, accounts, ...orderLimit }))
     )
     const origin = (address: HttpServer.TcpAddress) => `${urlHost(address.hostname)}:${address.port}`
     return {
