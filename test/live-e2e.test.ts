@@ -176,7 +176,7 @@ describe("npm run live, spot variant, an Aster account paying its fees in ASTER 
     // the check, and the start after it, say that the account lacks the spare ASTER its fees need
     const check = startLive(local.config, journal, ["--check"])
     await check.exited
-    const floatWarning = /warn +fees in ASTER +ASTER spot holds 0\.0024038 ASTER free, and its last hedge paid its fee in ASTER \("Pay fee in ASTER"\): a cycle's two hedges take about 0\.008 ASTER out of the ASTER they trade: less than one cycle's, so a sell hedge finds less than its leg and is refused/
+    const floatWarning = /warn +fees in ASTER +ASTER spot holds 0\.0024038 ASTER free \(0 beyond the 0\.01 its held hedge bought\), and its last hedge paid its fee in ASTER \("Pay fee in ASTER"\): a cycle's two hedges take about 0\.008 ASTER out of the ASTER they trade: less than one cycle's, so a sell hedge finds less than its leg and is refused/
     expect(check.output()).toMatch(floatWarning)
 
     // a restart is not stuck on the step the journal's fills left: the account does not hold it
@@ -185,7 +185,7 @@ describe("npm run live, spot variant, an Aster account paying its fees in ASTER 
     await again.exited
     expect(again.output()).toMatch(/reconcile: 0\.01 left unhedged: .*the account holds 0\.0024038 ASTER free of the 0\.01 this sell needs: fees taken in ASTER/)
     expect(again.output()).toMatch(/\[Cycle 1\] start of a new hedge cycle/)
-    expect(again.output()).toMatch(/ WARN  .*ASTER spot holds 0\.0024038 ASTER free, and its last hedge paid its fee in ASTER/)
+    expect(again.output()).toMatch(/ WARN  .*ASTER spot holds 0\.0024038 ASTER free \(0 beyond the 0\.01 its held hedge bought\), and its last hedge paid its fee in ASTER/)
   })
 })
 

@@ -117,7 +117,9 @@ export const baseFeeFloatVerdict = (
   instrument: Instrument,
   quantity: Decimal,
   assumedTakerRate: Decimal,
-  journal: Pick<JournalService, "lastFill">
+  journal: Pick<JournalService, "lastFill">,
+  /** what the journal's trading moved on the spot venue: a hedge held there is not spare */
+  moved: Decimal = ZERO
 ): Effect.Effect<FundingVerdict | undefined, ExchangeError | JournalError> =>
   Effect.gen(function*() {
     const { base } = instrument
@@ -127,9 +129,14 @@ export const baseFeeFloatVerdict = (
     const takerRate = hedge.feeRates === undefined
       ? assumedTakerRate
       : yield* Effect.match(hedge.feeRates, { onFailure: () => assumedTakerRate, onSuccess: (rates) => rates.taker })
-    const free = (yield* hedge.balances).find((b) => b.asset === base)?.free ?? ZERO
+    const holds = (yield* hedge.balances).find((b) => b.asset === base)?.free ?? ZERO
+    // the ASTER a held hedge bought is sold back by the next leg (or the unwind): only what lies beyond it is spare
+    const hedgeHeld = BigDecimal.max(moved, ZERO)
+    const free = BigDecimal.max(BigDecimal.subtract(holds, hedgeHeld), ZERO)
     const perCycle = BigDecimal.normalize(BigDecimal.multiply(BigDecimal.multiply(quantity, TWO), takerRate))
-    const held = `${venueLabel(hedge.venue)} spot holds ${formatDecimal(free)} ${base} free, and its last hedge paid its fee in ${base} ("Pay fee in ASTER"): a cycle's two hedges take about ${
+    const held = `${venueLabel(hedge.venue)} spot holds ${formatDecimal(holds)} ${base} free${
+      BigDecimal.isPositive(hedgeHeld) ? ` (${formatDecimal(free)} beyond the ${formatDecimal(hedgeHeld)} its held hedge bought)` : ""
+    }, and its last hedge paid its fee in ${base} ("Pay fee in ASTER"): a cycle's two hedges take about ${
       formatDecimal(perCycle)
     } ${base} out of the ${base} they trade`
     if (BigDecimal.isPositive(perCycle) && BigDecimal.greaterThanOrEqualTo(free, perCycle)) {

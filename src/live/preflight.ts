@@ -133,17 +133,22 @@ export const preflight = (
       )
     }
 
+    /** spot: what the journal's trading moved on the hedge venue, as a start counts it */
+    let spotMoved = ZERO
     if (maker.position !== undefined && hedge.position !== undefined && hedge.instrument !== undefined) {
       // a spot hedge's position is its whole base balance: only what the journal's trading moved
       // counts (the start's baseline is the balance less that)
       const spot = hedge.instrument.kind === "spot"
-      const hedgePosition = spot ? yield* journalledHedgeQty(journal, venues.hedge.venue, kind) : Either.right(hedge.position)
+      // paper books start afresh in each process: nothing an earlier paper run traded is on them
+      const hedgePosition = spot ? (kind === "paper" ? Either.right(ZERO) : yield* journalledHedgeQty(journal, venues.hedge.venue, kind)) : Either.right(hedge.position)
+      spotMoved = spot && Either.isRight(hedgePosition) ? hedgePosition.right : ZERO
       lines.push(
         Either.isLeft(hedgePosition)
           ? { status: "fail", subject: "imbalance", detail: `a spot hedge's imbalance needs the journal's fills: ${hedgePosition.left}` }
           : imbalanceLine(config, venues, maker.position, hedgePosition.right, spot)
       )
-      const limitLine = Either.isRight(hedgePosition) ? positionLimitLine(config, venues, maker.position, hedgePosition.right, unwindOnly) : undefined
+      // the limit is judged as a start judges it: after its hedge of an imbalance within max_auto_hedge
+      const limitLine = Either.isRight(hedgePosition) ? positionLimitLine(config, venues, maker.position, afterStartHedge(config, maker.position, hedgePosition.right), unwindOnly) : undefined
       if (limitLine !== undefined) lines.push(limitLine)
     }
 
@@ -156,7 +161,7 @@ export const preflight = (
     }
     // a spot account taking its fees in ASTER needs spare ASTER for them, as a start warns
     if (kind === "live" && !unwindOnly && hedge.instrument?.kind === "spot" && journal !== undefined && Either.isRight(journal)) {
-      const float = yield* Effect.either(baseFeeFloatVerdict(venues.hedge, hedge.instrument, quantity, config.sim.hedge.takerFee, journal.right))
+      const float = yield* Effect.either(baseFeeFloatVerdict(venues.hedge, hedge.instrument, quantity, config.sim.hedge.takerFee, journal.right, spotMoved))
       if (Either.isLeft(float)) lines.push({ status: "warn", subject: "fees in ASTER", detail: `could not read the spare ASTER its fees need: ${float.left.message}` })
       else if (float.right !== undefined) lines.push({ status: float.right.status, subject: float.right.subject, detail: float.right.detail })
     }
@@ -277,6 +282,12 @@ const alertsLine = (config: HedgeConfig): CheckLine =>
   })
 
 /** The cross-venue imbalance a start finds, and what it does about it (reconcile.ts). */
+/** The hedge venue's position once a start has hedged an imbalance within risk.max_auto_hedge (beyond it, the start refuses). */
+const afterStartHedge = (config: HedgeConfig, makerPosition: Decimal, hedgePosition: Decimal): Decimal => {
+  const imbalance = BigDecimal.sum(makerPosition, hedgePosition)
+  return BigDecimal.isZero(imbalance) || beyondAutoHedge(imbalance, config.risk.maxAutoHedge) ? hedgePosition : BigDecimal.negate(makerPosition)
+}
+
 const imbalanceLine = (config: HedgeConfig, venues: Venues, makerPosition: Decimal, hedgePosition: Decimal, spot: boolean): CheckLine => {
   const imbalance = BigDecimal.normalize(BigDecimal.sum(makerPosition, hedgePosition))
   const positions = `${venueLabel(venues.maker.venue)} ${formatDecimal(makerPosition)}, ${venueLabel(venues.hedge.venue)} ${formatDecimal(BigDecimal.normalize(hedgePosition))}${

@@ -272,7 +272,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         )
         if (funding?.status === "refuse") return yield* new StrategyConfigError({ reason: funding.startMessage })
         if (funding?.status === "warn") yield* Effect.logWarning(funding.startMessage)
-        const float = yield* baseFeeFloatVerdict(hedge, hedgeInstrument, config.trade.quantity, config.sim.hedge.takerFee, journal).pipe(
+        const float = yield* baseFeeFloatVerdict(hedge, hedgeInstrument, config.trade.quantity, config.sim.hedge.takerFee, journal, hedgeMoved).pipe(
           Effect.catchAll((error) => Effect.as(Effect.logWarning(`could not read the spare ${hedgeInstrument.base} its fees need: ${error.message}`), undefined))
         )
         if (float?.status === "warn") yield* Effect.logWarning(float.startMessage)
