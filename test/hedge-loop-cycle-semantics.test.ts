@@ -118,6 +118,29 @@ describe("the funding guard and the posting gate", () => {
     expect(lineTime(firstPost)).toBeGreaterThanOrEqual(600_000)
     expect(report.cycles.fundingPauses).toBe(1)
   })
+
+  it("a leg 1 re-posted without a fill until the window opens waits it out before posting again", async () => {
+    // The same funding (01:10, 5 min before it closed to new cycles); Aster readable throughout.
+    // first_wait 60 s: leg 1 posts at 01:00:01 and re-posts each minute, nothing trading at its
+    // price, until 01:05:01 (T0 + 301 s) is past 01:05: the next post would be inside the window.
+    // Expected: no post between 01:05 and 01:10; the leg waits, then posts after 01:10 and fills
+    // on the trade at 650 s.
+    const ticks = [
+      ...steadyQuotes(700),
+      FIRST_TRADE,
+      { t: 650_000, venue: "bp" as const, trade: ["2.0050", "110", "buy"] as const }
+    ]
+    const { report, lines } = await run(
+      ticks,
+      { trade: { quantity: "10", offset_percent: 0.1, first_wait_seconds: 60, max_cycles: 1, stop_before_funding_minutes: 5 } },
+      { funding: [{ t: 600_000, venue: "as", rate: "0.0001", mark: "2" }] }
+    )
+    const posts = lines.filter((l) => l.includes("[Leg1] BP limit sell price")).map(lineTime)
+    expect(posts.length).toBeGreaterThan(1)
+    // none inside [01:05, 01:10)
+    expect(posts.filter((t) => t >= 300_000 && t < 600_000)).toEqual([])
+    expect(report.cycles.fundingPauses).toBe(1)
+  })
 })
 
 describe("the original's log lines say what happened", () => {

@@ -84,6 +84,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
     let cycleNow = 0
     /** what the cycles' maker legs hold on the maker venue (signed): the next leg 2 buys it back */
     let legsHeld = ZERO
+    /** when the funding window the guard last saw opens (none: +∞): a leg 1 posting from then on is guarded again */
+    let fundingWindowOpensAt = Number.POSITIVE_INFINITY
     // the filters and states every order follows, read anew as the venues change them
     const markets = new VenueMarkets({ maker, hedge }, { maker: yield* maker.instrument, hedge: yield* hedge.instrument }, yield* now, observer, () => cycleNow)
     const makerLast = (yield* maker.ticker).last
@@ -343,11 +345,10 @@ export const runHedgeLoop = (params: StrategyParams) =>
             break
           }
           // with nothing unhedged, a hedge too small for the hedge venue's minimum would be stuck: held back until it is not
-          const gateFrom = yield* now
           yield* awaitVenuesReady(cycle, leg, () => (BigDecimal.isZero(exposure.unhedged) ? remaining : undefined))
-          // the funding guard let the cycle start before the gate held the leg: a leg 1 that has
-          // traded nothing yet would otherwise post inside the funding window
-          if (leg === 1 && cycle > 0 && BigDecimal.isZero(filled) && (yield* now) > gateFrom && (yield* fundingGuard(cycle, tag))) continue
+          // the funding guard let the cycle start, but the gate may have held the leg, or its orders
+          // gone unfilled, until the window: a leg 1 that has traded nothing yet waits it out too
+          if (leg === 1 && cycle > 0 && BigDecimal.isZero(filled) && (yield* now) >= fundingWindowOpensAt && (yield* fundingGuard(cycle, tag))) continue
           const ticker = yield* maker.ticker
           const price = limitPrice(markets.maker, side, ticker.last, ticker.bid, ticker.ask, params.offsetPercent)
           yield* logLine(() => `${tag} ${makerName} limit ${side} price: ${formatDecimal(price)} (from last price ${formatDecimal(ticker.last)})`)
@@ -462,6 +463,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
     const fundingGuard = (cycle: number, tag = `[Cycle ${cycle}]`) =>
       Effect.gen(function*() {
         let paused = false
+        fundingWindowOpensAt = Number.POSITIVE_INFINITY
         while (true) {
           // a venue that cannot say now is asked again as an order would be, rather than stop the run
           const fundingTime = (venue: Exchange) => Effect.retry(venue.nextFundingTime, { schedule: retry, while: isTransient })
@@ -470,7 +472,10 @@ export const runHedgeLoop = (params: StrategyParams) =>
           const ts = yield* now
           const until = times - ts
           yield* logLine(() => `${tag} ${Math.floor(until / 60_000)} minutes until the ${utcClock(times)} UTC funding time`)
-          if (until >= params.stopBeforeFundingMs) return paused
+          if (until >= params.stopBeforeFundingMs) {
+            fundingWindowOpensAt = times - params.stopBeforeFundingMs
+            return paused
+          }
           paused = true
           yield* observer.fundingPause(cycle, times, ts)
           yield* logLine(() => `${tag} within ${params.stopBeforeFundingMs / 60_000} minutes of funding: waiting until ${utcClock(times)} UTC has passed`)
