@@ -11,20 +11,16 @@ import * as os from "node:os"
 import * as path from "node:path"
 import type { HedgeConfig } from "../src/core/config/config"
 import { decimal } from "../src/core/domain/decimal"
-import type { Instrument } from "../src/core/domain/instrument"
 import type { Exchange } from "../src/core/exchange"
-import { makePaperExchange } from "../src/live/paper-exchange"
 import { openJournal } from "../src/live/journal"
 import { preflight } from "../src/live/preflight"
 import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
 import { PERP } from "./support/fake-local-venue"
 import { inspectJournal } from "./support/live-processes"
-import { HEDGE, paperVenuesWithTaker, TICKER } from "./support/paper-venues"
-import { scriptedPublicVenue } from "./support/public-venue"
+import { paperVenuesWithTaker, SPOT } from "./support/paper-venues"
 import { fillOf } from "./support/fills"
 
-const SPOT: Instrument = { ...HEDGE, venue: "aster-spot", kind: "spot" }
 
 const journalFile = Effect.gen(function*() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-check-"))
@@ -33,22 +29,7 @@ const journalFile = Effect.gen(function*() {
 })
 
 /** fresh paper venues (Backpack perp, Aster spot), as each `--paper` start (and `--paper --check`) builds them */
-const paperSpotVenues = (config: HedgeConfig, onHedge: Effect.Effect<void>) =>
-  Effect.gen(function*() {
-    const makerMarket = scriptedPublicVenue(PERP, TICKER)
-    const hedgeMarket = scriptedPublicVenue(SPOT, TICKER)
-    const maker = yield* makePaperExchange(makerMarket.venue, { fees: config.sim.maker, quotePollMs: 50 })
-    const hedge = yield* makePaperExchange(hedgeMarket.venue, { fees: config.sim.hedge, quotePollMs: 50 })
-    return {
-      maker: {
-        ...maker,
-        placeLimit: (request) =>
-          Effect.tap(maker.placeLimit(request), () =>
-            Effect.sync(() => void setTimeout(() => (request.side === "sell" ? makerMarket.trade("1.5010", "1000", "buy") : makerMarket.trade("1.4990", "1000", "sell")), 20)))
-      } satisfies Exchange,
-      hedge: { ...hedge, placeMarket: (request) => Effect.tap(hedge.placeMarket(request), () => onHedge) } satisfies Exchange
-    }
-  })
+const paperSpotVenues = (config: HedgeConfig, onHedge: Effect.Effect<void>) => paperVenuesWithTaker(config, { hedgeInstrument: SPOT, onHedge }).venues
 
 const spotConfig = (risk: Record<string, unknown> = {}) =>
   testConfig({

@@ -14,7 +14,6 @@ import * as os from "node:os"
 import * as path from "node:path"
 import type { HedgeConfig } from "../src/core/config/config"
 import { decimal } from "../src/core/domain/decimal"
-import type { Instrument } from "../src/core/domain/instrument"
 import type { Exchange } from "../src/core/exchange"
 import { openJournal } from "../src/live/journal"
 import { makePaperExchange } from "../src/live/paper-exchange"
@@ -22,11 +21,9 @@ import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
 import { PERP } from "./support/fake-local-venue"
 import { inspectJournal } from "./support/live-processes"
-import { HEDGE, TICKER } from "./support/paper-venues"
+import { paperVenuesWithTaker, SPOT, TICKER } from "./support/paper-venues"
 import { scriptedPublicVenue } from "./support/public-venue"
 
-/** Aster spot (the README's spot variant: `aster.base_url` on sapi) */
-const SPOT: Instrument = { ...HEDGE, venue: "aster-spot", kind: "spot" }
 
 /**
  * Fresh paper venues, as each paper start builds them: Backpack perp (a taker trades through each
@@ -34,22 +31,9 @@ const SPOT: Instrument = { ...HEDGE, venue: "aster-spot", kind: "spot" }
  * `looked` counts lookups by client id on the fresh books.
  */
 const paperSpotVenues = (config: HedgeConfig, onHedge: Effect.Effect<void>, looked: { count: number } = { count: 0 }) =>
-  Effect.gen(function*() {
-    const makerMarket = scriptedPublicVenue(PERP, TICKER)
-    const hedgeMarket = scriptedPublicVenue(SPOT, TICKER)
-    const maker = yield* makePaperExchange(makerMarket.venue, { fees: config.sim.maker, quotePollMs: 50 })
-    const hedge = yield* makePaperExchange(hedgeMarket.venue, { fees: config.sim.hedge, quotePollMs: 50 })
+  Effect.map(paperVenuesWithTaker(config, { hedgeInstrument: SPOT, onHedge }).venues, ({ maker, hedge }) => {
     const counted = (venue: Exchange): Exchange["queryOrder"] => (ref) => Effect.zipRight(Effect.sync(() => void ("clientId" in ref && looked.count++)), venue.queryOrder(ref))
-    return {
-      maker: {
-        ...maker,
-        queryOrder: counted(maker),
-        placeLimit: (request) =>
-          Effect.tap(maker.placeLimit(request), () =>
-            Effect.sync(() => void setTimeout(() => (request.side === "sell" ? makerMarket.trade("1.5010", "1000", "buy") : makerMarket.trade("1.4990", "1000", "sell")), 20)))
-      } satisfies Exchange,
-      hedge: { ...hedge, queryOrder: counted(hedge), placeMarket: (request) => Effect.tap(hedge.placeMarket(request), () => onHedge) } satisfies Exchange
-    }
+    return { maker: { ...maker, queryOrder: counted(maker) }, hedge: { ...hedge, queryOrder: counted(hedge) } }
   })
 
 const spotConfig = () =>

@@ -13,12 +13,12 @@ import * as path from "node:path"
 import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
 import { type Fill, type MarketOrderRequest, type Order, signedQty } from "../src/core/domain/order"
-import { UnknownOrder } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import { RiskGuard, type RiskLimits } from "../src/core/risk/risk-guard"
 import { openJournal } from "../src/live/journal"
 import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
+import { idleVenue } from "./support/idle-venue"
 import { PERP } from "./support/fake-local-venue"
 import { fillOf as fill } from "./support/fills"
 import { HEDGE } from "./support/paper-venues"
@@ -62,28 +62,7 @@ const EARLIER_AT = Date.now() - 3_600_000
 let price = decimal("3")
 const ticker = Effect.sync(() => ({ ts: 0, bid: price, ask: price, last: price }))
 
-const fakeVenue = (instrument: Instrument, held: () => Decimal, extra: Partial<Exchange>): Exchange =>
-  ({
-    venue: instrument.venue,
-    instrument: Effect.succeed(instrument),
-    ticker,
-    position: Effect.sync(() => ({ venue: instrument.venue, symbol: instrument.symbol, qty: held() })),
-    balances: Effect.sync(() => [{ venue: instrument.venue, asset: instrument.base, free: held(), locked: ZERO }, {
-      venue: instrument.venue,
-      asset: instrument.quote,
-      free: decimal("100000"),
-      locked: ZERO
-    }]),
-    nextFundingTime: Effect.succeed(Option.none()),
-    openOrders: Effect.succeed([]),
-    queryOrder: (ref) => Effect.fail(new UnknownOrder({ venue: instrument.venue, orderId: "orderId" in ref ? ref.orderId : ref.clientId })),
-    cancel: (orderId) => Effect.fail(new UnknownOrder({ venue: instrument.venue, orderId })),
-    placeLimit: () => Effect.never,
-    placeMarket: () => Effect.never,
-    nextUpdate: (within) => Effect.as(Effect.sleep(within), Option.none()),
-    orderFills: () => Effect.succeed([]),
-    ...extra
-  }) as Exchange
+const fakeVenue = (instrument: Instrument, held: () => Decimal, extra: Partial<Exchange>): Exchange => idleVenue(instrument, ticker, held, extra)
 type Decimal = BigDecimal.BigDecimal
 
 describe("max_loss_per_day counts the start-up hedge", () => {

@@ -25,6 +25,7 @@ import type { Exchange } from "../src/core/exchange"
 import { openJournal } from "../src/live/journal"
 import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
+import { idleVenue } from "./support/idle-venue"
 import { PERP } from "./support/fake-local-venue"
 
 const SPOT: Instrument = { ...PERP, venue: "aster-spot", symbol: "ASTERUSDT", quote: "USDT", kind: "spot" }
@@ -95,28 +96,7 @@ const hedgeFill = (order: Order, tradeId: string): Fill => ({
   ts: order.updatedAt
 })
 
-const fakeVenue = (instrument: Instrument, held: () => string, extra: Partial<Exchange>): Exchange =>
-  ({
-    venue: instrument.venue,
-    instrument: Effect.succeed(instrument),
-    ticker,
-    position: Effect.sync(() => ({ venue: instrument.venue, symbol: instrument.symbol, qty: decimal(held()) })),
-    balances: Effect.sync(() => [{ venue: instrument.venue, asset: instrument.base, free: decimal(held()), locked: ZERO }, {
-      venue: instrument.venue,
-      asset: instrument.quote,
-      free: decimal("100000"),
-      locked: ZERO
-    }]),
-    nextFundingTime: Effect.succeed(Option.none()),
-    openOrders: Effect.succeed([]),
-    queryOrder: (ref) => Effect.fail(new UnknownOrder({ venue: instrument.venue, orderId: "orderId" in ref ? ref.orderId : ref.clientId })),
-    cancel: (orderId) => Effect.fail(new UnknownOrder({ venue: instrument.venue, orderId })),
-    placeLimit: () => Effect.never,
-    placeMarket: () => Effect.never,
-    nextUpdate: (within) => Effect.as(Effect.sleep(within), Option.none()),
-    orderFills: () => Effect.succeed([]),
-    ...extra
-  }) as Exchange
+const fakeVenue = (instrument: Instrument, held: () => string, extra: Partial<Exchange>): Exchange => idleVenue(instrument, ticker, () => decimal(held()), extra)
 
 type Journal = Effect.Effect.Success<ReturnType<typeof openJournal>>
 

@@ -15,9 +15,14 @@ import { scriptedPublicVenue } from "./public-venue"
 export const HEDGE: Instrument = { ...PERP, venue: "aster-futures", symbol: "ASTERUSDT", quote: "USDT", minNotional: ZERO }
 export const TICKER = { ts: 0, bid: decimal("1.5000"), ask: decimal("1.5004"), last: decimal("1.5002") }
 
-export const paperVenuesWithTaker = (config: HedgeConfig) => {
+/** Aster spot (the README's spot variant: `aster.base_url` on sapi) */
+export const SPOT: Instrument = { ...HEDGE, venue: "aster-spot", kind: "spot" }
+
+/** `hedgeInstrument` (default Aster futures); `onHedge` runs after each hedge the hedge venue executed. */
+export const paperVenuesWithTaker = (config: HedgeConfig, options: { readonly hedgeInstrument?: Instrument; readonly onHedge?: Effect.Effect<void> } = {}) => {
   const makerMarket = scriptedPublicVenue(PERP, TICKER)
-  const hedgeMarket = scriptedPublicVenue(HEDGE, TICKER)
+  const hedgeMarket = scriptedPublicVenue(options.hedgeInstrument ?? HEDGE, TICKER)
+  const onHedge = options.onHedge
   const venues = Effect.gen(function*() {
     const maker = yield* makePaperExchange(makerMarket.venue, { fees: config.sim.maker, quotePollMs: 50 })
     const hedge = yield* makePaperExchange(hedgeMarket.venue, { fees: config.sim.hedge, quotePollMs: 50 })
@@ -28,7 +33,7 @@ export const paperVenuesWithTaker = (config: HedgeConfig) => {
           Effect.tap(maker.placeLimit(request), () =>
             Effect.sync(() => void setTimeout(() => (request.side === "sell" ? makerMarket.trade("1.5010", "1000", "buy") : makerMarket.trade("1.4990", "1000", "sell")), 20)))
       } satisfies Exchange,
-      hedge
+      hedge: onHedge === undefined ? hedge : { ...hedge, placeMarket: (request) => Effect.tap(hedge.placeMarket(request), () => onHedge) } satisfies Exchange
     }
   })
   return { makerMarket, hedgeMarket, venues }
