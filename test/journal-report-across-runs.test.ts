@@ -4,7 +4,7 @@
  * what a killed run left, runs restarted with other points weights. Each test pins a number a
  * trader reads, computed by hand. And the summary's wording of fees paid in another asset.
  */
-import { Effect, Exit, Scope } from "effect"
+import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -12,10 +12,11 @@ import { afterAll, describe, expect, it } from "vitest"
 import { decimal } from "../src/core/domain/decimal"
 import type { Fill } from "../src/core/domain/order"
 import type { Venue } from "../src/core/domain/venue"
-import { type JournalService, openJournal } from "../src/live/journal"
+import type { JournalService } from "../src/live/journal"
 import { dailyReportsFromJournal, reportFromJournal } from "../src/live/journal-report"
 import { formatSummary } from "../src/cli/summary"
 import { testConfig } from "./support/config"
+import { writing } from "./support/journal-writing"
 import { fillOf } from "./support/fills"
 
 const T0 = 1_758_675_600_000
@@ -25,14 +26,6 @@ let n = 0
 const newFile = () => path.join(root, `journal-${++n}.db`)
 
 const run = <A, E>(effect: Effect.Effect<A, E>): A => Effect.runSync(effect)
-const writing = <A>(file: string, f: (journal: JournalService) => A): A => {
-  const scope = Effect.runSync(Scope.make())
-  try {
-    return f(Effect.runSync(Scope.extend(openJournal(file, "write"), scope)))
-  } finally {
-    Effect.runSync(Scope.close(scope, Exit.void))
-  }
-}
 
 const startRun = (j: JournalService, startedAt: number) =>
   run(j.startRun({

@@ -18,6 +18,7 @@ import { type JournalService, openJournal, type RunKind } from "../src/live/jour
 import { dailyReportsFromJournal, type JournalReportOptions, reportFromJournal } from "../src/live/journal-report"
 import { money } from "../src/live/run-progress"
 import { testConfig } from "./support/config"
+import { writing } from "./support/journal-writing"
 import { fillOf } from "./support/fills"
 import { pnlFromListedCashFlows } from "./support/reconcile"
 import { type CommandResult, runCommand } from "./support/run-command"
@@ -41,15 +42,6 @@ const newDir = () => {
 }
 const newFile = (name = "journal.db") => path.join(newDir(), name)
 
-/** Writes with a journal open for the duration of `f`, closed afterwards as a runner would. */
-const writing = <A>(file: string, f: (journal: JournalService) => A): A => {
-  const scope = Effect.runSync(Scope.make())
-  try {
-    return f(Effect.runSync(Scope.extend(openJournal(file, "write"), scope)))
-  } finally {
-    Effect.runSync(Scope.close(scope, Exit.void))
-  }
-}
 const run = <A, E>(effect: Effect.Effect<A, E>): A => Effect.runSync(effect)
 
 const report = (file: string, options?: JournalReportOptions) => {
