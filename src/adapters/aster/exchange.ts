@@ -40,7 +40,7 @@ import {
   wireSide,
   wireTimeInForce
 } from "./schemas"
-import type { V3CredentialsError } from "./signing-v3"
+import { MAINNET_CHAIN_ID, TESTNET_CHAIN_ID, type V3CredentialsError } from "./signing-v3"
 import { startUserStream } from "./user-stream"
 
 export interface AsterExchangeOptions extends AsterClientOptions {
@@ -316,14 +316,26 @@ export const AsterHedgeVenueLive = (
 ): Layer.Layer<HedgeVenue, ExchangeError | V3CredentialsError | AsterHedgeModeAccount, HttpClient.HttpClient | Socket.WebSocketConstructor> =>
   Layer.scoped(HedgeVenue, makeAsterExchange(options))
 
+/** Aster's testnet hosts (fapi/sapi.asterdex-testnet.com) verify V3 signatures in their own EIP-712 domain. */
+const isTestnet = (baseUrl: string): boolean => {
+  try {
+    return new URL(baseUrl).hostname.endsWith("asterdex-testnet.com")
+  } catch {
+    return false
+  }
+}
+
 /**
  * Options from the hedge section of the config: V1 keys from `aster.api_key` / `aster.api_secret`,
- * or V3 credentials when given (the config has no keys for them yet).
+ * or V3 credentials when given, signing for the chain `aster.chain_id` names, else for the one of
+ * the network `base_url` is on (aster-api.md §3.2: 1666 mainnet, 714 testnet).
  */
 export const asterOptionsFromConfig = (hedge: HedgeConfig["hedge"]): AsterExchangeOptions => ({
   venue: hedge.venue,
   baseUrl: hedge.baseUrl,
   symbol: hedge.symbol,
   ...(hedge.recvWindowMs !== undefined ? { recvWindowMs: hedge.recvWindowMs } : {}),
-  auth: hedge.v3 !== undefined ? { kind: "v3", ...hedge.v3 } : { kind: "v1", apiKey: hedge.apiKey, apiSecret: hedge.apiSecret }
+  auth: hedge.v3 !== undefined
+    ? { kind: "v3", ...hedge.v3, chainId: hedge.v3.chainId ?? (isTestnet(hedge.baseUrl) ? TESTNET_CHAIN_ID : MAINNET_CHAIN_ID) }
+    : { kind: "v1", apiKey: hedge.apiKey, apiSecret: hedge.apiSecret }
 })

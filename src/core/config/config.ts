@@ -179,19 +179,7 @@ const v3Of = (file: ConfigFile): Either.Either<HedgeConfig["hedge"]["v3"], strin
     const missing = [user === undefined ? "aster.user" : "", signer === undefined ? "aster.signer" : "", key === undefined ? "aster.signer_private_key" : ""].filter(Boolean)
     return Either.left(`${missing.join(", ")}: missing (V3 credentials need aster.user, aster.signer and aster.signer_private_key together)`)
   }
-  // Aster's testnet signs in its own EIP-712 domain (aster-api.md §3.2: 714); mainnet's is the adapter's default (1666)
-  const chain = chainId ?? (isAsterTestnet(file.aster.base_url) ? ASTER_TESTNET_CHAIN_ID : undefined)
-  return Either.right({ user: user as `0x${string}`, signer: signer as `0x${string}`, signerPrivateKey: key, ...(chain !== undefined ? { chainId: chain } : {}) })
-}
-
-/** The EIP-712 chain id of Aster's testnet (its hosts: fapi/sapi.asterdex-testnet.com). */
-const ASTER_TESTNET_CHAIN_ID = 714
-const isAsterTestnet = (baseUrl: string): boolean => {
-  try {
-    return new URL(baseUrl).hostname.endsWith("asterdex-testnet.com")
-  } catch {
-    return false
-  }
+  return Either.right({ user: user as `0x${string}`, signer: signer as `0x${string}`, signerPrivateKey: key, ...(chainId !== undefined ? { chainId } : {}) })
 }
 
 /** Defaults scale with trade.quantity where a size is meant (reasons in src/core/risk/risk-guard.ts). */
