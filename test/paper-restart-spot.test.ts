@@ -13,7 +13,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { HedgeConfig } from "../src/core/config/config"
-import { decimal } from "../src/core/domain/decimal"
+import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import type { Exchange } from "../src/core/exchange"
 import { openJournal } from "../src/live/journal"
 import { makePaperExchange } from "../src/live/paper-exchange"
@@ -66,8 +66,18 @@ describe("a paper restart with a spot hedge venue", () => {
       expect([state.makerQty, state.hedgeQty("aster-spot")]).toEqual(["-10", "10"])
 
       // run 2: new paper venues, flat on both sides; nothing to reconcile, one cycle
-      const second = yield* Effect.either(runLive({ config, kind: "paper", journalPath, venues: paperSpotVenues(config, Effect.void), markEveryMs: 1000 }).pipe(Effect.scoped))
+      const sent: Array<string> = []
+      const counted = Effect.map(paperSpotVenues(config, Effect.void), ({ maker, hedge }) => ({
+        maker,
+        hedge: { ...hedge, placeMarket: (request) => Effect.zipRight(Effect.sync(() => void sent.push(`${request.side} ${formatDecimal(request.qty)}`)), hedge.placeMarket(request)) } satisfies Exchange
+      }))
+      const second = yield* Effect.either(runLive({ config, kind: "paper", journalPath, venues: counted, markEveryMs: 1000 }).pipe(Effect.scoped))
       expect(outcomeOf(second)).toBe("completed")
+      // and tried no start-up hedge: only its cycle's two hedges went to the hedge venue, and the
+      // journal's totals are still run 1's
+      expect(sent).toEqual(["buy 10", "sell 10"])
+      const after = yield* Effect.promise(() => inspectJournal(journalPath))
+      expect([after.makerQty, after.hedgeQty("aster-spot")]).toEqual(["-10", "10"])
     }))
 
   it.scopedLive("closes a killed paper run as killed without looking its orders up on the fresh books", () =>

@@ -23,7 +23,7 @@
 import { BigDecimal, Cause, Clock, Data, Deferred, Duration, Effect, Fiber, Option, type Scope } from "effect"
 import { backpackClientId } from "../adapters/backpack/client"
 import type { HedgeConfig } from "../core/config/config"
-import { formatDecimal, ZERO } from "../core/domain/decimal"
+import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
 import { mid } from "../core/domain/market"
 import { type Order, signedQty } from "../core/domain/order"
 import type { ExchangeError } from "../core/errors"
@@ -128,10 +128,13 @@ const HEDGE_STREAM_POLL = Duration.seconds(1)
 /**
  * What the journal's fills on `venue` added to the position there, signed, over its runs of this
  * kind (`--check` reads it too): a paper run's fills moved nothing on a live account, nor a live
- * run's on a paper book.
+ * run's on a paper book; and paper books start afresh in each process, so nothing an earlier paper
+ * run traded is on them.
  */
-export const journalledNetQty = (journal: JournalService, venue: Venue, kind: RunKind) =>
-  mustWrite(Effect.flatMap(journal.runs(), (runs) => journal.netFilledQty(venue, runs.filter((run) => run.kind === kind).map((run) => run.id))))
+export const journalledNetQty = (journal: JournalService, venue: Venue, kind: RunKind): Effect.Effect<Decimal> =>
+  kind === "paper"
+    ? Effect.succeed(ZERO)
+    : mustWrite(Effect.flatMap(journal.runs(), (runs) => journal.netFilledQty(venue, runs.filter((run) => run.kind === kind).map((run) => run.id))))
 
 /**
  * For risk.max_loss_per_day: the fills and funding payments of the last 24 hours before `now` of
@@ -152,8 +155,6 @@ export const earlierRunsLastDay = (journal: JournalService, kind: RunKind, now: 
 const spotBaseline = (journal: JournalService, hedge: Exchange, kind: RunKind, lacking: ReadonlyArray<Order>) =>
   Effect.gen(function*() {
     const held = (yield* hedge.position).qty
-    // paper books start afresh in each process: nothing an earlier paper run traded is on them
-    if (kind === "paper") return BigDecimal.normalize(held)
     let moved = yield* journalledNetQty(journal, hedge.venue, kind)
     for (const order of lacking.filter((o) => o.venue === hedge.venue)) {
       const unjournalled = BigDecimal.subtract(order.filledQty, yield* mustWrite(journal.filledQty(order.venue, order.id)))
