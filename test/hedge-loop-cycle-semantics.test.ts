@@ -196,5 +196,10 @@ describe("the original's log lines say what happened", () => {
     const announce = lines.find((l) => /\[Leg1\] BP sell filled.*hedging with an ASTER market buy/.test(l))!
     // announced no earlier than the hedge that was actually sent (at 9.005 s)
     expect(lineTime(announce)).toBeGreaterThanOrEqual(9005)
+    // while held, the log says so, once for each unhedged amount: 2, 4 (8 still to fill: each is
+    // held back so the last fills are not left below 5), then 6 and 8 (the same)
+    const held = lines.filter((l) => l.includes("held back"))
+    expect(held.map((l) => l.replace(/^.*hedge buy of (\S+) ASTER held back: (\w+).*$/, "$1 $2"))).toEqual(["2 below", "4 below", "6 sent", "8 sent"])
+    expect(held.every((l) => lineTime(l) < 9005)).toBe(true)
   })
 })

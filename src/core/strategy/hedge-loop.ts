@@ -21,7 +21,7 @@ import { venueLabel } from "../domain/venue"
 import { type ExchangeError, InsufficientBalance, OrderRejected } from "../errors"
 import { type Exchange, HedgeVenue, MakerVenue } from "../exchange"
 import { logLine } from "../log-line"
-import { Exposure } from "./exposure"
+import { Exposure, minimumHedgeQty } from "./exposure"
 import { type HedgeSent, StrategyObserver } from "./observer"
 import { postingGate } from "./posting-gate"
 import { afterSale, placeWithinHolding, type Sellable, withinSellable } from "./spot-sell-shortfall"
@@ -128,6 +128,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
      * the reply, its outcome is settled by client id before any other hedge goes out.
      */
     let hedgeInFlight: Omit<HedgeSent, "executedQty" | "executedQuote" | "ts"> | undefined
+    /** the unhedged quantity last said to be held back (for the hedge venue's minimum): said once per amount */
+    let heldBackTold: string | undefined
     const settleHedgeInFlight = Effect.gen(function*() {
       if (hedgeInFlight === undefined) return
       const sent = hedgeInFlight
@@ -182,6 +184,28 @@ export const runHedgeLoop = (params: StrategyParams) =>
       })
 
     /**
+     * Fills left unhedged because no hedge venue order can take them yet: too small for its
+     * minimum, or held back so the leg's last fills are not left too small. Said once per amount,
+     * so the trader never reads a quiet log as a hedged position.
+     */
+    const tellHeldBack = (reference: Decimal, pending?: { side: Side; qty: Decimal }) =>
+      Effect.suspend(() => {
+        if (BigDecimal.isZero(exposure.unhedged)) {
+          heldBackTold = undefined
+          return Effect.void
+        }
+        const amount = formatDecimal(BigDecimal.abs(exposure.unhedged))
+        if (heldBackTold === amount) return Effect.void
+        heldBackTold = amount
+        const minimum = minimumHedgeQty(markets.hedge, reference)
+        const side = BigDecimal.isPositive(exposure.unhedged) ? "sell" : "buy"
+        const why = BigDecimal.lessThan(floorQty(markets.hedge, BigDecimal.abs(exposure.unhedged)), minimum)
+          ? `below ${hedgeName}'s smallest order ${formatDecimal(minimum)} at ${formatDecimal(reference)}; hedged once further fills bring it there`
+          : `sent with the leg's last ${formatDecimal(pending?.qty ?? ZERO)} to fill, so that they are not left below ${hedgeName}'s smallest order ${formatDecimal(minimum)}`
+        return logLine(() => `hedge ${side} of ${amount} ${markets.hedge.base} held back: ${why}`)
+      })
+
+    /**
      * Sends market orders until what is hedgeable now is hedged; retries with backoff. A hedge
      * market found closed waits for it to reopen (`awaitHedgeMarket`), except in a stop's wind-down,
      * whose own schedule bounds it.
@@ -207,7 +231,11 @@ export const runHedgeLoop = (params: StrategyParams) =>
           )
           const reference = hedgeSizingPrice(ticker)
           const planned = exposure.hedgeOrder(markets.hedge, reference, pending)
-          if (planned === undefined) return
+          if (planned === undefined) {
+            yield* tellHeldBack(reference, pending)
+            return
+          }
+          heldBackTold = undefined
           const order = withinSellable(planned, sellable, markets.hedge, reference)
           if (order instanceof InsufficientBalance) return yield* new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause: order })
           if (order !== planned) yield* Effect.logWarning(`hedge sell of ${formatDecimal(planned.qty)} cut to the ${formatDecimal(order.qty)} ${markets.hedge.base} the account holds`)
