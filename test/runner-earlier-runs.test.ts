@@ -23,6 +23,7 @@ import { type Fill, type MarketOrderRequest, type Order, signedQty } from "../sr
 import { UnknownOrder } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import { openJournal } from "../src/live/journal"
+import { preflight } from "../src/live/preflight"
 import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
 import { idleVenue } from "./support/idle-venue"
@@ -121,6 +122,15 @@ const journalWithEarlierRun = (prefix: string, write: (journal: Journal, runId: 
     return file
   })
 
+/** `--check` of `kind` on that journal, on the venues `startOn` builds: its imbalance line (it reads only) */
+const checkOn = (file: string, kind: "live" | "paper", makerHeld: string, spotHeld: string, hedgeExtra: Partial<Exchange> = {}) =>
+  Effect.gen(function*() {
+    const venues = { maker: fakeVenue(PERP, () => makerHeld, {}), hedge: fakeVenue(SPOT, () => spotHeld, hedgeExtra) }
+    const lines = yield* preflight(config, venues, file, kind)
+    const line = lines.find((l) => l.subject === "imbalance")!
+    return `${line.status}: ${line.detail}`
+  })
+
 /**
  * A start of `kind` on that journal, stopped as soon as it has reconciled, with Backpack holding
  * `makerHeld` and the spot account `spotHeld` ASTER: the market orders it sent and what the spot
@@ -161,6 +171,8 @@ describe("a live start on a spot hedge venue", () => {
 
       // the venues: Backpack short 10; the spot account held 0 ASTER before the run, 10 now; its
       // history does not list the hedge's fills yet (orderFills answers none)
+      // --check first (it writes nothing): it counts the hedge as the start does
+      expect(yield* checkOn(file, "live", "-10", "10")).toBe("ok: none (BP -10, ASTER 10; on spot, what the journal's trading moved)")
       const started = yield* startOn(file, "live", "-10", "10")
 
       // the pair was hedged (Backpack −10, spot +10): nothing may be sent at the start
@@ -261,6 +273,9 @@ describe("a start after a run whose journal stopped taking writes", () => {
       }
 
       // the venues: Backpack short 20; the spot account held 0 ASTER before the run, 20 now
+      // --check first (it writes nothing): it finds h3 and h5 as the start will
+      expect(yield* checkOn(file, "live", "-20", "20", hedgeExtra)).toBe("ok: none (BP -20, ASTER 20; on spot, what the journal's trading moved)")
+      asked.length = 0
       const started = yield* startOn(file, "live", "-20", "20", {}, hedgeExtra)
 
       // the pair is hedged (Backpack −20, spot +20): nothing may be sent

@@ -7,7 +7,7 @@
  */
 import { BigDecimal, Clock, Effect, Option } from "effect"
 import { formatDecimal, ZERO } from "../core/domain/decimal"
-import { isOpenStatus, type Order } from "../core/domain/order"
+import { isOpenStatus, type Order, signedQty } from "../core/domain/order"
 import type { Exchange } from "../core/exchange"
 import { type JournalService, KILLED, type Run } from "./journal"
 import type { Venues } from "./runner"
@@ -135,8 +135,25 @@ export const recoverUnrecordedHedges = (journal: JournalService, run: Run, venue
   Effect.gen(function*() {
     const venue = venueOf(venues, run.hedge.venue)
     if (venue === undefined) return 0
+    const found = yield* unrecordedHedges(journal, run, venue)
+    for (const { clientId, order: o } of found) {
+      yield* Effect.logWarning(
+        `restart: run ${run.id}'s hedge ${clientId} was sent unrecorded (its journal had stopped taking writes): ${venue.venue} order ${o.id}, ${o.side} ${
+          formatDecimal(o.filledQty)
+        } of ${formatDecimal(o.qty)}, ${o.status}; recorded now`
+      )
+      yield* mustWrite(journal.recordIntent({ kind: "market", runId: run.id, venue: venue.venue, clientId, side: o.side, qty: o.qty, createdAt: o.createdAt }))
+      yield* mustWrite(journal.recordOrder(run.id, o, o.updatedAt))
+      if (!isOpenStatus(o.status)) yield* recordHedgeOutcome(journal, clientId, run.id, o, BigDecimal.isPositive(o.filledQty) ? "done" : "failed")
+    }
+    return found.length
+  })
+
+/** The hedges run `run` sent unrecorded, found by their client ids on its hedge venue (see `recoverUnrecordedHedges`); reads only. */
+const unrecordedHedges = (journal: JournalService, run: Run, venue: Exchange) =>
+  Effect.gen(function*() {
     let n = yield* mustWrite(journal.lastStrategyClientNumber(run.id, run.clientIdPrefix))
-    let found = 0
+    const found: Array<{ readonly clientId: string; readonly order: Order }> = []
     for (let unknown = 0; unknown < UNRECORDED_HEDGE_GAP;) {
       const clientId = `${run.clientIdPrefix}h${++n}`
       const order = yield* venue.queryOrder({ clientId }).pipe(
@@ -148,18 +165,40 @@ export const recoverUnrecordedHedges = (journal: JournalService, run: Run, venue
         continue
       }
       unknown = 0
-      found += 1
-      const o = order.value
-      yield* Effect.logWarning(
-        `restart: run ${run.id}'s hedge ${clientId} was sent unrecorded (its journal had stopped taking writes): ${venue.venue} order ${o.id}, ${o.side} ${
-          formatDecimal(o.filledQty)
-        } of ${formatDecimal(o.qty)}, ${o.status}; recorded now`
-      )
-      yield* mustWrite(journal.recordIntent({ kind: "market", runId: run.id, venue: venue.venue, clientId, side: o.side, qty: o.qty, createdAt: o.createdAt }))
-      yield* mustWrite(journal.recordOrder(run.id, o, o.updatedAt))
-      if (!isOpenStatus(o.status)) yield* recordHedgeOutcome(journal, clientId, run.id, o, BigDecimal.isPositive(o.filledQty) ? "done" : "failed")
+      found.push({ clientId, order: order.value })
     }
     return found
+  })
+
+/**
+ * What the journal's earlier runs executed on `venue` beyond the fills it holds, signed, as a
+ * start will find it before trading (`--check` reads it, writing nothing): their requests in doubt
+ * that reached the venue, and for runs that never ended, the orders the journal knows filled more
+ * than its fills hold and the hedges they sent unrecorded. A spot hedge venue's imbalance counts
+ * it, as the start's baseline does; each order counts once.
+ */
+export const unjournalledExecutions = (journal: JournalService, earlier: ReadonlyArray<Run>, venue: Exchange) =>
+  Effect.gen(function*() {
+    const runIds = new Set(earlier.map((run) => run.id))
+    const orders = new Map<string, Order>()
+    for (const intent of yield* mustWrite(journal.pendingIntents())) {
+      if (!runIds.has(intent.runId) || intent.kind === "cancel" || intent.venue !== venue.venue) continue
+      const found = yield* venue.queryOrder({ clientId: intent.clientId }).pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<Order>()))
+      )
+      if (Option.isSome(found)) orders.set(found.value.id, found.value)
+    }
+    for (const run of earlier.filter((r) => Option.isNone(r.endedAt))) {
+      for (const order of yield* mustWrite(journal.ordersShortOfFills(run.id))) if (order.venue === venue.venue && !orders.has(order.id)) orders.set(order.id, order)
+      if (run.hedge.venue === venue.venue) for (const { order } of yield* unrecordedHedges(journal, run, venue)) orders.set(order.id, order)
+    }
+    let moved = ZERO
+    for (const order of orders.values()) {
+      const lacking = BigDecimal.subtract(order.filledQty, yield* mustWrite(journal.filledQty(venue.venue, order.id)))
+      if (BigDecimal.isPositive(lacking)) moved = BigDecimal.sum(moved, signedQty(order.side, lacking))
+    }
+    return moved
   })
 
 /**

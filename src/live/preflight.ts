@@ -15,7 +15,7 @@ import type { HedgeConfig, SimVenueParams } from "../core/config/config"
 import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
 import { type Instrument, notTradingFor } from "../core/domain/instrument"
 import { mid, type Ticker } from "../core/domain/market"
-import { type Venue, venueLabel } from "../core/domain/venue"
+import { venueLabel } from "../core/domain/venue"
 import { utcTime } from "../core/domain/utc"
 import type { Exchange } from "../core/exchange"
 import { limitPrice } from "../core/strategy/hedge-loop"
@@ -24,6 +24,7 @@ import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { type JournalError, type JournalService, openJournal, type RunKind } from "./journal"
 import { baseFeeFloatVerdict, firstSellFundingVerdict, hedgeFundingVerdict } from "./funding-checks"
 import { beyondAutoHedge } from "./reconcile"
+import { unjournalledExecutions } from "./journal-settlement"
 import { earlierRunsLastDay, journalledNetQty, unwindOnlyCommand, type Venues } from "./runner"
 import { DAY_MS, TrailingPnl } from "../core/risk/trailing-pnl"
 
@@ -140,7 +141,7 @@ export const preflight = (
       // counts (the start's baseline is the balance less that)
       const spot = hedge.instrument.kind === "spot"
       // paper books start afresh in each process: nothing an earlier paper run traded is on them
-      const hedgePosition = spot ? (kind === "paper" ? Either.right(ZERO) : yield* journalledHedgeQty(journal, venues.hedge.venue, kind)) : Either.right(hedge.position)
+      const hedgePosition = spot ? (kind === "paper" ? Either.right(ZERO) : yield* journalledHedgeQty(journal, venues.hedge, kind)) : Either.right(hedge.position)
       spotMoved = spot && Either.isRight(hedgePosition) ? hedgePosition.right : ZERO
       lines.push(
         Either.isLeft(hedgePosition)
@@ -326,13 +327,23 @@ const positionLimitLine = (config: HedgeConfig, venues: Venues, makerPosition: D
   return { status: "refuse", subject, detail: `${listed}: a start refuses to trade${hint}` }
 }
 
-/** What a spot hedge's journalled fills moved (none without a journal), as a start reads it; left: why it could not be read. */
-const journalledHedgeQty = (journal: ReadJournal, venue: Venue, kind: RunKind): Effect.Effect<Either.Either<Decimal, string>> => {
+/**
+ * What the journal's trading moved on a spot hedge venue (none without a journal), as a start
+ * counts it: the journal's fills, and what the venue says earlier runs executed beyond them (a
+ * killed run's lacking fills, its unrecorded hedges, requests in doubt); left: why it could not be read.
+ */
+const journalledHedgeQty = (journal: ReadJournal, venue: Exchange, kind: RunKind): Effect.Effect<Either.Either<Decimal, string>> => {
   if (journal === undefined) return Effect.succeed(Either.right(ZERO))
   if (Either.isLeft(journal)) return Effect.succeed(Either.left(journal.left.message))
-  return journalledNetQty(journal.right, venue, kind).pipe(
+  return Effect.gen(function*() {
+    const journalled = yield* journalledNetQty(journal.right, venue.venue, kind)
+    const earlier = (yield* journal.right.runs()).filter((run) => run.kind === kind)
+    const beyond = yield* unjournalledExecutions(journal.right, earlier, venue)
+    return BigDecimal.normalize(BigDecimal.sum(journalled, beyond))
+  }).pipe(
     Effect.map(Either.right),
-    // journalledNetQty reads as the runner does: a failed read is a defect there
+    Effect.catchAll((error) => Effect.succeed(Either.left(`could not look up what earlier runs executed on ${venueLabel(venue.venue)}: ${error.message}`))),
+    // the journal is read as the runner reads it: a failed read is a defect there
     Effect.catchAllCause((cause) => Effect.succeed(Either.left(Cause.pretty(cause).split("\n")[0] ?? "unreadable")))
   )
 }
