@@ -10,7 +10,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Socket from "@effect/platform/Socket"
-import { BigDecimal, Deferred, Duration, Effect, Either, Layer, Option, ParseResult, Ref, Schema, type Scope } from "effect"
+import { BigDecimal, Deferred, Duration, Effect, Either, Layer, Option, ParseResult, Schema, type Scope } from "effect"
 import type { HedgeConfig } from "../../core/config/config"
 import type { Decimal } from "../../core/domain/decimal"
 import type { Fill, Order, OrderStatus, OrderUpdate } from "../../core/domain/order"
@@ -155,7 +155,8 @@ const decodeStream = <A, I>(schema: Schema.Schema<A, I>, data: unknown, stream: 
     return new InvalidResponse({ venue: VENUE, detail: `stream ${stream}: field ${field}: ${issue?.message ?? error.message}` })
   })
 
-const isStreamError = Schema.is(WsErrorMessage)
+/** A refusal: decoded, since its `id` may be null (a type guard on the decoded form would refuse that) */
+const streamError = Schema.decodeUnknownOption(WsErrorMessage)
 
 export const makeBackpackExchange = (
   config: Pick<HedgeConfig["maker"], "baseUrl" | "symbol" | "publicKey" | "secretKey" | "windowMs">,
@@ -174,7 +175,6 @@ export const makeBackpackExchange = (
     let market: MarketView = {}
     const taps = makeMarketTaps()
     const subscribed = yield* Deferred.make<void>()
-    const connections = yield* Ref.make(0)
 
     const depth = options.depthEveryMs !== undefined && options.depthEveryMs > 0 ? yield* startDepthStream({ client, taps, everyMs: options.depthEveryMs }) : undefined
 
@@ -205,9 +205,13 @@ export const makeBackpackExchange = (
       } catch {
         return skipped(new InvalidResponse({ venue: VENUE, detail: `stream: malformed JSON: ${text.slice(0, 200)}` }), "malformed JSON")
       }
-      if (isStreamError(json)) {
+      const refusal = streamError(json)
+      if (Option.isSome(refusal)) {
         // a refused private subscription leaves the socket up with no order updates on it: poll
-        return Effect.zipRight(Effect.logError(`backpack stream refused a request: ${json.error.code}: ${json.error.message}`), fallback?.down ?? Effect.void)
+        // (and a connection still resyncing must not then say the stream is up)
+        refusedConnection = connectionNumber
+        const { code, message } = refusal.value.error
+        return Effect.zipRight(Effect.logError(`backpack stream refused a request: ${code}: ${message}`), fallback?.down ?? Effect.void)
       }
       const envelope = decodeStream(WsEnvelope, json, "envelope")
       if (Either.isLeft(envelope)) return skipped(envelope.left, "envelope")
@@ -259,22 +263,27 @@ export const makeBackpackExchange = (
       ? undefined
       : yield* startStreamFallback({ name: "backpack order stream", every: Duration.millis(options.pollWhileDownMs ?? 1000), poll: resync })
 
+    /** the connection under way (1 for the first), and the last one a request was refused on */
+    let connectionNumber = 0
+    let refusedConnection = 0
     const onOpen = (send: (text: string) => Effect.Effect<void>) =>
       Effect.gen(function*() {
+        const connection = ++connectionNumber
         yield* send(JSON.stringify({ method: "SUBSCRIBE", params: [`bookTicker.${symbol}`, `trade.${symbol}`, ...(depth !== undefined ? [depth.stream] : [])] }))
         depth?.onSubscribed()
         if (fallback !== undefined) {
           const signature = yield* client.subscriptionSignature
           yield* send(JSON.stringify({ method: "SUBSCRIBE", params: [`account.orderUpdate.${symbol}`], signature }))
         }
-        const reconnect = (yield* Ref.getAndUpdate(connections, (n) => n + 1)) > 0
+        const reconnect = connection > 1
         if (fallback !== undefined) {
           // a first connection that comes after REST polling may have missed what changed since the last poll
           if (reconnect || (yield* fallback.polledWhileDown)) {
             yield* Effect.logInfo(`backpack stream ${reconnect ? "reconnected" : "connected"}; reading open orders again`)
             yield* resync
           }
-          yield* fallback.up
+          // refused while resyncing: the stream carries no order updates, so polling goes on
+          if (refusedConnection !== connection) yield* fallback.up
         }
         yield* Deferred.succeed(subscribed, undefined)
       })

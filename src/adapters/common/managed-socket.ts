@@ -93,7 +93,10 @@ export const runManagedSocket = <E>(options: ManagedSocketOptions<E>): Effect.Ef
     let failures = 0
     while (true) {
       const started = yield* Clock.currentTimeMillis
-      const reason = yield* Effect.flip(connectOnce(options, lastMessage))
+      // a handler's defect ends that connection as a drop would: logged, polled over, reconnected
+      const reason = yield* Effect.flip(
+        connectOnce(options, lastMessage).pipe(Effect.catchAllDefect((defect) => Effect.fail(`a message handler failed: ${describe(defect)}`)))
+      )
       if (options.onDisconnect) yield* options.onDisconnect(describe(reason))
       if ((yield* Clock.currentTimeMillis) - started >= healthy) failures = 0
       const delay = Math.min(max, initial * 2 ** failures)
