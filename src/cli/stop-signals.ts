@@ -1,5 +1,5 @@
 /**
- * Ctrl+C or SIGTERM once: the command stops cleanly (@effect/platform-node's runMain interrupts
+ * Ctrl+C, SIGTERM or a hang-up (SIGHUP) once: the command stops cleanly (@effect/platform-node's runMain interrupts
  * it and waits). Again: it exits at once. But one stop often arrives more than once: a terminal
  * signals the whole process group and `npm run` and tsx pass the signal on as well, and systemd
  * signals every process of the service. Without this the copy would count as the second Ctrl+C
@@ -23,4 +23,13 @@ export const exitOnSecondStop = (windowMs: number = DUPLICATE_SIGNAL_WINDOW_MS):
   // kept for the whole process: while a listener is installed, Node does not end it on a signal
   process.on("SIGINT", onSignal)
   process.on("SIGTERM", onSignal)
+  // a hang-up (SSH dropped, terminal closed) would end the process at once, a working order left
+  // resting: it stops the run as SIGTERM does. One after a stop is no request to hurry it.
+  process.on("SIGHUP", () => {
+    // the terminal is gone: writing to it fails, and that must not end the wind-down
+    for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined)
+    if (first !== undefined) return
+    first = performance.now()
+    process.kill(process.pid, "SIGTERM")
+  })
 }

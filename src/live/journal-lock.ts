@@ -8,9 +8,18 @@
  * restart needs no manual step. A process can only be looked up on its own host: the holder also
  * touches the file every `heartbeatMs`, and a lock from another host (a journal on a shared
  * volume, a container that was replaced) is stale once it has not been touched for `staleAfterMs`.
+ * On this host a pid is not proof on its own: a container restarted after `kill -9` often runs
+ * the new runner under the old one's pid, and any process may have been given it since. A lock
+ * naming this process that this process did not take is stale, and so is one whose pid belongs
+ * to a process started after the lock was taken (Linux: /proc).
+ *
+ * The lock is named after the journal's real path: a symlink or another spelling of the same file
+ * shares it. A stale lock is taken over under a short-lived `<lock>.takeover` guard, so that two
+ * starters finding it stale at once cannot both end up holding the journal.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
+import * as path from "node:path"
 
 export interface LockHolder {
   readonly pid: number
@@ -37,10 +46,28 @@ export interface LockTiming {
 
 export const DEFAULT_LOCK_TIMING: LockTiming = { heartbeatMs: 10_000, staleAfterMs: 60_000 }
 
-export const lockPathOf = (journalPath: string): string => `${journalPath}.lock`
+/** `<journal>.lock` beside the journal's real file (or the real folder's, before the file exists). */
+export const lockPathOf = (journalPath: string): string => {
+  const absolute = path.resolve(journalPath)
+  try {
+    return `${fs.realpathSync(absolute)}.lock`
+  } catch {
+    try {
+      return `${path.join(fs.realpathSync(path.dirname(absolute)), path.basename(absolute))}.lock`
+    } catch {
+      return `${absolute}.lock`
+    }
+  }
+}
+
+/** the lock files this process holds: a lock naming this process that is not among them is a dead runner's */
+const heldByThisProcess = new Set<string>()
 
 /** A lock file younger than this that cannot be parsed may be half-written by another starter. */
 const HALF_WRITTEN_GRACE_MS = 2000
+
+const unparsedLockReason = (now: number, modifiedAt: number): string =>
+  now - modifiedAt < HALF_WRITTEN_GRACE_MS ? "another runner is starting on this journal" : "the lock file is not one of ours; remove it if no runner uses this journal"
 
 const isAlive = (pid: number): boolean => {
   try {
@@ -61,14 +88,78 @@ const parseHolder = (text: string): LockHolder | undefined => {
   }
 }
 
+/** clock ticks per second of /proc's start times (USER_HZ: 100 on every Linux build Node runs on) */
+const USER_HZ = 100
+/** slack for the start time's tick granularity and the clock's adjustments */
+const PROCESS_START_SLACK_MS = 1000
+
+/** When process `pid` started, ms since epoch (Linux, from /proc); undefined where it cannot be read. */
+const processStartedAt = (pid: number): number | undefined => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    // the command name (field 2) may hold spaces and parentheses: the fields after it follow the last ')'
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    const ticks = Number(fields[19]) // field 22, starttime
+    const bootTime = /^btime (\d+)$/m.exec(fs.readFileSync("/proc/stat", "utf8"))?.[1]
+    return Number.isFinite(ticks) && bootTime !== undefined ? Number(bootTime) * 1000 + (ticks / USER_HZ) * 1000 : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /**
- * The holder cannot be running: on this host its process is gone or started before the boot; on
- * another, it has stopped touching the lock.
+ * The holder cannot be running: on this host its process is gone, started before the boot or
+ * after the lock was taken (its pid reused), or it is this process, which does not hold the lock;
+ * on another host, it has stopped touching the lock.
  */
-const isStale = (holder: LockHolder, touchedAt: number, now: number, timing: LockTiming): boolean =>
-  holder.host === os.hostname()
-    ? !isAlive(holder.pid) || holder.startedAt < now - os.uptime() * 1000
-    : now - touchedAt > timing.staleAfterMs
+const isStale = (holder: LockHolder, lockPath: string, touchedAt: number, now: number, timing: LockTiming): boolean => {
+  if (holder.host !== os.hostname()) return now - touchedAt > timing.staleAfterMs
+  if (holder.pid === process.pid) return !heldByThisProcess.has(lockPath)
+  if (!isAlive(holder.pid) || holder.startedAt < now - os.uptime() * 1000) return true
+  const started = processStartedAt(holder.pid)
+  return started !== undefined && procStartTimesHold() && started > holder.startedAt + PROCESS_START_SLACK_MS
+}
+
+/** /proc's start times read right here: this process's own start cannot be later than now */
+const procStartTimesHold = (): boolean => {
+  const self = processStartedAt(process.pid)
+  return self !== undefined && self <= Date.now() + PROCESS_START_SLACK_MS && self > Date.now() - os.uptime() * 1000 - PROCESS_START_SLACK_MS
+}
+
+/** how long a takeover guard may stand before it is taken for a starter that died mid-takeover */
+const TAKEOVER_GUARD_MS = 5000
+
+/**
+ * Removes the stale lock judged from `staleText`, under the takeover guard: only if the lock is
+ * still that one (another starter may have taken it over meanwhile). False: another starter is
+ * taking it over now.
+ */
+const removeStaleLock = (lockPath: string, staleText: string, now: number): boolean => {
+  const guard = `${lockPath}.takeover`
+  for (let attempt = 0;; attempt++) {
+    try {
+      fs.writeFileSync(guard, `${process.pid}\n`, { flag: "wx", mode: 0o600 })
+      break
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
+      if (attempt > 0) return false
+      try {
+        if (now - fs.statSync(guard).mtimeMs < TAKEOVER_GUARD_MS) return false
+        fs.unlinkSync(guard) // left by a starter that died mid-takeover
+      } catch {
+        // removed meanwhile
+      }
+    }
+  }
+  try {
+    if (fs.readFileSync(lockPath, "utf8") === staleText) fs.unlinkSync(lockPath)
+  } catch {
+    // removed meanwhile: the create decides
+  } finally {
+    fs.rmSync(guard, { force: true })
+  }
+  return true
+}
 
 /** Takes the journal's lock, or says who holds it. `now`: ms since epoch. */
 export const acquireJournalLock = (journalPath: string, now: number = Date.now(), timing: LockTiming = DEFAULT_LOCK_TIMING): LockResult => {
@@ -81,6 +172,7 @@ export const acquireJournalLock = (journalPath: string, now: number = Date.now()
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       fs.writeFileSync(lockPath, text, { flag: "wx", mode: 0o600 })
+      heldByThisProcess.add(lockPath)
       const heartbeat = setInterval(() => {
         try {
           const at = new Date()
@@ -93,6 +185,7 @@ export const acquireJournalLock = (journalPath: string, now: number = Date.now()
       heartbeat.unref()
       const release = () => {
         clearInterval(heartbeat)
+        heldByThisProcess.delete(lockPath)
         try {
           // only our own lock: after a takeover by hand the file may be someone else's
           if (fs.readFileSync(lockPath, "utf8") === text) fs.unlinkSync(lockPath)
@@ -115,19 +208,34 @@ export const acquireJournalLock = (journalPath: string, now: number = Date.now()
       continue // removed meanwhile: try again
     }
     const holder = parseHolder(existing)
-    if (holder === undefined) {
-      if (now - modifiedAt < HALF_WRITTEN_GRACE_MS) return { _tag: "Unreadable", lockPath, reason: "another runner is starting on this journal" }
-      return { _tag: "Unreadable", lockPath, reason: "the lock file is not one of ours; remove it if no runner uses this journal" }
-    }
-    if (!isStale(holder, modifiedAt, now, timing)) return { _tag: "Held", holder, lockPath, staleAfterMs: timing.staleAfterMs }
+    if (holder === undefined) return { _tag: "Unreadable", lockPath, reason: unparsedLockReason(now, modifiedAt) }
+    if (!isStale(holder, lockPath, modifiedAt, now, timing)) return { _tag: "Held", holder, lockPath, staleAfterMs: timing.staleAfterMs }
     replaced = holder
     try {
-      fs.unlinkSync(lockPath)
-    } catch {
-      // removed by another starter: the create decides
+      if (!removeStaleLock(lockPath, existing, now)) return { _tag: "Unreadable", lockPath, reason: "another runner is starting on this journal" }
+    } catch (error) {
+      return { _tag: "Unreadable", lockPath, reason: `cannot take over the stale lock: ${(error as Error).message}` }
     }
   }
   return { _tag: "Unreadable", lockPath, reason: "another runner keeps taking the lock" }
+}
+
+/** Why a start could not take the journal's lock now, as it would judge it, reading only; undefined: it could. */
+export const lockRefusalNow = (journalPath: string, now: number = Date.now(), timing: LockTiming = DEFAULT_LOCK_TIMING): LockRefusal | undefined => {
+  const lockPath = lockPathOf(journalPath)
+  let existing: string
+  let modifiedAt: number
+  try {
+    existing = fs.readFileSync(lockPath, "utf8")
+    modifiedAt = fs.statSync(lockPath).mtimeMs
+  } catch {
+    return undefined // no lock
+  }
+  const holder = parseHolder(existing)
+  if (holder === undefined) {
+    return { _tag: "Unreadable", lockPath, reason: unparsedLockReason(now, modifiedAt) }
+  }
+  return isStale(holder, lockPath, modifiedAt, now, timing) ? undefined : { _tag: "Held", holder, lockPath, staleAfterMs: timing.staleAfterMs }
 }
 
 export const describeRefusal = (refusal: LockRefusal): string => {

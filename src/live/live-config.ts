@@ -6,7 +6,7 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import { Data, Effect, Either, Redacted } from "effect"
-import { type ConfigError, type HedgeConfig, parseConfig } from "../core/config/config"
+import { type ConfigError, configSecrets, type HedgeConfig, parseConfig } from "../core/config/config"
 
 /** config key → environment variable that overrides it */
 export const SECRET_ENVIRONMENT = {
@@ -74,7 +74,9 @@ export const loadLiveConfig = (
     }
     const warnings: Array<string> = [...config.notes]
     const info = yield* fs.stat(path).pipe(Effect.option)
-    const secretsInFile = /^\s*(api_public_key_b64|api_secret_key_b64|api_key|api_secret|signer_private_key|webhook_url)\s*:\s*["']?[^"'\s#]/m.test(text)
+    // what the file itself holds, in whatever YAML style (block or `{ api_secret: … }`), not the environment's
+    const fileAlone = fromEnvironment.length === 0 ? Either.right(config) : parseConfig(text, path, {})
+    const secretsInFile = Either.isRight(fileAlone) ? configSecrets(fileAlone.right).length > 0 : true
     if (info._tag === "Some" && secretsInFile && (info.value.mode & 0o077) !== 0) {
       warnings.push(`${path} holds secrets and is readable by other users (mode ${(info.value.mode & 0o777).toString(8)}): chmod 600 ${path}, or move the keys to environment variables (${Object.values(SECRET_ENVIRONMENT).join(", ")})`)
     }

@@ -24,6 +24,7 @@ import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { type JournalError, type JournalService, openJournal, type RunKind } from "./journal"
 import { baseFeeFloatVerdict, firstSellFundingVerdict, hedgeFundingVerdict } from "./funding-checks"
 import { beyondAutoHedge } from "./reconcile"
+import { describeRefusal, lockRefusalNow } from "./journal-lock"
 import { unjournalledExecutions } from "./journal-settlement"
 import { earlierRunsLastDay, journalledNetQty, unwindOnlyCommand, type Venues } from "./runner"
 import { DAY_MS, TrailingPnl } from "../core/risk/trailing-pnl"
@@ -371,6 +372,9 @@ const lastDayLine = (limit: Decimal, journal: ReadJournal, kind: RunKind, venues
 /** What the journal holds from earlier runs (a missing journal is a first start). */
 const journalLine = (journalPath: string, journal: ReadJournal): Effect.Effect<CheckLine> =>
   Effect.gen(function*() {
+    // a start takes the journal's lock first: one held by a live runner refuses it
+    const refusal = lockRefusalNow(journalPath)
+    if (refusal !== undefined) return { status: "fail", subject: "journal", detail: `${journalPath}: ${describeRefusal(refusal)}` } as const
     if (journal === undefined) return { status: "ok", subject: "journal", detail: `${journalPath}: none yet (a first start creates it)` } as const
     const opened = yield* journal
     const last = yield* opened.lastRun()

@@ -26,8 +26,13 @@ export class ReconciliationRefused extends Data.TaggedError("ReconciliationRefus
 }
 
 export interface ReconcileParams {
-  /** client ids starting with it are ours (the runner's stable prefix, e.g. "hl") */
+  /** the prefix of the client ids of the start-up hedges */
   readonly clientIdPrefix: string
+  /**
+   * client ids starting with one of these are ours (every run's prefix the journal holds); by
+   * default `clientIdPrefix` alone. Another bot's ids may share any shorter root.
+   */
+  readonly ownPrefixes?: ReadonlyArray<string>
   /** the largest imbalance (base quantity) hedged automatically; beyond it trading must not start */
   readonly maxAutoHedge: Decimal
   /**
@@ -77,7 +82,8 @@ export const reconcile = (
     const maker = yield* MakerVenue
     const hedge = yield* HedgeVenue
     const retry = params.retry ?? defaultRetry
-    const isOwn = (order: Order) => order.clientId.startsWith(params.clientIdPrefix) || params.isOwn?.(order) === true
+    const ownPrefixes = params.ownPrefixes ?? [params.clientIdPrefix]
+    const isOwn = (order: Order) => ownPrefixes.some((prefix) => order.clientId.startsWith(prefix)) || params.isOwn?.(order) === true
 
     const found: Array<Order> = []
     const cancelled: Array<Order> = []

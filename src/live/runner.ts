@@ -240,7 +240,11 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       const pendingIds = new Set((yield* mustWrite(journal.pendingIntents())).map((p) => String(backpackClientId(p.clientId))))
       const baseline = hedgeInstrument.kind === "spot" ? yield* spotBaseline(journal, hedge, options.kind, lacking) : undefined
       const summary = yield* reconcile({
+        // its hedges' ids are not this run's own (whose fills the watchers hand the kill switch:
+        // these are counted from the journal below); ours: the orders of the journal's runs, by
+        // their prefixes. Another bot's order whose id merely starts with the same root is left alone
         clientIdPrefix: CLIENT_ID_ROOT,
+        ownPrefixes: runs.map((run) => run.clientIdPrefix),
         maxAutoHedge: config.risk.maxAutoHedge,
         isOwn: (order) => order.venue === "backpack" && pendingIds.has(order.clientId),
         ...(baseline !== undefined ? { hedgeBaseline: baseline } : {})
