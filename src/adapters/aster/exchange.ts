@@ -258,7 +258,9 @@ export const makeAsterExchange = (
       orderFills: (order) =>
         Effect.map(client.userTrades(symbol, { startTime: Math.max(0, order.createdAt - 1000) }), (trades) =>
           trades.filter((trade) => String(trade.orderId) === order.id).map((trade) => fillOf(venue, trade))),
-      openOrders: Effect.flatMap(client.openOrders(symbol), (wire) => Effect.forEach(wire.filter((o) => o.symbol === symbol), toOrder)),
+      // a stop, take-profit or trailing order the trader placed by hand is never ours (the bot
+      // places limits and market orders only): it is left out, not taken for a garbled answer
+      openOrders: Effect.flatMap(client.openOrders(symbol), (wire) => Effect.forEach(wire.filter((o) => o.symbol === symbol && (o.type === "LIMIT" || o.type === "MARKET")), toOrder)),
       nextUpdate: updates.take,
       position: client.market === "futures"
         ? Effect.map(client.positionRisk(symbol), (rows) => ({ venue, symbol, qty: positionQtyOf(rows, symbol) }))
@@ -297,7 +299,8 @@ export const makeAsterExchange = (
         : {}),
       feeRates: Effect.map(client.commissionRate(symbol), (rates) => ({ venue, symbol, maker: rates.makerCommissionRate, taker: rates.takerCommissionRate })),
       nextFundingTime: client.market === "futures"
-        ? Effect.map(client.premiumIndex(symbol), (index) => Option.some(index.nextFundingTime))
+        // between settlements a market may announce no next time (0): no funding known, as on Backpack
+        ? Effect.map(client.premiumIndex(symbol), (index) => (index.nextFundingTime > 0 ? Option.some(index.nextFundingTime) : Option.none()))
         : Effect.succeed(Option.none()),
       fundingQuote: client.market === "futures"
         ? Effect.map(client.premiumIndex(symbol), (index) => Option.some({ fundingTime: index.nextFundingTime, rate: index.lastFundingRate, markPrice: index.markPrice }))

@@ -8,13 +8,16 @@
  * stream keeps it fresh), so that no ticker read (a hedge's) waits for that round trip.
  */
 import type * as Socket from "@effect/platform/Socket"
-import { Deferred, Effect, Either, Fiber, Option, Ref, Schema, type Scope } from "effect"
+import { Deferred, Duration, Effect, Either, Fiber, Option, Ref, Schema, type Scope } from "effect"
 import type { Decimal } from "../../core/domain/decimal"
 import type { Ticker } from "../../core/domain/market"
 import type { Venue } from "../../core/domain/venue"
 import type { MarketTaps } from "../common/market-taps"
 import { runManagedSocket } from "../common/managed-socket"
 import { AggTradeEvent, BookTickerEvent, CombinedStreamMessage, PartialDepthEvent } from "./schemas"
+
+/** silence after which the market stream's connection is taken for dead and replaced */
+const MARKET_STREAM_IDLE = Duration.seconds(60)
 
 interface Seen {
   readonly bid?: Decimal
@@ -126,7 +129,10 @@ export const startTickerStream = <E>(
       url: `${streamUrl}/stream?streams=${[`${name}@bookTicker`, `${name}@aggTrade`, ...(depthStream !== undefined ? [depthStream] : [])].join("/")}`,
       onOpen: () => Effect.void,
       onMessage,
-      onDisconnect: (reason) => Effect.zipRight(Ref.set(seen, { ts: 0 }), Effect.logWarning(`Aster market stream dropped (${reason}); using REST until it is back`))
+      onDisconnect: (reason) => Effect.zipRight(Ref.set(seen, { ts: 0 }), Effect.logWarning(`Aster market stream dropped (${reason}); using REST until it is back`)),
+      // book tickers and trades talk many times a second: a minute of silence is a half-open
+      // connection (its pings never reach us), whose last book must not be served as the market
+      idleTimeout: MARKET_STREAM_IDLE
     }))
 
     // a read before the background one has answered waits for it (or starts it)
