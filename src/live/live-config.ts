@@ -61,7 +61,8 @@ export const loadLiveConfig = (
     const overrides: Record<string, string> = {}
     const fromEnvironment: Array<string> = []
     for (const [key, variable] of Object.entries(SECRET_ENVIRONMENT)) {
-      const value = options.environment[variable]
+      // a CRLF .env file leaves a "\r" on each value: no key has whitespace of its own
+      const value = options.environment[variable]?.trim()
       if (value !== undefined && value.length > 0) {
         overrides[key] = value
         fromEnvironment.push(variable)
