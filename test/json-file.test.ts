@@ -88,3 +88,30 @@ describe("writeJsonFile", () => {
     expect(Exit.isFailure(await write(path.join(blocked, "report.json"), { kind: "live" }))).toBe(true)
   })
 })
+
+describe("what a JSON output may replace", () => {
+  it("an earlier report, or nothing; never a tick file or journal (SQLite), another non-JSON file, or one of the command's inputs", async () => {
+    const dir = tempDir()
+    const earlier = path.join(dir, "earlier.json")
+    fs.writeFileSync(earlier, '  {"kind": "backtest"}\n')
+    expect(Exit.isSuccess(await write(earlier, { kind: "live" }))).toBe(true)
+    expect(JSON.parse(fs.readFileSync(earlier, "utf8"))).toEqual({ kind: "live" })
+
+    const db = path.join(dir, "sample.db")
+    fs.writeFileSync(db, Buffer.concat([Buffer.from("SQLite format 3\0"), Buffer.alloc(100)]))
+    const overDb = await write(db, { kind: "backtest" })
+    expect(Exit.isFailure(overDb) && String(overDb.cause)).toMatch(/sample\.db: is an SQLite file \(a journal or a tick file\?\); not overwritten/)
+    expect(fs.readFileSync(db).subarray(0, 15).toString()).toBe("SQLite format 3")
+
+    const notes = path.join(dir, "notes.txt")
+    fs.writeFileSync(notes, "my notes\n")
+    expect(Exit.isFailure(await write(notes, {}))).toBe(true)
+    expect(fs.readFileSync(notes, "utf8")).toBe("my notes\n")
+
+    // a report being compared, reached through another spelling of its path
+    const refused = await Effect.runPromiseExit(writeJsonFile(path.join(dir, ".", "earlier.json"), {}, [earlier]).pipe(Effect.provide(NodeContext.layer)))
+    expect(Exit.isFailure(refused) && String(refused.cause)).toMatch(/one of this command's inputs/)
+    expect(JSON.parse(fs.readFileSync(earlier, "utf8"))).toEqual({ kind: "live" })
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+})

@@ -10,7 +10,7 @@ import { parseConfigEffect } from "../core/config/config"
 import { runBacktest } from "../sim/backtest"
 import { formatSummary } from "./summary"
 import { runCli } from "./run-cli"
-import { writeJsonFile } from "./json-file"
+import { checkJsonTarget, writeJsonFile } from "./json-file"
 
 const db = Args.file({ name: "DB", exists: "yes" }).pipe(
   Args.withDescription("tick file (SQLite) to replay"),
@@ -60,6 +60,7 @@ const progressBar = () => {
 
 const command = Command.make("backtest", { db, config, reportJson, quiet, noKillSwitch }, (args) =>
   Effect.gen(function*() {
+    if (Option.isSome(args.reportJson)) yield* checkJsonTarget(args.reportJson.value, [args.db, args.config])
     const fs = yield* FileSystem.FileSystem
     const text = yield* fs.readFileString(args.config)
     const hedgeConfig = yield* parseConfigEffect(text, args.config)
@@ -75,7 +76,7 @@ const command = Command.make("backtest", { db, config, reportJson, quiet, noKill
     })
     yield* Console.log(formatSummary(report))
     if (Option.isSome(args.reportJson)) {
-      yield* writeJsonFile(args.reportJson.value, report)
+      yield* writeJsonFile(args.reportJson.value, report, [args.db, args.config])
       yield* Console.log(`report written to ${args.reportJson.value}`)
     }
     if (report.run.outcome === "failed") {

@@ -7,7 +7,7 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import { Console, Data, Effect, Option, ParseResult, Schema } from "effect"
 import { ComparedReport, compareReports, formatComparison } from "../core/report/compare"
 import { runCli } from "./run-cli"
-import { writeJsonFile } from "./json-file"
+import { checkJsonTarget, writeJsonFile } from "./json-file"
 
 class ReportUnreadable extends Data.TaggedError("ReportUnreadable")<{ readonly file: string; readonly reason: string }> {
   override get message() {
@@ -20,6 +20,9 @@ const readReport = (file: string) =>
     const fs = yield* FileSystem.FileSystem
     const text = yield* fs.readFileString(file).pipe(Effect.mapError(() => new ReportUnreadable({ file, reason: "cannot read the file" })))
     const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => new ReportUnreadable({ file, reason: "not JSON" }) })
+    if (typeof json !== "object" || json === null || Array.isArray(json)) {
+      return yield* new ReportUnreadable({ file, reason: `not a hedgeloop report: the JSON is ${json === null ? "null" : Array.isArray(json) ? "an array" : `a ${typeof json}`}, not a report object` })
+    }
     return yield* Schema.decodeUnknown(ComparedReport)(json).pipe(
       Effect.mapError((error) => {
         const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
@@ -34,10 +37,11 @@ const json = Options.file("json").pipe(Options.withDescription("also write the c
 
 const command = Command.make("compare", { a, b, json }, (args) =>
   Effect.gen(function*() {
+    if (Option.isSome(args.json)) yield* checkJsonTarget(args.json.value, [args.a, args.b])
     const comparison = compareReports(yield* readReport(args.a), yield* readReport(args.b))
     yield* Console.log(formatComparison(comparison))
     if (Option.isSome(args.json)) {
-      yield* writeJsonFile(args.json.value, comparison)
+      yield* writeJsonFile(args.json.value, comparison, [args.a, args.b])
     }
   })
 ).pipe(Command.withDescription("Compare two hedgeloop reports side by side"))

@@ -6,7 +6,8 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import { Effect } from "effect"
+import { Data, Effect } from "effect"
+import * as nodeFs from "node:fs"
 
 const INDENT = "  "
 
@@ -61,12 +62,57 @@ export function* jsonPieces(value: unknown): Generator<string> {
 /** Pieces are encoded into a buffer of this size, written each time it fills. */
 const WRITE_SIZE = 1 << 20
 
+/** A JSON output that would replace what must not be replaced. */
+export class JsonFileRefused extends Data.TaggedError("JsonFileRefused")<{ readonly file: string; readonly reason: string }> {
+  override get message() {
+    return `${this.file}: ${this.reason}; not overwritten (choose another file)`
+  }
+}
+
+const realPath = (file: string): string | undefined => {
+  try {
+    return nodeFs.realpathSync(file)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Refuses a JSON output that is one of the command's `inputs` (a journal, a tick file, a report
+ * being compared) or an existing file that is not JSON: one slip of the tab key must not replace
+ * the journal, the only record of a live account's positions, with a report. Checked before the
+ * work, and again as the file is written.
+ */
+export const checkJsonTarget = (file: string, inputs: ReadonlyArray<string> = []): Effect.Effect<void, JsonFileRefused> =>
+  Effect.suspend(() => {
+    const target = realPath(file)
+    if (target === undefined) return Effect.void
+    const input = inputs.find((i) => realPath(i) === target)
+    if (input !== undefined) return Effect.fail(new JsonFileRefused({ file, reason: `is ${input === file ? "" : `${input}, `}one of this command's inputs` }))
+    let head = ""
+    try {
+      const fd = nodeFs.openSync(target, "r")
+      try {
+        const bytes = Buffer.alloc(64)
+        head = bytes.subarray(0, nodeFs.readSync(fd, bytes, 0, bytes.length, 0)).toString("latin1")
+      } finally {
+        nodeFs.closeSync(fd)
+      }
+    } catch {
+      return Effect.void // a folder, or unreadable: the write says why
+    }
+    const start = head.trimStart()
+    if (start === "" || start.startsWith("{") || start.startsWith("[")) return Effect.void
+    return Effect.fail(new JsonFileRefused({ file, reason: head.startsWith("SQLite format 3") ? "is an SQLite file (a journal or a tick file?)" : "exists and is not a JSON file" }))
+  })
+
 /**
  * Writes `value` as indented JSON to `file`, creating its folder. The text goes to a sibling
  * first and replaces `file` once complete: an interrupted write never leaves half a report.
  */
-export const writeJsonFile = (file: string, value: unknown) =>
+export const writeJsonFile = (file: string, value: unknown, inputs: ReadonlyArray<string> = []) =>
   Effect.gen(function*() {
+    yield* checkJsonTarget(file, inputs)
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     yield* fs.makeDirectory(path.dirname(file), { recursive: true })

@@ -30,7 +30,7 @@ import { seededRng } from "../sim/models/rng"
 import { formatSummary } from "./summary"
 import { runCli } from "./run-cli"
 import { exitOnSecondStop } from "./stop-signals"
-import { writeJsonFile } from "./json-file"
+import { checkJsonTarget, writeJsonFile } from "./json-file"
 
 const config = Args.text({ name: "CONFIG" }).pipe(Args.withDescription("hedge config (the original bot's YAML); secrets may come from HEDGELOOP_* environment variables"))
 const paper = Options.boolean("paper").pipe(Options.withDescription("live market data, fills simulated by the backtest's matching engine: no order reaches a venue"))
@@ -133,6 +133,9 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
     for (const warning of loaded.warnings) yield* Effect.logWarning(warning)
     if (loaded.fromEnvironment.length > 0) yield* Effect.log(`secrets from the environment: ${loaded.fromEnvironment.join(", ")}`)
     const journalPath = Option.getOrElse(args.journal, () => `out/${kind}-journal.db`)
+    // refused now, not after hours of trading: the report must not replace the journal or the recording
+    const reportInputs = [journalPath, args.config, ...Option.toArray(args.record)]
+    if (Option.isSome(args.reportJson)) yield* checkJsonTarget(args.reportJson.value, reportInputs)
     if (args.testAlert) {
       if (Option.isNone(loaded.config.alerts)) return yield* new NoAlertsConfigured({ config: args.config })
       const alerts = loaded.config.alerts.value
@@ -172,7 +175,7 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
       yield* logs.flush
       yield* Console.log(formatSummary(result.report))
       if (Option.isSome(args.reportJson)) {
-        yield* writeJsonFile(args.reportJson.value, result.report)
+        yield* writeJsonFile(args.reportJson.value, result.report, reportInputs)
         yield* Console.log(`report written to ${args.reportJson.value}`)
       }
       yield* Console.log(`journal: ${journalPath} (npm run report -- ${journalPath})`)

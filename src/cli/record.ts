@@ -45,7 +45,7 @@ const command = Command.make("record", { config, out, duration, depth }, (args) 
       const summary = yield* Effect.scoped(Effect.gen(function*() {
         const venues = yield* publicDataVenues(loaded.config, { depthStream: args.depth })
         // no strategy re-reads the filters here: the recording does, as often as a run would
-        const recording = yield* startMarketRecording(venues, { path: args.out, kind: "market data", refreshFiltersEvery: Duration.millis(MARKET_READ_EVERY_MS) })
+        const recording = yield* startMarketRecording(venues, { path: args.out, flag: "--out", kind: "market data", refreshFiltersEvery: Duration.millis(MARKET_READ_EVERY_MS) })
         const progress = Effect.flatMap(recording.summary, (s) => Effect.log(`recorded ${s.ticks} ticks and ${s.funding} funding event(s) so far`))
         yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(PROGRESS_EVERY), progress)))
         const until = Option.match(args.duration, {

@@ -10,7 +10,7 @@ import { dailyReportsFromJournal, reportFromJournal } from "../live/journal-repo
 import { formatDailySummary, formatSummary } from "./summary"
 import { runCli } from "./run-cli"
 import { parseInstant } from "./time-options"
-import { writeJsonFile } from "./json-file"
+import { checkJsonTarget, writeJsonFile } from "./json-file"
 
 // existence is checked by the journal itself, for a one-line message naming the file
 const journal = Args.text({ name: "JOURNAL" }).pipe(Args.withDescription("journal (SQLite) written by a live or paper run"))
@@ -39,11 +39,12 @@ const command = Command.make("report", { journal, run, kind, since, until, byDay
       ...Option.match(args.since, { onNone: () => ({}), onSome: (ms) => ({ since: ms }) }),
       ...Option.match(args.until, { onNone: () => ({}), onSome: (ms) => ({ until: ms }) })
     }
+    if (Option.isSome(args.reportJson)) yield* checkJsonTarget(args.reportJson.value, [args.journal])
     const report = yield* reportFromJournal(args.journal, options)
     yield* Console.log(formatSummary(report))
     if (args.byDay) yield* Console.log(formatDailySummary(yield* dailyReportsFromJournal(args.journal, options), report))
     if (Option.isSome(args.reportJson)) {
-      yield* writeJsonFile(args.reportJson.value, report)
+      yield* writeJsonFile(args.reportJson.value, report, [args.journal])
       yield* Console.log(`report written to ${args.reportJson.value}`)
     }
   })

@@ -10,7 +10,7 @@ import { Console, Effect, Option } from "effect"
 import { parseConfigEffect } from "../core/config/config"
 import { describePerturbation, runStress, spread, type StressRun } from "../sim/stress"
 import { runCli } from "./run-cli"
-import { writeJsonFile } from "./json-file"
+import { checkJsonTarget, writeJsonFile } from "./json-file"
 
 const db = Args.file({ name: "DB", exists: "yes" }).pipe(Args.withDescription("tick file (SQLite) to replay"), Args.withDefault("data/sample.db"))
 const config = Options.file("config", { exists: "yes" }).pipe(
@@ -59,6 +59,7 @@ const killSwitchStops = (runs: ReadonlyArray<StressRun>): string | undefined => 
 const command = Command.make("stress", { db, config, runs, seed, json }, (args) =>
   Effect.gen(function*() {
     if (args.runs < 1) return yield* Effect.fail(new Error("--runs: expected at least 1"))
+    if (Option.isSome(args.json)) yield* checkJsonTarget(args.json.value, [args.db, args.config])
     const fs = yield* FileSystem.FileSystem
     const hedgeConfig = yield* parseConfigEffect(yield* fs.readFileString(args.config), args.config)
     for (const note of hedgeConfig.notes) yield* Effect.logWarning(note)
@@ -93,7 +94,7 @@ const command = Command.make("stress", { db, config, runs, seed, json }, (args) 
     const stopped = killSwitchStops(result.runs)
     if (stopped !== undefined) yield* Console.log(`  kill switch          ${stopped}`)
     if (Option.isSome(args.json)) {
-      yield* writeJsonFile(args.json.value, { db: args.db, config: args.config, seed: args.seed, ...result })
+      yield* writeJsonFile(args.json.value, { db: args.db, config: args.config, seed: args.seed, ...result }, [args.db, args.config])
       yield* Console.log(`written to ${args.json.value}`)
     }
     if (result.failure === undefined) {

@@ -24,14 +24,16 @@ import { openRecording, type RecordingWriter } from "../sim/tickstore/writer"
 import { settleFundingOnTime } from "./funding-clock"
 
 /** The recording file cannot be opened (or resumed); the run does not start. */
-export class RecordingError extends Data.TaggedError("RecordingError")<{ readonly path: string; readonly reason: string }> {
+export class RecordingError extends Data.TaggedError("RecordingError")<{ readonly path: string; readonly reason: string; readonly flag?: string }> {
   override get message() {
-    return `--record ${this.path}: ${this.reason}`
+    return `${this.flag ?? "--record"} ${this.path}: ${this.reason}`
   }
 }
 
 export interface RecordingOptions {
   readonly path: string
+  /** the command's flag naming the file, for its errors (default --record) */
+  readonly flag?: string
   /** "live" or "paper": said in the file's source */
   readonly kind: string
   /** how often the ticks are committed (default 5 s) */
@@ -92,6 +94,7 @@ export const startMarketRecording = (
 ): Effect.Effect<MarketRecording, RecordingError | ExchangeError, Scope.Scope> =>
   Effect.gen(function*() {
     const { path } = options
+    const named = `${options.flag ?? "--record"} ${path}`
     const sides = [venues.maker, venues.hedge] as const
     // the filters the file holds: those of its start (a venue's later changes are noted, below)
     const recordedFilters = [yield* venues.maker.instrument, yield* venues.hedge.instrument]
@@ -105,7 +108,7 @@ export const startMarketRecording = (
           createdAt: new Date().toISOString(),
           notes: { [RECORDING_NOTE]: { timestamps: TIMESTAMPS, runs: 0 } }
         }, instruments),
-      catch: (e) => new RecordingError({ path, reason: e instanceof Error ? e.message.replace(`${path}: `, "") : String(e) })
+      catch: (e) => new RecordingError({ path, reason: e instanceof Error ? e.message.replace(`${path}: `, "") : String(e), ...(options.flag !== undefined ? { flag: options.flag } : {}) })
     })
     const writer: RecordingWriter = opened.writer
     const nowUs = options.nowUs ?? (() => Date.now() * 1000)
@@ -113,8 +116,10 @@ export const startMarketRecording = (
     const before = writer.tickCount
     const earlier = Option.getOrUndefined(recordingNote(opened.resumed?.meta.notes ?? {}))
     const recordedFunding = new Set((opened.resumed?.funding ?? []).map((f) => `${f.instrumentIdx}:${f.ts}`))
-    // an instrument's last tick: a resumed file's end counts, so the time no process recorded is a gap
-    const lastTickUs = instruments.map(() => opened.resumed?.lastTs ?? Number.NaN)
+    // an instrument's last tick: its own as the file's last commit noted it (else the file's end),
+    // so the time no process recorded it is a gap; none in a file without ticks
+    const resumedEnd = opened.resumed !== undefined && Number.isFinite(opened.resumed.lastTs) ? opened.resumed.lastTs : Number.NaN
+    const lastTickUs = instruments.map((_, idx) => earlier?.lastTickUs?.[idx] ?? resumedEnd)
     let skipped = 0
     let funding = 0
     let failure: string | undefined
@@ -193,7 +198,7 @@ export const startMarketRecording = (
         filterChangesSeen.push({ venue: now.venue, symbol: now.symbol, at: new Date(nowUs() / 1000).toISOString(), changes })
         const sinceStart = filterChanges(recordedFilters[idx]!, now)
         yield* Effect.logWarning(
-          `--record ${path}: ${now.venue} ${now.symbol} changed its filters (${changes.join(", ")}); the recording keeps those it started with${
+          `${named}: ${now.venue} ${now.symbol} changed its filters (${changes.join(", ")}); the recording keeps those it started with${
             sinceStart.length > 0 ? ` (${sinceStart.map((change) => change.split(" → ")[0]).join(", ")})` : ""
           }, and a backtest of it warns of the change`
         )
@@ -205,7 +210,8 @@ export const startMarketRecording = (
       timestamps: TIMESTAMPS,
       runs,
       skipped: (earlier?.skipped ?? 0) + skipped,
-      ...(filterChangesSeen.length > 0 ? { filterChanges: filterChangesSeen } : {})
+      ...(filterChangesSeen.length > 0 ? { filterChanges: filterChangesSeen } : {}),
+      lastTickUs: lastTickUs.map((ts) => (Number.isFinite(ts) ? ts : null))
     })
     const commit = Effect.zipRight(
       noteFilterChanges,
@@ -219,7 +225,7 @@ export const startMarketRecording = (
     const warned = yield* Ref.make(false)
     const warnOnFailure = Effect.gen(function*() {
       if (failure === undefined || (yield* Ref.getAndSet(warned, true))) return
-      yield* Effect.logWarning(`--record ${path}: recording stopped, trading goes on: ${failure}`)
+      yield* Effect.logWarning(`${named}: recording stopped, trading goes on: ${failure}`)
     })
 
     yield* commit
@@ -238,7 +244,7 @@ export const startMarketRecording = (
     )
     for (const [idx, venue] of sides.entries()) {
       if (venue.watchMarket === undefined) {
-        yield* Effect.logWarning(`--record ${path}: ${venue.venue} streams no market data here; its instrument stays without ticks`)
+        yield* Effect.logWarning(`${named}: ${venue.venue} streams no market data here; its instrument stays without ticks`)
         continue
       }
       yield* venue.watchMarket((event) => append(idx, event))
@@ -253,7 +259,7 @@ export const startMarketRecording = (
             writer.addFunding({ instrumentIdx: idx, ts, rate: formatDecimal(quote.rate), markPrice: formatDecimal(quote.markPrice) })
             funding += 1
           })
-        }, `--record ${path}: funding`))
+        }, `${named}: funding`))
       }
     }
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(options.commitEvery ?? Duration.seconds(5)), Effect.zipRight(commit, warnOnFailure))))
@@ -262,7 +268,7 @@ export const startMarketRecording = (
       const refresh = Effect.forEach(sides, (venue) =>
         venue.refreshInstrument === undefined
           ? Effect.void
-          : Effect.catchAll(Effect.asVoid(venue.refreshInstrument), (error) => Effect.logDebug(`--record ${path}: could not re-read the ${venue.venue} filters: ${error.message}`)), { discard: true })
+          : Effect.catchAll(Effect.asVoid(venue.refreshInstrument), (error) => Effect.logDebug(`${named}: could not re-read the ${venue.venue} filters: ${error.message}`)), { discard: true })
       yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(every), refresh)))
     }
     yield* Effect.log(

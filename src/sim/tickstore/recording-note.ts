@@ -22,7 +22,12 @@ export const RecordingNote = Schema.Struct({
   runs: Schema.Number,
   /** messages off the instruments' grids, not stored */
   skipped: Schema.optional(Schema.Number),
-  filterChanges: Schema.optional(Schema.Array(RecordedFilterChange))
+  filterChanges: Schema.optional(Schema.Array(RecordedFilterChange)),
+  /**
+   * each instrument's last tick (µs; null: none yet), as of the last commit: a restart's gap of a
+   * silent instrument starts at its own last tick, not at the file's
+   */
+  lastTickUs: Schema.optional(Schema.Array(Schema.NullOr(Schema.Number)))
 })
 export type RecordingNote = typeof RecordingNote.Type
 

@@ -118,7 +118,8 @@ export const openRecording = (
   const resume: WriterState = {
     blockId: existing.blockCount,
     firstTs: existing.firstTs,
-    lastTs: existing.lastTs,
+    // a file committed before its first tick says no last time: any tick may follow
+    lastTs: Number.isFinite(existing.lastTs) ? existing.lastTs : -Infinity,
     quoteCount: existing.quoteCount,
     tradeCount: existing.tradeCount,
     depthCount: existing.depthCount
