@@ -56,7 +56,8 @@ export const settleFundingOnTime = <E>(
       }
       // one warning per outage
       warned = answer._tag === "Left"
-      const fresh = answer._tag === "Right" ? Option.getOrUndefined(answer.right) : undefined
+      // a time that is no time (0: none announced) is no funding to settle
+      const fresh = answer._tag === "Right" ? Option.getOrUndefined(Option.filter(answer.right, (q) => q.fundingTime > 0)) : undefined
       const now = yield* Clock.currentTimeMillis
       if (latest !== undefined && fresh !== undefined && fresh.fundingTime === latest.fundingTime) latest = fresh
       // the venue's clock may run a little ahead of ours: a roll-over close to the time means it passed;

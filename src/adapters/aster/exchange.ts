@@ -303,7 +303,9 @@ export const makeAsterExchange = (
         ? Effect.map(client.premiumIndex(symbol), (index) => (index.nextFundingTime > 0 ? Option.some(index.nextFundingTime) : Option.none()))
         : Effect.succeed(Option.none()),
       fundingQuote: client.market === "futures"
-        ? Effect.map(client.premiumIndex(symbol), (index) => Option.some({ fundingTime: index.nextFundingTime, rate: index.lastFundingRate, markPrice: index.markPrice }))
+        ? Effect.map(client.premiumIndex(symbol), (index) =>
+          index.nextFundingTime > 0 ? Option.some({ fundingTime: index.nextFundingTime, rate: index.lastFundingRate, markPrice: index.markPrice }) : Option.none()
+        )
         : Effect.succeed(Option.none()),
       // spot has no funding
       fundingPayments: (sinceMs) => (client.market === "futures" ? asterFundingPayments(client, venue, symbol, sinceMs) : Effect.succeed([])),

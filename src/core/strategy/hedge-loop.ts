@@ -491,6 +491,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
     const fundingGuard = (cycle: number, tag = `[Cycle ${cycle}]`) =>
       Effect.gen(function*() {
         let paused = false
+        /** the funding time this guard paused for: a venue announcing it a while after it passed is the same window */
+        let pausedFor: number | undefined
         fundingWindowOpensAt = Number.POSITIVE_INFINITY
         while (true) {
           // a venue that cannot say now is asked again as an order would be, rather than stop the run
@@ -499,14 +501,20 @@ export const runHedgeLoop = (params: StrategyParams) =>
           if (!Number.isFinite(times)) return paused
           const ts = yield* now
           const until = times - ts
-          yield* logLine(() => `${tag} ${Math.floor(until / 60_000)} minutes until the ${utcClock(times)} UTC funding time`)
-          if (until >= params.stopBeforeFundingMs) {
+          // one window, one pause: said once, however long the venue takes to announce the next time
+          const again = times === pausedFor
+          if (!again) yield* logLine(() => `${tag} ${Math.floor(until / 60_000)} minutes until the ${utcClock(times)} UTC funding time`)
+          // inside the window from stop_before_funding before the time (as --check says it)
+          if (until > params.stopBeforeFundingMs) {
             fundingWindowOpensAt = times - params.stopBeforeFundingMs
             return paused
           }
           paused = true
-          yield* observer.fundingPause(cycle, times, ts)
-          yield* logLine(() => `${tag} within ${params.stopBeforeFundingMs / 60_000} minutes of funding: waiting until ${utcClock(times)} UTC has passed`)
+          if (!again) {
+            pausedFor = times
+            yield* observer.fundingPause(cycle, times, ts)
+            yield* logLine(() => `${tag} within ${params.stopBeforeFundingMs / 60_000} minutes of funding: waiting until ${utcClock(times)} UTC has passed`)
+          }
           yield* Effect.sleep(Math.max(until, 0) + 1000)
         }
       })
