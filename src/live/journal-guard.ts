@@ -51,6 +51,7 @@ export const guardJournal = (journal: JournalService): Effect.Effect<GuardedJour
     const guarded: JournalService = {
       ...journal,
       endRun: (runId, end) => write(journal.endRun(runId, end), undefined),
+      fillsCompleted: (runId) => write(journal.fillsCompleted(runId), undefined),
       recordIntent: (intent) => (intent.kind === "limit" ? writeFirst(journal.recordIntent(intent)) : write(journal.recordIntent(intent), undefined)),
       recordIntentRefused: (clientId, reason, ts) => write(journal.recordIntentRefused(clientId, reason, ts), undefined),
       recordOrder: (runId, order, recordedAt) => write(journal.recordOrder(runId, order, recordedAt), undefined),

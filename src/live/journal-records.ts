@@ -32,6 +32,8 @@ export interface RunEnd {
   readonly endedAt: number
   readonly outcome: string
   readonly message?: string
+  /** some order of the run filled more than the journal's fills hold (the venue's history lagged): the next start reads them */
+  readonly fillsLacking?: boolean
 }
 
 export interface Run {
@@ -47,6 +49,8 @@ export interface Run {
   readonly maker: RunVenue
   readonly hedge: RunVenue
   readonly clientIdPrefix: string
+  /** it ended with fills the journal lacks (`RunEnd.fillsLacking`), not read since */
+  readonly fillsLacking: boolean
 }
 
 /** A request about to be sent. Cancels are keyed by the order they cancel. */

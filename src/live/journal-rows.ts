@@ -27,7 +27,8 @@ CREATE TABLE runs (
   hedge_quote_asset TEXT NOT NULL,
   client_id_prefix  TEXT NOT NULL,
   maker_base_asset  TEXT,
-  hedge_base_asset  TEXT
+  hedge_base_asset  TEXT,
+  fills_lacking     INTEGER
 );
 CREATE TABLE intents (
   client_id  TEXT PRIMARY KEY,
@@ -139,7 +140,9 @@ const RunRow = Schema.Struct({
   client_id_prefix: Schema.String,
   /** absent or NULL in a journal written before they were kept */
   maker_base_asset: Schema.optional(Schema.NullOr(Schema.String)),
-  hedge_base_asset: Schema.optional(Schema.NullOr(Schema.String))
+  hedge_base_asset: Schema.optional(Schema.NullOr(Schema.String)),
+  /** absent or NULL: none (1: the run ended with fills its venues' histories did not list yet) */
+  fills_lacking: Schema.optional(Schema.NullOr(Schema.Number))
 })
 
 const IntentRow = Schema.Struct({
@@ -314,7 +317,8 @@ export const runOf = (r: typeof RunRow.Type): Run => ({
   config: r.config,
   maker: { venue: r.maker_venue, symbol: r.maker_symbol, quoteAsset: r.maker_quote_asset, baseAsset: r.maker_base_asset ?? baseAssetOfSymbol(r.maker_symbol, r.maker_quote_asset) },
   hedge: { venue: r.hedge_venue, symbol: r.hedge_symbol, quoteAsset: r.hedge_quote_asset, baseAsset: r.hedge_base_asset ?? baseAssetOfSymbol(r.hedge_symbol, r.hedge_quote_asset) },
-  clientIdPrefix: r.client_id_prefix
+  clientIdPrefix: r.client_id_prefix,
+  fillsLacking: r.fills_lacking === 1
 })
 
 /**

@@ -8,6 +8,7 @@
 import { BigDecimal, Clock, Effect, Option } from "effect"
 import { formatDecimal, ZERO } from "../core/domain/decimal"
 import { isOpenStatus, type Order, signedQty } from "../core/domain/order"
+import type { Venue } from "../core/domain/venue"
 import type { Exchange } from "../core/exchange"
 import { type JournalService, KILLED, type Run } from "./journal"
 import type { Venues } from "./runner"
@@ -64,7 +65,17 @@ export const venueOf = (venues: Venues, venue: string): Exchange | undefined =>
  * one (`when` "restart"), the end of a run for its own (`when` "stopping": a reply cut short by
  * the stop).
  */
-export const settleRequestsInDoubt = (journal: JournalService, of: (runId: number) => boolean, venues: Venues, when: "restart" | "stopping") =>
+export const settleRequestsInDoubt = (
+  journal: JournalService,
+  of: (runId: number) => boolean,
+  venues: Venues,
+  when: "restart" | "stopping",
+  /**
+   * how long after it was signed a venue may still book a request (its signing window): one not
+   * found that young is looked up again once the window has passed, as the adapters do
+   */
+  acceptanceWindowMs: (venue: Venue) => number = () => 0
+) =>
   Effect.gen(function*() {
     const pending = (yield* mustWrite(journal.pendingIntents())).filter((p) => of(p.runId) && p.kind !== "cancel")
     for (const intent of pending) {
@@ -73,10 +84,19 @@ export const settleRequestsInDoubt = (journal: JournalService, of: (runId: numbe
         yield* Effect.logWarning(`${when}: intent ${intent.clientId} is for ${intent.venue}, which this config does not trade: left as it is`)
         continue
       }
-      const found = yield* venue.queryOrder({ clientId: intent.clientId }).pipe(
+      const lookUp = venue.queryOrder({ clientId: intent.clientId }).pipe(
         Effect.map(Option.some),
         Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<Order>()))
       )
+      let found = yield* lookUp
+      const bookableUntil = intent.createdAt + acceptanceWindowMs(venue.venue) + ACCEPTANCE_MARGIN_MS
+      const waitMs = bookableUntil - (yield* Clock.currentTimeMillis)
+      if (Option.isNone(found) && acceptanceWindowMs(venue.venue) > 0 && waitMs > 0) {
+        // a request sent just before the process died may still be on its way to the venue
+        yield* Effect.log(`${when}: ${intent.kind} ${intent.clientId} on ${intent.venue} not found yet; looked up again in ${Math.ceil(waitMs / 1000)} s, once its signing window has passed`)
+        yield* Effect.sleep(waitMs)
+        found = yield* lookUp
+      }
       if (Option.isNone(found)) {
         const ts = yield* Clock.currentTimeMillis
         yield* mustWrite(journal.recordIntentRefused(intent.clientId, `not found at the venue ${when === "restart" ? "after a restart" : "as the run stopped"}: the request never arrived`, ts))
@@ -85,6 +105,8 @@ export const settleRequestsInDoubt = (journal: JournalService, of: (runId: numbe
       }
       const order = found.value
       yield* Effect.log(`${when}: ${intent.kind} ${intent.clientId} on ${intent.venue} is order ${order.id}, ${order.status}, ${formatDecimal(order.filledQty)} filled`)
+      // the order is its intent's run's (a start's own venues would journal a lookup as the new run's)
+      yield* mustWrite(journal.recordOrder(intent.runId, order, order.updatedAt))
       yield* completeFills(journal, venue, intent.runId, order)
       if (intent.kind === "market") yield* recordHedgeOutcome(journal, intent.clientId, intent.runId, order)
     }
@@ -113,6 +135,25 @@ export const completeFillsOfRun = (journal: JournalService, runId: number, venue
       if (!(yield* completeFills(journal, venueOf(venues, order.venue), runId, order))) lacking.push(order)
     }
     return lacking
+  })
+
+/** beyond a request's signing window: the venue's clock may run a little behind ours */
+const ACCEPTANCE_MARGIN_MS = 1000
+
+/**
+ * Runs that ended with fills their venues' histories did not list yet (`Run.fillsLacking`): read
+ * again now, and the mark cleared once they are complete. Returns the orders still lacking.
+ */
+export const completeEndedRuns = (journal: JournalService, earlier: ReadonlyArray<Run>, venues: Venues) =>
+  Effect.gen(function*() {
+    const stillLacking: Array<Order> = []
+    for (const run of earlier.filter((r) => Option.isSome(r.endedAt) && r.fillsLacking)) {
+      const lacking = yield* completeFillsOfRun(journal, run.id, venues)
+      stillLacking.push(...lacking)
+      if (lacking.length === 0) yield* mustWrite(journal.fillsCompleted(run.id))
+      else yield* Effect.logWarning(`restart: run ${run.id}'s ${lacking.map((o) => `${o.venue} order ${o.id}`).join(", ")} still filled more than the journal holds; read again at the next start`)
+    }
+    return stillLacking
   })
 
 /** consecutive client ids unknown to the hedge venue after which no later one is looked for */
@@ -174,7 +215,8 @@ const unrecordedHedges = (journal: JournalService, run: Run, venue: Exchange) =>
  * What the journal's earlier runs executed on `venue` beyond the fills it holds, signed, as a
  * start will find it before trading (`--check` reads it, writing nothing): their requests in doubt
  * that reached the venue, and for runs that never ended, the orders the journal knows filled more
- * than its fills hold and the hedges they sent unrecorded. A spot hedge venue's imbalance counts
+ * than its fills hold and the hedges they sent unrecorded (and so for runs that ended with fills
+ * lacking, the first). A spot hedge venue's imbalance counts
  * it, as the start's baseline does; each order counts once.
  */
 export const unjournalledExecutions = (journal: JournalService, earlier: ReadonlyArray<Run>, venue: Exchange) =>
@@ -189,9 +231,9 @@ export const unjournalledExecutions = (journal: JournalService, earlier: Readonl
       )
       if (Option.isSome(found)) orders.set(found.value.id, found.value)
     }
-    for (const run of earlier.filter((r) => Option.isNone(r.endedAt))) {
+    for (const run of earlier.filter((r) => Option.isNone(r.endedAt) || r.fillsLacking)) {
       for (const order of yield* mustWrite(journal.ordersShortOfFills(run.id))) if (order.venue === venue.venue && !orders.has(order.id)) orders.set(order.id, order)
-      if (run.hedge.venue === venue.venue) for (const { order } of yield* unrecordedHedges(journal, run, venue)) orders.set(order.id, order)
+      if (Option.isNone(run.endedAt) && run.hedge.venue === venue.venue) for (const { order } of yield* unrecordedHedges(journal, run, venue)) orders.set(order.id, order)
     }
     let moved = ZERO
     for (const order of orders.values()) {
@@ -214,7 +256,7 @@ export const closeKilledPaperRuns = (journal: JournalService, runId: number, kil
     }), { discard: true })
 
 /**
- * A run that ended completed its orders' fills (see the end of `runLive`); one killed first may
+ * A run that ended completed its orders' fills, or says which it could not (`completeEndedRuns`); one killed first may
  * have known an order filled (its reply, a resync after a reconnection) without the fill
  * messages: those fills are read from the venue's history now, before the new run counts anything.
  * Each such run (`killed`) whose fills are then complete is closed as killed, at the last thing it

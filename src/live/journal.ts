@@ -123,6 +123,8 @@ export interface JournalService {
   /** opens a run and registers its secrets for scrubbing; returns the run id */
   readonly startRun: (run: RunStart) => Effect.Effect<number, JournalError>
   readonly endRun: (runId: number, end: RunEnd) => Effect.Effect<void, JournalError>
+  /** an ended run's lacking fills have all been read since (`RunEnd.fillsLacking`) */
+  readonly fillsCompleted: (runId: number) => Effect.Effect<void, JournalError>
   /** BEFORE sending: an intent that cannot be written must stop the request */
   readonly recordIntent: (intent: Intent) => Effect.Effect<void, JournalError>
   /** the venue's definitive no: nothing was placed (a market intent's hedge becomes `failed`) */
@@ -230,6 +232,7 @@ const serviceOf = (store: JournalStore): JournalService => {
     replacedLock: Option.fromNullable(store.replacedLock),
     startRun: (run) => call(() => store.startRun(run)),
     endRun: (runId, end) => call(() => store.endRun(runId, end)),
+    fillsCompleted: (runId) => call(() => store.fillsCompleted(runId)),
     // a hedge's intent goes ahead of the updates behind: it touches none of their rows
     recordIntent: (intent) => (intent.kind === "market" ? callAhead : call)(() => store.recordIntent(intent)),
     recordIntentRefused: (clientId, reason, ts) => call(() => store.recordIntentRefused(clientId, reason, ts)),
@@ -384,7 +387,7 @@ class JournalStore {
     this.db.pragma("foreign_keys = ON")
     this.db.pragma("busy_timeout = 5000")
     if (tables.length > 0) {
-      this.addBaseAssetColumns()
+      this.addRunColumns()
       this.addFillsByOrderIndex()
       this.addFilterChangesTable()
       this.keyFundingByRunKind()
@@ -401,15 +404,17 @@ class JournalStore {
   }
 
   /**
-   * A journal written before runs kept their base assets gets the columns (NULL for its runs):
-   * added columns leave the format as it was, so a build before them still reads it.
+   * A journal written before runs kept their base assets, or whether they ended with fills
+   * lacking, gets the columns (NULL for its runs): added columns leave the format as it was, so a
+   * build before them still reads it.
    */
-  private addBaseAssetColumns(): void {
+  private addRunColumns(): void {
     const columns = new Set((this.db.prepare("SELECT name FROM pragma_table_info('runs')").all() as Array<{ name: string }>).map((c) => c.name))
     this.db.transaction(() => {
       for (const column of ["maker_base_asset", "hedge_base_asset"]) {
         if (!columns.has(column)) this.db.exec(`ALTER TABLE runs ADD COLUMN ${column} TEXT`)
       }
+      if (!columns.has("fills_lacking")) this.db.exec("ALTER TABLE runs ADD COLUMN fills_lacking INTEGER")
     })()
   }
 
@@ -511,8 +516,18 @@ class JournalStore {
   }
 
   endRun(runId: number, end: RunEnd): void {
-    const result = this.sql("UPDATE runs SET ended_at = ?, outcome = ?, message = ? WHERE id = ?").run(end.endedAt, this.scrub(end.outcome), this.scrubOrNull(end.message), runId)
+    const result = this.sql("UPDATE runs SET ended_at = ?, outcome = ?, message = ?, fills_lacking = ? WHERE id = ?").run(
+      end.endedAt,
+      this.scrub(end.outcome),
+      this.scrubOrNull(end.message),
+      end.fillsLacking === true ? 1 : null,
+      runId
+    )
     if (result.changes === 0) throw new Error(`no run ${runId}`)
+  }
+
+  fillsCompleted(runId: number): void {
+    this.sql("UPDATE runs SET fills_lacking = NULL WHERE id = ?").run(runId)
   }
 
   /**

@@ -38,7 +38,7 @@ import { makeFillBackfill } from "./fill-backfill"
 import { collectFunding, fundingWatcher } from "./funding-collector"
 import { baseFeeFloatVerdict, firstSellFundingVerdict, hedgeFundingVerdict } from "./funding-checks"
 import { guardJournal } from "./journal-guard"
-import { closeKilledPaperRuns, closeKilledRuns, completeFills, completeFillsOfRun, mustWrite, recordHedgeOutcome, settleRequestsInDoubt, venueOf } from "./journal-settlement"
+import { closeKilledPaperRuns, closeKilledRuns, completeEndedRuns, completeFills, completeFillsOfRun, mustWrite, recordHedgeOutcome, settleRequestsInDoubt, venueOf } from "./journal-settlement"
 import { drainUpdates, journaled, journalObserver } from "./journaled-exchange"
 import { reportFromJournal } from "./journal-report"
 import { type RecordingError, type RecordingOptions, type RecordingSummary, startMarketRecording } from "./market-recorder"
@@ -123,6 +123,8 @@ export class RunStopped extends Data.TaggedError("RunStopped")<{ readonly outcom
 }
 
 const QUIET_AFTER_STOP = Duration.millis(500)
+/** both venues' signing window when the config sets none (bp.window, aster.recv_window) */
+const DEFAULT_SIGNING_WINDOW_MS = 5000
 const HEDGE_STREAM_POLL = Duration.seconds(1)
 
 /**
@@ -196,6 +198,9 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     const makerInstrument = yield* venues.maker.instrument
     const hedgeInstrument = yield* venues.hedge.instrument
     const recording = options.record !== undefined ? yield* startMarketRecording(venues, { ...options.record, kind: options.kind }) : undefined
+    /** how long after signing each venue may still book a request: its configured signing window */
+    const acceptanceWindowMs = (venue: Venue) =>
+      venue === config.maker.venue ? config.maker.windowMs ?? DEFAULT_SIGNING_WINDOW_MS : venue === config.hedge.venue ? config.hedge.recvWindowMs ?? DEFAULT_SIGNING_WINDOW_MS : 0
     const startedAt = yield* Clock.currentTimeMillis
     // a prefix per start: client ids never repeat across restarts (Aster allows 36 characters)
     const clientIdPrefix = `${CLIENT_ID_ROOT}${startedAt.toString(36)}-`
@@ -229,15 +234,20 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       if (options.kind === "paper") yield* closeKilledPaperRuns(journal, runId, killed)
       else {
         const earlierIds = new Set(earlier.map((run) => run.id))
-        const settled = yield* settleRequestsInDoubt(journal, (id) => earlierIds.has(id), both, "restart")
+        // looked up on the venues themselves: a found order is recorded as its own run's, not this one's
+        const settled = yield* settleRequestsInDoubt(journal, (id) => earlierIds.has(id), venues, "restart", acceptanceWindowMs)
         if (settled > 0) yield* Effect.log(`restart: ${settled} request(s) of an earlier run settled by client id`)
-        lacking = yield* closeKilledRuns(journal, runId, killed, venues)
+        lacking = [...(yield* closeKilledRuns(journal, runId, killed, venues)), ...(yield* completeEndedRuns(journal, earlier, venues))]
       }
       yield* Effect.forkScoped(backfill.run)
 
       // Backpack hashes client ids to numbers: an order of ours that the venue lists by number is
       // recognised by the hashes of the ids the journal still holds open
       const pendingIds = new Set((yield* mustWrite(journal.pendingIntents())).map((p) => String(backpackClientId(p.clientId))))
+      // a journal that stopped taking writes while settling: nothing may be sent unrecorded (the
+      // start-up hedge would be, and the next start would make it again)
+      const failedWhileSettling = guarded.failure()
+      if (failedWhileSettling !== undefined) return yield* failedWhileSettling
       const baseline = hedgeInstrument.kind === "spot" ? yield* spotBaseline(journal, hedge, options.kind, lacking) : undefined
       const summary = yield* reconcile({
         // its hedges' ids are not this run's own (whose fills the watchers hand the kill switch:
@@ -386,12 +396,18 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       yield* collectFunding(journal, runId, hedge, guard, fundingSince)
       // a request whose reply the stop cut short, or a hedge answered just before it: settled now,
       // so a run that stops cleanly leaves nothing in doubt (else the next start does it)
+      // (no wait for a signing window here: the drain above has heard the venues' streams since the
+      // stop, and an order booked meanwhile came on them; the adapters wait out their own lost answers)
       yield* settleRequestsInDoubt(journal, (id) => id === runId, { maker, hedge }, "stopping").pipe(
         Effect.catchAll((error) => Effect.logWarning(`stopping: could not settle every request by client id (${error.message}); the next start looks them up`))
       )
-      yield* completeFillsOfRun(journal, runId, both)
+      const lacking = yield* completeFillsOfRun(journal, runId, both)
+      // the next start reads them (a spot hedge venue's baseline counts them meanwhile)
+      if (lacking.length > 0) {
+        yield* Effect.logWarning(`stopping: ${lacking.map((o) => `${o.venue} order ${o.id}`).join(", ")} filled more than the journal holds (the venue's history lags); the next start reads the fills`)
+      }
       const endedAt = yield* Clock.currentTimeMillis
-      yield* mustWrite(journal.endRun(runId, { endedAt, outcome, ...(reason !== undefined ? { message: reason } : {}) }))
+      yield* mustWrite(journal.endRun(runId, { endedAt, outcome, ...(reason !== undefined ? { message: reason } : {}), ...(lacking.length > 0 ? { fillsLacking: true } : {}) }))
     }
     // what the run leaves on live venues: an imbalance, or the pair a stop between the legs leaves (paper venues start flat)
     if (options.kind === "live") yield* positionsLeftHint(config, journal, venues.maker, venues.hedge)

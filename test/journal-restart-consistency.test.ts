@@ -1,0 +1,319 @@
+/**
+ * Journal crash consistency where a restart met what a dead or failing process left: a hedge
+ * looked up at a restart stays its own run's; a journal failing during a start stops it before
+ * anything goes out unrecorded; a run that ended with fills its venue's history lacked is read
+ * again by the next start; and a request not found within its signing window is looked up again
+ * after it. Each test failed before its fix (its `Was:` comment says how). Each builds the
+ * journal a killed (or failed) process leaves behind, then runs the next start(s) in-process over
+ * fake venues, and checks that they end flat with no order sent twice and that the journal (the
+ * report's source) stays right.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { BigDecimal, Deferred, Effect, Either } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
+import type { Instrument } from "../src/core/domain/instrument"
+import { type Fill, type MarketOrderRequest, type Order, signedQty } from "../src/core/domain/order"
+import { UnknownOrder } from "../src/core/errors"
+import type { Exchange } from "../src/core/exchange"
+import { JournalError, type JournalService, openJournal } from "../src/live/journal"
+import { reportFromJournal } from "../src/live/journal-report"
+import { runLive } from "../src/live/runner"
+import { testConfig } from "./support/config"
+import { PERP } from "./support/fake-local-venue"
+import { idleVenue } from "./support/idle-venue"
+
+const SPOT: Instrument = { ...PERP, venue: "aster-spot", symbol: "ASTERUSDT", quote: "USDT", kind: "spot" }
+const FUTURES: Instrument = { ...PERP, venue: "aster-futures", symbol: "ASTERUSDT", quote: "USDT" }
+const config = testConfig({ trade: { quantity: "10", offset_percent: 0, first_wait_seconds: 30, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0, max_cycles: 1 } })
+const KILLED_AT = Date.now() - 3_600_000
+const ticker = Effect.succeed({ ts: 0, bid: decimal("1.5000"), ask: decimal("1.5004"), last: decimal("1.5002") })
+
+/** run 1's maker order: sold 10, its fill journalled */
+const makerOrder: Order = {
+  venue: "backpack",
+  symbol: PERP.symbol,
+  id: "m1",
+  clientId: "hlold-m1",
+  side: "sell",
+  type: "limit",
+  price: decimal("1.5"),
+  qty: decimal("10"),
+  filledQty: decimal("10"),
+  filledQuote: decimal("15"),
+  status: "filled",
+  postOnly: true,
+  timeInForce: "GTC",
+  createdAt: KILLED_AT - 3000,
+  updatedAt: KILLED_AT - 2000
+}
+const makerFill: Fill = {
+  venue: "backpack",
+  symbol: PERP.symbol,
+  orderId: "m1",
+  tradeId: "mt1",
+  side: "sell",
+  price: decimal("1.5"),
+  qty: decimal("10"),
+  fee: ZERO,
+  feeAsset: "USDC",
+  liquidity: "maker",
+  ts: KILLED_AT - 2000
+}
+/** run 1's hedge of it, as the hedge venue knows it */
+const hedgeOrderOn = (instrument: Instrument): Order => ({
+  venue: instrument.venue,
+  symbol: instrument.symbol,
+  id: "h1",
+  clientId: "hlold-h2",
+  side: "buy",
+  type: "market",
+  qty: decimal("10"),
+  filledQty: decimal("10"),
+  filledQuote: decimal("15.004"),
+  status: "filled",
+  postOnly: false,
+  timeInForce: "IOC",
+  createdAt: KILLED_AT - 1900,
+  updatedAt: KILLED_AT - 1900
+})
+const hedgeFillOf = (order: Order): Fill => ({
+  ...makerFill,
+  venue: order.venue,
+  symbol: order.symbol,
+  orderId: order.id,
+  tradeId: `t-${order.id}`,
+  side: order.side,
+  price: decimal("1.5004"),
+  qty: order.filledQty,
+  liquidity: "taker",
+  feeAsset: "USDT",
+  ts: order.updatedAt
+})
+
+type Journal = Effect.Effect.Success<ReturnType<typeof openJournal>>
+
+/** A journal whose run 1 (live, prefix hlold-, hedging on `hedge`) wrote what `write` writes, then died. */
+const killedJournal = (hedge: Instrument, write: (journal: Journal, runId: number) => Effect.Effect<unknown, unknown>) =>
+  Effect.gen(function*() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-review-crash-"))
+    yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+    const file = path.join(dir, "journal.db")
+    yield* Effect.scoped(Effect.gen(function*() {
+      const journal = yield* openJournal(file, "write")
+      const runId = yield* journal.startRun({
+        kind: "live",
+        startedAt: KILLED_AT - 5000,
+        config,
+        maker: { venue: "backpack", symbol: PERP.symbol, quoteAsset: "USDC", baseAsset: "ASTER" },
+        hedge: { venue: hedge.venue, symbol: hedge.symbol, quoteAsset: hedge.quote, baseAsset: "ASTER" },
+        clientIdPrefix: "hlold-"
+      })
+      yield* write(journal, runId)
+    }))
+    return file
+  })
+
+/** the maker leg of run 1: intent, reply (filled) and fill all journalled */
+const makerLegJournalled = (journal: Journal, runId: number) =>
+  Effect.gen(function*() {
+    yield* journal.recordIntent({ kind: "limit", runId, venue: "backpack", clientId: makerOrder.clientId, side: "sell", qty: makerOrder.qty, price: makerOrder.price!, createdAt: KILLED_AT - 3000 })
+    yield* journal.recordOrder(runId, makerOrder, KILLED_AT - 2000)
+    yield* journal.recordFill(runId, makerFill)
+  })
+
+/**
+ * Hedge venue state shared by the starts of one test: what it holds, the orders it knows by
+ * client id (placed by a start, or `known` beforehand) and the market orders the starts sent.
+ */
+const hedgeAccount = (instrument: Instrument, held: string, known: ReadonlyArray<Order>, history: (order: Order) => ReadonlyArray<Fill>) => {
+  const state = { held: decimal(held), sent: [] as Array<MarketOrderRequest>, orders: new Map(known.map((o) => [o.clientId, o])) }
+  const venue = (): Exchange =>
+    idleVenue(instrument, ticker, () => state.held, {
+      placeMarket: (request) =>
+        Effect.sync(() => {
+          state.sent.push(request)
+          state.held = BigDecimal.sum(state.held, signedQty(request.side, request.qty))
+          const order: Order = {
+            ...hedgeOrderOn(instrument),
+            id: `r${state.sent.length}`,
+            clientId: request.clientId,
+            side: request.side,
+            qty: request.qty,
+            filledQty: request.qty,
+            filledQuote: BigDecimal.multiply(request.qty, decimal("1.5004")),
+            createdAt: Date.now(),
+            updatedAt: Date.now()
+          }
+          state.orders.set(request.clientId, order)
+          return order
+        }),
+      queryOrder: (ref) =>
+        Effect.suspend(() => {
+          const order = "clientId" in ref ? state.orders.get(ref.clientId) : [...state.orders.values()].find((o) => o.id === ref.orderId)
+          return order !== undefined ? Effect.succeed(order) : Effect.fail(new UnknownOrder({ venue: instrument.venue, orderId: "clientId" in ref ? ref.clientId : ref.orderId }))
+        }),
+      orderFills: (order) => Effect.sync(() => history(order))
+    })
+  return { state, venue }
+}
+
+/** One live start on `file`, stopped as soon as it has reconciled; Backpack holds `makerHeld`. */
+const startOn = (file: string, makerHeld: string, hedge: Exchange, wrapJournal?: (journal: JournalService) => JournalService) =>
+  Effect.gen(function*() {
+    const maker = idleVenue(PERP, ticker, () => decimal(makerHeld))
+    const stop = yield* Deferred.make<void>()
+    yield* Deferred.succeed(stop, undefined)
+    return yield* runLive({ config, kind: "live", journalPath: file, markEveryMs: 1000, stop, venues: Effect.succeed({ maker, hedge }), ...(wrapJournal ? { wrapJournal } : {}) }).pipe(
+      Effect.scoped,
+      Effect.either
+    )
+  })
+
+/** A journal whose every write fails (a full disk) from its opening on; reads and opening a run still work. */
+const diskFull = (journal: JournalService): JournalService => {
+  const fail = Effect.fail(new JournalError({ path: journal.path, reason: "database or disk is full (test)" }))
+  return {
+    ...journal,
+    endRun: () => fail,
+    recordIntent: () => fail,
+    recordIntentRefused: () => fail,
+    recordOrder: () => fail,
+    recordFill: () => fail,
+    recordUpdate: () => fail,
+    recordHedge: () => fail,
+    recordFunding: () => fail,
+    recordCycleEvent: () => fail,
+    recordFilterChange: () => fail,
+    recordMark: () => fail,
+    checkpoint: fail
+  }
+}
+
+const sentOf = (sent: ReadonlyArray<MarketOrderRequest>) => sent.map((m) => `${m.side} ${formatDecimal(m.qty)}`)
+
+describe("kill -9 after a hedge was sent, before its reply was journalled", () => {
+  // Was: settleRequestsInDoubt looks the hedge up through the journaled venue of the NEW run, so
+  // the order row is written with the new run's id; closeKilledRuns then finds no order of the
+  // killed run short of fills, closes it, and spotBaseline does not count the hedge's execution:
+  // the start hedges the already hedged pair a second time.
+  it.scopedLive("a spot hedge venue whose history lags: the start must not hedge again", () =>
+    Effect.gen(function*() {
+      const hedgeOrder = hedgeOrderOn(SPOT)
+      const file = yield* killedJournal(SPOT, (journal, runId) =>
+        Effect.gen(function*() {
+          yield* makerLegJournalled(journal, runId)
+          // the hedge's intent was written and the request sent; the process died before its reply
+          yield* journal.recordIntent({ kind: "market", runId, venue: "aster-spot", clientId: hedgeOrder.clientId, side: "buy", qty: hedgeOrder.qty, createdAt: KILLED_AT - 1950 })
+        }))
+      // the hedge executed (the spot account held 0 before, 10 now); its fills are not in the history yet
+      const account = hedgeAccount(SPOT, "10", [hedgeOrder], () => [])
+      yield* startOn(file, "-10", account.venue())
+      // Backpack −10, spot +10: the pair is hedged, nothing may be sent
+      expect(sentOf(account.state.sent)).toEqual([])
+      expect(formatDecimal(account.state.held)).toBe("10")
+    }))
+
+  // Was: same cause. The killed run is closed as "killed, fills completed" while its hedge's
+  // fills are missing; the end of the next run then reads them as its own (completeFillsOfRun of
+  // the new run lists the order). The killed run's report shows an unhedged short, the new run's
+  // a buy it never made.
+  it.scopedLive("a perp hedge venue whose history lags at the start: the hedge's fills stay the killed run's", () =>
+    Effect.gen(function*() {
+      const hedgeOrder = hedgeOrderOn(FUTURES)
+      const file = yield* killedJournal(FUTURES, (journal, runId) =>
+        Effect.gen(function*() {
+          yield* makerLegJournalled(journal, runId)
+          yield* journal.recordIntent({ kind: "market", runId, venue: "aster-futures", clientId: hedgeOrder.clientId, side: "buy", qty: hedgeOrder.qty, createdAt: KILLED_AT - 1950 })
+        }))
+      // the history lists the hedge's fill from its second read on (at the start it lags)
+      let reads = 0
+      const account = hedgeAccount(FUTURES, "10", [hedgeOrder], (order) => (order.id === hedgeOrder.id && ++reads > 1 ? [hedgeFillOf(hedgeOrder)] : []))
+      yield* startOn(file, "-10", account.venue())
+      expect(sentOf(account.state.sent)).toEqual([])
+      const report = yield* reportFromJournal(file, { runId: 1 })
+      expect(report.fills.filter((f) => f.venue === "aster-futures").map((f) => `${f.side} ${f.qty}`)).toEqual(["buy 10"])
+    }))
+})
+
+describe("a start whose journal stops taking writes before its reconciliation", () => {
+  // Was: the guard swallows the failed writes of the start's settlement, and the run goes on into
+  // reconcile(), whose hedge goes out unrecorded under a client id (`hlr<stamp>-1`) that
+  // recoverUnrecordedHedges never looks for (it asks only `<run prefix>h<n>`). On a spot hedge
+  // venue the next start, reading the venue's balance against the journal's fills, hedges again.
+  it.scopedLive("the next start finds the start-up hedge sent unrecorded and does not hedge again", () =>
+    Effect.gen(function*() {
+      // run 1 sold 10 on Backpack (journalled) and died before hedging it
+      const file = yield* killedJournal(SPOT, (journal, runId) => makerLegJournalled(journal, runId))
+      const account = hedgeAccount(SPOT, "0", [], () => [])
+      // run 2: the disk is full; it stops before its reconciliation sends anything unrecorded
+      // (it sent the hedge, buy 10, which the next start could not see)
+      const second = yield* startOn(file, "-10", account.venue(), diskFull)
+      expect(sentOf(account.state.sent)).toEqual([])
+      expect(Either.isRight(second) ? second.right.outcome : String(second.left)).toBe("failed")
+      // run 3, the disk freed: it hedges the imbalance once, recorded
+      yield* startOn(file, "-10", account.venue())
+      expect(sentOf(account.state.sent)).toEqual(["buy 10"])
+      expect(formatDecimal(account.state.held)).toBe("10")
+      // and a fourth start finds the pair hedged
+      yield* startOn(file, "-10", account.venue())
+      expect(sentOf(account.state.sent)).toEqual(["buy 10"])
+    }))
+})
+
+describe("a run that ends while a spot hedge's fills are missing from the venue's history", () => {
+  // Was: the end of runLive ignores what completeFillsOfRun still lacks and closes the run
+  // anyway; closeKilledRuns (and --check's unjournalledExecutions) only ever look at runs without
+  // an end, so no later start reads those fills or counts the order's execution: spotBaseline
+  // takes the hedge for a balance held before, and the next start hedges the pair a second time
+  // (even once the history lists the fills).
+  it.scopedLive("the next start does not hedge again what that run's hedge executed", () =>
+    Effect.gen(function*() {
+      // run 1 sold 10 on Backpack (journalled) and died before hedging it
+      const file = yield* killedJournal(SPOT, (journal, runId) => makerLegJournalled(journal, runId))
+      let historyCaughtUp = false
+      const account = hedgeAccount(SPOT, "0", [], (order) => (historyCaughtUp && order.clientId !== "hlold-h2" ? [hedgeFillOf(order)] : []))
+      // run 2 hedges it at its start (buy 10, its reply says filled); the history lags to its end
+      yield* startOn(file, "-10", account.venue())
+      expect(sentOf(account.state.sent)).toEqual(["buy 10"])
+      // later the history lists the fill; run 3 starts: Backpack −10, spot +10 — hedged
+      historyCaughtUp = true
+      yield* startOn(file, "-10", account.venue())
+      expect(sentOf(account.state.sent)).toEqual(["buy 10"])
+    }))
+})
+
+describe("a quick restart after kill -9 with a hedge request still on its way", () => {
+  // Was: settleRequestsInDoubt concludes "never arrived" from one lookup, however young the
+  // intent. The adapters themselves hold that a request whose answer was lost may still be booked
+  // until the end of its signed window (Aster recvWindow, Backpack window: 5 s by default) and
+  // only conclude after it (findPlacement); a supervisor restarting the bot within that window
+  // gets the hedge marked failed, reconcile hedges the imbalance, and the first hedge then books
+  // too: the pair ends hedged twice (a perp venue: the position, not the journal, says so).
+  it.scopedLive("a hedge booked within its window after the restart's lookup is not doubled", () =>
+    Effect.gen(function*() {
+      const sentAt = Date.now() - 50
+      const hedgeOrder = { ...hedgeOrderOn(FUTURES), createdAt: sentAt + 1000, updatedAt: sentAt + 1000 }
+      const file = yield* killedJournal(FUTURES, (journal, runId) =>
+        Effect.gen(function*() {
+          yield* makerLegJournalled(journal, runId)
+          yield* journal.recordIntent({ kind: "market", runId, venue: "aster-futures", clientId: hedgeOrder.clientId, side: "buy", qty: hedgeOrder.qty, createdAt: sentAt })
+        }))
+      // the venue books the killed process's hedge 1 s after it was sent (inside its 5 s window)
+      const booked = () => Date.now() >= hedgeOrder.createdAt
+      const account = hedgeAccount(FUTURES, "0", [], () => [])
+      const venue = account.venue()
+      const hedge: Exchange = {
+        ...venue,
+        position: Effect.sync(() => ({ venue: "aster-futures", symbol: FUTURES.symbol, qty: BigDecimal.sum(account.state.held, booked() ? hedgeOrder.filledQty : ZERO) })),
+        queryOrder: (ref) => ("clientId" in ref && ref.clientId === hedgeOrder.clientId && booked() ? Effect.succeed(hedgeOrder) : venue.queryOrder(ref))
+      }
+      yield* startOn(file, "-10", hedge)
+      yield* Effect.sleep(Math.max(0, hedgeOrder.createdAt - Date.now()) + 50)
+      const position = formatDecimal(BigDecimal.normalize((yield* hedge.position).qty))
+      // Backpack −10: the futures position must be +10, not +20
+      expect({ sent: sentOf(account.state.sent), position }).toEqual({ sent: [], position: "10" })
+    }))
+})
