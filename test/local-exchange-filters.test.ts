@@ -361,12 +361,15 @@ filters:
 
   it("a change the venue cannot take: refused at the start, or (set at runtime) reported without stopping the exchange", () =>
     run(Effect.gen(function*() {
-      const badPlan = makeFaults(plan(`filters: [{ venue: backpack, after_orders: 1, tick_size: "0.00001" }, { venue: aster-spot, after_seconds: 1, min_notional: "0.0000001" }]`))
+      const badPlan = makeFaults(plan(
+        `filters: [{ venue: backpack, after_orders: 1, tick_size: "0.00001" }, { venue: aster-spot, after_seconds: 1, min_notional: "0.0000001" }, { venue: backpack, after_orders: 2, min_notional: 10 }]`
+      ))
       const refused = yield* Effect.flip(startLocalExchange({ dbPath: quotes(), portBackpack: 0, portAster: 0, portAsterSpot: 0, faults: badPlan }))
       expect(refused.message.split("\n")).toEqual([
         expect.stringMatching(/^the fault plan's market changes do not fit /),
         "  - filters.0.tick_size: 0.00001 is finer than the venue's price units (4 decimals) on backpack",
-        "  - filters.1.min_notional: 0.0000001 is finer than the venue's notional units (6 decimals) on aster-spot"
+        "  - filters.1.min_notional: 0.0000001 is finer than the venue's notional units (6 decimals) on aster-spot",
+        "  - filters.2.min_notional: 10 is no Backpack filter (Backpack has no minimum notional) on backpack"
       ])
 
       const notices: Array<LocalExchangeNotice> = []

@@ -35,7 +35,7 @@
  * filters:                               # the venue changes a symbol's filters while the bot runs
  *   - venue: backpack                    # backpack | aster-futures | aster-spot
  *     after_orders: 3                    # right after the venue answered its 3rd order placement
- *     tick_size: "0.001"                 # any of tick_size, step_size, min_qty, min_notional
+ *     tick_size: "0.001"                 # any of tick_size, step_size, min_qty, min_notional (Aster only)
  *   - venue: aster-futures
  *     after_seconds: 20                  # 20 s after the exchange started (exactly one trigger)
  *     step_size: 0.1

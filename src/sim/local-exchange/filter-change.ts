@@ -6,6 +6,7 @@
 import { BigDecimal } from "effect"
 import { formatDecimal, toUnits } from "../../core/domain/decimal"
 import type { Instrument } from "../../core/domain/instrument"
+import type { Venue } from "../../core/domain/venue"
 import type { LocalFilterChange } from "./types"
 
 /** Each filter: the units it is counted in (their decimals from the book's scales), whether it may be zero. */
@@ -29,8 +30,13 @@ export interface FilterProblem {
  * whole number of its units (price × 10^priceScale, quantity × 10^qtyScale, notional in both)
  * that the engine can count in, a tick or step positive, a minimum not negative.
  */
-export const filterChangeProblems = (change: LocalFilterChange, priceScale: number, qtyScale: number): ReadonlyArray<FilterProblem> => {
+export const filterChangeProblems = (change: LocalFilterChange, priceScale: number, qtyScale: number, venue: Venue): ReadonlyArray<FilterProblem> => {
   const problems: Array<FilterProblem> = []
+  // Backpack has no such filter (its markets list price and quantity filters only): one enforced
+  // here would refuse orders the real venue takes, for a reason no market listing shows
+  if (venue === "backpack" && change.minNotional !== undefined && !BigDecimal.isZero(change.minNotional)) {
+    problems.push({ field: "minNotional", value: formatDecimal(change.minNotional), reason: "is no Backpack filter (Backpack has no minimum notional)" })
+  }
   for (const field of Object.keys(FILTER_UNITS) as Array<keyof LocalFilterChange>) {
     const value = change[field]
     if (value === undefined) continue
@@ -60,7 +66,7 @@ export const withFilterChange = (instrument: Instrument, change: LocalFilterChan
 
 /** `instrument` with `change` applied, on a venue of these scales; throws naming each value the venue cannot take. */
 export const changedFilters = (instrument: Instrument, change: LocalFilterChange, priceScale: number, qtyScale: number): Instrument => {
-  const problems = filterChangeProblems(change, priceScale, qtyScale)
+  const problems = filterChangeProblems(change, priceScale, qtyScale, instrument.venue)
   if (problems.length > 0)
     throw new Error(`${instrument.venue} ${instrument.symbol}: cannot change the filters: ${problems.map((p) => `${p.field} ${p.value} ${p.reason}`).join("; ")}`)
   return withFilterChange(instrument, change)

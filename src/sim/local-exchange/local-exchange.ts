@@ -198,7 +198,7 @@ export const startLocalExchange = (options: LocalExchangeOptions): Effect.Effect
         const problem = unknownStateProblem(p.venue, p.state)
         return problem === undefined ? [] : [`${p.entry}.state: ${problem}`]
       }
-      return filterChangeProblems(p.change, books[p.venue].priceScale, books[p.venue].qtyScale).map((problem) => `${p.entry}.${filterKeyOf(problem.field)}: ${problem.value} ${problem.reason} on ${p.venue}`)
+      return filterChangeProblems(p.change, books[p.venue].priceScale, books[p.venue].qtyScale, p.venue).map((problem) => `${p.entry}.${filterKeyOf(problem.field)}: ${problem.value} ${problem.reason} on ${p.venue}`)
     })
     if (unfit.length > 0) return yield* new LocalExchangeError({ reason: `the fault plan's market changes do not fit ${options.dbPath}:\n${unfit.map((u) => `  - ${u}`).join("\n")}` })
     const notice = options.onNotice ?? printNotice
