@@ -10,7 +10,7 @@ import * as Path from "@effect/platform/Path"
 import { Console, Effect, Option } from "effect"
 import { parseConfigEffect } from "../core/config/config"
 import { DEFAULT_TEST_ACCOUNT, defaultAccounts, loadAccounts } from "../sim/local-exchange/accounts"
-import { generateBackpackTestKey, renderLocalBotConfig } from "../sim/local-exchange/bot-config"
+import { generateBackpackTestKey, LOCAL_CONFIG_MARK, renderLocalBotConfig } from "../sim/local-exchange/bot-config"
 import { emptyFaultPlan, loadFaultPlan, makeFaults } from "../sim/local-exchange/faults"
 import { startLocalExchange } from "../sim/local-exchange/local-exchange"
 import { runCli } from "./run-cli"
@@ -35,6 +35,13 @@ const command = Command.make("exchange", { db, portBackpack, portAster, portAste
       const plan = Option.isSome(args.faults) ? yield* loadFaultPlan(args.faults.value) : emptyFaultPlan
       const accountBook = Option.isSome(args.accounts) ? yield* loadAccounts(args.accounts.value) : defaultAccounts()
       const hedgeConfig = Option.isSome(args.config) ? yield* parseConfigEffect(yield* fs.readFileString(args.config.value), args.config.value) : undefined
+      // only a config this command wrote before is replaced: never a journal, nor a config holding real keys
+      if (Option.isSome(args.writeConfig) && (yield* fs.exists(args.writeConfig.value))) {
+        const existing = yield* fs.readFileString(args.writeConfig.value).pipe(Effect.orElseSucceed(() => ""))
+        if (!existing.includes(LOCAL_CONFIG_MARK)) {
+          return yield* Effect.fail(new Error(`--write-config ${args.writeConfig.value}: exists and is not a config written for the local exchange; not replaced (choose another file)`))
+        }
+      }
 
       const running = yield* startLocalExchange({
         dbPath: args.db,

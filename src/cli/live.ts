@@ -89,6 +89,8 @@ const printChecks = (configPath: string, paper: boolean, lines: ReadonlyArray<Ch
 }
 
 class FlagWithoutRecord extends Data.TaggedError("FlagWithoutRecord") {
+  /** a bad command line: no restart cures it */
+  readonly exitCode = 2
   override get message() {
     return "--depth only says what --record keeps: give --record FILE too"
   }

@@ -32,6 +32,16 @@ const depth = Options.boolean("depth").pipe(
 )
 const PROGRESS_EVERY = Duration.minutes(1)
 
+/**
+ * Sleeps `duration`, however long: a timer longer than 2^31 − 1 ms (24.8 days) is taken for
+ * "never" (Effect's and Node's alike), so a long recording sleeps a day at a time to its end.
+ */
+const sleepFor = (duration: Duration.Duration) =>
+  Effect.gen(function*() {
+    for (let left = Duration.toMillis(duration); left > 0; left -= DAY_MS) yield* Effect.sleep(Math.min(left, DAY_MS))
+  })
+const DAY_MS = 86_400_000
+
 const command = Command.make("record", { config, out, duration, depth }, (args) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
@@ -50,7 +60,7 @@ const command = Command.make("record", { config, out, duration, depth }, (args) 
         yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(PROGRESS_EVERY), progress)))
         const until = Option.match(args.duration, {
           onNone: () => Deferred.await(stop),
-          onSome: (d) => Effect.raceFirst(Deferred.await(stop), Effect.sleep(d))
+          onSome: (d) => Effect.raceFirst(Deferred.await(stop), sleepFor(d))
         })
         yield* until
         return yield* recording.summary

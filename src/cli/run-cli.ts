@@ -6,7 +6,7 @@
 import { Command, CommandDescriptor, type Usage, ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Console, Effect, HashMap } from "effect"
+import { Cause, Console, Data, Effect, HashMap } from "effect"
 
 /** @effect/cli's own flags, accepted by every command. */
 const BUILT_IN_FLAGS = ["-h", "--help", "--version", "--wizard", "--completions", "--log-level"]
@@ -44,6 +44,14 @@ const unknownFlag = <Name extends string, R, E, A>(command: Command.Command<Name
     if (!known.has(name)) return name
   }
   return undefined
+}
+
+/** A command line @effect/cli accepts but the command cannot take (flags that do not go together, a value out of range): exit 2, as any bad command line. */
+export class BadCommandLine extends Data.TaggedError("BadCommandLine")<{ readonly reason: string }> {
+  readonly exitCode = 2
+  override get message() {
+    return this.reason
+  }
 }
 
 /** A failure may choose its exit code (a live run's outcome does); any other exits 1. */

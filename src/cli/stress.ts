@@ -9,7 +9,7 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import { Console, Effect, Option } from "effect"
 import { parseConfigEffect } from "../core/config/config"
 import { describePerturbation, runStress, spread, type StressRun } from "../sim/stress"
-import { runCli } from "./run-cli"
+import { BadCommandLine, runCli } from "./run-cli"
 import { checkJsonTarget, writeJsonFile } from "./json-file"
 
 const db = Args.file({ name: "DB", exists: "yes" }).pipe(Args.withDescription("tick file (SQLite) to replay"), Args.withDefault("data/sample.db"))
@@ -58,7 +58,7 @@ const killSwitchStops = (runs: ReadonlyArray<StressRun>): string | undefined => 
 
 const command = Command.make("stress", { db, config, runs, seed, json }, (args) =>
   Effect.gen(function*() {
-    if (args.runs < 1) return yield* Effect.fail(new Error("--runs: expected at least 1"))
+    if (args.runs < 1) return yield* new BadCommandLine({ reason: "--runs: expected at least 1" })
     if (Option.isSome(args.json)) yield* checkJsonTarget(args.json.value, [args.db, args.config])
     const fs = yield* FileSystem.FileSystem
     const hedgeConfig = yield* parseConfigEffect(yield* fs.readFileString(args.config), args.config)

@@ -334,9 +334,14 @@ const describeIssues = (error: ParseResult.ParseError): ReadonlyArray<string> =>
  * so values from elsewhere (environment variables) are checked exactly like the file's.
  */
 export const parseConfig = (text: string, source: string, overrides: Readonly<Record<string, string>> = {}): Either.Either<HedgeConfig, ConfigError> => {
+  // a binary file (a tick file or journal given as the config) is no YAML: one line says so, not hundreds of syntax errors
+  if (text.startsWith("SQLite format 3")) return Either.left(new ConfigError({ source, problems: ["not a YAML config: an SQLite file (a journal or a tick file?)"] }))
+  if (text.includes("\u0000")) return Either.left(new ConfigError({ source, problems: ["not a YAML config: a binary file"] }))
   const doc = YAML.parseDocument(text, { prettyErrors: true })
-  if (doc.errors.length > 0)
-    return Either.left(new ConfigError({ source, problems: doc.errors.map((e) => `YAML syntax: ${e.message.split("\n")[0]}`) }))
+  if (doc.errors.length > 0) {
+    const [first, ...rest] = doc.errors
+    return Either.left(new ConfigError({ source, problems: [`YAML syntax: ${first!.message.split("\n")[0]}${rest.length > 0 ? ` (and ${rest.length} more)` : ""}`] }))
+  }
   let value: unknown
   try {
     value = doc.toJS()

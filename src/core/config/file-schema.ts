@@ -61,8 +61,13 @@ export const BackpackSection = Schema.Struct({
   debug: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false })
 })
 
-const EvmAddress = Schema.String.pipe(
-  Schema.filter((s) => /^0x[0-9a-fA-F]{40}$/.test(s), { message: (issue) => `expected a 0x-prefixed 20-byte hex address, got ${JSON.stringify(issue.actual)}` })
+// the value is described, never shown: a private key written on the neighbouring line by mistake
+// (signer and signer_private_key) would be printed in full
+const EvmAddress = Schema.String.annotations({ message: () => "expected a 0x-prefixed 20-byte hex address in quotes (the value is not shown)" }).pipe(
+  Schema.filter((s) => /^0x[0-9a-fA-F]{40}$/.test(s), {
+    message: (issue) =>
+      `expected a 0x-prefixed 20-byte hex address; got ${String(issue.actual).length} characters${/^0x[0-9a-fA-F]{64}$/.test(String(issue.actual)) ? " (a private key?)" : ""} (the value is not shown)`
+  })
 )
 const EvmPrivateKey = Schema.Redacted(
   // unquoted, YAML reads the hex as a number: its type error must not show it either

@@ -38,9 +38,12 @@ export interface LocalBotConfigOptions {
 
 const q = (text: string) => JSON.stringify(text)
 
+/** what a config written for the local exchange says in its first line (and only such a one) */
+export const LOCAL_CONFIG_MARK = "for the LOCAL exchange (npm run exchange)"
+
 export const renderLocalBotConfig = (o: LocalBotConfigOptions): string =>
   [
-    `# ${o.variant === "futures" ? "Futures" : "Spot"} variant for the LOCAL exchange (npm run exchange), written ${o.createdAt}`,
+    `# ${o.variant === "futures" ? "Futures" : "Spot"} variant ${LOCAL_CONFIG_MARK}, written ${o.createdAt}`,
     `# from ${o.dataFile}. TEST credentials only: a Backpack key pair generated for this file and the`,
     `# local exchange's default Aster test account. They are accepted by the local exchange alone.`,
     `bp:`,

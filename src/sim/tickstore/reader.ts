@@ -118,6 +118,8 @@ export const openTickFile = (path: string): TickFile => {
     fail(/not a database|file is encrypted/i.test((e as Error).message) ? "not an SQLite database" : `cannot read: ${(e as Error).message}`)
   }
   const metaMap = new Map(metaRows.map((r) => [r.key, r.value]))
+  // a live run's journal also keeps a format version in its meta: named for what it is
+  if (metaMap.get("format") === "hedgeloop-journal") fail("a hedgeloop journal, not a tick file (its report: npm run report -- FILE)")
   const version = metaMap.get(MetaKey.formatVersion)
   if (version === undefined) fail("not a hedgeloop tick file (no meta/format_version)")
   if (version !== String(FORMAT_VERSION)) fail(`unsupported tick file format version ${version} (this build reads version ${FORMAT_VERSION})`)

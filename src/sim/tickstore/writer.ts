@@ -150,11 +150,49 @@ interface WriterState {
 
 const FRESH: WriterState = { blockId: 0, firstTs: NaN, lastTs: -Infinity, quoteCount: 0, tradeCount: 0, depthCount: 0 }
 
+/**
+ * A file a new tick file may replace: none, an empty one, or a tick file (made again). Anything
+ * else (a live journal, a config holding keys) is refused: one slip in an `--out` must not
+ * delete what only exists once.
+ */
+const assertReplaceable = (path: string): void => {
+  let head: Buffer
+  try {
+    if (fs.statSync(path).size === 0) return
+    const fd = fs.openSync(path, "r")
+    try {
+      head = Buffer.alloc(16)
+      fs.readSync(fd, head, 0, 16, 0)
+    } finally {
+      fs.closeSync(fd)
+    }
+  } catch {
+    return // nothing there (or a folder: the creation says so)
+  }
+  if (head.toString("latin1") !== "SQLite format 3\0") throw new Error(`${path}: exists and is not a tick file; not replaced (remove it, or choose another file)`)
+  let format: { readonly format?: string; readonly version?: string }
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true })
+    try {
+      const rows = db.prepare("SELECT key, value FROM meta WHERE key IN ('format', ?)").all(MetaKey.formatVersion) as Array<{ key: string; value: string }>
+      const meta = new Map(rows.map((r) => [r.key, r.value]))
+      format = { ...(meta.has("format") ? { format: meta.get("format")! } : {}), ...(meta.has(MetaKey.formatVersion) ? { version: meta.get(MetaKey.formatVersion)! } : {}) }
+    } finally {
+      db.close()
+    }
+  } catch {
+    format = {}
+  }
+  if (format.format === "hedgeloop-journal") throw new Error(`${path}: is a hedgeloop journal; not replaced (choose another file)`)
+  if (format.format !== undefined || format.version === undefined) throw new Error(`${path}: is an SQLite file that is not a tick file; not replaced (remove it, or choose another file)`)
+}
+
 /** A new file with its tables and instruments, in an open transaction. */
 const newFile = (path: string, instruments: ReadonlyArray<Omit<StoredInstrument, "idx">>, mode: "bulk" | "recording"): Database.Database => {
   assertLittleEndian()
   if (instruments.length === 0) throw new Error(`${path}: a tick file needs at least one instrument`)
   if (instruments.length > 255) throw new Error(`${path}: at most 255 instruments per tick file (instrument index is one byte)`)
+  assertReplaceable(path)
   for (const suffix of ["", "-journal", "-wal", "-shm"]) fs.rmSync(path + suffix, { force: true })
 
   let db: Database.Database
