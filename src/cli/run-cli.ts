@@ -6,7 +6,8 @@
 import { Command, CommandDescriptor, type Usage, ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Console, Data, Effect, HashMap } from "effect"
+import { Cause, Console, Data, Effect, HashMap, Layer, Logger } from "effect"
+import { consoleLogger } from "../live/console-logger"
 
 /** @effect/cli's own flags, accepted by every command. */
 const BUILT_IN_FLAGS = ["-h", "--help", "--version", "--wizard", "--completions", "--log-level"]
@@ -88,7 +89,9 @@ export const runCli = <Name extends string, E, A>(
       const code = failure._tag === "Some" ? exitCodeOf(failure.value) : 1
       return Console.error(`error: ${message}`).pipe(Effect.zipRight(Effect.sync(() => void (process.exitCode = code))))
     }),
-    Effect.provide(NodeContext.layer),
+    // every command's lines as the backtest prints them (time, level, text), its config warnings
+    // among them; a command that logs otherwise (the backtest's simulated clock) replaces it inside
+    Effect.provide(Layer.merge(NodeContext.layer, Logger.replace(Logger.defaultLogger, consoleLogger))),
     NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
   )
 }

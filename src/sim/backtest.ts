@@ -3,7 +3,7 @@
  * file, then the report. Backtest and live differ only in the Layers given to the strategy; the
  * kill switch applies the same `risk:` limits as live (src/sim/kill-switch.ts).
  */
-import { BigDecimal, Cause, Data, Effect, Exit, Layer, Logger, LogLevel, Option } from "effect"
+import { BigDecimal, Cause, Data, Effect, Exit, FiberRef, HashSet, Layer, Logger, LogLevel, Option } from "effect"
 import { type HedgeConfig, describeConfig, type SimVenueParams } from "../core/config/config"
 import { decimal, formatDecimal, fromUnits } from "../core/domain/decimal"
 import type { Venue } from "../core/domain/venue"
@@ -200,7 +200,8 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
           Effect.provide(venueLayer(kernel, maker, hedge, options, waits)),
           Effect.provide(Layer.succeed(StrategyObserver, killSwitch ? killSwitch.observer(observer) : observer)),
           Effect.withClock(simClock(kernel, waits)),
-          Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+          // its lines alone, on the replay's clock: in place of whatever loggers the caller runs with
+          Effect.locally(FiberRef.currentLoggers, HashSet.make<ReadonlyArray<Logger.Logger<unknown, unknown>>>(logger)),
           // without a sink, skip the loggers altogether (a long backtest logs millions of lines)
           Logger.withMinimumLogLevel(!log ? LogLevel.None : config.debug ? LogLevel.Debug : LogLevel.Info),
           Effect.exit
