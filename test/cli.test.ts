@@ -144,7 +144,11 @@ describe("compare command", () => {
     fs.writeFileSync(broken, JSON.stringify({ ...json, totals: { ...json.totals, volume: 5 } }))
     const wrongField = await run("src/cli/compare.ts", [a.file, broken])
     expect(wrongField.code).toBe(1)
-    expect(wrongField.stderr).toMatch(/^error: .*broken\.json: not a hedgeloop report: totals\.volume: /m)
+    expect(wrongField.stderr).toMatch(/^error: .*broken\.json: a backtest report this version cannot read \(totals\.volume: .*\): made by another hedgeloop version \(make it again\), or edited$/m)
+    // a JSON object that is no report at all is said to be none
+    const foreign = path.join(dir, "foreign.json")
+    fs.writeFileSync(foreign, JSON.stringify({ name: "something else" }))
+    expect((await run("src/cli/compare.ts", [a.file, foreign])).stderr).toMatch(/^error: .*foreign\.json: not a hedgeloop report: kind: /m)
     noStackTrace(wrongField.all)
     const notJson = path.join(dir, "truncated.json")
     fs.writeFileSync(notJson, fs.readFileSync(a.file, "utf8").slice(0, 100))

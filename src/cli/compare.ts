@@ -26,7 +26,15 @@ const readReport = (file: string) =>
     return yield* Schema.decodeUnknown(ComparedReport)(json).pipe(
       Effect.mapError((error) => {
         const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-        return new ReportUnreadable({ file, reason: `not a hedgeloop report: ${issue ? `${issue.path.join(".")}: ${issue.message}` : error.message}` })
+        const where = issue ? `${issue.path.join(".")}: ${issue.message}` : error.message
+        // a report's kind with fields that do not fit: a report, of a hedgeloop version before or after this one
+        const kind = (json as { kind?: unknown }).kind
+        return new ReportUnreadable({
+          file,
+          reason: kind === "backtest" || kind === "live" || kind === "paper"
+            ? `a ${kind} report this version cannot read (${where}): made by another hedgeloop version (make it again), or edited`
+            : `not a hedgeloop report: ${where}`
+        })
       })
     )
   })
