@@ -48,6 +48,12 @@ const makerMinQty = (min: string): Decorate => (_kernel, venues) => ({
   maker: { ...venues.maker, instrument: Effect.map(venues.maker.instrument, (i) => ({ ...i, minQty: decimal(min) })) }
 })
 
+/** Aster's largest order (MARKET_LOT_SIZE maxQty) at `max`. */
+const hedgeMaxQty = (max: string): Decorate => (_kernel, venues) => ({
+  ...venues,
+  hedge: { ...venues.hedge, instrument: Effect.map(venues.hedge.instrument, (i) => ({ ...i, maxQty: decimal(max) })) }
+})
+
 /** The hedge venue's market cannot be read (stream and REST) until `untilMs` after T0. */
 const hedgeUnreadableUntil = (untilMs: number): Decorate => (kernel, venues) => ({
   ...venues,
@@ -201,5 +207,19 @@ describe("the original's log lines say what happened", () => {
     const held = lines.filter((l) => l.includes("held back"))
     expect(held.map((l) => l.replace(/^.*hedge buy of (\S+) ASTER held back: (\w+).*$/, "$1 $2"))).toEqual(["2 below", "4 below", "6 sent", "8 sent"])
     expect(held.every((l) => lineTime(l) < 9005)).toBe(true)
+  })
+})
+
+describe("a hedge beyond the hedge venue's largest order", () => {
+  it("goes in several orders of at most that size, back to back: the leg's 10 as 4 + 4 + 2", async () => {
+    // Aster takes at most 4 per order; bp-1 (sell 10 at 2.002) fills whole at 2 s (the buy of
+    // 110 through 2.002): the hedge of 10 goes as buy 4, buy 4, buy 2, each sent as the last
+    // executed, all at 2.0005 (Aster's ask, 100 shown); leg 2 the same, sells at 1.9995
+    const ticks = [...steadyQuotes(40), FIRST_TRADE, { t: 2000, venue: "bp" as const, trade: ["2.0020", "110", "buy"] as const }, { t: 10_000, venue: "bp" as const, trade: ["1.9980", "110", "sell"] as const }]
+    const { report } = await run(ticks, { trade: { quantity: "10", offset_percent: 0.1, between_legs_sleep: 1, max_cycles: 1 } }, {}, hedgeMaxQty("4"))
+    const hedges = report.fills.filter((f) => f.venue === "aster-futures").map((f) => `${f.side} ${f.qty} @ ${f.price}`)
+    expect(hedges).toEqual(["buy 4 @ 2.0005", "buy 4 @ 2.0005", "buy 2 @ 2.0005", "sell 4 @ 1.9995", "sell 4 @ 1.9995", "sell 2 @ 1.9995"])
+    expect(netOf(report, "aster-futures")).toBe("0")
+    expect(netOf(report, "backpack")).toBe("0")
   })
 })

@@ -671,6 +671,10 @@ export const symbolRulesOf = (venue: Venue, row: SymbolInfo): Either.Either<Symb
     return acc
   }, ZERO)
   const stepSize = lcmStep(limit.stepSize, market.stepSize)
+  // the largest any order type takes (market orders are often capped far below limit orders)
+  const maxQty = [lot.maxQty, ...(marketLot && BigDecimal.isPositive(marketLot.stepSize) ? [marketLot.maxQty] : [])]
+    .filter(BigDecimal.isPositive)
+    .reduce<Decimal | undefined>((acc, q) => (acc === undefined ? q : BigDecimal.min(acc, q)), undefined)
   return Either.right({
     instrument: {
       venue,
@@ -683,7 +687,8 @@ export const symbolRulesOf = (venue: Venue, row: SymbolInfo): Either.Either<Symb
       minQty: BigDecimal.normalize(BigDecimal.max(limit.minQty, market.minQty)),
       minNotional: BigDecimal.normalize(minNotional),
       // futures list PENDING_TRADING, PRE_SETTLE, SETTLING and CLOSE besides; spot says TRADING when open
-      trading: { state: row.status, makerOrders: row.status === "TRADING", takerOrders: row.status === "TRADING" }
+      trading: { state: row.status, makerOrders: row.status === "TRADING", takerOrders: row.status === "TRADING" },
+      ...(maxQty !== undefined ? { maxQty: BigDecimal.normalize(maxQty) } : {})
     },
     tickSize: BigDecimal.normalize(price.tickSize),
     limitLot: { stepSize: BigDecimal.normalize(limit.stepSize), minQty: limit.minQty },

@@ -476,7 +476,8 @@ export const toInstrument = (market: WireMarket): Instrument => ({
   stepSize: market.filters.quantity.stepSize,
   minQty: market.filters.quantity.minQuantity,
   minNotional: ZERO,
-  ...(market.orderBookState !== undefined && market.orderBookState !== null ? { trading: tradingOf(market.orderBookState) } : {})
+  ...(market.orderBookState !== undefined && market.orderBookState !== null ? { trading: tradingOf(market.orderBookState) } : {}),
+  ...(market.filters.quantity.maxQuantity !== undefined && BigDecimal.isPositive(market.filters.quantity.maxQuantity) ? { maxQty: BigDecimal.normalize(market.filters.quantity.maxQuantity) } : {})
 })
 
 /** `observedAt`: venue time at which this state was read (REST answers carry no update time). */

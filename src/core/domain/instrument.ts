@@ -32,7 +32,9 @@ export const Instrument = Schema.Struct({
   /** Minimum price × quantity in quote currency; 0 when the venue has none. */
   minNotional: DecimalString,
   /** absent where nobody says (a recording, a simulated venue): open to every order */
-  trading: Schema.optional(MarketTrading)
+  trading: Schema.optional(MarketTrading),
+  /** the largest quantity one order may carry, where the venue says (a larger hedge goes in several orders) */
+  maxQty: Schema.optional(DecimalString)
 })
 export type Instrument = typeof Instrument.Type
 

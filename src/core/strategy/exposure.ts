@@ -71,6 +71,8 @@ export class Exposure {
       const holdBack = roundToStep(BigDecimal.multiply(minimum, HOLD_BACK_MARGIN), hedge.stepSize, "ceil")
       qty = BigDecimal.min(qty, BigDecimal.subtract(BigDecimal.sum(qty, pending), holdBack))
     }
+    // beyond the venue's largest order, the rest goes in the next one
+    if (hedge.maxQty !== undefined && BigDecimal.greaterThan(qty, hedge.maxQty)) qty = hedge.maxQty
     qty = floorQty(hedge, qty)
     if (!BigDecimal.isPositive(qty) || BigDecimal.lessThan(qty, minimum)) return undefined
     return { side, qty }
