@@ -162,8 +162,9 @@ describe("the original's log lines say what happened", () => {
 
   it("a leg cut short does not say its cancelled, part-filled order 'filled'", async () => {
     // As in the drift test: bp-1 (sell 10) fills 6, is cancelled at 11.02 s with 6 filled, and the leg
-    // ends with 6 of 10 because the 4 left are below Backpack's minimum 5. The code still prints
-    // "[Leg1] BP sell order bp-1 filled after 10 s" — an order that was cancelled with 4 unfilled.
+    // ends with 6 of 10 because the 4 left are below Backpack's minimum 5. The log says so, and
+    // never "[Leg1] BP sell order bp-1 filled after 10 s" (it was cancelled with 4 unfilled; an
+    // earlier version said it).
     const ticks = [...steadyQuotes(30), FIRST_TRADE, { t: 3000, venue: "bp" as const, trade: ["2.0020", "106", "buy"] as const }]
     const { text } = await run(ticks, { trade: { quantity: "10", offset_percent: 0.1, first_wait_seconds: 10, max_cycles: 1 } }, {}, makerMinQty("5"))
     expect(text).toMatch(/the leg ends with 6 filled/)
@@ -174,9 +175,10 @@ describe("the original's log lines say what happened", () => {
     // bp-1 (sell 10 at 2.002) acknowledged at 1.02 s, cancelled at 11.02 s; the buy through 2.002 at
     // 11.025 s fills all 10 before the cancel lands (11.03 s). The cancel's reply shows 10 filled, the
     // hedge (Aster buy 10) goes out and executes; the leg is complete and nothing is re-posted.
-    // The code logs "not filled within 10 s (10 filled); re-posting at a fresh price" (no re-post
-    // follows: the next maker order is leg 2's buy), and prints "BP sell filled, hedging with an ASTER
-    // market buy..." only after "ASTER market buy 10 executed".
+    // The log must not say "not filled within 10 s (10 filled); re-posting at a fresh price" (no
+    // re-post follows: the next maker order is leg 2's buy), and must announce "BP sell filled,
+    // hedging with an ASTER market buy..." before "ASTER market buy 10 executed" (an earlier version
+    // did both the other way).
     const ticks = [...steadyQuotes(40), FIRST_TRADE, { t: 11_025, venue: "bp" as const, trade: ["2.0030", "10", "buy"] as const }]
     const { report, lines, text } = await run(ticks, { trade: { quantity: "10", offset_percent: 0.1, first_wait_seconds: 10, max_cycles: 1 } })
     expect(report.cycles.reposts).toBe(0)
@@ -191,9 +193,9 @@ describe("the original's log lines say what happened", () => {
   it("a fill whose hedge is held back for the hedge venue's minimum is not announced as 'hedging'", async () => {
     // Aster minimum 5; bp-1 (sell 10 at 2.002) fills 2 at 2 s, 4 s, 6 s, 8 s and 9 s. After 2 with 8
     // still to fill the hedge is held back (min(2, 2 + 8 − 5.25) = 2 < 5): nothing is sent until all 10
-    // have filled at 9 s, when one buy of 10 goes. The code prints "[Leg1] BP sell filled 2, hedging
-    // with an ASTER market buy..." at 01:00:02.005, 7 s before any hedge is sent: the trader reads a
-    // hedge under way while 2, then 4, 6, 8 are unhedged.
+    // have filled at 9 s, when one buy of 10 goes. "[Leg1] BP sell filled …, hedging with an ASTER
+    // market buy..." comes with that hedge, not at 01:00:02.005, 7 s before any hedge is sent (an
+    // earlier version's: the trader read a hedge under way while 2, then 4, 6, 8 were unhedged).
     const trades = [2000, 4000, 6000, 8000, 9000].map((t, i) => ({ t, venue: "bp" as const, trade: ["2.0020", i === 0 ? "102" : "2", "buy"] as const }))
     const ticks = [...steadyQuotes(30), FIRST_TRADE, ...trades]
     const { report, lines } = await run(ticks, { trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1 } }, { asterMinQty: "5" })

@@ -122,7 +122,8 @@ describe("hedge loop", () => {
   })
 
   it("carries a residual below the hedge venue's minimum and never over-hedges", async () => {
-    // Aster minimum 5: fills of 2, 2, 2, 2, 2 are hedged as 5 (held back so 5 stay hedgeable) and 5
+    // Aster minimum 5: fills of 2, 2, 2, 2, 2 are held back (each partial hedge would leave the
+    // rest below the minimum) and hedged as one 10 once the leg has filled
     const trades = [2000, 4000, 6000, 8000, 9000].map((t, i) => ({ t, venue: "bp" as const, trade: ["2.0020", i === 0 ? "102" : "2", "buy"] as const }))
     const ticks = [...steadyQuotes(30), { t: 500, venue: "bp" as const, trade: ["2.0000", "1", "buy"] as const }, ...trades]
     const { report } = await run(ticks, { trade: { quantity: "10", offset_percent: 0.1, max_cycles: 1 } }, { asterMinQty: "5" })

@@ -77,11 +77,16 @@ describe.each(["futures", "spot"] as const)("npm run live, %s variant, against n
     expect(progress![2]).toBe(formatDecimal(BigDecimal.round(cycle1Notional, { scale: 2, mode: "half-even" })))
     expect(progress![3]).toBe(hedgeVenue)
     expect(progress![5]).toBe(`backpack 0, ${hedgeVenue} 0`)
-    // secrets never reach the report
+    // secrets never reach the report, the journal (its bytes, WAL folded in by the run's end) or the output
     const written = fs.readFileSync(local.config, "utf8")
-    for (const secret of written.match(/(?:api_secret_key_b64|api_secret): "([^"]+)"/g) ?? []) {
-      const value = secret.split('"')[1]!
+    const secrets = (written.match(/(?:api_secret_key_b64|api_secret): "([^"]+)"/g) ?? []).map((secret) => secret.split('"')[1]!)
+    // the Backpack secret and the Aster one: a loop over none would check nothing
+    expect(secrets).toHaveLength(2)
+    const journalBytes = fs.readFileSync(journal).toString("latin1")
+    for (const value of secrets) {
       expect(fs.readFileSync(reportFile, "utf8")).not.toContain(value)
+      expect(journalBytes).not.toContain(value)
+      expect(live.output()).not.toContain(value)
     }
 
     // --record: what both venues streamed, as the scripted market has it, stamped while the run lasted

@@ -11,7 +11,7 @@ import { Console, Effect, Option } from "effect"
 import { parseConfigEffect } from "../core/config/config"
 import { DEFAULT_TEST_ACCOUNT, defaultAccounts, loadAccounts } from "../sim/local-exchange/accounts"
 import { generateBackpackTestKey, LOCAL_CONFIG_MARK, renderLocalBotConfig } from "../sim/local-exchange/bot-config"
-import { emptyFaultPlan, loadFaultPlan, makeFaults } from "../sim/local-exchange/faults"
+import { describeFault, emptyFaultPlan, loadFaultPlan, makeFaults } from "../sim/local-exchange/faults"
 import { startLocalExchange } from "../sim/local-exchange/local-exchange"
 import { runCli } from "./run-cli"
 
@@ -50,7 +50,7 @@ const command = Command.make("exchange", { db, portBackpack, portAster, portAste
         portBackpack: args.portBackpack,
         portAster: args.portAster,
         portAsterSpot: args.portAsterSpot,
-        faults: makeFaults(plan),
+        faults: makeFaults(plan, Date.now, (fired) => console.log(`local exchange: fault ${describeFault(fired)}`)),
         accounts: accountBook,
         ...(hedgeConfig !== undefined ? { config: hedgeConfig } : {})
       })

@@ -455,7 +455,19 @@ const dueMarketChanges = (armed: ReturnType<typeof armMarketChanges>, venue: Ven
   return due
 }
 
-export const makeFaults = (initial: FaultPlan = emptyFaultPlan, clock: () => number = Date.now): FaultInjector => {
+/** One fault as the exchange prints it when it fires, e.g. `status 503 on aster-futures POST /fapi/v1/order`. */
+export const describeFault = (record: FaultRecord): string => {
+  const { kind, ...details } = record.fault as { readonly kind: string } & Record<string, unknown>
+  const said = Object.entries(details).map(([key, value]) => `${key} ${typeof value === "object" ? JSON.stringify(value) : String(value)}`).join(", ")
+  return `${kind}${said !== "" ? ` (${said})` : ""} on ${record.venue} ${record.target}`
+}
+
+export const makeFaults = (
+  initial: FaultPlan = emptyFaultPlan,
+  clock: () => number = Date.now,
+  /** told of each fault as it fires (the exchange prints it: a fault plan that never matches shows) */
+  onFault?: (record: FaultRecord) => void
+): FaultInjector => {
   let plan = initial
   let http: Array<Armed<HttpFault>> = []
   let socket: Array<Armed<SocketFault>> = []
@@ -468,8 +480,10 @@ export const makeFaults = (initial: FaultPlan = emptyFaultPlan, clock: () => num
   }
   rearm()
   const record = (venue: Venue, target: string, fault: HttpFault | SocketFault) => {
-    history.push({ at: clock(), venue, target, fault })
+    const entry = { at: clock(), venue, target, fault }
+    history.push(entry)
     if (history.length > HISTORY) history.shift()
+    onFault?.(entry)
   }
   return {
     http: (venue, route) =>
