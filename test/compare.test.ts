@@ -67,7 +67,16 @@ describe("compare", () => {
 
   it("says when the two did not see the same market: other periods, synthetic or proxy data, filters that changed", async () => {
     const file = market()
-    const a = await Effect.runPromise(runBacktest({ dbPath: file, config: testConfig() }))
+    const warned = await Effect.runPromise(runBacktest({ dbPath: file, config: testConfig() }))
+    // the reports' own warnings are the comparison's notes too, once when both say it
+    const noFunding = (venue: string) => `A and B: the data has no funding events for ${venue}: no funding is paid or received and the funding guard never pauses (import with --funding-interval-hours to add a schedule)`
+    expect(compareReports(warned, warned).notes.slice(2)).toEqual([noFunding("backpack ASTER_USDC_PERP"), noFunding("aster-futures ASTERUSDT")])
+    expect(compareReports(warned, { ...warned, data: { ...warned.data, warnings: ["fees charged in BNB are counted at par"] } }).notes.slice(2)).toEqual([
+      noFunding("backpack ASTER_USDC_PERP").replace("A and B:", "A:"),
+      noFunding("aster-futures ASTERUSDT").replace("A and B:", "A:"),
+      "B: fees charged in BNB are counted at par"
+    ])
+    const a = { ...warned, data: { ...warned.data, warnings: [] } }
     // the scripted market is synthetic and covers the same 400 s in both
     expect(compareReports(a, a).notes).toEqual([`A ran on synthetic data (${file})`, `B ran on synthetic data (${file})`])
     const real = { ...a, data: { ...a.data, synthetic: false } }

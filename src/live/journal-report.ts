@@ -199,7 +199,13 @@ const carriedInto = (journal: JournalService, runs: ReadonlyArray<Run>, from: Re
   Effect.gen(function*() {
     const ids = from.map((r) => r.id)
     const carried = new Map<Venue, Decimal>()
-    for (const venue of new Set(runs.flatMap((r) => [r.maker.venue, r.hedge.venue]))) carried.set(venue, yield* betweenReads(journal.netFilledQty(venue, ids, since)))
+    // each venue's markets the report's runs trade: another market's position on the same venue is not theirs
+    const markets = new Set(runs.flatMap((r) => [`${r.maker.venue} ${r.maker.symbol}`, `${r.hedge.venue} ${r.hedge.symbol}`]))
+    for (const market of markets) {
+      const [venue, symbol] = market.split(" ") as [Venue, string]
+      const held = yield* betweenReads(journal.netFilledQty(venue, ids, since, symbol))
+      carried.set(venue, BigDecimal.sum(carried.get(venue) ?? ZERO, held))
+    }
     return carried
   })
 

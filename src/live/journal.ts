@@ -177,7 +177,8 @@ export interface JournalService {
    */
   readonly filledQty: (venue: Venue, orderId: string) => Effect.Effect<Decimal, JournalError>
   /** the signed sum of a venue's fills (buys positive; of these runs, stamped before `before`), */
-  readonly netFilledQty: (venue: Venue, runs?: RunFilter, before?: number) => Effect.Effect<Decimal, JournalError>
+  /** `symbol`: that market's fills only (a journal may hold runs of other markets on the same venue) */
+  readonly netFilledQty: (venue: Venue, runs?: RunFilter, before?: number, symbol?: string) => Effect.Effect<Decimal, JournalError>
   /** and a venue's latest fill. */
   readonly lastFill: (venue: Venue) => Effect.Effect<Option.Option<Fill>, JournalError>
   readonly funding: (runs?: RunFilter, after?: number, before?: number) => Effect.Effect<ReadonlyArray<FundingPayment>, JournalError>
@@ -253,7 +254,7 @@ const serviceOf = (store: JournalStore): JournalService => {
     lastStrategyClientNumber: (runId, prefix) => call(() => store.lastStrategyClientNumber(runId, prefix)),
     fills: (runs, after, before) => call(() => store.fills(runs, after, before)),
     filledQty: (venue, orderId) => call(() => store.filledQty(venue, orderId)),
-    netFilledQty: (venue, runs, before) => call(() => store.netFilledQty(venue, runs, before)),
+    netFilledQty: (venue, runs, before, symbol) => call(() => store.netFilledQty(venue, runs, before, symbol)),
     lastFill: (venue) => call(() => Option.fromNullable(store.lastFill(venue))),
     funding: (runs, after, before) => call(() => store.funding(runs, after, before)),
     hedges: (runs, after, before) => call(() => store.hedges(runs, after, before)),
@@ -861,11 +862,17 @@ class JournalStore {
     return sum(fillQtyRows(this.sql("SELECT qty FROM fills WHERE venue = ? AND order_id = ?").all(venue, orderId)).map((row) => row.qty))
   }
 
-  netFilledQty(venue: Venue, runs: RunFilter, before = Number.POSITIVE_INFINITY): Decimal {
+  netFilledQty(venue: Venue, runs: RunFilter, before = Number.POSITIVE_INFINITY, symbol?: string): Decimal {
     const { where, params } = this.byRuns(runs)
+    const ofSymbol = symbol === undefined ? "" : " AND symbol = ?"
     // few distinct sizes: SQLite counts them, the exact sum is taken here
     const rows = fillSumRows(
-      this.db.prepare(`SELECT side, qty, count(*) AS count FROM fills WHERE venue = ? AND ${where} AND ts < ? GROUP BY side, qty`).all(venue, ...params, before)
+      this.db.prepare(`SELECT side, qty, count(*) AS count FROM fills WHERE venue = ?${ofSymbol} AND ${where} AND ts < ? GROUP BY side, qty`).all(
+        venue,
+        ...(symbol === undefined ? [] : [symbol]),
+        ...params,
+        before
+      )
     )
     return BigDecimal.normalize(sum(rows.map((row) => BigDecimal.multiply(signedQty(row.side, row.qty), BigDecimal.fromBigInt(BigInt(row.count))))))
   }

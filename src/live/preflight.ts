@@ -142,7 +142,7 @@ export const preflight = (
       // counts (the start's baseline is the balance less that)
       const spot = hedge.instrument.kind === "spot"
       // paper books start afresh in each process: nothing an earlier paper run traded is on them
-      const hedgePosition = spot ? (kind === "paper" ? Either.right(ZERO) : yield* journalledHedgeQty(journal, venues.hedge, kind)) : Either.right(hedge.position)
+      const hedgePosition = spot ? (kind === "paper" ? Either.right(ZERO) : yield* journalledHedgeQty(journal, venues.hedge, hedge.instrument.symbol, kind)) : Either.right(hedge.position)
       spotMoved = spot && Either.isRight(hedgePosition) ? hedgePosition.right : ZERO
       lines.push(
         Either.isLeft(hedgePosition)
@@ -333,12 +333,13 @@ const positionLimitLine = (config: HedgeConfig, venues: Venues, makerPosition: D
  * counts it: the journal's fills, and what the venue says earlier runs executed beyond them (a
  * killed run's lacking fills, its unrecorded hedges, requests in doubt); left: why it could not be read.
  */
-const journalledHedgeQty = (journal: ReadJournal, venue: Exchange, kind: RunKind): Effect.Effect<Either.Either<Decimal, string>> => {
+const journalledHedgeQty = (journal: ReadJournal, venue: Exchange, symbol: string, kind: RunKind): Effect.Effect<Either.Either<Decimal, string>> => {
   if (journal === undefined) return Effect.succeed(Either.right(ZERO))
   if (Either.isLeft(journal)) return Effect.succeed(Either.left(journal.left.message))
   return Effect.gen(function*() {
-    const journalled = yield* journalledNetQty(journal.right, venue.venue, kind)
-    const earlier = (yield* journal.right.runs()).filter((run) => run.kind === kind)
+    const journalled = yield* journalledNetQty(journal.right, venue.venue, symbol, kind)
+    // runs of another market on the same venue moved another asset
+    const earlier = (yield* journal.right.runs()).filter((run) => run.kind === kind && run.hedge.venue === venue.venue && run.hedge.symbol === symbol)
     const beyond = yield* unjournalledExecutions(journal.right, earlier, venue)
     return BigDecimal.normalize(BigDecimal.sum(journalled, beyond))
   }).pipe(

@@ -128,15 +128,15 @@ const DEFAULT_SIGNING_WINDOW_MS = 5000
 const HEDGE_STREAM_POLL = Duration.seconds(1)
 
 /**
- * What the journal's fills on `venue` added to the position there, signed, over its runs of this
+ * What the journal's fills of `symbol` on `venue` added to the position there, signed, over its runs of this
  * kind (`--check` reads it too): a paper run's fills moved nothing on a live account, nor a live
  * run's on a paper book; and paper books start afresh in each process, so nothing an earlier paper
  * run traded is on them.
  */
-export const journalledNetQty = (journal: JournalService, venue: Venue, kind: RunKind): Effect.Effect<Decimal> =>
+export const journalledNetQty = (journal: JournalService, venue: Venue, symbol: string, kind: RunKind): Effect.Effect<Decimal> =>
   kind === "paper"
     ? Effect.succeed(ZERO)
-    : mustWrite(Effect.flatMap(journal.runs(), (runs) => journal.netFilledQty(venue, runs.filter((run) => run.kind === kind).map((run) => run.id))))
+    : mustWrite(Effect.flatMap(journal.runs(), (runs) => journal.netFilledQty(venue, runs.filter((run) => run.kind === kind).map((run) => run.id), undefined, symbol)))
 
 /**
  * For risk.max_loss_per_day: the fills and funding payments of the last 24 hours before `now` of
@@ -157,8 +157,9 @@ export const earlierRunsLastDay = (journal: JournalService, kind: RunKind, now: 
 const spotBaseline = (journal: JournalService, hedge: Exchange, kind: RunKind, lacking: ReadonlyArray<Order>) =>
   Effect.gen(function*() {
     const held = (yield* hedge.position).qty
-    let moved = yield* journalledNetQty(journal, hedge.venue, kind)
-    for (const order of lacking.filter((o) => o.venue === hedge.venue)) {
+    const symbol = (yield* hedge.instrument).symbol
+    let moved = yield* journalledNetQty(journal, hedge.venue, symbol, kind)
+    for (const order of lacking.filter((o) => o.venue === hedge.venue && o.symbol === symbol)) {
       const unjournalled = BigDecimal.subtract(order.filledQty, yield* mustWrite(journal.filledQty(order.venue, order.id)))
       if (BigDecimal.isPositive(unjournalled)) moved = BigDecimal.sum(moved, signedQty(order.side, unjournalled))
     }
@@ -446,7 +447,7 @@ const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: 
     const makerInstrument = yield* maker.instrument
     const hedgeInstrument = yield* hedge.instrument
     const held = (yield* maker.position).qty
-    const hedgeMoved = hedgeInstrument.kind === "spot" ? yield* journalledNetQty(journal, hedge.venue, "live") : (yield* hedge.position).qty
+    const hedgeMoved = hedgeInstrument.kind === "spot" ? yield* journalledNetQty(journal, hedge.venue, hedgeInstrument.symbol, "live") : (yield* hedge.position).qty
     const imbalance = BigDecimal.normalize(BigDecimal.sum(held, hedgeMoved))
     const makerName = venueLabel(maker.venue)
     const hedgeName = venueLabel(hedge.venue)

@@ -47,7 +47,13 @@ export interface Comparison {
   readonly notes: ReadonlyArray<string>
   /** the settings that differ, among those both runs used (a live run uses no `sim.*`) */
   readonly configDifferences: ReadonlyArray<ConfigDifference>
+  /** "A", "B": a report whose runs traded with more than one config (it shows its last run's) */
+  readonly mixedConfigs: ReadonlyArray<string>
 }
+
+/** what a report says when its runs' configs differ (journal-report.ts) */
+const MIXED_CONFIGS = "the runs' configs differ"
+
 
 const asDecimal = (value: string | number | null): Decimal | undefined =>
   value === null ? undefined : Option.getOrUndefined(parseDecimal(typeof value === "number" ? String(value) : value))
@@ -121,6 +127,12 @@ const notesOn = (a: ComparedReport, b: ComparedReport): Array<string> => {
       notes.push(`${name}'s ${c.venue} ${c.symbol} changed its filters at ${new Date(c.ts).toISOString()} (${c.changes.join(", ")}): its orders were priced and sized on the new ones from then on`)
     }
   }
+  // what the reports themselves warn of (a fee asset counted at par, a position carried in, hedges
+  // in doubt, runs of other configs, …) bears on their figures here too; said once if both do
+  const inB = new Set(b.data.warnings)
+  const inA = new Set(a.data.warnings)
+  for (const warning of inA) notes.push(`${inB.has(warning) ? "A and B" : "A"}: ${warning}`)
+  for (const warning of inB) if (!inA.has(warning)) notes.push(`B: ${warning}`)
   return notes
 }
 
@@ -157,6 +169,7 @@ const comparedRun = (r: ComparedReport): ComparedRun => ({ kind: r.kind, file: r
 export const compareReports = (a: ComparedReport, b: ComparedReport): Comparison => ({
   notes: notesOn(a, b),
   configDifferences: configDifferences(a, b),
+  mixedConfigs: ([["A", a], ["B", b]] as const).filter(([, r]) => r.data.warnings.some((w) => w.startsWith(MIXED_CONFIGS))).map(([name]) => name),
   a: comparedRun(a),
   b: comparedRun(b),
   rows: [
@@ -203,12 +216,15 @@ const SHOWN_DIFFERENCES = 20
 
 const formatConfigDifferences = (c: Comparison): Array<string> => {
   const differences = c.configDifferences
-  if (differences.length === 0) return ["config: the same settings"]
+  // a session restarted with other settings compares only its last run's: "the same" would not be true
+  const mixed = c.mixedConfigs.length === 0 ? [] : [`  (${c.mixedConfigs.join(" and ")}: the runs traded with more than one config; only the last run's is compared)`]
+  if (differences.length === 0) return [c.mixedConfigs.length === 0 ? "config: the same settings" : "config: the same settings as the last run's", ...mixed]
   const width = Math.max(...differences.slice(0, SHOWN_DIFFERENCES).map((d) => d.key.length))
   const value = (text: string | null) => text ?? "(not set)"
   return [
     `config: ${differences.length} setting(s) differ (A → B)`,
     ...differences.slice(0, SHOWN_DIFFERENCES).map((d) => `  ${d.key.padEnd(width)}  ${value(d.a)} → ${value(d.b)}`),
-    ...(differences.length > SHOWN_DIFFERENCES ? [`  … and ${differences.length - SHOWN_DIFFERENCES} more (all of them with --json)`] : [])
+    ...(differences.length > SHOWN_DIFFERENCES ? [`  … and ${differences.length - SHOWN_DIFFERENCES} more (all of them with --json)`] : []),
+    ...mixed
   ]
 }
