@@ -3,7 +3,7 @@ import { Effect, Either, Option, Schedule } from "effect"
 import { describe, expect, it } from "vitest"
 import { decimal } from "../src/core/domain/decimal"
 import type { Order } from "../src/core/domain/order"
-import { type ExchangeError, OrderRejected, RateLimited, UnknownOrder, VenueUnavailable } from "../src/core/errors"
+import { type ExchangeError, InvalidResponse, OrderRejected, RateLimited, UnknownOrder, VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import { cancelTracked, placeLimitTracked, placeMarketTracked } from "../src/core/strategy/tracked-orders"
 
@@ -27,7 +27,7 @@ const order = (id: string, clientId: string, status: Order["status"], filled: st
 })
 
 /** A venue whose replies can be lost or refused, script by script; it remembers what it received. */
-const scriptedVenue = (script: { place: Array<"ok" | "lost-after-executing" | "lost-before-arriving" | "rate-limited" | "rejected">; cancel?: Array<"ok" | "lost-after-cancelling" | "lost-before-arriving"> }) => {
+const scriptedVenue = (script: { place: Array<"ok" | "lost-after-executing" | "lost-before-arriving" | "rate-limited" | "rejected">; cancel?: Array<"ok" | "lost-after-cancelling" | "lost-before-arriving" | "garbled-after-cancelling"> }) => {
   const received: Array<string> = []
   const orders = new Map<string, Order>()
   const cancels: Array<string> = []
@@ -58,6 +58,7 @@ const scriptedVenue = (script: { place: Array<"ok" | "lost-after-executing" | "l
         if (!known) return Effect.fail(new UnknownOrder({ venue: "aster-futures", orderId }))
         const cancelled = { ...known, status: "cancelled" as const }
         orders.set(known.clientId, cancelled)
+        if (step === "garbled-after-cancelling") return Effect.fail(new InvalidResponse({ venue: "aster-futures", detail: "DELETE /api/v1/order: malformed JSON: {\"id\":\"o1\",\"sta" }))
         return step === "lost-after-cancelling" ? Effect.fail(unavailable) : Effect.succeed(cancelled)
       }),
     queryOrder: (ref) =>
@@ -116,6 +117,15 @@ describe("orders with an unknown outcome", () => {
   it("reads back a cancel whose reply was lost instead of cancelling twice", () => {
     const v = scriptedVenue({ place: ["ok"], cancel: ["lost-after-cancelling"] })
     const placed = Effect.runSync(placeMarketTracked(v.venue, market, retry, true))
+    const final = Effect.runSync(cancelTracked(v.venue, placed.id, retry))
+    expect(final.status).toBe("cancelled")
+    expect(v.cancels).toEqual([placed.id])
+  })
+
+  it("reads back a cancel carried out whose answer came garbled (cut short, not JSON), rather than fail the leg", () => {
+    const v = scriptedVenue({ place: ["ok"], cancel: ["garbled-after-cancelling"] })
+    const limit = { side: "sell" as const, price: decimal("2.002"), qty: decimal("10"), postOnly: true, timeInForce: "GTC" as const, clientId: "hl-m1" }
+    const placed = Effect.runSync(placeLimitTracked(v.venue, limit, retry))
     const final = Effect.runSync(cancelTracked(v.venue, placed.id, retry))
     expect(final.status).toBe("cancelled")
     expect(v.cancels).toEqual([placed.id])

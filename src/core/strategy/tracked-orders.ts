@@ -82,10 +82,14 @@ export const placeMarketTracked = (
 const stillOpen = (venue: Exchange, order: Order, what: string) =>
   new VenueUnavailable({ venue: venue.venue, reason: `${what}: order ${order.id} still reads ${order.status}` })
 
+/** After a cancel of unknown outcome: the order as it reads now if it has ended, else `error` (asked again). */
+const readBackAfterCancel = (venue: Exchange, orderId: string, error: VenueUnavailable) =>
+  venue.queryOrder({ orderId }).pipe(Effect.flatMap((order) => (isOpenStatus(order.status) ? Effect.fail(error) : Effect.succeed(order))))
+
 /**
  * Cancels and returns the order's final state (fills that raced the cancel included). An order
  * the venue no longer knows as open is read back instead; after an unknown outcome the order is
- * read back, and cancelled again only if still open. A cancel the venue answered before carrying
+ * read back (so after an answer that could not be read), and cancelled again only if still open. A cancel the venue answered before carrying
  * it out (the order still open) is asked about again too: until the order has ended, its fills
  * may still come, and another order of the leg would double them.
  */
@@ -93,11 +97,11 @@ export const cancelTracked = (venue: Exchange, orderId: string, retry: Schedule.
   retryOnFailure(
     venue.cancel(orderId).pipe(
       Effect.catchTag("UnknownOrder", () => venue.queryOrder({ orderId })),
-      Effect.catchTag("VenueUnavailable", (error) =>
-        venue.queryOrder({ orderId }).pipe(
-          Effect.flatMap((order) => (isOpenStatus(order.status) ? Effect.fail(error) : Effect.succeed(order)))
-        )
-      ),
+      // an answer lost or garbled (cut short, not JSON): the cancel may have been carried out all the same
+      Effect.catchTags({
+        VenueUnavailable: (error) => readBackAfterCancel(venue, orderId, error),
+        InvalidResponse: (error) => readBackAfterCancel(venue, orderId, new VenueUnavailable({ venue: venue.venue, reason: `cancel of ${orderId}: ${error.message}` }))
+      }),
       Effect.filterOrElse((order) => !isOpenStatus(order.status), (order) => Effect.fail(stillOpen(venue, order, "cancel not carried out yet")))
     ),
     retry,
