@@ -82,7 +82,11 @@ export const invariantMonitor = (config: HedgeConfig): InvariantMonitor => {
     // the kill switch stopping a run is the safety net working: its wind-down is judged below as any end is
     if (!CLEAN_ENDS.has(report.run.outcome)) found.push(`the run ended ${report.run.outcome}${report.run.message ? `: ${report.run.message}` : ""}`)
     const kernel = kernelSeen
-    if (kernel === undefined) return found
+    if (kernel === undefined) {
+      // a run that traded without the monitor on its venues was judged by nothing below
+      if (report.fills.length > 0) found.push("the invariant monitor never saw the run's venues: its checks after each leg did not run")
+      return found
+    }
     const maker = kernel.slot(config.maker.venue)
     const hedge = kernel.slot(config.hedge.venue)
     // after every leg the net position across venues is within one step
