@@ -273,7 +273,8 @@ describe("npm run record against npm run exchange", () => {
     expect(bad.output()).toContain(`--duration: expected a positive number with a unit (s, m, h or d), e.g. 90s, 30m, 8h; got "5x"`)
     expect(fs.existsSync("out/never.db")).toBe(false)
     const depthAlone = startLive("config/hedge_futures.example.yaml", "out/never-journal.db", ["--depth"])
-    expect(await depthAlone.exited).toBe(1)
+    // a bad command line (2): no restart cures it
+    expect(await depthAlone.exited).toBe(2)
     expect(depthAlone.output()).toContain("error: --depth only says what --record keeps: give --record FILE too")
     expect(fs.existsSync("out/never-journal.db")).toBe(false)
   })

@@ -141,9 +141,11 @@ describe("tick store round trip", () => {
     }
   })
 
-  it("stores an empty file and replaces an existing file at the path", () => {
+  it("stores an empty file and replaces an existing tick file at the path, but no other file", () => {
     const file = path.join(dir, "replace.db")
-    fs.writeFileSync(file, "old contents")
+    const old = createTickFile(file, META, INSTRUMENTS)
+    old.appendQuote(0, T0, 1, 1, 2, 2)
+    old.finish()
     const w = createTickFile(file, META, INSTRUMENTS)
     w.finish()
     const f = openTickFile(file)
@@ -151,6 +153,11 @@ describe("tick store round trip", () => {
     expect(Number.isNaN(f.firstTs)).toBe(true)
     expect([...f.blocks()]).toEqual([])
     f.close()
+    // anything else at the path (a config, notes, a journal) is kept, and the writer says why
+    const notes = path.join(dir, "notes.db")
+    fs.writeFileSync(notes, "old contents")
+    expect(() => createTickFile(notes, META, INSTRUMENTS)).toThrow(`${notes}: exists and is not a tick file; not replaced (remove it, or choose another file)`)
+    expect(fs.readFileSync(notes, "utf8")).toBe("old contents")
   })
 
   it("abort() deletes the unfinished file", () => {

@@ -71,7 +71,13 @@ export const invariantMonitor = (config: HedgeConfig): InvariantMonitor => {
     }
   }
 
-  const observer = (kernel: SimKernel): StrategyObserverService => ({
+  /** the run's strategy was given the monitor's observer (else the checks after each leg see no leg) */
+  let observed = false
+  const observer = (kernel: SimKernel): StrategyObserverService => {
+    observed = true
+    return observerOn(kernel)
+  }
+  const observerOn = (kernel: SimKernel): StrategyObserverService => ({
     ...silentObserver,
     cycleStarted: (_cycle, ts) => Effect.sync(() => void cycleStarts.push(ts)),
     legCompleted: () => Effect.sync(() => void legNets.push({ net: kernel.ledger.netPosition, ts: ms(kernel.now) }))
@@ -87,6 +93,7 @@ export const invariantMonitor = (config: HedgeConfig): InvariantMonitor => {
       if (report.fills.length > 0) found.push("the invariant monitor never saw the run's venues: its checks after each leg did not run")
       return found
     }
+    if (!observed && report.fills.length > 0) found.push("the invariant monitor never observed the run's strategy: its checks after each leg and at each cycle's start did not run")
     const maker = kernel.slot(config.maker.venue)
     const hedge = kernel.slot(config.hedge.venue)
     // after every leg the net position across venues is within one step
