@@ -43,12 +43,29 @@ const matrix: ReadonlyArray<readonly [string, string, RegExp]> = [
   ["hedge stream disconnected", socket("user.orderUpdate", "disconnect"), /fault disconnect on aster-futures user\.orderUpdate/]
 ]
 
+/** the spot variant's hedges (sapi shares Backpack's order path: the rule names the venue) */
+const spotHedge = (fault: string) => http("POST /api/v1/order", fault, "venue: aster-spot\n    times: 1")
+const spotMatrix: ReadonlyArray<readonly [string, string, RegExp]> = [
+  ["503 on a spot hedge (executed, answer lost)", spotHedge("{ kind: status, status: 503 }"), /fault status \(status 503\) on aster-spot POST \/api\/v1\/order/],
+  ["429 with Retry-After on a spot hedge", spotHedge("{ kind: rateLimit, retryAfterSeconds: 1 }"), /fault rateLimit \(.*\) on aster-spot POST \/api\/v1\/order/],
+  ["a spot hedge that never answers", spotHedge("timeout"), /fault timeout on aster-spot POST \/api\/v1\/order/],
+  ["malformed JSON for a spot hedge", spotHedge("malformed"), /fault malformed on aster-spot POST \/api\/v1\/order/],
+  ["spot hedge stream disconnected", socket("user.orderUpdate", "disconnect"), /fault disconnect on aster-spot user\.orderUpdate/]
+]
+
 describe("npm run live under the local exchange's faults", () => {
   it.each(matrix)("%s: flat across venues, journal consistent", async (_name, plan, fired) => {
     const local = await startLocalExchange({ maxCycles: 2, faults: plan })
     running.push(local)
     await runsFlat(local)
     // the fault did reach the bot: a plan that never matched would pass the rest as a plain run
+    expect(local.exchange.output()).toMatch(fired)
+  })
+
+  it.each(spotMatrix)("spot variant, %s: flat across venues, journal consistent", async (_name, plan, fired) => {
+    const local = await startLocalExchange({ variant: "spot", maxCycles: 2, faults: plan })
+    running.push(local)
+    await runsFlat(local)
     expect(local.exchange.output()).toMatch(fired)
   })
 
