@@ -205,7 +205,8 @@ export const makeBackpackExchange = (
       } catch {
         return skipped(new InvalidResponse({ venue: VENUE, detail: `stream: malformed JSON: ${text.slice(0, 200)}` }), "malformed JSON")
       }
-      const refusal = streamError(json)
+      // only a message carrying `error` is decoded as one: every price message passes here
+      const refusal = typeof json === "object" && json !== null && "error" in json ? streamError(json) : Option.none()
       if (Option.isSome(refusal)) {
         // a refused private subscription leaves the socket up with no order updates on it: poll
         // (and a connection still resyncing must not then say the stream is up)
