@@ -66,9 +66,6 @@ const heldByThisProcess = new Set<string>()
 /** A lock file younger than this that cannot be parsed may be half-written by another starter. */
 const HALF_WRITTEN_GRACE_MS = 2000
 
-const unparsedLockReason = (now: number, modifiedAt: number): string =>
-  now - modifiedAt < HALF_WRITTEN_GRACE_MS ? "another runner is starting on this journal" : "the lock file is not one of ours; remove it if no runner uses this journal"
-
 const isAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
@@ -199,20 +196,12 @@ export const acquireJournalLock = (journalPath: string, now: number = Date.now()
         return { _tag: "Unreadable", lockPath, reason: `cannot create the lock file: ${(error as Error).message}` }
       }
     }
-    let existing: string
-    let modifiedAt: number
+    const found = judgeLock(lockPath, now, timing)
+    if (found._tag === "None") continue // removed meanwhile: try again
+    if (found._tag !== "Stale") return found
+    replaced = found.holder
     try {
-      existing = fs.readFileSync(lockPath, "utf8")
-      modifiedAt = fs.statSync(lockPath).mtimeMs
-    } catch {
-      continue // removed meanwhile: try again
-    }
-    const holder = parseHolder(existing)
-    if (holder === undefined) return { _tag: "Unreadable", lockPath, reason: unparsedLockReason(now, modifiedAt) }
-    if (!isStale(holder, lockPath, modifiedAt, now, timing)) return { _tag: "Held", holder, lockPath, staleAfterMs: timing.staleAfterMs }
-    replaced = holder
-    try {
-      if (!removeStaleLock(lockPath, existing, now)) return { _tag: "Unreadable", lockPath, reason: "another runner is starting on this journal" }
+      if (!removeStaleLock(lockPath, found.text, now)) return { _tag: "Unreadable", lockPath, reason: "another runner is starting on this journal" }
     } catch (error) {
       return { _tag: "Unreadable", lockPath, reason: `cannot take over the stale lock: ${(error as Error).message}` }
     }
@@ -220,22 +209,35 @@ export const acquireJournalLock = (journalPath: string, now: number = Date.now()
   return { _tag: "Unreadable", lockPath, reason: "another runner keeps taking the lock" }
 }
 
-/** Why a start could not take the journal's lock now, as it would judge it, reading only; undefined: it could. */
-export const lockRefusalNow = (journalPath: string, now: number = Date.now(), timing: LockTiming = DEFAULT_LOCK_TIMING): LockRefusal | undefined => {
-  const lockPath = lockPathOf(journalPath)
-  let existing: string
+/**
+ * The lock at `lockPath` as a start judges it: none, a refusal (its holder runs, or it cannot be
+ * read), or stale (its text, to take it over only if it is still that one).
+ */
+const judgeLock = (
+  lockPath: string,
+  now: number,
+  timing: LockTiming
+): { readonly _tag: "None" } | LockRefusal | { readonly _tag: "Stale"; readonly holder: LockHolder; readonly text: string } => {
+  let text: string
   let modifiedAt: number
   try {
-    existing = fs.readFileSync(lockPath, "utf8")
+    text = fs.readFileSync(lockPath, "utf8")
     modifiedAt = fs.statSync(lockPath).mtimeMs
   } catch {
-    return undefined // no lock
+    return { _tag: "None" }
   }
-  const holder = parseHolder(existing)
+  const holder = parseHolder(text)
   if (holder === undefined) {
-    return { _tag: "Unreadable", lockPath, reason: unparsedLockReason(now, modifiedAt) }
+    const reason = now - modifiedAt < HALF_WRITTEN_GRACE_MS ? "another runner is starting on this journal" : "the lock file is not one of ours; remove it if no runner uses this journal"
+    return { _tag: "Unreadable", lockPath, reason }
   }
-  return isStale(holder, lockPath, modifiedAt, now, timing) ? undefined : { _tag: "Held", holder, lockPath, staleAfterMs: timing.staleAfterMs }
+  return isStale(holder, lockPath, modifiedAt, now, timing) ? { _tag: "Stale", holder, text } : { _tag: "Held", holder, lockPath, staleAfterMs: timing.staleAfterMs }
+}
+
+/** Why a start could not take the journal's lock now, as it would judge it, reading only; undefined: it could. */
+export const lockRefusalNow = (journalPath: string, now: number = Date.now(), timing: LockTiming = DEFAULT_LOCK_TIMING): LockRefusal | undefined => {
+  const found = judgeLock(lockPathOf(journalPath), now, timing)
+  return found._tag === "None" || found._tag === "Stale" ? undefined : found
 }
 
 export const describeRefusal = (refusal: LockRefusal): string => {
