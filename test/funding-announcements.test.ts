@@ -8,9 +8,7 @@ import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Layer, Option, Scope } from "effect"
 import * as path from "node:path"
-import { makeMarketTaps, type MarketTaps } from "../src/adapters/common/market-taps"
-import type { Instrument } from "../src/core/domain/instrument"
-import type { Exchange } from "../src/core/exchange"
+import { makeMarketTaps } from "../src/adapters/common/market-taps"
 import { startMarketRecording } from "../src/live/market-recorder"
 import { runBacktest } from "../src/sim/backtest"
 import type { LocalVenue } from "../src/sim/local-exchange/types"
@@ -19,28 +17,10 @@ import { testConfig } from "./support/config"
 import { PERP } from "./support/fake-local-venue"
 import { localAster, v1Auth } from "./support/local-aster-server"
 import { type ScriptedTick, T0, tempDir, writeScript } from "./support/scripted-market"
+import { streamingVenue } from "./support/streaming-venue"
 
 const Live = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
 
-/** A maker venue that streams nothing and announces no funding: the recording's other side. */
-const quietVenue = (instrument: Instrument, taps: MarketTaps): Exchange => {
-  const unused = Effect.dieMessage("the recorder only reads public data")
-  return {
-    venue: instrument.venue,
-    instrument: Effect.succeed(instrument),
-    ticker: unused,
-    placeLimit: () => unused,
-    placeMarket: () => unused,
-    cancel: () => unused,
-    queryOrder: () => unused,
-    openOrders: unused,
-    nextUpdate: () => unused,
-    position: unused,
-    balances: unused,
-    nextFundingTime: Effect.succeedNone,
-    watchMarket: taps.watch
-  }
-}
 
 /** Both venues quoted every second: Backpack 1.9990/2.0010, Aster 1.9995/2.0005. */
 const steadyQuotes = (seconds: number): Array<ScriptedTick> =>
@@ -68,7 +48,7 @@ describe("funding times as venues announce them", () => {
       const file = path.join(tempDir(), "rec.db")
       const scope = yield* Scope.make()
       yield* Scope.extend(
-        startMarketRecording({ maker: quietVenue(PERP, makeMarketTaps()), hedge: exchange }, { kind: "live", path: file, commitEvery: "100 millis" }),
+        startMarketRecording({ maker: streamingVenue(PERP, makeMarketTaps()), hedge: exchange }, { kind: "live", path: file, commitEvery: "100 millis" }),
         scope
       )
       yield* Effect.sleep(Duration.millis(800))

@@ -12,7 +12,7 @@ import { decimal } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
 import type { FundingQuote, MarketEvent } from "../src/core/domain/market"
 import type { Exchange } from "../src/core/exchange"
-import { makeMarketTaps, type MarketTaps } from "../src/adapters/common/market-taps"
+import { makeMarketTaps } from "../src/adapters/common/market-taps"
 import { type RecordingOptions, startMarketRecording } from "../src/live/market-recorder"
 import { runBacktest } from "../src/sim/backtest"
 import { openTickFile } from "../src/sim/tickstore/reader"
@@ -21,33 +21,13 @@ import { createTickFile } from "../src/sim/tickstore/writer"
 import { testConfig } from "./support/config"
 import { PERP } from "./support/fake-local-venue"
 import { tempDir } from "./support/scripted-market"
+import { streamingVenue } from "./support/streaming-venue"
 
 /** the maker venue's instrument, as the other venue tests use it */
 const BACKPACK: Instrument = PERP
 const ASTER: Instrument = { ...BACKPACK, venue: "aster-futures", symbol: "ASTERUSDT", quote: "USDT", tickSize: decimal("0.00001"), stepSize: decimal("1"), minQty: decimal("1"), minNotional: decimal("5") }
 
 const T0 = 1_758_672_000_000_000
-
-/** A venue that streams what the test publishes and announces the funding the test sets. */
-const streamingVenue = (instrument: Instrument, taps: MarketTaps, funding?: Ref.Ref<Option.Option<FundingQuote>>): Exchange => {
-  const unused = Effect.dieMessage("the recorder only reads public data")
-  return {
-    venue: instrument.venue,
-    instrument: Effect.succeed(instrument),
-    ticker: unused,
-    placeLimit: () => unused,
-    placeMarket: () => unused,
-    cancel: () => unused,
-    queryOrder: () => unused,
-    openOrders: unused,
-    nextUpdate: () => unused,
-    position: unused,
-    balances: unused,
-    nextFundingTime: Effect.succeedNone,
-    ...(funding !== undefined ? { fundingQuote: Ref.get(funding) } : {}),
-    watchMarket: taps.watch
-  }
-}
 
 const quote = (venue: Instrument["venue"], bid: string, bidQty: string, ask: string, askQty: string): MarketEvent => ({
   _tag: "Quote",

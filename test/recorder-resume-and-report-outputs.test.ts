@@ -11,8 +11,7 @@ import * as path from "node:path"
 import { decimal } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
 import type { MarketEvent } from "../src/core/domain/market"
-import type { Exchange } from "../src/core/exchange"
-import { makeMarketTaps, type MarketTaps } from "../src/adapters/common/market-taps"
+import { makeMarketTaps } from "../src/adapters/common/market-taps"
 import { type JournalService } from "../src/live/journal"
 import { reportFromJournal } from "../src/live/journal-report"
 import { type RecordingOptions, startMarketRecording } from "../src/live/market-recorder"
@@ -24,6 +23,7 @@ import { fillOf } from "./support/fills"
 import { writing } from "./support/journal-writing"
 import { runCommand } from "./support/run-command"
 import { tempDir, writeSwingingScript } from "./support/scripted-market"
+import { streamingVenue } from "./support/streaming-venue"
 
 // ---------------------------------------------------------------------------------------------
 // market recorder
@@ -32,24 +32,6 @@ const BACKPACK: Instrument = PERP
 const ASTER: Instrument = { ...BACKPACK, venue: "aster-futures", symbol: "ASTERUSDT", quote: "USDT", tickSize: decimal("0.00001"), stepSize: decimal("1"), minQty: decimal("1"), minNotional: decimal("5") }
 const T0 = 1_758_672_000_000_000
 
-const streamingVenue = (instrument: Instrument, taps: MarketTaps): Exchange => {
-  const unused = Effect.dieMessage("the recorder only reads public data")
-  return {
-    venue: instrument.venue,
-    instrument: Effect.succeed(instrument),
-    ticker: unused,
-    placeLimit: () => unused,
-    placeMarket: () => unused,
-    cancel: () => unused,
-    queryOrder: () => unused,
-    openOrders: unused,
-    nextUpdate: () => unused,
-    position: unused,
-    balances: unused,
-    nextFundingTime: Effect.succeedNone,
-    watchMarket: taps.watch
-  }
-}
 
 const quote = (venue: Instrument["venue"], bid: string, ask: string): MarketEvent => ({
   _tag: "Quote",
