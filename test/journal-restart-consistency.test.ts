@@ -10,111 +10,20 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Deferred, Effect, Either } from "effect"
-import * as fs from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
 import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
 import { type Fill, type MarketOrderRequest, type Order, signedQty } from "../src/core/domain/order"
 import { UnknownOrder } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
-import { JournalError, type JournalService, openJournal } from "../src/live/journal"
+import { JournalError, type JournalService } from "../src/live/journal"
 import { reportFromJournal } from "../src/live/journal-report"
 import { runLive } from "../src/live/runner"
-import { testConfig } from "./support/config"
 import { PERP } from "./support/fake-local-venue"
 import { idleVenue } from "./support/idle-venue"
-
-const SPOT: Instrument = { ...PERP, venue: "aster-spot", symbol: "ASTERUSDT", quote: "USDT", kind: "spot" }
-const FUTURES: Instrument = { ...PERP, venue: "aster-futures", symbol: "ASTERUSDT", quote: "USDT" }
-const config = testConfig({ trade: { quantity: "10", offset_percent: 0, first_wait_seconds: 30, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0, max_cycles: 1 } })
-const KILLED_AT = Date.now() - 3_600_000
-const ticker = Effect.succeed({ ts: 0, bid: decimal("1.5000"), ask: decimal("1.5004"), last: decimal("1.5002") })
-
-/** run 1's maker order: sold 10, its fill journalled */
-const makerOrder: Order = {
-  venue: "backpack",
-  symbol: PERP.symbol,
-  id: "m1",
-  clientId: "hlold-m1",
-  side: "sell",
-  type: "limit",
-  price: decimal("1.5"),
-  qty: decimal("10"),
-  filledQty: decimal("10"),
-  filledQuote: decimal("15"),
-  status: "filled",
-  postOnly: true,
-  timeInForce: "GTC",
-  createdAt: KILLED_AT - 3000,
-  updatedAt: KILLED_AT - 2000
-}
-const makerFill: Fill = {
-  venue: "backpack",
-  symbol: PERP.symbol,
-  orderId: "m1",
-  tradeId: "mt1",
-  side: "sell",
-  price: decimal("1.5"),
-  qty: decimal("10"),
-  fee: ZERO,
-  feeAsset: "USDC",
-  liquidity: "maker",
-  ts: KILLED_AT - 2000
-}
-/** run 1's hedge of it, as the hedge venue knows it */
-const hedgeOrderOn = (instrument: Instrument): Order => ({
-  venue: instrument.venue,
-  symbol: instrument.symbol,
-  id: "h1",
-  clientId: "hlold-h2",
-  side: "buy",
-  type: "market",
-  qty: decimal("10"),
-  filledQty: decimal("10"),
-  filledQuote: decimal("15.004"),
-  status: "filled",
-  postOnly: false,
-  timeInForce: "IOC",
-  createdAt: KILLED_AT - 1900,
-  updatedAt: KILLED_AT - 1900
-})
-const hedgeFillOf = (order: Order): Fill => ({
-  ...makerFill,
-  venue: order.venue,
-  symbol: order.symbol,
-  orderId: order.id,
-  tradeId: `t-${order.id}`,
-  side: order.side,
-  price: decimal("1.5004"),
-  qty: order.filledQty,
-  liquidity: "taker",
-  feeAsset: "USDT",
-  ts: order.updatedAt
-})
-
-type Journal = Effect.Effect.Success<ReturnType<typeof openJournal>>
+import { config, FUTURES, hedgeFillOf, hedgeOrderOn, type Journal, journalWithRun, KILLED_AT, makerFill, makerOrder, SPOT, ticker } from "./support/killed-run"
 
 /** A journal whose run 1 (live, prefix hlold-, hedging on `hedge`) wrote what `write` writes, then died. */
-const killedJournal = (hedge: Instrument, write: (journal: Journal, runId: number) => Effect.Effect<unknown, unknown>) =>
-  Effect.gen(function*() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-review-crash-"))
-    yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
-    const file = path.join(dir, "journal.db")
-    yield* Effect.scoped(Effect.gen(function*() {
-      const journal = yield* openJournal(file, "write")
-      const runId = yield* journal.startRun({
-        kind: "live",
-        startedAt: KILLED_AT - 5000,
-        config,
-        maker: { venue: "backpack", symbol: PERP.symbol, quoteAsset: "USDC", baseAsset: "ASTER" },
-        hedge: { venue: hedge.venue, symbol: hedge.symbol, quoteAsset: hedge.quote, baseAsset: "ASTER" },
-        clientIdPrefix: "hlold-"
-      })
-      yield* write(journal, runId)
-    }))
-    return file
-  })
+const killedJournal = (hedge: Instrument, write: (journal: Journal, runId: number) => Effect.Effect<unknown, unknown>) => journalWithRun({ kind: "live", hedge }, write)
 
 /** the maker leg of run 1: intent, reply (filled) and fill all journalled */
 const makerLegJournalled = (journal: Journal, runId: number) =>

@@ -14,113 +14,27 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Deferred, Effect, Option } from "effect"
-import * as fs from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
 import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
-import { type Fill, type MarketOrderRequest, type Order, signedQty } from "../src/core/domain/order"
+import { type MarketOrderRequest, type Order, signedQty } from "../src/core/domain/order"
 import { UnknownOrder } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import { openJournal } from "../src/live/journal"
 import { preflight } from "../src/live/preflight"
 import { runLive } from "../src/live/runner"
-import { testConfig } from "./support/config"
 import { idleVenue } from "./support/idle-venue"
 import { PERP } from "./support/fake-local-venue"
+import { config, hedgeFillOf, hedgeOrderOn, type Journal, journalWithRun, KILLED_AT, makerFill, makerOrder, SPOT, ticker } from "./support/killed-run"
 
-const SPOT: Instrument = { ...PERP, venue: "aster-spot", symbol: "ASTERUSDT", quote: "USDT", kind: "spot" }
-const config = testConfig({ trade: { quantity: "10", offset_percent: 0, first_wait_seconds: 30, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0, max_cycles: 1 } })
-const KILLED_AT = Date.now() - 3_600_000
-const ticker = Effect.succeed({ ts: 0, bid: decimal("1.5000"), ask: decimal("1.5004"), last: decimal("1.5002") })
-
-const makerOrder: Order = {
-  venue: "backpack",
-  symbol: PERP.symbol,
-  id: "m1",
-  clientId: "hlold-m1",
-  side: "sell",
-  type: "limit",
-  price: decimal("1.5"),
-  qty: decimal("10"),
-  filledQty: decimal("10"),
-  filledQuote: decimal("15"),
-  status: "filled",
-  postOnly: true,
-  timeInForce: "GTC",
-  createdAt: KILLED_AT - 3000,
-  updatedAt: KILLED_AT - 2000
-}
-const makerFill: Fill = {
-  venue: "backpack",
-  symbol: PERP.symbol,
-  orderId: "m1",
-  tradeId: "mt1",
-  side: "sell",
-  price: decimal("1.5"),
-  qty: decimal("10"),
-  fee: ZERO,
-  feeAsset: "USDC",
-  liquidity: "maker",
-  ts: KILLED_AT - 2000
-}
 /** the hedge of makerFill: its reply (filled) was journalled, its fill message was still behind */
-const hedgeOrder: Order = {
-  venue: "aster-spot",
-  symbol: SPOT.symbol,
-  id: "h1",
-  clientId: "hlold-h2",
-  side: "buy",
-  type: "market",
-  qty: decimal("10"),
-  filledQty: decimal("10"),
-  filledQuote: decimal("15.004"),
-  status: "filled",
-  postOnly: false,
-  timeInForce: "IOC",
-  createdAt: KILLED_AT - 1900,
-  updatedAt: KILLED_AT - 1900
-}
-
-/** the fill of a whole spot hedge order */
-const hedgeFill = (order: Order, tradeId: string): Fill => ({
-  ...makerFill,
-  venue: "aster-spot",
-  symbol: SPOT.symbol,
-  orderId: order.id,
-  tradeId,
-  side: order.side,
-  price: decimal("1.5004"),
-  qty: order.filledQty,
-  liquidity: "taker",
-  feeAsset: "USDT",
-  ts: order.updatedAt
-})
+const hedgeOrder = hedgeOrderOn(SPOT)
+const hedgeFill = hedgeFillOf
 
 const fakeVenue = (instrument: Instrument, held: () => string, extra: Partial<Exchange>): Exchange => idleVenue(instrument, ticker, () => decimal(held()), extra)
 
-type Journal = Effect.Effect.Success<ReturnType<typeof openJournal>>
-
-/** A journal file holding one earlier run of `kind` (client ids `prefix`…), whose records `write` makes. */
+/** A journal file holding one earlier run of `kind` (client ids `prefix`…, hedging on Aster spot), whose records `write` makes. */
 const journalWithEarlierRun = (prefix: string, write: (journal: Journal, runId: number) => Effect.Effect<unknown, unknown>, kind: "live" | "paper" = "paper") =>
-  Effect.gen(function*() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-spot-"))
-    yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
-    const file = path.join(dir, "journal.db")
-    yield* Effect.scoped(Effect.gen(function*() {
-      const journal = yield* openJournal(file, "write")
-      const runId = yield* journal.startRun({
-        kind,
-        startedAt: KILLED_AT - 5000,
-        config,
-        maker: { venue: "backpack", symbol: PERP.symbol, quoteAsset: "USDC", baseAsset: "ASTER" },
-        hedge: { venue: "aster-spot", symbol: SPOT.symbol, quoteAsset: "USDT", baseAsset: "ASTER" },
-        clientIdPrefix: prefix
-      })
-      yield* write(journal, runId)
-    }))
-    return file
-  })
+  journalWithRun({ kind, hedge: SPOT, prefix }, write)
 
 /** `--check` of `kind` on that journal, on the venues `startOn` builds: its imbalance line (it reads only) */
 const checkOn = (file: string, kind: "live" | "paper", makerHeld: string, spotHeld: string, hedgeExtra: Partial<Exchange> = {}) =>

@@ -1,0 +1,113 @@
+/**
+ * An earlier run a start finds in its journal, as restart tests build it: run 1 (client ids
+ * `hlold-…`) sold 10 on Backpack at 1.5 and hedged it by buying 10 on Aster at 1.5004, an hour
+ * before the test; what of it the journal holds is each test's `write`.
+ */
+import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { decimal, ZERO } from "../../src/core/domain/decimal"
+import type { Instrument } from "../../src/core/domain/instrument"
+import type { Fill, Order } from "../../src/core/domain/order"
+import { openJournal } from "../../src/live/journal"
+import { testConfig } from "./config"
+import { PERP } from "./fake-local-venue"
+
+export const SPOT: Instrument = { ...PERP, venue: "aster-spot", symbol: "ASTERUSDT", quote: "USDT", kind: "spot" }
+export const FUTURES: Instrument = { ...PERP, venue: "aster-futures", symbol: "ASTERUSDT", quote: "USDT" }
+/** one cycle of 10, no waits: a start reconciles, then trades at most that */
+export const config = testConfig({ trade: { quantity: "10", offset_percent: 0, first_wait_seconds: 30, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0, max_cycles: 1 } })
+export const KILLED_AT = Date.now() - 3_600_000
+export const ticker = Effect.succeed({ ts: 0, bid: decimal("1.5000"), ask: decimal("1.5004"), last: decimal("1.5002") })
+
+/** run 1's maker order: sold 10 */
+export const makerOrder: Order = {
+  venue: "backpack",
+  symbol: PERP.symbol,
+  id: "m1",
+  clientId: "hlold-m1",
+  side: "sell",
+  type: "limit",
+  price: decimal("1.5"),
+  qty: decimal("10"),
+  filledQty: decimal("10"),
+  filledQuote: decimal("15"),
+  status: "filled",
+  postOnly: true,
+  timeInForce: "GTC",
+  createdAt: KILLED_AT - 3000,
+  updatedAt: KILLED_AT - 2000
+}
+export const makerFill: Fill = {
+  venue: "backpack",
+  symbol: PERP.symbol,
+  orderId: "m1",
+  tradeId: "mt1",
+  side: "sell",
+  price: decimal("1.5"),
+  qty: decimal("10"),
+  fee: ZERO,
+  feeAsset: "USDC",
+  liquidity: "maker",
+  ts: KILLED_AT - 2000
+}
+
+/** run 1's hedge of it on `instrument`'s venue, as that venue knows it (filled) */
+export const hedgeOrderOn = (instrument: Instrument): Order => ({
+  venue: instrument.venue,
+  symbol: instrument.symbol,
+  id: "h1",
+  clientId: "hlold-h2",
+  side: "buy",
+  type: "market",
+  qty: decimal("10"),
+  filledQty: decimal("10"),
+  filledQuote: decimal("15.004"),
+  status: "filled",
+  postOnly: false,
+  timeInForce: "IOC",
+  createdAt: KILLED_AT - 1900,
+  updatedAt: KILLED_AT - 1900
+})
+
+/** the fill of a whole hedge order */
+export const hedgeFillOf = (order: Order, tradeId = `t-${order.id}`): Fill => ({
+  ...makerFill,
+  venue: order.venue,
+  symbol: order.symbol,
+  orderId: order.id,
+  tradeId,
+  side: order.side,
+  price: decimal("1.5004"),
+  qty: order.filledQty,
+  liquidity: "taker",
+  feeAsset: "USDT",
+  ts: order.updatedAt
+})
+
+export type Journal = Effect.Effect.Success<ReturnType<typeof openJournal>>
+
+/** A journal file (removed with the scope) holding run 1 of `kind`, hedging on `hedge`, whose records `write` makes. */
+export const journalWithRun = (
+  run: { readonly kind: "live" | "paper"; readonly hedge: Instrument; readonly prefix?: string },
+  write: (journal: Journal, runId: number) => Effect.Effect<unknown, unknown>
+) =>
+  Effect.gen(function*() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-restart-"))
+    yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+    const file = path.join(dir, "journal.db")
+    yield* Effect.scoped(Effect.gen(function*() {
+      const journal = yield* openJournal(file, "write")
+      const runId = yield* journal.startRun({
+        kind: run.kind,
+        startedAt: KILLED_AT - 5000,
+        config,
+        maker: { venue: "backpack", symbol: PERP.symbol, quoteAsset: "USDC", baseAsset: "ASTER" },
+        hedge: { venue: run.hedge.venue, symbol: run.hedge.symbol, quoteAsset: run.hedge.quote, baseAsset: "ASTER" },
+        clientIdPrefix: run.prefix ?? "hlold-"
+      })
+      yield* write(journal, runId)
+    }))
+    return file
+  })
