@@ -13,13 +13,13 @@ import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Context, Effect, Either, Layer, Option, TestClock } from "effect"
 import * as http from "node:http"
-import type { AddressInfo } from "node:net"
 import { makeAsterExchange } from "../src/adapters/aster/exchange"
 import { startTickerStream } from "../src/adapters/aster/market-stream"
 import { makeMarketTaps } from "../src/adapters/common/market-taps"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import { makeFakeAsterVenue, scriptedFaults, testAccounts } from "./support/fake-aster-venue"
 import { serveAster, v1Auth } from "./support/local-aster-server"
+import { rewritingProxy } from "./support/rest-proxy"
 
 const Live = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
 
@@ -81,43 +81,6 @@ describe("Aster market stream", () => {
       expect(Option.map(later, (t) => `${formatDecimal(t.bid)} / ${formatDecimal(t.ask)} from ${t.ts}`)).toEqual(Option.none())
     }).pipe(Effect.provide(NodeSocket.layerWebSocketConstructor)), 20_000)
 })
-
-/**
- * A REST proxy in front of a local venue: the answer to `path` is passed through `rewrite`
- * (the adapter takes its WebSocket URL separately, straight to the venue).
- */
-const rewritingProxy = (target: string, path: string, rewrite: (body: string) => string) =>
-  Effect.acquireRelease(
-    Effect.async<{ readonly url: string; readonly server: http.Server }>((resume) => {
-      const server = http.createServer((req, res) => {
-        const upstream = http.request(`${target}${req.url ?? "/"}`, { method: req.method, headers: req.headers }, (answer) => {
-          if ((req.url ?? "").split("?")[0] !== path) {
-            res.writeHead(answer.statusCode ?? 502, answer.headers)
-            answer.pipe(res)
-            return
-          }
-          const chunks: Array<Buffer> = []
-          answer.on("data", (chunk: Buffer) => chunks.push(chunk))
-          answer.on("end", () => {
-            const text = rewrite(Buffer.concat(chunks).toString("utf8"))
-            res.writeHead(answer.statusCode ?? 502, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
-            res.end(text)
-          })
-        })
-        upstream.on("error", () => {
-          res.writeHead(502)
-          res.end()
-        })
-        req.pipe(upstream)
-      })
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })))
-    }),
-    ({ server }) =>
-      Effect.async<void>((resume) => {
-        server.closeAllConnections()
-        server.close(() => resume(Effect.void))
-      })
-  )
 
 describe("Aster open orders", () => {
   // Was: `openOrders` maps every open order of the account on the symbol through `toOrder`

@@ -10,8 +10,6 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Duration, Effect, Layer, Redacted } from "effect"
-import * as http from "node:http"
-import type { AddressInfo } from "node:net"
 import type { AsterAuth } from "../src/adapters/aster/client"
 import { makeAsterExchange } from "../src/adapters/aster/exchange"
 import { makeBackpackExchange } from "../src/adapters/backpack/exchange"
@@ -21,6 +19,7 @@ import { DEFAULT_TEST_ACCOUNT } from "../src/sim/local-exchange/accounts"
 import { startLocalExchange } from "../src/sim/local-exchange/local-exchange"
 import { makerConfig, testKeys } from "./support/local-backpack"
 import { writeScript } from "./support/scripted-market"
+import { rewritingProxy } from "./support/rest-proxy"
 
 const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
 
@@ -79,37 +78,8 @@ const asterOn = (baseUrl: string, market: "futures" | "spot" = "futures", stream
 /** Sleeps until the venue clock has passed `ts`. */
 const until = (clock: () => number, ts: number) => Effect.suspend(() => Effect.sleep(Duration.millis(Math.max(0, ts - clock() + 300))))
 
-/**
- * A REST proxy in front of a local venue that answers `path` itself with `body` and forwards
- * everything else (the adapters take their WebSocket URL separately).
- */
-const proxy = (target: string, path: string, body: string) =>
-  Effect.acquireRelease(
-    Effect.async<{ readonly url: string; readonly server: http.Server }>((resume) => {
-      const server = http.createServer((req, res) => {
-        if ((req.url ?? "").split("?")[0] === path) {
-          res.writeHead(200, { "content-type": "application/json" })
-          res.end(body)
-          return
-        }
-        const upstream = http.request(`${target}${req.url ?? "/"}`, { method: req.method, headers: req.headers }, (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers)
-          answer.pipe(res)
-        })
-        upstream.on("error", () => {
-          res.writeHead(502)
-          res.end()
-        })
-        req.pipe(upstream)
-      })
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })))
-    }),
-    ({ server }) =>
-      Effect.async<void>((resume) => {
-        server.closeAllConnections()
-        server.close(() => resume(Effect.void))
-      })
-  )
+/** a proxy in front of a local venue whose answer to `path` is `body`, whatever the venue said */
+const answering = (target: string, path: string, body: string) => rewritingProxy(target, path, () => body)
 
 describe("funding payments from the venues' histories (local exchange, real adapters)", () => {
   it.scopedLive("a position held over the funding time: the exact amount, signed, on both venues; nothing before or after", () =>
@@ -151,12 +121,12 @@ describe("funding payments from the venues' histories (local exchange, real adap
   it.scopedLive("an answer that does not decode is an InvalidResponse naming the field, on both venues", () =>
     Effect.gen(function*() {
       const { running, fundingTime } = yield* setUp
-      const bpProxy = yield* proxy(
+      const bpProxy = yield* answering(
         running.urls.backpack,
         "/wapi/v1/history/funding",
         JSON.stringify([{ symbol: "ASTER_USDC_PERP", quantity: "lots", intervalEndTimestamp: "2025-09-24T01:00:00", fundingRate: "0.0001" }])
       )
-      const asProxy = yield* proxy(
+      const asProxy = yield* answering(
         running.urls.asterFutures,
         "/fapi/v1/income",
         JSON.stringify([{ symbol: "ASTERUSDT", incomeType: "FUNDING_FEE", income: "-0.004", asset: "USDT", info: "FUNDING_FEE", time: "soon", tranId: 1, tradeId: "" }])
