@@ -38,6 +38,13 @@ export const completeFills = (journal: JournalService, venue: Exchange | undefin
     return !BigDecimal.lessThan(BigDecimal.sum(journalled, addedQty), order.filledQty)
   }).pipe(Effect.catchAll((error) => Effect.as(Effect.logWarning(`journal: could not read the fills of ${order.venue} order ${order.id}: ${error.message}`), false)))
 
+/** The order `clientId` names on `venue`; none when the venue does not know it. */
+const findByClientId = (venue: Exchange, clientId: string) =>
+  venue.queryOrder({ clientId }).pipe(
+    Effect.map(Option.some),
+    Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<Order>()))
+  )
+
 /** A hedge settled outside the strategy (at start-up, or after a restart) from the venue's order. */
 export const recordHedgeOutcome = (journal: JournalService, clientId: string, runId: number, order: Order, state: "done" | "failed" = "done") =>
   Effect.flatMap(Clock.currentTimeMillis, (ts) =>
@@ -84,10 +91,7 @@ export const settleRequestsInDoubt = (
         yield* Effect.logWarning(`${when}: intent ${intent.clientId} is for ${intent.venue}, which this config does not trade: left as it is`)
         continue
       }
-      const lookUp = venue.queryOrder({ clientId: intent.clientId }).pipe(
-        Effect.map(Option.some),
-        Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<Order>()))
-      )
+      const lookUp = findByClientId(venue, intent.clientId)
       let found = yield* lookUp
       const bookableUntil = intent.createdAt + acceptanceWindowMs(venue.venue) + ACCEPTANCE_MARGIN_MS
       const waitMs = bookableUntil - (yield* Clock.currentTimeMillis)
@@ -197,10 +201,7 @@ const unrecordedHedges = (journal: JournalService, run: Run, venue: Exchange) =>
     const found: Array<{ readonly clientId: string; readonly order: Order }> = []
     for (let unknown = 0; unknown < UNRECORDED_HEDGE_GAP;) {
       const clientId = `${run.clientIdPrefix}h${++n}`
-      const order = yield* venue.queryOrder({ clientId }).pipe(
-        Effect.map(Option.some),
-        Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<Order>()))
-      )
+      const order = yield* findByClientId(venue, clientId)
       if (Option.isNone(order)) {
         unknown += 1
         continue
@@ -225,10 +226,7 @@ export const unjournalledExecutions = (journal: JournalService, earlier: Readonl
     const orders = new Map<string, Order>()
     for (const intent of yield* mustWrite(journal.pendingIntents())) {
       if (!runIds.has(intent.runId) || intent.kind === "cancel" || intent.venue !== venue.venue) continue
-      const found = yield* venue.queryOrder({ clientId: intent.clientId }).pipe(
-        Effect.map(Option.some),
-        Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<Order>()))
-      )
+      const found = yield* findByClientId(venue, intent.clientId)
       if (Option.isSome(found)) orders.set(found.value.id, found.value)
     }
     for (const run of earlier.filter((r) => Option.isNone(r.endedAt) || r.fillsLacking)) {
