@@ -392,6 +392,19 @@ describe("Aster failure handling (futures V1 unless said)", () => {
       expect(fmt((yield* exchange.queryOrder({ orderId: placed.id })).filledQty)).toBe("1")
     }).pipe(Effect.provide(Live)))
 
+  // Was: a user-stream event that could not be read was logged and skipped; a fill it carried was
+  // learnt only at the next reconnection or the leg's cancel
+  it.scopedLive("a fill's user-stream event delivered unreadable (cut off halfway): our orders are read again at once, the fill comes", () =>
+    Effect.gen(function*() {
+      const { venue, faults, exchange } = yield* localAster(market, v1Auth())
+      const placed = yield* exchange.placeLimit({ side: "buy", price: decimal("1.9500"), qty: decimal("6"), postOnly: true, timeInForce: "GTC", clientId: "hl-g1" })
+      yield* awaitUpdate(exchange, (u) => u.order.id === placed.id)
+      faults.socket("user.orderUpdate", { kind: "malformed" })
+      venue.fillResting(placed.id)
+      const update = yield* awaitUpdate(exchange, (u) => u.order.id === placed.id && u.order.status === "filled", 3000)
+      expect(fmt(update.order.filledQty)).toBe("6")
+    }).pipe(Effect.provide(Live)))
+
   it.scopedLive("an expired listenKey: a new key and connection, and updates flow again", () =>
     Effect.gen(function*() {
       const { venue, faults, exchange } = yield* localAster(market, v3Auth(), { keepAliveEvery: "1 hour" }, { listenKeyTtlMs: 1200 })

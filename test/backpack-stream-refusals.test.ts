@@ -1,7 +1,9 @@
 /**
  * The Backpack adapter's order stream when the venue refuses its private subscription (a refusal
  * carries `"id": null`), on a first connection and during a reconnection's resync: fills still
- * come, over REST; and a message handler's exception drops that connection only, as any drop.
+ * come, over REST; a message handler's exception drops that connection only, as any drop; and a
+ * half-open connection (silent, never said to drop) is replaced; a fill message delivered
+ * unreadable is made up for by reading our orders again.
  * Each failed before its fix (c.f. the commit that added this file).
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -155,4 +157,46 @@ describe("the Backpack order stream stays trustworthy", () => {
       expect(Option.isNone(ended)).toBe(true)
       expect(drops).toEqual([expect.stringMatching(/a message handler failed: a handler bug on one message/)])
     }).pipe(Effect.provide(platform)), 20_000)
+
+  // Was: the Backpack socket had no idle watchdog (Aster's market stream has one): a half-open
+  // connection, whose messages stop without a close, was kept for good; a fill on it was never
+  // reported (until the leg's cancel answered it) and its last book was served as the market.
+  it.scopedLive("a half-open connection (nothing arrives, no close) is replaced once silent for the idle timeout: a fill made meanwhile still comes", () =>
+    Effect.gen(function*() {
+      const { venue, plan, exchange } = yield* setUp({ ...options, streamIdleTimeout: Duration.millis(800) })
+      const placed = yield* exchange.placeLimit(sell("1.0005", "5", "hl-h1"))
+      yield* eventually(() => plan.messages.some((s) => s.startsWith("account.orderUpdate")))
+      yield* Effect.sleep(Duration.millis(200))
+      while (Option.isSome(yield* exchange.nextUpdate(Duration.millis(100)))) {
+        // drain the acceptance
+      }
+      const resyncsBefore = plan.count("GET /api/v1/orders")
+      // from now on the connection delivers nothing, on any stream, and says nothing of it
+      plan.socket("", ...Array.from({ length: 10_000 }, () => ({ kind: "drop" as const })))
+      venue.trade("1.0010", "5", "buy")
+      const filled = yield* updateWithin(exchange, placed.id, (u) => u.order.status === "filled", 5000)
+      expect(Option.map(filled, (u) => formatDecimal(u.order.filledQty))).toEqual(Option.some("5"))
+      // learnt by the reconnection's resync over REST
+      expect(plan.count("GET /api/v1/orders")).toBeGreaterThan(resyncsBefore)
+    }).pipe(Effect.provide(platform)), 30_000)
+
+  // Was: a message that could not be read (cut off halfway) was logged and skipped, "the next
+  // resync covers it"; but resyncs came only with a reconnection: a fill whose message was garbled
+  // was learnt at the leg's cancel, its hedge that late.
+  it.scopedLive("a fill message delivered unreadable (cut off halfway): our orders are read again at once, the fill comes", () =>
+    Effect.gen(function*() {
+      const { venue, plan, exchange } = yield* setUp()
+      const placed = yield* exchange.placeLimit(sell("1.0005", "5", "hl-g1"))
+      yield* eventually(() => plan.messages.some((s) => s.startsWith("account.orderUpdate")))
+      yield* Effect.sleep(Duration.millis(200))
+      while (Option.isSome(yield* exchange.nextUpdate(Duration.millis(100)))) {
+        // drain the acceptance
+      }
+      const readsBefore = plan.count("GET /api/v1/orders")
+      plan.socket("account.orderUpdate", { kind: "malformed" })
+      venue.trade("1.0010", "5", "buy")
+      const filled = yield* updateWithin(exchange, placed.id, (u) => u.order.status === "filled", 3000)
+      expect(Option.map(filled, (u) => formatDecimal(u.order.filledQty))).toEqual(Option.some("5"))
+      expect(plan.count("GET /api/v1/orders")).toBe(readsBefore + 1)
+    }).pipe(Effect.provide(platform)), 30_000)
 })

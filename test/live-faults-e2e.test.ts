@@ -39,7 +39,9 @@ const matrix: ReadonlyArray<readonly [string, string, RegExp]> = [
   ["maker fill messages duplicated", socket("account.orderUpdate*", "duplicate"), /fault duplicate on backpack account\.orderUpdate/],
   ["maker messages out of order", socket("account.orderUpdate*", "reorder", "every: 1\n    times: 4"), /fault reorder.* on backpack account\.orderUpdate/],
   ["maker stream disconnected", socket("account.orderUpdate*", "disconnect"), /fault disconnect on backpack account\.orderUpdate/],
+  ["maker fill messages malformed (cut off halfway)", socket("account.orderUpdate*", "malformed"), /fault malformed on backpack account\.orderUpdate/],
   ["hedge stream messages dropped", socket("user.orderUpdate", "drop"), /fault drop on aster-futures user\.orderUpdate/],
+  ["hedge stream messages malformed (cut off halfway)", socket("user.orderUpdate", "malformed"), /fault malformed on aster-futures user\.orderUpdate/],
   ["hedge stream disconnected", socket("user.orderUpdate", "disconnect"), /fault disconnect on aster-futures user\.orderUpdate/]
 ]
 
@@ -89,6 +91,34 @@ describe("npm run live under the local exchange's faults", () => {
     // every refused hedge is recorded as refused, none is in doubt
     expect(state.inDoubt).toEqual([])
     expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["kill-switch"])
+  })
+
+  it("Ctrl+C while hedges are refused: the stop's wind-down cannot hedge the fill, so the run ends hedge-failed and exits 3, not 0 as a clean stop", async () => {
+    const local = await startLocalExchange({ maxCycles: 2, faults: http("POST /fapi/v1/order", "reject", "venue: aster-futures") })
+    running.push(local)
+    const journal = path.join(local.dir, "journal.db")
+    const reportFile = path.join(local.dir, "live.json")
+    // no kill switch before the stop (the refusals do not count towards one); the stop's last
+    // hedge is tried for 3 s
+    const config = path.join(local.dir, "no-kill-switch.yaml")
+    fs.writeFileSync(
+      config,
+      fs.readFileSync(local.config, "utf8").replace(/max_cycles: .*/, (line) => `${line}\n  wind_down_hedge_seconds: 3`) + "risk:\n  max_consecutive_hedge_failures: 1000\n",
+      { mode: 0o600 }
+    )
+    const live = startLive(config, journal, ["--report-json", reportFile])
+    // stopped while the strategy still retries its hedge of the first fill
+    await waitFor(live, /hedge buy 10 failed/)
+    live.process.kill("SIGINT")
+    expect(await live.exited, live.output()).toBe(3)
+    expect(live.output()).toMatch(/stop requested: winding down/)
+    expect(live.output()).toMatch(/error: hedge-failed: the wind-down could not hedge the residual: .*; -10 unhedged across the venues/)
+    const report = readReport(reportFile)
+    expect(report.run.outcome).toBe("hedge-failed")
+    expect(report.venues["backpack"]!.position).toBe("-10")
+    const state = await inspectJournal(journal)
+    expect(state.runs.map((r) => Option.getOrNull(r.outcome))).toEqual(["hedge-failed"])
+    expect(state.inDoubt).toEqual([])
   })
 
   it("Backpack coarsens its tick during the run: the refused order re-reads the filters, trading goes on on the new grid, the run ends flat", async () => {

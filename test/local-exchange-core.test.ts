@@ -571,7 +571,7 @@ socket:
       "  - http.2.probability: expected a probability between 0 and 1, got 2",
       `  - http.2.fault.kind: expected one of "delay", "status", "rateLimit", "timeout", "malformed", "reject", got "explode"`,
       "  - http.3.every: give either probability or every, not both",
-      `  - socket.0.fault: expected a WebSocket fault: a mapping with kind one of "drop", "duplicate", "disconnect", "reorder" (or just "drop", "duplicate", "disconnect", "reorder"), got "delay"`
+      `  - socket.0.fault: expected a WebSocket fault: a mapping with kind one of "drop", "duplicate", "disconnect", "malformed", "reorder" (or just "drop", "duplicate", "disconnect", "malformed", "reorder"), got "delay"`
     ])
     expect(Either.isLeft(parseFaultPlan("http: [", "broken.yaml"))).toBe(true)
     expect(Either.isLeft(parseFaultPlan("[]", "list.json"))).toBe(true)

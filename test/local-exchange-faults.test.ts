@@ -173,7 +173,7 @@ socket:
       `  - http.4.fault.status: unknown key (check its spelling and section)`,
       `  - socket.0.fault.ms: expected milliseconds (a number ≥ 0), got -1`,
       `  - socket.1.fault.every: unknown key (check its spelling and section)`,
-      `  - socket.2.fault: expected a WebSocket fault: a mapping with kind one of "drop", "duplicate", "disconnect", "reorder" (or just "drop", "duplicate", "disconnect", "reorder"), got "reordr"`
+      `  - socket.2.fault: expected a WebSocket fault: a mapping with kind one of "drop", "duplicate", "disconnect", "malformed", "reorder" (or just "drop", "duplicate", "disconnect", "malformed", "reorder"), got "reordr"`
     ])
   })
 

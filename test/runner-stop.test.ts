@@ -1,7 +1,8 @@
 /**
  * The live runner in-process, on paper venues over scripted public markets: a stop (Ctrl+C) that
  * lands while a hedge's reply is still outstanding. The hedge executed at the venue; the run must
- * find it by its client id, count it, and leave nothing in doubt in the journal.
+ * find it by its client id, count it, and leave nothing in doubt in the journal. A stop whose
+ * wind-down cannot do its part does not end the run as cleanly stopped.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Duration, Effect } from "effect"
@@ -60,5 +61,31 @@ describe("the live runner, stopped while a hedge's reply is outstanding", () => 
       expect([state.makerQty, state.hedgeQty("aster-futures")]).toEqual(["-10", "10"])
       // the report counts the hedge the stop cut short
       expect(result.report.fills.filter((f) => f.venue === "aster-futures").map((f) => [f.side, f.qty])).toEqual([["buy", "10"]])
+    }))
+})
+
+describe("the live runner, a stop whose wind-down fails", () => {
+  it.scopedLive("a stop whose cancel of the resting maker order the venue never takes ends the run failed (exit 1, the next start cancels it), not stopped", () =>
+    Effect.gen(function*() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-runner-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+      const journalPath = path.join(dir, "journal.db")
+      // an order far from the market: it rests until the stop
+      const config = testConfig({ trade: { quantity: "10", offset_percent: 20, first_wait_seconds: 600, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0, hedge_retry_backoff_ms: 1 } })
+      const stop = yield* Deferred.make<void>()
+      let cancels = 0
+      const venues = Effect.map(paperVenuesWithTaker(config).venues, ({ maker, hedge }) => ({
+        maker: {
+          ...maker,
+          placeLimit: (request) => Effect.tap(maker.placeLimit(request), () => Deferred.succeed(stop, undefined)),
+          cancel: () => Effect.sync(() => void ++cancels).pipe(Effect.zipRight(Effect.fail(new VenueUnavailable({ venue: "backpack", reason: "503" }))))
+        } satisfies Exchange,
+        hedge
+      }))
+
+      const result = yield* runLive({ config, kind: "paper", journalPath, venues, stop, markEveryMs: 1000 })
+      expect(cancels).toBeGreaterThan(1)
+      expect(result.outcome).toBe("failed")
+      expect(result.message).toMatch(/^the wind-down could not cancel the BP order: .*503.*; 0 unhedged across the venues$/)
     }))
 })

@@ -1,7 +1,7 @@
 /** Orders whose outcome was unknown are looked up by client id, never sent twice. */
-import { Effect, Either, Option, Schedule } from "effect"
+import { Clock, Effect, Either, Fiber, Option, Schedule, TestClock, TestContext } from "effect"
 import { describe, expect, it } from "vitest"
-import { decimal } from "../src/core/domain/decimal"
+import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import type { Order } from "../src/core/domain/order"
 import { type ExchangeError, InvalidResponse, OrderRejected, RateLimited, UnknownOrder, VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
@@ -27,15 +27,24 @@ const order = (id: string, clientId: string, status: Order["status"], filled: st
 })
 
 /** A venue whose replies can be lost or refused, script by script; it remembers what it received. */
-const scriptedVenue = (script: { place: Array<"ok" | "lost-after-executing" | "lost-before-arriving" | "rate-limited" | "rejected">; cancel?: Array<"ok" | "lost-after-cancelling" | "lost-before-arriving" | "garbled-after-cancelling"> }) => {
+const scriptedVenue = (
+  script: {
+    place: Array<"ok" | "lost-after-executing" | "lost-before-arriving" | "rate-limited" | "rejected">
+    cancel?: Array<"ok" | "lost-after-cancelling" | "lost-before-arriving" | "garbled-after-cancelling" | "refused-after-filling" | "refused-while-open">
+    retryAfterMs?: number
+  }
+) => {
   const received: Array<string> = []
+  /** when (by the clock) each placement was attempted */
+  const attemptsAt: Array<number> = []
   const orders = new Map<string, Order>()
   const cancels: Array<string> = []
   const unavailable = new VenueUnavailable({ venue: "aster-futures", reason: "timed out" })
   const place = (clientId: string, resting: boolean) =>
-    Effect.suspend((): Effect.Effect<Order, ExchangeError> => {
+    Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<Order, ExchangeError> => {
+      attemptsAt.push(now)
       const step = script.place.shift() ?? "ok"
-      if (step === "rate-limited") return Effect.fail(new RateLimited({ venue: "aster-futures", retryAfterMs: 1 }))
+      if (step === "rate-limited") return Effect.fail(new RateLimited({ venue: "aster-futures", retryAfterMs: script.retryAfterMs ?? 1 }))
       if (step === "rejected") return Effect.fail(new OrderRejected({ venue: "aster-futures", reason: "price protection", code: "-4131" }))
       if (step === "lost-before-arriving") return Effect.fail(unavailable)
       received.push(clientId)
@@ -53,6 +62,13 @@ const scriptedVenue = (script: { place: Array<"ok" | "lost-after-executing" | "l
       Effect.suspend((): Effect.Effect<Order, ExchangeError> => {
         const step = script.cancel?.shift() ?? "ok"
         if (step === "lost-before-arriving") return Effect.fail(unavailable)
+        const refusal = new OrderRejected({ venue: "backpack", code: "INVALID_ORDER", reason: "Order cannot be cancelled" })
+        if (step === "refused-while-open") return Effect.fail(refusal)
+        if (step === "refused-after-filling") {
+          const known = [...orders.values()].find((o) => o.id === orderId)!
+          orders.set(known.clientId, { ...known, status: "filled", filledQty: known.qty })
+          return Effect.fail(refusal)
+        }
         cancels.push(orderId)
         const known = [...orders.values()].find((o) => o.id === orderId)
         if (!known) return Effect.fail(new UnknownOrder({ venue: "aster-futures", orderId }))
@@ -72,7 +88,7 @@ const scriptedVenue = (script: { place: Array<"ok" | "lost-after-executing" | "l
     balances: Effect.die("unused"),
     nextFundingTime: Effect.succeed(Option.none())
   }
-  return { venue, received, cancels, orders }
+  return { venue, received, cancels, orders, attemptsAt }
 }
 
 const market = { side: "buy" as const, qty: decimal("10"), clientId: "hl-h1" }
@@ -92,9 +108,26 @@ describe("orders with an unknown outcome", () => {
     expect(v.received).toEqual(["hl-h1"])
   })
 
-  it("waits out rate limits", () => {
+  it("waits out rate limits", async () => {
     const v = scriptedVenue({ place: ["rate-limited", "rate-limited", "ok"] })
-    expect(Effect.runSync(placeMarketTracked(v.venue, market, retry, true)).id).toBe("o1")
+    expect((await Effect.runPromise(placeMarketTracked(v.venue, market, retry, true))).id).toBe("o1")
+  })
+
+  it("sends again no sooner than the venue's Retry-After, whatever the schedule's own backoff (Backpack's adapter holds nothing back)", async () => {
+    const v = scriptedVenue({ place: ["rate-limited", "rate-limited", "ok"], retryAfterMs: 5000 })
+    const limit = { side: "sell" as const, price: decimal("2.002"), qty: decimal("10"), postOnly: true, timeInForce: "GTC" as const, clientId: "hl-m1" }
+    const attemptsAt = await Effect.runPromise(
+      Effect.gen(function*() {
+        const fiber = yield* Effect.fork(placeLimitTracked(v.venue, limit, Schedule.spaced("200 millis").pipe(Schedule.intersect(Schedule.recurs(4)))))
+        yield* TestClock.adjust("4999 millis")
+        const early = [...v.attemptsAt]
+        yield* TestClock.adjust("5001 millis")
+        yield* Fiber.join(fiber)
+        return { early, all: v.attemptsAt }
+      }).pipe(Effect.provide(TestContext.TestContext))
+    )
+    expect(attemptsAt.early).toEqual([0])
+    expect(attemptsAt.all).toEqual([0, 5000, 10000])
   })
 
   it("retries a rejected hedge but not a rejected maker order", () => {
@@ -129,6 +162,23 @@ describe("orders with an unknown outcome", () => {
     const final = Effect.runSync(cancelTracked(v.venue, placed.id, retry))
     expect(final.status).toBe("cancelled")
     expect(v.cancels).toEqual([placed.id])
+  })
+
+  describe("a cancel the venue refuses (a 400 whose code says nothing we know)", () => {
+    const limit = { side: "sell" as const, price: decimal("2.002"), qty: decimal("10"), postOnly: true, timeInForce: "GTC" as const, clientId: "hl-m1" }
+    it("of an order that has just filled: read back, its fills counted, the leg goes on", () => {
+      const v = scriptedVenue({ place: ["ok"], cancel: ["refused-after-filling"] })
+      const placed = Effect.runSync(placeLimitTracked(v.venue, limit, retry))
+      const final = Effect.runSync(cancelTracked(v.venue, placed.id, retry))
+      expect([final.status, formatDecimal(final.filledQty)]).toEqual(["filled", "10"])
+    })
+    it("of an order still open: sent again, as after an unknown outcome", () => {
+      const v = scriptedVenue({ place: ["ok"], cancel: ["refused-while-open", "ok"] })
+      const placed = Effect.runSync(placeLimitTracked(v.venue, limit, retry))
+      const final = Effect.runSync(cancelTracked(v.venue, placed.id, retry))
+      expect(final.status).toBe("cancelled")
+      expect(v.cancels).toEqual([placed.id])
+    })
   })
 
   it("cancels again when the first cancel never arrived and the order still rests", () => {

@@ -23,13 +23,13 @@ import { type CheckLine, preflight } from "../live/preflight"
 import { describeRecording } from "../live/market-recorder"
 import { makePaperExchange } from "../live/paper-exchange"
 import { publicDataVenues, RECORDED_BACKPACK_DEPTH_EVERY_MS } from "../live/public-venues"
-import { awaitStopping, RunStopped, runLive, type Venues } from "../live/runner"
+import { RunStopped, runLive, type Venues } from "../live/runner"
 import { bookModels } from "../sim/models/book-models"
 import { latencyOf } from "../sim/models/latency"
 import { seededRng } from "../sim/models/rng"
 import { formatSummary } from "./summary"
 import { runCli } from "./run-cli"
-import { exitOnSecondStop } from "./stop-signals"
+import { awaitStopping, exitOnSecondStop } from "./stop-signals"
 import { checkJsonTarget, writeJsonFile } from "./json-file"
 
 const config = Args.text({ name: "CONFIG" }).pipe(Args.withDescription("hedge config (the original bot's YAML); secrets may come from HEDGELOOP_* environment variables"))
@@ -182,7 +182,10 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
       }
       yield* Console.log(`journal: ${journalPath} (npm run report -- ${journalPath})`)
       if (result.recording !== undefined) yield* Console.log(describeRecording(result.recording))
-      return result
+      // decided here, in the run's fiber: a stop's wind-down that trips the kill switch exits 3 as well
+      if (result.outcome !== "completed" && result.outcome !== "stopped") {
+        return yield* new RunStopped({ outcome: result.outcome, reason: result.message ?? result.outcome })
+      }
     }).pipe(
       Effect.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor, logs.layer)),
       Logger.withMinimumLogLevel(loaded.config.debug ? LogLevel.Debug : LogLevel.Info),
@@ -191,14 +194,10 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
     )
     // the run lives in its own fiber: Ctrl+C interrupts this one, which asks the run to stop and
     // waits for its wind-down and report
-    const fiber = yield* Effect.forkDaemon(run)
-    const result = yield* awaitStopping(fiber, stop)
-    if (result.outcome !== "completed" && result.outcome !== "stopped") {
-      return yield* new RunStopped({ outcome: result.outcome, reason: result.message ?? result.outcome })
-    }
+    yield* awaitStopping(yield* Effect.forkDaemon(run), stop)
   })
 ).pipe(Command.withDescription(
-  "Run the Backpack-maker / Aster-hedge loop live (or --paper), journalled and crash-safe. Exit codes: 0 a clean end or stop; 1 failed (a venue unreachable beyond the retries, the journal unwritable, a bad config): a restart after a pause may cure it; 2 a bad command line; 3 stopped by a safety limit (the kill switch, a hedge that could not be placed); 4 refused to start trading (an imbalance beyond risk.max_auto_hedge, a quantity the venues cannot trade, a limit already reached such as risk.max_loss_per_day, an Aster futures account in Hedge Mode, an Aster account short of USDT or margin for a hedge buy, a Backpack account whose collateral does not allow the first sell). Under a supervisor, restart on 1 only"
+  "Run the Backpack-maker / Aster-hedge loop live (or --paper), journalled and crash-safe. Exit codes: 0 a clean end or stop; 1 failed (a venue unreachable beyond the retries, the journal unwritable, a bad config): a restart after a pause may cure it; 2 a bad command line; 3 stopped by a safety limit (the kill switch, a hedge that could not be placed, a stop whose wind-down could not hedge the residual); 4 refused to start trading (an imbalance beyond risk.max_auto_hedge, a quantity the venues cannot trade, a limit already reached such as risk.max_loss_per_day, an Aster futures account in Hedge Mode, an Aster account short of USDT or margin for a hedge buy, a Backpack account whose collateral does not allow the first sell). Under a supervisor, restart on 1 only"
 ))
 
 exitOnSecondStop()

@@ -15,10 +15,9 @@ import { loadLiveConfig } from "../live/live-config"
 import { consoleLogger } from "../live/console-logger"
 import { describeRecording, startMarketRecording } from "../live/market-recorder"
 import { publicDataVenues } from "../live/public-venues"
-import { awaitStopping } from "../live/runner"
 import { runCli } from "./run-cli"
 import { parseDuration } from "./time-options"
-import { exitOnSecondStop } from "./stop-signals"
+import { awaitStopping, exitOnSecondStop } from "./stop-signals"
 
 const config = Args.text({ name: "CONFIG" }).pipe(Args.withDescription("hedge config (the original bot's YAML): which venues and symbols; keys are not needed"))
 const out = Options.text("out").pipe(Options.withDescription("tick file to record into; an earlier recording of the same markets there is appended to"))

@@ -6,6 +6,7 @@
 import { Command, CommandDescriptor, type Usage, ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { defaultTeardown, type Teardown } from "@effect/platform/Runtime"
 import { Cause, Console, Data, Effect, HashMap, Layer, Logger } from "effect"
 import { consoleLogger } from "../live/console-logger"
 
@@ -62,6 +63,32 @@ const exitCodeOf = (error: unknown): number =>
 const describe = (error: unknown): string =>
   error instanceof Error ? error.message : typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error)
 
+/**
+ * A command's failure as the process shows it: one `error: …` line and its exit code (2 for a bad
+ * command line, 130 for an interruption, else the failure's own or 1).
+ */
+export const reportFailure = (cause: Cause.Cause<unknown>): Effect.Effect<void> => {
+  const failure = Cause.failureOption(cause)
+  if (failure._tag === "Some" && ValidationError.isValidationError(failure.value)) {
+    return Effect.sync(() => {
+      process.exitCode = 2
+    })
+  }
+  if (Cause.isInterruptedOnly(cause)) return Effect.sync(() => void (process.exitCode = 130))
+  // a defect (a bug or a library throwing) still gets one line, not a stack trace
+  const defect = Cause.dieOption(cause)
+  const message = failure._tag === "Some" ? describe(failure.value) : defect._tag === "Some" ? describe(defect.value) : Cause.pretty(cause)
+  const code = failure._tag === "Some" ? exitCodeOf(failure.value) : 1
+  return Console.error(`error: ${message}`).pipe(Effect.zipRight(Effect.sync(() => void (process.exitCode = code))))
+}
+
+/**
+ * runMain's teardown ends a command stopped by a signal with exit code 0 (interrupted), whatever
+ * its wind-down decided: the code the wind-down set (a kill switch tripped while stopping: 3) wins.
+ */
+const keepingExitCode: Teardown = (exit, onExit) =>
+  defaultTeardown(exit, (code) => onExit(code === 0 && typeof process.exitCode === "number" ? process.exitCode : code))
+
 export const runCli = <Name extends string, E, A>(
   command: Command.Command<Name, NodeContext.NodeContext, E, A>,
   name: string,
@@ -75,23 +102,10 @@ export const runCli = <Name extends string, E, A>(
   }
   const cli = Command.run(command, { name, version })
   cli(process.argv).pipe(
-    Effect.catchAllCause((cause) => {
-      const failure = Cause.failureOption(cause)
-      if (failure._tag === "Some" && ValidationError.isValidationError(failure.value)) {
-        return Effect.sync(() => {
-          process.exitCode = 2
-        })
-      }
-      if (Cause.isInterruptedOnly(cause)) return Effect.sync(() => void (process.exitCode = 130))
-      // a defect (a bug or a library throwing) still gets one line, not a stack trace
-      const defect = Cause.dieOption(cause)
-      const message = failure._tag === "Some" ? describe(failure.value) : defect._tag === "Some" ? describe(defect.value) : Cause.pretty(cause)
-      const code = failure._tag === "Some" ? exitCodeOf(failure.value) : 1
-      return Console.error(`error: ${message}`).pipe(Effect.zipRight(Effect.sync(() => void (process.exitCode = code))))
-    }),
+    Effect.catchAllCause(reportFailure),
     // every command's lines as the backtest prints them (time, level, text), its config warnings
     // among them; a command that logs otherwise (the backtest's simulated clock) replaces it inside
     Effect.provide(Layer.merge(NodeContext.layer, Logger.replace(Logger.defaultLogger, consoleLogger))),
-    NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
+    NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true, teardown: keepingExitCode })
   )
 }

@@ -6,6 +6,9 @@
  * and cut the wind-down short (a working order left resting, a fill unhedged). A repeat within
  * `windowMs` of the first is taken as that same stop.
  */
+import { Deferred, Effect, Exit, Fiber } from "effect"
+import { reportFailure } from "./run-cli"
+
 export const DUPLICATE_SIGNAL_WINDOW_MS = 1000
 
 export const exitOnSecondStop = (windowMs: number = DUPLICATE_SIGNAL_WINDOW_MS): void => {
@@ -33,3 +36,16 @@ export const exitOnSecondStop = (windowMs: number = DUPLICATE_SIGNAL_WINDOW_MS):
     process.kill(process.pid, "SIGTERM")
   })
 }
+
+/**
+ * Waits for a fiber that winds down when asked. The first stop interrupts the command (runMain's
+ * doing): that asks the fiber to stop and waits for its wind-down, whose failure still gives the
+ * `error: …` line and the exit code (a kill switch tripped while stopping exits 3, not 0).
+ */
+export const awaitStopping = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, stop: Deferred.Deferred<void>) =>
+  Fiber.join(fiber).pipe(Effect.onInterrupt(() =>
+    Deferred.succeed(stop, undefined).pipe(
+      Effect.zipRight(Fiber.await(fiber)),
+      Effect.flatMap(Exit.match({ onSuccess: () => Effect.void, onFailure: reportFailure }))
+    )
+  ))

@@ -20,7 +20,7 @@
  * A journal that stops taking writes mid-run stops the run as the kill switch does: the strategy
  * winds down, unrecorded (see `journal-guard.ts`), and the run ends "failed" saying why.
  */
-import { BigDecimal, Cause, Clock, Data, Deferred, Duration, Effect, Fiber, Option, type Scope } from "effect"
+import { BigDecimal, Cause, Clock, Data, Deferred, Duration, Effect, Option, type Scope } from "effect"
 import { backpackClientId } from "../adapters/backpack/client"
 import type { HedgeConfig } from "../core/config/config"
 import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
@@ -31,7 +31,7 @@ import { type Venue, venueLabel } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
 import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
-import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
+import { StrategyObserver, type StrategyObserverService, type WindDownFailed } from "../core/strategy/observer"
 import type { RunReport } from "../core/report/report"
 import { JournalError, type JournalService, openJournal, type RunKind } from "./journal"
 import { makeFillBackfill } from "./fill-backfill"
@@ -176,6 +176,30 @@ const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } =
   return { outcome: "failed", reason: error instanceof Error ? error.message : String(error) }
 }
 
+/**
+ * A stop (or the last cycle) whose wind-down failed: a residual it could not hedge ends the run as
+ * a hedge that could not be placed (exit 3), an order it could not cancel as a failure (exit 1:
+ * the next start's reconciliation cancels it).
+ */
+const describeWindDownFailure = (failure: WindDownFailed): { outcome: RunOutcome; reason: string } => ({
+  outcome: failure.step === "hedge" ? "hedge-failed" : "failed",
+  reason: `the wind-down ${failure.reason}; ${formatDecimal(failure.unhedged)} unhedged across the venues`
+})
+
+/**
+ * What the failed wind-down left unhedged once the runner has settled the requests in doubt: a
+ * hedge whose look-up failed may have executed after all (then undefined: the run is flat).
+ */
+const stillUnhedged = (journal: JournalService, runId: number, failure: WindDownFailed) =>
+  Effect.gen(function*() {
+    if (failure.step !== "hedge" || failure.hedgeInDoubt === undefined) return failure
+    const hedge = (yield* mustWrite(journal.orders(runId))).find((o) => o.clientId === failure.hedgeInDoubt)
+    if (hedge === undefined) return failure
+    const executed = hedge.side === "buy" ? hedge.filledQty : BigDecimal.negate(hedge.filledQty)
+    const unhedged = BigDecimal.sum(failure.unhedged, executed)
+    return BigDecimal.isZero(unhedged) ? undefined : { ...failure, unhedged }
+  })
+
 /** The outcome a failure gives the run, and why: its error's, else the defect's first line. */
 const describeCause = (cause: Cause.Cause<unknown>): { outcome: RunOutcome; reason: string } =>
   Option.match(Cause.failureOption(cause), {
@@ -226,6 +250,8 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     const hedge = backfill.watch(journaled(venues.hedge, journal, runId))
     const both = { maker, hedge }
 
+    /** the wind-down's first failure: a run asked to stop (or done) that ends exposed did not end cleanly */
+    let windDownFailure: WindDownFailed | undefined
     const trade = Effect.gen(function*() {
       // a paper run's venues know nothing of a live run's orders, nor live venues of a paper run's;
       // and paper books live in their process: an earlier paper run's orders are nowhere to look up
@@ -350,10 +376,13 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         ? hedgeHeldAlerts(alerts, options.kind, runId, postingHeldAlerts(alerts, options.kind, runId, filterChangeAlerts(alerts, options.kind, runId, journalObserver(journal, runId))))
         : journalObserver(journal, runId)
       const alerted = alertOn?.onHedgeFailure === true ? hedgeFailureAlerts(alerts, options.kind, runId, journalled) : journalled
-      const observer: StrategyObserverService = riskObserver(
-        guard,
-        progressObserver(guard, points, alertOn?.onLossWarning === true ? lossWarnings(alerts, guard, options.kind, runId, alerted) : alerted)
-      )
+      const observer: StrategyObserverService = {
+        ...riskObserver(
+          guard,
+          progressObserver(guard, points, alertOn?.onLossWarning === true ? lossWarnings(alerts, guard, options.kind, runId, alerted) : alerted)
+        ),
+        windDownFailed: (event) => Effect.sync(() => void (windDownFailure ??= event))
+      }
       if (alertOn?.onStart === true) yield* alerts.send(startedAlert(options.kind, runId, config, reconciled))
       if (alertOn?.dailyDigest === true) yield* Effect.forkScoped(dailyDigest(alerts, options.journalPath, options.kind))
       const strategy = runHedgeLoop({ ...config.trade, clientIdPrefix, unwindOnly: options.unwindOnly === true }).pipe(
@@ -387,6 +416,14 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       reason = failed.reason
       yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
     } else if (options.stop !== undefined && (yield* Deferred.isDone(options.stop))) outcome = "stopped"
+    /** a clean end's wind-down that failed: judged once the requests in doubt are settled */
+    const endedUncleanly = (failure: WindDownFailed) =>
+      Effect.gen(function*() {
+        const judged = describeWindDownFailure(failure)
+        outcome = judged.outcome
+        reason = judged.reason
+        yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
+      })
 
     // completing the journal: pointless once it takes no writes (the next start does it)
     if (journalFailure === undefined) {
@@ -402,6 +439,11 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       yield* settleRequestsInDoubt(journal, (id) => id === runId, { maker, hedge }, "stopping").pipe(
         Effect.catchAll((error) => Effect.logWarning(`stopping: could not settle every request by client id (${error.message}); the next start looks them up`))
       )
+      if (failed === undefined && windDownFailure !== undefined) {
+        const left = yield* stillUnhedged(journal, runId, windDownFailure)
+        if (left !== undefined) yield* endedUncleanly(left)
+        else yield* Effect.log(`stopping: hedge ${windDownFailure.hedgeInDoubt} had executed although the wind-down could not look it up: flat across venues`)
+      }
       const lacking = yield* completeFillsOfRun(journal, runId, both)
       // the next start reads them (a spot hedge venue's baseline counts them meanwhile)
       if (lacking.length > 0) {
@@ -480,6 +522,3 @@ const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: 
     // a journal that failed reads as a defect: the hint is skipped, the run's end goes on
   }).pipe(Effect.catchAllCause(() => Effect.void))
 
-/** Waits for a fiber, or on interruption asks it to stop and still waits for it (its report). */
-export const awaitStopping = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, stop: Deferred.Deferred<void>) =>
-  Fiber.join(fiber).pipe(Effect.onInterrupt(() => Effect.zipRight(Deferred.succeed(stop, undefined), Fiber.await(fiber))))

@@ -70,7 +70,7 @@ const httpFaults = [
   "{ kind: delay, ms: 2500 }"
 ]
 const streams = ["account.orderUpdate*", "user.orderUpdate", "user.accountUpdate", "*bookTicker*", "*"]
-const socketFaults = ["drop", "duplicate", "disconnect", "reorder", "{ kind: reorder, ms: 1000 }"]
+const socketFaults = ["drop", "duplicate", "disconnect", "malformed", "reorder", "{ kind: reorder, ms: 1000 }"]
 
 /** A plan of 2–5 rules, each firing with a small probability a few times at most (harsher now and then). */
 const randomPlan = (rng: Rng, variant: "futures" | "spot", seed: number): { readonly yaml: string; readonly summary: string } => {

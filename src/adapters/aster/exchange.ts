@@ -184,7 +184,8 @@ export const makeAsterExchange = (
         keepAliveEvery: options.keepAliveEvery ?? Duration.minutes(30),
         onEvent,
         onConnected: Effect.zipRight(resync, fallback.up),
-        onDisconnected: fallback.down
+        onDisconnected: fallback.down,
+        onUnreadable: fallback.missed
       })
       const connected = yield* Effect.timeoutOption(userStream.connected, options.streamConnectTimeout ?? Duration.seconds(10))
       if (Option.isNone(connected)) yield* Effect.logWarning("Aster user data stream not connected yet: our open orders are read over REST until it is")

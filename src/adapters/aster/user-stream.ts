@@ -22,6 +22,8 @@ export interface UserStreamOptions {
   readonly onConnected: Effect.Effect<void>
   /** after each drop, failed connection attempt or restart (a new listenKey) */
   readonly onDisconnected?: Effect.Effect<void>
+  /** a message that could not be read (it may have been one of our fills) */
+  readonly onUnreadable?: Effect.Effect<void>
 }
 
 export interface UserStream {
@@ -50,7 +52,12 @@ export const startUserStream = (options: UserStreamOptions): Effect.Effect<UserS
 
     const onMessage = (text: string) =>
       Either.match(decode(text), {
-        onLeft: (error) => Effect.logWarning(`Aster user stream: an event we could not read was skipped: ${error.message.split("\n")[0]} in ${text.slice(0, 200)}`),
+        onLeft: (error) =>
+          Effect.zipRight(
+            Effect.logWarning(`Aster user stream: an event we could not read was skipped: ${error.message.split("\n")[0]} in ${text.slice(0, 200)}`),
+            // it may have been one of our fills: our orders are read again
+            options.onUnreadable ?? Effect.void
+          ),
         onRight: (event) =>
           event.e === "listenKeyExpired"
             ? Effect.zipRight(Effect.logWarning("Aster user stream: listenKey expired; opening a new one"), requestRestart("listenKey expired"))

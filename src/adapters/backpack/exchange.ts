@@ -27,6 +27,8 @@ import { fillFromUpdate, orderFromUpdate, WsBookTicker, WsDepth, WsEnvelope, WsE
 import type { InvalidBackpackKey } from "./signing"
 
 const VENUE = "backpack" as const
+/** silence after which the stream's connection is taken for dead and replaced */
+const STREAM_IDLE = Duration.seconds(60)
 
 // ---------------------------------------------------------------------------------------------
 // Own orders: what the stream and REST told us, merged so nothing goes backwards
@@ -121,6 +123,8 @@ export interface BackpackExchangeOptions extends BackpackRestOptions {
   readonly marketDataOnly?: boolean
   /** while the order stream is down, our orders are read over REST this often (default 1000 ms; 0 = never) */
   readonly pollWhileDownMs?: number
+  /** a connection silent this long is taken for half-open and replaced (default 60 s) */
+  readonly streamIdleTimeout?: Duration.DurationInput
   /**
    * For the market's watchers (a recording): the book's best DEPTH_LEVELS levels a side, kept from
    * the `depth.<symbol>` stream and handed over when it changes, at most once per this many ms
@@ -197,13 +201,16 @@ export const makeBackpackExchange = (
     const skipped = (error: InvalidResponse, stream?: string) =>
       stream === undefined || stream.startsWith("account.") ? Effect.logWarning(`backpack stream: ${error.message}`) : limitedWarning(stream, `backpack stream: ${error.message}`)
 
+    /** a message that could not be read may have been one of our fills: our orders are read again */
+    const resyncAfterMiss = Effect.suspend(() => fallback?.missed ?? Effect.void)
+
     /** Handles a message as it arrives; only what needs logging or a fallback switch returns an Effect. */
     const onMessage = (text: string): Effect.Effect<void> | undefined => {
       let json: unknown
       try {
         json = JSON.parse(text)
       } catch {
-        return skipped(new InvalidResponse({ venue: VENUE, detail: `stream: malformed JSON: ${text.slice(0, 200)}` }), "malformed JSON")
+        return Effect.zipRight(skipped(new InvalidResponse({ venue: VENUE, detail: `stream: malformed JSON: ${text.slice(0, 200)}` }), "malformed JSON"), resyncAfterMiss)
       }
       // only a message carrying `error` is decoded as one: every price message passes here
       const refusal = typeof json === "object" && json !== null && "error" in json ? streamError(json) : Option.none()
@@ -237,7 +244,7 @@ export const makeBackpackExchange = (
         return depth.onMessage(message.right)
       } else if (stream.startsWith("account.orderUpdate")) {
         const update = decodeStream(WsOrderUpdate, data, stream)
-        if (Either.isLeft(update)) return skipped(update.left)
+        if (Either.isLeft(update)) return Effect.zipRight(skipped(update.left), resyncAfterMiss)
         onOrderUpdate(update.right)
       }
       return undefined
@@ -301,7 +308,11 @@ export const makeBackpackExchange = (
           }), fallback?.down ?? Effect.void),
           Effect.logWarning(`backpack stream dropped (${reason}); reconnecting`)
         ),
-      ...(options.reconnectDelay !== undefined ? { initialDelay: options.reconnectDelay } : {})
+      ...(options.reconnectDelay !== undefined ? { initialDelay: options.reconnectDelay } : {}),
+      // the book ticker talks many times a minute: a minute of silence is a half-open connection
+      // (its pings never reach us), whose fills would never come and whose last book would be
+      // served as the market; the reconnection resyncs our orders over REST
+      idleTimeout: options.streamIdleTimeout ?? STREAM_IDLE
     }))
     yield* Deferred.await(subscribed).pipe(
       Effect.timeout(Duration.millis(options.streamReadyTimeoutMs ?? 10_000)),

@@ -7,7 +7,8 @@
  * The first poll of an outage comes one period after the drop, so a stream that reconnects at once
  * costs no request and logs nothing here. An outage that outlasts that period logs once when
  * polling starts and once when the stream is back; a failed poll is logged once per outage (the
- * next polls retry quietly).
+ * next polls retry quietly). A message the stream delivered unreadable gets one resync, as the
+ * gap it may be.
  */
 import { Duration, Effect, FiberHandle, Ref, type Scope } from "effect"
 
@@ -27,7 +28,15 @@ export interface StreamFallback {
   readonly down: Effect.Effect<void>
   /** whether REST polling ran since the stream was last up (its next connection must resync then) */
   readonly polledWhileDown: Effect.Effect<boolean>
+  /**
+   * A message of the stream could not be read (it may have been one of our fills): one resync
+   * shortly, the messages missed within that moment sharing it; nothing while polling anyway.
+   */
+  readonly missed: Effect.Effect<void>
 }
+
+/** a missed message's resync waits this long for others to share it (a broken proxy garbles many) */
+const MISSED_RESYNC_DELAY = Duration.millis(100)
 
 interface Outage {
   /** polls run so far */
@@ -46,6 +55,7 @@ export const startStreamFallback = <E extends { readonly message: string }>(
     /** none while the stream is up */
     const outage = yield* Ref.make<Outage | undefined>({ polls: 0, failureLogged: false })
     const poller = yield* FiberHandle.make<void, never>()
+    const resyncer = yield* FiberHandle.make<void, never>()
 
     const pollOnce = Effect.gen(function*() {
       const now = yield* Ref.get(outage)
@@ -80,6 +90,17 @@ export const startStreamFallback = <E extends { readonly message: string }>(
         const wasUp = (yield* Ref.getAndUpdate(outage, (now) => now ?? { polls: 0, failureLogged: false })) === undefined
         if (wasUp) yield* startPolling
       }),
-      polledWhileDown: Effect.map(Ref.get(outage), (now) => now !== undefined && now.polls > 0)
+      polledWhileDown: Effect.map(Ref.get(outage), (now) => now !== undefined && now.polls > 0),
+      missed: Effect.gen(function*() {
+        if (!enabled || (yield* Ref.get(outage)) !== undefined) return
+        yield* FiberHandle.run(
+          resyncer,
+          Effect.zipRight(
+            Effect.sleep(MISSED_RESYNC_DELAY),
+            options.poll.pipe(Effect.catchAll((error) => Effect.logWarning(`${options.name}: reading our orders after an unreadable message failed: ${error.message}`)))
+          ),
+          { onlyIfMissing: true }
+        )
+      })
     }
   })

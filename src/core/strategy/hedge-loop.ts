@@ -22,7 +22,7 @@ import { type ExchangeError, InsufficientBalance, OrderRejected } from "../error
 import { type Exchange, HedgeVenue, MakerVenue } from "../exchange"
 import { logLine } from "../log-line"
 import { Exposure, minimumHedgeQty } from "./exposure"
-import { type HedgeSent, StrategyObserver } from "./observer"
+import { type HedgeSent, StrategyObserver, type WindDownFailed } from "./observer"
 import { postingGate } from "./posting-gate"
 import { afterSale, placeWithinHolding, type Sellable, withinSellable } from "./spot-sell-shortfall"
 import { hedgeSizingPrice, quantityProblems } from "./tradable-quantity"
@@ -544,6 +544,11 @@ export const runHedgeLoop = (params: StrategyParams) =>
         yield* Effect.sleep(params.cycleSleepMs)
       })
 
+    const windDownFailed = (step: WindDownFailed["step"], reason: string) =>
+      Effect.flatMap(now, (ts) =>
+        observer.windDownFailed?.({ step, reason, unhedged: exposure.unhedged, ...(hedgeInFlight !== undefined ? { hedgeInDoubt: hedgeInFlight.clientId } : {}), ts }) ?? Effect.void
+      )
+
     /** A stop's first step: the working maker order cancelled and its last fills counted. */
     const cancelWorkingOnStop = Effect.gen(function*() {
       const open = yield* Ref.get(working)
@@ -564,7 +569,10 @@ export const runHedgeLoop = (params: StrategyParams) =>
     }).pipe(
       // what filled is hedged whatever became of the cancel; the next start's reconciliation finds an order left resting
       Effect.catchAll((error) =>
-        Effect.logError(`stopping: could not cancel the ${makerName} order (${error.message}): it may still rest, and a fill of it would be unhedged until the next start reconciles`)
+        Effect.zipRight(
+          Effect.logError(`stopping: could not cancel the ${makerName} order (${error.message}): it may still rest, and a fill of it would be unhedged until the next start reconciles`),
+          windDownFailed("cancel", `could not cancel the ${makerName} order: ${error.message}`)
+        )
       )
     )
 
@@ -577,7 +585,12 @@ export const runHedgeLoop = (params: StrategyParams) =>
         BigDecimal.isZero(left) ? "stopping: flat across venues" : `stopping: ${formatDecimal(left)} left unhedged (below the ${hedgeName} minimum order size)`
       )
     }).pipe(
-      Effect.catchAll((error) => Effect.logError(`stopping: could not wind down cleanly: ${error.message}; unhedged ${formatDecimal(exposure.unhedged)}`))
+      Effect.catchAll((error) =>
+        Effect.zipRight(
+          Effect.logError(`stopping: could not wind down cleanly: ${error.message}; unhedged ${formatDecimal(exposure.unhedged)}`),
+          windDownFailed("hedge", `could not hedge the residual: ${error.message}`)
+        )
+      )
     )
 
     /**

@@ -101,6 +101,21 @@ export interface HedgeHeld {
   readonly ts: number
 }
 
+/**
+ * The wind-down (a stop's, or the last cycle's end) could not do its part: cancel the working
+ * maker order (`cancel`: it may still rest) or hedge the residual (`hedge`: it stays exposed).
+ * The run did not end cleanly, however it was asked to end.
+ */
+export interface WindDownFailed {
+  readonly step: "cancel" | "hedge"
+  readonly reason: string
+  /** what is unhedged across the venues after it (signed), in the base asset */
+  readonly unhedged: Decimal
+  /** a hedge sent whose outcome it could not learn (its look-up failed): not in `unhedged` */
+  readonly hedgeInDoubt?: string
+  readonly ts: number
+}
+
 export interface StrategyObserverService {
   readonly cycleStarted: (cycle: number, ts: number) => Effect.Effect<void>
   readonly fundingPause: (cycle: number, fundingTime: number, ts: number) => Effect.Effect<void>
@@ -117,6 +132,8 @@ export interface StrategyObserverService {
   readonly postingHeld?: (event: PostingHeld) => Effect.Effect<void>
   /** optional: the live runner alerts the trader */
   readonly hedgeHeld?: (event: HedgeHeld) => Effect.Effect<void>
+  /** optional: the live runner ends such a run as failed, not stopped */
+  readonly windDownFailed?: (event: WindDownFailed) => Effect.Effect<void>
 }
 
 /** An observer that listens to nothing. */

@@ -2,9 +2,9 @@
  * Order calls whose outcome can be unknown. A timeout or a 5xx (`VenueUnavailable`) does not say
  * whether the venue took the order, so before anything is sent again the order is looked up by
  * its client id; only an order the venue has never seen is sent again. Rate limits are waited
- * out. Every retry follows the given Schedule.
+ * out (their Retry-After). Every retry follows the given Schedule.
  */
-import { Effect, type Schedule } from "effect"
+import { Duration, Effect, Schedule } from "effect"
 import { isOpenStatus, type LimitOrderRequest, type MarketOrderRequest, type Order } from "../domain/order"
 import { type ExchangeError, type InsufficientBalance, type OrderRejected, UnknownOrder, VenueUnavailable } from "../errors"
 import type { Exchange } from "../exchange"
@@ -13,9 +13,18 @@ import type { Exchange } from "../exchange"
 export const isTransient = (error: ExchangeError) => error._tag === "VenueUnavailable" || error._tag === "RateLimited"
 
 /**
+ * A rate limit's Retry-After, as a schedule: asked again sooner, a venue answers 429 again (and
+ * may ban the key). Aster's adapter also holds every request until then; Backpack's does not.
+ */
+const waitOutRateLimit = Schedule.identity<ExchangeError>().pipe(
+  Schedule.addDelay((error) => Duration.millis(error._tag === "RateLimited" ? error.retryAfterMs ?? 0 : 0))
+)
+
+/**
  * `Effect.retry`, set up only once a first attempt has failed: the schedule sees that failure
- * first, so delays and attempt counts are exactly `Effect.retry`'s, while a call that succeeds
- * at once (nearly every call, and on a hedge's critical path) pays nothing for the schedule.
+ * first, so delays and attempt counts are exactly `Effect.retry`'s (a rate limit's attempt comes
+ * no sooner than its Retry-After), while a call that succeeds at once (nearly every call, and on a
+ * hedge's critical path) pays nothing for the schedule.
  */
 export const retryOnFailure = <A, R>(
   effect: Effect.Effect<A, ExchangeError, R>,
@@ -30,7 +39,7 @@ export const retryOnFailure = <A, R>(
         replayFirst = false
         return Effect.fail(first)
       })
-      return Effect.retry(again, { schedule, while: retryWhile })
+      return Effect.retry(again, { schedule: Schedule.intersect(schedule, waitOutRateLimit), while: retryWhile })
     }))
 
 /** Sends once; after an unknown outcome, asks the venue about the client id instead of resending. */
@@ -88,7 +97,8 @@ const readBackAfterCancel = (venue: Exchange, orderId: string, error: VenueUnava
 
 /**
  * Cancels and returns the order's final state (fills that raced the cancel included). An order
- * the venue no longer knows as open is read back instead; after an unknown outcome the order is
+ * the venue no longer knows as open, or whose cancel it refused, is read back instead (a refused
+ * cancel of one still open is sent again); after an unknown outcome the order is
  * read back (so after an answer that could not be read), and cancelled again only if still open. A cancel the venue answered before carrying
  * it out (the order still open) is asked about again too: until the order has ended, its fills
  * may still come, and another order of the leg would double them.
@@ -100,7 +110,10 @@ export const cancelTracked = (venue: Exchange, orderId: string, retry: Schedule.
       // an answer lost or garbled (cut short, not JSON): the cancel may have been carried out all the same
       Effect.catchTags({
         VenueUnavailable: (error) => readBackAfterCancel(venue, orderId, error),
-        InvalidResponse: (error) => readBackAfterCancel(venue, orderId, new VenueUnavailable({ venue: venue.venue, reason: `cancel of ${orderId}: ${error.message}` }))
+        InvalidResponse: (error) => readBackAfterCancel(venue, orderId, new VenueUnavailable({ venue: venue.venue, reason: `cancel of ${orderId}: ${error.message}` })),
+        // a cancel refused (a 400 whose code we do not know: the order just filled, or busy
+        // matching): an order that has ended is simply read back; one still open is asked again
+        OrderRejected: (error) => readBackAfterCancel(venue, orderId, new VenueUnavailable({ venue: venue.venue, reason: `cancel of ${orderId} refused: ${error.message}` }))
       }),
       Effect.filterOrElse((order) => !isOpenStatus(order.status), (order) => Effect.fail(stillOpen(venue, order, "cancel not carried out yet")))
     ),

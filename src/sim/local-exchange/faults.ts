@@ -60,7 +60,7 @@
  *   a name on Backpack (e.g. INVALID_ORDER); a rule with a code fires only on the venues of that
  *   kind of code (`venue`, when given, must agree).
  * - WebSocket: `drop`; `duplicate` (sent twice); `disconnect` (the connection closes instead);
- *   `reorder` (out-of-order delivery): the message is held back and sent right after the next
+ *   `malformed` (its text cut off halfway: not JSON); `reorder` (out-of-order delivery): the message is held back and sent right after the next
  *   message sent on the same connection, so the two arrive swapped; if none is sent within `ms`
  *   (default 200) it goes then. Messages held while another is held go together, in their order,
  *   after the next one sent; a `disconnect` or the connection's last message releases them first.
@@ -182,6 +182,7 @@ const SocketFaultSchema = byKind<Exclude<SocketFault, { readonly kind: "none" }>
   drop: Schema.Struct({ kind: Schema.Literal("drop") }),
   duplicate: Schema.Struct({ kind: Schema.Literal("duplicate") }),
   disconnect: Schema.Struct({ kind: Schema.Literal("disconnect") }),
+  malformed: Schema.Struct({ kind: Schema.Literal("malformed") }),
   reorder: Schema.Struct({ kind: Schema.Literal("reorder"), ms: Schema.optionalWith(NonNegative("milliseconds"), { exact: true, default: () => DEFAULT_REORDER_MS }) })
 })
 

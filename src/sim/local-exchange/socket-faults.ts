@@ -6,6 +6,7 @@
  * - `drop`: not sent;
  * - `duplicate`: sent twice;
  * - `disconnect`: not sent, the connection closed instead (what is held back goes first);
+ * - `malformed`: its text cut off halfway (a frame whose JSON ends short, as a broken proxy sends);
  * - `reorder`: held back, then sent right after the next stream message sent on this connection,
  *   so the two arrive swapped; when none is sent within `ms` (default 200) it goes then. Messages
  *   held while another is held wait with it and go in their order. The connection's last message
@@ -22,7 +23,9 @@ export interface FaultedSenderOptions<M extends { readonly stream: string }, E> 
   readonly faults: Faults
   /** what the venue publishes on this connection, in order */
   readonly outbox: Queue.Dequeue<M>
-  readonly send: (message: M) => Effect.Effect<void, E>
+  /** the message's wire text */
+  readonly textOf: (message: M) => string
+  readonly send: (text: string) => Effect.Effect<void, E>
   /** closes the connection (after a `disconnect`, or after the last message) */
   readonly close: Effect.Effect<void, E>
   /** the connection closes after this message */
@@ -32,7 +35,8 @@ export interface FaultedSenderOptions<M extends { readonly stream: string }, E> 
 /** Sends `outbox` through the fault plan until the connection is closed by it (runs forever otherwise). */
 export const sendWithFaults = <M extends { readonly stream: string }, E>(options: FaultedSenderOptions<M, E>): Effect.Effect<void, E> =>
   Effect.gen(function*() {
-    const { venue, faults, outbox, send, close } = options
+    const { venue, faults, outbox, close } = options
+    const send = (message: M) => options.send(options.textOf(message))
     const held: Array<M> = []
     let releaseAt = Number.POSITIVE_INFINITY
     const release = Effect.suspend(() => {
@@ -67,7 +71,11 @@ export const sendWithFaults = <M extends { readonly stream: string }, E>(options
         held.push(message)
         continue
       }
-      if (fault.kind !== "drop") {
+      if (fault.kind === "malformed") {
+        const text = options.textOf(message)
+        yield* options.send(text.slice(0, Math.ceil(text.length / 2)))
+        yield* release
+      } else if (fault.kind !== "drop") {
         yield* send(message)
         if (fault.kind === "duplicate") yield* send(message)
         yield* release

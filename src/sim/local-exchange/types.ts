@@ -136,6 +136,8 @@ export type SocketFault =
   | { readonly kind: "drop" }
   | { readonly kind: "duplicate" }
   | { readonly kind: "disconnect" }
+  /** sent with its text cut off halfway (not JSON) */
+  | { readonly kind: "malformed" }
   /** held back and sent right after the connection's next message, or after `ms` (default 200) if none comes */
   | { readonly kind: "reorder"; readonly ms?: number }
 

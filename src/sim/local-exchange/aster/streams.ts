@@ -46,7 +46,7 @@ const serveSocket = (
     const write = yield* socket.writer
     const send = (text: string) => Effect.ignore(write(text))
     const close = Effect.ignore(write(new Socket.CloseEvent(1001, "closed by the local exchange")))
-    const sender = sendWithFaults({ venue: venue.venue, faults, outbox, send: (message) => send(message.text), close, isLast: (message) => message.last === true })
+    const sender = sendWithFaults({ venue: venue.venue, faults, outbox, textOf: (message) => message.text, send, close, isLast: (message) => message.last === true })
     yield* Effect.forkScoped(sender)
     yield* socket.runRaw((data) => onText(typeof data === "string" ? data : decoder.decode(data), send)).pipe(Effect.ignore)
     return HttpServerResponse.empty()

@@ -105,7 +105,8 @@ export const backpackStream = (deps: StreamDeps): Effect.Effect<HttpServerRespon
       venue: venue.venue,
       faults,
       outbox,
-      send: (message) => write(JSON.stringify(message)),
+      textOf: (message) => JSON.stringify(message),
+      send: write,
       close: write(new Socket.CloseEvent(FAULT_CLOSE_CODE, "connection dropped (fault plan)"))
     })
 
