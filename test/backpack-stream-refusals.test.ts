@@ -1,7 +1,7 @@
 /**
  * The Backpack adapter's order stream when the venue refuses its private subscription (a refusal
  * carries `"id": null`), on a first connection and during a reconnection's resync: fills still
- * come, over REST; a message handler's exception drops that connection only, as any drop; and a
+ * come, over REST, until a new connection subscribes again; a message handler's exception drops that connection only, as any drop; and a
  * half-open connection (silent, never said to drop) is replaced; a fill message delivered
  * unreadable is made up for by reading our orders again.
  * Each failed before its fix (c.f. the commit that added this file).
@@ -9,7 +9,7 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, Option } from "effect"
+import { Duration, Effect, Fiber, Layer, Logger, Option } from "effect"
 import { type BackpackExchangeOptions, backpackWsUrl, makeBackpackExchange } from "../src/adapters/backpack/exchange"
 import { runManagedSocket } from "../src/adapters/common/managed-socket"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
@@ -198,5 +198,42 @@ describe("the Backpack order stream stays trustworthy", () => {
       const filled = yield* updateWithin(exchange, placed.id, (u) => u.order.status === "filled", 3000)
       expect(Option.map(filled, (u) => formatDecimal(u.order.filledQty))).toEqual(Option.some("5"))
       expect(plan.count("GET /api/v1/orders")).toBe(readsBefore + 1)
+    }).pipe(Effect.provide(platform)), 30_000)
+
+  // Was: a refused private subscription was never tried again while its connection lasted (for
+  // good on a healthy one): the order stream stayed off, every fill learnt by a REST poll a second late
+  it.scopedLive("a refused private subscription is tried again on a new connection, signed on the venue's clock measured again: the stream carries our fills again, no REST polling", () =>
+    Effect.gen(function*() {
+      const venue = makeFakeLocalVenue()
+      venue.quote("0.9990", "500", "1.0010", "400")
+      venue.trade("1.0000", "3", "sell")
+      const plan = scriptedFaults()
+      const baseUrl = yield* serveLocalBackpack(venue, plan.faults)
+      plan.http("GET /", { kind: "delay", ms: 400 })
+      yield* Effect.fork(Effect.zipRight(eventually(() => plan.count("GET /") >= 1), Effect.sync(() => void (venue.skewMs = 30_000))))
+      const logs: Array<string> = []
+      const exchange = yield* makeBackpackExchange(makerConfig(baseUrl, keys, PERP.symbol), { ...options, pollWhileDownMs: 1000, resubscribeAfter: Duration.millis(600) }).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void logs.push(String(message)))))
+      )
+      const logged = (line: RegExp) => eventually(() => logs.some((l) => line.test(l)), 5000).pipe(Effect.tapDefect(() => Effect.sync(() => console.log(logs.join("\n")))))
+      yield* logged(/refused a request: .*subscribed again in 1 s/)
+      const timeReadsAtRefusal = plan.count("GET /api/v1/time")
+      // subscribed again on a new connection, on the clock measured again, and not refused
+      yield* logged(/backpack stream reconnected/)
+      expect(plan.count("GET /api/v1/time")).toBeGreaterThan(timeReadsAtRefusal)
+      // (its resync's read of our orders done)
+      yield* Effect.sleep(Duration.millis(300))
+      const polls = plan.count("GET /api/v1/orders")
+      yield* Effect.sleep(Duration.millis(1500))
+      expect(logs.filter((l) => /refused a request/.test(l))).toHaveLength(1)
+      // no REST polling: the stream is up
+      expect(plan.count("GET /api/v1/orders")).toBe(polls)
+      const placed = yield* exchange.placeLimit(sell("1.0005", "5", "hl-s1"))
+      const streamed = plan.messages.filter((m) => m.startsWith("account.orderUpdate")).length
+      venue.trade("1.0010", "5", "buy")
+      const filled = yield* updateWithin(exchange, placed.id, (u) => u.order.status === "filled", 4000)
+      expect(Option.map(filled, (u) => formatDecimal(u.order.filledQty))).toEqual(Option.some("5"))
+      // the stream told it
+      expect(plan.messages.filter((m) => m.startsWith("account.orderUpdate")).length).toBeGreaterThan(streamed)
     }).pipe(Effect.provide(platform)), 30_000)
 })

@@ -224,6 +224,8 @@ export interface BackpackClient {
   readonly fundingPayments: (sinceMs: number) => Effect.Effect<ReadonlyArray<FundingPayment>, ExchangeError>
   /** the `signature` of a private SUBSCRIBE, on the venue's clock */
   readonly subscriptionSignature: Effect.Effect<readonly [string, string, string, string]>
+  /** measures the venue's clock again (a refused subscription may have been signed on a drifted one) */
+  readonly resyncClock: Effect.Effect<void, ExchangeError>
 }
 
 type Query = ReadonlyArray<readonly [string, string]>
@@ -610,7 +612,8 @@ export const makeBackpackClient = (
       maxOrderQty,
       fundingPayments,
       subscriptionSignature: Effect.flatMap(clock.now, (now) =>
-        Effect.map(signer.sign(subscribeSigningString(now, windowMs)), (signature) => subscriptionFields(signer.apiKey, signature, now, windowMs)))
+        Effect.map(signer.sign(subscribeSigningString(now, windowMs)), (signature) => subscriptionFields(signer.apiKey, signature, now, windowMs))),
+      resyncClock: clock.resync
     }
     return client
   })

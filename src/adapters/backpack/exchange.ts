@@ -29,6 +29,8 @@ import type { InvalidBackpackKey } from "./signing"
 const VENUE = "backpack" as const
 /** silence after which the stream's connection is taken for dead and replaced */
 const STREAM_IDLE = Duration.seconds(60)
+const RESUBSCRIBE_AFTER = Duration.seconds(30)
+const MAX_RESUBSCRIBE_DELAY_MS = 10 * 60_000
 
 // ---------------------------------------------------------------------------------------------
 // Own orders: what the stream and REST told us, merged so nothing goes backwards
@@ -125,6 +127,8 @@ export interface BackpackExchangeOptions extends BackpackRestOptions {
   readonly pollWhileDownMs?: number
   /** a connection silent this long is taken for half-open and replaced (default 60 s) */
   readonly streamIdleTimeout?: Duration.DurationInput
+  /** a refused private subscription is tried again this long after (default 30 s), then twice as long each time, up to 10 min */
+  readonly resubscribeAfter?: Duration.DurationInput
   /**
    * For the market's watchers (a recording): the book's best DEPTH_LEVELS levels a side, kept from
    * the `depth.<symbol>` stream and handed over when it changes, at most once per this many ms
@@ -201,11 +205,15 @@ export const makeBackpackExchange = (
     const skipped = (error: InvalidResponse, stream?: string) =>
       stream === undefined || stream.startsWith("account.") ? Effect.logWarning(`backpack stream: ${error.message}`) : limitedWarning(stream, `backpack stream: ${error.message}`)
 
+    /** private subscriptions refused in a row: the next is tried later each time (none once one brings an update) */
+    let refusalsInARow = 0
+    const resubscribeAfterMs = Duration.toMillis(options.resubscribeAfter ?? RESUBSCRIBE_AFTER)
+
     /** a message that could not be read may have been one of our fills: our orders are read again */
     const resyncAfterMiss = Effect.suspend(() => fallback?.missed ?? Effect.void)
 
-    /** Handles a message as it arrives; only what needs logging or a fallback switch returns an Effect. */
-    const onMessage = (text: string): Effect.Effect<void> | undefined => {
+    /** Handles a message as it arrives; only what needs logging, a fallback switch or a new connection returns an Effect. */
+    const onMessage = (text: string): Effect.Effect<void, string> | undefined => {
       let json: unknown
       try {
         json = JSON.parse(text)
@@ -219,7 +227,19 @@ export const makeBackpackExchange = (
         // (and a connection still resyncing must not then say the stream is up)
         refusedConnection = connectionNumber
         const { code, message } = refusal.value.error
-        return Effect.zipRight(Effect.logError(`backpack stream refused a request: ${code}: ${message}`), fallback?.down ?? Effect.void)
+        if (fallback === undefined) return Effect.logError(`backpack stream refused a request: ${code}: ${message}`)
+        // and subscribe again later, on a new connection signed afresh on the venue's clock measured
+        // again (the refusal may be a drifted clock's, or the venue's moment); later each time it is refused
+        const retryInMs = Math.min(resubscribeAfterMs * 2 ** refusalsInARow, MAX_RESUBSCRIBE_DELAY_MS)
+        refusalsInARow += 1
+        return Effect.logError(
+          `backpack stream refused a request: ${code}: ${message}; our orders are read over REST meanwhile, and the order stream subscribed again in ${Math.round(retryInMs / 1000)} s`
+        ).pipe(
+          Effect.zipRight(fallback.down),
+          Effect.zipRight(Effect.sleep(retryInMs)),
+          Effect.zipRight(client.resyncClock.pipe(Effect.catchAll(() => Effect.void))),
+          Effect.zipRight(Effect.fail("subscribing again after a refused subscription"))
+        )
       }
       const envelope = decodeStream(WsEnvelope, json, "envelope")
       if (Either.isLeft(envelope)) return skipped(envelope.left, "envelope")
@@ -243,6 +263,8 @@ export const makeBackpackExchange = (
         if (Either.isLeft(message)) return skipped(message.left, stream)
         return depth.onMessage(message.right)
       } else if (stream.startsWith("account.orderUpdate")) {
+        // the subscription works
+        refusalsInARow = 0
         const update = decodeStream(WsOrderUpdate, data, stream)
         if (Either.isLeft(update)) return Effect.zipRight(skipped(update.left), resyncAfterMiss)
         onOrderUpdate(update.right)

@@ -15,9 +15,10 @@ export interface ManagedSocketOptions<E> {
   readonly onOpen: (send: (text: string) => Effect.Effect<void>) => Effect.Effect<void, E>
   /**
    * Called synchronously as each message arrives, in order. Return nothing when the message is
-   * handled (no fiber is started: the hot path of a fill), or an Effect to run in a fiber.
+   * handled (no fiber is started: the hot path of a fill), or an Effect to run in a fiber (for
+   * the connection's life); one that fails with a reason drops the connection, which reconnects.
    */
-  readonly onMessage: (text: string) => Effect.Effect<void> | void
+  readonly onMessage: (text: string) => Effect.Effect<void, string> | void
   /** told about each drop (for logs and the REST-polling fallback) */
   readonly onDisconnect?: (reason: string) => Effect.Effect<void>
   /** first reconnection delay (default 200 ms), doubled per failed attempt up to `maxDelay` (10 s) */
