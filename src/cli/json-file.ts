@@ -8,6 +8,7 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { Data, Effect } from "effect"
 import * as nodeFs from "node:fs"
+import { readFileHead, SQLITE_HEADER } from "../sim/tickstore/file-head"
 
 const INDENT = "  "
 
@@ -89,21 +90,12 @@ export const checkJsonTarget = (file: string, inputs: ReadonlyArray<string> = []
     if (target === undefined) return Effect.void
     const input = inputs.find((i) => realPath(i) === target)
     if (input !== undefined) return Effect.fail(new JsonFileRefused({ file, reason: `is ${input === file ? "" : `${input}, `}one of this command's inputs` }))
-    let head = ""
-    try {
-      const fd = nodeFs.openSync(target, "r")
-      try {
-        const bytes = Buffer.alloc(64)
-        head = bytes.subarray(0, nodeFs.readSync(fd, bytes, 0, bytes.length, 0)).toString("latin1")
-      } finally {
-        nodeFs.closeSync(fd)
-      }
-    } catch {
-      return Effect.void // a folder, or unreadable: the write says why
-    }
+    const head = readFileHead(target, 64)
+    // a folder, or unreadable: the write says why
+    if (head === undefined) return Effect.void
     const start = head.trimStart()
     if (start === "" || start.startsWith("{") || start.startsWith("[")) return Effect.void
-    return Effect.fail(new JsonFileRefused({ file, reason: head.startsWith("SQLite format 3") ? "is an SQLite file (a journal or a tick file?)" : "exists and is not a JSON file" }))
+    return Effect.fail(new JsonFileRefused({ file, reason: head.startsWith(SQLITE_HEADER) ? "is an SQLite file (a journal or a tick file?)" : "exists and is not a JSON file" }))
   })
 
 /**

@@ -10,6 +10,7 @@ import Database from "better-sqlite3"
 import { BLOCK_SIZE, BLOCKS_PER_TRANSACTION, DDL, FORMAT_VERSION, MetaKey, PAGE_SIZE, RECORDING_NOTE } from "./schema"
 import { openTickFile, type TickFile } from "./reader"
 import { type DataMeta, type DepthLevels, type Gap, type StoredFunding, type StoredInstrument, TickKind } from "./types"
+import { readFileHead, SQLITE_HEADER } from "./file-head"
 
 export interface TickFileWriter {
   readonly path: string
@@ -156,20 +157,10 @@ const FRESH: WriterState = { blockId: 0, firstTs: NaN, lastTs: -Infinity, quoteC
  * delete what only exists once.
  */
 const assertReplaceable = (path: string): void => {
-  let head: Buffer
-  try {
-    if (fs.statSync(path).size === 0) return
-    const fd = fs.openSync(path, "r")
-    try {
-      head = Buffer.alloc(16)
-      fs.readSync(fd, head, 0, 16, 0)
-    } finally {
-      fs.closeSync(fd)
-    }
-  } catch {
-    return // nothing there (or a folder: the creation says so)
-  }
-  if (head.toString("latin1") !== "SQLite format 3\0") throw new Error(`${path}: exists and is not a tick file; not replaced (remove it, or choose another file)`)
+  const head = readFileHead(path, SQLITE_HEADER.length)
+  // nothing there, an empty file, or a folder (the creation says so)
+  if (head === undefined || head === "") return
+  if (head !== SQLITE_HEADER) throw new Error(`${path}: exists and is not a tick file; not replaced (remove it, or choose another file)`)
   let format: { readonly format?: string; readonly version?: string }
   try {
     const db = new Database(path, { readonly: true, fileMustExist: true })
