@@ -3,14 +3,16 @@
  * (a scripted tick file, the real venue books, the exchange's own fault injector): a fill made
  * while the order stream is down (dropped and kept from reconnecting, or never connected) reaches
  * `nextUpdate` over REST within about 2 s; once the stream is back polling stops and nothing is
- * emitted twice; public-data-only adapters never poll.
+ * emitted twice; public-data-only adapters never poll. A message the stream delivered unreadable
+ * gets a resync of its own, rationed under a flood.
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Logger, Option, Redacted } from "effect"
+import { Duration, Effect, Layer, Logger, Option, Redacted, TestClock } from "effect"
 import { makeAsterExchange } from "../src/adapters/aster/exchange"
 import { makeBackpackExchange } from "../src/adapters/backpack/exchange"
+import { startStreamFallback } from "../src/adapters/common/stream-fallback"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import type { OrderUpdate } from "../src/core/domain/order"
 import type { Exchange } from "../src/core/exchange"
@@ -202,4 +204,40 @@ describe.each(["backpack", "aster"] as const)("%s: REST polling while the order 
       expect(count(logs, "REST every")).toBe(0)
     }).pipe(Effect.provide(Layer.mergeAll(platform, captureLogs(logs))))
   }, 20_000)
+})
+
+describe("the stream's unreadable messages", () => {
+  it.scoped("each gets a resync of our orders: shared by those that come together, at most one a second under a flood, none while polling", () =>
+    Effect.gen(function*() {
+      let polls = 0
+      const fallback = yield* startStreamFallback({ name: "test stream", every: Duration.seconds(1), poll: Effect.sync(() => void ++polls) })
+      yield* fallback.up
+      // a burst of ten: one resync, 100 ms later
+      for (let i = 0; i < 10; i++) yield* fallback.missed
+      yield* TestClock.adjust("99 millis")
+      expect(polls).toBe(0)
+      yield* TestClock.adjust("1 millis")
+      expect(polls).toBe(1)
+      // a flood: one every 50 ms for 3 s, each may have been a fill; resyncs a second apart
+      for (let t = 0; t < 3000; t += 50) {
+        yield* fallback.missed
+        yield* TestClock.adjust("50 millis")
+      }
+      // (at 0.1, 1.1, 2.1 and 3.1 s)
+      expect(polls).toBe(4)
+      // one missed in the pause after a resync is not forgotten: it gets the next, when the pause ends
+      yield* TestClock.adjust("50 millis")
+      yield* fallback.missed
+      yield* TestClock.adjust("949 millis")
+      expect(polls).toBe(4)
+      yield* TestClock.adjust("1 millis")
+      expect(polls).toBe(5)
+      yield* TestClock.adjust("5 seconds")
+      expect(polls).toBe(5)
+      // while the stream is down, polling covers them: no resync of their own
+      yield* fallback.down
+      yield* fallback.missed
+      yield* TestClock.adjust("500 millis")
+      expect(polls).toBe(5)
+    }))
 })

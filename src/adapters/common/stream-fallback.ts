@@ -37,6 +37,8 @@ export interface StreamFallback {
 
 /** a missed message's resync waits this long for others to share it (a broken proxy garbles many) */
 const MISSED_RESYNC_DELAY = Duration.millis(100)
+/** and the resyncs for missed messages come at most this often (each reads every open order of ours) */
+const MISSED_RESYNC_SPACING = Duration.seconds(1)
 
 interface Outage {
   /** polls run so far */
@@ -56,6 +58,7 @@ export const startStreamFallback = <E extends { readonly message: string }>(
     const outage = yield* Ref.make<Outage | undefined>({ polls: 0, failureLogged: false })
     const poller = yield* FiberHandle.make<void, never>()
     const resyncer = yield* FiberHandle.make<void, never>()
+    let missedSinceResync = false
 
     const pollOnce = Effect.gen(function*() {
       const now = yield* Ref.get(outage)
@@ -93,12 +96,18 @@ export const startStreamFallback = <E extends { readonly message: string }>(
       polledWhileDown: Effect.map(Ref.get(outage), (now) => now !== undefined && now.polls > 0),
       missed: Effect.gen(function*() {
         if (!enabled || (yield* Ref.get(outage)) !== undefined) return
+        missedSinceResync = true
         yield* FiberHandle.run(
           resyncer,
-          Effect.zipRight(
-            Effect.sleep(MISSED_RESYNC_DELAY),
-            options.poll.pipe(Effect.catchAll((error) => Effect.logWarning(`${options.name}: reading our orders after an unreadable message failed: ${error.message}`)))
-          ),
+          Effect.gen(function*() {
+            yield* Effect.sleep(MISSED_RESYNC_DELAY)
+            // a message missed during a resync or the pause after it gets the next one
+            while (missedSinceResync) {
+              missedSinceResync = false
+              yield* options.poll.pipe(Effect.catchAll((error) => Effect.logWarning(`${options.name}: reading our orders after an unreadable message failed: ${error.message}`)))
+              yield* Effect.sleep(MISSED_RESYNC_SPACING)
+            }
+          }),
           { onlyIfMissing: true }
         )
       })
