@@ -68,12 +68,21 @@ describe("live config", () => {
     expect(Either.getOrThrow(await load(write(example, 0o644), {}, false)).warnings).toEqual([])
   })
 
-  it("checks environment values like file values", async () => {
-    const result = await load(write(example, 0o600), { HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY: "0xnot-a-key" })
-    expect(Either.isLeft(result) && result.left.message).toMatch(/aster\.signer_private_key: expected a 0x-prefixed 32-byte hex private key/)
+  it("checks environment values like file values, naming the variable a bad one came from", async () => {
+    const signer = "0x1563915e194D8CfBA1943570603F7606A3115508"
+    const v3 = example.replace(/^aster:\n/m, `aster:\n  user: "${signer}"\n  signer: "${signer}"\n`)
+    const result = await load(write(v3, 0o600), { HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY: "0xnot-a-key" })
+    expect(Either.isLeft(result) && result.left.message).toMatch(/aster\.signer_private_key \(from HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY\): expected a 0x-prefixed 32-byte hex private key/)
     expect(Either.isLeft(result) && result.left.message).not.toContain("0xnot-a-key")
     const badUrl = await load(write(withKeys, 0o600), { HEDGELOOP_ALERTS_WEBHOOK_URL: "hooks.example/env-token" })
-    expect(Either.isLeft(badUrl) && badUrl.left.message).toMatch(/alerts\.webhook_url: expected an http\(s\) URL/)
+    expect(Either.isLeft(badUrl) && badUrl.left.message).toMatch(/alerts\.webhook_url \(from HEDGELOOP_ALERTS_WEBHOOK_URL\): expected an http\(s\) URL/)
     expect(Either.isLeft(badUrl) && badUrl.left.message).not.toContain("env-token")
+  })
+
+  it("the environment's V3 signing key is left out of a V1 config (no aster.user, aster.signer), with a note, not refused", async () => {
+    const result = await load(write(withKeys, 0o600), { HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY: `0x${"ab".repeat(32)}` })
+    const loaded = Either.getOrThrow(result)
+    expect(loaded.config.hedge.v3).toBeUndefined()
+    expect(loaded.warnings.join("\n")).toMatch(/HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY is set, but .* gives no V3 credentials \(aster\.user, aster\.signer\): not used/)
   })
 })

@@ -6,7 +6,7 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import { Data, Effect, Either, Redacted } from "effect"
-import { type ConfigError, configSecrets, type HedgeConfig, parseConfig } from "../core/config/config"
+import { type ConfigError, type ConfigOverride, configSecrets, type HedgeConfig, parseConfig } from "../core/config/config"
 
 /** config key → environment variable that overrides it */
 export const SECRET_ENVIRONMENT = {
@@ -58,13 +58,13 @@ export const loadLiveConfig = (
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const text = yield* fs.readFileString(path).pipe(Effect.mapError(() => new ConfigFileUnreadable({ path, reason: "cannot read the config file" })))
-    const overrides: Record<string, string> = {}
+    const overrides: Record<string, ConfigOverride> = {}
     const fromEnvironment: Array<string> = []
     for (const [key, variable] of Object.entries(SECRET_ENVIRONMENT)) {
       // a CRLF .env file leaves a "\r" on each value: no key has whitespace of its own
       const value = options.environment[variable]?.trim()
       if (value !== undefined && value.length > 0) {
-        overrides[key] = value
+        overrides[key] = { value, from: variable }
         fromEnvironment.push(variable)
       }
     }

@@ -330,10 +330,32 @@ const describeIssues = (error: ParseResult.ParseError): ReadonlyArray<string> =>
   })
 
 /**
- * `overrides` are dotted keys ("aster.api_secret") set over the file's values before decoding,
- * so values from elsewhere (environment variables) are checked exactly like the file's.
+ * The sections that are not a mapping of keys (a list, a single value, or left empty), said
+ * without what they hold: it may be secrets (`aster:` written as a list of its keys, `alerts:`
+ * given the webhook URL itself).
  */
-export const parseConfig = (text: string, source: string, overrides: Readonly<Record<string, string>> = {}): Either.Either<HedgeConfig, ConfigError> => {
+const notAMapping = (record: Readonly<Record<string, unknown>>): ReadonlyArray<string> =>
+  Object.keys(ConfigFile.fields).filter((name) => name !== "debug" && name in record).flatMap((name) => {
+    const section = record[name]
+    if (section !== null && typeof section === "object" && !Array.isArray(section)) return []
+    const got = section === null || section === undefined ? "nothing (give it keys, or remove it)" : Array.isArray(section) ? "a list (not shown)" : "a single value (not shown)"
+    return [`${name}: expected the section's keys, as "key: value" lines indented under it, got ${got}`]
+  })
+
+/** A value set over the file's (a secret from an environment variable), and where it came from. */
+export interface ConfigOverride {
+  readonly value: string
+  /** e.g. "HEDGELOOP_ASTER_API_SECRET": a problem with the value names it */
+  readonly from: string
+}
+
+/**
+ * `overrides` are dotted keys ("aster.api_secret") set over the file's values before decoding,
+ * so values from elsewhere (environment variables) are checked exactly like the file's; a problem
+ * with one names where it came from. The V3 signing key serves only a file that uses V3 (gives
+ * aster.user or aster.signer): a V1 config is read as it stands, with a note.
+ */
+export const parseConfig = (text: string, source: string, overrides: Readonly<Record<string, ConfigOverride>> = {}): Either.Either<HedgeConfig, ConfigError> => {
   // a binary file (a tick file or journal given as the config) is no YAML: one line says so, not hundreds of syntax errors
   if (text.startsWith("SQLite format 3")) return Either.left(new ConfigError({ source, problems: ["not a YAML config: an SQLite file (a journal or a tick file?)"] }))
   if (text.includes("\u0000")) return Either.left(new ConfigError({ source, problems: ["not a YAML config: a binary file"] }))
@@ -352,15 +374,30 @@ export const parseConfig = (text: string, source: string, overrides: Readonly<Re
   }
   if (value === null || typeof value !== "object" || Array.isArray(value))
     return Either.left(new ConfigError({ source, problems: ["expected a YAML mapping with sections bp, aster and trade"] }))
+  const record = value as Record<string, unknown>
+  const notMappings = notAMapping(record)
+  if (notMappings.length > 0) return Either.left(new ConfigError({ source, problems: notMappings }))
+  const notes: Array<string> = []
   for (const [key, override] of Object.entries(overrides)) {
     const [section, field] = key.split(".") as [string, string]
-    const record = value as Record<string, unknown>
     const existing = record[section]
-    record[section] = { ...(existing !== null && typeof existing === "object" ? existing : {}), [field]: override }
+    // a section that is no mapping gets its own refusal, its content not shown
+    if (existing !== undefined && existing !== null && (typeof existing !== "object" || Array.isArray(existing))) continue
+    const fields = (existing ?? {}) as Record<string, unknown>
+    if (key === "aster.signer_private_key" && fields["user"] === undefined && fields["signer"] === undefined) {
+      notes.push(`${override.from} is set, but ${source} gives no V3 credentials (aster.user, aster.signer): not used, the config signs as it says`)
+      continue
+    }
+    record[section] = { ...fields, [field]: override.value }
   }
-  return Either.flatMap(
-    Either.mapLeft(decodeFile(value), (error) => new ConfigError({ source, problems: describeIssues(error) })),
-    (file) => resolveConfig(file, source)
+  /** "aster.api_secret: …" of a value set from elsewhere says where it came from */
+  const namedFrom = (problem: string) => {
+    const key = Object.keys(overrides).find((k) => problem.startsWith(`${k}:`))
+    return key === undefined ? problem : `${key} (from ${overrides[key]!.from})${problem.slice(key.length)}`
+  }
+  return Either.flatMap(decodeFile(value), (file) => resolveConfig(file, source)).pipe(
+    Either.mapLeft((error) => ParseResult.isParseError(error) ? new ConfigError({ source, problems: describeIssues(error).map(namedFrom) }) : new ConfigError({ source, problems: error.problems.map(namedFrom) })),
+    Either.map((config) => (notes.length === 0 ? config : { ...config, notes: [...config.notes, ...notes] }))
   )
 }
 

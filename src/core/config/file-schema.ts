@@ -32,8 +32,9 @@ const Probability = Schema.Number.pipe(
   Schema.filter((n) => n >= 0 && n <= 1, { message: () => "expected a probability between 0 and 1" })
 )
 
+/** A REST base URL: a WebSocket URL (the venue's stream host pasted here) would send every request astray. */
 const Url = Schema.String.pipe(
-  Schema.filter((s) => /^(https?|wss?):\/\/[^\s/]+/.test(s), { message: (issue) => `expected an http(s) URL such as "https://api.backpack.exchange", got ${JSON.stringify(issue.actual)}` })
+  Schema.filter((s) => /^https?:\/\/[^\s/]+/.test(s), { message: (issue) => `expected an http(s) URL such as "https://api.backpack.exchange", got ${JSON.stringify(issue.actual)}` })
 )
 
 const Symbol = Schema.String.pipe(Schema.filter((s) => /^[A-Z0-9_]+$/.test(s), { message: (issue) => `expected an exchange symbol such as "ASTERUSDT", got ${JSON.stringify(issue.actual)}` }))
@@ -46,10 +47,37 @@ const oneOf = <const L extends ReadonlyArray<string>>(...values: L) =>
     })
   )
 
-/** Secrets may be empty in example files; they are only required by the live runner. */
+/**
+ * Secrets may be empty in example files; they are only required by the live runner. Trimmed as
+ * the environment's are: no key has whitespace of its own, and one pasted with a space would sign
+ * every request wrongly.
+ */
 const Secret = Schema.Redacted(
-  Schema.String.annotations({ message: () => "expected a string (put the value in quotes); the value is not shown because it is a secret" })
+  Schema.transform(
+    Schema.String.annotations({ message: () => "expected a string (put the value in quotes); the value is not shown because it is a secret" }),
+    Schema.String,
+    { strict: true, decode: (s) => s.trim(), encode: (s) => s }
+  )
 )
+
+/**
+ * A boolean as the original bot's YAML reader (PyYAML, YAML 1.1) took it: `yes`/`no`/`on`/`off`
+ * too, in any of its spellings, so its files load unchanged.
+ */
+const YAML11_BOOLEANS: Readonly<Record<string, boolean>> = {
+  yes: true, Yes: true, YES: true, on: true, On: true, ON: true,
+  no: false, No: false, NO: false, off: false, Off: false, OFF: false
+}
+const Flag = Schema.transformOrFail(Schema.Unknown, Schema.Boolean, {
+  strict: true,
+  decode: (value, _, ast) =>
+    typeof value === "boolean"
+      ? ParseResult.succeed(value)
+      : typeof value === "string" && Object.hasOwn(YAML11_BOOLEANS, value)
+      ? ParseResult.succeed(YAML11_BOOLEANS[value]!)
+      : ParseResult.fail(new ParseResult.Type(ast, value, `expected true or false (or yes/no, on/off), got ${JSON.stringify(value)}`)),
+  encode: ParseResult.succeed
+})
 
 export const BackpackSection = Schema.Struct({
   api_public_key_b64: Schema.optionalWith(Secret, { exact: true, default: () => Schema.decodeSync(Secret)("") }),
@@ -58,7 +86,7 @@ export const BackpackSection = Schema.Struct({
   symbol: Schema.optionalWith(Symbol, { exact: true, default: () => "ASTER_USDC_PERP" }),
   /** X-Window of signed requests, as the original bot read it */
   window: Schema.optionalWith(WindowMs, { exact: true, default: () => 5000 }),
-  debug: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false })
+  debug: Schema.optionalWith(Flag, { exact: true, default: () => false })
 })
 
 // the value is described, never shown: a private key written on the neighbouring line by mistake
@@ -92,7 +120,7 @@ export const AsterSection = Schema.Struct({
   market: Schema.optionalWith(oneOf("spot", "futures"), { exact: true }),
   /** V1 recvWindow, as the original bot read it */
   recv_window: Schema.optionalWith(WindowMs, { exact: true, default: () => 5000 }),
-  debug: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false })
+  debug: Schema.optionalWith(Flag, { exact: true, default: () => false })
 })
 
 const PositiveDecimal = DecimalInput.pipe(
@@ -134,7 +162,7 @@ export const TradeSection = Schema.Struct({
   /** stop after this many cycles (0 = until stopped / data ends) */
   max_cycles: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { exact: true, default: () => 0 }),
   /** unwind a hedged pair an interrupted run left (the maker venue's position) before the first cycle */
-  unwind_at_start: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true })
+  unwind_at_start: Schema.optionalWith(Flag, { exact: true, default: () => true })
 })
 
 export const SimVenueSection = Schema.Struct({
@@ -213,17 +241,17 @@ export const AlertsSection = Schema.Struct({
   webhook_url: Schema.optionalWith(Secret, { exact: true, default: () => Schema.decodeSync(Secret)("") }),
   format: Schema.optionalWith(oneOf("json", "slack", "discord", "telegram"), { exact: true, default: () => "json" as const }),
   telegram_chat_id: Schema.optionalWith(TelegramChatId, { exact: true }),
-  on_start: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }),
-  on_hedge_failure: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }),
-  on_loss_warning: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }),
-  daily_digest: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true })
+  on_start: Schema.optionalWith(Flag, { exact: true, default: () => true }),
+  on_hedge_failure: Schema.optionalWith(Flag, { exact: true, default: () => true }),
+  on_loss_warning: Schema.optionalWith(Flag, { exact: true, default: () => true }),
+  daily_digest: Schema.optionalWith(Flag, { exact: true, default: () => true })
 })
 
 export const ConfigFile = Schema.Struct({
   bp: BackpackSection,
   aster: AsterSection,
   trade: TradeSection,
-  debug: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }),
+  debug: Schema.optionalWith(Flag, { exact: true, default: () => false }),
   sim: Schema.optionalWith(SimSection, { exact: true }),
   points: Schema.optionalWith(PointsSection, { exact: true }),
   risk: Schema.optionalWith(RiskSection, { exact: true }),
