@@ -52,7 +52,7 @@ const collecting = (): AlertsService & { readonly sent: Array<Alert> } => {
 }
 
 describe("the end alert", () => {
-  // BUG: src/live/run-alerts.ts:67-73 (endedAlert) lists each venue's `position` from the run's own
+  // BUG: src/live/run-alerts.ts:48,57 (endedAlert) lists each venue's `position` from the run's own
   // report, which counts only this run's fills, next to `finalNetPosition`, which starts from what
   // earlier runs left (journal-report.ts carriedInto). After a restart that hedged a killed run's leg
   // the alert reads "Hedged: net 0 across venues (backpack 0, aster-futures 10)": the listed positions
@@ -91,9 +91,9 @@ class AccountRefused extends Data.TaggedError("AccountRefused")<{ readonly reaso
 }
 
 describe("the start-failed alert", () => {
-  // BUG: src/live/run-alerts.ts:81-86 (failedAlert) always says "Exit 1: a supervisor restarts it
-  // after a pause", but runner.ts:466-472 sends it for any failure before the run's outcome, among
-  // them the exit-4 refusals raised while opening the venues (src/cli/live.ts:112 AccountRefused,
+  // BUG: src/live/run-alerts.ts:64-69 (failedAlert) always says "Exit 1: a supervisor restarts it
+  // after a pause", but runner.ts:468-472 sends it for any failure before the run's outcome, among
+  // them the exit-4 refusals raised opening the venues (runner.ts:222; src/cli/live.ts:112 AccountRefused,
   // an Aster account in Hedge Mode), which no supervisor restarts. The hint must follow the exit code.
   it.scopedLive("a start refused with exit 4 (an Aster account in Hedge Mode) does not promise a restart", () =>
     Effect.gen(function*() {
@@ -127,9 +127,9 @@ const expressLike404 = async (pathname: string) => {
 }
 
 describe("a refused alert's reason", () => {
-  // BUG: src/live/alerts.ts:123-124 scrubs the endpoint's answer only of whole secrets (the full
+  // BUG: src/live/alerts.ts:104,118 scrubs the endpoint's answer only of whole secrets (the full
   // webhook URL among them), so an answer that echoes the URL's path (a default Express 404:
-  // "Cannot POST /hooks/…/<token>") puts the token in the reason, which is logged (alerts.ts:152)
+  // "Cannot POST /hooks/…/<token>") puts the token in the reason, which is logged (alerts.ts:146)
   // and printed by --test-alert. README: the log "never shows the URL (it holds a token)". The
   // reason should be scrubbed of the URL's path (and its token) as well.
   it("never carries the webhook URL's token, even when the endpoint echoes the path it was posted to", async () => {

@@ -170,6 +170,8 @@ describe("a hedge market found closed while the maker order still rests", () => 
   // INSIDE the watch loop, while the maker order's rest still rests on Backpack and keeps filling
   // with nothing to hedge it on. README: "a resting order whose hedge venue ... stopped taking the
   // leg's orders is cancelled before a fill it could not hedge". The rest should be cancelled first.
+  // Meanwhile the wait's log and the kill switch still count 4 unhedged (the 6 filled at 60 s are
+  // not read until the wait ends), so max_unhedged_qty_seconds under-counts by 2.5×.
   it("the rest of the maker order is withdrawn before it fills more that cannot be hedged", async () => {
     // bp-1 sells 10 at 2.002 from 1 s (first_wait 600 s); Aster settles from 30 s to 200 s, unread
     // since the start. 4 fill at 40 s: the hedge is refused, the reading says SETTLING. 6 more trade
@@ -180,8 +182,7 @@ describe("a hedge market found closed while the maker order still rests", () => 
       { t: 40_000, venue: "bp" as const, trade: ["2.0020", "104", "buy"] as const },
       { t: 60_000, venue: "bp" as const, trade: ["2.0020", "6", "buy"] as const }
     ]
-    const { report, log } = await backtest(ticks, { trade: { max_cycles: 1, first_wait_seconds: 600 } }, settling(30_000, 200_000))
-    console.log(log, JSON.stringify(report.fills.map((f) => [f.venue, f.side, f.qty, f.ts - T0])))
+    const { report } = await backtest(ticks, { trade: { max_cycles: 1, first_wait_seconds: 600 } }, settling(30_000, 200_000))
     const soldWhileClosed = report.fills
       .filter((f) => f.venue === "backpack" && f.side === "sell" && f.ts < T0 + 200_000)
       .reduce((total, f) => BigDecimal.sum(total, decimal(f.qty)), decimal("0"))

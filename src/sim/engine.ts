@@ -205,12 +205,15 @@ export class VenueEngine {
     const resting = this.resting
     for (let i = 0; i < resting.length; i++) {
       const o = resting[i]!
+      // a best price beyond ours shows our level empty: whoever was ahead of us has left it
       if (o.sign < 0) {
         if (this.bid > 0 && this.bid >= o.price) this.fill(o, ts, o.price, o.qty - o.filled, "maker")
         else if (this.ask === o.price && this.askQty > 0) this.observeLevel(o, this.askQty)
+        else if (this.ask > o.price) this.observeLevel(o, 0)
       } else {
         if (this.ask > 0 && this.ask <= o.price) this.fill(o, ts, o.price, o.qty - o.filled, "maker")
         else if (this.bid === o.price && this.bidQty > 0) this.observeLevel(o, this.bidQty)
+        else if (this.bid > 0 && this.bid < o.price) this.observeLevel(o, 0)
       }
     }
   }

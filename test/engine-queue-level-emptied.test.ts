@@ -1,7 +1,6 @@
 /**
- * Review of the backtest simulator (src/sim): queue position, latency, impact, fees, funding,
- * end of data, stress. Each test below fails on the current code for the bug its comment names.
- * Integer units as in test/engine.test.ts: tick 10, step 5, min qty 20, min notional 50 000.
+ * The matching engine's probabilistic queue when the level at our price empties (the best quote
+ * moves beyond it): nothing is left ahead of us. Integer units as in test/engine.test.ts: tick 10, step 5, min qty 20, min notional 50 000.
  */
 import { describe, expect, it } from "vitest"
 import { decimal } from "../src/core/domain/decimal"
@@ -44,8 +43,8 @@ const postOnly = (sign: 1 | -1, price: number, qty: number): SimOrder => ({
   levelQty: 0
 })
 
-describe("queue position: the probabilistic model", () => {
-  // BUG: src/sim/engine.ts:204-215 (restingOnQuote) only looks at the level at our price while it is
+describe("queue position: the probabilistic model, a level that empties", () => {
+  // Was: src/sim/engine.ts:204-215 (restingOnQuote) only looks at the level at our price while it is
   // the best one; a quote whose best ask (bid) moves beyond our sell (buy) price shows that level
   // empty, yet `queue.ahead` keeps its 200. README and src/sim/models/queue.ts promise the
   // probabilistic model never leaves more ahead of us than the level shows: it should drop to 0, so
