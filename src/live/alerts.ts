@@ -95,13 +95,31 @@ export interface DeliveryOptions {
   readonly retryBase?: Duration.DurationInput
 }
 
+/** a part of a webhook URL this long may be its token */
+const TOKEN_LIKE_LENGTH = 12
+
+/** The parts of a webhook URL that may carry its token: the path with its query, and each long segment or value. */
+const urlSecrets = (url: string): ReadonlyArray<string> => {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return []
+  }
+  const pathAndQuery = `${parsed.pathname}${parsed.search}`
+  const parts = [...parsed.pathname.split("/"), ...[...parsed.searchParams.values()]].flatMap((part) => [part, decodeURIComponent(part)])
+  return [...new Set([pathAndQuery, decodeURIComponent(pathAndQuery), ...parts])].filter((part) => part.length >= TOKEN_LIKE_LENGTH)
+}
+
 /** Posts one alert, retrying what a later attempt may cure; fails with the last answer. */
 const makeDelivery = (params: AlertParams, options: DeliveryOptions) =>
   Effect.gen(function*() {
     // no trace headers or spans towards a third party
     const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
     const url = Redacted.value(params.webhookUrl)
-    const scrub = (text: string) => scrubSecrets(text, options.secrets)
+    // an answer may echo the path it was posted to ("Cannot POST /services/…/<token>"): the URL's
+    // path, query and each long part of them count as secrets too
+    const scrub = (text: string) => scrubSecrets(text, [...options.secrets, ...urlSecrets(url)])
     const timeout = Duration.decode(options.timeout ?? "10 seconds")
     const failed = (reason: string, retry: boolean) => new AlertNotDelivered({ format: params.format, reason, retry })
 

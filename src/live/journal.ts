@@ -46,7 +46,7 @@ import * as fs from "node:fs"
 import Database from "better-sqlite3"
 import { BigDecimal, Context, Data, Effect, Layer, Option, type Scope } from "effect"
 import type { FundingPayment } from "../core/accounting/ledger"
-import { configSecrets, describeConfig, scrubSecrets } from "../core/config/config"
+import { configSecrets, describeConfig, MIN_SCRUBBED_LENGTH, scrubSecrets } from "../core/config/config"
 import { type Decimal, formatDecimal, sum } from "../core/domain/decimal"
 import { type Fill, isOpenStatus, type Order, type OrderUpdate, signedQty } from "../core/domain/order"
 import type { Venue } from "../core/domain/venue"
@@ -289,9 +289,6 @@ export const mergeOrder = (known: Order, next: Order): Order => {
     ...(closedBy.rejectReason !== undefined ? { rejectReason: closedBy.rejectReason } : {})
   }
 }
-
-/** Shorter values would garble ordinary text, and no venue issues keys that short. */
-const MIN_SCRUBBED_LENGTH = 8
 
 /** Synchronous core: better-sqlite3 is synchronous, the service wraps each call in an Effect. */
 class JournalStore {

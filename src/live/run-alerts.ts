@@ -42,10 +42,22 @@ export const startedAlert = (kind: RunKind, runId: number, config: HedgeConfig, 
     `${formatDecimal(config.trade.quantity)} per leg; ${reconciled}`
 })
 
-export const endedAlert = (kind: RunKind, runId: number, outcome: RunOutcome, reason: string | undefined, report: RunReport): Alert => {
-  const net = decimal(report.exposure.finalNetPosition)
+/**
+ * `held`: what each venue holds as the run ends (earlier runs' leftovers included, as the kill
+ * switch and the progress lines count them): the positions listed and the net they add up to.
+ * (The report's per-venue positions count this run's fills only.)
+ */
+export const endedAlert = (
+  kind: RunKind,
+  runId: number,
+  outcome: RunOutcome,
+  reason: string | undefined,
+  report: RunReport,
+  held: ReadonlyArray<{ readonly venue: string; readonly qty: Decimal }>
+): Alert => {
+  const net = held.reduce((sum, p) => BigDecimal.sum(sum, p.qty), ZERO)
   const hedged = BigDecimal.isZero(net)
-  const positions = Object.entries(report.venues).map(([venue, v]) => `${venue} ${v.position}`).join(", ")
+  const positions = held.map((p) => `${p.venue} ${formatDecimal(p.qty)}`).join(", ")
   return {
     event: "ended",
     severity: outcome === "completed" || outcome === "stopped" ? (hedged ? "info" : "warning") : "critical",
@@ -60,12 +72,16 @@ export const endedAlert = (kind: RunKind, runId: number, outcome: RunOutcome, re
   }
 }
 
-/** The run stopped without an outcome of its own: it could not start, or its wind-down failed. */
-export const failedAlert = (kind: RunKind, reason: string): Alert => ({
+/**
+ * The run stopped without an outcome of its own: it could not start, or its wind-down failed.
+ * `outcome` says what the process does next (an account the bot cannot trade is refused: exit 4,
+ * no restart).
+ */
+export const failedAlert = (kind: RunKind, reason: string, outcome: RunOutcome = "failed"): Alert => ({
   event: "start-failed",
   severity: "critical",
   kind,
-  text: `hedgeloop ${kind} run failed: ${reason}. Exit 1: a supervisor restarts it after a pause, and the start reconciles first.`
+  text: `hedgeloop ${kind} run ${outcome === "refused" ? "refused to start" : "failed"}: ${reason}. ${capitalized(AFTERWARDS[outcome])}.`
 })
 
 /** Tells `inner` everything and the trader about failed hedge attempts, at most once a minute. */

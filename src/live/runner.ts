@@ -21,6 +21,7 @@
  * winds down, unrecorded (see `journal-guard.ts`), and the run ends "failed" saying why.
  */
 import { BigDecimal, Cause, Clock, Data, Deferred, Duration, Effect, Option, type Scope } from "effect"
+import { AsterHedgeModeAccount } from "../adapters/aster/exchange"
 import { backpackClientId } from "../adapters/backpack/client"
 import type { HedgeConfig } from "../core/config/config"
 import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
@@ -166,12 +167,17 @@ const spotBaseline = (journal: JournalService, hedge: Exchange, kind: RunKind, l
     return BigDecimal.normalize(BigDecimal.subtract(held, moved))
   })
 
+const refusesWithExit4 = (error: unknown): boolean => typeof error === "object" && error !== null && "exitCode" in error && error.exitCode === 4
+
 const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } => {
   if (error instanceof KillSwitchTripped) return { outcome: "kill-switch", reason: error.message }
   if (error instanceof HedgeFailed) return { outcome: "hedge-failed", reason: error.message }
   if (error instanceof ReconciliationRefused) return { outcome: "refused", reason: error.message }
   if (error instanceof StrategyConfigError) return { outcome: "refused", reason: error.message }
   if (error instanceof LimitReachedBeforeTrading) return { outcome: "refused", reason: error.message }
+  // an account the bot cannot trade as it stands (the command exits 4: a restart cannot cure it),
+  // as the adapter says it or as the command line refuses it
+  if (error instanceof AsterHedgeModeAccount || refusesWithExit4(error)) return { outcome: "refused", reason: error instanceof Error ? error.message : String(error) }
   if (error instanceof JournalError) return { outcome: "failed", reason: `${error.message}: the journal stopped taking writes, so trading stopped; the journal lacks what followed (the log has it), and the next start reconciles from the venues` }
   return { outcome: "failed", reason: error instanceof Error ? error.message : String(error) }
 }
@@ -455,7 +461,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     // what the run leaves on live venues: an imbalance, or the pair a stop between the legs leaves (paper venues start flat)
     if (options.kind === "live") yield* positionsLeftHint(config, journal, venues.maker, venues.hedge)
     const report = yield* mustWrite(reportFromJournal(options.journalPath, { runId }))
-    yield* alerts.send(endedAlert(options.kind, runId, outcome, reason, report))
+    yield* alerts.send(endedAlert(options.kind, runId, outcome, reason, report, guard.status(yield* Clock.currentTimeMillis).positions))
     return {
       runId,
       outcome,
@@ -468,7 +474,10 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     Effect.tapErrorCause((cause) =>
       Cause.isInterruptedOnly(cause)
         ? Effect.void
-        : alerts.send(failedAlert(options.kind, describeCause(cause).reason))
+        : Effect.suspend(() => {
+          const { outcome, reason } = describeCause(cause)
+          return alerts.send(failedAlert(options.kind, reason, outcome))
+        })
     )
   )
 }

@@ -455,9 +455,12 @@ export const configSecrets = (config: HedgeConfig): ReadonlyArray<string> =>
     ...Option.match(config.alerts, { onNone: () => [], onSome: (a) => [a.webhookUrl] })
   ].map(Redacted.value).filter((value) => value.trim().length > 0)
 
+/** Shorter values would garble ordinary text (a placeholder key "x" in a paper config), and no venue issues keys that short. */
+export const MIN_SCRUBBED_LENGTH = 8
+
 /** `text` with every one of `secrets` replaced by "<redacted>" (a venue's error may echo a key). */
 export const scrubSecrets = (text: string, secrets: Iterable<string>): string => {
   let out = text
-  for (const secret of secrets) out = out.split(secret).join("<redacted>")
+  for (const secret of secrets) if (secret.length >= MIN_SCRUBBED_LENGTH) out = out.split(secret).join("<redacted>")
   return out
 }

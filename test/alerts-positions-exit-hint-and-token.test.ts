@@ -1,7 +1,7 @@
 /**
- * Review of the money reporting and the alerts: the texts a trader reads on a phone must agree
- * with themselves and with what the process does (its exit code), and the report's figures must
- * mean what they say.
+ * The alerts a trader reads on a phone agree with themselves and with what the process does: the
+ * end alert's positions add up to the net it states, the start-failed alert's hint follows the
+ * exit code, and a refused alert's reason never carries the webhook's token.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -52,7 +52,7 @@ const collecting = (): AlertsService & { readonly sent: Array<Alert> } => {
 }
 
 describe("the end alert", () => {
-  // BUG: src/live/run-alerts.ts:48,57 (endedAlert) lists each venue's `position` from the run's own
+  // Was: src/live/run-alerts.ts:48,57 (endedAlert) lists each venue's `position` from the run's own
   // report, which counts only this run's fills, next to `finalNetPosition`, which starts from what
   // earlier runs left (journal-report.ts carriedInto). After a restart that hedged a killed run's leg
   // the alert reads "Hedged: net 0 across venues (backpack 0, aster-futures 10)": the listed positions
@@ -73,7 +73,9 @@ describe("the end alert", () => {
     })
     // the report the runner builds and alerts with as run 2 ends
     const report = Effect.runSync(reportFromJournal(file, { runId: 2 }))
-    const text = endedAlert("live", 2, "stopped", undefined, report).text
+    // what each venue holds as run 2 ends, as its kill switch (and progress lines) count it
+    const held = [{ venue: "backpack", qty: decimal("-10") }, { venue: "aster-futures", qty: decimal("10") }]
+    const text = endedAlert("live", 2, "stopped", undefined, report, held).text
     const listed = /across venues \(([^)]*)\)/.exec(text)?.[1] ?? ""
     const positions = Object.fromEntries(listed.split(", ").map((part) => part.split(" ") as [string, string]))
     expect(text).toContain("Hedged: net 0 across venues")
@@ -91,7 +93,7 @@ class AccountRefused extends Data.TaggedError("AccountRefused")<{ readonly reaso
 }
 
 describe("the start-failed alert", () => {
-  // BUG: src/live/run-alerts.ts:64-69 (failedAlert) always says "Exit 1: a supervisor restarts it
+  // Was: src/live/run-alerts.ts:64-69 (failedAlert) always says "Exit 1: a supervisor restarts it
   // after a pause", but runner.ts:468-472 sends it for any failure before the run's outcome, among
   // them the exit-4 refusals raised opening the venues (runner.ts:222; src/cli/live.ts:112 AccountRefused,
   // an Aster account in Hedge Mode), which no supervisor restarts. The hint must follow the exit code.
@@ -127,7 +129,7 @@ const expressLike404 = async (pathname: string) => {
 }
 
 describe("a refused alert's reason", () => {
-  // BUG: src/live/alerts.ts:104,118 scrubs the endpoint's answer only of whole secrets (the full
+  // Was: src/live/alerts.ts:104,118 scrubs the endpoint's answer only of whole secrets (the full
   // webhook URL among them), so an answer that echoes the URL's path (a default Express 404:
   // "Cannot POST /hooks/…/<token>") puts the token in the reason, which is logged (alerts.ts:146)
   // and printed by --test-alert. README: the log "never shows the URL (it holds a token)". The
