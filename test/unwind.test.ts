@@ -10,8 +10,8 @@ const ASTER: Instrument = { ...PERP, venue: "aster-futures", symbol: "ASTERUSDT"
 const PRICE = decimal("2")
 const QUANTITY = decimal("10")
 
-const leg = (position: string, hedge: Instrument = ASTER) => {
-  const found = unwindLeg(decimal(position), QUANTITY, PERP, hedge, PRICE)
+const leg = (position: string, hedge: Instrument = ASTER, hedgePrice = PRICE) => {
+  const found = unwindLeg(decimal(position), QUANTITY, PERP, hedge, PRICE, hedgePrice)
   return found === undefined ? undefined : `${found.side} ${formatDecimal(found.qty)}`
 }
 
@@ -32,6 +32,8 @@ describe("unwindLeg", () => {
     // 2.4 × 2 = 4.8 USDT: below Aster's 5 USDT minimum, so no hedge could follow
     expect(leg("-2.4")).toBeUndefined()
     expect(leg("-2.5")).toBe("buy 2.5")
+    // the hedge's minimum at the hedge venue's own (lower) price: 2.5 × 1.9995 < 5, so none
+    expect(leg("-2.5", ASTER, decimal("1.9995"))).toBeUndefined()
     // below either venue's step
     expect(leg("-0.005")).toBeUndefined()
   })

@@ -120,7 +120,7 @@ export const preflight = (
     if (maker.instrument !== undefined && hedge.instrument !== undefined && maker.ticker !== undefined) {
       const problems = quantityProblems(quantity, maker.instrument, hedge.instrument, maker.ticker.last, hedge.ticker !== undefined ? hedgeSizingPrice(hedge.ticker) : maker.ticker.last)
       if (problems.length > 0) lines.push({ status: "refuse", subject: "quantity", detail: `trade.quantity cannot be traded: ${problems.join("; ")}` })
-      else lines.push(firstOrderLine(config, venues, maker.instrument, maker.ticker, maker.position, hedge.instrument, unwindOnly))
+      else lines.push(firstOrderLine(config, venues, maker.instrument, maker.ticker, maker.position, hedge.instrument, hedge.ticker !== undefined ? hedgeSizingPrice(hedge.ticker) : maker.ticker.last, unwindOnly))
     }
 
     const now = yield* Clock.currentTimeMillis
@@ -241,13 +241,15 @@ const firstOrderLine = (
   ticker: Ticker,
   makerPosition: Decimal | undefined,
   hedgeInstrument: Instrument,
+  /** the hedge venue's sizing price (the maker's last when it could not be read) */
+  hedgePrice: Decimal,
   unwindOnly: boolean
 ): CheckLine => {
   const { quantity, offsetPercent } = config.trade
   const { bid, ask, last } = ticker
   const makerName = venueLabel(venues.maker.venue)
   const unwind = (config.trade.unwindAtStart || unwindOnly) && makerPosition !== undefined
-    ? unwindLeg(makerPosition, quantity, makerInstrument, hedgeInstrument, last)
+    ? unwindLeg(makerPosition, quantity, makerInstrument, hedgeInstrument, last, hedgePrice)
     : undefined
   if (unwindOnly && unwind === undefined) {
     const position = makerPosition === undefined ? "unread" : formatDecimal(makerPosition)

@@ -32,6 +32,7 @@ import { type Venue, venueLabel } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
 import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
+import { hedgeSizingPrice } from "../core/strategy/tradable-quantity"
 import { StrategyObserver, type StrategyObserverService, type WindDownFailed } from "../core/strategy/observer"
 import type { RunReport } from "../core/report/report"
 import { JournalError, type JournalService, openJournal, type RunKind } from "./journal"
@@ -521,7 +522,7 @@ const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: 
       )
     }
     if (BigDecimal.isZero(held)) return
-    const leg = unwindLeg(held, config.trade.quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last)
+    const leg = unwindLeg(held, config.trade.quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last, hedgeSizingPrice(yield* hedge.ticker))
     if (leg === undefined) return
     yield* Effect.log(
       `${makerName} holds ${formatDecimal(held)} ${makerInstrument.base}, hedged on the other venue: ${

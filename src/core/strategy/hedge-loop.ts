@@ -130,12 +130,14 @@ export const runHedgeLoop = (params: StrategyParams) =>
     let hedgeInFlight: Omit<HedgeSent, "executedQty" | "executedQuote" | "ts"> | undefined
     /** the unhedged quantity last said to be held back (for the hedge venue's minimum): said once per amount */
     let heldBackTold: string | undefined
-    const settleHedgeInFlight = Effect.gen(function*() {
+    const settleHedgeInFlight = (schedule: Schedule.Schedule<unknown, unknown>) => Effect.gen(function*() {
       if (hedgeInFlight === undefined) return
       const sent = hedgeInFlight
-      const found = yield* hedge.queryOrder({ clientId: sent.clientId }).pipe(
+      // looked up as long as a hedge would be tried (a wind-down's: its whole window): a venue
+      // still down must not end the wind-down with the fill unhedged
+      const found = yield* retryOnFailure(hedge.queryOrder({ clientId: sent.clientId }), schedule, isTransient).pipe(
         // one still executing is waited for (its rest cancelled in the end): its fills are not final yet
-        Effect.flatMap((order) => finalStateOf(hedge, order, retry)),
+        Effect.flatMap((order) => finalStateOf(hedge, order, schedule)),
         Effect.map(Option.some),
         Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<Order>()))
       )
@@ -207,20 +209,22 @@ export const runHedgeLoop = (params: StrategyParams) =>
 
     /**
      * Sends market orders until what is hedgeable now is hedged; retries with backoff. A hedge
-     * market found closed waits for it to reopen (`awaitHedgeMarket`), except in a stop's wind-down,
-     * whose own schedule bounds it.
+     * market found closed (`closedMarket`) is waited for until it reopens (`awaitHedgeMarket`),
+     * or is said at once ("return": a leg whose order still rests withdraws it first, so nothing
+     * more fills that could not be hedged), or is retried on the schedule as any refusal ("retry":
+     * a stop's wind-down, whose own schedule bounds it). Answers "market-closed" only then.
      */
     const hedgeNow = (
       cycle: number,
       leg: 1 | 2,
       pending?: { side: Side; qty: Decimal },
       schedule: Schedule.Schedule<unknown, unknown> = retry,
-      waitsForClosedMarket = true,
+      closedMarket: "wait" | "return" | "retry" = "wait",
       /** said once a hedge order is about to go (not while it is held back for the venue's minimum) */
       announce: Effect.Effect<void> = Effect.void
-    ) =>
+    ): Effect.Effect<"market-closed" | undefined, HedgeFailed | ExchangeError> =>
       Effect.gen(function*() {
-        yield* settleHedgeInFlight
+        yield* settleHedgeInFlight(schedule)
         /** spot: what the account still holds to sell, once a sell was refused for want of it */
         let sellable: Sellable | undefined
         while (true) {
@@ -259,7 +263,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
                 filtersRead = true
                 return Effect.map(markets.read("hedge", `a hedge was refused: ${error.reason}`), (changed) => {
                   filtersChanged = changed
-                  marketClosed = waitsForClosedMarket && markets.hedgeNotTrading() !== undefined
+                  marketClosed = closedMarket !== "retry" && markets.hedgeNotTrading() !== undefined
                 })
               })
           // a spot sell refused for want of balance comes back as what the account holds (src/core/strategy/spot-sell-shortfall.ts)
@@ -268,6 +272,12 @@ export const runHedgeLoop = (params: StrategyParams) =>
               ...hedge,
               placeMarket: (r) =>
                 hedge.placeMarket(r).pipe(
+                  // answered ended with nothing executed (expired on an empty book side for a
+                  // moment, rejected): a refusal, sent again with backoff as any other
+                  Effect.filterOrFail(
+                    (answer) => isOpenStatus(answer.status) || BigDecimal.isPositive(answer.filledQty),
+                    (answer) => new OrderRejected({ venue: hedge.venue, reason: answer.rejectReason ?? `market order ${answer.id} executed nothing (${answer.status})` })
+                  ),
                   Effect.tapError((error) =>
                     Effect.zipRight(Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} failed: ${error.message}`), Effect.zipRight(attemptFailed(error.message), readFiltersOnRefusal(error)))
                   )
@@ -284,7 +294,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
           )
           if (placed === undefined) {
             // a refusal executed nothing; still looked up by client id, as any hedge whose answer was not taken, before the next goes
-            yield* settleHedgeInFlight
+            yield* settleHedgeInFlight(schedule)
+            if (marketClosed && closedMarket === "return") return "market-closed" as const
             if (marketClosed) yield* awaitHedgeMarket(cycle, leg, order.side, order.qty)
             else yield* Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} is sized anew on the ${hedgeName} filters`)
             continue
@@ -332,12 +343,19 @@ export const runHedgeLoop = (params: StrategyParams) =>
      * Counts a maker order's new fills (from any source) and hedges them at once. `pending` is read
      * after counting: what the leg still has to fill decides how much a partial hedge holds back.
      */
-    const absorb = (order: Order, cycle: number, leg: 1 | 2, pending: () => { side: Side; qty: Decimal }, announce?: Effect.Effect<void>) =>
+    const absorb = (
+      order: Order,
+      cycle: number,
+      leg: 1 | 2,
+      pending: () => { side: Side; qty: Decimal },
+      announce?: Effect.Effect<void>,
+      closedMarket: "wait" | "return" = "wait"
+    ) =>
       Effect.gen(function*() {
         const fresh = exposure.absorbMakerOrder(order)
-        if (BigDecimal.isZero(fresh)) return
+        if (BigDecimal.isZero(fresh)) return undefined
         yield* reportExposure
-        yield* hedgeNow(cycle, leg, pending(), retry, true, announce)
+        return yield* hedgeNow(cycle, leg, pending(), retry, closedMarket, announce)
       })
 
     const awaitVenuesReady = postingGate(maker, hedge, markets, observer)
@@ -422,11 +440,18 @@ export const runHedgeLoop = (params: StrategyParams) =>
           yield* logLine(() => `${tag} monitoring ${makerName} ${side} order ${order.id} until filled...`)
           const pending = () => ({ side, qty: BigDecimal.subtract(remaining, exposure.filledOf(order.id)) })
           legFilledNow = () => BigDecimal.sum(filled, exposure.filledOf(order.id))
-          yield* absorb(order, cycle, leg, pending, announce)
-          const deadline = (yield* now) + params.firstWaitMs
           /** why the order is cancelled before its time: a market that stopped taking the leg's orders */
           let closedWhileResting: string | undefined
-          while (isOpenStatus(order.status)) {
+          // while the order rests, a fill whose hedge market turned out closed withdraws it before
+          // more fills that could not be hedged either; they are hedged once it is cancelled
+          const absorbResting = (seen: Order) =>
+            Effect.map(absorb(seen, cycle, leg, pending, announce, isOpenStatus(order.status) ? "return" : "wait"), (result) => {
+              if (result === "market-closed") closedWhileResting = `${markets.closed()?.text ?? `${hedgeName} cannot take a hedge now`}, and a fill is unhedged`
+              return result === "market-closed"
+            })
+          yield* absorbResting(order)
+          const deadline = (yield* now) + params.firstWaitMs
+          while (isOpenStatus(order.status) && closedWhileResting === undefined) {
             const ts = yield* now
             const left = deadline - ts
             if (left <= 0) break
@@ -447,17 +472,19 @@ export const runHedgeLoop = (params: StrategyParams) =>
             const updated = update.value.order
             if (updated.id !== order.id) {
               // a late message about an earlier order of ours: still count its fills
-              yield* absorb(updated, cycle, leg, pending, announce)
+              yield* absorbResting(updated)
               continue
             }
             order = updated
-            yield* absorb(order, cycle, leg, pending, announce)
+            yield* absorbResting(order)
           }
           if (isOpenStatus(order.status)) {
             // Not filled in time: cancel, then count whatever filled before the cancel landed.
             if (closedWhileResting !== undefined) yield* Effect.logWarning(`${tag} ${closedWhileResting}: cancelling ${makerName} ${side} order ${order.id}`)
             order = yield* cancelTracked(maker, order.id, retry)
             yield* absorb(order, cycle, leg, pending, announce)
+            // the fill whose hedge found the market closed is hedged now, the market waited for
+            if (closedWhileResting !== undefined && !BigDecimal.isZero(exposure.unhedged)) yield* hedgeNow(cycle, leg, pending(), retry, "wait", announce)
             const legFilled = !BigDecimal.lessThan(BigDecimal.sum(filled, exposure.filledOf(order.id)), quantity)
             yield* logLine(() =>
               legFilled
@@ -482,7 +509,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
           )
         }
         legFilledNow = () => filled
-        yield* hedgeNow(cycle, leg, undefined, retry, true, announce)
+        yield* hedgeNow(cycle, leg, undefined, retry, "wait", announce)
         yield* observer.legCompleted({ cycle, leg, side, startedAt: postedAt, filledAt, orders })
         return filled
       })
@@ -579,7 +606,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
     /** On any exit: cancel the working order, count its last fills, hedge what can be hedged. */
     const windDown = Effect.gen(function*() {
       yield* cancelWorkingOnStop
-      yield* hedgeNow(0, 1, undefined, windDownRetry, false)
+      yield* hedgeNow(0, 1, undefined, windDownRetry, "retry")
       const left = exposure.unhedged
       yield* Effect.log(
         BigDecimal.isZero(left) ? "stopping: flat across venues" : `stopping: ${formatDecimal(left)} left unhedged (below the ${hedgeName} minimum order size)`
@@ -610,7 +637,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
       let legs = 0
       // flat (the usual start): no price is read
       while (!BigDecimal.isZero(left)) {
-        const leg = unwindLeg(left, quantity, markets.maker, markets.hedge, (yield* maker.ticker).last)
+        const leg = unwindLeg(left, quantity, markets.maker, markets.hedge, (yield* maker.ticker).last, hedgeSizingPrice(yield* hedge.ticker))
         if (leg === undefined) break
         if (legs > 0) {
           yield* Effect.log(`sleeping ${params.betweenLegsSleepMs / 1000} s...`)

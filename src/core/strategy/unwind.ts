@@ -19,13 +19,22 @@ export interface UnwindLeg {
 /**
  * The next unwinding leg for a maker position (signed base quantity): at most one leg's `quantity`,
  * on both venues' step grids; none when the position is flat or what is left cannot be traded on
- * both venues (below a minimum), which then stays as it is.
+ * both venues (below a minimum), which then stays as it is. The hedge's minimum is judged at the
+ * hedge venue's own price (`hedgePrice`, as the posting gate and the hedge size it): a leg judged
+ * at the maker's would be held back by the gate for good.
  */
-export const unwindLeg = (makerPosition: Decimal, quantity: Decimal, maker: Instrument, hedge: Instrument, price: Decimal): UnwindLeg | undefined => {
+export const unwindLeg = (
+  makerPosition: Decimal,
+  quantity: Decimal,
+  maker: Instrument,
+  hedge: Instrument,
+  makerPrice: Decimal,
+  hedgePrice: Decimal
+): UnwindLeg | undefined => {
   if (BigDecimal.isZero(makerPosition)) return undefined
   const side: Side = BigDecimal.isNegative(makerPosition) ? "buy" : "sell"
   const qty = floorQty(hedge, floorQty(maker, BigDecimal.min(quantity, BigDecimal.abs(makerPosition))))
-  if (!BigDecimal.greaterThan(qty, ZERO) || quantityProblems(qty, maker, hedge, price).length > 0) return undefined
+  if (!BigDecimal.greaterThan(qty, ZERO) || quantityProblems(qty, maker, hedge, makerPrice, hedgePrice).length > 0) return undefined
   return { side, qty }
 }
 

@@ -1,6 +1,7 @@
 /**
- * Review of the strategy core (src/core/strategy, src/core/domain): each test here fails on the
- * code it was written against and states the behaviour the README / doc comments promise.
+ * The strategy on what a review of it found: a wind-down that outlasts a hedge venue outage, the
+ * unwind judged at the hedge venue's price, a hedge answered expired sent again, and a resting
+ * order withdrawn once a fill's hedge finds its market closed. Each failed before its fix.
  * Script conventions (test/support/scripted-market.ts): Backpack quoted 1.9990/2.0010 (size 100),
  * Aster 1.9995/2.0005 (size 100), every second; latencies 10 ms, feeds 5 ms; T0 = 01:00:00 UTC.
  */
@@ -41,7 +42,7 @@ const sum = (report: Report, venue: string, side: "buy" | "sell") =>
 const qty = (d: BigDecimal.BigDecimal) => BigDecimal.format(BigDecimal.normalize(d))
 
 describe("the wind-down after a hedge venue outage", () => {
-  // BUG: a hedge whose retries ran out on 5xx answers stays "in flight" (hedge-loop.ts:246, never
+  // Was: a hedge whose retries ran out on 5xx answers stays "in flight" (hedge-loop.ts:246, never
   // cleared on failure); the stop's wind-down first settles it with ONE un-retried queryOrder
   // (settleHedgeInFlight, hedge-loop.ts:136), so a venue still down at that instant ends the
   // wind-down at once, the fill left unhedged, though README promises the residual's hedge is
@@ -68,7 +69,7 @@ describe("the wind-down after a hedge venue outage", () => {
 })
 
 describe("the unwind at start and the hedge venue's minimum order value", () => {
-  // BUG: unwindLeg is asked with the maker's last price only (hedge-loop.ts:613 → unwind.ts:124,
+  // Was: unwindLeg is asked with the maker's last price only (hedge-loop.ts:613 → unwind.ts:124,
   // quantityProblems' hedgePrice defaulting to makerPrice), while the posting gate and the hedge
   // size the hedge at Aster's own (lower) price. A position tradable at Backpack's price but not at
   // Aster's is neither "left as it is" nor unwound: the unwind leg sits in the posting gate for
@@ -99,7 +100,7 @@ describe("the unwind at start and the hedge venue's minimum order value", () => 
 })
 
 describe("a hedge the venue answers as expired with nothing executed", () => {
-  // BUG: a market hedge answered EXPIRED/REJECTED with 0 executed (Aster: "market order not fully
+  // Was: a market hedge answered EXPIRED/REJECTED with 0 executed (Aster: "market order not fully
   // filled", an empty book side for a moment) ends the run at once (hedge-loop.ts:321-325 returns
   // HedgeFailed), with no retry, where README promises "a rejected hedge is retried with backoff
   // (hedge_retry_attempts, hedge_retry_backoff_ms)". It should be sent again as a refusal is.
@@ -165,7 +166,7 @@ describe("a hedge market found closed while the maker order still rests", () => 
     }
   }
 
-  // BUG: a partial fill whose hedge is refused because Aster stopped taking market orders makes
+  // Was: a partial fill whose hedge is refused because Aster stopped taking market orders makes
   // absorb → hedgeNow → awaitHedgeMarket (hedge-loop.ts:287, 158-184) wait for the market to reopen
   // INSIDE the watch loop, while the maker order's rest still rests on Backpack and keeps filling
   // with nothing to hedge it on. README: "a resting order whose hedge venue ... stopped taking the
@@ -188,5 +189,18 @@ describe("a hedge market found closed while the maker order still rests", () => 
       .reduce((total, f) => BigDecimal.sum(total, decimal(f.qty)), decimal("0"))
     // only the 4 that filled before the bot knew; nothing after it read SETTLING at 40 s
     expect(qty(soldWhileClosed)).toBe("4")
+    expect(report.exposure.finalNetPosition).toBe("0")
+  })
+
+  it("the fill whose hedge found the market closed is hedged as soon as it reopens, not left for the next order's fills", async () => {
+    // as above, Aster settling from 30 s to 100 s only: the 4 are hedged once its state reads
+    // TRADING again (read every 10 s), before the kill switch's 600 (4 × 150 s) is reached
+    const ticks = [...quotes(0, 300), FIRST_TRADE, { t: 40_000, venue: "bp" as const, trade: ["2.0020", "104", "buy"] as const }]
+    const { report } = await backtest(ticks, { trade: { max_cycles: 1, first_wait_seconds: 600 } }, settling(30_000, 100_000))
+    const firstHedge = report.fills.find((f) => f.venue === "aster-futures")
+    expect([firstHedge?.side, firstHedge?.qty]).toEqual(["buy", "4"])
+    expect(firstHedge!.ts - T0).toBeGreaterThanOrEqual(100_000)
+    expect(firstHedge!.ts - T0).toBeLessThan(111_000)
+    expect(report.run.outcome).not.toBe("kill-switch")
   })
 })
