@@ -588,7 +588,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
           ))
         if (orderId !== undefined) {
           const final = yield* cancelTracked(maker, orderId, retry)
-          exposure.absorbMakerOrder(final)
+          // the kill switch and the journal hear of its last fills before the residual's hedge
+          if (!BigDecimal.isZero(exposure.absorbMakerOrder(final))) yield* reportExposure
           yield* Effect.log(`stopping: cancelled ${makerName} order ${final.id} (${formatDecimal(final.filledQty)} filled)`)
         }
         yield* Ref.set(working, Option.none())
@@ -637,7 +638,10 @@ export const runHedgeLoop = (params: StrategyParams) =>
       let legs = 0
       // flat (the usual start): no price is read
       while (!BigDecimal.isZero(left)) {
-        const leg = unwindLeg(left, quantity, markets.maker, markets.hedge, (yield* maker.ticker).last, hedgeSizingPrice(yield* hedge.ticker))
+        // prices asked for again as the position was: a blip must not fail the start
+        const makerTicker = yield* retryOnFailure(maker.ticker, retry, isTransient)
+        const hedgeTicker = yield* retryOnFailure(hedge.ticker, retry, isTransient)
+        const leg = unwindLeg(left, quantity, markets.maker, markets.hedge, makerTicker.last, hedgeSizingPrice(hedgeTicker))
         if (leg === undefined) break
         if (legs > 0) {
           yield* Effect.log(`sleeping ${params.betweenLegsSleepMs / 1000} s...`)
