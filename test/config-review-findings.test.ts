@@ -146,4 +146,21 @@ describe("config: values", () => {
     const text = edit(edit(FUTURES, "  debug: false\naster:", "  debug: yes\naster:"), "  debug: false\ntrade:", "  debug: off\ntrade:")
     expect(load(text).debug).toBe(true)
   })
+
+  // Was: "Map keys must be unique at line N, column M:" (the key not named; the snippet after the
+  // colon, cut off, would have shown the line and its value)
+  it("a key given twice is named, its values not shown", () => {
+    const message = refusal(edit(edit(FUTURES, `  api_secret: ""\n  base_url: "https://fapi`, `  api_secret: ""\n  api_secret: "SECRETSECRET123"\n  base_url: "https://fapi`), `  quantity: "10"\n`, `  quantity: "10"\n  quantity: 5\n`))
+    expect(message.split("\n").slice(1)).toEqual(["  - aster.api_secret: given more than once (keep one)", "  - trade.quantity: given more than once (keep one)"])
+    expect(message).not.toContain("SECRETSECRET123")
+  })
+
+  // Was: the whole-number keys hedgeloop added refused a quoted number ("5"), which every other
+  // number of the file (and the original bot's int()) takes
+  it("whole numbers in quotes load as the other numbers do; a fraction is refused naming the key", () => {
+    const text = edit(FUTURES, "  cycle_sleep: 60\n", `  cycle_sleep: 60\n  max_cycles: "4"\n  hedge_retry_attempts: "7"\n`) + `risk:\n  max_consecutive_hedge_failures: "2"\nsim:\n  seed: "9"\n`
+    const config = load(text)
+    expect([config.trade.maxCycles, config.trade.hedgeRetryAttempts, config.risk.maxConsecutiveHedgeFailures, config.sim.seed]).toEqual([4, 7, 2, 9])
+    expect(refusal(edit(FUTURES, "  cycle_sleep: 60\n", "  cycle_sleep: 60\n  max_cycles: 2.5\n"))).toMatch(/trade\.max_cycles: expected a whole number ≥ 0, e\.g\. 100 \(0: no limit\), got 2\.5/)
+  })
 })

@@ -289,6 +289,23 @@ export const resolveConfig = (file: ConfigFile, source: string): Either.Either<H
   )
 
 /** The dotted keys of the aliases in `doc` (where toJS found one it could not resolve). */
+/** The dotted keys a mapping of the document gives more than once. */
+const duplicateKeys = (doc: YAML.Document): ReadonlyArray<string> => {
+  const keys: Array<string> = []
+  YAML.visit(doc, {
+    Map: (_key, map, path) => {
+      const prefix = path.flatMap((step) => (YAML.isPair(step) && YAML.isScalar(step.key) ? [String(step.key.value)] : []))
+      const seen = new Set<string>()
+      for (const pair of map.items) {
+        const name = YAML.isScalar(pair.key) ? String(pair.key.value) : String(pair.key)
+        if (seen.has(name)) keys.push([...prefix, name].join("."))
+        seen.add(name)
+      }
+    }
+  })
+  return keys.length > 0 ? keys : ["(YAML)"]
+}
+
 const unresolvedAliases = (doc: YAML.Document): ReadonlyArray<string> => {
   const anchors = new Set<string>()
   YAML.visit(doc, (_key, node) => {
@@ -361,6 +378,10 @@ export const parseConfig = (text: string, source: string, overrides: Readonly<Re
   if (text.includes("\u0000")) return Either.left(new ConfigError({ source, problems: ["not a YAML config: a binary file"] }))
   const doc = YAML.parseDocument(text, { prettyErrors: true })
   if (doc.errors.length > 0) {
+    // a key given twice: named (the original bot's reader kept the last one silently; which was meant is the trader's to say)
+    if (doc.errors.every((error) => error.code === "DUPLICATE_KEY")) {
+      return Either.left(new ConfigError({ source, problems: duplicateKeys(doc).map((key) => `${key}: given more than once (keep one)`) }))
+    }
     const [first, ...rest] = doc.errors
     return Either.left(new ConfigError({ source, problems: [`YAML syntax: ${first!.message.split("\n")[0]}${rest.length > 0 ? ` (and ${rest.length} more)` : ""}`] }))
   }

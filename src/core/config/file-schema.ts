@@ -25,6 +25,13 @@ const LooseNumber = (accept: (n: number) => boolean, expected: string) =>
 const NonNegativeNumber = (what: string, { positive = false }: { readonly positive?: boolean } = {}) =>
   LooseNumber((n) => (positive ? n > 0 : n >= 0), `${what} (a number ${positive ? "> 0" : "≥ 0"})`)
 
+/** A whole number in [min, max], bare or in quotes, as every other number of the file is read. */
+const WholeNumber = (min: number, max: number, example: string) =>
+  LooseNumber(
+    (n) => Number.isInteger(n) && n >= min && n <= max,
+    `a whole number ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `between ${min} and ${max}`}, e.g. ${example}`
+  )
+
 /** A signing window in ms, as the original bot's bp.window / aster.recv_window (the venues take at most 60000). */
 const WindowMs = LooseNumber((n) => Number.isInteger(n) && n >= 1 && n <= 60_000, "whole milliseconds between 1 and 60000, e.g. 5000")
 
@@ -113,7 +120,7 @@ export const AsterSection = Schema.Struct({
   signer: Schema.optionalWith(EvmAddress, { exact: true }),
   signer_private_key: Schema.optionalWith(EvmPrivateKey, { exact: true }),
   /** EIP-712 chain id of V3 signatures (1666 on Aster mainnet) */
-  chain_id: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { exact: true }),
+  chain_id: Schema.optionalWith(WholeNumber(1, Number.MAX_SAFE_INTEGER, "1666"), { exact: true }),
   base_url: Schema.optionalWith(Url, { exact: true, default: () => "https://fapi.asterdex.com" }),
   symbol: Schema.optionalWith(Symbol, { exact: true, default: () => "ASTERUSDT" }),
   /** overrides the spot/futures choice otherwise read from base_url (sapi/fapi) */
@@ -155,12 +162,12 @@ export const TradeSection = Schema.Struct({
   /** the original bot's later versions: give a leg up after this long; read, not used (see config.ts) */
   max_monitor_seconds: Schema.optionalWith(NonNegativeNumber("seconds", { positive: true }), { exact: true }),
   /** hedgeloop additions */
-  hedge_retry_attempts: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 100)), { exact: true, default: () => 5 }),
+  hedge_retry_attempts: Schema.optionalWith(WholeNumber(0, 100, "5"), { exact: true, default: () => 5 }),
   hedge_retry_backoff_ms: Schema.optionalWith(NonNegativeNumber("milliseconds"), { exact: true, default: () => 200 }),
   /** how long a stop (the kill switch's included) keeps trying to hedge the residual */
   wind_down_hedge_seconds: Schema.optionalWith(NonNegativeNumber("seconds"), { exact: true, default: () => 60 }),
   /** stop after this many cycles (0 = until stopped / data ends) */
-  max_cycles: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { exact: true, default: () => 0 }),
+  max_cycles: Schema.optionalWith(WholeNumber(0, Number.MAX_SAFE_INTEGER, "100 (0: no limit)"), { exact: true, default: () => 0 }),
   /** unwind a hedged pair an interrupted run left (the maker venue's position) before the first cycle */
   unwind_at_start: Schema.optionalWith(Flag, { exact: true, default: () => true })
 })
@@ -179,7 +186,7 @@ export const SimVenueSection = Schema.Struct({
 })
 
 export const SimSection = Schema.Struct({
-  seed: Schema.optionalWith(Schema.Int, { exact: true, default: () => 1 }),
+  seed: Schema.optionalWith(WholeNumber(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, "1"), { exact: true, default: () => 1 }),
   queue_model: Schema.optionalWith(oneOf("conservative", "probabilistic"), { exact: true, default: () => "conservative" as const }),
   /** exponent n of the probabilistic queue model's f(x) = x^n */
   queue_power: Schema.optionalWith(NonNegativeNumber("an exponent"), { exact: true, default: () => 2 }),
@@ -213,12 +220,7 @@ const PositiveDecimalOf = (what: string) =>
 /** The kill switch (live runs and backtests) and start-up reconciliation (defaults in config.ts, meaning in src/core/risk/risk-guard.ts). */
 export const RiskSection = Schema.Struct({
   max_unhedged_qty_seconds: Schema.optionalWith(PositiveDecimalOf("a positive number of base-quantity seconds, e.g. 600 (10 unhedged for a minute)"), { exact: true }),
-  max_consecutive_hedge_failures: Schema.optionalWith(
-    Schema.Number.pipe(
-      Schema.filter((n) => Number.isInteger(n) && n >= 1, { message: (issue) => `expected a whole number ≥ 1, e.g. 3, got ${JSON.stringify(issue.actual)}` })
-    ),
-    { exact: true }
-  ),
+  max_consecutive_hedge_failures: Schema.optionalWith(WholeNumber(1, Number.MAX_SAFE_INTEGER, "3"), { exact: true }),
   max_position: Schema.optionalWith(PositiveDecimalOf("a positive base quantity per venue, e.g. 50"), { exact: true }),
   max_loss: Schema.optionalWith(PositiveDecimalOf("a positive quote amount, e.g. 50 (trading stops once the PnL reaches -50)"), { exact: true }),
   max_loss_per_day: Schema.optionalWith(PositiveDecimalOf("a positive quote amount, e.g. 100 (trading stops once the last 24 hours' PnL reaches -100)"), { exact: true }),
