@@ -3,7 +3,7 @@
  * as a backtest's, reconciling to the last digit with the fills, fees and funding it lists.
  */
 import Database from "better-sqlite3"
-import { BigDecimal, Cause, Duration, Effect, Exit, Fiber, Option, Schema, Scope, TestClock, TestContext } from "effect"
+import { BigDecimal, Cause, Duration, Effect, Exit, Fiber, Logger, Option, Schema, Scope, TestClock, TestContext } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -683,5 +683,30 @@ describe("the alerts' daily digest", () => {
       `hedgeloop live, 2025-09-25 (UTC): volume 152.16, points ≈ 228.25, fees 0.0418, funding 0.0008, PnL ${money(decimal(day25.totals.pnl))}, ` +
         `cost per 1000 points ${money(decimal(day25.points.costPer1000Points!))}; 3 cycle(s), 10 fill(s), 2 run(s)`
     )
+  })
+
+  // Was: a run started in the seconds after a midnight, after a day with no run of its kind, had
+  // the digest of that empty day fail with a warning ("the daily digest could not be built: …
+  // holds no live run between …"): no digest is lost, and none is due
+  it("a day no run of its kind traded in: no digest and no warning", async () => {
+    const file = newFile()
+    const midnight = Date.UTC(2025, 8, 25)
+    writing(file, (j) => void writeRun(j, { startedAt: midnight + 5_000 }))
+    const sent: Array<Alert> = []
+    const warnings: Array<string> = []
+    const alerts = { send: (alert: Alert) => Effect.sync(() => void sent.push(alert)) }
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        yield* TestClock.setTime(midnight + 5_000)
+        const digest = yield* Effect.fork(dailyDigest(alerts, file, "live"))
+        yield* TestClock.adjust(Duration.millis(DIGEST_DELAY_MS))
+        yield* Fiber.interrupt(digest)
+      }).pipe(
+        Effect.provide(TestContext.TestContext),
+        Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void warnings.push(String(message)))))
+      )
+    )
+    expect(sent).toEqual([])
+    expect(warnings).toEqual([])
   })
 })

@@ -28,7 +28,8 @@ export const dailyDigest = (alerts: AlertsService, journalPath: string, kind: Ru
       const now = yield* Clock.currentTimeMillis
       const midnight = (Math.floor((now - DIGEST_DELAY_MS) / DAY_MS) + 1) * DAY_MS
       yield* Effect.sleep(Duration.millis(midnight + DIGEST_DELAY_MS - now))
-      const days = yield* dailyReportsFromJournal(journalPath, { kind, since: midnight - DAY_MS, until: midnight })
+      // a day no run traded in (a run started in the seconds after its midnight) has nothing to tell
+      const days = yield* dailyReportsFromJournal(journalPath, { kind, since: midnight - DAY_MS, until: midnight, quietWhenNoRun: true })
       for (const day of days) yield* alerts.send({ event: "daily", severity: "info", kind, text: digestText(kind, day) })
     }).pipe(Effect.catchAll((error) => Effect.logWarning(`alerts: the daily digest could not be built: ${error.message}`)))
   )

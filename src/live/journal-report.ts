@@ -367,7 +367,11 @@ export interface DayReport {
  * session's days side by side, whatever restarts they had. Each equals `reportFromJournal` over
  * that day's window; a day no run overlaps is left out. The journal is read once per set of runs.
  */
-export const dailyReportsFromJournal = (path: string, options: JournalReportOptions = {}): Effect.Effect<ReadonlyArray<DayReport>, JournalError> =>
+/**
+ * `quietWhenNoRun`: a window no run of the kind traded in gives no day (the digest after a day
+ * without a run), rather than the error a report asked for it gives.
+ */
+export const dailyReportsFromJournal = (path: string, options: JournalReportOptions & { readonly quietWhenNoRun?: boolean } = {}): Effect.Effect<ReadonlyArray<DayReport>, JournalError> =>
   Effect.scoped(
     Effect.gen(function*() {
       const since = options.since ?? Number.NEGATIVE_INFINITY
@@ -378,7 +382,9 @@ export const dailyReportsFromJournal = (path: string, options: JournalReportOpti
       // an end, killed, lasted until then)
       const all = yield* journal.runs()
       const endOf = yield* runEnds(journal, all)
-      const selected = selectRuns(all, options, { since, until, endOf })
+      const window = { since, until, endOf }
+      if (options.quietWhenNoRun === true && !all.some((r) => (options.kind === undefined || r.kind === options.kind) && overlaps(r, window))) return []
+      const selected = selectRuns(all, options, window)
       if (Either.isLeft(selected)) return yield* Effect.fail(new JournalError({ path, reason: selected.left }))
       const runs = selected.right
       const ofKind = sameKind(all, runs)
