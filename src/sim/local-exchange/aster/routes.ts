@@ -420,13 +420,15 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
     Effect.gen(function*() {
       yield* checkSymbol(p, market === "futures")
       const startTime = p.has("startTime") ? Number(p.get("startTime")) : undefined
+      const endTime = p.has("endTime") ? Number(p.get("endTime")) : undefined
       const fromId = p.has("fromId") ? Number(p.get("fromId")) : undefined
       const limit = Math.min(Number(p.get("limit") ?? 500), 1000)
       const rows = venue.fills(account, startTime)
         .filter((f) => f.symbol === instrument().symbol)
         .map((f) => wireTrade(market, f, ids, tradeIds))
-        .filter((t) => fromId === undefined || t.id >= fromId)
-      return rows.slice(Math.max(0, rows.length - limit))
+        .filter((t) => (fromId === undefined || t.id >= fromId) && (endTime === undefined || t.time <= endTime))
+      // paged forward from fromId or startTime (the oldest first, as a client pages), else the newest
+      return fromId !== undefined || startTime !== undefined ? rows.slice(0, limit) : rows.slice(Math.max(0, rows.length - limit))
     })
 
   const positionRisk: Handler = (p, account) =>
@@ -497,7 +499,8 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       endpoint("GET", at("ping"), "NONE", 1, () => Effect.succeed({})),
       endpoint("GET", at("time"), "NONE", 1, time),
       endpoint("GET", at("exchangeInfo"), "NONE", 1, exchangeInfo),
-      endpoint("GET", at("depth"), "NONE", (p) => depthWeight(Number(p.get("limit") ?? 100)), depth),
+      // charged for the limit it answers with (futures' default is 500, spot's 100)
+      endpoint("GET", at("depth"), "NONE", (p) => depthWeight(Number(p.get("limit") ?? (market === "futures" ? 500 : 100))), depth),
       endpoint("GET", at("ticker/bookTicker"), "NONE", (p) => (p.has("symbol") ? 1 : 2), bookTicker),
       endpoint("GET", at("ticker/price"), "NONE", (p) => (p.has("symbol") ? 1 : 2), lastPrice),
       endpoint("POST", at("order"), "SIGNED", 1, newOrder, true),

@@ -254,7 +254,7 @@ export const accountEvent = (market: AsterMarket, symbol: string, balances: Read
         P: [{ s: symbol, pa: fmt(position), ep: fmt(entryPrice), cr: "0", up: "0", mt: "cross", iw: "0", ps: "BOTH" }]
       }
     }
-    : { e: "outboundAccountPosition", E: now, T: now, B: balances.map((b) => ({ a: b.asset, f: fmt(b.free), l: fmt(b.locked) })) }
+    : { e: "outboundAccountPosition", E: now, T: now, m: "ORDER", B: balances.map((b) => ({ a: b.asset, f: fmt(b.free), l: fmt(b.locked) })) }
 
 const filtersOf = (market: AsterMarket, i: Instrument) => {
   const lot = { minQty: fmt(i.minQty), maxQty: "10000000", stepSize: fmt(i.stepSize) }
