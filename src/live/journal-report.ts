@@ -287,7 +287,11 @@ const windowReport = (
       if (Option.isNone(run.endedAt)) {
         warnings.push(`run ${run.id} has no end: the process stopped without closing it (killed or crashed) or is still running`)
       } else if (Option.contains(run.outcome, KILLED)) {
-        warnings.push(`run ${run.id} was killed or crashed: the next start completed its fills from the venues and closed it at its last record`)
+        warnings.push(
+          run.kind === "paper"
+            ? `run ${run.id} (paper) was killed or crashed: the next start closed it at its last record; fills its paper books made after that record died with its process`
+            : `run ${run.id} was killed or crashed: the next start completed its fills from the venues and closed it at its last record`
+        )
       }
     }
     if (inDoubt.length > 0) {

@@ -244,11 +244,15 @@ export const unjournalledExecutions = (journal: JournalService, earlier: Readonl
 /**
  * Killed paper runs are closed as killed at their last record: their books lived in their process,
  * so there is nothing to look up or read back (a fresh paper book knows none of their orders).
+ * Their requests without an answer are closed with them (no start will ever settle them).
  */
 export const closeKilledPaperRuns = (journal: JournalService, runId: number, killed: ReadonlyArray<Run>) =>
   Effect.forEach(killed, (run) =>
     Effect.gen(function*() {
       const endedAt = Option.getOrElse(yield* mustWrite(journal.lastActivity(run.id)), () => run.startedAt)
+      for (const intent of yield* mustWrite(journal.pendingIntents(run.id))) {
+        yield* mustWrite(journal.recordIntentRefused(intent.clientId, "its paper run was killed: the paper book that would have answered it died with the process", endedAt))
+      }
       yield* mustWrite(journal.endRun(run.id, { endedAt, outcome: KILLED, message: `the process stopped without closing the paper run (killed or crashed); run ${runId}'s start closed it` }))
       yield* Effect.log(`restart: paper run ${run.id} closed as killed (its last record at ${new Date(endedAt).toISOString()}; its books lived in its process)`)
     }), { discard: true })
