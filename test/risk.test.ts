@@ -670,6 +670,8 @@ describe("risk config", () => {
     expect(riskOf(config)).toEqual({ maxUnhedgedQtySeconds: "120.5", maxConsecutiveHedgeFailures: 5, maxPosition: "12", maxLoss: "7.25", maxLossPerDay: "20.5", maxAutoHedge: "0" })
     // the others keep their defaults
     expect(riskOf(ok(withRisk({ max_loss: 20 })))).toMatchObject({ maxLoss: "20", maxPosition: "50", maxUnhedgedQtySeconds: "600" })
+    // a whole number in quotes too, as every other number of the file
+    expect(riskOf(ok(withRisk({ max_consecutive_hedge_failures: "5" }))).maxConsecutiveHedgeFailures).toBe(5)
   })
 
   it("max_position must exceed trade.quantity", () => {
@@ -689,7 +691,7 @@ describe("risk config", () => {
     expect(refused({ max_unhedged_qty_seconds: "abc" })[0]).toMatch(/^risk\.max_unhedged_qty_seconds: expected a decimal number/)
     expect(refused({ max_consecutive_hedge_failures: 0 })).toEqual(["risk.max_consecutive_hedge_failures: expected a whole number ≥ 1, e.g. 3, got 0"])
     expect(refused({ max_consecutive_hedge_failures: 1.5 })[0]).toMatch(/^risk\.max_consecutive_hedge_failures: expected a whole number ≥ 1/)
-    expect(refused({ max_consecutive_hedge_failures: "3" })[0]).toMatch(/^risk\.max_consecutive_hedge_failures: /)
+    expect(refused({ max_consecutive_hedge_failures: "2.5" })[0]).toMatch(/^risk\.max_consecutive_hedge_failures: expected a whole number ≥ 1/)
     expect(refused({ max_position: 0 })[0]).toMatch(/^risk\.max_position: expected a positive base quantity per venue, e\.g\. 50, got 0$/)
     expect(refused({ max_loss: "-50" })[0]).toMatch(/^risk\.max_loss: expected a positive quote amount.*got "?-50"?$/)
     expect(refused({ max_loss_per_day: 0 })).toEqual([

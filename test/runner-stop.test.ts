@@ -27,7 +27,8 @@ describe("the live runner, stopped while a hedge's reply is outstanding", () => 
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-runner-"))
       yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
       const journalPath = path.join(dir, "journal.db")
-      const config = testConfig({ trade: { quantity: "10", offset_percent: 0, first_wait_seconds: 30, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0 } })
+      // the wind-down's look-up is tried for a second (its window), not the default minute
+      const config = testConfig({ trade: { quantity: "10", offset_percent: 0, first_wait_seconds: 30, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0, wind_down_hedge_seconds: 1 } })
       const stop = yield* Deferred.make<void>()
       let hedgesSent = 0
       let lookUps = 0
@@ -45,6 +46,8 @@ describe("the live runner, stopped while a hedge's reply is outstanding", () => 
               yield* Effect.sleep(Duration.millis(300))
               return order
             }),
+          // the wind-down's look-up (the first asked for) fails every time it is tried; the
+          // runner's, asked for afresh at the end, is answered
           queryOrder: (ref) =>
             lookUpFailsOnce && ++lookUps === 1 ? Effect.fail(new VenueUnavailable({ venue: HEDGE.venue, reason: "503" })) : hedge.queryOrder(ref)
         } satisfies Exchange

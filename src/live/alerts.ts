@@ -106,9 +106,17 @@ const urlSecrets = (url: string): ReadonlyArray<string> => {
   } catch {
     return []
   }
+  // a "%" that starts no escape stays as it is
+  const decoded = (text: string) => {
+    try {
+      return decodeURIComponent(text)
+    } catch {
+      return text
+    }
+  }
   const pathAndQuery = `${parsed.pathname}${parsed.search}`
-  const parts = [...parsed.pathname.split("/"), ...[...parsed.searchParams.values()]].flatMap((part) => [part, decodeURIComponent(part)])
-  return [...new Set([pathAndQuery, decodeURIComponent(pathAndQuery), ...parts])].filter((part) => part.length >= TOKEN_LIKE_LENGTH)
+  const parts = [...parsed.pathname.split("/"), ...[...parsed.searchParams.values()]].flatMap((part) => [part, decoded(part)])
+  return [...new Set([pathAndQuery, decoded(pathAndQuery), ...parts])].filter((part) => part.length >= TOKEN_LIKE_LENGTH)
 }
 
 /** Posts one alert, retrying what a later attempt may cure; fails with the last answer. */
@@ -119,7 +127,8 @@ const makeDelivery = (params: AlertParams, options: DeliveryOptions) =>
     const url = Redacted.value(params.webhookUrl)
     // an answer may echo the path it was posted to ("Cannot POST /services/…/<token>"): the URL's
     // path, query and each long part of them count as secrets too
-    const scrub = (text: string) => scrubSecrets(text, [...options.secrets, ...urlSecrets(url)])
+    const secrets = [...options.secrets, ...urlSecrets(url)]
+    const scrub = (text: string) => scrubSecrets(text, secrets)
     const timeout = Duration.decode(options.timeout ?? "10 seconds")
     const failed = (reason: string, retry: boolean) => new AlertNotDelivered({ format: params.format, reason, retry })
 

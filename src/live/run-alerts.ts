@@ -66,9 +66,10 @@ export const endedAlert = (
     text: [
       `hedgeloop ${kind} run ${runId} ended: ${outcome}${reason !== undefined ? ` (${reason})` : ""}.`,
       `${capitalized(reportFigures(report))}; ${report.cycles.count} cycle(s), ${report.fills.length} fill(s).`,
-      hedged ? `Hedged: net 0 across venues (${positions}).` : `NOT HEDGED: net ${formatDecimal(net)} across venues (${positions}).`,
+      // none read: a start refused before it took the venues' positions (its reason says what it found)
+      held.length === 0 ? "" : hedged ? `Hedged: net 0 across venues (${positions}).` : `NOT HEDGED: net ${formatDecimal(net)} across venues (${positions}).`,
       `${AFTERWARDS[outcome]}.`
-    ].join(" ")
+    ].filter((part) => part !== "").join(" ")
   }
 }
 

@@ -388,7 +388,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
           guard,
           progressObserver(guard, points, alertOn?.onLossWarning === true ? lossWarnings(alerts, guard, options.kind, runId, alerted) : alerted)
         ),
-        windDownFailed: (event) => Effect.sync(() => void (windDownFailure ??= event))
+        windDownFailed: (event) => Effect.sync(() => void (windDownFailure = event))
       }
       if (alertOn?.onStart === true) yield* alerts.send(startedAlert(options.kind, runId, config, reconciled))
       if (alertOn?.dailyDigest === true) yield* Effect.forkScoped(dailyDigest(alerts, options.journalPath, options.kind))

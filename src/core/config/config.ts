@@ -347,7 +347,7 @@ const describeIssues = (error: ParseResult.ParseError): ReadonlyArray<string> =>
   })
 
 /**
- * The sections that are not a mapping of keys (a list, a single value, or left empty), said
+ * The sections that are not a mapping of keys (a list, a single value), said
  * without what they hold: it may be secrets (`aster:` written as a list of its keys, `alerts:`
  * given the webhook URL itself).
  */
@@ -355,7 +355,7 @@ const notAMapping = (record: Readonly<Record<string, unknown>>): ReadonlyArray<s
   Object.keys(ConfigFile.fields).filter((name) => name !== "debug" && name in record).flatMap((name) => {
     const section = record[name]
     if (section !== null && typeof section === "object" && !Array.isArray(section)) return []
-    const got = section === null || section === undefined ? "nothing (give it keys, or remove it)" : Array.isArray(section) ? "a list (not shown)" : "a single value (not shown)"
+    const got = Array.isArray(section) ? "a list (not shown)" : "a single value (not shown)"
     return [`${name}: expected the section's keys, as "key: value" lines indented under it, got ${got}`]
   })
 
@@ -396,6 +396,8 @@ export const parseConfig = (text: string, source: string, overrides: Readonly<Re
   if (value === null || typeof value !== "object" || Array.isArray(value))
     return Either.left(new ConfigError({ source, problems: ["expected a YAML mapping with sections bp, aster and trade"] }))
   const record = value as Record<string, unknown>
+  // a section left empty (its keys commented out, or moved to the environment) holds no keys
+  for (const name of Object.keys(ConfigFile.fields)) if (name !== "debug" && record[name] === null) record[name] = {}
   const notMappings = notAMapping(record)
   if (notMappings.length > 0) return Either.left(new ConfigError({ source, problems: notMappings }))
   const notes: Array<string> = []

@@ -22,7 +22,7 @@ import { type ExchangeError, InsufficientBalance, OrderRejected } from "../error
 import { type Exchange, HedgeVenue, MakerVenue } from "../exchange"
 import { logLine } from "../log-line"
 import { Exposure, minimumHedgeQty } from "./exposure"
-import { type HedgeSent, StrategyObserver, type WindDownFailed } from "./observer"
+import { type HedgeSent, StrategyObserver } from "./observer"
 import { postingGate } from "./posting-gate"
 import { afterSale, placeWithinHolding, type Sellable, withinSellable } from "./spot-sell-shortfall"
 import { hedgeSizingPrice, quantityProblems } from "./tradable-quantity"
@@ -227,6 +227,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
         yield* settleHedgeInFlight(schedule)
         /** spot: what the account still holds to sell, once a sell was refused for want of it */
         let sellable: Sellable | undefined
+        /** hedges answered with nothing executed: retried on the schedule, each under a new client id */
+        let emptyAnswers: Schedule.ScheduleDriver<unknown, unknown, never> | undefined
         while (true) {
           // the venue checks min notional at its own price: size against the lowest one we see;
           // a price that cannot be read is asked for again as a refused order would be sent again
@@ -272,12 +274,6 @@ export const runHedgeLoop = (params: StrategyParams) =>
               ...hedge,
               placeMarket: (r) =>
                 hedge.placeMarket(r).pipe(
-                  // answered ended with nothing executed (expired on an empty book side for a
-                  // moment, rejected): a refusal, sent again with backoff as any other
-                  Effect.filterOrFail(
-                    (answer) => isOpenStatus(answer.status) || BigDecimal.isPositive(answer.filledQty),
-                    (answer) => new OrderRejected({ venue: hedge.venue, reason: answer.rejectReason ?? `market order ${answer.id} executed nothing (${answer.status})` })
-                  ),
                   Effect.tapError((error) =>
                     Effect.zipRight(Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} failed: ${error.message}`), Effect.zipRight(attemptFailed(error.message), readFiltersOnRefusal(error)))
                   )
@@ -332,9 +328,14 @@ export const runHedgeLoop = (params: StrategyParams) =>
           // after the bookkeeping: the journal and the kill switch hear of the hedge first
           if (BigDecimal.isPositive(executed.filledQty)) yield* logLine(() => hedgeExecutedLine(leg, hedgeName, order, executed, referencePrice, markets.hedge))
           if (BigDecimal.isZero(executed.filledQty)) {
+            // ended with nothing executed (expired on a book side empty for a moment, rejected),
+            // answered so or read so later: a refusal, sent again with backoff under a new client
+            // id (a venue may refuse a client id reused, and a look-up of it would find this one)
             const cause = new OrderRejected({ venue: hedge.venue, reason: executed.rejectReason ?? `market order ${executed.id} executed nothing (${executed.status})` })
+            yield* Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} failed: ${cause.message}`)
             yield* attemptFailed(cause.message)
-            return yield* new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause })
+            emptyAnswers ??= yield* Schedule.driver(schedule)
+            yield* emptyAnswers.next(cause).pipe(Effect.mapError(() => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause })))
           }
         }
       })
@@ -571,10 +572,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
         yield* Effect.sleep(params.cycleSleepMs)
       })
 
-    const windDownFailed = (step: WindDownFailed["step"], reason: string) =>
-      Effect.flatMap(now, (ts) =>
-        observer.windDownFailed?.({ step, reason, unhedged: exposure.unhedged, ...(hedgeInFlight !== undefined ? { hedgeInDoubt: hedgeInFlight.clientId } : {}), ts }) ?? Effect.void
-      )
+    /** what the wind-down could not do, told once at its end (with what is unhedged then) */
+    let cancelFailure: string | undefined
 
     /** A stop's first step: the working maker order cancelled and its last fills counted. */
     const cancelWorkingOnStop = Effect.gen(function*() {
@@ -599,27 +598,43 @@ export const runHedgeLoop = (params: StrategyParams) =>
       Effect.catchAll((error) =>
         Effect.zipRight(
           Effect.logError(`stopping: could not cancel the ${makerName} order (${error.message}): it may still rest, and a fill of it would be unhedged until the next start reconciles`),
-          windDownFailed("cancel", `could not cancel the ${makerName} order: ${error.message}`)
+          Effect.sync(() => void (cancelFailure = `could not cancel the ${makerName} order: ${error.message}`))
         )
       )
     )
 
-    /** On any exit: cancel the working order, count its last fills, hedge what can be hedged. */
+    /**
+     * On any exit: cancel the working order, count its last fills, hedge what can be hedged. What
+     * it could not do is told once, at its end, with what is unhedged then: a residual it could not
+     * hedge outweighs an order it could not cancel.
+     */
     const windDown = Effect.gen(function*() {
       yield* cancelWorkingOnStop
-      yield* hedgeNow(0, 1, undefined, windDownRetry, "retry")
-      const left = exposure.unhedged
-      yield* Effect.log(
-        BigDecimal.isZero(left) ? "stopping: flat across venues" : `stopping: ${formatDecimal(left)} left unhedged (below the ${hedgeName} minimum order size)`
-      )
-    }).pipe(
-      Effect.catchAll((error) =>
-        Effect.zipRight(
-          Effect.logError(`stopping: could not wind down cleanly: ${error.message}; unhedged ${formatDecimal(exposure.unhedged)}`),
-          windDownFailed("hedge", `could not hedge the residual: ${error.message}`)
+      const hedged = yield* hedgeNow(0, 1, undefined, windDownRetry, "retry").pipe(
+        Effect.as(undefined),
+        Effect.catchAll((error) =>
+          Effect.as(
+            Effect.logError(`stopping: could not wind down cleanly: ${error.message}; unhedged ${formatDecimal(exposure.unhedged)}`),
+            `could not hedge the residual: ${error.message}`
+          )
         )
       )
-    )
+      if (hedged === undefined) {
+        const left = exposure.unhedged
+        yield* Effect.log(
+          BigDecimal.isZero(left) ? "stopping: flat across venues" : `stopping: ${formatDecimal(left)} left unhedged (below the ${hedgeName} minimum order size)`
+        )
+      }
+      const failure = hedged !== undefined ? { step: "hedge" as const, reason: hedged } : cancelFailure !== undefined ? { step: "cancel" as const, reason: cancelFailure } : undefined
+      if (failure !== undefined) {
+        yield* observer.windDownFailed?.({
+          ...failure,
+          unhedged: exposure.unhedged,
+          ...(hedgeInFlight !== undefined ? { hedgeInDoubt: hedgeInFlight.clientId } : {}),
+          ts: yield* now
+        }) ?? Effect.void
+      }
+    })
 
     /**
      * Before the first cycle: the maker position a stop between the legs left (hedged on the other
