@@ -194,7 +194,7 @@ describe("market recording", () => {
       other.finish()
       const refused = (yield* recording({ path: file })).started
       expect(refused._tag === "Left" && refused.left.message).toBe(
-        `--record ${file}: holds backpack SOL_USDC_PERP (tick 0.01, step 0.01), not backpack ASTER_USDC_PERP (tick 0.0001, step 0.01) + aster-futures ASTERUSDT (tick 0.00001, step 1); record into another file`
+        `--record ${file}: holds backpack SOL_USDC_PERP (tick 0.01, step 0.01, min qty 0.01, min notional 0), not backpack ASTER_USDC_PERP (tick 0.0001, step 0.01, min qty 0.01, min notional 0) + aster-futures ASTERUSDT (tick 0.00001, step 1, min qty 1, min notional 5); record into another file`
       )
 
       const sample = tempFile()

@@ -94,7 +94,10 @@ export const importAsterCsv = (options: ImportAsterCsvOptions): ImportSummary =>
   if (options.minNotional === undefined) assumptions.push(`${label} min notional ${defaultMinNotional} (assumed default)`)
   const priceScale = Math.max(decimalsOf(tickSize), stats.bookPriceDecimals, stats.tradePriceDecimals)
   const qtyScale = Math.max(decimalsOf(stepSize), stats.qtyDecimals)
-  if (priceScale > 15 || qtyScale > 15) throw new Error(`${label}: more than 15 decimals in prices or quantities`)
+  if (priceScale > 15 || qtyScale > 15) {
+    const at = stats.widest !== undefined && stats.widest.decimals > 15 ? `: ${stats.widest.decimals} in ${stats.widest.file} line ${stats.widest.line}` : ""
+    throw new Error(`${label}: more than 15 decimals in prices or quantities${at} (a stray row? remove it: the values must fit 15 decimals)`)
+  }
   const tickU = Number(toUnits(tickSize, priceScale))
   const stepU = Number(toUnits(stepSize, qtyScale))
   const sym = splitSymbol(options.symbol)

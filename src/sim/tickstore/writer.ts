@@ -102,11 +102,13 @@ export const openRecording = (
   const differs = instruments.length !== existing.instruments.length ||
     instruments.some((i, idx) => {
       const e = existing.instruments[idx]!
+      // the minimums too: a backtest of the file sizes and refuses orders by the one set it keeps
       return i.venue !== e.venue || i.symbol !== e.symbol || i.tickSize !== e.tickSize || i.stepSize !== e.stepSize ||
-        i.priceScale !== e.priceScale || i.qtyScale !== e.qtyScale
+        i.minQty !== e.minQty || i.minNotional !== e.minNotional || i.priceScale !== e.priceScale || i.qtyScale !== e.qtyScale
     })
   if (differs) {
-    const names = (list: ReadonlyArray<Omit<StoredInstrument, "idx">>) => list.map((i) => `${i.venue} ${i.symbol} (tick ${i.tickSize}, step ${i.stepSize})`).join(" + ")
+    const names = (list: ReadonlyArray<Omit<StoredInstrument, "idx">>) =>
+      list.map((i) => `${i.venue} ${i.symbol} (tick ${i.tickSize}, step ${i.stepSize}, min qty ${i.minQty}, min notional ${i.minNotional})`).join(" + ")
     throw new Error(`${path}: holds ${names(existing.instruments)}, not ${names(instruments)}; record into another file`)
   }
   let db: Database.Database
@@ -152,9 +154,10 @@ interface WriterState {
 const FRESH: WriterState = { blockId: 0, firstTs: NaN, lastTs: -Infinity, quoteCount: 0, tradeCount: 0, depthCount: 0 }
 
 /**
- * A file a new tick file may replace: none, an empty one, or a tick file (made again). Anything
- * else (a live journal, a config holding keys) is refused: one slip in an `--out` must not
- * delete what only exists once.
+ * A file a new tick file may replace: none, an empty one, or a tick file that can be made again
+ * (an import, a generated sample). Anything else (a live journal, a config holding keys, a
+ * recording of the venues' data) is refused: one slip in an `--out` must not delete what only
+ * exists once.
  */
 const assertReplaceable = (path: string): void => {
   const head = readFileHead(path, SQLITE_HEADER.length)
@@ -176,6 +179,16 @@ const assertReplaceable = (path: string): void => {
   }
   if (format.format === "hedgeloop-journal") throw new Error(`${path}: is a hedgeloop journal; not replaced (choose another file)`)
   if (format.format !== undefined || format.version === undefined) throw new Error(`${path}: is an SQLite file that is not a tick file; not replaced (remove it, or choose another file)`)
+  // a recording of the venues' own data cannot be made again, unlike an import or a generated sample
+  let recording = false
+  try {
+    const existing = openTickFile(path)
+    existing.close()
+    recording = existing.meta.notes[RECORDING_NOTE] !== undefined
+  } catch {
+    // unreadable as a tick file: replaced as any other tick file of this format
+  }
+  if (recording) throw new Error(`${path}: is a market data recording, which cannot be made again; not replaced (choose another file)`)
 }
 
 /** A new file with its tables and instruments, in an open transaction. */
@@ -373,8 +386,15 @@ const writerOver = (
         flush()
         writeMeta()
         db.exec("COMMIT")
-        // a recording folds its write-ahead log back: the finished file is one file again
-        if (mode === "recording") db.pragma("journal_mode = DELETE")
+        // a recording folds its write-ahead log back: the finished file is one file again; a
+        // reader holding it open (a backtest of the minutes so far) keeps it in WAL, complete all the same
+        if (mode === "recording") {
+          try {
+            db.pragma("journal_mode = DELETE")
+          } catch {
+            // stays in WAL mode: every tick is committed
+          }
+        }
         db.close()
         state = "finished"
       } catch (e) {

@@ -103,6 +103,8 @@ export interface ScaleStats {
   bookPriceDecimals: number
   tradePriceDecimals: number
   qtyDecimals: number
+  /** where the most decimals of any value were seen: a stray row that makes the scales too fine is found by it */
+  widest?: { readonly decimals: number; readonly file: string; readonly line: number }
 }
 
 export const readFile = (file: string, role: "trades" | "quotes" | "depth", offsetUs: number, stats: ScaleStats): Parsed => {
@@ -121,10 +123,13 @@ export const readFile = (file: string, role: "trades" | "quotes" | "depth", offs
   const rm = [0, 0, 0, 0]
   const rd = [0, 0, 0, 0]
   const statKey = role === "trades" ? "tradePriceDecimals" : "bookPriceDecimals"
+  /** the line being parsed */
+  let currentLine = 0
   const dec = (text: string | undefined, k: number, isQty: boolean): boolean => {
     if (text === undefined || !scanDecimal(text.trim())) return false
     rm[k] = decM
     rd[k] = decD
+    if (decD > (stats.widest?.decimals ?? -1)) stats.widest = { decimals: decD, file, line: currentLine }
     if (isQty) {
       if (decD > stats.qtyDecimals) stats.qtyDecimals = decD
     } else if (decD > stats[statKey]) stats[statKey] = decD
@@ -149,7 +154,8 @@ export const readFile = (file: string, role: "trades" | "quotes" | "depth", offs
     Object.assign(saved, stats)
   }
 
-  forEachLine(file, (line, lineNo) => {
+  forEachLine(file, (line, lineNo, cutShort) => {
+    currentLine = lineNo
     if (detected === undefined) {
       if (line.trim() === "") return
       detected = detect(file, role, line, lineNo)
@@ -157,6 +163,8 @@ export const readFile = (file: string, role: "trades" | "quotes" | "depth", offs
     }
     if (line.trim() === "") return
     rowsRead++
+    // its last value may be cut short (1069.780000 read as 1069.7): dropped as unparseable, not stored wrong
+    if (cutShort) return bad(lineNo)
     const f = line.split(",")
     const fail = (): void => {
       restore()
