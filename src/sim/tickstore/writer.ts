@@ -164,31 +164,39 @@ const assertReplaceable = (path: string): void => {
   // nothing there, an empty file, or a folder (the creation says so)
   if (head === undefined || head === "") return
   if (head !== SQLITE_HEADER) throw new Error(`${path}: exists and is not a tick file; not replaced (remove it, or choose another file)`)
-  let format: { readonly format?: string; readonly version?: string }
+  // its kind, read from its meta in one look: a journal, another SQLite file, a recording, or a tick file made again
+  let format: { readonly format?: string; readonly version?: string; readonly recording: boolean }
   try {
     const db = new Database(path, { readonly: true, fileMustExist: true })
     try {
-      const rows = db.prepare("SELECT key, value FROM meta WHERE key IN ('format', ?)").all(MetaKey.formatVersion) as Array<{ key: string; value: string }>
+      const rows = db.prepare("SELECT key, value FROM meta WHERE key IN ('format', ?, ?)").all(MetaKey.formatVersion, MetaKey.notes) as Array<{ key: string; value: string }>
       const meta = new Map(rows.map((r) => [r.key, r.value]))
-      format = { ...(meta.has("format") ? { format: meta.get("format")! } : {}), ...(meta.has(MetaKey.formatVersion) ? { version: meta.get(MetaKey.formatVersion)! } : {}) }
+      format = {
+        ...(meta.has("format") ? { format: meta.get("format")! } : {}),
+        ...(meta.has(MetaKey.formatVersion) ? { version: meta.get(MetaKey.formatVersion)! } : {}),
+        recording: isRecordingNotes(meta.get(MetaKey.notes))
+      }
     } finally {
       db.close()
     }
   } catch {
-    format = {}
+    format = { recording: false }
   }
   if (format.format === "hedgeloop-journal") throw new Error(`${path}: is a hedgeloop journal; not replaced (choose another file)`)
   if (format.format !== undefined || format.version === undefined) throw new Error(`${path}: is an SQLite file that is not a tick file; not replaced (remove it, or choose another file)`)
   // a recording of the venues' own data cannot be made again, unlike an import or a generated sample
-  let recording = false
+  if (format.recording) throw new Error(`${path}: is a market data recording, which cannot be made again; not replaced (choose another file)`)
+}
+
+/** Whether a tick file's `meta.notes` (JSON text) mark it as a recording; unreadable notes do not. */
+const isRecordingNotes = (text: string | undefined): boolean => {
+  if (text === undefined) return false
   try {
-    const existing = openTickFile(path)
-    existing.close()
-    recording = existing.meta.notes[RECORDING_NOTE] !== undefined
+    const notes: unknown = JSON.parse(text)
+    return typeof notes === "object" && notes !== null && !Array.isArray(notes) && RECORDING_NOTE in notes
   } catch {
-    // unreadable as a tick file: replaced as any other tick file of this format
+    return false
   }
-  if (recording) throw new Error(`${path}: is a market data recording, which cannot be made again; not replaced (choose another file)`)
 }
 
 /** A new file with its tables and instruments, in an open transaction. */
