@@ -288,13 +288,16 @@ export const resolveConfig = (file: ConfigFile, source: string): Either.Either<H
     })
   )
 
-/** The dotted keys of the aliases in `doc` (where toJS found one it could not resolve). */
+/** The keys leading to a node of the document (its visit path), as dotted names. */
+const keyNamesOf = (path: ReadonlyArray<unknown>): Array<string> =>
+  path.flatMap((step) => (YAML.isPair(step) && YAML.isScalar(step.key) ? [String(step.key.value)] : []))
+
 /** The dotted keys a mapping of the document gives more than once. */
 const duplicateKeys = (doc: YAML.Document): ReadonlyArray<string> => {
   const keys: Array<string> = []
   YAML.visit(doc, {
     Map: (_key, map, path) => {
-      const prefix = path.flatMap((step) => (YAML.isPair(step) && YAML.isScalar(step.key) ? [String(step.key.value)] : []))
+      const prefix = keyNamesOf(path)
       const seen = new Set<string>()
       for (const pair of map.items) {
         const name = YAML.isScalar(pair.key) ? String(pair.key.value) : String(pair.key)
@@ -306,6 +309,7 @@ const duplicateKeys = (doc: YAML.Document): ReadonlyArray<string> => {
   return keys.length > 0 ? keys : ["(YAML)"]
 }
 
+/** The dotted keys of the aliases in `doc` (where toJS found one it could not resolve). */
 const unresolvedAliases = (doc: YAML.Document): ReadonlyArray<string> => {
   const anchors = new Set<string>()
   YAML.visit(doc, (_key, node) => {
@@ -315,8 +319,7 @@ const unresolvedAliases = (doc: YAML.Document): ReadonlyArray<string> => {
   YAML.visit(doc, {
     Alias: (_key, node, path) => {
       if (anchors.has(node.source)) return
-      const names = path.flatMap((step) => (YAML.isPair(step) && YAML.isScalar(step.key) ? [String(step.key.value)] : []))
-      keys.push(names.join(".") || "(top level)")
+      keys.push(keyNamesOf(path).join(".") || "(top level)")
     }
   })
   return keys.length > 0 ? keys : ["(YAML)"]
@@ -346,13 +349,16 @@ const describeIssues = (error: ParseResult.ParseError): ReadonlyArray<string> =>
     return `${key || "(top level)"}: ${issue.message}`
   })
 
+/** The file's sections: every top-level key but `debug`. */
+const SECTIONS = Object.keys(ConfigFile.fields).filter((name) => name !== "debug")
+
 /**
  * The sections that are not a mapping of keys (a list, a single value), said
  * without what they hold: it may be secrets (`aster:` written as a list of its keys, `alerts:`
  * given the webhook URL itself).
  */
 const notAMapping = (record: Readonly<Record<string, unknown>>): ReadonlyArray<string> =>
-  Object.keys(ConfigFile.fields).filter((name) => name !== "debug" && name in record).flatMap((name) => {
+  SECTIONS.filter((name) => name in record).flatMap((name) => {
     const section = record[name]
     if (section !== null && typeof section === "object" && !Array.isArray(section)) return []
     const got = Array.isArray(section) ? "a list (not shown)" : "a single value (not shown)"
@@ -397,16 +403,14 @@ export const parseConfig = (text: string, source: string, overrides: Readonly<Re
     return Either.left(new ConfigError({ source, problems: ["expected a YAML mapping with sections bp, aster and trade"] }))
   const record = value as Record<string, unknown>
   // a section left empty (its keys commented out, or moved to the environment) holds no keys
-  for (const name of Object.keys(ConfigFile.fields)) if (name !== "debug" && record[name] === null) record[name] = {}
+  for (const name of SECTIONS) if (record[name] === null) record[name] = {}
   const notMappings = notAMapping(record)
   if (notMappings.length > 0) return Either.left(new ConfigError({ source, problems: notMappings }))
   const notes: Array<string> = []
   for (const [key, override] of Object.entries(overrides)) {
     const [section, field] = key.split(".") as [string, string]
-    const existing = record[section]
-    // a section that is no mapping gets its own refusal, its content not shown
-    if (existing !== undefined && existing !== null && (typeof existing !== "object" || Array.isArray(existing))) continue
-    const fields = (existing ?? {}) as Record<string, unknown>
+    // a mapping by now, or absent (a section that is none was refused above)
+    const fields = (record[section] ?? {}) as Record<string, unknown>
     if (key === "aster.signer_private_key" && fields["user"] === undefined && fields["signer"] === undefined) {
       notes.push(`${override.from} is set, but ${source} gives no V3 credentials (aster.user, aster.signer): not used, the config signs as it says`)
       continue
