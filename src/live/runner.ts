@@ -21,7 +21,6 @@
  * winds down, unrecorded (see `journal-guard.ts`), and the run ends "failed" saying why.
  */
 import { BigDecimal, Cause, Clock, Data, Deferred, Duration, Effect, Option, type Scope } from "effect"
-import { AsterHedgeModeAccount } from "../adapters/aster/exchange"
 import { backpackClientId } from "../adapters/backpack/client"
 import type { HedgeConfig } from "../core/config/config"
 import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
@@ -168,6 +167,7 @@ const spotBaseline = (journal: JournalService, hedge: Exchange, kind: RunKind, l
     return BigDecimal.normalize(BigDecimal.subtract(held, moved))
   })
 
+/** An error that refuses the start itself (exit 4: an account the bot cannot trade as it stands), as an adapter or the command line says it. */
 const refusesWithExit4 = (error: unknown): boolean => typeof error === "object" && error !== null && "exitCode" in error && error.exitCode === 4
 
 const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } => {
@@ -176,9 +176,7 @@ const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } =
   if (error instanceof ReconciliationRefused) return { outcome: "refused", reason: error.message }
   if (error instanceof StrategyConfigError) return { outcome: "refused", reason: error.message }
   if (error instanceof LimitReachedBeforeTrading) return { outcome: "refused", reason: error.message }
-  // an account the bot cannot trade as it stands (the command exits 4: a restart cannot cure it),
-  // as the adapter says it or as the command line refuses it
-  if (error instanceof AsterHedgeModeAccount || refusesWithExit4(error)) return { outcome: "refused", reason: error instanceof Error ? error.message : String(error) }
+  if (refusesWithExit4(error)) return { outcome: "refused", reason: error instanceof Error ? error.message : String(error) }
   if (error instanceof JournalError) return { outcome: "failed", reason: `${error.message}: the journal stopped taking writes, so trading stopped; the journal lacks what followed (the log has it), and the next start reconciles from the venues` }
   return { outcome: "failed", reason: error instanceof Error ? error.message : String(error) }
 }
@@ -257,7 +255,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
     const hedge = backfill.watch(journaled(venues.hedge, journal, runId))
     const both = { maker, hedge }
 
-    /** the wind-down's first failure: a run asked to stop (or done) that ends exposed did not end cleanly */
+    /** what the wind-down could not do (it tells it once): a run asked to stop (or done) that ends so did not end cleanly */
     let windDownFailure: WindDownFailed | undefined
     const trade = Effect.gen(function*() {
       // a paper run's venues know nothing of a live run's orders, nor live venues of a paper run's;
@@ -423,14 +421,6 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       reason = failed.reason
       yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
     } else if (options.stop !== undefined && (yield* Deferred.isDone(options.stop))) outcome = "stopped"
-    /** a clean end's wind-down that failed: judged once the requests in doubt are settled */
-    const endedUncleanly = (failure: WindDownFailed) =>
-      Effect.gen(function*() {
-        const judged = describeWindDownFailure(failure)
-        outcome = judged.outcome
-        reason = judged.reason
-        yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
-      })
 
     // completing the journal: pointless once it takes no writes (the next start does it)
     if (journalFailure === undefined) {
@@ -446,10 +436,15 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       yield* settleRequestsInDoubt(journal, (id) => id === runId, { maker, hedge }, "stopping").pipe(
         Effect.catchAll((error) => Effect.logWarning(`stopping: could not settle every request by client id (${error.message}); the next start looks them up`))
       )
+      // a clean end's wind-down that failed: judged now that the requests in doubt are settled
       if (failed === undefined && windDownFailure !== undefined) {
         const left = yield* stillUnhedged(journal, runId, windDownFailure)
-        if (left !== undefined) yield* endedUncleanly(left)
-        else yield* Effect.log(`stopping: hedge ${windDownFailure.hedgeInDoubt} had executed although the wind-down could not look it up: flat across venues`)
+        if (left !== undefined) {
+          const judged = describeWindDownFailure(left)
+          outcome = judged.outcome
+          reason = judged.reason
+          yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
+        } else yield* Effect.log(`stopping: hedge ${windDownFailure.hedgeInDoubt} had executed although the wind-down could not look it up: flat across venues`)
       }
       const lacking = yield* completeFillsOfRun(journal, runId, both)
       // the next start reads them (a spot hedge venue's baseline counts them meanwhile)

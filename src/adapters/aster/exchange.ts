@@ -85,6 +85,8 @@ const isExecutionReport = Schema.is(ExecutionReport)
  * refuses in that mode (-4061): every hedge would fail after its maker leg filled.
  */
 export class AsterHedgeModeAccount extends Data.TaggedError("AsterHedgeModeAccount")<{ readonly venue: Venue }> {
+  /** a start refused: a restart cannot cure it (see the live command's exit codes) */
+  readonly exitCode = 4
   override get message() {
     return `the ${this.venue} account is in Hedge Mode (dual-side positions): Aster refuses its one-way hedge orders there (-4061), so every hedge would fail once a maker leg filled. Switch the account to One-way Mode (Aster: Preferences, Position Mode) and start again; nothing was sent`
   }
