@@ -17,7 +17,7 @@ import type { OrderUpdate } from "../src/core/domain/order"
 import type { Exchange } from "../src/core/exchange"
 import { makeFakeLocalVenue, PERP } from "./support/fake-local-venue"
 import { makerConfig, serveLocalBackpack, testKeys } from "./support/local-backpack"
-import { scriptedFaults } from "./support/scripted-faults"
+import { type ScriptedFaults, scriptedFaults } from "./support/scripted-faults"
 
 const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
 const keys = testKeys(11)
@@ -36,6 +36,18 @@ const setUp = (adapterOptions: BackpackExchangeOptions = options) =>
 
 const sell = (price: string, qty: string, clientId: string) =>
   ({ side: "sell", price: decimal(price), qty: decimal(qty), postOnly: true, timeInForce: "GTC", clientId }) as const
+
+/** A sell of 5 at 1.0005 placed and resting, its acceptance come over the order stream (so the stream is up) and taken off `nextUpdate`. */
+const restingSell = (exchange: Exchange, plan: ScriptedFaults, clientId: string) =>
+  Effect.gen(function*() {
+    const placed = yield* exchange.placeLimit(sell("1.0005", "5", clientId))
+    yield* eventually(() => plan.messages.some((s) => s.startsWith("account.orderUpdate")))
+    yield* Effect.sleep(Duration.millis(200))
+    while (Option.isSome(yield* exchange.nextUpdate(Duration.millis(100)))) {
+      // drain the acceptance
+    }
+    return placed
+  })
 
 /** Polls `check` every 20 ms for up to `ms`. */
 const eventually = (check: () => boolean, ms = 3000) =>
@@ -95,13 +107,7 @@ describe("the Backpack order stream stays trustworthy", () => {
   it.scopedLive("a private subscription refused on a reconnection keeps the REST polling going: fills still arrive", () =>
     Effect.gen(function*() {
       const { venue, plan, exchange } = yield* setUp()
-      const placed = yield* exchange.placeLimit(sell("1.0005", "5", "hl-r1"))
-      // the acceptance came over the stream: it is up
-      yield* eventually(() => plan.messages.some((s) => s.startsWith("account.orderUpdate")))
-      yield* Effect.sleep(Duration.millis(200))
-      while (Option.isSome(yield* exchange.nextUpdate(Duration.millis(100)))) {
-        // drain the acceptance
-      }
+      const placed = yield* restingSell(exchange, plan, "hl-r1")
       // the venue's clock moves 30 s on (a drifted local clock): the next private SUBSCRIBE,
       // signed on the old offset, is refused; the reconnection's resync is slow to answer
       venue.skewMs = 30_000
@@ -164,12 +170,7 @@ describe("the Backpack order stream stays trustworthy", () => {
   it.scopedLive("a half-open connection (nothing arrives, no close) is replaced once silent for the idle timeout: a fill made meanwhile still comes", () =>
     Effect.gen(function*() {
       const { venue, plan, exchange } = yield* setUp({ ...options, streamIdleTimeout: Duration.millis(800) })
-      const placed = yield* exchange.placeLimit(sell("1.0005", "5", "hl-h1"))
-      yield* eventually(() => plan.messages.some((s) => s.startsWith("account.orderUpdate")))
-      yield* Effect.sleep(Duration.millis(200))
-      while (Option.isSome(yield* exchange.nextUpdate(Duration.millis(100)))) {
-        // drain the acceptance
-      }
+      const placed = yield* restingSell(exchange, plan, "hl-h1")
       const resyncsBefore = plan.count("GET /api/v1/orders")
       // from now on the connection delivers nothing, on any stream, and says nothing of it
       plan.socket("", ...Array.from({ length: 10_000 }, () => ({ kind: "drop" as const })))
@@ -186,12 +187,7 @@ describe("the Backpack order stream stays trustworthy", () => {
   it.scopedLive("a fill message delivered unreadable (cut off halfway): our orders are read again at once, the fill comes", () =>
     Effect.gen(function*() {
       const { venue, plan, exchange } = yield* setUp()
-      const placed = yield* exchange.placeLimit(sell("1.0005", "5", "hl-g1"))
-      yield* eventually(() => plan.messages.some((s) => s.startsWith("account.orderUpdate")))
-      yield* Effect.sleep(Duration.millis(200))
-      while (Option.isSome(yield* exchange.nextUpdate(Duration.millis(100)))) {
-        // drain the acceptance
-      }
+      const placed = yield* restingSell(exchange, plan, "hl-g1")
       const readsBefore = plan.count("GET /api/v1/orders")
       plan.socket("account.orderUpdate", { kind: "malformed" })
       venue.trade("1.0010", "5", "buy")
