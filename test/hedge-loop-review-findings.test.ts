@@ -9,37 +9,9 @@ import { BigDecimal, Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { decimal } from "../src/core/domain/decimal"
 import { OrderRejected, VenueUnavailable } from "../src/core/errors"
-import { type BacktestOptions, runBacktest } from "../src/sim/backtest"
-import { testConfig } from "./support/config"
-import { type ScriptedTick, type ScriptOptions, T0, writeScript } from "./support/scripted-market"
-
-const quotes = (from: number, to: number, aster: readonly [string, string] = ["1.9995", "2.0005"]): Array<ScriptedTick> =>
-  Array.from({ length: to - from }, (_, i) => [
-    { t: (from + i) * 1000, venue: "bp" as const, quote: ["1.9990", "100", "2.0010", "100"] as const },
-    { t: (from + i) * 1000, venue: "as" as const, quote: [aster[0], "100", aster[1], "100"] as const }
-  ]).flat()
-
-const FIRST_TRADE: ScriptedTick = { t: 500, venue: "bp", trade: ["2.0000", "1", "buy"] }
-/** leg 1 sells its 10 at 2.002 (offset 0.1 %) when this trade goes through */
-const LEG1_FILLS: ScriptedTick = { t: 3000, venue: "bp", trade: ["2.0020", "110", "buy"] }
-
-const backtest = (ticks: ReadonlyArray<ScriptedTick>, patch: Record<string, unknown>, decorate?: BacktestOptions["decorate"], script: ScriptOptions = {}) => {
-  const lines: Array<string> = []
-  const { trade, ...rest } = patch as { trade?: Record<string, unknown> }
-  return Effect.runPromise(
-    runBacktest({
-      dbPath: writeScript(ticks, script),
-      config: testConfig({ ...rest, trade: { quantity: "10", offset_percent: 0.1, ...trade } }),
-      log: (line) => lines.push(line),
-      ...(decorate !== undefined ? { decorate } : {})
-    })
-  ).then((report) => ({ report, lines, log: lines.join("\n") }))
-}
-
-type Report = Awaited<ReturnType<typeof backtest>>["report"]
-const sum = (report: Report, venue: string, side: "buy" | "sell") =>
-  report.fills.filter((f) => f.venue === venue && f.side === side).reduce((total, f) => BigDecimal.sum(total, decimal(f.qty)), decimal("0"))
-const qty = (d: BigDecimal.BigDecimal) => BigDecimal.format(BigDecimal.normalize(d))
+import type { BacktestOptions } from "../src/sim/backtest"
+import { FIRST_TRADE, LEG1_FILLS, qty, quotes, scriptedBacktest as backtest, sum } from "./support/scripted-backtest"
+import { T0 } from "./support/scripted-market"
 
 describe("the wind-down after a hedge venue outage", () => {
   // Was: a hedge whose retries ran out on 5xx answers stays "in flight" (hedge-loop.ts:246, never

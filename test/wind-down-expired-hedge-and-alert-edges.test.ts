@@ -12,8 +12,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import type { Order, Side } from "../src/core/domain/order"
-import { type BacktestOptions, runBacktest } from "../src/sim/backtest"
-import { type ScriptedTick, T0, writeScript } from "./support/scripted-market"
+import { FIRST_TRADE, LEG1_FILLS, quotes, scriptedBacktest as backtest } from "./support/scripted-backtest"
+import { type ScriptedTick, T0 } from "./support/scripted-market"
 import { VenueUnavailable } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import { type Alert, type AlertsService, deliverAlert } from "../src/live/alerts"
@@ -134,28 +134,7 @@ describe("the live runner: a stop whose wind-down fails at both steps", () => {
     }), 30_000)
 })
 
-const quotes = (from: number, to: number): Array<ScriptedTick> =>
-  Array.from({ length: to - from }, (_, i) => [
-    { t: (from + i) * 1000, venue: "bp" as const, quote: ["1.9990", "100", "2.0010", "100"] as const },
-    { t: (from + i) * 1000, venue: "as" as const, quote: ["1.9995", "100", "2.0005", "100"] as const }
-  ]).flat()
-const FIRST_TRADE: ScriptedTick = { t: 500, venue: "bp", trade: ["2.0000", "1", "buy"] }
-/** leg 1 sells its 10 at 2.002 (offset 0.1 %) when this trade goes through */
-const LEG1_FILLS: ScriptedTick = { t: 3000, venue: "bp", trade: ["2.0020", "110", "buy"] }
 const LEG2_FILLS: ScriptedTick = { t: 30_000, venue: "bp", trade: ["1.9900", "200", "sell"] }
-
-const backtest = (ticks: ReadonlyArray<ScriptedTick>, patch: Record<string, unknown>, decorate?: BacktestOptions["decorate"]) => {
-  const lines: Array<string> = []
-  const { trade, ...rest } = patch as { trade?: Record<string, unknown> }
-  return Effect.runPromise(
-    runBacktest({
-      dbPath: writeScript(ticks),
-      config: testConfig({ ...rest, trade: { quantity: "10", offset_percent: 0.1, ...trade } }),
-      log: (line) => lines.push(line),
-      ...(decorate !== undefined ? { decorate } : {})
-    })
-  ).then((report) => ({ report, lines, log: lines.join("\n") }))
-}
 
 /** A hedge order as Aster answers it, nothing executed (id new-1). */
 const orderOf = (request: { readonly side: Side; readonly qty: BigDecimal.BigDecimal; readonly clientId: string }): Order => ({
