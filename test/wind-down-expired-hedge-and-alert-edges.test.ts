@@ -10,7 +10,7 @@ import { BigDecimal, Deferred, Effect, Either, Exit, Option, Redacted } from "ef
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { decimal, formatDecimal } from "../src/core/domain/decimal"
+import { decimal } from "../src/core/domain/decimal"
 import type { Order, Side } from "../src/core/domain/order"
 import { FIRST_TRADE, LEG1_FILLS, quotes, scriptedBacktest as backtest } from "./support/scripted-backtest"
 import { type ScriptedTick, T0 } from "./support/scripted-market"
@@ -21,10 +21,7 @@ import { runLive } from "../src/live/runner"
 import * as YAML from "yaml"
 import { parseConfig } from "../src/core/config/config"
 import { baseConfigObject, testConfig } from "./support/config"
-import { makePaperExchange } from "../src/live/paper-exchange"
-import { PERP } from "./support/fake-local-venue"
-import { HEDGE, TICKER } from "./support/paper-venues"
-import { scriptedPublicVenue } from "./support/public-venue"
+import { HEDGE, paperVenuesWithTaker } from "./support/paper-venues"
 import { startWebhookServer } from "./support/webhook-server"
 
 describe("alerts: the webhook URL's parts scrubbed out of every alert", () => {
@@ -49,25 +46,6 @@ describe("alerts: the webhook URL's parts scrubbed out of every alert", () => {
   })
 })
 
-/** Paper venues quoted 1.5000 / 1.5004 whose taker trades only `takerQty` at each maker order's price (a partial fill). */
-const paperVenuesWithPartialTaker = (config: ReturnType<typeof testConfig>, takerQty: string) => {
-  const makerMarket = scriptedPublicVenue(PERP, TICKER)
-  const hedgeMarket = scriptedPublicVenue(HEDGE, TICKER)
-  const venues = Effect.gen(function*() {
-    const maker = yield* makePaperExchange(makerMarket.venue, { fees: config.sim.maker, quotePollMs: 50 })
-    const hedge = yield* makePaperExchange(hedgeMarket.venue, { fees: config.sim.hedge, quotePollMs: 50 })
-    return {
-      maker: {
-        ...maker,
-        placeLimit: (request) =>
-          Effect.tap(maker.placeLimit(request), () =>
-            Effect.sync(() => void setTimeout(() => makerMarket.trade(formatDecimal(request.price), takerQty, request.side === "sell" ? "buy" : "sell"), 20)))
-      } satisfies Exchange,
-      hedge
-    }
-  })
-  return venues
-}
 
 const tempJournal = Effect.gen(function*() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-review-today-"))
@@ -90,7 +68,7 @@ describe("the live runner: a stop whose wind-down fails at both steps", () => {
       const stop = yield* Deferred.make<void>()
       let hedgeUp = false
       let hedgesExecuted = 0
-      const venues = Effect.map(paperVenuesWithPartialTaker(config, "4"), ({ maker, hedge }) => ({
+      const venues = Effect.map(paperVenuesWithTaker(config, { takerQty: "4" }).venues, ({ maker, hedge }) => ({
         maker: {
           ...maker,
           cancel: () => Effect.fail(new VenueUnavailable({ venue: "backpack", reason: "503" }))
@@ -209,7 +187,7 @@ describe("the end alert of a start the reconciliation refused", () => {
       const config = testConfig({ trade: { quantity: "10", offset_percent: 0, first_wait_seconds: 600, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0 } })
       const sent: Array<Alert> = []
       const alerts: AlertsService = { send: (alert) => Effect.sync(() => void sent.push(alert)) }
-      const venues = Effect.map(paperVenuesWithPartialTaker(config, "0"), ({ maker, hedge }) => ({
+      const venues = Effect.map(paperVenuesWithTaker(config, { takerQty: "0" }).venues, ({ maker, hedge }) => ({
         maker: { ...maker, position: Effect.map(maker.position, (p) => ({ ...p, qty: decimal("-50") })) } satisfies Exchange,
         hedge
       }))

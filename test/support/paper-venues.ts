@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import type { HedgeConfig } from "../../src/core/config/config"
-import { decimal, ZERO } from "../../src/core/domain/decimal"
+import { decimal, formatDecimal, ZERO } from "../../src/core/domain/decimal"
 import type { Instrument } from "../../src/core/domain/instrument"
 import type { Exchange } from "../../src/core/exchange"
 import { makePaperExchange } from "../../src/live/paper-exchange"
@@ -18,8 +18,15 @@ export const TICKER = { ts: 0, bid: decimal("1.5000"), ask: decimal("1.5004"), l
 /** Aster spot (the README's spot variant: `aster.base_url` on sapi) */
 export const SPOT: Instrument = { ...HEDGE, venue: "aster-spot", kind: "spot" }
 
-/** `hedgeInstrument` (default Aster futures); `onHedge` runs after each hedge the hedge venue executed. */
-export const paperVenuesWithTaker = (config: HedgeConfig, options: { readonly hedgeInstrument?: Instrument; readonly onHedge?: Effect.Effect<void> } = {}) => {
+/**
+ * `hedgeInstrument` (default Aster futures); `onHedge` runs after each hedge the hedge venue
+ * executed; `takerQty`: the taker trades only this much, at each maker order's own price (a
+ * partial fill; "0" none), instead of 1000 through it.
+ */
+export const paperVenuesWithTaker = (
+  config: HedgeConfig,
+  options: { readonly hedgeInstrument?: Instrument; readonly onHedge?: Effect.Effect<void>; readonly takerQty?: string } = {}
+) => {
   const makerMarket = scriptedPublicVenue(PERP, TICKER)
   const hedgeMarket = scriptedPublicVenue(options.hedgeInstrument ?? HEDGE, TICKER)
   const onHedge = options.onHedge
@@ -31,7 +38,12 @@ export const paperVenuesWithTaker = (config: HedgeConfig, options: { readonly he
         ...maker,
         placeLimit: (request) =>
           Effect.tap(maker.placeLimit(request), () =>
-            Effect.sync(() => void setTimeout(() => (request.side === "sell" ? makerMarket.trade("1.5010", "1000", "buy") : makerMarket.trade("1.4990", "1000", "sell")), 20)))
+            Effect.sync(() =>
+              void setTimeout(() => {
+                const takerSide = request.side === "sell" ? "buy" : "sell"
+                if (options.takerQty !== undefined) makerMarket.trade(formatDecimal(request.price), options.takerQty, takerSide)
+                else makerMarket.trade(request.side === "sell" ? "1.5010" : "1.4990", "1000", takerSide)
+              }, 20)))
       } satisfies Exchange,
       hedge: onHedge === undefined ? hedge : { ...hedge, placeMarket: (request) => Effect.tap(hedge.placeMarket(request), () => onHedge) } satisfies Exchange
     }
