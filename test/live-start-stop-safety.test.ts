@@ -18,7 +18,7 @@ import type { Instrument } from "../src/core/domain/instrument"
 import type { Order } from "../src/core/domain/order"
 import type { Exchange } from "../src/core/exchange"
 import { openJournal } from "../src/live/journal"
-import { acquireJournalLock, lockPathOf, type LockResult } from "../src/live/journal-lock"
+import { acquireFileLock, JOURNAL_FILE, lockPathOf, type LockResult } from "../src/live/file-lock"
 import { loadLiveConfig } from "../src/live/live-config"
 import { preflight } from "../src/live/preflight"
 import { runLive } from "../src/live/runner"
@@ -58,7 +58,7 @@ const released = (result: LockResult) => {
 
 describe("the journal lock after a kill -9", () => {
   it("a lock naming this very process (a container restarted after kill -9/OOM: same hostname, same pid) is stale, not 'in use by another runner'", () => {
-    // Was: journal-lock.ts isStale (line 68) asks only whether holder.pid is alive. In a container
+    // Was: file-lock.ts isStale (line 68) asks only whether holder.pid is alive. In a container
     // restarted after a kill -9 or an OOM kill (journal on a volume, same hostname), the new runner
     // usually gets the very pid the dead one had (pid 1, or the same small pid under npm/tsx), so
     // it finds "itself" alive and refuses its own journal forever: "in use by another runner
@@ -66,13 +66,13 @@ describe("the journal lock after a kill -9", () => {
     const journal = path.join(tempDir(), "journal.db")
     const killedAt = Date.now() - 30_000
     writeLock(journal, { pid: process.pid, host: os.hostname(), startedAt: killedAt - 60_000 }, killedAt)
-    const taken = acquireJournalLock(journal)
+    const taken = acquireFileLock(journal, JOURNAL_FILE)
     expect(taken._tag).toBe("Acquired")
     released(taken)
   })
 
   it("a lock whose pid now belongs to a process started after the lock was taken (pid reuse) is stale", async () => {
-    // Was: journal-lock.ts isStale only rules out a pid reused across a reboot. A runner killed
+    // Was: file-lock.ts isStale only rules out a pid reused across a reboot. A runner killed
     // with kill -9 whose pid an unrelated process took later (any long-lived daemon, a shell)
     // blocks every restart with "in use by another runner (process N…)", until someone removes
     // the lock by hand: the holder cannot be a process that started after the lock was written.
@@ -82,7 +82,7 @@ describe("the journal lock after a kill -9", () => {
     try {
       await new Promise((resolve) => setTimeout(resolve, 200))
       writeLock(journal, { pid: unrelated.pid!, host: os.hostname(), startedAt: lockedAt }, lockedAt)
-      const taken = acquireJournalLock(journal)
+      const taken = acquireFileLock(journal, JOURNAL_FILE)
       expect(taken._tag).toBe("Acquired")
       released(taken)
     } finally {
@@ -91,7 +91,7 @@ describe("the journal lock after a kill -9", () => {
   })
 
   it("two starters taking over the same stale lock at once: only one of them gets the journal", () => {
-    // Was: journal-lock.ts acquireJournalLock (the unlinkSync after isStale, line 125) removes
+    // Was: file-lock.ts acquireFileLock (the unlinkSync after isStale, line 125) removes
     // whatever file is at the lock path, not the stale lock it judged. Starter B reads the dead
     // runner's lock; meanwhile starter A takes it over and writes its own; B then unlinks A's
     // fresh lock and creates its own: both "Acquired", both trade the account (e.g. a supervisor's
@@ -106,9 +106,9 @@ describe("the journal lock after a kill -9", () => {
       let first: LockResult | undefined
       // starter A runs its whole acquisition between starter B's read of the stale lock and B's takeover
       fsHooks.onLockStat = () => {
-        first = acquireJournalLock(journal)
+        first = acquireFileLock(journal, JOURNAL_FILE)
       }
-      const second = acquireJournalLock(journal)
+      const second = acquireFileLock(journal, JOURNAL_FILE)
       fsHooks.onLockStat = undefined
       const acquired = [first, second].filter((r) => r?._tag === "Acquired")
       try {
@@ -121,7 +121,7 @@ describe("the journal lock after a kill -9", () => {
   })
 
   it.scoped("one journal reached through a symlink: a second writer is refused all the same", () =>
-    // Was: journal-lock.ts lockPathOf (`${journalPath}.lock`) names the lock after the path as
+    // Was: file-lock.ts lockPathOf (`${journalPath}.lock`) names the lock after the path as
     // given, not the file: a runner started with --journal out/live.db and another with
     // --journal live-link.db (a symlink to it, or a bind mount under another name) take two
     // different locks and both trade the same account, each cancelling the other's orders.

@@ -210,6 +210,27 @@ describe("market recording", () => {
       expect(ticksOf(sample).file.tickCount).toBe(1)
     }))
 
+  it.effect("a second recorder into the same file is refused while the first records, and resumes the file once it has finished", () =>
+    Effect.gen(function*() {
+      const file = tempFile()
+      const first = yield* recording({ path: file, nowUs: () => T0 })
+      expect(first.started._tag).toBe("Right")
+      first.maker.publish(() => quote("backpack", "0.7000", "10", "0.7002", "12"))
+      const second = (yield* recording({ path: file, flag: "--out" })).started
+      expect(second._tag === "Left" && second.left.message).toBe(
+        `--out ${file}: in use by another recorder (process ${process.pid}, since ${new Date(JSON.parse(fs.readFileSync(`${fs.realpathSync(file)}.lock`, "utf8")).startedAt).toISOString()}): two recorders in one tick file would leave it unreadable. Stop it first (or record into another file)`
+      )
+      yield* first.end
+      expect(fs.existsSync(`${fs.realpathSync(file)}.lock`)).toBe(false)
+      // the refused start wrote nothing: the file holds the first recorder's tick, whole
+      expect(ticksOf(file).file.tickCount).toBe(1)
+      const third = yield* recording({ path: file, nowUs: () => T0 + 60_000_000 })
+      expect(third.started._tag).toBe("Right")
+      third.hedge.publish(() => quote("aster-futures", "0.70000", "100", "0.70010", "120"))
+      yield* third.end
+      expect(ticksOf(file).file.tickCount).toBe(2)
+    }))
+
   it.effect("a venue's filter change is noted in the file, which keeps the filters it started with; a restart keeps the note, and a backtest of it warns", () =>
     Effect.gen(function*() {
       const file = tempFile()

@@ -3,7 +3,7 @@
  * did, written before acting where it matters, so that after `kill -9` a restart knows which
  * requests may have reached a venue (and must be looked up by client id, never sent again) and
  * which hedges are in doubt. `npm run report` rebuilds the run report from it. A journal has one
- * writer at a time (`journal-lock.ts`); readers are never refused.
+ * writer at a time (`file-lock.ts`); readers are never refused.
  *
  * Tables (money is decimal TEXT, times are ms since epoch):
  * - meta     (key, value): `format` = "hedgeloop-journal", `format_version`, `created_at`.
@@ -51,7 +51,7 @@ import { type Decimal, formatDecimal, sum } from "../core/domain/decimal"
 import { type Fill, isOpenStatus, type Order, type OrderUpdate, signedQty } from "../core/domain/order"
 import type { Venue } from "../core/domain/venue"
 import { setNewest } from "../core/newest-entries"
-import { acquireJournalLock, describeRefusal, type LockHolder } from "./journal-lock"
+import { acquireFileLock, describeRefusal, JOURNAL_FILE, type LockHolder } from "./file-lock"
 import {
   cancelIntentId,
   type CycleEvent,
@@ -328,7 +328,7 @@ class JournalStore {
     // the writer's lock first: a second writer must not touch the file at all
     let lock: { readonly release: () => void; readonly replaced?: LockHolder } = { release: () => {} }
     if (mode === "write") {
-      const taken = acquireJournalLock(path)
+      const taken = acquireFileLock(path, JOURNAL_FILE)
       if (taken._tag !== "Acquired") throw new JournalError({ path, reason: describeRefusal(taken) })
       lock = taken
     }

@@ -8,7 +8,8 @@
  * Ticks are stamped with the local time they arrived (µs, never going back): the order and the
  * delays with which this bot saw them. The file is committed every few seconds and is a complete
  * tick file after each commit, so a crash loses only the last seconds; a restart with the same
- * FILE appends to it, and the time nothing was recorded shows as a gap. Recording is a side job:
+ * FILE appends to it, and the time nothing was recorded shows as a gap. One process records into a
+ * file at a time (`file-lock.ts`). Recording is a side job:
  * if the file cannot be written, the run warns once and goes on trading without it.
  */
 import { Data, Duration, Effect, Option, Ref, type Scope } from "effect"
@@ -21,6 +22,7 @@ import type { StoredInstrument } from "../sim/tickstore/types"
 import { type RecordedFilterChange, type RecordingNote, recordingNote } from "../sim/tickstore/recording-note"
 import { RECORDING_NOTE } from "../sim/tickstore/schema"
 import { openRecording, type RecordingWriter } from "../sim/tickstore/writer"
+import { acquireFileLock, describeRefusal, RECORDING_FILE } from "./file-lock"
 import { settleFundingOnTime } from "./funding-clock"
 
 /** The recording file cannot be opened (or resumed); the run does not start. */
@@ -99,6 +101,15 @@ export const startMarketRecording = (
     // the filters the file holds: those of its start (a venue's later changes are noted, below)
     const recordedFilters = [yield* venues.maker.instrument, yield* venues.hedge.instrument]
     const instruments = recordedFilters.map(storedInstrument)
+    const refuse = (reason: string) => new RecordingError({ path, reason, ...(options.flag !== undefined ? { flag: options.flag } : {}) })
+    // one recorder per file, held until the file is finished (this finalizer runs after that one)
+    yield* Effect.acquireRelease(
+      Effect.suspend(() => {
+        const taken = acquireFileLock(path, RECORDING_FILE)
+        return taken._tag === "Acquired" ? Effect.succeed(taken.release) : Effect.fail(refuse(describeRefusal(taken)))
+      }),
+      (release) => Effect.sync(release)
+    )
     const opened = yield* Effect.try({
       try: () =>
         openRecording(path, {
@@ -108,7 +119,7 @@ export const startMarketRecording = (
           createdAt: new Date().toISOString(),
           notes: { [RECORDING_NOTE]: { timestamps: TIMESTAMPS, runs: 0 } }
         }, instruments),
-      catch: (e) => new RecordingError({ path, reason: e instanceof Error ? e.message.replace(`${path}: `, "") : String(e), ...(options.flag !== undefined ? { flag: options.flag } : {}) })
+      catch: (e) => refuse(e instanceof Error ? e.message.replace(`${path}: `, "") : String(e))
     })
     const writer: RecordingWriter = opened.writer
     const nowUs = options.nowUs ?? (() => Date.now() * 1000)

@@ -24,7 +24,7 @@ import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { type JournalError, type JournalService, openJournal, type RunKind } from "./journal"
 import { baseFeeFloatVerdict, firstSellFundingVerdict, hedgeFundingVerdict } from "./funding-checks"
 import { beyondAutoHedge } from "./reconcile"
-import { describeRefusal, lockRefusalNow } from "./journal-lock"
+import { describeRefusal, JOURNAL_FILE, lockRefusalNow } from "./file-lock"
 import { unjournalledExecutions } from "./journal-settlement"
 import { earlierRunsLastDay, journalledNetQty, unwindOnlyCommand, type Venues } from "./runner"
 import { DAY_MS, TrailingPnl } from "../core/risk/trailing-pnl"
@@ -376,7 +376,7 @@ const lastDayLine = (limit: Decimal, journal: ReadJournal, kind: RunKind, venues
 const journalLine = (journalPath: string, journal: ReadJournal): Effect.Effect<CheckLine> =>
   Effect.gen(function*() {
     // a start takes the journal's lock first: one held by a live runner refuses it
-    const refusal = lockRefusalNow(journalPath)
+    const refusal = lockRefusalNow(journalPath, JOURNAL_FILE)
     if (refusal !== undefined) return { status: "fail", subject: "journal", detail: `${journalPath}: ${describeRefusal(refusal)}` } as const
     if (journal === undefined) return { status: "ok", subject: "journal", detail: `${journalPath}: none yet (a first start creates it)` } as const
     const opened = yield* journal

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { acquireJournalLock, describeRefusal, lockPathOf } from "../src/live/journal-lock"
+import { acquireFileLock, describeRefusal, JOURNAL_FILE, lockPathOf } from "../src/live/file-lock"
 import { openJournal } from "../src/live/journal"
 import { tempDir } from "./support/scripted-market"
 
@@ -58,14 +58,14 @@ describe("journal lock: one writer per journal", () => {
     const journal = path.join(tempDir(), "journal.db")
     // pid 1 always runs, but no process of ours started before the boot
     writeLock(journal, { pid: 1, host: os.hostname(), startedAt: Date.now() - os.uptime() * 1000 - 60_000 })
-    const taken = acquireJournalLock(journal)
+    const taken = acquireFileLock(journal, JOURNAL_FILE)
     expect(taken._tag).toBe("Acquired")
     if (taken._tag === "Acquired") {
       expect(taken.replaced?.pid).toBe(1)
       taken.release()
     }
     writeLock(journal, { pid: 1, host: os.hostname(), startedAt: Date.now() - 1000 })
-    expect(acquireJournalLock(journal)._tag).toBe("Held")
+    expect(acquireFileLock(journal, JOURNAL_FILE)._tag).toBe("Held")
   })
 
   it.effect("a lock from another host is honoured while its holder touches it, and the message says what to do", () =>
@@ -78,7 +78,7 @@ describe("journal lock: one writer per journal", () => {
       expect(refused).toContain(`which touched the lock less than 60 s ago; if that runner is gone, wait that long or remove ${lockPathOf(journal)}`)
       expect(fs.existsSync(journal)).toBe(false)
       // the refusal names the staleness the lock was judged by
-      const quick = acquireJournalLock(journal, Date.now(), { heartbeatMs: 100, staleAfterMs: 5000 })
+      const quick = acquireFileLock(journal, JOURNAL_FILE, Date.now(), { heartbeatMs: 100, staleAfterMs: 5000 })
       expect(quick).toMatchObject({ _tag: "Held", staleAfterMs: 5000 })
       if (quick._tag === "Held") expect(describeRefusal(quick)).toContain("less than 5 s ago")
     }))
@@ -88,14 +88,14 @@ describe("journal lock: one writer per journal", () => {
     writeLock(journal, { pid: 1, host: `${os.hostname()}-elsewhere`, startedAt: Date.now() - 600_000 })
     const untouched = new Date(Date.now() - 61_000)
     fs.utimesSync(lockPathOf(journal), untouched, untouched)
-    const taken = acquireJournalLock(journal)
+    const taken = acquireFileLock(journal, JOURNAL_FILE)
     expect(taken).toMatchObject({ _tag: "Acquired", replaced: { host: `${os.hostname()}-elsewhere` } })
     if (taken._tag === "Acquired") taken.release()
   })
 
   it("the holder keeps its lock fresh, and stops when it releases it", async () => {
     const journal = path.join(tempDir(), "journal.db")
-    const taken = acquireJournalLock(journal, Date.now(), { heartbeatMs: 10, staleAfterMs: 1000 })
+    const taken = acquireFileLock(journal, JOURNAL_FILE, Date.now(), { heartbeatMs: 10, staleAfterMs: 1000 })
     if (taken._tag !== "Acquired") throw new Error(taken._tag)
     const old = new Date(Date.now() - 60_000)
     fs.utimesSync(lockPathOf(journal), old, old)
@@ -108,9 +108,9 @@ describe("journal lock: one writer per journal", () => {
   it("a lock file that is not ours is not removed: young, another runner may be writing it; old, the message says to remove it", () => {
     const journal = path.join(tempDir(), "journal.db")
     fs.writeFileSync(lockPathOf(journal), "")
-    const young = acquireJournalLock(journal)
+    const young = acquireFileLock(journal, JOURNAL_FILE)
     expect(young).toMatchObject({ _tag: "Unreadable", reason: "another runner is starting on this journal" })
-    const old = acquireJournalLock(journal, Date.now() + 60_000)
+    const old = acquireFileLock(journal, JOURNAL_FILE, Date.now() + 60_000)
     expect(old._tag).toBe("Unreadable")
     if (old._tag === "Unreadable") expect(old.reason).toContain("remove it if no runner uses this journal")
     expect(fs.readFileSync(lockPathOf(journal), "utf8")).toBe("")
@@ -118,7 +118,7 @@ describe("journal lock: one writer per journal", () => {
 
   it("release removes only its own lock", () => {
     const journal = path.join(tempDir(), "journal.db")
-    const taken = acquireJournalLock(journal)
+    const taken = acquireFileLock(journal, JOURNAL_FILE)
     if (taken._tag !== "Acquired") throw new Error(taken._tag)
     // removed by hand and taken by another runner meanwhile
     writeLock(journal, { pid: process.pid, host: os.hostname(), startedAt: 1 })

@@ -1,25 +1,55 @@
 /**
- * One writer per journal. Two runners on one journal would trade the same account twice, and
- * each start-up reconciliation would cancel or adopt the other's orders as its own stale ones
- * (they carry the same client-id root). The writer holds `<journal>.lock`, a small JSON file
- * naming its process; a second writer is refused while that process lives.
+ * One writer per file, for the files two processes must never write at once:
+ * - a journal: two runners on one journal would trade the same account twice, and each start-up
+ *   reconciliation would cancel or adopt the other's orders as its own stale ones (they carry the
+ *   same client-id root);
+ * - a tick file being recorded: each recorder appends its own blocks and counts, so two of them
+ *   leave a file whose counts do not match its blocks, which no backtest can read.
+ * The writer holds `<file>.lock`, a small JSON file naming its process; a second writer is
+ * refused while that process lives.
  *
  * A lock whose process is gone (`kill -9`, a crash, a reboot) is stale and taken over, so a
  * restart needs no manual step. A process can only be looked up on its own host: the holder also
- * touches the file every `heartbeatMs`, and a lock from another host (a journal on a shared
+ * touches the file every `heartbeatMs`, and a lock from another host (a file on a shared
  * volume, a container that was replaced) is stale once it has not been touched for `staleAfterMs`.
  * On this host a pid is not proof on its own: a container restarted after `kill -9` often runs
- * the new runner under the old one's pid, and any process may have been given it since. A lock
+ * the new writer under the old one's pid, and any process may have been given it since. A lock
  * naming this process that this process did not take is stale, and so is one whose pid belongs
  * to a process started after the lock was taken (Linux: /proc).
  *
- * The lock is named after the journal's real path: a symlink or another spelling of the same file
+ * The lock is named after the file's real path: a symlink or another spelling of the same file
  * shares it. A stale lock is taken over under a short-lived `<lock>.takeover` guard, so that two
- * starters finding it stale at once cannot both end up holding the journal.
+ * starters finding it stale at once cannot both end up holding the file.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+
+/** What the locked file is, for the refusals' words. */
+export interface LockedFile {
+  /** "journal" */
+  readonly file: string
+  /** the process that writes it: "runner" */
+  readonly writer: string
+  /** why one writer at a time, said when a second is refused */
+  readonly whyOne: string
+  /** how to start beside it instead */
+  readonly elsewhere: string
+}
+
+export const JOURNAL_FILE: LockedFile = {
+  file: "journal",
+  writer: "runner",
+  whyOne: "two runners on one journal would trade the account twice",
+  elsewhere: "use another --journal"
+}
+
+export const RECORDING_FILE: LockedFile = {
+  file: "tick file",
+  writer: "recorder",
+  whyOne: "two recorders in one tick file would leave it unreadable",
+  elsewhere: "record into another file"
+}
 
 export interface LockHolder {
   readonly pid: number
@@ -30,7 +60,7 @@ export interface LockHolder {
 
 export type LockRefusal =
   /** `staleAfterMs`: how long the holder's lock must go untouched before another host's start takes it over */
-  | { readonly _tag: "Held"; readonly holder: LockHolder; readonly lockPath: string; readonly staleAfterMs: number }
+  | { readonly _tag: "Held"; readonly holder: LockHolder; readonly lockPath: string; readonly staleAfterMs: number; readonly locked: LockedFile }
   | { readonly _tag: "Unreadable"; readonly lockPath: string; readonly reason: string }
 
 export type LockResult =
@@ -46,9 +76,9 @@ export interface LockTiming {
 
 export const DEFAULT_LOCK_TIMING: LockTiming = { heartbeatMs: 10_000, staleAfterMs: 60_000 }
 
-/** `<journal>.lock` beside the journal's real file (or the real folder's, before the file exists). */
-export const lockPathOf = (journalPath: string): string => {
-  const absolute = path.resolve(journalPath)
+/** `<file>.lock` beside the file's real path (or the real folder's, before the file exists). */
+export const lockPathOf = (filePath: string): string => {
+  const absolute = path.resolve(filePath)
   try {
     return `${fs.realpathSync(absolute)}.lock`
   } catch {
@@ -60,7 +90,7 @@ export const lockPathOf = (journalPath: string): string => {
   }
 }
 
-/** the lock files this process holds: a lock naming this process that is not among them is a dead runner's */
+/** the lock files this process holds: a lock naming this process that is not among them is a dead writer's */
 const heldByThisProcess = new Set<string>()
 
 /** A lock file younger than this that cannot be parsed may be half-written by another starter. */
@@ -158,9 +188,9 @@ const removeStaleLock = (lockPath: string, staleText: string, now: number): bool
   return true
 }
 
-/** Takes the journal's lock, or says who holds it. `now`: ms since epoch. */
-export const acquireJournalLock = (journalPath: string, now: number = Date.now(), timing: LockTiming = DEFAULT_LOCK_TIMING): LockResult => {
-  const lockPath = lockPathOf(journalPath)
+/** Takes the file's lock, or says who holds it. `now`: ms since epoch. */
+export const acquireFileLock = (filePath: string, locked: LockedFile, now: number = Date.now(), timing: LockTiming = DEFAULT_LOCK_TIMING): LockResult => {
+  const lockPath = lockPathOf(filePath)
   const mine: LockHolder = { pid: process.pid, host: os.hostname(), startedAt: now }
   const text = `${JSON.stringify(mine)}\n`
   let replaced: LockHolder | undefined
@@ -196,17 +226,17 @@ export const acquireJournalLock = (journalPath: string, now: number = Date.now()
         return { _tag: "Unreadable", lockPath, reason: `cannot create the lock file: ${(error as Error).message}` }
       }
     }
-    const found = judgeLock(lockPath, now, timing)
+    const found = judgeLock(lockPath, locked, now, timing)
     if (found._tag === "None") continue // removed meanwhile: try again
     if (found._tag !== "Stale") return found
     replaced = found.holder
     try {
-      if (!removeStaleLock(lockPath, found.text, now)) return { _tag: "Unreadable", lockPath, reason: "another runner is starting on this journal" }
+      if (!removeStaleLock(lockPath, found.text, now)) return { _tag: "Unreadable", lockPath, reason: startingBeside(locked) }
     } catch (error) {
       return { _tag: "Unreadable", lockPath, reason: `cannot take over the stale lock: ${(error as Error).message}` }
     }
   }
-  return { _tag: "Unreadable", lockPath, reason: "another runner keeps taking the lock" }
+  return { _tag: "Unreadable", lockPath, reason: `another ${locked.writer} keeps taking the lock` }
 }
 
 /**
@@ -215,6 +245,7 @@ export const acquireJournalLock = (journalPath: string, now: number = Date.now()
  */
 const judgeLock = (
   lockPath: string,
+  locked: LockedFile,
   now: number,
   timing: LockTiming
 ): { readonly _tag: "None" } | LockRefusal | { readonly _tag: "Stale"; readonly holder: LockHolder; readonly text: string } => {
@@ -228,23 +259,27 @@ const judgeLock = (
   }
   const holder = parseHolder(text)
   if (holder === undefined) {
-    const reason = now - modifiedAt < HALF_WRITTEN_GRACE_MS ? "another runner is starting on this journal" : "the lock file is not one of ours; remove it if no runner uses this journal"
+    const reason = now - modifiedAt < HALF_WRITTEN_GRACE_MS
+      ? startingBeside(locked)
+      : `the lock file is not one of ours; remove it if no ${locked.writer} uses this ${locked.file}`
     return { _tag: "Unreadable", lockPath, reason }
   }
-  return isStale(holder, lockPath, modifiedAt, now, timing) ? { _tag: "Stale", holder, text } : { _tag: "Held", holder, lockPath, staleAfterMs: timing.staleAfterMs }
+  return isStale(holder, lockPath, modifiedAt, now, timing) ? { _tag: "Stale", holder, text } : { _tag: "Held", holder, lockPath, staleAfterMs: timing.staleAfterMs, locked }
 }
 
-/** Why a start could not take the journal's lock now, as it would judge it, reading only; undefined: it could. */
-export const lockRefusalNow = (journalPath: string, now: number = Date.now(), timing: LockTiming = DEFAULT_LOCK_TIMING): LockRefusal | undefined => {
-  const found = judgeLock(lockPathOf(journalPath), now, timing)
+const startingBeside = (locked: LockedFile) => `another ${locked.writer} is starting on this ${locked.file}`
+
+/** Why a start could not take the file's lock now, as it would judge it, reading only; undefined: it could. */
+export const lockRefusalNow = (filePath: string, locked: LockedFile, now: number = Date.now(), timing: LockTiming = DEFAULT_LOCK_TIMING): LockRefusal | undefined => {
+  const found = judgeLock(lockPathOf(filePath), locked, now, timing)
   return found._tag === "None" || found._tag === "Stale" ? undefined : found
 }
 
 export const describeRefusal = (refusal: LockRefusal): string => {
   if (refusal._tag === "Unreadable") return `${refusal.lockPath}: ${refusal.reason}`
-  const { holder, lockPath, staleAfterMs } = refusal
+  const { holder, lockPath, staleAfterMs, locked } = refusal
   const since = new Date(holder.startedAt).toISOString()
   return holder.host === os.hostname()
-    ? `in use by another runner (process ${holder.pid}, since ${since}): two runners on one journal would trade the account twice. Stop it first (or use another --journal)`
-    : `in use by a runner on host ${holder.host} (process ${holder.pid}, since ${since}), which touched the lock less than ${staleAfterMs / 1000} s ago; if that runner is gone, wait that long or remove ${lockPath}`
+    ? `in use by another ${locked.writer} (process ${holder.pid}, since ${since}): ${locked.whyOne}. Stop it first (or ${locked.elsewhere})`
+    : `in use by a ${locked.writer} on host ${holder.host} (process ${holder.pid}, since ${since}), which touched the lock less than ${staleAfterMs / 1000} s ago; if that ${locked.writer} is gone, wait that long or remove ${lockPath}`
 }
