@@ -13,6 +13,7 @@ import { buildReport, type RunReport } from "../core/report/report"
 import { RiskGuard } from "../core/risk/risk-guard"
 import { runHedgeLoop } from "../core/strategy/hedge-loop"
 import { StrategyObserver, type StrategyObserverService } from "../core/strategy/observer"
+import { gapWarnings } from "./gap-warnings"
 import { type KernelVenueConfig, SimKernel, type VenueSlot } from "./kernel"
 import { flatFees } from "./models/fees"
 import { bookModels } from "./models/book-models"
@@ -209,6 +210,13 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
       }
       kernel.ledger.close(ms(kernel.now))
       warnings.push(...assumedSizeWarnings([maker, hedge], config))
+      warnings.push(...gapWarnings(
+        file.gaps,
+        [maker, hedge].map((slot) => ({ venue: slot.venue, symbol: slot.instrument.symbol, instrumentIdx: slot.stored.idx })),
+        kernel.ledger.fills,
+        startedAt,
+        kernel.now
+      ))
       if (options.onProgress) options.onProgress(1, ms(kernel.now))
 
       const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()

@@ -20,6 +20,8 @@ export interface ScriptOptions {
   readonly asterMinNotional?: string
   readonly asterMinQty?: string
   readonly asterStep?: string
+  /** gaps the file marks, times in ms relative to start, as an import or a recording notes them */
+  readonly gaps?: ReadonlyArray<{ readonly venue: "bp" | "as"; readonly from: number; readonly to: number }>
 }
 
 export const T0 = Date.UTC(2025, 8, 24, 1, 0, 0)
@@ -67,6 +69,7 @@ export const writeScript = (ticks: ReadonlyArray<ScriptedTick>, options: ScriptO
     else writer.appendDepth(idx(tick.venue), ts, { bids: tick.depth.bids.map(([a, b]) => [p(a), q(b)] as const), asks: tick.depth.asks.map(([a, b]) => [p(a), q(b)] as const) })
   }
   for (const f of options.funding ?? []) writer.addFunding({ instrumentIdx: idx(f.venue), ts: (start + f.t) * 1000, rate: f.rate, markPrice: f.mark })
+  for (const g of options.gaps ?? []) writer.addGap({ instrumentIdx: idx(g.venue), fromTs: (start + g.from) * 1000, toTs: (start + g.to) * 1000 })
   writer.finish()
   return file
 }
