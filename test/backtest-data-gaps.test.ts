@@ -4,6 +4,8 @@
  * quote from before it.
  */
 import { describe, expect, it } from "vitest"
+import type { Fill } from "../src/core/domain/order"
+import { gapWarnings } from "../src/sim/gap-warnings"
 import { FIRST_TRADE, LEG1_FILLS, quotes, scriptedBacktest } from "./support/scripted-backtest"
 import { T0 } from "./support/scripted-market"
 
@@ -40,5 +42,20 @@ describe("backtest of a file with gaps", () => {
     // a gap marked after the last tick (the run ends with the data) is not in the run
     const after = await scriptedBacktest([...quotes(0, 30), FIRST_TRADE, LEG1_FILLS], { trade: { max_cycles: 1 } }, undefined, { gaps: [{ venue: "as", from: 100_000, to: 200_000 }] })
     expect(after.report.data.warnings.filter((w) => w.includes("gap"))).toEqual([])
+  })
+
+  it("counts a fill once however many gaps hold it, and not one at a gap's bounds (the ticks around it)", () => {
+    const fill = (ts: number): Fill => ({ venue: "aster-futures", symbol: "ASTERUSDT", orderId: "1", tradeId: String(ts), side: "buy", price: "2", qty: "1", fee: "0", feeAsset: "USDT", liquidity: "taker", ts })
+    const gaps = [
+      { instrumentIdx: 1, fromTs: 10_000_000, toTs: 30_000_000 },
+      { instrumentIdx: 1, fromTs: 20_000_000, toTs: 40_000_000 },
+      { instrumentIdx: 1, fromTs: 60_000_000, toTs: 70_000_000 },
+      // another instrument's
+      { instrumentIdx: 0, fromTs: 0, toTs: 100_000_000 }
+    ]
+    const [warning] = gapWarnings(gaps, [{ venue: "aster-futures", symbol: "ASTERUSDT", instrumentIdx: 1 }], [10_000, 25_000, 35_000, 50_000, 65_000, 70_000, 80_000].map(fill), 0, 100_000_000)
+    expect(warning).toMatch(/3 of this run's 7 fill\(s\) there came inside one/)
+    // only the replayed part of a gap counts
+    expect(gapWarnings(gaps, [{ venue: "aster-futures", symbol: "ASTERUSDT", instrumentIdx: 1 }], [], 65_000_000, 100_000_000)[0]).toMatch(/1 gap \(5s, from/)
   })
 })

@@ -20,6 +20,27 @@ export interface GapMarket {
 const span = (us: number) => Duration.format(Duration.seconds(Math.max(1, Math.round(us / 1_000_000))))
 const iso = (us: number) => new Date(Math.floor(us / 1000)).toISOString()
 
+/** Whether a time falls strictly inside one of the spans: merged and searched (a month holds many fills and gaps). */
+const insideAny = (spans: ReadonlyArray<{ readonly from: number; readonly to: number }>) => {
+  const merged: Array<{ from: number; to: number }> = []
+  for (const g of [...spans].sort((a, b) => a.from - b.from)) {
+    const last = merged[merged.length - 1]
+    if (last !== undefined && g.from < last.to) last.to = Math.max(last.to, g.to)
+    else merged.push({ ...g })
+  }
+  return (t: number): boolean => {
+    // the last span starting before t
+    let lo = 0
+    let hi = merged.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (merged[mid]!.from < t) lo = mid + 1
+      else hi = mid
+    }
+    return lo > 0 && t < merged[lo - 1]!.to
+  }
+}
+
 /**
  * One warning per market with gaps overlapping the replayed time [`fromUs`, `toUs`]: how many, how
  * long in all, the longest, and how many of the run's fills on that market came inside one (a
@@ -40,7 +61,8 @@ export const gapWarnings = (
     const total = clipped.reduce((s, g) => s + (g.to - g.from), 0)
     const longest = clipped.reduce((a, b) => (b.to - b.from > a.to - a.from ? b : a))
     const there = fills.filter((f) => f.venue === market.venue && f.symbol === market.symbol)
-    const inside = there.filter((f) => clipped.some((g) => f.ts * 1000 > g.from && f.ts * 1000 < g.to)).length
+    const within = insideAny(clipped)
+    const inside = there.filter((f) => within(f.ts * 1000)).length
     const count = inRun.length === 1 ? "1 gap" : `${inRun.length} gaps`
     const longestSaid = inRun.length === 1 ? `${span(total)}, from` : `${span(total)} in all, the longest ${span(longest.to - longest.from)} from`
     const fillsSaid = inside === 0
