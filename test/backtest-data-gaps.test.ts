@@ -4,6 +4,7 @@
  * quote from before it.
  */
 import { describe, expect, it } from "vitest"
+import { decimal } from "../src/core/domain/decimal"
 import type { Fill } from "../src/core/domain/order"
 import { gapWarnings } from "../src/sim/gap-warnings"
 import { FIRST_TRADE, LEG1_FILLS, quotes, scriptedBacktest } from "./support/scripted-backtest"
@@ -45,7 +46,7 @@ describe("backtest of a file with gaps", () => {
   })
 
   it("counts a fill once however many gaps hold it, and not one at a gap's bounds (the ticks around it)", () => {
-    const fill = (ts: number): Fill => ({ venue: "aster-futures", symbol: "ASTERUSDT", orderId: "1", tradeId: String(ts), side: "buy", price: "2", qty: "1", fee: "0", feeAsset: "USDT", liquidity: "taker", ts })
+    const fill = (ts: number): Fill => ({ venue: "aster-futures", symbol: "ASTERUSDT", orderId: "1", tradeId: String(ts), side: "buy", price: decimal("2"), qty: decimal("1"), fee: decimal("0"), feeAsset: "USDT", liquidity: "taker", ts })
     const gaps = [
       { instrumentIdx: 1, fromTs: 10_000_000, toTs: 30_000_000 },
       { instrumentIdx: 1, fromTs: 20_000_000, toTs: 40_000_000 },
