@@ -88,7 +88,13 @@ export interface HedgeRecord {
   readonly runId: number
   readonly side: Side
   readonly qty: Decimal
+  /** when it was sent; its result's time when the strategy reports one */
   readonly ts: number
+  /**
+   * settled later (a restart's lookup): the row keeps its time, so the run it belongs to still
+   * ends at its own last record, not at the restart
+   */
+  readonly settledLater?: boolean
   readonly state: HedgeState
   readonly cycle?: number
   readonly leg?: 1 | 2

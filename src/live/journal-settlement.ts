@@ -56,6 +56,7 @@ export const recordHedgeOutcome = (journal: JournalService, clientId: string, ru
       executedQty: order.filledQty,
       executedQuote: order.filledQuote,
       ts,
+      settledLater: true,
       state
     })))
 

@@ -592,7 +592,8 @@ class JournalStore {
     this.atomically(() => {
       const result = this.sql("UPDATE intents SET refused_at = ?, refusal = ? WHERE client_id = ?").run(ts, this.scrub(reason), clientId)
       if (result.changes === 0) throw new Error(`no intent ${clientId}`)
-      this.sql("UPDATE hedges SET state = 'failed', ts = ? WHERE client_id = ? AND state = 'sent'").run(ts, clientId)
+      // the hedge keeps the time it was sent: a restart finding it never arrived must not date it (and its run's end) now
+      this.sql("UPDATE hedges SET state = 'failed' WHERE client_id = ? AND state = 'sent'").run(clientId)
     })
   }
 
@@ -713,7 +714,8 @@ class JournalStore {
        ON CONFLICT (client_id) DO UPDATE SET
          cycle = COALESCE(excluded.cycle, cycle), leg = COALESCE(excluded.leg, leg),
          executed_qty = COALESCE(excluded.executed_qty, executed_qty), executed_quote = COALESCE(excluded.executed_quote, executed_quote),
-         reference_price = COALESCE(excluded.reference_price, reference_price), ts = excluded.ts, state = excluded.state`
+         reference_price = COALESCE(excluded.reference_price, reference_price),
+         ts = CASE WHEN ? THEN ts ELSE excluded.ts END, state = excluded.state`
     ).run(
       hedge.clientId,
       hedge.runId,
@@ -725,7 +727,8 @@ class JournalStore {
       text(hedge.executedQuote),
       text(hedge.referencePrice),
       hedge.ts,
-      hedge.state
+      hedge.state,
+      hedge.settledLater === true ? 1 : 0
     )
   }
 
