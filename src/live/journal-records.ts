@@ -72,6 +72,7 @@ export interface PendingIntent {
   readonly price: Option.Option<Decimal>
   /** placements: the venue's id if an answer named it; cancels: the order to cancel */
   readonly orderId: Option.Option<string>
+  /** when it was last sent (a retry under the same client id moves it) */
   readonly createdAt: number
   readonly attempts: number
   /** the order's latest known state (still open), if any */

@@ -14,7 +14,8 @@
  *            were kept gets the columns (NULL) at its next start, and its runs' base assets are
  *            then read from the symbols.
  * - intents  (client_id PK, run_id, venue, kind limit|market|cancel, side, qty, price, order_id,
- *            created_at, attempts, refused_at, refusal). Written BEFORE the request is sent.
+ *            created_at, attempts, refused_at, refusal). Written BEFORE the request is sent;
+ *            created_at is its last sending (a retry under the same client id moves it).
  *            order_id: the venue's id once an answer (reply, stream or lookup) names it; for a
  *            cancel, the order to cancel (client_id is then `cancel:<run>:<venue>:<order id>`).
  *            refused_at/refusal: the venue's definitive no (nothing was placed). A resend under the
@@ -574,10 +575,13 @@ class JournalStore {
             `client id ${clientId} was already used by run ${known.run_id} for another order (${known.kind} ${known.side ?? ""} ${known.qty ?? ""}): each run needs its own client id prefix`
           )
         }
-        // the same request sent again (a retry): whatever the venue said before no longer settles it
+        // the same request sent again (a retry): whatever the venue said before no longer settles it,
+        // and a restart waits out the venue's acceptance window from this send, not the first
         this.sql(
-          `UPDATE intents SET attempts = attempts + 1, refused_at = NULL, refusal = NULL${intent.kind === "cancel" ? "" : ", order_id = NULL"} WHERE client_id = ?`
-        ).run(clientId)
+          `UPDATE intents SET attempts = attempts + 1, refused_at = NULL, refusal = NULL, created_at = max(created_at, ?)${
+            intent.kind === "cancel" ? "" : ", order_id = NULL"
+          } WHERE client_id = ?`
+        ).run(intent.createdAt, clientId)
       }
       if (intent.kind === "market") {
         this.sql(
