@@ -176,6 +176,19 @@ export const reconcile = (
   })
 
 /** One line for the start-up log. */
+/** What the reconciliation sent the venues, in a few words ("cancelled 1 stale order and hedged buy 10 on aster-futures"); undefined: nothing. */
+export const sentByReconcile = (summary: ReconcileSummary): string | undefined => {
+  const parts = [
+    ...(summary.cancelled.length === 0 ? [] : [`cancelled ${summary.cancelled.length} stale order(s)`]),
+    ...summary.hedges.map((o) =>
+      BigDecimal.isPositive(o.filledQty)
+        ? `hedged ${o.side} ${formatDecimal(o.filledQty)} on ${o.venue}`
+        : `sent a hedge (${o.side} ${formatDecimal(o.qty)} on ${o.venue}) that filled nothing`
+    )
+  ]
+  return parts.length === 0 ? undefined : parts.join(" and ")
+}
+
 export const describeReconcile = (summary: ReconcileSummary): string => {
   const filled = formatDecimal(sum(summary.cancelled.map((o) => o.filledQty)))
   const hedged = summary.hedges.map((o) => `${o.side} ${formatDecimal(o.filledQty)}`).join(", ") || "nothing"

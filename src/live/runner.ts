@@ -45,7 +45,7 @@ import { reportFromJournal } from "./journal-report"
 import { type RecordingError, type RecordingOptions, type RecordingSummary, startMarketRecording } from "./market-recorder"
 import { type AlertsService, noAlerts } from "./alerts"
 import { dailyDigest } from "./daily-digest"
-import { beyondAutoHedge, describeReconcile, reconcile, ReconciliationRefused } from "./reconcile"
+import { beyondAutoHedge, describeReconcile, reconcile, ReconciliationRefused, sentByReconcile } from "./reconcile"
 import { endedAlert, failedAlert, filterChangeAlerts, hedgeFailureAlerts, hedgeHeldAlerts, lossWarnings, postingHeldAlerts, startedAlert } from "./run-alerts"
 import { KillSwitchTripped, LimitReachedBeforeTrading, RiskGuard, riskObserver, watchdog } from "../core/risk/risk-guard"
 import { progressObserver } from "./run-progress"
@@ -370,7 +370,8 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         const hint = trip.key === "max_position" && !unwinding.maker && !BigDecimal.isZero(makerHeld.qty)
           ? `${unwindOnlyCommand(config)} trades the ${venueLabel(maker.venue)} position ${formatDecimal(makerHeld.qty)} back to zero, hedged, and stops`
           : undefined
-        return yield* new LimitReachedBeforeTrading({ trip, ...(hint !== undefined ? { hint } : {}) })
+        const sentAtStart = sentByReconcile(summary)
+        return yield* new LimitReachedBeforeTrading({ trip, ...(hint !== undefined ? { hint } : {}), ...(sentAtStart !== undefined ? { sentAtStart } : {}) })
       }
 
       const points = new Map([[maker.venue, config.points.maker], [hedge.venue, config.points.hedge]])

@@ -82,14 +82,19 @@ export class KillSwitchTripped extends Data.TaggedError("KillSwitchTripped")<{
   }
 }
 
-/** A limit was already reached before the first order (the last day's loss, a position too large): trading never starts. */
+/** A limit was already reached before the first cycle (the last day's loss, a position too large): trading never starts. */
 export class LimitReachedBeforeTrading extends Data.TaggedError("LimitReachedBeforeTrading")<{
   readonly trip: KillSwitchTripped
   /** what the trader can do about it, when something can be done */
   readonly hint?: string
+  /** what the start sent before the limits were judged (cancels, its hedge of what an earlier run left), if anything */
+  readonly sentAtStart?: string
 }> {
   override get message() {
-    return `${this.trip.message} (reached before the first order: nothing was sent)${this.hint !== undefined ? `; ${this.hint}` : ""}`
+    const sent = this.sentAtStart === undefined
+      ? "reached before the first order: nothing was sent"
+      : `reached before the first cycle, after the start ${this.sentAtStart}; nothing more was sent`
+    return `${this.trip.message} (${sent})${this.hint !== undefined ? `; ${this.hint}` : ""}`
   }
 }
 
