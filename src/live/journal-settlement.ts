@@ -71,7 +71,8 @@ export const venueOf = (venues: Venues, venue: string): Exchange | undefined =>
  * A hedge whose order the journal already knows (its reply or stream message was recorded, but
  * not the hedge's result) is settled from that record. Step 2 does it for the runs before this
  * one (`when` "restart"), the end of a run for its own (`when` "stopping": a reply cut short by
- * the stop).
+ * the stop). Returns how many it settled, and the orders found whose fills the venue's history
+ * did not list yet: their runs, if ended, are marked to have them read by the next start.
  */
 export const settleRequestsInDoubt = (
   journal: JournalService,
@@ -86,6 +87,13 @@ export const settleRequestsInDoubt = (
 ) =>
   Effect.gen(function*() {
     const pending = (yield* mustWrite(journal.pendingIntents())).filter((p) => of(p.runId) && p.kind !== "cancel")
+    const lacking: Array<Order> = []
+    const completeOrMark = (venue: Exchange, runId: number, order: Order) =>
+      Effect.gen(function*() {
+        if (yield* completeFills(journal, venue, runId, order)) return
+        lacking.push(order)
+        yield* mustWrite(journal.fillsLackingFor(order.venue, order.id))
+      })
     for (const intent of pending) {
       const venue = venueOf(venues, intent.venue)
       if (venue === undefined) {
@@ -112,7 +120,7 @@ export const settleRequestsInDoubt = (
       yield* Effect.log(`${when}: ${intent.kind} ${intent.clientId} on ${intent.venue} is order ${order.id}, ${order.status}, ${formatDecimal(order.filledQty)} filled`)
       // the order is its intent's run's (a start's own venues would journal a lookup as the new run's)
       yield* mustWrite(journal.recordOrder(intent.runId, order, order.updatedAt))
-      yield* completeFills(journal, venue, intent.runId, order)
+      yield* completeOrMark(venue, intent.runId, order)
       if (intent.kind === "market") yield* recordHedgeOutcome(journal, intent.clientId, intent.runId, order)
     }
     const looked = new Set(pending.map((p) => p.clientId))
@@ -122,10 +130,10 @@ export const settleRequestsInDoubt = (
       if (Option.isNone(hedge.order) || venue === undefined || isOpenStatus(hedge.order.value.status)) continue
       const order = hedge.order.value
       yield* Effect.log(`${when}: hedge ${hedge.clientId} is order ${order.id} on ${order.venue}, ${order.status}, ${formatDecimal(order.filledQty)} filled (from the journal)`)
-      yield* completeFills(journal, venue, hedge.runId, order)
+      yield* completeOrMark(venue, hedge.runId, order)
       yield* recordHedgeOutcome(journal, hedge.clientId, hedge.runId, order)
     }
-    return pending.length + inDoubt.length
+    return { settled: pending.length + inDoubt.length, lacking }
   })
 
 /**

@@ -126,6 +126,12 @@ export interface JournalService {
   readonly endRun: (runId: number, end: RunEnd) => Effect.Effect<void, JournalError>
   /** an ended run's lacking fills have all been read since (`RunEnd.fillsLacking`) */
   readonly fillsCompleted: (runId: number) => Effect.Effect<void, JournalError>
+  /**
+   * The ended run that placed order `orderId` on `venue` lacks some of its fills after all (found
+   * by a later start, whose read of the venue's history came up short): the next start reads them
+   * (`RunEnd.fillsLacking`). A run without an end is read by every start anyway.
+   */
+  readonly fillsLackingFor: (venue: Venue, orderId: string) => Effect.Effect<void, JournalError>
   /** BEFORE sending: an intent that cannot be written must stop the request */
   readonly recordIntent: (intent: Intent) => Effect.Effect<void, JournalError>
   /** the venue's definitive no: nothing was placed (a market intent's hedge becomes `failed`) */
@@ -235,6 +241,7 @@ const serviceOf = (store: JournalStore): JournalService => {
     startRun: (run) => call(() => store.startRun(run)),
     endRun: (runId, end) => call(() => store.endRun(runId, end)),
     fillsCompleted: (runId) => call(() => store.fillsCompleted(runId)),
+    fillsLackingFor: (venue, orderId) => call(() => store.fillsLackingFor(venue, orderId)),
     // a hedge's intent goes ahead of the updates behind: it touches none of their rows
     recordIntent: (intent) => (intent.kind === "market" ? callAhead : call)(() => store.recordIntent(intent)),
     recordIntentRefused: (clientId, reason, ts) => call(() => store.recordIntentRefused(clientId, reason, ts)),
@@ -527,6 +534,10 @@ class JournalStore {
 
   fillsCompleted(runId: number): void {
     this.sql("UPDATE runs SET fills_lacking = NULL WHERE id = ?").run(runId)
+  }
+
+  fillsLackingFor(venue: Venue, orderId: string): void {
+    this.sql("UPDATE runs SET fills_lacking = 1 WHERE id = (SELECT run_id FROM orders WHERE venue = ? AND order_id = ?) AND ended_at IS NOT NULL").run(venue, orderId)
   }
 
   /**

@@ -159,12 +159,32 @@ const spotBaseline = (journal: JournalService, hedge: Exchange, kind: RunKind, l
   Effect.gen(function*() {
     const held = (yield* hedge.position).qty
     const symbol = (yield* hedge.instrument).symbol
-    let moved = yield* journalledNetQty(journal, hedge.venue, symbol, kind)
-    for (const order of lacking.filter((o) => o.venue === hedge.venue && o.symbol === symbol)) {
+    const moved = yield* movedByTrading(journal, hedge.venue, symbol, kind, lacking)
+    return BigDecimal.normalize(BigDecimal.subtract(held, moved))
+  })
+
+/**
+ * What this bot's trading moved a venue's position by: its journalled fills, and what the orders
+ * `lacking` (short of fills: the venue's history lags) executed beyond them.
+ */
+const movedByTrading = (journal: JournalService, venue: Venue, symbol: string, kind: RunKind, lacking: ReadonlyArray<Order>) =>
+  Effect.gen(function*() {
+    let moved = yield* journalledNetQty(journal, venue, symbol, kind)
+    for (const order of lacking.filter((o) => o.venue === venue && o.symbol === symbol)) {
       const unjournalled = BigDecimal.subtract(order.filledQty, yield* mustWrite(journal.filledQty(order.venue, order.id)))
       if (BigDecimal.isPositive(unjournalled)) moved = BigDecimal.sum(moved, signedQty(order.side, unjournalled))
     }
-    return BigDecimal.normalize(BigDecimal.subtract(held, moved))
+    return moved
+  })
+
+/** The orders of live runs that the next start will read fills for (runs without an end, or ended lacking some). */
+const ordersLackingFills = (journal: JournalService) =>
+  Effect.gen(function*() {
+    const orders: Array<Order> = []
+    for (const run of (yield* mustWrite(journal.runs())).filter((r) => r.kind === "live" && (Option.isNone(r.endedAt) || r.fillsLacking))) {
+      orders.push(...(yield* mustWrite(journal.ordersShortOfFills(run.id))))
+    }
+    return orders
   })
 
 /** An error that refuses the start itself (exit 4: an account the bot cannot trade as it stands), as an adapter or the command line says it. */
@@ -267,9 +287,14 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       else {
         const earlierIds = new Set(earlier.map((run) => run.id))
         // looked up on the venues themselves: a found order is recorded as its own run's, not this one's
-        const settled = yield* settleRequestsInDoubt(journal, (id) => earlierIds.has(id), venues, "restart", acceptanceWindowMs)
-        if (settled > 0) yield* Effect.log(`restart: ${settled} request(s) of an earlier run settled by client id`)
-        lacking = [...(yield* closeKilledRuns(journal, runId, killed, venues)), ...(yield* completeEndedRuns(journal, earlier, venues))]
+        const settling = yield* settleRequestsInDoubt(journal, (id) => earlierIds.has(id), venues, "restart", acceptanceWindowMs)
+        if (settling.settled > 0) yield* Effect.log(`restart: ${settling.settled} request(s) of an earlier run settled by client id`)
+        // an order is counted once, however many of these found it short of fills
+        const byId = new Map<string, Order>()
+        for (const order of [...settling.lacking, ...(yield* closeKilledRuns(journal, runId, killed, venues)), ...(yield* completeEndedRuns(journal, earlier, venues))]) {
+          byId.set(`${order.venue} ${order.id}`, order)
+        }
+        lacking = [...byId.values()]
       }
       yield* Effect.forkScoped(backfill.run)
 
@@ -298,7 +323,10 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         // its fills count in the last 24 hours below: read back now if its stream message is behind
         yield* completeFills(journal, hedge, runId, order)
       }
-      for (const order of summary.cancelled) yield* completeFills(journal, venueOf(both, order.venue), runId, order)
+      for (const order of summary.cancelled) {
+        // an earlier run's order, filled as it was cancelled: a history that lags is read again by the next start
+        if (!(yield* completeFills(journal, venueOf(both, order.venue), runId, order))) yield* mustWrite(journal.fillsLackingFor(order.venue, order.id))
+      }
 
       // the kill switch starts from the positions as they are now; those the strategy is about to
       // unwind may be beyond max_position (a stop, the kill switch's among them, left the pair)
@@ -495,7 +523,10 @@ const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: 
     const makerInstrument = yield* maker.instrument
     const hedgeInstrument = yield* hedge.instrument
     const held = (yield* maker.position).qty
-    const hedgeMoved = hedgeInstrument.kind === "spot" ? yield* journalledNetQty(journal, hedge.venue, hedgeInstrument.symbol, "live") : (yield* hedge.position).qty
+    // spot: what the bot's trading moved, its orders whose fills the history has not listed yet included (the next start counts them so)
+    const hedgeMoved = hedgeInstrument.kind === "spot"
+      ? yield* movedByTrading(journal, hedge.venue, hedgeInstrument.symbol, "live", yield* ordersLackingFills(journal))
+      : (yield* hedge.position).qty
     const imbalance = BigDecimal.normalize(BigDecimal.sum(held, hedgeMoved))
     const makerName = venueLabel(maker.venue)
     const hedgeName = venueLabel(hedge.venue)
