@@ -57,6 +57,9 @@ const ACCEPTED_CANCEL_PAUSE = Duration.millis(200)
 /** The funding history's page size (the venue's maximum) and how many pages are read at most. */
 const FUNDING_PAGE = 1000
 const FUNDING_MAX_PAGES = 50
+/** The fill history's page size (the venue's maximum; it sends 100 unasked) and how many pages are read at most. */
+const FILLS_PAGE = 1000
+const FILLS_MAX_PAGES = 50
 
 // ---------------------------------------------------------------------------------------------
 // Client ids
@@ -388,21 +391,36 @@ export const makeBackpackClient = (
     const historyOrders = (query: Query) =>
       request({ method: "GET", path: "/wapi/v1/history/orders", instruction: "orderHistoryQueryAll", query: [...bySymbol, ...query], idempotent: true }, WireOrders)
 
+    /**
+     * The fill history, newest first, in pages of FILLS_PAGE until a page is short (at most
+     * FILLS_MAX_PAGES): an order filled in more pieces than one page holds is read whole. A fill
+     * booked while paging shifts the pages by one row: each trade is kept once.
+     */
     const fills = (filter: { readonly orderId?: string; readonly fromMs?: number }) =>
-      Effect.map(
-        request({
-          method: "GET",
-          path: "/wapi/v1/history/fills",
-          instruction: "fillHistoryQueryAll",
-          query: [
-            ...bySymbol,
-            ...(filter.orderId !== undefined ? [["orderId", filter.orderId] as const] : []),
-            ...(filter.fromMs !== undefined ? [["from", String(filter.fromMs)] as const] : [])
-          ],
-          idempotent: true
-        }, WireFills),
-        (wire) => wire.map(toFill)
-      )
+      Effect.gen(function*() {
+        const byTrade = new Map<string, Fill>()
+        for (let page = 0; page < FILLS_MAX_PAGES; page++) {
+          const wire = yield* request({
+            method: "GET",
+            path: "/wapi/v1/history/fills",
+            instruction: "fillHistoryQueryAll",
+            query: [
+              ...bySymbol,
+              ...(filter.orderId !== undefined ? [["orderId", filter.orderId] as const] : []),
+              ...(filter.fromMs !== undefined ? [["from", String(filter.fromMs)] as const] : []),
+              ["limit", String(FILLS_PAGE)],
+              ["offset", String(page * FILLS_PAGE)]
+            ],
+            idempotent: true
+          }, WireFills)
+          for (const row of wire) {
+            const fill = toFill(row)
+            if (!byTrade.has(fill.tradeId)) byTrade.set(fill.tradeId, fill)
+          }
+          if (wire.length < FILLS_PAGE) break
+        }
+        return [...byTrade.values()]
+      })
 
     /** The history can lag the fills: what the fills prove executed is never reported smaller. */
     const reconcileWithFills = (order: Order) =>

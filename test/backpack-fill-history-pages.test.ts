@@ -1,0 +1,52 @@
+/**
+ * Backpack's fill history comes in pages (100 rows unasked, 1000 at most): an order filled in more
+ * pieces than a page holds is read whole.
+ */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
+import { describe, expect, it } from "@effect/vitest"
+import { BigDecimal, Duration, Effect, Layer } from "effect"
+import { type BackpackExchangeOptions, makeBackpackExchange } from "../src/adapters/backpack/exchange"
+import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
+import { makeFakeLocalVenue, PERP } from "./support/fake-local-venue"
+import { makerConfig, serveLocalBackpack, testKeys } from "./support/local-backpack"
+import { scriptedFaults } from "./support/scripted-faults"
+
+const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
+const keys = testKeys(11)
+const options: BackpackExchangeOptions = { timeoutMs: 1000, streamReadyTimeoutMs: 5000, reconnectDelay: Duration.millis(50) }
+const text = (d: BigDecimal.BigDecimal) => formatDecimal(d)
+
+/** A venue with a market (bid 0.9990 / ask 1.0010), served locally, and the adapter on it. */
+const setUp = () =>
+  Effect.gen(function*() {
+    const venue = makeFakeLocalVenue()
+    venue.quote("0.9990", "500", "1.0010", "400")
+    venue.trade("1.0000", "3", "sell")
+    const plan = scriptedFaults()
+    const baseUrl = yield* serveLocalBackpack(venue, plan.faults)
+    const exchange = yield* makeBackpackExchange(makerConfig(baseUrl, keys, PERP.symbol), options)
+    return { venue, plan, exchange }
+  })
+
+describe("Backpack fill history", () => {
+  // Was: Exchange.orderFills reads GET /wapi/v1/history/fills once, without `limit` or `offset`, so
+  // it gets one page of the venue's default size (100, as the local venue models it) and never the
+  // rest. A maker order filled by more than 100 small takers: the restart's completeFills and the
+  // fill backfill never find the older fills (journal, report and kill switch short; "still filled
+  // more than the journal holds" at every start). src/adapters/backpack/exchange.ts orderFills /
+  // client.ts fills: ask limit=1000 and page with offset until a short page.
+  it.scopedLive("orderFills returns every fill of an order that filled in more pieces than a page holds", () =>
+    Effect.gen(function*() {
+      const { venue, exchange } = yield* setUp()
+      // 1.0005 improves on the best ask: nothing queues ahead of it
+      const placed = yield* exchange.placeLimit({ side: "sell", price: decimal("1.0005"), qty: decimal("11"), postOnly: true, timeInForce: "GTC", clientId: "hl-r1" })
+      // past the default page (100) and the largest one (1000)
+      for (let i = 0; i < 1001; i++) venue.trade("1.0005", "0.01", "buy")
+      const order = yield* exchange.queryOrder({ orderId: placed.id })
+      expect(text(order.filledQty)).toBe("10.01")
+      const fills = yield* exchange.orderFills!(order)
+      const total = fills.reduce((acc, fill) => BigDecimal.sum(acc, fill.qty), ZERO)
+      expect([fills.length, new Set(fills.map((f) => f.tradeId)).size, text(total)]).toEqual([1001, 1001, "10.01"])
+    }).pipe(Effect.provide(platform)))
+})
