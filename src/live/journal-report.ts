@@ -149,10 +149,39 @@ export const reportFromJournal = (path: string, options: JournalReportOptions = 
       const selected = selectRuns(all, options, { since, until, endOf })
       if (Either.isLeft(selected)) return yield* fail(selected.left)
       const runs = selected.right
-      const carried = yield* carriedInto(journal, runs, sameKind(all, runs), Math.max(since, Math.min(...runs.map((r) => r.startedAt))))
-      return yield* windowReport(path, journal, runs, yield* readRows(journal, runs, { since, until }), carried, { since, until, windowed })
+      const sources = rowSources(all, runs, options)
+      const rows = yield* readRows(journal, sources, { since, until })
+      const opensAt = openingOf(runs, rows, since, until)
+      const carried = yield* carriedInto(journal, runs, sameKind(all, runs), opensAt)
+      return yield* windowReport(path, journal, runs, sources, rows, carried, { since, until, opensAt, windowed })
     })
   )
+
+/**
+ * The runs whose rows a report reads: one run's own (`--run`); else every run of the kind on the
+ * same markets, for a row is stamped when it happened, not when it was journalled: a start books
+ * the funding paid while no process ran, and the fills of an earlier run's orders, under its own
+ * run, at their times (a window or a day must hold them, whichever run journalled them).
+ */
+const rowSources = (all: ReadonlyArray<Run>, runs: readonly [Run, ...Array<Run>], options: JournalReportOptions): ReadonlyArray<Run> => {
+  if (options.runId !== undefined) return runs
+  const [first] = runs
+  return all.filter((r) =>
+    r.kind === first.kind && r.maker.venue === first.maker.venue && r.maker.symbol === first.maker.symbol && r.hedge.venue === first.hedge.venue &&
+    r.hedge.symbol === first.hedge.symbol
+  )
+}
+
+/**
+ * When a report opens: its first run's start (or the window's, if later), or the first fill it
+ * counts if earlier (a start completes an earlier order's fills under its own run, at their
+ * times): what is held when it opens is then counted from the fills before that, each fill once.
+ */
+const openingOf = (runs: ReadonlyArray<Run>, rows: RunRows, since: number, until: number): number => {
+  let opens = Math.max(since, Math.min(...runs.map((r) => r.startedAt)))
+  for (const fill of rows.fills) if (fill.ts >= since && fill.ts < until && fill.ts < opens) opens = fill.ts
+  return opens
+}
 
 /** What some runs journalled inside a window, in the journal's order (time, then as written). */
 interface RunRows {
@@ -255,14 +284,18 @@ const pointsOfRuns = (
     return { maker, hedge }
   })
 
-/** The report of `runs` (those chosen for the window) over [since, until), from their rows. */
+/**
+ * The report of `runs` (those chosen for the window) over [since, until), opening at `opensAt`,
+ * from the rows of `sources` (`rowSources`).
+ */
 const windowReport = (
   path: string,
   journal: JournalService,
   runs: readonly [Run, ...Array<Run>],
+  sources: ReadonlyArray<Run>,
   rows: RunRows,
   carried: ReadonlyMap<Venue, Decimal>,
-  { since, until, windowed }: { readonly since: number; readonly until: number; readonly windowed: boolean }
+  { since, until, opensAt, windowed }: { readonly since: number; readonly until: number; readonly opensAt: number; readonly windowed: boolean }
 ): Effect.Effect<RunReport, JournalError> =>
   Effect.gen(function*() {
     const inWindow = (row: { readonly ts: number }) => row.ts >= since && row.ts < until
@@ -280,7 +313,7 @@ const windowReport = (
     const points = yield* Schema.decodeUnknown(StoredPoints)(last.config).pipe(
       Effect.mapError(() => new JournalError({ path, reason: `run ${last.id}'s stored config has no points weights` }))
     )
-    const earned = yield* pointsOfRuns(journal, runs, points, inWindow, { since, until })
+    const earned = yield* pointsOfRuns(journal, sources, points, inWindow, { since, until })
 
     const warnings: Array<string> = []
     for (const run of runs) {
@@ -317,7 +350,7 @@ const windowReport = (
     }
 
     // a run without an end (killed) lasted at least until the last thing it journalled
-    const from = Math.max(since, Math.min(...runs.map((r) => r.startedAt)))
+    const from = opensAt
     let lastActive = Math.max(...runs.map((r) => Option.getOrElse(r.endedAt, () => r.startedAt)))
     for (const rows of [fills, funding, events, hedges]) for (const row of rows) lastActive = Math.max(lastActive, row.ts)
     const to = Math.min(until, lastActive)
@@ -391,7 +424,7 @@ export const dailyReportsFromJournal = (path: string, options: JournalReportOpti
       const selected = selectRuns(all, options, window)
       if (Either.isLeft(selected)) return yield* Effect.fail(new JournalError({ path, reason: selected.left }))
       const runs = selected.right
-      const ofKind = sameKind(all, runs)
+      const sources = rowSources(all, runs, options)
       const first = Math.max(since, Math.min(...runs.map((r) => r.startedAt)))
       const last = Math.min(until - 1, Math.max(...runs.map(endOf)))
       // each day's rows are read for that day alone; what the runs carry into a day is asked of the
@@ -408,9 +441,11 @@ export const dailyReportsFromJournal = (path: string, options: JournalReportOpti
           continue
         }
         const key = dayRuns.map((run) => run.id).join(",")
-        const rows = yield* readRows(journal, dayRuns, window)
-        const into = carry?.key === key ? carry.into : yield* carriedInto(journal, dayRuns, ofKind, Math.max(window.since, Math.min(...dayRuns.map((r) => r.startedAt))))
-        const report = yield* windowReport(path, journal, [firstRun, ...rest], rows, into, { ...window, windowed: true })
+        const rows = yield* readRows(journal, sources, window)
+        const opensAt = openingOf(dayRuns, rows, window.since, window.until)
+        // what the day opens with: live, every run's fills before it; paper, the day's own runs' (each paper book starts flat)
+        const into = carry?.key === key ? carry.into : yield* carriedInto(journal, dayRuns, sameKind(all, dayRuns), opensAt)
+        const report = yield* windowReport(path, journal, [firstRun, ...rest], sources, rows, into, { ...window, opensAt, windowed: true })
         carry = { key, into: carriedAfter(into, rows.fills.filter((fill) => fill.ts >= window.since && fill.ts < window.until)) }
         days.push({ day: iso(day).slice(0, 10), runIds: dayRuns.map((run) => run.id), report })
       }
