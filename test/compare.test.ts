@@ -103,6 +103,10 @@ describe("compare", () => {
     expect(compareReports(real, changed).notes).toEqual([
       `B's aster-futures ASTERUSDT changed its filters at ${new Date(from + 60_000).toISOString()} (step 0.01 → 1): its orders were priced and sized on the new ones from then on`
     ])
+    // a journal's report also warns of it: said once, as its warning
+    const filterWarning = `aster-futures ASTERUSDT changed its filters during run 1 at ${new Date(from + 60_000).toISOString()} (step 0.01 → 1): the run traded on the new ones from then on; a backtest keeps its recording's filters`
+    const journalled = { ...changed, data: { ...changed.data, warnings: [filterWarning] } }
+    expect(compareReports(real, journalled).notes).toEqual([`B: ${filterWarning}`])
   })
 
   it("puts runs of different lengths on one footing: volume, points and PnL per hour", async () => {

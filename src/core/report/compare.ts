@@ -124,6 +124,9 @@ const notesOn = (a: ComparedReport, b: ComparedReport): Array<string> => {
     if (r.data.synthetic) notes.push(`${name} ran on synthetic data (${r.data.file})`)
     for (const p of r.data.proxyVenues) notes.push(`${name}'s ${p.venue} ${p.symbol} feed is a proxy derived from ${p.from}, not a recording`)
     for (const c of r.filterChanges ?? []) {
+      // a journal's report warns of each change too (below): said once
+      const at = new Date(c.ts).toISOString()
+      if (r.data.warnings.some((w) => w.startsWith(`${c.venue} ${c.symbol} changed its filters`) && w.includes(at))) continue
       notes.push(`${name}'s ${c.venue} ${c.symbol} changed its filters at ${new Date(c.ts).toISOString()} (${c.changes.join(", ")}): its orders were priced and sized on the new ones from then on`)
     }
   }
