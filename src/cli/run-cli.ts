@@ -8,6 +8,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { defaultTeardown, type Teardown } from "@effect/platform/Runtime"
 import { Cause, Console, Data, Effect, HashMap, Layer, Logger } from "effect"
+import { carriedExitCode } from "../core/errors"
 import { consoleLogger } from "../live/console-logger"
 
 /** @effect/cli's own flags, accepted by every command. */
@@ -57,8 +58,7 @@ export class BadCommandLine extends Data.TaggedError("BadCommandLine")<{ readonl
 }
 
 /** A failure may choose its exit code (a live run's outcome does); any other exits 1. */
-const exitCodeOf = (error: unknown): number =>
-  typeof error === "object" && error !== null && "exitCode" in error && Number.isInteger(error.exitCode) && (error.exitCode as number) > 0 ? (error.exitCode as number) : 1
+const exitCodeOf = (error: unknown): number => carriedExitCode(error) ?? 1
 
 const describe = (error: unknown): string =>
   error instanceof Error ? error.message : typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error)

@@ -72,3 +72,12 @@ export type ExchangeError =
   | VenueUnavailable
   | UnknownOrder
   | InvalidResponse
+
+/**
+ * The exit code a failure asks its command to end with (an `exitCode` property, a positive
+ * integer: an account the bot cannot trade exits 4), if it carries one.
+ */
+export const carriedExitCode = (error: unknown): number | undefined =>
+  typeof error === "object" && error !== null && "exitCode" in error && Number.isInteger(error.exitCode) && (error.exitCode as number) > 0
+    ? (error.exitCode as number)
+    : undefined

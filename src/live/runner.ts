@@ -26,7 +26,7 @@ import type { HedgeConfig } from "../core/config/config"
 import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
 import { mid } from "../core/domain/market"
 import { type Order, signedQty } from "../core/domain/order"
-import type { ExchangeError } from "../core/errors"
+import { carriedExitCode, type ExchangeError } from "../core/errors"
 import { type Venue, venueLabel } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
@@ -188,7 +188,7 @@ const ordersLackingFills = (journal: JournalService) =>
   })
 
 /** An error that refuses the start itself (exit 4: an account the bot cannot trade as it stands), as an adapter or the command line says it. */
-const refusesWithExit4 = (error: unknown): boolean => typeof error === "object" && error !== null && "exitCode" in error && error.exitCode === 4
+const refusesWithExit4 = (error: unknown): boolean => carriedExitCode(error) === 4
 
 const describeExit = (error: unknown): { outcome: RunOutcome; reason: string } => {
   if (error instanceof KillSwitchTripped) return { outcome: "kill-switch", reason: error.message }
