@@ -24,7 +24,7 @@ import {
   UnknownOrder,
   VenueUnavailable
 } from "../../core/errors"
-import { decodeJson, execute, queryString, type RawResponse, readAgainWhenGarbled, readRetry, type RestCall, venueHttpClient } from "../common/rest"
+import { banEndsInMs, decodeJson, execute, queryString, type RawResponse, readAgainWhenGarbled, readRetry, type RestCall, venueHttpClient } from "../common/rest"
 import { PlacementsInDoubt } from "../common/placements-in-doubt"
 import { makeServerClock, type ServerClock } from "../common/server-clock"
 import {
@@ -126,7 +126,8 @@ export interface AsterClient {
   /** the order's state after the cancel; an unknown outcome is reconciled by a query */
   readonly cancelOrder: (symbol: string, ref: OrderLookup) => Effect.Effect<WireOrder, ExchangeError>
   readonly openOrders: (symbol: string) => Effect.Effect<ReadonlyArray<WireOrder>, ExchangeError>
-  readonly userTrades: (symbol: string, from?: { readonly fromId?: number; readonly startTime?: number }) => Effect.Effect<typeof UserTrades.Type, ExchangeError>
+  /** the account's trades of `symbol`, oldest first: from a time (7 days at most) or a trade id, `limit` of them (default 500, at most 1000) */
+  readonly userTrades: (symbol: string, from?: { readonly fromId?: number; readonly startTime?: number; readonly limit?: number }) => Effect.Effect<typeof UserTrades.Type, ExchangeError>
   /** futures only */
   readonly positionRisk: (symbol: string) => Effect.Effect<typeof PositionRisk.Type, ExchangeError>
   /** futures only */
@@ -204,8 +205,11 @@ export const mapAsterError = (venue: Venue, body: ErrorBody, ref?: string): Exch
   const { code, msg } = body
   switch (code) {
     case -1003:
-    case -1015:
-      return new RateLimited({ venue })
+    case -1015: {
+      // "IP banned until <ms>": nothing may be sent before then (each request lengthens the ban)
+      const after = banEndsInMs(msg, Date.now())
+      return new RateLimited({ venue, ...(after !== undefined ? { retryAfterMs: after } : {}) })
+    }
     case -1001:
     case -1006:
     case -1007:
@@ -446,7 +450,8 @@ export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<Aste
         request(endpoints.userTrades, [
           ["symbol", symbol],
           ...(from?.fromId !== undefined ? [["fromId", String(from.fromId)] as const] : []),
-          ...(from?.startTime !== undefined ? [["startTime", String(from.startTime)] as const] : [])
+          ...(from?.startTime !== undefined ? [["startTime", String(from.startTime)] as const] : []),
+          ...(from?.limit !== undefined ? [["limit", String(from.limit)] as const] : [])
         ], UserTrades),
       positionRisk: (symbol) => futuresOnly("positionRisk", request(endpoints.positionRisk, symbolParam(symbol), PositionRisk)),
       futuresBalances: futuresOnly("balance", request(endpoints.balance, [], FuturesBalances)),

@@ -11,7 +11,7 @@ import type * as Socket from "@effect/platform/Socket"
 import { BigDecimal, Data, Duration, Effect, Either, Layer, Option, Ref, Schema, type Scope } from "effect"
 import type { HedgeConfig } from "../../core/config/config"
 import { type Decimal, formatDecimal, parseDecimal, ZERO } from "../../core/domain/decimal"
-import { isOpenStatus, type Order, type OrderUpdate } from "../../core/domain/order"
+import { type Fill, isOpenStatus, type Order, type OrderUpdate } from "../../core/domain/order"
 import { type ExchangeError, InvalidResponse, OrderRejected } from "../../core/errors"
 import { type Exchange, HedgeVenue } from "../../core/exchange"
 import type { Venue } from "../../core/domain/venue"
@@ -92,6 +92,10 @@ export class AsterHedgeModeAccount extends Data.TaggedError("AsterHedgeModeAccou
   }
 }
 
+/** the trade history's largest page, and how many pages an order's fills are looked for in */
+const TRADES_PAGE = 1000
+const TRADES_MAX_PAGES = 20
+
 export const makeAsterExchange = (
   options: AsterExchangeOptions
 ): Effect.Effect<Exchange, ExchangeError | V3CredentialsError | AsterHedgeModeAccount, Scope.Scope | HttpClient.HttpClient | Socket.WebSocketConstructor> =>
@@ -128,7 +132,40 @@ export const makeAsterExchange = (
         onLeft: (detail) => Effect.fail(new InvalidResponse({ venue, detail: `order ${wire.orderId}: ${detail}` })),
         onRight: Effect.succeed
       })
-    const remember = (order: Order) => Effect.sync(() => (own.accept(order), order))
+    /**
+     * Keeps the order's latest state. A reply without the order's creation time (a placement's, a
+     * cancel's: only lookups carry `time`) is dated at its last update: the time known is kept.
+     */
+    const remember = (answered: Order) =>
+      Effect.sync(() => {
+        const known = own.known(answered.id)
+        const order = known !== undefined && known.createdAt < answered.createdAt ? { ...answered, createdAt: known.createdAt } : answered
+        own.accept(order)
+        return order
+      })
+
+    /**
+     * The fills of `order` in the account's trade history, which only filters by time or trade id:
+     * read from a second before the order was created (asked of the venue: the order in hand may
+     * be dated at a later update), a page of TRADES_PAGE at a time, until a page is short or past
+     * the order's last update.
+     */
+    const orderFills = (order: Order) =>
+      Effect.gen(function*() {
+        const created = yield* client.queryOrder(symbol, { orderId: order.id }).pipe(
+          Effect.map((wire) => Math.min(wire.time ?? order.createdAt, order.createdAt)),
+          Effect.orElseSucceed(() => order.createdAt)
+        )
+        const fills = new Map<number, Fill>()
+        let page = yield* client.userTrades(symbol, { startTime: Math.max(0, created - 1000), limit: TRADES_PAGE })
+        for (let read = 1;; read++) {
+          for (const trade of page) if (String(trade.orderId) === order.id) fills.set(trade.id, fillOf(venue, trade))
+          const last = page[page.length - 1]
+          if (last === undefined || page.length < TRADES_PAGE || last.time > order.updatedAt + 1000 || read >= TRADES_MAX_PAGES) break
+          page = yield* client.userTrades(symbol, { fromId: last.id + 1, limit: TRADES_PAGE })
+        }
+        return [...fills.values()]
+      })
 
     /** A price or quantity off the venue's grid is refused here, unsent. */
     const gridded = (value: Decimal, step: Decimal, what: string, filter: string): Effect.Effect<string, OrderRejected> =>
@@ -257,10 +294,7 @@ export const makeAsterExchange = (
       cancel: (orderId) => client.cancelOrder(symbol, { orderId }).pipe(Effect.flatMap(toOrder), Effect.flatMap(remember)),
       queryOrder: query,
       // read only: remembering another client's order would pass its stream updates on as ours
-      // the venue's trades from a second before the order was created, this order's only
-      orderFills: (order) =>
-        Effect.map(client.userTrades(symbol, { startTime: Math.max(0, order.createdAt - 1000) }), (trades) =>
-          trades.filter((trade) => String(trade.orderId) === order.id).map((trade) => fillOf(venue, trade))),
+      orderFills,
       // a stop, take-profit or trailing order the trader placed by hand is never ours (the bot
       // places limits and market orders only): it is left out, not taken for a garbled answer
       openOrders: Effect.flatMap(client.openOrders(symbol), (wire) => Effect.forEach(wire.filter((o) => o.symbol === symbol && (o.type === "LIMIT" || o.type === "MARKET")), toOrder)),

@@ -45,6 +45,18 @@ const retryAfterMs = (headers: Readonly<Record<string, string>>, now: number): n
 }
 
 /**
+ * A ban's end when no Retry-After says it: Binance-style venues name it in the body ("IP banned
+ * until 1758672000000", ms since epoch), which their futures docs promise instead of the header.
+ */
+export const banEndsInMs = (body: string, now: number): number | undefined => {
+  const until = /banned until (\d{13})/i.exec(body)?.[1]
+  return until === undefined ? undefined : Math.max(0, Number(until) - now)
+}
+
+/** a 418 (IP banned) that names no end: bans start at 2 minutes, and every request during one lengthens it */
+const UNNAMED_BAN_MS = 120_000
+
+/**
  * The HttpClient for venue requests, without tracing: no span per request (nothing collects
  * them, and they cost the hedge's critical path) and no trace headers sent to the venues.
  */
@@ -77,7 +89,8 @@ const once = (venue: Venue, build: RestCall | Effect.Effect<RestCall>) =>
       Effect.catchTag("ResponseError", (error) => Effect.fail(new VenueUnavailable({ venue, reason: `${call.method} ${pathOf(call.url)}: ${error.message}` })))
     )
     if (response.status === 429 || response.status === 418) {
-      const after = retryAfterMs(response.headers, yield* Clock.currentTimeMillis)
+      const now = yield* Clock.currentTimeMillis
+      const after = retryAfterMs(response.headers, now) ?? banEndsInMs(response.text, now) ?? (response.status === 418 ? UNNAMED_BAN_MS : undefined)
       return yield* new RateLimited({ venue, ...(after !== undefined ? { retryAfterMs: after } : {}) })
     }
     if (response.status >= 500) {
