@@ -5,7 +5,7 @@
  * from the venues' histories; a killed run is closed once its fills are complete, after its
  * hedges sent unrecorded (its journal had stopped taking writes) have been found and recorded.
  */
-import { BigDecimal, Clock, Effect, Option } from "effect"
+import { BigDecimal, Clock, Effect, Either, Option } from "effect"
 import { formatDecimal, ZERO } from "../core/domain/decimal"
 import { isOpenStatus, type Order, signedQty } from "../core/domain/order"
 import type { Venue } from "../core/domain/venue"
@@ -72,7 +72,9 @@ export const venueOf = (venues: Venues, venue: string): Exchange | undefined =>
  * not the hedge's result) is settled from that record. Step 2 does it for the runs before this
  * one (`when` "restart"), the end of a run for its own (`when` "stopping": a reply cut short by
  * the stop). Returns how many it settled, and the orders found whose fills the venue's history
- * did not list yet: their runs, if ended, are marked to have them read by the next start.
+ * did not list yet: their runs, if ended, are marked to have them read by the next start. At a
+ * stop, a limit order found open (booked after the wind-down looked for it) is cancelled: those
+ * cancelled, and those it could not cancel, are returned for the run's outcome.
  */
 export const settleRequestsInDoubt = (
   journal: JournalService,
@@ -88,6 +90,8 @@ export const settleRequestsInDoubt = (
   Effect.gen(function*() {
     const pending = (yield* mustWrite(journal.pendingIntents())).filter((p) => of(p.runId) && p.kind !== "cancel")
     const lacking: Array<Order> = []
+    const cancelledAtStop: Array<Order> = []
+    const leftOpenAtStop: Array<{ readonly order: Order; readonly why: string }> = []
     const completeOrMark = (venue: Exchange, runId: number, order: Order) =>
       Effect.gen(function*() {
         if (yield* completeFills(journal, venue, runId, order)) return
@@ -120,6 +124,20 @@ export const settleRequestsInDoubt = (
       yield* Effect.log(`${when}: ${intent.kind} ${intent.clientId} on ${intent.venue} is order ${order.id}, ${order.status}, ${formatDecimal(order.filledQty)} filled`)
       // the order is its intent's run's (a start's own venues would journal a lookup as the new run's)
       yield* mustWrite(journal.recordOrder(intent.runId, order, order.updatedAt))
+      if (when === "stopping" && intent.kind === "limit" && isOpenStatus(order.status)) {
+        // booked after the stop's own look-up (its answer lost to the stop): nothing of the run may rest after it
+        const cancelled = yield* Effect.either(venue.cancel(order.id))
+        if (Either.isLeft(cancelled)) {
+          leftOpenAtStop.push({ order, why: cancelled.left.message })
+          yield* Effect.logError(`${when}: limit ${intent.clientId} is order ${order.id}, still open on ${intent.venue}: cancelling it failed (${cancelled.left.message})`)
+        } else {
+          yield* mustWrite(journal.recordOrder(intent.runId, cancelled.right, cancelled.right.updatedAt))
+          yield* completeOrMark(venue, intent.runId, cancelled.right)
+          cancelledAtStop.push(cancelled.right)
+          yield* Effect.log(`${when}: order ${order.id} cancelled, ${formatDecimal(cancelled.right.filledQty)} filled`)
+        }
+        continue
+      }
       yield* completeOrMark(venue, intent.runId, order)
       if (intent.kind === "market") yield* recordHedgeOutcome(journal, intent.clientId, intent.runId, order)
     }
@@ -133,7 +151,7 @@ export const settleRequestsInDoubt = (
       yield* completeOrMark(venue, hedge.runId, order)
       yield* recordHedgeOutcome(journal, hedge.clientId, hedge.runId, order)
     }
-    return { settled: pending.length + inDoubt.length, lacking }
+    return { settled: pending.length + inDoubt.length, lacking, cancelledAtStop, leftOpenAtStop }
   })
 
 /**

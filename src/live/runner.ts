@@ -462,9 +462,23 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       // so a run that stops cleanly leaves nothing in doubt (else the next start does it)
       // (no wait for a signing window here: the drain above has heard the venues' streams since the
       // stop, and an order booked meanwhile came on them; the adapters wait out their own lost answers)
-      yield* settleRequestsInDoubt(journal, (id) => id === runId, { maker, hedge }, "stopping").pipe(
-        Effect.catchAll((error) => Effect.logWarning(`stopping: could not settle every request by client id (${error.message}); the next start looks them up`))
+      const settledAtStop = yield* settleRequestsInDoubt(journal, (id) => id === runId, { maker, hedge }, "stopping").pipe(
+        Effect.catchAll((error) =>
+          Effect.as(Effect.logWarning(`stopping: could not settle every request by client id (${error.message}); the next start looks them up`), undefined)
+        )
       )
+      // a maker order booked after the wind-down looked for it: cancelled just now, but what it filled meanwhile is unhedged
+      const filledAtStop = (settledAtStop?.cancelledAtStop ?? []).filter((o) => BigDecimal.isPositive(o.filledQty))
+      const openAtStop = settledAtStop?.leftOpenAtStop ?? []
+      if (failed === undefined && (filledAtStop.length > 0 || openAtStop.length > 0)) {
+        const parts = [
+          ...filledAtStop.map((o) => `order ${o.id} on ${o.venue}, booked as the run stopped, ${o.side === "sell" ? "sold" : "bought"} ${formatDecimal(o.filledQty)} before it was cancelled: unhedged until the next start hedges it`),
+          ...openAtStop.map(({ order, why }) => `order ${order.id} on ${order.venue}, booked as the run stopped, could not be cancelled (${why}): the next start's reconciliation cancels it`)
+        ]
+        outcome = filledAtStop.length > 0 ? "hedge-failed" : "failed"
+        reason = parts.join("; ")
+        yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
+      }
       // a clean end's wind-down that failed: judged now that the requests in doubt are settled
       if (failed === undefined && windDownFailure !== undefined) {
         const left = yield* stillUnhedged(journal, runId, windDownFailure)

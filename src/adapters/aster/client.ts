@@ -345,7 +345,7 @@ export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<Aste
       "orderId" in ref ? [["symbol", symbol], ["orderId", ref.orderId]] : [["symbol", symbol], ["origClientOrderId", ref.clientId]]
     const refName = (ref: OrderLookup) => ("orderId" in ref ? ref.orderId : `client id ${ref.clientId}`)
 
-    const queryOrder = (symbol: string, ref: OrderLookup) => request(endpoints.queryOrder, lookupParams(symbol, ref), WireOrder, { ref: refName(ref) })
+    const queryOnce = (symbol: string, ref: OrderLookup) => request(endpoints.queryOrder, lookupParams(symbol, ref), WireOrder, { ref: refName(ref) })
 
     /** client id → when the venue can no longer accept a placement whose outcome is unknown */
     const inDoubt = new PlacementsInDoubt(clock)
@@ -353,8 +353,17 @@ export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<Aste
     const lookUpClientId = (symbol: string, clientId: string) =>
       inDoubt.lookUp(
         clientId,
-        queryOrder(symbol, { clientId }).pipe(Effect.map(Option.some), Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<WireOrder>())))
+        queryOnce(symbol, { clientId }).pipe(Effect.map(Option.some), Effect.catchTag("UnknownOrder", () => Effect.succeed(Option.none<WireOrder>())))
       )
+
+    /** A placement in doubt (its answer lost, or its sender interrupted) is unknown only once the venue can no longer accept it. */
+    const queryOrder = (symbol: string, ref: OrderLookup): Effect.Effect<WireOrder, ExchangeError> =>
+      "clientId" in ref && inDoubt.has(ref.clientId)
+        ? Effect.flatMap(lookUpClientId(symbol, ref.clientId), Option.match({
+          onSome: Effect.succeed,
+          onNone: () => Effect.fail(new UnknownOrder({ venue, orderId: ref.clientId }))
+        }))
+        : queryOnce(symbol, ref)
 
     const newOrder = (req: NewOrderRequest): Effect.Effect<WireOrder, ExchangeError> =>
       Effect.gen(function*() {
@@ -370,6 +379,9 @@ export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<Aste
         params.push(["newClientOrderId", req.clientId], ["newOrderRespType", "RESULT"])
         const acceptance = { until: 0 }
         return yield* request(endpoints.newOrder, params, WireOrder, { ref: `client id ${req.clientId}`, acceptance }).pipe(
+          // a sender interrupted once the request was signed (a stop, the kill switch) lost its answer: the
+          // venue may still book it, and a look-up of its client id waits that out
+          Effect.onInterrupt(() => Effect.sync(() => acceptance.until > 0 && inDoubt.remember(req.clientId, acceptance.until))),
           Effect.catchIf(isUnknownOutcome, (error) =>
             Effect.gen(function*() {
               inDoubt.remember(req.clientId, acceptance.until)

@@ -489,6 +489,9 @@ export const makeBackpackClient = (
         }
         const acceptance = { until: 0 }
         return yield* request({ method: "POST", path: "/api/v1/order", instruction: "orderExecute", body, idempotent: false, acceptance }, WireOrder).pipe(
+          // a sender interrupted once the request was signed (a stop, the kill switch) lost its answer: the
+          // venue may still book it, and a look-up of its client id waits that out
+          Effect.onInterrupt(() => Effect.sync(() => acceptance.until > 0 && inDoubt.remember(clientId, acceptance.until))),
           Effect.flatMap(asOrder),
           Effect.catchTags({
             VenueUnavailable: (error) =>

@@ -211,7 +211,8 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
           case "none":
             return yield* serve
           case "delay":
-            return yield* Effect.zipRight(Effect.sleep(fault.ms), serve)
+            // a request that has arrived is carried out even if its sender hangs up meanwhile, as at a real venue
+            return yield* Effect.uninterruptible(Effect.zipRight(Effect.sleep(fault.ms), serve))
           case "status":
             if (fault.status === 503) {
               yield* serve

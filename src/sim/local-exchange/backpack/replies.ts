@@ -56,7 +56,7 @@ const malformed = (text: string) => `${text.slice(0, Math.max(1, Math.floor(text
 
 /**
  * Answers a request under the fault plan decided for it (`route` = "METHOD /path"):
- * - delay: answered late;
+ * - delay: carried out and answered late (carried out even if the sender hangs up meanwhile);
  * - status: a 5xx instead, the request not handled;
  * - rateLimit: 429 TOO_MANY_REQUESTS with Retry-After, not handled;
  * - timeout: handled (an order is placed), but the answer never comes: the caller's outcome is unknown;
@@ -77,8 +77,8 @@ export const answerWithFaults = <R>(
       case "none":
         return toResponse(yield* handle)
       case "delay":
-        yield* Effect.sleep(fault.ms)
-        return toResponse(yield* handle)
+        // a request that has arrived is carried out even if its sender hangs up meanwhile, as at a real venue
+        return toResponse(yield* Effect.uninterruptible(Effect.zipRight(Effect.sleep(fault.ms), handle)))
       case "status":
         return toResponse(
           fault.status === 500

@@ -74,7 +74,10 @@ export const backpackRoutes = (deps: BackpackRoutesDeps): HttpRouter.HttpRouter<
   const log = new OrderLog()
   const depth = makeDepthSequence(venue)
 
-  const answer = (route: string, handle: Handled) => answerWithFaults(faults, venue.venue, route, handle)
+  // the whole request is received first, as a venue does before it acts on it: a sender hanging up
+  // during a delay fault then leaves a request that is carried out all the same
+  const received = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => (request.method === "GET" ? Effect.void : Effect.ignore(request.text)))
+  const answer = (route: string, handle: Handled) => Effect.zipRight(received, answerWithFaults(faults, venue.venue, route, handle))
 
   /** Checks the signature over the query (GET) or the JSON body (POST/DELETE), then handles. */
   const signed = (
