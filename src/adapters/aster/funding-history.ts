@@ -22,7 +22,7 @@ const MAX_PAGES = 50
 /** an income row is booked a little after its funding time (Aster notes a deviation of ~15 s) */
 const MATCH_MS = 60_000
 
-/** Income rows of type FUNDING_FEE at or after `sinceMs`, oldest first, paged on `startTime`. */
+/** Income rows of type FUNDING_FEE booked at or after `sinceMs`, oldest first, paged on `startTime`. */
 const fundingIncome = (client: AsterClient, symbol: string, sinceMs: number) =>
   Effect.gen(function*() {
     const byTranId = new Map<string, IncomeRow>()
@@ -66,7 +66,12 @@ const nearest = (rates: ReadonlyArray<FundingRateRow>, time: number): FundingRat
   return best
 }
 
-/** The payments booked on `symbol` since `sinceMs`, oldest first (futures only). */
+/**
+ * The payments on `symbol` for funding times since `sinceMs`, oldest first (futures only). A payment
+ * is booked a little after its funding time: one booked just after `sinceMs` for a funding time
+ * before it is not one of them (as the other venues count), so the books are read from a minute
+ * earlier and each payment judged by its funding time.
+ */
 export const asterFundingPayments = (
   client: AsterClient,
   venue: AsterVenue,
@@ -74,7 +79,7 @@ export const asterFundingPayments = (
   sinceMs: number
 ): Effect.Effect<ReadonlyArray<FundingPayment>, ExchangeError> =>
   Effect.gen(function*() {
-    const income = yield* fundingIncome(client, symbol, sinceMs)
+    const income = yield* fundingIncome(client, symbol, sinceMs - MATCH_MS)
     if (income.length === 0) return []
     const rates = yield* fundingRates(client, symbol, income[0]!.time - MATCH_MS, income[income.length - 1]!.time + MATCH_MS)
     return income.map((row): FundingPayment => {
@@ -90,5 +95,5 @@ export const asterFundingPayments = (
         position: ZERO,
         amount: row.income
       }
-    })
+    }).filter((payment) => payment.ts >= sinceMs)
   })

@@ -67,6 +67,8 @@ const WIND_DOWN_MAX_BACKOFF_MS = 5000
  */
 const MAKER_REFUSAL_TRIES = 3
 const MAKER_REFUSAL_PAUSE_MS = 10_000
+/** how often a funding time that has passed but is still announced is read again, until the venue names the next */
+const FUNDING_ROLL_RECHECK_MS = 1000
 
 const utcClock = (ms: number): string => new Date(ms).toISOString().slice(11, 16)
 
@@ -531,6 +533,12 @@ export const runHedgeLoop = (params: StrategyParams) =>
           const until = times - ts
           // one window, one pause: said once, however long the venue takes to announce the next time
           const again = times === pausedFor
+          if (until < 0 && !again) {
+            // a time that has passed, still announced (venues roll it a few seconds late): no window
+            // to wait in, and the next time is not known yet: asked again shortly, quietly
+            yield* Effect.sleep(FUNDING_ROLL_RECHECK_MS)
+            continue
+          }
           if (!again) yield* logLine(() => `${tag} ${Math.floor(until / 60_000)} minutes until the ${utcClock(times)} UTC funding time`)
           // inside the window from stop_before_funding before the time (as --check says it)
           if (until > params.stopBeforeFundingMs) {
