@@ -58,6 +58,21 @@ describe("Aster's funding history and the time a run counts funding from", () =>
       // and its funding time itself says so
       expect(payments.every((p) => p.ts >= sinceMs)).toBe(true)
     }))
+
+  // Was: a payment whose rate row was not listed yet was stamped with its booking time (16:00:15),
+  // and again with its funding time (16:00) by a later read that found the rate: the journal, one
+  // payment per funding time, kept both, and the funding was counted twice.
+  it.effect("a payment read before its rate row is listed is stamped with the same funding time as after", () =>
+    Effect.gen(function*() {
+      const booked = [{ time: T + 15_000, income: "-0.5", tranId: 8 }]
+      const before = yield* asterFundingPayments(asterHistory(booked, []), "aster-futures", "ASTERUSDT", T - HOUR)
+      const after = yield* asterFundingPayments(asterHistory(booked, [{ fundingTime: T, fundingRate: "0.0002" }]), "aster-futures", "ASTERUSDT", T - HOUR)
+      expect(before.map((p) => p.ts)).toEqual([T])
+      expect(after.map((p) => [p.ts, formatDecimal(p.rate)])).toEqual([[T, "0.0002"]])
+      // one booked far from any hour keeps its booking time
+      const odd = yield* asterFundingPayments(asterHistory([{ time: T + 30 * 60_000, income: "-0.1", tranId: 9 }], []), "aster-futures", "ASTERUSDT", T - HOUR)
+      expect(odd.map((p) => p.ts)).toEqual([T + 30 * 60_000])
+    }))
 })
 
 describe("the funding guard when a venue still announces a funding time that has passed", () => {

@@ -4,8 +4,8 @@
  * each matched with the rate of its funding time from `GET /fapi/v1/fundingRate` (the history has
  * the rate; the mark price only when the venue adds it, which Aster's documented answer does not).
  *
- * What the rows then hold: `amount` = the venue's `income`; `ts` = the matched funding time (the
- * booking time when no rate row is within a minute of it); `rate` = that row's rate (0 when none
+ * What the rows then hold: `amount` = the venue's `income`; `ts` = the matched funding time (when
+ * no rate row is within a minute of it, the hour it was booked just after, else the booking time); `rate` = that row's rate (0 when none
  * matched); `markPrice` = the row's mark when given, else 0 (not reported); `position` = 0 (the
  * venue does not report the position a payment was charged on).
  */
@@ -66,6 +66,19 @@ const nearest = (rates: ReadonlyArray<FundingRateRow>, time: number): FundingRat
   return best
 }
 
+/** funding times fall on the hour (every 1, 4 or 8 hours) */
+const HOUR_MS = 3_600_000
+
+/**
+ * The funding time of a payment whose rate row is not listed (yet): the hour it was booked just
+ * after, so that a later read that finds the rate stamps it the same (the journal keeps one payment
+ * per funding time); else its booking time.
+ */
+const fundingTimeOfBooking = (booked: number): number => {
+  const hour = Math.floor(booked / HOUR_MS) * HOUR_MS
+  return booked - hour <= MATCH_MS ? hour : booked
+}
+
 /**
  * The payments on `symbol` for funding times since `sinceMs`, oldest first (futures only). A payment
  * is booked a little after its funding time: one booked just after `sinceMs` for a funding time
@@ -86,7 +99,7 @@ export const asterFundingPayments = (
       const matched = nearest(rates, row.time)
       return {
         venue,
-        ts: matched?.fundingTime ?? row.time,
+        ts: matched?.fundingTime ?? fundingTimeOfBooking(row.time),
         // 0 = the venue gave no rate for that funding time
         rate: matched?.fundingRate ?? ZERO,
         // 0 = not reported: Aster's rate history carries no mark price (read when it does)
