@@ -467,8 +467,9 @@ describe("npm run live: stopping and crashing", () => {
     expect(state.hedgeQty("aster-futures")).toBe(formatDecimal(BigDecimal.negate(decimal(state.makerQty))))
   })
 
-  it("kill -9 before a hedge reached the venue: the restart hedges the imbalance it finds", async () => {
-    // the hedge request is held long enough for the kill; the connection dies with the process
+  it("kill -9 while a hedge is on its way: the venue books it, and the restart finds it rather than hedge again", async () => {
+    // the venue takes 3 s over the hedge request, and carries it out although the connection
+    // dies with the process meanwhile (as a venue does with a request it has received)
     const local = await exchange({ maxCycles: 1, faults: `http:\n  - route: "POST /fapi/v1/order"\n    times: 1\n    fault: { kind: delay, ms: 3000 }\n` })
     const before = await positions(local.config)
     const journal = path.join(local.dir, "journal.db")
@@ -481,9 +482,10 @@ describe("npm run live: stopping and crashing", () => {
 
     const second = startLive(local.config, journal)
     expect(await second.exited, second.output()).toBe(0)
-    // killed before or after its intent was journalled, the hedge never executed: the restart does it
-    expect(second.output()).toMatch(/positions -10 \+ 0 = imbalance -10; hedged buy 10; residual 0/)
-    expect(second.output()).not.toMatch(/restart: market \S+ on aster-futures is order/)
+    // its intent was journalled before it was sent: the restart looks its client id up, finds it
+    // filled, records it as the killed run's, and hedges nothing a second time
+    expect(second.output()).toMatch(/restart: market \S+ on aster-futures is order \S+, filled, 10 filled/)
+    expect(second.output()).toMatch(/positions -10 \+ 10 = imbalance 0; hedged nothing; residual 0/)
     expect(formatDecimal(netChange(before, await positions(local.config)))).toBe("0")
     const state = await inspectJournal(journal)
     expect(state.inDoubt).toEqual([])

@@ -4,7 +4,7 @@
  * Runs the local exchange: Backpack and Aster servers on loopback, their markets replayed in real
  * time from a tick file, until Ctrl+C.
  */
-import { Args, Command, Options } from "@effect/cli"
+import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { Console, Effect, Option } from "effect"
@@ -16,9 +16,18 @@ import { startLocalExchange } from "../sim/local-exchange/local-exchange"
 import { runCli } from "./run-cli"
 
 const db = Args.file({ name: "DB", exists: "yes" }).pipe(Args.withDescription("tick file (SQLite) to replay"), Args.withDefault("data/sample.db"))
-const portBackpack = Options.integer("port-backpack").pipe(Options.withDescription("Backpack server port on 127.0.0.1 (default 8701; 0 = any free port)"), Options.withDefault(8701))
-const portAster = Options.integer("port-aster").pipe(Options.withDescription("Aster futures (fapi) server port on 127.0.0.1 (default 8702; 0 = any free port)"), Options.withDefault(8702))
-const portAsterSpot = Options.integer("port-aster-spot").pipe(Options.withDescription("Aster spot (sapi) server port on 127.0.0.1 (default 8703; 0 = any free port)"), Options.withDefault(8703))
+/** a TCP port on 127.0.0.1 (0: any free one) */
+const portOption = (name: string, description: string, fallback: number) =>
+  Options.integer(name).pipe(
+    Options.withDescription(description),
+    Options.withDefault(fallback),
+    Options.mapEffect((port) =>
+      port >= 0 && port <= 65535 ? Effect.succeed(port) : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name}: expected a port between 0 and 65535 (0 = any free port), got ${port}`)))
+    )
+  )
+const portBackpack = portOption("port-backpack", "Backpack server port on 127.0.0.1 (default 8701; 0 = any free port)", 8701)
+const portAster = portOption("port-aster", "Aster futures (fapi) server port on 127.0.0.1 (default 8702; 0 = any free port)", 8702)
+const portAsterSpot = portOption("port-aster-spot", "Aster spot (sapi) server port on 127.0.0.1 (default 8703; 0 = any free port)", 8703)
 const faults = Options.file("faults", { exists: "yes" }).pipe(Options.withDescription("fault plan (YAML or JSON): delays, 5xx, 429, timeouts, malformed JSON, WebSocket drops, filter and market state changes"), Options.optional)
 const accounts = Options.file("accounts", { exists: "yes" }).pipe(Options.withDescription("accounts file (YAML or JSON): Aster V1/V3 credentials, starting balances and pay_fee_in_aster"), Options.optional)
 const config = Options.file("config", { exists: "yes" }).pipe(Options.withDescription("hedge config whose sim section sets fees and fill realism (default: the backtest's defaults)"), Options.optional)
@@ -95,7 +104,8 @@ const command = Command.make("exchange", { db, portBackpack, portAster, portAste
       }
       yield* Effect.addFinalizer(() => Console.log("local exchange stopped"))
       yield* Console.log("Ctrl+C to stop")
-      return yield* Effect.never
+      // it serves until stopped: Ctrl+C is its normal end (0), not a command cut short
+      return yield* Effect.onInterrupt(Effect.never, () => Effect.sync(() => void (process.exitCode ??= 0)))
     })
   )
 ).pipe(Command.withDescription("Run a local Backpack + Aster exchange replaying a tick file in real time (for live-mode tests)"))

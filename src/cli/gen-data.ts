@@ -7,6 +7,7 @@ import { Command, Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import { DEFAULT_HOURS, DEFAULT_START_MS, DEFAULT_TICKS_PER_SECOND, generateSample } from "../sim/data/generate"
 import { runCli } from "./run-cli"
+import { parseInstant } from "./time-options"
 
 class GenDataFailed extends Data.TaggedError("GenDataFailed")<{ readonly message: string }> {}
 
@@ -22,17 +23,14 @@ const ticksPerSecond = Options.float("ticks-per-second").pipe(
 )
 const targetTicks = Options.integer("target-ticks").pipe(Options.optional, Options.withDescription("stop after this many ticks"))
 const start = Options.text("start").pipe(
-  Options.optional,
-  Options.withDescription(`start time, ISO 8601 UTC (default ${new Date(DEFAULT_START_MS).toISOString()})`)
+  Options.withDescription(`start time, a UTC date or time such as 2025-09-24 or 2025-09-24T08:00 (default ${new Date(DEFAULT_START_MS).toISOString()})`),
+  Options.mapEffect(parseInstant("start")),
+  Options.optional
 )
 
 const command = Command.make("gen-data", { out, seed, hours, ticksPerSecond, targetTicks, start }, (o) =>
   Effect.gen(function* () {
-    const startMs = Option.match(o.start, {
-      onNone: () => DEFAULT_START_MS,
-      onSome: (text) => Date.parse(text)
-    })
-    if (!Number.isSafeInteger(startMs)) return yield* new GenDataFailed({ message: `--start: not an ISO 8601 time: ${Option.getOrElse(o.start, () => "")}` })
+    const startMs = Option.getOrElse(o.start, () => DEFAULT_START_MS)
     const t0 = performance.now()
     const summary = yield* Effect.try({
       try: () =>

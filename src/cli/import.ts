@@ -61,6 +61,8 @@ const toOptions = (o: Parsed): Effect.Effect<ImportAsterCsvOptions, ImportFailed
       const venue = m?.[1]
       if (m === null || !VENUES.includes(venue as Venue))
         return yield* fail(`--proxy: expected VENUE:SYMBOL with VENUE one of ${VENUES.join(", ")}, got "${proxyText}"`)
+      if (venue === o.venue && m[2] === o.symbol)
+        return yield* fail(`--proxy ${proxyText} is the recorded instrument itself: a proxy stands in for another venue's market (e.g. backpack:ASTER_USDC_PERP)`)
       proxy = {
         venue: venue as Venue,
         symbol: m[2]!,

@@ -117,14 +117,15 @@ export const writeJsonFile = (file: string, value: unknown, inputs: ReadonlyArra
         let used = 0
         for (const piece of jsonPieces(value)) {
           // a UTF-16 unit takes at most 3 bytes in UTF-8
-          if (used + piece.length * 3 > WRITE_SIZE) {
+          // (an empty write fails: the file system takes it for a disk that wrote nothing)
+          if (used > 0 && used + piece.length * 3 > WRITE_SIZE) {
             yield* out.writeAll(buffer.subarray(0, used))
             used = 0
           }
           if (piece.length * 3 > WRITE_SIZE) yield* out.writeAll(Buffer.from(piece, "utf8"))
           else used += buffer.write(piece, used, "utf8")
         }
-        yield* out.writeAll(buffer.subarray(0, used))
+        if (used > 0) yield* out.writeAll(buffer.subarray(0, used))
       })
     ).pipe(
       Effect.zipRight(fs.rename(partial, file)),

@@ -28,7 +28,8 @@ import { bookModels } from "../sim/models/book-models"
 import { latencyOf } from "../sim/models/latency"
 import { seededRng } from "../sim/models/rng"
 import { formatSummary } from "./summary"
-import { runCli } from "./run-cli"
+import { lockPathOf } from "../live/file-lock"
+import { BadCommandLine, runCli } from "./run-cli"
 import { awaitStopping, exitOnSecondStop } from "./stop-signals"
 import { checkJsonTarget, writeJsonFile } from "./json-file"
 
@@ -135,6 +136,10 @@ const command = Command.make("live", { config, paper, journal, record, depth, re
     for (const warning of loaded.warnings) yield* Effect.logWarning(warning)
     if (loaded.fromEnvironment.length > 0) yield* Effect.log(`secrets from the environment: ${loaded.fromEnvironment.join(", ")}`)
     const journalPath = Option.getOrElse(args.journal, () => `out/${kind}-journal.db`)
+    // the same file (however spelt) for both: its two writers would refuse each other
+    if (Option.isSome(args.record) && lockPathOf(args.record.value) === lockPathOf(journalPath)) {
+      return yield* new BadCommandLine({ reason: `--record and --journal name the same file (${args.record.value}): record the market into a tick file of its own` })
+    }
     // refused now, not after hours of trading: the report must not replace the journal or the recording
     const reportInputs = [journalPath, args.config, ...Option.toArray(args.record)]
     if (Option.isSome(args.reportJson)) yield* checkJsonTarget(args.reportJson.value, reportInputs)

@@ -14,37 +14,50 @@ import { consoleLogger } from "../live/console-logger"
 /** @effect/cli's own flags, accepted by every command. */
 const BUILT_IN_FLAGS = ["-h", "--help", "--version", "--wizard", "--completions", "--log-level"]
 
-const collectFlags = (usage: Usage.Usage, into: Set<string>): void => {
+/** The command's flags, and those of them that take a value (a boolean flag takes none). */
+const collectFlags = (usage: Usage.Usage, into: Set<string>, takingValues: Set<string>): void => {
   switch (usage._tag) {
     case "Named":
-      for (const name of usage.names) if (name.startsWith("-")) into.add(name)
+      for (const name of usage.names) {
+        if (!name.startsWith("-")) continue
+        into.add(name)
+        if (usage.acceptedValues._tag === "Some") takingValues.add(name)
+      }
       return
     case "Optional":
     case "Repeated":
-      return collectFlags(usage.usage, into)
+      return collectFlags(usage.usage, into, takingValues)
     case "Alternation":
     case "Concat":
-      collectFlags(usage.left, into)
-      return collectFlags(usage.right, into)
+      collectFlags(usage.left, into, takingValues)
+      return collectFlags(usage.right, into, takingValues)
     default:
       return
   }
 }
 
 /**
- * The first flag in `args` that neither the command nor any subcommand knows. @effect/cli would
- * take it for a positional argument ("Path '--qiet' must exist"): say what it is instead.
+ * What is wrong with the flags in `args`, if anything @effect/cli would misread:
+ * - a flag neither the command nor any subcommand knows: it would be taken for a positional
+ *   argument ("Path '--qiet' must exist");
+ * - an option without its value: the next flag would be taken for it (`--journal --paper`
+ *   journals into a file named "--paper" and trades live), or a last one read as unknown.
  */
-const unknownFlag = <Name extends string, R, E, A>(command: Command.Command<Name, R, E, A>, args: ReadonlyArray<string>): string | undefined => {
+const flagProblem = <Name extends string, R, E, A>(command: Command.Command<Name, R, E, A>, args: ReadonlyArray<string>, name: string): string | undefined => {
   const known = new Set(BUILT_IN_FLAGS)
-  collectFlags(Command.getUsage(command), known)
-  for (const sub of HashMap.values(Command.getSubcommands(command))) collectFlags(CommandDescriptor.getUsage(sub), known)
-  for (const arg of args) {
+  const takingValues = new Set<string>(["--log-level"])
+  collectFlags(Command.getUsage(command), known, takingValues)
+  for (const sub of HashMap.values(Command.getSubcommands(command))) collectFlags(CommandDescriptor.getUsage(sub), known, takingValues)
+  const isFlag = (arg: string) => arg.startsWith("-") && arg !== "-" && !/^-\.?\d/.test(arg) // negative numbers are values, not flags
+  for (const [i, arg] of args.entries()) {
     if (arg === "--") return undefined
-    // negative numbers are values, not flags
-    if (!arg.startsWith("-") || arg === "-" || /^-\.?\d/.test(arg)) continue
-    const name = arg.split("=")[0]!
-    if (!known.has(name)) return name
+    if (!isFlag(arg)) continue
+    const flag = arg.split("=")[0]!
+    if (!known.has(flag)) return `unknown option ${flag} (${name} --help lists the options)`
+    if (!takingValues.has(flag) || arg.includes("=")) continue
+    const next = args[i + 1]
+    if (next === undefined) return `option ${flag} needs a value (${name} --help describes it)`
+    if (isFlag(next) && known.has(next.split("=")[0]!)) return `option ${flag} needs a value, but is followed by the option ${next.split("=")[0]!} (${name} --help describes it)`
   }
   return undefined
 }
@@ -94,15 +107,18 @@ export const runCli = <Name extends string, E, A>(
   name: string,
   version = "0.1.0"
 ) => {
-  const unknown = unknownFlag(command, process.argv.slice(2))
-  if (unknown !== undefined) {
-    process.stderr.write(`error: unknown option ${unknown} (${name} --help lists the options)\n`)
+  const problem = flagProblem(command, process.argv.slice(2), name)
+  if (problem !== undefined) {
+    process.stderr.write(`error: ${problem}\n`)
     process.exitCode = 2
     return
   }
   const cli = Command.run(command, { name, version })
   cli(process.argv).pipe(
     Effect.catchAllCause(reportFailure),
+    // Ctrl+C that cut a command short (its output not written) is no success: 130, as a shell says
+    // it. A command that winds down when stopped (live, record) says how that went itself (awaitStopping)
+    Effect.onInterrupt(() => Effect.sync(() => void (process.exitCode ??= 130))),
     // every command's lines as the backtest prints them (time, level, text), its config warnings
     // among them; a command that logs otherwise (the backtest's simulated clock) replaces it inside
     Effect.provide(Layer.merge(NodeContext.layer, Logger.replace(Logger.defaultLogger, consoleLogger))),

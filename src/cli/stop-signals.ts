@@ -46,6 +46,7 @@ export const awaitStopping = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, stop: Defer
   Fiber.join(fiber).pipe(Effect.onInterrupt(() =>
     Deferred.succeed(stop, undefined).pipe(
       Effect.zipRight(Fiber.await(fiber)),
-      Effect.flatMap(Exit.match({ onSuccess: () => Effect.void, onFailure: reportFailure }))
+      // a wind-down that went well is a clean end (0), not a command cut short (130)
+      Effect.flatMap(Exit.match({ onSuccess: () => Effect.sync(() => void (process.exitCode ??= 0)), onFailure: reportFailure }))
     )
   ))

@@ -72,6 +72,7 @@ const command = Command.make("stress", { db, config, runs, seed, json }, (args) 
       config: hedgeConfig,
       runs: args.runs,
       seed: args.seed,
+      cooperative: true,
       onRun: (run, shrinking) => {
         // the search for the gentlest failure prints a line now and then: it can take a while
         if (!shrinking) console.log(runLine(run, String(index++)))

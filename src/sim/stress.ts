@@ -102,11 +102,11 @@ export interface StressRun {
 }
 
 /** One backtest with the perturbation applied, watched by the invariant monitor. */
-export const stressRun = (dbPath: string, config: HedgeConfig, p: Perturbation): Effect.Effect<StressRun, BacktestError> =>
+export const stressRun = (dbPath: string, config: HedgeConfig, p: Perturbation, cooperative = false): Effect.Effect<StressRun, BacktestError> =>
   Effect.gen(function*() {
     const applied = perturbed(config, p)
     const monitor = invariantMonitor(applied)
-    const report = yield* runBacktest({ dbPath, config: applied, decorate: monitor.decorate, observer: monitor.observer })
+    const report = yield* runBacktest({ dbPath, config: applied, decorate: monitor.decorate, observer: monitor.observer, cooperative })
     return { perturbation: p, report, violations: monitor.violations(report) }
   })
 
@@ -119,6 +119,8 @@ export interface StressOptions {
   readonly seed: number
   /** told of each run as it ends (`shrinking`: a run of the search for the gentlest failure) */
   readonly onRun?: (run: StressRun, shrinking: boolean) => void
+  /** the runs yield now and then, so that an interruption (Ctrl+C) is heard during one (a command's) */
+  readonly cooperative?: boolean
 }
 
 export interface StressResult {
@@ -136,7 +138,7 @@ export const runStress = (options: StressOptions): Effect.Effect<StressResult, B
     const drawn = options.runs > 1 ? fc.sample(perturbations, { numRuns: options.runs - 1, seed: options.seed }) : []
     const runs: Array<StressRun> = []
     for (const p of [noPerturbation(options.config), ...drawn]) {
-      const run = yield* stressRun(options.dbPath, options.config, p)
+      const run = yield* stressRun(options.dbPath, options.config, p, options.cooperative)
       runs.push(run)
       options.onRun?.(run, false)
     }

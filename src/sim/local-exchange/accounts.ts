@@ -42,6 +42,7 @@ import { Data, Effect, Either, Schema } from "effect"
 import { type Decimal, decimal, DecimalInput } from "../../core/domain/decimal"
 import { decodeYamlOrJson } from "./file-decode"
 import type { LocalAccounts } from "./types"
+import { SQLITE_HEADER } from "../tickstore/file-head"
 
 export class AccountsFileError extends Data.TaggedError("AccountsFileError")<{
   readonly source: string
@@ -225,5 +226,7 @@ export const loadAccounts = (path: string): Effect.Effect<LocalAccountBook, Acco
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const text = yield* Effect.mapError(fs.readFileString(path), (e) => new AccountsFileError({ source: path, problems: [`cannot read the file: ${e.message}`] }))
+    // a tick file or a journal given by mistake: said so, not as a screen of YAML errors about binary data
+    if (text.startsWith(SQLITE_HEADER)) return yield* new AccountsFileError({ source: path, problems: ["is an SQLite file (a tick file or a journal?), not a YAML accounts file"] })
     return yield* parseAccounts(text, path)
   })

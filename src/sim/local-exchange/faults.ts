@@ -96,6 +96,7 @@ import { decodeYamlOrJson, NonNegative, oneOf, PositiveInt, Probability } from "
 import { DecimalInput, formatDecimal } from "../../core/domain/decimal"
 import { openStateOf, unknownStateProblem } from "./market-states"
 import type { Faults, HttpFault, LocalFilterChange, MarketChangeTrigger, PlannedMarketChange, SocketFault } from "./types"
+import { SQLITE_HEADER } from "../tickstore/file-head"
 
 export class FaultPlanError extends Data.TaggedError("FaultPlanError")<{
   readonly source: string
@@ -318,6 +319,8 @@ export const loadFaultPlan = (path: string): Effect.Effect<FaultPlan, FaultPlanE
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const text = yield* Effect.mapError(fs.readFileString(path), (e) => new FaultPlanError({ source: path, problems: [`cannot read the file: ${e.message}`] }))
+    // a tick file or a journal given by mistake: said so, not as a screen of YAML errors about binary data
+    if (text.startsWith(SQLITE_HEADER)) return yield* new FaultPlanError({ source: path, problems: ["is an SQLite file (a tick file or a journal?), not a YAML fault plan"] })
     return yield* parseFaultPlan(text, path)
   })
 
