@@ -836,7 +836,36 @@ describe("fills, funding, cycles and marks", () => {
     run(journal.recordMark(b, "backpack", decimal("2.50"), T0 + 99))
     expect(run(journal.latestMarks(a)).map((m) => [m.venue, fmt(m.price), m.ts])).toEqual([["aster-futures", "2.02", T0 + 5], ["backpack", "2.03", T0 + 30]])
     expect(run(journal.latestMarks()).map((m) => [m.venue, fmt(m.price)])).toEqual([["aster-futures", "2.02"], ["backpack", "2.5"]])
+    // across runs, and before a time
+    expect(run(journal.latestMarks([a, b], T0 + 50)).map((m) => [m.venue, fmt(m.price), m.ts])).toEqual([["aster-futures", "2.02", T0 + 5], ["backpack", "2.03", T0 + 30]])
+    expect(run(journal.latestMarks([a, b])).map((m) => [m.venue, fmt(m.price), m.ts])).toEqual([["aster-futures", "2.02", T0 + 5], ["backpack", "2.5", T0 + 99]])
     close()
+  })
+
+  // Was: the newest marks were found by scanning every mark of the runs (a row per venue every 5 s:
+  // millions after months), seconds in which the daily digest blocked a live run's thread
+  it("a journal's marks are indexed by run, and one written before the index gets it and reads the same", () => {
+    const file = newFile()
+    const { journal, close } = open(file)
+    const a = run(journal.startRun(runStart()))
+    for (let i = 0; i < 50; i++) run(journal.recordMark(a, i % 2 === 0 ? "backpack" : "aster-futures", decimal(`2.${String(i).padStart(2, "0")}`), T0 + i))
+    const indexed = run(journal.latestMarks([a], T0 + 40)).map((m) => [m.venue, fmt(m.price), m.ts])
+    close()
+    const db = new Database(file)
+    const plan = (db.prepare("EXPLAIN QUERY PLAN SELECT price FROM marks WHERE run_id = 1 AND venue = 'backpack' AND ts < 5 ORDER BY ts DESC LIMIT 1").all() as Array<{ detail: string }>).map((r) => r.detail).join("; ")
+    expect(plan).toMatch(/USING INDEX marks_by_run/)
+    db.exec("DROP INDEX marks_by_run")
+    db.close()
+    // read-only, without the index: the same answer, the slow way
+    const reader = open(file, "read")
+    expect(run(reader.journal.latestMarks([a], T0 + 40)).map((m) => [m.venue, fmt(m.price), m.ts])).toEqual(indexed)
+    reader.close()
+    // a writer adds it back
+    open(file).close()
+    const again = new Database(file)
+    expect(again.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'marks_by_run'").get()).toEqual({ name: "marks_by_run" })
+    again.close()
+    expect(indexed).toEqual([["aster-futures", "2.39", T0 + 39], ["backpack", "2.38", T0 + 38]])
   })
 })
 

@@ -118,6 +118,7 @@ CREATE TABLE marks (
   price  TEXT NOT NULL,
   ts     INTEGER NOT NULL
 );
+CREATE INDEX marks_by_run ON marks (run_id, venue, ts);
 `
 
 /** Rows as stored, decoded at the boundary. */

@@ -50,7 +50,7 @@ import type { FundingPayment } from "../core/accounting/ledger"
 import { configSecrets, describeConfig, MIN_SCRUBBED_LENGTH, scrubSecrets } from "../core/config/config"
 import { type Decimal, formatDecimal, sum } from "../core/domain/decimal"
 import { type Fill, isOpenStatus, type Order, type OrderUpdate, signedQty } from "../core/domain/order"
-import type { Venue } from "../core/domain/venue"
+import { Venue } from "../core/domain/venue"
 import { setNewest } from "../core/newest-entries"
 import { acquireFileLock, describeRefusal, JOURNAL_FILE, type LockHolder } from "./file-lock"
 import {
@@ -395,6 +395,7 @@ class JournalStore {
     if (tables.length > 0) {
       this.addRunColumns()
       this.addFillsByOrderIndex()
+      this.addMarksByRunIndex()
       this.addFilterChangesTable()
       this.keyFundingByRunKind()
     }
@@ -430,6 +431,15 @@ class JournalStore {
    */
   private addFillsByOrderIndex(): void {
     this.db.exec("CREATE INDEX IF NOT EXISTS fills_by_order ON fills (venue, order_id)")
+  }
+
+  /**
+   * A journal written before marks were indexed by run gets the index: a report's (the daily
+   * digest's, inside a live run) last marks are then a seek per run and venue, not a scan of
+   * months of marks (millions of rows, seconds of a blocked thread). An index leaves the format as it was.
+   */
+  private addMarksByRunIndex(): void {
+    this.db.exec("CREATE INDEX IF NOT EXISTS marks_by_run ON marks (run_id, venue, ts)")
   }
 
   /**
@@ -861,6 +871,11 @@ class JournalStore {
     return short
   }
 
+  /** whether the journal has index `name` (an older one opened read-only may lack those added since) */
+  private hasIndex(name: string): boolean {
+    return this.sql("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").get(name) !== undefined
+  }
+
   private byRuns(runs: RunFilter): { where: string; params: Array<number> } {
     if (runs === undefined) return { where: "1 = 1", params: [] }
     const ids = typeof runs === "number" ? [runs] : [...runs]
@@ -930,6 +945,21 @@ class JournalStore {
   }
 
   latestMarks(runs: RunFilter, before = Number.POSITIVE_INFINITY): Array<Mark> {
+    if (runs !== undefined && this.hasIndex("marks_by_run")) {
+      // a seek per run and venue (marks_by_run); the newest of them per venue (ties: the last recorded)
+      const newest = this.sql(
+        "SELECT venue, price, ts, rowid AS seq FROM marks WHERE run_id = ? AND venue = ? AND ts < ? ORDER BY ts DESC, rowid DESC LIMIT 1"
+      )
+      const best = new Map<string, { venue: string; price: string; ts: number; seq: number }>()
+      for (const id of typeof runs === "number" ? [runs] : runs) {
+        for (const venue of Venue.literals) {
+          const row = newest.get(id, venue, before) as { venue: string; price: string; ts: number; seq: number } | undefined
+          const known = best.get(venue)
+          if (row !== undefined && (known === undefined || row.ts > known.ts || (row.ts === known.ts && row.seq > known.seq))) best.set(venue, row)
+        }
+      }
+      return markRows([...best.values()].sort((a, b) => (a.venue < b.venue ? -1 : 1)).map(({ venue, price, ts }) => ({ venue, price, ts })))
+    }
     const { where, params } = this.byRuns(runs)
     // the newest row per venue (ties: the last recorded)
     return markRows(
