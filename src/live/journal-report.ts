@@ -433,21 +433,28 @@ export const dailyReportsFromJournal = (path: string, options: JournalReportOpti
       const days: Array<DayReport> = []
       for (let day = Math.floor(first / DAY_MS) * DAY_MS; day <= last; day += DAY_MS) {
         const window = { since: Math.max(since, day), until: Math.min(until, day + DAY_MS) }
-        const dayRuns = runs.filter((run) => overlaps(run, { ...window, endOf }))
+        const traded = runs.filter((run) => overlaps(run, { ...window, endOf }))
+        const rows = yield* readRows(journal, sources, window)
+        const inDay = (row: { readonly ts: number }) => row.ts >= window.since && row.ts < window.until
+        // a day no run traded in may still hold what a later start journalled at its times (the
+        // funding paid on a pair held while no process ran): reported with the run before it
+        const holder = traded.length > 0 || !(rows.fills.some(inDay) || rows.funding.some(inDay))
+          ? undefined
+          : [...runs].reverse().find((run) => run.startedAt < window.until) ?? runs[0]
+        const dayRuns = holder === undefined ? traded : [holder]
         const [firstRun, ...rest] = dayRuns
         if (firstRun === undefined) {
-          // a day no run traded: the next one asks the journal afresh rather than assume it
+          // a day no run traded and nothing happened in: the next one asks the journal afresh rather than assume it
           carry = undefined
           continue
         }
         const key = dayRuns.map((run) => run.id).join(",")
-        const rows = yield* readRows(journal, sources, window)
         const opensAt = openingOf(dayRuns, rows, window.since, window.until)
         // what the day opens with: live, every run's fills before it; paper, the day's own runs' (each paper book starts flat)
         const into = carry?.key === key ? carry.into : yield* carriedInto(journal, dayRuns, sameKind(all, dayRuns), opensAt)
         const report = yield* windowReport(path, journal, [firstRun, ...rest], sources, rows, into, { ...window, opensAt, windowed: true })
         carry = { key, into: carriedAfter(into, rows.fills.filter((fill) => fill.ts >= window.since && fill.ts < window.until)) }
-        days.push({ day: iso(day).slice(0, 10), runIds: dayRuns.map((run) => run.id), report })
+        days.push({ day: iso(day).slice(0, 10), runIds: traded.map((run) => run.id), report })
       }
       return days
     })

@@ -73,8 +73,9 @@ export const venueOf = (venues: Venues, venue: string): Exchange | undefined =>
  * one (`when` "restart"), the end of a run for its own (`when` "stopping": a reply cut short by
  * the stop). Returns how many it settled, and the orders found whose fills the venue's history
  * did not list yet: their runs, if ended, are marked to have them read by the next start. At a
- * stop, a limit order found open (booked after the wind-down looked for it) is cancelled: those
- * cancelled, and those it could not cancel, are returned for the run's outcome.
+ * stop, a limit order found (booked after the wind-down looked for it) is cancelled if open: those
+ * that filled (unhedged: the wind-down did not know them), and those it could not cancel, are
+ * returned for the run's outcome.
  */
 export const settleRequestsInDoubt = (
   journal: JournalService,
@@ -90,7 +91,7 @@ export const settleRequestsInDoubt = (
   Effect.gen(function*() {
     const pending = (yield* mustWrite(journal.pendingIntents())).filter((p) => of(p.runId) && p.kind !== "cancel")
     const lacking: Array<Order> = []
-    const cancelledAtStop: Array<Order> = []
+    const filledAtStop: Array<Order> = []
     const leftOpenAtStop: Array<{ readonly order: Order; readonly why: string }> = []
     const completeOrMark = (venue: Exchange, runId: number, order: Order) =>
       Effect.gen(function*() {
@@ -124,18 +125,26 @@ export const settleRequestsInDoubt = (
       yield* Effect.log(`${when}: ${intent.kind} ${intent.clientId} on ${intent.venue} is order ${order.id}, ${order.status}, ${formatDecimal(order.filledQty)} filled`)
       // the order is its intent's run's (a start's own venues would journal a lookup as the new run's)
       yield* mustWrite(journal.recordOrder(intent.runId, order, order.updatedAt))
-      if (when === "stopping" && intent.kind === "limit" && isOpenStatus(order.status)) {
-        // booked after the stop's own look-up (its answer lost to the stop): nothing of the run may rest after it
-        const cancelled = yield* Effect.either(venue.cancel(order.id))
-        if (Either.isLeft(cancelled)) {
-          leftOpenAtStop.push({ order, why: cancelled.left.message })
-          yield* Effect.logError(`${when}: limit ${intent.clientId} is order ${order.id}, still open on ${intent.venue}: cancelling it failed (${cancelled.left.message})`)
-        } else {
-          yield* mustWrite(journal.recordOrder(intent.runId, cancelled.right, cancelled.right.updatedAt))
-          yield* completeOrMark(venue, intent.runId, cancelled.right)
-          cancelledAtStop.push(cancelled.right)
-          yield* Effect.log(`${when}: order ${order.id} cancelled, ${formatDecimal(cancelled.right.filledQty)} filled`)
+      if (when === "stopping" && intent.kind === "limit") {
+        // booked after the stop's own look-up (its answer lost to the stop): nothing of the run may
+        // rest after it, and what it filled, the wind-down did not hedge
+        let final = order
+        if (isOpenStatus(order.status)) {
+          const cancelled = yield* Effect.either(venue.cancel(order.id))
+          // a cancel refused because the order ended meanwhile (filled): its state says so
+          const ended = Either.isRight(cancelled) ? Option.some(cancelled.right) : yield* Effect.option(venue.queryOrder({ orderId: order.id }))
+          if (Option.isNone(ended) || isOpenStatus(ended.value.status)) {
+            const why = Either.isLeft(cancelled) ? cancelled.left.message : "still open after the cancel"
+            leftOpenAtStop.push({ order, why })
+            yield* Effect.logError(`${when}: limit ${intent.clientId} is order ${order.id}, still open on ${intent.venue}: cancelling it failed (${why})`)
+            continue
+          }
+          final = ended.value
+          yield* mustWrite(journal.recordOrder(intent.runId, final, final.updatedAt))
+          yield* Effect.log(`${when}: order ${order.id} cancelled, ${formatDecimal(final.filledQty)} filled`)
         }
+        yield* completeOrMark(venue, intent.runId, final)
+        if (BigDecimal.isPositive(final.filledQty)) filledAtStop.push(final)
         continue
       }
       yield* completeOrMark(venue, intent.runId, order)
@@ -151,7 +160,7 @@ export const settleRequestsInDoubt = (
       yield* completeOrMark(venue, hedge.runId, order)
       yield* recordHedgeOutcome(journal, hedge.clientId, hedge.runId, order)
     }
-    return { settled: pending.length + inDoubt.length, lacking, cancelledAtStop, leftOpenAtStop }
+    return { settled: pending.length + inDoubt.length, lacking, filledAtStop, leftOpenAtStop }
   })
 
 /**

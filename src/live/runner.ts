@@ -468,11 +468,15 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         )
       )
       // a maker order booked after the wind-down looked for it: cancelled just now, but what it filled meanwhile is unhedged
-      const filledAtStop = (settledAtStop?.cancelledAtStop ?? []).filter((o) => BigDecimal.isPositive(o.filledQty))
+      const filledAtStop = settledAtStop?.filledAtStop ?? []
       const openAtStop = settledAtStop?.leftOpenAtStop ?? []
       if (failed === undefined && (filledAtStop.length > 0 || openAtStop.length > 0)) {
         const parts = [
-          ...filledAtStop.map((o) => `order ${o.id} on ${o.venue}, booked as the run stopped, ${o.side === "sell" ? "sold" : "bought"} ${formatDecimal(o.filledQty)} before it was cancelled: unhedged until the next start hedges it`),
+          ...filledAtStop.map((o) =>
+            `order ${o.id} on ${o.venue}, booked as the run stopped, ${o.side === "sell" ? "sold" : "bought"} ${formatDecimal(o.filledQty)}${
+              o.status === "cancelled" ? " before it was cancelled" : ""
+            }: unhedged until the next start hedges it`
+          ),
           ...openAtStop.map(({ order, why }) => `order ${order.id} on ${order.venue}, booked as the run stopped, could not be cancelled (${why}): the next start's reconciliation cancels it`)
         ]
         outcome = filledAtStop.length > 0 ? "hedge-failed" : "failed"
@@ -488,6 +492,21 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
           reason = judged.reason
           yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
         } else yield* Effect.log(`stopping: hedge ${windDownFailure.hedgeInDoubt} had executed although the wind-down could not look it up: flat across venues`)
+      }
+      // however it came about (a maker order booked as the run stopped filled, say, its fills heard
+      // only in the drain), a clean end leaves nothing hedgeable unhedged: else it is no clean end
+      if (failed === undefined && (outcome === "stopped" || outcome === "completed")) {
+        const positions = guard.status(yield* Clock.currentTimeMillis).positions
+        const net = BigDecimal.normalize(positions.reduce((total, p) => BigDecimal.sum(total, p.qty), ZERO))
+        const hedgeable = yield* Effect.map(hedge.instrument, (i) => BigDecimal.max(i.minQty, i.stepSize))
+        if (BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(net), hedgeable)) {
+          const ending = outcome === "stopped" ? "stop" : "end"
+          outcome = "hedge-failed"
+          reason = `${formatDecimal(net)} unhedged across the venues after the ${ending} (${
+            positions.map((p) => `${p.venue} ${formatDecimal(p.qty)}`).join(", ")
+          }): fills heard after the wind-down; the next start hedges it`
+          yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
+        }
       }
       const lacking = yield* completeFillsOfRun(journal, runId, both)
       // the next start reads them (a spot hedge venue's baseline counts them meanwhile)

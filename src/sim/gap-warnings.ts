@@ -20,14 +20,24 @@ export interface GapMarket {
 const span = (us: number) => Duration.format(Duration.seconds(Math.max(1, Math.round(us / 1_000_000))))
 const iso = (us: number) => new Date(Math.floor(us / 1000)).toISOString()
 
-/** Whether a time falls strictly inside one of the spans: merged and searched (a month holds many fills and gaps). */
-const insideAny = (spans: ReadonlyArray<{ readonly from: number; readonly to: number }>) => {
-  const merged: Array<{ from: number; to: number }> = []
+interface Span {
+  readonly from: number
+  readonly to: number
+}
+
+/** The spans with those that overlap joined, in time order. */
+const merged = (spans: ReadonlyArray<Span>): Array<Span> => {
+  const out: Array<{ from: number; to: number }> = []
   for (const g of [...spans].sort((a, b) => a.from - b.from)) {
-    const last = merged[merged.length - 1]
+    const last = out[out.length - 1]
     if (last !== undefined && g.from < last.to) last.to = Math.max(last.to, g.to)
-    else merged.push({ ...g })
+    else out.push({ ...g })
   }
+  return out
+}
+
+/** Whether a time falls strictly inside one of the (merged) spans, searched (a month holds many fills and gaps). */
+const insideAny = (merged: ReadonlyArray<Span>) => {
   return (t: number): boolean => {
     // the last span starting before t
     let lo = 0
@@ -43,8 +53,8 @@ const insideAny = (spans: ReadonlyArray<{ readonly from: number; readonly to: nu
 
 /**
  * One warning per market with gaps overlapping the replayed time [`fromUs`, `toUs`]: how many, how
- * long in all, the longest, and how many of the run's fills on that market came inside one (a
- * fill's time is ms; a gap's bounds are its ticks before and after it, µs).
+ * long in all (overlaps once), the longest, and how many of the run's fills on that market came
+ * inside one (a fill's time is ms; a gap's bounds are its ticks before and after it, µs).
  */
 export const gapWarnings = (
   gaps: ReadonlyArray<Gap>,
@@ -58,11 +68,14 @@ export const gapWarnings = (
     if (inRun.length === 0) return []
     // the part of each gap the run replayed
     const clipped = inRun.map((g) => ({ from: Math.max(g.fromTs, fromUs), to: Math.min(g.toTs, toUs) }))
-    const total = clipped.reduce((s, g) => s + (g.to - g.from), 0)
+    // overlapping gaps (a recording's downtime and a silence in it) miss their common time once
+    const missing = merged(clipped)
+    const total = missing.reduce((s, g) => s + (g.to - g.from), 0)
     const longest = clipped.reduce((a, b) => (b.to - b.from > a.to - a.from ? b : a))
     const there = fills.filter((f) => f.venue === market.venue && f.symbol === market.symbol)
-    const within = insideAny(clipped)
-    const inside = there.filter((f) => within(f.ts * 1000)).length
+    // in the fills' ms, as the replay stamps them (µs floored): a fill the closing tick set off is not inside
+    const within = insideAny(missing.map((g) => ({ from: Math.floor(g.from / 1000), to: Math.floor(g.to / 1000) })))
+    const inside = there.filter((f) => within(f.ts)).length
     const count = inRun.length === 1 ? "1 gap" : `${inRun.length} gaps`
     const longestSaid = inRun.length === 1 ? `${span(total)}, from` : `${span(total)} in all, the longest ${span(longest.to - longest.from)} from`
     const fillsSaid = inside === 0

@@ -276,30 +276,32 @@ export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<Aste
     const nextNonce = yield* makeNonceSource(clock.now)
 
     /** One signed (or public) request, built afresh on each call: new timestamp / nonce. */
-    const build = (endpoint: Endpoint, params: Pairs, acceptance: { until: number }) =>
+    const build = (endpoint: Endpoint, params: Pairs) =>
       Effect.gen(function*() {
         const path = asterPath(market, version, endpoint.name)
         const url = baseUrl + path
         const headers: Record<string, string> = {}
         let encoded: string
+        // until when the venue may book the request, once signed (0: unsigned)
+        let acceptUntil = 0
         if (endpoint.security === "NONE" || (endpoint.security === "USER_STREAM" && auth.kind === "v1")) {
           if (auth.kind === "v1" && endpoint.security === "USER_STREAM") headers[API_KEY_HEADER] = Redacted.value(auth.apiKey)
           encoded = queryString(params)
         } else if (auth.kind === "v1") {
           headers[API_KEY_HEADER] = Redacted.value(auth.apiKey)
           const timestamp = yield* clock.now
-          acceptance.until = timestamp + recvWindow
           encoded = signV1(auth.apiSecret, params, { timestamp, recvWindow }).signed
+          acceptUntil = timestamp + recvWindow
         } else {
           const nonce = yield* nextNonce
-          acceptance.until = Number(BigInt(nonce) / 1000n) + NONCE_WINDOW_MS
           encoded = (yield* signV3(auth, params, nonce)).signed
+          acceptUntil = Number(BigInt(nonce) / 1000n) + NONCE_WINDOW_MS
         }
         // GET carries its parameters in the query string, the others in a form body
         const call: RestCall = endpoint.method === "GET"
           ? { method: "GET", url: encoded.length > 0 ? `${url}?${encoded}` : url, headers, timeoutMs, idempotent: false }
           : { method: endpoint.method, url, headers, body: { text: encoded, contentType: "application/x-www-form-urlencoded" }, timeoutMs, idempotent: false }
-        return { call, path }
+        return { call, path, acceptUntil }
       })
 
     /**
@@ -317,11 +319,15 @@ export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<Aste
       const attempt = (resynced: boolean): Effect.Effect<A, ExchangeError> =>
         Effect.gen(function*() {
           yield* limiter.acquire(endpoint.weight, urgent ? "urgent" : "normal")
-          const { call, path } = yield* build(endpoint, params, acceptance)
+          const { call, path, acceptUntil } = yield* build(endpoint, params)
+          // from here on the request may reach the venue (not while it was being signed)
+          acceptance.until = acceptUntil
           const res = yield* execute(venue, call).pipe(Effect.provideService(HttpClient.HttpClient, http))
           yield* limiter.observe(res.headers)
           if (res.status === 200) return yield* decodeJson(venue, schema, res.text, `${endpoint.method} ${path}`)
           const error = yield* errorOfResponse(venue, res, `${endpoint.method} ${path}`, options.ref)
+          // a definite answer: nothing of this attempt can be booked (a stop from here leaves nothing in doubt)
+          if (!isUnknownOutcome(error)) acceptance.until = 0
           if (error._tag === "OrderRejected" && error.code !== undefined && CLOCK_CODES.has(Number(error.code)) && !resynced) {
             yield* Effect.logWarning(`Aster refused ${endpoint.method} ${path} (${error.code} ${error.reason}): measuring the venue's clock again and retrying once`)
             yield* clock.resync

@@ -276,8 +276,9 @@ export const makeBackpackClient = (
             timestamp: yield* now,
             window: windowMs
           }
-          if (call.acceptance) call.acceptance.until = input.timestamp + windowMs
           headers = authHeaders(signer.apiKey, yield* signer.sign(signingString(input)), input)
+          // from here on the request may reach the venue, which may book it until then (not while it was being signed)
+          if (call.acceptance) call.acceptance.until = input.timestamp + windowMs
         }
         return {
           method: call.method,
@@ -311,6 +312,8 @@ export const makeBackpackClient = (
       Effect.gen(function*() {
         const first = yield* sendOnce(call, clock.now)
         if (call.instruction === undefined || !isClockRejection(first)) return first
+        // refused: nothing of it can be booked (a stop while the clock is measured leaves nothing in doubt)
+        if (call.acceptance) call.acceptance.until = 0
         yield* Effect.logWarning(`backpack refused the timestamp of ${label(call)}; measuring the venue clock again`)
         yield* clock.resync
         return yield* sendOnce(call, clock.now)
