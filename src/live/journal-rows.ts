@@ -55,6 +55,7 @@ CREATE TABLE orders (
   PRIMARY KEY (venue, order_id)
 );
 CREATE INDEX orders_by_client_id ON orders (venue, client_id);
+CREATE INDEX orders_open ON orders (updated_at) WHERE status IN ('new', 'partially-filled');
 CREATE TABLE fills (
   venue     TEXT NOT NULL,
   trade_id  TEXT NOT NULL,
@@ -119,6 +120,9 @@ CREATE TABLE marks (
   ts     INTEGER NOT NULL
 );
 CREATE INDEX marks_by_run ON marks (run_id, venue, ts);
+CREATE INDEX fills_by_run ON fills (run_id, ts);
+CREATE INDEX cycles_by_run ON cycles (run_id, ts);
+CREATE INDEX hedges_by_run ON hedges (run_id, ts);
 `
 
 /** Rows as stored, decoded at the boundary. */

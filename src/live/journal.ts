@@ -395,7 +395,7 @@ class JournalStore {
     if (tables.length > 0) {
       this.addRunColumns()
       this.addFillsByOrderIndex()
-      this.addMarksByRunIndex()
+      this.addByRunIndexes()
       this.addFilterChangesTable()
       this.keyFundingByRunKind()
     }
@@ -434,12 +434,19 @@ class JournalStore {
   }
 
   /**
-   * A journal written before marks were indexed by run gets the index: a report's (the daily
-   * digest's, inside a live run) last marks are then a seek per run and venue, not a scan of
-   * months of marks (millions of rows, seconds of a blocked thread). An index leaves the format as it was.
+   * A journal written before its rows were indexed by run gets the indexes: a report's (the daily
+   * digest's, inside a live run) last marks, and a run's rows of a day or its last activity, are
+   * then seeks, not scans of months of rows (millions of marks: seconds of a blocked thread). An
+   * index leaves the format as it was.
    */
-  private addMarksByRunIndex(): void {
+  private addByRunIndexes(): void {
     this.db.exec("CREATE INDEX IF NOT EXISTS marks_by_run ON marks (run_id, venue, ts)")
+    // and a run's rows by time (a report's window, a run's last activity): seeks, not scans
+    this.db.exec("CREATE INDEX IF NOT EXISTS fills_by_run ON fills (run_id, ts)")
+    this.db.exec("CREATE INDEX IF NOT EXISTS cycles_by_run ON cycles (run_id, ts)")
+    this.db.exec("CREATE INDEX IF NOT EXISTS hedges_by_run ON hedges (run_id, ts)")
+    // the few open orders among months of closed ones (a start's, a stop's)
+    this.db.exec(`CREATE INDEX IF NOT EXISTS orders_open ON orders (updated_at) WHERE status IN ${OPEN_STATUSES}`)
   }
 
   /**
@@ -857,10 +864,14 @@ class JournalStore {
   ordersShortOfFills(runId: number): Array<Order> {
     // SQLite picks the orders that filled and lists their journalled fills; the exact sum and
     // comparison are made here, and only the orders found short are decoded whole
+    // (an order filled by one fill of its whole quantity, the usual case, is told complete by SQLite
+    // alone: the quantities are canonical decimal texts; a run of months has hundreds of thousands)
     const rows = this.sql(
-      `SELECT o.state AS state, json_extract(o.state, '$.filledQty') AS filled,
-         (SELECT group_concat(f.qty, ' ') FROM fills f WHERE f.venue = o.venue AND f.order_id = o.order_id) AS fills
-       FROM orders o WHERE o.run_id = ? AND json_extract(o.state, '$.filledQty') != '0' ORDER BY o.updated_at, o.rowid`
+      `SELECT state, filled, fills FROM (
+         SELECT o.state AS state, o.updated_at AS updated_at, o.rowid AS seq, json_extract(o.state, '$.filledQty') AS filled,
+           (SELECT group_concat(f.qty, ' ') FROM fills f WHERE f.venue = o.venue AND f.order_id = o.order_id) AS fills
+         FROM orders o WHERE o.run_id = ? AND json_extract(o.state, '$.filledQty') != '0')
+       WHERE fills IS NULL OR fills != filled ORDER BY updated_at, seq`
     ).iterate(runId) as IterableIterator<{ state: string; filled: unknown; fills: unknown }>
     const short: Array<Order> = []
     for (const row of rows) {
