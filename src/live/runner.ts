@@ -20,7 +20,7 @@
  * A journal that stops taking writes mid-run stops the run as the kill switch does: the strategy
  * winds down, unrecorded (see `journal-guard.ts`), and the run ends "failed" saying why.
  */
-import { BigDecimal, Cause, Clock, Data, Deferred, Duration, Effect, Option, type Scope } from "effect"
+import { BigDecimal, Cause, Clock, Data, Deferred, Duration, Effect, Either, Option, type Scope } from "effect"
 import { backpackClientId } from "../adapters/backpack/client"
 import type { HedgeConfig } from "../core/config/config"
 import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
@@ -493,19 +493,23 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
           yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
         } else yield* Effect.log(`stopping: hedge ${windDownFailure.hedgeInDoubt} had executed although the wind-down could not look it up: flat across venues`)
       }
-      // however it came about (a maker order booked as the run stopped filled, say, its fills heard
-      // only in the drain), a clean end leaves nothing hedgeable unhedged: else it is no clean end
-      if (failed === undefined && (outcome === "stopped" || outcome === "completed")) {
-        const positions = guard.status(yield* Clock.currentTimeMillis).positions
-        const net = BigDecimal.normalize(positions.reduce((total, p) => BigDecimal.sum(total, p.qty), ZERO))
-        const hedgeable = yield* Effect.map(hedge.instrument, (i) => BigDecimal.max(i.minQty, i.stepSize))
-        if (BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(net), hedgeable)) {
-          const ending = outcome === "stopped" ? "stop" : "end"
-          outcome = "hedge-failed"
-          reason = `${formatDecimal(net)} unhedged across the venues after the ${ending} (${
-            positions.map((p) => `${p.venue} ${formatDecimal(p.qty)}`).join(", ")
-          }): fills heard after the wind-down; the next start hedges it`
-          yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
+      // however it came about (a maker order booked as the run stopped filled, say), a clean end
+      // leaves nothing hedgeable unhedged, as the venues' own positions say (the fills a run has
+      // heard may lag them). A spot hedge venue holds no position of the bot's alone: not judged so
+      if (failed === undefined && (outcome === "stopped" || outcome === "completed") && hedgeInstrument.kind !== "spot") {
+        const held = yield* Effect.either(Effect.all([venues.maker.position, venues.hedge.position, venues.hedge.instrument]))
+        if (Either.isLeft(held)) yield* Effect.logWarning(`stopping: could not read the venues' positions to check the end is hedged (${held.left.message})`)
+        else {
+          const [makerHeld, hedgeHeld, hedgeNow] = held.right
+          const net = BigDecimal.normalize(BigDecimal.sum(makerHeld.qty, hedgeHeld.qty))
+          if (BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(net), BigDecimal.max(hedgeNow.minQty, hedgeNow.stepSize))) {
+            const ending = outcome === "stopped" ? "stop" : "end"
+            outcome = "hedge-failed"
+            reason = `${formatDecimal(net)} unhedged across the venues after the ${ending} (${makerHeld.venue} ${formatDecimal(makerHeld.qty)}, ${hedgeHeld.venue} ${
+              formatDecimal(hedgeHeld.qty)
+            }): fills the wind-down did not hedge; the next start hedges it`
+            yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
+          }
         }
       }
       const lacking = yield* completeFillsOfRun(journal, runId, both)
