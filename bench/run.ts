@@ -180,7 +180,7 @@ const command = Command.make("bench", { json, ticks, heapFills }, (args) =>
       readonly heapGrowthKbPerCycle: number | null
     }>("bench/hedge-reaction.ts", [String(args.heapFills), "--heap"], ["--expose-gc"])
     const signing = yield* signingCost
-    yield* Console.error("a journal of months (500k fills, 300k orders): what a start, a stop and the daily digest read of it...")
+    yield* Console.error("a journal of months (500k fills, 625k orders, as a run writes them): what a start, a stop and the daily digest read of it...")
     const journal = childFigures<{
       readonly fills: number
       readonly orders: number
