@@ -76,4 +76,16 @@ describe("a stop that cuts a maker order's placement short", () => {
       expect([result.outcome, resting]).toEqual(["hedge-failed", 0])
       expect(result.message).toMatch(/booked as the run stopped, sold 4 before it was cancelled: unhedged until the next start hedges it/)
     }))
+
+  // Was: the stop's settlement only flagged a late-booked maker order still OPEN when it looked.
+  // One that FILLED COMPLETELY before that look (heard only in the drain) was just journalled: the
+  // run ended "stopped" (exit 0) with its whole quantity unhedged.
+  it.scopedLive("one filled in full before the settlement ends the run hedge-failed", () =>
+    Effect.gen(function*() {
+      const config = testConfig({ trade: { quantity: "10", offset_percent: 0, first_wait_seconds: 600, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0 } })
+      const { result } = yield* stopWhilePlacing(config, "10")
+      // the run's own journal: Backpack sold 10, nothing hedged it
+      expect(result.report.exposure.finalNetPosition).toBe("-10")
+      expect([result.outcome, result.message]).toEqual(["hedge-failed", expect.stringMatching(/^-10 unhedged across the venues after the stop/)])
+    }))
 })

@@ -1,28 +1,24 @@
 /**
- * Edges of a stop, a refused placement, gaps and quiet days: a maker order booked as the run
- * stopped and filled in full, a placement refused and then interrupted (nothing in doubt), a fill
+ * Edges of a refused placement, gaps and quiet days: a placement refused and then interrupted
+ * (nothing in doubt), a fill
  * at the tick closing a gap, overlapping gaps, and funding on a day no run traded. Each `// Was:`
  * says what an earlier build got wrong.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
-import { BigDecimal, Deferred, Duration, Effect, Fiber, Layer } from "effect"
+import { BigDecimal, Duration, Effect, Fiber, Layer } from "effect"
 import { decimal } from "../src/core/domain/decimal"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import type { HedgeConfig } from "../src/core/config/config"
-import type { Exchange } from "../src/core/exchange"
 import type { Fill } from "../src/core/domain/order"
-import { runLive } from "../src/live/runner"
 import { gapWarnings } from "../src/sim/gap-warnings"
 import type { JournalService } from "../src/live/journal"
 import { dailyReportsFromJournal, reportFromJournal } from "../src/live/journal-report"
 import { fillOf } from "./support/fills"
 import { writing } from "./support/journal-writing"
 import { testConfig } from "./support/config"
-import { paperVenuesWithTaker } from "./support/paper-venues"
 import { localAster, v1Auth } from "./support/local-aster-server"
 
 const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
@@ -33,46 +29,6 @@ const tempDir = (prefix: string) =>
     yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
     return dir
   })
-
-/** A paper run whose first maker placement is cut short by the stop; the venue books it 300 ms later. */
-const stopWhilePlacing = (config: HedgeConfig, takerQty: string) =>
-  Effect.gen(function*() {
-    const journalPath = path.join(yield* tempDir("hedgeloop-review-stop-"), "journal.db")
-    const stop = yield* Deferred.make<void>()
-    let first = true
-    const venues = Effect.map(paperVenuesWithTaker(config, { takerQty }).venues, ({ maker, hedge }) => ({
-      maker: {
-        ...maker,
-        placeLimit: (request) => {
-          if (!first) return maker.placeLimit(request)
-          first = false
-          return Effect.gen(function*() {
-            yield* Effect.forkDaemon(Effect.zipRight(Effect.sleep(300), Effect.ignore(maker.placeLimit(request))))
-            yield* Deferred.succeed(stop, undefined)
-            return yield* Effect.never
-          })
-        }
-      } satisfies Exchange,
-      hedge
-    }))
-    const result = yield* runLive({ config, kind: "paper", journalPath, venues, stop, markEveryMs: 1000 })
-    return result
-  })
-
-describe("stop-time settlement (journal-settlement.ts / runner.ts)", () => {
-  // Was: the stop's settlement only flags a late-booked maker order that is still OPEN when it looks
-  // (it cancels it, and a partial fill ends the run hedge-failed). One that FILLED COMPLETELY before
-  // that look is just journalled: the run ends "stopped" (exit 0) with its whole quantity unhedged.
-  // src/live/journal-settlement.ts:settleRequestsInDoubt (only isOpenStatus limits go to cancelledAtStop) + runner.ts.
-  it.scopedLive("a maker order booked after the wind-down and filled in full before the settlement ends the run hedge-failed", () =>
-    Effect.gen(function*() {
-      const config = testConfig({ trade: { quantity: "10", offset_percent: 0, first_wait_seconds: 600, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0 } })
-      const result = yield* stopWhilePlacing(config, "10")
-      // the run's own journal: Backpack sold 10, nothing hedged it
-      expect(result.report.exposure.finalNetPosition).toBe("-10")
-      expect([result.outcome, result.message]).toEqual(["hedge-failed", expect.stringMatching(/^-10 unhedged across the venues after the stop/)])
-    }))
-})
 
 describe("placements interrupted in doubt (adapters/*/client.ts)", () => {
   // Was: `acceptance.until` is set when a request is SIGNED and never cleared, so the new
