@@ -12,62 +12,17 @@ import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Deferred, Effect, Either } from "effect"
 import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
-import { type Fill, type MarketOrderRequest, type Order, signedQty } from "../src/core/domain/order"
-import { UnknownOrder } from "../src/core/errors"
+import type { MarketOrderRequest } from "../src/core/domain/order"
 import type { Exchange } from "../src/core/exchange"
 import { JournalError, type JournalService } from "../src/live/journal"
 import { reportFromJournal } from "../src/live/journal-report"
 import { runLive } from "../src/live/runner"
 import { PERP } from "./support/fake-local-venue"
 import { idleVenue } from "./support/idle-venue"
-import { config, FUTURES, hedgeFillOf, hedgeOrderOn, type Journal, journalWithRun, KILLED_AT, makerFill, makerOrder, SPOT, ticker } from "./support/killed-run"
+import { config, FUTURES, hedgeAccount, hedgeFillOf, hedgeOrderOn, type Journal, journalWithRun, KILLED_AT, makerLegJournalled, SPOT, ticker } from "./support/killed-run"
 
 /** A journal whose run 1 (live, prefix hlold-, hedging on `hedge`) wrote what `write` writes, then died. */
 const killedJournal = (hedge: Instrument, write: (journal: Journal, runId: number) => Effect.Effect<unknown, unknown>) => journalWithRun({ kind: "live", hedge }, write)
-
-/** the maker leg of run 1: intent, reply (filled) and fill all journalled */
-const makerLegJournalled = (journal: Journal, runId: number) =>
-  Effect.gen(function*() {
-    yield* journal.recordIntent({ kind: "limit", runId, venue: "backpack", clientId: makerOrder.clientId, side: "sell", qty: makerOrder.qty, price: makerOrder.price!, createdAt: KILLED_AT - 3000 })
-    yield* journal.recordOrder(runId, makerOrder, KILLED_AT - 2000)
-    yield* journal.recordFill(runId, makerFill)
-  })
-
-/**
- * Hedge venue state shared by the starts of one test: what it holds, the orders it knows by
- * client id (placed by a start, or `known` beforehand) and the market orders the starts sent.
- */
-const hedgeAccount = (instrument: Instrument, held: string, known: ReadonlyArray<Order>, history: (order: Order) => ReadonlyArray<Fill>) => {
-  const state = { held: decimal(held), sent: [] as Array<MarketOrderRequest>, orders: new Map(known.map((o) => [o.clientId, o])) }
-  const venue = (): Exchange =>
-    idleVenue(instrument, ticker, () => state.held, {
-      placeMarket: (request) =>
-        Effect.sync(() => {
-          state.sent.push(request)
-          state.held = BigDecimal.sum(state.held, signedQty(request.side, request.qty))
-          const order: Order = {
-            ...hedgeOrderOn(instrument),
-            id: `r${state.sent.length}`,
-            clientId: request.clientId,
-            side: request.side,
-            qty: request.qty,
-            filledQty: request.qty,
-            filledQuote: BigDecimal.multiply(request.qty, decimal("1.5004")),
-            createdAt: Date.now(),
-            updatedAt: Date.now()
-          }
-          state.orders.set(request.clientId, order)
-          return order
-        }),
-      queryOrder: (ref) =>
-        Effect.suspend(() => {
-          const order = "clientId" in ref ? state.orders.get(ref.clientId) : [...state.orders.values()].find((o) => o.id === ref.orderId)
-          return order !== undefined ? Effect.succeed(order) : Effect.fail(new UnknownOrder({ venue: instrument.venue, orderId: "clientId" in ref ? ref.clientId : ref.orderId }))
-        }),
-      orderFills: (order) => Effect.sync(() => history(order))
-    })
-  return { state, venue }
-}
 
 /** One live start on `file`, stopped as soon as it has reconciled; Backpack holds `makerHeld`. */
 const startOn = (file: string, makerHeld: string, hedge: Exchange, wrapJournal?: (journal: JournalService) => JournalService) =>

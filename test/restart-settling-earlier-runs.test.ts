@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Deferred, Effect, Logger, Option } from "effect"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
-import { type Fill, type MarketOrderRequest, type Order, signedQty } from "../src/core/domain/order"
+import type { Fill, MarketOrderRequest, Order } from "../src/core/domain/order"
 import { UnknownOrder } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import { openJournal } from "../src/live/journal"
@@ -16,49 +16,7 @@ import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
 import { PERP } from "./support/fake-local-venue"
 import { idleVenue } from "./support/idle-venue"
-import { config as killedRunConfig, FUTURES, hedgeFillOf, hedgeOrderOn, type Journal, journalWithRun, KILLED_AT, makerFill, makerOrder, SPOT, ticker } from "./support/killed-run"
-
-/** the maker leg of run 1: intent, reply (filled) and fill all journalled */
-const makerLegJournalled = (journal: Journal, runId: number) =>
-  Effect.gen(function*() {
-    yield* journal.recordIntent({ kind: "limit", runId, venue: "backpack", clientId: makerOrder.clientId, side: "sell", qty: makerOrder.qty, price: makerOrder.price!, createdAt: KILLED_AT - 3000 })
-    yield* journal.recordOrder(runId, makerOrder, KILLED_AT - 2000)
-    yield* journal.recordFill(runId, makerFill)
-  })
-
-/** A hedge venue account: what it holds, the orders it knows by client id, the market orders sent to it. */
-const hedgeAccount = (instrument: Instrument, held: string, known: ReadonlyArray<Order>, history: (order: Order) => ReadonlyArray<Fill>) => {
-  const state = { held: decimal(held), sent: [] as Array<MarketOrderRequest>, orders: new Map(known.map((o) => [o.clientId, o])) }
-  const venue = (extra: Partial<Exchange> = {}): Exchange =>
-    idleVenue(instrument, ticker, () => state.held, {
-      placeMarket: (request) =>
-        Effect.sync(() => {
-          state.sent.push(request)
-          state.held = BigDecimal.sum(state.held, signedQty(request.side, request.qty))
-          const order: Order = {
-            ...hedgeOrderOn(instrument),
-            id: `r${state.sent.length}`,
-            clientId: request.clientId,
-            side: request.side,
-            qty: request.qty,
-            filledQty: request.qty,
-            filledQuote: BigDecimal.multiply(request.qty, decimal("1.5004")),
-            createdAt: Date.now(),
-            updatedAt: Date.now()
-          }
-          state.orders.set(request.clientId, order)
-          return order
-        }),
-      queryOrder: (ref) =>
-        Effect.suspend(() => {
-          const order = "clientId" in ref ? state.orders.get(ref.clientId) : [...state.orders.values()].find((o) => o.id === ref.orderId)
-          return order !== undefined ? Effect.succeed(order) : Effect.fail(new UnknownOrder({ venue: instrument.venue, orderId: "clientId" in ref ? ref.clientId : ref.orderId }))
-        }),
-      orderFills: (order) => Effect.sync(() => history(order)),
-      ...extra
-    })
-  return { state, venue }
-}
+import { config as killedRunConfig, FUTURES, hedgeAccount, hedgeFillOf, hedgeOrderOn, journalWithRun, KILLED_AT, makerFill, makerLegJournalled, makerOrder, SPOT, ticker } from "./support/killed-run"
 
 /** One live start on `file`, stopped as soon as it has reconciled. */
 const startOn = (file: string, maker: Exchange, hedge: Exchange, logs?: Array<string>, config = killedRunConfig) =>

@@ -3,16 +3,19 @@
  * `hlold-…`) sold 10 on Backpack at 1.5 and hedged it by buying 10 on Aster at 1.5004, an hour
  * before the test; what of it the journal holds is each test's `write`.
  */
-import { Effect } from "effect"
+import { BigDecimal, Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { decimal, ZERO } from "../../src/core/domain/decimal"
 import type { Instrument } from "../../src/core/domain/instrument"
-import type { Fill, Order } from "../../src/core/domain/order"
+import { type Fill, type MarketOrderRequest, type Order, signedQty } from "../../src/core/domain/order"
+import { UnknownOrder } from "../../src/core/errors"
+import type { Exchange } from "../../src/core/exchange"
 import { openJournal } from "../../src/live/journal"
 import { testConfig } from "./config"
 import { PERP } from "./fake-local-venue"
+import { idleVenue } from "./idle-venue"
 
 export const SPOT: Instrument = { ...PERP, venue: "aster-spot", symbol: "ASTERUSDT", quote: "USDT", kind: "spot" }
 export const FUTURES: Instrument = { ...PERP, venue: "aster-futures", symbol: "ASTERUSDT", quote: "USDT" }
@@ -111,3 +114,49 @@ export const journalWithRun = (
     }))
     return file
   })
+
+/** the maker leg of run 1: intent, reply (filled) and fill all journalled */
+export const makerLegJournalled = (journal: Journal, runId: number) =>
+  Effect.gen(function*() {
+    yield* journal.recordIntent({ kind: "limit", runId, venue: "backpack", clientId: makerOrder.clientId, side: "sell", qty: makerOrder.qty, price: makerOrder.price!, createdAt: KILLED_AT - 3000 })
+    yield* journal.recordOrder(runId, makerOrder, KILLED_AT - 2000)
+    yield* journal.recordFill(runId, makerFill)
+  })
+
+/**
+ * Hedge venue state shared by the starts of one test: what it holds, the orders it knows by
+ * client id (placed by a start, or `known` beforehand) and the market orders the starts sent;
+ * `venue(extra)` serves it, `extra` overriding any of its answers.
+ */
+export const hedgeAccount = (instrument: Instrument, held: string, known: ReadonlyArray<Order>, history: (order: Order) => ReadonlyArray<Fill>) => {
+  const state = { held: decimal(held), sent: [] as Array<MarketOrderRequest>, orders: new Map(known.map((o) => [o.clientId, o])) }
+  const venue = (extra: Partial<Exchange> = {}): Exchange =>
+    idleVenue(instrument, ticker, () => state.held, {
+      placeMarket: (request) =>
+        Effect.sync(() => {
+          state.sent.push(request)
+          state.held = BigDecimal.sum(state.held, signedQty(request.side, request.qty))
+          const order: Order = {
+            ...hedgeOrderOn(instrument),
+            id: `r${state.sent.length}`,
+            clientId: request.clientId,
+            side: request.side,
+            qty: request.qty,
+            filledQty: request.qty,
+            filledQuote: BigDecimal.multiply(request.qty, decimal("1.5004")),
+            createdAt: Date.now(),
+            updatedAt: Date.now()
+          }
+          state.orders.set(request.clientId, order)
+          return order
+        }),
+      queryOrder: (ref) =>
+        Effect.suspend(() => {
+          const order = "clientId" in ref ? state.orders.get(ref.clientId) : [...state.orders.values()].find((o) => o.id === ref.orderId)
+          return order !== undefined ? Effect.succeed(order) : Effect.fail(new UnknownOrder({ venue: instrument.venue, orderId: "clientId" in ref ? ref.clientId : ref.orderId }))
+        }),
+      orderFills: (order) => Effect.sync(() => history(order)),
+      ...extra
+    })
+  return { state, venue }
+}
