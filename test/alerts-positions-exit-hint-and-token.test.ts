@@ -13,16 +13,12 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll } from "vitest"
 import { decimal } from "../src/core/domain/decimal"
-import type { Fill } from "../src/core/domain/order"
-import type { Venue } from "../src/core/domain/venue"
 import { type Alert, type AlertsService, deliverAlert } from "../src/live/alerts"
-import type { JournalService } from "../src/live/journal"
 import { reportFromJournal } from "../src/live/journal-report"
 import { endedAlert } from "../src/live/run-alerts"
 import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
-import { fillOf } from "./support/fills"
-import { writing } from "./support/journal-writing"
+import { journalFill, startRun, writing } from "./support/journal-writing"
 
 const T0 = 1_758_675_600_000
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "review-money-alerts-"))
@@ -32,19 +28,6 @@ const newFile = () => path.join(root, `journal-${++files}.db`)
 
 const runSync = <A, E>(effect: Effect.Effect<A, E>): A => Effect.runSync(effect)
 
-const startRun = (j: JournalService, startedAt: number) =>
-  runSync(j.startRun({
-    kind: "live",
-    startedAt,
-    config: testConfig(),
-    maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC", baseAsset: "ASTER" },
-    hedge: { venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT", baseAsset: "ASTER" },
-    clientIdPrefix: `r${startedAt}-`
-  }))
-
-let trade = 0
-const fill = (j: JournalService, runId: number, venue: Venue, side: Fill["side"], qty: string, price: string, ts: number) =>
-  runSync(j.recordFill(runId, { ...fillOf(venue, side, qty, price, "0", ts), orderId: `o${++trade}`, tradeId: `t${trade}` }))
 
 const collecting = (): AlertsService & { readonly sent: Array<Alert> } => {
   const sent: Array<Alert> = []
@@ -63,10 +46,10 @@ describe("the end alert", () => {
     writing(file, (j) => {
       // run 1 sells 10 on Backpack and is killed before hedging it
       const id1 = startRun(j, T0)
-      fill(j, id1, "backpack", "sell", "10", "2", T0 + 1_000)
+      journalFill(j, id1, "backpack", "sell", "10", "2", T0 + 1_000)
       // run 2's start hedges the -10 it found (Aster +10), then it is stopped
       const id2 = startRun(j, S2)
-      fill(j, id2, "aster-futures", "buy", "10", "2", S2 + 500)
+      journalFill(j, id2, "aster-futures", "buy", "10", "2", S2 + 500)
       runSync(j.recordMark(id2, "backpack", decimal("2"), S2 + 1_000))
       runSync(j.recordMark(id2, "aster-futures", decimal("2"), S2 + 1_000))
       runSync(j.endRun(id2, { endedAt: S2 + 100_000, outcome: "stopped" }))

@@ -10,13 +10,11 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { decimal } from "../src/core/domain/decimal"
-import type { Fill } from "../src/core/domain/order"
-import type { Venue } from "../src/core/domain/venue"
 import type { JournalService } from "../src/live/journal"
 import { dailyReportsFromJournal, reportFromJournal } from "../src/live/journal-report"
 import { formatSummary } from "../src/cli/summary"
 import { testConfig } from "./support/config"
-import { writing } from "./support/journal-writing"
+import { journalFill, startRun, writing } from "./support/journal-writing"
 import { fillOf } from "./support/fills"
 
 const T0 = 1_758_675_600_000
@@ -27,19 +25,6 @@ const newFile = () => path.join(root, `journal-${++n}.db`)
 
 const run = <A, E>(effect: Effect.Effect<A, E>): A => Effect.runSync(effect)
 
-const startRun = (j: JournalService, startedAt: number) =>
-  run(j.startRun({
-    kind: "live",
-    startedAt,
-    config: testConfig(),
-    maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC", baseAsset: "ASTER" },
-    hedge: { venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT", baseAsset: "ASTER" },
-    clientIdPrefix: `r${startedAt}-`
-  }))
-
-let trade = 0
-const fill = (j: JournalService, runId: number, venue: Venue, side: Fill["side"], qty: string, price: string, ts: number) =>
-  run(j.recordFill(runId, { ...fillOf(venue, side, qty, price, "0", ts), orderId: `o${++trade}`, tradeId: `t${trade}` }))
 
 describe("windowed journal reports", () => {
   /**
@@ -51,10 +36,10 @@ describe("windowed journal reports", () => {
   const writeCycle = (file: string) =>
     writing(file, (j) => {
       const id = startRun(j, T0)
-      fill(j, id, "backpack", "sell", "10", "2", T0 + 1_000)
-      fill(j, id, "aster-futures", "buy", "10", "2", T0 + 1_200)
-      fill(j, id, "backpack", "buy", "10", "2", T0 + 5_000)
-      fill(j, id, "aster-futures", "sell", "10", "2", T0 + 5_200)
+      journalFill(j, id, "backpack", "sell", "10", "2", T0 + 1_000)
+      journalFill(j, id, "aster-futures", "buy", "10", "2", T0 + 1_200)
+      journalFill(j, id, "backpack", "buy", "10", "2", T0 + 5_000)
+      journalFill(j, id, "aster-futures", "sell", "10", "2", T0 + 5_200)
       run(j.recordMark(id, "backpack", decimal("2"), T0 + 9_000))
       run(j.recordMark(id, "aster-futures", decimal("2"), T0 + 9_000))
       run(j.endRun(id, { endedAt: T0 + 10_000, outcome: "stopped" }))
@@ -79,8 +64,8 @@ describe("windowed journal reports", () => {
     writing(file, (j) => {
       const id = startRun(j, midnight - 60_000)
       // the maker leg fills 100 ms before midnight, its hedge 100 ms after
-      fill(j, id, "backpack", "sell", "10", "2", midnight - 100)
-      fill(j, id, "aster-futures", "buy", "10", "2", midnight + 100)
+      journalFill(j, id, "backpack", "sell", "10", "2", midnight - 100)
+      journalFill(j, id, "aster-futures", "buy", "10", "2", midnight + 100)
       run(j.recordMark(id, "backpack", decimal("2"), midnight + 1_000))
       run(j.recordMark(id, "aster-futures", decimal("2"), midnight + 1_000))
       run(j.endRun(id, { endedAt: midnight + 60_000, outcome: "stopped" }))
@@ -100,8 +85,8 @@ describe("points across runs", () => {
     const day2 = Date.UTC(2025, 8, 25, 12)
     /** one hedged pair per run: Backpack maker sell 10 at 2 (volume 20), Aster taker buy 10 at 2 (volume 20) */
     const pair = (j: JournalService, id: number, at: number) => {
-      fill(j, id, "backpack", "sell", "10", "2", at + 1_000)
-      fill(j, id, "aster-futures", "buy", "10", "2", at + 1_200)
+      journalFill(j, id, "backpack", "sell", "10", "2", at + 1_000)
+      journalFill(j, id, "aster-futures", "buy", "10", "2", at + 1_200)
       run(j.recordMark(id, "backpack", decimal("2"), at + 2_000))
       run(j.recordMark(id, "aster-futures", decimal("2"), at + 2_000))
       run(j.endRun(id, { endedAt: at + 10_000, outcome: "stopped" }))
@@ -135,10 +120,10 @@ describe("a restarted run's own report (the one a live run writes and alerts wit
     writing(file, (j) => {
       // run 1: the maker leg fills (Backpack −10), then the process is killed before hedging it
       const id1 = startRun(j, T0)
-      fill(j, id1, "backpack", "sell", "10", "2", T0 + 1_000)
+      journalFill(j, id1, "backpack", "sell", "10", "2", T0 + 1_000)
       // run 2: its start hedges the −10 it found (Aster +10) 0.5 s in, then trades nothing
       const id2 = startRun(j, S2)
-      fill(j, id2, "aster-futures", "buy", "10", "2", S2 + 500)
+      journalFill(j, id2, "aster-futures", "buy", "10", "2", S2 + 500)
       run(j.recordMark(id2, "backpack", decimal("2"), S2 + 1_000))
       run(j.recordMark(id2, "aster-futures", decimal("2"), S2 + 1_000))
       run(j.endRun(id2, { endedAt: S2 + 100_000, outcome: "stopped" }))
@@ -165,11 +150,11 @@ describe("a paper run's own report", () => {
           clientIdPrefix: `p${startedAt}-`
         }))
       // paper run 1 sold 10 and was killed before hedging: that book died with its process
-      fill(j, paper(T0), "backpack", "sell", "10", "2", T0 + 1_000)
+      journalFill(j, paper(T0), "backpack", "sell", "10", "2", T0 + 1_000)
       // paper run 2, on fresh books, trades one hedged pair
       const id2 = paper(S2)
-      fill(j, id2, "backpack", "sell", "10", "2", S2 + 1_000)
-      fill(j, id2, "aster-futures", "buy", "10", "2", S2 + 1_200)
+      journalFill(j, id2, "backpack", "sell", "10", "2", S2 + 1_000)
+      journalFill(j, id2, "aster-futures", "buy", "10", "2", S2 + 1_200)
       run(j.endRun(id2, { endedAt: S2 + 10_000, outcome: "stopped" }))
     })
     const r = Effect.runSync(reportFromJournal(file, { runId: 2 }))
@@ -184,7 +169,7 @@ describe("the printed summary", () => {
     const file = newFile()
     writing(file, (j) => {
       const id = startRun(j, T0)
-      fill(j, id, "backpack", "sell", "10", "2", T0 + 1_000)
+      journalFill(j, id, "backpack", "sell", "10", "2", T0 + 1_000)
       run(j.recordFill(id, { ...fillOf("aster-futures", "buy", "10", "2", "0", T0 + 1_200), fee: decimal("0.001"), feeAsset: "BNB", orderId: "bnb", tradeId: "bnb" }))
       run(j.endRun(id, { endedAt: T0 + 10_000, outcome: "stopped" }))
     })

@@ -11,18 +11,13 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { decimal } from "../src/core/domain/decimal"
-import type { Fill } from "../src/core/domain/order"
-import type { Venue } from "../src/core/domain/venue"
-import type { JournalService, RunKind } from "../src/live/journal"
 import { dailyReportsFromJournal, reportFromJournal } from "../src/live/journal-report"
 import { UnknownOrder } from "../src/core/errors"
 import { runLive } from "../src/live/runner"
-import { testConfig } from "./support/config"
 import { PERP } from "./support/fake-local-venue"
 import { idleVenue } from "./support/idle-venue"
 import { config as killedRunConfig, FUTURES, hedgeFillOf, hedgeOrderOn, journalWithRun, KILLED_AT, makerFill, makerOrder, ticker } from "./support/killed-run"
-import { fillOf } from "./support/fills"
-import { writing } from "./support/journal-writing"
+import { journalFill, journalMarks, startRun, writing } from "./support/journal-writing"
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "journal-report-late-rows-"))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
@@ -31,23 +26,6 @@ const newFile = () => path.join(root, `journal-${++files}.db`)
 
 const run = <A, E>(effect: Effect.Effect<A, E>): A => Effect.runSync(effect)
 
-const startRun = (j: JournalService, startedAt: number, kind: RunKind = "live") =>
-  run(j.startRun({
-    kind,
-    startedAt,
-    config: testConfig(),
-    maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC", baseAsset: "ASTER" },
-    hedge: { venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT", baseAsset: "ASTER" },
-    clientIdPrefix: `r${startedAt}-`
-  }))
-
-let trade = 0
-const fill = (j: JournalService, runId: number, venue: Venue, side: Fill["side"], qty: string, price: string, ts: number) =>
-  run(j.recordFill(runId, { ...fillOf(venue, side, qty, price, "0", ts), orderId: `o${++trade}`, tradeId: `t${trade}` }))
-const marks = (j: JournalService, runId: number, ts: number) => {
-  run(j.recordMark(runId, "backpack", decimal("2"), ts))
-  run(j.recordMark(runId, "aster-futures", decimal("2"), ts))
-}
 
 const T0 = Date.UTC(2025, 8, 24, 8)
 
@@ -61,14 +39,14 @@ describe("a run's report: what was held when it opens", () => {
     const S2 = T0 + 3_600_000
     writing(file, (j) => {
       const id1 = startRun(j, T0)
-      marks(j, id1, T0 + 1_000)
+      journalMarks(j, id1, T0 + 1_000)
       run(j.endRun(id1, { endedAt: T0 + 10_000, outcome: "failed", message: "could not cancel" }))
       // run 2 starts; its reconciliation finds run 1's maker order filled 10 at S2 − 60 s and cancels
       // it (the fill recorded under run 2, as completeFills does), then hedges the 10 at S2 + 500 ms
       const id2 = startRun(j, S2)
-      fill(j, id2, "backpack", "sell", "10", "2", S2 - 60_000)
-      fill(j, id2, "aster-futures", "buy", "10", "2", S2 + 500)
-      marks(j, id2, S2 + 1_000)
+      journalFill(j, id2, "backpack", "sell", "10", "2", S2 - 60_000)
+      journalFill(j, id2, "aster-futures", "buy", "10", "2", S2 + 500)
+      journalMarks(j, id2, S2 + 1_000)
       run(j.endRun(id2, { endedAt: S2 + 10_000, outcome: "stopped" }))
     })
     const r = Effect.runSync(reportFromJournal(file, { runId: 2 }))
@@ -89,12 +67,12 @@ describe("paper sessions", () => {
     writing(file, (j) => {
       // paper run 1 sells 10 and is killed before hedging: its book died with its process
       const id1 = startRun(j, T0, "paper")
-      fill(j, id1, "backpack", "sell", "10", "2", T0 + 1_000)
+      journalFill(j, id1, "backpack", "sell", "10", "2", T0 + 1_000)
       // paper run 2, the next day, on fresh books: one hedged pair
       const id2 = startRun(j, day2, "paper")
-      fill(j, id2, "backpack", "sell", "10", "2", day2 + 1_000)
-      fill(j, id2, "aster-futures", "buy", "10", "2", day2 + 1_200)
-      marks(j, id2, day2 + 2_000)
+      journalFill(j, id2, "backpack", "sell", "10", "2", day2 + 1_000)
+      journalFill(j, id2, "aster-futures", "buy", "10", "2", day2 + 1_200)
+      journalMarks(j, id2, day2 + 2_000)
       run(j.endRun(id2, { endedAt: day2 + 10_000, outcome: "stopped" }))
     })
     const own = Effect.runSync(reportFromJournal(file, { runId: 2 }))
@@ -152,9 +130,9 @@ describe("funding booked while no run traded", () => {
     writing(file, (j) => {
       // run 1, day D: one leg sold and hedged, then stopped between the legs (the pair is held)
       const id1 = startRun(j, T0)
-      fill(j, id1, "backpack", "sell", "10", "2", T0 + 1_000)
-      fill(j, id1, "aster-futures", "buy", "10", "2", T0 + 1_200)
-      marks(j, id1, T0 + 2_000)
+      journalFill(j, id1, "backpack", "sell", "10", "2", T0 + 1_000)
+      journalFill(j, id1, "aster-futures", "buy", "10", "2", T0 + 1_200)
+      journalMarks(j, id1, T0 + 2_000)
       run(j.endRun(id1, { endedAt: T0 + 10_000, outcome: "stopped" }))
       // run 2, day D+1: its funding collector finds the payment of day D 12:00 on the held pair
       const id2 = startRun(j, day2)
@@ -162,7 +140,7 @@ describe("funding booked while no run traded", () => {
       run(j.recordFunding(id2, { venue: "backpack", ts: at, rate: decimal("0.0001"), markPrice: decimal("2"), position: decimal("-10"), amount: decimal("0.002") }))
       run(j.recordFunding(id2, { venue: "aster-futures", ts: at, rate: decimal("0.0001"), markPrice: decimal("2"), position: decimal("10"), amount: decimal("-0.002") }))
       run(j.recordFunding(id2, { venue: "backpack", ts: at + 3_600_000, rate: decimal("0.0002"), markPrice: decimal("2"), position: decimal("-10"), amount: decimal("0.004") }))
-      marks(j, id2, day2 + 2_000)
+      journalMarks(j, id2, day2 + 2_000)
       run(j.endRun(id2, { endedAt: day2 + 10_000, outcome: "stopped" }))
     })
     const whole = Effect.runSync(reportFromJournal(file))

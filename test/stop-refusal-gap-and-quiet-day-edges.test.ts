@@ -14,11 +14,9 @@ import * as os from "node:os"
 import * as path from "node:path"
 import type { Fill } from "../src/core/domain/order"
 import { gapWarnings } from "../src/sim/gap-warnings"
-import type { JournalService } from "../src/live/journal"
 import { dailyReportsFromJournal, reportFromJournal } from "../src/live/journal-report"
 import { fillOf } from "./support/fills"
-import { writing } from "./support/journal-writing"
-import { testConfig } from "./support/config"
+import { journalMarks, startRun, writing } from "./support/journal-writing"
 import { localAster, v1Auth } from "./support/local-aster-server"
 
 const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
@@ -90,19 +88,6 @@ describe("journal reports by day (live/journal-report.ts)", () => {
   const T0 = Date.UTC(2025, 8, 24, 8)
   const DAY = 86_400_000
   const run = <A, E>(effect: Effect.Effect<A, E>): A => Effect.runSync(effect)
-  const startRun = (j: JournalService, startedAt: number) =>
-    run(j.startRun({
-      kind: "live",
-      startedAt,
-      config: testConfig(),
-      maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC", baseAsset: "ASTER" },
-      hedge: { venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT", baseAsset: "ASTER" },
-      clientIdPrefix: `r${startedAt}-`
-    }))
-  const marks = (j: JournalService, runId: number, ts: number) => {
-    run(j.recordMark(runId, "backpack", decimal("2"), ts))
-    run(j.recordMark(runId, "aster-futures", decimal("2"), ts))
-  }
 
   // Was: rows now count where they happened whichever run journalled them, but the by-day loop still
   // skips every UTC day that no run overlaps (`if (firstRun === undefined) continue`). A pair held over a
@@ -118,13 +103,13 @@ describe("journal reports by day (live/journal-report.ts)", () => {
         const id1 = startRun(j, T0)
         run(j.recordFill(id1, { ...fillOf("backpack", "sell", "10", "2", "0", T0 + 1_000), orderId: "o1", tradeId: "t1" }))
         run(j.recordFill(id1, { ...fillOf("aster-futures", "buy", "10", "2", "0", T0 + 1_200), orderId: "o2", tradeId: "t2" }))
-        marks(j, id1, T0 + 2_000)
+        journalMarks(j, id1, T0 + 2_000)
         run(j.endRun(id1, { endedAt: T0 + 10_000, outcome: "stopped" }))
         // run 2 starts on day D+2; its funding collector books day D+1's payment on the held pair
         const id2 = startRun(j, T0 + 2 * DAY)
         const at = T0 + DAY + 4 * 3_600_000
         run(j.recordFunding(id2, { venue: "backpack", ts: at, rate: decimal("0.0002"), markPrice: decimal("2"), position: decimal("-10"), amount: decimal("0.004") }))
-        marks(j, id2, T0 + 2 * DAY + 2_000)
+        journalMarks(j, id2, T0 + 2 * DAY + 2_000)
         run(j.endRun(id2, { endedAt: T0 + 2 * DAY + 10_000, outcome: "stopped" }))
       })
       const whole = yield* reportFromJournal(file)
