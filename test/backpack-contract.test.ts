@@ -21,7 +21,7 @@ import type { Fill, Order, OrderUpdate } from "../src/core/domain/order"
 import type { Exchange } from "../src/core/exchange"
 import type { LocalVenue } from "../src/sim/local-exchange/types"
 import { makeFakeLocalVenue, PERP } from "./support/fake-local-venue"
-import { makerConfig, serveLocalBackpack, testKeys } from "./support/local-backpack"
+import { localBackpack, makerConfig, serveLocalBackpack, testKeys } from "./support/local-backpack"
 import { scriptedFaults } from "./support/scripted-faults"
 
 const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
@@ -30,16 +30,11 @@ const options: BackpackExchangeOptions = { timeoutMs: 1000, streamReadyTimeoutMs
 
 const text = (d: BigDecimal.BigDecimal) => formatDecimal(d)
 
-/** A venue with a market (bid 0.9990 / ask 1.0010, last 1.0000), served locally, and the adapter on it. */
+/** A venue with a market (bid 0.9990 / ask 1.0010, last 1.0000) and funding, served locally, and the adapter on it. */
 const setUp = (adapterOptions: BackpackExchangeOptions = options) =>
-  Effect.gen(function*() {
-    const venue = makeFakeLocalVenue({ funding: { markPrice: decimal("1.0001"), indexPrice: decimal("1.0002"), rate: decimal("0.0000125"), nextFundingTime: Date.UTC(2030, 0, 1, 8), intervalHours: 1 } })
-    venue.quote("0.9990", "500", "1.0010", "400")
-    venue.trade("1.0000", "3", "sell")
-    const plan = scriptedFaults()
-    const baseUrl = yield* serveLocalBackpack(venue, plan.faults)
-    const exchange = yield* makeBackpackExchange(makerConfig(baseUrl, keys, PERP.symbol), adapterOptions)
-    return { venue, plan, baseUrl, exchange }
+  localBackpack(adapterOptions, {
+    keys,
+    venue: { funding: { markPrice: decimal("1.0001"), indexPrice: decimal("1.0002"), rate: decimal("0.0000125"), nextFundingTime: Date.UTC(2030, 0, 1, 8), intervalHours: 1 } }
   })
 
 /** The next update within 3 s (fails the test when none comes). */

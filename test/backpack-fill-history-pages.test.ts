@@ -6,28 +6,15 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Duration, Effect, Layer } from "effect"
-import { type BackpackExchangeOptions, makeBackpackExchange } from "../src/adapters/backpack/exchange"
+import type { BackpackExchangeOptions } from "../src/adapters/backpack/exchange"
 import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
-import { makeFakeLocalVenue, PERP } from "./support/fake-local-venue"
-import { makerConfig, serveLocalBackpack, testKeys } from "./support/local-backpack"
-import { scriptedFaults } from "./support/scripted-faults"
+import { localBackpack } from "./support/local-backpack"
 
 const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
-const keys = testKeys(11)
 const options: BackpackExchangeOptions = { timeoutMs: 1000, streamReadyTimeoutMs: 5000, reconnectDelay: Duration.millis(50) }
 const text = (d: BigDecimal.BigDecimal) => formatDecimal(d)
 
-/** A venue with a market (bid 0.9990 / ask 1.0010), served locally, and the adapter on it. */
-const setUp = () =>
-  Effect.gen(function*() {
-    const venue = makeFakeLocalVenue()
-    venue.quote("0.9990", "500", "1.0010", "400")
-    venue.trade("1.0000", "3", "sell")
-    const plan = scriptedFaults()
-    const baseUrl = yield* serveLocalBackpack(venue, plan.faults)
-    const exchange = yield* makeBackpackExchange(makerConfig(baseUrl, keys, PERP.symbol), options)
-    return { venue, plan, exchange }
-  })
+const setUp = () => localBackpack(options)
 
 describe("Backpack fill history", () => {
   // Was: Exchange.orderFills reads GET /wapi/v1/history/fills once, without `limit` or `offset`, so

@@ -16,23 +16,14 @@ import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import type { OrderUpdate } from "../src/core/domain/order"
 import type { Exchange } from "../src/core/exchange"
 import { makeFakeLocalVenue, PERP } from "./support/fake-local-venue"
-import { makerConfig, serveLocalBackpack, testKeys } from "./support/local-backpack"
+import { localBackpack, makerConfig, serveLocalBackpack, testKeys } from "./support/local-backpack"
 import { type ScriptedFaults, scriptedFaults } from "./support/scripted-faults"
 
 const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
 const keys = testKeys(11)
 const options: BackpackExchangeOptions = { timeoutMs: 1000, streamReadyTimeoutMs: 5000, reconnectDelay: Duration.millis(50), pollWhileDownMs: 300 }
 
-const setUp = (adapterOptions: BackpackExchangeOptions = options) =>
-  Effect.gen(function*() {
-    const venue = makeFakeLocalVenue()
-    venue.quote("0.9990", "500", "1.0010", "400")
-    venue.trade("1.0000", "3", "sell")
-    const plan = scriptedFaults()
-    const baseUrl = yield* serveLocalBackpack(venue, plan.faults)
-    const exchange = yield* makeBackpackExchange(makerConfig(baseUrl, keys, PERP.symbol), adapterOptions)
-    return { venue, plan, baseUrl, exchange }
-  })
+const setUp = (adapterOptions: BackpackExchangeOptions = options) => localBackpack(adapterOptions)
 
 const sell = (price: string, qty: string, clientId: string) =>
   ({ side: "sell", price: decimal(price), qty: decimal(qty), postOnly: true, timeInForce: "GTC", clientId }) as const

@@ -8,13 +8,10 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Layer } from "effect"
-import { makeBackpackExchange } from "../src/adapters/backpack/exchange"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import type { Exchange } from "../src/core/exchange"
-import { makeFakeLocalVenue, PERP } from "./support/fake-local-venue"
 import { localAster, v1Auth } from "./support/local-aster-server"
-import { makerConfig, serveLocalBackpack, testKeys } from "./support/local-backpack"
-import { scriptedFaults } from "./support/scripted-faults"
+import { localBackpack, testKeys } from "./support/local-backpack"
 
 const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
 
@@ -38,11 +35,7 @@ describe("a placement interrupted on its way to the venue", () => {
 
   it.scopedLive("Backpack: its client id is looked up until the venue can no longer book it, and found", () =>
     Effect.gen(function*() {
-      const venue = makeFakeLocalVenue()
-      venue.quote("0.9990", "500", "1.0010", "400")
-      const plan = scriptedFaults()
-      const baseUrl = yield* serveLocalBackpack(venue, plan.faults)
-      const exchange = yield* makeBackpackExchange({ ...makerConfig(baseUrl, testKeys(12), PERP.symbol), windowMs: 1000 }, { timeoutMs: 2000, streamReadyTimeoutMs: 5000, reconnectDelay: Duration.millis(50) })
+      const { plan, exchange } = yield* localBackpack({ timeoutMs: 2000, streamReadyTimeoutMs: 5000, reconnectDelay: Duration.millis(50) }, { keys: testKeys(12), windowMs: 1000 })
       plan.http("POST /api/v1/order", { kind: "delay", ms: 300 })
       const found = yield* interruptedThenLookedUp(exchange, "hl-int2", "0.9000")
       expect([found.clientId, found.status, formatDecimal(found.qty)]).toEqual(["hl-int2", "new", "10"])

@@ -7,9 +7,12 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, ExecutionStrategy, Redacted, Scope } from "effect"
 import * as http from "node:http"
 import nacl from "tweetnacl"
+import { type BackpackExchangeOptions, makeBackpackExchange } from "../../src/adapters/backpack/exchange"
 import type { HedgeConfig } from "../../src/core/config/config"
 import { backpackRoutes } from "../../src/sim/local-exchange/backpack/routes"
 import type { Faults, LocalAccounts, LocalVenue } from "../../src/sim/local-exchange/types"
+import { type FakeVenueOptions, makeFakeLocalVenue, PERP } from "./fake-local-venue"
+import { scriptedFaults } from "./scripted-faults"
 
 /** Every Backpack key pair is an account of its own; Aster is not served here. */
 export const testAccounts: LocalAccounts = {
@@ -55,3 +58,22 @@ export const serveLocalBackpack = (venue: LocalVenue, faults: Faults): Effect.Ef
       return `http://127.0.0.1:${address.port}`
     }).pipe(Scope.extend(own))
   }).pipe(Effect.orDie)
+
+/**
+ * A fake venue with a market (bid 0.9990 / ask 1.0010, last 1.0000), served locally under a
+ * scripted fault plan, and the adapter on it, signing with `keys` (its window `windowMs`, if given).
+ */
+export const localBackpack = (
+  options: BackpackExchangeOptions,
+  settings: { readonly keys?: TestKeys; readonly windowMs?: number; readonly venue?: FakeVenueOptions } = {}
+) =>
+  Effect.gen(function*() {
+    const venue = makeFakeLocalVenue(settings.venue)
+    venue.quote("0.9990", "500", "1.0010", "400")
+    venue.trade("1.0000", "3", "sell")
+    const plan = scriptedFaults()
+    const baseUrl = yield* serveLocalBackpack(venue, plan.faults)
+    const config = makerConfig(baseUrl, settings.keys ?? testKeys(11), PERP.symbol)
+    const exchange = yield* makeBackpackExchange(settings.windowMs !== undefined ? { ...config, windowMs: settings.windowMs } : config, options)
+    return { venue, plan, baseUrl, exchange }
+  })
