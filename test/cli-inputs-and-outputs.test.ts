@@ -9,7 +9,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { writing } from "./support/journal-writing"
-import { startLocalExchange } from "./support/live-processes"
+import { startCommand, startLocalExchange } from "./support/live-processes"
 import { runCommand as run } from "./support/run-command"
 import { tempDir, writeScript } from "./support/scripted-market"
 
@@ -87,19 +87,12 @@ describe("outputs that would replace a journal or a config", () => {
       { t: i * 250, venue: "bp" as const, quote: ["1.9990", "500", "2.0010", "500"] as const },
       { t: i * 250, venue: "as" as const, quote: ["1.9995", "5000", "2.0005", "5000"] as const }
     ]).flat())
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/exchange.ts", market, "--port-backpack", "0", "--port-aster", "0", "--port-aster-spot", "0", "--write-config", journal], {
-      env: { ...process.env, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let output = ""
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()))
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()))
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    const exchange = startCommand("src/cli/exchange.ts", [market, "--port-backpack", "0", "--port-aster", "0", "--port-aster-spot", "0", "--write-config", journal])
     const deadline = Date.now() + 60_000
-    while (child.exitCode === null && !/Ctrl\+C to stop/.test(output) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
-    if (child.exitCode === null) child.kill("SIGINT")
-    await exited
-    expect(journalFormat(journal), output).toBe("hedgeloop-journal")
+    while (exchange.process.exitCode === null && !/Ctrl\+C to stop/.test(exchange.output()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    if (exchange.process.exitCode === null) exchange.process.kill("SIGINT")
+    await exchange.exited
+    expect(journalFormat(journal), exchange.output()).toBe("hedgeloop-journal")
   })
 })
 

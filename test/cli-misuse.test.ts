@@ -4,11 +4,10 @@
  * `// Was:` says what an earlier build got wrong.
  */
 import Database from "better-sqlite3"
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type LocalExchange, startLocalExchange } from "./support/live-processes"
+import { type LocalExchange, startCommand, startLocalExchange } from "./support/live-processes"
 import { runCommand as run } from "./support/run-command"
 import { tempDir } from "./support/scripted-market"
 
@@ -82,19 +81,13 @@ describe("stress", () => {
   it("Ctrl+C during stress either finishes the --json file or exits non-zero", async () => {
     const db = await genData(0.5)
     const json = path.join(tempDir(), "stress-interrupted.json")
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/stress.ts", db, "--runs", "150", "--json", json], {
-      env: { ...process.env, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let output = ""
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()))
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()))
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    const stress = startCommand("src/cli/stress.ts", [db, "--runs", "150", "--json", json])
     const deadline = Date.now() + 60_000
     // the first run's line: the runs are under way
-    while (child.exitCode === null && !/^0\s+\+0/m.test(output) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
-    child.kill("SIGINT")
-    const code = await exited
+    while (stress.process.exitCode === null && !/^0\s+\+0/m.test(stress.output()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    stress.process.kill("SIGINT")
+    const code = await stress.exited
+    const output = stress.output()
     const written = fs.existsSync(json)
     expect({ code, written }, output.slice(-800)).not.toEqual({ code: 0, written: false })
   })

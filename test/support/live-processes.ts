@@ -54,7 +54,8 @@ export interface Started {
   readonly exited: Promise<number | null>
 }
 
-const start = (script: string, args: ReadonlyArray<string>, env: Record<string, string> = {}): Started => {
+/** A command run under tsx, its stdout and stderr gathered as one text. */
+export const startCommand = (script: string, args: ReadonlyArray<string>, env: Record<string, string> = {}): Started => {
   const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] })
   let text = ""
   child.stdout!.on("data", (chunk: Buffer) => (text += chunk.toString()))
@@ -127,7 +128,7 @@ export const startLocalExchange = async (
     fs.writeFileSync(file, options.accounts)
     args.push("--accounts", file)
   }
-  const exchange = start("src/cli/exchange.ts", args)
+  const exchange = startCommand("src/cli/exchange.ts", args)
   await waitFor(exchange, /Ctrl\+C to stop/)
   const config = path.join(dir, "fast.yaml")
   fs.writeFileSync(config, fastConfig(fs.readFileSync(written, "utf8"), options.maxCycles), { mode: 0o600 })
@@ -144,9 +145,9 @@ export const startLocalExchange = async (
 }
 
 export const startLive = (config: string, journal: string, extra: ReadonlyArray<string> = [], env: Record<string, string> = {}): Started =>
-  start("src/cli/live.ts", [config, "--journal", journal, ...extra], env)
+  startCommand("src/cli/live.ts", [config, "--journal", journal, ...extra], env)
 
-export const startRecord = (args: ReadonlyArray<string>): Started => start("src/cli/record.ts", args)
+export const startRecord = (args: ReadonlyArray<string>): Started => startCommand("src/cli/record.ts", args)
 
 /** Both venues' positions as the venues report them (spot: the base balance), read over the wire. */
 export const positions = (configPath: string): Promise<{ maker: Decimal; hedge: Decimal }> => {
