@@ -54,12 +54,9 @@ const DEFAULT_TIMEOUT_MS = 5000
 /** How long a cancel the venue accepted but had not executed yet (202) is polled for. */
 const ACCEPTED_CANCEL_POLLS = 5
 const ACCEPTED_CANCEL_PAUSE = Duration.millis(200)
-/** The funding history's page size (the venue's maximum) and how many pages are read at most. */
-const FUNDING_PAGE = 1000
-const FUNDING_MAX_PAGES = 50
-/** The fill history's page size (the venue's maximum; it sends 100 unasked) and how many pages are read at most. */
-const FILLS_PAGE = 1000
-const FILLS_MAX_PAGES = 50
+/** A history's page size (the venue's maximum; it sends 100 unasked) and how many pages are read at most. */
+const HISTORY_PAGE = 1000
+const HISTORY_MAX_PAGES = 50
 
 // ---------------------------------------------------------------------------------------------
 // Client ids
@@ -395,33 +392,48 @@ export const makeBackpackClient = (
       request({ method: "GET", path: "/wapi/v1/history/orders", instruction: "orderHistoryQueryAll", query: [...bySymbol, ...query], idempotent: true }, WireOrders)
 
     /**
-     * The fill history, newest first, in pages of FILLS_PAGE until a page is short (at most
-     * FILLS_MAX_PAGES): an order filled in more pieces than one page holds is read whole. A fill
-     * booked while paging shifts the pages by one row: each trade is kept once.
+     * The fill history, in pages (`historyPages`): an order filled in more pieces than one page
+     * holds is read whole. A fill booked while paging shifts the pages by one row: each trade is kept once.
      */
+    /**
+     * A history (newest first) in pages of HISTORY_PAGE by offset, each handed to `onPage`, until a
+     * page is short, `onPage` says it has gone back far enough, or HISTORY_MAX_PAGES were read.
+     */
+    const historyPages = <A, I>(
+      path: string,
+      instruction: string,
+      query: Query,
+      schema: Schema.Schema<ReadonlyArray<A>, I>,
+      onPage: (rows: ReadonlyArray<A>) => "more" | "enough"
+    ) =>
+      Effect.gen(function*() {
+        for (let page = 0; page < HISTORY_MAX_PAGES; page++) {
+          const rows = yield* request({
+            method: "GET",
+            path,
+            instruction,
+            query: [...query, ["limit", String(HISTORY_PAGE)], ["offset", String(page * HISTORY_PAGE)]],
+            idempotent: true
+          }, schema)
+          if (onPage(rows) === "enough" || rows.length < HISTORY_PAGE) return
+        }
+      })
+
     const fills = (filter: { readonly orderId?: string; readonly fromMs?: number }) =>
       Effect.gen(function*() {
         const byTrade = new Map<string, Fill>()
-        for (let page = 0; page < FILLS_MAX_PAGES; page++) {
-          const wire = yield* request({
-            method: "GET",
-            path: "/wapi/v1/history/fills",
-            instruction: "fillHistoryQueryAll",
-            query: [
-              ...bySymbol,
-              ...(filter.orderId !== undefined ? [["orderId", filter.orderId] as const] : []),
-              ...(filter.fromMs !== undefined ? [["from", String(filter.fromMs)] as const] : []),
-              ["limit", String(FILLS_PAGE)],
-              ["offset", String(page * FILLS_PAGE)]
-            ],
-            idempotent: true
-          }, WireFills)
-          for (const row of wire) {
+        const query: Query = [
+          ...bySymbol,
+          ...(filter.orderId !== undefined ? [["orderId", filter.orderId] as const] : []),
+          ...(filter.fromMs !== undefined ? [["from", String(filter.fromMs)] as const] : [])
+        ]
+        yield* historyPages("/wapi/v1/history/fills", "fillHistoryQueryAll", query, WireFills, (page) => {
+          for (const row of page) {
             const fill = toFill(row)
             if (!byTrade.has(fill.tradeId)) byTrade.set(fill.tradeId, fill)
           }
-          if (wire.length < FILLS_PAGE) break
-        }
+          return "more"
+        })
         return [...byTrade.values()]
       })
 
@@ -594,24 +606,17 @@ export const makeBackpackClient = (
       )
 
     /**
-     * The funding history has no time filter: pages of FUNDING_PAGE, newest first, until a page is
-     * short or reaches back before `sinceMs` (at most FUNDING_MAX_PAGES of them).
+     * The funding history has no time filter: its pages (`historyPages`) until one reaches back
+     * before `sinceMs`.
      */
     const fundingPayments = (sinceMs: number) =>
       Effect.gen(function*() {
         // by funding time: a payment booked while paging shifts the pages by one row
         const rows = new Map<number, FundingPayment>()
-        for (let page = 0; page < FUNDING_MAX_PAGES; page++) {
-          const wire = yield* request({
-            method: "GET",
-            path: "/wapi/v1/history/funding",
-            instruction: "fundingHistoryQueryAll",
-            query: [...bySymbol, ["limit", String(FUNDING_PAGE)], ["offset", String(page * FUNDING_PAGE)], ["sortDirection", "Desc"]],
-            idempotent: true
-          }, WireFundingPayments)
-          for (const row of wire) if (row.symbol === symbol && row.intervalEndTimestamp >= sinceMs) rows.set(row.intervalEndTimestamp, toFundingPayment(row))
-          if (wire.length < FUNDING_PAGE || wire.some((row) => row.intervalEndTimestamp < sinceMs)) break
-        }
+        yield* historyPages("/wapi/v1/history/funding", "fundingHistoryQueryAll", [...bySymbol, ["sortDirection", "Desc"]], WireFundingPayments, (page) => {
+          for (const row of page) if (row.symbol === symbol && row.intervalEndTimestamp >= sinceMs) rows.set(row.intervalEndTimestamp, toFundingPayment(row))
+          return page.some((row) => row.intervalEndTimestamp < sinceMs) ? "enough" : "more"
+        })
         return [...rows.values()].sort((a, b) => a.ts - b.ts)
       })
 
