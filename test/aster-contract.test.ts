@@ -11,27 +11,15 @@ import { asterPath } from "../src/adapters/aster/client"
 import { makeAsterExchange } from "../src/adapters/aster/exchange"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
-import type { OrderUpdate } from "../src/core/domain/order"
-import type { Exchange } from "../src/core/exchange"
 import { type FakeAsterVenue, makeFakeAsterVenue, scriptedFaults, TAKER_FEE, testAccounts, V1_KEY } from "./support/fake-aster-venue"
 import { asterSignedRequest } from "./support/aster-signed-request"
 import { localAster, type Market, serveAster, v1Auth, v3Auth } from "./support/local-aster-server"
+import { awaitUpdate } from "./support/await-update"
 
 const Live = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
 
 const fmt = formatDecimal
 const route = (method: string, market: Market, version: "v1" | "v3", name: string) => `${method} ${asterPath(market, version, name)}`
-
-/** The next update satisfying `wanted`, skipping others, within `ms`. */
-const awaitUpdate = (exchange: Exchange, wanted: (u: OrderUpdate) => boolean, ms = 5000) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + ms
-    while (Date.now() < deadline) {
-      const next = yield* exchange.nextUpdate(Duration.millis(Math.max(1, deadline - Date.now())))
-      if (Option.isSome(next) && wanted(next.value)) return next.value
-    }
-    return yield* Effect.die(new Error("no such update in time"))
-  })
 
 const eventually = <A, E>(effect: Effect.Effect<A, E>, ok: (a: A) => boolean, ms = 5000) =>
   Effect.gen(function*() {

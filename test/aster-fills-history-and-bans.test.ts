@@ -6,28 +6,16 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Option } from "effect"
+import { Duration, Effect, Layer } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { makeAsterClient } from "../src/adapters/aster/client"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
-import type { OrderUpdate } from "../src/core/domain/order"
-import type { Exchange } from "../src/core/exchange"
 import { localAster, v1Auth } from "./support/local-aster-server"
+import { awaitUpdate } from "./support/await-update"
 
 const Live = Layer.mergeAll(NodeHttpClient.layerUndici, NodeSocket.layerWebSocketConstructor)
 const fmt = formatDecimal
-
-/** The next update satisfying `wanted`, skipping others, within `ms`. */
-const awaitUpdate = (exchange: Exchange, wanted: (u: OrderUpdate) => boolean, ms = 5000) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + ms
-    while (Date.now() < deadline) {
-      const next = yield* exchange.nextUpdate(Duration.millis(Math.max(1, deadline - Date.now())))
-      if (Option.isSome(next) && wanted(next.value)) return next.value
-    }
-    return yield* Effect.die(new Error("no such update in time"))
-  })
 
 /** A bare HTTP server on loopback answering each request with `answer`, every request's path kept. */
 const stubServer = (answer: (req: http.IncomingMessage) => { status: number; body: unknown; headers?: Record<string, string> }) =>
