@@ -10,10 +10,11 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { HedgeConfig } from "../src/core/config/config"
+import type { Instrument } from "../src/core/domain/instrument"
 import type { Exchange } from "../src/core/exchange"
 import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
-import { paperVenuesWithTaker } from "./support/paper-venues"
+import { paperVenuesWithTaker, SPOT } from "./support/paper-venues"
 
 const tempJournal = Effect.gen(function*() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-stop-late-"))
@@ -23,15 +24,16 @@ const tempJournal = Effect.gen(function*() {
 
 /**
  * A paper run whose first maker placement is cut short by the stop it triggers: the venue books it
- * 300 ms later (a taker then trades `takerQty` at its price), while the caller waits forever.
+ * 300 ms later (a taker then trades `takerQty` at its price), while the caller waits forever. The
+ * hedge venue is Aster futures unless `hedgeInstrument` says otherwise.
  */
-const stopWhilePlacing = (config: HedgeConfig, takerQty?: string) =>
+const stopWhilePlacing = (config: HedgeConfig, takerQty?: string, hedgeInstrument?: Instrument) =>
   Effect.gen(function*() {
     const journalPath = yield* tempJournal
     const stop = yield* Deferred.make<void>()
     let first = true
     let resting: Effect.Effect<number> = Effect.succeed(-1)
-    const venues = Effect.map(paperVenuesWithTaker(config, takerQty !== undefined ? { takerQty } : {}).venues, ({ maker, hedge }) => {
+    const venues = Effect.map(paperVenuesWithTaker(config, { ...(takerQty !== undefined ? { takerQty } : {}), ...(hedgeInstrument !== undefined ? { hedgeInstrument } : {}) }).venues, ({ maker, hedge }) => {
       resting = Effect.map(Effect.orDie(maker.openOrders), (orders) => orders.length)
       return {
         maker: {
@@ -87,5 +89,16 @@ describe("a stop that cuts a maker order's placement short", () => {
       // the run's own journal: Backpack sold 10, nothing hedged it
       expect(result.report.exposure.finalNetPosition).toBe("-10")
       expect([result.outcome, result.message]).toEqual(["hedge-failed", expect.stringMatching(/^-10 unhedged across the venues after the stop/)])
+    }))
+
+  // Was: the end check skipped a spot hedge venue altogether (its base balance is not the bot's
+  // alone): the same unhedged sale ended the run "stopped", exit 0. Its side is now what the bot's
+  // trading moved there (a paper book's own position; a live one's journalled fills).
+  it.scopedLive("so does one on the spot variant", () =>
+    Effect.gen(function*() {
+      const config = testConfig({ trade: { quantity: "10", offset_percent: 0, first_wait_seconds: 600, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0 } })
+      const { result } = yield* stopWhilePlacing(config, "10", SPOT)
+      expect(result.report.exposure.finalNetPosition).toBe("-10")
+      expect([result.outcome, result.message]).toEqual(["hedge-failed", expect.stringMatching(/^-10 unhedged across the venues after the stop \(backpack -10, aster-spot 0 moved by this bot's trading\)/)])
     }))
 })

@@ -24,6 +24,7 @@ import { BigDecimal, Cause, Clock, Data, Deferred, Duration, Effect, Either, Opt
 import { backpackClientId } from "../adapters/backpack/client"
 import type { HedgeConfig } from "../core/config/config"
 import { type Decimal, formatDecimal, ZERO } from "../core/domain/decimal"
+import type { Instrument } from "../core/domain/instrument"
 import { mid } from "../core/domain/market"
 import { type Order, signedQty } from "../core/domain/order"
 import { carriedExitCode, type ExchangeError } from "../core/errors"
@@ -451,6 +452,8 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
     } else if (options.stop !== undefined && (yield* Deferred.isDone(options.stop))) outcome = "stopped"
 
+    /** what the venues hold against each other at the end, once read (the end check; the hint below) */
+    let held: HeldAcrossVenues | undefined
     // completing the journal: pointless once it takes no writes (the next start does it)
     if (journalFailure === undefined) {
       // late messages (a fill that raced the last cancel), then any fill the streams never delivered
@@ -493,35 +496,34 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
           yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
         } else yield* Effect.log(`stopping: hedge ${windDownFailure.hedgeInDoubt} had executed although the wind-down could not look it up: flat across venues`)
       }
-      // however it came about (a maker order booked as the run stopped filled, say), a clean end
-      // leaves nothing hedgeable unhedged, as the venues' own positions say (the fills a run has
-      // heard may lag them). A spot hedge venue holds no position of the bot's alone: not judged so
-      if (failed === undefined && (outcome === "stopped" || outcome === "completed") && hedgeInstrument.kind !== "spot") {
-        const held = yield* Effect.either(Effect.all([venues.maker.position, venues.hedge.position, venues.hedge.instrument]))
-        if (Either.isLeft(held)) yield* Effect.logWarning(`stopping: could not read the venues' positions to check the end is hedged (${held.left.message})`)
-        else {
-          const [makerHeld, hedgeHeld, hedgeNow] = held.right
-          const net = BigDecimal.normalize(BigDecimal.sum(makerHeld.qty, hedgeHeld.qty))
-          if (BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(net), BigDecimal.max(hedgeNow.minQty, hedgeNow.stepSize))) {
-            const ending = outcome === "stopped" ? "stop" : "end"
-            outcome = "hedge-failed"
-            reason = `${formatDecimal(net)} unhedged across the venues after the ${ending} (${makerHeld.venue} ${formatDecimal(makerHeld.qty)}, ${hedgeHeld.venue} ${
-              formatDecimal(hedgeHeld.qty)
-            }): fills the wind-down did not hedge; the next start hedges it`
-            yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
-          }
-        }
-      }
       const lacking = yield* completeFillsOfRun(journal, runId, both)
       // the next start reads them (a spot hedge venue's baseline counts them meanwhile)
       if (lacking.length > 0) {
         yield* Effect.logWarning(`stopping: ${lacking.map((o) => `${o.venue} order ${o.id}`).join(", ")} filled more than the journal holds (the venue's history lags); the next start reads the fills`)
       }
+      // however it came about (a maker order booked as the run stopped filled, say), a clean end
+      // leaves nothing hedgeable unhedged, as the venues' own positions say (the fills a run has
+      // heard may lag them); a spot hedge venue's side is what the bot's trading moved there
+      if (failed === undefined && (outcome === "stopped" || outcome === "completed")) {
+        const read = yield* Effect.either(heldAcrossVenues(journal, venues.maker, venues.hedge, options.kind))
+        if (Either.isLeft(read)) yield* Effect.logWarning(`stopping: could not read the venues' positions to check the end is hedged (${read.left.message})`)
+        else {
+          held = read.right
+          if (BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(held.imbalance), smallestHedge(held.hedgeInstrument))) {
+            const ending = outcome === "stopped" ? "stop" : "end"
+            outcome = "hedge-failed"
+            reason = `${formatDecimal(held.imbalance)} unhedged across the venues after the ${ending} (${held.makerVenue} ${formatDecimal(held.makerQty)}, ${held.hedgeVenue} ${
+              formatDecimal(held.hedgeQty)
+            }${held.hedgeInstrument.kind === "spot" ? " moved by this bot's trading" : ""}): fills the wind-down did not hedge; the next start hedges it`
+            yield* Effect.logError(`run ${runId} ${outcome}: ${reason}`)
+          }
+        }
+      }
       const endedAt = yield* Clock.currentTimeMillis
       yield* mustWrite(journal.endRun(runId, { endedAt, outcome, ...(reason !== undefined ? { message: reason } : {}), ...(lacking.length > 0 ? { fillsLacking: true } : {}) }))
     }
     // what the run leaves on live venues: an imbalance, or the pair a stop between the legs leaves (paper venues start flat)
-    if (options.kind === "live") yield* positionsLeftHint(config, journal, venues.maker, venues.hedge)
+    if (options.kind === "live") yield* positionsLeftHint(config, journal, venues.maker, venues.hedge, held)
     const report = yield* mustWrite(reportFromJournal(options.journalPath, { runId }))
     yield* alerts.send(endedAlert(options.kind, runId, outcome, reason, report, guard.status(yield* Clock.currentTimeMillis).positions))
     return {
@@ -547,35 +549,65 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
 /** The command that unwinds the hedged pair a stop left, and stops (the trader's way out). */
 export const unwindOnlyCommand = (config: HedgeConfig): string => `npm run live -- ${config.source} --unwind-only`
 
+/** The venues' holdings against each other: the maker's position, and the hedge venue's (a spot one's: what the bot's trading moved there). */
+interface HeldAcrossVenues {
+  readonly makerInstrument: Instrument
+  readonly hedgeInstrument: Instrument
+  readonly makerVenue: Venue
+  readonly hedgeVenue: Venue
+  readonly makerQty: Decimal
+  readonly hedgeQty: Decimal
+  /** their sum: what is exposed across the venues */
+  readonly imbalance: Decimal
+}
+
 /**
- * At the end of a live run, what it leaves on the venues: an imbalance (hedges the venue refused
- * to the end), said as an error with what the next start does about it; else the hedged pair a
- * stop between the legs leaves, and what becomes of it. Nothing when flat, too small to trade, or
- * unreadable (the run is ending). A spot hedge's side is what the journal's trading moved, as a
- * start counts it.
+ * Read from the venues, their filters as last read (a venue may have changed them during the
+ * run). A spot hedge venue's base balance is not the bot's alone: its side is what the journal's
+ * trading moved, its orders whose fills the history has not listed yet included (a start counts
+ * it so); a paper book starts flat in each process, so its position is the run's own.
  */
-const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: Exchange, hedge: Exchange) =>
+const heldAcrossVenues = (journal: JournalService, maker: Exchange, hedge: Exchange, kind: RunKind) =>
   Effect.gen(function*() {
-    // the filters as last read: a venue may have changed them during the run
     const makerInstrument = yield* maker.instrument
     const hedgeInstrument = yield* hedge.instrument
-    const held = (yield* maker.position).qty
-    // spot: what the bot's trading moved, its orders whose fills the history has not listed yet included (the next start counts them so)
-    const hedgeMoved = hedgeInstrument.kind === "spot"
+    const makerQty = (yield* maker.position).qty
+    const hedgeQty = hedgeInstrument.kind === "spot" && kind === "live"
       ? yield* movedByTrading(journal, hedge.venue, hedgeInstrument.symbol, "live", yield* ordersLackingFills(journal))
       : (yield* hedge.position).qty
-    const imbalance = BigDecimal.normalize(BigDecimal.sum(held, hedgeMoved))
+    return {
+      makerInstrument,
+      hedgeInstrument,
+      makerVenue: maker.venue,
+      hedgeVenue: hedge.venue,
+      makerQty,
+      hedgeQty,
+      imbalance: BigDecimal.normalize(BigDecimal.sum(makerQty, hedgeQty))
+    } satisfies HeldAcrossVenues
+  })
+
+/** The smallest order the hedge venue takes: an imbalance of that much or more is one it could hedge (a step is never zero). */
+const smallestHedge = (hedgeInstrument: Instrument): Decimal => BigDecimal.max(hedgeInstrument.minQty, hedgeInstrument.stepSize)
+
+/**
+ * At the end of a live run, what it leaves on the venues (`held`, as the end check read it, or
+ * read now): an imbalance (hedges the venue refused to the end), said as an error with what the
+ * next start does about it; else the hedged pair a stop between the legs leaves, and what becomes
+ * of it. Nothing when flat, too small to trade, or unreadable (the run is ending).
+ */
+const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: Exchange, hedge: Exchange, read: HeldAcrossVenues | undefined) =>
+  Effect.gen(function*() {
+    const { makerInstrument, hedgeInstrument, makerQty, hedgeQty, imbalance } = read ?? (yield* heldAcrossVenues(journal, maker, hedge, "live"))
     const makerName = venueLabel(maker.venue)
     const hedgeName = venueLabel(hedge.venue)
-    // a step is never zero: an imbalance of one or more is one the venues could trade
-    const smallestOrder = BigDecimal.max(hedgeInstrument.minQty, hedgeInstrument.stepSize)
+    const smallestOrder = smallestHedge(hedgeInstrument)
     if (BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(imbalance), smallestOrder)) {
       const order = `an ${hedgeName} market ${BigDecimal.isPositive(imbalance) ? "sell" : "buy"} of ${formatDecimal(BigDecimal.abs(imbalance))}`
       const next = beyondAutoHedge(imbalance, config.risk.maxAutoHedge)
         ? `it is beyond risk.max_auto_hedge ${formatDecimal(config.risk.maxAutoHedge)}, so the next start refuses to trade until it is hedged (${order})`
         : `the next start hedges it before anything else (${order})`
       return yield* Effect.logError(
-        `NOT HEDGED: ${makerName} holds ${formatDecimal(held)} ${makerInstrument.base} and ${hedgeName} ${formatDecimal(hedgeMoved)}${
+        `NOT HEDGED: ${makerName} holds ${formatDecimal(makerQty)} ${makerInstrument.base} and ${hedgeName} ${formatDecimal(hedgeQty)}${
           hedgeInstrument.kind === "spot" ? " (what this bot's trading moved)" : ""
         }: ${formatDecimal(imbalance)} ${makerInstrument.base} is exposed until then; ${next}`
       )
@@ -585,11 +617,11 @@ const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: 
         `${formatDecimal(imbalance)} ${makerInstrument.base} stays exposed across the venues: below the ${hedgeName} minimum order size (${formatDecimal(smallestOrder)}), no order can hedge it`
       )
     }
-    if (BigDecimal.isZero(held)) return
-    const leg = unwindLeg(held, config.trade.quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last, hedgeSizingPrice(yield* hedge.ticker))
+    if (BigDecimal.isZero(makerQty)) return
+    const leg = unwindLeg(makerQty, config.trade.quantity, makerInstrument, hedgeInstrument, (yield* maker.ticker).last, hedgeSizingPrice(yield* hedge.ticker))
     if (leg === undefined) return
     yield* Effect.log(
-      `${makerName} holds ${formatDecimal(held)} ${makerInstrument.base}, hedged on the other venue: ${
+      `${makerName} holds ${formatDecimal(makerQty)} ${makerInstrument.base}, hedged on the other venue: ${
         config.trade.unwindAtStart ? "the next start unwinds it before its first cycle" : "it stays (trade.unwind_at_start is off)"
       }; ${unwindOnlyCommand(config)} unwinds it and stops`
     )
