@@ -215,7 +215,16 @@ const newFile = (path: string, instruments: ReadonlyArray<Omit<StoredInstrument,
   }
   db.pragma(`page_size = ${PAGE_SIZE}`)
   if (mode === "bulk") {
-    db.pragma("journal_mode = OFF")
+    // better-sqlite3 opens connections in SQLite's defensive mode, which keeps the rollback
+    // journal whatever this asks: a killed write would leave a hot -journal that makes the file
+    // unreadable ("readonly database") and not replaceable, instead of an unfinished tick file
+    db.unsafeMode(true)
+    const journal = db.pragma("journal_mode = OFF", { simple: true })
+    db.unsafeMode(false)
+    if (journal !== "off") {
+      db.close()
+      throw new Error(`${path}: cannot write the tick file without a rollback journal (journal mode stays ${String(journal)})`)
+    }
     db.pragma("synchronous = OFF")
     db.pragma("locking_mode = EXCLUSIVE")
   } else {
