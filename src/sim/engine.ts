@@ -225,6 +225,8 @@ export class VenueEngine {
 
   private restingOnTrade(ts: number, price: number, qty: number, takerBuys: boolean): void {
     const resting = this.resting
+    // the print's volume at its price, shared among our orders there oldest first: never filled twice
+    let unfilled = qty
     for (let i = 0; i < resting.length; i++) {
       const o = resting[i]!
       // a taker buy lifts asks (our sells); a taker sell hits bids (our buys)
@@ -234,8 +236,12 @@ export class VenueEngine {
         this.fill(o, ts, o.price, o.qty - o.filled, "maker")
       } else if (price === o.price) {
         o.levelQty = Math.max(0, o.levelQty - qty)
-        const reaching = this.queue.trade(o.queue, qty)
-        if (reaching > 0) this.fill(o, ts, o.price, Math.min(reaching, o.qty - o.filled), "maker")
+        const reaching = Math.min(this.queue.trade(o.queue, qty), unfilled)
+        if (reaching > 0) {
+          const filled = Math.min(reaching, o.qty - o.filled)
+          unfilled -= filled
+          this.fill(o, ts, o.price, filled, "maker")
+        }
       }
     }
   }
@@ -322,6 +328,22 @@ export class VenueEngine {
    */
   private initialQueue(o: SimOrder, ts: number): number {
     this.queuesJoined += 1
+    // our own orders resting at that price came before it (the recording does not show them)
+    let ours = 0
+    for (const r of this.resting) if (r.sign === o.sign && r.price === o.price) ours += r.qty - r.filled
+    return ours + this.recordedAhead(o, ts)
+  }
+
+  /** What the recording shows ahead of a new order at its price. */
+  private recordedAhead(o: SimOrder, ts: number): number {
+    const best = o.sign < 0 ? this.ask : this.bid
+    const bestQty = o.sign < 0 ? this.askQty : this.bidQty
+    const improves = best === 0 || (o.sign < 0 ? o.price < best : o.price > best)
+    // a quote at least as new as the snapshot says what rests at its best price and better
+    if (best !== 0 && this.quoteTs >= this.depthTs) {
+      if (improves) return 0
+      if (o.price === best) return this.shownOrAssumed(bestQty, "queues")
+    }
     const levels = this.freshDepth(ts)
     if (levels) {
       const side = o.sign < 0 ? levels.asks : levels.bids
@@ -329,13 +351,10 @@ export class VenueEngine {
       if (level) return level[1]
       // the levels shown are the best ones, best first: a gap between the best and the deepest is
       // an empty price; a price better than the snapshot's best is the quote's to say (it is newer)
-      const best = side[0]
+      const shownBest = side[0]
       const deepest = side[side.length - 1]
-      if (best !== undefined && deepest !== undefined && (o.sign < 0 ? o.price > best[0] && o.price < deepest[0] : o.price < best[0] && o.price > deepest[0])) return 0
+      if (shownBest !== undefined && deepest !== undefined && (o.sign < 0 ? o.price > shownBest[0] && o.price < deepest[0] : o.price < shownBest[0] && o.price > deepest[0])) return 0
     }
-    const best = o.sign < 0 ? this.ask : this.bid
-    const bestQty = o.sign < 0 ? this.askQty : this.bidQty
-    const improves = best === 0 || (o.sign < 0 ? o.price < best : o.price > best)
     if (improves) return 0
     return this.shownOrAssumed(bestQty, "queues")
   }

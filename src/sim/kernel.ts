@@ -12,7 +12,7 @@
 import { BigDecimal } from "effect"
 import { feeValuation } from "../core/accounting/fee-value"
 import { Ledger } from "../core/accounting/ledger"
-import { type Decimal, decimal, fromUnits, toUnits } from "../core/domain/decimal"
+import { type Decimal, decimal, formatDecimal, fromUnits, toUnits } from "../core/domain/decimal"
 import type { Instrument } from "../core/domain/instrument"
 import type { Ticker } from "../core/domain/market"
 import type { Fill, Order, OrderUpdate } from "../core/domain/order"
@@ -72,6 +72,15 @@ const decimalsOf = (scale: number): ((units: number) => Decimal) => {
 }
 
 const TWO = decimal("2")
+
+/** sim.assumed_top_qty in a recorded instrument's quantity units: a size finer than its grid is refused, naming the key. */
+const assumedTopQtyUnits = (qty: Decimal, stored: StoredInstrument, path: string): number => {
+  try {
+    return Number(toUnits(qty, stored.qtyScale))
+  } catch {
+    throw new Error(`sim.assumed_top_qty ${formatDecimal(qty)} is finer than the quantities ${path} holds for ${stored.venue}:${stored.symbol} (${stored.qtyScale} decimals)`)
+  }
+}
 
 /** Everything the kernel keeps per traded venue. */
 export class VenueSlot {
@@ -218,7 +227,7 @@ export class SimKernel {
         (id) => file.depth(id),
         { onFill: (_venue, order, ts, price, qty, liquidity) => this.onFill(slotIndex, order, ts, price, qty, liquidity) },
         {
-          assumedTopQtyUnits: Number(toUnits(venueConfig.assumedTopQty, stored.qtyScale)),
+          assumedTopQtyUnits: assumedTopQtyUnits(venueConfig.assumedTopQty, stored, file.path),
           depthMaxAgeUs: 5_000_000,
           rejectMarket: () => venueConfig.marketRejectProbability > 0 && config.rng.next() < venueConfig.marketRejectProbability
         }

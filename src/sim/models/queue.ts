@@ -46,9 +46,9 @@ export const probabilisticQueue = (power: number): QueueModel => ({
   levelDecrease(position, decrease, levelQtyBefore) {
     if (decrease <= 0 || position.ahead <= 0) return
     const behind = Math.max(levelQtyBefore - position.ahead, 0)
-    const front = Math.pow(position.ahead, power)
-    const back = Math.pow(behind, power)
-    const share = front + back === 0 ? 1 : front / (front + back)
+    // as 1 / (1 + (behind/ahead)^n): the powers of sizes in quantity units overflow a double
+    // (Infinity / Infinity) long before their ratio does
+    const share = 1 / (1 + Math.pow(behind / position.ahead, power))
     position.ahead = Math.max(0, Math.min(position.ahead - Math.round(decrease * share), levelQtyBefore - decrease))
   }
 })
