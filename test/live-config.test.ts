@@ -5,6 +5,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { loadLiveConfig } from "../src/live/live-config"
+import { generateBackpackTestKey } from "../src/sim/local-exchange/bot-config"
 import { tempDir } from "./support/scripted-market"
 
 const example = fs.readFileSync("config/hedge_futures.example.yaml", "utf8")
@@ -17,9 +18,12 @@ const write = (text: string, mode: number) => {
 const load = (file: string, environment: Record<string, string>, requireCredentials = true) =>
   Effect.runPromise(Effect.either(loadLiveConfig(file, { environment, requireCredentials })).pipe(Effect.provide(NodeContext.layer)))
 
+// Backpack's keys are checked as a pair: real ones, from the file or the environment
+const fileKey = generateBackpackTestKey()
+const envKey = generateBackpackTestKey()
 const withKeys = example
-  .replace('api_public_key_b64: ""', 'api_public_key_b64: "file-public-key"')
-  .replace('api_secret_key_b64: ""', 'api_secret_key_b64: "file-secret-key"')
+  .replace('api_public_key_b64: ""', `api_public_key_b64: "${fileKey.publicKeyB64}"`)
+  .replace('api_secret_key_b64: ""', `api_secret_key_b64: "${fileKey.secretKeyB64}"`)
   .replace('api_key: ""', 'api_key: "file-aster-key"')
   .replace('api_secret: ""', 'api_secret: "file-aster-secret"')
 
@@ -27,13 +31,13 @@ describe("live config", () => {
   it("takes the secrets from environment variables over the file", async () => {
     const file = write(example, 0o644)
     const result = await load(file, {
-      HEDGELOOP_BP_API_PUBLIC_KEY_B64: "env-public",
-      HEDGELOOP_BP_API_SECRET_KEY_B64: "env-secret",
+      HEDGELOOP_BP_API_PUBLIC_KEY_B64: envKey.publicKeyB64,
+      HEDGELOOP_BP_API_SECRET_KEY_B64: envKey.secretKeyB64,
       HEDGELOOP_ASTER_API_KEY: "env-aster-key",
       HEDGELOOP_ASTER_API_SECRET: "env-aster-secret"
     })
     const live = Either.getOrThrow(result)
-    expect(Redacted.value(live.config.maker.secretKey)).toBe("env-secret")
+    expect(Redacted.value(live.config.maker.secretKey)).toBe(envKey.secretKeyB64)
     expect(Redacted.value(live.config.hedge.apiSecret)).toBe("env-aster-secret")
     expect(live.fromEnvironment).toHaveLength(4)
     // no secret in the file: a readable file is fine
@@ -51,7 +55,8 @@ describe("live config", () => {
   it("warns when a file holding secrets is readable by others, without printing them", async () => {
     const open = Either.getOrThrow(await load(write(withKeys, 0o644), {}))
     expect(open.warnings.join()).toMatch(/holds secrets and is readable by other users \(mode 644\): chmod 600/)
-    expect(open.warnings.join()).not.toMatch(/file-secret-key|file-aster-secret/)
+    expect(open.warnings.join()).not.toContain(fileKey.secretKeyB64)
+    expect(open.warnings.join()).not.toContain("file-aster-secret")
     expect(Either.getOrThrow(await load(write(withKeys, 0o600), {})).warnings).toEqual([])
   })
 

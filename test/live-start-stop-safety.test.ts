@@ -22,6 +22,7 @@ import { acquireFileLock, JOURNAL_FILE, lockPathOf, type LockResult } from "../s
 import { loadLiveConfig } from "../src/live/live-config"
 import { preflight } from "../src/live/preflight"
 import { runLive } from "../src/live/runner"
+import { generateBackpackTestKey } from "../src/sim/local-exchange/bot-config"
 import { testConfig } from "./support/config"
 import { PERP } from "./support/fake-local-venue"
 import { idleVenue } from "./support/idle-venue"
@@ -142,8 +143,9 @@ describe("the live config's warning about a readable file holding secrets", () =
     // a line-anchored regex (^\s*api_secret…), so keys in a flow mapping, as the example config
     // itself writes `points`, are not seen: a world-readable file holding every key gets no warning.
     const file = path.join(tempDir(), "hedge.yaml")
+    const bpKey = generateBackpackTestKey()
     const text = [
-      `bp: { api_public_key_b64: "bp-public-key", api_secret_key_b64: "bp-secret-key", base_url: "https://api.backpack.exchange", symbol: "ASTER_USDC_PERP" }`,
+      `bp: { api_public_key_b64: "${bpKey.publicKeyB64}", api_secret_key_b64: "${bpKey.secretKeyB64}", base_url: "https://api.backpack.exchange", symbol: "ASTER_USDC_PERP" }`,
       `aster: { api_key: "aster-key", api_secret: "aster-secret", base_url: "https://fapi.asterdex.com", symbol: "ASTERUSDT" }`,
       `trade: { quantity: "10", offset_percent: 0.2, first_wait_seconds: 10, between_legs_sleep: 60, stop_before_funding_minutes: 5, cycle_sleep: 60 }`,
       ""

@@ -88,10 +88,11 @@ export const firstSellFundingVerdict = (
   instrument: Instrument,
   trade: HedgeConfig["trade"],
   ticker: Ticker,
-  makerPosition: Decimal
+  /** the start unwinds a leg first (`unwindLeg` gives one): its first order is not cycle 1's sell */
+  unwindsFirst: boolean
 ): Effect.Effect<FundingVerdict | undefined, ExchangeError> =>
   Effect.gen(function*() {
-    if (maker.maxOrderQty === undefined || (trade.unwindAtStart && !BigDecimal.isZero(makerPosition))) return undefined
+    if (maker.maxOrderQty === undefined || unwindsFirst) return undefined
     const { quantity } = trade
     const price = limitPrice(instrument, "sell", ticker.last, ticker.bid, ticker.ask, trade.offsetPercent)
     const most = yield* maker.maxOrderQty("sell", price)

@@ -6,7 +6,9 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import { Data, Effect, Either, Redacted } from "effect"
-import { type ConfigError, type ConfigOverride, configSecrets, type HedgeConfig, parseConfig } from "../core/config/config"
+import { makeSigner } from "../adapters/backpack/signing"
+import * as YAML from "yaml"
+import { type ConfigError, type ConfigOverride, type HedgeConfig, parseConfig } from "../core/config/config"
 
 /** config key → environment variable that overrides it */
 export const SECRET_ENVIRONMENT = {
@@ -20,7 +22,7 @@ export const SECRET_ENVIRONMENT = {
 
 export class MissingCredentials extends Data.TaggedError("MissingCredentials")<{ readonly source: string; readonly problems: ReadonlyArray<string> }> {
   override get message() {
-    return `${this.source}: a live run needs credentials:\n${this.problems.map((p) => `  - ${p}`).join("\n")}`
+    return `${this.source}: a live run needs credentials it can use:\n${this.problems.map((p) => `  - ${p}`).join("\n")}`
   }
 }
 
@@ -39,16 +41,51 @@ export interface LiveConfig {
 
 const filled = (value: Redacted.Redacted<string>) => Redacted.value(value).trim().length > 0
 
-/** What a live run cannot start without; paper runs need no keys (market data is public). */
-const missingCredentials = (config: HedgeConfig): ReadonlyArray<string> => {
+/** Where a secret came from, for a message: the environment variable that set it, else the file's key. */
+const sourceOf = (key: keyof typeof SECRET_ENVIRONMENT, fromEnvironment: ReadonlyArray<string>): string =>
+  fromEnvironment.includes(SECRET_ENVIRONMENT[key]) ? `${key} (from ${SECRET_ENVIRONMENT[key]})` : key
+
+/**
+ * What a live run cannot start without, or cannot sign with (a Backpack key pair is checked here,
+ * naming its keys, rather than when the client is built); paper runs need no keys (market data is public).
+ */
+const missingCredentials = (config: HedgeConfig, fromEnvironment: ReadonlyArray<string>): ReadonlyArray<string> => {
   const problems: Array<string> = []
   if (!filled(config.maker.publicKey)) problems.push(`bp.api_public_key_b64 is empty (or set ${SECRET_ENVIRONMENT["bp.api_public_key_b64"]})`)
   if (!filled(config.maker.secretKey)) problems.push(`bp.api_secret_key_b64 is empty (or set ${SECRET_ENVIRONMENT["bp.api_secret_key_b64"]})`)
+  else {
+    const secret = sourceOf("bp.api_secret_key_b64", fromEnvironment)
+    if (Either.isLeft(makeSigner(config.maker.secretKey))) problems.push(`${secret} is not the base64 of a 32-byte ED25519 seed (Backpack's API secret key)`)
+    else if (filled(config.maker.publicKey) && Either.isLeft(makeSigner(config.maker.secretKey, config.maker.publicKey))) {
+      problems.push(`${sourceOf("bp.api_public_key_b64", fromEnvironment)} is not the public key of ${secret} (a key pair's two halves must come together)`)
+    }
+  }
   if (config.hedge.v3 === undefined) {
     if (!filled(config.hedge.apiKey)) problems.push(`aster.api_key is empty (or set ${SECRET_ENVIRONMENT["aster.api_key"]}; or give V3 credentials aster.user, aster.signer, aster.signer_private_key)`)
     if (!filled(config.hedge.apiSecret)) problems.push(`aster.api_secret is empty (or set ${SECRET_ENVIRONMENT["aster.api_secret"]})`)
   }
   return problems
+}
+
+/**
+ * Whether the file itself (not the environment) sets a secret, in whatever YAML style (block or
+ * `{ api_secret: … }`): read from its keys, as a file whose secrets all come from the environment
+ * may not load alone (V3 credentials need their private key).
+ */
+const holdsSecrets = (text: string): boolean => {
+  let doc: unknown
+  try {
+    doc = YAML.parse(text)
+  } catch {
+    // the config loaded, so the YAML parses; if it somehow did not, err on the warning's side
+    return true
+  }
+  return Object.keys(SECRET_ENVIRONMENT).some((key) => {
+    const [section, name] = key.split(".") as [string, string]
+    const holder = typeof doc === "object" && doc !== null ? (doc as Record<string, unknown>)[section] : undefined
+    const value = typeof holder === "object" && holder !== null ? (holder as Record<string, unknown>)[name] : undefined
+    return value !== undefined && value !== null && String(value).trim().length > 0
+  })
 }
 
 export const loadLiveConfig = (
@@ -70,15 +107,12 @@ export const loadLiveConfig = (
     }
     const config = yield* Either.match(parseConfig(text, path, overrides), { onLeft: Effect.fail, onRight: Effect.succeed })
     if (options.requireCredentials) {
-      const problems = missingCredentials(config)
+      const problems = missingCredentials(config, fromEnvironment)
       if (problems.length > 0) return yield* new MissingCredentials({ source: path, problems })
     }
     const warnings: Array<string> = [...config.notes]
     const info = yield* fs.stat(path).pipe(Effect.option)
-    // what the file itself holds, in whatever YAML style (block or `{ api_secret: … }`), not the environment's
-    const fileAlone = fromEnvironment.length === 0 ? Either.right(config) : parseConfig(text, path, {})
-    const secretsInFile = Either.isRight(fileAlone) ? configSecrets(fileAlone.right).length > 0 : true
-    if (info._tag === "Some" && secretsInFile && (info.value.mode & 0o077) !== 0) {
+    if (info._tag === "Some" && holdsSecrets(text) && (info.value.mode & 0o077) !== 0) {
       warnings.push(`${path} holds secrets and is readable by other users (mode ${(info.value.mode & 0o777).toString(8)}): chmod 600 ${path}, or move the keys to environment variables (${Object.values(SECRET_ENVIRONMENT).join(", ")})`)
     }
     return { config, warnings, fromEnvironment }

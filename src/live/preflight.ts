@@ -169,7 +169,10 @@ export const preflight = (
     }
     // the first cycle's sell, as a start judges it
     if (kind === "live" && !unwindOnly && maker.instrument !== undefined && maker.ticker !== undefined && maker.position !== undefined) {
-      const funding = yield* Effect.either(firstSellFundingVerdict(venues.maker, maker.instrument, config.trade, maker.ticker, maker.position))
+      // a position too small to unwind on both venues is left as it is: the first order is cycle 1's sell
+      const unwindsFirst = config.trade.unwindAtStart && hedge.instrument !== undefined &&
+        unwindLeg(maker.position, quantity, maker.instrument, hedge.instrument, maker.ticker.last, hedge.ticker !== undefined ? hedgeSizingPrice(hedge.ticker) : maker.ticker.last) !== undefined
+      const funding = yield* Effect.either(firstSellFundingVerdict(venues.maker, maker.instrument, config.trade, maker.ticker, unwindsFirst))
       if (Either.isLeft(funding)) lines.push({ status: "fail", subject: "maker funds", detail: `could not read what the maker account allows an order: ${funding.left.message}` })
       else if (funding.right !== undefined) lines.push({ status: funding.right.status, subject: funding.right.subject, detail: funding.right.detail })
     }

@@ -353,7 +353,11 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         )
         if (float?.status === "warn") yield* Effect.logWarning(float.startMessage)
         // the first cycle's sell must fit the maker account too, else the run fails at its first order
-        const makerFunding = yield* firstSellFundingVerdict(maker, makerInstrument, config.trade, yield* maker.ticker, makerHeld.qty).pipe(
+        const makerTicker = yield* maker.ticker
+        // a position too small to unwind on both venues is left as it is: the first order is cycle 1's sell
+        const unwindsFirst = config.trade.unwindAtStart &&
+          unwindLeg(makerHeld.qty, config.trade.quantity, makerInstrument, hedgeInstrument, makerTicker.last, hedgeSizingPrice(yield* hedge.ticker)) !== undefined
+        const makerFunding = yield* firstSellFundingVerdict(maker, makerInstrument, config.trade, makerTicker, unwindsFirst).pipe(
           Effect.catchAll((error) => Effect.as(Effect.logWarning(`could not read what ${venueLabel(maker.venue)} allows an order: ${error.message}`), undefined))
         )
         if (makerFunding?.status === "refuse") return yield* new StrategyConfigError({ reason: makerFunding.startMessage })

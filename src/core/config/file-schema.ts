@@ -40,8 +40,18 @@ const Probability = Schema.Number.pipe(
 )
 
 /** A REST base URL: a WebSocket URL (the venue's stream host pasted here) would send every request astray. */
-const Url = Schema.String.pipe(
-  Schema.filter((s) => /^https?:\/\/[^\s/]+/.test(s), { message: (issue) => `expected an http(s) URL such as "https://api.backpack.exchange", got ${JSON.stringify(issue.actual)}` })
+/** The whole value one http(s) URL; spaces a paste leaves around it are trimmed (inside, they are refused). */
+const isHttpUrl = (s: string): boolean => {
+  if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(s)) return false
+  try {
+    return new URL(s).hostname !== ""
+  } catch {
+    return false
+  }
+}
+
+const Url = Schema.transform(Schema.String, Schema.String, { strict: true, decode: (s) => s.trim(), encode: (s) => s }).pipe(
+  Schema.filter(isHttpUrl, { message: (issue) => `expected an http(s) URL such as "https://api.backpack.exchange", got ${JSON.stringify(issue.actual)}` })
 )
 
 const Symbol = Schema.String.pipe(Schema.filter((s) => /^[A-Z0-9_]+$/.test(s), { message: (issue) => `expected an exchange symbol such as "ASTERUSDT", got ${JSON.stringify(issue.actual)}` }))
