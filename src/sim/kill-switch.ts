@@ -6,8 +6,9 @@
  * maker venue's `nextUpdate`, the clock's `sleep`, which retries' backoffs use too) therefore end
  * no later than that moment: this module is their `WaitGate` (src/sim/sim-exchange.ts). Before
  * and after each wait the guard hears what the replay did: both venues' fills and funding
- * payments, and each venue's mid as a mark (at most every 5 s, as the live runner records them; a
- * wait is not cut short for a mark, so a loss that builds up during a long sleep is judged when
+ * payments, and each venue's mid as a mark (at most every 5 s, as the live runner records them,
+ * with a judgement of every limit as of then: the day's PnL moves with time alone; a wait is not
+ * cut short for a mark, so a loss that builds up during a long sleep is judged when
  * it ends: cutting every wait into 5 s steps made the replay a quarter slower). A limit reached
  * interrupts the strategy, whose wind-down cancels the working order and hedges the residual, as
  * live; the report's outcome is "kill-switch" and its message says which limit.
@@ -39,24 +40,27 @@ export const makeSimKillSwitch = (kernel: SimKernel, guard: RiskGuard): SimKillS
   let nextMarkAt = Number.NEGATIVE_INFINITY
   let stopped: KillSwitchTripped | undefined
 
-  /** Tells the guard what the replay did since it last asked (it judges each event as it records it). */
-  const catchUp = (now: number): void => {
+  /**
+   * Tells the guard what the replay did since it last asked (it judges each event as it records
+   * it). True when it was time for marks.
+   */
+  const catchUp = (now: number): boolean => {
     const { fills, funding } = kernel.ledger
     while (fillsSeen < fills.length) guard.unsafeRecordFill(fills[fillsSeen++]!)
     while (fundingSeen < funding.length) {
       const payment = funding[fundingSeen++]!
       guard.unsafeRecordFunding(payment.venue, payment.amount, payment.ts)
     }
-    if (now >= nextMarkAt) {
-      nextMarkAt = now + MARK_EVERY_MS
-      for (const slot of kernel.slots) {
-        const { bid, ask } = slot.engine
-        // a mark values open quantity only: a flat venue's would change nothing
-        if (bid > 0 && ask > 0 && !BigDecimal.isZero(kernel.ledger.book(slot.venue).position)) {
-          guard.unsafeRecordMark(slot.venue, mid(slot.price(bid), slot.price(ask)), now)
-        }
+    if (now < nextMarkAt) return false
+    nextMarkAt = now + MARK_EVERY_MS
+    for (const slot of kernel.slots) {
+      const { bid, ask } = slot.engine
+      // a mark values open quantity only: a flat venue's would change nothing
+      if (bid > 0 && ask > 0 && !BigDecimal.isZero(kernel.ledger.book(slot.venue).position)) {
+        guard.unsafeRecordMark(slot.venue, mid(slot.price(bid), slot.price(ask)), now)
       }
     }
+    return true
   }
 
   const gate: WaitGate = {
@@ -74,10 +78,12 @@ export const makeSimKillSwitch = (kernel: SimKernel, guard: RiskGuard): SimKillS
       if (stopped !== undefined) return undefined
       const now = nowMs()
       const { fills, funding } = kernel.ledger
-      if (fillsSeen < fills.length || fundingSeen < funding.length || now >= nextMarkAt) catchUp(now)
-      // the exposure integral grows with time alone: judged anew once its deadline has come
+      const marked = (fillsSeen < fills.length || fundingSeen < funding.length || now >= nextMarkAt) && catchUp(now)
+      // the exposure integral grows with time alone: judged anew once its deadline has come; so
+      // does the last 24 hours' PnL (a gain leaves the window while flat): judged at each round of
+      // marks, as the live watchdog wakes at each mark
       const due = guard.nextTripTime()
-      const trip = due !== undefined && due <= now ? guard.check(now) : guard.trippedSoFar()
+      const trip = (due !== undefined && due <= now) || marked ? guard.check(now) : guard.trippedSoFar()
       if (Option.isNone(trip)) return undefined
       return Effect.checkInterruptible((interruptible) => {
         if (!interruptible || stopped !== undefined) return Effect.void
