@@ -245,6 +245,11 @@ export const startMarketRecording = (
       Effect.zipRight(
         Effect.zipRight(noteFilterChanges, Effect.sync(() =>
           guarded(() => {
+            // a venue silent up to the end (its stream stuck, its market closed) is a gap too,
+            // from its last tick to the file's (a resumed recording's next gap may overlap it)
+            for (const [idx, last] of lastTickUs.entries()) {
+              if (Number.isFinite(last) && writer.lastTs - last > gapUs) writer.addGap({ instrumentIdx: idx, fromTs: last, toTs: writer.lastTs })
+            }
             writer.setNote(RECORDING_NOTE, note())
             writer.finish()
             open = false

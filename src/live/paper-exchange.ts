@@ -131,12 +131,16 @@ export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect
       if (bid === engine.bid && ask === engine.ask) return
       book.feed.quote(Date.now() * 1000, bid, bid === engine.bid ? engine.bidQty : 0, ask, ask === engine.ask ? engine.askQty : 0)
     }
-    // while the stream is quiet the ticker is read instead; a failed read just waits for the next one
-    const feedOnce = Effect.suspend(() =>
-      Date.now() - lastStreamQuote < STREAM_QUIET_MS
-        ? Effect.void
-        : Effect.flatMap(live.ticker, (t) => Effect.sync(() => feedPolled(units(t.bid, priceScale), units(t.ask, priceScale))))
-    ).pipe(Effect.catchAllCause(() => Effect.void))
+    // while the stream is quiet the ticker is read instead; a failed read just waits for the next
+    // one, and an answer overtaken by a stream quote is dropped (its prices are older than the book's)
+    const feedOnce = Effect.suspend(() => {
+      if (Date.now() - lastStreamQuote < STREAM_QUIET_MS) return Effect.void
+      const streamedBefore = lastStreamQuote
+      return Effect.flatMap(live.ticker, (t) =>
+        Effect.sync(() => {
+          if (lastStreamQuote === streamedBefore) feedPolled(units(t.bid, priceScale), units(t.ask, priceScale))
+        }))
+    }).pipe(Effect.catchAllCause(() => Effect.void))
     yield* feedOnce
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(options.quotePollMs ?? QUOTE_POLL_MS), feedOnce)))
     if (instrument.kind === "perp" && live.fundingQuote !== undefined) {
@@ -174,8 +178,9 @@ export const makePaperExchange = (live: Exchange, options: PaperOptions): Effect
           refreshInstrument: Effect.flatMap(live.refreshInstrument, (fresh) =>
             Effect.try({
               try: () => {
-                const filtered = book.changeFilters({ tickSize: fresh.tickSize, stepSize: fresh.stepSize, minQty: fresh.minQty, minNotional: fresh.minNotional })
-                return fresh.trading === undefined ? filtered : book.adoptMarketTrading(fresh.trading)
+                // the market state first: a closed market takes no orders even when its new filters cannot be taken
+                if (fresh.trading !== undefined) book.adoptMarketTrading(fresh.trading)
+                return book.changeFilters({ tickSize: fresh.tickSize, stepSize: fresh.stepSize, minQty: fresh.minQty, minNotional: fresh.minNotional })
               },
               catch: (cause) => new InvalidResponse({ venue: live.venue, detail: `the paper book cannot take the venue's new filters: ${cause instanceof Error ? cause.message : String(cause)}` })
             }))
