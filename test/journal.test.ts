@@ -801,14 +801,16 @@ describe("fills, funding, cycles and marks", () => {
     db.close()
   })
 
-  it("a run's last activity is its latest fill, funding payment, cycle event or hedge; marks and other runs do not count", () => {
+  // a run waiting with a fill unhedged (its hedge market closed) journals only marks: it is alive
+  // until its last one (a report of its window ends there, not at its last fill)
+  it("a run's last activity is its latest fill, funding payment, cycle event, hedge or mark; other runs do not count", () => {
     const { journal, close } = open(newFile())
     const a = run(journal.startRun(runStart()))
     const b = run(journal.startRun(runStart()))
     const last = (id: number) => Option.getOrNull(run(journal.lastActivity(id)))
     expect(last(a)).toBeNull()
-    run(journal.recordMark(a, "backpack", decimal("2.03"), T0 + 500))
-    expect(last(a)).toBeNull()
+    run(journal.recordMark(a, "backpack", decimal("2.03"), T0 + 1))
+    expect(last(a)).toBe(T0 + 1)
     run(journal.recordFill(a, fill({ tradeId: "t1", orderId: "o1", ts: T0 + 10 })))
     expect(last(a)).toBe(T0 + 10)
     run(journal.recordIntent(marketIntent(a, "hl-h1"))) // its hedge is stamped T0 + 5: earlier
@@ -822,6 +824,8 @@ describe("fills, funding, cycles and marks", () => {
     expect(last(a)).toBe(T0 + 30)
     run(journal.recordFill(b, fill({ tradeId: "t2", orderId: "o2", ts: T0 + 99 })))
     expect([last(a), last(b)]).toEqual([T0 + 30, T0 + 99])
+    run(journal.recordMark(a, "aster-futures", decimal("2.03"), T0 + 500))
+    expect([last(a), last(b)]).toEqual([T0 + 500, T0 + 99])
     close()
   })
 

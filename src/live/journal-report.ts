@@ -144,8 +144,8 @@ export const reportFromJournal = (path: string, options: JournalReportOptions = 
       const windowed = options.since !== undefined || options.until !== undefined
       if (since >= until) return yield* fail(`the window is empty: ${iso(since)} is not before ${iso(until)}`)
       const all = yield* journal.runs()
-      // without a window every run overlaps it: no run's end needs reading
-      const endOf = windowed ? yield* runEnds(journal, all) : () => Number.POSITIVE_INFINITY
+      // each run's end (read only for runs without one): where the report ends
+      const endOf = yield* runEnds(journal, all)
       const selected = selectRuns(all, options, { since, until, endOf })
       if (Either.isLeft(selected)) return yield* fail(selected.left)
       const runs = selected.right
@@ -153,7 +153,7 @@ export const reportFromJournal = (path: string, options: JournalReportOptions = 
       const rows = yield* readRows(journal, sources, { since, until })
       const opensAt = openingOf(runs, rows, since, until)
       const carried = yield* carriedInto(journal, runs, sameKind(all, runs), opensAt)
-      return yield* windowReport(path, journal, runs, sources, rows, carried, { since, until, opensAt, windowed })
+      return yield* windowReport(path, journal, runs, sources, rows, carried, { since, until, endOf, opensAt, windowed })
     })
   )
 
@@ -295,7 +295,7 @@ const windowReport = (
   sources: ReadonlyArray<Run>,
   rows: RunRows,
   carried: ReadonlyMap<Venue, Decimal>,
-  { since, until, opensAt, windowed }: { readonly since: number; readonly until: number; readonly opensAt: number; readonly windowed: boolean }
+  { since, until, endOf, opensAt, windowed }: Window & { readonly opensAt: number; readonly windowed: boolean }
 ): Effect.Effect<RunReport, JournalError> =>
   Effect.gen(function*() {
     const inWindow = (row: { readonly ts: number }) => row.ts >= since && row.ts < until
@@ -349,11 +349,12 @@ const windowReport = (
       warnings.push(`the runs' configs differ: the report shows run ${last.id}'s`)
     }
 
-    // a run without an end (killed) lasted at least until the last thing it journalled
+    // a run without an end (killed, or still running) lasted at least until the last thing it
+    // journalled, its marks included (a run waiting with a fill unhedged only marks prices)
     const from = opensAt
-    let lastActive = Math.max(...runs.map((r) => Option.getOrElse(r.endedAt, () => r.startedAt)))
+    let lastActive = Math.max(...runs.map(endOf))
     for (const rows of [fills, funding, events, hedges]) for (const row of rows) lastActive = Math.max(lastActive, row.ts)
-    const to = Math.min(until, lastActive)
+    const to = Math.max(from, Math.min(until, lastActive))
 
     const ledger = yield* Effect.try({
       try: () => {
@@ -452,7 +453,7 @@ export const dailyReportsFromJournal = (path: string, options: JournalReportOpti
         const opensAt = openingOf(dayRuns, rows, window.since, window.until)
         // what the day opens with: live, every run's fills before it; paper, the day's own runs' (each paper book starts flat)
         const into = carry?.key === key ? carry.into : yield* carriedInto(journal, dayRuns, sameKind(all, dayRuns), opensAt)
-        const report = yield* windowReport(path, journal, [firstRun, ...rest], sources, rows, into, { ...window, opensAt, windowed: true })
+        const report = yield* windowReport(path, journal, [firstRun, ...rest], sources, rows, into, { ...window, endOf, opensAt, windowed: true })
         carry = { key, into: carriedAfter(into, rows.fills.filter((fill) => fill.ts >= window.since && fill.ts < window.until)) }
         days.push({ day: iso(day).slice(0, 10), runIds: traded.map((run) => run.id), report })
       }

@@ -946,11 +946,14 @@ class JournalStore {
     )
   }
 
+  /** The last thing run `runId` journalled: a fill, a funding payment, a cycle event, a hedge or a mark. */
   lastActivity(runId: number): number | null {
+    // marks per venue: one seek each down marks_by_run (run_id, venue, ts)
     const row = this.sql(
       `SELECT max(ts) AS last FROM (
          SELECT max(ts) AS ts FROM fills WHERE run_id = @run UNION ALL SELECT max(ts) FROM funding WHERE run_id = @run
-         UNION ALL SELECT max(ts) FROM cycles WHERE run_id = @run UNION ALL SELECT max(ts) FROM hedges WHERE run_id = @run)`
+         UNION ALL SELECT max(ts) FROM cycles WHERE run_id = @run UNION ALL SELECT max(ts) FROM hedges WHERE run_id = @run
+         ${Venue.literals.map((venue) => `UNION ALL SELECT max(ts) FROM marks WHERE run_id = @run AND venue = '${venue}'`).join(" ")})`
     ).get({ run: runId }) as { last: number | null }
     return row.last
   }
