@@ -45,8 +45,9 @@ const hedgesRefused = {
 describe("kill switch in a backtest", () => {
   it("stops at the moment the unhedged quantity × seconds reaches the limit, inside a hedge's retries", async () => {
     // the fill is seen at 3.005 s: 10 unhedged from then reach 25 base × s at 5.505 s. The hedge's
-    // attempts (20 ms each) fail at 3.025, 3.145, 3.365, 3.785 and 4.605 s, the last backoff (1.6 s)
-    // would run to 6.205 s: it is cut at 5.505 s
+    // attempts (20 ms each, each refusal looked up by client id: 20 ms, the first also re-reading
+    // the filters: 20 ms) fail at 3.025, 3.185, 3.425, 3.865 and 4.705 s, the last backoff (1.6 s)
+    // would run to 6.325 s: it is cut at 5.505 s
     const { report, lines } = await run({ ...hedgesRefused, risk: { max_unhedged_qty_seconds: 25, max_consecutive_hedge_failures: 100 } })
     expect(report.run.outcome).toBe("kill-switch")
     expect(report.run.message).toBe("kill switch (risk.max_unhedged_qty_seconds): unhedged base quantity × seconds is 25, the limit is 25")
@@ -67,11 +68,11 @@ describe("kill switch in a backtest", () => {
   })
 
   it("stops on consecutive hedge failures at the third refused attempt", async () => {
-    // attempts fail at 3.025, 3.145 and 3.365 s: the third trips the limit of 3 (a default)
+    // attempts fail at 3.025, 3.185 and 3.425 s: the third trips the limit of 3 (a default)
     const { report, lines } = await run(hedgesRefused)
     expect(report.run.outcome).toBe("kill-switch")
     expect(report.run.message).toBe("kill switch (risk.max_consecutive_hedge_failures): consecutive failed hedge attempts is 3, the limit is 3")
-    expect(lines.find((line) => line.includes("ERROR kill switch"))?.slice(0, 24)).toBe(iso(3365))
+    expect(lines.find((line) => line.includes("ERROR kill switch"))?.slice(0, 24)).toBe(iso(3425))
   })
 
   it("stops on the run's loss, counting the hedge's fee as soon as the hedge is back", async () => {

@@ -180,7 +180,13 @@ export const makeAsterExchange = (
         // futures events carry no creation time: keep the one we know
         const known = own.known(received.order.id)
         const update = known !== undefined ? { ...received, order: { ...received.order, createdAt: known.createdAt } } : received
-        if (!own.accept(update.order)) return Effect.void
+        const newTrade = update.fill !== undefined && own.newTrade(update.order.id, update.fill.tradeId)
+        if (!own.accept(update.order)) {
+          // an older state carrying a fill not heard yet: the fill goes on, with the state known
+          const latest = own.known(update.order.id)
+          if (newTrade && latest !== undefined) updates.offer({ ...update, order: latest })
+          return Effect.void
+        }
         own.passedOn(update.order)
         updates.offer(update)
         return Effect.void

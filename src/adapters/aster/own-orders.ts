@@ -2,8 +2,9 @@
  * The orders this adapter placed, as last seen. The user data stream carries every order of the
  * account on every symbol, can repeat itself and is "not guaranteed in order": an update is passed
  * on only if it is about one of our orders and is not older than what we already know (less
- * filled, or open again after closing). Repeats of the same state pass: consumers key off the
- * cumulative filled quantity. A REST resync (after a reconnection, or polling while the stream is
+ * filled, or open again after closing), or if it carries a fill not passed on yet (a trade message
+ * overtaken by a later one, or by a multi-level hedge's REST answer): that fill goes with the state
+ * known. Repeats of the same state pass: consumers key off the cumulative filled quantity. A REST resync (after a reconnection, or polling while the stream is
  * down) passes on only a state that differs from the last one passed on, so polling never repeats.
  */
 import { BigDecimal } from "effect"
@@ -18,6 +19,8 @@ export class OwnOrders {
   private readonly latest = new Map<string, Order>()
   /** the last state passed on to `nextUpdate`, per order */
   private readonly passed = new Map<string, Order>()
+  /** the trade ids whose fills were passed on, per order */
+  private readonly trades = new Map<string, Set<string>>()
 
   /** before sending: the stream's first message about the order may beat the HTTP answer */
   register(clientId: string): void {
@@ -41,6 +44,15 @@ export class OwnOrders {
       if (!isOpenStatus(known.status) && isOpenStatus(order.status)) return false
     }
     setNewest(this.latest, order.id, order, CAPACITY)
+    return true
+  }
+
+  /** Records a fill's trade id as passed on; false when it was already. */
+  newTrade(orderId: string, tradeId: string): boolean {
+    const seen = this.trades.get(orderId) ?? new Set<string>()
+    if (seen.has(tradeId)) return false
+    seen.add(tradeId)
+    setNewest(this.trades, orderId, seen, CAPACITY)
     return true
   }
 

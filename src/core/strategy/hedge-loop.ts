@@ -229,8 +229,16 @@ export const runHedgeLoop = (params: StrategyParams) =>
         yield* settleHedgeInFlight(schedule)
         /** spot: what the account still holds to sell, once a sell was refused for want of it */
         let sellable: Sellable | undefined
-        /** hedges answered with nothing executed: retried on the schedule, each under a new client id */
-        let emptyAnswers: Schedule.ScheduleDriver<unknown, unknown, never> | undefined
+        /**
+         * hedges refused, or answered with nothing executed: sent again on the schedule, each
+         * priced and sized afresh (the ticker read again) under a new client id
+         */
+        let failedAttempts: Schedule.ScheduleDriver<unknown, unknown, never> | undefined
+        const backOff = (cause: ExchangeError) =>
+          Effect.gen(function*() {
+            failedAttempts ??= yield* Schedule.driver(schedule)
+            yield* failedAttempts.next(cause).pipe(Effect.mapError(() => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause })))
+          })
         while (true) {
           // the venue checks min notional at its own price: size against the lowest one we see;
           // a price that cannot be read is asked for again as a refused order would be sent again
@@ -270,6 +278,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
                   marketClosed = closedMarket !== "retry" && markets.hedgeNotTrading() !== undefined
                 })
               })
+          /** the venue's refusal of this order: it is sent again only as a new one, on a fresh price */
+          let refusal: OrderRejected | InsufficientBalance | undefined
           // a spot sell refused for want of balance comes back as what the account holds (src/core/strategy/spot-sell-shortfall.ts)
           const placed = yield* placeWithinHolding(
             {
@@ -285,9 +295,14 @@ export const runHedgeLoop = (params: StrategyParams) =>
             request,
             schedule,
             sellable,
-            () => !filtersChanged && !marketClosed
+            () => false
           ).pipe(
             Effect.catchIf(() => filtersChanged || marketClosed, () => Effect.succeed(undefined)),
+            Effect.catchIf((error): error is OrderRejected | InsufficientBalance => error._tag === "OrderRejected" || error._tag === "InsufficientBalance", (error) =>
+              Effect.sync(() => {
+                refusal = error
+                return undefined
+              })),
             Effect.mapError((cause) => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause }))
           )
           if (placed === undefined) {
@@ -295,7 +310,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
             yield* settleHedgeInFlight(schedule)
             if (marketClosed && closedMarket === "return") return "market-closed" as const
             if (marketClosed) yield* awaitHedgeMarket(cycle, leg, order.side, order.qty)
-            else yield* Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} is sized anew on the ${hedgeName} filters`)
+            else if (filtersChanged) yield* Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} is sized anew on the ${hedgeName} filters`)
+            else if (refusal !== undefined) yield* backOff(refusal)
             continue
           }
           if (Either.isLeft(placed)) {
@@ -336,8 +352,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
             const cause = new OrderRejected({ venue: hedge.venue, reason: executed.rejectReason ?? `market order ${executed.id} executed nothing (${executed.status})` })
             yield* Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} failed: ${cause.message}`)
             yield* attemptFailed(cause.message)
-            emptyAnswers ??= yield* Schedule.driver(schedule)
-            yield* emptyAnswers.next(cause).pipe(Effect.mapError(() => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause })))
+            yield* backOff(cause)
           }
         }
       })
