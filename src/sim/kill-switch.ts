@@ -39,6 +39,8 @@ export const makeSimKillSwitch = (kernel: SimKernel, guard: RiskGuard): SimKillS
   let fundingSeen = 0
   let nextMarkAt = Number.NEGATIVE_INFINITY
   let stopped: KillSwitchTripped | undefined
+  /** a limit that time alone moves, beside the exposure's own deadline: the day's PnL */
+  const judgedByTime = Option.isSome(guard.limits.maxLossPerDay)
 
   /**
    * Tells the guard what the replay did since it last asked (it judges each event as it records
@@ -83,7 +85,7 @@ export const makeSimKillSwitch = (kernel: SimKernel, guard: RiskGuard): SimKillS
       // does the last 24 hours' PnL (a gain leaves the window while flat): judged at each round of
       // marks, as the live watchdog wakes at each mark
       const due = guard.nextTripTime()
-      const trip = (due !== undefined && due <= now) || marked ? guard.check(now) : guard.trippedSoFar()
+      const trip = (due !== undefined && due <= now) || (marked && judgedByTime) ? guard.check(now) : guard.trippedSoFar()
       if (Option.isNone(trip)) return undefined
       return Effect.checkInterruptible((interruptible) => {
         if (!interruptible || stopped !== undefined) return Effect.void
