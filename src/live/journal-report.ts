@@ -109,7 +109,7 @@ export const cycleStatsOf = (events: ReadonlyArray<CycleEvent>, hedges: Readonly
         stats.makerOrder(detail.repost)
         break
       case "leg-completed":
-        stats.legCompleted(detail.startedAt, detail.filledAt)
+        stats.legCompleted(detail.startedAt, detail.filledAt, detail.orders)
         break
       case "hedge-failed":
         break

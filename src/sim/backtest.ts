@@ -94,7 +94,7 @@ const recordingObserver = (stats: CycleStatsCounter): StrategyObserverService =>
   cycleStarted: () => Effect.sync(() => stats.cycleStarted()),
   fundingPause: () => Effect.sync(() => stats.fundingPause()),
   makerOrderPlaced: (e) => Effect.sync(() => stats.makerOrder(e.repost)),
-  legCompleted: (e) => Effect.sync(() => stats.legCompleted(e.startedAt, e.filledAt)),
+  legCompleted: (e) => Effect.sync(() => stats.legCompleted(e.startedAt, e.filledAt, e.orders)),
   hedgeSent: (e) => Effect.sync(() => stats.hedge(e.side, { qty: e.executedQty, quote: e.executedQuote, referencePrice: e.referencePrice })),
   exposureChanged: () => Effect.void
 })

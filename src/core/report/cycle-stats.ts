@@ -34,7 +34,9 @@ export class CycleStatsCounter {
     if (repost) this.stats.reposts += 1
   }
 
-  legCompleted(startedAt: number, filledAt: number): void {
+  /** A leg over, posted at `startedAt` and done at `filledAt`; one that placed no order (new filters ended it first) filled nothing and is not counted. */
+  legCompleted(startedAt: number, filledAt: number, orders: number): void {
+    if (orders === 0) return
     this.stats.completedLegs += 1
     this.stats.totalTimeToFillMs += filledAt - startedAt
   }
