@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
+import * as nodePath from "node:path"
 import Database from "better-sqlite3"
 import { BLOCK_SIZE, BLOCKS_PER_TRANSACTION, DDL, FORMAT_VERSION, MetaKey, PAGE_SIZE, RECORDING_NOTE } from "./schema"
 import { openTickFile, type TickFile } from "./reader"
@@ -204,6 +205,7 @@ const newFile = (path: string, instruments: ReadonlyArray<Omit<StoredInstrument,
   assertLittleEndian()
   if (instruments.length === 0) throw new Error(`${path}: a tick file needs at least one instrument`)
   if (instruments.length > 255) throw new Error(`${path}: at most 255 instruments per tick file (instrument index is one byte)`)
+  if (fs.statSync(path, { throwIfNoEntry: false })?.isDirectory() === true) throw new Error(`${path}: is a folder; give the tick file's own path (e.g. ${nodePath.join(path, "ticks.db")})`)
   assertReplaceable(path)
   for (const suffix of ["", "-journal", "-wal", "-shm"]) fs.rmSync(path + suffix, { force: true })
 
