@@ -55,8 +55,9 @@ describe("Aster's funding history and the time a run counts funding from", () =>
       const sinceMs = T + 5_000
       const payments = yield* asterFundingPayments(client, "aster-futures", "ASTERUSDT", sinceMs)
       expect(payments.map((p) => ({ ts: p.ts, amount: formatDecimal(p.amount) }))).toEqual([])
-      // and its funding time itself says so
-      expect(payments.every((p) => p.ts >= sinceMs)).toBe(true)
+      // asked from before that funding time, it is one, stamped with the funding time it paid
+      const earlier = yield* asterFundingPayments(client, "aster-futures", "ASTERUSDT", T - 1)
+      expect(earlier.map((p) => ({ ts: p.ts, amount: formatDecimal(p.amount) }))).toEqual([{ ts: T, amount: "-0.5" }])
     }))
 
   // Was: a payment whose rate row was not listed yet was stamped with its booking time (16:00:15),

@@ -149,14 +149,21 @@ const runScenario = async (s: Scenario) => {
   return { report, violations: monitor.violations(report) }
 }
 
+/** the lost messages the runs met so far (the coverage below asks that some did) */
+const lostMessages = { requests: 0, replies: 0 }
+
 /** Requests that never arrive, and requests that act while their reply is lost. */
 const unreliableVenues = (s: Scenario, venues: { readonly maker: Exchange; readonly hedge: Exchange }) => {
   const faults = seededRng(s.seed ^ 0x5bd1e995)
   const unavailable = (venue: "backpack" | "aster-futures") => new VenueUnavailable({ venue, reason: "simulated lost message" })
   const unreliable = <A>(venue: "backpack" | "aster-futures", call: Effect.Effect<A, ExchangeError>): Effect.Effect<A, ExchangeError> =>
     Effect.suspend(() => {
-      if (faults.next() < s.lostRequestProbability) return Effect.fail(unavailable(venue))
+      if (faults.next() < s.lostRequestProbability) {
+        lostMessages.requests += 1
+        return Effect.fail(unavailable(venue))
+      }
       const lost = faults.next() < s.lostReplyProbability
+      if (lost) lostMessages.replies += 1
       return lost ? Effect.flatMap(call, () => Effect.fail(unavailable(venue))) : call
     })
   return {
@@ -167,17 +174,21 @@ const unreliableVenues = (s: Scenario, venues: { readonly maker: Exchange; reado
 
 describe("hedge loop on random simulated markets", () => {
   it("keeps every invariant", async () => {
-    const seen = { runs: 0, withLegs: 0, withReposts: 0, withSplitHedges: 0, withFunding: 0, withFundingPause: 0, dataEndedMidLeg: 0, stoppedByKillSwitch: 0 }
+    const seen = { runs: 0, withLegs: 0, withReposts: 0, withSplitHedges: 0, withFunding: 0, withFundingPause: 0, dataEndedMidLeg: 0, stoppedByKillSwitch: 0, withLostRequests: 0, withLostReplies: 0 }
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
+        const lostBefore = { ...lostMessages }
         const { report, violations } = await runScenario(s)
         seen.runs += 1
+        if (lostMessages.requests > lostBefore.requests) seen.withLostRequests += 1
+        if (lostMessages.replies > lostBefore.replies) seen.withLostReplies += 1
         if (report.cycles.completedLegs > 0) seen.withLegs += 1
         if (report.cycles.reposts > 0) seen.withReposts += 1
         if (report.cycles.hedgeOrders > report.cycles.completedLegs) seen.withSplitHedges += 1
         if (report.funding.length > 0) seen.withFunding += 1
         if (report.cycles.fundingPauses > 0) seen.withFundingPause += 1
-        if (report.fills.length > 0 && report.exposure.finalNetPosition !== "0") seen.dataEndedMidLeg += 1
+        // the recording ended with the pair held (a leg filled, its mirror not yet): the end's wind-down leaves it hedged
+        if (Object.values(report.venues).some((venue) => venue.position !== "0")) seen.dataEndedMidLeg += 1
         if (report.run.outcome === "kill-switch") seen.stoppedByKillSwitch += 1
         // every order within the venue's filters, one working maker order, within one step after
         // every leg, no cycle inside the funding guard, a clean end (the kill switch's stop is
@@ -202,5 +213,9 @@ describe("hedge loop on random simulated markets", () => {
     expect(seen.withFundingPause).toBeGreaterThan(0)
     // the kill switch's wind-down is held to the same invariants
     expect(seen.stoppedByKillSwitch).toBeGreaterThan(0)
+    // requests lost on their way and replies lost after the venue acted, and recordings that end mid-leg
+    expect(seen.withLostRequests).toBeGreaterThan(0)
+    expect(seen.withLostReplies).toBeGreaterThan(0)
+    expect(seen.dataEndedMidLeg).toBeGreaterThan(0)
   })
 })

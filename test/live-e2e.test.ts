@@ -291,14 +291,22 @@ const tradingRunner = async (env: Record<string, string> = {}) => {
 }
 
 describe("npm run live: stopping and crashing", () => {
-  it("Ctrl+C stops cleanly: the working order is cancelled, the residual hedged, the report written; the alerts webhook hears of the start and the end", async () => {
+  it("Ctrl+C stops cleanly: the working order is cancelled, nothing is left unhedged, the report written; the alerts webhook hears of the start and the end", async () => {
     const hook = await startWebhookServer()
     try {
-      const { local, before, journal, live } = await tradingRunner({ HEDGELOOP_ALERTS_WEBHOOK_URL: hook.url })
+      // a maker order far from the market, resting when Ctrl+C comes
+      const local = await exchange({ maxCycles: 0 })
+      const before = await positions(local.config)
+      const journal = path.join(local.dir, "journal.db")
+      const resting = path.join(local.dir, "resting.yaml")
+      fs.writeFileSync(resting, fs.readFileSync(local.config, "utf8").replace(/offset_percent: .*/, "offset_percent: 20").replace(/first_wait_seconds: .*/, "first_wait_seconds: 600"), { mode: 0o600 })
+      const live = startLive(resting, journal, [], { HEDGELOOP_ALERTS_WEBHOOK_URL: hook.url })
+      await waitFor(live, /monitoring BP sell order/)
       live.process.kill("SIGINT")
       await live.exited
       expect(live.output()).toMatch(/stop requested: winding down/)
-      expect(live.output()).toMatch(/stopping: (flat across venues|.*left unhedged)/)
+      expect(live.output()).toMatch(/stopping: cancelled BP order \S+ \(0 filled\)/)
+      expect(live.output()).toMatch(/stopping: flat across venues/)
       expect(live.output()).toMatch(/live report/)
       noStackTrace(live.output())
       expect(formatDecimal(netChange(before, await positions(local.config)))).toBe("0")

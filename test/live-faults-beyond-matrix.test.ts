@@ -51,6 +51,8 @@ describe("npm run live under faults the matrix leaves out", () => {
     })
     running.push(local)
     const { live, report } = await runsFlat(local)
+    // the fault met the cancel (else nothing here was put to the test)
+    expect(local.exchange.output()).toMatch(/fault malformed on backpack DELETE \/api\/v1\/order/)
     expect(live.output()).toMatch(/not filled within 3 s \(0 filled\); re-posting at a fresh price/)
     expect(report.cycles.count).toBe(2)
   })

@@ -205,6 +205,8 @@ describe("npm run live under the local exchange's faults", () => {
     live.process.kill("SIGINT")
     expect(await live.exited, live.output()).toBe(0)
     expect(live.output()).toMatch(/stopping: cancelled BP order \S+ \(0 filled\)/)
+    // the first cancel met the fault (it never answered): the order cancelled is a second one's doing
+    expect(local.exchange.output()).toMatch(/fault timeout on backpack DELETE \/api\/v1\/order/)
     // the cancel sent again was signed again: not refused as expired
     expect(live.output()).not.toMatch(/refused the timestamp/)
     expect(live.output()).toMatch(/stopping: flat across venues/)
