@@ -18,6 +18,8 @@ export interface ScriptOptions {
   readonly startMs?: number
   readonly funding?: ReadonlyArray<{ readonly t: number; readonly venue: "bp" | "as"; readonly rate: string; readonly mark: string }>
   readonly asterMinNotional?: string
+  /** Backpack publishes none; a proxy import may give the maker one */
+  readonly makerMinNotional?: string
   readonly asterMinQty?: string
   readonly asterStep?: string
   /** gaps the file marks, times in ms relative to start, as an import or a recording notes them */
@@ -56,7 +58,7 @@ export const writeScript = (ticks: ReadonlyArray<ScriptedTick>, options: ScriptO
     file,
     { source: "test script", synthetic: true, proxy: [], createdAt: new Date(0).toISOString(), notes: {} },
     [
-      { venue: "backpack", symbol: "ASTER_USDC_PERP", base: "ASTER", quote: "USDC", kind: "perp", tickSize: "0.0001", stepSize: "0.01", minQty: "0.01", minNotional: "0", priceScale: PRICE_SCALE, qtyScale: QTY_SCALE },
+      { venue: "backpack", symbol: "ASTER_USDC_PERP", base: "ASTER", quote: "USDC", kind: "perp", tickSize: "0.0001", stepSize: "0.01", minQty: "0.01", minNotional: options.makerMinNotional ?? "0", priceScale: PRICE_SCALE, qtyScale: QTY_SCALE },
       { venue: "aster-futures", symbol: "ASTERUSDT", base: "ASTER", quote: "USDT", kind: "perp", tickSize: "0.0001", stepSize: options.asterStep ?? "0.01", minQty: options.asterMinQty ?? "0.01", minNotional: options.asterMinNotional ?? "0", priceScale: PRICE_SCALE, qtyScale: QTY_SCALE }
     ]
   )

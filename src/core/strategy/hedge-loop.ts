@@ -415,6 +415,13 @@ export const runHedgeLoop = (params: StrategyParams) =>
           if (leg === 1 && cycle > 0 && BigDecimal.isZero(filled) && (yield* now) >= fundingWindowOpensAt && (yield* fundingGuard(cycle, tag))) continue
           const ticker = yield* maker.ticker
           const price = limitPrice(markets.maker, side, ticker.last, ticker.bid, ticker.ask, params.offsetPercent)
+          if (BigDecimal.isPositive(filled) && BigDecimal.lessThan(BigDecimal.multiply(price, remaining), markets.maker.minNotional)) {
+            // a partial fill's rest worth less than the venue's smallest order: refused whatever its price
+            yield* Effect.logWarning(
+              `${tag} the leg's last ${formatDecimal(remaining)} at ${formatDecimal(price)} is below the ${makerName} minimum order value (${formatDecimal(markets.maker.minNotional)}): the leg ends with ${formatDecimal(filled)} filled`
+            )
+            break
+          }
           yield* logLine(() => `${tag} ${makerName} limit ${side} price: ${formatDecimal(price)} (from last price ${formatDecimal(ticker.last)})`)
           const request = { side, price, qty: remaining, postOnly: true, timeInForce: "GTC" as const, clientId: nextClientId("m") }
           yield* Ref.set(working, Option.some({ clientId: request.clientId }))
