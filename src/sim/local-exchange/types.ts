@@ -111,6 +111,8 @@ export interface LocalVenue {
   /** the maker and taker rates every account pays here (absent: not told) */
   readonly fees?: { readonly maker: Decimal; readonly taker: Decimal }
   readonly balances: (account: string) => ReadonlyArray<Balance>
+  /** perps: the account's unrealised PnL at the mark, in the quote asset, counted in its balance there (absent: none) */
+  readonly unrealizedPnl?: (account: string) => Decimal
   /** own-order messages (accepted, fill, cancelled) for an account; returns the unsubscribe */
   readonly onOrderUpdate: (account: string, listener: (update: OrderUpdate) => void) => () => void
   readonly onMarket: (listener: (event: LocalMarketEvent) => void) => () => void

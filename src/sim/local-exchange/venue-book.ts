@@ -308,7 +308,7 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
     const priceDecimal = px(price)
     const qtyDecimal = qx(qty)
     const rate = liquidity === "maker" ? fees.maker : fees.taker
-    const fee = feeOf(acct, qtyDecimal, BigDecimal.multiply(priceDecimal, qtyDecimal), rate)
+    const fee = feeOf(acct, order.sign, qtyDecimal, BigDecimal.multiply(priceDecimal, qtyDecimal), rate)
     const fill: Fill = {
       venue,
       symbol: instrument.symbol,
@@ -658,6 +658,10 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
     accountSummary: (accountName) => {
       settleFunding()
       return summary(account(accountName))
+    },
+    unrealizedPnl: (accountName) => {
+      settleFunding()
+      return summary(account(accountName)).unrealizedPnl
     },
     fundingPayments: (accountName) => {
       settleFunding()

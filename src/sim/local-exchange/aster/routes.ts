@@ -62,6 +62,7 @@ import {
   IdMap,
   rejectionError,
   wireExchangeInfo,
+  unrealizedOf,
   wireFuturesBalances,
   wireOrder,
   wirePositionRisk,
@@ -372,6 +373,10 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       // Hedge Mode wants LONG or SHORT; One-way Mode BOTH (the default)
       const positionSide = p.get("positionSide") ?? "BOTH"
       if (market === "futures" && (positionSide === "BOTH") === hedgeMode.has(account)) return yield* apiError(-4061, "Order's position side does not match user's setting.")
+      // futures only: an order that may only shrink the position (the venue refuses one that would not)
+      const reduceOnlyText = market === "futures" ? p.get("reduceOnly") : undefined
+      if (reduceOnlyText !== undefined && reduceOnlyText !== "true" && reduceOnlyText !== "false") return yield* apiError(-1130, "Data sent for parameter 'reduceOnly' is not valid.")
+      const reduceOnly = reduceOnlyText === "true" ? { reduceOnly: true } : {}
       let placed: ReturnType<LocalVenue["placeMarket"]>
       if (type === "LIMIT") {
         const price = yield* decimalParam(p, "price")
@@ -379,9 +384,9 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
         if (tif === undefined) return yield* mandatory("timeInForce")
         if (tif !== "GTC" && tif !== "IOC" && tif !== "FOK" && tif !== "GTX") return yield* apiError(-1115, "Invalid timeInForce.")
         const timeInForce: TimeInForce = tif === "GTX" ? "GTC" : tif
-        placed = venue.placeLimit(account, { clientId, side, price, qty, postOnly: tif === "GTX", timeInForce })
+        placed = venue.placeLimit(account, { clientId, side, price, qty, postOnly: tif === "GTX", timeInForce, ...reduceOnly })
       } else {
-        placed = venue.placeMarket(account, { clientId, side, qty })
+        placed = venue.placeMarket(account, { clientId, side, qty, ...reduceOnly })
       }
       // a crossing GTX order is answered as expired, every other refusal as the venue's error
       if (placed.rejectCode !== undefined && placed.rejectCode !== "postOnly") {
@@ -474,7 +479,7 @@ export const asterRoutes = (deps: AsterRoutesDeps): HttpRouter.HttpRouter<never,
       return { code: 200, msg: "success" }
     })
 
-  const futuresBalance: Handler = (_p, account) => Effect.sync(() => wireFuturesBalances(venue.balances(account), venue.now()))
+  const futuresBalance: Handler = (_p, account) => Effect.sync(() => wireFuturesBalances(venue.balances(account), unrealizedOf(venue, account), venue.now()))
 
   const spotAccount: Handler = (_p, account) => Effect.sync(() => wireSpotAccount(venue.balances(account), venue.now()))
 

@@ -19,7 +19,7 @@ import { formatDecimal } from "../../../core/domain/decimal"
 import { sendWithFaults } from "../socket-faults"
 import type { Faults, LocalMarketEvent, LocalVenue } from "../types"
 import type { ListenKeys } from "./listen-keys"
-import { accountEvent, type AsterMarket, entryPriceOf, type IdMap, orderEvent } from "./wire"
+import { accountEvent, type AsterMarket, entryPriceOf, type IdMap, orderEvent, unrealizedOf } from "./wire"
 
 interface Outgoing {
   readonly stream: string
@@ -78,7 +78,7 @@ export const serveUserStream = (deps: UserStreamDeps, account: string, listenKey
           const now = venue.now()
           push("user.orderUpdate", orderEvent(market, update, deps.ids, deps.tradeIds, now))
           if (update.fill !== undefined) {
-            push("user.accountUpdate", accountEvent(market, venue.instrument.symbol, venue.balances(account), venue.position(account), entryPriceOf(venue.fills(account)), now))
+            push("user.accountUpdate", accountEvent(market, venue.instrument.symbol, venue.balances(account), unrealizedOf(venue, account), venue.position(account), entryPriceOf(venue.fills(account)), now))
           }
         })
       ),

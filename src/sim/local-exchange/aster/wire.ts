@@ -7,6 +7,7 @@ import { BigDecimal } from "effect"
 import type { Balance } from "../../../core/domain/account"
 import { type Decimal, decimalsOf, divideToScale, formatDecimal, ZERO } from "../../../core/domain/decimal"
 import type { Instrument } from "../../../core/domain/instrument"
+import type { LocalVenue } from "../types"
 import { type Fill, type Order, type OrderUpdate, signedQty } from "../../../core/domain/order"
 import { wireSide, wireStatus, wireTimeInForce } from "../../../adapters/aster/schemas"
 
@@ -218,13 +219,26 @@ export const wirePositionRisk = (symbol: string, position: Decimal, entryPrice: 
   updateTime: now
 }]
 
-export const wireFuturesBalances = (balances: ReadonlyArray<Balance>, now: number) =>
+/** An account's unrealised PnL, in the instrument's quote asset (the futures margin asset). */
+export const unrealizedOf = (venue: LocalVenue, account: string) => ({ asset: venue.instrument.quote, amount: venue.unrealizedPnl?.(account) ?? ZERO })
+
+/**
+ * A balance's wallet part and its unrealised PnL: Aster's `balance` is the wallet, the unrealised
+ * PnL (on the quote asset's, the margin asset) is told apart as `crossUnPnl`, and both are in what
+ * is free and locked.
+ */
+const walletAndUnrealized = (b: Balance, unrealized: { readonly asset: string; readonly amount: Decimal }) => {
+  const pnl = b.asset === unrealized.asset ? unrealized.amount : ZERO
+  return { wallet: BigDecimal.subtract(BigDecimal.sum(b.free, b.locked), pnl), pnl }
+}
+
+export const wireFuturesBalances = (balances: ReadonlyArray<Balance>, unrealized: { readonly asset: string; readonly amount: Decimal }, now: number) =>
   balances.map((b) => ({
     accountAlias: "local",
     asset: b.asset,
-    balance: fmt(BigDecimal.sum(b.free, b.locked)),
-    crossWalletBalance: fmt(BigDecimal.sum(b.free, b.locked)),
-    crossUnPnl: "0",
+    balance: fmt(walletAndUnrealized(b, unrealized).wallet),
+    crossWalletBalance: fmt(walletAndUnrealized(b, unrealized).wallet),
+    crossUnPnl: fmt(walletAndUnrealized(b, unrealized).pnl),
     availableBalance: fmt(b.free),
     maxWithdrawAmount: fmt(b.free),
     marginAvailable: true,
@@ -242,7 +256,15 @@ export const wireSpotAccount = (balances: ReadonlyArray<Balance>, now: number) =
 })
 
 /** ACCOUNT_UPDATE (futures) or outboundAccountPosition (spot), sent after a fill. */
-export const accountEvent = (market: AsterMarket, symbol: string, balances: ReadonlyArray<Balance>, position: Decimal, entryPrice: Decimal, now: number) =>
+export const accountEvent = (
+  market: AsterMarket,
+  symbol: string,
+  balances: ReadonlyArray<Balance>,
+  unrealized: { readonly asset: string; readonly amount: Decimal },
+  position: Decimal,
+  entryPrice: Decimal,
+  now: number
+) =>
   market === "futures"
     ? {
       e: "ACCOUNT_UPDATE",
@@ -250,8 +272,8 @@ export const accountEvent = (market: AsterMarket, symbol: string, balances: Read
       T: now,
       a: {
         m: "ORDER",
-        B: balances.map((b) => ({ a: b.asset, wb: fmt(BigDecimal.sum(b.free, b.locked)), cw: fmt(BigDecimal.sum(b.free, b.locked)), bc: "0" })),
-        P: [{ s: symbol, pa: fmt(position), ep: fmt(entryPrice), cr: "0", up: "0", mt: "cross", iw: "0", ps: "BOTH" }]
+        B: balances.map((b) => ({ a: b.asset, wb: fmt(walletAndUnrealized(b, unrealized).wallet), cw: fmt(walletAndUnrealized(b, unrealized).wallet), bc: "0" })),
+        P: [{ s: symbol, pa: fmt(position), ep: fmt(entryPrice), cr: "0", up: fmt(unrealized.amount), mt: "cross", iw: "0", ps: "BOTH" }]
       }
     }
     : { e: "outboundAccountPosition", E: now, T: now, m: "ORDER", B: balances.map((b) => ({ a: b.asset, f: fmt(b.free), l: fmt(b.locked) })) }
@@ -360,6 +382,8 @@ export const rejectionError = (market: AsterMarket, instrument: Instrument, reje
     case "duplicateClientId":
       // not in Aster's published list; Binance USDⓈ-M's code for it
       return { code: -4116, msg: "ClientOrderId is duplicated." }
+    case "reduceOnly":
+      return { code: -2022, msg: "ReduceOnly Order is rejected." }
     case "marketClosed":
       // INVALID_OPENING_POSITION_STATUS, in both of Aster's error lists (futures and spot); which code
       // Aster really answers a symbol that is not TRADING with is not documented: the local exchange's choice
