@@ -69,6 +69,8 @@ const MAKER_REFUSAL_TRIES = 3
 const MAKER_REFUSAL_PAUSE_MS = 10_000
 /** how often a funding time that has passed but is still announced is read again, until the venue names the next */
 const FUNDING_ROLL_RECHECK_MS = 1000
+/** funding windows waited out in a row, each opening as the last closed: then the window is as long as the funding interval */
+const CLOSE_FUNDING_PAUSES = 3
 
 const utcClock = (ms: number): string => new Date(ms).toISOString().slice(11, 16)
 
@@ -545,6 +547,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
         let paused = false
         /** the funding time this guard paused for: a venue announcing it a while after it passed is the same window */
         let pausedFor: number | undefined
+        /** the funding times paused for in a row, each announced once the last had passed */
+        const pausedInARow: Array<number> = []
         fundingWindowOpensAt = Number.POSITIVE_INFINITY
         while (true) {
           // a venue that cannot say now is asked again as an order would be, rather than stop the run
@@ -569,6 +573,17 @@ export const runHedgeLoop = (params: StrategyParams) =>
           }
           paused = true
           if (!again) {
+            // funding times closer together than the window: each wait ends inside the next one.
+            // Two venues' times a moment apart make two pauses in a row; a third is the window itself
+            pausedInARow.push(times)
+            if (pausedInARow.length >= CLOSE_FUNDING_PAUSES) {
+              const gapMinutes = Math.round((pausedInARow[pausedInARow.length - 1]! - pausedInARow[pausedInARow.length - 2]!) / 60_000)
+              return yield* new StrategyConfigError({
+                reason: `trade.stop_before_funding_minutes ${params.stopBeforeFundingMs / 60_000} is as long as the time between funding times (${
+                  pausedInARow.map(utcClock).join(", ")
+                } UTC, ${gapMinutes} minutes apart): no cycle can ever start; set it below ${gapMinutes}`
+              })
+            }
             pausedFor = times
             yield* observer.fundingPause(cycle, times, ts)
             yield* logLine(() => `${tag} within ${params.stopBeforeFundingMs / 60_000} minutes of funding: waiting until ${utcClock(times)} UTC has passed`)
