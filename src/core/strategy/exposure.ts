@@ -71,8 +71,14 @@ export class Exposure {
       const holdBack = roundToStep(BigDecimal.multiply(minimum, HOLD_BACK_MARGIN), hedge.stepSize, "ceil")
       qty = BigDecimal.min(qty, BigDecimal.subtract(BigDecimal.sum(qty, pending), holdBack))
     }
-    // beyond the venue's largest order, the rest goes in the next one
-    if (hedge.maxQty !== undefined && BigDecimal.greaterThan(qty, hedge.maxQty)) qty = hedge.maxQty
+    // beyond the venue's largest order, the rest goes in the next one; a rest below the venue's
+    // smallest order could not go at all: this one is made smaller to leave it that much (4 + 3 + 3
+    // for 10 where 4 is the largest order and 3 the smallest, not 4 + 4 and 2 stuck)
+    if (hedge.maxQty !== undefined && BigDecimal.greaterThan(qty, hedge.maxQty)) {
+      const rest = BigDecimal.subtract(qty, hedge.maxQty)
+      const leavingMinimum = floorQty(hedge, BigDecimal.subtract(qty, minimum))
+      qty = BigDecimal.lessThan(rest, minimum) && !BigDecimal.lessThan(leavingMinimum, minimum) ? leavingMinimum : hedge.maxQty
+    }
     qty = floorQty(hedge, qty)
     if (!BigDecimal.isPositive(qty) || BigDecimal.lessThan(qty, minimum)) return undefined
     return { side, qty }

@@ -86,6 +86,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
     const quantity = params.quantity
     /** the cycle under way (0: the unwind before the first), for what the observer is told */
     let cycleNow = 0
+    /** the leg under way (or last under way) in it: a stop's hedge is told as that leg's */
+    let legNow: 1 | 2 = 1
     /** what the cycles' maker legs hold on the maker venue (signed): the next leg 2 buys it back */
     let legsHeld = ZERO
     /** when the funding window the guard last saw opens (none: +∞): a leg 1 posting from then on is guarded again */
@@ -383,6 +385,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
     /** One maker leg of `quantity`: post, watch, cancel-and-repost after first_wait, hedging each fill. */
     const makerLeg = (cycle: number, leg: 1 | 2, side: Side, quantity: Decimal) =>
       Effect.gen(function*() {
+        legNow = leg
         const tag = `[Leg${leg}]`
         /** when the leg's first order was posted: its time to fill counts from there, not from a hold before it */
         let startedAt: number | undefined
@@ -655,7 +658,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
      */
     const windDown = Effect.gen(function*() {
       yield* cancelWorkingOnStop
-      const hedged = yield* hedgeNow(0, 1, undefined, windDownRetry, "retry").pipe(
+      const hedged = yield* hedgeNow(cycleNow, legNow, undefined, windDownRetry, "retry").pipe(
         Effect.as(undefined),
         Effect.catchAll((error) =>
           Effect.as(
