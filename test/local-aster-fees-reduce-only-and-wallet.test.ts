@@ -80,21 +80,22 @@ describe("Aster spot: fees paid in ASTER", () => {
   // held enough ASTER before the sale, the ASTER being sold included: selling the whole holding left
   // the spot wallet at a negative ASTER balance (-0.0038 here), which the adapter reads as a
   // negative spot position.
-  it("spot: selling the whole ASTER holding never leaves a negative ASTER balance", () =>
+  it("spot: selling the whole ASTER holding never leaves a negative ASTER balance; a buy's fee comes out of what it bought", () =>
     run(Effect.gen(function*() {
-      const venue = yield* asterVenue("spot", { start: [["USDT", "10000"]], paysFeesInAster: true })
-      // the buy: no ASTER held yet, so its fee is in USDT; the account then holds exactly 10 ASTER
-      const bought = yield* signed(venue, "spot", "POST", "order", marketOrder("BUY", "10", "b-1"))
-      expect(bought.body.status).toBe("FILLED")
-      const before = (yield* signed(venue, "spot", "GET", "account", [])).body.balances.find((b: { asset: string }) => b.asset === "ASTER")
-      expect(before).toMatchObject({ free: "10", locked: "0" })
-      // the sell of all 10 is affordable (10 free) and fills
+      const venue = yield* asterVenue("spot", { start: [["USDT", "10000"], ["ASTER", "10"]], paysFeesInAster: true })
+      const aster = () => Effect.map(signed(venue, "spot", "GET", "account", []), (answer) => answer.body.balances.find((b: { asset: string }) => b.asset === "ASTER"))
+      const lastFeeAsset = () =>
+        Effect.map(signed(venue, "spot", "GET", "userTrades", [["symbol", "ASTERUSDT"]]), (answer) => (answer.body as ReadonlyArray<{ commissionAsset: string }>).at(-1)?.commissionAsset)
+      // the sale of all 10 leaves no ASTER to pay its fee with: it is paid in USDT
       const sold = yield* signed(venue, "spot", "POST", "order", marketOrder("SELL", "10", "s-1"))
       expect(sold.body.status).toBe("FILLED")
-      const after = (yield* signed(venue, "spot", "GET", "account", [])).body.balances.find((b: { asset: string }) => b.asset === "ASTER")
-      // Aster charges the fee in USDT when the ASTER left cannot pay it: 0 ASTER remain, never less
-      const free: string = after?.free ?? "0"
-      expect(free.startsWith("-") ? `negative: ${free}` : "not negative").toBe("not negative")
+      expect(yield* aster()).toMatchObject({ free: "0", locked: "0" })
+      expect(yield* lastFeeAsset()).toBe("USDT")
+      // a buy's fee (10 × 0.0004 × 0.95 = 0.0038) comes out of the ASTER it bought
+      const bought = yield* signed(venue, "spot", "POST", "order", marketOrder("BUY", "10", "b-1"))
+      expect(bought.body.status).toBe("FILLED")
+      expect(yield* aster()).toMatchObject({ free: "9.9962", locked: "0" })
+      expect(yield* lastFeeAsset()).toBe("ASTER")
     })))
 })
 

@@ -40,14 +40,23 @@ export const hedgeFundingVerdict = (
   hedge: Exchange,
   instrument: Instrument,
   quantity: Decimal,
-  ask: Decimal
+  ask: Decimal,
+  /**
+   * the maker position a start unwinds before its first cycle, and the hedge venue's bid: a spot
+   * account gets back what the unwinding's hedges sell; a perp one frees margin (not judged then)
+   */
+  unwinding?: { readonly qty: Decimal; readonly bid: Decimal }
 ): Effect.Effect<FundingVerdict | undefined, ExchangeError> =>
   Effect.gen(function*() {
     const name = venueLabel(hedge.venue)
     if (instrument.kind === "spot") {
-      const free = freeQuote(yield* hedge.balances, instrument)
+      const held = freeQuote(yield* hedge.balances, instrument)
+      const back = unwinding !== undefined ? BigDecimal.normalize(BigDecimal.multiply(BigDecimal.abs(unwinding.qty), unwinding.bid)) : ZERO
+      const free = BigDecimal.sum(held, back)
       const need = hedgeBuyNeed(quantity, instrument, ask)
-      const detail = `${name} spot: ${formatDecimal(free)} ${instrument.quote} free; ${need}`
+      const detail = `${name} spot: ${formatDecimal(held)} ${instrument.quote} free${
+        BigDecimal.isPositive(back) ? ` and about ${formatDecimal(back)} back from the unwinding's sell of ${formatDecimal(BigDecimal.abs(unwinding!.qty))}` : ""
+      }; ${need}`
       return paysHedgeBuy(quantity, ask, free)
         ? { status: "ok", subject: "hedge funds", detail, startMessage: detail }
         : {
@@ -57,7 +66,7 @@ export const hedgeFundingVerdict = (
           startMessage: `${name} spot holds ${formatDecimal(free)} ${instrument.quote} free; ${need}: deposit ${instrument.quote} there or lower trade.quantity; trading was not started`
         }
     }
-    if (hedge.openingMargin === undefined) return undefined
+    if (hedge.openingMargin === undefined || unwinding !== undefined) return undefined
     const margin = yield* hedge.openingMargin
     const detail = `${name} ${instrument.symbol}: ${hedgeMarginNeed(quantity, instrument, ask, margin)}`
     if (paysHedgeMargin(quantity, ask, margin)) return { status: "ok", subject: "hedge margin", detail, startMessage: detail }

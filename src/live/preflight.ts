@@ -157,7 +157,12 @@ export const preflight = (
     // whether a live hedge can be funded, as a start checks it (a paper account is simulated, and
     // unwinding alone frees funds); not when the account's reads failed already (its line says why)
     if (kind === "live" && !unwindOnly && hedge.instrument !== undefined && hedge.ticker !== undefined && hedge.position !== undefined) {
-      const funding = yield* Effect.either(hedgeFundingVerdict(venues.hedge, hedge.instrument, quantity, hedge.ticker.ask))
+      // judged as after the unwinding a start does first, which sells back what the pair's hedge bought (or frees its margin)
+      const unwinding = maker.instrument !== undefined && maker.ticker !== undefined && maker.position !== undefined && config.trade.unwindAtStart &&
+          unwindLeg(maker.position, quantity, maker.instrument, hedge.instrument, maker.ticker.last, hedgeSizingPrice(hedge.ticker)) !== undefined
+        ? { qty: maker.position, bid: hedge.ticker.bid }
+        : undefined
+      const funding = yield* Effect.either(hedgeFundingVerdict(venues.hedge, hedge.instrument, quantity, hedge.ticker.ask, unwinding))
       if (Either.isLeft(funding)) lines.push({ status: "fail", subject: "hedge funds", detail: `could not read whether a hedge can be funded: ${funding.left.message}` })
       else if (funding.right !== undefined) lines.push({ status: funding.right.status, subject: funding.right.subject, detail: funding.right.detail })
     }

@@ -30,6 +30,7 @@ import { type Order, signedQty } from "../core/domain/order"
 import { carriedExitCode, type ExchangeError } from "../core/errors"
 import { type Venue, venueLabel } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
+import { minimumHedgeQty } from "../core/strategy/exposure"
 import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
 import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
 import { hedgeSizingPrice } from "../core/strategy/tradable-quantity"
@@ -343,7 +344,14 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       // unhedged (a spot buy is paid from the quote balance, a perp opens on margin). Unwinding
       // alone (--unwind-only) only trades the pair back, freeing funds: it is never refused here
       if (options.kind === "live" && options.unwindOnly !== true) {
-        const funding = yield* hedgeFundingVerdict(hedge, hedgeInstrument, config.trade.quantity, (yield* hedge.ticker).ask).pipe(
+        const makerTicker = yield* maker.ticker
+        const hedgeTicker = yield* hedge.ticker
+        // a position too small to unwind on both venues is left as it is: the first order is cycle 1's sell
+        const unwindsFirst = config.trade.unwindAtStart &&
+          unwindLeg(makerHeld.qty, config.trade.quantity, makerInstrument, hedgeInstrument, makerTicker.last, hedgeSizingPrice(hedgeTicker)) !== undefined
+        // judged as after the unwinding, which sells back what the pair's hedge bought (or frees its margin)
+        const unwinding = unwindsFirst ? { qty: makerHeld.qty, bid: hedgeTicker.bid } : undefined
+        const funding = yield* hedgeFundingVerdict(hedge, hedgeInstrument, config.trade.quantity, hedgeTicker.ask, unwinding).pipe(
           Effect.catchAll((error) => Effect.as(Effect.logWarning(`could not read whether ${venueLabel(hedge.venue)} can fund a hedge: ${error.message}`), undefined))
         )
         if (funding?.status === "refuse") return yield* new StrategyConfigError({ reason: funding.startMessage })
@@ -353,10 +361,6 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         )
         if (float?.status === "warn") yield* Effect.logWarning(float.startMessage)
         // the first cycle's sell must fit the maker account too, else the run fails at its first order
-        const makerTicker = yield* maker.ticker
-        // a position too small to unwind on both venues is left as it is: the first order is cycle 1's sell
-        const unwindsFirst = config.trade.unwindAtStart &&
-          unwindLeg(makerHeld.qty, config.trade.quantity, makerInstrument, hedgeInstrument, makerTicker.last, hedgeSizingPrice(yield* hedge.ticker)) !== undefined
         const makerFunding = yield* firstSellFundingVerdict(maker, makerInstrument, config.trade, makerTicker, unwindsFirst).pipe(
           Effect.catchAll((error) => Effect.as(Effect.logWarning(`could not read what ${venueLabel(maker.venue)} allows an order: ${error.message}`), undefined))
         )
@@ -513,7 +517,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         if (Either.isLeft(read)) yield* Effect.logWarning(`stopping: could not read the venues' positions to check the end is hedged (${read.left.message})`)
         else {
           held = read.right
-          if (BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(held.imbalance), smallestHedge(held.hedgeInstrument))) {
+          if (BigDecimal.greaterThanOrEqualTo(held.hedgeable, held.smallest)) {
             const ending = outcome === "stopped" ? "stop" : "end"
             outcome = "hedge-failed"
             reason = `${formatDecimal(held.imbalance)} unhedged across the venues after the ${ending} (${held.makerVenue} ${formatDecimal(held.makerQty)}, ${held.hedgeVenue} ${
@@ -563,6 +567,13 @@ interface HeldAcrossVenues {
   readonly hedgeQty: Decimal
   /** their sum: what is exposed across the venues */
   readonly imbalance: Decimal
+  /** the smallest order the hedge venue takes now (its minimum quantity and value, on its step) */
+  readonly smallest: Decimal
+  /**
+   * how much of the imbalance an order could hedge: a spot sell only what the account holds (the
+   * ASTER fees took from what the hedges bought is no exposure, and a start does not sell it)
+   */
+  readonly hedgeable: Decimal
 }
 
 /**
@@ -576,9 +587,19 @@ const heldAcrossVenues = (journal: JournalService, maker: Exchange, hedge: Excha
     const makerInstrument = yield* maker.instrument
     const hedgeInstrument = yield* hedge.instrument
     const makerQty = (yield* maker.position).qty
-    const hedgeQty = hedgeInstrument.kind === "spot" && kind === "live"
+    const spot = hedgeInstrument.kind === "spot"
+    const hedgeQty = spot && kind === "live"
       ? yield* movedByTrading(journal, hedge.venue, hedgeInstrument.symbol, "live", yield* ordersLackingFills(journal))
       : (yield* hedge.position).qty
+    const imbalance = BigDecimal.normalize(BigDecimal.sum(makerQty, hedgeQty))
+    // at the price a hedge would be sized at (unread: the minimum quantity and step alone)
+    const smallest = yield* hedge.ticker.pipe(
+      Effect.map((ticker) => minimumHedgeQty(hedgeInstrument, hedgeSizingPrice(ticker))),
+      Effect.orElseSucceed(() => BigDecimal.max(hedgeInstrument.minQty, hedgeInstrument.stepSize))
+    )
+    const heldBase = spot && BigDecimal.isPositive(imbalance)
+      ? (yield* hedge.balances).find((b) => b.asset === hedgeInstrument.base)?.free ?? ZERO
+      : undefined
     return {
       makerInstrument,
       hedgeInstrument,
@@ -586,12 +607,11 @@ const heldAcrossVenues = (journal: JournalService, maker: Exchange, hedge: Excha
       hedgeVenue: hedge.venue,
       makerQty,
       hedgeQty,
-      imbalance: BigDecimal.normalize(BigDecimal.sum(makerQty, hedgeQty))
+      imbalance,
+      smallest,
+      hedgeable: heldBase === undefined ? BigDecimal.abs(imbalance) : BigDecimal.min(BigDecimal.abs(imbalance), heldBase)
     } satisfies HeldAcrossVenues
   })
-
-/** The smallest order the hedge venue takes: an imbalance of that much or more is one it could hedge (a step is never zero). */
-const smallestHedge = (hedgeInstrument: Instrument): Decimal => BigDecimal.max(hedgeInstrument.minQty, hedgeInstrument.stepSize)
 
 /**
  * At the end of a live run, what it leaves on the venues (`held`, as the end check read it, or
@@ -601,11 +621,10 @@ const smallestHedge = (hedgeInstrument: Instrument): Decimal => BigDecimal.max(h
  */
 const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: Exchange, hedge: Exchange, read: HeldAcrossVenues | undefined) =>
   Effect.gen(function*() {
-    const { makerInstrument, hedgeInstrument, makerQty, hedgeQty, imbalance } = read ?? (yield* heldAcrossVenues(journal, maker, hedge, "live"))
+    const { makerInstrument, hedgeInstrument, makerQty, hedgeQty, imbalance, smallest: smallestOrder, hedgeable } = read ?? (yield* heldAcrossVenues(journal, maker, hedge, "live"))
     const makerName = venueLabel(maker.venue)
     const hedgeName = venueLabel(hedge.venue)
-    const smallestOrder = smallestHedge(hedgeInstrument)
-    if (BigDecimal.greaterThanOrEqualTo(BigDecimal.abs(imbalance), smallestOrder)) {
+    if (BigDecimal.greaterThanOrEqualTo(hedgeable, smallestOrder)) {
       const order = `an ${hedgeName} market ${BigDecimal.isPositive(imbalance) ? "sell" : "buy"} of ${formatDecimal(BigDecimal.abs(imbalance))}`
       const next = beyondAutoHedge(imbalance, config.risk.maxAutoHedge)
         ? `it is beyond risk.max_auto_hedge ${formatDecimal(config.risk.maxAutoHedge)}, so the next start refuses to trade until it is hedged (${order})`
@@ -616,7 +635,11 @@ const positionsLeftHint = (config: HedgeConfig, journal: JournalService, maker: 
         }: ${formatDecimal(imbalance)} ${makerInstrument.base} is exposed until then; ${next}`
       )
     }
-    if (!BigDecimal.isZero(imbalance)) {
+    if (BigDecimal.lessThan(hedgeable, BigDecimal.abs(imbalance)) && BigDecimal.lessThan(hedgeable, smallestOrder)) {
+      yield* Effect.logWarning(
+        `${hedgeName}: this bot's trading counts ${formatDecimal(imbalance)} ${makerInstrument.base} more there than the account holds (the fees taken in ${makerInstrument.base} took it): no exposure, and the next start does not sell it`
+      )
+    } else if (!BigDecimal.isZero(imbalance)) {
       yield* Effect.logWarning(
         `${formatDecimal(imbalance)} ${makerInstrument.base} stays exposed across the venues: below the ${hedgeName} minimum order size (${formatDecimal(smallestOrder)}), no order can hedge it`
       )

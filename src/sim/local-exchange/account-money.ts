@@ -107,14 +107,15 @@ export const accountMoney = (terms: AccountMoneyTerms) => {
 
   /** A fill's fee: in the base asset (5 % off) when the account pays in it and holds enough, else in the quote. */
   /**
-   * A fill's fee: in the base asset when the account pays so and holds enough of it, what a spot
-   * sell gives away not counted (selling it all leaves none to pay with), else in the quote.
+   * A fill's fee: in the base asset when the account pays so and holds enough of it once the fill
+   * has settled (on spot, a buy's ASTER is there to pay with, a sell's has left: selling it all
+   * leaves none), else in the quote.
    */
   const feeOf = (acct: AccountState, sign: 1 | -1, qty: Decimal, notional: Decimal, rate: Decimal) => {
     if (acct.paysFeesInBase) {
       const inBase = BigDecimal.normalize(BigDecimal.multiply(BigDecimal.multiply(qty, rate), BASE_FEE_DISCOUNT))
-      const spare = !perp && sign < 0 ? BigDecimal.subtract(baseHeld(acct), qty) : baseHeld(acct)
-      if (BigDecimal.lessThanOrEqualTo(inBase, spare)) return { amount: inBase, asset: assets.base }
+      const heldAfter = perp ? baseHeld(acct) : BigDecimal.sum(baseHeld(acct), sign > 0 ? qty : BigDecimal.negate(qty))
+      if (BigDecimal.lessThanOrEqualTo(inBase, heldAfter)) return { amount: inBase, asset: assets.base }
     }
     return { amount: BigDecimal.normalize(BigDecimal.multiply(notional, rate)), asset: assets.quote }
   }
