@@ -6,7 +6,7 @@ import * as fs from "node:fs"
 import { Command, Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import { DEFAULT_HOURS, DEFAULT_START_MS, DEFAULT_TICKS_PER_SECOND, generateSample } from "../sim/data/generate"
-import { runCli } from "./run-cli"
+import { blockingStep, runCli } from "./run-cli"
 import { parseInstant } from "./time-options"
 
 class GenDataFailed extends Data.TaggedError("GenDataFailed")<{ readonly message: string }> {}
@@ -34,13 +34,13 @@ const command = Command.make("gen-data", { out, seed, hours, ticksPerSecond, tar
     const t0 = performance.now()
     const summary = yield* Effect.try({
       try: () =>
-        generateSample(o.out, {
+        blockingStep(() => generateSample(o.out, {
           seed: o.seed,
           startMs,
           ...Option.match(o.hours, { onNone: () => ({}), onSome: (h) => ({ hours: h }) }),
           ...Option.match(o.ticksPerSecond, { onNone: () => ({}), onSome: (r) => ({ ticksPerSecond: r }) }),
           ...Option.match(o.targetTicks, { onNone: () => ({}), onSome: (n) => ({ targetTicks: n }) })
-        }),
+        })),
       catch: (e) => new GenDataFailed({ message: e instanceof Error ? e.message : String(e) })
     })
     const seconds = (performance.now() - t0) / 1000

@@ -9,7 +9,7 @@
 import { Command, Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import type { Venue } from "../core/domain/venue"
-import { runCli } from "./run-cli"
+import { blockingStep, runCli } from "./run-cli"
 import { type ImportAsterCsvOptions, importAsterCsv } from "../sim/data/import-aster-csv"
 import type { ProxyOptions } from "../sim/data/import/proxy"
 import { formatImportSummary } from "../sim/data/import/summary"
@@ -101,7 +101,7 @@ const asterCsv = Command.make("aster-csv", config, (o) =>
     const options = yield* toOptions(o)
     const t0 = performance.now()
     const summary = yield* Effect.try({
-      try: () => importAsterCsv(options),
+      try: () => blockingStep(() => importAsterCsv(options)),
       catch: (e) => new ImportFailed({ message: e instanceof Error ? e.message : String(e) })
     })
     yield* Console.log(formatImportSummary(summary))

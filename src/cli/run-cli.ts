@@ -125,3 +125,19 @@ export const runCli = <Name extends string, E, A>(
     NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true, teardown: keepingExitCode })
   )
 }
+
+/**
+ * Runs synchronous work (a whole import, a generated file) that holds the thread until it is
+ * done: no Effect sees Ctrl+C meanwhile, so its listeners step aside and the signal's default
+ * action ends the process at once (a shell says 130), the file left unfinished, which readers
+ * refuse and the same command run again replaces.
+ */
+export const blockingStep = <A>(work: () => A): A => {
+  const listeners = process.listeners("SIGINT")
+  process.removeAllListeners("SIGINT")
+  try {
+    return work()
+  } finally {
+    for (const listener of listeners) process.on("SIGINT", listener)
+  }
+}

@@ -21,29 +21,18 @@
  * up to 3 times, as a supervisor would. Slow (a round takes 10–60 s), so it is not part of `npm test`; a failed round keeps its folder
  * (config, fault plan, journal, every run's output) and the command exits 1.
  */
-import { BigDecimal, Effect, Option } from "effect"
+import { BigDecimal, Console, Effect, Option } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { type Decimal, decimal, formatDecimal, sum, ZERO } from "../../src/core/domain/decimal"
 import type { Fill } from "../../src/core/domain/order"
 import { reportFromJournal } from "../../src/live/journal-report"
+import { Command, Options } from "@effect/cli"
+import { runCli } from "../../src/cli/run-cli"
 import { type Rng, seededRng } from "../../src/sim/models/rng"
 import { pnlFromListedCashFlows } from "../support/reconcile"
 import { removeTempRoot } from "../support/scripted-market"
 import { FEES_IN_ASTER_ACCOUNTS, inspectJournal, type LocalExchange, netChange, positions, type Started, startLive, startLocalExchange, waitFor } from "../support/live-processes"
-
-const flag = (name: string, fallback: number): number => {
-  const at = process.argv.indexOf(`--${name}`)
-  if (at < 0) return fallback
-  const value = Number(process.argv[at + 1])
-  if (!Number.isInteger(value) || value < 0) {
-    console.error(`--${name} expects a whole number, got ${JSON.stringify(process.argv[at + 1])}`)
-    process.exit(2)
-  }
-  return value
-}
-const rounds = flag("rounds", 10)
-const firstSeed = flag("seed", 1)
 
 const pick = <A>(rng: Rng, items: ReadonlyArray<A>): A => items[Math.floor(rng.next() * items.length)]!
 const between = (rng: Rng, low: number, high: number) => low + Math.floor(rng.next() * (high - low + 1))
@@ -290,12 +279,25 @@ const round = async (seed: number): Promise<RoundResult> => {
   }
 }
 
-let failed = 0
-for (let i = 0; i < rounds; i++) {
-  const result = await round(firstSeed + i).catch((error: unknown): RoundResult => ({ ok: false, line: `FAIL seed ${firstSeed + i}: ${error instanceof Error ? error.message : String(error)}` }))
-  if (!result.ok) failed++
-  console.log(result.line)
-}
-removeTempRoot()
-console.log(`${rounds - failed} of ${rounds} rounds held`)
-process.exit(failed === 0 ? 0 : 1)
+const rounds = Options.integer("rounds").pipe(Options.withDescription("rounds to run, each on its own seed (default 10)"), Options.withDefault(10))
+const seed = Options.integer("seed").pipe(Options.withDescription("the first round's seed; round i runs seed + i (default 1)"), Options.withDefault(1))
+
+const command = Command.make("chaos", { rounds, seed }, (options) =>
+  Effect.gen(function*() {
+    if (options.rounds < 0 || options.seed < 0) return yield* Effect.fail(new Error("--rounds and --seed are whole numbers, 0 or more"))
+    let failed = 0
+    for (let i = 0; i < options.rounds; i++) {
+      const seedOfRound = options.seed + i
+      const result = yield* Effect.promise(() =>
+        round(seedOfRound).catch((error: unknown): RoundResult => ({ ok: false, line: `FAIL seed ${seedOfRound}: ${error instanceof Error ? error.message : String(error)}` }))
+      )
+      if (!result.ok) failed++
+      yield* Console.log(result.line)
+    }
+    removeTempRoot()
+    yield* Console.log(`${options.rounds - failed} of ${options.rounds} rounds held`)
+    if (failed > 0) process.exitCode = 1
+  })
+).pipe(Command.withDescription("Chaos soak of the live runner against the local exchange: random fault plans, stops and kill -9, each round checked flat and its journal consistent."))
+
+runCli(command, "hedgeloop chaos")

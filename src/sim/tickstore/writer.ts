@@ -242,6 +242,12 @@ const newFile = (path: string, instruments: ReadonlyArray<Omit<StoredInstrument,
     insertInstrument.run(idx, i.venue, i.symbol, i.base, i.quote, i.kind, i.tickSize, i.stepSize, i.minQty, i.minNotional, i.priceScale, i.qtyScale)
   )
   db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(MetaKey.formatVersion, String(FORMAT_VERSION))
+  if (mode === "bulk") {
+    // a tick file from the start (tables, instruments, format, no tick count yet): one killed
+    // before its first blocks are committed is still an unfinished tick file the same command replaces
+    db.exec("COMMIT")
+    db.exec("BEGIN")
+  }
   return db
 }
 
