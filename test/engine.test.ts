@@ -10,7 +10,7 @@ import type { Order, OrderUpdate } from "../src/core/domain/order"
 import type { Venue } from "../src/core/domain/venue"
 import type { Exchange } from "../src/core/exchange"
 import { type EngineInstrument, type EngineListener, type SimOrder, VenueEngine } from "../src/sim/engine"
-import { type KernelVenueConfig, SimKernel } from "../src/sim/kernel"
+import { type KernelVenueConfig, SimKernel, UNREAD_UPDATES } from "../src/sim/kernel"
 import { flatFees } from "../src/sim/models/fees"
 import { adverseTicks, type ImpactModel, linearImpact } from "../src/sim/models/impact"
 import { constantLatency } from "../src/sim/models/latency"
@@ -899,3 +899,19 @@ describe("kernel: end of data", () => {
   })
 })
 
+
+describe("a venue's own-order stream nobody reads", () => {
+  // Was: the hedge venue's stream, which a backtest never reads (its hedges' answers are their
+  // own), kept every message: a replay of months grew with each hedge
+  it("keeps its newest messages only, so a long replay's memory stays flat", () => {
+    const { kernel, as, run } = simulate([{ t: 0, venue: "bp", quote: ["0.1000", "5000000", "0.1010", "5000000"] }, { t: 0, venue: "as", quote: ["0.0999", "5000000", "0.1001", "5000000"] }, { ...TAIL, t: 3_600_000 }])
+    let last: Order | undefined
+    for (let i = 0; i < UNREAD_UPDATES + 100; i++) last = run(as.placeMarket({ side: i % 2 === 0 ? "buy" : "sell", qty: d("1"), clientId: `h${i}` }))
+    run(Effect.sleep(Duration.seconds(1)))
+    const inbox = kernel.slot("aster-futures").inbox
+    expect(inbox.length).toBe(UNREAD_UPDATES)
+    expect(inbox[inbox.length - 1]!.order.id).toBe(last!.id)
+    // the oldest went: the first order's messages are no longer there
+    expect(inbox.some((update) => update.order.clientId === "h0")).toBe(false)
+  })
+})

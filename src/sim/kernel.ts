@@ -82,6 +82,9 @@ const assumedTopQtyUnits = (qty: Decimal, stored: StoredInstrument, path: string
   }
 }
 
+/** own-order messages a venue's stream holds unread before it drops the oldest */
+export const UNREAD_UPDATES = 4096
+
 /** Everything the kernel keeps per traded venue. */
 export class VenueSlot {
   readonly inbox: Array<OrderUpdate> = []
@@ -474,10 +477,15 @@ export class SimKernel {
     this.deliver(slot, ts, { order: slot.toOrder(order), fill })
   }
 
-  /** Puts an own-order message on the strategy's stream after the feed delay. */
+  /**
+   * Puts an own-order message on the strategy's stream after the feed delay. A stream nobody
+   * reads (the hedge venue's, in a backtest: its answers are the hedges' own) keeps its newest
+   * `UNREAD_UPDATES`, as the live Aster adapter's does, so a replay of months stays flat.
+   */
   deliver(slot: VenueSlot, ts: number, update: OrderUpdate): void {
     this.schedule(ts + slot.config.latency.feed(), () => {
       slot.inbox.push(update)
+      if (slot.inbox.length > UNREAD_UPDATES) slot.inbox.shift()
     })
   }
 }
