@@ -228,19 +228,24 @@ describe("venue book: fills, fees, positions, balances", () => {
     futures.book.placeMarket("b", { clientId: "m1", side: "buy", qty: d("4") })
     expect(futures.book.fills("b").map((f) => f.feeAsset)).toEqual(["USDT"])
 
-    // spot: the ASTER the fee takes is ASTER the account no longer holds
+    // spot: the ASTER the fee takes (from the balance once the fill has settled) is ASTER the
+    // account no longer holds
     const spot = setup("aster-spot", { USDT: "100", ASTER: "0" }, { fees: { maker: d("0.00005"), taker: d("0.0004") }, paysFeesInBase: () => true })
     spot.market.quote("2.0000", "100", "2.0010", "100")
-    // nothing to pay it with yet: in USDT, 20.01 × 0.0004 = 0.008004
+    // the buy's fee comes out of the ASTER it bought: 10 × 0.0004 × 0.95 = 0.0038
     spot.book.placeMarket("a", { clientId: "b1", side: "buy", qty: d("10") })
-    // now 10 ASTER: selling 5 costs 5 × 0.0004 × 0.95 = 0.0019 ASTER
+    // selling 5 of the 9.9962 leaves enough to pay 5 × 0.0004 × 0.95 = 0.0019 ASTER
     spot.book.placeMarket("a", { clientId: "s1", side: "sell", qty: d("5") })
-    expect(spot.book.fills("a").map((f) => [s(f.fee), f.feeAsset])).toEqual([["0.008004", "USDT"], ["0.0019", "ASTER"]])
-    // ASTER 10 − 5 − 0.0019; USDT 100 − 20.01 − 0.008004 + 5 × 2 (the bid)
-    expect(balance(spot.book.balances("a"), "ASTER")).toEqual({ free: "4.9981", locked: "0" })
-    expect(balance(spot.book.balances("a"), "USDT")).toEqual({ free: "89.981996", locked: "0" })
+    expect(spot.book.fills("a").map((f) => [s(f.fee), f.feeAsset])).toEqual([["0.0038", "ASTER"], ["0.0019", "ASTER"]])
+    // ASTER 10 − 0.0038 − 5 − 0.0019; USDT 100 − 20.01 + 5 × 2 (the bid)
+    expect(balance(spot.book.balances("a"), "ASTER")).toEqual({ free: "4.9943", locked: "0" })
+    expect(balance(spot.book.balances("a"), "USDT")).toEqual({ free: "89.99", locked: "0" })
     // and it cannot be sold again
     expect(spot.book.placeLimit("a", limit("sell", "2.1000", "5")).rejectCode).toBe("insufficientBalance")
+    // selling 4.99 leaves 0.0043, enough for its 0.0018962; the next sale could pay no fee in ASTER
+    // (test/local-aster-fees-reduce-only-and-wallet.test.ts: selling it all pays in USDT)
+    spot.book.placeMarket("a", { clientId: "s2", side: "sell", qty: d("4.99") })
+    expect(balance(spot.book.balances("a"), "ASTER")).toEqual({ free: "0.0024038", locked: "0" })
   })
 
   it("perps: refuses an order that raises the worst-case position past equity × leverage", () => {
