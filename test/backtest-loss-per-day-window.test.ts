@@ -4,31 +4,19 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
-import type { TradedMarket } from "../src/core/accounting/fee-value"
 import { Ledger } from "../src/core/accounting/ledger"
 import { decimal } from "../src/core/domain/decimal"
-import { RiskGuard, type RiskLimits } from "../src/core/risk/risk-guard"
+import { RiskGuard } from "../src/core/risk/risk-guard"
 import type { SimKernel } from "../src/sim/kernel"
 import { makeSimKillSwitch } from "../src/sim/kill-switch"
 import { fillOf as fill } from "./support/fills"
+import { ASTER_PAIR_MARKETS, farLimits } from "./support/risk-limits"
 
 const DAY = 24 * 60 * 60 * 1000
 const HOUR = 60 * 60 * 1000
 
-const MARKETS: ReadonlyArray<TradedMarket> = [
-  { venue: "backpack", symbol: "ASTER_USDC_PERP", base: "ASTER", quote: "USDC" },
-  { venue: "aster-futures", symbol: "ASTERUSDT", base: "ASTER", quote: "USDT" }
-]
 
-/** every limit far away unless a test sets it */
-const limits = (overrides: Partial<RiskLimits> = {}): RiskLimits => ({
-  maxUnhedgedQtySeconds: decimal("1000000000"),
-  maxConsecutiveHedgeFailures: 1000,
-  maxPosition: decimal("1000000000"),
-  maxLoss: decimal("1000000000"),
-  maxLossPerDay: Option.none(),
-  ...overrides
-})
+const limits = farLimits
 
 describe("the backtest's kill switch: risk.max_loss_per_day as time passes", () => {
   // Was: the replay judged anew by time alone only the exposure limit. But the last 24 hours' PnL
@@ -38,7 +26,7 @@ describe("the backtest's kill switch: risk.max_loss_per_day as time passes", () 
   // fill (or never, if nothing filled): it traded past the limit.
   it.effect("a gain leaving the 24 h window while flat brings the day's PnL to the limit: the next wait stops the replay", () =>
     Effect.gen(function*() {
-      const guard = yield* RiskGuard.make(limits({ maxLossPerDay: Option.some(decimal("6")) }), MARKETS)
+      const guard = yield* RiskGuard.make(limits({ maxLossPerDay: Option.some(decimal("6")) }), ASTER_PAIR_MARKETS)
       const ledger = new Ledger(["backpack", "aster-futures"])
       const kernel = { now: 0, ledger, slots: [] } as unknown as SimKernel
       const sim = makeSimKillSwitch(kernel, guard)

@@ -6,56 +6,11 @@
  */
 import { Effect, Either } from "effect"
 import { describe, expect, it } from "vitest"
-import { decimal } from "../src/core/domain/decimal"
-import { type EngineInstrument, type SimOrder, VenueEngine } from "../src/sim/engine"
 import { runBacktest } from "../src/sim/backtest"
-import { linearImpact } from "../src/sim/models/impact"
-import { conservativeQueue, probabilisticQueue, type QueueModel } from "../src/sim/models/queue"
-import type { DepthLevels } from "../src/sim/tickstore/types"
+import { conservativeQueue, probabilisticQueue } from "../src/sim/models/queue"
 import { testConfig } from "./support/config"
 import { writeSwingingScript } from "./support/scripted-market"
-
-const INSTRUMENT: EngineInstrument = { tickUnits: 10, stepUnits: 5, minQtyUnits: 20, minNotionalUnits: 50_000n }
-
-const makeEngine = (queue: QueueModel = conservativeQueue, depth: Record<number, DepthLevels> = {}) => {
-  const fills: Array<readonly [string, number, number]> = []
-  const engine = new VenueEngine(
-    "backpack",
-    INSTRUMENT,
-    queue,
-    linearImpact(decimal("50"), 0),
-    (id) => {
-      const levels = depth[id]
-      if (!levels) throw new Error(`no depth snapshot ${id}`)
-      return levels
-    },
-    { onFill: (_venue, order, _ts, price, qty) => void fills.push([order.id, price, qty]) },
-    { assumedTopQtyUnits: 200, depthMaxAgeUs: 5_000_000, rejectMarket: () => false }
-  )
-  return { engine, fills }
-}
-
-let seq = 0
-const postOnly = (sign: 1 | -1, price: number, qty: number): SimOrder => ({
-  id: `rv-${++seq}`,
-  clientId: `c-${seq}`,
-  sign,
-  type: "limit",
-  price,
-  qty,
-  postOnly: true,
-  timeInForce: "GTC",
-  createdAt: 0,
-  updatedAt: 0,
-  filled: 0,
-  filledQuote: 0n,
-  status: "new",
-  queue: { ahead: 0 },
-  levelQty: 0
-})
-
-const filledOf = (fills: ReadonlyArray<readonly [string, number, number]>, id: string) =>
-  fills.filter(([o]) => o === id).reduce((sum, [, , qty]) => sum + qty, 0)
+import { filledOf, postOnlyOrder, testEngine } from "./support/test-engine"
 
 describe("engine queues: what is ahead, and whose fill it is", () => {
   // Was: a depth snapshot (up to 5 s old) outranked the newer quote when a maker order joins. Here the
@@ -63,11 +18,11 @@ describe("engine queues: what is ahead, and whose fill it is", () => {
   // and our buy improves the bid (nothing ahead, as the engine says without depth). The engine queued
   // it behind a phantom 250, so with the conservative model it missed fills it would get.
   it("a buy improving the (newer) quoted best bid has nothing ahead, whatever an older depth snapshot showed there", () => {
-    const { engine, fills } = makeEngine(conservativeQueue, { 1: { bids: [[1000, 250], [990, 300]], asks: [[1010, 200], [1020, 200]] } })
+    const { engine, fills } = testEngine(conservativeQueue, { 1: { bids: [[1000, 250], [990, 300]], asks: [[1010, 200], [1020, 200]] } })
     engine.onQuote(1, 1000, 250, 1010, 200)
     engine.onDepth(1, 1)
     engine.onQuote(2, 990, 300, 1010, 200) // newer: the 250 at 1000 left
-    const o = engine.submitLimit(3, postOnly(1, 1000, 100))
+    const o = engine.submitLimit(3, postOnlyOrder(1, 1000, 100))
     expect(o.status).toBe("new")
     expect(o.queue.ahead).toBe(0)
     engine.onTrade(4, 1000, 100, false) // a taker sells 100 at our price: we are the best bid
@@ -78,10 +33,10 @@ describe("engine queues: what is ahead, and whose fill it is", () => {
   // sell of 100 filled both buys of 100 (200 filled from a print of 100), and the later order was
   // not queued behind the earlier one (the local exchange, or any engine user with two orders at a price).
   it("one trade's volume is not filled twice across two of our own orders at the same price", () => {
-    const { engine, fills } = makeEngine()
+    const { engine, fills } = testEngine()
     engine.onQuote(1, 990, 300, 1030, 200)
-    const a = engine.submitLimit(2, postOnly(1, 1000, 100)) // improves the bid: nothing ahead
-    const b = engine.submitLimit(3, postOnly(1, 1000, 100)) // behind a
+    const a = engine.submitLimit(2, postOnlyOrder(1, 1000, 100)) // improves the bid: nothing ahead
+    const b = engine.submitLimit(3, postOnlyOrder(1, 1000, 100)) // behind a
     engine.onTrade(4, 1000, 100, false)
     expect(filledOf(fills, a.id) + filledOf(fills, b.id)).toBeLessThanOrEqual(100)
     expect(filledOf(fills, a.id)).toBe(100)
@@ -92,9 +47,9 @@ describe("engine queues: what is ahead, and whose fill it is", () => {
   // overflowed to Infinity, the queue position became NaN, and the trade that takes the whole level
   // filled nothing.
   it("a large queue_power keeps the queue position a number and the order fills once its level has traded", () => {
-    const { engine, fills } = makeEngine(probabilisticQueue(60))
+    const { engine, fills } = testEngine(probabilisticQueue(60))
     engine.onQuote(1, 1000, 3_000_000, 1010, 200)
-    const o = engine.submitLimit(2, postOnly(1, 1000, 100))
+    const o = engine.submitLimit(2, postOnlyOrder(1, 1000, 100))
     engine.onQuote(3, 1000, 6_000_000, 1010, 200) // 3 000 000 join behind us
     engine.onQuote(4, 1000, 5_000_000, 1010, 200) // 1 000 000 cancelled
     expect(Number.isFinite(o.queue.ahead)).toBe(true)

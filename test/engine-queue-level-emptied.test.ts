@@ -3,45 +3,10 @@
  * moves beyond it): nothing is left ahead of us. Integer units as in test/engine.test.ts: tick 10, step 5, min qty 20, min notional 50 000.
  */
 import { describe, expect, it } from "vitest"
-import { decimal } from "../src/core/domain/decimal"
-import { type EngineInstrument, type SimOrder, VenueEngine } from "../src/sim/engine"
-import { linearImpact } from "../src/sim/models/impact"
 import { probabilisticQueue } from "../src/sim/models/queue"
+import { postOnlyOrder, testEngine } from "./support/test-engine"
 
-const INSTRUMENT: EngineInstrument = { tickUnits: 10, stepUnits: 5, minQtyUnits: 20, minNotionalUnits: 50_000n }
-
-const probabilisticEngine = () => {
-  const fills: Array<readonly [string, number, number]> = []
-  const engine = new VenueEngine(
-    "backpack",
-    INSTRUMENT,
-    probabilisticQueue(2),
-    linearImpact(decimal("2"), 0),
-    () => ({ bids: [], asks: [] }),
-    { onFill: (_venue, order, _ts, price, qty) => void fills.push([order.id, price, qty]) },
-    { assumedTopQtyUnits: 200, depthMaxAgeUs: 5_000_000, rejectMarket: () => false }
-  )
-  return { engine, fills }
-}
-
-let seq = 0
-const postOnly = (sign: 1 | -1, price: number, qty: number): SimOrder => ({
-  id: `r-${++seq}`,
-  clientId: `c-${seq}`,
-  sign,
-  type: "limit",
-  price,
-  qty,
-  postOnly: true,
-  timeInForce: "GTC",
-  createdAt: 0,
-  updatedAt: 0,
-  filled: 0,
-  filledQuote: 0n,
-  status: "new",
-  queue: { ahead: 0 },
-  levelQty: 0
-})
+const probabilisticEngine = () => testEngine(probabilisticQueue(2))
 
 describe("queue position: the probabilistic model, a level that empties", () => {
   // Was: src/sim/engine.ts:204-215 (restingOnQuote) only looks at the level at our price while it is
@@ -53,7 +18,7 @@ describe("queue position: the probabilistic model, a level that empties", () => 
     // a sell at the ask 1010 behind 200; the ask moves up to 1020 (no trade: the 200 were cancelled)
     const sells = probabilisticEngine()
     sells.engine.onQuote(1, 1000, 300, 1010, 200)
-    const sell = sells.engine.submitLimit(2, postOnly(-1, 1010, 100))
+    const sell = sells.engine.submitLimit(2, postOnlyOrder(-1, 1010, 100))
     expect(sell.queue.ahead).toBe(200)
     sells.engine.onQuote(3, 1000, 300, 1020, 200) // nothing left at 1010 but us
     sells.engine.onQuote(4, 1000, 300, 1010, 500) // 500 join at 1010: behind us
@@ -64,7 +29,7 @@ describe("queue position: the probabilistic model, a level that empties", () => 
     // the mirror image: a buy at the bid 1000 behind 300; the bid drops to 990, then 1000 × 400 again
     const buys = probabilisticEngine()
     buys.engine.onQuote(1, 1000, 300, 1010, 200)
-    const buy = buys.engine.submitLimit(2, postOnly(1, 1000, 100))
+    const buy = buys.engine.submitLimit(2, postOnlyOrder(1, 1000, 100))
     expect(buy.queue.ahead).toBe(300)
     buys.engine.onQuote(3, 990, 300, 1010, 200)
     buys.engine.onQuote(4, 1000, 400, 1010, 200)

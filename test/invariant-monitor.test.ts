@@ -182,3 +182,68 @@ describe("each check of the invariant monitor can fail", () => {
     expect(monitor.violations(report)).toEqual(["the invariant monitor never saw the run's venues: its checks after each leg did not run"])
   })
 })
+
+/** one cycle of the monitor's market */
+const oneCycle = testConfig({ trade: { ...trade, max_cycles: 1 } })
+
+describe("the invariant monitor's end check", () => {
+  // Was: "what is left at the end is only what the hedge venue cannot take" exempted a final net
+  // equal to one step even when the hedge venue takes exactly that much: a run ending 0.01 ASTER
+  // unhedged on a venue whose smallest order is 0.01 (or 1 ASTER with step 1) was judged clean.
+  it("flags a hedgeable one-step residual left at the end (the hedge venue takes 0.01)", async () => {
+    // each hedge buy executes `short` less than asked and reports it all executed
+    const underHedgesBuys = (short: BigDecimal.BigDecimal) => (venues: Venues): Venues => ({
+      ...venues,
+      hedge: {
+        ...venues.hedge,
+        placeMarket: (request) =>
+          request.side !== "buy"
+            ? venues.hedge.placeMarket(request)
+            : Effect.map(
+              venues.hedge.placeMarket({ ...request, qty: BigDecimal.subtract(request.qty, short) }),
+              (order) => ({ ...order, qty: request.qty, filledQty: request.qty })
+            )
+      }
+    })
+    const { report, violations } = await judged(oneCycle, market(300), {}, underHedgesBuys(decimal("0.01")))
+    // the venues' books: short 0.01 across venues at the end, and the hedge venue takes 0.01
+    expect([report.run.outcome, report.cycles.completedLegs, report.exposure.finalNetPosition]).toEqual(["completed", 2, "-0.01"])
+    // the same with a hedge step of 1: a whole ASTER (about 2 USDT) the hedge venue takes is left unhedged
+    const coarse = await judged(oneCycle, market(300), { asterStep: "1", asterMinQty: "1" }, underHedgesBuys(decimal("1")))
+    expect([coarse.report.run.outcome, coarse.report.exposure.finalNetPosition]).toEqual(["completed", "-1"])
+    expect({ fine: violations, coarse: coarse.violations }).toEqual({
+      fine: ["0.01 left unhedged at the end (the hedge venue takes 0.01 and more)"],
+      coarse: ["1 left unhedged at the end (the hedge venue takes 1 and more)"]
+    })
+  })
+})
+
+describe("the invariant monitor's filter checks", () => {
+  // Was: "no order breaks a filter" checked a maker order's tick, step and minimum quantity but not
+  // the maker venue's minimum notional, which the simulated venue enforces: a tick file whose maker
+  // instrument has one (an import with a proxy) let orders that break it pass unreported.
+  it("names a maker order below the maker venue's minimum notional", async () => {
+    // a maker layer that first sends a 0.01 copy of each order (0.02 USDC, below the 5 minimum), and
+    // ignores its refusal: the venue refuses it, the strategy never hears of it
+    const refusals: Array<string> = []
+    const tinyCopyFirst = (venues: Venues): Venues => ({
+      ...venues,
+      maker: {
+        ...venues.maker,
+        placeLimit: (request) =>
+          Effect.zipRight(
+            venues.maker.placeLimit({ ...request, qty: decimal("0.01"), clientId: `${request.clientId}-tiny` }).pipe(
+              Effect.catchAll((error) => Effect.sync(() => void refusals.push(error.message)))
+            ),
+            venues.maker.placeLimit(request)
+          )
+      }
+    })
+    const { report, violations } = await judged(oneCycle, market(300), { makerMinNotional: "5" }, tinyCopyFirst)
+    expect(report.run.outcome).toBe("completed")
+    // the venue refused each copy for the filter it broke
+    expect(refusals.length).toBe(report.cycles.makerOrders)
+    expect(refusals.every((r) => /minimum notional/.test(r))).toBe(true)
+    expect(violations.some((v) => /maker .*0\.01.*minimum notional|minimum notional.*maker/.test(v))).toBe(true)
+  })
+})

@@ -14,7 +14,7 @@ import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
 import { type Fill, type MarketOrderRequest, type Order, signedQty } from "../src/core/domain/order"
 import type { Exchange } from "../src/core/exchange"
-import { RiskGuard, type RiskLimits } from "../src/core/risk/risk-guard"
+import { RiskGuard } from "../src/core/risk/risk-guard"
 import { openJournal } from "../src/live/journal"
 import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
@@ -22,17 +22,11 @@ import { idleVenue } from "./support/idle-venue"
 import { PERP } from "./support/fake-local-venue"
 import { fillOf as fill } from "./support/fills"
 import { HEDGE } from "./support/paper-venues"
+import { farLimits } from "./support/risk-limits"
 
 const s = formatDecimal
 
-const limits = (overrides: Partial<RiskLimits> = {}): RiskLimits => ({
-  maxUnhedgedQtySeconds: decimal("1000000000"),
-  maxConsecutiveHedgeFailures: 1000,
-  maxPosition: decimal("1000000000"),
-  maxLoss: decimal("1000000000"),
-  maxLossPerDay: Option.none(),
-  ...overrides
-})
+const limits = farLimits
 
 describe("max_loss valuation", () => {
   it.effect("a fill read back late (older than the last mark) must not replace the mark that values the open position", () =>

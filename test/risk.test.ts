@@ -12,21 +12,14 @@ import type { TradedMarket } from "../src/core/accounting/fee-value"
 import { type HedgeConfig, parseConfig } from "../src/core/config/config"
 import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
 import type { HedgeAttemptFailed, HedgeSent, StrategyObserverService } from "../src/core/strategy/observer"
-import { KillSwitchTripped, RiskGuard, type RiskLimits, riskObserver, watchdog } from "../src/core/risk/risk-guard"
+import { KillSwitchTripped, RiskGuard, riskObserver, watchdog } from "../src/core/risk/risk-guard"
 import { describeProgress } from "../src/live/run-progress"
 import { fillOf as fill } from "./support/fills"
+import { farLimits } from "./support/risk-limits"
 
 const s = formatDecimal
 
-/** every limit far away unless a test sets it */
-const limits = (overrides: Partial<RiskLimits> = {}): RiskLimits => ({
-  maxUnhedgedQtySeconds: decimal("1000000000"),
-  maxConsecutiveHedgeFailures: 1000,
-  maxPosition: decimal("1000000000"),
-  maxLoss: decimal("1000000000"),
-  maxLossPerDay: Option.none(),
-  ...overrides
-})
+const limits = farLimits
 
 
 const tripOf = (guard: RiskGuard, now: number): KillSwitchTripped | undefined => Option.getOrUndefined(guard.check(now))
