@@ -11,27 +11,11 @@ import { describe, expect, it } from "vitest"
 import { makeSigner, signedHeaders } from "../src/adapters/backpack/signing"
 import { decimal } from "../src/core/domain/decimal"
 import { noFaults } from "../src/sim/local-exchange/faults"
-import { scriptedMarket } from "../src/sim/local-exchange/market-feed"
-import { makeLocalVenue } from "../src/sim/local-exchange/venue-book"
-import { serveLocalBackpack, testKeys } from "./support/local-backpack"
-import { localInstrument } from "./support/local-instrument"
+import { quotedLocalBackpack, serveLocalBackpack, testKeys } from "./support/local-backpack"
 
 const d = decimal
 const SYMBOL = "ASTER_USDC_PERP"
 
-/** A local Backpack book quoted 2.0000 / 2.0010 (the kind `npm run exchange` runs). */
-const quotedBackpack = () => {
-  const book = makeLocalVenue({
-    instrument: localInstrument("backpack"),
-    priceScale: 4,
-    qtyScale: 2,
-    fees: { maker: d("0.0001"), taker: d("0.00035") },
-    startingBalances: () => new Map([["USDC", d("100000")], ["ASTER", d("100000")]]),
-    funding: { intervalHours: 1, rate: d("0.0000125") }
-  })
-  scriptedMarket(book).quote("2.0000", "100", "2.0010", "100")
-  return book
-}
 
 const run = <A>(effect: Effect.Effect<A, unknown, any>) => Effect.runPromise(Effect.scoped(effect) as Effect.Effect<A>)
 
@@ -45,7 +29,7 @@ describe("local Backpack: filters it enforces are filters Backpack has and publi
       // says the venue "lists the new filters ... Backpack /api/v1/market(s)"), the book then
       // refuses small orders with INVALID_ORDER "order value is below the minimum notional", while
       // GET /api/v1/market shows nothing changed. Real Backpack would take the order.
-      const book = quotedBackpack()
+      const { book } = quotedLocalBackpack()
       // a filter Backpack does not have is refused, so nothing is enforced unseen
       expect(() => book.changeFilters({ minNotional: d("100") })).toThrow(/is no Backpack filter/)
       const baseUrl = yield* serveLocalBackpack(book, noFaults)

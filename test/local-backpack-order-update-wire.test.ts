@@ -10,12 +10,9 @@ import { describe, expect, it } from "vitest"
 import { createRequire } from "node:module"
 import { fillFromUpdate, WireFills, WsOrderUpdate } from "../src/adapters/backpack/schemas"
 import { makeSigner, signedHeaders, subscriptionSignature } from "../src/adapters/backpack/signing"
-import { decimal, formatDecimal } from "../src/core/domain/decimal"
+import { formatDecimal } from "../src/core/domain/decimal"
 import { noFaults } from "../src/sim/local-exchange/faults"
-import { scriptedMarket } from "../src/sim/local-exchange/market-feed"
-import { makeLocalVenue } from "../src/sim/local-exchange/venue-book"
-import { serveLocalBackpack, testKeys } from "./support/local-backpack"
-import { localInstrument } from "./support/local-instrument"
+import { quotedLocalBackpack, serveLocalBackpack, testKeys } from "./support/local-backpack"
 
 /** the `ws` package (a dev dependency; untyped here): just what the test uses, a client that sends any frame */
 interface RawSocket {
@@ -26,24 +23,10 @@ interface RawSocket {
 }
 const WebSocket = createRequire(import.meta.url)("ws") as new (url: string) => RawSocket
 
-const d = decimal
 const SYMBOL = "ASTER_USDC_PERP"
 const keys = testKeys(11)
 const signer = Either.getOrThrow(makeSigner(Redacted.make(keys.secret), Redacted.make(keys.publicKey)))
 
-const quotedBackpack = () => {
-  const book = makeLocalVenue({
-    instrument: localInstrument("backpack"),
-    priceScale: 4,
-    qtyScale: 2,
-    fees: { maker: d("0.0001"), taker: d("0.00035") },
-    startingBalances: () => new Map([["USDC", d("100000")], ["ASTER", d("100000")]]),
-    funding: { intervalHours: 1, rate: d("0.0000125") }
-  })
-  const market = scriptedMarket(book)
-  market.quote("2.0000", "100", "2.0010", "100")
-  return { book, market }
-}
 
 const run = <A>(effect: Effect.Effect<A, unknown, any>) => Effect.runPromise(Effect.scoped(effect) as Effect.Effect<A>)
 
@@ -63,7 +46,7 @@ const REQUIRED = ["e", "E", "s", "S", "o", "f", "q", "X", "i", "z", "Z", "V", "T
 describe("local Backpack (venue book): account.orderUpdate as the venue's clients read it", () => {
   it("partial maker fill, cancel, market fill, IOC expiry: every field the official client requires, typed as it reads them, and fills agreeing with the fill history", () =>
     run(Effect.gen(function*() {
-      const { book, market } = quotedBackpack()
+      const { book, market } = quotedLocalBackpack()
       const baseUrl = yield* serveLocalBackpack(book, noFaults)
       const out = yield* Effect.promise(async () => {
         const ws = new WebSocket(baseUrl.replace("http", "ws") + "/")

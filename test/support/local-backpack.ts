@@ -9,9 +9,13 @@ import * as http from "node:http"
 import nacl from "tweetnacl"
 import { type BackpackExchangeOptions, makeBackpackExchange } from "../../src/adapters/backpack/exchange"
 import type { HedgeConfig } from "../../src/core/config/config"
+import { decimal } from "../../src/core/domain/decimal"
 import { backpackRoutes } from "../../src/sim/local-exchange/backpack/routes"
+import { scriptedMarket } from "../../src/sim/local-exchange/market-feed"
+import { makeLocalVenue } from "../../src/sim/local-exchange/venue-book"
 import type { Faults, LocalAccounts, LocalVenue } from "../../src/sim/local-exchange/types"
 import { type FakeVenueOptions, makeFakeLocalVenue, PERP } from "./fake-local-venue"
+import { localInstrument } from "./local-instrument"
 import { scriptedFaults } from "./scripted-faults"
 
 /** Every Backpack key pair is an account of its own; Aster is not served here. */
@@ -77,3 +81,18 @@ export const localBackpack = (
     const exchange = yield* makeBackpackExchange(settings.windowMs !== undefined ? { ...config, windowMs: settings.windowMs } : config, options)
     return { venue, plan, baseUrl, exchange }
   })
+
+/** A local Backpack book on the real venue book, quoted 2.0000 / 2.0010 (the kind `npm run exchange` runs), and its market script. */
+export const quotedLocalBackpack = () => {
+  const book = makeLocalVenue({
+    instrument: localInstrument("backpack"),
+    priceScale: 4,
+    qtyScale: 2,
+    fees: { maker: decimal("0.0001"), taker: decimal("0.00035") },
+    startingBalances: () => new Map([["USDC", decimal("100000")], ["ASTER", decimal("100000")]]),
+    funding: { intervalHours: 1, rate: decimal("0.0000125") }
+  })
+  const market = scriptedMarket(book)
+  market.quote("2.0000", "100", "2.0010", "100")
+  return { book, market }
+}
