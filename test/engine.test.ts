@@ -20,6 +20,7 @@ import { makeSimExchange, simClock } from "../src/sim/sim-exchange"
 import { openTickFile, type TickFile } from "../src/sim/tickstore/reader"
 import type { DepthLevels } from "../src/sim/tickstore/types"
 import { type ScriptedTick, type ScriptOptions, T0, writeScript } from "./support/scripted-market"
+import { simOrder } from "./support/test-engine"
 
 // ---------------------------------------------------------------------------------------------
 // VenueEngine driven directly
@@ -66,34 +67,6 @@ const makeEngine = (setup: EngineSetup = {}) => {
   return { engine, fills }
 }
 
-let orderSeq = 0
-const simOrder = (o: {
-  readonly sign: 1 | -1
-  readonly qty: number
-  readonly price?: number
-  readonly type?: "limit" | "market"
-  readonly postOnly?: boolean
-  readonly tif?: "GTC" | "IOC" | "FOK"
-}): SimOrder => {
-  const id = `o-${++orderSeq}`
-  return {
-    id,
-    clientId: `c-${id}`,
-    sign: o.sign,
-    type: o.type ?? "limit",
-    price: o.price ?? 0,
-    qty: o.qty,
-    postOnly: o.postOnly ?? false,
-    timeInForce: o.tif ?? "GTC",
-    createdAt: 0,
-    updatedAt: 0,
-    filled: 0,
-    filledQuote: 0n,
-    status: "new",
-    queue: { ahead: 0 },
-    levelQty: 0
-  }
-}
 const buy = (price: number, qty: number, extra: { postOnly?: boolean; tif?: "GTC" | "IOC" | "FOK" } = {}) => simOrder({ sign: 1, price, qty, ...extra })
 const sell = (price: number, qty: number, extra: { postOnly?: boolean; tif?: "GTC" | "IOC" | "FOK" } = {}) => simOrder({ sign: -1, price, qty, ...extra })
 const marketBuy = (qty: number) => simOrder({ sign: 1, qty, type: "market" })

@@ -32,24 +32,37 @@ export const testEngine = (queue: QueueModel = conservativeQueue, depth: Record<
 }
 
 let seq = 0
+/** A new order as the engine takes it: a GTC limit unless told otherwise. */
+export const simOrder = (o: {
+  readonly sign: 1 | -1
+  readonly qty: number
+  readonly price?: number
+  readonly type?: "limit" | "market"
+  readonly postOnly?: boolean
+  readonly tif?: "GTC" | "IOC" | "FOK"
+}): SimOrder => {
+  const id = `o-${++seq}`
+  return {
+    id,
+    clientId: `c-${id}`,
+    sign: o.sign,
+    type: o.type ?? "limit",
+    price: o.price ?? 0,
+    qty: o.qty,
+    postOnly: o.postOnly ?? false,
+    timeInForce: o.tif ?? "GTC",
+    createdAt: 0,
+    updatedAt: 0,
+    filled: 0,
+    filledQuote: 0n,
+    status: "new",
+    queue: { ahead: 0 },
+    levelQty: 0
+  }
+}
+
 /** A new post-only GTC limit order of `qty` at `price` (units), buy (1) or sell (-1). */
-export const postOnlyOrder = (sign: 1 | -1, price: number, qty: number): SimOrder => ({
-  id: `t-${++seq}`,
-  clientId: `c-${seq}`,
-  sign,
-  type: "limit",
-  price,
-  qty,
-  postOnly: true,
-  timeInForce: "GTC",
-  createdAt: 0,
-  updatedAt: 0,
-  filled: 0,
-  filledQuote: 0n,
-  status: "new",
-  queue: { ahead: 0 },
-  levelQty: 0
-})
+export const postOnlyOrder = (sign: 1 | -1, price: number, qty: number): SimOrder => simOrder({ sign, price, qty, postOnly: true })
 
 /** What the recorded fills of order `id` add up to. */
 export const filledOf = (fills: ReadonlyArray<RecordedFill>, id: string) => fills.filter(([o]) => o === id).reduce((sum, [, , qty]) => sum + qty, 0)
