@@ -51,7 +51,9 @@ export const hedgeFundingVerdict = (
     const name = venueLabel(hedge.venue)
     if (instrument.kind === "spot") {
       const held = freeQuote(yield* hedge.balances, instrument)
-      const back = unwinding !== undefined ? BigDecimal.normalize(BigDecimal.multiply(BigDecimal.abs(unwinding.qty), unwinding.bid)) : ZERO
+      // a maker short is unwound by a maker buy, hedged by a spot sell that gives quote back; a
+      // long's hedge is a buy, which spends it (then judged as before: no quote back)
+      const back = unwinding !== undefined && BigDecimal.isNegative(unwinding.qty) ? BigDecimal.normalize(BigDecimal.multiply(BigDecimal.abs(unwinding.qty), unwinding.bid)) : ZERO
       const free = BigDecimal.sum(held, back)
       const need = hedgeBuyNeed(quantity, instrument, ask)
       const detail = `${name} spot: ${formatDecimal(held)} ${instrument.quote} free${

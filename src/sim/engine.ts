@@ -316,8 +316,10 @@ export class VenueEngine {
       o.updatedAt = ts
       return o
     }
-    o.queue.ahead = this.initialQueue(o, ts)
-    o.levelQty = o.queue.ahead
+    const recorded = this.recordedAhead(o, ts)
+    o.queue.ahead = this.ownAhead(o) + recorded
+    // the level as the recording shows it (our own orders are not in it): what later quotes are compared with
+    o.levelQty = recorded
     this.setResting([...this.resting, o])
     return o
   }
@@ -326,16 +328,16 @@ export class VenueEngine {
    * Quantity ahead of a new order at its price: depth if known (nothing, at a price inside the
    * levels shown where none rests), else the top size, else none.
    */
-  private initialQueue(o: SimOrder, ts: number): number {
-    this.queuesJoined += 1
-    // our own orders resting at that price came before it (the recording does not show them)
+  /** Our own orders resting at a new order's price: they came before it (the recording does not show them). */
+  private ownAhead(o: SimOrder): number {
     let ours = 0
     for (const r of this.resting) if (r.sign === o.sign && r.price === o.price) ours += r.qty - r.filled
-    return ours + this.recordedAhead(o, ts)
+    return ours
   }
 
-  /** What the recording shows ahead of a new order at its price. */
+  /** What the recording shows ahead of a new order at its price (a queue joined, counted). */
   private recordedAhead(o: SimOrder, ts: number): number {
+    this.queuesJoined += 1
     const best = o.sign < 0 ? this.ask : this.bid
     const bestQty = o.sign < 0 ? this.askQty : this.bidQty
     const improves = best === 0 || (o.sign < 0 ? o.price < best : o.price > best)
