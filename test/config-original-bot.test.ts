@@ -20,6 +20,7 @@ import { runCommand } from "./support/run-command"
 import { tempDir } from "./support/scripted-market"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { ORIGINAL_FUTURES_YAML as FUTURES } from "./support/config"
 
 /** The original bot's config/hedge.example.yaml (spot variant), key for key. */
 const ORIGINAL_SPOT_EXAMPLE = `bp:
@@ -45,25 +46,6 @@ trade:
   between_legs_sleep: 20
 `
 
-/** config/hedge_futures.yaml as strategy.md shows it, the reference for every edit below. */
-const FUTURES = `bp:
-  api_public_key_b64: ""
-  api_secret_key_b64: ""
-  base_url: "https://api.backpack.exchange"
-  symbol: "ASTER_USDC_PERP"
-aster:
-  api_key: ""
-  api_secret: ""
-  base_url: "https://fapi.asterdex.com"
-  symbol: "ASTERUSDT"
-trade:
-  quantity: "10"
-  offset_percent: 0.2
-  first_wait_seconds: 10
-  between_legs_sleep: 60
-  stop_before_funding_minutes: 5
-  cycle_sleep: 60
-`
 
 const edit = (text: string, from: string, to: string): string => {
   expect(text.includes(from), `fixture contains ${JSON.stringify(from)}`).toBe(true)

@@ -16,7 +16,7 @@ import type { Exchange } from "../src/core/exchange"
 import { loadLiveConfig } from "../src/live/live-config"
 import { preflight } from "../src/live/preflight"
 import { generateBackpackTestKey } from "../src/sim/local-exchange/bot-config"
-import { testConfig } from "./support/config"
+import { ORIGINAL_FUTURES_YAML, testConfig } from "./support/config"
 import { HEDGE, paperVenuesWithTaker } from "./support/paper-venues"
 import { runCommand } from "./support/run-command"
 
@@ -60,23 +60,13 @@ describe("maker funds at a start that has a crumb it cannot unwind", () => {
 })
 
 describe("a Backpack key the config cannot use", () => {
-  const config = (secret: string, publicKey: string) => `bp:
-  api_public_key_b64: "${publicKey}"
-  api_secret_key_b64: "${secret}"
-  base_url: "http://127.0.0.1:9"
-  symbol: "ASTER_USDC_PERP"
-aster:
-  api_key: "asterkey0123456789"
-  api_secret: "astersecret0123456789"
-  base_url: "http://127.0.0.1:9"
-  market: futures
-  symbol: "ASTERUSDT"
-trade:
-  quantity: "10"
-  offset_percent: 0.2
-  first_wait_seconds: 10
-  between_legs_sleep: 60
-`
+  const config = (secret: string, publicKey: string) =>
+    ORIGINAL_FUTURES_YAML.replace('api_public_key_b64: ""', `api_public_key_b64: "${publicKey}"`)
+      .replace('api_secret_key_b64: ""', `api_secret_key_b64: "${secret}"`)
+      .replace('api_key: ""', 'api_key: "asterkey0123456789"')
+      .replace('api_secret: ""', 'api_secret: "astersecret0123456789"')
+      .replace('base_url: "https://api.backpack.exchange"', 'base_url: "http://127.0.0.1:9"')
+      .replace('base_url: "https://fapi.asterdex.com"', 'base_url: "http://127.0.0.1:9"\n  market: futures')
   // Was: a bp.api_secret_key_b64 that is no base64 of a 32-byte ED25519 seed (or a public key that
   // does not belong to it) loaded, and was refused only when the Backpack client was built: `backpack
   // key: the secret key is not the base64 of a 32-byte ED25519 seed`, naming neither the key nor
@@ -99,22 +89,7 @@ trade:
 })
 
 describe("a base_url with what a paste leaves around it", () => {
-  const FUTURES = `bp:
-  api_public_key_b64: ""
-  api_secret_key_b64: ""
-  base_url: "https://api.backpack.exchange"
-  symbol: "ASTER_USDC_PERP"
-aster:
-  api_key: ""
-  api_secret: ""
-  base_url: "https://fapi.asterdex.com"
-  symbol: "ASTERUSDT"
-trade:
-  quantity: "10"
-  offset_percent: 0.2
-  first_wait_seconds: 10
-  between_legs_sleep: 60
-`
+  const FUTURES = ORIGINAL_FUTURES_YAML
   // Was: the URL check anchored only the start, so "https://api.backpack.exchange " (a trailing
   // space from a paste) or "https://fapi.asterdex.com futures" loaded as is; every request then went
   // to "https://api.backpack.exchange /api/v1/time" and the run died with `InvalidUrl`, naming no key.
