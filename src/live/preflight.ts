@@ -20,7 +20,7 @@ import { utcTime } from "../core/domain/utc"
 import type { Exchange } from "../core/exchange"
 import { limitPrice } from "../core/strategy/hedge-loop"
 import { hedgeSizingPrice, quantityProblems } from "../core/strategy/tradable-quantity"
-import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
+import { shrunkByUnwinding, unwindLeg, unwindsFirst } from "../core/strategy/unwind"
 import { type JournalError, type JournalService, openJournal, type RunKind } from "./journal"
 import { baseFeeFloatVerdict, firstSellFundingVerdict, hedgeFundingVerdict } from "./funding-checks"
 import { beyondAutoHedge } from "./reconcile"
@@ -154,14 +154,16 @@ export const preflight = (
       if (limitLine !== undefined) lines.push(limitLine)
     }
 
+    // whether a start unwinds a leg first, as it judges it: its first order is then not cycle 1's
+    // sell, and a hedge's funds are judged as after the unwinding
+    const unwinds = maker.instrument !== undefined && maker.ticker !== undefined && maker.position !== undefined && hedge.instrument !== undefined &&
+      unwindsFirst(config.trade.unwindAtStart, maker.position, quantity, maker.instrument, hedge.instrument, maker.ticker.last, hedge.ticker !== undefined ? hedgeSizingPrice(hedge.ticker) : maker.ticker.last)
+
     // whether a live hedge can be funded, as a start checks it (a paper account is simulated, and
     // unwinding alone frees funds); not when the account's reads failed already (its line says why)
     if (kind === "live" && !unwindOnly && hedge.instrument !== undefined && hedge.ticker !== undefined && hedge.position !== undefined) {
-      // judged as after the unwinding a start does first, which sells back what the pair's hedge bought (or frees its margin)
-      const unwinding = maker.instrument !== undefined && maker.ticker !== undefined && maker.position !== undefined && config.trade.unwindAtStart &&
-          unwindLeg(maker.position, quantity, maker.instrument, hedge.instrument, maker.ticker.last, hedgeSizingPrice(hedge.ticker)) !== undefined
-        ? { qty: maker.position, bid: hedge.ticker.bid }
-        : undefined
+      // after the unwinding a start does first, which sells back what the pair's hedge bought (or frees its margin)
+      const unwinding = unwinds && maker.position !== undefined ? { qty: maker.position, bid: hedge.ticker.bid } : undefined
       const funding = yield* Effect.either(hedgeFundingVerdict(venues.hedge, hedge.instrument, quantity, hedge.ticker.ask, unwinding))
       if (Either.isLeft(funding)) lines.push({ status: "fail", subject: "hedge funds", detail: `could not read whether a hedge can be funded: ${funding.left.message}` })
       else if (funding.right !== undefined) lines.push({ status: funding.right.status, subject: funding.right.subject, detail: funding.right.detail })
@@ -174,10 +176,7 @@ export const preflight = (
     }
     // the first cycle's sell, as a start judges it
     if (kind === "live" && !unwindOnly && maker.instrument !== undefined && maker.ticker !== undefined && maker.position !== undefined) {
-      // a position too small to unwind on both venues is left as it is: the first order is cycle 1's sell
-      const unwindsFirst = config.trade.unwindAtStart && hedge.instrument !== undefined &&
-        unwindLeg(maker.position, quantity, maker.instrument, hedge.instrument, maker.ticker.last, hedge.ticker !== undefined ? hedgeSizingPrice(hedge.ticker) : maker.ticker.last) !== undefined
-      const funding = yield* Effect.either(firstSellFundingVerdict(venues.maker, maker.instrument, config.trade, maker.ticker, unwindsFirst))
+      const funding = yield* Effect.either(firstSellFundingVerdict(venues.maker, maker.instrument, config.trade, maker.ticker, unwinds))
       if (Either.isLeft(funding)) lines.push({ status: "fail", subject: "maker funds", detail: `could not read what the maker account allows an order: ${funding.left.message}` })
       else if (funding.right !== undefined) lines.push({ status: funding.right.status, subject: funding.right.subject, detail: funding.right.detail })
     }

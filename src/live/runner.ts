@@ -32,7 +32,7 @@ import { type Venue, venueLabel } from "../core/domain/venue"
 import { type Exchange, HedgeVenue, MakerVenue } from "../core/exchange"
 import { minimumHedgeQty } from "../core/strategy/exposure"
 import { HedgeFailed, runHedgeLoop, StrategyConfigError } from "../core/strategy/hedge-loop"
-import { shrunkByUnwinding, unwindLeg } from "../core/strategy/unwind"
+import { shrunkByUnwinding, unwindLeg, unwindsFirst } from "../core/strategy/unwind"
 import { hedgeSizingPrice } from "../core/strategy/tradable-quantity"
 import { StrategyObserver, type StrategyObserverService, type WindDownFailed } from "../core/strategy/observer"
 import type { RunReport } from "../core/report/report"
@@ -346,11 +346,9 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       if (options.kind === "live" && options.unwindOnly !== true) {
         const makerTicker = yield* maker.ticker
         const hedgeTicker = yield* hedge.ticker
-        // a position too small to unwind on both venues is left as it is: the first order is cycle 1's sell
-        const unwindsFirst = config.trade.unwindAtStart &&
-          unwindLeg(makerHeld.qty, config.trade.quantity, makerInstrument, hedgeInstrument, makerTicker.last, hedgeSizingPrice(hedgeTicker)) !== undefined
+        const unwinds = unwindsFirst(config.trade.unwindAtStart, makerHeld.qty, config.trade.quantity, makerInstrument, hedgeInstrument, makerTicker.last, hedgeSizingPrice(hedgeTicker))
         // judged as after the unwinding, which sells back what the pair's hedge bought (or frees its margin)
-        const unwinding = unwindsFirst ? { qty: makerHeld.qty, bid: hedgeTicker.bid } : undefined
+        const unwinding = unwinds ? { qty: makerHeld.qty, bid: hedgeTicker.bid } : undefined
         const funding = yield* hedgeFundingVerdict(hedge, hedgeInstrument, config.trade.quantity, hedgeTicker.ask, unwinding).pipe(
           Effect.catchAll((error) => Effect.as(Effect.logWarning(`could not read whether ${venueLabel(hedge.venue)} can fund a hedge: ${error.message}`), undefined))
         )
@@ -361,7 +359,7 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
         )
         if (float?.status === "warn") yield* Effect.logWarning(float.startMessage)
         // the first cycle's sell must fit the maker account too, else the run fails at its first order
-        const makerFunding = yield* firstSellFundingVerdict(maker, makerInstrument, config.trade, makerTicker, unwindsFirst).pipe(
+        const makerFunding = yield* firstSellFundingVerdict(maker, makerInstrument, config.trade, makerTicker, unwinds).pipe(
           Effect.catchAll((error) => Effect.as(Effect.logWarning(`could not read what ${venueLabel(maker.venue)} allows an order: ${error.message}`), undefined))
         )
         if (makerFunding?.status === "refuse") return yield* new StrategyConfigError({ reason: makerFunding.startMessage })
@@ -595,7 +593,7 @@ const heldAcrossVenues = (journal: JournalService, maker: Exchange, hedge: Excha
     // at the price a hedge would be sized at (unread: the minimum quantity and step alone)
     const smallest = yield* hedge.ticker.pipe(
       Effect.map((ticker) => minimumHedgeQty(hedgeInstrument, hedgeSizingPrice(ticker))),
-      Effect.orElseSucceed(() => BigDecimal.max(hedgeInstrument.minQty, hedgeInstrument.stepSize))
+      Effect.orElseSucceed(() => minimumHedgeQty(hedgeInstrument, ZERO))
     )
     const heldBase = spot && BigDecimal.isPositive(imbalance)
       ? (yield* hedge.balances).find((b) => b.asset === hedgeInstrument.base)?.free ?? ZERO

@@ -39,6 +39,21 @@ export const unwindLeg = (
 }
 
 /**
+ * Whether a start unwinds a leg before its first cycle (trade.unwind_at_start, and `unwindLeg`
+ * gives one): its first order is then not cycle 1's sell. A position too small to unwind on both
+ * venues is left as it is.
+ */
+export const unwindsFirst = (
+  unwindAtStart: boolean,
+  makerPosition: Decimal,
+  quantity: Decimal,
+  maker: Instrument,
+  hedge: Instrument,
+  makerPrice: Decimal,
+  hedgePrice: Decimal
+): boolean => unwindAtStart && unwindLeg(makerPosition, quantity, maker, hedge, makerPrice, hedgePrice) !== undefined
+
+/**
  * Which positions a start's unwinding trades toward zero (`unwinds`: unwind_at_start or
  * --unwind-only): the maker venue's when it is not flat, and the hedge venue's when it is the other
  * side of that pair. The kill switch lets these shrink from beyond max_position.

@@ -233,17 +233,20 @@ const walletAndUnrealized = (b: Balance, unrealized: { readonly asset: string; r
 }
 
 export const wireFuturesBalances = (balances: ReadonlyArray<Balance>, unrealized: { readonly asset: string; readonly amount: Decimal }, now: number) =>
-  balances.map((b) => ({
-    accountAlias: "local",
-    asset: b.asset,
-    balance: fmt(walletAndUnrealized(b, unrealized).wallet),
-    crossWalletBalance: fmt(walletAndUnrealized(b, unrealized).wallet),
-    crossUnPnl: fmt(walletAndUnrealized(b, unrealized).pnl),
-    availableBalance: fmt(b.free),
-    maxWithdrawAmount: fmt(b.free),
-    marginAvailable: true,
-    updateTime: now
-  }))
+  balances.map((b) => {
+    const { wallet, pnl } = walletAndUnrealized(b, unrealized)
+    return {
+      accountAlias: "local",
+      asset: b.asset,
+      balance: fmt(wallet),
+      crossWalletBalance: fmt(wallet),
+      crossUnPnl: fmt(pnl),
+      availableBalance: fmt(b.free),
+      maxWithdrawAmount: fmt(b.free),
+      marginAvailable: true,
+      updateTime: now
+    }
+  })
 
 export const wireSpotAccount = (balances: ReadonlyArray<Balance>, now: number) => ({
   feeTier: 0,
@@ -272,7 +275,10 @@ export const accountEvent = (
       T: now,
       a: {
         m: "ORDER",
-        B: balances.map((b) => ({ a: b.asset, wb: fmt(walletAndUnrealized(b, unrealized).wallet), cw: fmt(walletAndUnrealized(b, unrealized).wallet), bc: "0" })),
+        B: balances.map((b) => {
+          const { wallet } = walletAndUnrealized(b, unrealized)
+          return { a: b.asset, wb: fmt(wallet), cw: fmt(wallet), bc: "0" }
+        }),
         P: [{ s: symbol, pa: fmt(position), ep: fmt(entryPrice), cr: "0", up: fmt(unrealized.amount), mt: "cross", iw: "0", ps: "BOTH" }]
       }
     }
