@@ -13,7 +13,7 @@ import type { Exchange } from "../src/core/exchange"
 import { runLive } from "../src/live/runner"
 import { PERP } from "./support/fake-local-venue"
 import { idleVenue } from "./support/idle-venue"
-import { config, hedgeOrderOn, type Journal, journalWithRun, KILLED_AT, makerFill, makerOrder, SPOT, ticker } from "./support/killed-run"
+import { config, executedAtAsk, hedgeOrderOn, type Journal, journalWithRun, KILLED_AT, makerFill, makerOrder, SPOT, ticker } from "./support/killed-run"
 
 /** an order of run 1, its intent, reply and one fill journalled */
 const journalOrder = (journal: Journal, runId: number, order: Order, fee: { fee: string; asset: string }, at: number) =>
@@ -74,17 +74,7 @@ const spotAccount = (instrument: Instrument, held: string) => {
           return Effect.fail(new InsufficientBalance({ venue: instrument.venue, reason: "Account has insufficient balance for requested action. (-2010)" }))
         }
         state.held = BigDecimal.sum(state.held, signedQty(request.side, request.qty))
-        return Effect.succeed({
-          ...hedgeOrderOn(instrument),
-          id: `r${state.sent.length}`,
-          clientId: request.clientId,
-          side: request.side,
-          qty: request.qty,
-          filledQty: request.qty,
-          filledQuote: BigDecimal.multiply(request.qty, decimal("1.5004")),
-          createdAt: Date.now(),
-          updatedAt: Date.now()
-        } satisfies Order)
+        return Effect.succeed(executedAtAsk(instrument, `r${state.sent.length}`, request))
       })
   })
   return { state, venue }

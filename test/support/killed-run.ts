@@ -74,6 +74,19 @@ export const hedgeOrderOn = (instrument: Instrument): Order => ({
   updatedAt: KILLED_AT - 1900
 })
 
+/** A market order `id` for `request` on `instrument`, executed in full at the ask (1.5004), now. */
+export const executedAtAsk = (instrument: Instrument, id: string, request: MarketOrderRequest): Order => ({
+  ...hedgeOrderOn(instrument),
+  id,
+  clientId: request.clientId,
+  side: request.side,
+  qty: request.qty,
+  filledQty: request.qty,
+  filledQuote: BigDecimal.multiply(request.qty, decimal("1.5004")),
+  createdAt: Date.now(),
+  updatedAt: Date.now()
+})
+
 /** the fill of a whole hedge order */
 export const hedgeFillOf = (order: Order, tradeId = `t-${order.id}`): Fill => ({
   ...makerFill,
@@ -136,17 +149,7 @@ export const hedgeAccount = (instrument: Instrument, held: string, known: Readon
         Effect.sync(() => {
           state.sent.push(request)
           state.held = BigDecimal.sum(state.held, signedQty(request.side, request.qty))
-          const order: Order = {
-            ...hedgeOrderOn(instrument),
-            id: `r${state.sent.length}`,
-            clientId: request.clientId,
-            side: request.side,
-            qty: request.qty,
-            filledQty: request.qty,
-            filledQuote: BigDecimal.multiply(request.qty, decimal("1.5004")),
-            createdAt: Date.now(),
-            updatedAt: Date.now()
-          }
+          const order = executedAtAsk(instrument, `r${state.sent.length}`, request)
           state.orders.set(request.clientId, order)
           return order
         }),
