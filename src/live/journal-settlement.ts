@@ -5,11 +5,12 @@
  * from the venues' histories; a killed run is closed once its fills are complete, after its
  * hedges sent unrecorded (its journal had stopped taking writes) have been found and recorded.
  */
-import { BigDecimal, Clock, Effect, Either, Option } from "effect"
+import { BigDecimal, Clock, Effect, Either, Option, Schema } from "effect"
 import { formatDecimal, ZERO } from "../core/domain/decimal"
 import { isOpenStatus, type Order, signedQty } from "../core/domain/order"
 import type { Venue } from "../core/domain/venue"
 import type { Exchange } from "../core/exchange"
+import { mostHedgeAttemptsInARow } from "../core/strategy/hedge-loop"
 import { type JournalService, KILLED, type Run } from "./journal"
 import type { Venues } from "./runner"
 
@@ -60,6 +61,10 @@ export const recordHedgeOutcome = (journal: JournalService, clientId: string, ru
       state
     })))
 
+/** The market a run traded on `venue` (none: it traded none there, or the run is unknown). */
+const marketOfRun = (run: Run | undefined, venue: Venue): string | undefined =>
+  run === undefined ? undefined : run.maker.venue === venue ? run.maker.symbol : run.hedge.venue === venue ? run.hedge.symbol : undefined
+
 /** The one of the run's venues that `venue` names, if either does. */
 export const venueOf = (venues: Venues, venue: string): Exchange | undefined =>
   venue === venues.maker.venue ? venues.maker : venue === venues.hedge.venue ? venues.hedge : undefined
@@ -99,10 +104,18 @@ export const settleRequestsInDoubt = (
         lacking.push(order)
         yield* mustWrite(journal.fillsLackingFor(order.venue, order.id))
       })
+    const runs = new Map((pending.length > 0 ? yield* mustWrite(journal.runs()) : []).map((run) => [run.id, run]))
     for (const intent of pending) {
       const venue = venueOf(venues, intent.venue)
       if (venue === undefined) {
         yield* Effect.logWarning(`${when}: intent ${intent.clientId} is for ${intent.venue}, which this config does not trade: left as it is`)
+        continue
+      }
+      // the adapters look a client id up on their own market: one of another market would be taken
+      // for never sent, and its order, still resting there, be nobody's once this config trades it again
+      const market = marketOfRun(runs.get(intent.runId), intent.venue)
+      if (market !== undefined && market !== (yield* venue.instrument).symbol) {
+        yield* Effect.logWarning(`${when}: intent ${intent.clientId} is for ${intent.venue} ${market}, which this config does not trade: left as it is`)
         continue
       }
       const lookUp = findByClientId(venue, intent.clientId)
@@ -196,8 +209,21 @@ export const completeEndedRuns = (journal: JournalService, earlier: ReadonlyArra
     return stillLacking
   })
 
-/** consecutive client ids unknown to the hedge venue after which no later one is looked for */
-const UNRECORDED_HEDGE_GAP = 5
+/**
+ * Consecutive client ids unknown to the hedge venue after which no later one is looked for: more
+ * than one hedge's refused attempts in a row can take (each under a new id), by the run's own
+ * retry settings (a journal of a version that did not store them: the config file's defaults),
+ * and 5 more for numbers taken by orders that never left; at most 250.
+ */
+const unrecordedHedgeGap = (run: Run): number => {
+  const trade = Option.getOrElse(Option.map(runSettings(run.config), (config) => config.trade), () => ({ hedgeRetryAttempts: 5, hedgeRetryBackoffMs: 200, windDownHedgeMs: 60_000 }))
+  return Math.min(mostHedgeAttemptsInARow(trade) + 5, MOST_UNRECORDED_LOOKUPS)
+}
+/** a wind-down of hours would have a start ask thousands of times (each a request to the venue) */
+const MOST_UNRECORDED_LOOKUPS = 250
+const runSettings = Schema.decodeUnknownOption(Schema.Struct({
+  trade: Schema.Struct({ hedgeRetryAttempts: Schema.NonNegativeInt, hedgeRetryBackoffMs: Schema.NonNegative, windDownHedgeMs: Schema.NonNegative })
+}))
 
 /**
  * A run whose journal stopped taking writes went on hedging (its wind-down) unrecorded, and its
@@ -205,7 +231,7 @@ const UNRECORDED_HEDGE_GAP = 5
  * venue's position, which for a spot venue the start knows only from the journal's fills: left
  * out, a hedge made would look like an imbalance to hedge again. They carry the run's next client
  * ids (`<prefix>h<n>` past the last journalled one), so the hedge venue is asked for each until
- * `UNRECORDED_HEDGE_GAP` in a row are unknown (a number taken by an order that never left, or by
+ * `unrecordedHedgeGap` in a row are unknown (a number taken by an order that never left, or by
  * a refused one, leaves a gap). Each found is recorded as the run's, as if it had: intent, order,
  * hedge result (its fills follow with the run's other orders', `completeFillsOfRun`). A run killed
  * with its journal working costs only those lookups: every request it sent had its intent written
@@ -235,7 +261,8 @@ const unrecordedHedges = (journal: JournalService, run: Run, venue: Exchange) =>
   Effect.gen(function*() {
     let n = yield* mustWrite(journal.lastStrategyClientNumber(run.id, run.clientIdPrefix))
     const found: Array<{ readonly clientId: string; readonly order: Order }> = []
-    for (let unknown = 0; unknown < UNRECORDED_HEDGE_GAP;) {
+    const gap = unrecordedHedgeGap(run)
+    for (let unknown = 0; unknown < gap;) {
       const clientId = `${run.clientIdPrefix}h${++n}`
       const order = yield* findByClientId(venue, clientId)
       if (Option.isNone(order)) {

@@ -48,6 +48,7 @@ import { type RecordingError, type RecordingOptions, type RecordingSummary, star
 import { type AlertsService, noAlerts } from "./alerts"
 import { dailyDigest } from "./daily-digest"
 import { beyondAutoHedge, describeReconcile, reconcile, ReconciliationRefused, sentByReconcile } from "./reconcile"
+import { refuseLeftOnUntradedMarkets } from "./untraded-markets"
 import { endedAlert, failedAlert, filterChangeAlerts, hedgeFailureAlerts, hedgeHeldAlerts, lossWarnings, postingHeldAlerts, startedAlert } from "./run-alerts"
 import { KillSwitchTripped, LimitReachedBeforeTrading, RiskGuard, riskObserver, watchdog } from "../core/risk/risk-guard"
 import { progressObserver } from "./run-progress"
@@ -307,6 +308,8 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       // start-up hedge would be, and the next start would make it again)
       const failedWhileSettling = guarded.failure()
       if (failedWhileSettling !== undefined) return yield* failedWhileSettling
+      // a pair an earlier run left on a market this config does not trade is invisible to the reconciling below
+      if (options.kind === "live") yield* refuseLeftOnUntradedMarkets(journal, earlier, [makerInstrument, hedgeInstrument])
       const baseline = hedgeInstrument.kind === "spot" ? yield* spotBaseline(journal, hedge, options.kind, lacking) : undefined
       const summary = yield* reconcile({
         // its hedges' ids are not this run's own (whose fills the watchers hand the kill switch:

@@ -12,7 +12,7 @@
  * cancelled and any residual hedged before the loop stops; a start first unwinds the hedged pair a
  * stop between the legs left.
  */
-import { BigDecimal, Clock, Data, Effect, Either, Option, Ref, Schedule } from "effect"
+import { BigDecimal, Chunk, Clock, Data, Effect, Either, Option, Ref, Schedule } from "effect"
 import type { HedgeConfig } from "../config/config"
 import { type Decimal, decimal, decimalsOf, divideToScale, formatDecimal, roundToStep, ZERO } from "../domain/decimal"
 import { floorQty, type Instrument, passivePrice } from "../domain/instrument"
@@ -59,6 +59,35 @@ const HUNDRED = decimal("100")
 const CROSS_RETRY_MS = 500
 /** the longest pause between a stop's hedge attempts */
 const WIND_DOWN_MAX_BACKOFF_MS = 5000
+
+type RetrySettings = Pick<HedgeConfig["trade"], "hedgeRetryAttempts" | "hedgeRetryBackoffMs" | "windDownHedgeMs">
+
+/** A refused or failed hedge is tried again hedge_retry_attempts times, the backoff doubling. */
+const hedgeRetrySchedule = (trade: RetrySettings) =>
+  Schedule.exponential(trade.hedgeRetryBackoffMs).pipe(Schedule.intersect(Schedule.recurs(trade.hedgeRetryAttempts)))
+
+/**
+ * A stop's last hedge leaves the run flat or exposed, and a run a safety limit stopped is not
+ * restarted by itself: it keeps trying for trade.wind_down_hedge_seconds, at most 5 s apart, and
+ * at least as often as any other hedge.
+ */
+const windDownRetrySchedule = (trade: RetrySettings) =>
+  Schedule.exponential(Math.max(trade.hedgeRetryBackoffMs, 1)).pipe(
+    Schedule.union(Schedule.spaced(WIND_DOWN_MAX_BACKOFF_MS)),
+    Schedule.upTo(trade.windDownHedgeMs),
+    Schedule.union(hedgeRetrySchedule(trade))
+  )
+
+/** beyond any wind-down a config can ask for (a day at 5 s apart is 17,280) */
+const MOST_ATTEMPTS_COUNTED = 100_000
+
+/**
+ * The most attempts one hedge can make in a row, each under a new client id: the wind-down
+ * schedule's, run on simulated time. A start looking for hedges a run sent unrecorded must not
+ * stop at a run of refused ones shorter than this.
+ */
+export const mostHedgeAttemptsInARow = (trade: RetrySettings): number =>
+  Chunk.size(Effect.runSync(Schedule.run(windDownRetrySchedule(trade), 0, Array.from({ length: MOST_ATTEMPTS_COUNTED }, () => undefined))))
 /**
  * A maker order refused while the market, read at once, is open with its filters unchanged: a
  * market that closed and reopened between the order and the reading (a short settlement, a halt)
@@ -115,15 +144,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
     const exposure = new Exposure()
     /** the maker order being worked, known by client id from before it is sent */
     const working = yield* Ref.make<Option.Option<{ readonly clientId: string; readonly orderId?: string }>>(Option.none())
-    const retry = Schedule.exponential(params.hedgeRetryBackoffMs).pipe(Schedule.intersect(Schedule.recurs(params.hedgeRetryAttempts)))
-    // a stop's last hedge leaves the run flat or exposed, and a run a safety limit stopped is not
-    // restarted by itself: it keeps trying for trade.wind_down_hedge_seconds, at most 5 s apart,
-    // and at least as often as any other hedge
-    const windDownRetry = Schedule.exponential(Math.max(params.hedgeRetryBackoffMs, 1)).pipe(
-      Schedule.union(Schedule.spaced(WIND_DOWN_MAX_BACKOFF_MS)),
-      Schedule.upTo(params.windDownHedgeMs),
-      Schedule.union(retry)
-    )
+    const retry = hedgeRetrySchedule(params)
+    const windDownRetry = windDownRetrySchedule(params)
     let clientSeq = 0
     const nextClientId = (kind: "m" | "h") => `${params.clientIdPrefix}${kind}${++clientSeq}`
 

@@ -9,6 +9,7 @@ import { BigDecimal } from "effect"
 import { type Decimal, ZERO } from "../domain/decimal"
 import { floorQty, type Instrument } from "../domain/instrument"
 import type { Side } from "../domain/order"
+import { minimumHedgeQty } from "./exposure"
 import { quantityProblems } from "./tradable-quantity"
 
 export interface UnwindLeg {
@@ -33,8 +34,18 @@ export const unwindLeg = (
 ): UnwindLeg | undefined => {
   if (BigDecimal.isZero(makerPosition)) return undefined
   const side: Side = BigDecimal.isNegative(makerPosition) ? "buy" : "sell"
-  const qty = floorQty(hedge, floorQty(maker, BigDecimal.min(quantity, BigDecimal.abs(makerPosition))))
-  if (!BigDecimal.greaterThan(qty, ZERO) || quantityProblems(qty, maker, hedge, makerPrice, hedgePrice).length > 0) return undefined
+  const held = BigDecimal.abs(makerPosition)
+  const tradable = (qty: Decimal) => BigDecimal.greaterThan(qty, ZERO) && quantityProblems(qty, maker, hedge, makerPrice, hedgePrice).length === 0
+  const qty = floorQty(hedge, floorQty(maker, BigDecimal.min(quantity, held)))
+  if (!tradable(qty)) return undefined
+  // a rest below either venue's smallest order could never be unwound: this leg is made smaller
+  // to leave that much (8 + 4 for 12 in legs of 10 where 4 is the smallest, not 10 and 2 stuck)
+  const rest = BigDecimal.subtract(held, qty)
+  if (BigDecimal.isPositive(rest) && !tradable(rest)) {
+    const smallest = BigDecimal.max(minimumHedgeQty(maker, makerPrice), minimumHedgeQty(hedge, hedgePrice))
+    const leaving = floorQty(hedge, floorQty(maker, BigDecimal.subtract(held, smallest)))
+    if (tradable(leaving) && tradable(BigDecimal.subtract(held, leaving))) return { side, qty: leaving }
+  }
   return { side, qty }
 }
 
