@@ -147,6 +147,18 @@ export const reportFromJournal = (path: string, options: JournalReportOptions = 
       // each run's end (read only for runs without one): where the report ends
       const endOf = yield* runEnds(journal, all)
       const selected = selectRuns(all, options, { since, until, endOf })
+      const ofKind = all.filter((r) => options.kind === undefined || r.kind === options.kind)
+      if (Either.isLeft(selected) && options.runId === undefined && !ofKind.some((r) => overlaps(r, { since, until, endOf }))) {
+        // a window no run traded in may still hold what a later start journalled at its times (the
+        // funding paid on a pair held while no process ran): reported with the run before it, as its day is
+        const holder = holderOf(ofKind, until)
+        const sources = holder === undefined ? [] : rowSources(all, [holder], options)
+        const rows = holder === undefined ? undefined : yield* readRows(journal, sources, { since, until })
+        if (holder === undefined || rows === undefined || !holdsMoney(rows, since, until)) return yield* fail(selected.left)
+        const opensAt = openingOf([holder], rows, since, until)
+        const carried = yield* carriedInto(journal, [holder], sameKind(all, [holder]), opensAt)
+        return yield* windowReport(path, journal, [holder], sources, rows, carried, { since, until, endOf, opensAt, windowed })
+      }
       if (Either.isLeft(selected)) return yield* fail(selected.left)
       const runs = selected.right
       const sources = rowSources(all, runs, options)
@@ -173,15 +185,25 @@ const rowSources = (all: ReadonlyArray<Run>, runs: readonly [Run, ...Array<Run>]
 }
 
 /**
- * When a report opens: its first run's start (or the window's, if later), or the first fill it
- * counts if earlier (a start completes an earlier order's fills under its own run, at their
- * times): what is held when it opens is then counted from the fills before that, each fill once.
+ * When a report opens: its first run's start (or the window's, if later), or the first fill or
+ * funding payment it counts if earlier (a start completes an earlier order's fills, and books the
+ * funding paid while no process ran, under its own run, at their times): what is held when it
+ * opens is then counted from the fills before that, each fill once.
  */
-const openingOf = (runs: ReadonlyArray<Run>, rows: RunRows, since: number, until: number): number => {
+const openingOf = (runs: ReadonlyArray<Run>, rows: Pick<RunRows, "fills" | "funding">, since: number, until: number): number => {
   let opens = Math.max(since, Math.min(...runs.map((r) => r.startedAt)))
-  for (const fill of rows.fills) if (fill.ts >= since && fill.ts < until && fill.ts < opens) opens = fill.ts
+  for (const row of [...rows.fills, ...rows.funding]) if (row.ts >= since && row.ts < until && row.ts < opens) opens = row.ts
   return opens
 }
+
+/** Whether a window's rows hold a fill or a funding payment inside it. */
+const holdsMoney = (rows: Pick<RunRows, "fills" | "funding">, since: number, until: number): boolean => {
+  const inside = (row: { readonly ts: number }) => row.ts >= since && row.ts < until
+  return rows.fills.some(inside) || rows.funding.some(inside)
+}
+
+/** The run a window no run traded in is reported under: the last one started before it ends, else the first. */
+const holderOf = (runs: ReadonlyArray<Run>, until: number): Run | undefined => [...runs].reverse().find((run) => run.startedAt < until) ?? runs[0]
 
 /** What some runs journalled inside a window, in the journal's order (time, then as written). */
 interface RunRows {
@@ -426,7 +448,10 @@ export const dailyReportsFromJournal = (path: string, options: JournalReportOpti
       if (Either.isLeft(selected)) return yield* Effect.fail(new JournalError({ path, reason: selected.left }))
       const runs = selected.right
       const sources = rowSources(all, runs, options)
-      const first = Math.max(since, Math.min(...runs.map((r) => r.startedAt)))
+      // from the first run's start, or the first row a start stamped before it (the funding paid,
+      // and an earlier order's fills, while no process ran): its day counts it as the run's report does
+      const firstStart = Math.max(since, Math.min(...runs.map((r) => r.startedAt)))
+      const first = since < firstStart ? openingOf(runs, yield* readRows(journal, sources, { since, until: firstStart }), since, firstStart) : firstStart
       const last = Math.min(until - 1, Math.max(...runs.map(endOf)))
       // each day's rows are read for that day alone; what the runs carry into a day is asked of the
       // journal once per set of runs, then moved on by each day's fills
@@ -436,12 +461,9 @@ export const dailyReportsFromJournal = (path: string, options: JournalReportOpti
         const window = { since: Math.max(since, day), until: Math.min(until, day + DAY_MS) }
         const traded = runs.filter((run) => overlaps(run, { ...window, endOf }))
         const rows = yield* readRows(journal, sources, window)
-        const inDay = (row: { readonly ts: number }) => row.ts >= window.since && row.ts < window.until
         // a day no run traded in may still hold what a later start journalled at its times (the
         // funding paid on a pair held while no process ran): reported with the run before it
-        const holder = traded.length > 0 || !(rows.fills.some(inDay) || rows.funding.some(inDay))
-          ? undefined
-          : [...runs].reverse().find((run) => run.startedAt < window.until) ?? runs[0]
+        const holder = traded.length > 0 || !holdsMoney(rows, window.since, window.until) ? undefined : holderOf(runs, window.until)
         const dayRuns = holder === undefined ? traded : [holder]
         const [firstRun, ...rest] = dayRuns
         if (firstRun === undefined) {
