@@ -428,8 +428,17 @@ export const makeBackpackClient = (
           ...(filter.fromMs !== undefined ? [["from", String(filter.fromMs)] as const] : [])
         ]
         yield* historyPages("/wapi/v1/history/fills", "fillHistoryQueryAll", query, WireFills, (page) => {
+          // rows without a trade id are keyed by order and time: a second one of the same order in
+          // the same millisecond on a page is a fill of its own (a row repeated by a shifted page
+          // comes on the next page, under the same key)
+          const standInsSeen = new Map<string, number>()
           for (const row of page) {
-            const fill = toFill(row)
+            let fill = toFill(row)
+            if (row.tradeId === undefined) {
+              const seen = (standInsSeen.get(fill.tradeId) ?? 0) + 1
+              standInsSeen.set(fill.tradeId, seen)
+              if (seen > 1) fill = { ...fill, tradeId: `${fill.tradeId}#${seen}` }
+            }
             if (!byTrade.has(fill.tradeId)) byTrade.set(fill.tradeId, fill)
           }
           return "more"
