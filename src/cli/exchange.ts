@@ -13,6 +13,7 @@ import { DEFAULT_TEST_ACCOUNT, defaultAccounts, loadAccounts } from "../sim/loca
 import { generateBackpackTestKey, LOCAL_CONFIG_MARK, renderLocalBotConfig } from "../sim/local-exchange/bot-config"
 import { describeFault, emptyFaultPlan, loadFaultPlan, makeFaults } from "../sim/local-exchange/faults"
 import { startLocalExchange } from "../sim/local-exchange/local-exchange"
+import { checkedNumber } from "./number-options"
 import { runCli } from "./run-cli"
 
 const db = Args.file({ name: "DB", exists: "yes" }).pipe(Args.withDescription("tick file (SQLite) to replay"), Args.withDefault("data/sample.db"))
@@ -31,7 +32,11 @@ const portAsterSpot = portOption("port-aster-spot", "Aster spot (sapi) server po
 const faults = Options.file("faults", { exists: "yes" }).pipe(Options.withDescription("fault plan (YAML or JSON): delays, 5xx, 429, timeouts, malformed JSON, WebSocket drops, filter and market state changes"), Options.optional)
 const accounts = Options.file("accounts", { exists: "yes" }).pipe(Options.withDescription("accounts file (YAML or JSON): Aster V1/V3 credentials, starting balances and pay_fee_in_aster"), Options.optional)
 const config = Options.file("config", { exists: "yes" }).pipe(Options.withDescription("hedge config whose sim section sets fees and fill realism (default: the backtest's defaults)"), Options.optional)
-const speed = Options.float("speed").pipe(Options.withDescription("replay speed: file seconds per second (default 1)"), Options.withDefault(1))
+const speed = Options.float("speed").pipe(
+  Options.withDescription("replay speed: file seconds per second (default 1)"),
+  Options.withDefault(1),
+  Options.mapEffect(checkedNumber("speed", (x) => x > 0, "a speed above 0 (file seconds per second)"))
+)
 const loop = Options.boolean("loop").pipe(Options.withDescription("replay the file again from the start when it ends (else the market stays as it ended)"))
 const writeConfig = Options.file("write-config").pipe(Options.withDescription("write a hedge config (the original bot's YAML) pointing at these servers, with test credentials"), Options.optional)
 const variant = Options.choice("variant", ["futures", "spot"]).pipe(Options.withDescription("Aster market of the written config (default futures)"), Options.withDefault("futures" as const))

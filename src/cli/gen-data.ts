@@ -6,6 +6,7 @@ import * as fs from "node:fs"
 import { Command, Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import { DEFAULT_HOURS, DEFAULT_START_MS, DEFAULT_TICKS_PER_SECOND, generateSample } from "../sim/data/generate"
+import { checkedNumber } from "./number-options"
 import { blockingStep, runCli } from "./run-cli"
 import { parseInstant } from "./time-options"
 
@@ -14,14 +15,16 @@ class GenDataFailed extends Data.TaggedError("GenDataFailed")<{ readonly message
 const out = Options.text("out").pipe(Options.withDefault("data/sample.db"), Options.withDescription("tick file to write (replaced if present)"))
 const seed = Options.integer("seed").pipe(Options.withDefault(42), Options.withDescription("PRNG seed"))
 const hours = Options.float("hours").pipe(
+  Options.mapEffect(checkedNumber("hours", (h) => h > 0, "a number of hours above 0")),
   Options.optional,
   Options.withDescription(`hours of data (default ${DEFAULT_HOURS}; unlimited when --target-ticks is given)`)
 )
 const ticksPerSecond = Options.float("ticks-per-second").pipe(
+  Options.mapEffect(checkedNumber("ticks-per-second", (r) => r > 0 && r <= 1_000_000, "a rate above 0, at most 1000000")),
   Options.optional,
   Options.withDescription(`average ticks per second over both venues (default ${DEFAULT_TICKS_PER_SECOND})`)
 )
-const targetTicks = Options.integer("target-ticks").pipe(Options.optional, Options.withDescription("stop after this many ticks"))
+const targetTicks = Options.integer("target-ticks").pipe(Options.mapEffect(checkedNumber("target-ticks", (n) => n >= 1, "at least 1")), Options.optional, Options.withDescription("stop after this many ticks"))
 const start = Options.text("start").pipe(
   Options.withDescription(`start time, a UTC date or time such as 2025-09-24 or 2025-09-24T08:00 (default ${new Date(DEFAULT_START_MS).toISOString()})`),
   Options.mapEffect(parseInstant("start")),

@@ -9,7 +9,7 @@
 import { Command, Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import type { Venue } from "../core/domain/venue"
-import { blockingStep, runCli } from "./run-cli"
+import { BadCommandLine, blockingStep, runCli } from "./run-cli"
 import { type ImportAsterCsvOptions, importAsterCsv } from "../sim/data/import-aster-csv"
 import type { ProxyOptions } from "../sim/data/import/proxy"
 import { formatImportSummary } from "../sim/data/import/summary"
@@ -45,9 +45,10 @@ const config = {
 
 type Parsed = Command.Command.ParseConfig<typeof config>
 
-const toOptions = (o: Parsed): Effect.Effect<ImportAsterCsvOptions, ImportFailed> =>
+/** The options as the importer takes them; a mistake among them is a bad command line (exit 2). */
+const toOptions = (o: Parsed): Effect.Effect<ImportAsterCsvOptions, BadCommandLine> =>
   Effect.gen(function* () {
-    const fail = (message: string) => new ImportFailed({ message })
+    const fail = (reason: string) => new BadCommandLine({ reason })
     const some = <A>(opt: Option.Option<A>): A | undefined => Option.getOrUndefined(opt)
     if (Option.isNone(o.trades) && Option.isNone(o.quotes) && Option.isNone(o.depth))
       return yield* fail("nothing to import: give at least one of --trades, --quotes, --depth")
@@ -114,7 +115,7 @@ const asterCsv = Command.make("aster-csv", config, (o) =>
   )
 )
 
-const command = Command.make("import", {}, () => new ImportFailed({ message: "missing subcommand: use `import aster-csv …` (see --help)" })).pipe(
+const command = Command.make("import", {}, () => new BadCommandLine({ reason: "missing subcommand: use `import aster-csv …` (see --help)" })).pipe(
   Command.withDescription("Import recorded market data into a hedgeloop tick file."),
   Command.withSubcommands([asterCsv])
 )

@@ -65,6 +65,8 @@ const WRITE_SIZE = 1 << 20
 
 /** A JSON output that would replace what must not be replaced. */
 export class JsonFileRefused extends Data.TaggedError("JsonFileRefused")<{ readonly file: string; readonly reason: string }> {
+  /** an output named on the command line: a bad command line, which a restart cannot cure */
+  readonly exitCode = 2
   override get message() {
     return `${this.file}: ${this.reason}; not overwritten (choose another file)`
   }

@@ -143,6 +143,11 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
       try: () => openTickFile(options.dbPath),
       catch: (error) => new BacktestError({ reason: error instanceof Error ? error.message : String(error) })
     })
+    if (file.tickCount === 0) {
+      file.close()
+      // what a recording stopped before the venues' first message leaves: its markets, no market data
+      return yield* new BacktestError({ reason: `${options.dbPath} holds no ticks: there is nothing to replay` })
+    }
     try {
       const warnings: Array<string> = []
       const rng = options.rng ?? seededRng(config.sim.seed)

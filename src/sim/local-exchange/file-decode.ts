@@ -11,8 +11,25 @@ const describeIssues = (error: ParseResult.ParseError): ReadonlyArray<string> =>
     const key = issue.path.map(String).join(".")
     if (issue._tag === "Unexpected") return `${key}: unknown key (check its spelling and section)`
     if (issue._tag === "Missing") return `${key}: missing (required)`
-    return `${key || "(top level)"}: ${issue.message}`
+    return `${key || "(top level)"}: ${withoutSecrets(issue.message, issue.path)}`
   })
+
+/** keys whose values are never written back: an accounts file's credentials, or a hedge config given by mistake */
+const SECRET_KEY = /secret|private|api_?key|token|password/i
+
+/**
+ * A value the file gave where another was expected is shown only when it is a plain value under
+ * no secret's key: a whole mapping or list (a hedge config given for an accounts file) may hold
+ * credentials, and is named by its kind instead.
+ */
+const withoutSecrets = (message: string, path: ReadonlyArray<PropertyKey>): string => {
+  const at = message.lastIndexOf(", actual ")
+  if (at < 0) return message
+  const actual = message.slice(at + ", actual ".length).trimStart()
+  const kind = actual.startsWith("{") ? "a mapping" : actual.startsWith("[") ? "a list" : undefined
+  if (kind !== undefined) return `${message.slice(0, at)}, got ${kind}`
+  return path.some((key) => SECRET_KEY.test(String(key))) ? `${message.slice(0, at)}, got another value (not shown: a secret's key)` : message
+}
 
 export const decodeYamlOrJson = <A, I>(schema: Schema.Schema<A, I>, text: string, expected: string): Either.Either<A, ReadonlyArray<string>> => {
   const doc = YAML.parseDocument(text, { prettyErrors: true })

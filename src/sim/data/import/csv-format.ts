@@ -26,13 +26,34 @@ export const isNum = (s: string): boolean => /^-?\d+(\.\d+)?$/.test(s)
 const sameColumns = (cols: ReadonlyArray<string>, expected: ReadonlyArray<string>): boolean =>
   cols.length === expected.length && expected.every((e, i) => cols[i] === e)
 
+/**
+ * What a binary file given for a CSV is, by its first bytes: a tick file or journal, an archive
+ * (Binance ships its public data zipped), or any other binary file (it holds control bytes).
+ */
+const binaryKind = (firstLine: string): string | undefined => {
+  if (firstLine.startsWith("SQLite format 3")) return "an SQLite file (a tick file or a journal?)"
+  if (firstLine.startsWith("PK\x03\x04")) return "a zip archive (unzip it and give the CSV inside)"
+  // read as UTF-8, gzip's second byte (0x8b) is no character
+  if (/^\x1f(\x8b|\ufffd)/.test(firstLine)) return "a gzip archive (gunzip it and give the CSV inside)"
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x08\x0e-\x1f]/.test(firstLine)) return "a binary file"
+  return undefined
+}
+
 export const detect = (file: string, role: "trades" | "quotes" | "depth", firstLine: string | undefined, lineNo: number): Detected => {
   const unexpected = (what: string): never => {
     throw new Error(`${file}: line ${lineNo}: ${what}; expected ${EXPECTED[role]}`)
   }
   if (firstLine === undefined) return unexpected("the file is empty")
+  if (lineNo === 1) {
+    const binary = binaryKind(firstLine)
+    if (binary !== undefined) return unexpected(`${binary}, not a CSV file`)
+  }
   const cols = firstLine.split(",").map((c) => c.trim().toLowerCase())
-  const shown = firstLine.length > 120 ? `${firstLine.slice(0, 120)}…` : firstLine
+  // the line as the terminal would show it: a control byte could beep or overwrite the message
+  // eslint-disable-next-line no-control-regex
+  const printable = firstLine.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "?")
+  const shown = printable.length > 120 ? `${printable.slice(0, 120)}…` : printable
   let detected: Detected | undefined
   if (sameColumns(cols, ["id", "unix_timestamp_ms", "side", "price", "quantity"])) detected = { format: "aster-aggtrades", header: true }
   else if (sameColumns(cols, ["unix_timestamp", "bid", "ask", "mid"]) || sameColumns(cols, ["unix_timestamp", "bid", "ask"]))

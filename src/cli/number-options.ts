@@ -1,0 +1,10 @@
+/**
+ * Numbers on the command line checked as they are parsed: one out of range is a bad command line
+ * (exit 2) whose message names the flag, not a failure deep inside the command (exit 1).
+ */
+import { HelpDoc, ValidationError } from "@effect/cli"
+import { Effect } from "effect"
+
+/** For `Options.mapEffect`: `value` if `accepts` it, else "--flag: expected EXPECTED, got VALUE". */
+export const checkedNumber = (flag: string, accepts: (value: number) => boolean, expected: string) => (value: number): Effect.Effect<number, ValidationError.ValidationError> =>
+  accepts(value) && Number.isFinite(value) ? Effect.succeed(value) : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${flag}: expected ${expected}, got ${value}`)))
