@@ -523,8 +523,10 @@ export const runHedgeLoop = (params: StrategyParams) =>
             }
             const updated = update.value.order
             if (updated.id !== order.id) {
-              // a late message about an earlier order of ours: still count its fills
-              yield* absorbResting(updated)
+              // a late message about an earlier order of this run: still count its fills. One about
+              // an earlier run's order (an adapter passes on those a start looked up or cancelled) is
+              // no news: the start counted what it held in the positions it reconciled
+              if (updated.clientId.startsWith(params.clientIdPrefix)) yield* absorbResting(updated)
               continue
             }
             order = updated
