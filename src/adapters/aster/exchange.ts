@@ -238,7 +238,7 @@ export const makeAsterExchange = (
 
     const taps = makeMarketTaps()
     const stream = options.tickerFromStream
-      ? yield* startTickerStream(streamUrl, symbol, client.clock.now, Effect.map(client.lastPrice(symbol), (t) => t.price), { venue, taps }, options.depthStream === true)
+      ? yield* startTickerStream(streamUrl, symbol, client.clock.now, Effect.map(client.lastPrice(symbol), (t) => t.price), { venue, taps }, options.depthStream === true, client.market)
       : undefined
     if (stream !== undefined) {
       // until the streams have given a book (and the last price has been read) every ticker read

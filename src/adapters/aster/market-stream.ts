@@ -1,6 +1,6 @@
 /**
  * The best bid/ask and last trade from Aster's market streams (`<symbol>@bookTicker` and
- * `<symbol>@aggTrade` on one combined connection, and `<symbol>@depth10@500ms` when asked, for
+ * `<symbol>@aggTrade` on one combined connection, and the best 10 levels when asked, for
  * recordings), for a ticker without a REST round trip. While
  * the connection is down, or before the book has spoken, there is no ticker: callers fall back
  * to REST rather than act on a stale book. A quiet market may trade rarely: once the book is known
@@ -14,6 +14,7 @@ import type { Ticker } from "../../core/domain/market"
 import type { Venue } from "../../core/domain/venue"
 import type { MarketTaps } from "../common/market-taps"
 import { runManagedSocket } from "../common/managed-socket"
+import { makeWarningLimiter } from "../common/warning-limiter"
 import { AggTradeEvent, BookTickerEvent, CombinedStreamMessage, PartialDepthEvent } from "./schemas"
 
 /** silence after which the market stream's connection is taken for dead and replaced */
@@ -45,8 +46,10 @@ export const startTickerStream = <E>(
   restLast: Effect.Effect<Decimal, E>,
   /** where every book-ticker and trade message is also published (Exchange.watchMarket) */
   taps: { readonly venue: Venue; readonly taps: MarketTaps },
-  /** also read `<symbol>@depth10@500ms` (the best 10 levels twice a second) for the taps */
-  withDepth = false
+  /** also read the best 10 levels (`<symbol>@depth10@500ms`, on spot `<symbol>@depth10`) for the taps */
+  withDepth = false,
+  /** the market the streams are on: spot serves partial books at other speeds */
+  market: "futures" | "spot" = "futures"
 ): Effect.Effect<TickerStream<E>, never, Scope.Scope | Socket.WebSocketConstructor> =>
   Effect.gen(function*() {
     const name = symbol.toLowerCase()
@@ -89,7 +92,9 @@ export const startTickerStream = <E>(
         isReady = true
         return Deferred.succeed(ready, undefined)
       }))
-    const depthStream = withDepth ? `${name}@depth10@500ms` : undefined
+    // futures serves the best levels every 500 ms; spot every 1000 ms (or 100 ms), not at 500
+    const depthStream = withDepth ? (market === "spot" ? `${name}@depth10` : `${name}@depth10@500ms`) : undefined
+    const skipped = makeWarningLimiter()
 
     const onMessage = (text: string) =>
       Effect.gen(function*() {
@@ -112,6 +117,9 @@ export const startTickerStream = <E>(
             const d = depth.right
             const levels = "b" in d ? { bids: d.b, asks: d.a, ts: d.T ?? d.E } : { bids: d.bids, asks: d.asks, ts: d.T ?? d.E ?? now }
             taps.taps.publish(() => ({ _tag: "Depth", depth: { venue: taps.venue, ...levels } }))
+          } else {
+            // a recording would hold no book: said, not dropped in silence
+            yield* skipped(stream, `Aster market stream ${stream}: a message that does not read as a partial book was skipped: ${JSON.stringify(data).slice(0, 120)}`)
           }
         } else if (stream === `${name}@aggTrade`) {
           const trade = decodeTrade(data)

@@ -434,8 +434,21 @@ export const FuturesPartialDepthEvent = Schema.Struct({
   a: Schema.Array(Level)
 })
 
-/** The same stream on spot has the REST depth's shape: no event fields, the levels under `bids` / `asks`. */
-export const PartialDepthEvent = Schema.Union(FuturesPartialDepthEvent, Depth)
+/**
+ * The same stream on spot puts the levels under `bids` / `asks`, the event fields as futures has
+ * them (the spot docs' sample) or none but `lastUpdateId` (the REST depth's shape): either is read.
+ */
+export const SpotPartialDepthEvent = Schema.Struct({
+  e: Schema.optional(Schema.Literal("depthUpdate")),
+  E: Schema.optional(Int),
+  T: Schema.optional(Int),
+  s: Schema.optional(Schema.String),
+  lastUpdateId: Schema.optional(Int),
+  bids: Schema.Array(Level),
+  asks: Schema.Array(Level)
+})
+
+export const PartialDepthEvent = Schema.Union(FuturesPartialDepthEvent, SpotPartialDepthEvent)
 
 /** `/stream?streams=…` wraps each payload. */
 export const CombinedStreamMessage = Schema.Struct({ stream: Schema.String, data: Schema.Unknown })

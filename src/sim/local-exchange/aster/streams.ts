@@ -3,7 +3,7 @@
  * - the user data stream `/ws/<listenKey>`: ORDER_TRADE_UPDATE / executionReport for each order
  *   update, ACCOUNT_UPDATE / outboundAccountPosition after each fill, `listenKeyExpired` (then the
  *   connection closes) once the key lapses or is closed;
- * - market streams `/ws/<symbol>@bookTicker|@aggTrade|@depth<5|10|20>[@100ms|@500ms]` (raw) and
+ * - market streams `/ws/<symbol>@bookTicker|@aggTrade|@depth<5|10|20>[@100ms|@500ms]` (raw; spot's books at 100 ms or its default only) and
  *   `/stream?streams=a/b` (combined, `{"stream","data"}`), with live SUBSCRIBE / UNSUBSCRIBE /
  *   LIST_SUBSCRIPTIONS. A partial book is sent after each quote, whatever speed was asked for.
  * Every outgoing message first asks `Faults.socket(venue, stream)`: drop, duplicate, disconnect or
@@ -29,7 +29,11 @@ interface Outgoing {
 }
 
 const decoder = new TextDecoder()
-const partialDepth = /^([a-z0-9]+)@depth(5|10|20)(?:@(?:100|250|500)ms)?$/
+/** partial books at the speeds each market serves: futures 250 (the default), 500 or 100 ms; spot 1000 (the default) or 100 ms */
+const partialDepth = {
+  futures: /^([a-z0-9]+)@depth(5|10|20)(?:@(?:100|250|500)ms)?$/,
+  spot: /^([a-z0-9]+)@depth(5|10|20)(?:@100ms)?$/
+}
 
 /**
  * Upgrades the request and runs the connection until either side closes it: `outbox` is what to
@@ -117,12 +121,12 @@ export const serveMarketStreams = (deps: MarketStreamDeps, initial: ReadonlyArra
       Queue.unsafeOffer(outbox, { stream, text: JSON.stringify(combined ? { stream, data } : data) })
     }
     /**
-     * partial books (`@depth5|10|20`, any update speed): the best levels after each change of the
+     * partial books (`@depth5|10|20`, at a speed the market serves): the best levels after each change of the
      * book, `u` the book's update id, `pu` the stream's previous `u` and `U` the first id after it
      */
     const pushDepths = (now: number) => {
       for (const stream of subscribed) {
-        const match = partialDepth.exec(stream)
+        const match = partialDepth[market].exec(stream)
         if (match === null || match[1] !== name) continue
         const book = venue.depth(Number(match[2]))
         const levels = (side: typeof book.bids) => side.map(([p, q]) => [formatDecimal(p), formatDecimal(q)])
@@ -131,7 +135,7 @@ export const serveMarketStreams = (deps: MarketStreamDeps, initial: ReadonlyArra
         lastDepthId.set(stream, u)
         push(stream, market === "futures"
           ? { e: "depthUpdate", E: now, T: book.ts, s: symbol, U: pu + 1, u, pu, b: levels(book.bids), a: levels(book.asks) }
-          : { lastUpdateId: u, bids: levels(book.bids), asks: levels(book.asks) })
+          : { e: "depthUpdate", E: now, T: book.ts, s: symbol, U: pu + 1, u, pu, bids: levels(book.bids), asks: levels(book.asks) })
       }
     }
     const onMarket = (event: LocalMarketEvent) => {
