@@ -322,8 +322,9 @@ export const makeAsterClient = (options: AsterClientOptions): Effect.Effect<Aste
           const { call, path, acceptUntil } = yield* build(endpoint, params)
           // from here on the request may reach the venue (not while it was being signed)
           acceptance.until = acceptUntil
+          const sentAt = yield* clock.now
           const res = yield* execute(venue, call).pipe(Effect.provideService(HttpClient.HttpClient, http))
-          yield* limiter.observe(res.headers)
+          yield* limiter.observe(res.headers, sentAt)
           if (res.status === 200) return yield* decodeJson(venue, schema, res.text, `${endpoint.method} ${path}`)
           const error = yield* errorOfResponse(venue, res, `${endpoint.method} ${path}`, options.ref)
           // a definite answer: nothing of this attempt can be booked (a stop from here leaves nothing in doubt)

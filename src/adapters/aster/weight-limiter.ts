@@ -11,8 +11,11 @@ import type { RateLimit } from "./schemas"
 export interface WeightLimiter {
   /** waits until `weight` more fits under every limit (with the safety margin), then books it */
   readonly acquire: (weight: number, priority?: "normal" | "urgent") => Effect.Effect<void>
-  /** takes the venue's own count from a response's headers */
-  readonly observe: (headers: Readonly<Record<string, string>>) => Effect.Effect<void>
+  /**
+   * takes the venue's own count from the headers of a response to a request sent at `sentAt`
+   * (venue time): a count of a window that ended while the request was under way is not the current one's
+   */
+  readonly observe: (headers: Readonly<Record<string, string>>, sentAt: number) => Effect.Effect<void>
   readonly setLimits: (limits: ReadonlyArray<RateLimit>) => Effect.Effect<void>
   /** after a 429/418: nothing is sent for `ms` */
   readonly pause: (ms: number) => Effect.Effect<void>
@@ -86,7 +89,7 @@ export const makeWeightLimiter = (venueNowMs: Effect.Effect<number>, options: We
         }
       })
 
-    const observe = (headers: Readonly<Record<string, string>>) =>
+    const observe = (headers: Readonly<Record<string, string>>, sentAt: number) =>
       Effect.map(venueNowMs, (now) => {
         for (const [name, value] of Object.entries(headers)) {
           const match = HEADER.exec(name)
@@ -94,7 +97,9 @@ export const makeWeightLimiter = (venueNowMs: Effect.Effect<number>, options: We
           if (!match || !Number.isFinite(used)) continue
           const intervalMs = Number(match[1]) * (UNIT_MS[(match[2] ?? "").toUpperCase()] ?? 0)
           const w = windows.find((x) => x.intervalMs === intervalMs)
-          if (w === undefined) continue
+          // sent in the window before: the count may be that window's (a busy minute's total taken
+          // for the new one would hold every read back until it ends); ours books the request anyway
+          if (w === undefined || Math.floor(sentAt / w.intervalMs) !== Math.floor(now / w.intervalMs)) continue
           roll(w, now)
           // the venue's count includes other clients on this IP; ours includes requests in flight
           w.used = Math.max(w.used, used)
