@@ -60,6 +60,9 @@ const missingCredentials = (config: HedgeConfig, fromEnvironment: ReadonlyArray<
       problems.push(`${sourceOf("bp.api_public_key_b64", fromEnvironment)} is not the public key of ${secret} (a key pair's two halves must come together)`)
     }
   }
+  if (config.hedge.v3 !== undefined && !filled(config.hedge.v3.signerPrivateKey)) {
+    problems.push(`aster.signer_private_key is missing (or set ${SECRET_ENVIRONMENT["aster.signer_private_key"]}): V3 credentials need aster.user, aster.signer and aster.signer_private_key together`)
+  }
   if (config.hedge.v3 === undefined) {
     if (!filled(config.hedge.apiKey)) problems.push(`aster.api_key is empty (or set ${SECRET_ENVIRONMENT["aster.api_key"]}; or give V3 credentials aster.user, aster.signer, aster.signer_private_key)`)
     if (!filled(config.hedge.apiSecret)) problems.push(`aster.api_secret is empty (or set ${SECRET_ENVIRONMENT["aster.api_secret"]})`)
@@ -106,6 +109,11 @@ export const loadLiveConfig = (
       }
     }
     const config = yield* Either.match(parseConfig(text, path, overrides), { onLeft: Effect.fail, onRight: Effect.succeed })
+    // the V3 signing key serves a V3 config only (a V1 one says so in a note): not one of its secrets then
+    if (config.hedge.v3 === undefined) {
+      const unused = fromEnvironment.indexOf(SECRET_ENVIRONMENT["aster.signer_private_key"])
+      if (unused >= 0) fromEnvironment.splice(unused, 1)
+    }
     if (options.requireCredentials) {
       const problems = missingCredentials(config, fromEnvironment)
       if (problems.length > 0) return yield* new MissingCredentials({ source: path, problems })

@@ -157,9 +157,13 @@ const resolveSimVenue = (venue: Venue, raw: RawSimVenue | undefined): SimVenuePa
   marketRejectProbability: raw?.market_reject_probability ?? 0
 })
 
+/** Aster's own hosts, the default base_url of each market (the original bot's files name fapi or sapi) */
+const ASTER_HOSTS = { "aster-futures": "https://fapi.asterdex.com", "aster-spot": "https://sapi.asterdex.com" } as const
+
 const hedgeVenueOf = (file: ConfigFile): Either.Either<"aster-spot" | "aster-futures", string> => {
   if (file.aster.market === "spot") return Either.right("aster-spot")
   if (file.aster.market === "futures") return Either.right("aster-futures")
+  if (file.aster.base_url === undefined) return Either.right("aster-futures")
   const host = file.aster.base_url.toLowerCase()
   if (host.includes("sapi")) return Either.right("aster-spot")
   if (host.includes("fapi")) return Either.right("aster-futures")
@@ -175,11 +179,18 @@ const v3Of = (file: ConfigFile): Either.Either<HedgeConfig["hedge"]["v3"], strin
   if (given === 0) {
     return chainId === undefined ? Either.right(undefined) : Either.left("aster.chain_id: only used with V3 credentials (aster.user, aster.signer, aster.signer_private_key)")
   }
-  if (user === undefined || signer === undefined || key === undefined) {
+  // the signing key alone may be missing: kept in the environment (HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY),
+  // it is asked for only by what signs (a live start); a backtest, paper run or recording needs none
+  if (user === undefined || signer === undefined) {
     const missing = [user === undefined ? "aster.user" : "", signer === undefined ? "aster.signer" : "", key === undefined ? "aster.signer_private_key" : ""].filter(Boolean)
     return Either.left(`${missing.join(", ")}: missing (V3 credentials need aster.user, aster.signer and aster.signer_private_key together)`)
   }
-  return Either.right({ user: user as `0x${string}`, signer: signer as `0x${string}`, signerPrivateKey: key, ...(chainId !== undefined ? { chainId } : {}) })
+  return Either.right({
+    user: user as `0x${string}`,
+    signer: signer as `0x${string}`,
+    signerPrivateKey: key ?? Redacted.make(""),
+    ...(chainId !== undefined ? { chainId } : {})
+  })
 }
 
 /** Defaults scale with trade.quantity where a size is meant (reasons in src/core/risk/risk-guard.ts). */
@@ -241,7 +252,7 @@ export const resolveConfig = (file: ConfigFile, source: string): Either.Either<H
       hedge: {
         venue: hedgeVenue,
         symbol: file.aster.symbol,
-        baseUrl: file.aster.base_url,
+        baseUrl: file.aster.base_url ?? ASTER_HOSTS[hedgeVenue],
         apiKey: file.aster.api_key,
         apiSecret: file.aster.api_secret,
         recvWindowMs: file.aster.recv_window,
@@ -352,6 +363,9 @@ const describeIssues = (error: ParseResult.ParseError): ReadonlyArray<string> =>
 /** The file's sections: every top-level key but `debug`. */
 const SECTIONS = Object.keys(ConfigFile.fields).filter((name) => name !== "debug")
 
+/** The sections whose venues have keys of their own (`sim.aster.taker_fee`). */
+const SUB_SECTIONS: Readonly<Record<string, ReadonlyArray<string>>> = { sim: ["backpack", "aster"], points: ["backpack", "aster"] }
+
 /**
  * The sections that are not a mapping of keys (a list, a single value), said
  * without what they hold: it may be secrets (`aster:` written as a list of its keys, `alerts:`
@@ -402,8 +416,14 @@ export const parseConfig = (text: string, source: string, overrides: Readonly<Re
   if (value === null || typeof value !== "object" || Array.isArray(value))
     return Either.left(new ConfigError({ source, problems: ["expected a YAML mapping with sections bp, aster and trade"] }))
   const record = value as Record<string, unknown>
-  // a section left empty (its keys commented out, or moved to the environment) holds no keys
+  // a section left empty (its keys commented out, or moved to the environment) holds no keys; so
+  // does a venue's part of sim or points
   for (const name of SECTIONS) if (record[name] === null) record[name] = {}
+  for (const [name, parts] of Object.entries(SUB_SECTIONS)) {
+    const section = record[name]
+    if (section === null || typeof section !== "object" || Array.isArray(section)) continue
+    for (const part of parts) if ((section as Record<string, unknown>)[part] === null) (section as Record<string, unknown>)[part] = {}
+  }
   const notMappings = notAMapping(record)
   if (notMappings.length > 0) return Either.left(new ConfigError({ source, problems: notMappings }))
   const notes: Array<string> = []

@@ -35,9 +35,7 @@ const WholeNumber = (min: number, max: number, example: string) =>
 /** A signing window in ms, as the original bot's bp.window / aster.recv_window (the venues take at most 60000). */
 const WindowMs = LooseNumber((n) => Number.isInteger(n) && n >= 1 && n <= 60_000, "whole milliseconds between 1 and 60000, e.g. 5000")
 
-const Probability = Schema.Number.pipe(
-  Schema.filter((n) => n >= 0 && n <= 1, { message: () => "expected a probability between 0 and 1" })
-)
+const Probability = LooseNumber((n) => n >= 0 && n <= 1, "a probability between 0 and 1")
 
 /** A REST base URL: a WebSocket URL (the venue's stream host pasted here) would send every request astray. */
 /** The whole value one http(s) URL; spaces a paste leaves around it are trimmed (inside, they are refused). */
@@ -131,7 +129,8 @@ export const AsterSection = Schema.Struct({
   signer_private_key: Schema.optionalWith(EvmPrivateKey, { exact: true }),
   /** EIP-712 chain id of V3 signatures (1666 on Aster mainnet) */
   chain_id: Schema.optionalWith(WholeNumber(1, Number.MAX_SAFE_INTEGER, "1666"), { exact: true }),
-  base_url: Schema.optionalWith(Url, { exact: true, default: () => "https://fapi.asterdex.com" }),
+  /** default: Aster's host for the market (fapi; sapi with market: spot), see config.ts */
+  base_url: Schema.optionalWith(Url, { exact: true }),
   symbol: Schema.optionalWith(Symbol, { exact: true, default: () => "ASTERUSDT" }),
   /** overrides the spot/futures choice otherwise read from base_url (sapi/fapi) */
   market: Schema.optionalWith(oneOf("spot", "futures"), { exact: true }),

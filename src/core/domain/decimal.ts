@@ -37,12 +37,13 @@ export const formatDecimal = (d: Decimal): string => {
  * its shortest round-trip text (0.2 -> "0.2"), which is what the user wrote in the file.
  */
 export const DecimalInput = Schema.transformOrFail(
-  Schema.Union(Schema.String, Schema.Number).annotations({ title: "decimal" }),
+  // anything else (a key left empty, true, a list) gets the same one message, not a union's two
+  Schema.Unknown.annotations({ title: "decimal" }),
   Schema.BigDecimalFromSelf,
   {
     strict: true,
     decode: (input, _options, ast) => {
-      const text = typeof input === "number" ? (Number.isFinite(input) ? numberText(input) : "") : input
+      const text = typeof input === "number" ? (Number.isFinite(input) ? numberText(input) : "") : typeof input === "string" ? input : ""
       return Option.match(parseDecimal(text), {
         onNone: () =>
           ParseResult.fail(new ParseResult.Type(ast, input, `expected a decimal number such as "10" or "0.25", got ${JSON.stringify(input)}`)),
