@@ -442,8 +442,9 @@ export const runHedgeLoop = (params: StrategyParams) =>
           if (leg === 1 && cycle > 0 && BigDecimal.isZero(filled) && (yield* now) >= fundingWindowOpensAt && (yield* fundingGuard(cycle, tag))) continue
           const ticker = yield* maker.ticker
           const price = limitPrice(markets.maker, side, ticker.last, ticker.bid, ticker.ask, params.offsetPercent)
-          if (BigDecimal.isPositive(filled) && BigDecimal.lessThan(BigDecimal.multiply(price, remaining), markets.maker.minNotional)) {
-            // a partial fill's rest worth less than the venue's smallest order: refused whatever its price
+          // a partial fill's rest, or a leg 2 buying back a cut-short leg 1, worth less than the
+          // venue's smallest order: refused whatever its price (the pair is carried to the next cycle)
+          if ((BigDecimal.isPositive(filled) || BigDecimal.lessThan(quantity, params.quantity)) && BigDecimal.lessThan(BigDecimal.multiply(price, remaining), markets.maker.minNotional)) {
             yield* Effect.logWarning(
               `${tag} the leg's last ${formatDecimal(remaining)} at ${formatDecimal(price)} is below the ${makerName} minimum order value (${formatDecimal(markets.maker.minNotional)}): the leg ends with ${formatDecimal(filled)} filled`
             )
@@ -465,7 +466,8 @@ export const runHedgeLoop = (params: StrategyParams) =>
                 if (changed) return Effect.as(Effect.log(`${tag} re-pricing on the new ${makerName} filters`), Option.none<Order>())
                 if (markets.closed() !== undefined) return Effect.succeed(Option.none<Order>())
                 unexplainedRefusals += 1
-                if (unexplainedRefusals >= MAKER_REFUSAL_TRIES) return Effect.fail(error)
+                // refused: never booked, so the stop has no order of it to cancel
+                if (unexplainedRefusals >= MAKER_REFUSAL_TRIES) return Effect.zipRight(Ref.set(working, Option.none()), Effect.fail(error))
                 return Effect.as(
                   Effect.zipRight(
                     Effect.logWarning(
