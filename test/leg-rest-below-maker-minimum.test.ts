@@ -46,7 +46,6 @@ describe("a leg 2 buying back a cut-short leg 1 worth less than the maker venue'
     expect(log).toMatch(/\[Leg1\] the leg's last 2 at 2\.0041 is below the BP minimum order value \(5\): the leg ends with 2 filled/)
     expect(qty(sum(report, "backpack", "sell"))).toBe("2")
     expect(qty(sum(report, "aster-futures", "buy"))).toBe("2")
-    // on the code as reviewed: "backpack refused the request (minNotional) … (refusal 1 of 3)" … and outcome "failed"
     expect(log).not.toMatch(/refused the request \(minNotional\)/)
     expect(report.run.outcome).not.toBe("failed")
   })
