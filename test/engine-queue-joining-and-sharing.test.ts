@@ -66,3 +66,40 @@ describe("engine queues: what is ahead, and whose fill it is", () => {
     if (Either.isLeft(result)) expect(result.left.message).toMatch(/^sim.assumed_top_qty 0.001 is finer than the quantities .* holds for \S+:\S+ \(\d decimals\)$/)
   })
 })
+
+describe("engine queues: two of our own orders at one price, a cancel in between", () => {
+  // Was: the probabilistic queue capped what is ahead at the level the recording shows, which
+  // leaves out our own earlier orders: the later order was moved in front of the earlier one, and
+  // one print filled both beyond its volume.
+  it("a cancel in the shown level never moves a later own order ahead of our earlier one", () => {
+    const { engine, fills } = testEngine(probabilisticQueue(2))
+    engine.onQuote(1, 1000, 300, 1010, 200)
+    const a = engine.submitLimit(2, postOnlyOrder(-1, 1010, 100)) // behind the 200 shown
+    const b = engine.submitLimit(3, postOnlyOrder(-1, 1010, 100)) // behind the 200 and a's 100
+    expect(a.queue.ahead).toBe(200)
+    expect(b.queue.ahead).toBe(300)
+    // 50 of the shown 200 cancelled, nobody recorded behind them: all 50 were ahead of a → 150;
+    // b is still behind those 150 and a's 100 = 250
+    engine.onQuote(4, 1000, 300, 1010, 150)
+    expect(a.queue.ahead).toBe(150)
+    // a taker buys 200 at 1010: 150 to the others ahead, 50 to a, nothing reaches b
+    engine.onTrade(5, 1010, 200, true)
+    expect(filledOf(fills, a.id)).toBe(50)
+    expect(filledOf(fills, b.id)).toBe(0)
+  })
+
+  // Was: a cancelled order of ours stayed counted ahead of our later order at its price (the
+  // recording never showed it, so no quote took it out): the later order missed fills.
+  it("our cancelled order no longer stands in front of our later order at the same price", () => {
+    const { engine, fills } = testEngine(probabilisticQueue(2))
+    engine.onQuote(1, 1000, 300, 1010, 200)
+    const a = engine.submitLimit(2, postOnlyOrder(-1, 1010, 100)) // 200 ahead
+    const b = engine.submitLimit(3, postOnlyOrder(-1, 1010, 100)) // 200 + a's 100 ahead
+    engine.cancel(4, a.id)
+    expect(a.status).toBe("cancelled")
+    engine.onQuote(5, 1000, 300, 1010, 200) // the recorded level unchanged
+    // a taker buys 250 at 1010: 200 to the others, then 50 to b (a is gone)
+    engine.onTrade(6, 1010, 250, true)
+    expect(filledOf(fills, b.id)).toBe(50)
+  })
+})

@@ -219,8 +219,18 @@ export class VenueEngine {
   }
 
   private observeLevel(o: SimOrder, shown: number): void {
-    if (shown < o.levelQty) this.queue.levelDecrease(o.queue, o.levelQty - shown, o.levelQty)
+    if (shown < o.levelQty) this.queue.levelDecrease(o.queue, o.levelQty - shown, o.levelQty, this.ownRestingBefore(o))
     o.levelQty = shown
+  }
+
+  /** What our own orders placed before `o` at its price still rest: ahead of it, and not in the recorded level. */
+  private ownRestingBefore(o: SimOrder): number {
+    let ours = 0
+    for (const r of this.resting) {
+      if (r === o) break
+      if (r.sign === o.sign && r.price === o.price) ours += r.qty - r.filled
+    }
+    return ours
   }
 
   private restingOnTrade(ts: number, price: number, qty: number, takerBuys: boolean): void {
@@ -405,6 +415,14 @@ export class VenueEngine {
     if (isOpen(o)) {
       o.status = "cancelled"
       o.updatedAt = ts
+      // what is left of it no longer stands ahead of our later orders at its price (the recording
+      // never showed it, so no quote would take it out)
+      const left = o.qty - o.filled
+      let after = false
+      for (const r of this.resting) {
+        if (r === o) after = true
+        else if (after && r.sign === o.sign && r.price === o.price) r.queue.ahead = Math.max(0, r.queue.ahead - left)
+      }
       this.setResting(this.resting.filter((r) => r !== o))
       this.retire(o)
     }

@@ -10,7 +10,12 @@ export interface QueueModel {
    */
   trade(position: QueuePosition, tradedQty: number): number
   /** The displayed quantity at our price shrank by `decrease` without a trade (cancels). */
-  levelDecrease(position: QueuePosition, decrease: number, levelQtyBefore: number): void
+  /**
+   * The level the recording shows fell by `decrease` from `levelQtyBefore`. `ownAhead` of what is
+   * ahead are our own earlier orders at the price, which the recording does not show: a cancel
+   * in the level takes nothing of them.
+   */
+  levelDecrease(position: QueuePosition, decrease: number, levelQtyBefore: number, ownAhead: number): void
 }
 
 export interface QueuePosition {
@@ -38,17 +43,20 @@ export const conservativeQueue: QueueModel = {
 /**
  * hftbacktest-style probabilistic queue: a level decrease (cancels) is split between the queue
  * ahead of us and behind us with probability f(ahead) / (f(ahead) + f(behind)), f(x) = x^n. What
- * is ahead never exceeds what the level still shows (the share may leave more than that).
+ * is ahead never exceeds what the level still shows (the share may leave more than that), and
+ * our own earlier orders at the price, which the level does not show.
  */
 export const probabilisticQueue = (power: number): QueueModel => ({
   name: `probabilistic(n=${power})`,
   trade: consume,
-  levelDecrease(position, decrease, levelQtyBefore) {
-    if (decrease <= 0 || position.ahead <= 0) return
-    const behind = Math.max(levelQtyBefore - position.ahead, 0)
+  levelDecrease(position, decrease, levelQtyBefore, ownAhead) {
+    // what the recording shows of the queue ahead: our own earlier orders are not in its level
+    const shownAhead = Math.max(position.ahead - ownAhead, 0)
+    if (decrease <= 0 || shownAhead <= 0) return
+    const behind = Math.max(levelQtyBefore - shownAhead, 0)
     // as 1 / (1 + (behind/ahead)^n): the powers of sizes in quantity units overflow a double
     // (Infinity / Infinity) long before their ratio does
-    const share = 1 / (1 + Math.pow(behind / position.ahead, power))
-    position.ahead = Math.max(0, Math.min(position.ahead - Math.round(decrease * share), levelQtyBefore - decrease))
+    const share = 1 / (1 + Math.pow(behind / shownAhead, power))
+    position.ahead = position.ahead - shownAhead + Math.max(0, Math.min(shownAhead - Math.round(decrease * share), levelQtyBefore - decrease))
   }
 })
