@@ -57,8 +57,10 @@ export const makeSimKillSwitch = (kernel: SimKernel, guard: RiskGuard): SimKillS
     nextMarkAt = now + MARK_EVERY_MS
     for (const slot of kernel.slots) {
       const { bid, ask } = slot.engine
-      // a mark values open quantity only: a flat venue's would change nothing
-      if (bid > 0 && ask > 0 && !BigDecimal.isZero(kernel.ledger.book(slot.venue).position)) {
+      // a mark values open quantity only: a flat venue's would change nothing of the run's PnL; but
+      // the last 24 hours' may hold quantity on a flat venue (a round trip half out of the window),
+      // valued at today's mark as the live runner's marks of both venues do
+      if (bid > 0 && ask > 0 && (judgedByTime || !BigDecimal.isZero(kernel.ledger.book(slot.venue).position))) {
         guard.unsafeRecordMark(slot.venue, mid(slot.price(bid), slot.price(ask)), now)
       }
     }
