@@ -107,3 +107,16 @@ describe("config files as traders write them", () => {
     expect(Either.isRight(withKey) ? withKey.right.fromEnvironment : []).toEqual(["HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY"])
   })
 })
+
+describe("a base_url carrying more than a host and a path", () => {
+  // Was: taken as it was: a user and password in it were written in every report's config (no
+  // venue takes them there), and a query put every request's path after it
+  it("is refused without showing a user or password; a query or fragment too", () => {
+    const withUser = refusal(ORIGINAL_FUTURES_YAML.replace('"https://fapi.asterdex.com"', '"https://bob:hunter2@fapi.asterdex.com"'))
+    expect(withUser).toMatch(/aster\.base_url: expected an http\(s\) URL .* without a user or password/)
+    expect(withUser).not.toContain("hunter2")
+    expect(refusal(ORIGINAL_FUTURES_YAML.replace('"https://fapi.asterdex.com"', '"https://fapi.asterdex.com/?x=1"'))).toMatch(/aster\.base_url: .* without a query or fragment/)
+    // a path prefix (a proxy's) is the venue's URL still
+    expect(load(ORIGINAL_FUTURES_YAML.replace('"https://fapi.asterdex.com"', '"https://fapi.asterdex.com/prefix"')).hedge.baseUrl).toBe("https://fapi.asterdex.com/prefix")
+  })
+})

@@ -1,6 +1,7 @@
 /**
  * Both venues for public data only (paper trading, recording): no order is sent, so no keys are
- * needed; a throwaway Backpack key pair stands in for missing ones (the adapter checks its form).
+ * used, whatever the config holds (half a key pair, a V3 config whose signing key is elsewhere):
+ * a throwaway Backpack key pair stands in (the adapter checks its form), and Aster gets none.
  */
 import { Effect, Redacted } from "effect"
 import { asterOptionsFromConfig, makeAsterExchange } from "../adapters/aster/exchange"
@@ -8,10 +9,14 @@ import { makeBackpackExchange } from "../adapters/backpack/exchange"
 import type { HedgeConfig } from "../core/config/config"
 import { generateBackpackTestKey } from "../sim/local-exchange/bot-config"
 
-const withThrowawayMakerKey = (config: HedgeConfig): HedgeConfig => {
-  if (Redacted.value(config.maker.secretKey).trim() !== "") return config
+const withoutKeys = (config: HedgeConfig): HedgeConfig => {
   const key = generateBackpackTestKey()
-  return { ...config, maker: { ...config.maker, publicKey: Redacted.make(key.publicKeyB64), secretKey: Redacted.make(key.secretKeyB64) } }
+  const { v3: _unused, ...hedge } = config.hedge
+  return {
+    ...config,
+    maker: { ...config.maker, publicKey: Redacted.make(key.publicKeyB64), secretKey: Redacted.make(key.secretKeyB64) },
+    hedge: { ...hedge, apiKey: Redacted.make(""), apiSecret: Redacted.make("") }
+  }
 }
 
 /** A recording with depth keeps Backpack's book at most this often while it changes (Aster streams its own twice a second). */
@@ -23,7 +28,7 @@ export const RECORDED_BACKPACK_DEPTH_EVERY_MS = 500
  */
 export const publicDataVenues = (config: HedgeConfig, options: { readonly depthStream?: boolean } = {}) =>
   Effect.gen(function*() {
-    const keyed = withThrowawayMakerKey(config)
+    const keyed = withoutKeys(config)
     const maker = yield* makeBackpackExchange(keyed.maker, {
       marketDataOnly: true,
       ...(options.depthStream === true ? { depthEveryMs: RECORDED_BACKPACK_DEPTH_EVERY_MS } : {})

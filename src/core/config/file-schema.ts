@@ -48,8 +48,26 @@ const isHttpUrl = (s: string): boolean => {
   }
 }
 
+/**
+ * What a base URL must not carry: a user and password (they would be written in every report's
+ * config, and no venue takes them), or a query or fragment (every request's path goes after it).
+ */
+const urlExtras = (s: string): string | undefined => {
+  let url: URL
+  try {
+    url = new URL(s)
+  } catch {
+    // not a URL at all: the check before says so
+    return undefined
+  }
+  if (url.username !== "" || url.password !== "") return "a user or password in it (not shown: no venue takes them there)"
+  if (url.search !== "" || url.hash !== "") return "a query or fragment (?…, #…): the request paths go after the URL"
+  return undefined
+}
+
 const Url = Schema.transform(Schema.String, Schema.String, { strict: true, decode: (s) => s.trim(), encode: (s) => s }).pipe(
-  Schema.filter(isHttpUrl, { message: (issue) => `expected an http(s) URL such as "https://api.backpack.exchange", got ${JSON.stringify(issue.actual)}` })
+  Schema.filter(isHttpUrl, { message: (issue) => `expected an http(s) URL such as "https://api.backpack.exchange", got ${JSON.stringify(issue.actual)}` }),
+  Schema.filter((s) => urlExtras(s) === undefined, { message: (issue) => `expected an http(s) URL such as "https://api.backpack.exchange" without ${urlExtras(String(issue.actual))}` })
 )
 
 const Symbol = Schema.String.pipe(Schema.filter((s) => /^[A-Z0-9_]+$/.test(s), { message: (issue) => `expected an exchange symbol such as "ASTERUSDT", got ${JSON.stringify(issue.actual)}` }))
