@@ -60,3 +60,14 @@ describe("backtest of a file with gaps", () => {
     expect(gapWarnings(gaps, [{ venue: "aster-futures", symbol: "ASTERUSDT", instrumentIdx: 1 }], [], 65_000_000, 100_000_000)[0]).toMatch(/1 gap \(5s, from/)
   })
 })
+
+describe("a file that ends before both venues have quoted", () => {
+  // Was: outcome "completed", as if the strategy had run to its end, for a run that never started
+  it("ends data-ended, says why, and trades nothing", async () => {
+    const onlyBackpack = quotes(0, 30).filter((t) => t.venue === "bp")
+    const { report } = await scriptedBacktest([...onlyBackpack, FIRST_TRADE], { trade: { max_cycles: 1 } })
+    expect(report.run.outcome).toBe("data-ended")
+    expect(report.data.warnings).toContain("the recording ended before both venues had a two-sided quote: nothing was traded")
+    expect(report.fills).toEqual([])
+  })
+})

@@ -189,7 +189,8 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
 
       let exit: Exit.Exit<unknown, unknown> = Exit.void
       let killSwitch: SimKillSwitch | undefined
-      if (!kernel.warmUp()) {
+      const warmedUp = kernel.warmUp()
+      if (!warmedUp) {
         warnings.push("the recording ended before both venues had a two-sided quote: nothing was traded")
       } else {
         const log = options.log
@@ -229,6 +230,8 @@ export const runBacktest = (options: BacktestOptions): Effect.Effect<RunReport, 
       const tripped = killSwitch ? killSwitch.tripped() : Option.none()
       const outcome = Option.isSome(tripped)
         ? { outcome: "kill-switch", message: tripped.value.message + Option.match(failureMessage, { onNone: () => "", onSome: (m) => `; then, winding down: ${m}` }) }
+        : !warmedUp
+        ? { outcome: "data-ended" }
         : Exit.isSuccess(exit)
         ? { outcome: "completed" }
         : Option.isSome(failureMessage)
