@@ -3,35 +3,14 @@
  * a V3 signing key kept in the environment, a venue's part of sim or points left empty, a decimal
  * or probability left empty or quoted, spot without a base_url, the secrets taken from the environment.
  */
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Either } from "effect"
 import * as fs from "node:fs"
-import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { type HedgeConfig, parseConfig, parseConfigEffect } from "../src/core/config/config"
-import { loadLiveConfig } from "../src/live/live-config"
+import { parseConfig, parseConfigEffect } from "../src/core/config/config"
 import { ORIGINAL_FUTURES_YAML } from "./support/config"
-import { tempDir } from "./support/scripted-market"
+import { edit, load, loadLive, refusal, writeConfigFile } from "./support/config-files"
 
 const FUTURES_EXAMPLE = fs.readFileSync("config/hedge_futures.example.yaml", "utf8")
-
-const edit = (text: string, from: string, to: string): string => {
-  expect(text.includes(from), `fixture contains ${JSON.stringify(from)}`).toBe(true)
-  return text.replace(from, to)
-}
-const load = (text: string): HedgeConfig => Either.getOrThrowWith(parseConfig(text, "hedge.yaml"), (e) => new Error(e.message))
-const refusal = (text: string): string => {
-  const r = parseConfig(text, "hedge.yaml")
-  if (Either.isRight(r)) throw new Error("expected the config to be refused")
-  return r.left.message
-}
-const write = (text: string) => {
-  const file = path.join(tempDir(), "hedge.yaml")
-  fs.writeFileSync(file, text, { mode: 0o600 })
-  return file
-}
-const loadLive = (file: string, environment: Record<string, string>, requireCredentials: boolean) =>
-  Effect.runPromise(Effect.either(loadLiveConfig(file, { environment, requireCredentials })).pipe(Effect.provide(NodeContext.layer)))
 
 /** A V3 config as the README advises it: addresses in the file, the signing key in HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY. */
 const V3_WITH_KEY_IN_ENVIRONMENT = edit(
@@ -51,7 +30,7 @@ describe("config files as traders write them", () => {
   // Was: refused the same way by record, --paper and --test-alert when the variable was not set
   // in that shell, though none of them signs anything.
   it("a keyless run (paper, record) of a V3 config loads without its signing key", async () => {
-    const result = await loadLive(write(V3_WITH_KEY_IN_ENVIRONMENT), {}, false)
+    const result = await loadLive(writeConfigFile(V3_WITH_KEY_IN_ENVIRONMENT), {}, false)
     expect(Either.isRight(result) ? "loaded" : result.left.message).toBe("loaded")
   })
 
@@ -94,16 +73,16 @@ describe("config files as traders write them", () => {
   // Was: listed in fromEnvironment (and logged as "secrets from the environment") though a V1
   // config does not use it, as its own note says.
   it("fromEnvironment lists only the variables whose values the config uses", async () => {
-    const result = await loadLive(write(ORIGINAL_FUTURES_YAML), { HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY: `0x${"ab".repeat(32)}` }, false)
+    const result = await loadLive(writeConfigFile(ORIGINAL_FUTURES_YAML), { HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY: `0x${"ab".repeat(32)}` }, false)
     const live = Either.getOrThrowWith(result, (e) => new Error(e.message))
     expect(live.warnings.join("\n")).toMatch(/HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY is set, but .* not used/)
     expect(live.fromEnvironment).not.toContain("HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY")
   })
 
   it("a live start of a V3 config without its signing key is refused, naming the key and its variable", async () => {
-    const result = await loadLive(write(V3_WITH_KEY_IN_ENVIRONMENT), {}, true)
+    const result = await loadLive(writeConfigFile(V3_WITH_KEY_IN_ENVIRONMENT), {}, true)
     expect(Either.isLeft(result) ? result.left.message : "loaded").toMatch(/aster\.signer_private_key is missing \(or set HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY\)/)
-    const withKey = await loadLive(write(V3_WITH_KEY_IN_ENVIRONMENT), { HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY: `0x${"ab".repeat(32)}` }, false)
+    const withKey = await loadLive(writeConfigFile(V3_WITH_KEY_IN_ENVIRONMENT), { HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY: `0x${"ab".repeat(32)}` }, false)
     expect(Either.isRight(withKey) ? withKey.right.fromEnvironment : []).toEqual(["HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY"])
   })
 })

@@ -2,14 +2,12 @@
  * The config loader (src/core/config/*, src/live/live-config.ts) on what a review found: the original bot's
  * files, secrets in error messages, environment variables, the variant and the URL checks.
  */
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Either, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { type HedgeConfig, parseConfig } from "../src/core/config/config"
-import { loadLiveConfig } from "../src/live/live-config"
-import { tempDir } from "./support/scripted-market"
+import { edit, load, loadLive, refusal, writeConfigFile } from "./support/config-files"
 
 /** config/hedge_futures.yaml of the original bot, as strategy.md shows it */
 const FUTURES = `bp:
@@ -33,24 +31,7 @@ trade:
   cycle_sleep: 60
 `
 
-const edit = (text: string, from: string, to: string): string => {
-  expect(text.includes(from), `fixture contains ${JSON.stringify(from)}`).toBe(true)
-  return text.replace(from, to)
-}
-const load = (text: string): HedgeConfig => Either.getOrThrowWith(parseConfig(text, "review.yaml"), (e) => new Error(e.message))
-const refusal = (text: string): string => {
-  const r = parseConfig(text, "review.yaml")
-  if (Either.isRight(r)) throw new Error("expected the config to be refused")
-  return r.left.message
-}
 
-const write = (text: string) => {
-  const file = path.join(tempDir(), "hedge.yaml")
-  fs.writeFileSync(file, text, { mode: 0o600 })
-  return file
-}
-const loadLive = (file: string, environment: Record<string, string>, requireCredentials: boolean) =>
-  Effect.runPromise(Effect.either(loadLiveConfig(file, { environment, requireCredentials })).pipe(Effect.provide(NodeContext.layer)))
 
 describe("config: secrets in refusals", () => {
   // Was: a section written as a YAML list (or a scalar) instead of a mapping is refused with
@@ -92,7 +73,7 @@ describe("config: secrets from the environment", () => {
   // a secret variable that the file has no V3 credentials for should be ignored (with a note), not fatal.
   it("a V3 private key in the environment does not stop a keyless record/paper run of a V1 config", async () => {
     const example = fs.readFileSync("config/hedge_futures.example.yaml", "utf8")
-    const result = await loadLive(write(example), { HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY: V3_KEY }, false)
+    const result = await loadLive(writeConfigFile(example), { HEDGELOOP_ASTER_SIGNER_PRIVATE_KEY: V3_KEY }, false)
     expect(Either.isLeft(result) ? result.left.message : "loaded").toBe("loaded")
   })
 
@@ -101,7 +82,7 @@ describe("config: secrets from the environment", () => {
   // parseConfig under the file's name): the file the trader opens has no such key. The message
   // should name the variable the value came from (HEDGELOOP_ALERTS_WEBHOOK_URL).
   it("a bad value from an environment variable is refused naming that variable", async () => {
-    const file = write(FUTURES)
+    const file = writeConfigFile(FUTURES)
     const result = await loadLive(file, { HEDGELOOP_ALERTS_WEBHOOK_URL: "hooks.slack.com/services/T/B/ENVTOKEN" }, false)
     expect(Either.isLeft(result)).toBe(true)
     const message = Either.isLeft(result) ? result.left.message : ""
@@ -117,10 +98,10 @@ describe("config: secrets from the environment", () => {
   it("a secret in the file is read as the environment would read it", async () => {
     const text = edit(edit(FUTURES, `api_key: ""`, `api_key: "asterkey123 "`), `api_secret: ""`, `api_secret: " astersecret456 "`)
     const fromEnv = Either.getOrThrow(
-      await loadLive(write(FUTURES), { HEDGELOOP_ASTER_API_KEY: "asterkey123 ", HEDGELOOP_ASTER_API_SECRET: " astersecret456 " }, false)
+      await loadLive(writeConfigFile(FUTURES), { HEDGELOOP_ASTER_API_KEY: "asterkey123 ", HEDGELOOP_ASTER_API_SECRET: " astersecret456 " }, false)
     )
     expect(Redacted.value(fromEnv.config.hedge.apiSecret)).toBe("astersecret456")
-    const fromFile = parseConfig(text, "review.yaml")
+    const fromFile = parseConfig(text, "hedge.yaml")
     if (Either.isRight(fromFile)) {
       expect(Redacted.value(fromFile.right.hedge.apiSecret)).toBe("astersecret456")
       expect(Redacted.value(fromFile.right.hedge.apiKey)).toBe("asterkey123")

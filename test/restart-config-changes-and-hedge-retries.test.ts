@@ -5,16 +5,13 @@
  * no pair is lost track of or hedged twice.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { BigDecimal, Deferred, Effect, Logger } from "effect"
+import { BigDecimal, Effect } from "effect"
 import { backpackClientId } from "../src/adapters/backpack/client"
-import type { HedgeConfig } from "../src/core/config/config"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
-import type { MarketOrderRequest, Order } from "../src/core/domain/order"
+import type { Order } from "../src/core/domain/order"
 import { UnknownOrder } from "../src/core/errors"
 import { unwindLeg } from "../src/core/strategy/unwind"
-import type { Exchange } from "../src/core/exchange"
-import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
 import { PERP } from "./support/fake-local-venue"
 import { idleVenue } from "./support/idle-venue"
@@ -28,20 +25,13 @@ import {
   KILLED_AT,
   makerLegJournalled,
   makerOrder,
+  sentOf,
   SPOT,
+  startOn,
   ticker
 } from "./support/killed-run"
 
-/** One live start on `file`, stopped as soon as it has reconciled. */
-const startOn = (file: string, maker: Exchange, hedge: Exchange, config: HedgeConfig = killedRunConfig, logs?: Array<string>) =>
-  Effect.gen(function*() {
-    const stop = yield* Deferred.make<void>()
-    yield* Deferred.succeed(stop, undefined)
-    const run = runLive({ config, kind: "live", journalPath: file, markEveryMs: 1000, stop, venues: Effect.succeed({ maker, hedge }) }).pipe(Effect.scoped, Effect.either)
-    return yield* (logs === undefined ? run : run.pipe(Effect.provide(Logger.add(Logger.make(({ message }) => void logs.push(String(message)))))))
-  })
 
-const sentOf = (sent: ReadonlyArray<MarketOrderRequest>) => sent.map((m) => `${m.side} ${formatDecimal(m.qty)}`)
 
 const trade = { quantity: "10", offset_percent: 0, first_wait_seconds: 30, between_legs_sleep: 0, cycle_sleep: 0, stop_before_funding_minutes: 0, max_cycles: 1 }
 

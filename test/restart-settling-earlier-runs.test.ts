@@ -4,31 +4,21 @@
  * fake venues, and checks what a trader relies on. Each `// Was:` says what an earlier build got wrong.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { BigDecimal, Deferred, Effect, Logger, Option } from "effect"
+import { BigDecimal, Effect, Option } from "effect"
 import { decimal, formatDecimal } from "../src/core/domain/decimal"
 import type { Instrument } from "../src/core/domain/instrument"
-import type { Fill, MarketOrderRequest, Order } from "../src/core/domain/order"
+import type { Fill, Order } from "../src/core/domain/order"
 import { UnknownOrder } from "../src/core/errors"
 import type { Exchange } from "../src/core/exchange"
 import { openJournal } from "../src/live/journal"
 import { reportFromJournal } from "../src/live/journal-report"
-import { runLive } from "../src/live/runner"
 import { testConfig } from "./support/config"
 import { PERP } from "./support/fake-local-venue"
 import { idleVenue } from "./support/idle-venue"
-import { config as killedRunConfig, FUTURES, hedgeAccount, hedgeFillOf, hedgeOrderOn, journalWithRun, KILLED_AT, makerFill, makerLegJournalled, makerOrder, SPOT, ticker } from "./support/killed-run"
+import { FUTURES, hedgeAccount, hedgeFillOf, hedgeOrderOn, journalWithRun, KILLED_AT, makerFill, makerLegJournalled, makerOrder, sentOf, SPOT, startOn, ticker } from "./support/killed-run"
 
-/** One live start on `file`, stopped as soon as it has reconciled. */
-const startOn = (file: string, maker: Exchange, hedge: Exchange, logs?: Array<string>, config = killedRunConfig) =>
-  Effect.gen(function*() {
-    const stop = yield* Deferred.make<void>()
-    yield* Deferred.succeed(stop, undefined)
-    const run = runLive({ config, kind: "live", journalPath: file, markEveryMs: 1000, stop, venues: Effect.succeed({ maker, hedge }) }).pipe(Effect.scoped, Effect.either)
-    return yield* (logs === undefined ? run : run.pipe(Effect.provide(Logger.add(Logger.make(({ message }) => void logs.push(String(message)))))))
-  })
 
 const makerHolding = (held: string, extra: Partial<Exchange> = {}) => idleVenue(PERP, ticker, () => decimal(held), extra)
-const sentOf = (sent: ReadonlyArray<MarketOrderRequest>) => sent.map((m) => `${m.side} ${formatDecimal(m.qty)}`)
 
 /** run 1 sold 10 and sent its hedge (buy 10); the venue was down as it stopped, so the hedge's answer never reached the journal, and the run ended "stopped" */
 const stoppedWithHedgeInDoubt = (hedge: Instrument, hedgeOrder: Order) =>
@@ -137,7 +127,7 @@ describe("the end of a run telling what it leaves on a spot hedge venue", () => 
       const file = yield* journalWithRun({ kind: "live", hedge: SPOT }, makerLegJournalled)
       const account = hedgeAccount(SPOT, "0", [], () => [])
       const logs: Array<string> = []
-      yield* startOn(file, makerHolding("-10"), account.venue(), logs)
+      yield* startOn(file, makerHolding("-10"), account.venue(), undefined, logs)
       // the start hedged it: Backpack −10, spot +10
       expect(sentOf(account.state.sent)).toEqual(["buy 10"])
       expect(logs.filter((line) => line.includes("NOT HEDGED"))).toEqual([])
@@ -159,7 +149,7 @@ describe("a start refused by a kill-switch limit after its reconciliation hedged
       // run 1 sold 10 on Backpack and was killed before hedging it
       const file = yield* journalWithRun({ kind: "live", hedge: FUTURES }, makerLegJournalled)
       const account = hedgeAccount(FUTURES, "0", [], (order) => [hedgeFillOf(order)])
-      const result = yield* startOn(file, makerHolding("-10"), account.venue(), undefined, strict)
+      const result = yield* startOn(file, makerHolding("-10"), account.venue(), strict)
       expect(sentOf(account.state.sent)).toEqual(["buy 10"])
       const outcome = result._tag === "Right" ? `${result.right.outcome}: ${result.right.message}` : String(result.left)
       expect(outcome).toMatch(/^refused: .*max_position/)

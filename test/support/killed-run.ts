@@ -3,16 +3,18 @@
  * `hlold-…`) sold 10 on Backpack at 1.5 and hedged it by buying 10 on Aster at 1.5004, an hour
  * before the test; what of it the journal holds is each test's `write`.
  */
-import { BigDecimal, Effect } from "effect"
+import { BigDecimal, Deferred, Effect, Logger } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { decimal, ZERO } from "../../src/core/domain/decimal"
+import { decimal, formatDecimal, ZERO } from "../../src/core/domain/decimal"
 import type { Instrument } from "../../src/core/domain/instrument"
 import { type Fill, type MarketOrderRequest, type Order, signedQty } from "../../src/core/domain/order"
 import { UnknownOrder } from "../../src/core/errors"
 import type { Exchange } from "../../src/core/exchange"
+import type { HedgeConfig } from "../../src/core/config/config"
 import { openJournal } from "../../src/live/journal"
+import { runLive } from "../../src/live/runner"
 import { testConfig } from "./config"
 import { PERP } from "./fake-local-venue"
 import { idleVenue } from "./idle-venue"
@@ -163,3 +165,15 @@ export const hedgeAccount = (instrument: Instrument, held: string, known: Readon
     })
   return { state, venue }
 }
+
+/** One live start on `file`, stopped as soon as it has reconciled; its log lines into `logs` when given. */
+export const startOn = (file: string, maker: Exchange, hedge: Exchange, startConfig: HedgeConfig = config, logs?: Array<string>) =>
+  Effect.gen(function*() {
+    const stop = yield* Deferred.make<void>()
+    yield* Deferred.succeed(stop, undefined)
+    const run = runLive({ config: startConfig, kind: "live", journalPath: file, markEveryMs: 1000, stop, venues: Effect.succeed({ maker, hedge }) }).pipe(Effect.scoped, Effect.either)
+    return yield* (logs === undefined ? run : run.pipe(Effect.provide(Logger.add(Logger.make(({ message }) => void logs.push(String(message)))))))
+  })
+
+/** The market orders a fake hedge venue was sent, as "buy 10". */
+export const sentOf = (sent: ReadonlyArray<MarketOrderRequest>) => sent.map((m) => `${m.side} ${formatDecimal(m.qty)}`)
