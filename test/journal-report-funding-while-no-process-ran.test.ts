@@ -20,9 +20,8 @@ import { decimal, formatDecimal, ZERO } from "../src/core/domain/decimal"
 import type { Fill } from "../src/core/domain/order"
 import type { JournalService } from "../src/live/journal"
 import { dailyReportsFromJournal, reportFromJournal } from "../src/live/journal-report"
-import { testConfig } from "./support/config"
 import { fillOf } from "./support/fills"
-import { writing } from "./support/journal-writing"
+import { startRun, writing } from "./support/journal-writing"
 
 const DAY0 = Date.UTC(2026, 11, 1) // 2026-12-01T00:00Z
 const H = 3_600_000
@@ -32,29 +31,19 @@ let files = 0
 const newFile = () => path.join(root, `journal-${++files}.db`)
 const run = <A, E>(effect: Effect.Effect<A, E>): A => Effect.runSync(effect)
 
-const startLiveRun = (journal: JournalService, startedAt: number): number =>
-  run(journal.startRun({
-    kind: "live",
-    startedAt,
-    config: testConfig(),
-    maker: { venue: "backpack", symbol: "ASTER_USDC_PERP", quoteAsset: "USDC", baseAsset: "ASTER" },
-    hedge: { venue: "aster-futures", symbol: "ASTERUSDT", quoteAsset: "USDT", baseAsset: "ASTER" },
-    clientIdPrefix: `r${startedAt}-`
-  }))
-
 let ids = 0
 const journalFill = (journal: JournalService, runId: number, fill: Fill) => run(journal.recordFill(runId, { ...fill, orderId: `o${++ids}`, tradeId: `t${ids}` }))
 
 /** Run 1 over [20:00, 21:00) of 2026-12-01 leaving the hedged pair; run 2 from `run2At`, journalling the funding of `fundingHours` (hours after DAY0). */
 const writeSession = (file: string, run2At: number, fundingHours: ReadonlyArray<number>) =>
   writing(file, (journal) => {
-    const r1 = startLiveRun(journal, DAY0 + 20 * H)
+    const r1 = startRun(journal, DAY0 + 20 * H)
     journalFill(journal, r1, fillOf("backpack", "sell", "10", "2", "0.004", DAY0 + 20 * H + 1_000))
     journalFill(journal, r1, fillOf("aster-futures", "buy", "10", "2.001", "0.007", DAY0 + 20 * H + 1_050))
     run(journal.recordMark(r1, "backpack", decimal("2"), DAY0 + 20 * H + 2_000))
     run(journal.recordMark(r1, "aster-futures", decimal("2"), DAY0 + 20 * H + 2_000))
     run(journal.endRun(r1, { endedAt: DAY0 + 21 * H, outcome: "stopped" }))
-    const r2 = startLiveRun(journal, run2At)
+    const r2 = startRun(journal, run2At)
     for (const h of fundingHours) {
       run(journal.recordFunding(r2, { venue: "backpack", ts: DAY0 + h * H, rate: decimal("0.0001"), markPrice: decimal("2"), position: decimal("-10"), amount: decimal("0.002") }))
       run(journal.recordFunding(r2, { venue: "aster-futures", ts: DAY0 + h * H, rate: decimal("0.0002"), markPrice: decimal("2"), position: decimal("10"), amount: decimal("-0.004") }))
