@@ -124,7 +124,13 @@ export const preflight = (
     }
 
     const now = yield* Clock.currentTimeMillis
-    const fundingTimes = [maker.nextFunding, hedge.nextFunding].flatMap((t) => (t !== undefined && Option.isSome(t) ? [t.value] : []))
+    const announced = [maker.nextFunding, hedge.nextFunding].flatMap((t) => (t !== undefined && Option.isSome(t) ? [t.value] : []))
+    // a venue announces its next time a few seconds after one passed: a passed time is not the
+    // next one (the funding guard waits for the venue's next, as here)
+    const fundingTimes = announced.filter((t) => t > now)
+    if (fundingTimes.length === 0 && announced.length > 0) {
+      lines.push({ status: "ok", subject: "funding", detail: `a funding time just passed (${utcTime(Math.max(...announced))}); the venue has not announced the next yet` })
+    }
     if (fundingTimes.length > 0) {
       const next = Math.min(...fundingTimes)
       const minutes = Math.floor((next - now) / 60_000)
