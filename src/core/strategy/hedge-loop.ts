@@ -98,6 +98,11 @@ const MAKER_REFUSAL_TRIES = 3
 const MAKER_REFUSAL_PAUSE_MS = 10_000
 /** how often a funding time that has passed but is still announced is read again, until the venue names the next */
 const FUNDING_ROLL_RECHECK_MS = 1000
+/**
+ * how long after a funding time the guard's pause ends: Aster settles with a deviation of about
+ * 15 s (its funding page: a position opened at 16:00:05 "may still be charged" that interval)
+ */
+const FUNDING_SETTLED_AFTER_MS = 15_000
 /** funding windows waited out in a row, each opening as the last closed: then the window is as long as the funding interval */
 const CLOSE_FUNDING_PAUSES = 3
 
@@ -617,7 +622,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
             yield* observer.fundingPause(cycle, times, ts)
             yield* logLine(() => `${tag} within ${params.stopBeforeFundingMs / 60_000} minutes of funding: waiting until ${utcClock(times)} UTC has passed`)
           }
-          yield* Effect.sleep(Math.max(until, 0) + 1000)
+          yield* Effect.sleep(Math.max(until, 0) + FUNDING_SETTLED_AFTER_MS)
         }
       })
 
