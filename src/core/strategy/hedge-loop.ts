@@ -98,6 +98,8 @@ const MAKER_REFUSAL_TRIES = 3
 const MAKER_REFUSAL_PAUSE_MS = 10_000
 /** how often a funding time that has passed but is still announced is read again, until the venue names the next */
 const FUNDING_ROLL_RECHECK_MS = 1000
+/** how long the mark read after a refused hedge sizes the hedges that follow */
+const MARK_AFTER_REFUSAL_MS = 60_000
 /**
  * how long after a funding time the guard's pause ends: Aster settles with a deviation of about
  * 15 s (its funding page: a position opened at 16:00:05 "may still be charged" that interval)
@@ -163,6 +165,23 @@ export const runHedgeLoop = (params: StrategyParams) =>
     let hedgeInFlight: Omit<HedgeSent, "executedQty" | "executedQuote" | "ts"> | undefined
     /** the unhedged quantity last said to be held back (for the hedge venue's minimum): said once per amount */
     let heldBackTold: string | undefined
+    /**
+     * The hedge venue's mark price when it last refused a hedge, and when: Aster futures checks a
+     * market order's minimum value at its mark, which may be below the bid a hedge is sized at.
+     * For a while after a refusal, hedges are sized at the lower of the two (a hedge the venue
+     * would refuse again is held back for more fills rather than refused until the run stops).
+     */
+    let markAtRefusal: { readonly price: Decimal; readonly at: number } | undefined
+    const readMarkAfterRefusal = hedge.fundingQuote === undefined
+      ? Effect.void
+      : Effect.flatMap(Effect.either(hedge.fundingQuote), (quote) =>
+        Effect.map(now, (at) => {
+          if (Either.isRight(quote) && Option.isSome(quote.right) && BigDecimal.isPositive(quote.right.value.markPrice)) markAtRefusal = { price: quote.right.value.markPrice, at }
+        }))
+    const sizingPriceOf = (ticker: { readonly last: Decimal; readonly bid: Decimal }) =>
+      Effect.map(now, (ts) =>
+        markAtRefusal !== undefined && ts - markAtRefusal.at < MARK_AFTER_REFUSAL_MS ? BigDecimal.min(hedgeSizingPrice(ticker), markAtRefusal.price) : hedgeSizingPrice(ticker))
+
     const settleHedgeInFlight = (schedule: Schedule.Schedule<unknown, unknown>) => Effect.gen(function*() {
       if (hedgeInFlight === undefined) return
       const sent = hedgeInFlight
@@ -276,7 +295,7 @@ export const runHedgeLoop = (params: StrategyParams) =>
           const ticker = yield* retryOnFailure(hedge.ticker, schedule, isTransient).pipe(
             Effect.mapError((cause) => new HedgeFailed({ unhedged: formatDecimal(exposure.unhedged), cause }))
           )
-          const reference = hedgeSizingPrice(ticker)
+          const reference = yield* sizingPriceOf(ticker)
           const planned = exposure.hedgeOrder(markets.hedge, reference, pending)
           if (planned === undefined) {
             yield* tellHeldBack(reference, pending)
@@ -342,7 +361,10 @@ export const runHedgeLoop = (params: StrategyParams) =>
             if (marketClosed && closedMarket === "return") return "market-closed" as const
             if (marketClosed) yield* awaitHedgeMarket(cycle, leg, order.side, order.qty)
             else if (filtersChanged) yield* Effect.logWarning(`hedge ${order.side} ${formatDecimal(order.qty)} is sized anew on the ${hedgeName} filters`)
-            else if (refusal !== undefined) yield* backOff(refusal)
+            else if (refusal !== undefined) {
+              yield* readMarkAfterRefusal
+              yield* backOff(refusal)
+            }
             continue
           }
           if (Either.isLeft(placed)) {

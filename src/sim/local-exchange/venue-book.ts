@@ -41,7 +41,7 @@
 import { BigDecimal } from "effect"
 import { feeValuation } from "../../core/accounting/fee-value"
 import { type FundingPayment, Ledger } from "../../core/accounting/ledger"
-import { type Decimal, decimal, fromUnits, toUnits, ZERO } from "../../core/domain/decimal"
+import { type Decimal, decimal, formatDecimal, fromUnits, toUnits, ZERO } from "../../core/domain/decimal"
 import { checkFilters, type Instrument, type MarketTrading } from "../../core/domain/instrument"
 import type { Fill, Order, OrderUpdate, Side, TimeInForce } from "../../core/domain/order"
 import type { Venue } from "../../core/domain/venue"
@@ -182,7 +182,14 @@ export const makeLocalVenue = (options: LocalVenueOptions): LocalVenueBook => {
   const px = (units: number) => fromUnits(units, priceScale)
   const qx = (units: number) => fromUnits(units, qtyScale)
   const engineInstrument = engineFilters(instrument, priceScale, qtyScale)
-  const assumedTopUnits = Number(toUnits(assumedTopQty, qtyScale))
+  const assumedTopUnits = (() => {
+    // named as the backtest names it: the config's key, and the grid it is finer than
+    try {
+      return Number(toUnits(assumedTopQty, qtyScale))
+    } catch {
+      throw new Error(`sim.assumed_top_qty ${formatDecimal(assumedTopQty)} is finer than the quantities of ${instrument.venue}:${instrument.symbol} (${qtyScale} decimals)`)
+    }
+  })()
 
   // ---- ids: decimal integers (both venues' wire formats carry numeric ids), unique across restarts
   let orderSeq = clock() * 1000
