@@ -349,6 +349,19 @@ describe("VenueEngine: market orders", () => {
     expect(o.status).toBe("filled")
   })
 
+  // Was: the walk on past the levels took its chunk from the last level's size: an empty last level
+  // (a recording may keep one) made it 0, and the market order threw "market impact needs a
+  // positive top-of-book size", ending the backtest failed
+  it("a buy larger than the depth, whose last level shows 0, continues in chunks of the last size shown", () => {
+    const { engine, fills } = makeEngine({ depth: { 1: { bids: [[1000, 100]], asks: [[1010, 100], [1020, 200], [1030, 0]] } } })
+    engine.onQuote(1, 1000, 100, 1010, 100)
+    engine.onDepth(1, 1)
+    const o = engine.submitMarket(2, marketBuy(500))
+    // 300 in the levels; 200 left walk on from 1030 + 10 = 1040 in chunks of 200 (1020's)
+    expect(fillsOf(fills, o.id)).toEqual([[1010, 100], [1020, 200], [1040, 200]])
+    expect(o.status).toBe("filled")
+  })
+
   it("a sell walks the bid levels", () => {
     const { engine, fills } = makeEngine({ depth })
     engine.onQuote(1, 1000, 100, 1010, 100)

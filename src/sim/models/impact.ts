@@ -70,7 +70,8 @@ export const walkDepth = (
     if (take > 0) fills.push([paid, take])
     left -= take
     lastPrice = price
-    lastQty = size
+    // a level shown empty (a recording may keep one) says nothing of the sizes beyond it
+    if (size > 0) lastQty = size
   }
   if (left > 0 && lastPrice > 0) {
     const rest = beyond.walk(sign, left, lastPrice + sign * tickUnits, lastQty, tickUnits)
