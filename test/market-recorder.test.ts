@@ -88,13 +88,15 @@ describe("market recording", () => {
       expect(ticksOf(file).file.tickCount).toBe(0)
       yield* TestClock.adjust("1 second")
       expect(ticksOf(file).ticks).toEqual([
-        [0, TickKind.Quote, 0, 19990, 50000, 20010, 40050],
-        [1, TickKind.TradeSell, 1, 200005, 12, 0, 0],
-        [0, TickKind.TradeBuy, 1, 20200, 325, 0, 0],
-        [1, TickKind.Quote, 1, 199995, 5000, 200005, 4000]
+        // prices kept with 4 decimals beyond the tick (an aggregate's average price may fall between ticks)
+        [0, TickKind.Quote, 0, 199900000, 50000, 200100000, 40050],
+        [1, TickKind.TradeSell, 1, 2000050000, 12, 0, 0],
+        [0, TickKind.TradeBuy, 1, 202000000, 325, 0, 0],
+        [1, TickKind.Quote, 1, 1999950000, 5000, 2000050000, 4000]
       ])
 
-      // off the grid: not stored, counted
+      // an average price between ticks is kept (Was: skipped, as off the grid: Aster's @aggTrade
+      // prints its largest trades so); a size off the step is not stored, counted
       r.maker.publish(() => trade("backpack", "2.00005", "1", "buy"))
       r.hedge.publish(() => trade("aster-futures", "2", "0.5", "buy"))
       // 40 s without a backpack tick: a gap on backpack only (aster spoke 10 s ago)
@@ -104,24 +106,24 @@ describe("market recording", () => {
       r.maker.publish(() => quote("backpack", "1.9998", "1", "2", "1"))
       yield* TestClock.adjust("1 second")
       const committed = ticksOf(file)
-      expect(committed.file.tickCount).toBe(6)
+      expect(committed.file.tickCount).toBe(7)
       expect(committed.file.gaps).toEqual([{ instrumentIdx: 0, fromTs: T0 + 1_000, toTs: T0 + 41_000_000 }])
 
-      expect(yield* rec.summary).toEqual({ path: file, ticks: 6, funding: 0, totalTicks: 6, skipped: 2 })
+      expect(yield* rec.summary).toEqual({ path: file, ticks: 7, funding: 0, totalTicks: 7, skipped: 1 })
       yield* r.end
       // finished: one file again, described as a recording
       expect(fs.existsSync(`${file}-wal`)).toBe(false)
       const done = ticksOf(file).file
       expect(done.source).toBe("hedgeloop live recording: backpack ASTER_USDC_PERP + aster-futures ASTERUSDT")
       // each instrument's own last tick, for a restart's gaps: backpack's at 41 s, aster's at 30 s
-      expect(done.notes["recording"]).toEqual({ timestamps: "local receive time of each stream message (µs)", runs: 1, skipped: 2, lastTickUs: [T0 + 41_000_000, T0 + 30_000_000] })
+      expect(done.notes["recording"]).toEqual({ timestamps: "local receive time of each stream message (µs)", runs: 1, skipped: 1, lastTickUs: [T0 + 41_000_000, T0 + 30_000_000] })
       expect(done.instruments.map((i) => [i.venue, i.symbol, i.tickSize, i.stepSize, i.minNotional, i.priceScale, i.qtyScale])).toEqual([
-        ["backpack", "ASTER_USDC_PERP", "0.0001", "0.01", "0", 4, 2],
-        ["aster-futures", "ASTERUSDT", "0.00001", "1", "5", 5, 0]
+        ["backpack", "ASTER_USDC_PERP", "0.0001", "0.01", "0", 8, 2],
+        ["aster-futures", "ASTERUSDT", "0.00001", "1", "5", 9, 0]
       ])
       // after the scope closed nothing more is written
       r.maker.publish(() => quote("backpack", "1.9", "1", "2", "1"))
-      expect(ticksOf(file).file.tickCount).toBe(6)
+      expect(ticksOf(file).file.tickCount).toBe(7)
     }))
 
   it.effect("keeps a partial book as a depth snapshot, best levels first, exactly", () =>
@@ -140,7 +142,7 @@ describe("market recording", () => {
       const f = openTickFile(file)
       const blocks = [...f.blocks()]
       expect([f.tickCount, f.depthCount, blocks[0]!.kind[0], blocks[0]!.instrument[0], blocks[0]!.ts[0]]).toEqual([1, 1, TickKind.Depth, 1, T0 + 7_000])
-      expect(f.depth(blocks[0]!.p1[0]!)).toEqual({ bids: [[199995, 120], [199990, 4000]], asks: [[200005, 7]] })
+      expect(f.depth(blocks[0]!.p1[0]!)).toEqual({ bids: [[1999950000, 120], [1999900000, 4000]], asks: [[2000050000, 7]] })
       expect((f.meta.notes["recording"] as { skipped: number }).skipped).toBe(1)
       f.close()
     }))

@@ -7,7 +7,7 @@ import { Command, Options } from "@effect/cli"
 import { Console, Data, Effect, Option } from "effect"
 import { DEFAULT_HOURS, DEFAULT_START_MS, DEFAULT_TICKS_PER_SECOND, generateSample } from "../sim/data/generate"
 import { checkedNumber } from "./number-options"
-import { blockingStep, runCli } from "./run-cli"
+import { BadCommandLine, blockingStep, runCli } from "./run-cli"
 import { parseInstant } from "./time-options"
 
 class GenDataFailed extends Data.TaggedError("GenDataFailed")<{ readonly message: string }> {}
@@ -46,6 +46,11 @@ const command = Command.make("gen-data", { out, seed, hours, ticksPerSecond, tar
         })),
       catch: (e) => new GenDataFailed({ message: e instanceof Error ? e.message : String(e) })
     })
+    if (summary.ticks === 0) {
+      // nothing to backtest: no file left behind to be mistaken for a sample
+      fs.rmSync(o.out, { force: true })
+      return yield* new BadCommandLine({ reason: "--hours and --ticks-per-second ask for a sample without a single tick: ask for more hours or a higher rate" })
+    }
     const seconds = (performance.now() - t0) / 1000
     const size = fs.statSync(o.out).size
     yield* Console.log(

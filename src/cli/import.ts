@@ -7,8 +7,9 @@
  * Imports recorded CSVs into a tick file and prints what the importer changed.
  */
 import { Command, Options } from "@effect/cli"
-import { Console, Data, Effect, Option } from "effect"
+import { BigDecimal, Console, Data, Effect, Option } from "effect"
 import type { Venue } from "../core/domain/venue"
+import { checkedDecimal, checkedNumber, wholeMicroseconds } from "./number-options"
 import { BadCommandLine, blockingStep, runCli } from "./run-cli"
 import { type ImportAsterCsvOptions, importAsterCsv } from "../sim/data/import-aster-csv"
 import type { ProxyOptions } from "../sim/data/import/proxy"
@@ -19,7 +20,13 @@ class ImportFailed extends Data.TaggedError("ImportFailed")<{ readonly message: 
 const VENUES = ["backpack", "aster-spot", "aster-futures"] as const satisfies ReadonlyArray<Venue>
 
 const optionalText = (name: string, description: string) => Options.text(name).pipe(Options.optional, Options.withDescription(description))
-const optionalFloat = (name: string, description: string) => Options.float(name).pipe(Options.optional, Options.withDescription(description))
+/** A decimal option whose value is checked as the command line is read (exit 2, naming the flag). */
+const optionalDecimal = (name: string, description: string, accepts: (d: BigDecimal.BigDecimal) => boolean, expected: string) =>
+  Options.text(name).pipe(Options.mapEffect(checkedDecimal(name, accepts, expected)), Options.optional, Options.withDescription(description))
+const optionalFloat = (name: string, description: string, accepts: (n: number) => boolean, expected: string) =>
+  Options.float(name).pipe(Options.mapEffect(checkedNumber(name, accepts, expected)), Options.optional, Options.withDescription(description))
+const positive = (d: BigDecimal.BigDecimal) => BigDecimal.isPositive(d)
+const notNegative = (d: BigDecimal.BigDecimal) => !BigDecimal.isNegative(d)
 
 const config = {
   trades: optionalText("trades", "aggregate trades CSV (Aster aggtrades.csv or Binance aggTrades)"),
@@ -29,18 +36,18 @@ const config = {
   symbol: Options.text("symbol").pipe(Options.withDescription("symbol of the recorded instrument, e.g. ASTERUSDT")),
   out: Options.text("out").pipe(Options.withDescription("tick file to write (replaced if present)")),
   proxy: optionalText("proxy", "derive a proxy feed for VENUE:SYMBOL from the recorded one, e.g. backpack:ASTER_USDC_PERP"),
-  proxyBasisBps: optionalText("proxy-basis-bps", "proxy prices = source × (1 + N/10⁴) (default 0)"),
-  proxySpreadBps: optionalText("proxy-spread-bps", "extra half-spread on each proxy side, bps of the mid (default 0)"),
-  proxyLatencyMs: optionalFloat("proxy-latency-ms", "delay of the proxy ticks, ms (default 0)"),
-  proxyVolumeRatio: optionalText("proxy-volume-ratio", "proxy trade size = source size × X, floored to the step (default 1)"),
-  quoteClockOffsetMs: optionalFloat("quote-clock-offset-ms", "added to quote and depth timestamps, ms (use --quote-clock-offset-ms=-40 for negatives)"),
-  gapSeconds: optionalFloat("gap-seconds", "record gaps longer than this (default 30)"),
-  fundingIntervalHours: optionalFloat("funding-interval-hours", "synthesize funding every N hours (UTC multiples) for perps (assumed)"),
-  fundingRate: optionalText("funding-rate", "rate of the synthesized funding events, e.g. 0.0001"),
-  tickSize: optionalText("tick-size", "tick size of the recorded instrument (default: inferred from book prices)"),
-  stepSize: optionalText("step-size", "step size of the recorded instrument (default: inferred from quantities)"),
-  minQty: optionalText("min-qty", "minimum quantity (default: the step size)"),
-  minNotional: optionalText("min-notional", "minimum notional (default 5 for aster-futures, else 0)")
+  proxyBasisBps: optionalDecimal("proxy-basis-bps", "proxy prices = source × (1 + N/10⁴) (default 0)", (d) => BigDecimal.greaterThan(d, BigDecimal.fromBigInt(-10000n)), "basis points above -10000"),
+  proxySpreadBps: optionalDecimal("proxy-spread-bps", "extra half-spread on each proxy side, bps of the mid (default 0)", notNegative, "basis points ≥ 0"),
+  proxyLatencyMs: optionalFloat("proxy-latency-ms", "delay of the proxy ticks, ms (default 0)", (ms) => ms >= 0 && wholeMicroseconds(ms), "milliseconds ≥ 0 with at most 3 decimals"),
+  proxyVolumeRatio: optionalDecimal("proxy-volume-ratio", "proxy trade size = source size × X, floored to the step (default 1)", positive, "a ratio above 0"),
+  quoteClockOffsetMs: optionalFloat("quote-clock-offset-ms", "added to quote and depth timestamps, ms (use --quote-clock-offset-ms=-40 for negatives)", wholeMicroseconds, "milliseconds with at most 3 decimals"),
+  gapSeconds: optionalFloat("gap-seconds", "record gaps longer than this (default 30)", (n) => n > 0, "seconds above 0"),
+  fundingIntervalHours: optionalFloat("funding-interval-hours", "synthesize funding every N hours (UTC multiples) for perps (assumed)", (n) => n > 0, "hours above 0"),
+  fundingRate: optionalDecimal("funding-rate", "rate of the synthesized funding events, e.g. 0.0001", () => true, "a decimal rate such as 0.0001"),
+  tickSize: optionalDecimal("tick-size", "tick size of the recorded instrument (default: inferred from book prices)", positive, "a size above 0"),
+  stepSize: optionalDecimal("step-size", "step size of the recorded instrument (default: inferred from quantities)", positive, "a size above 0"),
+  minQty: optionalDecimal("min-qty", "minimum quantity (default: the step size)", notNegative, "a quantity ≥ 0"),
+  minNotional: optionalDecimal("min-notional", "minimum notional (default 5 for aster-futures, else 0)", notNegative, "a value ≥ 0")
 }
 
 type Parsed = Command.Command.ParseConfig<typeof config>

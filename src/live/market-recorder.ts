@@ -58,7 +58,7 @@ export interface RecordingSummary {
   readonly funding: number
   /** whole file */
   readonly totalTicks: number
-  /** messages that could not be stored (price or size off the instrument's grid) */
+  /** messages that could not be stored (a size off the instrument's step, a price finer than the file keeps) */
   readonly skipped: number
   /** why recording stopped early, if it did */
   readonly failure?: string
@@ -72,6 +72,13 @@ export interface MarketRecording {
 /** what the file's notes say about its tick times */
 const TIMESTAMPS = "local receive time of each stream message (µs)"
 
+/**
+ * Decimals a recording keeps beyond a venue's tick: Aster's @aggTrade prints an aggregate's average
+ * price, between ticks (2.241680 at tick 0.0001), and those are its largest trades (half the
+ * traded volume of a day's recording): kept exactly, as an import keeps them.
+ */
+const PRICE_DECIMALS_BEYOND_TICK = 4
+
 const storedInstrument = (i: Instrument): Omit<StoredInstrument, "idx"> => ({
   venue: i.venue,
   symbol: i.symbol,
@@ -82,7 +89,7 @@ const storedInstrument = (i: Instrument): Omit<StoredInstrument, "idx"> => ({
   stepSize: formatDecimal(i.stepSize),
   minQty: formatDecimal(i.minQty),
   minNotional: formatDecimal(i.minNotional),
-  priceScale: decimalsOf(i.tickSize),
+  priceScale: decimalsOf(i.tickSize) + PRICE_DECIMALS_BEYOND_TICK,
   qtyScale: decimalsOf(i.stepSize)
 })
 
@@ -150,7 +157,8 @@ export const startMarketRecording = (
 
     /** The writer call that stores one message, or undefined when it is off the instrument's grid. */
     const storing = (idx: number, event: MarketEvent): ((ts: number) => void) | undefined => {
-      const { priceScale, qtyScale } = instruments[idx]!
+      // a resumed file keeps the scales it was started with
+      const { priceScale, qtyScale } = (opened.resumed?.instruments ?? instruments)[idx]!
       const units = (d: Decimal, scale: number) => {
         const u = Number(toUnits(d, scale))
         if (!Number.isSafeInteger(u)) throw new Error("too large")

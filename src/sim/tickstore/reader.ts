@@ -110,6 +110,10 @@ export const openTickFile = (path: string): TickFile => {
   let metaRows: Array<{ key: string; value: string }> = []
   try {
     db.pragma(`cache_size = -${TICK_FILE_CACHE_KIB}`)
+    // one snapshot for the file's whole reading, kept until it is closed: a recording committed
+    // meanwhile (every few seconds) cannot make its counts disagree, nor a block read early grow
+    // after it was read while the replay moves on to the next
+    db.exec("BEGIN")
     const hasMeta = db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get()
     if (hasMeta === undefined) fail("not a hedgeloop tick file (no meta table)")
     metaRows = db.prepare("SELECT key, value FROM meta").all() as Array<{ key: string; value: string }>
@@ -269,7 +273,9 @@ export const openTickFile = (path: string): TickFile => {
       return { bids: unpackLevels(row.bids), asks: unpackLevels(row.asks) }
     },
     close() {
-      if (db.open) db.close()
+      if (!db.open) return
+      if (db.inTransaction) db.exec("COMMIT")
+      db.close()
     }
   }
   return file

@@ -75,7 +75,7 @@ export interface RecordingWriter extends TickFileWriter {
 }
 
 /** What an existing recording held when it was reopened (its file handle is closed by then). */
-export type ResumedRecording = Pick<TickFile, "meta" | "funding" | "firstTs" | "lastTs" | "tickCount">
+export type ResumedRecording = Pick<TickFile, "meta" | "funding" | "firstTs" | "lastTs" | "tickCount" | "instruments">
 
 /**
  * Opens a tick file for a recording made over time: created when missing; when it exists (an
@@ -104,8 +104,9 @@ export const openRecording = (
     instruments.some((i, idx) => {
       const e = existing.instruments[idx]!
       // the minimums too: a backtest of the file sizes and refuses orders by the one set it keeps
+      // the scales are the file's: one started with fewer price decimals is resumed with them
       return i.venue !== e.venue || i.symbol !== e.symbol || i.tickSize !== e.tickSize || i.stepSize !== e.stepSize ||
-        i.minQty !== e.minQty || i.minNotional !== e.minNotional || i.priceScale !== e.priceScale || i.qtyScale !== e.qtyScale
+        i.minQty !== e.minQty || i.minNotional !== e.minNotional || i.qtyScale !== e.qtyScale
     })
   if (differs) {
     const names = (list: ReadonlyArray<Omit<StoredInstrument, "idx">>) =>
