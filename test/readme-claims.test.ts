@@ -133,3 +133,16 @@ describe("README: the stress figures of the example config", () => {
     expect(atHalf.every((run) => run.report.run.outcome === "kill-switch")).toBe(true)
   })
 })
+
+describe("README: the sample figures", () => {
+  it("npm run backtest prints the volume, PnL, cost per 1000 points and unhedged qty×s the README's stress table quotes for run 0", async () => {
+    const row = /^0\s+\+0\s+\+0\s+0\s+\+0\s+×1\s+own\s+data-ended\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+ok$/m.exec(README)
+    expect(row, "the README's run 0 row").not.toBeNull()
+    const r = await runCommand("src/cli/backtest.ts", ["--quiet"])
+    expect(r.code, r.all).toBe(0)
+    expect(r.stdout).toContain(`volume ${row![1]} `)
+    expect(r.stdout).toMatch(new RegExp(`^total\\s.*\\s${row![2]!.replace(".", "\\.")}\\s+0$`, "m"))
+    expect(r.stdout).toContain(`cost per 1000 points ${row![3]}`)
+    expect(r.stdout).toContain(`unhedged qty×s ${row![4]},`)
+  })
+})

@@ -372,18 +372,19 @@ export const runLive = <E, R>(options: RunnerOptions<E, R>): Effect.Effect<RunRe
       yield* Effect.forkScoped(Effect.forever(drainUpdates(hedge, HEDGE_STREAM_POLL).pipe(
         Effect.catchAll((error) => Effect.zipRight(Effect.logWarning(`hedge venue stream: ${error.message}`), Effect.sleep(HEDGE_STREAM_POLL)))
       )))
-      const recordMarks = Effect.forEach([maker, hedge], (venue) =>
-        venue.ticker.pipe(
-          Effect.flatMap((t) =>
-            Effect.gen(function*() {
-              const price = mid(t.bid, t.ask)
-              const ts = yield* Clock.currentTimeMillis
-              yield* mustWrite(journal.recordMark(runId, venue.venue, price, ts))
-              yield* guard.recordMark(venue.venue, price, ts)
-            })
-          ),
-          Effect.catchAll(() => Effect.void)
-        ), { discard: true })
+      // both venues read first, then judged together: a pair moving together is no loss (a venue
+      // that cannot say keeps its last mark)
+      const recordMarks = Effect.gen(function*() {
+        const read = yield* Effect.forEach([maker, hedge], (venue) =>
+          venue.ticker.pipe(
+            Effect.map((t) => [{ venue: venue.venue, price: mid(t.bid, t.ask) }]),
+            Effect.catchAll(() => Effect.succeed([]))
+          ), { concurrency: 2 })
+        const marks = read.flat()
+        const ts = yield* Clock.currentTimeMillis
+        for (const { venue, price } of marks) yield* mustWrite(journal.recordMark(runId, venue, price, ts))
+        yield* guard.recordMarks(marks, ts)
+      })
       yield* recordMarks
       if (venues.maker.fundingPayments !== undefined) yield* Effect.forkScoped(fundingWatcher(journal, runId, maker, guard, fundingSince))
       if (venues.hedge.fundingPayments !== undefined) yield* Effect.forkScoped(fundingWatcher(journal, runId, hedge, guard, fundingSince))

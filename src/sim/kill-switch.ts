@@ -14,7 +14,9 @@
  * live; the report's outcome is "kill-switch" and its message says which limit.
  */
 import { BigDecimal, Effect, Option } from "effect"
+import type { Decimal } from "../core/domain/decimal"
 import { mid } from "../core/domain/market"
+import type { Venue } from "../core/domain/venue"
 import { type KillSwitchTripped, type RiskGuard, riskObserver } from "../core/risk/risk-guard"
 import type { StrategyObserverService } from "../core/strategy/observer"
 import type { SimKernel } from "./kernel"
@@ -55,15 +57,18 @@ export const makeSimKillSwitch = (kernel: SimKernel, guard: RiskGuard): SimKillS
     }
     if (now < nextMarkAt) return false
     nextMarkAt = now + MARK_EVERY_MS
+    const marks: Array<{ readonly venue: Venue; readonly price: Decimal }> = []
     for (const slot of kernel.slots) {
       const { bid, ask } = slot.engine
       // a mark values open quantity only: a flat venue's would change nothing of the run's PnL; but
       // the last 24 hours' may hold quantity on a flat venue (a round trip half out of the window),
       // valued at today's mark as the live runner's marks of both venues do
       if (bid > 0 && ask > 0 && (judgedByTime || !BigDecimal.isZero(kernel.ledger.book(slot.venue).position))) {
-        guard.unsafeRecordMark(slot.venue, mid(slot.price(bid), slot.price(ask)), now)
+        marks.push({ venue: slot.venue, price: mid(slot.price(bid), slot.price(ask)) })
       }
     }
+    // judged once both are in, as live: a pair whose venues moved together is no loss
+    guard.unsafeRecordMarks(marks, now)
     return true
   }
 

@@ -279,9 +279,24 @@ export class RiskGuard {
   }
 
   unsafeRecordMark(venue: Venue, price: Decimal, ts: number): void {
+    this.unsafeRecordMarks([{ venue, price }], ts)
+  }
+
+  /**
+   * Several venues' marks of one moment, judged once they are all in: a hedged pair whose venues
+   * moved together is no loss, where marking one venue and judging before the other would see one.
+   */
+  recordMarks(marks: ReadonlyArray<{ readonly venue: Venue; readonly price: Decimal }>, ts: number): Effect.Effect<void> {
+    return Effect.sync(() => this.unsafeRecordMarks(marks, ts))
+  }
+
+  unsafeRecordMarks(marks: ReadonlyArray<{ readonly venue: Venue; readonly price: Decimal }>, ts: number): void {
+    if (marks.length === 0) return
     this.applyVenue(ts, () => {
-      setPrice(this.book(venue, price), price, ts)
-      this.lastDay?.mark(venue, price, ts)
+      for (const { venue, price } of marks) {
+        setPrice(this.book(venue, price), price, ts)
+        this.lastDay?.mark(venue, price, ts)
+      }
     })
   }
 
