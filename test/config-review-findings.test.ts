@@ -2,11 +2,10 @@
  * The config loader (src/core/config/*, src/live/live-config.ts) on what a review found: the original bot's
  * files, secrets in error messages, environment variables, the variant and the URL checks.
  */
-import { Effect, Either, Redacted } from "effect"
+import { Either, Redacted } from "effect"
 import * as fs from "node:fs"
-import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { type HedgeConfig, parseConfig } from "../src/core/config/config"
+import { parseConfig } from "../src/core/config/config"
 import { edit, load, loadLive, refusal, writeConfigFile } from "./support/config-files"
 
 /** config/hedge_futures.yaml of the original bot, as strategy.md shows it */

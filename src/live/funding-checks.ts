@@ -18,7 +18,7 @@ import type { Ticker } from "../core/domain/market"
 import { venueLabel } from "../core/domain/venue"
 import type { ExchangeError } from "../core/errors"
 import type { Exchange } from "../core/exchange"
-import { freeQuote, hedgeBuyNeed, hedgeMarginNeed, paysHedgeBuy, paysHedgeMargin } from "../core/strategy/hedge-funds"
+import { freeQuote, hedgeBuyCost, hedgeBuyNeed, hedgeMarginNeed, paysHedgeBuy, paysHedgeMargin } from "../core/strategy/hedge-funds"
 import { limitPrice } from "../core/strategy/hedge-loop"
 import type { JournalError, JournalService } from "./journal"
 
@@ -52,13 +52,14 @@ export const hedgeFundingVerdict = (
     if (instrument.kind === "spot") {
       const held = freeQuote(yield* hedge.balances, instrument)
       // a maker short is unwound by a maker buy, hedged by a spot sell that gives quote back; a
-      // long's hedge is a buy, which spends it (then judged as before: no quote back)
+      // long's hedge is a buy, which spends it before the first cycle's hedge buy
       const back = unwinding !== undefined && BigDecimal.isNegative(unwinding.qty) ? BigDecimal.normalize(BigDecimal.multiply(BigDecimal.abs(unwinding.qty), unwinding.bid)) : ZERO
-      const free = BigDecimal.sum(held, back)
+      const spent = unwinding !== undefined && BigDecimal.isPositive(unwinding.qty) ? hedgeBuyCost(unwinding.qty, ask) : ZERO
+      const free = BigDecimal.max(BigDecimal.subtract(BigDecimal.sum(held, back), spent), ZERO)
       const need = hedgeBuyNeed(quantity, instrument, ask)
       const detail = `${name} spot: ${formatDecimal(held)} ${instrument.quote} free${
         BigDecimal.isPositive(back) ? ` and about ${formatDecimal(back)} back from the unwinding's sell of ${formatDecimal(BigDecimal.abs(unwinding!.qty))}` : ""
-      }; ${need}`
+      }${BigDecimal.isPositive(spent) ? `, of which about ${formatDecimal(spent)} goes to the unwinding's buy of ${formatDecimal(unwinding!.qty)}` : ""}; ${need}`
       return paysHedgeBuy(quantity, ask, free)
         ? { status: "ok", subject: "hedge funds", detail, startMessage: detail }
         : {
@@ -136,7 +137,8 @@ export const baseFeeFloatVerdict = (
   Effect.gen(function*() {
     const { base } = instrument
     if (instrument.kind !== "spot") return undefined
-    const lastFill = yield* journal.lastFill(hedge.venue)
+    // a live account's fees: a paper run sharing the journal paid simulated ones, in the quote
+    const lastFill = yield* journal.lastFill(hedge.venue, "live")
     if (Option.isNone(lastFill) || lastFill.value.feeAsset !== base) return undefined
     const takerRate = hedge.feeRates === undefined
       ? assumedTakerRate

@@ -66,6 +66,7 @@ import {
   type Run,
   type RunEnd,
   type RunFilter,
+  type RunKind,
   type RunStart
 } from "./journal-records"
 import {
@@ -187,7 +188,8 @@ export interface JournalService {
   /** `symbol`: that market's fills only (a journal may hold runs of other markets on the same venue) */
   readonly netFilledQty: (venue: Venue, runs?: RunFilter, before?: number, symbol?: string) => Effect.Effect<Decimal, JournalError>
   /** and a venue's latest fill. */
-  readonly lastFill: (venue: Venue) => Effect.Effect<Option.Option<Fill>, JournalError>
+  /** the newest fill on `venue`, of the runs of `kind` when given */
+  readonly lastFill: (venue: Venue, kind?: RunKind) => Effect.Effect<Option.Option<Fill>, JournalError>
   readonly funding: (runs?: RunFilter, after?: number, before?: number) => Effect.Effect<ReadonlyArray<FundingPayment>, JournalError>
   readonly hedges: (runs?: RunFilter, after?: number, before?: number) => Effect.Effect<ReadonlyArray<Hedge>, JournalError>
   readonly cycleEvents: (runs?: RunFilter, after?: number, before?: number) => Effect.Effect<ReadonlyArray<CycleEvent>, JournalError>
@@ -263,7 +265,7 @@ const serviceOf = (store: JournalStore): JournalService => {
     fills: (runs, after, before) => call(() => store.fills(runs, after, before)),
     filledQty: (venue, orderId) => call(() => store.filledQty(venue, orderId)),
     netFilledQty: (venue, runs, before, symbol) => call(() => store.netFilledQty(venue, runs, before, symbol)),
-    lastFill: (venue) => call(() => Option.fromNullable(store.lastFill(venue))),
+    lastFill: (venue, kind) => call(() => Option.fromNullable(store.lastFill(venue, kind))),
     funding: (runs, after, before) => call(() => store.funding(runs, after, before)),
     hedges: (runs, after, before) => call(() => store.hedges(runs, after, before)),
     cycleEvents: (runs, after, before) => call(() => store.cycleEvents(runs, after, before)),
@@ -918,9 +920,12 @@ class JournalStore {
     return BigDecimal.normalize(sum(rows.map((row) => BigDecimal.multiply(signedQty(row.side, row.qty), BigDecimal.fromBigInt(BigInt(row.count))))))
   }
 
-  lastFill(venue: Venue): Fill | undefined {
+  lastFill(venue: Venue, kind?: RunKind): Fill | undefined {
     // `+venue`: walk the time index back from the newest fill, rather than sort a venue's every fill
-    return fillsOfRows(this.sql("SELECT * FROM fills WHERE +venue = ? ORDER BY ts DESC, rowid DESC LIMIT 1").iterate(venue))[0]
+    if (kind === undefined) return fillsOfRows(this.sql("SELECT * FROM fills WHERE +venue = ? ORDER BY ts DESC, rowid DESC LIMIT 1").iterate(venue))[0]
+    return fillsOfRows(
+      this.sql("SELECT * FROM fills WHERE +venue = ? AND run_id IN (SELECT id FROM runs WHERE kind = ?) ORDER BY ts DESC, rowid DESC LIMIT 1").iterate(venue, kind)
+    )[0]
   }
 
   funding(runs: RunFilter, after = Number.NEGATIVE_INFINITY, before = Number.POSITIVE_INFINITY): Array<FundingPayment> {

@@ -64,8 +64,12 @@ const SpotMinNotionalFilter = Schema.Struct({ filterType: Schema.Literal("MIN_NO
 const SpotNotionalFilter = Schema.Struct({
   filterType: Schema.Literal("NOTIONAL"),
   minNotional: Decimal,
-  applyMinToMarket: Schema.optional(Schema.Boolean)
+  applyMinToMarket: Schema.optional(Schema.Boolean),
+  maxNotional: Schema.optional(Decimal),
+  applyMaxToMarket: Schema.optional(Schema.Boolean)
 })
+/** spot: the largest order value */
+const SpotMaxNotionalFilter = Schema.Struct({ filterType: Schema.Literal("MAX_NOTIONAL"), maxNotional: Decimal })
 
 /** Filters we do not read (PERCENT_PRICE, MAX_NUM_ORDERS, …, and any added later) pass untouched. */
 const otherFilter = (known: ReadonlyArray<string>) =>
@@ -86,7 +90,8 @@ export const SpotFilter = Schema.Union(
   MarketLotSizeFilter,
   SpotMinNotionalFilter,
   SpotNotionalFilter,
-  otherFilter(["PRICE_FILTER", "LOT_SIZE", "MARKET_LOT_SIZE", "MIN_NOTIONAL", "NOTIONAL"])
+  SpotMaxNotionalFilter,
+  otherFilter(["PRICE_FILTER", "LOT_SIZE", "MARKET_LOT_SIZE", "MIN_NOTIONAL", "NOTIONAL", "MAX_NOTIONAL"])
 )
 export type SymbolFilter = typeof FuturesFilter.Type | typeof SpotFilter.Type
 
@@ -683,6 +688,15 @@ export const symbolRulesOf = (venue: Venue, row: SymbolInfo): Either.Either<Symb
     if (f.filterType === "NOTIONAL" && "minNotional" in f && !("applyMinToMarket" in f && f.applyMinToMarket === false)) return BigDecimal.max(acc, f.minNotional)
     return acc
   }, ZERO)
+  // spot's largest order value: MAX_NOTIONAL, and NOTIONAL's when it applies to market orders (hedges)
+  const maxNotional = filters.reduce<Decimal | undefined>((acc, f) => {
+    const cap = f.filterType === "MAX_NOTIONAL" && "maxNotional" in f
+      ? f.maxNotional
+      : f.filterType === "NOTIONAL" && "maxNotional" in f && f.maxNotional !== undefined && !("applyMaxToMarket" in f && f.applyMaxToMarket === false)
+      ? f.maxNotional
+      : undefined
+    return cap === undefined || !BigDecimal.isPositive(cap) ? acc : acc === undefined ? cap : BigDecimal.min(acc, cap)
+  }, undefined)
   const stepSize = lcmStep(limit.stepSize, market.stepSize)
   // the largest any order type takes (market orders are often capped far below limit orders)
   const maxQty = [lot.maxQty, ...(marketLot && BigDecimal.isPositive(marketLot.stepSize) ? [marketLot.maxQty] : [])]
@@ -701,7 +715,8 @@ export const symbolRulesOf = (venue: Venue, row: SymbolInfo): Either.Either<Symb
       minNotional: BigDecimal.normalize(minNotional),
       // futures list PENDING_TRADING, PRE_SETTLE, SETTLING and CLOSE besides; spot says TRADING when open
       trading: { state: row.status, makerOrders: row.status === "TRADING", takerOrders: row.status === "TRADING" },
-      ...(maxQty !== undefined ? { maxQty: BigDecimal.normalize(maxQty) } : {})
+      ...(maxQty !== undefined ? { maxQty: BigDecimal.normalize(maxQty) } : {}),
+      ...(maxNotional !== undefined ? { maxNotional: BigDecimal.normalize(maxNotional) } : {})
     },
     tickSize: BigDecimal.normalize(price.tickSize),
     limitLot: { stepSize: BigDecimal.normalize(limit.stepSize), minQty: limit.minQty },

@@ -34,7 +34,9 @@ export const Instrument = Schema.Struct({
   /** absent where nobody says (a recording, a simulated venue): open to every order */
   trading: Schema.optional(MarketTrading),
   /** the largest quantity one order may carry, where the venue says (a larger hedge goes in several orders) */
-  maxQty: Schema.optional(DecimalString)
+  maxQty: Schema.optional(DecimalString),
+  /** the largest value (price × quantity) one market order may carry, where the venue says (Aster spot) */
+  maxNotional: Schema.optional(DecimalString)
 })
 export type Instrument = typeof Instrument.Type
 
@@ -94,3 +96,21 @@ export const filterChanges = (before: Instrument, after: Instrument): Array<stri
   FILTER_NAMES.flatMap(([key, name]) =>
     BigDecimal.equals(before[key], after[key]) ? [] : [`${name} ${formatDecimal(before[key])} → ${formatDecimal(after[key])}`]
   )
+
+/**
+ * The largest quantity one market order may carry at `price`: the venue's largest quantity, and
+ * its largest order value at that price, on the step grid; none when the venue sets neither.
+ */
+export const largestOrderQty = (instrument: Instrument, price: Decimal): Decimal | undefined => {
+  const byValue = instrument.maxNotional !== undefined && BigDecimal.isPositive(price)
+    ? BigDecimal.multiply(BigDecimal.fromBigInt(floorDiv(instrument.maxNotional, BigDecimal.multiply(instrument.stepSize, price))), instrument.stepSize)
+    : undefined
+  if (byValue === undefined) return instrument.maxQty
+  return instrument.maxQty === undefined ? byValue : BigDecimal.min(instrument.maxQty, byValue)
+}
+
+/** ⌊a / b⌋ for positive decimals, exactly. */
+const floorDiv = (a: Decimal, b: Decimal): bigint => {
+  const scale = Math.max(a.scale, b.scale, 0)
+  return BigDecimal.scale(a, scale).value / BigDecimal.scale(b, scale).value
+}

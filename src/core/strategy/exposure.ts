@@ -5,7 +5,7 @@
  */
 import { BigDecimal } from "effect"
 import { type Decimal, decimal, roundToStep, ZERO } from "../domain/decimal"
-import { floorQty, type Instrument } from "../domain/instrument"
+import { floorQty, type Instrument, largestOrderQty } from "../domain/instrument"
 import { type Order, type Side, signedQty } from "../domain/order"
 import { setNewest } from "../newest-entries"
 
@@ -71,13 +71,15 @@ export class Exposure {
       const holdBack = roundToStep(BigDecimal.multiply(minimum, HOLD_BACK_MARGIN), hedge.stepSize, "ceil")
       qty = BigDecimal.min(qty, BigDecimal.subtract(BigDecimal.sum(qty, pending), holdBack))
     }
-    // beyond the venue's largest order, the rest goes in the next one; a rest below the venue's
-    // smallest order could not go at all: this one is made smaller to leave it that much (4 + 3 + 3
-    // for 10 where 4 is the largest order and 3 the smallest, not 4 + 4 and 2 stuck)
-    if (hedge.maxQty !== undefined && BigDecimal.greaterThan(qty, hedge.maxQty)) {
-      const rest = BigDecimal.subtract(qty, hedge.maxQty)
+    // beyond the venue's largest order (its quantity, or its value, judged 5% higher than the price
+    // seen: a buy pays the ask), the rest goes in the next one; a rest below the venue's smallest
+    // order could not go at all: this one is made smaller to leave it that much (4 + 3 + 3 for 10
+    // where 4 is the largest order and 3 the smallest, not 4 + 4 and 2 stuck)
+    const largest = largestOrderQty(hedge, BigDecimal.multiply(referencePrice, HOLD_BACK_MARGIN))
+    if (largest !== undefined && BigDecimal.greaterThan(qty, largest)) {
+      const rest = BigDecimal.subtract(qty, largest)
       const leavingMinimum = floorQty(hedge, BigDecimal.subtract(qty, minimum))
-      qty = BigDecimal.lessThan(rest, minimum) && !BigDecimal.lessThan(leavingMinimum, minimum) ? leavingMinimum : hedge.maxQty
+      qty = BigDecimal.lessThan(rest, minimum) && !BigDecimal.lessThan(leavingMinimum, minimum) ? leavingMinimum : largest
     }
     qty = floorQty(hedge, qty)
     if (!BigDecimal.isPositive(qty) || BigDecimal.lessThan(qty, minimum)) return undefined

@@ -1,7 +1,7 @@
 /** Whether a leg's quantity can be traded as is on both venues: the maker order and its hedge. */
 import { BigDecimal } from "effect"
 import { type Decimal, formatDecimal } from "../domain/decimal"
-import { checkFilters, type Instrument } from "../domain/instrument"
+import { checkFilters, type Instrument, largestOrderQty } from "../domain/instrument"
 import { minimumHedgeQty } from "./exposure"
 
 /**
@@ -18,6 +18,10 @@ export const quantityProblems = (quantity: Decimal, maker: Instrument, hedge: In
   // one maker order carries the leg (a hedge beyond its venue's largest order is split)
   if (maker.maxQty !== undefined && BigDecimal.greaterThan(quantity, maker.maxQty))
     problems.push(`${maker.venue} ${maker.symbol}: quantity ${formatDecimal(quantity)} is above the largest order ${formatDecimal(maker.maxQty)}`)
+  // a hedge beyond the largest order value is split too, but not below the smallest order
+  const largestHedge = largestOrderQty(hedge, hedgePrice)
+  if (hedge.maxNotional !== undefined && largestHedge !== undefined && BigDecimal.lessThan(largestHedge, minimumHedgeQty(hedge, hedgePrice)))
+    problems.push(`${hedge.venue} ${hedge.symbol}: its largest order value ${formatDecimal(hedge.maxNotional)} at price ${formatDecimal(hedgePrice)} is below its smallest order: no hedge can be sent`)
   const smallestHedge = minimumHedgeQty(hedge, hedgePrice)
   if (BigDecimal.lessThan(quantity, smallestHedge))
     problems.push(`${hedge.venue} ${hedge.symbol}: quantity ${formatDecimal(quantity)} is below the smallest hedge order ${formatDecimal(smallestHedge)} at price ${formatDecimal(hedgePrice)}`)
