@@ -189,3 +189,47 @@ describe("recording Aster's aggregate trades", () => {
       })
     }))
 })
+
+const SESSION_T0 = 1_758_700_000_000_000
+const SESSION_INSTRUMENTS: ReadonlyArray<Omit<StoredInstrument, "idx">> = [
+  { venue: "backpack", symbol: "ASTER_USDC_PERP", base: "ASTER", quote: "USDC", kind: "perp", tickSize: "0.0001", stepSize: "0.01", minQty: "0.01", minNotional: "0", priceScale: 4, qtyScale: 2 },
+  { venue: "aster-futures", symbol: "ASTERUSDT", base: "ASTER", quote: "USDT", kind: "perp", tickSize: "0.0001", stepSize: "0.01", minQty: "0.01", minNotional: "5", priceScale: 4, qtyScale: 2 }
+]
+const SESSION_META = {
+  source: "hedgeloop live recording: backpack ASTER_USDC_PERP + aster-futures ASTERUSDT",
+  synthetic: false,
+  proxy: [],
+  createdAt: "2025-09-24T00:00:00.000Z",
+  notes: { recording: { timestamps: "local receive time of each stream message (µs)", runs: 1 } }
+}
+
+describe("a recording resumed while a backtest reads it", () => {
+  // Was (for a while this session): the reader kept its snapshot, and its lock, until closed: a
+  // restart recording into the file a backtest or local exchange was reading failed after 5 s with
+  // "database is locked". Now the snapshot lasts while the counts are read, and the replay keeps to
+  // the blocks (and ticks) that snapshot saw.
+  it("a recording is resumed while a backtest holds the finished file open", () => {
+    const file = path.join(dir, "recorded-and-resumed.db")
+    {
+      const { writer } = openRecording(file, SESSION_META, SESSION_INSTRUMENTS)
+      for (let i = 0; i < 4; i++) writer.appendQuote(i % 2, SESSION_T0 + i * 1000, 22880, 100, 22890, 100)
+      writer.finish()
+    }
+    // a backtest (or a local exchange) of the recording, still reading it
+    const reader = openTickFile(file)
+    try {
+      let failure: string | undefined
+      try {
+        const { writer } = openRecording(file, SESSION_META, SESSION_INSTRUMENTS)
+        writer.appendQuote(0, SESSION_T0 + 10_000, 22880, 100, 22890, 100)
+        writer.commit()
+        writer.finish()
+      } catch (e) {
+        failure = (e as Error).message
+      }
+      expect(failure).toBeUndefined()
+    } finally {
+      reader.close()
+    }
+  }, 30_000)
+})

@@ -110,9 +110,9 @@ export const openTickFile = (path: string): TickFile => {
   let metaRows: Array<{ key: string; value: string }> = []
   try {
     db.pragma(`cache_size = -${TICK_FILE_CACHE_KIB}`)
-    // one snapshot for the file's whole reading, kept until it is closed: a recording committed
-    // meanwhile (every few seconds) cannot make its counts disagree, nor a block read early grow
-    // after it was read while the replay moves on to the next
+    // what the file holds is read in one snapshot: a recording committed meanwhile (every few
+    // seconds) cannot make its counts disagree. Only that long: held, its lock would keep a
+    // recording from resuming into the file while a backtest reads it
     db.exec("BEGIN")
     const hasMeta = db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get()
     if (hasMeta === undefined) fail("not a hedgeloop tick file (no meta table)")
@@ -164,7 +164,8 @@ export const openTickFile = (path: string): TickFile => {
   let instruments: Array<StoredInstrument> = []
   let funding: Array<StoredFunding> = []
   let gaps: Array<Gap> = []
-  let blockStats = { blocks: 0, ticks: 0 }
+  /** the blocks as the snapshot saw them: the last one (a recording's open block) may grow after it */
+  let blockStats = { blocks: 0, ticks: 0, lastId: -1, lastN: 0 }
   try {
     const rows = db
       .prepare("SELECT idx, venue, symbol, base, quote, kind, tick_size, step_size, min_qty, min_notional, price_scale, qty_scale FROM instruments ORDER BY idx")
@@ -206,17 +207,19 @@ export const openTickFile = (path: string): TickFile => {
     // one pass over the blocks (each row spans large pages): the counts and the first bad block
     const s = db
       .prepare(
-        `SELECT count(*) AS blocks, coalesce(sum(n), 0) AS ticks,
+        `SELECT count(*) AS blocks, coalesce(sum(n), 0) AS ticks, coalesce(max(id), -1) AS lastId,
            min(CASE WHEN n < 1 OR length(ts) != n * 8 OR length(kind) != n OR length(instrument) != n
              OR length(p1) != n * 8 OR length(q1) != n * 8 OR length(p2) != n * 8 OR length(q2) != n * 8 THEN id END) AS badId
          FROM tick_blocks`
       )
-      .get() as { blocks: number; ticks: number; badId: number | null }
+      .get() as { blocks: number; ticks: number; lastId: number; badId: number | null }
     if (s.badId !== null) {
       const bad = db.prepare("SELECT n FROM tick_blocks WHERE id = ?").get(s.badId) as { n: number }
       fail(`corrupt block ${s.badId}: column lengths do not match n = ${bad.n}`)
     }
-    blockStats = { blocks: s.blocks, ticks: s.ticks }
+    const last = s.lastId >= 0 ? (db.prepare("SELECT n FROM tick_blocks WHERE id = ?").get(s.lastId) as { n: number }).n : 0
+    blockStats = { blocks: s.blocks, ticks: s.ticks, lastId: s.lastId, lastN: last }
+    db.exec("COMMIT")
   } catch (e) {
     if (e instanceof TickFileError) throw e
     fail(`cannot read: ${(e as Error).message}`)
@@ -226,7 +229,7 @@ export const openTickFile = (path: string): TickFile => {
   const tickCount = int(MetaKey.tickCount)
   if (blockStats.ticks !== tickCount) fail(`corrupt: meta/tick_count is ${tickCount} but the blocks hold ${blockStats.ticks} ticks`)
 
-  const nextBlock = db.prepare("SELECT id, n, ts, kind, instrument, p1, q1, p2, q2 FROM tick_blocks WHERE id > ? AND t_last >= ? ORDER BY id LIMIT 1")
+  const nextBlock = db.prepare("SELECT id, n, ts, kind, instrument, p1, q1, p2, q2 FROM tick_blocks WHERE id > ? AND id <= ? AND t_last >= ? ORDER BY id LIMIT 1")
   const depthRow = db.prepare("SELECT bids, asks FROM depth_snapshots WHERE id = ?")
 
   const file: TickFile = {
@@ -246,13 +249,16 @@ export const openTickFile = (path: string): TickFile => {
       const fromTs = options?.fromTs ?? -Infinity
       let after = -1
       for (;;) {
-        const row = nextBlock.get(after, fromTs) as BlockRow | undefined
+        // the blocks the snapshot at open saw, as it saw them: a recording that commits meanwhile
+        // adds blocks after them and ticks to the end of their last, which are not read
+        const row = nextBlock.get(after, blockStats.lastId, fromTs) as BlockRow | undefined
         if (row === undefined) return
         after = row.id
-        const n = row.n
-        if (row.ts.byteLength !== n * 8 || row.kind.byteLength !== n || row.instrument.byteLength !== n || row.p1.byteLength !== n * 8 ||
-          row.q1.byteLength !== n * 8 || row.p2.byteLength !== n * 8 || row.q2.byteLength !== n * 8)
-          throw new TickFileError(path, `corrupt block ${row.id}: column lengths do not match n = ${n}`)
+        const stored = row.n
+        if (row.ts.byteLength !== stored * 8 || row.kind.byteLength !== stored || row.instrument.byteLength !== stored || row.p1.byteLength !== stored * 8 ||
+          row.q1.byteLength !== stored * 8 || row.p2.byteLength !== stored * 8 || row.q2.byteLength !== stored * 8)
+          throw new TickFileError(path, `corrupt block ${row.id}: column lengths do not match n = ${stored}`)
+        const n = row.id === blockStats.lastId ? Math.min(stored, blockStats.lastN) : stored
         const block: TickBlock = {
           n,
           ts: f64(row.ts, n),
@@ -273,9 +279,7 @@ export const openTickFile = (path: string): TickFile => {
       return { bids: unpackLevels(row.bids), asks: unpackLevels(row.asks) }
     },
     close() {
-      if (!db.open) return
-      if (db.inTransaction) db.exec("COMMIT")
-      db.close()
+      if (db.open) db.close()
     }
   }
   return file
