@@ -43,6 +43,9 @@ const INSTRUMENTS: Array<Omit<StoredInstrument, "idx">> = [
   { venue: "aster-futures", symbol: "ASTERUSDT", base: "ASTER", quote: "USDT", kind: "perp", tickSize: "0.0001", stepSize: "0.01", minQty: "0.01", minNotional: "5", priceScale: 4, qtyScale: 2 }
 ]
 
+/** a recording's meta as `record` writes it */
+const RECORDING_META = { source: "hedgeloop live recording: test", synthetic: false, proxy: [], createdAt: "2025-09-24T00:00:00.000Z", notes: { recording: { timestamps: "t", runs: 1 } } }
+
 describe("reading a recording while it is being recorded", () => {
   // Was: meta's tick_count and the blocks were read in two snapshots: a recorder commit between them
   // made a sound recording "corrupt: meta/tick_count is 100 but the blocks hold 150 ticks".
@@ -50,7 +53,7 @@ describe("reading a recording while it is being recorded", () => {
     const file = path.join(dir, "live-recording.db")
     const { writer } = openRecording(
       file,
-      { source: "hedgeloop live recording: test", synthetic: false, proxy: [], createdAt: "2025-09-24T00:00:00.000Z", notes: { recording: { timestamps: "t", runs: 1 } } },
+      RECORDING_META,
       INSTRUMENTS
     )
     for (let i = 0; i < 100; i++) writer.appendQuote(i % 2, T0 + i, 20000, 100, 20001, 100)
@@ -90,7 +93,7 @@ describe("reading a recording while it is being recorded", () => {
     const file = path.join(dir, "live-recording-iterated.db")
     const { writer } = openRecording(
       file,
-      { source: "hedgeloop live recording: test", synthetic: false, proxy: [], createdAt: "2025-09-24T00:00:00.000Z", notes: { recording: { timestamps: "t", runs: 1 } } },
+      RECORDING_META,
       INSTRUMENTS
     )
     let appended = 0
@@ -190,19 +193,6 @@ describe("recording Aster's aggregate trades", () => {
     }))
 })
 
-const SESSION_T0 = 1_758_700_000_000_000
-const SESSION_INSTRUMENTS: ReadonlyArray<Omit<StoredInstrument, "idx">> = [
-  { venue: "backpack", symbol: "ASTER_USDC_PERP", base: "ASTER", quote: "USDC", kind: "perp", tickSize: "0.0001", stepSize: "0.01", minQty: "0.01", minNotional: "0", priceScale: 4, qtyScale: 2 },
-  { venue: "aster-futures", symbol: "ASTERUSDT", base: "ASTER", quote: "USDT", kind: "perp", tickSize: "0.0001", stepSize: "0.01", minQty: "0.01", minNotional: "5", priceScale: 4, qtyScale: 2 }
-]
-const SESSION_META = {
-  source: "hedgeloop live recording: backpack ASTER_USDC_PERP + aster-futures ASTERUSDT",
-  synthetic: false,
-  proxy: [],
-  createdAt: "2025-09-24T00:00:00.000Z",
-  notes: { recording: { timestamps: "local receive time of each stream message (µs)", runs: 1 } }
-}
-
 describe("a recording resumed while a backtest reads it", () => {
   // Was (for a while this session): the reader kept its snapshot, and its lock, until closed: a
   // restart recording into the file a backtest or local exchange was reading failed after 5 s with
@@ -211,8 +201,8 @@ describe("a recording resumed while a backtest reads it", () => {
   it("a recording is resumed while a backtest holds the finished file open", () => {
     const file = path.join(dir, "recorded-and-resumed.db")
     {
-      const { writer } = openRecording(file, SESSION_META, SESSION_INSTRUMENTS)
-      for (let i = 0; i < 4; i++) writer.appendQuote(i % 2, SESSION_T0 + i * 1000, 22880, 100, 22890, 100)
+      const { writer } = openRecording(file, RECORDING_META, INSTRUMENTS)
+      for (let i = 0; i < 4; i++) writer.appendQuote(i % 2, T0 + i * 1000, 22880, 100, 22890, 100)
       writer.finish()
     }
     // a backtest (or a local exchange) of the recording, still reading it
@@ -220,8 +210,8 @@ describe("a recording resumed while a backtest reads it", () => {
     try {
       let failure: string | undefined
       try {
-        const { writer } = openRecording(file, SESSION_META, SESSION_INSTRUMENTS)
-        writer.appendQuote(0, SESSION_T0 + 10_000, 22880, 100, 22890, 100)
+        const { writer } = openRecording(file, RECORDING_META, INSTRUMENTS)
+        writer.appendQuote(0, T0 + 10_000, 22880, 100, 22890, 100)
         writer.commit()
         writer.finish()
       } catch (e) {
