@@ -373,6 +373,11 @@ describe("importing the Aster collector format", () => {
     )
     const spot = importAsterCsv({ quotes, venue: "aster-spot", symbol: "ASTERUSDT", out: path.join(dir, "spot.db") })
     expect(formatImportSummary(spot)).not.toMatch(/no funding events/)
+    // Was: the same hint to add the flags, to an import given them whose 20 s hold no funding time of a 5-hour schedule
+    const scheduled = importAsterCsv({ quotes, venue: "aster-futures", symbol: "ASTERUSDT", out: path.join(dir, "nofunding-scheduled.db"), funding: { intervalHours: 5, rate: "0.0001" } })
+    expect(formatImportSummary(scheduled)).toContain(
+      "  note: no funding events for aster-futures ASTERUSDT: a backtest of this file pays no funding and its funding guard never pauses (no funding time of the schedule given, every 5 h, falls between the first quote and the end of the data)"
+    )
   })
 })
 

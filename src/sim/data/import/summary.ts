@@ -148,7 +148,9 @@ export const formatImportSummary = (s: ImportSummary): string => {
   if (unfunded.length > 0)
     lines.push(
       `  note: no funding events for ${unfunded.map((i) => `${i.venue} ${i.symbol}`).join(", ")}: a backtest of this file pays no funding and its funding guard never pauses` +
-        ` (--funding-interval-hours H --funding-rate R adds a schedule)`
+        (s.funding === undefined
+          ? ` (--funding-interval-hours H --funding-rate R adds a schedule)`
+          : ` (no funding time of the schedule given, every ${s.funding.intervalHours} h, falls between the first quote and the end of the data)`)
     )
   for (const a of s.assumptions) lines.push(`  assumption: ${a}`)
   return lines.join("\n")
