@@ -21,7 +21,7 @@ import { testConfig } from "./support/config"
 import { journalFill, startRun, writing } from "./support/journal-writing"
 
 const T0 = 1_758_675_600_000
-const root = fs.mkdtempSync(path.join(os.tmpdir(), "review-money-alerts-"))
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-alerts-positions-"))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
 let files = 0
 const newFile = () => path.join(root, `journal-${++files}.db`)

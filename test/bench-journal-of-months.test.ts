@@ -18,7 +18,7 @@ let dir = ""
 let db: Database.Database
 
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-review-bench-"))
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-bench-journal-"))
   // the builder reads src/ and bench/ relative to its working directory and writes .cache/bench there
   for (const link of ["src", "bench", "node_modules"]) fs.symlinkSync(path.join(ROOT, link), path.join(dir, link))
   const out = execFileSync(process.execPath, ["--import", "tsx", "bench/journal-scale.ts", String(FILLS)], { cwd: dir, encoding: "utf8" })

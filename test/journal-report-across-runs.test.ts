@@ -18,7 +18,7 @@ import { journalFill, startRun, writing } from "./support/journal-writing"
 import { fillOf } from "./support/fills"
 
 const T0 = 1_758_675_600_000
-const root = fs.mkdtempSync(path.join(os.tmpdir(), "review-accounting-"))
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-report-across-runs-"))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
 let n = 0
 const newFile = () => path.join(root, `journal-${++n}.db`)

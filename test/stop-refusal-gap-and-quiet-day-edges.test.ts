@@ -96,7 +96,7 @@ describe("journal reports by day (live/journal-report.ts)", () => {
   // whole report. src/live/journal-report.ts:dailyReportsFromJournal (days chosen by run overlap only).
   it.scoped("--by-day funding adds up to the whole report's when the payments fell on a day no run traded", () =>
     Effect.gen(function*() {
-      const dir = yield* tempDir("hedgeloop-review-report-")
+      const dir = yield* tempDir("hedgeloop-report-quiet-day-")
       const file = path.join(dir, "journal.db")
       writing(file, (j) => {
         // run 1, day D: one leg sold and hedged, then stopped between the legs (the pair is held)

@@ -48,7 +48,7 @@ describe("alerts: the webhook URL's parts scrubbed out of every alert", () => {
 
 
 const tempJournal = Effect.gen(function*() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-review-today-"))
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hedgeloop-wind-down-today-"))
   yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
   return path.join(dir, "journal.db")
 })
