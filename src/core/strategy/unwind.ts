@@ -54,15 +54,7 @@ export const unwindLeg = (
  * gives one): its first order is then not cycle 1's sell. A position too small to unwind on both
  * venues is left as it is.
  */
-export const unwindsFirst = (
-  unwindAtStart: boolean,
-  makerPosition: Decimal,
-  quantity: Decimal,
-  maker: Instrument,
-  hedge: Instrument,
-  makerPrice: Decimal,
-  hedgePrice: Decimal
-): boolean => unwindAtStart && unwindLeg(makerPosition, quantity, maker, hedge, makerPrice, hedgePrice) !== undefined
+export const unwindsFirst = (unwindAtStart: boolean, ...leg: Parameters<typeof unwindLeg>): boolean => unwindAtStart && unwindLeg(...leg) !== undefined
 
 /**
  * Which positions a start's unwinding trades toward zero (`unwinds`: unwind_at_start or
