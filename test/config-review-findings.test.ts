@@ -6,31 +6,11 @@ import { Either, Redacted } from "effect"
 import * as fs from "node:fs"
 import { describe, expect, it } from "vitest"
 import { parseConfig } from "../src/core/config/config"
+import { ORIGINAL_FUTURES_YAML } from "./support/config"
 import { edit, load, loadLive, refusal, writeConfigFile } from "./support/config-files"
 
-/** config/hedge_futures.yaml of the original bot, as strategy.md shows it */
-const FUTURES = `bp:
-  api_public_key_b64: ""
-  api_secret_key_b64: ""
-  base_url: "https://api.backpack.exchange"
-  symbol: "ASTER_USDC_PERP"
-  debug: false
-aster:
-  api_key: ""
-  api_secret: ""
-  base_url: "https://fapi.asterdex.com"
-  symbol: "ASTERUSDT"
-  debug: false
-trade:
-  quantity: "10"
-  offset_percent: 0.2
-  first_wait_seconds: 10
-  between_legs_sleep: 60
-  stop_before_funding_minutes: 5
-  cycle_sleep: 60
-`
-
-
+/** config/hedge_futures.yaml of the original bot, as strategy.md shows it, with its optional `debug` keys */
+const FUTURES = ORIGINAL_FUTURES_YAML.replace(`  symbol: "ASTER_USDC_PERP"\n`, `  symbol: "ASTER_USDC_PERP"\n  debug: false\n`).replace(`  symbol: "ASTERUSDT"\n`, `  symbol: "ASTERUSDT"\n  debug: false\n`)
 
 describe("config: secrets in refusals", () => {
   // Was: a section written as a YAML list (or a scalar) instead of a mapping is refused with
