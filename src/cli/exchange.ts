@@ -4,7 +4,7 @@
  * Runs the local exchange: Backpack and Aster servers on loopback, their markets replayed in real
  * time from a tick file, until Ctrl+C.
  */
-import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { Args, Command, Options } from "@effect/cli"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { Console, Effect, Option } from "effect"
@@ -22,9 +22,7 @@ const portOption = (name: string, description: string, fallback: number) =>
   Options.integer(name).pipe(
     Options.withDescription(description),
     Options.withDefault(fallback),
-    Options.mapEffect((port) =>
-      port >= 0 && port <= 65535 ? Effect.succeed(port) : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name}: expected a port between 0 and 65535 (0 = any free port), got ${port}`)))
-    )
+    Options.mapEffect(checkedNumber(name, (port) => port >= 0 && port <= 65535, "a port between 0 and 65535 (0 = any free port)"))
   )
 const portBackpack = portOption("port-backpack", "Backpack server port on 127.0.0.1 (default 8701; 0 = any free port)", 8701)
 const portAster = portOption("port-aster", "Aster futures (fapi) server port on 127.0.0.1 (default 8702; 0 = any free port)", 8702)
