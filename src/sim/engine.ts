@@ -327,7 +327,8 @@ export class VenueEngine {
       return o
     }
     const recorded = this.recordedAhead(o, ts)
-    o.queue.ahead = this.ownAhead(o) + recorded
+    // our own orders resting at its price came before it (the recording does not show them)
+    o.queue.ahead = this.ownRestingBefore(o) + recorded
     // the level as the recording shows it (our own orders are not in it): what later quotes are compared with
     o.levelQty = recorded
     this.setResting([...this.resting, o])
@@ -335,17 +336,9 @@ export class VenueEngine {
   }
 
   /**
-   * Quantity ahead of a new order at its price: depth if known (nothing, at a price inside the
-   * levels shown where none rests), else the top size, else none.
+   * What the recording shows ahead of a new order at its price (a queue joined, counted): depth if
+   * known (nothing, at a price inside the levels shown where none rests), else the top size, else none.
    */
-  /** Our own orders resting at a new order's price: they came before it (the recording does not show them). */
-  private ownAhead(o: SimOrder): number {
-    let ours = 0
-    for (const r of this.resting) if (r.sign === o.sign && r.price === o.price) ours += r.qty - r.filled
-    return ours
-  }
-
-  /** What the recording shows ahead of a new order at its price (a queue joined, counted). */
   private recordedAhead(o: SimOrder, ts: number): number {
     this.queuesJoined += 1
     const best = o.sign < 0 ? this.ask : this.bid
