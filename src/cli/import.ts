@@ -9,11 +9,12 @@
 import { Command, Options } from "@effect/cli"
 import { BigDecimal, Console, Data, Effect, Option } from "effect"
 import type { Venue } from "../core/domain/venue"
-import { checkedDecimal, checkedNumber, wholeMicroseconds } from "./number-options"
+import { checkedDecimal, checkedNumber } from "./number-options"
 import { BadCommandLine, blockingStep, runCli } from "./run-cli"
 import { type ImportAsterCsvOptions, importAsterCsv } from "../sim/data/import-aster-csv"
 import type { ProxyOptions } from "../sim/data/import/proxy"
 import { formatImportSummary } from "../sim/data/import/summary"
+import { isWholeMicroseconds } from "../sim/data/import/units"
 
 class ImportFailed extends Data.TaggedError("ImportFailed")<{ readonly message: string }> {}
 
@@ -38,9 +39,9 @@ const config = {
   proxy: optionalText("proxy", "derive a proxy feed for VENUE:SYMBOL from the recorded one, e.g. backpack:ASTER_USDC_PERP"),
   proxyBasisBps: optionalDecimal("proxy-basis-bps", "proxy prices = source × (1 + N/10⁴) (default 0)", (d) => BigDecimal.greaterThan(d, BigDecimal.fromBigInt(-10000n)), "basis points above -10000"),
   proxySpreadBps: optionalDecimal("proxy-spread-bps", "extra half-spread on each proxy side, bps of the mid (default 0)", notNegative, "basis points ≥ 0"),
-  proxyLatencyMs: optionalFloat("proxy-latency-ms", "delay of the proxy ticks, ms (default 0)", (ms) => ms >= 0 && wholeMicroseconds(ms), "milliseconds ≥ 0 with at most 3 decimals"),
+  proxyLatencyMs: optionalFloat("proxy-latency-ms", "delay of the proxy ticks, ms (default 0)", (ms) => ms >= 0 && isWholeMicroseconds(ms), "milliseconds ≥ 0 with at most 3 decimals"),
   proxyVolumeRatio: optionalDecimal("proxy-volume-ratio", "proxy trade size = source size × X, floored to the step (default 1)", positive, "a ratio above 0"),
-  quoteClockOffsetMs: optionalFloat("quote-clock-offset-ms", "added to quote and depth timestamps, ms (use --quote-clock-offset-ms=-40 for negatives)", wholeMicroseconds, "milliseconds with at most 3 decimals"),
+  quoteClockOffsetMs: optionalFloat("quote-clock-offset-ms", "added to quote and depth timestamps, ms (use --quote-clock-offset-ms=-40 for negatives)", isWholeMicroseconds, "milliseconds with at most 3 decimals"),
   gapSeconds: optionalFloat("gap-seconds", "record gaps longer than this (default 30)", (n) => n > 0, "seconds above 0"),
   fundingIntervalHours: optionalFloat("funding-interval-hours", "synthesize funding every N hours (UTC multiples) for perps (assumed)", (n) => n > 0, "hours above 0"),
   fundingRate: optionalDecimal("funding-rate", "rate of the synthesized funding events, e.g. 0.0001", () => true, "a decimal rate such as 0.0001"),

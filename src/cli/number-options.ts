@@ -16,6 +16,3 @@ export const checkedDecimal = (flag: string, accepts: (value: BigDecimal.BigDeci
     onNone: () => Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${flag}: expected ${expected}, got "${text}"`))),
     onSome: (value) => (accepts(value) ? Effect.succeed(text.trim()) : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${flag}: expected ${expected}, got ${text}`))))
   })
-
-/** A number of milliseconds the replay's microseconds hold exactly (at most 3 decimals). */
-export const wholeMicroseconds = (ms: number): boolean => Number.isFinite(ms) && Math.abs(Math.round(ms * 1000) - ms * 1000) < 1e-6

@@ -33,9 +33,11 @@ export const epochIntTextToUs = (text: string): number => {
   return Number.isSafeInteger(us) ? us : NaN
 }
 
+/** Whether `ms` (a JS number written in decimal) holds a whole number of µs: at most 3 decimals. */
+export const isWholeMicroseconds = (ms: number): boolean => Number.isFinite(ms) && Math.abs(Math.round(ms * 1000) - ms * 1000) <= 1e-6 * Math.max(1, Math.abs(ms))
+
 /** ms (a JS number written in decimal, at most µs precision) → integer µs. */
 export const msToUs = (ms: number, what: string): number => {
-  const us = Math.round(ms * 1000)
-  if (!Number.isFinite(ms) || Math.abs(us - ms * 1000) > 1e-6 * Math.max(1, Math.abs(ms))) throw new Error(`${what} must be a number of ms with at most 3 decimals, got ${ms}`)
-  return us
+  if (!isWholeMicroseconds(ms)) throw new Error(`${what} must be a number of ms with at most 3 decimals, got ${ms}`)
+  return Math.round(ms * 1000)
 }
